@@ -1,0 +1,176 @@
+/* tensorlet.h: the public C API of the tensorlet runtime.
+ *
+ * The runtime loads a .tlm model (schema/tensorlet.fbs), verifies all of it, plans all activation memory up
+ * front, and runs it. It is C99, depends on libc and libm only, keeps no global state, and never aborts on
+ * anything a model or a caller controls: every fallible call returns a tl_status.
+ *
+ * Usage:
+ *
+ *   char err[256];
+ *   tl_model *model = NULL;
+ *   tl_interpreter *interp = NULL;
+ *   if (tl_model_load_file("mnist.tlm", &model, err, sizeof err) != TL_OK) { puts(err); return 1; }
+ *   if (tl_interpreter_create(model, NULL, &interp) != TL_OK) { ... }
+ *   if (tl_interpreter_prepare(interp) != TL_OK) { puts(tl_interpreter_error(interp)); ... }
+ *   tl_interpreter_set_input(interp, 0, image, sizeof image, TL_FLOAT32);
+ *   if (tl_interpreter_invoke(interp) != TL_OK) { puts(tl_interpreter_error(interp)); ... }
+ *   tl_interpreter_get_output(interp, 0, scores, sizeof scores, TL_FLOAT32);
+ *   tl_interpreter_destroy(interp);
+ *   tl_model_destroy(model);
+ *
+ * Phases: load (bytes; structural and semantic verification happen here, there is no way to skip them)
+ * -> create -> prepare (per-op checks, memory plan) -> invoke (no allocation). A model may be shared by
+ * several interpreters (each on its own thread); one interpreter must not be used by two threads at once
+ * (a concurrent invoke is detected and refused with TL_ERROR_BUSY, never corrupts memory).
+ *
+ * Ownership: a tl_model must outlive every interpreter created from it. Strings and tensor info returned
+ * by the API point into the model or interpreter and stay valid while those live.
+ */
+#ifndef TENSORLET_H
+#define TENSORLET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TL_SCHEMA_VERSION 1u /* newest schema revision this runtime reads */
+#define TL_MAX_RANK 6        /* hard cap on tensor rank */
+#define TL_ARENA_ALIGNMENT 16u /* every planned tensor starts at a multiple of this */
+
+/* Status codes, grouped by kind: 1xx caller or state errors, 2xx invalid model, 3xx valid but unsupported,
+ * 4xx resources. tl_status_name() gives the identifier as a string. */
+typedef enum tl_status {
+  TL_OK = 0,
+
+  TL_ERROR_NULL_ARGUMENT = 100,   /* a required pointer argument is NULL */
+  TL_ERROR_INVALID_ARGUMENT = 101,/* an argument value is out of range (index, size, ...) */
+  TL_ERROR_BAD_STATE = 102,       /* call out of order: invoke before prepare, after a failed prepare, ... */
+  TL_ERROR_DTYPE_MISMATCH = 103,  /* caller's dtype differs from the tensor's (never cast silently) */
+  TL_ERROR_SIZE_MISMATCH = 104,   /* caller's byte length differs from the tensor's */
+  TL_ERROR_NOT_FOUND = 105,       /* no input or output with that name */
+  TL_ERROR_BUSY = 106,            /* the interpreter is already running on another thread */
+  TL_ERROR_MISALIGNED = 107,      /* no-copy load of bytes that are not 16-byte aligned */
+
+  TL_ERROR_TRUNCATED = 200,       /* file too short for what it declares */
+  TL_ERROR_BAD_IDENTIFIER = 201,  /* not a .tlm file (file identifier is not "TLM1") */
+  TL_ERROR_BAD_STRUCTURE = 202,   /* a FlatBuffers offset, vtable, vector, string or union is malformed */
+  TL_ERROR_BAD_REFERENCE = 203,   /* a tensor, buffer, input or output index is out of range */
+  TL_ERROR_BAD_GRAPH = 204,       /* graph order/ownership: cycles, two writers, writing a constant, ... */
+  TL_ERROR_BAD_TENSOR = 205,      /* bad dims, rank, dtype, size, or constant data of the wrong length */
+  TL_ERROR_BAD_QUANTIZATION = 206,/* bad scale, zero point, axis or count; bias scale mismatch */
+  TL_ERROR_BAD_OPTIONS = 207,     /* missing options, options of another op, or out-of-range option values */
+  TL_ERROR_BAD_SHAPE = 208,       /* op input/output shapes or dtypes do not fit the op */
+  TL_ERROR_BAD_INPUT_COUNT = 209, /* an op has the wrong number of inputs or outputs */
+
+  TL_ERROR_UNSUPPORTED_VERSION = 300, /* schema version newer than TL_SCHEMA_VERSION (or 0) */
+  TL_ERROR_UNSUPPORTED_OP = 301,      /* unknown op code, or op compiled out of this build */
+  TL_ERROR_UNSUPPORTED_DTYPE = 302,   /* unknown dtype, or a dtype this op does not run */
+  TL_ERROR_UNSUPPORTED_FEATURE = 303, /* a known value this runtime does not implement */
+
+  TL_ERROR_OUT_OF_MEMORY = 400,   /* malloc failed */
+  TL_ERROR_LIMIT_EXCEEDED = 401,  /* a hard cap (rank, counts, bytes, arena cap) or size overflow */
+  TL_ERROR_ARENA_TOO_SMALL = 402, /* the caller-supplied arena cannot hold state + plan */
+  TL_ERROR_IO = 403               /* a file could not be opened or read */
+} tl_status;
+
+typedef enum tl_dtype {
+  TL_FLOAT32 = 0,
+  TL_FLOAT16 = 1,
+  TL_INT8 = 2,
+  TL_UINT8 = 3,
+  TL_INT16 = 4,
+  TL_INT32 = 5,
+  TL_INT64 = 6,
+  TL_BOOL = 7
+} tl_dtype;
+
+typedef struct tl_model tl_model;
+typedef struct tl_interpreter tl_interpreter;
+
+/* Description of one graph input or output. Pointers are owned by the model/interpreter. */
+typedef struct tl_tensor_info {
+  const char *name;         /* never NULL ("" when the file has no name) */
+  tl_dtype dtype;
+  int32_t rank;
+  int32_t dims[TL_MAX_RANK];
+  size_t bytes;             /* element count x element size */
+  /* Quantization: quant_count == 0 when absent; 1 per tensor; dims[quant_axis] per axis. */
+  int32_t quant_count;
+  int32_t quant_axis;
+  const float *scales;      /* quant_count entries (may be unaligned-safe copies) */
+  const int64_t *zero_points;
+} tl_tensor_info;
+
+/* Interpreter options; pass NULL for the defaults. */
+typedef struct tl_options {
+  size_t max_arena_bytes;   /* refuse plans above this (0: default 1 GiB) */
+  int32_t num_threads;      /* reserved for optimized kernels; 0 or 1 = single thread */
+} tl_options;
+
+/* ---- status ---- */
+const char *tl_status_name(tl_status status);   /* "TL_ERROR_BAD_GRAPH"; "TL_UNKNOWN_STATUS" otherwise */
+size_t tl_dtype_size(tl_dtype dtype);            /* 0 for an unknown dtype */
+const char *tl_version_string(void);
+
+/* ---- models ----
+ * err/err_size: optional buffer that receives a message naming what is wrong and where, e.g.
+ * "op 3 (Conv2D): stride_h is 0". Pass NULL/0 to ignore. */
+
+/* Copies the bytes; the caller may free them on return. */
+tl_status tl_model_load(const void *data, size_t size, tl_model **out_model, char *err, size_t err_size);
+/* No copy: data must be 16-byte aligned and stay alive and unchanged until tl_model_destroy. */
+tl_status tl_model_load_nocopy(const void *data, size_t size, tl_model **out_model, char *err,
+                               size_t err_size);
+/* Reads a whole file (not available in builds with TL_NO_STDIO). */
+tl_status tl_model_load_file(const char *path, tl_model **out_model, char *err, size_t err_size);
+void tl_model_destroy(tl_model *model);          /* NULL is a no-op */
+
+int32_t tl_model_tensor_count(const tl_model *model);
+int32_t tl_model_op_count(const tl_model *model);
+uint64_t tl_model_planned_arena_bytes(const tl_model *model); /* metadata.arena_bytes (0 if absent) */
+size_t tl_model_size_bytes(const tl_model *model);
+
+/* ---- interpreters ---- */
+tl_status tl_interpreter_create(const tl_model *model, const tl_options *options, tl_interpreter **out);
+/* Everything (interpreter state, tensor table, activation arena) lives in the caller's memory; no malloc is
+ * ever called by this interpreter. prepare fails with TL_ERROR_ARENA_TOO_SMALL (naming the bytes needed)
+ * when the memory is too small. The memory must stay alive until tl_interpreter_destroy. */
+tl_status tl_interpreter_create_with_arena(const tl_model *model, const tl_options *options, void *memory,
+                                           size_t memory_bytes, tl_interpreter **out);
+void tl_interpreter_destroy(tl_interpreter *interp); /* NULL is a no-op; frees nothing it did not malloc */
+
+/* Per-op shape/dtype checks, quantization multipliers, memory plan. Must succeed before invoke. */
+tl_status tl_interpreter_prepare(tl_interpreter *interp);
+/* Bytes of the activation arena planned by prepare (0 before). */
+size_t tl_interpreter_arena_bytes(const tl_interpreter *interp);
+/* Sum of bytes of caller memory a create_with_arena interpreter of this model needs (valid after prepare,
+ * or after a prepare that failed with TL_ERROR_ARENA_TOO_SMALL). */
+size_t tl_interpreter_required_memory_bytes(const tl_interpreter *interp);
+tl_status tl_interpreter_invoke(tl_interpreter *interp);
+/* Message of the last error on this interpreter ("" if none). */
+const char *tl_interpreter_error(const tl_interpreter *interp);
+
+int32_t tl_interpreter_input_count(const tl_interpreter *interp);
+int32_t tl_interpreter_output_count(const tl_interpreter *interp);
+tl_status tl_interpreter_input_info(const tl_interpreter *interp, int32_t index, tl_tensor_info *info);
+tl_status tl_interpreter_output_info(const tl_interpreter *interp, int32_t index, tl_tensor_info *info);
+tl_status tl_interpreter_input_index(const tl_interpreter *interp, const char *name, int32_t *index);
+tl_status tl_interpreter_output_index(const tl_interpreter *interp, const char *name, int32_t *index);
+
+/* Copies bytes in/out; dtype and byte length must match exactly. Valid after a successful prepare. */
+tl_status tl_interpreter_set_input(tl_interpreter *interp, int32_t index, const void *data, size_t bytes,
+                                   tl_dtype dtype);
+tl_status tl_interpreter_get_output(tl_interpreter *interp, int32_t index, void *data, size_t bytes,
+                                    tl_dtype dtype);
+/* Direct pointers into the arena (no copy). Outputs may alias other tensors' memory until the next invoke. */
+tl_status tl_interpreter_input_data(tl_interpreter *interp, int32_t index, void **data);
+tl_status tl_interpreter_output_data(tl_interpreter *interp, int32_t index, const void **data);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TENSORLET_H */
