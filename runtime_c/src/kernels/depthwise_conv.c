@@ -1,0 +1,60 @@
+/* depthwise_conv.c: float32 reference kernel of DepthwiseConv2D (NHWC input, [1, k_h, k_w, out_c] weights).
+ *
+ * What this is: the specification the optimized kernels are tested against, written as plainly as possible.
+ * What this is not: padding resolution or shape validation (prepare resolved SAME/VALID into pad_top/pad_left
+ * and out_h/out_w and proved out_c == in_c * depth_multiplier) or fast code.
+ */
+#include "kernels.h"
+
+static float clamp_act(float v, tl_act_f32 act) {
+  /* Comparisons (not fminf/fmaxf) so that a NaN propagates instead of being clamped away. */
+  return v < act.min ? act.min : (v > act.max ? act.max : v);
+}
+
+/* Algorithm: output channel oc = ic * depth_multiplier + m filters input channel ic alone:
+ *   y[b, oy, ox, oc] = act(bias[oc] + sum over ky, kx of x[b, iy, ix, ic] * w[0, ky, kx, oc])
+ *   with iy = oy*stride_h - pad_top + ky*dilation_h, ix = ox*stride_w - pad_left + kx*dilation_w;
+ * taps outside the input read zero and are skipped. To walk memory contiguously, the out_c sums of one
+ * output pixel are accumulated in place in y (tap by tap, in the same ky, kx order as the formula), then
+ * the bias and the activation are applied. */
+void tl_depthwise_conv2d_f32(float *y,          /* [batch, out_h, out_w, out_c] */
+                             const float *x,    /* [batch, in_h, in_w, in_c] */
+                             const float *w,    /* [1, k_h, k_w, out_c] */
+                             const float *bias, /* [out_c] or NULL */
+                             const tl_conv_params *p) {
+  const int32_t dm = p->depth_multiplier;
+  const int64_t in_c = p->in_c;
+  const int64_t out_c = p->out_c;
+  const int64_t x_row = (int64_t)p->in_w * in_c; /* elements per input row */
+  const int64_t w_row = (int64_t)p->k_w * out_c; /* elements per kernel row */
+  for (int32_t b = 0; b < p->batch; b++) {
+    const float *xb = x + (int64_t)b * p->in_h * x_row; /* [in_h, in_w, in_c] */
+    for (int32_t oy = 0; oy < p->out_h; oy++) {
+      const int32_t iy0 = oy * p->stride_h - p->pad_top;
+      for (int32_t ox = 0; ox < p->out_w; ox++) {
+        const int32_t ix0 = ox * p->stride_w - p->pad_left;
+        float *yp = y + (((int64_t)b * p->out_h + oy) * p->out_w + ox) * out_c; /* [out_c] */
+        for (int64_t oc = 0; oc < out_c; oc++) yp[oc] = 0.0f;
+        for (int32_t ky = 0; ky < p->k_h; ky++) {
+          const int32_t iy = iy0 + ky * p->dilation_h;
+          if (iy < 0 || iy >= p->in_h) continue;
+          for (int32_t kx = 0; kx < p->k_w; kx++) {
+            const int32_t ix = ix0 + kx * p->dilation_w;
+            if (ix < 0 || ix >= p->in_w) continue;
+            const float *xp = xb + iy * x_row + ix * in_c; /* [in_c] */
+            const float *wp = w + ky * w_row + kx * out_c; /* [out_c] */
+            for (int64_t ic = 0; ic < in_c; ic++) {
+              for (int32_t m = 0; m < dm; m++) {
+                const int64_t oc = ic * dm + m;
+                yp[oc] += xp[ic] * wp[oc];
+              }
+            }
+          }
+        }
+        for (int64_t oc = 0; oc < out_c; oc++) {
+          yp[oc] = clamp_act(bias ? yp[oc] + bias[oc] : yp[oc], p->act);
+        }
+      }
+    }
+  }
+}
