@@ -1,0 +1,1 @@
+"""Package data: data sets that ship with tensorlet (see each folder's README.md)."""

@@ -1,0 +1,1 @@
+"""The bundled MNIST-10k digits (IDX, gzip); license and checksums in README.md."""
