@@ -1,0 +1,133 @@
+"""The activation arena planner, mirroring the C runtime's planner exactly.
+
+The exporter writes ``arena_bytes`` into the model's metadata and the runtime must plan the same number
+(``tl_interpreter_arena_bytes()``), so both sides run this same algorithm:
+
+1. Plan every non-constant tensor that is a graph input, a graph output, or an op input/output.
+2. Lifetime over op indices, inclusive: ``first`` = index of the op that writes it (graph inputs: 0);
+   ``last`` = index of the last op that reads it (graph outputs: op_count - 1; a graph input no op reads: 0;
+   never before ``first``). If op_count is 0, all lifetimes are [0, 0].
+3. ``size`` = bytes rounded up to 16 (``ARENA_ALIGNMENT``).
+4. Order: size descending, ties by tensor index ascending.
+5. Each tensor goes to the lowest 16-aligned offset where it overlaps no already-placed tensor whose
+   lifetime intersects its own: walk those tensors sorted by offset, keeping a candidate offset that starts at
+   0; the first one that begins at or after ``candidate + size`` leaves a gap that fits, otherwise the
+   candidate moves to that tensor's end. After the walk the candidate is the offset.
+6. ``arena_bytes`` = max(offset + size), 0 if nothing is planned.
+
+>>> p = plan([64, 64, 64], [False, False, False], [([0], [1]), ([1], [2])], inputs=[0], outputs=[2])
+>>> p.offsets, p.arena_bytes, p.lower_bound()
+({0: 0, 1: 64, 2: 0}, 128, 128)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+ARENA_ALIGNMENT = 16
+
+
+def align_up(n: int, alignment: int = ARENA_ALIGNMENT) -> int:
+    return (n + alignment - 1) // alignment * alignment
+
+
+@dataclass
+class Plan:
+    """Result of :func:`plan`. All dicts are keyed by tensor index and hold only planned tensors."""
+
+    offsets: dict[int, int] = field(default_factory=dict)
+    sizes: dict[int, int] = field(default_factory=dict)  # aligned sizes
+    first: dict[int, int] = field(default_factory=dict)
+    last: dict[int, int] = field(default_factory=dict)
+    arena_bytes: int = 0
+
+    def lower_bound(self) -> int:
+        """Max over op steps of the sum of aligned sizes alive at that step: no plan can use less."""
+        if not self.sizes:
+            return 0
+        steps = range(max(self.last.values()) + 1)
+        return max(
+            sum(s for t, s in self.sizes.items() if self.first[t] <= step <= self.last[t]) for step in steps
+        )
+
+    def overlaps(self) -> list[tuple[int, int]]:
+        """Pairs of planned tensors that share bytes while both are alive (always empty for a valid plan)."""
+        bad = []
+        ts = sorted(self.offsets)
+        for i, a in enumerate(ts):
+            for b in ts[i + 1 :]:
+                live = self.first[a] <= self.last[b] and self.first[b] <= self.last[a]
+                mem = (
+                    self.offsets[a] < self.offsets[b] + self.sizes[b]
+                    and self.offsets[b] < self.offsets[a] + self.sizes[a]
+                )
+                if live and mem:
+                    bad.append((a, b))
+        return bad
+
+
+def plan(
+    tensor_bytes: Sequence[int],
+    is_constant: Sequence[bool],
+    ops: Sequence[tuple[Sequence[int], Sequence[int]]],
+    inputs: Sequence[int],
+    outputs: Sequence[int],
+) -> Plan:
+    """Plan the arena.
+
+    ``tensor_bytes[i]`` is tensor i's byte size, ``is_constant[i]`` whether it has constant data, ``ops`` the
+    (inputs, outputs) tensor indices of each op in execution order, ``inputs``/``outputs`` the graph's.
+    Indices outside ``range(len(tensor_bytes))`` are ignored (the runtime rejects such models anyway).
+    """
+    count = len(tensor_bytes)
+    op_count = len(ops)
+
+    def ok(t: int) -> bool:
+        return 0 <= t < count and not is_constant[t]
+
+    used: set[int] = set()
+    writer: dict[int, int] = {}
+    last_read: dict[int, int] = {}
+    for t in inputs:
+        if ok(t):
+            used.add(t)
+    for t in outputs:
+        if ok(t):
+            used.add(t)
+    for i, (op_in, op_out) in enumerate(ops):
+        for t in op_in:
+            if ok(t):
+                used.add(t)
+                last_read[t] = i
+        for t in op_out:
+            if ok(t):
+                used.add(t)
+                writer.setdefault(t, i)
+
+    graph_outputs = set(outputs)
+    result = Plan()
+    for t in sorted(used):
+        first = writer.get(t, 0) if op_count else 0
+        last = last_read.get(t, 0) if op_count else 0
+        if t in graph_outputs and op_count:
+            last = op_count - 1
+        result.first[t] = first
+        result.last[t] = max(first, last)
+        result.sizes[t] = align_up(int(tensor_bytes[t]))
+
+    placed: list[int] = []
+    for t in sorted(used, key=lambda t: (-result.sizes[t], t)):
+        size = result.sizes[t]
+        live = [p for p in placed if result.first[p] <= result.last[t] and result.first[t] <= result.last[p]]
+        live.sort(key=lambda p: (result.offsets[p], p))
+        candidate = 0
+        for p in live:
+            if result.offsets[p] >= candidate + size:
+                break
+            candidate = max(candidate, result.offsets[p] + result.sizes[p])
+        result.offsets[t] = candidate
+        placed.append(t)
+
+    result.arena_bytes = max((result.offsets[t] + result.sizes[t] for t in used), default=0)
+    return result
