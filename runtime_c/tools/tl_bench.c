@@ -1,0 +1,204 @@
+/* tl_bench: latency and memory of one .tlm model on this device (no Python needed).
+ *
+ *   tl_bench MODEL [--runs N] [--warmup W] [--zero] [--seed S]
+ *
+ * Fills every input with seeded pseudo-random values (floats uniform in [-1, 1), integers uniform over the
+ * dtype, bools 0/1) or zeros (--zero), runs W untimed and N timed invokes, and prints one "key: value" line
+ * each for the model size, arena bytes, caller memory needed, and min/median/p90/mean latency in
+ * microseconds. Exit codes: 0 ok, 1 usage, 2 model or data error.
+ */
+#if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 199309L
+#undef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 199309L /* clock_gettime */
+#endif
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tensorlet.h"
+
+enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_DATA = 2 };
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: tl_bench MODEL [--runs N] [--warmup W] [--zero] [--seed S]\n"
+          "  Times tl_interpreter_invoke on MODEL (.tlm) with random (or --zero) inputs.\n"
+          "  Defaults: --runs 100 --warmup 10 --seed 1. Prints model/arena bytes and\n"
+          "  min/median/p90/mean latency in microseconds.\n"
+          "  Exit codes: 0 ok, 1 usage, 2 model or data error.\n");
+}
+
+static int parse_count(const char *text, long min, long max, long *value) {
+  char *end = NULL;
+  long v;
+  if (text == NULL || *text == '\0') return -1;
+  v = strtol(text, &end, 10);
+  if (*end != '\0' || v < min || v > max) return -1;
+  *value = v;
+  return 0;
+}
+
+/* xorshift64*: a small deterministic generator kept in a local state variable. */
+static uint64_t next_random(uint64_t *state) {
+  uint64_t x = *state;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  *state = x;
+  return x * 0x2545F4914F6CDD1DULL;
+}
+
+static void fill_random(void *data, const tl_tensor_info *info, uint64_t *state) {
+  size_t elem = tl_dtype_size(info->dtype), n = elem ? info->bytes / elem : 0, i;
+  unsigned char *p = (unsigned char *)data;
+  for (i = 0; i < n; i++) {
+    uint64_t r = next_random(state);
+    switch (info->dtype) {
+      case TL_FLOAT32: {
+        float v = (float)((double)(r >> 11) * (1.0 / 9007199254740992.0) * 2.0 - 1.0);
+        memcpy(p + 4 * i, &v, 4);
+        break;
+      }
+      case TL_FLOAT16: {
+        /* a half in [-1, 1): sign, exponent 0..14, random mantissa */
+        uint16_t h = (uint16_t)(((r >> 63) << 15) | (((r >> 20) % 15u) << 10) | (r & 0x3ffu));
+        memcpy(p + 2 * i, &h, 2);
+        break;
+      }
+      case TL_BOOL: p[i] = (unsigned char)(r >> 63); break;
+      default: memcpy(p + elem * i, &r, elem); break; /* integers: any bit pattern is valid */
+    }
+  }
+}
+
+static double now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec * 1e-3;
+}
+
+static int compare_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv) {
+  const char *model_path = NULL;
+  long runs = 100, warmup = 10, seed = 1;
+  int zero = 0, i, rc = EXIT_OK;
+  char err[512];
+  tl_model *model = NULL;
+  tl_interpreter *interp = NULL;
+  tl_status status;
+  double *times = NULL, sum = 0.0;
+  uint64_t state;
+  int32_t k;
+
+  for (i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+      usage(stdout);
+      return EXIT_OK;
+    } else if (strcmp(arg, "--zero") == 0) {
+      zero = 1;
+    } else if (strcmp(arg, "--runs") == 0 || strcmp(arg, "--warmup") == 0 || strcmp(arg, "--seed") == 0) {
+      long *target = arg[2] == 'r' ? &runs : (arg[2] == 'w' ? &warmup : &seed);
+      long min = arg[2] == 'r' ? 1 : 0;
+      if (i + 1 >= argc || parse_count(argv[i + 1], min, 100000000L, target) != 0) {
+        fprintf(stderr, "tl_bench: %s needs an integer >= %ld\n", arg, min);
+        usage(stderr);
+        return EXIT_USAGE;
+      }
+      i++;
+    } else if (arg[0] == '-' && arg[1] != '\0') {
+      fprintf(stderr, "tl_bench: unknown option %s\n", arg);
+      usage(stderr);
+      return EXIT_USAGE;
+    } else if (model_path == NULL) {
+      model_path = arg;
+    } else {
+      fprintf(stderr, "tl_bench: more than one model given (%s)\n", arg);
+      usage(stderr);
+      return EXIT_USAGE;
+    }
+  }
+  if (model_path == NULL) {
+    usage(stderr);
+    return EXIT_USAGE;
+  }
+
+  err[0] = '\0';
+  status = tl_model_load_file(model_path, &model, err, sizeof err);
+  if (status != TL_OK) {
+    fprintf(stderr, "tl_bench: cannot load %s: %s: %s\n", model_path, tl_status_name(status), err);
+    return EXIT_DATA;
+  }
+  status = tl_interpreter_create(model, NULL, &interp);
+  if (status != TL_OK) {
+    fprintf(stderr, "tl_bench: cannot create an interpreter: %s\n", tl_status_name(status));
+    tl_model_destroy(model);
+    return EXIT_DATA;
+  }
+  status = tl_interpreter_prepare(interp);
+  if (status != TL_OK) {
+    fprintf(stderr, "tl_bench: prepare failed: %s: %s\n", tl_status_name(status), tl_interpreter_error(interp));
+    rc = EXIT_DATA;
+    goto done;
+  }
+  state = 0x9E3779B97F4A7C15ULL ^ (uint64_t)seed;
+  if (state == 0) state = 1;
+  for (k = 0; k < tl_interpreter_input_count(interp); k++) {
+    void *data = NULL;
+    tl_tensor_info info;
+    if (tl_interpreter_input_info(interp, k, &info) != TL_OK || tl_interpreter_input_data(interp, k, &data) != TL_OK ||
+        data == NULL) {
+      fprintf(stderr, "tl_bench: cannot access input %d: %s\n", (int)k, tl_interpreter_error(interp));
+      rc = EXIT_DATA;
+      goto done;
+    }
+    if (zero) {
+      memset(data, 0, info.bytes);
+    } else {
+      fill_random(data, &info, &state);
+    }
+  }
+  times = (double *)malloc((size_t)runs * sizeof *times);
+  if (times == NULL) {
+    fprintf(stderr, "tl_bench: out of memory\n");
+    rc = EXIT_DATA;
+    goto done;
+  }
+  for (i = 0; i < warmup + runs; i++) {
+    double start = now_us();
+    status = tl_interpreter_invoke(interp);
+    if (status != TL_OK) {
+      fprintf(stderr, "tl_bench: invoke failed: %s: %s\n", tl_status_name(status), tl_interpreter_error(interp));
+      rc = EXIT_DATA;
+      goto done;
+    }
+    if (i >= warmup) {
+      times[i - warmup] = now_us() - start;
+      sum += times[i - warmup];
+    }
+  }
+  qsort(times, (size_t)runs, sizeof *times, compare_double);
+  printf("model: %s\n", model_path);
+  printf("model_bytes: %zu\n", tl_model_size_bytes(model));
+  printf("arena_bytes: %zu\n", tl_interpreter_arena_bytes(interp));
+  printf("required_memory_bytes: %zu\n", tl_interpreter_required_memory_bytes(interp));
+  printf("inputs: %s\n", zero ? "zero" : "random");
+  printf("runs: %ld\n", runs);
+  printf("warmup: %ld\n", warmup);
+  printf("min_us: %.2f\n", times[0]);
+  printf("median_us: %.2f\n", runs % 2 ? times[runs / 2] : 0.5 * (times[runs / 2 - 1] + times[runs / 2]));
+  /* p90: nearest-rank definition, the smallest sample with at least 90% of samples at or below it */
+  printf("p90_us: %.2f\n", times[(runs * 9 + 9) / 10 - 1]);
+  printf("mean_us: %.2f\n", sum / (double)runs);
+done:
+  free(times);
+  tl_interpreter_destroy(interp);
+  tl_model_destroy(model);
+  return rc;
+}
