@@ -2,5 +2,16 @@
 
 from trainer.tlm.builder import ModelBuilder, Quantization
 from trainer.tlm.planner import Plan, plan
+from trainer.tlm.reader import ModelInfo, OpInfo, TensorInfo, plan_model, read_model
 
-__all__ = ["ModelBuilder", "Plan", "Quantization", "plan"]
+__all__ = [
+    "ModelBuilder",
+    "ModelInfo",
+    "OpInfo",
+    "Plan",
+    "Quantization",
+    "TensorInfo",
+    "plan",
+    "plan_model",
+    "read_model",
+]

@@ -131,7 +131,7 @@ def option_module(table: str) -> ModuleType:
 class Quantization:
     """Affine quantization ``real = scale * (q - zero_point)``; one entry per tensor or per index of ``axis``.
 
-    Scalars are accepted and stored as one-element lists.
+    Scalars are accepted and stored as one-element lists; scales are rounded to float32 (as in the file).
     """
 
     scale: Any
@@ -140,7 +140,7 @@ class Quantization:
 
     def __post_init__(self) -> None:
         if self.scale is not None:
-            self.scale = [float(s) for s in np.atleast_1d(np.asarray(self.scale, dtype=np.float64))]
+            self.scale = [float(s) for s in np.atleast_1d(np.asarray(self.scale, dtype=np.float32))]
         if self.zero_point is not None:
             self.zero_point = [int(z) for z in np.atleast_1d(np.asarray(self.zero_point))]
         self.axis = int(self.axis)
@@ -161,7 +161,7 @@ class _OpEntry:
     inputs: list[int] | None
     outputs: list[int] | None
     options_type: int | None  # union tag; None: not written
-    options_table: str | None  # table whose fields are written as the union value; None: no value
+    options_table: str | None  # table written as the union value; None: no value; "": an empty table
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -353,7 +353,8 @@ class ModelBuilder:
         else:
             tag = int(options_type)
         if options_table is _AUTO:
-            table = OPTION_TABLE_NAMES.get(tag) if tag is not None else None
+            # An unknown tag (check=False) gets an empty table as its value.
+            table = OPTION_TABLE_NAMES.get(tag, "") if tag is not None else None
         else:
             table = options_table
             if table is not None and table not in OPTION_FIELDS:
@@ -361,7 +362,7 @@ class ModelBuilder:
         if not write_options_value:
             table = None
 
-        if options and table is None:
+        if options and not table:
             raise ValueError(f"{what}: takes no options, got {sorted(options)}")
         values = self._option_values(what, table, options) if table else {}
 
@@ -531,7 +532,10 @@ class ModelBuilder:
     @staticmethod
     def _write_op(b: flatbuffers.Builder, op: _OpEntry) -> int:
         value = None
-        if op.options_table is not None:
+        if op.options_table == "":
+            b.StartObject(0)
+            value = b.EndObject()
+        elif op.options_table is not None:
             mod = option_module(op.options_table)
             vec_offsets = {
                 name: _int_vector(b, op.options[name])
