@@ -1,0 +1,227 @@
+"""Configure, build and run the C runtime's CMake variants from pytest.
+
+Each variant lives in ``build/<name>`` and is reused between runs: it is reconfigured only when its CMake
+arguments change (the build itself is incremental, and the source globs are re-checked by CMake). A file
+lock per variant lets several pytest processes share one build directory safely.
+
+>>> d = build("native")              # doctest: +SKIP
+>>> run_ctest("native").returncode   # doctest: +SKIP
+0
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from conftest import need, need_tool
+
+REPO = Path(__file__).resolve().parents[1]
+SOURCE = REPO / "runtime_c"
+BUILD_ROOT = REPO / "build"
+JOBS = "2"
+OUTPUT_TAIL = 12000
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One CMake configuration of the runtime."""
+
+    name: str
+    compiler: str
+    args: tuple[str, ...] = ()
+    emulator: tuple[str, ...] = ()  # prefix that runs this variant's binaries (qemu for cross builds)
+    tools: tuple[str, ...] = ()  # executables that must exist to build or run it
+    env: dict[str, str] = field(default_factory=dict)
+
+
+_SANITIZER_ENV = {
+    "ASAN_OPTIONS": "halt_on_error=1:detect_leaks=1:abort_on_error=0:strict_string_checks=1",
+    "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
+}
+
+VARIANTS: dict[str, Variant] = {
+    "native": Variant("native", "gcc", ("-DCMAKE_BUILD_TYPE=Release",), tools=("gcc",)),
+    "clang": Variant("clang", "clang", ("-DCMAKE_BUILD_TYPE=Release",), tools=("clang",)),
+    "asan": Variant(
+        "asan",
+        "gcc",
+        ("-DCMAKE_BUILD_TYPE=Debug", "-DCMAKE_C_FLAGS_DEBUG=-O1 -g", "-DTL_SANITIZE=ON"),
+        tools=("gcc",),
+        env=_SANITIZER_ENV,
+    ),
+    "aarch64": Variant(
+        "aarch64",
+        "aarch64-linux-gnu-gcc",
+        ("-DCMAKE_BUILD_TYPE=Release", f"-DCMAKE_TOOLCHAIN_FILE={SOURCE / 'cmake/aarch64-linux-gnu.cmake'}"),
+        emulator=("qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"),
+        tools=("aarch64-linux-gnu-gcc", "qemu-aarch64"),
+    ),
+    "armhf": Variant(
+        "armhf",
+        "arm-linux-gnueabihf-gcc",
+        (
+            "-DCMAKE_BUILD_TYPE=Release",
+            f"-DCMAKE_TOOLCHAIN_FILE={SOURCE / 'cmake/arm-linux-gnueabihf.cmake'}",
+        ),
+        emulator=("qemu-arm", "-L", "/usr/arm-linux-gnueabihf"),
+        tools=("arm-linux-gnueabihf-gcc", "qemu-arm"),
+    ),
+    "fuzz": Variant(
+        "fuzz",
+        "clang",
+        (
+            "-DCMAKE_BUILD_TYPE=Debug",
+            "-DCMAKE_C_FLAGS_DEBUG=-O1 -g",
+            "-DTL_SANITIZE=ON",
+            "-DTL_BUILD_FUZZ=ON",
+            "-DTL_BUILD_TESTS=OFF",
+            "-DTL_BUILD_TOOLS=OFF",
+        ),
+        tools=("clang",),
+        env=_SANITIZER_ENV,
+    ),
+}
+
+
+def _tail(text: str) -> str:
+    return text if len(text) <= OUTPUT_TAIL else "...\n" + text[-OUTPUT_TAIL:]
+
+
+def _run(cmd: Sequence[str], *, env: dict[str, str] | None = None, timeout: float = 900):
+    return subprocess.run(
+        list(cmd),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        timeout=timeout,
+    )
+
+
+def require(name: str) -> Variant:
+    """The variant ``name``, after checking (skip locally, fail under REQUIRE_ALL) that its tools exist."""
+    variant = VARIANTS[name]
+    need_tool("cmake")
+    for tool in variant.tools:
+        need_tool(tool)
+    if variant.emulator:
+        need(Path(variant.emulator[-1]).is_dir(), f"cross sysroot {variant.emulator[-1]} is missing")
+    return variant
+
+
+def build_dir(name: str) -> Path:
+    return BUILD_ROOT / name
+
+
+def _generator() -> str:
+    return "Ninja" if shutil.which("ninja") else "Unix Makefiles"
+
+
+@contextmanager
+def _locked(name: str) -> Iterator[None]:
+    BUILD_ROOT.mkdir(exist_ok=True)
+    with open(BUILD_ROOT / f".{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def build(name: str, targets: Sequence[str] = ()) -> Path:
+    """Configure (if needed) and build variant ``name``; returns its build directory.
+
+    Fails the calling test with the compiler's output when configuring or building fails.
+    """
+    variant = require(name)
+    directory = build_dir(name)
+    generator = _generator()
+    configure = [
+        "cmake",
+        "-S",
+        str(SOURCE),
+        "-B",
+        str(directory),
+        "-G",
+        generator,
+        f"-DCMAKE_C_COMPILER={variant.compiler}",
+        *variant.args,
+    ]
+    stamp_text = "\n".join(configure)
+    stamp = directory / ".tl_configure_stamp"
+    with _locked(name):
+        fresh = (
+            (directory / "CMakeCache.txt").is_file() and stamp.is_file() and stamp.read_text() == stamp_text
+        )
+        if not fresh:
+            if directory.exists():
+                shutil.rmtree(directory)
+            directory.mkdir(parents=True)
+            result = _run(configure)
+            if result.returncode != 0:
+                pytest.fail(
+                    f"cmake configure of {name} failed:\n$ {' '.join(configure)}\n{_tail(result.stdout)}"
+                )
+            stamp.write_text(stamp_text)
+        cmd = ["cmake", "--build", str(directory), "-j", JOBS]
+        for target in targets:
+            cmd += ["--target", target]
+        result = _run(cmd)
+        if result.returncode != 0:
+            pytest.fail(f"build of {name} failed:\n$ {' '.join(cmd)}\n{_tail(result.stdout)}")
+    return directory
+
+
+def run_env(name: str) -> dict[str, str]:
+    """Environment for running variant ``name``'s binaries (sanitizer options)."""
+    env = dict(os.environ)
+    env.update(VARIANTS[name].env)
+    return env
+
+
+def run_ctest(name: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    """Run ctest in an already built variant; fails the test (printing ctest's output) unless all pass."""
+    directory = build_dir(name)
+    cmd = ["ctest", "--test-dir", str(directory), "--output-on-failure", "--no-tests=error", "-j", JOBS]
+    result = _run(cmd, env=run_env(name), timeout=timeout)
+    if result.returncode != 0:
+        pytest.fail(f"ctest of {name} failed:\n$ {' '.join(cmd)}\n{_tail(result.stdout)}")
+    return result
+
+
+def executable(name: str, target: str) -> list[str]:
+    """Command prefix that runs built target ``target`` of variant ``name`` (through qemu when cross)."""
+    path = build_dir(name) / target
+    assert path.is_file(), f"{path} was not built"
+    return [*VARIANTS[name].emulator, str(path)]
+
+
+def run_tool(
+    name: str, target: str, args: Sequence[str], timeout: float = 600, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
+    """Run a built executable of variant ``name`` with ``args``; stdout and stderr are captured apart."""
+    return subprocess.run(
+        [*executable(name, target), *args],
+        cwd=cwd,
+        env=run_env(name),
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=timeout,
+    )
+
+
+def config_hash() -> str:
+    """A short hash of the variants' arguments (useful in cache keys)."""
+    text = repr(sorted((k, v.compiler, v.args) for k, v in VARIANTS.items()))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -1,0 +1,158 @@
+"""Build the C runtime with CMake in every variant and run its C tests (ctest), plus the C tools.
+
+Variants: native gcc, clang (same -Werror warning set), gcc ASan+UBSan, and aarch64/armhf cross builds whose
+ctest runs under qemu. Build directories are cached in build/<variant> (see tests/cbuild.py).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cbuild import build, run_ctest, run_tool
+
+from trainer.tlm import ModelBuilder
+
+
+@pytest.mark.parametrize("variant", ["native", "clang", "asan", "aarch64", "armhf"])
+def test_ctest(variant: str) -> None:
+    build(variant)
+    result = run_ctest(variant)
+    match = re.search(r"100% tests passed, 0 tests failed out of (\d+)", result.stdout)
+    assert match and int(match.group(1)) > 0, result.stdout
+
+
+# ---- tl_run / tl_bench (native build) ----
+
+
+def _fc_model(tmp_path: Path) -> tuple[Path, np.ndarray, np.ndarray, int]:
+    rng = np.random.default_rng(7)
+    w = rng.standard_normal((5, 12)).astype(np.float32)
+    bias = rng.standard_normal(5).astype(np.float32)
+    b = ModelBuilder(description="fc test")
+    x = b.add_input("x", np.float32, [2, 12])
+    wt = b.add_constant("w", w)
+    bt = b.add_constant("b", bias)
+    y = b.add_tensor("y", np.float32, [2, 5])
+    b.add_op("FullyConnected", [x, wt, bt], [y], activation="RELU")
+    b.mark_output(y)
+    path = tmp_path / "fc.tlm"
+    path.write_bytes(b.finish())
+    return path, w, bias, b.plan().arena_bytes
+
+
+def _add_model(tmp_path: Path) -> Path:
+    b = ModelBuilder()
+    a = b.add_input("a", np.float32, [2, 3])
+    c = b.add_input("c", np.float32, [3])
+    y = b.add_tensor("sum", np.float32, [2, 3])
+    b.add_op("Add", [a, c], [y])
+    b.mark_output(y)
+    path = tmp_path / "add.tlm"
+    path.write_bytes(b.finish())
+    return path
+
+
+@pytest.fixture(scope="module")
+def native_tools() -> None:
+    build("native", targets=("tl_run", "tl_bench"))
+
+
+def test_tl_run_matches_numpy(native_tools: None, tmp_path: Path) -> None:
+    model, w, bias, _ = _fc_model(tmp_path)
+    x = np.random.default_rng(3).standard_normal((2, 12)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    result = run_tool(
+        "native",
+        "tl_run",
+        [str(model), "--input", f"0={tmp_path / 'x.npy'}", "--output", f"y={tmp_path / 'y.npy'}"],
+    )
+    assert result.returncode == 0, result.stderr
+    got = np.load(tmp_path / "y.npy")
+    want = np.maximum(x.astype(np.float64) @ w.T.astype(np.float64) + bias, 0)
+    assert got.dtype == np.float32 and got.shape == (2, 5)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())
+
+
+def test_tl_run_names_and_print(native_tools: None, tmp_path: Path) -> None:
+    model = _add_model(tmp_path)
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    c = np.array([0.5, -1.0, 10.0], np.float32)
+    np.save(tmp_path / "a.npy", a)
+    np.save(tmp_path / "c.npy", c)
+    result = run_tool(
+        "native",
+        "tl_run",
+        [str(model), "--input", f"c={tmp_path / 'c.npy'}", "--input", f"a={tmp_path / 'a.npy'}", "--print"],
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == "output 0 'sum' float32 [2, 3]:"
+    values = np.array(" ".join(lines[1:]).split(), np.float32)
+    np.testing.assert_array_equal(values, (a + c).ravel())
+
+
+def test_tl_run_zero_fills_missing_inputs(native_tools: None, tmp_path: Path) -> None:
+    model = _add_model(tmp_path)
+    c = np.array([1.5, 2.5, 3.5], np.float32)
+    np.save(tmp_path / "c.npy", c)
+    result = run_tool("native", "tl_run", [str(model), "--input", f"1={tmp_path / 'c.npy'}"])
+    assert result.returncode == 0, result.stderr
+    values = np.array(" ".join(result.stdout.strip().splitlines()[1:]).split(), np.float32)
+    np.testing.assert_array_equal(values, np.tile(c, 2))
+
+
+def test_tl_run_errors(native_tools: None, tmp_path: Path) -> None:
+    model = _add_model(tmp_path)
+    np.save(tmp_path / "int.npy", np.zeros((2, 3), np.int32))
+    np.save(tmp_path / "shape.npy", np.zeros((3, 2), np.float32))
+    np.save(tmp_path / "f64.npy", np.zeros((2, 3), np.float64))
+    (tmp_path / "junk.npy").write_bytes(b"not numpy")
+    (tmp_path / "junk.tlm").write_bytes(b"\x10\x00\x00\x00XXXX" + bytes(24))
+
+    def tl_run(*args: str) -> tuple[int, str]:
+        r = run_tool("native", "tl_run", list(args))
+        return r.returncode, r.stderr
+
+    assert tl_run("--help")[0] == 0
+    assert tl_run()[0] == 1
+    assert tl_run(str(model), "--bogus")[0] == 1
+    assert tl_run(str(model), "--input", "noequals")[0] == 1
+    assert tl_run(str(model), str(model))[0] == 1
+    code, err = tl_run(str(tmp_path / "missing.tlm"))
+    assert code == 2 and "TL_ERROR_IO" in err
+    code, err = tl_run(str(tmp_path / "junk.tlm"))
+    assert code == 2 and "TL_ERROR_BAD_IDENTIFIER" in err
+    code, err = tl_run(str(model), "--input", f"a={tmp_path / 'int.npy'}")
+    assert code == 2 and "float32" in err and "int32" in err, err
+    code, err = tl_run(str(model), "--input", f"a={tmp_path / 'shape.npy'}")
+    assert code == 2 and "[2, 3]" in err and "[3, 2]" in err, err
+    code, err = tl_run(str(model), "--input", f"a={tmp_path / 'f64.npy'}")
+    assert code == 2 and "<f8" in err, err
+    code, err = tl_run(str(model), "--input", f"a={tmp_path / 'junk.npy'}")
+    assert code == 2 and "not a .npy" in err, err
+    code, err = tl_run(str(model), "--input", f"nosuch={tmp_path / 'shape.npy'}")
+    assert code == 2 and "nosuch" in err, err
+    code, err = tl_run(str(model), "--input", f"7={tmp_path / 'shape.npy'}")
+    assert code == 2 and "out of range" in err, err
+    code, err = tl_run(str(model), "--output", f"9={tmp_path / 'o.npy'}")
+    assert code == 2 and "out of range" in err, err
+
+
+def test_tl_bench_reports(native_tools: None, tmp_path: Path) -> None:
+    model, _, _, arena = _fc_model(tmp_path)
+    result = run_tool("native", "tl_bench", [str(model), "--runs", "21", "--warmup", "2"])
+    assert result.returncode == 0, result.stderr
+    report = dict(line.split(": ", 1) for line in result.stdout.strip().splitlines())
+    assert int(report["model_bytes"]) == model.stat().st_size
+    assert int(report["arena_bytes"]) == arena
+    assert int(report["runs"]) == 21
+    lo, med, p90 = (float(report[k]) for k in ("min_us", "median_us", "p90_us"))
+    assert 0 <= lo <= med <= p90
+    assert run_tool("native", "tl_bench", ["--help"]).returncode == 0
+    assert run_tool("native", "tl_bench", [str(model), "--runs", "0"]).returncode == 1
+    assert run_tool("native", "tl_bench", [str(model), "--zero", "--runs", "1"]).returncode == 0
+    bad = run_tool("native", "tl_bench", [str(tmp_path / "missing.tlm")])
+    assert bad.returncode == 2 and "TL_ERROR_IO" in bad.stderr
