@@ -43,7 +43,7 @@ const char *tl_npy_descr(tl_dtype dtype) {
   return NULL;
 }
 
-const char *tl_dtype_name(tl_dtype dtype) {
+const char *tl_npy_dtype_name(tl_dtype dtype) {
   switch (dtype) {
     case TL_FLOAT32: return "float32";
     case TL_FLOAT16: return "float16";

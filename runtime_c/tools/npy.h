@@ -33,6 +33,6 @@ void tl_npy_free(tl_npy_array *array); /* frees data; NULL-safe */
 /* The .npy descr string of a dtype ("<f4"), or NULL for an unknown dtype. */
 const char *tl_npy_descr(tl_dtype dtype);
 /* A short lower-case dtype name ("float32", "int8", ...), "unknown" otherwise. */
-const char *tl_dtype_name(tl_dtype dtype);
+const char *tl_npy_dtype_name(tl_dtype dtype);
 
 #endif /* TL_NPY_H */

@@ -161,7 +161,7 @@ static int set_input_from_file(tl_interpreter *interp, const io_arg *io) {
   }
   if (array.dtype != info.dtype) {
     fprintf(stderr, "tl_run: input %d '%s' is %s, but %s holds %s\n", (int)index, info.name,
-            tl_dtype_name(info.dtype), io->path, tl_dtype_name(array.dtype));
+            tl_npy_dtype_name(info.dtype), io->path, tl_npy_dtype_name(array.dtype));
     tl_npy_free(&array);
     return -1;
   }
@@ -303,7 +303,7 @@ int main(int argc, char **argv) {
         rc = EXIT_DATA;
         goto done;
       }
-      printf("output %d '%s' %s ", (int)k, info.name, tl_dtype_name(info.dtype));
+      printf("output %d '%s' %s ", (int)k, info.name, tl_npy_dtype_name(info.dtype));
       print_shape(stdout, info.dims, info.rank);
       printf(":\n");
       print_values(stdout, info.dtype, data, info.bytes);
