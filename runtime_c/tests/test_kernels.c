@@ -820,7 +820,417 @@ TL_TEST(test_transpose) {
   }
 }
 
-/* RANDOM_TESTS_HERE */
+/* ---------------------------------------------------------------------------------------------------- */
+/* Seeded random cases against naive second implementations                                              */
+
+/* A 32-bit LCG: deterministic across compilers and targets. */
+static uint32_t rng_next(uint32_t *s) {
+  *s = *s * 1664525u + 1013904223u;
+  return *s >> 8; /* the low bits of an LCG are weak */
+}
+static int32_t rng_int(uint32_t *s, int32_t lo, int32_t hi) { /* uniform in [lo, hi] */
+  return lo + (int32_t)(rng_next(s) % (uint32_t)(hi - lo + 1));
+}
+static float rng_float(uint32_t *s) { /* uniform in [-1, 1) */
+  return (float)(rng_next(s) & 0xFFFF) / 32768.0f - 1.0f;
+}
+static void rng_fill(uint32_t *s, float *x, int64_t n) {
+  for (int64_t i = 0; i < n; i++) x[i] = rng_float(s);
+}
+
+static float clamp_ref(double v, tl_act_f32 act) {
+  return (float)(v < act.min ? act.min : (v > act.max ? act.max : v));
+}
+
+/* A random activation: mostly none, sometimes a narrow clamp so that both sides of it are exercised. */
+static tl_act_f32 rng_act(uint32_t *s) {
+  switch (rng_int(s, 0, 3)) {
+    case 0: return act_range(-0.5f, 0.5f);
+    case 1: return act_range(0.0f, INFINITY);
+    default: return act_none();
+  }
+}
+
+/* Resolves SAME (1) or VALID (0) for one axis as prepare does; returns 0 if VALID does not fit. */
+static int resolve_padding(int same, int32_t in, int32_t k, int32_t stride, int32_t dilation, int32_t *out,
+                           int32_t *pad_before) {
+  const int32_t eff = (k - 1) * dilation + 1;
+  if (same) {
+    *out = (in + stride - 1) / stride;
+    const int32_t total = (*out - 1) * stride + eff - in;
+    *pad_before = total > 0 ? total / 2 : 0;
+    return 1;
+  }
+  if (in < eff) return 0;
+  *out = (in - eff) / stride + 1;
+  *pad_before = 0;
+  return 1;
+}
+
+#define RAND_MAX_ELEMS 4096
+
+/* Naive Conv2D / DepthwiseConv2D by scattering: every input element, through every tap, adds into the
+ * output positions that read it (oy*stride - pad + ky*dilation == iy). Sums in double. */
+static void naive_conv(float *y, const float *x, const float *w, const float *bias, const tl_conv_params *p,
+                       int depthwise) {
+  static const int64_t max = RAND_MAX_ELEMS;
+  double acc[RAND_MAX_ELEMS];
+  const int64_t n_out = (int64_t)p->batch * p->out_h * p->out_w * p->out_c;
+  if (n_out > max) return;
+  for (int64_t i = 0; i < n_out; i++) acc[i] = 0.0;
+  for (int32_t b = 0; b < p->batch; b++)
+    for (int32_t iy = 0; iy < p->in_h; iy++)
+      for (int32_t ix = 0; ix < p->in_w; ix++)
+        for (int32_t ic = 0; ic < p->in_c; ic++) {
+          const double xv = x[((b * p->in_h + iy) * p->in_w + ix) * p->in_c + ic];
+          for (int32_t ky = 0; ky < p->k_h; ky++)
+            for (int32_t kx = 0; kx < p->k_w; kx++) {
+              const int32_t ny = iy + p->pad_top - ky * p->dilation_h;
+              const int32_t nx = ix + p->pad_left - kx * p->dilation_w;
+              if (ny < 0 || nx < 0 || ny % p->stride_h || nx % p->stride_w) continue;
+              const int32_t oy = ny / p->stride_h, ox = nx / p->stride_w;
+              if (oy >= p->out_h || ox >= p->out_w) continue;
+              double *o = acc + ((b * p->out_h + oy) * p->out_w + ox) * p->out_c;
+              if (depthwise) {
+                for (int32_t m = 0; m < p->depth_multiplier; m++) {
+                  const int32_t oc = ic * p->depth_multiplier + m;
+                  o[oc] += xv * w[(ky * p->k_w + kx) * p->out_c + oc];
+                }
+              } else {
+                for (int32_t oc = 0; oc < p->out_c; oc++)
+                  o[oc] += xv * w[((oc * p->k_h + ky) * p->k_w + kx) * p->in_c + ic];
+              }
+            }
+        }
+  for (int64_t i = 0; i < n_out; i++) y[i] = clamp_ref(acc[i] + (bias ? bias[i % p->out_c] : 0.0), p->act);
+}
+
+/* A random Conv2D (depthwise = 0) or DepthwiseConv2D geometry that fits the buffers. */
+static tl_conv_params rng_conv_params(uint32_t *s, int depthwise) {
+  for (;;) {
+    const int32_t k_h = rng_int(s, 1, 4), k_w = rng_int(s, 1, 4);
+    const int32_t stride = rng_int(s, 1, 3), dilation = rng_int(s, 1, 3);
+    tl_conv_params p = conv_params(rng_int(s, 1, 2), rng_int(s, 1, 9), rng_int(s, 1, 9), rng_int(s, 1, 5), 0, 0,
+                                   0, k_h, k_w, stride, dilation, 0, 0);
+    p.stride_w = rng_int(s, 1, 3); /* strides and dilations may differ between the axes */
+    p.dilation_w = rng_int(s, 1, 3);
+    p.depth_multiplier = depthwise ? rng_int(s, 1, 3) : 1;
+    p.out_c = depthwise ? p.in_c * p.depth_multiplier : rng_int(s, 1, 5);
+    const int same = rng_int(s, 0, 1);
+    if (!resolve_padding(same, p.in_h, k_h, p.stride_h, p.dilation_h, &p.out_h, &p.pad_top)) continue;
+    if (!resolve_padding(same, p.in_w, k_w, p.stride_w, p.dilation_w, &p.out_w, &p.pad_left)) continue;
+    p.act = rng_act(s);
+    return p;
+  }
+}
+
+TL_TEST(test_random_conv) {
+  uint32_t s = 12345;
+  float x[RAND_MAX_ELEMS], w[RAND_MAX_ELEMS], bias[32], y[RAND_MAX_ELEMS], want[RAND_MAX_ELEMS];
+  for (int t = 0; t < 300; t++) {
+    const int depthwise = t % 2;
+    tl_conv_params p = rng_conv_params(&s, depthwise);
+    const int64_t nx = (int64_t)p.batch * p.in_h * p.in_w * p.in_c;
+    const int64_t nw = (int64_t)p.out_c * p.k_h * p.k_w * (depthwise ? 1 : p.in_c);
+    const int64_t ny = (int64_t)p.batch * p.out_h * p.out_w * p.out_c;
+    TL_EXPECT_TRUE(nx <= RAND_MAX_ELEMS && nw <= RAND_MAX_ELEMS && ny <= RAND_MAX_ELEMS && p.out_c <= 32);
+    rng_fill(&s, x, nx);
+    rng_fill(&s, w, nw);
+    rng_fill(&s, bias, p.out_c);
+    const float *b = rng_int(&s, 0, 3) ? bias : NULL;
+    if (depthwise) {
+      tl_depthwise_conv2d_f32(y, x, w, b, &p);
+    } else {
+      tl_conv2d_f32(y, x, w, b, &p);
+    }
+    naive_conv(want, x, w, b, &p, depthwise);
+    TL_EXPECT_ARRAY_NEAR(y, want, ny, 1e-5);
+  }
+}
+
+TL_TEST(test_random_fc) {
+  uint32_t s = 777;
+  float x[RAND_MAX_ELEMS], w[RAND_MAX_ELEMS], bias[16], y[64], want[64];
+  for (int t = 0; t < 100; t++) {
+    tl_fc_params p = {rng_int(&s, 1, 4), rng_int(&s, 1, 100), rng_int(&s, 1, 16), rng_act(&s)};
+    rng_fill(&s, x, (int64_t)p.batch * p.in_depth);
+    rng_fill(&s, w, (int64_t)p.out_depth * p.in_depth);
+    rng_fill(&s, bias, p.out_depth);
+    const float *b = t % 3 ? bias : NULL;
+    tl_fc_f32(y, x, w, b, &p);
+    /* Naive: i outermost, double accumulators. */
+    double acc[64] = {0};
+    for (int32_t i = 0; i < p.in_depth; i++)
+      for (int32_t bb = 0; bb < p.batch; bb++)
+        for (int32_t o = 0; o < p.out_depth; o++)
+          acc[bb * p.out_depth + o] += (double)x[bb * p.in_depth + i] * w[o * p.in_depth + i];
+    for (int32_t i = 0; i < p.batch * p.out_depth; i++)
+      want[i] = clamp_ref(acc[i] + (b ? b[i % p.out_depth] : 0.0), p.act);
+    TL_EXPECT_ARRAY_NEAR(y, want, p.batch * p.out_depth, 1e-5);
+  }
+}
+
+TL_TEST(test_random_pool) {
+  uint32_t s = 4242;
+  float x[RAND_MAX_ELEMS], y[RAND_MAX_ELEMS], want_max[RAND_MAX_ELEMS], want_avg[RAND_MAX_ELEMS];
+  for (int t = 0; t < 200; t++) {
+    tl_pool_params p;
+    int same;
+    do {
+      p = pool_params(rng_int(&s, 1, 9), rng_int(&s, 1, 9), rng_int(&s, 1, 4), 0, 0, 1, 1, 0, 0);
+      p.batch = rng_int(&s, 1, 2);
+      p.filter_h = rng_int(&s, 1, 4);
+      p.filter_w = rng_int(&s, 1, 4);
+      p.stride_h = rng_int(&s, 1, 3);
+      p.stride_w = rng_int(&s, 1, 3);
+      same = rng_int(&s, 0, 1);
+    } while (!resolve_padding(same, p.in_h, p.filter_h, p.stride_h, 1, &p.out_h, &p.pad_top) ||
+             !resolve_padding(same, p.in_w, p.filter_w, p.stride_w, 1, &p.out_w, &p.pad_left));
+    p.act = rng_act(&s);
+    rng_fill(&s, x, (int64_t)p.batch * p.in_h * p.in_w * p.channels);
+    /* Naive: one output element at a time, every tap of the full window bounds-checked. */
+    int64_t n = 0;
+    for (int32_t b = 0; b < p.batch; b++)
+      for (int32_t oy = 0; oy < p.out_h; oy++)
+        for (int32_t ox = 0; ox < p.out_w; ox++)
+          for (int32_t c = 0; c < p.channels; c++, n++) {
+            double sum = 0.0, mx = -INFINITY;
+            int count = 0;
+            for (int32_t fy = 0; fy < p.filter_h; fy++)
+              for (int32_t fx = 0; fx < p.filter_w; fx++) {
+                const int32_t iy = oy * p.stride_h - p.pad_top + fy, ix = ox * p.stride_w - p.pad_left + fx;
+                if (iy < 0 || iy >= p.in_h || ix < 0 || ix >= p.in_w) continue;
+                const double v = x[((b * p.in_h + iy) * p.in_w + ix) * p.channels + c];
+                sum += v;
+                mx = v > mx ? v : mx;
+                count++;
+              }
+            want_avg[n] = clamp_ref(sum / count, p.act);
+            want_max[n] = clamp_ref(mx, p.act);
+          }
+    tl_max_pool2d_f32(y, x, &p);
+    TL_EXPECT_ARRAY_NEAR(y, want_max, n, 0);
+    tl_average_pool2d_f32(y, x, &p);
+    TL_EXPECT_ARRAY_NEAR(y, want_avg, n, 1e-6);
+  }
+}
+
+TL_TEST(test_random_binary) {
+  uint32_t s = 99;
+  float a[256], b[256], y[256], want[256];
+  for (int t = 0; t < 200; t++) {
+    /* Random rank 1-4 shapes, right-aligned to 4; each dim of each input is either the full size or 1. */
+    int32_t ad[4] = {1, 1, 1, 1}, bd[4] = {1, 1, 1, 1}, od[4];
+    const int rank = rng_int(&s, 1, 4);
+    for (int d = 4 - rank; d < 4; d++) {
+      const int32_t n = rng_int(&s, 1, 4);
+      const int32_t which = rng_int(&s, 0, 3); /* 0: both full, 1: a broadcasts, 2: b broadcasts, 3: both */
+      ad[d] = which == 1 || which == 3 ? 1 : n;
+      bd[d] = which == 2 || which == 3 ? 1 : n;
+    }
+    tl_binary_params p;
+    binary_params(&p, ad, bd, rng_act(&s));
+    for (int d = 0; d < 4; d++) od[d] = p.out_dims[d];
+    const int64_t n = (int64_t)od[0] * od[1] * od[2] * od[3];
+    rng_fill(&s, a, (int64_t)ad[0] * ad[1] * ad[2] * ad[3]);
+    rng_fill(&s, b, (int64_t)bd[0] * bd[1] * bd[2] * bd[3]);
+    const int op = t % 3;
+    if (op == 0) tl_add_f32(y, a, b, &p);
+    if (op == 1) tl_sub_f32(y, a, b, &p);
+    if (op == 2) tl_mul_f32(y, a, b, &p);
+    /* Naive: unravel each flat output index, then index each input with its own dims (min with dim - 1). */
+    for (int64_t i = 0; i < n; i++) {
+      int64_t rest = i, ai = 0, bi = 0, idx[4];
+      for (int d = 3; d >= 0; d--) {
+        idx[d] = rest % od[d];
+        rest /= od[d];
+      }
+      for (int d = 0; d < 4; d++) {
+        ai = ai * ad[d] + (idx[d] < ad[d] ? idx[d] : 0);
+        bi = bi * bd[d] + (idx[d] < bd[d] ? idx[d] : 0);
+      }
+      const float r = op == 0 ? a[ai] + b[bi] : op == 1 ? a[ai] - b[bi] : a[ai] * b[bi];
+      want[i] = clamp_ref(r, p.act);
+    }
+    TL_EXPECT_ARRAY_NEAR(y, want, n, 0);
+  }
+}
+
+TL_TEST(test_random_softmax) {
+  uint32_t s = 31337;
+  float x[512], y[512];
+  const float betas[] = {1.0f, 0.5f, 2.0f, -1.0f};
+  for (int t = 0; t < 50; t++) {
+    tl_softmax_params p = {rng_int(&s, 1, 8), rng_int(&s, 1, 40), betas[t % 4]};
+    const float scale = (float)rng_int(&s, 1, 60);
+    for (int64_t i = 0; i < p.outer * p.depth; i++) x[i] = scale * rng_float(&s);
+    tl_softmax_f32(y, x, &p);
+    for (int64_t r = 0; r < p.outer; r++) {
+      /* Naive, in double: the max of beta * x is subtracted instead. */
+      const float *xr = x + r * p.depth;
+      double m = -INFINITY, sum = 0.0, got_sum = 0.0;
+      for (int32_t i = 0; i < p.depth; i++) m = (double)p.beta * xr[i] > m ? (double)p.beta * xr[i] : m;
+      for (int32_t i = 0; i < p.depth; i++) sum += exp((double)p.beta * xr[i] - m);
+      float want[40];
+      for (int32_t i = 0; i < p.depth; i++) {
+        want[i] = (float)(exp((double)p.beta * xr[i] - m) / sum);
+        got_sum += y[r * p.depth + i];
+      }
+      TL_EXPECT_ARRAY_NEAR(y + r * p.depth, want, p.depth, 1e-6);
+      TL_EXPECT_NEAR(got_sum, 1.0, 1e-5);
+    }
+  }
+}
+
+TL_TEST(test_random_mean) {
+  uint32_t s = 2024;
+  float x[RAND_MAX_ELEMS], y[RAND_MAX_ELEMS], want[RAND_MAX_ELEMS];
+  double acc[RAND_MAX_ELEMS];
+  for (int t = 0; t < 100; t++) {
+    int32_t dims[TL_KMAX_RANK];
+    uint8_t reduce[TL_KMAX_RANK];
+    const int32_t rank = rng_int(&s, 1, TL_KMAX_RANK);
+    int64_t n = 1;
+    for (int32_t d = 0; d < rank; d++) {
+      dims[d] = rng_int(&s, 1, 4);
+      reduce[d] = (uint8_t)rng_int(&s, 0, 1);
+      n *= dims[d];
+    }
+    tl_mean_params p = mean_params(rank, dims, reduce);
+    rng_fill(&s, x, n);
+    tl_mean_f32(y, x, &p);
+    /* Naive: walk x in order, unravel each index and drop the reduced coordinates to find its output. */
+    int64_t n_out = 1, count = 1;
+    for (int32_t d = 0; d < rank; d++) {
+      if (reduce[d]) count *= dims[d]; else n_out *= dims[d];
+    }
+    for (int64_t o = 0; o < n_out; o++) acc[o] = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+      int64_t idx[TL_KMAX_RANK], rest = i, o = 0;
+      for (int32_t d = rank - 1; d >= 0; d--) {
+        idx[d] = rest % dims[d];
+        rest /= dims[d];
+      }
+      for (int32_t d = 0; d < rank; d++) {
+        if (!reduce[d]) o = o * dims[d] + idx[d];
+      }
+      acc[o] += x[i];
+    }
+    for (int64_t o = 0; o < n_out; o++) want[o] = (float)(acc[o] / (double)count);
+    TL_EXPECT_ARRAY_NEAR(y, want, n_out, 1e-6);
+  }
+}
+
+static void rng_bytes(uint32_t *s, unsigned char *x, size_t n) {
+  for (size_t i = 0; i < n; i++) x[i] = (unsigned char)rng_next(s);
+}
+
+static void unravel(int64_t i, int32_t rank, const int32_t *dims, int64_t *idx) {
+  for (int32_t d = rank - 1; d >= 0; d--) {
+    idx[d] = i % dims[d];
+    i /= dims[d];
+  }
+}
+
+TL_TEST(test_random_movement) {
+  uint32_t s = 5;
+  static const int32_t sizes[] = {1, 2, 4, 8};
+  unsigned char x[8 * 1024], y[8 * 4096], want[8 * 4096];
+  for (int t = 0; t < 100; t++) {
+    const int32_t es = sizes[t % 4];
+    const int32_t rank = rng_int(&s, 1, TL_KMAX_RANK);
+    int32_t dims[TL_KMAX_RANK];
+    int64_t n = 1;
+    for (int32_t d = 0; d < rank; d++) {
+      dims[d] = rng_int(&s, 1, 3);
+      n *= dims[d];
+    }
+    rng_bytes(&s, x, sizeof x); /* all of it: the concat views below may read past the first n elements */
+
+    /* Transpose with a random permutation (Fisher-Yates). Naive: scatter each input element. */
+    int32_t perm[TL_KMAX_RANK], out_dims[TL_KMAX_RANK];
+    for (int32_t d = 0; d < rank; d++) perm[d] = d;
+    for (int32_t d = rank - 1; d > 0; d--) {
+      const int32_t j = rng_int(&s, 0, d), tmp = perm[d];
+      perm[d] = perm[j];
+      perm[j] = tmp;
+    }
+    for (int32_t d = 0; d < rank; d++) out_dims[d] = dims[perm[d]];
+    tl_transpose_params tp = transpose_params(rank, dims, perm, es);
+    tl_transpose(y, x, &tp);
+    for (int64_t i = 0; i < n; i++) {
+      int64_t idx[TL_KMAX_RANK], o = 0;
+      unravel(i, rank, dims, idx);
+      for (int32_t d = 0; d < rank; d++) o = o * out_dims[d] + idx[perm[d]];
+      memcpy(want + o * es, x + i * es, (size_t)es);
+    }
+    EXPECT_BYTES_EQ(y, want, n * es);
+
+    /* Pad with random pads 0-2 per side. Naive: gather each output element, in the input or the pad. */
+    int32_t before[TL_KMAX_RANK], after[TL_KMAX_RANK], pdims[TL_KMAX_RANK];
+    int64_t n_pad;
+    do { /* redraw until the output fits the buffers */
+      n_pad = 1;
+      for (int32_t d = 0; d < rank; d++) {
+        before[d] = rng_int(&s, 0, 2);
+        after[d] = rng_int(&s, 0, 2);
+        pdims[d] = before[d] + dims[d] + after[d];
+        n_pad *= pdims[d];
+      }
+    } while (n_pad > 4096);
+    unsigned char pv[8];
+    rng_bytes(&s, pv, sizeof pv);
+    tl_pad_params pp = pad_params(rank, dims, before, after, es, pv);
+    tl_pad(y, x, &pp);
+    for (int64_t o = 0; o < n_pad; o++) {
+      int64_t idx[TL_KMAX_RANK], i = 0;
+      int inside = 1;
+      unravel(o, rank, pdims, idx);
+      for (int32_t d = 0; d < rank; d++) {
+        const int64_t j = idx[d] - before[d];
+        inside = inside && j >= 0 && j < dims[d];
+        i = i * dims[d] + j;
+      }
+      memcpy(want + o * es, inside ? x + i * es : pv, (size_t)es);
+    }
+    EXPECT_BYTES_EQ(y, want, n_pad * es);
+
+    /* Concat 1-4 slices of x along a random axis, each with its own axis size (0-3): slice k is the first
+     * elements of x viewed with that shape. Naive: gather each output element from its input. */
+    const int32_t axis = rng_int(&s, 0, rank - 1), num = rng_int(&s, 1, 4);
+    int32_t axis_sizes[4], cdims[TL_KMAX_RANK];
+    const void *xs[4];
+    tl_concat_params cp;
+    memset(&cp, 0, sizeof cp);
+    cp.num_inputs = num;
+    cp.outer = 1;
+    int64_t inner = es; /* bytes per step along the axis */
+    for (int32_t d = 0; d < axis; d++) cp.outer *= dims[d];
+    for (int32_t d = axis + 1; d < rank; d++) inner *= dims[d];
+    int32_t total = 0;
+    for (int32_t k = 0; k < num; k++) {
+      axis_sizes[k] = rng_int(&s, 0, 3);
+      total += axis_sizes[k];
+      cp.inner_bytes[k] = axis_sizes[k] * inner;
+      xs[k] = x + k * es; /* overlapping views of x: the kernel only reads them */
+    }
+    for (int32_t d = 0; d < rank; d++) cdims[d] = d == axis ? total : dims[d];
+    tl_concat(y, xs, &cp);
+    int64_t n_cat = cp.outer * total * (inner / es);
+    for (int64_t o = 0; o < n_cat; o++) {
+      int64_t idx[TL_KMAX_RANK];
+      unravel(o, rank, cdims, idx);
+      int32_t k = 0;
+      int64_t a = idx[axis];
+      while (a >= axis_sizes[k]) a -= axis_sizes[k++];
+      /* Flat element index in input k, whose shape is dims with axis_sizes[k] on the axis. */
+      int64_t i = 0;
+      for (int32_t d = 0; d < rank; d++) i = i * (d == axis ? axis_sizes[k] : dims[d]) + (d == axis ? a : idx[d]);
+      memcpy(want + o * es, (const unsigned char *)xs[k] + i * es, (size_t)es);
+    }
+    EXPECT_BYTES_EQ(y, want, n_cat * es);
+  }
+}
 
 int main(void) {
   TL_RUN(test_fc);
@@ -834,5 +1244,12 @@ int main(void) {
   TL_RUN(test_concat);
   TL_RUN(test_pad);
   TL_RUN(test_transpose);
+  TL_RUN(test_random_fc);
+  TL_RUN(test_random_conv);
+  TL_RUN(test_random_pool);
+  TL_RUN(test_random_binary);
+  TL_RUN(test_random_softmax);
+  TL_RUN(test_random_mean);
+  TL_RUN(test_random_movement);
   return tl_test_summary();
 }
