@@ -25,7 +25,10 @@ static float apply(binary_op op, float a, float b) {
 /* Algorithm: a 4-D loop over out_dims; y is contiguous, a and b are addressed through their element strides
  * (0 on a broadcast dim, so the same element is reread). The offsets of the three outer dims are summed once
  * per row, outside the innermost loop. */
-static void binary_f32(float *y, const float *a, const float *b, const tl_binary_params *p, binary_op op) {
+static void binary_f32(float *y,       /* [out_dims] */
+                       const float *a, /* out_dims, broadcast through a_strides */
+                       const float *b, /* out_dims, broadcast through b_strides */
+                       const tl_binary_params *p, binary_op op) {
   const int32_t *d = p->out_dims;
   const int64_t *as = p->a_strides;
   const int64_t *bs = p->b_strides;

@@ -18,6 +18,7 @@ void tl_concat(void *y,                 /* [outer, sum of inner_bytes] bytes */
   for (int64_t o = 0; o < p->outer; o++) {
     for (int32_t i = 0; i < p->num_inputs; i++) {
       const size_t n = (size_t)p->inner_bytes[i];
+      if (n == 0) continue; /* an empty input may have no buffer at all (NULL) */
       memcpy(dst, (const unsigned char *)xs[i] + (size_t)o * n, n);
       dst += n;
     }
@@ -63,6 +64,7 @@ void tl_pad(void *y,       /* [before[d] + in_dims[d] + after[d] for each d] ele
     y_off += (int64_t)p->before[d] * y_strides[d];
   }
   const size_t row_bytes = (size_t)p->in_dims[rank - 1] * es;
+  if (row_bytes == 0) return; /* an empty input (possibly with a NULL buffer) leaves only padding */
   int32_t idx[TL_KMAX_RANK] = {0};
   for (int64_t r = 0; r < n_rows; r++) {
     memcpy(yb + (size_t)y_off * es, xb + (size_t)r * row_bytes, row_bytes);
