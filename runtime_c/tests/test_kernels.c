@@ -303,6 +303,22 @@ TL_TEST(test_pool) {
     tl_average_pool2d_f32(y, x, &p);
     TL_EXPECT_ARRAY_NEAR(y, want, 4, 0);
   }
+  /* A NaN anywhere in a window makes that window's max (and average) NaN, first position or not, even
+   * through a clamp; windows without it are unaffected. 1x3 input, window 2, stride 1, VALID. */
+  {
+    const float xa[] = {NAN, 1, 2}, xb[] = {1, NAN, 2}, xc[] = {1, 2, NAN};
+    tl_pool_params p = pool_params(1, 3, 1, 1, 2, 2, 1, 0, 0);
+    p.filter_h = 1;
+    p.act = act_range(0, 6);
+    tl_max_pool2d_f32(y, xa, &p);
+    TL_EXPECT_TRUE(y[0] != y[0] && y[1] == 2);
+    tl_max_pool2d_f32(y, xb, &p);
+    TL_EXPECT_TRUE(y[0] != y[0] && y[1] != y[1]);
+    tl_max_pool2d_f32(y, xc, &p);
+    TL_EXPECT_TRUE(y[0] == 2 && y[1] != y[1]);
+    tl_average_pool2d_f32(y, xc, &p);
+    TL_EXPECT_TRUE(y[0] == 1.5f && y[1] != y[1]);
+  }
 }
 
 /* ---------------------------------------------------------------------------------------------------- */
@@ -355,6 +371,11 @@ TL_TEST(test_binary) {
     binary_params(&p, ad, bd, act_range(2, 5));
     tl_add_f32(y, a, b, &p);
     TL_EXPECT_ARRAY_NEAR(y, want_c, 24, 0);
+
+    /* The clamp lets a NaN through rather than turning it into a bound. */
+    const float nan_b[] = {NAN, 1, 2, 3};
+    tl_mul_f32(y, a, nan_b, &p);
+    TL_EXPECT_TRUE(y[0] != y[0] && y[1] == 2 && y[2] != y[2] && y[3] == 2 && y[23] == 5);
   }
   /* Rank 1: [4] - scalar. */
   {
