@@ -1,0 +1,163 @@
+"""cffi (API mode) builder of ``pyruntime._tensorlet``: compiles the C runtime sources into an extension.
+
+Used by setup.py (``cffi_modules=["pyruntime/_build.py:ffibuilder"]``), so ``pip install`` compiles the C99
+runtime on the target machine (a Raspberry Pi needs only a C compiler). After changing the C sources, rebuild
+with ``.venv/bin/pip install -e . --no-build-isolation`` (or ``python pyruntime/_build.py`` for an in-place
+build). The cdef below mirrors ``runtime_c/include/tensorlet.h``; API mode makes the C compiler check it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cffi import FFI
+
+ROOT = Path(__file__).resolve().parent.parent
+INCLUDE_DIR = ROOT / "runtime_c" / "include"
+SRC_DIR = ROOT / "runtime_c" / "src"
+
+
+def _rel(path: Path, absolute: bool) -> str:
+    """Paths relative to the repo root when building from it (setuptools wants relative sources)."""
+    if not absolute:
+        try:
+            return str(path.relative_to(Path.cwd().resolve()))
+        except ValueError:
+            pass
+    return str(path)
+
+
+def c_sources(absolute: bool = False) -> list[str]:
+    """Every C source of the runtime (``runtime_c/src/**/*.c``), sorted."""
+    return sorted(_rel(p, absolute) for p in SRC_DIR.rglob("*.c"))
+
+
+CDEF = """
+typedef enum tl_status {
+  TL_OK = 0,
+  TL_ERROR_NULL_ARGUMENT = 100,
+  TL_ERROR_INVALID_ARGUMENT = 101,
+  TL_ERROR_BAD_STATE = 102,
+  TL_ERROR_DTYPE_MISMATCH = 103,
+  TL_ERROR_SIZE_MISMATCH = 104,
+  TL_ERROR_NOT_FOUND = 105,
+  TL_ERROR_BUSY = 106,
+  TL_ERROR_MISALIGNED = 107,
+  TL_ERROR_TRUNCATED = 200,
+  TL_ERROR_BAD_IDENTIFIER = 201,
+  TL_ERROR_BAD_STRUCTURE = 202,
+  TL_ERROR_BAD_REFERENCE = 203,
+  TL_ERROR_BAD_GRAPH = 204,
+  TL_ERROR_BAD_TENSOR = 205,
+  TL_ERROR_BAD_QUANTIZATION = 206,
+  TL_ERROR_BAD_OPTIONS = 207,
+  TL_ERROR_BAD_SHAPE = 208,
+  TL_ERROR_BAD_INPUT_COUNT = 209,
+  TL_ERROR_UNSUPPORTED_VERSION = 300,
+  TL_ERROR_UNSUPPORTED_OP = 301,
+  TL_ERROR_UNSUPPORTED_DTYPE = 302,
+  TL_ERROR_UNSUPPORTED_FEATURE = 303,
+  TL_ERROR_OUT_OF_MEMORY = 400,
+  TL_ERROR_LIMIT_EXCEEDED = 401,
+  TL_ERROR_ARENA_TOO_SMALL = 402,
+  TL_ERROR_IO = 403
+} tl_status;
+
+typedef enum tl_dtype {
+  TL_FLOAT32 = 0,
+  TL_FLOAT16 = 1,
+  TL_INT8 = 2,
+  TL_UINT8 = 3,
+  TL_INT16 = 4,
+  TL_INT32 = 5,
+  TL_INT64 = 6,
+  TL_BOOL = 7
+} tl_dtype;
+
+#define TL_SCHEMA_VERSION ...
+#define TL_MAX_RANK ...
+#define TL_ARENA_ALIGNMENT ...
+
+typedef struct tl_model tl_model;
+typedef struct tl_interpreter tl_interpreter;
+
+typedef struct tl_tensor_info {
+  const char *name;
+  tl_dtype dtype;
+  int32_t rank;
+  int32_t dims[6];
+  size_t bytes;
+  int32_t quant_count;
+  int32_t quant_axis;
+  const float *scales;
+  const int64_t *zero_points;
+} tl_tensor_info;
+
+typedef struct tl_options {
+  size_t max_arena_bytes;
+  int32_t num_threads;
+} tl_options;
+
+const char *tl_status_name(tl_status status);
+size_t tl_dtype_size(tl_dtype dtype);
+const char *tl_version_string(void);
+
+tl_status tl_model_load(const void *data, size_t size, tl_model **out_model, char *err, size_t err_size);
+tl_status tl_model_load_nocopy(const void *data, size_t size, tl_model **out_model, char *err,
+                               size_t err_size);
+tl_status tl_model_load_file(const char *path, tl_model **out_model, char *err, size_t err_size);
+void tl_model_destroy(tl_model *model);
+int32_t tl_model_tensor_count(const tl_model *model);
+int32_t tl_model_op_count(const tl_model *model);
+uint64_t tl_model_planned_arena_bytes(const tl_model *model);
+size_t tl_model_size_bytes(const tl_model *model);
+
+tl_status tl_interpreter_create(const tl_model *model, const tl_options *options, tl_interpreter **out);
+tl_status tl_interpreter_create_with_arena(const tl_model *model, const tl_options *options, void *memory,
+                                           size_t memory_bytes, tl_interpreter **out);
+void tl_interpreter_destroy(tl_interpreter *interp);
+tl_status tl_interpreter_prepare(tl_interpreter *interp);
+size_t tl_interpreter_arena_bytes(const tl_interpreter *interp);
+size_t tl_interpreter_required_memory_bytes(const tl_interpreter *interp);
+tl_status tl_interpreter_invoke(tl_interpreter *interp);
+const char *tl_interpreter_error(const tl_interpreter *interp);
+int32_t tl_interpreter_input_count(const tl_interpreter *interp);
+int32_t tl_interpreter_output_count(const tl_interpreter *interp);
+tl_status tl_interpreter_input_info(const tl_interpreter *interp, int32_t index, tl_tensor_info *info);
+tl_status tl_interpreter_output_info(const tl_interpreter *interp, int32_t index, tl_tensor_info *info);
+tl_status tl_interpreter_input_index(const tl_interpreter *interp, const char *name, int32_t *index);
+tl_status tl_interpreter_output_index(const tl_interpreter *interp, const char *name, int32_t *index);
+tl_status tl_interpreter_set_input(tl_interpreter *interp, int32_t index, const void *data, size_t bytes,
+                                   tl_dtype dtype);
+tl_status tl_interpreter_get_output(tl_interpreter *interp, int32_t index, void *data, size_t bytes,
+                                    tl_dtype dtype);
+tl_status tl_interpreter_input_data(tl_interpreter *interp, int32_t index, void **data);
+tl_status tl_interpreter_output_data(tl_interpreter *interp, int32_t index, const void **data);
+"""
+
+
+def make_ffibuilder(absolute: bool = False) -> FFI:
+    builder = FFI()
+    builder.cdef(CDEF)
+    builder.set_source(
+        "pyruntime._tensorlet",
+        '#include "tensorlet.h"',
+        sources=c_sources(absolute),
+        include_dirs=[_rel(INCLUDE_DIR, absolute), _rel(SRC_DIR, absolute)],
+        extra_compile_args=["-std=c99", "-O2"],
+        libraries=["m"],
+    )
+    return builder
+
+
+ffibuilder = make_ffibuilder()
+
+if __name__ == "__main__":
+    # In-place build for development without pip: compiles in build/cffi, copies the extension next to
+    # this file (pyruntime/_tensorlet*.so, gitignored).
+    import shutil
+
+    tmp = ROOT / "build" / "cffi"
+    built = Path(make_ffibuilder(absolute=True).compile(tmpdir=str(tmp), verbose=False))
+    shutil.copy2(built, Path(__file__).resolve().parent / built.name)
+    print(f"built {built.name}")
