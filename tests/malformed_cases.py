@@ -1034,7 +1034,8 @@ def _op_options() -> list[Case]:
     # broadcasting
     cases.append(_c("add_broadcast_incompatible", _binary_op("Add", [2, 3], [2], [2, 3]), SHAPE))
     cases.append(_c("add_output_shape_mismatch", _binary_op("Add", [2, 3], [3], [2, 4]), SHAPE))
-    cases.append(_c("mul_activation_negative", _binary_op("Mul", [2, 3], [3], [2, 3], activation=-56), OPTIONS))
+    mul = _binary_op("Mul", [2, 3], [3], [2, 3], activation=-56)
+    cases.append(_c("mul_activation_negative", mul, OPTIONS))
     cases.append(_c("valid_add_broadcast", _binary_op("Add", [2, 1, 3], [4, 1], [2, 4, 3]), OK))
     return cases
 
