@@ -1,0 +1,62 @@
+/* fb_schema.h: field ids, enum values and the structural description of schema/tensorlet.fbs.
+ *
+ * What this is: the C mirror of the schema for the hand-written reader (field ids follow declaration order;
+ * a union takes two ids: its type, then its value). What this is not: semantic rules (verify.c).
+ * Keep in sync with schema/tensorlet.fbs (fields are only ever appended).
+ */
+#ifndef TL_FB_SCHEMA_H
+#define TL_FB_SCHEMA_H
+
+#include "fb_reader.h"
+
+/* table types */
+enum {
+  TL_T_MODEL, TL_T_TENSOR, TL_T_QUANTIZATION, TL_T_BUFFER, TL_T_OPERATOR, TL_T_METADATA, TL_T_KEYVALUE,
+  TL_T_ARITH_OPT, TL_T_FC_OPT, TL_T_CONV_OPT, TL_T_DWCONV_OPT, TL_T_POOL_OPT, TL_T_MEAN_OPT, TL_T_SOFTMAX_OPT,
+  TL_T_RESHAPE_OPT, TL_T_CONCAT_OPT, TL_T_PAD_OPT, TL_T_TRANSPOSE_OPT, TL_T_COUNT
+};
+
+/* field ids */
+enum { TL_F_MODEL_VERSION, TL_F_MODEL_TENSORS, TL_F_MODEL_OPERATORS, TL_F_MODEL_INPUTS, TL_F_MODEL_OUTPUTS,
+       TL_F_MODEL_BUFFERS, TL_F_MODEL_METADATA };
+enum { TL_F_TENSOR_NAME, TL_F_TENSOR_DTYPE, TL_F_TENSOR_SHAPE, TL_F_TENSOR_BUFFER, TL_F_TENSOR_QUANT };
+enum { TL_F_QUANT_SCALE, TL_F_QUANT_ZERO_POINT, TL_F_QUANT_DIM };
+enum { TL_F_BUFFER_DATA };
+enum { TL_F_OP_OPCODE, TL_F_OP_INPUTS, TL_F_OP_OUTPUTS, TL_F_OP_OPTIONS_TYPE, TL_F_OP_OPTIONS };
+enum { TL_F_KV_KEY, TL_F_KV_VALUE };
+enum { TL_F_META_PRODUCER, TL_F_META_DESCRIPTION, TL_F_META_ARENA_BYTES, TL_F_META_ENTRIES };
+enum { TL_F_ACT_ACTIVATION }; /* ArithmeticOptions, FullyConnectedOptions */
+enum { TL_F_CONV_PADDING, TL_F_CONV_STRIDE_H, TL_F_CONV_STRIDE_W, TL_F_CONV_DILATION_H, TL_F_CONV_DILATION_W,
+       TL_F_CONV_ACTIVATION };
+enum { TL_F_DW_PADDING, TL_F_DW_STRIDE_H, TL_F_DW_STRIDE_W, TL_F_DW_DILATION_H, TL_F_DW_DILATION_W,
+       TL_F_DW_DEPTH_MULTIPLIER, TL_F_DW_ACTIVATION };
+enum { TL_F_POOL_PADDING, TL_F_POOL_STRIDE_H, TL_F_POOL_STRIDE_W, TL_F_POOL_FILTER_H, TL_F_POOL_FILTER_W,
+       TL_F_POOL_ACTIVATION };
+enum { TL_F_MEAN_AXES, TL_F_MEAN_KEEP_DIMS };
+enum { TL_F_SOFTMAX_BETA };
+enum { TL_F_RESHAPE_NEW_SHAPE };
+enum { TL_F_CONCAT_AXIS, TL_F_CONCAT_ACTIVATION };
+enum { TL_F_PAD_PADDINGS };
+enum { TL_F_TRANSPOSE_PERM };
+
+/* OpCode */
+enum {
+  TL_OP_ADD, TL_OP_SUB, TL_OP_MUL, TL_OP_FULLY_CONNECTED, TL_OP_CONV2D, TL_OP_DEPTHWISE_CONV2D, TL_OP_MAX_POOL2D,
+  TL_OP_AVERAGE_POOL2D, TL_OP_MEAN, TL_OP_RELU, TL_OP_RELU6, TL_OP_SIGMOID, TL_OP_TANH, TL_OP_SOFTMAX,
+  TL_OP_RESHAPE, TL_OP_CONCATENATION, TL_OP_PAD, TL_OP_TRANSPOSE, TL_OP_QUANTIZE, TL_OP_DEQUANTIZE, TL_OP_COUNT
+};
+
+/* OpOptions union tags */
+enum {
+  TL_OPT_NONE, TL_OPT_ARITHMETIC, TL_OPT_FULLY_CONNECTED, TL_OPT_CONV2D, TL_OPT_DEPTHWISE_CONV2D, TL_OPT_POOL2D,
+  TL_OPT_MEAN, TL_OPT_SOFTMAX, TL_OPT_RESHAPE, TL_OPT_CONCATENATION, TL_OPT_PAD, TL_OPT_TRANSPOSE, TL_OPT_COUNT
+};
+
+/* Activation, Padding */
+enum { TL_ACT_NONE, TL_ACT_RELU, TL_ACT_RELU6, TL_ACT_COUNT };
+enum { TL_PADDING_SAME, TL_PADDING_VALID, TL_PADDING_COUNT };
+
+extern const tl_fb_schema tl_model_schema;
+const char *tl_opt_name(int32_t tag); /* "Conv2DOptions", "NONE", "unknown" */
+
+#endif /* TL_FB_SCHEMA_H */

@@ -1,0 +1,399 @@
+/* interpreter.c: interpreter lifecycle (create, prepare, invoke, destroy) and input/output access.
+ *
+ * What this is: the state machine CREATED -> (prepare ok) PREPARED | (prepare failed) FAILED, the memory
+ * layout, and the public accessors. What this is not: op semantics (ops/), the plan (planner.c).
+ *
+ * Memory layout, from a 16-byte aligned base (each block rounded up to 16 bytes):
+ *   [tl_interpreter] [data: tensor_count pointers] [nodes: op_count tl_node] [planner scratch] [arena]
+ * create_with_arena carves all of it from the caller's memory and never calls tl_malloc; create mallocs the
+ * struct, one block for the three tables and one for the arena (aligned by over-allocating 15 bytes).
+ * tl_interpreter_required_memory_bytes() is the caller memory this layout needs, plus 15 bytes so that any
+ * base address works. When the caller's memory cannot even hold the tables, the plan cannot be computed, and
+ * the reported requirement uses the sum of all activation sizes instead of the planned arena (an upper bound,
+ * so the next try succeeds); after a successful prepare it is exact.
+ *
+ * Concurrency: invoke (and set_input/get_output) refuse with TL_ERROR_BUSY while another invoke runs on the
+ * same interpreter. The flag is taken with an atomic exchange under GCC/clang; with other compilers it is a
+ * volatile flag, which detects re-entrant calls but is not a guaranteed cross-thread lock. Either way the
+ * contract is: one thread per interpreter; separate interpreters may share a model.
+ */
+#include <string.h>
+
+#include "fb_schema.h"
+#include "interpreter.h"
+#include "ops/ops.h"
+#include "planner.h"
+
+#define TL_A16(x) (((x) + 15u) & ~(size_t)15u)
+
+static int tl_busy_acquire(tl_interpreter *it) {
+#if defined(__GNUC__)
+  return __atomic_exchange_n(&it->busy, 1, __ATOMIC_ACQUIRE) == 0;
+#else
+  if (it->busy) return 0;
+  it->busy = 1;
+  return 1;
+#endif
+}
+
+static void tl_busy_release(tl_interpreter *it) {
+#if defined(__GNUC__)
+  __atomic_store_n(&it->busy, 0, __ATOMIC_RELEASE);
+#else
+  it->busy = 0;
+#endif
+}
+
+static int tl_alive(const tl_interpreter *it) { return it != NULL && it->magic == TL_INTERP_MAGIC; }
+
+static void tl_interp_init(tl_interpreter *it, const tl_model *model, const tl_options *options) {
+  memset(it, 0, sizeof *it);
+  it->magic = TL_INTERP_MAGIC;
+  it->model = model;
+  it->max_arena_bytes = options && options->max_arena_bytes ? options->max_arena_bytes : TL_DEFAULT_MAX_ARENA;
+  it->num_threads = options && options->num_threads > 0 ? options->num_threads : 1;
+  it->state = TL_STATE_CREATED;
+  it->err.buf = it->error;
+  it->err.size = sizeof it->error;
+}
+
+tl_status tl_interpreter_create(const tl_model *model, const tl_options *options, tl_interpreter **out) {
+  tl_interpreter *it;
+  if (out == NULL) return TL_ERROR_NULL_ARGUMENT;
+  *out = NULL;
+  if (model == NULL) return TL_ERROR_NULL_ARGUMENT;
+  if (options && options->num_threads < 0) return TL_ERROR_INVALID_ARGUMENT;
+  it = (tl_interpreter *)tl_malloc(sizeof(tl_interpreter));
+  if (it == NULL) return TL_ERROR_OUT_OF_MEMORY;
+  tl_interp_init(it, model, options);
+  it->self_owned = 1;
+  *out = it;
+  return TL_OK;
+}
+
+tl_status tl_interpreter_create_with_arena(const tl_model *model, const tl_options *options, void *memory,
+                                           size_t memory_bytes, tl_interpreter **out) {
+  uintptr_t base;
+  size_t pad, need;
+  tl_interpreter *it;
+  if (out == NULL) return TL_ERROR_NULL_ARGUMENT;
+  *out = NULL;
+  if (model == NULL || memory == NULL) return TL_ERROR_NULL_ARGUMENT;
+  if (options && options->num_threads < 0) return TL_ERROR_INVALID_ARGUMENT;
+  base = (uintptr_t)memory;
+  pad = (size_t)((16u - (base % 16u)) % 16u);
+  need = pad + TL_A16(sizeof(tl_interpreter));
+  if (memory_bytes < need) return TL_ERROR_ARENA_TOO_SMALL;
+  it = (tl_interpreter *)(void *)((uint8_t *)memory + pad);
+  tl_interp_init(it, model, options);
+  it->caller_mem = (uint8_t *)memory;
+  it->caller_mem_bytes = memory_bytes;
+  it->caller_used = need;
+  *out = it;
+  return TL_OK;
+}
+
+static void tl_release_blocks(tl_interpreter *it) {
+  tl_free(it->tables_block);
+  tl_free(it->arena_block);
+  it->tables_block = NULL;
+  it->arena_block = NULL;
+  it->data = NULL;
+  it->nodes = NULL;
+  it->arena = NULL;
+  it->arena_bytes = 0;
+}
+
+void tl_interpreter_destroy(tl_interpreter *interp) {
+  if (!tl_alive(interp)) return;
+  interp->magic = 0;
+  tl_release_blocks(interp);
+  if (interp->self_owned) tl_free(interp);
+}
+
+/* Sum of aligned sizes of every non-constant tensor: an upper bound of any plan. */
+static size_t tl_arena_upper_bound(const tl_model *m) {
+  size_t sum = 0, a;
+  int32_t i;
+  for (i = 0; i < m->tensor_count; i++) {
+    if (m->is_constant[i]) continue;
+    if (!tl_align_size(m->tensors[i].bytes, TL_ARENA_ALIGNMENT, &a) || !tl_add_size(sum, a, &sum)) return (size_t)-1;
+  }
+  return sum;
+}
+
+static tl_status tl_prepare_ops(tl_interpreter *it) {
+  const tl_model *m = it->model;
+  int32_t i;
+  for (i = 0; i < m->op_count; i++) {
+    const tl_op_registration *reg = tl_op_lookup(m->ops[i].opcode);
+    tl_op_ctx ctx;
+    tl_node *node = &it->nodes[i];
+    memset(node, 0, sizeof *node);
+    node->op = &m->ops[i];
+    ctx.interp = it;
+    ctx.model = m;
+    ctx.op_index = i;
+    ctx.op_name = reg ? reg->name : "unknown";
+    TL_ENSURE(&it->err, reg != NULL, TL_ERROR_UNSUPPORTED_OP, "op %d: unknown op code %d", i, m->ops[i].opcode);
+    TL_ENSURE_OK(reg->prepare(&ctx, node));
+  }
+  return TL_OK;
+}
+
+static tl_status tl_prepare_impl(tl_interpreter *it) {
+  const tl_model *m = it->model;
+  size_t data_bytes, nodes_bytes, scratch_bytes, tables_bytes, head, required;
+  uint8_t *tables;
+  tl_plan_item *items;
+  int32_t *order;
+  int32_t n = 0, i;
+  size_t arena_bytes = 0;
+
+  tl_release_blocks(it);
+  it->required_bytes = 0;
+  /* counts are capped at load (TL_MAX_TENSORS, TL_MAX_OPS), so these cannot overflow */
+  data_bytes = TL_A16((size_t)(m->tensor_count > 0 ? m->tensor_count : 1) * sizeof(void *));
+  nodes_bytes = TL_A16((size_t)(m->op_count > 0 ? m->op_count : 1) * sizeof(tl_node));
+  scratch_bytes = TL_A16(tl_plan_scratch_bytes(m->tensor_count));
+  tables_bytes = data_bytes + nodes_bytes + scratch_bytes;
+  head = TL_A16(sizeof(tl_interpreter)) + tables_bytes;
+
+  if (it->caller_mem) {
+    if (it->caller_mem_bytes - it->caller_used < tables_bytes) {
+      size_t ub = tl_arena_upper_bound(m);
+      if (!tl_add_size(head, ub, &required) || !tl_add_size(required, 15u, &required)) required = (size_t)-1;
+      it->required_bytes = required;
+      tl_error_set(&it->err, "prepare: caller memory of %llu bytes is too small: needs at most %llu bytes",
+                   (unsigned long long)it->caller_mem_bytes, (unsigned long long)required);
+      return TL_ERROR_ARENA_TOO_SMALL;
+    }
+    tables = it->caller_mem + it->caller_used;
+  } else {
+    it->tables_block = tl_malloc(tables_bytes + 15u);
+    TL_ENSURE(&it->err, it->tables_block != NULL, TL_ERROR_OUT_OF_MEMORY, "prepare: out of memory (%llu bytes)",
+              (unsigned long long)tables_bytes);
+    tables = (uint8_t *)it->tables_block;
+    tables += (16u - ((uintptr_t)tables % 16u)) % 16u;
+  }
+  it->data = (void **)(void *)tables;
+  it->nodes = (tl_node *)(void *)(tables + data_bytes);
+  items = (tl_plan_item *)(void *)(tables + data_bytes + nodes_bytes);
+  order = (int32_t *)(void *)((uint8_t *)items + (size_t)(m->tensor_count > 0 ? m->tensor_count : 1) * sizeof(tl_plan_item));
+  for (i = 0; i < m->tensor_count; i++) it->data[i] = (void *)(uintptr_t)m->tensors[i].data;
+
+  TL_ENSURE_OK(tl_prepare_ops(it));
+  TL_ENSURE_OK(tl_plan_collect(m, items, &n, &it->err));
+  TL_ENSURE_OK(tl_plan_place(items, n, order, &arena_bytes, &it->err));
+  TL_ENSURE(&it->err, tl_add_size(head, arena_bytes, &required) && tl_add_size(required, 15u, &required),
+            TL_ERROR_LIMIT_EXCEEDED, "prepare: planned arena of %llu bytes overflows", (unsigned long long)arena_bytes);
+  it->required_bytes = required;
+  TL_ENSURE(&it->err, arena_bytes <= it->max_arena_bytes, TL_ERROR_LIMIT_EXCEEDED,
+            "prepare: planned arena of %llu bytes is above the cap of %llu bytes", (unsigned long long)arena_bytes,
+            (unsigned long long)it->max_arena_bytes);
+  if (it->caller_mem) {
+    size_t used = it->caller_used + tables_bytes;
+    TL_ENSURE(&it->err, it->caller_mem_bytes - used >= arena_bytes, TL_ERROR_ARENA_TOO_SMALL,
+              "prepare: caller memory of %llu bytes is too small: needs %llu bytes (arena %llu)",
+              (unsigned long long)it->caller_mem_bytes, (unsigned long long)required,
+              (unsigned long long)arena_bytes);
+    it->arena = arena_bytes ? it->caller_mem + used : NULL;
+  } else if (arena_bytes > 0) {
+    it->arena_block = tl_malloc(arena_bytes + 15u);
+    TL_ENSURE(&it->err, it->arena_block != NULL, TL_ERROR_OUT_OF_MEMORY, "prepare: out of memory for a %llu-byte arena",
+              (unsigned long long)arena_bytes);
+    it->arena = (uint8_t *)it->arena_block + (16u - ((uintptr_t)it->arena_block % 16u)) % 16u;
+  }
+  it->arena_bytes = arena_bytes;
+  for (i = 0; i < n; i++) it->data[items[i].tensor] = it->arena + items[i].offset;
+  return TL_OK;
+}
+
+tl_status tl_interpreter_prepare(tl_interpreter *interp) {
+  tl_status s;
+  if (!tl_alive(interp)) return interp ? TL_ERROR_BAD_STATE : TL_ERROR_NULL_ARGUMENT;
+  if (!tl_busy_acquire(interp)) return TL_ERROR_BUSY;
+  interp->error[0] = '\0';
+  s = tl_prepare_impl(interp);
+  interp->state = s == TL_OK ? TL_STATE_PREPARED : TL_STATE_FAILED;
+  if (s != TL_OK) {
+    size_t keep = interp->required_bytes;
+    tl_release_blocks(interp);
+    interp->required_bytes = keep;
+  }
+  tl_busy_release(interp);
+  return s;
+}
+
+size_t tl_interpreter_arena_bytes(const tl_interpreter *interp) {
+  return tl_alive(interp) && interp->state == TL_STATE_PREPARED ? interp->arena_bytes : 0;
+}
+
+size_t tl_interpreter_required_memory_bytes(const tl_interpreter *interp) {
+  return tl_alive(interp) ? interp->required_bytes : 0;
+}
+
+const char *tl_interpreter_error(const tl_interpreter *interp) { return tl_alive(interp) ? interp->error : ""; }
+
+tl_status tl_interpreter_invoke(tl_interpreter *interp) {
+  const tl_model *m;
+  int32_t i;
+  if (!tl_alive(interp)) return interp ? TL_ERROR_BAD_STATE : TL_ERROR_NULL_ARGUMENT;
+  if (!tl_busy_acquire(interp)) {
+    tl_error_set(&interp->err, "invoke: the interpreter is already running");
+    return TL_ERROR_BUSY;
+  }
+  if (interp->state != TL_STATE_PREPARED) {
+    tl_error_set(&interp->err, "invoke: %s", interp->state == TL_STATE_FAILED ? "the last prepare failed"
+                                                                              : "call tl_interpreter_prepare first");
+    tl_busy_release(interp);
+    return TL_ERROR_BAD_STATE;
+  }
+  m = interp->model;
+  for (i = 0; i < m->op_count; i++) {
+    tl_node *node = &interp->nodes[i];
+    const tl_op_registration *reg = tl_op_lookup(node->op->opcode);
+    tl_op_ctx ctx;
+    ctx.interp = interp;
+    ctx.model = m;
+    ctx.op_index = i;
+    ctx.op_name = reg->name; /* prepare proved the op code */
+    reg->eval(&ctx, node);
+  }
+  tl_busy_release(interp);
+  return TL_OK;
+}
+
+/* ---- inputs and outputs ---- */
+
+int32_t tl_interpreter_input_count(const tl_interpreter *interp) {
+  return tl_alive(interp) ? interp->model->input_count : 0;
+}
+
+int32_t tl_interpreter_output_count(const tl_interpreter *interp) {
+  return tl_alive(interp) ? interp->model->output_count : 0;
+}
+
+static tl_status tl_io_tensor(const tl_interpreter *it, int is_input, int32_t index, int32_t *tensor) {
+  int32_t count;
+  if (it == NULL) return TL_ERROR_NULL_ARGUMENT;
+  if (!tl_alive(it)) return TL_ERROR_BAD_STATE;
+  count = is_input ? it->model->input_count : it->model->output_count;
+  if (index < 0 || index >= count) {
+    tl_error_set((tl_errbuf *)&it->err, "%s index %d is out of range [0, %d)", is_input ? "input" : "output", index,
+                 count);
+    return TL_ERROR_INVALID_ARGUMENT;
+  }
+  *tensor = is_input ? it->model->inputs[index] : it->model->outputs[index];
+  return TL_OK;
+}
+
+static tl_status tl_info(const tl_interpreter *it, int is_input, int32_t index, tl_tensor_info *info) {
+  const tl_tensor_desc *t;
+  int32_t k, tensor = 0;
+  if (info == NULL) return TL_ERROR_NULL_ARGUMENT;
+  TL_ENSURE_OK(tl_io_tensor(it, is_input, index, &tensor));
+  t = &it->model->tensors[tensor];
+  memset(info, 0, sizeof *info);
+  info->name = t->name;
+  info->dtype = t->dtype;
+  info->rank = t->rank;
+  for (k = 0; k < t->rank; k++) info->dims[k] = t->dims[k];
+  info->bytes = t->bytes;
+  info->quant_count = t->quant_count;
+  info->quant_axis = t->quant_axis;
+  info->scales = t->scales;
+  info->zero_points = t->zero_points;
+  return TL_OK;
+}
+
+tl_status tl_interpreter_input_info(const tl_interpreter *interp, int32_t index, tl_tensor_info *info) {
+  return tl_info(interp, 1, index, info);
+}
+
+tl_status tl_interpreter_output_info(const tl_interpreter *interp, int32_t index, tl_tensor_info *info) {
+  return tl_info(interp, 0, index, info);
+}
+
+static tl_status tl_find(const tl_interpreter *it, int is_input, const char *name, int32_t *index) {
+  int32_t k, count;
+  const int32_t *list;
+  if (it == NULL || name == NULL || index == NULL) return TL_ERROR_NULL_ARGUMENT;
+  if (!tl_alive(it)) return TL_ERROR_BAD_STATE;
+  count = is_input ? it->model->input_count : it->model->output_count;
+  list = is_input ? it->model->inputs : it->model->outputs;
+  for (k = 0; k < count; k++) {
+    if (strcmp(it->model->tensors[list[k]].name, name) == 0) {
+      *index = k;
+      return TL_OK;
+    }
+  }
+  tl_error_set((tl_errbuf *)&it->err, "no %s named '%s'", is_input ? "input" : "output", name);
+  return TL_ERROR_NOT_FOUND;
+}
+
+tl_status tl_interpreter_input_index(const tl_interpreter *interp, const char *name, int32_t *index) {
+  return tl_find(interp, 1, name, index);
+}
+
+tl_status tl_interpreter_output_index(const tl_interpreter *interp, const char *name, int32_t *index) {
+  return tl_find(interp, 0, name, index);
+}
+
+/* Shared checks for data access: alive, prepared, not running, index in range. */
+static tl_status tl_io_begin(tl_interpreter *it, int is_input, int32_t index, int32_t *tensor) {
+  TL_ENSURE_OK(tl_io_tensor(it, is_input, index, tensor));
+  TL_ENSURE(&it->err, it->state == TL_STATE_PREPARED, TL_ERROR_BAD_STATE,
+            "%s %d: the interpreter is not prepared", is_input ? "input" : "output", index);
+  TL_ENSURE(&it->err, !it->busy, TL_ERROR_BUSY, "%s %d: the interpreter is running", is_input ? "input" : "output",
+            index);
+  return TL_OK;
+}
+
+static tl_status tl_check_copy(tl_interpreter *it, int is_input, int32_t index, int32_t tensor, const void *data,
+                               size_t bytes, tl_dtype dtype) {
+  const tl_tensor_desc *t = &it->model->tensors[tensor];
+  const char *what = is_input ? "input" : "output";
+  TL_ENSURE(&it->err, data != NULL, TL_ERROR_NULL_ARGUMENT, "%s %d: data is NULL", what, index);
+  TL_ENSURE(&it->err, dtype == t->dtype, TL_ERROR_DTYPE_MISMATCH, "%s %d (%s): dtype %s given, tensor is %s", what,
+            index, t->name, tl_dtype_name((int32_t)dtype), tl_dtype_name(t->dtype));
+  TL_ENSURE(&it->err, bytes == t->bytes, TL_ERROR_SIZE_MISMATCH, "%s %d (%s): %llu bytes given, tensor has %llu",
+            what, index, t->name, (unsigned long long)bytes, (unsigned long long)t->bytes);
+  return TL_OK;
+}
+
+tl_status tl_interpreter_set_input(tl_interpreter *interp, int32_t index, const void *data, size_t bytes,
+                                   tl_dtype dtype) {
+  int32_t t = 0;
+  TL_ENSURE_OK(tl_io_begin(interp, 1, index, &t));
+  TL_ENSURE_OK(tl_check_copy(interp, 1, index, t, data, bytes, dtype));
+  memcpy(interp->data[t], data, bytes);
+  return TL_OK;
+}
+
+tl_status tl_interpreter_get_output(tl_interpreter *interp, int32_t index, void *data, size_t bytes,
+                                    tl_dtype dtype) {
+  int32_t t = 0;
+  TL_ENSURE_OK(tl_io_begin(interp, 0, index, &t));
+  TL_ENSURE_OK(tl_check_copy(interp, 0, index, t, data, bytes, dtype));
+  memcpy(data, interp->data[t], bytes);
+  return TL_OK;
+}
+
+tl_status tl_interpreter_input_data(tl_interpreter *interp, int32_t index, void **data) {
+  int32_t t = 0;
+  if (data == NULL) return TL_ERROR_NULL_ARGUMENT;
+  *data = NULL;
+  TL_ENSURE_OK(tl_io_begin(interp, 1, index, &t));
+  *data = interp->data[t];
+  return TL_OK;
+}
+
+tl_status tl_interpreter_output_data(tl_interpreter *interp, int32_t index, const void **data) {
+  int32_t t = 0;
+  if (data == NULL) return TL_ERROR_NULL_ARGUMENT;
+  *data = NULL;
+  TL_ENSURE_OK(tl_io_begin(interp, 0, index, &t));
+  *data = interp->data[t];
+  return TL_OK;
+}

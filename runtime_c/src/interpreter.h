@@ -1,0 +1,69 @@
+/* interpreter.h: interpreter state (internal), shared by interpreter.c and the op glue in ops/.
+ *
+ * What this is: the struct behind tl_interpreter and the per-node storage of kernel params. What this is
+ * not: the memory plan (planner.h) or op semantics (ops/).
+ */
+#ifndef TL_INTERPRETER_H
+#define TL_INTERPRETER_H
+
+#include "kernels/kernels.h"
+#include "model.h"
+#include "tl_internal.h"
+
+/* Kernel params filled by an op's prepare and read by its eval. */
+typedef union tl_node_params {
+  tl_fc_params fc;
+  tl_conv_params conv;
+  tl_pool_params pool;
+  tl_binary_params binary;
+  tl_softmax_params softmax;
+  tl_mean_params mean;
+  tl_concat_params concat;
+  tl_pad_params pad;
+  tl_transpose_params transpose;
+  struct {
+    int64_t n;           /* elements */
+    float scale;         /* Quantize / Dequantize */
+    int32_t zero_point;
+    size_t bytes;        /* Reshape copy */
+    tl_act_f32 act;      /* Concatenation's fused activation */
+    int32_t act_kind;    /* TL_ACT_* */
+  } simple;
+} tl_node_params;
+
+typedef struct tl_node {
+  const tl_op_desc *op;
+  tl_node_params params;
+  uint8_t pad_value[8];  /* Pad: the value written into the border (zero or the zero point) */
+} tl_node;
+
+enum { TL_STATE_CREATED = 0, TL_STATE_PREPARED = 1, TL_STATE_FAILED = 2 };
+
+struct tl_interpreter {
+  uint32_t magic;          /* TL_INTERP_MAGIC while alive; cleared by destroy */
+  const tl_model *model;
+  size_t max_arena_bytes;
+  int32_t num_threads;
+  int32_t state;
+  int32_t self_owned;      /* 1: this struct was malloc'd by tl_interpreter_create */
+  volatile int32_t busy;   /* invoke in progress (see tl_interpreter_invoke) */
+  /* caller memory (create_with_arena), or NULL */
+  uint8_t *caller_mem;
+  size_t caller_mem_bytes;
+  size_t caller_used;      /* bytes of caller memory holding this struct (aligned) */
+  /* malloc'd blocks (create) */
+  void *tables_block;
+  void *arena_block;
+  /* prepared state */
+  void **data;             /* per tensor: constant data, arena address, or NULL */
+  tl_node *nodes;          /* per op */
+  uint8_t *arena;
+  size_t arena_bytes;
+  size_t required_bytes;
+  char error[TL_ERROR_LEN];
+  tl_errbuf err;
+};
+
+#define TL_INTERP_MAGIC 0x544c4950u /* "TLIP" */
+
+#endif /* TL_INTERPRETER_H */

@@ -1,0 +1,130 @@
+/* model.c: loading a .tlm model (copy, no-copy, file) and the model accessors.
+ *
+ * What this is: the single load path of SECURITY.md rule 1: bytes (copied into a 16-byte aligned allocation,
+ * or the caller's aligned bytes) -> structural check (fb_reader.c) -> semantic check and decoding (verify.c).
+ * No flag skips a check. What this is not: interpreter state; file reading is compiled out with TL_NO_STDIO.
+ */
+#include <string.h>
+#ifndef TL_NO_STDIO
+#include <stdio.h>
+#endif
+
+#include "fb_schema.h"
+#include "model.h"
+
+static tl_status tl_model_finish(tl_model *m, tl_errbuf *err) {
+  size_t root = 0;
+  TL_ENSURE_OK(tl_fb_verify(&m->fb, &tl_model_schema, &root, err));
+  return tl_model_decode(m, root, err);
+}
+
+static tl_status tl_model_load_impl(const void *data, size_t size, int copy, tl_model **out_model, char *errbuf,
+                                    size_t err_size) {
+  tl_errbuf err;
+  tl_model *m;
+  tl_status s;
+  err.buf = errbuf;
+  err.size = err_size;
+  if (errbuf && err_size) errbuf[0] = '\0';
+  TL_ENSURE(&err, out_model != NULL, TL_ERROR_NULL_ARGUMENT, "load: out_model is NULL");
+  *out_model = NULL;
+  TL_ENSURE(&err, data != NULL || size == 0, TL_ERROR_NULL_ARGUMENT, "load: data is NULL");
+  TL_ENSURE(&err, size >= 8, TL_ERROR_TRUNCATED, "load: %llu bytes is too short for a model (needs at least 8)",
+            (unsigned long long)size);
+  TL_ENSURE(&err, (uint64_t)size <= TL_MAX_MODEL_BYTES, TL_ERROR_LIMIT_EXCEEDED,
+            "load: %llu bytes is above the model size cap", (unsigned long long)size);
+  TL_ENSURE(&err, copy || ((uintptr_t)data % 16u) == 0, TL_ERROR_MISALIGNED,
+            "load: no-copy model bytes at %p are not 16-byte aligned", data);
+
+  m = (tl_model *)tl_malloc(sizeof(tl_model));
+  TL_ENSURE(&err, m != NULL, TL_ERROR_OUT_OF_MEMORY, "load: out of memory");
+  memset(m, 0, sizeof *m);
+  if (copy) {
+    /* over-allocate by 15 so the copy starts 16-byte aligned whatever malloc's alignment is */
+    uint8_t *raw = (uint8_t *)tl_malloc(size + 15u);
+    uint8_t *aligned;
+    if (raw == NULL) {
+      tl_free(m);
+      tl_error_set(&err, "load: out of memory copying %llu bytes", (unsigned long long)size);
+      return TL_ERROR_OUT_OF_MEMORY;
+    }
+    aligned = raw + ((16u - ((uintptr_t)raw % 16u)) % 16u);
+    memcpy(aligned, data, size);
+    m->owned = raw;
+    m->fb.buf = aligned;
+  } else {
+    m->fb.buf = (const uint8_t *)data;
+  }
+  m->fb.size = size;
+  s = tl_model_finish(m, &err);
+  if (s != TL_OK) {
+    tl_model_destroy(m);
+    return s;
+  }
+  *out_model = m;
+  return TL_OK;
+}
+
+tl_status tl_model_load(const void *data, size_t size, tl_model **out_model, char *err, size_t err_size) {
+  return tl_model_load_impl(data, size, 1, out_model, err, err_size);
+}
+
+tl_status tl_model_load_nocopy(const void *data, size_t size, tl_model **out_model, char *err, size_t err_size) {
+  return tl_model_load_impl(data, size, 0, out_model, err, err_size);
+}
+
+#ifndef TL_NO_STDIO
+tl_status tl_model_load_file(const char *path, tl_model **out_model, char *errbuf, size_t err_size) {
+  tl_errbuf err;
+  FILE *f;
+  long len;
+  void *buf;
+  size_t got;
+  tl_status s;
+  err.buf = errbuf;
+  err.size = err_size;
+  if (errbuf && err_size) errbuf[0] = '\0';
+  TL_ENSURE(&err, out_model != NULL && path != NULL, TL_ERROR_NULL_ARGUMENT, "load: path or out_model is NULL");
+  *out_model = NULL;
+  f = fopen(path, "rb");
+  TL_ENSURE(&err, f != NULL, TL_ERROR_IO, "load: cannot open %s", path);
+  if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+    fclose(f);
+    tl_error_set(&err, "load: cannot read %s", path);
+    return TL_ERROR_IO;
+  }
+  if ((uint64_t)len > TL_MAX_MODEL_BYTES) {
+    fclose(f);
+    tl_error_set(&err, "load: %s is %ld bytes, above the model size cap", path, len);
+    return TL_ERROR_LIMIT_EXCEEDED;
+  }
+  buf = tl_malloc(len > 0 ? (size_t)len : 1u);
+  if (buf == NULL) {
+    fclose(f);
+    tl_error_set(&err, "load: out of memory reading %s", path);
+    return TL_ERROR_OUT_OF_MEMORY;
+  }
+  got = len > 0 ? fread(buf, 1, (size_t)len, f) : 0;
+  fclose(f);
+  if (got != (size_t)len) {
+    tl_free(buf);
+    tl_error_set(&err, "load: short read from %s", path);
+    return TL_ERROR_IO;
+  }
+  s = tl_model_load(buf, (size_t)len, out_model, errbuf, err_size);
+  tl_free(buf);
+  return s;
+}
+#endif
+
+void tl_model_destroy(tl_model *model) {
+  if (model == NULL) return;
+  tl_model_free_tables(model);
+  tl_free(model->owned);
+  tl_free(model);
+}
+
+int32_t tl_model_tensor_count(const tl_model *model) { return model ? model->tensor_count : 0; }
+int32_t tl_model_op_count(const tl_model *model) { return model ? model->op_count : 0; }
+uint64_t tl_model_planned_arena_bytes(const tl_model *model) { return model ? model->planned_arena_bytes : 0; }
+size_t tl_model_size_bytes(const tl_model *model) { return model ? model->fb.size : 0; }

@@ -1,0 +1,81 @@
+/* model.h: the verified, decoded model (internal).
+ *
+ * What this is: what tl_model_load builds after the structural and semantic checks passed: one descriptor
+ * per tensor and op, with every value already range-checked, so that prepare and invoke never read the
+ * FlatBuffer again. What this is not: per-interpreter state (interpreter.h).
+ */
+#ifndef TL_MODEL_H
+#define TL_MODEL_H
+
+#include "fb_reader.h"
+#include "tl_internal.h"
+
+typedef struct tl_tensor_desc {
+  const char *name;        /* never NULL; points into the model bytes or "" */
+  tl_dtype dtype;
+  int32_t rank;
+  int32_t dims[TL_MAX_RANK];
+  int64_t elems;           /* product of dims (1 for a scalar) */
+  size_t bytes;            /* elems x dtype size, <= TL_MAX_TENSOR_BYTES */
+  const uint8_t *data;     /* constant data (16-byte aligned inside the model), or NULL */
+  int32_t quant_count;     /* 0: no quantization */
+  int32_t quant_axis;
+  const float *scales;     /* quant_count entries, copied out of the file */
+  const int64_t *zero_points;
+} tl_tensor_desc;
+
+/* Decoded op options. Only the member matching the op is meaningful; `present` says whether the file had
+ * an options table (Reshape's is optional). Activation and padding values are range-checked at load. */
+typedef struct tl_op_options {
+  int32_t present;
+  int32_t activation;
+  int32_t padding;
+  int32_t stride_h, stride_w;
+  int32_t dilation_h, dilation_w;
+  int32_t depth_multiplier;
+  int32_t filter_h, filter_w;
+  int32_t keep_dims;
+  int32_t axis;
+  float beta;
+  int32_t int_count;       /* axes / new_shape / paddings / perm */
+  const int32_t *ints;
+} tl_op_options;
+
+typedef struct tl_op_desc {
+  int32_t opcode;
+  int32_t input_count;
+  int32_t output_count;
+  const int32_t *inputs;   /* tensor indices, all in range */
+  const int32_t *outputs;
+  int32_t options_type;    /* OpOptions tag from the file */
+  tl_op_options opts;
+} tl_op_desc;
+
+struct tl_model {
+  void *owned;             /* the allocation holding the copied bytes (copy mode), or NULL */
+  tl_fb fb;                /* the bytes (16-byte aligned) */
+  uint32_t version;
+  int32_t tensor_count;
+  int32_t op_count;
+  int32_t input_count;
+  int32_t output_count;
+  tl_tensor_desc *tensors;
+  tl_op_desc *ops;
+  const int32_t *inputs;   /* graph inputs */
+  const int32_t *outputs;  /* graph outputs */
+  int32_t *int_pool;       /* storage for all int32 arrays above */
+  float *scale_pool;
+  int64_t *zp_pool;
+  uint8_t *is_constant;    /* per tensor */
+  uint64_t planned_arena_bytes;
+};
+
+/* verify.c: decodes and checks everything (semantic rules of SECURITY.md). The model's bytes and fb must be
+ * set and structurally verified (root = root table). Allocates the descriptor arrays into `model`;
+ * tl_model_free_tables releases them. */
+tl_status tl_model_decode(tl_model *model, size_t root, tl_errbuf *err);
+void tl_model_free_tables(tl_model *model);
+
+const char *tl_op_name(int32_t opcode); /* "Conv2D"; "unknown" for an unknown code */
+
+#endif /* TL_MODEL_H */

@@ -1,0 +1,43 @@
+/* activation.c: Relu, Relu6, Sigmoid, Tanh (elementwise, same shape) and Softmax over the last axis. */
+#include "fb_schema.h"
+#include "ops/ops.h"
+
+tl_status tl_prepare_unary(tl_op_ctx *ctx, tl_node *node) {
+  TL_ENSURE_OK(tl_op_check_counts(ctx, node, 1, 1, 1));
+  TL_ENSURE_OK(tl_op_check_float(ctx, node));
+  TL_ENSURE_OK(tl_op_check_same_shape(ctx, tl_op_output(ctx, node, 0), "output", tl_op_input(ctx, node, 0), "input"));
+  node->params.simple.n = tl_op_input(ctx, node, 0)->elems;
+  return TL_OK;
+}
+
+#define TL_UNARY_EVAL(fn, kernel)                                                                    \
+  void fn(tl_op_ctx *ctx, tl_node *node) {                                                           \
+    kernel((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0), \
+           node->params.simple.n);                                                                   \
+  }
+
+TL_UNARY_EVAL(tl_eval_relu, tl_relu_f32)
+TL_UNARY_EVAL(tl_eval_relu6, tl_relu6_f32)
+TL_UNARY_EVAL(tl_eval_sigmoid, tl_sigmoid_f32)
+TL_UNARY_EVAL(tl_eval_tanh, tl_tanh_f32)
+
+tl_status tl_prepare_softmax(tl_op_ctx *ctx, tl_node *node) {
+  const tl_tensor_desc *x;
+  tl_softmax_params *p = &node->params.softmax;
+  float beta = node->op->opts.beta;
+  TL_ENSURE_OK(tl_op_check_counts(ctx, node, 1, 1, 1));
+  TL_ENSURE_OK(tl_op_check_float(ctx, node));
+  x = tl_op_input(ctx, node, 0);
+  TL_ENSURE_OK(tl_op_check_same_shape(ctx, tl_op_output(ctx, node, 0), "output", x, "input"));
+  TL_OP_ENSURE(ctx, x->rank >= 1, TL_ERROR_BAD_SHAPE, "input is a scalar (softmax needs an axis)");
+  TL_OP_ENSURE(ctx, beta > 0.0f && beta <= 3.4e38f, TL_ERROR_BAD_OPTIONS, "beta is %g", (double)beta);
+  p->depth = x->dims[x->rank - 1];
+  p->outer = x->elems / p->depth;
+  p->beta = beta;
+  return TL_OK;
+}
+
+void tl_eval_softmax(tl_op_ctx *ctx, tl_node *node) {
+  tl_softmax_f32((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),
+                 &node->params.softmax);
+}

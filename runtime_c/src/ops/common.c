@@ -1,0 +1,137 @@
+/* common.c: helpers shared by the op glue: tensor access, count/dtype/shape checks, messages.
+ *
+ * What this is: the checks every op's prepare repeats, written once, each producing "op N (Name): ..."
+ * messages. What this is not: any op's own rules (one file per op family).
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "fb_schema.h"
+#include "ops/ops.h"
+
+void tl_op_error(tl_op_ctx *ctx, const char *fmt, ...) {
+  char msg[TL_ERROR_LEN];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  tl_error_set(&ctx->interp->err, "op %d (%s): %s", ctx->op_index, ctx->op_name, msg);
+}
+
+const tl_tensor_desc *tl_op_input(const tl_op_ctx *ctx, const tl_node *node, int32_t i) {
+  return &ctx->model->tensors[node->op->inputs[i]];
+}
+
+const tl_tensor_desc *tl_op_output(const tl_op_ctx *ctx, const tl_node *node, int32_t i) {
+  return &ctx->model->tensors[node->op->outputs[i]];
+}
+
+void *tl_op_data(const tl_op_ctx *ctx, int32_t tensor) { return ctx->interp->data[tensor]; }
+
+void *tl_op_input_data(const tl_op_ctx *ctx, const tl_node *node, int32_t i) {
+  return ctx->interp->data[node->op->inputs[i]];
+}
+
+void *tl_op_output_data(const tl_op_ctx *ctx, const tl_node *node, int32_t i) {
+  return ctx->interp->data[node->op->outputs[i]];
+}
+
+tl_status tl_op_check_counts(tl_op_ctx *ctx, const tl_node *node, int32_t min_in, int32_t max_in, int32_t n_out) {
+  const tl_op_desc *op = node->op;
+  if (min_in == max_in) {
+    TL_OP_ENSURE(ctx, op->input_count == min_in, TL_ERROR_BAD_INPUT_COUNT, "expects %d inputs, has %d", min_in,
+                 op->input_count);
+  } else {
+    TL_OP_ENSURE(ctx, op->input_count >= min_in && op->input_count <= max_in, TL_ERROR_BAD_INPUT_COUNT,
+                 "expects %d to %d inputs, has %d", min_in, max_in, op->input_count);
+  }
+  TL_OP_ENSURE(ctx, op->output_count == n_out, TL_ERROR_BAD_INPUT_COUNT, "expects %d outputs, has %d", n_out,
+               op->output_count);
+  return TL_OK;
+}
+
+static tl_status tl_op_check_float_tensor(tl_op_ctx *ctx, const tl_tensor_desc *t, const char *what, int32_t k) {
+  TL_OP_ENSURE(ctx, t->dtype != TL_INT8 && t->dtype != TL_UINT8, TL_ERROR_UNSUPPORTED_DTYPE,
+               "%s %d (%s) is %s: int8 kernels are not built yet", what, k, t->name, tl_dtype_name(t->dtype));
+  TL_OP_ENSURE(ctx, t->dtype == TL_FLOAT32, TL_ERROR_UNSUPPORTED_DTYPE, "%s %d (%s) is %s, expected float32", what,
+               k, t->name, tl_dtype_name(t->dtype));
+  return TL_OK;
+}
+
+tl_status tl_op_check_float(tl_op_ctx *ctx, const tl_node *node) {
+  int32_t k;
+  for (k = 0; k < node->op->input_count; k++)
+    TL_ENSURE_OK(tl_op_check_float_tensor(ctx, tl_op_input(ctx, node, k), "input", k));
+  for (k = 0; k < node->op->output_count; k++)
+    TL_ENSURE_OK(tl_op_check_float_tensor(ctx, tl_op_output(ctx, node, k), "output", k));
+  return TL_OK;
+}
+
+const char *tl_shape_str(const int32_t *dims, int32_t rank, char *buf, size_t size) {
+  size_t used = 0;
+  int32_t k;
+  if (size == 0) return buf;
+  buf[0] = '\0';
+  used += (size_t)snprintf(buf, size, "[");
+  for (k = 0; k < rank && used < size; k++)
+    used += (size_t)snprintf(buf + used, size - used, k ? ", %d" : "%d", dims[k]);
+  if (used < size) snprintf(buf + used, size - used, "]");
+  return buf;
+}
+
+tl_status tl_op_check_same_shape(tl_op_ctx *ctx, const tl_tensor_desc *a, const char *a_what,
+                                 const tl_tensor_desc *b, const char *b_what) {
+  int32_t k, same = a->rank == b->rank;
+  char sa[96], sb[96];
+  for (k = 0; same && k < a->rank; k++) same = a->dims[k] == b->dims[k];
+  TL_OP_ENSURE(ctx, same, TL_ERROR_BAD_SHAPE, "%s shape %s differs from %s shape %s", a_what,
+               tl_shape_str(a->dims, a->rank, sa, sizeof sa), b_what, tl_shape_str(b->dims, b->rank, sb, sizeof sb));
+  return TL_OK;
+}
+
+tl_act_f32 tl_op_activation(int32_t act) {
+  tl_act_f32 a;
+  a.min = -INFINITY;
+  a.max = INFINITY;
+  if (act == TL_ACT_RELU) a.min = 0.0f;
+  if (act == TL_ACT_RELU6) {
+    a.min = 0.0f;
+    a.max = 6.0f;
+  }
+  return a;
+}
+
+tl_status tl_op_axis(tl_op_ctx *ctx, int32_t axis, int32_t rank, const char *what, int32_t *out) {
+  TL_OP_ENSURE(ctx, axis >= -rank && axis < rank, TL_ERROR_BAD_OPTIONS, "%s %d is out of range for rank %d", what,
+               axis, rank);
+  *out = axis < 0 ? axis + rank : axis;
+  return TL_OK;
+}
+
+tl_status tl_op_window(tl_op_ctx *ctx, int32_t in, int32_t k, int32_t stride, int32_t dilation, int32_t padding,
+                       const char *what, int32_t *out, int32_t *pad_before, int32_t *pad_total) {
+  int64_t eff, o, total = 0;
+  TL_OP_ENSURE(ctx, k >= 1, TL_ERROR_BAD_OPTIONS, "%s window is %d", what, k);
+  TL_OP_ENSURE(ctx, stride >= 1, TL_ERROR_BAD_OPTIONS, "%s stride is %d", what, stride);
+  TL_OP_ENSURE(ctx, dilation >= 1, TL_ERROR_BAD_OPTIONS, "%s dilation is %d", what, dilation);
+  eff = (int64_t)(k - 1) * dilation + 1;
+  TL_OP_ENSURE(ctx, eff + in <= INT32_MAX, TL_ERROR_BAD_OPTIONS,
+               "%s effective window (%d - 1) * %d + 1 overflows", what, k, dilation);
+  if (padding == TL_PADDING_SAME) {
+    o = ((int64_t)in + stride - 1) / stride;
+    total = (o - 1) * stride + eff - in;
+    if (total < 0) total = 0;
+  } else {
+    o = (int64_t)in - eff + 1;
+    TL_OP_ENSURE(ctx, o > 0, TL_ERROR_BAD_OPTIONS, "%s window %lld is larger than the input %d (output would be %lld)",
+                 what, (long long)eff, in, (long long)o);
+    o = (o + stride - 1) / stride;
+  }
+  TL_OP_ENSURE(ctx, eff <= (int64_t)in + total, TL_ERROR_BAD_OPTIONS,
+               "%s window %lld is larger than the padded input %lld", what, (long long)eff, (long long)in + total);
+  *out = (int32_t)o;
+  *pad_before = (int32_t)(total / 2);
+  *pad_total = (int32_t)total;
+  return TL_OK;
+}

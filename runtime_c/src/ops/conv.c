@@ -1,0 +1,83 @@
+/* conv.c: Conv2D (x[n,h,w,c], w[oc,kh,kw,c], bias[oc]?) and DepthwiseConv2D (w[1,kh,kw,c*m]) glue.
+ *
+ * prepare checks ranks, channel counts, bias length, strides/dilations (tl_op_window) and that the file's
+ * output dims equal the computed ones, then fills tl_conv_params.
+ */
+#include "fb_schema.h"
+#include "ops/ops.h"
+
+static tl_status tl_prepare_conv_common(tl_op_ctx *ctx, tl_node *node, int depthwise) {
+  const tl_op_options *o = &node->op->opts;
+  const tl_tensor_desc *x, *w, *y;
+  tl_conv_params *p = &node->params.conv;
+  int32_t oh, ow, pad_top, pad_left, total, oc;
+  char sx[96], sw[96], sy[96];
+
+  TL_ENSURE_OK(tl_op_check_counts(ctx, node, 2, 3, 1));
+  TL_ENSURE_OK(tl_op_check_float(ctx, node));
+  x = tl_op_input(ctx, node, 0);
+  w = tl_op_input(ctx, node, 1);
+  y = tl_op_output(ctx, node, 0);
+  TL_OP_ENSURE(ctx, x->rank == 4 && w->rank == 4 && y->rank == 4, TL_ERROR_BAD_SHAPE,
+               "input %s, weights %s and output %s must all have rank 4", tl_shape_str(x->dims, x->rank, sx, sizeof sx),
+               tl_shape_str(w->dims, w->rank, sw, sizeof sw), tl_shape_str(y->dims, y->rank, sy, sizeof sy));
+  if (depthwise) {
+    int64_t want = (int64_t)x->dims[3] * o->depth_multiplier;
+    TL_OP_ENSURE(ctx, w->dims[0] == 1 && (int64_t)w->dims[3] == want, TL_ERROR_BAD_SHAPE,
+                 "weights %s are not [1, kh, kw, %lld] for input %s and depth_multiplier %d",
+                 tl_shape_str(w->dims, w->rank, sw, sizeof sw), (long long)want,
+                 tl_shape_str(x->dims, x->rank, sx, sizeof sx), o->depth_multiplier);
+    oc = w->dims[3];
+  } else {
+    TL_OP_ENSURE(ctx, w->dims[3] == x->dims[3], TL_ERROR_BAD_SHAPE, "weights %s do not match the %d input channels of %s",
+                 tl_shape_str(w->dims, w->rank, sw, sizeof sw), x->dims[3], tl_shape_str(x->dims, x->rank, sx, sizeof sx));
+    oc = w->dims[0];
+  }
+  if (node->op->input_count == 3) {
+    const tl_tensor_desc *b = tl_op_input(ctx, node, 2);
+    TL_OP_ENSURE(ctx, b->rank == 1 && b->dims[0] == oc, TL_ERROR_BAD_SHAPE, "bias shape %s is not [%d]",
+                 tl_shape_str(b->dims, b->rank, sw, sizeof sw), oc);
+  }
+  TL_ENSURE_OK(tl_op_window(ctx, x->dims[1], w->dims[1], o->stride_h, o->dilation_h, o->padding, "height", &oh,
+                            &pad_top, &total));
+  TL_ENSURE_OK(tl_op_window(ctx, x->dims[2], w->dims[2], o->stride_w, o->dilation_w, o->padding, "width", &ow,
+                            &pad_left, &total));
+  TL_OP_ENSURE(ctx, y->dims[0] == x->dims[0] && y->dims[1] == oh && y->dims[2] == ow && y->dims[3] == oc,
+               TL_ERROR_BAD_SHAPE, "output shape %s differs from the computed [%d, %d, %d, %d]",
+               tl_shape_str(y->dims, y->rank, sy, sizeof sy), x->dims[0], oh, ow, oc);
+  p->batch = x->dims[0];
+  p->in_h = x->dims[1];
+  p->in_w = x->dims[2];
+  p->in_c = x->dims[3];
+  p->out_h = oh;
+  p->out_w = ow;
+  p->out_c = oc;
+  p->k_h = w->dims[1];
+  p->k_w = w->dims[2];
+  p->stride_h = o->stride_h;
+  p->stride_w = o->stride_w;
+  p->dilation_h = o->dilation_h;
+  p->dilation_w = o->dilation_w;
+  p->pad_top = pad_top;
+  p->pad_left = pad_left;
+  p->depth_multiplier = depthwise ? o->depth_multiplier : 1;
+  p->act = tl_op_activation(o->activation);
+  return TL_OK;
+}
+
+tl_status tl_prepare_conv2d(tl_op_ctx *ctx, tl_node *node) { return tl_prepare_conv_common(ctx, node, 0); }
+tl_status tl_prepare_depthwise_conv2d(tl_op_ctx *ctx, tl_node *node) { return tl_prepare_conv_common(ctx, node, 1); }
+
+static const float *tl_conv_bias(tl_op_ctx *ctx, tl_node *node) {
+  return node->op->input_count == 3 ? (const float *)tl_op_input_data(ctx, node, 2) : NULL;
+}
+
+void tl_eval_conv2d(tl_op_ctx *ctx, tl_node *node) {
+  tl_conv2d_f32((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),
+                (const float *)tl_op_input_data(ctx, node, 1), tl_conv_bias(ctx, node), &node->params.conv);
+}
+
+void tl_eval_depthwise_conv2d(tl_op_ctx *ctx, tl_node *node) {
+  tl_depthwise_conv2d_f32((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),
+                          (const float *)tl_op_input_data(ctx, node, 1), tl_conv_bias(ctx, node), &node->params.conv);
+}

@@ -1,0 +1,46 @@
+/* mean.c: Mean over MeanOptions.axes (negative axes count from the end, each at most once; keep_dims keeps
+ * reduced axes as 1). An empty axes list is rejected: the exporter always names the axes. */
+#include <string.h>
+
+#include "fb_schema.h"
+#include "ops/ops.h"
+
+tl_status tl_prepare_mean(tl_op_ctx *ctx, tl_node *node) {
+  const tl_op_options *o = &node->op->opts;
+  const tl_tensor_desc *x, *y;
+  tl_mean_params *p = &node->params.mean;
+  int32_t k, n = 0, want[TL_MAX_RANK];
+  char sx[96], sy[96];
+
+  TL_ENSURE_OK(tl_op_check_counts(ctx, node, 1, 1, 1));
+  TL_ENSURE_OK(tl_op_check_float(ctx, node));
+  x = tl_op_input(ctx, node, 0);
+  y = tl_op_output(ctx, node, 0);
+  TL_OP_ENSURE(ctx, o->int_count > 0, TL_ERROR_BAD_OPTIONS, "axes is empty");
+  memset(p, 0, sizeof *p);
+  p->rank = x->rank;
+  for (k = 0; k < o->int_count; k++) {
+    int32_t axis;
+    TL_ENSURE_OK(tl_op_axis(ctx, o->ints[k], x->rank, "axis", &axis));
+    TL_OP_ENSURE(ctx, !p->reduce[axis], TL_ERROR_BAD_OPTIONS, "axis %d is listed twice", o->ints[k]);
+    p->reduce[axis] = 1;
+  }
+  for (k = 0; k < x->rank; k++) {
+    p->in_dims[k] = x->dims[k];
+    if (!p->reduce[k]) want[n++] = x->dims[k];
+    else if (o->keep_dims) want[n++] = 1;
+  }
+  {
+    int same = y->rank == n;
+    for (k = 0; same && k < n; k++) same = y->dims[k] == want[k];
+    TL_OP_ENSURE(ctx, same, TL_ERROR_BAD_SHAPE, "output shape %s differs from the computed %s (input %s, keep_dims %d)",
+                 tl_shape_str(y->dims, y->rank, sy, sizeof sy), tl_shape_str(want, n, sx, sizeof sx),
+                 tl_shape_str(x->dims, x->rank, sx, sizeof sx), o->keep_dims);
+  }
+  return TL_OK;
+}
+
+void tl_eval_mean(tl_op_ctx *ctx, tl_node *node) {
+  tl_mean_f32((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),
+              &node->params.mean);
+}
