@@ -1,0 +1,307 @@
+"""Cross-architecture parity: tl_run built for aarch64 and armhf (run under qemu) against the native runtime
+and an independent numpy formula, on an MLP, a small CNN and a broadcasting/data-movement model.
+
+Every output must satisfy max|got - numpy| <= 1e-5 * max|numpy| on every target, and the native runtime
+(pyruntime when importable, else native tl_run) must satisfy the same bound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cbuild import build, run_tool
+
+from trainer.tlm import ModelBuilder
+
+REL_TOL = 1e-5
+
+
+@dataclass
+class ParityModel:
+    data: bytes
+    inputs: list[np.ndarray]
+    reference: Callable[..., list[np.ndarray]]  # float64 numpy formula, inputs -> outputs
+
+
+# ---- numpy references (float64) ----
+
+
+def _same_pads(size: int, k: int, stride: int, dilation: int) -> tuple[int, int, int]:
+    eff = (k - 1) * dilation + 1
+    out = -(-size // stride)
+    total = max((out - 1) * stride + eff - size, 0)
+    return out, total // 2, total - total // 2
+
+
+def _valid_out(size: int, k: int, stride: int, dilation: int = 1) -> int:
+    eff = (k - 1) * dilation + 1
+    return -(-(size - eff + 1) // stride)
+
+
+def _windows(
+    x: np.ndarray,
+    kh: int,
+    kw: int,
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    padding: str,
+    fill: float = 0.0,
+) -> tuple[np.ndarray, int, int]:
+    """Padded input and output size; output (i, j) reads the padded input from (i*sh, j*sw)."""
+    _, h, w, _ = x.shape
+    (sh, sw), (dh, dw) = stride, dilation
+    if padding == "SAME":
+        oh, pt, pb = _same_pads(h, kh, sh, dh)
+        ow, pl, pr = _same_pads(w, kw, sw, dw)
+    else:
+        oh, ow, pt, pb, pl, pr = _valid_out(h, kh, sh, dh), _valid_out(w, kw, sw, dw), 0, 0, 0, 0
+    xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)), constant_values=fill)
+    return xp, oh, ow
+
+
+def _tap(
+    xp: np.ndarray, i: int, j: int, oh: int, ow: int, stride: tuple[int, int], dilation: tuple[int, int]
+):
+    (sh, sw), (dh, dw) = stride, dilation
+    return xp[:, i * dh : i * dh + (oh - 1) * sh + 1 : sh, j * dw : j * dw + (ow - 1) * sw + 1 : sw, :]
+
+
+def np_conv2d(x, w, b, stride=(1, 1), dilation=(1, 1), padding="SAME"):
+    oc, kh, kw, _ = w.shape
+    xp, oh, ow = _windows(x, kh, kw, stride, dilation, padding)
+    y = np.zeros((x.shape[0], oh, ow, oc))
+    for i in range(kh):
+        for j in range(kw):
+            y += np.einsum("nhwc,oc->nhwo", _tap(xp, i, j, oh, ow, stride, dilation), w[:, i, j, :])
+    return y + b
+
+
+def np_depthwise(x, w, b, multiplier, stride=(1, 1), dilation=(1, 1), padding="SAME"):
+    _, kh, kw, _ = w.shape
+    xp, oh, ow = _windows(x, kh, kw, stride, dilation, padding)
+    y = np.zeros((x.shape[0], oh, ow, x.shape[3] * multiplier))
+    for i in range(kh):
+        for j in range(kw):
+            y += np.repeat(_tap(xp, i, j, oh, ow, stride, dilation), multiplier, axis=3) * w[0, i, j, :]
+    return y + b
+
+
+def np_pool(x, k, stride, kind):
+    xp, oh, ow = _windows(x, k, k, (stride, stride), (1, 1), "VALID")
+    taps = [_tap(xp, i, j, oh, ow, (stride, stride), (1, 1)) for i in range(k) for j in range(k)]
+    return np.max(taps, axis=0) if kind == "max" else np.mean(taps, axis=0)
+
+
+def np_softmax(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def relu(x):
+    return np.maximum(x, 0)
+
+
+# ---- models ----
+
+
+def mlp_model() -> ParityModel:
+    rng = np.random.default_rng(101)
+    sizes = [784, 256, 256, 10]
+    ws = [
+        (rng.standard_normal((o, i)) / np.sqrt(i)).astype(np.float32)
+        for i, o in zip(sizes, sizes[1:], strict=False)
+    ]
+    bs = [(rng.standard_normal(o) * 0.1).astype(np.float32) for o in sizes[1:]]
+    b = ModelBuilder(description="mlp 784-256-256-10")
+    t = b.add_input("image", np.float32, [4, 784])
+    for k, (w, bias) in enumerate(zip(ws, bs, strict=True)):
+        out = b.add_tensor(f"dense_{k}", np.float32, [4, w.shape[0]])
+        act = "RELU" if k < 2 else "NONE"
+        b.add_op(
+            "FullyConnected",
+            [t, b.add_constant(f"w{k}", w), b.add_constant(f"b{k}", bias)],
+            [out],
+            activation=act,
+        )
+        t = out
+    probs = b.add_tensor("probs", np.float32, [4, 10])
+    b.add_op("Softmax", [t], [probs])
+    b.mark_output(t)
+    b.mark_output(probs)
+
+    def reference(x):
+        h = x.astype(np.float64)
+        for k, (w, bias) in enumerate(zip(ws, bs, strict=True)):
+            h = h @ w.T.astype(np.float64) + bias
+            h = relu(h) if k < 2 else h
+        return [h, np_softmax(h)]
+
+    x = rng.random((4, 784), dtype=np.float32)
+    return ParityModel(b.finish(), [x], reference)
+
+
+def cnn_model() -> ParityModel:
+    rng = np.random.default_rng(102)
+    cw = (rng.standard_normal((8, 3, 3, 3)) * 0.3).astype(np.float32)
+    cb = (rng.standard_normal(8) * 0.1).astype(np.float32)
+    dw = (rng.standard_normal((1, 3, 3, 16)) * 0.3).astype(np.float32)
+    db = (rng.standard_normal(16) * 0.1).astype(np.float32)
+    fw = (rng.standard_normal((10, 16)) * 0.5).astype(np.float32)
+    fb = (rng.standard_normal(10) * 0.1).astype(np.float32)
+    b = ModelBuilder(description="small cnn")
+    x = b.add_input("image", np.float32, [2, 12, 12, 3])
+    c = b.add_tensor("conv", np.float32, [2, 6, 6, 8])
+    b.add_op(
+        "Conv2D",
+        [x, b.add_constant("cw", cw), b.add_constant("cb", cb)],
+        [c],
+        padding="SAME",
+        stride_h=2,
+        stride_w=2,
+        activation="RELU",
+    )
+    d = b.add_tensor("dw", np.float32, [2, 6, 6, 16])
+    b.add_op(
+        "DepthwiseConv2D",
+        [c, b.add_constant("dw", dw), b.add_constant("db", db)],
+        [d],
+        padding="SAME",
+        dilation_h=2,
+        dilation_w=2,
+        depth_multiplier=2,
+        activation="RELU6",
+    )
+    a = b.add_tensor("avgpool", np.float32, [2, 3, 3, 16])
+    b.add_op("AveragePool2D", [d], [a], padding="VALID", filter_h=2, filter_w=2, stride_h=2, stride_w=2)
+    m = b.add_tensor("maxpool", np.float32, [2, 2, 2, 16])
+    b.add_op("MaxPool2D", [a], [m], padding="VALID", filter_h=2, filter_w=2)
+    r = b.add_tensor("mean", np.float32, [2, 1, 1, 16])
+    b.add_op("Mean", [m], [r], axes=[1, -2], keep_dims=True)
+    f = b.add_tensor("flat", np.float32, [2, 16])
+    b.add_op("Reshape", [r], [f], new_shape=[2, 16])
+    logits = b.add_tensor("logits", np.float32, [2, 10])
+    b.add_op("FullyConnected", [f, b.add_constant("fw", fw), b.add_constant("fb", fb)], [logits])
+    probs = b.add_tensor("probs", np.float32, [2, 10])
+    b.add_op("Softmax", [logits], [probs])
+    b.mark_output(logits)
+    b.mark_output(probs)
+
+    def reference(image):
+        h = relu(np_conv2d(image.astype(np.float64), cw, cb, stride=(2, 2)))
+        h = np.clip(np_depthwise(h, dw, db, 2, dilation=(2, 2)), 0, 6)
+        h = np_pool(h, 2, 2, "avg")
+        h = np_pool(h, 2, 1, "max")
+        h = h.mean(axis=(1, 2))
+        out = h @ fw.T.astype(np.float64) + fb
+        return [out, np_softmax(out)]
+
+    image = rng.standard_normal((2, 12, 12, 3)).astype(np.float32)
+    return ParityModel(b.finish(), [image], reference)
+
+
+def shapes_model() -> ParityModel:
+    rng = np.random.default_rng(103)
+    k = rng.standard_normal((1, 4)).astype(np.float32)
+    b = ModelBuilder(description="broadcast and movement")
+    a = b.add_input("a", np.float32, [2, 3, 4])
+    c = b.add_input("c", np.float32, [3, 1])
+    s = b.add_tensor("sum", np.float32, [2, 3, 4])
+    b.add_op("Add", [a, c], [s])
+    m = b.add_tensor("prod", np.float32, [2, 3, 4])
+    b.add_op("Mul", [s, b.add_constant("k", k)], [m], activation="RELU")
+    d = b.add_tensor("diff", np.float32, [2, 3, 4])
+    b.add_op("Sub", [m, c], [d])
+    cat = b.add_tensor("cat", np.float32, [2, 3, 8])
+    b.add_op("Concatenation", [d, m], [cat], axis=-1)
+    pad = b.add_tensor("pad", np.float32, [3, 5, 9])
+    b.add_op("Pad", [cat], [pad], paddings=[1, 0, 1, 1, 0, 1])
+    t = b.add_tensor("transpose", np.float32, [9, 3, 5])
+    b.add_op("Transpose", [pad], [t], perm=[2, 0, 1])
+    r = b.add_tensor("reshape", np.float32, [27, 5])
+    b.add_op("Reshape", [t], [r], new_shape=[-1, 5])
+    th = b.add_tensor("tanh", np.float32, [27, 5])
+    b.add_op("Tanh", [r], [th])
+    sg = b.add_tensor("sigmoid", np.float32, [27, 5])
+    b.add_op("Sigmoid", [r], [sg])
+    b.mark_output(th)
+    b.mark_output(sg)
+    b.mark_output(cat)
+
+    def reference(a_in, c_in):
+        a64, c64 = a_in.astype(np.float64), c_in.astype(np.float64)
+        prod = relu((a64 + c64) * k)
+        cat_ = np.concatenate([prod - c64, prod], axis=-1)
+        padded = np.pad(cat_, ((1, 0), (1, 1), (0, 1)))
+        reshaped = padded.transpose(2, 0, 1).reshape(-1, 5)
+        return [np.tanh(reshaped), 1 / (1 + np.exp(-reshaped)), cat_]
+
+    inputs = [
+        rng.standard_normal((2, 3, 4)).astype(np.float32),
+        rng.standard_normal((3, 1)).astype(np.float32),
+    ]
+    return ParityModel(b.finish(), inputs, reference)
+
+
+MODELS = {"mlp": mlp_model, "cnn": cnn_model, "shapes": shapes_model}
+
+
+def _check(got: list[np.ndarray], want: list[np.ndarray], what: str) -> None:
+    assert len(got) == len(want), f"{what}: {len(got)} outputs, want {len(want)}"
+    for i, (g, w) in enumerate(zip(got, want, strict=True)):
+        assert g.shape == w.shape and g.dtype == np.float32, (
+            f"{what} output {i}: {g.dtype}{g.shape} vs {w.shape}"
+        )
+        err = float(np.max(np.abs(g.astype(np.float64) - w)))
+        bound = REL_TOL * float(np.max(np.abs(w)))
+        assert err <= bound, f"{what} output {i}: max abs error {err:.3g} > {bound:.3g}"
+
+
+def _tl_run(variant: str, model: ParityModel, directory: Path, n_outputs: int) -> list[np.ndarray]:
+    directory.mkdir(exist_ok=True)
+    path = directory / "model.tlm"
+    path.write_bytes(model.data)
+    args = [str(path)]
+    for i, x in enumerate(model.inputs):
+        np.save(directory / f"in{i}.npy", x)
+        args += ["--input", f"{i}={directory / f'in{i}.npy'}"]
+    for i in range(n_outputs):
+        args += ["--output", f"{i}={directory / f'out{i}.npy'}"]
+    result = run_tool(variant, "tl_run", args)
+    assert result.returncode == 0, f"tl_run ({variant}) failed:\n{result.stdout}\n{result.stderr}"
+    return [np.load(directory / f"out{i}.npy") for i in range(n_outputs)]
+
+
+@pytest.fixture(scope="module", params=list(MODELS))
+def parity(request: pytest.FixtureRequest) -> tuple[str, ParityModel, list[np.ndarray]]:
+    model = MODELS[request.param]()
+    return request.param, model, model.reference(*model.inputs)
+
+
+def test_native_matches_numpy(parity, tmp_path: Path) -> None:
+    name, model, want = parity
+    try:
+        from pyruntime import Interpreter
+    except ImportError:  # pyruntime not built: fall back to the native tool
+        build("native", targets=("tl_run",))
+        got = _tl_run("native", model, tmp_path, len(want))
+    else:
+        got = Interpreter(model_content=model.data).run(*model.inputs)
+    _check(got, want, f"{name} native")
+
+
+@pytest.mark.parametrize("variant", ["aarch64", "armhf"])
+def test_cross_matches_numpy_and_native(variant: str, parity, tmp_path: Path) -> None:
+    name, model, want = parity
+    build(variant, targets=("tl_run",))
+    got = _tl_run(variant, model, tmp_path / variant, len(want))
+    _check(got, want, f"{name} {variant}")
+    build("native", targets=("tl_run",))
+    native = _tl_run("native", model, tmp_path / "native", len(want))
+    for i, (g, n) in enumerate(zip(got, native, strict=True)):
+        bound = REL_TOL * float(np.max(np.abs(n)))
+        err = float(np.max(np.abs(g.astype(np.float64) - n)))
+        assert err <= bound, f"{name} {variant} vs native output {i}: {err:.3g} > {bound:.3g}"
