@@ -110,7 +110,8 @@ tl_status tl_op_axis(tl_op_ctx *ctx, int32_t axis, int32_t rank, const char *wha
 }
 
 tl_status tl_op_window(tl_op_ctx *ctx, int32_t in, int32_t k, int32_t stride, int32_t dilation, int32_t padding,
-                       const char *what, int32_t *out, int32_t *pad_before, int32_t *pad_total) {
+                       const char *what, tl_status too_large, int32_t *out, int32_t *pad_before,
+                       int32_t *pad_total) {
   int64_t eff, o, total = 0;
   TL_OP_ENSURE(ctx, k >= 1, TL_ERROR_BAD_OPTIONS, "%s window is %d", what, k);
   TL_OP_ENSURE(ctx, stride >= 1, TL_ERROR_BAD_OPTIONS, "%s stride is %d", what, stride);
@@ -124,11 +125,11 @@ tl_status tl_op_window(tl_op_ctx *ctx, int32_t in, int32_t k, int32_t stride, in
     if (total < 0) total = 0;
   } else {
     o = (int64_t)in - eff + 1;
-    TL_OP_ENSURE(ctx, o > 0, TL_ERROR_BAD_OPTIONS, "%s window %lld is larger than the input %d (output would be %lld)",
+    TL_OP_ENSURE(ctx, o > 0, too_large, "%s window %lld is larger than the input %d (output would be %lld)",
                  what, (long long)eff, in, (long long)o);
     o = (o + stride - 1) / stride;
   }
-  TL_OP_ENSURE(ctx, eff <= (int64_t)in + total, TL_ERROR_BAD_OPTIONS,
+  TL_OP_ENSURE(ctx, eff <= (int64_t)in + total, too_large,
                "%s window %lld is larger than the padded input %lld", what, (long long)eff, (long long)in + total);
   *out = (int32_t)o;
   *pad_before = (int32_t)(total / 2);

@@ -38,9 +38,9 @@ static tl_status tl_prepare_conv_common(tl_op_ctx *ctx, tl_node *node, int depth
     TL_OP_ENSURE(ctx, b->rank == 1 && b->dims[0] == oc, TL_ERROR_BAD_SHAPE, "bias shape %s is not [%d]",
                  tl_shape_str(b->dims, b->rank, sw, sizeof sw), oc);
   }
-  TL_ENSURE_OK(tl_op_window(ctx, x->dims[1], w->dims[1], o->stride_h, o->dilation_h, o->padding, "height", &oh,
+  TL_ENSURE_OK(tl_op_window(ctx, x->dims[1], w->dims[1], o->stride_h, o->dilation_h, o->padding, "height", TL_ERROR_BAD_SHAPE, &oh,
                             &pad_top, &total));
-  TL_ENSURE_OK(tl_op_window(ctx, x->dims[2], w->dims[2], o->stride_w, o->dilation_w, o->padding, "width", &ow,
+  TL_ENSURE_OK(tl_op_window(ctx, x->dims[2], w->dims[2], o->stride_w, o->dilation_w, o->padding, "width", TL_ERROR_BAD_SHAPE, &ow,
                             &pad_left, &total));
   TL_OP_ENSURE(ctx, y->dims[0] == x->dims[0] && y->dims[1] == oh && y->dims[2] == ow && y->dims[3] == oc,
                TL_ERROR_BAD_SHAPE, "output shape %s differs from the computed [%d, %d, %d, %d]",

@@ -30,6 +30,8 @@ tl_status tl_prepare_reshape(tl_op_ctx *ctx, tl_node *node) {
   x = tl_op_input(ctx, node, 0);
   y = tl_op_output(ctx, node, 0);
   TL_ENSURE_OK(tl_same_dtype(ctx, x, "input", y, "output"));
+  TL_OP_ENSURE(ctx, x->elems == y->elems, TL_ERROR_BAD_SHAPE, "input %s and output %s differ in element count",
+               tl_shape_str(x->dims, x->rank, sx, sizeof sx), tl_shape_str(y->dims, y->rank, sy, sizeof sy));
   if (o->int_count >= 0 && o->present && o->ints != NULL) {
     int32_t k, infer = -1, shape[TL_MAX_OPTION_INTS];
     int64_t known = 1;
@@ -63,8 +65,6 @@ tl_status tl_prepare_reshape(tl_op_ctx *ctx, tl_node *node) {
     TL_OP_ENSURE(ctx, same, TL_ERROR_BAD_OPTIONS, "new_shape resolves to %s but the output is %s",
                  tl_shape_str(shape, o->int_count, sx, sizeof sx), tl_shape_str(y->dims, y->rank, sy, sizeof sy));
   }
-  TL_OP_ENSURE(ctx, x->elems == y->elems, TL_ERROR_BAD_SHAPE, "input %s and output %s differ in element count",
-               tl_shape_str(x->dims, x->rank, sx, sizeof sx), tl_shape_str(y->dims, y->rank, sy, sizeof sy));
   node->params.simple.bytes = x->bytes;
   return TL_OK;
 }
@@ -86,7 +86,7 @@ tl_status tl_prepare_concat(tl_op_ctx *ctx, tl_node *node) {
   char sa[96], sb[96];
 
   TL_OP_ENSURE(ctx, n >= 1, TL_ERROR_BAD_INPUT_COUNT, "expects at least 1 input, has 0");
-  TL_OP_ENSURE(ctx, n <= TL_CONCAT_MAX_INPUTS, TL_ERROR_BAD_OPTIONS, "%d inputs (at most %d)", n, TL_CONCAT_MAX_INPUTS);
+  TL_OP_ENSURE(ctx, n <= TL_CONCAT_MAX_INPUTS, TL_ERROR_BAD_INPUT_COUNT, "%d inputs (at most %d)", n, TL_CONCAT_MAX_INPUTS);
   TL_ENSURE_OK(tl_op_check_counts(ctx, node, 1, TL_CONCAT_MAX_INPUTS, 1));
   x0 = tl_op_input(ctx, node, 0);
   y = tl_op_output(ctx, node, 0);

@@ -15,12 +15,12 @@ tl_status tl_prepare_fc(tl_op_ctx *ctx, tl_node *node) {
   y = tl_op_output(ctx, node, 0);
   TL_OP_ENSURE(ctx, x->rank >= 1, TL_ERROR_BAD_SHAPE, "input is a scalar");
   in = x->dims[x->rank - 1];
-  TL_OP_ENSURE(ctx, w->rank == 2 && w->dims[1] == in, TL_ERROR_BAD_OPTIONS, "weight shape %s is not [out, %d] for input %s",
+  TL_OP_ENSURE(ctx, w->rank == 2 && w->dims[1] == in, TL_ERROR_BAD_SHAPE, "weight shape %s is not [out, %d] for input %s",
                tl_shape_str(w->dims, w->rank, sw, sizeof sw), in, tl_shape_str(x->dims, x->rank, sx, sizeof sx));
   out = w->dims[0];
   if (node->op->input_count == 3) {
     const tl_tensor_desc *b = tl_op_input(ctx, node, 2);
-    TL_OP_ENSURE(ctx, b->rank == 1 && b->dims[0] == out, TL_ERROR_BAD_OPTIONS, "bias shape %s is not [%d]",
+    TL_OP_ENSURE(ctx, b->rank == 1 && b->dims[0] == out, TL_ERROR_BAD_SHAPE, "bias shape %s is not [%d]",
                  tl_shape_str(b->dims, b->rank, sw, sizeof sw), out);
   }
   {

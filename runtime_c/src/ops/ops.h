@@ -62,9 +62,11 @@ tl_status tl_op_axis(tl_op_ctx *ctx, int32_t axis, int32_t rank, const char *wha
 /* Output size of a sliding window along one spatial dim (schema Padding rules):
  *   eff_k = (k - 1) * dilation + 1 (must fit, with the input, in int32)
  *   SAME:  out = ceil(in / stride), pad_total = max((out - 1) * stride + eff_k - in, 0), pad_before = pad_total / 2
- *   VALID: out = ceil((in - eff_k + 1) / stride), no padding; out <= 0 is TL_ERROR_BAD_OPTIONS. */
+ *   VALID: out = ceil((in - eff_k + 1) / stride), no padding; out <= 0 (window larger than the input) returns
+ *          too_large: TL_ERROR_BAD_SHAPE for conv kernels (weights' shape), TL_ERROR_BAD_OPTIONS for pool windows. */
 tl_status tl_op_window(tl_op_ctx *ctx, int32_t in, int32_t k, int32_t stride, int32_t dilation, int32_t padding,
-                       const char *what, int32_t *out, int32_t *pad_before, int32_t *pad_total);
+                       const char *what, tl_status too_large, int32_t *out, int32_t *pad_before,
+                       int32_t *pad_total);
 
 /* ---- per-op entry points (one file per family) ---- */
 tl_status tl_prepare_binary(tl_op_ctx *ctx, tl_node *node);

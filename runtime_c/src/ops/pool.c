@@ -15,8 +15,8 @@ tl_status tl_prepare_pool2d(tl_op_ctx *ctx, tl_node *node) {
   y = tl_op_output(ctx, node, 0);
   TL_OP_ENSURE(ctx, x->rank == 4 && y->rank == 4, TL_ERROR_BAD_SHAPE, "input %s and output %s must have rank 4",
                tl_shape_str(x->dims, x->rank, sx, sizeof sx), tl_shape_str(y->dims, y->rank, sy, sizeof sy));
-  TL_ENSURE_OK(tl_op_window(ctx, x->dims[1], o->filter_h, o->stride_h, 1, o->padding, "height", &oh, &pad_top, &total));
-  TL_ENSURE_OK(tl_op_window(ctx, x->dims[2], o->filter_w, o->stride_w, 1, o->padding, "width", &ow, &pad_left, &total));
+  TL_ENSURE_OK(tl_op_window(ctx, x->dims[1], o->filter_h, o->stride_h, 1, o->padding, "height", TL_ERROR_BAD_OPTIONS, &oh, &pad_top, &total));
+  TL_ENSURE_OK(tl_op_window(ctx, x->dims[2], o->filter_w, o->stride_w, 1, o->padding, "width", TL_ERROR_BAD_OPTIONS, &ow, &pad_left, &total));
   TL_OP_ENSURE(ctx, y->dims[0] == x->dims[0] && y->dims[1] == oh && y->dims[2] == ow && y->dims[3] == x->dims[3],
                TL_ERROR_BAD_SHAPE, "output shape %s differs from the computed [%d, %d, %d, %d]",
                tl_shape_str(y->dims, y->rank, sy, sizeof sy), x->dims[0], oh, ow, x->dims[3]);
