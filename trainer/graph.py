@@ -1,0 +1,663 @@
+"""The dataflow graph: :class:`Graph`, :class:`Operation`, symbolic :class:`Tensor`, scopes and collections.
+
+Ops are appended to a graph in creation order; since an op's inputs must exist before it, creation order
+is a topological order, which the session and the gradient engine rely on.
+
+>>> import trainer as tf
+>>> g = tf.Graph()
+>>> with g.as_default():
+...     with tf.name_scope("dense"):
+...         y = tf.matmul(tf.ones([2, 3]), tf.ones([3, 4]))
+>>> y.name, y.shape.as_list()
+('dense/MatMul:0', [2, 4])
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from trainer import dtypes as _dt
+from trainer.errors import InvalidArgumentError, NotFoundError
+from trainer.tensor_shape import TensorShape, as_shape
+
+
+class GraphKeys:
+    """Standard collection names (TensorFlow 1 spelling)."""
+
+    GLOBAL_VARIABLES = "variables"
+    LOCAL_VARIABLES = "local_variables"
+    TRAINABLE_VARIABLES = "trainable_variables"
+    MODEL_VARIABLES = "model_variables"
+    MOVING_AVERAGE_VARIABLES = "moving_average_variables"
+    UPDATE_OPS = "update_ops"
+    REGULARIZATION_LOSSES = "regularization_losses"
+    LOSSES = "losses"
+    SUMMARIES = "summaries"
+    GLOBAL_STEP = "global_step"
+    TRAIN_OP = "train_op"
+    VARIABLES = GLOBAL_VARIABLES
+
+
+_VALID_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/]*$")
+
+
+class _OperatorsMixin:
+    """Python operators on tensor-like objects, each building the matching op (``a @ b`` is MatMul)."""
+
+    __array_priority__ = 100  # numpy defers to our reflected operators: np.ones(3) + t builds an op
+
+    def __add__(self, o: Any) -> Tensor:
+        return _math().add(self, o)
+
+    def __radd__(self, o: Any) -> Tensor:
+        return _math().add(o, self)
+
+    def __sub__(self, o: Any) -> Tensor:
+        return _math().subtract(self, o)
+
+    def __rsub__(self, o: Any) -> Tensor:
+        return _math().subtract(o, self)
+
+    def __mul__(self, o: Any) -> Tensor:
+        return _math().multiply(self, o)
+
+    def __rmul__(self, o: Any) -> Tensor:
+        return _math().multiply(o, self)
+
+    def __truediv__(self, o: Any) -> Tensor:
+        return _math().truediv(self, o)
+
+    def __rtruediv__(self, o: Any) -> Tensor:
+        return _math().truediv(o, self)
+
+    def __floordiv__(self, o: Any) -> Tensor:
+        return _math().floordiv(self, o)
+
+    def __rfloordiv__(self, o: Any) -> Tensor:
+        return _math().floordiv(o, self)
+
+    def __mod__(self, o: Any) -> Tensor:
+        return _math().mod(self, o)
+
+    def __rmod__(self, o: Any) -> Tensor:
+        return _math().mod(o, self)
+
+    def __pow__(self, o: Any) -> Tensor:
+        return _math().pow(self, o)
+
+    def __rpow__(self, o: Any) -> Tensor:
+        return _math().pow(o, self)
+
+    def __matmul__(self, o: Any) -> Tensor:
+        return _math().matmul(self, o)
+
+    def __rmatmul__(self, o: Any) -> Tensor:
+        return _math().matmul(o, self)
+
+    def __neg__(self) -> Tensor:
+        return _math().negative(self)
+
+    def __abs__(self) -> Tensor:
+        return _math().abs(self)
+
+    def __lt__(self, o: Any) -> Tensor:
+        return _math().less(self, o)
+
+    def __le__(self, o: Any) -> Tensor:
+        return _math().less_equal(self, o)
+
+    def __gt__(self, o: Any) -> Tensor:
+        return _math().greater(self, o)
+
+    def __ge__(self, o: Any) -> Tensor:
+        return _math().greater_equal(self, o)
+
+    def __and__(self, o: Any) -> Tensor:
+        return _math().logical_and(self, o)
+
+    def __or__(self, o: Any) -> Tensor:
+        return _math().logical_or(self, o)
+
+    def __invert__(self) -> Tensor:
+        return _math().logical_not(self)
+
+    def __getitem__(self, key: Any) -> Tensor:
+        from trainer.ops import array_ops
+
+        return array_ops.getitem(self, key)
+
+    def __bool__(self) -> bool:
+        raise TypeError("using a symbolic Tensor as a Python bool is not allowed; use tf.cond-free logic")
+
+    # TensorFlow 1 compares tensors by identity; tf.equal is the elementwise comparison.
+    __hash__ = object.__hash__
+
+
+def _math() -> Any:
+    from trainer.ops import math_ops
+
+    return math_ops
+
+
+class Tensor(_OperatorsMixin):
+    """A symbolic value: output ``value_index`` of ``op``, with a dtype and a static shape."""
+
+    __slots__ = ("op", "value_index", "dtype", "_shape")
+
+    def __init__(self, op: Operation, value_index: int, dtype: _dt.DType, shape: TensorShape) -> None:
+        self.op = op
+        self.value_index = value_index
+        self.dtype = dtype
+        self._shape = shape
+
+    @property
+    def name(self) -> str:
+        return f"{self.op.name}:{self.value_index}"
+
+    @property
+    def graph(self) -> Graph:
+        return self.op.graph
+
+    @property
+    def device(self) -> str:
+        return self.op.device
+
+    @property
+    def shape(self) -> TensorShape:
+        return self._shape
+
+    def get_shape(self) -> TensorShape:
+        return self._shape
+
+    def set_shape(self, shape: Any) -> None:
+        self._shape = self._shape.merge_with(as_shape(shape))
+
+    def consumers(self) -> list[Operation]:
+        return [op for op in self.op.graph._ops if any(t is self for t in op.inputs)]
+
+    def eval(self, feed_dict: dict | None = None, session: Any = None) -> Any:
+        """Run the default (or given) session to compute this tensor's value."""
+        from trainer.session import _session_for
+
+        return _session_for(session, self.graph).run(self, feed_dict=feed_dict)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self._shape.dims is None or not self._shape.dims or self._shape.dims[0] is None:
+            raise TypeError(f"cannot iterate over tensor {self.name} with shape {self._shape}")
+        return iter([self[i] for i in range(self._shape.dims[0])])
+
+    def __len__(self) -> int:
+        if self._shape.dims is None or not self._shape.dims or self._shape.dims[0] is None:
+            raise TypeError(f"len() of tensor {self.name} with shape {self._shape} is not known statically")
+        return self._shape.dims[0]
+
+    def __repr__(self) -> str:
+        return f"<tf.Tensor '{self.name}' shape={self._shape} dtype={self.dtype.name}>"
+
+
+class Operation:
+    """A node: ``type`` (registered op type), unique ``name``, input tensors, output tensors, ``attrs``."""
+
+    __slots__ = (
+        "graph",
+        "type",
+        "name",
+        "inputs",
+        "outputs",
+        "attrs",
+        "device",
+        "control_inputs",
+        "_id",
+        "__weakref__",
+    )
+
+    def __init__(
+        self,
+        graph: Graph,
+        op_type: str,
+        name: str,
+        inputs: Sequence[Tensor],
+        attrs: dict[str, Any],
+        device: str,
+        control_inputs: Sequence[Operation],
+    ) -> None:
+        self.graph = graph
+        self.type = op_type
+        self.name = name
+        self.inputs = tuple(inputs)
+        self.attrs = attrs
+        self.device = device
+        self.control_inputs = tuple(control_inputs)
+        self.outputs: tuple[Tensor, ...] = ()
+        self._id = len(graph._ops)
+
+    @property
+    def node_def(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "op": self.type,
+            "input": [t.name for t in self.inputs],
+            "attr": self.attrs,
+            "device": self.device,
+        }
+
+    def get_attr(self, name: str) -> Any:
+        try:
+            return self.attrs[name]
+        except KeyError:
+            raise NotFoundError(f"op {self.name} ({self.type}) has no attr {name!r}") from None
+
+    def run(self, feed_dict: dict | None = None, session: Any = None) -> None:
+        """Run this op in the default (or given) session."""
+        from trainer.session import _session_for
+
+        _session_for(session, self.graph).run(self, feed_dict=feed_dict)
+
+    def __repr__(self) -> str:
+        return f"<tf.Operation '{self.name}' type={self.type}>"
+
+
+class Graph:
+    """A TensorFlow 1 graph: ops in creation order, a name scope stack, device and control-dependency
+    stacks, named collections and the graph-level random seed."""
+
+    def __init__(self) -> None:
+        self._ops: list[Operation] = []
+        self._by_name: dict[str, Operation] = {}
+        self._names_in_use: dict[str, int] = {}
+        self._name_stack = ""
+        self._device_stack: list[str | None] = []
+        self._control_stack: list[list[Operation] | None] = []
+        self._collections: dict[str, list[Any]] = {}
+        self._finalized = False
+        self.seed: int | None = None
+        self._variable_scope = ""
+
+    # ---- building ------------------------------------------------------------------------------------
+    def create_op(
+        self,
+        op_type: str,
+        inputs: Sequence[Tensor],
+        attrs: dict[str, Any] | None = None,
+        name: str | None = None,
+    ) -> Operation:
+        """Create an op of a registered type: runs its shape function (errors name the op and shapes)."""
+        from trainer.registry import get_op_def
+
+        if self._finalized:
+            raise InvalidArgumentError("graph is finalized and cannot be modified")
+        opdef = get_op_def(op_type)
+        attrs = dict(attrs or {})
+        for t in inputs:
+            if not isinstance(t, Tensor):
+                raise InvalidArgumentError(f"{op_type}: input {t!r} is not a Tensor")
+            if t.op.graph is not self:
+                raise InvalidArgumentError(f"{op_type}: input {t.name} belongs to another graph")
+        exact = bool(name) and name.endswith("/")  # "scope/" names the op exactly (a Variable's op)
+        if exact:
+            full = name[:-1]  # type: ignore[index]
+            if full in self._by_name:
+                raise InvalidArgumentError(f"an op named {full!r} already exists")
+        else:
+            full = self.unique_name(name or op_type, mark_as_used=False)
+        try:
+            specs = opdef.shape_fn(list(inputs), attrs)
+        except InvalidArgumentError as e:
+            raise InvalidArgumentError(f"{full} ({op_type}): {e}") from None
+        if isinstance(specs, tuple):
+            specs = [specs]
+        if not exact:
+            full = self.unique_name(name or op_type)
+        control: list[Operation] = []
+        for frame in self._control_stack:
+            if frame is None:
+                control = []
+            else:
+                control.extend(frame)
+        # Inputs produced inside the same control frame already carry the dependency.
+        control = [c for c in dict.fromkeys(control) if all(t.op is not c for t in inputs)]
+        op = Operation(self, op_type, full, inputs, attrs, self._current_device(), control)
+        op.outputs = tuple(Tensor(op, i, _dt.as_dtype(dt), as_shape(sh)) for i, (sh, dt) in enumerate(specs))
+        self._ops.append(op)
+        self._by_name[full] = op
+        return op
+
+    def unique_name(self, name: str, mark_as_used: bool = True) -> str:
+        """``scope/name``, made unique by a ``_N`` suffix (``dense_1/MatMul``)."""
+        if self._name_stack:
+            name = self._name_stack + "/" + name
+        key = name.lower()
+        i = self._names_in_use.get(key, 0)
+        if mark_as_used:
+            self._names_in_use[key] = i + 1
+        if i > 0:
+            base = key
+            while key in self._names_in_use:
+                key = f"{base}_{i}"
+                i += 1
+            if mark_as_used:
+                self._names_in_use[key] = 1
+            name = f"{name}_{i - 1}"
+        return name
+
+    def get_name_scope(self) -> str:
+        return self._name_stack
+
+    @contextlib.contextmanager
+    def name_scope(self, name: str | None) -> Iterator[str]:
+        """Push a name scope; yields ``"scope/"``. A name ending in ``/`` re-enters that exact scope,
+        ``None`` or ``""`` resets to the top level."""
+        old = self._name_stack
+        if not name:
+            new = ""
+        elif name.endswith("/"):
+            new = name[:-1]
+        else:
+            if not _VALID_NAME.match(name):
+                raise InvalidArgumentError(f"invalid scope name {name!r}")
+            new = self.unique_name(name)
+        self._name_stack = new
+        try:
+            yield new + "/" if new else ""
+        finally:
+            self._name_stack = old
+
+    def _current_device(self) -> str:
+        for d in reversed(self._device_stack):
+            if d is None:
+                return ""
+            return d
+        return ""
+
+    @contextlib.contextmanager
+    def device(self, device_name: str | None) -> Iterator[None]:
+        """Record ``device_name`` (``"/cpu:0"``, ``"/gpu:1"``, ``"/job:worker/task:1"``) on new ops."""
+        self._device_stack.append(device_name if device_name is None else str(device_name))
+        try:
+            yield
+        finally:
+            self._device_stack.pop()
+
+    @contextlib.contextmanager
+    def control_dependencies(self, control_inputs: Sequence[Any] | None) -> Iterator[None]:
+        """New ops run only after ``control_inputs`` (ops or tensors); ``None`` clears outer dependencies."""
+        if control_inputs is None:
+            self._control_stack.append(None)
+        else:
+            ops = []
+            for c in control_inputs:
+                c = as_graph_element(c, self)
+                ops.append(c if isinstance(c, Operation) else c.op)
+            self._control_stack.append(ops)
+        try:
+            yield
+        finally:
+            self._control_stack.pop()
+
+    @contextlib.contextmanager
+    def as_default(self) -> Iterator[Graph]:
+        _graph_stack.append(self)
+        try:
+            yield self
+        finally:
+            _graph_stack.pop()
+
+    def finalize(self) -> None:
+        self._finalized = True
+
+    @property
+    def finalized(self) -> bool:
+        return self._finalized
+
+    # ---- lookup --------------------------------------------------------------------------------------
+    def get_operations(self) -> list[Operation]:
+        return list(self._ops)
+
+    def get_operation_by_name(self, name: str) -> Operation:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise NotFoundError(f"no operation named {name!r} in the graph") from None
+
+    def get_tensor_by_name(self, name: str) -> Tensor:
+        op_name, _, idx = name.rpartition(":")
+        if not op_name or not idx.isdigit():
+            raise InvalidArgumentError(f"tensor names look like 'op_name:0', got {name!r}")
+        op = self.get_operation_by_name(op_name)
+        if int(idx) >= len(op.outputs):
+            raise NotFoundError(f"op {op_name} has only {len(op.outputs)} outputs; no tensor {name!r}")
+        return op.outputs[int(idx)]
+
+    def as_graph_element(self, obj: Any) -> Tensor | Operation:
+        return as_graph_element(obj, self)
+
+    # ---- collections ---------------------------------------------------------------------------------
+    def add_to_collection(self, name: str, value: Any) -> None:
+        self._collections.setdefault(name, []).append(value)
+
+    def add_to_collections(self, names: Sequence[str], value: Any) -> None:
+        for n in dict.fromkeys([names] if isinstance(names, str) else names):
+            self.add_to_collection(n, value)
+
+    def get_collection(self, name: str, scope: str | None = None) -> list[Any]:
+        items = self._collections.get(name, [])
+        if scope is None:
+            return list(items)
+        pat = re.compile(scope)
+        return [x for x in items if hasattr(x, "name") and pat.match(x.name)]
+
+    def get_collection_ref(self, name: str) -> list[Any]:
+        return self._collections.setdefault(name, [])
+
+    def clear_collection(self, name: str) -> None:
+        self._collections.pop(name, None)
+
+    def get_all_collection_keys(self) -> list[str]:
+        return list(self._collections)
+
+    @property
+    def version(self) -> int:
+        return len(self._ops)
+
+
+_default_graph = Graph()
+_graph_stack: list[Graph] = []
+
+
+def get_default_graph() -> Graph:
+    return _graph_stack[-1] if _graph_stack else _default_graph
+
+
+def reset_default_graph() -> None:
+    """Replace the global default graph with a fresh one (not allowed inside ``with g.as_default()``)."""
+    global _default_graph
+    if _graph_stack:
+        raise InvalidArgumentError("reset_default_graph() called inside a `with graph.as_default()` block")
+    _default_graph = Graph()
+
+
+def as_graph_element(obj: Any, graph: Graph | None = None) -> Tensor | Operation:
+    """Resolve a Tensor, an Operation, a Variable or a name (``"x:0"`` or ``"train_op"``)."""
+    graph = graph or get_default_graph()
+    if isinstance(obj, (Tensor, Operation)):
+        return obj
+    if hasattr(obj, "_as_graph_element"):
+        return obj._as_graph_element()
+    if isinstance(obj, str):
+        return graph.get_tensor_by_name(obj) if ":" in obj else graph.get_operation_by_name(obj)
+    raise InvalidArgumentError(f"cannot interpret {obj!r} as a Tensor or Operation")
+
+
+# ---- scopes -----------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def name_scope(name: str | None, default_name: str | None = None, values: Any = None) -> Iterator[str]:
+    """``with tf.name_scope("dense"):`` prefixes new op names with ``dense/`` (then ``dense_1/``)."""
+    with get_default_graph().name_scope(name if name is not None else default_name) as s:
+        yield s
+
+
+@contextlib.contextmanager
+def variable_scope(
+    name_or_scope: str | None,
+    default_name: str | None = None,
+    values: Any = None,
+    reuse: Any = None,
+    **_kwargs: Any,
+) -> Iterator[Any]:
+    """Name-only variable scope: opens a name scope of the same name (no variable sharing)."""
+    g = get_default_graph()
+    name = name_or_scope if name_or_scope is not None else default_name
+    old = g._variable_scope
+    with g.name_scope(name) as s:
+        g._variable_scope = s[:-1] if s else ""
+        try:
+            yield _VariableScope(g._variable_scope, reuse)
+        finally:
+            g._variable_scope = old
+
+
+class _VariableScope:
+    def __init__(self, name: str, reuse: Any) -> None:
+        self.name = name
+        self.original_name_scope = name + "/" if name else ""
+        self.reuse = reuse
+
+    def reuse_variables(self) -> None:
+        self.reuse = True
+
+
+def get_variable_scope() -> _VariableScope:
+    return _VariableScope(get_default_graph()._variable_scope, None)
+
+
+def device(device_name: str | None) -> Any:
+    return get_default_graph().device(device_name)
+
+
+def control_dependencies(control_inputs: Sequence[Any] | None) -> Any:
+    return get_default_graph().control_dependencies(control_inputs)
+
+
+def add_to_collection(name: str, value: Any) -> None:
+    get_default_graph().add_to_collection(name, value)
+
+
+def add_to_collections(names: Sequence[str], value: Any) -> None:
+    get_default_graph().add_to_collections(names, value)
+
+
+def get_collection(name: str, scope: str | None = None) -> list[Any]:
+    return get_default_graph().get_collection(name, scope)
+
+
+def get_collection_ref(name: str) -> list[Any]:
+    return get_default_graph().get_collection_ref(name)
+
+
+# ---- conversion -------------------------------------------------------------------------------------
+def _infer_numpy(value: Any, dtype: _dt.DType | None) -> np.ndarray:
+    """numpy value of a Python/numpy constant. Python floats become float32 and ints int32 (TensorFlow's
+    defaults) unless ``dtype`` is given; a requested dtype must hold the value without loss."""
+    if dtype is not None:
+        arr = np.asarray(value)
+        if arr.dtype == dtype.np:
+            return arr
+        if arr.dtype.kind in "fc" and dtype.np.kind in "iub":
+            conv = arr.astype(dtype.np)
+            if not np.array_equal(conv, arr):
+                raise InvalidArgumentError(f"cannot convert {value!r} to {dtype.name} without loss")
+            return conv
+        if arr.dtype.kind == "O":
+            raise InvalidArgumentError(f"cannot convert {value!r} to a tensor")
+        return arr.astype(dtype.np)
+    if isinstance(value, np.ndarray | np.generic):
+        arr = np.asarray(value)
+    else:
+        arr = np.asarray(value)
+        if arr.dtype == np.float64:
+            arr = arr.astype(np.float32)
+        elif arr.dtype.kind == "i" and arr.dtype != np.int32:
+            arr = arr.astype(np.int32) if arr.size == 0 or (abs(arr).max() < 2**31) else arr.astype(np.int64)
+    if arr.dtype.kind == "O" or arr.dtype.kind in "USc":
+        raise InvalidArgumentError(f"cannot convert {value!r} to a tensor")
+    _dt.from_numpy(arr.dtype)
+    return arr
+
+
+def _contains_tensor(value: Any) -> bool:
+    if isinstance(value, (list, tuple)):
+        return any(_contains_tensor(v) for v in value)
+    return isinstance(value, Tensor) or hasattr(value, "_as_tensor")
+
+
+def convert_to_tensor(
+    value: Any, dtype: Any = None, name: str | None = None, preferred_dtype: Any = None
+) -> Tensor:
+    """A Tensor for ``value``: tensors pass through (dtype checked), Variables give their value, Python and
+    numpy values become ``Const`` ops, lists holding tensors are stacked."""
+    want = None if dtype is None else _dt.as_dtype(dtype)
+    if isinstance(value, Tensor):
+        t = value
+    elif hasattr(value, "_as_tensor"):
+        t = value._as_tensor()
+    elif isinstance(value, (list, tuple)) and _contains_tensor(value):
+        from trainer.ops import array_ops
+
+        t = array_ops.stack([convert_to_tensor(v, dtype=want) for v in value], name=name or "packed")
+    else:
+        from trainer.ops import array_ops
+
+        if want is None and preferred_dtype is not None:
+            try:
+                return array_ops.constant(value, dtype=preferred_dtype, name=name or "Const")
+            except InvalidArgumentError:
+                pass
+        return array_ops.constant(value, dtype=want, name=name or "Const")
+    if want is not None and t.dtype is not want:
+        raise InvalidArgumentError(f"tensor {t.name} has dtype {t.dtype.name}, expected {want.name}")
+    return t
+
+
+def constant_value(t: Tensor) -> np.ndarray | None:
+    """The value of ``t`` when it is known while building the graph (constants, static shapes), else None."""
+    op = t.op
+    if op.type == "Const":
+        return op.attrs["value"]
+    if op.type == "Shape" and op.inputs[0].shape.is_fully_defined():
+        return np.array(op.inputs[0].shape.dims, dtype=t.dtype.np)
+    if op.type == "Size" and op.inputs[0].shape.is_fully_defined():
+        return np.array(op.inputs[0].shape.num_elements(), dtype=t.dtype.np)
+    if op.type == "Rank" and op.inputs[0].shape.dims is not None:
+        return np.array(len(op.inputs[0].shape.dims), dtype=np.int32)
+    if op.type in ("Identity", "StopGradient"):
+        return constant_value(op.inputs[0])
+    if op.type == "Pack":
+        vals = [constant_value(x) for x in op.inputs]
+        if all(v is not None for v in vals):
+            return np.stack(vals, axis=op.attrs["axis"])
+    if op.type == "Cast":
+        v = constant_value(op.inputs[0])
+        return None if v is None else v.astype(t.dtype.np)
+    return None
+
+
+def constant_value_as_shape(t: Tensor) -> TensorShape:
+    """A (partial) static shape from a 1-D int tensor: ``-1`` or unknown entries become None."""
+    v = constant_value(t)
+    if v is not None:
+        return TensorShape([None if int(d) < 0 else int(d) for d in np.reshape(v, [-1])])
+    if t.op.type == "Pack" and t.op.attrs["axis"] == 0:
+        dims = []
+        for x in t.op.inputs:
+            xv = constant_value(x)
+            dims.append(None if xv is None or int(xv) < 0 else int(xv))
+        return TensorShape(dims)
+    if t.op.type == "Shape":
+        return t.op.inputs[0].shape
+    n = t.shape.dims[0] if t.shape.dims else None
+    return TensorShape(None if n is None else [None] * n)

@@ -1,0 +1,67 @@
+"""``tf.nn``: activations, convolutions, pooling, losses, dropout and batch normalization.
+
+>>> import trainer as tf
+>>> x = tf.placeholder(tf.float32, [None, 28, 28, 1])
+>>> h = tf.nn.max_pool(tf.nn.relu(tf.nn.conv2d(x, tf.ones([5, 5, 1, 8]), [1, 1, 1, 1], "SAME")),
+...                    ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="SAME")
+>>> h.shape.as_list()
+[None, 14, 14, 8]
+"""
+
+from trainer.ops.conv_ops import (
+    avg_pool,
+    avg_pool2d,
+    conv2d,
+    conv2d_backprop_filter,
+    conv2d_backprop_input,
+    depthwise_conv2d,
+    depthwise_conv2d_native,
+    max_pool,
+    max_pool2d,
+)
+from trainer.ops.math_ops import add_n
+from trainer.ops.nn_ops import (
+    batch_normalization,
+    bias_add,
+    dropout,
+    l2_loss,
+    log_softmax,
+    moments,
+    relu,
+    relu6,
+    sigmoid,
+    sigmoid_cross_entropy_with_logits,
+    softmax,
+    softmax_cross_entropy_with_logits,
+    softmax_cross_entropy_with_logits_v2,
+    sparse_softmax_cross_entropy_with_logits,
+    tanh,
+)
+
+__all__ = [
+    "add_n",
+    "avg_pool",
+    "avg_pool2d",
+    "batch_normalization",
+    "bias_add",
+    "conv2d",
+    "conv2d_backprop_filter",
+    "conv2d_backprop_input",
+    "depthwise_conv2d",
+    "depthwise_conv2d_native",
+    "dropout",
+    "l2_loss",
+    "log_softmax",
+    "max_pool",
+    "max_pool2d",
+    "moments",
+    "relu",
+    "relu6",
+    "sigmoid",
+    "sigmoid_cross_entropy_with_logits",
+    "softmax",
+    "softmax_cross_entropy_with_logits",
+    "softmax_cross_entropy_with_logits_v2",
+    "sparse_softmax_cross_entropy_with_logits",
+    "tanh",
+]

@@ -1,0 +1,138 @@
+"""State ops: the variable read (``VariableV2``) and the assignments.
+
+A session keeps each variable's array in ``ctx.variables[var_op_name]`` (see ``trainer.registry``).
+Assign copies its value into fresh storage; AssignAdd/AssignSub update the storage in place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from trainer import dtypes as _dt
+from trainer.errors import InvalidArgumentError
+from trainer.graph import Tensor, convert_to_tensor
+from trainer.registry import apply_op, register
+from trainer.tensor_shape import TensorShape
+
+
+def _var_name(ref: Any) -> tuple[str, Tensor]:
+    """(variable op name, read tensor) of a Variable or of a VariableV2 tensor."""
+    t = ref._as_tensor() if hasattr(ref, "_as_tensor") else ref
+    if not isinstance(t, Tensor) or t.op.type != "VariableV2":
+        raise InvalidArgumentError(f"{ref!r} is not a variable")
+    return t.op.name, t
+
+
+# ---- VariableV2 -------------------------------------------------------------------------------------
+def variable_op(shape: TensorShape, dtype: _dt.DType, name: str) -> Tensor:
+    return apply_op("VariableV2", [], {"shape": shape, "dtype": dtype}, name)
+
+
+def _variable_shape(inputs: list[Tensor], attrs: dict) -> Any:
+    return attrs["shape"], attrs["dtype"]
+
+
+def _variable_kernel(ctx: Any) -> Any:
+    return ctx.read_variable(ctx.op.name)
+
+
+register("VariableV2", shape=_variable_shape, kernel=_variable_kernel, not_differentiable=True, stateful=True)
+
+
+# ---- Assign -----------------------------------------------------------------------------------------
+def assign(
+    ref: Any, value: Any, validate_shape: bool = True, use_locking: Any = None, name: str | None = None
+) -> Tensor:
+    """Store ``value`` in variable ``ref``; the output is the new value."""
+    var, t = _var_name(ref)
+    v = convert_to_tensor(value, dtype=t.dtype)
+    return apply_op(
+        "Assign",
+        [v],
+        {"var": var, "shape": t.shape, "validate_shape": bool(validate_shape)},
+        name or "Assign",
+    )
+
+
+def _assign_shape(inputs: list[Tensor], attrs: dict) -> Any:
+    v = inputs[0]
+    if attrs["validate_shape"] and not attrs["shape"].is_compatible_with(v.shape):
+        raise InvalidArgumentError(
+            f"cannot assign a value of shape {v.shape} to variable {attrs['var']} of shape {attrs['shape']}"
+        )
+    return (attrs["shape"] if attrs["validate_shape"] else v.shape), v.dtype
+
+
+def _assign_kernel(ctx: Any, value: Any) -> Any:
+    a = ctx.attrs
+    arr = ctx.xp.array(value, copy=True)
+    if a["validate_shape"]:
+        old = ctx.variables.get(a["var"])
+        want = old.shape if old is not None else a["shape"].dims
+        if want is not None and (
+            len(want) != arr.ndim
+            or any(d is not None and d != s for d, s in zip(want, arr.shape, strict=False))
+        ):
+            raise InvalidArgumentError(
+                f"{ctx.op.name}: cannot assign a value of shape {arr.shape} to variable "
+                f"{a['var']} of shape {tuple(want)}"
+            )
+    ctx.variables[a["var"]] = arr
+    return arr
+
+
+register("Assign", shape=_assign_shape, kernel=_assign_kernel, not_differentiable=True, stateful=True)
+
+
+# ---- AssignAdd / AssignSub --------------------------------------------------------------------------
+def assign_add(ref: Any, value: Any, use_locking: Any = None, name: str | None = None) -> Tensor:
+    var, t = _var_name(ref)
+    v = convert_to_tensor(value, dtype=t.dtype)
+    return apply_op("AssignAdd", [v], {"var": var, "shape": t.shape}, name or "AssignAdd")
+
+
+def assign_sub(ref: Any, value: Any, use_locking: Any = None, name: str | None = None) -> Tensor:
+    var, t = _var_name(ref)
+    v = convert_to_tensor(value, dtype=t.dtype)
+    return apply_op("AssignSub", [v], {"var": var, "shape": t.shape}, name or "AssignSub")
+
+
+def _assign_update_shape(inputs: list[Tensor], attrs: dict) -> Any:
+    v = inputs[0]
+    if not attrs["shape"].is_compatible_with(v.shape):
+        raise InvalidArgumentError(
+            f"cannot update variable {attrs['var']} of shape {attrs['shape']} with a value of shape {v.shape}"
+        )
+    return attrs["shape"], v.dtype
+
+
+def _update(ctx: Any, value: Any, sign: int) -> Any:
+    arr = ctx.read_variable(ctx.attrs["var"])
+    if arr.shape != np.shape(value):
+        raise InvalidArgumentError(
+            f"{ctx.op.name}: variable {ctx.attrs['var']} has shape {arr.shape}, update "
+            f"has shape {np.shape(value)}"
+        )
+    if sign > 0:
+        arr += value
+    else:
+        arr -= value
+    return arr
+
+
+def _assign_add_kernel(ctx: Any, value: Any) -> Any:
+    return _update(ctx, value, 1)
+
+
+def _assign_sub_kernel(ctx: Any, value: Any) -> Any:
+    return _update(ctx, value, -1)
+
+
+register(
+    "AssignAdd", shape=_assign_update_shape, kernel=_assign_add_kernel, not_differentiable=True, stateful=True
+)
+register(
+    "AssignSub", shape=_assign_update_shape, kernel=_assign_sub_kernel, not_differentiable=True, stateful=True
+)

@@ -1,0 +1,185 @@
+"""TensorFlow 1 ``Variable``: a named, mutable array held by each Session.
+
+>>> import trainer as tf
+>>> v = tf.Variable(tf.zeros([2]), name="v")
+>>> inc = v.assign_add([1.0, 2.0])
+>>> with tf.Session() as sess:
+...     sess.run(tf.global_variables_initializer())
+...     _ = sess.run(inc)
+...     print(sess.run(v))
+[1. 2.]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from trainer import dtypes as _dt
+from trainer.errors import InvalidArgumentError
+from trainer.graph import (
+    GraphKeys,
+    Operation,
+    Tensor,
+    _OperatorsMixin,
+    convert_to_tensor,
+    get_default_graph,
+)
+from trainer.tensor_shape import TensorShape
+
+
+class Variable(_OperatorsMixin):
+    """A variable: ``value()`` is the read tensor (op type ``VariableV2``), ``initializer`` the Assign op
+    that stores ``initial_value``. Added to GLOBAL_VARIABLES (and TRAINABLE_VARIABLES when trainable)."""
+
+    def __init__(
+        self,
+        initial_value: Any = None,
+        trainable: bool = True,
+        collections: Sequence[str] | None = None,
+        validate_shape: bool = True,
+        name: str | None = None,
+        dtype: Any = None,
+        expected_shape: Any = None,
+        **_ignored: Any,
+    ) -> None:
+        from trainer.ops import state_ops
+
+        if initial_value is None:
+            raise InvalidArgumentError("Variable needs an initial_value")
+        g = get_default_graph()
+        self.graph = g
+        with g.name_scope(name or "Variable") as scope:
+            if callable(initial_value):
+                initial_value = initial_value()
+            init = convert_to_tensor(initial_value, dtype=dtype, name="initial_value")
+            shape = init.shape if validate_shape else TensorShape(None)
+            if validate_shape and not shape.is_fully_defined():
+                raise InvalidArgumentError(
+                    f"variable {scope[:-1]}: initial value shape {shape} must be fully defined "
+                    f"(or pass validate_shape=False)"
+                )
+            self._ref = state_ops.variable_op(shape, init.dtype, name=scope)
+            self.op: Operation = self._ref.op
+            self.initial_value = init
+            self.initializer: Operation = state_ops.assign(
+                self, init, validate_shape=validate_shape, name="Assign"
+            ).op
+            self._snapshot: Tensor | None = None
+        self.trainable = bool(trainable)
+        if collections is None:
+            collections = [GraphKeys.GLOBAL_VARIABLES]
+        collections = list(collections)
+        if self.trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
+            collections.append(GraphKeys.TRAINABLE_VARIABLES)
+        g.add_to_collections(collections, self)
+
+    # ---- tensor-like ---------------------------------------------------------------------------------
+    def _as_tensor(self) -> Tensor:
+        return self._ref
+
+    def _as_graph_element(self) -> Tensor:
+        return self._ref
+
+    def value(self) -> Tensor:
+        return self._ref
+
+    def read_value(self) -> Tensor:
+        from trainer.ops import array_ops
+
+        return array_ops.identity(self._ref, name=self.op.name + "/read")
+
+    @property
+    def name(self) -> str:
+        return self._ref.name
+
+    @property
+    def dtype(self) -> _dt.DType:
+        return self._ref.dtype
+
+    @property
+    def shape(self) -> TensorShape:
+        return self._ref.shape
+
+    def get_shape(self) -> TensorShape:
+        return self._ref.shape
+
+    @property
+    def device(self) -> str:
+        return self.op.device
+
+    def eval(self, session: Any = None) -> np.ndarray:
+        return self._ref.eval(session=session)
+
+    def initialized_value(self) -> Tensor:
+        return self.initial_value
+
+    # ---- updates -------------------------------------------------------------------------------------
+    def assign(
+        self, value: Any, use_locking: bool = False, name: str | None = None, read_value: bool = True
+    ) -> Tensor:
+        from trainer.ops import state_ops
+
+        return state_ops.assign(self, value, name=name)
+
+    def assign_add(
+        self, delta: Any, use_locking: bool = False, name: str | None = None, read_value: bool = True
+    ) -> Tensor:
+        from trainer.ops import state_ops
+
+        return state_ops.assign_add(self, delta, name=name)
+
+    def assign_sub(
+        self, delta: Any, use_locking: bool = False, name: str | None = None, read_value: bool = True
+    ) -> Tensor:
+        from trainer.ops import state_ops
+
+        return state_ops.assign_sub(self, delta, name=name)
+
+    def load(self, value: Any, session: Any = None) -> None:
+        """Store ``value`` in the session without building ops."""
+        from trainer.session import _session_for
+
+        sess = _session_for(session, self.graph)
+        arr = np.array(value, dtype=self.dtype.np)
+        if self.shape.dims is not None and not self.shape.is_compatible_with(arr.shape):
+            raise InvalidArgumentError(
+                f"cannot load value of shape {arr.shape} into {self.name} of shape {self.shape}"
+            )
+        sess._variables[self.op.name] = arr
+
+    def __repr__(self) -> str:
+        return f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}>"
+
+
+def global_variables(scope: str | None = None) -> list[Variable]:
+    return get_default_graph().get_collection(GraphKeys.GLOBAL_VARIABLES, scope)
+
+
+def trainable_variables(scope: str | None = None) -> list[Variable]:
+    return get_default_graph().get_collection(GraphKeys.TRAINABLE_VARIABLES, scope)
+
+
+def local_variables(scope: str | None = None) -> list[Variable]:
+    return get_default_graph().get_collection(GraphKeys.LOCAL_VARIABLES, scope)
+
+
+def variables_initializer(var_list: Sequence[Variable], name: str = "init") -> Operation:
+    """One op that runs the initializers of ``var_list``."""
+    from trainer.ops import control_ops
+
+    return control_ops.group(*[v.initializer for v in var_list], name=name)
+
+
+def global_variables_initializer() -> Operation:
+    return variables_initializer(global_variables())
+
+
+def local_variables_initializer() -> Operation:
+    return variables_initializer(local_variables(), name="init_local")
+
+
+initialize_all_variables = global_variables_initializer
+all_variables = global_variables
