@@ -10,10 +10,10 @@ import urllib.error
 import numpy as np
 import pytest
 from conftest import need
-from trainer.errors import DataLossError, InvalidArgumentError, NotFoundError
 
 from trainer import datasets
 from trainer.datasets import loaders
+from trainer.errors import DataLossError, InvalidArgumentError, NotFoundError
 
 
 def _header(code: int, dims: tuple[int, ...]) -> bytes:

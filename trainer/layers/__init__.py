@@ -1,0 +1,47 @@
+"""Keras-style layers over the TF1 graph API (``tf.layers``).
+
+>>> import trainer as tf
+>>> x = tf.placeholder(tf.float32, [None, 28, 28, 1])
+>>> training = tf.placeholder_with_default(False, [])
+>>> net = tf.layers.Sequential([
+...     tf.layers.Conv2D(8, 3, padding="same", activation="relu"),
+...     tf.layers.MaxPool2D(2),
+...     tf.layers.Flatten(),
+...     tf.layers.Dropout(0.25),
+...     tf.layers.Dense(10),
+... ])
+>>> logits = net(x, training=training)
+>>> [v.op.name for v in net.trainable_variables]
+['conv2d/kernel', 'conv2d/bias', 'dense/kernel', 'dense/bias']
+"""
+
+from trainer.layers.base import Layer, get_activation
+from trainer.layers.convolutional import Conv2D, DepthwiseConv2D
+from trainer.layers.core import Dense, Dropout, Flatten, Sequential
+from trainer.layers.normalization import BatchNormalization
+from trainer.layers.pooling import (
+    AveragePool2D,
+    AveragePooling2D,
+    AvgPool2D,
+    GlobalAveragePooling2D,
+    MaxPool2D,
+    MaxPooling2D,
+)
+
+__all__ = [
+    "AveragePool2D",
+    "AveragePooling2D",
+    "AvgPool2D",
+    "BatchNormalization",
+    "Conv2D",
+    "Dense",
+    "DepthwiseConv2D",
+    "Dropout",
+    "Flatten",
+    "GlobalAveragePooling2D",
+    "Layer",
+    "MaxPool2D",
+    "MaxPooling2D",
+    "Sequential",
+    "get_activation",
+]

@@ -1,0 +1,40 @@
+"""``tf.train``: optimizers, learning rate decay, the global step and checkpoints (TF1 names).
+
+>>> import trainer as tf
+>>> x = tf.Variable([1.0, -2.0])
+>>> train_op = tf.train.AdamOptimizer(0.1).minimize(tf.reduce_sum(tf.square(x)))
+>>> saver = tf.train.Saver()
+"""
+
+from trainer.train.global_step import (
+    create_global_step,
+    get_global_step,
+    get_or_create_global_step,
+    increment_global_step,
+)
+from trainer.train.learning_rate_decay import exponential_decay
+from trainer.train.optimizer import (
+    AdamOptimizer,
+    GradientDescentOptimizer,
+    MomentumOptimizer,
+    Optimizer,
+    RMSPropOptimizer,
+)
+from trainer.train.saver import Saver, latest_checkpoint, list_variables, load_checkpoint
+
+__all__ = [
+    "AdamOptimizer",
+    "GradientDescentOptimizer",
+    "MomentumOptimizer",
+    "Optimizer",
+    "RMSPropOptimizer",
+    "Saver",
+    "create_global_step",
+    "exponential_decay",
+    "get_global_step",
+    "get_or_create_global_step",
+    "increment_global_step",
+    "latest_checkpoint",
+    "list_variables",
+    "load_checkpoint",
+]
