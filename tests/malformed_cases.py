@@ -45,6 +45,7 @@ class Case:
     data: bytes
     expected: tuple[str, ...]
     mode: str = COPY
+    requires: str = ""  # a runtime feature the case needs to reach its check ("int8_fc"), "" for none
 
 
 # ---- FlatBuffers layout helpers ----
@@ -207,8 +208,9 @@ def _group(fn: Callable[[], list[Case]]) -> Callable[[], list[Case]]:
     return fn
 
 
-def _c(name: str, data: bytes, *expected: str, mode: str = COPY) -> Case:
-    return Case(name, bytes(data), tuple(f"TL_{e}" if not e.startswith("TL_") else e for e in expected), mode)
+def _c(name: str, data: bytes, *expected: str, mode: str = COPY, requires: str = "") -> Case:
+    statuses = tuple(f"TL_{e}" if not e.startswith("TL_") else e for e in expected)
+    return Case(name, bytes(data), statuses, mode, requires)
 
 
 OK = "OK"
@@ -302,13 +304,24 @@ def _container() -> list[Case]:
         slot = v.field_slot(v.root(), MODEL_VERSION)
         v.put_u16(slot, v.u16(slot) + 1)
 
+    def field_misaligned_inside(field_id: int) -> Callable[[FlatView], None]:
+        def fn(v: FlatView) -> None:
+            root = v.root()
+            slot = v.field_slot(root, field_id)
+            off = v.u16(slot) + 1
+            assert off + 4 <= v.u16(v.vtable(root) + 2), "misaligned field must stay inside the table"
+            v.put_u16(slot, off)
+
+        return fn
+
     def tensor_field_past_table(v: FlatView) -> None:
         t0 = v.vec_table(v.sub(v.root(), MODEL_TENSORS), 0)
         v.put_u16(v.field_slot(t0, TENSOR_SHAPE), v.u16(v.vtable(t0) + 2) + 8)
 
     cases.append(_c("field_offset_past_table", patched(field_past_table), STRUCT))
     cases.append(_c("field_offset_inside_soffset", patched(field_in_soffset), STRUCT))
-    cases.append(_c("misaligned_scalar_field", patched(field_misaligned_scalar), STRUCT))
+    cases.append(_c("misaligned_scalar_field_at_table_end", patched(field_misaligned_scalar), STRUCT))
+    cases.append(_c("misaligned_offset_field", patched(field_misaligned_inside(MODEL_TENSORS)), STRUCT))
     cases.append(_c("tensor_field_offset_past_table", patched(tensor_field_past_table), STRUCT))
 
     def uoffset(field_id: int, value: Callable[[FlatView, int], int]) -> Callable[[FlatView], None]:
@@ -576,7 +589,7 @@ def _references_and_graph() -> list[Case]:
         b, t = _chain()
         b.add_op(code, [t[0]], [t[1]])
         b.mark_output(t[1])
-        cases.append(_c(f"unknown_opcode_{code & 0xFFFFFFFF:x}", b.finish(arena_bytes=0), UNS_OP))
+        cases.append(_c(f"unknown_opcode_{code}".replace("-", "neg"), b.finish(arena_bytes=0), UNS_OP))
 
     b, x, w, bias, y = fc_builder(check=False)
     b.tensors[w].buffer = 99
@@ -730,35 +743,39 @@ def _quantization() -> list[Case]:
         b_q=Quantization([sx * s for s in sw], [0, 0, 0]),
         y_q=Quantization(sy, -2),
     )
-    # The int8 FullyConnected control tells whether the runtime runs int8 FC at all; the cases below only
-    # differ from it in one parameter.
-    cases.append(_c("valid_int8_fc", _int8_fc(**ok), OK))
-    cases.append(
+    # Op-level quantization checks (bias scale, requantization multiplier) happen in the prepare of an int8
+    # op; they are reachable only in a runtime that runs int8 FullyConnected (requires="int8_fc"). The
+    # control tells whether it does; the other cases differ from it in one parameter.
+    int8 = "int8_fc"
+    flt_max_w = Quantization([3.4e38] * 3, [0] * 3)
+    flt_max_b = Quantization([sx * 3.4e38] * 3, [0] * 3)
+    cases += [
+        _c("valid_int8_fc", _int8_fc(**ok), OK, requires=int8),
         _c(
             "quant_bias_scale_mismatch",
-            _int8_fc(**{**ok, "b_q": Quantization([s for s in sw], [0, 0, 0])}),
+            _int8_fc(**{**ok, "b_q": Quantization(sw, [0, 0, 0])}),
             QUANT,
-        )
-    )
-    cases.append(
+            requires=int8,
+        ),
         _c(
             "quant_weight_scale_flt_max",
-            _int8_fc(
-                **{
-                    **ok,
-                    "w_q": Quantization([3.4e38] * 3, [0] * 3),
-                    "b_q": Quantization([sx * 3.4e38] * 3, [0] * 3),
-                }
-            ),
+            _int8_fc(**{**ok, "w_q": flt_max_w, "b_q": flt_max_b}),
             QUANT,
-        )
-    )
-    cases.append(
-        _c("quant_multiplier_out_of_range", _int8_fc(**{**ok, "y_q": Quantization(1e-30, 0)}), QUANT)
-    )
-    cases.append(
-        _c("quant_weight_zero_point_nonzero", _int8_fc(**{**ok, "w_q": Quantization(sw, [1, 0, 0])}), QUANT)
-    )
+            requires=int8,
+        ),
+        _c(
+            "quant_multiplier_out_of_range",
+            _int8_fc(**{**ok, "y_q": Quantization(1e-30, 0)}),
+            QUANT,
+            requires=int8,
+        ),
+        _c(
+            "quant_weight_zero_point_nonzero",
+            _int8_fc(**{**ok, "w_q": Quantization(sw, [1, 0, 0])}),
+            QUANT,
+            requires=int8,
+        ),
+    ]
     return cases
 
 
@@ -1091,7 +1108,7 @@ def _resources() -> list[Case]:
 
 
 def cases() -> list[Case]:
-    """Every malformed-model case (plus valid controls), names unique."""
+    """Every malformed-model case (plus valid controls), names unique; see ``Case.requires``."""
     out: list[Case] = []
     for group in _REGISTRY:
         out += group()
