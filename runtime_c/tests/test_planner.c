@@ -1,0 +1,215 @@
+/* test_planner: the greedy arena planner (runtime_c/src/planner.h) against hand-computed plans, a seeded
+ * random no-overlap property check, and lifetimes collected from real models. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "planner.h"
+#include "tensorlet.h"
+#include "test_models.h"
+#include "tl_test.h"
+
+#define MAXN 64
+
+typedef struct spec {
+  int32_t first, last;
+  size_t size;
+} spec;
+
+/* Plans n items given as {first, last, size}; tensor index = position. Returns the arena size. */
+static size_t plan(const spec *s, int32_t n, tl_plan_item *items) {
+  int32_t order[MAXN], i;
+  size_t arena = 0;
+  tl_errbuf err = {NULL, 0};
+  for (i = 0; i < n; i++) {
+    items[i].tensor = i;
+    items[i].first = s[i].first;
+    items[i].last = s[i].last;
+    items[i].size = s[i].size;
+    items[i].offset = (size_t)-1;
+    items[i].next = -1;
+  }
+  TL_EXPECT_EQ(tl_plan_place(items, n, order, &arena, &err), TL_OK);
+  return arena;
+}
+
+/* Offsets by tensor index (items keep their positions; only `next` and `offset` change). */
+static void expect_offsets(const tl_plan_item *items, const size_t *want, int32_t n) {
+  int32_t i;
+  for (i = 0; i < n; i++) {
+    if (items[i].offset != want[i]) {
+      printf("  tensor %d: offset %u, want %u\n", (int)i, (unsigned)items[i].offset, (unsigned)want[i]);
+      TL_EXPECT_EQ(items[i].offset, want[i]);
+    }
+  }
+}
+
+TL_TEST(test_chain) {
+  /* op0: t0 -> t1, op1: t1 -> t2 (t2 a graph output) */
+  const spec s[] = {{0, 0, 64}, {0, 1, 64}, {1, 1, 64}};
+  const size_t want[] = {0, 64, 0};
+  tl_plan_item it[3];
+  TL_EXPECT_EQ(plan(s, 3, it), 128);
+  expect_offsets(it, want, 3);
+  TL_EXPECT_EQ(tl_plan_lower_bound(it, 3, 2), 128);
+}
+
+TL_TEST(test_diamond) {
+  /* op0: t0 -> t1, op1: t0 -> t2, op2: (t1, t2) -> t3.
+   * order t3(64), t1(48), t0(32), t2(16): t3@0; t1 meets t3 at step 2 -> 64; t0 only meets t1 -> 0;
+   * t2 meets all three: t3@0..64, t0@0..32, t1@64..112 -> 112. */
+  const spec s[] = {{0, 1, 32}, {0, 2, 48}, {1, 2, 16}, {2, 2, 64}};
+  const size_t want[] = {0, 64, 112, 0};
+  tl_plan_item it[4];
+  TL_EXPECT_EQ(plan(s, 4, it), 128);
+  expect_offsets(it, want, 4);
+  TL_EXPECT_EQ(tl_plan_lower_bound(it, 4, 3), 128);
+}
+
+TL_TEST(test_long_lived_tensor) {
+  /* t0 lives through all 4 steps; t1..t4 live one step each and share offset 0; t0 goes above them. */
+  const spec s[] = {{0, 3, 16}, {0, 0, 32}, {1, 1, 32}, {2, 2, 32}, {3, 3, 32}};
+  const size_t want[] = {32, 0, 0, 0, 0};
+  tl_plan_item it[5];
+  TL_EXPECT_EQ(plan(s, 5, it), 48);
+  expect_offsets(it, want, 5);
+  TL_EXPECT_EQ(tl_plan_lower_bound(it, 5, 4), 48);
+}
+
+TL_TEST(test_ties_by_tensor_index) {
+  /* equal sizes: t0 first (0), t1 meets t0 (16), t2 meets only t0 so it takes the gap at 16 */
+  const spec s[] = {{0, 1, 16}, {1, 2, 16}, {0, 0, 16}};
+  const size_t want[] = {0, 16, 16};
+  tl_plan_item it[3];
+  TL_EXPECT_EQ(plan(s, 3, it), 32);
+  expect_offsets(it, want, 3);
+}
+
+TL_TEST(test_first_gap_that_fits) {
+  /* A(64)@0; B(32) meets A -> 64; C(32) meets only B -> 0; D(16) meets B and C: gap [32, 64) fits -> 32 */
+  const spec s[] = {{0, 0, 64}, {0, 2, 32}, {1, 2, 32}, {2, 2, 16}};
+  const size_t want[] = {0, 64, 0, 32};
+  tl_plan_item it[4];
+  TL_EXPECT_EQ(plan(s, 4, it), 96);
+  expect_offsets(it, want, 4);
+  TL_EXPECT_EQ(tl_plan_lower_bound(it, 4, 3), 96);
+}
+
+TL_TEST(test_empty_plan) {
+  tl_plan_item it[1];
+  TL_EXPECT_EQ(plan(NULL, 0, it), 0);
+  TL_EXPECT_EQ(tl_plan_lower_bound(it, 0, 0), 0);
+}
+
+static uint32_t lcg(uint32_t *state) {
+  *state = *state * 1664525u + 1013904223u;
+  return *state >> 8;
+}
+
+TL_TEST(test_random_plans_never_overlap) {
+  uint32_t seed = 20261126u;
+  int round;
+  for (round = 0; round < 200; round++) {
+    spec s[MAXN];
+    tl_plan_item it[MAXN];
+    int32_t n = 1 + (int32_t)(lcg(&seed) % MAXN), steps = 1 + (int32_t)(lcg(&seed) % 12), i, j;
+    size_t arena, max_end = 0;
+    int bad = 0;
+    for (i = 0; i < n; i++) {
+      int32_t a = (int32_t)(lcg(&seed) % (uint32_t)steps), b = (int32_t)(lcg(&seed) % (uint32_t)steps);
+      s[i].first = a < b ? a : b;
+      s[i].last = a < b ? b : a;
+      s[i].size = 16u * (1u + lcg(&seed) % 8u);
+    }
+    arena = plan(s, n, it);
+    for (i = 0; i < n; i++) {
+      if (it[i].offset % 16u != 0) bad++;
+      if (it[i].offset + it[i].size > max_end) max_end = it[i].offset + it[i].size;
+      for (j = i + 1; j < n; j++) {
+        int live = it[i].first <= it[j].last && it[j].first <= it[i].last;
+        int mem = it[i].offset < it[j].offset + it[j].size && it[j].offset < it[i].offset + it[i].size;
+        if (live && mem) bad++;
+      }
+    }
+    TL_EXPECT_EQ(bad, 0);
+    TL_EXPECT_EQ(arena, max_end);
+    TL_EXPECT_TRUE(arena >= tl_plan_lower_bound(it, n, steps));
+  }
+}
+
+TL_TEST(test_random_chains_meet_the_lower_bound) {
+  /* A chain (op k reads t_k, writes t_{k+1}) of equal-sized activations (an MLP of equal widths, a stack of
+   * same-padding convs) keeps two tensors alive per step: the plan ping-pongs between two slots and meets the
+   * lower bound. (With mixed sizes greedy can exceed the bound; only no-overlap is promised there.) */
+  uint32_t seed = 7u;
+  int round;
+  for (round = 0; round < 100; round++) {
+    spec s[MAXN];
+    tl_plan_item it[MAXN];
+    int32_t ops = 1 + (int32_t)(lcg(&seed) % (MAXN - 1)), k;
+    size_t arena, bound;
+    size_t bytes = 1u + lcg(&seed) % 200u;
+    for (k = 0; k <= ops; k++) {
+      s[k].first = k == 0 ? 0 : k - 1;
+      s[k].last = k == ops ? ops - 1 : k;
+      s[k].size = (bytes + 15u) & ~(size_t)15u;
+    }
+    arena = plan(s, ops + 1, it);
+    bound = tl_plan_lower_bound(it, ops + 1, ops);
+    TL_EXPECT_EQ(arena, bound);
+    TL_EXPECT_EQ(arena, 2 * ((bytes + 15u) & ~(size_t)15u));
+  }
+}
+
+TL_TEST(test_collect_from_model) {
+  tl_model *m = NULL;
+  tl_plan_item it[16];
+  int32_t order[16], n = 0;
+  size_t arena = 0;
+  tl_errbuf err = {NULL, 0};
+  TL_EXPECT_EQ(tl_model_load(tm_mlp, sizeof tm_mlp, &m, NULL, 0), TL_OK);
+  if (m == NULL) return;
+  TL_EXPECT_EQ(tl_model_tensor_count(m), 9);
+  TL_EXPECT_EQ(tl_plan_collect(m, it, &n, &err), TL_OK);
+  /* planned: x(0) [0,0], dense/out(3) [0,1], relu(4) [1,2], logits(7) [2,3] (a graph output), probs(8) [3,3] */
+  TL_EXPECT_EQ(n, 5);
+  if (n == 5) {
+    const int32_t tensor[] = {0, 3, 4, 7, 8}, first[] = {0, 0, 1, 2, 3}, last[] = {0, 1, 2, 3, 3};
+    const size_t size[] = {64, 128, 128, 32, 32};
+    int32_t i;
+    for (i = 0; i < 5; i++) {
+      TL_EXPECT_EQ(it[i].tensor, tensor[i]);
+      TL_EXPECT_EQ(it[i].first, first[i]);
+      TL_EXPECT_EQ(it[i].last, last[i]);
+      TL_EXPECT_EQ(it[i].size, size[i]);
+    }
+  }
+  TL_EXPECT_EQ(tl_plan_place(it, n, order, &arena, &err), TL_OK);
+  TL_EXPECT_EQ(arena, TM_MLP_ARENA_BYTES); /* the exporter's Python planner agrees */
+  TL_EXPECT_EQ(arena, tl_plan_lower_bound(it, n, 4));
+  tl_model_destroy(m);
+
+  TL_EXPECT_EQ(tl_model_load(tm_identity, sizeof tm_identity, &m, NULL, 0), TL_OK);
+  if (m == NULL) return;
+  TL_EXPECT_EQ(tl_plan_collect(m, it, &n, &err), TL_OK);
+  TL_EXPECT_EQ(n, 1);
+  TL_EXPECT_EQ(it[0].first, 0);
+  TL_EXPECT_EQ(it[0].last, 0);
+  TL_EXPECT_EQ(tl_plan_place(it, n, order, &arena, &err), TL_OK);
+  TL_EXPECT_EQ(arena, TM_IDENTITY_ARENA_BYTES);
+  tl_model_destroy(m);
+}
+
+int main(void) {
+  TL_RUN(test_chain);
+  TL_RUN(test_diamond);
+  TL_RUN(test_long_lived_tensor);
+  TL_RUN(test_ties_by_tensor_index);
+  TL_RUN(test_first_gap_that_fits);
+  TL_RUN(test_empty_plan);
+  TL_RUN(test_random_plans_never_overlap);
+  TL_RUN(test_random_chains_meet_the_lower_bound);
+  TL_RUN(test_collect_from_model);
+  return tl_test_summary();
+}
