@@ -226,8 +226,9 @@ class Interpreter:
             raise ValueError(
                 f"input {d['name']!r}: got dtype {value.dtype}, expected {np.dtype(d['dtype'])} (no casting)"
             )
-        if value.shape != tuple(int(s) for s in d["shape"]):
-            raise ValueError(f"input {d['name']!r}: got shape {value.shape}, expected {tuple(d['shape'])}")
+        shape = tuple(int(s) for s in d["shape"])
+        if value.shape != shape:
+            raise ValueError(f"input {d['name']!r}: got shape {value.shape}, expected {shape}")
         data = np.ascontiguousarray(value)
         status = lib.tl_interpreter_set_input(
             self._live(), pos, ffi.from_buffer(data), data.nbytes, d["_tl_dtype"]
@@ -242,7 +243,11 @@ class Interpreter:
             self._raise(status, "tl_interpreter_invoke failed")
 
     def get_tensor(self, tensor_index: int) -> np.ndarray:
-        """A copy of a graph input's or output's current value."""
+        """A copy of a graph input's or output's current value.
+
+        The arena planner reuses an input's memory once no later op reads it, so an input read back after
+        invoke() may hold other data (outputs are valid until the next invoke).
+        """
         is_input, pos, d = self._lookup(tensor_index)
         out = np.empty(tuple(int(s) for s in d["shape"]), dtype=d["dtype"])
         if is_input:
