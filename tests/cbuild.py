@@ -207,13 +207,20 @@ def executable(name: str, target: str) -> list[str]:
 
 
 def run_tool(
-    name: str, target: str, args: Sequence[str], timeout: float = 600, cwd: Path | None = None
+    name: str,
+    target: str,
+    args: Sequence[str],
+    timeout: float = 600,
+    cwd: Path | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
     """Run a built executable of variant ``name`` with ``args``; stdout and stderr are captured apart."""
+    env = run_env(name)
+    env.update(extra_env or {})
     return subprocess.run(
         [*executable(name, target), *args],
         cwd=cwd,
-        env=run_env(name),
+        env=env,
         capture_output=True,
         text=True,
         errors="replace",

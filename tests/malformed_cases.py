@@ -193,6 +193,25 @@ def shapes_model() -> bytes:
     return b.finish()
 
 
+def fuzz_inputs_model() -> bytes:
+    """Valid model for input-value fuzzing: Quantize/Dequantize (clamp before cast), Softmax, Mean."""
+    b = ModelBuilder(description="input-value fuzzing")
+    x = b.add_input("x", np.float32, [8, 8])
+    q = b.add_tensor("q", np.int8, [8, 8], quantization=Quantization(0.05, 3))
+    b.add_op("Quantize", [x], [q])
+    outputs = [b.add_tensor("dequantized", np.float32, [8, 8])]
+    b.add_op("Dequantize", [q], [outputs[-1]])
+    outputs.append(b.add_tensor("softmax", np.float32, [8, 8]))
+    b.add_op("Softmax", [x], [outputs[-1]])
+    outputs.append(b.add_tensor("mean", np.float32, [8]))
+    b.add_op("Mean", [x], [outputs[-1]], axes=[1])
+    outputs.append(b.add_tensor("sigmoid", np.float32, [8, 8]))
+    b.add_op("Sigmoid", [x], [outputs[-1]])
+    for t in outputs:
+        b.mark_output(t)
+    return b.finish()
+
+
 def valid_models() -> dict[str, bytes]:
     """Small valid models: controls, truncation and mutation seeds."""
     return {"fc": fc_model(), "cnn": cnn_model(), "shapes": shapes_model()}

@@ -4,6 +4,8 @@
   ASan+UBSan and on the 32-bit armhf build under qemu (size arithmetic that only overflows on 32 bits).
 * Every proper prefix of three valid models must be rejected with TL_ERROR_TRUNCATED (ASan).
 * 100,000 seeded random mutations of those models must each be rejected or run cleanly (ASan+UBSan).
+* libFuzzer (clang, ASan+UBSan): raw bytes -> load -> prepare -> invoke from a seed corpus of valid models,
+  and fuzzed input values on a valid model; a fixed seed and run count keep the runs reproducible.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 import malformed_cases
 import pytest
 from cbuild import build, run_tool
+from conftest import need_tool
 
 MUTATION_COUNT = 100_000
 MUTATION_SEED = 20261126
@@ -102,3 +105,44 @@ def test_corpus_is_well_formed() -> None:
     assert view.u32(view.field(view.root(), malformed_cases.MODEL_VERSION)) == 2
     for case in cases:
         assert case.expected and all(s.startswith("TL_") for s in case.expected), case.name
+
+
+def _fuzz(target: str, args: list[str], tmp_path: Path, env_model: Path | None = None) -> int:
+    """Runs a libFuzzer target; fails with its report on a crash; returns the number of executions."""
+    need_tool("clang")
+    build("fuzz")
+    artifacts = tmp_path / "artifacts"
+    artifacts.mkdir()
+    common = [
+        "-seed=1",
+        "-rss_limit_mb=2048",
+        "-max_total_time=120",
+        "-print_final_stats=1",
+        f"-artifact_prefix={artifacts}/",
+    ]
+    extra_env = {"TL_FUZZ_MODEL": str(env_model)} if env_model is not None else None
+    result = run_tool("fuzz", target, [*common, *args], timeout=300, extra_env=extra_env)
+    crashes = sorted(p.name for p in artifacts.iterdir())
+    assert result.returncode == 0 and not crashes, f"{target} found {crashes}:\n{result.stderr[-12000:]}"
+    match = re.search(r"stat::number_of_executed_units: (\d+)", result.stderr)
+    assert match, result.stderr[-4000:]
+    return int(match.group(1))
+
+
+def test_fuzz_load(seed_models: list[Path], tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for path in seed_models:
+        (corpus / path.name).write_bytes(path.read_bytes())
+    runs = 600_000
+    assert _fuzz("fuzz_load", [f"-runs={runs}", str(corpus)], tmp_path) >= runs
+
+
+def test_fuzz_input_values(tmp_path: Path) -> None:
+    model = tmp_path / "inputs_model.tlm"
+    model.write_bytes(malformed_cases.fuzz_inputs_model())
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "zeros").write_bytes(bytes(256))
+    runs = 200_000
+    assert _fuzz("fuzz_inputs", [f"-runs={runs}", str(corpus)], tmp_path, env_model=model) >= runs
