@@ -153,11 +153,17 @@ def make_ffibuilder(absolute: bool = False) -> FFI:
 ffibuilder = make_ffibuilder()
 
 if __name__ == "__main__":
-    # In-place build for development without pip: compiles in build/cffi, copies the extension next to
-    # this file (pyruntime/_tensorlet*.so, gitignored).
+    # In-place build for development without pip: compiles in build/cffi and installs the extension next to
+    # this file under the name pip's build uses (``_tensorlet.abi3.so``, gitignored), removing other
+    # variants so that a stale one can never shadow it.
     import shutil
 
     tmp = ROOT / "build" / "cffi"
     built = Path(make_ffibuilder(absolute=True).compile(tmpdir=str(tmp), verbose=False))
-    shutil.copy2(built, Path(__file__).resolve().parent / built.name)
-    print(f"built {built.name}")
+    package = Path(__file__).resolve().parent
+    target = package / ("_tensorlet.abi3.so" if built.suffix == ".so" else built.name)
+    for old in package.glob("_tensorlet*.so"):
+        if old != target:
+            old.unlink()
+    shutil.copy2(built, target)
+    print(f"built {target.relative_to(ROOT)}")
