@@ -140,14 +140,19 @@ tl_status tl_interpreter_create(const tl_model *model, const tl_options *options
  * when the memory is too small. The memory must stay alive until tl_interpreter_destroy. */
 tl_status tl_interpreter_create_with_arena(const tl_model *model, const tl_options *options, void *memory,
                                            size_t memory_bytes, tl_interpreter **out);
-void tl_interpreter_destroy(tl_interpreter *interp); /* NULL is a no-op; frees nothing it did not malloc */
+/* NULL is a no-op; frees nothing it did not malloc. The pointer must not be used afterwards (an interpreter
+ * from tl_interpreter_create is freed; one in caller memory is marked dead, so a second destroy of it is a
+ * no-op while that memory lives). */
+void tl_interpreter_destroy(tl_interpreter *interp);
 
 /* Per-op shape/dtype checks, quantization multipliers, memory plan. Must succeed before invoke. */
 tl_status tl_interpreter_prepare(tl_interpreter *interp);
 /* Bytes of the activation arena planned by prepare (0 before). */
 size_t tl_interpreter_arena_bytes(const tl_interpreter *interp);
 /* Sum of bytes of caller memory a create_with_arena interpreter of this model needs (valid after prepare,
- * or after a prepare that failed with TL_ERROR_ARENA_TOO_SMALL). */
+ * or after a prepare that failed with TL_ERROR_ARENA_TOO_SMALL). Includes 15 bytes so that any base address
+ * works. Exact after a successful prepare; when the memory could not even hold the interpreter's tables, the
+ * plan could not run and the number is a safe upper bound (retrying with it succeeds). */
 size_t tl_interpreter_required_memory_bytes(const tl_interpreter *interp);
 tl_status tl_interpreter_invoke(tl_interpreter *interp);
 /* Message of the last error on this interpreter ("" if none). */
@@ -160,7 +165,9 @@ tl_status tl_interpreter_output_info(const tl_interpreter *interp, int32_t index
 tl_status tl_interpreter_input_index(const tl_interpreter *interp, const char *name, int32_t *index);
 tl_status tl_interpreter_output_index(const tl_interpreter *interp, const char *name, int32_t *index);
 
-/* Copies bytes in/out; dtype and byte length must match exactly. Valid after a successful prepare. */
+/* Copies bytes in/out; dtype and byte length must match exactly. Valid after a successful prepare.
+ * Set every input before each invoke: the arena plan reuses an input's memory once no later op reads it, so
+ * after invoke the input tensors may hold other data (outputs are intact until the next invoke). */
 tl_status tl_interpreter_set_input(tl_interpreter *interp, int32_t index, const void *data, size_t bytes,
                                    tl_dtype dtype);
 tl_status tl_interpreter_get_output(tl_interpreter *interp, int32_t index, void *data, size_t bytes,
