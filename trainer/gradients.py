@@ -60,28 +60,27 @@ def gradients(
     if len(grad_ys_l) != len(ys):
         raise InvalidArgumentError(f"gradients: {len(ys)} ys but {len(grad_ys_l)} grad_ys")
     stops = {convert_to_tensor(s) for s in _as_list(stop_gradients)}
-    xset = set(xs)
 
-    # Tensors that depend on some x (forward pass over creation order).
-    connected: set[Tensor] = set(xset)
+    # Tensors that depend on some x (forward pass over creation order); stop tensors cut the paths.
+    connected: set[Tensor] = set(xs)
+    from_x: set[Operation] = set()
     if xs:
         start = min(x.op._id for x in xs)
         for op in g._ops[start:]:
-            if any(t in connected and t not in stops for t in op.inputs):
-                connected.update(op.outputs)
-    connected -= stops
-    connected |= xset
+            if any(t in connected for t in op.inputs):
+                from_x.add(op)
+                connected.update(t for t in op.outputs if t not in stops)
 
-    # Ops reached backwards from ys through connected tensors.
+    # Ops between xs and ys: reached backwards from ys, never past a stop tensor.
     relevant: set[Operation] = set()
-    stack = [y.op for y in ys if y in connected and y not in xset]
+    stack = [y.op for y in ys if y.op in from_x and y not in stops]
     while stack:
         op = stack.pop()
         if op in relevant:
             continue
         relevant.add(op)
         for t in op.inputs:
-            if t in connected and t not in xset and t.op not in relevant:
+            if t in connected and t not in stops and t.op in from_x and t.op not in relevant:
                 stack.append(t.op)
 
     grads: dict[Tensor, list[Tensor]] = {}
