@@ -181,6 +181,23 @@ def depthwise_cases(rng: np.random.Generator) -> list[OpCase]:
         _dw_case(rng, "dw_no_bias", (1, 5, 5, 2), (3, 3), 1, bias=False),
     ]
     cases += [_dw_case(rng, f"dw_act_{a}", (1, 5, 5, 3), (3, 3), 2, act=a) for a in ("RELU", "RELU6")]
+    for i in range(4):
+        h, w_, c = (int(v) for v in rng.integers(1, 9, 3))
+        kh, kw, m, sh, sw, dh = (int(v) for v in rng.integers(1, 4, 6))
+        pad = ("SAME", "VALID")[i % 2]
+        h, w_ = max(h, (kh - 1) * dh + 1), max(w_, kw)
+        cases.append(
+            _dw_case(
+                rng,
+                f"dw_random{i}",
+                (1, h, w_, c),
+                (kh, kw),
+                m,
+                stride=(sh, sw),
+                dilation=(dh, 1),
+                padding=pad,
+            )
+        )
     return cases
 
 
@@ -225,6 +242,24 @@ def pool_cases(rng: np.random.Generator) -> list[OpCase]:
                 activation="RELU6",
             )
         )
+        for i in range(3):
+            fh, fw, sh, sw = (int(v) for v in rng.integers(1, 4, 4))
+            h, w_, c = int(rng.integers(fh, 10)), int(rng.integers(fw, 10)), int(rng.integers(1, 5))
+            pad = ("SAME", "VALID", "SAME")[i]
+            x = _rand(rng, 2, h, w_, c)
+            cases.append(
+                _case(
+                    f"{op}_random{i}",
+                    op,
+                    [x],
+                    fn(x, (fh, fw), (sh, sw), pad),
+                    padding=pad,
+                    stride_h=sh,
+                    stride_w=sw,
+                    filter_h=fh,
+                    filter_w=fw,
+                )
+            )
     return cases
 
 
@@ -238,6 +273,11 @@ def mean_cases(rng: np.random.Generator) -> list[OpCase]:
         ("rank1", (9,), [0], False),
         ("unsorted_axes", (2, 3, 4, 5), [3, 1], True),
     ]
+    for i in range(3):
+        shape = tuple(int(v) for v in rng.integers(1, 6, int(rng.integers(1, 5))))
+        k = int(rng.integers(1, len(shape) + 1))
+        axes = sorted(int(a) for a in rng.choice(len(shape), k, replace=False))
+        configs.append((f"random{i}", shape, axes, bool(i % 2)))
     cases = []
     for tag, shape, axes, keep in configs:
         x = _rand(rng, *shape)
@@ -271,6 +311,15 @@ def binary_cases(rng: np.random.Generator) -> list[OpCase]:
             )
         a, b = _rand(rng, 2, 3, 4), _rand(rng, 4)
         cases.append(_case(f"{op}_const_operand", op, [a, Const(b)], fn(a, b)))
+    for op, fn in fns.items():
+        for i in range(4):
+            out = [int(v) for v in rng.integers(1, 6, int(rng.integers(1, 5)))]
+            shapes = []
+            for _ in range(2):
+                rank = int(rng.integers(1, len(out) + 1))
+                shapes.append([d if rng.random() < 0.6 else 1 for d in out[len(out) - rank :]])
+            a, b = _rand(rng, *shapes[0]), _rand(rng, *shapes[1])
+            cases.append(_case(f"{op}_random{i}", op, [a, b], fn(a, b)))
     for op in ("Add", "Mul"):
         for act in ("RELU", "RELU6"):
             a, b = _rand(rng, 3, 4, scale=4), _rand(rng, 1, 4, scale=2)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from runtime_op_cases import all_cases, ensure_pyruntime
@@ -282,3 +286,13 @@ def test_random_graphs_arena_and_values(pyrt) -> None:
         assert len(outs) == len(expected)
         for got, exp in zip(outs, expected, strict=True):
             np.testing.assert_allclose(got, exp, rtol=1e-5, atol=1e-6)
+
+
+def test_pyruntime_depends_on_numpy_and_cffi_only(pyrt) -> None:
+    code = (
+        "import sys, pyruntime; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('trainer', 'flatbuffers')); "
+        "assert not bad, bad"
+    )
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-c", code], cwd=root, check=True, timeout=60)

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -259,3 +265,25 @@ def test_builder_arena_matches_plan_of_read_model() -> None:
     # x (200B->208) and y (108B->112) alive at op 0, y and z at op 1, z and p at op 2.
     assert p.arena_bytes == 208 + 112
     assert read_model(ModelBuilder().finish(arena_bytes=12345)).metadata.arena_bytes == 12345
+
+
+def test_deterministic_across_processes() -> None:
+    """Byte-identical output in fresh interpreters with different hash seeds."""
+    code = (
+        "import sys, hashlib; sys.path.insert(0, 'tests'); import test_tlm_builder as t; "
+        "print(hashlib.sha256(t._conv_model()).hexdigest())"
+    )
+    root = Path(__file__).resolve().parents[1]
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=root,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout.strip()
+        for seed in ("1", "2")
+    }
+    assert digests == {hashlib.sha256(_conv_model()).hexdigest()}
