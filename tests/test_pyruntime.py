@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -296,3 +297,21 @@ def test_pyruntime_depends_on_numpy_and_cffi_only(pyrt) -> None:
     )
     root = Path(__file__).resolve().parents[1]
     subprocess.run([sys.executable, "-c", code], cwd=root, check=True, timeout=60)
+
+
+def _c_names(text: str) -> tuple[set[str], set[str]]:
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    functions = set(re.findall(r"\b(tl_\w+)\s*\(", text))
+    constants = set(re.findall(r"\b(TL_[A-Z0-9_]+)\s*=", text)) | set(re.findall(r"#define\s+(TL_\w+)", text))
+    return functions, constants
+
+
+def test_cdef_mirrors_the_public_header() -> None:
+    """Every function, enum value and constant of tensorlet.h is declared to cffi (API mode checks types)."""
+    build = pytest.importorskip("pyruntime._build")
+    root = Path(__file__).resolve().parents[1]
+    header_fns, header_consts = _c_names((root / "runtime_c" / "include" / "tensorlet.h").read_text())
+    cdef_fns, cdef_consts = _c_names(build.CDEF)
+    header_consts.discard("TENSORLET_H")
+    assert header_fns == cdef_fns
+    assert header_consts == cdef_consts
