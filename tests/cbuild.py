@@ -26,7 +26,7 @@ from conftest import need, need_tool
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCE = REPO / "runtime_c"
-BUILD_ROOT = REPO / "build"
+BUILD_ROOT = Path(os.environ.get("TENSORLET_BUILD_DIR", REPO / "build"))  # override for experiments
 JOBS = "2"
 OUTPUT_TAIL = 12000
 
