@@ -153,17 +153,22 @@ def make_ffibuilder(absolute: bool = False) -> FFI:
 ffibuilder = make_ffibuilder()
 
 if __name__ == "__main__":
-    # In-place build for development without pip: compiles in build/cffi and installs the extension next to
-    # this file under the name pip's build uses (``_tensorlet.abi3.so``, gitignored), removing other
-    # variants so that a stale one can never shadow it.
+    # In-place build for development without pip: compiles in a fresh temporary directory (concurrent builds
+    # cannot clobber each other) and installs the extension next to this file under the name pip's build
+    # uses (``_tensorlet.abi3.so``, gitignored) by an atomic rename, so a process that has the old one
+    # loaded keeps a valid mapping. Other variants are removed so that a stale one can never shadow it.
+    import os
     import shutil
+    import tempfile
 
-    tmp = ROOT / "build" / "cffi"
-    built = Path(make_ffibuilder(absolute=True).compile(tmpdir=str(tmp), verbose=False))
     package = Path(__file__).resolve().parent
-    target = package / ("_tensorlet.abi3.so" if built.suffix == ".so" else built.name)
+    with tempfile.TemporaryDirectory(prefix="pyruntime-build-") as tmp:
+        built = Path(make_ffibuilder(absolute=True).compile(tmpdir=tmp, verbose=False))
+        target = package / ("_tensorlet.abi3.so" if built.suffix == ".so" else built.name)
+        staged = package / f".{target.name}.{os.getpid()}.tmp"
+        shutil.copy2(built, staged)
+        os.replace(staged, target)
     for old in package.glob("_tensorlet*.so"):
         if old != target:
             old.unlink()
-    shutil.copy2(built, target)
     print(f"built {target.relative_to(ROOT)}")
