@@ -287,3 +287,18 @@ def test_deterministic_across_processes() -> None:
         for seed in ("1", "2")
     }
     assert digests == {hashlib.sha256(_conv_model()).hexdigest()}
+
+
+def test_constants_are_little_endian_c_order() -> None:
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+
+    def model(arr) -> bytes:
+        b = ModelBuilder()
+        b.add_constant("c", arr)
+        return b.finish()
+
+    ref = model(a)
+    assert model(a.astype(">f4")) == ref  # big-endian input is stored little-endian
+    assert model(np.asfortranarray(a)) == ref  # Fortran order is stored in C order
+    assert a.astype("<f4").tobytes() in ref
+    np.testing.assert_array_equal(read_model(model(a.T)).tensors[0].data, a.T)
