@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -197,6 +198,13 @@ def run_ctest(name: str, timeout: float = 900) -> subprocess.CompletedProcess:
     if result.returncode != 0:
         pytest.fail(f"ctest of {name} failed:\n$ {' '.join(cmd)}\n{_tail(result.stdout)}")
     return result
+
+
+def ctest_commands(name: str) -> list[tuple[str, list[str]]]:
+    """(test name, command line) of every ctest test of a built variant, emulator prefix included."""
+    cmd = ["ctest", "--test-dir", str(build_dir(name)), "--show-only=json-v1"]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return [(t["name"], list(t["command"])) for t in json.loads(result.stdout)["tests"]]
 
 
 def executable(name: str, target: str) -> list[str]:

@@ -7,11 +7,12 @@ ctest runs under qemu. Build directories are cached in build/<variant> (see test
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
-from cbuild import build, run_ctest, run_tool
+from cbuild import VARIANTS, build, ctest_commands, run_ctest, run_tool
 
 from trainer.tlm import ModelBuilder
 
@@ -22,6 +23,24 @@ def test_ctest(variant: str) -> None:
     result = run_ctest(variant)
     match = re.search(r"100% tests passed(?:, 0 tests failed)? out of (\d+)", result.stdout)
     assert match and int(match.group(1)) > 0, result.stdout
+
+
+@pytest.mark.parametrize("cpu", ["cortex-a53", "max"])
+def test_aarch64_cpu_models(cpu: str) -> None:
+    """The aarch64 C tests on a CPU without dotprod (Pi 3) and on one with everything (run-time dispatch)."""
+    build("aarch64")
+    emulator = VARIANTS["aarch64"].emulator
+    commands = ctest_commands("aarch64")
+    assert commands
+    for name, command in commands:
+        assert Path(command[0]).name == emulator[0] and tuple(command[1 : len(emulator)]) == emulator[1:], (
+            command
+        )
+        full = [command[0], "-cpu", cpu, *command[1:]]
+        result = subprocess.run(full, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, (
+            f"{name} under -cpu {cpu}:\n{result.stdout[-8000:]}\n{result.stderr[-4000:]}"
+        )
 
 
 # ---- tl_run / tl_bench (native build) ----

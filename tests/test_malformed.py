@@ -2,7 +2,7 @@
 
 * The corpus of tests/malformed_cases.py runs through runtime_c/tests/test_malformed.c natively, under
   ASan+UBSan and on the 32-bit armhf build under qemu (size arithmetic that only overflows on 32 bits).
-* Every proper prefix of three valid models must be rejected with TL_ERROR_TRUNCATED (ASan).
+* Every proper prefix of three valid models must be rejected with TL_ERROR_TRUNCATED (ASan, and armhf).
 * 100,000 seeded random mutations of those models must each be rejected or run cleanly (ASan+UBSan).
 * libFuzzer (clang, ASan+UBSan): raw bytes -> load -> prepare -> invoke from a seed corpus of valid models,
   and fuzzed input values on a valid model; a fixed seed and run count keep the runs reproducible.
@@ -146,3 +146,12 @@ def test_fuzz_input_values(tmp_path: Path) -> None:
     (corpus / "zeros").write_bytes(bytes(256))
     runs = 200_000
     assert _fuzz("fuzz_inputs", [f"-runs={runs}", str(corpus)], tmp_path, env_model=model) >= runs
+
+
+def test_truncation_and_mutations_on_32bit_armhf(seed_models: list[Path]) -> None:
+    """The same checks on a 32-bit build under qemu, where size_t arithmetic overflows at 4 GiB."""
+    build("armhf", targets=("test_mutate",))
+    args = ["--truncate", "--seed", str(MUTATION_SEED + 1), "--count", "50000", *map(str, seed_models)]
+    result = run_tool("armhf", "test_mutate", args)
+    assert result.returncode == 0, _report(result)
+    assert "mutations: 50000 run" in result.stdout and "0 failures" in result.stdout, _report(result)
