@@ -302,3 +302,12 @@ def test_constants_are_little_endian_c_order() -> None:
     assert model(np.asfortranarray(a)) == ref  # Fortran order is stored in C order
     assert a.astype("<f4").tobytes() in ref
     np.testing.assert_array_equal(read_model(model(a.T)).tensors[0].data, a.T)
+
+
+@pytest.mark.parametrize("module", ["builder", "dtypes", "planner", "reader"])
+def test_docstring_examples(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"trainer.tlm.{module}"))
+    assert result.attempted > 0 and result.failed == 0
