@@ -305,3 +305,21 @@ def test_cross_matches_numpy_and_native(variant: str, parity, tmp_path: Path) ->
         bound = REL_TOL * float(np.max(np.abs(n)))
         err = float(np.max(np.abs(g.astype(np.float64) - n)))
         assert err <= bound, f"{name} {variant} vs native output {i}: {err:.3g} > {bound:.3g}"
+
+
+@pytest.mark.parametrize("variant", ["aarch64", "armhf"])
+def test_cross_tl_bench(variant: str, tmp_path: Path) -> None:
+    """tl_bench runs on the device builds and reports the same arena as the native build."""
+    path = tmp_path / "mlp.tlm"
+    path.write_bytes(mlp_model().data)
+    reports = {}
+    for v in (variant, "native"):
+        build(v, targets=("tl_bench",))
+        result = run_tool(v, "tl_bench", [str(path), "--runs", "3", "--warmup", "1"])
+        assert result.returncode == 0, f"tl_bench ({v}):\n{result.stdout}\n{result.stderr}"
+        reports[v] = dict(line.split(": ", 1) for line in result.stdout.strip().splitlines())
+    for key in ("model_bytes", "arena_bytes", "required_memory_bytes"):
+        assert int(reports[variant][key]) > 0
+    assert reports[variant]["model_bytes"] == reports["native"]["model_bytes"] == str(path.stat().st_size)
+    assert reports[variant]["arena_bytes"] == reports["native"]["arena_bytes"]
+    assert 0 < float(reports[variant]["min_us"]) <= float(reports[variant]["p90_us"])
