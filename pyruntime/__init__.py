@@ -77,12 +77,18 @@ class Interpreter:
         self._interp = ffi.NULL
         if (model_path is None) == (model_content is None):
             raise ValueError("pass exactly one of model_path and model_content")
+        if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
+            raise ValueError(f"num_threads must be a positive int, got {num_threads!r}")
         if model_path is not None:
             with open(model_path, "rb") as f:
-                model_content = f.read()
-        data = bytes(model_content)  # type: ignore[arg-type]
-        if not isinstance(num_threads, int) or num_threads < 1:
-            raise ValueError(f"num_threads must be a positive int, got {num_threads!r}")
+                data = f.read()
+        else:
+            try:
+                data = bytes(memoryview(model_content))  # type: ignore[arg-type]
+            except TypeError as e:
+                raise TypeError(
+                    f"model_content must be bytes-like, got {type(model_content).__name__}"
+                ) from e
 
         err = ffi.new("char[]", _ERR_SIZE)
         model_out = ffi.new("tl_model **")
@@ -212,6 +218,7 @@ class Interpreter:
     @property
     def planned_arena_bytes(self) -> int:
         """Arena bytes the exporter wrote into the model's metadata."""
+        self._live()
         return int(lib.tl_model_planned_arena_bytes(self._model))
 
     def set_tensor(self, tensor_index: int, value: np.ndarray) -> None:

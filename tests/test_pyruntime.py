@@ -117,6 +117,15 @@ def test_model_path_and_constructor_errors(pyrt, tmp_path) -> None:
         pyrt.Interpreter(model_path=str(path), model_content=model)
     with pytest.raises(FileNotFoundError):
         pyrt.Interpreter(model_path=str(tmp_path / "missing.tlm"))
+    with pytest.raises(TypeError, match="bytes-like"):
+        pyrt.Interpreter(model_content=5)
+    with pytest.raises(ValueError, match="num_threads"):
+        pyrt.Interpreter(model_content=model, num_threads=0)
+    # Any bytes-like object works, and the C runtime keeps its own copy.
+    buf = bytearray(model)
+    interp = pyrt.Interpreter(model_content=memoryview(buf))
+    buf[:] = bytes(len(buf))
+    assert len(interp.run(np.ones((2, 4), np.float32), np.ones(3, np.float32))) == 2
 
 
 def test_set_tensor_errors(pyrt) -> None:
