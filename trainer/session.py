@@ -194,7 +194,7 @@ class Session:
                 if t not in fed:
                     stack.append(t.op)
             stack.extend(op.control_inputs)
-        for op in sorted(needed, key=lambda o: o._id):
+        for op in _schedule(needed):
             if op.type == "Placeholder":
                 t = op.outputs[0]
                 raise InvalidArgumentError(
@@ -275,6 +275,25 @@ class Session:
             return self.run(fetches, dict(zip(feed_list, args, strict=False)))
 
         return call
+
+
+def _schedule(needed: dict[Operation, None]) -> list[Operation]:
+    """Creation order (a topological order), except that each variable read moves to just before its first
+    consumer: a read then sees assignments that its consumers are control-dependent on (TF1 ref semantics),
+    and ``with tf.control_dependencies([v.initializer]): v + 1`` works in a fresh session."""
+    order: list[Operation] = []
+    pending = set()
+    for op in sorted(needed, key=lambda o: o._id):
+        if op.type == "VariableV2":
+            pending.add(op)
+            continue
+        for t in op.inputs:
+            if t.op in pending:
+                pending.discard(t.op)
+                order.append(t.op)
+        order.append(op)
+    order.extend(sorted(pending, key=lambda o: o._id))
+    return order
 
 
 def _check_feed(t: Tensor, npd: np.dtype, dims: tuple[int | None, ...] | None, v: Any) -> Any:

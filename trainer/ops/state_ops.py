@@ -67,18 +67,21 @@ def _assign_shape(inputs: list[Tensor], attrs: dict) -> Any:
 
 def _assign_kernel(ctx: Any, value: Any) -> Any:
     a = ctx.attrs
-    arr = ctx.xp.array(value, copy=True)
+    old = ctx.variables.get(a["var"])
+    if old is not None and old.shape == np.shape(value) and old.dtype == value.dtype and old.flags.writeable:
+        old[...] = value  # in place: reads already handed out see the new value (TF1 ref semantics)
+        return old
     if a["validate_shape"]:
-        old = ctx.variables.get(a["var"])
         want = old.shape if old is not None else a["shape"].dims
+        got = np.shape(value)
         if want is not None and (
-            len(want) != arr.ndim
-            or any(d is not None and d != s for d, s in zip(want, arr.shape, strict=False))
+            len(want) != len(got) or any(d is not None and d != s for d, s in zip(want, got, strict=False))
         ):
             raise InvalidArgumentError(
-                f"{ctx.op.name}: cannot assign a value of shape {arr.shape} to variable "
-                f"{a['var']} of shape {tuple(want)}"
+                f"{ctx.op.name}: cannot assign a value of shape {got} to variable {a['var']} of shape "
+                f"{tuple(want)}"
             )
+    arr = ctx.xp.array(value, copy=True)
     ctx.variables[a["var"]] = arr
     return arr
 
