@@ -18,28 +18,46 @@ static tl_status tl_model_finish(tl_model *m, tl_errbuf *err) {
   return tl_model_decode(m, root, err);
 }
 
-static tl_status tl_model_load_impl(const void *data, size_t size, int copy, tl_model **out_model, char *errbuf,
-                                    size_t err_size) {
+/* The one load path. mode: TL_LOAD_COPY copies `data`; TL_LOAD_NOCOPY uses it in place (16-byte aligned);
+ * TL_LOAD_ADOPT takes ownership of `owned` (a tl_malloc block in which `data` is the aligned start), freeing
+ * it on failure. */
+enum { TL_LOAD_COPY, TL_LOAD_NOCOPY, TL_LOAD_ADOPT };
+
+static tl_status tl_model_load_impl(const void *data, size_t size, int mode, void *owned, tl_model **out_model,
+                                    char *errbuf, size_t err_size) {
   tl_errbuf err;
   tl_model *m;
   tl_status s;
   err.buf = errbuf;
   err.size = err_size;
   if (errbuf && err_size) errbuf[0] = '\0';
-  TL_ENSURE(&err, out_model != NULL, TL_ERROR_NULL_ARGUMENT, "load: out_model is NULL");
-  *out_model = NULL;
-  TL_ENSURE(&err, data != NULL || size == 0, TL_ERROR_NULL_ARGUMENT, "load: data is NULL");
-  TL_ENSURE(&err, size >= 8, TL_ERROR_TRUNCATED, "load: %llu bytes is too short for a model (needs at least 8)",
-            (unsigned long long)size);
-  TL_ENSURE(&err, (uint64_t)size <= TL_MAX_MODEL_BYTES, TL_ERROR_LIMIT_EXCEEDED,
-            "load: %llu bytes is above the model size cap", (unsigned long long)size);
-  TL_ENSURE(&err, copy || ((uintptr_t)data % 16u) == 0, TL_ERROR_MISALIGNED,
-            "load: no-copy model bytes at %p are not 16-byte aligned", data);
-
-  m = (tl_model *)tl_malloc(sizeof(tl_model));
-  TL_ENSURE(&err, m != NULL, TL_ERROR_OUT_OF_MEMORY, "load: out of memory");
+  if (out_model != NULL) *out_model = NULL;
+  if (out_model == NULL || (data == NULL && size != 0)) {
+    if (mode == TL_LOAD_ADOPT) tl_free(owned);
+    tl_error_set(&err, "load: %s is NULL", out_model == NULL ? "out_model" : "data");
+    return TL_ERROR_NULL_ARGUMENT;
+  }
+  s = size < 8 ? TL_ERROR_TRUNCATED
+      : (uint64_t)size > TL_MAX_MODEL_BYTES ? TL_ERROR_LIMIT_EXCEEDED
+      : mode == TL_LOAD_NOCOPY && ((uintptr_t)data % 16u) != 0 ? TL_ERROR_MISALIGNED
+                                                                : TL_OK;
+  m = s == TL_OK ? (tl_model *)tl_malloc(sizeof(tl_model)) : NULL;
+  if (s == TL_OK && m == NULL) s = TL_ERROR_OUT_OF_MEMORY;
+  if (s != TL_OK) {
+    if (mode == TL_LOAD_ADOPT) tl_free(owned);
+    if (s == TL_ERROR_TRUNCATED) {
+      tl_error_set(&err, "load: %llu bytes is too short for a model (needs at least 8)", (unsigned long long)size);
+    } else if (s == TL_ERROR_LIMIT_EXCEEDED) {
+      tl_error_set(&err, "load: %llu bytes is above the model size cap", (unsigned long long)size);
+    } else if (s == TL_ERROR_MISALIGNED) {
+      tl_error_set(&err, "load: no-copy model bytes at %p are not 16-byte aligned", data);
+    } else {
+      tl_error_set(&err, "load: out of memory");
+    }
+    return s;
+  }
   memset(m, 0, sizeof *m);
-  if (copy) {
+  if (mode == TL_LOAD_COPY) {
     /* over-allocate by 15 so the copy starts 16-byte aligned whatever malloc's alignment is */
     uint8_t *raw = (uint8_t *)tl_malloc(size + 15u);
     uint8_t *aligned;
@@ -53,6 +71,7 @@ static tl_status tl_model_load_impl(const void *data, size_t size, int copy, tl_
     m->owned = raw;
     m->fb.buf = aligned;
   } else {
+    m->owned = mode == TL_LOAD_ADOPT ? owned : NULL;
     m->fb.buf = (const uint8_t *)data;
   }
   m->fb.size = size;
@@ -66,11 +85,11 @@ static tl_status tl_model_load_impl(const void *data, size_t size, int copy, tl_
 }
 
 tl_status tl_model_load(const void *data, size_t size, tl_model **out_model, char *err, size_t err_size) {
-  return tl_model_load_impl(data, size, 1, out_model, err, err_size);
+  return tl_model_load_impl(data, size, TL_LOAD_COPY, NULL, out_model, err, err_size);
 }
 
 tl_status tl_model_load_nocopy(const void *data, size_t size, tl_model **out_model, char *err, size_t err_size) {
-  return tl_model_load_impl(data, size, 0, out_model, err, err_size);
+  return tl_model_load_impl(data, size, TL_LOAD_NOCOPY, NULL, out_model, err, err_size);
 }
 
 #ifndef TL_NO_STDIO
@@ -79,8 +98,8 @@ tl_status tl_model_load_file(const char *path, tl_model **out_model, char *errbu
   FILE *f;
   long len;
   void *buf;
+  uint8_t *aligned;
   size_t got;
-  tl_status s;
   err.buf = errbuf;
   err.size = err_size;
   if (errbuf && err_size) errbuf[0] = '\0';
@@ -98,22 +117,22 @@ tl_status tl_model_load_file(const char *path, tl_model **out_model, char *errbu
     tl_error_set(&err, "load: %s is %ld bytes, above the model size cap", path, len);
     return TL_ERROR_LIMIT_EXCEEDED;
   }
-  buf = tl_malloc(len > 0 ? (size_t)len : 1u);
+  /* read straight into a 16-byte aligned block that the model then owns (no second copy) */
+  buf = tl_malloc((size_t)len + 16u);
   if (buf == NULL) {
     fclose(f);
     tl_error_set(&err, "load: out of memory reading %s", path);
     return TL_ERROR_OUT_OF_MEMORY;
   }
-  got = len > 0 ? fread(buf, 1, (size_t)len, f) : 0;
+  aligned = (uint8_t *)buf + ((16u - ((uintptr_t)buf % 16u)) % 16u);
+  got = len > 0 ? fread(aligned, 1, (size_t)len, f) : 0;
   fclose(f);
   if (got != (size_t)len) {
     tl_free(buf);
     tl_error_set(&err, "load: short read from %s", path);
     return TL_ERROR_IO;
   }
-  s = tl_model_load(buf, (size_t)len, out_model, errbuf, err_size);
-  tl_free(buf);
-  return s;
+  return tl_model_load_impl(aligned, (size_t)len, TL_LOAD_ADOPT, buf, out_model, errbuf, err_size);
 }
 #endif
 
