@@ -526,3 +526,19 @@ def run_model(model: bytes, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
     interp = pyruntime.Interpreter(model_content=model)
     interp.allocate_tensors()
     return interp.run(*inputs)
+
+
+def save_case(case: OpCase, directory: Path) -> tuple[Path, list[Path]]:
+    """Write ``<name>.tlm`` and one ``<name>.in<i>.npy`` per input (for runners such as ``tl_run``).
+
+    Returns (model path, input paths).
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    model_path = directory / f"{case.name}.tlm"
+    model_path.write_bytes(case.model)
+    input_paths = []
+    for i, value in enumerate(case.inputs):
+        path = directory / f"{case.name}.in{i}.npy"
+        np.save(path, value)
+        input_paths.append(path)
+    return model_path, input_paths

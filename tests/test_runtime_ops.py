@@ -122,3 +122,14 @@ def test_ref_softmax_and_activations() -> None:
     np.testing.assert_allclose(s[1], [1 / 3] * 3)
     np.testing.assert_array_equal(ref.relu6(np.array([-1.0, 3.0, 9.0])), [0.0, 3.0, 6.0])
     np.testing.assert_array_equal(ref.pad(np.ones((1, 2)), [1, 0, 0, 2]), [[0, 0, 0, 0], [1, 1, 0, 0]])
+
+
+def test_save_case_round_trip(tmp_path) -> None:
+    from runtime_op_cases import save_case
+
+    case = next(c for c in CASES if c.name == "concat_axis1_three")
+    model_path, input_paths = save_case(case, tmp_path)
+    assert model_path.read_bytes() == case.model
+    assert len(input_paths) == 3
+    for path, value in zip(input_paths, case.inputs, strict=True):
+        np.testing.assert_array_equal(np.load(path), value)
