@@ -103,7 +103,7 @@ def plan(
         for t in op_out:
             if ok(t):
                 used.add(t)
-                writer.setdefault(t, i)
+                writer[t] = i  # a valid model has one writer; like the C planner, the last one wins
 
     graph_outputs = set(outputs)
     result = Plan()
