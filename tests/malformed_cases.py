@@ -36,6 +36,7 @@ CAP_4096 = "cap4096"  # tl_options.max_arena_bytes = 4096
 NOT_EXPRESSIBLE = {
     "deep nesting": "the schema has no recursive tables: nesting depth is fixed at 4 by the types",
     "argmax/gather axis": "the schema has no ArgMax or Gather op",
+    "im2col scratch overflow": "the reference Conv2D uses no scratch buffer (no im2col)",
 }
 
 
@@ -447,65 +448,86 @@ _REGISTRY.append(_options_union_cases)
 @_group
 def _shared_subobjects() -> list[Case]:
     """Offsets that make many vector entries point at one table (a naive walk would repeat work)."""
-    cases = []
     # 5000 tensor entries sharing one int8 tensor with 1000 per-axis scales: 5M scales in total, above the
     # runtime's cap on quantization entries, from a file of about 30 KB.
+    return [
+        _c("shared_tensor_quant_explosion", _shared_tensors_model(5000, quant_n=1000), LIMIT),
+        # 60000 operator entries sharing one op that writes tensor 1: all but the first are second writers.
+        _c("shared_operator_60000_writers", _shared_ops_model(60000), GRAPH, LIMIT),
+        # counts above the hard caps (65536 tensors, 65536 ops, 4096 graph inputs), in files of a few 100 KB
+        _c("tensor_count_above_cap", _shared_tensors_model(70000), LIMIT),
+        _c("operator_count_above_cap", _shared_ops_model(70000), LIMIT),
+        _c("graph_input_count_above_cap", _shared_tensors_model(5000, n_inputs=5000), LIMIT),
+    ]
+
+
+def _shared_tensors_model(count: int, quant_n: int = 0, n_inputs: int = 1) -> bytes:
+    """``count`` tensor entries that all point at one Tensor table; graph inputs 0..n_inputs-1, output 0.
+
+    With ``quant_n`` the tensor is int8 [quant_n] with per-axis quantization; else float32 [4].
+    """
     b = flatbuffers.Builder(1 << 16)
-    n = 1000
-    b.StartVector(4, n, 4)
-    for _ in range(n):
-        b.PrependFloat32(0.5)
-    scales = b.EndVector()
-    b.StartVector(8, n, 8)
-    for _ in range(n):
-        b.PrependInt64(0)
-    zps = b.EndVector()
-    _Quantization.Start(b)
-    _Quantization.AddScale(b, scales)
-    _Quantization.AddZeroPoint(b, zps)
-    q = _Quantization.End(b)
+    q = None
+    if quant_n:
+        b.StartVector(4, quant_n, 4)
+        for _ in range(quant_n):
+            b.PrependFloat32(0.5)
+        scales = b.EndVector()
+        b.StartVector(8, quant_n, 8)
+        for _ in range(quant_n):
+            b.PrependInt64(0)
+        zps = b.EndVector()
+        _Quantization.Start(b)
+        _Quantization.AddScale(b, scales)
+        _Quantization.AddZeroPoint(b, zps)
+        q = _Quantization.End(b)
     b.StartVector(4, 1, 4)
-    b.PrependInt32(n)
+    b.PrependInt32(quant_n or 4)
     shape = b.EndVector()
     _Tensor.Start(b)
-    _Tensor.AddDtype(b, 2)
+    _Tensor.AddDtype(b, 2 if quant_n else 0)
     _Tensor.AddShape(b, shape)
-    _Tensor.AddQuantization(b, q)
+    if q is not None:
+        _Tensor.AddQuantization(b, q)
     tensor = _Tensor.End(b)
-    count = 5000
     b.StartVector(4, count, 4)
     for _ in range(count):
         b.PrependUOffsetTRelative(tensor)
     tensors = b.EndVector()
     b.StartVector(4, 0, 4)
     no_ops = b.EndVector()
+    b.StartVector(4, n_inputs, 4)
+    for i in reversed(range(n_inputs)):
+        b.PrependInt32(i)
+    inputs = b.EndVector()
     b.StartVector(4, 1, 4)
     b.PrependInt32(0)
-    io = b.EndVector()
+    outputs = b.EndVector()
     b.StartVector(4, 0, 4)
     no_buffers = b.EndVector()
     _Model.Start(b)
     _Model.AddVersion(b, 1)
     _Model.AddTensors(b, tensors)
     _Model.AddOperators(b, no_ops)
-    _Model.AddInputs(b, io)
-    _Model.AddOutputs(b, io)
+    _Model.AddInputs(b, inputs)
+    _Model.AddOutputs(b, outputs)
     _Model.AddBuffers(b, no_buffers)
     b.Finish(_Model.End(b), file_identifier=b"TLM1")
-    cases.append(_c("shared_tensor_quant_explosion", bytes(b.Output()), LIMIT))
+    return bytes(b.Output())
 
-    # 60000 operator entries sharing one op that writes tensor 1: every op after the first is a second writer.
+
+def _shared_ops_model(entries: int) -> bytes:
+    """x -> Relu -> y, with Model.operators replaced by ``entries`` offsets to one copy of the Relu table.
+
+    The new vector and the table copy are appended to the file (offsets are unsigned and point forward).
+    """
     base = ModelBuilder(check=False)
     x = base.add_input("x", np.float32, [4])
     y = base.add_tensor("y", np.float32, [4])
     base.add_op("Relu", [x], [y])
     base.mark_output(y)
     view = FlatView(base.finish())
-    ops = view.sub(view.root(), 2)
-    op_pos = view.vec_table(ops, 0)
-    # Append a vector of 60000 offsets, all to one copy of the op table placed after it (offsets are
-    # unsigned and point forward), and redirect Model.operators to it.
-    entries = 60000
+    op_pos = view.vec_table(view.sub(view.root(), MODEL_OPERATORS), 0)
     data = bytearray(view.bytes())
     while len(data) % 4:
         data.append(0)
@@ -514,14 +536,12 @@ def _shared_subobjects() -> list[Case]:
     op_bytes, op_table_off = _copy_table(view, op_pos)
     data += struct.pack("<I", entries)
     for i in range(entries):
-        pos = vec + 4 + 4 * i
-        data += struct.pack("<I", table_start + op_table_off - pos)
+        data += struct.pack("<I", table_start + op_table_off - (vec + 4 + 4 * i))
     data += op_bytes
     fixed = FlatView(bytes(data))
-    ops_field = fixed.field(fixed.root(), 2)
+    ops_field = fixed.field(fixed.root(), MODEL_OPERATORS)
     fixed.put_u32(ops_field, vec - ops_field)
-    cases.append(_c("shared_operator_60000_writers", fixed.bytes(), GRAPH, LIMIT))
-    return cases
+    return fixed.bytes()
 
 
 def _copy_table(view: FlatView, table: int) -> tuple[bytes, int]:
