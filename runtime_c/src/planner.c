@@ -59,18 +59,33 @@ static int tl_plan_before(const tl_plan_item *a, const tl_plan_item *b) {
   return a->tensor < b->tensor;
 }
 
+/* Max-heap on "comes later in the order", so the heap sort leaves the order ascending. */
+static void tl_plan_sift(const tl_plan_item *items, int32_t *order, int32_t root, int32_t n) {
+  for (;;) {
+    int32_t child = 2 * root + 1, t;
+    if (child >= n) return;
+    if (child + 1 < n && tl_plan_before(&items[order[child]], &items[order[child + 1]])) child++;
+    if (!tl_plan_before(&items[order[root]], &items[order[child]])) return;
+    t = order[root];
+    order[root] = order[child];
+    order[child] = t;
+    root = child;
+  }
+}
+
 tl_status tl_plan_place(tl_plan_item *items, int32_t n, int32_t *order, size_t *arena_bytes, tl_errbuf *err) {
   int32_t i, j, head = -1;
   size_t arena = 0;
-  /* Step 4: insertion sort of indices by (size desc, tensor asc); stable and allocation-free. */
-  for (i = 0; i < n; i++) {
-    int32_t x = i;
-    j = i;
-    while (j > 0 && tl_plan_before(&items[x], &items[order[j - 1]])) {
-      order[j] = order[j - 1];
-      j--;
-    }
-    order[j] = x;
+  /* Step 4: heap sort of indices by (size desc, tensor asc). The key is a total order (tensor indices are
+   * unique), so any correct sort yields the same order as the Python mirror; heap sort keeps it O(n log n)
+   * without allocation. */
+  for (i = 0; i < n; i++) order[i] = i;
+  for (i = n / 2 - 1; i >= 0; i--) tl_plan_sift(items, order, i, n);
+  for (j = n - 1; j > 0; j--) {
+    int32_t t = order[0];
+    order[0] = order[j];
+    order[j] = t;
+    tl_plan_sift(items, order, 0, j);
   }
   /* Step 5: `head` is a singly linked list of placed items sorted by offset. For each item, walk it in offset
    * order, skipping items whose lifetimes do not intersect; the first gap of at least `size` below the next

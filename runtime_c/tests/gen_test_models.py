@@ -50,8 +50,14 @@ class Net:
         self.inputs: list[int] = []
         self.outputs: list[int] = []
 
-    def tensor(self, name: str, shape: list[int], dtype: int = FLOAT32, data: np.ndarray | None = None,
-               quant: tuple[float, int] | None = None) -> int:
+    def tensor(
+        self,
+        name: str,
+        shape: list[int],
+        dtype: int = FLOAT32,
+        data: np.ndarray | None = None,
+        quant: tuple[float, int] | None = None,
+    ) -> int:
         buf = 0
         if data is not None:
             self.buffers.append(np.ascontiguousarray(data).tobytes())
@@ -269,6 +275,81 @@ def identity() -> tuple[Net, dict[str, np.ndarray]]:
     return n, {}
 
 
+def random_graphs(count: int = 40, seed: int = 20261126) -> list[dict]:
+    """Random small DAGs (ops in execution order) with the Python planner's offsets for every tensor."""
+    rng = np.random.default_rng(seed)
+    graphs = []
+    for _ in range(count):
+        n_inputs = int(rng.integers(1, 3))
+        n_const = int(rng.integers(0, 3))
+        n_ops = int(rng.integers(0, 9))
+        sizes = [int(rng.integers(1, 300)) for _ in range(n_inputs + n_const)]
+        constant = [False] * n_inputs + [True] * n_const
+        ops = []
+        for _ in range(n_ops):
+            k = int(rng.integers(1, 4))
+            reads = sorted({int(v) for v in rng.integers(0, len(sizes), size=k)})
+            ops.append((reads, [len(sizes)]))
+            sizes.append(int(rng.integers(1, 300)))
+            constant.append(False)
+        candidates = [t for t in range(len(sizes)) if not constant[t]]
+        outputs = sorted(
+            {int(v) for v in rng.choice(candidates, size=min(2, len(candidates)), replace=False)}
+        )
+        inputs = list(range(n_inputs))
+        result = planner.plan(sizes, constant, ops, inputs, outputs)
+        offsets = [result.offsets.get(t, -1) for t in range(len(sizes))]
+        graphs.append(
+            dict(
+                sizes=sizes,
+                constant=constant,
+                ops=ops,
+                inputs=inputs,
+                outputs=outputs,
+                offsets=offsets,
+                arena=result.arena_bytes,
+            )
+        )
+    return graphs
+
+
+def c_graphs(graphs: list[dict]) -> str:
+    def ints(values: list[int]) -> str:
+        return "{" + ", ".join(str(int(v)) for v in values) + "}" if values else "{0}"
+
+    lines = [
+        "/* Random graphs planned by trainer/tlm/planner.py: op k reads op_in[k][0..op_in_n[k]) and writes",
+        " * tensor op_out[k]; offsets[t] is -1 for tensors the planner skips (constants). */",
+        "typedef struct tm_graph {",
+        "  int32_t tensors, ops, n_in, n_out;",
+        "  int32_t bytes[16];",
+        "  unsigned char constant[16];",
+        "  int32_t op_in[8][3];",
+        "  int32_t op_in_n[8];",
+        "  int32_t op_out[8];",
+        "  int32_t inputs[2], outputs[2];",
+        "  long offsets[16];",
+        "  unsigned long arena;",
+        "} tm_graph;",
+        "static const tm_graph tm_graphs[] = {",
+    ]
+    for g in graphs:
+        op_in = (
+            "{" + ", ".join(ints(list(r) + [0] * (3 - len(r))) for r, _ in g["ops"]) + "}"
+            if g["ops"]
+            else "{{0}}"
+        )
+        lines.append(
+            f"  {{{len(g['sizes'])}, {len(g['ops'])}, {len(g['inputs'])}, {len(g['outputs'])}, "
+            f"{ints(g['sizes'])}, {ints([int(c) for c in g['constant']])}, {op_in}, "
+            f"{ints([len(r) for r, _ in g['ops']])}, {ints([w[0] for _, w in g['ops']])}, "
+            f"{ints(g['inputs'])}, {ints(g['outputs'])}, {ints(g['offsets'])}, {g['arena']}u}},"
+        )
+    lines.append("};")
+    lines.append(f"#define TM_GRAPH_COUNT {len(graphs)}")
+    return "\n".join(lines)
+
+
 def c_bytes(name: str, data: bytes) -> str:
     lines = [f"static const unsigned char {name}[{len(data)}] = {{"]
     for i in range(0, len(data), 16):
@@ -294,6 +375,7 @@ def main() -> None:
         "#ifndef TL_TEST_MODELS_H",
         "#define TL_TEST_MODELS_H",
         "#include <math.h>",
+        "#include <stdint.h>",
         "",
     ]
     for name, build in [("mlp", mlp), ("qdq", qdq), ("identity", identity)]:
@@ -307,6 +389,8 @@ def main() -> None:
             ctype = "signed char" if arr.dtype == np.int8 else "float"
             out.append(c_array(ctype, f"tm_{name}_{key}", arr))
         out.append("")
+    out.append(c_graphs(random_graphs()))
+    out.append("")
     out.append("#endif /* TL_TEST_MODELS_H */")
     path = Path(__file__).with_name("test_models.h")
     path.write_text("\n".join(out) + "\n")

@@ -201,6 +201,55 @@ TL_TEST(test_collect_from_model) {
   tl_model_destroy(m);
 }
 
+TL_TEST(test_random_graphs_match_the_python_planner) {
+  /* trainer/tlm/planner.py planned these graphs (gen_test_models.py); the C planner must agree exactly */
+  int g;
+  for (g = 0; g < TM_GRAPH_COUNT; g++) {
+    const tm_graph *G = &tm_graphs[g];
+    tl_tensor_desc tensors[16];
+    tl_op_desc ops[8];
+    uint8_t is_constant[16];
+    tl_model m;
+    tl_plan_item it[16];
+    int32_t order[16], n = 0, k, mismatches = 0;
+    size_t arena = 0;
+    tl_errbuf err = {NULL, 0};
+    memset(&m, 0, sizeof m);
+    memset(tensors, 0, sizeof tensors);
+    memset(ops, 0, sizeof ops);
+    for (k = 0; k < G->tensors; k++) {
+      tensors[k].name = "";
+      tensors[k].bytes = (size_t)G->bytes[k];
+      is_constant[k] = G->constant[k];
+    }
+    for (k = 0; k < G->ops; k++) {
+      ops[k].input_count = G->op_in_n[k];
+      ops[k].inputs = G->op_in[k];
+      ops[k].output_count = 1;
+      ops[k].outputs = &G->op_out[k];
+    }
+    m.tensor_count = G->tensors;
+    m.op_count = G->ops;
+    m.input_count = G->n_in;
+    m.output_count = G->n_out;
+    m.inputs = G->inputs;
+    m.outputs = G->outputs;
+    m.tensors = tensors;
+    m.ops = ops;
+    m.is_constant = is_constant;
+    TL_EXPECT_EQ(tl_plan_collect(&m, it, &n, &err), TL_OK);
+    TL_EXPECT_EQ(tl_plan_place(it, n, order, &arena, &err), TL_OK);
+    TL_EXPECT_EQ(arena, G->arena);
+    for (k = 0; k < n; k++) {
+      if ((long)it[k].offset != G->offsets[it[k].tensor]) mismatches++;
+    }
+    for (k = 0; k < G->tensors; k++) n -= G->offsets[k] >= 0; /* same set of planned tensors */
+    if (mismatches || n != 0) printf("  graph %d: %d offsets differ, planned count off by %d\n", g, (int)mismatches, (int)n);
+    TL_EXPECT_EQ(mismatches, 0);
+    TL_EXPECT_EQ(n, 0);
+  }
+}
+
 int main(void) {
   TL_RUN(test_chain);
   TL_RUN(test_diamond);
@@ -211,5 +260,6 @@ int main(void) {
   TL_RUN(test_random_plans_never_overlap);
   TL_RUN(test_random_chains_meet_the_lower_bound);
   TL_RUN(test_collect_from_model);
+  TL_RUN(test_random_graphs_match_the_python_planner);
   return tl_test_summary();
 }
