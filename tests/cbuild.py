@@ -52,6 +52,13 @@ _SANITIZER_ENV = {
 VARIANTS: dict[str, Variant] = {
     "native": Variant("native", "gcc", ("-DCMAKE_BUILD_TYPE=Release",), tools=("gcc",)),
     "clang": Variant("clang", "clang", ("-DCMAKE_BUILD_TYPE=Release",), tools=("clang",)),
+    # the microcontroller configuration: no stdio in the library (no tl_model_load_file), so no tools
+    "nostdio": Variant(
+        "nostdio",
+        "gcc",
+        ("-DCMAKE_BUILD_TYPE=Release", "-DTL_NO_STDIO=ON", "-DTL_BUILD_TOOLS=OFF"),
+        tools=("gcc",),
+    ),
     "asan": Variant(
         "asan",
         "gcc",

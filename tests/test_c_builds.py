@@ -1,7 +1,8 @@
 """Build the C runtime with CMake in every variant and run its C tests (ctest), plus the C tools.
 
-Variants: native gcc, clang (same -Werror warning set), gcc ASan+UBSan, and aarch64/armhf cross builds whose
-ctest runs under qemu. Build directories are cached in build/<variant> (see tests/cbuild.py).
+Variants: native gcc, clang (same -Werror warning set), gcc ASan+UBSan, the TL_NO_STDIO configuration, and
+aarch64/armhf cross builds whose ctest runs under qemu. Build directories are cached in build/<variant>
+(see tests/cbuild.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from cbuild import VARIANTS, build, ctest_commands, run_ctest, run_tool
 from trainer.tlm import ModelBuilder
 
 
-@pytest.mark.parametrize("variant", ["native", "clang", "asan", "aarch64", "armhf"])
+@pytest.mark.parametrize("variant", ["native", "clang", "asan", "nostdio", "aarch64", "armhf"])
 def test_ctest(variant: str) -> None:
     build(variant)
     result = run_ctest(variant)
