@@ -1,5 +1,5 @@
 # Cross build for 64-bit ARM Linux (Raspberry Pi 3/4/5, ARM servers) with Debian's gcc-aarch64-linux-gnu.
-#   cmake -S runtime_c -B build/aarch64 -DCMAKE_TOOLCHAIN_FILE=runtime_c/cmake/aarch64-linux-gnu.cmake
+#   cmake -S runtime_c -B build/aarch64 -DCMAKE_TOOLCHAIN_FILE=$PWD/runtime_c/cmake/aarch64-linux-gnu.cmake
 # ctest runs the test binaries under qemu-aarch64 (no binfmt handler is needed).
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)

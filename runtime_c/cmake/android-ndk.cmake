@@ -1,7 +1,7 @@
 # Android build through the real NDK (not installable on our CI machines, so this file is untested there).
 #   export ANDROID_NDK_HOME=/path/to/android-ndk-r26
-#   cmake -S runtime_c -B build/android-arm64 -DCMAKE_TOOLCHAIN_FILE=runtime_c/cmake/android-ndk.cmake
-#   cmake -S runtime_c -B build/android-armv7 -DCMAKE_TOOLCHAIN_FILE=runtime_c/cmake/android-ndk.cmake \
+#   cmake -S runtime_c -B build/android-arm64 -DCMAKE_TOOLCHAIN_FILE=$PWD/runtime_c/cmake/android-ndk.cmake
+#   cmake -S runtime_c -B build/android-armv7 -DCMAKE_TOOLCHAIN_FILE=$PWD/runtime_c/cmake/android-ndk.cmake \
 #         -DANDROID_ABI=armeabi-v7a
 # Defaults: ANDROID_ABI arm64-v8a, ANDROID_PLATFORM android-24; armeabi-v7a is built with NEON. The test and
 # tool binaries run on a device through adb (adb push build/android-arm64/tl_run /data/local/tmp/).

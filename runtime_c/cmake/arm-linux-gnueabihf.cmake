@@ -1,6 +1,6 @@
 # Cross build for 32-bit ARMv7 hard-float Linux with NEON (Raspberry Pi 2+ on a 32-bit OS) with Debian's
 # gcc-arm-linux-gnueabihf.
-#   cmake -S runtime_c -B build/armhf -DCMAKE_TOOLCHAIN_FILE=runtime_c/cmake/arm-linux-gnueabihf.cmake
+#   cmake -S runtime_c -B build/armhf -DCMAKE_TOOLCHAIN_FILE=$PWD/runtime_c/cmake/arm-linux-gnueabihf.cmake
 # ctest runs the test binaries under qemu-arm (no binfmt handler is needed).
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR armv7l)
