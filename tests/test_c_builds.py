@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from cbuild import VARIANTS, build, ctest_commands, run_ctest, run_tool
 
-from trainer.tlm import ModelBuilder
+from trainer.tlm import ModelBuilder, Quantization
 
 
 @pytest.mark.parametrize("variant", ["native", "clang", "asan", "nostdio", "aarch64", "armhf"])
@@ -176,3 +176,30 @@ def test_tl_bench_reports(native_tools: None, tmp_path: Path) -> None:
     assert run_tool("native", "tl_bench", [str(model), "--zero", "--runs", "1"]).returncode == 0
     bad = run_tool("native", "tl_bench", [str(tmp_path / "missing.tlm")])
     assert bad.returncode == 2 and "TL_ERROR_IO" in bad.stderr
+
+
+def test_tl_run_int8_output(native_tools: None, tmp_path: Path) -> None:
+    """Quantize (float32 -> int8) through tl_run: int8 .npy output and integer --print."""
+    b = ModelBuilder()
+    x = b.add_input("x", np.float32, [2, 4])
+    q = b.add_tensor("q", np.int8, [2, 4], quantization=Quantization(0.5, -3))
+    b.add_op("Quantize", [x], [q])
+    b.mark_output(q)
+    model = tmp_path / "quantize.tlm"
+    model.write_bytes(b.finish())
+    xs = np.array([[0.0, 0.26, -0.74, 1e9], [-1e9, 12.2, -60.0, 3.0]], np.float32)
+    np.save(tmp_path / "x.npy", xs)
+    result = run_tool(
+        "native",
+        "tl_run",
+        [str(model), "--input", f"x={tmp_path / 'x.npy'}", "--output", f"q={tmp_path / 'q.npy'}", "--print"],
+    )
+    assert result.returncode == 0, result.stderr
+    v = xs.astype(np.float64) / 0.5
+    want = np.clip(np.sign(v) * np.floor(np.abs(v) + 0.5) - 3, -128, 127).astype(np.int8)
+    got = np.load(tmp_path / "q.npy")
+    assert got.dtype == np.int8 and got.shape == (2, 4)
+    np.testing.assert_array_equal(got, want)
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == "output 0 'q' int8 [2, 4]:"
+    assert [int(t) for t in " ".join(lines[1:]).split()] == want.ravel().tolist()
