@@ -75,17 +75,19 @@ def _add_model(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def native_tools() -> None:
-    build("native", targets=("tl_run", "tl_bench"))
+@pytest.fixture(scope="module", params=["native", "asan"])
+def tools(request: pytest.FixtureRequest) -> str:
+    """The tools of the native build, and of the ASan+UBSan build (leaks and UB on every path, errors too)."""
+    build(request.param, targets=("tl_run", "tl_bench"))
+    return request.param
 
 
-def test_tl_run_matches_numpy(native_tools: None, tmp_path: Path) -> None:
+def test_tl_run_matches_numpy(tools: str, tmp_path: Path) -> None:
     model, w, bias, _ = _fc_model(tmp_path)
     x = np.random.default_rng(3).standard_normal((2, 12)).astype(np.float32)
     np.save(tmp_path / "x.npy", x)
     result = run_tool(
-        "native",
+        tools,
         "tl_run",
         [str(model), "--input", f"0={tmp_path / 'x.npy'}", "--output", f"y={tmp_path / 'y.npy'}"],
     )
@@ -96,14 +98,14 @@ def test_tl_run_matches_numpy(native_tools: None, tmp_path: Path) -> None:
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())
 
 
-def test_tl_run_names_and_print(native_tools: None, tmp_path: Path) -> None:
+def test_tl_run_names_and_print(tools: str, tmp_path: Path) -> None:
     model = _add_model(tmp_path)
     a = np.arange(6, dtype=np.float32).reshape(2, 3)
     c = np.array([0.5, -1.0, 10.0], np.float32)
     np.save(tmp_path / "a.npy", a)
     np.save(tmp_path / "c.npy", c)
     result = run_tool(
-        "native",
+        tools,
         "tl_run",
         [str(model), "--input", f"c={tmp_path / 'c.npy'}", "--input", f"a={tmp_path / 'a.npy'}", "--print"],
     )
@@ -114,17 +116,17 @@ def test_tl_run_names_and_print(native_tools: None, tmp_path: Path) -> None:
     np.testing.assert_array_equal(values, (a + c).ravel())
 
 
-def test_tl_run_zero_fills_missing_inputs(native_tools: None, tmp_path: Path) -> None:
+def test_tl_run_zero_fills_missing_inputs(tools: str, tmp_path: Path) -> None:
     model = _add_model(tmp_path)
     c = np.array([1.5, 2.5, 3.5], np.float32)
     np.save(tmp_path / "c.npy", c)
-    result = run_tool("native", "tl_run", [str(model), "--input", f"1={tmp_path / 'c.npy'}"])
+    result = run_tool(tools, "tl_run", [str(model), "--input", f"1={tmp_path / 'c.npy'}"])
     assert result.returncode == 0, result.stderr
     values = np.array(" ".join(result.stdout.strip().splitlines()[1:]).split(), np.float32)
     np.testing.assert_array_equal(values, np.tile(c, 2))
 
 
-def test_tl_run_errors(native_tools: None, tmp_path: Path) -> None:
+def test_tl_run_errors(tools: str, tmp_path: Path) -> None:
     model = _add_model(tmp_path)
     np.save(tmp_path / "int.npy", np.zeros((2, 3), np.int32))
     np.save(tmp_path / "shape.npy", np.zeros((3, 2), np.float32))
@@ -133,7 +135,7 @@ def test_tl_run_errors(native_tools: None, tmp_path: Path) -> None:
     (tmp_path / "junk.tlm").write_bytes(b"\x10\x00\x00\x00XXXX" + bytes(24))
 
     def tl_run(*args: str) -> tuple[int, str]:
-        r = run_tool("native", "tl_run", list(args))
+        r = run_tool(tools, "tl_run", list(args))
         return r.returncode, r.stderr
 
     assert tl_run("--help")[0] == 0
@@ -161,9 +163,9 @@ def test_tl_run_errors(native_tools: None, tmp_path: Path) -> None:
     assert code == 2 and "out of range" in err, err
 
 
-def test_tl_bench_reports(native_tools: None, tmp_path: Path) -> None:
+def test_tl_bench_reports(tools: str, tmp_path: Path) -> None:
     model, _, _, arena = _fc_model(tmp_path)
-    result = run_tool("native", "tl_bench", [str(model), "--runs", "21", "--warmup", "2"])
+    result = run_tool(tools, "tl_bench", [str(model), "--runs", "21", "--warmup", "2"])
     assert result.returncode == 0, result.stderr
     report = dict(line.split(": ", 1) for line in result.stdout.strip().splitlines())
     assert int(report["model_bytes"]) == model.stat().st_size
@@ -171,14 +173,14 @@ def test_tl_bench_reports(native_tools: None, tmp_path: Path) -> None:
     assert int(report["runs"]) == 21
     lo, med, p90 = (float(report[k]) for k in ("min_us", "median_us", "p90_us"))
     assert 0 <= lo <= med <= p90
-    assert run_tool("native", "tl_bench", ["--help"]).returncode == 0
-    assert run_tool("native", "tl_bench", [str(model), "--runs", "0"]).returncode == 1
-    assert run_tool("native", "tl_bench", [str(model), "--zero", "--runs", "1"]).returncode == 0
-    bad = run_tool("native", "tl_bench", [str(tmp_path / "missing.tlm")])
+    assert run_tool(tools, "tl_bench", ["--help"]).returncode == 0
+    assert run_tool(tools, "tl_bench", [str(model), "--runs", "0"]).returncode == 1
+    assert run_tool(tools, "tl_bench", [str(model), "--zero", "--runs", "1"]).returncode == 0
+    bad = run_tool(tools, "tl_bench", [str(tmp_path / "missing.tlm")])
     assert bad.returncode == 2 and "TL_ERROR_IO" in bad.stderr
 
 
-def test_tl_run_int8_output(native_tools: None, tmp_path: Path) -> None:
+def test_tl_run_int8_output(tools: str, tmp_path: Path) -> None:
     """Quantize (float32 -> int8) through tl_run: int8 .npy output and integer --print."""
     b = ModelBuilder()
     x = b.add_input("x", np.float32, [2, 4])
@@ -190,7 +192,7 @@ def test_tl_run_int8_output(native_tools: None, tmp_path: Path) -> None:
     xs = np.array([[0.0, 0.26, -0.74, 1e9], [-1e9, 12.2, -60.0, 3.0]], np.float32)
     np.save(tmp_path / "x.npy", xs)
     result = run_tool(
-        "native",
+        tools,
         "tl_run",
         [str(model), "--input", f"x={tmp_path / 'x.npy'}", "--output", f"q={tmp_path / 'q.npy'}", "--print"],
     )
