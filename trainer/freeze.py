@@ -1,0 +1,469 @@
+"""Freeze a trained graph for inference: variables become constants, and the graph is simplified.
+
+>>> import numpy as np
+>>> import trainer as tf
+>>> from trainer.freeze import freeze
+>>> g = tf.Graph()
+>>> with g.as_default():
+...     x = tf.placeholder(tf.float32, [None, 3], name="x")
+...     y = tf.layers.Dense(2, activation="relu")(x)
+...     sess = tf.Session(graph=g)
+...     sess.run(tf.global_variables_initializer())
+>>> frozen = freeze(sess, [x], [y], batch_size=1)
+>>> [op.type for op in frozen.graph.get_operations()]
+['Placeholder', 'Const', 'Const', '_FusedMatMul']
+>>> bool(np.allclose(frozen.run(np.ones((1, 3), np.float32))[0], sess.run(y, {x: np.ones((1, 3))})))
+True
+
+:func:`freeze` copies the part of the graph the outputs need into a new :class:`~trainer.graph.Graph`, in
+three passes (each pass is a copy in creation order, so ops a pass made dead vanish in the next):
+
+1. **import**: each ``VariableV2`` becomes a ``Const`` holding the session's value; ``Identity``,
+   ``StopGradient`` and unfed ``PlaceholderWithDefault`` (the ``training`` flag) are bypassed; every op whose
+   inputs are all constants is evaluated with its own numpy kernel (constant folding; ``Shape``/``Size``/
+   ``Rank`` of a static shape fold too); ``x * 1``, ``x + 0``, ``x - 0``, ``x / 1`` become ``x`` and ``x * 0``
+   becomes a constant zero when its shape is static. With the training flag folded to False, the train-time
+   branches of Dropout and BatchNormalization fold away this way.
+2. **fuse**: MatMul / Conv2D / DepthwiseConv2D with a constant filter become ``_FusedMatMul`` /
+   ``_FusedConv2D`` / ``_FusedDepthwiseConv2D`` (inputs ``x, w[, bias]``, attr ``activation``), and the ops
+   that follow are absorbed while the intermediate result has no other consumer: ``BiasAdd`` or ``Add``/
+   ``Sub`` of a per-channel constant into the bias, ``Mul`` by a per-channel constant into the filter and the
+   bias (this is batch-norm folding: inference batch norm is ``x * inv + shift`` after step 1), then ``Relu``
+   or ``Relu6`` into the activation.
+3. **prune**: a plain copy that drops what the fusion left unused.
+
+The fused op types are registered below (inference only, not differentiable), so a frozen graph runs in a
+:class:`~trainer.session.Session` like any graph; :meth:`FrozenGraph.run` is a shortcut. Freezing keeps the
+outputs equal to the original graph's up to float rounding (folding a scale into a filter reorders one
+multiplication).
+
+Inputs keep their shapes unless ``input_shapes`` or ``batch_size`` fix them; the exporter fixes them, which
+makes every shape static so that the rules needing static shapes (``x * 0``, shape folding) apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from trainer import dtypes as _dt
+from trainer.backend import get_backend
+from trainer.errors import FailedPreconditionError, InvalidArgumentError
+from trainer.graph import Graph, Operation, Tensor, as_graph_element
+from trainer.registry import get_op_def, register
+from trainer.tensor_shape import TensorShape, as_shape, broadcast_shapes
+
+ACTIVATIONS = ("NONE", "RELU", "RELU6")
+
+# Trainer op type -> the fused inference op that replaces it when its filter is constant.
+FUSED = {"MatMul": "_FusedMatMul", "Conv2D": "_FusedConv2D", "DepthwiseConv2D": "_FusedDepthwiseConv2D"}
+_BASE = {v: k for k, v in FUSED.items()}
+
+# Ops that are never evaluated at freeze time even when all their inputs are constants.
+_RANDOM = frozenset({"RandomStandardNormal", "TruncatedNormal", "RandomUniform", "RandomUniformInt"})
+
+
+# ---- fused inference ops (one stanza for the three) ---------------------------------------------------
+def _fused_shape(inputs: list[Tensor], attrs: dict) -> Any:
+    base = _BASE[attrs["_fused_type"]]
+    if len(inputs) not in (2, 3):
+        raise InvalidArgumentError(f"takes (x, w) or (x, w, bias), got {len(inputs)} inputs")
+    if attrs["activation"] not in ACTIVATIONS:
+        raise InvalidArgumentError(f"activation {attrs['activation']!r} is not one of {ACTIVATIONS}")
+    shape, dtype = get_op_def(base).shape_fn(inputs[:2], attrs)
+    if len(inputs) == 3:
+        b = inputs[2]
+        c = shape.dims[-1] if shape.dims else None
+        if b.shape.ndims != 1 or (c is not None and b.shape.dims[0] not in (None, c)):
+            raise InvalidArgumentError(f"bias shape {b.shape} does not match output shape {shape}")
+    return shape, dtype
+
+
+def _fused_kernel(ctx: Any, x: Any, w: Any, b: Any = None) -> Any:
+    """``activation(base(x, w) + b)`` with the base op's own kernel."""
+    y = get_op_def(_BASE[ctx.attrs["_fused_type"]]).kernel(ctx, x, w)
+    if b is not None:
+        y = y + b
+    act = ctx.attrs["activation"]
+    if act == "RELU":
+        y = ctx.xp.maximum(y, 0)
+    elif act == "RELU6":
+        y = ctx.xp.clip(y, 0, 6)
+    return y
+
+
+for _fused_type in FUSED.values():
+    register(_fused_type, shape=_fused_shape, kernel=_fused_kernel, not_differentiable=True)
+
+
+# ---- the result -------------------------------------------------------------------------------------
+@dataclass
+class FrozenGraph:
+    """A frozen inference graph with its input placeholders and output tensors (in the caller's order)."""
+
+    graph: Graph
+    inputs: list[Tensor]
+    outputs: list[Tensor]
+
+    def run(self, *arrays: Any) -> list[np.ndarray]:
+        """Run the graph in a fresh Session on one array per input; returns one array per output."""
+        from trainer.session import Session
+
+        if len(arrays) != len(self.inputs):
+            raise InvalidArgumentError(f"run() takes {len(self.inputs)} inputs, got {len(arrays)}")
+        with Session(graph=self.graph) as sess:
+            return list(sess.run(self.outputs, dict(zip(self.inputs, arrays, strict=True))))
+
+
+# ---- the copying machinery --------------------------------------------------------------------------
+Rule = Callable[["_Copier", Operation, list[Tensor]], "list[Tensor] | None"]
+
+
+class _Copier:
+    """Copies the ops ``outputs`` need (feeds cut the graph) into a new graph, asking ``rule`` first."""
+
+    def __init__(self, src_inputs: Sequence[Tensor], src_outputs: Sequence[Tensor]) -> None:
+        self.src_inputs = list(src_inputs)
+        self.src_outputs = list(src_outputs)
+        stop = set(self.src_inputs)
+        seen: set[Operation] = set()
+        stack = [t.op for t in self.src_outputs if t not in stop]
+        while stack:
+            op = stack.pop()
+            if op in seen:
+                continue
+            seen.add(op)
+            stack.extend(t.op for t in op.inputs if t not in stop)
+        self.ops = sorted(seen, key=lambda o: o._id)
+        self.consumers: dict[Tensor, int] = {}
+        for op in self.ops:
+            for t in op.inputs:
+                self.consumers[t] = self.consumers.get(t, 0) + 1
+        for t in self.src_outputs:
+            self.consumers[t] = self.consumers.get(t, 0) + 1
+        self.reserved = {op.name for op in self.ops} | {t.op.name for t in self.src_inputs}
+        self.graph = Graph()
+        self.map: dict[Tensor, Tensor] = {}
+
+    def fresh(self, base: str) -> str:
+        """A name no op of the new graph has and no later copied op will claim."""
+        name, i = base, 0
+        while name in self.reserved or name in self.graph._by_name:
+            i += 1
+            name = f"{base}_{i}"
+        return name
+
+    def const(self, base: str, value: Any, dtype: _dt.DType | None = None) -> Tensor:
+        arr = np.array(value, dtype=None if dtype is None else dtype.np, copy=True)
+        arr.setflags(write=False)
+        attrs = {"value": arr, "dtype": _dt.from_numpy(arr.dtype)}
+        return self.graph.create_op("Const", [], attrs, self.fresh(base) + "/").outputs[0]
+
+    def op(self, op_type: str, inputs: Sequence[Tensor], attrs: dict[str, Any], base: str) -> Tensor:
+        return self.graph.create_op(op_type, list(inputs), attrs, self.fresh(base) + "/").outputs[0]
+
+    def single_use(self, t: Tensor) -> bool:
+        """Whether source tensor ``t`` feeds exactly one op and is not a requested output."""
+        return self.consumers.get(t, 0) == 1 and t not in self.src_outputs
+
+    def run(self, rule: Rule, shapes: Sequence[TensorShape] | None = None) -> FrozenGraph:
+        new_inputs = []
+        for i, t in enumerate(self.src_inputs):
+            shape = t.shape if shapes is None else shapes[i]
+            name = t.op.name if t.value_index == 0 else f"{t.op.name}_{t.value_index}"
+            self.reserved.discard(name)
+            attrs = {"dtype": t.dtype, "shape": shape}
+            ph = self.graph.create_op("Placeholder", [], attrs, self.fresh(name) + "/").outputs[0]
+            self.map[t] = ph
+            new_inputs.append(ph)
+        for op in self.ops:
+            ins = [self.map[t] for t in op.inputs]
+            self.reserved.discard(op.name)
+            outs = rule(self, op, ins)
+            if outs is None:
+                outs = list(self.graph.create_op(op.type, ins, dict(op.attrs), op.name + "/").outputs)
+            for t, n in zip(op.outputs, outs, strict=True):
+                self.map[t] = n
+        return FrozenGraph(self.graph, new_inputs, [self.map[t] for t in self.src_outputs])
+
+
+def _keep(c: _Copier, op: Operation, ins: list[Tensor]) -> None:
+    return None
+
+
+# ---- pass 1: variables, training flags, constant folding, algebraic identities ------------------------
+class _FoldContext:
+    """The part of a KernelContext a pure kernel may use at freeze time."""
+
+    def __init__(self, op: Operation) -> None:
+        self.op = op
+        self.attrs = op.attrs
+        self.backend = get_backend("")
+        self.xp = np
+        self.device = ""
+        self.variables: dict[str, Any] = {}
+        self.session = None
+        self.cache: dict[str, Any] = {}
+
+    def read_variable(self, name: str) -> Any:
+        raise FailedPreconditionError(f"{self.op.name}: no variables at freeze time")
+
+    @property
+    def rng(self) -> Any:
+        raise FailedPreconditionError(f"{self.op.name}: random ops are not folded")
+
+
+def const_value(t: Tensor) -> np.ndarray | None:
+    """The value of ``t`` when it is a ``Const`` output, else None."""
+    return t.op.attrs["value"] if t.op.type == "Const" else None
+
+
+def _keeps_shape(c: np.ndarray, other: Tensor) -> bool:
+    """Whether broadcasting constant ``c`` against ``other`` leaves ``other``'s shape unchanged."""
+    dims = other.shape.dims
+    if dims is None or c.ndim > len(dims):
+        return False
+    return all(
+        cd == 1 or (od is not None and cd == od) for cd, od in zip(c.shape[::-1], dims[::-1], strict=False)
+    )
+
+
+def _simplify(c: _Copier, op: Operation, ins: list[Tensor]) -> list[Tensor] | None:
+    if op.type not in ("Mul", "Add", "Sub", "RealDiv"):
+        return None
+    a, b = ins
+    va, vb = const_value(a), const_value(b)
+    for cv, other, const_first in ((vb, a, False), (va, b, True)):
+        if cv is None or other.dtype is not op.outputs[0].dtype:
+            continue
+        if op.type == "Sub" and const_first or op.type == "RealDiv" and const_first:
+            continue
+        neutral = 1 if op.type in ("Mul", "RealDiv") else 0
+        if np.all(cv == neutral) and _keeps_shape(cv, other):
+            return [other]
+        out = broadcast_shapes(a.shape, b.shape)
+        if op.type == "Mul" and np.all(cv == 0) and out is not None and out.is_fully_defined():
+            return [c.const(op.name, np.zeros(out.as_list(), op.outputs[0].dtype.np))]
+    return None
+
+
+def _import_rule(values: dict[str, np.ndarray]) -> Rule:
+    def rule(c: _Copier, op: Operation, ins: list[Tensor]) -> list[Tensor] | None:
+        t = op.type
+        if t == "VariableV2":
+            return [c.const(op.name, values[op.name], op.outputs[0].dtype)]
+        if t == "Placeholder":
+            raise InvalidArgumentError(
+                f"placeholder {op.name} is needed by the outputs but is not one of the input tensors"
+            )
+        if t in ("Identity", "StopGradient", "PlaceholderWithDefault"):
+            return [ins[0]]
+        opdef = get_op_def(t)
+        if opdef.stateful:
+            if t in _RANDOM:
+                return None
+            raise InvalidArgumentError(
+                f"op {op.name} ({t}) changes state and cannot be part of a frozen graph"
+            )
+        if t in ("Shape", "Size", "Rank") and ins[0].shape.is_fully_defined():
+            dims = ins[0].shape.as_list()
+            value = {"Shape": dims, "Size": int(np.prod(dims, dtype=np.int64)), "Rank": len(dims)}[t]
+            return [c.const(op.name, value, op.outputs[0].dtype)]
+        if op.outputs and t != "Const" and all(x.op.type == "Const" for x in ins):
+            result = opdef.kernel(_FoldContext(op), *[x.op.attrs["value"] for x in ins])
+            arrays = [result] if len(op.outputs) == 1 else list(result)
+            return [
+                c.const(op.name if i == 0 else f"{op.name}_{i}", np.asarray(v), out.dtype)
+                for i, (v, out) in enumerate(zip(arrays, op.outputs, strict=True))
+            ]
+        return _simplify(c, op, ins)
+
+    return rule
+
+
+# ---- pass 2: fusion (bias, batch-norm scale and shift, activation) ------------------------------------
+def _fused_parts(t: Tensor) -> tuple[Operation, Tensor, Tensor, np.ndarray, np.ndarray | None] | None:
+    """(op, x, w, w value, bias value) of a fused op output that has no activation yet."""
+    op = t.op
+    if op.type not in _BASE or op.attrs["activation"] != "NONE":
+        return None
+    w = op.inputs[1]
+    wv = const_value(w)
+    bv = const_value(op.inputs[2]) if len(op.inputs) == 3 else None
+    if wv is None or (len(op.inputs) == 3 and bv is None):
+        return None
+    return op, op.inputs[0], w, wv, bv
+
+
+def _channel_vector(v: np.ndarray | None, channels: int | None) -> np.ndarray | None:
+    """``v`` as a length-``channels`` vector when it is a scalar or varies along the last axis only."""
+    if v is None or channels is None or v.dtype.kind != "f":
+        return None
+    if v.size == 1:
+        return np.full(channels, v.reshape(()), v.dtype)
+    if v.shape[-1] == channels and v.size == channels:
+        return v.reshape(channels)
+    return None
+
+
+def _scale_filter(op: Operation, w: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """The filter of fused op ``op`` with output channel k multiplied by ``s[k]``."""
+    if op.type == "_FusedMatMul":
+        return w * (s[:, None] if op.attrs["transpose_b"] else s[None, :])
+    if op.type == "_FusedDepthwiseConv2D":
+        return w * s.reshape(w.shape[2], w.shape[3])
+    return w * s
+
+
+def _rebuild(
+    c: _Copier, src: Operation, fused: Operation, w: Any, bias: Any, activation: str, base: str
+) -> list[Tensor]:
+    x = fused.inputs[0]
+    dtype = fused.outputs[0].dtype
+    wt = fused.inputs[1] if isinstance(w, Tensor) else c.const(f"{base}/weights", w, dtype)
+    ins = [x, wt]
+    if bias is not None:
+        ins.append(bias if isinstance(bias, Tensor) else c.const(f"{base}/bias", bias, dtype))
+    attrs = {**fused.attrs, "activation": activation}
+    return [c.op(fused.type, ins, attrs, src.name)]
+
+
+def _fuse_rule(c: _Copier, op: Operation, ins: list[Tensor]) -> list[Tensor] | None:
+    t = op.type
+    if t in FUSED:
+        if const_value(ins[1]) is None or (t == "MatMul" and op.attrs["transpose_a"]):
+            return None
+        return [c.op(FUSED[t], ins, {**op.attrs, "activation": "NONE", "_fused_type": FUSED[t]}, op.name)]
+    if t in ("Relu", "Relu6"):
+        parts = _fused_parts(ins[0])
+        if parts is None or not c.single_use(op.inputs[0]):
+            return None
+        fused = parts[0]
+        bias = fused.inputs[2] if len(fused.inputs) == 3 else None
+        return _rebuild(c, op, fused, fused.inputs[1], bias, t.upper(), op.name)
+    if t not in ("BiasAdd", "Add", "Sub", "Mul"):
+        return None
+    for k in (0, 1):
+        if k == 1 and t in ("BiasAdd", "Sub"):
+            break
+        parts = _fused_parts(ins[k])
+        if parts is None or not c.single_use(op.inputs[k]):
+            continue
+        fused, _, _, wv, bv = parts
+        channels = fused.outputs[0].shape.dims[-1] if fused.outputs[0].shape.dims else None
+        other = ins[1 - k]
+        v = _channel_vector(const_value(other), channels)
+        if v is None or not _keeps_shape(const_value(other), fused.outputs[0]):
+            continue
+        if t == "Mul":
+            w_new = _scale_filter(fused, wv, v).astype(wv.dtype)
+            b_new = None if bv is None else (bv * v).astype(bv.dtype)
+            return _rebuild(c, op, fused, w_new, b_new, "NONE", op.name)
+        shift = -v if t == "Sub" else v
+        b_new = shift if bv is None else (bv + shift).astype(bv.dtype)
+        return _rebuild(c, op, fused, fused.inputs[1], b_new, "NONE", op.name)
+    return None
+
+
+# ---- public API -------------------------------------------------------------------------------------
+def _resolve(graph: Graph, items: Sequence[Any], what: str) -> list[Tensor]:
+    out = []
+    for item in items:
+        el = as_graph_element(item, graph)
+        if not isinstance(el, Tensor):
+            raise InvalidArgumentError(f"{what} {item!r} is an operation; give a tensor ('{el.name}:0')")
+        if el.graph is not graph:
+            raise InvalidArgumentError(f"{what} {el.name} belongs to another graph than the session's")
+        out.append(el)
+    if not out:
+        raise InvalidArgumentError(f"give at least one {what}")
+    if len(set(out)) != len(out):
+        raise InvalidArgumentError(f"{what}s must be distinct, got {[t.name for t in out]}")
+    return out
+
+
+def input_shapes_for(
+    inputs: Sequence[Tensor], input_shapes: Sequence[Any] | None, batch_size: int | None
+) -> list[TensorShape]:
+    """Each input's shape: ``input_shapes[i]`` when given, else its own with an unknown batch dimension
+    set to ``batch_size`` (when given)."""
+    if input_shapes is not None and len(input_shapes) != len(inputs):
+        raise InvalidArgumentError(f"{len(input_shapes)} input_shapes for {len(inputs)} inputs")
+    if batch_size is not None and int(batch_size) < 1:
+        raise InvalidArgumentError(f"batch_size must be >= 1, got {batch_size}")
+    shapes = []
+    for i, t in enumerate(inputs):
+        if input_shapes is not None and input_shapes[i] is not None:
+            shape = as_shape(input_shapes[i])
+            if not shape.is_compatible_with(t.shape):
+                raise InvalidArgumentError(f"input shape {shape} does not fit {t.name} of shape {t.shape}")
+        else:
+            shape = t.shape
+            if batch_size is not None and shape.dims and shape.dims[0] is None:
+                shape = TensorShape([int(batch_size), *shape.dims[1:]])
+        shapes.append(shape)
+    return shapes
+
+
+def freeze(
+    sess: Any,
+    input_tensors: Sequence[Any],
+    output_tensors: Sequence[Any],
+    *,
+    input_shapes: Sequence[Any] | None = None,
+    batch_size: int | None = None,
+    fuse: bool = True,
+) -> FrozenGraph:
+    """Freeze what ``output_tensors`` compute from ``input_tensors`` in ``sess``'s graph (module docstring).
+
+    ``input_shapes`` (one shape or None per input) or ``batch_size`` (for an unknown first dimension) fix
+    the inputs' shapes. ``fuse=False`` stops after constant folding (no fused ops).
+    """
+    return _freeze(sess.graph, sess, input_tensors, output_tensors, input_shapes, batch_size, fuse)
+
+
+def optimize(
+    graph: Graph,
+    input_tensors: Sequence[Any],
+    output_tensors: Sequence[Any],
+    *,
+    input_shapes: Sequence[Any] | None = None,
+    batch_size: int | None = None,
+    fuse: bool = True,
+) -> FrozenGraph:
+    """The same passes as :func:`freeze` on a graph that holds no variables (an already frozen graph)."""
+    return _freeze(graph, None, input_tensors, output_tensors, input_shapes, batch_size, fuse)
+
+
+def _freeze(
+    graph: Graph,
+    sess: Any,
+    input_tensors: Sequence[Any],
+    output_tensors: Sequence[Any],
+    input_shapes: Sequence[Any] | None,
+    batch_size: int | None,
+    fuse: bool,
+) -> FrozenGraph:
+    inputs = _resolve(graph, input_tensors, "input tensor")
+    outputs = _resolve(graph, output_tensors, "output tensor")
+    shapes = input_shapes_for(inputs, input_shapes, batch_size)
+
+    importer = _Copier(inputs, outputs)
+    variables = [op for op in importer.ops if op.type == "VariableV2"]
+    if variables and sess is None:
+        raise InvalidArgumentError(
+            f"the graph still holds variables ({variables[0].name}, ...): freeze it from a session "
+            "(trainer.freeze.freeze(sess, ...) or Converter.from_session)"
+        )
+    fetched = sess.run([op.outputs[0] for op in variables]) if variables else []
+    values = {op.name: np.array(v) for op, v in zip(variables, fetched, strict=True)}
+    frozen = importer.run(_import_rule(values), shapes)
+    if fuse:
+        frozen = _Copier(frozen.inputs, frozen.outputs).run(_fuse_rule)
+    return _Copier(frozen.inputs, frozen.outputs).run(_keep)
+
+
+freeze_graph = freeze

@@ -1,0 +1,8 @@
+"""Export to the C runtime, the ``tf.lite`` counterpart: :class:`Converter` (session or frozen graph to
+``.tlm`` bytes), the lowering table (:mod:`trainer.lite.lowering`) and a numpy reference interpreter of
+``.tlm`` files (:mod:`trainer.lite.reference`)."""
+
+from trainer.lite.converter import Converter, Optimize
+from trainer.lite.lowering import UnsupportedError, supported_op_types
+
+__all__ = ["Converter", "Optimize", "UnsupportedError", "supported_op_types"]

@@ -1,0 +1,120 @@
+"""``Converter``: a trained session (or a frozen graph) to ``.tlm`` bytes, like ``tf.lite.TFLiteConverter``.
+
+>>> import numpy as np
+>>> import trainer as tf
+>>> from trainer.lite import Converter
+>>> g = tf.Graph()
+>>> with g.as_default():
+...     x = tf.placeholder(tf.float32, [None, 4], name="x")
+...     y = tf.nn.softmax(tf.layers.Dense(3)(x))
+...     sess = tf.Session(graph=g)
+...     sess.run(tf.global_variables_initializer())
+>>> data = Converter.from_session(sess, [x], [y]).convert()
+>>> data[4:8]
+b'TLM1'
+
+``convert()`` freezes (:func:`trainer.freeze.freeze`, inputs get batch size ``batch_size``, default 1),
+lowers (:mod:`trainer.lite.lowering`) and serializes; the planned arena size goes into the metadata. It
+raises :class:`~trainer.lite.lowering.UnsupportedError` for anything the C runtime cannot run, before any
+byte is produced. Converting the same session twice gives byte-identical models.
+
+Quantization options (``optimizations``, ``representative_dataset``, ``inference_input_type``,
+``inference_output_type``) are accepted as attributes for source compatibility with TFLite code; the int8
+path comes with the quantization issue, and until then any non-default value makes ``convert()`` raise
+``UnimplementedError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from trainer.errors import UnimplementedError
+from trainer.freeze import FrozenGraph, freeze, optimize
+from trainer.graph import Graph
+from trainer.lite.lowering import lower
+
+
+class Optimize:
+    """``tf.lite.Optimize`` names (accepted; quantization is not implemented yet)."""
+
+    DEFAULT = "DEFAULT"
+    OPTIMIZE_FOR_SIZE = "OPTIMIZE_FOR_SIZE"
+    OPTIMIZE_FOR_LATENCY = "OPTIMIZE_FOR_LATENCY"
+
+
+class Converter:
+    """Build with :meth:`from_session` or :meth:`from_frozen_graph`, set options, call :meth:`convert`.
+
+    Attributes: ``batch_size`` (int, default 1: the batch dimension of inputs whose first dimension is
+    unknown), ``input_shapes`` (None, or one shape per input, overriding ``batch_size``), ``description``
+    (stored in the model's metadata), and the quantization options (see the module docstring).
+    """
+
+    def __init__(
+        self, source: Any, inputs: Sequence[Any], outputs: Sequence[Any], from_session: bool
+    ) -> None:
+        self._source = source
+        self._inputs = list(inputs)
+        self._outputs = list(outputs)
+        self._from_session = from_session
+        self.batch_size: int = 1
+        self.input_shapes: Sequence[Any] | None = None
+        self.description: str = ""
+        # Quantization options, accepted for tf.lite compatibility (the int8 issue implements them).
+        self.optimizations: list[Any] = []
+        self.representative_dataset: Any = None
+        self.inference_input_type: Any = None
+        self.inference_output_type: Any = None
+
+    @classmethod
+    def from_session(
+        cls, sess: Any, input_tensors: Sequence[Any], output_tensors: Sequence[Any]
+    ) -> Converter:
+        """Convert what ``output_tensors`` compute from ``input_tensors`` with the variables of ``sess``."""
+        return cls(sess, input_tensors, output_tensors, True)
+
+    @classmethod
+    def from_frozen_graph(
+        cls,
+        graph: Graph | FrozenGraph,
+        input_tensors: Sequence[Any] | None = None,
+        output_tensors: Sequence[Any] | None = None,
+    ) -> Converter:
+        """Convert a graph without variables: a :class:`~trainer.freeze.FrozenGraph` (its own inputs and
+        outputs by default) or a :class:`~trainer.graph.Graph` with tensors (or names like ``"x:0"``)."""
+        if isinstance(graph, FrozenGraph):
+            inputs = graph.inputs if input_tensors is None else input_tensors
+            outputs = graph.outputs if output_tensors is None else output_tensors
+            return cls(graph.graph, inputs, outputs, False)
+        if input_tensors is None or output_tensors is None:
+            raise ValueError("from_frozen_graph(Graph, ...) needs input_tensors and output_tensors")
+        return cls(graph, input_tensors, output_tensors, False)
+
+    def _check_quantization_options(self) -> None:
+        unsupported = []
+        if self.optimizations:
+            unsupported.append(f"optimizations={self.optimizations!r}")
+        if self.representative_dataset is not None:
+            unsupported.append("representative_dataset")
+        for name in ("inference_input_type", "inference_output_type"):
+            value = getattr(self, name)
+            if value is not None and getattr(value, "name", value) != "float32":
+                unsupported.append(f"{name}={value!r}")
+        if unsupported:
+            raise UnimplementedError(
+                f"quantization is not implemented yet ({', '.join(unsupported)}); it comes with the int8 "
+                "issue. Leave these options at their defaults for a float32 model."
+            )
+
+    def freeze(self) -> FrozenGraph:
+        """The frozen, fused graph that :meth:`convert` lowers (static input shapes)."""
+        kw = {"input_shapes": self.input_shapes, "batch_size": self.batch_size}
+        if self._from_session:
+            return freeze(self._source, self._inputs, self._outputs, **kw)
+        return optimize(self._source, self._inputs, self._outputs, **kw)
+
+    def convert(self) -> bytes:
+        """The ``.tlm`` model as bytes."""
+        self._check_quantization_options()
+        return lower(self.freeze(), description=self.description).finish()
