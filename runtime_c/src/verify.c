@@ -153,8 +153,8 @@ static tl_status tl_decode_tensor(tl_decoder *d, int32_t i, size_t tt, size_t bu
     int32_t dim = (int32_t)tl_fb_u32(fb, shape + 4u * k);
     TL_ENSURE(d->err, dim >= 1, TL_ERROR_BAD_TENSOR, "tensor %d (%s): dim %u is %d", i, t->name, (unsigned)k, dim);
     t->dims[k] = dim;
-    elems *= (uint64_t)dim; /* <= (2^31)^k, checked at each step below, so never wraps */
-    TL_ENSURE(d->err, elems <= (uint64_t)TL_MAX_TENSOR_ELEMS, TL_ERROR_LIMIT_EXCEEDED,
+    TL_ENSURE(d->err, tl_mul_u64(elems, (uint64_t)dim, &elems) && elems <= (uint64_t)TL_MAX_TENSOR_ELEMS,
+              TL_ERROR_LIMIT_EXCEEDED,
               "tensor %d (%s): element count exceeds %lld", i, t->name, (long long)TL_MAX_TENSOR_ELEMS);
   }
   TL_ENSURE(d->err, tl_mul_u64(elems, tl_dtype_size(t->dtype), &bytes) && bytes <= TL_MAX_TENSOR_BYTES &&
