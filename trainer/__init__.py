@@ -156,21 +156,15 @@ newaxis = None
 sub = subtract
 mul = multiply
 
-# The optimizer/layers/datasets/initializer modules (another helper's, being written at the same time)
-# build on the core above and are imported last. GUARD (temporary): until they are committed, a missing
-# one is skipped; remove the try/except once they all exist.
-try:
-    from trainer import datasets, initializers, layers, regularizers, train
-    from trainer.initializers import (
-        constant_initializer,
-        glorot_normal_initializer,
-        glorot_uniform_initializer,
-        ones_initializer,
-        random_uniform_initializer,
-        truncated_normal_initializer,
-        variance_scaling_initializer,
-        zeros_initializer,
-    )
-except ModuleNotFoundError as _e:  # pragma: no cover - only while the other packages are missing
-    if not (_e.name or "").startswith("trainer."):
-        raise
+# The optimizer, layer, dataset and initializer packages build on the core above, so they come last.
+from trainer import datasets, initializers, layers, regularizers, train  # noqa: E402
+from trainer.initializers import (  # noqa: E402
+    constant_initializer,
+    glorot_normal_initializer,
+    glorot_uniform_initializer,
+    ones_initializer,
+    random_uniform_initializer,
+    truncated_normal_initializer,
+    variance_scaling_initializer,
+    zeros_initializer,
+)

@@ -46,7 +46,8 @@ all kernels of the session), keyed by the variable's op name (``var.op.name``). 
 Register such ops with ``stateful=True`` (the session never caches or folds them). The kernel may return
 the updated array (so ``sess.run(update)`` fetches it; the session copies fetched variable storage) or
 None. ``ctx.rng`` is a per-(session, op) ``numpy.random.Generator`` seeded from the graph and op seeds,
-``ctx.cache`` a per-op dict for values a kernel wants to compute once (index tuples, padding).
+``ctx.cache`` a per-op dict for values a kernel wants to compute once (index tuples, padding), and
+``ctx.step`` a dict shared by all kernels of one ``Session.run`` (emptied when the run ends).
 """
 
 from __future__ import annotations
@@ -151,6 +152,12 @@ class KernelContext:
 
     def write_variable(self, name: str, value: Any) -> None:
         self.variables[name] = value
+
+    @property
+    def step(self) -> dict[Any, Any]:
+        """A dict shared by all kernels of the current ``Session.run`` and emptied when it ends: a backward
+        kernel can reuse what its forward kernel computed in the same step (Conv2D's im2col matrix)."""
+        return self.session._step_cache
 
     @property
     def rng(self) -> Any:

@@ -103,6 +103,7 @@ class Session:
         self._variables: dict[str, Any] = {}
         self._plans: dict[Any, _Plan] = {}
         self._contexts: dict[Operation, KernelContext] = {}
+        self._step_cache: dict[Any, Any] = {}
         self._closed = False
         self._graph_ctx: Any = None
 
@@ -225,6 +226,20 @@ class Session:
                 plan.fetch_slots.append(slot(x))
                 opdef = get_op_def(x.op.type)
                 plan.copy.append(x not in fed and (opdef.stateful or x.op.type in _MAY_ALIAS_STATE))
+        # Drop each intermediate value after its last use, so big arrays go back to the allocator while the
+        # step runs (lower peak memory, warm reuse) instead of all living until the end.
+        keep = set(plan.fetch_slots)
+        last: dict[int, int] = {}
+        for k, st in enumerate(plan.steps):
+            for i in st[5]:
+                last[i] = k
+            for o in st[6] if st[7] else (st[6],):
+                last.setdefault(o, k)
+        frees: list[list[int]] = [[] for _ in plan.steps]
+        for s, k in last.items():
+            if s not in keep and s != 0:
+                frees[k].append(s)
+        plan.steps = [st[:8] + (tuple(f), st[8]) for st, f in zip(plan.steps, frees, strict=True)]
         return plan
 
     def _execute(self, plan: _Plan, feed_dict: dict) -> list[Any]:
@@ -232,9 +247,10 @@ class Session:
         for (s, t, npd, dims), v in zip(plan.feeds, feed_dict.values(), strict=False):
             vals[s] = _check_feed(t, npd, dims, v)
         step: Any = None
+        self._step_cache.clear()
         try:
             for step in plan.steps:
-                kernel, ctx, n, i0, i1, ins, out, multi, _ = step
+                kernel, ctx, n, i0, i1, ins, out, multi, free, _ = step
                 if n == 1:
                     r = kernel(ctx, vals[i0])
                 elif n == 2:
@@ -248,11 +264,15 @@ class Session:
                         vals[o] = v
                 else:
                     vals[out] = r
+                for i in free:
+                    vals[i] = None
         except TensorletError:
             raise
         except (ValueError, IndexError, TypeError, FloatingPointError, ZeroDivisionError) as e:
             op = step[-1]
             raise InvalidArgumentError(f"{op.name} ({op.type}): {e}") from e
+        finally:
+            self._step_cache.clear()
         res = []
         for s, c in zip(plan.fetch_slots, plan.copy, strict=False):
             if s < 0:

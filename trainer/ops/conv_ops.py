@@ -88,6 +88,19 @@ def _windows(xp: Any, x: Any, kh: int, kw: int, a: dict, fill: float = 0.0) -> t
     return win.transpose(0, 1, 2, 4, 5, 3), oh, ow
 
 
+def _cols(ctx: Any, x: Any, kh: int, kw: int) -> tuple[Any, int, int]:
+    """im2col of ``x`` as ``[N*OH*OW, KH*KW*C]``, shared within one run by the forward op and the filter
+    gradient (keyed by the input array and the geometry)."""
+    key = ("im2col", id(x), kh, kw, ctx.attrs["strides"], ctx.attrs["dilations"], ctx.attrs["padding"])
+    hit = ctx.step.get(key)
+    if hit is not None and hit[0] is x:
+        return hit[1], hit[2], hit[3]
+    win, oh, ow = _windows(ctx.xp, x, kh, kw, ctx.attrs)
+    cols = win.reshape(-1, kh * kw * x.shape[3])
+    ctx.step[key] = (x, cols, oh, ow)
+    return cols, oh, ow
+
+
 def _col2im(xp: Any, dcols: Any, in_shape: tuple[int, ...], kh: int, kw: int, a: dict) -> Any:
     """Scatter-add ``dcols [N, OH, OW, KH, KW, C]`` back to an input of ``in_shape``."""
     n, h, w, c = in_shape
@@ -177,8 +190,8 @@ def _conv2d_kernel(ctx: Any, x: Any, w: Any) -> Any:
     a = ctx.attrs
     if kh == kw == 1 and a["strides"] == (1, 1):
         return (x.reshape(-1, c) @ w.reshape(c, o)).reshape(x.shape[:3] + (o,))
-    cols, oh, ow = _windows(ctx.xp, x, kh, kw, a)
-    return (cols.reshape(-1, kh * kw * c) @ w.reshape(-1, o)).reshape(x.shape[0], oh, ow, o)
+    cols, oh, ow = _cols(ctx, x, kh, kw)
+    return (cols @ w.reshape(-1, o)).reshape(x.shape[0], oh, ow, o)
 
 
 def _conv2d_grad(op: Any, g: Tensor) -> list[Any]:
@@ -222,9 +235,21 @@ def _conv2d_bi_shape(inputs: list[Tensor], attrs: dict) -> Any:
 
 
 def _conv2d_bi_kernel(ctx: Any, sizes: Any, w: Any, dy: Any) -> Any:
+    # dx = col2im(dy @ W^T), one kernel position at a time: dy @ W[i, j]^T is contiguous [N, OH, OW, C] and
+    # adds into a strided window of the padded input (measured ~2x faster than one big dcols matrix).
     kh, kw, c, o = w.shape
-    dcols = (dy.reshape(-1, o) @ w.reshape(-1, o).T).reshape(dy.shape[:3] + (kh, kw, c))
-    return _col2im(ctx.xp, dcols, tuple(int(d) for d in sizes), kh, kw, ctx.attrs)
+    n, h, wd, _ = (int(d) for d in sizes)
+    oh, ow, (pt, pb), (pl, pr) = _geometry(h, wd, kh, kw, ctx.attrs)
+    (sh, sw), (dh, dw) = ctx.attrs["strides"], ctx.attrs["dilations"]
+    dy2 = dy.reshape(-1, o)
+    dxp = ctx.xp.zeros((n, h + pt + pb, wd + pl + pr, c), dtype=dy.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            part = (dy2 @ w[i, j].T).reshape(n, oh, ow, c)
+            dxp[:, i * dh : i * dh + (oh - 1) * sh + 1 : sh, j * dw : j * dw + (ow - 1) * sw + 1 : sw, :] += (
+                part
+            )
+    return dxp[:, pt : pt + h, pl : pl + wd, :]
 
 
 register("Conv2DBackpropInput", shape=_conv2d_bi_shape, kernel=_conv2d_bi_kernel, not_differentiable=True)
@@ -260,8 +285,8 @@ def _conv2d_bf_shape(inputs: list[Tensor], attrs: dict) -> Any:
 
 def _conv2d_bf_kernel(ctx: Any, x: Any, sizes: Any, dy: Any) -> Any:
     kh, kw, c, o = (int(d) for d in sizes)
-    cols, _, _ = _windows(ctx.xp, x, kh, kw, ctx.attrs)
-    return (cols.reshape(-1, kh * kw * c).T @ dy.reshape(-1, o)).reshape(kh, kw, c, o)
+    cols, _, _ = _cols(ctx, x, kh, kw)
+    return (cols.T @ dy.reshape(-1, o)).reshape(kh, kw, c, o)
 
 
 register("Conv2DBackpropFilter", shape=_conv2d_bf_shape, kernel=_conv2d_bf_kernel, not_differentiable=True)
@@ -453,14 +478,30 @@ def _max_pool_grad_shape(inputs: list[Tensor], attrs: dict) -> Any:
 
 
 def _max_pool_grad_kernel(ctx: Any, x: Any, y: Any, dy: Any) -> Any:
+    # Each window's gradient goes to its first maximal element: per kernel position, the elements equal to
+    # the max that no earlier position claimed. Non-overlapping windows write dx directly (no zero fill).
     xp = ctx.xp
-    xp_, oh, ow, ph, pw = _padded(xp, x, ctx.attrs, _lowest(x.dtype))
-    dxp = xp.zeros(xp_.shape, dtype=dy.dtype)
-    taken = xp.zeros(y.shape, dtype=bool)
-    for sl in _positions(ctx.attrs, oh, ow):
-        hit = (xp_[sl] == y) & ~taken
-        dxp[sl] += dy * hit
-        taken |= hit
+    a = ctx.attrs
+    xp_, oh, ow, ph, pw = _padded(xp, x, a, _lowest(x.dtype))
+    disjoint = (
+        a["ksize"] == a["strides"]
+        and xp_ is x
+        and oh * a["ksize"][0] == x.shape[1]
+        and (ow * a["ksize"][1] == x.shape[2])
+    )
+    dxp = xp.empty(xp_.shape, dtype=dy.dtype) if disjoint else xp.zeros(xp_.shape, dtype=dy.dtype)
+    taken = None
+    for sl in _positions(a, oh, ow):
+        hit = xp_[sl] == y
+        if taken is None:
+            taken = hit.copy()
+        else:
+            hit &= ~taken
+            taken |= hit
+        if disjoint:
+            xp.multiply(dy, hit, out=dxp[sl])
+        else:
+            dxp[sl] += dy * hit
     n, h, w, c = x.shape
     return dxp[:, ph[0] : ph[0] + h, pw[0] : pw[0] + w, :]
 

@@ -535,7 +535,7 @@ def matmul(
     """``a @ b``; rank > 2 inputs use BatchMatMul (batch dimensions broadcast)."""
     a, b = to_tensors(a, b)
     ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)
-    if a.shape.ndims == 2 and b.shape.ndims == 2:
+    if (a.shape.ndims or 2) == 2 and (b.shape.ndims or 2) == 2:  # unknown rank: TF1 assumes a matrix
         return apply_op("MatMul", [a, b], {"transpose_a": ta, "transpose_b": tb}, name or "MatMul")
     return apply_op("BatchMatMul", [a, b], {"adj_x": ta, "adj_y": tb}, name or "MatMul")
 
@@ -544,8 +544,11 @@ def _matmul_shape(inputs: list[Tensor], attrs: dict) -> Any:
     a, b = inputs
     if a.dtype is not b.dtype:
         raise InvalidArgumentError(f"dtypes {a.dtype.name} {a.shape} and {b.dtype.name} {b.shape} differ")
-    m, k1 = reversed(a.shape.dims) if attrs["transpose_a"] else a.shape.dims
-    k2, n = reversed(b.shape.dims) if attrs["transpose_b"] else b.shape.dims
+    if a.shape.ndims not in (None, 2) or b.shape.ndims not in (None, 2):
+        raise InvalidArgumentError(f"MatMul needs matrices, got shapes {a.shape} and {b.shape}")
+    ad, bd = a.shape.with_rank(2).dims, b.shape.with_rank(2).dims
+    m, k1 = reversed(ad) if attrs["transpose_a"] else ad  # type: ignore[arg-type]
+    k2, n = reversed(bd) if attrs["transpose_b"] else bd  # type: ignore[arg-type]
     if k1 is not None and k2 is not None and k1 != k2:
         raise InvalidArgumentError(
             f"inner dimensions differ: shapes {a.shape} and {b.shape} "

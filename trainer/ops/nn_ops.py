@@ -412,7 +412,9 @@ def dropout(
                 return x
         ns = shape(x) if noise_shape is None else noise_shape
         keep = floor(add(kp, random_uniform(ns, seed=seed, dtype=x.dtype)))
-        return multiply(truediv(x, kp), keep)
+        ret = multiply(truediv(x, kp), keep)
+        ret.set_shape(x.shape)  # a keep_prob of unknown rank must not hide x's shape
+        return ret
 
 
 def moments(
