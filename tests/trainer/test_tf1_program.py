@@ -1,5 +1,6 @@
-"""Classic TensorFlow 1 tutorial programs, written as the tutorials write them, run with ``import trainer as tf``
-on the bundled MNIST digits: softmax regression and a two-convolution CNN. Loss must fall, accuracy rise."""
+"""Classic TensorFlow 1 tutorial programs, written as the tutorials write them, run with
+``import trainer as tf`` on the bundled MNIST digits: softmax regression and a two-convolution CNN.
+Loss must fall and accuracy rise."""
 
 from __future__ import annotations
 
