@@ -250,11 +250,7 @@ class Interpreter:
             self._raise(status, "tl_interpreter_invoke failed")
 
     def get_tensor(self, tensor_index: int) -> np.ndarray:
-        """A copy of a graph input's or output's current value.
-
-        The arena planner reuses an input's memory once no later op reads it, so an input read back after
-        invoke() may hold other data (outputs are valid until the next invoke).
-        """
+        """A copy of a graph input's or output's current value (inputs keep their value across invokes)."""
         is_input, pos, d = self._lookup(tensor_index)
         out = np.empty(tuple(int(s) for s in d["shape"]), dtype=d["dtype"])
         if is_input:

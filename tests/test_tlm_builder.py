@@ -209,24 +209,25 @@ def test_planner_hand_computed_chain() -> None:
     const = [False, False, False, False, True]
     ops = [([0, 4], [1]), ([1], [2]), ([2], [3])]
     p = plan(sizes, const, ops, inputs=[0], outputs=[3])
-    assert p.first == {0: 0, 1: 0, 2: 1, 3: 2} and p.last == {0: 0, 1: 1, 2: 2, 3: 2}
-    # Order: a(128) first at 0; x(64) alive with a -> 128; y(64) alive with b only (b unplaced) -> 0;
-    # b(32) alive with a (0..128) and y (0..64) -> 128.
-    assert p.offsets == {1: 0, 0: 128, 3: 0, 2: 128}
-    assert p.arena_bytes == 192 and p.lower_bound() == 192
+    # The graph input x lives to the last op, like the output y.
+    assert p.first == {0: 0, 1: 0, 2: 1, 3: 2} and p.last == {0: 2, 1: 1, 2: 2, 3: 2}
+    # Order: a(128) first at 0; x(64) alive with a -> 128; y(64) alive with x and b (b unplaced): the gap
+    # below x fits -> 0; b(32) alive with a (0..128), y (0..64) and x (128..192) -> 192.
+    assert p.offsets == {1: 0, 0: 128, 3: 0, 2: 192}
+    assert p.arena_bytes == 224 and p.lower_bound() == 224
     assert 4 not in p.offsets
 
 
 def test_planner_first_gap_and_rounding() -> None:
-    # Three tensors alive together with sizes 48, 17 (-> 32), 16 and a later one that fits a freed gap.
+    # Sizes 48, 17 (-> 32), 16, 40 (-> 48), 16; the graph input 0 lives to the end.
     sizes = [48, 17, 16, 40, 16]
     ops = [([0], [1]), ([0, 1], [2]), ([2], [3]), ([3], [4])]
     p = plan(sizes, [False] * 5, ops, inputs=[0], outputs=[4])
     assert p.sizes == {0: 48, 1: 32, 2: 16, 3: 48, 4: 16}
-    # 0: [0,1] @0; 3: [2,3] @0 (0 is dead by then); 1: [0,1] @48; 2: [1,2] overlaps 0,1,3 -> @80;
-    # 4: [3,3] overlaps 3 (0..48) -> @48.
-    assert p.offsets == {0: 0, 3: 0, 1: 48, 2: 80, 4: 48}
-    assert p.arena_bytes == 96 and not p.overlaps()
+    # 0: [0,3] @0; 3: [2,3] overlaps 0 -> @48; 1: [0,1] overlaps only 0 -> @48 (3 is not alive yet);
+    # 2: [1,2] overlaps 0, 1, 3 -> @96; 4: [3,3] overlaps 0 and 3 -> @96.
+    assert p.offsets == {0: 0, 3: 48, 1: 48, 2: 96, 4: 96}
+    assert p.arena_bytes == 112 and not p.overlaps()
 
 
 def test_planner_edge_cases() -> None:
@@ -234,9 +235,10 @@ def test_planner_edge_cases() -> None:
     p = plan([10, 20], [False, False], [], inputs=[0], outputs=[1])
     assert p.first == {0: 0, 1: 0} and p.last == {0: 0, 1: 0}
     assert p.offsets == {1: 0, 0: 32} and p.arena_bytes == 48
-    # A graph input no op reads lives only at step 0; an unread op output lives at its writer's step.
+    # A graph input lives to the last op even when no op reads it; an unread op output lives at its
+    # writer's step.
     p = plan([16, 16, 16, 16], [False] * 4, [([0], [1]), ([0], [2])], inputs=[0, 3], outputs=[2])
-    assert p.last[3] == 0 and p.first[1] == p.last[1] == 0 and p.first[2] == 1 and p.last[2] == 1
+    assert p.last[3] == 1 and p.first[1] == p.last[1] == 0 and p.first[2] == 1 and p.last[2] == 1
 
 
 def test_planner_random_graphs_no_overlap() -> None:
@@ -262,8 +264,10 @@ def test_builder_arena_matches_plan_of_read_model() -> None:
     info = read_model(data)
     p = plan_model(info)
     assert info.metadata.arena_bytes == p.arena_bytes
-    # x (200B->208) and y (108B->112) alive at op 0, y and z at op 1, z and p at op 2.
-    assert p.arena_bytes == 208 + 112
+    # x (200B->208) is a graph input and lives through op 2; y (108B->112) and z are alive together at op 1,
+    # so x + y + z is the peak; p reuses y's slot at op 2.
+    assert p.offsets == {0: 0, 3: 208, 4: 320, 5: 208}
+    assert p.arena_bytes == 208 + 112 + 112 == p.lower_bound()
     assert read_model(ModelBuilder().finish(arena_bytes=12345)).metadata.arena_bytes == 12345
 
 

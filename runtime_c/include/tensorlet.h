@@ -166,13 +166,13 @@ tl_status tl_interpreter_input_index(const tl_interpreter *interp, const char *n
 tl_status tl_interpreter_output_index(const tl_interpreter *interp, const char *name, int32_t *index);
 
 /* Copies bytes in/out; dtype and byte length must match exactly. Valid after a successful prepare.
- * Set every input before each invoke: the arena plan reuses an input's memory once no later op reads it, so
- * after invoke the input tensors may hold other data (outputs are intact until the next invoke). */
+ * Graph inputs and outputs keep their own arena memory for the whole invoke: an input set once stays valid
+ * across invokes, and outputs stay intact until the next invoke. */
 tl_status tl_interpreter_set_input(tl_interpreter *interp, int32_t index, const void *data, size_t bytes,
                                    tl_dtype dtype);
 tl_status tl_interpreter_get_output(tl_interpreter *interp, int32_t index, void *data, size_t bytes,
                                     tl_dtype dtype);
-/* Direct pointers into the arena (no copy). Outputs may alias other tensors' memory until the next invoke. */
+/* Direct pointers into the arena (no copy), valid until the interpreter is destroyed. */
 tl_status tl_interpreter_input_data(tl_interpreter *interp, int32_t index, void **data);
 tl_status tl_interpreter_output_data(tl_interpreter *interp, int32_t index, const void **data);
 

@@ -37,6 +37,12 @@ tl_status tl_plan_collect(const tl_model *m, tl_plan_item *items, int32_t *count
       if (it->last < i) it->last = i;
     }
   }
+  /* graph inputs and outputs live through the whole invoke: the caller sets inputs once and may invoke
+   * again (or read them back) without setting them anew */
+  for (k = 0; k < m->input_count; k++) {
+    tl_plan_item *it = &items[m->inputs[k]];
+    if (it->last < last_op) it->last = last_op;
+  }
   for (k = 0; k < m->output_count; k++) {
     tl_plan_item *it = &items[m->outputs[k]];
     if (it->first < 0) it->first = 0;

@@ -4,8 +4,8 @@
  * both or neither.
  *   1. Plan every non-constant tensor that is a graph input, a graph output, or an op input/output.
  *   2. Lifetime over op indices, inclusive: first = index of the op that writes it (graph inputs: 0);
- *      last = index of the last op that reads it; graph outputs live to the last op (op_count - 1); a
- *      tensor nobody reads ends where it starts (a graph input no op reads: [0, 0]); last >= first always.
+ *      last = index of the last op that reads it; graph inputs and graph outputs live to the last op
+ *      (op_count - 1), so inputs survive invoke; a tensor nobody reads ends where it starts; last >= first.
  *      With op_count == 0 every lifetime is [0, 0].
  *   3. size = bytes rounded up to TL_ARENA_ALIGNMENT (16).
  *   4. Order: size descending, ties by tensor index ascending.

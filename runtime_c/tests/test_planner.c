@@ -172,10 +172,11 @@ TL_TEST(test_collect_from_model) {
   if (m == NULL) return;
   TL_EXPECT_EQ(tl_model_tensor_count(m), 9);
   TL_EXPECT_EQ(tl_plan_collect(m, it, &n, &err), TL_OK);
-  /* planned: x(0) [0,0], dense/out(3) [0,1], relu(4) [1,2], logits(7) [2,3] (a graph output), probs(8) [3,3] */
+  /* planned: x(0) [0,3] (a graph input), dense/out(3) [0,1], relu(4) [1,2], logits(7) [2,3] (a graph output),
+   * probs(8) [3,3] */
   TL_EXPECT_EQ(n, 5);
   if (n == 5) {
-    const int32_t tensor[] = {0, 3, 4, 7, 8}, first[] = {0, 0, 1, 2, 3}, last[] = {0, 1, 2, 3, 3};
+    const int32_t tensor[] = {0, 3, 4, 7, 8}, first[] = {0, 0, 1, 2, 3}, last[] = {3, 1, 2, 3, 3};
     const size_t size[] = {64, 128, 128, 32, 32};
     int32_t i;
     for (i = 0; i < 5; i++) {

@@ -5,8 +5,8 @@ The exporter writes ``arena_bytes`` into the model's metadata and the runtime mu
 
 1. Plan every non-constant tensor that is a graph input, a graph output, or an op input/output.
 2. Lifetime over op indices, inclusive: ``first`` = index of the op that writes it (graph inputs: 0);
-   ``last`` = index of the last op that reads it (graph outputs: op_count - 1; a graph input no op reads: 0;
-   never before ``first``). If op_count is 0, all lifetimes are [0, 0].
+   ``last`` = index of the last op that reads it (graph inputs and graph outputs: op_count - 1, so inputs
+   survive invoke; never before ``first``). If op_count is 0, all lifetimes are [0, 0].
 3. ``size`` = bytes rounded up to 16 (``ARENA_ALIGNMENT``).
 4. Order: size descending, ties by tensor index ascending.
 5. Each tensor goes to the lowest 16-aligned offset where it overlaps no already-placed tensor whose
@@ -17,7 +17,7 @@ The exporter writes ``arena_bytes`` into the model's metadata and the runtime mu
 
 >>> p = plan([64, 64, 64], [False, False, False], [([0], [1]), ([1], [2])], inputs=[0], outputs=[2])
 >>> p.offsets, p.arena_bytes, p.lower_bound()
-({0: 0, 1: 64, 2: 0}, 128, 128)
+({0: 0, 1: 64, 2: 128}, 192, 192)
 """
 
 from __future__ import annotations
@@ -106,11 +106,12 @@ def plan(
                 writer[t] = i  # a valid model has one writer; like the C planner, the last one wins
 
     graph_outputs = set(outputs)
+    graph_inputs = set(inputs)
     result = Plan()
     for t in sorted(used):
         first = writer.get(t, 0) if op_count else 0
         last = last_read.get(t, 0) if op_count else 0
-        if t in graph_outputs and op_count:
+        if (t in graph_outputs or t in graph_inputs) and op_count:
             last = op_count - 1
         result.first[t] = first
         result.last[t] = max(first, last)

@@ -1,0 +1,42 @@
+# tensorlet: the two commands of the README are `make demo` (the main job) and `make test` (every test).
+# Both create the virtual environment .venv on first use and reinstall the package when the C runtime or the
+# packaging changes (pyruntime compiles runtime_c/ into a cffi extension at install time).
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+C_SOURCES := $(shell find runtime_c/src runtime_c/include -name '*.[ch]' 2>/dev/null)
+STAMP := $(VENV)/.tensorlet-installed
+
+.PHONY: demo test venv lint cross sanitize bench clean help
+
+help:
+	@echo "make demo      train, export and run the MNIST demo on the C runtime (the main job)"
+	@echo "make test      run every test: Python, C (gcc, clang, ASan+UBSan), aarch64/armhf under qemu"
+	@echo "make lint      ruff over the Python sources"
+	@echo "make bench     benchmarks (see benchmarks/README.md)"
+	@echo "make clean     remove build directories (keeps .venv)"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml setup.py $(C_SOURCES)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[test,demo]'
+	touch $@
+
+demo: $(STAMP)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) examples/mnist/deploy.py
+
+test: $(STAMP)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q -ra
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check trainer pyruntime tests examples benchmarks
+
+bench: $(STAMP)
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf build build-*
