@@ -26,6 +26,7 @@ path comes with the quantization issue, and until then any non-default value mak
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -118,3 +119,13 @@ class Converter:
         """The ``.tlm`` model as bytes."""
         self._check_quantization_options()
         return lower(self.freeze(), description=self.description).finish()
+
+    def save(self, path: str | os.PathLike) -> int:
+        """Convert and write the model to ``path``; returns its size in bytes. Nothing is written (and an
+        existing file is left alone) when the conversion fails."""
+        data = self.convert()
+        tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+        return len(data)

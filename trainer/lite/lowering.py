@@ -168,6 +168,15 @@ def _depthwise_conv2d(ctx: LoweringContext, op: Operation) -> None:
     )
 
 
+@lowers("MatMul", "Conv2D", "DepthwiseConv2D")
+def _unfused(ctx: LoweringContext, op: Operation) -> None:
+    # freeze() turns these into fused ops whenever their filter is constant (and MatMul has no transpose_a)
+    if op.type == "MatMul" and op.attrs["transpose_a"]:
+        raise _unsupported(op, "transpose_a=True")
+    _const(op, 1, "filter" if op.type != "MatMul" else "weight matrix")
+    raise _unsupported(op, "not frozen: run it through trainer.freeze first")
+
+
 @lowers("MaxPool2D", "AveragePool2D")
 def _pool(ctx: LoweringContext, op: Operation) -> None:
     (kh, kw), (sh, sw) = op.attrs["ksize"], op.attrs["strides"]

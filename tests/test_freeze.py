@@ -1,0 +1,133 @@
+"""trainer.freeze: variables to constants, pruning, folding, batch-norm folding, fusion; outputs unchanged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from export_models import mnist, trained
+
+import trainer as tf
+from trainer.errors import InvalidArgumentError
+from trainer.freeze import freeze, optimize
+
+TRAINING_ONLY = {"VariableV2", "Identity", "StopGradient", "PlaceholderWithDefault", "RandomUniform"}
+
+
+def _types(frozen) -> list[str]:
+    return [op.type for op in frozen.graph.get_operations()]
+
+
+def _rel_err(got: np.ndarray, want: np.ndarray) -> float:
+    return float(np.abs(got - want).max() / np.abs(want).max())
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn", "mobilenet"])
+def test_frozen_graph_runs_with_the_same_outputs(name: str) -> None:
+    m = trained(name)
+    xs = m.images(mnist()[2][:16])
+    want = m.predict(xs)
+    fixed = freeze(m.sess, [m.x], [m.logits], batch_size=16)
+    assert not TRAINING_ONLY & set(_types(fixed)), _types(fixed)
+    assert fixed.inputs[0].shape.as_list() == [16, *m.x.shape.as_list()[1:]]
+    assert _rel_err(fixed.run(xs)[0], want) < 1e-5
+    # Without a fixed batch the graph keeps its dynamic batch dimension and still computes the same.
+    dynamic = freeze(m.sess, [m.x], [m.logits])
+    assert dynamic.inputs[0].shape.as_list()[0] is None
+    assert _rel_err(dynamic.run(xs[:3])[0], want[:3]) < 1e-5
+    assert "VariableV2" not in _types(dynamic)
+
+
+def test_mlp_becomes_three_fused_matmuls() -> None:
+    m = trained("mlp")
+    frozen = freeze(m.sess, [m.x], [m.logits], batch_size=1)
+    compute = [op for op in frozen.graph.get_operations() if op.type not in ("Const", "Placeholder")]
+    assert [op.type for op in compute] == ["_FusedMatMul"] * 3
+    assert [op.attrs["activation"] for op in compute] == ["RELU", "RELU", "NONE"]
+    assert all(len(op.inputs) == 3 for op in compute)  # bias folded in
+
+
+def test_batch_norm_is_folded_into_the_preceding_conv() -> None:
+    m = trained("mobilenet")
+    frozen = freeze(m.sess, [m.x], [m.logits], batch_size=2)
+    types = [t for t in _types(frozen) if t not in ("Const", "Placeholder")]
+    assert types == [
+        "_FusedConv2D",
+        "_FusedDepthwiseConv2D",
+        "_FusedConv2D",
+        "_FusedDepthwiseConv2D",
+        "_FusedConv2D",
+        "Mean",
+        "_FusedMatMul",
+    ]
+    acts = [op.attrs.get("activation") for op in frozen.graph.get_operations() if op.type.startswith("_")]
+    assert acts == ["RELU6"] * 5 + ["NONE"]
+    # the moving statistics really were used: unfused BN in the session gives the same answer
+    xs = m.images(mnist()[2][:2])
+    assert _rel_err(frozen.run(xs)[0], m.predict(xs)) < 1e-5
+
+
+def test_constant_folding_and_pruning() -> None:
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 3], name="x")
+        w = tf.Variable(np.arange(6, dtype=np.float32).reshape(3, 2), name="w")
+        scale = tf.sqrt(tf.constant([4.0, 9.0])) * 0.5 + 0.0  # folds to [1, 1.5]
+        y = tf.matmul(x, w) * scale
+        unused = tf.reduce_sum(y) * 3.0  # pruned: not requested
+        with tf.Session(graph=g) as sess:
+            sess.run(tf.global_variables_initializer())
+            xs = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+            want = sess.run(y, {x: xs})
+            frozen = freeze(sess, [x], [y], fuse=False)
+    assert unused.op.name not in [op.name for op in frozen.graph.get_operations()]
+    types = _types(frozen)
+    assert types.count("Const") == 2 and "Sqrt" not in types and "Add" not in types, types
+    consts = [op.attrs["value"] for op in frozen.graph.get_operations() if op.type == "Const"]
+    assert any(np.array_equal(c, [1.0, 1.5]) for c in consts)
+    np.testing.assert_allclose(frozen.run(xs)[0], want, rtol=1e-6)
+    # with fusion the per-channel scale goes into the weights
+    fused = optimize(frozen.graph, frozen.inputs, frozen.outputs)
+    assert [t for t in _types(fused) if t != "Const"] == ["Placeholder", "_FusedMatMul"]
+    np.testing.assert_allclose(fused.run(xs)[0], want, rtol=1e-6)
+
+
+def test_no_fusion_across_a_shared_intermediate() -> None:
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [2, 5, 5, 3], name="x")
+        k = tf.constant(np.random.default_rng(1).standard_normal((3, 3, 3, 4)).astype(np.float32))
+        conv = tf.nn.conv2d(x, k, [1, 1, 1, 1], "SAME")
+        a = tf.nn.relu(conv)
+        b = conv * tf.constant([1.0, 2.0, 3.0, 4.0])
+        with tf.Session(graph=g) as sess:
+            xs = np.random.default_rng(2).standard_normal((2, 5, 5, 3)).astype(np.float32)
+            want = sess.run([a, b], {x: xs})
+    frozen = optimize(g, [x], [a, b])
+    types = _types(frozen)
+    assert types.count("_FusedConv2D") == 1 and "Relu" in types and "Mul" in types, types
+    for got, ref in zip(frozen.run(xs), want, strict=True):
+        np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)
+
+
+def test_missing_input_placeholder_is_named() -> None:
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 2], name="x")
+        z = tf.placeholder(tf.float32, [None, 2], name="z")
+        y = x + z
+    with pytest.raises(InvalidArgumentError, match="placeholder z"):
+        optimize(g, [x], [y])
+
+
+def test_variables_need_a_session() -> None:
+    m = trained("mlp")
+    with pytest.raises(InvalidArgumentError, match="variables"):
+        optimize(m.graph, [m.x], [m.logits])
+
+
+def test_input_shape_must_fit() -> None:
+    m = trained("mlp")
+    with pytest.raises(InvalidArgumentError, match="does not fit"):
+        freeze(m.sess, [m.x], [m.logits], input_shapes=[[1, 783]])
+    with pytest.raises(InvalidArgumentError, match="batch_size"):
+        freeze(m.sess, [m.x], [m.logits], batch_size=0)
