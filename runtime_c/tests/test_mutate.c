@@ -19,7 +19,7 @@
 
 #include "tensorlet.h"
 
-#define MAX_MODELS 16
+#define MAX_MODELS 64
 #define MUTATION_ARENA_CAP ((size_t)8 << 20) /* keep mutated models from planning huge arenas */
 
 typedef struct blob {
