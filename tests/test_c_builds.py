@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cbuild import VARIANTS, build, ctest_commands, run_ctest, run_tool
+from conftest import need_tool
 
 from trainer.tlm import ModelBuilder, Quantization
 
@@ -42,6 +43,34 @@ def test_aarch64_cpu_models(cpu: str) -> None:
         assert result.returncode == 0, (
             f"{name} under -cpu {cpu}:\n{result.stdout[-8000:]}\n{result.stderr[-4000:]}"
         )
+
+
+def test_library_has_no_mutable_globals() -> None:
+    """DESIGN: no globals with state. No object of the library may have writable data (.data, .bss, TLS);
+    constant tables with pointers live in .data.rel.ro, which is fine."""
+    readelf = need_tool("readelf")
+    directory = build("native", targets=("tensorlet",))
+    result = subprocess.run(
+        [readelf, "-S", "-W", str(directory / "libtensorlet.a")], capture_output=True, text=True, check=True
+    )
+    member, offenders, members = "", [], 0
+    section = re.compile(r"\]\s+(\S+)\s+\S+\s+[0-9a-f]+\s+[0-9a-f]+\s+([0-9a-f]+)\s")
+    for line in result.stdout.splitlines():
+        if line.startswith("File: "):
+            member = line[len("File: ") :]
+            members += 1
+            continue
+        m = section.search(line)
+        if not m:
+            continue
+        name, size = m.group(1), int(m.group(2), 16)
+        writable = name.startswith((".data", ".bss", ".tdata", ".tbss")) and not name.startswith(
+            ".data.rel.ro"
+        )
+        if writable and size:
+            offenders.append(f"{member}: {name} ({size} bytes)")
+    assert members > 5, result.stdout[:2000]
+    assert not offenders, "mutable global state in the library:\n" + "\n".join(offenders)
 
 
 # ---- tl_run / tl_bench (native build) ----
