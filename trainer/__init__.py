@@ -39,10 +39,12 @@ from trainer.dtypes import (
 )
 from trainer.gradients import gradients
 from trainer.graph import (
+    AUTO_REUSE,
     Graph,
     GraphKeys,
     Operation,
     Tensor,
+    VariableScope,
     add_to_collection,
     add_to_collections,
     control_dependencies,
@@ -143,6 +145,7 @@ from trainer.session import InteractiveSession, Session, get_default_session
 from trainer.tensor_shape import Dimension, TensorShape
 from trainer.variables import (
     Variable,
+    get_variable,
     global_variables,
     global_variables_initializer,
     initialize_all_variables,

@@ -43,6 +43,36 @@ class GraphKeys:
     VARIABLES = GLOBAL_VARIABLES
 
 
+class _AutoReuse:
+    def __repr__(self) -> str:
+        return "tf.AUTO_REUSE"
+
+
+AUTO_REUSE = _AutoReuse()
+
+
+class VariableScope:
+    """The state of a ``variable_scope``: its name (a prefix for ``get_variable``), reuse mode and the
+    default initializer/regularizer for variables created in it."""
+
+    def __init__(
+        self,
+        name: str,
+        reuse: Any = None,
+        initializer: Any = None,
+        regularizer: Any = None,
+        original_name_scope: str = "",
+    ) -> None:
+        self.name = name
+        self.reuse = reuse
+        self.initializer = initializer
+        self.regularizer = regularizer
+        self.original_name_scope = original_name_scope
+
+    def reuse_variables(self) -> None:
+        self.reuse = True
+
+
 _VALID_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/]*$")
 
 
@@ -276,7 +306,8 @@ class Graph:
         self._collections: dict[str, list[Any]] = {}
         self._finalized = False
         self.seed: int | None = None
-        self._variable_scope = ""
+        self._var_scope = VariableScope("")
+        self._var_store: dict[str, Any] = {}
 
     # ---- building ------------------------------------------------------------------------------------
     def create_op(
@@ -303,6 +334,7 @@ class Graph:
             full = name[:-1]  # type: ignore[index]
             if full in self._by_name:
                 raise InvalidArgumentError(f"an op named {full!r} already exists")
+            self._names_in_use.setdefault(full.lower(), 1)
         else:
             full = self.unique_name(name or op_type, mark_as_used=False)
         try:
@@ -368,11 +400,10 @@ class Graph:
             self._name_stack = old
 
     def _current_device(self) -> str:
-        for d in reversed(self._device_stack):
-            if d is None:
-                return ""
-            return d
-        return ""
+        dev = ""
+        for d in self._device_stack:
+            dev = "" if d is None else merge_device(dev, d)
+        return dev
 
     @contextlib.contextmanager
     def device(self, device_name: str | None) -> Iterator[None]:
@@ -465,6 +496,40 @@ class Graph:
         return len(self._ops)
 
 
+_DEVICE_FIELDS = ("job", "replica", "task")
+
+
+def _parse_device_fields(spec: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    parts = [p for p in spec.split("/") if p]
+    i = 0
+    while i < len(parts):
+        key, _, val = parts[i].partition(":")
+        if key.lower() in _DEVICE_FIELDS:
+            out[key.lower()] = val
+        else:
+            out["device"] = parts[i]  # "gpu:0", "cpu:1", "device:GPU:0"
+        i += 1
+    return out
+
+
+def merge_device(outer: str, inner: str) -> str:
+    """Nested ``tf.device`` scopes: fields of the inner spec override the outer one's
+    (``"/job:worker/task:1"`` then ``"/gpu:0"`` gives ``"/job:worker/task:1/gpu:0"``)."""
+    if not outer:
+        return inner
+    if not inner:
+        return outer
+    o, i = _parse_device_fields(outer), _parse_device_fields(inner)
+    if not set(o) - set(i):
+        return inner
+    merged = {**o, **i}
+    parts = [f"{k}:{merged[k]}" for k in _DEVICE_FIELDS if k in merged]
+    if "device" in merged:
+        parts.append(merged["device"])
+    return "/" + "/".join(parts)
+
+
 _default_graph = Graph()
 _graph_stack: list[Graph] = []
 
@@ -503,36 +568,48 @@ def name_scope(name: str | None, default_name: str | None = None, values: Any = 
 
 @contextlib.contextmanager
 def variable_scope(
-    name_or_scope: str | None,
+    name_or_scope: str | VariableScope | None,
     default_name: str | None = None,
     values: Any = None,
     reuse: Any = None,
+    initializer: Any = None,
+    regularizer: Any = None,
     **_kwargs: Any,
-) -> Iterator[Any]:
-    """Name-only variable scope: opens a name scope of the same name (no variable sharing)."""
+) -> Iterator[VariableScope]:
+    """Prefix for ``get_variable`` names plus a name scope of the same name. Re-opening a scope with
+    ``reuse=True`` (or ``tf.AUTO_REUSE``) lets ``get_variable`` return the existing variables."""
     g = get_default_graph()
-    name = name_or_scope if name_or_scope is not None else default_name
-    old = g._variable_scope
-    with g.name_scope(name) as s:
-        g._variable_scope = s[:-1] if s else ""
+    parent = g._var_scope
+    if isinstance(name_or_scope, VariableScope):
+        var_name = name_or_scope.name
+        ns_ctx = g.name_scope(name_or_scope.original_name_scope or None)
+        reuse = reuse if reuse is not None else name_or_scope.reuse
+        initializer = initializer or name_or_scope.initializer
+        regularizer = regularizer or name_or_scope.regularizer
+    elif name_or_scope is not None:
+        var_name = f"{parent.name}/{name_or_scope}" if parent.name else name_or_scope
+        ns_ctx = g.name_scope(name_or_scope)
+    elif default_name is not None:
+        ns_ctx = g.name_scope(default_name)
+        var_name = ""  # set from the unique name scope below
+    else:
+        raise InvalidArgumentError("variable_scope needs name_or_scope or default_name")
+    if reuse is None or reuse is False:
+        reuse = parent.reuse  # reuse is inherited by inner scopes
+    with ns_ctx as ns:
+        if not var_name:
+            var_name = ns[:-1]
+        g._var_scope = VariableScope(
+            var_name, reuse, initializer or parent.initializer, regularizer or parent.regularizer, ns
+        )
         try:
-            yield _VariableScope(g._variable_scope, reuse)
+            yield g._var_scope
         finally:
-            g._variable_scope = old
+            g._var_scope = parent
 
 
-class _VariableScope:
-    def __init__(self, name: str, reuse: Any) -> None:
-        self.name = name
-        self.original_name_scope = name + "/" if name else ""
-        self.reuse = reuse
-
-    def reuse_variables(self) -> None:
-        self.reuse = True
-
-
-def get_variable_scope() -> _VariableScope:
-    return _VariableScope(get_default_graph()._variable_scope, None)
+def get_variable_scope() -> VariableScope:
+    return get_default_graph()._var_scope
 
 
 def device(device_name: str | None) -> Any:

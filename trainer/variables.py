@@ -154,6 +154,81 @@ class Variable(_OperatorsMixin):
         return f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}>"
 
 
+def get_variable(
+    name: str,
+    shape: Any = None,
+    dtype: Any = None,
+    initializer: Any = None,
+    regularizer: Any = None,
+    trainable: bool = True,
+    collections: Sequence[str] | None = None,
+    **_ignored: Any,
+) -> Variable:
+    """The variable ``<variable scope>/name``: created on first use; returned again inside a scope opened
+    with ``reuse=True`` or ``tf.AUTO_REUSE`` (creating it twice otherwise is an error, as in TF1).
+    ``initializer`` is an initializer object/callable ``(shape, dtype)``, a tensor or a value; the default
+    is Glorot-uniform for floats and zeros otherwise."""
+    from trainer.graph import AUTO_REUSE
+
+    g = get_default_graph()
+    scope = g._var_scope
+    full = f"{scope.name}/{name}" if scope.name else name
+    existing = g._var_store.get(full)
+    if existing is not None:
+        if scope.reuse is True or scope.reuse is AUTO_REUSE:
+            if shape is not None and not existing.shape.is_compatible_with(shape):
+                raise InvalidArgumentError(
+                    f"variable {full} has shape {existing.shape}, requested {TensorShape(shape)}"
+                )
+            return existing
+        raise InvalidArgumentError(
+            f"Variable {full} already exists, disallowed. Did you mean to set reuse=True or "
+            f"reuse=tf.AUTO_REUSE in variable_scope?"
+        )
+    if scope.reuse is True:
+        raise InvalidArgumentError(
+            f"Variable {full} does not exist, or was not created with tf.get_variable(); "
+            f"variable_scope(reuse=True) only returns existing variables"
+        )
+    dt = _dt.as_dtype(dtype) if dtype is not None else _dt.float32
+    init = initializer if initializer is not None else scope.initializer
+    if init is None:
+        from trainer import initializers
+
+        init = initializers.glorot_uniform() if dt.is_floating else initializers.zeros()
+    if isinstance(init, Tensor) or not callable(init):
+        value: Any = init
+        if shape is not None and isinstance(init, Tensor) and not init.shape.is_compatible_with(shape):
+            raise InvalidArgumentError(
+                f"initializer shape {init.shape} does not match shape {TensorShape(shape)}"
+            )
+        if not isinstance(init, Tensor) and shape is not None:
+            value = np.broadcast_to(np.asarray(init, dt.np), TensorShape(shape).as_list())
+    else:
+        if shape is None:
+            raise InvalidArgumentError(f"get_variable {full}: shape is needed with an initializer function")
+        shp = [int(d) for d in TensorShape(shape).as_list()]
+
+        def value() -> Any:
+            return init(shp, dtype=dt)
+
+    v = Variable(
+        value,
+        trainable=trainable,
+        collections=collections,
+        name=full + "/",
+        dtype=dt if not isinstance(value, Tensor) else None,
+    )
+    g._var_store[full] = v
+    reg = regularizer if regularizer is not None else scope.regularizer
+    if reg is not None:
+        with g.name_scope(full + "/Regularizer/"):
+            loss = reg(v)
+        if loss is not None:
+            g.add_to_collection(GraphKeys.REGULARIZATION_LOSSES, loss)
+    return v
+
+
 def global_variables(scope: str | None = None) -> list[Variable]:
     return get_default_graph().get_collection(GraphKeys.GLOBAL_VARIABLES, scope)
 

@@ -200,3 +200,44 @@ def test_finalized_graph_refuses_new_ops(g):
     g.finalize()
     with pytest.raises(InvalidArgumentError, match="finalized"):
         tf.constant(1.0)
+
+
+def test_nested_device_scopes_merge(g):
+    with tf.device("/job:worker/task:1"):
+        with tf.device("/gpu:0"):
+            a = tf.constant(1.0)
+        with tf.device("/task:2"):
+            b = tf.constant(1.0)
+    with tf.device("/cpu:0"), tf.device("/device:CPU:1"):
+        c = tf.constant(1.0)
+    assert a.op.device == "/job:worker/task:1/gpu:0"
+    assert b.op.device == "/job:worker/task:2"
+    assert c.op.device == "/device:CPU:1"
+
+
+def test_get_variable_and_reuse(g):
+    with tf.variable_scope("layer1"):
+        w = tf.get_variable("W", [3, 2], initializer=tf.zeros_initializer())
+        b = tf.get_variable("b", [2], initializer=tf.constant_initializer(0.5))
+        with pytest.raises(InvalidArgumentError, match="already exists"):
+            tf.get_variable("W", [3, 2])
+    with tf.variable_scope("layer1", reuse=True):
+        assert tf.get_variable("W") is w
+        with pytest.raises(InvalidArgumentError, match="does not exist"):
+            tf.get_variable("missing", [1])
+    with tf.variable_scope("layer1") as scope:
+        scope.reuse_variables()
+        assert tf.get_variable("b", [2]) is b
+    with tf.variable_scope("auto", reuse=tf.AUTO_REUSE):
+        u1 = tf.get_variable("u", [2, 2])
+    with tf.variable_scope("auto", reuse=tf.AUTO_REUSE):
+        u2 = tf.get_variable("u", [2, 2])
+    assert u1 is u2 and w.name == "layer1/W:0" and u1.name == "auto/u:0"
+    assert w in tf.trainable_variables() and len(tf.global_variables()) == 3
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        np.testing.assert_array_equal(sess.run(w), np.zeros((3, 2)))
+        np.testing.assert_array_equal(sess.run(b), [0.5, 0.5])
+        u = sess.run(u1)
+        lim = np.sqrt(6 / 4)  # default Glorot-uniform
+        assert np.all(np.abs(u) <= lim) and u.std() > 0
