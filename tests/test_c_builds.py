@@ -73,6 +73,51 @@ def test_library_has_no_mutable_globals() -> None:
     assert not offenders, "mutable global state in the library:\n" + "\n".join(offenders)
 
 
+FORBIDDEN_CALLS = {
+    # the library never ends the process or prints: every failure is a tl_status plus a message
+    "abort",
+    "exit",
+    "_exit",
+    "_Exit",
+    "quick_exit",
+    "atexit",
+    "__assert_fail",
+    "__assert_rtn",
+    "raise",
+    "signal",
+    "longjmp",
+    "printf",
+    "puts",
+    "putchar",
+    "perror",
+    "fputs",
+    "fputc",
+    "fwrite",
+    "getenv",
+    "system",
+}
+FILE_CALLS = {"fopen", "fread", "fclose", "fseek", "ftell", "fwrite", "fprintf", "fgets", "fgetc"}
+
+
+def _undefined_symbols(library: Path) -> set[str]:
+    nm = need_tool("nm")
+    result = subprocess.run([nm, "-u", str(library)], capture_output=True, text=True, check=True)
+    return {line.split()[-1] for line in result.stdout.splitlines() if line.strip() and ":" not in line}
+
+
+@pytest.mark.parametrize("variant", ["native", "nostdio"])
+def test_library_never_exits_or_prints(variant: str) -> None:
+    """No abort/exit/assert/printf in the library; the TL_NO_STDIO build uses no file I/O at all."""
+    directory = build(variant, targets=("tensorlet",))
+    symbols = _undefined_symbols(directory / "libtensorlet.a")
+    assert "memcpy" in symbols or "memset" in symbols, sorted(symbols)  # the listing is not empty
+    assert not symbols & FORBIDDEN_CALLS, sorted(symbols & FORBIDDEN_CALLS)
+    if variant == "nostdio":
+        assert not symbols & FILE_CALLS, sorted(symbols & FILE_CALLS)
+    else:
+        assert "fopen" in symbols  # tl_model_load_file
+
+
 # ---- tl_run / tl_bench (native build) ----
 
 
