@@ -12,7 +12,6 @@ lock per variant lets several pytest processes share one build directory safely.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -241,9 +240,3 @@ def run_tool(
         errors="replace",
         timeout=timeout,
     )
-
-
-def config_hash() -> str:
-    """A short hash of the variants' arguments (useful in cache keys)."""
-    text = repr(sorted((k, v.compiler, v.args) for k, v in VARIANTS.items()))
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
