@@ -1,8 +1,9 @@
 """Corpus of malformed .tlm models (SECURITY.md) with the tl_status each must be rejected with.
 
-``cases()`` returns :class:`Case` objects: a name, the file bytes, the accepted status names (the first is
-the one the header's status descriptions point to; a second is listed only where tensorlet.h names the
-situation under two statuses, e.g. rank is both "bad tensor" and "a hard cap") and how the driver loads it.
+``cases()`` returns :class:`Case` objects: a name, the file bytes, the expected status (chosen from the
+status descriptions in tensorlet.h; where the header names a situation under two statuses, e.g. rank is both
+"bad tensor" and "a hard cap", the more specific one; the manifest format allows alternatives, none is used)
+and how the driver loads it.
 ``write_corpus(directory)`` writes ``<name>.tlm`` files plus ``manifest.txt`` for the C driver
 ``runtime_c/tests/test_malformed.c``. ``valid_models()`` gives the small valid models used as controls, for
 prefix truncation and for random mutation.
