@@ -551,3 +551,48 @@ CASES: list[OpCase] = [
 
 # Op types registered outside the core (optimizer update ops) are tested by their own module's tests.
 EXTERNAL_MODULES = ("trainer.ops.training",)
+
+
+def _bn_ref(x, scale, offset, mean=None, var=None, eps=1e-3):
+    if mean is None:
+        mean, var = x.mean((0, 1, 2)), x.var((0, 1, 2))
+    return [scale * (x - mean) / np.sqrt(var + eps) + offset, mean, var]
+
+
+BN_X = r(2, 3, 3, 4, lo=-2, hi=3)
+BN_G = r(2, 3, 3, 4)
+
+
+def _bn_grad_ref(g, x, scale):
+    """Reference gradient of sum(g * y) for training-mode batch norm, by central differences."""
+    return [
+        _numeric_vjp(lambda v: _bn_ref(v, scale, 0.0)[0], x, g),
+        _numeric_vjp(lambda s: _bn_ref(x, s, 0.0)[0], scale, g),
+        g.sum((0, 1, 2)),
+    ]
+
+
+CASES += [
+    OpCase(
+        "FusedBatchNorm",
+        lambda x, s, o: list(tf.nn.fused_batch_norm(x, s, o, epsilon=1e-3)),
+        [BN_X, r(4, **POS), r(4)],
+        _bn_ref,
+    ),
+    OpCase(
+        "FusedBatchNorm",
+        lambda x, s, o, m, v: list(tf.nn.fused_batch_norm(x, s, o, m, v, epsilon=1e-3, is_training=False)),
+        [BN_X, r(4, **POS), r(4), r(4), r(4, **POS)],
+        _bn_ref,
+        name="FusedBatchNorm_inference",
+    ),
+    OpCase(
+        "FusedBatchNormGrad",
+        lambda g, x, s: (
+            list(tf.gradients(tf.nn.fused_batch_norm(x, s, tf.zeros([4], tf.float64))[0], [x, s], grad_ys=g))
+            + [tf.reduce_sum(g, [0, 1, 2])]
+        ),
+        [BN_G, BN_X, r(4, **POS)],
+        _bn_grad_ref,
+    ),
+]

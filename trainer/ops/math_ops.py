@@ -419,26 +419,29 @@ register("Cast", shape=_cast_shape, kernel=_cast_kernel, grad=_cast_grad)
 
 
 # ---- comparisons and logic --------------------------------------------------------------------------
-def _compare(op_type: str, fn: Any) -> Any:
-    def kernel(ctx: Any, x: Any, y: Any) -> Any:
-        return fn(x, y)
+def _compare(op_type: str, ufunc: str) -> Any:
+    """One comparison stanza: builder plus a kernel calling ``ctx.xp.<ufunc>``; bool output, no gradient."""
 
-    kernel.__name__ = f"_{op_type.lower()}_kernel"
+    def kernel(ctx: Any, x: Any, y: Any) -> Any:
+        return getattr(ctx.xp, ufunc)(x, y)
+
+    kernel.__name__ = f"_{ufunc}_kernel"
     register(op_type, shape=bool_broadcast_shape, kernel=kernel, not_differentiable=True)
 
     def builder(x: Any, y: Any, name: str | None = None) -> Tensor:
         return _binary(op_type, x, y, name)
 
-    builder.__name__ = op_type
+    builder.__name__ = ufunc
+    builder.__doc__ = f"Elementwise ``{ufunc}(x, y)`` with broadcasting (op ``{op_type}``, bool result)."
     return builder
 
 
-equal = _compare("Equal", np.equal)
-not_equal = _compare("NotEqual", np.not_equal)
-less = _compare("Less", np.less)
-less_equal = _compare("LessEqual", np.less_equal)
-greater = _compare("Greater", np.greater)
-greater_equal = _compare("GreaterEqual", np.greater_equal)
+equal = _compare("Equal", "equal")
+not_equal = _compare("NotEqual", "not_equal")
+less = _compare("Less", "less")
+less_equal = _compare("LessEqual", "less_equal")
+greater = _compare("Greater", "greater")
+greater_equal = _compare("GreaterEqual", "greater_equal")
 
 
 def _bool_inputs(inputs: list[Tensor], attrs: dict) -> Any:

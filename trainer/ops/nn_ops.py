@@ -461,3 +461,108 @@ def batch_normalization(
             else subtract(0.0, multiply(mean, inv))
         )
         return add(multiply(x, inv), shift)
+
+
+# ---- FusedBatchNorm ---------------------------------------------------------------------------------
+def fused_batch_norm(
+    x: Any,
+    scale: Any,
+    offset: Any,
+    mean: Any = None,
+    variance: Any = None,
+    epsilon: float = 0.001,
+    data_format: str = "NHWC",
+    is_training: bool = True,
+    name: str | None = None,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Batch normalization over all axes but the last, in one op: ``(y, batch_mean, batch_variance)``.
+
+    Training (``is_training=True``) normalizes with the batch statistics and returns them (the population
+    variance); inference uses the given ``mean`` and ``variance`` and returns them unchanged.
+    """
+    if data_format not in ("NHWC", "NC", None):
+        raise InvalidArgumentError(f"fused_batch_norm: data_format {data_format!r} is not supported")
+    x = convert_to_tensor(x)
+    scale, offset = convert_to_tensor(scale, dtype=x.dtype), convert_to_tensor(offset, dtype=x.dtype)
+    if not is_training and (mean is None or variance is None):
+        raise InvalidArgumentError("fused_batch_norm: inference needs mean and variance")
+    if is_training:  # the batch statistics are computed; mean/variance inputs are empty, as in TF
+        mean = variance = np.zeros(0, x.dtype.np)
+    mean, variance = convert_to_tensor(mean, dtype=x.dtype), convert_to_tensor(variance, dtype=x.dtype)
+    attrs = {"epsilon": float(epsilon), "is_training": bool(is_training)}
+    return apply_op("FusedBatchNorm", [x, scale, offset, mean, variance], attrs, name or "FusedBatchNorm")
+
+
+def _fbn_shape(inputs: list[Tensor], attrs: dict) -> Any:
+    x = inputs[0]
+    if not x.dtype.is_floating or x.shape.ndims == 0:
+        raise InvalidArgumentError(f"expects a float input of rank >= 1, got {x.dtype.name} {x.shape}")
+    c = x.shape.dims[-1] if x.shape.dims else None
+    for t in inputs[1:] if not attrs["is_training"] else inputs[1:3]:
+        if t.shape.ndims not in (None, 1) or (c is not None and t.shape.dims[0] not in (None, c)):
+            raise InvalidArgumentError(
+                f"scale/offset/mean/variance shape {t.shape} must be ({c},) for input {x.shape}"
+            )
+    stat = TensorShape([c])
+    return [(x.shape, x.dtype), (stat, x.dtype), (stat, x.dtype)]
+
+
+def _fbn_axes(x: Any) -> tuple[int, ...]:
+    return tuple(range(x.ndim - 1))
+
+
+def _fbn_kernel(ctx: Any, x: Any, scale: Any, offset: Any, mean: Any, var: Any) -> Any:
+    if ctx.attrs["is_training"]:
+        ax = _fbn_axes(x)
+        mean = x.mean(axis=ax)
+        xc = x - mean
+        var = (xc * xc).mean(axis=ax)
+    else:
+        xc = x - mean
+    inv = 1 / ctx.xp.sqrt(var + ctx.attrs["epsilon"])
+    return xc * (inv * scale) + offset, mean, var
+
+
+def _fbn_grad(op: Any, g: Tensor, g_mean: Tensor, g_var: Tensor) -> list[Any]:
+    """Training: dx = scale*inv/N * (N g - sum g - xhat sum(g xhat)) + g_mean/N + g_var*2(x-mean)/N;
+    dscale = sum(g xhat); doffset = sum(g). Inference: dx = g*scale*inv; the mean/variance inputs get
+    g_mean - sum(g)*scale*inv and g_var - 0.5*sum(g*xhat)*scale*inv^2."""
+    x, scale, _, mean, var = op.inputs
+    outs = apply_op(
+        "FusedBatchNormGrad", [g, x, scale, op.outputs[1], op.outputs[2], g_mean, g_var], op.attrs
+    )
+    dx, dscale, doffset, dmean, dvar = outs
+    return (
+        [dx, dscale, doffset, dmean, dvar]
+        if not op.attrs["is_training"]
+        else [dx, dscale, doffset, None, None]
+    )
+
+
+register("FusedBatchNorm", shape=_fbn_shape, kernel=_fbn_kernel, grad=_fbn_grad)
+
+
+def _fbn_grad_shape(inputs: list[Tensor], attrs: dict) -> Any:
+    g, x, scale = inputs[:3]
+    return [(x.shape, x.dtype)] + [(scale.shape, x.dtype)] * 4
+
+
+def _fbn_grad_kernel(
+    ctx: Any, g: Any, x: Any, scale: Any, mean: Any, var: Any, g_mean: Any, g_var: Any
+) -> Any:
+    ax = _fbn_axes(x)
+    n = x.size // x.shape[-1]
+    inv = 1 / ctx.xp.sqrt(var + ctx.attrs["epsilon"])
+    xc = x - mean
+    xhat = xc * inv
+    sum_g = g.sum(axis=ax)
+    sum_gx = (g * xhat).sum(axis=ax)
+    if ctx.attrs["is_training"]:
+        dx = (scale * inv / n) * (n * g - sum_g - xhat * sum_gx) + g_mean / n + xc * (2 * g_var / n)
+        zero = ctx.xp.zeros_like(scale)
+        return dx, sum_gx, sum_g, zero, zero
+    dx = g * (scale * inv)
+    return dx, sum_gx, sum_g, g_mean - sum_g * scale * inv, g_var - 0.5 * sum_gx * scale * inv * inv
+
+
+register("FusedBatchNormGrad", shape=_fbn_grad_shape, kernel=_fbn_grad_kernel, not_differentiable=True)
