@@ -79,7 +79,12 @@ _VALID_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/]*$")
 class _OperatorsMixin:
     """Python operators on tensor-like objects, each building the matching op (``a @ b`` is MatMul)."""
 
-    __array_priority__ = 100  # numpy defers to our reflected operators: np.ones(3) + t builds an op
+    # numpy defers to our reflected operators (np.ones(3) + t builds an op) and never converts a symbolic
+    # tensor into an object array.
+    __array_ufunc__ = None
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        raise TypeError(f"cannot convert the symbolic tensor {self!r} to a numpy array; use sess.run()")
 
     def __add__(self, o: Any) -> Tensor:
         return _math().add(self, o)

@@ -24,9 +24,11 @@ from trainer.errors import InvalidArgumentError, TensorletError
 from trainer.graph import Graph, Operation, Tensor, as_graph_element, get_default_graph
 from trainer.registry import KernelContext, get_op_def
 
-# Ops whose output may be (a view of) a variable's storage: fetched values from them are copied, so a
-# later in-place update never changes an array the caller holds.
+# Ops whose output may be (a view of) a variable's storage or a read-only constant: their fetched values
+# are copied, so a later in-place update never changes an array the caller holds (and it is writable).
 _MAY_ALIAS_STATE = {
+    "Const",
+    "PlaceholderWithDefault",
     "VariableV2",
     "Identity",
     "Reshape",
