@@ -91,13 +91,15 @@ def _windows(xp: Any, x: Any, kh: int, kw: int, a: dict, fill: float = 0.0) -> t
 def _cols(ctx: Any, x: Any, kh: int, kw: int) -> tuple[Any, int, int]:
     """im2col of ``x`` as ``[N*OH*OW, KH*KW*C]``, shared within one run by the forward op and the filter
     gradient (keyed by the input array and the geometry)."""
+    step = getattr(ctx, "step", None)  # absent in contexts outside a Session.run (constant folding)
     key = ("im2col", id(x), kh, kw, ctx.attrs["strides"], ctx.attrs["dilations"], ctx.attrs["padding"])
-    hit = ctx.step.get(key)
+    hit = step.get(key) if step is not None else None
     if hit is not None and hit[0] is x:
         return hit[1], hit[2], hit[3]
     win, oh, ow = _windows(ctx.xp, x, kh, kw, ctx.attrs)
     cols = win.reshape(-1, kh * kw * x.shape[3])
-    ctx.step[key] = (x, cols, oh, ow)
+    if step is not None:
+        step[key] = (x, cols, oh, ow)
     return cols, oh, ow
 
 
