@@ -549,8 +549,19 @@ CASES: list[OpCase] = [
     OpCase("NoOp", lambda: None, custom=_state_check),
 ]
 
-# Op types registered outside the core (optimizer update ops) are tested by their own module's tests.
-EXTERNAL_MODULES = ("trainer.ops.training",)
+# The core op families. Ops registered elsewhere (optimizer updates in trainer/ops/training.py, fused ops
+# of trainer.freeze) are covered by their own modules' tests.
+CORE_MODULES = tuple(
+    f"trainer.ops.{m}"
+    for m in ("array_ops", "math_ops", "nn_ops", "conv_ops", "random_ops", "state_ops", "control_ops")
+)
+
+
+def core_op_types() -> dict[str, object]:
+    """Registered op types whose stanza lives in a core op family, with their OpDefs."""
+    from trainer.registry import _REGISTRY
+
+    return {t: d for t, d in _REGISTRY.items() if d.kernel.__module__ in CORE_MODULES}
 
 
 def _bn_ref(x, scale, offset, mean=None, var=None, eps=1e-3):

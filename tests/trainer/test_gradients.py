@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from op_cases import CASES, EXTERNAL_MODULES, OpCase
+from op_cases import CASES, OpCase, core_op_types
 
 import trainer as tf
 from trainer.errors import GradientLookupError
@@ -14,7 +14,7 @@ GRAD_CASES = [c for c in CASES if c.custom is None and c.grad and _REGISTRY[c.op
 
 
 def test_every_differentiable_op_has_a_gradient_case():
-    core = {t: d for t, d in _REGISTRY.items() if not d.kernel.__module__.startswith(EXTERNAL_MODULES)}
+    core = core_op_types()
     diff = {t for t, d in core.items() if d.differentiable} - {"StopGradient"}  # tested below: no gradient
     missing = diff - {c.op_type for c in GRAD_CASES}
     assert not missing, f"differentiable ops without a gradient case: {sorted(missing)}"
