@@ -36,7 +36,9 @@ def build(x: Any, training: Any) -> Any:
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    args = parse_args(__doc__.splitlines()[0], argv, epochs=4, lr=1e-3, batch_size=64)
+    args = parse_args(
+        __doc__.splitlines()[0], argv, epochs=6, lr=2e-3, batch_size=64, decay_epochs=2, shift=2
+    )
     return train(args, build, flat=False)
 
 

@@ -31,7 +31,9 @@ def build(x: Any, training: Any) -> Any:
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    args = parse_args(__doc__.splitlines()[0], argv, epochs=10, lr=1e-3, batch_size=64)
+    args = parse_args(
+        __doc__.splitlines()[0], argv, epochs=20, lr=1e-3, batch_size=64, decay_epochs=5, shift=1
+    )
     return train(args, build, flat=True)
 
 
