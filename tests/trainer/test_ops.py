@@ -201,3 +201,25 @@ def test_tf1_keyword_spellings():
     np.testing.assert_array_equal(av, bv)
     np.testing.assert_allclose(cv, np.full((2, 2), 0.1, np.float32))
     np.testing.assert_allclose(sv, [np.log(1 + np.exp(-1.0))], rtol=1e-6)
+
+
+def test_max_pool_gradient_goes_to_the_first_maximum_on_ties():
+    x = np.zeros((1, 4, 4, 1))
+    x[0, 2, 3, 0] = x[0, 3, 2, 0] = 5.0  # a tie inside the bottom-right window
+    with tf.Graph().as_default():
+        p = tf.constant(x)
+        (d_valid,) = tf.gradients(tf.reduce_sum(tf.nn.max_pool(p, 2, 2, "VALID")), [p])
+        (d_same,) = tf.gradients(tf.reduce_sum(tf.nn.max_pool(p, 3, 2, "SAME")), [p])
+        with tf.Session() as sess:
+            dv, ds = sess.run([d_valid, d_same])
+    want = np.zeros((4, 4))
+    want[0, 0] = want[0, 2] = want[2, 0] = want[2, 3] = 1.0  # all-zero windows: their first element
+    np.testing.assert_array_equal(dv[0, :, :, 0], want)
+    # SAME 3x3 stride 2 on 4x4: padding (0, 1); windows rows/cols {0, 1, 2} and {2, 3}. The all-zero window
+    # gives (0, 0); the windows holding one 5 give (2, 3) and (3, 2); the last window holds both 5s and its
+    # first maximum in row-major order is (2, 3).
+    want_same = np.zeros((4, 4))
+    want_same[0, 0] = 1.0
+    want_same[2, 3] = 2.0
+    want_same[3, 2] = 1.0
+    np.testing.assert_array_equal(ds[0, :, :, 0], want_same)

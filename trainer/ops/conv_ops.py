@@ -493,13 +493,15 @@ def _max_pool_grad_kernel(ctx: Any, x: Any, y: Any, dy: Any) -> Any:
     )
     dxp = xp.empty(xp_.shape, dtype=dy.dtype) if disjoint else xp.zeros(xp_.shape, dtype=dy.dtype)
     taken = None
-    for sl in _positions(a, oh, ow):
+    positions = list(_positions(a, oh, ow))
+    for k, sl in enumerate(positions):
         hit = xp_[sl] == y
         if taken is None:
-            taken = hit.copy()
+            taken = hit  # not modified below, only read
         else:
-            hit &= ~taken
-            taken |= hit
+            xp.greater(hit, taken, out=hit)  # hit and not taken, for booleans
+            if k + 1 < len(positions):
+                xp.logical_or(taken, hit, out=taken)
         if disjoint:
             xp.multiply(dy, hit, out=dxp[sl])
         else:
