@@ -4,7 +4,8 @@
  * layout, and the public accessors. What this is not: op semantics (ops/), the plan (planner.c).
  *
  * Memory layout, from a 16-byte aligned base (each block rounded up to 16 bytes):
- *   [tl_interpreter] [data: tensor_count pointers] [nodes: op_count tl_node] [planner scratch] [arena]
+ *   [tl_interpreter] [data: tensor_count pointers] [nodes: op_count tl_node] [planner scratch]
+ *   [int8 per-node memory: per-channel multipliers, concat requantization] [arena]
  * create_with_arena carves all of it from the caller's memory and never calls tl_malloc; create mallocs the
  * struct, one block for the three tables and one for the arena (aligned by over-allocating 15 bytes).
  * tl_interpreter_required_memory_bytes() is the caller memory this layout needs, plus 15 bytes so that any
@@ -22,6 +23,7 @@
 #include "fb_schema.h"
 #include "interpreter.h"
 #include "ops/ops.h"
+#include "ops/ops_int8.h"
 #include "planner.h"
 
 #define TL_A16(x) (((x) + 15u) & ~(size_t)15u)
@@ -122,15 +124,21 @@ static size_t tl_arena_upper_bound(const tl_model *m) {
   return sum;
 }
 
-static tl_status tl_prepare_ops(tl_interpreter *it) {
+/* persist: the int8 per-node block (tl_op_int8_persistent_bytes per op, each rounded up to 16 bytes). */
+static tl_status tl_prepare_ops(tl_interpreter *it, uint8_t *persist) {
   const tl_model *m = it->model;
   int32_t i;
   for (i = 0; i < m->op_count; i++) {
     const tl_op_registration *reg = tl_op_lookup(m->ops[i].opcode);
     tl_op_ctx ctx;
     tl_node *node = &it->nodes[i];
+    size_t pb = tl_op_int8_persistent_bytes(m, i);
     memset(node, 0, sizeof *node);
     node->op = &m->ops[i];
+    if (pb > 0) {
+      node->persist = persist;
+      persist += TL_A16(pb);
+    }
     ctx.interp = it;
     ctx.model = m;
     ctx.op_index = i;
@@ -143,7 +151,7 @@ static tl_status tl_prepare_ops(tl_interpreter *it) {
 
 static tl_status tl_prepare_impl(tl_interpreter *it) {
   const tl_model *m = it->model;
-  size_t data_bytes, nodes_bytes, scratch_bytes, tables_bytes, head, required;
+  size_t data_bytes, nodes_bytes, scratch_bytes, persist_bytes = 0, tables_bytes, head, required;
   uint8_t *tables;
   tl_plan_item *items;
   int32_t *order;
@@ -156,8 +164,14 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
   data_bytes = TL_A16((size_t)(m->tensor_count > 0 ? m->tensor_count : 1) * sizeof(void *));
   nodes_bytes = TL_A16((size_t)(m->op_count > 0 ? m->op_count : 1) * sizeof(tl_node));
   scratch_bytes = TL_A16(tl_plan_scratch_bytes(m->tensor_count));
+  /* int8 per-node memory: ops may share one weight tensor with millions of scales, so the sum is checked */
+  for (i = 0; i < m->op_count; i++)
+    TL_ENSURE(&it->err, tl_add_size(persist_bytes, TL_A16(tl_op_int8_persistent_bytes(m, i)), &persist_bytes),
+              TL_ERROR_LIMIT_EXCEEDED, "prepare: int8 per-op parameters overflow size_t");
   tables_bytes = data_bytes + nodes_bytes + scratch_bytes;
-  head = TL_A16(sizeof(tl_interpreter)) + tables_bytes;
+  TL_ENSURE(&it->err, tl_add_size(tables_bytes, persist_bytes, &tables_bytes) &&
+                          tl_add_size(TL_A16(sizeof(tl_interpreter)), tables_bytes, &head),
+            TL_ERROR_LIMIT_EXCEEDED, "prepare: interpreter tables overflow size_t");
 
   if (it->caller_mem) {
     if (it->caller_mem_bytes - it->caller_used < tables_bytes) {
@@ -182,7 +196,7 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
   order = (int32_t *)(void *)((uint8_t *)items + (size_t)(m->tensor_count > 0 ? m->tensor_count : 1) * sizeof(tl_plan_item));
   for (i = 0; i < m->tensor_count; i++) it->data[i] = (void *)(uintptr_t)m->tensors[i].data;
 
-  TL_ENSURE_OK(tl_prepare_ops(it));
+  TL_ENSURE_OK(tl_prepare_ops(it, tables + data_bytes + nodes_bytes + scratch_bytes));
   TL_ENSURE_OK(tl_plan_collect(m, items, &n, &it->err));
   TL_ENSURE_OK(tl_plan_place(items, n, order, &arena_bytes, &it->err));
   TL_ENSURE(&it->err, tl_add_size(head, arena_bytes, &required) && tl_add_size(required, 15u, &required),

@@ -7,6 +7,7 @@
 #define TL_INTERPRETER_H
 
 #include "kernels/kernels.h"
+#include "kernels/kernels_int8.h"
 #include "model.h"
 #include "tl_internal.h"
 
@@ -29,12 +30,26 @@ typedef union tl_node_params {
     tl_act_f32 act;      /* Concatenation's fused activation */
     int32_t act_kind;    /* TL_ACT_* */
   } simple;
+  /* int8 ops (ops/<family>_int8.c) */
+  tl_fc_int8_params fc8;
+  tl_conv_int8_params conv8;
+  tl_pool_int8_params pool8;
+  tl_mean_int8_params mean8;
+  tl_binary_int8_params binary8;
+  tl_softmax_int8_params softmax8;
+  tl_concat_int8_params concat8;
+  struct {
+    int64_t n;                      /* elements */
+    tl_requantize_int8_params q;    /* Relu, Relu6 */
+    tl_activation_int8_params act;  /* Sigmoid, Tanh */
+  } elementwise8;
 } tl_node_params;
 
 typedef struct tl_node {
   const tl_op_desc *op;
   tl_node_params params;
   uint8_t pad_value[8];  /* Pad: the value written into the border (zero or the zero point) */
+  void *persist;         /* tl_op_int8_persistent_bytes() bytes in the interpreter's tables (16-aligned), or NULL */
 } tl_node;
 
 enum { TL_STATE_CREATED = 0, TL_STATE_PREPARED = 1, TL_STATE_FAILED = 2 };

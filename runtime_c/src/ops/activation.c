@@ -1,17 +1,22 @@
 /* activation.c: Relu, Relu6, Sigmoid, Tanh (elementwise, same shape) and Softmax over the last axis. */
 #include "fb_schema.h"
 #include "ops/ops.h"
+#include "ops/ops_int8.h"
 
 tl_status tl_prepare_unary(tl_op_ctx *ctx, tl_node *node) {
   TL_ENSURE_OK(tl_op_check_counts(ctx, node, 1, 1, 1));
   TL_ENSURE_OK(tl_op_check_float(ctx, node));
   TL_ENSURE_OK(tl_op_check_same_shape(ctx, tl_op_output(ctx, node, 0), "output", tl_op_input(ctx, node, 0), "input"));
   node->params.simple.n = tl_op_input(ctx, node, 0)->elems;
-  return TL_OK;
+  return tl_op_is_int8(ctx, node) ? tl_prepare_unary_int8(ctx, node) : TL_OK;
 }
 
 #define TL_UNARY_EVAL(fn, kernel)                                                                    \
   void fn(tl_op_ctx *ctx, tl_node *node) {                                                           \
+    if (tl_op_is_int8(ctx, node)) {                                                                  \
+      tl_eval_unary_int8(ctx, node);                                                                 \
+      return;                                                                                        \
+    }                                                                                                \
     kernel((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0), \
            node->params.simple.n);                                                                   \
   }
@@ -34,10 +39,14 @@ tl_status tl_prepare_softmax(tl_op_ctx *ctx, tl_node *node) {
   p->depth = x->dims[x->rank - 1];
   p->outer = x->elems / p->depth;
   p->beta = beta;
-  return TL_OK;
+  return tl_op_is_int8(ctx, node) ? tl_prepare_softmax_int8(ctx, node) : TL_OK;
 }
 
 void tl_eval_softmax(tl_op_ctx *ctx, tl_node *node) {
+  if (tl_op_is_int8(ctx, node)) {
+    tl_eval_softmax_int8(ctx, node);
+    return;
+  }
   tl_softmax_f32((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),
                  &node->params.softmax);
 }

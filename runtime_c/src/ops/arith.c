@@ -5,6 +5,7 @@
  */
 #include "fb_schema.h"
 #include "ops/ops.h"
+#include "ops/ops_int8.h"
 
 tl_status tl_prepare_binary(tl_op_ctx *ctx, tl_node *node) {
   const tl_tensor_desc *a, *b, *y;
@@ -45,11 +46,15 @@ tl_status tl_prepare_binary(tl_op_ctx *ctx, tl_node *node) {
     bs *= bd[k];
   }
   p->act = tl_op_activation(node->op->opts.activation);
-  return TL_OK;
+  return tl_op_is_int8(ctx, node) ? tl_prepare_binary_int8(ctx, node) : TL_OK;
 }
 
 #define TL_BINARY_EVAL(fn, kernel)                                                                   \
   void fn(tl_op_ctx *ctx, tl_node *node) {                                                           \
+    if (tl_op_is_int8(ctx, node)) {                                                                  \
+      tl_eval_binary_int8(ctx, node);                                                                \
+      return;                                                                                        \
+    }                                                                                                \
     kernel((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0), \
            (const float *)tl_op_input_data(ctx, node, 1), &node->params.binary);                     \
   }

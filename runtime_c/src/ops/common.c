@@ -9,6 +9,7 @@
 
 #include "fb_schema.h"
 #include "ops/ops.h"
+#include "ops/ops_int8.h"
 
 void tl_op_error(tl_op_ctx *ctx, const char *fmt, ...) {
   char msg[TL_ERROR_LEN];
@@ -53,7 +54,8 @@ tl_status tl_op_check_counts(tl_op_ctx *ctx, const tl_node *node, int32_t min_in
 
 static tl_status tl_op_check_float_tensor(tl_op_ctx *ctx, const tl_tensor_desc *t, const char *what, int32_t k) {
   TL_OP_ENSURE(ctx, t->dtype != TL_INT8 && t->dtype != TL_UINT8, TL_ERROR_UNSUPPORTED_DTYPE,
-               "%s %d (%s) is %s: int8 kernels are not built yet", what, k, t->name, tl_dtype_name(t->dtype));
+               "%s %d (%s) is %s but input 0 is not int8: an op runs on float32 or on int8, not a mix", what, k,
+               t->name, tl_dtype_name(t->dtype));
   TL_OP_ENSURE(ctx, t->dtype == TL_FLOAT32, TL_ERROR_UNSUPPORTED_DTYPE, "%s %d (%s) is %s, expected float32", what,
                k, t->name, tl_dtype_name(t->dtype));
   return TL_OK;
@@ -61,6 +63,7 @@ static tl_status tl_op_check_float_tensor(tl_op_ctx *ctx, const tl_tensor_desc *
 
 tl_status tl_op_check_float(tl_op_ctx *ctx, const tl_node *node) {
   int32_t k;
+  if (tl_op_is_int8(ctx, node)) return tl_op_check_int8_dtypes(ctx, node);
   for (k = 0; k < node->op->input_count; k++)
     TL_ENSURE_OK(tl_op_check_float_tensor(ctx, tl_op_input(ctx, node, k), "input", k));
   for (k = 0; k < node->op->output_count; k++)

@@ -5,6 +5,7 @@
  */
 #include "fb_schema.h"
 #include "ops/ops.h"
+#include "ops/ops_int8.h"
 
 static tl_status tl_prepare_conv_common(tl_op_ctx *ctx, tl_node *node, int depthwise) {
   const tl_op_options *o = &node->op->opts;
@@ -62,7 +63,7 @@ static tl_status tl_prepare_conv_common(tl_op_ctx *ctx, tl_node *node, int depth
   p->pad_left = pad_left;
   p->depth_multiplier = depthwise ? o->depth_multiplier : 1;
   p->act = tl_op_activation(o->activation);
-  return TL_OK;
+  return tl_op_is_int8(ctx, node) ? tl_prepare_conv2d_int8(ctx, node) : TL_OK;
 }
 
 tl_status tl_prepare_conv2d(tl_op_ctx *ctx, tl_node *node) { return tl_prepare_conv_common(ctx, node, 0); }
@@ -73,11 +74,19 @@ static const float *tl_conv_bias(tl_op_ctx *ctx, tl_node *node) {
 }
 
 void tl_eval_conv2d(tl_op_ctx *ctx, tl_node *node) {
+  if (tl_op_is_int8(ctx, node)) {
+    tl_eval_conv2d_int8(ctx, node);
+    return;
+  }
   tl_conv2d_f32((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),
                 (const float *)tl_op_input_data(ctx, node, 1), tl_conv_bias(ctx, node), &node->params.conv);
 }
 
 void tl_eval_depthwise_conv2d(tl_op_ctx *ctx, tl_node *node) {
+  if (tl_op_is_int8(ctx, node)) {
+    tl_eval_depthwise_conv2d_int8(ctx, node);
+    return;
+  }
   tl_depthwise_conv2d_f32((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),
                           (const float *)tl_op_input_data(ctx, node, 1), tl_conv_bias(ctx, node), &node->params.conv);
 }

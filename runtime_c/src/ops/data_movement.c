@@ -6,6 +6,7 @@
 
 #include "fb_schema.h"
 #include "ops/ops.h"
+#include "ops/ops_int8.h"
 
 static tl_status tl_same_dtype(tl_op_ctx *ctx, const tl_tensor_desc *a, const char *a_what, const tl_tensor_desc *b,
                                const char *b_what) {
@@ -80,7 +81,7 @@ tl_status tl_prepare_concat(tl_op_ctx *ctx, tl_node *node) {
   const tl_op_options *o = &node->op->opts;
   const tl_tensor_desc *x0, *y;
   tl_concat_params *p = &node->params.concat;
-  int32_t axis, k, i, n = node->op->input_count;
+  int32_t axis, k, i, n = node->op->input_count, int8;
   int64_t sum = 0, inner = 1;
   size_t esize;
   char sa[96], sb[96];
@@ -92,8 +93,10 @@ tl_status tl_prepare_concat(tl_op_ctx *ctx, tl_node *node) {
   y = tl_op_output(ctx, node, 0);
   TL_OP_ENSURE(ctx, x0->rank >= 1, TL_ERROR_BAD_SHAPE, "input 0 is a scalar");
   TL_ENSURE_OK(tl_op_axis(ctx, o->axis, x0->rank, "axis", &axis));
-  TL_ENSURE_OK(tl_same_dtype(ctx, x0, "input 0", y, "output"));
-  TL_OP_ENSURE(ctx, o->activation == TL_ACT_NONE || y->dtype == TL_FLOAT32, TL_ERROR_UNSUPPORTED_FEATURE,
+  /* int8: inputs may differ in parameters (the int8 prepare requantizes them) and a fused activation clamps */
+  int8 = x0->dtype == TL_INT8 && y->dtype == TL_INT8;
+  TL_ENSURE_OK(int8 ? tl_op_check_int8_dtypes(ctx, node) : tl_same_dtype(ctx, x0, "input 0", y, "output"));
+  TL_OP_ENSURE(ctx, o->activation == TL_ACT_NONE || y->dtype == TL_FLOAT32 || int8, TL_ERROR_UNSUPPORTED_FEATURE,
                "fused activation on %s data", tl_dtype_name(y->dtype));
   esize = tl_dtype_size(y->dtype);
   for (k = axis + 1; k < x0->rank; k++) inner *= x0->dims[k];
@@ -102,7 +105,7 @@ tl_status tl_prepare_concat(tl_op_ctx *ctx, tl_node *node) {
   for (k = 0; k < axis; k++) p->outer *= x0->dims[k];
   for (i = 0; i < n; i++) {
     const tl_tensor_desc *x = tl_op_input(ctx, node, i);
-    TL_ENSURE_OK(tl_same_dtype(ctx, x, "an input", y, "output"));
+    if (!int8) TL_ENSURE_OK(tl_same_dtype(ctx, x, "an input", y, "output"));
     TL_OP_ENSURE(ctx, x->rank == x0->rank, TL_ERROR_BAD_OPTIONS, "input %d has rank %d, input 0 has rank %d", i, x->rank,
                  x0->rank);
     for (k = 0; k < x0->rank; k++) {
@@ -121,13 +124,17 @@ tl_status tl_prepare_concat(tl_op_ctx *ctx, tl_node *node) {
                  (long long)sum, axis);
   }
   node->pad_value[0] = (uint8_t)o->activation; /* eval applies the fused clamp for float32 */
-  return TL_OK;
+  return int8 ? tl_prepare_concat_int8(ctx, node) : TL_OK;
 }
 
 void tl_eval_concat(tl_op_ctx *ctx, tl_node *node) {
   const void *xs[TL_CONCAT_MAX_INPUTS];
   int32_t i, act = node->pad_value[0];
   void *y = tl_op_output_data(ctx, node, 0);
+  if (tl_op_is_int8(ctx, node)) {
+    tl_eval_concat_int8(ctx, node);
+    return;
+  }
   for (i = 0; i < node->params.concat.num_inputs; i++) xs[i] = tl_op_input_data(ctx, node, i);
   tl_concat(y, xs, &node->params.concat);
   if (act != TL_ACT_NONE) {

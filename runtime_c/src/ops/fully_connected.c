@@ -1,6 +1,7 @@
 /* fully_connected.c: FullyConnected (x[..., in], w[out, in], bias[out]?) -> y[..., out]. */
 #include "fb_schema.h"
 #include "ops/ops.h"
+#include "ops/ops_int8.h"
 
 tl_status tl_prepare_fc(tl_op_ctx *ctx, tl_node *node) {
   const tl_tensor_desc *x, *w, *y;
@@ -33,10 +34,14 @@ tl_status tl_prepare_fc(tl_op_ctx *ctx, tl_node *node) {
   p->in_depth = in;
   p->out_depth = out;
   p->act = tl_op_activation(node->op->opts.activation);
-  return TL_OK;
+  return tl_op_is_int8(ctx, node) ? tl_prepare_fc_int8(ctx, node) : TL_OK;
 }
 
 void tl_eval_fc(tl_op_ctx *ctx, tl_node *node) {
+  if (tl_op_is_int8(ctx, node)) {
+    tl_eval_fc_int8(ctx, node);
+    return;
+  }
   const float *bias = node->op->input_count == 3 ? (const float *)tl_op_input_data(ctx, node, 2) : NULL;
   tl_fc_f32((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),
             (const float *)tl_op_input_data(ctx, node, 1), bias, &node->params.fc);

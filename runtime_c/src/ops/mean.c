@@ -4,6 +4,7 @@
 
 #include "fb_schema.h"
 #include "ops/ops.h"
+#include "ops/ops_int8.h"
 
 tl_status tl_prepare_mean(tl_op_ctx *ctx, tl_node *node) {
   const tl_op_options *o = &node->op->opts;
@@ -37,10 +38,14 @@ tl_status tl_prepare_mean(tl_op_ctx *ctx, tl_node *node) {
                  tl_shape_str(y->dims, y->rank, sy, sizeof sy), tl_shape_str(want, n, sx, sizeof sx),
                  tl_shape_str(x->dims, x->rank, sx, sizeof sx), o->keep_dims);
   }
-  return TL_OK;
+  return tl_op_is_int8(ctx, node) ? tl_prepare_mean_int8(ctx, node) : TL_OK;
 }
 
 void tl_eval_mean(tl_op_ctx *ctx, tl_node *node) {
+  if (tl_op_is_int8(ctx, node)) {
+    tl_eval_mean_int8(ctx, node);
+    return;
+  }
   tl_mean_f32((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),
               &node->params.mean);
 }

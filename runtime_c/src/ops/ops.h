@@ -48,7 +48,8 @@ void *tl_op_input_data(const tl_op_ctx *ctx, const tl_node *node, int32_t i);
 void *tl_op_output_data(const tl_op_ctx *ctx, const tl_node *node, int32_t i);
 /* Input count within [min_in, max_in], output count exactly n_out (TL_ERROR_BAD_INPUT_COUNT). */
 tl_status tl_op_check_counts(tl_op_ctx *ctx, const tl_node *node, int32_t min_in, int32_t max_in, int32_t n_out);
-/* Every input and output is float32 (int8 -> UNSUPPORTED_DTYPE: int8 kernels are not built yet). */
+/* Every input and output is float32; or input 0 is int8 and the op follows the int8 dtype rules
+ * (tl_op_check_int8_dtypes in ops_int8.h; the op's prepare then ends with its int8 prepare). */
 tl_status tl_op_check_float(tl_op_ctx *ctx, const tl_node *node);
 /* Shapes equal, else TL_ERROR_BAD_SHAPE naming both. */
 tl_status tl_op_check_same_shape(tl_op_ctx *ctx, const tl_tensor_desc *a, const char *a_what,

@@ -1,6 +1,7 @@
 /* pool.c: MaxPool2D and AveragePool2D (x[n,h,w,c]) -> y[n,oh,ow,c]. */
 #include "fb_schema.h"
 #include "ops/ops.h"
+#include "ops/ops_int8.h"
 
 tl_status tl_prepare_pool2d(tl_op_ctx *ctx, tl_node *node) {
   const tl_op_options *o = &node->op->opts;
@@ -33,15 +34,23 @@ tl_status tl_prepare_pool2d(tl_op_ctx *ctx, tl_node *node) {
   p->pad_top = pad_top;
   p->pad_left = pad_left;
   p->act = tl_op_activation(o->activation);
-  return TL_OK;
+  return tl_op_is_int8(ctx, node) ? tl_prepare_pool2d_int8(ctx, node) : TL_OK;
 }
 
 void tl_eval_max_pool2d(tl_op_ctx *ctx, tl_node *node) {
+  if (tl_op_is_int8(ctx, node)) {
+    tl_eval_pool2d_int8(ctx, node);
+    return;
+  }
   tl_max_pool2d_f32((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),
                     &node->params.pool);
 }
 
 void tl_eval_average_pool2d(tl_op_ctx *ctx, tl_node *node) {
+  if (tl_op_is_int8(ctx, node)) {
+    tl_eval_pool2d_int8(ctx, node);
+    return;
+  }
   tl_average_pool2d_f32((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),
                         &node->params.pool);
 }

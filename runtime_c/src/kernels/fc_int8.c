@@ -1,0 +1,34 @@
+/* fc_int8.c: int8 reference kernel of FullyConnected, and the shared requantization step.
+ *
+ * What this is: the specification the optimized int8 kernels are tested against. What this is not: the
+ * multiplier computation or any validation (ops/fully_connected_int8.c).
+ */
+#include "kernels_int8.h"
+#include "quant.h"
+
+int8_t tl_requantize_channel_int8(int64_t acc, int32_t c, const tl_requant_int8 *q) {
+  int32_t m = q->channels > 1 ? q->multipliers[c] : q->multiplier;
+  int32_t s = q->channels > 1 ? q->shifts[c] : q->shift;
+  int32_t a = acc > INT32_MAX ? INT32_MAX : (acc < INT32_MIN ? INT32_MIN : (int32_t)acc);
+  int64_t v = (int64_t)tl_multiply_by_quantized_multiplier(a, m, s) + q->output_zp;
+  if (v < q->act_min) v = q->act_min;
+  if (v > q->act_max) v = q->act_max;
+  return (int8_t)v;
+}
+
+/* Algorithm: one int64 dot product per output element over the contiguous input row and weight row. */
+void tl_fc_int8(int8_t *y,           /* [batch, out_depth] */
+                const int8_t *x,     /* [batch, in_depth] */
+                const int8_t *w,     /* [out_depth, in_depth] */
+                const int32_t *bias, /* [out_depth] or NULL */
+                const tl_fc_int8_params *p) {
+  for (int32_t b = 0; b < p->batch; b++) {
+    const int8_t *xb = x + (int64_t)b * p->in_depth; /* [in_depth] */
+    for (int32_t o = 0; o < p->out_depth; o++) {
+      const int8_t *wo = w + (int64_t)o * p->in_depth; /* [in_depth] */
+      int64_t acc = bias ? bias[o] : 0;
+      for (int32_t i = 0; i < p->in_depth; i++) acc += (int64_t)((int32_t)xb[i] - p->input_zp) * wo[i];
+      y[(int64_t)b * p->out_depth + o] = tl_requantize_channel_int8(acc, o, &p->out);
+    }
+  }
+}
