@@ -9,16 +9,18 @@
 ...     print(sess.run(y, {x: [[1, 2, 3]]}))
 [[6.]]
 
-Sub-packages: ``tf.nn``, ``tf.train`` (optimizers, Saver), ``tf.layers``, ``tf.datasets``, ``tf.errors``.
+Sub-packages: ``tf.nn``, ``tf.losses``, ``tf.train`` (optimizers, Saver), ``tf.layers``, ``tf.datasets``,
+``tf.errors``.
 The model-file package ``trainer.tlm`` is not imported here.
 """
 
 # ruff: noqa: F401 - this module re-exports the public API
 
-from trainer import (  # noqa: F401 - ops registers every op type
+from trainer import (  # ops registers every op type; nn and losses are public namespaces
     dtypes,
     errors,
-    nn,  # noqa: E402,I001 - namespaces after the core they re-export
+    losses,
+    nn,
     ops,
 )
 from trainer.config import ConfigProto, GPUOptions, RunMetadata, RunOptions
