@@ -178,14 +178,14 @@ def _pow_grad(op: Any, g: Tensor) -> list[Any]:
     """d(x^y) = (g*y*x^(y-1), g*log(x)*x^y), with log(x) taken as 0 where x <= 0."""
     x, y = op.inputs
     z = op.outputs[0]
-    safe_log = where(greater(x, 0), log(where(greater(x, 0), x, ones_like_(x))), zeros_like(x))
+    safe_log = where(greater(x, 0), log(where(greater(x, 0), x, _ones_like(x))), zeros_like(x))
     return [multiply(g, multiply(y, pow(x, subtract(y, 1)))), multiply(g, multiply(safe_log, z))]
 
 
 register("Pow", shape=broadcast_shape, kernel=_pow_kernel, grad=_pow_grad, broadcasting=True)
 
 
-def ones_like_(x: Tensor) -> Tensor:
+def _ones_like(x: Tensor) -> Tensor:
     from trainer.ops.array_ops import ones_like
 
     return ones_like(x)
