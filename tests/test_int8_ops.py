@@ -6,8 +6,11 @@ of SECURITY.md that only an int8 op's prepare can see are checked here with thei
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+from cbuild import build, run_tool
 from int8_op_cases import all_cases, check_exact, rejection_cases
 from runtime_op_cases import ensure_pyruntime, run_model
 
@@ -63,3 +66,41 @@ def test_int8_rejections(runtime, case) -> None:
         pyruntime.Interpreter(model_content=case.model).allocate_tensors()
     assert info.value.status_name == case.status, str(info.value)
     assert case.message in info.value.message, str(info.value)
+
+
+def _tl_run_case(variant: str, model: bytes, inputs, n_out: int, directory: Path):
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "model.tlm"
+    path.write_bytes(model)
+    args = [str(path)]
+    for i, x in enumerate(inputs):
+        np.save(directory / f"in{i}.npy", x)
+        args += ["--input", f"{i}={directory / f'in{i}.npy'}"]
+    for i in range(n_out):
+        args += ["--output", f"{i}={directory / f'out{i}.npy'}"]
+    return run_tool(variant, "tl_run", args)
+
+
+@pytest.mark.parametrize("variant", ["aarch64", "armhf", "asan"])
+def test_int8_tl_run_cross_and_sanitized(variant: str, tmp_path: Path) -> None:
+    """Every case through tl_run on aarch64 / armhf (qemu) and under ASan+UBSan: identical bytes; every
+    rejection with its status and no sanitizer report."""
+    build(variant, targets=("tl_run",))
+    failures = []
+    for case in CASES:
+        d = tmp_path / case.name
+        result = _tl_run_case(variant, case.model, case.inputs, len(case.expected), d)
+        if result.returncode != 0:
+            failures.append(f"{case.name}: tl_run exit {result.returncode}: {result.stderr[-500:]}")
+            continue
+        try:
+            check_exact(case, [np.load(d / f"out{i}.npy") for i in range(len(case.expected))])
+        except AssertionError as e:
+            failures.append(str(e))
+    for rej in REJECTIONS:
+        m = read_model(rej.model)
+        inputs = [np.zeros(t.shape, t.dtype) for t in (m.tensors[i] for i in m.inputs)]
+        result = _tl_run_case(variant, rej.model, inputs, 1, tmp_path / f"reject_{rej.name}")
+        if result.returncode == 0 or rej.status not in result.stderr or "Sanitizer" in result.stderr:
+            failures.append(f"{rej.name}: exit {result.returncode}, stderr {result.stderr[-500:]}")
+    assert not failures, f"{len(failures)} failures on {variant}:\n" + "\n".join(failures[:20])

@@ -89,7 +89,7 @@ def _clamp_i32(v: np.ndarray) -> np.ndarray:
 
 
 def srdhm(a, b) -> np.ndarray:
-    """round(a * b / 2^31), ties away from zero; (INT32_MIN, INT32_MIN) saturates to INT32_MAX."""
+    """round(a * b / 2^31), ties up (toward +inf); (INT32_MIN, INT32_MIN) saturates to INT32_MAX."""
     a, b = _i64(a), _i64(b)
     ab = a * b
     nudge = np.where(ab >= 0, 1 << 30, 1 - (1 << 30))

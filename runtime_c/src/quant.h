@@ -18,8 +18,8 @@
 
 #include <stdint.h>
 
-/* round(a * b / 2^31), ties away from zero; (INT32_MIN, INT32_MIN) saturates to INT32_MAX. The product of two
- * Q0 values is Q0; in general Qi * Qj is Q(i + j). */
+/* round(a * b / 2^31) with ties rounded up (toward +infinity, like ARM's vqrdmulh and gemmlowp);
+ * (INT32_MIN, INT32_MIN) saturates to INT32_MAX. The product of two Q0 values is Q0; Qi * Qj is Q(i + j). */
 int32_t tl_srdhm(int32_t a, int32_t b);
 
 /* round(x / 2^exponent), ties away from zero, exponent in [0, 62]. */
