@@ -1,5 +1,6 @@
 """Cross-architecture parity: tl_run built for aarch64 and armhf (run under qemu) against the native runtime
-and an independent numpy formula, on an MLP, a small CNN and a broadcasting/data-movement model.
+and an independent numpy formula, on an MLP, a small CNN and a broadcasting/data-movement model; and the
+int8 op cases of tests/int8_op_cases.py, which must match their numpy reference bit for bit on every target.
 
 Every output must satisfy max|got - numpy| <= 1e-5 * max|numpy| on every target, and the native runtime
 (pyruntime when importable, else native tl_run) must satisfy the same bound.
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import int8_op_cases
 import numpy as np
 import pytest
 from cbuild import build, run_tool
@@ -323,3 +325,15 @@ def test_cross_tl_bench(variant: str, tmp_path: Path) -> None:
     assert reports[variant]["model_bytes"] == reports["native"]["model_bytes"] == str(path.stat().st_size)
     assert reports[variant]["arena_bytes"] == reports["native"]["arena_bytes"]
     assert 0 < float(reports[variant]["min_us"]) <= float(reports[variant]["p90_us"])
+
+
+@pytest.mark.parametrize("variant", ["native", "aarch64", "armhf"])
+def test_int8_bit_exact_on_every_target(variant: str, tmp_path: Path) -> None:
+    """DESIGN: int8 kernels match the numpy reference bit for bit on every target (int8_op_cases.py)."""
+    build(variant, targets=("tl_run",))
+    cases = int8_op_cases.all_cases()
+    assert len(cases) > 50
+    for i, case in enumerate(cases):
+        model = ParityModel(case.model, list(case.inputs), lambda *_: [])
+        got = _tl_run(variant, model, tmp_path / f"case{i}", len(case.expected))
+        int8_op_cases.check_exact(case, got)
