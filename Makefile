@@ -23,7 +23,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml setup.py $(C_SOURCES)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e '.[test,demo]'
+	$(PIP) install -q -e '.[test,demo,mpi]'
 	touch $@
 
 demo: $(STAMP)
