@@ -1,0 +1,123 @@
+"""End to end: trained trainer models, exported, run by the C runtime (pyruntime, and tl_run under qemu for
+aarch64 and armhf) and by the numpy reference interpreter, against the trainer's own outputs.
+
+Acceptance bound: max |runtime - trainer| <= 1e-5 * max |trainer| on 100 test images, and the argmax agrees on
+the whole MNIST-10k test split (2,000 images).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+from cbuild import build, run_tool
+from export_models import mnist, trained
+
+from trainer.lite import Converter
+from trainer.lite.reference import ReferenceInterpreter
+
+pyruntime = pytest.importorskip("pyruntime", reason="pyruntime (the C runtime) is not built")
+
+REL_TOL = 1e-5
+MODELS = ["mlp", "cnn", "mobilenet"]
+
+
+@functools.cache
+def exported(name: str, batch: int) -> bytes:
+    m = trained(name)
+    conv = Converter.from_session(m.sess, [m.x], [m.logits])
+    conv.batch_size = batch
+    return conv.convert()
+
+
+@functools.cache
+def trainer_logits(name: str) -> np.ndarray:
+    """The trainer's logits for the whole test split (unfrozen graph, training flag at its default)."""
+    return trained(name).predict(mnist()[2])
+
+
+def _check_close(got: np.ndarray, want: np.ndarray, what: str) -> None:
+    err = float(np.abs(got - want).max())
+    bound = REL_TOL * float(np.abs(want).max())
+    assert err <= bound, f"{what}: max abs difference {err:.3g} > {bound:.3g}"
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_c_runtime_matches_trainer_on_100_images(name: str) -> None:
+    m = trained(name)
+    xs = m.images(mnist()[2][:100])
+    interp = pyruntime.Interpreter(model_content=exported(name, 1))  # batch 1, like a device
+    got = np.concatenate([interp.run(xs[i : i + 1])[0] for i in range(100)])
+    _check_close(got, trainer_logits(name)[:100], f"{name} C runtime vs trainer")
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_argmax_agrees_on_the_whole_test_split(name: str) -> None:
+    m = trained(name)
+    xs = m.images(mnist()[2])
+    interp = pyruntime.Interpreter(model_content=exported(name, 100))
+    got = np.concatenate([interp.run(xs[i : i + 100])[0] for i in range(0, len(xs), 100)])
+    want = trainer_logits(name)
+    assert got.shape == want.shape == (2000, 10)
+    disagree = np.flatnonzero(got.argmax(1) != want.argmax(1))
+    assert disagree.size == 0, f"{name}: argmax differs on test images {disagree[:10].tolist()}"
+    _check_close(got, want, f"{name} C runtime vs trainer (2,000 images)")
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_reference_interpreter_matches_c_runtime(name: str) -> None:
+    m = trained(name)
+    data = exported(name, 20)
+    xs = m.images(mnist()[2][:20])
+    c = pyruntime.Interpreter(model_content=data).run(xs)[0]
+    ref = ReferenceInterpreter(model_content=data)
+    assert ref.arena_bytes == pyruntime.Interpreter(model_content=data).planned_arena_bytes
+    got = ref.run(xs)[0]
+    _check_close(got, c, f"{name} reference vs C runtime")
+    _check_close(got, trainer_logits(name)[:20], f"{name} reference vs trainer")
+
+
+@pytest.mark.parametrize("target", ["aarch64", "armhf"])
+@pytest.mark.parametrize("name", MODELS)
+def test_tl_run_under_qemu_matches_trainer(tmp_path, target: str, name: str) -> None:
+    build(target, targets=["tl_run"])
+    m = trained(name)
+    model = tmp_path / f"{name}.tlm"
+    model.write_bytes(exported(name, 20))
+    xs = m.images(mnist()[2][:20])
+    np.save(tmp_path / "x.npy", xs)
+    result = run_tool(
+        target, "tl_run", [str(model), "--input", "0=x.npy", "--output", "0=y.npy"], cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    got = np.load(tmp_path / "y.npy")
+    want = trainer_logits(name)[:20]
+    assert got.dtype == np.float32 and got.shape == want.shape
+    _check_close(got, want, f"{name} tl_run on {target} vs trainer")
+    assert np.array_equal(got.argmax(1), want.argmax(1))
+
+
+def test_main_job_runs_end_to_end(tmp_path) -> None:
+    """examples/mnist/deploy.py (the main job), shortened: every step runs and the C runtime agrees."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "mnist" / "deploy.py"
+    spec = importlib.util.spec_from_file_location("deploy_example", path)
+    deploy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(deploy)
+    out = tmp_path / "out"
+    summary = deploy.main(["--epochs", "1", "--max-steps", "25", "--out", str(out), "--no-progress"])
+    assert json.loads((out / "summary.json").read_text()) == json.loads(json.dumps(summary))
+    assert summary["trainer_accuracy"] > 0.5  # 25 steps already learn something
+    assert summary["c_runtime_accuracy"] == summary["trainer_accuracy"]
+    assert summary["argmax_agreement"] == 1.0
+    assert summary["max_abs_difference"] < 1e-5
+    model = out / "mnist_cnn.tlm"
+    assert summary["model_bytes"] == model.stat().st_size
+    assert summary["arena_bytes"] == pyruntime.Interpreter(model_path=str(model)).planned_arena_bytes
+    assert summary["pyruntime_median_us"] > 0
+    assert (out / "training_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert Path(summary["checkpoint"] + ".index.json").is_file()

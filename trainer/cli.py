@@ -1,0 +1,339 @@
+"""The ``tensorlet`` command: look into, run and time ``.tlm`` models.
+
+    tensorlet inspect model.tlm [--dot graph.dot]     ops, tensors, shapes, dtypes, quantization, bytes
+    tensorlet run model.tlm --input x.npy [--output y.npy] [--reference]
+    tensorlet bench model.tlm [--runs 200] [--warmup 20]
+
+``run`` and ``bench`` use the C runtime through pyruntime (``run --reference`` uses the numpy reference
+interpreter instead). Exit codes: 0 success, 1 a model or data error (the message says which file and why),
+2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+EXIT_ERROR = 1
+
+
+class CliError(Exception):
+    """A user-facing error: printed as ``tensorlet: error: ...`` with exit code 1."""
+
+
+def _read_bytes(path: str, what: str = "model") -> bytes:
+    p = Path(path)
+    if not p.exists():
+        raise CliError(f"{what} file {path!r} does not exist")
+    if not p.is_file():
+        raise CliError(f"{what} path {path!r} is not a file")
+    try:
+        return p.read_bytes()
+    except OSError as e:
+        raise CliError(f"cannot read {what} file {path!r}: {e.strerror}") from None
+
+
+def _verify_with_runtime(data: bytes, path: str) -> Any:
+    """Load the model with the C runtime (which verifies it completely); None when pyruntime is missing."""
+    try:
+        import pyruntime
+    except ImportError:
+        return None
+    try:
+        return pyruntime.Interpreter(model_content=data)
+    except pyruntime.TensorletRuntimeError as e:
+        raise CliError(f"{path!r} is not a valid .tlm model: {e}") from None
+
+
+def _load_info(path: str) -> tuple[bytes, Any]:
+    from trainer.tlm import read_model
+
+    data = _read_bytes(path)
+    if len(data) < 8 or data[4:8] != b"TLM1":
+        raise CliError(f"{path!r} is not a .tlm model (no 'TLM1' file identifier)")
+    _verify_with_runtime(data, path)
+    try:
+        return data, read_model(data)
+    except Exception as e:  # the Python reader trusts the structure; a corrupt file fails anywhere
+        raise CliError(f"{path!r} is not a valid .tlm model: {e}") from None
+
+
+def _require_pyruntime() -> Any:
+    try:
+        import pyruntime
+    except ImportError:
+        raise CliError(
+            "pyruntime (the C runtime for Python) is not installed: run `pip install -e .` with a C "
+            "compiler, or use `tensorlet run --reference`"
+        ) from None
+    return pyruntime
+
+
+# ---- inspect ----------------------------------------------------------------------------------------
+def _fmt_shape(shape: Sequence[int]) -> str:
+    return "[" + ", ".join(str(d) for d in shape) + "]"
+
+
+def _fmt_quant(q: Any) -> str:
+    if q is None or not q.scale:
+        return ""
+    if len(q.scale) == 1:
+        return f"scale={q.scale[0]:.6g} zero_point={q.zero_point[0]}"
+    return f"per-axis {q.axis}: {len(q.scale)} scales"
+
+
+def _fmt_options(options: dict[str, Any]) -> str:
+    parts = []
+    for k, v in options.items():
+        if v is None or (k == "activation" and v == "NONE"):
+            continue
+        parts.append(f"{k}={v}")
+    return " ".join(parts)
+
+
+def _kind(info: Any, t: Any) -> str:
+    if t.index in info.inputs:
+        return "input"
+    if t.index in info.outputs:
+        return "output"
+    return "const" if t.buffer else "activation"
+
+
+def inspect_model(info: Any, out: Any = None) -> None:
+    from trainer.tlm import plan_model
+
+    out = sys.stdout if out is None else out
+    const_bytes = sum(t.nbytes for t in info.tensors if t.buffer)
+    planned = plan_model(info).arena_bytes
+    md = info.metadata
+    w = out.write
+    w(f"model bytes      {info.size_bytes:,}\n")
+    w(f"schema version   {info.version}\n")
+    w(f"producer         {md.producer}\n")
+    if md.description:
+        w(f"description      {md.description}\n")
+    w(f"constant bytes   {const_bytes:,}\n")
+    w(f"arena bytes      {md.arena_bytes:,} (metadata); {planned:,} (planned now)\n")
+    for key, value in md.entries.items():
+        w(f"metadata         {key} = {value}\n")
+    for label, indices in (("inputs", info.inputs), ("outputs", info.outputs)):
+        w(f"\n{label}:\n")
+        for i in indices:
+            t = info.tensors[i]
+            w(f"  {i:4d}  {t.name:40s} {t.dtype_name:8s} {_fmt_shape(t.shape)}\n")
+    w(f"\noperators ({len(info.ops)}):\n")
+    for op in info.ops:
+        ins = ", ".join(str(i) for i in op.inputs)
+        outs = ", ".join(str(i) for i in op.outputs)
+        w(f"  {op.index:4d}  {op.opcode:16s} ({ins}) -> ({outs})  {_fmt_options(op.options)}\n")
+    w(f"\ntensors ({len(info.tensors)}):\n")
+    w(f"  {'idx':>4s}  {'name':40s} {'dtype':8s} {'shape':18s} {'kind':10s} {'bytes':>10s}  quantization\n")
+    for t in info.tensors:
+        w(
+            f"  {t.index:4d}  {t.name:40s} {t.dtype_name:8s} {_fmt_shape(t.shape):18s} "
+            f"{_kind(info, t):10s} {t.nbytes:10,d}  {_fmt_quant(t.quantization)}\n"
+        )
+
+
+def _dot_label(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def to_dot(info: Any) -> str:
+    """The model as a Graphviz DOT graph: ops are boxes, graph inputs/outputs ellipses; edges carry shapes."""
+    lines = ["digraph tlm {", "  rankdir=TB;", '  node [fontname="Helvetica", fontsize=10];']
+    producer: dict[int, str] = {}
+    for i in info.inputs:
+        t = info.tensors[i]
+        lines.append(f'  t{i} [shape=ellipse, label="{_dot_label(t.name)}\\n{_fmt_shape(t.shape)}"];')
+        producer[i] = f"t{i}"
+    for op in info.ops:
+        consts = [info.tensors[i] for i in op.inputs if info.tensors[i].buffer]
+        extra = "".join(f"\\n{_dot_label(c.name)} {_fmt_shape(c.shape)}" for c in consts)
+        opts = _dot_label(_fmt_options(op.options))
+        lines.append(f'  op{op.index} [shape=box, label="{op.index}: {op.opcode}\\n{opts}{extra}"];')
+        for i in op.inputs:
+            if i in producer:
+                shape = _fmt_shape(info.tensors[i].shape)
+                lines.append(f'  {producer[i]} -> op{op.index} [label="{shape}"];')
+        for i in op.outputs:
+            producer[i] = f"op{op.index}"
+    for i in info.outputs:
+        t = info.tensors[i]
+        lines.append(f'  out{i} [shape=ellipse, label="{_dot_label(t.name)}\\n{_fmt_shape(t.shape)}"];')
+        if i in producer:
+            lines.append(f"  {producer[i]} -> out{i};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    _, info = _load_info(args.model)
+    inspect_model(info)
+    if args.dot:
+        try:
+            Path(args.dot).write_text(to_dot(info))
+        except OSError as e:
+            raise CliError(f"cannot write {args.dot!r}: {e.strerror}") from None
+        print(f"\nwrote {args.dot}")
+    return 0
+
+
+# ---- run --------------------------------------------------------------------------------------------
+def _load_npy(path: str) -> np.ndarray:
+    data = _read_bytes(path, "input")
+    try:
+        import io
+
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    except Exception as e:
+        raise CliError(f"input file {path!r} is not a valid .npy array: {e}") from None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    data, info = _load_info(args.model)
+    arrays = [_load_npy(p) for p in args.input]
+    if len(arrays) != len(info.inputs):
+        raise CliError(f"the model has {len(info.inputs)} inputs, got {len(arrays)} --input files")
+    for a, i, p in zip(arrays, info.inputs, args.input, strict=True):
+        t = info.tensors[i]
+        if a.dtype != t.dtype or a.shape != t.shape:
+            hint = " (convert with .astype(np.float32))" if a.shape == t.shape else ""
+            raise CliError(
+                f"input {t.name!r} needs {t.dtype_name} {_fmt_shape(t.shape)}, {p!r} holds "
+                f"{a.dtype} {_fmt_shape(a.shape)}{hint}"
+            )
+    if args.reference:
+        from trainer.lite.reference import ReferenceInterpreter
+
+        outputs = ReferenceInterpreter(model_content=data).run(*arrays)
+    else:
+        pyruntime = _require_pyruntime()
+        try:
+            outputs = pyruntime.Interpreter(model_content=data).run(*arrays)
+        except pyruntime.TensorletRuntimeError as e:
+            raise CliError(f"the C runtime failed: {e}") from None
+    if args.output and len(args.output) != len(outputs):
+        raise CliError(f"the model has {len(outputs)} outputs, got {len(args.output)} --output files")
+    for k, (i, y) in enumerate(zip(info.outputs, outputs, strict=True)):
+        name = info.tensors[i].name
+        if args.output:
+            try:
+                np.save(args.output[k], y, allow_pickle=False)
+            except OSError as e:
+                raise CliError(f"cannot write {args.output[k]!r}: {e.strerror}") from None
+            print(f"{name}: {y.dtype} {_fmt_shape(y.shape)} -> {args.output[k]}")
+        else:
+            print(f"{name}: {y.dtype} {_fmt_shape(y.shape)}")
+            with np.printoptions(precision=6, suppress=True, threshold=200):
+                print(y)
+            if y.ndim == 2:
+                print(f"argmax: {y.argmax(axis=1).tolist()}")
+    return 0
+
+
+# ---- bench ------------------------------------------------------------------------------------------
+def cmd_bench(args: argparse.Namespace) -> int:
+    data, info = _load_info(args.model)
+    pyruntime = _require_pyruntime()
+    interp = pyruntime.Interpreter(model_content=data)
+    interp.allocate_tensors()
+    rng = np.random.default_rng(args.seed)
+    for d in interp.get_input_details():
+        value = rng.standard_normal(tuple(d["shape"])).astype(d["dtype"])
+        interp.set_tensor(d["index"], value)
+    for _ in range(args.warmup):
+        interp.invoke()
+    times = np.empty(args.runs)
+    for k in range(args.runs):
+        t0 = time.perf_counter()
+        interp.invoke()
+        times[k] = (time.perf_counter() - t0) * 1e6
+    print(f"model            {args.model}")
+    print(f"model bytes      {len(data):,}")
+    print(f"arena bytes      {interp.arena_bytes:,}")
+    print(f"runs             {args.runs} (after {args.warmup} warm-up), C runtime via pyruntime")
+    print(f"latency min      {times.min():.1f} us")
+    print(f"latency median   {np.median(times):.1f} us")
+    print(f"latency p90      {np.percentile(times, 90):.1f} us")
+    return 0
+
+
+# ---- entry point ------------------------------------------------------------------------------------
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="tensorlet",
+        description="Inspect, run and benchmark tensorlet .tlm models (run/bench use the C runtime).",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    s = sub.add_parser(
+        "inspect",
+        help="print ops, tensors, shapes, dtypes, quantization, constant and arena bytes",
+        description="Print a model's ops, tensors (shape, dtype, quantization, bytes) and memory figures.",
+    )
+    s.add_argument("model", help="the .tlm file")
+    s.add_argument("--dot", metavar="FILE", help="also write the graph as Graphviz DOT to FILE")
+    s.set_defaults(func=cmd_inspect)
+
+    s = sub.add_parser(
+        "run",
+        help="run a model on .npy inputs",
+        description="Run a model once on .npy inputs (exact dtype and shape, no casting) and print or save "
+        "the outputs.",
+    )
+    s.add_argument("model", help="the .tlm file")
+    s.add_argument(
+        "--input",
+        action="append",
+        required=True,
+        metavar="X.npy",
+        help="an input array; once per model input",
+    )
+    s.add_argument("--output", action="append", metavar="Y.npy", help="save an output here; once per output")
+    s.add_argument(
+        "--reference", action="store_true", help="use the numpy reference interpreter, not the C runtime"
+    )
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser(
+        "bench",
+        help="time the C runtime on a model",
+        description="Time invoke() on random inputs: min/median/p90 latency, arena bytes and model bytes.",
+    )
+    s.add_argument("model", help="the .tlm file")
+    s.add_argument("--runs", type=_positive, default=200, help="timed invokes (default 200)")
+    s.add_argument("--warmup", type=int, default=20, help="untimed invokes first (default 20)")
+    s.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
+    s.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except CliError as e:
+        print(f"tensorlet: error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())
