@@ -1,0 +1,69 @@
+"""trainer.lite.reference: the numpy interpreter of .tlm files against the independent per-op formulas of
+tests/runtime_refs.py (the same cases the C runtime is held to) and against the C runtime itself."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from runtime_op_cases import all_cases, check_outputs
+
+from trainer.lite.reference import KERNELS, ReferenceInterpreter
+from trainer.tlm import ModelBuilder, read_model
+from trainer.tlm.builder import OPCODES
+
+CASES = all_cases()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_reference_matches_the_numpy_formulas(case) -> None:
+    check_outputs(case, ReferenceInterpreter(model_content=case.model).run(*case.inputs))
+
+
+def test_every_float_op_has_a_kernel() -> None:
+    assert set(OPCODES) - {"Quantize", "Dequantize"} <= set(KERNELS)
+
+
+def test_reference_matches_c_runtime_on_the_network_case() -> None:
+    pyruntime = pytest.importorskip("pyruntime", reason="pyruntime (the C runtime) is not built")
+    case = next(c for c in CASES if "network" in c.name)
+    got = ReferenceInterpreter(model_content=case.model).run(*case.inputs)
+    want = pyruntime.Interpreter(model_content=case.model).run(*case.inputs)
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == w.dtype and g.shape == w.shape
+        assert np.abs(g - w).max() <= 1e-5 * np.abs(w).max()
+
+
+def _relu_model() -> bytes:
+    b = ModelBuilder()
+    x = b.add_input("x", np.float32, [2, 3])
+    y = b.add_tensor("y", np.float32, [2, 3])
+    b.add_op("Relu", [x], [y])
+    b.mark_output(y)
+    return b.finish()
+
+
+def test_inputs_are_checked_and_details_reported(tmp_path) -> None:
+    path = tmp_path / "relu.tlm"
+    path.write_bytes(_relu_model())
+    ref = ReferenceInterpreter(model_path=path)
+    assert [d["name"] for d in ref.get_input_details()] == ["x"]
+    assert ref.get_output_details()[0]["shape"].tolist() == [2, 3]
+    assert ref.arena_bytes == read_model(_relu_model()).metadata.arena_bytes
+    with pytest.raises(ValueError, match="expected float32"):
+        ref.run(np.zeros((2, 3), np.float64))
+    with pytest.raises(ValueError, match="takes 1 inputs"):
+        ref.run()
+    values = ref.run_all(np.array([[-1, 2, -3], [4, -5, 6]], np.float32))
+    np.testing.assert_array_equal(values[1], [[0, 2, 0], [4, 0, 6]])
+
+
+def test_int8_models_are_refused() -> None:
+    b = ModelBuilder()
+    from trainer.tlm import Quantization
+
+    x = b.add_input("x", np.float32, [4])
+    q = b.add_tensor("q", np.int8, [4], Quantization(0.1, 0))
+    b.add_op("Quantize", [x], [q])
+    b.mark_output(q)
+    with pytest.raises(NotImplementedError, match="Quantize"):
+        ReferenceInterpreter(model_content=b.finish())
