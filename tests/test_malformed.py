@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import int8_op_cases
 import malformed_cases
 import pytest
 from cbuild import build, run_tool
@@ -31,12 +32,14 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def seed_models(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    """The valid models of the corpus (every op, int8 Quantize, broadcasting, options defaults) as seeds."""
+    """Valid models as seeds: the corpus's controls (every float op, options defaults) and int8 op models."""
     directory = tmp_path_factory.mktemp("seeds")
     seeds = dict(malformed_cases.valid_models())
     for case in malformed_cases.cases():
-        if case.expected == ("TL_OK",) and case.mode == malformed_cases.COPY and not case.requires:
+        if case.expected == ("TL_OK",) and case.mode == malformed_cases.COPY:
             seeds.setdefault(case.name, case.data)
+    for int8_case in int8_op_cases.all_cases()[::8]:  # a dozen int8 models of every op family
+        seeds.setdefault(f"int8_{int8_case.name}", int8_case.model)
     paths = []
     for name, data in seeds.items():
         path = directory / f"{name}.tlm"
@@ -73,6 +76,17 @@ def test_int8_op_quantization_cases(tmp_path: Path) -> None:
         build(variant, targets=("test_malformed",))
         result = run_tool(variant, "test_malformed", [str(tmp_path / "all")])
         assert result.returncode == 0 and f"{len(int8)} cases, 0 mismatches" in result.stdout, _report(result)
+
+
+@pytest.mark.parametrize("variant", ["native", "asan", "armhf"])
+def test_int8_prepare_rejections(variant: str, tmp_path: Path) -> None:
+    """Quantization errors only an int8 op's prepare sees (int8_op_cases.py), through the C driver."""
+    rejections = int8_op_cases.rejection_cases()
+    cases = [malformed_cases.Case(f"int8_{r.name}", r.model, (r.status,)) for r in rejections]
+    malformed_cases.write_corpus(tmp_path, cases)
+    build(variant, targets=("test_malformed",))
+    result = run_tool(variant, "test_malformed", [str(tmp_path)])
+    assert result.returncode == 0 and f"{len(cases)} cases, 0 mismatches" in result.stdout, _report(result)
 
 
 def test_every_prefix_is_truncated(seed_models: list[Path]) -> None:
