@@ -648,3 +648,349 @@ def quantize(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
 def dequantize(q: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
     """int8 -> float32: scale * (q - zero_point), one float32 multiply."""
     return (np.float32(scale) * (np.asarray(q, np.int32) - zero_point).astype(np.float32)).astype(np.float32)
+
+
+# ---- whole models: the numpy int8 interpreter (every op of a .tlm with the kernels above) ----
+
+_ACT = {"NONE": 0, "RELU": 1, "RELU6": 2, 0: 0, 1: 1, 2: 2}
+
+
+def _tq(t) -> tuple[float, int]:
+    """Per-tensor (scale, zero point) of a TensorInfo."""
+    return float(t.quantization.scale[0]), int(t.quantization.zero_point[0])
+
+
+def _run_int8_op(op, m, values: dict[int, np.ndarray]) -> np.ndarray:
+    """One int8 op of ModelInfo ``m`` with the prepare rules of runtime_c/src/ops/*_int8.c."""
+    ins = [values[i] for i in op.inputs]
+    xt, yt = m.tensors[op.inputs[0]], m.tensors[op.outputs[0]]
+    o, code = op.options, op.opcode
+    act = _ACT[o.get("activation", "NONE")]
+    if code in ("FullyConnected", "Conv2D", "DepthwiseConv2D"):
+        s_in, zp_in = _tq(xt)
+        s_out, zp_out = _tq(yt)
+        wt = m.tensors[op.inputs[1]]
+        rq = prepare_channel_requant(s_in, np.asarray(wt.quantization.scale, np.float32), s_out, zp_out, act)
+        bias = ins[2] if len(ins) == 3 else None
+        if code == "FullyConnected":
+            x = ins[0].reshape(-1, ins[0].shape[-1])
+            return fc_int8(x, ins[1], bias, zp_in, rq).reshape(yt.shape)
+        kh, kw = ins[1].shape[1], ins[1].shape[2]
+        g = conv_geom(
+            xt.shape[1],
+            xt.shape[2],
+            kh,
+            kw,
+            (o["stride_h"], o["stride_w"]),
+            (o["dilation_h"], o["dilation_w"]),
+            o["padding"],
+        )
+        if code == "Conv2D":
+            return conv2d_int8(ins[0], ins[1], bias, g, zp_in, rq)
+        return depthwise_conv2d_int8(ins[0], ins[1], bias, g, o["depth_multiplier"], zp_in, rq)
+    if code in ("Add", "Sub", "Mul"):
+        (sa, za), (sb, zb), (so, zo) = _tq(xt), _tq(m.tensors[op.inputs[1]]), _tq(yt)
+        if code == "Mul":
+            return mul_int8(ins[0], ins[1], prepare_mul(sa, za, sb, zb, so, zo, act))
+        p = prepare_add_sub(sa, za, sb, zb, so, zo, act)
+        return (add_int8 if code == "Add" else sub_int8)(ins[0], ins[1], p)
+    if code == "Dequantize":
+        return dequantize(ins[0], *_tq(xt))
+    (si, zi), (so, zo) = _tq(xt), _tq(yt)
+    if code in ("MaxPool2D", "AveragePool2D"):
+        g = conv_geom(
+            xt.shape[1],
+            xt.shape[2],
+            o["filter_h"],
+            o["filter_w"],
+            (o["stride_h"], o["stride_w"]),
+            (1, 1),
+            o["padding"],
+        )
+        lo, hi = activation_range_int8(act, so, zo)
+        fn = max_pool2d_int8 if code == "MaxPool2D" else average_pool2d_int8
+        return fn(
+            ins[0], PoolGeom(o["filter_h"], o["filter_w"], g), prepare_requantize(si, zi, so, zo, lo, hi)
+        )
+    if code == "Mean":
+        return mean_int8(ins[0], o["axes"], o["keep_dims"], prepare_requantize(si, zi, so, zo))
+    if code in ("Relu", "Relu6"):
+        lo, hi = activation_range_int8(1 if code == "Relu" else 2, so, zo)
+        return requantize_int8(ins[0], prepare_requantize(si, zi, so, zo, lo, hi))
+    if code == "Sigmoid":
+        return logistic_int8(ins[0], prepare_activation(si, zi))
+    if code == "Tanh":
+        return tanh_int8(ins[0], prepare_activation(si, zi))
+    if code == "Softmax":
+        return softmax_int8(ins[0], prepare_softmax(o["beta"], si))
+    if code == "Concatenation":
+        lo, hi = activation_range_int8(act, so, zo)
+        params = [prepare_requantize(*_tq(m.tensors[i]), so, zo, lo, hi) for i in op.inputs]
+        return concat_int8(ins, o["axis"], params)
+    if code == "Reshape":
+        return ins[0].reshape(yt.shape)
+    if code == "Transpose":
+        return np.transpose(ins[0], o["perm"])
+    if code == "Pad":
+        p = o["paddings"]
+        return np.pad(ins[0], [(p[2 * k], p[2 * k + 1]) for k in range(ins[0].ndim)], constant_values=zo)
+    raise NotImplementedError(f"op {op.index} ({code}) has no int8 reference")
+
+
+def reference_run_all(model: bytes, *inputs: np.ndarray) -> dict[int, np.ndarray]:
+    """Every tensor of a (possibly mixed float32 / int8) model, computed in numpy with the runtime's integer
+    arithmetic for int8 ops: the bit-exact counterpart of the C runtime on whole models."""
+    from trainer.lite.reference import KERNELS
+    from trainer.tlm import read_model
+
+    m = read_model(model)
+    values: dict[int, np.ndarray] = {t.index: t.data for t in m.tensors if t.data is not None}
+    for idx, value in zip(m.inputs, inputs, strict=True):
+        values[idx] = np.asarray(value)
+    for op in m.ops:
+        out = m.tensors[op.outputs[0]]
+        x0 = m.tensors[op.inputs[0]]
+        if op.opcode == "Quantize":
+            s, z = _tq(out)
+            y = quantize(values[op.inputs[0]], s, z)
+        elif x0.dtype == np.int8:
+            y = _run_int8_op(op, m, values)
+        else:
+            args = [values[i].astype(np.float64) for i in op.inputs]
+            y = KERNELS[op.opcode](op, args, out.shape)
+        values[out.index] = np.asarray(y).reshape(out.shape).astype(out.dtype)
+    return values
+
+
+def reference_run(model: bytes, *inputs: np.ndarray) -> list[np.ndarray]:
+    """The graph outputs of :func:`reference_run_all`."""
+    from trainer.tlm import read_model
+
+    values = reference_run_all(model, *inputs)
+    return [values[i] for i in read_model(model).outputs]
+
+
+# ---- post-training quantization: calibration and the int8 rewrite of a float .tlm ----
+
+_FIXED_OUTPUT = {"Softmax": (1.0 / 256.0, -128), "Sigmoid": (1.0 / 256.0, -128), "Tanh": (1.0 / 128.0, 0)}
+_SAME_PARAMS = frozenset({"MaxPool2D", "Reshape", "Transpose", "Pad"})  # output keeps the input's parameters
+_WEIGHT_AXIS = {"FullyConnected": 0, "Conv2D": 0, "DepthwiseConv2D": 3}
+
+
+def calibrate(model: bytes, representative_dataset, percentile: float | None = None) -> dict[int, tuple]:
+    """Activation ranges of a float model: {tensor index: (min, max)} over every non-constant tensor.
+
+    ``representative_dataset`` is TFLite's: a callable returning an iterable of samples, each a list with one
+    array per graph input (shaped like the model's inputs). With ``percentile`` (e.g. 99.99) the range is the
+    [100 - p, p] percentiles of all values seen instead of the min/max.
+    """
+    from trainer.lite.reference import ReferenceInterpreter
+
+    interp = ReferenceInterpreter(model_content=model)
+    m = interp.model
+    live = [t.index for t in m.tensors if t.data is None]
+    seen: dict[int, list[np.ndarray]] = {i: [] for i in live}
+    lo = {i: math.inf for i in live}
+    hi = {i: -math.inf for i in live}
+    n = 0
+    for sample in representative_dataset():
+        arrays = [
+            np.asarray(a, m.tensors[i].dtype).reshape(m.tensors[i].shape)
+            for a, i in zip(sample, m.inputs, strict=True)
+        ]
+        values = interp.run_all(*arrays)
+        for i in live:
+            v = values[i].astype(np.float64)
+            if percentile is None:
+                lo[i], hi[i] = min(lo[i], float(v.min())), max(hi[i], float(v.max()))
+            else:
+                seen[i].append(v.reshape(-1))
+        n += 1
+    if n == 0:
+        raise ValueError("representative_dataset yielded no samples")
+    if percentile is not None:
+        for i in live:
+            allv = np.concatenate(seen[i])
+            lo[i], hi[i] = (
+                float(np.percentile(allv, 100 - percentile)),
+                float(np.percentile(allv, percentile)),
+            )
+    return {i: (lo[i], hi[i]) for i in live}
+
+
+def choose_params(rmin: float, rmax: float) -> tuple[float, int]:
+    """Asymmetric int8 (scale, zero point) covering [min(rmin, 0), max(rmax, 0)]; zero is exact."""
+    rmin, rmax = min(float(rmin), 0.0), max(float(rmax), 0.0)
+    scale = (rmax - rmin) / 255.0
+    if not math.isfinite(scale) or scale <= 0.0:
+        scale = 1.0  # a constant-zero tensor: any scale represents it
+    scale = float(np.float32(max(scale, 1e-30)))
+    zp = int(np.clip(round_half_away(-128.0 - rmin / scale), -128, 127))
+    return scale, zp
+
+
+def quantize_weights(w: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric per-channel int8 weights in [-127, 127] along ``axis``: (q, float32 scales)."""
+    w = np.asarray(w, np.float64)
+    red = tuple(k for k in range(w.ndim) if k != axis)
+    amax = np.abs(w).max(axis=red) if w.size else np.zeros(w.shape[axis])
+    top = float(amax.max()) if amax.size else 0.0
+    if top == 0.0:
+        top = 1.0
+    amax = np.maximum(amax, top * 1e-6)  # keep every channel's multiplier within the shift range
+    scales = (amax / 127.0).astype(np.float32)
+    shape = [1] * w.ndim
+    shape[axis] = -1
+    qw = np.clip(np.rint(w / scales.astype(np.float64).reshape(shape)), -127, 127).astype(np.int8)
+    return qw, scales
+
+
+def _write_model(m, tensors: list[dict], ops: list[tuple], inputs: list[int], outputs: list[int]) -> bytes:
+    """Serialize tensors (dicts: name, dtype, shape, quant, data) and ops (opcode, ins, outs, options)."""
+    from trainer.tlm import ModelBuilder
+    from trainer.tlm.builder import Quantization
+
+    b = ModelBuilder(description=m.metadata.description)
+    ids = []
+    for k, t in enumerate(tensors):
+        qz = t.get("quant")
+        quant = None if qz is None else Quantization(qz[0], qz[1], qz[2] if len(qz) > 2 else 0)
+        if t.get("data") is not None:
+            ids.append(b.add_constant(t["name"], t["data"], quantization=quant))
+        elif k in inputs:
+            ids.append(b.add_input(t["name"], t["dtype"], list(t["shape"]), quantization=quant))
+        else:
+            ids.append(b.add_tensor(t["name"], t["dtype"], list(t["shape"]), quantization=quant))
+    for opcode, ins, outs, options in ops:
+        b.add_op(
+            opcode,
+            [ids[i] for i in ins],
+            [ids[i] for i in outs],
+            **{k: v for k, v in options.items() if v is not None},
+        )
+    for i in outputs:
+        b.mark_output(ids[i])
+    return b.finish()
+
+
+def with_all_outputs(model: bytes) -> tuple[bytes, list[int]]:
+    """The same model with every non-constant tensor also listed as a graph output (to read intermediates on
+    a runtime that only returns outputs); returns (model, tensor index of each output)."""
+    from trainer.tlm import read_model
+
+    m = read_model(model)
+    tensors = [
+        dict(
+            name=t.name,
+            dtype=t.dtype,
+            shape=t.shape,
+            data=t.data,
+            quant=None
+            if t.quantization is None
+            else (t.quantization.scale, t.quantization.zero_point, t.quantization.axis),
+        )
+        for t in m.tensors
+    ]
+    outs = list(m.outputs) + [t.index for t in m.tensors if t.data is None and t.index not in m.outputs]
+    ops = [(op.opcode, op.inputs, op.outputs, op.options) for op in m.ops]
+    return _write_model(m, tensors, ops, list(m.inputs), outs), outs
+
+
+def quantize_model(
+    model: bytes,
+    representative_dataset,
+    *,
+    inference_input_type: str = "float32",
+    inference_output_type: str = "float32",
+    percentile: float | None = None,
+) -> bytes:
+    """Post-training int8 quantization of a float ``.tlm`` (the TFLite int8 scheme).
+
+    Activations int8 per tensor from calibrated ranges (:func:`calibrate`); weights of FullyConnected /
+    Conv2D / DepthwiseConv2D symmetric int8 per output channel; biases int32 with scale input_scale x
+    weight_scale[c]; Softmax / Sigmoid outputs (1/256, -128), Tanh (1/128, 0); MaxPool2D / Reshape /
+    Transpose / Pad keep their input's parameters. With float32 inference types the graph inputs get a
+    Quantize op and the outputs a Dequantize op (graph I/O names are kept; the int8 tensors inside are named
+    ``<name>_int8``); with "int8" the graph I/O themselves are int8.
+    """
+    from trainer.tlm import read_model
+
+    for what, v in (
+        ("inference_input_type", inference_input_type),
+        ("inference_output_type", inference_output_type),
+    ):
+        if getattr(v, "name", v) not in ("float32", "int8"):
+            raise ValueError(f"{what} must be float32 or int8, got {v!r}")
+    in_float = getattr(inference_input_type, "name", inference_input_type) == "float32"
+    out_float = getattr(inference_output_type, "name", inference_output_type) == "float32"
+    m = read_model(model)
+    for op in m.ops:
+        if op.opcode in ("Quantize", "Dequantize") or any(
+            m.tensors[i].dtype != np.float32 for i in op.inputs
+        ):
+            raise ValueError(f"op {op.index} ({op.opcode}): quantize_model takes a float32 model")
+    ranges = calibrate(model, representative_dataset, percentile)
+    params: dict[int, tuple[float, int]] = {}
+    for i in m.inputs:
+        params[i] = choose_params(*ranges[i])
+    tensors: list[dict] = [
+        dict(name=t.name, dtype=np.int8, shape=t.shape, data=None, quant=None) for t in m.tensors
+    ]
+    for op in m.ops:
+        x = op.inputs[0]
+        for k, i in enumerate(op.inputs):  # constants that are not weights or biases: per-tensor int8
+            t = m.tensors[i]
+            if t.data is not None and not (op.opcode in _WEIGHT_AXIS and k >= 1) and i not in params:
+                params[i] = choose_params(float(t.data.min()), float(t.data.max()))
+                s, z = params[i]
+                tensors[i]["data"] = quantize(t.data, s, z)
+        y = op.outputs[0]
+        if op.opcode in _FIXED_OUTPUT:
+            params[y] = _FIXED_OUTPUT[op.opcode]
+        elif op.opcode in _SAME_PARAMS:
+            params[y] = params[x]
+        else:
+            params[y] = choose_params(*ranges[y])
+        if op.opcode in _WEIGHT_AXIS:
+            w = m.tensors[op.inputs[1]]
+            axis = _WEIGHT_AXIS[op.opcode]
+            qw, ws = quantize_weights(w.data, axis)
+            tensors[w.index].update(data=qw, quant=(ws, [0] * len(ws), axis))
+            s_in = float(np.float32(params[x][0]))
+            s_out, zp_out = params[y]
+            worst = conv_multiplier(s_in, float(ws.max()), s_out)
+            if worst >= 1.0:  # a near-constant output: widen its scale so that every multiplier is < 1
+                s_out = float(np.float32(s_in * float(ws.max()) * 1.001))
+                params[y] = (s_out, zp_out)
+            if len(op.inputs) == 3:
+                bt = m.tensors[op.inputs[2]]
+                bs = (np.float64(s_in) * ws.astype(np.float64)).astype(np.float32)
+                qb = np.clip(np.rint(bt.data.astype(np.float64) / bs.astype(np.float64)), -(2**31), 2**31 - 1)
+                tensors[bt.index].update(
+                    dtype=np.int32, data=qb.astype(np.int32), quant=(bs, [0] * len(bs), 0)
+                )
+    for i, (s, z) in params.items():
+        if tensors[i]["quant"] is None:
+            tensors[i]["quant"] = ([s], [z], 0)
+    ops = [(op.opcode, op.inputs, op.outputs, op.options) for op in m.ops]
+    inputs, outputs = list(m.inputs), list(m.outputs)
+    pre, post = [], []
+    for k, i in enumerate(m.inputs):
+        t = m.tensors[i]
+        tensors[i]["name"] = t.name
+        if in_float:
+            tensors.append(dict(name=t.name, dtype=np.float32, shape=t.shape, data=None, quant=None))
+            tensors[i]["name"] = f"{t.name}_int8"
+            inputs[k] = len(tensors) - 1
+            pre.append(("Quantize", [inputs[k]], [i], {}))
+    for k, i in enumerate(m.outputs):
+        t = m.tensors[i]
+        if out_float:
+            tensors.append(dict(name=t.name, dtype=np.float32, shape=t.shape, data=None, quant=None))
+            tensors[i]["name"] = f"{t.name}_int8"
+            outputs[k] = len(tensors) - 1
+            post.append(("Dequantize", [i], [outputs[k]], {}))
+    for t in tensors:
+        if t["dtype"] == np.int8 and t["data"] is not None and t["data"].dtype != np.int8:
+            raise AssertionError(f"constant {t['name']} was not quantized")  # internal invariant
+    return _write_model(m, tensors, pre + ops + post, inputs, outputs)
