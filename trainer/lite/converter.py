@@ -18,10 +18,10 @@ lowers (:mod:`trainer.lite.lowering`) and serializes; the planned arena size goe
 raises :class:`~trainer.lite.lowering.UnsupportedError` for anything the C runtime cannot run, before any
 byte is produced. Converting the same session twice gives byte-identical models.
 
-Quantization options (``optimizations``, ``representative_dataset``, ``inference_input_type``,
-``inference_output_type``) are accepted as attributes for source compatibility with TFLite code; the int8
-path comes with the quantization issue, and until then any non-default value makes ``convert()`` raise
-``UnimplementedError``.
+Quantization options, as in TFLite: ``optimizations = [Optimize.DEFAULT]`` together with a
+``representative_dataset`` gives a full-integer int8 model (:func:`trainer.quantize.quantize_model`), with
+float32 (default) or int8 ``inference_input_type`` / ``inference_output_type``. Any other combination of
+non-default values makes ``convert()`` raise ``UnimplementedError``.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from trainer.lite.lowering import lower
 
 
 class Optimize:
-    """``tf.lite.Optimize`` names (accepted; quantization is not implemented yet)."""
+    """``tf.lite.Optimize`` names (any of them, with a representative dataset, means int8 quantization)."""
 
     DEFAULT = "DEFAULT"
     OPTIMIZE_FOR_SIZE = "OPTIMIZE_FOR_SIZE"
@@ -62,7 +62,7 @@ class Converter:
         self.batch_size: int = 1
         self.input_shapes: Sequence[Any] | None = None
         self.description: str = ""
-        # Quantization options, accepted for tf.lite compatibility (the int8 issue implements them).
+        # Quantization options, as tf.lite's (see the module docstring).
         self.optimizations: list[Any] = []
         self.representative_dataset: Any = None
         self.inference_input_type: Any = None
@@ -92,21 +92,25 @@ class Converter:
             raise ValueError("from_frozen_graph(Graph, ...) needs input_tensors and output_tensors")
         return cls(graph, input_tensors, output_tensors, False)
 
-    def _check_quantization_options(self) -> None:
+    def _check_quantization_options(self) -> bool:
+        """True when the options ask for int8 post-training quantization (trainer.quantize)."""
+        if self.optimizations and self.representative_dataset is not None:
+            return True
         unsupported = []
         if self.optimizations:
-            unsupported.append(f"optimizations={self.optimizations!r}")
+            unsupported.append(f"optimizations={self.optimizations!r} without a representative_dataset")
         if self.representative_dataset is not None:
-            unsupported.append("representative_dataset")
+            unsupported.append("representative_dataset without optimizations")
         for name in ("inference_input_type", "inference_output_type"):
             value = getattr(self, name)
             if value is not None and getattr(value, "name", value) != "float32":
-                unsupported.append(f"{name}={value!r}")
+                unsupported.append(f"{name}={value!r} without optimizations")
         if unsupported:
             raise UnimplementedError(
-                f"quantization is not implemented yet ({', '.join(unsupported)}); it comes with the int8 "
-                "issue. Leave these options at their defaults for a float32 model."
+                f"only full-integer quantization is implemented ({', '.join(unsupported)}): set both "
+                "optimizations = [Optimize.DEFAULT] and a representative_dataset, or neither."
             )
+        return False
 
     def freeze(self) -> FrozenGraph:
         """The frozen, fused graph that :meth:`convert` lowers (static input shapes)."""
@@ -117,8 +121,18 @@ class Converter:
 
     def convert(self) -> bytes:
         """The ``.tlm`` model as bytes."""
-        self._check_quantization_options()
-        return lower(self.freeze(), description=self.description).finish()
+        quantize = self._check_quantization_options()
+        data = lower(self.freeze(), description=self.description).finish()
+        if quantize:
+            from trainer.quantize import quantize_model
+
+            data = quantize_model(
+                data,
+                self.representative_dataset,
+                inference_input_type=self.inference_input_type or "float32",
+                inference_output_type=self.inference_output_type or "float32",
+            )
+        return data
 
     def save(self, path: str | os.PathLike) -> int:
         """Convert and write the model to ``path``; returns its size in bytes. Nothing is written (and an

@@ -1,0 +1,204 @@
+"""Whole-model int8: post-training quantization of the exported MLP, CNN and MobileNet-style models
+(trainer.quantize via the Converter options), bit-exact between the numpy interpreter
+(trainer.quantize.reference_run) and the C runtime on x86_64 (pyruntime) and on aarch64 / armhf (tl_run under
+qemu), close to the float model, smaller, and described layer by layer by compare_models.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cbuild import build, run_tool
+from export_models import mnist, trained
+from runtime_op_cases import ensure_pyruntime
+
+import trainer as tf
+import trainer.quantize as q
+from trainer.lite import Converter, Optimize
+from trainer.tlm import ModelBuilder, read_model
+
+BATCH = 4
+MODELS = ["mlp", "cnn", "mobilenet"]
+
+
+def _rep(name: str, n: int = 25):
+    m = trained(name)
+    _, _, xte, _ = mnist()
+
+    def gen():
+        for i in range(n):
+            yield [m.images(xte[1000 + BATCH * i : 1000 + BATCH * (i + 1)])]
+
+    return gen
+
+
+@functools.cache
+def models(name: str, io: str = "float32") -> tuple[bytes, bytes]:
+    """(float model, int8 model) with batch BATCH; ``io`` is the int8 model's inference input/output type."""
+    m = trained(name)
+    conv = Converter.from_session(m.sess, [m.x], [m.logits])
+    conv.batch_size = BATCH
+    float_model = conv.convert()
+    conv.optimizations = [Optimize.DEFAULT]
+    conv.representative_dataset = _rep(name)
+    conv.inference_input_type = conv.inference_output_type = tf.int8 if io == "int8" else tf.float32
+    return float_model, conv.convert()
+
+
+def _batches(name: str, n: int) -> list[np.ndarray]:
+    m = trained(name)
+    _, _, xte, _ = mnist()
+    return [m.images(xte[BATCH * i : BATCH * (i + 1)]) for i in range(n)]
+
+
+@pytest.fixture(scope="module")
+def runtime() -> None:
+    ensure_pyruntime()
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_int8_model_structure(name: str) -> None:
+    float_model, int8_model = models(name)
+    info = read_model(int8_model)
+    codes = [op.opcode for op in info.ops]
+    assert codes[0] == "Quantize" and codes[-1] == "Dequantize"
+    for op in info.ops[1:-1]:
+        x = info.tensors[op.inputs[0]]
+        assert x.dtype == np.int8 and x.quantization is not None, (op.opcode, x.name)
+        if op.opcode in ("FullyConnected", "Conv2D", "DepthwiseConv2D"):
+            w = info.tensors[op.inputs[1]]
+            assert (
+                w.dtype == np.int8 and len(w.quantization.scale) == w.shape[3 if op.opcode[0] == "D" else 0]
+            )
+            assert set(w.quantization.zero_point) == {0} and int(np.abs(w.data.astype(int)).max()) <= 127
+            if len(op.inputs) == 3:
+                assert info.tensors[op.inputs[2]].dtype == np.int32
+    fi = read_model(float_model)
+    assert [t.name for t in (fi.tensors[i] for i in fi.inputs)] == [info.tensors[i].name for i in info.inputs]
+    assert [t.name for t in (fi.tensors[i] for i in fi.outputs)] == [
+        info.tensors[i].name for i in info.outputs
+    ]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_int8_model_bit_exact_and_close_to_float(runtime, name: str) -> None:
+    import pyruntime
+
+    float_model, int8_model = models(name)
+    fi = pyruntime.Interpreter(model_content=float_model)
+    qi = pyruntime.Interpreter(model_content=int8_model)
+    agree, total = 0, 0
+    for x in _batches(name, 25):
+        got = qi.run(x)[0]
+        want = q.reference_run(int8_model, x)[0]
+        assert got.dtype == want.dtype == np.float32 and got.tobytes() == want.tobytes()
+        ref = fi.run(x)[0]
+        agree += int(np.sum(ref.argmax(-1) == got.argmax(-1)))
+        total += len(x)
+    assert agree / total >= 0.94, f"{name}: int8 top-1 agrees with float on {agree}/{total}"
+
+
+def test_int8_io_model_matches_the_float_io_one(runtime) -> None:
+    import pyruntime
+
+    _, qf = models("cnn", "float32")
+    _, q8 = models("cnn", "int8")
+    info = read_model(q8)
+    xin, yout = info.tensors[info.inputs[0]], info.tensors[info.outputs[0]]
+    assert xin.dtype == np.int8 and yout.dtype == np.int8
+    s_in, z_in = xin.quantization.scale[0], xin.quantization.zero_point[0]
+    s_out, z_out = yout.quantization.scale[0], yout.quantization.zero_point[0]
+    interp = pyruntime.Interpreter(model_content=q8)
+    for x in _batches("cnn", 3):
+        y8 = interp.run(q.quantize(x, s_in, z_in))[0]
+        assert y8.tobytes() == q.reference_run(q8, q.quantize(x, s_in, z_in))[0].tobytes()
+        np.testing.assert_array_equal(q.dequantize(y8, s_out, z_out), q.reference_run(qf, x)[0])
+
+
+def test_int8_models_are_smaller() -> None:
+    float_model, int8_model = models("mlp")
+    assert len(float_model) / len(int8_model) >= 3.5
+    float_model, int8_model = models("cnn")
+    assert len(float_model) / len(int8_model) >= 3.0  # small model: per-channel parameters weigh more
+
+
+@pytest.mark.parametrize("variant", ["aarch64", "armhf"])
+def test_int8_models_bit_exact_under_qemu(variant: str, tmp_path: Path) -> None:
+    build(variant, targets=("tl_run",))
+    for name in MODELS:
+        _, int8_model = models(name)
+        path = tmp_path / f"{name}.tlm"
+        path.write_bytes(int8_model)
+        for k, x in enumerate(_batches(name, 3)):
+            np.save(tmp_path / f"{name}{k}.npy", x)
+            out = tmp_path / f"{name}{k}.out.npy"
+            result = run_tool(
+                variant,
+                "tl_run",
+                [str(path), "--input", f"0={tmp_path / f'{name}{k}.npy'}", "--output", f"0={out}"],
+            )
+            assert result.returncode == 0, result.stderr
+            assert np.load(out).tobytes() == q.reference_run(int8_model, x)[0].tobytes(), (variant, name, k)
+
+
+def test_compare_models_reports_every_layer_worst_first(runtime) -> None:
+    float_model, int8_model = models("cnn")
+    reports = q.compare_models(float_model, int8_model, [[x] for x in _batches("cnn", 6)])
+    names = {r.name for r in reports}
+    fi = read_model(float_model)
+    assert fi.tensors[fi.outputs[0]].name in names
+    internal = {t.name for t in fi.tensors if t.data is None and t.index not in fi.inputs}
+    assert internal <= names
+    sq = [r.sqnr_db for r in reports]
+    assert sq == sorted(sq)
+    logits = next(r for r in reports if r.name == fi.tensors[fi.outputs[0]].name)
+    assert logits.sqnr_db > 20 and logits.argmax_agreement >= 0.9 and logits.max_abs_error > 0
+    table = q.format_report(reports)
+    assert table.splitlines()[1].startswith(reports[0].name[:20])
+
+
+def _relu_model() -> bytes:
+    b = ModelBuilder()
+    x = b.add_input("x", np.float32, [2, 3])
+    w = b.add_constant("w", np.array([[1.0, -2.0, 0.5], [0.0, 1.0, 1.0]], np.float32))
+    bias = b.add_constant("b", np.array([0.1, -0.2], np.float32))
+    h = b.add_tensor("h", np.float32, [2, 2])
+    b.add_op("FullyConnected", [x, w, bias], [h], activation="RELU")
+    y = b.add_tensor("y", np.float32, [2, 2])
+    b.add_op("Sigmoid", [h], [y])
+    b.mark_output(y)
+    return b.finish()
+
+
+def test_calibrate_and_rewrite_a_tiny_model(runtime) -> None:
+    import pyruntime
+
+    rng = np.random.default_rng(3)
+    data = [rng.standard_normal((2, 3)).astype(np.float32) for _ in range(20)]
+    model = _relu_model()
+    ranges = q.calibrate(model, lambda: ([x] for x in data))
+    info = read_model(model)
+    h = next(t.index for t in info.tensors if t.name == "h")
+    hs = [np.maximum(x @ np.array([[1.0, -2.0, 0.5], [0.0, 1.0, 1.0]]).T + [0.1, -0.2], 0) for x in data]
+    assert ranges[h][0] == pytest.approx(min(v.min() for v in hs), abs=1e-6)
+    assert ranges[h][1] == pytest.approx(max(v.max() for v in hs), abs=1e-6)
+    q8 = q.quantize_model(model, lambda: ([x] for x in data))
+    qi = read_model(q8)
+    y8 = next(t for t in qi.tensors if t.name == "y_int8")
+    assert (y8.quantization.scale[0], y8.quantization.zero_point[0]) == (1 / 256, -128)
+    h8 = next(t for t in qi.tensors if t.name == "h")
+    assert h8.quantization.zero_point[0] == -128  # relu output: range starts at 0
+    interp = pyruntime.Interpreter(model_content=q8)
+    for x, hv in zip(data[:5], hs[:5], strict=True):
+        got = interp.run(x)[0]
+        assert got.tobytes() == q.reference_run(q8, x)[0].tobytes()
+        assert np.max(np.abs(got - 1 / (1 + np.exp(-hv)))) < 0.02
+    narrow = q.calibrate(model, lambda: ([x] for x in data), percentile=90.0)
+    assert narrow[h][1] < ranges[h][1]
+    with pytest.raises(ValueError, match="float32 model"):
+        q.quantize_model(q8, lambda: ([x] for x in data))
+    with pytest.raises(ValueError, match="no samples"):
+        q.quantize_model(model, lambda: iter(()))
