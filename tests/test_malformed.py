@@ -174,3 +174,34 @@ def test_truncation_and_mutations_on_32bit_armhf(seed_models: list[Path]) -> Non
     result = run_tool("armhf", "test_mutate", args)
     assert result.returncode == 0, _report(result)
     assert "mutations: 50000 run" in result.stdout and "0 failures" in result.stdout, _report(result)
+
+
+INT8_FUZZ_MODELS = (
+    "fc8_0_NONE",
+    "conv8_1x1_saturating",
+    "dw8_per_tensor_nobias_sat",
+    "add8_const_scales_apart",
+    "mul8_0_NONE",
+    "averagepool2d8_0_NONE",
+    "mean8_0",
+    "sigmoid8_0",
+    "tanh8_0",
+    "softmax8_0",
+    "concat8_0_NONE",
+    "quantize8_0",
+)
+
+
+def test_fuzz_int8_input_values(tmp_path: Path) -> None:
+    """Any int8 input values through the fixed-point kernels of each op family (UBSan: no overflow)."""
+    by_name = {c.name: c for c in int8_op_cases.all_cases()}
+    for name in INT8_FUZZ_MODELS:
+        directory = tmp_path / name
+        directory.mkdir()
+        model = directory / "model.tlm"
+        model.write_bytes(by_name[name].model)
+        corpus = directory / "corpus"
+        corpus.mkdir()
+        (corpus / "ramp").write_bytes(bytes(range(256)))
+        runs = 10_000
+        assert _fuzz("fuzz_inputs", [f"-runs={runs}", str(corpus)], directory, env_model=model) >= runs
