@@ -5,7 +5,8 @@
 * Every proper prefix of the valid models must be rejected with TL_ERROR_TRUNCATED (ASan, and armhf).
 * 100,000 seeded random mutations of the valid models must each be rejected or run cleanly (ASan+UBSan).
 * libFuzzer (clang, ASan+UBSan): raw bytes -> load -> prepare -> invoke from a seed corpus of valid models,
-  and fuzzed input values on a valid model; a fixed seed and run count keep the runs reproducible.
+  and fuzzed input values on valid float and int8 models; a fixed seed and run count keep runs reproducible.
+* The quantization rejections only an int8 op's prepare can see (tests/int8_op_cases.py), native/ASan/armhf.
 """
 
 from __future__ import annotations
