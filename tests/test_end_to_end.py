@@ -121,3 +121,21 @@ def test_main_job_runs_end_to_end(tmp_path) -> None:
     assert summary["pyruntime_median_us"] > 0
     assert (out / "training_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert Path(summary["checkpoint"] + ".index.json").is_file()
+
+
+def test_main_job_help() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "mnist" / "deploy.py"
+    result = subprocess.run(
+        [sys.executable, str(path), "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    for flag in ("--epochs", "--out", "--batch-size", "--max-steps"):
+        assert flag in result.stdout
+    bad = subprocess.run(
+        [sys.executable, str(path), "--epochs", "0"], capture_output=True, text=True, timeout=120
+    )
+    assert bad.returncode == 2 and "--epochs" in bad.stderr

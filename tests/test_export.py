@@ -176,3 +176,12 @@ def test_output_must_depend_on_an_input() -> None:
         y = tf.constant([1.0, 2.0]) * 2.0
     with pytest.raises(UnsupportedError, match="constant"):
         Converter.from_frozen_graph(g, [x], [y]).convert()
+
+
+@pytest.mark.parametrize("module", ["trainer.freeze", "trainer.lite.converter", "trainer.lite.reference"])
+def test_docstring_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
