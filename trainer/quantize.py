@@ -794,10 +794,13 @@ def calibrate(model: bytes, representative_dataset, percentile: float | None = N
     hi = {i: -math.inf for i in live}
     n = 0
     for sample in representative_dataset():
-        arrays = [
-            np.asarray(a, m.tensors[i].dtype).reshape(m.tensors[i].shape)
-            for a, i in zip(sample, m.inputs, strict=True)
-        ]
+        arrays = [np.asarray(a, m.tensors[i].dtype) for a, i in zip(sample, m.inputs, strict=True)]
+        for a, i in zip(arrays, m.inputs, strict=True):
+            if a.shape != tuple(m.tensors[i].shape):
+                raise ValueError(
+                    f"representative sample for input {m.tensors[i].name!r} has shape {a.shape}, the model "
+                    f"takes {tuple(m.tensors[i].shape)} (convert with a matching batch size)"
+                )
         values = interp.run_all(*arrays)
         for i in live:
             v = values[i].astype(np.float64)
