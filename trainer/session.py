@@ -5,6 +5,15 @@ ops the fetches need (feeds cut the graph) in creation order, which is topologic
 its kernel context and the slot numbers of its inputs and outputs. Running a plan is one loop over that
 list; nothing walks the graph again.
 
+Devices: the placer (:mod:`trainer.placement`) gives every op a device of the session's device set
+(``ConfigProto(device_count={"CPU": 4})`` makes four virtual CPU devices). When a plan's ops all sit on one
+device it runs as above. Otherwise the partitioner (:mod:`trainer.partition`) cuts it into one subgraph
+per device joined by ``_Send``/``_Recv`` pairs; each partition has its own value slots, values cross only
+through the rendezvous, and the partitions run interleaved in the one global topological order, so the
+result equals the single-device run bit for bit. With ``target="mpi://"`` the devices are the MPI ranks'
+(``/job:worker/task:K``), every rank compiles the same plan and runs its own partitions, and the rendezvous
+is MPI point-to-point (see ``docs/distributed.md``).
+
 >>> import trainer as tf
 >>> x = tf.placeholder(tf.float32, [None, 2])
 >>> with tf.Session() as sess:
@@ -22,6 +31,7 @@ import numpy as np
 from trainer.backend import get_backend
 from trainer.errors import InvalidArgumentError, TensorletError
 from trainer.graph import Graph, Operation, Tensor, as_graph_element, get_default_graph
+from trainer.placement import DeviceSet, log_placement, place
 from trainer.registry import KernelContext, get_op_def
 
 # Ops whose output may be (a view of) a variable's storage or a read-only constant: their fetched values
@@ -41,6 +51,21 @@ _MAY_ALIAS_STATE = {
     "Unpack",
     "Split",
 }
+
+
+class _PartitionedPlan:
+    """Per-device slot tables; ``steps`` in the global order, each step ending with its partition index."""
+
+    __slots__ = ("n_slots", "feeds", "feed_info", "steps", "fetches", "copy", "partitions")
+
+    def __init__(self) -> None:
+        self.n_slots: list[int] = []
+        self.feeds: list[list[tuple[int, int]]] = []  # per feed: the (partition, slot) pairs it fills
+        self.feed_info: list[tuple[Tensor, np.dtype, Any]] = []
+        self.steps: list[tuple[Any, ...]] = []
+        self.fetches: list[tuple[int, int]] = []  # (partition, slot); (-1, feed index) for a fed tensor
+        self.copy: list[bool] = []
+        self.partitions: Any = None
 
 
 class _Plan:
@@ -108,6 +133,18 @@ class Session:
         self._step_cache: dict[Any, Any] = {}
         self._closed = False
         self._graph_ctx: Any = None
+        if target and not str(target).startswith("mpi"):
+            raise InvalidArgumentError(
+                f"Session target {target!r}: only '' (this process) and 'mpi://' exist"
+            )
+        self._devset: DeviceSet | None = None
+        self._cluster: Any = None  # the MPI cluster of an "mpi://" session
+        self._placement: dict[Operation, str] = {}
+        self._placement_errors: dict[Operation, TensorletError] = {}
+        self._placed_version = -1
+        self._logged: set[Operation] = set()
+        self._rendezvous: Any = None
+        self._step_id = 0
 
     # ---- context manager / default session ------------------------------------------------------------
     def __enter__(self) -> Session:
@@ -156,10 +193,51 @@ class Session:
         if plan is None:
             plan = self._compile(leaves, list(feed_dict))
             self._plans[key] = plan
-        results = self._execute(plan, feed_dict)
+        if type(plan) is _Plan:
+            results = self._execute(plan, feed_dict)
+        else:
+            results = self._execute_partitioned(plan, feed_dict)
         return results[0] if single else _rebuild(spec, results)
 
-    def _compile(self, leaves: list[Any], feed_keys: list[Any]) -> _Plan:
+    # ---- devices ----------------------------------------------------------------------------------------
+    def _devices(self) -> DeviceSet:
+        if self._devset is None:
+            from trainer.rendezvous import LocalRendezvous
+
+            if self.target:
+                from trainer.distributed import cluster
+
+                self._cluster = cluster()
+                self._devset = DeviceSet.from_config(
+                    self.config, "worker", self._cluster.size, self._cluster.rank
+                )
+                self._rendezvous = self._cluster.rendezvous()
+            else:
+                self._devset = DeviceSet.from_config(self.config)
+                self._rendezvous = LocalRendezvous()
+        return self._devset
+
+    def _place(self, ops: list[Operation]) -> dict[Operation, str]:
+        """Devices of the whole graph (placed again, keeping earlier decisions, when the graph grew); raises
+        the placement error of any op among ``ops``."""
+        g = self.graph
+        if self._placed_version != g.version:
+            soft = bool(getattr(self.config, "allow_soft_placement", False))
+            self._placement = place(
+                g.get_operations(), self._devices(), soft, self._placement, self._placement_errors
+            )
+            self._placed_version = g.version
+        for op in ops:
+            err = self._placement_errors.get(op)
+            if err is not None:
+                raise err
+        if getattr(self.config, "log_device_placement", False):
+            new = [op for op in ops if op not in self._logged]
+            log_placement(new, self._placement)
+            self._logged.update(new)
+        return self._placement
+
+    def _compile(self, leaves: list[Any], feed_keys: list[Any]) -> Any:
         g = self.graph
         plan = _Plan()
         slots: dict[Tensor, int] = {}
@@ -197,13 +275,16 @@ class Session:
                 if t not in fed:
                     stack.append(t.op)
             stack.extend(op.control_inputs)
-        for op in _schedule(needed):
+        schedule = _schedule(needed)
+        for op in schedule:
             if op.type == "Placeholder":
-                t = op.outputs[0]
-                raise InvalidArgumentError(
-                    f"You must feed a value for placeholder tensor '{op.name}' with dtype {t.dtype.name} "
-                    f"and shape {t.shape}"
-                )
+                _unfed(op)
+        devices = self._place(schedule)
+        if self._cluster is not None:
+            self._cluster.check_same_graph(self.graph, leaves, feed_keys)
+        if self._cluster is not None or len({devices[op] for op in schedule}) > 1:
+            return self._compile_partitioned(schedule, devices, targets, [t for _, t, _, _ in plan.feeds])
+        for op in schedule:
             opdef = get_op_def(op.type)
             ctx = self._contexts.get(op)
             if ctx is None:
@@ -284,6 +365,162 @@ class Session:
                 res.append(np.array(v) if c else v)
         return res
 
+    # ---- partitioned plans ------------------------------------------------------------------------------
+    def _compile_partitioned(
+        self,
+        schedule: list[Operation],
+        devices: dict[Operation, str],
+        targets: list[Tensor | Operation],
+        fed_list: list[Tensor],
+    ) -> _PartitionedPlan:
+        """One slot table and one step list per device; ``_Send``/``_Recv`` carry every crossing edge."""
+        from trainer.partition import partition
+
+        ds = self._devices()
+        fed = set(fed_list)
+        fetch_ts = [x for x in targets if isinstance(x, Tensor)]
+        clients = [f"/job:{ds.job}/replica:0/task:{k}/device:CPU:0" for k in range(ds.tasks)]
+        ps = partition(schedule, devices, fed, fetch_ts, clients if self._cluster is not None else [])
+        local_task = ds.local_task
+        names = sorted(ps.partitions)
+        index = {d: i for i, d in enumerate(names)}
+        local = [self._cluster is None or ds.task_of(d) == local_task for d in names]
+        plan = _PartitionedPlan()
+        plan.partitions = ps
+        plan.n_slots = [1] * len(names)
+        slots: list[dict[Tensor, int]] = [{} for _ in names]
+
+        def slot(p: int, t: Tensor) -> int:
+            s = slots[p].get(t)
+            if s is None:
+                s = slots[p][t] = plan.n_slots[p]
+                plan.n_slots[p] += 1
+            return s
+
+        readers: dict[Tensor, list[int]] = {t: [] for t in fed}
+        for dev, op in ps.order:
+            for t in ps.inputs_of.get(op, op.inputs):
+                if t in fed and index[dev] not in readers[t]:
+                    readers[t].append(index[dev])
+        steps = []
+        for dev, op in ps.order:
+            p = index[dev]
+            if not local[p]:
+                continue
+            ctx = self._contexts.get(op)
+            if ctx is None:
+                ctx = self._contexts[op] = KernelContext(op, get_backend(dev), self._variables, self)
+            ins = tuple(slot(p, t) for t in ps.inputs_of.get(op, op.inputs))
+            if len(op.outputs) == 1:
+                out: Any = slot(p, op.outputs[0])
+                multi = False
+            elif not op.outputs:
+                out, multi = 0, False
+            else:
+                out, multi = tuple(slot(p, t) for t in op.outputs), True
+            n = len(ins)
+            steps.append(
+                [
+                    get_op_def(op.type).kernel,
+                    ctx,
+                    n,
+                    ins[0] if n else 0,
+                    ins[1] if n > 1 else 0,
+                    ins,
+                    out,
+                    multi,
+                    (),
+                    op,
+                    p,
+                ]
+            )
+        for t in fed_list:
+            plan.feed_info.append((t, t.dtype.np, t.shape.dims))
+            plan.feeds.append([(p, slot(p, t)) for p in readers[t] if local[p]])
+        my_client = clients[local_task]
+        for x in targets:
+            if isinstance(x, Operation):
+                plan.fetches.append((-1, -1))
+                plan.copy.append(False)
+                continue
+            if x in fed:
+                plan.fetches.append((-1, fed_list.index(x)))
+                plan.copy.append(False)
+                continue
+            src = devices[x.op]
+            if self._cluster is not None and src != my_client:
+                p, t = index[my_client], ps.fetch_recv[(x, my_client)]
+                if ds.task_of(src) == local_task:
+                    p, t = index[src], x
+            else:
+                p, t = index[src], x
+            plan.fetches.append((p, slot(p, t)))
+            opdef = get_op_def(x.op.type)
+            plan.copy.append(opdef.stateful or x.op.type in _MAY_ALIAS_STATE)
+        # Free each value after its last use within its partition (fetched values are kept).
+        keep = {(p, s) for p, s in plan.fetches if p >= 0}
+        last: dict[tuple[int, int], int] = {}
+        for k, st in enumerate(steps):
+            p = st[10]
+            for i in st[5]:
+                last[(p, i)] = k
+            for o in st[6] if st[7] else (st[6],):
+                last.setdefault((p, o), k)
+        frees: list[list[int]] = [[] for _ in steps]
+        for (p, s), k in last.items():
+            if (p, s) not in keep and s != 0:
+                frees[k].append(s)
+        for st, f in zip(steps, frees, strict=True):
+            st[8] = tuple(f)
+        plan.steps = [tuple(st) for st in steps]
+        return plan
+
+    def _execute_partitioned(self, plan: _PartitionedPlan, feed_dict: dict) -> list[Any]:
+        valss: list[list[Any]] = [[None] * n for n in plan.n_slots]
+        fed_values = []
+        for (t, npd, dims), targets, v in zip(plan.feed_info, plan.feeds, feed_dict.values(), strict=False):
+            v = _check_feed(t, npd, dims, v)
+            fed_values.append(v)
+            for p, s in targets:
+                valss[p][s] = v
+        self._step_id += 1
+        step: Any = None
+        self._step_cache.clear()
+        try:
+            for step in plan.steps:
+                kernel, ctx, n, i0, i1, ins, out, multi, free, _, p = step
+                vals = valss[p]
+                if n == 1:
+                    r = kernel(ctx, vals[i0])
+                elif n == 2:
+                    r = kernel(ctx, vals[i0], vals[i1])
+                elif n == 0:
+                    r = kernel(ctx)
+                else:
+                    r = kernel(ctx, *[vals[i] for i in ins])
+                if multi:
+                    for o, v in zip(out, r, strict=False):
+                        vals[o] = v
+                else:
+                    vals[out] = r
+                for i in free:
+                    vals[i] = None
+        except TensorletError:
+            raise
+        except (ValueError, IndexError, TypeError, FloatingPointError, ZeroDivisionError) as e:
+            op = step[9]
+            raise InvalidArgumentError(f"{op.name} ({op.type}): {e}") from e
+        finally:
+            self._step_cache.clear()
+        res = []
+        for (p, s), c in zip(plan.fetches, plan.copy, strict=False):
+            if p < 0:
+                res.append(None if s < 0 else fed_values[s])
+            else:
+                v = valss[p][s]
+                res.append(np.array(v) if c else v)
+        return res
+
     def _rng_for(self, op: Operation) -> np.random.Generator:
         seed, seed2 = op.attrs.get("seed"), op.attrs.get("seed2")
         if seed is None and seed2 is None:
@@ -316,6 +553,14 @@ def _schedule(needed: dict[Operation, None]) -> list[Operation]:
         order.append(op)
     order.extend(sorted(pending, key=lambda o: o._id))
     return order
+
+
+def _unfed(op: Operation) -> None:
+    t = op.outputs[0]
+    raise InvalidArgumentError(
+        f"You must feed a value for placeholder tensor '{op.name}' with dtype {t.dtype.name} "
+        f"and shape {t.shape}"
+    )
 
 
 def _check_feed(t: Tensor, npd: np.dtype, dims: tuple[int | None, ...] | None, v: Any) -> Any:
