@@ -288,7 +288,7 @@ class Session:
             opdef = get_op_def(op.type)
             ctx = self._contexts.get(op)
             if ctx is None:
-                ctx = self._contexts[op] = KernelContext(op, get_backend(op.device), self._variables, self)
+                ctx = self._contexts[op] = KernelContext(op, get_backend(devices[op]), self._variables, self)
             ins = tuple(slot(t) for t in op.inputs)
             if len(op.outputs) == 1:
                 out: Any = slot(op.outputs[0])
