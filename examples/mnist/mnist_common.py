@@ -13,7 +13,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
+# Batches of 64 gain little from BLAS threads, and OpenBLAS threads that spin on a busy machine slow a step
+# down many times over: one thread unless the caller chose (this must precede the first numpy import).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
 
 try:
     import trainer as tf

@@ -105,6 +105,7 @@ def test_max_to_keep_deletes_oldest(tmp_path):
     assert os.path.exists(paths[2] + ".npz") and os.path.exists(paths[3] + ".npz")
     assert json.loads((tmp_path / "checkpoint").read_text())["all_model_checkpoint_paths"] == ["m-2", "m-3"]
     assert tf.train.latest_checkpoint(str(tmp_path)) == paths[3]
+    assert saver.last_checkpoints == paths[2:]
 
 
 def _saved(tmp_path):

@@ -99,6 +99,11 @@ class Saver:
     def var_list(self) -> dict[str, Any]:
         return dict(self._vars)
 
+    @property
+    def last_checkpoints(self) -> list[str]:
+        """Prefixes of the checkpoints this Saver keeps, oldest first."""
+        return list(self._kept)
+
     # ------------------------------------------------------------------ save
     def save(
         self,
