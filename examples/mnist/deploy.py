@@ -1,6 +1,6 @@
 """The main job: train a CNN on MNIST-10k, freeze it, export it to .tlm and run it on the C runtime.
 
-    .venv/bin/python examples/mnist/deploy.py                 # what `make demo` runs (~2 minutes, 2 cores)
+    .venv/bin/python examples/mnist/deploy.py                 # what `make demo` runs (~1 minute, 2 cores)
     .venv/bin/python examples/mnist/deploy.py --epochs 1 --out /tmp/demo
 
 Steps: train (tqdm progress bar; bundled MNIST-10k, first 8,000 images train, last 2,000 test) -> save a
@@ -24,7 +24,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+# The trainer's matrices are small: one BLAS thread per process is several times faster than a pool of
+# threads that spin against each other (and against anything else) on a 2-core machine. Set before numpy
+# loads BLAS; an explicit setting in the environment wins.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 try:
@@ -49,13 +55,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description="Train a CNN on the bundled MNIST-10k, export it to .tlm and run it on the C runtime."
     )
-    p.add_argument("--epochs", type=int, default=4, help="passes over the 8,000 training images (default 4)")
+    p.add_argument("--epochs", type=int, default=6, help="passes over the 8,000 training images (default 6)")
     p.add_argument(
         "--out", default="out", help="output folder for the model, checkpoint and plot (default out)"
     )
     p.add_argument("--batch-size", type=int, default=32, help="training batch size (default 32)")
     p.add_argument(
-        "--lr", type=float, default=3e-3, help="initial Adam learning rate, halved every epoch (default 3e-3)"
+        "--lr",
+        type=float,
+        default=3e-3,
+        help="initial Adam learning rate, times 0.7 every epoch (default 3e-3)",
     )
     p.add_argument("--seed", type=int, default=0, help="graph and shuffling seed (default 0)")
     p.add_argument("--max-steps", type=int, default=None, help="stop each epoch after this many steps")
@@ -68,14 +77,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def build_cnn(x: Any, training: Any) -> Any:
-    """Logits for images ``x`` [N, 28, 28, 1]: two conv blocks (the second with batch norm), two dense."""
-    h = tf.layers.Conv2D(16, 3, padding="same", activation=tf.nn.relu)(x)
+    """Logits for images ``x`` [N, 28, 28, 1]: conv32 - pool - conv64 + batch norm - pool - dense128 -
+    dropout - dense10 (ReLU, SAME padding)."""
+    h = tf.layers.Conv2D(32, 3, padding="same", activation=tf.nn.relu)(x)
     h = tf.layers.MaxPool2D(2)(h)  # 14x14
-    h = tf.layers.Conv2D(32, 3, padding="same", use_bias=False)(h)
+    h = tf.layers.Conv2D(64, 3, padding="same", use_bias=False)(h)
     h = tf.nn.relu(tf.layers.BatchNormalization()(h, training=training))
     h = tf.layers.MaxPool2D(2)(h)  # 7x7
     h = tf.layers.Flatten()(h)
-    h = tf.layers.Dense(64, activation=tf.nn.relu)(h)
+    h = tf.layers.Dense(128, activation=tf.nn.relu)(h)
     h = tf.layers.Dropout(0.25)(h, training=training)
     return tf.layers.Dense(10)(h)
 
@@ -107,8 +117,8 @@ def train(args: argparse.Namespace, data: tuple[np.ndarray, ...], ckpt_dir: Path
         loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
         step = tf.train.get_or_create_global_step()
         with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
-            # halve the learning rate every epoch: most of the accuracy comes early, the rest settles
-            lr = tf.train.exponential_decay(args.lr, step, decay_steps=steps, decay_rate=0.5)
+            # decay the learning rate by 0.7 per epoch: most of the accuracy comes early, the rest settles
+            lr = tf.train.exponential_decay(args.lr, step, decay_steps=steps, decay_rate=0.7)
             train_op = tf.train.AdamOptimizer(lr).minimize(loss, global_step=step)
         saver = tf.train.Saver(max_to_keep=1)
         init = tf.global_variables_initializer()
