@@ -181,3 +181,23 @@ def test_saver_arguments(tmp_path):
                 tf.train.Saver([w, w])
     with pytest.raises(InvalidArgumentError, match="no variables"):
         tf.train.Saver([])
+
+
+def test_failed_write_keeps_previous_checkpoint(tmp_path, monkeypatch):
+    """Files are written to a temporary name and renamed: a crash mid-save leaves the old files intact."""
+    g, saver, sess, path, w = _saved(tmp_path)
+    before = (tmp_path / "m.npz").read_bytes()
+    with g.as_default():
+        sess.run(w.assign(tf.zeros([3, 4])))
+
+    def crash(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        saver.save(sess, path)
+    monkeypatch.undo()
+    assert (tmp_path / "m.npz").read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m.index.json", "m.npz"]
+    saver.restore(sess, path)
+    assert np.abs(sess.run(w)).sum() > 0
