@@ -131,3 +131,43 @@ def test_input_shape_must_fit() -> None:
         freeze(m.sess, [m.x], [m.logits], input_shapes=[[1, 783]])
     with pytest.raises(InvalidArgumentError, match="batch_size"):
         freeze(m.sess, [m.x], [m.logits], batch_size=0)
+
+
+@pytest.mark.parametrize("activation", ["NONE", "RELU", "RELU6"])
+@pytest.mark.parametrize("kind", ["matmul", "matmul_tb", "conv", "depthwise"])
+def test_fused_op_kernels_equal_the_composite(kind: str, activation: str) -> None:
+    rng = np.random.default_rng(3)
+    g = tf.Graph()
+    with g.as_default():
+        if kind.startswith("matmul"):
+            tb = kind == "matmul_tb"
+            x = tf.constant(rng.standard_normal((3, 5)).astype(np.float32) * 4)
+            w = tf.constant(rng.standard_normal((4, 5) if tb else (5, 4)).astype(np.float32))
+            base, fused, attrs = (
+                tf.matmul(x, w, transpose_b=tb),
+                "_FusedMatMul",
+                {"transpose_a": False, "transpose_b": tb},
+            )
+        elif kind == "conv":
+            x = tf.constant(rng.standard_normal((2, 6, 6, 3)).astype(np.float32) * 4)
+            w = tf.constant(rng.standard_normal((3, 3, 3, 4)).astype(np.float32))
+            base, fused = tf.nn.conv2d(x, w, [1, 2, 2, 1], "SAME"), "_FusedConv2D"
+            attrs = dict(base.op.attrs)
+        else:
+            x = tf.constant(rng.standard_normal((2, 6, 6, 2)).astype(np.float32) * 4)
+            w = tf.constant(rng.standard_normal((3, 3, 2, 2)).astype(np.float32))
+            base, fused = tf.nn.depthwise_conv2d(x, w, [1, 1, 1, 1], "VALID"), "_FusedDepthwiseConv2D"
+            attrs = dict(base.op.attrs)
+        b = tf.constant(rng.standard_normal(4).astype(np.float32))
+        want = tf.nn.bias_add(base, b)
+        want = {"NONE": want, "RELU": tf.nn.relu(want), "RELU6": tf.nn.relu6(want)}[activation]
+        attrs = {**attrs, "activation": activation, "_fused_type": fused}
+        got = g.create_op(fused, [x, w, b], attrs).outputs[0]
+        no_bias = g.create_op(fused, [x, w], {**attrs, "activation": "NONE"}).outputs[0]
+        assert got.shape.as_list() == want.shape.as_list()
+        with tf.Session(graph=g) as sess:
+            gv, wv, nb, bv = sess.run([got, want, no_bias, base])
+    np.testing.assert_allclose(gv, wv, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(nb, bv, rtol=1e-6, atol=1e-6)
+    with g.as_default(), pytest.raises(InvalidArgumentError, match="bias shape"):
+        g.create_op(fused, [x, w, tf.constant(np.zeros(3, np.float32))], attrs)
