@@ -109,7 +109,7 @@ class MPIRendezvous:
         if dst == self.rank:  # two devices of this rank: in memory
             self.local.send(key, step, value)
             return
-        arr = np.ascontiguousarray(value)
+        arr = np.asarray(value)  # pickled now: later in-place updates do not reach the message
         self._sends = [r for r in self._sends if not r.Test()]
         self._sends.append(self.comm.isend((step, key[0], arr), dest=dst, tag=attrs["pair"]))
 
