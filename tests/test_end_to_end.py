@@ -139,3 +139,28 @@ def test_main_job_help() -> None:
         [sys.executable, str(path), "--epochs", "0"], capture_output=True, text=True, timeout=120
     )
     assert bad.returncode == 2 and "--epochs" in bad.stderr
+
+
+@pytest.mark.parametrize("target", ["aarch64", "armhf"])
+@pytest.mark.parametrize("name", MODELS)
+def test_whole_test_split_under_qemu_agrees(tmp_path, target: str, name: str) -> None:
+    """All 2,000 test images through the C example (examples/c/classify, one process, batch-100 model)
+    built for ARM and run under qemu: every prediction equals the trainer's argmax."""
+    import re
+    import subprocess
+
+    from test_c_example import _build
+
+    exe = _build(target)
+    model = tmp_path / f"{name}.tlm"
+    model.write_bytes(exported(name, 100))
+    np.save(tmp_path / "images.npy", mnist()[2])
+    result = subprocess.run(
+        [*exe, str(model), str(tmp_path / "images.npy")], capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr
+    got = [int(p) for p in re.findall(r"^image \d+: (\d+) ", result.stdout, flags=re.M)]
+    want = trainer_logits(name).argmax(1)
+    assert len(got) == 2000
+    disagree = np.flatnonzero(np.asarray(got) != want)
+    assert disagree.size == 0, f"{name} on {target}: argmax differs on images {disagree[:10].tolist()}"
