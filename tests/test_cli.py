@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from export_models import mnist, trained
 
+import pyruntime  # the C runtime: part of the package, so required (never skipped)
 from trainer.cli import main
 from trainer.lite import Converter
 from trainer.tlm import read_model
@@ -41,7 +42,6 @@ def test_inspect_lists_ops_tensors_and_memory(model, tmp_path, capsys) -> None:
 
 
 def test_run_saves_the_c_runtime_outputs(model, tmp_path, capsys) -> None:
-    pyruntime = pytest.importorskip("pyruntime")
     xs = mnist()[2][:2].reshape(2, 784)
     np.save(tmp_path / "x.npy", xs)
     assert (
@@ -56,7 +56,6 @@ def test_run_saves_the_c_runtime_outputs(model, tmp_path, capsys) -> None:
 
 
 def test_bench_reports_latency(model, capsys) -> None:
-    pytest.importorskip("pyruntime")
     assert main(["bench", str(model), "--runs", "5", "--warmup", "1"]) == 0
     out = capsys.readouterr().out
     for key in ("latency min", "latency median", "latency p90", "arena bytes", "model bytes"):

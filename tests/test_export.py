@@ -6,14 +6,13 @@ import numpy as np
 import pytest
 from export_models import mnist, trained
 
+import pyruntime  # the C runtime: part of the package, so required (never skipped)
 import trainer as tf
 from trainer.errors import UnimplementedError
 from trainer.freeze import freeze
 from trainer.lite import Converter, UnsupportedError
 from trainer.lite.reference import ReferenceInterpreter
 from trainer.tlm import plan_model, read_model
-
-pyruntime = pytest.importorskip("pyruntime", reason="pyruntime (the C runtime) is not built")
 
 
 def _rel_err(got: np.ndarray, want: np.ndarray) -> float:

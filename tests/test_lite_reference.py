@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from runtime_op_cases import all_cases, check_outputs
 
+import pyruntime  # the C runtime: part of the package, so required (never skipped)
 from trainer.lite.reference import KERNELS, ReferenceInterpreter
 from trainer.tlm import ModelBuilder, read_model
 from trainer.tlm.builder import OPCODES
@@ -24,7 +25,6 @@ def test_every_float_op_has_a_kernel() -> None:
 
 
 def test_reference_matches_c_runtime_on_the_network_case() -> None:
-    pyruntime = pytest.importorskip("pyruntime", reason="pyruntime (the C runtime) is not built")
     case = next(c for c in CASES if "network" in c.name)
     got = ReferenceInterpreter(model_content=case.model).run(*case.inputs)
     want = pyruntime.Interpreter(model_content=case.model).run(*case.inputs)
