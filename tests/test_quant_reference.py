@@ -194,10 +194,19 @@ def test_fc_int8_matches_float_requantization() -> None:
 # ---- numpy mirror == C (quant.c compiled here) ----
 
 _HELPER = r"""
+#include <string.h>
+
 #include "quant.h"
 /* the glue's multiplier expression, for the C-vs-Python multiplier comparison */
 int tq_conv_multiplier(float a, float b, float c, int32_t *m, int32_t *s) {
   return tl_quantize_multiplier((double)a * (double)b / (double)c, m, s);
+}
+/* the float's bits (through Python floats, a signaling NaN would come back quieted) */
+uint32_t tq_half_bits(uint16_t h) {
+  float f = tl_half_to_float(h);
+  uint32_t u;
+  memcpy(&u, &f, sizeof u);
+  return u;
 }
 """
 
@@ -250,7 +259,16 @@ def cquant(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
     c.tl_get_reciprocal.restype = i32
     c.tl_activation_range_int8.argtypes = [i32, ctypes.c_float, i32, p32, p32]
     c.tl_activation_range_int8.restype = None
+    c.tq_half_bits.argtypes = [ctypes.c_uint16]
+    c.tq_half_bits.restype = ctypes.c_uint32
     return c
+
+
+def test_c_half_to_float_is_exact_on_every_pattern(cquant: ctypes.CDLL) -> None:
+    """Float16 weights are expanded by tl_half_to_float: all 65536 bit patterns equal numpy's conversion."""
+    bits = np.arange(65536, dtype=np.uint32).astype(np.uint16)
+    got = np.array([cquant.tq_half_bits(int(b)) for b in bits], np.uint32)
+    np.testing.assert_array_equal(got, bits.view(np.float16).astype(np.float32).view(np.uint32))
 
 
 def test_c_and_numpy_helpers_agree(cquant: ctypes.CDLL) -> None:

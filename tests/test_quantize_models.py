@@ -202,3 +202,58 @@ def test_calibrate_and_rewrite_a_tiny_model(runtime) -> None:
         q.quantize_model(q8, lambda: ([x] for x in data))
     with pytest.raises(ValueError, match="no samples"):
         q.quantize_model(model, lambda: iter(()))
+
+
+def test_cli_compare(runtime, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from trainer.cli import main
+
+    float_model, int8_model = models("mlp")
+    (tmp_path / "f.tlm").write_bytes(float_model)
+    (tmp_path / "q.tlm").write_bytes(int8_model)
+    np.save(tmp_path / "x.npy", np.concatenate(_batches("mlp", 3)))  # a stack of 3 batches
+    code = main(
+        ["compare", str(tmp_path / "f.tlm"), str(tmp_path / "q.tlm"), "--data", str(tmp_path / "x.npy")]
+    )
+    out = capsys.readouterr().out
+    assert code == 0 and out.splitlines()[0].split()[:3] == ["tensor", "shape", "max|err|"]
+    fi = read_model(float_model)
+    assert fi.tensors[fi.outputs[0]].name in out
+    np.save(tmp_path / "bad.npy", np.zeros((3, 5), np.float32))
+    code = main(
+        ["compare", str(tmp_path / "f.tlm"), str(tmp_path / "q.tlm"), "--data", str(tmp_path / "bad.npy")]
+    )
+    assert code == 1 and "expected" in capsys.readouterr().err
+
+
+def test_float16_weights_mode(runtime) -> None:
+    """Half the bytes; outputs identical to the float32 model whose weights went through float16."""
+    import pyruntime
+
+    m = trained("cnn")
+    conv = Converter.from_session(m.sess, [m.x], [m.logits])
+    conv.batch_size = BATCH
+    float_model = conv.convert()
+    conv.optimizations = [Optimize.DEFAULT]
+    conv.target_spec.supported_types = [tf.float16]
+    half_model = conv.convert()
+    info = read_model(half_model)
+    halves = [t for t in info.tensors if t.dtype == np.float16]
+    assert halves and all(t.data is not None for t in halves)
+    assert len(half_model) < 0.6 * len(float_model)
+    tensors = [
+        dict(
+            name=t.name,
+            dtype=np.float32 if t.dtype == np.float16 else t.dtype,
+            shape=t.shape,
+            data=None if t.data is None else t.data.astype(t.dtype if t.dtype != np.float16 else np.float32),
+        )
+        for t in info.tensors
+    ]
+    ops = [(op.opcode, op.inputs, op.outputs, op.options) for op in info.ops]
+    rounded = q._write_model(info, tensors, ops, list(info.inputs), list(info.outputs))
+    hi, ri = pyruntime.Interpreter(model_content=half_model), pyruntime.Interpreter(model_content=rounded)
+    fi = pyruntime.Interpreter(model_content=float_model)
+    for x in _batches("cnn", 3):
+        got = hi.run(x)[0]
+        assert got.tobytes() == ri.run(x)[0].tobytes()
+        assert np.max(np.abs(got - fi.run(x)[0])) < 1e-2 * np.max(np.abs(got))

@@ -3,6 +3,7 @@
     tensorlet inspect model.tlm [--dot graph.dot]     ops, tensors, shapes, dtypes, quantization, bytes
     tensorlet run model.tlm --input x.npy [--output y.npy] [--reference]
     tensorlet bench model.tlm [--runs 200] [--warmup 20]
+    tensorlet compare float.tlm int8.tlm --data x.npy     per-layer error of an int8 model (C runtime)
 
 ``run`` and ``bench`` use the C runtime through pyruntime (``run --reference`` uses the numpy reference
 interpreter instead). Exit codes: 0 success, 1 a model or data error (the message says which file and why),
@@ -265,6 +266,43 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- compare ----------------------------------------------------------------------------------------
+def _samples(arrays: list[np.ndarray], info: Any, paths: list[str]) -> list[list[np.ndarray]]:
+    """Split each --data array into model-input-shaped samples (one sample, or a stack of them)."""
+    per_input = []
+    for a, i, p in zip(arrays, info.inputs, paths, strict=True):
+        shape = tuple(info.tensors[i].shape)
+        a = a.astype(np.float32)
+        if a.shape == shape:
+            per_input.append([a])
+        elif shape and a.ndim == len(shape) and a.shape[1:] == shape[1:] and a.shape[0] % shape[0] == 0:
+            per_input.append([a[k : k + shape[0]] for k in range(0, a.shape[0], shape[0])])
+        else:
+            raise CliError(
+                f"{p!r} holds {_fmt_shape(a.shape)}: expected {_fmt_shape(shape)} or a stack of them"
+            )
+    if len({len(s) for s in per_input}) != 1:
+        raise CliError("the --data files hold different numbers of samples")
+    return [list(s) for s in zip(*per_input, strict=True)]
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from trainer.quantize import compare_models, format_report
+
+    float_data, float_info = _load_info(args.float_model)
+    int8_data, _ = _load_info(args.int8_model)
+    _require_pyruntime()
+    arrays = [_load_npy(p) for p in args.data]
+    if len(arrays) != len(float_info.inputs):
+        raise CliError(f"the float model has {len(float_info.inputs)} inputs, got {len(arrays)} --data files")
+    try:
+        reports = compare_models(float_data, int8_data, _samples(arrays, float_info, args.data))
+    except Exception as e:  # a mismatch between the two models (inputs, shapes) or a runtime error
+        raise CliError(f"cannot compare the models: {e}") from None
+    print(format_report(reports))
+    return 0
+
+
 # ---- entry point ------------------------------------------------------------------------------------
 def _positive(text: str) -> int:
     try:
@@ -323,6 +361,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--warmup", type=int, default=20, help="untimed invokes first (default 20)")
     s.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
     s.set_defaults(func=cmd_bench)
+
+    s = sub.add_parser(
+        "compare",
+        help="per-layer error of an int8 model against its float model (C runtime)",
+        description="Run a float model and its int8 version on the C runtime and print, for every tensor "
+        "they share by name, the max abs error, SQNR and argmax agreement, worst layer first.",
+    )
+    s.add_argument("float_model", help="the float32 .tlm")
+    s.add_argument("int8_model", help="its int8 version (trainer.quantize / Converter optimizations)")
+    s.add_argument(
+        "--data",
+        action="append",
+        required=True,
+        metavar="X.npy",
+        help="inputs: one sample or a stack of samples; once per model input",
+    )
+    s.set_defaults(func=cmd_compare)
     return p
 
 

@@ -1066,3 +1066,35 @@ def format_report(reports: list[LayerReport]) -> str:
             f"{r.argmax_agreement:7.3f}"
         )
     return "\n".join(lines)
+
+
+# ---- float16 weights: the converter's second option ----
+
+
+def float16_weights(model: bytes) -> bytes:
+    """The same float model with the constant weights and biases of FullyConnected / Conv2D /
+    DepthwiseConv2D stored as float16 (half the bytes); the C runtime expands them to float32 at prepare, so
+    its outputs equal those of the float32 model whose weights went through float16 rounding."""
+    from trainer.tlm import read_model
+
+    m = read_model(model)
+    tensors = [
+        dict(
+            name=t.name,
+            dtype=t.dtype,
+            shape=t.shape,
+            data=t.data,
+            quant=None
+            if t.quantization is None
+            else (t.quantization.scale, t.quantization.zero_point, t.quantization.axis),
+        )
+        for t in m.tensors
+    ]
+    for op in m.ops:
+        if op.opcode in _WEIGHT_AXIS:
+            for i in op.inputs[1:]:
+                t = m.tensors[i]
+                if t.data is not None and t.dtype == np.float32:
+                    tensors[i].update(dtype=np.float16, data=t.data.astype(np.float16))
+    ops = [(op.opcode, op.inputs, op.outputs, op.options) for op in m.ops]
+    return _write_model(m, tensors, ops, list(m.inputs), list(m.outputs))

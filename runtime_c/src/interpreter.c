@@ -5,7 +5,7 @@
  *
  * Memory layout, from a 16-byte aligned base (each block rounded up to 16 bytes):
  *   [tl_interpreter] [data: tensor_count pointers] [nodes: op_count tl_node] [planner scratch]
- *   [int8 per-node memory: per-channel multipliers, concat requantization] [arena]
+ *   [per-node memory: int8 per-channel multipliers, concat requantization, float16 weights as float32] [arena]
  * create_with_arena carves all of it from the caller's memory and never calls tl_malloc; create mallocs the
  * struct, one block for the three tables and one for the arena (aligned by over-allocating 15 bytes).
  * tl_interpreter_required_memory_bytes() is the caller memory this layout needs, plus 15 bytes so that any
@@ -124,7 +124,7 @@ static size_t tl_arena_upper_bound(const tl_model *m) {
   return sum;
 }
 
-/* persist: the int8 per-node block (tl_op_int8_persistent_bytes per op, each rounded up to 16 bytes). */
+/* persist: the per-node block (tl_op_persistent_bytes per op, each rounded up to 16 bytes). */
 static tl_status tl_prepare_ops(tl_interpreter *it, uint8_t *persist) {
   const tl_model *m = it->model;
   int32_t i;
@@ -132,12 +132,13 @@ static tl_status tl_prepare_ops(tl_interpreter *it, uint8_t *persist) {
     const tl_op_registration *reg = tl_op_lookup(m->ops[i].opcode);
     tl_op_ctx ctx;
     tl_node *node = &it->nodes[i];
-    size_t pb = tl_op_int8_persistent_bytes(m, i);
+    size_t pb = tl_op_persistent_bytes(m, i);
     memset(node, 0, sizeof *node);
     node->op = &m->ops[i];
     if (pb > 0) {
       node->persist = persist;
       persist += TL_A16(pb);
+      tl_op_prepare_persistent(it->data, m, i, node);
     }
     ctx.interp = it;
     ctx.model = m;
@@ -164,10 +165,11 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
   data_bytes = TL_A16((size_t)(m->tensor_count > 0 ? m->tensor_count : 1) * sizeof(void *));
   nodes_bytes = TL_A16((size_t)(m->op_count > 0 ? m->op_count : 1) * sizeof(tl_node));
   scratch_bytes = TL_A16(tl_plan_scratch_bytes(m->tensor_count));
-  /* int8 per-node memory: ops may share one weight tensor with millions of scales, so the sum is checked */
+  /* per-node memory (int8 multipliers, float16 weights expanded): ops may share one weight tensor, so the
+   * sum is checked */
   for (i = 0; i < m->op_count; i++)
-    TL_ENSURE(&it->err, tl_add_size(persist_bytes, TL_A16(tl_op_int8_persistent_bytes(m, i)), &persist_bytes),
-              TL_ERROR_LIMIT_EXCEEDED, "prepare: int8 per-op parameters overflow size_t");
+    TL_ENSURE(&it->err, tl_add_size(persist_bytes, TL_A16(tl_op_persistent_bytes(m, i)), &persist_bytes),
+              TL_ERROR_LIMIT_EXCEEDED, "prepare: per-op parameters overflow size_t");
   tables_bytes = data_bytes + nodes_bytes + scratch_bytes;
   TL_ENSURE(&it->err, tl_add_size(tables_bytes, persist_bytes, &tables_bytes) &&
                           tl_add_size(TL_A16(sizeof(tl_interpreter)), tables_bytes, &head),

@@ -49,7 +49,7 @@ typedef struct tl_node {
   const tl_op_desc *op;
   tl_node_params params;
   uint8_t pad_value[8];  /* Pad: the value written into the border (zero or the zero point) */
-  void *persist;         /* tl_op_int8_persistent_bytes() bytes in the interpreter's tables (16-aligned), or NULL */
+  void *persist;         /* tl_op_persistent_bytes() bytes in the interpreter's tables (16-aligned), or NULL */
 } tl_node;
 
 enum { TL_STATE_CREATED = 0, TL_STATE_PREPARED = 1, TL_STATE_FAILED = 2 };

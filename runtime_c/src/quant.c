@@ -8,6 +8,7 @@
 #include "quant.h"
 
 #include <math.h>
+#include <string.h>
 
 /* floor(x / 2^e) for e in [0, 62], without shifting a negative value. */
 static int64_t tl_floor_shift(int64_t x, int32_t e) {
@@ -186,4 +187,25 @@ int32_t tl_get_reciprocal(int32_t x, int32_t integer_bits, int32_t *num_bits_ove
   *num_bits_over_unit = integer_bits - headroom_plus_one;
   shifted_minus_one = (int64_t)x * ((int64_t)1 << headroom_plus_one) - ((int64_t)1 << 31); /* [0, 2^31) for x > 0 */
   return tl_one_over_one_plus_x_for_x_in_0_1((int32_t)shifted_minus_one);
+}
+
+float tl_half_to_float(uint16_t h) {
+  uint32_t sign = (uint32_t)(h >> 15) << 31, exponent = (h >> 10) & 0x1fu, mantissa = h & 0x3ffu, bits;
+  float f;
+  if (exponent == 0 && mantissa == 0) {
+    bits = sign;
+  } else if (exponent == 0) { /* subnormal: mantissa * 2^-24; normalize into 1.m * 2^(-14 - shifts) */
+    uint32_t shifts = 0;
+    while ((mantissa & 0x400u) == 0) {
+      mantissa <<= 1;
+      shifts++;
+    }
+    bits = sign | ((127u - 14u - shifts) << 23) | ((mantissa & 0x3ffu) << 13);
+  } else if (exponent == 31) {
+    bits = sign | 0x7f800000u | (mantissa << 13);
+  } else {
+    bits = sign | ((exponent + 112u) << 23) | (mantissa << 13);
+  }
+  memcpy(&f, &bits, sizeof f);
+  return f;
 }

@@ -71,4 +71,8 @@ int32_t tl_tanh(int32_t a, int32_t integer_bits);
  * that 1/x = mantissa / 2^num_bits_over_unit (TFLite's GetReciprocal). */
 int32_t tl_get_reciprocal(int32_t x, int32_t integer_bits, int32_t *num_bits_over_unit);
 
+/* The float32 value of an IEEE float16 bit pattern (exact: every float16 is a float32; subnormals, infinities
+ * and NaNs included). For float16 weights, expanded at prepare. */
+float tl_half_to_float(uint16_t h);
+
 #endif /* TL_QUANT_H */

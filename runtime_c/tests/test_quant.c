@@ -194,6 +194,22 @@ TL_TEST(test_average_pool_int8_rounding) {
   }
 }
 
+TL_TEST(test_half_to_float) {
+  TL_EXPECT_TRUE(tl_half_to_float(0x3c00) == 1.0f);
+  TL_EXPECT_TRUE(tl_half_to_float(0xc000) == -2.0f);
+  TL_EXPECT_TRUE(tl_half_to_float(0x3555) == 0.333251953125f);
+  TL_EXPECT_TRUE(tl_half_to_float(0x7bff) == 65504.0f);             /* largest finite */
+  TL_EXPECT_TRUE(tl_half_to_float(0x0400) == ldexpf(1.0f, -14));    /* smallest normal */
+  TL_EXPECT_TRUE(tl_half_to_float(0x0001) == ldexpf(1.0f, -24));    /* smallest subnormal */
+  TL_EXPECT_TRUE(tl_half_to_float(0x03ff) == ldexpf(1023.0f, -24)); /* largest subnormal */
+  TL_EXPECT_TRUE(tl_half_to_float(0x8001) == -ldexpf(1.0f, -24));
+  TL_EXPECT_TRUE(tl_half_to_float(0x0000) == 0.0f && !signbit(tl_half_to_float(0x0000)));
+  TL_EXPECT_TRUE(tl_half_to_float(0x8000) == 0.0f && signbit(tl_half_to_float(0x8000)));
+  TL_EXPECT_TRUE(isinf(tl_half_to_float(0x7c00)) && tl_half_to_float(0x7c00) > 0);
+  TL_EXPECT_TRUE(isinf(tl_half_to_float(0xfc00)) && tl_half_to_float(0xfc00) < 0);
+  TL_EXPECT_TRUE(isnan(tl_half_to_float(0x7e00)));
+}
+
 int main(void) {
   TL_RUN(test_srdhm);
   TL_RUN(test_rounding_divide_by_pot);
@@ -205,5 +221,6 @@ int main(void) {
   TL_RUN(test_fixed_point_functions);
   TL_RUN(test_fc_int8_small);
   TL_RUN(test_average_pool_int8_rounding);
+  TL_RUN(test_half_to_float);
   return tl_test_summary();
 }

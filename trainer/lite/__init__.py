@@ -2,7 +2,7 @@
 ``.tlm`` bytes), the lowering table (:mod:`trainer.lite.lowering`) and a numpy reference interpreter of
 ``.tlm`` files (:mod:`trainer.lite.reference`)."""
 
-from trainer.lite.converter import Converter, Optimize
+from trainer.lite.converter import Converter, Optimize, TargetSpec
 from trainer.lite.lowering import UnsupportedError, supported_op_types
 
-__all__ = ["Converter", "Optimize", "UnsupportedError", "supported_op_types"]
+__all__ = ["Converter", "Optimize", "TargetSpec", "UnsupportedError", "supported_op_types"]

@@ -20,8 +20,10 @@ byte is produced. Converting the same session twice gives byte-identical models.
 
 Quantization options, as in TFLite: ``optimizations = [Optimize.DEFAULT]`` together with a
 ``representative_dataset`` gives a full-integer int8 model (:func:`trainer.quantize.quantize_model`), with
-float32 (default) or int8 ``inference_input_type`` / ``inference_output_type``. Any other combination of
-non-default values makes ``convert()`` raise ``UnimplementedError``.
+float32 (default) or int8 ``inference_input_type`` / ``inference_output_type``; ``optimizations`` with
+``target_spec.supported_types = [tf.float16]`` (and no dataset) stores the weights as float16
+(:func:`trainer.quantize.float16_weights`). Any other combination of non-default values makes
+``convert()`` raise ``UnimplementedError``.
 """
 
 from __future__ import annotations
@@ -42,6 +44,14 @@ class Optimize:
     DEFAULT = "DEFAULT"
     OPTIMIZE_FOR_SIZE = "OPTIMIZE_FOR_SIZE"
     OPTIMIZE_FOR_LATENCY = "OPTIMIZE_FOR_LATENCY"
+
+
+class TargetSpec:
+    """``tf.lite.TargetSpec``: ``supported_types = [tf.float16]`` with ``optimizations`` stores float16
+    weights (expanded to float32 by the runtime at prepare)."""
+
+    def __init__(self) -> None:
+        self.supported_types: list[Any] = []
 
 
 class Converter:
@@ -67,6 +77,7 @@ class Converter:
         self.representative_dataset: Any = None
         self.inference_input_type: Any = None
         self.inference_output_type: Any = None
+        self.target_spec = TargetSpec()
 
     @classmethod
     def from_session(
@@ -92,10 +103,15 @@ class Converter:
             raise ValueError("from_frozen_graph(Graph, ...) needs input_tensors and output_tensors")
         return cls(graph, input_tensors, output_tensors, False)
 
+    def _float16_requested(self) -> bool:
+        return any(getattr(t, "name", t) == "float16" for t in self.target_spec.supported_types)
+
     def _check_quantization_options(self) -> bool:
         """True when the options ask for int8 post-training quantization (trainer.quantize)."""
         if self.optimizations and self.representative_dataset is not None:
             return True
+        if self.optimizations and self._float16_requested():
+            return False  # float16 weights (convert() applies them)
         unsupported = []
         if self.optimizations:
             unsupported.append(f"optimizations={self.optimizations!r} without a representative_dataset")
@@ -123,6 +139,10 @@ class Converter:
         """The ``.tlm`` model as bytes."""
         quantize = self._check_quantization_options()
         data = lower(self.freeze(), description=self.description).finish()
+        if self.optimizations and not quantize and self._float16_requested():
+            from trainer.quantize import float16_weights
+
+            return float16_weights(data)
         if quantize:
             from trainer.quantize import quantize_model
 

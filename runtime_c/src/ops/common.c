@@ -64,8 +64,10 @@ static tl_status tl_op_check_float_tensor(tl_op_ctx *ctx, const tl_tensor_desc *
 tl_status tl_op_check_float(tl_op_ctx *ctx, const tl_node *node) {
   int32_t k;
   if (tl_op_is_int8(ctx, node)) return tl_op_check_int8_dtypes(ctx, node);
-  for (k = 0; k < node->op->input_count; k++)
+  for (k = 0; k < node->op->input_count; k++) {
+    if (tl_op_float16_input_ok(ctx, node, k)) continue; /* float16 weights, expanded to float32 at prepare */
     TL_ENSURE_OK(tl_op_check_float_tensor(ctx, tl_op_input(ctx, node, k), "input", k));
+  }
   for (k = 0; k < node->op->output_count; k++)
     TL_ENSURE_OK(tl_op_check_float_tensor(ctx, tl_op_output(ctx, node, k), "output", k));
   return TL_OK;

@@ -42,7 +42,7 @@ tl_status tl_op_check_int8_dtypes(tl_op_ctx *ctx, const tl_node *node) {
   return TL_OK;
 }
 
-size_t tl_op_int8_persistent_bytes(const tl_model *model, int32_t op) {
+static size_t tl_op_int8_bytes(const tl_model *model, int32_t op) {
   const tl_op_desc *d = &model->ops[op];
   if (d->input_count < 1 || model->tensors[d->inputs[0]].dtype != TL_INT8) return 0;
   if (tl_has_bias_input(d->opcode) && d->input_count >= 2) {
@@ -52,6 +52,17 @@ size_t tl_op_int8_persistent_bytes(const tl_model *model, int32_t op) {
   if (d->opcode == TL_OP_CONCATENATION && d->input_count <= TL_CONCAT_MAX_INPUTS)
     return (size_t)d->input_count * sizeof(tl_requantize_int8_params);
   return 0;
+}
+
+size_t tl_op_persistent_bytes(const tl_model *model, int32_t op) {
+  size_t a = (tl_op_int8_bytes(model, op) + 15u) & ~(size_t)15u; /* small: at most 8 x 2^22 bytes */
+  size_t b = tl_op_float16_bytes(model, op);                     /* 16-aligned, at most SIZE_MAX / 2 */
+  return a + b;
+}
+
+void tl_op_prepare_persistent(void **data, const tl_model *model, int32_t op, tl_node *node) {
+  size_t a = (tl_op_int8_bytes(model, op) + 15u) & ~(size_t)15u;
+  if (tl_op_float16_bytes(model, op) > 0) tl_op_expand_float16(data, model, op, (uint8_t *)node->persist + a);
 }
 
 tl_status tl_op_int8_params(tl_op_ctx *ctx, const tl_tensor_desc *t, const char *what, float *scale,
@@ -128,7 +139,7 @@ tl_status tl_op_prepare_channel_requant(tl_op_ctx *ctx, tl_node *node, int32_t a
   q->output_zp = zp_out;
   tl_activation_range_int8(node->op->opts.activation, s_out, zp_out, &q->act_min, &q->act_max);
   if (n > 1) {
-    TL_DCHECK(multipliers != NULL); /* tl_op_int8_persistent_bytes reserved 2 * n int32 */
+    TL_DCHECK(multipliers != NULL); /* tl_op_persistent_bytes reserved 2 * n int32 */
     shifts = multipliers + n;
     q->multipliers = multipliers;
     q->shifts = shifts;

@@ -18,7 +18,7 @@ tl_status tl_prepare_concat_int8(tl_op_ctx *ctx, tl_node *node) {
   char what[32];
   TL_ENSURE_OK(tl_op_int8_params(ctx, tl_op_output(ctx, node, 0), "output", &so, &zo));
   tl_activation_range_int8(node->op->opts.activation, so, zo, &lo, &hi);
-  TL_DCHECK(q != NULL); /* tl_op_int8_persistent_bytes reserved one entry per input */
+  TL_DCHECK(q != NULL); /* tl_op_persistent_bytes reserved one entry per input */
   for (i = 0; i < g.num_inputs; i++) {
     float si;
     int32_t zi;

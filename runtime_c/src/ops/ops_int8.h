@@ -21,9 +21,20 @@ int tl_op_is_int8(const tl_op_ctx *ctx, const tl_node *node);
 /* Inputs int8 (bias of FullyConnected / Conv2D / DepthwiseConv2D: int32), outputs int8, each with
  * quantization parameters; activations (everything but weights and bias) per tensor. */
 tl_status tl_op_check_int8_dtypes(tl_op_ctx *ctx, const tl_node *node);
-/* Bytes of per-node memory op `op` needs at prepare (per-channel multipliers and shifts, per-input
- * requantization of Concatenation), before any check: callers reserve it, prepare fills it. */
-size_t tl_op_int8_persistent_bytes(const tl_model *model, int32_t op);
+/* Bytes of per-node memory op `op` needs from prepare on, computed before any check (callers reserve them
+ * in node->persist, 16-byte aligned): int8 per-channel multipliers and shifts, per-input requantization of
+ * Concatenation, then float32 copies of float16 weights (ops/float16.c). Huge (never overflowing when
+ * rounded to 16) for float16 weights that cannot fit in size_t. */
+size_t tl_op_persistent_bytes(const tl_model *model, int32_t op);
+/* Fills what prepare of every op can rely on in node->persist: expands float16 weights to float32 and points
+ * data[tensor] at the copy. Call after node->persist is set, before the op's prepare. */
+void tl_op_prepare_persistent(void **data, const tl_model *model, int32_t op, tl_node *node);
+
+/* ---- float16 weights (ops/float16.c) ---- */
+/* 1 when input k is a constant FLOAT16 weight or bias of FullyConnected / Conv2D / DepthwiseConv2D. */
+int tl_op_float16_input_ok(const tl_op_ctx *ctx, const tl_node *node, int32_t k);
+size_t tl_op_float16_bytes(const tl_model *model, int32_t op);
+void tl_op_expand_float16(void **data, const tl_model *model, int32_t op, uint8_t *block);
 
 tl_status tl_prepare_fc_int8(tl_op_ctx *ctx, tl_node *node);
 void tl_eval_fc_int8(tl_op_ctx *ctx, tl_node *node);
