@@ -246,7 +246,10 @@ def plot(curve: dict[str, Any], path: Path) -> bool:
     epochs_x = [per_epoch * (i + 1) for i in range(len(curve["test_accuracy"]))]
     ax2.plot(epochs_x, curve["test_accuracy"], "o-", color="C1", label="test accuracy")
     ax2.set_ylabel("test accuracy")
-    fig.legend(loc="upper center", ncol=3, fontsize=8)
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, loc="center right", fontsize=8)
+    ax.set_title("MNIST-10k CNN: training loss and test accuracy", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
