@@ -38,9 +38,11 @@ def _mpiexec() -> str:
     return str(exe)
 
 
-def _launch(script: str, *args: str, n: int = 2, timeout_env: str = "20") -> tuple[int, str, float]:
+def _launch(
+    script: str, *args: str, n: int = 2, timeout_env: str = "20", extra: list[str] | None = None
+) -> tuple[int, str, float]:
     env = dict(os.environ, TENSORLET_MPI_TIMEOUT=timeout_env, PYTHONPATH=str(Path(__file__).parents[2]))
-    cmd = [_mpiexec(), "-n", str(n), sys.executable, str(SCRIPTS / script), *args]
+    cmd = [_mpiexec(), *(extra or []), "-n", str(n), sys.executable, str(SCRIPTS / script), *args]
     t0 = time.monotonic()
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=HARD_TIMEOUT, env=env)
@@ -94,3 +96,38 @@ def test_model_parallel_conv_on_task0_head_on_task1_matches_one_process(tmp_path
     assert ref[-1] < ref[0]
     for name, want in ref_vars.items():
         np.testing.assert_allclose(got[name], want, rtol=1e-6, atol=1e-7, err_msg=name)
+
+
+@pytest.mark.parametrize("script", ["data_parallel.py", "model_parallel.py"])
+def test_killed_rank_ends_the_job_with_an_error(script, tmp_path):
+    """Rank 1 is SIGKILLed at step 5: mpiexec tears the job down and exits non-zero."""
+    rc, out, took = _launch(script, str(tmp_path), "--die-at", "5", "--exit-code", "kill")
+    assert rc != 0 and took < 60, out
+    assert "step 19" not in out and not (tmp_path / "result.npz").exists()
+
+
+@pytest.mark.parametrize("script", ["data_parallel.py", "model_parallel.py"])
+def test_rank_that_vanishes_is_caught_by_the_deadline_not_a_hang(script, tmp_path):
+    """Without the launcher's clean-up, rank 1 leaves quietly (exit 0, no MPI_Finalize) at step 5: rank 0's
+    receive or Allreduce passes its deadline and MPI_Abort ends the job."""
+    rc, out, took = _launch(
+        script,
+        str(tmp_path),
+        "--die-at",
+        "5",
+        "--exit-code",
+        "0",
+        timeout_env="4",
+        extra=["-disable-auto-cleanup"],
+    )
+    assert rc != 0 and took < 60, out
+    assert "RendezvousTimeoutError" in out and ("within 4 s" in out or "waited 4 s" in out), out
+    assert "aborting the MPI job" in out
+
+
+@pytest.mark.parametrize("mode", ["data", "model"])
+def test_graph_mismatch_between_ranks_ends_every_rank(mode):
+    rc, out, took = _launch("mismatch.py", mode)
+    assert rc != 0 and took < 60, out
+    assert "GraphMismatchError: the MPI ranks built different graphs" in out
+    assert "went unnoticed" not in out

@@ -36,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from typing import Any
@@ -129,6 +130,7 @@ def abort(code: int = 1, why: str = "") -> None:
     print(f"[rank {rank()}] aborting the MPI job{': ' + why if why else ''}", file=sys.stderr, flush=True)
     sys.stderr.flush()
     sys.stdout.flush()
+    time.sleep(0.3)  # let the launcher forward this rank's last words before it tears the job down
     _state["world"].Abort(code)
 
 

@@ -1,6 +1,6 @@
 """Data parallel: each rank trains on its half of every batch with DistributedOptimizer.
 
-Usage: mpiexec -n 2 python data_parallel.py OUT_DIR [--die-at STEP]
+Usage: mpiexec -n 2 python data_parallel.py OUT_DIR [--die-at STEP [--exit-code N|kill]]
 Rank 0 writes OUT_DIR/result.npz (final variables and the mean loss per step) and a checkpoint; every rank
 checks that its variables equal rank 0's at the end.
 """
@@ -8,6 +8,7 @@ checks that its variables equal rank 0's at the end.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import numpy as np
@@ -17,9 +18,17 @@ import trainer as tf
 import trainer.distributed as dist
 
 
+def die(how: str) -> None:
+    """End this rank abruptly: SIGKILL (``kill``) or ``os._exit(N)`` without MPI_Finalize."""
+    if how == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    os._exit(int(how))
+
+
 def main() -> None:
     out = sys.argv[1]
     die_at = int(sys.argv[sys.argv.index("--die-at") + 1]) if "--die-at" in sys.argv else -1
+    exit_code = sys.argv[sys.argv.index("--exit-code") + 1] if "--exit-code" in sys.argv else "kill"
     x, y, loss = cnn()
     train = dist.DistributedOptimizer(tf.train.MomentumOptimizer(0.05, 0.9)).minimize(loss)
     saver = tf.train.Saver()
@@ -29,7 +38,7 @@ def main() -> None:
         dist.broadcast_variables(sess)
         for step, (xb, yb) in enumerate(batches()):
             if step == die_at and dist.rank() == 1:
-                os._exit(3)  # a rank dies mid-training without a word
+                die(exit_code)  # a rank dies mid-training without a word
             local, _ = sess.run([loss, train], {x: dist.shard(xb), y: dist.shard(yb)})
             losses.append(dist.allreduce_arrays([local])[0])
             dist.log(f"step {step} loss {float(losses[-1]):.5f}", flush=True)
