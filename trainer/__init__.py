@@ -24,6 +24,7 @@ from trainer import (  # ops registers every op type; nn and losses are public n
     ops,
 )
 from trainer.config import ConfigProto, GPUOptions, RunMetadata, RunOptions
+from trainer.device_spec import DeviceSpec
 from trainer.dtypes import (
     DType,
     as_dtype,

@@ -1,7 +1,9 @@
 """Per-device array backends: every kernel gets its array module from the backend of its op's device.
 
-``"/cpu:N"`` (and ops with no device, or only a job/task) run on numpy. Other device types are known but have
-no backend yet and raise :class:`~trainer.errors.UnimplementedError` when a session tries to run them.
+``"/cpu:N"`` (and ops with no device, or only a job/task) run on numpy. ``"/gpu:N"`` has its place here (one
+backend factory per device type; the GPU one would bind CuPy to CUDA device N) but no kernels yet: asking
+for it raises :class:`~trainer.errors.UnimplementedError` saying whether CuPy is missing. The placer only
+offers GPU devices when CuPy finds one, so with ``allow_soft_placement`` GPU ops fall back to the CPU.
 
 >>> from trainer.backend import get_backend
 >>> get_backend("/cpu:0").xp.__name__
@@ -57,10 +59,27 @@ def get_backend(device: str) -> Backend:
     if b is not None:
         return b
     kind, idx = parse_device(device)
-    if kind != "CPU":
-        raise UnimplementedError(
-            f"device {device!r}: no {kind} backend yet (only numpy on /cpu:* runs ops for now)"
-        )
-    b = Backend("CPU", idx, np)
+    factory = _FACTORIES.get(kind)
+    if factory is None:
+        raise UnimplementedError(f"device {device!r}: no {kind} backend (only numpy on /cpu:* runs ops)")
+    b = factory(device, idx)
     _CACHE[device] = b
     return b
+
+
+def _cpu_backend(device: str, index: int) -> Backend:
+    return Backend("CPU", index, np)
+
+
+def _gpu_backend(device: str, index: int) -> Backend:
+    try:
+        import cupy  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError:
+        raise UnimplementedError(
+            f"device {device!r}: the GPU backend needs CuPy and a CUDA device, and CuPy is not installed "
+            "(use a /cpu device or ConfigProto(allow_soft_placement=True))"
+        ) from None
+    raise UnimplementedError(f"device {device!r}: CuPy is installed but the GPU kernels are not written yet")
+
+
+_FACTORIES = {"CPU": _cpu_backend, "GPU": _gpu_backend}
