@@ -68,9 +68,12 @@ def test_weight_layouts() -> None:
 
 def test_batch_size_option() -> None:
     m = trained("cnn")
-    conv = Converter.from_session(m.sess, [m.x], [m.logits])
-    conv.batch_size = 5
-    data = conv.convert()
+    data = Converter.from_session(m.sess, [m.x], [m.logits], batch_size=5).convert()
+    frozen = freeze(m.sess, [m.x], [m.logits])  # dynamic batch; names work as tensors
+    by_name = Converter.from_frozen_graph(frozen.graph, ["x:0"], [frozen.outputs[0].name], batch_size=5)
+    assert by_name.convert() == data
+    shaped = Converter.from_session(m.sess, [m.x], [m.logits], input_shapes=[[5, 28, 28, 1]])
+    assert shaped.convert() == data
     xs = mnist()[2][:5]
     got = pyruntime.Interpreter(model_content=data).run(xs)[0]
     assert got.shape == (5, 10)

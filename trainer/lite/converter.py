@@ -57,9 +57,10 @@ class TargetSpec:
 class Converter:
     """Build with :meth:`from_session` or :meth:`from_frozen_graph`, set options, call :meth:`convert`.
 
-    Attributes: ``batch_size`` (int, default 1: the batch dimension of inputs whose first dimension is
-    unknown), ``input_shapes`` (None, or one shape per input, overriding ``batch_size``), ``description``
-    (stored in the model's metadata), and the quantization options (see the module docstring).
+    Attributes (``batch_size`` and ``input_shapes`` are also keyword arguments of the constructors):
+    ``batch_size`` (int, default 1: the batch dimension of inputs whose first dimension is unknown),
+    ``input_shapes`` (None, or one shape per input, overriding ``batch_size``), ``description`` (stored in
+    the model's metadata), and the quantization options (see the module docstring).
     """
 
     def __init__(
@@ -81,10 +82,21 @@ class Converter:
 
     @classmethod
     def from_session(
-        cls, sess: Any, input_tensors: Sequence[Any], output_tensors: Sequence[Any]
+        cls,
+        sess: Any,
+        input_tensors: Sequence[Any],
+        output_tensors: Sequence[Any],
+        *,
+        batch_size: int = 1,
+        input_shapes: Sequence[Any] | None = None,
     ) -> Converter:
         """Convert what ``output_tensors`` compute from ``input_tensors`` with the variables of ``sess``."""
-        return cls(sess, input_tensors, output_tensors, True)
+        return cls(sess, input_tensors, output_tensors, True)._with(batch_size, input_shapes)
+
+    def _with(self, batch_size: int, input_shapes: Sequence[Any] | None) -> Converter:
+        self.batch_size = batch_size
+        self.input_shapes = input_shapes
+        return self
 
     @classmethod
     def from_frozen_graph(
@@ -92,16 +104,19 @@ class Converter:
         graph: Graph | FrozenGraph,
         input_tensors: Sequence[Any] | None = None,
         output_tensors: Sequence[Any] | None = None,
+        *,
+        batch_size: int = 1,
+        input_shapes: Sequence[Any] | None = None,
     ) -> Converter:
         """Convert a graph without variables: a :class:`~trainer.freeze.FrozenGraph` (its own inputs and
         outputs by default) or a :class:`~trainer.graph.Graph` with tensors (or names like ``"x:0"``)."""
         if isinstance(graph, FrozenGraph):
             inputs = graph.inputs if input_tensors is None else input_tensors
             outputs = graph.outputs if output_tensors is None else output_tensors
-            return cls(graph.graph, inputs, outputs, False)
+            return cls(graph.graph, inputs, outputs, False)._with(batch_size, input_shapes)
         if input_tensors is None or output_tensors is None:
             raise ValueError("from_frozen_graph(Graph, ...) needs input_tensors and output_tensors")
-        return cls(graph, input_tensors, output_tensors, False)
+        return cls(graph, input_tensors, output_tensors, False)._with(batch_size, input_shapes)
 
     def _float16_requested(self) -> bool:
         return any(getattr(t, "name", t) == "float16" for t in self.target_spec.supported_types)
