@@ -21,6 +21,7 @@ gradient (TF1's ``training_ops.cc``):
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -46,7 +47,7 @@ def _own(ctx: Any, name: str) -> np.ndarray:
     arr = ctx.read_variable(name)
     owned = ctx.cache.get(("owned", name))
     if arr is not owned:
-        arr = np.array(arr, copy=True)
+        arr = ctx.xp.array(arr, copy=True)
         ctx.write_variable(name, arr)
         ctx.cache[("owned", name)] = arr
     return arr
@@ -56,7 +57,7 @@ def _scratch(ctx: Any, like: np.ndarray, slot: int = 0) -> np.ndarray:
     key = ("scratch", slot)
     buf = ctx.cache.get(key)
     if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
-        buf = np.empty_like(like)
+        buf = ctx.xp.empty_like(like)
         ctx.cache[key] = buf
     return buf
 
@@ -76,10 +77,11 @@ def apply_gradient_descent(var: Any, lr: Any, grad: Any, name: str | None = None
 
 
 def _gd_kernel(ctx: Any, lr: Any, g: np.ndarray) -> np.ndarray:
+    xp = ctx.xp
     var = _own(ctx, ctx.attrs["var"])
     _check(ctx, var, g)
     tmp = _scratch(ctx, var)
-    np.multiply(g, float(lr), out=tmp, casting="same_kind")
+    xp.multiply(g, float(lr), out=tmp, casting="same_kind")
     var -= tmp
     return var
 
@@ -103,6 +105,7 @@ def apply_momentum(
 
 
 def _momentum_kernel(ctx: Any, lr: Any, momentum: Any, g: np.ndarray) -> np.ndarray:
+    xp = ctx.xp
     var = _own(ctx, ctx.attrs["var"])
     accum = _own(ctx, ctx.attrs["accum"])
     _check(ctx, var, g)
@@ -111,11 +114,11 @@ def _momentum_kernel(ctx: Any, lr: Any, momentum: Any, g: np.ndarray) -> np.ndar
     accum *= mu
     accum += g
     if ctx.attrs["use_nesterov"]:
-        np.multiply(accum, mu, out=tmp)
+        xp.multiply(accum, mu, out=tmp)
         tmp += g
         tmp *= lr
     else:
-        np.multiply(accum, lr, out=tmp)
+        xp.multiply(accum, lr, out=tmp)
     var -= tmp
     return var
 
@@ -150,21 +153,22 @@ def apply_adam(
 
 
 def _adam_kernel(ctx: Any, beta1_power: Any, beta2_power: Any, lr: Any, g: np.ndarray) -> np.ndarray:
+    xp = ctx.xp
     a = ctx.attrs
     var, m, v = _own(ctx, a["var"]), _own(ctx, a["m"]), _own(ctx, a["v"])
     _check(ctx, var, g)
-    lr_t = float(lr) * np.sqrt(1.0 - float(beta2_power)) / (1.0 - float(beta1_power))
+    lr_t = float(lr) * math.sqrt(1.0 - float(beta2_power)) / (1.0 - float(beta1_power))
     tmp = _scratch(ctx, var)
-    np.subtract(g, m, out=tmp, casting="same_kind")  # m += (g - m) * (1 - beta1)
+    xp.subtract(g, m, out=tmp, casting="same_kind")  # m += (g - m) * (1 - beta1)
     tmp *= 1.0 - a["beta1"]
     m += tmp
-    np.multiply(g, g, out=tmp, casting="same_kind")  # v += (g^2 - v) * (1 - beta2)
+    xp.multiply(g, g, out=tmp, casting="same_kind")  # v += (g^2 - v) * (1 - beta2)
     tmp -= v
     tmp *= 1.0 - a["beta2"]
     v += tmp
-    np.sqrt(v, out=tmp)  # var -= lr_t * m / (sqrt(v) + epsilon)
+    xp.sqrt(v, out=tmp)  # var -= lr_t * m / (sqrt(v) + epsilon)
     tmp += a["epsilon"]
-    np.divide(m, tmp, out=tmp)
+    xp.divide(m, tmp, out=tmp)
     tmp *= lr_t
     var -= tmp
     return var
@@ -202,26 +206,27 @@ def apply_rms_prop(
 
 
 def _rms_kernel(ctx: Any, lr: Any, g: np.ndarray) -> np.ndarray:
+    xp = ctx.xp
     a = ctx.attrs
     var, ms, mom = _own(ctx, a["var"]), _own(ctx, a["ms"]), _own(ctx, a["mom"])
     _check(ctx, var, g)
     tmp = _scratch(ctx, var)
-    np.multiply(g, g, out=tmp, casting="same_kind")  # ms += (g^2 - ms) * (1 - rho)
+    xp.multiply(g, g, out=tmp, casting="same_kind")  # ms += (g^2 - ms) * (1 - rho)
     tmp -= ms
     tmp *= 1.0 - a["rho"]
     ms += tmp
     if "mg" in a:  # centered: mg += (g - mg) * (1 - rho); denominator ms - mg^2 + eps
         mg = _own(ctx, a["mg"])
-        np.subtract(g, mg, out=tmp, casting="same_kind")
+        xp.subtract(g, mg, out=tmp, casting="same_kind")
         tmp *= 1.0 - a["rho"]
         mg += tmp
-        np.multiply(mg, mg, out=tmp)
-        np.subtract(ms, tmp, out=tmp)
+        xp.multiply(mg, mg, out=tmp)
+        xp.subtract(ms, tmp, out=tmp)
         tmp += a["epsilon"]
     else:
-        np.add(ms, a["epsilon"], out=tmp)
-    np.sqrt(tmp, out=tmp)  # mom = momentum * mom + lr * g / sqrt(denominator)
-    np.divide(g, tmp, out=tmp, casting="same_kind")
+        xp.add(ms, a["epsilon"], out=tmp)
+    xp.sqrt(tmp, out=tmp)  # mom = momentum * mom + lr * g / sqrt(denominator)
+    xp.divide(g, tmp, out=tmp, casting="same_kind")
     tmp *= float(lr)
     mom *= a["momentum"]
     mom += tmp
