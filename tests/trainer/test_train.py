@@ -47,6 +47,7 @@ def _run(make_opt, steps=4):
 
 def _check(got, want):
     for (gw, gb), (ww, wb) in zip(got, want, strict=True):
+        assert gw.dtype == gb.dtype == np.float32  # updates never upcast the variables
         np.testing.assert_allclose(gw, ww, rtol=2e-5, atol=1e-6)
         np.testing.assert_allclose(gb, wb, rtol=2e-5, atol=1e-6)
 
