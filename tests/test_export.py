@@ -157,7 +157,7 @@ def test_save_writes_the_converted_bytes(tmp_path) -> None:
     assert (tmp_path / "m.tlm").read_bytes() == conv.convert() and n == len(conv.convert())
 
 
-def test_quantization_options_are_reserved() -> None:
+def test_incomplete_quantization_options_are_refused() -> None:
     m = trained("mlp")
     conv = Converter.from_session(m.sess, [m.x], [m.logits])
     conv.optimizations = ["DEFAULT"]
