@@ -131,3 +131,17 @@ def test_graph_mismatch_between_ranks_ends_every_rank(mode):
     assert rc != 0 and took < 60, out
     assert "GraphMismatchError: the MPI ranks built different graphs" in out
     assert "went unnoticed" not in out
+
+
+@pytest.mark.parametrize("example", ["data_parallel_mnist.py", "model_parallel_mnist.py"])
+def test_distributed_examples_run_on_two_ranks(example, tmp_path):
+    script = Path(__file__).parents[2] / "examples" / "distributed" / example
+    rc, out, _ = _launch(
+        str(script), "--epochs", "1", "--max-steps", "4", "--save", str(tmp_path), timeout_env="30"
+    )
+    assert rc == 0, out
+    assert out.count("test accuracy") == 1  # rank 0 alone logs
+    if example.startswith("data"):
+        assert (tmp_path / "model-4.npz").is_file() and (tmp_path / "checkpoint").is_file()
+    else:
+        assert "task:1/device:CPU:0: " in out and "recvs" in out
