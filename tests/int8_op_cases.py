@@ -134,6 +134,7 @@ def fc_cases(rng: np.random.Generator) -> list[Int8Case]:
         ((3,), 33, 7, True, True, "NONE", (1e-6, 1e-5), 1.0),  # tiny scales
         ((3,), 12, 5, True, True, "NONE", (1e2, 1e3), 1.0),  # large scales
         ((2,), 64, 9, True, True, "NONE", (1e-2, 1.0), 0.01),  # heavy saturation
+        ((1,), 70000, 2, True, True, "NONE", (1e-3, 1e-2), 1.0),  # past the int32 dot product (int64)
     ]
     for k, (lead, n_in, n_out, per_ch, has_bias, act, srange, squeeze) in enumerate(specs):
         s_in, zp_in = log_scale(rng, *srange), zp_of(rng, k)

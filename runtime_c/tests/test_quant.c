@@ -194,6 +194,22 @@ TL_TEST(test_average_pool_int8_rounding) {
   }
 }
 
+TL_TEST(test_dot_int8_both_paths) {
+  /* (127 - -128) * -128 = -32640 per term: 65535 terms still fit int32 (the int32 loop), 70000 do not */
+  static int8_t x[70000], w[70000];
+  int i;
+  for (i = 0; i < 70000; i++) {
+    x[i] = 127;
+    w[i] = -128;
+  }
+  TL_EXPECT_EQ(tl_dot_int8(x, w, 65535, -128), -2139062400LL);
+  TL_EXPECT_EQ(tl_dot_int8(x, w, 70000, -128), -2284800000LL);
+  TL_EXPECT_EQ(tl_dot_int8(x, w, 0, 5), 0);
+  x[3] = -128;
+  w[3] = 7;
+  TL_EXPECT_EQ(tl_dot_int8(x, w, 4, 0), 3 * 127 * -128 + -128 * 7);
+}
+
 TL_TEST(test_half_to_float) {
   TL_EXPECT_TRUE(tl_half_to_float(0x3c00) == 1.0f);
   TL_EXPECT_TRUE(tl_half_to_float(0xc000) == -2.0f);
@@ -221,6 +237,7 @@ int main(void) {
   TL_RUN(test_fixed_point_functions);
   TL_RUN(test_fc_int8_small);
   TL_RUN(test_average_pool_int8_rounding);
+  TL_RUN(test_dot_int8_both_paths);
   TL_RUN(test_half_to_float);
   return tl_test_summary();
 }

@@ -38,7 +38,7 @@ void tl_conv2d_int8(int8_t *y,           /* [batch, out_h, out_w, out_c] */
               if (ix < 0 || ix >= g->in_w) continue;
               const int8_t *xp = xb + iy * x_row + ix * in_c; /* [in_c] */
               const int8_t *wp = wo + ky * w_row + kx * in_c; /* [in_c] */
-              for (int64_t ic = 0; ic < in_c; ic++) acc += (int64_t)((int32_t)xp[ic] - p->input_zp) * wp[ic];
+              acc += tl_dot_int8(xp, wp, in_c, p->input_zp);
             }
           }
           yp[oc] = tl_requantize_channel_int8(acc, oc, &p->out);

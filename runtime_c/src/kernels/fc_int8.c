@@ -16,7 +16,19 @@ int8_t tl_requantize_channel_int8(int64_t acc, int32_t c, const tl_requant_int8 
   return (int8_t)v;
 }
 
-/* Algorithm: one int64 dot product per output element over the contiguous input row and weight row. */
+int64_t tl_dot_int8(const int8_t *x, const int8_t *w, int64_t n, int32_t zp) {
+  if (n <= TL_DOT_INT8_INT32_MAX_N) { /* |sum| <= 65535 * 255 * 128 < 2^31 */
+    int32_t acc = 0;
+    for (int32_t i = 0; i < (int32_t)n; i++) acc += ((int32_t)x[i] - zp) * (int32_t)w[i];
+    return acc;
+  } else {
+    int64_t acc = 0;
+    for (int64_t i = 0; i < n; i++) acc += (int64_t)((int32_t)x[i] - zp) * w[i];
+    return acc;
+  }
+}
+
+/* Algorithm: one exact dot product per output element over the contiguous input row and weight row. */
 void tl_fc_int8(int8_t *y,           /* [batch, out_depth] */
                 const int8_t *x,     /* [batch, in_depth] */
                 const int8_t *w,     /* [out_depth, in_depth] */
@@ -26,8 +38,7 @@ void tl_fc_int8(int8_t *y,           /* [batch, out_depth] */
     const int8_t *xb = x + (int64_t)b * p->in_depth; /* [in_depth] */
     for (int32_t o = 0; o < p->out_depth; o++) {
       const int8_t *wo = w + (int64_t)o * p->in_depth; /* [in_depth] */
-      int64_t acc = bias ? bias[o] : 0;
-      for (int32_t i = 0; i < p->in_depth; i++) acc += (int64_t)((int32_t)xb[i] - p->input_zp) * wo[i];
+      int64_t acc = (bias ? bias[o] : 0) + tl_dot_int8(xb, wo, p->in_depth, p->input_zp);
       y[(int64_t)b * p->out_depth + o] = tl_requantize_channel_int8(acc, o, &p->out);
     }
   }

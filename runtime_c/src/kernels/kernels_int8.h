@@ -35,6 +35,11 @@ typedef struct tl_requant_int8 {
  * multiplier of channel c. */
 int8_t tl_requantize_channel_int8(int64_t acc, int32_t c, const tl_requant_int8 *q);
 
+/* sum over i < n of (x[i] - zp) * w[i], exactly. Each term is at most 255 * 128 in magnitude, so for
+ * n <= TL_DOT_INT8_INT32_MAX_N the sum is done in int32 (a loop compilers vectorize), else in int64. */
+#define TL_DOT_INT8_INT32_MAX_N 65535
+int64_t tl_dot_int8(const int8_t *x, const int8_t *w, int64_t n, int32_t zp);
+
 /* ---- FullyConnected ----
  * y[b, o] = requant_o(bias[o] + sum_i (x[b, i] - input_zp) * w[o, i]) */
 typedef struct tl_fc_int8_params {
