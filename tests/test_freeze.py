@@ -171,3 +171,33 @@ def test_fused_op_kernels_equal_the_composite(kind: str, activation: str) -> Non
     np.testing.assert_allclose(nb, bv, rtol=1e-6, atol=1e-6)
     with g.as_default(), pytest.raises(InvalidArgumentError, match="bias shape"):
         g.create_op(fused, [x, w, tf.constant(np.zeros(3, np.float32))], attrs)
+
+
+def test_tf1_tutorial_keep_prob_placeholder_becomes_a_constant() -> None:
+    """The classic TF1 MNIST program feeds keep_prob: constants={keep_prob: 1.0} folds dropout away."""
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(5)
+        x = tf.placeholder(tf.float32, [None, 784], name="x")
+        keep_prob = tf.placeholder(tf.float32, name="keep_prob")
+        w1 = tf.Variable(tf.truncated_normal([784, 32], stddev=0.1))
+        b1 = tf.Variable(tf.constant(0.1, shape=[32]))
+        h = tf.nn.dropout(tf.nn.relu(tf.matmul(x, w1) + b1), keep_prob=keep_prob)
+        w2 = tf.Variable(tf.truncated_normal([32, 10], stddev=0.1))
+        y = tf.nn.softmax(tf.matmul(h, w2) + tf.Variable(tf.zeros([10])))
+        with tf.Session(graph=g) as sess:
+            sess.run(tf.global_variables_initializer())
+            xs = mnist()[2][:4].reshape(4, 784)
+            want = sess.run(y, {x: xs, keep_prob: 1.0})
+            with pytest.raises(InvalidArgumentError, match="placeholder keep_prob .* constants="):
+                freeze(sess, [x], [y], batch_size=4)
+            frozen = freeze(sess, [x], [y], batch_size=4, constants={keep_prob: 1.0})
+            with pytest.raises(InvalidArgumentError, match="not a placeholder"):
+                freeze(sess, [x], [y], constants={y: 1.0})
+            from trainer.lite import Converter
+
+            conv = Converter.from_session(sess, [x], [y], batch_size=4, constants={"keep_prob:0": 1.0})
+            assert Converter.from_frozen_graph(frozen).convert() == conv.convert()
+    types = [t for t in _types(frozen) if t != "Const"]
+    assert types == ["Placeholder", "_FusedMatMul", "_FusedMatMul", "Softmax"], types
+    np.testing.assert_allclose(frozen.run(xs)[0], want, rtol=1e-5, atol=1e-7)

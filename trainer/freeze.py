@@ -250,17 +250,38 @@ def _simplify(c: _Copier, op: Operation, ins: list[Tensor]) -> list[Tensor] | No
     return None
 
 
-def _import_rule(values: dict[str, np.ndarray]) -> Rule:
+def _dropout_keep(c: _Copier, op: Operation, ins: list[Tensor]) -> list[Tensor] | None:
+    """``floor(k + U)`` with U uniform in [0, 1) and an integer constant k is k: dropout's keep mask when
+    ``keep_prob`` is 1 (a fed placeholder made constant)."""
+    add = ins[0].op
+    out = ins[0].shape
+    if add.type != "Add" or not out.is_fully_defined():
+        return None
+    for k, u in ((add.inputs[0], add.inputs[1]), (add.inputs[1], add.inputs[0])):
+        kv = const_value(k)
+        if kv is not None and u.op.type == "RandomUniform" and np.all(kv == np.floor(kv)):
+            return [c.const(op.name, np.broadcast_to(kv, out.as_list()), op.outputs[0].dtype)]
+    return None
+
+
+def _import_rule(values: dict[str, np.ndarray], fed: dict[str, np.ndarray]) -> Rule:
     def rule(c: _Copier, op: Operation, ins: list[Tensor]) -> list[Tensor] | None:
         t = op.type
         if t == "VariableV2":
             return [c.const(op.name, values[op.name], op.outputs[0].dtype)]
+        if t in ("Placeholder", "PlaceholderWithDefault") and op.name in fed:
+            return [c.const(op.name, fed[op.name], op.outputs[0].dtype)]
         if t == "Placeholder":
             raise InvalidArgumentError(
-                f"placeholder {op.name} is needed by the outputs but is not one of the input tensors"
+                f"placeholder {op.name} is needed by the outputs but is not one of the input tensors "
+                "(give its inference value in constants=, e.g. a keep_prob of 1.0)"
             )
         if t in ("Identity", "StopGradient", "PlaceholderWithDefault"):
             return [ins[0]]
+        if t == "Floor":
+            folded = _dropout_keep(c, op, ins)
+            if folded is not None:
+                return folded
         opdef = get_op_def(t)
         if opdef.stateful:
             if t in _RANDOM:
@@ -385,6 +406,24 @@ def _resolve(graph: Graph, items: Sequence[Any], what: str) -> list[Tensor]:
     return out
 
 
+def _fed_constants(graph: Graph, constants: dict[Any, Any], inputs: list[Tensor]) -> dict[str, np.ndarray]:
+    """``constants`` as {placeholder op name: value of the placeholder's dtype and shape}."""
+    fed = {}
+    for key, value in constants.items():
+        (t,) = _resolve(graph, [key], "constant placeholder")
+        if t.op.type not in ("Placeholder", "PlaceholderWithDefault"):
+            raise InvalidArgumentError(f"constants: {t.name} is a {t.op.type}, not a placeholder")
+        if t in inputs:
+            raise InvalidArgumentError(f"constants: {t.name} is also an input tensor")
+        arr = np.asarray(value, dtype=t.dtype.np)
+        if not t.shape.is_compatible_with(as_shape(arr.shape)):
+            raise InvalidArgumentError(
+                f"constants: value of shape {arr.shape} does not fit {t.name} {t.shape}"
+            )
+        fed[t.op.name] = arr
+    return fed
+
+
 def input_shapes_for(
     inputs: Sequence[Tensor], input_shapes: Sequence[Any] | None, batch_size: int | None
 ) -> list[TensorShape]:
@@ -415,14 +454,17 @@ def freeze(
     *,
     input_shapes: Sequence[Any] | None = None,
     batch_size: int | None = None,
+    constants: dict[Any, Any] | None = None,
     fuse: bool = True,
 ) -> FrozenGraph:
     """Freeze what ``output_tensors`` compute from ``input_tensors`` in ``sess``'s graph (module docstring).
 
     ``input_shapes`` (one shape or None per input) or ``batch_size`` (for an unknown first dimension) fix
-    the inputs' shapes. ``fuse=False`` stops after constant folding (no fused ops).
+    the inputs' shapes. ``constants`` maps placeholders (tensors or names) that are not inputs to their
+    inference values, as a ``feed_dict`` would (``{keep_prob: 1.0}`` of a TF1 tutorial's dropout, or
+    ``{training: False}``). ``fuse=False`` stops after constant folding (no fused ops).
     """
-    return _freeze(sess.graph, sess, input_tensors, output_tensors, input_shapes, batch_size, fuse)
+    return _freeze(sess.graph, sess, input_tensors, output_tensors, input_shapes, batch_size, constants, fuse)
 
 
 def optimize(
@@ -432,10 +474,11 @@ def optimize(
     *,
     input_shapes: Sequence[Any] | None = None,
     batch_size: int | None = None,
+    constants: dict[Any, Any] | None = None,
     fuse: bool = True,
 ) -> FrozenGraph:
     """The same passes as :func:`freeze` on a graph that holds no variables (an already frozen graph)."""
-    return _freeze(graph, None, input_tensors, output_tensors, input_shapes, batch_size, fuse)
+    return _freeze(graph, None, input_tensors, output_tensors, input_shapes, batch_size, constants, fuse)
 
 
 def _freeze(
@@ -445,11 +488,13 @@ def _freeze(
     output_tensors: Sequence[Any],
     input_shapes: Sequence[Any] | None,
     batch_size: int | None,
+    constants: dict[Any, Any] | None,
     fuse: bool,
 ) -> FrozenGraph:
     inputs = _resolve(graph, input_tensors, "input tensor")
     outputs = _resolve(graph, output_tensors, "output tensor")
     shapes = input_shapes_for(inputs, input_shapes, batch_size)
+    fed = _fed_constants(graph, constants or {}, inputs)
 
     importer = _Copier(inputs, outputs)
     variables = [op for op in importer.ops if op.type == "VariableV2"]
@@ -460,7 +505,7 @@ def _freeze(
         )
     fetched = sess.run([op.outputs[0] for op in variables]) if variables else []
     values = {op.name: np.array(v) for op, v in zip(variables, fetched, strict=True)}
-    frozen = importer.run(_import_rule(values), shapes)
+    frozen = importer.run(_import_rule(values, fed), shapes)
     if fuse:
         frozen = _Copier(frozen.inputs, frozen.outputs).run(_fuse_rule)
     return _Copier(frozen.inputs, frozen.outputs).run(_keep)

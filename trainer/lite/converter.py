@@ -57,10 +57,12 @@ class TargetSpec:
 class Converter:
     """Build with :meth:`from_session` or :meth:`from_frozen_graph`, set options, call :meth:`convert`.
 
-    Attributes (``batch_size`` and ``input_shapes`` are also keyword arguments of the constructors):
+    Attributes (``batch_size``, ``input_shapes`` and ``constants`` are also keyword arguments of the
+    constructors):
     ``batch_size`` (int, default 1: the batch dimension of inputs whose first dimension is unknown),
-    ``input_shapes`` (None, or one shape per input, overriding ``batch_size``), ``description`` (stored in
-    the model's metadata), and the quantization options (see the module docstring).
+    ``input_shapes`` (None, or one shape per input, overriding ``batch_size``), ``constants`` (placeholders
+    that are not inputs, with their inference values: see :func:`trainer.freeze.freeze`), ``description``
+    (stored in the model's metadata), and the quantization options (see the module docstring).
     """
 
     def __init__(
@@ -72,6 +74,7 @@ class Converter:
         self._from_session = from_session
         self.batch_size: int = 1
         self.input_shapes: Sequence[Any] | None = None
+        self.constants: dict[Any, Any] = {}
         self.description: str = ""
         # Quantization options, as tf.lite's (see the module docstring).
         self.optimizations: list[Any] = []
@@ -89,13 +92,17 @@ class Converter:
         *,
         batch_size: int = 1,
         input_shapes: Sequence[Any] | None = None,
+        constants: dict[Any, Any] | None = None,
     ) -> Converter:
         """Convert what ``output_tensors`` compute from ``input_tensors`` with the variables of ``sess``."""
-        return cls(sess, input_tensors, output_tensors, True)._with(batch_size, input_shapes)
+        return cls(sess, input_tensors, output_tensors, True)._with(batch_size, input_shapes, constants)
 
-    def _with(self, batch_size: int, input_shapes: Sequence[Any] | None) -> Converter:
+    def _with(
+        self, batch_size: int, input_shapes: Sequence[Any] | None, constants: dict[Any, Any] | None
+    ) -> Converter:
         self.batch_size = batch_size
         self.input_shapes = input_shapes
+        self.constants = dict(constants or {})
         return self
 
     @classmethod
@@ -107,16 +114,17 @@ class Converter:
         *,
         batch_size: int = 1,
         input_shapes: Sequence[Any] | None = None,
+        constants: dict[Any, Any] | None = None,
     ) -> Converter:
         """Convert a graph without variables: a :class:`~trainer.freeze.FrozenGraph` (its own inputs and
         outputs by default) or a :class:`~trainer.graph.Graph` with tensors (or names like ``"x:0"``)."""
         if isinstance(graph, FrozenGraph):
             inputs = graph.inputs if input_tensors is None else input_tensors
             outputs = graph.outputs if output_tensors is None else output_tensors
-            return cls(graph.graph, inputs, outputs, False)._with(batch_size, input_shapes)
+            return cls(graph.graph, inputs, outputs, False)._with(batch_size, input_shapes, constants)
         if input_tensors is None or output_tensors is None:
             raise ValueError("from_frozen_graph(Graph, ...) needs input_tensors and output_tensors")
-        return cls(graph, input_tensors, output_tensors, False)._with(batch_size, input_shapes)
+        return cls(graph, input_tensors, output_tensors, False)._with(batch_size, input_shapes, constants)
 
     def _float16_requested(self) -> bool:
         return any(getattr(t, "name", t) == "float16" for t in self.target_spec.supported_types)
@@ -145,7 +153,7 @@ class Converter:
 
     def freeze(self) -> FrozenGraph:
         """The frozen, fused graph that :meth:`convert` lowers (static input shapes)."""
-        kw = {"input_shapes": self.input_shapes, "batch_size": self.batch_size}
+        kw = {"input_shapes": self.input_shapes, "batch_size": self.batch_size, "constants": self.constants}
         if self._from_session:
             return freeze(self._source, self._inputs, self._outputs, **kw)
         return optimize(self._source, self._inputs, self._outputs, **kw)
