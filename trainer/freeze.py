@@ -23,7 +23,9 @@ three passes (each pass is a copy in creation order, so ops a pass made dead van
    inputs are all constants is evaluated with its own numpy kernel (constant folding; ``Shape``/``Size``/
    ``Rank`` of a static shape fold too); ``x * 1``, ``x + 0``, ``x - 0``, ``x / 1`` become ``x`` and ``x * 0``
    becomes a constant zero when its shape is static. With the training flag folded to False, the train-time
-   branches of Dropout and BatchNormalization fold away this way.
+   branches of Dropout and BatchNormalization fold away this way. Placeholders given in ``constants`` become
+   constants too (TF1 code that feeds ``keep_prob: 1.0``), and ``floor(k + uniform[0, 1))`` with an integer
+   constant ``k`` (dropout's keep mask) folds to ``k``.
 2. **fuse**: MatMul / Conv2D / DepthwiseConv2D with a constant filter become ``_FusedMatMul`` /
    ``_FusedConv2D`` / ``_FusedDepthwiseConv2D`` (inputs ``x, w[, bias]``, attr ``activation``), and the ops
    that follow are absorbed while the intermediate result has no other consumer: ``BiasAdd`` or ``Add``/
