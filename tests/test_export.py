@@ -187,3 +187,63 @@ def test_docstring_examples_run(module: str) -> None:
 
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+def _random_graph(seed: int):
+    """A chain of randomly chosen exportable ops on an NHWC tensor (odd sizes, strides, SAME/VALID)."""
+    rng = np.random.default_rng(seed)
+    g = tf.Graph()
+
+    def const(*shape):
+        return tf.constant(rng.standard_normal(shape).astype(np.float32))
+
+    with g.as_default():
+        h0, w0, c0 = (int(v) for v in rng.integers(5, 12, 3))
+        x = tf.placeholder(tf.float32, [None, h0, w0, min(c0, 4)], name="x")
+        h = x
+        for _ in range(int(rng.integers(3, 7))):
+            _, hh, ww, c = h.shape.as_list()
+            choice = rng.integers(0, 9)
+            pad = "SAME" if rng.random() < 0.5 else "VALID"
+            k, s = int(rng.integers(1, 4)), int(rng.integers(1, 3))
+            if pad == "VALID" and (k > hh or k > ww):
+                pad = "SAME"
+            if choice == 0:
+                h = tf.nn.conv2d(h, const(k, k, c, int(rng.integers(1, 6))), [1, s, s, 1], pad)
+                h = tf.nn.relu6(tf.nn.bias_add(h, const(h.shape.as_list()[-1])))
+            elif choice == 1:
+                m = int(rng.integers(1, 3))
+                h = tf.nn.depthwise_conv2d(h, const(k, k, c, m), [1, s, s, 1], pad) * const(c * m)
+            elif choice == 2:
+                h = tf.nn.max_pool(h, [1, k, k, 1], [1, s, s, 1], pad)
+            elif choice == 3:
+                h = tf.nn.avg_pool(h, [1, k, k, 1], [1, s, s, 1], pad)
+            elif choice == 4:
+                h = tf.nn.tanh(h - const(1, 1, c)) + tf.nn.sigmoid(h)
+            elif choice == 5:
+                h = tf.concat([h, tf.nn.relu(h)], axis=int(rng.integers(1, 4)))
+            elif choice == 6:
+                h = tf.pad(h, [[0, 0], [int(rng.integers(0, 2)), 1], [1, int(rng.integers(0, 2))], [0, 0]])
+            elif choice == 7:
+                h = tf.transpose(h, [0, 2, 1, 3])
+            else:
+                h = h + tf.reduce_mean(h, axis=[1, 2], keepdims=True)
+        _, hh, ww, c = h.shape.as_list()
+        flat = tf.reshape(h, [-1, hh * ww * c])
+        y = tf.nn.softmax(tf.matmul(flat, const(hh * ww * c, 3)) / 4.0)
+    return g, x, y
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_exportable_graphs_load_and_match(seed: int) -> None:
+    g, x, y = _random_graph(seed)
+    xs = np.random.default_rng(100 + seed).standard_normal((2, *x.shape.as_list()[1:])).astype(np.float32)
+    with tf.Session(graph=g) as sess:
+        want = sess.run(y, {x: xs})
+    data = Converter.from_frozen_graph(g, [x], [y], batch_size=2).convert()
+    interp = pyruntime.Interpreter(model_content=data)
+    interp.allocate_tensors()
+    assert interp.arena_bytes == read_model(data).metadata.arena_bytes
+    got = interp.run(xs)[0]
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ReferenceInterpreter(model_content=data).run(xs)[0], got, rtol=1e-4, atol=1e-5)
