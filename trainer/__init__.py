@@ -50,6 +50,7 @@ from trainer.graph import (
     VariableScope,
     add_to_collection,
     add_to_collections,
+    colocate_with,
     control_dependencies,
     convert_to_tensor,
     device,

@@ -247,6 +247,7 @@ class Operation:
         "attrs",
         "device",
         "control_inputs",
+        "colocate",
         "_id",
         "__weakref__",
     )
@@ -269,6 +270,7 @@ class Operation:
         self.device = device
         self.control_inputs = tuple(control_inputs)
         self.outputs: tuple[Tensor, ...] = ()
+        self.colocate: tuple[Operation, ...] = ()  # ops this one must share a device with (tf.colocate_with)
         self._id = len(graph._ops)
 
     @property
@@ -308,6 +310,7 @@ class Graph:
         self._name_stack = ""
         self._device_stack: list[str | None] = []
         self._control_stack: list[list[Operation] | None] = []
+        self._colocation_stack: list[Operation | None] = []
         self._collections: dict[str, list[Any]] = {}
         self._finalized = False
         self.seed: int | None = None
@@ -359,6 +362,8 @@ class Graph:
         # Inputs produced inside the same control frame already carry the dependency.
         control = [c for c in dict.fromkeys(control) if all(t.op is not c for t in inputs)]
         op = Operation(self, op_type, full, inputs, attrs, self._current_device(), control)
+        if self._colocation_stack and self._colocation_stack[-1] is not None:
+            op.colocate = (self._colocation_stack[-1],)
         op.outputs = tuple(Tensor(op, i, _dt.as_dtype(dt), as_shape(sh)) for i, (sh, dt) in enumerate(specs))
         self._ops.append(op)
         self._by_name[full] = op
@@ -418,6 +423,19 @@ class Graph:
             yield
         finally:
             self._device_stack.pop()
+
+    @contextlib.contextmanager
+    def colocate_with(self, op: Any, ignore_existing: bool = False) -> Iterator[None]:
+        """New ops are placed on the device of ``op`` (an Operation, Tensor or Variable), whatever the
+        device scopes say; ``None`` clears an outer ``colocate_with``. The placer honours it."""
+        target = None if op is None else as_graph_element(op, self)
+        if isinstance(target, Tensor):
+            target = target.op
+        self._colocation_stack.append(target)
+        try:
+            yield
+        finally:
+            self._colocation_stack.pop()
 
     @contextlib.contextmanager
     def control_dependencies(self, control_inputs: Sequence[Any] | None) -> Iterator[None]:
@@ -623,6 +641,11 @@ def device(device_name: str | None) -> Any:
 
 def control_dependencies(control_inputs: Sequence[Any] | None) -> Any:
     return get_default_graph().control_dependencies(control_inputs)
+
+
+def colocate_with(op: Any, ignore_existing: bool = False) -> Any:
+    """``with tf.colocate_with(v):`` places new ops on the device of ``v``'s op (see trainer.placement)."""
+    return get_default_graph().colocate_with(op, ignore_existing)
 
 
 def add_to_collection(name: str, value: Any) -> None:

@@ -4,7 +4,8 @@ Rules, applied in this order (TF1's placer, simplified):
 
 1. **Colocation groups** are placed as one unit. A stateful op that names variables in its attrs
    (``Assign``, ``ApplyAdam`` with ``var``/``m``/``v``) joins each variable's group, so a variable lives
-   where its updates run; a gradient op (``gradients/<op>_grad/...``) joins its forward op's group.
+   where its updates run; a gradient op (``gradients/<op>_grad/...``) joins its forward op's group; an op
+   built under ``tf.colocate_with(x)`` joins ``x``'s group.
 2. **Pinned** ops (``with tf.device(...)``; nested scopes merge field by field) go to the device they ask
    for; the missing fields come from the default device (job and task of the default, ``CPU``, index 0).
    In a group, a variable's own pin wins over the other members' pins.
@@ -149,6 +150,8 @@ def colocation_groups(ops: Sequence[Operation]) -> _Groups:
                     var = by_name.get(v)
                     if var is not None and var.type == "VariableV2":
                         groups.union(op, var)
+        for c in op.colocate:
+            groups.union(op, c)
         fwd = forward_op_of(op, by_name)
         if fwd is not None and (not op.device or op.device == fwd.device):
             groups.union(op, fwd)

@@ -158,12 +158,20 @@ class Session:
         self._graph_ctx = None
         if _session_stack and _session_stack[-1] is self:
             _session_stack.pop()
+        if exc and exc[0] is not None and self._rendezvous is not None:
+            self._rendezvous = None  # failing: do not wait on peers that may be gone
         self.close()
 
     def as_default(self) -> Any:
         return _DefaultSession(self)
 
     def close(self) -> None:
+        flush = getattr(self._rendezvous, "flush", None)
+        if flush is not None and not self._closed:
+            try:  # deliver what this rank still owes the others (a dead peer makes this time out)
+                flush()
+            except TensorletError:
+                pass
         self._closed = True
         self._variables.clear()
         self._plans.clear()

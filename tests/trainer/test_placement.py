@@ -143,3 +143,16 @@ def test_log_device_placement_prints_each_op_once(g, capsys):
     assert err.count("double: (Mul): " + CPU(1)) == 1
     assert "inc: (AddV2): " + CPU(1) in err or "inc: (Add): " + CPU(1) in err
     assert "x: (Placeholder)" not in err  # fed: never runs
+
+
+def test_colocate_with_overrides_device_scopes(g):
+    with tf.device("/cpu:2"):
+        v = tf.Variable(tf.zeros([2]), name="v")
+    with tf.device("/cpu:1"):
+        with tf.colocate_with(v):
+            near = tf.add(v, 1.0, name="near")
+            with tf.colocate_with(None):
+                far = tf.add(v, 2.0, name="far")
+    p = _placed(g)
+    assert (p["v"], p["near"], p["far"]) == (CPU(2), CPU(2), CPU(1))
+    assert near.op.colocate == (v.op,) and far.op.colocate == ()
