@@ -16,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import need
 
 import trainer as tf
-from tests.conftest import need
 
 SCRIPTS = Path(__file__).parent / "mpi_scripts"
 sys.path.insert(0, str(SCRIPTS))
-import models  # noqa: E402
+import mpi_models as models  # noqa: E402
 
 HARD_TIMEOUT = 90  # seconds for one mpiexec run: a hang fails the test instead of blocking the suite
 

@@ -12,7 +12,7 @@ import signal
 import sys
 
 import numpy as np
-from models import batches, cnn, variables_by_name
+from mpi_models import batches, cnn, variables_by_name
 
 import trainer as tf
 import trainer.distributed as dist
