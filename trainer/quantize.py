@@ -1,11 +1,22 @@
-"""Int8 quantization: the numpy reference of every int8 kernel of the C runtime, bit for bit.
+"""Int8 quantization: the numpy reference of every int8 kernel of the C runtime (bit for bit), post-training
+quantization of float ``.tlm`` models, a per-layer error report, and float16 weights.
 
-This module mirrors ``runtime_c/src/quant.c`` (fixed-point helpers), ``runtime_c/src/kernels/*_int8.c`` (the
-kernels) and the parameter computations of ``runtime_c/src/ops/*_int8.c`` (prepare) **name for name**: C
-``tl_<name>`` is Python ``<name>``, and the arithmetic is identical. Values are numpy ``int64`` arrays holding
-int32 (or int8) values, so every int64 intermediate of the C code is exact here too; C's truncating divisions
-and floor shifts are written out explicitly. The prepare-time float computations (multipliers, clamps, radii)
-use Python floats, which are IEEE doubles like C's ``double``, with the same operations in the same order.
+Sections:
+
+* **Fixed-point helpers and kernels.** This module mirrors ``runtime_c/src/quant.c`` (fixed-point helpers),
+  ``runtime_c/src/kernels/*_int8.c`` (the kernels) and the parameter computations of
+  ``runtime_c/src/ops/*_int8.c`` (``prepare_*``) **name for name**: C ``tl_<name>`` is Python ``<name>``, and
+  the arithmetic is identical. Values are numpy ``int64`` arrays holding int32 (or int8) values, so every
+  int64 intermediate of the C code is exact here too; C's truncating divisions and floor shifts are written
+  out explicitly. The prepare-time float computations (multipliers, clamps, radii) use Python floats, which
+  are IEEE doubles like C's ``double``, with the same operations in the same order.
+* **Whole models.** :func:`reference_run` runs a ``.tlm`` (int8 ops with the kernels here) and gives the C
+  runtime's bytes.
+* **Post-training quantization.** :func:`calibrate` (min/max or percentile ranges over a representative
+  dataset) and :func:`quantize_model` (the int8 rewrite), also reached through ``trainer.lite.Converter``
+  (``optimizations`` + ``representative_dataset``); :func:`float16_weights` for the float16 option.
+* **Report.** :func:`compare_models` runs a float model and its int8 version on the C runtime and lists
+  every shared tensor's max abs error, SQNR and argmax agreement, worst first (``tensorlet compare``).
 
 The scheme is TFLite's: ``real = scale * (q - zero_point)``; int8 activations per tensor; symmetric
 int8 weights per output channel; int32 bias with scale ``input_scale * weight_scale[c]``; requantization by
@@ -69,6 +80,28 @@ __all__ = [
     "concat_int8",
     "quantize",
     "dequantize",
+    "requant_ratio",
+    "conv_multiplier",
+    "prepare_channel_requant",
+    "prepare_requantize",
+    "prepare_add_sub",
+    "prepare_mul",
+    "prepare_activation",
+    "prepare_softmax",
+    "ConvGeom",
+    "window",
+    "conv_geom",
+    "reference_run",
+    "reference_run_all",
+    "calibrate",
+    "choose_params",
+    "quantize_weights",
+    "quantize_model",
+    "with_all_outputs",
+    "LayerReport",
+    "compare_models",
+    "format_report",
+    "float16_weights",
 ]
 
 
@@ -876,24 +909,23 @@ def _write_model(m, tensors: list[dict], ops: list[tuple], inputs: list[int], ou
     return b.finish()
 
 
+def _tensor_dicts(m) -> list[dict]:
+    """The tensors of ModelInfo ``m`` as :func:`_write_model` takes them (unchanged)."""
+    out = []
+    for t in m.tensors:
+        qz = t.quantization
+        quant = None if qz is None else (qz.scale, qz.zero_point, qz.axis)
+        out.append(dict(name=t.name, dtype=t.dtype, shape=t.shape, data=t.data, quant=quant))
+    return out
+
+
 def with_all_outputs(model: bytes) -> tuple[bytes, list[int]]:
     """The same model with every non-constant tensor also listed as a graph output (to read intermediates on
     a runtime that only returns outputs); returns (model, tensor index of each output)."""
     from trainer.tlm import read_model
 
     m = read_model(model)
-    tensors = [
-        dict(
-            name=t.name,
-            dtype=t.dtype,
-            shape=t.shape,
-            data=t.data,
-            quant=None
-            if t.quantization is None
-            else (t.quantization.scale, t.quantization.zero_point, t.quantization.axis),
-        )
-        for t in m.tensors
-    ]
+    tensors = _tensor_dicts(m)
     outs = list(m.outputs) + [t.index for t in m.tensors if t.data is None and t.index not in m.outputs]
     ops = [(op.opcode, op.inputs, op.outputs, op.options) for op in m.ops]
     return _write_model(m, tensors, ops, list(m.inputs), outs), outs
@@ -1078,18 +1110,7 @@ def float16_weights(model: bytes) -> bytes:
     from trainer.tlm import read_model
 
     m = read_model(model)
-    tensors = [
-        dict(
-            name=t.name,
-            dtype=t.dtype,
-            shape=t.shape,
-            data=t.data,
-            quant=None
-            if t.quantization is None
-            else (t.quantization.scale, t.quantization.zero_point, t.quantization.axis),
-        )
-        for t in m.tensors
-    ]
+    tensors = _tensor_dicts(m)
     for op in m.ops:
         if op.opcode in _WEIGHT_AXIS:
             for i in op.inputs[1:]:
