@@ -133,7 +133,8 @@ class MPIRendezvous:
                         f"{src} (step {step}): that rank died, hangs or runs another graph"
                     )
                 time.sleep(0.0002 if spins < 5000 else 0.002)
-        got_step, name, arr = msg.recv()
+        # Receiving a large message needs the sender's progress too: wait for it with the deadline as well.
+        got_step, name, arr = wait_request(msg.irecv(), self.timeout, f"rendezvous receive of {key[0]}")
         if got_step != step or name != key[0]:
             raise InternalError(
                 f"rendezvous: rank {self.rank} expected {key[0]} of step {step} from rank {src}, got "
