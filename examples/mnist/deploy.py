@@ -193,7 +193,7 @@ def run_c_runtime(model_path: Path, xs: np.ndarray) -> tuple[np.ndarray, list[fl
 
 
 def find_tl_bench() -> Path | None:
-    for sub in ("build-export/native", "build/native", "build"):
+    for sub in ("build/demo", "build/native", "build"):
         path = ROOT / sub / "tl_bench"
         if path.is_file() and os.access(path, os.X_OK):
             return path

@@ -172,7 +172,8 @@ tl_status tl_interpreter_set_input(tl_interpreter *interp, int32_t index, const 
                                    tl_dtype dtype);
 tl_status tl_interpreter_get_output(tl_interpreter *interp, int32_t index, void *data, size_t bytes,
                                     tl_dtype dtype);
-/* Direct pointers into the arena (no copy), valid until the interpreter is destroyed. */
+/* Direct pointers into the arena (no copy), valid until the next prepare or destroy (a second prepare may
+ * move the arena). */
 tl_status tl_interpreter_input_data(tl_interpreter *interp, int32_t index, void **data);
 tl_status tl_interpreter_output_data(tl_interpreter *interp, int32_t index, const void **data);
 
