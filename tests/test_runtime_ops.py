@@ -12,8 +12,9 @@ import pytest
 import runtime_refs as ref
 from runtime_op_cases import all_cases, check_outputs, ensure_pyruntime, max_error, run_model
 
-from trainer.tlm import read_model
+from trainer.tlm import ModelBuilder, read_model
 from trainer.tlm.builder import OPCODES
+from trainer.tlm.reader import plan_model
 
 CASES = all_cases()
 
@@ -26,6 +27,42 @@ def runtime() -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_parity(runtime, case) -> None:
     check_outputs(case, run_model(case.model, case.inputs))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_plan_of_every_model(runtime, case) -> None:
+    """The C runtime plans what the exporter wrote; no two tensors alive at one step share bytes."""
+    import pyruntime
+
+    info = read_model(case.model)
+    plan = plan_model(info)
+    interp = pyruntime.Interpreter(model_content=case.model)
+    interp.allocate_tensors()
+    assert interp.arena_bytes == plan.arena_bytes == info.metadata.arena_bytes
+    assert not plan.overlaps()
+    assert plan.lower_bound() <= plan.arena_bytes
+
+
+def test_mlp_chain_arena_equals_lower_bound(runtime) -> None:
+    """On a chain (784-256-256-10 MLP) the greedy plan reaches the bound of what is alive at once."""
+    import pyruntime
+
+    rng = np.random.default_rng(3)
+    b = ModelBuilder()
+    t = b.add_input("x", np.float32, [1, 784])
+    for i, (n_in, n_out) in enumerate([(784, 256), (256, 256), (256, 10)]):
+        w = b.add_constant(f"w{i}", rng.standard_normal((n_out, n_in)).astype(np.float32))
+        bias = b.add_constant(f"b{i}", np.zeros(n_out, np.float32))
+        y = b.add_tensor(f"h{i}", np.float32, [1, n_out])
+        b.add_op("FullyConnected", [t, w, bias], [y], activation="RELU" if i < 2 else "NONE")
+        t = y
+    b.mark_output(t)
+    model = b.finish()
+    plan = plan_model(read_model(model))
+    interp = pyruntime.Interpreter(model_content=model)
+    interp.allocate_tensors()
+    # x (3136 B) lives throughout; h0 and h1 (1024 B each) meet at op 1: 3136 + 2048 = 5184.
+    assert interp.arena_bytes == plan.arena_bytes == plan.lower_bound() == 3136 + 1024 + 1024
 
 
 def test_every_float_op_has_cases() -> None:
