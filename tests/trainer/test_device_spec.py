@@ -58,3 +58,15 @@ def test_merge_inner_wins_field_by_field(outer: str, inner: str, merged: str) ->
 def test_malformed_strings_name_the_string(bad: str) -> None:
     with pytest.raises(InvalidArgumentError, match="device specification"):
         DeviceSpec.from_string(bad)
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["trainer.device_spec", "trainer.placement", "trainer.rendezvous", "trainer.session", "trainer.backend"],
+)
+def test_docstring_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.failed == 0 and result.attempted > 0
