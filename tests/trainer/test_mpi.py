@@ -9,6 +9,7 @@ in this process without MPI.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -145,3 +146,25 @@ def test_distributed_examples_run_on_two_ranks(example, tmp_path):
         assert (tmp_path / "model-4.npz").is_file() and (tmp_path / "checkpoint").is_file()
     else:
         assert "task:1/device:CPU:0: " in out and "recvs" in out
+
+
+def test_two_virtual_cpus_per_rank_mix_local_and_mpi_transfers(tmp_path):
+    rc, out, _ = _launch("hybrid.py", str(tmp_path))
+    assert rc == 0, out
+    import hybrid
+
+    m = re.search(r"pairs (\d+) within a rank (\d+)", out)
+    assert m, out
+    pairs, local = int(m.group(1)), int(m.group(2))
+    assert pairs > local > 0  # some edges stay within a rank, some cross ranks
+    got = np.load(tmp_path / "result.npz")
+    with tf.Graph().as_default():  # all four devices in one process
+        x, loss, train = hybrid.build()
+        with tf.Session(config=tf.ConfigProto(allow_soft_placement=True)) as sess:
+            sess.run(tf.global_variables_initializer())
+            ref = [sess.run([loss, train], {x: hybrid.data()})[0] for _ in range(8)]
+            ref_vars = models.variables_by_name(sess)
+    np.testing.assert_allclose(got["losses"], ref, rtol=1e-6, atol=0)
+    assert ref[-1] < ref[0]
+    for name, want in ref_vars.items():
+        np.testing.assert_allclose(got[name], want, rtol=1e-6, atol=1e-7, err_msg=name)

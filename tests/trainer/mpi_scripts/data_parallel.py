@@ -35,6 +35,9 @@ def main() -> None:
     losses = []
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
+        if dist.rank() != 0:  # start the other ranks elsewhere: broadcast_variables must undo it
+            for v in tf.trainable_variables():
+                v.load(sess.run(v) + 1.0, sess)
         dist.broadcast_variables(sess)
         for step, (xb, yb) in enumerate(batches()):
             if step == die_at and dist.rank() == 1:
