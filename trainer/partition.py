@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from trainer.graph import Graph, Operation, Tensor
 from trainer.ops import comm_ops
@@ -127,3 +128,14 @@ def crossing_pairs(
         for t in op.inputs
         if t not in fed and devices[t.op] != devices[op]
     }
+
+
+def session_partitions(session: Any, fetches: Any, feeds: Sequence[Any] = ()) -> PartitionSet | None:
+    """The partitions ``session`` runs for ``fetches`` with ``feeds`` fed (None when one device runs
+    everything): ``session_partitions(sess, train_op, [x, y]).to_dot()``."""
+    leaves = list(fetches) if isinstance(fetches, (list, tuple)) else [fetches]
+    key = (tuple(leaves), tuple(feeds))
+    plan = session._plans.get(key)
+    if plan is None:
+        plan = session._plans[key] = session._compile(leaves, list(feeds))
+    return getattr(plan, "partitions", None)

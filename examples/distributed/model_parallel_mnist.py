@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import accuracy, conv_layers, head, load_mnist, parse_args, tf  # noqa: E402
 
 import trainer.distributed as dist  # noqa: E402
+from trainer.partition import session_partitions  # noqa: E402
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
@@ -56,7 +57,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         acc = accuracy(sess, logits, x, xv, yv)
         dist.log(f"test accuracy {acc:.4f} after {step} steps in {time.perf_counter() - t0:.1f} s")
         if target:
-            for dev, part in sorted(list(sess._plans.values())[1].partitions.partitions.items()):
+            parts = session_partitions(sess, [loss, train], [x, y])  # the training step's plan
+            for dev, part in sorted(parts.partitions.items()):
                 kinds = [op.type for op in part.nodes]
                 dist.log(
                     f"{dev}: {len(kinds)} ops, {kinds.count('_Send')} sends, {kinds.count('_Recv')} recvs"

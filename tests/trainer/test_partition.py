@@ -10,7 +10,7 @@ import pytest
 
 import trainer as tf
 import trainer.session as session_mod
-from trainer.partition import crossing_pairs, partition
+from trainer.partition import crossing_pairs, partition, session_partitions
 from trainer.placement import DeviceSet, place
 from trainer.rendezvous import LocalRendezvous, RendezvousTimeoutError
 
@@ -200,3 +200,21 @@ def test_local_rendezvous_times_out_instead_of_hanging():
     with pytest.raises(RendezvousTimeoutError):
         r.recv(("x:0", CPU(0), CPU(1)), 2)  # another step's value does not match
     assert r.recv(("x:0", CPU(0), CPU(1)), 1) == 5
+
+
+def test_session_partitions_shows_what_a_run_executes():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [2], name="x")
+        with tf.device("/cpu:1"):
+            y = tf.exp(x, name="y")
+        z = tf.add(y, x, name="z")
+        with tf.device("/cpu:0"):
+            w = tf.negative(z, name="w")
+        with tf.Session(config=tf.ConfigProto(device_count={"CPU": 2})) as sess:
+            assert session_partitions(sess, y, [x]) is None  # one device: the flat plan
+            parts = session_partitions(sess, [w], [x])
+            np.testing.assert_allclose(sess.run([w], {x: [0.0, 1.0]})[0], -(np.exp([0.0, 1.0]) + [0.0, 1.0]))
+            assert len(sess._plans) == 2  # the run reused the plan compiled for inspection
+    assert sorted(parts.partitions) == [CPU(0), CPU(1)]
+    assert [(s.attrs["tensor_name"], r.device) for s, r in parts.pairs] == [("z:0", CPU(0))]
+    assert "z:0" in parts.to_dot()
