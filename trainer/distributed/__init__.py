@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 import time
 import traceback
@@ -46,6 +47,7 @@ import numpy as np
 from trainer.errors import FailedPreconditionError, InvalidArgumentError
 
 MPI_TARGET = "mpi://"
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")  # object reprs differ between processes: drop the address
 _state: dict[str, Any] = {}
 
 
@@ -202,7 +204,8 @@ def graph_fingerprint(graph: Any, extra: str = "") -> bytes:
         attrs = []
         for k in sorted(op.attrs):
             v = op.attrs[k]
-            attrs.append(f"{k}={('array', v.shape, str(v.dtype)) if isinstance(v, np.ndarray) else v!r}")
+            text = repr(("array", v.shape, str(v.dtype))) if isinstance(v, np.ndarray) else repr(v)
+            attrs.append(f"{k}={_ADDRESS.sub('', text)}")
         h.update(
             "|".join(
                 [op.name, op.type, op.device, ",".join(t.name for t in op.inputs)]
