@@ -168,3 +168,19 @@ def test_two_virtual_cpus_per_rank_mix_local_and_mpi_transfers(tmp_path):
     assert ref[-1] < ref[0]
     for name, want in ref_vars.items():
         np.testing.assert_allclose(got[name], want, rtol=1e-6, atol=1e-7, err_msg=name)
+
+
+def test_graph_fingerprint_sees_structure_not_constant_values():
+    from trainer.distributed import graph_fingerprint
+
+    def build(width: int, init: float) -> bytes:
+        with tf.Graph().as_default() as g:
+            x = tf.placeholder(tf.float32, [None, 3])
+            w = tf.Variable(np.full([3, width], init, np.float32), name="w")
+            with tf.device("/job:worker/task:1"):
+                tf.reduce_sum(tf.matmul(x, w))
+            return graph_fingerprint(g)
+
+    assert build(4, 0.5) == build(4, 0.7)  # initial values may differ: broadcast_variables fixes them
+    assert build(4, 0.5) != build(5, 0.5)
+    assert graph_fingerprint(tf.Graph(), "a") != graph_fingerprint(tf.Graph(), "b")
