@@ -54,7 +54,7 @@ _MAY_ALIAS_STATE = {
 
 
 class _PartitionedPlan:
-    """Per-device slot tables; ``steps`` in the global order, each step ending with its partition index."""
+    """Per-device slot tables; ``steps`` in the global order, as ``_run_steps`` takes them."""
 
     __slots__ = ("n_slots", "feeds", "feed_info", "steps", "fetches", "copy", "partitions")
 
@@ -330,18 +330,18 @@ class Session:
         for s, k in last.items():
             if s not in keep and s != 0:
                 frees[k].append(s)
-        plan.steps = [st[:8] + (tuple(f), st[8]) for st, f in zip(plan.steps, frees, strict=True)]
+        plan.steps = [st[:8] + (tuple(f), 0, st[8]) for st, f in zip(plan.steps, frees, strict=True)]
         return plan
 
-    def _execute(self, plan: _Plan, feed_dict: dict) -> list[Any]:
-        vals: list[Any] = [None] * plan.n_slots
-        for (s, t, npd, dims), v in zip(plan.feeds, feed_dict.values(), strict=False):
-            vals[s] = _check_feed(t, npd, dims, v)
+    def _run_steps(self, steps: list[tuple[Any, ...]], valss: list[list[Any]]) -> None:
+        """Run compiled steps ``(kernel, ctx, n, i0, i1, ins, out, multi, free, p, op)``; partition ``p``'s
+        values live in ``valss[p]`` (a single-device plan has one partition). The training hot loop."""
         step: Any = None
         self._step_cache.clear()
         try:
-            for step in plan.steps:
-                kernel, ctx, n, i0, i1, ins, out, multi, free, _ = step
+            for step in steps:
+                kernel, ctx, n, i0, i1, ins, out, multi, free, p, _ = step
+                vals = valss[p]
                 if n == 1:
                     r = kernel(ctx, vals[i0])
                 elif n == 2:
@@ -364,6 +364,12 @@ class Session:
             raise InvalidArgumentError(f"{op.name} ({op.type}): {e}") from e
         finally:
             self._step_cache.clear()
+
+    def _execute(self, plan: _Plan, feed_dict: dict) -> list[Any]:
+        vals: list[Any] = [None] * plan.n_slots
+        for (s, t, npd, dims), v in zip(plan.feeds, feed_dict.values(), strict=False):
+            vals[s] = _check_feed(t, npd, dims, v)
+        self._run_steps(plan.steps, [vals])
         res = []
         for s, c in zip(plan.fetch_slots, plan.copy, strict=False):
             if s < 0:
@@ -438,8 +444,8 @@ class Session:
                     out,
                     multi,
                     (),
-                    op,
                     p,
+                    op,
                 ]
             )
         for t in fed_list:
@@ -469,7 +475,7 @@ class Session:
         keep = {(p, s) for p, s in plan.fetches if p >= 0}
         last: dict[tuple[int, int], int] = {}
         for k, st in enumerate(steps):
-            p = st[10]
+            p = st[9]
             for i in st[5]:
                 last[(p, i)] = k
             for o in st[6] if st[7] else (st[6],):
@@ -492,34 +498,7 @@ class Session:
             for p, s in targets:
                 valss[p][s] = v
         self._step_id += 1
-        step: Any = None
-        self._step_cache.clear()
-        try:
-            for step in plan.steps:
-                kernel, ctx, n, i0, i1, ins, out, multi, free, _, p = step
-                vals = valss[p]
-                if n == 1:
-                    r = kernel(ctx, vals[i0])
-                elif n == 2:
-                    r = kernel(ctx, vals[i0], vals[i1])
-                elif n == 0:
-                    r = kernel(ctx)
-                else:
-                    r = kernel(ctx, *[vals[i] for i in ins])
-                if multi:
-                    for o, v in zip(out, r, strict=False):
-                        vals[o] = v
-                else:
-                    vals[out] = r
-                for i in free:
-                    vals[i] = None
-        except TensorletError:
-            raise
-        except (ValueError, IndexError, TypeError, FloatingPointError, ZeroDivisionError) as e:
-            op = step[9]
-            raise InvalidArgumentError(f"{op.name} ({op.type}): {e}") from e
-        finally:
-            self._step_cache.clear()
+        self._run_steps(plan.steps, valss)
         res = []
         for (p, s), c in zip(plan.fetches, plan.copy, strict=False):
             if p < 0:
