@@ -19,6 +19,7 @@ import trainer as tf
 import trainer.quantize as q
 from trainer.lite import Converter, Optimize
 from trainer.tlm import ModelBuilder, read_model
+from trainer.tlm.builder import OPCODES
 
 BATCH = 4
 MODELS = ["mlp", "cnn", "mobilenet"]
@@ -142,6 +143,22 @@ def test_int8_models_bit_exact_under_qemu(variant: str, tmp_path: Path) -> None:
             )
             assert result.returncode == 0, result.stderr
             assert np.load(out).tobytes() == q.reference_run(int8_model, x)[0].tobytes(), (variant, name, k)
+    every = _every_op_int8()
+    path = tmp_path / "every.tlm"
+    path.write_bytes(every)
+    rng = np.random.default_rng(13)
+    inputs = [rng.standard_normal((1, 6, 6, 2)).astype(np.float32) for _ in range(2)]
+    args = [str(path)]
+    for i, x in enumerate(inputs):
+        np.save(tmp_path / f"every_in{i}.npy", x)
+        args += ["--input", f"{i}={tmp_path / f'every_in{i}.npy'}"]
+    want = q.reference_run(every, *inputs)
+    for i in range(len(want)):
+        args += ["--output", f"{i}={tmp_path / f'every_out{i}.npy'}"]
+    result = run_tool(variant, "tl_run", args)
+    assert result.returncode == 0, result.stderr
+    for i, w in enumerate(want):
+        assert np.load(tmp_path / f"every_out{i}.npy").tobytes() == w.tobytes(), (variant, i)
 
 
 def test_compare_models_reports_every_layer_worst_first(runtime) -> None:
@@ -257,3 +274,102 @@ def test_float16_weights_mode(runtime) -> None:
         got = hi.run(x)[0]
         assert got.tobytes() == ri.run(x)[0].tobytes()
         assert np.max(np.abs(got - fi.run(x)[0])) < 1e-2 * np.max(np.abs(got))
+
+
+def _every_op_model() -> bytes:
+    """A float model using every op the rewrite handles (constants as operands included)."""
+    rng = np.random.default_rng(11)
+    b = ModelBuilder()
+    a = b.add_input("a", np.float32, [1, 6, 6, 2])
+    c = b.add_input("c", np.float32, [1, 6, 6, 2])
+    k = b.add_constant("k", rng.uniform(0.5, 1.5, [2]).astype(np.float32))
+
+    def t(name, shape):
+        return b.add_tensor(name, np.float32, shape)
+
+    s, m, d = t("sum", [1, 6, 6, 2]), t("prod", [1, 6, 6, 2]), t("diff", [1, 6, 6, 2])
+    b.add_op("Add", [a, c], [s], activation="NONE")
+    b.add_op("Mul", [s, k], [m], activation="RELU")
+    b.add_op("Sub", [m, c], [d], activation="NONE")
+    dw = t("dw", [1, 6, 6, 4])
+    b.add_op(
+        "DepthwiseConv2D",
+        [
+            d,
+            b.add_constant("dw_w", rng.standard_normal([1, 3, 3, 4]).astype(np.float32)),
+            b.add_constant("dw_b", rng.standard_normal(4).astype(np.float32)),
+        ],
+        [dw],
+        padding="SAME",
+        depth_multiplier=2,
+        activation="RELU6",
+    )
+    cv = t("conv", [1, 6, 6, 3])
+    cw = rng.standard_normal([3, 3, 3, 2]).astype(np.float32)
+    b.add_op(
+        "Conv2D",
+        [d, b.add_constant("cv_w", cw), b.add_constant("cv_b", np.zeros(3, np.float32))],
+        [cv],
+        padding="SAME",
+        activation="NONE",
+    )
+    cat = t("cat", [1, 6, 6, 9])
+    b.add_op("Concatenation", [dw, a, cv], [cat], axis=3, activation="NONE")
+    mp, ap = t("maxpool", [1, 3, 3, 9]), t("avgpool", [1, 3, 3, 9])
+    b.add_op("MaxPool2D", [cat], [mp], padding="VALID", filter_h=2, filter_w=2, stride_h=2, stride_w=2)
+    b.add_op("AveragePool2D", [cat], [ap], padding="VALID", filter_h=2, filter_w=2, stride_h=2, stride_w=2)
+    pad, tr = t("pad", [1, 4, 4, 9]), t("transpose", [1, 9, 4, 4])
+    b.add_op("Pad", [mp], [pad], paddings=[0, 0, 1, 0, 0, 1, 0, 0])
+    b.add_op("Transpose", [pad], [tr], perm=[0, 3, 1, 2])
+    th, sg, r6 = t("tanh", [1, 3, 3, 9]), t("sigmoid", [1, 3, 3, 9]), t("relu6", [1, 3, 3, 9])
+    b.add_op("Tanh", [ap], [th])
+    b.add_op("Sigmoid", [ap], [sg])
+    b.add_op("Relu6", [ap], [r6])
+    mean, rs = t("mean", [1, 9]), t("flat", [1, 144])
+    b.add_op("Mean", [th], [mean], axes=[1, 2], keep_dims=False)
+    b.add_op("Reshape", [tr], [rs], new_shape=[1, 144])
+    fc, sm = t("fc", [1, 5]), t("softmax", [1, 5])
+    b.add_op(
+        "FullyConnected",
+        [
+            rs,
+            b.add_constant("fc_w", rng.standard_normal([5, 144]).astype(np.float32)),
+            b.add_constant("fc_b", rng.standard_normal(5).astype(np.float32)),
+        ],
+        [fc],
+        activation="NONE",
+    )
+    b.add_op("Softmax", [fc], [sm], beta=1.0)
+    relu = t("relu", [1, 3, 3, 9])
+    b.add_op("Relu", [sg], [relu])
+    for out in (sm, mean, relu, r6):
+        b.mark_output(out)
+    return b.finish()
+
+
+def _every_op_data() -> list[list[np.ndarray]]:
+    rng = np.random.default_rng(12)
+    return [[rng.standard_normal((1, 6, 6, 2)).astype(np.float32) for _ in range(2)] for _ in range(30)]
+
+
+@functools.cache
+def _every_op_int8() -> bytes:
+    data = _every_op_data()
+    return q.quantize_model(_every_op_model(), lambda: iter(data))
+
+
+def test_rewrite_of_every_op_is_bit_exact_and_close(runtime) -> None:
+    import pyruntime
+
+    model = _every_op_model()
+    data = _every_op_data()
+    q8 = _every_op_int8()
+    codes = {op.opcode for op in read_model(q8).ops}
+    assert codes == set(OPCODES)
+    fi, qi = pyruntime.Interpreter(model_content=model), pyruntime.Interpreter(model_content=q8)
+    for sample in data[:10]:
+        got = qi.run(*sample)
+        for g, w in zip(got, q.reference_run(q8, *sample), strict=True):
+            assert g.tobytes() == w.tobytes()
+        for g, f in zip(got, fi.run(*sample), strict=True):
+            assert np.max(np.abs(g - f)) <= 0.1 * max(1.0, float(np.max(np.abs(f))))
