@@ -18,8 +18,7 @@
 #include <time.h>
 
 #include "tensorlet.h"
-
-enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_DATA = 2 };
+#include "tool_common.h"
 
 static void usage(FILE *out) {
   fprintf(out,
@@ -88,7 +87,6 @@ int main(int argc, char **argv) {
   const char *model_path = NULL;
   long runs = 100, warmup = 10, seed = 1;
   int zero = 0, i, rc = EXIT_OK;
-  char err[512];
   tl_model *model = NULL;
   tl_interpreter *interp = NULL;
   tl_status status;
@@ -129,24 +127,7 @@ int main(int argc, char **argv) {
     return EXIT_USAGE;
   }
 
-  err[0] = '\0';
-  status = tl_model_load_file(model_path, &model, err, sizeof err);
-  if (status != TL_OK) {
-    fprintf(stderr, "tl_bench: cannot load %s: %s: %s\n", model_path, tl_status_name(status), err);
-    return EXIT_DATA;
-  }
-  status = tl_interpreter_create(model, NULL, &interp);
-  if (status != TL_OK) {
-    fprintf(stderr, "tl_bench: cannot create an interpreter: %s\n", tl_status_name(status));
-    tl_model_destroy(model);
-    return EXIT_DATA;
-  }
-  status = tl_interpreter_prepare(interp);
-  if (status != TL_OK) {
-    fprintf(stderr, "tl_bench: prepare failed: %s: %s\n", tl_status_name(status), tl_interpreter_error(interp));
-    rc = EXIT_DATA;
-    goto done;
-  }
+  if (tl_tool_open("tl_bench", model_path, &model, &interp) != 0) return EXIT_DATA;
   state = 0x9E3779B97F4A7C15ULL ^ (uint64_t)seed;
   if (state == 0) state = 1;
   for (k = 0; k < tl_interpreter_input_count(interp); k++) {

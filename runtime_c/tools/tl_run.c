@@ -13,10 +13,9 @@
 
 #include "npy.h"
 #include "tensorlet.h"
+#include "tool_common.h"
 
 #define TL_RUN_MAX_ARGS 64
-
-enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_DATA = 2 };
 
 typedef struct io_arg {
   const char *key;  /* index or name */
@@ -234,24 +233,7 @@ int main(int argc, char **argv) {
   }
   if (n_outputs == 0) print = 1;
 
-  err[0] = '\0';
-  status = tl_model_load_file(model_path, &model, err, sizeof err);
-  if (status != TL_OK) {
-    fprintf(stderr, "tl_run: cannot load %s: %s: %s\n", model_path, tl_status_name(status), err);
-    return EXIT_DATA;
-  }
-  status = tl_interpreter_create(model, NULL, &interp);
-  if (status != TL_OK) {
-    fprintf(stderr, "tl_run: cannot create an interpreter: %s\n", tl_status_name(status));
-    tl_model_destroy(model);
-    return EXIT_DATA;
-  }
-  status = tl_interpreter_prepare(interp);
-  if (status != TL_OK) {
-    fprintf(stderr, "tl_run: prepare failed: %s: %s\n", tl_status_name(status), tl_interpreter_error(interp));
-    rc = EXIT_DATA;
-    goto done;
-  }
+  if (tl_tool_open("tl_run", model_path, &model, &interp) != 0) return EXIT_DATA;
   /* Zero every input first, so inputs that are not given are deterministic. */
   for (k = 0; k < tl_interpreter_input_count(interp); k++) {
     void *data = NULL;

@@ -1,0 +1,34 @@
+/* tool_common.c: see tool_common.h. */
+#include "tool_common.h"
+
+#include <stdio.h>
+
+int tl_tool_open(const char *tool, const char *path, tl_model **model, tl_interpreter **interp) {
+  char err[512];
+  tl_status status;
+  *model = NULL;
+  *interp = NULL;
+  err[0] = '\0';
+  status = tl_model_load_file(path, model, err, sizeof err);
+  if (status != TL_OK) {
+    fprintf(stderr, "%s: cannot load %s: %s: %s\n", tool, path, tl_status_name(status), err);
+    return -1;
+  }
+  status = tl_interpreter_create(*model, NULL, interp);
+  if (status != TL_OK) {
+    fprintf(stderr, "%s: cannot create an interpreter: %s\n", tool, tl_status_name(status));
+    tl_model_destroy(*model);
+    *model = NULL;
+    return -1;
+  }
+  status = tl_interpreter_prepare(*interp);
+  if (status != TL_OK) {
+    fprintf(stderr, "%s: prepare failed: %s: %s\n", tool, tl_status_name(status), tl_interpreter_error(*interp));
+    tl_interpreter_destroy(*interp);
+    tl_model_destroy(*model);
+    *interp = NULL;
+    *model = NULL;
+    return -1;
+  }
+  return 0;
+}
