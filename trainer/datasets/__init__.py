@@ -8,32 +8,7 @@
 See :mod:`trainer.datasets.loaders` and :mod:`trainer.datasets.idx`.
 """
 
-from trainer.datasets.loaders import (
-    FASHION_CLASSES,
-    batches,
-    default_cache_dir,
-    fashion_mnist,
-    mnist10k,
-    mnist10k_split,
-    normalize,
-    num_batches,
-    parse_idx,
-    read_idx,
-    train_test_split,
-    write_idx,
-)
+from trainer.datasets import loaders
+from trainer.datasets.loaders import *  # noqa: F403  (one list of public names: loaders.__all__)
 
-__all__ = [
-    "FASHION_CLASSES",
-    "batches",
-    "default_cache_dir",
-    "fashion_mnist",
-    "mnist10k",
-    "mnist10k_split",
-    "normalize",
-    "num_batches",
-    "parse_idx",
-    "read_idx",
-    "train_test_split",
-    "write_idx",
-]
+__all__ = list(loaders.__all__)
