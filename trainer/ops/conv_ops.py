@@ -127,6 +127,11 @@ def _conv_attrs(strides: Any, padding: Any, dilations: Any, data_format: Any) ->
     }
 
 
+def _sizes_tensor(sizes: Any) -> Tensor:
+    """The sizes input of a backprop op: a Tensor as given, anything else as an int32 constant."""
+    return sizes if isinstance(sizes, Tensor) else convert_to_tensor(np.asarray(sizes, np.int32))
+
+
 def _check_geometry(a: dict, what: str) -> None:
     for v in a["strides"] + a["dilations"]:
         if v < 1:
@@ -218,11 +223,7 @@ def conv2d_backprop_input(
     dilations: Any = None,
     name: str | None = None,
 ) -> Tensor:
-    s = (
-        convert_to_tensor(input_sizes)
-        if isinstance(input_sizes, Tensor)
-        else convert_to_tensor(np.asarray(input_sizes, np.int32))
-    )
+    s = _sizes_tensor(input_sizes)
     w, dy = to_tensors(filter, out_backprop)
     return apply_op(
         "Conv2DBackpropInput",
@@ -268,11 +269,7 @@ def conv2d_backprop_filter(
     name: str | None = None,
 ) -> Tensor:
     x, dy = to_tensors(input, out_backprop)
-    s = (
-        convert_to_tensor(filter_sizes)
-        if isinstance(filter_sizes, Tensor)
-        else convert_to_tensor(np.asarray(filter_sizes, np.int32))
-    )
+    s = _sizes_tensor(filter_sizes)
     return apply_op(
         "Conv2DBackpropFilter",
         [x, s, dy],
