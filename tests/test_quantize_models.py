@@ -373,3 +373,16 @@ def test_rewrite_of_every_op_is_bit_exact_and_close(runtime) -> None:
             assert g.tobytes() == w.tobytes()
         for g, f in zip(got, fi.run(*sample), strict=True):
             assert np.max(np.abs(g - f)) <= 0.1 * max(1.0, float(np.max(np.abs(f))))
+
+
+def test_calibration_ignores_non_finite_samples() -> None:
+    model = _relu_model()
+    rng = np.random.default_rng(4)
+    data = [rng.standard_normal((2, 3)).astype(np.float32) for _ in range(5)]
+    bad = data + [np.full((2, 3), np.nan, np.float32), np.full((2, 3), np.inf, np.float32)]
+    with np.errstate(invalid="ignore", over="ignore"):
+        ranges = q.calibrate(model, lambda: ([x] for x in bad))
+    assert ranges == q.calibrate(model, lambda: ([x] for x in data))
+    assert q.choose_params(0.0, 0.0) == (1.0, -128)
+    assert q.choose_params(-1.0, 1.0) == (float(np.float32(2 / 255)), -1)  # -128 + 127.5 rounds away
+    assert q.choose_params(0.5, 2.0)[1] == -128  # the range is widened to include 0

@@ -836,22 +836,25 @@ def calibrate(model: bytes, representative_dataset, percentile: float | None = N
                 )
         values = interp.run_all(*arrays)
         for i in live:
-            v = values[i].astype(np.float64)
+            v = values[i].astype(np.float64).reshape(-1)
+            v = v[np.isfinite(v)]  # NaN / Inf samples say nothing about the range
+            if v.size == 0:
+                continue
             if percentile is None:
                 lo[i], hi[i] = min(lo[i], float(v.min())), max(hi[i], float(v.max()))
             else:
-                seen[i].append(v.reshape(-1))
+                seen[i].append(v)
         n += 1
     if n == 0:
         raise ValueError("representative_dataset yielded no samples")
     if percentile is not None:
         for i in live:
-            allv = np.concatenate(seen[i])
-            lo[i], hi[i] = (
-                float(np.percentile(allv, 100 - percentile)),
-                float(np.percentile(allv, percentile)),
-            )
-    return {i: (lo[i], hi[i]) for i in live}
+            if seen[i]:
+                allv = np.concatenate(seen[i])
+                lo[i] = float(np.percentile(allv, 100 - percentile))
+                hi[i] = float(np.percentile(allv, percentile))
+    # a tensor never finite: (0, 0), which choose_params turns into scale 1
+    return {i: (lo[i], hi[i]) if lo[i] <= hi[i] else (0.0, 0.0) for i in live}
 
 
 def choose_params(rmin: float, rmax: float) -> tuple[float, int]:
