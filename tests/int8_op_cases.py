@@ -522,6 +522,129 @@ def movement_cases(rng: np.random.Generator) -> list[Int8Case]:
     return cases
 
 
+def random_cases(rng: np.random.Generator, n: int = 6) -> list[Int8Case]:
+    """Seeded random shapes and options for the arithmetic ops (``n`` of each)."""
+    cases = []
+    acts = ("NONE", "RELU", "RELU6")
+    for k in range(n):
+        lead = tuple(int(d) for d in rng.integers(1, 4, rng.integers(1, 3)))
+        n_in, n_out = int(rng.integers(1, 40)), int(rng.integers(1, 12))
+        s_in, zp_in = log_scale(rng, 1e-4, 10.0), int(rng.integers(-128, 128))
+        x = i8(rng, *lead, n_in)
+        w, ws, wq = _weights(rng, (n_out, n_in), 0, bool(rng.integers(0, 2)))
+        s_out, zp_out = _out_scale(s_in, ws, n_in, log_scale(rng, 0.01, 2.0)), int(rng.integers(-128, 128))
+        bias, bq = _bias(rng, n_out, s_in, ws)
+        act = acts[int(rng.integers(0, 3))]
+        rq = q.prepare_channel_requant(s_in, ws, s_out, zp_out, ACT_CODES[act])
+        operands = [QT(x, act_q(s_in, zp_in)), QT(w, wq, True), QT(bias, bq, True)]
+        cases.append(
+            _case(
+                f"rand_fc8_{k}",
+                "FullyConnected",
+                operands,
+                q.fc_int8(x, w, bias, zp_in, rq),
+                act_q(s_out, zp_out),
+                activation=act,
+            )
+        )
+        h, w_, c = (int(v) for v in rng.integers(1, 9, 3))
+        kh, kw = int(rng.integers(1, min(h, 4) + 1)), int(rng.integers(1, min(w_, 4) + 1))
+        stride = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+        padding = ("SAME", "VALID")[int(rng.integers(0, 2))]
+        if k % 2:
+            cases.append(
+                _conv_case(
+                    rng,
+                    f"rand_conv8_{k}",
+                    k,
+                    (int(rng.integers(1, 3)), h, w_, c),
+                    (kh, kw),
+                    int(rng.integers(1, 6)),
+                    stride=stride,
+                    padding=padding,
+                    act=act,
+                    per_channel=bool(rng.integers(0, 2)),
+                    squeeze=log_scale(rng, 0.01, 2.0),
+                )
+            )
+        else:
+            cases.append(
+                _conv_case(
+                    rng,
+                    f"rand_dw8_{k}",
+                    k,
+                    (1, h, w_, c),
+                    (kh, kw),
+                    0,
+                    depthwise=True,
+                    dm=int(rng.integers(1, 4)),
+                    stride=stride,
+                    padding=padding,
+                    act=act,
+                    squeeze=log_scale(rng, 0.01, 2.0),
+                )
+            )
+        shape = tuple(int(d) for d in rng.integers(1, 5, rng.integers(1, 5)))
+        other = tuple(d if rng.integers(0, 3) else 1 for d in shape[int(rng.integers(0, len(shape))) :])
+        a, b = i8(rng, *shape), i8(rng, *other)
+        (sa, za), (sb, zb) = [(log_scale(rng, 1e-3, 10.0), int(rng.integers(-128, 128))) for _ in range(2)]
+        zo = int(rng.integers(-128, 128))
+        opcode = ("Add", "Sub", "Mul")[k % 3]
+        if opcode == "Mul":
+            so = float(np.float32(sa * sb * log_scale(rng, 1.0, 300.0)))
+            expected = q.mul_int8(a, b, q.prepare_mul(sa, za, sb, zb, so, zo, ACT_CODES[act]))
+        else:
+            so = log_scale(rng, 1e-3, 10.0)
+            p = q.prepare_add_sub(sa, za, sb, zb, so, zo, ACT_CODES[act])
+            expected = (q.add_int8 if opcode == "Add" else q.sub_int8)(a, b, p)
+        cases.append(
+            _case(
+                f"rand_{opcode.lower()}8_{k}",
+                opcode,
+                [QT(a, act_q(sa, za)), QT(b, act_q(sb, zb))],
+                expected,
+                act_q(so, zo),
+                activation=act,
+            )
+        )
+        x = i8(rng, 1, h, w_, c)
+        fh, fw = int(rng.integers(1, h + 1)), int(rng.integers(1, w_ + 1))
+        g = q.conv_geom(h, w_, fh, fw, stride, (1, 1), padding)
+        (si, zi), (so, zo) = [(log_scale(rng, 1e-3, 1.0), int(rng.integers(-128, 128))) for _ in range(2)]
+        lo, hi = q.activation_range_int8(ACT_CODES[act], so, zo)
+        expected = q.average_pool2d_int8(
+            x, q.PoolGeom(fh, fw, g), q.prepare_requantize(si, zi, so, zo, lo, hi)
+        )
+        cases.append(
+            _case(
+                f"rand_avgpool8_{k}",
+                "AveragePool2D",
+                [QT(x, act_q(si, zi))],
+                expected,
+                act_q(so, zo),
+                padding=padding,
+                stride_h=stride[0],
+                stride_w=stride[1],
+                filter_h=fh,
+                filter_w=fw,
+                activation=act,
+            )
+        )
+        x = i8(rng, int(rng.integers(1, 4)), int(rng.integers(1, 300)))
+        beta, si = log_scale(rng, 0.1, 3.0), log_scale(rng, 1e-3, 3.0)
+        cases.append(
+            _case(
+                f"rand_softmax8_{k}",
+                "Softmax",
+                [QT(x, act_q(si, int(rng.integers(-128, 128))))],
+                q.softmax_int8(x, q.prepare_softmax(beta, si)),
+                act_q(1 / 256, -128),
+                beta=beta,
+            )
+        )
+    return cases
+
+
 def all_cases() -> list[Int8Case]:
     rng = np.random.default_rng(20261126)
     return [
@@ -531,6 +654,7 @@ def all_cases() -> list[Int8Case]:
         *pool_cases(rng),
         *activation_cases(rng),
         *movement_cases(rng),
+        *random_cases(np.random.default_rng(7), 8),
     ]
 
 
@@ -630,9 +754,7 @@ def rejection_cases() -> list[Rejection]:
         ),
         Rejection(
             "fc_weight_axis_not_output_channels",
-            _fc_model(
-                w_q=Quantization([0.01] * 4, [0] * 4, axis=1), b_q=Quantization(sx * 0.01, 0)
-            ),
+            _fc_model(w_q=Quantization([0.01] * 4, [0] * 4, axis=1), b_q=Quantization(sx * 0.01, 0)),
             QUANT,
             "on axis 1",
         ),
