@@ -15,6 +15,7 @@ from pathlib import Path
 import int8_op_cases
 import numpy as np
 import pytest
+import runtime_refs as ref
 from cbuild import build, run_tool
 
 from trainer.tlm import ModelBuilder
@@ -27,84 +28,6 @@ class ParityModel:
     data: bytes
     inputs: list[np.ndarray]
     reference: Callable[..., list[np.ndarray]]  # float64 numpy formula, inputs -> outputs
-
-
-# ---- numpy references (float64) ----
-
-
-def _same_pads(size: int, k: int, stride: int, dilation: int) -> tuple[int, int, int]:
-    eff = (k - 1) * dilation + 1
-    out = -(-size // stride)
-    total = max((out - 1) * stride + eff - size, 0)
-    return out, total // 2, total - total // 2
-
-
-def _valid_out(size: int, k: int, stride: int, dilation: int = 1) -> int:
-    eff = (k - 1) * dilation + 1
-    return -(-(size - eff + 1) // stride)
-
-
-def _windows(
-    x: np.ndarray,
-    kh: int,
-    kw: int,
-    stride: tuple[int, int],
-    dilation: tuple[int, int],
-    padding: str,
-    fill: float = 0.0,
-) -> tuple[np.ndarray, int, int]:
-    """Padded input and output size; output (i, j) reads the padded input from (i*sh, j*sw)."""
-    _, h, w, _ = x.shape
-    (sh, sw), (dh, dw) = stride, dilation
-    if padding == "SAME":
-        oh, pt, pb = _same_pads(h, kh, sh, dh)
-        ow, pl, pr = _same_pads(w, kw, sw, dw)
-    else:
-        oh, ow, pt, pb, pl, pr = _valid_out(h, kh, sh, dh), _valid_out(w, kw, sw, dw), 0, 0, 0, 0
-    xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)), constant_values=fill)
-    return xp, oh, ow
-
-
-def _tap(
-    xp: np.ndarray, i: int, j: int, oh: int, ow: int, stride: tuple[int, int], dilation: tuple[int, int]
-):
-    (sh, sw), (dh, dw) = stride, dilation
-    return xp[:, i * dh : i * dh + (oh - 1) * sh + 1 : sh, j * dw : j * dw + (ow - 1) * sw + 1 : sw, :]
-
-
-def np_conv2d(x, w, b, stride=(1, 1), dilation=(1, 1), padding="SAME"):
-    oc, kh, kw, _ = w.shape
-    xp, oh, ow = _windows(x, kh, kw, stride, dilation, padding)
-    y = np.zeros((x.shape[0], oh, ow, oc))
-    for i in range(kh):
-        for j in range(kw):
-            y += np.einsum("nhwc,oc->nhwo", _tap(xp, i, j, oh, ow, stride, dilation), w[:, i, j, :])
-    return y + b
-
-
-def np_depthwise(x, w, b, multiplier, stride=(1, 1), dilation=(1, 1), padding="SAME"):
-    _, kh, kw, _ = w.shape
-    xp, oh, ow = _windows(x, kh, kw, stride, dilation, padding)
-    y = np.zeros((x.shape[0], oh, ow, x.shape[3] * multiplier))
-    for i in range(kh):
-        for j in range(kw):
-            y += np.repeat(_tap(xp, i, j, oh, ow, stride, dilation), multiplier, axis=3) * w[0, i, j, :]
-    return y + b
-
-
-def np_pool(x, k, stride, kind):
-    xp, oh, ow = _windows(x, k, k, (stride, stride), (1, 1), "VALID")
-    taps = [_tap(xp, i, j, oh, ow, (stride, stride), (1, 1)) for i in range(k) for j in range(k)]
-    return np.max(taps, axis=0) if kind == "max" else np.mean(taps, axis=0)
-
-
-def np_softmax(x):
-    e = np.exp(x - x.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def relu(x):
-    return np.maximum(x, 0)
 
 
 # ---- models ----
@@ -136,11 +59,10 @@ def mlp_model() -> ParityModel:
     b.mark_output(probs)
 
     def reference(x):
-        h = x.astype(np.float64)
+        h = x
         for k, (w, bias) in enumerate(zip(ws, bs, strict=True)):
-            h = h @ w.T.astype(np.float64) + bias
-            h = relu(h) if k < 2 else h
-        return [h, np_softmax(h)]
+            h = ref.fully_connected(h, w, bias, "RELU" if k < 2 else "NONE")
+        return [h, ref.softmax(h)]
 
     x = rng.random((4, 784), dtype=np.float32)
     return ParityModel(b.finish(), [x], reference)
@@ -193,13 +115,13 @@ def cnn_model() -> ParityModel:
     b.mark_output(probs)
 
     def reference(image):
-        h = relu(np_conv2d(image.astype(np.float64), cw, cb, stride=(2, 2)))
-        h = np.clip(np_depthwise(h, dw, db, 2, dilation=(2, 2)), 0, 6)
-        h = np_pool(h, 2, 2, "avg")
-        h = np_pool(h, 2, 1, "max")
+        h = ref.conv2d(image, cw, cb, stride=(2, 2), activation="RELU")
+        h = ref.depthwise_conv2d(h, dw, db, dilation=(2, 2), depth_multiplier=2, activation="RELU6")
+        h = ref.average_pool2d(h, (2, 2), (2, 2))
+        h = ref.max_pool2d(h, (2, 2), (1, 1))
         h = h.mean(axis=(1, 2))
-        out = h @ fw.T.astype(np.float64) + fb
-        return [out, np_softmax(out)]
+        out = ref.fully_connected(h, fw, fb)
+        return [out, ref.softmax(out)]
 
     image = rng.standard_normal((2, 12, 12, 3)).astype(np.float32)
     return ParityModel(b.finish(), [image], reference)
@@ -235,7 +157,7 @@ def shapes_model() -> ParityModel:
 
     def reference(a_in, c_in):
         a64, c64 = a_in.astype(np.float64), c_in.astype(np.float64)
-        prod = relu((a64 + c64) * k)
+        prod = ref.relu((a64 + c64) * k)
         cat_ = np.concatenate([prod - c64, prod], axis=-1)
         padded = np.pad(cat_, ((1, 0), (1, 1), (0, 1)))
         reshaped = padded.transpose(2, 0, 1).reshape(-1, 5)
