@@ -104,3 +104,57 @@ def test_int8_tl_run_cross_and_sanitized(variant: str, tmp_path: Path) -> None:
         if result.returncode == 0 or rej.status not in result.stderr or "Sanitizer" in result.stderr:
             failures.append(f"{rej.name}: exit {result.returncode}, stderr {result.stderr[-500:]}")
     assert not failures, f"{len(failures)} failures on {variant}:\n" + "\n".join(failures[:20])
+
+
+def test_int8_per_channel_state_lives_in_caller_memory(runtime) -> None:
+    """create_with_arena: the per-channel multipliers and concat requantization come out of the caller's
+    memory; the reported requirement is exact (16 bytes less, aligned, fails) and the bytes stay bit-exact."""
+    from pyruntime._tensorlet import ffi, lib
+
+    for name in ("conv8_3x3_same", "dw8_dm2_s2_relu", "fc8_0_NONE", "concat8_1_RELU"):
+        case = next(c for c in CASES if c.name == name)
+        model = ffi.new("tl_model **")
+        assert lib.tl_model_load(case.model, len(case.model), model, ffi.NULL, 0) == lib.TL_OK
+        try:
+            small = ffi.new("char[]", 64)
+            interp = ffi.new("tl_interpreter **")
+            assert lib.tl_interpreter_create_with_arena(model[0], ffi.NULL, small, 64, interp) != lib.TL_OK
+            probe = ffi.new("char[]", 1 << 16)
+            assert (
+                lib.tl_interpreter_create_with_arena(model[0], ffi.NULL, probe, 1 << 16, interp) == lib.TL_OK
+            )
+            assert lib.tl_interpreter_prepare(interp[0]) == lib.TL_OK
+            need = lib.tl_interpreter_required_memory_bytes(interp[0])
+            lib.tl_interpreter_destroy(interp[0])
+            for size, ok in ((need, True), (need - 16, False)):
+                mem = ffi.new("char[]", size)
+                base = ffi.cast("char *", mem)
+                # aligned base: the 15 spare bytes are not needed, so 16 fewer must fail
+                shift = (-int(ffi.cast("uintptr_t", base))) % 16
+                status = lib.tl_interpreter_create_with_arena(
+                    model[0], ffi.NULL, base + shift, size - shift, interp
+                )
+                if status == lib.TL_OK:
+                    status = lib.tl_interpreter_prepare(interp[0])
+                assert (status == lib.TL_OK) == ok, (name, size, status)
+                if not ok:
+                    assert status == lib.TL_ERROR_ARENA_TOO_SMALL, (name, status)
+                    lib.tl_interpreter_destroy(interp[0])
+                    continue
+                for i, x in enumerate(case.inputs):
+                    x = np.ascontiguousarray(x)
+                    assert (
+                        lib.tl_interpreter_set_input(interp[0], i, ffi.from_buffer(x), x.nbytes, lib.TL_INT8)
+                        == lib.TL_OK
+                    )
+                assert lib.tl_interpreter_invoke(interp[0]) == lib.TL_OK
+                want = case.expected[0]
+                got = np.empty_like(want)
+                assert (
+                    lib.tl_interpreter_get_output(interp[0], 0, ffi.from_buffer(got), got.nbytes, lib.TL_INT8)
+                    == lib.TL_OK
+                )
+                assert got.tobytes() == want.tobytes()
+                lib.tl_interpreter_destroy(interp[0])
+        finally:
+            lib.tl_model_destroy(model[0])
