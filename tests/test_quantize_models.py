@@ -386,3 +386,23 @@ def test_calibration_ignores_non_finite_samples() -> None:
     assert q.choose_params(0.0, 0.0) == (1.0, -128)
     assert q.choose_params(-1.0, 1.0) == (float(np.float32(2 / 255)), -1)  # -128 + 127.5 rounds away
     assert q.choose_params(0.5, 2.0)[1] == -128  # the range is widened to include 0
+
+
+def test_cli_run_reference_on_an_int8_model(
+    runtime, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from trainer.cli import main
+
+    _, int8_model = models("cnn")
+    (tmp_path / "q.tlm").write_bytes(int8_model)
+    x = _batches("cnn", 1)[0]
+    np.save(tmp_path / "x.npy", x)
+    outs = {}
+    for flag in ([], ["--reference"]):
+        out = tmp_path / f"y{len(flag)}.npy"
+        code = main(
+            ["run", str(tmp_path / "q.tlm"), "--input", str(tmp_path / "x.npy"), "--output", str(out), *flag]
+        )
+        assert code == 0, capsys.readouterr().err
+        outs[len(flag)] = np.load(out)
+    assert outs[0].tobytes() == outs[1].tobytes()

@@ -210,7 +210,11 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f"input {t.name!r} needs {t.dtype_name} {_fmt_shape(t.shape)}, {p!r} holds "
                 f"{a.dtype} {_fmt_shape(a.shape)}{hint}"
             )
-    if args.reference:
+    if args.reference and any(t.dtype == np.int8 for t in info.tensors):
+        from trainer.quantize import reference_run  # int8 ops: the runtime's integer arithmetic in numpy
+
+        outputs = reference_run(data, *arrays)
+    elif args.reference:
         from trainer.lite.reference import ReferenceInterpreter
 
         outputs = ReferenceInterpreter(model_content=data).run(*arrays)
