@@ -1,0 +1,98 @@
+/* conv_opt.c: optimized float32 Conv2D on the packed GEMM (see opt_kernels.h).
+ *
+ * What this is: the convolution as C[positions, out_c] = patches[positions, k_h*k_w*in_c] * w^T, with the
+ * OHWI weights (already [out_c, k_h*k_w*in_c]) packed once. A 1x1 stride-1 unpadded convolution's patches
+ * are the input itself; otherwise blocks of TL_CONV_BLOCK_ROWS output positions are copied (im2col, zeros
+ * where a tap falls outside the input) into the caller's scratch and multiplied. What this is not: the
+ * specification (tl_conv2d_f32) or depthwise convolution.
+ */
+#include <string.h>
+
+#include "opt_kernels.h"
+
+/* Output positions per im2col block: a multiple of every micro-kernel's row count (4, 6, 8), and small
+ * enough that a block of patches stays in L2 for typical k_h*k_w*in_c. */
+#define TL_CONV_BLOCK_ROWS 96
+
+static int tl_conv_is_pointwise(const tl_conv_params *p) {
+  return p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
+         p->pad_left == 0 && p->out_h == p->in_h && p->out_w == p->in_w;
+}
+
+static int64_t tl_conv_depth(const tl_conv_params *p) { return (int64_t)p->k_h * p->k_w * p->in_c; }
+
+size_t tl_conv2d_f32_opt_packed_floats(const tl_conv_params *p, tl_isa isa) {
+  return tl_gemm_packed_floats(isa, p->out_c, (int32_t)tl_conv_depth(p));
+}
+
+size_t tl_conv2d_f32_opt_scratch_floats(const tl_conv_params *p) {
+  if (tl_conv_is_pointwise(p)) return 0;
+  const int64_t positions = (int64_t)p->out_h * p->out_w;
+  const int64_t rows = positions < TL_CONV_BLOCK_ROWS ? positions : TL_CONV_BLOCK_ROWS;
+  return (size_t)rows * (size_t)tl_conv_depth(p);
+}
+
+void tl_conv2d_f32_opt_pack(float *packed, const float *w, const float *bias, const tl_conv_params *p,
+                            tl_isa isa) {
+  tl_gemm_pack_f32(packed, w, bias, p->out_c, (int32_t)tl_conv_depth(p), isa);
+}
+
+/* Copies the receptive fields of output positions [pos0, pos0 + rows) of one image into patches
+ * [rows, k_h * k_w * in_c] (tap order ky, kx, ic: the weights' order). */
+static void tl_conv_im2col(float *patches, const float *xb, int64_t pos0, int64_t rows,
+                           const tl_conv_params *p) {
+  const int64_t in_c = p->in_c;
+  const size_t tap_bytes = (size_t)in_c * sizeof(float);
+  for (int64_t r = 0; r < rows; r++) {
+    const int32_t oy = (int32_t)((pos0 + r) / p->out_w);
+    const int32_t ox = (int32_t)((pos0 + r) % p->out_w);
+    const int32_t iy0 = oy * p->stride_h - p->pad_top;
+    const int32_t ix0 = ox * p->stride_w - p->pad_left;
+    float *dst = patches + r * tl_conv_depth(p); /* [k_h, k_w, in_c] */
+    for (int32_t ky = 0; ky < p->k_h; ky++) {
+      const int32_t iy = iy0 + ky * p->dilation_h;
+      for (int32_t kx = 0; kx < p->k_w; kx++, dst += in_c) {
+        const int32_t ix = ix0 + kx * p->dilation_w;
+        if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
+          memset(dst, 0, tap_bytes);
+        } else {
+          memcpy(dst, xb + ((int64_t)iy * p->in_w + ix) * in_c, tap_bytes);
+        }
+      }
+    }
+  }
+}
+
+void tl_conv2d_f32_opt(float *y, const float *x, const float *packed, float *scratch, const tl_conv_params *p,
+                       tl_isa isa) {
+  const int64_t depth = tl_conv_depth(p);
+  const int64_t positions = (int64_t)p->out_h * p->out_w;
+  tl_gemm_f32_args g;
+  g.n = p->out_c;
+  g.k = (int32_t)depth;
+  g.b_packed = packed;
+  g.ldc = p->out_c;
+  g.act = p->act;
+  if (tl_conv_is_pointwise(p)) {
+    /* every image's positions are contiguous rows of in_c floats: one GEMM over the whole batch */
+    g.m = (int32_t)(positions * p->batch);
+    g.a = x;
+    g.lda = p->in_c;
+    g.c = y;
+    tl_gemm_f32(&g, isa);
+    return;
+  }
+  g.a = scratch;
+  g.lda = depth;
+  for (int32_t b = 0; b < p->batch; b++) {
+    const float *xb = x + (int64_t)b * p->in_h * p->in_w * p->in_c; /* [in_h, in_w, in_c] */
+    float *yb = y + (int64_t)b * positions * p->out_c;               /* [out_h * out_w, out_c] */
+    for (int64_t pos0 = 0; pos0 < positions; pos0 += TL_CONV_BLOCK_ROWS) {
+      const int64_t rows = positions - pos0 < TL_CONV_BLOCK_ROWS ? positions - pos0 : TL_CONV_BLOCK_ROWS;
+      tl_conv_im2col(scratch, xb, pos0, rows, p);
+      g.m = (int32_t)rows;
+      g.c = yb + pos0 * p->out_c;
+      tl_gemm_f32(&g, isa);
+    }
+  }
+}

@@ -1,0 +1,58 @@
+/* gemm_avx2.c: the AVX2+FMA GEMM micro-kernel (6 rows x 16 columns) and its driver.
+ *
+ * What this is: code compiled for AVX2 and FMA with a function attribute, so the rest of the binary stays
+ * baseline x86 and this runs only where tl_cpu_features_detect found both. What this is not: used on other
+ * architectures or compilers (there tl_gemm_f32_avx2 falls back to the portable driver).
+ */
+#include "opt_kernels.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+#include "gemm_driver.h"
+
+#define TL_AVX2_ __attribute__((target("avx2,fma")))
+#define TL_ROWS6_(X) X(0) X(1) X(2) X(3) X(4) X(5)
+
+/* Algorithm: 12 ymm accumulators (6 rows x 2 vectors of 8 columns) start at the bias row; each step of k
+ * loads one panel row (16 weights) and, per row, broadcasts one x value into two FMAs (12 + 2 + 1 of the
+ * 16 registers). The clamp keeps a NaN like the reference (value as the second operand of max/min). */
+TL_AVX2_ static inline __attribute__((always_inline)) void tl_avx2_tile(const int32_t rows, int32_t k,
+                                                                         const float *a, int64_t lda,
+                                                                         const float *b, float *c,
+                                                                         int64_t ldc, tl_act_f32 act) {
+  const __m256 bias0 = _mm256_loadu_ps(b), bias1 = _mm256_loadu_ps(b + 8);
+#define TL_DECL_(i)                        \
+  __m256 c##i##0 = bias0, c##i##1 = bias1; \
+  const float *a##i = a + (rows > i ? i : 0) * lda;
+  TL_ROWS6_(TL_DECL_)
+#undef TL_DECL_
+  b += 16;
+  for (int32_t kk = 0; kk < k; kk++, b += 16) {
+    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+#define TL_STEP_(i)                               \
+  if (rows > i) {                                 \
+    const __m256 av = _mm256_broadcast_ss(a##i + kk); \
+    c##i##0 = _mm256_fmadd_ps(av, b0, c##i##0);   \
+    c##i##1 = _mm256_fmadd_ps(av, b1, c##i##1);   \
+  }
+    TL_ROWS6_(TL_STEP_)
+#undef TL_STEP_
+  }
+  const __m256 lo = _mm256_set1_ps(act.min), hi = _mm256_set1_ps(act.max);
+#define TL_STORE_(i)                                                                 \
+  if (rows > i) {                                                                    \
+    _mm256_storeu_ps(c + i * ldc, _mm256_min_ps(hi, _mm256_max_ps(lo, c##i##0)));     \
+    _mm256_storeu_ps(c + i * ldc + 8, _mm256_min_ps(hi, _mm256_max_ps(lo, c##i##1))); \
+  }
+  TL_ROWS6_(TL_STORE_)
+#undef TL_STORE_
+}
+
+TL_GEMM_DRIVER(tl_gemm_f32_avx2, TL_AVX2_, 6, 16, tl_avx2_tile)
+
+#else
+
+void tl_gemm_f32_avx2(const tl_gemm_f32_args *g) { tl_gemm_f32_portable(g); }
+
+#endif

@@ -1,0 +1,58 @@
+/* gemm_avx512.c: the AVX-512F GEMM micro-kernel (8 rows x 32 columns) and its driver.
+ *
+ * What this is: code compiled for AVX-512F with a function attribute, so the rest of the binary stays
+ * baseline x86 and this runs only where tl_cpu_features_detect found AVX-512F. What this is not: used on
+ * other architectures or compilers (there tl_gemm_f32_avx512 falls back to the portable driver).
+ */
+#include "opt_kernels.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+#include "gemm_driver.h"
+
+#define TL_AVX512_ __attribute__((target("avx512f,avx2,fma")))
+#define TL_ROWS8_(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+
+/* Algorithm: 16 zmm accumulators (8 rows x 2 vectors of 16 columns) start at the bias row; each step of k
+ * loads one panel row (32 weights) and, per row, broadcasts one x value into two FMAs. Rows >= `rows` are
+ * dead code once `rows` is a constant. The clamp is max(lo, v) then min(hi, .): with the value second,
+ * a NaN passes through like in the reference kernel. */
+TL_AVX512_ static inline __attribute__((always_inline)) void tl_avx512_tile(
+    const int32_t rows, int32_t k, const float *a, int64_t lda, const float *b, float *c, int64_t ldc,
+    tl_act_f32 act) {
+  const __m512 bias0 = _mm512_loadu_ps(b), bias1 = _mm512_loadu_ps(b + 16);
+#define TL_DECL_(i)                              \
+  __m512 c##i##0 = bias0, c##i##1 = bias1; \
+  const float *a##i = a + (rows > i ? i : 0) * lda;
+  TL_ROWS8_(TL_DECL_)
+#undef TL_DECL_
+  b += 32;
+  for (int32_t kk = 0; kk < k; kk++, b += 32) {
+    const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+#define TL_STEP_(i)                                  \
+  if (rows > i) {                                    \
+    const __m512 av = _mm512_set1_ps(a##i[kk]);      \
+    c##i##0 = _mm512_fmadd_ps(av, b0, c##i##0);      \
+    c##i##1 = _mm512_fmadd_ps(av, b1, c##i##1);      \
+  }
+    TL_ROWS8_(TL_STEP_)
+#undef TL_STEP_
+  }
+  const __m512 lo = _mm512_set1_ps(act.min), hi = _mm512_set1_ps(act.max);
+#define TL_STORE_(i)                                                                  \
+  if (rows > i) {                                                                     \
+    _mm512_storeu_ps(c + i * ldc, _mm512_min_ps(hi, _mm512_max_ps(lo, c##i##0)));      \
+    _mm512_storeu_ps(c + i * ldc + 16, _mm512_min_ps(hi, _mm512_max_ps(lo, c##i##1))); \
+  }
+  TL_ROWS8_(TL_STORE_)
+#undef TL_STORE_
+}
+
+TL_GEMM_DRIVER(tl_gemm_f32_avx512, TL_AVX512_, 8, 32, tl_avx512_tile)
+
+#else
+
+void tl_gemm_f32_avx512(const tl_gemm_f32_args *g) { tl_gemm_f32_portable(g); }
+
+#endif

@@ -1,0 +1,76 @@
+/* opt_kernels.h: optimized float32 kernels (packed GEMM, FullyConnected, Conv2D) and their dispatch.
+ *
+ * What this is: the fast counterparts of tl_fc_f32 and tl_conv2d_f32 (kernels.h). Each takes the reference
+ * kernel's arguments, except that the weights and the bias come pre-packed (once, at prepare) into GEMM
+ * panels, plus a scratch buffer where the algorithm needs one and the kernel level (tl_isa) chosen at
+ * prepare. Like the reference kernels they do not allocate, fail or keep state; the caller owns every
+ * buffer (the interpreter's memory), sized by the *_floats functions below.
+ * What this is not: shape validation (prepare's job) or the reference semantics (kernels.h is the spec;
+ * results match it within float rounding: the order of the additions differs and FMA rounds once).
+ *
+ * Packed layout ("B panels"): the [n, k] weight matrix is cut into ceil(n / nr) panels of nr output
+ * columns; panel j is (k + 1) rows of nr floats: row 0 is the bias (zeros without one), row 1 + i holds
+ * w[j*nr + 0 .. j*nr + nr - 1, i]; columns past n are zero. nr depends on the level (tl_gemm_nr).
+ */
+#ifndef TL_OPT_KERNELS_H
+#define TL_OPT_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../cpu_features.h"
+#include "../kernels.h"
+
+/* C[m, n] = act(A[m, k] * B + bias) with B packed as above. */
+typedef struct tl_gemm_f32_args {
+  int32_t m, n, k;
+  const float *a;        /* [m, k], rows lda floats apart */
+  int64_t lda;
+  const float *b_packed; /* panels as above */
+  float *c;              /* [m, n], rows ldc floats apart */
+  int64_t ldc;
+  tl_act_f32 act;
+} tl_gemm_f32_args;
+
+/* Panel width of a level (REFERENCE and AUTO give the portable width). */
+int32_t tl_gemm_nr(tl_isa isa);
+/* Floats of the packed weights of an [n, k] matrix at this level. */
+size_t tl_gemm_packed_floats(tl_isa isa, int32_t n, int32_t k);
+/* Packs w [n, k] (row-major) and bias [n] (or NULL) for `isa`. */
+void tl_gemm_pack_f32(float *packed, const float *w, const float *bias, int32_t n, int32_t k, tl_isa isa);
+/* Runs the GEMM with the micro-kernel of `isa` (which the CPU must support; see tl_isa_resolve). */
+void tl_gemm_f32(const tl_gemm_f32_args *g, tl_isa isa);
+
+/* Per-level drivers (each compiles to a stub on architectures without that level; never call those). */
+void tl_gemm_f32_portable(const tl_gemm_f32_args *g);
+void tl_gemm_f32_avx2(const tl_gemm_f32_args *g);
+void tl_gemm_f32_avx512(const tl_gemm_f32_args *g);
+void tl_gemm_f32_neon(const tl_gemm_f32_args *g);
+
+/* ---- FullyConnected: tl_fc_f32 with packed weights and bias ---- */
+size_t tl_fc_f32_opt_packed_floats(const tl_fc_params *p, tl_isa isa);
+void tl_fc_f32_opt_pack(float *packed,     /* tl_fc_f32_opt_packed_floats(p, isa) floats */
+                        const float *w,    /* [out_depth, in_depth] */
+                        const float *bias, /* [out_depth] or NULL */
+                        const tl_fc_params *p, tl_isa isa);
+void tl_fc_f32_opt(float *y,              /* [batch, out_depth] */
+                   const float *x,        /* [batch, in_depth] */
+                   const float *packed,   /* from tl_fc_f32_opt_pack with the same p and isa */
+                   const tl_fc_params *p, tl_isa isa);
+
+/* ---- Conv2D: tl_conv2d_f32 with packed weights and bias, and im2col scratch ----
+ * 1x1 stride-1 unpadded convolutions multiply the input directly (no scratch); every other shape copies
+ * blocks of output positions' receptive fields (im2col) into the scratch and multiplies those. */
+size_t tl_conv2d_f32_opt_packed_floats(const tl_conv_params *p, tl_isa isa);
+size_t tl_conv2d_f32_opt_scratch_floats(const tl_conv_params *p); /* 0 when no scratch is needed */
+void tl_conv2d_f32_opt_pack(float *packed,     /* tl_conv2d_f32_opt_packed_floats(p, isa) floats */
+                            const float *w,    /* [out_c, k_h, k_w, in_c] */
+                            const float *bias, /* [out_c] or NULL */
+                            const tl_conv_params *p, tl_isa isa);
+void tl_conv2d_f32_opt(float *y,            /* [batch, out_h, out_w, out_c] */
+                       const float *x,      /* [batch, in_h, in_w, in_c] */
+                       const float *packed, /* from tl_conv2d_f32_opt_pack with the same p and isa */
+                       float *scratch,      /* tl_conv2d_f32_opt_scratch_floats(p) floats, or NULL if 0 */
+                       const tl_conv_params *p, tl_isa isa);
+
+#endif /* TL_OPT_KERNELS_H */

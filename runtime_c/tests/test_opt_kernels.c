@@ -1,0 +1,249 @@
+/* test_opt_kernels.c: every optimized float32 kernel (kernels/opt/) against its reference kernel, at every
+ * kernel level this CPU supports (portable, then NEON / AVX2 / AVX-512 where present), over shapes that hit
+ * every remainder path (rows and columns of partial micro-tiles, partial im2col blocks, 1x1 fast path),
+ * with and without bias, with the activation clamps, and with NaN inputs.
+ *
+ * Tolerance: |opt - ref| <= 1e-5 * s + 1e-30 per element, where s is the same reference kernel run on |x|,
+ * |w|, |bias| (the magnitude of the sum, so cancellation does not make the bound meaningless).
+ * Prints the levels tested and the level TENSORLET_KERNELS names ("env level: ..."), which
+ * tests/test_opt_kernels.py checks.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu_features.h"
+#include "kernels/kernels.h"
+#include "kernels/opt/opt_kernels.h"
+#include "tl_test.h"
+
+#define REL_TOL 1e-5
+
+static tl_isa g_isa = TL_ISA_PORTABLE; /* the level under test (test-only state) */
+static uint32_t g_rng = 12345u;
+
+static float rand_float(void) {
+  g_rng = g_rng * 1664525u + 1013904223u;
+  return (float)((g_rng >> 8) & 0xFFFF) / 32768.0f - 1.0f; /* [-1, 1) */
+}
+
+static float *rand_array(int64_t n) {
+  float *a = (float *)malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+  for (int64_t i = 0; i < n; i++) a[i] = rand_float();
+  return a;
+}
+
+static float *abs_copy(const float *a, int64_t n) {
+  float *b = (float *)malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+  for (int64_t i = 0; i < n; i++) b[i] = fabsf(a[i]);
+  return b;
+}
+
+/* Fills the guard region after n floats with a canary, to catch writes past the output. */
+static float *out_array(int64_t n) {
+  float *a = (float *)malloc((size_t)(n + 16) * sizeof(float));
+  for (int64_t i = 0; i < n + 16; i++) a[i] = -12345.0f;
+  return a;
+}
+
+static int check_close(const float *got, const float *want, const float *scale, int64_t n, const char *what) {
+  int64_t bad = 0;
+  double max_diff = 0.0;
+  for (int64_t i = 0; i < n; i++) {
+    const double d = fabs((double)got[i] - (double)want[i]);
+    const int both_nan = got[i] != got[i] && want[i] != want[i];
+    const int ok = both_nan || d <= REL_TOL * (double)scale[i] + 1e-30;
+    if (!ok) {
+      if (bad < 5)
+        printf("  %s [%s] element %lld: got %.9g want %.9g (scale %.3g)\n", what, tl_isa_name(g_isa),
+               (long long)i, (double)got[i], (double)want[i], (double)scale[i]);
+      bad++;
+    }
+    if (!both_nan && (d > max_diff || d != d)) max_diff = d;
+  }
+  for (int64_t i = n; i < n + 16; i++) {
+    if (got[i] != -12345.0f) {
+      printf("  %s [%s]: wrote past the output at %lld\n", what, tl_isa_name(g_isa), (long long)i);
+      bad++;
+      break;
+    }
+  }
+  if (bad) {
+    printf("  %s [%s]: %lld of %lld elements differ, max abs diff %.9g\n", what, tl_isa_name(g_isa),
+           (long long)bad, (long long)n, max_diff);
+  }
+  return bad == 0;
+}
+
+static const tl_act_f32 k_acts[3] = {{-INFINITY, INFINITY}, {0.0f, INFINITY}, {-0.25f, 0.5f}};
+
+/* One FullyConnected case at level g_isa; returns 1 when it matches. */
+static int fc_case(int32_t batch, int32_t in_depth, int32_t out_depth, int with_bias, int act, int nan_at) {
+  tl_fc_params p = {batch, in_depth, out_depth, k_acts[act]};
+  tl_fc_params p_abs = {batch, in_depth, out_depth, k_acts[0]};
+  float *x = rand_array((int64_t)batch * in_depth);
+  float *w = rand_array((int64_t)out_depth * in_depth);
+  float *bias = with_bias ? rand_array(out_depth) : NULL;
+  if (nan_at >= 0 && nan_at < batch * in_depth) x[nan_at] = NAN;
+  float *xa = abs_copy(x, (int64_t)batch * in_depth), *wa = abs_copy(w, (int64_t)out_depth * in_depth);
+  float *ba = bias ? abs_copy(bias, out_depth) : NULL;
+  const int64_t n_out = (int64_t)batch * out_depth;
+  float *want = out_array(n_out), *got = out_array(n_out), *scale = out_array(n_out);
+  float *packed = (float *)malloc(tl_fc_f32_opt_packed_floats(&p, g_isa) * sizeof(float));
+  tl_fc_f32(want, x, w, bias, &p);
+  tl_fc_f32(scale, xa, wa, ba, &p_abs);
+  tl_fc_f32_opt_pack(packed, w, bias, &p, g_isa);
+  tl_fc_f32_opt(got, x, packed, &p, g_isa);
+  char what[128];
+  snprintf(what, sizeof what, "fc b=%d in=%d out=%d bias=%d act=%d nan=%d", batch, in_depth, out_depth,
+           with_bias, act, nan_at);
+  const int ok = check_close(got, want, scale, n_out, what);
+  free(x), free(w), free(bias), free(xa), free(wa), free(ba), free(want), free(got), free(scale), free(packed);
+  return ok;
+}
+
+TL_TEST(fc_matches_reference_on_every_remainder) {
+  static const int32_t batches[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 17};
+  static const int32_t ins[] = {1, 3, 16, 31, 100};
+  static const int32_t outs[] = {1, 5, 8, 15, 16, 17, 31, 32, 33, 47, 64, 70};
+  int failed = 0, cases = 0;
+  for (size_t bi = 0; bi < sizeof batches / sizeof batches[0]; bi++)
+    for (size_t ii = 0; ii < sizeof ins / sizeof ins[0]; ii++)
+      for (size_t oi = 0; oi < sizeof outs / sizeof outs[0]; oi++) {
+        const int with_bias = (int)((bi + ii + oi) % 2);
+        const int act = (int)((bi + oi) % 3);
+        failed += !fc_case(batches[bi], ins[ii], outs[oi], with_bias, act, -1);
+        cases++;
+      }
+  /* the MLP's layers */
+  failed += !fc_case(1, 784, 256, 1, 1, -1);
+  failed += !fc_case(3, 256, 10, 1, 0, -1);
+  TL_EXPECT_EQ(failed, 0);
+  TL_EXPECT_TRUE(cases > 600);
+}
+
+TL_TEST(fc_propagates_nan_like_reference) {
+  int failed = 0;
+  for (int act = 0; act < 3; act++) failed += !fc_case(3, 20, 37, 1, act, 25);
+  TL_EXPECT_EQ(failed, 0);
+}
+
+/* One Conv2D case at level g_isa; returns 1 when it matches. Output size follows from the padding. */
+static int conv_case(int32_t batch, int32_t in_h, int32_t in_w, int32_t in_c, int32_t out_c, int32_t k_h,
+                     int32_t k_w, int32_t stride, int32_t dilation, int32_t pad, int with_bias, int act) {
+  tl_conv_params p;
+  memset(&p, 0, sizeof p);
+  p.batch = batch, p.in_h = in_h, p.in_w = in_w, p.in_c = in_c, p.out_c = out_c;
+  p.k_h = k_h, p.k_w = k_w, p.stride_h = stride, p.stride_w = stride;
+  p.dilation_h = dilation, p.dilation_w = dilation, p.pad_top = pad, p.pad_left = pad;
+  p.out_h = (in_h + 2 * pad - ((k_h - 1) * dilation + 1)) / stride + 1;
+  p.out_w = (in_w + 2 * pad - ((k_w - 1) * dilation + 1)) / stride + 1;
+  p.depth_multiplier = 1;
+  p.act = k_acts[act];
+  tl_conv_params p_abs = p;
+  p_abs.act = k_acts[0];
+  const int64_t nx = (int64_t)batch * in_h * in_w * in_c, nw = (int64_t)out_c * k_h * k_w * in_c;
+  const int64_t n_out = (int64_t)batch * p.out_h * p.out_w * out_c;
+  float *x = rand_array(nx), *w = rand_array(nw), *bias = with_bias ? rand_array(out_c) : NULL;
+  float *xa = abs_copy(x, nx), *wa = abs_copy(w, nw), *ba = bias ? abs_copy(bias, out_c) : NULL;
+  float *want = out_array(n_out), *got = out_array(n_out), *scale = out_array(n_out);
+  float *packed = (float *)malloc(tl_conv2d_f32_opt_packed_floats(&p, g_isa) * sizeof(float));
+  const size_t scratch_floats = tl_conv2d_f32_opt_scratch_floats(&p);
+  float *scratch = scratch_floats ? (float *)malloc(scratch_floats * sizeof(float)) : NULL;
+  tl_conv2d_f32(want, x, w, bias, &p);
+  tl_conv2d_f32(scale, xa, wa, ba, &p_abs);
+  tl_conv2d_f32_opt_pack(packed, w, bias, &p, g_isa);
+  tl_conv2d_f32_opt(got, x, packed, scratch, &p, g_isa);
+  char what[160];
+  snprintf(what, sizeof what, "conv b=%d %dx%dx%d->%d k=%dx%d s=%d d=%d pad=%d bias=%d act=%d", batch, in_h,
+           in_w, in_c, out_c, k_h, k_w, stride, dilation, pad, with_bias, act);
+  const int ok = check_close(got, want, scale, n_out, what);
+  free(x), free(w), free(bias), free(xa), free(wa), free(ba), free(want), free(got), free(scale);
+  free(packed), free(scratch);
+  return ok;
+}
+
+TL_TEST(conv_matches_reference_on_every_path) {
+  int failed = 0;
+  static const int32_t in_cs[] = {1, 3, 8, 17};
+  static const int32_t out_cs[] = {1, 7, 16, 33, 64};
+  for (size_t ci = 0; ci < sizeof in_cs / sizeof in_cs[0]; ci++)
+    for (size_t oi = 0; oi < sizeof out_cs / sizeof out_cs[0]; oi++) {
+      const int act = (int)((ci + oi) % 3), bias = (int)((ci + oi) % 2);
+      /* 3x3 SAME-like, 143 positions: one full and one partial im2col block */
+      failed += !conv_case(1, 11, 13, in_cs[ci], out_cs[oi], 3, 3, 1, 1, 1, bias, act);
+      /* pointwise fast path over a batch of 2 (rows not a multiple of any tile) */
+      failed += !conv_case(2, 5, 7, in_cs[ci], out_cs[oi], 1, 1, 1, 1, 0, 1 - bias, act);
+      /* strided, dilated, non-square kernels, padded and not */
+      failed += !conv_case(2, 9, 8, in_cs[ci], out_cs[oi], 2, 3, 2, 1, 1, bias, (act + 1) % 3);
+      failed += !conv_case(1, 10, 9, in_cs[ci], out_cs[oi], 3, 2, 1, 2, 0, 1 - bias, (act + 2) % 3);
+      /* 1x1 with stride 2 (im2col path) and a 5x5 kernel larger than part of the input */
+      failed += !conv_case(1, 7, 7, in_cs[ci], out_cs[oi], 1, 1, 2, 1, 0, bias, act);
+      failed += !conv_case(1, 4, 6, in_cs[ci], out_cs[oi], 5, 5, 1, 1, 2, bias, act);
+    }
+  /* the CNN's layers */
+  failed += !conv_case(1, 28, 28, 1, 32, 3, 3, 1, 1, 0, 1, 1);
+  failed += !conv_case(1, 13, 13, 32, 64, 3, 3, 1, 1, 0, 1, 1);
+  TL_EXPECT_EQ(failed, 0);
+}
+
+TL_TEST(packing_is_zero_padded_with_bias_row) {
+  const int32_t n = 5, k = 3;
+  const int32_t nr = tl_gemm_nr(g_isa);
+  float w[15], bias[5];
+  for (int i = 0; i < 15; i++) w[i] = (float)(i + 1);
+  for (int i = 0; i < 5; i++) bias[i] = (float)(100 + i);
+  TL_EXPECT_EQ(tl_gemm_packed_floats(g_isa, n, k), (size_t)(k + 1) * (size_t)nr);
+  float packed[4 * 32];
+  tl_gemm_pack_f32(packed, w, bias, n, k, g_isa);
+  TL_EXPECT_NEAR(packed[0], 100.0f, 0);
+  TL_EXPECT_NEAR(packed[4], 104.0f, 0);
+  TL_EXPECT_NEAR(packed[nr + 1], w[1 * k + 0], 0);     /* row 1 = k index 0, column 1 */
+  TL_EXPECT_NEAR(packed[3 * nr + 4], w[4 * k + 2], 0); /* row 3 = k index 2, column 4 */
+  TL_EXPECT_NEAR(packed[3 * nr + 5], 0.0f, 0);         /* past n: zero */
+}
+
+TL_TEST(isa_resolution_and_names) {
+  const tl_cpu_features none = {0, 0, 0, 0};
+  const tl_cpu_features all = {1, 1, 0, 0};
+  TL_EXPECT_EQ(tl_isa_resolve(TL_ISA_REFERENCE, &all), TL_ISA_REFERENCE);
+  TL_EXPECT_EQ(tl_isa_resolve(TL_ISA_AUTO, &none), TL_ISA_PORTABLE);
+  TL_EXPECT_EQ(tl_isa_resolve(TL_ISA_AUTO, &all), TL_ISA_AVX512);
+  TL_EXPECT_EQ(tl_isa_resolve(TL_ISA_AVX2, &all), TL_ISA_AVX2);
+  TL_EXPECT_EQ(tl_isa_resolve(TL_ISA_AVX512, &none), TL_ISA_PORTABLE);
+  TL_EXPECT_EQ(tl_isa_resolve((tl_isa)99, &none), TL_ISA_PORTABLE);
+  const tl_cpu_features avx2_only = {1, 0, 0, 0};
+  TL_EXPECT_EQ(tl_isa_resolve(TL_ISA_AVX512, &avx2_only), TL_ISA_AVX2);
+  const tl_cpu_features neon = {0, 0, 1, 0};
+  TL_EXPECT_EQ(tl_isa_resolve(TL_ISA_AUTO, &neon), TL_ISA_NEON);
+  TL_EXPECT_EQ(tl_isa_resolve(TL_ISA_AVX2, &neon), TL_ISA_NEON);
+  for (int i = TL_ISA_REFERENCE; i <= TL_ISA_AUTO; i++) TL_EXPECT_EQ(tl_isa_parse(tl_isa_name((tl_isa)i)), i);
+  TL_EXPECT_EQ(tl_isa_parse("no-such-level"), TL_ISA_AUTO);
+  TL_EXPECT_EQ(tl_isa_parse(NULL), TL_ISA_AUTO);
+  const tl_cpu_features f = tl_cpu_features_detect();
+  TL_EXPECT_TRUE(tl_isa_supported(tl_isa_resolve(TL_ISA_AUTO, &f), &f));
+#if defined(__aarch64__)
+  TL_EXPECT_TRUE(f.neon);
+#endif
+}
+
+int main(void) {
+  const tl_cpu_features f = tl_cpu_features_detect();
+  printf("features: avx2_fma=%d avx512f=%d neon=%d dotprod=%d\n", f.avx2_fma, f.avx512f, f.neon, f.dotprod);
+  printf("best level: %s\n", tl_isa_name(tl_isa_resolve(TL_ISA_AUTO, &f)));
+  printf("env level: %s\n", tl_isa_name(tl_isa_from_env()));
+  TL_RUN(isa_resolution_and_names);
+  static const tl_isa levels[] = {TL_ISA_PORTABLE, TL_ISA_NEON, TL_ISA_AVX2, TL_ISA_AVX512};
+  for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+    if (!tl_isa_supported(levels[i], &f)) continue;
+    g_isa = levels[i];
+    printf("level %s\n", tl_isa_name(g_isa));
+    TL_RUN(packing_is_zero_padded_with_bias_row);
+    TL_RUN(fc_matches_reference_on_every_remainder);
+    TL_RUN(fc_propagates_nan_like_reference);
+    TL_RUN(conv_matches_reference_on_every_path);
+  }
+  return tl_test_summary();
+}
