@@ -8,17 +8,12 @@
 
 #include <string.h>
 
-#if !defined(TL_NO_ENV) && !defined(TL_NO_STDIO)
-#include <stdlib.h>
-#define TL_HAVE_ENV 1
-#endif
-
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define TL_X86_DETECT 1
 #endif
 
-#if defined(__linux__) && (defined(__aarch64__) || defined(__arm__)) && !defined(TL_NO_ENV) && \
-    !defined(TL_NO_STDIO)
+/* getauxval is glibc/bionic/musl Linux; bare-metal ARM builds (TL_NO_STDIO) rely on compile-time facts. */
+#if defined(__linux__) && (defined(__aarch64__) || defined(__arm__)) && !defined(TL_NO_STDIO)
 #include <sys/auxv.h>
 #define TL_ARM_HWCAP 1
 #endif
@@ -89,12 +84,4 @@ tl_isa tl_isa_parse(const char *name) {
 const char *tl_isa_name(tl_isa isa) {
   if ((int)isa < (int)TL_ISA_REFERENCE || (int)isa > (int)TL_ISA_AUTO) return "unknown";
   return tl_isa_names[(int)isa];
-}
-
-tl_isa tl_isa_from_env(void) {
-#if defined(TL_HAVE_ENV)
-  return tl_isa_parse(getenv("TENSORLET_KERNELS"));
-#else
-  return TL_ISA_AUTO;
-#endif
 }

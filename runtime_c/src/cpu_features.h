@@ -1,10 +1,12 @@
 /* cpu_features.h: which instruction sets this CPU offers, and which kernel level to run.
  *
  * What this is: run-time detection (cpuid through __builtin_cpu_supports on x86, getauxval(AT_HWCAP) on
- * Linux/ARM, compile-time facts elsewhere) and the choice of a kernel level, with an override: a caller may
- * ask for a level (the best one the CPU has at or below it is used) and, unless the build defines
- * TL_NO_ENV or TL_NO_STDIO, the environment variable TENSORLET_KERNELS (reference, portable, avx2, avx512,
- * neon, auto) does the same. Nothing is cached: callers detect once (at prepare) and keep the result.
+ * Linux/ARM where the build may read the auxiliary vector, compile-time facts elsewhere) and the choice of a
+ * kernel level, with an override: a caller may ask for a level (the best one the CPU has at or below it is
+ * used). The library never reads the environment (tests/test_c_builds.py forbids getenv in it): front ends
+ * (tl_run, tl_bench, pyruntime) read TENSORLET_KERNELS (reference, portable, neon, avx2, avx512, auto),
+ * turn it into a level with tl_isa_parse and pass it on. Nothing is cached: callers detect once (at
+ * prepare) and keep the result.
  * What this is not: the kernels themselves (kernels/opt/).
  */
 #ifndef TL_CPU_FEATURES_H
@@ -39,11 +41,7 @@ int tl_isa_supported(tl_isa isa, const tl_cpu_features *f);
  * lacks falls back to the best supported level below it (so PORTABLE at worst). */
 tl_isa tl_isa_resolve(tl_isa requested, const tl_cpu_features *f);
 
-/* The level named by TENSORLET_KERNELS, or AUTO when it is unset, unrecognised, or the build reads no
- * environment (TL_NO_ENV / TL_NO_STDIO). */
-tl_isa tl_isa_from_env(void);
-
-/* Parses a level name ("reference", "portable", "neon", "avx2", "avx512", "auto"); AUTO when unknown. */
+/* Parses a level name (the values of TENSORLET_KERNELS: "reference", "portable", "neon", "avx2", "avx512", "auto"); AUTO when unknown. */
 tl_isa tl_isa_parse(const char *name);
 
 /* The level's name, for messages and benchmarks. */
