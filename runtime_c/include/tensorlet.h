@@ -124,6 +124,15 @@ tl_status tl_model_load(const void *data, size_t size, tl_model **out_model, cha
 /* No copy: data must be 16-byte aligned and stay alive and unchanged until tl_model_destroy. */
 tl_status tl_model_load_nocopy(const void *data, size_t size, tl_model **out_model, char *err,
                                size_t err_size);
+/* No copy and no malloc (bare metal): data must be 16-byte aligned (e.g. a const array in flash) and stay alive
+ * and unchanged; the model's struct and decoded tables are placed in `memory` (any alignment), which must stay
+ * alive until the model is no longer used. Fails with TL_ERROR_ARENA_TOO_SMALL, naming the bytes needed, when
+ * memory_bytes is too small. tl_model_destroy releases nothing (it only forgets the tables). */
+tl_status tl_model_load_static(const void *data, size_t size, void *memory, size_t memory_bytes,
+                               tl_model **out_model, char *err, size_t err_size);
+/* Bytes of caller memory used by a tl_model_load_static model (0 for other models); includes 15 bytes so that
+ * any base address works. */
+size_t tl_model_memory_bytes(const tl_model *model);
 /* Reads a whole file (not available in builds with TL_NO_STDIO). */
 tl_status tl_model_load_file(const char *path, tl_model **out_model, char *err, size_t err_size);
 void tl_model_destroy(tl_model *model);          /* NULL is a no-op */

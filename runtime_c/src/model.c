@@ -5,7 +5,7 @@
  * No flag skips a check. What this is not: interpreter state; file reading is compiled out with TL_NO_STDIO.
  */
 #include <string.h>
-#ifndef TL_NO_STDIO
+#if !defined(TL_NO_STDIO) && !defined(TL_FREESTANDING)
 #include <stdio.h>
 #endif
 
@@ -16,6 +16,24 @@ static tl_status tl_model_finish(tl_model *m, tl_errbuf *err) {
   size_t root = 0;
   TL_ENSURE_OK(tl_fb_verify(&m->fb, &tl_model_schema, &root, err));
   return tl_model_decode(m, root, err);
+}
+
+void *tl_model_alloc(tl_model *m, size_t bytes) {
+  size_t need;
+  void *p;
+  if (m->pool == NULL) return tl_malloc(bytes);
+  if (!tl_align_size(bytes, 16u, &need) || !tl_add_size(m->pool_need, need, &m->pool_need)) {
+    m->pool_need = (size_t)-1;
+    return NULL;
+  }
+  if (need > m->pool_bytes - m->pool_used) return NULL;
+  p = m->pool + m->pool_used;
+  m->pool_used += need;
+  return p;
+}
+
+void tl_model_release(tl_model *m, void *ptr) {
+  if (m->pool == NULL) tl_free(ptr);
 }
 
 /* The one load path. mode: TL_LOAD_COPY copies `data`; TL_LOAD_NOCOPY uses it in place (16-byte aligned);
@@ -84,6 +102,52 @@ static tl_status tl_model_load_impl(const void *data, size_t size, int mode, voi
   return TL_OK;
 }
 
+tl_status tl_model_load_static(const void *data, size_t size, void *memory, size_t memory_bytes,
+                               tl_model **out_model, char *errbuf, size_t err_size) {
+  tl_errbuf err;
+  tl_model *m;
+  size_t pad, head, need;
+  tl_status s;
+  err.buf = errbuf;
+  err.size = err_size;
+  if (errbuf && err_size) errbuf[0] = '\0';
+  if (out_model != NULL) *out_model = NULL;
+  TL_ENSURE(&err, out_model != NULL && memory != NULL && (data != NULL || size == 0), TL_ERROR_NULL_ARGUMENT,
+            "load: %s is NULL", out_model == NULL ? "out_model" : memory == NULL ? "memory" : "data");
+  TL_ENSURE(&err, size >= 8, TL_ERROR_TRUNCATED, "load: %lu bytes is too short for a model (needs at least 8)",
+            (unsigned long)size);
+  TL_ENSURE(&err, (uint64_t)size <= TL_MAX_MODEL_BYTES, TL_ERROR_LIMIT_EXCEEDED,
+            "load: %lu bytes is above the model size cap", (unsigned long)size);
+  TL_ENSURE(&err, ((uintptr_t)data % 16u) == 0, TL_ERROR_MISALIGNED,
+            "load: no-copy model bytes at %p are not 16-byte aligned", data);
+  pad = (16u - ((uintptr_t)memory % 16u)) % 16u;
+  head = pad + ((sizeof(tl_model) + 15u) & ~(size_t)15u);
+  TL_ENSURE(&err, memory_bytes >= head, TL_ERROR_ARENA_TOO_SMALL,
+            "load: memory of %lu bytes is too small for the model (needs at least %lu)",
+            (unsigned long)memory_bytes, (unsigned long)(head + 15u));
+  m = (tl_model *)(void *)((uint8_t *)memory + pad);
+  memset(m, 0, sizeof *m);
+  m->pool = (uint8_t *)memory + head;
+  m->pool_bytes = memory_bytes - head;
+  m->fb.buf = (const uint8_t *)data;
+  m->fb.size = size;
+  s = tl_model_finish(m, &err);
+  if (s == TL_ERROR_OUT_OF_MEMORY && m->pool_need > m->pool_bytes) {
+    need = m->pool_need > (size_t)-1 - head - 15u ? (size_t)-1 : m->pool_need + head + 15u;
+    tl_error_set(&err, "load: memory of %lu bytes is too small for the model's tables (needs %lu)",
+                 (unsigned long)memory_bytes, (unsigned long)need);
+    s = TL_ERROR_ARENA_TOO_SMALL;
+  }
+  if (s != TL_OK) return s;
+  *out_model = m;
+  return TL_OK;
+}
+
+size_t tl_model_memory_bytes(const tl_model *model) {
+  if (model == NULL || model->pool == NULL) return 0;
+  return ((sizeof(tl_model) + 15u) & ~(size_t)15u) + model->pool_used + 15u;
+}
+
 tl_status tl_model_load(const void *data, size_t size, tl_model **out_model, char *err, size_t err_size) {
   return tl_model_load_impl(data, size, TL_LOAD_COPY, NULL, out_model, err, err_size);
 }
@@ -139,6 +203,7 @@ tl_status tl_model_load_file(const char *path, tl_model **out_model, char *errbu
 void tl_model_destroy(tl_model *model) {
   if (model == NULL) return;
   tl_model_free_tables(model);
+  if (model->pool != NULL) return; /* tl_model_load_static: everything is the caller's memory */
   tl_free(model->owned);
   tl_free(model);
 }

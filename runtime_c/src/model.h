@@ -68,6 +68,11 @@ struct tl_model {
   int64_t *zp_pool;
   uint8_t *is_constant;    /* per tensor */
   uint64_t planned_arena_bytes;
+  /* tl_model_load_static: the struct and its tables live in caller memory (pool); nothing is malloc'd */
+  uint8_t *pool;           /* 16-byte aligned start of the caller's memory after this struct, or NULL */
+  size_t pool_bytes;
+  size_t pool_used;        /* bytes handed out (16-byte aligned pieces) */
+  size_t pool_need;        /* bytes requested, including requests that did not fit */
 };
 
 /* verify.c: decodes and checks everything (semantic rules of SECURITY.md). The model's bytes and fb must be
@@ -75,6 +80,11 @@ struct tl_model {
  * tl_model_free_tables releases them. */
 tl_status tl_model_decode(tl_model *model, size_t root, tl_errbuf *err);
 void tl_model_free_tables(tl_model *model);
+
+/* model.c: allocation of the model's tables: tl_malloc, or the caller's pool for tl_model_load_static (bump
+ * allocation, 16-byte aligned; release is then a no-op). */
+void *tl_model_alloc(tl_model *model, size_t bytes);
+void tl_model_release(tl_model *model, void *ptr);
 
 const char *tl_op_name(int32_t opcode); /* "Conv2D"; "unknown" for an unknown code */
 

@@ -40,13 +40,31 @@ typedef struct tl_errbuf {
   size_t size;
 } tl_errbuf;
 
-#if defined(__GNUC__)
+/* Format checking runs in the hosted builds. Freestanding builds skip it: there (arm-none-eabi) int32_t is
+ * `long`, which is int-sized, so the messages' %d is right for util.c's formatter yet warns as a printf format. */
+#if defined(__GNUC__) && !defined(TL_FREESTANDING)
 #define TL_PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
 #else
 #define TL_PRINTF_LIKE(f, a)
 #endif
 
 void tl_error_set(tl_errbuf *err, const char *fmt, ...) TL_PRINTF_LIKE(2, 3);
+
+/* Bare metal (-DTL_FREESTANDING, implies no stdio and no malloc): messages go through util.c's own small
+ * formatter instead of the C library's, so no printf code is linked. */
+#ifdef TL_FREESTANDING
+#include <stdarg.h>
+int tl_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int tl_snprintf(char *buf, size_t size, const char *fmt, ...) TL_PRINTF_LIKE(3, 4);
+#define vsnprintf tl_vsnprintf
+#define snprintf tl_snprintf
+#ifndef TL_NO_STDIO
+#define TL_NO_STDIO 1
+#endif
+#ifndef TL_NO_MALLOC
+#define TL_NO_MALLOC 1
+#endif
+#endif
 
 /* TL_ENSURE: in load/verify/prepare. On failure writes the message and returns status. */
 #define TL_ENSURE(err, cond, status, ...)  \

@@ -3,7 +3,9 @@
  * What this is: small leaf helpers used everywhere. What this is not: anything that reads a model.
  */
 #include <stdarg.h>
+#ifndef TL_FREESTANDING
 #include <stdio.h>
+#endif
 
 #include "tl_internal.h"
 
@@ -61,6 +63,166 @@ const char *tl_dtype_name(int32_t dtype) {
 }
 
 const char *tl_version_string(void) { return "tensorlet 0.1.0 (schema 1)"; }
+
+#ifdef TL_FREESTANDING
+/* ---- a small formatter for bare metal (no stdio): what the runtime's messages use ----
+ * %s %c %d %i %u %x %p %g %% with the length modifiers l, ll, z (no widths or precision; "% 16u" style
+ * flags are skipped). %g prints up to 6 significant digits from single-precision arithmetic, so messages
+ * may differ from printf's in the last digit. Always NUL-terminates (size > 0); returns the full length. */
+typedef struct tl_out {
+  char *buf;
+  size_t size, len;
+} tl_out;
+
+static void tl_put(tl_out *o, char c) {
+  if (o->len + 1 < o->size) o->buf[o->len] = c;
+  o->len++;
+}
+
+static void tl_put_str(tl_out *o, const char *s) {
+  if (s == NULL) s = "(null)";
+  while (*s) tl_put(o, *s++);
+}
+
+static void tl_put_u64(tl_out *o, uint64_t v, unsigned base) {
+  char tmp[24];
+  int n = 0;
+  do {
+    unsigned d = (unsigned)(v % base);
+    tmp[n++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
+    v /= base;
+  } while (v != 0);
+  while (n > 0) tl_put(o, tmp[--n]);
+}
+
+static void tl_put_g(tl_out *o, float x) {
+  int exp10 = 0, k, digits[6], last;
+  uint32_t m;
+  if (x != x) {
+    tl_put_str(o, "nan");
+    return;
+  }
+  if (x < 0) {
+    tl_put(o, '-');
+    x = -x;
+  }
+  if (x > 3.4e38f) {
+    tl_put_str(o, "inf");
+    return;
+  }
+  if (x == 0) {
+    tl_put(o, '0');
+    return;
+  }
+  while (x >= 10.0f) {
+    x /= 10.0f;
+    exp10++;
+  }
+  while (x < 1.0f) {
+    x *= 10.0f;
+    exp10--;
+  }
+  m = (uint32_t)(x * 100000.0f + 0.5f); /* 6 significant digits */
+  if (m >= 1000000u) {
+    m /= 10u;
+    exp10++;
+  }
+  for (k = 5; k >= 0; k--) {
+    digits[k] = (int)(m % 10u);
+    m /= 10u;
+  }
+  for (last = 5; last > 0 && digits[last] == 0; last--) continue;
+  if (exp10 >= -4 && exp10 < 6) {
+    if (exp10 < 0) {
+      tl_put_str(o, "0.");
+      for (k = -1; k > exp10; k--) tl_put(o, '0');
+      for (k = 0; k <= last; k++) tl_put(o, (char)('0' + digits[k]));
+    } else {
+      for (k = 0; k <= exp10; k++) tl_put(o, (char)('0' + digits[k]));
+      if (last > exp10) tl_put(o, '.');
+      for (k = exp10 + 1; k <= last; k++) tl_put(o, (char)('0' + digits[k]));
+    }
+    return;
+  }
+  tl_put(o, (char)('0' + digits[0]));
+  if (last > 0) tl_put(o, '.');
+  for (k = 1; k <= last; k++) tl_put(o, (char)('0' + digits[k]));
+  tl_put(o, 'e');
+  tl_put(o, exp10 < 0 ? '-' : '+');
+  if (exp10 < 0) exp10 = -exp10;
+  if (exp10 < 10) tl_put(o, '0');
+  tl_put_u64(o, (uint64_t)exp10, 10);
+}
+
+int tl_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap) {
+  tl_out o;
+  o.buf = buf;
+  o.size = size;
+  o.len = 0;
+  for (; *fmt; fmt++) {
+    int lng = 0, sz = 0;
+    if (*fmt != '%') {
+      tl_put(&o, *fmt);
+      continue;
+    }
+    fmt++;
+    while (*fmt == ' ' || *fmt == '-' || *fmt == '+' || *fmt == '#' || (*fmt >= '0' && *fmt <= '9')) fmt++;
+    while (*fmt == 'l') {
+      lng++;
+      fmt++;
+    }
+    if (*fmt == 'z') {
+      sz = 1;
+      fmt++;
+    }
+    switch (*fmt) {
+      case 'd':
+      case 'i': {
+        int64_t v = lng >= 2 ? (int64_t)va_arg(ap, long long) : lng ? (int64_t)va_arg(ap, long) : (int64_t)va_arg(ap, int);
+        if (v < 0) {
+          tl_put(&o, '-');
+          tl_put_u64(&o, (uint64_t)0 - (uint64_t)v, 10);
+        } else {
+          tl_put_u64(&o, (uint64_t)v, 10);
+        }
+        break;
+      }
+      case 'u':
+      case 'x': {
+        uint64_t v = lng >= 2 ? (uint64_t)va_arg(ap, unsigned long long)
+                     : lng    ? (uint64_t)va_arg(ap, unsigned long)
+                     : sz     ? (uint64_t)va_arg(ap, size_t)
+                              : (uint64_t)va_arg(ap, unsigned);
+        tl_put_u64(&o, v, *fmt == 'x' ? 16u : 10u);
+        break;
+      }
+      case 'p':
+        tl_put_str(&o, "0x");
+        tl_put_u64(&o, (uint64_t)(uintptr_t)va_arg(ap, void *), 16u);
+        break;
+      case 'g':
+      case 'f':
+      case 'e': tl_put_g(&o, (float)va_arg(ap, double)); break;
+      case 's': tl_put_str(&o, va_arg(ap, const char *)); break;
+      case 'c': tl_put(&o, (char)va_arg(ap, int)); break;
+      case '%': tl_put(&o, '%'); break;
+      case '\0': fmt--; break;
+      default: tl_put(&o, '%'); tl_put(&o, *fmt); break;
+    }
+  }
+  if (size > 0) buf[o.len < size ? o.len : size - 1] = '\0';
+  return o.len > 0x7fffffffu ? 0x7fffffff : (int)o.len;
+}
+
+int tl_snprintf(char *buf, size_t size, const char *fmt, ...) {
+  va_list ap;
+  int n;
+  va_start(ap, fmt);
+  n = tl_vsnprintf(buf, size, fmt, ap);
+  va_end(ap);
+  return n;
+}
+#endif
 
 void tl_error_set(tl_errbuf *err, const char *fmt, ...) {
   va_list ap;

@@ -30,23 +30,23 @@ typedef struct tl_decoder {
 
 enum { TL_PRODUCER_NONE = 0, TL_PRODUCER_CONSTANT, TL_PRODUCER_INPUT, TL_PRODUCER_OP };
 
-static void *tl_calloc_array(size_t count, size_t elem) {
+static void *tl_calloc_array(tl_model *m, size_t count, size_t elem) {
   size_t bytes;
   void *p;
   if (count == 0) count = 1;
   if (!tl_mul_size(count, elem, &bytes)) return NULL;
-  p = tl_malloc(bytes);
+  p = tl_model_alloc(m, bytes);
   if (p) memset(p, 0, bytes);
   return p;
 }
 
 void tl_model_free_tables(tl_model *m) {
-  tl_free(m->tensors);
-  tl_free(m->ops);
-  tl_free(m->int_pool);
-  tl_free(m->scale_pool);
-  tl_free(m->zp_pool);
-  tl_free(m->is_constant);
+  tl_model_release(m, m->tensors);
+  tl_model_release(m, m->ops);
+  tl_model_release(m, m->int_pool);
+  tl_model_release(m, m->scale_pool);
+  tl_model_release(m, m->zp_pool);
+  tl_model_release(m, m->is_constant);
   m->tensors = NULL;
   m->ops = NULL;
   m->int_pool = NULL;
@@ -505,13 +505,13 @@ static tl_status tl_model_decode_impl(tl_decoder *d, size_t root, uint8_t **prod
               "model: more than %d quantization parameters in total", TL_MAX_QUANT_TOTAL);
   }
 
-  m->tensors = (tl_tensor_desc *)tl_calloc_array(tn, sizeof(tl_tensor_desc));
-  m->ops = (tl_op_desc *)tl_calloc_array(on, sizeof(tl_op_desc));
-  m->int_pool = (int32_t *)tl_calloc_array((size_t)ints, sizeof(int32_t));
-  m->scale_pool = (float *)tl_calloc_array((size_t)quant, sizeof(float));
-  m->zp_pool = (int64_t *)tl_calloc_array((size_t)quant, sizeof(int64_t));
-  m->is_constant = (uint8_t *)tl_calloc_array(tn, 1);
-  *producer = (uint8_t *)tl_calloc_array(tn, 1);
+  m->tensors = (tl_tensor_desc *)tl_calloc_array(m, tn, sizeof(tl_tensor_desc));
+  m->ops = (tl_op_desc *)tl_calloc_array(m, on, sizeof(tl_op_desc));
+  m->int_pool = (int32_t *)tl_calloc_array(m, (size_t)ints, sizeof(int32_t));
+  m->scale_pool = (float *)tl_calloc_array(m, (size_t)quant, sizeof(float));
+  m->zp_pool = (int64_t *)tl_calloc_array(m, (size_t)quant, sizeof(int64_t));
+  m->is_constant = (uint8_t *)tl_calloc_array(m, tn, 1);
+  *producer = (uint8_t *)tl_calloc_array(m, tn, 1);
   TL_ENSURE(d->err, m->tensors && m->ops && m->int_pool && m->scale_pool && m->zp_pool && m->is_constant && *producer,
             TL_ERROR_OUT_OF_MEMORY, "model: out of memory for %u tensors and %u ops", (unsigned)tn, (unsigned)on);
   d->int_cap = (size_t)ints;
@@ -537,7 +537,7 @@ tl_status tl_model_decode(tl_model *model, size_t root, tl_errbuf *err) {
   d.fb = &model->fb;
   d.err = err;
   s = tl_model_decode_impl(&d, root, &producer);
-  tl_free(producer);
+  tl_model_release(model, producer);
   if (s != TL_OK) tl_model_free_tables(model);
   return s;
 }

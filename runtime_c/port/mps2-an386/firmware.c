@@ -1,0 +1,79 @@
+/* firmware.c: the Cortex-M4 test firmware (mps2-an386 under QEMU): an int8 MNIST model and test digits
+ * embedded as C arrays, run with static memory only.
+ *
+ * What this is: load the model from flash with tl_model_load_static (no copy, tables in a static buffer),
+ * create the interpreter in a static buffer (tl_interpreter_create_with_arena), run every digit, print each
+ * int8 output as hex plus the accuracy through semihosting, and return non-zero when any output differs from
+ * the host runtime's (tl_fw_expected) or any call fails. The library is built with TL_FREESTANDING, so it
+ * never calls malloc; printf here is the firmware's (newlib), not the library's.
+ * Generated inputs: fw_model.h/.c (tl_fw_model, from export-c) and fw_data.h/.c (digits, labels, expected).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "fw_data.h"
+#include "fw_model.h"
+#include "tensorlet.h"
+
+#ifndef TL_FW_MODEL_MEMORY
+#define TL_FW_MODEL_MEMORY 16384
+#endif
+#ifndef TL_FW_INTERP_MEMORY
+#define TL_FW_INTERP_MEMORY 131072
+#endif
+
+static uint8_t tl_fw_model_memory[TL_FW_MODEL_MEMORY];
+static uint8_t tl_fw_interp_memory[TL_FW_INTERP_MEMORY];
+
+static int tl_fw_fail(const char *what, tl_status s, const char *msg) {
+  printf("tl_fw: %s failed: %s: %s\n", what, tl_status_name(s), msg);
+  return 2;
+}
+
+static int tl_fw_argmax(const int8_t *v, int n) {
+  int best = 0, i;
+  for (i = 1; i < n; i++) {
+    if (v[i] > v[best]) best = i;
+  }
+  return best;
+}
+
+int main(void) {
+  char err[256];
+  tl_model *model = NULL;
+  tl_interpreter *interp = NULL;
+  tl_status s;
+  int i, k, correct = 0, mismatches = 0;
+  int8_t out[TL_FW_OUT_BYTES];
+  size_t arena, required;
+
+  s = tl_model_load_static(tl_fw_model, tl_fw_model_len, tl_fw_model_memory, sizeof tl_fw_model_memory, &model,
+                           err, sizeof err);
+  if (s != TL_OK) return tl_fw_fail("tl_model_load_static", s, err);
+  s = tl_interpreter_create_with_arena(model, NULL, tl_fw_interp_memory, sizeof tl_fw_interp_memory, &interp);
+  if (s != TL_OK) return tl_fw_fail("tl_interpreter_create_with_arena", s, "");
+  s = tl_interpreter_prepare(interp);
+  if (s != TL_OK) return tl_fw_fail("tl_interpreter_prepare", s, tl_interpreter_error(interp));
+  arena = tl_interpreter_arena_bytes(interp);
+  required = tl_interpreter_required_memory_bytes(interp);
+  printf("tl_fw: model %lu bytes, ops %ld, model tables %lu bytes, interpreter state %lu bytes, arena %lu bytes\n",
+         (unsigned long)tl_fw_model_len, (long)tl_model_op_count(model), (unsigned long)tl_model_memory_bytes(model),
+         (unsigned long)(required - arena), (unsigned long)arena);
+  for (i = 0; i < TL_FW_DIGITS; i++) {
+    s = tl_interpreter_set_input(interp, 0, tl_fw_digits[i], TL_FW_IN_BYTES, TL_INT8);
+    if (s != TL_OK) return tl_fw_fail("tl_interpreter_set_input", s, tl_interpreter_error(interp));
+    s = tl_interpreter_invoke(interp);
+    if (s != TL_OK) return tl_fw_fail("tl_interpreter_invoke", s, tl_interpreter_error(interp));
+    s = tl_interpreter_get_output(interp, 0, out, sizeof out, TL_INT8);
+    if (s != TL_OK) return tl_fw_fail("tl_interpreter_get_output", s, tl_interpreter_error(interp));
+    printf("out %d ", i);
+    for (k = 0; k < TL_FW_OUT_BYTES; k++) printf("%02x", (unsigned)(uint8_t)out[k]);
+    printf("\n");
+    if (tl_fw_argmax(out, TL_FW_OUT_BYTES) == (int)tl_fw_labels[i]) correct++;
+    if (memcmp(out, tl_fw_expected[i], sizeof out) != 0) mismatches++;
+  }
+  printf("tl_fw: accuracy %d/%d, mismatches with the host runtime %d\n", correct, TL_FW_DIGITS, mismatches);
+  tl_interpreter_destroy(interp);
+  tl_model_destroy(model);
+  return mismatches == 0 ? 0 : 1;
+}

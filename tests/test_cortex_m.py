@@ -1,0 +1,271 @@
+"""Cortex-M4 bare metal: an int8 MNIST MLP and 100 test digits embedded as C arrays in a firmware for QEMU's
+mps2-an386 board, run with static memory only (tl_model_load_static + tl_interpreter_create_with_arena, the
+library built freestanding: no stdio, no malloc). Its int8 outputs must be byte-identical to the host C
+runtime's (pyruntime), checked both inside the firmware (non-zero exit on a mismatch) and here on the
+printed outputs; a firmware given one wrong expected byte must fail.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import need_tool
+from export_models import mnist, trained
+from runtime_op_cases import ensure_pyruntime
+
+import trainer as tf
+import trainer.quantize as q
+from trainer.lite import Converter, Optimize
+from trainer.tlm import read_model
+
+REPO = Path(__file__).resolve().parents[1]
+PORT = REPO / "runtime_c" / "port" / "mps2-an386"
+BUILD = REPO / "build-embedded"
+DIGITS = 100
+MATH = {
+    "expf",
+    "exp",
+    "logf",
+    "log",
+    "sqrtf",
+    "sqrt",
+    "tanhf",
+    "tanh",
+    "floorf",
+    "floor",
+    "roundf",
+    "round",
+    "fabsf",
+    "fabs",
+    "ceilf",
+    "ceil",
+    "frexp",
+    "ldexp",
+    "frexpf",
+    "ldexpf",
+    "powf",
+    "pow",
+    "fmaxf",
+    "fminf",
+    "nearbyintf",
+    "lrintf",
+    "rintf",
+    "truncf",
+    "log1pf",
+    "expm1f",
+    "erff",
+    "erf",
+}
+M4_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"]
+QEMU = [
+    "qemu-system-arm",
+    "-M",
+    "mps2-an386",
+    "-cpu",
+    "cortex-m4",
+    "-nographic",
+    "-monitor",
+    "none",
+    "-serial",
+    "none",
+    "-semihosting-config",
+    "enable=on,target=native",
+    "-kernel",
+]
+
+
+@functools.cache
+def mnist_int8() -> bytes:
+    """The shared MLP (tests/export_models.py), batch 1, int8 in and out, calibrated on 64 training digits."""
+    m = trained("mlp")
+    xtr, _, _, _ = mnist()
+    conv = Converter.from_session(m.sess, [m.x], [m.logits])
+    conv.batch_size = 1
+    conv.optimizations = [Optimize.DEFAULT]
+    conv.representative_dataset = lambda: ([m.images(xtr[i : i + 1])] for i in range(64))
+    conv.inference_input_type = conv.inference_output_type = tf.int8
+    return conv.convert()
+
+
+def c_array(name: str, data: bytes, ctype: str = "uint8_t") -> str:
+    """A C definition of ``data`` as a 16-byte aligned const array (what export-c writes)."""
+    rows = [", ".join(str(b) for b in data[i : i + 24]) for i in range(0, len(data), 24)]
+    body = ",\n  ".join(rows)
+    return f"__attribute__((aligned(16))) const {ctype} {name}[{len(data)}] = {{\n  {body}\n}};\n"
+
+
+def write_sources(
+    out: Path, model: bytes, digits: np.ndarray, labels: np.ndarray, expected: np.ndarray
+) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "fw_model.h").write_text(
+        "#include <stddef.h>\n#include <stdint.h>\n"
+        "extern const uint8_t tl_fw_model[];\nextern const size_t tl_fw_model_len;\n"
+    )
+    (out / "fw_model.c").write_text(
+        '#include "fw_model.h"\n'
+        + c_array("tl_fw_model", model)
+        + f"const size_t tl_fw_model_len = {len(model)};\n"
+    )
+    n, nin = digits.shape
+    nout = expected.shape[1]
+    (out / "fw_data.h").write_text(
+        f"#include <stdint.h>\n#define TL_FW_DIGITS {n}\n"
+        f"#define TL_FW_IN_BYTES {nin}\n#define TL_FW_OUT_BYTES {nout}\n"
+        "extern const int8_t tl_fw_digits[TL_FW_DIGITS][TL_FW_IN_BYTES];\n"
+        "extern const uint8_t tl_fw_labels[TL_FW_DIGITS];\n"
+        "extern const int8_t tl_fw_expected[TL_FW_DIGITS][TL_FW_OUT_BYTES];\n"
+    )
+
+    def rows(a: np.ndarray) -> str:
+        return ",\n".join("{" + ", ".join(str(int(v)) for v in r) + "}" for r in a)
+
+    (out / "fw_data.c").write_text(
+        '#include "fw_data.h"\n'
+        f"const int8_t tl_fw_digits[TL_FW_DIGITS][TL_FW_IN_BYTES] = {{\n{rows(digits)}}};\n"
+        f"const uint8_t tl_fw_labels[TL_FW_DIGITS] = {{{', '.join(str(int(v)) for v in labels)}}};\n"
+        f"const int8_t tl_fw_expected[TL_FW_DIGITS][TL_FW_OUT_BYTES] = {{\n{rows(expected)}}};\n"
+    )
+
+
+def build_library() -> Path:
+    """libtensorlet.a for Cortex-M4 (-Os, freestanding) through runtime_c/cmake/cortex-m4.cmake."""
+    d = BUILD / "m4"
+    if not (d / "CMakeCache.txt").exists():
+        subprocess.run(
+            [
+                "cmake",
+                "-S",
+                str(REPO / "runtime_c"),
+                "-B",
+                str(d),
+                "-DCMAKE_BUILD_TYPE=MinSizeRel",
+                f"-DCMAKE_TOOLCHAIN_FILE={REPO / 'runtime_c' / 'cmake' / 'cortex-m4.cmake'}",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    r = subprocess.run(["cmake", "--build", str(d), "-j2"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-6000:]
+    return d / "libtensorlet.a"
+
+
+def link_firmware(out: Path, lib: Path, elf: Path) -> None:
+    crt0 = subprocess.run(
+        ["arm-none-eabi-gcc", *M4_FLAGS, "-print-file-name=rdimon-crt0.o"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    cmd = [
+        "arm-none-eabi-gcc",
+        *M4_FLAGS,
+        "-Os",
+        "-std=c99",
+        "-Wall",
+        "-Wextra",
+        "-Wpedantic",
+        "-Werror",
+        "-ffunction-sections",
+        "-fdata-sections",
+        f"-I{out}",
+        f"-I{REPO / 'runtime_c' / 'include'}",
+        "--specs=nano.specs",
+        "--specs=rdimon.specs",
+        "-nostartfiles",
+        "-T",
+        str(PORT / "mps2_an386.ld"),
+        "-Wl,--gc-sections",
+        str(PORT / "startup.c"),
+        str(PORT / "firmware.c"),
+        str(out / "fw_model.c"),
+        str(out / "fw_data.c"),
+        str(lib),
+        crt0,
+        "-lm",
+        "-o",
+        str(elf),
+    ]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-6000:]
+
+
+@pytest.fixture(scope="module")
+def firmware_inputs() -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray]:
+    for tool in ("arm-none-eabi-gcc", "qemu-system-arm", "cmake"):
+        need_tool(tool)
+    ensure_pyruntime()
+    import pyruntime
+
+    model = mnist_int8()
+    info = read_model(model)
+    xin = info.tensors[info.inputs[0]]
+    scale, zp = float(xin.quantization.scale[0]), int(xin.quantization.zero_point[0])
+    _, _, xte, yte = mnist()
+    digits = q.quantize(xte[:DIGITS].reshape(DIGITS, 784), scale, zp)
+    interp = pyruntime.Interpreter(model_content=model)
+    expected = np.stack([interp.run(digits[i : i + 1])[0][0] for i in range(DIGITS)])
+    assert digits.dtype == expected.dtype == np.int8 and expected.shape == (DIGITS, 10)
+    return model, digits, yte[:DIGITS], expected
+
+
+def test_library_is_freestanding_without_malloc() -> None:
+    need_tool("arm-none-eabi-gcc")
+    need_tool("cmake")
+    lib = build_library()
+    nm = subprocess.run(["arm-none-eabi-nm", str(lib)], capture_output=True, text=True, check=True).stdout
+    symbols = [line.split() for line in nm.splitlines() if len(line.split()) >= 2]
+    defined = {f[-1] for f in symbols if len(f) == 3}
+    undefined = {f[-1] for f in symbols if f[0] == "U"} - defined
+    for banned in (
+        "malloc",
+        "free",
+        "calloc",
+        "realloc",
+        "printf",
+        "snprintf",
+        "vsnprintf",
+        "fopen",
+        "_sbrk",
+    ):
+        assert banned not in undefined, f"freestanding library references {banned}"
+    assert "tl_vsnprintf" in defined and "tl_model_load_static" in defined
+    libc = undefined - {s for s in undefined if s.startswith("__aeabi_")}
+    assert libc <= {"memcpy", "memset", "memmove", "memcmp", "strcmp", "strlen", "strncmp"} | MATH, libc
+
+
+def test_firmware_matches_host_runtime_under_qemu(firmware_inputs, tmp_path: Path) -> None:
+    model, digits, labels, expected = firmware_inputs
+    lib = build_library()
+    out = BUILD / "fw"
+    write_sources(out, model, digits, labels, expected)
+    elf = out / "mnist_fw.elf"
+    link_firmware(out, lib, elf)
+    r = subprocess.run([*QEMU, str(elf)], capture_output=True, text=True, timeout=300)
+    log = r.stdout + r.stderr
+    assert r.returncode == 0, log[-4000:]
+    got = {int(m[1]): bytes.fromhex(m[2]) for m in re.finditer(r"^out (\d+) ([0-9a-f]+)$", log, re.M)}
+    assert sorted(got) == list(range(DIGITS)), log[-2000:]
+    for i in range(DIGITS):
+        assert got[i] == expected[i].tobytes(), (i, got[i].hex(), expected[i].tobytes().hex())
+    acc = re.search(r"accuracy (\d+)/(\d+), mismatches with the host runtime (\d+)", log)
+    assert acc and int(acc[2]) == DIGITS and int(acc[3]) == 0, log[-2000:]
+    host_correct = int(np.sum(expected.argmax(1) == labels))
+    assert int(acc[1]) == host_correct and host_correct >= 75, log[-2000:]
+    mem = re.search(r"model tables (\d+) bytes, interpreter state (\d+) bytes, arena (\d+) bytes", log)
+    assert mem, log[-2000:]
+    assert int(mem[1]) + int(mem[2]) <= 8192, mem[0]  # RAM beyond the arena for the MNIST MLP
+
+    # the firmware's own check: one wrong expected byte -> non-zero exit
+    bad = expected.copy()
+    bad[37, 4] = np.int8(int(bad[37, 4]) ^ 1)
+    write_sources(out / "bad", model, digits, labels, bad)
+    link_firmware(out / "bad", lib, out / "bad.elf")
+    r = subprocess.run([*QEMU, str(out / "bad.elf")], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "mismatches with the host runtime 1" in r.stdout + r.stderr
