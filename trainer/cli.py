@@ -321,7 +321,8 @@ def _positive(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tensorlet",
-        description="Inspect, run and benchmark tensorlet .tlm models (run/bench use the C runtime).",
+        description="Inspect, run, benchmark and compare tensorlet .tlm models (run, bench and compare "
+        "use the C runtime).",
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
