@@ -269,3 +269,20 @@ def test_firmware_matches_host_runtime_under_qemu(firmware_inputs, tmp_path: Pat
     link_firmware(out / "bad", lib, out / "bad.elf")
     r = subprocess.run([*QEMU, str(out / "bad.elf")], capture_output=True, text=True, timeout=300)
     assert r.returncode == 1 and "mismatches with the host runtime 1" in r.stdout + r.stderr
+
+
+def test_static_load_and_formatter_on_host(tmp_path: Path) -> None:
+    """The freestanding configuration compiled for the host: load_static's memory sizing and checks, no
+    tl_malloc on the static path, same outputs as the malloc path, the library's own formatter."""
+    cc = need_tool("gcc")
+    sources = sorted(str(p) for p in (REPO / "runtime_c" / "src").rglob("*.c"))
+    exe = tmp_path / "static_load_check"
+    cmd = [cc, "-std=c99", "-O1", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-DTL_FREESTANDING",
+           f"-I{REPO / 'runtime_c' / 'include'}", f"-I{REPO / 'runtime_c' / 'src'}",
+           str(PORT.parent / "static_load_check.c"), *sources, "-lm", "-o", str(exe)]  # fmt: skip
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-6000:]
+    model = tmp_path / "mnist_int8.tlm"
+    model.write_bytes(mnist_int8())
+    r = subprocess.run([str(exe), str(model)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.startswith("ok"), r.stdout + r.stderr
