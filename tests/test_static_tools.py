@@ -1,0 +1,124 @@
+"""Static musl builds of the command-line tools through zig (PyPI ``ziglang``): aarch64 (Android through
+``adb shell``, any 64-bit Pi) under qemu-aarch64, and ARMv6 hard-float (Raspberry Pi Zero/1,
+``-mcpu=arm1176jzf_s``) under ``qemu-arm -cpu arm1176``. Linking against musl also proves that the runtime
+uses no glibc-only API. The tools must reproduce the host C runtime's (pyruntime) int8 outputs byte for byte.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import need, need_tool
+from export_models import mnist, trained
+from runtime_op_cases import ensure_pyruntime
+from test_cortex_m import mnist_int8
+
+import trainer.quantize as q
+from trainer.lite import Converter, Optimize
+from trainer.tlm import read_model
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "build-embedded" / "zig"
+TARGETS = {
+    # name: (zig flags, emulator)
+    "aarch64": (["-target", "aarch64-linux-musl"], ["qemu-aarch64"]),
+    "armv6": (["-target", "arm-linux-musleabihf", "-mcpu=arm1176jzf_s"], ["qemu-arm", "-cpu", "arm1176"]),
+}
+TOOLS = ("tl_run", "tl_bench")
+
+
+def zig_cc(target: str, tool: str) -> Path:
+    """Build ``tool`` statically for ``target`` with zig cc (zig caches objects between builds)."""
+    flags, _ = TARGETS[target]
+    exe = OUT / target / tool
+    exe.parent.mkdir(parents=True, exist_ok=True)
+    src = REPO / "runtime_c"
+    sources = sorted(str(p) for p in (src / "src").rglob("*.c"))
+    cmd = [sys.executable, "-m", "ziglang", "cc", *flags, "-static", "-O2", "-std=c99", "-Wall", "-Wextra",
+           "-Wpedantic", "-Werror", f"-I{src / 'include'}", f"-I{src / 'src'}", f"-I{src / 'tools'}",
+           str(src / "tools" / f"{tool}.c"), str(src / "tools" / "tool_common.c"),
+           str(src / "tools" / "npy.c"),
+           *sources, "-lm", "-o", str(exe)]  # fmt: skip
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-6000:]
+    return exe
+
+
+@functools.cache
+def cnn_int8() -> bytes:
+    """The shared CNN (conv, max/average pool, FC), batch 2, float in and out around the int8 body."""
+    m = trained("cnn")
+    xtr, _, _, _ = mnist()
+    conv = Converter.from_session(m.sess, [m.x], [m.logits])
+    conv.batch_size = 2
+    conv.optimizations = [Optimize.DEFAULT]
+    conv.representative_dataset = lambda: ([m.images(xtr[2 * i : 2 * i + 2])] for i in range(16))
+    return conv.convert()
+
+
+@pytest.fixture(scope="module", params=sorted(TARGETS))
+def target(request) -> str:
+    need(importlib.util.find_spec("ziglang") is not None, "ziglang not installed (pip install ziglang)")
+    need_tool(TARGETS[request.param][1][0])
+    ensure_pyruntime()
+    return request.param
+
+
+def test_static_tools_match_the_host_runtime(target: str, tmp_path: Path) -> None:
+    import pyruntime
+
+    tl_run = zig_cc(target, "tl_run")
+    head = tl_run.read_bytes()[:4096]
+    assert head[:4] == b"\x7fELF" and b"ld-linux" not in head and b"ld-musl" not in head  # no interpreter
+    emu = TARGETS[target][1]
+    _, _, xte, _ = mnist()
+    cases = []
+    model8 = mnist_int8()
+    xin = read_model(model8).tensors[read_model(model8).inputs[0]]
+    for i in range(4):
+        x = q.quantize(
+            xte[i : i + 1].reshape(1, 784), xin.quantization.scale[0], xin.quantization.zero_point[0]
+        )
+        cases.append(("mlp", model8, x))
+    for i in range(3):
+        cases.append(("cnn", cnn_int8(), xte[2 * i : 2 * i + 2].astype(np.float32)))
+    for k, (name, model, x) in enumerate(cases):
+        path = tmp_path / f"{name}.tlm"
+        path.write_bytes(model)
+        np.save(tmp_path / f"in{k}.npy", x)
+        out = tmp_path / f"out{k}.npy"
+        r = subprocess.run(
+            [*emu, str(tl_run), str(path), "--input", f"0={tmp_path / f'in{k}.npy'}", "--output", f"0={out}"],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert r.returncode == 0, r.stderr
+        want = pyruntime.Interpreter(model_content=model).run(x)[0]
+        got = np.load(out)
+        assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), (target, name, k)
+
+
+def test_static_bench_runs(target: str, tmp_path: Path) -> None:
+    tl_bench = zig_cc(target, "tl_bench")
+    path = tmp_path / "mlp.tlm"
+    path.write_bytes(mnist_int8())
+    r = subprocess.run(
+        [*TARGETS[target][1], str(tl_bench), str(path), "--runs", "5", "--warmup", "1"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    keys = dict(line.split(":", 1) for line in r.stdout.splitlines() if ":" in line)
+    assert any("median" in k for k in keys), r.stdout
+    assert any("arena" in k for k in keys), r.stdout
+    # a model that is not a model is refused with the documented exit code
+    bad = tmp_path / "bad.tlm"
+    bad.write_bytes(b"not a model at all")
+    r = subprocess.run(
+        [*TARGETS[target][1], str(tl_bench), str(bad)], capture_output=True, text=True, timeout=120
+    )
+    assert r.returncode == 2 and r.stderr
