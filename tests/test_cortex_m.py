@@ -20,6 +20,7 @@ from runtime_op_cases import ensure_pyruntime
 
 import trainer as tf
 import trainer.quantize as q
+from trainer import cli
 from trainer.lite import Converter, Optimize
 from trainer.tlm import read_model
 
@@ -92,26 +93,15 @@ def mnist_int8() -> bytes:
     return conv.convert()
 
 
-def c_array(name: str, data: bytes, ctype: str = "uint8_t") -> str:
-    """A C definition of ``data`` as a 16-byte aligned const array (what export-c writes)."""
-    rows = [", ".join(str(b) for b in data[i : i + 24]) for i in range(0, len(data), 24)]
-    body = ",\n  ".join(rows)
-    return f"__attribute__((aligned(16))) const {ctype} {name}[{len(data)}] = {{\n  {body}\n}};\n"
-
-
 def write_sources(
     out: Path, model: bytes, digits: np.ndarray, labels: np.ndarray, expected: np.ndarray
 ) -> None:
+    """tl_fw_model.c/.h through `tensorlet export-c`, the op header through `tensorlet ops --header`, and
+    fw_data.c/.h with the digits, labels and the host runtime's outputs."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / "fw_model.h").write_text(
-        "#include <stddef.h>\n#include <stdint.h>\n"
-        "extern const uint8_t tl_fw_model[];\nextern const size_t tl_fw_model_len;\n"
-    )
-    (out / "fw_model.c").write_text(
-        '#include "fw_model.h"\n'
-        + c_array("tl_fw_model", model)
-        + f"const size_t tl_fw_model_len = {len(model)};\n"
-    )
+    (out / "model.tlm").write_bytes(model)
+    assert cli.main(["export-c", str(out / "model.tlm"), "--name", "tl_fw_model", "--out-dir", str(out)]) == 0
+    assert cli.main(["ops", str(out / "model.tlm"), "--header", str(out / "ops.h")]) == 0
     n, nin = digits.shape
     nout = expected.shape[1]
     (out / "fw_data.h").write_text(
@@ -133,24 +123,17 @@ def write_sources(
     )
 
 
-def build_library() -> Path:
-    """libtensorlet.a for Cortex-M4 (-Os, freestanding) through runtime_c/cmake/cortex-m4.cmake."""
-    d = BUILD / "m4"
-    if not (d / "CMakeCache.txt").exists():
-        subprocess.run(
-            [
-                "cmake",
-                "-S",
-                str(REPO / "runtime_c"),
-                "-B",
-                str(d),
-                "-DCMAKE_BUILD_TYPE=MinSizeRel",
-                f"-DCMAKE_TOOLCHAIN_FILE={REPO / 'runtime_c' / 'cmake' / 'cortex-m4.cmake'}",
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
+def build_library(ops_header: Path | None = None) -> Path:
+    """libtensorlet.a for Cortex-M4 (-Os, freestanding) through runtime_c/cmake/cortex-m4.cmake: every op, or
+    the selective build of ``ops_header``."""
+    d = BUILD / ("m4" if ops_header is None else "m4-selective")
+    configure = [
+        "cmake", "-S", str(REPO / "runtime_c"), "-B", str(d), "-DCMAKE_BUILD_TYPE=MinSizeRel",
+        f"-DCMAKE_TOOLCHAIN_FILE={REPO / 'runtime_c' / 'cmake' / 'cortex-m4.cmake'}",
+        f"-DTL_OPS_HEADER={ops_header or ''}",
+    ]  # fmt: skip
+    r = subprocess.run(configure, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
     r = subprocess.run(["cmake", "--build", str(d), "-j2"], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-6000:]
     return d / "libtensorlet.a"
@@ -184,7 +167,7 @@ def link_firmware(out: Path, lib: Path, elf: Path) -> None:
         "-Wl,--gc-sections",
         str(PORT / "startup.c"),
         str(PORT / "firmware.c"),
-        str(out / "fw_model.c"),
+        str(out / "tl_fw_model.c"),
         str(out / "fw_data.c"),
         str(lib),
         crt0,
@@ -242,9 +225,10 @@ def test_library_is_freestanding_without_malloc() -> None:
 
 def test_firmware_matches_host_runtime_under_qemu(firmware_inputs, tmp_path: Path) -> None:
     model, digits, labels, expected = firmware_inputs
-    lib = build_library()
     out = BUILD / "fw"
     write_sources(out, model, digits, labels, expected)
+    assert "#define TL_WITH_OP_FULLY_CONNECTED 1" in (out / "ops.h").read_text()
+    lib = build_library(out / "ops.h")  # the MNIST selective build: only FullyConnected
     elf = out / "mnist_fw.elf"
     link_firmware(out, lib, elf)
     r = subprocess.run([*QEMU, str(elf)], capture_output=True, text=True, timeout=300)

@@ -4,6 +4,8 @@
     tensorlet run model.tlm --input x.npy [--output y.npy] [--reference]
     tensorlet bench model.tlm [--runs 200] [--warmup 20]
     tensorlet compare float.tlm int8.tlm --data x.npy     per-layer error of an int8 model (C runtime)
+    tensorlet ops model.tlm [--header ops.h]          the ops a model uses (header: selective C builds)
+    tensorlet export-c model.tlm [--name N] [--out-dir D]  N.c/N.h: the model as an aligned const array
 
 ``run`` and ``bench`` use the C runtime through pyruntime (``run --reference`` uses the numpy reference
 interpreter instead). Exit codes: 0 success, 1 a model or data error (the message says which file and why),
@@ -13,6 +15,7 @@ interpreter instead). Exit codes: 0 success, 1 a model or data error (the messag
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -307,6 +310,95 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- embedded: selective builds and models as C arrays --------------------------------------------
+def _c_op_name(opcode: str) -> str:
+    """Schema op name -> the suffix of its C op code: FullyConnected -> FULLY_CONNECTED, Conv2D -> CONV2D."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", "_", opcode).upper()
+
+
+def ops_header(data: bytes, source: str = "model") -> str:
+    """The selective-build header for ``data``: one ``#define TL_WITH_OP_<NAME> 1`` per op it uses. Build the
+    runtime with ``-DTL_OPS_HEADER='"this.h"'`` (CMake: ``-DTL_OPS_HEADER=/abs/this.h``) to keep only these
+    kernels; other ops then fail at prepare with TL_ERROR_UNSUPPORTED_OP."""
+    from trainer.tlm import read_model
+    from trainer.tlm.builder import OPCODES
+
+    used = {op.opcode for op in read_model(data).ops}
+    names = [name for name in OPCODES if name in used]  # schema order
+    lines = [
+        f"/* Ops used by {source}: written by `tensorlet ops --header` for a selective build of the runtime",
+        " * (-DTL_OPS_HEADER); runtime_c/src/ops/op_table.c keeps only these kernels. */",
+        "#ifndef TL_OPS_SELECTED_H",
+        "#define TL_OPS_SELECTED_H",
+        *(f"#define TL_WITH_OP_{_c_op_name(n)} 1 /* {n} */" for n in names),
+        "#endif",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def cmd_ops(args: argparse.Namespace) -> int:
+    data, info = _load_info(args.model)
+    if args.header is None:
+        for op in sorted({op.opcode for op in info.ops}):
+            print(op)
+        return 0
+    text = ops_header(data, Path(args.model).name)
+    if args.header == "-":
+        sys.stdout.write(text)
+    else:
+        _write_text(args.header, text)
+    return 0
+
+
+def export_c(data: bytes, name: str) -> tuple[str, str]:
+    """(C source, header) holding ``data`` as ``const uint8_t name[]``, 16-byte aligned (what
+    tl_model_load_nocopy / tl_model_load_static need), and ``const size_t name_len``."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise CliError(f"{name!r} is not a C identifier")
+    guard = f"{name.upper()}_H"
+    header = (
+        f"/* {name}: a tensorlet .tlm model as a C array (written by `tensorlet export-c`).\n"
+        f" * Load it without a copy: tl_model_load_static({name}, {name}_len, memory, sizeof memory,\n"
+        " * &model, err, sizeof err). */\n"
+        f"#ifndef {guard}\n#define {guard}\n#include <stddef.h>\n#include <stdint.h>\n"
+        f'#ifdef __cplusplus\nextern "C" {{\n#endif\n'
+        f"extern const uint8_t {name}[{len(data)}];\nextern const size_t {name}_len;\n"
+        f"#ifdef __cplusplus\n}}\n#endif\n#endif\n"
+    )
+    chunks = (data[i : i + 16] for i in range(0, len(data), 16))
+    rows = ",\n".join("  " + ", ".join(f"0x{b:02x}" for b in chunk) for chunk in chunks)
+    source = (
+        f'#include "{name}.h"\n\n'
+        "#if defined(__GNUC__) || defined(__clang__)\n#define TL_MODEL_ALIGNED __attribute__((aligned(16)))\n"
+        "#elif defined(_MSC_VER)\n#define TL_MODEL_ALIGNED __declspec(align(16))\n"
+        '#else\n#error "tensorlet export-c: no way to align the model array with this compiler"\n#endif\n\n'
+        f"TL_MODEL_ALIGNED const uint8_t {name}[{len(data)}] = {{\n{rows}\n}};\n"
+        f"const size_t {name}_len = {len(data)};\n"
+    )
+    return source, header
+
+
+def cmd_export_c(args: argparse.Namespace) -> int:
+    data, _ = _load_info(args.model)
+    name = args.name or re.sub(r"\W", "_", Path(args.model).stem)
+    if name[:1].isdigit():
+        name = "_" + name
+    source, header = export_c(data, name)
+    out = Path(args.out_dir)
+    _write_text(str(out / f"{name}.c"), source)
+    _write_text(str(out / f"{name}.h"), header)
+    print(f"wrote {out / (name + '.c')} and {out / (name + '.h')} ({len(data)} bytes of model)")
+    return 0
+
+
+def _write_text(path: str, text: str) -> None:
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text)
+    except OSError as e:
+        raise CliError(f"cannot write {path!r}: {e.strerror}") from None
+
+
 # ---- entry point ------------------------------------------------------------------------------------
 def _positive(text: str) -> int:
     try:
@@ -383,6 +475,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="inputs: one sample or a stack of samples; once per model input",
     )
     s.set_defaults(func=cmd_compare)
+
+    s = sub.add_parser(
+        "ops",
+        help="list the ops a model uses, or write the header of a selective C build",
+        description="List the ops a model uses; with --header, write the C header (TL_WITH_OP_<NAME>) that "
+        "compiles the runtime with only these kernels (-DTL_OPS_HEADER).",
+    )
+    s.add_argument("model", help="the .tlm file")
+    s.add_argument("--header", metavar="FILE", help="write the selective-build header to FILE ('-': stdout)")
+    s.set_defaults(func=cmd_ops)
+
+    s = sub.add_parser(
+        "export-c",
+        help="write the model as a 16-byte aligned const C array (NAME.c + NAME.h) for firmware",
+        description="Write NAME.c and NAME.h holding the model as a 16-byte aligned const uint8_t array "
+        "(it stays in flash; load it with tl_model_load_static or tl_model_load_nocopy).",
+    )
+    s.add_argument("model", help="the .tlm file")
+    s.add_argument("--name", help="C identifier of the array (default: the file's stem)")
+    s.add_argument("--out-dir", default=".", help="directory for NAME.c and NAME.h (default: .)")
+    s.set_defaults(func=cmd_export_c)
     return p
 
 

@@ -6,13 +6,14 @@
  * int8 output as hex plus the accuracy through semihosting, and return non-zero when any output differs from
  * the host runtime's (tl_fw_expected) or any call fails. The library is built with TL_FREESTANDING, so it
  * never calls malloc; printf here is the firmware's (newlib), not the library's.
- * Generated inputs: fw_model.h/.c (tl_fw_model, from export-c) and fw_data.h/.c (digits, labels, expected).
+ * Generated inputs: tl_fw_model.h/.c (`tensorlet export-c MODEL --name tl_fw_model`) and fw_data.h/.c
+ * (digits, labels, expected outputs). The library is the model's selective build (`tensorlet ops --header`).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "fw_data.h"
-#include "fw_model.h"
+#include "tl_fw_model.h"
 #include "tensorlet.h"
 
 #ifndef TL_FW_MODEL_MEMORY
