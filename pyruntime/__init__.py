@@ -72,6 +72,7 @@ class Interpreter:
         model_path: str | os.PathLike | None = None,
         model_content: bytes | None = None,
         num_threads: int = 1,
+        kernels: str | None = None,
     ) -> None:
         self._model = ffi.NULL
         self._interp = ffi.NULL
@@ -100,6 +101,12 @@ class Interpreter:
         options = ffi.new("tl_options *")
         options.max_arena_bytes = 0
         options.num_threads = num_threads
+        # kernels: "auto" (fastest for this CPU), "reference", or one level ("portable", "neon", "avx2",
+        # "avx512"); default: the environment variable TENSORLET_KERNELS, else "auto"
+        name = os.environ.get("TENSORLET_KERNELS", "") if kernels is None else kernels
+        options.kernels = lib.tl_kernels_from_name(name.encode())
+        if options.kernels < 0:
+            raise ValueError(f"kernels must be auto, reference, portable, neon, avx2 or avx512, got {name!r}")
         interp_out = ffi.new("tl_interpreter **")
         status = lib.tl_interpreter_create(self._model, options, interp_out)
         if status != lib.TL_OK:

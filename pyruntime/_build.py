@@ -93,10 +93,20 @@ typedef struct tl_tensor_info {
   const int64_t *zero_points;
 } tl_tensor_info;
 
+typedef enum tl_kernels {
+  TL_KERNELS_AUTO = 0,
+  TL_KERNELS_REFERENCE = 1,
+  TL_KERNELS_PORTABLE = 2,
+  TL_KERNELS_NEON = 3,
+  TL_KERNELS_AVX2 = 4,
+  TL_KERNELS_AVX512 = 5
+} tl_kernels;
 typedef struct tl_options {
   size_t max_arena_bytes;
   int32_t num_threads;
+  int32_t kernels;
 } tl_options;
+int32_t tl_kernels_from_name(const char *name);
 
 const char *tl_status_name(tl_status status);
 size_t tl_dtype_size(tl_dtype dtype);

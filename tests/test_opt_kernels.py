@@ -3,7 +3,8 @@
 runtime_c/tests/test_opt_kernels.c compares each optimized kernel with its reference kernel at every kernel
 level the CPU supports (on x86: portable, AVX2, AVX-512 in turn). Here it runs natively, under qemu-aarch64
 as a Cortex-A53 (NEON, no dotprod) and as `-cpu max`, and under qemu-arm (ARMv7 with NEON), and the levels
-it reports having tested are checked against what the CPU offers.
+it reports having tested are checked against what the CPU offers. Then the interpreter (pyruntime and
+tl_bench) at every level against the reference kernels, and the memory the packed weights take.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ import re
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
-from cbuild import VARIANTS, build, executable, run_env
+from cbuild import VARIANTS, build, executable, run_env, run_tool
+
+from trainer.tlm import ModelBuilder
 
 TARGET = "test_opt_kernels"
 
@@ -72,3 +76,106 @@ def test_armhf_qemu() -> None:
     output = _run("armhf")
     assert _features(output)["neon"] == 1, output
     assert _levels(output) == ["portable", "neon"], output
+
+
+# ---- the optimized kernels inside the interpreter (ops/opt_glue.c) ----
+
+LEVELS = ("reference", "portable", "neon", "avx2", "avx512", "auto")
+
+
+def _conv_zoo_model() -> tuple[bytes, list[np.ndarray]]:
+    """FC and Conv2D in every configuration the glue distinguishes: im2col (SAME, VALID, strided, dilated),
+    pointwise (1x1 stride 1, batch 2), 1x1 strided, no bias, few output channels (AVX2 tiles on AVX-512),
+    an FC over a 4-D input, and an FC whose weights are a graph input (must stay on the reference kernel)."""
+    rng = np.random.default_rng(7)
+
+    def const(name: str, shape: tuple[int, ...]) -> int:
+        return b.add_constant(name, (rng.standard_normal(shape) * 0.3).astype(np.float32))
+
+    b = ModelBuilder(description="conv zoo")
+    x = b.add_input("image", np.float32, [2, 13, 11, 3])
+    w_in = b.add_input("w_in", np.float32, [5, 37])
+    c1 = b.add_tensor("c1", np.float32, [2, 13, 11, 20])
+    b.add_op(
+        "Conv2D", [x, const("w1", (20, 3, 3, 3)), const("b1", (20,))], [c1], padding="SAME", activation="RELU"
+    )
+    c2 = b.add_tensor("c2", np.float32, [2, 13, 11, 40])
+    b.add_op("Conv2D", [c1, const("w2", (40, 1, 1, 20))], [c2], padding="VALID")
+    c3 = b.add_tensor("c3", np.float32, [2, 6, 5, 9])
+    b.add_op(
+        "Conv2D",
+        [c2, const("w3", (9, 3, 2, 40)), const("b3", (9,))],
+        [c3],
+        padding="VALID",
+        stride_h=2,
+        stride_w=2,
+        dilation_h=1,
+        dilation_w=2,
+        activation="RELU6",
+    )
+    c4 = b.add_tensor("c4", np.float32, [2, 3, 3, 33])
+    b.add_op(
+        "Conv2D",
+        [c3, const("w4", (33, 1, 1, 9)), const("b4", (33,))],
+        [c4],
+        padding="SAME",
+        stride_h=2,
+        stride_w=2,
+    )
+    f = b.add_tensor("flat", np.float32, [2, 297])
+    b.add_op("Reshape", [c4], [f], new_shape=[2, 297])
+    d1 = b.add_tensor("d1", np.float32, [2, 37])
+    b.add_op("FullyConnected", [f, const("fw1", (37, 297)), const("fb1", (37,))], [d1], activation="RELU")
+    d2 = b.add_tensor("d2", np.float32, [2, 5])
+    b.add_op("FullyConnected", [d1, w_in], [d2])
+    b.mark_output(c2)
+    b.mark_output(d1)
+    b.mark_output(d2)
+    inputs = [
+        rng.standard_normal((2, 13, 11, 3)).astype(np.float32),
+        rng.standard_normal((5, 37)).astype(np.float32),
+    ]
+    return b.finish(), inputs
+
+
+def test_interpreter_levels_match_reference() -> None:
+    pyruntime = pytest.importorskip("pyruntime")
+    data, inputs = _conv_zoo_model()
+    want = pyruntime.Interpreter(model_content=data, kernels="reference").run(*inputs)
+    for level in LEVELS[1:]:
+        got = pyruntime.Interpreter(model_content=data, kernels=level).run(*inputs)
+        for i, (g, w) in enumerate(zip(got, want, strict=True)):
+            err = float(np.max(np.abs(g.astype(np.float64) - w)))
+            assert err <= 1e-5 * float(np.max(np.abs(w))), f"{level} output {i}: {err}"
+    with pytest.raises(ValueError, match="kernels must be"):
+        pyruntime.Interpreter(model_content=data, kernels="fastest")
+
+
+def test_tools_read_tensorlet_kernels(tmp_path: Path) -> None:
+    """tl_bench honours TENSORLET_KERNELS: packed weights are counted in the required memory (never in the
+    arena), the reference level needs none, and an unknown level is refused."""
+    build("native", targets=("tl_bench",))
+    path = tmp_path / "zoo.tlm"
+    path.write_bytes(_conv_zoo_model()[0])
+    reports = {}
+    for level in ("reference", "portable", "auto"):
+        result = run_tool(
+            "native",
+            "tl_bench",
+            [str(path), "--runs", "3", "--warmup", "1"],
+            extra_env={"TENSORLET_KERNELS": level},
+        )
+        assert result.returncode == 0, result.stderr
+        reports[level] = dict(line.split(": ", 1) for line in result.stdout.strip().splitlines())
+    assert reports["reference"]["arena_bytes"] == reports["auto"]["arena_bytes"]
+    # out_c * (k + 1) floats per op with constant weights (before padding to the panel width)
+    packed_floats = 20 * 28 + 40 * 21 + 9 * 241 + 33 * 10 + 37 * 298
+    for level in ("portable", "auto"):
+        extra = int(reports[level]["required_memory_bytes"]) - int(
+            reports["reference"]["required_memory_bytes"]
+        )
+        assert extra >= 4 * packed_floats, (level, extra)
+    bad = run_tool(
+        "native", "tl_bench", [str(path), "--runs", "1"], extra_env={"TENSORLET_KERNELS": "fastest"}
+    )
+    assert bad.returncode != 0 and "TENSORLET_KERNELS" in bad.stderr

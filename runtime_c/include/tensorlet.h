@@ -104,10 +104,26 @@ typedef struct tl_tensor_info {
   const int64_t *zero_points;
 } tl_tensor_info;
 
+/* Kernel choice (tl_options.kernels). AUTO: the fastest kernels this CPU runs (detected at run time; the
+ * reference kernels in freestanding builds). REFERENCE: the reference kernels only. The others force one
+ * optimized level, or the best one below it that the CPU has. Front ends (tl_run, tl_bench, pyruntime) take
+ * it from the environment variable TENSORLET_KERNELS (auto, reference, portable, neon, avx2, avx512). */
+typedef enum tl_kernels {
+  TL_KERNELS_AUTO = 0,
+  TL_KERNELS_REFERENCE = 1,
+  TL_KERNELS_PORTABLE = 2,
+  TL_KERNELS_NEON = 3,
+  TL_KERNELS_AVX2 = 4,
+  TL_KERNELS_AVX512 = 5
+} tl_kernels;
+/* "reference" -> TL_KERNELS_REFERENCE, etc.; NULL or "" -> TL_KERNELS_AUTO; -1 for an unknown name. */
+int32_t tl_kernels_from_name(const char *name);
+
 /* Interpreter options; pass NULL for the defaults. */
 typedef struct tl_options {
   size_t max_arena_bytes;   /* refuse plans above this (0: default 1 GiB) */
   int32_t num_threads;      /* reserved for optimized kernels; 0 or 1 = single thread */
+  int32_t kernels;          /* tl_kernels (0: AUTO); create fails with TL_ERROR_INVALID_ARGUMENT outside it */
 } tl_options;
 
 /* ---- status ---- */

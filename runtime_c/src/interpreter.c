@@ -5,7 +5,8 @@
  *
  * Memory layout, from a 16-byte aligned base (each block rounded up to 16 bytes):
  *   [tl_interpreter] [data: tensor_count pointers] [nodes: op_count tl_node] [planner scratch]
- *   [per-node memory: int8 per-channel multipliers, concat requantization, float16 weights as float32] [arena]
+ *   [per-node memory: int8 per-channel multipliers, concat requantization, float16 weights as float32,
+ *    packed weights and im2col scratch of the optimized float kernels (ops/opt_glue.h)] [arena]
  * create_with_arena carves all of it from the caller's memory and never calls tl_malloc; create mallocs the
  * struct, one block for the three tables and one for the arena (aligned by over-allocating 15 bytes).
  * tl_interpreter_required_memory_bytes() is the caller memory this layout needs, plus 15 bytes so that any
@@ -24,6 +25,7 @@
 #include "interpreter.h"
 #include "ops/ops.h"
 #include "ops/ops_int8.h"
+#include "ops/opt_glue.h"
 #include "planner.h"
 
 #define TL_A16(x) (((x) + 15u) & ~(size_t)15u)
@@ -54,6 +56,7 @@ static void tl_interp_init(tl_interpreter *it, const tl_model *model, const tl_o
   it->model = model;
   it->max_arena_bytes = options && options->max_arena_bytes ? options->max_arena_bytes : TL_DEFAULT_MAX_ARENA;
   it->num_threads = options && options->num_threads > 0 ? options->num_threads : 1;
+  it->isa = (int32_t)tl_op_opt_level(options ? options->kernels : TL_KERNELS_AUTO);
   it->state = TL_STATE_CREATED;
   it->err.buf = it->error;
   it->err.size = sizeof it->error;
@@ -64,7 +67,9 @@ tl_status tl_interpreter_create(const tl_model *model, const tl_options *options
   if (out == NULL) return TL_ERROR_NULL_ARGUMENT;
   *out = NULL;
   if (model == NULL) return TL_ERROR_NULL_ARGUMENT;
-  if (options && options->num_threads < 0) return TL_ERROR_INVALID_ARGUMENT;
+  if (options && (options->num_threads < 0 || options->kernels < TL_KERNELS_AUTO ||
+                  options->kernels > TL_KERNELS_AVX512))
+    return TL_ERROR_INVALID_ARGUMENT;
   it = (tl_interpreter *)tl_malloc(sizeof(tl_interpreter));
   if (it == NULL) return TL_ERROR_OUT_OF_MEMORY;
   tl_interp_init(it, model, options);
@@ -81,7 +86,9 @@ tl_status tl_interpreter_create_with_arena(const tl_model *model, const tl_optio
   if (out == NULL) return TL_ERROR_NULL_ARGUMENT;
   *out = NULL;
   if (model == NULL || memory == NULL) return TL_ERROR_NULL_ARGUMENT;
-  if (options && options->num_threads < 0) return TL_ERROR_INVALID_ARGUMENT;
+  if (options && (options->num_threads < 0 || options->kernels < TL_KERNELS_AUTO ||
+                  options->kernels > TL_KERNELS_AVX512))
+    return TL_ERROR_INVALID_ARGUMENT;
   base = (uintptr_t)memory;
   pad = (size_t)((16u - (base % 16u)) % 16u);
   need = pad + TL_A16(sizeof(tl_interpreter));
@@ -133,12 +140,18 @@ static tl_status tl_prepare_ops(tl_interpreter *it, uint8_t *persist) {
     tl_op_ctx ctx;
     tl_node *node = &it->nodes[i];
     size_t pb = tl_op_persistent_bytes(m, i);
+    size_t ob = tl_op_opt_bytes(m, i, (tl_isa)it->isa);
     memset(node, 0, sizeof *node);
     node->op = &m->ops[i];
     if (pb > 0) {
       node->persist = persist;
       persist += TL_A16(pb);
       tl_op_prepare_persistent(it->data, m, i, node);
+    }
+    if (ob > 0) {
+      node->opt = persist;
+      node->opt_bytes = ob;
+      persist += TL_A16(ob);
     }
     ctx.interp = it;
     ctx.model = m;
@@ -167,9 +180,12 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
   scratch_bytes = TL_A16(tl_plan_scratch_bytes(m->tensor_count));
   /* per-node memory (int8 multipliers, float16 weights expanded): ops may share one weight tensor, so the
    * sum is checked */
-  for (i = 0; i < m->op_count; i++)
-    TL_ENSURE(&it->err, tl_add_size(persist_bytes, TL_A16(tl_op_persistent_bytes(m, i)), &persist_bytes),
+  for (i = 0; i < m->op_count; i++) {
+    size_t ob = tl_op_opt_bytes(m, i, (tl_isa)it->isa); /* packed weights and scratch of optimized kernels */
+    TL_ENSURE(&it->err, tl_add_size(persist_bytes, TL_A16(tl_op_persistent_bytes(m, i)), &persist_bytes) &&
+                            ob <= SIZE_MAX - 15u && tl_add_size(persist_bytes, TL_A16(ob), &persist_bytes),
               TL_ERROR_LIMIT_EXCEEDED, "prepare: per-op parameters overflow size_t");
+  }
   tables_bytes = data_bytes + nodes_bytes + scratch_bytes;
   TL_ENSURE(&it->err, tl_add_size(tables_bytes, persist_bytes, &tables_bytes) &&
                           tl_add_size(TL_A16(sizeof(tl_interpreter)), tables_bytes, &head),

@@ -50,6 +50,11 @@ typedef struct tl_node {
   tl_node_params params;
   uint8_t pad_value[8];  /* Pad: the value written into the border (zero or the zero point) */
   void *persist;         /* tl_op_persistent_bytes() bytes in the interpreter's tables (16-aligned), or NULL */
+  /* optimized float kernels (ops/opt_glue.h): packed weights then scratch, tl_op_opt_bytes() bytes */
+  void *opt;
+  size_t opt_bytes;
+  float *opt_scratch;    /* Conv2D's im2col scratch inside opt */
+  int32_t opt_isa;       /* tl_isa the op runs at; TL_ISA_REFERENCE (0): the reference kernel */
 } tl_node;
 
 enum { TL_STATE_CREATED = 0, TL_STATE_PREPARED = 1, TL_STATE_FAILED = 2 };
@@ -59,6 +64,7 @@ struct tl_interpreter {
   const tl_model *model;
   size_t max_arena_bytes;
   int32_t num_threads;
+  int32_t isa;             /* tl_isa of the optimized kernels (ops/opt_glue.h), chosen at create */
   int32_t state;
   int32_t self_owned;      /* 1: this struct was malloc'd by tl_interpreter_create */
   volatile int32_t busy;   /* invoke in progress (see tl_interpreter_invoke) */

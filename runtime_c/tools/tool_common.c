@@ -2,10 +2,12 @@
 #include "tool_common.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 int tl_tool_open(const char *tool, const char *path, tl_model **model, tl_interpreter **interp) {
   char err[512];
   tl_status status;
+  tl_options options;
   *model = NULL;
   *interp = NULL;
   err[0] = '\0';
@@ -14,7 +16,16 @@ int tl_tool_open(const char *tool, const char *path, tl_model **model, tl_interp
     fprintf(stderr, "%s: cannot load %s: %s: %s\n", tool, path, tl_status_name(status), err);
     return -1;
   }
-  status = tl_interpreter_create(*model, NULL, interp);
+  options.max_arena_bytes = 0;
+  options.num_threads = 1;
+  options.kernels = tl_kernels_from_name(getenv("TENSORLET_KERNELS"));
+  if (options.kernels < 0) {
+    fprintf(stderr, "%s: TENSORLET_KERNELS must be auto, reference, portable, neon, avx2 or avx512\n", tool);
+    tl_model_destroy(*model);
+    *model = NULL;
+    return -1;
+  }
+  status = tl_interpreter_create(*model, &options, interp);
   if (status != TL_OK) {
     fprintf(stderr, "%s: cannot create an interpreter: %s\n", tool, tl_status_name(status));
     tl_model_destroy(*model);

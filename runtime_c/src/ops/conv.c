@@ -6,6 +6,8 @@
 #include "fb_schema.h"
 #include "ops/ops.h"
 #include "ops/ops_int8.h"
+#include "ops/opt_glue.h"
+#include "kernels/opt/opt_kernels.h"
 
 static tl_status tl_prepare_conv_common(tl_op_ctx *ctx, tl_node *node, int depthwise) {
   const tl_op_options *o = &node->op->opts;
@@ -66,7 +68,11 @@ static tl_status tl_prepare_conv_common(tl_op_ctx *ctx, tl_node *node, int depth
   return tl_op_is_int8(ctx, node) ? tl_prepare_conv2d_int8(ctx, node) : TL_OK;
 }
 
-tl_status tl_prepare_conv2d(tl_op_ctx *ctx, tl_node *node) { return tl_prepare_conv_common(ctx, node, 0); }
+tl_status tl_prepare_conv2d(tl_op_ctx *ctx, tl_node *node) {
+  TL_ENSURE_OK(tl_prepare_conv_common(ctx, node, 0));
+  if (!tl_op_is_int8(ctx, node)) tl_op_opt_prepare_conv2d(ctx, node); /* packs the weights when it applies */
+  return TL_OK;
+}
 tl_status tl_prepare_depthwise_conv2d(tl_op_ctx *ctx, tl_node *node) { return tl_prepare_conv_common(ctx, node, 1); }
 
 static const float *tl_conv_bias(tl_op_ctx *ctx, tl_node *node) {
@@ -76,6 +82,11 @@ static const float *tl_conv_bias(tl_op_ctx *ctx, tl_node *node) {
 void tl_eval_conv2d(tl_op_ctx *ctx, tl_node *node) {
   if (tl_op_is_int8(ctx, node)) {
     tl_eval_conv2d_int8(ctx, node);
+    return;
+  }
+  if (node->opt_isa != TL_ISA_REFERENCE) {
+    tl_conv2d_f32_opt((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),
+                      (const float *)node->opt, node->opt_scratch, &node->params.conv, (tl_isa)node->opt_isa);
     return;
   }
   tl_conv2d_f32((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),

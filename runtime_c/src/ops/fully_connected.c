@@ -2,6 +2,8 @@
 #include "fb_schema.h"
 #include "ops/ops.h"
 #include "ops/ops_int8.h"
+#include "ops/opt_glue.h"
+#include "kernels/opt/opt_kernels.h"
 
 tl_status tl_prepare_fc(tl_op_ctx *ctx, tl_node *node) {
   const tl_tensor_desc *x, *w, *y;
@@ -34,12 +36,19 @@ tl_status tl_prepare_fc(tl_op_ctx *ctx, tl_node *node) {
   p->in_depth = in;
   p->out_depth = out;
   p->act = tl_op_activation(node->op->opts.activation);
-  return tl_op_is_int8(ctx, node) ? tl_prepare_fc_int8(ctx, node) : TL_OK;
+  if (tl_op_is_int8(ctx, node)) return tl_prepare_fc_int8(ctx, node);
+  tl_op_opt_prepare_fc(ctx, node); /* packs the weights when the optimized kernel applies */
+  return TL_OK;
 }
 
 void tl_eval_fc(tl_op_ctx *ctx, tl_node *node) {
   if (tl_op_is_int8(ctx, node)) {
     tl_eval_fc_int8(ctx, node);
+    return;
+  }
+  if (node->opt_isa != TL_ISA_REFERENCE) {
+    tl_fc_f32_opt((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),
+                  (const float *)node->opt, &node->params.fc, (tl_isa)node->opt_isa);
     return;
   }
   const float *bias = node->op->input_count == 3 ? (const float *)tl_op_input_data(ctx, node, 2) : NULL;

@@ -10,10 +10,6 @@
 
 #include "opt_kernels.h"
 
-/* Output positions per im2col block: a multiple of every micro-kernel's row count (4, 6, 8), and small
- * enough that a block of patches stays in L2 for typical k_h*k_w*in_c. */
-#define TL_CONV_BLOCK_ROWS 96
-
 static int tl_conv_is_pointwise(const tl_conv_params *p) {
   return p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
          p->pad_left == 0 && p->out_h == p->in_h && p->out_w == p->in_w;

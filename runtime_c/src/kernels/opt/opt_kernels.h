@@ -38,6 +38,9 @@ int32_t tl_gemm_nr(tl_isa isa);
 size_t tl_gemm_packed_floats(tl_isa isa, int32_t n, int32_t k);
 /* Packs w [n, k] (row-major) and bias [n] (or NULL) for `isa`. */
 void tl_gemm_pack_f32(float *packed, const float *w, const float *bias, int32_t n, int32_t k, tl_isa isa);
+/* The level to run an [*, n] GEMM at on a CPU where `isa` is the best: AVX-512 tiles are 32 columns wide,
+ * so at most 16 output columns run faster as AVX2 tiles. Pack and run with the returned level. */
+tl_isa tl_gemm_level_for(tl_isa isa, int32_t n);
 /* Runs the GEMM with the micro-kernel of `isa` (which the CPU must support; see tl_isa_resolve). */
 void tl_gemm_f32(const tl_gemm_f32_args *g, tl_isa isa);
 
@@ -61,6 +64,10 @@ void tl_fc_f32_opt(float *y,              /* [batch, out_depth] */
 /* ---- Conv2D: tl_conv2d_f32 with packed weights and bias, and im2col scratch ----
  * 1x1 stride-1 unpadded convolutions multiply the input directly (no scratch); every other shape copies
  * blocks of output positions' receptive fields (im2col) into the scratch and multiplies those. */
+/* Output positions per im2col block: a multiple of every micro-kernel's row count (4, 6, 8), and small
+ * enough that a block of patches stays in L2 for typical k_h*k_w*in_c. The scratch is
+ * min(out_h * out_w, TL_CONV_BLOCK_ROWS) * k_h * k_w * in_c floats unless the convolution is pointwise. */
+#define TL_CONV_BLOCK_ROWS 96
 size_t tl_conv2d_f32_opt_packed_floats(const tl_conv_params *p, tl_isa isa);
 size_t tl_conv2d_f32_opt_scratch_floats(const tl_conv_params *p); /* 0 when no scratch is needed */
 void tl_conv2d_f32_opt_pack(float *packed,     /* tl_conv2d_f32_opt_packed_floats(p, isa) floats */

@@ -1,0 +1,112 @@
+/* opt_glue.c: per-node memory and weight packing for the optimized float32 FullyConnected and Conv2D
+ * (see opt_glue.h). What this is not: the kernels (kernels/opt/) or shape checks (ops/fully_connected.c,
+ * ops/conv.c).
+ */
+#include "ops/opt_glue.h"
+
+#include <string.h>
+
+#include "fb_schema.h"
+#include "kernels/opt/opt_kernels.h"
+#include "tensorlet.h"
+
+tl_isa tl_op_opt_level(int32_t kernels) {
+  tl_cpu_features f = tl_cpu_features_detect();
+  switch (kernels) {
+    case TL_KERNELS_REFERENCE:
+      return TL_ISA_REFERENCE;
+    case TL_KERNELS_PORTABLE:
+      return tl_isa_resolve(TL_ISA_PORTABLE, &f);
+    case TL_KERNELS_NEON:
+      return tl_isa_resolve(TL_ISA_NEON, &f);
+    case TL_KERNELS_AVX2:
+      return tl_isa_resolve(TL_ISA_AVX2, &f);
+    case TL_KERNELS_AVX512:
+      return tl_isa_resolve(TL_ISA_AVX512, &f);
+    default:
+#if defined(TL_FREESTANDING)
+      return TL_ISA_REFERENCE;
+#else
+      return tl_isa_resolve(TL_ISA_AUTO, &f);
+#endif
+  }
+}
+
+/* Float32 (or float16-expanded) constant weights, and a constant bias if any: the optimized path applies. */
+static int tl_opt_candidate(const tl_model *model, const tl_op_desc *d, int32_t weight_rank) {
+  const tl_tensor_desc *x, *w;
+  if (d->input_count < 2 || d->input_count > 3 || d->output_count != 1) return 0;
+  x = &model->tensors[d->inputs[0]];
+  w = &model->tensors[d->inputs[1]];
+  if (x->dtype != TL_FLOAT32 || (w->dtype != TL_FLOAT32 && w->dtype != TL_FLOAT16)) return 0;
+  if (w->rank != weight_rank || !model->is_constant[d->inputs[1]]) return 0;
+  if (d->input_count == 3 && !model->is_constant[d->inputs[2]]) return 0;
+  return 1;
+}
+
+/* packed floats (+ scratch floats) as bytes, 0 on overflow (the op then runs its reference kernel) */
+static size_t tl_opt_total_bytes(tl_isa isa, int32_t n, int64_t k, size_t scratch_floats) {
+  size_t panels, floats, bytes;
+  const size_t nr = (size_t)tl_gemm_nr(isa);
+  if (n <= 0 || k <= 0 || k >= INT32_MAX) return 0;
+  panels = ((size_t)n + nr - 1) / nr;
+  if (!tl_mul_size(panels * nr, (size_t)k + 1, &floats) || !tl_add_size(floats, scratch_floats, &floats) ||
+      !tl_mul_size(floats, sizeof(float), &bytes))
+    return 0;
+  return bytes;
+}
+
+size_t tl_op_opt_bytes(const tl_model *model, int32_t op, tl_isa isa) {
+  const tl_op_desc *d = &model->ops[op];
+  if (isa == TL_ISA_REFERENCE || isa == TL_ISA_AUTO) return 0;
+  if (d->opcode == TL_OP_FULLY_CONNECTED && tl_opt_candidate(model, d, 2)) {
+    const tl_tensor_desc *w = &model->tensors[d->inputs[1]];
+    return tl_opt_total_bytes(tl_gemm_level_for(isa, w->dims[0]), w->dims[0], w->dims[1], 0);
+  }
+  if (d->opcode == TL_OP_CONV2D && tl_opt_candidate(model, d, 4)) {
+    const tl_tensor_desc *w = &model->tensors[d->inputs[1]], *y = &model->tensors[d->outputs[0]];
+    const int64_t k = (int64_t)w->dims[1] * w->dims[2] * w->dims[3];
+    const int pointwise = w->dims[1] == 1 && w->dims[2] == 1 && d->opts.stride_h == 1 && d->opts.stride_w == 1;
+    size_t scratch = 0;
+    if (y->rank != 4 || k >= INT32_MAX) return 0;
+    if (!pointwise) { /* tl_conv2d_f32_opt_scratch_floats for these shapes */
+      const int64_t positions = (int64_t)y->dims[1] * y->dims[2];
+      const int64_t rows = positions < TL_CONV_BLOCK_ROWS ? positions : TL_CONV_BLOCK_ROWS;
+      if (rows <= 0 || !tl_mul_size((size_t)rows, (size_t)k, &scratch)) return 0;
+    }
+    return tl_opt_total_bytes(tl_gemm_level_for(isa, w->dims[0]), w->dims[0], k, scratch);
+  }
+  return 0;
+}
+
+void tl_op_opt_prepare_fc(tl_op_ctx *ctx, tl_node *node) {
+  const tl_fc_params *p = &node->params.fc;
+  const tl_isa isa = tl_gemm_level_for((tl_isa)ctx->interp->isa, p->out_depth);
+  const float *bias = node->op->input_count == 3 ? (const float *)tl_op_input_data(ctx, node, 2) : NULL;
+  node->opt_isa = TL_ISA_REFERENCE;
+  if (node->opt == NULL || tl_fc_f32_opt_packed_floats(p, isa) * sizeof(float) > node->opt_bytes) return;
+  tl_fc_f32_opt_pack((float *)node->opt, (const float *)tl_op_input_data(ctx, node, 1), bias, p, isa);
+  node->opt_isa = (int32_t)isa;
+}
+
+void tl_op_opt_prepare_conv2d(tl_op_ctx *ctx, tl_node *node) {
+  const tl_conv_params *p = &node->params.conv;
+  const tl_isa isa = tl_gemm_level_for((tl_isa)ctx->interp->isa, p->out_c);
+  const float *bias = node->op->input_count == 3 ? (const float *)tl_op_input_data(ctx, node, 2) : NULL;
+  const size_t packed = tl_conv2d_f32_opt_packed_floats(p, isa);
+  node->opt_isa = TL_ISA_REFERENCE;
+  if (node->opt == NULL || (packed + tl_conv2d_f32_opt_scratch_floats(p)) * sizeof(float) > node->opt_bytes) return;
+  tl_conv2d_f32_opt_pack((float *)node->opt, (const float *)tl_op_input_data(ctx, node, 1), bias, p, isa);
+  node->opt_scratch = (float *)node->opt + packed;
+  node->opt_isa = (int32_t)isa;
+}
+
+int32_t tl_kernels_from_name(const char *name) {
+  static const char *const names[] = {"auto", "reference", "portable", "neon", "avx2", "avx512"};
+  int32_t i;
+  if (name == NULL || name[0] == '\0') return TL_KERNELS_AUTO;
+  for (i = 0; i < (int32_t)(sizeof names / sizeof names[0]); i++) {
+    if (strcmp(name, names[i]) == 0) return i;
+  }
+  return -1;
+}

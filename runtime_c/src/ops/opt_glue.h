@@ -1,0 +1,30 @@
+/* opt_glue.h: how FullyConnected and Conv2D (float32) use the optimized kernels of kernels/opt/.
+ *
+ * What this is: the per-node memory the optimized path needs (packed weights and bias, im2col scratch),
+ * reserved by the interpreter in its tables next to tl_op_persistent_bytes (so it is counted by
+ * tl_interpreter_required_memory_bytes and never malloc'd in invoke), and the prepare step that packs the
+ * weights once. An op runs the optimized kernel only when its weights (and bias) are constants and the
+ * interpreter's level is not TL_ISA_REFERENCE; otherwise node->opt_isa stays TL_ISA_REFERENCE and eval calls
+ * the reference kernel. What this is not: shape validation (the op's prepare has filled node->params).
+ */
+#ifndef TL_OPT_GLUE_H
+#define TL_OPT_GLUE_H
+
+#include "cpu_features.h"
+#include "ops/ops.h"
+
+/* The level an interpreter created with tl_options.kernels == `kernels` (TL_KERNELS_*) runs at on this CPU.
+ * Freestanding builds (microcontrollers) default to the reference kernels: packing would copy the weights
+ * from flash into RAM. */
+tl_isa tl_op_opt_level(int32_t kernels);
+
+/* Bytes of per-node memory op `op` needs at level `isa` (0: the op runs its reference kernel). Computed from
+ * the model alone (before prepare); prepare checks that the validated shapes fit in it. */
+size_t tl_op_opt_bytes(const tl_model *model, int32_t op, tl_isa isa);
+
+/* Ends a float32 FullyConnected / Conv2D prepare: packs the weights into node->opt and sets node->opt_isa
+ * when node->opt holds enough memory (node->params must be filled). */
+void tl_op_opt_prepare_fc(tl_op_ctx *ctx, tl_node *node);
+void tl_op_opt_prepare_conv2d(tl_op_ctx *ctx, tl_node *node);
+
+#endif /* TL_OPT_GLUE_H */
