@@ -7,6 +7,7 @@ uses no glibc-only API. The tools must reproduce the host C runtime's (pyruntime
 from __future__ import annotations
 
 import functools
+import glob
 import importlib.util
 import subprocess
 import sys
@@ -122,3 +123,71 @@ def test_static_bench_runs(target: str, tmp_path: Path) -> None:
         [*TARGETS[target][1], str(tl_bench), str(bad)], capture_output=True, text=True, timeout=120
     )
     assert r.returncode == 2 and r.stderr
+
+
+def _jdk() -> Path | None:
+    import os
+
+    homes = [os.environ.get("JAVA_HOME", ""), *sorted(glob.glob("/usr/lib/jvm/*"))]
+    for home in homes:
+        if home and (Path(home) / "bin" / "javac").exists() and (Path(home) / "include" / "jni.h").exists():
+            return Path(home)
+    return None
+
+
+def test_jni_bridge_round_trip(tmp_path: Path) -> None:
+    """runtime_c/android: libtensorlet_jni.so + org.tensorlet.Interpreter on the host JVM give pyruntime's
+    bytes; a corrupt model raises IllegalArgumentException with the runtime's message. Needs a JDK (optional:
+    not installed by .ci/run; the bridge is compiled for Android by the NDK)."""
+    jdk = _jdk()
+    if jdk is None:
+        pytest.skip("no JDK (javac + jni.h) found; the JNI bridge is optional")
+    ensure_pyruntime()
+    import pyruntime
+
+    src = REPO / "runtime_c"
+    lib = tmp_path / "libtensorlet_jni.so"
+    cmd = ["gcc", "-std=c99", "-O1", "-shared", "-fPIC", "-Wall", "-Wextra", "-Wpedantic", "-Werror",
+           f"-I{jdk / 'include'}", f"-I{jdk / 'include' / 'linux'}", f"-I{src / 'include'}",
+           f"-I{src / 'src'}",
+           str(src / "android" / "jni_bridge.c"), *sorted(str(p) for p in (src / "src").rglob("*.c")),
+           "-lm", "-o", str(lib)]  # fmt: skip
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-4000:]
+    (tmp_path / "Main.java").write_text(
+        "import java.nio.file.*;\n"
+        "public class Main {\n"
+        "  public static void main(String[] a) throws Exception {\n"
+        "    byte[] model = Files.readAllBytes(Paths.get(a[0]));\n"
+        "    try (org.tensorlet.Interpreter it = new org.tensorlet.Interpreter(model)) {\n"
+        "      byte[] out = it.runBytes(Files.readAllBytes(Paths.get(a[1])));\n"
+        "      StringBuilder sb = new StringBuilder();\n"
+        '      for (byte b : out) sb.append(String.format("%02x", b));\n'
+        '      System.out.println("out " + sb);\n'
+        "    }\n"
+        "    try { new org.tensorlet.Interpreter(new byte[] {1, 2, 3, 4, 'T', 'L', 'M', '1', 0, 0}); }\n"
+        '    catch (IllegalArgumentException e) { System.out.println("refused " + e.getMessage()); }\n'
+        "  }\n"
+        "}\n"
+    )
+    java_src = src / "android" / "java" / "org" / "tensorlet" / "Interpreter.java"
+    r = subprocess.run(
+        [str(jdk / "bin" / "javac"), "-d", str(tmp_path), str(java_src), str(tmp_path / "Main.java")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    model = mnist_int8()
+    (tmp_path / "m.tlm").write_bytes(model)
+    xin = read_model(model).tensors[read_model(model).inputs[0]]
+    _, _, xte, _ = mnist()
+    x = q.quantize(xte[5:6].reshape(1, 784), xin.quantization.scale[0], xin.quantization.zero_point[0])
+    (tmp_path / "x.bin").write_bytes(x.tobytes())
+    r = subprocess.run(
+        [str(jdk / "bin" / "java"), f"-Djava.library.path={tmp_path}", "-cp", str(tmp_path), "Main",
+         str(tmp_path / "m.tlm"), str(tmp_path / "x.bin")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+    want = pyruntime.Interpreter(model_content=model).run(x)[0]
+    assert f"out {want.tobytes().hex()}" in r.stdout, r.stdout
+    assert "refused tensorlet: model load: TL_ERROR_" in r.stdout, r.stdout
