@@ -84,9 +84,10 @@ LEVELS = ("reference", "portable", "neon", "avx2", "avx512", "auto")
 
 
 def _conv_zoo_model() -> tuple[bytes, list[np.ndarray]]:
-    """FC and Conv2D in every configuration the glue distinguishes: im2col (SAME, VALID, strided, dilated),
-    pointwise (1x1 stride 1, batch 2), 1x1 strided, no bias, few output channels (AVX2 tiles on AVX-512),
-    an FC over a 4-D input, and an FC whose weights are a graph input (must stay on the reference kernel)."""
+    """FC, Conv2D and DepthwiseConv2D in every configuration the glue distinguishes: im2col (SAME, VALID,
+    strided, dilated), pointwise (1x1 stride 1, batch 2), 1x1 strided, no bias, few output channels (AVX2
+    tiles on AVX-512), depthwise with depth_multiplier 1 and 2 (the latter stays on the reference kernel), an
+    FC over a 4-D input, and an FC whose weights are a graph input (stays on the reference kernel)."""
     rng = np.random.default_rng(7)
 
     def const(name: str, shape: tuple[int, ...]) -> int:
@@ -99,8 +100,27 @@ def _conv_zoo_model() -> tuple[bytes, list[np.ndarray]]:
     b.add_op(
         "Conv2D", [x, const("w1", (20, 3, 3, 3)), const("b1", (20,))], [c1], padding="SAME", activation="RELU"
     )
+    d1x = b.add_tensor("dw1", np.float32, [2, 13, 11, 20])
+    b.add_op(
+        "DepthwiseConv2D",
+        [c1, const("dw1", (1, 3, 3, 20)), const("db1", (20,))],
+        [d1x],
+        padding="SAME",
+        depth_multiplier=1,
+        activation="RELU6",
+    )
+    d2x = b.add_tensor("dw2", np.float32, [2, 7, 6, 40])  # depth_multiplier 2: stays on the reference kernel
+    b.add_op(
+        "DepthwiseConv2D",
+        [c1, const("dw2", (1, 3, 3, 40))],
+        [d2x],
+        padding="SAME",
+        stride_h=2,
+        stride_w=2,
+        depth_multiplier=2,
+    )
     c2 = b.add_tensor("c2", np.float32, [2, 13, 11, 40])
-    b.add_op("Conv2D", [c1, const("w2", (40, 1, 1, 20))], [c2], padding="VALID")
+    b.add_op("Conv2D", [d1x, const("w2", (40, 1, 1, 20))], [c2], padding="VALID")
     c3 = b.add_tensor("c3", np.float32, [2, 6, 5, 9])
     b.add_op(
         "Conv2D",
@@ -129,6 +149,7 @@ def _conv_zoo_model() -> tuple[bytes, list[np.ndarray]]:
     d2 = b.add_tensor("d2", np.float32, [2, 5])
     b.add_op("FullyConnected", [d1, w_in], [d2])
     b.mark_output(c2)
+    b.mark_output(d2x)
     b.mark_output(d1)
     b.mark_output(d2)
     inputs = [

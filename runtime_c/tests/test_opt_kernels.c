@@ -1,6 +1,7 @@
 /* test_opt_kernels.c: every optimized float32 kernel (kernels/opt/) against its reference kernel, at every
  * kernel level this CPU supports (portable, then NEON / AVX2 / AVX-512 where present), over shapes that hit
- * every remainder path (rows and columns of partial micro-tiles, partial im2col blocks, 1x1 fast path),
+ * every remainder path (rows and columns of partial micro-tiles, partial im2col blocks, 1x1 fast path,
+ * channels past the last full vector, depthwise kernels with more taps than one pass holds),
  * with and without bias, with the activation clamps, and with NaN inputs.
  *
  * Tolerance: |opt - ref| <= 1e-5 * s + 1e-30 per element, where s is the same reference kernel run on |x|,
@@ -188,6 +189,51 @@ TL_TEST(conv_matches_reference_on_every_path) {
   TL_EXPECT_EQ(failed, 0);
 }
 
+/* One DepthwiseConv2D case (depth_multiplier 1) at level g_isa; returns 1 when it matches. */
+static int dw_case(int32_t batch, int32_t in_h, int32_t in_w, int32_t ch, int32_t k_h, int32_t k_w, int32_t stride,
+                   int32_t dilation, int32_t pad, int with_bias, int act) {
+  tl_conv_params p;
+  memset(&p, 0, sizeof p);
+  p.batch = batch, p.in_h = in_h, p.in_w = in_w, p.in_c = ch, p.out_c = ch;
+  p.k_h = k_h, p.k_w = k_w, p.stride_h = stride, p.stride_w = stride;
+  p.dilation_h = dilation, p.dilation_w = dilation, p.pad_top = pad, p.pad_left = pad;
+  p.out_h = (in_h + 2 * pad - ((k_h - 1) * dilation + 1)) / stride + 1;
+  p.out_w = (in_w + 2 * pad - ((k_w - 1) * dilation + 1)) / stride + 1;
+  p.depth_multiplier = 1;
+  p.act = k_acts[act];
+  tl_conv_params p_abs = p;
+  p_abs.act = k_acts[0];
+  const int64_t nx = (int64_t)batch * in_h * in_w * ch, nw = (int64_t)k_h * k_w * ch;
+  const int64_t n_out = (int64_t)batch * p.out_h * p.out_w * ch;
+  float *x = rand_array(nx), *w = rand_array(nw), *bias = with_bias ? rand_array(ch) : NULL;
+  float *xa = abs_copy(x, nx), *wa = abs_copy(w, nw), *ba = bias ? abs_copy(bias, ch) : NULL;
+  float *want = out_array(n_out), *got = out_array(n_out), *scale = out_array(n_out);
+  float *packed = (float *)malloc(tl_depthwise_conv2d_f32_opt_packed_floats(&p) * sizeof(float));
+  tl_depthwise_conv2d_f32(want, x, w, bias, &p);
+  tl_depthwise_conv2d_f32(scale, xa, wa, ba, &p_abs);
+  tl_depthwise_conv2d_f32_opt_pack(packed, bias, &p);
+  tl_depthwise_conv2d_f32_opt(got, x, w, packed, &p, g_isa);
+  char what[160];
+  snprintf(what, sizeof what, "depthwise b=%d %dx%dx%d k=%dx%d s=%d d=%d pad=%d bias=%d act=%d", batch, in_h,
+           in_w, ch, k_h, k_w, stride, dilation, pad, with_bias, act);
+  const int ok = check_close(got, want, scale, n_out, what);
+  free(x), free(w), free(bias), free(xa), free(wa), free(ba), free(want), free(got), free(scale), free(packed);
+  return ok;
+}
+
+TL_TEST(depthwise_matches_reference_on_every_path) {
+  static const int32_t chs[] = {1, 3, 4, 8, 15, 16, 17, 33, 40};
+  int failed = 0;
+  for (size_t ci = 0; ci < sizeof chs / sizeof chs[0]; ci++) {
+    const int act = (int)(ci % 3), bias = (int)(ci % 2);
+    failed += !dw_case(1, 9, 7, chs[ci], 3, 3, 1, 1, 1, bias, act);           /* SAME-like, borders */
+    failed += !dw_case(2, 10, 11, chs[ci], 3, 3, 2, 1, 1, 1 - bias, act);     /* strided */
+    failed += !dw_case(1, 8, 9, chs[ci], 3, 2, 1, 2, 2, bias, (act + 1) % 3); /* dilated, padded */
+    failed += !dw_case(1, 12, 12, chs[ci], 9, 9, 1, 1, 4, 1, act);            /* 81 taps: split passes */
+  }
+  TL_EXPECT_EQ(failed, 0);
+}
+
 TL_TEST(packing_is_zero_padded_with_bias_row) {
   const int32_t n = 5, k = 3;
   const int32_t nr = tl_gemm_nr(g_isa);
@@ -242,6 +288,7 @@ int main(void) {
     TL_RUN(fc_matches_reference_on_every_remainder);
     TL_RUN(fc_propagates_nan_like_reference);
     TL_RUN(conv_matches_reference_on_every_path);
+    TL_RUN(depthwise_matches_reference_on_every_path);
   }
   return tl_test_summary();
 }

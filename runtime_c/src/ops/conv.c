@@ -73,7 +73,11 @@ tl_status tl_prepare_conv2d(tl_op_ctx *ctx, tl_node *node) {
   if (!tl_op_is_int8(ctx, node)) tl_op_opt_prepare_conv2d(ctx, node); /* packs the weights when it applies */
   return TL_OK;
 }
-tl_status tl_prepare_depthwise_conv2d(tl_op_ctx *ctx, tl_node *node) { return tl_prepare_conv_common(ctx, node, 1); }
+tl_status tl_prepare_depthwise_conv2d(tl_op_ctx *ctx, tl_node *node) {
+  TL_ENSURE_OK(tl_prepare_conv_common(ctx, node, 1));
+  if (!tl_op_is_int8(ctx, node)) tl_op_opt_prepare_depthwise_conv2d(ctx, node); /* packs the bias */
+  return TL_OK;
+}
 
 static const float *tl_conv_bias(tl_op_ctx *ctx, tl_node *node) {
   return node->op->input_count == 3 ? (const float *)tl_op_input_data(ctx, node, 2) : NULL;
@@ -96,6 +100,13 @@ void tl_eval_conv2d(tl_op_ctx *ctx, tl_node *node) {
 void tl_eval_depthwise_conv2d(tl_op_ctx *ctx, tl_node *node) {
   if (tl_op_is_int8(ctx, node)) {
     tl_eval_depthwise_conv2d_int8(ctx, node);
+    return;
+  }
+  if (node->opt_isa != TL_ISA_REFERENCE) {
+    tl_depthwise_conv2d_f32_opt((float *)tl_op_output_data(ctx, node, 0),
+                                (const float *)tl_op_input_data(ctx, node, 0),
+                                (const float *)tl_op_input_data(ctx, node, 1), (const float *)node->opt,
+                                &node->params.conv, (tl_isa)node->opt_isa);
     return;
   }
   tl_depthwise_conv2d_f32((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),

@@ -76,6 +76,10 @@ size_t tl_op_opt_bytes(const tl_model *model, int32_t op, tl_isa isa) {
     }
     return tl_opt_total_bytes(tl_gemm_level_for(isa, w->dims[0]), w->dims[0], k, scratch);
   }
+  if (d->opcode == TL_OP_DEPTHWISE_CONV2D && d->opts.depth_multiplier == 1 && tl_opt_candidate(model, d, 4)) {
+    const tl_tensor_desc *w = &model->tensors[d->inputs[1]];
+    return w->dims[3] > 0 ? (size_t)w->dims[3] * sizeof(float) : 0; /* the packed bias */
+  }
   return 0;
 }
 
@@ -109,4 +113,15 @@ int32_t tl_kernels_from_name(const char *name) {
     if (strcmp(name, names[i]) == 0) return i;
   }
   return -1;
+}
+
+void tl_op_opt_prepare_depthwise_conv2d(tl_op_ctx *ctx, tl_node *node) {
+  const tl_conv_params *p = &node->params.conv;
+  const float *bias = node->op->input_count == 3 ? (const float *)tl_op_input_data(ctx, node, 2) : NULL;
+  node->opt_isa = TL_ISA_REFERENCE;
+  if (node->opt == NULL || p->depth_multiplier != 1 || p->in_c != p->out_c ||
+      tl_depthwise_conv2d_f32_opt_packed_floats(p) * sizeof(float) > node->opt_bytes)
+    return;
+  tl_depthwise_conv2d_f32_opt_pack((float *)node->opt, bias, p);
+  node->opt_isa = ctx->interp->isa;
 }

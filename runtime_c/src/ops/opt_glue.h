@@ -1,4 +1,4 @@
-/* opt_glue.h: how FullyConnected and Conv2D (float32) use the optimized kernels of kernels/opt/.
+/* opt_glue.h: how FullyConnected, Conv2D and DepthwiseConv2D (float32) use the optimized kernels of kernels/opt/.
  *
  * What this is: the per-node memory the optimized path needs (packed weights and bias, im2col scratch),
  * reserved by the interpreter in its tables next to tl_op_persistent_bytes (so it is counted by
@@ -26,5 +26,7 @@ size_t tl_op_opt_bytes(const tl_model *model, int32_t op, tl_isa isa);
  * when node->opt holds enough memory (node->params must be filled). */
 void tl_op_opt_prepare_fc(tl_op_ctx *ctx, tl_node *node);
 void tl_op_opt_prepare_conv2d(tl_op_ctx *ctx, tl_node *node);
+/* DepthwiseConv2D with depth_multiplier 1: only the bias is packed (the weights are read in place). */
+void tl_op_opt_prepare_depthwise_conv2d(tl_op_ctx *ctx, tl_node *node);
 
 #endif /* TL_OPT_GLUE_H */

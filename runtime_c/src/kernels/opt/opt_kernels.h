@@ -80,4 +80,16 @@ void tl_conv2d_f32_opt(float *y,            /* [batch, out_h, out_w, out_c] */
                        float *scratch,      /* tl_conv2d_f32_opt_scratch_floats(p) floats, or NULL if 0 */
                        const tl_conv_params *p, tl_isa isa);
 
+/* ---- DepthwiseConv2D with depth_multiplier == 1: tl_depthwise_conv2d_f32 with a packed bias ----
+ * The weights [1, k_h, k_w, out_c] are used in place (already channel-contiguous). */
+size_t tl_depthwise_conv2d_f32_opt_packed_floats(const tl_conv_params *p);
+void tl_depthwise_conv2d_f32_opt_pack(float *packed,     /* out_c floats */
+                                      const float *bias, /* [out_c] or NULL */
+                                      const tl_conv_params *p);
+void tl_depthwise_conv2d_f32_opt(float *y,            /* [batch, out_h, out_w, out_c] */
+                                 const float *x,      /* [batch, in_h, in_w, in_c] */
+                                 const float *w,      /* [1, k_h, k_w, out_c] */
+                                 const float *packed, /* from tl_depthwise_conv2d_f32_opt_pack */
+                                 const tl_conv_params *p, tl_isa isa);
+
 #endif /* TL_OPT_KERNELS_H */
