@@ -33,26 +33,54 @@ void tl_conv2d_f32_opt_pack(float *packed, const float *w, const float *bias, co
   tl_gemm_pack_f32(packed, w, bias, p->out_c, (int32_t)tl_conv_depth(p), isa);
 }
 
+/* Copies n floats; short runs (the taps of a few input channels) inline rather than through memcpy. */
+static void tl_copy_floats(float *dst, const float *src, int64_t n) {
+  if (n >= 32) {
+    memcpy(dst, src, (size_t)n * sizeof(float));
+    return;
+  }
+  for (int64_t i = 0; i < n; i++) dst[i] = src[i];
+}
+
 /* Copies the receptive fields of output positions [pos0, pos0 + rows) of one image into patches
- * [rows, k_h * k_w * in_c] (tap order ky, kx, ic: the weights' order). */
+ * [rows, k_h * k_w * in_c] (tap order ky, kx, ic: the weights' order). Without column dilation, the k_w
+ * taps of one kernel row that fall inside the input are one contiguous run of x: one copy per kernel row,
+ * with zeros for the columns outside. */
 static void tl_conv_im2col(float *patches, const float *xb, int64_t pos0, int64_t rows,
                            const tl_conv_params *p) {
   const int64_t in_c = p->in_c;
-  const size_t tap_bytes = (size_t)in_c * sizeof(float);
+  const int64_t row_floats = (int64_t)p->k_w * in_c; /* one kernel row of a patch */
   for (int64_t r = 0; r < rows; r++) {
     const int32_t oy = (int32_t)((pos0 + r) / p->out_w);
     const int32_t ox = (int32_t)((pos0 + r) % p->out_w);
     const int32_t iy0 = oy * p->stride_h - p->pad_top;
     const int32_t ix0 = ox * p->stride_w - p->pad_left;
     float *dst = patches + r * tl_conv_depth(p); /* [k_h, k_w, in_c] */
-    for (int32_t ky = 0; ky < p->k_h; ky++) {
+    for (int32_t ky = 0; ky < p->k_h; ky++, dst += row_floats) {
       const int32_t iy = iy0 + ky * p->dilation_h;
-      for (int32_t kx = 0; kx < p->k_w; kx++, dst += in_c) {
+      if (iy < 0 || iy >= p->in_h) {
+        memset(dst, 0, (size_t)row_floats * sizeof(float));
+        continue;
+      }
+      const float *src_row = xb + (int64_t)iy * p->in_w * in_c; /* [in_w, in_c] */
+      if (p->dilation_w == 1) {
+        const int32_t kx0 = ix0 < 0 ? -ix0 : 0; /* first and one past the last tap inside the input */
+        const int32_t kx1 = p->in_w - ix0 < p->k_w ? p->in_w - ix0 : p->k_w;
+        if (kx1 <= kx0) {
+          memset(dst, 0, (size_t)row_floats * sizeof(float));
+          continue;
+        }
+        for (int64_t i = 0; i < kx0 * in_c; i++) dst[i] = 0.0f;
+        tl_copy_floats(dst + kx0 * in_c, src_row + (int64_t)(ix0 + kx0) * in_c, (int64_t)(kx1 - kx0) * in_c);
+        for (int64_t i = kx1 * in_c; i < row_floats; i++) dst[i] = 0.0f;
+        continue;
+      }
+      for (int32_t kx = 0; kx < p->k_w; kx++) {
         const int32_t ix = ix0 + kx * p->dilation_w;
-        if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
-          memset(dst, 0, tap_bytes);
+        if (ix < 0 || ix >= p->in_w) {
+          for (int64_t i = 0; i < in_c; i++) dst[kx * in_c + i] = 0.0f;
         } else {
-          memcpy(dst, xb + ((int64_t)iy * p->in_w + ix) * in_c, tap_bytes);
+          tl_copy_floats(dst + kx * in_c, src_row + (int64_t)ix * in_c, in_c);
         }
       }
     }

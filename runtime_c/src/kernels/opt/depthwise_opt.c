@@ -6,18 +6,25 @@
  * other than 1 (the op glue keeps those on the reference kernel) or the specification
  * (tl_depthwise_conv2d_f32).
  *
- * Algorithm: for each output pixel, the taps inside the input are found once (rows and columns outside are
- * skipped, like the reference); then each block of channels accumulates acc += x[iy, ix, c..] * w[ky, kx, c..]
- * over those taps, is clamped (max(lo, v) then min(hi, .), so a NaN passes through) and stored.
+ * Algorithm: for each output pixel, the ranges of kernel rows and columns inside the input are computed
+ * (the taps outside are skipped, like the reference); then each block of channels accumulates
+ * acc += x[iy, ix, c..] * w[ky, kx, c..] over those taps, is clamped (max(lo, v) then min(hi, .), so a NaN
+ * passes through) and stored.
  */
-#include <math.h>
-
 #include "opt_kernels.h"
 
 size_t tl_depthwise_conv2d_f32_opt_packed_floats(const tl_conv_params *p) { return (size_t)p->out_c; }
 
 void tl_depthwise_conv2d_f32_opt_pack(float *packed, const float *bias, const tl_conv_params *p) {
   for (int32_t c = 0; c < p->out_c; c++) packed[c] = bias ? bias[c] : 0.0f;
+}
+
+/* First and one past the last tap index k in [0, k_n) with 0 <= i0 + k * dil < in_n (dil >= 1). */
+static void tl_dw_tap_range(int32_t i0, int32_t dil, int32_t k_n, int32_t in_n, int32_t *k0, int32_t *k1) {
+  int32_t lo = i0 < 0 ? (-i0 + dil - 1) / dil : 0;
+  int32_t hi = in_n - i0 <= 0 ? 0 : (in_n - i0 - 1) / dil + 1;
+  *k0 = lo;
+  *k1 = hi < k_n ? hi : k_n;
 }
 
 /* Defines `attrs static void name(...)` running the loop nest with vectors of VW floats (VW == 1: scalar). */
@@ -27,47 +34,41 @@ void tl_depthwise_conv2d_f32_opt_pack(float *packed, const float *bias, const tl
     const int64_t x_row = (int64_t)p->in_w * ch;                                                              \
     const int64_t vec_end = (ch / (VW)) * (VW);                                                               \
     const VEC lo = SET1(p->act.min), hi = SET1(p->act.max);                                                   \
-    int64_t tap_x[64], tap_w[64]; /* offsets of the valid taps of one pixel (at most 64, else split) */     \
     for (int32_t b = 0; b < p->batch; b++) {                                                                  \
       const float *xb = x + (int64_t)b * p->in_h * x_row;                                                     \
       for (int32_t oy = 0; oy < p->out_h; oy++) {                                                             \
         const int32_t iy0 = oy * p->stride_h - p->pad_top;                                                    \
+        int32_t ky0, ky1;                                                                                     \
+        tl_dw_tap_range(iy0, p->dilation_h, p->k_h, p->in_h, &ky0, &ky1);                                     \
         for (int32_t ox = 0; ox < p->out_w; ox++) {                                                           \
           const int32_t ix0 = ox * p->stride_w - p->pad_left;                                                 \
           float *yp = y + (((int64_t)b * p->out_h + oy) * p->out_w + ox) * ch;                                \
-          int32_t ky0 = 0;                                                                                    \
-          int first = 1;                                                                                      \
-          while (ky0 < p->k_h || first) {                                                                     \
-            int32_t taps = 0, ky = ky0;                                                                       \
-            for (; ky < p->k_h && taps + p->k_w <= 64; ky++) {                                                \
-              const int32_t iy = iy0 + ky * p->dilation_h;                                                    \
-              if (iy < 0 || iy >= p->in_h) continue;                                                          \
-              for (int32_t kx = 0; kx < p->k_w; kx++) {                                                       \
-                const int32_t ix = ix0 + kx * p->dilation_w;                                                  \
-                if (ix < 0 || ix >= p->in_w) continue;                                                        \
-                tap_x[taps] = (int64_t)iy * x_row + (int64_t)ix * ch;                                         \
-                tap_w[taps] = ((int64_t)ky * p->k_w + kx) * ch;                                               \
-                taps++;                                                                                       \
-              }                                                                                               \
+          int32_t kx0, kx1;                                                                                   \
+          tl_dw_tap_range(ix0, p->dilation_w, p->k_w, p->in_w, &kx0, &kx1);                                   \
+          /* x and w at tap (ky0, kx0), and the strides between taps */                                       \
+          const int any_tap = ky1 > ky0 && kx1 > kx0; /* else x0 is never read: keep it inside x */          \
+          const float *x0 = any_tap ? xb + (int64_t)(iy0 + ky0 * p->dilation_h) * x_row +                     \
+                                          (int64_t)(ix0 + kx0 * p->dilation_w) * ch                           \
+                                    : xb;                                                                     \
+          const float *w0 = w + ((int64_t)ky0 * p->k_w + kx0) * ch;                                           \
+          const int64_t x_dy = (int64_t)p->dilation_h * x_row, x_dx = (int64_t)p->dilation_w * ch;            \
+          const int64_t w_dy = (int64_t)p->k_w * ch;                                                          \
+          int64_t c = 0;                                                                                      \
+          for (; c < vec_end; c += (VW)) {                                                                    \
+            VEC acc = LOAD(bias + c);                                                                         \
+            for (int32_t ky = ky0; ky < ky1; ky++) {                                                          \
+              const float *xr = x0 + (ky - ky0) * x_dy + c, *wr = w0 + (ky - ky0) * w_dy + c;                 \
+              for (int32_t kx = kx0; kx < kx1; kx++, xr += x_dx, wr += ch) acc = FMA(LOAD(xr), LOAD(wr), acc); \
             }                                                                                                 \
-            /* first pass starts from the bias, later passes (more than 64 taps) from the partial sums */      \
-            const float *init = first ? bias : yp;                                                            \
-            const int last = ky >= p->k_h;                                                                    \
-            const VEC lo_now = last ? lo : SET1(-INFINITY), hi_now = last ? hi : SET1(INFINITY);              \
-            int64_t c = 0;                                                                                    \
-            for (; c < vec_end; c += (VW)) {                                                                  \
-              VEC acc = LOAD(init + c);                                                                       \
-              for (int32_t t = 0; t < taps; t++) acc = FMA(LOAD(xb + tap_x[t] + c), LOAD(w + tap_w[t] + c), acc); \
-              STORE(yp + c, MINV(hi_now, MAXV(lo_now, acc)));                                                 \
+            STORE(yp + c, MINV(hi, MAXV(lo, acc)));                                                           \
+          }                                                                                                   \
+          for (; c < ch; c++) {                                                                               \
+            float acc = bias[c];                                                                              \
+            for (int32_t ky = ky0; ky < ky1; ky++) {                                                          \
+              const float *xr = x0 + (ky - ky0) * x_dy + c, *wr = w0 + (ky - ky0) * w_dy + c;                 \
+              for (int32_t kx = kx0; kx < kx1; kx++, xr += x_dx, wr += ch) acc += *xr * *wr;                  \
             }                                                                                                 \
-            for (; c < ch; c++) {                                                                             \
-              float acc = init[c];                                                                            \
-              for (int32_t t = 0; t < taps; t++) acc += xb[tap_x[t] + c] * w[tap_w[t] + c];                   \
-              if (last) acc = acc < p->act.min ? p->act.min : (acc > p->act.max ? p->act.max : acc);          \
-              yp[c] = acc;                                                                                    \
-            }                                                                                                 \
-            ky0 = ky;                                                                                         \
-            first = 0;                                                                                        \
+            yp[c] = acc < p->act.min ? p->act.min : (acc > p->act.max ? p->act.max : acc);                    \
           }                                                                                                   \
         }                                                                                                     \
       }                                                                                                       \
