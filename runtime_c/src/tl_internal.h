@@ -42,13 +42,27 @@ typedef struct tl_errbuf {
 
 /* Format checking runs in the hosted builds. Freestanding builds skip it: there (arm-none-eabi) int32_t is
  * `long`, which is int-sized, so the messages' %d is right for util.c's formatter yet warns as a printf format. */
-#if defined(__GNUC__) && !defined(TL_FREESTANDING)
+#if defined(__GNUC__) && !defined(TL_FREESTANDING) && !defined(TL_TERSE_ERRORS)
 #define TL_PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
 #else
 #define TL_PRINTF_LIKE(f, a)
 #endif
 
 void tl_error_set(tl_errbuf *err, const char *fmt, ...) TL_PRINTF_LIKE(2, 3);
+
+/* -DTL_TERSE_ERRORS (smallest firmware): every message's text is compiled out, so its strings are not in the
+ * binary; the status codes are unchanged, and messages only say which op failed ("op 3 (Conv2D) failed")
+ * or that details are compiled out. */
+#ifdef TL_TERSE_ERRORS
+void tl_error_terse(tl_errbuf *err);
+/* never defined: only named inside sizeof, so the message arguments still count as used but no string or
+ * call is emitted */
+int tl_terse_args(const char *fmt, ...);
+#define tl_error_set(err, ...) (tl_error_terse(err), (void)sizeof(tl_terse_args(__VA_ARGS__)))
+#if defined(__clang__) /* helpers that only build message text are then never emitted, as intended */
+#pragma clang diagnostic ignored "-Wunneeded-internal-declaration"
+#endif
+#endif
 
 /* Bare metal (-DTL_FREESTANDING, implies no stdio and no malloc): messages go through util.c's own small
  * formatter instead of the C library's, so no printf code is linked. */

@@ -3,6 +3,7 @@
  * What this is: small leaf helpers used everywhere. What this is not: anything that reads a model.
  */
 #include <stdarg.h>
+#include <string.h>
 #ifndef TL_FREESTANDING
 #include <stdio.h>
 #endif
@@ -224,6 +225,16 @@ int tl_snprintf(char *buf, size_t size, const char *fmt, ...) {
 }
 #endif
 
+#ifdef TL_TERSE_ERRORS
+void tl_error_terse(tl_errbuf *err) {
+  static const char msg[] = "error (details compiled out: TL_TERSE_ERRORS)";
+  size_t n = sizeof msg;
+  if (err == NULL || err->buf == NULL || err->size == 0) return;
+  if (n > err->size) n = err->size;
+  memcpy(err->buf, msg, n - 1);
+  err->buf[n - 1] = '\0';
+}
+#else
 void tl_error_set(tl_errbuf *err, const char *fmt, ...) {
   va_list ap;
   if (err == NULL || err->buf == NULL || err->size == 0) return;
@@ -231,6 +242,7 @@ void tl_error_set(tl_errbuf *err, const char *fmt, ...) {
   vsnprintf(err->buf, err->size, fmt, ap);
   va_end(ap);
 }
+#endif
 
 int tl_mul_size(size_t a, size_t b, size_t *out) {
   if (a != 0 && b > (size_t)-1 / a) return 0;

@@ -6,11 +6,11 @@ selective build (the MNIST model's ops), as text/data/bss in bytes.
     python runtime_c/tools/size_report.py --selective ops.h     # header from `tensorlet ops MODEL --header`
 
 Method: every library source is compiled with -Os -ffunction-sections -fdata-sections for the target
-(Cortex-M4 freestanding: -DTL_FREESTANDING), op_table.c once per selection (-DTL_OPS_HEADER), then linked
-with --gc-sections from runtime_c/tools/size_root.c (which calls the whole public API) as the only root,
-without the C library (its memcpy/expf/... stay unresolved and are not counted; libgcc's helpers are).
-"core" registers no op at all; an op's size is its selective build minus the core. Objects are cached in
-the build directory, so a second run only relinks.
+(Cortex-M4 freestanding: -DTL_FREESTANDING; cortex-m4-terse adds -DTL_TERSE_ERRORS), op_table.c once per
+selection (-DTL_OPS_HEADER), then linked with --gc-sections from runtime_c/tools/size_root.c (which calls
+the whole public API) as the only root, without the C library (its memcpy/expf/... stay unresolved and are
+not counted; libgcc's helpers are). "core" registers no op at all; an op's size is its selective build
+minus the core. Objects are cached in the build directory, so a second run only relinks.
 """
 
 from __future__ import annotations
@@ -59,6 +59,20 @@ TARGETS = {
         "arm-none-eabi-size",
         ("-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard", "-DTL_FREESTANDING"),
     ),
+    # the same with every message's text compiled out (statuses unchanged)
+    "cortex-m4-terse": Target(
+        "cortex-m4-terse",
+        "arm-none-eabi-gcc",
+        "arm-none-eabi-size",
+        (
+            "-mcpu=cortex-m4",
+            "-mthumb",
+            "-mfpu=fpv4-sp-d16",
+            "-mfloat-abi=hard",
+            "-DTL_FREESTANDING",
+            "-DTL_TERSE_ERRORS",
+        ),
+    ),
 }
 
 
@@ -70,7 +84,8 @@ def _run(cmd: list[str]) -> str:
 
 
 def _compile(t: Target, src: Path, obj: Path, extra: tuple[str, ...] = ()) -> Path:
-    if obj.exists() and obj.stat().st_mtime >= src.stat().st_mtime and not extra:
+    newest = max(p.stat().st_mtime for p in [src, *SRC.glob("include/*.h"), *(SRC / "src").rglob("*.h")])
+    if obj.exists() and obj.stat().st_mtime >= newest and not extra:
         return obj
     obj.parent.mkdir(parents=True, exist_ok=True)
     _run([

@@ -11,6 +11,12 @@
 #include "ops/ops.h"
 #include "ops/ops_int8.h"
 
+#ifdef TL_TERSE_ERRORS
+void tl_op_error_terse(tl_op_ctx *ctx) {
+  tl_errbuf *e = &ctx->interp->err;
+  if (e->buf != NULL && e->size != 0) snprintf(e->buf, e->size, "op %d (%s) failed", (int)ctx->op_index, ctx->op_name);
+}
+#else
 void tl_op_error(tl_op_ctx *ctx, const char *fmt, ...) {
   char msg[TL_ERROR_LEN];
   va_list ap;
@@ -19,6 +25,7 @@ void tl_op_error(tl_op_ctx *ctx, const char *fmt, ...) {
   va_end(ap);
   tl_error_set(&ctx->interp->err, "op %d (%s): %s", ctx->op_index, ctx->op_name, msg);
 }
+#endif
 
 const tl_tensor_desc *tl_op_input(const tl_op_ctx *ctx, const tl_node *node, int32_t i) {
   return &ctx->model->tensors[node->op->inputs[i]];

@@ -32,6 +32,10 @@ const tl_op_registration *tl_op_lookup(int32_t opcode);
 
 /* Error for the current op: prefixes "op N (Name): ". */
 void tl_op_error(tl_op_ctx *ctx, const char *fmt, ...) TL_PRINTF_LIKE(2, 3);
+#ifdef TL_TERSE_ERRORS /* tl_internal.h: messages compiled out; the error names the op only */
+void tl_op_error_terse(tl_op_ctx *ctx);
+#define tl_op_error(ctx, ...) (tl_op_error_terse(ctx), (void)sizeof(tl_terse_args(__VA_ARGS__)))
+#endif
 #define TL_OP_ENSURE(ctx, cond, status, ...) \
   do {                                       \
     if (!(cond)) {                           \
