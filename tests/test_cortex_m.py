@@ -270,3 +270,33 @@ def test_static_load_and_formatter_on_host(tmp_path: Path) -> None:
     model.write_bytes(mnist_int8())
     r = subprocess.run([str(exe), str(model)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and r.stdout.startswith("ok"), r.stdout + r.stderr
+
+
+FREESTANDING_HEADERS = {"stdint.h", "stddef.h", "string.h", "math.h", "stdarg.h", "float.h", "limits.h"}
+INTRINSIC_HEADERS = {"immintrin.h", "arm_neon.h"}  # compiler-provided, inside per-ISA kernels only
+
+
+def test_core_includes_only_freestanding_headers() -> None:
+    """Under TL_FREESTANDING every runtime source (core, ops, kernels) includes only <stdint.h>, <stddef.h>,
+    <string.h>, <math.h> and the compiler's freestanding <stdarg.h>/<float.h>/<limits.h> (plus SIMD
+    intrinsics in the optional optimized kernels): the #include directives actually processed, with the
+    preprocessor conditions evaluated (gcc -E -dI)."""
+    cc = need_tool("gcc")
+    seen: dict[str, set[str]] = {}
+    for src in sorted((REPO / "runtime_c" / "src").rglob("*.c")):
+        r = subprocess.run(
+            [cc, "-std=c99", "-E", "-dI", "-DTL_FREESTANDING", f"-I{REPO / 'runtime_c' / 'include'}",
+             f"-I{REPO / 'runtime_c' / 'src'}", str(src)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        current = ""
+        for line in r.stdout.splitlines():
+            if m := re.match(r'# \d+ "([^"]+)"', line):
+                current = m[1]
+            elif (m := re.match(r"#include <([^>]+)>", line)) and str(REPO / "runtime_c") in str(
+                Path(current).resolve()
+            ):
+                seen.setdefault(m[1], set()).add(Path(current).name)
+    assert {"stdint.h", "string.h", "math.h"} <= set(seen)
+    extra = {h: files for h, files in seen.items() if h not in FREESTANDING_HEADERS | INTRINSIC_HEADERS}
+    assert not extra, extra

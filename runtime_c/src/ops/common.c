@@ -5,7 +5,9 @@
  */
 #include <math.h>
 #include <stdarg.h>
+#ifndef TL_FREESTANDING /* bare metal: snprintf is util.c's tl_snprintf (tl_internal.h) */
 #include <stdio.h>
+#endif
 
 #include "fb_schema.h"
 #include "ops/ops.h"

@@ -5,7 +5,9 @@
  * this is not: any op's own quantization rules (ops/<family>_int8.c).
  */
 #include <math.h>
+#ifndef TL_FREESTANDING /* bare metal: snprintf is util.c's tl_snprintf (tl_internal.h) */
 #include <stdio.h>
+#endif
 #include <string.h>
 
 #include "fb_schema.h"

@@ -3,7 +3,9 @@
  * Reshape, Pad and Transpose need no int8 glue: they are dtype-agnostic and require equal parameters
  * (data_movement.c); Pad writes the output zero point.
  */
+#ifndef TL_FREESTANDING /* bare metal: snprintf is util.c's tl_snprintf (tl_internal.h) */
 #include <stdio.h>
+#endif
 
 #include "fb_schema.h"
 #include "ops/ops_int8.h"
