@@ -9,13 +9,14 @@ PIP := $(VENV)/bin/pip
 C_SOURCES := $(shell find runtime_c/src runtime_c/include -name '*.[ch]' 2>/dev/null)
 STAMP := $(VENV)/.tensorlet-installed
 
-.PHONY: demo test venv lint cross sanitize bench clean help
+.PHONY: demo test venv lint cross sanitize bench size clean help
 
 help:
 	@echo "make demo      train, export and run the MNIST demo on the C runtime (the main job)"
 	@echo "make test      run every test: Python, C (gcc, clang, ASan+UBSan), aarch64/armhf under qemu"
 	@echo "make lint      ruff over the Python sources"
 	@echo "make bench     list the benchmark scripts (see benchmarks/README.md)"
+	@echo "make size      code size (text/data/bss) of the runtime per target, core/ops/selective (docs/embedded.md)"
 	@echo "make clean     remove build directories (keeps .venv)"
 
 venv: $(STAMP)
@@ -43,6 +44,9 @@ lint: $(STAMP)
 bench:
 	@echo "Benchmarks are separate scripts, each documented in benchmarks/README.md:"
 	@ls benchmarks/*.py
+
+size: $(STAMP)
+	$(PY) runtime_c/tools/size_report.py
 
 clean:
 	rm -rf build build-*
