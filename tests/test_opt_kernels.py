@@ -86,8 +86,9 @@ LEVELS = ("reference", "portable", "neon", "avx2", "avx512", "auto")
 def _conv_zoo_model() -> tuple[bytes, list[np.ndarray]]:
     """FC, Conv2D and DepthwiseConv2D in every configuration the glue distinguishes: im2col (SAME, VALID,
     strided, dilated), pointwise (1x1 stride 1, batch 2), 1x1 strided, no bias, few output channels (AVX2
-    tiles on AVX-512), depthwise with depth_multiplier 1 and 2 (the latter stays on the reference kernel), an
-    FC over a 4-D input, and an FC whose weights are a graph input (stays on the reference kernel)."""
+    tiles on AVX-512), depthwise with depth_multiplier 1 and 2 (the latter stays on the reference kernel),
+    max pool, an FC over a 4-D input, and an FC whose weights are a graph input (also on the reference
+    kernel)."""
     rng = np.random.default_rng(7)
 
     def const(name: str, shape: tuple[int, ...]) -> int:
@@ -119,6 +120,9 @@ def _conv_zoo_model() -> tuple[bytes, list[np.ndarray]]:
         stride_w=2,
         depth_multiplier=2,
     )
+    mp = b.add_tensor("mp", np.float32, [2, 7, 6, 20])
+    b.add_op("MaxPool2D", [c1], [mp], padding="SAME", filter_h=3, filter_w=3, stride_h=2, stride_w=2)
+    b.mark_output(mp)
     c2 = b.add_tensor("c2", np.float32, [2, 13, 11, 40])
     b.add_op("Conv2D", [d1x, const("w2", (40, 1, 1, 20))], [c2], padding="VALID")
     c3 = b.add_tensor("c3", np.float32, [2, 6, 5, 9])

@@ -234,6 +234,44 @@ TL_TEST(depthwise_matches_reference_on_every_path) {
   TL_EXPECT_EQ(failed, 0);
 }
 
+/* One MaxPool2D case at level g_isa (bit-exact, NaNs included); returns 1 when it matches. */
+static int mp_case(int32_t batch, int32_t in_h, int32_t in_w, int32_t ch, int32_t f, int32_t stride, int32_t pad,
+                   int act, int with_nan) {
+  tl_pool_params p;
+  memset(&p, 0, sizeof p);
+  p.batch = batch, p.in_h = in_h, p.in_w = in_w, p.channels = ch;
+  p.filter_h = f, p.filter_w = f, p.stride_h = stride, p.stride_w = stride, p.pad_top = pad, p.pad_left = pad;
+  p.out_h = (in_h + 2 * pad - f) / stride + 1;
+  p.out_w = (in_w + 2 * pad - f) / stride + 1;
+  p.act = k_acts[act];
+  const int64_t nx = (int64_t)batch * in_h * in_w * ch, n_out = (int64_t)batch * p.out_h * p.out_w * ch;
+  float *x = rand_array(nx);
+  if (with_nan) {
+    for (int64_t i = 0; i < nx; i += 37) x[i] = NAN;
+  }
+  float *want = out_array(n_out), *got = out_array(n_out), *zero = out_array(n_out);
+  for (int64_t i = 0; i < n_out; i++) zero[i] = 0.0f;
+  tl_max_pool2d_f32(want, x, &p);
+  tl_max_pool2d_f32_opt(got, x, &p, g_isa);
+  char what[128];
+  snprintf(what, sizeof what, "maxpool b=%d %dx%dx%d f=%d s=%d pad=%d act=%d nan=%d", batch, in_h, in_w, ch, f,
+           stride, pad, act, with_nan);
+  const int ok = check_close(got, want, zero, n_out, what);
+  free(x), free(want), free(got), free(zero);
+  return ok;
+}
+
+TL_TEST(max_pool_matches_reference_bit_exactly) {
+  static const int32_t chs[] = {1, 3, 4, 8, 16, 17, 33, 64};
+  int failed = 0;
+  for (size_t ci = 0; ci < sizeof chs / sizeof chs[0]; ci++) {
+    failed += !mp_case(1, 26, 26, chs[ci], 2, 2, 0, (int)(ci % 3), 0);
+    failed += !mp_case(2, 9, 7, chs[ci], 3, 2, 1, 1, 1); /* clipped windows, NaNs */
+    failed += !mp_case(1, 5, 6, chs[ci], 3, 1, 2, 2, 1); /* padding larger than a window's overlap */
+  }
+  TL_EXPECT_EQ(failed, 0);
+}
+
 TL_TEST(packing_is_zero_padded_with_bias_row) {
   const int32_t n = 5, k = 3;
   const int32_t nr = tl_gemm_nr(g_isa);
@@ -289,6 +327,7 @@ int main(void) {
     TL_RUN(fc_propagates_nan_like_reference);
     TL_RUN(conv_matches_reference_on_every_path);
     TL_RUN(depthwise_matches_reference_on_every_path);
+    TL_RUN(max_pool_matches_reference_bit_exactly);
   }
   return tl_test_summary();
 }

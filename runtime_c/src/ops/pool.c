@@ -2,6 +2,8 @@
 #include "fb_schema.h"
 #include "ops/ops.h"
 #include "ops/ops_int8.h"
+#include "cpu_features.h"
+#include "kernels/opt/opt_kernels.h"
 
 tl_status tl_prepare_pool2d(tl_op_ctx *ctx, tl_node *node) {
   const tl_op_options *o = &node->op->opts;
@@ -34,12 +36,19 @@ tl_status tl_prepare_pool2d(tl_op_ctx *ctx, tl_node *node) {
   p->pad_top = pad_top;
   p->pad_left = pad_left;
   p->act = tl_op_activation(o->activation);
-  return tl_op_is_int8(ctx, node) ? tl_prepare_pool2d_int8(ctx, node) : TL_OK;
+  if (tl_op_is_int8(ctx, node)) return tl_prepare_pool2d_int8(ctx, node);
+  if (node->op->opcode == TL_OP_MAX_POOL2D) node->opt_isa = ctx->interp->isa; /* no memory needed */
+  return TL_OK;
 }
 
 void tl_eval_max_pool2d(tl_op_ctx *ctx, tl_node *node) {
   if (tl_op_is_int8(ctx, node)) {
     tl_eval_pool2d_int8(ctx, node);
+    return;
+  }
+  if (node->opt_isa != TL_ISA_REFERENCE) {
+    tl_max_pool2d_f32_opt((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),
+                          &node->params.pool, (tl_isa)node->opt_isa);
     return;
   }
   tl_max_pool2d_f32((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),

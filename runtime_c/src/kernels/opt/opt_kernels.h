@@ -1,4 +1,4 @@
-/* opt_kernels.h: optimized float32 kernels (packed GEMM, FullyConnected, Conv2D) and their dispatch.
+/* opt_kernels.h: optimized float32 kernels (packed GEMM, FullyConnected, Conv2D, DepthwiseConv2D, MaxPool2D).
  *
  * What this is: the fast counterparts of tl_fc_f32 and tl_conv2d_f32 (kernels.h). Each takes the reference
  * kernel's arguments, except that the weights and the bias come pre-packed (once, at prepare) into GEMM
@@ -91,5 +91,8 @@ void tl_depthwise_conv2d_f32_opt(float *y,            /* [batch, out_h, out_w, o
                                  const float *w,      /* [1, k_h, k_w, out_c] */
                                  const float *packed, /* from tl_depthwise_conv2d_f32_opt_pack */
                                  const tl_conv_params *p, tl_isa isa);
+
+/* ---- MaxPool2D: tl_max_pool2d_f32 at a level (bit-identical to it) ---- */
+void tl_max_pool2d_f32_opt(float *y, const float *x, const tl_pool_params *p, tl_isa isa); /* NHWC both */
 
 #endif /* TL_OPT_KERNELS_H */
