@@ -21,6 +21,36 @@
 TL_AVX512_ static inline __attribute__((always_inline)) void tl_avx512_tile(
     const int32_t rows, int32_t k, const float *a, int64_t lda, const float *b, float *c, int64_t ldc,
     tl_act_f32 act) {
+  if (rows == 1) {
+    /* one row (a matrix-vector product): four partial sums over k keep eight FMA chains in flight
+     * instead of two dependent ones */
+    __m512 s00 = _mm512_loadu_ps(b), s01 = _mm512_loadu_ps(b + 16);
+    __m512 s10 = _mm512_set1_ps(0.0f), s11 = s10, s20 = s10, s21 = s10, s30 = s10, s31 = s10;
+    const float *bk = b + 32;
+    int32_t kk = 0;
+    for (; kk + 4 <= k; kk += 4, bk += 4 * 32) {
+      s00 = _mm512_fmadd_ps(_mm512_set1_ps(a[kk]), _mm512_loadu_ps(bk), s00);
+      s01 = _mm512_fmadd_ps(_mm512_set1_ps(a[kk]), _mm512_loadu_ps(bk + 16), s01);
+      s10 = _mm512_fmadd_ps(_mm512_set1_ps(a[kk + 1]), _mm512_loadu_ps(bk + 32), s10);
+      s11 = _mm512_fmadd_ps(_mm512_set1_ps(a[kk + 1]), _mm512_loadu_ps(bk + 48), s11);
+      s20 = _mm512_fmadd_ps(_mm512_set1_ps(a[kk + 2]), _mm512_loadu_ps(bk + 64), s20);
+      s21 = _mm512_fmadd_ps(_mm512_set1_ps(a[kk + 2]), _mm512_loadu_ps(bk + 80), s21);
+      s30 = _mm512_fmadd_ps(_mm512_set1_ps(a[kk + 3]), _mm512_loadu_ps(bk + 96), s30);
+      s31 = _mm512_fmadd_ps(_mm512_set1_ps(a[kk + 3]), _mm512_loadu_ps(bk + 112), s31);
+    }
+    for (; kk < k; kk++, bk += 32) {
+      s00 = _mm512_fmadd_ps(_mm512_set1_ps(a[kk]), _mm512_loadu_ps(bk), s00);
+      s01 = _mm512_fmadd_ps(_mm512_set1_ps(a[kk]), _mm512_loadu_ps(bk + 16), s01);
+    }
+    s00 = _mm512_add_ps(_mm512_add_ps(s00, s10), _mm512_add_ps(s20, s30));
+    s01 = _mm512_add_ps(_mm512_add_ps(s01, s11), _mm512_add_ps(s21, s31));
+    const __m512 lo1 = _mm512_set1_ps(act.min), hi1 = _mm512_set1_ps(act.max);
+    _mm512_storeu_ps(c, _mm512_min_ps(hi1, _mm512_max_ps(lo1, s00)));
+    _mm512_storeu_ps(c + 16, _mm512_min_ps(hi1, _mm512_max_ps(lo1, s01)));
+    (void)lda;
+    (void)ldc;
+    return;
+  }
   const __m512 bias0 = _mm512_loadu_ps(b), bias1 = _mm512_loadu_ps(b + 16);
 #define TL_DECL_(i)                              \
   __m512 c##i##0 = bias0, c##i##1 = bias1; \
