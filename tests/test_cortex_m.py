@@ -234,6 +234,10 @@ def test_firmware_matches_host_runtime_under_qemu(firmware_inputs, tmp_path: Pat
     r = subprocess.run([*QEMU, str(elf)], capture_output=True, text=True, timeout=300)
     log = r.stdout + r.stderr
     assert r.returncode == 0, log[-4000:]
+    assert "refused: TL_ERROR_TRUNCATED: load: 4 bytes is too short for a model (needs at least 8)" in log
+    too_small = r"TL_ERROR_ARENA_TOO_SMALL: load: memory of 1000 bytes is too small for the model's tables"
+    m = re.search(too_small + r" \(needs (\d+)\)", log)
+    assert m and 1000 < int(m[1]) <= 1000 + 8192, log[:2000]
     got = {int(m[1]): bytes.fromhex(m[2]) for m in re.finditer(r"^out (\d+) ([0-9a-f]+)$", log, re.M)}
     assert sorted(got) == list(range(DIGITS)), log[-2000:]
     for i in range(DIGITS):

@@ -48,6 +48,11 @@ int main(void) {
   int8_t out[TL_FW_OUT_BYTES];
   size_t arena, required;
 
+  /* two refusals first: their messages come from the library's own formatter (%llu, %lu on this ABI) */
+  s = tl_model_load_nocopy(tl_fw_model, 4, &model, err, sizeof err);
+  printf("tl_fw: refused: %s: %s\n", tl_status_name(s), err);
+  s = tl_model_load_static(tl_fw_model, tl_fw_model_len, tl_fw_model_memory, 1000, &model, err, sizeof err);
+  printf("tl_fw: refused: %s: %s\n", tl_status_name(s), err);
   s = tl_model_load_static(tl_fw_model, tl_fw_model_len, tl_fw_model_memory, sizeof tl_fw_model_memory, &model,
                            err, sizeof err);
   if (s != TL_OK) return tl_fw_fail("tl_model_load_static", s, err);
