@@ -115,6 +115,9 @@ const char *tl_version_string(void);
 tl_status tl_model_load(const void *data, size_t size, tl_model **out_model, char *err, size_t err_size);
 tl_status tl_model_load_nocopy(const void *data, size_t size, tl_model **out_model, char *err,
                                size_t err_size);
+tl_status tl_model_load_static(const void *data, size_t size, void *memory, size_t memory_bytes,
+                               tl_model **out_model, char *err, size_t err_size);
+size_t tl_model_memory_bytes(const tl_model *model);
 tl_status tl_model_load_file(const char *path, tl_model **out_model, char *err, size_t err_size);
 void tl_model_destroy(tl_model *model);
 int32_t tl_model_tensor_count(const tl_model *model);
