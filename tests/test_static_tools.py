@@ -137,11 +137,11 @@ def _jdk() -> Path | None:
 
 def test_jni_bridge_round_trip(tmp_path: Path) -> None:
     """runtime_c/android: libtensorlet_jni.so + org.tensorlet.Interpreter on the host JVM give pyruntime's
-    bytes; a corrupt model raises IllegalArgumentException with the runtime's message. Needs a JDK (optional:
-    not installed by .ci/run; the bridge is compiled for Android by the NDK)."""
+    bytes; a corrupt model raises IllegalArgumentException with the runtime's message. Needs a JDK (.ci/run
+    installs openjdk-17-jdk-headless; the bridge itself is compiled for Android by the NDK)."""
     jdk = _jdk()
-    if jdk is None:
-        pytest.skip("no JDK (javac + jni.h) found; the JNI bridge is optional")
+    need(jdk is not None, "no JDK (javac + jni.h) found under $JAVA_HOME or /usr/lib/jvm")
+    assert jdk is not None
     ensure_pyruntime()
     import pyruntime
 
