@@ -50,9 +50,9 @@ static void tl_conv_im2col(float *patches, const float *xb, int64_t pos0, int64_
                            const tl_conv_params *p) {
   const int64_t in_c = p->in_c;
   const int64_t row_floats = (int64_t)p->k_w * in_c; /* one kernel row of a patch */
-  for (int64_t r = 0; r < rows; r++) {
-    const int32_t oy = (int32_t)((pos0 + r) / p->out_w);
-    const int32_t ox = (int32_t)((pos0 + r) % p->out_w);
+  int32_t oy = (int32_t)(pos0 / p->out_w), ox = (int32_t)(pos0 % p->out_w);
+  /* (oy, ox) steps through the positions row by row: ox wraps to 0 and oy advances at the end of a row */
+  for (int64_t r = 0; r < rows; r++, ox = ox + 1 == p->out_w ? (oy++, 0) : ox + 1) {
     const int32_t iy0 = oy * p->stride_h - p->pad_top;
     const int32_t ix0 = ox * p->stride_w - p->pad_left;
     float *dst = patches + r * tl_conv_depth(p); /* [k_h, k_w, in_c] */
@@ -68,6 +68,10 @@ static void tl_conv_im2col(float *patches, const float *xb, int64_t pos0, int64_
         const int32_t kx1 = p->in_w - ix0 < p->k_w ? p->in_w - ix0 : p->k_w;
         if (kx1 <= kx0) {
           memset(dst, 0, (size_t)row_floats * sizeof(float));
+          continue;
+        }
+        if (kx0 == 0 && kx1 == p->k_w) { /* the whole kernel row is inside: the common case */
+          tl_copy_floats(dst, src_row + (int64_t)ix0 * in_c, row_floats);
           continue;
         }
         for (int64_t i = 0; i < kx0 * in_c; i++) dst[i] = 0.0f;
