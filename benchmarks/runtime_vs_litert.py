@@ -475,6 +475,10 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     if args.rounds * args.per_round < 300:
         p.error("medians need at least 300 runs: raise --rounds or --per-round")
+    sys.path.insert(0, str(ROOT / "tests"))
+    from runtime_op_cases import ensure_pyruntime
+
+    ensure_pyruntime()  # the extension must be built from the current C sources
     for key in args.models:
         net = MODELS[key]()
         print(f"{net.name}: {net.flops / 1e6:.2f} MFLOP, batch 1, 1 thread")
