@@ -1,7 +1,7 @@
 /* test_opt_kernels.c: every optimized float32 kernel (kernels/opt/) against its reference kernel, at every
  * kernel level this CPU supports (portable, then NEON / AVX2 / AVX-512 where present), over shapes that hit
  * every remainder path (rows and columns of partial micro-tiles, partial im2col blocks, 1x1 fast path,
- * channels past the last full vector, depthwise kernels with more taps than one pass holds),
+ * channels past the last full vector, depthwise 3x3 rows with the weights in registers and their edges),
  * with and without bias, with the activation clamps, and with NaN inputs.
  *
  * Tolerance: |opt - ref| <= 1e-5 * s + 1e-30 per element, where s is the same reference kernel run on |x|,
@@ -222,14 +222,17 @@ static int dw_case(int32_t batch, int32_t in_h, int32_t in_w, int32_t ch, int32_
 }
 
 TL_TEST(depthwise_matches_reference_on_every_path) {
-  static const int32_t chs[] = {1, 3, 4, 8, 15, 16, 17, 33, 40};
+  static const int32_t chs[] = {1, 3, 4, 8, 15, 16, 17, 33, 40, 83};
   int failed = 0;
   for (size_t ci = 0; ci < sizeof chs / sizeof chs[0]; ci++) {
     const int act = (int)(ci % 3), bias = (int)(ci % 2);
     failed += !dw_case(1, 9, 7, chs[ci], 3, 3, 1, 1, 1, bias, act);           /* SAME-like, borders */
     failed += !dw_case(2, 10, 11, chs[ci], 3, 3, 2, 1, 1, 1 - bias, act);     /* strided */
     failed += !dw_case(1, 8, 9, chs[ci], 3, 2, 1, 2, 2, bias, (act + 1) % 3); /* dilated, padded */
-    failed += !dw_case(1, 12, 12, chs[ci], 9, 9, 1, 1, 4, 1, act);            /* 81 taps: split passes */
+    failed += !dw_case(1, 12, 12, chs[ci], 9, 9, 1, 1, 4, 1, act);            /* large kernel */
+    failed += !dw_case(1, 11, 12, chs[ci], 3, 3, 1, 2, 2, bias, act);         /* 3x3 fast rows, dilated */
+    failed += !dw_case(1, 10, 13, chs[ci], 3, 3, 2, 2, 0, 1 - bias, act);     /* strided, dilated, unpadded */
+    failed += !dw_case(1, 3, 3, chs[ci], 3, 3, 1, 1, 0, bias, act);           /* one pixel, all inside */
   }
   TL_EXPECT_EQ(failed, 0);
 }

@@ -9,7 +9,9 @@
  * Algorithm: for each output pixel, the ranges of kernel rows and columns inside the input are computed
  * (the taps outside are skipped, like the reference); then each block of channels accumulates
  * acc += x[iy, ix, c..] * w[ky, kx, c..] over those taps, is clamped (max(lo, v) then min(hi, .), so a NaN
- * passes through) and stored.
+ * passes through) and stored. 3x3 kernels (MobileNet's) take a faster path on output rows whose three kernel
+ * rows are inside the input: per block of channels the nine weight vectors stay in registers while the
+ * pixels whose three columns are inside go by; the edge pixels take the general path.
  */
 #include "opt_kernels.h"
 
@@ -21,14 +23,20 @@ void tl_depthwise_conv2d_f32_opt_pack(float *packed, const float *bias, const tl
 
 /* First and one past the last tap index k in [0, k_n) with 0 <= i0 + k * dil < in_n (dil >= 1). */
 static void tl_dw_tap_range(int32_t i0, int32_t dil, int32_t k_n, int32_t in_n, int32_t *k0, int32_t *k1) {
-  int32_t lo = i0 < 0 ? (-i0 + dil - 1) / dil : 0;
-  int32_t hi = in_n - i0 <= 0 ? 0 : (in_n - i0 - 1) / dil + 1;
+  int32_t lo, hi;
+  if (dil == 1) { /* the common case, without divisions */
+    lo = i0 < 0 ? -i0 : 0;
+    hi = in_n - i0 <= 0 ? 0 : in_n - i0;
+  } else {
+    lo = i0 < 0 ? (-i0 + dil - 1) / dil : 0;
+    hi = in_n - i0 <= 0 ? 0 : (in_n - i0 - 1) / dil + 1;
+  }
   *k0 = lo;
   *k1 = hi < k_n ? hi : k_n;
 }
 
 /* Defines `attrs static void name(...)` running the loop nest with vectors of VW floats (VW == 1: scalar). */
-#define TL_DW_DEFINE(name, attrs, VW, VEC, LOAD, STORE, FMA, SET1, MAXV, MINV)                                \
+#define TL_DW_DEFINE(name, attrs, VW, VEC, LOAD, STORE, FMA, ADDV, SET1, MAXV, MINV)                          \
   attrs static void name(float *y, const float *x, const float *w, const float *bias, const tl_conv_params *p) { \
     const int64_t ch = p->in_c;                                                                               \
     const int64_t x_row = (int64_t)p->in_w * ch;                                                              \
@@ -40,7 +48,49 @@ static void tl_dw_tap_range(int32_t i0, int32_t dil, int32_t k_n, int32_t in_n, 
         const int32_t iy0 = oy * p->stride_h - p->pad_top;                                                    \
         int32_t ky0, ky1;                                                                                     \
         tl_dw_tap_range(iy0, p->dilation_h, p->k_h, p->in_h, &ky0, &ky1);                                     \
+        /* 3x3 kernels on rows with all three kernel rows inside: the pixels whose three columns are inside \
+         * too run with the nine weight vectors of a channel block held in registers */                      \
+        int32_t in_lo = 0, in_hi = 0; /* those pixels: [in_lo, in_hi) */                                       \
+        if (p->k_h == 3 && p->k_w == 3 && ky0 == 0 && ky1 == 3) {                                             \
+          const int32_t span = 2 * p->dilation_w;                                                             \
+          in_lo = (p->pad_left + p->stride_w - 1) / p->stride_w;                                              \
+          in_hi = p->in_w - 1 - span + p->pad_left < 0 ? 0 : (p->in_w - 1 - span + p->pad_left) / p->stride_w + 1; \
+          if (in_hi > p->out_w) in_hi = p->out_w;                                                             \
+          if (in_hi < in_lo) in_hi = in_lo;                                                                   \
+          const int64_t x_dy = (int64_t)p->dilation_h * x_row, x_dx = (int64_t)p->dilation_w * ch;           \
+          const float *xrow = xb + (int64_t)iy0 * x_row;                                                      \
+          float *yrow = y + ((int64_t)b * p->out_h + oy) * p->out_w * ch;                                     \
+          for (int64_t c = 0; c < vec_end; c += (VW)) {                                                       \
+            const VEC w00 = LOAD(w + c), w01 = LOAD(w + ch + c), w02 = LOAD(w + 2 * ch + c);                  \
+            const VEC w10 = LOAD(w + 3 * ch + c), w11 = LOAD(w + 4 * ch + c), w12 = LOAD(w + 5 * ch + c);     \
+            const VEC w20 = LOAD(w + 6 * ch + c), w21 = LOAD(w + 7 * ch + c), w22 = LOAD(w + 8 * ch + c);     \
+            const VEC bv = LOAD(bias + c);                                                                    \
+            for (int32_t ox = in_lo; ox < in_hi; ox++) {                                                      \
+              const float *r0 = xrow + (int64_t)(ox * p->stride_w - p->pad_left) * ch + c;                    \
+              const float *r1 = r0 + x_dy, *r2 = r1 + x_dy;                                                   \
+              VEC a0 = FMA(LOAD(r0), w00, bv), a1 = FMA(LOAD(r1), w10, SET1(0.0f));                           \
+              VEC a2 = FMA(LOAD(r2), w20, SET1(0.0f));                                                        \
+              a0 = FMA(LOAD(r0 + x_dx), w01, a0);                                                             \
+              a1 = FMA(LOAD(r1 + x_dx), w11, a1);                                                             \
+              a2 = FMA(LOAD(r2 + x_dx), w21, a2);                                                             \
+              a0 = FMA(LOAD(r0 + 2 * x_dx), w02, a0);                                                         \
+              a1 = FMA(LOAD(r1 + 2 * x_dx), w12, a1);                                                         \
+              a2 = FMA(LOAD(r2 + 2 * x_dx), w22, a2);                                                         \
+              STORE(yrow + (int64_t)ox * ch + c, MINV(hi, MAXV(lo, ADDV(a0, ADDV(a1, a2)))));                 \
+            }                                                                                                 \
+          }                                                                                                   \
+          for (int32_t ox = in_lo; ox < in_hi; ox++) {                                                        \
+            const float *r0 = xrow + (int64_t)(ox * p->stride_w - p->pad_left) * ch;                         \
+            for (int64_t c = vec_end; c < ch; c++) {                                                          \
+              float acc = bias[c];                                                                            \
+              for (int32_t t = 0; t < 9; t++) acc += r0[(t / 3) * x_dy + (t % 3) * x_dx + c] * w[t * ch + c]; \
+              yrow[(int64_t)ox * ch + c] = acc < p->act.min ? p->act.min : (acc > p->act.max ? p->act.max : acc); \
+            }                                                                                                 \
+          }                                                                                                   \
+        }                                                                                                     \
         for (int32_t ox = 0; ox < p->out_w; ox++) {                                                           \
+          if (ox == in_lo && in_hi > in_lo) ox = in_hi; /* done above */                                      \
+          if (ox >= p->out_w) break;                                                                          \
           const int32_t ix0 = ox * p->stride_w - p->pad_left;                                                 \
           float *yp = y + (((int64_t)b * p->out_h + oy) * p->out_w + ox) * ch;                                \
           int32_t kx0, kx1;                                                                                   \
@@ -54,12 +104,38 @@ static void tl_dw_tap_range(int32_t i0, int32_t dil, int32_t k_n, int32_t in_n, 
           const int64_t x_dy = (int64_t)p->dilation_h * x_row, x_dx = (int64_t)p->dilation_w * ch;            \
           const int64_t w_dy = (int64_t)p->k_w * ch;                                                          \
           int64_t c = 0;                                                                                      \
-          for (; c < vec_end; c += (VW)) {                                                                    \
-            VEC acc = LOAD(bias + c);                                                                         \
+          /* four channel blocks at once: four independent FMA chains */                                      \
+          for (; c + 4 * (VW) <= vec_end; c += 4 * (VW)) {                                                    \
+            VEC a0 = LOAD(bias + c), a1 = LOAD(bias + c + (VW));                                              \
+            VEC a2 = LOAD(bias + c + 2 * (VW)), a3 = LOAD(bias + c + 3 * (VW));                               \
             for (int32_t ky = ky0; ky < ky1; ky++) {                                                          \
               const float *xr = x0 + (ky - ky0) * x_dy + c, *wr = w0 + (ky - ky0) * w_dy + c;                 \
-              for (int32_t kx = kx0; kx < kx1; kx++, xr += x_dx, wr += ch) acc = FMA(LOAD(xr), LOAD(wr), acc); \
+              for (int32_t kx = kx0; kx < kx1; kx++, xr += x_dx, wr += ch) {                                  \
+                a0 = FMA(LOAD(xr), LOAD(wr), a0);                                                             \
+                a1 = FMA(LOAD(xr + (VW)), LOAD(wr + (VW)), a1);                                               \
+                a2 = FMA(LOAD(xr + 2 * (VW)), LOAD(wr + 2 * (VW)), a2);                                       \
+                a3 = FMA(LOAD(xr + 3 * (VW)), LOAD(wr + 3 * (VW)), a3);                                       \
+              }                                                                                               \
             }                                                                                                 \
+            STORE(yp + c, MINV(hi, MAXV(lo, a0)));                                                            \
+            STORE(yp + c + (VW), MINV(hi, MAXV(lo, a1)));                                                     \
+            STORE(yp + c + 2 * (VW), MINV(hi, MAXV(lo, a2)));                                                 \
+            STORE(yp + c + 3 * (VW), MINV(hi, MAXV(lo, a3)));                                                 \
+          }                                                                                                   \
+          /* one block: three accumulators take the kernel columns in turn (three chains, summed at the end) */ \
+          for (; c < vec_end; c += (VW)) {                                                                    \
+            VEC acc = LOAD(bias + c), acc1 = SET1(0.0f), acc2 = SET1(0.0f);                                   \
+            for (int32_t ky = ky0; ky < ky1; ky++) {                                                          \
+              const float *xr = x0 + (ky - ky0) * x_dy + c, *wr = w0 + (ky - ky0) * w_dy + c;                 \
+              int32_t kx = kx0;                                                                               \
+              for (; kx + 3 <= kx1; kx += 3, xr += 3 * x_dx, wr += 3 * ch) {                                  \
+                acc = FMA(LOAD(xr), LOAD(wr), acc);                                                           \
+                acc1 = FMA(LOAD(xr + x_dx), LOAD(wr + ch), acc1);                                             \
+                acc2 = FMA(LOAD(xr + 2 * x_dx), LOAD(wr + 2 * ch), acc2);                                     \
+              }                                                                                               \
+              for (; kx < kx1; kx++, xr += x_dx, wr += ch) acc = FMA(LOAD(xr), LOAD(wr), acc);                \
+            }                                                                                                 \
+            acc = ADDV(acc, ADDV(acc1, acc2));                                                                \
             STORE(yp + c, MINV(hi, MAXV(lo, acc)));                                                           \
           }                                                                                                   \
           for (; c < ch; c++) {                                                                               \
@@ -82,14 +158,15 @@ static void tl_dw_tap_range(int32_t i0, int32_t dil, int32_t k_n, int32_t in_n, 
 #define TL_S_SET1(v) (v)
 #define TL_S_MAX(lo, v) ((v) < (lo) ? (lo) : (v))
 #define TL_S_MIN(hi, v) ((v) > (hi) ? (hi) : (v))
-TL_DW_DEFINE(tl_dw_portable, , 1, float, TL_S_LOAD, TL_S_STORE, TL_S_FMA, TL_S_SET1, TL_S_MAX, TL_S_MIN)
+#define TL_S_ADD(a, b) ((a) + (b))
+TL_DW_DEFINE(tl_dw_portable, , 1, float, TL_S_LOAD, TL_S_STORE, TL_S_FMA, TL_S_ADD, TL_S_SET1, TL_S_MAX, TL_S_MIN)
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 TL_DW_DEFINE(tl_dw_avx512, __attribute__((target("avx512f,avx2,fma"))), 16, __m512, _mm512_loadu_ps,
-             _mm512_storeu_ps, _mm512_fmadd_ps, _mm512_set1_ps, _mm512_max_ps, _mm512_min_ps)
+             _mm512_storeu_ps, _mm512_fmadd_ps, _mm512_add_ps, _mm512_set1_ps, _mm512_max_ps, _mm512_min_ps)
 TL_DW_DEFINE(tl_dw_avx2, __attribute__((target("avx2,fma"))), 8, __m256, _mm256_loadu_ps, _mm256_storeu_ps,
-             _mm256_fmadd_ps, _mm256_set1_ps, _mm256_max_ps, _mm256_min_ps)
+             _mm256_fmadd_ps, _mm256_add_ps, _mm256_set1_ps, _mm256_max_ps, _mm256_min_ps)
 #define TL_DW_X86 1
 #endif
 
@@ -102,7 +179,8 @@ TL_DW_DEFINE(tl_dw_avx2, __attribute__((target("avx2,fma"))), 8, __m256, _mm256_
 #endif
 #define TL_N_MAX(lo, v) vbslq_f32(vcltq_f32(v, lo), lo, v)
 #define TL_N_MIN(hi, v) vbslq_f32(vcgtq_f32(v, hi), hi, v)
-TL_DW_DEFINE(tl_dw_neon, , 4, float32x4_t, vld1q_f32, vst1q_f32, TL_N_FMA, vdupq_n_f32, TL_N_MAX, TL_N_MIN)
+TL_DW_DEFINE(tl_dw_neon, , 4, float32x4_t, vld1q_f32, vst1q_f32, TL_N_FMA, vaddq_f32, vdupq_n_f32, TL_N_MAX,
+             TL_N_MIN)
 #define TL_DW_NEON 1
 #endif
 
