@@ -34,7 +34,19 @@ void tl_conv2d_f32_opt_pack(float *packed, const float *w, const float *bias, co
 }
 
 /* Copies n floats; short runs (the taps of a few input channels) inline rather than through memcpy. */
-static void tl_copy_floats(float *dst, const float *src, int64_t n) {
+static inline void tl_copy_floats(float *dst, const float *src, int64_t n) {
+  switch (n) { /* constant sizes: the compiler turns each into one or two moves */
+    case 1: memcpy(dst, src, 1 * sizeof(float)); return;
+    case 2: memcpy(dst, src, 2 * sizeof(float)); return;
+    case 3: memcpy(dst, src, 3 * sizeof(float)); return;
+    case 4: memcpy(dst, src, 4 * sizeof(float)); return;
+    case 6: memcpy(dst, src, 6 * sizeof(float)); return;
+    case 8: memcpy(dst, src, 8 * sizeof(float)); return;
+    case 9: memcpy(dst, src, 9 * sizeof(float)); return;
+    case 12: memcpy(dst, src, 12 * sizeof(float)); return;
+    case 16: memcpy(dst, src, 16 * sizeof(float)); return;
+    default: break;
+  }
   if (n >= 32) {
     memcpy(dst, src, (size_t)n * sizeof(float));
     return;
