@@ -54,51 +54,95 @@ static inline void tl_copy_floats(float *dst, const float *src, int64_t n) {
   for (int64_t i = 0; i < n; i++) dst[i] = src[i];
 }
 
-/* Copies the receptive fields of output positions [pos0, pos0 + rows) of one image into patches
- * [rows, k_h * k_w * in_c] (tap order ky, kx, ic: the weights' order). Without column dilation, the k_w
- * taps of one kernel row that fall inside the input are one contiguous run of x: one copy per kernel row,
- * with zeros for the columns outside. */
-static void tl_conv_im2col(float *patches, const float *xb, int64_t pos0, int64_t rows,
-                           const tl_conv_params *p) {
+/* Copies the receptive field of output position (oy, ox) into dst [k_h, k_w, in_c] (the weights' tap
+ * order), zeros where a tap falls outside the input. Without column dilation, the k_w taps of one kernel row
+ * that fall inside the input are one contiguous run of x: one copy per kernel row. */
+static void tl_conv_patch(float *dst, const float *xb, int32_t oy, int32_t ox, const tl_conv_params *p) {
   const int64_t in_c = p->in_c;
   const int64_t row_floats = (int64_t)p->k_w * in_c; /* one kernel row of a patch */
-  int32_t oy = (int32_t)(pos0 / p->out_w), ox = (int32_t)(pos0 % p->out_w);
-  /* (oy, ox) steps through the positions row by row: ox wraps to 0 and oy advances at the end of a row */
-  for (int64_t r = 0; r < rows; r++, ox = ox + 1 == p->out_w ? (oy++, 0) : ox + 1) {
-    const int32_t iy0 = oy * p->stride_h - p->pad_top;
-    const int32_t ix0 = ox * p->stride_w - p->pad_left;
-    float *dst = patches + r * tl_conv_depth(p); /* [k_h, k_w, in_c] */
-    for (int32_t ky = 0; ky < p->k_h; ky++, dst += row_floats) {
-      const int32_t iy = iy0 + ky * p->dilation_h;
-      if (iy < 0 || iy >= p->in_h) {
+  const int32_t iy0 = oy * p->stride_h - p->pad_top;
+  const int32_t ix0 = ox * p->stride_w - p->pad_left;
+  for (int32_t ky = 0; ky < p->k_h; ky++, dst += row_floats) {
+    const int32_t iy = iy0 + ky * p->dilation_h;
+    if (iy < 0 || iy >= p->in_h) {
+      memset(dst, 0, (size_t)row_floats * sizeof(float));
+      continue;
+    }
+    const float *src_row = xb + (int64_t)iy * p->in_w * in_c; /* [in_w, in_c] */
+    if (p->dilation_w == 1) {
+      const int32_t kx0 = ix0 < 0 ? -ix0 : 0; /* first and one past the last tap inside the input */
+      const int32_t kx1 = p->in_w - ix0 < p->k_w ? p->in_w - ix0 : p->k_w;
+      if (kx1 <= kx0) {
         memset(dst, 0, (size_t)row_floats * sizeof(float));
         continue;
       }
-      const float *src_row = xb + (int64_t)iy * p->in_w * in_c; /* [in_w, in_c] */
-      if (p->dilation_w == 1) {
-        const int32_t kx0 = ix0 < 0 ? -ix0 : 0; /* first and one past the last tap inside the input */
-        const int32_t kx1 = p->in_w - ix0 < p->k_w ? p->in_w - ix0 : p->k_w;
-        if (kx1 <= kx0) {
-          memset(dst, 0, (size_t)row_floats * sizeof(float));
-          continue;
-        }
-        if (kx0 == 0 && kx1 == p->k_w) { /* the whole kernel row is inside: the common case */
-          tl_copy_floats(dst, src_row + (int64_t)ix0 * in_c, row_floats);
-          continue;
-        }
-        for (int64_t i = 0; i < kx0 * in_c; i++) dst[i] = 0.0f;
-        tl_copy_floats(dst + kx0 * in_c, src_row + (int64_t)(ix0 + kx0) * in_c, (int64_t)(kx1 - kx0) * in_c);
-        for (int64_t i = kx1 * in_c; i < row_floats; i++) dst[i] = 0.0f;
-        continue;
+      for (int64_t i = 0; i < kx0 * in_c; i++) dst[i] = 0.0f;
+      tl_copy_floats(dst + kx0 * in_c, src_row + (int64_t)(ix0 + kx0) * in_c, (int64_t)(kx1 - kx0) * in_c);
+      for (int64_t i = kx1 * in_c; i < row_floats; i++) dst[i] = 0.0f;
+      continue;
+    }
+    for (int32_t kx = 0; kx < p->k_w; kx++) {
+      const int32_t ix = ix0 + kx * p->dilation_w;
+      if (ix < 0 || ix >= p->in_w) {
+        for (int64_t i = 0; i < in_c; i++) dst[kx * in_c + i] = 0.0f;
+      } else {
+        tl_copy_floats(dst + kx * in_c, src_row + (int64_t)ix * in_c, in_c);
       }
-      for (int32_t kx = 0; kx < p->k_w; kx++) {
-        const int32_t ix = ix0 + kx * p->dilation_w;
-        if (ix < 0 || ix >= p->in_w) {
-          for (int64_t i = 0; i < in_c; i++) dst[kx * in_c + i] = 0.0f;
+    }
+  }
+}
+
+/* n patch rows of `run` floats each: dst rows `depth` apart, sources `step` apart (constant run sizes get
+ * constant-size copies). */
+static void tl_copy_runs(float *dst, int64_t depth, const float *src, int64_t step, int64_t run, int32_t n) {
+  switch (run) {
+    case 3:
+      for (int32_t i = 0; i < n; i++, dst += depth, src += step) memcpy(dst, src, 3 * sizeof(float));
+      return;
+    case 9:
+      for (int32_t i = 0; i < n; i++, dst += depth, src += step) memcpy(dst, src, 9 * sizeof(float));
+      return;
+    default:
+      for (int32_t i = 0; i < n; i++, dst += depth, src += step) tl_copy_floats(dst, src, run);
+      return;
+  }
+}
+
+/* Copies the receptive fields of output positions [pos0, pos0 + rows) of one image into patches
+ * [rows, k_h * k_w * in_c]. Positions go by runs within one output row; a run whose every kernel row is
+ * inside the input horizontally (no column dilation) is copied kernel row by kernel row across the run,
+ * the others position by position (tl_conv_patch). */
+static void tl_conv_im2col(float *patches, const float *xb, int64_t pos0, int64_t rows,
+                           const tl_conv_params *p) {
+  const int64_t in_c = p->in_c, depth = tl_conv_depth(p);
+  const int64_t row_floats = (int64_t)p->k_w * in_c;
+  int32_t oy = (int32_t)(pos0 / p->out_w), ox = (int32_t)(pos0 % p->out_w);
+  int64_t r = 0;
+  while (r < rows) {
+    const int32_t run = (int32_t)(p->out_w - ox < rows - r ? p->out_w - ox : rows - r);
+    const int32_t ix_first = ox * p->stride_w - p->pad_left;
+    const int32_t ix_last = (ox + run - 1) * p->stride_w - p->pad_left + p->k_w - 1;
+    float *dst = patches + r * depth;
+    if (p->dilation_w == 1 && ix_first >= 0 && ix_last < p->in_w) {
+      const int32_t iy0 = oy * p->stride_h - p->pad_top;
+      for (int32_t ky = 0; ky < p->k_h; ky++) {
+        const int32_t iy = iy0 + ky * p->dilation_h;
+        float *d = dst + (int64_t)ky * row_floats;
+        if (iy < 0 || iy >= p->in_h) {
+          for (int32_t i = 0; i < run; i++) memset(d + i * depth, 0, (size_t)row_floats * sizeof(float));
         } else {
-          tl_copy_floats(dst + kx * in_c, src_row + (int64_t)ix * in_c, in_c);
+          const float *src = xb + ((int64_t)iy * p->in_w + ix_first) * in_c;
+          tl_copy_runs(d, depth, src, (int64_t)p->stride_w * in_c, row_floats, run);
         }
       }
+    } else {
+      for (int32_t i = 0; i < run; i++) tl_conv_patch(dst + i * depth, xb, oy, ox + i, p);
+    }
+    r += run;
+    ox += run;
+    if (ox == p->out_w) {
+      ox = 0;
+      oy++;
     }
   }
 }
