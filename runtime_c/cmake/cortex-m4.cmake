@@ -9,9 +9,7 @@ set(CMAKE_C_COMPILER arm-none-eabi-gcc)
 set(CMAKE_AR arm-none-eabi-ar)
 set(CMAKE_RANLIB arm-none-eabi-ranlib)
 set(TL_CORTEX_M4_FLAGS "-mcpu=cortex-m4 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard")
-# arm-none-eabi uses short enums (AAPCS): range checks on enum values that are right on 32-bit enums warn
-# with -Wtype-limits there, so that one warning is not an error in this build.
-set(CMAKE_C_FLAGS_INIT "${TL_CORTEX_M4_FLAGS} -ffunction-sections -fdata-sections -Wno-error=type-limits")
+set(CMAKE_C_FLAGS_INIT "${TL_CORTEX_M4_FLAGS} -ffunction-sections -fdata-sections")
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-Wl,--gc-sections --specs=nosys.specs")
 # try_compile links a static library only: there is no startup code for a test executable
 set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)

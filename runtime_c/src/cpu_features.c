@@ -63,7 +63,7 @@ int tl_isa_supported(tl_isa isa, const tl_cpu_features *f) {
 
 tl_isa tl_isa_resolve(tl_isa requested, const tl_cpu_features *f) {
   if (requested == TL_ISA_REFERENCE) return TL_ISA_REFERENCE;
-  if ((int)requested < (int)TL_ISA_REFERENCE || (int)requested > (int)TL_ISA_AUTO) requested = TL_ISA_AUTO;
+  if ((unsigned)requested > (unsigned)TL_ISA_AUTO) requested = TL_ISA_AUTO; /* unsigned: negatives too */
   for (int level = (int)(requested == TL_ISA_AUTO ? TL_ISA_AVX512 : requested); level > TL_ISA_PORTABLE;
        level--) {
     if (tl_isa_supported((tl_isa)level, f)) return (tl_isa)level;
@@ -82,6 +82,6 @@ tl_isa tl_isa_parse(const char *name) {
 }
 
 const char *tl_isa_name(tl_isa isa) {
-  if ((int)isa < (int)TL_ISA_REFERENCE || (int)isa > (int)TL_ISA_AUTO) return "unknown";
+  if ((unsigned)isa > (unsigned)TL_ISA_AUTO) return "unknown"; /* unsigned: negatives too */
   return tl_isa_names[(int)isa];
 }

@@ -67,8 +67,7 @@ tl_status tl_interpreter_create(const tl_model *model, const tl_options *options
   if (out == NULL) return TL_ERROR_NULL_ARGUMENT;
   *out = NULL;
   if (model == NULL) return TL_ERROR_NULL_ARGUMENT;
-  if (options && (options->num_threads < 0 || options->kernels < TL_KERNELS_AUTO ||
-                  options->kernels > TL_KERNELS_AVX512))
+  if (options && (options->num_threads < 0 || (unsigned)options->kernels > (unsigned)TL_KERNELS_AVX512))
     return TL_ERROR_INVALID_ARGUMENT;
   it = (tl_interpreter *)tl_malloc(sizeof(tl_interpreter));
   if (it == NULL) return TL_ERROR_OUT_OF_MEMORY;
@@ -86,8 +85,7 @@ tl_status tl_interpreter_create_with_arena(const tl_model *model, const tl_optio
   if (out == NULL) return TL_ERROR_NULL_ARGUMENT;
   *out = NULL;
   if (model == NULL || memory == NULL) return TL_ERROR_NULL_ARGUMENT;
-  if (options && (options->num_threads < 0 || options->kernels < TL_KERNELS_AUTO ||
-                  options->kernels > TL_KERNELS_AVX512))
+  if (options && (options->num_threads < 0 || (unsigned)options->kernels > (unsigned)TL_KERNELS_AVX512))
     return TL_ERROR_INVALID_ARGUMENT;
   base = (uintptr_t)memory;
   pad = (size_t)((16u - (base % 16u)) % 16u);
