@@ -13,7 +13,7 @@ STAMP := $(VENV)/.tensorlet-installed
 
 help:
 	@echo "make demo      train, export and run the MNIST demo on the C runtime (the main job)"
-	@echo "make test      run every test: Python, C (gcc, clang, ASan+UBSan), aarch64/armhf under qemu"
+	@echo "make test      run every test: Python; C with gcc, clang, ASan+UBSan; ARM under qemu; Cortex-M4; MPI"
 	@echo "make lint      ruff over the Python sources"
 	@echo "make bench     list the benchmark scripts (see benchmarks/README.md)"
 	@echo "make size      code size (text/data/bss) of the runtime per target, core/ops/selective (docs/embedded.md)"
