@@ -1,10 +1,12 @@
-"""The optimized float32 kernels (runtime_c/src/kernels/opt/) against the reference kernels, on every level.
+"""The optimized kernels (runtime_c/src/kernels/opt/) against the reference kernels, on every level.
 
 runtime_c/tests/test_opt_kernels.c compares each optimized kernel with its reference kernel at every kernel
 level the CPU supports (on x86: portable, AVX2, AVX-512 in turn). Here it runs natively, under qemu-aarch64
 as a Cortex-A53 (NEON, no dotprod) and as `-cpu max`, and under qemu-arm (ARMv7 with NEON), and the levels
-it reports having tested are checked against what the CPU offers. Then the interpreter (pyruntime and
-tl_bench) at every level against the reference kernels, and the memory the packed weights take.
+it reports having tested are checked against what the CPU offers: the float levels and the int8
+micro-kernel levels (portable, AVX2, AVX-512 VNNI; NEON, and dotprod where the CPU has it), int8 compared
+byte for byte. Then the interpreter (pyruntime and tl_bench) at every level against the reference kernels
+(float within tolerance, int8 bit-exact with trainer/quantize.py), and the memory the packed weights take.
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ def _levels(output: str) -> list[str]:
     return re.findall(r"^level (\w+)$", output, flags=re.MULTILINE)
 
 
+def _int8_levels(output: str) -> list[str]:
+    return re.findall(r"^int8 level (\w+)$", output, flags=re.MULTILINE)
+
+
 def test_native_every_level() -> None:
     build("native", targets=(TARGET,))
     output = _run("native")
@@ -54,11 +60,16 @@ def test_native_every_level() -> None:
     if features["avx512f"]:
         expected.append("avx512")
     assert _levels(output) == expected, output
+    expected8 = ["portable"] + (["avx2"] if features["avx2_fma"] else [])
+    if features["avx512f"] and features["avx512vnni"]:
+        expected8.append("vnni")
+    assert _int8_levels(output) == expected8, output
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.is_file():  # detection agrees with the kernel's view of the CPU
         flags = set(re.findall(r"\S+", cpuinfo.read_text().split("flags", 1)[-1].split("\n", 1)[0]))
         assert features["avx2_fma"] == int("avx2" in flags and "fma" in flags)
         assert features["avx512f"] == int("avx512f" in flags)
+        assert features["avx512vnni"] == int("avx512f" in flags and "avx512_vnni" in flags)
 
 
 @pytest.mark.parametrize("cpu,dotprod", [("cortex-a53", 0), ("max", 1)])
@@ -68,6 +79,7 @@ def test_aarch64_qemu(cpu: str, dotprod: int) -> None:
     features = _features(output)
     assert features["neon"] == 1 and features["dotprod"] == dotprod, output
     assert _levels(output) == ["portable", "neon"], output
+    assert _int8_levels(output) == ["portable", "neon"] + (["sdot"] if dotprod else []), output
 
 
 def test_armhf_qemu() -> None:
@@ -76,6 +88,7 @@ def test_armhf_qemu() -> None:
     output = _run("armhf")
     assert _features(output)["neon"] == 1, output
     assert _levels(output) == ["portable", "neon"], output
+    assert _int8_levels(output) == ["portable", "neon"], output
 
 
 # ---- the optimized kernels inside the interpreter (ops/opt_glue.c) ----
@@ -204,3 +217,54 @@ def test_tools_read_tensorlet_kernels(tmp_path: Path) -> None:
         "native", "tl_bench", [str(path), "--runs", "1"], extra_env={"TENSORLET_KERNELS": "fastest"}
     )
     assert bad.returncode != 0 and "TENSORLET_KERNELS" in bad.stderr
+
+
+def _int8_gemm_cases() -> list:
+    from int8_op_cases import all_cases
+
+    from trainer.tlm import read_model
+
+    gemm_ops = {"FullyConnected", "Conv2D"}
+    return [c for c in all_cases() if any(op.opcode in gemm_ops for op in read_model(c.model).ops)]
+
+
+def test_int8_interpreter_levels_bit_exact() -> None:
+    """Every int8 FullyConnected / Conv2D case of int8_op_cases.py at every kernel level gives the bytes of
+    trainer/quantize.py (the optimized int8 GEMM at each level the CPU has, the reference otherwise)."""
+    pyruntime = pytest.importorskip("pyruntime")
+    from int8_op_cases import check_exact
+
+    cases = _int8_gemm_cases()
+    assert len(cases) >= 10
+    for case in cases:
+        for level in LEVELS:
+            interp = pyruntime.Interpreter(model_content=case.model, kernels=level)
+            interp.allocate_tensors()
+            try:
+                check_exact(case, interp.run(*case.inputs))
+            except AssertionError as e:
+                raise AssertionError(f"kernels={level}: {e}") from None
+
+
+def test_int8_packed_weights_in_required_memory(tmp_path: Path) -> None:
+    """An int8 Conv2D at the portable and auto levels packs its weights (one byte per weight, 8 bytes per
+    output channel of corrections, plus the im2col scratch) into the required memory; the reference needs
+    none."""
+    build("native", targets=("tl_bench",))
+    case = next(c for c in _int8_gemm_cases() if c.name.startswith("conv8_3x3_same"))
+    path = tmp_path / "conv8.tlm"
+    path.write_bytes(case.model)
+    from trainer.tlm import read_model
+
+    model = read_model(case.model)
+    w = next(t for t in model.tensors if t.data is not None and len(t.shape) == 4)
+    out_c, k = int(w.shape[0]), int(np.prod(w.shape[1:]))
+    required = {}
+    for level in ("reference", "portable", "auto"):
+        args = [str(path), "--runs", "3", "--warmup", "1"]
+        result = run_tool("native", "tl_bench", args, extra_env={"TENSORLET_KERNELS": level})
+        assert result.returncode == 0, result.stderr
+        report = dict(line.split(": ", 1) for line in result.stdout.strip().splitlines())
+        required[level] = int(report["required_memory_bytes"])
+    for level in ("portable", "auto"):
+        assert required[level] - required["reference"] >= out_c * (k + 8), (level, required)

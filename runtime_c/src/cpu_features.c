@@ -25,6 +25,7 @@ tl_cpu_features tl_cpu_features_detect(void) {
   __builtin_cpu_init();
   f.avx2_fma = (uint8_t)(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
   f.avx512f = (uint8_t)(f.avx2_fma && __builtin_cpu_supports("avx512f"));
+  f.avx512vnni = (uint8_t)(f.avx512f && __builtin_cpu_supports("avx512vnni"));
 #endif
 #if defined(__aarch64__)
   f.neon = 1; /* Advanced SIMD is mandatory on AArch64 */

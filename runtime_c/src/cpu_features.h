@@ -29,6 +29,7 @@ typedef struct tl_cpu_features {
   uint8_t avx512f;  /* AVX-512F, with the OS saving the ZMM state */
   uint8_t neon;     /* Advanced SIMD usable by this build */
   uint8_t dotprod;  /* ARMv8.2 SDOT/UDOT (reported; used by the int8 kernels) */
+  uint8_t avx512vnni; /* AVX-512 VNNI (vpdpbusd; used by the int8 kernels) */
 } tl_cpu_features;
 
 /* The features of the CPU running this call. */

@@ -7,6 +7,11 @@
  * Tolerance: |opt - ref| <= 1e-5 * s + 1e-30 per element, where s is the same reference kernel run on |x|,
  * |w|, |bias| (the magnitude of the sum, so cancellation does not make the bound meaningless).
  * Prints the features found and each level tested ("level avx2"), which tests/test_opt_kernels.py checks.
+ *
+ * int8 (opt_kernels_int8.h): every int8 micro-kernel level the CPU has ("int8 level vnni") against
+ * tl_fc_int8 / tl_conv2d_int8, identical bytes required, over depths and column counts around every group
+ * and panel size, 1..9 rows, input zero points -128 / 0 / 127, full-range weights (-128 included), per-tensor
+ * and per-channel multipliers, clamped activations, and biases that saturate the int32 accumulator.
  */
 #include <math.h>
 #include <stdint.h>
@@ -17,6 +22,7 @@
 #include "cpu_features.h"
 #include "kernels/kernels.h"
 #include "kernels/opt/opt_kernels.h"
+#include "kernels/opt/opt_kernels_int8.h"
 #include "tl_test.h"
 
 #define REL_TOL 1e-5
@@ -292,17 +298,17 @@ TL_TEST(packing_is_zero_padded_with_bias_row) {
 }
 
 TL_TEST(isa_resolution_and_names) {
-  const tl_cpu_features none = {0, 0, 0, 0};
-  const tl_cpu_features all = {1, 1, 0, 0};
+  const tl_cpu_features none = {0, 0, 0, 0, 0};
+  const tl_cpu_features all = {1, 1, 0, 0, 0};
   TL_EXPECT_EQ(tl_isa_resolve(TL_ISA_REFERENCE, &all), TL_ISA_REFERENCE);
   TL_EXPECT_EQ(tl_isa_resolve(TL_ISA_AUTO, &none), TL_ISA_PORTABLE);
   TL_EXPECT_EQ(tl_isa_resolve(TL_ISA_AUTO, &all), TL_ISA_AVX512);
   TL_EXPECT_EQ(tl_isa_resolve(TL_ISA_AVX2, &all), TL_ISA_AVX2);
   TL_EXPECT_EQ(tl_isa_resolve(TL_ISA_AVX512, &none), TL_ISA_PORTABLE);
   TL_EXPECT_EQ(tl_isa_resolve((tl_isa)99, &none), TL_ISA_PORTABLE);
-  const tl_cpu_features avx2_only = {1, 0, 0, 0};
+  const tl_cpu_features avx2_only = {1, 0, 0, 0, 0};
   TL_EXPECT_EQ(tl_isa_resolve(TL_ISA_AVX512, &avx2_only), TL_ISA_AVX2);
-  const tl_cpu_features neon = {0, 0, 1, 0};
+  const tl_cpu_features neon = {0, 0, 1, 0, 0};
   TL_EXPECT_EQ(tl_isa_resolve(TL_ISA_AUTO, &neon), TL_ISA_NEON);
   TL_EXPECT_EQ(tl_isa_resolve(TL_ISA_AVX2, &neon), TL_ISA_NEON);
   for (int i = TL_ISA_REFERENCE; i <= TL_ISA_AUTO; i++) TL_EXPECT_EQ(tl_isa_parse(tl_isa_name((tl_isa)i)), i);
@@ -315,9 +321,202 @@ TL_TEST(isa_resolution_and_names) {
 #endif
 }
 
+/* ---- int8 ---- */
+static tl_i8_level g_i8 = TL_I8_PORTABLE; /* the int8 level under test (test-only state) */
+
+static int8_t rand_i8(void) {
+  g_rng = g_rng * 1664525u + 1013904223u;
+  return (int8_t)(uint8_t)((g_rng >> 16) & 0xFFu); /* full range, -128 included */
+}
+
+static int8_t *rand_i8_array(int64_t n) {
+  int8_t *a = (int8_t *)malloc((size_t)(n > 0 ? n : 1));
+  for (int64_t i = 0; i < n; i++) a[i] = rand_i8();
+  return a;
+}
+
+/* Requantization parameters: per tensor (channels 1) or per channel, multipliers in [2^30, 2^31), shifts
+ * that spread typical accumulators of magnitude `mag` over tens of output steps (large ones clamp). */
+static void rand_requant(tl_requant_int8 *q, int32_t *mult, int32_t *shift, int32_t channels, int64_t mag,
+                         int32_t out_zp, int32_t lo, int32_t hi) {
+  int32_t bits = 0;
+  while (((int64_t)1 << bits) < mag) bits++;
+  memset(q, 0, sizeof *q);
+  mult[0] = shift[0] = 0;
+  for (int32_t c = 0; c < channels; c++) {
+    g_rng = g_rng * 1664525u + 1013904223u;
+    mult[c] = (int32_t)(0x40000000u + (g_rng >> 2) % 0x3FFFFFFFu);
+    shift[c] = 7 - bits - (int32_t)(g_rng % 3u); /* negative: a right shift */
+  }
+  q->channels = channels;
+  q->multiplier = mult[0];
+  q->shift = shift[0];
+  q->multipliers = channels > 1 ? mult : NULL;
+  q->shifts = channels > 1 ? shift : NULL;
+  q->output_zp = out_zp;
+  q->act_min = lo;
+  q->act_max = hi;
+}
+
+static int32_t *rand_bias(int32_t n, int saturate) {
+  int32_t *b = (int32_t *)malloc((size_t)n * sizeof(int32_t));
+  for (int32_t i = 0; i < n; i++) {
+    g_rng = g_rng * 1664525u + 1013904223u;
+    b[i] = (int32_t)(g_rng % 20001u) - 10000;
+    if (saturate) b[i] = (i & 1) ? INT32_MAX - (int32_t)(g_rng % 7u) : INT32_MIN + (int32_t)(g_rng % 7u);
+  }
+  return b;
+}
+
+static int64_t g_i8_outputs, g_i8_distinct; /* spread of the reference outputs: the cases are not trivial */
+
+static int check_same_bytes(const int8_t *got, const int8_t *want, int64_t n, const char *what) {
+  int64_t bad = 0;
+  uint8_t seen[256];
+  memset(seen, 0, sizeof seen);
+  for (int64_t i = 0; i < n; i++) seen[(uint8_t)want[i]] = 1;
+  for (int i = 0; i < 256; i++) g_i8_distinct += seen[i];
+  g_i8_outputs += n;
+  for (int64_t i = 0; i < n + 16; i++) {
+    if (got[i] != want[i]) {
+      if (bad < 5) printf("  %s [int8 %s] byte %lld: got %d want %d\n", what, tl_i8_level_name(g_i8), (long long)i,
+                          got[i], want[i]);
+      bad++;
+    }
+  }
+  return bad == 0;
+}
+
+static int8_t *i8_out(int64_t n) {
+  int8_t *a = (int8_t *)malloc((size_t)n + 16);
+  memset(a, 0x5A, (size_t)n + 16); /* canary after n bytes, compared too */
+  return a;
+}
+
+static int fc8_case(int32_t batch, int32_t in_depth, int32_t out_depth, int32_t zp, int per_channel, int bias_kind,
+                    int clamp) {
+  tl_fc_int8_params p;
+  int32_t *mult = (int32_t *)malloc((size_t)out_depth * sizeof(int32_t));
+  int32_t *shift = (int32_t *)malloc((size_t)out_depth * sizeof(int32_t));
+  memset(&p, 0, sizeof p);
+  p.batch = batch, p.in_depth = in_depth, p.out_depth = out_depth, p.input_zp = zp;
+  rand_requant(&p.out, mult, shift, per_channel ? out_depth : 1, (int64_t)(sqrt((double)in_depth) * 5000.0) + 1,
+               zp / 3, clamp ? -20 : -128, clamp ? 30 : 127);
+  int8_t *x = rand_i8_array((int64_t)batch * in_depth), *w = rand_i8_array((int64_t)out_depth * in_depth);
+  int32_t *bias = bias_kind ? rand_bias(out_depth, bias_kind == 2) : NULL;
+  int8_t *want = i8_out((int64_t)batch * out_depth), *got = i8_out((int64_t)batch * out_depth);
+  void *packed = malloc(tl_fc_int8_opt_packed_bytes(&p, g_i8));
+  tl_fc_int8(want, x, w, bias, &p);
+  tl_fc_int8_opt_pack(packed, w, bias, &p, g_i8);
+  tl_fc_int8_opt(got, x, packed, &p, g_i8);
+  char what[160];
+  snprintf(what, sizeof what, "fc8 b=%d %d->%d zp=%d pc=%d bias=%d clamp=%d", batch, in_depth, out_depth, zp,
+           per_channel, bias_kind, clamp);
+  const int ok = check_same_bytes(got, want, (int64_t)batch * out_depth, what);
+  free(mult), free(shift), free(x), free(w), free(bias), free(want), free(got), free(packed);
+  return ok;
+}
+
+TL_TEST(fc_int8_bit_exact_on_every_remainder) {
+  static const int32_t batches[] = {1, 3, 4, 5, 9};
+  static const int32_t depths[] = {1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 64, 131};
+  static const int32_t outs[] = {1, 7, 8, 9, 16, 17, 33};
+  static const int32_t zps[] = {-128, 0, 127, 5};
+  int failures = 0, cases = 0;
+  g_i8_outputs = g_i8_distinct = 0;
+  for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++)
+    for (size_t d = 0; d < sizeof depths / sizeof depths[0]; d++)
+      for (size_t o = 0; o < sizeof outs / sizeof outs[0]; o++) {
+        const int v = (int)(b + d + o);
+        failures += !fc8_case(batches[b], depths[d], outs[o], zps[v % 4], v & 1, v % 3, (v / 3) & 1);
+        cases++;
+      }
+  /* the deepest int32-exact depth, and saturating biases with extreme zero points */
+  failures += !fc8_case(2, TL_GEMM_INT8_MAX_K, 3, -128, 1, 1, 0);
+  failures += !fc8_case(2, 4001, 17, 127, 0, 2, 0);
+  failures += !fc8_case(5, 33, 19, -128, 1, 2, 1);
+  TL_EXPECT_EQ(failures, 0);
+  TL_EXPECT_TRUE(cases > 0);
+  /* on average well over 8 distinct output values per case: the outputs are not all clamped or equal */
+  TL_EXPECT_TRUE(g_i8_distinct > 8 * (cases + 3));
+  printf("  int8 fc cases %d, outputs %lld, distinct values per case %.1f\n", cases + 3, (long long)g_i8_outputs,
+         (double)g_i8_distinct / (cases + 3));
+  g_i8_outputs = g_i8_distinct = 0;
+}
+
+static int conv8_case(int32_t batch, int32_t in_h, int32_t in_w, int32_t in_c, int32_t out_c, int32_t k_h,
+                      int32_t k_w, int32_t stride, int32_t dilation, int32_t pad, int32_t zp, int per_channel,
+                      int bias_kind) {
+  tl_conv_int8_params p;
+  tl_conv_params *g = &p.geom;
+  int32_t *mult = (int32_t *)malloc((size_t)out_c * sizeof(int32_t));
+  int32_t *shift = (int32_t *)malloc((size_t)out_c * sizeof(int32_t));
+  memset(&p, 0, sizeof p);
+  g->batch = batch, g->in_h = in_h, g->in_w = in_w, g->in_c = in_c, g->out_c = out_c;
+  g->k_h = k_h, g->k_w = k_w, g->stride_h = stride, g->stride_w = stride;
+  g->dilation_h = dilation, g->dilation_w = dilation, g->pad_top = pad, g->pad_left = pad;
+  g->out_h = (in_h + 2 * pad - ((k_h - 1) * dilation + 1)) / stride + 1;
+  g->out_w = (in_w + 2 * pad - ((k_w - 1) * dilation + 1)) / stride + 1;
+  g->depth_multiplier = 1;
+  p.input_zp = zp;
+  rand_requant(&p.out, mult, shift, per_channel ? out_c : 1, (int64_t)(sqrt((double)k_h * k_w * in_c) * 5000.0) + 1,
+               -zp / 2, -128, 127);
+  const int64_t nx = (int64_t)batch * in_h * in_w * in_c, nw = (int64_t)out_c * k_h * k_w * in_c;
+  const int64_t n_out = (int64_t)batch * g->out_h * g->out_w * out_c;
+  int8_t *x = rand_i8_array(nx), *w = rand_i8_array(nw);
+  int32_t *bias = bias_kind ? rand_bias(out_c, bias_kind == 2) : NULL;
+  int8_t *want = i8_out(n_out), *got = i8_out(n_out);
+  void *packed = malloc(tl_conv2d_int8_opt_packed_bytes(&p, g_i8));
+  const size_t scratch_bytes = tl_conv2d_int8_opt_scratch_bytes(g);
+  int8_t *scratch = scratch_bytes ? (int8_t *)malloc(scratch_bytes) : NULL;
+  tl_conv2d_int8(want, x, w, bias, &p);
+  tl_conv2d_int8_opt_pack(packed, w, bias, &p, g_i8);
+  tl_conv2d_int8_opt(got, x, packed, scratch, &p, g_i8);
+  char what[160];
+  snprintf(what, sizeof what, "conv8 b=%d %dx%dx%d->%d k=%dx%d s=%d d=%d pad=%d zp=%d pc=%d bias=%d", batch, in_h,
+           in_w, in_c, out_c, k_h, k_w, stride, dilation, pad, zp, per_channel, bias_kind);
+  const int ok = check_same_bytes(got, want, n_out, what);
+  free(mult), free(shift), free(x), free(w), free(bias), free(want), free(got), free(packed), free(scratch);
+  return ok;
+}
+
+TL_TEST(conv_int8_bit_exact_on_every_path) {
+  int failures = 0;
+  failures += !conv8_case(1, 5, 5, 3, 8, 3, 3, 1, 1, 1, -128, 1, 1);   /* padded taps read the zero point */
+  failures += !conv8_case(2, 6, 7, 5, 17, 3, 3, 2, 1, 1, 127, 0, 1);   /* stride 2, columns past a panel */
+  failures += !conv8_case(1, 13, 13, 2, 9, 3, 3, 1, 1, 1, 3, 1, 0);    /* 169 positions: two im2col blocks */
+  failures += !conv8_case(1, 9, 9, 4, 7, 3, 3, 1, 2, 2, -7, 1, 1);     /* dilation */
+  failures += !conv8_case(2, 4, 5, 19, 33, 1, 1, 1, 1, 0, -128, 1, 1); /* pointwise: the input is the matrix */
+  failures += !conv8_case(1, 5, 5, 16, 16, 1, 1, 2, 1, 0, 127, 0, 2);  /* 1x1 stride 2 via im2col, saturation */
+  failures += !conv8_case(1, 6, 6, 1, 32, 5, 5, 1, 1, 2, 0, 1, 1);     /* in_c 1: depth 25 */
+  failures += !conv8_case(1, 3, 3, 3, 5, 3, 3, 1, 1, 3, 9, 0, 1);      /* pad wider than the input */
+  failures += !conv8_case(1, 8, 8, 32, 64, 3, 3, 1, 1, 1, -3, 1, 1);   /* CNN-like */
+  TL_EXPECT_EQ(failures, 0);
+}
+
+TL_TEST(int8_levels_resolve) {
+  tl_cpu_features none, all;
+  memset(&none, 0, sizeof none);
+  memset(&all, 1, sizeof all);
+  TL_EXPECT_EQ(tl_i8_level_for(TL_ISA_AVX512, &none), TL_I8_PORTABLE);
+  TL_EXPECT_EQ(tl_i8_level_for(TL_ISA_AVX512, &all), TL_I8_VNNI);
+  all.avx512vnni = 0;
+  TL_EXPECT_EQ(tl_i8_level_for(TL_ISA_AVX512, &all), TL_I8_AVX2);
+  TL_EXPECT_EQ(tl_i8_level_for(TL_ISA_AVX2, &all), TL_I8_AVX2);
+  TL_EXPECT_EQ(tl_i8_level_for(TL_ISA_PORTABLE, &all), TL_I8_PORTABLE);
+#if defined(__aarch64__)
+  TL_EXPECT_EQ(tl_i8_level_for(TL_ISA_NEON, &all), TL_I8_SDOT);
+#endif
+  all.dotprod = 0;
+  TL_EXPECT_EQ(tl_i8_level_for(TL_ISA_NEON, &all), TL_I8_NEON);
+  TL_EXPECT_EQ(tl_i8_level_supported(TL_I8_PORTABLE, &none), 1);
+  TL_EXPECT_EQ(tl_i8_level_supported(TL_I8_VNNI, &none), 0);
+}
+
 int main(void) {
   const tl_cpu_features f = tl_cpu_features_detect();
-  printf("features: avx2_fma=%d avx512f=%d neon=%d dotprod=%d\n", f.avx2_fma, f.avx512f, f.neon, f.dotprod);
+  printf("features: avx2_fma=%d avx512f=%d avx512vnni=%d neon=%d dotprod=%d\n", f.avx2_fma, f.avx512f,
+         f.avx512vnni, f.neon, f.dotprod);
   printf("best level: %s\n", tl_isa_name(tl_isa_resolve(TL_ISA_AUTO, &f)));
   TL_RUN(isa_resolution_and_names);
   static const tl_isa levels[] = {TL_ISA_PORTABLE, TL_ISA_NEON, TL_ISA_AVX2, TL_ISA_AVX512};
@@ -331,6 +530,14 @@ int main(void) {
     TL_RUN(conv_matches_reference_on_every_path);
     TL_RUN(depthwise_matches_reference_on_every_path);
     TL_RUN(max_pool_matches_reference_bit_exactly);
+  }
+  TL_RUN(int8_levels_resolve);
+  for (int i = 0; i < TL_I8_LEVEL_COUNT; i++) {
+    if (!tl_i8_level_supported((tl_i8_level)i, &f)) continue;
+    g_i8 = (tl_i8_level)i;
+    printf("int8 level %s\n", tl_i8_level_name(g_i8));
+    TL_RUN(fc_int8_bit_exact_on_every_remainder);
+    TL_RUN(conv_int8_bit_exact_on_every_path);
   }
   return tl_test_summary();
 }

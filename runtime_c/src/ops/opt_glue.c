@@ -8,6 +8,7 @@
 
 #include "fb_schema.h"
 #include "kernels/opt/opt_kernels.h"
+#include "kernels/opt/opt_kernels_int8.h"
 #include "tensorlet.h"
 
 tl_isa tl_op_opt_level(int32_t kernels) {
@@ -56,9 +57,50 @@ static size_t tl_opt_total_bytes(tl_isa isa, int32_t n, int64_t k, size_t scratc
   return bytes;
 }
 
+#if !defined(TL_FREESTANDING)
+/* int8 FullyConnected / Conv2D with constant int8 weights (and int32 bias): packed bytes + im2col scratch.
+ * Not in freestanding builds (microcontrollers run the int8 reference kernels; this keeps the core small). */
+static size_t tl_opt_int8_bytes(const tl_model *model, const tl_op_desc *d, tl_isa isa) {
+  const tl_tensor_desc *x, *w, *y;
+  tl_cpu_features f;
+  tl_i8_level level;
+  int64_t k;
+  size_t bytes, scratch = 0;
+  if (d->input_count < 2 || d->input_count > 3 || d->output_count != 1) return 0;
+  x = &model->tensors[d->inputs[0]];
+  w = &model->tensors[d->inputs[1]];
+  y = &model->tensors[d->outputs[0]];
+  if (x->dtype != TL_INT8 || w->dtype != TL_INT8 || !model->is_constant[d->inputs[1]]) return 0;
+  if (d->input_count == 3 && !model->is_constant[d->inputs[2]]) return 0;
+  if (d->opcode == TL_OP_FULLY_CONNECTED && w->rank == 2) {
+    k = w->dims[1];
+  } else if (d->opcode == TL_OP_CONV2D && w->rank == 4 && y->rank == 4) {
+    k = (int64_t)w->dims[1] * w->dims[2] * w->dims[3];
+    if (!(w->dims[1] == 1 && w->dims[2] == 1 && d->opts.stride_h == 1 && d->opts.stride_w == 1)) {
+      const int64_t positions = (int64_t)y->dims[1] * y->dims[2];
+      const int64_t rows = positions < TL_CONV_INT8_BLOCK_ROWS ? positions : TL_CONV_INT8_BLOCK_ROWS;
+      if (rows <= 0 || k <= 0 || k > TL_GEMM_INT8_MAX_K) return 0;
+      scratch = (size_t)rows * (size_t)k;
+    }
+  } else {
+    return 0;
+  }
+  if (w->dims[0] <= 0 || k <= 0 || k > TL_GEMM_INT8_MAX_K) return 0;
+  f = tl_cpu_features_detect();
+  level = tl_i8_level_for(isa, &f);
+  /* n < 2^31 and k < 2^16: the packed size cannot overflow a 64-bit size_t; check it on 32-bit ones */
+  if ((size_t)w->dims[0] > (SIZE_MAX - scratch) / ((size_t)k + 3 + 16 + sizeof(int64_t)) / 2) return 0;
+  bytes = tl_gemm_int8_packed_bytes(level, w->dims[0], (int32_t)k);
+  return bytes + scratch;
+}
+#endif
+
 size_t tl_op_opt_bytes(const tl_model *model, int32_t op, tl_isa isa) {
   const tl_op_desc *d = &model->ops[op];
   if (isa == TL_ISA_REFERENCE || isa == TL_ISA_AUTO) return 0;
+#if !defined(TL_FREESTANDING)
+  if (d->input_count >= 1 && model->tensors[d->inputs[0]].dtype == TL_INT8) return tl_opt_int8_bytes(model, d, isa);
+#endif
   if (d->opcode == TL_OP_FULLY_CONNECTED && tl_opt_candidate(model, d, 2)) {
     const tl_tensor_desc *w = &model->tensors[d->inputs[1]];
     return tl_opt_total_bytes(tl_gemm_level_for(isa, w->dims[0]), w->dims[0], w->dims[1], 0);
@@ -123,5 +165,35 @@ void tl_op_opt_prepare_depthwise_conv2d(tl_op_ctx *ctx, tl_node *node) {
       tl_depthwise_conv2d_f32_opt_packed_floats(p) * sizeof(float) > node->opt_bytes)
     return;
   tl_depthwise_conv2d_f32_opt_pack((float *)node->opt, bias, p);
+  node->opt_isa = ctx->interp->isa;
+}
+
+void tl_op_opt_prepare_fc_int8(tl_op_ctx *ctx, tl_node *node) {
+  const tl_fc_int8_params *p = &node->params.fc8;
+  const tl_cpu_features f = tl_cpu_features_detect();
+  const tl_i8_level level = tl_i8_level_for((tl_isa)ctx->interp->isa, &f);
+  const int32_t *bias = node->op->input_count == 3 ? (const int32_t *)tl_op_input_data(ctx, node, 2) : NULL;
+  node->opt_isa = TL_ISA_REFERENCE;
+  if (node->opt == NULL || p->in_depth > TL_GEMM_INT8_MAX_K || tl_fc_int8_opt_packed_bytes(p, level) > node->opt_bytes)
+    return;
+  tl_fc_int8_opt_pack(node->opt, (const int8_t *)tl_op_input_data(ctx, node, 1), bias, p, level);
+  node->opt_i8 = (int32_t)level;
+  node->opt_isa = ctx->interp->isa;
+}
+
+void tl_op_opt_prepare_conv2d_int8(tl_op_ctx *ctx, tl_node *node) {
+  const tl_conv_int8_params *p = &node->params.conv8;
+  const tl_cpu_features f = tl_cpu_features_detect();
+  const tl_i8_level level = tl_i8_level_for((tl_isa)ctx->interp->isa, &f);
+  const int32_t *bias = node->op->input_count == 3 ? (const int32_t *)tl_op_input_data(ctx, node, 2) : NULL;
+  const int64_t k = (int64_t)p->geom.k_h * p->geom.k_w * p->geom.in_c;
+  size_t packed;
+  node->opt_isa = TL_ISA_REFERENCE;
+  if (node->opt == NULL || node->op->opcode != TL_OP_CONV2D || k <= 0 || k > TL_GEMM_INT8_MAX_K) return;
+  packed = tl_conv2d_int8_opt_packed_bytes(p, level);
+  if (packed > node->opt_bytes || tl_conv2d_int8_opt_scratch_bytes(&p->geom) > node->opt_bytes - packed) return;
+  tl_conv2d_int8_opt_pack(node->opt, (const int8_t *)tl_op_input_data(ctx, node, 1), bias, p, level);
+  node->opt_scratch = (float *)(void *)((uint8_t *)node->opt + packed); /* int8 bytes; see tl_eval_conv2d_int8 */
+  node->opt_i8 = (int32_t)level;
   node->opt_isa = ctx->interp->isa;
 }

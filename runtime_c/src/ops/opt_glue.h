@@ -29,4 +29,10 @@ void tl_op_opt_prepare_conv2d(tl_op_ctx *ctx, tl_node *node);
 /* DepthwiseConv2D with depth_multiplier 1: only the bias is packed (the weights are read in place). */
 void tl_op_opt_prepare_depthwise_conv2d(tl_op_ctx *ctx, tl_node *node);
 
+/* int8 FullyConnected / Conv2D (kernels/opt/opt_kernels_int8.h): packs the int8 weights with the
+ * zero-point corrections into node->opt (node->params.fc8 / conv8 must be filled) and sets node->opt_isa and
+ * node->opt_i8 when node->opt holds enough memory. */
+void tl_op_opt_prepare_fc_int8(tl_op_ctx *ctx, tl_node *node);
+void tl_op_opt_prepare_conv2d_int8(tl_op_ctx *ctx, tl_node *node);
+
 #endif /* TL_OPT_GLUE_H */

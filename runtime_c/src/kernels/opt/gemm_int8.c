@@ -1,0 +1,414 @@
+/* gemm_int8.c: the packed int8 GEMM (every micro-kernel level), FullyConnected and Conv2D on it (see
+ * opt_kernels_int8.h).
+ *
+ * What this is: weights packed into panels of NR output columns, groups of G consecutive depth values per
+ * column ([ceil(k / 4) * 4 / G][NR][G] bytes per panel, zero-padded), and micro-kernels computing up to 4
+ * rows x NR columns of raw int32 sums. Each level's code is compiled with a function attribute for its
+ * instruction set and guarded by architecture macros, so the file builds everywhere (bare metal included)
+ * and the dispatch only picks levels the CPU has. What this is not: the requantization (the reference
+ * tl_requantize_channel_int8 is called on every output, so the result is the reference's by construction).
+ */
+#include "opt_kernels_int8.h"
+
+#include <string.h>
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#define TL_I8_X86 1
+#include <immintrin.h>
+#define TL_I8_AVX2_ __attribute__((target("avx2")))
+#define TL_I8_VNNI_ __attribute__((target("avx512f,avx512vnni,avx2")))
+#endif
+#if defined(__ARM_NEON) && (defined(__GNUC__) || defined(__clang__))
+#define TL_I8_ARM 1
+#include <arm_neon.h>
+#if defined(__aarch64__)
+#define TL_I8_DOTPROD 1
+#if defined(__clang__)
+#define TL_I8_SDOT_ __attribute__((target("dotprod")))
+#else
+#define TL_I8_SDOT_ __attribute__((target("arch=armv8.2-a+dotprod")))
+#endif
+#endif
+#endif
+
+#define TL_I8_INLINE static inline __attribute__((always_inline))
+#define TL_I8_MR 4 /* rows per micro-tile */
+
+int tl_i8_level_supported(tl_i8_level level, const tl_cpu_features *f) {
+  switch (level) {
+    case TL_I8_PORTABLE:
+      return 1;
+    case TL_I8_AVX2:
+      return f->avx2_fma != 0;
+    case TL_I8_VNNI:
+      return f->avx512f != 0 && f->avx512vnni != 0;
+    case TL_I8_NEON:
+      return f->neon != 0;
+    case TL_I8_SDOT:
+#if defined(TL_I8_DOTPROD)
+      return f->neon != 0 && f->dotprod != 0;
+#else
+      return 0;
+#endif
+  }
+  return 0;
+}
+
+tl_i8_level tl_i8_level_for(tl_isa isa, const tl_cpu_features *f) {
+  switch (isa) {
+    case TL_ISA_AVX512:
+      if (tl_i8_level_supported(TL_I8_VNNI, f)) return TL_I8_VNNI;
+      return tl_i8_level_supported(TL_I8_AVX2, f) ? TL_I8_AVX2 : TL_I8_PORTABLE;
+    case TL_ISA_AVX2:
+      return tl_i8_level_supported(TL_I8_AVX2, f) ? TL_I8_AVX2 : TL_I8_PORTABLE;
+    case TL_ISA_NEON:
+      if (tl_i8_level_supported(TL_I8_SDOT, f)) return TL_I8_SDOT;
+      return tl_i8_level_supported(TL_I8_NEON, f) ? TL_I8_NEON : TL_I8_PORTABLE;
+    case TL_ISA_REFERENCE:
+    case TL_ISA_PORTABLE:
+    case TL_ISA_AUTO:
+      return TL_I8_PORTABLE;
+  }
+  return TL_I8_PORTABLE;
+}
+
+const char *tl_i8_level_name(tl_i8_level level) {
+  static const char *const names[TL_I8_LEVEL_COUNT] = {"portable", "avx2", "vnni", "neon", "sdot"};
+  return (unsigned)level < TL_I8_LEVEL_COUNT ? names[level] : "unknown";
+}
+
+static int32_t tl_i8_nr(tl_i8_level level) { return level == TL_I8_VNNI ? 16 : 8; }
+static int32_t tl_i8_group(tl_i8_level level) { return level == TL_I8_AVX2 || level == TL_I8_NEON ? 2 : 4; }
+static int32_t tl_i8_offset(tl_i8_level level) { return level == TL_I8_VNNI ? 128 : 0; }
+static int64_t tl_i8_kp(int32_t k) { return ((int64_t)k + 3) / 4 * 4; }
+static int64_t tl_i8_npad(tl_i8_level level, int32_t n) {
+  const int64_t nr = tl_i8_nr(level);
+  return ((int64_t)n + nr - 1) / nr * nr;
+}
+
+size_t tl_gemm_int8_packed_bytes(tl_i8_level level, int32_t n, int32_t k) {
+  const size_t npad = (size_t)tl_i8_npad(level, n);
+  return npad * sizeof(int64_t) + npad * (size_t)tl_i8_kp(k);
+}
+
+/* Algorithm: per panel of NR columns, depth groups of G bytes per column; column sums give the corrections
+ * bias - (input_zp + offset) * sum(w) (int64: exact for any k). */
+static void tl_gemm_int8_pack(void *packed, const int8_t *w, const int32_t *bias, int32_t n, int32_t k,
+                              int32_t input_zp, tl_i8_level level) {
+  const int32_t nr = tl_i8_nr(level), grp = tl_i8_group(level);
+  const int64_t npad = tl_i8_npad(level, n), kp = tl_i8_kp(k);
+  int64_t *corr = (int64_t *)packed;
+  int8_t *panels = (int8_t *)(corr + npad);
+  memset(packed, 0, tl_gemm_int8_packed_bytes(level, n, k));
+  for (int32_t j = 0; j < n; j++) {
+    const int8_t *wj = w + (int64_t)j * k; /* [k] */
+    int8_t *panel = panels + (int64_t)(j / nr) * nr * kp;
+    int64_t sum = 0;
+    for (int32_t i = 0; i < k; i++) {
+      panel[((int64_t)(i / grp) * nr + j % nr) * grp + i % grp] = wj[i];
+      sum += wj[i];
+    }
+    corr[j] = (bias ? (int64_t)bias[j] : 0) - ((int64_t)input_zp + tl_i8_offset(level)) * sum;
+  }
+}
+
+/* x[0..avail) as the low bytes of a little-endian word, zeros above (the weights there are zero too). */
+TL_I8_INLINE uint32_t tl_i8_load4(const int8_t *x, int32_t avail) {
+  uint8_t b[4] = {0, 0, 0, 0};
+  memcpy(b, x, (size_t)(avail < 4 ? avail : 4));
+  return (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
+}
+
+/* ---- portable: NR 8, G 4 ---- */
+static void tl_i8_tile_portable(const int8_t *a, int64_t lda, int32_t rows, int32_t k, const int8_t *b,
+                                int32_t *acc) {
+  for (int32_t r = 0; r < rows; r++) {
+    const int8_t *x = a + r * lda;
+    int32_t s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int32_t g = 0; g * 4 < k; g++) {
+      const int8_t *bg = b + (int64_t)g * 32; /* [8][4] */
+      const int32_t avail = k - g * 4 < 4 ? k - g * 4 : 4;
+      for (int32_t j = 0; j < 8; j++)
+        for (int32_t e = 0; e < avail; e++) s[j] += (int32_t)x[g * 4 + e] * bg[j * 4 + e];
+    }
+    memcpy(acc + r * 16, s, sizeof s);
+  }
+}
+
+#if defined(TL_I8_X86)
+/* ---- AVX2: NR 8, G 2; each depth pair of 8 columns is 16 bytes, sign-extended to 16 int16 and multiplied
+ * by the broadcast pair (x0, x1) with vpmaddwd: x0*w0 + x1*w1 per column, exact in int32 ---- */
+TL_I8_AVX2_ TL_I8_INLINE void tl_i8_avx2_rows(const int32_t rows, const int8_t *a, int64_t lda, int32_t k,
+                                              const int8_t *b, int32_t *acc) {
+  __m256i c[TL_I8_MR];
+  const int32_t pairs = k / 2;
+  for (int32_t r = 0; r < rows; r++) c[r] = _mm256_setzero_si256();
+  for (int32_t g = 0; g < pairs; g++) {
+    const __m256i bv = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + (int64_t)g * 16)));
+    for (int32_t r = 0; r < rows; r++) {
+      const int8_t *x = a + r * lda + g * 2;
+      const uint32_t pair = (uint32_t)(uint16_t)(int16_t)x[0] | ((uint32_t)(uint16_t)(int16_t)x[1] << 16);
+      c[r] = _mm256_add_epi32(c[r], _mm256_madd_epi16(_mm256_set1_epi32((int32_t)pair), bv));
+    }
+  }
+  if (k & 1) {
+    const __m256i bv = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + (int64_t)pairs * 16)));
+    for (int32_t r = 0; r < rows; r++) {
+      const uint32_t pair = (uint32_t)(uint16_t)(int16_t)a[r * lda + k - 1];
+      c[r] = _mm256_add_epi32(c[r], _mm256_madd_epi16(_mm256_set1_epi32((int32_t)pair), bv));
+    }
+  }
+  for (int32_t r = 0; r < rows; r++) _mm256_storeu_si256((__m256i *)(acc + r * 16), c[r]);
+}
+
+TL_I8_AVX2_ static void tl_i8_tile_avx2(const int8_t *a, int64_t lda, int32_t rows, int32_t k, const int8_t *b,
+                                        int32_t *acc) {
+  if (rows == TL_I8_MR) {
+    tl_i8_avx2_rows(TL_I8_MR, a, lda, k, b, acc);
+    return;
+  }
+  for (int32_t r = 0; r < rows; r++) tl_i8_avx2_rows(1, a + r * lda, lda, k, b, acc + r * 16);
+}
+
+/* ---- AVX-512 VNNI: NR 16, G 4; vpdpbusd adds (x + 128) * w over 4 bytes per column into int32 (no
+ * saturation); the +128 is removed by the packed correction ---- */
+TL_I8_VNNI_ TL_I8_INLINE void tl_i8_vnni_rows(const int32_t rows, const int8_t *a, int64_t lda, int32_t k,
+                                              const int8_t *b, int32_t *acc) {
+  __m512i c[TL_I8_MR];
+  const int32_t groups = k / 4;
+  for (int32_t r = 0; r < rows; r++) c[r] = _mm512_setzero_si512();
+  for (int32_t g = 0; g < groups; g++) {
+    const __m512i bv = _mm512_loadu_si512((const void *)(b + (int64_t)g * 64));
+    for (int32_t r = 0; r < rows; r++) {
+      const uint32_t xu = tl_i8_load4(a + r * lda + g * 4, 4) ^ 0x80808080u;
+      c[r] = _mm512_dpbusd_epi32(c[r], _mm512_set1_epi32((int32_t)xu), bv);
+    }
+  }
+  if (k & 3) {
+    const __m512i bv = _mm512_loadu_si512((const void *)(b + (int64_t)groups * 64));
+    for (int32_t r = 0; r < rows; r++) {
+      const uint32_t xu = tl_i8_load4(a + r * lda + groups * 4, k & 3) ^ 0x80808080u;
+      c[r] = _mm512_dpbusd_epi32(c[r], _mm512_set1_epi32((int32_t)xu), bv);
+    }
+  }
+  for (int32_t r = 0; r < rows; r++) _mm512_storeu_si512((void *)(acc + r * 16), c[r]);
+}
+
+TL_I8_VNNI_ static void tl_i8_tile_vnni(const int8_t *a, int64_t lda, int32_t rows, int32_t k, const int8_t *b,
+                                        int32_t *acc) {
+  if (rows == TL_I8_MR) {
+    tl_i8_vnni_rows(TL_I8_MR, a, lda, k, b, acc);
+    return;
+  }
+  for (int32_t r = 0; r < rows; r++) tl_i8_vnni_rows(1, a + r * lda, lda, k, b, acc + r * 16);
+}
+#endif
+
+#if defined(TL_I8_ARM)
+/* ---- NEON: NR 8, G 2; vmull_s8 of 4 columns x 2 depths by the duplicated pair (x0, x1) gives 8 exact int16
+ * products, vpadalq_s16 adds each column's pair into its int32 lane ---- */
+TL_I8_INLINE void tl_i8_neon_rows(const int32_t rows, const int8_t *a, int64_t lda, int32_t k, const int8_t *b,
+                                  int32_t *acc) {
+  int32x4_t c0[TL_I8_MR], c1[TL_I8_MR];
+  const int32_t pairs = (k + 1) / 2;
+  for (int32_t r = 0; r < rows; r++) c0[r] = c1[r] = vdupq_n_s32(0);
+  for (int32_t g = 0; g < pairs; g++) {
+    const int8x16_t bv = vld1q_s8(b + (int64_t)g * 16);
+    for (int32_t r = 0; r < rows; r++) {
+      const int8_t *x = a + r * lda + g * 2;
+      const uint16_t pair = (uint16_t)((uint8_t)x[0] | (g * 2 + 1 < k ? (uint16_t)((uint8_t)x[1] << 8) : 0));
+      const int8x8_t xd = vreinterpret_s8_u16(vdup_n_u16(pair));
+      c0[r] = vpadalq_s16(c0[r], vmull_s8(vget_low_s8(bv), xd));
+      c1[r] = vpadalq_s16(c1[r], vmull_s8(vget_high_s8(bv), xd));
+    }
+  }
+  for (int32_t r = 0; r < rows; r++) {
+    vst1q_s32(acc + r * 16, c0[r]);
+    vst1q_s32(acc + r * 16 + 4, c1[r]);
+  }
+}
+
+static void tl_i8_tile_neon(const int8_t *a, int64_t lda, int32_t rows, int32_t k, const int8_t *b,
+                            int32_t *acc) {
+  if (rows == TL_I8_MR) {
+    tl_i8_neon_rows(TL_I8_MR, a, lda, k, b, acc);
+    return;
+  }
+  for (int32_t r = 0; r < rows; r++) tl_i8_neon_rows(1, a + r * lda, lda, k, b, acc + r * 16);
+}
+#endif
+
+#if defined(TL_I8_DOTPROD)
+/* ---- ARMv8.2 dotprod: NR 8, G 4; sdot adds 4 byte products per column lane ---- */
+TL_I8_SDOT_ TL_I8_INLINE void tl_i8_sdot_rows(const int32_t rows, const int8_t *a, int64_t lda, int32_t k,
+                                              const int8_t *b, int32_t *acc) {
+  int32x4_t c0[TL_I8_MR], c1[TL_I8_MR];
+  const int32_t groups = (k + 3) / 4;
+  for (int32_t r = 0; r < rows; r++) c0[r] = c1[r] = vdupq_n_s32(0);
+  for (int32_t g = 0; g < groups; g++) {
+    const int8x16_t b0 = vld1q_s8(b + (int64_t)g * 32), b1 = vld1q_s8(b + (int64_t)g * 32 + 16);
+    const int32_t avail = k - g * 4 < 4 ? k - g * 4 : 4;
+    for (int32_t r = 0; r < rows; r++) {
+      const int8x16_t xq = vreinterpretq_s8_u32(vdupq_n_u32(tl_i8_load4(a + r * lda + g * 4, avail)));
+      c0[r] = vdotq_s32(c0[r], b0, xq);
+      c1[r] = vdotq_s32(c1[r], b1, xq);
+    }
+  }
+  for (int32_t r = 0; r < rows; r++) {
+    vst1q_s32(acc + r * 16, c0[r]);
+    vst1q_s32(acc + r * 16 + 4, c1[r]);
+  }
+}
+
+TL_I8_SDOT_ static void tl_i8_tile_sdot(const int8_t *a, int64_t lda, int32_t rows, int32_t k, const int8_t *b,
+                                        int32_t *acc) {
+  if (rows == TL_I8_MR) {
+    tl_i8_sdot_rows(TL_I8_MR, a, lda, k, b, acc);
+    return;
+  }
+  for (int32_t r = 0; r < rows; r++) tl_i8_sdot_rows(1, a + r * lda, lda, k, b, acc + r * 16);
+}
+#endif
+
+static void tl_i8_tile(tl_i8_level level, const int8_t *a, int64_t lda, int32_t rows, int32_t k, const int8_t *b,
+                       int32_t *acc) {
+  switch (level) {
+#if defined(TL_I8_X86)
+    case TL_I8_AVX2:
+      tl_i8_tile_avx2(a, lda, rows, k, b, acc);
+      return;
+    case TL_I8_VNNI:
+      tl_i8_tile_vnni(a, lda, rows, k, b, acc);
+      return;
+#endif
+#if defined(TL_I8_ARM)
+    case TL_I8_NEON:
+      tl_i8_tile_neon(a, lda, rows, k, b, acc);
+      return;
+#endif
+#if defined(TL_I8_DOTPROD)
+    case TL_I8_SDOT:
+      tl_i8_tile_sdot(a, lda, rows, k, b, acc);
+      return;
+#endif
+    default:
+      break;
+  }
+  tl_i8_tile_portable(a, lda, rows, k, b, acc);
+}
+
+/* Algorithm: y[r, j] = requant_j(raw[r, j] + corr[j]) for m rows of a (lda apart) and the n packed columns;
+ * tiles of 4 rows x NR columns, the rows innermost so a panel stays in L1 across the rows. */
+static void tl_gemm_int8_run(int8_t *y, int64_t ldy, const int8_t *a, int64_t lda, int32_t m, const void *packed,
+                             int32_t n, int32_t k, const tl_requant_int8 *q, tl_i8_level level) {
+  const int32_t nr = tl_i8_nr(level);
+  const int64_t kp = tl_i8_kp(k);
+  const int64_t *corr = (const int64_t *)packed;
+  const int8_t *panels = (const int8_t *)(corr + tl_i8_npad(level, n));
+  int32_t acc[TL_I8_MR * 16];
+  for (int32_t j0 = 0; j0 < n; j0 += nr) {
+    const int8_t *panel = panels + (int64_t)(j0 / nr) * nr * kp;
+    const int32_t cols = n - j0 < nr ? n - j0 : nr;
+    for (int32_t r0 = 0; r0 < m; r0 += TL_I8_MR) {
+      const int32_t rows = m - r0 < TL_I8_MR ? m - r0 : TL_I8_MR;
+      tl_i8_tile(level, a + r0 * lda, lda, rows, k, panel, acc);
+      for (int32_t r = 0; r < rows; r++) {
+        int8_t *yr = y + (r0 + r) * ldy + j0;
+        for (int32_t j = 0; j < cols; j++)
+          yr[j] = tl_requantize_channel_int8((int64_t)acc[r * 16 + j] + corr[j0 + j], j0 + j, q);
+      }
+    }
+  }
+}
+
+/* ---- FullyConnected ---- */
+size_t tl_fc_int8_opt_packed_bytes(const tl_fc_int8_params *p, tl_i8_level level) {
+  return tl_gemm_int8_packed_bytes(level, p->out_depth, p->in_depth);
+}
+
+void tl_fc_int8_opt_pack(void *packed, const int8_t *w, const int32_t *bias, const tl_fc_int8_params *p,
+                         tl_i8_level level) {
+  tl_gemm_int8_pack(packed, w, bias, p->out_depth, p->in_depth, p->input_zp, level);
+}
+
+void tl_fc_int8_opt(int8_t *y, const int8_t *x, const void *packed, const tl_fc_int8_params *p, tl_i8_level level) {
+  tl_gemm_int8_run(y, p->out_depth, x, p->in_depth, p->batch, packed, p->out_depth, p->in_depth, &p->out, level);
+}
+
+/* ---- Conv2D ---- */
+static int tl_conv_int8_pointwise(const tl_conv_params *g) {
+  return g->k_h == 1 && g->k_w == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_top == 0 &&
+         g->pad_left == 0 && g->out_h == g->in_h && g->out_w == g->in_w;
+}
+
+static int32_t tl_conv_int8_depth(const tl_conv_params *g) { return g->k_h * g->k_w * g->in_c; }
+
+size_t tl_conv2d_int8_opt_packed_bytes(const tl_conv_int8_params *p, tl_i8_level level) {
+  return tl_gemm_int8_packed_bytes(level, p->geom.out_c, tl_conv_int8_depth(&p->geom));
+}
+
+size_t tl_conv2d_int8_opt_scratch_bytes(const tl_conv_params *g) {
+  const int64_t positions = (int64_t)g->out_h * g->out_w;
+  if (tl_conv_int8_pointwise(g)) return 0;
+  return (size_t)(positions < TL_CONV_INT8_BLOCK_ROWS ? positions : TL_CONV_INT8_BLOCK_ROWS) *
+         (size_t)tl_conv_int8_depth(g);
+}
+
+void tl_conv2d_int8_opt_pack(void *packed, const int8_t *w, const int32_t *bias, const tl_conv_int8_params *p,
+                             tl_i8_level level) {
+  tl_gemm_int8_pack(packed, w, bias, p->geom.out_c, tl_conv_int8_depth(&p->geom), p->input_zp, level);
+}
+
+/* The receptive field of output position (oy, ox) into dst [k_h, k_w, in_c], input_zp where a tap falls
+ * outside the input (that term is (zp - zp) * w = 0, as the reference's skipped tap). */
+static void tl_conv_int8_patch(int8_t *dst, const int8_t *xb, int32_t oy, int32_t ox, int8_t zp,
+                               const tl_conv_params *g) {
+  const int64_t in_c = g->in_c, row = (int64_t)g->k_w * in_c;
+  const int32_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
+  for (int32_t ky = 0; ky < g->k_h; ky++, dst += row) {
+    const int32_t iy = iy0 + ky * g->dilation_h;
+    const int8_t *src = xb + (int64_t)iy * g->in_w * in_c; /* input row iy, when inside */
+    if (iy < 0 || iy >= g->in_h) {
+      memset(dst, zp, (size_t)row);
+      continue;
+    }
+    if (g->dilation_w == 1 && ix0 >= 0 && ix0 + g->k_w <= g->in_w) {
+      memcpy(dst, src + (int64_t)ix0 * in_c, (size_t)row);
+      continue;
+    }
+    for (int32_t kx = 0; kx < g->k_w; kx++) {
+      const int32_t ix = ix0 + kx * g->dilation_w;
+      if (ix < 0 || ix >= g->in_w)
+        memset(dst + kx * in_c, zp, (size_t)in_c);
+      else
+        memcpy(dst + kx * in_c, src + (int64_t)ix * in_c, (size_t)in_c);
+    }
+  }
+}
+
+void tl_conv2d_int8_opt(int8_t *y, const int8_t *x, const void *packed, int8_t *scratch,
+                        const tl_conv_int8_params *p, tl_i8_level level) {
+  const tl_conv_params *g = &p->geom;
+  const int32_t depth = tl_conv_int8_depth(g);
+  const int64_t positions = (int64_t)g->out_h * g->out_w;
+  if (tl_conv_int8_pointwise(g)) {
+    tl_gemm_int8_run(y, g->out_c, x, g->in_c, (int32_t)(positions * g->batch), packed, g->out_c, depth, &p->out,
+                     level);
+    return;
+  }
+  for (int32_t b = 0; b < g->batch; b++) {
+    const int8_t *xb = x + (int64_t)b * g->in_h * g->in_w * g->in_c;
+    int8_t *yb = y + (int64_t)b * positions * g->out_c;
+    for (int64_t pos0 = 0; pos0 < positions; pos0 += TL_CONV_INT8_BLOCK_ROWS) {
+      const int32_t rows =
+          (int32_t)(positions - pos0 < TL_CONV_INT8_BLOCK_ROWS ? positions - pos0 : TL_CONV_INT8_BLOCK_ROWS);
+      for (int32_t r = 0; r < rows; r++) {
+        const int64_t pos = pos0 + r;
+        tl_conv_int8_patch(scratch + (int64_t)r * depth, xb, (int32_t)(pos / g->out_w), (int32_t)(pos % g->out_w),
+                           (int8_t)p->input_zp, g);
+      }
+      tl_gemm_int8_run(yb + pos0 * g->out_c, g->out_c, scratch, depth, rows, packed, g->out_c, depth, &p->out,
+                       level);
+    }
+  }
+}

@@ -1,0 +1,71 @@
+/* opt_kernels_int8.h: optimized int8 FullyConnected and Conv2D on a packed int8 GEMM with int32 accumulation.
+ *
+ * What this is: the fast counterparts of tl_fc_int8 and tl_conv2d_int8 (kernels_int8.h), bit-exact with
+ * them. The weights are packed once (at prepare) into column panels, together with one int64 correction
+ * per output column:
+ *   corr[j] = bias[j] - (input_zp + offset) * sum_i w[j, i]
+ * so that the reference accumulator bias[j] + sum_i (x[i] - input_zp) * w[j, i] equals
+ *   raw[j] + corr[j],  raw[j] = sum_i (x[i] + offset) * w[j, i]  (exact int32, see TL_GEMM_INT8_MAX_K)
+ * where offset is 128 for AVX-512 VNNI (vpdpbusd multiplies unsigned by signed bytes: x + 128 is x ^ 0x80)
+ * and 0 elsewhere. The int64 sum then goes through the reference requantization
+ * (tl_requantize_channel_int8), so the outputs are identical bytes.
+ * Micro-kernel levels (tl_i8_level): portable C; AVX2 (_mm256_madd_epi16 on sign-extended int16, no
+ * saturation); AVX-512 VNNI (vpdpbusd); NEON (vmull_s8 + vpadalq_s16); ARMv8.2 dotprod (sdot).
+ * What this is not: the specification (kernels_int8.h) or any validation (ops/fully_connected_int8.c).
+ */
+#ifndef TL_OPT_KERNELS_INT8_H
+#define TL_OPT_KERNELS_INT8_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cpu_features.h"
+#include "kernels/kernels_int8.h"
+
+typedef enum tl_i8_level {
+  TL_I8_PORTABLE = 0,
+  TL_I8_AVX2 = 1,
+  TL_I8_VNNI = 2, /* AVX-512F + AVX-512 VNNI */
+  TL_I8_NEON = 3,
+  TL_I8_SDOT = 4  /* aarch64 with the dotprod extension */
+} tl_i8_level;
+#define TL_I8_LEVEL_COUNT 5
+
+/* Depths up to this keep raw in int32: |sum| <= ceil(k / 4) * 4 * 255 * 128 < 2^31. Deeper ops run the
+ * reference kernel. */
+#define TL_GEMM_INT8_MAX_K 65535
+
+int tl_i8_level_supported(tl_i8_level level, const tl_cpu_features *f);
+/* The int8 micro-kernel for kernel level `isa` (not REFERENCE) on a CPU with features f: AVX512 -> VNNI
+ * if present else AVX2; AVX2 -> AVX2; NEON -> SDOT if dotprod else NEON; PORTABLE -> portable. */
+tl_i8_level tl_i8_level_for(tl_isa isa, const tl_cpu_features *f);
+const char *tl_i8_level_name(tl_i8_level level);
+
+/* Bytes of the packed weights and corrections of an [n, k] weight matrix (8-aligned start assumed). */
+size_t tl_gemm_int8_packed_bytes(tl_i8_level level, int32_t n, int32_t k);
+
+/* ---- FullyConnected ---- */
+size_t tl_fc_int8_opt_packed_bytes(const tl_fc_int8_params *p, tl_i8_level level);
+void tl_fc_int8_opt_pack(void *packed,          /* tl_fc_int8_opt_packed_bytes(p, level) bytes, 8-aligned */
+                         const int8_t *w,       /* [out_depth, in_depth] */
+                         const int32_t *bias,   /* [out_depth] or NULL */
+                         const tl_fc_int8_params *p, tl_i8_level level);
+void tl_fc_int8_opt(int8_t *y,                  /* [batch, out_depth] */
+                    const int8_t *x,            /* [batch, in_depth] */
+                    const void *packed,         /* from tl_fc_int8_opt_pack with the same p and level */
+                    const tl_fc_int8_params *p, tl_i8_level level);
+
+/* ---- Conv2D (im2col in blocks of TL_CONV_INT8_BLOCK_ROWS output positions; padded taps are input_zp, so
+ * they add nothing, as in the reference; 1x1 stride-1 unpadded convolutions multiply the input directly) */
+#define TL_CONV_INT8_BLOCK_ROWS 128
+size_t tl_conv2d_int8_opt_packed_bytes(const tl_conv_int8_params *p, tl_i8_level level);
+size_t tl_conv2d_int8_opt_scratch_bytes(const tl_conv_params *g); /* 0 when no scratch is needed */
+void tl_conv2d_int8_opt_pack(void *packed, const int8_t *w, const int32_t *bias, const tl_conv_int8_params *p,
+                             tl_i8_level level);
+void tl_conv2d_int8_opt(int8_t *y,               /* [batch, out_h, out_w, out_c] */
+                        const int8_t *x,         /* [batch, in_h, in_w, in_c] */
+                        const void *packed,      /* from tl_conv2d_int8_opt_pack */
+                        int8_t *scratch,         /* tl_conv2d_int8_opt_scratch_bytes(&p->geom) or NULL if 0 */
+                        const tl_conv_int8_params *p, tl_i8_level level);
+
+#endif /* TL_OPT_KERNELS_INT8_H */
