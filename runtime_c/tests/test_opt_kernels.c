@@ -347,6 +347,7 @@ static void rand_requant(tl_requant_int8 *q, int32_t *mult, int32_t *shift, int3
     g_rng = g_rng * 1664525u + 1013904223u;
     mult[c] = (int32_t)(0x40000000u + (g_rng >> 2) % 0x3FFFFFFFu);
     shift[c] = 7 - bits - (int32_t)(g_rng % 3u); /* negative: a right shift */
+    if (c % 11 == 10) mult[c] = 0x40000000, shift[c] = 1; /* the rounding edge: a left shift (general path) */
   }
   q->channels = channels;
   q->multiplier = mult[0];

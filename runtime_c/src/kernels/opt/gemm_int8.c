@@ -194,6 +194,56 @@ TL_I8_VNNI_ TL_I8_INLINE void tl_i8_vnni_rows(const int32_t rows, const int8_t *
   for (int32_t r = 0; r < rows; r++) _mm512_storeu_si512((void *)(acc + r * 16), c[r]);
 }
 
+/* 8 columns of tl_i8_requant in int64 lanes (the same steps; arithmetic shifts are the reference's floor
+ * shifts, |t| >> 31 negated is its truncation). */
+TL_I8_VNNI_ TL_I8_INLINE __m512i tl_i8_requant8_avx512(__m512i acc, __m512i m, __m512i right, __m512i zp,
+                                                       __m512i lo, __m512i hi) {
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i a = _mm512_min_epi64(_mm512_max_epi64(acc, _mm512_set1_epi64(INT32_MIN)),
+                                     _mm512_set1_epi64(INT32_MAX));
+  const __m512i ab = _mm512_mul_epi32(a, m);
+  const __mmask8 neg_ab = _mm512_cmplt_epi64_mask(ab, zero);
+  const __m512i nudge_pos = _mm512_set1_epi64((int64_t)1 << 30), nudge_neg = _mm512_set1_epi64(1 - ((int64_t)1 << 30));
+  const __m512i t = _mm512_add_epi64(ab, _mm512_mask_blend_epi64(neg_ab, nudge_pos, nudge_neg));
+  const __mmask8 neg_t = _mm512_cmplt_epi64_mask(t, zero);
+  const __m512i ut = _mm512_srli_epi64(_mm512_abs_epi64(t), 31);
+  const __m512i x = _mm512_mask_sub_epi64(ut, neg_t, zero, ut);
+  const __m512i q = _mm512_srav_epi64(x, right);
+  const __m512i mask = _mm512_sub_epi64(_mm512_sllv_epi64(_mm512_set1_epi64(1), right), _mm512_set1_epi64(1));
+  const __m512i remainder = _mm512_and_si512(x, mask);
+  const __mmask8 neg_x = _mm512_cmplt_epi64_mask(x, zero);
+  const __m512i threshold = _mm512_mask_add_epi64(_mm512_srli_epi64(mask, 1), neg_x, _mm512_srli_epi64(mask, 1),
+                                                  _mm512_set1_epi64(1));
+  const __mmask8 up = _mm512_cmpgt_epi64_mask(remainder, threshold);
+  const __m512i v = _mm512_add_epi64(_mm512_mask_add_epi64(q, up, q, _mm512_set1_epi64(1)), zp);
+  return _mm512_min_epi64(_mm512_max_epi64(v, lo), hi);
+}
+
+/* One row of up to 16 outputs: raw [16] int32, corr [16] int64 (padded), columns j0 .. j0 + cols. */
+TL_I8_VNNI_ static void tl_i8_requant_row_avx512(int8_t *y, const int32_t *raw, const int64_t *corr, int32_t j0,
+                                                 int32_t cols, const tl_requant_int8 *q) {
+  const __mmask16 live = (__mmask16)((1u << cols) - 1u);
+  __m512i m32, s32;
+  if (q->channels > 1) {
+    m32 = _mm512_maskz_loadu_epi32(live, q->multipliers + j0);
+    s32 = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_maskz_loadu_epi32(live, q->shifts + j0));
+  } else {
+    m32 = _mm512_set1_epi32(q->multiplier);
+    s32 = _mm512_set1_epi32(-q->shift);
+  }
+  const __m512i r32 = _mm512_loadu_si512((const void *)raw);
+  const __m512i zp = _mm512_set1_epi64(q->output_zp), lo = _mm512_set1_epi64(q->act_min);
+  const __m512i hi = _mm512_set1_epi64(q->act_max);
+  for (int h = 0; h < 2; h++) {
+    const __m256i r_h = h ? _mm512_extracti64x4_epi64(r32, 1) : _mm512_castsi512_si256(r32);
+    const __m256i m_h = h ? _mm512_extracti64x4_epi64(m32, 1) : _mm512_castsi512_si256(m32);
+    const __m256i s_h = h ? _mm512_extracti64x4_epi64(s32, 1) : _mm512_castsi512_si256(s32);
+    const __m512i acc = _mm512_add_epi64(_mm512_cvtepi32_epi64(r_h), _mm512_loadu_si512((const void *)(corr + 8 * h)));
+    const __m512i v = tl_i8_requant8_avx512(acc, _mm512_cvtepi32_epi64(m_h), _mm512_cvtepi32_epi64(s_h), zp, lo, hi);
+    _mm512_mask_cvtepi64_storeu_epi8(y + 8 * h, (__mmask8)(live >> (8 * h)), v);
+  }
+}
+
 TL_I8_VNNI_ static void tl_i8_tile_vnni(const int8_t *a, int64_t lda, int32_t rows, int32_t k, const int8_t *b,
                                         int32_t *acc) {
   if (rows == TL_I8_MR) {
@@ -297,6 +347,37 @@ static void tl_i8_tile(tl_i8_level level, const int8_t *a, int64_t lda, int32_t 
   tl_i8_tile_portable(a, lda, rows, k, b, acc);
 }
 
+/* tl_requantize_channel_int8 for shift <= 0 (every multiplier in (0, 1) that prepare accepts, but the
+ * rounding edge), as inline code: the same steps as quant.c (saturate to int32; srdhm, where a == b ==
+ * INT32_MIN cannot happen since m > 0; rounding divide by 2^right with the same floor, remainder and
+ * threshold), so the result is identical. */
+TL_I8_INLINE int8_t tl_i8_requant(int64_t acc, int32_t m, int32_t right, int32_t zp, int32_t lo, int32_t hi) {
+  const int64_t a = acc > INT32_MAX ? INT32_MAX : (acc < INT32_MIN ? INT32_MIN : acc);
+  const int64_t ab = a * m;
+  const int64_t t = ab + (ab >= 0 ? ((int64_t)1 << 30) : 1 - ((int64_t)1 << 30));
+  const int64_t x = t >= 0 ? t >> 31 : -((-t) >> 31); /* srdhm, in int32 range */
+  const int64_t q = x >= 0 ? x >> right : -((-(x + 1)) >> right) - 1;
+  const int64_t remainder = x - q * ((int64_t)1 << right);
+  const int64_t threshold = ((((int64_t)1 << right) - 1) >> 1) + (x < 0 ? 1 : 0);
+  int64_t v = q + (remainder > threshold ? 1 : 0) + zp;
+  v = v < lo ? lo : v;
+  return (int8_t)(v > hi ? hi : v);
+}
+
+/* One row of `cols` outputs from raw sums and corrections, with the requantization of columns j0.. */
+static void tl_i8_requant_row(int8_t *y, const int32_t *raw, const int64_t *corr, int32_t j0, int32_t cols,
+                              const tl_requant_int8 *q, int inline_requant) {
+  const int per_channel = q->channels > 1;
+  for (int32_t j = 0; j < cols; j++) {
+    const int32_t m = per_channel ? q->multipliers[j0 + j] : q->multiplier;
+    const int32_t s = per_channel ? q->shifts[j0 + j] : q->shift;
+    if (!inline_requant)
+      y[j] = tl_requantize_channel_int8((int64_t)raw[j] + corr[j], j0 + j, q);
+    else
+      y[j] = tl_i8_requant((int64_t)raw[j] + corr[j], m, -s, q->output_zp, q->act_min, q->act_max);
+  }
+}
+
 /* Algorithm: y[r, j] = requant_j(raw[r, j] + corr[j]) for m rows of a (lda apart) and the n packed columns;
  * tiles of 4 rows x NR columns, the rows innermost so a panel stays in L1 across the rows. */
 static void tl_gemm_int8_run(int8_t *y, int64_t ldy, const int8_t *a, int64_t lda, int32_t m, const void *packed,
@@ -306,6 +387,12 @@ static void tl_gemm_int8_run(int8_t *y, int64_t ldy, const int8_t *a, int64_t ld
   const int64_t *corr = (const int64_t *)packed;
   const int8_t *panels = (const int8_t *)(corr + tl_i8_npad(level, n));
   int32_t acc[TL_I8_MR * 16];
+  int inline_requant = 1; /* every channel's shift in [-31, 0] and multiplier > 0 */
+  for (int32_t c = 0; c < q->channels; c++) {
+    const int32_t m = q->channels > 1 ? q->multipliers[c] : q->multiplier;
+    const int32_t sh = q->channels > 1 ? q->shifts[c] : q->shift;
+    if (sh > 0 || sh < -31 || m <= 0) inline_requant = 0;
+  }
   for (int32_t j0 = 0; j0 < n; j0 += nr) {
     const int8_t *panel = panels + (int64_t)(j0 / nr) * nr * kp;
     const int32_t cols = n - j0 < nr ? n - j0 : nr;
@@ -314,8 +401,13 @@ static void tl_gemm_int8_run(int8_t *y, int64_t ldy, const int8_t *a, int64_t ld
       tl_i8_tile(level, a + r0 * lda, lda, rows, k, panel, acc);
       for (int32_t r = 0; r < rows; r++) {
         int8_t *yr = y + (r0 + r) * ldy + j0;
-        for (int32_t j = 0; j < cols; j++)
-          yr[j] = tl_requantize_channel_int8((int64_t)acc[r * 16 + j] + corr[j0 + j], j0 + j, q);
+#if defined(TL_I8_X86)
+        if (level == TL_I8_VNNI && inline_requant) {
+          tl_i8_requant_row_avx512(yr, acc + r * 16, corr + j0, j0, cols, q);
+          continue;
+        }
+#endif
+        tl_i8_requant_row(yr, acc + r * 16, corr + j0, j0, cols, q, inline_requant);
       }
     }
   }
