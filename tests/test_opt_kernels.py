@@ -224,13 +224,14 @@ def _int8_gemm_cases() -> list:
 
     from trainer.tlm import read_model
 
-    gemm_ops = {"FullyConnected", "Conv2D"}
+    gemm_ops = {"FullyConnected", "Conv2D", "DepthwiseConv2D"}
     return [c for c in all_cases() if any(op.opcode in gemm_ops for op in read_model(c.model).ops)]
 
 
 def test_int8_interpreter_levels_bit_exact() -> None:
-    """Every int8 FullyConnected / Conv2D case of int8_op_cases.py at every kernel level gives the bytes of
-    trainer/quantize.py (the optimized int8 GEMM at each level the CPU has, the reference otherwise)."""
+    """Every int8 FullyConnected / Conv2D / DepthwiseConv2D case of int8_op_cases.py at every kernel level
+    gives the bytes of trainer/quantize.py (the optimized int8 kernels at each level the CPU has, the
+    reference otherwise)."""
     pyruntime = pytest.importorskip("pyruntime")
     from int8_op_cases import check_exact
 

@@ -11,7 +11,8 @@
  * int8 (opt_kernels_int8.h): every int8 micro-kernel level the CPU has ("int8 level vnni") against
  * tl_fc_int8 / tl_conv2d_int8, identical bytes required, over depths and column counts around every group
  * and panel size, 1..9 rows, input zero points -128 / 0 / 127, full-range weights (-128 included), per-tensor
- * and per-channel multipliers, clamped activations, and biases that saturate the int32 accumulator.
+ * and per-channel multipliers, clamped activations, and biases that saturate the int32 accumulator; and the
+ * int8 DepthwiseConv2D (depth multiplier 1) over channel blocks, tails, padding and dilation.
  */
 #include <math.h>
 #include <stdint.h>
@@ -495,6 +496,49 @@ TL_TEST(conv_int8_bit_exact_on_every_path) {
   TL_EXPECT_EQ(failures, 0);
 }
 
+static int dw8_case(int32_t batch, int32_t in_h, int32_t in_w, int32_t ch, int32_t k_h, int32_t k_w, int32_t stride,
+                    int32_t dilation, int32_t pad, int32_t zp, int per_channel, int bias_kind) {
+  tl_conv_int8_params p;
+  tl_conv_params *g = &p.geom;
+  int32_t *mult = (int32_t *)malloc((size_t)ch * sizeof(int32_t));
+  int32_t *shift = (int32_t *)malloc((size_t)ch * sizeof(int32_t));
+  memset(&p, 0, sizeof p);
+  g->batch = batch, g->in_h = in_h, g->in_w = in_w, g->in_c = ch, g->out_c = ch;
+  g->k_h = k_h, g->k_w = k_w, g->stride_h = stride, g->stride_w = stride;
+  g->dilation_h = dilation, g->dilation_w = dilation, g->pad_top = pad, g->pad_left = pad;
+  g->out_h = (in_h + 2 * pad - ((k_h - 1) * dilation + 1)) / stride + 1;
+  g->out_w = (in_w + 2 * pad - ((k_w - 1) * dilation + 1)) / stride + 1;
+  g->depth_multiplier = 1;
+  p.input_zp = zp;
+  rand_requant(&p.out, mult, shift, per_channel ? ch : 1, (int64_t)(sqrt((double)k_h * k_w) * 5000.0) + 1, zp / 4,
+               bias_kind == 1 ? 0 : -128, 127);
+  const int64_t nx = (int64_t)batch * in_h * in_w * ch, n_out = (int64_t)batch * g->out_h * g->out_w * ch;
+  int8_t *x = rand_i8_array(nx), *w = rand_i8_array((int64_t)k_h * k_w * ch);
+  int32_t *bias = bias_kind ? rand_bias(ch, bias_kind == 2) : NULL;
+  int8_t *want = i8_out(n_out), *got = i8_out(n_out);
+  void *packed = malloc(tl_depthwise_conv2d_int8_opt_packed_bytes(g));
+  tl_depthwise_conv2d_int8(want, x, w, bias, &p);
+  tl_depthwise_conv2d_int8_opt_pack(packed, bias, g);
+  tl_depthwise_conv2d_int8_opt(got, x, w, packed, &p, g_i8);
+  char what[160];
+  snprintf(what, sizeof what, "dw8 b=%d %dx%dx%d k=%dx%d s=%d d=%d pad=%d zp=%d pc=%d bias=%d", batch, in_h, in_w,
+           ch, k_h, k_w, stride, dilation, pad, zp, per_channel, bias_kind);
+  const int ok = check_same_bytes(got, want, n_out, what);
+  free(mult), free(shift), free(x), free(w), free(bias), free(want), free(got), free(packed);
+  return ok;
+}
+
+TL_TEST(depthwise_int8_bit_exact_on_every_path) {
+  int failures = 0;
+  failures += !dw8_case(1, 7, 7, 16, 3, 3, 1, 1, 1, -128, 1, 1);  /* one full channel block, padded edges */
+  failures += !dw8_case(2, 8, 9, 33, 3, 3, 2, 1, 1, 127, 1, 1);   /* two blocks and a 1-channel tail */
+  failures += !dw8_case(1, 6, 6, 15, 3, 3, 1, 1, 0, 0, 0, 0);     /* only a tail, valid padding */
+  failures += !dw8_case(1, 9, 9, 17, 5, 5, 1, 2, 4, 3, 1, 2);     /* dilation, wide padding, saturation */
+  failures += !dw8_case(1, 4, 4, 64, 3, 3, 1, 1, 1, -5, 1, 1);    /* MobileNet-like */
+  failures += !dw8_case(1, 3, 3, 1, 5, 5, 1, 1, 3, 9, 0, 1);      /* one channel, padding wider than input */
+  TL_EXPECT_EQ(failures, 0);
+}
+
 TL_TEST(int8_levels_resolve) {
   tl_cpu_features none, all;
   memset(&none, 0, sizeof none);
@@ -539,6 +583,7 @@ int main(void) {
     printf("int8 level %s\n", tl_i8_level_name(g_i8));
     TL_RUN(fc_int8_bit_exact_on_every_remainder);
     TL_RUN(conv_int8_bit_exact_on_every_path);
+    TL_RUN(depthwise_int8_bit_exact_on_every_path);
   }
   return tl_test_summary();
 }

@@ -41,7 +41,10 @@ tl_status tl_prepare_conv2d_int8(tl_op_ctx *ctx, tl_node *node) {
   memset(p, 0, sizeof *p);
   p->geom = g;
   TL_ENSURE_OK(tl_op_prepare_channel_requant(ctx, node, axis, g.out_c, &p->input_zp, &p->out));
-  if (axis == 0) tl_op_opt_prepare_conv2d_int8(ctx, node); /* Conv2D: packs the weights when it applies */
+  if (axis == 0)
+    tl_op_opt_prepare_conv2d_int8(ctx, node); /* Conv2D: packs the weights when it applies */
+  else
+    tl_op_opt_prepare_depthwise_int8(ctx, node); /* DepthwiseConv2D: packs the bias when it applies */
   return TL_OK;
 }
 
@@ -61,6 +64,13 @@ void tl_eval_conv2d_int8(tl_op_ctx *ctx, tl_node *node) {
 }
 
 void tl_eval_depthwise_conv2d_int8(tl_op_ctx *ctx, tl_node *node) {
+  if (node->opt_isa != TL_ISA_REFERENCE) {
+    tl_depthwise_conv2d_int8_opt((int8_t *)tl_op_output_data(ctx, node, 0),
+                                 (const int8_t *)tl_op_input_data(ctx, node, 0),
+                                 (const int8_t *)tl_op_input_data(ctx, node, 1), node->opt, &node->params.conv8,
+                                 (tl_i8_level)node->opt_i8);
+    return;
+  }
   tl_depthwise_conv2d_int8((int8_t *)tl_op_output_data(ctx, node, 0), (const int8_t *)tl_op_input_data(ctx, node, 0),
                            (const int8_t *)tl_op_input_data(ctx, node, 1), tl_conv_bias_int8(ctx, node),
                            &node->params.conv8);

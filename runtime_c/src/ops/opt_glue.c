@@ -82,6 +82,9 @@ static size_t tl_opt_int8_bytes(const tl_model *model, const tl_op_desc *d, tl_i
       if (rows <= 0 || k <= 0 || k > TL_GEMM_INT8_MAX_K) return 0;
       scratch = (size_t)rows * (size_t)k;
     }
+  } else if (d->opcode == TL_OP_DEPTHWISE_CONV2D && d->opts.depth_multiplier == 1 && w->rank == 4) {
+    if (w->dims[3] <= 0 || (int64_t)w->dims[1] * w->dims[2] > TL_DW_INT8_MAX_TAPS) return 0;
+    return (size_t)((w->dims[3] + 15) / 16 * 16) * sizeof(int64_t); /* the bias as int64 */
   } else {
     return 0;
   }
@@ -195,5 +198,19 @@ void tl_op_opt_prepare_conv2d_int8(tl_op_ctx *ctx, tl_node *node) {
   tl_conv2d_int8_opt_pack(node->opt, (const int8_t *)tl_op_input_data(ctx, node, 1), bias, p, level);
   node->opt_scratch = (float *)(void *)((uint8_t *)node->opt + packed); /* int8 bytes; see tl_eval_conv2d_int8 */
   node->opt_i8 = (int32_t)level;
+  node->opt_isa = ctx->interp->isa;
+}
+
+void tl_op_opt_prepare_depthwise_int8(tl_op_ctx *ctx, tl_node *node) {
+  const tl_conv_int8_params *p = &node->params.conv8;
+  const tl_cpu_features f = tl_cpu_features_detect();
+  const int32_t *bias = node->op->input_count == 3 ? (const int32_t *)tl_op_input_data(ctx, node, 2) : NULL;
+  node->opt_isa = TL_ISA_REFERENCE;
+  if (node->opt == NULL || p->geom.depth_multiplier != 1 || p->geom.in_c != p->geom.out_c ||
+      (int64_t)p->geom.k_h * p->geom.k_w > TL_DW_INT8_MAX_TAPS ||
+      tl_depthwise_conv2d_int8_opt_packed_bytes(&p->geom) > node->opt_bytes)
+    return;
+  tl_depthwise_conv2d_int8_opt_pack(node->opt, bias, &p->geom);
+  node->opt_i8 = (int32_t)tl_i8_level_for((tl_isa)ctx->interp->isa, &f);
   node->opt_isa = ctx->interp->isa;
 }

@@ -34,5 +34,7 @@ void tl_op_opt_prepare_depthwise_conv2d(tl_op_ctx *ctx, tl_node *node);
  * node->opt_i8 when node->opt holds enough memory. */
 void tl_op_opt_prepare_fc_int8(tl_op_ctx *ctx, tl_node *node);
 void tl_op_opt_prepare_conv2d_int8(tl_op_ctx *ctx, tl_node *node);
+/* int8 DepthwiseConv2D with depth_multiplier 1: packs the bias (the weights are read in place). */
+void tl_op_opt_prepare_depthwise_int8(tl_op_ctx *ctx, tl_node *node);
 
 #endif /* TL_OPT_GLUE_H */

@@ -504,3 +504,152 @@ void tl_conv2d_int8_opt(int8_t *y, const int8_t *x, const void *packed, int8_t *
     }
   }
 }
+
+/* ---- DepthwiseConv2D, depth multiplier 1 ----
+ * Per output pixel and block of 16 channels: sum over the taps inside the input of (x - input_zp) * w, each
+ * product exact in int16 (|x - zp| <= 255, |w| <= 128: at most 32640), summed in int32 (exact for at most
+ * TL_DW_INT8_MAX_TAPS taps); the bias is added in int64 by the requantization, as in the reference. */
+size_t tl_depthwise_conv2d_int8_opt_packed_bytes(const tl_conv_params *g) {
+  return (size_t)(((int64_t)g->out_c + 15) / 16 * 16) * sizeof(int64_t);
+}
+
+void tl_depthwise_conv2d_int8_opt_pack(void *packed, const int32_t *bias, const tl_conv_params *g) {
+  int64_t *b = (int64_t *)packed;
+  memset(packed, 0, tl_depthwise_conv2d_int8_opt_packed_bytes(g));
+  for (int32_t c = 0; c < g->out_c; c++) b[c] = bias ? bias[c] : 0;
+}
+
+/* First and one past the last tap index k in [0, k_n) with 0 <= i0 + k * dil < in_n (dil >= 1). */
+static void tl_dw8_tap_range(int32_t i0, int32_t dil, int32_t k_n, int32_t in_n, int32_t *k0, int32_t *k1) {
+  const int32_t lo = i0 < 0 ? (-i0 + dil - 1) / dil : 0;
+  const int32_t hi = in_n - i0 <= 0 ? 0 : (in_n - i0 - 1) / dil + 1;
+  *k0 = lo;
+  *k1 = hi < k_n ? hi : k_n;
+}
+
+/* sums[0..cols) for channels c0.. of one output pixel: taps (ky, kx) in [ky0, ky1) x [kx0, kx1). */
+typedef struct tl_dw8_pixel {
+  const int8_t *x;  /* input image at channel c0 */
+  int64_t x_off;    /* offset of the pixel's tap (0, 0) (may be outside: only taps inside are added) */
+  const int8_t *w;  /* weights at tap (0, 0), channel c0 */
+  int64_t x_dy, x_dx, w_dy, w_dx;
+  int32_t ky0, ky1, kx0, kx1;
+  int32_t zp;
+} tl_dw8_pixel;
+
+static void tl_dw8_sums_portable(int32_t *sums, int32_t cols, const tl_dw8_pixel *t) {
+  for (int32_t c = 0; c < cols; c++) sums[c] = 0;
+  for (int32_t ky = t->ky0; ky < t->ky1; ky++)
+    for (int32_t kx = t->kx0; kx < t->kx1; kx++) {
+      const int8_t *xp = t->x + (t->x_off + ky * t->x_dy + kx * t->x_dx), *wp = t->w + ky * t->w_dy + kx * t->w_dx;
+      for (int32_t c = 0; c < cols; c++) sums[c] += ((int32_t)xp[c] - t->zp) * wp[c];
+    }
+}
+
+#if defined(TL_I8_X86)
+TL_I8_AVX2_ static void tl_dw8_sums16_avx2(int32_t *sums, const tl_dw8_pixel *t) {
+  __m256i lo = _mm256_setzero_si256(), hi = lo;
+  const __m256i zp = _mm256_set1_epi16((int16_t)t->zp);
+  for (int32_t ky = t->ky0; ky < t->ky1; ky++)
+    for (int32_t kx = t->kx0; kx < t->kx1; kx++) {
+      const int8_t *xp = t->x + (t->x_off + ky * t->x_dy + kx * t->x_dx), *wp = t->w + ky * t->w_dy + kx * t->w_dx;
+      const __m256i xv = _mm256_sub_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)xp)), zp);
+      const __m256i pr = _mm256_mullo_epi16(xv, _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)wp)));
+      lo = _mm256_add_epi32(lo, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(pr)));
+      hi = _mm256_add_epi32(hi, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(pr, 1)));
+    }
+  _mm256_storeu_si256((__m256i *)sums, lo);
+  _mm256_storeu_si256((__m256i *)(sums + 8), hi);
+}
+#endif
+
+#if defined(TL_I8_ARM)
+static void tl_dw8_sums16_neon(int32_t *sums, const tl_dw8_pixel *t) {
+  int32x4_t a0 = vdupq_n_s32(0), a1 = a0, a2 = a0, a3 = a0;
+  const int16x8_t zp = vdupq_n_s16((int16_t)t->zp);
+  for (int32_t ky = t->ky0; ky < t->ky1; ky++)
+    for (int32_t kx = t->kx0; kx < t->kx1; kx++) {
+      const int8_t *xp = t->x + (t->x_off + ky * t->x_dy + kx * t->x_dx), *wp = t->w + ky * t->w_dy + kx * t->w_dx;
+      const int8x16_t xv = vld1q_s8(xp), wv = vld1q_s8(wp);
+      const int16x8_t x0 = vsubq_s16(vmovl_s8(vget_low_s8(xv)), zp), x1 = vsubq_s16(vmovl_s8(vget_high_s8(xv)), zp);
+      const int16x8_t w0 = vmovl_s8(vget_low_s8(wv)), w1 = vmovl_s8(vget_high_s8(wv));
+      a0 = vmlal_s16(a0, vget_low_s16(x0), vget_low_s16(w0));
+      a1 = vmlal_s16(a1, vget_high_s16(x0), vget_high_s16(w0));
+      a2 = vmlal_s16(a2, vget_low_s16(x1), vget_low_s16(w1));
+      a3 = vmlal_s16(a3, vget_high_s16(x1), vget_high_s16(w1));
+    }
+  vst1q_s32(sums, a0);
+  vst1q_s32(sums + 4, a1);
+  vst1q_s32(sums + 8, a2);
+  vst1q_s32(sums + 12, a3);
+}
+#endif
+
+static void tl_dw8_sums(int32_t *sums, int32_t cols, const tl_dw8_pixel *t, tl_i8_level level) {
+  if (cols == 16) {
+    switch (level) {
+#if defined(TL_I8_X86)
+      case TL_I8_AVX2:
+      case TL_I8_VNNI:
+        tl_dw8_sums16_avx2(sums, t);
+        return;
+#endif
+#if defined(TL_I8_ARM)
+      case TL_I8_NEON:
+      case TL_I8_SDOT:
+        tl_dw8_sums16_neon(sums, t);
+        return;
+#endif
+      default:
+        break;
+    }
+  }
+  tl_dw8_sums_portable(sums, cols, t);
+}
+
+void tl_depthwise_conv2d_int8_opt(int8_t *y, const int8_t *x, const int8_t *w, const void *packed,
+                                  const tl_conv_int8_params *p, tl_i8_level level) {
+  const tl_conv_params *g = &p->geom;
+  const int64_t ch = g->in_c, x_row = (int64_t)g->in_w * ch;
+  const int64_t *bias = (const int64_t *)packed;
+  const tl_requant_int8 *q = &p->out;
+  int inline_requant = 1;
+  int32_t sums[16];
+  tl_dw8_pixel t;
+  for (int32_t c = 0; c < q->channels; c++) {
+    const int32_t m = q->channels > 1 ? q->multipliers[c] : q->multiplier;
+    const int32_t sh = q->channels > 1 ? q->shifts[c] : q->shift;
+    if (sh > 0 || sh < -31 || m <= 0) inline_requant = 0;
+  }
+  t.x_dy = (int64_t)g->dilation_h * x_row;
+  t.x_dx = (int64_t)g->dilation_w * ch;
+  t.w_dy = (int64_t)g->k_w * ch;
+  t.w_dx = ch;
+  t.zp = p->input_zp;
+  for (int32_t b = 0; b < g->batch; b++) {
+    const int8_t *xb = x + (int64_t)b * g->in_h * x_row;
+    for (int32_t oy = 0; oy < g->out_h; oy++) {
+      const int32_t iy0 = oy * g->stride_h - g->pad_top;
+      tl_dw8_tap_range(iy0, g->dilation_h, g->k_h, g->in_h, &t.ky0, &t.ky1);
+      for (int32_t ox = 0; ox < g->out_w; ox++) {
+        const int32_t ix0 = ox * g->stride_w - g->pad_left;
+        int8_t *yp = y + (((int64_t)b * g->out_h + oy) * g->out_w + ox) * ch;
+        tl_dw8_tap_range(ix0, g->dilation_w, g->k_w, g->in_w, &t.kx0, &t.kx1);
+        for (int32_t c0 = 0; c0 < ch; c0 += 16) {
+          const int32_t cols = ch - c0 < 16 ? (int32_t)(ch - c0) : 16;
+          t.x = xb + c0;
+          t.x_off = (int64_t)iy0 * x_row + (int64_t)ix0 * ch;
+          t.w = w + c0;
+          tl_dw8_sums(sums, cols, &t, level);
+#if defined(TL_I8_X86)
+          if (level == TL_I8_VNNI && inline_requant) {
+            tl_i8_requant_row_avx512(yp + c0, sums, bias + c0, c0, cols, q);
+            continue;
+          }
+#endif
+          tl_i8_requant_row(yp + c0, sums, bias + c0, c0, cols, q, inline_requant);
+        }
+      }
+    }
+  }
+}
