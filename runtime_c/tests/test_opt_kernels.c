@@ -348,7 +348,9 @@ static void rand_requant(tl_requant_int8 *q, int32_t *mult, int32_t *shift, int3
     g_rng = g_rng * 1664525u + 1013904223u;
     mult[c] = (int32_t)(0x40000000u + (g_rng >> 2) % 0x3FFFFFFFu);
     shift[c] = 7 - bits - (int32_t)(g_rng % 3u); /* negative: a right shift */
-    if (c % 11 == 10) mult[c] = 0x40000000, shift[c] = 1; /* the rounding edge: a left shift (general path) */
+    /* odd channel counts: the rounding edge, a left shift, on some channels (the general requantization path);
+     * even counts keep every shift <= 0 (the inline and vector paths) */
+    if (channels % 2 == 1 && c % 11 == 10) mult[c] = 0x40000000, shift[c] = 1;
   }
   q->channels = channels;
   q->multiplier = mult[0];
@@ -511,7 +513,7 @@ static int dw8_case(int32_t batch, int32_t in_h, int32_t in_w, int32_t ch, int32
   g->depth_multiplier = 1;
   p.input_zp = zp;
   rand_requant(&p.out, mult, shift, per_channel ? ch : 1, (int64_t)(sqrt((double)k_h * k_w) * 5000.0) + 1, zp / 4,
-               bias_kind == 1 ? 0 : -128, 127);
+               zp % 2 ? zp / 4 : -128, 127); /* odd zero points: a ReLU clamp */
   const int64_t nx = (int64_t)batch * in_h * in_w * ch, n_out = (int64_t)batch * g->out_h * g->out_w * ch;
   int8_t *x = rand_i8_array(nx), *w = rand_i8_array((int64_t)k_h * k_w * ch);
   int32_t *bias = bias_kind ? rand_bias(ch, bias_kind == 2) : NULL;
@@ -536,6 +538,7 @@ TL_TEST(depthwise_int8_bit_exact_on_every_path) {
   failures += !dw8_case(1, 9, 9, 17, 5, 5, 1, 2, 4, 3, 1, 2);     /* dilation, wide padding, saturation */
   failures += !dw8_case(1, 4, 4, 64, 3, 3, 1, 1, 1, -5, 1, 1);    /* MobileNet-like */
   failures += !dw8_case(1, 3, 3, 1, 5, 5, 1, 1, 3, 9, 0, 1);      /* one channel, padding wider than input */
+  failures += !dw8_case(2, 17, 15, 48, 3, 3, 1, 1, 1, -100, 1, 1); /* many outputs: every rounding case */
   TL_EXPECT_EQ(failures, 0);
 }
 

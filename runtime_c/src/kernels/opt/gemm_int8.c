@@ -244,6 +244,96 @@ TL_I8_VNNI_ static void tl_i8_requant_row_avx512(int8_t *y, const int32_t *raw, 
   }
 }
 
+
+/* Requantization of 16 int32 lanes (accumulators within int32 already) with per-lane parameters, the steps of
+ * tl_i8_requant in int32 lanes: srdhm(a, m) with m > 0 is (a * m + 2^30) >> 31 (arithmetic) for either sign
+ * of a * m (the reference's nudge 1 - 2^30 and truncation toward zero give the same for a * m < 0), done in
+ * int64 on the even and odd lanes; then the rounding divide by 2^right with the reference's floor, remainder
+ * (x & mask) and threshold (mask >> 1, plus 1 when x < 0). */
+typedef struct tl_rq16 {
+  __m512i m_even, m_odd, right, mask, half, zp, lo, hi;
+} tl_rq16;
+
+TL_I8_VNNI_ TL_I8_INLINE void tl_rq16_init(tl_rq16 *r, const tl_requant_int8 *q, int32_t j0, __mmask16 live) {
+  __m512i m, s;
+  if (q->channels > 1) {
+    m = _mm512_maskz_loadu_epi32(live, q->multipliers + j0);
+    s = _mm512_maskz_loadu_epi32(live, q->shifts + j0);
+  } else {
+    m = _mm512_set1_epi32(q->multiplier);
+    s = _mm512_set1_epi32(q->shift);
+  }
+  r->m_even = m;
+  r->m_odd = _mm512_srli_epi64(m, 32);
+  r->right = _mm512_sub_epi32(_mm512_setzero_si512(), s);
+  r->mask = _mm512_sub_epi32(_mm512_sllv_epi32(_mm512_set1_epi32(1), r->right), _mm512_set1_epi32(1));
+  r->half = _mm512_srli_epi32(r->mask, 1);
+  r->zp = _mm512_set1_epi32(q->output_zp);
+  r->lo = _mm512_set1_epi32(q->act_min);
+  r->hi = _mm512_set1_epi32(q->act_max);
+}
+
+TL_I8_VNNI_ TL_I8_INLINE __m512i tl_rq16_apply(__m512i acc, const tl_rq16 *r) {
+  const __m512i nudge = _mm512_set1_epi64((int64_t)1 << 30);
+  const __m512i ev = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(acc, r->m_even), nudge), 31);
+  const __m512i od =
+      _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), r->m_odd), nudge), 31);
+  const __m512i x = _mm512_mask_blend_epi32((__mmask16)0xAAAA, ev, _mm512_slli_epi64(od, 32));
+  const __m512i q = _mm512_srav_epi32(x, r->right);
+  const __m512i remainder = _mm512_and_si512(x, r->mask);
+  const __m512i threshold = _mm512_sub_epi32(r->half, _mm512_srai_epi32(x, 31));
+  const __mmask16 up = _mm512_cmpgt_epi32_mask(remainder, threshold);
+  const __m512i v = _mm512_add_epi32(_mm512_mask_add_epi32(q, up, q, _mm512_set1_epi32(1)), r->zp);
+  return _mm512_min_epi32(_mm512_max_epi32(v, r->lo), r->hi);
+}
+
+/* tl_i8_vnni_rows with the accumulators starting at the int32 corrections and requantized in registers. */
+TL_I8_VNNI_ TL_I8_INLINE void tl_i8_vnni_rows_q(const int32_t rows, const int8_t *a, int64_t lda, int32_t k,
+                                                const int8_t *b, int8_t *y, int64_t ldy, __m512i corr32,
+                                                const tl_rq16 *rq, __mmask16 live) {
+  __m512i c[TL_I8_MR];
+  const int32_t groups = k / 4;
+  for (int32_t r = 0; r < rows; r++) c[r] = corr32;
+  for (int32_t g = 0; g < groups; g++) {
+    const __m512i bv = _mm512_loadu_si512((const void *)(b + (int64_t)g * 64));
+    for (int32_t r = 0; r < rows; r++) {
+      const uint32_t xu = tl_i8_load4(a + r * lda + g * 4, 4) ^ 0x80808080u;
+      c[r] = _mm512_dpbusd_epi32(c[r], _mm512_set1_epi32((int32_t)xu), bv);
+    }
+  }
+  if (k & 3) {
+    const __m512i bv = _mm512_loadu_si512((const void *)(b + (int64_t)groups * 64));
+    for (int32_t r = 0; r < rows; r++) {
+      const uint32_t xu = tl_i8_load4(a + r * lda + groups * 4, k & 3) ^ 0x80808080u;
+      c[r] = _mm512_dpbusd_epi32(c[r], _mm512_set1_epi32((int32_t)xu), bv);
+    }
+  }
+  for (int32_t r = 0; r < rows; r++) _mm512_mask_cvtepi32_storeu_epi8(y + r * ldy, live, tl_rq16_apply(c[r], rq));
+}
+
+/* One panel of 16 columns (j0 .. j0 + cols) for all m rows, requantized in registers. Applies (returns 1)
+ * when the corrections are small enough that raw + corr stays within int32 (|raw| <= kp * 255 * 128);
+ * else returns 0 and the caller takes the int64 path. */
+TL_I8_VNNI_ static int tl_i8_panel_vnni_q(int8_t *y, int64_t ldy, const int8_t *a, int64_t lda, int32_t m,
+                                          int32_t k, const int8_t *panel, const int64_t *corr, int32_t j0,
+                                          int32_t cols, const tl_requant_int8 *q) {
+  const int64_t bound = (int64_t)INT32_MAX - tl_i8_kp(k) * 255 * 128;
+  const __m512i c0 = _mm512_loadu_si512((const void *)corr), c1 = _mm512_loadu_si512((const void *)(corr + 8));
+  const __mmask16 live = (__mmask16)((1u << cols) - 1u);
+  tl_rq16 rq;
+  if (bound < 0 || _mm512_cmpgt_epi64_mask(_mm512_abs_epi64(c0), _mm512_set1_epi64(bound)) ||
+      _mm512_cmpgt_epi64_mask(_mm512_abs_epi64(c1), _mm512_set1_epi64(bound)))
+    return 0;
+  const __m512i corr32 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(c0)),
+                                            _mm512_cvtepi64_epi32(c1), 1);
+  tl_rq16_init(&rq, q, j0, live);
+  int32_t r0 = 0;
+  for (; r0 + TL_I8_MR <= m; r0 += TL_I8_MR)
+    tl_i8_vnni_rows_q(TL_I8_MR, a + r0 * lda, lda, k, panel, y + r0 * ldy, ldy, corr32, &rq, live);
+  for (; r0 < m; r0++) tl_i8_vnni_rows_q(1, a + r0 * lda, lda, k, panel, y + r0 * ldy, ldy, corr32, &rq, live);
+  return 1;
+}
+
 TL_I8_VNNI_ static void tl_i8_tile_vnni(const int8_t *a, int64_t lda, int32_t rows, int32_t k, const int8_t *b,
                                         int32_t *acc) {
   if (rows == TL_I8_MR) {
@@ -396,6 +486,11 @@ static void tl_gemm_int8_run(int8_t *y, int64_t ldy, const int8_t *a, int64_t ld
   for (int32_t j0 = 0; j0 < n; j0 += nr) {
     const int8_t *panel = panels + (int64_t)(j0 / nr) * nr * kp;
     const int32_t cols = n - j0 < nr ? n - j0 : nr;
+#if defined(TL_I8_X86)
+    if (level == TL_I8_VNNI && inline_requant &&
+        tl_i8_panel_vnni_q(y + j0, ldy, a, lda, m, k, panel, corr + j0, j0, cols, q))
+      continue;
+#endif
     for (int32_t r0 = 0; r0 < m; r0 += TL_I8_MR) {
       const int32_t rows = m - r0 < TL_I8_MR ? m - r0 : TL_I8_MR;
       tl_i8_tile(level, a + r0 * lda, lda, rows, k, panel, acc);
@@ -607,6 +702,56 @@ static void tl_dw8_sums(int32_t *sums, int32_t cols, const tl_dw8_pixel *t, tl_i
   tl_dw8_sums_portable(sums, cols, t);
 }
 
+#if defined(TL_I8_X86)
+/* One full block of 16 channels (c0 ..) over every output pixel: AVX2 sums as tl_dw8_sums16_avx2, started
+ * at the bias in int32 and requantized in registers. Applies (returns 1) when |bias| + taps * 32640 stays
+ * within int32 for these channels. */
+TL_I8_VNNI_ static int tl_dw8_block_vnni(int8_t *y, const int8_t *x, const int8_t *w, const int64_t *bias,
+                                         int32_t c0, const tl_conv_int8_params *p) {
+  const tl_conv_params *g = &p->geom;
+  const int64_t ch = g->in_c, x_row = (int64_t)g->in_w * ch;
+  const int64_t x_dy = (int64_t)g->dilation_h * x_row, x_dx = (int64_t)g->dilation_w * ch, w_dy = (int64_t)g->k_w * ch;
+  const int64_t bound = (int64_t)INT32_MAX - (int64_t)g->k_h * g->k_w * 32640;
+  const __m512i b0 = _mm512_loadu_si512((const void *)(bias + c0));
+  const __m512i b1 = _mm512_loadu_si512((const void *)(bias + c0 + 8));
+  const __m256i zp = _mm256_set1_epi16((int16_t)p->input_zp);
+  tl_rq16 rq;
+  if (bound < 0 || _mm512_cmpgt_epi64_mask(_mm512_abs_epi64(b0), _mm512_set1_epi64(bound)) ||
+      _mm512_cmpgt_epi64_mask(_mm512_abs_epi64(b1), _mm512_set1_epi64(bound)))
+    return 0;
+  const __m512i bias32 =
+      _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(b0)), _mm512_cvtepi64_epi32(b1), 1);
+  tl_rq16_init(&rq, &p->out, c0, (__mmask16)0xFFFF);
+  for (int32_t b = 0; b < g->batch; b++) {
+    const int8_t *xb = x + (int64_t)b * g->in_h * x_row + c0;
+    for (int32_t oy = 0; oy < g->out_h; oy++) {
+      const int32_t iy0 = oy * g->stride_h - g->pad_top;
+      int32_t ky0, ky1;
+      tl_dw8_tap_range(iy0, g->dilation_h, g->k_h, g->in_h, &ky0, &ky1);
+      int8_t *yrow = y + ((int64_t)b * g->out_h + oy) * g->out_w * ch + c0;
+      for (int32_t ox = 0; ox < g->out_w; ox++) {
+        const int32_t ix0 = ox * g->stride_w - g->pad_left;
+        const int64_t x_off = (int64_t)iy0 * x_row + (int64_t)ix0 * ch;
+        int32_t kx0, kx1;
+        tl_dw8_tap_range(ix0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
+        __m256i lo = _mm256_setzero_si256(), hi = lo;
+        for (int32_t ky = ky0; ky < ky1; ky++)
+          for (int32_t kx = kx0; kx < kx1; kx++) {
+            const int8_t *xp = xb + (x_off + ky * x_dy + kx * x_dx), *wp = w + c0 + ky * w_dy + kx * ch;
+            const __m256i xv = _mm256_sub_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)xp)), zp);
+            const __m256i pr = _mm256_mullo_epi16(xv, _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)wp)));
+            lo = _mm256_add_epi32(lo, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(pr)));
+            hi = _mm256_add_epi32(hi, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(pr, 1)));
+          }
+        const __m512i acc = _mm512_add_epi32(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1), bias32);
+        _mm_storeu_si128((__m128i *)(yrow + (int64_t)ox * ch), _mm512_cvtepi32_epi8(tl_rq16_apply(acc, &rq)));
+      }
+    }
+  }
+  return 1;
+}
+#endif
+
 void tl_depthwise_conv2d_int8_opt(int8_t *y, const int8_t *x, const int8_t *w, const void *packed,
                                   const tl_conv_int8_params *p, tl_i8_level level) {
   const tl_conv_params *g = &p->geom;
@@ -626,6 +771,15 @@ void tl_depthwise_conv2d_int8_opt(int8_t *y, const int8_t *x, const int8_t *w, c
   t.w_dy = (int64_t)g->k_w * ch;
   t.w_dx = ch;
   t.zp = p->input_zp;
+  int32_t c_start = 0; /* channels before c_start are done */
+#if defined(TL_I8_X86)
+  if (level == TL_I8_VNNI && inline_requant) {
+    int32_t c0 = 0;
+    while (c0 + 16 <= ch && tl_dw8_block_vnni(y, x, w, bias, c0, p)) c0 += 16;
+    c_start = c0;
+  }
+#endif
+  if (c_start == ch) return;
   for (int32_t b = 0; b < g->batch; b++) {
     const int8_t *xb = x + (int64_t)b * g->in_h * x_row;
     for (int32_t oy = 0; oy < g->out_h; oy++) {
@@ -635,7 +789,7 @@ void tl_depthwise_conv2d_int8_opt(int8_t *y, const int8_t *x, const int8_t *w, c
         const int32_t ix0 = ox * g->stride_w - g->pad_left;
         int8_t *yp = y + (((int64_t)b * g->out_h + oy) * g->out_w + ox) * ch;
         tl_dw8_tap_range(ix0, g->dilation_w, g->k_w, g->in_w, &t.kx0, &t.kx1);
-        for (int32_t c0 = 0; c0 < ch; c0 += 16) {
+        for (int32_t c0 = c_start; c0 < ch; c0 += 16) {
           const int32_t cols = ch - c0 < 16 ? (int32_t)(ch - c0) : 16;
           t.x = xb + c0;
           t.x_off = (int64_t)iy0 * x_row + (int64_t)ix0 * ch;
