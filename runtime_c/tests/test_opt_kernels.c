@@ -12,7 +12,8 @@
  * tl_fc_int8 / tl_conv2d_int8, identical bytes required, over depths and column counts around every group
  * and panel size, 1..9 rows, input zero points -128 / 0 / 127, full-range weights (-128 included), per-tensor
  * and per-channel multipliers, clamped activations, and biases that saturate the int32 accumulator; and the
- * int8 DepthwiseConv2D (depth multiplier 1) over channel blocks, tails, padding and dilation.
+ * int8 DepthwiseConv2D (depth multiplier 1) over channel blocks, tails, padding and dilation, and the int8
+ * MaxPool2D over vectors, tails, clipped and empty windows.
  */
 #include <math.h>
 #include <stdint.h>
@@ -542,6 +543,39 @@ TL_TEST(depthwise_int8_bit_exact_on_every_path) {
   TL_EXPECT_EQ(failures, 0);
 }
 
+static int mp8_case(int32_t batch, int32_t in_h, int32_t in_w, int32_t ch, int32_t f, int32_t stride, int32_t pad,
+                    int clamp) {
+  tl_pool_int8_params p;
+  memset(&p, 0, sizeof p);
+  p.geom.batch = batch, p.geom.in_h = in_h, p.geom.in_w = in_w, p.geom.channels = ch;
+  p.geom.filter_h = f, p.geom.filter_w = f, p.geom.stride_h = stride, p.geom.stride_w = stride;
+  p.geom.pad_top = pad, p.geom.pad_left = pad;
+  p.geom.out_h = (in_h + 2 * pad - f) / stride + 1;
+  p.geom.out_w = (in_w + 2 * pad - f) / stride + 1;
+  p.q.act_min = clamp ? -20 : -128;
+  p.q.act_max = clamp ? 30 : 127;
+  const int64_t n_out = (int64_t)batch * p.geom.out_h * p.geom.out_w * ch;
+  int8_t *x = rand_i8_array((int64_t)batch * in_h * in_w * ch), *want = i8_out(n_out), *got = i8_out(n_out);
+  tl_max_pool2d_int8(want, x, &p);
+  tl_max_pool2d_int8_opt(got, x, &p, g_i8);
+  char what[128];
+  snprintf(what, sizeof what, "maxpool8 b=%d %dx%dx%d f=%d s=%d pad=%d clamp=%d", batch, in_h, in_w, ch, f, stride,
+           pad, clamp);
+  const int ok = check_same_bytes(got, want, n_out, what);
+  free(x), free(want), free(got);
+  return ok;
+}
+
+TL_TEST(max_pool_int8_bit_exact) {
+  int failures = 0;
+  failures += !mp8_case(1, 8, 8, 32, 2, 2, 0, 0);  /* one full AVX2 vector */
+  failures += !mp8_case(2, 7, 9, 70, 3, 2, 1, 1);  /* vectors, a tail, clipped windows, clamp */
+  failures += !mp8_case(1, 5, 5, 17, 2, 1, 0, 1);  /* a NEON vector and a tail */
+  failures += !mp8_case(1, 3, 3, 33, 2, 2, 2, 0);  /* pad >= filter: empty windows keep -128 */
+  failures += !mp8_case(1, 6, 6, 1, 3, 3, 0, 0);   /* one channel */
+  TL_EXPECT_EQ(failures, 0);
+}
+
 TL_TEST(int8_levels_resolve) {
   tl_cpu_features none, all;
   memset(&none, 0, sizeof none);
@@ -587,6 +621,7 @@ int main(void) {
     TL_RUN(fc_int8_bit_exact_on_every_remainder);
     TL_RUN(conv_int8_bit_exact_on_every_path);
     TL_RUN(depthwise_int8_bit_exact_on_every_path);
+    TL_RUN(max_pool_int8_bit_exact);
   }
   return tl_test_summary();
 }

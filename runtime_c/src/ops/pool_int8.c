@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "fb_schema.h"
+#include "cpu_features.h"
+#include "kernels/opt/opt_kernels_int8.h"
 #include "ops/ops_int8.h"
 #include "quant.h"
 
@@ -23,13 +25,23 @@ tl_status tl_prepare_pool2d_int8(tl_op_ctx *ctx, tl_node *node) {
   memset(p, 0, sizeof *p);
   p->geom = g;
   tl_activation_range_int8(node->op->opts.activation, so, zo, &lo, &hi);
+  node->opt_isa = TL_ISA_REFERENCE;
+#if !defined(TL_FREESTANDING) /* microcontrollers: the reference kernel (as the GEMM ops) */
+  if (node->op->opcode == TL_OP_MAX_POOL2D && ctx->interp->isa != TL_ISA_REFERENCE) { /* no memory needed */
+    const tl_cpu_features f = tl_cpu_features_detect();
+    node->opt_i8 = (int32_t)tl_i8_level_for((tl_isa)ctx->interp->isa, &f);
+    node->opt_isa = ctx->interp->isa;
+  }
+#endif
   return tl_op_requantize_params(ctx, si, zi, so, zo, lo, hi, "input to output", &p->q);
 }
 
 void tl_eval_pool2d_int8(tl_op_ctx *ctx, tl_node *node) {
   int8_t *y = (int8_t *)tl_op_output_data(ctx, node, 0);
   const int8_t *x = (const int8_t *)tl_op_input_data(ctx, node, 0);
-  if (node->op->opcode == TL_OP_MAX_POOL2D)
+  if (node->op->opcode == TL_OP_MAX_POOL2D && node->opt_isa != TL_ISA_REFERENCE)
+    tl_max_pool2d_int8_opt(y, x, &node->params.pool8, (tl_i8_level)node->opt_i8);
+  else if (node->op->opcode == TL_OP_MAX_POOL2D)
     tl_max_pool2d_int8(y, x, &node->params.pool8);
   else
     tl_average_pool2d_int8(y, x, &node->params.pool8);

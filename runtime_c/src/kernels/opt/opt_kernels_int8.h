@@ -81,4 +81,7 @@ void tl_depthwise_conv2d_int8_opt(int8_t *y,               /* [batch, out_h, out
                                   const void *packed,      /* from tl_depthwise_conv2d_int8_opt_pack */
                                   const tl_conv_int8_params *p, tl_i8_level level);
 
+/* ---- MaxPool2D: tl_max_pool2d_int8 with the channels vectorized (identical bytes) ---- */
+void tl_max_pool2d_int8_opt(int8_t *y, const int8_t *x, const tl_pool_int8_params *p, tl_i8_level level);
+
 #endif /* TL_OPT_KERNELS_INT8_H */

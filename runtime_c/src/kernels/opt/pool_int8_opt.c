@@ -1,0 +1,102 @@
+/* pool_int8_opt.c: optimized int8 MaxPool2D (see opt_kernels_int8.h).
+ *
+ * What this is: tl_max_pool2d_int8 with the channels vectorized (AVX2: 32, NEON: 16 per vector; the portable
+ * level and the channels past the last full vector one at a time). A max is exact, so the bytes are the
+ * reference's. Algorithm: per output pixel the window is clipped to the input; per block of channels the
+ * accumulator starts at -128 (the reference's start, which an empty window keeps), takes the max over the
+ * window, and is clamped to [act_min, act_max].
+ */
+#include "opt_kernels_int8.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define TL_MP8_X86 1
+#endif
+#if defined(__ARM_NEON) && (defined(__GNUC__) || defined(__clang__))
+#include <arm_neon.h>
+#define TL_MP8_NEON 1
+#endif
+
+static void tl_mp8_clip(int32_t *lo, int32_t *hi, int32_t o, int32_t stride, int32_t pad, int32_t filter,
+                        int32_t in_size) {
+  const int32_t start = o * stride - pad, end = start + filter;
+  *lo = start < 0 ? 0 : start;
+  *hi = end > in_size ? in_size : end;
+}
+
+/* Channels [c0, ch) of one output pixel, one at a time. */
+static void tl_mp8_scalar(int8_t *yp, const int8_t *xb, int64_t x_row, int64_t ch, int64_t c0, int32_t y0,
+                          int32_t y1, int32_t x0, int32_t x1, const tl_pool_int8_params *p) {
+  for (int64_t c = c0; c < ch; c++) {
+    int32_t best = -128;
+    for (int32_t iy = y0; iy < y1; iy++)
+      for (int32_t ix = x0; ix < x1; ix++) {
+        const int32_t v = xb[(int64_t)iy * x_row + (int64_t)ix * ch + c];
+        if (v > best) best = v;
+      }
+    best = best < p->q.act_min ? p->q.act_min : best;
+    yp[c] = (int8_t)(best > p->q.act_max ? p->q.act_max : best);
+  }
+}
+
+#if defined(TL_MP8_X86)
+__attribute__((target("avx2"))) static int64_t tl_mp8_avx2(int8_t *yp, const int8_t *xb, int64_t x_row, int64_t ch,
+                                                            int32_t y0, int32_t y1, int32_t x0, int32_t x1,
+                                                            const tl_pool_int8_params *p) {
+  const __m256i lo = _mm256_set1_epi8((char)p->q.act_min), hi = _mm256_set1_epi8((char)p->q.act_max);
+  int64_t c = 0;
+  for (; c + 32 <= ch; c += 32) {
+    __m256i acc = _mm256_set1_epi8(-128);
+    for (int32_t iy = y0; iy < y1; iy++) {
+      const int8_t *xr = xb + (int64_t)iy * x_row + (int64_t)x0 * ch + c;
+      for (int32_t ix = x0; ix < x1; ix++, xr += ch)
+        acc = _mm256_max_epi8(acc, _mm256_loadu_si256((const __m256i *)xr));
+    }
+    _mm256_storeu_si256((__m256i *)(yp + c), _mm256_min_epi8(hi, _mm256_max_epi8(lo, acc)));
+  }
+  return c;
+}
+#endif
+
+#if defined(TL_MP8_NEON)
+static int64_t tl_mp8_neon(int8_t *yp, const int8_t *xb, int64_t x_row, int64_t ch, int32_t y0, int32_t y1,
+                           int32_t x0, int32_t x1, const tl_pool_int8_params *p) {
+  const int8x16_t lo = vdupq_n_s8((int8_t)p->q.act_min), hi = vdupq_n_s8((int8_t)p->q.act_max);
+  int64_t c = 0;
+  for (; c + 16 <= ch; c += 16) {
+    int8x16_t acc = vdupq_n_s8(-128);
+    for (int32_t iy = y0; iy < y1; iy++) {
+      const int8_t *xr = xb + (int64_t)iy * x_row + (int64_t)x0 * ch + c;
+      for (int32_t ix = x0; ix < x1; ix++, xr += ch) acc = vmaxq_s8(acc, vld1q_s8(xr));
+    }
+    vst1q_s8(yp + c, vminq_s8(hi, vmaxq_s8(lo, acc)));
+  }
+  return c;
+}
+#endif
+
+void tl_max_pool2d_int8_opt(int8_t *y, const int8_t *x, const tl_pool_int8_params *p, tl_i8_level level) {
+  const tl_pool_params *g = &p->geom;
+  const int64_t ch = g->channels, x_row = (int64_t)g->in_w * ch;
+  (void)level; /* only the scalar loop on architectures without a vector level */
+  for (int32_t b = 0; b < g->batch; b++) {
+    const int8_t *xb = x + (int64_t)b * g->in_h * x_row;
+    for (int32_t oy = 0; oy < g->out_h; oy++) {
+      int32_t y0, y1;
+      tl_mp8_clip(&y0, &y1, oy, g->stride_h, g->pad_top, g->filter_h, g->in_h);
+      for (int32_t ox = 0; ox < g->out_w; ox++) {
+        int32_t x0, x1;
+        int64_t c = 0;
+        int8_t *yp = y + (((int64_t)b * g->out_h + oy) * g->out_w + ox) * ch;
+        tl_mp8_clip(&x0, &x1, ox, g->stride_w, g->pad_left, g->filter_w, g->in_w);
+#if defined(TL_MP8_X86)
+        if (level == TL_I8_AVX2 || level == TL_I8_VNNI) c = tl_mp8_avx2(yp, xb, x_row, ch, y0, y1, x0, x1, p);
+#endif
+#if defined(TL_MP8_NEON)
+        if (level == TL_I8_NEON || level == TL_I8_SDOT) c = tl_mp8_neon(yp, xb, x_row, ch, y0, y1, x0, x1, p);
+#endif
+        tl_mp8_scalar(yp, xb, x_row, ch, c, y0, y1, x0, x1, p);
+      }
+    }
+  }
+}
