@@ -1,4 +1,4 @@
-"""tensorlet (reference and optimized kernels) side by side with LiteRT and ONNX Runtime, float32, 1 thread.
+"""tensorlet (reference and optimized kernels) side by side with LiteRT and ONNX Runtime, 1 thread.
 
 Three models with the same random weights in every runtime: the MLP 784-256-256-10, the CNN
 conv3x3x32-pool-conv3x3x64-pool-dense128-dense10 on 28x28x1, and MobileNetV1 width 0.5 at 128x128x3 with
@@ -15,6 +15,13 @@ tensorflow-cpu, onnx, onnxruntime) are optional: a missing one is reported and i
 
     .venv/bin/python benchmarks/runtime_vs_litert.py                    # 10 rounds x 40 invokes each
     .venv/bin/python benchmarks/runtime_vs_litert.py --models mlp cnn --rounds 20
+    .venv/bin/python benchmarks/runtime_vs_litert.py --int8              # int8 models, tensorlet vs LiteRT
+
+With --int8 the same float models are quantized (int8 inputs and outputs, per-channel weights) from 16
+random calibration inputs: tensorlet's by trainer.quantize.quantize_model, LiteRT's by TFLiteConverter with
+Optimize.DEFAULT, a representative dataset and TFLITE_BUILTINS_INT8. The two calibrations differ, so their
+outputs agree only approximately (printed); tensorlet's optimized and reference kernels must agree exactly.
+ONNX Runtime is left out of the int8 mode.
 """
 
 from __future__ import annotations
@@ -212,6 +219,12 @@ def to_tlm(net: Net) -> bytes:
 def to_tflite(net: Net) -> bytes:
     import tensorflow as tf
 
+    return tf.lite.TFLiteConverter.from_keras_model(_keras(net)).convert()
+
+
+def _keras(net: Net):
+    import tensorflow as tf
+
     layers: list = [tf.keras.Input(shape=net.input_shape[1:], batch_size=1)]
     acts = {"NONE": None, "RELU": "relu", "RELU6": tf.nn.relu6}
     weights: list[tuple[int, list[np.ndarray]]] = []
@@ -248,7 +261,37 @@ def to_tflite(net: Net) -> bytes:
     model = tf.keras.Sequential(layers)
     for index, ws in weights:
         model.layers[index - 1].set_weights(ws)  # Input is not in model.layers
-    return tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    return model
+
+
+def _calibration(net: Net, n: int = 16) -> list[np.ndarray]:
+    rng = np.random.default_rng(1)
+    return [rng.uniform(-1, 1, net.input_shape).astype(np.float32) for _ in range(n)]
+
+
+def to_tlm_int8(net: Net) -> bytes:
+    from trainer.quantize import quantize_model
+
+    samples = _calibration(net)
+    return quantize_model(
+        to_tlm(net),
+        lambda: ([x] for x in samples),
+        inference_input_type="int8",
+        inference_output_type="int8",
+    )
+
+
+def to_tflite_int8(net: Net) -> bytes:
+    import tensorflow as tf
+
+    samples = _calibration(net)
+    converter = tf.lite.TFLiteConverter.from_keras_model(_keras(net))
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([x] for x in samples)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    return converter.convert()
 
 
 def to_onnx(net: Net) -> bytes:
@@ -339,14 +382,31 @@ def to_onnx(net: Net) -> bytes:
 Runner = tuple[Callable[[], None], Callable[[], np.ndarray]]
 
 
+def _quantized_io(it, x: np.ndarray) -> Runner:
+    """Sets the input (quantized with the input's parameters when it is int8); the output getter returns
+    float values (dequantized when the output is int8)."""
+    inp, out = it.get_input_details()[0], it.get_output_details()[0]
+    if inp["dtype"] == np.int8:
+        scale, zp = inp["quantization"]
+        x = np.clip(np.round(x / scale) + zp, -128, 127).astype(np.int8)
+    it.set_tensor(inp["index"], x)
+
+    def output() -> np.ndarray:
+        y = it.get_tensor(out["index"])
+        if out["dtype"] == np.int8:
+            scale, zp = out["quantization"]
+            return (y.astype(np.float64) - zp) * scale
+        return y
+
+    return it.invoke, output
+
+
 def tensorlet_runner(model: bytes, x: np.ndarray, kernels: str) -> Runner:
     from pyruntime import Interpreter
 
     it = Interpreter(model_content=model, kernels=kernels)
     it.allocate_tensors()
-    it.set_tensor(it.get_input_details()[0]["index"], x)
-    out = it.get_output_details()[0]["index"]
-    return it.invoke, lambda: it.get_tensor(out)
+    return _quantized_io(it, x)
 
 
 def litert_runner(model: bytes, x: np.ndarray) -> Runner:
@@ -354,9 +414,7 @@ def litert_runner(model: bytes, x: np.ndarray) -> Runner:
 
     it = Interpreter(model_content=model, num_threads=1)
     it.allocate_tensors()
-    it.set_tensor(it.get_input_details()[0]["index"], x)
-    out = it.get_output_details()[0]["index"]
-    return it.invoke, lambda: it.get_tensor(out)
+    return _quantized_io(it, x)
 
 
 def ort_runner(model: bytes, x: np.ndarray) -> Runner:
@@ -414,19 +472,21 @@ def have(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def bench(net: Net, rounds: int, per_round: int, build_dir: Path) -> None:
+def bench(net: Net, rounds: int, per_round: int, build_dir: Path, int8: bool = False) -> None:
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, net.input_shape).astype(np.float32)
-    tlm = to_tlm(net)
+    tlm = to_tlm_int8(net) if int8 else to_tlm(net)
     runners: dict[str, Runner] = {
         "tensorlet reference": tensorlet_runner(tlm, x, "reference"),
         "tensorlet": tensorlet_runner(tlm, x, "auto"),
     }
     if have("ai_edge_litert") and have("tensorflow"):
-        runners["LiteRT"] = litert_runner(to_tflite(net), x)
+        runners["LiteRT"] = litert_runner(to_tflite_int8(net) if int8 else to_tflite(net), x)
     else:
         print("  (LiteRT left out: ai-edge-litert and tensorflow-cpu are not installed)")
-    if have("onnxruntime") and have("onnx"):
+    if int8:
+        print("  (ONNX Runtime left out of the int8 mode)")
+    elif have("onnxruntime") and have("onnx"):
         runners["ONNX Runtime"] = ort_runner(to_onnx(net), x)
     else:
         print("  (ONNX Runtime left out: onnx and onnxruntime are not installed)")
@@ -436,6 +496,8 @@ def bench(net: Net, rounds: int, per_round: int, build_dir: Path) -> None:
             invoke()
         outs[name] = output().astype(np.float64).reshape(-1)
     want = outs["tensorlet reference"]
+    if int8 and not np.array_equal(outs["tensorlet"], want):
+        raise SystemExit("tensorlet optimized int8 output differs from its reference kernels")
     for name, got in outs.items():
         err = float(np.max(np.abs(got - want))) / max(float(np.max(np.abs(want))), 1e-30)
         print(f"  {name:20s} max |out - reference| / max |reference| = {err:.2e}")
@@ -466,6 +528,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--models", nargs="+", choices=sorted(MODELS), default=["mlp", "cnn", "mobilenet"])
     p.add_argument("--rounds", type=int, default=10, help="interleaved rounds (default 10)")
     p.add_argument("--per-round", type=int, default=40, help="invokes per runtime per round (default 40)")
+    p.add_argument("--int8", action="store_true", help="int8-quantized models (tensorlet and LiteRT)")
     p.add_argument(
         "--build-dir",
         type=Path,
@@ -481,8 +544,9 @@ def main(argv: list[str] | None = None) -> None:
     ensure_pyruntime()  # the extension must be built from the current C sources
     for key in args.models:
         net = MODELS[key]()
-        print(f"{net.name}: {net.flops / 1e6:.2f} MFLOP, batch 1, 1 thread")
-        bench(net, args.rounds, args.per_round, args.build_dir.resolve())
+        kind = "int8" if args.int8 else "float32"
+        print(f"{net.name} ({kind}): {net.flops / 1e6:.2f} MFLOP, batch 1, 1 thread")
+        bench(net, args.rounds, args.per_round, args.build_dir.resolve(), args.int8)
 
 
 if __name__ == "__main__":

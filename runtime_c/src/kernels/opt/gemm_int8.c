@@ -293,8 +293,27 @@ TL_I8_VNNI_ TL_I8_INLINE void tl_i8_vnni_rows_q(const int32_t rows, const int8_t
                                                 const tl_rq16 *rq, __mmask16 live) {
   __m512i c[TL_I8_MR];
   const int32_t groups = k / 4;
+  int32_t g = 0;
   for (int32_t r = 0; r < rows; r++) c[r] = corr32;
-  for (int32_t g = 0; g < groups; g++) {
+  if (rows == 1) {
+    /* one row (a matrix-vector product): four independent chains over the depth groups, so the vpdpbusd
+     * latency does not bound the loop */
+    __m512i s1 = _mm512_setzero_si512(), s2 = s1, s3 = s1;
+    for (; g + 4 <= groups; g += 4) {
+      const int8_t *bg = b + (int64_t)g * 64;
+      const int8_t *xg = a + g * 4;
+      c[0] = _mm512_dpbusd_epi32(c[0], _mm512_set1_epi32((int32_t)(tl_i8_load4(xg, 4) ^ 0x80808080u)),
+                                 _mm512_loadu_si512((const void *)bg));
+      s1 = _mm512_dpbusd_epi32(s1, _mm512_set1_epi32((int32_t)(tl_i8_load4(xg + 4, 4) ^ 0x80808080u)),
+                               _mm512_loadu_si512((const void *)(bg + 64)));
+      s2 = _mm512_dpbusd_epi32(s2, _mm512_set1_epi32((int32_t)(tl_i8_load4(xg + 8, 4) ^ 0x80808080u)),
+                               _mm512_loadu_si512((const void *)(bg + 128)));
+      s3 = _mm512_dpbusd_epi32(s3, _mm512_set1_epi32((int32_t)(tl_i8_load4(xg + 12, 4) ^ 0x80808080u)),
+                               _mm512_loadu_si512((const void *)(bg + 192)));
+    }
+    c[0] = _mm512_add_epi32(_mm512_add_epi32(c[0], s1), _mm512_add_epi32(s2, s3));
+  }
+  for (; g < groups; g++) {
     const __m512i bv = _mm512_loadu_si512((const void *)(b + (int64_t)g * 64));
     for (int32_t r = 0; r < rows; r++) {
       const uint32_t xu = tl_i8_load4(a + r * lda + g * 4, 4) ^ 0x80808080u;
