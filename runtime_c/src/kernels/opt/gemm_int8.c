@@ -287,47 +287,49 @@ TL_I8_VNNI_ TL_I8_INLINE __m512i tl_rq16_apply(__m512i acc, const tl_rq16 *r) {
   return _mm512_min_epi32(_mm512_max_epi32(v, r->lo), r->hi);
 }
 
-/* tl_i8_vnni_rows with the accumulators starting at the int32 corrections and requantized in registers. */
+/* tl_i8_vnni_rows with the accumulators starting at the int32 corrections and requantized in registers.
+ * The rows are spelled out (c0 .. c3, rows >= r is dead code once `rows` is a constant) so the accumulators
+ * stay in registers at -O2 too. */
+#define TL_I8_X4_(X) X(0) X(1) X(2) X(3)
+#define TL_I8_XU_(r, g, avail) \
+  _mm512_set1_epi32((int32_t)(tl_i8_load4(a + (r) * lda + (g) * 4, avail) ^ 0x80808080u))
 TL_I8_VNNI_ TL_I8_INLINE void tl_i8_vnni_rows_q(const int32_t rows, const int8_t *a, int64_t lda, int32_t k,
                                                 const int8_t *b, int8_t *y, int64_t ldy, __m512i corr32,
                                                 const tl_rq16 *rq, __mmask16 live) {
-  __m512i c[TL_I8_MR];
+  __m512i c0 = corr32, c1 = corr32, c2 = corr32, c3 = corr32;
   const int32_t groups = k / 4;
   int32_t g = 0;
-  for (int32_t r = 0; r < rows; r++) c[r] = corr32;
   if (rows == 1) {
     /* one row (a matrix-vector product): four independent chains over the depth groups, so the vpdpbusd
      * latency does not bound the loop */
     __m512i s1 = _mm512_setzero_si512(), s2 = s1, s3 = s1;
     for (; g + 4 <= groups; g += 4) {
       const int8_t *bg = b + (int64_t)g * 64;
-      const int8_t *xg = a + g * 4;
-      c[0] = _mm512_dpbusd_epi32(c[0], _mm512_set1_epi32((int32_t)(tl_i8_load4(xg, 4) ^ 0x80808080u)),
-                                 _mm512_loadu_si512((const void *)bg));
-      s1 = _mm512_dpbusd_epi32(s1, _mm512_set1_epi32((int32_t)(tl_i8_load4(xg + 4, 4) ^ 0x80808080u)),
-                               _mm512_loadu_si512((const void *)(bg + 64)));
-      s2 = _mm512_dpbusd_epi32(s2, _mm512_set1_epi32((int32_t)(tl_i8_load4(xg + 8, 4) ^ 0x80808080u)),
-                               _mm512_loadu_si512((const void *)(bg + 128)));
-      s3 = _mm512_dpbusd_epi32(s3, _mm512_set1_epi32((int32_t)(tl_i8_load4(xg + 12, 4) ^ 0x80808080u)),
-                               _mm512_loadu_si512((const void *)(bg + 192)));
+      c0 = _mm512_dpbusd_epi32(c0, TL_I8_XU_(0, g, 4), _mm512_loadu_si512((const void *)bg));
+      s1 = _mm512_dpbusd_epi32(s1, TL_I8_XU_(0, g + 1, 4), _mm512_loadu_si512((const void *)(bg + 64)));
+      s2 = _mm512_dpbusd_epi32(s2, TL_I8_XU_(0, g + 2, 4), _mm512_loadu_si512((const void *)(bg + 128)));
+      s3 = _mm512_dpbusd_epi32(s3, TL_I8_XU_(0, g + 3, 4), _mm512_loadu_si512((const void *)(bg + 192)));
     }
-    c[0] = _mm512_add_epi32(_mm512_add_epi32(c[0], s1), _mm512_add_epi32(s2, s3));
+    c0 = _mm512_add_epi32(_mm512_add_epi32(c0, s1), _mm512_add_epi32(s2, s3));
   }
   for (; g < groups; g++) {
     const __m512i bv = _mm512_loadu_si512((const void *)(b + (int64_t)g * 64));
-    for (int32_t r = 0; r < rows; r++) {
-      const uint32_t xu = tl_i8_load4(a + r * lda + g * 4, 4) ^ 0x80808080u;
-      c[r] = _mm512_dpbusd_epi32(c[r], _mm512_set1_epi32((int32_t)xu), bv);
-    }
+#define TL_I8_STEP_(r) \
+  if (rows > (r)) c##r = _mm512_dpbusd_epi32(c##r, TL_I8_XU_(r, g, 4), bv);
+    TL_I8_X4_(TL_I8_STEP_)
+#undef TL_I8_STEP_
   }
   if (k & 3) {
     const __m512i bv = _mm512_loadu_si512((const void *)(b + (int64_t)groups * 64));
-    for (int32_t r = 0; r < rows; r++) {
-      const uint32_t xu = tl_i8_load4(a + r * lda + groups * 4, k & 3) ^ 0x80808080u;
-      c[r] = _mm512_dpbusd_epi32(c[r], _mm512_set1_epi32((int32_t)xu), bv);
-    }
+#define TL_I8_TAIL_(r) \
+  if (rows > (r)) c##r = _mm512_dpbusd_epi32(c##r, TL_I8_XU_(r, groups, k & 3), bv);
+    TL_I8_X4_(TL_I8_TAIL_)
+#undef TL_I8_TAIL_
   }
-  for (int32_t r = 0; r < rows; r++) _mm512_mask_cvtepi32_storeu_epi8(y + r * ldy, live, tl_rq16_apply(c[r], rq));
+#define TL_I8_STORE_(r) \
+  if (rows > (r)) _mm512_mask_cvtepi32_storeu_epi8(y + (r) * ldy, live, tl_rq16_apply(c##r, rq));
+  TL_I8_X4_(TL_I8_STORE_)
+#undef TL_I8_STORE_
 }
 
 /* One panel of 16 columns (j0 .. j0 + cols) for all m rows, requantized in registers. Applies (returns 1)
