@@ -332,6 +332,73 @@ TL_I8_VNNI_ TL_I8_INLINE void tl_i8_vnni_rows_q(const int32_t rows, const int8_t
 #undef TL_I8_STORE_
 }
 
+/* Four rows of two panels (32 columns) at once: each broadcast activation word feeds two vpdpbusd. */
+TL_I8_VNNI_ static void tl_i8_vnni_rows4_q2(const int8_t *a, int64_t lda, int32_t k, const int8_t *b0,
+                                            const int8_t *b1, int8_t *y, int64_t ldy, const __m512i *corr,
+                                            const tl_rq16 *rq, const __mmask16 *live) {
+  __m512i c00 = corr[0], c10 = corr[0], c20 = corr[0], c30 = corr[0];
+  __m512i c01 = corr[1], c11 = corr[1], c21 = corr[1], c31 = corr[1];
+  const int32_t groups = k / 4;
+#define TL_I8_STEP2_(r, g, avail)                    \
+  {                                                  \
+    const __m512i xr = TL_I8_XU_(r, g, avail);       \
+    c##r##0 = _mm512_dpbusd_epi32(c##r##0, xr, v0); \
+    c##r##1 = _mm512_dpbusd_epi32(c##r##1, xr, v1); \
+  }
+  for (int32_t g = 0; g < groups; g++) { /* whole groups: constant-size loads */
+    const __m512i v0 = _mm512_loadu_si512((const void *)(b0 + (int64_t)g * 64));
+    const __m512i v1 = _mm512_loadu_si512((const void *)(b1 + (int64_t)g * 64));
+    TL_I8_STEP2_(0, g, 4) TL_I8_STEP2_(1, g, 4) TL_I8_STEP2_(2, g, 4) TL_I8_STEP2_(3, g, 4)
+  }
+  if (k & 3) {
+    const __m512i v0 = _mm512_loadu_si512((const void *)(b0 + (int64_t)groups * 64));
+    const __m512i v1 = _mm512_loadu_si512((const void *)(b1 + (int64_t)groups * 64));
+    TL_I8_STEP2_(0, groups, k & 3) TL_I8_STEP2_(1, groups, k & 3)
+    TL_I8_STEP2_(2, groups, k & 3) TL_I8_STEP2_(3, groups, k & 3)
+  }
+#undef TL_I8_STEP2_
+#define TL_I8_STORE2_(r)                                                                          \
+  _mm512_mask_cvtepi32_storeu_epi8(y + (r) * ldy, live[0], tl_rq16_apply(c##r##0, &rq[0]));      \
+  _mm512_mask_cvtepi32_storeu_epi8(y + (r) * ldy + 16, live[1], tl_rq16_apply(c##r##1, &rq[1]));
+  TL_I8_X4_(TL_I8_STORE2_)
+#undef TL_I8_STORE2_
+}
+
+/* corr (16 int64) as int32 lanes when |corr| + kp * 255 * 128 stays within int32 (returns 0 otherwise). */
+TL_I8_VNNI_ static int tl_i8_corr32(__m512i *out, const int64_t *corr, int32_t k) {
+  const int64_t bound = (int64_t)INT32_MAX - tl_i8_kp(k) * 255 * 128;
+  const __m512i c0 = _mm512_loadu_si512((const void *)corr), c1 = _mm512_loadu_si512((const void *)(corr + 8));
+  if (bound < 0 || _mm512_cmpgt_epi64_mask(_mm512_abs_epi64(c0), _mm512_set1_epi64(bound)) ||
+      _mm512_cmpgt_epi64_mask(_mm512_abs_epi64(c1), _mm512_set1_epi64(bound)))
+    return 0;
+  *out = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(c0)), _mm512_cvtepi64_epi32(c1), 1);
+  return 1;
+}
+
+/* Two panels (columns j0 .. j0 + 16 + cols1) for all m rows: 4-row blocks with tl_i8_vnni_rows4_q2, the
+ * remaining rows one panel at a time. Returns 0 (nothing written) when a correction is too large. */
+TL_I8_VNNI_ static int tl_i8_panel2_vnni_q(int8_t *y, int64_t ldy, const int8_t *a, int64_t lda, int32_t m,
+                                           int32_t k, const int8_t *panel0, const int8_t *panel1,
+                                           const int64_t *corr, int32_t j0, int32_t cols1,
+                                           const tl_requant_int8 *q) {
+  __m512i c[2];
+  tl_rq16 rq[2];
+  __mmask16 live[2];
+  if (!tl_i8_corr32(&c[0], corr, k) || !tl_i8_corr32(&c[1], corr + 16, k)) return 0;
+  live[0] = (__mmask16)0xFFFF;
+  live[1] = (__mmask16)((1u << cols1) - 1u);
+  tl_rq16_init(&rq[0], q, j0, live[0]);
+  tl_rq16_init(&rq[1], q, j0 + 16, live[1]);
+  int32_t r0 = 0;
+  for (; r0 + TL_I8_MR <= m; r0 += TL_I8_MR)
+    tl_i8_vnni_rows4_q2(a + r0 * lda, lda, k, panel0, panel1, y + r0 * ldy, ldy, c, rq, live);
+  for (; r0 < m; r0++) {
+    tl_i8_vnni_rows_q(1, a + r0 * lda, lda, k, panel0, y + r0 * ldy, ldy, c[0], &rq[0], live[0]);
+    tl_i8_vnni_rows_q(1, a + r0 * lda, lda, k, panel1, y + r0 * ldy + 16, ldy, c[1], &rq[1], live[1]);
+  }
+  return 1;
+}
+
 /* One panel of 16 columns (j0 .. j0 + cols) for all m rows, requantized in registers. Applies (returns 1)
  * when the corrections are small enough that raw + corr stays within int32 (|raw| <= kp * 255 * 128);
  * else returns 0 and the caller takes the int64 path. */
@@ -508,6 +575,14 @@ static void tl_gemm_int8_run(int8_t *y, int64_t ldy, const int8_t *a, int64_t ld
     const int8_t *panel = panels + (int64_t)(j0 / nr) * nr * kp;
     const int32_t cols = n - j0 < nr ? n - j0 : nr;
 #if defined(TL_I8_X86)
+    if (level == TL_I8_VNNI && inline_requant && m >= TL_I8_MR && n - j0 > nr) { /* two panels at once */
+      const int32_t cols1 = n - j0 - nr < nr ? n - j0 - nr : nr;
+      if (tl_i8_panel2_vnni_q(y + j0, ldy, a, lda, m, k, panel, panel + (int64_t)nr * kp, corr + j0, j0, cols1,
+                              q)) {
+        j0 += nr;
+        continue;
+      }
+    }
     if (level == TL_I8_VNNI && inline_requant &&
         tl_i8_panel_vnni_q(y + j0, ldy, a, lda, m, k, panel, corr + j0, j0, cols, q))
       continue;
