@@ -291,8 +291,9 @@ TL_I8_VNNI_ TL_I8_INLINE __m512i tl_rq16_apply(__m512i acc, const tl_rq16 *r) {
  * The rows are spelled out (c0 .. c3, rows >= r is dead code once `rows` is a constant) so the accumulators
  * stay in registers at -O2 too. */
 #define TL_I8_X4_(X) X(0) X(1) X(2) X(3)
-#define TL_I8_XU_(r, g, avail) \
-  _mm512_set1_epi32((int32_t)(tl_i8_load4(a + (r) * lda + (g) * 4, avail) ^ 0x80808080u))
+#define TL_I8_XU_(r, g, avail)                                                           \
+  _mm512_xor_si512(_mm512_set1_epi32((int32_t)tl_i8_load4(a + (r) * lda + (g) * 4, avail)), \
+                   _mm512_set1_epi32((int32_t)0x80808080u))
 TL_I8_VNNI_ TL_I8_INLINE void tl_i8_vnni_rows_q(const int32_t rows, const int8_t *a, int64_t lda, int32_t k,
                                                 const int8_t *b, int8_t *y, int64_t ldy, __m512i corr32,
                                                 const tl_rq16 *rq, __mmask16 live) {
