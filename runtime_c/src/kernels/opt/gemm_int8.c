@@ -112,12 +112,14 @@ static void tl_gemm_int8_pack(void *packed, const int8_t *w, const int32_t *bias
   }
 }
 
+#if defined(TL_I8_X86) || defined(TL_I8_DOTPROD) /* the only users (a plain ARMv6 build has neither) */
 /* x[0..avail) as the low bytes of a little-endian word, zeros above (the weights there are zero too). */
 TL_I8_INLINE uint32_t tl_i8_load4(const int8_t *x, int32_t avail) {
   uint8_t b[4] = {0, 0, 0, 0};
   memcpy(b, x, (size_t)(avail < 4 ? avail : 4));
   return (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
 }
+#endif
 
 /* ---- portable: NR 8, G 4 ---- */
 static void tl_i8_tile_portable(const int8_t *a, int64_t lda, int32_t rows, int32_t k, const int8_t *b,
