@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import statistics
 import subprocess
@@ -43,7 +44,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from trainer.tlm import ModelBuilder  # noqa: E402
 
 # ---- the models, once ----
 
@@ -164,6 +164,8 @@ def _shapes(net: Net) -> list[tuple[int, ...]]:
 
 
 def to_tlm(net: Net) -> bytes:
+    from trainer.tlm import ModelBuilder
+
     b = ModelBuilder(description=net.name)
     t = b.add_input("input", np.float32, list(net.input_shape))
     for i, (layer, shape) in enumerate(zip(net.layers, _shapes(net), strict=True)):
@@ -377,9 +379,96 @@ def to_onnx(net: Net) -> bytes:
     return model.SerializeToString()
 
 
+def to_onnx_int8(net: Net, quant_format: str = "qdq") -> bytes:
+    """The float ONNX graph quantized statically by onnxruntime.quantization on the same calibration inputs
+    as the other int8 models: per-channel int8 weights, uint8 activations (ONNX Runtime's fast path on x86),
+    MinMax calibration. The graph's input QuantizeLinear and output DequantizeLinear are then removed, so
+    that ONNX Runtime, like the others, takes and returns quantized tensors (uint8 here); their scales and
+    zero points are kept in the model's metadata (see `_ort_int8_io`)."""
+    import onnx
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    samples = [x.transpose(0, 3, 1, 2).copy() if x.ndim == 4 else x for x in _calibration(net)]
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.it = iter(samples)
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            x = next(self.it, None)
+            return None if x is None else {"input": x}
+
+    fmt = {"qdq": QuantFormat.QDQ, "qoperator": QuantFormat.QOperator}[quant_format]
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d)
+        (path / "float.onnx").write_bytes(to_onnx(net))
+        quant_pre_process(str(path / "float.onnx"), str(path / "pre.onnx"))
+        quantize_static(
+            str(path / "pre.onnx"),
+            str(path / "int8.onnx"),
+            Reader(),
+            quant_format=fmt,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            calibrate_method=CalibrationMethod.MinMax,
+        )
+        model = onnx.load(str(path / "int8.onnx"))
+    _strip_io_quantization(model)
+    return model.SerializeToString()
+
+
+def _strip_io_quantization(model) -> None:
+    """Removes the QuantizeLinear that reads the graph input and the DequantizeLinear that writes the graph
+    output (when the graph has them); the graph then takes and returns the quantized tensors, and the scale
+    and zero point of each are stored as metadata (input_scale, input_zero_point, output_...)."""
+    from onnx import helper, numpy_helper
+
+    g = model.graph
+    inits = {t.name: numpy_helper.to_array(t) for t in g.initializer}
+    inp, out = g.input[0], g.output[0]
+    readers = [n for n in g.node if inp.name in n.input]
+    q = readers[0] if len(readers) == 1 and readers[0].op_type == "QuantizeLinear" else None
+    dq = next((n for n in g.node if n.op_type == "DequantizeLinear" and n.output[0] == out.name), None)
+    props = {}
+    for key, node, info in (("input", q, inp), ("output", dq, out)):
+        if node is None or len(node.input) < 3 or node.input[2] not in inits:
+            continue
+        scale, zero = inits[node.input[1]], inits[node.input[2]]
+        if scale.size != 1:
+            continue
+        info.name = node.output[0] if key == "input" else node.input[0]
+        info.type.tensor_type.elem_type = helper.np_dtype_to_tensor_dtype(zero.dtype)
+        props[f"{key}_scale"] = repr(float(scale))
+        props[f"{key}_zero_point"] = str(int(zero))
+        g.node.remove(node)
+    helper.set_model_props(model, props)
+
+
 # ---- runners: each returns (invoke() -> None, output() -> ndarray) with the input already set ----
 
 Runner = tuple[Callable[[], None], Callable[[], np.ndarray]]
+Model = bytes | Path  # in memory, or a file (the peak RSS workers load files, as an application would)
+
+RUNTIMES = ("tensorlet-reference", "tensorlet", "litert", "ort")  # --rss-worker's RUNTIME
+LABELS = {
+    "tensorlet-reference": "tensorlet reference",
+    "tensorlet": "tensorlet",
+    "litert": "LiteRT",
+    "ort": "ONNX Runtime",
+}
+
+
+def _quantize(x: np.ndarray, scale: float, zero: int, dtype: type) -> np.ndarray:
+    info = np.iinfo(dtype)
+    return np.clip(np.round(x / scale) + zero, info.min, info.max).astype(dtype)
 
 
 def _quantized_io(it, x: np.ndarray) -> Runner:
@@ -388,7 +477,7 @@ def _quantized_io(it, x: np.ndarray) -> Runner:
     inp, out = it.get_input_details()[0], it.get_output_details()[0]
     if inp["dtype"] == np.int8:
         scale, zp = inp["quantization"]
-        x = np.clip(np.round(x / scale) + zp, -128, 127).astype(np.int8)
+        x = _quantize(x, scale, zp, np.int8)
     it.set_tensor(inp["index"], x)
 
     def output() -> np.ndarray:
@@ -401,40 +490,131 @@ def _quantized_io(it, x: np.ndarray) -> Runner:
     return it.invoke, output
 
 
-def tensorlet_runner(model: bytes, x: np.ndarray, kernels: str) -> Runner:
+def tensorlet_runner(model: Model, x: np.ndarray, kernels: str, threads: int = 1) -> Runner:
     from pyruntime import Interpreter
 
-    it = Interpreter(model_content=model, kernels=kernels)
+    source = {"model_path": model} if isinstance(model, Path) else {"model_content": model}
+    it = Interpreter(**source, kernels=kernels, num_threads=threads)
     it.allocate_tensors()
     return _quantized_io(it, x)
 
 
-def litert_runner(model: bytes, x: np.ndarray) -> Runner:
+def litert_runner(model: Model, x: np.ndarray, threads: int = 1) -> Runner:
     from ai_edge_litert.interpreter import Interpreter
 
-    it = Interpreter(model_content=model, num_threads=1)
+    source = {"model_path": str(model)} if isinstance(model, Path) else {"model_content": model}
+    it = Interpreter(**source, num_threads=threads)
     it.allocate_tensors()
     return _quantized_io(it, x)
 
 
-def ort_runner(model: bytes, x: np.ndarray) -> Runner:
+def ort_runner(model: Model, x: np.ndarray, threads: int = 1) -> Runner:
+    """Float input in NHWC order is transposed to the graph's NCHW (before timing); a quantized graph input
+    (see `_strip_io_quantization`) is quantized, a quantized output dequantized after timing."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
+    opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    sess = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
-    feed = {"input": x.transpose(0, 3, 1, 2).copy() if x.ndim == 4 else x}
+    sess = ort.InferenceSession(
+        str(model) if isinstance(model, Path) else model, opts, providers=["CPUExecutionProvider"]
+    )
+    meta = sess.get_modelmeta().custom_metadata_map
+    inp = sess.get_inputs()[0]
+    x = x.transpose(0, 3, 1, 2).copy() if x.ndim == 4 else x
+    if "input_scale" in meta:
+        dtype = np.uint8 if inp.type == "tensor(uint8)" else np.int8
+        x = _quantize(x, float(meta["input_scale"]), int(meta["input_zero_point"]), dtype)
+    feed = {inp.name: x}
     result: list[np.ndarray] = []
 
     def invoke() -> None:
         result[:] = sess.run(None, feed)
 
-    return invoke, lambda: result[0]
+    def output() -> np.ndarray:
+        if "output_scale" in meta:
+            return (result[0].astype(np.float64) - int(meta["output_zero_point"])) * float(
+                meta["output_scale"]
+            )
+        return result[0]
+
+    return invoke, output
 
 
-def tl_bench(model: bytes, kernels: str, runs: int, build_dir: Path) -> dict[str, str]:
+def open_runner(runtime: str, model: Model, x: np.ndarray, threads: int) -> Runner:
+    if runtime == "tensorlet-reference":
+        return tensorlet_runner(model, x, "reference", threads)
+    if runtime == "tensorlet":
+        return tensorlet_runner(model, x, "auto", threads)
+    if runtime == "litert":
+        return litert_runner(model, x, threads)
+    if runtime == "ort":
+        return ort_runner(model, x, threads)
+    raise ValueError(f"unknown runtime {runtime!r}")
+
+
+# ---- peak RSS, one subprocess per runtime and thread count ----
+
+
+def _status_kib(field: str) -> int:
+    """A memory line of /proc/self/status in KiB: VmHWM (peak RSS of this process image) or VmRSS."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def rss_worker(runtime: str, model: Path, inputs: Path, threads: int, runs: int) -> dict[str, int]:
+    """Run in a fresh process: imports only numpy and the one runtime and loads the input, then measures the
+    peak RSS before and after loading `model` from its file, creating the interpreter, allocating, setting
+    the input and `runs` invokes. Returns the baseline and the growth of the peak and of the current RSS.
+
+    The peak is the kernel's high-water mark of the process's resident set, VmHWM: what
+    getrusage(RUSAGE_SELF).ru_maxrss reports too, except that Linux carries ru_maxrss over from the parent
+    through fork and exec (the benchmark's parent holds TensorFlow, far more than any worker), so the
+    worker reads the same high-water mark from /proc/self/status, where it starts afresh at exec."""
+    if runtime.startswith("tensorlet"):
+        import pyruntime  # noqa: F401
+    elif runtime == "litert":
+        import ai_edge_litert.interpreter  # noqa: F401
+    elif runtime == "ort":
+        import onnxruntime  # noqa: F401
+    x = np.load(inputs)
+    base_peak, base_now = _status_kib("VmHWM"), _status_kib("VmRSS")
+    invoke, output = open_runner(runtime, model, x, threads)
+    for _ in range(runs):
+        invoke()
+    output()
+    return {
+        "baseline_kib": base_peak,
+        "peak_growth_kib": _status_kib("VmHWM") - base_peak,
+        "now_growth_kib": _status_kib("VmRSS") - base_now,
+    }
+
+
+def measure_rss(runtime: str, model: bytes, x: np.ndarray, threads: int, runs: int) -> dict[str, int]:
+    suffix = {"litert": ".tflite", "ort": ".onnx"}.get(runtime, ".tlm")
+    with tempfile.TemporaryDirectory() as d:
+        model_path, input_path = Path(d) / f"model{suffix}", Path(d) / "input.npy"
+        model_path.write_bytes(model)
+        np.save(input_path, x)
+        args = [str(model_path), str(input_path), "--threads", str(threads), "--rss-runs", str(runs)]
+        out = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), "--rss-worker", runtime, *args],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+# ---- tl_bench ----
+
+
+def build_tl_bench(build_dir: Path) -> tuple[Path, bool]:
+    """Builds tl_bench (Release); returns its path and whether it takes --threads."""
     if not (build_dir / "CMakeCache.txt").exists():
         subprocess.run(
             [
@@ -454,73 +634,208 @@ def tl_bench(model: bytes, kernels: str, runs: int, build_dir: Path) -> dict[str
         check=True,
         stdout=subprocess.DEVNULL,
     )
+    exe = build_dir / "tl_bench"
+    usage = subprocess.run([str(exe), "--help"], capture_output=True, text=True)
+    return exe, "--threads" in usage.stdout + usage.stderr
+
+
+def tl_bench(exe: Path, model: bytes, kernels: str, runs: int, threads: int | None) -> dict[str, str]:
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "m.tlm"
         path.write_bytes(model)
         env = dict(os.environ, TENSORLET_KERNELS=kernels)
+        extra = ["--threads", str(threads)] if threads is not None else []
         out = subprocess.run(
-            [str(build_dir / "tl_bench"), str(path), "--runs", str(runs), "--warmup", "20"],
+            [str(exe), str(path), "--runs", str(runs), "--warmup", "20", *extra],
             check=True,
             capture_output=True,
             text=True,
             env=env,
         ).stdout
-    return dict(line.split(": ", 1) for line in out.strip().splitlines())
+    return dict(line.split(": ", 1) for line in out.strip().splitlines() if ": " in line)
 
 
 def have(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def bench(net: Net, rounds: int, per_round: int, build_dir: Path, int8: bool = False) -> None:
-    rng = np.random.default_rng(0)
-    x = rng.uniform(-1, 1, net.input_shape).astype(np.float32)
-    tlm = to_tlm_int8(net) if int8 else to_tlm(net)
-    runners: dict[str, Runner] = {
-        "tensorlet reference": tensorlet_runner(tlm, x, "reference"),
-        "tensorlet": tensorlet_runner(tlm, x, "auto"),
-    }
-    if have("ai_edge_litert") and have("tensorflow"):
-        runners["LiteRT"] = litert_runner(to_tflite_int8(net) if int8 else to_tflite(net), x)
-    else:
-        print("  (LiteRT left out: ai-edge-litert and tensorflow-cpu are not installed)")
-    if int8:
-        print("  (ONNX Runtime left out of the int8 mode)")
-    elif have("onnxruntime") and have("onnx"):
-        runners["ONNX Runtime"] = ort_runner(to_onnx(net), x)
-    else:
-        print("  (ONNX Runtime left out: onnx and onnxruntime are not installed)")
-    outs = {}
-    for name, (invoke, output) in runners.items():
-        for _ in range(5):
-            invoke()
-        outs[name] = output().astype(np.float64).reshape(-1)
-    want = outs["tensorlet reference"]
-    if int8 and not np.array_equal(outs["tensorlet"], want):
-        raise SystemExit("tensorlet optimized int8 output differs from its reference kernels")
-    for name, got in outs.items():
-        err = float(np.max(np.abs(got - want))) / max(float(np.max(np.abs(want))), 1e-30)
-        print(f"  {name:20s} max |out - reference| / max |reference| = {err:.2e}")
-    times: dict[str, list[float]] = {name: [] for name in runners}
-    for _ in range(rounds):  # interleaved: every runtime once per round
-        for name, (invoke, _) in runners.items():
+# ---- the benchmark ----
+
+
+@dataclass
+class Options:
+    rounds: int = 10
+    per_round: int = 40
+    threads: tuple[int, ...] = (1, 2)
+    int8: bool = False
+    rss_runs: int = 20  # invokes in each peak RSS worker; 0 skips the workers
+    ort_format: str = "qdq"
+    tl_bench: tuple[Path, bool] | None = None  # (executable, takes --threads)
+
+
+@dataclass
+class Result:
+    """One model's numbers: median µs and peak / current RSS growth (KiB) per (runtime, threads)."""
+
+    net: Net
+    median_us: dict[tuple[str, int], float] = field(default_factory=dict)
+    rss_kib: dict[tuple[str, int], dict[str, int]] = field(default_factory=dict)
+    tl_bench: dict[tuple[str, int], dict[str, str]] = field(default_factory=dict)
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}" if a is not None and b else "-"
+
+
+def interleaved(runners: dict[tuple[str, int], Runner], rounds: int, per_round: int) -> dict:
+    """Median µs per runner; each round times `per_round` invokes of every runner in turn."""
+    times: dict[tuple[str, int], list[float]] = {key: [] for key in runners}
+    for _ in range(rounds):
+        for key, (invoke, _) in runners.items():
             for _ in range(per_round):
                 t0 = time.perf_counter_ns()
                 invoke()
-                times[name].append((time.perf_counter_ns() - t0) / 1e3)
-    med = {name: statistics.median(ts) for name, ts in times.items()}
-    base = med.get("LiteRT")
-    runs = len(times["tensorlet"])
-    print(f"  {'runtime':20s} {'median us':>10s} {'GFLOP/s':>8s} {'/ LiteRT':>9s}   ({runs} runs each)")
-    for name, m in med.items():
-        ratio = f"{m / base:9.2f}" if base else "        -"
-        print(f"  {name:20s} {m:10.1f} {net.flops / m / 1e3:8.1f} {ratio}")
-    for kernels in ("reference", "auto"):
-        r = tl_bench(tlm, kernels, rounds * per_round, build_dir)
-        print(
-            f"  tl_bench {kernels:9s}   median {float(r['median_us']):8.1f} us, arena {r['arena_bytes']} B, "
-            f"caller memory {r['required_memory_bytes']} B"
+                times[key].append((time.perf_counter_ns() - t0) / 1e3)
+    return {key: statistics.median(ts) for key, ts in times.items()}
+
+
+def bench(net: Net, opts: Options) -> Result:
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, net.input_shape).astype(np.float32)
+    float_tlm = to_tlm(net)
+    models: dict[str, bytes] = {}
+    models["tensorlet-reference"] = models["tensorlet"] = to_tlm_int8(net) if opts.int8 else float_tlm
+    if have("ai_edge_litert") and have("tensorflow"):
+        models["litert"] = to_tflite_int8(net) if opts.int8 else to_tflite(net)
+    else:
+        print("  (LiteRT left out: ai-edge-litert and tensorflow-cpu are not installed)")
+    if have("onnxruntime") and have("onnx"):
+        models["ort"] = to_onnx_int8(net, opts.ort_format) if opts.int8 else to_onnx(net)
+    else:
+        print("  (ONNX Runtime left out: onnx and onnxruntime are not installed)")
+    runners = {
+        (runtime, n): open_runner(runtime, model, x, n)
+        for n in opts.threads
+        for runtime, model in models.items()
+    }
+
+    # outputs first: against tensorlet's reference kernels (int8: exactly, for tensorlet) and the float model
+    outs = {}
+    for key, (invoke, output) in runners.items():
+        for _ in range(5):
+            invoke()
+        outs[key] = output().astype(np.float64).reshape(-1)
+    want = outs[("tensorlet-reference", opts.threads[0])]
+    ref_float = want
+    if opts.int8:
+        invoke, output = tensorlet_runner(float_tlm, x, "reference")
+        invoke()
+        ref_float = output().astype(np.float64).reshape(-1)
+    for (runtime, n), got in outs.items():
+        if opts.int8 and runtime.startswith("tensorlet") and not np.array_equal(got, want):
+            raise SystemExit(
+                f"tensorlet int8 output ({runtime}, {n} threads) differs from its reference kernels"
+            )
+        line = (
+            f"  {LABELS[runtime]:20s} {n}T  max |out - tensorlet ref| / max |ref| = {_relerr(got, want):.2e}"
         )
+        if opts.int8:
+            top = np.flatnonzero(got == got.max())  # int8 outputs tie; is the float top-1 among the tied?
+            agree = ("yes" if np.argmax(ref_float) in top else "no") + (
+                f" ({top.size} tied)" if top.size > 1 else ""
+            )
+            line += (
+                f"; vs float model {_relerr(got, ref_float):.2e}"
+                f" (max abs {np.max(np.abs(got - ref_float)):.2e}), top-1 {agree}"
+            )
+        print(line)
+    if opts.int8:
+        print(f"  (float model: top-1 {int(np.argmax(ref_float))}, largest output {np.max(ref_float):.4g})")
+
+    result = Result(net)
+    result.median_us = interleaved(runners, opts.rounds, opts.per_round)
+    runs = opts.rounds * opts.per_round
+    for n in opts.threads:
+        base = result.median_us.get(("litert", n))
+        head = f"{'runtime':20s} {'median us':>10s} {'GFLOP/s':>8s} {'/ LiteRT':>9s}"
+        print(f"  {n} thread(s): {head}   ({runs} runs)")
+        for runtime in models:
+            m = result.median_us[(runtime, n)]
+            print(
+                f"  {'':13s}{LABELS[runtime]:20s} {m:10.1f} {net.flops / m / 1e3:8.1f} {ratio(m, base):>9s}"
+            )
+    del runners
+    if opts.tl_bench is not None:
+        exe, takes_threads = opts.tl_bench
+        for n in opts.threads if takes_threads else (1,):
+            for kernels in ("reference", "auto"):
+                r = tl_bench(exe, models["tensorlet"], kernels, runs, n if takes_threads else None)
+                result.tl_bench[(kernels, n)] = r
+                print(
+                    f"  tl_bench {kernels:9s} {n}T  median {float(r['median_us']):8.1f} us, "
+                    f"arena {r['arena_bytes']} B, caller memory {r['required_memory_bytes']} B"
+                )
+        if not takes_threads:
+            print("  (tl_bench has no --threads: timed with 1 thread only)")
+    if opts.rss_runs > 0:
+        for n in opts.threads:
+            for runtime, model in models.items():
+                r = measure_rss(runtime, model, x, n, opts.rss_runs)
+                result.rss_kib[(runtime, n)] = r
+                print(
+                    f"  peak RSS {LABELS[runtime]:20s} {n}T  +{r['peak_growth_kib'] / 1024:7.2f} MiB "
+                    f"(after {opts.rss_runs} invokes +{r['now_growth_kib'] / 1024:.2f} MiB; "
+                    f"baseline {r['baseline_kib'] / 1024:.1f} MiB)"
+                )
+    return result
+
+
+def _relerr(got: np.ndarray, want: np.ndarray) -> float:
+    return float(np.max(np.abs(got - want))) / max(float(np.max(np.abs(want))), 1e-30)
+
+
+def markdown(results: list[Result], opts: Options) -> str:
+    """The tables of benchmarks/README.md: latency and ratios, then peak RSS growth."""
+    cols = [r for r in RUNTIMES if any(k[0] == r for res in results for k in res.median_us)]
+    suffix = " int8" if opts.int8 else ""
+    head = ["model", "threads", *(LABELS[c] + (suffix if c in ("litert", "ort") else "") for c in cols)]
+    head += [f"{LABELS[c]} / LiteRT" for c in cols if c in ("tensorlet", "ort")]
+    head += ["`tl_bench` ref / opt"]
+    lines = ["| " + " | ".join(head) + " |", "|---|---:|" + "---:|" * (len(head) - 2)]
+    for res in results:
+        for n in opts.threads:
+            cells = [res.net.name, str(n)]
+            cells += [f"{res.median_us[(c, n)]:.1f}" if (c, n) in res.median_us else "-" for c in cols]
+            base = res.median_us.get(("litert", n))
+            cells += [
+                f"**{ratio(res.median_us.get((c, n)), base)}**" for c in cols if c in ("tensorlet", "ort")
+            ]
+            tb = [res.tl_bench.get((k, n)) for k in ("reference", "auto")]
+            cells.append(" / ".join(f"{float(t['median_us']):.1f}" for t in tb) if all(tb) else "-")
+            lines.append("| " + " | ".join(cells) + " |")
+    if any(res.rss_kib for res in results):
+        lines += ["", "Peak RSS growth in MiB (current RSS growth after the invokes in parentheses):", ""]
+        head = [
+            "model",
+            *(f"{LABELS[c]}, {n} thread{'s' if n > 1 else ''}" for n in opts.threads for c in cols),
+        ]
+        lines += ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
+        for res in results:
+            cells = [res.net.name]
+            for n in opts.threads:
+                for c in cols:
+                    r = res.rss_kib.get((c, n))
+                    cells.append(
+                        f"{r['peak_growth_kib'] / 1024:.1f} ({r['now_growth_kib'] / 1024:.1f})" if r else "-"
+                    )
+            lines.append("| " + " | ".join(cells) + " |")
+    memo = [
+        f"{res.net.name}: arena {t['arena_bytes']} B, caller memory {ref['required_memory_bytes']} / "
+        f"{t['required_memory_bytes']} B (reference / optimized)"
+        for res in results
+        if (t := res.tl_bench.get(("auto", 1))) and (ref := res.tl_bench.get(("reference", 1)))
+    ]
+    return "\n".join(lines + [""] + memo)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -528,25 +843,63 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--models", nargs="+", choices=sorted(MODELS), default=["mlp", "cnn", "mobilenet"])
     p.add_argument("--rounds", type=int, default=10, help="interleaved rounds (default 10)")
     p.add_argument("--per-round", type=int, default=40, help="invokes per runtime per round (default 40)")
-    p.add_argument("--int8", action="store_true", help="int8-quantized models (tensorlet and LiteRT)")
+    p.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="thread counts (default 1 2)")
+    p.add_argument("--int8", action="store_true", help="int8-quantized models")
+    p.add_argument(
+        "--ort-format",
+        choices=["qdq", "qoperator"],
+        default="qdq",
+        help="ONNX Runtime int8 format (default qdq; both ran alike here, uint8 activations either way)",
+    )
+    p.add_argument(
+        "--rss-runs", type=int, default=20, help="invokes in each peak-RSS worker (default 20; 0: no RSS)"
+    )
+    p.add_argument("--no-tl-bench", action="store_true", help="skip tl_bench (C timings, arena bytes)")
     p.add_argument(
         "--build-dir",
         type=Path,
         default=ROOT / "build" / "bench",
         help="tl_bench build (default build/bench)",
     )
+    p.add_argument(
+        "--rss-worker",
+        nargs=3,
+        metavar=("RUNTIME", "MODEL", "INPUT_NPY"),
+        help=f"internal: print the peak RSS growth of RUNTIME ({', '.join(RUNTIMES)}) as JSON",
+    )
     args = p.parse_args(argv)
+    if any(n < 1 for n in args.threads):
+        p.error("--threads must be positive")
+    if args.rss_worker:
+        runtime, model, inputs = args.rss_worker
+        print(json.dumps(rss_worker(runtime, Path(model), Path(inputs), args.threads[0], args.rss_runs)))
+        return
     if args.rounds * args.per_round < 300:
         p.error("medians need at least 300 runs: raise --rounds or --per-round")
     sys.path.insert(0, str(ROOT / "tests"))
     from runtime_op_cases import ensure_pyruntime
 
     ensure_pyruntime()  # the extension must be built from the current C sources
+    opts = Options(
+        rounds=args.rounds,
+        per_round=args.per_round,
+        threads=tuple(dict.fromkeys(args.threads)),
+        int8=args.int8,
+        rss_runs=args.rss_runs,
+        ort_format=args.ort_format,
+        tl_bench=None if args.no_tl_bench else build_tl_bench(args.build_dir.resolve()),
+    )
+    start = time.monotonic()
+    results = []
     for key in args.models:
         net = MODELS[key]()
         kind = "int8" if args.int8 else "float32"
-        print(f"{net.name} ({kind}): {net.flops / 1e6:.2f} MFLOP, batch 1, 1 thread")
-        bench(net, args.rounds, args.per_round, args.build_dir.resolve(), args.int8)
+        threads = ", ".join(map(str, opts.threads))
+        print(f"{net.name} ({kind}): {net.flops / 1e6:.2f} MFLOP, batch 1, threads {threads}", flush=True)
+        results.append(bench(net, opts))
+    print()
+    print(markdown(results, opts))
+    print(f"\n({time.monotonic() - start:.0f} s; load average {os.getloadavg()[0]:.2f} at the end)")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,110 @@
+"""benchmarks/runtime_vs_litert.py: the parts that need none of its benchmark-only packages (ai-edge-litert,
+tensorflow-cpu, onnx, onnxruntime) -- interleaved timing, the tables, the peak RSS worker on tensorlet."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from runtime_op_cases import ensure_pyruntime
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "benchmarks" / "runtime_vs_litert.py"
+BENCH_ONLY = ("tensorflow", "ai_edge_litert", "onnx", "onnxruntime")
+
+# Runs a snippet in a fresh interpreter in which importing any benchmark-only package fails.
+BLOCKER = f"""
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {BENCH_ONLY!r}:
+            raise ImportError("benchmark-only package imported: " + name)
+        return None
+sys.meta_path.insert(0, Block())
+"""
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("runtime_vs_litert", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_interleaved_rounds(bench) -> None:
+    calls: list[str] = []
+    runners = {(name, 1): (lambda name=name: calls.append(name), lambda: np.zeros(1)) for name in "ab"}
+    medians = bench.interleaved(runners, rounds=2, per_round=3)
+    assert calls == list("aaabbbaaabbb")
+    assert set(medians) == {("a", 1), ("b", 1)} and all(m >= 0 for m in medians.values())
+
+
+def test_tables(bench) -> None:
+    net = bench.mlp()
+    res = bench.Result(net)
+    res.median_us = {("tensorlet", 1): 9.0, ("litert", 1): 10.0, ("tensorlet", 2): 6.0, ("litert", 2): 4.0}
+    res.rss_kib = {("tensorlet", 1): {"peak_growth_kib": 2048, "now_growth_kib": 1024, "baseline_kib": 1}}
+    text = bench.markdown([res], bench.Options(threads=(1, 2)))
+    rows = [line for line in text.splitlines() if line.startswith(f"| {net.name} |")]
+    assert rows[0].split(" | ")[1:] == ["1", "9.0", "10.0", "**0.90**", "- |"]
+    assert rows[1].split(" | ")[1:] == ["2", "6.0", "4.0", "**1.50**", "- |"]
+    assert rows[2].split(" | ")[1:3] == ["2.0 (1.0)", "-"]  # peak RSS: 1 thread measured, 2 threads not
+    assert bench.ratio(3.0, None) == "-" and bench.ratio(None, 2.0) == "-"
+
+
+def test_tensorlet_without_benchmark_packages(tmp_path: Path) -> None:
+    """The float and int8 MLP build and run on tensorlet (1 and 2 threads) with every benchmark-only
+    package blocked, and the peak RSS worker reports at least the model's copy held by the C runtime."""
+    ensure_pyruntime()
+    code = BLOCKER + (
+        f"import importlib.util, json, sys\n"
+        f"spec = importlib.util.spec_from_file_location('b', {str(SCRIPT)!r})\n"
+        "b = importlib.util.module_from_spec(spec); sys.modules['b'] = b; spec.loader.exec_module(b)\n"
+        "import numpy as np\n"
+        "net = b.mlp()\n"
+        "x = np.random.default_rng(0).uniform(-1, 1, net.input_shape).astype(np.float32)\n"
+        "outs = {}\n"
+        "for kind, model in (('float', b.to_tlm(net)), ('int8', b.to_tlm_int8(net))):\n"
+        "    for runtime in ('tensorlet-reference', 'tensorlet'):\n"
+        "        for n in (1, 2):\n"
+        "            invoke, output = b.open_runner(runtime, model, x, n)\n"
+        "            invoke()\n"
+        "            outs[f'{kind} {runtime} {n}'] = output().ravel().tolist()\n"
+        f"open({str(tmp_path / 'model.tlm')!r}, 'wb').write(b.to_tlm(net))\n"
+        f"np.save({str(tmp_path / 'x.npy')!r}, x)\n"
+        "print(json.dumps(outs))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    outs = {k: np.array(v) for k, v in json.loads(proc.stdout.strip().splitlines()[-1]).items()}
+    want = outs["float tensorlet-reference 1"]
+    for key, got in outs.items():
+        if key.startswith("float"):
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
+        else:
+            assert np.array_equal(got, outs["int8 tensorlet-reference 1"]), key
+    # int8 agrees with float to a few quantization steps of the output
+    assert np.max(np.abs(outs["int8 tensorlet 1"] - want)) < 0.1 * np.abs(want).max()
+
+    model = tmp_path / "model.tlm"
+    worker = BLOCKER + (
+        f"import runpy, sys\nsys.argv = [{str(SCRIPT)!r}, '--rss-worker', 'tensorlet', {str(model)!r}, "
+        f"{str(tmp_path / 'x.npy')!r}, '--threads', '2', '--rss-runs', '3']\n"
+        f"runpy.run_path({str(SCRIPT)!r}, run_name='__main__')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", worker], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rss = json.loads(proc.stdout.strip().splitlines()[-1])
+    held = model.stat().st_size // 1024  # the C runtime's copy of the model stays resident
+    assert rss["peak_growth_kib"] >= rss["now_growth_kib"] >= held
+    assert rss["baseline_kib"] > 0
