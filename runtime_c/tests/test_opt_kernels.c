@@ -521,7 +521,7 @@ static int dw8_case(int32_t batch, int32_t in_h, int32_t in_w, int32_t ch, int32
   int8_t *want = i8_out(n_out), *got = i8_out(n_out);
   void *packed = malloc(tl_depthwise_conv2d_int8_opt_packed_bytes(g));
   tl_depthwise_conv2d_int8(want, x, w, bias, &p);
-  tl_depthwise_conv2d_int8_opt_pack(packed, bias, g);
+  tl_depthwise_conv2d_int8_opt_pack(packed, w, bias, &p);
   tl_depthwise_conv2d_int8_opt(got, x, w, packed, &p, g_i8);
   char what[160];
   snprintf(what, sizeof what, "dw8 b=%d %dx%dx%d k=%dx%d s=%d d=%d pad=%d zp=%d pc=%d bias=%d", batch, in_h, in_w,

@@ -84,7 +84,7 @@ static size_t tl_opt_int8_bytes(const tl_model *model, const tl_op_desc *d, tl_i
     }
   } else if (d->opcode == TL_OP_DEPTHWISE_CONV2D && d->opts.depth_multiplier == 1 && w->rank == 4) {
     if (w->dims[3] <= 0 || (int64_t)w->dims[1] * w->dims[2] > TL_DW_INT8_MAX_TAPS) return 0;
-    return (size_t)((w->dims[3] + 15) / 16 * 16) * sizeof(int64_t); /* the bias as int64 */
+    return tl_depthwise_int8_opt_bytes(w->dims[1], w->dims[2], w->dims[3]); /* bias, VNNI weight pairs */
   } else {
     return 0;
   }
@@ -210,7 +210,7 @@ void tl_op_opt_prepare_depthwise_int8(tl_op_ctx *ctx, tl_node *node) {
       (int64_t)p->geom.k_h * p->geom.k_w > TL_DW_INT8_MAX_TAPS ||
       tl_depthwise_conv2d_int8_opt_packed_bytes(&p->geom) > node->opt_bytes)
     return;
-  tl_depthwise_conv2d_int8_opt_pack(node->opt, bias, &p->geom);
+  tl_depthwise_conv2d_int8_opt_pack(node->opt, (const int8_t *)tl_op_input_data(ctx, node, 1), bias, p);
   node->opt_i8 = (int32_t)tl_i8_level_for((tl_isa)ctx->interp->isa, &f);
   node->opt_isa = ctx->interp->isa;
 }

@@ -17,6 +17,8 @@
 #include <immintrin.h>
 #define TL_I8_AVX2_ __attribute__((target("avx2")))
 #define TL_I8_VNNI_ __attribute__((target("avx512f,avx512vnni,avx2")))
+/* VNNI code that also needs AVX-512 BW / VL (every CPU with AVX-512 VNNI has them; checked at run time) */
+#define TL_I8_VNNIBW_ __attribute__((target("avx512f,avx512vnni,avx512bw,avx512vl,avx2")))
 #endif
 #if defined(__ARM_NEON) && (defined(__GNUC__) || defined(__clang__))
 #define TL_I8_ARM 1
@@ -256,15 +258,8 @@ typedef struct tl_rq16 {
   __m512i m_even, m_odd, right, mask, half, zp, lo, hi;
 } tl_rq16;
 
-TL_I8_VNNI_ TL_I8_INLINE void tl_rq16_init(tl_rq16 *r, const tl_requant_int8 *q, int32_t j0, __mmask16 live) {
-  __m512i m, s;
-  if (q->channels > 1) {
-    m = _mm512_maskz_loadu_epi32(live, q->multipliers + j0);
-    s = _mm512_maskz_loadu_epi32(live, q->shifts + j0);
-  } else {
-    m = _mm512_set1_epi32(q->multiplier);
-    s = _mm512_set1_epi32(q->shift);
-  }
+/* From per-lane multipliers m and shifts s (all lanes, or per-tensor broadcasts). */
+TL_I8_VNNI_ TL_I8_INLINE void tl_rq16_init_ms(tl_rq16 *r, __m512i m, __m512i s, const tl_requant_int8 *q) {
   r->m_even = m;
   r->m_odd = _mm512_srli_epi64(m, 32);
   r->right = _mm512_sub_epi32(_mm512_setzero_si512(), s);
@@ -273,6 +268,14 @@ TL_I8_VNNI_ TL_I8_INLINE void tl_rq16_init(tl_rq16 *r, const tl_requant_int8 *q,
   r->zp = _mm512_set1_epi32(q->output_zp);
   r->lo = _mm512_set1_epi32(q->act_min);
   r->hi = _mm512_set1_epi32(q->act_max);
+}
+
+TL_I8_VNNI_ TL_I8_INLINE void tl_rq16_init(tl_rq16 *r, const tl_requant_int8 *q, int32_t j0, __mmask16 live) {
+  if (q->channels > 1)
+    tl_rq16_init_ms(r, _mm512_maskz_loadu_epi32(live, q->multipliers + j0), _mm512_maskz_loadu_epi32(live, q->shifts + j0),
+                    q);
+  else
+    tl_rq16_init_ms(r, _mm512_set1_epi32(q->multiplier), _mm512_set1_epi32(q->shift), q);
 }
 
 TL_I8_VNNI_ TL_I8_INLINE __m512i tl_rq16_apply(__m512i acc, const tl_rq16 *r) {
@@ -703,14 +706,64 @@ void tl_conv2d_int8_opt(int8_t *y, const int8_t *x, const void *packed, int8_t *
  * Per output pixel and block of 16 channels: sum over the taps inside the input of (x - input_zp) * w, each
  * product exact in int16 (|x - zp| <= 255, |w| <= 128: at most 32640), summed in int32 (exact for at most
  * TL_DW_INT8_MAX_TAPS taps); the bias is added in int64 by the requantization, as in the reference. */
-size_t tl_depthwise_conv2d_int8_opt_packed_bytes(const tl_conv_params *g) {
-  return (size_t)(((int64_t)g->out_c + 15) / 16 * 16) * sizeof(int64_t);
+/* The VNNI section after the int64 bias: per block of 32 channels a 64-byte header (int32 1 when the folded
+ * bias fits, see tl_dw8_vnni_pack), the folded bias in the two lane orders (2 x 16 int32), then per pair of
+ * taps two vectors of 16 (w_a, w_b) int16 pairs in the lane orders of vpunpcklwd / vpunpckhwd. */
+#define TL_DW8_VB 32
+static size_t tl_dw8_vnni_block_bytes(int32_t taps) { return 64 + 128 + (size_t)((taps + 1) / 2) * 128; }
+
+size_t tl_depthwise_int8_opt_bytes(int32_t k_h, int32_t k_w, int32_t ch) {
+  const size_t blocks = (size_t)(((int64_t)ch + TL_DW8_VB - 1) / TL_DW8_VB);
+  return (size_t)(((int64_t)ch + 15) / 16 * 16) * sizeof(int64_t) + blocks * tl_dw8_vnni_block_bytes(k_h * k_w);
 }
 
-void tl_depthwise_conv2d_int8_opt_pack(void *packed, const int32_t *bias, const tl_conv_params *g) {
+size_t tl_depthwise_conv2d_int8_opt_packed_bytes(const tl_conv_params *g) {
+  return tl_depthwise_int8_opt_bytes(g->k_h, g->k_w, g->out_c);
+}
+
+/* Lane l (0..15) of the vpunpcklwd (half 0) / vpunpckhwd (half 1) order holds channel 8 (l / 4) + 4 half + l % 4. */
+static int32_t tl_dw8_lane_channel(int32_t l, int32_t half) { return 8 * (l / 4) + 4 * half + l % 4; }
+
+/* Algorithm: folded[c] = bias[c] - input_zp * sum_t w[t, c], so that sum over the taps inside the input of
+ * (x - zp) * w equals folded + sum over all taps of x' * w with x' = zp where a tap is outside. The block's
+ * flag says whether |folded| + taps * 128 * 128 stays within int32 for its channels. */
+static void tl_dw8_vnni_pack(uint8_t *dst, const int8_t *w, const int32_t *bias, const tl_conv_int8_params *p) {
+  const tl_conv_params *g = &p->geom;
+  const int32_t ch = g->out_c, taps = g->k_h * g->k_w, pairs = (taps + 1) / 2;
+  const size_t block_bytes = tl_dw8_vnni_block_bytes(taps);
+  for (int32_t c0 = 0; c0 < ch; c0 += TL_DW8_VB, dst += block_bytes) {
+    int32_t ok = 1;
+    int32_t *folded = (int32_t *)(void *)(dst + 64);
+    int16_t *wv = (int16_t *)(void *)(dst + 192);
+    for (int32_t half = 0; half < 2; half++)
+      for (int32_t l = 0; l < 16; l++) {
+        const int32_t c = c0 + tl_dw8_lane_channel(l, half);
+        int64_t f = 0;
+        if (c < ch) {
+          int64_t sum = 0;
+          for (int32_t t = 0; t < taps; t++) sum += w[(int64_t)t * ch + c];
+          f = (bias ? (int64_t)bias[c] : 0) - (int64_t)p->input_zp * sum;
+          if ((f < 0 ? -f : f) > (int64_t)INT32_MAX - (int64_t)taps * 16384) ok = 0;
+        }
+        folded[half * 16 + l] = ok ? (int32_t)f : 0;
+        for (int32_t q = 0; q < pairs; q++)
+          for (int32_t e = 0; e < 2; e++) {
+            const int32_t t = 2 * q + e;
+            wv[((int64_t)q * 2 + half) * 32 + 2 * l + e] = (int16_t)(c < ch && t < taps ? w[(int64_t)t * ch + c] : 0);
+          }
+      }
+    memcpy(dst, &ok, sizeof ok);
+  }
+}
+
+void tl_depthwise_conv2d_int8_opt_pack(void *packed, const int8_t *w, const int32_t *bias,
+                                       const tl_conv_int8_params *p) {
+  const tl_conv_params *g = &p->geom;
   int64_t *b = (int64_t *)packed;
+  const size_t bias_bytes = (size_t)(((int64_t)g->out_c + 15) / 16 * 16) * sizeof(int64_t);
   memset(packed, 0, tl_depthwise_conv2d_int8_opt_packed_bytes(g));
   for (int32_t c = 0; c < g->out_c; c++) b[c] = bias ? bias[c] : 0;
+  tl_dw8_vnni_pack((uint8_t *)packed + bias_bytes, w, bias, p);
 }
 
 /* First and one past the last tap index k in [0, k_n) with 0 <= i0 + k * dil < in_n (dil >= 1). */
@@ -851,6 +904,132 @@ TL_I8_VNNI_ static int tl_dw8_block_vnni(int8_t *y, const int8_t *x, const int8_
 }
 #endif
 
+#if defined(TL_I8_X86)
+/* ---- DepthwiseConv2D, AVX-512 VNNI: 32 channels per step, pairs of taps ----
+ * Each tap's 32 input bytes are loaded once (zp where the tap is outside the input or past the channels) and
+ * sign-extended to int16; two taps interleaved (vpunpcklwd / vpunpckhwd) meet the packed weight pairs in
+ * vpdpwssd, whose int32 lanes start at the folded bias (exact: |x * w| <= 16384). The lane order of the two
+ * accumulators is undone by vpackssdw after the requantization (values already in [-128, 127]). */
+typedef struct tl_dw8v {
+  const int8_t *xb;   /* batch image at channel c0 */
+  const uint8_t *blk; /* the channel block's packed data */
+  int64_t x_row, ch, x_dy, x_dx;
+  __mmask32 live;
+  __m256i zp8;
+  tl_rq16 rq[2];
+} tl_dw8v;
+
+/* Output pixel with its tap (0, 0) at input (iy0, ix0); taps (ky, kx) inside when ky in [ky0, ky1) and kx in
+ * [kx0, kx1) (all of them when `full`). kh, kw: the kernel (constants in the 3x3 instance). */
+TL_I8_VNNIBW_ TL_I8_INLINE void tl_dw8v_pixel(int8_t *yp, const tl_dw8v *d, int32_t iy0, int32_t ix0, int32_t ky0,
+                                            int32_t ky1, int32_t kx0, int32_t kx1, const int full, const int32_t kh,
+                                            const int32_t kw) {
+  const int32_t taps = kh * kw;
+  const int8_t *wv = (const int8_t *)(d->blk + 192);
+  __m512i acc0 = _mm512_loadu_si512((const void *)(d->blk + 64));
+  __m512i acc1 = _mm512_loadu_si512((const void *)(d->blk + 128));
+  const int64_t base = (int64_t)iy0 * d->x_row + (int64_t)ix0 * d->ch;
+  for (int32_t t = 0; t < taps; t += 2) {
+    __m512i xv[2];
+    for (int32_t e = 0; e < 2; e++) {
+      const int32_t tt = t + e, ky = tt / kw, kx = tt % kw;
+      if (tt >= taps) {
+        xv[e] = _mm512_setzero_si512();
+        continue;
+      }
+      const int inside = full || (ky >= ky0 && ky < ky1 && kx >= kx0 && kx < kx1);
+      const int64_t off = inside ? base + ky * d->x_dy + kx * d->x_dx : 0;
+      xv[e] = _mm512_cvtepi8_epi16(_mm256_mask_loadu_epi8(d->zp8, inside ? d->live : 0, d->xb + off));
+    }
+    acc0 = _mm512_dpwssd_epi32(acc0, _mm512_unpacklo_epi16(xv[0], xv[1]),
+                               _mm512_loadu_si512((const void *)(wv + (int64_t)t * 64)));
+    acc1 = _mm512_dpwssd_epi32(acc1, _mm512_unpackhi_epi16(xv[0], xv[1]),
+                               _mm512_loadu_si512((const void *)(wv + (int64_t)t * 64 + 64)));
+  }
+  const __m512i v = _mm512_packs_epi32(tl_rq16_apply(acc0, &d->rq[0]), tl_rq16_apply(acc1, &d->rq[1]));
+  _mm256_mask_storeu_epi8(yp, d->live, _mm512_cvtepi16_epi8(v));
+}
+
+/* Every output pixel of one block of channels; interior pixels take the unmasked-tap path. */
+TL_I8_VNNIBW_ TL_I8_INLINE void tl_dw8v_image(int8_t *yb, const tl_dw8v *d, const tl_conv_params *g, int32_t ox_lo,
+                                            int32_t ox_hi, const int32_t kh, const int32_t kw) {
+  for (int32_t oy = 0; oy < g->out_h; oy++) {
+    const int32_t iy0 = oy * g->stride_h - g->pad_top;
+    int32_t ky0, ky1;
+    tl_dw8_tap_range(iy0, g->dilation_h, g->k_h, g->in_h, &ky0, &ky1);
+    int8_t *yrow = yb + (int64_t)oy * g->out_w * d->ch;
+    const int row_full = ky0 == 0 && ky1 == g->k_h;
+    for (int32_t ox = 0; ox < g->out_w; ox++) {
+      const int32_t ix0 = ox * g->stride_w - g->pad_left;
+      if (row_full && ox >= ox_lo && ox < ox_hi) {
+        tl_dw8v_pixel(yrow + (int64_t)ox * d->ch, d, iy0, ix0, 0, kh, 0, kw, 1, kh, kw);
+        continue;
+      }
+      int32_t kx0, kx1;
+      tl_dw8_tap_range(ix0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
+      tl_dw8v_pixel(yrow + (int64_t)ox * d->ch, d, iy0, ix0, ky0, ky1, kx0, kx1, 0, kh, kw);
+    }
+  }
+}
+
+/* Channels [0, done) through the VNNI blocks whose folded bias fits; returns done (a multiple of 32, or ch). */
+TL_I8_VNNIBW_ static int32_t tl_dw8_vnni(int8_t *y, const int8_t *x, const uint8_t *vnni, const tl_conv_int8_params *p) {
+  const tl_conv_params *g = &p->geom;
+  const tl_requant_int8 *q = &p->out;
+  const int32_t ch = g->in_c;
+  const size_t block_bytes = tl_dw8_vnni_block_bytes(g->k_h * g->k_w);
+  const __m512i idx0 = _mm512_set_epi32(27, 26, 25, 24, 19, 18, 17, 16, 11, 10, 9, 8, 3, 2, 1, 0);
+  const __m512i idx1 = _mm512_add_epi32(idx0, _mm512_set1_epi32(4));
+  int32_t ox_lo = 0, ox_hi = 0; /* output columns whose taps are all inside horizontally */
+  tl_dw8v d;
+  for (int32_t ox = 0; ox < g->out_w; ox++) {
+    const int32_t ix0 = ox * g->stride_w - g->pad_left;
+    int32_t kx0, kx1;
+    tl_dw8_tap_range(ix0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
+    if (kx0 == 0 && kx1 == g->k_w) {
+      if (ox_hi == 0) ox_lo = ox;
+      ox_hi = ox + 1;
+    }
+  }
+  d.x_row = (int64_t)g->in_w * ch;
+  d.ch = ch;
+  d.x_dy = (int64_t)g->dilation_h * d.x_row;
+  d.x_dx = (int64_t)g->dilation_w * ch;
+  d.zp8 = _mm256_set1_epi8((char)p->input_zp);
+  int32_t c0 = 0;
+  for (; c0 < ch; c0 += TL_DW8_VB) {
+    const uint8_t *blk = vnni + (size_t)(c0 / TL_DW8_VB) * block_bytes;
+    const int32_t cols = ch - c0 < TL_DW8_VB ? ch - c0 : TL_DW8_VB;
+    int32_t ok;
+    memcpy(&ok, blk, sizeof ok);
+    if (!ok) break;
+    d.blk = blk;
+    d.live = cols == 32 ? (__mmask32)0xFFFFFFFFu : (__mmask32)((1u << cols) - 1u);
+    if (q->channels > 1) {
+      const __mmask16 l0 = (__mmask16)d.live, l1 = (__mmask16)(d.live >> 16);
+      const __m512i m0 = _mm512_maskz_loadu_epi32(l0, q->multipliers + c0);
+      const __m512i m1 = _mm512_maskz_loadu_epi32(l1, q->multipliers + c0 + 16);
+      const __m512i s0 = _mm512_maskz_loadu_epi32(l0, q->shifts + c0);
+      const __m512i s1 = _mm512_maskz_loadu_epi32(l1, q->shifts + c0 + 16);
+      tl_rq16_init_ms(&d.rq[0], _mm512_permutex2var_epi32(m0, idx0, m1), _mm512_permutex2var_epi32(s0, idx0, s1), q);
+      tl_rq16_init_ms(&d.rq[1], _mm512_permutex2var_epi32(m0, idx1, m1), _mm512_permutex2var_epi32(s0, idx1, s1), q);
+    } else {
+      tl_rq16_init_ms(&d.rq[0], _mm512_set1_epi32(q->multiplier), _mm512_set1_epi32(q->shift), q);
+      d.rq[1] = d.rq[0];
+    }
+    for (int32_t b = 0; b < g->batch; b++) {
+      int8_t *yb = y + (int64_t)b * g->out_h * g->out_w * ch + c0;
+      d.xb = x + (int64_t)b * g->in_h * d.x_row + c0;
+      if (g->k_h == 3 && g->k_w == 3)
+        tl_dw8v_image(yb, &d, g, ox_lo, ox_hi, 3, 3);
+      else
+        tl_dw8v_image(yb, &d, g, ox_lo, ox_hi, g->k_h, g->k_w);
+    }
+  }
+  return c0 < ch ? c0 : ch;
+}
+#endif
+
 void tl_depthwise_conv2d_int8_opt(int8_t *y, const int8_t *x, const int8_t *w, const void *packed,
                                   const tl_conv_int8_params *p, tl_i8_level level) {
   const tl_conv_params *g = &p->geom;
@@ -873,7 +1052,10 @@ void tl_depthwise_conv2d_int8_opt(int8_t *y, const int8_t *x, const int8_t *w, c
   int32_t c_start = 0; /* channels before c_start are done */
 #if defined(TL_I8_X86)
   if (level == TL_I8_VNNI && inline_requant) {
-    int32_t c0 = 0;
+    const size_t bias_bytes = (size_t)((ch + 15) / 16 * 16) * sizeof(int64_t);
+    int32_t c0 = __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
+                     ? tl_dw8_vnni(y, x, (const uint8_t *)packed + bias_bytes, p)
+                     : 0;
     while (c0 + 16 <= ch && tl_dw8_block_vnni(y, x, w, bias, c0, p)) c0 += 16;
     c_start = c0;
   }

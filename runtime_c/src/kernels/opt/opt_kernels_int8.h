@@ -68,16 +68,22 @@ void tl_conv2d_int8_opt(int8_t *y,               /* [batch, out_h, out_w, out_c]
                         int8_t *scratch,         /* tl_conv2d_int8_opt_scratch_bytes(&p->geom) or NULL if 0 */
                         const tl_conv_int8_params *p, tl_i8_level level);
 
-/* ---- DepthwiseConv2D with depth_multiplier 1 (in_c == out_c): channels vectorized (AVX2 16 per step with
- * int16 products, NEON 16 with vmlal_s16, portable C), taps outside the input skipped as in the reference;
- * the packed data is the bias as int64 (zeros without one), padded to 16 channels. Kernels with more than
+/* ---- DepthwiseConv2D with depth_multiplier 1 (in_c == out_c): channels vectorized (AVX-512 VNNI 32 per step
+ * with pairs of taps in vpdpwssd on int16, AVX2 16 per step with int16 products, NEON 16 with vmlal_s16,
+ * portable C), taps outside the input skipped as in the reference (VNNI: read as the zero point, whose
+ * products the folded bias removes); the packed data is the bias as int64 (zeros without one), padded to 16
+ * channels, then the VNNI blocks (folded bias and int16 weight pairs). Kernels with more than
  * TL_DW_INT8_MAX_TAPS taps keep the int32 sums exact only up to that many: the glue runs the reference. */
 #define TL_DW_INT8_MAX_TAPS 65535
+size_t tl_depthwise_int8_opt_bytes(int32_t k_h, int32_t k_w, int32_t channels);
 size_t tl_depthwise_conv2d_int8_opt_packed_bytes(const tl_conv_params *g);
-void tl_depthwise_conv2d_int8_opt_pack(void *packed, const int32_t *bias, const tl_conv_params *g);
+void tl_depthwise_conv2d_int8_opt_pack(void *packed,          /* tl_depthwise_conv2d_int8_opt_packed_bytes, 8-aligned */
+                                       const int8_t *w,       /* [1, k_h, k_w, out_c] */
+                                       const int32_t *bias,   /* [out_c] or NULL */
+                                       const tl_conv_int8_params *p);
 void tl_depthwise_conv2d_int8_opt(int8_t *y,               /* [batch, out_h, out_w, out_c] */
                                   const int8_t *x,         /* [batch, in_h, in_w, in_c] */
-                                  const int8_t *w,         /* [1, k_h, k_w, out_c], used in place */
+                                  const int8_t *w,         /* [1, k_h, k_w, out_c], used in place (not VNNI) */
                                   const void *packed,      /* from tl_depthwise_conv2d_int8_opt_pack */
                                   const tl_conv_int8_params *p, tl_i8_level level);
 
