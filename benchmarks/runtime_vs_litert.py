@@ -1,4 +1,4 @@
-"""tensorlet (reference and optimized kernels) side by side with LiteRT and ONNX Runtime, 1 thread.
+"""tensorlet (reference and optimized kernels) side by side with LiteRT and ONNX Runtime, 1 and 2 threads.
 
 Three models with the same random weights in every runtime: the MLP 784-256-256-10, the CNN
 conv3x3x32-pool-conv3x3x64-pool-dense128-dense10 on 28x28x1, and MobileNetV1 width 0.5 at 128x128x3 with
@@ -7,21 +7,31 @@ of layers (numpy weights) and emitted three ways: a .tlm with trainer.tlm.ModelB
 converted by tensorflow's TFLiteConverter and run by ai_edge_litert, and an ONNX graph (NCHW, weights
 transposed to match) run by onnxruntime. Outputs are checked against each other before timing.
 
-Timing: every runtime's invoke is timed from Python (inputs set once; ONNX Runtime's run() also binds the
-input, as its API needs), in interleaved rounds (each round times `--per-round` invokes of every runtime in
-turn), and the medians over all rounds are printed with ratios to LiteRT. tensorlet is also timed with
-`tl_bench` (C, no Python) at both kernel levels. Benchmark-only dependencies (ai-edge-litert,
-tensorflow-cpu, onnx, onnxruntime) are optional: a missing one is reported and its column left out.
+Threads (`--threads`, default 1 2): every runtime runs at each count (LiteRT `num_threads`, ONNX Runtime
+`intra_op_num_threads`, pyruntime `Interpreter(num_threads=N)`, `tl_bench --threads N` when tl_bench has it);
+ratios are to LiteRT at the same count.
 
-    .venv/bin/python benchmarks/runtime_vs_litert.py                    # 10 rounds x 40 invokes each
-    .venv/bin/python benchmarks/runtime_vs_litert.py --models mlp cnn --rounds 20
-    .venv/bin/python benchmarks/runtime_vs_litert.py --int8              # int8 models, tensorlet vs LiteRT
+Timing: every runtime's invoke is timed from Python (inputs set once; ONNX Runtime's run() also binds the
+input, as its API needs), in interleaved rounds (each round times `--per-round` invokes of every runtime at
+every thread count in turn), and the medians over all rounds are printed with ratios to LiteRT. tensorlet is
+also timed with `tl_bench` (C, no Python) at both kernel levels, which also reports the arena and the caller
+memory. Peak RSS: each runtime and thread count runs in its own worker process (`--rss-worker`) that imports
+only numpy and that runtime, reads the input, then loads the model from its file, allocates and invokes
+`--rss-runs` times; it reports how much the peak resident set (VmHWM) grew over the peak after the imports.
+Benchmark-only dependencies (ai-edge-litert, tensorflow-cpu, onnx, onnxruntime) are optional: a missing one
+is reported and its column left out.
+
+    .venv/bin/python benchmarks/runtime_vs_litert.py                # 10 rounds x 40 invokes, 1 and 2 threads
+    .venv/bin/python benchmarks/runtime_vs_litert.py --models mlp cnn --rounds 20 --threads 1
+    .venv/bin/python benchmarks/runtime_vs_litert.py --int8              # int8 models
 
 With --int8 the same float models are quantized (int8 inputs and outputs, per-channel weights) from 16
 random calibration inputs: tensorlet's by trainer.quantize.quantize_model, LiteRT's by TFLiteConverter with
-Optimize.DEFAULT, a representative dataset and TFLITE_BUILTINS_INT8. The two calibrations differ, so their
-outputs agree only approximately (printed); tensorlet's optimized and reference kernels must agree exactly.
-ONNX Runtime is left out of the int8 mode.
+Optimize.DEFAULT, a representative dataset and TFLITE_BUILTINS_INT8, ONNX Runtime's by
+onnxruntime.quantization.quantize_static (QDQ, or QOperator with --ort-format; uint8 activations, int8
+per-channel weights, MinMax; the input QuantizeLinear and output DequantizeLinear removed so that it too
+takes and returns quantized tensors). The calibrations differ, so their outputs agree only approximately
+(printed, also against the float model); tensorlet's optimized and reference kernels must agree exactly.
 """
 
 from __future__ import annotations
