@@ -848,6 +848,28 @@ def markdown(results: list[Result], opts: Options) -> str:
     return "\n".join(lines + [""] + memo)
 
 
+def machine() -> str:
+    """One line on the CPU, the cores, the load and the versions of the runtimes."""
+    import platform
+    from importlib import metadata
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    versions = []
+    for dist in ("numpy", "ai-edge-litert", "tensorflow-cpu", "onnxruntime"):
+        try:
+            versions.append(f"{dist} {metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            pass
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    system = f"{platform.system()} {platform.machine()}"
+    return f"{cpu}, {os.cpu_count()} CPUs, {system}; {', '.join(versions)}; load average {load}"
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--models", nargs="+", choices=sorted(MODELS), default=["mlp", "cnn", "mobilenet"])
@@ -899,6 +921,7 @@ def main(argv: list[str] | None = None) -> None:
         ort_format=args.ort_format,
         tl_bench=None if args.no_tl_bench else build_tl_bench(args.build_dir.resolve()),
     )
+    print(machine())
     start = time.monotonic()
     results = []
     for key in args.models:
