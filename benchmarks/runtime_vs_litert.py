@@ -693,6 +693,9 @@ class Result:
     tl_bench: dict[tuple[str, int], dict[str, str]] = field(default_factory=dict)
 
 
+KERNELS = {"reference": "reference", "auto": "optimized"}  # TENSORLET_KERNELS -> table label
+
+
 def ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.2f}" if a is not None and b else "-"
 
@@ -839,12 +842,17 @@ def markdown(results: list[Result], opts: Options) -> str:
                         f"{r['peak_growth_kib'] / 1024:.1f} ({r['now_growth_kib'] / 1024:.1f})" if r else "-"
                     )
             lines.append("| " + " | ".join(cells) + " |")
-    memo = [
-        f"{res.net.name}: arena {t['arena_bytes']} B, caller memory {ref['required_memory_bytes']} / "
-        f"{t['required_memory_bytes']} B (reference / optimized)"
-        for res in results
-        if (t := res.tl_bench.get(("auto", 1))) and (ref := res.tl_bench.get(("reference", 1)))
-    ]
+    memo = []
+    for res in results:  # tl_bench: arena and caller memory (packed weights and per-thread scratch included)
+        parts = [
+            f"{KERNELS[kernels]} {int(t['required_memory_bytes']):,} B ({n} thread{'s' if n > 1 else ''})"
+            for (kernels, n), t in sorted(
+                res.tl_bench.items(), key=lambda item: (item[0][0] != "reference", item[0][1])
+            )
+        ]
+        if parts:
+            arena = int(next(iter(res.tl_bench.values()))["arena_bytes"])
+            memo.append(f"{res.net.name}: arena {arena:,} B; caller memory " + ", ".join(parts))
     return "\n".join(lines + [""] + memo)
 
 
