@@ -8,6 +8,7 @@ build). The cdef below mirrors ``runtime_c/include/tensorlet.h``; API mode makes
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from cffi import FFI
@@ -77,6 +78,7 @@ typedef enum tl_dtype {
 #define TL_SCHEMA_VERSION ...
 #define TL_MAX_RANK ...
 #define TL_ARENA_ALIGNMENT ...
+#define TL_MAX_THREADS ...
 
 typedef struct tl_model tl_model;
 typedef struct tl_interpreter tl_interpreter;
@@ -158,6 +160,8 @@ def make_ffibuilder(absolute: bool = False) -> FFI:
         sources=c_sources(absolute),
         include_dirs=[_rel(INCLUDE_DIR, absolute), _rel(SRC_DIR, absolute)],
         extra_compile_args=["-std=c99", "-O2"],
+        # the thread pool (runtime_c/src/threadpool.c) uses pthreads; glibc < 2.34 keeps them in libpthread
+        extra_link_args=[] if os.name == "nt" else ["-pthread"],
         libraries=["m"],
     )
     return builder
@@ -170,7 +174,6 @@ if __name__ == "__main__":
     # cannot clobber each other) and installs the extension next to this file under the name pip's build
     # uses (``_tensorlet.abi3.so``, gitignored) by an atomic rename, so a process that has the old one
     # loaded keeps a valid mapping. Other variants are removed so that a stale one can never shadow it.
-    import os
     import shutil
     import tempfile
 

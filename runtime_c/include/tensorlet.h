@@ -119,10 +119,20 @@ typedef enum tl_kernels {
 /* "reference" -> TL_KERNELS_REFERENCE, etc.; NULL or "" -> TL_KERNELS_AUTO; -1 for an unknown name. */
 int32_t tl_kernels_from_name(const char *name);
 
-/* Interpreter options; pass NULL for the defaults. */
+/* Most threads an interpreter may use (tl_options.num_threads). */
+#define TL_MAX_THREADS 64
+
+/* Interpreter options; pass NULL for the defaults.
+ * num_threads: N > 1 starts N - 1 worker threads at create (joined by destroy) that split the float32
+ * FullyConnected and Conv2D GEMMs with the invoking thread; results are bit-identical to one thread (work is
+ * split by outputs, never along a sum). Outside [0, TL_MAX_THREADS] create fails with
+ * TL_ERROR_INVALID_ARGUMENT. Builds without threads (TL_FREESTANDING, TL_NO_THREADS, non-POSIX hosts) accept
+ * any valid value and run on the caller's thread. Workers are OS threads (their stacks come from the OS, even
+ * with create_with_arena); each interpreter keeps its own, so give one interpreter the threads rather than
+ * several. */
 typedef struct tl_options {
   size_t max_arena_bytes;   /* refuse plans above this (0: default 1 GiB) */
-  int32_t num_threads;      /* reserved for optimized kernels; 0 or 1 = single thread */
+  int32_t num_threads;      /* threads of one invoke, the caller's included (0 or 1: single thread; see below) */
   int32_t kernels;          /* tl_kernels (0: AUTO); create fails with TL_ERROR_INVALID_ARGUMENT outside it */
 } tl_options;
 

@@ -4,11 +4,13 @@
  * layout, and the public accessors. What this is not: op semantics (ops/), the plan (planner.c).
  *
  * Memory layout, from a 16-byte aligned base (each block rounded up to 16 bytes):
- *   [tl_interpreter] [data: tensor_count pointers] [nodes: op_count tl_node] [planner scratch]
+ *   [tl_interpreter] [thread pool, when num_threads > 1] [data: tensor_count pointers] [nodes: op_count tl_node] [planner scratch]
  *   [per-node memory: int8 per-channel multipliers, concat requantization, float16 weights as float32,
  *    packed weights and im2col scratch of the optimized float kernels (ops/opt_glue.h)] [arena]
  * create_with_arena carves all of it from the caller's memory and never calls tl_malloc; create mallocs the
- * struct, one block for the three tables and one for the arena (aligned by over-allocating 15 bytes).
+ * struct, the pool, one block for the three tables and one for the arena (aligned by over-allocating 15
+ * bytes). The pool's worker threads (threadpool.h) start at create and are joined at destroy; their stacks
+ * are the OS's, also with create_with_arena. Per-thread im2col scratch is part of the per-node memory.
  * tl_interpreter_required_memory_bytes() is the caller memory this layout needs, plus 15 bytes so that any
  * base address works. When the caller's memory cannot even hold the tables, the plan cannot be computed, and
  * the reported requirement uses the sum of all activation sizes instead of the planned arena (an upper bound,
@@ -50,12 +52,21 @@ static void tl_busy_release(tl_interpreter *it) {
 
 static int tl_alive(const tl_interpreter *it) { return it != NULL && it->magic == TL_INTERP_MAGIC; }
 
+/* num_threads in [0, TL_MAX_THREADS], kernels a tl_kernels value (NULL options: the defaults) */
+static int tl_options_valid(const tl_options *options) {
+  return options == NULL || (options->num_threads >= 0 && options->num_threads <= TL_MAX_THREADS &&
+                             (unsigned)options->kernels <= (unsigned)TL_KERNELS_AVX512);
+}
+
+static void *tl_align16(void *p) { return (uint8_t *)p + (16u - ((uintptr_t)p % 16u)) % 16u; }
+
 static void tl_interp_init(tl_interpreter *it, const tl_model *model, const tl_options *options) {
   memset(it, 0, sizeof *it);
   it->magic = TL_INTERP_MAGIC;
   it->model = model;
   it->max_arena_bytes = options && options->max_arena_bytes ? options->max_arena_bytes : TL_DEFAULT_MAX_ARENA;
   it->num_threads = options && options->num_threads > 0 ? options->num_threads : 1;
+  it->pool_bytes = TL_A16(tl_threadpool_bytes(it->num_threads));
   it->isa = (int32_t)tl_op_opt_level(options ? options->kernels : TL_KERNELS_AUTO);
   it->state = TL_STATE_CREATED;
   it->err.buf = it->error;
@@ -67,12 +78,22 @@ tl_status tl_interpreter_create(const tl_model *model, const tl_options *options
   if (out == NULL) return TL_ERROR_NULL_ARGUMENT;
   *out = NULL;
   if (model == NULL) return TL_ERROR_NULL_ARGUMENT;
-  if (options && (options->num_threads < 0 || (unsigned)options->kernels > (unsigned)TL_KERNELS_AVX512))
-    return TL_ERROR_INVALID_ARGUMENT;
+  if (!tl_options_valid(options)) return TL_ERROR_INVALID_ARGUMENT;
   it = (tl_interpreter *)tl_malloc(sizeof(tl_interpreter));
   if (it == NULL) return TL_ERROR_OUT_OF_MEMORY;
   tl_interp_init(it, model, options);
   it->self_owned = 1;
+  if (it->pool_bytes > 0) {
+    tl_status s;
+    it->pool_block = tl_malloc(it->pool_bytes + 15u);
+    s = it->pool_block ? tl_threadpool_create(tl_align16(it->pool_block), it->num_threads, &it->pool)
+                       : TL_ERROR_OUT_OF_MEMORY;
+    if (s != TL_OK) {
+      tl_free(it->pool_block);
+      tl_free(it);
+      return s;
+    }
+  }
   *out = it;
   return TL_OK;
 }
@@ -85,17 +106,24 @@ tl_status tl_interpreter_create_with_arena(const tl_model *model, const tl_optio
   if (out == NULL) return TL_ERROR_NULL_ARGUMENT;
   *out = NULL;
   if (model == NULL || memory == NULL) return TL_ERROR_NULL_ARGUMENT;
-  if (options && (options->num_threads < 0 || (unsigned)options->kernels > (unsigned)TL_KERNELS_AVX512))
-    return TL_ERROR_INVALID_ARGUMENT;
+  if (!tl_options_valid(options)) return TL_ERROR_INVALID_ARGUMENT;
   base = (uintptr_t)memory;
   pad = (size_t)((16u - (base % 16u)) % 16u);
-  need = pad + TL_A16(sizeof(tl_interpreter));
+  need = pad + TL_A16(sizeof(tl_interpreter)) +
+         TL_A16(tl_threadpool_bytes(options && options->num_threads > 1 ? options->num_threads : 1));
   if (memory_bytes < need) return TL_ERROR_ARENA_TOO_SMALL;
   it = (tl_interpreter *)(void *)((uint8_t *)memory + pad);
   tl_interp_init(it, model, options);
   it->caller_mem = (uint8_t *)memory;
   it->caller_mem_bytes = memory_bytes;
   it->caller_used = need;
+  if (it->pool_bytes > 0) {
+    tl_status s = tl_threadpool_create((uint8_t *)it + TL_A16(sizeof(tl_interpreter)), it->num_threads, &it->pool);
+    if (s != TL_OK) {
+      it->magic = 0;
+      return s;
+    }
+  }
   *out = it;
   return TL_OK;
 }
@@ -114,6 +142,10 @@ static void tl_release_blocks(tl_interpreter *it) {
 void tl_interpreter_destroy(tl_interpreter *interp) {
   if (!tl_alive(interp)) return;
   interp->magic = 0;
+  tl_threadpool_destroy(interp->pool); /* joins the workers */
+  interp->pool = NULL;
+  tl_free(interp->pool_block);
+  interp->pool_block = NULL;
   tl_release_blocks(interp);
   if (interp->self_owned) tl_free(interp);
 }
@@ -138,7 +170,7 @@ static tl_status tl_prepare_ops(tl_interpreter *it, uint8_t *persist) {
     tl_op_ctx ctx;
     tl_node *node = &it->nodes[i];
     size_t pb = tl_op_persistent_bytes(m, i);
-    size_t ob = tl_op_opt_bytes(m, i, (tl_isa)it->isa);
+    size_t ob = tl_op_opt_bytes(m, i, (tl_isa)it->isa, tl_threadpool_threads(it->pool));
     memset(node, 0, sizeof *node);
     node->op = &m->ops[i];
     if (pb > 0) {
@@ -179,14 +211,14 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
   /* per-node memory (int8 multipliers, float16 weights expanded): ops may share one weight tensor, so the
    * sum is checked */
   for (i = 0; i < m->op_count; i++) {
-    size_t ob = tl_op_opt_bytes(m, i, (tl_isa)it->isa); /* packed weights and scratch of optimized kernels */
+    size_t ob = tl_op_opt_bytes(m, i, (tl_isa)it->isa, tl_threadpool_threads(it->pool)); /* packed weights and scratch of optimized kernels */
     TL_ENSURE(&it->err, tl_add_size(persist_bytes, TL_A16(tl_op_persistent_bytes(m, i)), &persist_bytes) &&
                             ob <= SIZE_MAX - 15u && tl_add_size(persist_bytes, TL_A16(ob), &persist_bytes),
               TL_ERROR_LIMIT_EXCEEDED, "prepare: per-op parameters overflow size_t");
   }
   tables_bytes = data_bytes + nodes_bytes + scratch_bytes;
   TL_ENSURE(&it->err, tl_add_size(tables_bytes, persist_bytes, &tables_bytes) &&
-                          tl_add_size(TL_A16(sizeof(tl_interpreter)), tables_bytes, &head),
+                          tl_add_size(TL_A16(sizeof(tl_interpreter)) + it->pool_bytes, tables_bytes, &head),
             TL_ERROR_LIMIT_EXCEEDED, "prepare: interpreter tables overflow size_t");
 
   if (it->caller_mem) {

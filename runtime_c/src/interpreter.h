@@ -9,6 +9,7 @@
 #include "kernels/kernels.h"
 #include "kernels/kernels_int8.h"
 #include "model.h"
+#include "threadpool.h"
 #include "tl_internal.h"
 
 /* Kernel params filled by an op's prepare and read by its eval. */
@@ -64,7 +65,10 @@ struct tl_interpreter {
   uint32_t magic;          /* TL_INTERP_MAGIC while alive; cleared by destroy */
   const tl_model *model;
   size_t max_arena_bytes;
-  int32_t num_threads;
+  int32_t num_threads;     /* tl_options.num_threads, at least 1 */
+  tl_threadpool *pool;     /* started at create (NULL: one thread), joined at destroy */
+  size_t pool_bytes;       /* tl_threadpool_bytes, 16-aligned: after this struct in caller memory, else malloc'd */
+  void *pool_block;        /* malloc'd pool memory (create), or NULL */
   int32_t isa;             /* tl_isa of the optimized kernels (ops/opt_glue.h), chosen at create */
   int32_t state;
   int32_t self_owned;      /* 1: this struct was malloc'd by tl_interpreter_create */

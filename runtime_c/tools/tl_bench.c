@@ -1,11 +1,12 @@
 /* tl_bench: latency and memory of one .tlm model on this device (no Python needed).
  *
- *   tl_bench MODEL [--runs N] [--warmup W] [--zero] [--seed S]
+ *   tl_bench MODEL [--runs N] [--warmup W] [--zero] [--seed S] [--threads T]
  *
  * Fills every input with seeded pseudo-random values (floats uniform in [-1, 1), integers uniform over the
  * dtype, bools 0/1) or zeros (--zero), runs W untimed and N timed invokes, and prints one "key: value" line
  * each for the model size, arena bytes, caller memory needed, and min/median/p90/mean latency in
- * microseconds. Exit codes: 0 ok, 1 usage, 2 model or data error.
+ * microseconds. --threads T sets tl_options.num_threads (default 1). Exit codes: 0 ok, 1 usage, 2 model or
+ * data error.
  */
 #if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 199309L
 #undef _POSIX_C_SOURCE
@@ -22,9 +23,10 @@
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: tl_bench MODEL [--runs N] [--warmup W] [--zero] [--seed S]\n"
+          "usage: tl_bench MODEL [--runs N] [--warmup W] [--zero] [--seed S] [--threads T]\n"
           "  Times tl_interpreter_invoke on MODEL (.tlm) with random (or --zero) inputs.\n"
-          "  Defaults: --runs 100 --warmup 10 --seed 1. Prints model/arena bytes and\n"
+          "  --threads T: threads per invoke (tl_options.num_threads, 1..64).\n"
+          "  Defaults: --runs 100 --warmup 10 --seed 1 --threads 1. Prints model/arena bytes and\n"
           "  min/median/p90/mean latency in microseconds.\n"
           "  Exit codes: 0 ok, 1 usage, 2 model or data error.\n");
 }
@@ -92,7 +94,7 @@ int main(int argc, char **argv) {
   tl_status status;
   double *times = NULL, sum = 0.0;
   uint64_t state;
-  int32_t k;
+  int32_t k, threads = 1;
 
   for (i = 1; i < argc; i++) {
     const char *arg = argv[i];
@@ -101,6 +103,12 @@ int main(int argc, char **argv) {
       return EXIT_OK;
     } else if (strcmp(arg, "--zero") == 0) {
       zero = 1;
+    } else if (strcmp(arg, "--threads") == 0) {
+      if (i + 1 >= argc || tl_tool_parse_threads("tl_bench", argv[i + 1], &threads) != 0) {
+        usage(stderr);
+        return EXIT_USAGE;
+      }
+      i++;
     } else if (strcmp(arg, "--runs") == 0 || strcmp(arg, "--warmup") == 0 || strcmp(arg, "--seed") == 0) {
       long *target = arg[2] == 'r' ? &runs : (arg[2] == 'w' ? &warmup : &seed);
       long min = arg[2] == 'r' ? 1 : 0;
@@ -127,7 +135,7 @@ int main(int argc, char **argv) {
     return EXIT_USAGE;
   }
 
-  if (tl_tool_open("tl_bench", model_path, &model, &interp) != 0) return EXIT_DATA;
+  if (tl_tool_open("tl_bench", model_path, threads, &model, &interp) != 0) return EXIT_DATA;
   state = 0x9E3779B97F4A7C15ULL ^ (uint64_t)seed;
   if (state == 0) state = 1;
   for (k = 0; k < tl_interpreter_input_count(interp); k++) {
@@ -170,6 +178,7 @@ int main(int argc, char **argv) {
   printf("arena_bytes: %zu\n", tl_interpreter_arena_bytes(interp));
   printf("required_memory_bytes: %zu\n", tl_interpreter_required_memory_bytes(interp));
   printf("inputs: %s\n", zero ? "zero" : "random");
+  printf("threads: %d\n", (int)threads);
   printf("runs: %ld\n", runs);
   printf("warmup: %ld\n", warmup);
   printf("min_us: %.2f\n", times[0]);

@@ -4,7 +4,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-int tl_tool_open(const char *tool, const char *path, tl_model **model, tl_interpreter **interp) {
+int tl_tool_parse_threads(const char *tool, const char *text, int32_t *num_threads) {
+  char *end = NULL;
+  long v;
+  if (text != NULL && *text != '\0') {
+    v = strtol(text, &end, 10);
+    if (*end == '\0' && v >= 1 && v <= TL_MAX_THREADS) {
+      *num_threads = (int32_t)v;
+      return 0;
+    }
+  }
+  fprintf(stderr, "%s: --threads needs an integer in [1, %d]\n", tool, TL_MAX_THREADS);
+  return -1;
+}
+
+int tl_tool_open(const char *tool, const char *path, int32_t num_threads, tl_model **model, tl_interpreter **interp) {
   char err[512];
   tl_status status;
   tl_options options;
@@ -17,7 +31,7 @@ int tl_tool_open(const char *tool, const char *path, tl_model **model, tl_interp
     return -1;
   }
   options.max_arena_bytes = 0;
-  options.num_threads = 1;
+  options.num_threads = num_threads;
   options.kernels = tl_kernels_from_name(getenv("TENSORLET_KERNELS"));
   if (options.kernels < 0) {
     fprintf(stderr, "%s: TENSORLET_KERNELS must be auto, reference, portable, neon, avx2 or avx512\n", tool);
@@ -27,7 +41,8 @@ int tl_tool_open(const char *tool, const char *path, tl_model **model, tl_interp
   }
   status = tl_interpreter_create(*model, &options, interp);
   if (status != TL_OK) {
-    fprintf(stderr, "%s: cannot create an interpreter: %s\n", tool, tl_status_name(status));
+    fprintf(stderr, "%s: cannot create an interpreter: %s%s\n", tool, tl_status_name(status),
+            status == TL_ERROR_INVALID_ARGUMENT ? " (num_threads or TENSORLET_KERNELS out of range)" : "");
     tl_model_destroy(*model);
     *model = NULL;
     return -1;

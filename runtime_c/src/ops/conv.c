@@ -83,12 +83,66 @@ static const float *tl_conv_bias(tl_op_ctx *ctx, tl_node *node) {
   return node->op->input_count == 3 ? (const float *)tl_op_input_data(ctx, node, 2) : NULL;
 }
 
+/* A float32 Conv2D split over threads (tl_conv2d_f32_opt_part): task t is column chunk t % col_tasks of row
+ * block (t / col_tasks) % row_tasks of image t / (col_tasks * row_tasks) (pointwise: one "image" of all
+ * batch * out_h * out_w rows). */
+typedef struct tl_conv_job {
+  float *y;
+  const float *x;
+  const float *packed;
+  float *scratch;        /* per thread: scratch_floats each */
+  size_t scratch_floats;
+  const tl_conv_params *p;
+  tl_isa isa;
+  int64_t rows;          /* per image (pointwise: in all) */
+  tl_gemm_split split;
+} tl_conv_job;
+
+static void tl_conv_task(void *arg, int32_t task, int32_t thread) {
+  const tl_conv_job *j = (const tl_conv_job *)arg;
+  const int32_t col = task % j->split.col_tasks;
+  const int32_t rest = task / j->split.col_tasks;
+  const int64_t row0 = (int64_t)(rest % j->split.row_tasks) * j->split.block_rows;
+  const int64_t rows = j->rows - row0 < j->split.block_rows ? j->rows - row0 : j->split.block_rows;
+  tl_conv2d_f32_opt_part(j->y, j->x, j->packed, j->scratch + (size_t)thread * j->scratch_floats, j->p, j->isa,
+                         rest / j->split.row_tasks, row0, rows, col * j->split.chunk_panels,
+                         (col + 1) * j->split.chunk_panels);
+}
+
+static void tl_conv2d_f32_opt_threaded(tl_op_ctx *ctx, tl_node *node, int32_t threads) {
+  const tl_conv_params *p = &node->params.conv;
+  const int pointwise = tl_conv2d_f32_opt_is_pointwise(p);
+  const int32_t nr = tl_gemm_nr((tl_isa)node->opt_isa);
+  const int32_t images = pointwise ? 1 : p->batch;
+  tl_conv_job j;
+  j.y = (float *)tl_op_output_data(ctx, node, 0);
+  j.x = (const float *)tl_op_input_data(ctx, node, 0);
+  j.packed = (const float *)node->opt;
+  j.scratch = node->opt_scratch;
+  j.scratch_floats = tl_conv2d_f32_opt_scratch_floats(p);
+  j.p = p;
+  j.isa = (tl_isa)node->opt_isa;
+  j.rows = (int64_t)p->out_h * p->out_w * (pointwise ? p->batch : 1);
+  /* im2col convolutions cut rows only (a column chunk would copy its patches again) */
+  tl_gemm_split_plan(&j.split, j.rows, pointwise ? (p->out_c + nr - 1) / nr : 1, threads,
+                     pointwise ? INT32_MAX : TL_CONV_BLOCK_ROWS);
+  if (!pointwise) j.split.chunk_panels = (p->out_c + nr - 1) / nr;
+  tl_threadpool_run(ctx->interp->pool, images * j.split.row_tasks * j.split.col_tasks, tl_conv_task, &j);
+}
+
 void tl_eval_conv2d(tl_op_ctx *ctx, tl_node *node) {
   if (tl_op_is_int8(ctx, node)) {
     tl_eval_conv2d_int8(ctx, node);
     return;
   }
   if (node->opt_isa != TL_ISA_REFERENCE) {
+    const tl_conv_params *p = &node->params.conv;
+    const int32_t threads = tl_op_threads(ctx, (int64_t)p->batch * p->out_h * p->out_w * p->out_c * p->k_h *
+                                                   p->k_w * p->in_c);
+    if (threads > 1) {
+      tl_conv2d_f32_opt_threaded(ctx, node, threads);
+      return;
+    }
     tl_conv2d_f32_opt((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),
                       (const float *)node->opt, node->opt_scratch, &node->params.conv, (tl_isa)node->opt_isa);
     return;

@@ -41,12 +41,53 @@ tl_status tl_prepare_fc(tl_op_ctx *ctx, tl_node *node) {
   return TL_OK;
 }
 
+/* A float32 FullyConnected split over threads: task t is column chunk t % col_tasks of row block
+ * t / col_tasks (tl_gemm_f32_part keeps every output's arithmetic). */
+typedef struct tl_fc_job {
+  tl_gemm_f32_args g;
+  tl_isa isa;
+  tl_gemm_split split;
+} tl_fc_job;
+
+static void tl_fc_task(void *arg, int32_t task, int32_t thread) {
+  const tl_fc_job *j = (const tl_fc_job *)arg;
+  const int32_t col = task % j->split.col_tasks;
+  const int32_t row0 = task / j->split.col_tasks * j->split.block_rows;
+  const int32_t row1 = j->g.m - row0 < j->split.block_rows ? j->g.m : row0 + j->split.block_rows;
+  (void)thread;
+  tl_gemm_f32_part(&j->g, j->isa, row0, row1, col * j->split.chunk_panels, (col + 1) * j->split.chunk_panels);
+}
+
+static void tl_fc_f32_opt_threaded(tl_op_ctx *ctx, tl_node *node, int32_t threads) {
+  const tl_fc_params *p = &node->params.fc;
+  const int32_t nr = tl_gemm_nr((tl_isa)node->opt_isa);
+  tl_fc_job j;
+  j.g.m = p->batch;
+  j.g.n = p->out_depth;
+  j.g.k = p->in_depth;
+  j.g.a = (const float *)tl_op_input_data(ctx, node, 0);
+  j.g.lda = p->in_depth;
+  j.g.b_packed = (const float *)node->opt;
+  j.g.c = (float *)tl_op_output_data(ctx, node, 0);
+  j.g.ldc = p->out_depth;
+  j.g.act = p->act;
+  j.isa = (tl_isa)node->opt_isa;
+  tl_gemm_split_plan(&j.split, p->batch, (p->out_depth + nr - 1) / nr, threads, INT32_MAX);
+  tl_threadpool_run(ctx->interp->pool, j.split.row_tasks * j.split.col_tasks, tl_fc_task, &j);
+}
+
 void tl_eval_fc(tl_op_ctx *ctx, tl_node *node) {
   if (tl_op_is_int8(ctx, node)) {
     tl_eval_fc_int8(ctx, node);
     return;
   }
   if (node->opt_isa != TL_ISA_REFERENCE) {
+    const tl_fc_params *p = &node->params.fc;
+    const int32_t threads = tl_op_threads(ctx, (int64_t)p->batch * p->in_depth * p->out_depth);
+    if (threads > 1) {
+      tl_fc_f32_opt_threaded(ctx, node, threads);
+      return;
+    }
     tl_fc_f32_opt((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),
                   (const float *)node->opt, &node->params.fc, (tl_isa)node->opt_isa);
     return;

@@ -73,6 +73,16 @@ tl_status tl_op_window(tl_op_ctx *ctx, int32_t in, int32_t k, int32_t stride, in
                        const char *what, tl_status too_large, int32_t *out, int32_t *pad_before,
                        int32_t *pad_total);
 
+/* ---- threads (threadpool.h) ----
+ * An op splits its work over the interpreter's pool only when it has at least TL_THREAD_MIN_MACS
+ * multiply-adds per thread: below that, waking a worker costs about as much as it saves. */
+#define TL_THREAD_MIN_MACS 32768
+static inline int32_t tl_op_threads(const tl_op_ctx *ctx, int64_t macs) {
+  const int32_t threads = tl_threadpool_threads(ctx->interp->pool);
+  if (threads <= 1) return 1;
+  return macs / threads >= TL_THREAD_MIN_MACS ? threads : (macs >= 2 * TL_THREAD_MIN_MACS ? 2 : 1);
+}
+
 /* ---- per-op entry points (one file per family) ---- */
 tl_status tl_prepare_binary(tl_op_ctx *ctx, tl_node *node);
 void tl_eval_add(tl_op_ctx *ctx, tl_node *node);

@@ -98,7 +98,7 @@ static size_t tl_opt_int8_bytes(const tl_model *model, const tl_op_desc *d, tl_i
 }
 #endif
 
-size_t tl_op_opt_bytes(const tl_model *model, int32_t op, tl_isa isa) {
+size_t tl_op_opt_bytes(const tl_model *model, int32_t op, tl_isa isa, int32_t threads) {
   const tl_op_desc *d = &model->ops[op];
   if (isa == TL_ISA_REFERENCE || isa == TL_ISA_AUTO) return 0;
 #if !defined(TL_FREESTANDING)
@@ -117,7 +117,9 @@ size_t tl_op_opt_bytes(const tl_model *model, int32_t op, tl_isa isa) {
     if (!pointwise) { /* tl_conv2d_f32_opt_scratch_floats for these shapes */
       const int64_t positions = (int64_t)y->dims[1] * y->dims[2];
       const int64_t rows = positions < TL_CONV_BLOCK_ROWS ? positions : TL_CONV_BLOCK_ROWS;
-      if (rows <= 0 || !tl_mul_size((size_t)rows, (size_t)k, &scratch)) return 0;
+      if (rows <= 0 || !tl_mul_size((size_t)rows, (size_t)k, &scratch) ||
+          !tl_mul_size(scratch, (size_t)(threads > 1 ? threads : 1), &scratch)) /* one block per thread */
+        return 0;
     }
     return tl_opt_total_bytes(tl_gemm_level_for(isa, w->dims[0]), w->dims[0], k, scratch);
   }
@@ -143,8 +145,10 @@ void tl_op_opt_prepare_conv2d(tl_op_ctx *ctx, tl_node *node) {
   const tl_isa isa = tl_gemm_level_for((tl_isa)ctx->interp->isa, p->out_c);
   const float *bias = node->op->input_count == 3 ? (const float *)tl_op_input_data(ctx, node, 2) : NULL;
   const size_t packed = tl_conv2d_f32_opt_packed_floats(p, isa);
+  const size_t threads = (size_t)tl_threadpool_threads(ctx->interp->pool); /* one scratch block each */
   node->opt_isa = TL_ISA_REFERENCE;
-  if (node->opt == NULL || (packed + tl_conv2d_f32_opt_scratch_floats(p)) * sizeof(float) > node->opt_bytes) return;
+  if (node->opt == NULL || (packed + threads * tl_conv2d_f32_opt_scratch_floats(p)) * sizeof(float) > node->opt_bytes)
+    return;
   tl_conv2d_f32_opt_pack((float *)node->opt, (const float *)tl_op_input_data(ctx, node, 1), bias, p, isa);
   node->opt_scratch = (float *)node->opt + packed;
   node->opt_isa = (int32_t)isa;

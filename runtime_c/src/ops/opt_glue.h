@@ -18,9 +18,10 @@
  * from flash into RAM. */
 tl_isa tl_op_opt_level(int32_t kernels);
 
-/* Bytes of per-node memory op `op` needs at level `isa` (0: the op runs its reference kernel). Computed from
- * the model alone (before prepare); prepare checks that the validated shapes fit in it. */
-size_t tl_op_opt_bytes(const tl_model *model, int32_t op, tl_isa isa);
+/* Bytes of per-node memory op `op` needs at level `isa` (0: the op runs its reference kernel) when invoke
+ * runs on `threads` threads (threadpool.h: per-thread scratch). Computed from the model alone (before
+ * prepare); prepare checks that the validated shapes fit in it. */
+size_t tl_op_opt_bytes(const tl_model *model, int32_t op, tl_isa isa, int32_t threads);
 
 /* Ends a float32 FullyConnected / Conv2D prepare: packs the weights into node->opt and sets node->opt_isa
  * when node->opt holds enough memory (node->params must be filled). */

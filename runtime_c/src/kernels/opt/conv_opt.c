@@ -10,7 +10,7 @@
 
 #include "opt_kernels.h"
 
-static int tl_conv_is_pointwise(const tl_conv_params *p) {
+int tl_conv2d_f32_opt_is_pointwise(const tl_conv_params *p) {
   return p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
          p->pad_left == 0 && p->out_h == p->in_h && p->out_w == p->in_w;
 }
@@ -22,7 +22,7 @@ size_t tl_conv2d_f32_opt_packed_floats(const tl_conv_params *p, tl_isa isa) {
 }
 
 size_t tl_conv2d_f32_opt_scratch_floats(const tl_conv_params *p) {
-  if (tl_conv_is_pointwise(p)) return 0;
+  if (tl_conv2d_f32_opt_is_pointwise(p)) return 0;
   const int64_t positions = (int64_t)p->out_h * p->out_w;
   const int64_t rows = positions < TL_CONV_BLOCK_ROWS ? positions : TL_CONV_BLOCK_ROWS;
   return (size_t)rows * (size_t)tl_conv_depth(p);
@@ -157,7 +157,7 @@ void tl_conv2d_f32_opt(float *y, const float *x, const float *packed, float *scr
   g.b_packed = packed;
   g.ldc = p->out_c;
   g.act = p->act;
-  if (tl_conv_is_pointwise(p)) {
+  if (tl_conv2d_f32_opt_is_pointwise(p)) {
     /* every image's positions are contiguous rows of in_c floats: one GEMM over the whole batch */
     g.m = (int32_t)(positions * p->batch);
     g.a = x;
@@ -179,4 +179,29 @@ void tl_conv2d_f32_opt(float *y, const float *x, const float *packed, float *scr
       tl_gemm_f32(&g, isa);
     }
   }
+}
+
+void tl_conv2d_f32_opt_part(float *y, const float *x, const float *packed, float *scratch, const tl_conv_params *p,
+                            tl_isa isa, int32_t b, int64_t row0, int64_t rows, int32_t panel0, int32_t panel1) {
+  const int64_t depth = tl_conv_depth(p);
+  tl_gemm_f32_args g;
+  g.m = (int32_t)rows;
+  g.n = p->out_c;
+  g.k = (int32_t)depth;
+  g.b_packed = packed;
+  g.ldc = p->out_c;
+  g.act = p->act;
+  if (tl_conv2d_f32_opt_is_pointwise(p)) {
+    g.a = x + row0 * p->in_c;
+    g.lda = p->in_c;
+    g.c = y + row0 * p->out_c;
+  } else {
+    const int64_t positions = (int64_t)p->out_h * p->out_w;
+    const float *xb = x + (int64_t)b * p->in_h * p->in_w * p->in_c; /* [in_h, in_w, in_c] */
+    tl_conv_im2col(scratch, xb, row0, rows, p);
+    g.a = scratch;
+    g.lda = depth;
+    g.c = y + ((int64_t)b * positions + row0) * p->out_c;
+  }
+  tl_gemm_f32_part(&g, isa, 0, g.m, panel0, panel1);
 }

@@ -63,3 +63,38 @@ void tl_gemm_f32(const tl_gemm_f32_args *g, tl_isa isa) {
   }
   tl_gemm_f32_portable(g);
 }
+
+void tl_gemm_f32_part(const tl_gemm_f32_args *g, tl_isa isa, int32_t row0, int32_t row1, int32_t panel0,
+                      int32_t panel1) {
+  const int32_t nr = tl_gemm_nr(isa);
+  const int32_t col0 = panel0 * nr;
+  const int32_t col1 = (int64_t)panel1 * nr < g->n ? panel1 * nr : g->n;
+  tl_gemm_f32_args part = *g;
+  if (row1 <= row0 || col1 <= col0) return;
+  part.m = row1 - row0;
+  part.n = col1 - col0;
+  part.a = g->a + (int64_t)row0 * g->lda;
+  part.b_packed = g->b_packed + (int64_t)panel0 * ((int64_t)g->k + 1) * nr;
+  part.c = g->c + (int64_t)row0 * g->ldc + col0;
+  tl_gemm_f32(&part, isa);
+}
+
+/* Algorithm: row blocks of about rows / (2 * threads) (two per thread, so the slowest thread waits less),
+ * rounded up to TL_GEMM_ROW_ALIGN and capped at max_block. When that gives fewer row tasks than threads (a
+ * short GEMM: batch-1 FullyConnected, the last layers of a CNN), the panels are cut into chunks as well, so
+ * there are about `threads` tasks in all. */
+void tl_gemm_split_plan(tl_gemm_split *s, int64_t rows, int32_t panels, int32_t threads, int32_t max_block) {
+  int64_t block = (rows + 2 * (int64_t)threads - 1) / (2 * (int64_t)threads);
+  int32_t chunks = 1;
+  block = (block + TL_GEMM_ROW_ALIGN - 1) / TL_GEMM_ROW_ALIGN * TL_GEMM_ROW_ALIGN;
+  if (block > max_block) block = max_block / TL_GEMM_ROW_ALIGN * TL_GEMM_ROW_ALIGN;
+  if (block < TL_GEMM_ROW_ALIGN) block = TL_GEMM_ROW_ALIGN;
+  s->block_rows = (int32_t)block;
+  s->row_tasks = rows > 0 ? (int32_t)((rows + block - 1) / block) : 0;
+  if (s->row_tasks < threads && panels > 1) {
+    chunks = (threads + s->row_tasks - 1) / (s->row_tasks > 0 ? s->row_tasks : 1);
+    if (chunks > panels) chunks = panels;
+  }
+  s->chunk_panels = panels > 0 ? (panels + chunks - 1) / chunks : 1;
+  s->col_tasks = panels > 0 ? (panels + s->chunk_panels - 1) / s->chunk_panels : 1;
+}

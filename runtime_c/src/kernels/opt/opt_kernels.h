@@ -44,6 +44,26 @@ tl_isa tl_gemm_level_for(tl_isa isa, int32_t n);
 /* Runs the GEMM with the micro-kernel of `isa` (which the CPU must support; see tl_isa_resolve). */
 void tl_gemm_f32(const tl_gemm_f32_args *g, tl_isa isa);
 
+/* ---- splitting a GEMM over threads without changing any output's arithmetic ----
+ * Row ranges start at multiples of TL_GEMM_ROW_ALIGN, a multiple of every micro-kernel's row count (4, 6,
+ * 8), so a part is cut into the same row tiles as the whole GEMM; column ranges are whole panels. Each
+ * output is then summed in the same order whatever the split: 1 and N threads give identical bits. */
+#define TL_GEMM_ROW_ALIGN 24
+/* Rows [row0, row1) and panels [panel0, panel1) of g (row0 a multiple of TL_GEMM_ROW_ALIGN; panel1 may pass
+ * the last panel). */
+void tl_gemm_f32_part(const tl_gemm_f32_args *g, tl_isa isa, int32_t row0, int32_t row1, int32_t panel0,
+                      int32_t panel1);
+/* How to cut `rows` rows (blocks of at most max_block rows, a multiple of TL_GEMM_ROW_ALIGN) by `panels`
+ * panels into tasks for `threads` threads: row blocks first (when they give every thread work), else column
+ * chunks of panels as well. */
+typedef struct tl_gemm_split {
+  int32_t block_rows;  /* rows per row task (a multiple of TL_GEMM_ROW_ALIGN) */
+  int32_t row_tasks;   /* ceil(rows / block_rows) */
+  int32_t chunk_panels; /* panels per column task */
+  int32_t col_tasks;   /* ceil(panels / chunk_panels) */
+} tl_gemm_split;
+void tl_gemm_split_plan(tl_gemm_split *s, int64_t rows, int32_t panels, int32_t threads, int32_t max_block);
+
 /* Per-level drivers (each compiles to a stub on architectures without that level; never call those). */
 void tl_gemm_f32_portable(const tl_gemm_f32_args *g);
 void tl_gemm_f32_avx2(const tl_gemm_f32_args *g);
@@ -79,6 +99,16 @@ void tl_conv2d_f32_opt(float *y,            /* [batch, out_h, out_w, out_c] */
                        const float *packed, /* from tl_conv2d_f32_opt_pack with the same p and isa */
                        float *scratch,      /* tl_conv2d_f32_opt_scratch_floats(p) floats, or NULL if 0 */
                        const tl_conv_params *p, tl_isa isa);
+
+/* 1 when tl_conv2d_f32_opt multiplies the input directly (1x1, stride 1, no padding: no scratch). */
+int tl_conv2d_f32_opt_is_pointwise(const tl_conv_params *p);
+/* One part of tl_conv2d_f32_opt, with the same results as the whole call, for threads (see
+ * tl_gemm_f32_part): output rows [row0, row0 + rows) by panels [panel0, panel1). Pointwise: rows of the
+ * whole [batch * out_h * out_w, out_c] output (b is ignored). Otherwise: output positions of image b, at most
+ * TL_CONV_BLOCK_ROWS of them, copied into `scratch` (tl_conv2d_f32_opt_scratch_floats(p) floats of the
+ * calling thread's own). row0 is a multiple of TL_GEMM_ROW_ALIGN. */
+void tl_conv2d_f32_opt_part(float *y, const float *x, const float *packed, float *scratch, const tl_conv_params *p,
+                            tl_isa isa, int32_t b, int64_t row0, int64_t rows, int32_t panel0, int32_t panel1);
 
 /* ---- DepthwiseConv2D with depth_multiplier == 1: tl_depthwise_conv2d_f32 with a packed bias ----
  * The weights [1, k_h, k_w, out_c] are used in place (already channel-contiguous). */
