@@ -1,8 +1,13 @@
 """Per-device array backends: every kernel gets its array module from the backend of its op's device.
 
-``"/cpu:N"`` (and ops with no device, or only a job/task) run on numpy. ``"/gpu:N"`` has its place here (one
-backend factory per device type; the GPU one would bind CuPy to CUDA device N) but no kernels yet: asking
-for it raises :class:`~trainer.errors.UnimplementedError` saying whether CuPy is missing. The placer only
+``"/cpu:N"`` (and ops with no device, or only a job/task) run on numpy. ``"/gpu:N"`` runs on CuPy bound to
+CUDA device N: the session enters ``backend.scope()`` (``cupy.cuda.Device(N)``) around each GPU kernel,
+so every array a kernel makes lives on that device. Values cross between host and device only where the
+session says so (``to_device``/``to_numpy``): at ``_Send``/``_Recv`` pairs, feeds and fetches, plus three
+documented one-time or metadata reads in kernels (see ``docs/gpu.md``).
+
+Asking for a GPU without CuPy, or with CuPy but no usable CUDA device/driver, raises
+:class:`~trainer.errors.UnimplementedError` naming the device; the session adds the op. The placer only
 offers GPU devices when CuPy finds one, so with ``allow_soft_placement`` GPU ops fall back to the CPU.
 
 >>> from trainer.backend import get_backend
@@ -12,8 +17,9 @@ offers GPU devices when CuPy finds one, so with ``allow_soft_placement`` GPU ops
 
 from __future__ import annotations
 
+import contextlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -28,12 +34,35 @@ class Backend:
     device_type: str  # "CPU", "GPU"
     index: int
     xp: Any
+    device: Any = field(default=None, compare=False)  # cupy.cuda.Device for a GPU backend
+
+    @property
+    def is_host(self) -> bool:
+        """True when arrays of this backend are numpy arrays in host memory."""
+        return self.xp is np
 
     def asarray(self, value: Any, dtype: Any = None) -> Any:
         return self.xp.asarray(value, dtype=dtype)
 
-    def to_numpy(self, value: Any) -> np.ndarray:
-        return np.asarray(value)
+    def to_numpy(self, value: Any) -> Any:
+        """A host (numpy) array of ``value``; the device-to-host copy of a GPU backend."""
+        if self.xp is np or isinstance(value, np.ndarray):
+            return np.asarray(value)
+        with self.scope():
+            return self.xp.asnumpy(value)
+
+    def to_device(self, value: Any) -> Any:
+        """``value`` (a host array) as an array of this backend; the host-to-device copy of a GPU backend."""
+        if self.xp is np:
+            return value
+        if isinstance(value, self.xp.ndarray):
+            return value
+        with self.scope():
+            return self.xp.asarray(value)
+
+    def scope(self) -> Any:
+        """A context in which new arrays land on this backend's device (``cupy.cuda.Device(N)``)."""
+        return self.device if self.device is not None else contextlib.nullcontext()
 
 
 _DEVICE_RE = re.compile(r"(?:^|/)(?:device:)?(cpu|gpu|xla_cpu|xla_gpu|tpu)(?::(\d+|\*))?", re.IGNORECASE)
@@ -67,19 +96,43 @@ def get_backend(device: str) -> Backend:
     return b
 
 
+def clear_cache() -> None:
+    """Forget the backends made so far (tests swap the CuPy module in and out)."""
+    _CACHE.clear()
+
+
 def _cpu_backend(device: str, index: int) -> Backend:
     return Backend("CPU", index, np)
 
 
-def _gpu_backend(device: str, index: int) -> Backend:
+def import_cupy() -> Any:
+    """The ``cupy`` module, or None when it is not installed."""
     try:
-        import cupy  # type: ignore[import-not-found]  # noqa: F401
+        import cupy  # type: ignore[import-not-found]
     except ImportError:
+        return None
+    return cupy
+
+
+def _gpu_backend(device: str, index: int) -> Backend:
+    cupy = import_cupy()
+    if cupy is None:
         raise UnimplementedError(
             f"device {device!r}: the GPU backend needs CuPy and a CUDA device, and CuPy is not installed "
+            "(pip install 'tensorlet[gpu]', or use a /cpu device or ConfigProto(allow_soft_placement=True))"
+        )
+    try:
+        count = int(cupy.cuda.runtime.getDeviceCount())
+    except Exception as e:  # noqa: BLE001 - CUDARuntimeError (no driver, driver too old) and friends
+        raise UnimplementedError(
+            f"device {device!r}: CuPy is installed but CUDA is not usable: {type(e).__name__}: {e} "
             "(use a /cpu device or ConfigProto(allow_soft_placement=True))"
         ) from None
-    raise UnimplementedError(f"device {device!r}: CuPy is installed but the GPU kernels are not written yet")
+    if not 0 <= index < count:
+        raise UnimplementedError(
+            f"device {device!r}: CuPy finds {count} CUDA device(s), so there is no GPU:{index}"
+        )
+    return Backend("GPU", index, cupy, cupy.cuda.Device(index))
 
 
 _FACTORIES = {"CPU": _cpu_backend, "GPU": _gpu_backend}

@@ -56,9 +56,10 @@ _MAY_ALIAS_STATE = {
 class _PartitionedPlan:
     """Per-device slot tables; ``steps`` in the global order, as ``_run_steps`` takes them."""
 
-    __slots__ = ("n_slots", "feeds", "feed_info", "steps", "fetches", "copy", "partitions")
+    __slots__ = ("n_slots", "feeds", "feed_info", "steps", "fetches", "copy", "partitions", "devices")
 
     def __init__(self) -> None:
+        self.devices: list[Any] = []  # per partition: its GPU backend, or None for a host (numpy) one
         self.n_slots: list[int] = []
         self.feeds: list[list[tuple[int, int]]] = []  # per feed: the (partition, slot) pairs it fills
         self.feed_info: list[tuple[Tensor, np.dtype, Any]] = []
@@ -69,9 +70,10 @@ class _PartitionedPlan:
 
 
 class _Plan:
-    __slots__ = ("n_slots", "feeds", "steps", "fetch_slots", "copy")
+    __slots__ = ("n_slots", "feeds", "steps", "fetch_slots", "copy", "device")
 
     def __init__(self) -> None:
+        self.device: Any = None  # the GPU backend when every op runs on one GPU, else None (host arrays)
         self.n_slots = 1
         self.feeds: list[tuple[int, Tensor, np.dtype, tuple[int | None, ...] | None]] = []
         self.steps: list[tuple[Any, ...]] = []
@@ -294,9 +296,9 @@ class Session:
             return self._compile_partitioned(schedule, devices, targets, [t for _, t, _, _ in plan.feeds])
         for op in schedule:
             opdef = get_op_def(op.type)
-            ctx = self._contexts.get(op)
-            if ctx is None:
-                ctx = self._contexts[op] = KernelContext(op, get_backend(devices[op]), self._variables, self)
+            ctx = self._context(op, devices[op])
+            if not ctx.backend.is_host:
+                plan.device = ctx.backend
             ins = tuple(slot(t) for t in op.inputs)
             if len(op.outputs) == 1:
                 out: Any = slot(op.outputs[0])
@@ -306,8 +308,9 @@ class Session:
             else:
                 out, multi = tuple(slot(t) for t in op.outputs), True
             n = len(ins)
+            kernel = _kernel(opdef, ctx)
             plan.steps.append(
-                (opdef.kernel, ctx, n, ins[0] if n > 0 else 0, ins[1] if n > 1 else 0, ins, out, multi, op)
+                (kernel, ctx, n, ins[0] if n > 0 else 0, ins[1] if n > 1 else 0, ins, out, multi, op)
             )
         for x in targets:
             if isinstance(x, Operation):
@@ -367,13 +370,18 @@ class Session:
 
     def _execute(self, plan: _Plan, feed_dict: dict) -> list[Any]:
         vals: list[Any] = [None] * plan.n_slots
+        dev = plan.device
         for (s, t, npd, dims), v in zip(plan.feeds, feed_dict.values(), strict=False):
             vals[s] = _check_feed(t, npd, dims, v)
+            if dev is not None:  # a feed to a GPU plan: host-to-device here, nowhere else
+                vals[s] = dev.to_device(vals[s])
         self._run_steps(plan.steps, [vals])
         res = []
         for s, c in zip(plan.fetch_slots, plan.copy, strict=False):
             if s < 0:
                 res.append(None)
+            elif dev is not None:  # fetches always come back as numpy arrays (a fresh copy)
+                res.append(dev.to_numpy(vals[s]))
             else:
                 v = vals[s]
                 res.append(np.array(v) if c else v)
@@ -421,9 +429,7 @@ class Session:
             p = index[dev]
             if not local[p]:
                 continue
-            ctx = self._contexts.get(op)
-            if ctx is None:
-                ctx = self._contexts[op] = KernelContext(op, get_backend(dev), self._variables, self)
+            ctx = self._context(op, dev)
             ins = tuple(slot(p, t) for t in ps.inputs_of.get(op, op.inputs))
             if len(op.outputs) == 1:
                 out: Any = slot(p, op.outputs[0])
@@ -435,7 +441,7 @@ class Session:
             n = len(ins)
             steps.append(
                 [
-                    get_op_def(op.type).kernel,
+                    _kernel(get_op_def(op.type), ctx),
                     ctx,
                     n,
                     ins[0] if n else 0,
@@ -448,6 +454,9 @@ class Session:
                     op,
                 ]
             )
+        for d in names:
+            b = get_backend(d) if local[index[d]] else None
+            plan.devices.append(None if b is None or b.is_host else b)
         for t in fed_list:
             plan.feed_info.append((t, t.dtype.np, t.shape.dims))
             plan.feeds.append([(p, slot(p, t)) for p in readers[t] if local[p]])
@@ -496,17 +505,30 @@ class Session:
             v = _check_feed(t, npd, dims, v)
             fed_values.append(v)
             for p, s in targets:
-                valss[p][s] = v
+                dev = plan.devices[p]
+                valss[p][s] = v if dev is None else dev.to_device(v)  # a feed read on a GPU
         self._step_id += 1
         self._run_steps(plan.steps, valss)
         res = []
         for (p, s), c in zip(plan.fetches, plan.copy, strict=False):
             if p < 0:
                 res.append(None if s < 0 else fed_values[s])
+            elif plan.devices[p] is not None:  # fetched from a GPU: a fresh numpy copy
+                res.append(plan.devices[p].to_numpy(valss[p][s]))
             else:
                 v = valss[p][s]
                 res.append(np.array(v) if c else v)
         return res
+
+    def _context(self, op: Operation, device: str) -> KernelContext:
+        ctx = self._contexts.get(op)
+        if ctx is None:
+            try:
+                backend = get_backend(device)
+            except TensorletError as e:
+                raise type(e)(f"operation '{op.name}' ({op.type}): {e}") from None
+            ctx = self._contexts[op] = KernelContext(op, backend, self._variables, self)
+        return ctx
 
     def _rng_for(self, op: Operation) -> np.random.Generator:
         seed, seed2 = op.attrs.get("seed"), op.attrs.get("seed2")
@@ -521,6 +543,20 @@ class Session:
             return self.run(fetches, dict(zip(feed_list, args, strict=False)))
 
         return call
+
+
+def _kernel(opdef: Any, ctx: KernelContext) -> Any:
+    """The op's kernel; on a GPU wrapped to run with the op's CUDA device current."""
+    if ctx.backend.is_host:
+        return opdef.kernel
+    kernel, scope = opdef.kernel, ctx.backend.scope()
+
+    def on_device(*args: Any) -> Any:
+        with scope:
+            return kernel(*args)
+
+    on_device.__name__ = f"{opdef.type}_on_{ctx.backend.device_type}{ctx.backend.index}"
+    return on_device
 
 
 def _schedule(needed: dict[Operation, None]) -> list[Operation]:

@@ -6,6 +6,7 @@ Every op is one stanza: builder, shape function, numpy kernel, gradient, registr
 from __future__ import annotations
 
 import builtins
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,6 +25,7 @@ from trainer.graph import (
 from trainer.ops._common import norm_axis, same_shape, static_ints
 from trainer.registry import apply_op, register
 from trainer.tensor_shape import TensorShape, as_shape, broadcast_shapes
+from trainer.xp_compat import any_true, cached_upload, host_ints, scatter_add, upload
 
 
 def _int_tensor(v: Any, name: str = "Const") -> Tensor:
@@ -69,7 +71,7 @@ def _const_shape(inputs: list[Tensor], attrs: dict) -> Any:
 
 
 def _const_kernel(ctx: Any) -> Any:
-    return ctx.attrs["value"]
+    return cached_upload(ctx, "value", ctx.attrs["value"])  # on a GPU: copied on the first run only
 
 
 register("Const", shape=_const_shape, kernel=_const_kernel, not_differentiable=True)
@@ -177,7 +179,7 @@ def _reshape_shape(inputs: list[Tensor], attrs: dict) -> Any:
 
 
 def _reshape_kernel(ctx: Any, x: Any, shape: Any) -> Any:
-    return x.reshape(shape)
+    return x.reshape(host_ints(shape))
 
 
 def _reshape_grad(op: Any, g: Tensor) -> list[Any]:
@@ -205,7 +207,7 @@ def _shape_shape(inputs: list[Tensor], attrs: dict) -> Any:
 
 
 def _shape_kernel(ctx: Any, x: Any) -> Any:
-    return np.array(x.shape, dtype=ctx.attrs["out_type"].np)
+    return upload(ctx, np.array(x.shape, dtype=ctx.attrs["out_type"].np))
 
 
 register("Shape", shape=_shape_shape, kernel=_shape_kernel, not_differentiable=True)
@@ -220,7 +222,7 @@ def _size_shape(inputs: list[Tensor], attrs: dict) -> Any:
 
 
 def _size_kernel(ctx: Any, x: Any) -> Any:
-    return np.array(x.size, dtype=ctx.attrs["out_type"].np)
+    return upload(ctx, np.array(x.size, dtype=ctx.attrs["out_type"].np))
 
 
 register("Size", shape=_size_shape, kernel=_size_kernel, not_differentiable=True)
@@ -235,7 +237,7 @@ def _rank_shape(inputs: list[Tensor], attrs: dict) -> Any:
 
 
 def _rank_kernel(ctx: Any, x: Any) -> Any:
-    return np.array(x.ndim, dtype=np.int32)
+    return upload(ctx, np.array(x.ndim, dtype=np.int32))
 
 
 register("Rank", shape=_rank_shape, kernel=_rank_kernel, not_differentiable=True)
@@ -254,7 +256,9 @@ def _fill_shape(inputs: list[Tensor], attrs: dict) -> Any:
 
 
 def _fill_kernel(ctx: Any, dims: Any, value: Any) -> Any:
-    return ctx.xp.full(tuple(int(d) for d in dims), value, dtype=value.dtype)
+    out = ctx.xp.empty(host_ints(dims), dtype=value.dtype)
+    out[...] = value
+    return out
 
 
 def _fill_grad(op: Any, g: Tensor) -> list[Any]:
@@ -509,7 +513,7 @@ def _split_shape(inputs: list[Tensor], attrs: dict) -> Any:
 
 
 def _split_kernel(ctx: Any, x: Any) -> Any:
-    return ctx.xp.split(x, np.cumsum(ctx.attrs["sizes"])[:-1], axis=ctx.attrs["axis"])
+    return ctx.xp.split(x, list(itertools.accumulate(ctx.attrs["sizes"]))[:-1], axis=ctx.attrs["axis"])
 
 
 def _split_grad(op: Any, *grads: Tensor) -> list[Any]:
@@ -725,7 +729,7 @@ def _ssg_kernel(ctx: Any, shape: Any, dy: Any) -> Any:
     idx = ctx.cache.get("idx")
     if idx is None:
         idx = ctx.cache["idx"] = _spec_to_index(ctx.attrs["spec"])
-    out = ctx.xp.zeros(tuple(int(d) for d in shape), dtype=dy.dtype)
+    out = ctx.xp.zeros(host_ints(shape), dtype=dy.dtype)
     out[idx] = dy
     return out
 
@@ -844,7 +848,7 @@ def _gather_shape(inputs: list[Tensor], attrs: dict) -> Any:
 def _gather_kernel(ctx: Any, p: Any, i: Any) -> Any:
     ax = ctx.attrs["axis"]
     n = p.shape[ax]
-    if i.size and (i.min() < 0 or i.max() >= n):
+    if i.size and any_true((i < 0) | (i >= n)):
         raise InvalidArgumentError(f"{ctx.op.name}: indices out of range [0, {n})")
     return ctx.xp.take(p, i, axis=ax)
 
@@ -864,11 +868,11 @@ def _gather_grad_shape(inputs: list[Tensor], attrs: dict) -> Any:
 
 def _gather_grad_kernel(ctx: Any, g: Any, i: Any, shape: Any) -> Any:
     xp, ax = ctx.xp, ctx.attrs["axis"]
-    out = xp.zeros(tuple(int(d) for d in shape), dtype=g.dtype)
-    # Move the gathered axis first so that np.add.at scatters whole slices.
+    out = xp.zeros(host_ints(shape), dtype=g.dtype)
+    # Move the gathered axis first so that the scatter-add (np.add.at) adds whole slices.
     outm = xp.moveaxis(out, ax, 0)
     gm = xp.moveaxis(g, tuple(range(ax, ax + i.ndim)), tuple(range(i.ndim)))
-    xp.add.at(outm, i, gm)
+    scatter_add(xp, outm, i, gm)
     return out
 
 
@@ -931,7 +935,7 @@ def _broadcast_to_shape(inputs: list[Tensor], attrs: dict) -> Any:
 
 
 def _broadcast_to_kernel(ctx: Any, x: Any, shape: Any) -> Any:
-    return ctx.xp.broadcast_to(x, tuple(int(d) for d in shape))
+    return ctx.xp.broadcast_to(x, host_ints(shape))
 
 
 def _broadcast_to_grad(op: Any, g: Tensor) -> list[Any]:
@@ -978,7 +982,12 @@ def _one_hot_shape(inputs: list[Tensor], attrs: dict) -> Any:
 def _one_hot_kernel(ctx: Any, i: Any) -> Any:
     a, xp = ctx.attrs, ctx.xp
     hot = i[..., None] == xp.arange(a["depth"])
-    out = xp.where(hot, xp.asarray(a["on"], a["dtype"].np), xp.asarray(a["off"], a["dtype"].np))
+    on_off = ctx.cache.get("on_off")
+    if on_off is None:  # 0-d arrays of the output dtype, made (and on a GPU copied) once
+        dt = a["dtype"].np
+        on_off = (upload(ctx, np.asarray(a["on"], dt)), upload(ctx, np.asarray(a["off"], dt)))
+        ctx.cache["on_off"] = on_off
+    out = xp.where(hot, *on_off)
     return out if a["axis"] == -1 else xp.moveaxis(out, -1, a["axis"])
 
 

@@ -4,7 +4,10 @@
 plus the step number; the matching ``_Recv`` on the destination device takes it out. In one process the
 rendezvous is an in-memory table (virtual CPU devices share host memory, so the array itself is handed
 over, as TF1 does between CPU devices); between MPI ranks it is a point-to-point message
-(:mod:`trainer.rendezvous`). Users never build these two ops; the partitioner does, in a private graph.
+(:mod:`trainer.rendezvous`). These two kernels are where tensors cross between host and GPU memory: a
+``_Send`` on a GPU copies its tensor to the host, a ``_Recv`` on a GPU copies it to its device, so the
+rendezvous only ever holds host arrays. Users never build these two ops; the partitioner does, in a
+private graph.
 
 ``MPIAllreduce`` averages (or sums) its inputs over all MPI ranks with one fused Allreduce and returns one
 output per input: ``trainer.distributed.DistributedOptimizer`` puts it between the gradients and the update.
@@ -57,6 +60,8 @@ def _send_shape(inputs: list[Tensor], attrs: dict) -> list[Any]:
 
 def _send_kernel(ctx: Any, x: Any) -> None:
     s = ctx.session
+    if not ctx.backend.is_host:  # a GPU tensor leaves its device here (device-to-host copy)
+        x = ctx.backend.to_numpy(x)
     s._rendezvous.send(rendezvous_key(ctx.attrs), s._step_id, x, ctx.attrs)
 
 
@@ -66,7 +71,10 @@ def _recv_shape(inputs: list[Tensor], attrs: dict) -> Any:
 
 def _recv_kernel(ctx: Any) -> Any:
     s = ctx.session
-    return s._rendezvous.recv(rendezvous_key(ctx.attrs), s._step_id, ctx.attrs)
+    v = s._rendezvous.recv(rendezvous_key(ctx.attrs), s._step_id, ctx.attrs)
+    if not ctx.backend.is_host:  # and enters its GPU here (host-to-device copy)
+        v = ctx.backend.to_device(v)
+    return v
 
 
 register("_Send", shape=_send_shape, kernel=_send_kernel, not_differentiable=True, stateful=True)

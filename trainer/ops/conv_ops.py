@@ -1,7 +1,7 @@
 """Convolution and pooling ops (NHWC), forward and backward.
 
 Algorithm (Conv2D): pad the input (SAME splits the padding with the smaller half first, TensorFlow's rule),
-take every kernel window with ``numpy.lib.stride_tricks.sliding_window_view`` (a view, no copy), subsample
+take every kernel window with ``sliding_window_view`` (numpy's or CuPy's: a view, no copy), subsample
 it by stride and dilation, lay the windows out as rows of an ``[N*OH*OW, KH*KW*C]`` matrix (im2col, the only
 copy), and multiply once by the ``[KH*KW*C, O]`` filter matrix. The filter gradient is ``cols^T @ dy``; the
 input gradient is ``dy @ W^T`` scattered back (col2im) with one strided add per kernel position. Pooling
@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from trainer.errors import InvalidArgumentError
 from trainer.graph import Tensor, constant_value_as_shape, convert_to_tensor
@@ -21,6 +20,7 @@ from trainer.ops._common import static_ints, to_tensors
 from trainer.ops.array_ops import _shape_of
 from trainer.registry import apply_op, register
 from trainer.tensor_shape import TensorShape
+from trainer.xp_compat import host_ints, sliding_window_view
 
 
 # ---- geometry ---------------------------------------------------------------------------------------
@@ -83,7 +83,7 @@ def _windows(xp: Any, x: Any, kh: int, kw: int, a: dict, fill: float = 0.0) -> t
     (sh, sw), (dh, dw) = a["strides"], a["dilations"]
     if pt or pb or pl or pr:
         x = xp.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)), constant_values=fill)
-    win = sliding_window_view(x, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(1, 2))
+    win = sliding_window_view(xp, x, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(1, 2))
     win = win[:, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw, :, ::dh, ::dw]
     return win.transpose(0, 1, 2, 4, 5, 3), oh, ow
 
@@ -241,7 +241,7 @@ def _conv2d_bi_kernel(ctx: Any, sizes: Any, w: Any, dy: Any) -> Any:
     # dx = col2im(dy @ W^T), one kernel position at a time: dy @ W[i, j]^T is contiguous [N, OH, OW, C] and
     # adds into a strided window of the padded input (measured ~2x faster than one big dcols matrix).
     kh, kw, c, o = w.shape
-    n, h, wd, _ = (int(d) for d in sizes)
+    n, h, wd, _ = host_ints(sizes)
     oh, ow, (pt, pb), (pl, pr) = _geometry(h, wd, kh, kw, ctx.attrs)
     (sh, sw), (dh, dw) = ctx.attrs["strides"], ctx.attrs["dilations"]
     dy2 = dy.reshape(-1, o)
@@ -283,7 +283,7 @@ def _conv2d_bf_shape(inputs: list[Tensor], attrs: dict) -> Any:
 
 
 def _conv2d_bf_kernel(ctx: Any, x: Any, sizes: Any, dy: Any) -> Any:
-    kh, kw, c, o = (int(d) for d in sizes)
+    kh, kw, c, o = host_ints(sizes)
     cols, _, _ = _cols(ctx, x, kh, kw)
     return (cols.T @ dy.reshape(-1, o)).reshape(kh, kw, c, o)
 
@@ -362,7 +362,7 @@ def _dw_bi_kernel(ctx: Any, sizes: Any, w: Any, dy: Any) -> Any:
     dyc = dy.reshape(-1, c, m).transpose(1, 0, 2)  # [C, P, M]
     dcols = dyc @ w.reshape(kh * kw, c, m).transpose(1, 2, 0)  # [C, P, K]
     dcols = dcols.transpose(1, 2, 0).reshape(n, oh, ow, kh, kw, c)
-    return _col2im(ctx.xp, dcols, tuple(int(d) for d in sizes), kh, kw, ctx.attrs)
+    return _col2im(ctx.xp, dcols, host_ints(sizes), kh, kw, ctx.attrs)
 
 
 register(
@@ -371,7 +371,7 @@ register(
 
 
 def _dw_bf_kernel(ctx: Any, x: Any, sizes: Any, dy: Any) -> Any:
-    kh, kw, c, m = (int(d) for d in sizes)
+    kh, kw, c, m = host_ints(sizes)
     cols, _, _ = _dw_cols(ctx, x, kh, kw)  # [C, P, K]
     dyc = dy.reshape(-1, c, m).transpose(1, 0, 2)  # [C, P, M]
     dw = cols.transpose(0, 2, 1) @ dyc  # [C, K, M]
@@ -563,7 +563,7 @@ def _avg_pool_grad_shape(inputs: list[Tensor], attrs: dict) -> Any:
 
 
 def _avg_pool_grad_kernel(ctx: Any, sizes: Any, dy: Any) -> Any:
-    n, h, w, c = (int(d) for d in sizes)
+    n, h, w, c = host_ints(sizes)
     a = ctx.attrs
     (kh, kw), (sh, sw), p = a["ksize"], a["strides"], a["padding"]
     ph, pw = pads(h, kh, sh, 1, p), pads(w, kw, sw, 1, p)

@@ -33,6 +33,7 @@ from trainer.ops.array_ops import (
 )
 from trainer.registry import apply_op, register
 from trainer.tensor_shape import TensorShape
+from trainer.xp_compat import any_true, host_ints
 
 
 def _binary(op_type: str, x: Any, y: Any, name: str | None) -> Tensor:
@@ -130,7 +131,7 @@ def floordiv(x: Any, y: Any, name: str | None = None) -> Tensor:
 
 
 def _floordiv_kernel(ctx: Any, x: Any, y: Any) -> Any:
-    if x.dtype.kind in "iu" and y.size and not y.all():
+    if x.dtype.kind in "iu" and y.size and any_true(y == 0):
         raise InvalidArgumentError("integer division by zero")
     return x // y
 
@@ -152,7 +153,7 @@ floormod = mod
 
 
 def _floormod_kernel(ctx: Any, x: Any, y: Any) -> Any:
-    if x.dtype.kind in "iu" and y.size and not y.all():
+    if x.dtype.kind in "iu" and y.size and any_true(y == 0):
         raise InvalidArgumentError("integer modulo by zero")
     return x % y
 
@@ -685,7 +686,7 @@ def _sum_to_shape_shape(inputs: list[Tensor], attrs: dict) -> Any:
 
 
 def _sum_to_shape_kernel(ctx: Any, x: Any, shape: Any) -> Any:
-    shape = tuple(int(d) for d in shape)
+    shape = host_ints(shape)
     if x.shape == shape:
         return x
     lead = x.ndim - len(shape)

@@ -30,6 +30,7 @@ from trainer.ops.math_ops import (
 from trainer.ops.random_ops import random_uniform
 from trainer.registry import apply_op, register
 from trainer.tensor_shape import TensorShape
+from trainer.xp_compat import any_true
 
 
 # ---- Relu -------------------------------------------------------------------------------------------
@@ -249,9 +250,9 @@ def _sparse_xent_shape(inputs: list[Tensor], attrs: dict) -> Any:
 def _sparse_xent_kernel(ctx: Any, logits: Any, labels: Any) -> Any:
     xp = ctx.xp
     n, c = logits.shape
-    if labels.size and (labels.min() < 0 or labels.max() >= c):
+    if labels.size and any_true((labels < 0) | (labels >= c)):
         raise InvalidArgumentError(
-            f"{ctx.op.name}: labels must be in [0, {c}), got {labels.min()}..{labels.max()}"
+            f"{ctx.op.name}: labels must be in [0, {c}), got {int(labels.min())}..{int(labels.max())}"
         )
     z = logits - logits.max(axis=1, keepdims=True)
     e = xp.exp(z)

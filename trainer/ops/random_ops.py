@@ -1,7 +1,8 @@
 """Random ops with TensorFlow 1 seeding (graph seed + op seed, see ``trainer.random_seed``).
 
 Each op keeps one ``numpy.random.Generator`` per session (``ctx.rng``), seeded from (seed, seed2), so a
-seeded op gives the same sequence in every session.
+seeded op gives the same sequence in every session. On a GPU the sample is still drawn by that host
+generator and then copied to the device: the same seed gives the same numbers on the CPU and on the GPU.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from trainer.ops.array_ops import _shape_tensor
 from trainer.ops.math_ops import add, multiply
 from trainer.random_seed import get_seed
 from trainer.registry import apply_op, register
+from trainer.xp_compat import host_ints, upload
 
 
 def _random_attrs(dtype: Any, seed: int | None) -> dict[str, Any]:
@@ -42,7 +44,7 @@ def _scale_shift(x: Tensor, scale: Any, shift: Any) -> Tensor:
 
 
 def _size(shape: Any) -> tuple[int, ...]:
-    return tuple(int(d) for d in shape)
+    return host_ints(shape)
 
 
 # ---- RandomStandardNormal ---------------------------------------------------------------------------
@@ -62,7 +64,7 @@ def random_normal(
 def _normal_kernel(ctx: Any, shape: Any) -> Any:
     dt = ctx.attrs["dtype"].np
     gen_dt = dt if dt in (np.float32, np.float64) else np.float32
-    return ctx.rng.standard_normal(_size(shape), dtype=gen_dt).astype(dt, copy=False)
+    return upload(ctx, ctx.rng.standard_normal(_size(shape), dtype=gen_dt).astype(dt, copy=False))
 
 
 register(
@@ -94,7 +96,7 @@ def _truncated_kernel(ctx: Any, shape: Any) -> Any:
     while bad.any():  # loops over rounds of redraws (about 5% of values each), not over elements
         r[bad] = rng.standard_normal(int(bad.sum()), dtype=gen_dt)
         bad = np.abs(r) > 2
-    return r.astype(dt, copy=False)
+    return upload(ctx, r.astype(dt, copy=False))
 
 
 register(
@@ -131,7 +133,7 @@ def random_uniform(
 def _uniform_kernel(ctx: Any, shape: Any) -> Any:
     dt = ctx.attrs["dtype"].np
     gen_dt = dt if dt in (np.float32, np.float64) else np.float32
-    return ctx.rng.random(_size(shape), dtype=gen_dt).astype(dt, copy=False)
+    return upload(ctx, ctx.rng.random(_size(shape), dtype=gen_dt).astype(dt, copy=False))
 
 
 register("RandomUniform", shape=_random_shape, kernel=_uniform_kernel, not_differentiable=True, stateful=True)
@@ -145,7 +147,7 @@ def _uniform_int_shape(inputs: list[Tensor], attrs: dict) -> Any:
 
 def _uniform_int_kernel(ctx: Any, shape: Any) -> Any:
     a = ctx.attrs
-    return ctx.rng.integers(a["minval"], a["maxval"], _size(shape), dtype=a["dtype"].np)
+    return upload(ctx, ctx.rng.integers(a["minval"], a["maxval"], _size(shape), dtype=a["dtype"].np))
 
 
 register(

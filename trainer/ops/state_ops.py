@@ -15,6 +15,7 @@ from trainer.errors import InvalidArgumentError
 from trainer.graph import Tensor, convert_to_tensor
 from trainer.registry import apply_op, register
 from trainer.tensor_shape import TensorShape
+from trainer.xp_compat import read_variable
 
 
 def _var_name(ref: Any) -> tuple[str, Tensor]:
@@ -35,7 +36,7 @@ def _variable_shape(inputs: list[Tensor], attrs: dict) -> Any:
 
 
 def _variable_kernel(ctx: Any) -> Any:
-    return ctx.read_variable(ctx.op.name)
+    return read_variable(ctx, ctx.op.name)
 
 
 register("VariableV2", shape=_variable_shape, kernel=_variable_kernel, not_differentiable=True, stateful=True)
@@ -68,12 +69,19 @@ def _assign_shape(inputs: list[Tensor], attrs: dict) -> Any:
 def _assign_kernel(ctx: Any, value: Any) -> Any:
     a = ctx.attrs
     old = ctx.variables.get(a["var"])
-    if old is not None and old.shape == np.shape(value) and old.dtype == value.dtype and old.flags.writeable:
+    if old is not None and not ctx.backend.is_host and isinstance(old, np.ndarray):
+        old = None  # a host value (Variable.load) is replaced by a device array below, not written into
+    if (
+        old is not None
+        and old.shape == value.shape
+        and old.dtype == value.dtype
+        and (not ctx.backend.is_host or old.flags.writeable)  # CuPy arrays have no read-only flag
+    ):
         old[...] = value  # in place: reads already handed out see the new value (TF1 ref semantics)
         return old
     if a["validate_shape"]:
         want = old.shape if old is not None else a["shape"].dims
-        got = np.shape(value)
+        got = value.shape
         if want is not None and (
             len(want) != len(got) or any(d is not None and d != s for d, s in zip(want, got, strict=False))
         ):
@@ -112,11 +120,11 @@ def _assign_update_shape(inputs: list[Tensor], attrs: dict) -> Any:
 
 
 def _update(ctx: Any, value: Any, sign: int) -> Any:
-    arr = ctx.read_variable(ctx.attrs["var"])
-    if arr.shape != np.shape(value):
+    arr = read_variable(ctx, ctx.attrs["var"])
+    if arr.shape != value.shape:
         raise InvalidArgumentError(
             f"{ctx.op.name}: variable {ctx.attrs['var']} has shape {arr.shape}, update "
-            f"has shape {np.shape(value)}"
+            f"has shape {value.shape}"
         )
     if sign > 0:
         arr += value

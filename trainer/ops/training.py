@@ -17,17 +17,27 @@ gradient (TF1's ``training_ops.cc``):
 * ``ApplyRMSProp``: ``ms += (g^2 - ms) * (1 - rho)``; ``mom = momentum * mom + lr * g / sqrt(ms + epsilon)``;
   ``var -= mom``. ``ApplyCenteredRMSProp`` also keeps ``mg += (g - mg) * (1 - rho)`` and divides by
   ``sqrt(ms - mg^2 + epsilon)``.
+
+On a GPU each update is one fused CUDA elementwise kernel (:class:`FusedUpdate`, built once per array
+module and cached): a dozen small CuPy calls would cost a dozen kernel launches (~12 us each) per variable.
+The kernels compute in double and round once into the variable's dtype; the hyper-parameter tensors go in as
+0-d device arrays, so an update never reads anything back to the host. The xp-generic code below (numpy on
+the CPU, and the GPU's fallback with ``USE_FUSED_GPU_KERNELS = False``) is the reference the fused kernels
+are tested against.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from trainer.errors import InvalidArgumentError
 from trainer.registry import apply_op, register
+from trainer.xp_compat import read_variable
 
 
 def _shape(inputs: list[Any], attrs: dict[str, Any]) -> Any:
@@ -44,7 +54,7 @@ def _own(ctx: Any, name: str) -> np.ndarray:
     An initial value may alias another array (a cached constant, a fed array): copy it once, then keep
     updating our own copy (re-checked by identity, so re-running the initializer is seen).
     """
-    arr = ctx.read_variable(name)
+    arr = read_variable(ctx, name)
     owned = ctx.cache.get(("owned", name))
     if arr is not owned:
         arr = ctx.xp.array(arr, copy=True)
@@ -70,6 +80,135 @@ def _check(ctx: Any, var: np.ndarray, g: np.ndarray) -> None:
         )
 
 
+# ------------------------------------------------------------------------------ fused GPU kernels
+USE_FUSED_GPU_KERNELS = True
+
+
+@dataclass(frozen=True)
+class FusedUpdate:
+    """One optimizer update as one ``cupy.ElementwiseKernel``, with its numpy twin.
+
+    ``operation`` is the CUDA C run per element: inputs are values, outputs are references to the elements
+    of the variable and its slots (updated in place). ``twin(*inputs, *outputs)`` does the same in numpy
+    with float64 intermediates, writing the outputs in place; the CuPy test double runs it instead of CUDA.
+    """
+
+    name: str
+    in_params: str
+    out_params: str
+    operation: str
+    twin: Callable[..., None]
+
+
+def _f64(x: Any) -> Any:
+    return np.asarray(x, np.float64)
+
+
+def _gd_twin(g: Any, lr: Any, var: Any) -> None:
+    var[...] = _f64(var) - _f64(lr) * g
+
+
+def _momentum_twin(g: Any, lr: Any, mu: Any, var: Any, accum: Any) -> None:
+    accum[...] = _f64(mu) * accum + g
+    var[...] = _f64(var) - _f64(lr) * accum
+
+
+def _nesterov_twin(g: Any, lr: Any, mu: Any, var: Any, accum: Any) -> None:
+    accum[...] = _f64(mu) * accum + g
+    var[...] = _f64(var) - (_f64(lr) * g + _f64(lr) * _f64(mu) * accum)
+
+
+def _adam_twin(
+    g: Any, lr: Any, b1p: Any, b2p: Any, beta1: float, beta2: float, epsilon: float, var: Any, m: Any, v: Any
+) -> None:
+    lr_t = _f64(lr) * np.sqrt(1.0 - _f64(b2p)) / (1.0 - _f64(b1p))
+    m[...] = _f64(m) + (_f64(g) - m) * (1.0 - beta1)
+    v[...] = _f64(v) + (_f64(g) * g - v) * (1.0 - beta2)
+    var[...] = _f64(var) - lr_t * m / (np.sqrt(_f64(v)) + epsilon)
+
+
+def _rms_twin(
+    g: Any, lr: Any, rho: float, momentum: float, epsilon: float, var: Any, ms: Any, mom: Any
+) -> None:
+    ms[...] = _f64(ms) + (_f64(g) * g - ms) * (1.0 - rho)
+    mom[...] = momentum * _f64(mom) + _f64(lr) * g / np.sqrt(_f64(ms) + epsilon)
+    var[...] = _f64(var) - mom
+
+
+def _centered_rms_twin(
+    g: Any, lr: Any, rho: float, momentum: float, epsilon: float, var: Any, ms: Any, mom: Any, mg: Any
+) -> None:
+    ms[...] = _f64(ms) + (_f64(g) * g - ms) * (1.0 - rho)
+    mg[...] = _f64(mg) + (_f64(g) - mg) * (1.0 - rho)
+    mom[...] = momentum * _f64(mom) + _f64(lr) * g / np.sqrt(_f64(ms) - _f64(mg) * mg + epsilon)
+    var[...] = _f64(var) - mom
+
+
+_RMS_IN = "T g, L lr, float64 rho, float64 momentum, float64 epsilon"
+FUSED_UPDATES = {
+    f.name: f
+    for f in (
+        FusedUpdate("tensorlet_gd", "T g, L lr", "T var", "var -= (double)lr * g;", _gd_twin),
+        FusedUpdate(
+            "tensorlet_momentum",
+            "T g, L lr, M mu",
+            "T var, T accum",
+            "accum = (double)mu * accum + g; var -= (double)lr * accum;",
+            _momentum_twin,
+        ),
+        FusedUpdate(
+            "tensorlet_nesterov",
+            "T g, L lr, M mu",
+            "T var, T accum",
+            "accum = (double)mu * accum + g; var -= (double)lr * g + (double)lr * (double)mu * accum;",
+            _nesterov_twin,
+        ),
+        FusedUpdate(
+            "tensorlet_adam",
+            "T g, L lr, P b1p, P b2p, float64 beta1, float64 beta2, float64 epsilon",
+            "T var, T m, T v",
+            "const double lr_t = (double)lr * sqrt(1.0 - (double)b2p) / (1.0 - (double)b1p);"
+            " m += ((double)g - m) * (1.0 - beta1);"
+            " v += ((double)g * g - v) * (1.0 - beta2);"
+            " var -= lr_t * m / (sqrt((double)v) + epsilon);",
+            _adam_twin,
+        ),
+        FusedUpdate(
+            "tensorlet_rmsprop",
+            _RMS_IN,
+            "T var, T ms, T mom",
+            "ms += ((double)g * g - ms) * (1.0 - rho);"
+            " mom = momentum * mom + (double)lr * g / sqrt((double)ms + epsilon);"
+            " var -= mom;",
+            _rms_twin,
+        ),
+        FusedUpdate(
+            "tensorlet_centered_rmsprop",
+            _RMS_IN,
+            "T var, T ms, T mom, T mg",
+            "ms += ((double)g * g - ms) * (1.0 - rho);"
+            " mg += ((double)g - mg) * (1.0 - rho);"
+            " mom = momentum * mom + (double)lr * g / sqrt((double)ms - (double)mg * mg + epsilon);"
+            " var -= mom;",
+            _centered_rms_twin,
+        ),
+    )
+}
+_BUILT: dict[tuple[Any, str], Any] = {}
+
+
+def _fused(ctx: Any, name: str) -> Any:
+    """The ``ElementwiseKernel`` for ``name`` on ctx's array module, or None on the CPU (or when off)."""
+    if ctx.backend.is_host or not USE_FUSED_GPU_KERNELS:
+        return None
+    xp = ctx.xp
+    k = _BUILT.get((xp, name))
+    if k is None:
+        f = FUSED_UPDATES[name]
+        k = _BUILT[(xp, name)] = xp.ElementwiseKernel(f.in_params, f.out_params, f.operation, f.name)
+    return k
+
+
 # ------------------------------------------------------------------------------ ApplyGradientDescent
 def apply_gradient_descent(var: Any, lr: Any, grad: Any, name: str | None = None) -> Any:
     """``var -= lr * grad`` in place; returns the updated value."""
@@ -80,6 +219,10 @@ def _gd_kernel(ctx: Any, lr: Any, g: np.ndarray) -> np.ndarray:
     xp = ctx.xp
     var = _own(ctx, ctx.attrs["var"])
     _check(ctx, var, g)
+    k = _fused(ctx, "tensorlet_gd")
+    if k is not None:
+        k(g, lr, var)
+        return var
     tmp = _scratch(ctx, var)
     xp.multiply(g, float(lr), out=tmp, casting="same_kind")
     var -= tmp
@@ -109,6 +252,10 @@ def _momentum_kernel(ctx: Any, lr: Any, momentum: Any, g: np.ndarray) -> np.ndar
     var = _own(ctx, ctx.attrs["var"])
     accum = _own(ctx, ctx.attrs["accum"])
     _check(ctx, var, g)
+    k = _fused(ctx, "tensorlet_nesterov" if ctx.attrs["use_nesterov"] else "tensorlet_momentum")
+    if k is not None:
+        k(g, lr, momentum, var, accum)
+        return var
     lr, mu = float(lr), float(momentum)
     tmp = _scratch(ctx, var)
     accum *= mu
@@ -157,6 +304,10 @@ def _adam_kernel(ctx: Any, beta1_power: Any, beta2_power: Any, lr: Any, g: np.nd
     a = ctx.attrs
     var, m, v = _own(ctx, a["var"]), _own(ctx, a["m"]), _own(ctx, a["v"])
     _check(ctx, var, g)
+    k = _fused(ctx, "tensorlet_adam")
+    if k is not None:
+        k(g, lr, beta1_power, beta2_power, a["beta1"], a["beta2"], a["epsilon"], var, m, v)
+        return var
     lr_t = float(lr) * math.sqrt(1.0 - float(beta2_power)) / (1.0 - float(beta1_power))
     tmp = _scratch(ctx, var)
     xp.subtract(g, m, out=tmp, casting="same_kind")  # m += (g - m) * (1 - beta1)
@@ -210,6 +361,11 @@ def _rms_kernel(ctx: Any, lr: Any, g: np.ndarray) -> np.ndarray:
     a = ctx.attrs
     var, ms, mom = _own(ctx, a["var"]), _own(ctx, a["ms"]), _own(ctx, a["mom"])
     _check(ctx, var, g)
+    k = _fused(ctx, "tensorlet_centered_rmsprop" if "mg" in a else "tensorlet_rmsprop")
+    if k is not None:
+        hyper = (g, lr, a["rho"], a["momentum"], a["epsilon"], var, ms, mom)
+        k(*hyper, _own(ctx, a["mg"])) if "mg" in a else k(*hyper)
+        return var
     tmp = _scratch(ctx, var)
     xp.multiply(g, g, out=tmp, casting="same_kind")  # ms += (g^2 - ms) * (1 - rho)
     tmp -= ms

@@ -1,0 +1,96 @@
+"""The few places where numpy and CuPy code differ, so that one kernel body serves both array modules.
+
+Kernels take their array module from ``ctx.xp`` and write plain array code; what cannot be written the
+same way for both lives here:
+
+* :func:`host_ints` reads a small integer tensor (a shape, sizes, multiples) to host ints. On the GPU that
+  is one device-to-host copy of a few bytes: TF keeps such inputs in host memory ("HostMemory"); here they
+  are read where they are used, once per kernel call.
+* :func:`upload` puts a host array (a constant, a random sample drawn on the host) on the kernel's device;
+  identity on the CPU.
+* :func:`sliding_window_view` and :func:`scatter_add` pick the module's spelling.
+* :func:`any_true` turns a device boolean into a Python bool (one sync on the GPU).
+
+>>> import numpy as np
+>>> host_ints(np.array([2, 3], np.int32))
+(2, 3)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+# Small integer device arrays made by upload()/cached_upload() (shapes from Shape ops and constants), by
+# id, with their host values: host_ints() then needs no device-to-host copy. Each entry holds the device
+# array itself, so its id cannot be reused while the entry lives; the table is emptied when it grows large.
+_HOST_INTS: dict[int, tuple[Any, tuple[int, ...]]] = {}
+_HOST_INTS_MAX = 1024
+
+
+def host_ints(x: Any) -> tuple[int, ...]:
+    """The values of an integer array (any rank, flattened) as Python ints, read to the host once."""
+    if not isinstance(x, np.ndarray):
+        hit = _HOST_INTS.get(id(x))
+        if hit is not None and hit[0] is x:
+            return hit[1]
+        x = x.get()  # CuPy: one device-to-host copy of the whole (small) array
+    return tuple(int(d) for d in x.reshape(-1))
+
+
+def _remember(dev: Any, host: np.ndarray) -> None:
+    if host.dtype.kind in "iu" and host.size <= 16:
+        if len(_HOST_INTS) >= _HOST_INTS_MAX:
+            _HOST_INTS.clear()
+        _HOST_INTS[id(dev)] = (dev, tuple(int(d) for d in host.reshape(-1)))
+
+
+def upload(ctx: Any, host: np.ndarray) -> Any:
+    """``host`` on the device of ``ctx`` (the same array on the CPU)."""
+    if ctx.xp is np:
+        return host
+    dev = ctx.backend.to_device(host)
+    _remember(dev, host)
+    return dev
+
+
+def cached_upload(ctx: Any, key: Any, host: np.ndarray) -> Any:
+    """:func:`upload` once per (op, key): a constant is copied to its device on the first run only."""
+    if ctx.xp is np:
+        return host
+    hit = ctx.cache.get(key)
+    if hit is None or hit[0] is not host:
+        hit = ctx.cache[key] = (host, ctx.backend.to_device(host))
+        _remember(hit[1], host)
+    return hit[1]
+
+
+def sliding_window_view(xp: Any, x: Any, window: tuple[int, ...], axis: tuple[int, ...]) -> Any:
+    """A view of every window of ``x`` (numpy and CuPy both have it under ``lib.stride_tricks``)."""
+    return xp.lib.stride_tricks.sliding_window_view(x, window, axis=axis)
+
+
+def scatter_add(xp: Any, a: Any, idx: Any, v: Any) -> None:
+    """``a[idx] += v`` with repeated indices accumulated (``np.add.at``; ``cupyx.scatter_add`` on CuPy)."""
+    if xp is np:
+        np.add.at(a, idx, v)
+        return
+    import cupyx  # type: ignore[import-not-found]
+
+    cupyx.scatter_add(a, idx, v)
+
+
+def any_true(x: Any) -> bool:
+    """``bool(x.any())``: one device-to-host read of a single value on the GPU."""
+    return bool(x.any())
+
+
+def read_variable(ctx: Any, name: str) -> Any:
+    """``ctx.read_variable(name)``, first moving a host value (``Variable.load``, a Saver restore) onto the
+    kernel's device: the one place a variable crosses to its device outside a Recv."""
+    v = ctx.read_variable(name)
+    if ctx.xp is not np and isinstance(v, np.ndarray):
+        v = ctx.backend.to_device(v)
+        ctx.write_variable(name, v)
+    return v
