@@ -338,36 +338,77 @@ TL_I8_VNNI_ TL_I8_INLINE void tl_i8_vnni_rows_q(const int32_t rows, const int8_t
 #undef TL_I8_STORE_
 }
 
-/* Four rows of two panels (32 columns) at once: each broadcast activation word feeds two vpdpbusd. */
-TL_I8_VNNI_ static void tl_i8_vnni_rows4_q2(const int8_t *a, int64_t lda, int32_t k, const int8_t *b0,
-                                            const int8_t *b1, int8_t *y, int64_t ldy, const __m512i *corr,
-                                            const tl_rq16 *rq, const __mmask16 *live) {
-  __m512i c00 = corr[0], c10 = corr[0], c20 = corr[0], c30 = corr[0];
-  __m512i c01 = corr[1], c11 = corr[1], c21 = corr[1], c31 = corr[1];
+/* Up to 8 rows x 1 or 2 panels (16 or 32 columns): 16 accumulators, each broadcast activation word (offset
+ * to unsigned by the XOR) feeds `np` vpdpbusd. `rows` and `np` are constants in every instance, so the
+ * accumulators are plain variables that stay in registers (c<row><panel>). */
+#define TL_I8_X8_(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+/* c += dpbusd(x, w) in place: gcc's register allocation of _mm512_dpbusd_epi32 in this loop copies every
+ * accumulator twice per use (16 extra moves per depth group). */
+#define TL_I8_DPBUSD_(c, x, w) __asm__("vpdpbusd %2, %1, %0" : "+v"(c) : "v"(x), "v"(w))
+TL_I8_VNNI_ TL_I8_INLINE void tl_i8_vnni_tile(const int32_t rows, const int32_t np, const int8_t *a, int64_t lda,
+                                              int32_t k, const int8_t *b0, const int8_t *b1, int8_t *y, int64_t ldy,
+                                              const __m512i *corr, const tl_rq16 *rq, const __mmask16 *live) {
+  const __m512i flip = _mm512_set1_epi32((int32_t)0x80808080u);
   const int32_t groups = k / 4;
-#define TL_I8_STEP2_(r, g, avail)                    \
-  {                                                  \
-    const __m512i xr = TL_I8_XU_(r, g, avail);       \
-    c##r##0 = _mm512_dpbusd_epi32(c##r##0, xr, v0); \
-    c##r##1 = _mm512_dpbusd_epi32(c##r##1, xr, v1); \
+#define TL_I8_DECL_(r)                                                 \
+  __m512i c##r##0 = corr[0], c##r##1 = np > 1 ? corr[1] : corr[0]; \
+  const int8_t *a##r = a + (rows > (r) ? (r) : 0) * lda;
+  TL_I8_X8_(TL_I8_DECL_)
+#undef TL_I8_DECL_
+#define TL_I8_T_(r)                                                                          \
+  if (rows > (r)) {                                                                          \
+    int32_t w_;                                                                              \
+    memcpy(&w_, a##r + off, 4);                                                              \
+    const __m512i x_ = _mm512_xor_si512(_mm512_set1_epi32(w_), flip);                        \
+    TL_I8_DPBUSD_(c##r##0, x_, v0);                                          \
+    if (np > 1) TL_I8_DPBUSD_(c##r##1, x_, v1);                              \
   }
-  for (int32_t g = 0; g < groups; g++) { /* whole groups: constant-size loads */
+  for (int32_t g = 0; g < groups; g++) {
+    const int64_t off = (int64_t)g * 4;
     const __m512i v0 = _mm512_loadu_si512((const void *)(b0 + (int64_t)g * 64));
-    const __m512i v1 = _mm512_loadu_si512((const void *)(b1 + (int64_t)g * 64));
-    TL_I8_STEP2_(0, g, 4) TL_I8_STEP2_(1, g, 4) TL_I8_STEP2_(2, g, 4) TL_I8_STEP2_(3, g, 4)
+    const __m512i v1 = np > 1 ? _mm512_loadu_si512((const void *)(b1 + (int64_t)g * 64)) : v0;
+    TL_I8_X8_(TL_I8_T_)
   }
-  if (k & 3) {
+#undef TL_I8_T_
+  if (k & 3) { /* the last partial group: zero bytes past k (the packed weights there are zero too) */
     const __m512i v0 = _mm512_loadu_si512((const void *)(b0 + (int64_t)groups * 64));
-    const __m512i v1 = _mm512_loadu_si512((const void *)(b1 + (int64_t)groups * 64));
-    TL_I8_STEP2_(0, groups, k & 3) TL_I8_STEP2_(1, groups, k & 3)
-    TL_I8_STEP2_(2, groups, k & 3) TL_I8_STEP2_(3, groups, k & 3)
+    const __m512i v1 = np > 1 ? _mm512_loadu_si512((const void *)(b1 + (int64_t)groups * 64)) : v0;
+#define TL_I8_TT_(r)                                                                                      \
+  if (rows > (r)) {                                                                                       \
+    const __m512i x_ = _mm512_xor_si512(_mm512_set1_epi32((int32_t)tl_i8_load4(a##r + groups * 4, k & 3)), flip); \
+    TL_I8_DPBUSD_(c##r##0, x_, v0);                                                       \
+    if (np > 1) TL_I8_DPBUSD_(c##r##1, x_, v1);                                           \
   }
-#undef TL_I8_STEP2_
-#define TL_I8_STORE2_(r)                                                                          \
-  _mm512_mask_cvtepi32_storeu_epi8(y + (r) * ldy, live[0], tl_rq16_apply(c##r##0, &rq[0]));      \
-  _mm512_mask_cvtepi32_storeu_epi8(y + (r) * ldy + 16, live[1], tl_rq16_apply(c##r##1, &rq[1]));
-  TL_I8_X4_(TL_I8_STORE2_)
-#undef TL_I8_STORE2_
+    TL_I8_X8_(TL_I8_TT_)
+#undef TL_I8_TT_
+  }
+#define TL_I8_ST_(r)                                                                                     \
+  if (rows > (r)) {                                                                                      \
+    _mm512_mask_cvtepi32_storeu_epi8(y + (r) * ldy, live[0], tl_rq16_apply(c##r##0, &rq[0]));            \
+    if (np > 1) _mm512_mask_cvtepi32_storeu_epi8(y + (r) * ldy + 16, live[1], tl_rq16_apply(c##r##1, &rq[1])); \
+  }
+  TL_I8_X8_(TL_I8_ST_)
+#undef TL_I8_ST_
+}
+
+/* Blocks of 8 rows (and the remaining rows) of one or two panels. */
+TL_I8_VNNI_ TL_I8_INLINE void tl_i8_vnni_rows_np(const int32_t np, int8_t *y, int64_t ldy, const int8_t *a, int64_t lda,
+                                           int32_t m, int32_t k, const int8_t *b0, const int8_t *b1,
+                                           const __m512i *corr, const tl_rq16 *rq, const __mmask16 *live) {
+  int32_t r0 = 0;
+  for (; r0 + 8 <= m; r0 += 8) tl_i8_vnni_tile(8, np, a + r0 * lda, lda, k, b0, b1, y + r0 * ldy, ldy, corr, rq, live);
+  a += r0 * lda;
+  y += r0 * ldy;
+  switch (m - r0) {
+#define TL_I8_REM_(r)                                                \
+  case r:                                                            \
+    tl_i8_vnni_tile(r, np, a, lda, k, b0, b1, y, ldy, corr, rq, live); \
+    break;
+    TL_I8_REM_(1) TL_I8_REM_(2) TL_I8_REM_(3) TL_I8_REM_(4) TL_I8_REM_(5) TL_I8_REM_(6) TL_I8_REM_(7)
+#undef TL_I8_REM_
+    default:
+      break;
+  }
 }
 
 /* corr (16 int64) as int32 lanes when |corr| + kp * 255 * 128 stays within int32 (returns 0 otherwise). */
@@ -381,26 +422,24 @@ TL_I8_VNNI_ static int tl_i8_corr32(__m512i *out, const int64_t *corr, int32_t k
   return 1;
 }
 
-/* Two panels (columns j0 .. j0 + 16 + cols1) for all m rows: 4-row blocks with tl_i8_vnni_rows4_q2, the
- * remaining rows one panel at a time. Returns 0 (nothing written) when a correction is too large. */
+/* Two panels (columns j0 .. j0 + 16 + cols1; cols1 0: one panel) for all m rows. Returns 0 (nothing
+ * written) when a correction is too large. */
 TL_I8_VNNI_ static int tl_i8_panel2_vnni_q(int8_t *y, int64_t ldy, const int8_t *a, int64_t lda, int32_t m,
                                            int32_t k, const int8_t *panel0, const int8_t *panel1,
-                                           const int64_t *corr, int32_t j0, int32_t cols1,
+                                           const int64_t *corr, int32_t j0, int32_t cols0, int32_t cols1,
                                            const tl_requant_int8 *q) {
-  __m512i c[2];
+  __m512i c[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
   tl_rq16 rq[2];
-  __mmask16 live[2];
-  if (!tl_i8_corr32(&c[0], corr, k) || !tl_i8_corr32(&c[1], corr + 16, k)) return 0;
-  live[0] = (__mmask16)0xFFFF;
-  live[1] = (__mmask16)((1u << cols1) - 1u);
+  __mmask16 live[2] = {0, 0};
+  if (!tl_i8_corr32(&c[0], corr, k) || (cols1 > 0 && !tl_i8_corr32(&c[1], corr + 16, k))) return 0;
+  live[0] = (__mmask16)((1u << cols0) - 1u);
   tl_rq16_init(&rq[0], q, j0, live[0]);
-  tl_rq16_init(&rq[1], q, j0 + 16, live[1]);
-  int32_t r0 = 0;
-  for (; r0 + TL_I8_MR <= m; r0 += TL_I8_MR)
-    tl_i8_vnni_rows4_q2(a + r0 * lda, lda, k, panel0, panel1, y + r0 * ldy, ldy, c, rq, live);
-  for (; r0 < m; r0++) {
-    tl_i8_vnni_rows_q(1, a + r0 * lda, lda, k, panel0, y + r0 * ldy, ldy, c[0], &rq[0], live[0]);
-    tl_i8_vnni_rows_q(1, a + r0 * lda, lda, k, panel1, y + r0 * ldy + 16, ldy, c[1], &rq[1], live[1]);
+  if (cols1 > 0) {
+    live[1] = (__mmask16)((1u << cols1) - 1u);
+    tl_rq16_init(&rq[1], q, j0 + 16, live[1]);
+    tl_i8_vnni_rows_np(2, y, ldy, a, lda, m, k, panel0, panel1, c, rq, live);
+  } else {
+    tl_i8_vnni_rows_np(1, y, ldy, a, lda, m, k, panel0, panel0, c, rq, live);
   }
   return 1;
 }
@@ -581,11 +620,11 @@ static void tl_gemm_int8_run(int8_t *y, int64_t ldy, const int8_t *a, int64_t ld
     const int8_t *panel = panels + (int64_t)(j0 / nr) * nr * kp;
     const int32_t cols = n - j0 < nr ? n - j0 : nr;
 #if defined(TL_I8_X86)
-    if (level == TL_I8_VNNI && inline_requant && m >= TL_I8_MR && n - j0 > nr) { /* two panels at once */
-      const int32_t cols1 = n - j0 - nr < nr ? n - j0 - nr : nr;
-      if (tl_i8_panel2_vnni_q(y + j0, ldy, a, lda, m, k, panel, panel + (int64_t)nr * kp, corr + j0, j0, cols1,
-                              q)) {
-        j0 += nr;
+    if (level == TL_I8_VNNI && inline_requant && m > 1) { /* two panels at once, 8-row tiles */
+      const int32_t cols1 = n - j0 - nr <= 0 ? 0 : (n - j0 - nr < nr ? n - j0 - nr : nr);
+      if (tl_i8_panel2_vnni_q(y + j0, ldy, a, lda, m, k, panel, panel + (int64_t)nr * kp, corr + j0, j0, cols,
+                              cols1, q)) {
+        if (cols1 > 0) j0 += nr;
         continue;
       }
     }
