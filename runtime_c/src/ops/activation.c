@@ -1,14 +1,26 @@
-/* activation.c: Relu, Relu6, Sigmoid, Tanh (elementwise, same shape) and Softmax over the last axis. */
+/* activation.c: Relu, Relu6, Sigmoid, Tanh (elementwise, same shape) and Softmax over the last axis.
+ * float32 Relu and Relu6 run the optimized kernels (kernels/opt/opt_kernels_elementwise.h, bit-identical) at
+ * the interpreter's level; Sigmoid, Tanh and Softmax stay on the reference kernels (libm). */
 #include "fb_schema.h"
+#include "kernels/opt/opt_kernels_elementwise.h"
 #include "ops/ops.h"
 #include "ops/ops_int8.h"
+
+#if defined(TL_FREESTANDING)
+#define TL_ACT_OPT 0 /* microcontrollers: the reference kernels (the optimized ones are not linked) */
+#else
+#define TL_ACT_OPT 1
+#endif
 
 tl_status tl_prepare_unary(tl_op_ctx *ctx, tl_node *node) {
   TL_ENSURE_OK(tl_op_check_counts(ctx, node, 1, 1, 1));
   TL_ENSURE_OK(tl_op_check_float(ctx, node));
   TL_ENSURE_OK(tl_op_check_same_shape(ctx, tl_op_output(ctx, node, 0), "output", tl_op_input(ctx, node, 0), "input"));
   node->params.simple.n = tl_op_input(ctx, node, 0)->elems;
-  return tl_op_is_int8(ctx, node) ? tl_prepare_unary_int8(ctx, node) : TL_OK;
+  if (tl_op_is_int8(ctx, node)) return tl_prepare_unary_int8(ctx, node);
+  if (TL_ACT_OPT && (node->op->opcode == TL_OP_RELU || node->op->opcode == TL_OP_RELU6))
+    node->opt_isa = ctx->interp->isa; /* no memory needed */
+  return TL_OK;
 }
 
 #define TL_UNARY_EVAL(fn, kernel)                                                                    \
@@ -21,8 +33,25 @@ tl_status tl_prepare_unary(tl_op_ctx *ctx, tl_node *node) {
            node->params.simple.n);                                                                   \
   }
 
-TL_UNARY_EVAL(tl_eval_relu, tl_relu_f32)
-TL_UNARY_EVAL(tl_eval_relu6, tl_relu6_f32)
+/* Relu and Relu6: the optimized kernel when prepare chose one */
+#define TL_UNARY_EVAL_OPT(fn, kernel, opt_kernel)                                                     \
+  void fn(tl_op_ctx *ctx, tl_node *node) {                                                           \
+    float *y;                                                                                        \
+    const float *x;                                                                                  \
+    if (tl_op_is_int8(ctx, node)) {                                                                  \
+      tl_eval_unary_int8(ctx, node);                                                                 \
+      return;                                                                                        \
+    }                                                                                                \
+    y = (float *)tl_op_output_data(ctx, node, 0);                                                    \
+    x = (const float *)tl_op_input_data(ctx, node, 0);                                               \
+    if (TL_ACT_OPT && node->opt_isa != TL_ISA_REFERENCE)                                             \
+      opt_kernel(y, x, node->params.simple.n, (tl_isa)node->opt_isa);                                \
+    else                                                                                             \
+      kernel(y, x, node->params.simple.n);                                                           \
+  }
+
+TL_UNARY_EVAL_OPT(tl_eval_relu, tl_relu_f32, tl_relu_f32_opt)
+TL_UNARY_EVAL_OPT(tl_eval_relu6, tl_relu6_f32, tl_relu6_f32_opt)
 TL_UNARY_EVAL(tl_eval_sigmoid, tl_sigmoid_f32)
 TL_UNARY_EVAL(tl_eval_tanh, tl_tanh_f32)
 

@@ -1,11 +1,21 @@
 /* arith.c: Add, Sub, Mul with numpy broadcasting (rank <= 4) and a fused activation.
  *
  * prepare right-aligns both input shapes to rank 4, checks that each dim pair is equal or has a 1, checks the
- * output shape equals the broadcast shape, and gives broadcast dims a stride of 0.
+ * output shape equals the broadcast shape, and gives broadcast dims a stride of 0. float32 nodes whose
+ * broadcast is one of the fast patterns (same shape, a scalar, a last-axes vector) run the optimized kernels
+ * (kernels/opt/opt_kernels_elementwise.h, bit-identical) at the interpreter's level; freestanding builds keep
+ * the reference kernels.
  */
 #include "fb_schema.h"
+#include "kernels/opt/opt_kernels_elementwise.h"
 #include "ops/ops.h"
 #include "ops/ops_int8.h"
+
+#if defined(TL_FREESTANDING)
+#define TL_ARITH_OPT 0 /* microcontrollers: the reference kernels (the optimized ones are not linked) */
+#else
+#define TL_ARITH_OPT 1
+#endif
 
 tl_status tl_prepare_binary(tl_op_ctx *ctx, tl_node *node) {
   const tl_tensor_desc *a, *b, *y;
@@ -46,19 +56,28 @@ tl_status tl_prepare_binary(tl_op_ctx *ctx, tl_node *node) {
     bs *= bd[k];
   }
   p->act = tl_op_activation(node->op->opts.activation);
-  return tl_op_is_int8(ctx, node) ? tl_prepare_binary_int8(ctx, node) : TL_OK;
+  if (tl_op_is_int8(ctx, node)) return tl_prepare_binary_int8(ctx, node);
+  if (TL_ARITH_OPT && tl_binary_f32_opt_supported(p)) node->opt_isa = ctx->interp->isa; /* no memory needed */
+  return TL_OK;
 }
 
-#define TL_BINARY_EVAL(fn, kernel)                                                                   \
+#define TL_BINARY_EVAL(fn, kernel, opt_kernel)                                                       \
   void fn(tl_op_ctx *ctx, tl_node *node) {                                                           \
+    float *y;                                                                                        \
+    const float *a, *b;                                                                              \
     if (tl_op_is_int8(ctx, node)) {                                                                  \
       tl_eval_binary_int8(ctx, node);                                                                \
       return;                                                                                        \
     }                                                                                                \
-    kernel((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0), \
-           (const float *)tl_op_input_data(ctx, node, 1), &node->params.binary);                     \
+    y = (float *)tl_op_output_data(ctx, node, 0);                                                    \
+    a = (const float *)tl_op_input_data(ctx, node, 0);                                               \
+    b = (const float *)tl_op_input_data(ctx, node, 1);                                               \
+    if (TL_ARITH_OPT && node->opt_isa != TL_ISA_REFERENCE)                                           \
+      opt_kernel(y, a, b, &node->params.binary, (tl_isa)node->opt_isa);                              \
+    else                                                                                             \
+      kernel(y, a, b, &node->params.binary);                                                         \
   }
 
-TL_BINARY_EVAL(tl_eval_add, tl_add_f32)
-TL_BINARY_EVAL(tl_eval_sub, tl_sub_f32)
-TL_BINARY_EVAL(tl_eval_mul, tl_mul_f32)
+TL_BINARY_EVAL(tl_eval_add, tl_add_f32, tl_add_f32_opt)
+TL_BINARY_EVAL(tl_eval_sub, tl_sub_f32, tl_sub_f32_opt)
+TL_BINARY_EVAL(tl_eval_mul, tl_mul_f32, tl_mul_f32_opt)

@@ -1,10 +1,19 @@
 /* mean.c: Mean over MeanOptions.axes (negative axes count from the end, each at most once; keep_dims keeps
- * reduced axes as 1). An empty axes list is rejected: the exporter always names the axes. */
+ * reduced axes as 1). An empty axes list is rejected: the exporter always names the axes. A float32 Mean
+ * over consecutive axes (H, W of NHWC: global average pooling) runs the optimized kernel
+ * (kernels/opt/opt_kernels_elementwise.h, bit-identical) at the interpreter's level. */
 #include <string.h>
 
 #include "fb_schema.h"
+#include "kernels/opt/opt_kernels_elementwise.h"
 #include "ops/ops.h"
 #include "ops/ops_int8.h"
+
+#if defined(TL_FREESTANDING)
+#define TL_MEAN_OPT 0 /* microcontrollers: the reference kernels (the optimized ones are not linked) */
+#else
+#define TL_MEAN_OPT 1
+#endif
 
 tl_status tl_prepare_mean(tl_op_ctx *ctx, tl_node *node) {
   const tl_op_options *o = &node->op->opts;
@@ -38,12 +47,19 @@ tl_status tl_prepare_mean(tl_op_ctx *ctx, tl_node *node) {
                  tl_shape_str(y->dims, y->rank, sy, sizeof sy), tl_shape_str(want, n, sx, sizeof sx),
                  tl_shape_str(x->dims, x->rank, sx, sizeof sx), o->keep_dims);
   }
-  return tl_op_is_int8(ctx, node) ? tl_prepare_mean_int8(ctx, node) : TL_OK;
+  if (tl_op_is_int8(ctx, node)) return tl_prepare_mean_int8(ctx, node);
+  if (TL_MEAN_OPT && tl_mean_f32_opt_supported(p)) node->opt_isa = ctx->interp->isa; /* no memory needed */
+  return TL_OK;
 }
 
 void tl_eval_mean(tl_op_ctx *ctx, tl_node *node) {
   if (tl_op_is_int8(ctx, node)) {
     tl_eval_mean_int8(ctx, node);
+    return;
+  }
+  if (TL_MEAN_OPT && node->opt_isa != TL_ISA_REFERENCE) {
+    tl_mean_f32_opt((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),
+                    &node->params.mean, (tl_isa)node->opt_isa);
     return;
   }
   tl_mean_f32((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),

@@ -8,6 +8,7 @@
 
 #include "fb_schema.h"
 #include "kernels/opt/opt_kernels.h"
+#include "kernels/opt/opt_kernels_elementwise.h"
 #include "kernels/opt/opt_kernels_int8.h"
 #include "tensorlet.h"
 
@@ -123,9 +124,14 @@ size_t tl_op_opt_bytes(const tl_model *model, int32_t op, tl_isa isa, int32_t th
     }
     return tl_opt_total_bytes(tl_gemm_level_for(isa, w->dims[0]), w->dims[0], k, scratch);
   }
-  if (d->opcode == TL_OP_DEPTHWISE_CONV2D && d->opts.depth_multiplier == 1 && tl_opt_candidate(model, d, 4)) {
+  if (d->opcode == TL_OP_DEPTHWISE_CONV2D && tl_opt_candidate(model, d, 4)) {
     const tl_tensor_desc *w = &model->tensors[d->inputs[1]];
-    return w->dims[3] > 0 ? (size_t)w->dims[3] * sizeof(float) : 0; /* the packed bias */
+    size_t floats = (size_t)w->dims[3], bytes; /* the packed bias; with depth_multiplier > 1 the weights too */
+    if (w->dims[3] <= 0) return 0;
+    if (d->opts.depth_multiplier != 1 &&
+        !tl_mul_size((size_t)w->dims[1] * (size_t)w->dims[2] + 1u, (size_t)w->dims[3], &floats))
+      return 0;
+    return tl_mul_size(floats, sizeof(float), &bytes) ? bytes : 0;
   }
   return 0;
 }
@@ -168,10 +174,11 @@ void tl_op_opt_prepare_depthwise_conv2d(tl_op_ctx *ctx, tl_node *node) {
   const tl_conv_params *p = &node->params.conv;
   const float *bias = node->op->input_count == 3 ? (const float *)tl_op_input_data(ctx, node, 2) : NULL;
   node->opt_isa = TL_ISA_REFERENCE;
-  if (node->opt == NULL || p->depth_multiplier != 1 || p->in_c != p->out_c ||
+  if (node->opt == NULL || p->depth_multiplier < 1 || (int64_t)p->in_c * p->depth_multiplier != p->out_c ||
       tl_depthwise_conv2d_f32_opt_packed_floats(p) * sizeof(float) > node->opt_bytes)
     return;
   tl_depthwise_conv2d_f32_opt_pack((float *)node->opt, bias, p);
+  tl_depthwise_conv2d_f32_opt_pack_weights((float *)node->opt, (const float *)tl_op_input_data(ctx, node, 1), p);
   node->opt_isa = ctx->interp->isa;
 }
 

@@ -27,7 +27,8 @@ size_t tl_op_opt_bytes(const tl_model *model, int32_t op, tl_isa isa, int32_t th
  * when node->opt holds enough memory (node->params must be filled). */
 void tl_op_opt_prepare_fc(tl_op_ctx *ctx, tl_node *node);
 void tl_op_opt_prepare_conv2d(tl_op_ctx *ctx, tl_node *node);
-/* DepthwiseConv2D with depth_multiplier 1: only the bias is packed (the weights are read in place). */
+/* DepthwiseConv2D: depth_multiplier 1 packs only the bias (the weights are read in place); > 1 packs the bias
+ * and the weights multiplier-major (kernels/opt/opt_kernels_elementwise.h). */
 void tl_op_opt_prepare_depthwise_conv2d(tl_op_ctx *ctx, tl_node *node);
 
 /* int8 FullyConnected / Conv2D (kernels/opt/opt_kernels_int8.h): packs the int8 weights with the

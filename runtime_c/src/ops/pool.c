@@ -1,9 +1,18 @@
-/* pool.c: MaxPool2D and AveragePool2D (x[n,h,w,c]) -> y[n,oh,ow,c]. */
+/* pool.c: MaxPool2D and AveragePool2D (x[n,h,w,c]) -> y[n,oh,ow,c]. float32 pools run the optimized kernels
+ * (kernels/opt/, bit-identical) at the interpreter's level; freestanding builds keep the reference AveragePool.
+ */
 #include "fb_schema.h"
 #include "ops/ops.h"
 #include "ops/ops_int8.h"
 #include "cpu_features.h"
 #include "kernels/opt/opt_kernels.h"
+#include "kernels/opt/opt_kernels_elementwise.h"
+
+#if defined(TL_FREESTANDING)
+#define TL_AVGPOOL_OPT 0 /* microcontrollers: the reference kernels (the optimized ones are not linked) */
+#else
+#define TL_AVGPOOL_OPT 1
+#endif
 
 tl_status tl_prepare_pool2d(tl_op_ctx *ctx, tl_node *node) {
   const tl_op_options *o = &node->op->opts;
@@ -37,7 +46,7 @@ tl_status tl_prepare_pool2d(tl_op_ctx *ctx, tl_node *node) {
   p->pad_left = pad_left;
   p->act = tl_op_activation(o->activation);
   if (tl_op_is_int8(ctx, node)) return tl_prepare_pool2d_int8(ctx, node);
-  if (node->op->opcode == TL_OP_MAX_POOL2D) node->opt_isa = ctx->interp->isa; /* no memory needed */
+  if (node->op->opcode == TL_OP_MAX_POOL2D || TL_AVGPOOL_OPT) node->opt_isa = ctx->interp->isa; /* no memory */
   return TL_OK;
 }
 
@@ -58,6 +67,12 @@ void tl_eval_max_pool2d(tl_op_ctx *ctx, tl_node *node) {
 void tl_eval_average_pool2d(tl_op_ctx *ctx, tl_node *node) {
   if (tl_op_is_int8(ctx, node)) {
     tl_eval_pool2d_int8(ctx, node);
+    return;
+  }
+  if (TL_AVGPOOL_OPT && node->opt_isa != TL_ISA_REFERENCE) {
+    tl_average_pool2d_f32_opt((float *)tl_op_output_data(ctx, node, 0),
+                              (const float *)tl_op_input_data(ctx, node, 0), &node->params.pool,
+                              (tl_isa)node->opt_isa);
     return;
   }
   tl_average_pool2d_f32((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),

@@ -2,9 +2,9 @@
  *
  * What this is: the reference formula with the channels vectorised (AVX-512: 16, AVX2: 8, NEON: 4 per
  * vector; the portable level and the channels past the last full vector go one at a time). The bias is
- * pre-packed (zeros without one) so the accumulators start from it. What this is not: depth multipliers
- * other than 1 (the op glue keeps those on the reference kernel) or the specification
- * (tl_depthwise_conv2d_f32).
+ * pre-packed (zeros without one) so the accumulators start from it. Depth multipliers dm > 1 run a second
+ * loop nest over weights and bias packed multiplier-major (opt_kernels_elementwise.h). What this is not:
+ * the specification (tl_depthwise_conv2d_f32).
  *
  * Algorithm: for each output pixel, the ranges of kernel rows and columns inside the input are computed
  * (the taps outside are skipped, like the reference); then each block of channels accumulates
@@ -12,13 +12,37 @@
  * passes through) and stored. 3x3 kernels (MobileNet's) take a faster path on output rows whose three kernel
  * rows are inside the input: per block of channels the nine weight vectors stay in registers while the
  * pixels whose three columns are inside go by; the edge pixels take the general path.
+ * With dm > 1, output channel ic * dm + m reads input channel ic: per output pixel, per block of input
+ * channels and per m, the block's accumulators run over the taps with the packed weights w'[m][tap][ic..]
+ * (contiguous, like dm == 1), and the block's results go to y[(ic + j) * dm + m] (a stride-dm scatter,
+ * dm / (k_h * k_w) of the work).
  */
 #include "opt_kernels.h"
+#include "opt_kernels_elementwise.h"
 
-size_t tl_depthwise_conv2d_f32_opt_packed_floats(const tl_conv_params *p) { return (size_t)p->out_c; }
+/* dm == 1: the bias; dm > 1: bias' then w' (opt_kernels_elementwise.h) */
+size_t tl_depthwise_conv2d_f32_opt_packed_floats(const tl_conv_params *p) {
+  const size_t out_c = (size_t)p->out_c;
+  return p->depth_multiplier == 1 ? out_c : out_c + (size_t)p->k_h * (size_t)p->k_w * out_c;
+}
 
 void tl_depthwise_conv2d_f32_opt_pack(float *packed, const float *bias, const tl_conv_params *p) {
-  for (int32_t c = 0; c < p->out_c; c++) packed[c] = bias ? bias[c] : 0.0f;
+  const int32_t dm = p->depth_multiplier;
+  for (int32_t ic = 0; ic < p->in_c; ic++) {
+    for (int32_t m = 0; m < dm; m++) packed[(int64_t)m * p->in_c + ic] = bias ? bias[(int64_t)ic * dm + m] : 0.0f;
+  }
+}
+
+void tl_depthwise_conv2d_f32_opt_pack_weights(float *packed, const float *w, const tl_conv_params *p) {
+  const int32_t dm = p->depth_multiplier;
+  const int64_t taps = (int64_t)p->k_h * p->k_w, in_c = p->in_c, out_c = p->out_c;
+  float *wp = packed + out_c; /* after bias' */
+  if (dm == 1) return;
+  for (int32_t m = 0; m < dm; m++) {
+    for (int64_t t = 0; t < taps; t++) {
+      for (int64_t ic = 0; ic < in_c; ic++) wp[(m * taps + t) * in_c + ic] = w[t * out_c + ic * dm + m];
+    }
+  }
 }
 
 /* First and one past the last tap index k in [0, k_n) with 0 <= i0 + k * dil < in_n (dil >= 1). */
@@ -151,6 +175,83 @@ static void tl_dw_tap_range(int32_t i0, int32_t dil, int32_t k_n, int32_t in_n, 
     }                                                                                                         \
   }
 
+/* Defines `attrs static void name(y, x, packed, p)` for depth multipliers > 1 (packed: bias' then w'). */
+#define TL_DWM_DEFINE(name, attrs, VW, VEC, LOAD, STORE, FMA, SET1, MAXV, MINV)                                \
+  attrs static void name(float *y, const float *x, const float *packed, const tl_conv_params *p) {           \
+    const int32_t dm = p->depth_multiplier;                                                                   \
+    const int64_t in_c = p->in_c, out_c = p->out_c, taps = (int64_t)p->k_h * p->k_w;                          \
+    const int64_t x_row = (int64_t)p->in_w * in_c;                                                            \
+    const int64_t vec_end = (in_c / (VW)) * (VW);                                                             \
+    const float *bias = packed, *wp = packed + out_c; /* bias'[dm][in_c], w'[dm][taps][in_c] */              \
+    const VEC lo = SET1(p->act.min), hi = SET1(p->act.max);                                                   \
+    float tmp0[VW], tmp1[VW];                                                                                 \
+    for (int32_t b = 0; b < p->batch; b++) {                                                                  \
+      const float *xb = x + (int64_t)b * p->in_h * x_row;                                                     \
+      for (int32_t oy = 0; oy < p->out_h; oy++) {                                                             \
+        const int32_t iy0 = oy * p->stride_h - p->pad_top;                                                    \
+        int32_t ky0, ky1;                                                                                     \
+        tl_dw_tap_range(iy0, p->dilation_h, p->k_h, p->in_h, &ky0, &ky1);                                     \
+        for (int32_t ox = 0; ox < p->out_w; ox++) {                                                           \
+          const int32_t ix0 = ox * p->stride_w - p->pad_left;                                                 \
+          float *yp = y + (((int64_t)b * p->out_h + oy) * p->out_w + ox) * out_c;                             \
+          int32_t kx0, kx1;                                                                                   \
+          tl_dw_tap_range(ix0, p->dilation_w, p->k_w, p->in_w, &kx0, &kx1);                                   \
+          const int any_tap = ky1 > ky0 && kx1 > kx0; /* else x0 is never read: keep it inside x */          \
+          const float *x0 = any_tap ? xb + (int64_t)(iy0 + ky0 * p->dilation_h) * x_row +                     \
+                                          (int64_t)(ix0 + kx0 * p->dilation_w) * in_c                         \
+                                    : xb;                                                                     \
+          const int64_t x_dy = (int64_t)p->dilation_h * x_row, x_dx = (int64_t)p->dilation_w * in_c;         \
+          const int64_t w0 = ((int64_t)ky0 * p->k_w + kx0) * in_c; /* tap (ky0, kx0) in one w'[m] */          \
+          const int64_t w_dy = (int64_t)p->k_w * in_c;                                                        \
+          int64_t c = 0;                                                                                      \
+          for (; c < vec_end; c += (VW)) {                                                                    \
+            int32_t m = 0;                                                                                    \
+            for (; m + 2 <= dm; m += 2) { /* two multipliers: two independent chains */                       \
+              const float *wm0 = wp + (int64_t)m * taps * in_c + w0 + c, *wm1 = wm0 + taps * in_c;            \
+              VEC a0 = LOAD(bias + (int64_t)m * in_c + c), a1 = LOAD(bias + (int64_t)(m + 1) * in_c + c);     \
+              for (int32_t ky = ky0; ky < ky1; ky++) {                                                        \
+                const float *xr = x0 + (ky - ky0) * x_dy + c;                                                 \
+                const float *wr0 = wm0 + (ky - ky0) * w_dy, *wr1 = wm1 + (ky - ky0) * w_dy;                   \
+                for (int32_t kx = kx0; kx < kx1; kx++, xr += x_dx, wr0 += in_c, wr1 += in_c) {                \
+                  const VEC xv = LOAD(xr);                                                                    \
+                  a0 = FMA(xv, LOAD(wr0), a0);                                                                \
+                  a1 = FMA(xv, LOAD(wr1), a1);                                                                \
+                }                                                                                             \
+              }                                                                                               \
+              STORE(tmp0, MINV(hi, MAXV(lo, a0)));                                                            \
+              STORE(tmp1, MINV(hi, MAXV(lo, a1)));                                                            \
+              for (int32_t j = 0; j < (VW); j++) {                                                            \
+                yp[(c + j) * dm + m] = tmp0[j];                                                               \
+                yp[(c + j) * dm + m + 1] = tmp1[j];                                                           \
+              }                                                                                               \
+            }                                                                                                 \
+            for (; m < dm; m++) {                                                                             \
+              const float *wm = wp + (int64_t)m * taps * in_c + w0 + c;                                       \
+              VEC acc = LOAD(bias + (int64_t)m * in_c + c);                                                   \
+              for (int32_t ky = ky0; ky < ky1; ky++) {                                                        \
+                const float *xr = x0 + (ky - ky0) * x_dy + c, *wr = wm + (ky - ky0) * w_dy;                   \
+                for (int32_t kx = kx0; kx < kx1; kx++, xr += x_dx, wr += in_c) acc = FMA(LOAD(xr), LOAD(wr), acc); \
+              }                                                                                               \
+              STORE(tmp0, MINV(hi, MAXV(lo, acc)));                                                           \
+              for (int32_t j = 0; j < (VW); j++) yp[(c + j) * dm + m] = tmp0[j];                              \
+            }                                                                                                 \
+          }                                                                                                   \
+          for (; c < in_c; c++) {                                                                             \
+            for (int32_t m = 0; m < dm; m++) {                                                                \
+              const float *wm = wp + (int64_t)m * taps * in_c + w0 + c;                                       \
+              float acc = bias[(int64_t)m * in_c + c];                                                        \
+              for (int32_t ky = ky0; ky < ky1; ky++) {                                                        \
+                const float *xr = x0 + (ky - ky0) * x_dy + c, *wr = wm + (ky - ky0) * w_dy;                   \
+                for (int32_t kx = kx0; kx < kx1; kx++, xr += x_dx, wr += in_c) acc += *xr * *wr;              \
+              }                                                                                               \
+              yp[c * dm + m] = acc < p->act.min ? p->act.min : (acc > p->act.max ? p->act.max : acc);         \
+            }                                                                                                 \
+          }                                                                                                   \
+        }                                                                                                     \
+      }                                                                                                       \
+    }                                                                                                         \
+  }
+
 /* scalar "vectors" for the portable level */
 #define TL_S_LOAD(ptr) (*(ptr))
 #define TL_S_STORE(ptr, v) (*(ptr) = (v))
@@ -160,6 +261,7 @@ static void tl_dw_tap_range(int32_t i0, int32_t dil, int32_t k_n, int32_t in_n, 
 #define TL_S_MIN(hi, v) ((v) > (hi) ? (hi) : (v))
 #define TL_S_ADD(a, b) ((a) + (b))
 TL_DW_DEFINE(tl_dw_portable, , 1, float, TL_S_LOAD, TL_S_STORE, TL_S_FMA, TL_S_ADD, TL_S_SET1, TL_S_MAX, TL_S_MIN)
+TL_DWM_DEFINE(tl_dwm_portable, , 1, float, TL_S_LOAD, TL_S_STORE, TL_S_FMA, TL_S_SET1, TL_S_MAX, TL_S_MIN)
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -167,6 +269,10 @@ TL_DW_DEFINE(tl_dw_avx512, __attribute__((target("avx512f,avx2,fma"))), 16, __m5
              _mm512_storeu_ps, _mm512_fmadd_ps, _mm512_add_ps, _mm512_set1_ps, _mm512_max_ps, _mm512_min_ps)
 TL_DW_DEFINE(tl_dw_avx2, __attribute__((target("avx2,fma"))), 8, __m256, _mm256_loadu_ps, _mm256_storeu_ps,
              _mm256_fmadd_ps, _mm256_add_ps, _mm256_set1_ps, _mm256_max_ps, _mm256_min_ps)
+TL_DWM_DEFINE(tl_dwm_avx512, __attribute__((target("avx512f,avx2,fma"))), 16, __m512, _mm512_loadu_ps,
+              _mm512_storeu_ps, _mm512_fmadd_ps, _mm512_set1_ps, _mm512_max_ps, _mm512_min_ps)
+TL_DWM_DEFINE(tl_dwm_avx2, __attribute__((target("avx2,fma"))), 8, __m256, _mm256_loadu_ps, _mm256_storeu_ps,
+              _mm256_fmadd_ps, _mm256_set1_ps, _mm256_max_ps, _mm256_min_ps)
 #define TL_DW_X86 1
 #endif
 
@@ -181,11 +287,32 @@ TL_DW_DEFINE(tl_dw_avx2, __attribute__((target("avx2,fma"))), 8, __m256, _mm256_
 #define TL_N_MIN(hi, v) vbslq_f32(vcgtq_f32(v, hi), hi, v)
 TL_DW_DEFINE(tl_dw_neon, , 4, float32x4_t, vld1q_f32, vst1q_f32, TL_N_FMA, vaddq_f32, vdupq_n_f32, TL_N_MAX,
              TL_N_MIN)
+TL_DWM_DEFINE(tl_dwm_neon, , 4, float32x4_t, vld1q_f32, vst1q_f32, TL_N_FMA, vdupq_n_f32, TL_N_MAX, TL_N_MIN)
 #define TL_DW_NEON 1
 #endif
 
 void tl_depthwise_conv2d_f32_opt(float *y, const float *x, const float *w, const float *packed,
                                  const tl_conv_params *p, tl_isa isa) {
+  if (p->depth_multiplier != 1) {
+    switch (isa) {
+#if defined(TL_DW_X86)
+      case TL_ISA_AVX512:
+        tl_dwm_avx512(y, x, packed, p);
+        return;
+      case TL_ISA_AVX2:
+        tl_dwm_avx2(y, x, packed, p);
+        return;
+#endif
+#if defined(TL_DW_NEON)
+      case TL_ISA_NEON:
+        tl_dwm_neon(y, x, packed, p);
+        return;
+#endif
+      default:
+        tl_dwm_portable(y, x, packed, p);
+        return;
+    }
+  }
   switch (isa) {
 #if defined(TL_DW_X86)
     case TL_ISA_AVX512:

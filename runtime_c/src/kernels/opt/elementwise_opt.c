@@ -1,0 +1,253 @@
+/* elementwise_opt.c: optimized float32 Add, Sub, Mul (with fused activation), Relu and Relu6
+ * (see opt_kernels_elementwise.h).
+ *
+ * What this is: the reference formulas over flat runs of memory, 16 (AVX-512), 8 (AVX2) or 4 (NEON) floats
+ * per vector, four vectors per iteration; the portable level is the same loop one float at a time, written
+ * so that the compiler can vectorise it. Each element is one IEEE operation then the clamp
+ * (max(lo, v) then min(hi, .), which is the reference's `v < lo ? lo : (v > hi ? hi : v)`, NaN and signed
+ * zeros included), so the results are the reference's bits. What this is not: general broadcasts (they run
+ * the reference loop) or the specification (binary.c, unary.c).
+ *
+ * Algorithm (binary ops): each input, read in y's order, is classified by its period L: element i of y
+ * reads input element i % L. L is the product of the trailing dims on which the input is contiguous, and
+ * exists when every leading dim is broadcast (stride 0) or 1; L == n (all of y) is a same-shape input,
+ * L == 1 a scalar. With n = |y|: both L == n run one flat loop; one L == 1 runs a flat loop against a
+ * broadcast scalar; otherwise, when one side has L == n, y is cut into rows of the other side's L and each
+ * row runs the flat loop with that side's pointer back at its start.
+ */
+#include "opt_kernels_elementwise.h"
+
+#include <math.h>
+
+enum { TL_EW_ADD = 0, TL_EW_SUB = 1, TL_EW_MUL = 2 };
+enum { TL_EW_VV = 0, TL_EW_VS = 1, TL_EW_SV = 2 }; /* vector-vector, vector-scalar, scalar-vector */
+
+static inline float tl_ew_clamp(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+/* Defines `attrs static void prefix_<op>_<form>(y, a, b, n, lo, hi)` for the three ops and three forms, and
+ * `attrs static void prefix_clamp(y, x, n, lo, hi)`, with vectors of VW floats. */
+#define TL_EW_FORM(fn, attrs, VW, VEC, LOAD, STORE, SET1, MAXV, MINV, OPV, OP, LA, LB, SA, SB)                  \
+  attrs static void fn(float *y, const float *a, const float *b, int64_t n, float lo_s, float hi_s) {         \
+    const VEC lo = SET1(lo_s), hi = SET1(hi_s);                                                               \
+    int64_t i = 0;                                                                                            \
+    (void)a, (void)b;                                                                                         \
+    for (; i + 4 * (VW) <= n; i += 4 * (VW)) {                                                                \
+      const VEC v0 = OPV(LA(i), LB(i)), v1 = OPV(LA(i + (VW)), LB(i + (VW)));                                 \
+      const VEC v2 = OPV(LA(i + 2 * (VW)), LB(i + 2 * (VW))), v3 = OPV(LA(i + 3 * (VW)), LB(i + 3 * (VW)));   \
+      STORE(y + i, MINV(hi, MAXV(lo, v0)));                                                                   \
+      STORE(y + i + (VW), MINV(hi, MAXV(lo, v1)));                                                            \
+      STORE(y + i + 2 * (VW), MINV(hi, MAXV(lo, v2)));                                                        \
+      STORE(y + i + 3 * (VW), MINV(hi, MAXV(lo, v3)));                                                        \
+    }                                                                                                         \
+    for (; i + (VW) <= n; i += (VW)) STORE(y + i, MINV(hi, MAXV(lo, OPV(LA(i), LB(i)))));                     \
+    for (; i < n; i++) y[i] = tl_ew_clamp(SA(i) OP SB(i), lo_s, hi_s);                                        \
+  }
+
+#define TL_EW_DEFINE(prefix, attrs, VW, VEC, LOAD, STORE, SET1, MAXV, MINV, ADDV, SUBV, MULV)                   \
+  /* operands: LA/LB vector loads, SA/SB scalars; the scalar side of a broadcast is a[0] / b[0] */            \
+  TL_EW_DEFINE_OP(prefix##_add, attrs, VW, VEC, LOAD, STORE, SET1, MAXV, MINV, ADDV, +)                       \
+  TL_EW_DEFINE_OP(prefix##_sub, attrs, VW, VEC, LOAD, STORE, SET1, MAXV, MINV, SUBV, -)                       \
+  TL_EW_DEFINE_OP(prefix##_mul, attrs, VW, VEC, LOAD, STORE, SET1, MAXV, MINV, MULV, *)                       \
+  attrs static void prefix##_clamp(float *y, const float *x, int64_t n, float lo_s, float hi_s) {            \
+    const VEC lo = SET1(lo_s), hi = SET1(hi_s);                                                               \
+    int64_t i = 0;                                                                                            \
+    for (; i + 4 * (VW) <= n; i += 4 * (VW)) {                                                                \
+      const VEC v0 = LOAD(x + i), v1 = LOAD(x + i + (VW)), v2 = LOAD(x + i + 2 * (VW));                       \
+      const VEC v3 = LOAD(x + i + 3 * (VW));                                                                  \
+      STORE(y + i, MINV(hi, MAXV(lo, v0)));                                                                   \
+      STORE(y + i + (VW), MINV(hi, MAXV(lo, v1)));                                                            \
+      STORE(y + i + 2 * (VW), MINV(hi, MAXV(lo, v2)));                                                        \
+      STORE(y + i + 3 * (VW), MINV(hi, MAXV(lo, v3)));                                                        \
+    }                                                                                                         \
+    for (; i + (VW) <= n; i += (VW)) STORE(y + i, MINV(hi, MAXV(lo, LOAD(x + i))));                           \
+    for (; i < n; i++) y[i] = tl_ew_clamp(x[i], lo_s, hi_s);                                                  \
+  }                                                                                                           \
+  attrs static void prefix##_run(int op, int form, float *y, const float *a, const float *b, int64_t n,      \
+                                 float lo, float hi) {                                                        \
+    switch (op * 3 + form) {                                                                                  \
+      case TL_EW_ADD * 3 + TL_EW_VV: prefix##_add_vv(y, a, b, n, lo, hi); return;                             \
+      case TL_EW_ADD * 3 + TL_EW_VS: prefix##_add_vs(y, a, b, n, lo, hi); return;                             \
+      case TL_EW_ADD * 3 + TL_EW_SV: prefix##_add_sv(y, a, b, n, lo, hi); return;                             \
+      case TL_EW_SUB * 3 + TL_EW_VV: prefix##_sub_vv(y, a, b, n, lo, hi); return;                             \
+      case TL_EW_SUB * 3 + TL_EW_VS: prefix##_sub_vs(y, a, b, n, lo, hi); return;                             \
+      case TL_EW_SUB * 3 + TL_EW_SV: prefix##_sub_sv(y, a, b, n, lo, hi); return;                             \
+      case TL_EW_MUL * 3 + TL_EW_VV: prefix##_mul_vv(y, a, b, n, lo, hi); return;                             \
+      case TL_EW_MUL * 3 + TL_EW_VS: prefix##_mul_vs(y, a, b, n, lo, hi); return;                             \
+      default: prefix##_mul_sv(y, a, b, n, lo, hi); return;                                                   \
+    }                                                                                                         \
+  }
+
+/* The three forms of one op. The scalar side is loaded once (SET1 of a[0] / b[0]) by the *_vs / *_sv loops
+ * through the LA/LB macros below, which the compiler hoists out of the loop. */
+#define TL_EW_DEFINE_OP(p, attrs, VW, VEC, LOAD, STORE, SET1, MAXV, MINV, OPV, OP)                              \
+  TL_EW_FORM(p##_vv, attrs, VW, VEC, LOAD, STORE, SET1, MAXV, MINV, OPV, OP, TL_EW_LV_##VEC, TL_EW_LVB_##VEC,  \
+             TL_EW_SA_V, TL_EW_SB_V)                                                                          \
+  TL_EW_FORM(p##_vs, attrs, VW, VEC, LOAD, STORE, SET1, MAXV, MINV, OPV, OP, TL_EW_LV_##VEC, TL_EW_LSB_##VEC, \
+             TL_EW_SA_V, TL_EW_SB_S)                                                                          \
+  TL_EW_FORM(p##_sv, attrs, VW, VEC, LOAD, STORE, SET1, MAXV, MINV, OPV, OP, TL_EW_LSA_##VEC, TL_EW_LVB_##VEC, \
+             TL_EW_SA_S, TL_EW_SB_V)
+
+/* scalar operands of the tail loops */
+#define TL_EW_SA_V(i) a[i]
+#define TL_EW_SB_V(i) b[i]
+#define TL_EW_SA_S(i) a[0]
+#define TL_EW_SB_S(i) b[0]
+
+/* portable: one float at a time */
+#define TL_EW_LV_float(i) a[i]
+#define TL_EW_LVB_float(i) b[i]
+#define TL_EW_LSA_float(i) a[0]
+#define TL_EW_LSB_float(i) b[0]
+#define TL_S_LOAD(ptr) (*(ptr))
+#define TL_S_STORE(ptr, v) (*(ptr) = (v))
+#define TL_S_SET1(v) (v)
+#define TL_S_MAX(lo, v) ((v) < (lo) ? (lo) : (v))
+#define TL_S_MIN(hi, v) ((v) > (hi) ? (hi) : (v))
+#define TL_S_ADD(x, y) ((x) + (y))
+#define TL_S_SUB(x, y) ((x) - (y))
+#define TL_S_MUL(x, y) ((x) * (y))
+TL_EW_DEFINE(tl_ew_portable, , 1, float, TL_S_LOAD, TL_S_STORE, TL_S_SET1, TL_S_MAX, TL_S_MIN, TL_S_ADD, TL_S_SUB,
+             TL_S_MUL)
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define TL_EW_LV___m512(i) _mm512_loadu_ps(a + (i))
+#define TL_EW_LVB___m512(i) _mm512_loadu_ps(b + (i))
+#define TL_EW_LSA___m512(i) _mm512_set1_ps(a[0])
+#define TL_EW_LSB___m512(i) _mm512_set1_ps(b[0])
+#define TL_EW_LV___m256(i) _mm256_loadu_ps(a + (i))
+#define TL_EW_LVB___m256(i) _mm256_loadu_ps(b + (i))
+#define TL_EW_LSA___m256(i) _mm256_set1_ps(a[0])
+#define TL_EW_LSB___m256(i) _mm256_set1_ps(b[0])
+TL_EW_DEFINE(tl_ew_avx512, __attribute__((target("avx512f,avx2,fma"))), 16, __m512, _mm512_loadu_ps,
+             _mm512_storeu_ps, _mm512_set1_ps, _mm512_max_ps, _mm512_min_ps, _mm512_add_ps, _mm512_sub_ps,
+             _mm512_mul_ps)
+TL_EW_DEFINE(tl_ew_avx2, __attribute__((target("avx2,fma"))), 8, __m256, _mm256_loadu_ps, _mm256_storeu_ps,
+             _mm256_set1_ps, _mm256_max_ps, _mm256_min_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_mul_ps)
+#define TL_EW_X86 1
+#endif
+
+#if defined(__aarch64__) || (defined(__arm__) && defined(__ARM_NEON))
+#include <arm_neon.h>
+#define TL_EW_LV_float32x4_t(i) vld1q_f32(a + (i))
+#define TL_EW_LVB_float32x4_t(i) vld1q_f32(b + (i))
+#define TL_EW_LSA_float32x4_t(i) vdupq_n_f32(a[0])
+#define TL_EW_LSB_float32x4_t(i) vdupq_n_f32(b[0])
+#define TL_N_MAX(lo, v) vbslq_f32(vcltq_f32(v, lo), lo, v)
+#define TL_N_MIN(hi, v) vbslq_f32(vcgtq_f32(v, hi), hi, v)
+TL_EW_DEFINE(tl_ew_neon, , 4, float32x4_t, vld1q_f32, vst1q_f32, vdupq_n_f32, TL_N_MAX, TL_N_MIN, vaddq_f32,
+             vsubq_f32, vmulq_f32)
+#define TL_EW_NEON 1
+#endif
+
+static void tl_ew_run(tl_isa isa, int op, int form, float *y, const float *a, const float *b, int64_t n, float lo,
+                      float hi) {
+  switch (isa) {
+#if defined(TL_EW_X86)
+    case TL_ISA_AVX512:
+      tl_ew_avx512_run(op, form, y, a, b, n, lo, hi);
+      return;
+    case TL_ISA_AVX2:
+      tl_ew_avx2_run(op, form, y, a, b, n, lo, hi);
+      return;
+#endif
+#if defined(TL_EW_NEON)
+    case TL_ISA_NEON:
+      tl_ew_neon_run(op, form, y, a, b, n, lo, hi);
+      return;
+#endif
+    default:
+      tl_ew_portable_run(op, form, y, a, b, n, lo, hi);
+      return;
+  }
+}
+
+/* The period L of an input with strides s over y's dims d (see the algorithm above), or 0 when it has none. */
+static int64_t tl_ew_period(const int32_t *d, const int64_t *s) {
+  int64_t contiguous = 1;
+  int k = 3;
+  for (; k >= 0; k--) {
+    if (d[k] == 1) continue;
+    if (s[k] != contiguous) break;
+    contiguous *= d[k];
+  }
+  for (; k >= 0; k--) {
+    if (d[k] != 1 && s[k] != 0) return 0;
+  }
+  return contiguous;
+}
+
+static int64_t tl_ew_count(const tl_binary_params *p) {
+  return (int64_t)p->out_dims[0] * p->out_dims[1] * p->out_dims[2] * p->out_dims[3];
+}
+
+int tl_binary_f32_opt_supported(const tl_binary_params *p) {
+  const int64_t n = tl_ew_count(p);
+  const int64_t la = tl_ew_period(p->out_dims, p->a_strides), lb = tl_ew_period(p->out_dims, p->b_strides);
+  if (n <= 0) return 1;
+  return (la == n && lb > 0) || (lb == n && la > 0);
+}
+
+static void tl_ew_binary(float *y, const float *a, const float *b, const tl_binary_params *p, tl_isa isa, int op) {
+  const int64_t n = tl_ew_count(p);
+  const int64_t la = tl_ew_period(p->out_dims, p->a_strides), lb = tl_ew_period(p->out_dims, p->b_strides);
+  const float lo = p->act.min, hi = p->act.max;
+  if (n <= 0) return;
+  if (la == n && lb == n) {
+    tl_ew_run(isa, op, TL_EW_VV, y, a, b, n, lo, hi);
+  } else if (la == n && lb == 1) {
+    tl_ew_run(isa, op, TL_EW_VS, y, a, b, n, lo, hi);
+  } else if (la == 1 && lb == n) {
+    tl_ew_run(isa, op, TL_EW_SV, y, a, b, n, lo, hi);
+  } else if (la == n && lb > 0) { /* b repeats every lb elements: rows of lb */
+    for (int64_t r = 0; r < n; r += lb) tl_ew_run(isa, op, TL_EW_VV, y + r, a + r, b, lb, lo, hi);
+  } else if (lb == n && la > 0) {
+    for (int64_t r = 0; r < n; r += la) tl_ew_run(isa, op, TL_EW_VV, y + r, a, b + r, la, lo, hi);
+  } else if (op == TL_EW_ADD) {
+    tl_add_f32(y, a, b, p);
+  } else if (op == TL_EW_SUB) {
+    tl_sub_f32(y, a, b, p);
+  } else {
+    tl_mul_f32(y, a, b, p);
+  }
+}
+
+void tl_add_f32_opt(float *y, const float *a, const float *b, const tl_binary_params *p, tl_isa isa) {
+  tl_ew_binary(y, a, b, p, isa, TL_EW_ADD);
+}
+
+void tl_sub_f32_opt(float *y, const float *a, const float *b, const tl_binary_params *p, tl_isa isa) {
+  tl_ew_binary(y, a, b, p, isa, TL_EW_SUB);
+}
+
+void tl_mul_f32_opt(float *y, const float *a, const float *b, const tl_binary_params *p, tl_isa isa) {
+  tl_ew_binary(y, a, b, p, isa, TL_EW_MUL);
+}
+
+static void tl_ew_clamp_run(float *y, const float *x, int64_t n, float lo, float hi, tl_isa isa) {
+  switch (isa) {
+#if defined(TL_EW_X86)
+    case TL_ISA_AVX512:
+      tl_ew_avx512_clamp(y, x, n, lo, hi);
+      return;
+    case TL_ISA_AVX2:
+      tl_ew_avx2_clamp(y, x, n, lo, hi);
+      return;
+#endif
+#if defined(TL_EW_NEON)
+    case TL_ISA_NEON:
+      tl_ew_neon_clamp(y, x, n, lo, hi);
+      return;
+#endif
+    default:
+      tl_ew_portable_clamp(y, x, n, lo, hi);
+      return;
+  }
+}
+
+/* relu(x) = x < 0 ? 0 : x is the clamp to [0, +inf]; relu6 the clamp to [0, 6]. */
+void tl_relu_f32_opt(float *y, const float *x, int64_t n, tl_isa isa) {
+  tl_ew_clamp_run(y, x, n, 0.0f, (float)INFINITY, isa);
+}
+
+void tl_relu6_f32_opt(float *y, const float *x, int64_t n, tl_isa isa) { tl_ew_clamp_run(y, x, n, 0.0f, 6.0f, isa); }
