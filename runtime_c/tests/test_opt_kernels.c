@@ -25,6 +25,7 @@
 #include "kernels/kernels.h"
 #include "kernels/opt/opt_kernels.h"
 #include "kernels/opt/opt_kernels_int8.h"
+#include "quant.h"
 #include "tl_test.h"
 
 #define REL_TOL 1e-5
@@ -576,6 +577,42 @@ TL_TEST(max_pool_int8_bit_exact) {
   TL_EXPECT_EQ(failures, 0);
 }
 
+/* Softmax: the table path (rows with more terms than distinct values) and the direct one, over beta * scale
+ * multipliers from tiny (most terms below diff_min) to saturated, as prepare computes them. */
+static int sm8_case(int64_t outer, int32_t depth, double beta_scale, int spread) {
+  tl_softmax_int8_params p;
+  int32_t m = 0, s = 0;
+  double real = beta_scale * 67108864.0;
+  memset(&p, 0, sizeof p);
+  if (real > 2147483647.0) real = 2147483647.0;
+  TL_EXPECT_TRUE(tl_quantize_multiplier(real, &m, &s));
+  s = s < -31 ? -31 : (s > 31 ? 31 : s);
+  p.outer = outer, p.depth = depth, p.input_multiplier = m, p.input_shift = s;
+  p.diff_min = -tl_input_radius(5, s);
+  const int64_t n = outer * depth;
+  int8_t *x = rand_i8_array(n), *want = i8_out(n), *got = i8_out(n);
+  for (int64_t i = 0; i < n; i++) x[i] = (int8_t)(x[i] / spread); /* spread > 1: fewer distinct values */
+  void *table = malloc(tl_softmax_int8_opt_bytes());
+  tl_softmax_int8(want, x, &p);
+  tl_softmax_int8_opt_prepare(table, &p);
+  tl_softmax_int8_opt(got, x, table, &p);
+  char what[120];
+  snprintf(what, sizeof what, "softmax8 %lldx%d beta*scale=%g spread=%d", (long long)outer, depth, beta_scale, spread);
+  const int ok = check_same_bytes(got, want, n, what);
+  free(x), free(want), free(got), free(table);
+  return ok;
+}
+
+TL_TEST(softmax_int8_bit_exact) {
+  static const double scales[] = {1e-4, 0.01, 0.05, 0.1, 0.25, 1.0, 3.0, 1e3};
+  static const int32_t depths[] = {1, 2, 10, 255, 256, 1000, 4095};
+  int failures = 0;
+  for (size_t i = 0; i < sizeof scales / sizeof scales[0]; i++)
+    for (size_t d = 0; d < sizeof depths / sizeof depths[0]; d++)
+      failures += !sm8_case(depths[d] > 300 ? 2 : 5, depths[d], scales[i], (int)(i + d) % 3 == 0 ? 16 : 1);
+  TL_EXPECT_EQ(failures, 0);
+}
+
 TL_TEST(int8_levels_resolve) {
   tl_cpu_features none, all;
   memset(&none, 0, sizeof none);
@@ -622,6 +659,7 @@ int main(void) {
     TL_RUN(conv_int8_bit_exact_on_every_path);
     TL_RUN(depthwise_int8_bit_exact_on_every_path);
     TL_RUN(max_pool_int8_bit_exact);
+    TL_RUN(softmax_int8_bit_exact);
   }
   return tl_test_summary();
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fb_schema.h"
+#include "kernels/opt/opt_kernels_int8.h"
 #include "ops/ops_int8.h"
 #include "quant.h"
 
@@ -80,10 +81,24 @@ tl_status tl_prepare_softmax_int8(tl_op_ctx *ctx, tl_node *node) {
   p->input_multiplier = m;
   p->input_shift = s;
   p->diff_min = -tl_input_radius(5, s);
+  node->opt_isa = TL_ISA_REFERENCE;
+#if !defined(TL_FREESTANDING)
+  if (node->opt != NULL && node->opt_bytes >= tl_softmax_int8_opt_bytes()) { /* the optimized kernels' table */
+    tl_softmax_int8_opt_prepare(node->opt, p);
+    node->opt_isa = ctx->interp->isa;
+  }
+#endif
   return TL_OK;
 }
 
 void tl_eval_softmax_int8(tl_op_ctx *ctx, tl_node *node) {
+#if !defined(TL_FREESTANDING)
+  if (node->opt_isa != TL_ISA_REFERENCE) {
+    tl_softmax_int8_opt((int8_t *)tl_op_output_data(ctx, node, 0), (const int8_t *)tl_op_input_data(ctx, node, 0),
+                        node->opt, &node->params.softmax8);
+    return;
+  }
+#endif
   tl_softmax_int8((int8_t *)tl_op_output_data(ctx, node, 0), (const int8_t *)tl_op_input_data(ctx, node, 0),
                   &node->params.softmax8);
 }

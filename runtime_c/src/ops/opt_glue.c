@@ -67,6 +67,9 @@ static size_t tl_opt_int8_bytes(const tl_model *model, const tl_op_desc *d, tl_i
   tl_i8_level level;
   int64_t k;
   size_t bytes, scratch = 0;
+  if (d->opcode == TL_OP_SOFTMAX && d->input_count == 1 && d->output_count == 1 &&
+      model->tensors[d->outputs[0]].dtype == TL_INT8)
+    return tl_softmax_int8_opt_bytes(); /* the exponential table */
   if (d->input_count < 2 || d->input_count > 3 || d->output_count != 1) return 0;
   x = &model->tensors[d->inputs[0]];
   w = &model->tensors[d->inputs[1]];

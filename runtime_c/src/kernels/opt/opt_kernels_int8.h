@@ -90,4 +90,10 @@ void tl_depthwise_conv2d_int8_opt(int8_t *y,               /* [batch, out_h, out
 /* ---- MaxPool2D: tl_max_pool2d_int8 with the channels vectorized (identical bytes) ---- */
 void tl_max_pool2d_int8_opt(int8_t *y, const int8_t *x, const tl_pool_int8_params *p, tl_i8_level level);
 
+/* ---- Softmax: tl_softmax_int8 with the exponentials of the 256 possible x - max tabulated at prepare
+ * (softmax_int8_opt.c; identical bytes) ---- */
+size_t tl_softmax_int8_opt_bytes(void); /* the table */
+void tl_softmax_int8_opt_prepare(void *table, const tl_softmax_int8_params *p); /* table: 4-aligned */
+void tl_softmax_int8_opt(int8_t *y, const int8_t *x, const void *table, const tl_softmax_int8_params *p);
+
 #endif /* TL_OPT_KERNELS_INT8_H */
