@@ -23,6 +23,8 @@ enum { TL_EW_ADD = 0, TL_EW_SUB = 1, TL_EW_MUL = 2 };
 enum { TL_EW_VV = 0, TL_EW_VS = 1, TL_EW_SV = 2 }; /* vector-vector, vector-scalar, scalar-vector */
 
 static inline float tl_ew_clamp(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
+static inline float tl_ew_max1(float lo, float v) { return v < lo ? lo : v; } /* the clamp when hi is +inf */
+#define TL_EW_MAX1(lo, v) tl_ew_max1(lo, v)
 
 /* Defines `attrs static void prefix_<op>_<form>(y, a, b, n, lo, hi)` for the three ops and three forms, and
  * `attrs static void prefix_clamp(y, x, n, lo, hi)`, with vectors of VW floats. */
@@ -31,7 +33,15 @@ static inline float tl_ew_clamp(float v, float lo, float hi) { return v < lo ? l
     const VEC lo = SET1(lo_s), hi = SET1(hi_s);                                                               \
     int64_t i = 0;                                                                                            \
     (void)a, (void)b;                                                                                         \
-    for (; i + 4 * (VW) <= n; i += 4 * (VW)) {                                                                \
+    if ((VW) == 1 && hi_s == (float)INFINITY) { /* portable: fewer selects (SSE2 has no blend) */            \
+      if (lo_s == -(float)INFINITY) {                                                                         \
+        for (; i < n; i++) y[i] = SA(i) OP SB(i);                                                             \
+      } else {                                                                                                \
+        for (; i < n; i++) y[i] = TL_EW_MAX1(lo_s, SA(i) OP SB(i));                                           \
+      }                                                                                                       \
+      return;                                                                                                 \
+    }                                                                                                         \
+    for (; (VW) > 1 && i + 4 * (VW) <= n; i += 4 * (VW)) { /* portable: the plain loop below vectorises */    \
       const VEC v0 = OPV(LA(i), LB(i)), v1 = OPV(LA(i + (VW)), LB(i + (VW)));                                 \
       const VEC v2 = OPV(LA(i + 2 * (VW)), LB(i + 2 * (VW))), v3 = OPV(LA(i + 3 * (VW)), LB(i + 3 * (VW)));   \
       STORE(y + i, MINV(hi, MAXV(lo, v0)));                                                                   \
@@ -51,7 +61,11 @@ static inline float tl_ew_clamp(float v, float lo, float hi) { return v < lo ? l
   attrs static void prefix##_clamp(float *y, const float *x, int64_t n, float lo_s, float hi_s) {            \
     const VEC lo = SET1(lo_s), hi = SET1(hi_s);                                                               \
     int64_t i = 0;                                                                                            \
-    for (; i + 4 * (VW) <= n; i += 4 * (VW)) {                                                                \
+    if ((VW) == 1 && hi_s == (float)INFINITY) { /* portable Relu: one select */                               \
+      for (; i < n; i++) y[i] = TL_EW_MAX1(lo_s, x[i]);                                                       \
+      return;                                                                                                 \
+    }                                                                                                         \
+    for (; (VW) > 1 && i + 4 * (VW) <= n; i += 4 * (VW)) {                                                    \
       const VEC v0 = LOAD(x + i), v1 = LOAD(x + i + (VW)), v2 = LOAD(x + i + 2 * (VW));                       \
       const VEC v3 = LOAD(x + i + 3 * (VW));                                                                  \
       STORE(y + i, MINV(hi, MAXV(lo, v0)));                                                                   \
