@@ -234,16 +234,22 @@ def place(
                 for m in ms:
                     errors[m] = e
                 put(root, ds.default_device())
-    for op in ops:
-        if op not in out:
-            dev = next((out[t.op] for t in op.inputs if t.op in out), None)
-            if dev is not None:
-                put(op, dev)
-    for op in reversed(ops):
-        if op not in out:
-            dev = next((out[c] for c in consumers.get(op, ()) if c in out), None)
-            if dev is not None:
-                put(op, dev)
+    # Repeat the two passes while they place something: an op whose input's group is placed only by the
+    # backward pass (Adam's ``beta1_power * beta1``, read by GPU updates) then follows that input too.
+    changed = True
+    while changed:
+        before = len(out)
+        for op in ops:
+            if op not in out:
+                dev = next((out[t.op] for t in op.inputs if t.op in out), None)
+                if dev is not None:
+                    put(op, dev)
+        for op in reversed(ops):
+            if op not in out:
+                dev = next((out[c] for c in consumers.get(op, ()) if c in out), None)
+                if dev is not None:
+                    put(op, dev)
+        changed = len(out) != before
     default = ds.default_device()
     for op in ops:
         if op not in out:

@@ -474,3 +474,37 @@ def test_fake_cupy_refuses_what_cupy_refuses(fake_gpu: Any):
     s = d.sum()
     assert isinstance(s, fake_gpu.ndarray) and s.shape == ()
     assert float(s) == 6.0 and fake_gpu.LOG[-1].kind == "d2h"
+
+
+# ---- the GPU example ---------------------------------------------------------------------------------------
+def _example() -> Any:
+    import importlib.util
+    import os
+
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "mnist", "gpu.py")
+    spec = importlib.util.spec_from_file_location("mnist_gpu_example", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+STEPS = ["--epochs", "1", "--max-steps", "3", "--batch-size", "16", "--no-progress"]
+
+
+def test_gpu_example_trains_on_emulated_gpu(fake_gpu: Any, capsys: Any):
+    res = _example().main(STEPS)
+    assert res["steps"] == 3 and all(np.isfinite(res["losses"]))
+    assert "training on /gpu:0" in capsys.readouterr().out
+    for op_type in ("Conv2D", "Conv2DBackpropFilter", "MaxPoolGrad", "ApplyAdam"):
+        assert fake_gpu.RAN[op_type] >= 3, fake_gpu.RAN
+    assert not [r for r in transfer_reasons() if r.startswith("VIOLATION")], transfer_reasons()
+
+
+def test_gpu_example_without_gpu_exits_or_soft_places(monkeypatch: pytest.MonkeyPatch, capsys: Any):
+    monkeypatch.setitem(sys.modules, "cupy", None)
+    backend.clear_cache()
+    with pytest.raises(SystemExit) as e:
+        _example().main(STEPS)
+    assert e.value.code == 2 and "no GPU: device '/gpu:0'" in capsys.readouterr().err
+    res = _example().main(STEPS + ["--allow-soft-placement"])
+    assert res["steps"] == 3 and "soft placement: training on /cpu:0" in capsys.readouterr().err
