@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 import sys
 import types
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,7 @@ class Transfer:
 
 
 LOG: list[Transfer] = []
+CALLS: Counter = Counter()  # array-module calls by name (operators as "__add__", indexing as "getitem")
 _state = {"device": 0, "count": 1}
 
 
@@ -112,6 +114,7 @@ def _first_dev(args: Any) -> int | None:
 
 
 def _call(fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+    CALLS[fn.__name__] += 1
     dev = _first_dev(list(args) + list(kwargs.values()))
     a = [_unwrap(v, dev) for v in args]
     k = {n: _unwrap(v, dev) for n, v in kwargs.items()}
@@ -197,9 +200,11 @@ class ndarray:  # noqa: N801 - CuPy's name
 
     # indexing
     def __getitem__(self, idx: Any) -> Any:
+        CALLS["getitem"] += 1
         return _wrap(self._a[_unwrap(idx, self._dev)])
 
     def __setitem__(self, idx: Any, value: Any) -> None:
+        CALLS["setitem"] += 1
         self._a[_unwrap(idx, self._dev)] = _unwrap(value, self._dev)
 
     # methods (the ones CuPy has and the trainer may use)
@@ -223,6 +228,7 @@ class ndarray:  # noqa: N801 - CuPy's name
     # operators
     def _op(fn: Any, reflected: bool = False, inplace: bool = False) -> Any:  # noqa: N805
         def op(self: ndarray, other: Any) -> Any:
+            CALLS[fn.__name__] += 1
             o = _unwrap(other, self._dev)
             if inplace:
                 fn(self._a, o, out=self._a)
@@ -448,6 +454,7 @@ class ElementwiseKernel:
         for (_, n, _), a in zip(self.out_params, args[self.nin :], strict=True):
             if not isinstance(a, ndarray) or a.shape != shape:
                 raise ValueError(f"{self.name}: output {n} must be a device array of shape {shape}")
+        CALLS[self.name] += 1
         self.twin(*[_unwrap(a, dev) for a in args])
         outs = args[self.nin :]
         return outs[0] if self.nout == 1 else tuple(outs)
@@ -457,6 +464,7 @@ class ElementwiseKernel:
 def reset(device_count: int = 1) -> None:
     """Clear the transfer log; ``device_count`` devices (-1: a CUDA runtime that fails like a bad driver)."""
     LOG.clear()
+    CALLS.clear()
     _state["device"] = 0
     _state["count"] = device_count
 

@@ -31,6 +31,7 @@ from trainer.ops import training
 # whose innermost trainer frame is any other kernel is a bug (a hidden copy inside a kernel).
 MARKERS = {
     "_send_kernel": "send",
+    "_allreduce_kernel": "allreduce",
     "_recv_kernel": "recv",
     "_execute": "feed/fetch",
     "_execute_partitioned": "feed/fetch",
@@ -508,3 +509,25 @@ def test_gpu_example_without_gpu_exits_or_soft_places(monkeypatch: pytest.Monkey
     assert e.value.code == 2 and "no GPU: device '/gpu:0'" in capsys.readouterr().err
     res = _example().main(STEPS + ["--allow-soft-placement"])
     assert res["steps"] == 3 and "soft placement: training on /cpu:0" in capsys.readouterr().err
+
+
+def test_mpi_allreduce_on_gpu_goes_through_host_buffers(fake_gpu: Any, monkeypatch: pytest.MonkeyPatch):
+    import trainer.distributed as dist
+    from trainer.ops.comm_ops import mpi_allreduce
+
+    def two_ranks(arrays: list[Any], average: bool, what: str) -> list[np.ndarray]:
+        assert all(type(a) is np.ndarray for a in arrays), [type(a) for a in arrays]
+        return [a * 2.0 for a in arrays]  # as if a second rank held the same values (sum)
+
+    monkeypatch.setattr(dist, "allreduce_arrays", two_ranks)
+    g = tf.Graph()
+    with g.as_default(), tf.device("/gpu:0"):
+        a, b = tf.constant([1.0, 2.0]), tf.constant([[3.0]])
+        s = mpi_allreduce([a * 1.0, b * 1.0], average=False)
+        with tf.Session() as sess:
+            got = sess.run(s)
+    np.testing.assert_array_equal(got[0], [2.0, 4.0])
+    np.testing.assert_array_equal(got[1], [[6.0]])
+    assert fake_gpu.RAN["MPIAllreduce"] == 1
+    reasons = transfer_reasons()
+    assert reasons["allreduce"] == 4 and not [r for r in reasons if r.startswith("VIOLATION")], reasons

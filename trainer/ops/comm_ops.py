@@ -97,7 +97,12 @@ def _allreduce_shape(inputs: list[Tensor], attrs: dict) -> list[Any]:
 def _allreduce_kernel(ctx: Any, *xs: Any) -> Any:
     from trainer.distributed import allreduce_arrays
 
+    b = ctx.backend
+    if not b.is_host:  # MPI reduces host buffers: GPU gradients go through host memory (a transfer point)
+        xs = tuple(b.to_numpy(x) for x in xs)
     out = allreduce_arrays(list(xs), average=ctx.attrs["average"], what=ctx.op.name)
+    if not b.is_host:
+        out = [b.to_device(o) for o in out]
     return out[0] if len(out) == 1 else tuple(out)
 
 
