@@ -18,7 +18,7 @@
 #define TL_I8_AVX2_ __attribute__((target("avx2")))
 #define TL_I8_VNNI_ __attribute__((target("avx512f,avx512vnni,avx2")))
 /* VNNI code that also needs AVX-512 BW / VL (every CPU with AVX-512 VNNI has them; checked at run time) */
-#define TL_I8_VNNIBW_ __attribute__((target("avx512f,avx512vnni,avx512bw,avx512vl,avx2")))
+#define TL_I8_VNNIBW_ __attribute__((target("avx512f,avx512vnni,avx512bw,avx512vl,avx2,bmi2")))
 #endif
 #if defined(__ARM_NEON) && (defined(__GNUC__) || defined(__clang__))
 #define TL_I8_ARM 1
@@ -121,6 +121,12 @@ TL_I8_INLINE uint32_t tl_i8_load4(const int8_t *x, int32_t avail) {
   memcpy(b, x, (size_t)(avail < 4 ? avail : 4));
   return (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
 }
+#endif
+
+#if defined(TL_I8_X86)
+/* AVX-512 BW and VL, which the VNNI level's depthwise and im2col code also use (every CPU with AVX-512 VNNI
+ * has them; this checks anyway). */
+static int tl_i8_x86_bwvl(void) { return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"); }
 #endif
 
 /* ---- portable: NR 8, G 4 ---- */
@@ -345,7 +351,7 @@ TL_I8_VNNI_ TL_I8_INLINE void tl_i8_vnni_rows_q(const int32_t rows, const int8_t
 /* c += dpbusd(x, w) in place: gcc's register allocation of _mm512_dpbusd_epi32 in this loop copies every
  * accumulator twice per use (16 extra moves per depth group). */
 #define TL_I8_DPBUSD_(c, x, w) __asm__("vpdpbusd %2, %1, %0" : "+v"(c) : "v"(x), "v"(w))
-TL_I8_VNNI_ TL_I8_INLINE void tl_i8_vnni_tile(const int32_t rows, const int32_t np, const int8_t *a, int64_t lda,
+TL_I8_VNNIBW_ TL_I8_INLINE void tl_i8_vnni_tile(const int32_t rows, const int32_t np, const int8_t *a, int64_t lda,
                                               int32_t k, const int8_t *b0, const int8_t *b1, int8_t *y, int64_t ldy,
                                               const __m512i *corr, const tl_rq16 *rq, const __mmask16 *live) {
   const __m512i flip = _mm512_set1_epi32((int32_t)0x80808080u);
@@ -370,12 +376,14 @@ TL_I8_VNNI_ TL_I8_INLINE void tl_i8_vnni_tile(const int32_t rows, const int32_t 
     TL_I8_X8_(TL_I8_T_)
   }
 #undef TL_I8_T_
-  if (k & 3) { /* the last partial group: zero bytes past k (the packed weights there are zero too) */
+  if (k & 3) { /* the last partial group: zero bytes past k (the packed weights there are zero too), read with
+               * a masked load (a word assembled from bytes would stall on the store forwarding) */
+    const __mmask16 tail = (__mmask16)((1u << (k & 3)) - 1u);
     const __m512i v0 = _mm512_loadu_si512((const void *)(b0 + (int64_t)groups * 64));
     const __m512i v1 = np > 1 ? _mm512_loadu_si512((const void *)(b1 + (int64_t)groups * 64)) : v0;
 #define TL_I8_TT_(r)                                                                                      \
   if (rows > (r)) {                                                                                       \
-    const __m512i x_ = _mm512_xor_si512(_mm512_set1_epi32((int32_t)tl_i8_load4(a##r + groups * 4, k & 3)), flip); \
+    const __m512i x_ = _mm512_xor_si512(_mm512_broadcastd_epi32(_mm_maskz_loadu_epi8(tail, a##r + groups * 4)), flip); \
     TL_I8_DPBUSD_(c##r##0, x_, v0);                                                       \
     if (np > 1) TL_I8_DPBUSD_(c##r##1, x_, v1);                                           \
   }
@@ -392,7 +400,7 @@ TL_I8_VNNI_ TL_I8_INLINE void tl_i8_vnni_tile(const int32_t rows, const int32_t 
 }
 
 /* Blocks of 8 rows (and the remaining rows) of one or two panels. */
-TL_I8_VNNI_ TL_I8_INLINE void tl_i8_vnni_rows_np(const int32_t np, int8_t *y, int64_t ldy, const int8_t *a, int64_t lda,
+TL_I8_VNNIBW_ TL_I8_INLINE void tl_i8_vnni_rows_np(const int32_t np, int8_t *y, int64_t ldy, const int8_t *a, int64_t lda,
                                            int32_t m, int32_t k, const int8_t *b0, const int8_t *b1,
                                            const __m512i *corr, const tl_rq16 *rq, const __mmask16 *live) {
   int32_t r0 = 0;
@@ -424,7 +432,7 @@ TL_I8_VNNI_ static int tl_i8_corr32(__m512i *out, const int64_t *corr, int32_t k
 
 /* Two panels (columns j0 .. j0 + 16 + cols1; cols1 0: one panel) for all m rows. Returns 0 (nothing
  * written) when a correction is too large. */
-TL_I8_VNNI_ static int tl_i8_panel2_vnni_q(int8_t *y, int64_t ldy, const int8_t *a, int64_t lda, int32_t m,
+TL_I8_VNNIBW_ static int tl_i8_panel2_vnni_q(int8_t *y, int64_t ldy, const int8_t *a, int64_t lda, int32_t m,
                                            int32_t k, const int8_t *panel0, const int8_t *panel1,
                                            const int64_t *corr, int32_t j0, int32_t cols0, int32_t cols1,
                                            const tl_requant_int8 *q) {
@@ -611,6 +619,9 @@ static void tl_gemm_int8_run(int8_t *y, int64_t ldy, const int8_t *a, int64_t ld
   const int8_t *panels = (const int8_t *)(corr + tl_i8_npad(level, n));
   int32_t acc[TL_I8_MR * 16];
   int inline_requant = 1; /* every channel's shift in [-31, 0] and multiplier > 0 */
+#if defined(TL_I8_X86)
+  const int bwvl = level == TL_I8_VNNI && tl_i8_x86_bwvl();
+#endif
   for (int32_t c = 0; c < q->channels; c++) {
     const int32_t m = q->channels > 1 ? q->multipliers[c] : q->multiplier;
     const int32_t sh = q->channels > 1 ? q->shifts[c] : q->shift;
@@ -620,7 +631,7 @@ static void tl_gemm_int8_run(int8_t *y, int64_t ldy, const int8_t *a, int64_t ld
     const int8_t *panel = panels + (int64_t)(j0 / nr) * nr * kp;
     const int32_t cols = n - j0 < nr ? n - j0 : nr;
 #if defined(TL_I8_X86)
-    if (level == TL_I8_VNNI && inline_requant && m > 1) { /* two panels at once, 8-row tiles */
+    if (level == TL_I8_VNNI && inline_requant && m > 1 && bwvl) { /* two panels at once, 8-row tiles */
       const int32_t cols1 = n - j0 - nr <= 0 ? 0 : (n - j0 - nr < nr ? n - j0 - nr : nr);
       if (tl_i8_panel2_vnni_q(y + j0, ldy, a, lda, m, k, panel, panel + (int64_t)nr * kp, corr + j0, j0, cols,
                               cols1, q)) {
@@ -679,7 +690,8 @@ size_t tl_conv2d_int8_opt_scratch_bytes(const tl_conv_params *g) {
   const int64_t positions = (int64_t)g->out_h * g->out_w;
   if (tl_conv_int8_pointwise(g)) return 0;
   return (size_t)(positions < TL_CONV_INT8_BLOCK_ROWS ? positions : TL_CONV_INT8_BLOCK_ROWS) *
-         (size_t)tl_conv_int8_depth(g);
+             (size_t)tl_conv_int8_depth(g) +
+         TL_CONV_INT8_SCRATCH_SLACK;
 }
 
 void tl_conv2d_int8_opt_pack(void *packed, const int8_t *w, const int32_t *bias, const tl_conv_int8_params *p,
@@ -714,6 +726,54 @@ static void tl_conv_int8_patch(int8_t *dst, const int8_t *xb, int32_t oy, int32_
   }
 }
 
+#if defined(TL_I8_X86)
+/* n bytes from src to dst, and up to 63 bytes of garbage after them (the caller writes them later or owns
+ * them: TL_CONV_INT8_SCRATCH_SLACK): whole 64-byte stores, the source read with a masked load. */
+TL_I8_VNNIBW_ TL_I8_INLINE void tl_i8_copy_avx512(int8_t *dst, const int8_t *src, int64_t n) {
+  for (; n > 64; n -= 64, dst += 64, src += 64) _mm512_storeu_si512((void *)dst, _mm512_loadu_si512((const void *)src));
+  _mm512_storeu_si512((void *)dst, _mm512_maskz_loadu_epi8(_bzhi_u64(~0ull, (unsigned)n), src));
+}
+
+TL_I8_VNNIBW_ TL_I8_INLINE void tl_i8_fill_avx512(int8_t *dst, __m512i v, int64_t n) {
+  for (; n > 0; n -= 64, dst += 64) _mm512_storeu_si512((void *)dst, v);
+}
+
+/* tl_conv_int8_patch for `rows` consecutive output positions from pos0 (in increasing order, so each copy's
+ * garbage tail is overwritten by the next one), with the moves above. */
+TL_I8_VNNIBW_ static void tl_conv_int8_im2col_avx512(int8_t *dst, const int8_t *xb, int64_t pos0, int32_t rows,
+                                                     int8_t zp, const tl_conv_params *g) {
+  const int64_t in_c = g->in_c, row = (int64_t)g->k_w * in_c, x_row = (int64_t)g->in_w * in_c;
+  const int32_t k_h = g->k_h, k_w = g->k_w, in_h = g->in_h, in_w = g->in_w, out_w = g->out_w;
+  const int32_t dil_h = g->dilation_h, dil_w = g->dilation_w, s_h = g->stride_h, s_w = g->stride_w;
+  const __m512i zv = _mm512_set1_epi8((char)zp);
+  int32_t oy = (int32_t)(pos0 / out_w), ox = (int32_t)(pos0 % out_w);
+  for (int32_t r = 0; r < rows; r++) {
+    const int32_t iy0 = oy * s_h - g->pad_top, ix0 = ox * s_w - g->pad_left;
+    const int full_w = dil_w == 1 && ix0 >= 0 && ix0 + k_w <= in_w;
+    for (int32_t ky = 0; ky < k_h; ky++, dst += row) {
+      const int32_t iy = iy0 + ky * dil_h;
+      if (iy < 0 || iy >= in_h) {
+        tl_i8_fill_avx512(dst, zv, row);
+        continue;
+      }
+      const int8_t *src = xb + (int64_t)iy * x_row; /* input row iy */
+      if (full_w) {
+        tl_i8_copy_avx512(dst, src + (int64_t)ix0 * in_c, row);
+        continue;
+      }
+      for (int32_t kx = 0; kx < k_w; kx++) {
+        const int32_t ix = ix0 + kx * dil_w;
+        if (ix < 0 || ix >= in_w)
+          tl_i8_fill_avx512(dst + kx * in_c, zv, in_c);
+        else
+          tl_i8_copy_avx512(dst + kx * in_c, src + (int64_t)ix * in_c, in_c);
+      }
+    }
+    if (++ox == out_w) ox = 0, oy++;
+  }
+}
+#endif
+
 void tl_conv2d_int8_opt(int8_t *y, const int8_t *x, const void *packed, int8_t *scratch,
                         const tl_conv_int8_params *p, tl_i8_level level) {
   const tl_conv_params *g = &p->geom;
@@ -724,12 +784,20 @@ void tl_conv2d_int8_opt(int8_t *y, const int8_t *x, const void *packed, int8_t *
                      level);
     return;
   }
+#if defined(TL_I8_X86)
+  const int bwvl = level == TL_I8_VNNI && tl_i8_x86_bwvl();
+#endif
   for (int32_t b = 0; b < g->batch; b++) {
     const int8_t *xb = x + (int64_t)b * g->in_h * g->in_w * g->in_c;
     int8_t *yb = y + (int64_t)b * positions * g->out_c;
     for (int64_t pos0 = 0; pos0 < positions; pos0 += TL_CONV_INT8_BLOCK_ROWS) {
       const int32_t rows =
           (int32_t)(positions - pos0 < TL_CONV_INT8_BLOCK_ROWS ? positions - pos0 : TL_CONV_INT8_BLOCK_ROWS);
+#if defined(TL_I8_X86)
+      if (bwvl) {
+        tl_conv_int8_im2col_avx512(scratch, xb, pos0, rows, (int8_t)p->input_zp, g);
+      } else
+#endif
       for (int32_t r = 0; r < rows; r++) {
         const int64_t pos = pos0 + r;
         tl_conv_int8_patch(scratch + (int64_t)r * depth, xb, (int32_t)(pos / g->out_w), (int32_t)(pos % g->out_w),
@@ -1092,9 +1160,7 @@ void tl_depthwise_conv2d_int8_opt(int8_t *y, const int8_t *x, const int8_t *w, c
 #if defined(TL_I8_X86)
   if (level == TL_I8_VNNI && inline_requant) {
     const size_t bias_bytes = (size_t)((ch + 15) / 16 * 16) * sizeof(int64_t);
-    int32_t c0 = __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
-                     ? tl_dw8_vnni(y, x, (const uint8_t *)packed + bias_bytes, p)
-                     : 0;
+    int32_t c0 = tl_i8_x86_bwvl() ? tl_dw8_vnni(y, x, (const uint8_t *)packed + bias_bytes, p) : 0;
     while (c0 + 16 <= ch && tl_dw8_block_vnni(y, x, w, bias, c0, p)) c0 += 16;
     c_start = c0;
   }

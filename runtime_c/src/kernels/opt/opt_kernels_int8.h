@@ -58,6 +58,7 @@ void tl_fc_int8_opt(int8_t *y,                  /* [batch, out_depth] */
 /* ---- Conv2D (im2col in blocks of TL_CONV_INT8_BLOCK_ROWS output positions; padded taps are input_zp, so
  * they add nothing, as in the reference; 1x1 stride-1 unpadded convolutions multiply the input directly) */
 #define TL_CONV_INT8_BLOCK_ROWS 128
+#define TL_CONV_INT8_SCRATCH_SLACK 64 /* bytes after the im2col block: the tail of its last 64-byte store */
 size_t tl_conv2d_int8_opt_packed_bytes(const tl_conv_int8_params *p, tl_i8_level level);
 size_t tl_conv2d_int8_opt_scratch_bytes(const tl_conv_params *g); /* 0 when no scratch is needed */
 void tl_conv2d_int8_opt_pack(void *packed, const int8_t *w, const int32_t *bias, const tl_conv_int8_params *p,
