@@ -121,7 +121,7 @@ size_t tl_op_opt_bytes(const tl_model *model, int32_t op, tl_isa isa, int32_t th
     if (!pointwise) { /* tl_conv2d_f32_opt_scratch_floats for these shapes */
       const int64_t positions = (int64_t)y->dims[1] * y->dims[2];
       const int64_t rows = positions < TL_CONV_BLOCK_ROWS ? positions : TL_CONV_BLOCK_ROWS;
-      if (rows <= 0 || !tl_mul_size((size_t)rows, (size_t)k, &scratch) ||
+      if (rows <= 0 || !tl_mul_size((size_t)rows + 1, (size_t)k, &scratch) ||
           !tl_mul_size(scratch, (size_t)(threads > 1 ? threads : 1), &scratch)) /* one block per thread */
         return 0;
     }

@@ -98,3 +98,15 @@ void tl_gemm_split_plan(tl_gemm_split *s, int64_t rows, int32_t panels, int32_t 
   s->chunk_panels = panels > 0 ? (panels + chunks - 1) / chunks : 1;
   s->col_tasks = panels > 0 ? (panels + s->chunk_panels - 1) / s->chunk_panels : 1;
 }
+
+void tl_conv_tile_f32_scalar(const float *const *a, const int32_t *off, int32_t rows, int32_t k, const float *panel,
+                             int32_t nr, float *c, int64_t ldc, int32_t cols, tl_act_f32 act) {
+  for (int32_t r = 0; r < rows; r++) {
+    for (int32_t j = 0; j < cols; j++) {
+      float acc = panel[j];
+      for (int32_t kk = 0; kk < k; kk++) acc += a[r][off[kk]] * panel[(int64_t)(kk + 1) * nr + j];
+      acc = act.min > acc ? act.min : acc; /* max(lo, v) then min(hi, .), as the vector clamps */
+      c[(int64_t)r * ldc + j] = act.max < acc ? act.max : acc;
+    }
+  }
+}

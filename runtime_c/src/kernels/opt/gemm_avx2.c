@@ -81,8 +81,51 @@ TL_AVX2_ static inline __attribute__((always_inline)) void tl_avx2_tile(const in
 
 TL_GEMM_DRIVER(tl_gemm_f32_avx2, TL_AVX2_, 6, 16, tl_avx2_tile)
 
+/* The same tile (rows >= 1 all take the multi-row path) with row i's k values at a[i][off[0 .. k-1]] (the
+ * direct convolution of conv_opt.c). */
+TL_AVX2_ static inline __attribute__((always_inline)) void tl_avx2_itile(const int32_t rows, int32_t k,
+                                                                          const float *const *a,
+                                                                          const int32_t *off, const float *b,
+                                                                          float *c, int64_t ldc, tl_act_f32 act) {
+  const __m256 bias0 = _mm256_loadu_ps(b), bias1 = _mm256_loadu_ps(b + 8);
+#define TL_DECL_(i)                        \
+  __m256 c##i##0 = bias0, c##i##1 = bias1; \
+  const float *a##i = a[rows > i ? i : 0];
+  TL_ROWS6_(TL_DECL_)
+#undef TL_DECL_
+  b += 16;
+  for (int32_t kk = 0; kk < k; kk++, b += 16) {
+    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+    const int32_t o = off[kk];
+#define TL_STEP_(i)                                  \
+  if (rows > i) {                                    \
+    const __m256 av = _mm256_broadcast_ss(a##i + o); \
+    c##i##0 = _mm256_fmadd_ps(av, b0, c##i##0);      \
+    c##i##1 = _mm256_fmadd_ps(av, b1, c##i##1);      \
+  }
+    TL_ROWS6_(TL_STEP_)
+#undef TL_STEP_
+  }
+  const __m256 lo = _mm256_set1_ps(act.min), hi = _mm256_set1_ps(act.max);
+#define TL_STORE_(i)                                                                 \
+  if (rows > i) {                                                                    \
+    _mm256_storeu_ps(c + i * ldc, _mm256_min_ps(hi, _mm256_max_ps(lo, c##i##0)));     \
+    _mm256_storeu_ps(c + i * ldc + 8, _mm256_min_ps(hi, _mm256_max_ps(lo, c##i##1))); \
+  }
+  TL_ROWS6_(TL_STORE_)
+#undef TL_STORE_
+}
+
+TL_CONV_TILE_DRIVER(tl_conv_tile_f32_avx2, TL_AVX2_, 6, 16, tl_avx2_itile)
+
 #else
 
 void tl_gemm_f32_avx2(const tl_gemm_f32_args *g) { tl_gemm_f32_portable(g); }
+
+/* off x86 the direct convolution does not pick this level; kept correct all the same */
+void tl_conv_tile_f32_avx2(const float *const *a, const int32_t *off, int32_t rows, int32_t k, const float *panel,
+                           float *c, int64_t ldc, int32_t cols, tl_act_f32 act) {
+  tl_conv_tile_f32_scalar(a, off, rows, k, panel, 16, c, ldc, cols, act);
+}
 
 #endif

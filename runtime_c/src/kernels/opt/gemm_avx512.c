@@ -81,8 +81,49 @@ TL_AVX512_ static inline __attribute__((always_inline)) void tl_avx512_tile(
 
 TL_GEMM_DRIVER(tl_gemm_f32_avx512, TL_AVX512_, 8, 32, tl_avx512_tile)
 
+/* The same tile (rows >= 1 all take the multi-row path) with row i's k values at a[i][off[0 .. k-1]]: the
+ * direct convolution of conv_opt.c reads the patches in place instead of copying them (im2col). */
+TL_AVX512_ static inline __attribute__((always_inline)) void tl_avx512_itile(
+    const int32_t rows, int32_t k, const float *const *a, const int32_t *off, const float *b, float *c,
+    int64_t ldc, tl_act_f32 act) {
+  const __m512 bias0 = _mm512_loadu_ps(b), bias1 = _mm512_loadu_ps(b + 16);
+#define TL_DECL_(i)                        \
+  __m512 c##i##0 = bias0, c##i##1 = bias1; \
+  const float *a##i = a[rows > i ? i : 0];
+  TL_ROWS8_(TL_DECL_)
+#undef TL_DECL_
+  b += 32;
+  for (int32_t kk = 0; kk < k; kk++, b += 32) {
+    const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+    const int32_t o = off[kk];
+#define TL_STEP_(i)                              \
+  if (rows > i) {                                \
+    const __m512 av = _mm512_set1_ps(a##i[o]);   \
+    c##i##0 = _mm512_fmadd_ps(av, b0, c##i##0);  \
+    c##i##1 = _mm512_fmadd_ps(av, b1, c##i##1);  \
+  }
+    TL_ROWS8_(TL_STEP_)
+#undef TL_STEP_
+  }
+  const __m512 lo = _mm512_set1_ps(act.min), hi = _mm512_set1_ps(act.max);
+#define TL_STORE_(i)                                                                  \
+  if (rows > i) {                                                                     \
+    _mm512_storeu_ps(c + i * ldc, _mm512_min_ps(hi, _mm512_max_ps(lo, c##i##0)));      \
+    _mm512_storeu_ps(c + i * ldc + 16, _mm512_min_ps(hi, _mm512_max_ps(lo, c##i##1))); \
+  }
+  TL_ROWS8_(TL_STORE_)
+#undef TL_STORE_
+}
+
+TL_CONV_TILE_DRIVER(tl_conv_tile_f32_avx512, TL_AVX512_, 8, 32, tl_avx512_itile)
+
 #else
 
 void tl_gemm_f32_avx512(const tl_gemm_f32_args *g) { tl_gemm_f32_portable(g); }
+
+void tl_conv_tile_f32_avx512(const float *const *a, const int32_t *off, int32_t rows, int32_t k, const float *panel,
+                             float *c, int64_t ldc, int32_t cols, tl_act_f32 act) {
+  tl_conv_tile_f32_scalar(a, off, rows, k, panel, 32, c, ldc, cols, act);
+}
 
 #endif

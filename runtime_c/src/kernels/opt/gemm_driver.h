@@ -63,4 +63,37 @@
     }                                                                                                   \
   }
 
+/* TL_CONV_TILE_DRIVER(name, attrs, MR, NR, itile) defines the tl_conv_tile_f32_<level> of opt_kernels.h:
+ * one tile of `rows` (1..MR) output positions by one panel, whose A rows are read through pointers and a
+ * table of offsets, `itile(rows, k, a, off, panel, c, ldc, act)` (rows again a constant per case). */
+#define TL_ITILE_CASE_(itile, MR, r, k, a, off, b, c, ldc, act) \
+  case r:                                                       \
+    itile((r) < (MR) ? (r) : (MR), k, a, off, b, c, ldc, act);  \
+    break;
+
+#define TL_CONV_TILE_DRIVER(name, attrs, MR, NR, itile)                                                   \
+  attrs void name(const float *const *a, const int32_t *off, int32_t rows, int32_t k, const float *panel,  \
+                  float *c, int64_t ldc, int32_t cols, tl_act_f32 act) {                                  \
+    float part[(MR) * (NR)]; /* [rows, NR] when cols < NR */                                              \
+    float *dst = cols == (NR) ? c : part;                                                                 \
+    const int64_t ld = cols == (NR) ? ldc : (NR);                                                         \
+    switch (rows) {                                                                                       \
+      TL_ITILE_CASE_(itile, MR, 1, k, a, off, panel, dst, ld, act)                                        \
+      TL_ITILE_CASE_(itile, MR, 2, k, a, off, panel, dst, ld, act)                                        \
+      TL_ITILE_CASE_(itile, MR, 3, k, a, off, panel, dst, ld, act)                                        \
+      TL_ITILE_CASE_(itile, MR, 4, k, a, off, panel, dst, ld, act)                                        \
+      TL_ITILE_CASE_(itile, MR, 5, k, a, off, panel, dst, ld, act)                                        \
+      TL_ITILE_CASE_(itile, MR, 6, k, a, off, panel, dst, ld, act)                                        \
+      TL_ITILE_CASE_(itile, MR, 7, k, a, off, panel, dst, ld, act)                                        \
+      default:                                                                                            \
+        itile(MR, k, a, off, panel, dst, ld, act);                                                        \
+        break;                                                                                            \
+    }                                                                                                     \
+    if (cols < (NR)) {                                                                                    \
+      for (int32_t r = 0; r < rows; r++) {                                                                \
+        memcpy(c + (int64_t)r * ldc, part + (int64_t)r * (NR), (size_t)cols * sizeof(float));            \
+      }                                                                                                   \
+    }                                                                                                     \
+  }
+
 #endif /* TL_GEMM_DRIVER_H */

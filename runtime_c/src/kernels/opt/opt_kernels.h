@@ -64,6 +64,18 @@ typedef struct tl_gemm_split {
 } tl_gemm_split;
 void tl_gemm_split_plan(tl_gemm_split *s, int64_t rows, int32_t panels, int32_t threads, int32_t max_block);
 
+/* One tile of the direct convolution (conv_opt.c): rows (1..MR of the level: 8 for AVX-512, 6 for AVX2)
+ * output positions by one panel (nr columns, of which the first `cols` are stored), with row r's k patch
+ * values at a[r][off[0 .. k - 1]]; the arithmetic of the level's multi-row GEMM tile (bias, then one FMA per k
+ * in order, then the clamp). The scalar one (the x86 levels' stand-in on other CPUs, where the direct path is
+ * not chosen) takes the panel width and may round each product and sum separately. */
+void tl_conv_tile_f32_avx512(const float *const *a, const int32_t *off, int32_t rows, int32_t k, const float *panel,
+                             float *c, int64_t ldc, int32_t cols, tl_act_f32 act);
+void tl_conv_tile_f32_avx2(const float *const *a, const int32_t *off, int32_t rows, int32_t k, const float *panel,
+                           float *c, int64_t ldc, int32_t cols, tl_act_f32 act);
+void tl_conv_tile_f32_scalar(const float *const *a, const int32_t *off, int32_t rows, int32_t k, const float *panel,
+                             int32_t nr, float *c, int64_t ldc, int32_t cols, tl_act_f32 act);
+
 /* Per-level drivers (each compiles to a stub on architectures without that level; never call those). */
 void tl_gemm_f32_portable(const tl_gemm_f32_args *g);
 void tl_gemm_f32_avx2(const tl_gemm_f32_args *g);
@@ -82,11 +94,14 @@ void tl_fc_f32_opt(float *y,              /* [batch, out_depth] */
                    const tl_fc_params *p, tl_isa isa);
 
 /* ---- Conv2D: tl_conv2d_f32 with packed weights and bias, and im2col scratch ----
- * 1x1 stride-1 unpadded convolutions multiply the input directly (no scratch); every other shape copies
- * blocks of output positions' receptive fields (im2col) into the scratch and multiplies those. */
-/* Output positions per im2col block: a multiple of every micro-kernel's row count (4, 6, 8), and small
- * enough that a block of patches stays in L2 for typical k_h*k_w*in_c. The scratch is
- * min(out_h * out_w, TL_CONV_BLOCK_ROWS) * k_h * k_w * in_c floats unless the convolution is pointwise. */
+ * 1x1 stride-1 unpadded convolutions multiply the input directly (no scratch). At the AVX2 and AVX-512
+ * levels, the other convolutions read each position's patch in place through a table of k offsets (the
+ * direct path: tiles of positions whose windows lie inside the input; the other tiles' patches, padding
+ * zeros included, are copied into the scratch and multiplied by the GEMM). At the other levels, blocks of
+ * output positions' receptive fields are copied (im2col) into the scratch and multiplied. */
+/* Output positions per im2col block: a multiple of TL_GEMM_ROW_ALIGN, and small enough that a block of
+ * patches stays in L2 for typical k_h*k_w*in_c. The scratch is (min(out_h * out_w, TL_CONV_BLOCK_ROWS) + 1) *
+ * k_h * k_w * in_c floats unless the convolution is pointwise (the extra row: the direct path's offsets). */
 #define TL_CONV_BLOCK_ROWS 96
 size_t tl_conv2d_f32_opt_packed_floats(const tl_conv_params *p, tl_isa isa);
 size_t tl_conv2d_f32_opt_scratch_floats(const tl_conv_params *p); /* 0 when no scratch is needed */
