@@ -318,7 +318,9 @@ def test_kernels_run_on_their_own_device(fake_gpu: Any):
 OPTIMIZERS = {
     "ApplyGradientDescent": lambda: tf.train.GradientDescentOptimizer(0.1),
     "ApplyMomentum": lambda: tf.train.MomentumOptimizer(0.05, 0.9),
-    "ApplyAdam": lambda: tf.train.AdamOptimizer(0.01),
+    # epsilon 1e-3: Adam's first steps are ~lr*sign(g), so with the default 1e-8 a gradient that is 1e-12 on
+    # one device and -1e-12 on the other moves a weight by 2*lr; here the step is continuous in g.
+    "ApplyAdam": lambda: tf.train.AdamOptimizer(0.01, epsilon=1e-3),
     "ApplyRMSProp": lambda: tf.train.RMSPropOptimizer(0.01, momentum=0.5),
     "ApplyCenteredRMSProp": lambda: tf.train.RMSPropOptimizer(0.01, momentum=0.5, centered=True),
 }
@@ -434,7 +436,7 @@ def cnn_losses(device: str, steps: int = 3) -> tuple[list[float], list[np.ndarra
         )
         logits = net(x)
         loss = tf.losses.sparse_softmax_cross_entropy(y, logits)
-        train = tf.train.AdamOptimizer(0.01).minimize(loss)
+        train = tf.train.AdamOptimizer(0.01, epsilon=1e-3).minimize(loss)  # epsilon: see OPTIMIZERS
         with tf.Session() as sess:
             sess.run(tf.global_variables_initializer())
             losses = [float(sess.run([loss, train], {x: xv, y: yv})[0]) for _ in range(steps)]
@@ -531,3 +533,22 @@ def test_mpi_allreduce_on_gpu_goes_through_host_buffers(fake_gpu: Any, monkeypat
     assert fake_gpu.RAN["MPIAllreduce"] == 1
     reasons = transfer_reasons()
     assert reasons["allreduce"] == 4 and not [r for r in reasons if r.startswith("VIOLATION")], reasons
+
+
+def test_steady_state_step_reads_no_shapes_and_uploads_no_constants(fake_gpu: Any):
+    g = tf.Graph()
+    with g.as_default(), tf.device("/gpu:0"):
+        x = tf.placeholder(tf.float32, [None, 6])
+        h = tf.reshape(x, [-1, 2, 3])  # a constant shape
+        y = tf.reshape(h * 2.0, tf.shape(x))  # a shape made on the device by a Shape op
+        loss = tf.reduce_mean(tf.square(y))
+        grad = tf.gradients(loss, x)[0]  # dynamic batch: Shape/Size ops, BroadcastTo, Reshape back
+        with tf.Session() as sess:
+            xv = np.ones((4, 6), np.float32)
+            first = sess.run([y, grad], {x: xv})
+            fake_gpu.LOG.clear()
+            again = sess.run([y, grad], {x: xv})
+    np.testing.assert_array_equal(first[1], again[1])
+    reasons = transfer_reasons()
+    assert reasons["constant"] == 0 and reasons["shape metadata"] == 0, reasons  # remembered host values
+    assert reasons["feed/fetch"] == 3 and not [r for r in reasons if r.startswith("VIOLATION")], reasons
