@@ -67,8 +67,21 @@ def cached_upload(ctx: Any, key: Any, host: np.ndarray) -> Any:
 
 
 def sliding_window_view(xp: Any, x: Any, window: tuple[int, ...], axis: tuple[int, ...]) -> Any:
-    """A view of every window of ``x`` (numpy and CuPy both have it under ``lib.stride_tricks``)."""
-    return xp.lib.stride_tricks.sliding_window_view(x, window, axis=axis)
+    """A view of every window of ``x``: ``[..., n - w + 1, ..., w]`` (numpy's function, CuPy's since v13)."""
+    st = xp.lib.stride_tricks
+    f = getattr(st, "sliding_window_view", None)
+    if f is not None:
+        return f(x, window, axis=axis)
+    return strided_windows(st, x, window, axis)
+
+
+def strided_windows(st: Any, x: Any, window: tuple[int, ...], axis: tuple[int, ...]) -> Any:
+    """``sliding_window_view`` through ``as_strided`` (``st`` = ``xp.lib.stride_tricks``), for older CuPy."""
+    shape = list(x.shape)
+    for w, a in zip(window, axis, strict=True):
+        shape[a] -= w - 1
+    strides = tuple(x.strides) + tuple(x.strides[a] for a in axis)
+    return st.as_strided(x, tuple(shape) + tuple(window), strides)
 
 
 def scatter_add(xp: Any, a: Any, idx: Any, v: Any) -> None:

@@ -552,3 +552,14 @@ def test_steady_state_step_reads_no_shapes_and_uploads_no_constants(fake_gpu: An
     reasons = transfer_reasons()
     assert reasons["constant"] == 0 and reasons["shape metadata"] == 0, reasons  # remembered host values
     assert reasons["feed/fetch"] == 3 and not [r for r in reasons if r.startswith("VIOLATION")], reasons
+
+
+def test_strided_windows_fallback_equals_sliding_window_view():
+    from trainer.xp_compat import strided_windows
+
+    x = np.arange(2 * 7 * 6 * 3, dtype=np.float32).reshape(2, 7, 6, 3)
+    for window in ((3, 3), (1, 2), (7, 6)):
+        want = np.lib.stride_tricks.sliding_window_view(x, window, axis=(1, 2))
+        got = strided_windows(np.lib.stride_tricks, x, window, (1, 2))
+        assert got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
