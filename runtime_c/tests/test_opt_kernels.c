@@ -450,6 +450,49 @@ TL_TEST(fc_int8_bit_exact_on_every_remainder) {
   g_i8_outputs = g_i8_distinct = 0;
 }
 
+/* The vector requantization at every right shift 0..31: per-channel shifts around r, biases of about
+ * 2^(r + 8) (so the outputs spread over the int8 range at every shift, accumulators up to near +-2^31), depth
+ * 3 (a masked tail group), 9 rows (an 8-row tile and a 1-row one) and 1 row (the matrix-vector path). */
+static int requant_shift_case(int32_t r, int32_t batch) {
+  enum { K = 3, N = 37 };
+  tl_fc_int8_params p;
+  int32_t mult[N], shift[N], bias[N];
+  memset(&p, 0, sizeof p);
+  p.batch = batch, p.in_depth = K, p.out_depth = N, p.input_zp = (int32_t)(r * 5 % 64) - 32;
+  for (int32_t c = 0; c < N; c++) {
+    const int32_t rc = c % 4 == 3 ? (r + c) % 32 : r; /* some channels at other shifts */
+    const int64_t mag = rc + 8 >= 31 ? (int64_t)INT32_MAX - 200000 : ((int64_t)1 << (rc + 8));
+    g_rng = g_rng * 1664525u + 1013904223u;
+    mult[c] = (int32_t)(0x40000000u + (g_rng >> 2) % 0x3FFFFFFFu);
+    if (c == 5) mult[c] = 0x40000000; /* the smallest multiplier */
+    if (c == 6) mult[c] = INT32_MAX;
+    shift[c] = -rc;
+    g_rng = g_rng * 1664525u + 1013904223u;
+    bias[c] = (int32_t)((int64_t)(g_rng % (2 * (uint64_t)mag + 1)) - mag);
+  }
+  p.out.channels = N, p.out.multipliers = mult, p.out.shifts = shift, p.out.multiplier = mult[0];
+  p.out.shift = shift[0], p.out.output_zp = (r * 37) % 200 - 100, p.out.act_min = -128, p.out.act_max = 127;
+  int8_t *x = rand_i8_array((int64_t)batch * K), *w = rand_i8_array((int64_t)N * K);
+  int8_t *want = i8_out((int64_t)batch * N), *got = i8_out((int64_t)batch * N);
+  void *packed = malloc(tl_fc_int8_opt_packed_bytes(&p, g_i8));
+  for (int32_t i = 0; i < N * K; i++) w[i] = (int8_t)(w[i] % 2); /* small sums: unclamped outputs at r = 0 */
+  tl_fc_int8(want, x, w, bias, &p);
+  tl_fc_int8_opt_pack(packed, w, bias, &p, g_i8);
+  tl_fc_int8_opt(got, x, packed, &p, g_i8);
+  char what[80];
+  snprintf(what, sizeof what, "requant r=%d batch=%d", r, batch);
+  const int ok = check_same_bytes(got, want, (int64_t)batch * N, what);
+  free(x), free(w), free(want), free(got), free(packed);
+  return ok;
+}
+
+TL_TEST(requant_int8_every_shift) {
+  int failures = 0;
+  for (int32_t r = 0; r < 32; r++)
+    for (int rep = 0; rep < 6; rep++) failures += !requant_shift_case(r, rep % 2 ? 1 : 17);
+  TL_EXPECT_EQ(failures, 0);
+}
+
 static int conv8_case(int32_t batch, int32_t in_h, int32_t in_w, int32_t in_c, int32_t out_c, int32_t k_h,
                       int32_t k_w, int32_t stride, int32_t dilation, int32_t pad, int32_t zp, int per_channel,
                       int bias_kind) {
@@ -660,6 +703,7 @@ int main(void) {
     TL_RUN(depthwise_int8_bit_exact_on_every_path);
     TL_RUN(max_pool_int8_bit_exact);
     TL_RUN(softmax_int8_bit_exact);
+    TL_RUN(requant_int8_every_shift);
   }
   return tl_test_summary();
 }

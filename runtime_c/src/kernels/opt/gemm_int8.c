@@ -255,22 +255,38 @@ TL_I8_VNNI_ static void tl_i8_requant_row_avx512(int8_t *y, const int32_t *raw, 
 }
 
 
-/* Requantization of 16 int32 lanes (accumulators within int32 already) with per-lane parameters, the steps of
- * tl_i8_requant in int32 lanes: srdhm(a, m) with m > 0 is (a * m + 2^30) >> 31 (arithmetic) for either sign
- * of a * m (the reference's nudge 1 - 2^30 and truncation toward zero give the same for a * m < 0), done in
- * int64 on the even and odd lanes; then the rounding divide by 2^right with the reference's floor, remainder
- * (x & mask) and threshold (mask >> 1, plus 1 when x < 0). */
+/* Requantization of 16 int32 lanes (accumulators within int32 already) with per-lane parameters, exactly
+ * tl_i8_requant, in one rounding shift of the 64-bit product per lane. With m > 0 and right = r in [0, 31]:
+ * srdhm(a, m) = floor(P / 2^31), P = a * m + 2^30 (the reference's nudge 1 - 2^30 and truncation toward zero
+ * give the same for a * m < 0), and the rounding divide of x by 2^r (floor q, up when the remainder exceeds
+ * (2^r - 1) / 2 plus 1 for x < 0) is floor((x + 2^(r-1) - [x < 0]) / 2^r) for r >= 1 (x itself for r = 0).
+ * Nested floors of divisions by powers of two combine, so the result is
+ *   (a * m + 2^30 + [r >= 1] (2^(30+r) - [P < 0] 2^31)) >> (31 + r)
+ * (arithmetic shift; |terms| < 2^63), and P < 0 is a * m < -2^30. The even and odd lanes are done in int64
+ * (vpmuldq) and meet again in one permute. */
 typedef struct tl_rq16 {
-  __m512i m_even, m_odd, right, mask, half, zp, lo, hi;
+  __m512i m_even, m_odd;   /* multipliers (in the low half of each 64-bit lane) */
+  __m512i k_even, k_odd;   /* 2^30 + [r >= 1] 2^(30+r) */
+  __m512i n_even, n_odd;   /* [r >= 1] 2^31, taken off when a * m < -2^30 */
+  __m512i sh_even, sh_odd; /* 31 + r */
+  __m512i zp, lo, hi;
 } tl_rq16;
 
 /* From per-lane multipliers m and shifts s (all lanes, or per-tensor broadcasts). */
 TL_I8_VNNI_ TL_I8_INLINE void tl_rq16_init_ms(tl_rq16 *r, __m512i m, __m512i s, const tl_requant_int8 *q) {
+  const __m512i right = _mm512_sub_epi32(_mm512_setzero_si512(), s);
+  const __m512i r_even = _mm512_and_si512(right, _mm512_set1_epi64(0xFFFFFFFF)), r_odd = _mm512_srli_epi64(right, 32);
+  const __m512i one = _mm512_set1_epi64(1), k30 = _mm512_set1_epi64((int64_t)1 << 30);
+  const __m512i n31 = _mm512_set1_epi64((int64_t)1 << 31), zero = _mm512_setzero_si512();
+  const __mmask8 pos_even = _mm512_cmpgt_epi64_mask(r_even, zero), pos_odd = _mm512_cmpgt_epi64_mask(r_odd, zero);
   r->m_even = m;
   r->m_odd = _mm512_srli_epi64(m, 32);
-  r->right = _mm512_sub_epi32(_mm512_setzero_si512(), s);
-  r->mask = _mm512_sub_epi32(_mm512_sllv_epi32(_mm512_set1_epi32(1), r->right), _mm512_set1_epi32(1));
-  r->half = _mm512_srli_epi32(r->mask, 1);
+  r->k_even = _mm512_add_epi64(k30, _mm512_maskz_sllv_epi64(pos_even, one, _mm512_add_epi64(r_even, _mm512_set1_epi64(30))));
+  r->k_odd = _mm512_add_epi64(k30, _mm512_maskz_sllv_epi64(pos_odd, one, _mm512_add_epi64(r_odd, _mm512_set1_epi64(30))));
+  r->n_even = _mm512_maskz_mov_epi64(pos_even, n31);
+  r->n_odd = _mm512_maskz_mov_epi64(pos_odd, n31);
+  r->sh_even = _mm512_add_epi64(r_even, _mm512_set1_epi64(31));
+  r->sh_odd = _mm512_add_epi64(r_odd, _mm512_set1_epi64(31));
   r->zp = _mm512_set1_epi32(q->output_zp);
   r->lo = _mm512_set1_epi32(q->act_min);
   r->hi = _mm512_set1_epi32(q->act_max);
@@ -285,16 +301,15 @@ TL_I8_VNNI_ TL_I8_INLINE void tl_rq16_init(tl_rq16 *r, const tl_requant_int8 *q,
 }
 
 TL_I8_VNNI_ TL_I8_INLINE __m512i tl_rq16_apply(__m512i acc, const tl_rq16 *r) {
-  const __m512i nudge = _mm512_set1_epi64((int64_t)1 << 30);
-  const __m512i ev = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(acc, r->m_even), nudge), 31);
-  const __m512i od =
-      _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), r->m_odd), nudge), 31);
-  const __m512i x = _mm512_mask_blend_epi32((__mmask16)0xAAAA, ev, _mm512_slli_epi64(od, 32));
-  const __m512i q = _mm512_srav_epi32(x, r->right);
-  const __m512i remainder = _mm512_and_si512(x, r->mask);
-  const __m512i threshold = _mm512_sub_epi32(r->half, _mm512_srai_epi32(x, 31));
-  const __mmask16 up = _mm512_cmpgt_epi32_mask(remainder, threshold);
-  const __m512i v = _mm512_add_epi32(_mm512_mask_add_epi32(q, up, q, _mm512_set1_epi32(1)), r->zp);
+  const __m512i limit = _mm512_set1_epi64(-((int64_t)1 << 30));
+  const __m512i ab_e = _mm512_mul_epi32(acc, r->m_even);
+  const __m512i ab_o = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), r->m_odd);
+  const __m512i t_e = _mm512_add_epi64(ab_e, r->k_even), t_o = _mm512_add_epi64(ab_o, r->k_odd);
+  const __m512i u_e = _mm512_mask_sub_epi64(t_e, _mm512_cmplt_epi64_mask(ab_e, limit), t_e, r->n_even);
+  const __m512i u_o = _mm512_mask_sub_epi64(t_o, _mm512_cmplt_epi64_mask(ab_o, limit), t_o, r->n_odd);
+  const __m512i q_e = _mm512_srav_epi64(u_e, r->sh_even), q_o = _mm512_srav_epi64(u_o, r->sh_odd);
+  const __m512i idx = _mm512_set_epi32(30, 14, 28, 12, 26, 10, 24, 8, 22, 6, 20, 4, 18, 2, 16, 0);
+  const __m512i v = _mm512_add_epi32(_mm512_permutex2var_epi32(q_e, idx, q_o), r->zp);
   return _mm512_min_epi32(_mm512_max_epi32(v, r->lo), r->hi);
 }
 
