@@ -2,10 +2,11 @@
 (runtime_c/src/kernels/opt/opt_kernels_elementwise.h) against the reference kernels, on every level.
 
 runtime_c/tests/test_opt_elementwise.c compares each kernel with its reference kernel (bit for bit, except
-the depthwise convolution: within 1e-5 relative) at every level the CPU supports; here it runs natively,
-under qemu-aarch64 as a Cortex-A53 and under qemu-arm (ARMv7 NEON), and the levels it reports are checked
-against what the CPU offers. Then the interpreter (pyruntime) runs a model of every such op at every level
-and must give the reference level's bytes (the depthwise output within tolerance).
+Sigmoid and Tanh: within 2 ulp, and the depthwise convolution: within 1e-5 relative) at every level the CPU
+supports; here it runs natively, under qemu-aarch64 as a Cortex-A53 and under qemu-arm (ARMv7 NEON), and
+the levels it reports are checked against what the CPU offers. Then the interpreter (pyruntime) runs a
+model of every such op at every level and must give the reference level's bytes (Sigmoid and Tanh within 2
+ulp, the depthwise output within tolerance).
 """
 
 from __future__ import annotations
@@ -72,10 +73,11 @@ def test_armhf_qemu() -> None:
 # ---- the optimized kernels inside the interpreter ----
 
 
-def _elementwise_model() -> tuple[bytes, list[np.ndarray], list[int]]:
+def _elementwise_model() -> tuple[bytes, list[np.ndarray], list[int], list[int]]:
     """Every fast broadcast pattern of Add / Sub / Mul with fused activations, a general broadcast (the
     reference loop), Relu, Relu6, AveragePool2D (SAME, clipped windows), Mean over H, W and over the last
-    axis, and DepthwiseConv2D with depth_multiplier 2 and 3 (their output indices are returned)."""
+    axis, Sigmoid, Tanh, and DepthwiseConv2D with depth_multiplier 2 and 3 (the output indices of the last
+    two kinds are returned)."""
     rng = np.random.default_rng(11)
 
     def const(name: str, shape: tuple[int, ...]) -> int:
@@ -100,6 +102,7 @@ def _elementwise_model() -> tuple[bytes, list[np.ndarray], list[int]]:
     op("Add", [x, const("general", (2, 1, 5, 1))], shape, activation="RELU")  # general: the reference loop
     op("Relu", [x], shape)
     op("Relu6", [squared], shape)
+    transcendental = [op("Sigmoid", [x], shape), op("Tanh", [x], shape)]
     op("AveragePool2D", [x], [2, 3, 3, 19], padding="SAME", filter_h=3, filter_w=3, stride_h=2, stride_w=2)
     op("Mean", [x], [2, 19], axes=[1, 2], keep_dims=False)
     op("Mean", [x], [2, 6, 5, 1], axes=[-1], keep_dims=True)
@@ -115,15 +118,21 @@ def _elementwise_model() -> tuple[bytes, list[np.ndarray], list[int]]:
     xs = rng.standard_normal((2, 6, 5, 19)).astype(np.float32) * 3
     xs[0, 1, 2, 3] = np.nan
     xs[1, 0, 0, :4] = [-0.0, np.inf, -np.inf, 1e-40]
-    return data, [xs], [outputs.index(t) for t in dw_outputs]
+    return data, [xs], [outputs.index(t) for t in transcendental], [outputs.index(t) for t in dw_outputs]
+
+
+def _ordered(a: np.ndarray) -> np.ndarray:
+    """float32 values as integers in the order of the floats (adjacent floats differ by 1)."""
+    bits = a.view(np.int32).astype(np.int64)
+    return np.where(bits < 0, -(bits & 0x7FFFFFFF), bits)
 
 
 def test_interpreter_levels_bit_exact() -> None:
     ensure_pyruntime()
     pyruntime = pytest.importorskip("pyruntime")
-    data, inputs, dw_indices = _elementwise_model()
+    data, inputs, ulp_indices, dw_indices = _elementwise_model()
     want = pyruntime.Interpreter(model_content=data, kernels="reference").run(*inputs)
-    assert len(want) == 13
+    assert len(want) == 15
     for level in LEVELS[1:]:
         got = pyruntime.Interpreter(model_content=data, kernels=level).run(*inputs)
         for i, (g, w) in enumerate(zip(got, want, strict=True)):
@@ -132,6 +141,10 @@ def test_interpreter_levels_bit_exact() -> None:
                 err = float(np.max(np.abs(g[finite].astype(np.float64) - w[finite])))
                 assert err <= 1e-5 * float(np.max(np.abs(w[finite]))), f"{level} output {i}: {err}"
                 assert np.array_equal(np.isnan(g), np.isnan(w)), f"{level} output {i}: NaNs differ"
+            elif i in ulp_indices:  # Sigmoid, Tanh: within 2 ulp
+                ulps = np.abs(_ordered(g) - _ordered(w))
+                assert np.array_equal(np.isnan(g), np.isnan(w)), f"{level} output {i}: NaNs differ"
+                assert ulps[~np.isnan(w)].max() <= 2, f"{level} output {i}: {ulps.max()} ulp"
             else:
                 same = (g.view(np.uint32) == w.view(np.uint32)) | (np.isnan(g) & np.isnan(w))
                 assert same.all(), f"{level} output {i}: {np.count_nonzero(~same)} elements differ"

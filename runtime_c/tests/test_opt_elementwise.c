@@ -217,6 +217,86 @@ TL_TEST(relu_relu6_bit_exact) {
   TL_EXPECT_EQ(failed, 0);
 }
 
+/* ---- Sigmoid, Tanh: within 2 ulp of libm ---- */
+
+/* Distance in units in the last place between two floats (0 for two NaNs, huge for NaN against a number). */
+static int64_t ulp_distance(float a, float b) {
+  int32_t ia, ib;
+  if (a != a || b != b) return a != a && b != b ? 0 : INT64_MAX;
+  memcpy(&ia, &a, 4);
+  memcpy(&ib, &b, 4);
+  const int64_t oa = ia < 0 ? -(int64_t)(ia & INT32_MAX) : ia, ob = ib < 0 ? -(int64_t)(ib & INT32_MAX) : ib;
+  return oa > ob ? oa - ob : ob - oa;
+}
+
+/* Inputs: a dense sweep of [-110, 110] (both tails, the branch points 0 and +-0.1, subnormal sigmoids),
+ * random bit patterns of every magnitude, and the special values. */
+static float *transcendental_inputs(int64_t *n_out) {
+  const int64_t n_sweep = 220001, n_bits = 60000, n = n_sweep + n_bits + 8;
+  float *x = (float *)malloc((size_t)n * sizeof(float));
+  int64_t k = 0;
+  for (int64_t i = 0; i < n_sweep; i++) x[k++] = (float)(-110.0 + 220.0 * (double)i / (double)(n_sweep - 1));
+  for (int64_t i = 0; i < n_bits; i++) {
+    uint32_t bits = (rand_u32() << 8) ^ rand_u32();
+    float v;
+    memcpy(&v, &bits, 4);
+    x[k++] = v == v ? v : 1.5f; /* NaNs come below */
+  }
+  const float specials[8] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 0.1f, -0.1f, 1e-40f};
+  for (int i = 0; i < 8; i++) x[k++] = specials[i];
+  *n_out = n;
+  return x;
+}
+
+/* The function in double (libm's exp / tanh), rounded once: the float nearest the exact value but in rare
+ * near-halfway cases. */
+static float sigmoid_exact(float x) { return (float)(1.0 / (1.0 + exp(-(double)x))); }
+static float tanh_exact(float x) { return (float)tanh((double)x); }
+
+static int transcendental_case(const char *name, void (*ref)(float *, const float *, int64_t),
+                               void (*opt)(float *, const float *, int64_t, tl_isa), float (*exact)(float)) {
+  int64_t n;
+  float *x = transcendental_inputs(&n);
+  float *want = out_array(n), *got = out_array(n);
+  int64_t worst = 0, worst_at = 0, differ = 0, opt_exact = 0, ref_exact = 0;
+  ref(want, x, n);
+  opt(got, x, n, g_isa);
+  for (int64_t i = 0; i < n; i++) {
+    const int64_t d = ulp_distance(got[i], want[i]), e = ulp_distance(got[i], exact(x[i]));
+    const int64_t r = ulp_distance(want[i], exact(x[i]));
+    differ += d != 0;
+    if (d > worst) worst = d, worst_at = i;
+    if (e > opt_exact) opt_exact = e;
+    if (r > ref_exact) ref_exact = r;
+  }
+  printf("  %s [%s]: max %lld ulp from the reference (x = %.9g: got %.9g want %.9g), %lld of %lld differ; "
+         "from the double formula: optimized %lld ulp, reference %lld ulp\n",
+         name, tl_isa_name(g_isa), (long long)worst, (double)x[worst_at], (double)got[worst_at],
+         (double)want[worst_at], (long long)differ, (long long)n, (long long)opt_exact, (long long)ref_exact);
+  /* the optimized kernels round the double formula once (at most 1 ulp from it); levels without one run the
+   * reference, which is up to 2 ulp from it (libm's float expf / tanhf) */
+  const int ok = worst <= 2 && (opt_exact <= 1 || differ == 0) && canary_intact(got, n, name);
+  for (int64_t m = 0; m <= 40; m++) { /* every tail length, against the same kernel on the whole array */
+    float *part = out_array(m);
+    opt(part, x + 1000, m, g_isa);
+    opt(got, x + 1000, 40, g_isa);
+    if (memcmp(part, got, (size_t)m * sizeof(float)) != 0 || !canary_intact(part, m, name)) {
+      printf("  %s [%s]: n=%lld differs from the longer run\n", name, tl_isa_name(g_isa), (long long)m);
+      free(part);
+      free(x), free(want), free(got);
+      return 0;
+    }
+    free(part);
+  }
+  free(x), free(want), free(got);
+  return ok;
+}
+
+TL_TEST(sigmoid_tanh_within_2_ulp) {
+  TL_EXPECT_TRUE(transcendental_case("sigmoid", tl_sigmoid_f32, tl_sigmoid_f32_opt, sigmoid_exact));
+  TL_EXPECT_TRUE(transcendental_case("tanh", tl_tanh_f32, tl_tanh_f32_opt, tanh_exact));
+}
+
 /* ---- AveragePool2D ---- */
 
 static int avgpool_case(int32_t batch, int32_t in_h, int32_t in_w, int32_t ch, int32_t f_h, int32_t f_w, int32_t stride,
@@ -389,6 +469,7 @@ int main(void) {
     printf("level %s\n", tl_isa_name(g_isa));
     TL_RUN(binary_bit_exact_on_every_pattern);
     TL_RUN(relu_relu6_bit_exact);
+    TL_RUN(sigmoid_tanh_within_2_ulp);
     TL_RUN(average_pool_bit_exact_on_every_path);
     TL_RUN(mean_bit_exact_on_every_path);
     TL_RUN(depthwise_multiplier_matches_reference);

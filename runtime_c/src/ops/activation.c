@@ -1,6 +1,6 @@
 /* activation.c: Relu, Relu6, Sigmoid, Tanh (elementwise, same shape) and Softmax over the last axis.
- * float32 Relu and Relu6 run the optimized kernels (kernels/opt/opt_kernels_elementwise.h, bit-identical) at
- * the interpreter's level; Sigmoid, Tanh and Softmax stay on the reference kernels (libm). */
+ * float32 Relu, Relu6 (bit-identical), Sigmoid and Tanh (within 2 ulp of libm) run the optimized kernels
+ * (kernels/opt/opt_kernels_elementwise.h) at the interpreter's level; Softmax stays on the reference kernel. */
 #include "fb_schema.h"
 #include "kernels/opt/opt_kernels_elementwise.h"
 #include "ops/ops.h"
@@ -18,23 +18,12 @@ tl_status tl_prepare_unary(tl_op_ctx *ctx, tl_node *node) {
   TL_ENSURE_OK(tl_op_check_same_shape(ctx, tl_op_output(ctx, node, 0), "output", tl_op_input(ctx, node, 0), "input"));
   node->params.simple.n = tl_op_input(ctx, node, 0)->elems;
   if (tl_op_is_int8(ctx, node)) return tl_prepare_unary_int8(ctx, node);
-  if (TL_ACT_OPT && (node->op->opcode == TL_OP_RELU || node->op->opcode == TL_OP_RELU6))
-    node->opt_isa = ctx->interp->isa; /* no memory needed */
+  if (TL_ACT_OPT) node->opt_isa = ctx->interp->isa; /* Relu, Relu6, Sigmoid, Tanh: no memory needed */
   return TL_OK;
 }
 
-#define TL_UNARY_EVAL(fn, kernel)                                                                    \
-  void fn(tl_op_ctx *ctx, tl_node *node) {                                                           \
-    if (tl_op_is_int8(ctx, node)) {                                                                  \
-      tl_eval_unary_int8(ctx, node);                                                                 \
-      return;                                                                                        \
-    }                                                                                                \
-    kernel((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0), \
-           node->params.simple.n);                                                                   \
-  }
-
-/* Relu and Relu6: the optimized kernel when prepare chose one */
-#define TL_UNARY_EVAL_OPT(fn, kernel, opt_kernel)                                                     \
+/* the optimized kernel when prepare chose one */
+#define TL_UNARY_EVAL(fn, kernel, opt_kernel)                                                        \
   void fn(tl_op_ctx *ctx, tl_node *node) {                                                           \
     float *y;                                                                                        \
     const float *x;                                                                                  \
@@ -50,10 +39,10 @@ tl_status tl_prepare_unary(tl_op_ctx *ctx, tl_node *node) {
       kernel(y, x, node->params.simple.n);                                                           \
   }
 
-TL_UNARY_EVAL_OPT(tl_eval_relu, tl_relu_f32, tl_relu_f32_opt)
-TL_UNARY_EVAL_OPT(tl_eval_relu6, tl_relu6_f32, tl_relu6_f32_opt)
-TL_UNARY_EVAL(tl_eval_sigmoid, tl_sigmoid_f32)
-TL_UNARY_EVAL(tl_eval_tanh, tl_tanh_f32)
+TL_UNARY_EVAL(tl_eval_relu, tl_relu_f32, tl_relu_f32_opt)
+TL_UNARY_EVAL(tl_eval_relu6, tl_relu6_f32, tl_relu6_f32_opt)
+TL_UNARY_EVAL(tl_eval_sigmoid, tl_sigmoid_f32, tl_sigmoid_f32_opt)
+TL_UNARY_EVAL(tl_eval_tanh, tl_tanh_f32, tl_tanh_f32_opt)
 
 tl_status tl_prepare_softmax(tl_op_ctx *ctx, tl_node *node) {
   const tl_tensor_desc *x;

@@ -265,3 +265,157 @@ void tl_relu_f32_opt(float *y, const float *x, int64_t n, tl_isa isa) {
 }
 
 void tl_relu6_f32_opt(float *y, const float *x, int64_t n, tl_isa isa) { tl_ew_clamp_run(y, x, n, 0.0f, 6.0f, isa); }
+
+/* ---- Sigmoid and Tanh ----
+ * Algorithm: each float is widened to double and the formula evaluated there, then rounded to float once:
+ * e^t for t = -|x| (Sigmoid) or -2|x| (Tanh), clamped to [-700, 0], is 2^n * p(r) with n = round(t / ln 2),
+ * r = t - n ln 2 (|r| <= 0.35) and p the Taylor polynomial of degree 10 (truncation below 3e-13 relative);
+ * 2^n is built in the exponent bits. Sigmoid is 1 / (1 + e) for x >= 0 and e / (1 + e) below (the
+ * reference's two forms); Tanh is sign(x) (1 - e) / (1 + e) for |x| >= 0.1 and its Taylor series to x^11
+ * below (error below 4e-15 relative, where 1 - e would cancel). The double result is within about 1e-12
+ * of the exact value, so the float is the correctly rounded one but in rare near-halfway cases; libm's
+ * expf / tanhf (the reference) are within about 1 ulp too: the two differ by at most 2 ulp
+ * (test_opt_elementwise.c measures it). A NaN gives the input NaN. Levels: AVX-512, AVX2 and AArch64 NEON;
+ * the portable level and ARMv7 NEON (no double lanes) run the reference kernels. */
+#define TL_TR_MAGIC 6755399441055744.0 /* 1.5 * 2^52: adding it rounds a double to an integer in the low bits */
+#define TL_TR_DEFINE(prefix, attrs, DW, DV, LOADF, STOREF, SET1, FMA, MUL, ADD, SUB, DIV, MAX, ABS, SEL_LT, SEL_NAN, \
+                     COPYSIGN, SCALE)                                                                         \
+  attrs static inline DV prefix##_exp(DV t) { /* e^t for t in [-700, 0] */                                  \
+    const DV k = FMA(t, SET1(1.4426950408889634), SET1(TL_TR_MAGIC)); /* n in the low bits */                \
+    const DV n = SUB(k, SET1(TL_TR_MAGIC));                                                                   \
+    const DV r = FMA(n, SET1(-0.6931471805599453), t);                                                        \
+    DV q = SET1(1.0 / 3628800.0);                                                                             \
+    q = FMA(q, r, SET1(1.0 / 362880.0));                                                                      \
+    q = FMA(q, r, SET1(1.0 / 40320.0));                                                                       \
+    q = FMA(q, r, SET1(1.0 / 5040.0));                                                                        \
+    q = FMA(q, r, SET1(1.0 / 720.0));                                                                         \
+    q = FMA(q, r, SET1(1.0 / 120.0));                                                                         \
+    q = FMA(q, r, SET1(1.0 / 24.0));                                                                          \
+    q = FMA(q, r, SET1(1.0 / 6.0));                                                                           \
+    q = FMA(q, r, SET1(0.5));                                                                                 \
+    q = FMA(q, r, SET1(1.0));                                                                                 \
+    q = FMA(q, r, SET1(1.0));                                                                                 \
+    return MUL(q, SCALE(k));                                                                                  \
+  }                                                                                                           \
+  attrs static inline DV prefix##_sigmoid1(DV x) {                                                           \
+    const DV one = SET1(1.0);                                                                                 \
+    const DV e = prefix##_exp(MAX(SUB(SET1(0.0), ABS(x)), SET1(-700.0)));                                     \
+    return SEL_NAN(x, DIV(SEL_LT(x, SET1(0.0), e, one), ADD(one, e)));                                        \
+  }                                                                                                           \
+  attrs static inline DV prefix##_tanh1(DV x) {                                                              \
+    const DV one = SET1(1.0), a = ABS(x), x2 = MUL(x, x);                                                     \
+    const DV e = prefix##_exp(MAX(MUL(a, SET1(-2.0)), SET1(-700.0)));                                         \
+    const DV big = COPYSIGN(DIV(SUB(one, e), ADD(one, e)), x);                                                \
+    DV s = SET1(-1382.0 / 155925.0);                                                                          \
+    s = FMA(s, x2, SET1(62.0 / 2835.0));                                                                      \
+    s = FMA(s, x2, SET1(-17.0 / 315.0));                                                                      \
+    s = FMA(s, x2, SET1(2.0 / 15.0));                                                                         \
+    s = FMA(s, x2, SET1(-1.0 / 3.0));                                                                         \
+    s = MUL(x, FMA(s, x2, one));                                                                              \
+    return SEL_NAN(x, SEL_LT(a, SET1(0.1), s, big));                                                          \
+  }                                                                                                           \
+  TL_TR_LOOP(prefix##_sigmoid, prefix##_sigmoid1, attrs, DW, LOADF, STOREF)                                   \
+  TL_TR_LOOP(prefix##_tanh, prefix##_tanh1, attrs, DW, LOADF, STOREF)
+
+/* y[0..n) = f(x[0..n)), DW floats at a time; the last partial vector goes through a zero-padded copy */
+#define TL_TR_LOOP(name, f, attrs, DW, LOADF, STOREF)                                                         \
+  attrs static void name(float *y, const float *x, int64_t n) {                                              \
+    int64_t i = 0;                                                                                            \
+    for (; i + 2 * (DW) <= n; i += 2 * (DW)) {                                                                \
+      STOREF(y + i, f(LOADF(x + i)));                                                                         \
+      STOREF(y + i + (DW), f(LOADF(x + i + (DW))));                                                           \
+    }                                                                                                         \
+    for (; i < n; i += (DW)) {                                                                                \
+      float in[DW], out[DW];                                                                                  \
+      const int64_t m = n - i < (DW) ? n - i : (DW);                                                          \
+      for (int64_t j = 0; j < (DW); j++) in[j] = j < m ? x[i + j] : 0.0f;                                     \
+      STOREF(out, f(LOADF(in)));                                                                              \
+      for (int64_t j = 0; j < m; j++) y[i + j] = out[j];                                                      \
+    }                                                                                                         \
+  }
+
+#if defined(TL_EW_X86)
+#define TL_AVX512_ATTR __attribute__((target("avx512f,avx2,fma")))
+#define TL_TR512_LOAD(p) _mm512_cvtps_pd(_mm256_loadu_ps(p))
+#define TL_TR512_STORE(p, v) _mm256_storeu_ps(p, _mm512_cvtpd_ps(v))
+#define TL_TR512_ABS(x) _mm512_castsi512_pd(_mm512_and_epi64(_mm512_castpd_si512(x), _mm512_set1_epi64(INT64_MAX)))
+#define TL_TR512_SEL_LT(a, b, p, q) _mm512_mask_blend_pd(_mm512_cmp_pd_mask(a, b, _CMP_LT_OQ), q, p)
+#define TL_TR512_SEL_NAN(x, v) _mm512_mask_blend_pd(_mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q), v, x)
+#define TL_TR512_COPYSIGN(v, x)                                                                               \
+  _mm512_castsi512_pd(_mm512_or_epi64(_mm512_castpd_si512(v),                                                 \
+                                      _mm512_and_epi64(_mm512_castpd_si512(x), _mm512_set1_epi64(INT64_MIN))))
+#define TL_TR512_SCALE(k) \
+  _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_add_epi64(_mm512_castpd_si512(k), _mm512_set1_epi64(1023)), 52))
+TL_TR_DEFINE(tl_tr_avx512, TL_AVX512_ATTR, 8, __m512d, TL_TR512_LOAD, TL_TR512_STORE, _mm512_set1_pd, _mm512_fmadd_pd,
+             _mm512_mul_pd, _mm512_add_pd, _mm512_sub_pd, _mm512_div_pd, _mm512_max_pd, TL_TR512_ABS, TL_TR512_SEL_LT,
+             TL_TR512_SEL_NAN, TL_TR512_COPYSIGN, TL_TR512_SCALE)
+
+#define TL_AVX2_ATTR __attribute__((target("avx2,fma")))
+#define TL_TR256_LOAD(p) _mm256_cvtps_pd(_mm_loadu_ps(p))
+#define TL_TR256_STORE(p, v) _mm_storeu_ps(p, _mm256_cvtpd_ps(v))
+#define TL_TR256_ABS(x) _mm256_andnot_pd(_mm256_set1_pd(-0.0), x)
+#define TL_TR256_SEL_LT(a, b, p, q) _mm256_blendv_pd(q, p, _mm256_cmp_pd(a, b, _CMP_LT_OQ))
+#define TL_TR256_SEL_NAN(x, v) _mm256_blendv_pd(v, x, _mm256_cmp_pd(x, x, _CMP_UNORD_Q))
+#define TL_TR256_COPYSIGN(v, x) _mm256_or_pd(v, _mm256_and_pd(x, _mm256_set1_pd(-0.0)))
+#define TL_TR256_SCALE(k) \
+  _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(_mm256_castpd_si256(k), _mm256_set1_epi64x(1023)), 52))
+TL_TR_DEFINE(tl_tr_avx2, TL_AVX2_ATTR, 4, __m256d, TL_TR256_LOAD, TL_TR256_STORE, _mm256_set1_pd, _mm256_fmadd_pd,
+             _mm256_mul_pd, _mm256_add_pd, _mm256_sub_pd, _mm256_div_pd, _mm256_max_pd, TL_TR256_ABS, TL_TR256_SEL_LT,
+             TL_TR256_SEL_NAN, TL_TR256_COPYSIGN, TL_TR256_SCALE)
+#define TL_TR_X86 1
+#endif
+
+#if defined(TL_EW_NEON) && defined(__aarch64__)
+#define TL_TRN_LOAD(p) vcvt_f64_f32(vld1_f32(p))
+#define TL_TRN_STORE(p, v) vst1_f32(p, vcvt_f32_f64(v))
+#define TL_TRN_FMA(a, b, c) vfmaq_f64(c, a, b)
+#define TL_TRN_SEL_LT(a, b, p, q) vbslq_f64(vcltq_f64(a, b), p, q)
+#define TL_TRN_SEL_NAN(x, v) vbslq_f64(vceqq_f64(x, x), v, x)
+#define TL_TRN_COPYSIGN(v, x) vbslq_f64(vdupq_n_u64(UINT64_C(1) << 63), x, v)
+#define TL_TRN_SCALE(k) vreinterpretq_f64_s64(vshlq_n_s64(vaddq_s64(vreinterpretq_s64_f64(k), vdupq_n_s64(1023)), 52))
+TL_TR_DEFINE(tl_tr_neon, , 2, float64x2_t, TL_TRN_LOAD, TL_TRN_STORE, vdupq_n_f64, TL_TRN_FMA, vmulq_f64, vaddq_f64,
+             vsubq_f64, vdivq_f64, vmaxq_f64, vabsq_f64, TL_TRN_SEL_LT, TL_TRN_SEL_NAN, TL_TRN_COPYSIGN, TL_TRN_SCALE)
+#define TL_TR_NEON 1
+#endif
+
+void tl_sigmoid_f32_opt(float *y, const float *x, int64_t n, tl_isa isa) {
+  switch (isa) {
+#if defined(TL_TR_X86)
+    case TL_ISA_AVX512:
+      tl_tr_avx512_sigmoid(y, x, n);
+      return;
+    case TL_ISA_AVX2:
+      tl_tr_avx2_sigmoid(y, x, n);
+      return;
+#endif
+#if defined(TL_TR_NEON)
+    case TL_ISA_NEON:
+      tl_tr_neon_sigmoid(y, x, n);
+      return;
+#endif
+    default:
+      tl_sigmoid_f32(y, x, n);
+      return;
+  }
+}
+
+void tl_tanh_f32_opt(float *y, const float *x, int64_t n, tl_isa isa) {
+  switch (isa) {
+#if defined(TL_TR_X86)
+    case TL_ISA_AVX512:
+      tl_tr_avx512_tanh(y, x, n);
+      return;
+    case TL_ISA_AVX2:
+      tl_tr_avx2_tanh(y, x, n);
+      return;
+#endif
+#if defined(TL_TR_NEON)
+    case TL_ISA_NEON:
+      tl_tr_neon_tanh(y, x, n);
+      return;
+#endif
+    default:
+      tl_tanh_f32(y, x, n);
+      return;
+  }
+}

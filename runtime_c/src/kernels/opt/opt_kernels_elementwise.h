@@ -2,15 +2,16 @@
  * depth-multiplier weights.
  *
  * What this is: the fast counterparts of tl_add_f32 / tl_sub_f32 / tl_mul_f32, tl_relu_f32 / tl_relu6_f32,
- * tl_average_pool2d_f32 and tl_mean_f32 (kernels.h), each with the reference kernel's arguments plus the
- * kernel level (tl_isa) chosen at prepare. Like the reference kernels they do not allocate, fail or keep
- * state. Every one of them gives the reference kernel's bits (one IEEE operation per element, the same
- * summation order; Mean sums in double like the reference) with one exception: ARMv7 NEON flushes subnormal
- * inputs and results to zero (AArch64 and x86 do not), so on armv7 the NEON level differs from the reference
- * where a subnormal is involved.
- * What this is not: Sigmoid and Tanh (they stay on libm: see docs/runtime.md), general broadcasts (only the
- * patterns tl_binary_f32_opt_supported accepts are fast; the others run the reference loop) or the
- * specification (kernels.h).
+ * tl_sigmoid_f32 / tl_tanh_f32, tl_average_pool2d_f32 and tl_mean_f32 (kernels.h), each with the reference
+ * kernel's arguments plus the kernel level (tl_isa) chosen at prepare. Like the reference kernels they do
+ * not allocate, fail or keep state. All but Sigmoid and Tanh give the reference kernel's bits (one IEEE
+ * operation per element, the same summation order; Mean sums in double like the reference) with one
+ * exception: ARMv7 NEON flushes subnormal inputs and results to zero (AArch64 and x86 do not), so on armv7
+ * the NEON level differs from the reference where a subnormal is involved. Sigmoid and Tanh are evaluated
+ * in double and rounded once: within 1 ulp of the exact value, within 2 ulp of the reference (libm's float
+ * functions, themselves up to 2 ulp off).
+ * What this is not: general broadcasts (only the patterns tl_binary_f32_opt_supported accepts are fast; the
+ * others run the reference loop) or the specification (kernels.h).
  */
 #ifndef TL_OPT_KERNELS_ELEMENTWISE_H
 #define TL_OPT_KERNELS_ELEMENTWISE_H
@@ -33,6 +34,11 @@ void tl_mul_f32_opt(float *y, const float *a, const float *b, const tl_binary_pa
 /* ---- Relu, Relu6 over n elements ---- */
 void tl_relu_f32_opt(float *y, const float *x, int64_t n, tl_isa isa);
 void tl_relu6_f32_opt(float *y, const float *x, int64_t n, tl_isa isa);
+
+/* ---- Sigmoid, Tanh over n elements: evaluated in double, within 2 ulp of the reference (libm), not
+ * bit-identical; AVX-512, AVX2 and AArch64 NEON (other levels run the reference kernels) ---- */
+void tl_sigmoid_f32_opt(float *y, const float *x, int64_t n, tl_isa isa);
+void tl_tanh_f32_opt(float *y, const float *x, int64_t n, tl_isa isa);
 
 /* ---- AveragePool2D (NHWC both), channels vectorised ---- */
 void tl_average_pool2d_f32_opt(float *y, const float *x, const tl_pool_params *p, tl_isa isa);
