@@ -94,6 +94,11 @@ def scatter_add(xp: Any, a: Any, idx: Any, v: Any) -> None:
     cupyx.scatter_add(a, idx, v)
 
 
+def to_host(x: Any) -> np.ndarray:
+    """A numpy array of ``x`` (a numpy or CuPy array): a device-to-host copy for CuPy."""
+    return x if isinstance(x, np.ndarray) else x.get()
+
+
 def any_true(x: Any) -> bool:
     """``bool(x.any())``: one device-to-host read of a single value on the GPU."""
     return bool(x.any())

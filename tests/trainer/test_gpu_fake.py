@@ -563,3 +563,26 @@ def test_strided_windows_fallback_equals_sliding_window_view():
         got = strided_windows(np.lib.stride_tricks, x, window, (1, 2))
         assert got.shape == want.shape
         np.testing.assert_array_equal(got, want)
+
+
+def test_broadcast_variables_reads_gpu_variables_through_the_host(
+    fake_gpu: Any, monkeypatch: pytest.MonkeyPatch
+):
+    import trainer.distributed as dist
+
+    class OneRank:  # a 1-rank communicator: Ibcast leaves the buffer as it is
+        def Ibcast(self, buf: np.ndarray, root: int) -> Any:  # noqa: N802 - mpi4py's name
+            assert type(buf) is np.ndarray
+            return type("Req", (), {"Test": lambda self: True})()
+
+    monkeypatch.setattr(dist, "_state", {"coll": OneRank()})
+    monkeypatch.setattr(dist, "check_same_graph", lambda *a, **k: None)
+    g = tf.Graph()
+    with g.as_default(), tf.device("/gpu:0"):
+        v = tf.Variable(np.arange(4.0), name="v")
+        step = v.assign_add(tf.ones([4], tf.float64))
+        with tf.Session() as sess:
+            sess.run(v.initializer)
+            dist.broadcast_variables(sess)
+            np.testing.assert_array_equal(sess.run(step), [1.0, 2.0, 3.0, 4.0])
+            assert isinstance(sess._variables["v"], fake_gpu.ndarray)

@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from trainer.errors import FailedPreconditionError, InvalidArgumentError
+from trainer.xp_compat import to_host
 
 MPI_TARGET = "mpi://"
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")  # object reprs differ between processes: drop the address
@@ -256,7 +257,7 @@ def broadcast_variables(session: Any, variables: Sequence[Any] | None = None, ro
         name = v.op.name
         if name not in store:
             raise FailedPreconditionError(f"broadcast_variables: variable {name} is not initialized")
-        arrays.append(np.asarray(store[name]))
+        arrays.append(to_host(store[name]))  # a GPU variable is copied to the host; read back on its device
     by_dtype: dict[np.dtype, list[int]] = {}
     for i, a in enumerate(arrays):
         by_dtype.setdefault(a.dtype, []).append(i)
