@@ -57,6 +57,7 @@ typedef struct tl_node {
   float *opt_scratch;    /* Conv2D's im2col scratch inside opt */
   int32_t opt_isa;       /* tl_isa the op runs at; TL_ISA_REFERENCE (0): the reference kernel */
   int32_t opt_i8;        /* int8 ops with opt_isa set: the tl_i8_level of kernels/opt/opt_kernels_int8.h */
+  int32_t invokes;       /* float FullyConnected: its evals so far, mod 2 (the panel order alternates) */
 } tl_node;
 
 enum { TL_STATE_CREATED = 0, TL_STATE_PREPARED = 1, TL_STATE_FAILED = 2 };

@@ -76,6 +76,32 @@ static void tl_fc_f32_opt_threaded(tl_op_ctx *ctx, tl_node *node, int32_t thread
   tl_threadpool_run(ctx->interp->pool, j.split.row_tasks * j.split.col_tasks, tl_fc_task, &j);
 }
 
+/* One thread: the weight panels in ascending order on one eval, descending on the next. Every output's
+ * arithmetic is the same either way; the order matters for the cache: a model whose weights and activations
+ * just exceed L2 evicts the panels read first, and streaming them in the same order every time would
+ * miss on all of them (LRU), while alternating finds the last ones read still there. */
+static void tl_fc_f32_opt_serpentine(tl_op_ctx *ctx, tl_node *node) {
+  const tl_fc_params *p = &node->params.fc;
+  const tl_isa isa = (tl_isa)node->opt_isa;
+  const int32_t nr = tl_gemm_nr(isa), panels = (p->out_depth + nr - 1) / nr;
+  tl_gemm_f32_args g;
+  g.m = p->batch;
+  g.n = p->out_depth;
+  g.k = p->in_depth;
+  g.a = (const float *)tl_op_input_data(ctx, node, 0);
+  g.lda = p->in_depth;
+  g.b_packed = (const float *)node->opt;
+  g.c = (float *)tl_op_output_data(ctx, node, 0);
+  g.ldc = p->out_depth;
+  g.act = p->act;
+  node->invokes ^= 1;
+  if (node->invokes || panels == 1) {
+    tl_gemm_f32(&g, isa);
+    return;
+  }
+  for (int32_t j = panels - 1; j >= 0; j--) tl_gemm_f32_part(&g, isa, 0, g.m, j, j + 1);
+}
+
 void tl_eval_fc(tl_op_ctx *ctx, tl_node *node) {
   if (tl_op_is_int8(ctx, node)) {
     tl_eval_fc_int8(ctx, node);
@@ -88,6 +114,8 @@ void tl_eval_fc(tl_op_ctx *ctx, tl_node *node) {
       tl_fc_f32_opt_threaded(ctx, node, threads);
       return;
     }
+    tl_fc_f32_opt_serpentine(ctx, node);
+    return;
     tl_fc_f32_opt((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),
                   (const float *)node->opt, &node->params.fc, (tl_isa)node->opt_isa);
     return;
