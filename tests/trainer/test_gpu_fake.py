@@ -586,3 +586,29 @@ def test_broadcast_variables_reads_gpu_variables_through_the_host(
             dist.broadcast_variables(sess)
             np.testing.assert_array_equal(sess.run(step), [1.0, 2.0, 3.0, 4.0])
             assert isinstance(sess._variables["v"], fake_gpu.ndarray)
+
+
+def test_emulated_namespace_exists_in_real_cupy_when_installed():
+    """Everything the emulation offers (so everything the kernels may use) exists in the real CuPy."""
+    import importlib
+
+    try:
+        import cupy
+    except ImportError:
+        pytest.skip("the real cupy package is not installed (optional extra tensorlet[gpu])")
+    if getattr(cupy, "EMULATION", False):
+        pytest.skip("cupy is the emulation here")
+    missing = [n for n in fake_cupy._FUNCS + fake_cupy._UFUNCS if not hasattr(cupy, n)]
+    missing += [
+        f"ndarray.{n}"
+        for n in dir(fake_cupy.ndarray)
+        if not n.startswith("_") and not hasattr(cupy.ndarray, n)
+    ]
+    missing += [f"ufunc.{m}" for m in ("at",) if not hasattr(cupy.add, m)]
+    missing += (
+        []
+        if hasattr(cupy.lib.stride_tricks, "sliding_window_view")
+        else ["lib.stride_tricks.sliding_window_view"]
+    )
+    missing += [] if hasattr(importlib.import_module("cupyx"), "scatter_add") else ["cupyx.scatter_add"]
+    assert not missing, f"the emulation offers what CuPy {cupy.__version__} lacks: {missing}"
