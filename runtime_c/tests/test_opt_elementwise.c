@@ -4,8 +4,8 @@
  *
  * Lengths and channel counts run 1..70 / 1..33 so that every path of every level is taken: the four-vector
  * loop, the single vectors, the scalar tail. Broadcasts: same shapes, a scalar on either side, a last-axes
- * vector on either side (rows of 1..33), and a general broadcast (which must say it is not a fast pattern
- * and still match). Pools: SAME / VALID, strides, clipped windows and empty ones (pad >= filter). Mean: H,W
+ * vector on either side (rows of 1..33), and general broadcasts (row by row along the last axis from 4
+ * elements, the reference loop below: tl_binary_f32_opt_supported must say which). Pools: SAME / VALID, strides, clipped windows and empty ones (pad >= filter). Mean: H,W
  * of NHWC (global average pooling), the last axis, the first axis, a kept size-1 axis inside the run, an
  * empty reduction (NaN) and a non-consecutive set (reference fallback).
  *
@@ -176,14 +176,23 @@ TL_TEST(binary_bit_exact_on_every_pattern) {
     const int32_t x[4] = {2, 5, 7, 19};
     failed += !binary_case(x, x, 1, 1);
   }
-  { /* general broadcasts: not a fast pattern, the reference loop (and the same bits) */
-    const int32_t a1[4] = {2, 3, 1, 5}, b1[4] = {1, 1, 4, 1};
-    const int32_t a2[4] = {1, 4, 6, 1}, b2[4] = {1, 4, 6, 3}; /* a per-pixel scalar */
-    const int32_t a3[4] = {1, 1, 6, 3}, b3[4] = {1, 5, 1, 3};
-    failed += !binary_case(a1, b1, 0, 0);
-    failed += !binary_case(a2, b2, 2, 0);
-    failed += !binary_case(a3, b3, 1, 0);
-    failed += !binary_case(b2, a2, 0, 0);
+  for (int32_t c = 1; c <= 33; c++) { /* general broadcasts: row by row from 4 elements, else the reference */
+    const int32_t a1[4] = {2, 3, 1, c}, b1[4] = {1, 1, 4, c}; /* vector rows against vector rows */
+    const int32_t a2[4] = {2, 4, 3, 1}, b2[4] = {2, 4, 3, c}; /* a per-pixel scalar (SE-style, batch 2) */
+    const int32_t a3[4] = {2, 1, 1, c}, b3[4] = {2, 3, 5, c}; /* a per-image vector */
+    failed += !binary_case(a1, b1, c % 3, c >= 4);
+    failed += !binary_case(a2, b2, (c + 1) % 3, c >= 4 || c == 1); /* c == 1: the same shapes */
+    failed += !binary_case(b2, a2, (c + 2) % 3, c >= 4 || c == 1);
+    failed += !binary_case(a3, b3, c % 3, c >= 4);
+    failed += !binary_case(b3, a3, (c + 1) % 3, c >= 4);
+    cases += 5;
+  }
+  {
+    const int32_t a1[4] = {2, 3, 1, 5}, b1[4] = {1, 1, 4, 1}; /* rows with b scalar, b varying by row */
+    const int32_t a4[4] = {2, 3, 4, 1}, b4[4] = {1, 3, 1, 1}; /* rows of one element: the reference */
+    failed += !binary_case(a1, b1, 0, 1);
+    failed += !binary_case(b1, a1, 2, 1);
+    failed += !binary_case(a4, b4, 1, 0);
   }
   { /* an empty output */
     const int32_t e[4] = {1, 1, 0, 5}, v[4] = {1, 1, 1, 5};

@@ -1,10 +1,10 @@
 /* arith.c: Add, Sub, Mul with numpy broadcasting (rank <= 4) and a fused activation.
  *
  * prepare right-aligns both input shapes to rank 4, checks that each dim pair is equal or has a 1, checks the
- * output shape equals the broadcast shape, and gives broadcast dims a stride of 0. float32 nodes whose
- * broadcast is one of the fast patterns (same shape, a scalar, a last-axes vector) run the optimized kernels
- * (kernels/opt/opt_kernels_elementwise.h, bit-identical) at the interpreter's level; freestanding builds keep
- * the reference kernels.
+ * output shape equals the broadcast shape, and gives broadcast dims a stride of 0. float32 nodes run the
+ * optimized kernels (kernels/opt/opt_kernels_elementwise.h, bit-identical) at the interpreter's level unless
+ * their broadcast has rows too short for them (tl_binary_f32_opt_supported); freestanding builds keep the
+ * reference kernels.
  */
 #include "fb_schema.h"
 #include "kernels/opt/opt_kernels_elementwise.h"

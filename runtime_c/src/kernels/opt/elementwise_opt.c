@@ -13,7 +13,9 @@
  * exists when every leading dim is broadcast (stride 0) or 1; L == n (all of y) is a same-shape input,
  * L == 1 a scalar. With n = |y|: both L == n run one flat loop; one L == 1 runs a flat loop against a
  * broadcast scalar; otherwise, when one side has L == n, y is cut into rows of the other side's L and each
- * row runs the flat loop with that side's pointer back at its start.
+ * row runs the flat loop with that side's pointer back at its start. Any other broadcast whose last axis has
+ * at least TL_EW_MIN_ROW elements runs the reference's loop over the three outer axes, each row of y a flat
+ * loop (an input with stride 0 on the last axis is a scalar for that row); shorter rows run the reference.
  */
 #include "opt_kernels_elementwise.h"
 
@@ -195,11 +197,29 @@ static int64_t tl_ew_count(const tl_binary_params *p) {
   return (int64_t)p->out_dims[0] * p->out_dims[1] * p->out_dims[2] * p->out_dims[3];
 }
 
+#define TL_EW_MIN_ROW 4 /* shorter rows of a general broadcast: the reference loop */
+
 int tl_binary_f32_opt_supported(const tl_binary_params *p) {
   const int64_t n = tl_ew_count(p);
   const int64_t la = tl_ew_period(p->out_dims, p->a_strides), lb = tl_ew_period(p->out_dims, p->b_strides);
-  if (n <= 0) return 1;
+  if (n <= 0 || p->out_dims[3] >= TL_EW_MIN_ROW) return 1;
   return (la == n && lb > 0) || (lb == n && la > 0);
+}
+
+/* A general broadcast, row by row along the last axis (its strides are 1 or 0: prepare's rule). */
+static void tl_ew_rows(float *y, const float *a, const float *b, const tl_binary_params *p, tl_isa isa, int op) {
+  const int32_t *d = p->out_dims;
+  const int64_t *as = p->a_strides, *bs = p->b_strides;
+  const int form = as[3] != 0 && bs[3] != 0 ? TL_EW_VV : (as[3] != 0 ? TL_EW_VS : TL_EW_SV);
+  for (int32_t i0 = 0; i0 < d[0]; i0++) {
+    for (int32_t i1 = 0; i1 < d[1]; i1++) {
+      for (int32_t i2 = 0; i2 < d[2]; i2++, y += d[3]) {
+        const float *ar = a + i0 * as[0] + i1 * as[1] + i2 * as[2];
+        const float *br = b + i0 * bs[0] + i1 * bs[1] + i2 * bs[2];
+        tl_ew_run(isa, op, form, y, ar, br, d[3], p->act.min, p->act.max);
+      }
+    }
+  }
 }
 
 static void tl_ew_binary(float *y, const float *a, const float *b, const tl_binary_params *p, tl_isa isa, int op) {
@@ -217,6 +237,8 @@ static void tl_ew_binary(float *y, const float *a, const float *b, const tl_bina
     for (int64_t r = 0; r < n; r += lb) tl_ew_run(isa, op, TL_EW_VV, y + r, a + r, b, lb, lo, hi);
   } else if (lb == n && la > 0) {
     for (int64_t r = 0; r < n; r += la) tl_ew_run(isa, op, TL_EW_VV, y + r, a, b + r, la, lo, hi);
+  } else if (p->out_dims[3] >= TL_EW_MIN_ROW) {
+    tl_ew_rows(y, a, b, p, isa, op);
   } else if (op == TL_EW_ADD) {
     tl_add_f32(y, a, b, p);
   } else if (op == TL_EW_SUB) {

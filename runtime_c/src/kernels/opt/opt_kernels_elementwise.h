@@ -10,8 +10,7 @@
  * the NEON level differs from the reference where a subnormal is involved. Sigmoid and Tanh are evaluated
  * in double and rounded once: within 1 ulp of the exact value, within 2 ulp of the reference (libm's float
  * functions, themselves up to 2 ulp off).
- * What this is not: general broadcasts (only the patterns tl_binary_f32_opt_supported accepts are fast; the
- * others run the reference loop) or the specification (kernels.h).
+ * What this is not: the specification (kernels.h).
  */
 #ifndef TL_OPT_KERNELS_ELEMENTWISE_H
 #define TL_OPT_KERNELS_ELEMENTWISE_H
@@ -23,9 +22,11 @@
 #include "../kernels.h"
 
 /* ---- Add / Sub / Mul with a fused activation ----
- * Fast when each input, read in y's order, is either all of y's shape or a repetition of a block of its
- * trailing dims: same shapes, a scalar (a [1] or all-ones shape) on either side, and a "last-axis vector"
- * such as a bias [C] against [N, H, W, C] (either side). Other broadcasts run the reference loop. */
+ * Flat loops when each input, read in y's order, is either all of y's shape or a repetition of a block of
+ * its trailing dims: same shapes, a scalar (a [1] or all-ones shape) on either side, and a "last-axis
+ * vector" such as a bias [C] against [N, H, W, C] (either side). Other broadcasts run row by row along the
+ * last axis when it has at least 4 elements (e.g. [N, 1, 1, C] * [N, H, W, C], or a per-pixel scalar
+ * [N, H, W, 1]), else the reference loop (tl_binary_f32_opt_supported is 0 only then). */
 int tl_binary_f32_opt_supported(const tl_binary_params *p); /* non-zero: one of the fast patterns */
 void tl_add_f32_opt(float *y, const float *a, const float *b, const tl_binary_params *p, tl_isa isa);
 void tl_sub_f32_opt(float *y, const float *a, const float *b, const tl_binary_params *p, tl_isa isa);
