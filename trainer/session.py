@@ -14,6 +14,10 @@ result equals the single-device run bit for bit. With ``target="mpi://"`` the de
 (``/job:worker/task:K``), every rank compiles the same plan and runs its own partitions, and the rendezvous
 is MPI point-to-point (see ``docs/distributed.md``).
 
+GPUs: ops on ``/gpu:N`` run their kernels on CuPy with device N current (:mod:`trainer.backend`). A value
+fed to a GPU partition is copied to the device here, a value fetched from one comes back as a numpy copy,
+and between partitions tensors move only in ``_Send``/``_Recv`` (``docs/gpu.md``).
+
 >>> import trainer as tf
 >>> x = tf.placeholder(tf.float32, [None, 2])
 >>> with tf.Session() as sess:
