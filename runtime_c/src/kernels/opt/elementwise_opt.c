@@ -1,12 +1,13 @@
-/* elementwise_opt.c: optimized float32 Add, Sub, Mul (with fused activation), Relu and Relu6
+/* elementwise_opt.c: optimized float32 Add, Sub, Mul (with fused activation), Relu, Relu6, Sigmoid and Tanh
  * (see opt_kernels_elementwise.h).
  *
  * What this is: the reference formulas over flat runs of memory, 16 (AVX-512), 8 (AVX2) or 4 (NEON) floats
  * per vector, four vectors per iteration; the portable level is the same loop one float at a time, written
  * so that the compiler can vectorise it. Each element is one IEEE operation then the clamp
  * (max(lo, v) then min(hi, .), which is the reference's `v < lo ? lo : (v > hi ? hi : v)`, NaN and signed
- * zeros included), so the results are the reference's bits. What this is not: general broadcasts (they run
- * the reference loop) or the specification (binary.c, unary.c).
+ * zeros included), so the results are the reference's bits. Sigmoid and Tanh (at the end of the file) are
+ * evaluated in double instead, within 2 ulp of the reference. What this is not: the specification
+ * (binary.c, unary.c).
  *
  * Algorithm (binary ops): each input, read in y's order, is classified by its period L: element i of y
  * reads input element i % L. L is the product of the trailing dims on which the input is contiguous, and
