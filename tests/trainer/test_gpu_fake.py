@@ -612,3 +612,67 @@ def test_emulated_namespace_exists_in_real_cupy_when_installed():
     )
     missing += [] if hasattr(importlib.import_module("cupyx"), "scatter_add") else ["cupyx.scatter_add"]
     assert not missing, f"the emulation offers what CuPy {cupy.__version__} lacks: {missing}"
+
+
+# ---- the fused kernels' CUDA C through NVRTC (no GPU needed, only the NVRTC library) ---------------------
+def _nvrtc() -> Any:
+    """libnvrtc through ctypes: TENSORLET_NVRTC_LIB, the nvidia-cuda-nvrtc wheel's copy, or the system's."""
+    import ctypes
+    import glob
+    import os
+    import site
+
+    names = [os.environ.get("TENSORLET_NVRTC_LIB", "")]
+    for d in site.getsitepackages() + [site.getusersitepackages()]:
+        names += sorted(glob.glob(os.path.join(d, "nvidia", "*", "lib", "libnvrtc.so.*")))
+        names += sorted(glob.glob(os.path.join(d, "nvidia", "cuda_nvrtc", "lib", "libnvrtc.so.*")))
+    names += ["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so"]
+    for n in names:
+        if n and "builtins" not in n:
+            try:
+                return ctypes.CDLL(n)
+            except OSError:
+                continue
+    pytest.skip("NVRTC is not installed (set TENSORLET_NVRTC_LIB or pip install nvidia-cuda-nvrtc)")
+
+
+def cuda_source(f: training.FusedUpdate, ctype: str) -> str:
+    """A grid-stride kernel binding the parameters as CuPy does (inputs const values, outputs references;
+    every placeholder type is ``ctype``; 0-d inputs read element 0) around the fused update's operation."""
+    ins, outs = fake_cupy.parse_params(f.in_params), fake_cupy.parse_params(f.out_params)
+    scalar = {"float64": "double", "float32": "float"}
+    letters = sorted({t for t, _, _ in ins + outs if t not in scalar})
+    args = [f"const T_{n}* _raw_{n}" if t not in scalar else f"{scalar[t]} _raw_{n}" for t, n, _ in ins]
+    args += [f"T_{n}* _raw_{n}" for _, n, _ in outs]
+    typedefs = "".join(f"typedef {ctype} {t};\n" for t in letters)
+    typedefs += "".join(f"typedef {t} T_{n};\n" for t, n, _ in ins + outs if t not in scalar)
+    body = ""
+    for t, n, _ in ins:  # scalars by value; the gradient per element; 0-d hyper-parameters from element 0
+        value = f"_raw_{n}" if t in scalar else f"_raw_{n}[i_]" if n == "g" else f"_raw_{n}[0]"
+        body += f"    const {scalar.get(t, t)} {n} = {value};\n"
+    body += "".join(f"    {t} &{n} = _raw_{n}[i_];\n" for t, n, _ in outs)
+    return (
+        f'{typedefs}extern "C" __global__ void {f.name}({", ".join(args)}, long long n_) {{\n'
+        f"  for (long long i_ = blockIdx.x * (long long)blockDim.x + threadIdx.x; i_ < n_;"
+        f" i_ += (long long)blockDim.x * gridDim.x) {{\n{body}    {f.operation}\n  }}\n}}\n"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(training.FUSED_UPDATES))
+@pytest.mark.parametrize("ctype", ["float", "double"])
+def test_fused_kernel_compiles_with_nvrtc(name: str, ctype: str):
+    import ctypes
+
+    lib = _nvrtc()
+    src = cuda_source(training.FUSED_UPDATES[name], ctype)
+    prog = ctypes.c_void_p()
+    assert lib.nvrtcCreateProgram(ctypes.byref(prog), src.encode(), f"{name}.cu".encode(), 0, None, None) == 0
+    opts = [b"--gpu-architecture=compute_90", b"--std=c++14"]
+    rc = lib.nvrtcCompileProgram(prog, len(opts), (ctypes.c_char_p * len(opts))(*opts))
+    size = ctypes.c_size_t()
+    lib.nvrtcGetProgramLogSize(prog, ctypes.byref(size))
+    log = ctypes.create_string_buffer(size.value)
+    lib.nvrtcGetProgramLog(prog, log)
+    lib.nvrtcDestroyProgram(ctypes.byref(prog))
+    assert rc == 0, src + log.value.decode(errors="replace")
+    assert b"warning" not in log.value, log.value.decode(errors="replace")
