@@ -196,8 +196,9 @@ def main() -> int:
     if why_not["gpu"] is None and not args.emulate:
         import cupy
 
-        props = cupy.cuda.runtime.getDeviceProperties(0)
-        print(f"GPU 0: {props['name'].decode()}, CuPy {cupy.__version__}")
+        name = cupy.cuda.runtime.getDeviceProperties(0)["name"]
+        name = name.decode() if isinstance(name, bytes) else name
+        print(f"GPU 0: {name}, CuPy {cupy.__version__}")
     print(f"{'model':5} {'runs on':24} {'steps':>5} {'ms/step':>9} {'s/epoch':>9}  note")
     results: dict[tuple[str, str], float] = {}
     for model in args.models.split(","):
