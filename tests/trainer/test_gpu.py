@@ -120,4 +120,4 @@ def test_mixed_cpu_gpu_graph_on_gpu(gpu: Any):
             with tf.Session() as sess:
                 out.append(sess.run([y, h], {x: xv}))
     for a, b in zip(out[0], out[1], strict=True):
-        np.testing.assert_allclose(b, a, rtol=1e-12)
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
