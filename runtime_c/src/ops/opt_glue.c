@@ -129,10 +129,11 @@ size_t tl_op_opt_bytes(const tl_model *model, int32_t op, tl_isa isa, int32_t th
   }
   if (d->opcode == TL_OP_DEPTHWISE_CONV2D && tl_opt_candidate(model, d, 4)) {
     const tl_tensor_desc *w = &model->tensors[d->inputs[1]];
-    size_t floats = (size_t)w->dims[3], bytes; /* the packed bias; with depth_multiplier > 1 the weights too */
-    if (w->dims[3] <= 0) return 0;
+    size_t floats = (size_t)w->dims[3], taps, bytes; /* the packed bias; depth_multiplier > 1: the weights too */
+    if (w->dims[3] <= 0 || w->dims[1] <= 0 || w->dims[2] <= 0) return 0;
     if (d->opts.depth_multiplier != 1 &&
-        !tl_mul_size((size_t)w->dims[1] * (size_t)w->dims[2] + 1u, (size_t)w->dims[3], &floats))
+        (!tl_mul_size((size_t)w->dims[1], (size_t)w->dims[2], &taps) || !tl_add_size(taps, 1u, &taps) ||
+         !tl_mul_size(taps, (size_t)w->dims[3], &floats)))
       return 0;
     return tl_mul_size(floats, sizeof(float), &bytes) ? bytes : 0;
   }
