@@ -3,13 +3,19 @@
 Kernels take their array module from ``ctx.xp`` and write plain array code; what cannot be written the
 same way for both lives here:
 
-* :func:`host_ints` reads a small integer tensor (a shape, sizes, multiples) to host ints. On the GPU that
-  is one device-to-host copy of a few bytes: TF keeps such inputs in host memory ("HostMemory"); here they
-  are read where they are used, once per kernel call.
-* :func:`upload` puts a host array (a constant, a random sample drawn on the host) on the kernel's device;
-  identity on the CPU.
+* :func:`host_ints` reads a small integer tensor (a shape, sizes, multiples) to host ints. TF keeps such
+  inputs in host memory ("HostMemory"); here a GPU array that :func:`upload`/:func:`cached_upload` made
+  (a ``Const``, a ``Shape`` output) is answered from its remembered host value, any other costs one
+  device-to-host copy of a few bytes.
+* :func:`upload` / :func:`cached_upload` put a host array (a random sample drawn on the host, a shape; a
+  constant, once) on the kernel's device; identity on the CPU.
+* :func:`read_variable` moves a host value that ``Variable.load`` stored onto the variable's device.
 * :func:`sliding_window_view` and :func:`scatter_add` pick the module's spelling.
-* :func:`any_true` turns a device boolean into a Python bool (one sync on the GPU).
+* :func:`any_true` turns a device boolean into a Python bool (one sync on the GPU); :func:`to_host` copies
+  an array to numpy.
+
+Kernels never modify their inputs in place (on the CPU a ``Const`` value is read-only), which is what makes
+remembering the host values of uploaded arrays safe.
 
 >>> import numpy as np
 >>> host_ints(np.array([2, 3], np.int32))
