@@ -151,12 +151,57 @@ void tl_eval_conv2d(tl_op_ctx *ctx, tl_node *node) {
                 (const float *)tl_op_input_data(ctx, node, 1), tl_conv_bias(ctx, node), &node->params.conv);
 }
 
+/* A float32 DepthwiseConv2D split over threads by output rows: task t is row block t % blocks of image
+ * t / blocks. The kernel computes each output row on its own from iy0 = oy * stride_h - pad_top (taps outside
+ * the input skipped), so rows [oy0, oy0 + n) of image b are the same call on one image with out_h = n and
+ * pad_top - oy0 * stride_h (negative past the top border): the same arithmetic per output as one call. */
+typedef struct tl_dw_job {
+  float *y;
+  const float *x;
+  const float *w;
+  const float *packed;
+  const tl_conv_params *p;
+  tl_isa isa;
+  int32_t block_rows;
+  int32_t blocks; /* per image */
+} tl_dw_job;
+
+static void tl_dw_task(void *arg, int32_t task, int32_t thread) {
+  const tl_dw_job *j = (const tl_dw_job *)arg;
+  const tl_conv_params *p = j->p;
+  const int32_t b = task / j->blocks, oy0 = task % j->blocks * j->block_rows;
+  tl_conv_params part = *p;
+  (void)thread;
+  part.batch = 1;
+  part.out_h = p->out_h - oy0 < j->block_rows ? p->out_h - oy0 : j->block_rows;
+  part.pad_top = p->pad_top - oy0 * p->stride_h;
+  tl_depthwise_conv2d_f32_opt(j->y + ((int64_t)b * p->out_h + oy0) * p->out_w * p->out_c,
+                              j->x + (int64_t)b * p->in_h * p->in_w * p->in_c, j->w, j->packed, &part, j->isa);
+}
+
 void tl_eval_depthwise_conv2d(tl_op_ctx *ctx, tl_node *node) {
   if (tl_op_is_int8(ctx, node)) {
     tl_eval_depthwise_conv2d_int8(ctx, node);
     return;
   }
   if (node->opt_isa != TL_ISA_REFERENCE) {
+    const tl_conv_params *p = &node->params.conv;
+    const int32_t threads =
+        tl_op_threads(ctx, (int64_t)p->batch * p->out_h * p->out_w * p->out_c * p->k_h * p->k_w);
+    if (threads > 1 && (p->out_h > 1 || p->batch > 1)) {
+      tl_dw_job j;
+      j.y = (float *)tl_op_output_data(ctx, node, 0);
+      j.x = (const float *)tl_op_input_data(ctx, node, 0);
+      j.w = (const float *)tl_op_input_data(ctx, node, 1);
+      j.packed = (const float *)node->opt;
+      j.p = p;
+      j.isa = (tl_isa)node->opt_isa;
+      j.block_rows = (p->out_h + 2 * threads - 1) / (2 * threads); /* about two blocks per thread */
+      if (p->batch > 1 && p->batch >= threads) j.block_rows = p->out_h; /* whole images */
+      j.blocks = (p->out_h + j.block_rows - 1) / j.block_rows;
+      tl_threadpool_run(ctx->interp->pool, p->batch * j.blocks, tl_dw_task, &j);
+      return;
+    }
     tl_depthwise_conv2d_f32_opt((float *)tl_op_output_data(ctx, node, 0),
                                 (const float *)tl_op_input_data(ctx, node, 0),
                                 (const float *)tl_op_input_data(ctx, node, 1), (const float *)node->opt,
