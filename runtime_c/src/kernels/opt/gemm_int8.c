@@ -88,9 +88,17 @@ static int64_t tl_i8_npad(tl_i8_level level, int32_t n) {
   return ((int64_t)n + nr - 1) / nr * nr;
 }
 
+/* The packed data starts at the first 64-byte boundary of the caller's buffer (which has 64 bytes more), so
+ * every 64-byte panel load stays within one cache line; the same base at pack and at run time. */
+#define TL_I8_ALIGN 64
+static const uint8_t *tl_i8_base(const void *packed) {
+  const uintptr_t a = (uintptr_t)packed;
+  return (const uint8_t *)packed + (TL_I8_ALIGN - a % TL_I8_ALIGN) % TL_I8_ALIGN;
+}
+
 size_t tl_gemm_int8_packed_bytes(tl_i8_level level, int32_t n, int32_t k) {
   const size_t npad = (size_t)tl_i8_npad(level, n);
-  return npad * sizeof(int64_t) + npad * (size_t)tl_i8_kp(k);
+  return TL_I8_ALIGN + npad * sizeof(int64_t) + npad * (size_t)tl_i8_kp(k);
 }
 
 /* Algorithm: per panel of NR columns, depth groups of G bytes per column; column sums give the corrections
@@ -99,7 +107,7 @@ static void tl_gemm_int8_pack(void *packed, const int8_t *w, const int32_t *bias
                               int32_t input_zp, tl_i8_level level) {
   const int32_t nr = tl_i8_nr(level), grp = tl_i8_group(level);
   const int64_t npad = tl_i8_npad(level, n), kp = tl_i8_kp(k);
-  int64_t *corr = (int64_t *)packed;
+  int64_t *corr = (int64_t *)(void *)((uint8_t *)packed + (tl_i8_base(packed) - (const uint8_t *)packed));
   int8_t *panels = (int8_t *)(corr + npad);
   memset(packed, 0, tl_gemm_int8_packed_bytes(level, n, k));
   for (int32_t j = 0; j < n; j++) {
@@ -630,7 +638,7 @@ static void tl_gemm_int8_run(int8_t *y, int64_t ldy, const int8_t *a, int64_t ld
                              int32_t n, int32_t k, const tl_requant_int8 *q, tl_i8_level level) {
   const int32_t nr = tl_i8_nr(level);
   const int64_t kp = tl_i8_kp(k);
-  const int64_t *corr = (const int64_t *)packed;
+  const int64_t *corr = (const int64_t *)(const void *)tl_i8_base(packed);
   const int8_t *panels = (const int8_t *)(corr + tl_i8_npad(level, n));
   int32_t acc[TL_I8_MR * 16];
   int inline_requant = 1; /* every channel's shift in [-31, 0] and multiplier > 0 */
@@ -745,6 +753,10 @@ static void tl_conv_int8_patch(int8_t *dst, const int8_t *xb, int32_t oy, int32_
 /* n bytes from src to dst, and up to 63 bytes of garbage after them (the caller writes them later or owns
  * them: TL_CONV_INT8_SCRATCH_SLACK): whole 64-byte stores, the source read with a masked load. */
 TL_I8_VNNIBW_ TL_I8_INLINE void tl_i8_copy_avx512(int8_t *dst, const int8_t *src, int64_t n) {
+  if (n <= 16) { /* the short runs of few input channels: one 16-byte store */
+    _mm_storeu_si128((__m128i *)(void *)dst, _mm_maskz_loadu_epi8((__mmask16)_bzhi_u32(0xFFFFu, (unsigned)n), src));
+    return;
+  }
   for (; n > 64; n -= 64, dst += 64, src += 64) _mm512_storeu_si512((void *)dst, _mm512_loadu_si512((const void *)src));
   _mm512_storeu_si512((void *)dst, _mm512_maskz_loadu_epi8(_bzhi_u64(~0ull, (unsigned)n), src));
 }
@@ -836,7 +848,8 @@ static size_t tl_dw8_vnni_block_bytes(int32_t taps) { return 64 + 128 + (size_t)
 
 size_t tl_depthwise_int8_opt_bytes(int32_t k_h, int32_t k_w, int32_t ch) {
   const size_t blocks = (size_t)(((int64_t)ch + TL_DW8_VB - 1) / TL_DW8_VB);
-  return (size_t)(((int64_t)ch + 15) / 16 * 16) * sizeof(int64_t) + blocks * tl_dw8_vnni_block_bytes(k_h * k_w);
+  return TL_I8_ALIGN + (size_t)(((int64_t)ch + 15) / 16 * 16) * sizeof(int64_t) +
+         blocks * tl_dw8_vnni_block_bytes(k_h * k_w);
 }
 
 size_t tl_depthwise_conv2d_int8_opt_packed_bytes(const tl_conv_params *g) {
@@ -881,11 +894,12 @@ static void tl_dw8_vnni_pack(uint8_t *dst, const int8_t *w, const int32_t *bias,
 void tl_depthwise_conv2d_int8_opt_pack(void *packed, const int8_t *w, const int32_t *bias,
                                        const tl_conv_int8_params *p) {
   const tl_conv_params *g = &p->geom;
-  int64_t *b = (int64_t *)packed;
+  uint8_t *base = (uint8_t *)packed + (tl_i8_base(packed) - (const uint8_t *)packed);
+  int64_t *b = (int64_t *)(void *)base;
   const size_t bias_bytes = (size_t)(((int64_t)g->out_c + 15) / 16 * 16) * sizeof(int64_t);
   memset(packed, 0, tl_depthwise_conv2d_int8_opt_packed_bytes(g));
   for (int32_t c = 0; c < g->out_c; c++) b[c] = bias ? bias[c] : 0;
-  tl_dw8_vnni_pack((uint8_t *)packed + bias_bytes, w, bias, p);
+  tl_dw8_vnni_pack(base + bias_bytes, w, bias, p);
 }
 
 /* First and one past the last tap index k in [0, k_n) with 0 <= i0 + k * dil < in_n (dil >= 1). */
@@ -1043,53 +1057,84 @@ typedef struct tl_dw8v {
 
 /* Output pixel with its tap (0, 0) at input (iy0, ix0); taps (ky, kx) inside when ky in [ky0, ky1) and kx in
  * [kx0, kx1) (all of them when `full`). kh, kw: the kernel (constants in the 3x3 instance). */
-TL_I8_VNNIBW_ TL_I8_INLINE void tl_dw8v_pixel(int8_t *yp, const tl_dw8v *d, int32_t iy0, int32_t ix0, int32_t ky0,
-                                            int32_t ky1, int32_t kx0, int32_t kx1, const int full, const int32_t kh,
-                                            const int32_t kw) {
-  const int32_t taps = kh * kw;
-  const int8_t *wv = (const int8_t *)(d->blk + 192);
-  __m512i acc0 = _mm512_loadu_si512((const void *)(d->blk + 64));
-  __m512i acc1 = _mm512_loadu_si512((const void *)(d->blk + 128));
-  const int64_t base = (int64_t)iy0 * d->x_row + (int64_t)ix0 * d->ch;
-  for (int32_t t = 0; t < taps; t += 2) {
-    __m512i xv[2];
-    for (int32_t e = 0; e < 2; e++) {
-      const int32_t tt = t + e, ky = tt / kw, kx = tt % kw;
-      if (tt >= taps) {
-        xv[e] = _mm512_setzero_si512();
-        continue;
-      }
-      const int inside = full || (ky >= ky0 && ky < ky1 && kx >= kx0 && kx < kx1);
-      const int64_t off = inside ? base + ky * d->x_dy + kx * d->x_dx : 0;
-      xv[e] = _mm512_cvtepi8_epi16(_mm256_mask_loadu_epi8(d->zp8, inside ? d->live : 0, d->xb + off));
-    }
-    acc0 = _mm512_dpwssd_epi32(acc0, _mm512_unpacklo_epi16(xv[0], xv[1]),
-                               _mm512_loadu_si512((const void *)(wv + (int64_t)t * 64)));
-    acc1 = _mm512_dpwssd_epi32(acc1, _mm512_unpackhi_epi16(xv[0], xv[1]),
-                               _mm512_loadu_si512((const void *)(wv + (int64_t)t * 64 + 64)));
-  }
+/* Tap (ky, kx) of the pixel whose tap (0, 0) is at offset base: 32 channels sign-extended to int16, the zero
+ * point where the tap is outside the input (`inside` 0) or past the channels. */
+TL_I8_VNNIBW_ TL_I8_INLINE __m512i tl_dw8v_tap(const tl_dw8v *d, int64_t base, int32_t ky, int32_t kx, int inside) {
+  const int64_t off = inside ? base + ky * d->x_dy + kx * d->x_dx : 0;
+  return _mm512_cvtepi8_epi16(_mm256_mask_loadu_epi8(d->zp8, inside ? d->live : 0, d->xb + off));
+}
+
+/* Two taps' vectors into the accumulators with weight pair q. */
+TL_I8_VNNIBW_ TL_I8_INLINE void tl_dw8v_pair(__m512i *acc0, __m512i *acc1, __m512i xa, __m512i xb, const int8_t *wv,
+                                             int32_t q) {
+  *acc0 = _mm512_dpwssd_epi32(*acc0, _mm512_unpacklo_epi16(xa, xb), _mm512_loadu_si512((const void *)(wv + q * 128)));
+  *acc1 = _mm512_dpwssd_epi32(*acc1, _mm512_unpackhi_epi16(xa, xb),
+                              _mm512_loadu_si512((const void *)(wv + q * 128 + 64)));
+}
+
+TL_I8_VNNIBW_ TL_I8_INLINE void tl_dw8v_store(int8_t *yp, const tl_dw8v *d, __m512i acc0, __m512i acc1) {
   const __m512i v = _mm512_packs_epi32(tl_rq16_apply(acc0, &d->rq[0]), tl_rq16_apply(acc1, &d->rq[1]));
   _mm256_mask_storeu_epi8(yp, d->live, _mm512_cvtepi16_epi8(v));
 }
 
+/* Output pixel with its tap (0, 0) at input (iy0, ix0); taps (ky, kx) inside when ky in [ky0, ky1) and kx in
+ * [kx0, kx1) (all of them when `full`). Any kernel size (the 3x3 one is spelled out: -O2 does not unroll
+ * this loop). */
+TL_I8_VNNIBW_ TL_I8_INLINE void tl_dw8v_pixel(int8_t *yp, const tl_dw8v *d, int32_t iy0, int32_t ix0, int32_t ky0,
+                                            int32_t ky1, int32_t kx0, int32_t kx1, const int full, const int three,
+                                            int32_t kh, int32_t kw) {
+  const int8_t *wv = (const int8_t *)(d->blk + 192);
+  __m512i acc0 = _mm512_loadu_si512((const void *)(d->blk + 64));
+  __m512i acc1 = _mm512_loadu_si512((const void *)(d->blk + 128));
+  const int64_t base = (int64_t)iy0 * d->x_row + (int64_t)ix0 * d->ch;
+#define TL_DW8_IN_(ky, kx) (full || ((ky) >= ky0 && (ky) < ky1 && (kx) >= kx0 && (kx) < kx1))
+#define TL_DW8_TAP_(ky, kx) tl_dw8v_tap(d, base, ky, kx, TL_DW8_IN_(ky, kx))
+  if (three) {
+    tl_dw8v_pair(&acc0, &acc1, TL_DW8_TAP_(0, 0), TL_DW8_TAP_(0, 1), wv, 0);
+    tl_dw8v_pair(&acc0, &acc1, TL_DW8_TAP_(0, 2), TL_DW8_TAP_(1, 0), wv, 1);
+    tl_dw8v_pair(&acc0, &acc1, TL_DW8_TAP_(1, 1), TL_DW8_TAP_(1, 2), wv, 2);
+    tl_dw8v_pair(&acc0, &acc1, TL_DW8_TAP_(2, 0), TL_DW8_TAP_(2, 1), wv, 3);
+    tl_dw8v_pair(&acc0, &acc1, TL_DW8_TAP_(2, 2), _mm512_setzero_si512(), wv, 4);
+  } else {
+    const int32_t taps = kh * kw;
+    int32_t ky = 0, kx = 0; /* of tap t */
+    for (int32_t t = 0; t < taps; t += 2) {
+      const __m512i xa = TL_DW8_TAP_(ky, kx);
+      __m512i xb = _mm512_setzero_si512();
+      if (++kx == kw) kx = 0, ky++;
+      if (t + 1 < taps) {
+        xb = TL_DW8_TAP_(ky, kx);
+        if (++kx == kw) kx = 0, ky++;
+      }
+      tl_dw8v_pair(&acc0, &acc1, xa, xb, wv, t / 2);
+    }
+  }
+#undef TL_DW8_TAP_
+#undef TL_DW8_IN_
+  tl_dw8v_store(yp, d, acc0, acc1);
+}
+
 /* Every output pixel of one block of channels; interior pixels take the unmasked-tap path. */
 TL_I8_VNNIBW_ TL_I8_INLINE void tl_dw8v_image(int8_t *yb, const tl_dw8v *d, const tl_conv_params *g, int32_t ox_lo,
-                                            int32_t ox_hi, const int32_t kh, const int32_t kw) {
+                                            int32_t ox_hi, const int three) {
+  const int32_t kh = g->k_h, kw = g->k_w, out_w = g->out_w, s_w = g->stride_w, pad_left = g->pad_left;
   for (int32_t oy = 0; oy < g->out_h; oy++) {
     const int32_t iy0 = oy * g->stride_h - g->pad_top;
     int32_t ky0, ky1;
-    tl_dw8_tap_range(iy0, g->dilation_h, g->k_h, g->in_h, &ky0, &ky1);
-    int8_t *yrow = yb + (int64_t)oy * g->out_w * d->ch;
-    const int row_full = ky0 == 0 && ky1 == g->k_h;
-    for (int32_t ox = 0; ox < g->out_w; ox++) {
-      const int32_t ix0 = ox * g->stride_w - g->pad_left;
-      if (row_full && ox >= ox_lo && ox < ox_hi) {
-        tl_dw8v_pixel(yrow + (int64_t)ox * d->ch, d, iy0, ix0, 0, kh, 0, kw, 1, kh, kw);
-        continue;
+    tl_dw8_tap_range(iy0, g->dilation_h, kh, g->in_h, &ky0, &ky1);
+    int8_t *yrow = yb + (int64_t)oy * out_w * d->ch;
+    const int32_t lo = ky0 == 0 && ky1 == kh ? ox_lo : out_w; /* [lo, hi): every tap inside */
+    int32_t ox = 0;
+    for (; ox < out_w; ox++) {
+      if (ox == lo) {
+        for (; ox < ox_hi; ox++)
+          tl_dw8v_pixel(yrow + (int64_t)ox * d->ch, d, iy0, ox * s_w - pad_left, 0, kh, 0, kw, 1, three, kh, kw);
+        if (ox == out_w) break;
       }
+      const int32_t ix0 = ox * s_w - pad_left;
       int32_t kx0, kx1;
-      tl_dw8_tap_range(ix0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
-      tl_dw8v_pixel(yrow + (int64_t)ox * d->ch, d, iy0, ix0, ky0, ky1, kx0, kx1, 0, kh, kw);
+      tl_dw8_tap_range(ix0, g->dilation_w, kw, g->in_w, &kx0, &kx1);
+      tl_dw8v_pixel(yrow + (int64_t)ox * d->ch, d, iy0, ix0, ky0, ky1, kx0, kx1, 0, three, kh, kw);
     }
   }
 }
@@ -1143,9 +1188,9 @@ TL_I8_VNNIBW_ static int32_t tl_dw8_vnni(int8_t *y, const int8_t *x, const uint8
       int8_t *yb = y + (int64_t)b * g->out_h * g->out_w * ch + c0;
       d.xb = x + (int64_t)b * g->in_h * d.x_row + c0;
       if (g->k_h == 3 && g->k_w == 3)
-        tl_dw8v_image(yb, &d, g, ox_lo, ox_hi, 3, 3);
+        tl_dw8v_image(yb, &d, g, ox_lo, ox_hi, 1);
       else
-        tl_dw8v_image(yb, &d, g, ox_lo, ox_hi, g->k_h, g->k_w);
+        tl_dw8v_image(yb, &d, g, ox_lo, ox_hi, 0);
     }
   }
   return c0 < ch ? c0 : ch;
@@ -1156,7 +1201,7 @@ void tl_depthwise_conv2d_int8_opt(int8_t *y, const int8_t *x, const int8_t *w, c
                                   const tl_conv_int8_params *p, tl_i8_level level) {
   const tl_conv_params *g = &p->geom;
   const int64_t ch = g->in_c, x_row = (int64_t)g->in_w * ch;
-  const int64_t *bias = (const int64_t *)packed;
+  const int64_t *bias = (const int64_t *)(const void *)tl_i8_base(packed);
   const tl_requant_int8 *q = &p->out;
   int inline_requant = 1;
   int32_t sums[16];
@@ -1175,7 +1220,7 @@ void tl_depthwise_conv2d_int8_opt(int8_t *y, const int8_t *x, const int8_t *w, c
 #if defined(TL_I8_X86)
   if (level == TL_I8_VNNI && inline_requant) {
     const size_t bias_bytes = (size_t)((ch + 15) / 16 * 16) * sizeof(int64_t);
-    int32_t c0 = tl_i8_x86_bwvl() ? tl_dw8_vnni(y, x, (const uint8_t *)packed + bias_bytes, p) : 0;
+    int32_t c0 = tl_i8_x86_bwvl() ? tl_dw8_vnni(y, x, (const uint8_t *)bias + bias_bytes, p) : 0;
     while (c0 + 16 <= ch && tl_dw8_block_vnni(y, x, w, bias, c0, p)) c0 += 16;
     c_start = c0;
   }
