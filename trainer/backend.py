@@ -35,6 +35,7 @@ class Backend:
     index: int
     xp: Any
     device: Any = field(default=None, compare=False)  # cupy.cuda.Device for a GPU backend
+    errors: tuple[type[BaseException], ...] = field(default=(), compare=False)  # CUDA failures (OOM, driver)
 
     @property
     def is_host(self) -> bool:
@@ -132,7 +133,15 @@ def _gpu_backend(device: str, index: int) -> Backend:
         raise UnimplementedError(
             f"device {device!r}: CuPy finds {count} CUDA device(s), so there is no GPU:{index}"
         )
-    return Backend("GPU", index, cupy, cupy.cuda.Device(index))
+    errors = tuple(
+        e
+        for e in (
+            getattr(getattr(cupy.cuda, "memory", None), "OutOfMemoryError", None),
+            getattr(cupy.cuda.runtime, "CUDARuntimeError", None),
+        )
+        if isinstance(e, type)
+    )
+    return Backend("GPU", index, cupy, cupy.cuda.Device(index), errors)
 
 
 _FACTORIES = {"CPU": _cpu_backend, "GPU": _gpu_backend}

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from trainer.backend import get_backend
-from trainer.errors import InvalidArgumentError, TensorletError
+from trainer.errors import InternalError, InvalidArgumentError, TensorletError
 from trainer.graph import Graph, Operation, Tensor, as_graph_element, get_default_graph
 from trainer.placement import DeviceSet, log_placement, place
 from trainer.registry import KernelContext, get_op_def
@@ -553,11 +553,15 @@ def _kernel(opdef: Any, ctx: KernelContext) -> Any:
     """The op's kernel; on a GPU wrapped to run with the op's CUDA device current."""
     if ctx.backend.is_host:
         return opdef.kernel
-    kernel, scope = opdef.kernel, ctx.backend.scope()
+    kernel, scope, errors = opdef.kernel, ctx.backend.scope(), ctx.backend.errors
 
     def on_device(*args: Any) -> Any:
-        with scope:
-            return kernel(*args)
+        try:
+            with scope:
+                return kernel(*args)
+        except errors as e:  # out of GPU memory, a failing driver: say which op and device
+            op = ctx.op
+            raise InternalError(f"{op.name} ({op.type}) on {ctx.device}: {type(e).__name__}: {e}") from e
 
     on_device.__name__ = f"{opdef.type}_on_{ctx.backend.device_type}{ctx.backend.index}"
     return on_device

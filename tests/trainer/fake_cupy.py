@@ -386,8 +386,13 @@ def _get_device_count() -> int:
     return _state["count"]
 
 
+class OutOfMemoryError(MemoryError):
+    pass
+
+
 cuda = types.SimpleNamespace(
     Device=_Device,
+    memory=types.SimpleNamespace(OutOfMemoryError=OutOfMemoryError),
     runtime=types.SimpleNamespace(getDeviceCount=_get_device_count, CUDARuntimeError=CUDARuntimeError),
     Stream=types.SimpleNamespace(null=types.SimpleNamespace(synchronize=lambda: None)),
 )

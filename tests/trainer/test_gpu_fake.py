@@ -676,3 +676,21 @@ def test_fused_kernel_compiles_with_nvrtc(name: str, ctype: str):
     lib.nvrtcDestroyProgram(ctypes.byref(prog))
     assert rc == 0, src + log.value.decode(errors="replace")
     assert b"warning" not in log.value, log.value.decode(errors="replace")
+
+
+def test_cuda_failures_in_a_kernel_name_the_op_and_device(fake_gpu: Any, monkeypatch: pytest.MonkeyPatch):
+    from trainer.errors import InternalError
+
+    def oom(*args: Any, **kwargs: Any) -> Any:
+        raise fake_gpu.OutOfMemoryError("Out of memory allocating 1,073,741,824 bytes")
+
+    g = tf.Graph()
+    with g.as_default(), tf.device("/gpu:0"):
+        x = tf.placeholder(tf.float32, [2, 2])
+        y = tf.exp(x, name="big_exp")
+        with tf.Session() as sess:
+            monkeypatch.setattr(fake_gpu, "exp", oom)
+            with pytest.raises(
+                InternalError, match=r"big_exp \(Exp\) on /gpu:0: OutOfMemoryError: Out of mem"
+            ):
+                sess.run(y, {x: np.ones((2, 2), np.float32)})
