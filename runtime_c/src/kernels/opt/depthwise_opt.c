@@ -15,7 +15,7 @@
  * With dm > 1, output channel ic * dm + m reads input channel ic: per output pixel, per block of input
  * channels and per m, the block's accumulators run over the taps with the packed weights w'[m][tap][ic..]
  * (contiguous, like dm == 1), and the block's results go to y[(ic + j) * dm + m] (a stride-dm scatter,
- * dm / (k_h * k_w) of the work).
+ * dm / (k_h * k_w) of the work; with dm == 2 the two multipliers' vectors are interleaved into two stores).
  */
 #include "opt_kernels.h"
 #include "opt_kernels_elementwise.h"
@@ -176,7 +176,7 @@ static void tl_dw_tap_range(int32_t i0, int32_t dil, int32_t k_n, int32_t in_n, 
   }
 
 /* Defines `attrs static void name(y, x, packed, p)` for depth multipliers > 1 (packed: bias' then w'). */
-#define TL_DWM_DEFINE(name, attrs, VW, VEC, LOAD, STORE, FMA, SET1, MAXV, MINV)                                \
+#define TL_DWM_DEFINE(name, attrs, VW, VEC, LOAD, STORE, FMA, SET1, MAXV, MINV, ZIP2)                          \
   attrs static void name(float *y, const float *x, const float *packed, const tl_conv_params *p) {           \
     const int32_t dm = p->depth_multiplier;                                                                   \
     const int64_t in_c = p->in_c, out_c = p->out_c, taps = (int64_t)p->k_h * p->k_w;                          \
@@ -218,8 +218,14 @@ static void tl_dw_tap_range(int32_t i0, int32_t dil, int32_t k_n, int32_t in_n, 
                   a1 = FMA(xv, LOAD(wr1), a1);                                                                \
                 }                                                                                             \
               }                                                                                               \
-              STORE(tmp0, MINV(hi, MAXV(lo, a0)));                                                            \
-              STORE(tmp1, MINV(hi, MAXV(lo, a1)));                                                            \
+              a0 = MINV(hi, MAXV(lo, a0));                                                                    \
+              a1 = MINV(hi, MAXV(lo, a1));                                                                    \
+              if (dm == 2) { /* the block's outputs are contiguous: two interleaved vector stores */          \
+                ZIP2(yp + c * 2, a0, a1);                                                                     \
+                continue;                                                                                     \
+              }                                                                                               \
+              STORE(tmp0, a0);                                                                                \
+              STORE(tmp1, a1);                                                                                \
               for (int32_t j = 0; j < (VW); j++) {                                                            \
                 yp[(c + j) * dm + m] = tmp0[j];                                                               \
                 yp[(c + j) * dm + m + 1] = tmp1[j];                                                           \
@@ -261,7 +267,8 @@ static void tl_dw_tap_range(int32_t i0, int32_t dil, int32_t k_n, int32_t in_n, 
 #define TL_S_MIN(hi, v) ((v) > (hi) ? (hi) : (v))
 #define TL_S_ADD(a, b) ((a) + (b))
 TL_DW_DEFINE(tl_dw_portable, , 1, float, TL_S_LOAD, TL_S_STORE, TL_S_FMA, TL_S_ADD, TL_S_SET1, TL_S_MAX, TL_S_MIN)
-TL_DWM_DEFINE(tl_dwm_portable, , 1, float, TL_S_LOAD, TL_S_STORE, TL_S_FMA, TL_S_SET1, TL_S_MAX, TL_S_MIN)
+#define TL_S_ZIP2(ptr, a, b) ((ptr)[0] = (a), (ptr)[1] = (b))
+TL_DWM_DEFINE(tl_dwm_portable, , 1, float, TL_S_LOAD, TL_S_STORE, TL_S_FMA, TL_S_SET1, TL_S_MAX, TL_S_MIN, TL_S_ZIP2)
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -269,10 +276,22 @@ TL_DW_DEFINE(tl_dw_avx512, __attribute__((target("avx512f,avx2,fma"))), 16, __m5
              _mm512_storeu_ps, _mm512_fmadd_ps, _mm512_add_ps, _mm512_set1_ps, _mm512_max_ps, _mm512_min_ps)
 TL_DW_DEFINE(tl_dw_avx2, __attribute__((target("avx2,fma"))), 8, __m256, _mm256_loadu_ps, _mm256_storeu_ps,
              _mm256_fmadd_ps, _mm256_add_ps, _mm256_set1_ps, _mm256_max_ps, _mm256_min_ps)
+/* ptr[2j] = a[j], ptr[2j + 1] = b[j] (depth multiplier 2) */
+__attribute__((target("avx512f,avx2,fma"))) static inline void tl_dw_zip512(float *ptr, __m512 a, __m512 b) {
+  const __m512i lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  const __m512i hi = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
+  _mm512_storeu_ps(ptr, _mm512_permutex2var_ps(a, lo, b));
+  _mm512_storeu_ps(ptr + 16, _mm512_permutex2var_ps(a, hi, b));
+}
+__attribute__((target("avx2,fma"))) static inline void tl_dw_zip256(float *ptr, __m256 a, __m256 b) {
+  const __m256 lo = _mm256_unpacklo_ps(a, b), hi = _mm256_unpackhi_ps(a, b); /* per 128-bit half */
+  _mm256_storeu_ps(ptr, _mm256_permute2f128_ps(lo, hi, 0x20));
+  _mm256_storeu_ps(ptr + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+}
 TL_DWM_DEFINE(tl_dwm_avx512, __attribute__((target("avx512f,avx2,fma"))), 16, __m512, _mm512_loadu_ps,
-              _mm512_storeu_ps, _mm512_fmadd_ps, _mm512_set1_ps, _mm512_max_ps, _mm512_min_ps)
+              _mm512_storeu_ps, _mm512_fmadd_ps, _mm512_set1_ps, _mm512_max_ps, _mm512_min_ps, tl_dw_zip512)
 TL_DWM_DEFINE(tl_dwm_avx2, __attribute__((target("avx2,fma"))), 8, __m256, _mm256_loadu_ps, _mm256_storeu_ps,
-              _mm256_fmadd_ps, _mm256_set1_ps, _mm256_max_ps, _mm256_min_ps)
+              _mm256_fmadd_ps, _mm256_set1_ps, _mm256_max_ps, _mm256_min_ps, tl_dw_zip256)
 #define TL_DW_X86 1
 #endif
 
@@ -287,7 +306,14 @@ TL_DWM_DEFINE(tl_dwm_avx2, __attribute__((target("avx2,fma"))), 8, __m256, _mm25
 #define TL_N_MIN(hi, v) vbslq_f32(vcgtq_f32(v, hi), hi, v)
 TL_DW_DEFINE(tl_dw_neon, , 4, float32x4_t, vld1q_f32, vst1q_f32, TL_N_FMA, vaddq_f32, vdupq_n_f32, TL_N_MAX,
              TL_N_MIN)
-TL_DWM_DEFINE(tl_dwm_neon, , 4, float32x4_t, vld1q_f32, vst1q_f32, TL_N_FMA, vdupq_n_f32, TL_N_MAX, TL_N_MIN)
+static inline void tl_dw_zip_neon(float *ptr, float32x4_t a, float32x4_t b) {
+  float32x4x2_t ab;
+  ab.val[0] = a;
+  ab.val[1] = b;
+  vst2q_f32(ptr, ab); /* interleaves */
+}
+TL_DWM_DEFINE(tl_dwm_neon, , 4, float32x4_t, vld1q_f32, vst1q_f32, TL_N_FMA, vdupq_n_f32, TL_N_MAX, TL_N_MIN,
+              tl_dw_zip_neon)
 #define TL_DW_NEON 1
 #endif
 
