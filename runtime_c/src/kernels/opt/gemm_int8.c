@@ -96,20 +96,36 @@ static const uint8_t *tl_i8_base(const void *packed) {
   return (const uint8_t *)packed + (TL_I8_ALIGN - a % TL_I8_ALIGN) % TL_I8_ALIGN;
 }
 
+/* Layout from the base: a 64-byte header (int32: 1 when every channel's requantization can run inline, see
+ * tl_i8_inline_ok), the corrections (int64 [npad]), the panels. */
+#define TL_I8_HEADER 64
 size_t tl_gemm_int8_packed_bytes(tl_i8_level level, int32_t n, int32_t k) {
   const size_t npad = (size_t)tl_i8_npad(level, n);
-  return TL_I8_ALIGN + npad * sizeof(int64_t) + npad * (size_t)tl_i8_kp(k);
+  return TL_I8_ALIGN + TL_I8_HEADER + npad * sizeof(int64_t) + npad * (size_t)tl_i8_kp(k);
+}
+
+/* Every channel's shift in [-31, 0] and multiplier > 0: the inline (and vector) requantization applies. */
+static int32_t tl_i8_inline_ok(const tl_requant_int8 *q) {
+  for (int32_t c = 0; c < q->channels; c++) {
+    const int32_t m = q->channels > 1 ? q->multipliers[c] : q->multiplier;
+    const int32_t sh = q->channels > 1 ? q->shifts[c] : q->shift;
+    if (sh > 0 || sh < -31 || m <= 0) return 0;
+  }
+  return 1;
 }
 
 /* Algorithm: per panel of NR columns, depth groups of G bytes per column; column sums give the corrections
  * bias - (input_zp + offset) * sum(w) (int64: exact for any k). */
 static void tl_gemm_int8_pack(void *packed, const int8_t *w, const int32_t *bias, int32_t n, int32_t k,
-                              int32_t input_zp, tl_i8_level level) {
+                              int32_t input_zp, const tl_requant_int8 *q, tl_i8_level level) {
   const int32_t nr = tl_i8_nr(level), grp = tl_i8_group(level);
   const int64_t npad = tl_i8_npad(level, n), kp = tl_i8_kp(k);
-  int64_t *corr = (int64_t *)(void *)((uint8_t *)packed + (tl_i8_base(packed) - (const uint8_t *)packed));
+  uint8_t *base = (uint8_t *)packed + (tl_i8_base(packed) - (const uint8_t *)packed);
+  int64_t *corr = (int64_t *)(void *)(base + TL_I8_HEADER);
   int8_t *panels = (int8_t *)(corr + npad);
+  const int32_t inline_ok = tl_i8_inline_ok(q);
   memset(packed, 0, tl_gemm_int8_packed_bytes(level, n, k));
+  memcpy(base, &inline_ok, sizeof inline_ok);
   for (int32_t j = 0; j < n; j++) {
     const int8_t *wj = w + (int64_t)j * k; /* [k] */
     int8_t *panel = panels + (int64_t)(j / nr) * nr * kp;
@@ -442,6 +458,61 @@ TL_I8_VNNIBW_ TL_I8_INLINE void tl_i8_vnni_rows_np(const int32_t np, int8_t *y, 
   }
 }
 
+/* One row (a matrix-vector product) over np (1..4) panels: each broadcast activation word feeds np vpdpbusd,
+ * two depth groups per step into separate accumulators (2 np chains against the vpdpbusd latency). */
+TL_I8_VNNIBW_ TL_I8_INLINE void tl_i8_vnni_gemv(const int32_t np, const int8_t *a, int32_t k, const int8_t *b,
+                                              int64_t panel_bytes, int8_t *y, const __m512i *corr,
+                                              const tl_rq16 *rq, const __mmask16 *live) {
+  const __m512i flip = _mm512_set1_epi32((int32_t)0x80808080u);
+  const int32_t groups = k / 4;
+  const int8_t *b0 = b, *b1 = b + panel_bytes, *b2 = b + 2 * panel_bytes, *b3 = b + 3 * panel_bytes;
+  __m512i c0 = corr[0], c1 = np > 1 ? corr[1] : corr[0], c2 = np > 2 ? corr[2] : corr[0];
+  __m512i c3 = np > 3 ? corr[3] : corr[0];
+  __m512i d0 = _mm512_setzero_si512(), d1 = d0, d2 = d0, d3 = d0;
+  int32_t g = 0;
+#define TL_I8_GV_(acc, x, bp, off) TL_I8_DPBUSD_(acc, x, _mm512_loadu_si512((const void *)((bp) + (off))))
+  for (; g + 2 <= groups; g += 2) {
+    int32_t w0, w1;
+    memcpy(&w0, a + g * 4, 4);
+    memcpy(&w1, a + g * 4 + 4, 4);
+    const __m512i x0 = _mm512_xor_si512(_mm512_set1_epi32(w0), flip);
+    const __m512i x1 = _mm512_xor_si512(_mm512_set1_epi32(w1), flip);
+    const int64_t o = (int64_t)g * 64;
+    TL_I8_GV_(c0, x0, b0, o);
+    if (np > 1) TL_I8_GV_(c1, x0, b1, o);
+    if (np > 2) TL_I8_GV_(c2, x0, b2, o);
+    if (np > 3) TL_I8_GV_(c3, x0, b3, o);
+    TL_I8_GV_(d0, x1, b0, o + 64);
+    if (np > 1) TL_I8_GV_(d1, x1, b1, o + 64);
+    if (np > 2) TL_I8_GV_(d2, x1, b2, o + 64);
+    if (np > 3) TL_I8_GV_(d3, x1, b3, o + 64);
+  }
+  if (g < groups || (k & 3)) { /* one more group, whole or partial (masked load: zeros past k) */
+    const __mmask16 bytes = (__mmask16)(g < groups ? 0xF : (1u << (k & 3)) - 1u);
+    const __m512i x0 = _mm512_xor_si512(_mm512_broadcastd_epi32(_mm_maskz_loadu_epi8(bytes, a + g * 4)), flip);
+    const int64_t o = (int64_t)g * 64;
+    TL_I8_GV_(c0, x0, b0, o);
+    if (np > 1) TL_I8_GV_(c1, x0, b1, o);
+    if (np > 2) TL_I8_GV_(c2, x0, b2, o);
+    if (np > 3) TL_I8_GV_(c3, x0, b3, o);
+    g++;
+  }
+  if (g < groups || (g == groups && (k & 3))) { /* the partial group after a whole one */
+    const __mmask16 bytes = (__mmask16)((1u << (k & 3)) - 1u);
+    const __m512i x0 = _mm512_xor_si512(_mm512_broadcastd_epi32(_mm_maskz_loadu_epi8(bytes, a + g * 4)), flip);
+    const int64_t o = (int64_t)g * 64;
+    TL_I8_GV_(d0, x0, b0, o);
+    if (np > 1) TL_I8_GV_(d1, x0, b1, o);
+    if (np > 2) TL_I8_GV_(d2, x0, b2, o);
+    if (np > 3) TL_I8_GV_(d3, x0, b3, o);
+  }
+#undef TL_I8_GV_
+  _mm512_mask_cvtepi32_storeu_epi8(y, live[0], tl_rq16_apply(_mm512_add_epi32(c0, d0), &rq[0]));
+  if (np > 1) _mm512_mask_cvtepi32_storeu_epi8(y + 16, live[1], tl_rq16_apply(_mm512_add_epi32(c1, d1), &rq[1]));
+  if (np > 2) _mm512_mask_cvtepi32_storeu_epi8(y + 32, live[2], tl_rq16_apply(_mm512_add_epi32(c2, d2), &rq[2]));
+  if (np > 3) _mm512_mask_cvtepi32_storeu_epi8(y + 48, live[3], tl_rq16_apply(_mm512_add_epi32(c3, d3), &rq[3]));
+}
+
 /* corr (16 int64) as int32 lanes when |corr| + kp * 255 * 128 stays within int32 (returns 0 otherwise). */
 TL_I8_VNNI_ static int tl_i8_corr32(__m512i *out, const int64_t *corr, int32_t k) {
   const int64_t bound = (int64_t)INT32_MAX - tl_i8_kp(k) * 255 * 128;
@@ -471,6 +542,43 @@ TL_I8_VNNIBW_ static int tl_i8_panel2_vnni_q(int8_t *y, int64_t ldy, const int8_
     tl_i8_vnni_rows_np(2, y, ldy, a, lda, m, k, panel0, panel1, c, rq, live);
   } else {
     tl_i8_vnni_rows_np(1, y, ldy, a, lda, m, k, panel0, panel0, c, rq, live);
+  }
+  return 1;
+}
+
+/* The matrix-vector product over every column, 4 panels (64 columns) per pass. Returns 0 (nothing written)
+ * when a correction is too large for the int32 lanes. */
+TL_I8_VNNIBW_ static int tl_i8_gemv_vnni_q(int8_t *y, const int8_t *a, int32_t n, int32_t k, const int8_t *panels,
+                                         const int64_t *corr, const tl_requant_int8 *q) {
+  const int64_t panel_bytes = 16 * tl_i8_kp(k);
+  __m512i c[4];
+  tl_rq16 rq[4];
+  __mmask16 live[4];
+  for (int32_t j = 0; j < n; j += 16)
+    if (!tl_i8_corr32(&c[0], corr + j, k)) return 0;
+  for (int32_t j0 = 0; j0 < n; j0 += 64) {
+    const int32_t np = n - j0 >= 64 ? 4 : (n - j0 + 15) / 16;
+    for (int32_t p = 0; p < np; p++) {
+      const int32_t cols = n - j0 - 16 * p < 16 ? n - j0 - 16 * p : 16;
+      live[p] = (__mmask16)((1u << cols) - 1u);
+      tl_i8_corr32(&c[p], corr + j0 + 16 * p, k);
+      tl_rq16_init(&rq[p], q, j0 + 16 * p, live[p]);
+    }
+    const int8_t *b = panels + (int64_t)(j0 / 16) * panel_bytes;
+    switch (np) {
+      case 4:
+        tl_i8_vnni_gemv(4, a, k, b, panel_bytes, y + j0, c, rq, live);
+        break;
+      case 3:
+        tl_i8_vnni_gemv(3, a, k, b, panel_bytes, y + j0, c, rq, live);
+        break;
+      case 2:
+        tl_i8_vnni_gemv(2, a, k, b, panel_bytes, y + j0, c, rq, live);
+        break;
+      default:
+        tl_i8_vnni_gemv(1, a, k, b, panel_bytes, y + j0, c, rq, live);
+        break;
+    }
   }
   return 1;
 }
@@ -638,18 +746,19 @@ static void tl_gemm_int8_run(int8_t *y, int64_t ldy, const int8_t *a, int64_t ld
                              int32_t n, int32_t k, const tl_requant_int8 *q, tl_i8_level level) {
   const int32_t nr = tl_i8_nr(level);
   const int64_t kp = tl_i8_kp(k);
-  const int64_t *corr = (const int64_t *)(const void *)tl_i8_base(packed);
+  const uint8_t *base = tl_i8_base(packed);
+  const int64_t *corr = (const int64_t *)(const void *)(base + TL_I8_HEADER);
   const int8_t *panels = (const int8_t *)(corr + tl_i8_npad(level, n));
   int32_t acc[TL_I8_MR * 16];
-  int inline_requant = 1; /* every channel's shift in [-31, 0] and multiplier > 0 */
+  int32_t inline_requant; /* tl_i8_inline_ok(q), from the pack */
 #if defined(TL_I8_X86)
   const int bwvl = level == TL_I8_VNNI && tl_i8_x86_bwvl();
 #endif
-  for (int32_t c = 0; c < q->channels; c++) {
-    const int32_t m = q->channels > 1 ? q->multipliers[c] : q->multiplier;
-    const int32_t sh = q->channels > 1 ? q->shifts[c] : q->shift;
-    if (sh > 0 || sh < -31 || m <= 0) inline_requant = 0;
-  }
+  memcpy(&inline_requant, base, sizeof inline_requant);
+#if defined(TL_I8_X86)
+  if (level == TL_I8_VNNI && inline_requant && m == 1 && bwvl && tl_i8_gemv_vnni_q(y, a, n, k, panels, corr, q))
+    return;
+#endif
   for (int32_t j0 = 0; j0 < n; j0 += nr) {
     const int8_t *panel = panels + (int64_t)(j0 / nr) * nr * kp;
     const int32_t cols = n - j0 < nr ? n - j0 : nr;
@@ -690,7 +799,7 @@ size_t tl_fc_int8_opt_packed_bytes(const tl_fc_int8_params *p, tl_i8_level level
 
 void tl_fc_int8_opt_pack(void *packed, const int8_t *w, const int32_t *bias, const tl_fc_int8_params *p,
                          tl_i8_level level) {
-  tl_gemm_int8_pack(packed, w, bias, p->out_depth, p->in_depth, p->input_zp, level);
+  tl_gemm_int8_pack(packed, w, bias, p->out_depth, p->in_depth, p->input_zp, &p->out, level);
 }
 
 void tl_fc_int8_opt(int8_t *y, const int8_t *x, const void *packed, const tl_fc_int8_params *p, tl_i8_level level) {
@@ -719,7 +828,7 @@ size_t tl_conv2d_int8_opt_scratch_bytes(const tl_conv_params *g) {
 
 void tl_conv2d_int8_opt_pack(void *packed, const int8_t *w, const int32_t *bias, const tl_conv_int8_params *p,
                              tl_i8_level level) {
-  tl_gemm_int8_pack(packed, w, bias, p->geom.out_c, tl_conv_int8_depth(&p->geom), p->input_zp, level);
+  tl_gemm_int8_pack(packed, w, bias, p->geom.out_c, tl_conv_int8_depth(&p->geom), p->input_zp, &p->out, level);
 }
 
 /* The receptive field of output position (oy, ox) into dst [k_h, k_w, in_c], input_zp where a tap falls
