@@ -822,7 +822,7 @@ size_t tl_conv2d_int8_opt_scratch_bytes(const tl_conv_params *g) {
   const int64_t positions = (int64_t)g->out_h * g->out_w;
   if (tl_conv_int8_pointwise(g)) return 0;
   return (size_t)(positions < TL_CONV_INT8_BLOCK_ROWS ? positions : TL_CONV_INT8_BLOCK_ROWS) *
-             (size_t)tl_conv_int8_depth(g) +
+             (size_t)tl_i8_kp(tl_conv_int8_depth(g)) +
          TL_CONV_INT8_SCRATCH_SLACK;
 }
 
@@ -874,38 +874,58 @@ TL_I8_VNNIBW_ TL_I8_INLINE void tl_i8_fill_avx512(int8_t *dst, __m512i v, int64_
   for (; n > 0; n -= 64, dst += 64) _mm512_storeu_si512((void *)dst, v);
 }
 
-/* tl_conv_int8_patch for `rows` consecutive output positions from pos0 (in increasing order, so each copy's
- * garbage tail is overwritten by the next one), with the moves above. */
-TL_I8_VNNIBW_ static void tl_conv_int8_im2col_avx512(int8_t *dst, const int8_t *xb, int64_t pos0, int32_t rows,
-                                                     int8_t zp, const tl_conv_params *g) {
+/* tl_conv_int8_patch for `rows` consecutive output positions from pos0 into rows ld >= depth bytes apart (in
+ * increasing order, so each copy's garbage tail is overwritten by the next one, or lies in [depth, ld) where
+ * the packed weights are zero, or in the slack), with the moves above. Positions whose taps are all inside
+ * copy k_h runs of k_w * in_c bytes; runs of at most 16 bytes are one 16-byte load when it stays within
+ * the input (x_end). */
+TL_I8_VNNIBW_ static void tl_conv_int8_im2col_avx512(int8_t *dst, int64_t ld, const int8_t *xb, const int8_t *x_end,
+                                                     int64_t pos0, int32_t rows, int8_t zp, const tl_conv_params *g) {
   const int64_t in_c = g->in_c, row = (int64_t)g->k_w * in_c, x_row = (int64_t)g->in_w * in_c;
   const int32_t k_h = g->k_h, k_w = g->k_w, in_h = g->in_h, in_w = g->in_w, out_w = g->out_w;
   const int32_t dil_h = g->dilation_h, dil_w = g->dilation_w, s_h = g->stride_h, s_w = g->stride_w;
+  const int64_t span_h = (int64_t)(k_h - 1) * dil_h; /* rows below iy0 that the taps reach */
   const __m512i zv = _mm512_set1_epi8((char)zp);
+  const __mmask16 small = (__mmask16)_bzhi_u32(0xFFFFu, (unsigned)(row < 16 ? row : 16));
   int32_t oy = (int32_t)(pos0 / out_w), ox = (int32_t)(pos0 % out_w);
-  for (int32_t r = 0; r < rows; r++) {
+  for (int32_t r = 0; r < rows; r++, dst += ld) {
     const int32_t iy0 = oy * s_h - g->pad_top, ix0 = ox * s_w - g->pad_left;
     const int full_w = dil_w == 1 && ix0 >= 0 && ix0 + k_w <= in_w;
-    for (int32_t ky = 0; ky < k_h; ky++, dst += row) {
+    if (++ox == out_w) ox = 0, oy++;
+    if (full_w && iy0 >= 0 && iy0 + span_h < in_h) { /* every tap inside */
+      const int8_t *src = xb + (int64_t)iy0 * x_row + (int64_t)ix0 * in_c;
+      const int64_t step = (int64_t)dil_h * x_row;
+      if (row <= 16) {
+        for (int32_t ky = 0; ky < k_h; ky++, src += step) {
+          const __m128i v = src + 16 <= x_end ? _mm_loadu_si128((const __m128i *)(const void *)src)
+                                              : _mm_maskz_loadu_epi8(small, src);
+          _mm_storeu_si128((__m128i *)(void *)(dst + ky * row), v);
+        }
+      } else {
+        for (int32_t ky = 0; ky < k_h; ky++, src += step) tl_i8_copy_avx512(dst + ky * row, src, row);
+      }
+      continue;
+    }
+    int8_t *d = dst;
+    for (int32_t ky = 0; ky < k_h; ky++, d += row) {
       const int32_t iy = iy0 + ky * dil_h;
       if (iy < 0 || iy >= in_h) {
-        tl_i8_fill_avx512(dst, zv, row);
+        tl_i8_fill_avx512(d, zv, row);
         continue;
       }
       const int8_t *src = xb + (int64_t)iy * x_row; /* input row iy */
       if (full_w) {
-        tl_i8_copy_avx512(dst, src + (int64_t)ix0 * in_c, row);
+        tl_i8_copy_avx512(d, src + (int64_t)ix0 * in_c, row);
         continue;
       }
       for (int32_t kx = 0; kx < k_w; kx++) {
         const int32_t ix = ix0 + kx * dil_w;
         if (ix < 0 || ix >= in_w)
-          tl_i8_fill_avx512(dst + kx * in_c, zv, in_c);
+          tl_i8_fill_avx512(d + kx * in_c, zv, in_c);
         else
-          tl_i8_copy_avx512(dst + kx * in_c, src + (int64_t)ix * in_c, in_c);
+          tl_i8_copy_avx512(d + kx * in_c, src + (int64_t)ix * in_c, in_c);
       }
     }
-    if (++ox == out_w) ox = 0, oy++;
   }
 }
 #endif
@@ -930,9 +950,14 @@ void tl_conv2d_int8_opt(int8_t *y, const int8_t *x, const void *packed, int8_t *
       const int32_t rows =
           (int32_t)(positions - pos0 < TL_CONV_INT8_BLOCK_ROWS ? positions - pos0 : TL_CONV_INT8_BLOCK_ROWS);
 #if defined(TL_I8_X86)
-      if (bwvl) {
-        tl_conv_int8_im2col_avx512(scratch, xb, pos0, rows, (int8_t)p->input_zp, g);
-      } else
+      if (bwvl) { /* rows kp apart: whole depth groups, the bytes past depth meet zero weights */
+        const int64_t kp = tl_i8_kp(depth);
+        tl_conv_int8_im2col_avx512(scratch, kp, xb, xb + (int64_t)g->in_h * g->in_w * g->in_c, pos0, rows,
+                                   (int8_t)p->input_zp, g);
+        tl_gemm_int8_run(yb + pos0 * g->out_c, g->out_c, scratch, kp, rows, packed, g->out_c, (int32_t)kp, &p->out,
+                         level);
+        continue;
+      }
 #endif
       for (int32_t r = 0; r < rows; r++) {
         const int64_t pos = pos0 + r;
