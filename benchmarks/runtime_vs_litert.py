@@ -853,6 +853,13 @@ def markdown(results: list[Result], opts: Options) -> str:
         if parts:
             arena = int(next(iter(res.tl_bench.values()))["arena_bytes"])
             memo.append(f"{res.net.name}: arena {arena:,} B; caller memory " + ", ".join(parts))
+    if memo:
+        memo.insert(
+            0,
+            "`tl_bench` memory: the arena, and the caller memory that tl_interpreter_required_memory_bytes()",
+        )
+        memo.insert(1, "counts (model copy, packed weights, scratch of each thread):")
+        memo.insert(2, "")
     return "\n".join(lines + [""] + memo)
 
 
