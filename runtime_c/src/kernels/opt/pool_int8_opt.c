@@ -40,21 +40,43 @@ static void tl_mp8_scalar(int8_t *yp, const int8_t *xb, int64_t x_row, int64_t c
 }
 
 #if defined(TL_MP8_X86)
-__attribute__((target("avx2"))) static int64_t tl_mp8_avx2(int8_t *yp, const int8_t *xb, int64_t x_row, int64_t ch,
-                                                            int32_t y0, int32_t y1, int32_t x0, int32_t x1,
-                                                            const tl_pool_int8_params *p) {
-  const __m256i lo = _mm256_set1_epi8((char)p->q.act_min), hi = _mm256_set1_epi8((char)p->q.act_max);
+#define TL_MP8_AVX2_ __attribute__((target("avx2")))
+/* Channels [0, 32 * (ch / 32)) of one output pixel; returns the first channel left. Inlined into the image
+ * loop below (a call per pixel cost more than the pixel's few loads). */
+TL_MP8_AVX2_ static inline __attribute__((always_inline)) int64_t tl_mp8_avx2(int8_t *yp, const int8_t *xb,
+                                                                          int64_t x_row, int64_t ch, int32_t y0,
+                                                                          int32_t y1, int32_t x0, int32_t x1,
+                                                                          __m256i lo, __m256i hi) {
   int64_t c = 0;
   for (; c + 32 <= ch; c += 32) {
     __m256i acc = _mm256_set1_epi8(-128);
     for (int32_t iy = y0; iy < y1; iy++) {
       const int8_t *xr = xb + (int64_t)iy * x_row + (int64_t)x0 * ch + c;
       for (int32_t ix = x0; ix < x1; ix++, xr += ch)
-        acc = _mm256_max_epi8(acc, _mm256_loadu_si256((const __m256i *)xr));
+        acc = _mm256_max_epi8(acc, _mm256_loadu_si256((const __m256i *)(const void *)xr));
     }
-    _mm256_storeu_si256((__m256i *)(yp + c), _mm256_min_epi8(hi, _mm256_max_epi8(lo, acc)));
+    _mm256_storeu_si256((__m256i *)(void *)(yp + c), _mm256_min_epi8(hi, _mm256_max_epi8(lo, acc)));
   }
   return c;
+}
+
+/* Every output pixel: the vector blocks above, the remaining channels one at a time. */
+TL_MP8_AVX2_ static void tl_mp8_image_avx2(int8_t *y, const int8_t *xb, const tl_pool_int8_params *p) {
+  const tl_pool_params *g = &p->geom;
+  const int64_t ch = g->channels, x_row = (int64_t)g->in_w * ch;
+  const __m256i lo = _mm256_set1_epi8((char)p->q.act_min), hi = _mm256_set1_epi8((char)p->q.act_max);
+  for (int32_t oy = 0; oy < g->out_h; oy++) {
+    int32_t y0, y1;
+    tl_mp8_clip(&y0, &y1, oy, g->stride_h, g->pad_top, g->filter_h, g->in_h);
+    for (int32_t ox = 0; ox < g->out_w; ox++) {
+      int32_t x0, x1;
+      int8_t *yp = y + ((int64_t)oy * g->out_w + ox) * ch;
+      tl_mp8_clip(&x0, &x1, ox, g->stride_w, g->pad_left, g->filter_w, g->in_w);
+      const int64_t c = y1 - y0 == 2 && x1 - x0 == 2 ? tl_mp8_avx2(yp, xb, x_row, ch, y0, y0 + 2, x0, x0 + 2, lo, hi)
+                                                     : tl_mp8_avx2(yp, xb, x_row, ch, y0, y1, x0, x1, lo, hi);
+      if (c < ch) tl_mp8_scalar(yp, xb, x_row, ch, c, y0, y1, x0, x1, p);
+    }
+  }
 }
 #endif
 
@@ -81,6 +103,12 @@ void tl_max_pool2d_int8_opt(int8_t *y, const int8_t *x, const tl_pool_int8_param
   (void)level; /* only the scalar loop on architectures without a vector level */
   for (int32_t b = 0; b < g->batch; b++) {
     const int8_t *xb = x + (int64_t)b * g->in_h * x_row;
+#if defined(TL_MP8_X86)
+    if (level == TL_I8_AVX2 || level == TL_I8_VNNI) {
+      tl_mp8_image_avx2(y + (int64_t)b * g->out_h * g->out_w * ch, xb, p);
+      continue;
+    }
+#endif
     for (int32_t oy = 0; oy < g->out_h; oy++) {
       int32_t y0, y1;
       tl_mp8_clip(&y0, &y1, oy, g->stride_h, g->pad_top, g->filter_h, g->in_h);
@@ -89,9 +117,6 @@ void tl_max_pool2d_int8_opt(int8_t *y, const int8_t *x, const tl_pool_int8_param
         int64_t c = 0;
         int8_t *yp = y + (((int64_t)b * g->out_h + oy) * g->out_w + ox) * ch;
         tl_mp8_clip(&x0, &x1, ox, g->stride_w, g->pad_left, g->filter_w, g->in_w);
-#if defined(TL_MP8_X86)
-        if (level == TL_I8_AVX2 || level == TL_I8_VNNI) c = tl_mp8_avx2(yp, xb, x_row, ch, y0, y1, x0, x1, p);
-#endif
 #if defined(TL_MP8_NEON)
         if (level == TL_I8_NEON || level == TL_I8_SDOT) c = tl_mp8_neon(yp, xb, x_row, ch, y0, y1, x0, x1, p);
 #endif
