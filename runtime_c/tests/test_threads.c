@@ -4,9 +4,10 @@
  * count and the 65535-task job size, over many back-to-back jobs (the spin / sleep hand-offs), with pools of
  * 1, 2, 3 and 8 threads, and create / destroy in a loop; bad arguments are refused. Splits: at every kernel
  * level this CPU has, a GEMM cut by tl_gemm_split_plan into row blocks and panel chunks and run on a pool
- * (tl_gemm_f32_part), and a Conv2D cut into position blocks with one im2col scratch per thread
- * (tl_conv2d_f32_opt_part), give exactly the bits of the one-call kernels (memcmp), over shapes with partial
- * tiles, partial panels, pointwise and padded convolutions and several images. The interpreter's
+ * (tl_gemm_f32_part), and a Conv2D cut into position blocks with one scratch block per thread
+ * (tl_conv2d_f32_opt_part: im2col, or the direct path at AVX2 / AVX-512), give exactly the bits of the
+ * one-call kernels (memcmp), over shapes with partial tiles, partial panels, 16-column GEMMs, pointwise and
+ * padded convolutions and several images. The interpreter's
  * num_threads is checked for its range. Prints "threads: yes" when the build has threads (pytest reads it).
  */
 #include <stdint.h>
@@ -277,6 +278,8 @@ TL_TEST(conv_splits_are_bit_exact) {
   check_conv_split(3, 7, 16, 24, 1, 1, 0);  /* pointwise over images: 147 rows across image borders */
   check_conv_split(1, 4, 64, 70, 1, 1, 0);  /* pointwise, 16 rows, many panels */
   check_conv_split(1, 20, 5, 9, 5, 1, 2);   /* 5x5 SAME */
+  check_conv_split(1, 16, 3, 16, 3, 2, 1);  /* a MobileNet-like first layer: 16 columns, padded edges */
+  check_conv_split(1, 9, 2, 40, 3, 1, 1);   /* a full and a 8-column panel, padded edges */
 }
 
 /* ---- the interpreter's num_threads ---- */

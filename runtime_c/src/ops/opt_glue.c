@@ -110,7 +110,8 @@ size_t tl_op_opt_bytes(const tl_model *model, int32_t op, tl_isa isa, int32_t th
 #endif
   if (d->opcode == TL_OP_FULLY_CONNECTED && tl_opt_candidate(model, d, 2)) {
     const tl_tensor_desc *w = &model->tensors[d->inputs[1]];
-    return tl_opt_total_bytes(tl_gemm_level_for(isa, w->dims[0]), w->dims[0], w->dims[1], 0);
+    const int64_t m = w->dims[1] > 0 ? model->tensors[d->inputs[0]].elems / w->dims[1] : 0; /* the batch */
+    return tl_opt_total_bytes(tl_gemm_level_for(isa, m, w->dims[0]), w->dims[0], w->dims[1], 0);
   }
   if (d->opcode == TL_OP_CONV2D && tl_opt_candidate(model, d, 4)) {
     const tl_tensor_desc *w = &model->tensors[d->inputs[1]], *y = &model->tensors[d->outputs[0]];
@@ -121,11 +122,12 @@ size_t tl_op_opt_bytes(const tl_model *model, int32_t op, tl_isa isa, int32_t th
     if (!pointwise) { /* tl_conv2d_f32_opt_scratch_floats for these shapes */
       const int64_t positions = (int64_t)y->dims[1] * y->dims[2];
       const int64_t rows = positions < TL_CONV_BLOCK_ROWS ? positions : TL_CONV_BLOCK_ROWS;
-      if (rows <= 0 || !tl_mul_size((size_t)rows + 1, (size_t)k, &scratch) ||
+      if (rows <= 0 || !tl_mul_size((size_t)rows + 2, (size_t)k, &scratch) ||
           !tl_mul_size(scratch, (size_t)(threads > 1 ? threads : 1), &scratch)) /* one block per thread */
         return 0;
     }
-    return tl_opt_total_bytes(tl_gemm_level_for(isa, w->dims[0]), w->dims[0], k, scratch);
+    return tl_opt_total_bytes(tl_gemm_level_for(isa, (int64_t)y->dims[0] * y->dims[1] * y->dims[2], w->dims[0]),
+                              w->dims[0], k, scratch);
   }
   if (d->opcode == TL_OP_DEPTHWISE_CONV2D && tl_opt_candidate(model, d, 4)) {
     const tl_tensor_desc *w = &model->tensors[d->inputs[1]];
@@ -142,7 +144,7 @@ size_t tl_op_opt_bytes(const tl_model *model, int32_t op, tl_isa isa, int32_t th
 
 void tl_op_opt_prepare_fc(tl_op_ctx *ctx, tl_node *node) {
   const tl_fc_params *p = &node->params.fc;
-  const tl_isa isa = tl_gemm_level_for((tl_isa)ctx->interp->isa, p->out_depth);
+  const tl_isa isa = tl_gemm_level_for((tl_isa)ctx->interp->isa, p->batch, p->out_depth);
   const float *bias = node->op->input_count == 3 ? (const float *)tl_op_input_data(ctx, node, 2) : NULL;
   node->opt_isa = TL_ISA_REFERENCE;
   if (node->opt == NULL || tl_fc_f32_opt_packed_floats(p, isa) * sizeof(float) > node->opt_bytes) return;
@@ -152,7 +154,7 @@ void tl_op_opt_prepare_fc(tl_op_ctx *ctx, tl_node *node) {
 
 void tl_op_opt_prepare_conv2d(tl_op_ctx *ctx, tl_node *node) {
   const tl_conv_params *p = &node->params.conv;
-  const tl_isa isa = tl_gemm_level_for((tl_isa)ctx->interp->isa, p->out_c);
+  const tl_isa isa = tl_gemm_level_for((tl_isa)ctx->interp->isa, (int64_t)p->batch * p->out_h * p->out_w, p->out_c);
   const float *bias = node->op->input_count == 3 ? (const float *)tl_op_input_data(ctx, node, 2) : NULL;
   const size_t packed = tl_conv2d_f32_opt_packed_floats(p, isa);
   const size_t threads = (size_t)tl_threadpool_threads(ctx->interp->pool); /* one scratch block each */

@@ -26,7 +26,7 @@ size_t tl_conv2d_f32_opt_scratch_floats(const tl_conv_params *p) {
   if (tl_conv2d_f32_opt_is_pointwise(p)) return 0;
   const int64_t positions = (int64_t)p->out_h * p->out_w;
   const int64_t rows = positions < TL_CONV_BLOCK_ROWS ? positions : TL_CONV_BLOCK_ROWS;
-  return (size_t)(rows + 1) * (size_t)tl_conv_depth(p); /* + 1: the direct path's offset table */
+  return (size_t)(rows + 2) * (size_t)tl_conv_depth(p); /* + 2: the direct path's offset tables */
 }
 
 void tl_conv2d_f32_opt_pack(float *packed, const float *w, const float *bias, const tl_conv_params *p,
@@ -155,16 +155,18 @@ static int tl_conv_is_direct(const tl_conv_params *p, tl_isa isa) {
 
 /* Output positions [pos0, pos0 + rows) of one image (xb [in_h, in_w, in_c] -> yb [out_h * out_w, out_c]),
  * panels [panel0, panel1), by the direct path; scratch: tl_conv2d_f32_opt_scratch_floats(p) floats.
- * Algorithm: tiles of MR consecutive positions (a tile may span two output rows). When every window of the
- * tile lies inside the input, row r of A is the input at the window's corner, read at the k offsets of the
- * taps (ky, kx, ci) in the weights' order (a table at the start of scratch); otherwise the tile's patches
- * are copied into the scratch after the table (tl_conv_patch, zeros where a tap falls outside) and
- * multiplied by the GEMM. Tiles start at pos0 + a multiple of MR, so a call from a thread's part (pos0 a
- * multiple of TL_GEMM_ROW_ALIGN) cuts the same tiles as one call for the whole image. */
+ * Algorithm: groups of MR consecutive positions (a group may span two output rows), cut into runs of
+ * positions whose windows all lie inside the input or all do not. An inside run's row r of A is the input
+ * at the window's corner, read at the k offsets of the taps (ky, kx, ci) in the weights' order (a table at
+ * the start of scratch); an outside run's patches are copied after the tables (tl_conv_patch, zeros where
+ * a tap falls outside) and read at offsets 0 .. k - 1. Both go through the same tile, whose arithmetic per
+ * output (bias, one FMA per tap in order, the clamp) does not depend on the other rows of the tile: every
+ * cut of the positions (threads' parts included) gives the same bits. */
 static void tl_conv_direct_rows(float *yb, const float *xb, const float *packed, float *scratch,
                                 const tl_conv_params *p, tl_isa isa, int64_t pos0, int64_t rows, int32_t panel0,
                                 int32_t panel1) {
-  const int32_t k = (int32_t)tl_conv_depth(p), nr = tl_gemm_nr(isa), mr = isa == TL_ISA_AVX512 ? 8 : 6;
+  const int32_t k = (int32_t)tl_conv_depth(p), nr = tl_gemm_nr(isa);
+  const int32_t mr = isa == TL_ISA_AVX512 ? (p->out_c <= 16 ? 12 : 8) : 6; /* the tile's rows */
   const int32_t panels = (p->out_c + nr - 1) / nr, last = panel1 < panels ? panel1 : panels;
   const int32_t span_h = (p->k_h - 1) * p->dilation_h, span_w = (p->k_w - 1) * p->dilation_w;
   /* output rows [oy_lo, oy_hi) and columns [ox_lo, ox_hi) have their windows inside the input */
@@ -173,32 +175,51 @@ static void tl_conv_direct_rows(float *yb, const float *xb, const float *packed,
   const int32_t oy_hi = p->in_h - span_h + p->pad_top > 0 ? (p->in_h - span_h + p->pad_top - 1) / p->stride_h + 1 : 0;
   const int32_t ox_hi = p->in_w - span_w + p->pad_left > 0 ? (p->in_w - span_w + p->pad_left - 1) / p->stride_w + 1 : 0;
   const int64_t step = (int64_t)p->stride_w * p->in_c; /* input floats between neighbouring positions */
-  int32_t *off = (int32_t *)(void *)scratch; /* [k] */
-  float *patches = scratch + k;              /* [mr, k] */
-  const float *a[8];
-  tl_gemm_f32_args g;
+  int32_t *off = (int32_t *)(void *)scratch;        /* [k]: the taps' offsets in the input */
+  int32_t *ident = (int32_t *)(void *)(scratch + k); /* [k]: 0 .. k - 1, for copied patches */
+  float *patches = scratch + 2 * (int64_t)k;         /* [mr, k] */
+  const float *a[12], *pa[12];
+  int32_t in[12];
   int32_t kk = 0;
   for (int32_t ky = 0; ky < p->k_h; ky++)
     for (int32_t kx = 0; kx < p->k_w; kx++)
-      for (int32_t ci = 0; ci < p->in_c; ci++) off[kk++] = (ky * p->dilation_h * p->in_w + kx * p->dilation_w) * p->in_c + ci;
-  g.n = p->out_c;
-  g.k = k;
-  g.a = patches;
-  g.lda = k;
-  g.b_packed = packed;
-  g.ldc = p->out_c;
-  g.act = p->act;
-  int32_t oy = (int32_t)(pos0 / p->out_w), ox = (int32_t)(pos0 % p->out_w); /* the tile's first position */
+      for (int32_t ci = 0; ci < p->in_c; ci++, kk++) {
+        off[kk] = (ky * p->dilation_h * p->in_w + kx * p->dilation_w) * p->in_c + ci;
+        ident[kk] = kk;
+      }
+  int32_t oy = (int32_t)(pos0 / p->out_w), ox = (int32_t)(pos0 % p->out_w); /* the group's first position */
   /* where position (oy, ox)'s window starts in xb; only dereferenced for positions inside */
   int64_t at = ((int64_t)(oy * p->stride_h - p->pad_top) * p->in_w + (ox * p->stride_w - p->pad_left)) * p->in_c;
+  /* every window inside (VALID padding): no per-position test */
+  const int32_t image_in = oy_lo == 0 && ox_lo == 0 && oy_hi >= p->out_h && ox_hi >= p->out_w;
   for (int64_t r = 0; r < rows; r += mr) {
     const int32_t n = (int32_t)(rows - r < mr ? rows - r : mr);
-    const int32_t tile_oy = oy, tile_ox = ox;
-    float *c = yb + (pos0 + r) * p->out_c;
-    int inside = 1;
+    int32_t all_in = 1;
+    if (image_in) {
+      for (int32_t i = 0; i < n; i++) {
+        a[i] = xb + at;
+        at += step;
+        if (++ox == p->out_w) {
+          ox = 0;
+          oy++;
+          at = (int64_t)oy * p->stride_h * p->in_w * p->in_c;
+        }
+      }
+      for (int32_t jp = panel0; jp < last; jp++) {
+        const int32_t cols = p->out_c - jp * nr < nr ? p->out_c - jp * nr : nr;
+        float *c = yb + (pos0 + r) * p->out_c + (int64_t)jp * nr;
+        if (isa == TL_ISA_AVX512) {
+          tl_conv_tile_f32_avx512(a, off, n, k, packed + (int64_t)jp * (k + 1) * nr, c, p->out_c, cols, p->act);
+        } else {
+          tl_conv_tile_f32_avx2(a, off, n, k, packed + (int64_t)jp * (k + 1) * nr, c, p->out_c, cols, p->act);
+        }
+      }
+      continue;
+    }
     for (int32_t i = 0; i < n; i++) {
-      inside &= (oy >= oy_lo) & (oy < oy_hi) & (ox >= ox_lo) & (ox < ox_hi);
-      a[i] = xb + (inside ? at : 0);
+      in[i] = (oy >= oy_lo) & (oy < oy_hi) & (ox >= ox_lo) & (ox < ox_hi);
+      all_in &= in[i];
+      a[i] = xb + (in[i] ? at : 0);
       at += step;
       if (++ox == p->out_w) {
         ox = 0;
@@ -206,27 +227,33 @@ static void tl_conv_direct_rows(float *yb, const float *xb, const float *packed,
         at = ((int64_t)(oy * p->stride_h - p->pad_top) * p->in_w - p->pad_left) * p->in_c;
       }
     }
-    if (!inside) {
-      int32_t py = tile_oy, px = tile_ox;
-      for (int32_t i = 0; i < n; i++) {
-        tl_conv_patch(patches + (int64_t)i * k, xb, py, px, p);
-        if (++px == p->out_w) {
-          px = 0;
-          py++;
+    for (int32_t i = 0, j; i < n; i = j) { /* runs [i, j) of equal in[] (one run when all are inside) */
+      const float *const *rows_a = a + i;
+      const int32_t *offsets = off;
+      if (all_in) {
+        j = n;
+      } else {
+        for (j = i + 1; j < n && in[j] == in[i]; j++) {
         }
       }
-      g.m = n;
-      g.c = c;
-      tl_gemm_f32_part(&g, isa, 0, n, panel0, panel1);
-      continue;
-    }
-    for (int32_t j = panel0; j < last; j++) {
-      const float *panel = packed + (int64_t)j * (k + 1) * nr; /* [k + 1, nr] */
-      const int32_t cols = p->out_c - j * nr < nr ? p->out_c - j * nr : nr;
-      if (isa == TL_ISA_AVX512) {
-        tl_conv_tile_f32_avx512(a, off, n, k, panel, c + (int64_t)j * nr, p->out_c, cols, p->act);
-      } else {
-        tl_conv_tile_f32_avx2(a, off, n, k, panel, c + (int64_t)j * nr, p->out_c, cols, p->act);
+      if (!in[i]) {
+        for (int32_t q = i; q < j; q++) {
+          const int64_t pos = pos0 + r + q;
+          tl_conv_patch(patches + (int64_t)(q - i) * k, xb, (int32_t)(pos / p->out_w), (int32_t)(pos % p->out_w), p);
+          pa[q - i] = patches + (int64_t)(q - i) * k;
+        }
+        rows_a = pa;
+        offsets = ident;
+      }
+      for (int32_t jp = panel0; jp < last; jp++) {
+        const float *panel = packed + (int64_t)jp * (k + 1) * nr; /* [k + 1, nr] */
+        const int32_t cols = p->out_c - jp * nr < nr ? p->out_c - jp * nr : nr;
+        float *c = yb + (pos0 + r + i) * p->out_c + (int64_t)jp * nr;
+        if (isa == TL_ISA_AVX512) {
+          tl_conv_tile_f32_avx512(rows_a, offsets, j - i, k, panel, c, p->out_c, cols, p->act);
+        } else {
+          tl_conv_tile_f32_avx2(rows_a, offsets, j - i, k, panel, c, p->out_c, cols, p->act);
+        }
       }
     }
   }

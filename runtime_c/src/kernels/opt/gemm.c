@@ -22,7 +22,9 @@ int32_t tl_gemm_nr(tl_isa isa) {
   return 8;
 }
 
-tl_isa tl_gemm_level_for(tl_isa isa, int32_t n) { return isa == TL_ISA_AVX512 && n <= 16 ? TL_ISA_AVX2 : isa; }
+tl_isa tl_gemm_level_for(tl_isa isa, int64_t m, int32_t n) {
+  return isa == TL_ISA_AVX512 && n <= 16 && m < 12 ? TL_ISA_AVX2 : isa;
+}
 
 size_t tl_gemm_packed_floats(tl_isa isa, int32_t n, int32_t k) {
   const size_t nr = (size_t)tl_gemm_nr(isa);

@@ -1,4 +1,5 @@
-/* gemm_avx512.c: the AVX-512F GEMM micro-kernel (8 rows x 32 columns) and its driver.
+/* gemm_avx512.c: the AVX-512F GEMM micro-kernels (8 rows x 32 columns; 12 rows x 16 columns when the GEMM
+ * has at most 16 columns) and their drivers.
  *
  * What this is: code compiled for AVX-512F with a function attribute, so the rest of the binary stays
  * baseline x86 and this runs only where tl_cpu_features_detect found AVX-512F. What this is not: used on
@@ -79,7 +80,83 @@ TL_AVX512_ static inline __attribute__((always_inline)) void tl_avx512_tile(
 #undef TL_STORE_
 }
 
-TL_GEMM_DRIVER(tl_gemm_f32_avx512, TL_AVX512_, 8, 32, tl_avx512_tile)
+TL_GEMM_DRIVER(tl_gemm_f32_avx512_wide, TL_AVX512_, 8, 32, tl_avx512_tile)
+
+#define TL_ROWS12_(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+
+/* At most 16 output columns (one panel whose second half is zero): one zmm of columns per row, so 12 rows
+ * (12 accumulators; per step of k one panel load, twelve broadcasts, twelve FMAs) instead of 8 rows of two
+ * vectors of which one is wasted; stores are masked to the n columns. One row: four partial sums over k, as
+ * in the wide tile. */
+TL_AVX512_ static inline __attribute__((always_inline)) void tl_avx512_tile16(
+    const int32_t rows, int32_t k, const float *a, int64_t lda, const float *b, float *c, int64_t ldc,
+    tl_act_f32 act, __mmask16 mask) {
+  const __m512 lo = _mm512_set1_ps(act.min), hi = _mm512_set1_ps(act.max);
+  if (rows == 1) {
+    __m512 s0 = _mm512_loadu_ps(b), s1 = _mm512_set1_ps(0.0f), s2 = s1, s3 = s1;
+    const float *bk = b + 32;
+    int32_t kk = 0;
+    for (; kk + 4 <= k; kk += 4, bk += 4 * 32) {
+      s0 = _mm512_fmadd_ps(_mm512_set1_ps(a[kk]), _mm512_loadu_ps(bk), s0);
+      s1 = _mm512_fmadd_ps(_mm512_set1_ps(a[kk + 1]), _mm512_loadu_ps(bk + 32), s1);
+      s2 = _mm512_fmadd_ps(_mm512_set1_ps(a[kk + 2]), _mm512_loadu_ps(bk + 64), s2);
+      s3 = _mm512_fmadd_ps(_mm512_set1_ps(a[kk + 3]), _mm512_loadu_ps(bk + 96), s3);
+    }
+    for (; kk < k; kk++, bk += 32) s0 = _mm512_fmadd_ps(_mm512_set1_ps(a[kk]), _mm512_loadu_ps(bk), s0);
+    s0 = _mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3));
+    _mm512_mask_storeu_ps(c, mask, _mm512_min_ps(hi, _mm512_max_ps(lo, s0)));
+    (void)lda;
+    (void)ldc;
+    return;
+  }
+  const __m512 bias = _mm512_loadu_ps(b);
+#define TL_DECL_(i)      \
+  __m512 c##i = bias; \
+  const float *a##i = a + (rows > i ? i : 0) * lda;
+  TL_ROWS12_(TL_DECL_)
+#undef TL_DECL_
+  b += 32;
+  for (int32_t kk = 0; kk < k; kk++, b += 32) {
+    const __m512 b0 = _mm512_loadu_ps(b);
+#define TL_STEP_(i) \
+  if (rows > i) c##i = _mm512_fmadd_ps(_mm512_set1_ps(a##i[kk]), b0, c##i);
+    TL_ROWS12_(TL_STEP_)
+#undef TL_STEP_
+  }
+#define TL_STORE_(i) \
+  if (rows > i) _mm512_mask_storeu_ps(c + i * ldc, mask, _mm512_min_ps(hi, _mm512_max_ps(lo, c##i)));
+  TL_ROWS12_(TL_STORE_)
+#undef TL_STORE_
+}
+
+#define TL_CASE12_(r)                                                     \
+  case r:                                                                 \
+    tl_avx512_tile16(r, g->k, a, g->lda, g->b_packed, c, g->ldc, g->act, mask); \
+    break;
+
+TL_AVX512_ static void tl_gemm_f32_avx512_n16(const tl_gemm_f32_args *g) {
+  const __mmask16 mask = (__mmask16)((1u << g->n) - 1u);
+  for (int32_t m0 = 0; m0 < g->m; m0 += 12) {
+    const float *a = g->a + (int64_t)m0 * g->lda;
+    float *c = g->c + (int64_t)m0 * g->ldc;
+    switch (g->m - m0 < 12 ? g->m - m0 : 12) {
+      TL_CASE12_(1) TL_CASE12_(2) TL_CASE12_(3) TL_CASE12_(4) TL_CASE12_(5) TL_CASE12_(6)
+      TL_CASE12_(7) TL_CASE12_(8) TL_CASE12_(9) TL_CASE12_(10) TL_CASE12_(11)
+      default:
+        tl_avx512_tile16(12, g->k, a, g->lda, g->b_packed, c, g->ldc, g->act, mask);
+        break;
+    }
+  }
+}
+#undef TL_CASE12_
+
+TL_AVX512_ void tl_gemm_f32_avx512(const tl_gemm_f32_args *g) {
+  if (g->n <= 16) {
+    tl_gemm_f32_avx512_n16(g);
+  } else {
+    tl_gemm_f32_avx512_wide(g);
+  }
+}
 
 /* The same tile (rows >= 1 all take the multi-row path) with row i's k values at a[i][off[0 .. k-1]]: the
  * direct convolution of conv_opt.c reads the patches in place instead of copying them (im2col). */
@@ -115,7 +192,55 @@ TL_AVX512_ static inline __attribute__((always_inline)) void tl_avx512_itile(
 #undef TL_STORE_
 }
 
-TL_CONV_TILE_DRIVER(tl_conv_tile_f32_avx512, TL_AVX512_, 8, 32, tl_avx512_itile)
+TL_CONV_TILE_DRIVER(tl_conv_tile_f32_avx512_wide, TL_AVX512_, 8, 32, tl_avx512_itile)
+
+/* tl_avx512_tile16's rows >= 2 path with row i's k values at a[i][off[0 .. k-1]] */
+TL_AVX512_ static inline __attribute__((always_inline)) void tl_avx512_itile16(
+    const int32_t rows, int32_t k, const float *const *a, const int32_t *off, const float *b, float *c,
+    int64_t ldc, tl_act_f32 act, __mmask16 mask) {
+  const __m512 lo = _mm512_set1_ps(act.min), hi = _mm512_set1_ps(act.max);
+  const __m512 bias = _mm512_loadu_ps(b);
+#define TL_DECL_(i)      \
+  __m512 c##i = bias; \
+  const float *a##i = a[rows > i ? i : 0];
+  TL_ROWS12_(TL_DECL_)
+#undef TL_DECL_
+  b += 32;
+  for (int32_t kk = 0; kk < k; kk++, b += 32) {
+    const __m512 b0 = _mm512_loadu_ps(b);
+    const int32_t o = off[kk];
+#define TL_STEP_(i) \
+  if (rows > i) c##i = _mm512_fmadd_ps(_mm512_set1_ps(a##i[o]), b0, c##i);
+    TL_ROWS12_(TL_STEP_)
+#undef TL_STEP_
+  }
+#define TL_STORE_(i) \
+  if (rows > i) _mm512_mask_storeu_ps(c + i * ldc, mask, _mm512_min_ps(hi, _mm512_max_ps(lo, c##i)));
+  TL_ROWS12_(TL_STORE_)
+#undef TL_STORE_
+}
+
+#define TL_ICASE12_(r)                                              \
+  case r:                                                           \
+    tl_avx512_itile16(r, k, a, off, panel, c, ldc, act, mask); \
+    break;
+
+TL_AVX512_ void tl_conv_tile_f32_avx512(const float *const *a, const int32_t *off, int32_t rows, int32_t k,
+                                        const float *panel, float *c, int64_t ldc, int32_t cols, tl_act_f32 act) {
+  if (cols > 16) {
+    tl_conv_tile_f32_avx512_wide(a, off, rows, k, panel, c, ldc, cols, act);
+    return;
+  }
+  const __mmask16 mask = (__mmask16)((1u << cols) - 1u);
+  switch (rows) {
+    TL_ICASE12_(1) TL_ICASE12_(2) TL_ICASE12_(3) TL_ICASE12_(4) TL_ICASE12_(5) TL_ICASE12_(6)
+    TL_ICASE12_(7) TL_ICASE12_(8) TL_ICASE12_(9) TL_ICASE12_(10) TL_ICASE12_(11)
+    default:
+      tl_avx512_itile16(12, k, a, off, panel, c, ldc, act, mask);
+      break;
+  }
+}
+#undef TL_ICASE12_
 
 #else
 

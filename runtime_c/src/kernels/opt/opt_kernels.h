@@ -38,15 +38,17 @@ int32_t tl_gemm_nr(tl_isa isa);
 size_t tl_gemm_packed_floats(tl_isa isa, int32_t n, int32_t k);
 /* Packs w [n, k] (row-major) and bias [n] (or NULL) for `isa`. */
 void tl_gemm_pack_f32(float *packed, const float *w, const float *bias, int32_t n, int32_t k, tl_isa isa);
-/* The level to run an [*, n] GEMM at on a CPU where `isa` is the best: AVX-512 tiles are 32 columns wide,
- * so at most 16 output columns run faster as AVX2 tiles. Pack and run with the returned level. */
-tl_isa tl_gemm_level_for(tl_isa isa, int32_t n);
+/* The level to run an [m, n] GEMM at on a CPU where `isa` is the best: `isa`, but for AVX-512 with at most
+ * 16 columns and fewer than 12 rows (a batch-1 FullyConnected), where the AVX2 tiles read half the bytes (the
+ * AVX-512 panels are 32 wide; many rows of 16 columns run on AVX-512's 12x16 tiles). Pack and run with the
+ * returned level. */
+tl_isa tl_gemm_level_for(tl_isa isa, int64_t m, int32_t n);
 /* Runs the GEMM with the micro-kernel of `isa` (which the CPU must support; see tl_isa_resolve). */
 void tl_gemm_f32(const tl_gemm_f32_args *g, tl_isa isa);
 
 /* ---- splitting a GEMM over threads without changing any output's arithmetic ----
  * Row ranges start at multiples of TL_GEMM_ROW_ALIGN, a multiple of every micro-kernel's row count (4, 6,
- * 8), so a part is cut into the same row tiles as the whole GEMM; column ranges are whole panels. Each
+ * 8, 12), so a part is cut into the same row tiles as the whole GEMM; column ranges are whole panels. Each
  * output is then summed in the same order whatever the split: 1 and N threads give identical bits. */
 #define TL_GEMM_ROW_ALIGN 24
 /* Rows [row0, row1) and panels [panel0, panel1) of g (row0 a multiple of TL_GEMM_ROW_ALIGN; panel1 may pass
@@ -64,7 +66,8 @@ typedef struct tl_gemm_split {
 } tl_gemm_split;
 void tl_gemm_split_plan(tl_gemm_split *s, int64_t rows, int32_t panels, int32_t threads, int32_t max_block);
 
-/* One tile of the direct convolution (conv_opt.c): rows (1..MR of the level: 8 for AVX-512, 6 for AVX2)
+/* One tile of the direct convolution (conv_opt.c): rows (1..MR of the level: 8 for AVX-512, 12 for AVX-512
+ * with cols <= 16, 6 for AVX2)
  * output positions by one panel (nr columns, of which the first `cols` are stored), with row r's k patch
  * values at a[r][off[0 .. k - 1]]; the arithmetic of the level's multi-row GEMM tile (bias, then one FMA per k
  * in order, then the clamp). The scalar one (the x86 levels' stand-in on other CPUs, where the direct path is
@@ -75,6 +78,12 @@ void tl_conv_tile_f32_avx2(const float *const *a, const int32_t *off, int32_t ro
                            float *c, int64_t ldc, int32_t cols, tl_act_f32 act);
 void tl_conv_tile_f32_scalar(const float *const *a, const int32_t *off, int32_t rows, int32_t k, const float *panel,
                              int32_t nr, float *c, int64_t ldc, int32_t cols, tl_act_f32 act);
+
+/* The AVX-512 GEMM of more than 16 columns and its direct-convolution tile of more than 16 (the calls above
+ * pick them or the 16-column ones). */
+void tl_gemm_f32_avx512_wide(const tl_gemm_f32_args *g);
+void tl_conv_tile_f32_avx512_wide(const float *const *a, const int32_t *off, int32_t rows, int32_t k,
+                                  const float *panel, float *c, int64_t ldc, int32_t cols, tl_act_f32 act);
 
 /* Per-level drivers (each compiles to a stub on architectures without that level; never call those). */
 void tl_gemm_f32_portable(const tl_gemm_f32_args *g);
@@ -96,12 +105,12 @@ void tl_fc_f32_opt(float *y,              /* [batch, out_depth] */
 /* ---- Conv2D: tl_conv2d_f32 with packed weights and bias, and im2col scratch ----
  * 1x1 stride-1 unpadded convolutions multiply the input directly (no scratch). At the AVX2 and AVX-512
  * levels, the other convolutions read each position's patch in place through a table of k offsets (the
- * direct path: tiles of positions whose windows lie inside the input; the other tiles' patches, padding
- * zeros included, are copied into the scratch and multiplied by the GEMM). At the other levels, blocks of
+ * direct path: runs of positions whose windows lie inside the input; the other positions' patches, padding
+ * zeros included, are copied into the scratch and go through the same tile). At the other levels, blocks of
  * output positions' receptive fields are copied (im2col) into the scratch and multiplied. */
 /* Output positions per im2col block: a multiple of TL_GEMM_ROW_ALIGN, and small enough that a block of
- * patches stays in L2 for typical k_h*k_w*in_c. The scratch is (min(out_h * out_w, TL_CONV_BLOCK_ROWS) + 1) *
- * k_h * k_w * in_c floats unless the convolution is pointwise (the extra row: the direct path's offsets). */
+ * patches stays in L2 for typical k_h*k_w*in_c. The scratch is (min(out_h * out_w, TL_CONV_BLOCK_ROWS) + 2) *
+ * k_h * k_w * in_c floats unless the convolution is pointwise (the extra rows: the direct path's offsets). */
 #define TL_CONV_BLOCK_ROWS 96
 size_t tl_conv2d_f32_opt_packed_floats(const tl_conv_params *p, tl_isa isa);
 size_t tl_conv2d_f32_opt_scratch_floats(const tl_conv_params *p); /* 0 when no scratch is needed */
