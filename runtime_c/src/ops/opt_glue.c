@@ -80,11 +80,12 @@ static size_t tl_opt_int8_bytes(const tl_model *model, const tl_op_desc *d, tl_i
     k = w->dims[1];
   } else if (d->opcode == TL_OP_CONV2D && w->rank == 4 && y->rank == 4) {
     k = (int64_t)w->dims[1] * w->dims[2] * w->dims[3];
+    if (k > 0 && k <= TL_GEMM_INT8_MAX_K) k = tl_conv_int8_depth_bound(w->dims[1], w->dims[2], w->dims[3]);
     if (!(w->dims[1] == 1 && w->dims[2] == 1 && d->opts.stride_h == 1 && d->opts.stride_w == 1)) {
       const int64_t positions = (int64_t)y->dims[1] * y->dims[2];
       const int64_t rows = positions < TL_CONV_INT8_BLOCK_ROWS ? positions : TL_CONV_INT8_BLOCK_ROWS;
       if (rows <= 0 || k <= 0 || k > TL_GEMM_INT8_MAX_K) return 0;
-      scratch = (size_t)rows * (size_t)((k + 3) / 4 * 4) + TL_CONV_INT8_SCRATCH_SLACK; /* rows of whole groups */
+      scratch = (size_t)rows * (size_t)k + TL_CONV_INT8_SCRATCH_SLACK; /* k: tl_conv_int8_depth_bound */
     }
   } else if (d->opcode == TL_OP_DEPTHWISE_CONV2D && d->opts.depth_multiplier == 1 && w->rank == 4) {
     if (w->dims[3] <= 0 || (int64_t)w->dims[1] * w->dims[2] > TL_DW_INT8_MAX_TAPS) return 0;

@@ -116,23 +116,27 @@ static int32_t tl_i8_inline_ok(const tl_requant_int8 *q) {
 
 /* Algorithm: per panel of NR columns, depth groups of G bytes per column; column sums give the corrections
  * bias - (input_zp + offset) * sum(w) (int64: exact for any k). */
+/* Segments: the depth is k / seg runs of seg values, each packed at a multiple of segp >= seg (zero weights
+ * between; segp = seg = k: the plain layout). The packed depth is (k / seg) * segp; header word 1 is segp. */
 static void tl_gemm_int8_pack(void *packed, const int8_t *w, const int32_t *bias, int32_t n, int32_t k,
-                              int32_t input_zp, const tl_requant_int8 *q, tl_i8_level level) {
-  const int32_t nr = tl_i8_nr(level), grp = tl_i8_group(level);
-  const int64_t npad = tl_i8_npad(level, n), kp = tl_i8_kp(k);
+                              int32_t seg, int32_t segp, int32_t input_zp, const tl_requant_int8 *q,
+                              tl_i8_level level) {
+  const int32_t nr = tl_i8_nr(level), grp = tl_i8_group(level), kpk = k / seg * segp;
+  const int64_t npad = tl_i8_npad(level, n), kp = tl_i8_kp(kpk);
   uint8_t *base = (uint8_t *)packed + (tl_i8_base(packed) - (const uint8_t *)packed);
   int64_t *corr = (int64_t *)(void *)(base + TL_I8_HEADER);
   int8_t *panels = (int8_t *)(corr + npad);
-  const int32_t inline_ok = tl_i8_inline_ok(q);
-  memset(packed, 0, tl_gemm_int8_packed_bytes(level, n, k));
-  memcpy(base, &inline_ok, sizeof inline_ok);
+  const int32_t header[2] = {tl_i8_inline_ok(q), segp};
+  memset(packed, 0, tl_gemm_int8_packed_bytes(level, n, kpk));
+  memcpy(base, header, sizeof header);
   for (int32_t j = 0; j < n; j++) {
     const int8_t *wj = w + (int64_t)j * k; /* [k] */
     int8_t *panel = panels + (int64_t)(j / nr) * nr * kp;
     int64_t sum = 0;
-    for (int32_t i = 0; i < k; i++) {
-      panel[((int64_t)(i / grp) * nr + j % nr) * grp + i % grp] = wj[i];
-      sum += wj[i];
+    for (int32_t i0 = 0; i0 < k; i0++) {
+      const int32_t i = i0 / seg * segp + i0 % seg;
+      panel[((int64_t)(i / grp) * nr + j % nr) * grp + i % grp] = wj[i0];
+      sum += wj[i0];
     }
     corr[j] = (bias ? (int64_t)bias[j] : 0) - ((int64_t)input_zp + tl_i8_offset(level)) * sum;
   }
@@ -513,6 +517,66 @@ TL_I8_VNNIBW_ TL_I8_INLINE void tl_i8_vnni_gemv(const int32_t np, const int8_t *
   if (np > 3) _mm512_mask_cvtepi32_storeu_epi8(y + 48, live[3], tl_rq16_apply(_mm512_add_epi32(c3, d3), &rq[3]));
 }
 
+/* tl_i8_vnni_tile over a segmented depth: row r's kernel row ky is sg whole groups at ap[r] + ky * ks[r]
+ * (the input in place, or an im2col row in the segmented layout), the packed weights contiguous. */
+TL_I8_VNNIBW_ TL_I8_INLINE void tl_i8_vnni_tile_seg(const int32_t rows, const int32_t np, const int8_t *const *ap,
+                                                  const int64_t *ks, int32_t kh, int32_t sg, const int8_t *b0,
+                                                  const int8_t *b1, int8_t *y, int64_t ldy, const __m512i *corr,
+                                                  const tl_rq16 *rq, const __mmask16 *live) {
+  const __m512i flip = _mm512_set1_epi32((int32_t)0x80808080u);
+#define TL_I8_DECL_(r) __m512i c##r##0 = corr[0], c##r##1 = np > 1 ? corr[1] : corr[0];
+  TL_I8_X8_(TL_I8_DECL_)
+#undef TL_I8_DECL_
+  for (int32_t ky = 0; ky < kh; ky++) {
+#define TL_I8_PTR_(r) const int8_t *a##r = ap[rows > (r) ? (r) : 0] + ky * ks[rows > (r) ? (r) : 0];
+    TL_I8_X8_(TL_I8_PTR_)
+#undef TL_I8_PTR_
+    const int8_t *w0 = b0 + (int64_t)ky * sg * 64, *w1 = b1 + (int64_t)ky * sg * 64;
+    for (int32_t g = 0; g < sg; g++) {
+      const int64_t off = (int64_t)g * 4;
+      const __m512i v0 = _mm512_loadu_si512((const void *)(w0 + (int64_t)g * 64));
+      const __m512i v1 = np > 1 ? _mm512_loadu_si512((const void *)(w1 + (int64_t)g * 64)) : v0;
+#define TL_I8_T_(r)                                                   \
+  if (rows > (r)) {                                                   \
+    int32_t w_;                                                       \
+    memcpy(&w_, a##r + off, 4);                                       \
+    const __m512i x_ = _mm512_xor_si512(_mm512_set1_epi32(w_), flip); \
+    TL_I8_DPBUSD_(c##r##0, x_, v0);                                   \
+    if (np > 1) TL_I8_DPBUSD_(c##r##1, x_, v1);                       \
+  }
+      TL_I8_X8_(TL_I8_T_)
+#undef TL_I8_T_
+    }
+  }
+#define TL_I8_ST_(r)                                                                                      \
+  if (rows > (r)) {                                                                                       \
+    _mm512_mask_cvtepi32_storeu_epi8(y + (r) * ldy, live[0], tl_rq16_apply(c##r##0, &rq[0]));             \
+    if (np > 1) _mm512_mask_cvtepi32_storeu_epi8(y + (r) * ldy + 16, live[1], tl_rq16_apply(c##r##1, &rq[1])); \
+  }
+  TL_I8_X8_(TL_I8_ST_)
+#undef TL_I8_ST_
+}
+
+/* m rows (pointers ap, kernel-row strides ks) of one or two panels, 8-row tiles. */
+TL_I8_VNNIBW_ TL_I8_INLINE void tl_i8_vnni_rows_seg(const int32_t np, int8_t *y, int64_t ldy, const int8_t *const *ap,
+                                                  const int64_t *ks, int32_t m, int32_t kh, int32_t sg,
+                                                  const int8_t *b0, const int8_t *b1, const __m512i *corr,
+                                                  const tl_rq16 *rq, const __mmask16 *live) {
+  int32_t r0 = 0;
+  for (; r0 + 8 <= m; r0 += 8)
+    tl_i8_vnni_tile_seg(8, np, ap + r0, ks + r0, kh, sg, b0, b1, y + r0 * ldy, ldy, corr, rq, live);
+  switch (m - r0) {
+#define TL_I8_REM_(r)                                                                                   \
+  case r:                                                                                               \
+    tl_i8_vnni_tile_seg(r, np, ap + r0, ks + r0, kh, sg, b0, b1, y + r0 * ldy, ldy, corr, rq, live); \
+    break;
+    TL_I8_REM_(1) TL_I8_REM_(2) TL_I8_REM_(3) TL_I8_REM_(4) TL_I8_REM_(5) TL_I8_REM_(6) TL_I8_REM_(7)
+#undef TL_I8_REM_
+    default:
+      break;
+  }
+}
+
 /* corr (16 int64) as int32 lanes when |corr| + kp * 255 * 128 stays within int32 (returns 0 otherwise). */
 TL_I8_VNNI_ static int tl_i8_corr32(__m512i *out, const int64_t *corr, int32_t k) {
   const int64_t bound = (int64_t)INT32_MAX - tl_i8_kp(k) * 255 * 128;
@@ -799,7 +863,8 @@ size_t tl_fc_int8_opt_packed_bytes(const tl_fc_int8_params *p, tl_i8_level level
 
 void tl_fc_int8_opt_pack(void *packed, const int8_t *w, const int32_t *bias, const tl_fc_int8_params *p,
                          tl_i8_level level) {
-  tl_gemm_int8_pack(packed, w, bias, p->out_depth, p->in_depth, p->input_zp, &p->out, level);
+  tl_gemm_int8_pack(packed, w, bias, p->out_depth, p->in_depth, p->in_depth, p->in_depth, p->input_zp, &p->out,
+                    level);
 }
 
 void tl_fc_int8_opt(int8_t *y, const int8_t *x, const void *packed, const tl_fc_int8_params *p, tl_i8_level level) {
@@ -814,21 +879,42 @@ static int tl_conv_int8_pointwise(const tl_conv_params *g) {
 
 static int32_t tl_conv_int8_depth(const tl_conv_params *g) { return g->k_h * g->k_w * g->in_c; }
 
+/* The VNNI level packs Conv2D (dilation_w 1, not pointwise) in segments of k_w * in_c bytes padded to whole
+ * depth groups, one per kernel row, so the micro-kernel reads the input rows in place (tl_conv_int8_seg_run);
+ * the same predicate at pack and at run time. */
+static int tl_conv_int8_seg_mode(const tl_conv_params *g, tl_i8_level level) {
+  if (level != TL_I8_VNNI || g->dilation_w != 1 || tl_conv_int8_pointwise(g)) return 0;
+#if defined(TL_I8_X86)
+  return tl_i8_x86_bwvl();
+#else
+  return 0;
+#endif
+}
+
+int32_t tl_conv_int8_depth_bound(int32_t k_h, int32_t k_w, int32_t in_c) {
+  return k_h * ((k_w * in_c + 3) / 4 * 4);
+}
+
 size_t tl_conv2d_int8_opt_packed_bytes(const tl_conv_int8_params *p, tl_i8_level level) {
-  return tl_gemm_int8_packed_bytes(level, p->geom.out_c, tl_conv_int8_depth(&p->geom));
+  return tl_gemm_int8_packed_bytes(level, p->geom.out_c, tl_conv_int8_depth_bound(p->geom.k_h, p->geom.k_w, p->geom.in_c));
 }
 
 size_t tl_conv2d_int8_opt_scratch_bytes(const tl_conv_params *g) {
   const int64_t positions = (int64_t)g->out_h * g->out_w;
   if (tl_conv_int8_pointwise(g)) return 0;
   return (size_t)(positions < TL_CONV_INT8_BLOCK_ROWS ? positions : TL_CONV_INT8_BLOCK_ROWS) *
-             (size_t)tl_i8_kp(tl_conv_int8_depth(g)) +
+             (size_t)tl_conv_int8_depth_bound(g->k_h, g->k_w, g->in_c) +
          TL_CONV_INT8_SCRATCH_SLACK;
 }
 
 void tl_conv2d_int8_opt_pack(void *packed, const int8_t *w, const int32_t *bias, const tl_conv_int8_params *p,
                              tl_i8_level level) {
-  tl_gemm_int8_pack(packed, w, bias, p->geom.out_c, tl_conv_int8_depth(&p->geom), p->input_zp, &p->out, level);
+  const tl_conv_params *g = &p->geom;
+  const int32_t depth = tl_conv_int8_depth(g), seg = g->k_w * g->in_c;
+  if (tl_conv_int8_seg_mode(g, level))
+    tl_gemm_int8_pack(packed, w, bias, g->out_c, depth, seg, (seg + 3) / 4 * 4, p->input_zp, &p->out, level);
+  else
+    tl_gemm_int8_pack(packed, w, bias, g->out_c, depth, depth, depth, p->input_zp, &p->out, level);
 }
 
 /* The receptive field of output position (oy, ox) into dst [k_h, k_w, in_c], input_zp where a tap falls
@@ -930,6 +1016,119 @@ TL_I8_VNNIBW_ static void tl_conv_int8_im2col_avx512(int8_t *dst, int64_t ld, co
 }
 #endif
 
+#if defined(TL_I8_X86)
+/* The im2col row of the position with tap (0, 0) at input (iy0, ix0) in the segmented layout (kernel row ky
+ * at ky * segp; the zero point where a tap is outside and in the padding). */
+static void tl_conv_int8_seg_row(int8_t *d, const int8_t *xb, int32_t iy0, int32_t ix0, int8_t zp,
+                                 const tl_conv_params *g) {
+  const int64_t in_c = g->in_c, x_row = (int64_t)g->in_w * in_c;
+  const int32_t segp = (g->k_w * g->in_c + 3) / 4 * 4;
+  memset(d, zp, (size_t)g->k_h * (size_t)segp);
+  for (int32_t ky = 0; ky < g->k_h; ky++) {
+    const int32_t iy = iy0 + ky * g->dilation_h;
+    if (iy < 0 || iy >= g->in_h) continue;
+    for (int32_t kx = 0; kx < g->k_w; kx++) {
+      const int32_t ix = ix0 + kx;
+      if (ix >= 0 && ix < g->in_w)
+        memcpy(d + (int64_t)ky * segp + kx * in_c, xb + (int64_t)iy * x_row + ix * in_c, (size_t)in_c);
+    }
+  }
+}
+
+/* The segmented packing through tl_gemm_int8_run (every requantization): whole im2col blocks in that layout. */
+static void tl_conv_int8_seg_general(int8_t *y, const int8_t *x, const void *packed, int8_t *scratch,
+                                     const tl_conv_int8_params *p, tl_i8_level level) {
+  const tl_conv_params *g = &p->geom;
+  const int32_t kpk = tl_conv_int8_depth_bound(g->k_h, g->k_w, g->in_c);
+  const int64_t positions = (int64_t)g->out_h * g->out_w;
+  for (int32_t b = 0; b < g->batch; b++) {
+    const int8_t *xb = x + (int64_t)b * g->in_h * g->in_w * g->in_c;
+    int8_t *yb = y + (int64_t)b * positions * g->out_c;
+    for (int64_t pos0 = 0; pos0 < positions; pos0 += TL_CONV_INT8_BLOCK_ROWS) {
+      const int32_t rows =
+          (int32_t)(positions - pos0 < TL_CONV_INT8_BLOCK_ROWS ? positions - pos0 : TL_CONV_INT8_BLOCK_ROWS);
+      for (int32_t r = 0; r < rows; r++) {
+        const int32_t oy = (int32_t)((pos0 + r) / g->out_w), ox = (int32_t)((pos0 + r) % g->out_w);
+        tl_conv_int8_seg_row(scratch + (int64_t)r * kpk, xb, oy * g->stride_h - g->pad_top,
+                             ox * g->stride_w - g->pad_left, (int8_t)p->input_zp, g);
+      }
+      tl_gemm_int8_run(yb + pos0 * g->out_c, g->out_c, scratch, kpk, rows, packed, g->out_c, kpk, &p->out, level);
+    }
+  }
+}
+#endif
+
+#if defined(TL_I8_X86)
+/* Conv2D on the segmented packing (tl_conv_int8_seg_mode): per block of positions, each row reads the input in
+ * place when every tap is inside (and the last kernel row's whole groups end within the input), else an
+ * im2col row in the segmented layout in scratch (exact copies: the zero point where a tap is outside). Returns
+ * 0 (nothing written) when the requantization or a correction needs the general path. */
+TL_I8_VNNIBW_ static int tl_conv_int8_seg_run(int8_t *y, const int8_t *x, const void *packed, int8_t *scratch,
+                                              const tl_conv_int8_params *p) {
+  const tl_conv_params *g = &p->geom;
+  const tl_requant_int8 *q = &p->out;
+  const int32_t n = g->out_c, seg = g->k_w * g->in_c, segp = (seg + 3) / 4 * 4, kh = g->k_h, sg = segp / 4;
+  const int32_t kpk = kh * segp; /* packed depth */
+  const int64_t in_c = g->in_c, x_row = (int64_t)g->in_w * in_c, ks_in = (int64_t)g->dilation_h * x_row;
+  const int64_t positions = (int64_t)g->out_h * g->out_w, span_h = (int64_t)(kh - 1) * g->dilation_h;
+  const uint8_t *base = tl_i8_base(packed);
+  const int64_t *corr = (const int64_t *)(const void *)(base + TL_I8_HEADER);
+  const int8_t *panels = (const int8_t *)(corr + tl_i8_npad(TL_I8_VNNI, n));
+  const int64_t panel_bytes = 16 * (int64_t)kpk;
+  const int8_t *ap[TL_CONV_INT8_BLOCK_ROWS];
+  int64_t ks[TL_CONV_INT8_BLOCK_ROWS];
+  int32_t inline_ok;
+  __m512i c[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+  memcpy(&inline_ok, base, sizeof inline_ok);
+  if (!inline_ok) return 0;
+  for (int32_t j = 0; j < n; j += 16)
+    if (!tl_i8_corr32(&c[0], corr + j, kpk)) return 0;
+  for (int32_t b = 0; b < g->batch; b++) {
+    const int8_t *xb = x + (int64_t)b * g->in_h * x_row, *x_end = xb + (int64_t)g->in_h * x_row;
+    int8_t *yb = y + (int64_t)b * positions * n;
+    for (int64_t pos0 = 0; pos0 < positions; pos0 += TL_CONV_INT8_BLOCK_ROWS) {
+      const int32_t rows =
+          (int32_t)(positions - pos0 < TL_CONV_INT8_BLOCK_ROWS ? positions - pos0 : TL_CONV_INT8_BLOCK_ROWS);
+      int32_t oy = (int32_t)(pos0 / g->out_w), ox = (int32_t)(pos0 % g->out_w);
+      for (int32_t r = 0; r < rows; r++) {
+        const int32_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
+        const int8_t *src = xb + (int64_t)iy0 * x_row + (int64_t)ix0 * in_c; /* used when inside */
+        if (ix0 >= 0 && ix0 + g->k_w <= g->in_w && iy0 >= 0 && iy0 + span_h < g->in_h &&
+            (x_end - src) - span_h * x_row >= segp) {
+          ap[r] = src;
+          ks[r] = ks_in;
+        } else {
+          ap[r] = scratch + (int64_t)r * kpk;
+          ks[r] = segp;
+          tl_conv_int8_seg_row(scratch + (int64_t)r * kpk, xb, iy0, ix0, (int8_t)p->input_zp, g);
+        }
+        if (++ox == g->out_w) ox = 0, oy++;
+      }
+      int8_t *yblk = yb + pos0 * n;
+      for (int32_t j0 = 0; j0 < n; j0 += 32) {
+        const int32_t cols0 = n - j0 < 16 ? n - j0 : 16, cols1 = n - j0 - 16 <= 0 ? 0 : (n - j0 - 16 < 16 ? n - j0 - 16 : 16);
+        const int8_t *b0 = panels + (int64_t)(j0 / 16) * panel_bytes;
+        tl_rq16 rq[2];
+        __mmask16 live[2];
+        tl_i8_corr32(&c[0], corr + j0, kpk);
+        live[0] = (__mmask16)((1u << cols0) - 1u);
+        tl_rq16_init(&rq[0], q, j0, live[0]);
+        if (cols1 > 0) {
+          tl_i8_corr32(&c[1], corr + j0 + 16, kpk);
+          live[1] = (__mmask16)((1u << cols1) - 1u);
+          tl_rq16_init(&rq[1], q, j0 + 16, live[1]);
+          tl_i8_vnni_rows_seg(2, yblk + j0, n, ap, ks, rows, kh, sg, b0, b0 + panel_bytes, c, rq, live);
+        } else {
+          live[1] = 0;
+          tl_i8_vnni_rows_seg(1, yblk + j0, n, ap, ks, rows, kh, sg, b0, b0, c, rq, live);
+        }
+      }
+    }
+  }
+  return 1;
+}
+#endif
+
 void tl_conv2d_int8_opt(int8_t *y, const int8_t *x, const void *packed, int8_t *scratch,
                         const tl_conv_int8_params *p, tl_i8_level level) {
   const tl_conv_params *g = &p->geom;
@@ -942,6 +1141,11 @@ void tl_conv2d_int8_opt(int8_t *y, const int8_t *x, const void *packed, int8_t *
   }
 #if defined(TL_I8_X86)
   const int bwvl = level == TL_I8_VNNI && tl_i8_x86_bwvl();
+  if (tl_conv_int8_seg_mode(g, level)) { /* packed in segments: the input in place (or the general path) */
+    if (tl_conv_int8_seg_run(y, x, packed, scratch, p)) return;
+    tl_conv_int8_seg_general(y, x, packed, scratch, p, level);
+    return;
+  }
 #endif
   for (int32_t b = 0; b < g->batch; b++) {
     const int8_t *xb = x + (int64_t)b * g->in_h * g->in_w * g->in_c;

@@ -59,6 +59,9 @@ void tl_fc_int8_opt(int8_t *y,                  /* [batch, out_depth] */
  * they add nothing, as in the reference; 1x1 stride-1 unpadded convolutions multiply the input directly) */
 #define TL_CONV_INT8_BLOCK_ROWS 128
 #define TL_CONV_INT8_SCRATCH_SLACK 64 /* bytes after the im2col block: the tail of its last 64-byte store */
+/* Packed depth upper bound of a Conv2D (kernel rows of k_w * in_c values padded to multiples of 4, as the VNNI
+ * level packs them); the packed bytes and the scratch rows are counted with it. */
+int32_t tl_conv_int8_depth_bound(int32_t k_h, int32_t k_w, int32_t in_c);
 size_t tl_conv2d_int8_opt_packed_bytes(const tl_conv_int8_params *p, tl_i8_level level);
 size_t tl_conv2d_int8_opt_scratch_bytes(const tl_conv_params *g); /* 0 when no scratch is needed */
 void tl_conv2d_int8_opt_pack(void *packed, const int8_t *w, const int32_t *bias, const tl_conv_int8_params *p,
