@@ -150,3 +150,26 @@ def test_interpreter_levels_bit_exact() -> None:
             else:
                 same = (g.view(np.uint32) == w.view(np.uint32)) | (np.isnan(g) & np.isnan(w))
                 assert same.all(), f"{level} output {i}: {np.count_nonzero(~same)} elements differ"
+
+
+def test_depthwise_multiplier_threads_bit_identical() -> None:
+    """A DepthwiseConv2D with depth_multiplier 2, large enough to be split over threads by output rows
+    (ops/conv.c): 2 and 3 threads give the bytes of one, and all are within tolerance of the reference."""
+    ensure_pyruntime()
+    pyruntime = pytest.importorskip("pyruntime")
+    rng = np.random.default_rng(5)
+    b = ModelBuilder(description="depthwise multiplier 2")
+    x = b.add_input("x", np.float32, [2, 16, 15, 33])
+    y = b.add_tensor("y", np.float32, [2, 16, 15, 66])
+    w = b.add_constant("w", rng.standard_normal((1, 3, 3, 66)).astype(np.float32))
+    bias = b.add_constant("bias", rng.standard_normal(66).astype(np.float32))
+    b.add_op("DepthwiseConv2D", [x, w, bias], [y], padding="SAME", depth_multiplier=2, activation="RELU6")
+    b.mark_output(y)
+    data = b.finish()
+    xs = rng.standard_normal((2, 16, 15, 33)).astype(np.float32)
+    want = pyruntime.Interpreter(model_content=data, kernels="reference").run(xs)[0]
+    one = pyruntime.Interpreter(model_content=data).run(xs)[0]
+    assert float(np.max(np.abs(one.astype(np.float64) - want))) <= 1e-5 * float(np.max(np.abs(want)))
+    for threads in (2, 3):
+        got = pyruntime.Interpreter(model_content=data, num_threads=threads).run(xs)[0]
+        assert got.tobytes() == one.tobytes(), f"{threads} threads"
