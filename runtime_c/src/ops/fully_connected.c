@@ -47,15 +47,22 @@ typedef struct tl_fc_job {
   tl_gemm_f32_args g;
   tl_isa isa;
   tl_gemm_split split;
+  int32_t descending; /* this invoke walks the panels from the last (see tl_fc_f32_opt_serpentine) */
 } tl_fc_job;
 
 static void tl_fc_task(void *arg, int32_t task, int32_t thread) {
   const tl_fc_job *j = (const tl_fc_job *)arg;
-  const int32_t col = task % j->split.col_tasks;
+  const int32_t col = j->descending ? j->split.col_tasks - 1 - task % j->split.col_tasks : task % j->split.col_tasks;
   const int32_t row0 = task / j->split.col_tasks * j->split.block_rows;
   const int32_t row1 = j->g.m - row0 < j->split.block_rows ? j->g.m : row0 + j->split.block_rows;
   (void)thread;
-  tl_gemm_f32_part(&j->g, j->isa, row0, row1, col * j->split.chunk_panels, (col + 1) * j->split.chunk_panels);
+  if (!j->descending) {
+    tl_gemm_f32_part(&j->g, j->isa, row0, row1, col * j->split.chunk_panels, (col + 1) * j->split.chunk_panels);
+    return;
+  }
+  for (int32_t panel = (col + 1) * j->split.chunk_panels - 1; panel >= col * j->split.chunk_panels; panel--) {
+    tl_gemm_f32_part(&j->g, j->isa, row0, row1, panel, panel + 1); /* past the last panel: nothing */
+  }
 }
 
 static void tl_fc_f32_opt_threaded(tl_op_ctx *ctx, tl_node *node, int32_t threads) {
@@ -73,6 +80,8 @@ static void tl_fc_f32_opt_threaded(tl_op_ctx *ctx, tl_node *node, int32_t thread
   j.g.act = p->act;
   j.isa = (tl_isa)node->opt_isa;
   tl_gemm_split_plan(&j.split, p->batch, (p->out_depth + nr - 1) / nr, threads, INT32_MAX);
+  node->invokes ^= 1;
+  j.descending = !node->invokes; /* tasks are taken in order: a thread left alone alternates too */
   tl_threadpool_run(ctx->interp->pool, j.split.row_tasks * j.split.col_tasks, tl_fc_task, &j);
 }
 
