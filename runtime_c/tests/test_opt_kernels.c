@@ -418,7 +418,11 @@ static int fc8_case(int32_t batch, int32_t in_depth, int32_t out_depth, int32_t 
   char what[160];
   snprintf(what, sizeof what, "fc8 b=%d %d->%d zp=%d pc=%d bias=%d clamp=%d", batch, in_depth, out_depth, zp,
            per_channel, bias_kind, clamp);
-  const int ok = check_same_bytes(got, want, (int64_t)batch * out_depth, what);
+  int ok = check_same_bytes(got, want, (int64_t)batch * out_depth, what);
+  memset(got, 0x55, (size_t)batch * out_depth); /* again, column range by column range (a thread split) */
+  for (int32_t j = 0; j < out_depth; j += TL_FC_INT8_COL_STEP)
+    tl_fc_int8_opt_cols(got, x, packed, &p, g_i8, j, j + TL_FC_INT8_COL_STEP);
+  ok &= check_same_bytes(got, want, (int64_t)batch * out_depth, "fc8 by column ranges");
   free(mult), free(shift), free(x), free(w), free(bias), free(want), free(got), free(packed);
   return ok;
 }
@@ -521,10 +525,19 @@ static int conv8_case(int32_t batch, int32_t in_h, int32_t in_w, int32_t in_c, i
   tl_conv2d_int8(want, x, w, bias, &p);
   tl_conv2d_int8_opt_pack(packed, w, bias, &p, g_i8);
   tl_conv2d_int8_opt(got, x, packed, scratch, &p, g_i8);
+  int split_ok = 1;
+  if (tl_conv2d_int8_opt_splittable(&p)) { /* again, in ranges of output rows (a thread split) */
+    int8_t *parts = i8_out(n_out);
+    for (int32_t b = 0; b < batch; b++)
+      for (int32_t oy = 0; oy < g->out_h; oy += 3)
+        tl_conv2d_int8_opt_rows(parts, x, packed, scratch, &p, g_i8, b, oy, oy + 3 < g->out_h ? oy + 3 : g->out_h);
+    split_ok = check_same_bytes(parts, want, n_out, "conv8 by row ranges");
+    free(parts);
+  }
   char what[160];
   snprintf(what, sizeof what, "conv8 b=%d %dx%dx%d->%d k=%dx%d s=%d d=%d pad=%d zp=%d pc=%d bias=%d", batch, in_h,
            in_w, in_c, out_c, k_h, k_w, stride, dilation, pad, zp, per_channel, bias_kind);
-  const int ok = check_same_bytes(got, want, n_out, what);
+  const int ok = check_same_bytes(got, want, n_out, what) && split_ok;
   free(mult), free(shift), free(x), free(w), free(bias), free(want), free(got), free(packed), free(scratch);
   return ok;
 }
@@ -567,10 +580,16 @@ static int dw8_case(int32_t batch, int32_t in_h, int32_t in_w, int32_t ch, int32
   tl_depthwise_conv2d_int8(want, x, w, bias, &p);
   tl_depthwise_conv2d_int8_opt_pack(packed, w, bias, &p);
   tl_depthwise_conv2d_int8_opt(got, x, w, packed, &p, g_i8);
+  int8_t *parts = i8_out(n_out); /* again, in ranges of output rows (a thread split) */
+  for (int32_t b = 0; b < batch; b++)
+    for (int32_t oy = 0; oy < g->out_h; oy += 2)
+      tl_depthwise_conv2d_int8_opt_rows(parts, x, w, packed, &p, g_i8, b, oy, oy + 2 < g->out_h ? oy + 2 : g->out_h);
+  const int split_ok = check_same_bytes(parts, want, n_out, "dw8 by row ranges");
+  free(parts);
   char what[160];
   snprintf(what, sizeof what, "dw8 b=%d %dx%dx%d k=%dx%d s=%d d=%d pad=%d zp=%d pc=%d bias=%d", batch, in_h, in_w,
            ch, k_h, k_w, stride, dilation, pad, zp, per_channel, bias_kind);
-  const int ok = check_same_bytes(got, want, n_out, what);
+  const int ok = check_same_bytes(got, want, n_out, what) && split_ok;
   free(mult), free(shift), free(x), free(w), free(bias), free(want), free(got), free(packed);
   return ok;
 }

@@ -61,7 +61,7 @@ static size_t tl_opt_total_bytes(tl_isa isa, int32_t n, int64_t k, size_t scratc
 #if !defined(TL_FREESTANDING)
 /* int8 FullyConnected / Conv2D with constant int8 weights (and int32 bias): packed bytes + im2col scratch.
  * Not in freestanding builds (microcontrollers run the int8 reference kernels; this keeps the core small). */
-static size_t tl_opt_int8_bytes(const tl_model *model, const tl_op_desc *d, tl_isa isa) {
+static size_t tl_opt_int8_bytes(const tl_model *model, const tl_op_desc *d, tl_isa isa, int32_t threads) {
   const tl_tensor_desc *x, *w, *y;
   tl_cpu_features f;
   tl_i8_level level;
@@ -86,6 +86,8 @@ static size_t tl_opt_int8_bytes(const tl_model *model, const tl_op_desc *d, tl_i
       const int64_t rows = positions < TL_CONV_INT8_BLOCK_ROWS ? positions : TL_CONV_INT8_BLOCK_ROWS;
       if (rows <= 0 || k <= 0 || k > TL_GEMM_INT8_MAX_K) return 0;
       scratch = (size_t)rows * (size_t)k + TL_CONV_INT8_SCRATCH_SLACK; /* k: tl_conv_int8_depth_bound */
+      if (threads > 1 && scratch > SIZE_MAX / (size_t)threads) return 0;
+      scratch *= (size_t)(threads > 1 ? threads : 1); /* one block per thread */
     }
   } else if (d->opcode == TL_OP_DEPTHWISE_CONV2D && d->opts.depth_multiplier == 1 && w->rank == 4) {
     if (w->dims[3] <= 0 || (int64_t)w->dims[1] * w->dims[2] > TL_DW_INT8_MAX_TAPS) return 0;
@@ -107,7 +109,7 @@ size_t tl_op_opt_bytes(const tl_model *model, int32_t op, tl_isa isa, int32_t th
   const tl_op_desc *d = &model->ops[op];
   if (isa == TL_ISA_REFERENCE || isa == TL_ISA_AUTO) return 0;
 #if !defined(TL_FREESTANDING)
-  if (d->input_count >= 1 && model->tensors[d->inputs[0]].dtype == TL_INT8) return tl_opt_int8_bytes(model, d, isa);
+  if (d->input_count >= 1 && model->tensors[d->inputs[0]].dtype == TL_INT8) return tl_opt_int8_bytes(model, d, isa, threads);
 #endif
   if (d->opcode == TL_OP_FULLY_CONNECTED && tl_opt_candidate(model, d, 2)) {
     const tl_tensor_desc *w = &model->tensors[d->inputs[1]];
@@ -208,11 +210,13 @@ void tl_op_opt_prepare_conv2d_int8(tl_op_ctx *ctx, tl_node *node) {
   const tl_i8_level level = tl_i8_level_for((tl_isa)ctx->interp->isa, &f);
   const int32_t *bias = node->op->input_count == 3 ? (const int32_t *)tl_op_input_data(ctx, node, 2) : NULL;
   const int64_t k = (int64_t)p->geom.k_h * p->geom.k_w * p->geom.in_c;
-  size_t packed;
+  size_t packed, threads;
   node->opt_isa = TL_ISA_REFERENCE;
   if (node->opt == NULL || node->op->opcode != TL_OP_CONV2D || k <= 0 || k > TL_GEMM_INT8_MAX_K) return;
   packed = tl_conv2d_int8_opt_packed_bytes(p, level);
-  if (packed > node->opt_bytes || tl_conv2d_int8_opt_scratch_bytes(&p->geom) > node->opt_bytes - packed) return;
+  threads = (size_t)tl_threadpool_threads(ctx->interp->pool); /* one scratch block each */
+  if (packed > node->opt_bytes || tl_conv2d_int8_opt_scratch_bytes(&p->geom) > (node->opt_bytes - packed) / threads)
+    return;
   tl_conv2d_int8_opt_pack(node->opt, (const int8_t *)tl_op_input_data(ctx, node, 1), bias, p, level);
   node->opt_scratch = (float *)(void *)((uint8_t *)node->opt + packed); /* int8 bytes; see tl_eval_conv2d_int8 */
   node->opt_i8 = (int32_t)level;

@@ -613,14 +613,14 @@ TL_I8_VNNIBW_ static int tl_i8_panel2_vnni_q(int8_t *y, int64_t ldy, const int8_
 /* The matrix-vector product over every column, 4 panels (64 columns) per pass. Returns 0 (nothing written)
  * when a correction is too large for the int32 lanes. */
 TL_I8_VNNIBW_ static int tl_i8_gemv_vnni_q(int8_t *y, const int8_t *a, int32_t n, int32_t k, const int8_t *panels,
-                                         const int64_t *corr, const tl_requant_int8 *q) {
+                                         const int64_t *corr, const tl_requant_int8 *q, int32_t jb, int32_t je) {
   const int64_t panel_bytes = 16 * tl_i8_kp(k);
   __m512i c[4];
   tl_rq16 rq[4];
   __mmask16 live[4];
-  for (int32_t j = 0; j < n; j += 16)
+  for (int32_t j = jb; j < je; j += 16)
     if (!tl_i8_corr32(&c[0], corr + j, k)) return 0;
-  for (int32_t j0 = 0; j0 < n; j0 += 64) {
+  for (int32_t j0 = jb; j0 < je; j0 += 64) {
     const int32_t np = n - j0 >= 64 ? 4 : (n - j0 + 15) / 16;
     for (int32_t p = 0; p < np; p++) {
       const int32_t cols = n - j0 - 16 * p < 16 ? n - j0 - 16 * p : 16;
@@ -806,8 +806,9 @@ static void tl_i8_requant_row(int8_t *y, const int32_t *raw, const int64_t *corr
 
 /* Algorithm: y[r, j] = requant_j(raw[r, j] + corr[j]) for m rows of a (lda apart) and the n packed columns;
  * tiles of 4 rows x NR columns, the rows innermost so a panel stays in L1 across the rows. */
-static void tl_gemm_int8_run(int8_t *y, int64_t ldy, const int8_t *a, int64_t lda, int32_t m, const void *packed,
-                             int32_t n, int32_t k, const tl_requant_int8 *q, tl_i8_level level) {
+static void tl_gemm_int8_run_cols(int8_t *y, int64_t ldy, const int8_t *a, int64_t lda, int32_t m,
+                                  const void *packed, int32_t n, int32_t k, const tl_requant_int8 *q,
+                                  tl_i8_level level, int32_t jb, int32_t je) {
   const int32_t nr = tl_i8_nr(level);
   const int64_t kp = tl_i8_kp(k);
   const uint8_t *base = tl_i8_base(packed);
@@ -820,15 +821,16 @@ static void tl_gemm_int8_run(int8_t *y, int64_t ldy, const int8_t *a, int64_t ld
 #endif
   memcpy(&inline_requant, base, sizeof inline_requant);
 #if defined(TL_I8_X86)
-  if (level == TL_I8_VNNI && inline_requant && m == 1 && bwvl && tl_i8_gemv_vnni_q(y, a, n, k, panels, corr, q))
+  if (level == TL_I8_VNNI && inline_requant && m == 1 && bwvl &&
+      tl_i8_gemv_vnni_q(y, a, n, k, panels, corr, q, jb, je))
     return;
 #endif
-  for (int32_t j0 = 0; j0 < n; j0 += nr) {
+  for (int32_t j0 = jb; j0 < je; j0 += nr) {
     const int8_t *panel = panels + (int64_t)(j0 / nr) * nr * kp;
     const int32_t cols = n - j0 < nr ? n - j0 : nr;
 #if defined(TL_I8_X86)
     if (level == TL_I8_VNNI && inline_requant && m > 1 && bwvl) { /* two panels at once, 8-row tiles */
-      const int32_t cols1 = n - j0 - nr <= 0 ? 0 : (n - j0 - nr < nr ? n - j0 - nr : nr);
+      const int32_t cols1 = je - j0 - nr <= 0 ? 0 : (je - j0 - nr < nr ? je - j0 - nr : nr);
       if (tl_i8_panel2_vnni_q(y + j0, ldy, a, lda, m, k, panel, panel + (int64_t)nr * kp, corr + j0, j0, cols,
                               cols1, q)) {
         if (cols1 > 0) j0 += nr;
@@ -856,6 +858,12 @@ static void tl_gemm_int8_run(int8_t *y, int64_t ldy, const int8_t *a, int64_t ld
   }
 }
 
+/* Every column. */
+static void tl_gemm_int8_run(int8_t *y, int64_t ldy, const int8_t *a, int64_t lda, int32_t m, const void *packed,
+                             int32_t n, int32_t k, const tl_requant_int8 *q, tl_i8_level level) {
+  tl_gemm_int8_run_cols(y, ldy, a, lda, m, packed, n, k, q, level, 0, n);
+}
+
 /* ---- FullyConnected ---- */
 size_t tl_fc_int8_opt_packed_bytes(const tl_fc_int8_params *p, tl_i8_level level) {
   return tl_gemm_int8_packed_bytes(level, p->out_depth, p->in_depth);
@@ -869,6 +877,12 @@ void tl_fc_int8_opt_pack(void *packed, const int8_t *w, const int32_t *bias, con
 
 void tl_fc_int8_opt(int8_t *y, const int8_t *x, const void *packed, const tl_fc_int8_params *p, tl_i8_level level) {
   tl_gemm_int8_run(y, p->out_depth, x, p->in_depth, p->batch, packed, p->out_depth, p->in_depth, &p->out, level);
+}
+
+void tl_fc_int8_opt_cols(int8_t *y, const int8_t *x, const void *packed, const tl_fc_int8_params *p,
+                         tl_i8_level level, int32_t j_begin, int32_t j_end) {
+  tl_gemm_int8_run_cols(y, p->out_depth, x, p->in_depth, p->batch, packed, p->out_depth, p->in_depth, &p->out, level,
+                        j_begin, j_end < p->out_depth ? j_end : p->out_depth);
 }
 
 /* ---- Conv2D ---- */
@@ -1172,6 +1186,30 @@ void tl_conv2d_int8_opt(int8_t *y, const int8_t *x, const void *packed, int8_t *
                        level);
     }
   }
+}
+
+/* Output rows [oy0, oy1) of image b: the same conv on a sub-geometry (one image, out_h = oy1 - oy0, the
+ * padding above moved by oy0 strides; pointwise: the matching input rows), so each output is computed as in
+ * the whole call. */
+int tl_conv2d_int8_opt_splittable(const tl_conv_int8_params *p) {
+  const tl_conv_params *g = &p->geom; /* a sub-geometry never turns pointwise (its packing would differ) */
+  return tl_conv_int8_pointwise(g) || !(g->k_h == 1 && g->k_w == 1 && g->stride_h == 1 && g->stride_w == 1);
+}
+
+void tl_conv2d_int8_opt_rows(int8_t *y, const int8_t *x, const void *packed, int8_t *scratch,
+                             const tl_conv_int8_params *p, tl_i8_level level, int32_t b, int32_t oy0, int32_t oy1) {
+  const tl_conv_params *g = &p->geom;
+  tl_conv_int8_params s = *p;
+  const int8_t *xb = x + (int64_t)b * g->in_h * g->in_w * g->in_c;
+  s.geom.batch = 1;
+  s.geom.out_h = oy1 - oy0;
+  if (tl_conv_int8_pointwise(g)) {
+    s.geom.in_h = s.geom.out_h;
+    xb += (int64_t)oy0 * g->in_w * g->in_c;
+  } else {
+    s.geom.pad_top = g->pad_top - oy0 * g->stride_h;
+  }
+  tl_conv2d_int8_opt(y + ((int64_t)b * g->out_h + oy0) * g->out_w * g->out_c, xb, packed, scratch, &s, level);
 }
 
 /* ---- DepthwiseConv2D, depth multiplier 1 ----
@@ -1534,6 +1572,18 @@ TL_I8_VNNIBW_ static int32_t tl_dw8_vnni(int8_t *y, const int8_t *x, const uint8
   return c0 < ch ? c0 : ch;
 }
 #endif
+
+void tl_depthwise_conv2d_int8_opt_rows(int8_t *y, const int8_t *x, const int8_t *w, const void *packed,
+                                       const tl_conv_int8_params *p, tl_i8_level level, int32_t b, int32_t oy0,
+                                       int32_t oy1) {
+  const tl_conv_params *g = &p->geom;
+  tl_conv_int8_params s = *p;
+  s.geom.batch = 1;
+  s.geom.out_h = oy1 - oy0;
+  s.geom.pad_top = g->pad_top - oy0 * g->stride_h;
+  tl_depthwise_conv2d_int8_opt(y + ((int64_t)b * g->out_h + oy0) * g->out_w * g->out_c,
+                               x + (int64_t)b * g->in_h * g->in_w * g->in_c, w, packed, &s, level);
+}
 
 void tl_depthwise_conv2d_int8_opt(int8_t *y, const int8_t *x, const int8_t *w, const void *packed,
                                   const tl_conv_int8_params *p, tl_i8_level level) {

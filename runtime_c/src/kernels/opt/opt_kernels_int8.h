@@ -55,6 +55,12 @@ void tl_fc_int8_opt(int8_t *y,                  /* [batch, out_depth] */
                     const void *packed,         /* from tl_fc_int8_opt_pack with the same p and level */
                     const tl_fc_int8_params *p, tl_i8_level level);
 
+/* Columns [j_begin, j_end) only (j_begin a multiple of TL_FC_INT8_COL_STEP; j_end clipped to out_depth): the
+ * outputs of a split over threads, each computed as by tl_fc_int8_opt. */
+#define TL_FC_INT8_COL_STEP 64
+void tl_fc_int8_opt_cols(int8_t *y, const int8_t *x, const void *packed, const tl_fc_int8_params *p,
+                         tl_i8_level level, int32_t j_begin, int32_t j_end);
+
 /* ---- Conv2D (im2col in blocks of TL_CONV_INT8_BLOCK_ROWS output positions; padded taps are input_zp, so
  * they add nothing, as in the reference; 1x1 stride-1 unpadded convolutions multiply the input directly) */
 #define TL_CONV_INT8_BLOCK_ROWS 128
@@ -71,6 +77,13 @@ void tl_conv2d_int8_opt(int8_t *y,               /* [batch, out_h, out_w, out_c]
                         const void *packed,      /* from tl_conv2d_int8_opt_pack */
                         int8_t *scratch,         /* tl_conv2d_int8_opt_scratch_bytes(&p->geom) or NULL if 0 */
                         const tl_conv_int8_params *p, tl_i8_level level);
+
+/* Output rows [oy0, oy1) of image b only, each output computed as by tl_conv2d_int8_opt (a split over
+ * threads; scratch: this thread's tl_conv2d_int8_opt_scratch_bytes). Only when splittable (not for a 1x1
+ * stride-1 conv with padding, whose row ranges could take the pointwise path). */
+int tl_conv2d_int8_opt_splittable(const tl_conv_int8_params *p);
+void tl_conv2d_int8_opt_rows(int8_t *y, const int8_t *x, const void *packed, int8_t *scratch,
+                             const tl_conv_int8_params *p, tl_i8_level level, int32_t b, int32_t oy0, int32_t oy1);
 
 /* ---- DepthwiseConv2D with depth_multiplier 1 (in_c == out_c): channels vectorized (AVX-512 VNNI 32 per step
  * with pairs of taps in vpdpwssd on int16, AVX2 16 per step with int16 products, NEON 16 with vmlal_s16,
@@ -90,6 +103,11 @@ void tl_depthwise_conv2d_int8_opt(int8_t *y,               /* [batch, out_h, out
                                   const int8_t *w,         /* [1, k_h, k_w, out_c], used in place (not VNNI) */
                                   const void *packed,      /* from tl_depthwise_conv2d_int8_opt_pack */
                                   const tl_conv_int8_params *p, tl_i8_level level);
+
+/* Output rows [oy0, oy1) of image b only, each output computed as by tl_depthwise_conv2d_int8_opt. */
+void tl_depthwise_conv2d_int8_opt_rows(int8_t *y, const int8_t *x, const int8_t *w, const void *packed,
+                                       const tl_conv_int8_params *p, tl_i8_level level, int32_t b, int32_t oy0,
+                                       int32_t oy1);
 
 /* ---- MaxPool2D: tl_max_pool2d_int8 with the channels vectorized (identical bytes) ---- */
 void tl_max_pool2d_int8_opt(int8_t *y, const int8_t *x, const tl_pool_int8_params *p, tl_i8_level level);
