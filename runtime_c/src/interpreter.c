@@ -4,7 +4,8 @@
  * layout, and the public accessors. What this is not: op semantics (ops/), the plan (planner.c).
  *
  * Memory layout, from a 16-byte aligned base (each block rounded up to 16 bytes):
- *   [tl_interpreter] [thread pool, when num_threads > 1] [data: tensor_count pointers] [nodes: op_count tl_node] [planner scratch]
+ *   [tl_interpreter] [thread pool, when num_threads > 1] [data: tensor_count pointers]
+ *   [nodes: op_count tl_node] [planner scratch]
  *   [per-node memory: int8 per-channel multipliers, concat requantization, float16 weights as float32,
  *    packed weights and im2col scratch of the optimized float kernels (ops/opt_glue.h)] [arena]
  * create_with_arena carves all of it from the caller's memory and never calls tl_malloc; create mallocs the
@@ -58,7 +59,9 @@ static int tl_options_valid(const tl_options *options) {
                              (unsigned)options->kernels <= (unsigned)TL_KERNELS_AVX512);
 }
 
+#if TL_HAVE_THREADS
 static void *tl_align16(void *p) { return (uint8_t *)p + (16u - ((uintptr_t)p % 16u)) % 16u; }
+#endif
 
 static void tl_interp_init(tl_interpreter *it, const tl_model *model, const tl_options *options) {
   memset(it, 0, sizeof *it);
@@ -66,7 +69,9 @@ static void tl_interp_init(tl_interpreter *it, const tl_model *model, const tl_o
   it->model = model;
   it->max_arena_bytes = options && options->max_arena_bytes ? options->max_arena_bytes : TL_DEFAULT_MAX_ARENA;
   it->num_threads = options && options->num_threads > 0 ? options->num_threads : 1;
+#if TL_HAVE_THREADS /* otherwise no pool: pool_bytes stays 0 (builds without threads keep no pool code) */
   it->pool_bytes = TL_A16(tl_threadpool_bytes(it->num_threads));
+#endif
   it->isa = (int32_t)tl_op_opt_level(options ? options->kernels : TL_KERNELS_AUTO);
   it->state = TL_STATE_CREATED;
   it->err.buf = it->error;
@@ -83,6 +88,7 @@ tl_status tl_interpreter_create(const tl_model *model, const tl_options *options
   if (it == NULL) return TL_ERROR_OUT_OF_MEMORY;
   tl_interp_init(it, model, options);
   it->self_owned = 1;
+#if TL_HAVE_THREADS
   if (it->pool_bytes > 0) {
     tl_status s;
     it->pool_block = tl_malloc(it->pool_bytes + 15u);
@@ -94,6 +100,7 @@ tl_status tl_interpreter_create(const tl_model *model, const tl_options *options
       return s;
     }
   }
+#endif
   *out = it;
   return TL_OK;
 }
@@ -109,14 +116,17 @@ tl_status tl_interpreter_create_with_arena(const tl_model *model, const tl_optio
   if (!tl_options_valid(options)) return TL_ERROR_INVALID_ARGUMENT;
   base = (uintptr_t)memory;
   pad = (size_t)((16u - (base % 16u)) % 16u);
-  need = pad + TL_A16(sizeof(tl_interpreter)) +
-         TL_A16(tl_threadpool_bytes(options && options->num_threads > 1 ? options->num_threads : 1));
+  need = pad + TL_A16(sizeof(tl_interpreter));
+#if TL_HAVE_THREADS
+  need += TL_A16(tl_threadpool_bytes(options && options->num_threads > 1 ? options->num_threads : 1));
+#endif
   if (memory_bytes < need) return TL_ERROR_ARENA_TOO_SMALL;
   it = (tl_interpreter *)(void *)((uint8_t *)memory + pad);
   tl_interp_init(it, model, options);
   it->caller_mem = (uint8_t *)memory;
   it->caller_mem_bytes = memory_bytes;
   it->caller_used = need;
+#if TL_HAVE_THREADS
   if (it->pool_bytes > 0) {
     tl_status s = tl_threadpool_create((uint8_t *)it + TL_A16(sizeof(tl_interpreter)), it->num_threads, &it->pool);
     if (s != TL_OK) {
@@ -124,6 +134,7 @@ tl_status tl_interpreter_create_with_arena(const tl_model *model, const tl_optio
       return s;
     }
   }
+#endif
   *out = it;
   return TL_OK;
 }
@@ -142,10 +153,12 @@ static void tl_release_blocks(tl_interpreter *it) {
 void tl_interpreter_destroy(tl_interpreter *interp) {
   if (!tl_alive(interp)) return;
   interp->magic = 0;
+#if TL_HAVE_THREADS
   tl_threadpool_destroy(interp->pool); /* joins the workers */
   interp->pool = NULL;
   tl_free(interp->pool_block);
   interp->pool_block = NULL;
+#endif
   tl_release_blocks(interp);
   if (interp->self_owned) tl_free(interp);
 }
@@ -211,7 +224,8 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
   /* per-node memory (int8 multipliers, float16 weights expanded): ops may share one weight tensor, so the
    * sum is checked */
   for (i = 0; i < m->op_count; i++) {
-    size_t ob = tl_op_opt_bytes(m, i, (tl_isa)it->isa, tl_threadpool_threads(it->pool)); /* packed weights and scratch of optimized kernels */
+    /* packed weights and scratch of optimized kernels */
+    size_t ob = tl_op_opt_bytes(m, i, (tl_isa)it->isa, tl_threadpool_threads(it->pool));
     TL_ENSURE(&it->err, tl_add_size(persist_bytes, TL_A16(tl_op_persistent_bytes(m, i)), &persist_bytes) &&
                             ob <= SIZE_MAX - 15u && tl_add_size(persist_bytes, TL_A16(ob), &persist_bytes),
               TL_ERROR_LIMIT_EXCEEDED, "prepare: per-op parameters overflow size_t");

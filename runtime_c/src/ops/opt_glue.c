@@ -113,7 +113,8 @@ size_t tl_op_opt_bytes(const tl_model *model, int32_t op, tl_isa isa, int32_t th
 #endif
   if (d->opcode == TL_OP_FULLY_CONNECTED && tl_opt_candidate(model, d, 2)) {
     const tl_tensor_desc *w = &model->tensors[d->inputs[1]];
-    const int64_t m = w->dims[1] > 0 ? model->tensors[d->inputs[0]].elems / w->dims[1] : 0; /* the batch */
+    /* only whether the batch (elems / in) is below 12 matters to the level: no division */
+    const int64_t m = model->tensors[d->inputs[0]].elems < 12 * (int64_t)w->dims[1] ? 1 : 12;
     return tl_opt_total_bytes(tl_gemm_level_for(isa, m, w->dims[0]), w->dims[0], w->dims[1], 0);
   }
   if (d->opcode == TL_OP_CONV2D && tl_opt_candidate(model, d, 4)) {

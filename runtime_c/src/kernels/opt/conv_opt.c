@@ -168,12 +168,14 @@ static void tl_conv_direct_rows(float *yb, const float *xb, const float *packed,
   const int32_t k = (int32_t)tl_conv_depth(p), nr = tl_gemm_nr(isa);
   const int32_t mr = isa == TL_ISA_AVX512 ? (p->out_c <= 16 ? 12 : 8) : 6; /* the tile's rows */
   const int32_t panels = (p->out_c + nr - 1) / nr, last = panel1 < panels ? panel1 : panels;
-  const int32_t span_h = (p->k_h - 1) * p->dilation_h, span_w = (p->k_w - 1) * p->dilation_w;
-  /* output rows [oy_lo, oy_hi) and columns [ox_lo, ox_hi) have their windows inside the input */
-  const int32_t oy_lo = p->pad_top > 0 ? (p->pad_top + p->stride_h - 1) / p->stride_h : 0;
-  const int32_t ox_lo = p->pad_left > 0 ? (p->pad_left + p->stride_w - 1) / p->stride_w : 0;
-  const int32_t oy_hi = p->in_h - span_h + p->pad_top > 0 ? (p->in_h - span_h + p->pad_top - 1) / p->stride_h + 1 : 0;
-  const int32_t ox_hi = p->in_w - span_w + p->pad_left > 0 ? (p->in_w - span_w + p->pad_left - 1) / p->stride_w + 1 : 0;
+  /* output rows [oy_lo, oy_hi) and columns [ox_lo, ox_hi) have their windows inside the input (64-bit: a
+   * model's strides and paddings may be near INT32_MAX) */
+  const int64_t span_h = (int64_t)(p->k_h - 1) * p->dilation_h, span_w = (int64_t)(p->k_w - 1) * p->dilation_w;
+  const int64_t room_h = p->in_h - span_h + p->pad_top, room_w = p->in_w - span_w + p->pad_left;
+  const int64_t oy_lo = p->pad_top > 0 ? ((int64_t)p->pad_top + p->stride_h - 1) / p->stride_h : 0;
+  const int64_t ox_lo = p->pad_left > 0 ? ((int64_t)p->pad_left + p->stride_w - 1) / p->stride_w : 0;
+  const int64_t oy_hi = room_h > 0 ? (room_h - 1) / p->stride_h + 1 : 0;
+  const int64_t ox_hi = room_w > 0 ? (room_w - 1) / p->stride_w + 1 : 0;
   const int64_t step = (int64_t)p->stride_w * p->in_c; /* input floats between neighbouring positions */
   int32_t *off = (int32_t *)(void *)scratch;        /* [k]: the taps' offsets in the input */
   int32_t *ident = (int32_t *)(void *)(scratch + k); /* [k]: 0 .. k - 1, for copied patches */
@@ -184,12 +186,15 @@ static void tl_conv_direct_rows(float *yb, const float *xb, const float *packed,
   for (int32_t ky = 0; ky < p->k_h; ky++)
     for (int32_t kx = 0; kx < p->k_w; kx++)
       for (int32_t ci = 0; ci < p->in_c; ci++, kk++) {
-        off[kk] = (ky * p->dilation_h * p->in_w + kx * p->dilation_w) * p->in_c + ci;
+        /* below the input's element count whenever some window lies inside; unused (0) otherwise */
+        const int64_t o = ((int64_t)ky * p->dilation_h * p->in_w + (int64_t)kx * p->dilation_w) * p->in_c + ci;
+        off[kk] = o <= INT32_MAX ? (int32_t)o : 0;
         ident[kk] = kk;
       }
   int32_t oy = (int32_t)(pos0 / p->out_w), ox = (int32_t)(pos0 % p->out_w); /* the group's first position */
   /* where position (oy, ox)'s window starts in xb; only dereferenced for positions inside */
-  int64_t at = ((int64_t)(oy * p->stride_h - p->pad_top) * p->in_w + (ox * p->stride_w - p->pad_left)) * p->in_c;
+  int64_t at =
+      (((int64_t)oy * p->stride_h - p->pad_top) * p->in_w + ((int64_t)ox * p->stride_w - p->pad_left)) * p->in_c;
   /* every window inside (VALID padding): no per-position test */
   const int32_t image_in = oy_lo == 0 && ox_lo == 0 && oy_hi >= p->out_h && ox_hi >= p->out_w;
   for (int64_t r = 0; r < rows; r += mr) {
@@ -224,7 +229,7 @@ static void tl_conv_direct_rows(float *yb, const float *xb, const float *packed,
       if (++ox == p->out_w) {
         ox = 0;
         oy++;
-        at = ((int64_t)(oy * p->stride_h - p->pad_top) * p->in_w - p->pad_left) * p->in_c;
+        at = (((int64_t)oy * p->stride_h - p->pad_top) * p->in_w - p->pad_left) * p->in_c;
       }
     }
     for (int32_t i = 0, j; i < n; i = j) { /* runs [i, j) of equal in[] (one run when all are inside) */
