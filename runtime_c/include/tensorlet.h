@@ -124,8 +124,8 @@ int32_t tl_kernels_from_name(const char *name);
 
 /* Interpreter options; pass NULL for the defaults.
  * num_threads: N > 1 starts N - 1 worker threads at create (joined by destroy) that split the float32
- * FullyConnected and Conv2D GEMMs with the invoking thread; results are bit-identical to one thread (work is
- * split by outputs, never along a sum). Outside [0, TL_MAX_THREADS] create fails with
+ * FullyConnected, Conv2D and DepthwiseConv2D work with the invoking thread; results are bit-identical to one
+ * thread (work is split by outputs, never along a sum). Outside [0, TL_MAX_THREADS] create fails with
  * TL_ERROR_INVALID_ARGUMENT. Builds without threads (TL_FREESTANDING, TL_NO_THREADS, non-POSIX hosts) accept
  * any valid value and run on the caller's thread. Workers are OS threads (their stacks come from the OS, even
  * with create_with_arena); each interpreter keeps its own, so give one interpreter the threads rather than

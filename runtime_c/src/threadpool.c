@@ -173,7 +173,9 @@ void tl_threadpool_destroy(tl_threadpool *pool) {
   pool->threads = 0;
 }
 
-int32_t tl_threadpool_threads(const tl_threadpool *pool) { return pool != NULL && pool->threads > 1 ? pool->threads : 1; }
+int32_t tl_threadpool_threads(const tl_threadpool *pool) {
+  return pool != NULL && pool->threads > 1 ? pool->threads : 1;
+}
 
 /* One job of n <= TL_POOL_MAX_TASKS tasks numbered base .. base + n - 1. */
 static void tl_pool_job(tl_threadpool *pool, int32_t base, int32_t n, tl_threadpool_fn fn, void *arg) {

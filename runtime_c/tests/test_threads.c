@@ -168,7 +168,8 @@ static void check_gemm_split(int32_t m, int32_t n, int32_t k, int32_t threads, i
   j.g = &g;
   j.rows = m;
   tl_gemm_split_plan(&j.split, m, (n + nr - 1) / nr, threads, max_block);
-  TL_EXPECT_TRUE(j.split.block_rows % TL_GEMM_ROW_ALIGN == 0 && j.split.block_rows <= (max_block > 24 ? max_block : 24));
+  TL_EXPECT_TRUE(j.split.block_rows % TL_GEMM_ROW_ALIGN == 0 &&
+                 j.split.block_rows <= (max_block > TL_GEMM_ROW_ALIGN ? max_block : TL_GEMM_ROW_ALIGN));
   TL_EXPECT_TRUE((int64_t)j.split.row_tasks * j.split.block_rows >= m);
   TL_EXPECT_TRUE((int64_t)j.split.col_tasks * j.split.chunk_panels * nr >= n);
   tl_threadpool_run(g_pool, j.split.row_tasks * j.split.col_tasks, gemm_task, &j);
