@@ -858,7 +858,9 @@ def markdown(results: list[Result], opts: Options) -> str:
             0,
             "`tl_bench` memory: the arena, and the caller memory that tl_interpreter_required_memory_bytes()",
         )
-        memo.insert(1, "counts (model copy, packed weights, scratch of each thread):")
+        memo.insert(
+            1, "counts (the arena, the interpreter, packed weights, scratch of each thread; not the model):"
+        )
         memo.insert(2, "")
     return "\n".join(lines + [""] + memo)
 
