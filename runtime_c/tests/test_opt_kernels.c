@@ -603,6 +603,9 @@ TL_TEST(depthwise_int8_bit_exact_on_every_path) {
   failures += !dw8_case(1, 4, 4, 64, 3, 3, 1, 1, 1, -5, 1, 1);    /* MobileNet-like */
   failures += !dw8_case(1, 3, 3, 1, 5, 5, 1, 1, 3, 9, 0, 1);      /* one channel, padding wider than input */
   failures += !dw8_case(2, 17, 15, 48, 3, 3, 1, 1, 1, -100, 1, 1); /* many outputs: every rounding case */
+  failures += !dw8_case(1, 6, 10, 16, 3, 3, 1, 1, 1, 7, 0, 1);   /* 16 channels: pixel pairs, per-tensor */
+  failures += !dw8_case(2, 5, 9, 16, 3, 3, 1, 1, 0, -9, 1, 2);   /* 16 channels, valid padding, odd width */
+  failures += !dw8_case(1, 9, 8, 16, 3, 3, 2, 1, 1, 3, 1, 1);    /* 16 channels, stride 2 (no pairs) */
   TL_EXPECT_EQ(failures, 0);
 }
 

@@ -1248,7 +1248,8 @@ static void tl_dw8_vnni_pack(uint8_t *dst, const int8_t *w, const int32_t *bias,
     int16_t *wv = (int16_t *)(void *)(dst + 192);
     for (int32_t half = 0; half < 2; half++)
       for (int32_t l = 0; l < 16; l++) {
-        const int32_t c = c0 + tl_dw8_lane_channel(l, half);
+        /* 16 channels: lanes 16..31 repeat them (two adjacent pixels per vector, see tl_dw8v_image) */
+        const int32_t c = c0 + tl_dw8_lane_channel(l, half) - (ch == 16 && tl_dw8_lane_channel(l, half) >= 16 ? 16 : 0);
         int64_t f = 0;
         if (c < ch) {
           int64_t sum = 0;
@@ -1491,26 +1492,38 @@ TL_I8_VNNIBW_ TL_I8_INLINE void tl_dw8v_pixel(int8_t *yp, const tl_dw8v *d, int3
 }
 
 /* Every output pixel of one block of channels; interior pixels take the unmasked-tap path. */
-TL_I8_VNNIBW_ TL_I8_INLINE void tl_dw8v_image(int8_t *yb, const tl_dw8v *d, const tl_conv_params *g, int32_t ox_lo,
-                                            int32_t ox_hi, const int three) {
+/* Every output pixel of one block of channels; interior pixels take the unmasked-tap path. dp (16 channels,
+ * stride 1: NULL otherwise): the same block with all 32 lanes live, lanes 16..31 being the next pixel's 16
+ * channels (its taps are the 16 bytes after this pixel's), used for pairs of pixels whose taps are all inside
+ * horizontally. */
+TL_I8_VNNIBW_ TL_I8_INLINE void tl_dw8v_image(int8_t *yb, const tl_dw8v *d, const tl_dw8v *dp, const tl_conv_params *g,
+                                            int32_t ox_lo, int32_t ox_hi, const int three) {
   const int32_t kh = g->k_h, kw = g->k_w, out_w = g->out_w, s_w = g->stride_w, pad_left = g->pad_left;
   for (int32_t oy = 0; oy < g->out_h; oy++) {
     const int32_t iy0 = oy * g->stride_h - g->pad_top;
     int32_t ky0, ky1;
     tl_dw8_tap_range(iy0, g->dilation_h, kh, g->in_h, &ky0, &ky1);
     int8_t *yrow = yb + (int64_t)oy * out_w * d->ch;
-    const int32_t lo = ky0 == 0 && ky1 == kh ? ox_lo : out_w; /* [lo, hi): every tap inside */
-    int32_t ox = 0;
-    for (; ox < out_w; ox++) {
-      if (ox == lo) {
-        for (; ox < ox_hi; ox++)
-          tl_dw8v_pixel(yrow + (int64_t)ox * d->ch, d, iy0, ox * s_w - pad_left, 0, kh, 0, kw, 1, three, kh, kw);
-        if (ox == out_w) break;
-      }
+    const int row_full = ky0 == 0 && ky1 == kh;
+    for (int32_t ox = 0; ox < out_w;) {
       const int32_t ix0 = ox * s_w - pad_left;
-      int32_t kx0, kx1;
-      tl_dw8_tap_range(ix0, g->dilation_w, kw, g->in_w, &kx0, &kx1);
-      tl_dw8v_pixel(yrow + (int64_t)ox * d->ch, d, iy0, ix0, ky0, ky1, kx0, kx1, 0, three, kh, kw);
+      int8_t *yp = yrow + (int64_t)ox * d->ch;
+      if (dp != NULL && ox >= ox_lo && ox + 1 < ox_hi) {
+        if (row_full)
+          tl_dw8v_pixel(yp, dp, iy0, ix0, 0, kh, 0, kw, 1, three, kh, kw);
+        else
+          tl_dw8v_pixel(yp, dp, iy0, ix0, ky0, ky1, 0, kw, 0, three, kh, kw);
+        ox += 2;
+        continue;
+      }
+      if (row_full && ox >= ox_lo && ox < ox_hi) {
+        tl_dw8v_pixel(yp, d, iy0, ix0, 0, kh, 0, kw, 1, three, kh, kw);
+      } else {
+        int32_t kx0, kx1;
+        tl_dw8_tap_range(ix0, g->dilation_w, kw, g->in_w, &kx0, &kx1);
+        tl_dw8v_pixel(yp, d, iy0, ix0, ky0, ky1, kx0, kx1, 0, three, kh, kw);
+      }
+      ox++;
     }
   }
 }
@@ -1524,7 +1537,8 @@ TL_I8_VNNIBW_ static int32_t tl_dw8_vnni(int8_t *y, const int8_t *x, const uint8
   const __m512i idx0 = _mm512_set_epi32(27, 26, 25, 24, 19, 18, 17, 16, 11, 10, 9, 8, 3, 2, 1, 0);
   const __m512i idx1 = _mm512_add_epi32(idx0, _mm512_set1_epi32(4));
   int32_t ox_lo = 0, ox_hi = 0; /* output columns whose taps are all inside horizontally */
-  tl_dw8v d;
+  const int pair = ch == 16 && g->stride_w == 1 && g->dilation_w == 1; /* two pixels per vector */
+  tl_dw8v d, dp;
   for (int32_t ox = 0; ox < g->out_w; ox++) {
     const int32_t ix0 = ox * g->stride_w - g->pad_left;
     int32_t kx0, kx1;
@@ -1551,9 +1565,9 @@ TL_I8_VNNIBW_ static int32_t tl_dw8_vnni(int8_t *y, const int8_t *x, const uint8
     if (q->channels > 1) {
       const __mmask16 l0 = (__mmask16)d.live, l1 = (__mmask16)(d.live >> 16);
       const __m512i m0 = _mm512_maskz_loadu_epi32(l0, q->multipliers + c0);
-      const __m512i m1 = _mm512_maskz_loadu_epi32(l1, q->multipliers + c0 + 16);
       const __m512i s0 = _mm512_maskz_loadu_epi32(l0, q->shifts + c0);
-      const __m512i s1 = _mm512_maskz_loadu_epi32(l1, q->shifts + c0 + 16);
+      const __m512i m1 = pair ? m0 : _mm512_maskz_loadu_epi32(l1, q->multipliers + c0 + 16);
+      const __m512i s1 = pair ? s0 : _mm512_maskz_loadu_epi32(l1, q->shifts + c0 + 16);
       tl_rq16_init_ms(&d.rq[0], _mm512_permutex2var_epi32(m0, idx0, m1), _mm512_permutex2var_epi32(s0, idx0, s1), q);
       tl_rq16_init_ms(&d.rq[1], _mm512_permutex2var_epi32(m0, idx1, m1), _mm512_permutex2var_epi32(s0, idx1, s1), q);
     } else {
@@ -1563,10 +1577,14 @@ TL_I8_VNNIBW_ static int32_t tl_dw8_vnni(int8_t *y, const int8_t *x, const uint8
     for (int32_t b = 0; b < g->batch; b++) {
       int8_t *yb = y + (int64_t)b * g->out_h * g->out_w * ch + c0;
       d.xb = x + (int64_t)b * g->in_h * d.x_row + c0;
+      if (pair) {
+        dp = d;
+        dp.live = (__mmask32)0xFFFFFFFFu;
+      }
       if (g->k_h == 3 && g->k_w == 3)
-        tl_dw8v_image(yb, &d, g, ox_lo, ox_hi, 1);
+        tl_dw8v_image(yb, &d, pair ? &dp : NULL, g, ox_lo, ox_hi, 1);
       else
-        tl_dw8v_image(yb, &d, g, ox_lo, ox_hi, 0);
+        tl_dw8v_image(yb, &d, pair ? &dp : NULL, g, ox_lo, ox_hi, 0);
     }
   }
   return c0 < ch ? c0 : ch;
