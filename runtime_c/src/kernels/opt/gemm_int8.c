@@ -804,6 +804,62 @@ static void tl_i8_requant_row(int8_t *y, const int32_t *raw, const int64_t *corr
   }
 }
 
+#if defined(TL_I8_X86)
+/* tl_i8_requant of 4 outputs in the 64-bit lanes of AVX2 (acc = raw + corr saturated to int32, then the
+ * single rounding shift of tl_rq16; AVX2 has no 64-bit arithmetic shift: ((t ^ s) >> n) ^ s with s the sign
+ * mask). Returns the 4 values (in [lo, hi]) in the low 32 bits of each lane. */
+TL_I8_AVX2_ TL_I8_INLINE __m256i tl_i8_requant4_avx2(__m256i acc, __m256i m, __m256i right, __m256i zp, __m256i lo,
+                                                    __m256i hi) {
+  const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi64x(1);
+  const __m256i i32min = _mm256_set1_epi64x(INT32_MIN), i32max = _mm256_set1_epi64x(INT32_MAX);
+  const __m256i pos = _mm256_cmpgt_epi64(right, zero);
+  const __m256i k = _mm256_add_epi64(_mm256_set1_epi64x((int64_t)1 << 30),
+                                     _mm256_and_si256(pos, _mm256_sllv_epi64(one, _mm256_add_epi64(right, _mm256_set1_epi64x(30)))));
+  __m256i a = _mm256_blendv_epi8(acc, i32max, _mm256_cmpgt_epi64(acc, i32max));
+  a = _mm256_blendv_epi8(a, i32min, _mm256_cmpgt_epi64(i32min, a));
+  const __m256i ab = _mm256_mul_epi32(a, m);
+  const __m256i below = _mm256_cmpgt_epi64(_mm256_set1_epi64x(-((int64_t)1 << 30)), ab); /* a * m < -2^30 */
+  const __m256i t = _mm256_sub_epi64(_mm256_add_epi64(ab, k),
+                                     _mm256_and_si256(_mm256_and_si256(below, pos), _mm256_set1_epi64x((int64_t)1 << 31)));
+  const __m256i sign = _mm256_cmpgt_epi64(zero, t);
+  const __m256i sh = _mm256_add_epi64(right, _mm256_set1_epi64x(31));
+  __m256i v = _mm256_xor_si256(_mm256_srlv_epi64(_mm256_xor_si256(t, sign), sh), sign);
+  v = _mm256_add_epi64(v, zp);
+  v = _mm256_blendv_epi8(v, lo, _mm256_cmpgt_epi64(lo, v));
+  return _mm256_blendv_epi8(v, hi, _mm256_cmpgt_epi64(v, hi));
+}
+
+/* tl_i8_requant_row (inline requantization) with 4 outputs per step. */
+TL_I8_AVX2_ static void tl_i8_requant_row_avx2(int8_t *y, const int32_t *raw, const int64_t *corr, int32_t j0,
+                                               int32_t cols, const tl_requant_int8 *q) {
+  const int per_channel = q->channels > 1;
+  const __m256i zp = _mm256_set1_epi64x(q->output_zp), lo = _mm256_set1_epi64x(q->act_min);
+  const __m256i hi = _mm256_set1_epi64x(q->act_max), gather = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+  int32_t j = 0;
+  for (; j + 4 <= cols; j += 4) {
+    __m256i m, right;
+    if (per_channel) {
+      m = _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(const void *)(q->multipliers + j0 + j)));
+      right = _mm256_sub_epi64(_mm256_setzero_si256(),
+                               _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(const void *)(q->shifts + j0 + j))));
+    } else {
+      m = _mm256_set1_epi64x(q->multiplier);
+      right = _mm256_set1_epi64x(-(int64_t)q->shift);
+    }
+    const __m256i acc = _mm256_add_epi64(_mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(const void *)(raw + j))),
+                                         _mm256_loadu_si256((const __m256i *)(const void *)(corr + j)));
+    const __m128i v32 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(tl_i8_requant4_avx2(acc, m, right, zp, lo, hi), gather));
+    const int32_t bytes = _mm_cvtsi128_si32(_mm_packs_epi16(_mm_packs_epi32(v32, v32), _mm_setzero_si128()));
+    memcpy(y + j, &bytes, 4);
+  }
+  for (; j < cols; j++) {
+    const int32_t m = per_channel ? q->multipliers[j0 + j] : q->multiplier;
+    const int32_t sh = per_channel ? q->shifts[j0 + j] : q->shift;
+    y[j] = tl_i8_requant((int64_t)raw[j] + corr[j], m, -sh, q->output_zp, q->act_min, q->act_max);
+  }
+}
+#endif
+
 /* Algorithm: y[r, j] = requant_j(raw[r, j] + corr[j]) for m rows of a (lda apart) and the n packed columns;
  * tiles of 4 rows x NR columns, the rows innermost so a panel stays in L1 across the rows. */
 static void tl_gemm_int8_run_cols(int8_t *y, int64_t ldy, const int8_t *a, int64_t lda, int32_t m,
@@ -849,6 +905,12 @@ static void tl_gemm_int8_run_cols(int8_t *y, int64_t ldy, const int8_t *a, int64
 #if defined(TL_I8_X86)
         if (level == TL_I8_VNNI && inline_requant) {
           tl_i8_requant_row_avx512(yr, acc + r * 16, corr + j0, j0, cols, q);
+          continue;
+        }
+#endif
+#if defined(TL_I8_X86)
+        if (level == TL_I8_AVX2 && inline_requant) {
+          tl_i8_requant_row_avx2(yr, acc + r * 16, corr + j0, j0, cols, q);
           continue;
         }
 #endif
@@ -1650,6 +1712,12 @@ void tl_depthwise_conv2d_int8_opt(int8_t *y, const int8_t *x, const int8_t *w, c
 #if defined(TL_I8_X86)
           if (level == TL_I8_VNNI && inline_requant) {
             tl_i8_requant_row_avx512(yp + c0, sums, bias + c0, c0, cols, q);
+            continue;
+          }
+#endif
+#if defined(TL_I8_X86)
+          if (level == TL_I8_AVX2 && inline_requant) {
+            tl_i8_requant_row_avx2(yp + c0, sums, bias + c0, c0, cols, q);
             continue;
           }
 #endif
