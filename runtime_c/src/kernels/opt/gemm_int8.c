@@ -178,34 +178,79 @@ static void tl_i8_tile_portable(const int8_t *a, int64_t lda, int32_t rows, int3
  * by the broadcast pair (x0, x1) with vpmaddwd: x0*w0 + x1*w1 per column, exact in int32 ---- */
 TL_I8_AVX2_ TL_I8_INLINE void tl_i8_avx2_rows(const int32_t rows, const int8_t *a, int64_t lda, int32_t k,
                                               const int8_t *b, int32_t *acc) {
-  __m256i c[TL_I8_MR];
-  const int32_t pairs = k / 2;
-  for (int32_t r = 0; r < rows; r++) c[r] = _mm256_setzero_si256();
-  for (int32_t g = 0; g < pairs; g++) {
-    const __m256i bv = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + (int64_t)g * 16)));
-    for (int32_t r = 0; r < rows; r++) {
-      const int8_t *x = a + r * lda + g * 2;
-      const uint32_t pair = (uint32_t)(uint16_t)(int16_t)x[0] | ((uint32_t)(uint16_t)(int16_t)x[1] << 16);
-      c[r] = _mm256_add_epi32(c[r], _mm256_madd_epi16(_mm256_set1_epi32((int32_t)pair), bv));
+  /* rows (1..4) is a constant in every instance: the accumulators are plain variables */
+  __m256i c0 = _mm256_setzero_si256(), c1 = c0, c2 = c0, c3 = c0;
+  const int32_t pairs = k / 2, blocks = k / 16;
+  const int8_t *a0 = a, *a1 = a + (rows > 1 ? lda : 0), *a2 = a + (rows > 2 ? 2 * lda : 0);
+  const int8_t *a3 = a + (rows > 3 ? 3 * lda : 0);
+#define TL_I8_A2X4_(X) X(0) X(1) X(2) X(3)
+  /* blocks of 8 pairs: each row's 16 bytes widened to int16 once, pair p broadcast by an in-lane shuffle */
+  for (int32_t blk = 0; blk < blocks; blk++) {
+    const int8_t *bb = b + (int64_t)blk * 128;
+#define TL_I8_W_(r)                                                                                       \
+    __m256i lo##r = _mm256_setzero_si256(), hi##r = lo##r;                                                \
+    if (rows > (r)) {                                                                                     \
+      const __m256i w_ = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(a##r + blk * 16))); \
+      lo##r = _mm256_permute2x128_si256(w_, w_, 0x00);                                                    \
+      hi##r = _mm256_permute2x128_si256(w_, w_, 0x11);                                                    \
     }
+    TL_I8_A2X4_(TL_I8_W_)
+#undef TL_I8_W_
+#define TL_I8_P_(pi, src, imm)                                                                                 \
+    {                                                                                                          \
+      const __m256i bv = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(bb + (pi) * 16))); \
+      c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(_mm256_shuffle_epi32(src##0, imm), bv));                     \
+      if (rows > 1) c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(_mm256_shuffle_epi32(src##1, imm), bv));       \
+      if (rows > 2) c2 = _mm256_add_epi32(c2, _mm256_madd_epi16(_mm256_shuffle_epi32(src##2, imm), bv));       \
+      if (rows > 3) c3 = _mm256_add_epi32(c3, _mm256_madd_epi16(_mm256_shuffle_epi32(src##3, imm), bv));       \
+    }
+    TL_I8_P_(0, lo, 0x00) TL_I8_P_(1, lo, 0x55) TL_I8_P_(2, lo, 0xAA) TL_I8_P_(3, lo, 0xFF)
+    TL_I8_P_(4, hi, 0x00) TL_I8_P_(5, hi, 0x55) TL_I8_P_(6, hi, 0xAA) TL_I8_P_(7, hi, 0xFF)
+#undef TL_I8_P_
+  }
+  for (int32_t g = blocks * 8; g < pairs; g++) { /* the remaining pairs, assembled from bytes */
+    const __m256i bv = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(b + (int64_t)g * 16)));
+#define TL_I8_R_(r)                                                                                             \
+    if (rows > (r)) {                                                                                           \
+      const uint32_t pr = (uint32_t)(uint16_t)(int16_t)a##r[g * 2] | ((uint32_t)(uint16_t)(int16_t)a##r[g * 2 + 1] << 16); \
+      c##r = _mm256_add_epi32(c##r, _mm256_madd_epi16(_mm256_set1_epi32((int32_t)pr), bv));                    \
+    }
+    TL_I8_A2X4_(TL_I8_R_)
+#undef TL_I8_R_
   }
   if (k & 1) {
-    const __m256i bv = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + (int64_t)pairs * 16)));
-    for (int32_t r = 0; r < rows; r++) {
-      const uint32_t pair = (uint32_t)(uint16_t)(int16_t)a[r * lda + k - 1];
-      c[r] = _mm256_add_epi32(c[r], _mm256_madd_epi16(_mm256_set1_epi32((int32_t)pair), bv));
+    const __m256i bv = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(b + (int64_t)pairs * 16)));
+#define TL_I8_O_(r)                                                                             \
+    if (rows > (r)) {                                                                           \
+      const uint32_t pr = (uint32_t)(uint16_t)(int16_t)a##r[k - 1];                             \
+      c##r = _mm256_add_epi32(c##r, _mm256_madd_epi16(_mm256_set1_epi32((int32_t)pr), bv));     \
     }
+    TL_I8_A2X4_(TL_I8_O_)
+#undef TL_I8_O_
   }
-  for (int32_t r = 0; r < rows; r++) _mm256_storeu_si256((__m256i *)(acc + r * 16), c[r]);
+#define TL_I8_S_(r) \
+  if (rows > (r)) _mm256_storeu_si256((__m256i *)(void *)(acc + (r) * 16), c##r);
+  TL_I8_A2X4_(TL_I8_S_)
+#undef TL_I8_S_
+#undef TL_I8_A2X4_
 }
 
 TL_I8_AVX2_ static void tl_i8_tile_avx2(const int8_t *a, int64_t lda, int32_t rows, int32_t k, const int8_t *b,
                                         int32_t *acc) {
-  if (rows == TL_I8_MR) {
-    tl_i8_avx2_rows(TL_I8_MR, a, lda, k, b, acc);
-    return;
+  switch (rows) {
+    case 4:
+      tl_i8_avx2_rows(4, a, lda, k, b, acc);
+      return;
+    case 3:
+      tl_i8_avx2_rows(3, a, lda, k, b, acc);
+      return;
+    case 2:
+      tl_i8_avx2_rows(2, a, lda, k, b, acc);
+      return;
+    default:
+      tl_i8_avx2_rows(1, a, lda, k, b, acc);
+      return;
   }
-  for (int32_t r = 0; r < rows; r++) tl_i8_avx2_rows(1, a + r * lda, lda, k, b, acc + r * 16);
 }
 
 /* ---- AVX-512 VNNI: NR 16, G 4; vpdpbusd adds (x + 128) * w over 4 bytes per column into int32 (no
