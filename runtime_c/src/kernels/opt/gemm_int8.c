@@ -849,6 +849,53 @@ static void tl_i8_requant_row(int8_t *y, const int32_t *raw, const int64_t *corr
   }
 }
 
+#if defined(TL_I8_ARM) && defined(__aarch64__)
+/* Two outputs of the one-shift requantization (see tl_rq16) in AArch64 NEON 64-bit lanes: a (int32, already
+ * saturated), multiplier m and right shift r per lane; SSHL by a negative count is the arithmetic right shift. */
+static int32x2_t tl_i8_requant2_a64(int32x2_t a, int32x2_t m, int32x2_t r) {
+  const int64x2_t ab = vmull_s32(a, m), r64 = vmovl_s32(r);
+  const uint64x2_t pos = vcgtq_s64(r64, vdupq_n_s64(0));
+  const int64x2_t up = vshlq_s64(vdupq_n_s64(1), vaddq_s64(r64, vdupq_n_s64(30)));
+  const int64x2_t k = vaddq_s64(vdupq_n_s64((int64_t)1 << 30), vreinterpretq_s64_u64(vandq_u64(pos, vreinterpretq_u64_s64(up))));
+  const uint64x2_t below = vandq_u64(vcltq_s64(ab, vdupq_n_s64(-((int64_t)1 << 30))), pos);
+  const int64x2_t n = vreinterpretq_s64_u64(vandq_u64(below, vdupq_n_u64((uint64_t)1 << 31)));
+  const int64x2_t t = vsubq_s64(vaddq_s64(ab, k), n);
+  return vmovn_s64(vshlq_s64(t, vnegq_s64(vaddq_s64(r64, vdupq_n_s64(31)))));
+}
+
+/* tl_i8_requant_row (inline requantization) with 4 outputs per step. */
+static void tl_i8_requant_row_a64(int8_t *y, const int32_t *raw, const int64_t *corr, int32_t j0, int32_t cols,
+                                  const tl_requant_int8 *q) {
+  const int per_channel = q->channels > 1;
+  const int32x4_t zp = vdupq_n_s32(q->output_zp), lo = vdupq_n_s32(q->act_min), hi = vdupq_n_s32(q->act_max);
+  int32_t j = 0;
+  for (; j + 4 <= cols; j += 4) {
+    int32x4_t m, r;
+    if (per_channel) {
+      m = vld1q_s32(q->multipliers + j0 + j);
+      r = vnegq_s32(vld1q_s32(q->shifts + j0 + j));
+    } else {
+      m = vdupq_n_s32(q->multiplier);
+      r = vdupq_n_s32(-q->shift);
+    }
+    const int32x4_t r32 = vld1q_s32(raw + j);
+    const int32x2_t a_lo = vqmovn_s64(vaddw_s32(vld1q_s64(corr + j), vget_low_s32(r32)));
+    const int32x2_t a_hi = vqmovn_s64(vaddw_s32(vld1q_s64(corr + j + 2), vget_high_s32(r32)));
+    int32x4_t v = vcombine_s32(tl_i8_requant2_a64(a_lo, vget_low_s32(m), vget_low_s32(r)),
+                               tl_i8_requant2_a64(a_hi, vget_high_s32(m), vget_high_s32(r)));
+    v = vminq_s32(vmaxq_s32(vaddq_s32(v, zp), lo), hi);
+    const int16x4_t v16 = vmovn_s32(v);
+    const int8x8_t v8 = vmovn_s16(vcombine_s16(v16, v16));
+    vst1_lane_s32((int32_t *)(void *)(y + j), vreinterpret_s32_s8(v8), 0);
+  }
+  for (; j < cols; j++) {
+    const int32_t m = per_channel ? q->multipliers[j0 + j] : q->multiplier;
+    const int32_t sh = per_channel ? q->shifts[j0 + j] : q->shift;
+    y[j] = tl_i8_requant((int64_t)raw[j] + corr[j], m, -sh, q->output_zp, q->act_min, q->act_max);
+  }
+}
+#endif
+
 #if defined(TL_I8_X86)
 /* tl_i8_requant of 4 outputs in the 64-bit lanes of AVX2 (acc = raw + corr saturated to int32, then the
  * single rounding shift of tl_rq16; AVX2 has no 64-bit arithmetic shift: ((t ^ s) >> n) ^ s with s the sign
@@ -956,6 +1003,12 @@ static void tl_gemm_int8_run_cols(int8_t *y, int64_t ldy, const int8_t *a, int64
 #if defined(TL_I8_X86)
         if (level == TL_I8_AVX2 && inline_requant) {
           tl_i8_requant_row_avx2(yr, acc + r * 16, corr + j0, j0, cols, q);
+          continue;
+        }
+#endif
+#if defined(TL_I8_ARM) && defined(__aarch64__)
+        if ((level == TL_I8_NEON || level == TL_I8_SDOT) && inline_requant) {
+          tl_i8_requant_row_a64(yr, acc + r * 16, corr + j0, j0, cols, q);
           continue;
         }
 #endif
@@ -1763,6 +1816,12 @@ void tl_depthwise_conv2d_int8_opt(int8_t *y, const int8_t *x, const int8_t *w, c
 #if defined(TL_I8_X86)
           if (level == TL_I8_AVX2 && inline_requant) {
             tl_i8_requant_row_avx2(yp + c0, sums, bias + c0, c0, cols, q);
+            continue;
+          }
+#endif
+#if defined(TL_I8_ARM) && defined(__aarch64__)
+          if ((level == TL_I8_NEON || level == TL_I8_SDOT) && inline_requant) {
+            tl_i8_requant_row_a64(yp + c0, sums, bias + c0, c0, cols, q);
             continue;
           }
 #endif
