@@ -19,7 +19,7 @@ from typing import Any
 import fake_cupy
 import numpy as np
 import pytest
-from conftest import need_tool
+from conftest import need, need_tool
 from op_cases import CASES, OpCase, core_op_types
 
 import trainer as tf
@@ -367,7 +367,7 @@ def test_fused_kernels_construct_with_real_cupy_when_installed():
     try:
         import cupy  # noqa: F401
     except ImportError:
-        pytest.skip("the real cupy package is not installed (optional extra tensorlet[gpu])")
+        need(False, "the real cupy package is not installed (.ci/run installs cupy-cuda12x)")
     if getattr(cupy, "EMULATION", False):
         pytest.skip("cupy is the emulation here")
     for f in training.FUSED_UPDATES.values():
@@ -595,7 +595,7 @@ def test_emulated_namespace_exists_in_real_cupy_when_installed():
     try:
         import cupy
     except ImportError:
-        pytest.skip("the real cupy package is not installed (optional extra tensorlet[gpu])")
+        need(False, "the real cupy package is not installed (.ci/run installs cupy-cuda12x)")
     if getattr(cupy, "EMULATION", False):
         pytest.skip("cupy is the emulation here")
     missing = [n for n in fake_cupy._FUNCS + fake_cupy._UFUNCS if not hasattr(cupy, n)]
@@ -633,7 +633,8 @@ def _nvrtc() -> Any:
                 return ctypes.CDLL(n)
             except OSError:
                 continue
-    pytest.skip("NVRTC is not installed (set TENSORLET_NVRTC_LIB or pip install nvidia-cuda-nvrtc)")
+    need(False, "NVRTC is not installed (set TENSORLET_NVRTC_LIB or pip install nvidia-cuda-nvrtc-cu12)")
+    raise AssertionError("unreachable")
 
 
 def cuda_source(f: training.FusedUpdate, ctype: str) -> str:
