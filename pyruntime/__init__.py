@@ -24,6 +24,8 @@ import numpy as np
 
 from pyruntime._tensorlet import ffi, lib
 
+_invoke = lib.tl_interpreter_invoke
+
 __all__ = ["Interpreter", "TensorletRuntimeError", "version"]
 
 _ERR_SIZE = 512
@@ -270,8 +272,12 @@ class Interpreter:
 
     def invoke(self) -> None:
         """Run the model on the current inputs."""
-        status = lib.tl_interpreter_invoke(self._live())
-        if status != lib.TL_OK:
+        # hot path for small models (~2 us): no method call before the C call; a NULL cdata is falsy
+        interp = self._interp
+        if not interp:
+            raise ValueError("interpreter is closed")
+        status = _invoke(interp)
+        if status:
             self._raise(status, "tl_interpreter_invoke failed")
 
     def get_tensor(self, tensor_index: int) -> np.ndarray:
