@@ -70,9 +70,9 @@ class Interpreter:
 
     ``num_threads`` (as in ``tflite_runtime``; ``None``: 1) is the number of threads an invoke uses, the
     calling one included, from 1 to 64: the C runtime starts ``num_threads - 1`` worker threads with the
-    interpreter (stopped by :meth:`close`) that split the float32 FullyConnected, Conv2D and DepthwiseConv2D
-    work. The results are bit-identical for every thread count. Builds of the runtime without threads run on
-    one thread.
+    interpreter (stopped by :meth:`close`) that split the FullyConnected, Conv2D and DepthwiseConv2D work
+    (float32 and int8). The results are bit-identical for every thread count. Builds of the runtime without
+    threads run on one thread.
     """
 
     def __init__(

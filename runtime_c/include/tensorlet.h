@@ -123,8 +123,8 @@ int32_t tl_kernels_from_name(const char *name);
 #define TL_MAX_THREADS 64
 
 /* Interpreter options; pass NULL for the defaults.
- * num_threads: N > 1 starts N - 1 worker threads at create (joined by destroy) that split the float32
- * FullyConnected, Conv2D and DepthwiseConv2D work with the invoking thread; results are bit-identical to one
+ * num_threads: N > 1 starts N - 1 worker threads at create (joined by destroy) that split the float32 and
+ * int8 FullyConnected, Conv2D and DepthwiseConv2D work with the invoking thread; results are bit-identical to one
  * thread (work is split by outputs, never along a sum). Outside [0, TL_MAX_THREADS] create fails with
  * TL_ERROR_INVALID_ARGUMENT. Builds without threads (TL_FREESTANDING, TL_NO_THREADS, non-POSIX hosts) accept
  * any valid value and run on the caller's thread. Workers are OS threads (their stacks come from the OS, even
@@ -132,7 +132,7 @@ int32_t tl_kernels_from_name(const char *name);
  * several. */
 typedef struct tl_options {
   size_t max_arena_bytes;   /* refuse plans above this (0: default 1 GiB) */
-  int32_t num_threads;      /* threads of one invoke, the caller's included (0 or 1: single thread; see below) */
+  int32_t num_threads;      /* threads of one invoke, the caller's included (0 or 1: single thread; see above) */
   int32_t kernels;          /* tl_kernels (0: AUTO); create fails with TL_ERROR_INVALID_ARGUMENT outside it */
 } tl_options;
 
