@@ -454,6 +454,48 @@ TL_TEST(fc_int8_bit_exact_on_every_remainder) {
   g_i8_outputs = g_i8_distinct = 0;
 }
 
+/* One row (batch 1): the VNNI level packs it in its interleaved layout (4 panels' groups side by side; the last
+ * block of 1..4 panels), read by the one-row product over every column and over column ranges. Every column
+ * count 1..130 (blocks of 1..4 panels, partial panels) at odd and whole-group depths; then the layout itself:
+ * at the VNNI level a batch-1 pack differs from a batch-2 one (the plain layout), at the other levels it is the
+ * same; and a depth whose corrections exceed the int32 lanes (the plain layout and the int64 path). */
+TL_TEST(fc_int8_one_row_every_width) {
+  static const int32_t depths[] = {1, 3, 4, 17, 131};
+  int failures = 0, cases = 0;
+  for (int32_t n = 1; n <= 130; n++)
+    for (size_t d = 0; d < sizeof depths / sizeof depths[0]; d++) {
+      const int v = (int)(n + d);
+      failures += !fc8_case(1, depths[d], n, v % 5 == 0 ? -128 : (v % 5 == 1 ? 127 : v % 37 - 18), v & 1, v % 3,
+                            (v / 3) & 1);
+      cases++;
+    }
+  failures += !fc8_case(1, TL_GEMM_INT8_MAX_K, 70, 127, 1, 2, 0);
+  failures += !fc8_case(1, 784, 256, -128, 0, 1, 0);
+  TL_EXPECT_EQ(failures, 0);
+  TL_EXPECT_EQ(cases, 130 * 5);
+  /* the layout: the same weights packed for batch 1 and batch 2 */
+  tl_fc_int8_params p;
+  int32_t mult[130], shift[130];
+  memset(&p, 0, sizeof p);
+  p.batch = 1, p.in_depth = 17, p.out_depth = 130, p.input_zp = 3;
+  rand_requant(&p.out, mult, shift, 130, 20000, 0, -128, 127);
+  int8_t *w = rand_i8_array(130 * 17);
+  const size_t bytes = tl_fc_int8_opt_packed_bytes(&p, g_i8);
+  uint8_t *buf = (uint8_t *)malloc(2 * bytes + 128); /* both packs 64-aligned: the same offset to their data */
+  uint8_t *one = buf + (64 - (uintptr_t)buf % 64) % 64, *two = one + (bytes + 63) / 64 * 64;
+  tl_fc_int8_opt_pack(one, w, NULL, &p, g_i8);
+  p.batch = 2;
+  TL_EXPECT_EQ(tl_fc_int8_opt_packed_bytes(&p, g_i8), bytes);
+  tl_fc_int8_opt_pack(two, w, NULL, &p, g_i8);
+#if defined(__x86_64__) || defined(__i386__)
+  const int il = g_i8 == TL_I8_VNNI && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+#else
+  const int il = 0;
+#endif
+  TL_EXPECT_EQ(memcmp(one, two, bytes) != 0, il);
+  free(w), free(buf);
+}
+
 /* The vector requantization at every right shift 0..31: per-channel shifts around r, biases of about
  * 2^(r + 8) (so the outputs spread over the int8 range at every shift, accumulators up to near +-2^31), depth
  * 3 (a masked tail group), 9 rows (an 8-row tile and a 1-row one) and 1 row (the matrix-vector path). */
@@ -721,6 +763,7 @@ int main(void) {
     g_i8 = (tl_i8_level)i;
     printf("int8 level %s\n", tl_i8_level_name(g_i8));
     TL_RUN(fc_int8_bit_exact_on_every_remainder);
+    TL_RUN(fc_int8_one_row_every_width);
     TL_RUN(conv_int8_bit_exact_on_every_path);
     TL_RUN(depthwise_int8_bit_exact_on_every_path);
     TL_RUN(max_pool_int8_bit_exact);

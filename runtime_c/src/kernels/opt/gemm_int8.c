@@ -118,28 +118,42 @@ static int32_t tl_i8_inline_ok(const tl_requant_int8 *q) {
  * bias - (input_zp + offset) * sum(w) (int64: exact for any k). */
 /* Segments: the depth is k / seg runs of seg values, each packed at a multiple of segp >= seg (zero weights
  * between; segp = seg = k: the plain layout). The packed depth is (k / seg) * segp; header word 1 is segp. */
-static void tl_gemm_int8_pack(void *packed, const int8_t *w, const int32_t *bias, int32_t n, int32_t k,
-                              int32_t seg, int32_t segp, int32_t input_zp, const tl_requant_int8 *q,
-                              tl_i8_level level) {
+/* Interleaved (il, header word 2; the VNNI level's one-row product only, see tl_i8_gemv_vnni_q): within each block
+ * of 4 panels (64 columns; the last block bp <= 4 panels) the panels' 64-byte groups of one depth step lie next
+ * to each other (group g of panel p at block + (g * bp + p) * 64): one sequential stream per block instead of
+ * bp. The block starts where the plain layout's does, so the size is the same. */
+static void tl_gemm_int8_pack_il(void *packed, const int8_t *w, const int32_t *bias, int32_t n, int32_t k,
+                                 int32_t seg, int32_t segp, int32_t input_zp, const tl_requant_int8 *q,
+                                 tl_i8_level level, int32_t il) {
   const int32_t nr = tl_i8_nr(level), grp = tl_i8_group(level), kpk = k / seg * segp;
-  const int64_t npad = tl_i8_npad(level, n), kp = tl_i8_kp(kpk);
+  const int64_t npad = tl_i8_npad(level, n), kp = tl_i8_kp(kpk), npanels = npad / nr;
   uint8_t *base = (uint8_t *)packed + (tl_i8_base(packed) - (const uint8_t *)packed);
   int64_t *corr = (int64_t *)(void *)(base + TL_I8_HEADER);
   int8_t *panels = (int8_t *)(corr + npad);
-  const int32_t header[2] = {tl_i8_inline_ok(q), segp};
+  const int32_t header[3] = {tl_i8_inline_ok(q), segp, il};
   memset(packed, 0, tl_gemm_int8_packed_bytes(level, n, kpk));
   memcpy(base, header, sizeof header);
   for (int32_t j = 0; j < n; j++) {
     const int8_t *wj = w + (int64_t)j * k; /* [k] */
-    int8_t *panel = panels + (int64_t)(j / nr) * nr * kp;
+    const int64_t pj = j / nr, blk = pj / 4, bp = npanels - 4 * blk < 4 ? npanels - 4 * blk : 4;
+    int8_t *panel = panels + pj * nr * kp;
     int64_t sum = 0;
     for (int32_t i0 = 0; i0 < k; i0++) {
       const int32_t i = i0 / seg * segp + i0 % seg;
-      panel[((int64_t)(i / grp) * nr + j % nr) * grp + i % grp] = wj[i0];
+      if (il)
+        panels[blk * 4 * nr * kp + (((int64_t)(i / grp) * bp + pj % 4) * nr + j % nr) * grp + i % grp] = wj[i0];
+      else
+        panel[((int64_t)(i / grp) * nr + j % nr) * grp + i % grp] = wj[i0];
       sum += wj[i0];
     }
     corr[j] = (bias ? (int64_t)bias[j] : 0) - ((int64_t)input_zp + tl_i8_offset(level)) * sum;
   }
+}
+
+static void tl_gemm_int8_pack(void *packed, const int8_t *w, const int32_t *bias, int32_t n, int32_t k,
+                              int32_t seg, int32_t segp, int32_t input_zp, const tl_requant_int8 *q,
+                              tl_i8_level level) {
+  tl_gemm_int8_pack_il(packed, w, bias, n, k, seg, segp, input_zp, q, level, 0);
 }
 
 #if defined(TL_I8_X86) || defined(TL_I8_DOTPROD) /* the only users (a plain ARMv6 build has neither) */
@@ -508,13 +522,14 @@ TL_I8_VNNIBW_ TL_I8_INLINE void tl_i8_vnni_rows_np(const int32_t np, int8_t *y, 
 }
 
 /* One row (a matrix-vector product) over np (1..4) panels: each broadcast activation word feeds np vpdpbusd,
- * two depth groups per step into separate accumulators (2 np chains against the vpdpbusd latency). */
+ * two depth groups per step into separate accumulators (2 np chains against the vpdpbusd latency). Panel p's
+ * group g at b + p * po + g * gs (plain layout: po the panel bytes, gs 64; interleaved: po 64, gs np * 64). */
 TL_I8_VNNIBW_ TL_I8_INLINE void tl_i8_vnni_gemv(const int32_t np, const int8_t *a, int32_t k, const int8_t *b,
-                                              int64_t panel_bytes, int8_t *y, const __m512i *corr,
+                                              int64_t po, int64_t gs, int8_t *y, const __m512i *corr,
                                               const tl_rq16 *rq, const __mmask16 *live) {
   const __m512i flip = _mm512_set1_epi32((int32_t)0x80808080u);
   const int32_t groups = k / 4;
-  const int8_t *b0 = b, *b1 = b + panel_bytes, *b2 = b + 2 * panel_bytes, *b3 = b + 3 * panel_bytes;
+  const int8_t *b0 = b, *b1 = b + po, *b2 = b + 2 * po, *b3 = b + 3 * po;
   __m512i c0 = corr[0], c1 = np > 1 ? corr[1] : corr[0], c2 = np > 2 ? corr[2] : corr[0];
   __m512i c3 = np > 3 ? corr[3] : corr[0];
   __m512i d0 = _mm512_setzero_si512(), d1 = d0, d2 = d0, d3 = d0;
@@ -526,20 +541,20 @@ TL_I8_VNNIBW_ TL_I8_INLINE void tl_i8_vnni_gemv(const int32_t np, const int8_t *
     memcpy(&w1, a + g * 4 + 4, 4);
     const __m512i x0 = _mm512_xor_si512(_mm512_set1_epi32(w0), flip);
     const __m512i x1 = _mm512_xor_si512(_mm512_set1_epi32(w1), flip);
-    const int64_t o = (int64_t)g * 64;
+    const int64_t o = (int64_t)g * gs;
     TL_I8_GV_(c0, x0, b0, o);
     if (np > 1) TL_I8_GV_(c1, x0, b1, o);
     if (np > 2) TL_I8_GV_(c2, x0, b2, o);
     if (np > 3) TL_I8_GV_(c3, x0, b3, o);
-    TL_I8_GV_(d0, x1, b0, o + 64);
-    if (np > 1) TL_I8_GV_(d1, x1, b1, o + 64);
-    if (np > 2) TL_I8_GV_(d2, x1, b2, o + 64);
-    if (np > 3) TL_I8_GV_(d3, x1, b3, o + 64);
+    TL_I8_GV_(d0, x1, b0, o + gs);
+    if (np > 1) TL_I8_GV_(d1, x1, b1, o + gs);
+    if (np > 2) TL_I8_GV_(d2, x1, b2, o + gs);
+    if (np > 3) TL_I8_GV_(d3, x1, b3, o + gs);
   }
   if (g < groups || (k & 3)) { /* one more group, whole or partial (masked load: zeros past k) */
     const __mmask16 bytes = (__mmask16)(g < groups ? 0xF : (1u << (k & 3)) - 1u);
     const __m512i x0 = _mm512_xor_si512(_mm512_broadcastd_epi32(_mm_maskz_loadu_epi8(bytes, a + g * 4)), flip);
-    const int64_t o = (int64_t)g * 64;
+    const int64_t o = (int64_t)g * gs;
     TL_I8_GV_(c0, x0, b0, o);
     if (np > 1) TL_I8_GV_(c1, x0, b1, o);
     if (np > 2) TL_I8_GV_(c2, x0, b2, o);
@@ -549,7 +564,7 @@ TL_I8_VNNIBW_ TL_I8_INLINE void tl_i8_vnni_gemv(const int32_t np, const int8_t *
   if (g < groups || (g == groups && (k & 3))) { /* the partial group after a whole one */
     const __mmask16 bytes = (__mmask16)((1u << (k & 3)) - 1u);
     const __m512i x0 = _mm512_xor_si512(_mm512_broadcastd_epi32(_mm_maskz_loadu_epi8(bytes, a + g * 4)), flip);
-    const int64_t o = (int64_t)g * 64;
+    const int64_t o = (int64_t)g * gs;
     TL_I8_GV_(d0, x0, b0, o);
     if (np > 1) TL_I8_GV_(d1, x0, b1, o);
     if (np > 2) TL_I8_GV_(d2, x0, b2, o);
@@ -655,10 +670,12 @@ TL_I8_VNNIBW_ static int tl_i8_panel2_vnni_q(int8_t *y, int64_t ldy, const int8_
   return 1;
 }
 
-/* The matrix-vector product over every column, 4 panels (64 columns) per pass. Returns 0 (nothing written)
- * when a correction is too large for the int32 lanes. */
+/* The matrix-vector product over every column, 4 panels (64 columns) per pass; il: the interleaved layout
+ * (jb a multiple of 64). Returns 0 (nothing written) when a correction is too large for the int32 lanes
+ * (never for the interleaved layout: its pack checked). */
 TL_I8_VNNIBW_ static int tl_i8_gemv_vnni_q(int8_t *y, const int8_t *a, int32_t n, int32_t k, const int8_t *panels,
-                                         const int64_t *corr, const tl_requant_int8 *q, int32_t jb, int32_t je) {
+                                         const int64_t *corr, const tl_requant_int8 *q, int32_t jb, int32_t je,
+                                         int32_t il) {
   const int64_t panel_bytes = 16 * tl_i8_kp(k);
   __m512i c[4];
   tl_rq16 rq[4];
@@ -676,16 +693,16 @@ TL_I8_VNNIBW_ static int tl_i8_gemv_vnni_q(int8_t *y, const int8_t *a, int32_t n
     const int8_t *b = panels + (int64_t)(j0 / 16) * panel_bytes;
     switch (np) {
       case 4:
-        tl_i8_vnni_gemv(4, a, k, b, panel_bytes, y + j0, c, rq, live);
+        tl_i8_vnni_gemv(4, a, k, b, il ? 64 : panel_bytes, il ? 4 * 64 : 64, y + j0, c, rq, live);
         break;
       case 3:
-        tl_i8_vnni_gemv(3, a, k, b, panel_bytes, y + j0, c, rq, live);
+        tl_i8_vnni_gemv(3, a, k, b, il ? 64 : panel_bytes, il ? 3 * 64 : 64, y + j0, c, rq, live);
         break;
       case 2:
-        tl_i8_vnni_gemv(2, a, k, b, panel_bytes, y + j0, c, rq, live);
+        tl_i8_vnni_gemv(2, a, k, b, il ? 64 : panel_bytes, il ? 2 * 64 : 64, y + j0, c, rq, live);
         break;
       default:
-        tl_i8_vnni_gemv(1, a, k, b, panel_bytes, y + j0, c, rq, live);
+        tl_i8_vnni_gemv(1, a, k, b, il ? 64 : panel_bytes, il ? 1 * 64 : 64, y + j0, c, rq, live);
         break;
     }
   }
@@ -969,8 +986,10 @@ static void tl_gemm_int8_run_cols(int8_t *y, int64_t ldy, const int8_t *a, int64
 #endif
   memcpy(&inline_requant, base, sizeof inline_requant);
 #if defined(TL_I8_X86)
+  int32_t il; /* the interleaved layout (header word 2): only this one-row path reads it */
+  memcpy(&il, base + 2 * sizeof(int32_t), sizeof il);
   if (level == TL_I8_VNNI && inline_requant && m == 1 && bwvl &&
-      tl_i8_gemv_vnni_q(y, a, n, k, panels, corr, q, jb, je))
+      tl_i8_gemv_vnni_q(y, a, n, k, panels, corr, q, jb, je, il))
     return;
 #endif
   for (int32_t j0 = jb; j0 < je; j0 += nr) {
@@ -1031,8 +1050,19 @@ size_t tl_fc_int8_opt_packed_bytes(const tl_fc_int8_params *p, tl_i8_level level
 
 void tl_fc_int8_opt_pack(void *packed, const int8_t *w, const int32_t *bias, const tl_fc_int8_params *p,
                          tl_i8_level level) {
-  tl_gemm_int8_pack(packed, w, bias, p->out_depth, p->in_depth, p->in_depth, p->in_depth, p->input_zp, &p->out,
-                    level);
+  const int32_t n = p->out_depth, k = p->in_depth;
+  tl_gemm_int8_pack(packed, w, bias, n, k, k, k, p->input_zp, &p->out, level);
+#if defined(TL_I8_X86)
+  /* One row on the VNNI level whose corrections fit the int32 lanes: the one-row product always applies, so
+   * its interleaved layout can replace the plain one. */
+  if (level == TL_I8_VNNI && p->batch == 1 && tl_i8_inline_ok(&p->out) && tl_i8_x86_bwvl()) {
+    const int64_t *corr = (const int64_t *)(const void *)(tl_i8_base(packed) + TL_I8_HEADER);
+    const int64_t bound = (int64_t)INT32_MAX - tl_i8_kp(k) * 255 * 128;
+    int32_t fits = bound >= 0;
+    for (int32_t j = 0; j < n && fits; j++) fits = corr[j] <= bound && corr[j] >= -bound;
+    if (fits) tl_gemm_int8_pack_il(packed, w, bias, n, k, k, k, p->input_zp, &p->out, level, 1);
+  }
+#endif
 }
 
 void tl_fc_int8_opt(int8_t *y, const int8_t *x, const void *packed, const tl_fc_int8_params *p, tl_i8_level level) {
