@@ -126,7 +126,8 @@ def _gpu_backend(device: str, index: int) -> Backend:
         count = int(cupy.cuda.runtime.getDeviceCount())
     except Exception as e:  # noqa: BLE001 - CUDARuntimeError (no driver, driver too old) and friends
         raise UnimplementedError(
-            f"device {device!r}: CuPy is installed but CUDA is not usable: {type(e).__name__}: {e} "
+            f"device {device!r}: the GPU backend needs a CUDA device, and CuPy is installed but CUDA is not "
+            f"usable: {type(e).__name__}: {e} "
             "(use a /cpu device or ConfigProto(allow_soft_placement=True))"
         ) from None
     if not 0 <= index < count:
