@@ -140,15 +140,17 @@ TL_TEST(fc_propagates_nan_like_reference) {
 }
 
 /* One Conv2D case at level g_isa; returns 1 when it matches. Output size follows from the padding. */
-static int conv_case(int32_t batch, int32_t in_h, int32_t in_w, int32_t in_c, int32_t out_c, int32_t k_h,
-                     int32_t k_w, int32_t stride, int32_t dilation, int32_t pad, int with_bias, int act) {
+/* pad before (top, left) and pad_total (before + after) along both axes */
+static int conv_case_pads(int32_t batch, int32_t in_h, int32_t in_w, int32_t in_c, int32_t out_c, int32_t k_h,
+                          int32_t k_w, int32_t stride, int32_t dilation, int32_t pad, int32_t pad_total,
+                          int with_bias, int act) {
   tl_conv_params p;
   memset(&p, 0, sizeof p);
   p.batch = batch, p.in_h = in_h, p.in_w = in_w, p.in_c = in_c, p.out_c = out_c;
   p.k_h = k_h, p.k_w = k_w, p.stride_h = stride, p.stride_w = stride;
   p.dilation_h = dilation, p.dilation_w = dilation, p.pad_top = pad, p.pad_left = pad;
-  p.out_h = (in_h + 2 * pad - ((k_h - 1) * dilation + 1)) / stride + 1;
-  p.out_w = (in_w + 2 * pad - ((k_w - 1) * dilation + 1)) / stride + 1;
+  p.out_h = (in_h + pad_total - ((k_h - 1) * dilation + 1)) / stride + 1;
+  p.out_w = (in_w + pad_total - ((k_w - 1) * dilation + 1)) / stride + 1;
   p.depth_multiplier = 1;
   p.act = k_acts[act];
   tl_conv_params p_abs = p;
@@ -166,12 +168,17 @@ static int conv_case(int32_t batch, int32_t in_h, int32_t in_w, int32_t in_c, in
   tl_conv2d_f32_opt_pack(packed, w, bias, &p, g_isa);
   tl_conv2d_f32_opt(got, x, packed, scratch, &p, g_isa);
   char what[160];
-  snprintf(what, sizeof what, "conv b=%d %dx%dx%d->%d k=%dx%d s=%d d=%d pad=%d bias=%d act=%d", batch, in_h,
-           in_w, in_c, out_c, k_h, k_w, stride, dilation, pad, with_bias, act);
+  snprintf(what, sizeof what, "conv b=%d %dx%dx%d->%d k=%dx%d s=%d d=%d pad=%d/%d bias=%d act=%d", batch, in_h,
+           in_w, in_c, out_c, k_h, k_w, stride, dilation, pad, pad_total, with_bias, act);
   const int ok = check_close(got, want, scale, n_out, what);
   free(x), free(w), free(bias), free(xa), free(wa), free(ba), free(want), free(got), free(scale);
   free(packed), free(scratch);
   return ok;
+}
+
+static int conv_case(int32_t batch, int32_t in_h, int32_t in_w, int32_t in_c, int32_t out_c, int32_t k_h,
+                     int32_t k_w, int32_t stride, int32_t dilation, int32_t pad, int with_bias, int act) {
+  return conv_case_pads(batch, in_h, in_w, in_c, out_c, k_h, k_w, stride, dilation, pad, 2 * pad, with_bias, act);
 }
 
 TL_TEST(conv_matches_reference_on_every_path) {
@@ -191,6 +198,15 @@ TL_TEST(conv_matches_reference_on_every_path) {
       /* 1x1 with stride 2 (im2col path) and a 5x5 kernel larger than part of the input */
       failed += !conv_case(1, 7, 7, in_cs[ci], out_cs[oi], 1, 1, 2, 1, 0, bias, act);
       failed += !conv_case(1, 4, 6, in_cs[ci], out_cs[oi], 5, 5, 1, 1, 2, bias, act);
+    }
+  /* padded convolutions large enough for the x86 levels' direct path (at most a tenth of the positions touch
+   * the padding; the small padded cases above go through im2col there): 42x40 SAME (9.5%), and padding only
+   * at the bottom and right as SAME with stride 2 gives (64x64 -> 32x32: 3%) */
+  static const int32_t dir_in[] = {1, 8}, dir_out[] = {7, 33};
+  for (size_t ci = 0; ci < 2; ci++)
+    for (size_t oi = 0; oi < 2; oi++) {
+      failed += !conv_case(1, 42, 40, dir_in[ci], dir_out[oi], 3, 3, 1, 1, 1, (int)oi, (int)(ci + oi) % 3);
+      failed += !conv_case_pads(1, 64, 64, dir_in[ci], dir_out[oi], 3, 3, 2, 1, 0, 1, (int)ci, (int)oi);
     }
   /* the CNN's layers */
   failed += !conv_case(1, 28, 28, 1, 32, 3, 3, 1, 1, 0, 1, 1);

@@ -104,10 +104,11 @@ void tl_fc_f32_opt(float *y,              /* [batch, out_depth] */
 
 /* ---- Conv2D: tl_conv2d_f32 with packed weights and bias, and im2col scratch ----
  * 1x1 stride-1 unpadded convolutions multiply the input directly (no scratch). At the AVX2 and AVX-512
- * levels, the other convolutions read each position's patch in place through a table of k offsets (the
- * direct path: runs of positions whose windows lie inside the input; the other positions' patches, padding
- * zeros included, are copied into the scratch and go through the same tile). At the other levels, blocks of
- * output positions' receptive fields are copied (im2col) into the scratch and multiplied. */
+ * levels, the other convolutions with at most a tenth of their positions touching the padding read each
+ * position's patch in place through a table of k offsets (the direct path: runs of positions whose windows
+ * lie inside the input; the other positions' patches, padding zeros included, are copied into the scratch
+ * and go through the same tile). Otherwise, blocks of output positions' receptive fields are copied (im2col)
+ * into the scratch and multiplied. */
 /* Output positions per im2col block: a multiple of TL_GEMM_ROW_ALIGN, and small enough that a block of
  * patches stays in L2 for typical k_h*k_w*in_c. The scratch is (min(out_h * out_w, TL_CONV_BLOCK_ROWS) + 2) *
  * k_h * k_w * in_c floats unless the convolution is pointwise (the extra rows: the direct path's offsets). */
