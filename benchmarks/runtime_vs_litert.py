@@ -197,20 +197,9 @@ def to_tlm(net: Net) -> bytes:
                     activation=layer.act,
                     **extra,
                 )
-        elif layer.kind == "maxpool":
+        elif layer.kind in ("maxpool", "avgpool_global"):
             b.add_op(
-                "MaxPool2D",
-                [t],
-                [y],
-                padding="VALID",
-                filter_h=layer.pool,
-                filter_w=layer.pool,
-                stride_h=layer.pool,
-                stride_w=layer.pool,
-            )
-        elif layer.kind == "avgpool_global":
-            b.add_op(
-                "AveragePool2D",
+                "MaxPool2D" if layer.kind == "maxpool" else "AveragePool2D",
                 [t],
                 [y],
                 padding="VALID",
