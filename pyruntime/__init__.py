@@ -18,6 +18,7 @@ depends on numpy and cffi only.
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 import numpy as np
@@ -73,6 +74,14 @@ class Interpreter:
     interpreter (stopped by :meth:`close`) that split the FullyConnected, Conv2D and DepthwiseConv2D work
     (float32 and int8). The results are bit-identical for every thread count. Builds of the runtime without
     threads run on one thread.
+
+    Python threads: one object may be shared by several threads. Every method that touches the C interpreter
+    holds the object's lock for the length of its C call, and the C call of :meth:`invoke` runs with the GIL
+    released. So calls on one interpreter run one at a time: a second :meth:`invoke`, :meth:`set_tensor`,
+    :meth:`get_tensor` or :meth:`allocate_tensors` waits for a running invoke to end, and :meth:`close` (or
+    collection) waits for it too and only then frees the interpreter, arena and model; a call after ``close``
+    raises ``ValueError("interpreter is closed")``. Never call ``close`` from inside a method of the same
+    object (there is none that could). For parallel inference use one interpreter per thread.
     """
 
     def __init__(
@@ -84,6 +93,9 @@ class Interpreter:
     ) -> None:
         self._model = ffi.NULL
         self._interp = ffi.NULL
+        # Held around every C call that uses _interp/_model (invoke's included, which releases the GIL), so
+        # close() can never free what a running call uses. Not reentrant: no method calls another under it.
+        self._lock = threading.Lock()
         if (model_path is None) == (model_content is None):
             raise ValueError("pass exactly one of model_path and model_content")
         if num_threads is None:
@@ -141,13 +153,20 @@ class Interpreter:
     # ---- lifetime ----
 
     def close(self) -> None:
-        """Free the C interpreter and model (also done when the object is collected)."""
-        if getattr(self, "_interp", ffi.NULL) != ffi.NULL:
-            lib.tl_interpreter_destroy(self._interp)
-            self._interp = ffi.NULL
-        if getattr(self, "_model", ffi.NULL) != ffi.NULL:
-            lib.tl_model_destroy(self._model)
-            self._model = ffi.NULL
+        """Free the C interpreter and model (also done when the object is collected). Idempotent.
+
+        Waits for a call running in another thread (an :meth:`invoke`) to end first; later calls raise
+        ``ValueError``."""
+        lock = getattr(self, "_lock", None)
+        if lock is None:  # __init__ failed before the lock existed: nothing was allocated
+            return
+        with lock:
+            if self._interp != ffi.NULL:
+                lib.tl_interpreter_destroy(self._interp)
+                self._interp = ffi.NULL
+            if self._model != ffi.NULL:
+                lib.tl_model_destroy(self._model)
+                self._model = ffi.NULL
 
     def __del__(self) -> None:
         self.close()
@@ -179,7 +198,11 @@ class Interpreter:
             raise TensorletRuntimeError(lib.TL_ERROR_UNSUPPORTED_DTYPE, f"dtype {info.dtype}")
         n = info.quant_count
         scales = np.array([info.scales[i] for i in range(n)], dtype=np.float32)
-        zero_points = np.array([info.zero_points[i] for i in range(n)], dtype=np.int32)
+        # int32 as in tflite_runtime; the format stores int64, and a value outside int32 (legal on a float
+        # tensor, whose quantization the runtime ignores) is kept exact in an int64 array, never truncated
+        zps = [int(info.zero_points[i]) for i in range(n)]
+        fits = all(-(2**31) <= z < 2**31 for z in zps)
+        zero_points = np.array(zps, dtype=np.int32 if fits else np.int64)
         per_tensor = (float(scales[0]), int(zero_points[0])) if n == 1 else (0.0, 0)
         return {
             "name": _decode(info.name),
@@ -231,22 +254,25 @@ class Interpreter:
 
     def allocate_tensors(self) -> None:
         """Prepare the model: per-op checks and the arena plan. Must precede set_tensor/invoke."""
-        status = lib.tl_interpreter_prepare(self._live())
-        if status != lib.TL_OK:
-            self._allocated = False
-            self._raise(status, "tl_interpreter_prepare failed")
-        self._allocated = True
+        with self._lock:
+            status = lib.tl_interpreter_prepare(self._live())
+            if status != lib.TL_OK:
+                self._allocated = False
+                self._raise(status, "tl_interpreter_prepare failed")
+            self._allocated = True
 
     @property
     def arena_bytes(self) -> int:
         """Bytes of the planned activation arena (0 before allocate_tensors)."""
-        return int(lib.tl_interpreter_arena_bytes(self._live()))
+        with self._lock:
+            return int(lib.tl_interpreter_arena_bytes(self._live()))
 
     @property
     def planned_arena_bytes(self) -> int:
         """Arena bytes the exporter wrote into the model's metadata."""
-        self._live()
-        return int(lib.tl_model_planned_arena_bytes(self._model))
+        with self._lock:
+            self._live()
+            return int(lib.tl_model_planned_arena_bytes(self._model))
 
     def set_tensor(self, tensor_index: int, value: np.ndarray) -> None:
         """Copy ``value`` into graph input ``tensor_index``. Dtype and shape must match exactly."""
@@ -264,39 +290,43 @@ class Interpreter:
         if value.shape != shape:
             raise ValueError(f"input {d['name']!r}: got shape {value.shape}, expected {shape}")
         data = np.ascontiguousarray(value)
-        status = lib.tl_interpreter_set_input(
-            self._live(), pos, ffi.from_buffer(data), data.nbytes, d["_tl_dtype"]
-        )
-        if status != lib.TL_OK:
-            self._raise(status, f"cannot set input {d['name']!r}")
+        with self._lock:
+            status = lib.tl_interpreter_set_input(
+                self._live(), pos, ffi.from_buffer(data), data.nbytes, d["_tl_dtype"]
+            )
+            if status != lib.TL_OK:
+                self._raise(status, f"cannot set input {d['name']!r}")
 
     def invoke(self) -> None:
         """Run the model on the current inputs."""
-        # hot path for small models (~2 us): no method call before the C call; a NULL cdata is falsy
-        interp = self._interp
-        if not interp:
-            raise ValueError("interpreter is closed")
-        status = _invoke(interp)
-        if status:
-            self._raise(status, "tl_interpreter_invoke failed")
+        # hot path for small models (~2 us): no method call before the C call; a NULL cdata is falsy. The lock
+        # stays held while the C call runs without the GIL: close() in another thread waits for it.
+        with self._lock:
+            interp = self._interp
+            if not interp:
+                raise ValueError("interpreter is closed")
+            status = _invoke(interp)
+            if status:
+                self._raise(status, "tl_interpreter_invoke failed")
 
     def get_tensor(self, tensor_index: int) -> np.ndarray:
         """A copy of a graph input's or output's current value (inputs keep their value across invokes)."""
         is_input, pos, d = self._lookup(tensor_index)
         out = np.empty(tuple(int(s) for s in d["shape"]), dtype=d["dtype"])
-        if is_input:
-            ptr = ffi.new("void **")
-            status = lib.tl_interpreter_input_data(self._live(), pos, ptr)
+        with self._lock:  # the copy out of the arena included: close() must not free it meanwhile
+            if is_input:
+                ptr = ffi.new("void **")
+                status = lib.tl_interpreter_input_data(self._live(), pos, ptr)
+                if status != lib.TL_OK:
+                    self._raise(status, f"cannot read input {d['name']!r}")
+                ffi.memmove(ffi.from_buffer(out), ptr[0], out.nbytes)
+                return out
+            status = lib.tl_interpreter_get_output(
+                self._live(), pos, ffi.from_buffer(out), out.nbytes, d["_tl_dtype"]
+            )
             if status != lib.TL_OK:
-                self._raise(status, f"cannot read input {d['name']!r}")
-            ffi.memmove(ffi.from_buffer(out), ptr[0], out.nbytes)
+                self._raise(status, f"cannot read output {d['name']!r}")
             return out
-        status = lib.tl_interpreter_get_output(
-            self._live(), pos, ffi.from_buffer(out), out.nbytes, d["_tl_dtype"]
-        )
-        if status != lib.TL_OK:
-            self._raise(status, f"cannot read output {d['name']!r}")
-        return out
 
     def run(self, *inputs: np.ndarray) -> list[np.ndarray]:
         """Set every graph input (in order), invoke, and return copies of all outputs."""
