@@ -9,12 +9,16 @@
 
 ``run`` and ``bench`` use the C runtime through pyruntime (``run --reference`` uses the numpy reference
 interpreter instead). Exit codes: 0 success, 1 a model or data error (the message says which file and why),
-2 a usage error.
+2 a usage error, 141 (128 + SIGPIPE) when the reader of the output went away (``tensorlet inspect m | head``).
+Every file is untrusted input: ``.npy`` files are parsed without pickle and their header checked against
+their size; names and metadata from a model are printed with non-printable characters escaped.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import os
 import re
 import sys
 import time
@@ -25,6 +29,7 @@ from typing import Any
 import numpy as np
 
 EXIT_ERROR = 1
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a tool killed by SIGPIPE
 
 
 class CliError(Exception):
@@ -80,6 +85,17 @@ def _require_pyruntime() -> Any:
 
 
 # ---- inspect ----------------------------------------------------------------------------------------
+def printable(text: object) -> str:
+    """``text`` with every non-printable character (terminal escapes, newlines, NUL) written as ``\\xNN`` /
+    ``\\uNNNN``: names and metadata come from the model file and must not drive the terminal."""
+    s = str(text)
+    if s.isprintable():
+        return s
+    return "".join(
+        c if c.isprintable() else (f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}") for c in s
+    )
+
+
 def _fmt_shape(shape: Sequence[int]) -> str:
     return "[" + ", ".join(str(d) for d in shape) + "]"
 
@@ -97,7 +113,7 @@ def _fmt_options(options: dict[str, Any]) -> str:
     for k, v in options.items():
         if v is None or (k == "activation" and v == "NONE"):
             continue
-        parts.append(f"{k}={v}")
+        parts.append(f"{k}={printable(v)}")
     return " ".join(parts)
 
 
@@ -119,18 +135,18 @@ def inspect_model(info: Any, out: Any = None) -> None:
     w = out.write
     w(f"model bytes      {info.size_bytes:,}\n")
     w(f"schema version   {info.version}\n")
-    w(f"producer         {md.producer}\n")
+    w(f"producer         {printable(md.producer)}\n")
     if md.description:
-        w(f"description      {md.description}\n")
+        w(f"description      {printable(md.description)}\n")
     w(f"constant bytes   {const_bytes:,}\n")
     w(f"arena bytes      {md.arena_bytes:,} (metadata); {planned:,} (planned now)\n")
     for key, value in md.entries.items():
-        w(f"metadata         {key} = {value}\n")
+        w(f"metadata         {printable(key)} = {printable(value)}\n")
     for label, indices in (("inputs", info.inputs), ("outputs", info.outputs)):
         w(f"\n{label}:\n")
         for i in indices:
             t = info.tensors[i]
-            w(f"  {i:4d}  {t.name:40s} {t.dtype_name:8s} {_fmt_shape(t.shape)}\n")
+            w(f"  {i:4d}  {printable(t.name):40s} {t.dtype_name:8s} {_fmt_shape(t.shape)}\n")
     w(f"\noperators ({len(info.ops)}):\n")
     for op in info.ops:
         ins = ", ".join(str(i) for i in op.inputs)
@@ -140,13 +156,13 @@ def inspect_model(info: Any, out: Any = None) -> None:
     w(f"  {'idx':>4s}  {'name':40s} {'dtype':8s} {'shape':18s} {'kind':10s} {'bytes':>10s}  quantization\n")
     for t in info.tensors:
         w(
-            f"  {t.index:4d}  {t.name:40s} {t.dtype_name:8s} {_fmt_shape(t.shape):18s} "
+            f"  {t.index:4d}  {printable(t.name):40s} {t.dtype_name:8s} {_fmt_shape(t.shape):18s} "
             f"{_kind(info, t):10s} {t.nbytes:10,d}  {_fmt_quant(t.quantization)}\n"
         )
 
 
 def _dot_label(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    return printable(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def to_dot(info: Any) -> str:
@@ -190,14 +206,45 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 # ---- run --------------------------------------------------------------------------------------------
-def _load_npy(path: str) -> np.ndarray:
-    data = _read_bytes(path, "input")
-    try:
-        import io
+_NPY_MAGIC = b"\x93NUMPY"
 
-        return np.load(io.BytesIO(data), allow_pickle=False)
-    except Exception as e:
-        raise CliError(f"input file {path!r} is not a valid .npy array: {e}") from None
+
+def parse_npy(data: bytes, path: str = "<bytes>") -> np.ndarray:
+    """A ``.npy`` file's array, parsed as untrusted input: no pickle, plain numeric dtypes only, and the
+    header's shape times its dtype size must equal the bytes after the header. Raises ``CliError``."""
+    where = f"input file {path!r} is not a valid .npy array"
+    if not data.startswith(_NPY_MAGIC):
+        what = "a .npz archive (zip); pass one array per .npy file" if data[:2] == b"PK" else "no .npy magic"
+        raise CliError(f"{where}: {what}")
+    f = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise CliError(f"{where}: .npy format version {version[0]}.{version[1]} (1.0 and 2.0 are read)")
+    except (ValueError, TypeError, SyntaxError, OverflowError, MemoryError, RecursionError) as e:
+        raise CliError(f"{where}: bad header ({e})") from None
+    if dtype.kind not in "biufc" or dtype.fields is not None or dtype.subdtype is not None:
+        raise CliError(f"{where}: dtype {dtype.str!r} (only plain numeric arrays; never pickled objects)")
+    count = 1
+    for d in shape:
+        count *= d
+    header = f.tell()
+    if len(data) - header != count * dtype.itemsize:
+        raise CliError(
+            f"{where}: its header declares {dtype.name} {_fmt_shape(shape)} "
+            f"({count * dtype.itemsize} bytes), the file holds {len(data) - header} bytes of data"
+        )
+    array = np.frombuffer(data, dtype=dtype, count=count, offset=header)
+    array = array.reshape(shape, order="F" if fortran else "C")
+    return np.ascontiguousarray(array).astype(dtype.newbyteorder("="), copy=False)
+
+
+def _load_npy(path: str) -> np.ndarray:
+    return parse_npy(_read_bytes(path, "input"), path)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -213,14 +260,18 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f"input {t.name!r} needs {t.dtype_name} {_fmt_shape(t.shape)}, {p!r} holds "
                 f"{a.dtype} {_fmt_shape(a.shape)}{hint}"
             )
-    if args.reference and any(t.dtype == np.int8 for t in info.tensors):
-        from trainer.quantize import reference_run  # int8 ops: the runtime's integer arithmetic in numpy
+    if args.reference:
+        try:
+            if any(t.dtype == np.int8 for t in info.tensors):
+                from trainer.quantize import reference_run  # int8 ops: the runtime's integer arithmetic
 
-        outputs = reference_run(data, *arrays)
-    elif args.reference:
-        from trainer.lite.reference import ReferenceInterpreter
+                outputs = reference_run(data, *arrays)
+            else:
+                from trainer.lite.reference import ReferenceInterpreter
 
-        outputs = ReferenceInterpreter(model_content=data).run(*arrays)
+                outputs = ReferenceInterpreter(model_content=data).run(*arrays)
+        except Exception as e:  # the model passed the C verifier but the reference refuses it (prepare)
+            raise CliError(f"the reference interpreter failed on {args.model!r}: {printable(e)}") from None
     else:
         pyruntime = _require_pyruntime()
         try:
@@ -230,7 +281,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.output and len(args.output) != len(outputs):
         raise CliError(f"the model has {len(outputs)} outputs, got {len(args.output)} --output files")
     for k, (i, y) in enumerate(zip(info.outputs, outputs, strict=True)):
-        name = info.tensors[i].name
+        name = printable(info.tensors[i].name)
         if args.output:
             try:
                 np.save(args.output[k], y, allow_pickle=False)
@@ -342,7 +393,7 @@ def cmd_ops(args: argparse.Namespace) -> int:
         for op in sorted({op.opcode for op in info.ops}):
             print(op)
         return 0
-    text = ops_header(data, Path(args.model).name)
+    text = ops_header(data, printable(Path(args.model).name).replace("*/", "*_/"))  # inside a C comment
     if args.header == "-":
         sys.stdout.write(text)
     else:
@@ -350,11 +401,51 @@ def cmd_ops(args: argparse.Namespace) -> int:
     return 0
 
 
+# C and C++ keywords (C89 to C23; the header is included from C++ too) and the names the standard reserves
+C_KEYWORDS = frozenset(
+    """auto break case char const continue default do double else enum extern float for goto if inline
+    int long register restrict return short signed sizeof static struct switch typedef union
+    unsigned void volatile while _Alignas _Alignof _Atomic _Bool _Complex _Generic _Imaginary
+    _Noreturn _Static_assert _Thread_local _BitInt _Decimal32 _Decimal64 _Decimal128 alignas alignof
+    bool constexpr false nullptr static_assert thread_local true typeof typeof_unqual asm catch
+    class delete explicit friend mutable namespace new noexcept operator private protected public
+    template this throw try typeid typename using virtual wchar_t char8_t char16_t char32_t concept
+    consteval constinit co_await co_return co_yield decltype export requires main NULL size_t
+    uint8_t""".split()
+)
+# First words of the runtime's symbols (tl_<word>_...; runtime_c/src and include): a model array named
+# tl_model or tl_conv2d_x would clash with them at link time. tests/test_hardening_cli.py keeps this list in
+# step with the sources. Other tl_ names (tl_fw_model) are the user's.
+RUNTIME_WORDS = frozenset(
+    """activation add align arena average binary busy concat ops conv conv2d cpu depthwise dot dtype error
+    eval exp fb fc free gemm get half i8 input interpreter isa kernels logistic malloc max mean
+    model mul multiply one op opt options output pad plan prepare quantize relu relu6 requantize
+    round rounding saturating shape sigmoid snprintf softmax srdhm status sub tanh tensor terse
+    threadpool transpose verify version vsnprintf""".split()
+)
+
+
+def check_c_name(name: str) -> None:
+    """Raise ``CliError`` unless ``name`` (``name_len``, ``NAME_H``) can be defined beside the runtime."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise CliError(f"{printable(name)!r} is not a C identifier (letters, digits, _; not a digit first)")
+    if name in C_KEYWORDS:
+        raise CliError(f"{name!r} is a C/C++ keyword or standard name")
+    if name.startswith("__") or re.match(r"_[A-Z]", name):
+        raise CliError(f"{name!r} is reserved by the C standard (starts with __ or _ and a capital)")
+    if name.upper().startswith("TL_") and not name.startswith("tl_") or name.upper() == "TENSORLET":
+        raise CliError(f"{name!r} is in the runtime's macro namespace (TL_*, TENSORLET_H)")
+    word = re.match(r"tl_([a-z0-9]+)", name)
+    if word and word.group(1) in RUNTIME_WORDS:
+        raise CliError(
+            f"{name!r} may clash with the runtime's tl_{word.group(1)}_* symbols; choose another name"
+        )
+
+
 def export_c(data: bytes, name: str) -> tuple[str, str]:
     """(C source, header) holding ``data`` as ``const uint8_t name[]``, 16-byte aligned (what
     tl_model_load_nocopy / tl_model_load_static need), and ``const size_t name_len``."""
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-        raise CliError(f"{name!r} is not a C identifier")
+    check_c_name(name)
     guard = f"{name.upper()}_H"
     header = (
         f"/* {name}: a tensorlet .tlm model as a C array (written by `tensorlet export-c`).\n"
@@ -380,9 +471,14 @@ def export_c(data: bytes, name: str) -> tuple[str, str]:
 
 def cmd_export_c(args: argparse.Namespace) -> int:
     data, _ = _load_info(args.model)
-    name = args.name or re.sub(r"\W", "_", Path(args.model).stem)
-    if name[:1].isdigit():
-        name = "_" + name
+    name = args.name
+    if name is None:  # from the file's stem, made a valid name
+        name = re.sub(r"[^A-Za-z0-9_]", "_", Path(args.model).stem)
+        try:
+            check_c_name(name)
+        except CliError:
+            name = "model_" + name.lstrip("_")
+    check_c_name(name)
     source, header = export_c(data, name)
     out = Path(args.out_dir)
     _write_text(str(out / f"{name}.c"), source)
@@ -502,10 +598,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at interpreter exit
+        return code
     except CliError as e:
         print(f"tensorlet: error: {e}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:  # `tensorlet inspect m | head`: the reader left; stop quietly like cat or grep
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # Python's final flush of stdout would fail again
+        except (OSError, ValueError, io.UnsupportedOperation):
+            pass
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":
