@@ -78,6 +78,7 @@ typedef enum tl_dtype {
 #define TL_SCHEMA_VERSION ...
 #define TL_MAX_RANK ...
 #define TL_ARENA_ALIGNMENT ...
+#define TL_DEFAULT_MAX_WORK ...
 #define TL_MAX_THREADS ...
 
 typedef struct tl_model tl_model;
@@ -107,6 +108,7 @@ typedef struct tl_options {
   size_t max_arena_bytes;
   int32_t num_threads;
   int32_t kernels;
+  uint64_t max_work;
 } tl_options;
 int32_t tl_kernels_from_name(const char *name);
 
@@ -134,6 +136,7 @@ void tl_interpreter_destroy(tl_interpreter *interp);
 tl_status tl_interpreter_prepare(tl_interpreter *interp);
 size_t tl_interpreter_arena_bytes(const tl_interpreter *interp);
 size_t tl_interpreter_required_memory_bytes(const tl_interpreter *interp);
+uint64_t tl_interpreter_work(const tl_interpreter *interp);
 tl_status tl_interpreter_invoke(tl_interpreter *interp);
 const char *tl_interpreter_error(const tl_interpreter *interp);
 int32_t tl_interpreter_input_count(const tl_interpreter *interp);

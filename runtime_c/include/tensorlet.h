@@ -71,7 +71,7 @@ typedef enum tl_status {
   TL_ERROR_UNSUPPORTED_FEATURE = 303, /* a known value this runtime does not implement */
 
   TL_ERROR_OUT_OF_MEMORY = 400,   /* malloc failed */
-  TL_ERROR_LIMIT_EXCEEDED = 401,  /* a hard cap (rank, counts, bytes, arena cap) or size overflow */
+  TL_ERROR_LIMIT_EXCEEDED = 401,  /* a hard cap (rank, counts, bytes, arena cap, work budget) or size overflow */
   TL_ERROR_ARENA_TOO_SMALL = 402, /* the caller-supplied arena cannot hold state + plan */
   TL_ERROR_IO = 403               /* a file could not be opened or read */
 } tl_status;
@@ -119,6 +119,13 @@ typedef enum tl_kernels {
 /* "reference" -> TL_KERNELS_REFERENCE, etc.; NULL or "" -> TL_KERNELS_AUTO; -1 for an unknown name. */
 int32_t tl_kernels_from_name(const char *name);
 
+/* Default work budget (tl_options.max_work). prepare adds up each op's work (multiply-adds, pooled window
+ * elements, elements moved, weighted so that one unit is about one nanosecond on the slowest path of that op
+ * kind) and the plan's (pairs of tensors alive at the same time), and fails with TL_ERROR_LIMIT_EXCEEDED when
+ * the total is above the budget, so that a small file cannot make one invoke run for minutes.
+ * tl_interpreter_work() gives a prepared model's total. */
+#define TL_DEFAULT_MAX_WORK 1000000000u
+
 /* Most threads an interpreter may use (tl_options.num_threads). */
 #define TL_MAX_THREADS 64
 
@@ -134,6 +141,7 @@ typedef struct tl_options {
   size_t max_arena_bytes;   /* refuse plans above this (0: default 1 GiB) */
   int32_t num_threads;      /* threads of one invoke, the caller's included (0 or 1: single thread; see above) */
   int32_t kernels;          /* tl_kernels (0: AUTO); create fails with TL_ERROR_INVALID_ARGUMENT outside it */
+  uint64_t max_work;        /* refuse models above this work budget at prepare (0: TL_DEFAULT_MAX_WORK) */
 } tl_options;
 
 /* ---- status ---- */
@@ -189,6 +197,8 @@ size_t tl_interpreter_arena_bytes(const tl_interpreter *interp);
  * works. Exact after a successful prepare; when the memory could not even hold the interpreter's tables, the
  * plan could not run and the number is a safe upper bound (retrying with it succeeds). */
 size_t tl_interpreter_required_memory_bytes(const tl_interpreter *interp);
+/* Work units of the prepared model, counted against tl_options.max_work (0 before a successful prepare). */
+uint64_t tl_interpreter_work(const tl_interpreter *interp);
 tl_status tl_interpreter_invoke(tl_interpreter *interp);
 /* Message of the last error on this interpreter ("" if none). */
 const char *tl_interpreter_error(const tl_interpreter *interp);

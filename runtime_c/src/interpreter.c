@@ -69,6 +69,7 @@ static void tl_interp_init(tl_interpreter *it, const tl_model *model, const tl_o
   it->model = model;
   it->max_arena_bytes = options && options->max_arena_bytes ? options->max_arena_bytes : TL_DEFAULT_MAX_ARENA;
   it->num_threads = options && options->num_threads > 0 ? options->num_threads : 1;
+  it->max_work = options && options->max_work ? options->max_work : (uint64_t)TL_DEFAULT_MAX_WORK;
 #if TL_HAVE_THREADS /* otherwise no pool: pool_bytes stays 0 (builds without threads keep no pool code) */
   it->pool_bytes = TL_A16(tl_threadpool_bytes(it->num_threads));
 #endif
@@ -148,6 +149,7 @@ static void tl_release_blocks(tl_interpreter *it) {
   it->nodes = NULL;
   it->arena = NULL;
   it->arena_bytes = 0;
+  it->work = 0;
 }
 
 void tl_interpreter_destroy(tl_interpreter *interp) {
@@ -202,7 +204,23 @@ static tl_status tl_prepare_ops(tl_interpreter *it, uint8_t *persist) {
     ctx.op_name = reg ? reg->name : "unknown";
     TL_ENSURE(&it->err, reg != NULL, TL_ERROR_UNSUPPORTED_OP, "op %d: unknown op code %d", i, m->ops[i].opcode);
     TL_ENSURE_OK(reg->prepare(&ctx, node));
+    node->work = tl_op_work(m, i);
+    it->work = it->work > UINT64_MAX - node->work ? UINT64_MAX : it->work + node->work;
   }
+  return TL_OK;
+}
+
+/* The work budget (interpreter.h): the ops' total, checked before the plan; names the costliest op. */
+static tl_status tl_check_work(tl_interpreter *it) {
+  const tl_model *m = it->model;
+  int32_t i, top = 0;
+  for (i = 1; i < m->op_count; i++) {
+    if (it->nodes[i].work > it->nodes[top].work) top = i;
+  }
+  TL_ENSURE(&it->err, it->work <= it->max_work, TL_ERROR_LIMIT_EXCEEDED,
+            "model work %g exceeds the budget %g (op %d (%s): %g); raise tl_options.max_work",
+            (double)it->work, (double)it->max_work, top, tl_op_name(m->ops[top].opcode),
+            (double)it->nodes[top].work);
   return TL_OK;
 }
 
@@ -214,6 +232,7 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
   int32_t *order;
   int32_t n = 0, i;
   size_t arena_bytes = 0;
+  uint64_t pairs = 0, max_pairs;
 
   tl_release_blocks(it);
   it->required_bytes = 0;
@@ -260,7 +279,20 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
 
   TL_ENSURE_OK(tl_prepare_ops(it, tables + data_bytes + nodes_bytes + scratch_bytes));
   TL_ENSURE_OK(tl_plan_collect(m, items, &n, &it->err));
-  TL_ENSURE_OK(tl_plan_place(items, n, order, &arena_bytes, &it->err));
+  TL_ENSURE_OK(tl_check_work(it));
+  /* the plan's share: what the ops left of the budget (planner.h counts the pairs before any placement) */
+  max_pairs = (it->max_work - it->work) / TL_WORK_PER_PLAN_PAIR;
+  if (tl_plan_place(items, n, order, max_pairs, &pairs, &arena_bytes, &it->err) != TL_OK) {
+    if (pairs > max_pairs) {
+      tl_error_set(&it->err,
+                   "model work exceeds the budget %g: ops %g, plan %g (%llu pairs of tensors alive at the "
+                   "same time); raise tl_options.max_work",
+                   (double)it->max_work, (double)it->work, (double)pairs * TL_WORK_PER_PLAN_PAIR,
+                   (unsigned long long)pairs);
+    }
+    return TL_ERROR_LIMIT_EXCEEDED;
+  }
+  it->work += pairs * TL_WORK_PER_PLAN_PAIR; /* <= max_work: checked above */
   TL_ENSURE(&it->err, tl_add_size(head, arena_bytes, &required) && tl_add_size(required, 15u, &required),
             TL_ERROR_LIMIT_EXCEEDED, "prepare: planned arena of %llu bytes overflows", (unsigned long long)arena_bytes);
   it->required_bytes = required;
@@ -307,6 +339,10 @@ size_t tl_interpreter_arena_bytes(const tl_interpreter *interp) {
 
 size_t tl_interpreter_required_memory_bytes(const tl_interpreter *interp) {
   return tl_alive(interp) ? interp->required_bytes : 0;
+}
+
+uint64_t tl_interpreter_work(const tl_interpreter *interp) {
+  return tl_alive(interp) && interp->state == TL_STATE_PREPARED ? interp->work : 0;
 }
 
 const char *tl_interpreter_error(const tl_interpreter *interp) { return tl_alive(interp) ? interp->error : ""; }

@@ -58,6 +58,7 @@ typedef struct tl_node {
   int32_t opt_isa;       /* tl_isa the op runs at; TL_ISA_REFERENCE (0): the reference kernel */
   int32_t opt_i8;        /* int8 ops with opt_isa set: the tl_i8_level of kernels/opt/opt_kernels_int8.h */
   int32_t invokes;       /* float FullyConnected: its evals so far, mod 2 (the panel order alternates) */
+  uint64_t work;         /* tl_op_work(): this op's share of the work budget (tl_options.max_work) */
 } tl_node;
 
 enum { TL_STATE_CREATED = 0, TL_STATE_PREPARED = 1, TL_STATE_FAILED = 2 };
@@ -87,9 +88,25 @@ struct tl_interpreter {
   uint8_t *arena;
   size_t arena_bytes;
   size_t required_bytes;
+  uint64_t max_work;       /* tl_options.max_work, or TL_DEFAULT_MAX_WORK */
+  uint64_t work;           /* prepared total: the ops' work plus the plan's (tl_interpreter_work) */
   char error[TL_ERROR_LEN];
   tl_errbuf err;
 };
+
+/* ---- the work budget (tl_options.max_work, TL_DEFAULT_MAX_WORK in tensorlet.h) ----
+ * prepare charges each op TL_WORK_PER_OP plus count x weight / 16 units, count being what its time grows
+ * with: multiply-adds (FullyConnected, Conv2D, DepthwiseConv2D), output elements x window (pools), input
+ * elements (Mean, Softmax) or output elements (everything else); FullyConnected and the convolutions also
+ * count each output once more (its fixed cost). The weights make one unit at least one nanosecond of one invoke
+ * on the slowest path of that op kind with the default kernels (the measurements are in ops/op_table.c), so
+ * the budget bounds the time of prepare + one invoke. The plan charges
+ * TL_WORK_PER_PLAN_PAIR per pair of planned tensors alive at the same time (planner.h). */
+#define TL_WORK_PER_OP 2048u       /* ~2 us: load, verify and prepare of one op, and its dispatch */
+#define TL_WORK_PER_PLAN_PAIR 512u /* measured 200-450 ns per pair (planner.c, 4K-64K tensors) */
+
+/* Work units of op `op` of a model whose prepare succeeded (ops/op_table.c); saturates at UINT64_MAX. */
+uint64_t tl_op_work(const tl_model *model, int32_t op);
 
 #define TL_INTERP_MAGIC 0x544c4950u /* "TLIP" */
 

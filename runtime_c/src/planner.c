@@ -4,7 +4,7 @@
 size_t tl_plan_scratch_bytes(int32_t tensor_count) {
   size_t n = tensor_count > 0 ? (size_t)tensor_count : 1u;
   /* counts are capped (TL_MAX_TENSORS), so these products cannot overflow */
-  return n * sizeof(tl_plan_item) + n * sizeof(int32_t);
+  return n * sizeof(tl_plan_item) + TL_PLAN_SCRATCH_INTS(tensor_count) * sizeof(int32_t);
 }
 
 tl_status tl_plan_collect(const tl_model *m, tl_plan_item *items, int32_t *count, tl_errbuf *err) {
@@ -17,7 +17,6 @@ tl_status tl_plan_collect(const tl_model *m, tl_plan_item *items, int32_t *count
     items[i].last = -1;
     items[i].size = 0;
     items[i].offset = 0;
-    items[i].next = -1;
   }
   for (k = 0; k < m->input_count; k++) {
     tl_plan_item *it = &items[m->inputs[k]];
@@ -60,50 +59,142 @@ tl_status tl_plan_collect(const tl_model *m, tl_plan_item *items, int32_t *count
   return TL_OK;
 }
 
-static int tl_plan_before(const tl_plan_item *a, const tl_plan_item *b) {
-  if (a->size != b->size) return a->size > b->size;
-  return a->tensor < b->tensor;
+/* The orders the planner sorts by; each is total (ties by item position, unique). */
+enum { TL_PLAN_BY_PLACEMENT = 0, TL_PLAN_BY_FIRST = 1, TL_PLAN_BY_LAST = 2, TL_PLAN_BY_OFFSET = 3 };
+
+/* 1 when item a comes before item b in the order `key`. Placement (step 4): size descending, then tensor index
+ * ascending (unique), exactly as the Python mirror. */
+static int tl_plan_less(const tl_plan_item *items, int32_t a, int32_t b, int key) {
+  const tl_plan_item *x = &items[a], *y = &items[b];
+  switch (key) {
+    case TL_PLAN_BY_PLACEMENT:
+      if (x->size != y->size) return x->size > y->size;
+      return x->tensor < y->tensor;
+    case TL_PLAN_BY_FIRST:
+      if (x->first != y->first) return x->first < y->first;
+      break;
+    case TL_PLAN_BY_LAST:
+      if (x->last != y->last) return x->last < y->last;
+      break;
+    default:
+      if (x->offset != y->offset) return x->offset < y->offset;
+      break;
+  }
+  return a < b;
 }
 
-/* Max-heap on "comes later in the order", so the heap sort leaves the order ascending. */
-static void tl_plan_sift(const tl_plan_item *items, int32_t *order, int32_t root, int32_t n) {
+/* Max-heap on "comes later in the order", so the heap sort leaves v ascending. */
+static void tl_plan_sift(const tl_plan_item *items, int32_t *v, int32_t root, int32_t n, int key) {
   for (;;) {
     int32_t child = 2 * root + 1, t;
     if (child >= n) return;
-    if (child + 1 < n && tl_plan_before(&items[order[child]], &items[order[child + 1]])) child++;
-    if (!tl_plan_before(&items[order[root]], &items[order[child]])) return;
-    t = order[root];
-    order[root] = order[child];
-    order[child] = t;
+    if (child + 1 < n && tl_plan_less(items, v[child], v[child + 1], key)) child++;
+    if (!tl_plan_less(items, v[root], v[child], key)) return;
+    t = v[root];
+    v[root] = v[child];
+    v[child] = t;
     root = child;
   }
 }
 
-tl_status tl_plan_place(tl_plan_item *items, int32_t n, int32_t *order, size_t *arena_bytes, tl_errbuf *err) {
-  int32_t i, j, head = -1;
-  size_t arena = 0;
-  /* Step 4: heap sort of indices by (size desc, tensor asc). The key is a total order (tensor indices are
-   * unique), so any correct sort yields the same order as the Python mirror; heap sort keeps it O(n log n)
-   * without allocation. */
-  for (i = 0; i < n; i++) order[i] = i;
-  for (i = n / 2 - 1; i >= 0; i--) tl_plan_sift(items, order, i, n);
-  for (j = n - 1; j > 0; j--) {
-    int32_t t = order[0];
-    order[0] = order[j];
-    order[j] = t;
-    tl_plan_sift(items, order, 0, j);
+/* Heap sort of the item indices v[0..n) by `key`: O(n log n), no allocation. Any correct sort gives the same
+ * result because every key is a total order. */
+static void tl_plan_sort(const tl_plan_item *items, int32_t *v, int32_t n, int key) {
+  int32_t i;
+  for (i = n / 2 - 1; i >= 0; i--) tl_plan_sift(items, v, i, n, key);
+  for (i = n - 1; i > 0; i--) {
+    int32_t t = v[0];
+    v[0] = v[i];
+    v[i] = t;
+    tl_plan_sift(items, v, 0, i, key);
   }
-  /* Step 5: `head` is a singly linked list of placed items sorted by offset. For each item, walk it in offset
-   * order, skipping items whose lifetimes do not intersect; the first gap of at least `size` below the next
-   * overlapping item wins. */
+}
+
+/* Leaves scratch[0..n) sorted by (first, index) (tl_plan_place reuses it) and scratch[n..2n) by last. */
+uint64_t tl_plan_overlap_pairs(const tl_plan_item *items, int32_t n, int32_t *scratch) {
+  int32_t *by_first = scratch, *by_last = scratch + (n > 0 ? n : 0), i, j = 0;
+  uint64_t disjoint = 0, all;
+  if (n <= 1) return 0;
+  for (i = 0; i < n; i++) by_first[i] = by_last[i] = i;
+  tl_plan_sort(items, by_first, n, TL_PLAN_BY_FIRST);
+  tl_plan_sort(items, by_last, n, TL_PLAN_BY_LAST);
+  /* a disjoint pair has exactly one member that ends before the other starts: count, for each item x, the
+   * items y with y.last < x.first */
+  for (i = 0; i < n; i++) {
+    int32_t f = items[by_first[i]].first;
+    while (j < n && items[by_last[j]].last < f) j++;
+    disjoint += (uint64_t)j;
+  }
+  all = (uint64_t)n * (uint64_t)(n - 1) / 2u;
+  return all - disjoint;
+}
+
+tl_status tl_plan_place(tl_plan_item *items, int32_t n, int32_t *scratch, uint64_t max_pairs, uint64_t *pairs,
+                        size_t *arena_bytes, tl_errbuf *err) {
+  int32_t *order, *by_first, *pos, *found, *tree;
+  int32_t i, leaves = 1;
+  uint64_t overlapping;
+  size_t arena = 0;
+  *arena_bytes = 0;
+  if (pairs) *pairs = 0;
+  if (n <= 0) return TL_OK;
+  order = scratch;
+  by_first = scratch + n;
+  pos = scratch + 2 * (size_t)n;
+  found = scratch + 3 * (size_t)n;
+  tree = scratch + 4 * (size_t)n;
+  /* the overlapping pairs bound the work below; by_first comes back sorted by (first, index) */
+  overlapping = tl_plan_overlap_pairs(items, n, by_first);
+  if (pairs) *pairs = overlapping;
+  TL_ENSURE(err, overlapping <= max_pairs, TL_ERROR_LIMIT_EXCEEDED,
+            "plan: %llu pairs of tensors are alive at the same time, above the limit of %llu",
+            (unsigned long long)overlapping, (unsigned long long)max_pairs);
+  if (n == 1) by_first[0] = 0;
+  for (i = 0; i < n; i++) pos[by_first[i]] = i;
+  /* tree: a max-tree of `last` over the by_first positions, -1 where the item is not placed yet */
+  while (leaves < n) leaves *= 2;
+  for (i = 0; i < 2 * leaves; i++) tree[i] = -1;
+  /* Step 4 */
+  for (i = 0; i < n; i++) order[i] = i;
+  tl_plan_sort(items, order, n, TL_PLAN_BY_PLACEMENT);
+  /* Step 5 */
   for (i = 0; i < n; i++) {
     tl_plan_item *it = &items[order[i]];
     size_t candidate = 0, end;
-    int32_t p, prev = -1, cur;
-    for (p = head; p >= 0; p = items[p].next) {
-      const tl_plan_item *q = &items[p];
+    int32_t lo = 0, hi = n, k = 0, j, sp = 0, node;
+    int32_t stack[3 * 64];
+    /* hi = the count of items with first <= it->last (a prefix of by_first) */
+    while (lo < hi) {
+      int32_t mid = lo + (hi - lo) / 2;
+      if (items[by_first[mid]].first <= it->last) lo = mid + 1;
+      else hi = mid;
+    }
+    hi = lo;
+    /* report the placed items in that prefix with last >= it->first: exactly the placed ones whose lifetimes
+     * intersect it. Depth-first, so the stack holds at most two entries per tree level. */
+    stack[sp++] = 1;
+    stack[sp++] = 0;
+    stack[sp++] = leaves;
+    while (sp > 0) {
+      int32_t width = stack[--sp], start = stack[--sp];
+      node = stack[--sp];
+      if (tree[node] < it->first || start >= hi) continue;
+      if (width == 1) {
+        found[k++] = by_first[start];
+        continue;
+      }
+      stack[sp++] = 2 * node + 1;
+      stack[sp++] = start + width / 2;
+      stack[sp++] = width / 2;
+      stack[sp++] = 2 * node;
+      stack[sp++] = start;
+      stack[sp++] = width / 2;
+    }
+    tl_plan_sort(items, found, k, TL_PLAN_BY_OFFSET);
+    /* the scan of step 5 over them, in offset order: the first gap of at least `size` wins */
+    for (j = 0; j < k; j++) {
+      const tl_plan_item *q = &items[found[j]];
       size_t q_end;
-      if (q->last < it->first || q->first > it->last) continue;
       if (q->offset >= candidate && q->offset - candidate >= it->size) break;
       q_end = q->offset + q->size; /* fits: it was checked when q was placed */
       if (q_end > candidate) candidate = q_end;
@@ -112,15 +203,14 @@ tl_status tl_plan_place(tl_plan_item *items, int32_t n, int32_t *order, size_t *
     TL_ENSURE(err, tl_add_size(candidate, it->size, &end), TL_ERROR_LIMIT_EXCEEDED,
               "plan: arena offset overflows for tensor %d", it->tensor);
     if (end > arena) arena = end;
-    /* insert into the offset-sorted list (after items with an equal offset) */
-    cur = head;
-    while (cur >= 0 && items[cur].offset <= it->offset) {
-      prev = cur;
-      cur = items[cur].next;
+    /* mark it placed */
+    node = leaves + pos[order[i]];
+    tree[node] = it->last;
+    while (node > 1) {
+      node /= 2;
+      if (tree[node] >= it->last) break;
+      tree[node] = it->last;
     }
-    it->next = cur;
-    if (prev < 0) head = order[i];
-    else items[prev].next = order[i];
   }
   *arena_bytes = arena;
   return TL_OK;

@@ -12,10 +12,19 @@
  *   5. Each tensor goes to the lowest offset (a multiple of 16) where it overlaps no already-placed tensor
  *      whose lifetime intersects its own: scan the placed, time-overlapping tensors sorted by offset, keep
  *      `candidate` = the highest end seen so far, and take the first gap with offset >= candidate + size;
- *      else place it at candidate (after the highest end).
+ *      else place it at candidate (after the highest end). (Tensors placed at the same offset may be scanned
+ *      in any order: the result is the same.)
  *   6. arena_bytes = max(offset + size) over planned tensors (0 if nothing is planned).
- * Cost: O(n^2) in the number of planned tensors (each placement scans the placed list), no allocation: the
- * caller passes the scratch (from the interpreter's memory, never a file-sized stack array).
+ * Finding the placed, time-overlapping tensors (step 5) does not change the result, only the cost. Here: the
+ * items sorted by (first, index) carry a max-tree of `last` over the placed ones; the placed items with
+ * first <= it.last (a prefix of that order) and last >= it.first are exactly the overlapping ones, and the
+ * tree reports them in O((k + 1) log n); they are then heap-sorted by offset. The Python mirror builds the
+ * overlap lists with a sweep instead.
+ * Cost: O(n log n + P log n), P = the number of time-overlapping pairs of planned tensors. P is counted up front
+ * (O(n log n)) and the plan refused with TL_ERROR_LIMIT_EXCEEDED when it is above the caller's max_pairs, so a
+ * file cannot force the quadratic worst case (the interpreter charges each pair TL_WORK_PER_PLAN_PAIR units of
+ * its work budget, tl_options.max_work). No allocation: the caller passes the scratch (from the
+ * interpreter's memory, never a file-sized stack array).
  */
 #ifndef TL_PLANNER_H
 #define TL_PLANNER_H
@@ -32,19 +41,27 @@ typedef struct tl_plan_item {
   int32_t last;
   size_t size;     /* bytes, a multiple of TL_ARENA_ALIGNMENT */
   size_t offset;   /* result */
-  int32_t next;    /* scratch: placed list, sorted by offset */
 } tl_plan_item;
 
-/* Scratch the planner needs for n items: the items themselves plus an order array. */
+/* int32 scratch entries tl_plan_place needs for n items: order, by-start order, positions, the overlap list
+ * (n each) and a max-tree over a power of two >= n leaves (at most 4n). */
+#define TL_PLAN_SCRATCH_INTS(n) ((size_t)8 * (size_t)((n) > 0 ? (n) : 1))
+
+/* Scratch the planner needs for n items: the items themselves plus TL_PLAN_SCRATCH_INTS int32 entries. */
 size_t tl_plan_scratch_bytes(int32_t tensor_count);
 
 /* Steps 1-3 for a model: fills items (capacity tensor_count) and *count. is_planned (tensor_count bytes,
  * may be NULL) receives 1 for planned tensors. Fails only with TL_ERROR_LIMIT_EXCEEDED on size overflow. */
 tl_status tl_plan_collect(const tl_model *model, tl_plan_item *items, int32_t *count, tl_errbuf *err);
 
-/* Steps 4-6 on items[0..n): sets every item's offset and *arena_bytes. order: n int32 scratch entries.
- * Fails only with TL_ERROR_LIMIT_EXCEEDED when an offset would overflow size_t. */
-tl_status tl_plan_place(tl_plan_item *items, int32_t n, int32_t *order, size_t *arena_bytes, tl_errbuf *err);
+/* Number of pairs of items[0..n) whose lifetimes intersect (O(n log n)); scratch: TL_PLAN_SCRATCH_INTS(n). */
+uint64_t tl_plan_overlap_pairs(const tl_plan_item *items, int32_t n, int32_t *scratch);
+
+/* Steps 4-6 on items[0..n): sets every item's offset and *arena_bytes. scratch: TL_PLAN_SCRATCH_INTS(n) int32
+ * entries. *pairs (may be NULL) receives tl_plan_overlap_pairs. Fails with TL_ERROR_LIMIT_EXCEEDED when the
+ * pairs are more than max_pairs (nothing is placed then) or an offset would overflow size_t. */
+tl_status tl_plan_place(tl_plan_item *items, int32_t n, int32_t *scratch, uint64_t max_pairs, uint64_t *pairs,
+                        size_t *arena_bytes, tl_errbuf *err);
 
 /* Lower bound for tests: max over op steps 0..max(op_count-1, 0) of the sum of sizes alive at that step. */
 size_t tl_plan_lower_bound(const tl_plan_item *items, int32_t n, int32_t op_count);

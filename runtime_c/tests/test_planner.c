@@ -18,8 +18,10 @@ typedef struct spec {
 } spec;
 
 /* Plans n items given as {first, last, size}; tensor index = position. Returns the arena size. */
+#define SCRATCH(n) (8 * (n)) /* TL_PLAN_SCRATCH_INTS for n items */
+
 static size_t plan(const spec *s, int32_t n, tl_plan_item *items) {
-  int32_t order[MAXN], i;
+  int32_t order[SCRATCH(MAXN)], i;
   size_t arena = 0;
   tl_errbuf err = {NULL, 0};
   for (i = 0; i < n; i++) {
@@ -28,9 +30,8 @@ static size_t plan(const spec *s, int32_t n, tl_plan_item *items) {
     items[i].last = s[i].last;
     items[i].size = s[i].size;
     items[i].offset = (size_t)-1;
-    items[i].next = -1;
   }
-  TL_EXPECT_EQ(tl_plan_place(items, n, order, &arena, &err), TL_OK);
+  TL_EXPECT_EQ(tl_plan_place(items, n, order, UINT64_MAX, NULL, &arena, &err), TL_OK);
   return arena;
 }
 
@@ -165,7 +166,7 @@ TL_TEST(test_random_chains_meet_the_lower_bound) {
 TL_TEST(test_collect_from_model) {
   tl_model *m = NULL;
   tl_plan_item it[16];
-  int32_t order[16], n = 0;
+  int32_t order[SCRATCH(16)], n = 0;
   size_t arena = 0;
   tl_errbuf err = {NULL, 0};
   TL_EXPECT_EQ(tl_model_load(tm_mlp, sizeof tm_mlp, &m, NULL, 0), TL_OK);
@@ -186,7 +187,7 @@ TL_TEST(test_collect_from_model) {
       TL_EXPECT_EQ(it[i].size, size[i]);
     }
   }
-  TL_EXPECT_EQ(tl_plan_place(it, n, order, &arena, &err), TL_OK);
+  TL_EXPECT_EQ(tl_plan_place(it, n, order, UINT64_MAX, NULL, &arena, &err), TL_OK);
   TL_EXPECT_EQ(arena, TM_MLP_ARENA_BYTES); /* the exporter's Python planner agrees */
   TL_EXPECT_EQ(arena, tl_plan_lower_bound(it, n, 4));
   tl_model_destroy(m);
@@ -197,7 +198,7 @@ TL_TEST(test_collect_from_model) {
   TL_EXPECT_EQ(n, 1);
   TL_EXPECT_EQ(it[0].first, 0);
   TL_EXPECT_EQ(it[0].last, 0);
-  TL_EXPECT_EQ(tl_plan_place(it, n, order, &arena, &err), TL_OK);
+  TL_EXPECT_EQ(tl_plan_place(it, n, order, UINT64_MAX, NULL, &arena, &err), TL_OK);
   TL_EXPECT_EQ(arena, TM_IDENTITY_ARENA_BYTES);
   tl_model_destroy(m);
 }
@@ -212,7 +213,7 @@ TL_TEST(test_random_graphs_match_the_python_planner) {
     uint8_t is_constant[16];
     tl_model m;
     tl_plan_item it[16];
-    int32_t order[16], n = 0, k, mismatches = 0;
+    int32_t order[SCRATCH(16)], n = 0, k, mismatches = 0;
     size_t arena = 0;
     tl_errbuf err = {NULL, 0};
     memset(&m, 0, sizeof m);
@@ -239,7 +240,7 @@ TL_TEST(test_random_graphs_match_the_python_planner) {
     m.ops = ops;
     m.is_constant = is_constant;
     TL_EXPECT_EQ(tl_plan_collect(&m, it, &n, &err), TL_OK);
-    TL_EXPECT_EQ(tl_plan_place(it, n, order, &arena, &err), TL_OK);
+    TL_EXPECT_EQ(tl_plan_place(it, n, order, UINT64_MAX, NULL, &arena, &err), TL_OK);
     TL_EXPECT_EQ(arena, G->arena);
     for (k = 0; k < n; k++) {
       if ((long)it[k].offset != G->offsets[it[k].tensor]) mismatches++;

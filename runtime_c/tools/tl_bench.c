@@ -1,11 +1,12 @@
 /* tl_bench: latency and memory of one .tlm model on this device (no Python needed).
  *
- *   tl_bench MODEL [--runs N] [--warmup W] [--zero] [--seed S] [--threads T]
+ *   tl_bench MODEL [--runs N] [--warmup W] [--zero] [--seed S] [--threads T] [--max-work N]
  *
  * Fills every input with seeded pseudo-random values (floats uniform in [-1, 1), integers uniform over the
  * dtype, bools 0/1) or zeros (--zero), runs W untimed and N timed invokes, and prints one "key: value" line
  * each for the model size, arena bytes, caller memory needed, and min/median/p90/mean latency in
- * microseconds. --threads T sets tl_options.num_threads (default 1). Exit codes: 0 ok, 1 usage, 2 model or
+ * microseconds, plus the load + prepare time and the model's work units (tl_interpreter_work). --threads T
+ * sets tl_options.num_threads (default 1), --max-work N tl_options.max_work (default 0: the default budget). Exit codes: 0 ok, 1 usage, 2 model or
  * data error.
  */
 #if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 199309L
@@ -23,9 +24,10 @@
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: tl_bench MODEL [--runs N] [--warmup W] [--zero] [--seed S] [--threads T]\n"
+          "usage: tl_bench MODEL [--runs N] [--warmup W] [--zero] [--seed S] [--threads T] [--max-work N]\n"
           "  Times tl_interpreter_invoke on MODEL (.tlm) with random (or --zero) inputs.\n"
           "  --threads T: threads per invoke (tl_options.num_threads, 1..64).\n"
+          "  --max-work N: the work budget (tl_options.max_work; 0: the default).\n"
           "  Defaults: --runs 100 --warmup 10 --seed 1 --threads 1. Prints model/arena bytes and\n"
           "  min/median/p90/mean latency in microseconds.\n"
           "  Exit codes: 0 ok, 1 usage, 2 model or data error.\n");
@@ -92,9 +94,10 @@ int main(int argc, char **argv) {
   tl_model *model = NULL;
   tl_interpreter *interp = NULL;
   tl_status status;
-  double *times = NULL, sum = 0.0;
+  double *times = NULL, sum = 0.0, prepare_us;
   uint64_t state;
   int32_t k, threads = 1;
+  uint64_t max_work = 0;
 
   for (i = 1; i < argc; i++) {
     const char *arg = argv[i];
@@ -105,6 +108,12 @@ int main(int argc, char **argv) {
       zero = 1;
     } else if (strcmp(arg, "--threads") == 0) {
       if (i + 1 >= argc || tl_tool_parse_threads("tl_bench", argv[i + 1], &threads) != 0) {
+        usage(stderr);
+        return EXIT_USAGE;
+      }
+      i++;
+    } else if (strcmp(arg, "--max-work") == 0) {
+      if (i + 1 >= argc || tl_tool_parse_max_work("tl_bench", argv[i + 1], &max_work) != 0) {
         usage(stderr);
         return EXIT_USAGE;
       }
@@ -135,7 +144,9 @@ int main(int argc, char **argv) {
     return EXIT_USAGE;
   }
 
-  if (tl_tool_open("tl_bench", model_path, threads, &model, &interp) != 0) return EXIT_DATA;
+  prepare_us = now_us();
+  if (tl_tool_open("tl_bench", model_path, threads, max_work, &model, &interp) != 0) return EXIT_DATA;
+  prepare_us = now_us() - prepare_us;
   state = 0x9E3779B97F4A7C15ULL ^ (uint64_t)seed;
   if (state == 0) state = 1;
   for (k = 0; k < tl_interpreter_input_count(interp); k++) {
@@ -178,6 +189,8 @@ int main(int argc, char **argv) {
   printf("arena_bytes: %zu\n", tl_interpreter_arena_bytes(interp));
   printf("required_memory_bytes: %zu\n", tl_interpreter_required_memory_bytes(interp));
   printf("inputs: %s\n", zero ? "zero" : "random");
+  printf("work: %llu\n", (unsigned long long)tl_interpreter_work(interp));
+  printf("load_prepare_us: %.2f\n", prepare_us);
   printf("threads: %d\n", (int)threads);
   printf("runs: %ld\n", runs);
   printf("warmup: %ld\n", warmup);

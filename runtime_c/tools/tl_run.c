@@ -1,10 +1,11 @@
 /* tl_run: run a .tlm model once from the command line (no Python needed on the device).
  *
- *   tl_run MODEL [--input I=in.npy ...] [--output I=out.npy ...] [--print] [--threads T]
+ *   tl_run MODEL [--input I=in.npy ...] [--output I=out.npy ...] [--print] [--threads T] [--max-work N]
  *
  * I is a graph input/output index (0, 1, ...) or its name. Inputs must match the model's dtype and shape
  * exactly (no casts); inputs that are not given are zero-filled. Without --output, every output is printed;
- * --print prints them as well when --output is used. --threads T sets tl_options.num_threads. Exit codes:
+ * --print prints them as well when --output is used. --threads T sets tl_options.num_threads, --max-work N
+ * tl_options.max_work (the work budget; 0: the default). Exit codes:
  * 0 ok, 1 usage, 2 model or data error (with
  * the runtime's message on stderr).
  */
@@ -26,10 +27,12 @@ typedef struct io_arg {
 static void usage(FILE *out) {
   fprintf(out,
           "usage: tl_run MODEL [--input I=file.npy ...] [--output I=file.npy ...] [--print] [--threads T]\n"
+          "              [--max-work N]\n"
           "  Loads, verifies and prepares MODEL (.tlm), sets inputs from .npy files, invokes once,\n"
           "  and prints or saves the outputs. I is an index (0, 1, ...) or a tensor name.\n"
           "  Inputs not given are zero-filled. Without --output, all outputs are printed.\n"
           "  --threads T: threads per invoke (tl_options.num_threads, 1..64; default 1).\n"
+          "  --max-work N: the work budget (tl_options.max_work; default 0: the default budget).\n"
           "  Exit codes: 0 ok, 1 usage, 2 model or data error.\n");
 }
 
@@ -198,6 +201,7 @@ int main(int argc, char **argv) {
   tl_interpreter *interp = NULL;
   tl_status status;
   int32_t k, threads = 1;
+  uint64_t max_work = 0;
 
   for (i = 1; i < argc; i++) {
     const char *arg = argv[i];
@@ -208,6 +212,12 @@ int main(int argc, char **argv) {
       print = 1;
     } else if (strcmp(arg, "--threads") == 0) {
       if (i + 1 >= argc || tl_tool_parse_threads("tl_run", argv[i + 1], &threads) != 0) {
+        usage(stderr);
+        return EXIT_USAGE;
+      }
+      i++;
+    } else if (strcmp(arg, "--max-work") == 0) {
+      if (i + 1 >= argc || tl_tool_parse_max_work("tl_run", argv[i + 1], &max_work) != 0) {
         usage(stderr);
         return EXIT_USAGE;
       }
@@ -241,7 +251,7 @@ int main(int argc, char **argv) {
   }
   if (n_outputs == 0) print = 1;
 
-  if (tl_tool_open("tl_run", model_path, threads, &model, &interp) != 0) return EXIT_DATA;
+  if (tl_tool_open("tl_run", model_path, threads, max_work, &model, &interp) != 0) return EXIT_DATA;
   /* Zero every input first, so inputs that are not given are deterministic. */
   for (k = 0; k < tl_interpreter_input_count(interp); k++) {
     void *data = NULL;

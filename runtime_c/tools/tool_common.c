@@ -1,6 +1,7 @@
 /* tool_common.c: see tool_common.h. */
 #include "tool_common.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -18,7 +19,24 @@ int tl_tool_parse_threads(const char *tool, const char *text, int32_t *num_threa
   return -1;
 }
 
-int tl_tool_open(const char *tool, const char *path, int32_t num_threads, tl_model **model, tl_interpreter **interp) {
+int tl_tool_parse_max_work(const char *tool, const char *text, uint64_t *max_work) {
+  char *end = NULL;
+  unsigned long long v;
+  if (text != NULL && *text >= '0' && *text <= '9') {
+    errno = 0;
+    v = strtoull(text, &end, 10);
+    if (*end == '\0' && errno == 0 && v <= UINT64_MAX) {
+      *max_work = (uint64_t)v;
+      return 0;
+    }
+  }
+  fprintf(stderr, "%s: --max-work needs a non-negative integer (0: the default %llu)\n", tool,
+          (unsigned long long)TL_DEFAULT_MAX_WORK);
+  return -1;
+}
+
+int tl_tool_open(const char *tool, const char *path, int32_t num_threads, uint64_t max_work, tl_model **model,
+                 tl_interpreter **interp) {
   char err[512];
   tl_status status;
   tl_options options;
@@ -31,6 +49,7 @@ int tl_tool_open(const char *tool, const char *path, int32_t num_threads, tl_mod
     return -1;
   }
   options.max_arena_bytes = 0;
+  options.max_work = max_work;
   options.num_threads = num_threads;
   options.kernels = tl_kernels_from_name(getenv("TENSORLET_KERNELS"));
   if (options.kernels < 0) {

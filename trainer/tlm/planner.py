@@ -12,8 +12,16 @@ The exporter writes ``arena_bytes`` into the model's metadata and the runtime mu
 5. Each tensor goes to the lowest 16-aligned offset where it overlaps no already-placed tensor whose
    lifetime intersects its own: walk those tensors sorted by offset, keeping a candidate offset that starts at
    0; the first one that begins at or after ``candidate + size`` leaves a gap that fits, otherwise the
-   candidate moves to that tensor's end. After the walk the candidate is the offset.
+   candidate moves to that tensor's end. After the walk the candidate is the offset. (Tensors at the same
+   offset may be walked in any order: the result is the same.)
 6. ``arena_bytes`` = max(offset + size), 0 if nothing is planned.
+
+Which placed tensors overlap in time does not change the result, only the cost. The C planner finds them
+with a max-tree over the tensors sorted by first step; this mirror builds every tensor's overlap list with
+one sweep over first steps. Both cost O(n log n + P log n), P the number of time-overlapping pairs; P is
+counted first (O(n log n)) and a plan with more than ``max_pairs`` (by default the runtime's default work
+budget divided by its charge per pair, ``DEFAULT_MAX_PAIRS``) raises ``ValueError``, as the runtime
+refuses it.
 
 >>> p = plan([64, 64, 64], [False, False, False], [([0], [1]), ([1], [2])], inputs=[0], outputs=[2])
 >>> p.offsets, p.arena_bytes, p.lower_bound()
@@ -22,10 +30,16 @@ The exporter writes ``arena_bytes`` into the model's metadata and the runtime mu
 
 from __future__ import annotations
 
+import bisect
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 ARENA_ALIGNMENT = 16
+# runtime_c: TL_DEFAULT_MAX_WORK (tensorlet.h) / TL_WORK_PER_PLAN_PAIR (interpreter.h)
+DEFAULT_MAX_WORK = 1_000_000_000
+WORK_PER_PLAN_PAIR = 512
+DEFAULT_MAX_PAIRS = DEFAULT_MAX_WORK // WORK_PER_PLAN_PAIR
 
 
 def align_up(n: int, alignment: int = ARENA_ALIGNMENT) -> int:
@@ -73,12 +87,15 @@ def plan(
     ops: Sequence[tuple[Sequence[int], Sequence[int]]],
     inputs: Sequence[int],
     outputs: Sequence[int],
+    max_pairs: int | None = DEFAULT_MAX_PAIRS,
 ) -> Plan:
     """Plan the arena.
 
     ``tensor_bytes[i]`` is tensor i's byte size, ``is_constant[i]`` whether it has constant data, ``ops`` the
     (inputs, outputs) tensor indices of each op in execution order, ``inputs``/``outputs`` the graph's.
     Indices outside ``range(len(tensor_bytes))`` are ignored (the runtime rejects such models anyway).
+    Raises ``ValueError`` when more than ``max_pairs`` pairs of planned tensors are alive at the same time
+    (``None``: no limit).
     """
     count = len(tensor_bytes)
     op_count = len(ops)
@@ -117,18 +134,44 @@ def plan(
         result.last[t] = max(first, last)
         result.sizes[t] = align_up(int(tensor_bytes[t]))
 
-    placed: list[int] = []
-    for t in sorted(used, key=lambda t: (-result.sizes[t], t)):
-        size = result.sizes[t]
-        live = [p for p in placed if result.first[p] <= result.last[t] and result.first[t] <= result.last[p]]
-        live.sort(key=lambda p: (result.offsets[p], p))
+    first, last, sizes, offsets = result.first, result.last, result.sizes, result.offsets
+    planned = sorted(used)
+    pairs = overlap_pairs([first[t] for t in planned], [last[t] for t in planned])
+    if max_pairs is not None and pairs > max_pairs:
+        raise ValueError(
+            f"plan: {pairs} pairs of tensors are alive at the same time, above the limit of {max_pairs}"
+        )
+
+    # overlap lists: sweep the tensors by first step; the ones still alive there overlap the new one
+    overlapping: dict[int, list[int]] = {t: [] for t in planned}
+    alive: list[tuple[int, int]] = []  # heap of (last, tensor)
+    for t in sorted(planned, key=lambda t: (first[t], t)):
+        while alive and alive[0][0] < first[t]:
+            heapq.heappop(alive)
+        mine = overlapping[t]
+        for _, p in alive:
+            mine.append(p)
+            overlapping[p].append(t)
+        heapq.heappush(alive, (last[t], t))
+
+    for t in sorted(planned, key=lambda t: (-sizes[t], t)):
+        size = sizes[t]
+        live = sorted((offsets[p], p) for p in overlapping[t] if p in offsets)
         candidate = 0
-        for p in live:
-            if result.offsets[p] >= candidate + size:
+        for offset, p in live:
+            if offset >= candidate + size:
                 break
-            candidate = max(candidate, result.offsets[p] + result.sizes[p])
-        result.offsets[t] = candidate
-        placed.append(t)
+            candidate = max(candidate, offset + sizes[p])
+        offsets[t] = candidate
 
     result.arena_bytes = max((result.offsets[t] + result.sizes[t] for t in used), default=0)
     return result
+
+
+def overlap_pairs(first: Sequence[int], last: Sequence[int]) -> int:
+    """Number of pairs of lifetimes ``[first[i], last[i]]`` that intersect, in O(n log n)."""
+    n = len(first)
+    lasts = sorted(last)
+    # a disjoint pair has exactly one member that ends before the other starts
+    disjoint = sum(bisect.bisect_left(lasts, f) for f in first)
+    return n * (n - 1) // 2 - disjoint

@@ -165,3 +165,83 @@ const char *tl_op_name(int32_t opcode) {
   const tl_op_registration *r = tl_op_lookup(opcode);
   return r ? r->name : "unknown";
 }
+
+/* ---- work (the budget of tl_options.max_work; interpreter.h) ---- */
+
+static uint64_t tl_work_mul(uint64_t a, uint64_t b) {
+  if (a != 0 && b > UINT64_MAX / a) return UINT64_MAX;
+  return a * b;
+}
+
+static uint64_t tl_work_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
+/* Weights in work units (about a nanosecond each) per 16 counted items (multiply-adds, window elements,
+ * elements), for float32 then int8 input. Each is the slowest measured time per item of the op kind, rounded
+ * up with ~1.3x or more to spare: tl_bench median of 3 invokes, Release build, default (AVX2) kernels, one
+ * thread, 2-core AMD EPYC shared with other jobs (Dec 2026). Measured ns per item (float32 / int8):
+ *   MaxPool2D 2.7 / 0.73 (1x512x512x1, 48x48 window; 2.3 / 0.49 at 128x128x4, 64x64);
+ *   AveragePool2D 0.98 / 0.76 (same);
+ *   Conv2D 0.42 / 0.92 per multiply-add (1 channel, 15x15 kernel; 1x1 kernel 64->64: 0.03 / 0.09);
+ *   DepthwiseConv2D 1.03 / 1.49 (31x31 and 15x15 kernels; 3x3 on 112x112x32: 0.10 / 0.29);
+ *   FullyConnected 1.46 / 2.37 (in 3 out 3, batch 4096; 1 input: 0.46 / 3.1; 2048x1024: 0.10 / 0.05);
+ *   Add / Mul 0.62-4.0 / 8.8-38 (broadcast or not); Relu, Relu6 0.95 / 4.4; Sigmoid 2.7 / 195;
+ *   Tanh 3.5 / 121; Softmax 12.8 / 27.7 (rows of 2; rows of 1024: 7.7 / 6.4); Mean 2.6 / 1.4;
+ *   Reshape 0.44; Concatenation 4.4 / 13.6; Pad 4.1 / 10.4; Transpose 19.4 / 14.8 (rank 4 and 6);
+ *   Quantize 5.0; Dequantize 0.36. */
+static const uint16_t tl_work_weight[TL_OP_COUNT][2] = {
+    {80, 768},    /* Add: output elements */
+    {80, 768},    /* Sub */
+    {80, 768},    /* Mul */
+    {32, 48},     /* FullyConnected: multiply-adds + outputs */
+    {8, 16},      /* Conv2D: multiply-adds + outputs */
+    {24, 32},     /* DepthwiseConv2D: multiply-adds + outputs */
+    {56, 16},     /* MaxPool2D: output elements x window */
+    {20, 16},     /* AveragePool2D */
+    {64, 32},     /* Mean: input elements */
+    {24, 96},     /* Relu: elements */
+    {24, 96},     /* Relu6 */
+    {64, 4096},   /* Sigmoid */
+    {64, 4096},   /* Tanh */
+    {256, 576},   /* Softmax: input elements */
+    {16, 16},     /* Reshape: output elements */
+    {96, 256},    /* Concatenation */
+    {96, 256},    /* Pad */
+    {384, 384},   /* Transpose */
+    {96, 96},     /* Quantize (float32 input) */
+    {16, 16},     /* Dequantize (int8 input) */
+};
+
+uint64_t tl_op_work(const tl_model *m, int32_t op) {
+  const tl_op_desc *d = &m->ops[op];
+  const tl_tensor_desc *x = d->input_count > 0 ? &m->tensors[d->inputs[0]] : NULL;
+  const tl_tensor_desc *w = d->input_count > 1 ? &m->tensors[d->inputs[1]] : NULL;
+  const tl_tensor_desc *y = d->output_count > 0 ? &m->tensors[d->outputs[0]] : NULL;
+  uint64_t out = y ? (uint64_t)y->elems : 0, count = out, per = 0;
+  int int8 = x != NULL && x->dtype == TL_INT8;
+  if (d->opcode < 0 || d->opcode >= TL_OP_COUNT) return TL_WORK_PER_OP;
+  switch (d->opcode) {
+    case TL_OP_FULLY_CONNECTED: /* w[out, in] */
+    case TL_OP_CONV2D:          /* w[oc, kh, kw, c] */
+      if (w != NULL && w->rank >= 1 && w->dims[0] > 0) per = (uint64_t)w->elems / (uint64_t)w->dims[0];
+      count = tl_work_mul(out, per + 1u);
+      break;
+    case TL_OP_DEPTHWISE_CONV2D: /* w[1, kh, kw, oc] */
+      if (w != NULL && w->rank == 4 && w->dims[3] > 0) per = (uint64_t)w->elems / (uint64_t)w->dims[3];
+      count = tl_work_mul(out, per + 1u);
+      break;
+    case TL_OP_MAX_POOL2D:
+    case TL_OP_AVERAGE_POOL2D: /* prepare proved the window positive */
+      count = tl_work_mul(out, tl_work_mul((uint64_t)(uint32_t)d->opts.filter_h, (uint64_t)(uint32_t)d->opts.filter_w));
+      break;
+    case TL_OP_MEAN:
+    case TL_OP_SOFTMAX:
+      count = x ? (uint64_t)x->elems : 0;
+      break;
+    default:
+      break;
+  }
+  /* units = count x weight / 16, rounded up, plus the fixed cost of an op; saturates */
+  count = tl_work_mul(count, tl_work_weight[d->opcode][int8]);
+  if (count == UINT64_MAX) return UINT64_MAX;
+  return tl_work_add(TL_WORK_PER_OP, count / 16u + (count % 16u != 0));
+}
