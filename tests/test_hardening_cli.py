@@ -62,6 +62,7 @@ def test_npy_round_trips_and_fortran_and_big_endian() -> None:
         (_npy(np.zeros(4, np.uint8)).replace(b"(4,)", b"(1099511627776, 8)"), "8796093022208 bytes"),
         (b"\x93NUMPY\x01\x00\x10\x00{'descr': '<f4'}", "bad header"),
         (b"\x93NUMPY\x09\x00", "version"),
+        (b"\x93NUMPY\x01\x00\x0c\x00{'descr': (\n", "bad header"),  # numpy's tokenize.TokenError (fuzzer)
     ],
 )
 def test_npy_refusals_are_one_clear_error(data: bytes, words: str) -> None:

@@ -22,6 +22,7 @@ import os
 import re
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -217,16 +218,19 @@ def parse_npy(data: bytes, path: str = "<bytes>") -> np.ndarray:
         what = "a .npz archive (zip); pass one array per .npy file" if data[:2] == b"PK" else "no .npy magic"
         raise CliError(f"{where}: {what}")
     f = io.BytesIO(data)
+    version = (data[6], data[7]) if len(data) >= 8 else None
+    if version not in ((1, 0), (2, 0)):
+        raise CliError(f"{where}: .npy format version {version} (1.0 and 2.0 are read)")
+    # numpy parses the header text with ast/tokenize: any failure in there is a bad header
     try:
-        version = np.lib.format.read_magic(f)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-        elif version == (2, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-        else:
-            raise CliError(f"{where}: .npy format version {version[0]}.{version[1]} (1.0 and 2.0 are read)")
-    except (ValueError, TypeError, SyntaxError, OverflowError, MemoryError, RecursionError) as e:
-        raise CliError(f"{where}: bad header ({e})") from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # numpy's note on headers written by Python 2
+            np.lib.format.read_magic(f)
+            fmt = np.lib.format
+            read = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+            shape, fortran, dtype = read(f)
+    except Exception as e:
+        raise CliError(f"{where}: bad header ({type(e).__name__}: {printable(e)})") from None
     if dtype.kind not in "biufc" or dtype.fields is not None or dtype.subdtype is not None:
         raise CliError(f"{where}: dtype {dtype.str!r} (only plain numeric arrays; never pickled objects)")
     count = 1

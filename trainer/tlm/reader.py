@@ -11,12 +11,16 @@
 >>> m.ops[0].opcode, m.tensors[1].shape, m.metadata.arena_bytes
 ('Relu', (2,), 32)
 
-This reader trusts the FlatBuffers structure (the Python flatbuffers runtime does no bounds checking); it is
-for files our own tools wrote. The C runtime is the component that verifies untrusted files.
+The C runtime is the component that verifies untrusted files; ``tensorlet inspect`` runs it first. This
+reader does not verify meaning, but a corrupt file still fails cleanly: every failure of :func:`read_model`
+is one ``ValueError`` (a truncated table, an offset past the end, bad UTF-8 in a name, an unknown enum),
+never an ``IndexError`` or ``struct.error`` from the FlatBuffers runtime. ``scripts/fuzz_python_loaders.py``
+checks that.
 """
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,10 +130,30 @@ def _read_options(op: Any) -> tuple[str | None, dict[str, Any]]:
 
 
 def read_model(data: bytes) -> ModelInfo:
-    """Parse a ``.tlm`` file. Raises ValueError for a wrong file identifier or unknown enum values."""
+    """Parse a ``.tlm`` file. Raises ``ValueError`` (and only that) for any file it cannot read."""
     data = bytes(data)
     if len(data) < 8 or data[4:8] != FILE_IDENTIFIER:
         raise ValueError("not a .tlm file (file identifier is not 'TLM1')")
+    try:
+        return _read_model(data)
+    except ValueError:
+        raise
+    except (
+        IndexError,
+        struct.error,
+        TypeError,
+        OverflowError,
+        KeyError,
+        AttributeError,
+        RecursionError,
+    ) as e:
+        # the FlatBuffers runtime reads offsets without bounds checks: a corrupt file fails anywhere
+        raise ValueError(f"corrupt .tlm file ({type(e).__name__}: {e})") from None
+    except MemoryError:
+        raise ValueError("corrupt .tlm file (a size in it does not fit in memory)") from None
+
+
+def _read_model(data: bytes) -> ModelInfo:
     m = Model.GetRootAs(data, 0)
 
     buffers: list[bytes | None] = []
@@ -177,7 +201,7 @@ def read_model(data: bytes) -> ModelInfo:
             kv = md.Entries(j)
             meta.entries[_str(kv.Key())] = _str(kv.Value())
 
-    return ModelInfo(
+    info = ModelInfo(
         version=int(m.Version()),
         tensors=tensors,
         ops=ops,
@@ -186,6 +210,25 @@ def read_model(data: bytes) -> ModelInfo:
         metadata=meta,
         size_bytes=len(data),
     )
+    _check_references(info)
+    return info
+
+
+def _check_references(info: ModelInfo) -> None:
+    """The cross references every consumer indexes with: tensor indices and quantization lengths."""
+    n = len(info.tensors)
+    for what, indices in [("inputs", info.inputs), ("outputs", info.outputs)] + [
+        (f"op {op.index} ({op.opcode})", op.inputs + op.outputs) for op in info.ops
+    ]:
+        bad = [i for i in indices if not 0 <= i < n]
+        if bad:
+            raise ValueError(f"{what}: tensor index {bad[0]} out of range (the model has {n} tensors)")
+    for t in info.tensors:
+        q = t.quantization
+        if q is not None and len(q.scale or []) != len(q.zero_point or []):
+            raise ValueError(
+                f"tensor {t.index}: {len(q.scale or [])} scales, {len(q.zero_point or [])} zero points"
+            )
 
 
 def plan_model(info: ModelInfo) -> Any:
