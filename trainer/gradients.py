@@ -22,6 +22,7 @@ import numpy as np
 
 from trainer.errors import GradientLookupError, InternalError, InvalidArgumentError
 from trainer.graph import Operation, Tensor, convert_to_tensor, get_default_graph
+from trainer.ops import array_ops, math_ops
 from trainer.registry import get_op_def
 
 
@@ -51,8 +52,6 @@ def gradients(
     ``StopGradient`` ops, or integer/boolean tensors. A path through an op declared not differentiable
     raises GradientLookupError.
     """
-    from trainer.ops import array_ops, math_ops
-
     g = get_default_graph()
     ys = [convert_to_tensor(y) for y in _as_list(ys)]
     xs = [convert_to_tensor(x) for x in _as_list(xs)]
@@ -162,8 +161,6 @@ def gradients(
 
 def _unbroadcast(g: Tensor, x: Tensor, shape_cache: dict[Tensor, Tensor]) -> Tensor:
     """Sum ``g`` over the axes that broadcasting added to or stretched in ``x``."""
-    from trainer.ops import array_ops, math_ops
-
     if g.shape.is_fully_defined() and g.shape == x.shape:
         return g
     if x.shape.is_fully_defined():

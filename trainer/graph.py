@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from trainer import dtypes as _dt
 from trainer.errors import InvalidArgumentError, NotFoundError
+from trainer.registry import get_op_def
 from trainer.tensor_shape import TensorShape, as_shape
 
 
@@ -77,7 +78,13 @@ _VALID_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/]*$")
 
 
 class _OperatorsMixin:
-    """Python operators on tensor-like objects, each building the matching op (``a @ b`` is MatMul)."""
+    """Python operators on tensor-like objects (Tensor, Variable), each building the matching op.
+
+    The graph core knows no op, so the operators are installed by the op modules that own them, as TF1's
+    ``_override_operator`` does: ``math_ops`` installs ``+ - * / // % ** @``, the comparisons, ``& | ~``,
+    unary ``-`` and ``abs``; ``array_ops`` installs ``[]`` (strided slicing). Importing ``trainer`` imports
+    both, so every tensor has them.
+    """
 
     # numpy defers to our reflected operators (np.ones(3) + t builds an op) and never converts a symbolic
     # tensor into an object array.
@@ -86,86 +93,6 @@ class _OperatorsMixin:
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
         raise TypeError(f"cannot convert the symbolic tensor {self!r} to a numpy array; use sess.run()")
 
-    def __add__(self, o: Any) -> Tensor:
-        return _math().add(self, o)
-
-    def __radd__(self, o: Any) -> Tensor:
-        return _math().add(o, self)
-
-    def __sub__(self, o: Any) -> Tensor:
-        return _math().subtract(self, o)
-
-    def __rsub__(self, o: Any) -> Tensor:
-        return _math().subtract(o, self)
-
-    def __mul__(self, o: Any) -> Tensor:
-        return _math().multiply(self, o)
-
-    def __rmul__(self, o: Any) -> Tensor:
-        return _math().multiply(o, self)
-
-    def __truediv__(self, o: Any) -> Tensor:
-        return _math().truediv(self, o)
-
-    def __rtruediv__(self, o: Any) -> Tensor:
-        return _math().truediv(o, self)
-
-    def __floordiv__(self, o: Any) -> Tensor:
-        return _math().floordiv(self, o)
-
-    def __rfloordiv__(self, o: Any) -> Tensor:
-        return _math().floordiv(o, self)
-
-    def __mod__(self, o: Any) -> Tensor:
-        return _math().mod(self, o)
-
-    def __rmod__(self, o: Any) -> Tensor:
-        return _math().mod(o, self)
-
-    def __pow__(self, o: Any) -> Tensor:
-        return _math().pow(self, o)
-
-    def __rpow__(self, o: Any) -> Tensor:
-        return _math().pow(o, self)
-
-    def __matmul__(self, o: Any) -> Tensor:
-        return _math().matmul(self, o)
-
-    def __rmatmul__(self, o: Any) -> Tensor:
-        return _math().matmul(o, self)
-
-    def __neg__(self) -> Tensor:
-        return _math().negative(self)
-
-    def __abs__(self) -> Tensor:
-        return _math().abs(self)
-
-    def __lt__(self, o: Any) -> Tensor:
-        return _math().less(self, o)
-
-    def __le__(self, o: Any) -> Tensor:
-        return _math().less_equal(self, o)
-
-    def __gt__(self, o: Any) -> Tensor:
-        return _math().greater(self, o)
-
-    def __ge__(self, o: Any) -> Tensor:
-        return _math().greater_equal(self, o)
-
-    def __and__(self, o: Any) -> Tensor:
-        return _math().logical_and(self, o)
-
-    def __or__(self, o: Any) -> Tensor:
-        return _math().logical_or(self, o)
-
-    def __invert__(self) -> Tensor:
-        return _math().logical_not(self)
-
-    def __getitem__(self, key: Any) -> Tensor:
-        from trainer.ops import array_ops
-
-        return array_ops.getitem(self, key)
-
     def __bool__(self) -> bool:
         raise TypeError("using a symbolic Tensor as a Python bool is not allowed; use tf.cond-free logic")
 
@@ -173,10 +100,24 @@ class _OperatorsMixin:
     __hash__ = object.__hash__
 
 
-def _math() -> Any:
-    from trainer.ops import math_ops
+# Every operator an op module may install, so that a typo (or a clash with the methods above) fails loudly.
+OVERLOADABLE_OPERATORS = frozenset(
+    f"__{name}__"
+    for name in (
+        "add radd sub rsub mul rmul truediv rtruediv floordiv rfloordiv mod rmod pow rpow matmul rmatmul "
+        "neg abs lt le gt ge and or invert getitem"
+    ).split()
+)
 
-    return math_ops
+
+def override_operator(operator: str, fn: Callable[..., Any]) -> None:
+    """Install ``fn`` as ``operator`` (e.g. ``"__add__"``) on every tensor-like class; called once, at import,
+    by the op module that owns the op the operator builds."""
+    if operator not in OVERLOADABLE_OPERATORS:
+        raise InvalidArgumentError(f"{operator!r} is not an overloadable tensor operator")
+    if operator in vars(_OperatorsMixin):
+        raise InvalidArgumentError(f"tensor operator {operator} is already installed")
+    setattr(_OperatorsMixin, operator, fn)
 
 
 class Tensor(_OperatorsMixin):
@@ -217,9 +158,7 @@ class Tensor(_OperatorsMixin):
 
     def eval(self, feed_dict: dict | None = None, session: Any = None) -> Any:
         """Run the default (or given) session to compute this tensor's value."""
-        from trainer.session import _session_for
-
-        return _session_for(session, self.graph).run(self, feed_dict=feed_dict)
+        return session_for(session, self.graph).run(self, feed_dict=feed_dict)
 
     def __iter__(self) -> Iterator[Tensor]:
         if self._shape.dims is None or not self._shape.dims or self._shape.dims[0] is None:
@@ -291,9 +230,7 @@ class Operation:
 
     def run(self, feed_dict: dict | None = None, session: Any = None) -> None:
         """Run this op in the default (or given) session."""
-        from trainer.session import _session_for
-
-        _session_for(session, self.graph).run(self, feed_dict=feed_dict)
+        session_for(session, self.graph).run(self, feed_dict=feed_dict)
 
     def __repr__(self) -> str:
         return f"<tf.Operation '{self.name}' type={self.type}>"
@@ -326,8 +263,6 @@ class Graph:
         name: str | None = None,
     ) -> Operation:
         """Create an op of a registered type: runs its shape function (errors name the op and shapes)."""
-        from trainer.registry import get_op_def
-
         if self._finalized:
             raise InvalidArgumentError("graph is finalized and cannot be modified")
         opdef = get_op_def(op_type)
@@ -569,6 +504,41 @@ def reset_default_graph() -> None:
     _default_graph = Graph()
 
 
+def apply_op(
+    op_type: str, inputs: Sequence[Any], attrs: dict[str, Any] | None = None, name: str | None = None
+) -> Any:
+    """Create an op in the default graph and return its only output (or the tuple of outputs, or the op
+    itself when it has none): the one-line body of most op builders."""
+    op = get_default_graph().create_op(op_type, list(inputs), attrs, name)
+    if len(op.outputs) == 1:
+        return op.outputs[0]
+    if not op.outputs:
+        return op
+    return op.outputs
+
+
+# ---- the default session ----------------------------------------------------------------------------
+# ``Tensor.eval()`` and ``Operation.run()`` run in the default session. The stack lives here, below the
+# session layer, so that the graph never imports it (TF1 keeps it in its graph module as well):
+# ``trainer.session`` pushes its sessions here and re-exports get_default_session.
+_session_stack: list[Any] = []
+
+
+def get_default_session() -> Any:
+    """The innermost session of ``with sess:`` / ``sess.as_default()`` / an InteractiveSession, or None."""
+    return _session_stack[-1] if _session_stack else None
+
+
+def session_for(session: Any, graph: Graph) -> Any:
+    """``session``, or the default session; either must run ``graph``."""
+    sess = session or get_default_session()
+    if sess is None:
+        raise InvalidArgumentError("no default session: pass session= or use `with tf.Session() as sess:`")
+    if sess.graph is not graph:
+        raise InvalidArgumentError("the session's graph is not the graph of this tensor/op")
+    return sess
+
+
 def as_graph_element(obj: Any, graph: Graph | None = None) -> Tensor | Operation:
     """Resolve a Tensor, an Operation, a Variable or a name (``"x:0"`` or ``"train_op"``)."""
     graph = graph or get_default_graph()
@@ -700,6 +670,18 @@ def _contains_tensor(value: Any) -> bool:
     return isinstance(value, Tensor) or hasattr(value, "_as_tensor")
 
 
+# How Python and numpy values become tensors. The ops that build them (``Const``, ``Pack``) live in
+# ``array_ops``, above this module, so array_ops installs them at import (TF1 registers its conversion
+# functions the same way).
+_value_conversions: dict[str, Callable[..., Tensor]] = {}
+
+
+def register_value_conversion(*, constant: Callable[..., Tensor], stack: Callable[..., Tensor]) -> None:
+    """Install the builders :func:`convert_to_tensor` uses: ``constant(value, dtype=, name=)`` for values,
+    ``stack(tensors, name=)`` for lists holding tensors."""
+    _value_conversions.update(constant=constant, stack=stack)
+
+
 def convert_to_tensor(
     value: Any, dtype: Any = None, name: str | None = None, preferred_dtype: Any = None
 ) -> Tensor:
@@ -711,18 +693,16 @@ def convert_to_tensor(
     elif hasattr(value, "_as_tensor"):
         t = value._as_tensor()
     elif isinstance(value, (list, tuple)) and _contains_tensor(value):
-        from trainer.ops import array_ops
-
-        t = array_ops.stack([convert_to_tensor(v, dtype=want) for v in value], name=name or "packed")
+        parts = [convert_to_tensor(v, dtype=want) for v in value]
+        t = _value_conversions["stack"](parts, name=name or "packed")
     else:
-        from trainer.ops import array_ops
-
+        constant = _value_conversions["constant"]
         if want is None and preferred_dtype is not None:
             try:
-                return array_ops.constant(value, dtype=preferred_dtype, name=name or "Const")
+                return constant(value, dtype=preferred_dtype, name=name or "Const")
             except InvalidArgumentError:
                 pass
-        return array_ops.constant(value, dtype=want, name=name or "Const")
+        return constant(value, dtype=want, name=name or "Const")
     if want is not None and t.dtype is not want:
         raise InvalidArgumentError(f"tensor {t.name} has dtype {t.dtype.name}, expected {want.name}")
     return t

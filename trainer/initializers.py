@@ -17,7 +17,10 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import trainer as tf
+from trainer.dtypes import float32
+from trainer.errors import InvalidArgumentError
+from trainer.ops import array_ops, random_ops
+from trainer.ops.array_ops import fill
 
 # stddev of a standard normal truncated to [-2, 2]: dividing by it gives truncated_normal the wanted variance
 _TRUNC_STD = 0.87962566103423978
@@ -49,17 +52,17 @@ class Initializer:
 
 
 def _dtype(dtype: Any) -> Any:
-    return tf.float32 if dtype is None else dtype
+    return float32 if dtype is None else dtype
 
 
 class Zeros(Initializer):
     def __call__(self, shape: Sequence[int], dtype: Any = None) -> Any:
-        return tf.zeros(list(shape), dtype=_dtype(dtype))
+        return array_ops.zeros(list(shape), dtype=_dtype(dtype))
 
 
 class Ones(Initializer):
     def __call__(self, shape: Sequence[int], dtype: Any = None) -> Any:
-        return tf.ones(list(shape), dtype=_dtype(dtype))
+        return array_ops.ones(list(shape), dtype=_dtype(dtype))
 
 
 class Constant(Initializer):
@@ -73,12 +76,12 @@ class Constant(Initializer):
 
         v = np.asarray(self.value)
         if v.ndim == 0:
-            return tf.fill(list(shape), tf.constant(v.item(), dtype=_dtype(dtype)))
+            return fill(list(shape), array_ops.constant(v.item(), dtype=_dtype(dtype)))
         if list(v.shape) != [int(d) for d in shape]:
-            raise tf.errors.InvalidArgumentError(
+            raise InvalidArgumentError(
                 f"Constant initializer: value of shape {list(v.shape)} does not match {list(shape)}"
             )
-        return tf.constant(v, dtype=_dtype(dtype))
+        return array_ops.constant(v, dtype=_dtype(dtype))
 
 
 class TruncatedNormal(Initializer):
@@ -90,7 +93,7 @@ class TruncatedNormal(Initializer):
         self.seed = seed
 
     def __call__(self, shape: Sequence[int], dtype: Any = None) -> Any:
-        return tf.truncated_normal(
+        return random_ops.truncated_normal(
             list(shape), mean=self.mean, stddev=self.stddev, dtype=_dtype(dtype), seed=self.seed
         )
 
@@ -102,7 +105,7 @@ class RandomUniform(Initializer):
         self.seed = seed
 
     def __call__(self, shape: Sequence[int], dtype: Any = None) -> Any:
-        return tf.random_uniform(
+        return random_ops.random_uniform(
             list(shape), minval=self.minval, maxval=self.maxval, dtype=_dtype(dtype), seed=self.seed
         )
 
@@ -122,9 +125,9 @@ class VarianceScaling(Initializer):
         seed: int | None = None,
     ) -> None:
         if mode not in ("fan_in", "fan_out", "fan_avg"):
-            raise tf.errors.InvalidArgumentError(f"VarianceScaling: unknown mode {mode!r}")
+            raise InvalidArgumentError(f"VarianceScaling: unknown mode {mode!r}")
         if distribution not in ("truncated_normal", "uniform"):
-            raise tf.errors.InvalidArgumentError(f"VarianceScaling: unknown distribution {distribution!r}")
+            raise InvalidArgumentError(f"VarianceScaling: unknown distribution {distribution!r}")
         self.scale = scale
         self.mode = mode
         self.distribution = distribution
@@ -194,13 +197,13 @@ def get(identifier: str | Initializer | Any) -> Any:
     """An initializer from a name (``"he_normal"``), an Initializer, or any ``(shape, dtype)`` callable."""
     if isinstance(identifier, str):
         if identifier not in _BY_NAME:
-            raise tf.errors.InvalidArgumentError(
+            raise InvalidArgumentError(
                 f"unknown initializer {identifier!r}; known: {', '.join(sorted(_BY_NAME))}"
             )
         return _BY_NAME[identifier]()
     if callable(identifier):
         return identifier
-    raise tf.errors.InvalidArgumentError(f"not an initializer: {identifier!r}")
+    raise InvalidArgumentError(f"not an initializer: {identifier!r}")
 
 
 # TF1 spellings (tf.zeros_initializer() ...), re-exported by trainer/__init__.py if it wishes.

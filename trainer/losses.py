@@ -14,14 +14,12 @@ from typing import Any
 from trainer.errors import InvalidArgumentError
 from trainer.graph import GraphKeys, Tensor, add_to_collection, convert_to_tensor, get_collection, name_scope
 from trainer.ops import math_ops, nn_ops
-from trainer.ops.array_ops import stop_gradient
+from trainer.ops.array_ops import ones_like, stop_gradient
 
 
 def _reduce(per_example: Tensor, weights: Any, loss_collection: str | None) -> Tensor:
     """Weighted mean over all elements (``weights`` broadcast against the per-example loss)."""
     if weights is not None and not (isinstance(weights, (int, float)) and weights == 1.0):
-        from trainer.ops.array_ops import ones_like
-
         w = math_ops.multiply(
             math_ops.cast(convert_to_tensor(weights), per_example.dtype), ones_like(per_example)
         )

@@ -131,11 +131,11 @@ def crossing_pairs(
 
 
 def session_partitions(session: Any, fetches: Any, feeds: Sequence[Any] = ()) -> PartitionSet | None:
-    """The partitions ``session`` runs for ``fetches`` with ``feeds`` fed (None when one device runs
-    everything): ``session_partitions(sess, train_op, [x, y]).to_dot()``."""
+    """The partitions ``session`` (a :class:`~trainer.session.Session`) runs for ``fetches`` with ``feeds``
+    fed (None when one device runs everything): ``session_partitions(sess, train_op, [x, y]).to_dot()``."""
     leaves = list(fetches) if isinstance(fetches, (list, tuple)) else [fetches]
     key = (tuple(leaves), tuple(feeds))
     plan = session._plans.get(key)
     if plan is None:
         plan = session._plans[key] = session._compile(leaves, list(feeds))
-    return getattr(plan, "partitions", None)
+    return plan.partitions if plan.partitioned else None

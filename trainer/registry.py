@@ -3,7 +3,7 @@
 An op stanza in ``trainer/ops/<family>.py`` holds, side by side:
 
 * a **builder** (the public function, e.g. ``matmul``) that converts arguments and calls
-  ``graph.create_op(op_type, inputs, attrs, name)`` (or the :func:`apply_op` shortcut);
+  ``graph.create_op(op_type, inputs, attrs, name)`` (or the ``trainer.graph.apply_op`` shortcut);
 * a **shape function** ``shape_fn(inputs: list[Tensor], attrs: dict) -> (TensorShape, DType)`` or a list of
   such pairs (one per output). It runs while the graph is built and raises
   :class:`~trainer.errors.InvalidArgumentError` on bad shapes; the graph prefixes the message with the op's
@@ -16,9 +16,13 @@ An op stanza in ``trainer/ops/<family>.py`` holds, side by side:
   with ``broadcasting=True`` the gradient engine sums each input gradient back to the input's shape, so the
   rule never unbroadcasts by itself. An op without a gradient must say so: ``not_differentiable=True``.
 
+This module sits below the graph (``Graph.create_op`` looks op types up here) and imports nothing of the
+trainer but its errors: the layers are ``registry -> graph -> ops -> placement, partition -> session``.
+
 Registration::
 
-    from trainer.registry import register, apply_op
+    from trainer.graph import apply_op
+    from trainer.registry import register
 
     def _relu6_shape(inputs, attrs):
         return inputs[0].shape, inputs[0].dtype
@@ -52,7 +56,7 @@ None. ``ctx.rng`` is a per-(session, op) ``numpy.random.Generator`` seeded from 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,21 +112,6 @@ def get_op_def(op_type: str) -> OpDef:
 
 def registered_op_types() -> list[str]:
     return sorted(_REGISTRY)
-
-
-def apply_op(
-    op_type: str, inputs: Sequence[Any], attrs: dict[str, Any] | None = None, name: str | None = None
-) -> Any:
-    """Create an op in the default graph and return its only output (or the tuple of outputs, or the op
-    itself when it has none)."""
-    from trainer.graph import get_default_graph
-
-    op = get_default_graph().create_op(op_type, list(inputs), attrs, name)
-    if len(op.outputs) == 1:
-        return op.outputs[0]
-    if not op.outputs:
-        return op
-    return op.outputs
 
 
 class KernelContext:

@@ -14,7 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import trainer as tf
+from trainer.dtypes import float32
+from trainer.errors import InvalidArgumentError
+from trainer.graph import GraphKeys, add_to_collection, get_collection, name_scope
+from trainer.ops.array_ops import constant
+from trainer.ops.math_ops import add_n, multiply, reduce_sum, square
 
 Regularizer = Callable[[Any], Any]
 
@@ -24,11 +28,11 @@ class L2:
 
     def __init__(self, scale: float = 0.01) -> None:
         if scale < 0:
-            raise tf.errors.InvalidArgumentError(f"L2 regularizer: scale must be >= 0, got {scale}")
+            raise InvalidArgumentError(f"L2 regularizer: scale must be >= 0, got {scale}")
         self.scale = float(scale)
 
     def __call__(self, weights: Any) -> Any:
-        return tf.multiply(tf.constant(self.scale, dtype=weights.dtype), tf.reduce_sum(tf.square(weights)))
+        return multiply(constant(self.scale, dtype=weights.dtype), reduce_sum(square(weights)))
 
     def __repr__(self) -> str:
         return f"L2(scale={self.scale})"
@@ -47,19 +51,19 @@ def apply_regularization(regularizer: Regularizer | None, weights: Any) -> Any |
     """Build ``regularizer(weights)`` and add it to ``REGULARIZATION_LOSSES``; returns it (or None)."""
     if regularizer is None:
         return None
-    with tf.name_scope("Regularizer"):
+    with name_scope("Regularizer"):
         loss = regularizer(weights)
-    tf.add_to_collection(tf.GraphKeys.REGULARIZATION_LOSSES, loss)
+    add_to_collection(GraphKeys.REGULARIZATION_LOSSES, loss)
     return loss
 
 
 def get_regularization_losses(scope: str | None = None) -> list[Any]:
-    return list(tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES, scope))
+    return list(get_collection(GraphKeys.REGULARIZATION_LOSSES, scope))
 
 
 def get_regularization_loss(scope: str | None = None, name: str = "total_regularization_loss") -> Any:
     """Sum of the ``REGULARIZATION_LOSSES`` collection (a constant 0.0 when it is empty)."""
     losses = get_regularization_losses(scope)
     if not losses:
-        return tf.constant(0.0, dtype=tf.float32, name=name)
-    return tf.add_n(losses, name=name)
+        return constant(0.0, dtype=float32, name=name)
+    return add_n(losses, name=name)

@@ -1,18 +1,18 @@
 """``Session``: runs (parts of) a graph with numpy kernels, holding the variables' values.
 
 ``run(fetches, feed_dict)`` compiles, once per (fetches, feed keys) signature, a flat execution plan: the
-ops the fetches need (feeds cut the graph) in creation order, which is topological, each with its kernel,
-its kernel context and the slot numbers of its inputs and outputs. Running a plan is one loop over that
-list; nothing walks the graph again.
+ops the fetches need (feeds cut the graph) in creation order, which is topological, each as one
+:class:`Step` record (its kernel, its kernel context, the slot numbers of its inputs and outputs, the slots
+to free after it). Running a plan is one loop over that list; nothing walks the graph again.
 
 Devices: the placer (:mod:`trainer.placement`) gives every op a device of the session's device set
-(``ConfigProto(device_count={"CPU": 4})`` makes four virtual CPU devices). When a plan's ops all sit on one
-device it runs as above. Otherwise the partitioner (:mod:`trainer.partition`) cuts it into one subgraph
-per device joined by ``_Send``/``_Recv`` pairs; each partition has its own value slots, values cross only
-through the rendezvous, and the partitions run interleaved in the one global topological order, so the
-result equals the single-device run bit for bit. With ``target="mpi://"`` the devices are the MPI ranks'
-(``/job:worker/task:K``), every rank compiles the same plan and runs its own partitions, and the rendezvous
-is MPI point-to-point (see ``docs/distributed.md``).
+(``ConfigProto(device_count={"CPU": 4})`` makes four virtual CPU devices), and the partitioner
+(:mod:`trainer.partition`) cuts the ops into one subgraph per device joined by ``_Send``/``_Recv`` pairs.
+There is one compiler for every case: a single device is simply one partition (no pairs). Each partition
+has its own value slots, values cross only through the rendezvous, and the partitions run interleaved in
+the one global topological order, so the result equals the single-device run bit for bit. With
+``target="mpi://"`` the devices are the MPI ranks' (``/job:worker/task:K``), every rank compiles the same
+plan and runs its own partitions, and the rendezvous is MPI point-to-point (see ``docs/distributed.md``).
 
 GPUs: ops on ``/gpu:N`` run their kernels on CuPy with device N current (:mod:`trainer.backend`). A value
 fed to a GPU partition is copied to the device here, a value fetched from one comes back as a numpy copy,
@@ -27,16 +27,28 @@ and between partitions tensors move only in ``_Send``/``_Recv`` (``docs/gpu.md``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from trainer.backend import get_backend
+from trainer.distributed import cluster
 from trainer.errors import InternalError, InvalidArgumentError, TensorletError
-from trainer.graph import Graph, Operation, Tensor, as_graph_element, get_default_graph
+from trainer.graph import (
+    Graph,
+    Operation,
+    Tensor,
+    _session_stack,
+    as_graph_element,
+    get_default_graph,
+    get_default_session,  # noqa: F401 - the session API re-exports it
+)
+from trainer.partition import PartitionSet, partition
 from trainer.placement import DeviceSet, log_placement, place
 from trainer.registry import KernelContext, get_op_def
+from trainer.rendezvous import LocalRendezvous
 
 # Ops whose output may be (a view of) a variable's storage or a read-only constant: their fetched values
 # are copied, so a later in-place update never changes an array the caller holds (and it is writable).
@@ -57,32 +69,49 @@ _MAY_ALIAS_STATE = {
 }
 
 
-class _PartitionedPlan:
-    """Per-device slot tables; ``steps`` in the global order, as ``_run_steps`` takes them."""
+class Step(NamedTuple):
+    """One kernel call of a compiled plan. A NamedTuple: the hot loop unpacks it as fast as a plain tuple."""
 
-    __slots__ = ("n_slots", "feeds", "feed_info", "steps", "fetches", "copy", "partitions", "devices")
+    kernel: Callable[..., Any]
+    ctx: KernelContext
+    n_inputs: int
+    in0: int  # slot of the first input (0 when none): one- and two-input kernels are called without a list
+    in1: int  # slot of the second input (0 when fewer)
+    inputs: tuple[int, ...]
+    out: Any  # the output's slot, or a tuple of slots when ``multi``
+    multi: bool
+    free: tuple[int, ...]  # slots whose values no later step reads: dropped right after this step
+    partition: int  # the partition whose slot table the slots index
+    op: Operation
 
-    def __init__(self) -> None:
-        self.devices: list[Any] = []  # per partition: its GPU backend, or None for a host (numpy) one
-        self.n_slots: list[int] = []
-        self.feeds: list[list[tuple[int, int]]] = []  # per feed: the (partition, slot) pairs it fills
-        self.feed_info: list[tuple[Tensor, np.dtype, Any]] = []
-        self.steps: list[tuple[Any, ...]] = []
-        self.fetches: list[tuple[int, int]] = []  # (partition, slot); (-1, feed index) for a fed tensor
-        self.copy: list[bool] = []
-        self.partitions: Any = None
+
+class Feed(NamedTuple):
+    """A fed tensor, with what checking a fed value needs."""
+
+    tensor: Tensor
+    dtype: np.dtype
+    dims: tuple[int | None, ...] | None
 
 
+class Fetch(NamedTuple):
+    partition: int  # -1: not computed by a partition (an Operation, or a fed tensor)
+    slot: int  # the slot in that partition; for partition -1, the feed's index (-1 for an Operation)
+    copy: bool  # the value may alias variable storage or a constant: hand out a copy
+
+
+@dataclass
 class _Plan:
-    __slots__ = ("n_slots", "feeds", "steps", "fetch_slots", "copy", "device")
+    """What one ``run`` signature executes: the placed ops cut into partitions (a single device is one
+    partition), each with its own slot table; ``steps`` in the one global topological order."""
 
-    def __init__(self) -> None:
-        self.device: Any = None  # the GPU backend when every op runs on one GPU, else None (host arrays)
-        self.n_slots = 1
-        self.feeds: list[tuple[int, Tensor, np.dtype, tuple[int | None, ...] | None]] = []
-        self.steps: list[tuple[Any, ...]] = []
-        self.fetch_slots: list[int] = []  # -1 for an Operation fetch
-        self.copy: list[bool] = []
+    partitions: PartitionSet
+    partitioned: bool  # more than one device (or an MPI session): values cross through the rendezvous
+    devices: list[Any] = field(default_factory=list)  # per partition: its GPU backend, or None (host)
+    n_slots: list[int] = field(default_factory=list)
+    feed_info: list[Feed] = field(default_factory=list)
+    feeds: list[list[tuple[int, int]]] = field(default_factory=list)  # per feed: (partition, slot) it fills
+    steps: list[Step] = field(default_factory=list)
+    fetches: list[Fetch] = field(default_factory=list)
 
 
 def _flatten(fetches: Any, leaves: list[Any]) -> Any:
@@ -207,20 +236,13 @@ class Session:
         if plan is None:
             plan = self._compile(leaves, list(feed_dict))
             self._plans[key] = plan
-        if type(plan) is _Plan:
-            results = self._execute(plan, feed_dict)
-        else:
-            results = self._execute_partitioned(plan, feed_dict)
+        results = self._execute(plan, feed_dict)
         return results[0] if single else _rebuild(spec, results)
 
     # ---- devices ----------------------------------------------------------------------------------------
     def _devices(self) -> DeviceSet:
         if self._devset is None:
-            from trainer.rendezvous import LocalRendezvous
-
             if self.target:
-                from trainer.distributed import cluster
-
                 self._cluster = cluster()
                 self._devset = DeviceSet.from_config(
                     self.config, "worker", self._cluster.size, self._cluster.rank
@@ -251,28 +273,19 @@ class Session:
             self._logged.update(new)
         return self._placement
 
-    def _compile(self, leaves: list[Any], feed_keys: list[Any]) -> Any:
+    def _compile(self, leaves: list[Any], feed_keys: list[Any]) -> _Plan:
+        """Prune to what the fetches need, schedule, place, cut into partitions (one per device; a single
+        device is one partition) and give every partition a slot table and every op a :class:`Step`."""
         g = self.graph
-        plan = _Plan()
-        slots: dict[Tensor, int] = {}
-
-        def slot(t: Tensor) -> int:
-            s = slots.get(t)
-            if s is None:
-                s = slots[t] = plan.n_slots
-                plan.n_slots += 1
-            return s
-
-        fed: set[Tensor] = set()
+        fed_list: list[Tensor] = []
         for k in feed_keys:
             t = _as_fetch(k, g)
             if not isinstance(t, Tensor):
                 raise InvalidArgumentError(f"feed key {k!r} is an Operation; feed a Tensor")
-            if t in fed:
+            if t in fed_list:
                 raise InvalidArgumentError(f"tensor {t.name} is fed twice")
-            fed.add(t)
-            dims = t.shape.dims
-            plan.feeds.append((slot(t), t, t.dtype.np, dims))
+            fed_list.append(t)
+        fed = set(fed_list)
         targets = [_as_fetch(x, g) for x in leaves]
         needed: dict[Operation, None] = {}
         stack = [
@@ -296,53 +309,90 @@ class Session:
         devices = self._place(schedule)
         if self._cluster is not None:
             self._cluster.check_same_graph(self.graph, leaves, feed_keys)
-        if self._cluster is not None or len({devices[op] for op in schedule}) > 1:
-            return self._compile_partitioned(schedule, devices, targets, [t for _, t, _, _ in plan.feeds])
-        for op in schedule:
-            opdef = get_op_def(op.type)
-            ctx = self._context(op, devices[op])
-            if not ctx.backend.is_host:
-                plan.device = ctx.backend
-            ins = tuple(slot(t) for t in op.inputs)
+
+        ds = self._devices()
+        mpi = self._cluster is not None
+        fetch_ts = [x for x in targets if isinstance(x, Tensor)]
+        clients = [f"/job:{ds.job}/replica:0/task:{k}/device:CPU:0" for k in range(ds.tasks)]
+        ps = partition(schedule, devices, fed, fetch_ts, clients if mpi else [])
+        local_task = ds.local_task
+        names = sorted(ps.partitions)
+        index = {d: i for i, d in enumerate(names)}
+        local = [not mpi or ds.task_of(d) == local_task for d in names]
+        plan = _Plan(ps, partitioned=mpi or len(names) > 1, n_slots=[1] * len(names))
+        slots: list[dict[Tensor, int]] = [{} for _ in names]
+
+        def slot(p: int, t: Tensor) -> int:
+            s = slots[p].get(t)
+            if s is None:
+                s = slots[p][t] = plan.n_slots[p]
+                plan.n_slots[p] += 1
+            return s
+
+        readers: dict[Tensor, list[int]] = {t: [] for t in fed}
+        for dev, op in ps.order:
+            for t in ps.inputs_of.get(op, op.inputs):
+                if t in fed and index[dev] not in readers[t]:
+                    readers[t].append(index[dev])
+        steps: list[Step] = []
+        for dev, op in ps.order:
+            p = index[dev]
+            if not local[p]:
+                continue
+            ctx = self._context(op, dev)
+            ins = tuple(slot(p, t) for t in ps.inputs_of.get(op, op.inputs))
             if len(op.outputs) == 1:
-                out: Any = slot(op.outputs[0])
+                out: Any = slot(p, op.outputs[0])
                 multi = False
             elif not op.outputs:
                 out, multi = 0, False
             else:
-                out, multi = tuple(slot(t) for t in op.outputs), True
+                out, multi = tuple(slot(p, t) for t in op.outputs), True
             n = len(ins)
-            kernel = _kernel(opdef, ctx)
-            plan.steps.append(
-                (kernel, ctx, n, ins[0] if n > 0 else 0, ins[1] if n > 1 else 0, ins, out, multi, op)
-            )
+            kernel = _kernel(get_op_def(op.type), ctx)
+            in0, in1 = ins[0] if n else 0, ins[1] if n > 1 else 0
+            steps.append(Step(kernel, ctx, n, in0, in1, ins, out, multi, (), p, op))
+        for d in names:
+            b = get_backend(d) if local[index[d]] else None
+            plan.devices.append(None if b is None or b.is_host else b)
+        for t in fed_list:
+            plan.feed_info.append(Feed(t, t.dtype.np, t.shape.dims))
+            plan.feeds.append([(p, slot(p, t)) for p in readers[t] if local[p]])
+        my_client = clients[local_task]
         for x in targets:
             if isinstance(x, Operation):
-                plan.fetch_slots.append(-1)
-                plan.copy.append(False)
+                plan.fetches.append(Fetch(-1, -1, False))
+                continue
+            if x in fed:
+                plan.fetches.append(Fetch(-1, fed_list.index(x), False))
+                continue
+            src = devices[x.op]
+            if mpi and src != my_client:
+                p, t = index[my_client], ps.fetch_recv[(x, my_client)]
+                if ds.task_of(src) == local_task:
+                    p, t = index[src], x
             else:
-                plan.fetch_slots.append(slot(x))
-                opdef = get_op_def(x.op.type)
-                plan.copy.append(x not in fed and (opdef.stateful or x.op.type in _MAY_ALIAS_STATE))
-        # Drop each intermediate value after its last use, so big arrays go back to the allocator while the
-        # step runs (lower peak memory, warm reuse) instead of all living until the end.
-        keep = set(plan.fetch_slots)
-        last: dict[int, int] = {}
-        for k, st in enumerate(plan.steps):
-            for i in st[5]:
-                last[i] = k
-            for o in st[6] if st[7] else (st[6],):
-                last.setdefault(o, k)
-        frees: list[list[int]] = [[] for _ in plan.steps]
-        for s, k in last.items():
-            if s not in keep and s != 0:
+                p, t = index[src], x
+            opdef = get_op_def(x.op.type)
+            plan.fetches.append(Fetch(p, slot(p, t), opdef.stateful or x.op.type in _MAY_ALIAS_STATE))
+        # Drop each intermediate value after its last use within its partition (fetched values are kept), so
+        # big arrays go back to the allocator while the step runs (lower peak memory, warm reuse).
+        keep = {(f.partition, f.slot) for f in plan.fetches if f.partition >= 0}
+        last: dict[tuple[int, int], int] = {}
+        for k, st in enumerate(steps):
+            for i in st.inputs:
+                last[(st.partition, i)] = k
+            for o in st.out if st.multi else (st.out,):
+                last.setdefault((st.partition, o), k)
+        frees: list[list[int]] = [[] for _ in steps]
+        for (p, s), k in last.items():
+            if (p, s) not in keep and s != 0:
                 frees[k].append(s)
-        plan.steps = [st[:8] + (tuple(f), 0, st[8]) for st, f in zip(plan.steps, frees, strict=True)]
+        plan.steps = [st._replace(free=tuple(f)) for st, f in zip(steps, frees, strict=True)]
         return plan
 
-    def _run_steps(self, steps: list[tuple[Any, ...]], valss: list[list[Any]]) -> None:
-        """Run compiled steps ``(kernel, ctx, n, i0, i1, ins, out, multi, free, p, op)``; partition ``p``'s
-        values live in ``valss[p]`` (a single-device plan has one partition). The training hot loop."""
+    def _run_steps(self, steps: list[Step], valss: list[list[Any]]) -> None:
+        """Run compiled steps; partition ``p``'s values live in ``valss[p]``. The training hot loop."""
         step: Any = None
         self._step_cache.clear()
         try:
@@ -367,142 +417,13 @@ class Session:
         except TensorletError:
             raise
         except (ValueError, IndexError, TypeError, FloatingPointError, ZeroDivisionError) as e:
-            op = step[-1]
+            op = step.op
             raise InvalidArgumentError(f"{op.name} ({op.type}): {e}") from e
         finally:
             self._step_cache.clear()
 
     def _execute(self, plan: _Plan, feed_dict: dict) -> list[Any]:
-        vals: list[Any] = [None] * plan.n_slots
-        dev = plan.device
-        for (s, t, npd, dims), v in zip(plan.feeds, feed_dict.values(), strict=False):
-            vals[s] = _check_feed(t, npd, dims, v)
-            if dev is not None:  # a feed to a GPU plan: host-to-device here, nowhere else
-                vals[s] = dev.to_device(vals[s])
-        self._run_steps(plan.steps, [vals])
-        res = []
-        for s, c in zip(plan.fetch_slots, plan.copy, strict=False):
-            if s < 0:
-                res.append(None)
-            elif dev is not None:  # fetches always come back as numpy arrays (a fresh copy)
-                res.append(dev.to_numpy(vals[s]))
-            else:
-                v = vals[s]
-                res.append(np.array(v) if c else v)
-        return res
-
-    # ---- partitioned plans ------------------------------------------------------------------------------
-    def _compile_partitioned(
-        self,
-        schedule: list[Operation],
-        devices: dict[Operation, str],
-        targets: list[Tensor | Operation],
-        fed_list: list[Tensor],
-    ) -> _PartitionedPlan:
-        """One slot table and one step list per device; ``_Send``/``_Recv`` carry every crossing edge."""
-        from trainer.partition import partition
-
-        ds = self._devices()
-        fed = set(fed_list)
-        fetch_ts = [x for x in targets if isinstance(x, Tensor)]
-        clients = [f"/job:{ds.job}/replica:0/task:{k}/device:CPU:0" for k in range(ds.tasks)]
-        ps = partition(schedule, devices, fed, fetch_ts, clients if self._cluster is not None else [])
-        local_task = ds.local_task
-        names = sorted(ps.partitions)
-        index = {d: i for i, d in enumerate(names)}
-        local = [self._cluster is None or ds.task_of(d) == local_task for d in names]
-        plan = _PartitionedPlan()
-        plan.partitions = ps
-        plan.n_slots = [1] * len(names)
-        slots: list[dict[Tensor, int]] = [{} for _ in names]
-
-        def slot(p: int, t: Tensor) -> int:
-            s = slots[p].get(t)
-            if s is None:
-                s = slots[p][t] = plan.n_slots[p]
-                plan.n_slots[p] += 1
-            return s
-
-        readers: dict[Tensor, list[int]] = {t: [] for t in fed}
-        for dev, op in ps.order:
-            for t in ps.inputs_of.get(op, op.inputs):
-                if t in fed and index[dev] not in readers[t]:
-                    readers[t].append(index[dev])
-        steps = []
-        for dev, op in ps.order:
-            p = index[dev]
-            if not local[p]:
-                continue
-            ctx = self._context(op, dev)
-            ins = tuple(slot(p, t) for t in ps.inputs_of.get(op, op.inputs))
-            if len(op.outputs) == 1:
-                out: Any = slot(p, op.outputs[0])
-                multi = False
-            elif not op.outputs:
-                out, multi = 0, False
-            else:
-                out, multi = tuple(slot(p, t) for t in op.outputs), True
-            n = len(ins)
-            steps.append(
-                [
-                    _kernel(get_op_def(op.type), ctx),
-                    ctx,
-                    n,
-                    ins[0] if n else 0,
-                    ins[1] if n > 1 else 0,
-                    ins,
-                    out,
-                    multi,
-                    (),
-                    p,
-                    op,
-                ]
-            )
-        for d in names:
-            b = get_backend(d) if local[index[d]] else None
-            plan.devices.append(None if b is None or b.is_host else b)
-        for t in fed_list:
-            plan.feed_info.append((t, t.dtype.np, t.shape.dims))
-            plan.feeds.append([(p, slot(p, t)) for p in readers[t] if local[p]])
-        my_client = clients[local_task]
-        for x in targets:
-            if isinstance(x, Operation):
-                plan.fetches.append((-1, -1))
-                plan.copy.append(False)
-                continue
-            if x in fed:
-                plan.fetches.append((-1, fed_list.index(x)))
-                plan.copy.append(False)
-                continue
-            src = devices[x.op]
-            if self._cluster is not None and src != my_client:
-                p, t = index[my_client], ps.fetch_recv[(x, my_client)]
-                if ds.task_of(src) == local_task:
-                    p, t = index[src], x
-            else:
-                p, t = index[src], x
-            plan.fetches.append((p, slot(p, t)))
-            opdef = get_op_def(x.op.type)
-            plan.copy.append(opdef.stateful or x.op.type in _MAY_ALIAS_STATE)
-        # Free each value after its last use within its partition (fetched values are kept).
-        keep = {(p, s) for p, s in plan.fetches if p >= 0}
-        last: dict[tuple[int, int], int] = {}
-        for k, st in enumerate(steps):
-            p = st[9]
-            for i in st[5]:
-                last[(p, i)] = k
-            for o in st[6] if st[7] else (st[6],):
-                last.setdefault((p, o), k)
-        frees: list[list[int]] = [[] for _ in steps]
-        for (p, s), k in last.items():
-            if (p, s) not in keep and s != 0:
-                frees[k].append(s)
-        for st, f in zip(steps, frees, strict=True):
-            st[8] = tuple(f)
-        plan.steps = [tuple(st) for st in steps]
-        return plan
-
-    def _execute_partitioned(self, plan: _PartitionedPlan, feed_dict: dict) -> list[Any]:
+        """Feed, run, fetch: the only place where fed values go to a GPU and fetched ones come back."""
         valss: list[list[Any]] = [[None] * n for n in plan.n_slots]
         fed_values = []
         for (t, npd, dims), targets, v in zip(plan.feed_info, plan.feeds, feed_dict.values(), strict=False):
@@ -511,10 +432,11 @@ class Session:
             for p, s in targets:
                 dev = plan.devices[p]
                 valss[p][s] = v if dev is None else dev.to_device(v)  # a feed read on a GPU
-        self._step_id += 1
+        if plan.partitioned:
+            self._step_id += 1  # keeps the rendezvous keys of consecutive runs apart
         self._run_steps(plan.steps, valss)
         res = []
-        for (p, s), c in zip(plan.fetches, plan.copy, strict=False):
+        for p, s, c in plan.fetches:
             if p < 0:
                 res.append(None if s < 0 else fed_values[s])
             elif plan.devices[p] is not None:  # fetched from a GPU: a fresh numpy copy
@@ -651,19 +573,3 @@ class InteractiveSession(Session):
                 pass
             self._graph_ctx = None
         super().close()
-
-
-_session_stack: list[Session] = []
-
-
-def get_default_session() -> Session | None:
-    return _session_stack[-1] if _session_stack else None
-
-
-def _session_for(session: Session | None, graph: Graph) -> Session:
-    sess = session or get_default_session()
-    if sess is None:
-        raise InvalidArgumentError("no default session: pass session= or use `with tf.Session() as sess:`")
-    if sess.graph is not graph:
-        raise InvalidArgumentError("the session's graph is not the graph of this tensor/op")
-    return sess

@@ -18,15 +18,19 @@ from typing import Any
 import numpy as np
 
 from trainer import dtypes as _dt
+from trainer import initializers
 from trainer.errors import InvalidArgumentError
 from trainer.graph import (
+    AUTO_REUSE,
     GraphKeys,
     Operation,
     Tensor,
     _OperatorsMixin,
     convert_to_tensor,
     get_default_graph,
+    session_for,
 )
+from trainer.ops import array_ops, control_ops, state_ops
 from trainer.tensor_shape import TensorShape
 
 
@@ -45,8 +49,6 @@ class Variable(_OperatorsMixin):
         expected_shape: Any = None,
         **_ignored: Any,
     ) -> None:
-        from trainer.ops import state_ops
-
         if initial_value is None:
             raise InvalidArgumentError("Variable needs an initial_value")
         g = get_default_graph()
@@ -87,8 +89,6 @@ class Variable(_OperatorsMixin):
         return self._ref
 
     def read_value(self) -> Tensor:
-        from trainer.ops import array_ops
-
         return array_ops.identity(self._ref, name=self.op.name + "/read")
 
     @property
@@ -120,29 +120,21 @@ class Variable(_OperatorsMixin):
     def assign(
         self, value: Any, use_locking: bool = False, name: str | None = None, read_value: bool = True
     ) -> Tensor:
-        from trainer.ops import state_ops
-
         return state_ops.assign(self, value, name=name)
 
     def assign_add(
         self, delta: Any, use_locking: bool = False, name: str | None = None, read_value: bool = True
     ) -> Tensor:
-        from trainer.ops import state_ops
-
         return state_ops.assign_add(self, delta, name=name)
 
     def assign_sub(
         self, delta: Any, use_locking: bool = False, name: str | None = None, read_value: bool = True
     ) -> Tensor:
-        from trainer.ops import state_ops
-
         return state_ops.assign_sub(self, delta, name=name)
 
     def load(self, value: Any, session: Any = None) -> None:
         """Store ``value`` in the session without building ops."""
-        from trainer.session import _session_for
-
-        sess = _session_for(session, self.graph)
+        sess = session_for(session, self.graph)
         arr = np.array(value, dtype=self.dtype.np)
         if self.shape.dims is not None and not self.shape.is_compatible_with(arr.shape):
             raise InvalidArgumentError(
@@ -168,8 +160,6 @@ def get_variable(
     with ``reuse=True`` or ``tf.AUTO_REUSE`` (creating it twice otherwise is an error, as in TF1).
     ``initializer`` is an initializer object/callable ``(shape, dtype)``, a tensor or a value; the default
     is Glorot-uniform for floats and zeros otherwise."""
-    from trainer.graph import AUTO_REUSE
-
     g = get_default_graph()
     scope = g._var_scope
     full = f"{scope.name}/{name}" if scope.name else name
@@ -193,8 +183,6 @@ def get_variable(
     dt = _dt.as_dtype(dtype) if dtype is not None else _dt.float32
     init = initializer if initializer is not None else scope.initializer
     if init is None:
-        from trainer import initializers
-
         init = initializers.glorot_uniform() if dt.is_floating else initializers.zeros()
     if isinstance(init, Tensor) or not callable(init):
         value: Any = init
@@ -243,8 +231,6 @@ def local_variables(scope: str | None = None) -> list[Variable]:
 
 def variables_initializer(var_list: Sequence[Variable], name: str = "init") -> Operation:
     """One op that runs the initializers of ``var_list``."""
-    from trainer.ops import control_ops
-
     return control_ops.group(*[v.initializer for v in var_list], name=name)
 
 

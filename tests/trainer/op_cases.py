@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 import trainer as tf
+from trainer.graph import apply_op
 from trainer.ops.math_ops import sum_to_shape
-from trainer.registry import apply_op
 
 RNG = np.random.default_rng(1234)
 

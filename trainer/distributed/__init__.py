@@ -44,7 +44,12 @@ from typing import Any
 
 import numpy as np
 
+from trainer.distributed.transport import MPIRendezvous, wait_request
 from trainer.errors import FailedPreconditionError, InvalidArgumentError
+from trainer.graph import name_scope
+from trainer.ops import comm_ops
+from trainer.ops.comm_ops import mpi_allreduce
+from trainer.variables import global_variables
 from trainer.xp_compat import to_host
 
 MPI_TARGET = "mpi://"
@@ -145,8 +150,6 @@ def fail(err: BaseException) -> None:
 
 # ---- collectives with deadlines -----------------------------------------------------------------------
 def _wait(req: Any, what: str) -> None:
-    from trainer.rendezvous import wait_request
-
     wait_request(_Req(req), timeout(), what)
 
 
@@ -188,6 +191,15 @@ def allreduce_arrays(
             out[i] = res[k : k + m].reshape(arrs[i].shape)
             k += m
     return out
+
+
+def _allreduce_for_kernel(arrays: list[Any], average: bool, what: str) -> list[np.ndarray]:
+    # Looks allreduce_arrays up when called, so a test can stand in for MPI by patching this module.
+    return allreduce_arrays(arrays, average=average, what=what)
+
+
+# The MPIAllreduce op (trainer.ops.comm_ops) sits below this package: it runs the collective installed here.
+comm_ops.install_allreduce(_allreduce_for_kernel)
 
 
 def barrier(what: str = "barrier") -> None:
@@ -242,13 +254,11 @@ def check_same_graph(graph: Any, extra: str = "") -> None:
 def broadcast_variables(session: Any, variables: Sequence[Any] | None = None, root: int = 0) -> None:
     """Give every rank ``root``'s values of ``variables`` (default: all global variables), after checking
     that all ranks built the same graph. Run it after the initializer, before the first step."""
-    import trainer as tf
-
     init()
     check_same_graph(session.graph, "broadcast_variables")
     if variables is None:
         with session.graph.as_default():
-            variables = tf.global_variables()
+            variables = global_variables()
     vs = sorted(variables, key=lambda v: v.op.name)
     comm = _state["coll"]
     store = session._variables
@@ -280,9 +290,6 @@ class DistributedOptimizer:
         self._name = name or f"Distributed{optimizer.get_name()}"
 
     def compute_gradients(self, loss: Any, var_list: Sequence[Any] | None = None, **kwargs: Any) -> list:
-        from trainer.graph import name_scope
-        from trainer.ops.comm_ops import mpi_allreduce
-
         gv = self._opt.compute_gradients(loss, var_list, **kwargs)
         if size() == 1:
             return gv
@@ -343,8 +350,6 @@ class Cluster:
         self.size = int(self.comm.Get_size())
 
     def rendezvous(self) -> Any:
-        from trainer.rendezvous import MPIRendezvous
-
         return MPIRendezvous(self.comm, timeout())
 
     def check_same_graph(self, graph: Any, leaves: Sequence[Any], feed_keys: Sequence[Any]) -> None:

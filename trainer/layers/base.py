@@ -11,18 +11,22 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import trainer as tf
-from trainer import initializers, regularizers
+from trainer import dtypes, initializers, regularizers
+from trainer.dtypes import as_dtype, float32
 from trainer.errors import InvalidArgumentError
+from trainer.graph import GraphKeys, control_dependencies, convert_to_tensor, name_scope
+from trainer.ops.array_ops import cast
+from trainer.ops.nn_ops import relu, relu6, sigmoid, softmax, tanh
+from trainer.variables import Variable
 
 
 def _activations() -> dict[str, Callable[[Any], Any]]:
     return {
-        "relu": tf.nn.relu,
-        "relu6": tf.nn.relu6,
-        "sigmoid": tf.nn.sigmoid,
-        "tanh": tf.nn.tanh,
-        "softmax": tf.nn.softmax,
+        "relu": relu,
+        "relu6": relu6,
+        "sigmoid": sigmoid,
+        "tanh": tanh,
+        "softmax": softmax,
     }
 
 
@@ -70,7 +74,7 @@ class Layer:
         self._given_name = name
         self.name: str | None = name
         self.trainable = trainable
-        self.dtype = tf.as_dtype(dtype) if dtype is not None else tf.float32
+        self.dtype = as_dtype(dtype) if dtype is not None else float32
         self.built = False
         self.input_spec: Any = None
         self._scope: str | None = None
@@ -92,11 +96,11 @@ class Layer:
     ) -> Any:
         """Create variable ``<layer scope>/<name>`` from ``initializer``; regularized if ``regularizer``."""
         init = initializers.get(initializer)
-        dtype = tf.as_dtype(dtype) if dtype is not None else self.dtype
+        dtype = as_dtype(dtype) if dtype is not None else self.dtype
         trainable = trainable and self.trainable
-        collections = [tf.GraphKeys.GLOBAL_VARIABLES]
-        with tf.control_dependencies(None):
-            var = tf.Variable(
+        collections = [GraphKeys.GLOBAL_VARIABLES]
+        with control_dependencies(None):
+            var = Variable(
                 lambda: init([int(d) for d in shape], dtype),
                 trainable=trainable,
                 name=name,
@@ -136,10 +140,10 @@ class Layer:
 
     def __call__(self, inputs: Any, training: Any = False) -> Any:
         """Apply the layer; ``training`` is a Python bool or a scalar bool Tensor (a placeholder)."""
-        x = tf.convert_to_tensor(inputs)
+        x = convert_to_tensor(inputs)
         graph = x.graph
         if self._scope is None:
-            with graph.as_default(), tf.name_scope(self._given_name or self._base_name) as scope:
+            with graph.as_default(), name_scope(self._given_name or self._base_name) as scope:
                 self._scope = scope
                 self._graph = graph
                 self.name = scope[:-1].rsplit("/", 1)[-1] if self._given_name is None else scope[:-1]
@@ -150,7 +154,7 @@ class Layer:
             raise InvalidArgumentError(
                 f"layer {self.name} was built in another graph than its input {x.name}"
             )
-        with graph.as_default(), tf.name_scope(self._scope):
+        with graph.as_default(), name_scope(self._scope):
             return self.call(x, training)
 
     def _check_rank(self, shape: Any, rank: int, what: str) -> None:
@@ -172,7 +176,7 @@ def is_training_tensor(training: Any) -> bool:
 
 def as_float_flag(training: Any, dtype: Any) -> Any:
     """A 0/1 scalar of ``dtype`` from a bool training Tensor (for blending train/inference paths)."""
-    t = tf.convert_to_tensor(training)
-    if t.dtype is not tf.bool:
+    t = convert_to_tensor(training)
+    if t.dtype is not dtypes.bool:
         raise InvalidArgumentError(f"training must be a Python bool or a bool Tensor, got {t.dtype.name}")
-    return tf.cast(t, dtype)
+    return cast(t, dtype)

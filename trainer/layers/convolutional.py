@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import trainer as tf
 from trainer.errors import InvalidArgumentError
 from trainer.layers.base import Layer, get_activation, normalize_padding, normalize_tuple
+from trainer.ops.conv_ops import conv2d, depthwise_conv2d
+from trainer.ops.nn_ops import bias_add
 
 
 class _Conv(Layer):
@@ -50,7 +51,7 @@ class _Conv(Layer):
 
     def _finish(self, y: Any) -> Any:
         if self.use_bias:
-            y = tf.nn.bias_add(y, self.bias.value())
+            y = bias_add(y, self.bias.value())
         return self.activation(y) if self.activation is not None else y
 
     def get_config(self) -> dict[str, Any]:
@@ -114,7 +115,7 @@ class Conv2D(_Conv):
             self.bias = self.add_weight("bias", [self.filters], self.bias_initializer, self.bias_regularizer)
 
     def call(self, inputs: Any, training: Any = False) -> Any:
-        y = tf.nn.conv2d(
+        y = conv2d(
             inputs,
             self.kernel.value(),
             strides=[1, *self.strides, 1],
@@ -185,7 +186,7 @@ class DepthwiseConv2D(_Conv):
             )
 
     def call(self, inputs: Any, training: Any = False) -> Any:
-        y = tf.nn.depthwise_conv2d(
+        y = depthwise_conv2d(
             inputs,
             self.depthwise_kernel.value(),
             strides=[1, *self.strides, 1],

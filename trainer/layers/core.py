@@ -6,9 +6,11 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import trainer as tf
 from trainer.errors import InvalidArgumentError
 from trainer.layers.base import Layer, as_float_flag, get_activation, is_training_tensor
+from trainer.ops.array_ops import concat, constant, identity, reshape, shape, stack
+from trainer.ops.math_ops import matmul
+from trainer.ops.nn_ops import bias_add, dropout
 
 
 class Dense(Layer):
@@ -58,13 +60,13 @@ class Dense(Layer):
     def call(self, inputs: Any, training: Any = False) -> Any:
         rank = inputs.shape.ndims
         if rank == 2:
-            y = tf.matmul(inputs, self.kernel.value())
+            y = matmul(inputs, self.kernel.value())
         else:
-            flat = tf.reshape(inputs, [-1, self.kernel.shape.as_list()[0]])
-            out_shape = tf.concat([tf.shape(inputs)[:-1], tf.constant([self.units])], axis=0)
-            y = tf.reshape(tf.matmul(flat, self.kernel.value()), out_shape)
+            flat = reshape(inputs, [-1, self.kernel.shape.as_list()[0]])
+            out_shape = concat([shape(inputs)[:-1], constant([self.units])], axis=0)
+            y = reshape(matmul(flat, self.kernel.value()), out_shape)
         if self.use_bias:
-            y = tf.nn.bias_add(y, self.bias.value())
+            y = bias_add(y, self.bias.value())
         return self.activation(y) if self.activation is not None else y
 
     def get_config(self) -> dict[str, Any]:
@@ -93,14 +95,14 @@ class Dropout(Layer):
 
     def call(self, inputs: Any, training: Any = False) -> Any:
         if training is False or training is None or self.rate == 0.0:
-            return tf.identity(inputs)
-        dropped = tf.nn.dropout(inputs, rate=self.rate, noise_shape=self.noise_shape, seed=self.seed)
+            return identity(inputs)
+        dropped = dropout(inputs, rate=self.rate, noise_shape=self.noise_shape, seed=self.seed)
         if training is True:
             return dropped
         if not is_training_tensor(training):
             raise InvalidArgumentError(f"Dropout {self.name}: training must be a bool or a bool Tensor")
         t = as_float_flag(training, inputs.dtype)
-        return t * dropped + (tf.constant(1.0, dtype=inputs.dtype) - t) * inputs
+        return t * dropped + (constant(1.0, dtype=inputs.dtype) - t) * inputs
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
@@ -117,8 +119,8 @@ class Flatten(Layer):
     def call(self, inputs: Any, training: Any = False) -> Any:
         dims = inputs.shape.dims
         if dims is not None and all(d is not None for d in dims[1:]):
-            return tf.reshape(inputs, [-1, math.prod(int(d) for d in dims[1:])])
-        return tf.reshape(inputs, tf.stack([tf.shape(inputs)[0], tf.constant(-1)]))
+            return reshape(inputs, [-1, math.prod(int(d) for d in dims[1:])])
+        return reshape(inputs, stack([shape(inputs)[0], constant(-1)]))
 
 
 class Sequential(Layer):

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import trainer as tf
 from trainer.errors import InvalidArgumentError
+from trainer.graph import GraphKeys, add_to_collection, name_scope
 from trainer.layers.base import Layer, as_float_flag, is_training_tensor
+from trainer.ops.array_ops import constant
+from trainer.ops.nn_ops import batch_normalization, moments
 
 
 class BatchNormalization(Layer):
@@ -95,28 +97,28 @@ class BatchNormalization(Layer):
         gamma = self.gamma.value() if self.scale else None
         beta = self.beta.value() if self.center else None
         if training is False or training is None:
-            return tf.nn.batch_normalization(inputs, mm, mv, beta, gamma, self.epsilon)
+            return batch_normalization(inputs, mm, mv, beta, gamma, self.epsilon)
         if training is not True and not is_training_tensor(training):
             raise InvalidArgumentError(
                 f"BatchNormalization {self.name}: training must be a bool or bool Tensor"
             )
         axes = list(range(inputs.shape.ndims - 1))
-        mean, var = tf.nn.moments(inputs, axes)
-        decay = tf.constant(1.0 - self.momentum, dtype=inputs.dtype)
+        mean, var = moments(inputs, axes)
+        decay = constant(1.0 - self.momentum, dtype=inputs.dtype)
         if training is not True:  # a bool tensor: blend, and scale the update by 0 or 1
             t = as_float_flag(training, inputs.dtype)
-            one_minus_t = tf.constant(1.0, dtype=inputs.dtype) - t
+            one_minus_t = constant(1.0, dtype=inputs.dtype) - t
             mean = t * mean + one_minus_t * mm
             var = t * var + one_minus_t * mv
             decay = decay * t
-        with tf.name_scope("AssignMovingAvg"):
+        with name_scope("AssignMovingAvg"):
             upd_mean = self.moving_mean.assign_sub((mm - mean) * decay)
-        with tf.name_scope("AssignMovingAvg_1"):
+        with name_scope("AssignMovingAvg_1"):
             upd_var = self.moving_variance.assign_sub((mv - var) * decay)
         for u in (upd_mean, upd_var):
             self.updates.append(u)
-            tf.add_to_collection(tf.GraphKeys.UPDATE_OPS, u)
-        return tf.nn.batch_normalization(inputs, mean, var, beta, gamma, self.epsilon)
+            add_to_collection(GraphKeys.UPDATE_OPS, u)
+        return batch_normalization(inputs, mean, var, beta, gamma, self.epsilon)
 
     def get_config(self) -> dict[str, Any]:
         return {

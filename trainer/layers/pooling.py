@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import trainer as tf
 from trainer.layers.base import Layer, normalize_padding, normalize_tuple
+from trainer.ops.conv_ops import avg_pool, max_pool
+from trainer.ops.math_ops import reduce_mean
 
 
 class _Pool2D(Layer):
@@ -48,7 +49,7 @@ class MaxPool2D(_Pool2D):
     _base_name = "max_pooling2d"
 
     def call(self, inputs: Any, training: Any = False) -> Any:
-        return tf.nn.max_pool(inputs, **self._args())
+        return max_pool(inputs, **self._args())
 
 
 class AveragePool2D(_Pool2D):
@@ -57,7 +58,7 @@ class AveragePool2D(_Pool2D):
     _base_name = "average_pooling2d"
 
     def call(self, inputs: Any, training: Any = False) -> Any:
-        return tf.nn.avg_pool(inputs, **self._args())
+        return avg_pool(inputs, **self._args())
 
 
 class GlobalAveragePooling2D(Layer):
@@ -73,7 +74,7 @@ class GlobalAveragePooling2D(Layer):
         self._check_rank(input_shape, 4, "NHWC (rank 4)")
 
     def call(self, inputs: Any, training: Any = False) -> Any:
-        return tf.reduce_mean(inputs, axis=[1, 2])
+        return reduce_mean(inputs, axis=[1, 2])
 
 
 MaxPooling2D = MaxPool2D

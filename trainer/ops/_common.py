@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from trainer import dtypes as _dt
 from trainer.errors import InvalidArgumentError
-from trainer.graph import Tensor, convert_to_tensor
+from trainer.graph import Tensor, constant_value, convert_to_tensor
 from trainer.tensor_shape import TensorShape, broadcast_shapes
 
 
@@ -71,8 +73,6 @@ def norm_axis(axis: int, rank: int | None, what: str = "axis") -> int:
 
 def static_ints(v: Any, what: str) -> tuple[int, ...]:
     """A tuple of Python ints from a list/array/scalar or a constant tensor."""
-    from trainer.graph import constant_value
-
     if isinstance(v, Tensor):
         c = constant_value(v)
         if c is None:
@@ -80,6 +80,4 @@ def static_ints(v: Any, what: str) -> tuple[int, ...]:
         v = c
     if hasattr(v, "_as_tensor"):
         raise InvalidArgumentError(f"{what} must be a constant, got a Variable")
-    import numpy as np
-
     return tuple(int(a) for a in np.reshape(np.asarray(v), [-1]))

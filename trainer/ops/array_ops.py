@@ -17,13 +17,16 @@ from trainer.errors import InvalidArgumentError, UnimplementedError
 from trainer.graph import (
     Tensor,
     _infer_numpy,
+    apply_op,
     constant_value,
     constant_value_as_shape,
     convert_to_tensor,
     get_default_graph,
+    override_operator,
+    register_value_conversion,
 )
 from trainer.ops._common import norm_axis, same_shape, static_ints
-from trainer.registry import apply_op, register
+from trainer.registry import register
 from trainer.tensor_shape import TensorShape, as_shape, broadcast_shapes
 from trainer.xp_compat import any_true, cached_upload, host_ints, scatter_add, upload
 
@@ -263,9 +266,7 @@ def _fill_kernel(ctx: Any, dims: Any, value: Any) -> Any:
 
 def _fill_grad(op: Any, g: Tensor) -> list[Any]:
     """dvalue = sum(g)."""
-    from trainer.ops.math_ops import reduce_sum
-
-    return [None, reduce_sum(g)]
+    return [None, sum_to_shape(g, [])]
 
 
 register("Fill", shape=_fill_shape, kernel=_fill_kernel, grad=_fill_grad)
@@ -292,7 +293,7 @@ def ones(shape: Any, dtype: Any = _dt.float32, name: str = "ones") -> Tensor:
 def zeros_like(tensor: Any, dtype: Any = None, name: str = "ZerosLike", optimize: bool = True) -> Tensor:
     x = convert_to_tensor(tensor)
     t = apply_op("ZerosLike", [x], {}, name)
-    return t if dtype is None or _dt.as_dtype(dtype) is x.dtype else _cast(t, dtype)
+    return t if dtype is None or _dt.as_dtype(dtype) is x.dtype else cast(t, dtype)
 
 
 def _zeros_like_kernel(ctx: Any, x: Any) -> Any:
@@ -310,7 +311,7 @@ register("ZerosLike", shape=same_shape, kernel=_zeros_like_kernel, grad=_zero_gr
 def ones_like(tensor: Any, dtype: Any = None, name: str = "OnesLike", optimize: bool = True) -> Tensor:
     x = convert_to_tensor(tensor)
     t = apply_op("OnesLike", [x], {}, name)
-    return t if dtype is None or _dt.as_dtype(dtype) is x.dtype else _cast(t, dtype)
+    return t if dtype is None or _dt.as_dtype(dtype) is x.dtype else cast(t, dtype)
 
 
 def _ones_like_kernel(ctx: Any, x: Any) -> Any:
@@ -320,10 +321,43 @@ def _ones_like_kernel(ctx: Any, x: Any) -> Any:
 register("OnesLike", shape=same_shape, kernel=_ones_like_kernel, grad=_zero_grad)
 
 
-def _cast(x: Tensor, dtype: Any) -> Tensor:
-    from trainer.ops.math_ops import cast
+# The Cast stanza sits here, below math_ops, because zeros_like/ones_like build it.
+# ---- Cast -------------------------------------------------------------------------------------------
+def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
+    x = convert_to_tensor(x)
+    dt = _dt.as_dtype(dtype)
+    if x.dtype is dt:
+        return x
+    return apply_op("Cast", [x], {"DstT": dt}, name or "Cast")
 
-    return cast(x, dtype)
+
+def to_float(x: Any, name: str = "ToFloat") -> Tensor:
+    return cast(x, _dt.float32, name=name)
+
+
+def to_int32(x: Any, name: str = "ToInt32") -> Tensor:
+    return cast(x, _dt.int32, name=name)
+
+
+def to_int64(x: Any, name: str = "ToInt64") -> Tensor:
+    return cast(x, _dt.int64, name=name)
+
+
+def _cast_shape(inputs: list[Tensor], attrs: dict) -> Any:
+    return inputs[0].shape, attrs["DstT"]
+
+
+def _cast_kernel(ctx: Any, x: Any) -> Any:
+    return x.astype(ctx.attrs["DstT"].np, copy=False)
+
+
+def _cast_grad(op: Any, g: Tensor) -> list[Any]:
+    """Between float types: cast g back; otherwise nothing flows."""
+    x = op.inputs[0]
+    return [cast(g, x.dtype) if x.dtype.is_floating and g.dtype.is_floating else None]
+
+
+register("Cast", shape=_cast_shape, kernel=_cast_kernel, grad=_cast_grad)
 
 
 # ---- ExpandDims / Squeeze ---------------------------------------------------------------------------
@@ -667,6 +701,9 @@ def getitem(x: Any, key: Any) -> Tensor:
     return strided_slice_spec(x, tuple(spec))
 
 
+override_operator("__getitem__", getitem)
+
+
 def strided_slice_spec(x: Tensor, spec: tuple, name: str = "strided_slice") -> Tensor:
     return apply_op("StridedSlice", [x], {"spec": spec}, name)
 
@@ -906,13 +943,12 @@ def _tile_kernel(ctx: Any, x: Any) -> Any:
 
 def _tile_grad(op: Any, g: Tensor) -> list[Any]:
     """dx = sum of g over the tile copies: reshape to [m0, d0, m1, d1, ...] and sum the m axes."""
-    from trainer.ops.math_ops import reduce_sum
-
     x, m = op.inputs[0], op.attrs["multiples"]
     if not x.shape.is_fully_defined():
         raise UnimplementedError(f"gradient of {op.name}: the input shape must be static, got {x.shape}")
     inter = [v for k, d in zip(m, x.shape.dims, strict=False) for v in (k, d)]  # type: ignore[union-attr]
-    return [reduce_sum(reshape(g, inter), axis=list(range(0, 2 * len(m), 2)))]
+    summed = sum_to_shape(reshape(g, inter), [v for d in x.shape.dims for v in (1, d)])  # type: ignore[union-attr]
+    return [reshape(summed, x.shape.dims)]
 
 
 register("Tile", shape=_tile_shape, kernel=_tile_kernel, grad=_tile_grad)
@@ -940,12 +976,39 @@ def _broadcast_to_kernel(ctx: Any, x: Any, shape: Any) -> Any:
 
 def _broadcast_to_grad(op: Any, g: Tensor) -> list[Any]:
     """dx = g summed back to shape(x)."""
-    from trainer.ops.math_ops import sum_to_shape
-
     return [sum_to_shape(g, _shape_of(op.inputs[0])), None]
 
 
 register("BroadcastTo", shape=_broadcast_to_shape, kernel=_broadcast_to_kernel, grad=_broadcast_to_grad)
+
+
+# ---- SumToShape (the central unbroadcast) -----------------------------------------------------------
+def sum_to_shape(x: Tensor, shape: Any, name: str = "SumToShape") -> Tensor:
+    """Sum ``x`` over broadcast axes so that its shape becomes ``shape`` (gradient engine helper)."""
+    return apply_op("SumToShape", [x, _shape_tensor(shape)], {}, name)
+
+
+def _sum_to_shape_shape(inputs: list[Tensor], attrs: dict) -> Any:
+    return constant_value_as_shape(inputs[1]), inputs[0].dtype
+
+
+def _sum_to_shape_kernel(ctx: Any, x: Any, shape: Any) -> Any:
+    shape = host_ints(shape)
+    if x.shape == shape:
+        return x
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, d in enumerate(shape) if d == 1 and x.shape[lead + i] != 1
+    )
+    return x.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+def _sum_to_shape_grad(op: Any, g: Tensor) -> list[Any]:
+    """dx = broadcast_to(g, shape(x))."""
+    return [broadcast_to(g, _shape_of(op.inputs[0])), None]
+
+
+register("SumToShape", shape=_sum_to_shape_shape, kernel=_sum_to_shape_kernel, grad=_sum_to_shape_grad)
 
 
 # ---- OneHot -----------------------------------------------------------------------------------------
@@ -1008,3 +1071,7 @@ def _where_kernel(ctx: Any, c: Any) -> Any:
 
 
 register("Where", shape=_where_shape, kernel=_where_kernel, not_differentiable=True)
+
+
+# convert_to_tensor (in the graph core) turns Python values into Const ops and lists of tensors into Pack.
+register_value_conversion(constant=constant, stack=stack)

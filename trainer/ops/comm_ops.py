@@ -3,11 +3,11 @@
 ``_Send`` hands its input to the session's rendezvous under the key ``(tensor, send_device, recv_device)``
 plus the step number; the matching ``_Recv`` on the destination device takes it out. In one process the
 rendezvous is an in-memory table (virtual CPU devices share host memory, so the array itself is handed
-over, as TF1 does between CPU devices); between MPI ranks it is a point-to-point message
-(:mod:`trainer.rendezvous`). These two kernels are where tensors cross between host and GPU memory: a
-``_Send`` on a GPU copies its tensor to the host, a ``_Recv`` on a GPU copies it to its device, so the
-rendezvous only ever holds host arrays. Users never build these two ops; the partitioner does, in a
-private graph.
+over, as TF1 does between CPU devices: :mod:`trainer.rendezvous`); between MPI ranks it is a point-to-point
+message (:mod:`trainer.distributed.transport`). These two kernels are where tensors cross between host and
+GPU memory: a ``_Send`` on a GPU copies its tensor to the host, a ``_Recv`` on a GPU copies it to its
+device, so the rendezvous only ever holds host arrays. Users never build these two ops; the partitioner does,
+in a private graph.
 
 ``MPIAllreduce`` averages (or sums) its inputs over all MPI ranks with one fused Allreduce and returns one
 output per input: ``trainer.distributed.DistributedOptimizer`` puts it between the gradients and the update.
@@ -16,10 +16,12 @@ None of these ops is differentiable.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from trainer.graph import Graph, Operation, Tensor
-from trainer.registry import apply_op, register
+from trainer.errors import FailedPreconditionError
+from trainer.graph import Graph, Operation, Tensor, apply_op
+from trainer.registry import register
 
 
 # ---- _Send / _Recv ----------------------------------------------------------------------------------
@@ -94,13 +96,24 @@ def _allreduce_shape(inputs: list[Tensor], attrs: dict) -> list[Any]:
     return [(t.shape, t.dtype) for t in inputs]
 
 
-def _allreduce_kernel(ctx: Any, *xs: Any) -> Any:
-    from trainer.distributed import allreduce_arrays
+# The collective itself is MPI code, which lives in trainer.distributed, above the ops: importing that
+# package installs it here (DistributedOptimizer, the op's one user, is defined there).
+_allreduce_arrays: Callable[[list[Any], bool, str], list[Any]] | None = None
 
+
+def install_allreduce(allreduce_arrays: Callable[[list[Any], bool, str], list[Any]]) -> None:
+    """Set the function the ``MPIAllreduce`` kernel calls: ``(arrays, average, what) -> reduced arrays``."""
+    global _allreduce_arrays
+    _allreduce_arrays = allreduce_arrays
+
+
+def _allreduce_kernel(ctx: Any, *xs: Any) -> Any:
+    if _allreduce_arrays is None:
+        raise FailedPreconditionError(f"{ctx.op.name} (MPIAllreduce) needs MPI: import trainer.distributed")
     b = ctx.backend
     if not b.is_host:  # MPI reduces host buffers: GPU gradients go through host memory (a transfer point)
         xs = tuple(b.to_numpy(x) for x in xs)
-    out = allreduce_arrays(list(xs), average=ctx.attrs["average"], what=ctx.op.name)
+    out = _allreduce_arrays(list(xs), ctx.attrs["average"], ctx.op.name)
     if not b.is_host:
         out = [b.to_device(o) for o in out]
     return out[0] if len(out) == 1 else tuple(out)

@@ -6,8 +6,16 @@ import builtins
 from collections.abc import Sequence
 from typing import Any
 
-from trainer.graph import Operation, Tensor, as_graph_element, control_dependencies, get_default_graph
-from trainer.registry import apply_op, register
+from trainer.graph import (
+    Operation,
+    Tensor,
+    apply_op,
+    as_graph_element,
+    control_dependencies,
+    get_default_graph,
+)
+from trainer.ops.array_ops import identity
+from trainer.registry import register
 
 
 def no_op(name: str = "NoOp") -> Operation:
@@ -43,8 +51,6 @@ def tuple(
     tensors: Sequence[Any], name: str = "tuple", control_inputs: Sequence[Any] | None = None
 ) -> list[Any]:  # noqa: A001
     """Identities of ``tensors`` that are only available once all of them (and ``control_inputs``) are."""
-    from trainer.ops.array_ops import identity
-
     deps = [t for t in tensors if t is not None] + list(control_inputs or [])
     gate = group(*deps, name=name + "/control_dependency") if deps else None
     out = []

@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 
 from trainer.errors import InvalidArgumentError
-from trainer.graph import Tensor, constant_value_as_shape, convert_to_tensor
+from trainer.graph import Tensor, apply_op, constant_value_as_shape, convert_to_tensor
 from trainer.ops._common import static_ints, to_tensors
 from trainer.ops.array_ops import _shape_of
-from trainer.registry import apply_op, register
+from trainer.registry import register
 from trainer.tensor_shape import TensorShape
 from trainer.xp_compat import host_ints, sliding_window_view
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from trainer import dtypes as _dt
 from trainer.errors import InvalidArgumentError, UnimplementedError
-from trainer.graph import Tensor, constant_value_as_shape, convert_to_tensor
+from trainer.graph import Tensor, apply_op, convert_to_tensor, override_operator
 from trainer.ops._common import (
     bool_broadcast_shape,
     broadcast_shape,
@@ -23,17 +23,26 @@ from trainer.ops._common import (
     static_ints,
     to_tensors,
 )
-from trainer.ops.array_ops import (
+
+# Cast and SumToShape live in array_ops, whose gradients build them; TF1 code spells them math_ops.cast.
+from trainer.ops.array_ops import (  # noqa: F401
     _shape_of,
     broadcast_to,
+    cast,
     constant,
     expand_dims,
+    ones_like,
     size,
+    sum_to_shape,
+    to_float,
+    to_int32,
+    to_int64,
+    where_indices,
     zeros_like,
 )
-from trainer.registry import apply_op, register
-from trainer.tensor_shape import TensorShape
-from trainer.xp_compat import any_true, host_ints
+from trainer.registry import register
+from trainer.tensor_shape import TensorShape, broadcast_shapes
+from trainer.xp_compat import any_true
 
 
 def _binary(op_type: str, x: Any, y: Any, name: str | None) -> Tensor:
@@ -179,17 +188,11 @@ def _pow_grad(op: Any, g: Tensor) -> list[Any]:
     """d(x^y) = (g*y*x^(y-1), g*log(x)*x^y), with log(x) taken as 0 where x <= 0."""
     x, y = op.inputs
     z = op.outputs[0]
-    safe_log = where(greater(x, 0), log(where(greater(x, 0), x, _ones_like(x))), zeros_like(x))
+    safe_log = where(greater(x, 0), log(where(greater(x, 0), x, ones_like(x))), zeros_like(x))
     return [multiply(g, multiply(y, pow(x, subtract(y, 1)))), multiply(g, multiply(safe_log, z))]
 
 
 register("Pow", shape=broadcast_shape, kernel=_pow_kernel, grad=_pow_grad, broadcasting=True)
-
-
-def _ones_like(x: Tensor) -> Tensor:
-    from trainer.ops.array_ops import ones_like
-
-    return ones_like(x)
 
 
 def maximum(x: Any, y: Any, name: str | None = None) -> Tensor:
@@ -381,44 +384,6 @@ def reciprocal(x: Any, name: str | None = None) -> Tensor:
     return truediv(1, x, name=name)
 
 
-# ---- Cast -------------------------------------------------------------------------------------------
-def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
-    x = convert_to_tensor(x)
-    dt = _dt.as_dtype(dtype)
-    if x.dtype is dt:
-        return x
-    return apply_op("Cast", [x], {"DstT": dt}, name or "Cast")
-
-
-def to_float(x: Any, name: str = "ToFloat") -> Tensor:
-    return cast(x, _dt.float32, name=name)
-
-
-def to_int32(x: Any, name: str = "ToInt32") -> Tensor:
-    return cast(x, _dt.int32, name=name)
-
-
-def to_int64(x: Any, name: str = "ToInt64") -> Tensor:
-    return cast(x, _dt.int64, name=name)
-
-
-def _cast_shape(inputs: list[Tensor], attrs: dict) -> Any:
-    return inputs[0].shape, attrs["DstT"]
-
-
-def _cast_kernel(ctx: Any, x: Any) -> Any:
-    return x.astype(ctx.attrs["DstT"].np, copy=False)
-
-
-def _cast_grad(op: Any, g: Tensor) -> list[Any]:
-    """Between float types: cast g back; otherwise nothing flows."""
-    x = op.inputs[0]
-    return [cast(g, x.dtype) if x.dtype.is_floating and g.dtype.is_floating else None]
-
-
-register("Cast", shape=_cast_shape, kernel=_cast_kernel, grad=_cast_grad)
-
-
 # ---- comparisons and logic --------------------------------------------------------------------------
 def _compare(op_type: str, ufunc: str) -> Any:
     """One comparison stanza: builder plus a kernel calling ``ctx.xp.<ufunc>``; bool output, no gradient."""
@@ -491,8 +456,6 @@ def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None)
     of true elements."""
     c = convert_to_tensor(condition)
     if x is None and y is None:
-        from trainer.ops.array_ops import where_indices
-
         return where_indices(c, name=name or "Where")
     x, y = to_tensors(x, y)
     return apply_op("Select", [c, x, y], {}, name or "Select")
@@ -503,8 +466,6 @@ def _select_shape(inputs: list[Tensor], attrs: dict) -> Any:
     if not c.dtype.is_bool:
         raise InvalidArgumentError(f"condition must be bool, got {c.dtype.name} {c.shape}")
     s, dt = broadcast_shape([x, y], attrs)
-    from trainer.tensor_shape import broadcast_shapes
-
     out = broadcast_shapes(c.shape, s)
     if out is None:
         raise InvalidArgumentError(f"condition shape {c.shape} and value shape {s} cannot be broadcast")
@@ -586,8 +547,6 @@ register("MatMul", shape=_matmul_shape, kernel=_matmul_kernel, grad=_matmul_grad
 
 
 def _batch_matmul_shape(inputs: list[Tensor], attrs: dict) -> Any:
-    from trainer.tensor_shape import broadcast_shapes
-
     a, b = inputs
     if a.dtype is not b.dtype:
         raise InvalidArgumentError(f"dtypes {a.dtype.name} {a.shape} and {b.dtype.name} {b.shape} differ")
@@ -671,37 +630,6 @@ def _add_n_grad(op: Any, g: Tensor) -> list[Any]:
 
 
 register("AddN", shape=_add_n_shape, kernel=_add_n_kernel, grad=_add_n_grad)
-
-
-# ---- SumToShape (the central unbroadcast) -----------------------------------------------------------
-def sum_to_shape(x: Tensor, shape: Any, name: str = "SumToShape") -> Tensor:
-    """Sum ``x`` over broadcast axes so that its shape becomes ``shape`` (gradient engine helper)."""
-    from trainer.ops.array_ops import _shape_tensor
-
-    return apply_op("SumToShape", [x, _shape_tensor(shape)], {}, name)
-
-
-def _sum_to_shape_shape(inputs: list[Tensor], attrs: dict) -> Any:
-    return constant_value_as_shape(inputs[1]), inputs[0].dtype
-
-
-def _sum_to_shape_kernel(ctx: Any, x: Any, shape: Any) -> Any:
-    shape = host_ints(shape)
-    if x.shape == shape:
-        return x
-    lead = x.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, d in enumerate(shape) if d == 1 and x.shape[lead + i] != 1
-    )
-    return x.sum(axis=axes, keepdims=True).reshape(shape)
-
-
-def _sum_to_shape_grad(op: Any, g: Tensor) -> list[Any]:
-    """dx = broadcast_to(g, shape(x))."""
-    return [broadcast_to(g, _shape_of(op.inputs[0])), None]
-
-
-register("SumToShape", shape=_sum_to_shape_shape, kernel=_sum_to_shape_kernel, grad=_sum_to_shape_grad)
 
 
 # ---- reductions -------------------------------------------------------------------------------------
@@ -890,3 +818,38 @@ def _argmin_kernel(ctx: Any, x: Any) -> Any:
 
 register("ArgMax", shape=_arg_shape, kernel=_argmax_kernel, not_differentiable=True)
 register("ArgMin", shape=_arg_shape, kernel=_argmin_kernel, not_differentiable=True)
+
+
+# ---- Python operators on tensors --------------------------------------------------------------------
+# The graph core knows no op: the module that owns an op installs the operator that builds it.
+def _reflected(fn: Any) -> Any:
+    def op(x: Any, y: Any) -> Tensor:
+        return fn(y, x)
+
+    return op
+
+
+for _name, _fn in {
+    "add": add,
+    "sub": subtract,
+    "mul": multiply,
+    "truediv": truediv,
+    "floordiv": floordiv,
+    "mod": mod,
+    "pow": pow,
+    "matmul": matmul,
+}.items():
+    override_operator(f"__{_name}__", _fn)
+    override_operator(f"__r{_name}__", _reflected(_fn))
+for _name, _fn in {
+    "lt": less,
+    "le": less_equal,
+    "gt": greater,
+    "ge": greater_equal,
+    "and": logical_and,
+    "or": logical_or,
+    "neg": negative,
+    "abs": abs,
+    "invert": logical_not,
+}.items():
+    override_operator(f"__{_name}__", _fn)

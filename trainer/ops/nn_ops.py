@@ -8,16 +8,19 @@ from typing import Any
 import numpy as np
 
 from trainer.errors import InvalidArgumentError
-from trainer.graph import Tensor, constant_value, convert_to_tensor, name_scope
+from trainer.graph import Tensor, apply_op, constant_value, convert_to_tensor, name_scope
 from trainer.ops._common import float_same_shape, norm_axis, same_shape, to_tensors
-from trainer.ops.array_ops import expand_dims, reshape, shape, stop_gradient
+from trainer.ops.array_ops import expand_dims, reshape, shape, squeeze, stop_gradient, zeros_like
+from trainer.ops.math_ops import abs as _abs
 from trainer.ops.math_ops import (
     add,
     exp,
     floor,
     greater,
     less,
+    log,
     logical_and,
+    maximum,
     multiply,
     reduce_mean,
     reduce_sum,
@@ -28,7 +31,7 @@ from trainer.ops.math_ops import (
     where,
 )
 from trainer.ops.random_ops import random_uniform
-from trainer.registry import apply_op, register
+from trainer.registry import register
 from trainer.tensor_shape import TensorShape
 from trainer.xp_compat import any_true
 
@@ -79,8 +82,6 @@ def _relu6_kernel(ctx: Any, x: Any) -> Any:
 
 def _relu6_grad(op: Any, g: Tensor) -> list[Any]:
     """g where 0 < x < 6, else 0."""
-    from trainer.ops.array_ops import zeros_like
-
     x = op.inputs[0]
     return [where(logical_and(greater(x, 0), less(x, 6)), g, zeros_like(g))]
 
@@ -352,9 +353,6 @@ def sigmoid_cross_entropy_with_logits(
     _sentinel: Any = None, labels: Any = None, logits: Any = None, name: str | None = None
 ) -> Tensor:
     """``max(x, 0) - x * z + log(1 + exp(-|x|))`` (numerically stable), built from registered ops."""
-    from trainer.ops.math_ops import abs as _abs
-    from trainer.ops.math_ops import log, maximum
-
     x, z = to_tensors(logits, labels)
     with name_scope(name, "logistic_loss"):
         return add(subtract(maximum(x, 0.0), multiply(x, z)), log(add(1.0, exp(subtract(0.0, _abs(x))))))
@@ -434,8 +432,6 @@ def moments(
             ax = sorted({norm_axis(a, r) for a in (axes if isinstance(axes, (list, tuple)) else [axes])})
             keep_shape = [d for i, d in enumerate(mean.shape.as_list()) if i not in ax]
             if any(d is None for d in keep_shape):
-                from trainer.ops.array_ops import squeeze
-
                 return squeeze(mean, ax), squeeze(variance, ax)
             return reshape(mean, keep_shape), reshape(variance, keep_shape)
         return mean, variance

@@ -13,11 +13,11 @@ import numpy as np
 
 from trainer import dtypes as _dt
 from trainer.errors import InvalidArgumentError
-from trainer.graph import Tensor, constant_value_as_shape, name_scope
+from trainer.graph import Tensor, apply_op, constant_value_as_shape, name_scope
 from trainer.ops.array_ops import _shape_tensor
-from trainer.ops.math_ops import add, multiply
+from trainer.ops.math_ops import add, multiply, subtract
 from trainer.random_seed import get_seed
-from trainer.registry import apply_op, register
+from trainer.registry import register
 from trainer.xp_compat import host_ints, upload
 
 
@@ -125,8 +125,6 @@ def random_uniform(
         maxval = 1.0 if maxval is None else maxval
         if isinstance(minval, (int, float)) and isinstance(maxval, (int, float)):
             return _scale_shift(r, float(maxval) - float(minval), float(minval))
-        from trainer.ops.math_ops import subtract
-
         return add(multiply(r, subtract(maxval, minval)), minval)
 
 

@@ -12,8 +12,8 @@ import numpy as np
 
 from trainer import dtypes as _dt
 from trainer.errors import InvalidArgumentError
-from trainer.graph import Tensor, convert_to_tensor
-from trainer.registry import apply_op, register
+from trainer.graph import Tensor, apply_op, convert_to_tensor
+from trainer.registry import register
 from trainer.tensor_shape import TensorShape
 from trainer.xp_compat import read_variable
 

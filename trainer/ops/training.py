@@ -36,7 +36,8 @@ from typing import Any
 import numpy as np
 
 from trainer.errors import InvalidArgumentError
-from trainer.registry import apply_op, register
+from trainer.graph import apply_op
+from trainer.registry import register
 from trainer.xp_compat import read_variable
 
 

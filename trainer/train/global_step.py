@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import trainer as tf
+from trainer.dtypes import int64
 from trainer.errors import InvalidArgumentError
+from trainer.graph import GraphKeys, control_dependencies, get_default_graph, name_scope
+from trainer.ops.array_ops import constant
+from trainer.variables import Variable
 
 
 def get_global_step(graph: Any = None) -> Any | None:
     """The graph's global step variable, or None when it has none."""
-    graph = graph or tf.get_default_graph()
-    found = graph.get_collection(tf.GraphKeys.GLOBAL_STEP)
+    graph = graph or get_default_graph()
+    found = graph.get_collection(GraphKeys.GLOBAL_STEP)
     if len(found) > 1:
         raise InvalidArgumentError(f"more than one variable in the GLOBAL_STEP collection: {found}")
     return found[0] if found else None
@@ -25,16 +28,16 @@ def get_global_step(graph: Any = None) -> Any | None:
 
 def create_global_step(graph: Any = None) -> Any:
     """Create the global step (0, int64, not trainable); an error when the graph already has one."""
-    graph = graph or tf.get_default_graph()
+    graph = graph or get_default_graph()
     if get_global_step(graph) is not None:
         raise InvalidArgumentError("the graph already has a global step")
-    with graph.as_default(), tf.name_scope(None), tf.control_dependencies(None):
-        step = tf.Variable(
-            tf.constant(0, dtype=tf.int64),
+    with graph.as_default(), name_scope(None), control_dependencies(None):
+        step = Variable(
+            constant(0, dtype=int64),
             trainable=False,
             name="global_step",
-            dtype=tf.int64,
-            collections=[tf.GraphKeys.GLOBAL_VARIABLES, tf.GraphKeys.GLOBAL_STEP],
+            dtype=int64,
+            collections=[GraphKeys.GLOBAL_VARIABLES, GraphKeys.GLOBAL_STEP],
         )
     return step
 
@@ -46,4 +49,4 @@ def get_or_create_global_step(graph: Any = None) -> Any:
 
 def increment_global_step(global_step: Any, name: str | None = None) -> Any:
     """``global_step.assign_add(1)``."""
-    return global_step.assign_add(tf.constant(1, dtype=global_step.dtype), name=name)
+    return global_step.assign_add(constant(1, dtype=global_step.dtype), name=name)

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import trainer as tf
+from trainer.dtypes import float32
 from trainer.errors import InvalidArgumentError
+from trainer.graph import convert_to_tensor, name_scope
+from trainer.ops import math_ops
+from trainer.ops.array_ops import cast, constant
+from trainer.ops.math_ops import floor
 
 
 def exponential_decay(
@@ -29,10 +33,10 @@ def exponential_decay(
         raise InvalidArgumentError("exponential_decay: global_step is required")
     if decay_steps <= 0:
         raise InvalidArgumentError(f"exponential_decay: decay_steps must be positive, got {decay_steps}")
-    with tf.name_scope(name or "ExponentialDecay"):
-        lr = tf.convert_to_tensor(learning_rate, dtype=tf.float32)
-        step = tf.cast(global_step.value() if hasattr(global_step, "value") else global_step, tf.float32)
-        p = step / tf.constant(float(decay_steps), dtype=tf.float32)
+    with name_scope(name or "ExponentialDecay"):
+        lr = convert_to_tensor(learning_rate, dtype=float32)
+        step = cast(global_step.value() if hasattr(global_step, "value") else global_step, float32)
+        p = step / constant(float(decay_steps), dtype=float32)
         if staircase:
-            p = tf.floor(p)
-        return lr * tf.pow(tf.constant(float(decay_rate), dtype=tf.float32), p)
+            p = floor(p)
+        return lr * math_ops.pow(constant(float(decay_rate), dtype=float32), p)

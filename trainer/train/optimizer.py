@@ -24,10 +24,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import trainer as tf
+from trainer import graph
+from trainer.dtypes import float32
 from trainer.errors import InvalidArgumentError
+from trainer.gradients import gradients
+from trainer.graph import control_dependencies, convert_to_tensor
+from trainer.initializers import ones, zeros
 from trainer.ops import training as training_ops
+from trainer.ops.array_ops import cast, constant
+from trainer.ops.control_ops import group
 from trainer.train.global_step import increment_global_step
+from trainer.variables import Variable, trainable_variables
 
 
 def _is_float(v: Any) -> bool:
@@ -63,7 +70,7 @@ class Optimizer:
     ) -> list[tuple[Any, Any]]:
         """``[(gradient or None, variable)]`` of ``loss`` for ``var_list`` (default: trainable variables)."""
         if var_list is None:
-            var_list = tf.trainable_variables()
+            var_list = trainable_variables()
         var_list = list(var_list)
         if not var_list:
             raise InvalidArgumentError("compute_gradients: no variables to optimize")
@@ -73,7 +80,7 @@ class Optimizer:
                     f"compute_gradients: variable {v.op.name} has dtype {v.dtype.name}; only floating "
                     "variables can be optimized"
                 )
-        grads = tf.gradients(loss, var_list, grad_ys=None if grad_loss is None else [grad_loss])
+        grads = gradients(loss, var_list, grad_ys=None if grad_loss is None else [grad_loss])
         return list(zip(grads, var_list, strict=True))
 
     def minimize(
@@ -118,26 +125,26 @@ class Optimizer:
             raise InvalidArgumentError(f"optimizer {self._name} was already used on another graph")
         self._graph = graph
         with graph.as_default():
-            with tf.control_dependencies(None):  # slots are created outside any caller's dependencies
+            with control_dependencies(None):  # slots are created outside any caller's dependencies
                 self._create_slots(var_list)
-            with tf.name_scope(name or self._name) as scope:
+            with graph.name_scope(name or self._name) as scope:
                 self._prepare()
                 updates = []
                 # Gate: every gradient is computed before the first in-place update.
-                with tf.control_dependencies([g for g, _ in pairs]):
+                with control_dependencies([g for g, _ in pairs]):
                     for g, v in pairs:
                         updates.append(self._apply_dense(g, v))
                     finish = self._finish(updates, scope)
                 if global_step is None:
                     return finish
-                with tf.control_dependencies([finish]):
+                with control_dependencies([finish]):
                     return increment_global_step(global_step, name=scope + "update_global_step")
 
     def _prepare(self) -> None:
         """Convert hyper-parameters to tensors once per apply_gradients call."""
 
     def _finish(self, update_ops: list[Any], name_scope: str) -> Any:
-        return tf.group(*update_ops, name="update")
+        return group(*update_ops, name="update")
 
     def _create_slots(self, var_list: list[Any]) -> None:
         """Create the slot variables the update rule needs."""
@@ -147,22 +154,22 @@ class Optimizer:
 
     # ---------------------------------------------------------------- slots
     def _zeros_slot(self, var: Any, slot_name: str, op_name: str) -> Any:
-        return self._slot_with_init(var, slot_name, op_name, tf.initializers.zeros())
+        return self._slot_with_init(var, slot_name, op_name, zeros())
 
     def _slot_with_init(self, var: Any, slot_name: str, op_name: str, init: Any) -> Any:
         slots = self._slots.setdefault(slot_name, {})
         if var in slots:
             return slots[var]
-        with tf.name_scope(var.op.name + "/"):
-            slot = tf.Variable(init(var.shape.as_list(), var.dtype), trainable=False, name=op_name)
+        with graph.name_scope(var.op.name + "/"):
+            slot = Variable(init(var.shape.as_list(), var.dtype), trainable=False, name=op_name)
         slots[var] = slot
         return slot
 
     def _non_slot_variable(self, name: str, initial_value: float, like: Any) -> Any:
         v = self._non_slot.get(name)
         if v is None:
-            with tf.name_scope(None):
-                v = tf.Variable(initial_value, trainable=False, name=name, dtype=like.dtype)
+            with graph.name_scope(None):
+                v = Variable(initial_value, trainable=False, name=name, dtype=like.dtype)
             self._non_slot[name] = v
         return v
 
@@ -182,11 +189,11 @@ class Optimizer:
     def _hyper(self, value: Any, name: str) -> Any:
         """A float or a Tensor (e.g. a decayed learning rate) as a float32 scalar tensor."""
         if isinstance(value, (int, float)):
-            return tf.constant(float(value), dtype=tf.float32, name=name)
-        t = tf.convert_to_tensor(value)
+            return constant(float(value), dtype=float32, name=name)
+        t = convert_to_tensor(value)
         if t.shape.ndims not in (None, 0):
             raise InvalidArgumentError(f"{self._name}: {name} must be a scalar, got shape {t.shape}")
-        return t if t.dtype.is_floating else tf.cast(t, tf.float32)
+        return t if t.dtype.is_floating else cast(t, float32)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -284,10 +291,10 @@ class AdamOptimizer(Optimizer):
 
     def _finish(self, update_ops: list[Any], name_scope: str) -> Any:
         b1, b2 = self._non_slot["beta1_power"], self._non_slot["beta2_power"]
-        with tf.control_dependencies(update_ops):
-            u1 = b1.assign(b1.value() * tf.constant(self._beta1, dtype=b1.dtype))
-            u2 = b2.assign(b2.value() * tf.constant(self._beta2, dtype=b2.dtype))
-        return tf.group(*update_ops, u1, u2, name="update")
+        with control_dependencies(update_ops):
+            u1 = b1.assign(b1.value() * constant(self._beta1, dtype=b1.dtype))
+            u2 = b2.assign(b2.value() * constant(self._beta2, dtype=b2.dtype))
+        return group(*update_ops, u1, u2, name="update")
 
 
 class RMSPropOptimizer(Optimizer):
@@ -316,7 +323,7 @@ class RMSPropOptimizer(Optimizer):
 
     def _create_slots(self, var_list: list[Any]) -> None:
         for v in var_list:
-            self._slot_with_init(v, "rms", self._name, tf.initializers.ones())
+            self._slot_with_init(v, "rms", self._name, ones())
             if self._centered:
                 self._zeros_slot(v, "mg", self._name)
             self._zeros_slot(v, "momentum", self._name)
