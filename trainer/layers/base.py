@@ -15,19 +15,17 @@ from trainer import dtypes, initializers, regularizers
 from trainer.dtypes import as_dtype, float32
 from trainer.errors import InvalidArgumentError
 from trainer.graph import GraphKeys, control_dependencies, convert_to_tensor, name_scope
-from trainer.ops.array_ops import cast
+from trainer.ops.math_ops import cast
 from trainer.ops.nn_ops import relu, relu6, sigmoid, softmax, tanh
 from trainer.variables import Variable
 
-
-def _activations() -> dict[str, Callable[[Any], Any]]:
-    return {
-        "relu": relu,
-        "relu6": relu6,
-        "sigmoid": sigmoid,
-        "tanh": tanh,
-        "softmax": softmax,
-    }
+_ACTIVATIONS: dict[str, Callable[[Any], Any]] = {
+    "relu": relu,
+    "relu6": relu6,
+    "sigmoid": sigmoid,
+    "tanh": tanh,
+    "softmax": softmax,
+}
 
 
 def get_activation(activation: str | Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
@@ -35,12 +33,11 @@ def get_activation(activation: str | Callable[[Any], Any] | None) -> Callable[[A
     if activation is None or activation == "linear":
         return None
     if isinstance(activation, str):
-        table = _activations()
-        if activation not in table:
+        if activation not in _ACTIVATIONS:
             raise InvalidArgumentError(
-                f"unknown activation {activation!r}; known: {', '.join(sorted(table))}"
+                f"unknown activation {activation!r}; known: {', '.join(sorted(_ACTIVATIONS))}"
             )
-        return table[activation]
+        return _ACTIVATIONS[activation]
     if not callable(activation):
         raise InvalidArgumentError(f"activation must be a name or a callable, got {activation!r}")
     return activation

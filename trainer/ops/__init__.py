@@ -1,6 +1,9 @@
 """Op families. Importing this package registers every op type (one stanza per op in each module).
 
-``trainer/ops/training.py`` (optimizer update ops) is registered by ``trainer.train`` when it is imported.
+``trainer/ops/training.py`` (optimizer update ops) is registered by ``trainer.train`` when it is imported,
+``trainer/ops/comm_ops.py`` (``_Send``/``_Recv``/``MPIAllreduce``) by ``trainer.partition``. No module
+here imports anything above the graph: the op modules install what the graph core needs from them
+(operators, value conversion) at import.
 """
 
 from trainer.ops import (  # noqa: F401 - imported for their registrations

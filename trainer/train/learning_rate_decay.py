@@ -13,8 +13,8 @@ from trainer.dtypes import float32
 from trainer.errors import InvalidArgumentError
 from trainer.graph import convert_to_tensor, name_scope
 from trainer.ops import math_ops
-from trainer.ops.array_ops import cast, constant
-from trainer.ops.math_ops import floor
+from trainer.ops.array_ops import constant
+from trainer.ops.math_ops import cast, floor
 
 
 def exponential_decay(

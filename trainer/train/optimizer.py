@@ -24,15 +24,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from trainer import graph
 from trainer.dtypes import float32
 from trainer.errors import InvalidArgumentError
 from trainer.gradients import gradients
-from trainer.graph import control_dependencies, convert_to_tensor
+from trainer.graph import control_dependencies, convert_to_tensor, name_scope
 from trainer.initializers import ones, zeros
 from trainer.ops import training as training_ops
-from trainer.ops.array_ops import cast, constant
+from trainer.ops.array_ops import constant
 from trainer.ops.control_ops import group
+from trainer.ops.math_ops import cast
 from trainer.train.global_step import increment_global_step
 from trainer.variables import Variable, trainable_variables
 
@@ -127,7 +127,7 @@ class Optimizer:
         with graph.as_default():
             with control_dependencies(None):  # slots are created outside any caller's dependencies
                 self._create_slots(var_list)
-            with graph.name_scope(name or self._name) as scope:
+            with name_scope(name or self._name) as scope:
                 self._prepare()
                 updates = []
                 # Gate: every gradient is computed before the first in-place update.
@@ -160,7 +160,7 @@ class Optimizer:
         slots = self._slots.setdefault(slot_name, {})
         if var in slots:
             return slots[var]
-        with graph.name_scope(var.op.name + "/"):
+        with name_scope(var.op.name + "/"):
             slot = Variable(init(var.shape.as_list(), var.dtype), trainable=False, name=op_name)
         slots[var] = slot
         return slot
@@ -168,7 +168,7 @@ class Optimizer:
     def _non_slot_variable(self, name: str, initial_value: float, like: Any) -> Any:
         v = self._non_slot.get(name)
         if v is None:
-            with graph.name_scope(None):
+            with name_scope(None):
                 v = Variable(initial_value, trainable=False, name=name, dtype=like.dtype)
             self._non_slot[name] = v
         return v
