@@ -34,7 +34,6 @@ MARKERS = {
     "_allreduce_kernel": "allreduce",
     "_recv_kernel": "recv",
     "_execute": "feed/fetch",
-    "_execute_partitioned": "feed/fetch",
     "cached_upload": "constant",
     "read_variable": "variable load",
     "host_ints": "shape metadata",
