@@ -17,6 +17,10 @@ from __future__ import annotations
 import functools
 
 import import_graph as ig
+import pytest
+
+from trainer import graph
+from trainer.errors import InvalidArgumentError
 
 # Modules that others are reworking (issues #12 and #13, deliverable 4); their imports inside functions are
 # not cycles (the cycle test covers them) but are not part of the core this file keeps free of them.
@@ -86,6 +90,16 @@ def test_layers_do_not_reach_up():
                 todo.append(nxt)
         bad = sorted(m for m in seen if m.startswith(forbidden))
         assert not bad, f"{module} depends on {bad}"
+
+
+def test_every_operator_is_installed_once_by_the_op_module_that_owns_it():
+    installed = {name: getattr(graph.Tensor, name).__module__ for name in graph.OVERLOADABLE_OPERATORS}
+    assert installed.pop("__getitem__") == "trainer.ops.array_ops"
+    assert set(installed.values()) == {"trainer.ops.math_ops"}
+    with pytest.raises(InvalidArgumentError, match="already installed"):
+        graph.override_operator("__add__", lambda x, y: None)
+    with pytest.raises(InvalidArgumentError, match="not an overloadable"):
+        graph.override_operator("__len__", lambda x: 0)
 
 
 def test_finds_a_circle_hidden_in_a_function(tmp_path):
