@@ -287,22 +287,7 @@ class Session:
             fed_list.append(t)
         fed = set(fed_list)
         targets = [_as_fetch(x, g) for x in leaves]
-        needed: dict[Operation, None] = {}
-        stack = [
-            x if isinstance(x, Operation) else x.op
-            for x in targets
-            if not (isinstance(x, Tensor) and x in fed)
-        ]
-        while stack:
-            op = stack.pop()
-            if op in needed:
-                continue
-            needed[op] = None
-            for t in op.inputs:
-                if t not in fed:
-                    stack.append(t.op)
-            stack.extend(op.control_inputs)
-        schedule = _schedule(needed)
+        schedule = _schedule(_needed(targets, fed))
         for op in schedule:
             if op.type == "Placeholder":
                 _unfed(op)
@@ -375,20 +360,7 @@ class Session:
                 p, t = index[src], x
             opdef = get_op_def(x.op.type)
             plan.fetches.append(Fetch(p, slot(p, t), opdef.stateful or x.op.type in _MAY_ALIAS_STATE))
-        # Drop each intermediate value after its last use within its partition (fetched values are kept), so
-        # big arrays go back to the allocator while the step runs (lower peak memory, warm reuse).
-        keep = {(f.partition, f.slot) for f in plan.fetches if f.partition >= 0}
-        last: dict[tuple[int, int], int] = {}
-        for k, st in enumerate(steps):
-            for i in st.inputs:
-                last[(st.partition, i)] = k
-            for o in st.out if st.multi else (st.out,):
-                last.setdefault((st.partition, o), k)
-        frees: list[list[int]] = [[] for _ in steps]
-        for (p, s), k in last.items():
-            if (p, s) not in keep and s != 0:
-                frees[k].append(s)
-        plan.steps = [st._replace(free=tuple(f)) for st, f in zip(steps, frees, strict=True)]
+        plan.steps = _with_frees(steps, plan.fetches)
         return plan
 
     def _run_steps(self, steps: list[Step], valss: list[list[Any]]) -> None:
@@ -487,6 +459,42 @@ def _kernel(opdef: Any, ctx: KernelContext) -> Any:
 
     on_device.__name__ = f"{opdef.type}_on_{ctx.backend.device_type}{ctx.backend.index}"
     return on_device
+
+
+def _needed(targets: list[Tensor | Operation], fed: set[Tensor]) -> dict[Operation, None]:
+    """The ops the targets depend on through data and control edges; a fed tensor cuts its producer."""
+    needed: dict[Operation, None] = {}
+    stack = [
+        x if isinstance(x, Operation) else x.op for x in targets if not (isinstance(x, Tensor) and x in fed)
+    ]
+    while stack:
+        op = stack.pop()
+        if op in needed:
+            continue
+        needed[op] = None
+        for t in op.inputs:
+            if t not in fed:
+                stack.append(t.op)
+        stack.extend(op.control_inputs)
+    return needed
+
+
+def _with_frees(steps: list[Step], fetches: list[Fetch]) -> list[Step]:
+    """``steps`` with each intermediate value dropped after its last use within its partition (fetched
+    values are kept), so big arrays go back to the allocator while the step runs (lower peak memory, warm
+    reuse) instead of all living until the end."""
+    keep = {(f.partition, f.slot) for f in fetches if f.partition >= 0}
+    last: dict[tuple[int, int], int] = {}
+    for k, st in enumerate(steps):
+        for i in st.inputs:
+            last[(st.partition, i)] = k
+        for o in st.out if st.multi else (st.out,):
+            last.setdefault((st.partition, o), k)
+    frees: list[list[int]] = [[] for _ in steps]
+    for (p, s), k in last.items():
+        if (p, s) not in keep and s != 0:
+            frees[k].append(s)
+    return [st._replace(free=tuple(f)) for st, f in zip(steps, frees, strict=True)]
 
 
 def _schedule(needed: dict[Operation, None]) -> list[Operation]:
