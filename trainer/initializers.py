@@ -17,10 +17,11 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from trainer.dtypes import float32
 from trainer.errors import InvalidArgumentError
 from trainer.ops import array_ops, random_ops
-from trainer.ops.array_ops import fill
 
 # stddev of a standard normal truncated to [-2, 2]: dividing by it gives truncated_normal the wanted variance
 _TRUNC_STD = 0.87962566103423978
@@ -72,11 +73,9 @@ class Constant(Initializer):
         self.value = value
 
     def __call__(self, shape: Sequence[int], dtype: Any = None) -> Any:
-        import numpy as np
-
         v = np.asarray(self.value)
         if v.ndim == 0:
-            return fill(list(shape), array_ops.constant(v.item(), dtype=_dtype(dtype)))
+            return array_ops.fill(list(shape), array_ops.constant(v.item(), dtype=_dtype(dtype)))
         if list(v.shape) != [int(d) for d in shape]:
             raise InvalidArgumentError(
                 f"Constant initializer: value of shape {list(v.shape)} does not match {list(shape)}"

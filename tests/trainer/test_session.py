@@ -125,7 +125,7 @@ def test_plan_is_cached_per_signature(g):
         sess.run(z, {y: [1.0]})
         assert len(sess._plans) == 3
         plan = sess._plans[((y, z), (x,))]
-        assert [s[-1].type for s in plan.steps] == ["Const", "Add", "Const", "Mul"]
+        assert [s.op.type for s in plan.steps] == ["Const", "Add", "Const", "Mul"]
 
 
 def test_default_session_eval_and_run(g):
