@@ -41,8 +41,8 @@ from typing import Any
 
 import numpy as np
 
-import trainer as tf
 from trainer.errors import DataLossError, InvalidArgumentError, NotFoundError
+from trainer.variables import global_variables
 
 FORMAT = "tensorlet-checkpoint"
 VERSION = 1
@@ -114,7 +114,7 @@ class Saver:
         self, var_list: Iterable[Any] | Mapping[str, Any] | None = None, max_to_keep: int | None = 5
     ) -> None:
         if var_list is None:
-            var_list = tf.global_variables()
+            var_list = global_variables()
         if isinstance(var_list, Mapping):
             items = list(var_list.items())
         else:
