@@ -139,6 +139,7 @@ def run_target(
 ) -> Result:
     crash_dir.mkdir(parents=True, exist_ok=True)
     corpus.mkdir(parents=True, exist_ok=True)
+    log.parent.mkdir(parents=True, exist_ok=True)
     budget = ["-runs=" + str(args.runs)] if args.runs else ["-max_total_time=" + str(args.time)]
     cmd = [
         str(binary),
@@ -297,7 +298,6 @@ def main(argv: list[str] | None = None) -> int:
                     args,
                 )
                 results.append(result)
-            (out / "logs").mkdir(exist_ok=True)
             text = write_summary(out, summarize(results, started))
             last = results[-1]
             print(

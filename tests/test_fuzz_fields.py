@@ -127,13 +127,13 @@ def test_fuzz_fields_bounded_run(seeds: Path, tmp_path: Path) -> None:
         f"-runs={RUNS}",
         "-rss_limit_mb=2048",
         "-timeout=20",
-        "-max_total_time=240",
+        "-max_total_time=400",
         "-print_final_stats=1",
         f"-artifact_prefix={artifacts}/",
         str(corpus),
         str(seeds),
     ]
-    result = run_tool("fuzz", "fuzz_fields", args, timeout=400, extra_env={"TL_FUZZ_STATS": "1"})
+    result = run_tool("fuzz", "fuzz_fields", args, timeout=600, extra_env={"TL_FUZZ_STATS": "1"})
     crashes = sorted(p.name for p in artifacts.iterdir())
     assert result.returncode == 0 and not crashes, f"fuzz_fields found {crashes}:\n{_report(result)}"
     match = re.search(r"stat::number_of_executed_units: (\d+)", result.stderr)

@@ -1,12 +1,13 @@
 /* fuzz_fields: structure-aware libFuzzer target; mutates every numeric field of valid models, defaults included,
  * and checks that every kernel level and thread count computes the same outputs.
  *
- * The corpus holds .tlm files (seeds: every valid model the tests build, see tests/test_fuzz_fields.py).
+ * The corpus holds .tlm files (seeds: every valid model the tests build, see tests/fuzz_seeds.py).
  * LLVMFuzzerCustomMutator decodes an input into a generic tree of the schema (fuzz_fbtree.h, reflection table
  * fuzz_schema.h generated from schema/tensorlet.fbs by gen_fuzz_schema.py) that holds every field of every
  * table, including the ones absent from the file, changes one to three of them (interesting values: 0, +-1,
  * INT32_MIN/MAX, 2^31-k, huge dilations and strides, off-by-one of the current value, enums in and out of
- * range, NaN/Inf/subnormal floats, vector elements and lengths, sub-tables and union types) and writes it back
+ * range, NaN/Inf/subnormal floats, vector elements and lengths, weight shapes with their constant data
+ * resized to match, sub-tables and union types; two changes in five go to op options) and writes it back
  * as a valid FlatBuffer, so the mutations reach the verifier's and the kernels' value checks instead of the
  * structural ones. One call in sixteen is a raw libFuzzer byte mutation instead.
  *
@@ -17,12 +18,13 @@
  * outputs within a relative tolerance, NaN-aware. A mismatch, or a disagreement about prepare's or invoke's
  * status, prints the details and calls __builtin_trap() so libFuzzer saves the input.
  *
- * Every execution stays fast: the arena is capped (FUZZ_ARENA_CAP) and models whose estimated work exceeds
- * FUZZ_WORK_CAP are only prepared, not invoked (set FUZZ_HAVE_MAX_WORK to 1 once tl_options.max_work exists
- * and the runtime enforces the cap itself).
+ * Every execution stays fast: the arena is capped (FUZZ_ARENA_CAP), and so is the work (FUZZ_WORK_CAP): through
+ * tl_options.max_work when the runtime has it, otherwise models whose work the harness estimates above the
+ * cap are only prepared, not invoked.
  *
- * TL_FUZZ_DUMP=1 prints, for each input run, the option tables, op list and the mutations the custom mutator
- * made (useful to describe a crash file: ./fuzz_fields crash-...).
+ * TL_FUZZ_DUMP=1 prints every field of each model run (defaults marked), prepare's and invoke's statuses, load
+ * errors and the mutations the custom mutator made (to describe a crash file: ./fuzz_fields crash-...).
+ * TL_FUZZ_STATS=1 prints at exit how many inputs loaded, prepared, ran and were compared.
  */
 #include <math.h>
 #include <stddef.h>
