@@ -1,0 +1,266 @@
+"""A parser for the subset of the FlatBuffers schema language that schema/tensorlet.fbs uses.
+
+What this is: one reader of the .fbs shared by the generators that turn it into C (scripts/gen_c_schema.py
+for the runtime's reader, runtime_c/fuzz/gen_fuzz_schema.py for the fuzzer), so that every C mirror of the
+format comes from the same parse. What this is not: a full flatc front end. Supported: `namespace`,
+`file_identifier`, `file_extension`, `root_type`, `enum Name : type { A = 0, B, ... }`, `union { T, ... }`,
+`table` with scalar, enum, string, table, union and vector fields, defaults and attributes
+(`force_align`, `required`, `deprecated`). Anything else (structs, `id:` attributes, vectors of unions,
+includes) raises ValueError rather than being misread.
+
+Field slots follow declaration order, as flatc assigns them; a union field takes two slots and is returned
+as two fields, `<name>_type` (kind "union_type", a ubyte) and `<name>` (kind "union"), as flatc's
+reflection does.
+
+    import fbs_schema
+    schema = fbs_schema.parse(fbs_schema.SCHEMA_PATH.read_text())
+    [f.name for f in schema.table("Operator").fields]  # ['opcode', 'inputs', 'outputs', 'options_type', ...]
+
+Both generators import it by putting this directory on sys.path (scripts/ is not a package).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SCHEMA_PATH = REPO_ROOT / "schema" / "tensorlet.fbs"
+
+# FlatBuffers scalar type names (and their aliases) -> size in bytes
+SCALAR_SIZES: dict[str, int] = {
+    "bool": 1,
+    "byte": 1,
+    "int8": 1,
+    "ubyte": 1,
+    "uint8": 1,
+    "short": 2,
+    "int16": 2,
+    "ushort": 2,
+    "uint16": 2,
+    "int": 4,
+    "int32": 4,
+    "uint": 4,
+    "uint32": 4,
+    "float": 4,
+    "float32": 4,
+    "long": 8,
+    "int64": 8,
+    "ulong": 8,
+    "uint64": 8,
+    "double": 8,
+    "float64": 8,
+}
+FLOAT_TYPES = frozenset({"float", "float32", "double", "float64"})
+
+_KNOWN_ATTRIBUTES = frozenset({"force_align", "required", "deprecated"})
+# name : [type] = default (attributes)
+_FIELD_RE = re.compile(r"(\w+)\s*:\s*(\[)?\s*(\w+)\s*(\])?\s*(?:=\s*([\w.+-]+))?\s*(?:\((.*)\))?", re.S)
+
+
+@dataclass(frozen=True)
+class Enum:
+    name: str
+    base: str  # scalar type name ("byte", "int")
+    values: dict[str, int]  # member -> value, in declaration order
+
+
+@dataclass(frozen=True)
+class Union:
+    name: str
+    members: list[str]  # table names; the union type value of members[k] is k + 1 (0 is NONE)
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str  # the declared type name (element type of a vector; the union's name for both union fields)
+    kind: str  # "scalar", "enum", "string", "table", "union_type" or "union"
+    vector: bool
+    slot: int  # vtable slot (field id)
+    default: str | None  # the default as written in the .fbs (None when absent)
+    attributes: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def scalar(self) -> str | None:
+        """The scalar type stored (an enum's base type, "ubyte" for a union type), else None."""
+        return self.type if self.kind == "scalar" else None
+
+    @property
+    def required(self) -> bool:
+        return "required" in self.attributes
+
+    @property
+    def deprecated(self) -> bool:
+        return "deprecated" in self.attributes
+
+    @property
+    def force_align(self) -> int:
+        value = self.attributes.get("force_align")
+        return int(value) if value else 0
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    fields: list[Field]
+
+
+@dataclass(frozen=True)
+class Schema:
+    namespace: str
+    identifier: str
+    extension: str
+    root: str
+    enums: list[Enum]
+    unions: list[Union]
+    tables: list[Table]  # in declaration order
+
+    def enum(self, name: str) -> Enum:
+        return next(e for e in self.enums if e.name == name)
+
+    def union(self, name: str) -> Union:
+        return next(u for u in self.unions if u.name == name)
+
+    def table(self, name: str) -> Table:
+        return next(t for t in self.tables if t.name == name)
+
+    def scalar_type(self, f: Field) -> str | None:
+        """The scalar type of a scalar, enum or union type field (or of a vector's elements), else None."""
+        if f.kind == "scalar":
+            return f.type
+        if f.kind == "enum":
+            return self.enum(f.type).base
+        if f.kind == "union_type":
+            return "ubyte"
+        return None
+
+    def scalar_size(self, f: Field) -> int:
+        """Bytes of the scalar (or vector element) of ``f``; 0 for strings, tables and unions."""
+        scalar = self.scalar_type(f)
+        return SCALAR_SIZES[scalar] if scalar else 0
+
+    def default_value(self, f: Field) -> int | float:
+        """The default of a scalar, enum or bool field as a number (0 when the .fbs gives none)."""
+        if f.default is None:
+            return 0
+        if f.kind == "enum":
+            values = self.enum(f.type).values
+            return values[f.default] if f.default in values else int(f.default)
+        if f.default in ("true", "false"):
+            return int(f.default == "true")
+        if f.type in FLOAT_TYPES:
+            return float(f.default)
+        return int(f.default)
+
+
+def _strip_comments(text: str) -> str:
+    return re.sub(r"//[^\n]*", "", text)
+
+
+def _items(body: str, sep: str) -> list[str]:
+    return [s.strip() for s in body.split(sep) if s.strip()]
+
+
+def _attributes(where: str, text: str | None) -> dict[str, str | None]:
+    attrs: dict[str, str | None] = {}
+    for item in _items(text or "", ","):
+        key, _, value = (s.strip() for s in item.partition(":"))
+        if key not in _KNOWN_ATTRIBUTES:
+            raise ValueError(f"{where}: unsupported attribute {key!r}")
+        attrs[key] = value or None
+    return attrs
+
+
+def _parse_enum(name: str, base: str, body: str) -> Enum:
+    if base not in SCALAR_SIZES or base in FLOAT_TYPES or base == "bool":
+        raise ValueError(f"enum {name}: unsupported base type {base}")
+    values: dict[str, int] = {}
+    value = -1
+    for item in _items(body, ","):
+        match = re.fullmatch(r"(\w+)\s*(?:=\s*(-?\d+))?", item)
+        if not match:
+            raise ValueError(f"enum {name}: cannot parse {item!r}")
+        value = int(match.group(2)) if match.group(2) is not None else value + 1
+        values[match.group(1)] = value
+    return Enum(name, base, values)
+
+
+def _parse_table(name: str, body: str, enums: set[str], unions: set[str], tables: set[str]) -> Table:
+    fields: list[Field] = []
+    slot = 0
+    for decl in _items(body, ";"):
+        match = _FIELD_RE.fullmatch(decl)
+        if not match:
+            raise ValueError(f"table {name}: cannot parse {decl!r}")
+        fname, open_bracket, ftype, close_bracket, default, attr_text = match.groups()
+        if bool(open_bracket) != bool(close_bracket):
+            raise ValueError(f"{name}.{fname}: unbalanced brackets")
+        vector = bool(open_bracket)
+        attrs = _attributes(f"{name}.{fname}", attr_text)
+        if ftype in unions:
+            if vector:
+                raise ValueError(f"{name}.{fname}: vectors of unions are not supported")
+            fields.append(Field(f"{fname}_type", ftype, "union_type", False, slot, None, attrs))
+            fields.append(Field(fname, ftype, "union", False, slot + 1, None, attrs))
+            slot += 2
+            continue
+        if ftype in SCALAR_SIZES:
+            kind = "scalar"
+        elif ftype in enums:
+            kind = "enum"
+        elif ftype == "string":
+            kind = "string"
+        elif ftype in tables:
+            kind = "table"
+        else:
+            raise ValueError(f"{name}.{fname}: unknown type {ftype}")
+        if default is not None and (vector or kind in ("string", "table")):
+            raise ValueError(f"{name}.{fname}: only scalars have defaults")
+        fields.append(Field(fname, ftype, kind, vector, slot, default, attrs))
+        slot += 1
+    return Table(name, fields)
+
+
+def parse(text: str) -> Schema:
+    """Parses the .fbs ``text``; raises ValueError on anything outside the supported subset."""
+    text = _strip_comments(text)
+    for keyword in ("struct", "include", "rpc_service", "attribute"):
+        if re.search(rf"^\s*{keyword}\b", text, re.M):
+            raise ValueError(f"unsupported declaration: {keyword}")
+    enums = [_parse_enum(*m) for m in re.findall(r"\benum\s+(\w+)\s*:\s*(\w+)\s*\{(.*?)\}", text, re.S)]
+    unions = [
+        Union(name, _items(body, ","))
+        for name, body in re.findall(r"\bunion\s+(\w+)\s*\{(.*?)\}", text, re.S)
+    ]
+    raw_tables = re.findall(r"\btable\s+(\w+)\s*\{(.*?)\}", text, re.S)
+    names = {"enum": {e.name for e in enums}, "union": {u.name for u in unions}}
+    table_names = {name for name, _ in raw_tables}
+    tables = [_parse_table(n, b, names["enum"], names["union"], table_names) for n, b in raw_tables]
+    for u in unions:
+        for member in u.members:
+            if member not in table_names:
+                raise ValueError(f"union {u.name}: member {member} is not a table")
+    namespace = re.search(r"\bnamespace\s+([\w.]+)\s*;", text)
+    ident = re.search(r'\bfile_identifier\s+"(\w{4})"\s*;', text)
+    ext = re.search(r'\bfile_extension\s+"(\w+)"\s*;', text)
+    root = re.search(r"\broot_type\s+(\w+)\s*;", text)
+    if not root or not ident:
+        raise ValueError("root_type or file_identifier missing")
+    if root.group(1) not in table_names:
+        raise ValueError(f"root_type {root.group(1)} is not a table")
+    return Schema(
+        namespace=namespace.group(1) if namespace else "",
+        identifier=ident.group(1),
+        extension=ext.group(1) if ext else "",
+        root=root.group(1),
+        enums=enums,
+        unions=unions,
+        tables=tables,
+    )
+
+
+def load(path: Path = SCHEMA_PATH) -> Schema:
+    """Parses the schema file at ``path`` (default: schema/tensorlet.fbs)."""
+    return parse(path.read_text())
