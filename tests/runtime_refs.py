@@ -7,10 +7,11 @@ Everything is computed in float64.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
+
+from trainer.window import window
 
 ACTIVATIONS = {
     "NONE": lambda y: y,
@@ -28,18 +29,8 @@ def _f64(x: np.ndarray) -> np.ndarray:
 
 
 def pad_amounts(size: int, kernel: int, stride: int, dilation: int, padding: str) -> tuple[int, int, int]:
-    """(output size, pad before, pad after) along one spatial axis.
-
-    SAME: output = ceil(size / stride), total padding split with the smaller half before (TensorFlow's rule).
-    VALID: output = ceil((size - effective_kernel + 1) / stride), no padding.
-    """
-    eff = (kernel - 1) * dilation + 1
-    if padding == "SAME":
-        out = math.ceil(size / stride)
-        total = max((out - 1) * stride + eff - size, 0)
-        return out, total // 2, total - total // 2
-    out = math.ceil((size - eff + 1) / stride)
-    return out, 0, 0
+    """(output size, pad before, pad after) along one spatial axis: :func:`trainer.window.window`."""
+    return tuple(window(size, kernel, stride, dilation, padding))
 
 
 def _taps(xp: np.ndarray, oh: int, ow: int, kh: int, kw: int, sh: int, sw: int, dh: int, dw: int):

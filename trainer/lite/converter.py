@@ -19,10 +19,10 @@ raises :class:`~trainer.lite.lowering.UnsupportedError` for anything the C runti
 byte is produced. Converting the same session twice gives byte-identical models.
 
 Quantization options, as in TFLite: ``optimizations = [Optimize.DEFAULT]`` together with a
-``representative_dataset`` gives a full-integer int8 model (:func:`trainer.quantize.quantize_model`), with
+``representative_dataset`` gives a full-integer int8 model (:func:`trainer.quant.ptq.quantize_model`), with
 float32 (default) or int8 ``inference_input_type`` / ``inference_output_type``; ``optimizations`` with
 ``target_spec.supported_types = [tf.float16]`` (and no dataset) stores the weights as float16
-(:func:`trainer.quantize.float16_weights`). Any other combination of non-default values makes
+(:func:`trainer.quant.float16.float16_weights`). Any other combination of non-default values makes
 ``convert()`` raise ``UnimplementedError``.
 """
 
@@ -36,6 +36,8 @@ from trainer.errors import UnimplementedError
 from trainer.freeze import FrozenGraph, freeze, optimize
 from trainer.graph import Graph
 from trainer.lite.lowering import lower
+from trainer.quant.float16 import float16_weights
+from trainer.quant.ptq import quantize_model
 
 
 class Optimize:
@@ -163,12 +165,8 @@ class Converter:
         quantize = self._check_quantization_options()
         data = lower(self.freeze(), description=self.description).finish()
         if self.optimizations and not quantize and self._float16_requested():
-            from trainer.quantize import float16_weights
-
             return float16_weights(data)
         if quantize:
-            from trainer.quantize import quantize_model
-
             data = quantize_model(
                 data,
                 self.representative_dataset,

@@ -20,6 +20,7 @@ from trainer.ops._common import static_ints, to_tensors
 from trainer.ops.array_ops import _shape_of
 from trainer.registry import register
 from trainer.tensor_shape import TensorShape
+from trainer.window import window
 from trainer.xp_compat import host_ints, sliding_window_view
 
 
@@ -48,22 +49,16 @@ def _padding(p: Any) -> str:
 
 
 def out_size(n: int | None, k: int, s: int, d: int, padding: str) -> int | None:
-    """Output length along one spatial axis (see schema ``Padding``)."""
+    """Output length along one spatial axis (:func:`trainer.window.window`; 0 when the window is larger)."""
     if n is None:
         return None
-    ek = (k - 1) * d + 1
-    if padding == "SAME":
-        return -(-n // s)
-    return max(-(-(n - ek + 1) // s), 0)
+    return max(window(n, k, s, d, padding).out, 0)
 
 
 def pads(n: int, k: int, s: int, d: int, padding: str) -> tuple[int, int]:
-    """(before, after) padding along one spatial axis."""
-    if padding == "VALID":
-        return 0, 0
-    ek = (k - 1) * d + 1
-    total = max((out_size(n, k, s, d, padding) - 1) * s + ek - n, 0)  # type: ignore[operator]
-    return total // 2, total - total // 2
+    """(before, after) padding along one spatial axis (:func:`trainer.window.window`)."""
+    w = window(n, k, s, d, padding)
+    return w.pad_before, w.pad_after
 
 
 def _geometry(h: int, w: int, kh: int, kw: int, a: dict) -> tuple[int, int, tuple[int, int], tuple[int, int]]:

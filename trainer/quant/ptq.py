@@ -1,0 +1,194 @@
+"""Post-training int8 quantization of a float ``.tlm`` (TFLite's scheme): :func:`calibrate` measures the
+activation ranges on a representative dataset with the numpy reference interpreter, :func:`quantize_model`
+rewrites the model to int8 (also reached through ``trainer.lite.Converter`` with ``optimizations`` and
+``representative_dataset``).
+
+The scheme: ``real = scale * (q - zero_point)``; int8 activations per tensor; symmetric int8 weights per
+output channel; int32 bias with scale ``input_scale * weight_scale[c]``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from trainer.quant.fixed_point import conv_multiplier, round_half_away
+from trainer.quant.kernels_int8 import quantize
+from trainer.quant.rewrite import write_model
+from trainer.runtime_ops.interpreter import ReferenceInterpreter
+from trainer.tlm import read_model
+
+_FIXED_OUTPUT = {"Softmax": (1.0 / 256.0, -128), "Sigmoid": (1.0 / 256.0, -128), "Tanh": (1.0 / 128.0, 0)}
+_SAME_PARAMS = frozenset({"MaxPool2D", "Reshape", "Transpose", "Pad"})  # output keeps the input's parameters
+_WEIGHT_AXIS = {"FullyConnected": 0, "Conv2D": 0, "DepthwiseConv2D": 3}
+
+
+def calibrate(model: bytes, representative_dataset, percentile: float | None = None) -> dict[int, tuple]:
+    """Activation ranges of a float model: {tensor index: (min, max)} over every non-constant tensor.
+
+    ``representative_dataset`` is TFLite's: a callable returning an iterable of samples, each a list with one
+    array per graph input (shaped like the model's inputs). With ``percentile`` (e.g. 99.99) the range is the
+    [100 - p, p] percentiles of all values seen instead of the min/max.
+    """
+    interp = ReferenceInterpreter(model_content=model)
+    m = interp.model
+    live = [t.index for t in m.tensors if t.data is None]
+    seen: dict[int, list[np.ndarray]] = {i: [] for i in live}
+    lo = {i: math.inf for i in live}
+    hi = {i: -math.inf for i in live}
+    n = 0
+    for sample in representative_dataset():
+        arrays = [np.asarray(a, m.tensors[i].dtype) for a, i in zip(sample, m.inputs, strict=True)]
+        for a, i in zip(arrays, m.inputs, strict=True):
+            if a.shape != tuple(m.tensors[i].shape):
+                raise ValueError(
+                    f"representative sample for input {m.tensors[i].name!r} has shape {a.shape}, the model "
+                    f"takes {tuple(m.tensors[i].shape)} (convert with a matching batch size)"
+                )
+        values = interp.run_all(*arrays)
+        for i in live:
+            v = values[i].astype(np.float64).reshape(-1)
+            v = v[np.isfinite(v)]  # NaN / Inf samples say nothing about the range
+            if v.size == 0:
+                continue
+            if percentile is None:
+                lo[i], hi[i] = min(lo[i], float(v.min())), max(hi[i], float(v.max()))
+            else:
+                seen[i].append(v)
+        n += 1
+    if n == 0:
+        raise ValueError("representative_dataset yielded no samples")
+    if percentile is not None:
+        for i in live:
+            if seen[i]:
+                allv = np.concatenate(seen[i])
+                lo[i] = float(np.percentile(allv, 100 - percentile))
+                hi[i] = float(np.percentile(allv, percentile))
+    # a tensor never finite: (0, 0), which choose_params turns into scale 1
+    return {i: (lo[i], hi[i]) if lo[i] <= hi[i] else (0.0, 0.0) for i in live}
+
+
+def choose_params(rmin: float, rmax: float) -> tuple[float, int]:
+    """Asymmetric int8 (scale, zero point) covering [min(rmin, 0), max(rmax, 0)]; zero is exact."""
+    rmin, rmax = min(float(rmin), 0.0), max(float(rmax), 0.0)
+    scale = (rmax - rmin) / 255.0
+    if not math.isfinite(scale) or scale <= 0.0:
+        scale = 1.0  # a constant-zero tensor: any scale represents it
+    scale = float(np.float32(max(scale, 1e-30)))
+    zp = int(np.clip(round_half_away(-128.0 - rmin / scale), -128, 127))
+    return scale, zp
+
+
+def quantize_weights(w: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric per-channel int8 weights in [-127, 127] along ``axis``: (q, float32 scales)."""
+    w = np.asarray(w, np.float64)
+    red = tuple(k for k in range(w.ndim) if k != axis)
+    amax = np.abs(w).max(axis=red) if w.size else np.zeros(w.shape[axis])
+    top = float(amax.max()) if amax.size else 0.0
+    if top == 0.0:
+        top = 1.0
+    amax = np.maximum(amax, top * 1e-6)  # keep every channel's multiplier within the shift range
+    scales = (amax / 127.0).astype(np.float32)
+    shape = [1] * w.ndim
+    shape[axis] = -1
+    qw = np.clip(np.rint(w / scales.astype(np.float64).reshape(shape)), -127, 127).astype(np.int8)
+    return qw, scales
+
+
+def quantize_model(
+    model: bytes,
+    representative_dataset,
+    *,
+    inference_input_type: str = "float32",
+    inference_output_type: str = "float32",
+    percentile: float | None = None,
+) -> bytes:
+    """Post-training int8 quantization of a float ``.tlm`` (the TFLite int8 scheme).
+
+    Activations int8 per tensor from calibrated ranges (:func:`calibrate`); weights of FullyConnected /
+    Conv2D / DepthwiseConv2D symmetric int8 per output channel; biases int32 with scale input_scale x
+    weight_scale[c]; Softmax / Sigmoid outputs (1/256, -128), Tanh (1/128, 0); MaxPool2D / Reshape /
+    Transpose / Pad keep their input's parameters. With float32 inference types the graph inputs get a
+    Quantize op and the outputs a Dequantize op (graph I/O names are kept; the int8 tensors inside are named
+    ``<name>_int8``); with "int8" the graph I/O themselves are int8.
+    """
+    for what, v in (
+        ("inference_input_type", inference_input_type),
+        ("inference_output_type", inference_output_type),
+    ):
+        if getattr(v, "name", v) not in ("float32", "int8"):
+            raise ValueError(f"{what} must be float32 or int8, got {v!r}")
+    in_float = getattr(inference_input_type, "name", inference_input_type) == "float32"
+    out_float = getattr(inference_output_type, "name", inference_output_type) == "float32"
+    m = read_model(model)
+    for op in m.ops:
+        if op.opcode in ("Quantize", "Dequantize") or any(
+            m.tensors[i].dtype != np.float32 for i in op.inputs
+        ):
+            raise ValueError(f"op {op.index} ({op.opcode}): quantize_model takes a float32 model")
+    ranges = calibrate(model, representative_dataset, percentile)
+    params: dict[int, tuple[float, int]] = {}
+    for i in m.inputs:
+        params[i] = choose_params(*ranges[i])
+    tensors: list[dict] = [
+        dict(name=t.name, dtype=np.int8, shape=t.shape, data=None, quant=None) for t in m.tensors
+    ]
+    for op in m.ops:
+        x = op.inputs[0]
+        for k, i in enumerate(op.inputs):  # constants that are not weights or biases: per-tensor int8
+            t = m.tensors[i]
+            if t.data is not None and not (op.opcode in _WEIGHT_AXIS and k >= 1) and i not in params:
+                params[i] = choose_params(float(t.data.min()), float(t.data.max()))
+                s, z = params[i]
+                tensors[i]["data"] = quantize(t.data, s, z)
+        y = op.outputs[0]
+        if op.opcode in _FIXED_OUTPUT:
+            params[y] = _FIXED_OUTPUT[op.opcode]
+        elif op.opcode in _SAME_PARAMS:
+            params[y] = params[x]
+        else:
+            params[y] = choose_params(*ranges[y])
+        if op.opcode in _WEIGHT_AXIS:
+            w = m.tensors[op.inputs[1]]
+            axis = _WEIGHT_AXIS[op.opcode]
+            qw, ws = quantize_weights(w.data, axis)
+            tensors[w.index].update(data=qw, quant=(ws, [0] * len(ws), axis))
+            s_in = float(np.float32(params[x][0]))
+            s_out, zp_out = params[y]
+            worst = conv_multiplier(s_in, float(ws.max()), s_out)
+            if worst >= 1.0:  # a near-constant output: widen its scale so that every multiplier is < 1
+                s_out = float(np.float32(s_in * float(ws.max()) * 1.001))
+                params[y] = (s_out, zp_out)
+            if len(op.inputs) == 3:
+                bt = m.tensors[op.inputs[2]]
+                bs = (np.float64(s_in) * ws.astype(np.float64)).astype(np.float32)
+                qb = np.clip(np.rint(bt.data.astype(np.float64) / bs.astype(np.float64)), -(2**31), 2**31 - 1)
+                tensors[bt.index].update(
+                    dtype=np.int32, data=qb.astype(np.int32), quant=(bs, [0] * len(bs), 0)
+                )
+    for i, (s, z) in params.items():
+        if tensors[i]["quant"] is None:
+            tensors[i]["quant"] = ([s], [z], 0)
+    ops = [(op.opcode, op.inputs, op.outputs, op.options) for op in m.ops]
+    inputs, outputs = list(m.inputs), list(m.outputs)
+    pre, post = [], []
+    for k, i in enumerate(m.inputs):
+        t = m.tensors[i]
+        tensors[i]["name"] = t.name
+        if in_float:
+            tensors.append(dict(name=t.name, dtype=np.float32, shape=t.shape, data=None, quant=None))
+            tensors[i]["name"] = f"{t.name}_int8"
+            inputs[k] = len(tensors) - 1
+            pre.append(("Quantize", [inputs[k]], [i], {}))
+    for k, i in enumerate(m.outputs):
+        t = m.tensors[i]
+        if out_float:
+            tensors.append(dict(name=t.name, dtype=np.float32, shape=t.shape, data=None, quant=None))
+            tensors[i]["name"] = f"{t.name}_int8"
+            outputs[k] = len(tensors) - 1
+            post.append(("Dequantize", [i], [outputs[k]], {}))
+    for t in tensors:
+        if t["dtype"] == np.int8 and t["data"] is not None and t["data"].dtype != np.int8:
+            raise AssertionError(f"constant {t['name']} was not quantized")  # internal invariant
+    return write_model(m, tensors, pre + ops + post, inputs, outputs)
