@@ -1,26 +1,17 @@
-"""Int8 quantization: the numpy reference of every int8 kernel of the C runtime (bit for bit), post-training
-quantization of float ``.tlm`` models, a per-layer error report, and float16 weights.
+"""Int8 quantization, the public facade: every name is re-exported from where it lives.
 
-Sections:
-
-The public facade of the int8 tooling, which lives split by concern in :mod:`trainer.quant` (fixed-point
-math, int8 kernels, post-training quantization, float16, the report) and :mod:`trainer.runtime_ops` (whole
-models in numpy). Every name below is re-exported from there.
-
-* **Fixed-point helpers and kernels.** This module mirrors ``runtime_c/src/quant.c`` (fixed-point helpers),
-  ``runtime_c/src/kernels/*_int8.c`` (the kernels) and the parameter computations of
-  ``runtime_c/src/ops/*_int8.c`` (``prepare_*``) **name for name**: C ``tl_<name>`` is Python ``<name>``, and
-  the arithmetic is identical. Values are numpy ``int64`` arrays holding int32 (or int8) values, so every
-  int64 intermediate of the C code is exact here too; C's truncating divisions and floor shifts are written
-  out explicitly. The prepare-time float computations (multipliers, clamps, radii) use Python floats, which
-  are IEEE doubles like C's ``double``, with the same operations in the same order.
-* **Whole models.** :func:`reference_run` runs a ``.tlm`` (int8 ops with the kernels here) and gives the C
-  runtime's bytes.
-* **Post-training quantization.** :func:`calibrate` (min/max or percentile ranges over a representative
-  dataset) and :func:`quantize_model` (the int8 rewrite), also reached through ``trainer.lite.Converter``
-  (``optimizations`` + ``representative_dataset``); :func:`float16_weights` for the float16 option.
-* **Report.** :func:`compare_models` runs a float model and its int8 version on the C runtime and lists
-  every shared tensor's max abs error, SQNR and argmax agreement, worst first (``tensorlet compare``).
+* :mod:`trainer.quant.fixed_point`: the fixed-point helpers of ``runtime_c/src/quant.c``, name for name
+  (C ``tl_<name>`` is Python ``<name>``, same arithmetic).
+* :mod:`trainer.quant.kernels_int8`: the int8 kernels of ``runtime_c/src/kernels/*_int8.c`` and the
+  parameter computations of ``runtime_c/src/ops/*_int8.c`` (``prepare_*``), bit for bit.
+* :mod:`trainer.runtime_ops`: one stanza per runtime op (its int8 preparation among its rules);
+  :func:`reference_run` runs a whole ``.tlm`` with them and gives the C runtime's bytes.
+* :mod:`trainer.quant.ptq`: :func:`calibrate` (min/max or percentile ranges over a representative dataset)
+  and :func:`quantize_model` (the int8 rewrite), also reached through ``trainer.lite.Converter``
+  (``optimizations`` + ``representative_dataset``); :mod:`trainer.quant.float16`: :func:`float16_weights`.
+* :mod:`trainer.quant.report`: :func:`compare_models` runs a float model and its int8 version on the C
+  runtime and lists every shared tensor's max abs error, SQNR and argmax agreement, worst first
+  (``tensorlet compare``).
 
 The scheme is TFLite's: ``real = scale * (q - zero_point)``; int8 activations per tensor; symmetric
 int8 weights per output channel; int32 bias with scale ``input_scale * weight_scale[c]``; requantization by

@@ -1,7 +1,8 @@
 """Lowering of a frozen trainer graph to a ``.tlm`` model: one table from trainer op type to runtime op.
 
-Every entry of :data:`LOWERINGS` turns one trainer op into one runtime op of ``schema/tensorlet.fbs``,
-rewriting constant filters into the runtime's layouts on the way:
+Every entry of :data:`trainer.runtime_ops.LOWERINGS` (written in the op's stanza under
+``trainer/runtime_ops/``) turns one trainer op into one runtime op of ``schema/tensorlet.fbs``, rewriting
+constant filters into the runtime's layouts on the way:
 
 ============================  ======================  ==================================================
 trainer op                    runtime op              notes
@@ -29,27 +30,29 @@ same frozen graph always gives the same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from trainer.errors import UnimplementedError
 from trainer.freeze import FrozenGraph
 from trainer.graph import Operation, Tensor
+from trainer.runtime_ops import LOWERINGS
+from trainer.runtime_ops._common import UnsupportedError, unsupported
+from trainer.runtime_ops.binary import MAX_BINARY_RANK
+from trainer.runtime_ops.movement import MAX_CONCAT_INPUTS
 from trainer.tlm import ModelBuilder
 
+__all__ = [
+    "MAX_BINARY_RANK",
+    "MAX_CONCAT_INPUTS",
+    "PRODUCER",
+    "LoweringContext",
+    "UnsupportedError",
+    "lower",
+    "supported_op_types",
+]
+
 PRODUCER = "tensorlet trainer.lite"
-MAX_CONCAT_INPUTS = 16
-MAX_BINARY_RANK = 4
-
-
-class UnsupportedError(UnimplementedError):
-    """A graph the C runtime cannot run: an op, dtype, shape or attribute with no runtime counterpart."""
-
-
-def _unsupported(op: Operation, what: str) -> UnsupportedError:
-    return UnsupportedError(f"cannot export op {op.name!r} ({op.type}): {what}")
 
 
 class LoweringContext:
@@ -61,16 +64,16 @@ class LoweringContext:
 
     def _check_float(self, op: Operation, t: Tensor, what: str) -> None:
         if t.dtype.name != "float32":
-            raise _unsupported(op, f"{what} {t.name} has dtype {t.dtype.name} (only float32 is supported)")
+            raise unsupported(op, f"{what} {t.name} has dtype {t.dtype.name} (only float32 is supported)")
         if not t.shape.is_fully_defined():
-            raise _unsupported(op, f"{what} {t.name} has shape {t.shape}, which is not static")
+            raise unsupported(op, f"{what} {t.name} has shape {t.shape}, which is not static")
 
     def input(self, op: Operation, t: Tensor) -> int:
         """The model tensor of op input ``t`` (a constant is written on first use)."""
         if t in self.index:
             return self.index[t]
         if t.op.type != "Const":
-            raise _unsupported(op, f"input {t.name} comes from an op that was not exported")
+            raise unsupported(op, f"input {t.name} comes from an op that was not exported")
         self._check_float(op, t, "constant input")
         idx = self.b.add_constant(t.op.name, np.asarray(t.op.attrs["value"], np.float32))
         self.index[t] = idx
@@ -92,168 +95,6 @@ class LoweringContext:
             if t.op.type != "Const":
                 self._check_float(op, t, "input")
         self.b.add_op(opcode, inputs, [self.output(op, op.outputs[0])], **options)
-
-
-Lowering = Callable[[LoweringContext, Operation], None]
-LOWERINGS: dict[str, Lowering] = {}
-
-
-def lowers(*op_types: str) -> Callable[[Lowering], Lowering]:
-    def deco(fn: Lowering) -> Lowering:
-        for t in op_types:
-            assert t not in LOWERINGS, t
-            LOWERINGS[t] = fn
-        return fn
-
-    return deco
-
-
-def _const(op: Operation, i: int, what: str) -> np.ndarray:
-    t = op.inputs[i]
-    if t.op.type != "Const":
-        raise _unsupported(op, f"the {what} ({t.name}) must be a constant")
-    return np.asarray(t.op.attrs["value"])
-
-
-def _bias(ctx: LoweringContext, op: Operation) -> list[int]:
-    if len(op.inputs) < 3:
-        return []
-    return [ctx.constant(f"{op.name}/bias", _const(op, 2, "bias"))]
-
-
-def _window_options(op: Operation) -> dict[str, Any]:
-    (sh, sw), (dh, dw) = op.attrs["strides"], op.attrs["dilations"]
-    return {
-        "padding": op.attrs["padding"],
-        "stride_h": sh,
-        "stride_w": sw,
-        "dilation_h": dh,
-        "dilation_w": dw,
-    }
-
-
-@lowers("_FusedMatMul")
-def _fully_connected(ctx: LoweringContext, op: Operation) -> None:
-    if op.attrs["transpose_a"]:
-        raise _unsupported(op, "transpose_a=True")
-    w = _const(op, 1, "weight matrix")
-    w = w if op.attrs["transpose_b"] else w.T  # the runtime wants [out, in]
-    ins = [ctx.input(op, op.inputs[0]), ctx.constant(f"{op.name}/weights", w), *_bias(ctx, op)]
-    ctx.emit("FullyConnected", op, ins, activation=op.attrs["activation"])
-
-
-@lowers("_FusedConv2D")
-def _conv2d(ctx: LoweringContext, op: Operation) -> None:
-    w = _const(op, 1, "filter").transpose(3, 0, 1, 2)  # HWIO -> OHWI
-    ins = [ctx.input(op, op.inputs[0]), ctx.constant(f"{op.name}/weights", w), *_bias(ctx, op)]
-    ctx.emit("Conv2D", op, ins, activation=op.attrs["activation"], **_window_options(op))
-
-
-@lowers("_FusedDepthwiseConv2D")
-def _depthwise_conv2d(ctx: LoweringContext, op: Operation) -> None:
-    w = _const(op, 1, "filter")
-    kh, kw, c, m = w.shape
-    ins = [
-        ctx.input(op, op.inputs[0]),
-        ctx.constant(f"{op.name}/weights", w.reshape(1, kh, kw, c * m)),
-        *_bias(ctx, op),
-    ]
-    ctx.emit(
-        "DepthwiseConv2D",
-        op,
-        ins,
-        activation=op.attrs["activation"],
-        depth_multiplier=int(m),
-        **_window_options(op),
-    )
-
-
-@lowers("MatMul", "Conv2D", "DepthwiseConv2D")
-def _unfused(ctx: LoweringContext, op: Operation) -> None:
-    # freeze() turns these into fused ops whenever their filter is constant (and MatMul has no transpose_a)
-    if op.type == "MatMul" and op.attrs["transpose_a"]:
-        raise _unsupported(op, "transpose_a=True")
-    _const(op, 1, "filter" if op.type != "MatMul" else "weight matrix")
-    raise _unsupported(op, "not frozen: run it through trainer.freeze first")
-
-
-@lowers("MaxPool2D", "AveragePool2D")
-def _pool(ctx: LoweringContext, op: Operation) -> None:
-    (kh, kw), (sh, sw) = op.attrs["ksize"], op.attrs["strides"]
-    if tuple(op.attrs.get("dilations", (1, 1))) != (1, 1):
-        raise _unsupported(op, f"dilations {op.attrs['dilations']}")
-    options = {"padding": op.attrs["padding"], "stride_h": sh, "stride_w": sw, "filter_h": kh, "filter_w": kw}
-    ctx.emit(op.type, op, [ctx.input(op, op.inputs[0])], **options)
-
-
-@lowers("Mean")
-def _mean(ctx: LoweringContext, op: Operation) -> None:
-    axes = [int(a) for a in op.attrs["axis"]]
-    if not axes:
-        raise _unsupported(op, "an empty axis list")
-    ctx.emit("Mean", op, [ctx.input(op, op.inputs[0])], axes=axes, keep_dims=bool(op.attrs["keepdims"]))
-
-
-def _check_binary_ranks(op: Operation) -> None:
-    for t in op.inputs:
-        if t.shape.ndims is not None and t.shape.ndims > MAX_BINARY_RANK:
-            raise _unsupported(op, f"input {t.name} has rank {t.shape.ndims} (at most 4 is supported)")
-
-
-@lowers("Add", "Sub", "Mul", "BiasAdd")
-def _binary(ctx: LoweringContext, op: Operation) -> None:
-    _check_binary_ranks(op)
-    opcode = "Add" if op.type == "BiasAdd" else op.type
-    ctx.emit(opcode, op, [ctx.input(op, t) for t in op.inputs])
-
-
-@lowers("RealDiv")
-def _real_div(ctx: LoweringContext, op: Operation) -> None:
-    _check_binary_ranks(op)
-    d = _const(op, 1, "divisor").astype(np.float32)
-    ins = [ctx.input(op, op.inputs[0]), ctx.constant(f"{op.name}/reciprocal", np.float32(1) / d)]
-    ctx.emit("Mul", op, ins)
-
-
-@lowers("Relu", "Relu6", "Sigmoid", "Tanh")
-def _unary(ctx: LoweringContext, op: Operation) -> None:
-    ctx.emit(op.type, op, [ctx.input(op, op.inputs[0])])
-
-
-@lowers("Softmax")
-def _softmax(ctx: LoweringContext, op: Operation) -> None:
-    rank = op.inputs[0].shape.ndims
-    if op.attrs["axis"] != rank - 1:
-        raise _unsupported(op, f"axis {op.attrs['axis']} (only the last axis, {rank - 1}, is supported)")
-    ctx.emit("Softmax", op, [ctx.input(op, op.inputs[0])], beta=1.0)
-
-
-@lowers("Reshape", "Squeeze", "ExpandDims")
-def _reshape(ctx: LoweringContext, op: Operation) -> None:
-    out = op.outputs[0]
-    if not out.shape.is_fully_defined():
-        raise _unsupported(op, f"output shape {out.shape} is not static")
-    ctx.emit("Reshape", op, [ctx.input(op, op.inputs[0])], new_shape=out.shape.as_list())
-
-
-@lowers("Concatenation")
-def _concat(ctx: LoweringContext, op: Operation) -> None:
-    if len(op.inputs) > MAX_CONCAT_INPUTS:
-        raise _unsupported(op, f"{len(op.inputs)} inputs (at most {MAX_CONCAT_INPUTS})")
-    ctx.emit("Concatenation", op, [ctx.input(op, t) for t in op.inputs], axis=int(op.attrs["axis"]))
-
-
-@lowers("Pad")
-def _pad(ctx: LoweringContext, op: Operation) -> None:
-    if float(op.attrs["constant_values"]) != 0.0:
-        raise _unsupported(op, f"constant_values={op.attrs['constant_values']} (only zero padding)")
-    paddings = [int(v) for pair in op.attrs["paddings"] for v in pair]
-    ctx.emit("Pad", op, [ctx.input(op, op.inputs[0])], paddings=paddings)
-
-
-@lowers("Transpose")
-def _transpose(ctx: LoweringContext, op: Operation) -> None:
-    ctx.emit("Transpose", op, [ctx.input(op, op.inputs[0])], perm=[int(p) for p in op.attrs["perm"]])
 
 
 def supported_op_types() -> list[str]:
@@ -286,7 +127,7 @@ def lower(
             continue
         fn = LOWERINGS.get(op.type)
         if fn is None:
-            raise _unsupported(
+            raise unsupported(
                 op, f"the C runtime has no {op.type} op (exportable: {', '.join(supported_op_types())})"
             )
         fn(ctx, op)

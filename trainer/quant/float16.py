@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from trainer.quant.ptq import _WEIGHT_AXIS
 from trainer.quant.rewrite import tensor_dicts, write_model
+from trainer.runtime_ops import OPS
 from trainer.tlm import read_model
 
 
@@ -16,7 +16,7 @@ def float16_weights(model: bytes) -> bytes:
     m = read_model(model)
     tensors = tensor_dicts(m)
     for op in m.ops:
-        if op.opcode in _WEIGHT_AXIS:
+        if OPS[op.opcode].weight_axis is not None:
             for i in op.inputs[1:]:
                 t = m.tensors[i]
                 if t.data is not None and t.dtype == np.float32:

@@ -16,12 +16,9 @@ import numpy as np
 from trainer.quant.fixed_point import conv_multiplier, round_half_away
 from trainer.quant.kernels_int8 import quantize
 from trainer.quant.rewrite import write_model
+from trainer.runtime_ops import OPS
 from trainer.runtime_ops.interpreter import ReferenceInterpreter
 from trainer.tlm import read_model
-
-_FIXED_OUTPUT = {"Softmax": (1.0 / 256.0, -128), "Sigmoid": (1.0 / 256.0, -128), "Tanh": (1.0 / 128.0, 0)}
-_SAME_PARAMS = frozenset({"MaxPool2D", "Reshape", "Transpose", "Pad"})  # output keeps the input's parameters
-_WEIGHT_AXIS = {"FullyConnected": 0, "Conv2D": 0, "DepthwiseConv2D": 3}
 
 
 def calibrate(model: bytes, representative_dataset, percentile: float | None = None) -> dict[int, tuple]:
@@ -123,7 +120,7 @@ def quantize_model(
     out_float = getattr(inference_output_type, "name", inference_output_type) == "float32"
     m = read_model(model)
     for op in m.ops:
-        if op.opcode in ("Quantize", "Dequantize") or any(
+        if OPS[op.opcode].reference is None or any(  # Quantize / Dequantize: already an int8 model
             m.tensors[i].dtype != np.float32 for i in op.inputs
         ):
             raise ValueError(f"op {op.index} ({op.opcode}): quantize_model takes a float32 model")
@@ -135,23 +132,24 @@ def quantize_model(
         dict(name=t.name, dtype=np.int8, shape=t.shape, data=None, quant=None) for t in m.tensors
     ]
     for op in m.ops:
+        spec = OPS[op.opcode]
         x = op.inputs[0]
         for k, i in enumerate(op.inputs):  # constants that are not weights or biases: per-tensor int8
             t = m.tensors[i]
-            if t.data is not None and not (op.opcode in _WEIGHT_AXIS and k >= 1) and i not in params:
+            if t.data is not None and not (spec.weight_axis is not None and k >= 1) and i not in params:
                 params[i] = choose_params(float(t.data.min()), float(t.data.max()))
                 s, z = params[i]
                 tensors[i]["data"] = quantize(t.data, s, z)
         y = op.outputs[0]
-        if op.opcode in _FIXED_OUTPUT:
-            params[y] = _FIXED_OUTPUT[op.opcode]
-        elif op.opcode in _SAME_PARAMS:
+        if spec.fixed_output_quant is not None:
+            params[y] = spec.fixed_output_quant
+        elif spec.keeps_input_quant:
             params[y] = params[x]
         else:
             params[y] = choose_params(*ranges[y])
-        if op.opcode in _WEIGHT_AXIS:
+        if spec.weight_axis is not None:
             w = m.tensors[op.inputs[1]]
-            axis = _WEIGHT_AXIS[op.opcode]
+            axis = spec.weight_axis
             qw, ws = quantize_weights(w.data, axis)
             tensors[w.index].update(data=qw, quant=(ws, [0] * len(ws), axis))
             s_in = float(np.float32(params[x][0]))

@@ -23,186 +23,17 @@ runtime is what verifies untrusted files. int8 models run with :func:`reference_
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
-from trainer.quant.fixed_point import activation_range_int8
-from trainer.quant.kernels_int8 import (
-    PoolGeom,
-    add_int8,
-    average_pool2d_int8,
-    concat_int8,
-    conv2d_int8,
-    conv_geom,
-    depthwise_conv2d_int8,
-    dequantize,
-    fc_int8,
-    logistic_int8,
-    max_pool2d_int8,
-    mean_int8,
-    mul_int8,
-    prepare_activation,
-    prepare_add_sub,
-    prepare_channel_requant,
-    prepare_mul,
-    prepare_requantize,
-    prepare_softmax,
-    quantize,
-    requantize_int8,
-    softmax_int8,
-    sub_int8,
-    tanh_int8,
-)
-from trainer.quant.rewrite import tensor_qparams as _tq
-from trainer.tlm import ModelInfo, OpInfo, plan_model, read_model
-from trainer.window import window
+from trainer.runtime_ops import OPS
+from trainer.runtime_ops._table import FloatReference
+from trainer.tlm import ModelInfo, plan_model, read_model
 
-Kernel = Callable[[OpInfo, list[np.ndarray], tuple[int, ...]], np.ndarray]
-KERNELS: dict[str, Kernel] = {}
-
-
-def kernel(*opcodes: str) -> Callable[[Kernel], Kernel]:
-    def deco(fn: Kernel) -> Kernel:
-        for code in opcodes:
-            KERNELS[code] = fn
-        return fn
-
-    return deco
-
-
-def _activate(y: np.ndarray, act: str) -> np.ndarray:
-    if act == "RELU":
-        return np.maximum(y, 0)
-    if act == "RELU6":
-        return np.clip(y, 0, 6)
-    return y
-
-
-def _taps(
-    x: np.ndarray, kh: int, kw: int, o: dict[str, Any], fill: float, dilated: bool = True
-) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
-    """For each kernel tap (i, j): the input it reads for every output pixel, and which reads are real."""
-    _, h, w, _ = x.shape
-    sh, sw = o["stride_h"], o["stride_w"]
-    dh, dw = (o["dilation_h"], o["dilation_w"]) if dilated else (1, 1)
-    oh, pt, pb = window(h, kh, sh, dh, o["padding"])
-    ow, pl, pr = window(w, kw, sw, dw, o["padding"])
-    xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)), constant_values=fill)
-    real = np.pad(np.ones((1, h, w, 1)), ((0, 0), (pt, pb), (pl, pr), (0, 0)))
-    for i in range(kh):
-        for j in range(kw):
-            rows = slice(i * dh, i * dh + (oh - 1) * sh + 1, sh)
-            cols = slice(j * dw, j * dw + (ow - 1) * sw + 1, sw)
-            yield i, j, xp[:, rows, cols, :], real[:, rows, cols, :]
-
-
-@kernel("FullyConnected")
-def _fully_connected(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    x, w = ins[0], ins[1]
-    y = x.reshape(-1, w.shape[1]) @ w.T
-    if len(ins) > 2:
-        y = y + ins[2]
-    return _activate(y.reshape(shape), op.options["activation"])
-
-
-@kernel("Conv2D")
-def _conv2d(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    x, w = ins[0], ins[1]
-    y = np.zeros(shape)
-    for i, j, tap, _ in _taps(x, w.shape[1], w.shape[2], op.options, 0.0):
-        y += np.einsum("nhwc,oc->nhwo", tap, w[:, i, j, :])
-    if len(ins) > 2:
-        y = y + ins[2]
-    return _activate(y, op.options["activation"])
-
-
-@kernel("DepthwiseConv2D")
-def _depthwise_conv2d(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    x, w = ins[0], ins[1]
-    m = op.options["depth_multiplier"]
-    y = np.zeros(shape)
-    for i, j, tap, _ in _taps(x, w.shape[1], w.shape[2], op.options, 0.0):
-        y += np.repeat(tap, m, axis=3) * w[0, i, j, :]  # output channel k reads input channel k // m
-    if len(ins) > 2:
-        y = y + ins[2]
-    return _activate(y, op.options["activation"])
-
-
-@kernel("MaxPool2D")
-def _max_pool(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    o = op.options
-    y = np.full(shape, -np.inf)
-    for _, _, tap, _ in _taps(ins[0], o["filter_h"], o["filter_w"], o, -np.inf, dilated=False):
-        y = np.maximum(y, tap)
-    return _activate(y, o["activation"])
-
-
-@kernel("AveragePool2D")
-def _average_pool(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    o = op.options
-    total, count = np.zeros(shape), np.zeros((1, *shape[1:3], 1))
-    for _, _, tap, real in _taps(ins[0], o["filter_h"], o["filter_w"], o, 0.0, dilated=False):
-        total += tap
-        count = count + real
-    return _activate(total / count, o["activation"])
-
-
-@kernel("Mean")
-def _mean(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    x = ins[0]
-    axes = tuple(sorted({a % x.ndim for a in op.options["axes"]}))
-    return x.mean(axis=axes, keepdims=bool(op.options["keep_dims"])).reshape(shape)
-
-
-@kernel("Add", "Sub", "Mul")
-def _binary(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    a, b = ins
-    y = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply}[op.opcode](a, b)
-    return _activate(y, op.options["activation"])
-
-
-_UNARY: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "Relu": lambda x: np.maximum(x, 0),
-    "Relu6": lambda x: np.clip(x, 0, 6),
-    "Sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
-    "Tanh": np.tanh,
-}
-
-
-@kernel(*_UNARY)
-def _unary(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        return _UNARY[op.opcode](ins[0])
-
-
-@kernel("Softmax")
-def _softmax(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    z = ins[0] * op.options["beta"]
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-@kernel("Reshape")
-def _reshape(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    return ins[0].reshape(shape)  # the output tensor's shape is authoritative
-
-
-@kernel("Concatenation")
-def _concat(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    return _activate(np.concatenate(ins, axis=op.options["axis"]), op.options["activation"])
-
-
-@kernel("Pad")
-def _pad(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    p = op.options["paddings"]
-    return np.pad(ins[0], [(p[2 * i], p[2 * i + 1]) for i in range(ins[0].ndim)])
-
-
-@kernel("Transpose")
-def _transpose(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    return ins[0].transpose(op.options["perm"])
+Kernel = FloatReference
+# The float reference of every op that has one (all but Quantize / Dequantize), from the op stanzas.
+KERNELS: dict[str, Kernel] = {name: op.reference for name, op in OPS.items() if op.reference is not None}
 
 
 class ReferenceInterpreter:
@@ -271,86 +102,7 @@ class ReferenceInterpreter:
         return [values[i].copy() for i in self.model.outputs]
 
 
-# ---- whole models: the numpy int8 interpreter (every op of a .tlm with the kernels above) ----
-
-_ACT = {"NONE": 0, "RELU": 1, "RELU6": 2, 0: 0, 1: 1, 2: 2}
-
-
-def _run_int8_op(op, m, values: dict[int, np.ndarray]) -> np.ndarray:
-    """One int8 op of ModelInfo ``m`` with the prepare rules of runtime_c/src/ops/*_int8.c."""
-    ins = [values[i] for i in op.inputs]
-    xt, yt = m.tensors[op.inputs[0]], m.tensors[op.outputs[0]]
-    o, code = op.options, op.opcode
-    act = _ACT[o.get("activation", "NONE")]
-    if code in ("FullyConnected", "Conv2D", "DepthwiseConv2D"):
-        s_in, zp_in = _tq(xt)
-        s_out, zp_out = _tq(yt)
-        wt = m.tensors[op.inputs[1]]
-        rq = prepare_channel_requant(s_in, np.asarray(wt.quantization.scale, np.float32), s_out, zp_out, act)
-        bias = ins[2] if len(ins) == 3 else None
-        if code == "FullyConnected":
-            x = ins[0].reshape(-1, ins[0].shape[-1])
-            return fc_int8(x, ins[1], bias, zp_in, rq).reshape(yt.shape)
-        kh, kw = ins[1].shape[1], ins[1].shape[2]
-        g = conv_geom(
-            xt.shape[1],
-            xt.shape[2],
-            kh,
-            kw,
-            (o["stride_h"], o["stride_w"]),
-            (o["dilation_h"], o["dilation_w"]),
-            o["padding"],
-        )
-        if code == "Conv2D":
-            return conv2d_int8(ins[0], ins[1], bias, g, zp_in, rq)
-        return depthwise_conv2d_int8(ins[0], ins[1], bias, g, o["depth_multiplier"], zp_in, rq)
-    if code in ("Add", "Sub", "Mul"):
-        (sa, za), (sb, zb), (so, zo) = _tq(xt), _tq(m.tensors[op.inputs[1]]), _tq(yt)
-        if code == "Mul":
-            return mul_int8(ins[0], ins[1], prepare_mul(sa, za, sb, zb, so, zo, act))
-        p = prepare_add_sub(sa, za, sb, zb, so, zo, act)
-        return (add_int8 if code == "Add" else sub_int8)(ins[0], ins[1], p)
-    if code == "Dequantize":
-        return dequantize(ins[0], *_tq(xt))
-    (si, zi), (so, zo) = _tq(xt), _tq(yt)
-    if code in ("MaxPool2D", "AveragePool2D"):
-        g = conv_geom(
-            xt.shape[1],
-            xt.shape[2],
-            o["filter_h"],
-            o["filter_w"],
-            (o["stride_h"], o["stride_w"]),
-            (1, 1),
-            o["padding"],
-        )
-        lo, hi = activation_range_int8(act, so, zo)
-        fn = max_pool2d_int8 if code == "MaxPool2D" else average_pool2d_int8
-        return fn(
-            ins[0], PoolGeom(o["filter_h"], o["filter_w"], g), prepare_requantize(si, zi, so, zo, lo, hi)
-        )
-    if code == "Mean":
-        return mean_int8(ins[0], o["axes"], o["keep_dims"], prepare_requantize(si, zi, so, zo))
-    if code in ("Relu", "Relu6"):
-        lo, hi = activation_range_int8(1 if code == "Relu" else 2, so, zo)
-        return requantize_int8(ins[0], prepare_requantize(si, zi, so, zo, lo, hi))
-    if code == "Sigmoid":
-        return logistic_int8(ins[0], prepare_activation(si, zi))
-    if code == "Tanh":
-        return tanh_int8(ins[0], prepare_activation(si, zi))
-    if code == "Softmax":
-        return softmax_int8(ins[0], prepare_softmax(o["beta"], si))
-    if code == "Concatenation":
-        lo, hi = activation_range_int8(act, so, zo)
-        params = [prepare_requantize(*_tq(m.tensors[i]), so, zo, lo, hi) for i in op.inputs]
-        return concat_int8(ins, o["axis"], params)
-    if code == "Reshape":
-        return ins[0].reshape(yt.shape)
-    if code == "Transpose":
-        return np.transpose(ins[0], o["perm"])
-    if code == "Pad":
-        p = o["paddings"]
-        return np.pad(ins[0], [(p[2 * k], p[2 * k + 1]) for k in range(ins[0].ndim)], constant_values=zo)
-    raise NotImplementedError(f"op {op.index} ({code}) has no int8 reference")
+# ---- whole models: float32 ops with the float references, int8 ops with the int8 references ----
 
 
 def reference_run_all(model: bytes, *inputs: np.ndarray) -> dict[int, np.ndarray]:
@@ -362,15 +114,15 @@ def reference_run_all(model: bytes, *inputs: np.ndarray) -> dict[int, np.ndarray
         values[idx] = np.asarray(value)
     for op in m.ops:
         out = m.tensors[op.outputs[0]]
-        x0 = m.tensors[op.inputs[0]]
-        if op.opcode == "Quantize":
-            s, z = _tq(out)
-            y = quantize(values[op.inputs[0]], s, z)
-        elif x0.dtype == np.int8:
-            y = _run_int8_op(op, m, values)
+        spec = OPS[op.opcode]
+        # int8 ops: those reading int8, and Quantize (float32 in, int8 out), which has no float reference
+        if m.tensors[op.inputs[0]].dtype == np.int8 or spec.reference is None:
+            if spec.int8 is None:
+                raise NotImplementedError(f"op {op.index} ({op.opcode}) has no int8 reference")
+            y = spec.int8(op, [values[i] for i in op.inputs], m)
         else:
             args = [values[i].astype(np.float64) for i in op.inputs]
-            y = KERNELS[op.opcode](op, args, out.shape)
+            y = spec.reference(op, args, out.shape)
         values[out.index] = np.asarray(y).reshape(out.shape).astype(out.dtype)
     return values
 

@@ -1,0 +1,103 @@
+"""Conv2D (filter OHWI) and DepthwiseConv2D (filter ``[1, kh, kw, c * m]``): NHWC, strides, dilations, SAME or
+VALID padding (:mod:`trainer.window`), bias and fused activation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from trainer.quant.kernels_int8 import conv2d_int8, depthwise_conv2d_int8
+from trainer.runtime_ops._common import (
+    activate,
+    bias,
+    channel_requant,
+    const,
+    geometry,
+    qparams,
+    taps,
+    unsupported,
+    window_options,
+)
+from trainer.runtime_ops._table import RuntimeOp, lowers, register
+from trainer.tlm import ModelInfo, OpInfo
+
+# ---- Conv2D ----
+
+
+@lowers("_FusedConv2D")
+def _lower_conv2d(ctx, op) -> None:
+    w = const(op, 1, "filter").transpose(3, 0, 1, 2)  # HWIO -> OHWI
+    ins = [ctx.input(op, op.inputs[0]), ctx.constant(f"{op.name}/weights", w), *bias(ctx, op)]
+    ctx.emit("Conv2D", op, ins, activation=op.attrs["activation"], **window_options(op))
+
+
+def _conv2d(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+    x, w = ins[0], ins[1]
+    y = np.zeros(shape)
+    for i, j, tap, _ in taps(x, w.shape[1], w.shape[2], op.options, 0.0):
+        y += np.einsum("nhwc,oc->nhwo", tap, w[:, i, j, :])
+    if len(ins) > 2:
+        y = y + ins[2]
+    return activate(y, op.options["activation"])
+
+
+def _conv2d_int8(op: OpInfo, ins: list[np.ndarray], m: ModelInfo) -> np.ndarray:
+    rq = channel_requant(m, op)
+    g = geometry(m, op, ins[1].shape[1], ins[1].shape[2])
+    b = ins[2] if len(ins) == 3 else None
+    return conv2d_int8(ins[0], ins[1], b, g, qparams(m, op.inputs[0])[1], rq)
+
+
+register(RuntimeOp("Conv2D", _conv2d, _conv2d_int8, weight_axis=0))
+
+# ---- DepthwiseConv2D ----
+
+
+@lowers("_FusedDepthwiseConv2D")
+def _lower_depthwise_conv2d(ctx, op) -> None:
+    w = const(op, 1, "filter")
+    kh, kw, c, m = w.shape
+    ins = [
+        ctx.input(op, op.inputs[0]),
+        ctx.constant(f"{op.name}/weights", w.reshape(1, kh, kw, c * m)),
+        *bias(ctx, op),
+    ]
+    ctx.emit(
+        "DepthwiseConv2D",
+        op,
+        ins,
+        activation=op.attrs["activation"],
+        depth_multiplier=int(m),
+        **window_options(op),
+    )
+
+
+def _depthwise_conv2d(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+    x, w = ins[0], ins[1]
+    m = op.options["depth_multiplier"]
+    y = np.zeros(shape)
+    for i, j, tap, _ in taps(x, w.shape[1], w.shape[2], op.options, 0.0):
+        y += np.repeat(tap, m, axis=3) * w[0, i, j, :]  # output channel k reads input channel k // m
+    if len(ins) > 2:
+        y = y + ins[2]
+    return activate(y, op.options["activation"])
+
+
+def _depthwise_conv2d_int8(op: OpInfo, ins: list[np.ndarray], m: ModelInfo) -> np.ndarray:
+    rq = channel_requant(m, op)
+    g = geometry(m, op, ins[1].shape[1], ins[1].shape[2])
+    b = ins[2] if len(ins) == 3 else None
+    zp_in = qparams(m, op.inputs[0])[1]
+    return depthwise_conv2d_int8(ins[0], ins[1], b, g, op.options["depth_multiplier"], zp_in, rq)
+
+
+register(RuntimeOp("DepthwiseConv2D", _depthwise_conv2d, _depthwise_conv2d_int8, weight_axis=3))
+
+# ---- the unfused trainer ops: freeze() fuses them whenever their filter is constant ----
+
+
+@lowers("MatMul", "Conv2D", "DepthwiseConv2D")
+def _lower_unfused(ctx, op) -> None:
+    if op.type == "MatMul" and op.attrs["transpose_a"]:
+        raise unsupported(op, "transpose_a=True")
+    const(op, 1, "filter" if op.type != "MatMul" else "weight matrix")
+    raise unsupported(op, "not frozen: run it through trainer.freeze first")
