@@ -111,9 +111,6 @@ def field_prefix(table: str) -> str:
 
 
 def field_id_name(table: str, field: str) -> str:
-    base = field.removesuffix("_type")
-    if field.endswith("_type") and (table, base) in FIELD_OVERRIDES:
-        return f"TL_F_{field_prefix(table)}_{FIELD_OVERRIDES[(table, base)]}_TYPE"
     return f"TL_F_{field_prefix(table)}_{FIELD_OVERRIDES.get((table, field), field.upper())}"
 
 
