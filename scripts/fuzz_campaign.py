@@ -102,14 +102,19 @@ def write_seeds(directory: Path) -> list[Path]:
     return paths
 
 
+FLOAT_INPUT_MODELS = ("valid_cnn.tlm", "op_network_cnn.tlm", "valid_fc.tlm", "valid_shapes.tlm")
+
+
 def input_models(seeds: list[Path], count: int) -> list[Path]:
-    """fuzz_inputs runs on one model at a time: a spread of ``count`` seed models (float and int8 ops)."""
-    chosen = [p for p in seeds if p.name.startswith(("valid_", "op_network", "int8_"))]
-    chosen.sort(key=lambda p: p.name)
-    if len(chosen) <= count:
-        return chosen
-    step = len(chosen) / count
-    return [chosen[int(i * step)] for i in range(count)]
+    """fuzz_inputs runs on one model at a time: the float networks first, then a spread of int8 op models."""
+    by_name = {p.name: p for p in seeds}
+    chosen = [by_name[name] for name in FLOAT_INPUT_MODELS if name in by_name][: (count + 1) // 2]
+    int8 = sorted((p for p in seeds if p.name.startswith("int8_")), key=lambda p: p.name)
+    wanted = count - len(chosen)
+    if wanted > 0 and int8:
+        step = max(1.0, len(int8) / wanted)
+        chosen += [int8[int(i * step)] for i in range(min(wanted, len(int8)))]
+    return chosen
 
 
 def parse_output(text: str, result: Result) -> None:
@@ -241,7 +246,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=int, default=10, help="seconds one input may take (default: 10)")
     parser.add_argument("--rss-limit-mb", type=int, default=2048, help="memory limit (default: 2048)")
     parser.add_argument("--max-len", type=int, default=8192, help="largest input in bytes (default: 8192)")
-    parser.add_argument("--input-models", type=int, default=4, help="models fuzz_inputs splits its time over")
+    parser.add_argument(
+        "--input-models", type=int, default=6, help="models fuzz_inputs splits its time over (default: 6)"
+    )
     parser.add_argument("--build-dir", type=Path, default=None, help="default: OUT/build")
     parser.add_argument("--jobs", type=int, default=2, help="parallel compile jobs (default: 2)")
     parser.add_argument(

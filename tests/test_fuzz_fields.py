@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import sys
 from pathlib import Path
@@ -143,3 +144,37 @@ def test_fuzz_fields_bounded_run(seeds: Path, tmp_path: Path) -> None:
     # (the rest are rejected by the verifier, which is the other half of the point)
     assert stats["loaded"] > stats["runs"] // 10, stats
     assert stats["compared"] > stats["runs"] // 20, stats
+
+
+def _campaign():
+    spec = importlib.util.spec_from_file_location("fuzz_campaign", REPO / "scripts" / "fuzz_campaign.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_campaign_reads_libfuzzer_stats_and_summarizes(tmp_path: Path) -> None:
+    """scripts/fuzz_campaign.py: executions, coverage and harness counts from libFuzzer's output; summary."""
+    campaign = _campaign()
+    log = (
+        "#300\tINITED cov: 2764 ft: 6864 corp: 270/138Kb exec/s: 0 rss: 51Mb\n"
+        "#248082\tDONE   cov: 3391 ft: 9780 corp: 1090/746Kb lim: 4096 exec/s: 2726 rss: 442Mb\n"
+        "stat::number_of_executed_units: 248082\nstat::peak_rss_mb:              442\n"
+        "fuzz_fields stats: runs 248082 loaded 40000 decoded 40000 prepared 20000 over_work_cap 0 "
+        "invoked 20000 compared 20000\n"
+    )
+    result = campaign.Result("fuzz_fields", 0, seconds=91.0)
+    campaign.parse_output(log, result)
+    assert (result.executions, result.cov, result.ft, result.corpus_units) == (248082, 3391, 9780, 1090)
+    assert result.peak_rss_mb == 442 and result.harness_stats.startswith("runs 248082 loaded 40000")
+    other = campaign.Result(
+        "fuzz_load", 0, seconds=10.0, executions=100_000, cov=2000, ft=5000, crashes=["crash-1"]
+    )
+    summary = campaign.summarize([result, other], started=0.0)
+    assert summary["total_executions"] == 348082 and summary["total_crashes"] == 1
+    assert summary["targets"]["fuzz_load"]["exec_per_sec"] == 10000.0
+    text = campaign.write_summary(tmp_path, summary)
+    assert "348,082 executions, 1 crashes" in text and "CRASH fuzz_load" in text
+    assert json.loads((tmp_path / "summary.json").read_text())["targets"]["fuzz_fields"]["cov"] == 3391
