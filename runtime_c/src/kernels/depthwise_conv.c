@@ -4,6 +4,7 @@
  * What this is not: padding resolution or shape validation (prepare resolved SAME/VALID into pad_top/pad_left
  * and out_h/out_w and proved out_c == in_c * depth_multiplier) or fast code.
  */
+#include "geometry.h"
 #include "kernels.h"
 
 static float clamp_act(float v, tl_act_f32 act) {
@@ -30,17 +31,19 @@ void tl_depthwise_conv2d_f32(float *y,          /* [batch, out_h, out_w, out_c] 
   for (int32_t b = 0; b < p->batch; b++) {
     const float *xb = x + (int64_t)b * p->in_h * x_row; /* [in_h, in_w, in_c] */
     for (int32_t oy = 0; oy < p->out_h; oy++) {
-      const int32_t iy0 = oy * p->stride_h - p->pad_top;
+      const int64_t iy0 = tl_geo_start(oy, p->stride_h, p->pad_top);
+      int32_t ky0, ky1; /* the kernel rows inside the input */
+      tl_geo_taps(iy0, p->dilation_h, p->k_h, p->in_h, &ky0, &ky1);
       for (int32_t ox = 0; ox < p->out_w; ox++) {
-        const int32_t ix0 = ox * p->stride_w - p->pad_left;
+        const int64_t ix0 = tl_geo_start(ox, p->stride_w, p->pad_left);
+        int32_t kx0, kx1; /* the kernel columns inside the input */
+        tl_geo_taps(ix0, p->dilation_w, p->k_w, p->in_w, &kx0, &kx1);
         float *yp = y + (((int64_t)b * p->out_h + oy) * p->out_w + ox) * out_c; /* [out_c] */
         for (int64_t oc = 0; oc < out_c; oc++) yp[oc] = 0.0f;
-        for (int32_t ky = 0; ky < p->k_h; ky++) {
-          const int32_t iy = iy0 + ky * p->dilation_h;
-          if (iy < 0 || iy >= p->in_h) continue;
-          for (int32_t kx = 0; kx < p->k_w; kx++) {
-            const int32_t ix = ix0 + kx * p->dilation_w;
-            if (ix < 0 || ix >= p->in_w) continue;
+        for (int32_t ky = ky0; ky < ky1; ky++) {
+          const int64_t iy = iy0 + (int64_t)ky * p->dilation_h;
+          for (int32_t kx = kx0; kx < kx1; kx++) {
+            const int64_t ix = ix0 + (int64_t)kx * p->dilation_w;
             const float *xp = xb + iy * x_row + ix * in_c; /* [in_c] */
             const float *wp = w + ky * w_row + kx * out_c; /* [out_c] */
             for (int64_t ic = 0; ic < in_c; ic++) {

@@ -8,20 +8,12 @@
  * average (TensorFlow's rule). A window that covers no input element at all cannot arise from SAME/VALID
  * padding; should one occur, its output is 0 (before the activation) rather than -inf or 0/0.
  */
+#include "geometry.h"
 #include "kernels.h"
 
 static float clamp_act(float v, tl_act_f32 act) {
   /* Comparisons (not fminf/fmaxf) so that a NaN propagates instead of being clamped away. */
   return v < act.min ? act.min : (v > act.max ? act.max : v);
-}
-
-/* The window of output position o along one axis, clipped to [0, in_size): input positions [*lo, *hi). */
-static void clip_window(int32_t *lo, int32_t *hi, int32_t o, int32_t stride, int32_t pad, int32_t filter,
-                        int32_t in_size) {
-  const int32_t start = o * stride - pad;
-  const int32_t end = start + filter;
-  *lo = start < 0 ? 0 : start;
-  *hi = end > in_size ? in_size : end;
 }
 
 /* Algorithm (both pools): for each output pixel, clip its window, then visit the window's input pixels in
@@ -36,10 +28,10 @@ void tl_max_pool2d_f32(float *y,       /* [batch, out_h, out_w, channels] */
     const float *xb = x + (int64_t)b * p->in_h * x_row; /* [in_h, in_w, channels] */
     for (int32_t oy = 0; oy < p->out_h; oy++) {
       int32_t y0, y1;
-      clip_window(&y0, &y1, oy, p->stride_h, p->pad_top, p->filter_h, p->in_h);
+      tl_geo_clip(tl_geo_start(oy, p->stride_h, p->pad_top), p->filter_h, p->in_h, &y0, &y1);
       for (int32_t ox = 0; ox < p->out_w; ox++) {
         int32_t x0, x1;
-        clip_window(&x0, &x1, ox, p->stride_w, p->pad_left, p->filter_w, p->in_w);
+        tl_geo_clip(tl_geo_start(ox, p->stride_w, p->pad_left), p->filter_w, p->in_w, &x0, &x1);
         float *yp = y + (((int64_t)b * p->out_h + oy) * p->out_w + ox) * ch; /* [channels] */
         const int empty = y0 >= y1 || x0 >= x1;
         if (!empty) {
@@ -69,10 +61,10 @@ void tl_average_pool2d_f32(float *y,       /* [batch, out_h, out_w, channels] */
     const float *xb = x + (int64_t)b * p->in_h * x_row; /* [in_h, in_w, channels] */
     for (int32_t oy = 0; oy < p->out_h; oy++) {
       int32_t y0, y1;
-      clip_window(&y0, &y1, oy, p->stride_h, p->pad_top, p->filter_h, p->in_h);
+      tl_geo_clip(tl_geo_start(oy, p->stride_h, p->pad_top), p->filter_h, p->in_h, &y0, &y1);
       for (int32_t ox = 0; ox < p->out_w; ox++) {
         int32_t x0, x1;
-        clip_window(&x0, &x1, ox, p->stride_w, p->pad_left, p->filter_w, p->in_w);
+        tl_geo_clip(tl_geo_start(ox, p->stride_w, p->pad_left), p->filter_w, p->in_w, &x0, &x1);
         float *yp = y + (((int64_t)b * p->out_h + oy) * p->out_w + ox) * ch; /* [channels] */
         for (int64_t c = 0; c < ch; c++) yp[c] = 0.0f;
         for (int32_t iy = y0; iy < y1; iy++) {

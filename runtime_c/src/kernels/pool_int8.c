@@ -4,6 +4,7 @@
  * by the number of covered elements, as in the float kernels (pool.c, mean.c). What this is not: geometry or
  * parameter validation (ops/pool_int8.c, ops/mean_int8.c).
  */
+#include "geometry.h"
 #include "kernels_int8.h"
 
 /* round(sum / count) with ties away from zero; count >= 1. */
@@ -19,13 +20,11 @@ static void tl_pool_int8(int8_t *y, const int8_t *x, const tl_pool_int8_params *
   const tl_pool_params *g = &p->geom;
   for (int32_t b = 0; b < g->batch; b++) {
     for (int32_t oy = 0; oy < g->out_h; oy++) {
-      const int32_t iy0 = oy * g->stride_h - g->pad_top;
-      const int32_t y_lo = iy0 < 0 ? 0 : iy0;
-      const int32_t y_hi = iy0 + g->filter_h > g->in_h ? g->in_h : iy0 + g->filter_h;
+      int32_t y_lo, y_hi;
+      tl_geo_clip(tl_geo_start(oy, g->stride_h, g->pad_top), g->filter_h, g->in_h, &y_lo, &y_hi);
       for (int32_t ox = 0; ox < g->out_w; ox++) {
-        const int32_t ix0 = ox * g->stride_w - g->pad_left;
-        const int32_t x_lo = ix0 < 0 ? 0 : ix0;
-        const int32_t x_hi = ix0 + g->filter_w > g->in_w ? g->in_w : ix0 + g->filter_w;
+        int32_t x_lo, x_hi;
+        tl_geo_clip(tl_geo_start(ox, g->stride_w, g->pad_left), g->filter_w, g->in_w, &x_lo, &x_hi);
         int8_t *yp = y + (((int64_t)b * g->out_h + oy) * g->out_w + ox) * g->channels; /* [channels] */
         for (int32_t c = 0; c < g->channels; c++) {
           int32_t best = -128;

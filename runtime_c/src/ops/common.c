@@ -123,16 +123,30 @@ tl_status tl_op_axis(tl_op_ctx *ctx, int32_t axis, int32_t rank, const char *wha
   return TL_OK;
 }
 
+/* The window rule and the bounds every kernel relies on (kernels/geometry.h): see ops.h. With eff the
+ * effective window, in + eff + dilation <= INT32_MAX bounds every tap position (-eff < start < in, so
+ * start + j * dilation < in + eff) and the tap-range numerators (-start + dilation - 1 < eff + dilation);
+ * pad + stride <= INT32_MAX bounds the first-inside-window division (pad + stride - 1) / stride; and
+ * (out - 1) * stride < in + pad holds by construction, so every o * stride - pad (o < out) lies in
+ * (-eff, in). Products of these with channel counts are int64 in the kernels. */
 tl_status tl_op_window(tl_op_ctx *ctx, int32_t in, int32_t k, int32_t stride, int32_t dilation, int32_t padding,
                        const char *what, tl_status too_large, int32_t *out, int32_t *pad_before,
                        int32_t *pad_total) {
+  const char axis = what[0] == 'h' ? 'h' : 'w'; /* "height" or "width": the option's suffix */
   int64_t eff, o, total = 0;
   TL_OP_ENSURE(ctx, k >= 1, TL_ERROR_BAD_OPTIONS, "%s window is %d", what, k);
   TL_OP_ENSURE(ctx, stride >= 1, TL_ERROR_BAD_OPTIONS, "%s stride is %d", what, stride);
   TL_OP_ENSURE(ctx, dilation >= 1, TL_ERROR_BAD_OPTIONS, "%s dilation is %d", what, dilation);
   eff = (int64_t)(k - 1) * dilation + 1;
-  TL_OP_ENSURE(ctx, eff + in <= INT32_MAX, TL_ERROR_BAD_OPTIONS,
-               "%s effective window (%d - 1) * %d + 1 overflows", what, k, dilation);
+  if (dilation == 1) { /* pools, and undilated kernels: name the window */
+    TL_OP_ENSURE(ctx, (int64_t)in + eff + 1 <= INT32_MAX, TL_ERROR_BAD_OPTIONS,
+                 "%s window %d with input %d spans beyond int32 (input + window + 1 must be at most %d)", what, k,
+                 in, (int)INT32_MAX);
+  }
+  TL_OP_ENSURE(ctx, (int64_t)in + eff + dilation <= INT32_MAX, TL_ERROR_BAD_OPTIONS,
+               "dilation_%c %d with kernel %d and input %d spans beyond int32 (input + (kernel - 1) * dilation + "
+               "1 + dilation must be at most %d)",
+               axis, dilation, k, in, (int)INT32_MAX);
   if (padding == TL_PADDING_SAME) {
     o = ((int64_t)in + stride - 1) / stride;
     total = (o - 1) * stride + eff - in;
@@ -145,6 +159,9 @@ tl_status tl_op_window(tl_op_ctx *ctx, int32_t in, int32_t k, int32_t stride, in
   }
   TL_OP_ENSURE(ctx, eff <= (int64_t)in + total, too_large,
                "%s window %lld is larger than the padded input %lld", what, (long long)eff, (long long)in + total);
+  TL_OP_ENSURE(ctx, total / 2 + stride <= INT32_MAX, TL_ERROR_BAD_OPTIONS,
+               "stride_%c %d with padding %lld spans beyond int32 (padding + stride must be at most %d)", axis,
+               stride, (long long)(total / 2), (int)INT32_MAX);
   *out = (int32_t)o;
   *pad_before = (int32_t)(total / 2);
   *pad_total = (int32_t)total;

@@ -65,10 +65,14 @@ tl_act_f32 tl_op_activation(int32_t act);
 tl_status tl_op_axis(tl_op_ctx *ctx, int32_t axis, int32_t rank, const char *what, int32_t *out);
 
 /* Output size of a sliding window along one spatial dim (schema Padding rules):
- *   eff_k = (k - 1) * dilation + 1 (must fit, with the input, in int32)
+ *   eff_k = (k - 1) * dilation + 1
  *   SAME:  out = ceil(in / stride), pad_total = max((out - 1) * stride + eff_k - in, 0), pad_before = pad_total / 2
  *   VALID: out = ceil((in - eff_k + 1) / stride), no padding; out <= 0 (window larger than the input) returns
- *          too_large: TL_ERROR_BAD_SHAPE for conv kernels (weights' shape), TL_ERROR_BAD_OPTIONS for pool windows. */
+ *          too_large: TL_ERROR_BAD_SHAPE for conv kernels (weights' shape), TL_ERROR_BAD_OPTIONS for pool windows.
+ * Bounds (TL_ERROR_BAD_OPTIONS, naming the field: "dilation_w 1850000000 with kernel 2 and input 5 spans beyond
+ * int32"): in + eff_k + dilation <= INT32_MAX and pad_before + stride <= INT32_MAX. With (out - 1) * stride <
+ * in + pad_before (true by construction) they make every window start, tap position, tap-range numerator and
+ * first-inside division of the kernels fit in int32: the invariant kernels/geometry.h documents. */
 tl_status tl_op_window(tl_op_ctx *ctx, int32_t in, int32_t k, int32_t stride, int32_t dilation, int32_t padding,
                        const char *what, tl_status too_large, int32_t *out, int32_t *pad_before,
                        int32_t *pad_total);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../geometry.h"
 #include "opt_kernels.h"
 
 int tl_conv2d_f32_opt_is_pointwise(const tl_conv_params *p) {
@@ -61,10 +62,10 @@ static inline void tl_copy_floats(float *dst, const float *src, int64_t n) {
 static void tl_conv_patch(float *dst, const float *xb, int32_t oy, int32_t ox, const tl_conv_params *p) {
   const int64_t in_c = p->in_c;
   const int64_t row_floats = (int64_t)p->k_w * in_c; /* one kernel row of a patch */
-  const int32_t iy0 = oy * p->stride_h - p->pad_top;
-  const int32_t ix0 = ox * p->stride_w - p->pad_left;
+  const int64_t iy0 = tl_geo_start(oy, p->stride_h, p->pad_top);
+  const int64_t ix0 = tl_geo_start(ox, p->stride_w, p->pad_left);
   for (int32_t ky = 0; ky < p->k_h; ky++, dst += row_floats) {
-    const int32_t iy = iy0 + ky * p->dilation_h;
+    const int64_t iy = iy0 + (int64_t)ky * p->dilation_h;
     if (iy < 0 || iy >= p->in_h) {
       memset(dst, 0, (size_t)row_floats * sizeof(float));
       continue;
@@ -83,7 +84,7 @@ static void tl_conv_patch(float *dst, const float *xb, int32_t oy, int32_t ox, c
       continue;
     }
     for (int32_t kx = 0; kx < p->k_w; kx++) {
-      const int32_t ix = ix0 + kx * p->dilation_w;
+      const int64_t ix = ix0 + (int64_t)kx * p->dilation_w;
       if (ix < 0 || ix >= p->in_w) {
         for (int64_t i = 0; i < in_c; i++) dst[kx * in_c + i] = 0.0f;
       } else {
@@ -121,13 +122,13 @@ static void tl_conv_im2col(float *patches, const float *xb, int64_t pos0, int64_
   int64_t r = 0;
   while (r < rows) {
     const int32_t run = (int32_t)(p->out_w - ox < rows - r ? p->out_w - ox : rows - r);
-    const int32_t ix_first = ox * p->stride_w - p->pad_left;
-    const int32_t ix_last = (ox + run - 1) * p->stride_w - p->pad_left + p->k_w - 1;
+    const int64_t ix_first = tl_geo_start(ox, p->stride_w, p->pad_left);
+    const int64_t ix_last = tl_geo_start(ox + run - 1, p->stride_w, p->pad_left) + p->k_w - 1;
     float *dst = patches + r * depth;
     if (p->dilation_w == 1 && ix_first >= 0 && ix_last < p->in_w) {
-      const int32_t iy0 = oy * p->stride_h - p->pad_top;
+      const int64_t iy0 = tl_geo_start(oy, p->stride_h, p->pad_top);
       for (int32_t ky = 0; ky < p->k_h; ky++) {
-        const int32_t iy = iy0 + ky * p->dilation_h;
+        const int64_t iy = iy0 + (int64_t)ky * p->dilation_h;
         float *d = dst + (int64_t)ky * row_floats;
         if (iy < 0 || iy >= p->in_h) {
           for (int32_t i = 0; i < run; i++) memset(d + i * depth, 0, (size_t)row_floats * sizeof(float));
@@ -148,15 +149,11 @@ static void tl_conv_im2col(float *patches, const float *xb, int64_t pos0, int64_
   }
 }
 
-/* Output positions along one axis whose windows lie wholly inside the input (64-bit: mutated models may
- * carry huge strides and sizes). */
+/* How many output positions along one axis have their windows wholly inside the input. */
 static int64_t tl_conv_inside_count(int32_t out, int32_t in, int32_t k, int32_t stride, int32_t dilation, int32_t pad) {
-  int64_t count = 0;
-  for (int64_t o = 0; o < out; o++) {
-    const int64_t first = o * stride - pad, last = first + (int64_t)(k - 1) * dilation;
-    count += first >= 0 && last < in;
-  }
-  return count;
+  int32_t o0, o1;
+  tl_geo_inside(out, in, stride, pad, (int64_t)(k - 1) * dilation, &o0, &o1);
+  return o1 - o0;
 }
 
 /* The direct path (see opt_kernels.h): x86 levels, not pointwise, and at most a tenth of the positions with
@@ -187,14 +184,10 @@ static void tl_conv_direct_rows(float *yb, const float *xb, const float *packed,
   const int32_t k = (int32_t)tl_conv_depth(p), nr = tl_gemm_nr(isa);
   const int32_t mr = isa == TL_ISA_AVX512 ? (p->out_c <= 16 ? 12 : 8) : 6; /* the tile's rows */
   const int32_t panels = (p->out_c + nr - 1) / nr, last = panel1 < panels ? panel1 : panels;
-  /* output rows [oy_lo, oy_hi) and columns [ox_lo, ox_hi) have their windows inside the input (64-bit: a
-   * model's strides and paddings may be near INT32_MAX) */
-  const int64_t span_h = (int64_t)(p->k_h - 1) * p->dilation_h, span_w = (int64_t)(p->k_w - 1) * p->dilation_w;
-  const int64_t room_h = p->in_h - span_h + p->pad_top, room_w = p->in_w - span_w + p->pad_left;
-  const int64_t oy_lo = p->pad_top > 0 ? ((int64_t)p->pad_top + p->stride_h - 1) / p->stride_h : 0;
-  const int64_t ox_lo = p->pad_left > 0 ? ((int64_t)p->pad_left + p->stride_w - 1) / p->stride_w : 0;
-  const int64_t oy_hi = room_h > 0 ? (room_h - 1) / p->stride_h + 1 : 0;
-  const int64_t ox_hi = room_w > 0 ? (room_w - 1) / p->stride_w + 1 : 0;
+  /* output rows [oy_lo, oy_hi) and columns [ox_lo, ox_hi) have their windows inside the input */
+  int32_t oy_lo, oy_hi, ox_lo, ox_hi;
+  tl_geo_inside(p->out_h, p->in_h, p->stride_h, p->pad_top, (int64_t)(p->k_h - 1) * p->dilation_h, &oy_lo, &oy_hi);
+  tl_geo_inside(p->out_w, p->in_w, p->stride_w, p->pad_left, (int64_t)(p->k_w - 1) * p->dilation_w, &ox_lo, &ox_hi);
   const int64_t step = (int64_t)p->stride_w * p->in_c; /* input floats between neighbouring positions */
   int32_t *off = (int32_t *)(void *)scratch;        /* [k]: the taps' offsets in the input */
   int32_t *ident = (int32_t *)(void *)(scratch + k); /* [k]: 0 .. k - 1, for copied patches */

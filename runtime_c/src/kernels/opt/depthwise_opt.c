@@ -17,6 +17,7 @@
  * (contiguous, like dm == 1), and the block's results go to y[(ic + j) * dm + m] (a stride-dm scatter,
  * dm / (k_h * k_w) of the work; with dm == 2 the two multipliers' vectors are interleaved into two stores).
  */
+#include "../geometry.h"
 #include "opt_kernels.h"
 #include "opt_kernels_elementwise.h"
 
@@ -45,20 +46,6 @@ void tl_depthwise_conv2d_f32_opt_pack_weights(float *packed, const float *w, con
   }
 }
 
-/* First and one past the last tap index k in [0, k_n) with 0 <= i0 + k * dil < in_n (dil >= 1). */
-static void tl_dw_tap_range(int32_t i0, int32_t dil, int32_t k_n, int32_t in_n, int32_t *k0, int32_t *k1) {
-  int32_t lo, hi;
-  if (dil == 1) { /* the common case, without divisions */
-    lo = i0 < 0 ? -i0 : 0;
-    hi = in_n - i0 <= 0 ? 0 : in_n - i0;
-  } else {
-    lo = i0 < 0 ? (-i0 + dil - 1) / dil : 0;
-    hi = in_n - i0 <= 0 ? 0 : (in_n - i0 - 1) / dil + 1;
-  }
-  *k0 = lo;
-  *k1 = hi < k_n ? hi : k_n;
-}
-
 /* Defines `attrs static void name(...)` running the loop nest with vectors of VW floats (VW == 1: scalar). */
 #define TL_DW_DEFINE(name, attrs, VW, VEC, LOAD, STORE, FMA, ADDV, SET1, MAXV, MINV)                          \
   attrs static void name(float *y, const float *x, const float *w, const float *bias, const tl_conv_params *p) { \
@@ -69,19 +56,15 @@ static void tl_dw_tap_range(int32_t i0, int32_t dil, int32_t k_n, int32_t in_n, 
     for (int32_t b = 0; b < p->batch; b++) {                                                                  \
       const float *xb = x + (int64_t)b * p->in_h * x_row;                                                     \
       for (int32_t oy = 0; oy < p->out_h; oy++) {                                                             \
-        const int32_t iy0 = oy * p->stride_h - p->pad_top;                                                    \
+        const int64_t iy0 = tl_geo_start(oy, p->stride_h, p->pad_top);                                        \
         int32_t ky0, ky1;                                                                                     \
-        tl_dw_tap_range(iy0, p->dilation_h, p->k_h, p->in_h, &ky0, &ky1);                                     \
+        tl_geo_taps(iy0, p->dilation_h, p->k_h, p->in_h, &ky0, &ky1);                                         \
         /* 3x3 kernels on rows with all three kernel rows inside: the pixels whose three columns are inside \
          * too run with the nine weight vectors of a channel block held in registers */                      \
         int32_t in_lo = 0, in_hi = 0; /* those pixels: [in_lo, in_hi) */                                       \
         if (p->k_h == 3 && p->k_w == 3 && ky0 == 0 && ky1 == 3) {                                             \
-          const int32_t span = 2 * p->dilation_w;                                                             \
-          in_lo = (p->pad_left + p->stride_w - 1) / p->stride_w;                                              \
-          in_hi = p->in_w - 1 - span + p->pad_left < 0 ? 0 : (p->in_w - 1 - span + p->pad_left) / p->stride_w + 1; \
-          if (in_hi > p->out_w) in_hi = p->out_w;                                                             \
-          if (in_hi < in_lo) in_hi = in_lo;                                                                   \
-          const int64_t x_dy = (int64_t)p->dilation_h * x_row, x_dx = (int64_t)p->dilation_w * ch;           \
+          tl_geo_inside(p->out_w, p->in_w, p->stride_w, p->pad_left, 2 * (int64_t)p->dilation_w, &in_lo, &in_hi); \
+          const int64_t x_dy = (int64_t)p->dilation_h * x_row, x_dx = (int64_t)p->dilation_w * ch;            \
           const float *xrow = xb + (int64_t)iy0 * x_row;                                                      \
           float *yrow = y + ((int64_t)b * p->out_h + oy) * p->out_w * ch;                                     \
           for (int64_t c = 0; c < vec_end; c += (VW)) {                                                       \
@@ -90,7 +73,7 @@ static void tl_dw_tap_range(int32_t i0, int32_t dil, int32_t k_n, int32_t in_n, 
             const VEC w20 = LOAD(w + 6 * ch + c), w21 = LOAD(w + 7 * ch + c), w22 = LOAD(w + 8 * ch + c);     \
             const VEC bv = LOAD(bias + c);                                                                    \
             for (int32_t ox = in_lo; ox < in_hi; ox++) {                                                      \
-              const float *r0 = xrow + (int64_t)(ox * p->stride_w - p->pad_left) * ch + c;                    \
+              const float *r0 = xrow + tl_geo_start(ox, p->stride_w, p->pad_left) * ch + c;                   \
               const float *r1 = r0 + x_dy, *r2 = r1 + x_dy;                                                   \
               VEC a0 = FMA(LOAD(r0), w00, bv), a1 = FMA(LOAD(r1), w10, SET1(0.0f));                           \
               VEC a2 = FMA(LOAD(r2), w20, SET1(0.0f));                                                        \
@@ -104,7 +87,7 @@ static void tl_dw_tap_range(int32_t i0, int32_t dil, int32_t k_n, int32_t in_n, 
             }                                                                                                 \
           }                                                                                                   \
           for (int32_t ox = in_lo; ox < in_hi; ox++) {                                                        \
-            const float *r0 = xrow + (int64_t)(ox * p->stride_w - p->pad_left) * ch;                         \
+            const float *r0 = xrow + tl_geo_start(ox, p->stride_w, p->pad_left) * ch;                         \
             for (int64_t c = vec_end; c < ch; c++) {                                                          \
               float acc = bias[c];                                                                            \
               for (int32_t t = 0; t < 9; t++) acc += r0[(t / 3) * x_dy + (t % 3) * x_dx + c] * w[t * ch + c]; \
@@ -115,14 +98,14 @@ static void tl_dw_tap_range(int32_t i0, int32_t dil, int32_t k_n, int32_t in_n, 
         for (int32_t ox = 0; ox < p->out_w; ox++) {                                                           \
           if (ox == in_lo && in_hi > in_lo) ox = in_hi; /* done above */                                      \
           if (ox >= p->out_w) break;                                                                          \
-          const int32_t ix0 = ox * p->stride_w - p->pad_left;                                                 \
+          const int64_t ix0 = tl_geo_start(ox, p->stride_w, p->pad_left);                                     \
           float *yp = y + (((int64_t)b * p->out_h + oy) * p->out_w + ox) * ch;                                \
           int32_t kx0, kx1;                                                                                   \
-          tl_dw_tap_range(ix0, p->dilation_w, p->k_w, p->in_w, &kx0, &kx1);                                   \
+          tl_geo_taps(ix0, p->dilation_w, p->k_w, p->in_w, &kx0, &kx1);                                       \
           /* x and w at tap (ky0, kx0), and the strides between taps */                                       \
           const int any_tap = ky1 > ky0 && kx1 > kx0; /* else x0 is never read: keep it inside x */          \
-          const float *x0 = any_tap ? xb + (int64_t)(iy0 + ky0 * p->dilation_h) * x_row +                     \
-                                          (int64_t)(ix0 + kx0 * p->dilation_w) * ch                           \
+          const float *x0 = any_tap ? xb + (iy0 + (int64_t)ky0 * p->dilation_h) * x_row +                     \
+                                          (ix0 + (int64_t)kx0 * p->dilation_w) * ch                           \
                                     : xb;                                                                     \
           const float *w0 = w + ((int64_t)ky0 * p->k_w + kx0) * ch;                                           \
           const int64_t x_dy = (int64_t)p->dilation_h * x_row, x_dx = (int64_t)p->dilation_w * ch;            \
@@ -188,17 +171,17 @@ static void tl_dw_tap_range(int32_t i0, int32_t dil, int32_t k_n, int32_t in_n, 
     for (int32_t b = 0; b < p->batch; b++) {                                                                  \
       const float *xb = x + (int64_t)b * p->in_h * x_row;                                                     \
       for (int32_t oy = 0; oy < p->out_h; oy++) {                                                             \
-        const int32_t iy0 = oy * p->stride_h - p->pad_top;                                                    \
+        const int64_t iy0 = tl_geo_start(oy, p->stride_h, p->pad_top);                                        \
         int32_t ky0, ky1;                                                                                     \
-        tl_dw_tap_range(iy0, p->dilation_h, p->k_h, p->in_h, &ky0, &ky1);                                     \
+        tl_geo_taps(iy0, p->dilation_h, p->k_h, p->in_h, &ky0, &ky1);                                         \
         for (int32_t ox = 0; ox < p->out_w; ox++) {                                                           \
-          const int32_t ix0 = ox * p->stride_w - p->pad_left;                                                 \
+          const int64_t ix0 = tl_geo_start(ox, p->stride_w, p->pad_left);                                     \
           float *yp = y + (((int64_t)b * p->out_h + oy) * p->out_w + ox) * out_c;                             \
           int32_t kx0, kx1;                                                                                   \
-          tl_dw_tap_range(ix0, p->dilation_w, p->k_w, p->in_w, &kx0, &kx1);                                   \
+          tl_geo_taps(ix0, p->dilation_w, p->k_w, p->in_w, &kx0, &kx1);                                       \
           const int any_tap = ky1 > ky0 && kx1 > kx0; /* else x0 is never read: keep it inside x */          \
-          const float *x0 = any_tap ? xb + (int64_t)(iy0 + ky0 * p->dilation_h) * x_row +                     \
-                                          (int64_t)(ix0 + kx0 * p->dilation_w) * in_c                         \
+          const float *x0 = any_tap ? xb + (iy0 + (int64_t)ky0 * p->dilation_h) * x_row +                     \
+                                          (ix0 + (int64_t)kx0 * p->dilation_w) * in_c                         \
                                     : xb;                                                                     \
           const int64_t x_dy = (int64_t)p->dilation_h * x_row, x_dx = (int64_t)p->dilation_w * in_c;         \
           const int64_t w0 = ((int64_t)ky0 * p->k_w + kx0) * in_c; /* tap (ky0, kx0) in one w'[m] */          \

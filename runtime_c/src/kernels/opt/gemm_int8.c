@@ -8,6 +8,7 @@
  * and the dispatch only picks levels the CPU has. What this is not: the requantization (the reference
  * tl_requantize_channel_int8 is called on every output, so the result is the reference's by construction).
  */
+#include "../geometry.h"
 #include "opt_kernels_int8.h"
 
 #include <string.h>
@@ -1126,20 +1127,20 @@ void tl_conv2d_int8_opt_pack(void *packed, const int8_t *w, const int32_t *bias,
 static void tl_conv_int8_patch(int8_t *dst, const int8_t *xb, int32_t oy, int32_t ox, int8_t zp,
                                const tl_conv_params *g) {
   const int64_t in_c = g->in_c, row = (int64_t)g->k_w * in_c;
-  const int32_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
+  const int64_t iy0 = tl_geo_start(oy, g->stride_h, g->pad_top), ix0 = tl_geo_start(ox, g->stride_w, g->pad_left);
   for (int32_t ky = 0; ky < g->k_h; ky++, dst += row) {
-    const int32_t iy = iy0 + ky * g->dilation_h;
-    const int8_t *src = xb + (int64_t)iy * g->in_w * in_c; /* input row iy, when inside */
+    const int64_t iy = iy0 + (int64_t)ky * g->dilation_h;
     if (iy < 0 || iy >= g->in_h) {
       memset(dst, zp, (size_t)row);
       continue;
     }
+    const int8_t *src = xb + iy * g->in_w * in_c; /* input row iy */
     if (g->dilation_w == 1 && ix0 >= 0 && ix0 + g->k_w <= g->in_w) {
       memcpy(dst, src + (int64_t)ix0 * in_c, (size_t)row);
       continue;
     }
     for (int32_t kx = 0; kx < g->k_w; kx++) {
-      const int32_t ix = ix0 + kx * g->dilation_w;
+      const int64_t ix = ix0 + (int64_t)kx * g->dilation_w;
       if (ix < 0 || ix >= g->in_w)
         memset(dst + kx * in_c, zp, (size_t)in_c);
       else
@@ -1179,7 +1180,7 @@ TL_I8_VNNIBW_ static void tl_conv_int8_im2col_avx512(int8_t *dst, int64_t ld, co
   const __mmask16 small = (__mmask16)_bzhi_u32(0xFFFFu, (unsigned)(row < 16 ? row : 16));
   int32_t oy = (int32_t)(pos0 / out_w), ox = (int32_t)(pos0 % out_w);
   for (int32_t r = 0; r < rows; r++, dst += ld) {
-    const int32_t iy0 = oy * s_h - g->pad_top, ix0 = ox * s_w - g->pad_left;
+    const int64_t iy0 = tl_geo_start(oy, s_h, g->pad_top), ix0 = tl_geo_start(ox, s_w, g->pad_left);
     const int full_w = dil_w == 1 && ix0 >= 0 && ix0 + k_w <= in_w;
     if (++ox == out_w) ox = 0, oy++;
     if (full_w && iy0 >= 0 && iy0 + span_h < in_h) { /* every tap inside */
@@ -1198,7 +1199,7 @@ TL_I8_VNNIBW_ static void tl_conv_int8_im2col_avx512(int8_t *dst, int64_t ld, co
     }
     int8_t *d = dst;
     for (int32_t ky = 0; ky < k_h; ky++, d += row) {
-      const int32_t iy = iy0 + ky * dil_h;
+      const int64_t iy = iy0 + (int64_t)ky * dil_h;
       if (iy < 0 || iy >= in_h) {
         tl_i8_fill_avx512(d, zv, row);
         continue;
@@ -1209,7 +1210,7 @@ TL_I8_VNNIBW_ static void tl_conv_int8_im2col_avx512(int8_t *dst, int64_t ld, co
         continue;
       }
       for (int32_t kx = 0; kx < k_w; kx++) {
-        const int32_t ix = ix0 + kx * dil_w;
+        const int64_t ix = ix0 + (int64_t)kx * dil_w;
         if (ix < 0 || ix >= in_w)
           tl_i8_fill_avx512(d + kx * in_c, zv, in_c);
         else
@@ -1223,16 +1224,16 @@ TL_I8_VNNIBW_ static void tl_conv_int8_im2col_avx512(int8_t *dst, int64_t ld, co
 #if defined(TL_I8_X86)
 /* The im2col row of the position with tap (0, 0) at input (iy0, ix0) in the segmented layout (kernel row ky
  * at ky * segp; the zero point where a tap is outside and in the padding). */
-static void tl_conv_int8_seg_row(int8_t *d, const int8_t *xb, int32_t iy0, int32_t ix0, int8_t zp,
+static void tl_conv_int8_seg_row(int8_t *d, const int8_t *xb, int64_t iy0, int64_t ix0, int8_t zp,
                                  const tl_conv_params *g) {
   const int64_t in_c = g->in_c, x_row = (int64_t)g->in_w * in_c;
   const int32_t segp = (g->k_w * g->in_c + 3) / 4 * 4;
   memset(d, zp, (size_t)g->k_h * (size_t)segp);
   for (int32_t ky = 0; ky < g->k_h; ky++) {
-    const int32_t iy = iy0 + ky * g->dilation_h;
+    const int64_t iy = iy0 + (int64_t)ky * g->dilation_h;
     if (iy < 0 || iy >= g->in_h) continue;
     for (int32_t kx = 0; kx < g->k_w; kx++) {
-      const int32_t ix = ix0 + kx;
+      const int64_t ix = ix0 + kx;
       if (ix >= 0 && ix < g->in_w)
         memcpy(d + (int64_t)ky * segp + kx * in_c, xb + (int64_t)iy * x_row + ix * in_c, (size_t)in_c);
     }
@@ -1253,8 +1254,8 @@ static void tl_conv_int8_seg_general(int8_t *y, const int8_t *x, const void *pac
           (int32_t)(positions - pos0 < TL_CONV_INT8_BLOCK_ROWS ? positions - pos0 : TL_CONV_INT8_BLOCK_ROWS);
       for (int32_t r = 0; r < rows; r++) {
         const int32_t oy = (int32_t)((pos0 + r) / g->out_w), ox = (int32_t)((pos0 + r) % g->out_w);
-        tl_conv_int8_seg_row(scratch + (int64_t)r * kpk, xb, oy * g->stride_h - g->pad_top,
-                             ox * g->stride_w - g->pad_left, (int8_t)p->input_zp, g);
+        tl_conv_int8_seg_row(scratch + (int64_t)r * kpk, xb, tl_geo_start(oy, g->stride_h, g->pad_top),
+                             tl_geo_start(ox, g->stride_w, g->pad_left), (int8_t)p->input_zp, g);
       }
       tl_gemm_int8_run(yb + pos0 * g->out_c, g->out_c, scratch, kpk, rows, packed, g->out_c, kpk, &p->out, level);
     }
@@ -1295,7 +1296,7 @@ TL_I8_VNNIBW_ static int tl_conv_int8_seg_run(int8_t *y, const int8_t *x, const 
           (int32_t)(positions - pos0 < TL_CONV_INT8_BLOCK_ROWS ? positions - pos0 : TL_CONV_INT8_BLOCK_ROWS);
       int32_t oy = (int32_t)(pos0 / g->out_w), ox = (int32_t)(pos0 % g->out_w);
       for (int32_t r = 0; r < rows; r++) {
-        const int32_t iy0 = oy * g->stride_h - g->pad_top, ix0 = ox * g->stride_w - g->pad_left;
+        const int64_t iy0 = tl_geo_start(oy, g->stride_h, g->pad_top), ix0 = tl_geo_start(ox, g->stride_w, g->pad_left);
         const int8_t *src = xb + (int64_t)iy0 * x_row + (int64_t)ix0 * in_c; /* used when inside */
         if (ix0 >= 0 && ix0 + g->k_w <= g->in_w && iy0 >= 0 && iy0 + span_h < g->in_h &&
             (x_end - src) - span_h * x_row >= segp) {
@@ -1397,7 +1398,7 @@ void tl_conv2d_int8_opt_rows(int8_t *y, const int8_t *x, const void *packed, int
     s.geom.in_h = s.geom.out_h;
     xb += (int64_t)oy0 * g->in_w * g->in_c;
   } else {
-    s.geom.pad_top = g->pad_top - oy0 * g->stride_h;
+    s.geom.pad_top = (int32_t)-tl_geo_start(oy0, g->stride_h, g->pad_top); /* fits: oy0 * stride_h < in_h + pad_top */
   }
   tl_conv2d_int8_opt(y + ((int64_t)b * g->out_h + oy0) * g->out_w * g->out_c, xb, packed, scratch, &s, level);
 }
@@ -1467,14 +1468,6 @@ void tl_depthwise_conv2d_int8_opt_pack(void *packed, const int8_t *w, const int3
   memset(packed, 0, tl_depthwise_conv2d_int8_opt_packed_bytes(g));
   for (int32_t c = 0; c < g->out_c; c++) b[c] = bias ? bias[c] : 0;
   tl_dw8_vnni_pack(base + bias_bytes, w, bias, p);
-}
-
-/* First and one past the last tap index k in [0, k_n) with 0 <= i0 + k * dil < in_n (dil >= 1). */
-static void tl_dw8_tap_range(int32_t i0, int32_t dil, int32_t k_n, int32_t in_n, int32_t *k0, int32_t *k1) {
-  const int32_t lo = i0 < 0 ? (-i0 + dil - 1) / dil : 0;
-  const int32_t hi = in_n - i0 <= 0 ? 0 : (in_n - i0 - 1) / dil + 1;
-  *k0 = lo;
-  *k1 = hi < k_n ? hi : k_n;
 }
 
 /* sums[0..cols) for channels c0.. of one output pixel: taps (ky, kx) in [ky0, ky1) x [kx0, kx1). */
@@ -1580,15 +1573,15 @@ TL_I8_VNNI_ static int tl_dw8_block_vnni(int8_t *y, const int8_t *x, const int8_
   for (int32_t b = 0; b < g->batch; b++) {
     const int8_t *xb = x + (int64_t)b * g->in_h * x_row + c0;
     for (int32_t oy = 0; oy < g->out_h; oy++) {
-      const int32_t iy0 = oy * g->stride_h - g->pad_top;
+      const int64_t iy0 = tl_geo_start(oy, g->stride_h, g->pad_top);
       int32_t ky0, ky1;
-      tl_dw8_tap_range(iy0, g->dilation_h, g->k_h, g->in_h, &ky0, &ky1);
+      tl_geo_taps(iy0, g->dilation_h, g->k_h, g->in_h, &ky0, &ky1);
       int8_t *yrow = y + ((int64_t)b * g->out_h + oy) * g->out_w * ch + c0;
       for (int32_t ox = 0; ox < g->out_w; ox++) {
-        const int32_t ix0 = ox * g->stride_w - g->pad_left;
+        const int64_t ix0 = tl_geo_start(ox, g->stride_w, g->pad_left);
         const int64_t x_off = (int64_t)iy0 * x_row + (int64_t)ix0 * ch;
         int32_t kx0, kx1;
-        tl_dw8_tap_range(ix0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
+        tl_geo_taps(ix0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
         __m256i lo = _mm256_setzero_si256(), hi = lo;
         for (int32_t ky = ky0; ky < ky1; ky++)
           for (int32_t kx = kx0; kx < kx1; kx++) {
@@ -1647,7 +1640,7 @@ TL_I8_VNNIBW_ TL_I8_INLINE void tl_dw8v_store(int8_t *yp, const tl_dw8v *d, __m5
 /* Output pixel with its tap (0, 0) at input (iy0, ix0); taps (ky, kx) inside when ky in [ky0, ky1) and kx in
  * [kx0, kx1) (all of them when `full`). Any kernel size (the 3x3 one is spelled out: -O2 does not unroll
  * this loop). */
-TL_I8_VNNIBW_ TL_I8_INLINE void tl_dw8v_pixel(int8_t *yp, const tl_dw8v *d, int32_t iy0, int32_t ix0, int32_t ky0,
+TL_I8_VNNIBW_ TL_I8_INLINE void tl_dw8v_pixel(int8_t *yp, const tl_dw8v *d, int64_t iy0, int64_t ix0, int32_t ky0,
                                             int32_t ky1, int32_t kx0, int32_t kx1, const int full, const int three,
                                             int32_t kh, int32_t kw) {
   const int8_t *wv = (const int8_t *)(d->blk + 192);
@@ -1690,13 +1683,13 @@ TL_I8_VNNIBW_ TL_I8_INLINE void tl_dw8v_image(int8_t *yb, const tl_dw8v *d, cons
                                             int32_t ox_lo, int32_t ox_hi, const int three) {
   const int32_t kh = g->k_h, kw = g->k_w, out_w = g->out_w, s_w = g->stride_w, pad_left = g->pad_left;
   for (int32_t oy = 0; oy < g->out_h; oy++) {
-    const int32_t iy0 = oy * g->stride_h - g->pad_top;
+    const int64_t iy0 = tl_geo_start(oy, g->stride_h, g->pad_top);
     int32_t ky0, ky1;
-    tl_dw8_tap_range(iy0, g->dilation_h, kh, g->in_h, &ky0, &ky1);
+    tl_geo_taps(iy0, g->dilation_h, kh, g->in_h, &ky0, &ky1);
     int8_t *yrow = yb + (int64_t)oy * out_w * d->ch;
     const int row_full = ky0 == 0 && ky1 == kh;
     for (int32_t ox = 0; ox < out_w;) {
-      const int32_t ix0 = ox * s_w - pad_left;
+      const int64_t ix0 = tl_geo_start(ox, s_w, pad_left);
       int8_t *yp = yrow + (int64_t)ox * d->ch;
       if (dp != NULL && ox >= ox_lo && ox + 1 < ox_hi) {
         if (row_full)
@@ -1710,7 +1703,7 @@ TL_I8_VNNIBW_ TL_I8_INLINE void tl_dw8v_image(int8_t *yb, const tl_dw8v *d, cons
         tl_dw8v_pixel(yp, d, iy0, ix0, 0, kh, 0, kw, 1, three, kh, kw);
       } else {
         int32_t kx0, kx1;
-        tl_dw8_tap_range(ix0, g->dilation_w, kw, g->in_w, &kx0, &kx1);
+        tl_geo_taps(ix0, g->dilation_w, kw, g->in_w, &kx0, &kx1);
         tl_dw8v_pixel(yp, d, iy0, ix0, ky0, ky1, kx0, kx1, 0, three, kh, kw);
       }
       ox++;
@@ -1730,9 +1723,9 @@ TL_I8_VNNIBW_ static int32_t tl_dw8_vnni(int8_t *y, const int8_t *x, const uint8
   const int pair = ch == 16 && g->stride_w == 1 && g->dilation_w == 1; /* two pixels per vector */
   tl_dw8v d, dp;
   for (int32_t ox = 0; ox < g->out_w; ox++) {
-    const int32_t ix0 = ox * g->stride_w - g->pad_left;
+    const int64_t ix0 = tl_geo_start(ox, g->stride_w, g->pad_left);
     int32_t kx0, kx1;
-    tl_dw8_tap_range(ix0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
+    tl_geo_taps(ix0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
     if (kx0 == 0 && kx1 == g->k_w) {
       if (ox_hi == 0) ox_lo = ox;
       ox_hi = ox + 1;
@@ -1788,7 +1781,7 @@ void tl_depthwise_conv2d_int8_opt_rows(int8_t *y, const int8_t *x, const int8_t 
   tl_conv_int8_params s = *p;
   s.geom.batch = 1;
   s.geom.out_h = oy1 - oy0;
-  s.geom.pad_top = g->pad_top - oy0 * g->stride_h;
+  s.geom.pad_top = (int32_t)-tl_geo_start(oy0, g->stride_h, g->pad_top); /* fits: oy0 * stride_h < in_h + pad_top */
   tl_depthwise_conv2d_int8_opt(y + ((int64_t)b * g->out_h + oy0) * g->out_w * g->out_c,
                                x + (int64_t)b * g->in_h * g->in_w * g->in_c, w, packed, &s, level);
 }
@@ -1825,12 +1818,12 @@ void tl_depthwise_conv2d_int8_opt(int8_t *y, const int8_t *x, const int8_t *w, c
   for (int32_t b = 0; b < g->batch; b++) {
     const int8_t *xb = x + (int64_t)b * g->in_h * x_row;
     for (int32_t oy = 0; oy < g->out_h; oy++) {
-      const int32_t iy0 = oy * g->stride_h - g->pad_top;
-      tl_dw8_tap_range(iy0, g->dilation_h, g->k_h, g->in_h, &t.ky0, &t.ky1);
+      const int64_t iy0 = tl_geo_start(oy, g->stride_h, g->pad_top);
+      tl_geo_taps(iy0, g->dilation_h, g->k_h, g->in_h, &t.ky0, &t.ky1);
       for (int32_t ox = 0; ox < g->out_w; ox++) {
-        const int32_t ix0 = ox * g->stride_w - g->pad_left;
+        const int64_t ix0 = tl_geo_start(ox, g->stride_w, g->pad_left);
         int8_t *yp = y + (((int64_t)b * g->out_h + oy) * g->out_w + ox) * ch;
-        tl_dw8_tap_range(ix0, g->dilation_w, g->k_w, g->in_w, &t.kx0, &t.kx1);
+        tl_geo_taps(ix0, g->dilation_w, g->k_w, g->in_w, &t.kx0, &t.kx1);
         for (int32_t c0 = c_start; c0 < ch; c0 += 16) {
           const int32_t cols = ch - c0 < 16 ? (int32_t)(ch - c0) : 16;
           t.x = xb + c0;

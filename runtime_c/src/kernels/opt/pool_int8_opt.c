@@ -6,6 +6,7 @@
  * accumulator starts at -128 (the reference's start, which an empty window keeps), takes the max over the
  * window, and is clamped to [act_min, act_max].
  */
+#include "../geometry.h"
 #include "opt_kernels_int8.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
@@ -16,13 +17,6 @@
 #include <arm_neon.h>
 #define TL_MP8_NEON 1
 #endif
-
-static void tl_mp8_clip(int32_t *lo, int32_t *hi, int32_t o, int32_t stride, int32_t pad, int32_t filter,
-                        int32_t in_size) {
-  const int32_t start = o * stride - pad, end = start + filter;
-  *lo = start < 0 ? 0 : start;
-  *hi = end > in_size ? in_size : end;
-}
 
 /* Channels [c0, ch) of one output pixel, one at a time. */
 static void tl_mp8_scalar(int8_t *yp, const int8_t *xb, int64_t x_row, int64_t ch, int64_t c0, int32_t y0,
@@ -67,11 +61,11 @@ TL_MP8_AVX2_ static void tl_mp8_image_avx2(int8_t *y, const int8_t *xb, const tl
   const __m256i lo = _mm256_set1_epi8((char)p->q.act_min), hi = _mm256_set1_epi8((char)p->q.act_max);
   for (int32_t oy = 0; oy < g->out_h; oy++) {
     int32_t y0, y1;
-    tl_mp8_clip(&y0, &y1, oy, g->stride_h, g->pad_top, g->filter_h, g->in_h);
+    tl_geo_clip(tl_geo_start(oy, g->stride_h, g->pad_top), g->filter_h, g->in_h, &y0, &y1);
     for (int32_t ox = 0; ox < g->out_w; ox++) {
       int32_t x0, x1;
       int8_t *yp = y + ((int64_t)oy * g->out_w + ox) * ch;
-      tl_mp8_clip(&x0, &x1, ox, g->stride_w, g->pad_left, g->filter_w, g->in_w);
+      tl_geo_clip(tl_geo_start(ox, g->stride_w, g->pad_left), g->filter_w, g->in_w, &x0, &x1);
       const int64_t c = y1 - y0 == 2 && x1 - x0 == 2 ? tl_mp8_avx2(yp, xb, x_row, ch, y0, y0 + 2, x0, x0 + 2, lo, hi)
                                                      : tl_mp8_avx2(yp, xb, x_row, ch, y0, y1, x0, x1, lo, hi);
       if (c < ch) tl_mp8_scalar(yp, xb, x_row, ch, c, y0, y1, x0, x1, p);
@@ -111,12 +105,12 @@ void tl_max_pool2d_int8_opt(int8_t *y, const int8_t *x, const tl_pool_int8_param
 #endif
     for (int32_t oy = 0; oy < g->out_h; oy++) {
       int32_t y0, y1;
-      tl_mp8_clip(&y0, &y1, oy, g->stride_h, g->pad_top, g->filter_h, g->in_h);
+      tl_geo_clip(tl_geo_start(oy, g->stride_h, g->pad_top), g->filter_h, g->in_h, &y0, &y1);
       for (int32_t ox = 0; ox < g->out_w; ox++) {
         int32_t x0, x1;
         int64_t c = 0;
         int8_t *yp = y + (((int64_t)b * g->out_h + oy) * g->out_w + ox) * ch;
-        tl_mp8_clip(&x0, &x1, ox, g->stride_w, g->pad_left, g->filter_w, g->in_w);
+        tl_geo_clip(tl_geo_start(ox, g->stride_w, g->pad_left), g->filter_w, g->in_w, &x0, &x1);
 #if defined(TL_MP8_NEON)
         if (level == TL_I8_NEON || level == TL_I8_SDOT) c = tl_mp8_neon(yp, xb, x_row, ch, y0, y1, x0, x1, p);
 #endif

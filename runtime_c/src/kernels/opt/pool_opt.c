@@ -18,19 +18,12 @@
  * per block of inner values, each is summed over the reduced index in double (four blocks at once: four
  * independent chains), divided by the count in double and rounded to float once, as the reference does.
  */
+#include "../geometry.h"
 #include "opt_kernels.h"
 
 #include <math.h>
 
 #include "opt_kernels_elementwise.h"
-
-static void tl_pool_clip(int32_t *lo, int32_t *hi, int32_t o, int32_t stride, int32_t pad, int32_t filter,
-                         int32_t in_size) {
-  const int32_t start = o * stride - pad;
-  const int32_t end = start + filter;
-  *lo = start < 0 ? 0 : start;
-  *hi = end > in_size ? in_size : end;
-}
 
 #define TL_MP_DEFINE(name, attrs, VW, VEC, LOAD, STORE, NANMAX, SET1, MAXV, MINV)                             \
   attrs static void name(float *y, const float *x, const tl_pool_params *p) {                                 \
@@ -42,10 +35,10 @@ static void tl_pool_clip(int32_t *lo, int32_t *hi, int32_t o, int32_t stride, in
       const float *xb = x + (int64_t)b * p->in_h * x_row;                                                     \
       for (int32_t oy = 0; oy < p->out_h; oy++) {                                                             \
         int32_t y0, y1;                                                                                       \
-        tl_pool_clip(&y0, &y1, oy, p->stride_h, p->pad_top, p->filter_h, p->in_h);                            \
+        tl_geo_clip(tl_geo_start(oy, p->stride_h, p->pad_top), p->filter_h, p->in_h, &y0, &y1);               \
         for (int32_t ox = 0; ox < p->out_w; ox++) {                                                           \
           int32_t x0, x1;                                                                                     \
-          tl_pool_clip(&x0, &x1, ox, p->stride_w, p->pad_left, p->filter_w, p->in_w);                         \
+          tl_geo_clip(tl_geo_start(ox, p->stride_w, p->pad_left), p->filter_w, p->in_w, &x0, &x1);            \
           float *yp = y + (((int64_t)b * p->out_h + oy) * p->out_w + ox) * ch;                                \
           if (y0 >= y1 || x0 >= x1) {                                                                         \
             const float z = 0.0f < p->act.min ? p->act.min : (0.0f > p->act.max ? p->act.max : 0.0f);         \
@@ -150,10 +143,10 @@ void tl_max_pool2d_f32_opt(float *y, const float *x, const tl_pool_params *p, tl
       const float *xb = x + (int64_t)b * p->in_h * x_row;                                                     \
       for (int32_t oy = 0; oy < p->out_h; oy++) {                                                             \
         int32_t y0, y1;                                                                                       \
-        tl_pool_clip(&y0, &y1, oy, p->stride_h, p->pad_top, p->filter_h, p->in_h);                            \
+        tl_geo_clip(tl_geo_start(oy, p->stride_h, p->pad_top), p->filter_h, p->in_h, &y0, &y1);               \
         for (int32_t ox = 0; ox < p->out_w; ox++) {                                                           \
           int32_t x0, x1;                                                                                     \
-          tl_pool_clip(&x0, &x1, ox, p->stride_w, p->pad_left, p->filter_w, p->in_w);                         \
+          tl_geo_clip(tl_geo_start(ox, p->stride_w, p->pad_left), p->filter_w, p->in_w, &x0, &x1);            \
           float *yp = y + (((int64_t)b * p->out_h + oy) * p->out_w + ox) * ch;                                \
           if (y0 >= y1 || x0 >= x1) {                                                                         \
             const float z = 0.0f < p->act.min ? p->act.min : (0.0f > p->act.max ? p->act.max : 0.0f);         \
