@@ -252,6 +252,154 @@ TL_TEST(test_random_graphs_match_the_python_planner) {
   }
 }
 
+/* The planner before the interval index (O(n^2)): a list of placed items sorted by offset, walked in full for
+ * each item. Kept as the reference the fast planner must match exactly. */
+static size_t reference_plan(tl_plan_item *items, int32_t n, int32_t *order, int32_t *next) {
+  int32_t i, j, head = -1;
+  size_t arena = 0;
+  for (i = 0; i < n; i++) order[i] = i;
+  for (i = 1; i < n; i++) { /* insertion sort by (size desc, tensor asc) */
+    int32_t v = order[i];
+    for (j = i; j > 0; j--) {
+      const tl_plan_item *a = &items[order[j - 1]], *b = &items[v];
+      if (a->size > b->size || (a->size == b->size && a->tensor < b->tensor)) break;
+      order[j] = order[j - 1];
+    }
+    order[j] = v;
+  }
+  for (i = 0; i < n; i++) {
+    tl_plan_item *it = &items[order[i]];
+    size_t candidate = 0;
+    int32_t p, prev = -1, cur;
+    for (p = head; p >= 0; p = next[p]) {
+      const tl_plan_item *q = &items[p];
+      if (q->last < it->first || q->first > it->last) continue;
+      if (q->offset >= candidate && q->offset - candidate >= it->size) break;
+      if (q->offset + q->size > candidate) candidate = q->offset + q->size;
+    }
+    it->offset = candidate;
+    if (candidate + it->size > arena) arena = candidate + it->size;
+    cur = head;
+    while (cur >= 0 && items[cur].offset <= it->offset) {
+      prev = cur;
+      cur = next[cur];
+    }
+    next[order[i]] = cur;
+    if (prev < 0) head = order[i];
+    else next[prev] = order[i];
+  }
+  return arena;
+}
+
+static uint64_t reference_pairs(const tl_plan_item *items, int32_t n) {
+  uint64_t pairs = 0;
+  int32_t i, j;
+  for (i = 0; i < n; i++) {
+    for (j = i + 1; j < n; j++) pairs += items[i].first <= items[j].last && items[j].first <= items[i].last;
+  }
+  return pairs;
+}
+
+TL_TEST(test_matches_the_quadratic_reference) {
+  /* random lifetimes and sizes with many ties (few steps, few sizes, zero sizes, tensor indices out of
+   * position order): same offsets, arena and pair count as the O(n^2) planner */
+  enum { N = 400 };
+  tl_plan_item *fast = (tl_plan_item *)malloc(N * sizeof *fast), *ref = (tl_plan_item *)malloc(N * sizeof *ref);
+  int32_t *scratch = (int32_t *)malloc(SCRATCH(N) * sizeof *scratch), *order = (int32_t *)malloc(2 * N * sizeof *order);
+  uint32_t seed = 12345u;
+  int round, diffs = 0;
+  if (!fast || !ref || !scratch || !order) {
+    TL_EXPECT_TRUE(0);
+    return;
+  }
+  for (round = 0; round < 300; round++) {
+    int32_t n = (int32_t)(lcg(&seed) % (round < 100 ? 24u : (uint32_t)N)) + (round == 0 ? 0 : 1);
+    int32_t steps = 1 + (int32_t)(lcg(&seed) % (round % 3 == 0 ? 4u : 60u)), i;
+    uint32_t sizes = 1 + lcg(&seed) % (round % 2 ? 3u : 40u);
+    size_t arena = 0, want;
+    uint64_t pairs = 0;
+    for (i = 0; i < n; i++) {
+      int32_t a = (int32_t)(lcg(&seed) % (uint32_t)steps), span = (int32_t)(lcg(&seed) % (uint32_t)steps);
+      fast[i].tensor = (int32_t)((uint32_t)(i * 7919) % 65536u); /* unique, not in position order */
+      fast[i].first = a;
+      fast[i].last = round % 5 == 0 ? steps - 1 : (a + span / 4 < steps ? a + span / 4 : steps - 1);
+      fast[i].size = 16u * (lcg(&seed) % sizes);
+      fast[i].offset = 0;
+      ref[i] = fast[i];
+    }
+    want = reference_plan(ref, n, order, order + N);
+    TL_EXPECT_EQ(tl_plan_place(fast, n, scratch, UINT64_MAX, &pairs, &arena, NULL), TL_OK);
+    TL_EXPECT_EQ(arena, want);
+    TL_EXPECT_EQ(pairs, reference_pairs(ref, n));
+    for (i = 0; i < n; i++) diffs += fast[i].offset != ref[i].offset;
+  }
+  TL_EXPECT_EQ(diffs, 0);
+  free(fast);
+  free(ref);
+  free(scratch);
+  free(order);
+}
+
+TL_TEST(test_pair_limit) {
+  /* three tensors alive together: 3 pairs; a chain of 4 one-step tensors: none */
+  const spec all[] = {{0, 2, 16}, {1, 2, 32}, {2, 2, 48}};
+  tl_plan_item it[3];
+  int32_t scratch[SCRATCH(3)], i;
+  size_t arena = 7;
+  uint64_t pairs = 0;
+  char msg[160];
+  tl_errbuf err;
+  err.buf = msg;
+  err.size = sizeof msg;
+  for (i = 0; i < 3; i++) {
+    it[i].tensor = i;
+    it[i].first = all[i].first;
+    it[i].last = all[i].last;
+    it[i].size = all[i].size;
+    it[i].offset = 0;
+  }
+  TL_EXPECT_EQ(tl_plan_overlap_pairs(it, 3, scratch), 3);
+  TL_EXPECT_EQ(tl_plan_place(it, 3, scratch, 2, &pairs, &arena, &err), TL_ERROR_LIMIT_EXCEEDED);
+  TL_EXPECT_EQ(pairs, 3);
+  TL_EXPECT_EQ(arena, 0);
+  TL_EXPECT_TRUE(strstr(msg, "3 pairs") != NULL);
+  TL_EXPECT_EQ(tl_plan_place(it, 3, scratch, 3, &pairs, &arena, &err), TL_OK);
+  TL_EXPECT_EQ(arena, 96);
+  for (i = 0; i < 3; i++) {
+    it[i].first = it[i].last = i;
+  }
+  TL_EXPECT_EQ(tl_plan_place(it, 3, scratch, 0, &pairs, &arena, &err), TL_OK);
+  TL_EXPECT_EQ(pairs, 0);
+  TL_EXPECT_EQ(arena, 48);
+}
+
+TL_TEST(test_long_chain) {
+  /* the 65,535-op chain: each activation meets its neighbours only; ping-pong between two slots */
+  enum { N = 65536 };
+  tl_plan_item *it = (tl_plan_item *)malloc(N * sizeof *it);
+  int32_t *scratch = (int32_t *)malloc(SCRATCH(N) * sizeof *scratch), k, bad = 0;
+  size_t arena = 0;
+  uint64_t pairs = 0;
+  if (!it || !scratch) {
+    TL_EXPECT_TRUE(0);
+    return;
+  }
+  for (k = 0; k < N; k++) {
+    it[k].tensor = k;
+    it[k].first = k == 0 ? 0 : k - 1;
+    it[k].last = k == N - 1 ? N - 2 : k;
+    it[k].size = 16;
+    it[k].offset = 0;
+  }
+  TL_EXPECT_EQ(tl_plan_place(it, N, scratch, UINT64_MAX, &pairs, &arena, NULL), TL_OK);
+  TL_EXPECT_EQ(pairs, N - 1); /* neighbours only */
+  TL_EXPECT_EQ(arena, 32);
+  for (k = 1; k < N; k++) bad += it[k].offset == it[k - 1].offset;
+  TL_EXPECT_EQ(bad, 0);
+  free(it);
+  free(scratch);
+}
+
 int main(void) {
   TL_RUN(test_chain);
   TL_RUN(test_diamond);
@@ -263,5 +411,8 @@ int main(void) {
   TL_RUN(test_random_chains_meet_the_lower_bound);
   TL_RUN(test_collect_from_model);
   TL_RUN(test_random_graphs_match_the_python_planner);
+  TL_RUN(test_matches_the_quadratic_reference);
+  TL_RUN(test_pair_limit);
+  TL_RUN(test_long_chain);
   return tl_test_summary();
 }

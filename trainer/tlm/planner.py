@@ -60,25 +60,34 @@ class Plan:
         """Max over op steps of the sum of aligned sizes alive at that step: no plan can use less."""
         if not self.sizes:
             return 0
-        steps = range(max(self.last.values()) + 1)
-        return max(
-            sum(s for t, s in self.sizes.items() if self.first[t] <= step <= self.last[t]) for step in steps
-        )
+        change = [0] * (max(self.last.values()) + 2)  # alive bytes at step s = sum(change[: s + 1])
+        for t, size in self.sizes.items():
+            change[self.first[t]] += size
+            change[self.last[t] + 1] -= size
+        best = alive = 0
+        for delta in change:
+            alive += delta
+            best = max(best, alive)
+        return best
 
     def overlaps(self) -> list[tuple[int, int]]:
-        """Pairs of planned tensors that share bytes while both are alive (always empty for a valid plan)."""
+        """Pairs of planned tensors that share bytes while both are alive (always empty for a valid plan).
+
+        A sweep over first steps (O(n log n + pairs alive at the same time)), as the planner's own."""
         bad = []
-        ts = sorted(self.offsets)
-        for i, a in enumerate(ts):
-            for b in ts[i + 1 :]:
-                live = self.first[a] <= self.last[b] and self.first[b] <= self.last[a]
-                mem = (
+        alive: list[tuple[int, int]] = []  # heap of (last, tensor)
+        for t in sorted(self.offsets, key=lambda t: (self.first[t], t)):
+            while alive and alive[0][0] < self.first[t]:
+                heapq.heappop(alive)
+            for _, p in alive:
+                a, b = min(p, t), max(p, t)
+                if (
                     self.offsets[a] < self.offsets[b] + self.sizes[b]
                     and self.offsets[b] < self.offsets[a] + self.sizes[a]
-                )
-                if live and mem:
+                ):
                     bad.append((a, b))
-        return bad
+            heapq.heappush(alive, (self.last[t], t))
+        return sorted(bad)
 
 
 def plan(

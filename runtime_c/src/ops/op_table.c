@@ -176,33 +176,37 @@ static uint64_t tl_work_mul(uint64_t a, uint64_t b) {
 static uint64_t tl_work_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
 
 /* Weights in work units (about a nanosecond each) per 16 counted items (multiply-adds, window elements,
- * elements), for float32 then int8 input. Each is the slowest measured time per item of the op kind, rounded
- * up with ~1.3x or more to spare: tl_bench median of 3 invokes, Release build, default (AVX2) kernels, one
- * thread, 2-core AMD EPYC shared with other jobs (Dec 2026). Measured ns per item (float32 / int8):
- *   MaxPool2D 2.7 / 0.73 (1x512x512x1, 48x48 window; 2.3 / 0.49 at 128x128x4, 64x64);
- *   AveragePool2D 0.98 / 0.76 (same);
- *   Conv2D 0.42 / 0.92 per multiply-add (1 channel, 15x15 kernel; 1x1 kernel 64->64: 0.03 / 0.09);
- *   DepthwiseConv2D 1.03 / 1.49 (31x31 and 15x15 kernels; 3x3 on 112x112x32: 0.10 / 0.29);
- *   FullyConnected 1.46 / 2.37 (in 3 out 3, batch 4096; 1 input: 0.46 / 3.1; 2048x1024: 0.10 / 0.05);
- *   Add / Mul 0.62-4.0 / 8.8-38 (broadcast or not); Relu, Relu6 0.95 / 4.4; Sigmoid 2.7 / 195;
- *   Tanh 3.5 / 121; Softmax 12.8 / 27.7 (rows of 2; rows of 1024: 7.7 / 6.4); Mean 2.6 / 1.4;
- *   Reshape 0.44; Concatenation 4.4 / 13.6; Pad 4.1 / 10.4; Transpose 19.4 / 14.8 (rank 4 and 6);
- *   Quantize 5.0; Dequantize 0.36. */
+ * elements), for float32 then int8 input. Each is at least the slowest measured time per item of the op kind
+ * with ~1.3x or more to spare. Measured: CPU time of tl_bench (Release build, default kernels: AVX2, one
+ * thread) with 5 invokes minus 1 invoke, so load and input filling cancel out, on the 2-core AMD EPYC, Dec
+ * 2026 (the machine was shared; wall times were up to 3x these). ns per item, float32 / int8:
+ *   MaxPool2D 2.3 / 0.57 (1x512x512x1 input, 48x48 window, and 1x128x128x4, 64x64; float32 with a 35x35
+ *     window, 9.8e8 units: 0.68 s);
+ *   AveragePool2D 0.78 / 0.89 (same shapes; int8 with a 60x60 window: 0.65 s for 7.4e8 items);
+ *   Conv2D 0.38 / 0.57 per multiply-add (1 channel, 15x15 kernel; 1x1 kernel 64->64: 0.03 / 0.09);
+ *   DepthwiseConv2D 0.97 / 1.5 (31x31 and 15x15 kernels; 3x3 on 112x112x32: 0.10 / 0.29);
+ *   FullyConnected 1.5 / 2.4 (in 3 out 3, batch 4096; 1 input: 0.46 / 3.1; 2048x1024: 0.10 / 0.05);
+ *   Add / Mul 0.6-3.8 / 8.8-38; Relu, Relu6 0.95 / 4.4; Sigmoid 2.7 / 119; Tanh 3.5 / 121;
+ *   Softmax 12.8 / 34 (rows of 2; rows of 1024: 7.7 / 6.4); Mean 2.6 / 2.4; Reshape 0.44;
+ *   Concatenation 4.4 / 13.6; Pad 4.1 / 10.4; Transpose 19.4 / 14.8 (rank 4 and 6); Quantize 5.9;
+ *   Dequantize 0.36.
+ * Per op (TL_WORK_PER_OP, interpreter.h): a 65,535-op chain of Relu loads and prepares in 127 ms (2 us per op)
+ * and invokes in 1.7 ms. */
 static const uint16_t tl_work_weight[TL_OP_COUNT][2] = {
     {80, 768},    /* Add: output elements */
     {80, 768},    /* Sub */
     {80, 768},    /* Mul */
     {32, 48},     /* FullyConnected: multiply-adds + outputs */
     {8, 16},      /* Conv2D: multiply-adds + outputs */
-    {24, 32},     /* DepthwiseConv2D: multiply-adds + outputs */
+    {24, 48},     /* DepthwiseConv2D: multiply-adds + outputs */
     {56, 16},     /* MaxPool2D: output elements x window */
-    {20, 16},     /* AveragePool2D */
-    {64, 32},     /* Mean: input elements */
+    {24, 24},     /* AveragePool2D */
+    {64, 48},     /* Mean: input elements */
     {24, 96},     /* Relu: elements */
     {24, 96},     /* Relu6 */
     {64, 4096},   /* Sigmoid */
     {64, 4096},   /* Tanh */
-    {256, 576},   /* Softmax: input elements */
+    {256, 768},   /* Softmax: input elements */
     {16, 16},     /* Reshape: output elements */
     {96, 256},    /* Concatenation */
     {96, 256},    /* Pad */
