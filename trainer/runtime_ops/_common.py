@@ -17,8 +17,8 @@ from trainer.window import window
 # ---- float references ----
 
 
-def activate(y: np.ndarray, act: str) -> np.ndarray:
-    """The fused activation of an op's options."""
+def activate(y: np.ndarray, act: str = "NONE") -> np.ndarray:
+    """A fused activation by its schema name (NONE, RELU, RELU6)."""
     if act == "RELU":
         return np.maximum(y, 0)
     if act == "RELU6":
@@ -26,15 +26,25 @@ def activate(y: np.ndarray, act: str) -> np.ndarray:
     return y
 
 
+def f64(x: Any) -> np.ndarray:
+    """The float references compute in float64 (the runtime stores float32)."""
+    return np.asarray(x, dtype=np.float64)
+
+
 def taps(
-    x: np.ndarray, kh: int, kw: int, o: dict[str, Any], fill: float, dilated: bool = True
+    x: np.ndarray,
+    kh: int,
+    kw: int,
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    padding: str,
+    fill: float,
 ) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
     """For each kernel tap (i, j): the input it reads for every output pixel, and which reads are real."""
     _, h, w, _ = x.shape
-    sh, sw = o["stride_h"], o["stride_w"]
-    dh, dw = (o["dilation_h"], o["dilation_w"]) if dilated else (1, 1)
-    oh, pt, pb = window(h, kh, sh, dh, o["padding"])
-    ow, pl, pr = window(w, kw, sw, dw, o["padding"])
+    (sh, sw), (dh, dw) = stride, dilation
+    oh, pt, pb = window(h, kh, sh, dh, padding)
+    ow, pl, pr = window(w, kw, sw, dw, padding)
     xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)), constant_values=fill)
     real = np.pad(np.ones((1, h, w, 1)), ((0, 0), (pt, pb), (pl, pr), (0, 0)))
     for i in range(kh):
@@ -52,6 +62,14 @@ ACTIVATION_CODES = {"NONE": 0, "RELU": 1, "RELU6": 2, 0: 0, 1: 1, 2: 2}
 def activation_code(op: OpInfo) -> int:
     """The op's fused activation as the int8 helpers take it (0 none, 1 relu, 2 relu6)."""
     return ACTIVATION_CODES[op.options.get("activation", "NONE")]
+
+
+def strides(op: OpInfo) -> tuple[int, int]:
+    return op.options["stride_h"], op.options["stride_w"]
+
+
+def dilations(op: OpInfo) -> tuple[int, int]:
+    return op.options["dilation_h"], op.options["dilation_w"]
 
 
 def qparams(m: ModelInfo, tensor: int) -> tuple[float, int]:
@@ -92,7 +110,7 @@ def const(op: Any, i: int, what: str) -> np.ndarray:
     return np.asarray(t.op.attrs["value"])
 
 
-def bias(ctx: Any, op: Any) -> list[int]:
+def bias_input(ctx: Any, op: Any) -> list[int]:
     """The model tensor of a fused op's bias (input 2), or none."""
     if len(op.inputs) < 3:
         return []

@@ -15,7 +15,7 @@ from trainer.quant.kernels_int8 import (
     requantize_int8,
     tanh_int8,
 )
-from trainer.runtime_ops._common import qparams
+from trainer.runtime_ops._common import f64, qparams
 from trainer.runtime_ops._table import RuntimeOp, lowers, register
 from trainer.tlm import ModelInfo, OpInfo
 
@@ -25,10 +25,26 @@ def _lower(ctx, op) -> None:
     ctx.emit(op.type, op, [ctx.input(op, op.inputs[0])])
 
 
+def relu(x) -> np.ndarray:
+    return np.maximum(f64(x), 0)
+
+
+def relu6(x) -> np.ndarray:
+    return np.clip(f64(x), 0, 6)
+
+
+def sigmoid(x) -> np.ndarray:
+    with np.errstate(over="ignore"):  # exp(-x) is inf for x < -709: the result is 0, as it should be
+        return 1.0 / (1.0 + np.exp(-f64(x)))
+
+
+def tanh(x) -> np.ndarray:
+    return np.tanh(f64(x))
+
+
 def _reference(fn: Callable[[np.ndarray], np.ndarray]):
     def run(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-        with np.errstate(over="ignore"):
-            return fn(ins[0])
+        return fn(ins[0])
 
     return run
 
@@ -53,14 +69,14 @@ def _lut_int8(kernel):
     return run
 
 
-register(RuntimeOp("Relu", _reference(lambda x: np.maximum(x, 0)), _clamp_int8(1)))
-register(RuntimeOp("Relu6", _reference(lambda x: np.clip(x, 0, 6)), _clamp_int8(2)))
+register(RuntimeOp("Relu", _reference(relu), _clamp_int8(1)))
+register(RuntimeOp("Relu6", _reference(relu6), _clamp_int8(2)))
 register(
     RuntimeOp(
         "Sigmoid",
-        _reference(lambda x: 1.0 / (1.0 + np.exp(-x))),
+        _reference(sigmoid),
         _lut_int8(logistic_int8),
         fixed_output_quant=(1.0 / 256.0, -128),
     )
 )
-register(RuntimeOp("Tanh", _reference(np.tanh), _lut_int8(tanh_int8), fixed_output_quant=(1.0 / 128.0, 0)))
+register(RuntimeOp("Tanh", _reference(tanh), _lut_int8(tanh_int8), fixed_output_quant=(1.0 / 128.0, 0)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from trainer.quant.kernels_int8 import add_int8, mul_int8, prepare_add_sub, prepare_mul, sub_int8
-from trainer.runtime_ops._common import activate, activation_code, const, qparams, unsupported
+from trainer.runtime_ops._common import activate, activation_code, const, f64, qparams, unsupported
 from trainer.runtime_ops._table import RuntimeOp, lowers, register
 from trainer.tlm import ModelInfo, OpInfo
 
@@ -34,10 +34,22 @@ def _lower_real_div(ctx, op) -> None:
     ctx.emit("Mul", op, ins)
 
 
+def add(a, b, activation: str = "NONE") -> np.ndarray:
+    return activate(np.add(f64(a), f64(b)), activation)
+
+
+def sub(a, b, activation: str = "NONE") -> np.ndarray:
+    return activate(np.subtract(f64(a), f64(b)), activation)
+
+
+def mul(a, b, activation: str = "NONE") -> np.ndarray:
+    return activate(np.multiply(f64(a), f64(b)), activation)
+
+
 def _reference(fn):
     def run(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
         a, b = ins
-        return activate(fn(a, b), op.options["activation"])
+        return fn(a, b, op.options["activation"])
 
     return run
 
@@ -63,6 +75,6 @@ def _mul_int8(op: OpInfo, ins: list[np.ndarray], m: ModelInfo) -> np.ndarray:
     return mul_int8(ins[0], ins[1], prepare_mul(*_scales(op, m)))
 
 
-register(RuntimeOp("Add", _reference(np.add), _add_sub_int8(add_int8)))
-register(RuntimeOp("Sub", _reference(np.subtract), _add_sub_int8(sub_int8)))
-register(RuntimeOp("Mul", _reference(np.multiply), _mul_int8))
+register(RuntimeOp("Add", _reference(add), _add_sub_int8(add_int8)))
+register(RuntimeOp("Sub", _reference(sub), _add_sub_int8(sub_int8)))
+register(RuntimeOp("Mul", _reference(mul), _mul_int8))

@@ -8,11 +8,14 @@ import numpy as np
 from trainer.quant.kernels_int8 import conv2d_int8, depthwise_conv2d_int8
 from trainer.runtime_ops._common import (
     activate,
-    bias,
+    bias_input,
     channel_requant,
     const,
+    dilations,
+    f64,
     geometry,
     qparams,
+    strides,
     taps,
     unsupported,
     window_options,
@@ -26,18 +29,24 @@ from trainer.tlm import ModelInfo, OpInfo
 @lowers("_FusedConv2D")
 def _lower_conv2d(ctx, op) -> None:
     w = const(op, 1, "filter").transpose(3, 0, 1, 2)  # HWIO -> OHWI
-    ins = [ctx.input(op, op.inputs[0]), ctx.constant(f"{op.name}/weights", w), *bias(ctx, op)]
+    ins = [ctx.input(op, op.inputs[0]), ctx.constant(f"{op.name}/weights", w), *bias_input(ctx, op)]
     ctx.emit("Conv2D", op, ins, activation=op.attrs["activation"], **window_options(op))
 
 
+def conv2d(x, w, bias=None, stride=(1, 1), dilation=(1, 1), padding="SAME", activation="NONE") -> np.ndarray:
+    """x[n, h, w, c], w[oc, kh, kw, c] -> y[n, oh, ow, oc]: one einsum per kernel tap, zero padding."""
+    x, w = f64(x), f64(w)
+    _, kh, kw, _ = w.shape
+    ts = taps(x, kh, kw, stride, dilation, padding, 0.0)
+    y = sum(np.einsum("nhwc,oc->nhwo", tap, w[:, i, j, :]) for i, j, tap, _ in ts)
+    if bias is not None:
+        y = y + f64(bias)
+    return activate(y, activation)
+
+
 def _conv2d(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    x, w = ins[0], ins[1]
-    y = np.zeros(shape)
-    for i, j, tap, _ in taps(x, w.shape[1], w.shape[2], op.options, 0.0):
-        y += np.einsum("nhwc,oc->nhwo", tap, w[:, i, j, :])
-    if len(ins) > 2:
-        y = y + ins[2]
-    return activate(y, op.options["activation"])
+    o, b = op.options, ins[2] if len(ins) > 2 else None
+    return conv2d(ins[0], ins[1], b, strides(op), dilations(op), o["padding"], o["activation"])
 
 
 def _conv2d_int8(op: OpInfo, ins: list[np.ndarray], m: ModelInfo) -> np.ndarray:
@@ -59,7 +68,7 @@ def _lower_depthwise_conv2d(ctx, op) -> None:
     ins = [
         ctx.input(op, op.inputs[0]),
         ctx.constant(f"{op.name}/weights", w.reshape(1, kh, kw, c * m)),
-        *bias(ctx, op),
+        *bias_input(ctx, op),
     ]
     ctx.emit(
         "DepthwiseConv2D",
@@ -71,15 +80,25 @@ def _lower_depthwise_conv2d(ctx, op) -> None:
     )
 
 
+def depthwise_conv2d(
+    x, w, bias=None, stride=(1, 1), dilation=(1, 1), padding="SAME", depth_multiplier=1, activation="NONE"
+) -> np.ndarray:
+    """x[n, h, w, c], w[1, kh, kw, c * m] -> y[n, oh, ow, c * m]; output channel c * m + j reads channel c."""
+    x, w = f64(x), f64(w)
+    _, kh, kw, oc = w.shape
+    assert oc == x.shape[3] * depth_multiplier
+    ts = taps(x, kh, kw, stride, dilation, padding, 0.0)
+    y = sum(np.repeat(tap, depth_multiplier, axis=3) * w[0, i, j, :] for i, j, tap, _ in ts)
+    if bias is not None:
+        y = y + f64(bias)
+    return activate(y, activation)
+
+
 def _depthwise_conv2d(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    x, w = ins[0], ins[1]
-    m = op.options["depth_multiplier"]
-    y = np.zeros(shape)
-    for i, j, tap, _ in taps(x, w.shape[1], w.shape[2], op.options, 0.0):
-        y += np.repeat(tap, m, axis=3) * w[0, i, j, :]  # output channel k reads input channel k // m
-    if len(ins) > 2:
-        y = y + ins[2]
-    return activate(y, op.options["activation"])
+    o, b = op.options, ins[2] if len(ins) > 2 else None
+    return depthwise_conv2d(
+        ins[0], ins[1], b, strides(op), dilations(op), o["padding"], o["depth_multiplier"], o["activation"]
+    )
 
 
 def _depthwise_conv2d_int8(op: OpInfo, ins: list[np.ndarray], m: ModelInfo) -> np.ndarray:

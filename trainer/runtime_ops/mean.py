@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from trainer.quant.kernels_int8 import mean_int8, prepare_requantize
-from trainer.runtime_ops._common import qparams, unsupported
+from trainer.runtime_ops._common import f64, qparams, unsupported
 from trainer.runtime_ops._table import RuntimeOp, lowers, register
 from trainer.tlm import ModelInfo, OpInfo
 
@@ -18,10 +18,15 @@ def _lower(ctx, op) -> None:
     ctx.emit("Mean", op, [ctx.input(op, op.inputs[0])], axes=axes, keep_dims=bool(op.attrs["keepdims"]))
 
 
+def mean(x, axes, keep_dims: bool = False) -> np.ndarray:
+    """The mean over ``axes`` (negative axes count from the end; repeats count once)."""
+    x = f64(x)
+    axes = tuple(sorted({int(a) % x.ndim for a in axes}))
+    return x.mean(axis=axes, keepdims=bool(keep_dims))
+
+
 def _reference(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    x = ins[0]
-    axes = tuple(sorted({a % x.ndim for a in op.options["axes"]}))
-    return x.mean(axis=axes, keepdims=bool(op.options["keep_dims"])).reshape(shape)
+    return mean(ins[0], op.options["axes"], op.options["keep_dims"]).reshape(shape)
 
 
 def _int8(op: OpInfo, ins: list[np.ndarray], m: ModelInfo) -> np.ndarray:

@@ -8,7 +8,7 @@ import numpy as np
 
 from trainer.quant.fixed_point import activation_range_int8
 from trainer.quant.kernels_int8 import concat_int8, prepare_requantize
-from trainer.runtime_ops._common import activate, activation_code, qparams, unsupported
+from trainer.runtime_ops._common import activate, activation_code, f64, qparams, unsupported
 from trainer.runtime_ops._table import RuntimeOp, lowers, register
 from trainer.tlm import ModelInfo, OpInfo
 
@@ -25,8 +25,12 @@ def _lower_reshape(ctx, op) -> None:
     ctx.emit("Reshape", op, [ctx.input(op, op.inputs[0])], new_shape=out.shape.as_list())
 
 
+def reshape(x, shape) -> np.ndarray:
+    return f64(x).reshape(shape)
+
+
 def _reshape(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    return ins[0].reshape(shape)  # the output tensor's shape is authoritative
+    return reshape(ins[0], shape)  # the output tensor's shape is authoritative
 
 
 def _reshape_int8(op: OpInfo, ins: list[np.ndarray], m: ModelInfo) -> np.ndarray:
@@ -45,8 +49,12 @@ def _lower_concat(ctx, op) -> None:
     ctx.emit("Concatenation", op, [ctx.input(op, t) for t in op.inputs], axis=int(op.attrs["axis"]))
 
 
+def concatenation(xs, axis: int = 0, activation: str = "NONE") -> np.ndarray:
+    return activate(np.concatenate([f64(x) for x in xs], axis=axis), activation)
+
+
 def _concat(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    return activate(np.concatenate(ins, axis=op.options["axis"]), op.options["activation"])
+    return concatenation(ins, op.options["axis"], op.options["activation"])
 
 
 def _concat_int8(op: OpInfo, ins: list[np.ndarray], m: ModelInfo) -> np.ndarray:
@@ -69,18 +77,24 @@ def _lower_pad(ctx, op) -> None:
     ctx.emit("Pad", op, [ctx.input(op, op.inputs[0])], paddings=paddings)
 
 
-def _pad_widths(op: OpInfo, rank: int) -> list[tuple[int, int]]:
-    p = op.options["paddings"]  # [before_0, after_0, before_1, after_1, ...]
-    return [(p[2 * k], p[2 * k + 1]) for k in range(rank)]
+def _pad_widths(paddings, rank: int) -> list[tuple[int, int]]:
+    """[before_0, after_0, before_1, after_1, ...] as numpy's pad widths."""
+    return [(paddings[2 * k], paddings[2 * k + 1]) for k in range(rank)]
+
+
+def pad(x, paddings) -> np.ndarray:
+    """Zero padding: ``paddings`` = [before_0, after_0, before_1, after_1, ...]."""
+    x = f64(x)
+    return np.pad(x, _pad_widths(paddings, x.ndim))
 
 
 def _pad(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    return np.pad(ins[0], _pad_widths(op, ins[0].ndim))
+    return pad(ins[0], op.options["paddings"])
 
 
 def _pad_int8(op: OpInfo, ins: list[np.ndarray], m: ModelInfo) -> np.ndarray:
     zero = qparams(m, op.outputs[0])[1]  # real 0.0
-    return np.pad(ins[0], _pad_widths(op, ins[0].ndim), constant_values=zero)
+    return np.pad(ins[0], _pad_widths(op.options["paddings"], ins[0].ndim), constant_values=zero)
 
 
 register(RuntimeOp("Pad", _pad, _pad_int8, keeps_input_quant=True))
@@ -93,8 +107,12 @@ def _lower_transpose(ctx, op) -> None:
     ctx.emit("Transpose", op, [ctx.input(op, op.inputs[0])], perm=[int(p) for p in op.attrs["perm"]])
 
 
+def transpose(x, perm) -> np.ndarray:
+    return np.transpose(f64(x), perm)
+
+
 def _transpose(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    return ins[0].transpose(op.options["perm"])
+    return transpose(ins[0], op.options["perm"])
 
 
 def _transpose_int8(op: OpInfo, ins: list[np.ndarray], m: ModelInfo) -> np.ndarray:

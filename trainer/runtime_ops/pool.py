@@ -7,7 +7,16 @@ import numpy as np
 
 from trainer.quant.fixed_point import activation_range_int8
 from trainer.quant.kernels_int8 import PoolGeom, average_pool2d_int8, max_pool2d_int8, prepare_requantize
-from trainer.runtime_ops._common import activate, activation_code, geometry, qparams, taps, unsupported
+from trainer.runtime_ops._common import (
+    activate,
+    activation_code,
+    f64,
+    geometry,
+    qparams,
+    strides,
+    taps,
+    unsupported,
+)
 from trainer.runtime_ops._table import RuntimeOp, lowers, register
 from trainer.tlm import ModelInfo, OpInfo
 
@@ -19,6 +28,10 @@ def _lower(ctx, op) -> None:
         raise unsupported(op, f"dilations {op.attrs['dilations']}")
     options = {"padding": op.attrs["padding"], "stride_h": sh, "stride_w": sw, "filter_h": kh, "filter_w": kw}
     ctx.emit(op.type, op, [ctx.input(op, op.inputs[0])], **options)
+
+
+def _filter(op: OpInfo) -> tuple[int, int]:
+    return op.options["filter_h"], op.options["filter_w"]
 
 
 def _int8(kernel):
@@ -39,12 +52,16 @@ def _int8(kernel):
 # ---- MaxPool2D ----
 
 
-def _max_pool(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    o = op.options
-    y = np.full(shape, -np.inf)
-    for _, _, tap, _ in taps(ins[0], o["filter_h"], o["filter_w"], o, -np.inf, dilated=False):
+def max_pool2d(x, filter=(1, 1), stride=(1, 1), padding="VALID", activation="NONE") -> np.ndarray:
+    """Max over each window; padded positions never win."""
+    y = -np.inf
+    for _, _, tap, _ in taps(f64(x), *filter, stride, (1, 1), padding, -np.inf):
         y = np.maximum(y, tap)
-    return activate(y, o["activation"])
+    return activate(y, activation)
+
+
+def _max_pool(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+    return max_pool2d(ins[0], _filter(op), strides(op), op.options["padding"], op.options["activation"])
 
 
 register(RuntimeOp("MaxPool2D", _max_pool, _int8(max_pool2d_int8), keeps_input_quant=True))
@@ -52,13 +69,16 @@ register(RuntimeOp("MaxPool2D", _max_pool, _int8(max_pool2d_int8), keeps_input_q
 # ---- AveragePool2D ----
 
 
+def average_pool2d(x, filter=(1, 1), stride=(1, 1), padding="VALID", activation="NONE") -> np.ndarray:
+    """Mean over the input elements each window covers (padding not counted)."""
+    ts = list(taps(f64(x), *filter, stride, (1, 1), padding, 0.0))
+    total = sum(tap for _, _, tap, _ in ts)
+    count = sum(real for _, _, _, real in ts)
+    return activate(total / count, activation)
+
+
 def _average_pool(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    o = op.options
-    total, count = np.zeros(shape), np.zeros((1, *shape[1:3], 1))
-    for _, _, tap, real in taps(ins[0], o["filter_h"], o["filter_w"], o, 0.0, dilated=False):
-        total += tap
-        count = count + real
-    return activate(total / count, o["activation"])
+    return average_pool2d(ins[0], _filter(op), strides(op), op.options["padding"], op.options["activation"])
 
 
 register(RuntimeOp("AveragePool2D", _average_pool, _int8(average_pool2d_int8)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from trainer.quant.kernels_int8 import prepare_softmax, softmax_int8
-from trainer.runtime_ops._common import qparams, unsupported
+from trainer.runtime_ops._common import f64, qparams, unsupported
 from trainer.runtime_ops._table import RuntimeOp, lowers, register
 from trainer.tlm import ModelInfo, OpInfo
 
@@ -18,10 +18,15 @@ def _lower(ctx, op) -> None:
     ctx.emit("Softmax", op, [ctx.input(op, op.inputs[0])], beta=1.0)
 
 
-def _reference(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
-    z = ins[0] * op.options["beta"]
+def softmax(x, beta: float = 1.0) -> np.ndarray:
+    """exp(beta * x) / sum over the last axis, shifted by the row max (no overflow)."""
+    z = f64(x) * beta
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
+
+
+def _reference(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+    return softmax(ins[0], op.options["beta"])
 
 
 def _int8(op: OpInfo, ins: list[np.ndarray], m: ModelInfo) -> np.ndarray:
