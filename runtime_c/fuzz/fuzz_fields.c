@@ -92,6 +92,27 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 
 /* ---- the custom mutator ---- */
 
+/* Models that prepared recently. Inputs the verifier rejects add coverage and stay in the corpus, and most of
+ * their descendants are rejected for the same reason; half the time such an input is swapped for one of these
+ * before the mutation, so that most executions reach prepare and the kernels. */
+#define FUZZ_POOL 128
+#define FUZZ_POOL_MAX_BYTES ((size_t)64 << 10)
+static struct {
+  uint8_t *data[FUZZ_POOL];
+  size_t size[FUZZ_POOL];
+  int count;
+} fuzz_pool;
+
+static void fuzz_pool_add(const uint8_t *data, size_t size, uint64_t hash) {
+  int slot = fuzz_pool.count < FUZZ_POOL ? fuzz_pool.count++ : (int)(hash % FUZZ_POOL);
+  uint8_t *copy;
+  if (size > FUZZ_POOL_MAX_BYTES || (copy = (uint8_t *)malloc(size)) == NULL) return;
+  memcpy(copy, data, size);
+  free(fuzz_pool.data[slot]);
+  fuzz_pool.data[slot] = copy;
+  fuzz_pool.size[slot] = size;
+}
+
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed) {
   fz_tree tree;
   fz_rng rng;
@@ -100,6 +121,17 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
   char what[160];
   rng.s = (uint64_t)seed * 0x2545F4914F6CDD1Dull + 1;
   if (fz_below(&rng, 16) == 0) return LLVMFuzzerMutate(data, size, max_size);
+  if (fuzz_pool.count > 0 && fz_below(&rng, 2) == 0) {
+    tl_model *model = NULL;
+    if (tl_model_load(data, size, &model, NULL, 0) != TL_OK) {
+      int k = (int)fz_below(&rng, (uint32_t)fuzz_pool.count);
+      if (fuzz_pool.size[k] <= max_size) {
+        memcpy(data, fuzz_pool.data[k], fuzz_pool.size[k]);
+        size = fuzz_pool.size[k];
+      }
+    }
+    tl_model_destroy(model);
+  }
   if (!fz_decode(data, size, &tree)) {
     if (fuzz_dump) fprintf(stderr, "fuzz_fields mutator: cannot decode %zu bytes: raw mutation\n", size);
     return LLVMFuzzerMutate(data, size, max_size);
@@ -502,6 +534,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fuzz_stats.over_work += decoded && !invoke;
   fz_run_config(model, &fz_configs[0], seed, invoke, &runs[0]);
   fuzz_stats.prepared += runs[0].prepared == TL_OK;
+  if (runs[0].prepared == TL_OK) fuzz_pool_add(data, size, seed);
   fuzz_stats.invoked += runs[0].prepared == TL_OK && invoke;
   if (fuzz_dump) {
     fprintf(stderr, "fuzz_fields: %s: prepare %s, invoke %s%s\n", fz_configs[0].name,
