@@ -137,6 +137,20 @@ def test_chain_prepares_in_c_and_plans_in_python(pyrt: Any) -> None:
     status, message, work = _prepare(pyrt, model)
     assert status == "TL_OK", message
     assert 0 < work <= _default_max_work()
+    # the plan's share: 131,069 pairs alive at once (the input meets every activation, neighbours meet)
+    pairs = CHAIN_OPS + CHAIN_OPS - 1
+    assert tlm_planner.overlap_pairs(list(p.first.values()), list(p.last.values())) == pairs
+    status, message, _ = _prepare(pyrt, model, max_work=work - 1)
+    assert status == LIMIT and f"({pairs} pairs of tensors alive at the same time)" in message, message
+    with pytest.raises(ValueError, match=f"{pairs} pairs"):
+        tlm_planner.plan(
+            [t.nbytes for t in info.tensors],
+            [t.buffer != 0 for t in info.tensors],
+            [(op.inputs, op.outputs) for op in info.ops],
+            info.inputs,
+            info.outputs,
+            max_pairs=pairs - 1,
+        )
     interp = pyrt.Interpreter(model_content=model)
     interp.allocate_tensors()
     assert interp.arena_bytes == 48
