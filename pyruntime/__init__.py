@@ -75,6 +75,11 @@ class Interpreter:
     (float32 and int8). The results are bit-identical for every thread count. Builds of the runtime without
     threads run on one thread.
 
+    ``max_work`` (``None`` or 0: the runtime's default, ``TL_DEFAULT_MAX_WORK``) is the work budget of
+    :meth:`allocate_tensors`, in units of about a nanosecond (``tl_options.max_work``, docs/runtime.md): a
+    model whose operators and arena plan would cost more is refused with ``TL_ERROR_LIMIT_EXCEEDED``, so no
+    file can make an invoke run for hours. :attr:`work` is the prepared model's cost.
+
     Python threads: one object may be shared by several threads. Every method that touches the C interpreter
     holds the object's lock for the length of its C call, and the C call of :meth:`invoke` runs with the GIL
     released. So calls on one interpreter run one at a time: a second :meth:`invoke`, :meth:`set_tensor`,
@@ -90,6 +95,7 @@ class Interpreter:
         model_content: bytes | None = None,
         num_threads: int | None = None,
         kernels: str | None = None,
+        max_work: int | None = None,
     ) -> None:
         self._model = ffi.NULL
         self._interp = ffi.NULL
@@ -107,6 +113,12 @@ class Interpreter:
         ):
             raise ValueError(f"num_threads must be an int in [1, {lib.TL_MAX_THREADS}], got {num_threads!r}")
         self._num_threads = num_threads
+        # max_work: allocate_tensors' work budget (tl_options.max_work; None or 0: TL_DEFAULT_MAX_WORK units
+        # of about a nanosecond each); a model above it is refused at prepare
+        if max_work is None:
+            max_work = 0
+        if isinstance(max_work, bool) or not isinstance(max_work, int) or not 0 <= max_work < 2**64:
+            raise ValueError(f"max_work must be an int in [0, 2**64), got {max_work!r}")
         if model_path is not None:
             with open(model_path, "rb") as f:
                 data = f.read()
@@ -128,6 +140,7 @@ class Interpreter:
         options = ffi.new("tl_options *")
         options.max_arena_bytes = 0
         options.num_threads = num_threads
+        options.max_work = max_work
         # kernels: "auto" (fastest for this CPU), "reference", or one level ("portable", "neon", "avx2",
         # "avx512"); default: the environment variable TENSORLET_KERNELS, else "auto"
         name = os.environ.get("TENSORLET_KERNELS", "") if kernels is None else kernels
@@ -266,6 +279,12 @@ class Interpreter:
         """Bytes of the planned activation arena (0 before allocate_tensors)."""
         with self._lock:
             return int(lib.tl_interpreter_arena_bytes(self._live()))
+
+    @property
+    def work(self) -> int:
+        """The prepared model's work in budget units (about a nanosecond each); 0 before allocate_tensors."""
+        with self._lock:
+            return int(lib.tl_interpreter_work(self._live()))
 
     @property
     def planned_arena_bytes(self) -> int:

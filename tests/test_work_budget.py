@@ -72,7 +72,7 @@ def _default_max_work() -> int:
     return int(lib.TL_DEFAULT_MAX_WORK)
 
 
-# ---- the C API through cffi (pyruntime's Interpreter does not take max_work) ----
+# ---- the C API through cffi (the budget boundaries; pyruntime's own keyword is tested below) ----
 
 
 def _prepare(pyrt: Any, model: bytes, max_work: int = 0) -> tuple[str, str, int]:
@@ -125,6 +125,22 @@ def test_raising_max_work_lets_the_pool_prepare(pyrt: Any, kind: str, dtype: Any
     assert status == "TL_OK", message
     status, message, _ = _prepare(pyrt, model, max_work=work - 1)
     assert status == LIMIT, message
+
+
+@pytest.mark.parametrize(("kind", "dtype"), POOLS[:1], ids=POOL_IDS[:1])
+def test_pyruntime_max_work_keyword_and_work_property(pyrt: Any, kind: str, dtype: Any) -> None:
+    model = pool_model(kind, dtype)
+    _, _, work = _prepare(pyrt, model, max_work=2**62)
+    interp = pyrt.Interpreter(model_content=model, max_work=work)
+    assert interp.work == 0  # before allocate_tensors
+    interp.allocate_tensors()
+    assert interp.work == work
+    with pytest.raises(pyrt.TensorletRuntimeError) as info:
+        pyrt.Interpreter(model_content=model, max_work=work - 1).allocate_tensors()
+    assert info.value.status_name == LIMIT
+    for bad in (-1, 2**64, 1.5, True, "10"):
+        with pytest.raises(ValueError, match="max_work"):
+            pyrt.Interpreter(model_content=model, max_work=bad)
 
 
 def test_chain_prepares_in_c_and_plans_in_python(pyrt: Any) -> None:
