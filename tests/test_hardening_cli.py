@@ -187,3 +187,46 @@ def test_inspect_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
     err = p.stderr.read().decode()
     assert p.wait(timeout=120) == 141
     assert err == "", err  # was a BrokenPipeError traceback
+
+
+# ---- the work budget (tl_options.max_work) through the CLI -------------------------------------------
+def _huge_pool() -> bytes:
+    """x[1, 2048, 2048, 1] -> MaxPool2D with a 2048x2048 window (SAME): ~2048^4 visits, refused by default."""
+    b = ModelBuilder()
+    x = b.add_input("x", np.float32, [1, 2048, 2048, 1])
+    y = b.add_tensor("y", np.float32, [1, 2048, 2048, 1])
+    b.add_op("MaxPool2D", [x], [y], padding="SAME", filter_h=2048, filter_w=2048)
+    b.mark_output(y)
+    return b.finish()
+
+
+def test_inspect_reports_the_work_and_a_refusal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    small = tmp_path / "relu.tlm"
+    small.write_bytes(_relu())
+    assert main(["inspect", str(small)]) == 0
+    line = [x for x in capsys.readouterr().out.splitlines() if x.startswith("work ")]
+    assert len(line) == 1 and "budget the default" in line[0]
+    units = int(re.search(r"work +([\d,]+) units", line[0]).group(1).replace(",", ""))
+    assert units > 0
+    pool = tmp_path / "pool.tlm"
+    pool.write_bytes(_huge_pool())
+    assert main(["inspect", str(pool)]) == 0  # inspecting is safe; the line says prepare would refuse it
+    out = capsys.readouterr().out
+    assert "work             refused by prepare" in out and "TL_ERROR_LIMIT_EXCEEDED" in out
+    assert main(["inspect", str(pool), "--max-work", str(2**62)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"work +[\d,]+ units of about 1 ns \(budget 4,611,686,018,427,387,904\)", out)
+
+
+def test_bench_and_run_refuse_a_model_over_the_budget_in_one_line(tmp_path: Path) -> None:
+    pool = tmp_path / "pool.tlm"
+    pool.write_bytes(_huge_pool())
+    x = tmp_path / "x.npy"
+    np.save(x, np.zeros((1, 2048, 2048, 1), np.float32))
+    for args in (["bench", str(pool), "--runs", "1"], ["run", str(pool), "--input", str(x)]):
+        result = subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=ROOT, timeout=120)
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+        assert "TL_ERROR_LIMIT_EXCEEDED" in result.stderr and "max_work" in result.stderr
+    result = subprocess.run([*CLI, "bench", str(pool), "--max-work", "-1"], capture_output=True, text=True)
+    assert result.returncode == 2 and "--max-work" in result.stderr

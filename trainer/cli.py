@@ -131,7 +131,10 @@ def inspect_model(info: Any, out: Any = None) -> None:
 
     out = sys.stdout if out is None else out
     const_bytes = sum(t.nbytes for t in info.tensors if t.buffer)
-    planned = plan_model(info).arena_bytes
+    try:
+        planned = plan_model(info).arena_bytes
+    except ValueError as e:  # more time-overlapping tensors than the runtime's planner bound allows
+        raise CliError(f"cannot plan the arena: {e}") from None
     md = info.metadata
     w = out.write
     w(f"model bytes      {info.size_bytes:,}\n")
@@ -194,9 +197,29 @@ def to_dot(info: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _work_line(data: bytes, max_work: int) -> str | None:
+    """The C runtime's cost of the model (tl_interpreter_work) against the budget; None without pyruntime."""
+    try:
+        import pyruntime
+    except ImportError:
+        return None
+    interp = pyruntime.Interpreter(model_content=data, max_work=max_work)
+    try:
+        interp.allocate_tensors()
+    except pyruntime.TensorletRuntimeError as e:
+        return f"work             refused by prepare: {printable(e)}"
+    work = interp.work
+    interp.close()
+    budget = f"{max_work:,}" if max_work else "the default"
+    return f"work             {work:,} units of about 1 ns (budget {budget})"
+
+
 def cmd_inspect(args: argparse.Namespace) -> int:
-    _, info = _load_info(args.model)
+    data, info = _load_info(args.model)
     inspect_model(info)
+    line = _work_line(data, args.max_work)
+    if line:
+        print(f"\n{line}")
     if args.dot:
         try:
             Path(args.dot).write_text(to_dot(info))
@@ -279,7 +302,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         pyruntime = _require_pyruntime()
         try:
-            outputs = pyruntime.Interpreter(model_content=data).run(*arrays)
+            outputs = pyruntime.Interpreter(model_content=data, max_work=args.max_work).run(*arrays)
         except pyruntime.TensorletRuntimeError as e:
             raise CliError(f"the C runtime failed: {e}") from None
     if args.output and len(args.output) != len(outputs):
@@ -305,8 +328,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     data, info = _load_info(args.model)
     pyruntime = _require_pyruntime()
-    interp = pyruntime.Interpreter(model_content=data)
-    interp.allocate_tensors()
+    interp = pyruntime.Interpreter(model_content=data, max_work=args.max_work)
+    try:
+        interp.allocate_tensors()
+    except pyruntime.TensorletRuntimeError as e:
+        raise CliError(f"the C runtime failed: {e}") from None
     rng = np.random.default_rng(args.seed)
     for d in interp.get_input_details():
         value = rng.standard_normal(tuple(d["shape"])).astype(d["dtype"])
@@ -500,6 +526,27 @@ def _write_text(path: str, text: str) -> None:
 
 
 # ---- entry point ------------------------------------------------------------------------------------
+def _work_budget(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if not 0 <= value < 2**64:
+        raise argparse.ArgumentTypeError(f"must be in [0, 2**64), got {value}")
+    return value
+
+
+def _add_max_work(s: argparse.ArgumentParser) -> None:
+    s.add_argument(
+        "--max-work",
+        type=_work_budget,
+        default=0,
+        metavar="N",
+        help="work budget of the C runtime's prepare, in units of about 1 ns (default 0: the runtime's "
+        "default, 1e9); a model above it is refused (docs/runtime.md)",
+    )
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -526,6 +573,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("model", help="the .tlm file")
     s.add_argument("--dot", metavar="FILE", help="also write the graph as Graphviz DOT to FILE")
+    _add_max_work(s)
     s.set_defaults(func=cmd_inspect)
 
     s = sub.add_parser(
@@ -546,6 +594,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--reference", action="store_true", help="use the numpy reference interpreter, not the C runtime"
     )
+    _add_max_work(s)
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser(
@@ -557,6 +606,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--runs", type=_positive, default=200, help="timed invokes (default 200)")
     s.add_argument("--warmup", type=int, default=20, help="untimed invokes first (default 20)")
     s.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
+    _add_max_work(s)
     s.set_defaults(func=cmd_bench)
 
     s = sub.add_parser(
