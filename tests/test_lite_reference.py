@@ -1,5 +1,7 @@
-"""trainer.lite.reference: the numpy interpreter of .tlm files against the independent per-op formulas of
-tests/runtime_refs.py (the same cases the C runtime is held to) and against the C runtime itself."""
+"""trainer.lite.reference: the numpy interpreter of .tlm files against the per-op float formulas that
+tests/runtime_refs.py re-exports from the op stanzas (trainer/runtime_ops/; the interpreter decodes a model's
+options and calls the same formulas, so the cases here check the decoding) and against the C runtime itself,
+which is independent of them."""
 
 from __future__ import annotations
 
