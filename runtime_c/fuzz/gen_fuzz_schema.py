@@ -4,7 +4,7 @@
 The structure-aware fuzzer decodes a .tlm file into a generic tree (every field of every table, present or
 not), mutates it and writes it back. It needs to know each table's fields: slot, kind (scalar, string,
 sub-table, vector, union), scalar type, default value, enum range and force_align. This script reads the
-.fbs directly (it is small and uses a handful of FlatBuffers features) and writes that table as C.
+.fbs through scripts/fbs_schema.py (the parser gen_c_schema.py uses too) and writes that table as C.
 
     python runtime_c/fuzz/gen_fuzz_schema.py           # rewrite fuzz_schema.h
     python runtime_c/fuzz/gen_fuzz_schema.py --check   # exit 1 when the committed header is stale
@@ -13,12 +13,14 @@ sub-table, vector, union), scalar type, default value, enum range and force_alig
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1] / "scripts"))
+import fbs_schema  # noqa: E402  (the .fbs parser shared with scripts/gen_c_schema.py)
+
 SCHEMA = HERE.parents[1] / "schema" / "tensorlet.fbs"
 HEADER = HERE / "fuzz_schema.h"
 
@@ -48,10 +50,6 @@ SCALARS: dict[str, tuple[str, int]] = {
 }
 
 
-# name: [type] = default (attributes)
-FIELD_RE = r"(\w+)\s*:\s*(\[?)\s*(\w+)\s*(\]?)\s*(?:=\s*([\w.+-]+))?\s*(?:\((.*)\))?"
-
-
 @dataclass
 class Enum:
     name: str
@@ -79,85 +77,35 @@ class Schema:
     identifier: str
 
 
-def _strip_comments(text: str) -> str:
-    return re.sub(r"//[^\n]*", "", text)
+def _fz_field(schema: fbs_schema.Schema, f: fbs_schema.Field) -> Field:
+    """One row of the reflection table from the shared parser's field."""
+    tables = [t.name for t in schema.tables]
+    if f.kind in ("union_type", "union"):
+        ref = [u.name for u in schema.unions].index(f.type)
+        if f.kind == "union_type":
+            return Field(f.name, "FZ_UTYPE", "FZ_U8", ref, f.slot, "0", 0)
+        return Field(f.name, "FZ_UNION", "FZ_NOSCALAR", ref, f.slot, "0", 0)
+    vec = "VEC_" if f.vector else ""
+    if f.kind in ("string", "table"):
+        ref = tables.index(f.type) if f.kind == "table" else -1
+        return Field(f.name, f"FZ_{vec}{f.kind.upper()}", "FZ_NOSCALAR", ref, f.slot, "0", f.force_align)
+    ref = [e.name for e in schema.enums].index(f.type) if f.kind == "enum" else -1
+    value = schema.default_value(f)
+    default = repr(value) if isinstance(value, float) else str(value)
+    scalar = SCALARS[schema.scalar_type(f) or ""][0]
+    return Field(f.name, f"FZ_{vec}SCALAR", scalar, ref, f.slot, default, f.force_align)
 
 
 def parse(text: str) -> Schema:
-    """Parses the subset of the FlatBuffers schema language that tensorlet.fbs uses."""
-    text = _strip_comments(text)
-    enums = []
-    for name, base, body in re.findall(r"\benum\s+(\w+)\s*:\s*(\w+)\s*\{(.*?)\}", text, re.S):
-        enum = Enum(name, base, {})
-        enums.append(enum)
-        value = -1
-        for item in [s.strip() for s in body.split(",") if s.strip()]:
-            match = re.fullmatch(r"(\w+)\s*(?:=\s*(-?\d+))?", item)
-            if not match:
-                raise ValueError(f"enum {enum.name}: cannot parse {item!r}")
-            value = int(match.group(2)) if match.group(2) is not None else value + 1
-            enum.values[match.group(1)] = value
-    unions = [
-        (name, [s.strip() for s in body.split(",") if s.strip()])
-        for name, body in re.findall(r"\bunion\s+(\w+)\s*\{(.*?)\}", text, re.S)
-    ]
-    raw_tables = re.findall(r"\btable\s+(\w+)\s*\{(.*?)\}", text, re.S)
-    table_names = [name for name, _ in raw_tables]
-    enum_index = {e.name: i for i, e in enumerate(enums)}
-    union_index = {name: i for i, (name, _) in enumerate(unions)}
-    tables: list[tuple[str, list[Field]]] = []
-    for name, body in raw_tables:
-        fields: list[Field] = []
-        slot = 0
-        for decl in [s.strip() for s in body.split(";") if s.strip()]:
-            match = re.fullmatch(FIELD_RE, decl, re.S)
-            if not match:
-                raise ValueError(f"table {name}: cannot parse {decl!r}")
-            fname, vec, ftype, _, default, attrs = match.groups()
-            align = 0
-            if attrs:
-                am = re.search(r"force_align\s*:\s*(\d+)", attrs)
-                align = int(am.group(1)) if am else 0
-            if ftype in union_index:
-                if vec:
-                    raise ValueError(f"{name}.{fname}: vectors of unions are not supported")
-                fields.append(Field(f"{fname}_type", "FZ_UTYPE", "FZ_U8", union_index[ftype], slot, "0", 0))
-                fields.append(Field(fname, "FZ_UNION", "FZ_NOSCALAR", union_index[ftype], slot + 1, "0", 0))
-                slot += 2
-                continue
-            scalar, ref, dflt = "FZ_NOSCALAR", -1, "0"
-            if ftype in SCALARS:
-                scalar = SCALARS[ftype][0]
-                kind = "FZ_VEC_SCALAR" if vec else "FZ_SCALAR"
-                if default is not None:
-                    dflt = {"true": "1", "false": "0"}.get(default, default)
-            elif ftype in enum_index:
-                enum = enums[enum_index[ftype]]
-                scalar, ref = SCALARS[enum.base][0], enum_index[ftype]
-                kind = "FZ_VEC_SCALAR" if vec else "FZ_SCALAR"
-                if default is not None:
-                    dflt = str(enum.values[default]) if default in enum.values else default
-            elif ftype == "string":
-                kind = "FZ_VEC_STRING" if vec else "FZ_STRING"
-            elif ftype in table_names:
-                kind = "FZ_VEC_TABLE" if vec else "FZ_TABLE"
-                ref = table_names.index(ftype)
-            else:
-                raise ValueError(f"{name}.{fname}: unknown type {ftype}")
-            if "." in dflt:
-                dflt = repr(float(dflt))
-            fields.append(Field(fname, kind, scalar, ref, slot, dflt, align))
-            slot += 1
-        tables.append((name, fields))
-    root = re.search(r"\broot_type\s+(\w+)\s*;", text)
-    ident = re.search(r'\bfile_identifier\s+"(\w{4})"\s*;', text)
-    if not root or not ident:
-        raise ValueError("root_type or file_identifier missing")
-    for _, members in unions:
-        for member in members:
-            if member not in table_names:
-                raise ValueError(f"union member {member} is not a table")
-    return Schema(enums, unions, tables, root.group(1), ident.group(1))
+    """The reflection rows of the .fbs ``text``, read by the shared parser (scripts/fbs_schema.py)."""
+    s = fbs_schema.parse(text)
+    return Schema(
+        [Enum(e.name, e.base, dict(e.values)) for e in s.enums],
+        [(u.name, list(u.members)) for u in s.unions],
+        [(t.name, [_fz_field(s, f) for f in t.fields]) for t in s.tables],
+        s.root,
+        s.identifier,
+    )
 
 
 def render(schema: Schema) -> str:
