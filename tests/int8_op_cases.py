@@ -5,7 +5,7 @@ and quantization parameters (zero points -128 and 127 included, scales from 1e-6
 saturate), and the outputs the numpy reference (trainer/quantize.py) computes. A runner
 ``run_model(model_bytes, inputs) -> outputs`` passes when ``check_exact`` finds identical bytes: pyruntime
 here, ``tl_run`` under qemu in the cross tests. ``rejection_cases()`` lists the quantization errors of
-SECURITY.md that only an int8 op's prepare can see, each with its expected status.
+docs/security.md that only an int8 op's prepare can see, each with its expected status.
 """
 
 from __future__ import annotations
@@ -673,7 +673,7 @@ def check_exact(case: Int8Case, outputs: Sequence[np.ndarray]) -> None:
             raise AssertionError(f"{case.name}: {bad.size} of {got.size} elements differ: {first}")
 
 
-# ---- rejections (SECURITY.md, quantization): each with its status and the field its message names ----
+# ---- rejections (docs/security.md, quantization): each with its status and the field its message names ----
 
 QUANT = "TL_ERROR_BAD_QUANTIZATION"
 

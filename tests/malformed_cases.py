@@ -1,4 +1,4 @@
-"""Corpus of malformed .tlm models (SECURITY.md) with the tl_status each must be rejected with.
+"""Corpus of malformed .tlm models (docs/security.md) with the tl_status each must be rejected with.
 
 ``cases()`` returns :class:`Case` objects: a name, the file bytes, the expected status (chosen from the
 status descriptions in tensorlet.h; where the header names a situation under two statuses, e.g. rank is both
@@ -10,7 +10,8 @@ prefix truncation and for random mutation.
 
 Models are built with ``ModelBuilder(check=False)`` where the schema can express the defect, and by patching
 bytes of a valid model (located with :class:`FlatView`, a minimal reader of the FlatBuffers layout) where only
-the container is wrong. Cases of SECURITY.md that our schema cannot express are listed in ``NOT_EXPRESSIBLE``.
+the container is wrong. Classes of docs/security.md (section 4) that our schema cannot express are listed in
+``NOT_EXPRESSIBLE``.
 """
 
 from __future__ import annotations
@@ -1004,7 +1005,7 @@ def _op_options() -> list[Case]:
         _c(
             "avgpool_window_larger_than_input",
             _unary_op("AveragePool2D", [1, 4, 4, 2], [1, 1, 1, 2], filter_h=5, filter_w=5, padding="VALID"),
-            OPTIONS,  # SECURITY.md: "pool window ... larger than the input" is an option error
+            OPTIONS,  # docs/security.md: "pool window ... larger than the input" is an option error
         )
     )
     cases.append(

@@ -1,7 +1,7 @@
 """Int8 bit-exactness: every int8 op of the C runtime (via pyruntime) gives the bytes of trainer/quantize.py.
 
 The cases live in int8_op_cases.py (shared with the qemu cross-architecture runs); the quantization rejections
-of SECURITY.md that only an int8 op's prepare can see are checked here with their specific statuses.
+of docs/security.md that only an int8 op's prepare can see are checked here with their specific statuses.
 """
 
 from __future__ import annotations

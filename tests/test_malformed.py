@@ -1,4 +1,4 @@
-"""Malformed models must be rejected with their specific status, and nothing may crash (SECURITY.md).
+"""Malformed models must be rejected with their specific status, and nothing may crash (docs/security.md).
 
 * The corpus of tests/malformed_cases.py runs through runtime_c/tests/test_malformed.c natively, under
   ASan+UBSan and on the 32-bit armhf build under qemu (size arithmetic that only overflows on 32 bits).

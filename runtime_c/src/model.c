@@ -1,6 +1,6 @@
 /* model.c: loading a .tlm model (copy, no-copy, file) and the model accessors.
  *
- * What this is: the single load path of SECURITY.md rule 1: bytes (copied into a 16-byte aligned allocation,
+ * What this is: the single load path (docs/security.md, section 3): bytes (copied into a 16-byte aligned allocation,
  * or the caller's aligned bytes) -> structural check (fb_reader.c) -> semantic check and decoding (verify.c).
  * No flag skips a check. What this is not: interpreter state; file reading is compiled out with TL_NO_STDIO.
  */

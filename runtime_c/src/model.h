@@ -75,7 +75,7 @@ struct tl_model {
   size_t pool_need;        /* bytes requested, including requests that did not fit */
 };
 
-/* verify.c: decodes and checks everything (semantic rules of SECURITY.md). The model's bytes and fb must be
+/* verify.c: decodes and checks everything (semantic rules, docs/security.md section 3). The model's bytes and fb must be
  * set and structurally verified (root = root table). Allocates the descriptor arrays into `model`;
  * tl_model_free_tables releases them. */
 tl_status tl_model_decode(tl_model *model, size_t root, tl_errbuf *err);

@@ -2,7 +2,7 @@
  * every runtime source file.
  *
  * What this is: the one place where limits live (every cap a model can hit is a #define here) and the
- * three checking macros of STYLE.md. What this is not: public API (see include/tensorlet.h).
+ * three checking macros (TL_ENSURE, TL_ENSURE_OK, TL_DCHECK), each with its rule below. What this is not: public API (see include/tensorlet.h).
  */
 #ifndef TL_INTERNAL_H
 #define TL_INTERNAL_H

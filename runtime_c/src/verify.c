@@ -1,6 +1,6 @@
 /* verify.c: semantic verification of a structurally valid model, decoding it into tl_model's descriptors.
  *
- * What this is: every rule of /work/shared/SECURITY.md that the schema can violate without looking at op
+ * What this is: every rule of docs/security.md (phase 2) that the schema can violate without looking at op
  * semantics, each with its own tl_status and a message naming what and where:
  *   version (0 or newer -> UNSUPPORTED_VERSION); counts vs caps (LIMIT_EXCEEDED); tensors: dtype enum
  *   (UNSUPPORTED_DTYPE), rank cap (LIMIT_EXCEEDED), dims >= 1 (BAD_TENSOR), element/byte counts in checked
