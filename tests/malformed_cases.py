@@ -10,7 +10,7 @@ prefix truncation and for random mutation.
 
 Models are built with ``ModelBuilder(check=False)`` where the schema can express the defect, and by patching
 bytes of a valid model (located with :class:`FlatView`, a minimal reader of the FlatBuffers layout) where only
-the container is wrong. Classes of docs/security.md (section 4) that our schema cannot express are listed in
+the container is wrong. Classes of docs/security.md (section 3) that our schema cannot express are listed in
 ``NOT_EXPRESSIBLE``.
 """
 
