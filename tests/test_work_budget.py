@@ -206,6 +206,37 @@ def test_c_runtime_refuses_the_pools_under_asan(corpus: Path) -> None:
     assert result.returncode == 1 and "--max-work" in result.stderr
 
 
+# every forced kernel level at 1 and 2 threads (the driver of tests/test_hardening_geometry.py): the pools
+# are refused at prepare with the same status everywhere, and the chain runs, natively, under ASan+UBSan and
+# on armhf under qemu
+LEVELS = {"native": "reference,portable,avx2,avx512", "asan": "reference,portable,avx2,avx512"}
+LEVELS["armhf"] = "reference,portable,neon"
+
+
+@pytest.fixture(scope="module")
+def level_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("work_levels")
+    lines = []
+    for (kind, dtype), name in zip(POOLS, POOL_IDS, strict=True):
+        (directory / f"{name}.tlm").write_bytes(pool_model(kind, dtype))
+        lines.append(f"{name} {LIMIT}")
+    (directory / "chain.tlm").write_bytes(chain_model())
+    lines.append("chain TL_OK")
+    (directory / "manifest.txt").write_text("\n".join(lines) + "\n")
+    return directory
+
+
+@pytest.mark.parametrize("variant", list(LEVELS))
+def test_budget_at_every_level_and_thread_count(variant: str, level_corpus: Path) -> None:
+    build(variant, targets=("test_geometry_models",))
+    result = run_tool(variant, "test_geometry_models", [str(level_corpus), LEVELS[variant]], timeout=600)
+    report = result.stdout[-6000:] + result.stderr[-6000:]
+    assert result.returncode == 0, report
+    assert "5 cases, 0 mismatches" in result.stdout, report
+    for name in POOL_IDS:
+        assert f"REJECT {name} {LIMIT}" in result.stdout, report
+
+
 # ---- every model the tests build fits the default budget ----
 
 
