@@ -177,17 +177,21 @@ def test_chain_prepares_in_c_and_plans_in_python(pyrt: Any) -> None:
 # ---- the C runtime under ASan+UBSan ----
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("work")
+def _write_corpus(directory: Path, line_suffix: str) -> Path:
+    """The four pools (refused) and the chain (runs) with a manifest of "name STATUS<line_suffix>" lines."""
     lines = []
     for (kind, dtype), name in zip(POOLS, POOL_IDS, strict=True):
         (directory / f"{name}.tlm").write_bytes(pool_model(kind, dtype))
-        lines.append(f"{name} {LIMIT} copy")
+        lines.append(f"{name} {LIMIT}{line_suffix}")
     (directory / "chain.tlm").write_bytes(chain_model())
-    lines.append("chain TL_OK copy")
+    lines.append(f"chain TL_OK{line_suffix}")
     (directory / "manifest.txt").write_text("\n".join(lines) + "\n")
     return directory
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _write_corpus(tmp_path_factory.mktemp("work"), " copy")  # test_malformed's manifest: load mode
 
 
 def test_c_runtime_refuses_the_pools_under_asan(corpus: Path) -> None:
@@ -215,15 +219,7 @@ LEVELS["armhf"] = "reference,portable,neon"
 
 @pytest.fixture(scope="module")
 def level_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("work_levels")
-    lines = []
-    for (kind, dtype), name in zip(POOLS, POOL_IDS, strict=True):
-        (directory / f"{name}.tlm").write_bytes(pool_model(kind, dtype))
-        lines.append(f"{name} {LIMIT}")
-    (directory / "chain.tlm").write_bytes(chain_model())
-    lines.append("chain TL_OK")
-    (directory / "manifest.txt").write_text("\n".join(lines) + "\n")
-    return directory
+    return _write_corpus(tmp_path_factory.mktemp("work_levels"), "")
 
 
 @pytest.mark.parametrize("variant", list(LEVELS))
