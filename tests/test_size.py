@@ -18,7 +18,7 @@ from test_static_tools import cnn_int8
 
 import trainer.quantize as q
 from trainer import cli
-from trainer.tlm import read_model
+from trainer.tlm import ModelBuilder, read_model
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "runtime_c" / "tools"))
@@ -99,3 +99,17 @@ def test_selective_and_terse_builds(tmp_path: Path) -> None:
     bad.write_bytes(bytes(data))
     r = _run(terse, bad, x, tmp_path)
     assert r.returncode != 0 and "TL_ERROR_BAD_IDENTIFIER" in r.stderr and "details compiled out" in r.stderr
+    # an op's prepare failure names the op, written without a printf formatter in terse builds: a Relu whose
+    # output shape differs from its input's passes load and is refused by the op's prepare
+    b = ModelBuilder(check=False)
+    t = b.add_input("x", np.float32, [1, 4])
+    for k in range(12):  # op 11 fails: a two-digit index
+        y = b.add_tensor(f"y{k}", np.float32, [1, 4] if k < 11 else [1, 5])
+        b.add_op("Relu", [t], [y])
+        t = y
+    b.mark_output(t)
+    relu = tmp_path / "relu.tlm"
+    relu.write_bytes(b.finish())
+    r = _run(terse, relu, np.zeros((1, 4), np.float32), tmp_path)
+    assert r.returncode == 2 and "TL_ERROR_BAD_SHAPE" in r.stderr, r.stderr
+    assert "op 11 (Relu) failed" in r.stderr, r.stderr

@@ -14,9 +14,30 @@
 #include "ops/ops_int8.h"
 
 #ifdef TL_TERSE_ERRORS
+/* "op N (Name) failed", written by hand: a terse build then links no printf-style formatter at all (the
+ * freestanding one is ~0.9 KB of the Cortex-M4 core). */
+static size_t tl_terse_put(char *buf, size_t size, size_t used, const char *text) {
+  while (*text != '\0' && used + 1 < size) buf[used++] = *text++;
+  return used;
+}
+
 void tl_op_error_terse(tl_op_ctx *ctx) {
   tl_errbuf *e = &ctx->interp->err;
-  if (e->buf != NULL && e->size != 0) snprintf(e->buf, e->size, "op %d (%s) failed", (int)ctx->op_index, ctx->op_name);
+  char digits[12];
+  size_t used, k = sizeof digits - 1;
+  uint32_t v = ctx->op_index < 0 ? 0u : (uint32_t)ctx->op_index; /* op indices are never negative */
+  if (e->buf == NULL || e->size == 0) return;
+  digits[k] = '\0';
+  do {
+    digits[--k] = (char)('0' + v % 10u);
+    v /= 10u;
+  } while (v != 0 && k > 0);
+  used = tl_terse_put(e->buf, e->size, 0, "op ");
+  used = tl_terse_put(e->buf, e->size, used, digits + k);
+  used = tl_terse_put(e->buf, e->size, used, " (");
+  used = tl_terse_put(e->buf, e->size, used, ctx->op_name);
+  used = tl_terse_put(e->buf, e->size, used, ") failed");
+  e->buf[used] = '\0';
 }
 #else
 void tl_op_error(tl_op_ctx *ctx, const char *fmt, ...) {

@@ -168,6 +168,29 @@ const char *tl_op_name(int32_t opcode) {
 
 /* ---- work (the budget of tl_options.max_work; interpreter.h) ---- */
 
+/* A selective build with no op at all (the core of the size report) prepares no op, so it counts no op work:
+ * that keeps the weights and the counting below out of the smallest firmware. */
+#if TL_SELECTIVE && !(defined(TL_WITH_OP_ADD) || defined(TL_WITH_OP_SUB) || defined(TL_WITH_OP_MUL) ||  \
+    defined(TL_WITH_OP_FULLY_CONNECTED) || defined(TL_WITH_OP_CONV2D) ||  \
+    defined(TL_WITH_OP_DEPTHWISE_CONV2D) || defined(TL_WITH_OP_MAX_POOL2D) ||  \
+    defined(TL_WITH_OP_AVERAGE_POOL2D) || defined(TL_WITH_OP_MEAN) || defined(TL_WITH_OP_RELU) ||  \
+    defined(TL_WITH_OP_RELU6) || defined(TL_WITH_OP_SIGMOID) || defined(TL_WITH_OP_TANH) ||  \
+    defined(TL_WITH_OP_SOFTMAX) || defined(TL_WITH_OP_RESHAPE) || defined(TL_WITH_OP_CONCATENATION) ||  \
+    defined(TL_WITH_OP_PAD) || defined(TL_WITH_OP_TRANSPOSE) || defined(TL_WITH_OP_QUANTIZE) ||  \
+    defined(TL_WITH_OP_DEQUANTIZE))
+#define TL_NO_OPS 1
+#else
+#define TL_NO_OPS 0
+#endif
+
+#if TL_NO_OPS
+uint64_t tl_op_work(const tl_model *m, int32_t op) {
+  (void)m;
+  (void)op;
+  return TL_WORK_PER_OP;
+}
+#else
+
 static uint64_t tl_work_mul(uint64_t a, uint64_t b) {
   if (a != 0 && b > UINT64_MAX / a) return UINT64_MAX;
   return a * b;
@@ -249,3 +272,4 @@ uint64_t tl_op_work(const tl_model *m, int32_t op) {
   if (count == UINT64_MAX) return UINT64_MAX;
   return tl_work_add(TL_WORK_PER_OP, count / 16u + (count % 16u != 0));
 }
+#endif /* TL_NO_OPS */
