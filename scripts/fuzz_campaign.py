@@ -44,7 +44,8 @@ SANITIZER_ENV = {
     "ASAN_OPTIONS": "halt_on_error=1:detect_leaks=1:abort_on_error=0:strict_string_checks=1",
     "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
 }
-# The CMake arguments of the "fuzz" variant of tests/cbuild.py (copied: that module needs pytest).
+# The CMake arguments of the "fuzz" variant of tests/cbuild.py (copied: that module needs pytest;
+# tests/test_fuzz_fields.py keeps the two equal).
 CMAKE_ARGS = (
     "-DCMAKE_C_COMPILER=clang",
     "-DCMAKE_BUILD_TYPE=Debug",

@@ -178,3 +178,13 @@ def test_campaign_reads_libfuzzer_stats_and_summarizes(tmp_path: Path) -> None:
     text = campaign.write_summary(tmp_path, summary)
     assert "348,082 executions, 1 crashes" in text and "CRASH fuzz_load" in text
     assert json.loads((tmp_path / "summary.json").read_text())["targets"]["fuzz_fields"]["cov"] == 3391
+
+
+def test_campaign_builds_the_same_fuzz_variant_as_the_tests() -> None:
+    """fuzz_campaign.py copies the "fuzz" variant of tests/cbuild.py (which needs pytest): the two agree."""
+    from cbuild import _SANITIZER_ENV, VARIANTS
+
+    campaign = _campaign()
+    fuzz = VARIANTS["fuzz"]
+    assert campaign.CMAKE_ARGS == (f"-DCMAKE_C_COMPILER={fuzz.compiler}", *fuzz.args)
+    assert campaign.SANITIZER_ENV == _SANITIZER_ENV == fuzz.env
