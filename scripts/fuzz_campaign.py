@@ -21,7 +21,7 @@ targets and rounds is in the summary.
 A crash is reproduced by running the target on the file (``build/fuzz/fuzz_fields FILE``; fuzz_inputs also
 needs ``TL_FUZZ_MODEL``, written next to the crash as ``model.tlm``); ``TL_FUZZ_DUMP=1`` makes fuzz_fields
 print the model's fields. Commit a reproducer as ``runtime_c/fuzz/regressions/<name>.tlm`` (fuzz_load and
-fuzz_fields inputs are model files): tests/test_fuzz_fields.py runs every file there.
+fuzz_fields inputs are model files): tests/runtime/test_fuzz_fields.py runs every file there.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ SANITIZER_ENV = {
     "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
 }
 # The CMake arguments of the "fuzz" variant of tests/cbuild.py (copied: that module needs pytest;
-# tests/test_fuzz_fields.py keeps the two equal).
+# tests/runtime/test_fuzz_fields.py keeps the two equal).
 CMAKE_ARGS = (
     "-DCMAKE_C_COMPILER=clang",
     "-DCMAKE_BUILD_TYPE=Debug",

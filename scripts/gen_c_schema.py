@@ -8,7 +8,7 @@ id and compares enum values by name. Both come from here, so the .fbs stays the 
     python scripts/gen_c_schema.py           # rewrite fb_schema.h and fb_schema.c
     python scripts/gen_c_schema.py --check   # exit 1 when the committed files are stale
 
-tests/test_c_schema_codegen.py runs the check. The output is deterministic (same .fbs, same bytes).
+tests/build/test_c_schema_codegen.py runs the check. The output is deterministic (same .fbs, same bytes).
 
 Names (every C name is derived from the .fbs by these rules; NAME_OVERRIDES lists the exceptions):
   - table type   TL_T_<ABBR>: ABBR is the table name upper-cased (KeyValue -> KEYVALUE); an option table

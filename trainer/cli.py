@@ -444,8 +444,8 @@ C_KEYWORDS = frozenset(
     uint8_t""".split()
 )
 # First words of the runtime's symbols (tl_<word>_...; runtime_c/src and include): a model array named
-# tl_model or tl_conv2d_x would clash with them at link time. tests/test_hardening_cli.py keeps this list in
-# step with the sources. Other tl_ names (tl_fw_model) are the user's.
+# tl_model or tl_conv2d_x would clash with them at link time. tests/cli/test_hardening_cli.py keeps this list
+# in step with the sources. Other tl_ names (tl_fw_model) are the user's.
 RUNTIME_WORDS = frozenset(
     """activation add align arena average binary busy concat ops conv conv2d cpu depthwise dot dtype error
     eval exp fb fc free gemm get half i8 input interpreter isa kernels logistic malloc max mean

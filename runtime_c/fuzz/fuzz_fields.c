@@ -50,7 +50,7 @@
 #endif
 
 /* Float outputs of optimized vs reference kernels: |opt - ref| <= FUZZ_FLOAT_RTOL * max|ref| + FUZZ_FLOAT_ATOL
- * (FMA and summation order differ; tests/test_opt_kernels.py allows 1e-5 of the largest output on its models,
+ * (FMA and summation order differ; tests/runtime/test_opt_kernels.py allows 1e-5 of the largest output on its models,
  * the fuzzer's random weights and deeper chains get more room). Only compared when every float constant is
  * finite and at most FUZZ_TAME_CONST in magnitude: with huge weights cancellation makes any order "wrong". */
 #define FUZZ_FLOAT_RTOL 1e-3

@@ -1,5 +1,5 @@
 /* static_load_check.c: host check of the bare-metal paths, built with -DTL_FREESTANDING together with the
- * library sources (tests/test_cortex_m.py).
+ * library sources (tests/build/test_cortex_m.py).
  *
  * Checks: tl_model_load_static refuses too little memory with TL_ERROR_ARENA_TOO_SMALL naming the bytes it
  * needs, succeeds with exactly that at any base address, refuses misaligned model bytes; a static model plus a

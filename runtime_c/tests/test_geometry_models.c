@@ -8,10 +8,10 @@
  * filled by a fixed pattern (float: multiples of 0.5 in [-1, 1]; int8: a byte ramp). The first non-OK status
  * must be one of the STATUS names, the same at every level and thread count, and a rejection must come with
  * a message; when the case runs, every output must be byte-identical to the reference kernels' output at
- * one thread (tests/test_hardening_geometry.py writes models whose float sums are exact in any order).
+ * one thread (tests/runtime/test_hardening_geometry.py writes models whose float sums are exact in any order).
  * Prints "REJECT <name> <STATUS>: <message>" once per rejected case, one line per mismatch and "N cases,
  * M mismatches, R runs"; exits 1 on a mismatch. Not a ctest test (TL_DRIVER_TESTS in CMakeLists.txt):
- * tests/test_hardening_geometry.py runs it natively, under ASan+UBSan and on armhf under qemu.
+ * tests/runtime/test_hardening_geometry.py runs it natively, under ASan+UBSan and on armhf under qemu.
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
  * message. Modes: "copy" (tl_model_load), "nocopy_misaligned" (tl_model_load_nocopy on a pointer one byte
  * past 16-byte alignment), "cap4096" (tl_options.max_arena_bytes = 4096).
  * Prints one line per mismatch (name, expected, got, phase, message) and a summary; exits 1 on any mismatch.
- * Not a ctest test: tests/test_malformed.py generates the corpus and runs this driver (native, ASan, armhf).
+ * Not a ctest test: tests/runtime/test_malformed.py generates the corpus and runs this driver (native, ASan, armhf).
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
  * 0xff, 0x7f or 0x80; overwrites of 1-8 random bytes; u32 fields set to boundary values; copies of a chunk
  * within a file; splices of one file's prefix with another's suffix) and runs each result through load ->
  * create -> prepare -> invoke (zero inputs); any status is fine, but every rejection must be a known status
- * with a message. Run under ASan+UBSan (tests/test_malformed.py) so that any out-of-bounds access, overflow or
+ * with a message. Run under ASan+UBSan (tests/runtime/test_malformed.py) so that any out-of-bounds access, overflow or
  * leak aborts. Mutation I depends only on (seed, I): --only I --verbose reproduces one.
  * Not a ctest test (it needs model files).
  */

@@ -13,7 +13,7 @@
  * ARMv7 NEON returns the default NaN), with NaN, signed zeros and values past the clamps in the inputs, and
  * subnormals too except at the NEON level on ARMv7 (which flushes them). DepthwiseConv2D: |opt - ref| <=
  * 1e-5 * s per element, s the reference run on |x|, |w|, |bias|, as in test_opt_kernels.c.
- * Prints the features and each level tested ("level avx2"), which tests/test_opt_elementwise.py checks.
+ * Prints the features and each level tested ("level avx2"), which tests/runtime/test_opt_elementwise.py checks.
  */
 #include <math.h>
 #include <stdint.h>

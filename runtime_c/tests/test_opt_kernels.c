@@ -6,7 +6,7 @@
  *
  * Tolerance: |opt - ref| <= 1e-5 * s + 1e-30 per element, where s is the same reference kernel run on |x|,
  * |w|, |bias| (the magnitude of the sum, so cancellation does not make the bound meaningless).
- * Prints the features found and each level tested ("level avx2"), which tests/test_opt_kernels.py checks.
+ * Prints the features found and each level tested ("level avx2"), which tests/runtime/test_opt_kernels.py checks.
  *
  * int8 (opt_kernels_int8.h): every int8 micro-kernel level the CPU has ("int8 level vnni") against
  * tl_fc_int8 / tl_conv2d_int8, identical bytes required, over depths and column counts around every group

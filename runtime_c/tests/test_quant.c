@@ -2,9 +2,9 @@
  *
  * What this is: inline expected values, computed by hand (rounding rules, saturation, multipliers) or, for
  * the fixed-point transcendental functions, printed by trainer/quantize.py (the numpy mirror) and checked
- * here against the real value too (relative error below 1e-6). The Python test tests/test_quant_reference.py
+ * here against the real value too (relative error below 1e-6). The Python test tests/quant/test_quant_reference.py
  * compares both implementations on many more inputs.
- * What this is not: a test of prepare (tests/test_int8_ops.py runs every int8 op through the interpreter).
+ * What this is not: a test of prepare (tests/quant/test_int8_ops.py runs every int8 op through the interpreter).
  */
 #include <math.h>
 #include <stdint.h>

@@ -61,7 +61,7 @@ OPTION_TABLE_NAMES: dict[int, str] = {v: k for k, v in OPTION_TABLES.items()}
 ENUMS: dict[str, dict[str, int]] = {"Activation": _enum_names(Activation), "Padding": _enum_names(Padding)}
 
 # Fields of every options table, in schema order: (field name, kind, default). A kind is "int", "bool",
-# "float", "[int]" or an enum name from ENUMS. tests/test_tlm_builder.py checks this against the .fbs.
+# "float", "[int]" or an enum name from ENUMS. tests/lite/test_tlm_builder.py checks this against the .fbs.
 OPTION_FIELDS: dict[str, list[tuple[str, str, Any]]] = {
     "ArithmeticOptions": [("activation", "Activation", 0)],
     "FullyConnectedOptions": [("activation", "Activation", 0)],

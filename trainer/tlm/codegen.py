@@ -2,7 +2,7 @@
 
 Run ``python -m trainer.tlm.codegen`` after changing the schema. ``flatc --python`` writes the whole
 namespace path (``trainer/__init__.py``, ``trainer/tlm/__init__.py``, ...); only the leaf ``schema`` package
-is copied, so hand-written package files are never overwritten. ``tests/test_tlm_codegen.py`` fails when
+is copied, so hand-written package files are never overwritten. ``tests/lite/test_tlm_codegen.py`` fails when
 the committed files differ from a fresh generation.
 """
 

@@ -274,10 +274,10 @@ def test_builder_arena_matches_plan_of_read_model() -> None:
 def test_deterministic_across_processes() -> None:
     """Byte-identical output in fresh interpreters with different hash seeds."""
     code = (
-        "import sys, hashlib; sys.path.insert(0, 'tests'); import test_tlm_builder as t; "
+        "import sys, hashlib; sys.path.insert(0, 'tests/lite'); import test_tlm_builder as t; "
         "print(hashlib.sha256(t._conv_model()).hexdigest())"
     )
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     digests = {
         subprocess.run(
             [sys.executable, "-c", code],

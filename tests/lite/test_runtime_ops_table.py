@@ -13,7 +13,7 @@ from trainer.lite import supported_op_types
 from trainer.runtime_ops import LOWERINGS, OPS, RuntimeOp, _table
 from trainer.tlm.builder import OPCODES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # The readers of the table: none of them may name a runtime op in a comparison or a table of their own.
 READERS = [
     "trainer/runtime_ops/interpreter.py",

@@ -17,7 +17,7 @@ from export_models import mnist, trained
 from trainer import datasets
 from trainer.lite import Converter
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SOURCE = REPO / "examples" / "c"
 BUILD = REPO / "build-export"
 COUNT = 30

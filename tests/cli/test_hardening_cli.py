@@ -15,7 +15,7 @@ from runtime_op_cases import ensure_pyruntime
 from trainer.cli import RUNTIME_WORDS, CliError, main, parse_npy, printable
 from trainer.tlm import ModelBuilder
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-c", "import sys; from trainer.cli import main; sys.exit(main(sys.argv[1:]))"]
 
 

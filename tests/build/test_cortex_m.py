@@ -24,7 +24,7 @@ from trainer import cli
 from trainer.lite import Converter, Optimize
 from trainer.tlm import read_model
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PORT = REPO / "runtime_c" / "port" / "mps2-an386"
 BUILD = REPO / "build-embedded"
 DIGITS = 100

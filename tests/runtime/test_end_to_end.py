@@ -103,7 +103,7 @@ def test_main_job_runs_end_to_end(tmp_path) -> None:
     import json
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "examples" / "mnist" / "deploy.py"
+    path = Path(__file__).resolve().parents[2] / "examples" / "mnist" / "deploy.py"
     spec = importlib.util.spec_from_file_location("deploy_example", path)
     deploy = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(deploy)
@@ -127,7 +127,7 @@ def test_main_job_help() -> None:
     import sys
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "examples" / "mnist" / "deploy.py"
+    path = Path(__file__).resolve().parents[2] / "examples" / "mnist" / "deploy.py"
     result = subprocess.run(
         [sys.executable, str(path), "--help"], capture_output=True, text=True, timeout=120
     )

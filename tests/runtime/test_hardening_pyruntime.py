@@ -17,7 +17,7 @@ from runtime_op_cases import ensure_pyruntime
 
 from trainer.tlm import ModelBuilder, Quantization
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HEADER = ROOT / "runtime_c" / "include" / "tensorlet.h"
 BUILD = ROOT / "pyruntime" / "_build.py"
 

@@ -23,7 +23,7 @@ import pytest
 from cbuild import build, run_tool
 from conftest import need_tool
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 FUZZ_DIR = REPO / "runtime_c" / "fuzz"
 REGRESSIONS = FUZZ_DIR / "regressions"
 RUNS = 60_000

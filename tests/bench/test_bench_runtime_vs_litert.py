@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from runtime_op_cases import ensure_pyruntime
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "benchmarks" / "runtime_vs_litert.py"
 BENCH_ONLY = ("tensorflow", "ai_edge_litert", "onnx", "onnxruntime")
 

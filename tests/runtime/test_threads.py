@@ -3,8 +3,8 @@
 The float32 FullyConnected and Conv2D split their outputs (never a sum) over the threads, so every thread
 count must give the same bits. Checked on the three benchmark models (MLP, CNN, a small MobileNetV1) in
 float32 and int8 through pyruntime, at each forced kernel level; the C pool and the splits themselves are
-tested by runtime_c/tests/test_threads.c (ctest, in every build of tests/test_c_builds.py, ASan included),
-which this file also builds with ThreadSanitizer.
+tested by runtime_c/tests/test_threads.c (ctest, in every build of tests/build/test_c_builds.py, ASan
+included), which this file also builds with ThreadSanitizer.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from cbuild import build, run_tool
 from conftest import need_tool
 from runtime_op_cases import ensure_pyruntime
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @cache

@@ -20,7 +20,7 @@ import trainer.quantize as q
 from trainer import cli
 from trainer.tlm import ModelBuilder, read_model
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "runtime_c" / "tools"))
 import size_report  # noqa: E402
 

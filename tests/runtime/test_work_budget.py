@@ -210,9 +210,9 @@ def test_c_runtime_refuses_the_pools_under_asan(corpus: Path) -> None:
     assert result.returncode == 1 and "--max-work" in result.stderr
 
 
-# every forced kernel level at 1 and 2 threads (the driver of tests/test_hardening_geometry.py): the pools
-# are refused at prepare with the same status everywhere, and the chain runs, natively, under ASan+UBSan and
-# on armhf under qemu
+# every forced kernel level at 1 and 2 threads (the driver of tests/runtime/test_hardening_geometry.py): the
+# pools are refused at prepare with the same status everywhere, and the chain runs, natively, under ASan+UBSan
+# and on armhf under qemu
 LEVELS = {"native": "reference,portable,avx2,avx512", "asan": "reference,portable,avx2,avx512"}
 LEVELS["armhf"] = "reference,portable,neon"
 
@@ -456,7 +456,7 @@ def test_python_planner_pair_limit() -> None:
 
 
 def test_python_constants_mirror_the_c_headers() -> None:
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     header = (root / "runtime_c" / "include" / "tensorlet.h").read_text()
     internal = (root / "runtime_c" / "src" / "interpreter.h").read_text()
     assert f"#define TL_DEFAULT_MAX_WORK {tlm_planner.DEFAULT_MAX_WORK}u" in header

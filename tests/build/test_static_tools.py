@@ -24,7 +24,7 @@ import trainer.quantize as q
 from trainer.lite import Converter, Optimize
 from trainer.tlm import read_model
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "build-embedded" / "zig"
 TARGETS = {
     # name: (zig flags, emulator)

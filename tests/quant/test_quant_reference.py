@@ -17,7 +17,7 @@ from conftest import need_tool
 
 import trainer.quantize as q
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 I32 = (-(2**31), 2**31 - 1)
 EDGES = [
     -(2**31),

@@ -304,7 +304,7 @@ def test_pyruntime_depends_on_numpy_and_cffi_only(pyrt) -> None:
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('trainer', 'flatbuffers')); "
         "assert not bad, bad"
     )
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     subprocess.run([sys.executable, "-c", code], cwd=root, check=True, timeout=60)
 
 
@@ -318,7 +318,7 @@ def _c_names(text: str) -> tuple[set[str], set[str]]:
 def test_cdef_mirrors_the_public_header() -> None:
     """Every function, enum value and constant of tensorlet.h is declared to cffi (API mode checks types)."""
     build = pytest.importorskip("pyruntime._build")
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     header_fns, header_consts = _c_names((root / "runtime_c" / "include" / "tensorlet.h").read_text())
     cdef_fns, cdef_consts = _c_names(build.CDEF)
     header_consts.discard("TENSORLET_H")
