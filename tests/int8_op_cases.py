@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
+import op_cases
 
 import trainer.quantize as q
 from trainer.tlm import ModelBuilder
@@ -655,6 +656,7 @@ def all_cases() -> list[Int8Case]:
         *activation_cases(rng),
         *movement_cases(rng),
         *random_cases(np.random.default_rng(7), 8),
+        *op_cases.int8_cases(),  # one module per op under tests/op_cases/
     ]
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
+import op_cases
 import runtime_refs as ref
 
 from trainer.tlm import ModelBuilder
@@ -463,6 +464,7 @@ def all_cases() -> list[OpCase]:
     for seed, family in enumerate(families):
         cases += family(np.random.default_rng(1000 + seed))
     cases.append(network_case(np.random.default_rng(2000)))
+    cases += op_cases.float_cases()  # one module per op under tests/op_cases/
     names = [c.name for c in cases]
     assert len(names) == len(set(names)), "duplicate case names"
     return cases

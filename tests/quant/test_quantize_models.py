@@ -10,6 +10,7 @@ import functools
 from pathlib import Path
 
 import numpy as np
+import op_cases
 import pytest
 from cbuild import build, run_tool
 from export_models import mnist, trained
@@ -365,9 +366,27 @@ def test_rewrite_of_every_op_is_bit_exact_and_close(runtime) -> None:
     data = _every_op_data()
     q8 = _every_op_int8()
     codes = {op.opcode for op in read_model(q8).ops}
+    # ops added since this model was written bring their own model (tests/op_cases/<op>.py: quantize_case)
+    codes |= {op.opcode for c in op_cases.quantize_cases() for op in read_model(c.model).ops}
     assert codes == set(OPCODES)
     fi, qi = pyruntime.Interpreter(model_content=model), pyruntime.Interpreter(model_content=q8)
     for sample in data[:10]:
+        got = qi.run(*sample)
+        for g, w in zip(got, q.reference_run(q8, *sample), strict=True):
+            assert g.tobytes() == w.tobytes()
+        for g, f in zip(got, fi.run(*sample), strict=True):
+            assert np.max(np.abs(g - f)) <= 0.1 * max(1.0, float(np.max(np.abs(f))))
+
+
+@pytest.mark.parametrize("case", op_cases.quantize_cases(), ids=lambda c: c.name)
+def test_rewrite_of_each_op_case_is_bit_exact_and_close(runtime, case: op_cases.QuantizeCase) -> None:
+    """The per-op models of tests/op_cases/: rewritten to int8 from their samples, the C runtime gives the
+    numpy reference's bytes, within a tenth of the float model's range."""
+    import pyruntime
+
+    q8 = q.quantize_model(case.model, lambda: iter(case.samples))
+    fi, qi = pyruntime.Interpreter(model_content=case.model), pyruntime.Interpreter(model_content=q8)
+    for sample in case.samples[:10]:
         got = qi.run(*sample)
         for g, w in zip(got, q.reference_run(q8, *sample), strict=True):
             assert g.tobytes() == w.tobytes()
