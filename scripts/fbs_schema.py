@@ -1,12 +1,16 @@
 """A parser for the subset of the FlatBuffers schema language that schema/tensorlet.fbs uses.
 
-What this is: one reader of the .fbs shared by the generators that turn it into C (scripts/gen_c_schema.py
-for the runtime's reader, runtime_c/fuzz/gen_fuzz_schema.py for the fuzzer), so that every C mirror of the
-format comes from the same parse. What this is not: a full flatc front end. Supported: `namespace`,
-`file_identifier`, `file_extension`, `root_type`, `enum Name : type { A = 0, B, ... }`, `union { T, ... }`,
-`table` with scalar, enum, string, table, union and vector fields, defaults and attributes
-(`force_align`, `required`, `deprecated`). Anything else (structs, `id:` attributes, vectors of unions,
-includes) raises ValueError rather than being misread.
+What this is: one reader of the .fbs shared by the generators that turn it into code (scripts/gen_c_schema.py
+for the runtime's reader, runtime_c/fuzz/gen_fuzz_schema.py for the fuzzer, scripts/gen_py_schema.py for the
+trainer's option tables), so that every mirror of the format comes from the same parse. What this is not: a
+full flatc front end. Supported: `namespace`, `file_identifier`, `file_extension`, `root_type`,
+`attribute "name";` (user attributes), `enum Name : type { A = 0 (attr: "value"), B, ... }`,
+`union { T, ... }`, `table` with scalar, enum, string, table, union and vector fields, defaults and
+attributes (`force_align`, `required`, `deprecated`). User attributes, declared before the first enum,
+union or table (flatc wants them declared before use), may annotate enum values and fields; flatc's code
+generators ignore them and ours read them (the `options` and `options_optional` attributes of the OpCode
+values, see scripts/gen_py_schema.py). Anything else (structs, `id:` attributes, undeclared attributes,
+vectors of unions, includes) raises ValueError rather than being misread.
 
 Field slots follow declaration order, as flatc assigns them; a union field takes two slots and is returned
 as two fields, `<name>_type` (kind "union_type", a ubyte) and `<name>` (kind "union"), as flatc's
@@ -16,7 +20,7 @@ reflection does.
     schema = fbs_schema.parse(fbs_schema.SCHEMA_PATH.read_text())
     [f.name for f in schema.table("Operator").fields]  # ['opcode', 'inputs', 'outputs', 'options_type', ...]
 
-Both generators import it by putting this directory on sys.path (scripts/ is not a package).
+The generators import it by putting this directory on sys.path (scripts/ is not a package).
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ SCALAR_SIZES: dict[str, int] = {
 }
 FLOAT_TYPES = frozenset({"float", "float32", "double", "float64"})
 
-_KNOWN_ATTRIBUTES = frozenset({"force_align", "required", "deprecated"})
+_KNOWN_ATTRIBUTES = frozenset({"force_align", "required", "deprecated"})  # flatc's own, on fields
 # name : [type] = default (attributes)
 _FIELD_RE = re.compile(r"(\w+)\s*:\s*(\[)?\s*(\w+)\s*(\])?\s*(?:=\s*([\w.+-]+))?\s*(?:\((.*)\))?", re.S)
 
@@ -64,6 +68,9 @@ class Enum:
     name: str
     base: str  # scalar type name ("byte", "int")
     values: dict[str, int]  # member -> value, in declaration order
+    # member -> its user attributes (name -> value: a string constant without its quotes, None when the
+    # attribute has no value); only the members that have some
+    attributes: dict[str, dict[str, str | None]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,7 @@ class Schema:
     enums: list[Enum]
     unions: list[Union]
     tables: list[Table]  # in declaration order
+    user_attributes: frozenset[str] = frozenset()  # declared with `attribute`
 
     def enum(self, name: str) -> Enum:
         return next(e for e in self.enums if e.name == name)
@@ -160,34 +168,65 @@ def _strip_comments(text: str) -> str:
 
 
 def _items(body: str, sep: str) -> list[str]:
-    return [s.strip() for s in body.split(sep) if s.strip()]
+    """``body`` split at ``sep`` outside parentheses and string constants, stripped, empty items dropped."""
+    items: list[str] = []
+    depth, start, quoted = 0, 0, False
+    for k, ch in enumerate(body):
+        if ch == '"':
+            quoted = not quoted
+        elif quoted:
+            continue
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == sep and depth == 0:
+            items.append(body[start:k])
+            start = k + 1
+    items.append(body[start:])
+    return [s.strip() for s in items if s.strip()]
 
 
-def _attributes(where: str, text: str | None) -> dict[str, str | None]:
+# one metadata item: name [: value], the value a string constant (no escapes) or a scalar
+_ATTRIBUTE_RE = re.compile(r'(\w+)\s*(?::\s*(?:"([^"\\]*)"|([\w.+-]+)))?')
+
+
+def _attributes(where: str, text: str | None, allowed: frozenset[str]) -> dict[str, str | None]:
     attrs: dict[str, str | None] = {}
     for item in _items(text or "", ","):
-        key, _, value = (s.strip() for s in item.partition(":"))
-        if key not in _KNOWN_ATTRIBUTES:
+        match = _ATTRIBUTE_RE.fullmatch(item)
+        if not match:
+            raise ValueError(f"{where}: cannot parse attribute {item!r}")
+        key, string, scalar = match.groups()
+        if key not in allowed:
             raise ValueError(f"{where}: unsupported attribute {key!r}")
-        attrs[key] = value or None
+        if key in attrs:
+            raise ValueError(f"{where}: attribute {key!r} given twice")
+        attrs[key] = string if string is not None else scalar
     return attrs
 
 
-def _parse_enum(name: str, base: str, body: str) -> Enum:
+def _parse_enum(name: str, base: str, body: str, user: frozenset[str]) -> Enum:
     if base not in SCALAR_SIZES or base in FLOAT_TYPES or base == "bool":
         raise ValueError(f"enum {name}: unsupported base type {base}")
     values: dict[str, int] = {}
+    attributes: dict[str, dict[str, str | None]] = {}
     value = -1
     for item in _items(body, ","):
-        match = re.fullmatch(r"(\w+)\s*(?:=\s*(-?\d+))?", item)
+        match = re.fullmatch(r"(\w+)\s*(?:=\s*(-?\d+))?\s*(?:\((.*)\))?", item, re.S)
         if not match:
             raise ValueError(f"enum {name}: cannot parse {item!r}")
-        value = int(match.group(2)) if match.group(2) is not None else value + 1
-        values[match.group(1)] = value
-    return Enum(name, base, values)
+        member, number, attr_text = match.groups()
+        value = int(number) if number is not None else value + 1
+        values[member] = value
+        if attr_text is not None:
+            attributes[member] = _attributes(f"{name}.{member}", attr_text, user)
+    return Enum(name, base, values, attributes)
 
 
-def _parse_table(name: str, body: str, enums: set[str], unions: set[str], tables: set[str]) -> Table:
+def _parse_table(
+    name: str, body: str, enums: set[str], unions: set[str], tables: set[str], user: frozenset[str]
+) -> Table:
     fields: list[Field] = []
     slot = 0
     for decl in _items(body, ";"):
@@ -198,7 +237,7 @@ def _parse_table(name: str, body: str, enums: set[str], unions: set[str], tables
         if bool(open_bracket) != bool(close_bracket):
             raise ValueError(f"{name}.{fname}: unbalanced brackets")
         vector = bool(open_bracket)
-        attrs = _attributes(f"{name}.{fname}", attr_text)
+        attrs = _attributes(f"{name}.{fname}", attr_text, _KNOWN_ATTRIBUTES | user)
         if ftype in unions:
             if vector:
                 raise ValueError(f"{name}.{fname}: vectors of unions are not supported")
@@ -226,10 +265,19 @@ def _parse_table(name: str, body: str, enums: set[str], unions: set[str], tables
 def parse(text: str) -> Schema:
     """Parses the .fbs ``text``; raises ValueError on anything outside the supported subset."""
     text = _strip_comments(text)
-    for keyword in ("struct", "include", "rpc_service", "attribute"):
+    for keyword in ("struct", "include", "rpc_service"):
         if re.search(rf"^\s*{keyword}\b", text, re.M):
             raise ValueError(f"unsupported declaration: {keyword}")
-    enums = [_parse_enum(*m) for m in re.findall(r"\benum\s+(\w+)\s*:\s*(\w+)\s*\{(.*?)\}", text, re.S)]
+    declared = list(re.finditer(r'^[ \t]*attribute\s+(?:"(\w+)"|(\w+))\s*;', text, re.M))
+    if len(declared) != len(re.findall(r"^[ \t]*attribute\b", text, re.M)):
+        raise ValueError('cannot parse an attribute declaration (expected: attribute "name";)')
+    user = frozenset(m.group(1) or m.group(2) for m in declared)
+    if user & _KNOWN_ATTRIBUTES:
+        raise ValueError(f"attribute {sorted(user & _KNOWN_ATTRIBUTES)[0]!r} is flatc's own")
+    first_type = re.search(r"^[ \t]*(?:enum|union|table)\b", text, re.M)
+    if first_type and any(m.start() > first_type.start() for m in declared):
+        raise ValueError("attribute declarations must come before the first enum, union or table")
+    enums = [_parse_enum(*m, user) for m in re.findall(r"\benum\s+(\w+)\s*:\s*(\w+)\s*\{(.*?)\}", text, re.S)]
     unions = [
         Union(name, _items(body, ","))
         for name, body in re.findall(r"\bunion\s+(\w+)\s*\{(.*?)\}", text, re.S)
@@ -237,7 +285,7 @@ def parse(text: str) -> Schema:
     raw_tables = re.findall(r"\btable\s+(\w+)\s*\{(.*?)\}", text, re.S)
     names = {"enum": {e.name for e in enums}, "union": {u.name for u in unions}}
     table_names = {name for name, _ in raw_tables}
-    tables = [_parse_table(n, b, names["enum"], names["union"], table_names) for n, b in raw_tables]
+    tables = [_parse_table(n, b, names["enum"], names["union"], table_names, user) for n, b in raw_tables]
     for u in unions:
         for member in u.members:
             if member not in table_names:
@@ -258,6 +306,7 @@ def parse(text: str) -> Schema:
         enums=enums,
         unions=unions,
         tables=tables,
+        user_attributes=user,
     )
 
 

@@ -84,6 +84,7 @@ def test_generator_handles_an_appended_op(tmp_path: Path) -> None:
         ("struct Vec3 { x: float; }", "unsupported declaration: struct"),
         ("table Bad { x: Unknown; }", "unknown type Unknown"),
         ("table Bad { x: int (id: 3); }", "unsupported attribute 'id'"),
+        ("enum Bad : byte { A = 0 (colour: 1) }", "unsupported attribute 'colour'"),  # not declared
     ],
 )
 def test_parser_refuses_what_it_does_not_understand(snippet: str, message: str) -> None:

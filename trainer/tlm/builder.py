@@ -43,6 +43,7 @@ from trainer.tlm.schema.Activation import Activation
 from trainer.tlm.schema.OpCode import OpCode
 from trainer.tlm.schema.OpOptions import OpOptions
 from trainer.tlm.schema.Padding import Padding
+from trainer.tlm.schema_tables import OP_OPTIONS, OPTION_FIELDS, OPTIONAL_OPTIONS
 
 SCHEMA_VERSION = 1
 FILE_IDENTIFIER = b"TLM1"
@@ -60,62 +61,10 @@ OPTION_TABLES: dict[str, int] = {k: v for k, v in _enum_names(OpOptions).items()
 OPTION_TABLE_NAMES: dict[int, str] = {v: k for k, v in OPTION_TABLES.items()}
 ENUMS: dict[str, dict[str, int]] = {"Activation": _enum_names(Activation), "Padding": _enum_names(Padding)}
 
-# Fields of every options table, in schema order: (field name, kind, default). A kind is "int", "bool",
-# "float", "[int]" or an enum name from ENUMS. tests/lite/test_tlm_builder.py checks this against the .fbs.
-OPTION_FIELDS: dict[str, list[tuple[str, str, Any]]] = {
-    "ArithmeticOptions": [("activation", "Activation", 0)],
-    "FullyConnectedOptions": [("activation", "Activation", 0)],
-    "Conv2DOptions": [
-        ("padding", "Padding", 0),
-        ("stride_h", "int", 1),
-        ("stride_w", "int", 1),
-        ("dilation_h", "int", 1),
-        ("dilation_w", "int", 1),
-        ("activation", "Activation", 0),
-    ],
-    "DepthwiseConv2DOptions": [
-        ("padding", "Padding", 0),
-        ("stride_h", "int", 1),
-        ("stride_w", "int", 1),
-        ("dilation_h", "int", 1),
-        ("dilation_w", "int", 1),
-        ("depth_multiplier", "int", 1),
-        ("activation", "Activation", 0),
-    ],
-    "Pool2DOptions": [
-        ("padding", "Padding", 1),
-        ("stride_h", "int", 1),
-        ("stride_w", "int", 1),
-        ("filter_h", "int", 1),
-        ("filter_w", "int", 1),
-        ("activation", "Activation", 0),
-    ],
-    "MeanOptions": [("axes", "[int]", None), ("keep_dims", "bool", False)],
-    "SoftmaxOptions": [("beta", "float", 1.0)],
-    "ReshapeOptions": [("new_shape", "[int]", None)],
-    "ConcatenationOptions": [("axis", "int", 0), ("activation", "Activation", 0)],
-    "PadOptions": [("paddings", "[int]", None)],
-    "TransposeOptions": [("perm", "[int]", None)],
-}
-
-# The options table each op code uses (ops absent here take none). Reshape's options are optional.
-OP_OPTIONS: dict[str, str] = {
-    "Add": "ArithmeticOptions",
-    "Sub": "ArithmeticOptions",
-    "Mul": "ArithmeticOptions",
-    "FullyConnected": "FullyConnectedOptions",
-    "Conv2D": "Conv2DOptions",
-    "DepthwiseConv2D": "DepthwiseConv2DOptions",
-    "MaxPool2D": "Pool2DOptions",
-    "AveragePool2D": "Pool2DOptions",
-    "Mean": "MeanOptions",
-    "Softmax": "SoftmaxOptions",
-    "Reshape": "ReshapeOptions",
-    "Concatenation": "ConcatenationOptions",
-    "Pad": "PadOptions",
-    "Transpose": "TransposeOptions",
-}
-OPTIONAL_OPTIONS = frozenset({"Reshape"})
+# OPTION_FIELDS (every options table's fields: name, kind, default, in schema order), OP_OPTIONS (the options
+# table each op code takes) and OPTIONAL_OPTIONS (ops whose options may be left out) are imported above from
+# trainer/tlm/schema_tables.py, which scripts/gen_py_schema.py generates from the .fbs; they stay importable
+# from here (builder.OPTION_FIELDS, ...).
 
 
 def camel(field_name: str) -> str:

@@ -31,13 +31,13 @@ from trainer.tlm.builder import (
     ENUMS,
     FILE_IDENTIFIER,
     OPCODE_NAMES,
-    OPTION_FIELDS,
     OPTION_TABLE_NAMES,
     Quantization,
     camel,
     option_module,
 )
 from trainer.tlm.schema.Model import Model
+from trainer.tlm.schema_tables import OPTION_FIELDS
 
 
 @dataclass
