@@ -7,8 +7,8 @@ for ARM), and compare the two reports. Outputs are compared as bytes (a SHA-256 
 figures ``tl_bench`` prints (arena bytes, required memory, work).
 
   python scripts/output_corpus.py write DIR             # models (.tlm) and inputs (.npy) of this tree
-  python scripts/output_corpus.py run DIR --tools BUILD/tools [--emulator "qemu-aarch64 -L /usr/aarch64-linux-gnu"]
-      [--kernels reference,portable,avx2] [--threads 1,2] --out report.json
+  python scripts/output_corpus.py run DIR --tools BUILD/tools --out report.json
+      [--emulator "qemu-aarch64 -L /usr/aarch64-linux-gnu"] [--kernels reference,auto] [--threads 1,2]
   python scripts/output_corpus.py compare before.json after.json
 
 The corpus: every float parity case and every int8 bit-exactness case of the runtime tests (single ops with
@@ -59,7 +59,11 @@ def write(directory: Path) -> int:
     models += [(f"f32_{c.name}", c.model, list(c.inputs)) for c in float_cases.all_cases()]
     models += [(f"i8_{c.name}", c.model, list(c.inputs)) for c in int8_cases.all_cases()]
     rng = np.random.default_rng(5)
-    nets = {"mlp": bench.mlp(), "cnn": bench.cnn(), "mobilenet": bench.mobilenet_v1(alpha=0.25, size=96, classes=100)}
+    nets = {
+        "mlp": bench.mlp(),
+        "cnn": bench.cnn(),
+        "mobilenet": bench.mobilenet_v1(alpha=0.25, size=96, classes=100),
+    }
     for key, net in nets.items():
         x = rng.uniform(-1, 1, net.input_shape).astype(np.float32)
         f32 = bench.to_tlm(net)
@@ -119,7 +123,9 @@ def run(directory: Path, tools: Path, emulator: str, kernels: list[str], threads
                     cmd = [*prefix, str(tools / "tl_run"), str(model), "--threads", str(t)]
                     for i, p in enumerate(inputs):
                         cmd += ["--input", f"{i}={p}"]
-                    probe = subprocess.run([*cmd, "--print"], capture_output=True, text=True, env=env, timeout=600)
+                    probe = subprocess.run(
+                        [*cmd, "--print"], capture_output=True, text=True, env=env, timeout=600
+                    )
                     if probe.returncode != 0:
                         entry[f"{level}/{t}"] = f"error {probe.returncode}: {probe.stderr.strip()[-200:]}"
                         continue
@@ -168,13 +174,17 @@ def compare(before: dict, after: dict) -> int:
         )
         for k in ("arena_bytes", "required_memory_bytes")
     }
-    print(f"all models: arena {total['arena_bytes'][0]} -> {total['arena_bytes'][1]}, required "
-          f"{total['required_memory_bytes'][0]} -> {total['required_memory_bytes'][1]}")
+    print(
+        f"all models: arena {total['arena_bytes'][0]} -> {total['arena_bytes'][1]}, required "
+        f"{total['required_memory_bytes'][0]} -> {total['required_memory_bytes'][1]}"
+    )
     return differ
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="cmd", required=True)
     w = sub.add_parser("write", help="write the corpus of this tree into DIR")
     w.add_argument("dir", type=Path)
