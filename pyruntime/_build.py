@@ -8,10 +8,25 @@ build). The cdef below mirrors ``runtime_c/include/tensorlet.h``; API mode makes
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
 from cffi import FFI
+
+
+def _load_c_flags():
+    """runtime_c/cmake/c_flags.py, the reader of runtime_c/cmake/flags.txt (the one list of compiler flags),
+    loaded by path: importing it through the pyruntime package would need the extension built already."""
+    path = Path(__file__).resolve().parent.parent / "runtime_c" / "cmake" / "c_flags.py"
+    spec = importlib.util.spec_from_file_location("tensorlet_c_flags", path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+c_flags = _load_c_flags()
 
 ROOT = Path(__file__).resolve().parent.parent
 INCLUDE_DIR = ROOT / "runtime_c" / "include"
@@ -162,7 +177,8 @@ def make_ffibuilder(absolute: bool = False) -> FFI:
         '#include "tensorlet.h"',
         sources=c_sources(absolute),
         include_dirs=[_rel(INCLUDE_DIR, absolute), _rel(SRC_DIR, absolute)],
-        extra_compile_args=["-std=c99", "-O2"],
+        # the language standard of runtime_c/cmake/flags.txt (not its -Werror: users' compilers vary)
+        extra_compile_args=[*c_flags.flags("std"), "-O2"],
         # the thread pool (runtime_c/src/threadpool.c) uses pthreads; glibc < 2.34 keeps them in libpthread
         extra_link_args=[] if os.name == "nt" else ["-pthread"],
         libraries=["m"],

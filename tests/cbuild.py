@@ -12,6 +12,7 @@ lock per variant lets several pytest processes share one build directory safely.
 from __future__ import annotations
 
 import fcntl
+import importlib.util
 import json
 import os
 import shutil
@@ -29,6 +30,24 @@ SOURCE = REPO / "runtime_c"
 BUILD_ROOT = Path(os.environ.get("TENSORLET_BUILD_DIR", REPO / "build"))  # override for experiments
 JOBS = "2"
 OUTPUT_TAIL = 12000
+
+
+def _load_c_flags():
+    """runtime_c/cmake/c_flags.py: the reader of runtime_c/cmake/flags.txt, the one list of compiler flags."""
+    spec = importlib.util.spec_from_file_location("tensorlet_c_flags", SOURCE / "cmake" / "c_flags.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def c_flags(*names: str) -> list[str]:
+    """The runtime's compiler flags ``names`` from runtime_c/cmake/flags.txt (the list CMake and the cffi
+    build read), e.g. ``c_flags("std", "warnings")`` for a direct compile of runtime sources."""
+    return _C_FLAGS.flags(*names)
+
+
+_C_FLAGS = _load_c_flags()
 
 
 @dataclass(frozen=True)

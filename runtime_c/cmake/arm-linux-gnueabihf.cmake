@@ -5,7 +5,8 @@
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR armv7l)
 set(CMAKE_C_COMPILER arm-linux-gnueabihf-gcc)
-set(CMAKE_C_FLAGS_INIT "-mfpu=neon-vfpv4 -mfloat-abi=hard")
+include("${CMAKE_CURRENT_LIST_DIR}/flags.cmake")  # TL_FLAGS_ARMHF_STR: the NEON/float ABI flags of flags.txt
+set(CMAKE_C_FLAGS_INIT "${TL_FLAGS_ARMHF_STR}")
 set(TL_CROSS_SYSROOT /usr/arm-linux-gnueabihf)
 set(CMAKE_FIND_ROOT_PATH ${TL_CROSS_SYSROOT})
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)

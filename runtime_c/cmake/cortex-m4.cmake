@@ -8,7 +8,8 @@ set(CMAKE_SYSTEM_PROCESSOR arm)
 set(CMAKE_C_COMPILER arm-none-eabi-gcc)
 set(CMAKE_AR arm-none-eabi-ar)
 set(CMAKE_RANLIB arm-none-eabi-ranlib)
-set(TL_CORTEX_M4_FLAGS "-mcpu=cortex-m4 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard")
+include("${CMAKE_CURRENT_LIST_DIR}/flags.cmake")  # TL_FLAGS_CORTEX_M4_STR: the cpu flags of flags.txt
+set(TL_CORTEX_M4_FLAGS "${TL_FLAGS_CORTEX_M4_STR}")
 set(CMAKE_C_FLAGS_INIT "${TL_CORTEX_M4_FLAGS} -ffunction-sections -fdata-sections")
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-Wl,--gc-sections --specs=nosys.specs")
 # try_compile links a static library only: there is no startup code for a test executable

@@ -16,6 +16,7 @@ minus the core. Objects are cached in the build directory, so a second run only 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import re
 import shutil
@@ -36,6 +37,15 @@ OPS = [
 MNIST_OPS = ["FULLY_CONNECTED"]  # the int8-in/int8-out MNIST MLP of the Cortex-M4 firmware
 
 
+def _c_flags(*names: str) -> tuple[str, ...]:
+    """Flags from runtime_c/cmake/flags.txt (the one list CMake, the cffi build and the tests read)."""
+    spec = importlib.util.spec_from_file_location("tensorlet_c_flags", SRC / "cmake" / "c_flags.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return tuple(module.flags(*names))
+
+
 @dataclass(frozen=True)
 class Target:
     name: str
@@ -51,27 +61,20 @@ TARGETS = {
         "armhf",
         "arm-linux-gnueabihf-gcc",
         "arm-linux-gnueabihf-size",
-        ("-mfpu=neon-vfpv4", "-mfloat-abi=hard"),
+        _c_flags("armhf"),
     ),
     "cortex-m4": Target(
         "cortex-m4",
         "arm-none-eabi-gcc",
         "arm-none-eabi-size",
-        ("-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard", "-DTL_FREESTANDING"),
+        (*_c_flags("cortex_m4"), "-DTL_FREESTANDING"),
     ),
     # the same with every message's text compiled out (statuses unchanged)
     "cortex-m4-terse": Target(
         "cortex-m4-terse",
         "arm-none-eabi-gcc",
         "arm-none-eabi-size",
-        (
-            "-mcpu=cortex-m4",
-            "-mthumb",
-            "-mfpu=fpv4-sp-d16",
-            "-mfloat-abi=hard",
-            "-DTL_FREESTANDING",
-            "-DTL_TERSE_ERRORS",
-        ),
+        (*_c_flags("cortex_m4"), "-DTL_FREESTANDING", "-DTL_TERSE_ERRORS"),
     ),
 }
 
@@ -84,12 +87,13 @@ def _run(cmd: list[str]) -> str:
 
 
 def _compile(t: Target, src: Path, obj: Path, extra: tuple[str, ...] = ()) -> Path:
-    newest = max(p.stat().st_mtime for p in [src, *SRC.glob("include/*.h"), *(SRC / "src").rglob("*.h")])
+    inputs = [src, SRC / "cmake" / "flags.txt", *SRC.glob("include/*.h"), *(SRC / "src").rglob("*.h")]
+    newest = max(p.stat().st_mtime for p in inputs)
     if obj.exists() and obj.stat().st_mtime >= newest and not extra:
         return obj
     obj.parent.mkdir(parents=True, exist_ok=True)
     _run([
-        t.cc, "-std=c99", "-Os", "-ffunction-sections", "-fdata-sections", *t.flags, *extra,
+        t.cc, *_c_flags("std"), "-Os", "-ffunction-sections", "-fdata-sections", *t.flags, *extra,
         f"-I{SRC / 'include'}", f"-I{SRC / 'src'}", "-c", str(src), "-o", str(obj),
     ])  # fmt: skip
     return obj

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cbuild import c_flags
 from conftest import need_tool
 from export_models import mnist, trained
 from runtime_op_cases import ensure_pyruntime
@@ -62,7 +63,7 @@ MATH = {
     "erff",
     "erf",
 }
-M4_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"]
+M4_FLAGS = c_flags("cortex_m4")
 QEMU = [
     "qemu-system-arm",
     "-M",
@@ -150,11 +151,7 @@ def link_firmware(out: Path, lib: Path, elf: Path) -> None:
         "arm-none-eabi-gcc",
         *M4_FLAGS,
         "-Os",
-        "-std=c99",
-        "-Wall",
-        "-Wextra",
-        "-Wpedantic",
-        "-Werror",
+        *c_flags("std", "warnings"),
         "-ffunction-sections",
         "-fdata-sections",
         f"-I{out}",
@@ -265,7 +262,7 @@ def test_static_load_and_formatter_on_host(tmp_path: Path) -> None:
     cc = need_tool("gcc")
     sources = sorted(str(p) for p in (REPO / "runtime_c" / "src").rglob("*.c"))
     exe = tmp_path / "static_load_check"
-    cmd = [cc, "-std=c99", "-O1", "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-DTL_FREESTANDING",
+    cmd = [cc, *c_flags("std"), "-O1", *c_flags("warnings"), "-DTL_FREESTANDING",
            f"-I{REPO / 'runtime_c' / 'include'}", f"-I{REPO / 'runtime_c' / 'src'}",
            str(PORT.parent / "static_load_check.c"), *sources, "-lm", "-o", str(exe)]  # fmt: skip
     r = subprocess.run(cmd, capture_output=True, text=True)
@@ -289,7 +286,7 @@ def test_core_includes_only_freestanding_headers() -> None:
     seen: dict[str, set[str]] = {}
     for src in sorted((REPO / "runtime_c" / "src").rglob("*.c")):
         r = subprocess.run(
-            [cc, "-std=c99", "-E", "-dI", "-DTL_FREESTANDING", f"-I{REPO / 'runtime_c' / 'include'}",
+            [cc, *c_flags("std"), "-E", "-dI", "-DTL_FREESTANDING", f"-I{REPO / 'runtime_c' / 'include'}",
              f"-I{REPO / 'runtime_c' / 'src'}", str(src)],
             capture_output=True, text=True, check=True,
         )  # fmt: skip

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from cbuild import c_flags
 from conftest import need_tool
 from runtime_op_cases import ensure_pyruntime
 from test_cortex_m import mnist_int8
@@ -46,7 +47,7 @@ def _tl_run(tmp: Path, name: str, defines: list[str]) -> Path:
     cc = need_tool("gcc")
     src = REPO / "runtime_c"
     exe = tmp / name
-    cmd = [cc, "-std=c99", "-O1", "-Wall", "-Wextra", "-Wpedantic", "-Werror", *defines,
+    cmd = [cc, *c_flags("std"), "-O1", *c_flags("warnings"), *defines,
            f"-I{src / 'include'}", f"-I{src / 'src'}", f"-I{src / 'tools'}", str(src / "tools" / "tl_run.c"),
            str(src / "tools" / "tool_common.c"), str(src / "tools" / "npy.c"),
            *sorted(str(p) for p in (src / "src").rglob("*.c")), "-lm", "-o", str(exe)]  # fmt: skip

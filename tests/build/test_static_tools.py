@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cbuild import c_flags
 from conftest import need, need_tool
 from export_models import mnist, trained
 from runtime_op_cases import ensure_pyruntime
@@ -41,8 +42,8 @@ def zig_cc(target: str, tool: str) -> Path:
     exe.parent.mkdir(parents=True, exist_ok=True)
     src = REPO / "runtime_c"
     sources = sorted(str(p) for p in (src / "src").rglob("*.c"))
-    cmd = [sys.executable, "-m", "ziglang", "cc", *flags, "-static", "-O2", "-std=c99", "-Wall", "-Wextra",
-           "-Wpedantic", "-Werror", f"-I{src / 'include'}", f"-I{src / 'src'}", f"-I{src / 'tools'}",
+    cmd = [sys.executable, "-m", "ziglang", "cc", *flags, "-static", "-O2", *c_flags("std", "warnings"),
+           f"-I{src / 'include'}", f"-I{src / 'src'}", f"-I{src / 'tools'}",
            str(src / "tools" / f"{tool}.c"), str(src / "tools" / "tool_common.c"),
            str(src / "tools" / "npy.c"),
            *sources, "-lm", "-o", str(exe)]  # fmt: skip
@@ -147,7 +148,7 @@ def test_jni_bridge_round_trip(tmp_path: Path) -> None:
 
     src = REPO / "runtime_c"
     lib = tmp_path / "libtensorlet_jni.so"
-    cmd = ["gcc", "-std=c99", "-O1", "-shared", "-fPIC", "-Wall", "-Wextra", "-Wpedantic", "-Werror",
+    cmd = ["gcc", *c_flags("std"), "-O1", "-shared", "-fPIC", *c_flags("warnings"),
            f"-I{jdk / 'include'}", f"-I{jdk / 'include' / 'linux'}", f"-I{src / 'include'}",
            f"-I{src / 'src'}",
            str(src / "android" / "jni_bridge.c"), *sorted(str(p) for p in (src / "src").rglob("*.c")),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cbuild import c_flags
 from conftest import need_tool
 
 import trainer.quantize as q
@@ -220,11 +221,8 @@ def cquant(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
     src = ROOT / "runtime_c" / "src"
     cmd = [
         "gcc",
-        "-std=c99",
+        *c_flags("std", "warnings"),
         "-O2",
-        "-Wall",
-        "-Wextra",
-        "-Werror",
         "-shared",
         "-fPIC",
         f"-I{src}",

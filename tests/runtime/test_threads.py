@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cbuild import build, run_tool
+from cbuild import build, c_flags, run_tool
 from conftest import need_tool
 from runtime_op_cases import ensure_pyruntime
 
@@ -143,7 +143,7 @@ def test_pool_under_thread_sanitizer(tmp_path: Path) -> None:
     src = ROOT / "runtime_c"
     exe = tmp_path / "test_threads_tsan"
     sources = sorted(str(p) for p in (src / "src").rglob("*.c"))
-    cmd = [clang, "-std=c99", "-O1", "-g", "-fsanitize=thread", "-Wall", "-Wextra", "-Wpedantic", "-Werror"]
+    cmd = [clang, *c_flags("std"), "-O1", "-g", *c_flags("tsan", "warnings")]
     cmd += ["-Wno-unused-function", f"-I{src / 'include'}", f"-I{src / 'src'}", f"-I{src / 'tests'}"]
     cmd += [*sources, str(src / "tests" / "test_threads.c"), "-lm", "-o", str(exe)]
     compiled = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
@@ -162,7 +162,7 @@ def test_no_threads_build_runs_single_threaded(tmp_path: Path) -> None:
     src = ROOT / "runtime_c"
     exe = tmp_path / "test_threads_nothreads"
     sources = sorted(str(p) for p in (src / "src").rglob("*.c"))
-    cmd = [cc, "-std=c99", "-O1", "-DTL_NO_THREADS", "-Wall", "-Wextra", "-Wpedantic", "-Werror"]
+    cmd = [cc, *c_flags("std"), "-O1", "-DTL_NO_THREADS", *c_flags("warnings")]
     cmd += ["-Wno-unused-function", f"-I{src / 'include'}", f"-I{src / 'src'}", f"-I{src / 'tests'}"]
     cmd += [*sources, str(src / "tests" / "test_threads.c"), "-lm", "-o", str(exe)]
     compiled = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
