@@ -23,7 +23,8 @@ REPO = Path(__file__).resolve().parents[2]
 FLAGS_FILE = SOURCE / "cmake" / "flags.txt"
 # Where a retyped flag list would be: everything that compiles C or drives a compiler.
 SCANNED = ["tests", "scripts", "pyruntime", "runtime_c/tools", "runtime_c/cmake", "runtime_c/CMakeLists.txt",
-           "runtime_c/fuzz", "runtime_c/port", "examples", "benchmarks", "Makefile", "setup.py", ".ci"]  # fmt: skip
+           "runtime_c/fuzz", "runtime_c/port", "examples", "benchmarks", "Makefile", "setup.py",
+           ".ci"]  # fmt: skip
 TEXT_SUFFIXES = {".py", ".sh", ".cmake", ".txt", ".c", ".h", ".toml", ".cfg", ".ini", ".mk", ""}
 # Files allowed to hold the flags literally, each with its reason.
 ALLOWED = {

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import need_gpu
-from op_cases import OpCase
 from test_gpu_fake import OPTIMIZERS, PARITY, _random_parity, _run, _state_parity, _train, cnn_losses
+from trainer_op_cases import OpCase
 
 import trainer as tf
 from trainer import backend, session

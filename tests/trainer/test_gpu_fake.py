@@ -20,7 +20,7 @@ import fake_cupy
 import numpy as np
 import pytest
 from conftest import need, need_tool
-from op_cases import CASES, OpCase, core_op_types
+from trainer_op_cases import CASES, OpCase, core_op_types
 
 import trainer as tf
 from trainer import backend, session

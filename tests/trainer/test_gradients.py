@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from op_cases import CASES, OpCase, core_op_types
+from trainer_op_cases import CASES, OpCase, core_op_types
 
 import trainer as tf
 from trainer.errors import GradientLookupError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from op_cases import CASES, OpCase, core_op_types
+from trainer_op_cases import CASES, OpCase, core_op_types
 
 import trainer as tf
 from trainer.errors import AlreadyExistsError, InvalidArgumentError
@@ -25,7 +25,7 @@ def run_case(case: OpCase) -> tuple[list[np.ndarray], tf.Graph]:
 
 def test_every_registered_op_has_a_case():
     missing = set(core_op_types()) - {c.op_type for c in CASES}
-    assert not missing, f"registered ops without a case in op_cases.py: {sorted(missing)}"
+    assert not missing, f"registered ops without a case in trainer_op_cases.py: {sorted(missing)}"
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
