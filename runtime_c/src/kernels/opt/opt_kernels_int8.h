@@ -12,6 +12,14 @@
  * Micro-kernel levels (tl_i8_level): portable C; AVX2 (_mm256_madd_epi16 on sign-extended int16, no
  * saturation); AVX-512 VNNI (vpdpbusd); NEON (vmull_s8 + vpadalq_s16); ARMv8.2 dotprod (sdot).
  * What this is not: the specification (kernels_int8.h) or any validation (ops/fully_connected_int8.c).
+ *
+ * Files: gemm_int8.c (levels, kernel sets, packing, the GEMM loop), one file per level's micro-kernels
+ * (gemm_int8_portable.c, gemm_int8_avx2.c, gemm_int8_avx512.c + conv_int8_avx512.c, gemm_int8_neon.c), one per
+ * op driver (fully_connected_int8_opt.c, conv2d_int8_opt.c, depthwise_conv2d_int8_opt.c), the private headers
+ * gemm_int8_internal.h and gemm_int8_avx512.h. A level is mapped to code in one place, tl_i8_kernels_for; the
+ * drivers call the kernel set's function pointers and never switch on the level.
+ * Line budget of kernels/opt/: no file over 500 lines, the directory at most 4,850 lines (4,652 before the
+ * int8 split; docs/runtime.md keeps the counts).
  */
 #ifndef TL_OPT_KERNELS_INT8_H
 #define TL_OPT_KERNELS_INT8_H
@@ -34,6 +42,13 @@ typedef enum tl_i8_level {
 /* Depths up to this keep raw in int32: |sum| <= ceil(k / 4) * 4 * 255 * 128 < 2^31. Deeper ops run the
  * reference kernel. */
 #define TL_GEMM_INT8_MAX_K 65535
+
+/* A level's micro-kernels (struct in gemm_int8_internal.h): picked once for a level on this CPU (the portable
+ * set for a level this build has no code for; the packing follows the set, so pack and run agree). Every
+ * entry point below that takes a level looks its set up once per call. */
+typedef struct tl_i8_kernels tl_i8_kernels;
+const tl_i8_kernels *tl_i8_kernels_for(tl_i8_level level);
+tl_i8_level tl_i8_kernels_level(const tl_i8_kernels *ks);
 
 int tl_i8_level_supported(tl_i8_level level, const tl_cpu_features *f);
 /* The int8 micro-kernel for kernel level `isa` (not REFERENCE) on a CPU with features f: AVX512 -> VNNI
