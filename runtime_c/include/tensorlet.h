@@ -190,7 +190,10 @@ void tl_interpreter_destroy(tl_interpreter *interp);
 
 /* Per-op shape/dtype checks, quantization multipliers, memory plan. Must succeed before invoke. */
 tl_status tl_interpreter_prepare(tl_interpreter *interp);
-/* Bytes of the activation arena planned by prepare (0 before). */
+/* Bytes of the arena planned by prepare (0 before): the activations (every non-constant tensor) and the ops'
+ * scratch (the im2col blocks of the optimized convolutions, one per thread), each alive only while needed, so
+ * tensors and scratch of ops that do not run at the same time share bytes. Per-node memory (op params, packed
+ * weights) is outside it; tl_interpreter_required_memory_bytes counts both. */
 size_t tl_interpreter_arena_bytes(const tl_interpreter *interp);
 /* Sum of bytes of caller memory a create_with_arena interpreter of this model needs (valid after prepare,
  * or after a prepare that failed with TL_ERROR_ARENA_TOO_SMALL). Includes 15 bytes so that any base address

@@ -5,17 +5,21 @@
  *
  * Memory layout, from a 16-byte aligned base (each block rounded up to 16 bytes):
  *   [tl_interpreter] [thread pool, when num_threads > 1] [data: tensor_count pointers]
- *   [nodes: op_count tl_node] [planner scratch]
- *   [per-node memory: int8 per-channel multipliers, concat requantization, float16 weights as float32,
- *    packed weights and im2col scratch of the optimized float kernels (ops/opt_glue.h)] [arena]
+ *   [nodes: op_count tl_node] [planner scratch: the tensors and the ops' scratch blocks]
+ *   [per-node memory: what each op's prepare requested with tl_op_persistent (its op-private struct, int8
+ *    per-channel multipliers, float16 weights as float32, packed weights, tables)] [arena]
+ * Prepare runs each op's prepare twice (ops/ops.h): a size pass that sums the per-node memory and counts the
+ * scratch blocks (nothing written), then, with the tables laid out, a place pass that fills the per-node
+ * memory. The arena holds the activations and the ops' scratch blocks (tl_op_request_scratch: im2col, one
+ * block per thread), each planned as an item alive during its op only (planner.h).
  * create_with_arena carves all of it from the caller's memory and never calls tl_malloc; create mallocs the
- * struct, the pool, one block for the three tables and one for the arena (aligned by over-allocating 15
- * bytes). The pool's worker threads (threadpool.h) start at create and are joined at destroy; their stacks
- * are the OS's, also with create_with_arena. Per-thread im2col scratch is part of the per-node memory.
+ * struct, the pool, one block for the tables and one for the arena (aligned by over-allocating 15 bytes). The
+ * pool's worker threads (threadpool.h) start at create and are joined at destroy; their stacks are the OS's,
+ * also with create_with_arena.
  * tl_interpreter_required_memory_bytes() is the caller memory this layout needs, plus 15 bytes so that any
  * base address works. When the caller's memory cannot even hold the tables, the plan cannot be computed, and
- * the reported requirement uses the sum of all activation sizes instead of the planned arena (an upper bound,
- * so the next try succeeds); after a successful prepare it is exact.
+ * the reported requirement uses the sum of all activation and scratch sizes instead of the planned arena (an
+ * upper bound, so the next try succeeds); after a successful prepare it is exact.
  *
  * Concurrency: invoke (and set_input/get_output) refuse with TL_ERROR_BUSY while another invoke runs on the
  * same interpreter. The flag is taken with an atomic exchange under GCC/clang; with other compilers it is a
@@ -27,8 +31,6 @@
 #include "fb_schema.h"
 #include "interpreter.h"
 #include "ops/ops.h"
-#include "ops/ops_int8.h"
-#include "ops/opt_glue.h"
 #include "planner.h"
 
 #define TL_A16(x) (((x) + 15u) & ~(size_t)15u)
@@ -73,7 +75,7 @@ static void tl_interp_init(tl_interpreter *it, const tl_model *model, const tl_o
 #if TL_HAVE_THREADS /* otherwise no pool: pool_bytes stays 0 (builds without threads keep no pool code) */
   it->pool_bytes = TL_A16(tl_threadpool_bytes(it->num_threads));
 #endif
-  it->isa = (int32_t)tl_op_opt_level(options ? options->kernels : TL_KERNELS_AUTO);
+  it->isa = tl_op_opt_level(options ? options->kernels : TL_KERNELS_AUTO);
   it->state = TL_STATE_CREATED;
   it->err.buf = it->error;
   it->err.size = sizeof it->error;
@@ -176,35 +178,63 @@ static size_t tl_arena_upper_bound(const tl_model *m) {
   return sum;
 }
 
-/* persist: the per-node block (tl_op_persistent_bytes per op, each rounded up to 16 bytes). */
-static tl_status tl_prepare_ops(tl_interpreter *it, uint8_t *persist) {
+static void tl_ctx_init(tl_op_ctx *ctx, tl_interpreter *it, int32_t i, const tl_op_descriptor *d, tl_node *node,
+                        int32_t sizing) {
+  ctx->interp = it;
+  ctx->model = it->model;
+  ctx->desc = d;
+  ctx->op_index = i;
+  ctx->op_name = d->name;
+  ctx->sizing = sizing;
+  ctx->node = node;
+  memset(node, 0, sizeof *node);
+  node->op = &it->model->ops[i];
+  node->desc = d;
+}
+
+/* The size pass (ops/ops.h): every op's prepare checks the op and requests its memory; nothing is written.
+ * Sums the per-node memory (*persist), the scratch blocks (*scratch_items) and their aligned bytes. */
+static tl_status tl_size_ops(tl_interpreter *it, size_t *persist, int32_t *scratch_items, size_t *scratch_sum) {
+  const tl_model *m = it->model;
+  int32_t i, k;
+  for (i = 0; i < m->op_count; i++) {
+    const tl_op_descriptor *d = tl_op_lookup(m->ops[i].opcode);
+    tl_op_ctx ctx;
+    tl_node node;
+    TL_ENSURE(&it->err, d != NULL, TL_ERROR_UNSUPPORTED_OP, "op %d: unknown op code %d", i, m->ops[i].opcode);
+    tl_ctx_init(&ctx, it, i, d, &node, 1);
+    if (d->prepare == NULL) { /* a selective build without this op (ops.h: TL_OP_FN) */
+      tl_op_error(&ctx, "compiled out of this build (selective build without this op)");
+      return TL_ERROR_UNSUPPORTED_OP;
+    }
+    it->persist_need = 0;
+    TL_ENSURE_OK(d->prepare(&ctx, &node));
+    TL_ENSURE(&it->err, it->persist_need != SIZE_MAX && tl_add_size(*persist, it->persist_need, persist),
+              TL_ERROR_LIMIT_EXCEEDED, "prepare: per-op parameters overflow size_t");
+    for (k = 0; k < node.scratch_count; k++) {
+      size_t a;
+      TL_ENSURE(&it->err, tl_align_size(node.scratch_bytes[k], TL_ARENA_ALIGNMENT, &a) && tl_add_size(*scratch_sum, a, scratch_sum),
+                TL_ERROR_LIMIT_EXCEEDED, "prepare: op %d scratch overflows size_t", i);
+    }
+    *scratch_items += node.scratch_count;
+  }
+  return TL_OK;
+}
+
+/* The place pass: the same prepares again, now given the per-node memory [persist, persist + bytes) to fill;
+ * each op's work is counted. */
+static tl_status tl_place_ops(tl_interpreter *it, uint8_t *persist, size_t bytes) {
   const tl_model *m = it->model;
   int32_t i;
+  it->persist_next = persist;
+  it->persist_end = persist + bytes;
   for (i = 0; i < m->op_count; i++) {
-    const tl_op_registration *reg = tl_op_lookup(m->ops[i].opcode);
+    const tl_op_descriptor *d = tl_op_lookup(m->ops[i].opcode); /* the size pass proved it and its prepare */
     tl_op_ctx ctx;
     tl_node *node = &it->nodes[i];
-    size_t pb = tl_op_persistent_bytes(m, i);
-    size_t ob = tl_op_opt_bytes(m, i, (tl_isa)it->isa, tl_threadpool_threads(it->pool));
-    memset(node, 0, sizeof *node);
-    node->op = &m->ops[i];
-    if (pb > 0) {
-      node->persist = persist;
-      persist += TL_A16(pb);
-      tl_op_prepare_persistent(it->data, m, i, node);
-    }
-    if (ob > 0) {
-      node->opt = persist;
-      node->opt_bytes = ob;
-      persist += TL_A16(ob);
-    }
-    ctx.interp = it;
-    ctx.model = m;
-    ctx.op_index = i;
-    ctx.op_name = reg ? reg->name : "unknown";
-    TL_ENSURE(&it->err, reg != NULL, TL_ERROR_UNSUPPORTED_OP, "op %d: unknown op code %d", i, m->ops[i].opcode);
-    TL_ENSURE_OK(reg->prepare(&ctx, node));
-    node->work = tl_op_work(m, i);
+    tl_ctx_init(&ctx, it, i, d, node, 0);
+    TL_ENSURE_OK(d->prepare(&ctx, node));
+    node->work = d->work(m, node->op);
     it->work = it->work > UINT64_MAX - node->work ? UINT64_MAX : it->work + node->work;
   }
   return TL_OK;
@@ -226,29 +256,23 @@ static tl_status tl_check_work(tl_interpreter *it) {
 
 static tl_status tl_prepare_impl(tl_interpreter *it) {
   const tl_model *m = it->model;
-  size_t data_bytes, nodes_bytes, scratch_bytes, persist_bytes = 0, tables_bytes, head, required;
+  size_t data_bytes, nodes_bytes, scratch_bytes, persist_bytes = 0, scratch_sum = 0, tables_bytes, head, required;
   uint8_t *tables;
   tl_plan_item *items;
   int32_t *order;
-  int32_t n = 0, i;
+  int32_t n = 0, n_tensors, scratch_items = 0, item_cap, i, k;
   size_t arena_bytes = 0;
-  uint64_t pairs = 0, max_pairs;
+  uint64_t pairs = 0, tensor_pairs, max_pairs;
 
   tl_release_blocks(it);
   it->required_bytes = 0;
-  /* counts are capped at load (TL_MAX_TENSORS, TL_MAX_OPS), so these cannot overflow */
+  TL_ENSURE_OK(tl_size_ops(it, &persist_bytes, &scratch_items, &scratch_sum));
+  /* counts are capped at load (TL_MAX_TENSORS, TL_MAX_OPS; at most TL_OP_MAX_SCRATCH per op), so these cannot
+   * overflow */
+  item_cap = m->tensor_count + scratch_items;
   data_bytes = TL_A16((size_t)(m->tensor_count > 0 ? m->tensor_count : 1) * sizeof(void *));
   nodes_bytes = TL_A16((size_t)(m->op_count > 0 ? m->op_count : 1) * sizeof(tl_node));
-  scratch_bytes = TL_A16(tl_plan_scratch_bytes(m->tensor_count));
-  /* per-node memory (int8 multipliers, float16 weights expanded): ops may share one weight tensor, so the
-   * sum is checked */
-  for (i = 0; i < m->op_count; i++) {
-    /* packed weights and scratch of optimized kernels */
-    size_t ob = tl_op_opt_bytes(m, i, (tl_isa)it->isa, tl_threadpool_threads(it->pool));
-    TL_ENSURE(&it->err, tl_add_size(persist_bytes, TL_A16(tl_op_persistent_bytes(m, i)), &persist_bytes) &&
-                            ob <= SIZE_MAX - 15u && tl_add_size(persist_bytes, TL_A16(ob), &persist_bytes),
-              TL_ERROR_LIMIT_EXCEEDED, "prepare: per-op parameters overflow size_t");
-  }
+  scratch_bytes = TL_A16(tl_plan_scratch_bytes(item_cap));
   tables_bytes = data_bytes + nodes_bytes + scratch_bytes;
   TL_ENSURE(&it->err, tl_add_size(tables_bytes, persist_bytes, &tables_bytes) &&
                           tl_add_size(TL_A16(sizeof(tl_interpreter)) + it->pool_bytes, tables_bytes, &head),
@@ -257,7 +281,9 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
   if (it->caller_mem) {
     if (it->caller_mem_bytes - it->caller_used < tables_bytes) {
       size_t ub = tl_arena_upper_bound(m);
-      if (!tl_add_size(head, ub, &required) || !tl_add_size(required, 15u, &required)) required = (size_t)-1;
+      if (!tl_add_size(ub, scratch_sum, &ub) || !tl_add_size(head, ub, &required) ||
+          !tl_add_size(required, 15u, &required))
+        required = (size_t)-1;
       it->required_bytes = required;
       tl_error_set(&it->err, "prepare: caller memory of %llu bytes is too small: needs at most %llu bytes",
                    (unsigned long long)it->caller_mem_bytes, (unsigned long long)required);
@@ -274,25 +300,39 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
   it->data = (void **)(void *)tables;
   it->nodes = (tl_node *)(void *)(tables + data_bytes);
   items = (tl_plan_item *)(void *)(tables + data_bytes + nodes_bytes);
-  order = (int32_t *)(void *)((uint8_t *)items + (size_t)(m->tensor_count > 0 ? m->tensor_count : 1) * sizeof(tl_plan_item));
+  order = (int32_t *)(void *)((uint8_t *)items + (size_t)(item_cap > 0 ? item_cap : 1) * sizeof(tl_plan_item));
   for (i = 0; i < m->tensor_count; i++) it->data[i] = (void *)(uintptr_t)m->tensors[i].data;
 
-  TL_ENSURE_OK(tl_prepare_ops(it, tables + data_bytes + nodes_bytes + scratch_bytes));
+  TL_ENSURE_OK(tl_place_ops(it, tables + data_bytes + nodes_bytes + scratch_bytes, persist_bytes));
   TL_ENSURE_OK(tl_plan_collect(m, items, &n, &it->err));
-  TL_ENSURE_OK(tl_check_work(it));
-  /* the plan's share: what the ops left of the budget (planner.h counts the pairs before any placement) */
-  max_pairs = (it->max_work - it->work) / TL_WORK_PER_PLAN_PAIR;
-  if (tl_plan_place(items, n, order, max_pairs, &pairs, &arena_bytes, &it->err) != TL_OK) {
-    if (pairs > max_pairs) {
-      tl_error_set(&it->err,
-                   "model work exceeds the budget %g: ops %g, plan %g (%llu pairs of tensors alive at the "
-                   "same time); raise tl_options.max_work",
-                   (double)it->max_work, (double)it->work, (double)pairs * TL_WORK_PER_PLAN_PAIR,
-                   (unsigned long long)pairs);
+  n_tensors = n;
+  /* scratch: one item per block, alive during its op only (tensor index past the tensors: the planner's ties) */
+  for (i = 0; i < m->op_count; i++) {
+    for (k = 0; k < it->nodes[i].scratch_count; k++) {
+      tl_plan_item *sc = &items[n];
+      sc->tensor = m->tensor_count + (n - n_tensors);
+      sc->first = sc->last = i;
+      sc->offset = 0;
+      (void)tl_align_size(it->nodes[i].scratch_bytes[k], TL_ARENA_ALIGNMENT, &sc->size); /* checked: size pass */
+      n++;
     }
+  }
+  TL_ENSURE_OK(tl_check_work(it));
+  /* the plan's share: what the ops left of the budget (planner.h counts the pairs before any placement); the
+   * budget counts pairs of tensors; the scratch blocks add at most one pair per item each */
+  max_pairs = (it->max_work - it->work) / TL_WORK_PER_PLAN_PAIR;
+  tensor_pairs = tl_plan_overlap_pairs(items, n_tensors, order);
+  if (tensor_pairs > max_pairs) {
+    tl_error_set(&it->err,
+                 "model work exceeds the budget %g: ops %g, plan %g (%llu pairs of tensors alive at the "
+                 "same time); raise tl_options.max_work",
+                 (double)it->max_work, (double)it->work, (double)tensor_pairs * TL_WORK_PER_PLAN_PAIR,
+                 (unsigned long long)tensor_pairs);
     return TL_ERROR_LIMIT_EXCEEDED;
   }
-  it->work += pairs * TL_WORK_PER_PLAN_PAIR; /* <= max_work: checked above */
+  TL_ENSURE_OK(tl_plan_place(items, n, order, tensor_pairs + (uint64_t)(n - n_tensors) * (uint64_t)n, &pairs,
+                             &arena_bytes, &it->err));
+  it->work += tensor_pairs * TL_WORK_PER_PLAN_PAIR; /* <= max_work: checked above */
   TL_ENSURE(&it->err, tl_add_size(head, arena_bytes, &required) && tl_add_size(required, 15u, &required),
             TL_ERROR_LIMIT_EXCEEDED, "prepare: planned arena of %llu bytes overflows", (unsigned long long)arena_bytes);
   it->required_bytes = required;
@@ -313,7 +353,11 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
     it->arena = (uint8_t *)it->arena_block + (16u - ((uintptr_t)it->arena_block % 16u)) % 16u;
   }
   it->arena_bytes = arena_bytes;
-  for (i = 0; i < n; i++) it->data[items[i].tensor] = it->arena + items[i].offset;
+  for (i = 0; i < n_tensors; i++) it->data[items[i].tensor] = it->arena + items[i].offset;
+  n = n_tensors;
+  for (i = 0; i < m->op_count; i++) {
+    for (k = 0; k < it->nodes[i].scratch_count; k++) it->nodes[i].scratch[k] = it->arena + items[n++].offset;
+  }
   return TL_OK;
 }
 
@@ -364,13 +408,16 @@ tl_status tl_interpreter_invoke(tl_interpreter *interp) {
   m = interp->model;
   for (i = 0; i < m->op_count; i++) {
     tl_node *node = &interp->nodes[i];
-    const tl_op_registration *reg = tl_op_lookup(node->op->opcode);
+    const tl_op_descriptor *d = node->desc; /* prepare proved the op code */
     tl_op_ctx ctx;
     ctx.interp = interp;
     ctx.model = m;
+    ctx.desc = d;
     ctx.op_index = i;
-    ctx.op_name = reg->name; /* prepare proved the op code */
-    reg->eval(&ctx, node);
+    ctx.op_name = d->name;
+    ctx.sizing = 0;
+    ctx.node = node;
+    d->eval(&ctx, node);
   }
   tl_busy_release(interp);
   return TL_OK;

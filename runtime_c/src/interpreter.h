@@ -6,59 +6,22 @@
 #ifndef TL_INTERPRETER_H
 #define TL_INTERPRETER_H
 
-#include "kernels/kernels.h"
-#include "kernels/kernels_int8.h"
 #include "model.h"
 #include "threadpool.h"
 #include "tl_internal.h"
 
-/* Kernel params filled by an op's prepare and read by its eval. */
-typedef union tl_node_params {
-  tl_fc_params fc;
-  tl_conv_params conv;
-  tl_pool_params pool;
-  tl_binary_params binary;
-  tl_softmax_params softmax;
-  tl_mean_params mean;
-  tl_concat_params concat;
-  tl_pad_params pad;
-  tl_transpose_params transpose;
-  struct {
-    int64_t n;           /* elements */
-    float scale;         /* Quantize / Dequantize */
-    int32_t zero_point;
-    size_t bytes;        /* Reshape copy */
-    tl_act_f32 act;      /* Concatenation's fused activation */
-    int32_t act_kind;    /* TL_ACT_* */
-  } simple;
-  /* int8 ops (ops/<family>_int8.c) */
-  tl_fc_int8_params fc8;
-  tl_conv_int8_params conv8;
-  tl_pool_int8_params pool8;
-  tl_mean_int8_params mean8;
-  tl_binary_int8_params binary8;
-  tl_softmax_int8_params softmax8;
-  tl_concat_int8_params concat8;
-  struct {
-    int64_t n;                      /* elements */
-    tl_requantize_int8_params q;    /* Relu, Relu6 */
-    tl_activation_int8_params act;  /* Sigmoid, Tanh */
-  } elementwise8;
-} tl_node_params;
+#define TL_OP_MAX_SCRATCH 2 /* scratch blocks one op may request (tl_op_request_scratch, ops/ops.h) */
 
+/* Per-op state of a prepared interpreter. What an op keeps between prepare and eval (params, packed weights,
+ * tables) is in its op-private struct, node->state, which its prepare requested (tl_op_persistent). */
 typedef struct tl_node {
   const tl_op_desc *op;
-  tl_node_params params;
-  uint8_t pad_value[8];  /* Pad: the value written into the border (zero or the zero point) */
-  void *persist;         /* tl_op_persistent_bytes() bytes in the interpreter's tables (16-aligned), or NULL */
-  /* optimized float kernels (ops/opt_glue.h): packed weights then scratch, tl_op_opt_bytes() bytes */
-  void *opt;
-  size_t opt_bytes;
-  float *opt_scratch;    /* Conv2D's im2col scratch inside opt */
-  int32_t opt_isa;       /* tl_isa the op runs at; TL_ISA_REFERENCE (0): the reference kernel */
-  int32_t opt_i8;        /* int8 ops with opt_isa set: the tl_i8_level of kernels/opt/opt_kernels_int8.h */
-  int32_t invokes;       /* float FullyConnected: its evals so far, mod 2 (the panel order alternates) */
-  uint64_t work;         /* tl_op_work(): this op's share of the work budget (tl_options.max_work) */
+  const struct tl_op_descriptor *desc;
+  void *state;                             /* its op-private struct (a tl_op_persistent block), or NULL */
+  void *scratch[TL_OP_MAX_SCRATCH];        /* in the arena, valid during this op's eval */
+  size_t scratch_bytes[TL_OP_MAX_SCRATCH]; /* requested */
+  int32_t scratch_count;
+  uint64_t work;                           /* this op's share of the work budget (tl_options.max_work) */
 } tl_node;
 
 enum { TL_STATE_CREATED = 0, TL_STATE_PREPARED = 1, TL_STATE_FAILED = 2 };
@@ -71,7 +34,7 @@ struct tl_interpreter {
   tl_threadpool *pool;     /* started at create (NULL: one thread), joined at destroy */
   size_t pool_bytes;       /* tl_threadpool_bytes, 16-aligned: after this struct in caller memory, else malloc'd */
   void *pool_block;        /* malloc'd pool memory (create), or NULL */
-  int32_t isa;             /* tl_isa of the optimized kernels (ops/opt_glue.h), chosen at create */
+  int32_t isa;             /* tl_isa of the optimized kernels (tl_op_opt_level, ops/ops.h), chosen at create */
   int32_t state;
   int32_t self_owned;      /* 1: this struct was malloc'd by tl_interpreter_create */
   volatile int32_t busy;   /* invoke in progress (see tl_interpreter_invoke) */
@@ -85,6 +48,9 @@ struct tl_interpreter {
   /* prepared state */
   void **data;             /* per tensor: constant data, arena address, or NULL */
   tl_node *nodes;          /* per op */
+  uint8_t *persist_next;   /* place pass: the next free byte of the per-node memory */
+  uint8_t *persist_end;
+  size_t persist_need;     /* size pass: bytes requested so far (SIZE_MAX: overflow) */
   uint8_t *arena;
   size_t arena_bytes;
   size_t required_bytes;
@@ -99,14 +65,12 @@ struct tl_interpreter {
  * with: multiply-adds (FullyConnected, Conv2D, DepthwiseConv2D), output elements x window (pools), input
  * elements (Mean, Softmax) or output elements (everything else); FullyConnected and the convolutions also
  * count each output once more (its fixed cost). The weights make one unit at least one nanosecond of one invoke
- * on the slowest path of that op kind with the default kernels (the measurements are in ops/op_table.c), so
+ * on the slowest path of that op kind with the default kernels (the weights and their measurements are in
+ * each op's work function, ops/<op>.c, its descriptor's `work`), so
  * the budget bounds the time of prepare + one invoke. The plan charges
  * TL_WORK_PER_PLAN_PAIR per pair of planned tensors alive at the same time (planner.h). */
 #define TL_WORK_PER_OP 2048u       /* ~2 us: load, verify and prepare of one op, and its dispatch */
 #define TL_WORK_PER_PLAN_PAIR 512u /* measured 200-450 ns per pair (planner.c, 4K-64K tensors) */
-
-/* Work units of op `op` of a model whose prepare succeeded (ops/op_table.c); saturates at UINT64_MAX. */
-uint64_t tl_op_work(const tl_model *model, int32_t op);
 
 #define TL_INTERP_MAGIC 0x544c4950u /* "TLIP" */
 

@@ -41,6 +41,17 @@ typedef struct tl_op_options {
   const int32_t *ints;
 } tl_op_options;
 
+/* What an op's options decoder reads (tl_op_descriptor.decode_options, ops/ops.h): the options table of op
+ * `op`; the helpers of ops.h (tl_options_*) copy int vectors into the model's pool and write errors. */
+typedef struct tl_options_reader {
+  const tl_fb *fb;
+  size_t table;
+  int32_t op;
+  const char *name;
+  tl_errbuf *err;
+  struct tl_decoder *decoder;
+} tl_options_reader;
+
 typedef struct tl_op_desc {
   int32_t opcode;
   int32_t input_count;

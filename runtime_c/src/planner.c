@@ -1,10 +1,10 @@
 /* planner.c: the greedy arena planner (algorithm and its contract in planner.h). */
 #include "planner.h"
 
-size_t tl_plan_scratch_bytes(int32_t tensor_count) {
-  size_t n = tensor_count > 0 ? (size_t)tensor_count : 1u;
+size_t tl_plan_scratch_bytes(int32_t items) {
+  size_t n = items > 0 ? (size_t)items : 1u;
   /* counts are capped (TL_MAX_TENSORS), so these products cannot overflow */
-  return n * sizeof(tl_plan_item) + TL_PLAN_SCRATCH_INTS(tensor_count) * sizeof(int32_t);
+  return n * sizeof(tl_plan_item) + TL_PLAN_SCRATCH_INTS(items) * sizeof(int32_t);
 }
 
 tl_status tl_plan_collect(const tl_model *m, tl_plan_item *items, int32_t *count, tl_errbuf *err) {

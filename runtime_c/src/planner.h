@@ -47,8 +47,9 @@ typedef struct tl_plan_item {
  * (n each) and a max-tree over a power of two >= n leaves (at most 4n). */
 #define TL_PLAN_SCRATCH_INTS(n) ((size_t)8 * (size_t)((n) > 0 ? (n) : 1))
 
-/* Scratch the planner needs for n items: the items themselves plus TL_PLAN_SCRATCH_INTS int32 entries. */
-size_t tl_plan_scratch_bytes(int32_t tensor_count);
+/* Scratch the planner needs for n items (the tensors, plus the ops' scratch blocks the interpreter appends
+ * after tl_plan_collect): the items themselves plus TL_PLAN_SCRATCH_INTS int32 entries. */
+size_t tl_plan_scratch_bytes(int32_t items);
 
 /* Steps 1-3 for a model: fills items (capacity tensor_count) and *count. is_planned (tensor_count bytes,
  * may be NULL) receives 1 for planned tensors. Fails only with TL_ERROR_LIMIT_EXCEEDED on size overflow. */

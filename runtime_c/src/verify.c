@@ -190,112 +190,56 @@ static tl_status tl_decode_tensor(tl_decoder *d, int32_t i, size_t tt, size_t bu
 
 /* ---- operators ---- */
 
-static tl_status tl_decode_int_option(tl_decoder *d, int32_t i, const char *name, size_t ot, int32_t field,
-                                      const char *what, tl_op_options *o) {
+/* ---- helpers of the per-op options decoders (tl_op_descriptor.decode_options, next to each op) ---- */
+
+tl_status tl_options_ints(tl_options_reader *r, int32_t field, const char *what, tl_op_options *o) {
   size_t e;
   uint32_t n;
-  if (!tl_fb_get_vector(d->fb, ot, field, &e, &n)) return TL_OK;
-  TL_ENSURE(d->err, n <= TL_MAX_OPTION_INTS, TL_ERROR_BAD_OPTIONS, "op %d (%s): %s has %u entries (cap %d)", i,
-            name, what, (unsigned)n, TL_MAX_OPTION_INTS);
+  if (!tl_fb_get_vector(r->fb, r->table, field, &e, &n)) return TL_OK;
+  TL_ENSURE(r->err, n <= TL_MAX_OPTION_INTS, TL_ERROR_BAD_OPTIONS, "op %d (%s): %s has %u entries (cap %d)", r->op,
+            r->name, what, (unsigned)n, TL_MAX_OPTION_INTS);
   o->present = 1;
   o->int_count = (int32_t)n;
-  o->ints = tl_copy_ints(d, e, n);
+  o->ints = tl_copy_ints(r->decoder, e, n);
   return TL_OK;
 }
 
-static tl_status tl_check_activation(tl_decoder *d, int32_t i, const char *name, int32_t act) {
-  TL_ENSURE(d->err, act >= 0 && act < TL_ACT_COUNT, TL_ERROR_BAD_OPTIONS, "op %d (%s): unknown activation %d", i,
-            name, act);
+tl_status tl_options_check_activation(tl_options_reader *r, int32_t act) {
+  TL_ENSURE(r->err, act >= 0 && act < TL_ACT_COUNT, TL_ERROR_BAD_OPTIONS, "op %d (%s): unknown activation %d", r->op,
+            r->name, act);
   return TL_OK;
 }
 
-static tl_status tl_check_positive(tl_decoder *d, int32_t i, const char *name, const char *what, int32_t v) {
-  TL_ENSURE(d->err, v > 0, TL_ERROR_BAD_OPTIONS, "op %d (%s): %s is %d", i, name, what, v);
+tl_status tl_options_check_positive(tl_options_reader *r, const char *what, int32_t v) {
+  TL_ENSURE(r->err, v > 0, TL_ERROR_BAD_OPTIONS, "op %d (%s): %s is %d", r->op, r->name, what, v);
   return TL_OK;
 }
 
-static tl_status tl_decode_options(tl_decoder *d, int32_t i, const char *name, size_t ot, int32_t tag,
+tl_status tl_options_check_window(tl_options_reader *r, const tl_op_options *o) {
+  TL_ENSURE(r->err, o->padding >= 0 && o->padding < TL_PADDING_COUNT, TL_ERROR_BAD_OPTIONS,
+            "op %d (%s): unknown padding %d", r->op, r->name, o->padding);
+  TL_ENSURE_OK(tl_options_check_positive(r, "stride_h", o->stride_h));
+  return tl_options_check_positive(r, "stride_w", o->stride_w);
+}
+
+/* Defaults, then the op's own decoder when the file has an options table. */
+static tl_status tl_decode_options(tl_decoder *d, int32_t i, const tl_op_descriptor *desc, size_t ot,
                                    tl_op_options *o) {
-  const tl_fb *fb = d->fb;
+  tl_options_reader r;
   o->activation = TL_ACT_NONE;
   o->beta = 1.0f;
   o->depth_multiplier = 1;
   o->stride_h = o->stride_w = o->dilation_h = o->dilation_w = o->filter_h = o->filter_w = 1;
   if (!ot) return TL_OK;
   o->present = 1;
-  switch (tag) {
-    case TL_OPT_ARITHMETIC:
-    case TL_OPT_FULLY_CONNECTED:
-      o->activation = (int8_t)tl_fb_get_u8(fb, ot, TL_F_ACT_ACTIVATION, 0);
-      break;
-    case TL_OPT_CONV2D:
-      o->padding = (int8_t)tl_fb_get_u8(fb, ot, TL_F_CONV_PADDING, TL_PADDING_SAME);
-      o->stride_h = tl_fb_get_i32(fb, ot, TL_F_CONV_STRIDE_H, 1);
-      o->stride_w = tl_fb_get_i32(fb, ot, TL_F_CONV_STRIDE_W, 1);
-      o->dilation_h = tl_fb_get_i32(fb, ot, TL_F_CONV_DILATION_H, 1);
-      o->dilation_w = tl_fb_get_i32(fb, ot, TL_F_CONV_DILATION_W, 1);
-      o->activation = (int8_t)tl_fb_get_u8(fb, ot, TL_F_CONV_ACTIVATION, 0);
-      break;
-    case TL_OPT_DEPTHWISE_CONV2D:
-      o->padding = (int8_t)tl_fb_get_u8(fb, ot, TL_F_DW_PADDING, TL_PADDING_SAME);
-      o->stride_h = tl_fb_get_i32(fb, ot, TL_F_DW_STRIDE_H, 1);
-      o->stride_w = tl_fb_get_i32(fb, ot, TL_F_DW_STRIDE_W, 1);
-      o->dilation_h = tl_fb_get_i32(fb, ot, TL_F_DW_DILATION_H, 1);
-      o->dilation_w = tl_fb_get_i32(fb, ot, TL_F_DW_DILATION_W, 1);
-      o->depth_multiplier = tl_fb_get_i32(fb, ot, TL_F_DW_DEPTH_MULTIPLIER, 1);
-      o->activation = (int8_t)tl_fb_get_u8(fb, ot, TL_F_DW_ACTIVATION, 0);
-      break;
-    case TL_OPT_POOL2D:
-      o->padding = (int8_t)tl_fb_get_u8(fb, ot, TL_F_POOL_PADDING, TL_PADDING_VALID);
-      o->stride_h = tl_fb_get_i32(fb, ot, TL_F_POOL_STRIDE_H, 1);
-      o->stride_w = tl_fb_get_i32(fb, ot, TL_F_POOL_STRIDE_W, 1);
-      o->filter_h = tl_fb_get_i32(fb, ot, TL_F_POOL_FILTER_H, 1);
-      o->filter_w = tl_fb_get_i32(fb, ot, TL_F_POOL_FILTER_W, 1);
-      o->activation = (int8_t)tl_fb_get_u8(fb, ot, TL_F_POOL_ACTIVATION, 0);
-      break;
-    case TL_OPT_MEAN:
-      o->keep_dims = tl_fb_get_u8(fb, ot, TL_F_MEAN_KEEP_DIMS, 0) != 0;
-      TL_ENSURE_OK(tl_decode_int_option(d, i, name, ot, TL_F_MEAN_AXES, "axes", o));
-      break;
-    case TL_OPT_SOFTMAX:
-      o->beta = tl_fb_get_f32(fb, ot, TL_F_SOFTMAX_BETA, 1.0f);
-      TL_ENSURE(d->err, isfinite(o->beta) && o->beta > 0.0f, TL_ERROR_BAD_OPTIONS, "op %d (%s): beta is %g", i,
-                name, (double)o->beta);
-      break;
-    case TL_OPT_RESHAPE:
-      o->int_count = -1; /* no new_shape: the output shape alone is authoritative */
-      TL_ENSURE_OK(tl_decode_int_option(d, i, name, ot, TL_F_RESHAPE_NEW_SHAPE, "new_shape", o));
-      break;
-    case TL_OPT_CONCATENATION:
-      o->axis = tl_fb_get_i32(fb, ot, TL_F_CONCAT_AXIS, 0);
-      o->activation = (int8_t)tl_fb_get_u8(fb, ot, TL_F_CONCAT_ACTIVATION, 0);
-      break;
-    case TL_OPT_PAD:
-      TL_ENSURE_OK(tl_decode_int_option(d, i, name, ot, TL_F_PAD_PADDINGS, "paddings", o));
-      break;
-    case TL_OPT_TRANSPOSE:
-      TL_ENSURE_OK(tl_decode_int_option(d, i, name, ot, TL_F_TRANSPOSE_PERM, "perm", o));
-      break;
-    default:
-      break;
-  }
-  TL_ENSURE_OK(tl_check_activation(d, i, name, o->activation));
-  if (tag == TL_OPT_CONV2D || tag == TL_OPT_DEPTHWISE_CONV2D || tag == TL_OPT_POOL2D) {
-    TL_ENSURE(d->err, o->padding >= 0 && o->padding < TL_PADDING_COUNT, TL_ERROR_BAD_OPTIONS,
-              "op %d (%s): unknown padding %d", i, name, o->padding);
-    TL_ENSURE_OK(tl_check_positive(d, i, name, "stride_h", o->stride_h));
-    TL_ENSURE_OK(tl_check_positive(d, i, name, "stride_w", o->stride_w));
-  }
-  if (tag == TL_OPT_CONV2D || tag == TL_OPT_DEPTHWISE_CONV2D) {
-    TL_ENSURE_OK(tl_check_positive(d, i, name, "dilation_h", o->dilation_h));
-    TL_ENSURE_OK(tl_check_positive(d, i, name, "dilation_w", o->dilation_w));
-  }
-  if (tag == TL_OPT_DEPTHWISE_CONV2D) TL_ENSURE_OK(tl_check_positive(d, i, name, "depth_multiplier", o->depth_multiplier));
-  if (tag == TL_OPT_POOL2D) {
-    TL_ENSURE_OK(tl_check_positive(d, i, name, "filter_h", o->filter_h));
-    TL_ENSURE_OK(tl_check_positive(d, i, name, "filter_w", o->filter_w));
-  }
-  return TL_OK;
+  if (desc->decode_options == NULL) return TL_OK;
+  r.fb = d->fb;
+  r.table = ot;
+  r.op = i;
+  r.name = desc->name;
+  r.err = d->err;
+  r.decoder = d;
+  return desc->decode_options(&r, o);
 }
 
 static tl_status tl_decode_indices(tl_decoder *d, int32_t i, const char *name, size_t e, uint32_t n,
@@ -314,7 +258,7 @@ static tl_status tl_decode_indices(tl_decoder *d, int32_t i, const char *name, s
 static tl_status tl_decode_op(tl_decoder *d, int32_t i, size_t ot) {
   const tl_fb *fb = d->fb;
   tl_op_desc *op = &d->m->ops[i];
-  const tl_op_registration *reg;
+  const tl_op_descriptor *reg;
   size_t ie, oe, opt;
   uint32_t in_n, out_n;
   int32_t tag;
@@ -341,7 +285,7 @@ static tl_status tl_decode_op(tl_decoder *d, int32_t i, size_t ot) {
             tl_opt_name(reg->options_type));
   TL_ENSURE(d->err, tag != TL_OPT_NONE || !reg->options_required, TL_ERROR_BAD_OPTIONS,
             "op %d (%s): required %s missing", i, reg->name, tl_opt_name(reg->options_type));
-  return tl_decode_options(d, i, reg->name, opt, tag, &op->opts);
+  return tl_decode_options(d, i, reg, opt, &op->opts);
 }
 
 /* ---- graph ---- */

@@ -6,11 +6,12 @@ selective build (the MNIST model's ops), as text/data/bss in bytes.
     python runtime_c/tools/size_report.py --selective ops.h     # header from `tensorlet ops MODEL --header`
 
 Method: every library source is compiled with -Os -ffunction-sections -fdata-sections for the target
-(Cortex-M4 freestanding: -DTL_FREESTANDING; cortex-m4-terse adds -DTL_TERSE_ERRORS), op_table.c once per
-selection (-DTL_OPS_HEADER), then linked with --gc-sections from runtime_c/tools/size_root.c (which calls
-the whole public API) as the only root, without the C library (its memcpy/expf/... stay unresolved and are
-not counted; libgcc's helpers are). "core" registers no op at all; an op's size is its selective build
-minus the core. Objects are cached in the build directory, so a second run only relinks.
+(Cortex-M4 freestanding: -DTL_FREESTANDING; cortex-m4-terse adds -DTL_TERSE_ERRORS), the files holding op
+descriptors (ops/*.c naming TL_OP_FN, ops/ops.h) once per selection (-DTL_OPS_HEADER), then linked with
+--gc-sections from runtime_c/tools/size_root.c (which calls the whole public API) as the only root, without
+the C library (its memcpy/expf/... stay unresolved and are not counted; libgcc's helpers are). "core"
+registers no op at all; an op's size is its selective build minus the core. Objects are cached in the build
+directory, so a second run only relinks.
 """
 
 from __future__ import annotations
@@ -86,10 +87,12 @@ def _run(cmd: list[str]) -> str:
     return r.stdout
 
 
-def _compile(t: Target, src: Path, obj: Path, extra: tuple[str, ...] = ()) -> Path:
-    inputs = [src, SRC / "cmake" / "flags.txt", *SRC.glob("include/*.h"), *(SRC / "src").rglob("*.h")]
+def _compile(
+    t: Target, src: Path, obj: Path, extra: tuple[str, ...] = (), deps: tuple[Path, ...] = ()
+) -> Path:
+    inputs = [src, SRC / "cmake" / "flags.txt", *SRC.glob("include/*.h"), *(SRC / "src").rglob("*.h"), *deps]
     newest = max(p.stat().st_mtime for p in inputs)
-    if obj.exists() and obj.stat().st_mtime >= newest and not extra:
+    if obj.exists() and obj.stat().st_mtime >= newest:
         return obj
     obj.parent.mkdir(parents=True, exist_ok=True)
     _run([
@@ -120,7 +123,9 @@ def report(target: str, build: Path, selective: list[str], jobs: int = 2) -> dic
     """{"core": (text, data, bss), "op:<NAME>": ..., "all ops": ..., "selective": ...} for one target."""
     t = TARGETS[target]
     d = build / target
-    sources = sorted(p for p in (SRC / "src").rglob("*.c") if p.name != "op_table.c")
+    # the op files whose descriptors a selection changes (ops/ops.h: TL_OP_FN) are compiled per selection
+    selected = sorted(p for p in (SRC / "src" / "ops").glob("*.c") if "TL_OP_FN(" in p.read_text())
+    sources = sorted(p for p in (SRC / "src").rglob("*.c") if p not in selected)
     with ThreadPoolExecutor(jobs) as pool:
         objs = list(
             pool.map(lambda s: _compile(t, s, d / "obj" / (s.relative_to(SRC).as_posix() + ".o")), sources)
@@ -132,10 +137,12 @@ def report(target: str, build: Path, selective: list[str], jobs: int = 2) -> dic
         key, ops = item
         slug = re.sub(r"\W", "_", key)
         extra: tuple[str, ...] = ()
+        deps: tuple[Path, ...] = ()
         if ops is not None:
-            extra = (f'-DTL_OPS_HEADER="{_header(d / "sel" / f"{slug}.h", ops)}"',)
-        table = _compile(t, SRC / "src" / "ops" / "op_table.c", d / "sel" / f"{slug}.o", extra)
-        return key, _size(t, [*objs, table], d / "sel" / f"{slug}.elf")
+            header = _header(d / "sel" / f"{slug}.h", ops)
+            extra, deps = (f'-DTL_OPS_HEADER="{header}"',), (header,)
+        ops_objs = [_compile(t, p, d / "sel" / slug / f"{p.name}.o", extra, deps) for p in selected]
+        return key, _size(t, [*objs, *ops_objs], d / "sel" / f"{slug}.elf")
 
     items: list[tuple[str, list[str] | None]] = [*selections.items(), ("all ops", None)]
     with ThreadPoolExecutor(jobs) as pool:

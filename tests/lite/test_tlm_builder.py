@@ -264,10 +264,11 @@ def test_builder_arena_matches_plan_of_read_model() -> None:
     info = read_model(data)
     p = plan_model(info)
     assert info.metadata.arena_bytes == p.arena_bytes
-    # x (200B->208) is a graph input and lives through op 2; y (108B->112) and z are alive together at op 1,
-    # so x + y + z is the peak; p reuses y's slot at op 2.
-    assert p.offsets == {0: 0, 3: 208, 4: 320, 5: 208}
-    assert p.arena_bytes == 208 + 112 + 112 == p.lower_bound()
+    # The Conv2D's im2col scratch ((9 positions + 2) x 18 taps floats = 792B -> 800, key 6 = tensor_count)
+    # lives at op 0 only, with x (200B->208, a graph input living through op 2) and y (108B->112): that is
+    # the peak; z reuses the scratch's slot at op 1 and p at op 2.
+    assert p.offsets == {6: 0, 0: 800, 3: 1008, 4: 0, 5: 112}
+    assert p.arena_bytes == 800 + 208 + 112 == p.lower_bound()
     assert read_model(ModelBuilder().finish(arena_bytes=12345)).metadata.arena_bytes == 12345
 
 

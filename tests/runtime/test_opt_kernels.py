@@ -191,7 +191,8 @@ def test_interpreter_levels_match_reference() -> None:
 
 def test_tools_read_tensorlet_kernels(tmp_path: Path) -> None:
     """tl_bench honours TENSORLET_KERNELS: packed weights are counted in the required memory (never in the
-    arena), the reference level needs none, and an unknown level is refused."""
+    arena; the arena grows only by the im2col scratch the optimized Conv2D places there), the reference level
+    needs none, and an unknown level is refused."""
     build("native", targets=("tl_bench",))
     path = tmp_path / "zoo.tlm"
     path.write_bytes(_conv_zoo_model()[0])
@@ -205,7 +206,7 @@ def test_tools_read_tensorlet_kernels(tmp_path: Path) -> None:
         )
         assert result.returncode == 0, result.stderr
         reports[level] = dict(line.split(": ", 1) for line in result.stdout.strip().splitlines())
-    assert reports["reference"]["arena_bytes"] == reports["auto"]["arena_bytes"]
+    assert int(reports["reference"]["arena_bytes"]) <= int(reports["auto"]["arena_bytes"])
     # out_c * (k + 1) floats per op with constant weights (before padding to the panel width)
     packed_floats = 20 * 28 + 40 * 21 + 9 * 241 + 33 * 10 + 37 * 298
     for level in ("portable", "auto"):

@@ -369,12 +369,32 @@ class ModelBuilder:
 
     def plan(self) -> planner.Plan:
         """The arena plan the runtime will compute for this model."""
+        n = len(self.tensors)
+
+        def scratch(op: _OpEntry) -> int:
+            ins, outs = op.inputs or [], op.outputs or []
+            if not outs or any(not 0 <= t < n for t in [*ins, outs[0]]):
+                return 0
+            ts = [self.tensors[t] for t in ins]
+            y = self.tensors[outs[0]]
+            if y.shape is None or any(t.shape is None for t in ts):
+                return 0
+            return planner.op_scratch_bytes(
+                OPCODE_NAMES.get(op.opcode, ""),
+                [dtypes.dtype_name(t.dtype) for t in ts],
+                [t.buffer != 0 for t in ts],
+                [t.shape for t in ts],
+                y.shape,
+                op.options,
+            )
+
         return planner.plan(
             self.tensor_bytes(),
             [t.buffer != 0 for t in self.tensors],
             [(op.inputs or [], op.outputs or []) for op in self.ops],
             self.inputs,
             self.outputs,
+            scratch=[scratch(op) for op in self.ops],
         )
 
     def finish(self, arena_bytes: int | None = None, *, omit: Iterable[str] = ()) -> bytes:

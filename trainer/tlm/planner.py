@@ -16,6 +16,12 @@ The exporter writes ``arena_bytes`` into the model's metadata and the runtime mu
    offset may be walked in any order: the result is the same.)
 6. ``arena_bytes`` = max(offset + size), 0 if nothing is planned.
 
+Op scratch (``scratch``: bytes per op, 0 for none): the runtime places an op's temporary memory (the im2col
+blocks of Conv2D on the optimized kernels, :func:`conv2d_scratch_bytes`) in the same arena, as one more
+item with the lifetime of that op only, key ``tensor_count + k`` (k-th scratch block in op order: ties in
+size are broken after the tensors), planned with the tensors by steps 4-6. Only tensor pairs count toward
+``max_pairs`` (the runtime's work budget counts tensor pairs).
+
 Which placed tensors overlap in time does not change the result, only the cost. The C planner finds them
 with a max-tree over the tensors sorted by first step; this mirror builds every tensor's overlap list with
 one sweep over first steps. Both cost O(n log n + P log n), P the number of time-overlapping pairs; P is
@@ -97,6 +103,7 @@ def plan(
     inputs: Sequence[int],
     outputs: Sequence[int],
     max_pairs: int | None = DEFAULT_MAX_PAIRS,
+    scratch: Sequence[int] = (),
 ) -> Plan:
     """Plan the arena.
 
@@ -104,7 +111,7 @@ def plan(
     (inputs, outputs) tensor indices of each op in execution order, ``inputs``/``outputs`` the graph's.
     Indices outside ``range(len(tensor_bytes))`` are ignored (the runtime rejects such models anyway).
     Raises ``ValueError`` when more than ``max_pairs`` pairs of planned tensors are alive at the same time
-    (``None``: no limit).
+    (``None``: no limit). ``scratch[i]`` (optional): bytes of op i's scratch block, 0 for none.
     """
     count = len(tensor_bytes)
     op_count = len(ops)
@@ -150,6 +157,14 @@ def plan(
         raise ValueError(
             f"plan: {pairs} pairs of tensors are alive at the same time, above the limit of {max_pairs}"
         )
+    key = count
+    for i, nbytes in enumerate(scratch[:op_count]):
+        if nbytes > 0:
+            first[key] = last[key] = i
+            sizes[key] = align_up(int(nbytes))
+            planned.append(key)
+            used.add(key)
+            key += 1
 
     # overlap lists: sweep the tensors by first step; the ones still alive there overlap the new one
     overlapping: dict[int, list[int]] = {t: [] for t in planned}
@@ -175,6 +190,58 @@ def plan(
 
     result.arena_bytes = max((result.offsets[t] + result.sizes[t] for t in used), default=0)
     return result
+
+
+# runtime_c kernels/opt: TL_CONV_BLOCK_ROWS (opt_kernels.h), TL_CONV_INT8_BLOCK_ROWS,
+# TL_CONV_INT8_SCRATCH_SLACK, TL_GEMM_INT8_MAX_K (opt_kernels_int8.h)
+CONV_BLOCK_ROWS = 96
+CONV_INT8_BLOCK_ROWS = 128
+CONV_INT8_SCRATCH_SLACK = 64
+GEMM_INT8_MAX_K = 65535
+
+
+def conv2d_scratch_bytes(
+    dtype: str, weight_shape: Sequence[int], output_shape: Sequence[int], stride_h: int = 1, stride_w: int = 1
+) -> int:
+    """Bytes of the im2col scratch a Conv2D requests on the runtime's optimized kernels with one thread
+    (runtime_c ops/conv2d.c, conv2d_int8.c; the reference kernels and freestanding builds request none):
+    ``dtype`` "FLOAT32" or "INT8" (input 0), weights ``[oc, kh, kw, c]`` constant, output ``[n, oh, ow,
+    oc]``. 0 for a pointwise (1x1, stride 1) convolution or shapes the optimized kernels do not take."""
+    if len(weight_shape) != 4 or len(output_shape) != 4:
+        return 0
+    _, kh, kw, c = (int(d) for d in weight_shape)
+    if kh == 1 and kw == 1 and stride_h == 1 and stride_w == 1:
+        return 0
+    positions = int(output_shape[1]) * int(output_shape[2])
+    depth = kh * kw * c
+    if dtype == "FLOAT32":
+        return (min(positions, CONV_BLOCK_ROWS) + 2) * depth * 4 if 0 < depth < 2**31 - 1 else 0
+    if dtype == "INT8":
+        bound = kh * ((kw * c + 3) // 4 * 4)
+        if not (0 < depth <= GEMM_INT8_MAX_K and bound <= GEMM_INT8_MAX_K):
+            return 0
+        return min(positions, CONV_INT8_BLOCK_ROWS) * bound + CONV_INT8_SCRATCH_SLACK
+    return 0
+
+
+def op_scratch_bytes(
+    opcode: str,
+    dtypes: Sequence[str],
+    constant: Sequence[bool],
+    shapes: Sequence[Sequence[int]],
+    output_shape: Sequence[int],
+    options: dict,
+) -> int:
+    """The scratch bytes of one op (0 for every op but Conv2D): ``dtypes``, ``constant`` and ``shapes`` of its
+    inputs (DType names)."""
+    if opcode != "Conv2D" or len(dtypes) < 2 or not constant[1] or (len(dtypes) > 2 and not constant[2]):
+        return 0
+    x, w = dtypes[0], dtypes[1]
+    if not ((x == "FLOAT32" and w in ("FLOAT32", "FLOAT16")) or (x == "INT8" and w == "INT8")):
+        return 0
+    return conv2d_scratch_bytes(
+        x, shapes[1], output_shape, int(options.get("stride_h", 1)), int(options.get("stride_w", 1))
+    )
 
 
 def overlap_pairs(first: Sequence[int], last: Sequence[int]) -> int:

@@ -235,10 +235,26 @@ def plan_model(info: ModelInfo) -> Any:
     """The arena plan (:class:`trainer.tlm.planner.Plan`) of a parsed model."""
     from trainer.tlm import planner
 
+    n = len(info.tensors)
+
+    def scratch(op: OpInfo) -> int:
+        if any(not 0 <= t < n for t in [*op.inputs, *op.outputs[:1]]) or not op.outputs:
+            return 0
+        ins = [info.tensors[t] for t in op.inputs]
+        return planner.op_scratch_bytes(
+            op.opcode,
+            [t.dtype_name for t in ins],
+            [t.buffer != 0 for t in ins],
+            [t.shape for t in ins],
+            info.tensors[op.outputs[0]].shape,
+            op.options,
+        )
+
     return planner.plan(
         [t.nbytes for t in info.tensors],
         [t.buffer != 0 for t in info.tensors],
         [(op.inputs, op.outputs) for op in info.ops],
         info.inputs,
         info.outputs,
+        scratch=[scratch(op) for op in info.ops],
     )

@@ -2,7 +2,7 @@
  *
  * What this is: the specification of the int8 binary ops. What this is not: broadcasting rules (prepare
  * right-aligned both shapes to rank 4, strides 0 on broadcast dims, as for the float kernels) or the
- * multipliers (ops/arith_int8.c).
+ * multipliers (ops/binary_int8.c).
  */
 #include "kernels_int8.h"
 #include "quant.h"

@@ -2,7 +2,7 @@
  *
  * What this is: the specification of the int8 pools. Windows are clipped to the input and the average divides
  * by the number of covered elements, as in the float kernels (pool.c, mean.c). What this is not: geometry or
- * parameter validation (ops/pool_int8.c, ops/mean_int8.c).
+ * parameter validation (ops/pool2d_int8.c, ops/mean_int8.c).
  */
 #include "geometry.h"
 #include "kernels_int8.h"

@@ -9,9 +9,13 @@
 #include <stdio.h>
 #endif
 
+#include <string.h>
+
+#include "cpu_features.h"
 #include "fb_schema.h"
 #include "ops/ops.h"
 #include "ops/ops_int8.h"
+#include "tensorlet.h"
 
 #ifdef TL_TERSE_ERRORS
 /* "op N (Name) failed", written by hand: a terse build then links no printf-style formatter at all (the
@@ -188,3 +192,122 @@ tl_status tl_op_window(tl_op_ctx *ctx, int32_t in, int32_t k, int32_t stride, in
   *pad_total = (int32_t)total;
   return TL_OK;
 }
+
+/* ---- memory: the two passes of prepare (ops.h) ---- */
+
+#define TL_A16(x) (((x) + 15u) & ~(size_t)15u)
+
+void *tl_op_persistent(tl_op_ctx *ctx, size_t bytes) {
+  tl_interpreter *it = ctx->interp;
+  size_t need = bytes > SIZE_MAX - 15u ? SIZE_MAX : TL_A16(bytes);
+  void *p;
+  if (ctx->sizing) {
+    if (need == SIZE_MAX || !tl_add_size(it->persist_need, need, &it->persist_need)) it->persist_need = SIZE_MAX;
+    return NULL;
+  }
+  if (need == SIZE_MAX || (size_t)(it->persist_end - it->persist_next) < need) return NULL;
+  p = it->persist_next;
+  it->persist_next += need;
+  return p;
+}
+
+tl_status tl_op_request_scratch(tl_op_ctx *ctx, size_t bytes, int32_t *index) {
+  tl_node *node = ctx->node;
+  TL_OP_ENSURE(ctx, node->scratch_count < TL_OP_MAX_SCRATCH, TL_ERROR_LIMIT_EXCEEDED, "too many scratch requests");
+  node->scratch_bytes[node->scratch_count] = bytes;
+  node->scratch[node->scratch_count] = NULL;
+  *index = node->scratch_count++;
+  return TL_OK;
+}
+
+tl_status tl_op_unplaced(tl_op_ctx *ctx) {
+  if (ctx->sizing) return TL_OK;
+  tl_op_error(ctx, "prepare asked for more memory than in its size pass");
+  return TL_ERROR_OUT_OF_MEMORY;
+}
+
+/* ---- work (interpreter.h) ---- */
+
+uint64_t tl_work_mul(uint64_t a, uint64_t b) {
+  if (a != 0 && b > UINT64_MAX / a) return UINT64_MAX;
+  return a * b;
+}
+
+uint64_t tl_op_work_units(uint64_t count, uint32_t weight) {
+  count = tl_work_mul(count, weight);
+  if (count == UINT64_MAX) return UINT64_MAX;
+  count = count / 16u + (count % 16u != 0);
+  return count > UINT64_MAX - TL_WORK_PER_OP ? UINT64_MAX : TL_WORK_PER_OP + count;
+}
+
+static int tl_work_int8(const tl_model *m, const tl_op_desc *op) {
+  return op->input_count > 0 && m->tensors[op->inputs[0]].dtype == TL_INT8;
+}
+
+uint64_t tl_op_work_outputs(const tl_model *m, const tl_op_desc *op, uint32_t w_f32, uint32_t w_i8) {
+  uint64_t out = op->output_count > 0 ? (uint64_t)m->tensors[op->outputs[0]].elems : 0;
+  return tl_op_work_units(out, tl_work_int8(m, op) ? w_i8 : w_f32);
+}
+
+uint64_t tl_op_work_inputs(const tl_model *m, const tl_op_desc *op, uint32_t w_f32, uint32_t w_i8) {
+  uint64_t in = op->input_count > 0 ? (uint64_t)m->tensors[op->inputs[0]].elems : 0;
+  return tl_op_work_units(in, tl_work_int8(m, op) ? w_i8 : w_f32);
+}
+
+uint64_t tl_op_work_macs(const tl_model *m, const tl_op_desc *op, uint64_t per, uint32_t w_f32, uint32_t w_i8) {
+  uint64_t out = op->output_count > 0 ? (uint64_t)m->tensors[op->outputs[0]].elems : 0;
+  return tl_op_work_units(tl_work_mul(out, per + 1u), tl_work_int8(m, op) ? w_i8 : w_f32);
+}
+
+/* ---- kernel levels (tensorlet.h: tl_options.kernels) ---- */
+
+int32_t tl_op_opt_level(int32_t kernels) {
+  tl_cpu_features f = tl_cpu_features_detect();
+  switch (kernels) {
+    case TL_KERNELS_REFERENCE:
+      return TL_ISA_REFERENCE;
+    case TL_KERNELS_PORTABLE:
+      return tl_isa_resolve(TL_ISA_PORTABLE, &f);
+    case TL_KERNELS_NEON:
+      return tl_isa_resolve(TL_ISA_NEON, &f);
+    case TL_KERNELS_AVX2:
+      return tl_isa_resolve(TL_ISA_AVX2, &f);
+    case TL_KERNELS_AVX512:
+      return tl_isa_resolve(TL_ISA_AVX512, &f);
+    default:
+#if defined(TL_FREESTANDING)
+      return TL_ISA_REFERENCE;
+#else
+      return tl_isa_resolve(TL_ISA_AUTO, &f);
+#endif
+  }
+}
+
+int32_t tl_kernels_from_name(const char *name) {
+  static const char *const names[] = {"auto", "reference", "portable", "neon", "avx2", "avx512"};
+  int32_t i;
+  if (name == NULL || name[0] == '\0') return TL_KERNELS_AUTO;
+  for (i = 0; i < (int32_t)(sizeof names / sizeof names[0]); i++) {
+    if (strcmp(name, names[i]) == 0) return i;
+  }
+  return -1;
+}
+
+int tl_op_is_int8(const tl_op_ctx *ctx, const tl_node *node) {
+  return node->op->input_count >= 1 && tl_op_input(ctx, node, 0)->dtype == TL_INT8;
+}
+
+/* Reshape, Concatenation, Pad, Transpose: they move bytes, so dtypes (and quantization) must match */
+tl_status tl_op_check_same_dtype(tl_op_ctx *ctx, const tl_tensor_desc *a, const char *a_what, const tl_tensor_desc *b,
+                               const char *b_what) {
+  TL_OP_ENSURE(ctx, a->dtype == b->dtype, TL_ERROR_BAD_SHAPE, "%s is %s but %s is %s", a_what, tl_dtype_name(a->dtype),
+               b_what, tl_dtype_name(b->dtype));
+  TL_OP_ENSURE(ctx, tl_dtype_size(a->dtype) > 0, TL_ERROR_UNSUPPORTED_DTYPE, "dtype %s", tl_dtype_name(a->dtype));
+  if (a->quant_count > 0 || b->quant_count > 0) {
+    TL_OP_ENSURE(ctx, a->quant_count == 1 && b->quant_count == 1 && a->scales[0] == b->scales[0] &&
+                          a->zero_points[0] == b->zero_points[0],
+                 TL_ERROR_BAD_QUANTIZATION, "%s and %s must share one per-tensor scale and zero point", a_what, b_what);
+  }
+  return TL_OK;
+}
+

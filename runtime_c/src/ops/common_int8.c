@@ -14,19 +14,11 @@
 #include "ops/ops_int8.h"
 #include "quant.h"
 
-static int tl_has_bias_input(int32_t opcode) {
-  return opcode == TL_OP_FULLY_CONNECTED || opcode == TL_OP_CONV2D || opcode == TL_OP_DEPTHWISE_CONV2D;
-}
-
-int tl_op_is_int8(const tl_op_ctx *ctx, const tl_node *node) {
-  return node->op->input_count >= 1 && tl_op_input(ctx, node, 0)->dtype == TL_INT8;
-}
-
 tl_status tl_op_check_int8_dtypes(tl_op_ctx *ctx, const tl_node *node) {
   int32_t k;
   for (k = 0; k < node->op->input_count; k++) {
     const tl_tensor_desc *t = tl_op_input(ctx, node, k);
-    int bias = k == 2 && tl_has_bias_input(node->op->opcode);
+    int bias = k == 2 && (ctx->desc->flags & TL_OP_FLAG_WEIGHTS) != 0;
     tl_dtype want = bias ? TL_INT32 : TL_INT8;
     TL_OP_ENSURE(ctx, t->dtype == want, TL_ERROR_UNSUPPORTED_DTYPE, "input %d (%s) is %s: an int8 op needs %s here",
                  k, t->name, tl_dtype_name(t->dtype), tl_dtype_name(want));
@@ -42,29 +34,6 @@ tl_status tl_op_check_int8_dtypes(tl_op_ctx *ctx, const tl_node *node) {
                  t->quant_count);
   }
   return TL_OK;
-}
-
-static size_t tl_op_int8_bytes(const tl_model *model, int32_t op) {
-  const tl_op_desc *d = &model->ops[op];
-  if (d->input_count < 1 || model->tensors[d->inputs[0]].dtype != TL_INT8) return 0;
-  if (tl_has_bias_input(d->opcode) && d->input_count >= 2) {
-    const tl_tensor_desc *w = &model->tensors[d->inputs[1]];
-    return w->quant_count > 1 ? 2u * sizeof(int32_t) * (size_t)w->quant_count : 0;
-  }
-  if (d->opcode == TL_OP_CONCATENATION && d->input_count <= TL_CONCAT_MAX_INPUTS)
-    return (size_t)d->input_count * sizeof(tl_requantize_int8_params);
-  return 0;
-}
-
-size_t tl_op_persistent_bytes(const tl_model *model, int32_t op) {
-  size_t a = (tl_op_int8_bytes(model, op) + 15u) & ~(size_t)15u; /* small: at most 8 x 2^22 bytes */
-  size_t b = tl_op_float16_bytes(model, op);                     /* 16-aligned, at most SIZE_MAX / 2 */
-  return a + b;
-}
-
-void tl_op_prepare_persistent(void **data, const tl_model *model, int32_t op, tl_node *node) {
-  size_t a = (tl_op_int8_bytes(model, op) + 15u) & ~(size_t)15u;
-  if (tl_op_float16_bytes(model, op) > 0) tl_op_expand_float16(data, model, op, (uint8_t *)node->persist + a);
 }
 
 tl_status tl_op_int8_params(tl_op_ctx *ctx, const tl_tensor_desc *t, const char *what, float *scale,
@@ -104,7 +73,8 @@ tl_status tl_op_requantize_params(tl_op_ctx *ctx, float in_scale, int32_t in_zp,
 /* Algorithm: the TFLite conv/FC rules. Weights: zero points 0, one scale or one per output channel on `axis`.
  * Bias: the same count of scales, each within a relative 1e-6 of input_scale * weight_scale[c], zero points 0.
  * Each channel's real multiplier input_scale * weight_scale[c] / output_scale (double) must be in (0, 1) with a
- * shift >= -31; per-channel multipliers and shifts go to node->persist (multipliers first). */
+ * shift >= -31. Per-channel multipliers and shifts go to per-node memory (tl_op_persistent, multipliers
+ * first): requested in the size pass, written in the place pass. */
 tl_status tl_op_prepare_channel_requant(tl_op_ctx *ctx, tl_node *node, int32_t axis, int32_t channels,
                                         int32_t *input_zp, tl_requant_int8 *q) {
   const tl_tensor_desc *x = tl_op_input(ctx, node, 0), *w = tl_op_input(ctx, node, 1);
@@ -112,7 +82,7 @@ tl_status tl_op_prepare_channel_requant(tl_op_ctx *ctx, tl_node *node, int32_t a
   const tl_tensor_desc *b = node->op->input_count == 3 ? tl_op_input(ctx, node, 2) : NULL;
   float s_in, s_out;
   int32_t zp_out, c, n = w->quant_count;
-  int32_t *multipliers = (int32_t *)node->persist, *shifts;
+  int32_t *multipliers = NULL, *shifts;
   char what[64];
 
   TL_ENSURE_OK(tl_op_int8_params(ctx, x, "input", &s_in, input_zp));
@@ -136,13 +106,16 @@ tl_status tl_op_prepare_channel_requant(tl_op_ctx *ctx, tl_node *node, int32_t a
                    "bias (%s) scale %d is %g, expected input scale x weight scale = %g", b->name, c, got, want);
     }
   }
+  if (n > 1) {
+    multipliers = (int32_t *)tl_op_persistent(ctx, 2u * sizeof(int32_t) * (size_t)n);
+    if (multipliers == NULL && !ctx->sizing) return tl_op_unplaced(ctx);
+  }
   memset(q, 0, sizeof *q);
   q->channels = n;
   q->output_zp = zp_out;
   tl_activation_range_int8(node->op->opts.activation, s_out, zp_out, &q->act_min, &q->act_max);
   if (n > 1) {
-    TL_DCHECK(multipliers != NULL); /* tl_op_persistent_bytes reserved 2 * n int32 */
-    shifts = multipliers + n;
+    shifts = multipliers != NULL ? multipliers + n : NULL; /* size pass: checked, not written */
     q->multipliers = multipliers;
     q->shifts = shifts;
   } else {
@@ -151,11 +124,25 @@ tl_status tl_op_prepare_channel_requant(tl_op_ctx *ctx, tl_node *node, int32_t a
   }
   for (c = 0; c < n; c++) {
     double real = (double)s_in * (double)w->scales[c] / (double)s_out;
+    int32_t m = 0, sh = 0;
     snprintf(what, sizeof what, "channel %d effective", c);
     TL_OP_ENSURE(ctx, real > 0.0 && real < 1.0, TL_ERROR_BAD_QUANTIZATION,
                  "channel %d effective multiplier input scale x weight scale / output scale = %g: must be in (0, 1)",
                  c, real);
-    TL_ENSURE_OK(tl_op_multiplier(ctx, real, -31, 31, what, &multipliers[c], &shifts[c]));
+    TL_ENSURE_OK(tl_op_multiplier(ctx, real, -31, 31, what, &m, &sh));
+    if (multipliers != NULL) {
+      multipliers[c] = m;
+      shifts[c] = sh;
+    }
   }
   return TL_OK;
+}
+
+int tl_op_run_units(tl_op_ctx *ctx, int64_t macs, int32_t units, tl_op_units *u, tl_threadpool_fn fn, void *job) {
+  const int32_t threads = tl_op_threads(ctx, macs);
+  if (threads <= 1 || units <= 1) return 0;
+  u->parts = threads < units ? threads : units;
+  u->units = units;
+  tl_threadpool_run(ctx->interp->pool, u->parts, fn, job);
+  return 1;
 }

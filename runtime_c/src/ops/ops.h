@@ -1,34 +1,103 @@
-/* ops.h: the op registration table and the context op glue works in.
+/* ops.h: the op descriptor, the context an op's prepare and eval work in, and the helpers shared by the op
+ * files.
  *
- * What this is: one row per op code {name, expected options, prepare, eval}. prepare(ctx, node) checks input
- * and output counts, dtypes, shapes and option values against the op's contract (schema/tensorlet.fbs) and
- * fills node->params; eval(ctx, node) only calls the kernel. What this is not: the arithmetic (kernels/).
+ * What this is: the contract between the interpreter and one op. Each op's file (ops/<op>.c, with its int8
+ * half in ops/<op>_int8.c) exports one `const tl_op_descriptor`; ops/op_table.c lists them in schema OpCode
+ * order, one line each. The descriptor holds everything about the op: its name, the options table it takes
+ * and that table's decoder/checker (run at load, verify.c), prepare, eval and its work cost. What this is not:
+ * the arithmetic (kernels/) or the memory plan (planner.h).
+ *
+ * Prepare runs twice (interpreter.c): a size pass (ctx->sizing = 1) in which the op checks everything and
+ * requests its memory, and nothing may be written, then a place pass that runs the same code again, gets the
+ * memory it requested and fills it (params, packed weights, per-channel multipliers, float16 weights expanded,
+ * lookup tables). Both passes must make the same requests in the same order. Eval only calls the kernels.
  */
 #ifndef TL_OPS_H
 #define TL_OPS_H
 
+#include "cpu_features.h"
 #include "interpreter.h"
+#include "kernels/kernels.h"
+#include "kernels/kernels_int8.h"
+
+/* ---- selective builds ----
+ * Compiled with -DTL_OPS_HEADER='"ops.h"' (written by `tensorlet ops MODEL --header`: `#define TL_WITH_OP_<NAME>
+ * 1` for each op the model uses), TL_OP_FN(NAME, fn) is fn for a listed op and NULL for the others, so an op
+ * left out keeps its name and options decoder (it still verifies at load) and its prepare, eval and work are
+ * not referenced: the linker drops them with the kernels. Without a header every op is built. */
+#ifdef TL_OPS_HEADER
+#include TL_OPS_HEADER
+#define TL_OP_BUILT(NAME) TL_OP_IS_ONE_(TL_WITH_OP_##NAME)
+#else
+#define TL_OP_BUILT(NAME) 1
+#endif
+#define TL_OP_PLACEHOLDER_1 0,
+#define TL_OP_SECOND_(a, b, ...) b
+#define TL_OP_IS_ONE_(x) TL_OP_IS_ONE__(x)
+#define TL_OP_IS_ONE__(x) TL_OP_IS_ONE___(TL_OP_PLACEHOLDER_##x)
+#define TL_OP_IS_ONE___(arg) TL_OP_SECOND_(arg 1, 0, 0)
+#define TL_OP_PICK_0(fn) NULL
+#define TL_OP_PICK_1(fn) fn
+#define TL_OP_PICK_(on, fn) TL_OP_PICK__(on, fn)
+#define TL_OP_PICK__(on, fn) TL_OP_PICK_##on(fn)
+#define TL_OP_FN(NAME, fn) TL_OP_PICK_(TL_OP_BUILT(NAME), fn)
+
+/* The entry points a descriptor names are static: TL_OP_ENTRY keeps the compiler quiet when a selective build
+ * leaves them unreferenced (and drops them). */
+#if defined(__GNUC__)
+#define TL_OP_ENTRY static __attribute__((unused))
+#else
+#define TL_OP_ENTRY static
+#endif
 
 typedef struct tl_op_ctx {
   tl_interpreter *interp;
   const tl_model *model;
+  const struct tl_op_descriptor *desc;
   int32_t op_index;
   const char *op_name;
+  int32_t sizing;          /* prepare's size pass: memory requests are counted, nothing may be written */
+  tl_node *node;
 } tl_op_ctx;
 
 typedef tl_status (*tl_op_prepare_fn)(tl_op_ctx *ctx, tl_node *node);
 typedef void (*tl_op_eval_fn)(tl_op_ctx *ctx, tl_node *node);
+/* Work units of op `op` whose prepare succeeded (interpreter.h: the work budget); saturates at UINT64_MAX. */
+typedef uint64_t (*tl_op_work_fn)(const tl_model *model, const tl_op_desc *op);
+/* Decodes and range-checks a present options table into o (defaults already set; verify.c). */
+typedef tl_status (*tl_op_options_fn)(tl_options_reader *r, tl_op_options *o);
 
-typedef struct tl_op_registration {
-  const char *name;
-  int32_t options_type;     /* expected OpOptions tag (TL_OPT_NONE: no options allowed) */
-  int32_t options_required; /* 1: the options table must be present */
-  tl_op_prepare_fn prepare;
+/* flags */
+#define TL_OP_FLAG_WEIGHTS 1u /* inputs 1 (weights) and 2 (bias): an int8 op takes an int32 bias as input 2, a
+                                 float op constant float16 weights and bias (expanded at prepare) */
+
+typedef struct tl_op_descriptor {
+  const char *name;                /* "Conv2D" */
+  tl_op_options_fn decode_options; /* NULL: no options table */
+  tl_op_prepare_fn prepare;        /* NULL: compiled out of this build (prepare fails naming it) */
   tl_op_eval_fn eval;
-} tl_op_registration;
+  tl_op_work_fn work;
+  uint8_t options_type;            /* expected OpOptions tag (TL_OPT_NONE: no options allowed) */
+  uint8_t options_required;        /* 1: the options table must be present */
+  uint8_t flags;                   /* TL_OP_FLAG_* */
+} tl_op_descriptor;
 
-/* NULL for an unknown op code. */
-const tl_op_registration *tl_op_lookup(int32_t opcode);
+/* The op's descriptor (ops/op_table.c), NULL for an unknown op code. */
+const tl_op_descriptor *tl_op_lookup(int32_t opcode);
+
+/* ---- memory (the two passes) ----
+ * tl_op_persistent: `bytes` of per-node memory (16-byte aligned, lives as long as the prepared interpreter).
+ * Size pass: counts the request and returns NULL. Place pass: the block; the op points node->state at its
+ * op-private struct (one of its blocks), which eval reads. Returns NULL in the place pass only if the op asks for more than in the
+ * size pass (a bug; tl_op_unplaced then fails the prepare).
+ * tl_op_request_scratch: `bytes` of temporary memory valid during this op's eval only (im2col blocks): the
+ * planner places it in the arena with the lifetime of this op, so ops that do not run at the same time share
+ * it. *index is what eval passes to tl_op_scratch. At most TL_OP_MAX_SCRATCH per op. */
+void *tl_op_persistent(tl_op_ctx *ctx, size_t bytes);
+tl_status tl_op_request_scratch(tl_op_ctx *ctx, size_t bytes, int32_t *index);
+static inline void *tl_op_scratch(const tl_node *node, int32_t index) { return node->scratch[index]; }
+/* After the requests: TL_OK in the size pass (prepare returns there), else an internal error. */
+tl_status tl_op_unplaced(tl_op_ctx *ctx);
 
 /* Error for the current op: prefixes "op N (Name): ". */
 void tl_op_error(tl_op_ctx *ctx, const char *fmt, ...) TL_PRINTF_LIKE(2, 3);
@@ -44,6 +113,23 @@ void tl_op_error_terse(tl_op_ctx *ctx);
     }                                        \
   } while (0)
 
+/* ---- options helpers (verify.c): "op N (Name): ..." errors, TL_ERROR_BAD_OPTIONS ---- */
+tl_status tl_options_ints(tl_options_reader *r, int32_t field, const char *what, tl_op_options *o);
+tl_status tl_options_check_activation(tl_options_reader *r, int32_t act);
+tl_status tl_options_check_positive(tl_options_reader *r, const char *what, int32_t v);
+/* padding known, strides positive (Conv2D, DepthwiseConv2D, pools) */
+tl_status tl_options_check_window(tl_options_reader *r, const tl_op_options *o);
+
+/* ---- work (interpreter.h): TL_WORK_PER_OP + count x weight / 16, rounded up; saturates ---- */
+uint64_t tl_op_work_units(uint64_t count, uint32_t weight);
+uint64_t tl_work_mul(uint64_t a, uint64_t b);
+/* count = output elements; the weight of float32 or int8 input 0 */
+uint64_t tl_op_work_outputs(const tl_model *m, const tl_op_desc *op, uint32_t w_f32, uint32_t w_i8);
+/* count = input 0's elements */
+uint64_t tl_op_work_inputs(const tl_model *m, const tl_op_desc *op, uint32_t w_f32, uint32_t w_i8);
+/* count = outputs x (per + 1), per = multiply-adds per output (FullyConnected, convolutions) */
+uint64_t tl_op_work_macs(const tl_model *m, const tl_op_desc *op, uint64_t per, uint32_t w_f32, uint32_t w_i8);
+
 /* ---- helpers shared by the op files (ops/common.c) ---- */
 const tl_tensor_desc *tl_op_input(const tl_op_ctx *ctx, const tl_node *node, int32_t i);
 const tl_tensor_desc *tl_op_output(const tl_op_ctx *ctx, const tl_node *node, int32_t i);
@@ -52,11 +138,16 @@ void *tl_op_input_data(const tl_op_ctx *ctx, const tl_node *node, int32_t i);
 void *tl_op_output_data(const tl_op_ctx *ctx, const tl_node *node, int32_t i);
 /* Input count within [min_in, max_in], output count exactly n_out (TL_ERROR_BAD_INPUT_COUNT). */
 tl_status tl_op_check_counts(tl_op_ctx *ctx, const tl_node *node, int32_t min_in, int32_t max_in, int32_t n_out);
-/* Every input and output is float32; or input 0 is int8 and the op follows the int8 dtype rules
- * (tl_op_check_int8_dtypes in ops_int8.h; the op's prepare then ends with its int8 prepare). */
+/* Every input and output is float32 (constant float16 weights of TL_OP_FLAG_WEIGHTS ops too); or input 0 is
+ * int8 and the op follows the int8 dtype rules (tl_op_check_int8_dtypes in ops_int8.h; the op's prepare then
+ * ends with its int8 prepare). */
 tl_status tl_op_check_float(tl_op_ctx *ctx, const tl_node *node);
 /* Shapes equal, else TL_ERROR_BAD_SHAPE naming both. */
 tl_status tl_op_check_same_shape(tl_op_ctx *ctx, const tl_tensor_desc *a, const char *a_what,
+                                 const tl_tensor_desc *b, const char *b_what);
+/* Same dtype, of a known size, and when quantized one shared per-tensor scale and zero point (ops that move
+ * bytes and do not requantize). */
+tl_status tl_op_check_same_dtype(tl_op_ctx *ctx, const tl_tensor_desc *a, const char *a_what,
                                  const tl_tensor_desc *b, const char *b_what);
 /* "[1, 28, 28, 1]" into buf. */
 const char *tl_shape_str(const int32_t *dims, int32_t rank, char *buf, size_t size);
@@ -77,6 +168,14 @@ tl_status tl_op_window(tl_op_ctx *ctx, int32_t in, int32_t k, int32_t stride, in
                        const char *what, tl_status too_large, int32_t *out, int32_t *pad_before,
                        int32_t *pad_total);
 
+/* ---- float16 weights (ops/float16.c) ----
+ * Constant FLOAT16 weights and bias of TL_OP_FLAG_WEIGHTS ops are expanded to float32 at prepare into the
+ * op's per-node memory, and the interpreter's data pointer of the tensor is redirected there, so the float32
+ * kernels run unchanged. */
+int tl_op_float16_input_ok(const tl_op_ctx *ctx, const tl_node *node, int32_t k);
+/* Requests (size pass) or fills (place pass) the float32 copies; call before reading the weights. */
+tl_status tl_op_expand_float16(tl_op_ctx *ctx, tl_node *node);
+
 /* ---- threads (threadpool.h) ----
  * An op splits its work over the interpreter's pool only when it has at least TL_THREAD_MIN_MACS
  * multiply-adds per thread: below that, waking a worker costs about as much as it saves. */
@@ -87,40 +186,29 @@ static inline int32_t tl_op_threads(const tl_op_ctx *ctx, int64_t macs) {
   return macs / threads >= TL_THREAD_MIN_MACS ? threads : (macs >= 2 * TL_THREAD_MIN_MACS ? 2 : 1);
 }
 
-/* ---- per-op entry points (one file per family) ---- */
-tl_status tl_prepare_binary(tl_op_ctx *ctx, tl_node *node);
-void tl_eval_add(tl_op_ctx *ctx, tl_node *node);
-void tl_eval_sub(tl_op_ctx *ctx, tl_node *node);
-void tl_eval_mul(tl_op_ctx *ctx, tl_node *node);
-tl_status tl_prepare_fc(tl_op_ctx *ctx, tl_node *node);
-void tl_eval_fc(tl_op_ctx *ctx, tl_node *node);
-tl_status tl_prepare_conv2d(tl_op_ctx *ctx, tl_node *node);
-void tl_eval_conv2d(tl_op_ctx *ctx, tl_node *node);
-tl_status tl_prepare_depthwise_conv2d(tl_op_ctx *ctx, tl_node *node);
-void tl_eval_depthwise_conv2d(tl_op_ctx *ctx, tl_node *node);
-tl_status tl_prepare_pool2d(tl_op_ctx *ctx, tl_node *node);
-void tl_eval_max_pool2d(tl_op_ctx *ctx, tl_node *node);
-void tl_eval_average_pool2d(tl_op_ctx *ctx, tl_node *node);
-tl_status tl_prepare_mean(tl_op_ctx *ctx, tl_node *node);
-void tl_eval_mean(tl_op_ctx *ctx, tl_node *node);
-tl_status tl_prepare_unary(tl_op_ctx *ctx, tl_node *node);
-void tl_eval_relu(tl_op_ctx *ctx, tl_node *node);
-void tl_eval_relu6(tl_op_ctx *ctx, tl_node *node);
-void tl_eval_sigmoid(tl_op_ctx *ctx, tl_node *node);
-void tl_eval_tanh(tl_op_ctx *ctx, tl_node *node);
-tl_status tl_prepare_softmax(tl_op_ctx *ctx, tl_node *node);
-void tl_eval_softmax(tl_op_ctx *ctx, tl_node *node);
-tl_status tl_prepare_reshape(tl_op_ctx *ctx, tl_node *node);
-void tl_eval_reshape(tl_op_ctx *ctx, tl_node *node);
-tl_status tl_prepare_concat(tl_op_ctx *ctx, tl_node *node);
-void tl_eval_concat(tl_op_ctx *ctx, tl_node *node);
-tl_status tl_prepare_pad(tl_op_ctx *ctx, tl_node *node);
-void tl_eval_pad(tl_op_ctx *ctx, tl_node *node);
-tl_status tl_prepare_transpose(tl_op_ctx *ctx, tl_node *node);
-void tl_eval_transpose(tl_op_ctx *ctx, tl_node *node);
-tl_status tl_prepare_quantize(tl_op_ctx *ctx, tl_node *node);
-void tl_eval_quantize(tl_op_ctx *ctx, tl_node *node);
-tl_status tl_prepare_dequantize(tl_op_ctx *ctx, tl_node *node);
-void tl_eval_dequantize(tl_op_ctx *ctx, tl_node *node);
+/* The level an interpreter created with tl_options.kernels == `kernels` (TL_KERNELS_*) runs the optimized
+ * kernels at on this CPU (kernels/opt/). Freestanding builds (microcontrollers) default to the reference
+ * kernels: packing would copy the weights from flash into RAM. */
+int32_t tl_op_opt_level(int32_t kernels);
+/* The interpreter's level when an op may take the optimized kernels (packed weights), else 0. */
+static inline int32_t tl_op_opt_isa(const tl_op_ctx *ctx) {
+  const int32_t isa = ctx->interp->isa;
+  return isa == TL_ISA_AUTO ? TL_ISA_REFERENCE : isa;
+}
+/* Input k is a constant (weights or bias) or absent (k >= input count). */
+static inline int tl_op_constant_or_absent(const tl_op_ctx *ctx, const tl_node *node, int32_t k) {
+  return k >= node->op->input_count || ctx->model->is_constant[node->op->inputs[k]];
+}
+
+/* ---- the geometry Conv2D and DepthwiseConv2D share (ops/conv2d.c) ---- */
+tl_status tl_op_conv_geometry(tl_op_ctx *ctx, tl_node *node, int depthwise, tl_conv_params *p);
+/* 1 when the op runs int8: it has an input 0 and that input is int8. */
+int tl_op_is_int8(const tl_op_ctx *ctx, const tl_node *node);
+
+/* ---- the ops (one descriptor each, in their files; ops/op_table.c lists them) ---- */
+extern const tl_op_descriptor tl_op_add, tl_op_sub, tl_op_mul, tl_op_fully_connected, tl_op_conv2d,
+    tl_op_depthwise_conv2d, tl_op_max_pool2d, tl_op_average_pool2d, tl_op_mean, tl_op_relu, tl_op_relu6,
+    tl_op_sigmoid, tl_op_tanh, tl_op_softmax, tl_op_reshape, tl_op_concatenation, tl_op_pad, tl_op_transpose,
+    tl_op_quantize, tl_op_dequantize;
 
 #endif /* TL_OPS_H */

@@ -1,0 +1,76 @@
+/* reshape.c: Reshape (ReshapeOptions, optional): a copy of the bytes into the output shape; dtype-agnostic, so
+ * it runs on float32 and int8 alike (input and output must share the dtype and quantization). The output
+ * shape is authoritative; new_shape, when given, must resolve to it (one -1 entry may be inferred). */
+#include <string.h>
+
+#include "fb_schema.h"
+#include "ops/ops.h"
+
+static tl_status tl_decode_reshape_options(tl_options_reader *r, tl_op_options *o) {
+  o->int_count = -1; /* no new_shape: the output shape alone is authoritative */
+  TL_ENSURE_OK(tl_options_ints(r, TL_F_RESHAPE_NEW_SHAPE, "new_shape", o));
+  return tl_options_check_activation(r, o->activation);
+}
+
+TL_OP_ENTRY tl_status tl_prepare_reshape(tl_op_ctx *ctx, tl_node *node) {
+  const tl_op_options *o = &node->op->opts;
+  const tl_tensor_desc *x, *y;
+  size_t *s;
+  char sx[96], sy[96];
+  TL_ENSURE_OK(tl_op_check_counts(ctx, node, 1, 1, 1));
+  x = tl_op_input(ctx, node, 0);
+  y = tl_op_output(ctx, node, 0);
+  TL_ENSURE_OK(tl_op_check_same_dtype(ctx, x, "input", y, "output"));
+  TL_OP_ENSURE(ctx, x->elems == y->elems, TL_ERROR_BAD_SHAPE, "input %s and output %s differ in element count",
+               tl_shape_str(x->dims, x->rank, sx, sizeof sx), tl_shape_str(y->dims, y->rank, sy, sizeof sy));
+  if (o->int_count >= 0 && o->present && o->ints != NULL) {
+    int32_t k, infer = -1, shape[TL_MAX_OPTION_INTS];
+    int64_t known = 1;
+    int same;
+    TL_OP_ENSURE(ctx, o->int_count <= TL_MAX_RANK, TL_ERROR_BAD_OPTIONS, "new_shape has rank %d (cap %d)", o->int_count,
+                 TL_MAX_RANK);
+    for (k = 0; k < o->int_count; k++) {
+      int32_t d = o->ints[k];
+      shape[k] = d;
+      if (d == -1) {
+        TL_OP_ENSURE(ctx, infer < 0, TL_ERROR_BAD_OPTIONS, "new_shape has two -1 entries (%d and %d)", infer, k);
+        infer = k;
+        continue;
+      }
+      TL_OP_ENSURE(ctx, d >= 1, TL_ERROR_BAD_OPTIONS, "new_shape entry %d is %d", k, d);
+      known *= d;
+      TL_OP_ENSURE(ctx, known <= x->elems, TL_ERROR_BAD_OPTIONS, "new_shape %s has more elements than the input %s",
+                   tl_shape_str(o->ints, o->int_count, sy, sizeof sy), tl_shape_str(x->dims, x->rank, sx, sizeof sx));
+    }
+    if (infer >= 0) {
+      TL_OP_ENSURE(ctx, x->elems % known == 0, TL_ERROR_BAD_OPTIONS, "new_shape %s cannot hold the %lld input elements",
+                   tl_shape_str(o->ints, o->int_count, sy, sizeof sy), (long long)x->elems);
+      shape[infer] = (int32_t)(x->elems / known);
+      known = x->elems;
+    }
+    TL_OP_ENSURE(ctx, known == x->elems, TL_ERROR_BAD_OPTIONS, "new_shape %s has %lld elements, input %s has %lld",
+                 tl_shape_str(o->ints, o->int_count, sy, sizeof sy), (long long)known,
+                 tl_shape_str(x->dims, x->rank, sx, sizeof sx), (long long)x->elems);
+    same = y->rank == o->int_count;
+    for (k = 0; same && k < y->rank; k++) same = y->dims[k] == shape[k];
+    TL_OP_ENSURE(ctx, same, TL_ERROR_BAD_OPTIONS, "new_shape resolves to %s but the output is %s",
+                 tl_shape_str(shape, o->int_count, sx, sizeof sx), tl_shape_str(y->dims, y->rank, sy, sizeof sy));
+  }
+  s = (size_t *)tl_op_persistent(ctx, sizeof *s); /* the bytes to copy */
+  if (s == NULL) return tl_op_unplaced(ctx);
+  *s = x->bytes;
+  node->state = s;
+  return TL_OK;
+}
+
+TL_OP_ENTRY void tl_eval_reshape(tl_op_ctx *ctx, tl_node *node) {
+  /* input and output never overlap: both are alive at this op, so the planner keeps them apart */
+  memcpy(tl_op_output_data(ctx, node, 0), tl_op_input_data(ctx, node, 0), *(const size_t *)node->state);
+}
+
+/* Work: output elements x 16 / 16. Measured 0.44 ns per element (tl_bench, see interpreter.h). */
+TL_OP_ENTRY uint64_t tl_work_reshape(const tl_model *m, const tl_op_desc *op) { return tl_op_work_outputs(m, op, 16, 16); }
+
+const tl_op_descriptor tl_op_reshape = {"Reshape", tl_decode_reshape_options, TL_OP_FN(RESHAPE, tl_prepare_reshape),
+                                        TL_OP_FN(RESHAPE, tl_eval_reshape), TL_OP_FN(RESHAPE, tl_work_reshape),
+                                        TL_OPT_RESHAPE, 0, 0};
