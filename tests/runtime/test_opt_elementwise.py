@@ -154,7 +154,7 @@ def test_interpreter_levels_bit_exact() -> None:
 
 def test_depthwise_multiplier_threads_bit_identical() -> None:
     """A DepthwiseConv2D with depth_multiplier 2, large enough to be split over threads by output rows
-    (ops/conv.c): 2 and 3 threads give the bytes of one, and all are within tolerance of the reference."""
+    (ops/conv2d.c): 2 and 3 threads give the bytes of one, and all are within tolerance of the reference."""
     ensure_pyruntime()
     pyruntime = pytest.importorskip("pyruntime")
     rng = np.random.default_rng(5)

@@ -1,7 +1,7 @@
-/* pool_int8.c: int8 reference kernels of MaxPool2D and AveragePool2D, and of Mean over axes.
+/* pool2d_int8.c: int8 reference kernels of MaxPool2D and AveragePool2D, and of Mean over axes.
  *
  * What this is: the specification of the int8 pools. Windows are clipped to the input and the average divides
- * by the number of covered elements, as in the float kernels (pool.c, mean.c). What this is not: geometry or
+ * by the number of covered elements, as in the float kernels (pool2d.c, mean.c). What this is not: geometry or
  * parameter validation (ops/pool2d_int8.c, ops/mean_int8.c).
  */
 #include "geometry.h"

@@ -1,4 +1,4 @@
-/* pool.c: float32 reference kernels of MaxPool2D and AveragePool2D (NHWC), with fused activation.
+/* pool2d.c: float32 reference kernels of MaxPool2D and AveragePool2D (NHWC), with fused activation.
  *
  * What this is: the specification the optimized kernels are tested against, written as plainly as possible.
  * What this is not: padding resolution or shape validation (prepare resolved SAME/VALID into pad_top/pad_left

@@ -1,4 +1,4 @@
-/* depthwise_conv.c: float32 reference kernel of DepthwiseConv2D (NHWC input, [1, k_h, k_w, out_c] weights).
+/* depthwise_conv2d.c: float32 reference kernel of DepthwiseConv2D (NHWC input, [1, k_h, k_w, out_c] weights).
  *
  * What this is: the specification the optimized kernels are tested against, written as plainly as possible.
  * What this is not: padding resolution or shape validation (prepare resolved SAME/VALID into pad_top/pad_left

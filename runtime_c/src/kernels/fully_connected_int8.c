@@ -1,4 +1,4 @@
-/* fc_int8.c: int8 reference kernel of FullyConnected, and the shared requantization step.
+/* fully_connected_int8.c: int8 reference kernel of FullyConnected, and the shared requantization step.
  *
  * What this is: the specification the optimized int8 kernels are tested against. What this is not: the
  * multiplier computation or any validation (ops/fully_connected_int8.c).

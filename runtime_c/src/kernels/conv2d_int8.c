@@ -1,8 +1,8 @@
-/* conv_int8.c: int8 reference kernels of Conv2D and DepthwiseConv2D (NHWC input; OHWI and 1HWO weights).
+/* conv2d_int8.c: int8 reference kernels of Conv2D and DepthwiseConv2D (NHWC input; OHWI and 1HWO weights).
  *
  * What this is: the specification the optimized int8 kernels are tested against, with the same loops as the
- * float kernels (conv.c, depthwise_conv.c). What this is not: padding resolution, shape or quantization
- * validation (ops/conv_int8.c).
+ * float kernels (conv2d.c, depthwise_conv2d.c). What this is not: padding resolution, shape or quantization
+ * validation (ops/conv2d_int8.c, ops/depthwise_conv2d_int8.c).
  */
 #include "geometry.h"
 #include "kernels_int8.h"

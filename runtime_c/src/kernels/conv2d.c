@@ -1,4 +1,4 @@
-/* conv.c: float32 reference kernel of Conv2D (NHWC input, OHWI weights), with bias and fused activation.
+/* conv2d.c: float32 reference kernel of Conv2D (NHWC input, OHWI weights), with bias and fused activation.
  *
  * What this is: the specification the optimized kernels are tested against, written as plainly as possible.
  * What this is not: padding resolution or shape validation (prepare turned SAME/VALID into pad_top/pad_left
