@@ -755,6 +755,35 @@ TL_TEST(int8_levels_resolve) {
   TL_EXPECT_EQ(tl_i8_level_supported(TL_I8_VNNI, &none), 0);
 }
 
+/* The kernel sets: every level maps to its own set where this build has code for it, else to the portable one
+ * (whose packing the pack and run entry points then both use); the float sets agree with tl_gemm_nr. */
+TL_TEST(kernel_sets_chosen_once) {
+  for (int l = 0; l < TL_I8_LEVEL_COUNT; l++) {
+    const tl_i8_kernels *ks = tl_i8_kernels_for((tl_i8_level)l);
+    TL_EXPECT_EQ(tl_i8_kernels_level(ks) == (tl_i8_level)l || tl_i8_kernels_level(ks) == TL_I8_PORTABLE, 1);
+    TL_EXPECT_EQ(tl_i8_kernels_for((tl_i8_level)l) == ks, 1);
+  }
+  TL_EXPECT_EQ(tl_i8_kernels_level(tl_i8_kernels_for((tl_i8_level)99)), TL_I8_PORTABLE);
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+  TL_EXPECT_EQ(tl_i8_kernels_level(tl_i8_kernels_for(TL_I8_AVX2)), TL_I8_AVX2);
+  TL_EXPECT_EQ(tl_i8_kernels_level(tl_i8_kernels_for(TL_I8_VNNI)), TL_I8_VNNI);
+  TL_EXPECT_EQ(tl_i8_kernels_level(tl_i8_kernels_for(TL_I8_NEON)), TL_I8_PORTABLE);
+#endif
+#if defined(__aarch64__)
+  TL_EXPECT_EQ(tl_i8_kernels_level(tl_i8_kernels_for(TL_I8_SDOT)), TL_I8_SDOT);
+#endif
+#if defined(__ARM_NEON)
+  TL_EXPECT_EQ(tl_i8_kernels_level(tl_i8_kernels_for(TL_I8_NEON)), TL_I8_NEON);
+  TL_EXPECT_EQ(tl_i8_kernels_level(tl_i8_kernels_for(TL_I8_AVX2)), TL_I8_PORTABLE);
+#endif
+  for (int i = TL_ISA_REFERENCE; i <= TL_ISA_AUTO; i++) {
+    const tl_f32_kernels *fk = tl_f32_kernels_for((tl_isa)i);
+    TL_EXPECT_EQ(fk->nr, tl_gemm_nr((tl_isa)i));
+    TL_EXPECT_EQ(fk->isa == (tl_isa)i || fk->isa == TL_ISA_PORTABLE, 1);
+    TL_EXPECT_EQ(fk->conv_tile != NULL, i == TL_ISA_AVX2 || i == TL_ISA_AVX512);
+  }
+}
+
 int main(void) {
   const tl_cpu_features f = tl_cpu_features_detect();
   printf("features: avx2_fma=%d avx512f=%d avx512vnni=%d neon=%d dotprod=%d\n", f.avx2_fma, f.avx512f,
@@ -774,6 +803,7 @@ int main(void) {
     TL_RUN(max_pool_matches_reference_bit_exactly);
   }
   TL_RUN(int8_levels_resolve);
+  TL_RUN(kernel_sets_chosen_once);
   for (int i = 0; i < TL_I8_LEVEL_COUNT; i++) {
     if (!tl_i8_level_supported((tl_i8_level)i, &f)) continue;
     g_i8 = (tl_i8_level)i;

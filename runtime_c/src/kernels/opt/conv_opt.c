@@ -160,9 +160,9 @@ static int64_t tl_conv_inside_count(int32_t out, int32_t in, int32_t k, int32_t 
  * taps in the padding. Padded positions break the position groups into short runs and copy their patches:
  * the MNIST demo's SAME convolutions (14% and 27% padded positions) ran 20% slower direct than through
  * im2col, while VALID convolutions and MobileNet's first (3% padded) gain from it. */
-static int tl_conv_is_direct(const tl_conv_params *p, tl_isa isa) {
+static int tl_conv_is_direct(const tl_conv_params *p, const tl_f32_kernels *ks) {
   int64_t positions, inside;
-  if (!(isa == TL_ISA_AVX512 || isa == TL_ISA_AVX2) || tl_conv2d_f32_opt_is_pointwise(p)) return 0;
+  if (ks->conv_tile == NULL || tl_conv2d_f32_opt_is_pointwise(p)) return 0;
   positions = (int64_t)p->out_h * p->out_w;
   inside = tl_conv_inside_count(p->out_h, p->in_h, p->k_h, p->stride_h, p->dilation_h, p->pad_top) *
            tl_conv_inside_count(p->out_w, p->in_w, p->k_w, p->stride_w, p->dilation_w, p->pad_left);
@@ -179,10 +179,10 @@ static int tl_conv_is_direct(const tl_conv_params *p, tl_isa isa) {
  * output (bias, one FMA per tap in order, the clamp) does not depend on the other rows of the tile: every
  * cut of the positions (threads' parts included) gives the same bits. */
 static void tl_conv_direct_rows(float *yb, const float *xb, const float *packed, float *scratch,
-                                const tl_conv_params *p, tl_isa isa, int64_t pos0, int64_t rows, int32_t panel0,
-                                int32_t panel1) {
-  const int32_t k = (int32_t)tl_conv_depth(p), nr = tl_gemm_nr(isa);
-  const int32_t mr = isa == TL_ISA_AVX512 ? (p->out_c <= 16 ? 12 : 8) : 6; /* the tile's rows */
+                                const tl_conv_params *p, const tl_f32_kernels *ks, int64_t pos0, int64_t rows,
+                                int32_t panel0, int32_t panel1) {
+  const int32_t k = (int32_t)tl_conv_depth(p), nr = ks->nr;
+  const int32_t mr = p->out_c <= 16 ? ks->conv_mr_narrow : ks->conv_mr; /* the tile's rows */
   const int32_t panels = (p->out_c + nr - 1) / nr, last = panel1 < panels ? panel1 : panels;
   /* output rows [oy_lo, oy_hi) and columns [ox_lo, ox_hi) have their windows inside the input */
   int32_t oy_lo, oy_hi, ox_lo, ox_hi;
@@ -225,11 +225,7 @@ static void tl_conv_direct_rows(float *yb, const float *xb, const float *packed,
       for (int32_t jp = panel0; jp < last; jp++) {
         const int32_t cols = p->out_c - jp * nr < nr ? p->out_c - jp * nr : nr;
         float *c = yb + (pos0 + r) * p->out_c + (int64_t)jp * nr;
-        if (isa == TL_ISA_AVX512) {
-          tl_conv_tile_f32_avx512(a, off, n, k, packed + (int64_t)jp * (k + 1) * nr, c, p->out_c, cols, p->act);
-        } else {
-          tl_conv_tile_f32_avx2(a, off, n, k, packed + (int64_t)jp * (k + 1) * nr, c, p->out_c, cols, p->act);
-        }
+        ks->conv_tile(a, off, n, k, packed + (int64_t)jp * (k + 1) * nr, c, p->out_c, cols, p->act);
       }
       continue;
     }
@@ -266,11 +262,7 @@ static void tl_conv_direct_rows(float *yb, const float *xb, const float *packed,
         const float *panel = packed + (int64_t)jp * (k + 1) * nr; /* [k + 1, nr] */
         const int32_t cols = p->out_c - jp * nr < nr ? p->out_c - jp * nr : nr;
         float *c = yb + (pos0 + r + i) * p->out_c + (int64_t)jp * nr;
-        if (isa == TL_ISA_AVX512) {
-          tl_conv_tile_f32_avx512(rows_a, offsets, j - i, k, panel, c, p->out_c, cols, p->act);
-        } else {
-          tl_conv_tile_f32_avx2(rows_a, offsets, j - i, k, panel, c, p->out_c, cols, p->act);
-        }
+        ks->conv_tile(rows_a, offsets, j - i, k, panel, c, p->out_c, cols, p->act);
       }
     }
   }
@@ -280,11 +272,12 @@ void tl_conv2d_f32_opt(float *y, const float *x, const float *packed, float *scr
                        tl_isa isa) {
   const int64_t depth = tl_conv_depth(p);
   const int64_t positions = (int64_t)p->out_h * p->out_w;
+  const tl_f32_kernels *ks = tl_f32_kernels_for(isa);
   tl_gemm_f32_args g;
-  if (tl_conv_is_direct(p, isa)) {
+  if (tl_conv_is_direct(p, ks)) {
     for (int32_t b = 0; b < p->batch; b++) {
       tl_conv_direct_rows(y + (int64_t)b * positions * p->out_c, x + (int64_t)b * p->in_h * p->in_w * p->in_c,
-                          packed, scratch, p, isa, 0, positions, 0, INT32_MAX);
+                          packed, scratch, p, ks, 0, positions, 0, INT32_MAX);
     }
     return;
   }
@@ -299,7 +292,7 @@ void tl_conv2d_f32_opt(float *y, const float *x, const float *packed, float *scr
     g.a = x;
     g.lda = p->in_c;
     g.c = y;
-    tl_gemm_f32(&g, isa);
+    ks->gemm(&g);
     return;
   }
   g.a = scratch;
@@ -312,7 +305,7 @@ void tl_conv2d_f32_opt(float *y, const float *x, const float *packed, float *scr
       tl_conv_im2col(scratch, xb, pos0, rows, p);
       g.m = (int32_t)rows;
       g.c = yb + pos0 * p->out_c;
-      tl_gemm_f32(&g, isa);
+      ks->gemm(&g);
     }
   }
 }
@@ -334,8 +327,9 @@ void tl_conv2d_f32_opt_part(float *y, const float *x, const float *packed, float
   } else {
     const int64_t positions = (int64_t)p->out_h * p->out_w;
     const float *xb = x + (int64_t)b * p->in_h * p->in_w * p->in_c; /* [in_h, in_w, in_c] */
-    if (tl_conv_is_direct(p, isa)) {
-      tl_conv_direct_rows(y + (int64_t)b * positions * p->out_c, xb, packed, scratch, p, isa, row0, rows, panel0,
+    const tl_f32_kernels *ks = tl_f32_kernels_for(isa);
+    if (tl_conv_is_direct(p, ks)) {
+      tl_conv_direct_rows(y + (int64_t)b * positions * p->out_c, xb, packed, scratch, p, ks, row0, rows, panel0,
                           panel1);
       return;
     }

@@ -7,20 +7,18 @@
 
 #include <string.h>
 
-int32_t tl_gemm_nr(tl_isa isa) {
-  switch (isa) {
-    case TL_ISA_AVX512:
-      return 32;
-    case TL_ISA_AVX2:
-      return 16;
-    case TL_ISA_NEON:
-    case TL_ISA_PORTABLE:
-    case TL_ISA_REFERENCE:
-    case TL_ISA_AUTO:
-      return 8;
-  }
-  return 8;
+/* The one place that maps a float level to code (REFERENCE and AUTO: the portable set). */
+const tl_f32_kernels *tl_f32_kernels_for(tl_isa isa) {
+  static const tl_f32_kernels sets[] = {
+      {TL_ISA_PORTABLE, 8, tl_gemm_f32_portable, NULL, 0, 0},
+      {TL_ISA_NEON, 8, tl_gemm_f32_neon, NULL, 0, 0},
+      {TL_ISA_AVX2, 16, tl_gemm_f32_avx2, tl_conv_tile_f32_avx2, 6, 6},
+      {TL_ISA_AVX512, 32, tl_gemm_f32_avx512, tl_conv_tile_f32_avx512, 8, 12},
+  };
+  return isa >= TL_ISA_NEON && isa <= TL_ISA_AVX512 ? &sets[isa - TL_ISA_NEON + 1] : &sets[0];
 }
+
+int32_t tl_gemm_nr(tl_isa isa) { return tl_f32_kernels_for(isa)->nr; }
 
 tl_isa tl_gemm_level_for(tl_isa isa, int64_t m, int32_t n) {
   return isa == TL_ISA_AVX512 && n <= 16 && m < 12 ? TL_ISA_AVX2 : isa;
@@ -46,25 +44,7 @@ void tl_gemm_pack_f32(float *packed, const float *w, const float *bias, int32_t 
   }
 }
 
-void tl_gemm_f32(const tl_gemm_f32_args *g, tl_isa isa) {
-  switch (isa) {
-    case TL_ISA_AVX512:
-      tl_gemm_f32_avx512(g);
-      return;
-    case TL_ISA_AVX2:
-      tl_gemm_f32_avx2(g);
-      return;
-    case TL_ISA_NEON:
-      tl_gemm_f32_neon(g);
-      return;
-    case TL_ISA_PORTABLE:
-    case TL_ISA_REFERENCE:
-    case TL_ISA_AUTO:
-      tl_gemm_f32_portable(g);
-      return;
-  }
-  tl_gemm_f32_portable(g);
-}
+void tl_gemm_f32(const tl_gemm_f32_args *g, tl_isa isa) { tl_f32_kernels_for(isa)->gemm(g); }
 
 void tl_gemm_f32_part(const tl_gemm_f32_args *g, tl_isa isa, int32_t row0, int32_t row1, int32_t panel0,
                       int32_t panel1) {

@@ -91,6 +91,19 @@ void tl_gemm_f32_avx2(const tl_gemm_f32_args *g);
 void tl_gemm_f32_avx512(const tl_gemm_f32_args *g);
 void tl_gemm_f32_neon(const tl_gemm_f32_args *g);
 
+/* A float level's kernels, picked once (tl_f32_kernels_for; REFERENCE and AUTO give the portable set): the
+ * GEMM driver, its panel width, and the direct-convolution tile (AVX2, AVX-512; NULL: Conv2D through im2col)
+ * with its rows for more than 16 output channels and for at most 16. */
+typedef struct tl_f32_kernels {
+  tl_isa isa;
+  int32_t nr;
+  void (*gemm)(const tl_gemm_f32_args *g);
+  void (*conv_tile)(const float *const *a, const int32_t *off, int32_t rows, int32_t k, const float *panel,
+                    float *c, int64_t ldc, int32_t cols, tl_act_f32 act);
+  int32_t conv_mr, conv_mr_narrow;
+} tl_f32_kernels;
+const tl_f32_kernels *tl_f32_kernels_for(tl_isa isa);
+
 /* ---- FullyConnected: tl_fc_f32 with packed weights and bias ---- */
 size_t tl_fc_f32_opt_packed_floats(const tl_fc_params *p, tl_isa isa);
 void tl_fc_f32_opt_pack(float *packed,     /* tl_fc_f32_opt_packed_floats(p, isa) floats */
