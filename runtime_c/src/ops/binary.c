@@ -26,10 +26,9 @@ static tl_status tl_decode_arithmetic_options(tl_options_reader *r, tl_op_option
   return tl_options_check_activation(r, o->activation);
 }
 
-static tl_status tl_prepare_binary(tl_op_ctx *ctx, tl_node *node, int mul) {
+tl_status tl_op_broadcast(tl_op_ctx *ctx, tl_node *node, tl_binary_params *out) {
   const tl_tensor_desc *a, *b, *y;
   tl_binary_params p;
-  tl_binary_state *s;
   int32_t ad[4], bd[4], od[4], k, out_rank;
   int64_t as = 1, bs = 1;
   char sa[96], sb[96], sy[96];
@@ -65,6 +64,16 @@ static tl_status tl_prepare_binary(tl_op_ctx *ctx, tl_node *node, int mul) {
     as *= ad[k];
     bs *= bd[k];
   }
+  p.act = tl_op_activation(TL_ACT_NONE);
+  *out = p;
+  return TL_OK;
+}
+
+static tl_status tl_prepare_binary(tl_op_ctx *ctx, tl_node *node, int mul) {
+  tl_binary_params p;
+  tl_binary_state *s;
+
+  TL_ENSURE_OK(tl_op_broadcast(ctx, node, &p));
   p.act = tl_op_activation(node->op->opts.activation);
   if (tl_op_is_int8(ctx, node)) return tl_prepare_binary_int8(ctx, node, &p, mul);
   s = (tl_binary_state *)tl_op_persistent(ctx, sizeof *s);

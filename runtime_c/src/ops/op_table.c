@@ -1,11 +1,18 @@
 /* op_table.c: THE op table: one descriptor per op code, in schema OpCode order (schema/tensorlet.fbs).
  *
- * Adding an op: its code in the schema (and scripts/gen_c_schema.py's output), its descriptor in its own file
- * ops/<op>.c (declared in ops.h), and one line here. Selective builds (ops.h: TL_OP_FN) need nothing here: a
- * compiled-out op's descriptor keeps its name and options decoder, with no prepare.
+ * Adding an op (docs/adding_an_op.md): its code in the schema (and the generators' output), its descriptor in
+ * its own file ops/<op>.c, and here its name in the declaration and one line in the table. Selective builds
+ * (ops.h: TL_OP_FN) need nothing here: a compiled-out op's descriptor keeps its name and options decoder, with
+ * no prepare.
  */
 #include "fb_schema.h"
 #include "ops/ops.h"
+
+/* the descriptors, each defined in its op's file */
+extern const tl_op_descriptor tl_op_add, tl_op_sub, tl_op_mul, tl_op_fully_connected, tl_op_conv2d,
+    tl_op_depthwise_conv2d, tl_op_max_pool2d, tl_op_average_pool2d, tl_op_mean, tl_op_relu, tl_op_relu6,
+    tl_op_sigmoid, tl_op_tanh, tl_op_softmax, tl_op_reshape, tl_op_concatenation, tl_op_pad, tl_op_transpose,
+    tl_op_quantize, tl_op_dequantize;
 
 static const tl_op_descriptor *const tl_ops[TL_OP_COUNT] = {
     &tl_op_add,

@@ -200,15 +200,15 @@ static inline int tl_op_constant_or_absent(const tl_op_ctx *ctx, const tl_node *
   return k >= node->op->input_count || ctx->model->is_constant[node->op->inputs[k]];
 }
 
+/* ---- the broadcast of two inputs (ops/binary.c; Add, Sub, Mul, Maximum) ----
+ * Two inputs and one output, float32 (or int8 by the dtype rules), ranks <= 4, each dim pair equal or one of
+ * them 1, the output shape their broadcast: p gets the output dims right-aligned to rank 4 and each input's
+ * element strides (0 on a broadcast dim); p->act is no activation. */
+tl_status tl_op_broadcast(tl_op_ctx *ctx, tl_node *node, tl_binary_params *p);
+
 /* ---- the geometry Conv2D and DepthwiseConv2D share (ops/conv2d.c) ---- */
 tl_status tl_op_conv_geometry(tl_op_ctx *ctx, tl_node *node, int depthwise, tl_conv_params *p);
 /* 1 when the op runs int8: it has an input 0 and that input is int8. */
 int tl_op_is_int8(const tl_op_ctx *ctx, const tl_node *node);
-
-/* ---- the ops (one descriptor each, in their files; ops/op_table.c lists them) ---- */
-extern const tl_op_descriptor tl_op_add, tl_op_sub, tl_op_mul, tl_op_fully_connected, tl_op_conv2d,
-    tl_op_depthwise_conv2d, tl_op_max_pool2d, tl_op_average_pool2d, tl_op_mean, tl_op_relu, tl_op_relu6,
-    tl_op_sigmoid, tl_op_tanh, tl_op_softmax, tl_op_reshape, tl_op_concatenation, tl_op_pad, tl_op_transpose,
-    tl_op_quantize, tl_op_dequantize;
 
 #endif /* TL_OPS_H */
