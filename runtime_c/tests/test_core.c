@@ -254,7 +254,7 @@ TL_TEST(test_semantic_rejections_name_what_and_where) {
   /* op 0 reading tensor 4, written only by the later op 1: out of order */
   TL_EXPECT_EQ(load_i32_patch(TM_MLP_POS_OP0_INPUT0, 4), TL_ERROR_BAD_GRAPH);
   TL_EXPECT_TRUE(strstr(g_err, "not produced before use") != NULL);
-  TL_EXPECT_EQ(load_i32_patch(TM_MLP_POS_OP0_OPCODE, 20), TL_ERROR_UNSUPPORTED_OP);
+  TL_EXPECT_EQ(load_i32_patch(TM_MLP_POS_OP0_OPCODE, TL_OP_COUNT), TL_ERROR_UNSUPPORTED_OP);
   TL_EXPECT_EQ(load_i32_patch(TM_MLP_POS_OP0_OPCODE, -1), TL_ERROR_UNSUPPORTED_OP);
   /* Relu (no options allowed) given FullyConnectedOptions */
   TL_EXPECT_EQ(load_i32_patch(TM_MLP_POS_OP0_OPCODE, 9), TL_ERROR_BAD_OPTIONS);
