@@ -26,6 +26,7 @@ import flatbuffers
 import numpy as np
 
 from trainer.tlm import ModelBuilder, Quantization
+from trainer.tlm.builder import OPCODES
 from trainer.tlm.schema import Model as _Model
 from trainer.tlm.schema import Quantization as _Quantization
 from trainer.tlm.schema import Tensor as _Tensor
@@ -626,11 +627,11 @@ def _references_and_graph() -> list[Case]:
     cases.append(_c("ops_out_of_order", chain([good[1], good[0], good[2]], [3]), GRAPH))
     cases.append(_c("graph_input_is_constant", chain(good, [3], inputs=[0, 4]), GRAPH))
     cases.append(_c("graph_output_is_graph_input", chain(good, [3, 0]), OK))
-    for code in (20, 99, -1, 2**31 - 1):
+    for name, code in (("past_last", len(OPCODES)), ("99", 99), ("neg1", -1), ("int32_max", 2**31 - 1)):
         b, t = _chain()
         b.add_op(code, [t[0]], [t[1]])
         b.mark_output(t[1])
-        cases.append(_c(f"unknown_opcode_{code}".replace("-", "neg"), b.finish(arena_bytes=0), UNS_OP))
+        cases.append(_c(f"unknown_opcode_{name}", b.finish(arena_bytes=0), UNS_OP))
 
     b, x, w, bias, y = fc_builder(check=False)
     b.tensors[w].buffer = 99
