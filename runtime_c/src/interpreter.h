@@ -66,9 +66,12 @@ struct tl_interpreter {
  * elements (Mean, Softmax) or output elements (everything else); FullyConnected and the convolutions also
  * count each output once more (its fixed cost). The weights make one unit at least one nanosecond of one invoke
  * on the slowest path of that op kind with the default kernels (the weights and their measurements are in
- * each op's work function, ops/<op>.c, its descriptor's `work`), so
- * the budget bounds the time of prepare + one invoke. The plan charges
- * TL_WORK_PER_PLAN_PAIR per pair of planned tensors alive at the same time (planner.h). */
+ * each op's work function, ops/<op>.c, its descriptor's `work`), so the budget bounds the time of prepare +
+ * one invoke. How the weights were measured: time per counted item from tl_bench (Release build, default
+ * kernels: AVX2, one thread), as the CPU time of 5 invokes minus that of 1 (or the median invoke of large
+ * models), so load and input filling cancel out, on the 2-core AMD EPYC development VM, Dec 2026; each weight
+ * is the slowest measured shape of its op with ~1.3x or more to spare. The plan charges TL_WORK_PER_PLAN_PAIR
+ * per pair of planned tensors alive at the same time (planner.h). */
 #define TL_WORK_PER_OP 2048u       /* ~2 us: load, verify and prepare of one op, and its dispatch */
 #define TL_WORK_PER_PLAN_PAIR 512u /* measured 200-450 ns per pair (planner.c, 4K-64K tensors) */
 
