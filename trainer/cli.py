@@ -444,15 +444,23 @@ C_KEYWORDS = frozenset(
     uint8_t""".split()
 )
 # First words of the runtime's symbols (tl_<word>_...; runtime_c/src and include): a model array named
-# tl_model or tl_conv2d_x would clash with them at link time. tests/cli/test_hardening_cli.py keeps this list
-# in step with the sources. Other tl_ names (tl_fw_model) are the user's.
-RUNTIME_WORDS = frozenset(
-    """activation add align arena average binary busy concat ops conv conv2d cpu depthwise dot dtype error
-    eval exp fb fc free gemm get half i8 input interpreter isa kernels logistic malloc max mean
-    model mul multiply one op opt options output pad plan prepare quantize relu relu6 requantize
-    round rounding saturating shape sigmoid snprintf softmax srdhm status sub tanh tensor terse
-    threadpool transpose verify version vsnprintf""".split()
+# tl_model or tl_conv2d_x would clash with them at link time. The core's words are listed here; each op's
+# (its kernels are tl_<op>_f32, tl_<op>_int8, ...) come from the schema's op names, so a new op needs no
+# edit here. tests/cli/test_hardening_cli.py keeps both in step with the sources. Other tl_ names
+# (tl_fw_model) are the user's.
+CORE_WORDS = frozenset(
+    """activation align arena binary busy concat ops conv cpu dot dtype dw8 error eval exp f32 fb fc free
+    gemm get half i8 input interpreter isa kernels logistic malloc model multiply one op opt options output
+    plan prepare requantize round rounding rq16 saturating shape snprintf srdhm status tensor terse
+    threadpool verify version vsnprintf work""".split()
 )
+
+
+def runtime_words() -> frozenset[str]:
+    """CORE_WORDS and the first word of every op's snake_case name (MaxPool2D: max, Conv2D: conv2d)."""
+    from trainer.tlm.builder import OPCODES
+
+    return CORE_WORDS | {re.sub(r"(?<=[a-z])([A-Z])", r"_\1", op).lower().split("_")[0] for op in OPCODES}
 
 
 def check_c_name(name: str) -> None:
@@ -466,7 +474,7 @@ def check_c_name(name: str) -> None:
     if name.upper().startswith("TL_") and not name.startswith("tl_") or name.upper() == "TENSORLET":
         raise CliError(f"{name!r} is in the runtime's macro namespace (TL_*, TENSORLET_H)")
     word = re.match(r"tl_([a-z0-9]+)", name)
-    if word and word.group(1) in RUNTIME_WORDS:
+    if word and word.group(1) in runtime_words():
         raise CliError(
             f"{name!r} may clash with the runtime's tl_{word.group(1)}_* symbols; choose another name"
         )

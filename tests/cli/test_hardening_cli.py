@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from runtime_op_cases import ensure_pyruntime
 
-from trainer.cli import RUNTIME_WORDS, CliError, main, parse_npy, printable
+from trainer.cli import CliError, main, parse_npy, printable, runtime_words
 from trainer.tlm import ModelBuilder
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -155,7 +155,7 @@ def test_runtime_words_cover_every_runtime_symbol() -> None:
     for path in [*(ROOT / "runtime_c").glob("src/**/*.h"), *(ROOT / "runtime_c").glob("include/*.h")]:
         for m in re.finditer(r"^(?!static)[A-Za-z][\w \*]*?\b(tl_[a-z0-9_]+)\s*\(", path.read_text(), re.M):
             words.add(m.group(1).split("_")[1])
-    assert words and words <= RUNTIME_WORDS, sorted(words - RUNTIME_WORDS)
+    assert words and words <= runtime_words(), sorted(words - runtime_words())
 
 
 # ---- inspect: escapes and pipes -------------------------------------------------------------------
