@@ -19,6 +19,7 @@ from trainer.runtime_ops import (  # noqa: F401  (each registers its ops)
     binary,
     conv,
     fully_connected,
+    maximum,
     mean,
     movement,
     pool,

@@ -23,3 +23,4 @@ class OpCode(object):
     Transpose = 17
     Quantize = 18
     Dequantize = 19
+    Maximum = 20
