@@ -3,7 +3,7 @@
  * What this is: run-time detection (cpuid through __builtin_cpu_supports on x86, getauxval(AT_HWCAP) on
  * Linux/ARM where the build may read the auxiliary vector, compile-time facts elsewhere) and the choice of a
  * kernel level, with an override: a caller may ask for a level (the best one the CPU has at or below it is
- * used). The library never reads the environment (tests/test_c_builds.py forbids getenv in it): front ends
+ * used). The library never reads the environment (tests/build/test_c_builds.py forbids getenv in it): front ends
  * (tl_run, tl_bench, pyruntime) read TENSORLET_KERNELS (reference, portable, neon, avx2, avx512, auto),
  * turn it into a level with tl_isa_parse and pass it on. Nothing is cached: callers detect once (at
  * prepare) and keep the result.
