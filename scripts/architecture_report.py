@@ -78,7 +78,7 @@ def schema_ops(root: Path) -> list[str]:
     if body is None:
         raise SystemExit("architecture_report: no OpCode enum in schema/tensorlet.fbs")
     names = []
-    for item in re.sub(r"//[^\n]*", "", body.group(1)).split(","):
+    for item in re.sub(r"//[^\n]*|\([^)]*\)", "", body.group(1)).split(","):  # comments, attributes
         name = item.split("=")[0].strip()
         if name:
             names.append(name)
