@@ -33,11 +33,13 @@ float tl_fb_f32(const tl_fb *fb, size_t pos) {
 }
 
 size_t tl_fb_field(const tl_fb *fb, size_t table, int32_t field_id) {
-  int64_t soff = (int32_t)tl_fb_u32(fb, table);
-  size_t vtable = (size_t)((int64_t)table - soff);
-  uint16_t vsize = tl_fb_u16(fb, vtable);
-  size_t slot = 4u + 2u * (size_t)field_id;
-  uint16_t off;
+  int64_t soff;
+  size_t vtable, slot = 4u + 2u * (size_t)field_id;
+  uint16_t vsize, off;
+  if (table == 0) return 0; /* no table (a table never starts at 0, the root offset): every field absent */
+  soff = (int32_t)tl_fb_u32(fb, table);
+  vtable = (size_t)((int64_t)table - soff);
+  vsize = tl_fb_u16(fb, vtable);
   if (field_id < 0 || slot + 2u > vsize) return 0;
   off = tl_fb_u16(fb, vtable + slot);
   return off ? table + off : 0;

@@ -82,7 +82,7 @@ uint32_t tl_fb_u32(const tl_fb *fb, size_t pos);
 uint64_t tl_fb_u64(const tl_fb *fb, size_t pos);
 float tl_fb_f32(const tl_fb *fb, size_t pos);
 
-/* ---- table access (table = position of a verified table) ----
+/* ---- table access (table = position of a verified table, or 0: no table, every field absent) ----
  * Field position, or 0 when the field is absent. */
 size_t tl_fb_field(const tl_fb *fb, size_t table, int32_t field_id);
 uint8_t tl_fb_get_u8(const tl_fb *fb, size_t table, int32_t field_id, uint8_t dflt);

@@ -24,25 +24,9 @@ typedef struct tl_tensor_desc {
   const int64_t *zero_points;
 } tl_tensor_desc;
 
-/* Decoded op options. Only the member matching the op is meaningful; `present` says whether the file had
- * an options table (Reshape's is optional). Activation and padding values are range-checked at load. */
-typedef struct tl_op_options {
-  int32_t present;
-  int32_t activation;
-  int32_t padding;
-  int32_t stride_h, stride_w;
-  int32_t dilation_h, dilation_w;
-  int32_t depth_multiplier;
-  int32_t filter_h, filter_w;
-  int32_t keep_dims;
-  int32_t axis;
-  float beta;
-  int32_t int_count;       /* axes / new_shape / paddings / perm */
-  const int32_t *ints;
-} tl_op_options;
-
 /* What an op's options decoder reads (tl_op_descriptor.decode_options, ops/ops.h): the options table of op
- * `op`; the helpers of ops.h (tl_options_*) copy int vectors into the model's pool and write errors. */
+ * `op` (0: the file has none; the decoder then writes its defaults); the helpers of ops.h (tl_options_*) copy
+ * int vectors into the model's pool and write errors. */
 typedef struct tl_options_reader {
   const tl_fb *fb;
   size_t table;
@@ -59,7 +43,8 @@ typedef struct tl_op_desc {
   const int32_t *inputs;   /* tensor indices, all in range */
   const int32_t *outputs;
   int32_t options_type;    /* OpOptions tag from the file */
-  tl_op_options opts;
+  const void *options;     /* the op's own decoded options struct (its descriptor's options_bytes; defaults
+                              when the file has no table), range-checked at load; NULL: the op has none */
 } tl_op_desc;
 
 struct tl_model {
@@ -78,6 +63,7 @@ struct tl_model {
   float *scale_pool;
   int64_t *zp_pool;
   uint8_t *is_constant;    /* per tensor */
+  void *options_pool;      /* the ops' options structs (tl_op_desc.options point into it; 16-byte slots) */
   uint64_t planned_arena_bytes;
   /* tl_model_load_static: the struct and its tables live in caller memory (pool); nothing is malloc'd */
   uint8_t *pool;           /* 16-byte aligned start of the caller's memory after this struct, or NULL */

@@ -26,6 +26,8 @@ typedef struct tl_decoder {
   tl_errbuf *err;
   size_t int_used, int_cap;
   size_t quant_used, quant_cap;
+  uint8_t *options;     /* the ops' options structs (one block, options_used bytes handed out) */
+  size_t options_used;
 } tl_decoder;
 
 enum { TL_PRODUCER_NONE = 0, TL_PRODUCER_CONSTANT, TL_PRODUCER_INPUT, TL_PRODUCER_OP };
@@ -47,12 +49,14 @@ void tl_model_free_tables(tl_model *m) {
   tl_model_release(m, m->scale_pool);
   tl_model_release(m, m->zp_pool);
   tl_model_release(m, m->is_constant);
+  tl_model_release(m, m->options_pool);
   m->tensors = NULL;
   m->ops = NULL;
   m->int_pool = NULL;
   m->scale_pool = NULL;
   m->zp_pool = NULL;
   m->is_constant = NULL;
+  m->options_pool = NULL;
 }
 
 /* Copies an int32 vector into the pool (the caller counted the pool's capacity). */
@@ -192,15 +196,15 @@ static tl_status tl_decode_tensor(tl_decoder *d, int32_t i, size_t tt, size_t bu
 
 /* ---- helpers of the per-op options decoders (tl_op_descriptor.decode_options, next to each op) ---- */
 
-tl_status tl_options_ints(tl_options_reader *r, int32_t field, const char *what, tl_op_options *o) {
+tl_status tl_options_ints(tl_options_reader *r, int32_t field, const char *what, int32_t *count,
+                          const int32_t **ints) {
   size_t e;
   uint32_t n;
   if (!tl_fb_get_vector(r->fb, r->table, field, &e, &n)) return TL_OK;
   TL_ENSURE(r->err, n <= TL_MAX_OPTION_INTS, TL_ERROR_BAD_OPTIONS, "op %d (%s): %s has %u entries (cap %d)", r->op,
             r->name, what, (unsigned)n, TL_MAX_OPTION_INTS);
-  o->present = 1;
-  o->int_count = (int32_t)n;
-  o->ints = tl_copy_ints(r->decoder, e, n);
+  *count = (int32_t)n;
+  *ints = tl_copy_ints(r->decoder, e, n);
   return TL_OK;
 }
 
@@ -215,30 +219,36 @@ tl_status tl_options_check_positive(tl_options_reader *r, const char *what, int3
   return TL_OK;
 }
 
-tl_status tl_options_check_window(tl_options_reader *r, const tl_op_options *o) {
-  TL_ENSURE(r->err, o->padding >= 0 && o->padding < TL_PADDING_COUNT, TL_ERROR_BAD_OPTIONS,
-            "op %d (%s): unknown padding %d", r->op, r->name, o->padding);
-  TL_ENSURE_OK(tl_options_check_positive(r, "stride_h", o->stride_h));
-  return tl_options_check_positive(r, "stride_w", o->stride_w);
+tl_status tl_options_check_window(tl_options_reader *r, int32_t padding, int32_t stride_h, int32_t stride_w) {
+  TL_ENSURE(r->err, padding >= 0 && padding < TL_PADDING_COUNT, TL_ERROR_BAD_OPTIONS,
+            "op %d (%s): unknown padding %d", r->op, r->name, padding);
+  TL_ENSURE_OK(tl_options_check_positive(r, "stride_h", stride_h));
+  return tl_options_check_positive(r, "stride_w", stride_w);
 }
 
-/* Defaults, then the op's own decoder when the file has an options table. */
+/* The bytes of an op's options struct in the options block: its descriptor's options_bytes rounded up to 16
+ * (0 for an unknown op code or an op without options). */
+static size_t tl_options_slot(const tl_op_descriptor *desc) {
+  return desc != NULL && desc->decode_options != NULL ? ((size_t)desc->options_bytes + 15u) & ~(size_t)15u : 0;
+}
+
+/* The op's own decoder writes its options struct (a slot of the options block): its defaults, then the file's
+ * table when present (ot != 0). */
 static tl_status tl_decode_options(tl_decoder *d, int32_t i, const tl_op_descriptor *desc, size_t ot,
-                                   tl_op_options *o) {
+                                   const void **options) {
   tl_options_reader r;
-  o->activation = TL_ACT_NONE;
-  o->beta = 1.0f;
-  o->depth_multiplier = 1;
-  o->stride_h = o->stride_w = o->dilation_h = o->dilation_w = o->filter_h = o->filter_w = 1;
-  if (!ot) return TL_OK;
-  o->present = 1;
-  if (desc->decode_options == NULL) return TL_OK;
+  void *o;
+  const size_t slot = tl_options_slot(desc);
+  if (slot == 0) return TL_OK;
+  o = d->options + d->options_used;
+  d->options_used += slot;
   r.fb = d->fb;
   r.table = ot;
   r.op = i;
   r.name = desc->name;
   r.err = d->err;
   r.decoder = d;
+  *options = o;
   return desc->decode_options(&r, o);
 }
 
@@ -285,7 +295,7 @@ static tl_status tl_decode_op(tl_decoder *d, int32_t i, size_t ot) {
             tl_opt_name(reg->options_type));
   TL_ENSURE(d->err, tag != TL_OPT_NONE || !reg->options_required, TL_ERROR_BAD_OPTIONS,
             "op %d (%s): required %s missing", i, reg->name, tl_opt_name(reg->options_type));
-  return tl_decode_options(d, i, reg, opt, &op->opts);
+  return tl_decode_options(d, i, reg, opt, &op->options);
 }
 
 /* ---- graph ---- */
@@ -390,7 +400,7 @@ static tl_status tl_model_decode_impl(tl_decoder *d, size_t root, uint8_t **prod
   const tl_fb *fb = d->fb;
   size_t te, oe, ie, ue, be;
   uint32_t tn, on, in, un, bn, k;
-  uint64_t ints = 0, quant = 0;
+  uint64_t ints = 0, quant = 0, options = 0;
 
   m->version = tl_fb_get_u32(fb, root, TL_F_MODEL_VERSION, 0);
   TL_ENSURE(d->err, m->version != 0 && m->version <= TL_SCHEMA_VERSION, TL_ERROR_UNSUPPORTED_VERSION,
@@ -439,6 +449,7 @@ static tl_status tl_model_decode_impl(tl_decoder *d, size_t root, uint8_t **prod
       }
     }
     ints += (uint64_t)a + b + c;
+    options += tl_options_slot(tl_op_lookup(tl_fb_get_i32(fb, ot, TL_F_OP_OPCODE, 0)));
   }
   for (k = 0; k < tn; k++) {
     size_t tt = tl_fb_vector_table(fb, te, k), qt = tl_fb_get_table(fb, tt, TL_F_TENSOR_QUANT), e;
@@ -455,11 +466,14 @@ static tl_status tl_model_decode_impl(tl_decoder *d, size_t root, uint8_t **prod
   m->scale_pool = (float *)tl_calloc_array(m, (size_t)quant, sizeof(float));
   m->zp_pool = (int64_t *)tl_calloc_array(m, (size_t)quant, sizeof(int64_t));
   m->is_constant = (uint8_t *)tl_calloc_array(m, tn, 1);
+  m->options_pool = tl_calloc_array(m, (size_t)options, 1); /* <= TL_MAX_OPS slots of a few dozen bytes */
   *producer = (uint8_t *)tl_calloc_array(m, tn, 1);
-  TL_ENSURE(d->err, m->tensors && m->ops && m->int_pool && m->scale_pool && m->zp_pool && m->is_constant && *producer,
+  TL_ENSURE(d->err, m->tensors && m->ops && m->int_pool && m->scale_pool && m->zp_pool && m->is_constant &&
+                        m->options_pool && *producer,
             TL_ERROR_OUT_OF_MEMORY, "model: out of memory for %u tensors and %u ops", (unsigned)tn, (unsigned)on);
   d->int_cap = (size_t)ints;
   d->quant_cap = (size_t)quant;
+  d->options = (uint8_t *)m->options_pool;
 
   for (k = 0; k < tn; k++) TL_ENSURE_OK(tl_decode_tensor(d, (int32_t)k, tl_fb_vector_table(fb, te, k), be, bn));
   for (k = 0; k < on; k++) TL_ENSURE_OK(tl_decode_op(d, (int32_t)k, tl_fb_vector_table(fb, oe, k)));

@@ -87,11 +87,11 @@ TL_OP_ENTRY uint64_t tl_work_logistic(const tl_model *m, const tl_op_desc *op) {
 }
 
 const tl_op_descriptor tl_op_relu = {"Relu", NULL, TL_OP_FN(RELU, tl_prepare_relu), TL_OP_FN(RELU, tl_eval_relu),
-                                     TL_OP_FN(RELU, tl_work_clamp), TL_OPT_NONE, 0, 0};
+                                     TL_OP_FN(RELU, tl_work_clamp), TL_OPT_NONE, 0, 0, 0};
 const tl_op_descriptor tl_op_relu6 = {"Relu6", NULL, TL_OP_FN(RELU6, tl_prepare_relu6), TL_OP_FN(RELU6, tl_eval_relu6),
-                                      TL_OP_FN(RELU6, tl_work_clamp), TL_OPT_NONE, 0, 0};
+                                      TL_OP_FN(RELU6, tl_work_clamp), TL_OPT_NONE, 0, 0, 0};
 const tl_op_descriptor tl_op_sigmoid = {"Sigmoid", NULL, TL_OP_FN(SIGMOID, tl_prepare_sigmoid),
                                         TL_OP_FN(SIGMOID, tl_eval_sigmoid), TL_OP_FN(SIGMOID, tl_work_logistic),
-                                        TL_OPT_NONE, 0, 0};
+                                        TL_OPT_NONE, 0, 0, 0};
 const tl_op_descriptor tl_op_tanh = {"Tanh", NULL, TL_OP_FN(TANH, tl_prepare_tanh), TL_OP_FN(TANH, tl_eval_tanh),
-                                     TL_OP_FN(TANH, tl_work_logistic), TL_OPT_NONE, 0, 0};
+                                     TL_OP_FN(TANH, tl_work_logistic), TL_OPT_NONE, 0, 0, 0};

@@ -16,12 +16,18 @@
 #define TL_ARITH_OPT 1
 #endif
 
+/* ArithmeticOptions, decoded (Add, Sub, Mul) */
+typedef struct tl_arithmetic_options {
+  int32_t activation; /* TL_ACT_* */
+} tl_arithmetic_options;
+
 typedef struct tl_binary_state {
   tl_binary_params p;
   int32_t isa; /* the optimized kernels' level, or TL_ISA_REFERENCE */
 } tl_binary_state;
 
-static tl_status tl_decode_arithmetic_options(tl_options_reader *r, tl_op_options *o) {
+static tl_status tl_decode_arithmetic_options(tl_options_reader *r, void *options) {
+  tl_arithmetic_options *o = (tl_arithmetic_options *)options;
   o->activation = (int8_t)tl_fb_get_u8(r->fb, r->table, TL_F_ACT_ACTIVATION, 0);
   return tl_options_check_activation(r, o->activation);
 }
@@ -72,10 +78,11 @@ tl_status tl_op_broadcast(tl_op_ctx *ctx, tl_node *node, tl_binary_params *out) 
 static tl_status tl_prepare_binary(tl_op_ctx *ctx, tl_node *node, int mul) {
   tl_binary_params p;
   tl_binary_state *s;
+  const int32_t act = ((const tl_arithmetic_options *)node->op->options)->activation;
 
   TL_ENSURE_OK(tl_op_broadcast(ctx, node, &p));
-  p.act = tl_op_activation(node->op->opts.activation);
-  if (tl_op_is_int8(ctx, node)) return tl_prepare_binary_int8(ctx, node, &p, mul);
+  p.act = tl_op_activation(act);
+  if (tl_op_is_int8(ctx, node)) return tl_prepare_binary_int8(ctx, node, &p, mul, act);
   s = (tl_binary_state *)tl_op_persistent(ctx, sizeof *s);
   if (s == NULL) return tl_op_unplaced(ctx);
   s->p = p;
@@ -120,8 +127,11 @@ TL_OP_ENTRY void tl_eval_mul(tl_op_ctx *ctx, tl_node *node) {
 TL_OP_ENTRY uint64_t tl_binary_work(const tl_model *m, const tl_op_desc *op) { return tl_op_work_outputs(m, op, 80, 768); }
 
 const tl_op_descriptor tl_op_add = {"Add", tl_decode_arithmetic_options, TL_OP_FN(ADD, tl_prepare_add_sub),
-                                    TL_OP_FN(ADD, tl_eval_add), TL_OP_FN(ADD, tl_binary_work), TL_OPT_ARITHMETIC, 1, 0};
+                                    TL_OP_FN(ADD, tl_eval_add), TL_OP_FN(ADD, tl_binary_work), TL_OPT_ARITHMETIC, 1, 0,
+                                    sizeof(tl_arithmetic_options)};
 const tl_op_descriptor tl_op_sub = {"Sub", tl_decode_arithmetic_options, TL_OP_FN(SUB, tl_prepare_add_sub),
-                                    TL_OP_FN(SUB, tl_eval_sub), TL_OP_FN(SUB, tl_binary_work), TL_OPT_ARITHMETIC, 1, 0};
+                                    TL_OP_FN(SUB, tl_eval_sub), TL_OP_FN(SUB, tl_binary_work), TL_OPT_ARITHMETIC, 1, 0,
+                                    sizeof(tl_arithmetic_options)};
 const tl_op_descriptor tl_op_mul = {"Mul", tl_decode_arithmetic_options, TL_OP_FN(MUL, tl_prepare_mul),
-                                    TL_OP_FN(MUL, tl_eval_mul), TL_OP_FN(MUL, tl_binary_work), TL_OPT_ARITHMETIC, 1, 0};
+                                    TL_OP_FN(MUL, tl_eval_mul), TL_OP_FN(MUL, tl_binary_work), TL_OPT_ARITHMETIC, 1, 0,
+                                    sizeof(tl_arithmetic_options)};

@@ -13,7 +13,7 @@
 #include "ops/ops_int8.h"
 #include "quant.h"
 
-tl_status tl_prepare_binary_int8(tl_op_ctx *ctx, tl_node *node, const tl_binary_params *g, int mul) {
+tl_status tl_prepare_binary_int8(tl_op_ctx *ctx, tl_node *node, const tl_binary_params *g, int mul, int32_t act) {
   tl_binary_int8_params q, *p = &q, *s;
   float sa, sb, so;
   memset(p, 0, sizeof *p);
@@ -21,7 +21,7 @@ tl_status tl_prepare_binary_int8(tl_op_ctx *ctx, tl_node *node, const tl_binary_
   TL_ENSURE_OK(tl_op_int8_params(ctx, tl_op_input(ctx, node, 0), "input 0", &sa, &p->a_zp));
   TL_ENSURE_OK(tl_op_int8_params(ctx, tl_op_input(ctx, node, 1), "input 1", &sb, &p->b_zp));
   TL_ENSURE_OK(tl_op_int8_params(ctx, tl_op_output(ctx, node, 0), "output", &so, &p->output_zp));
-  tl_activation_range_int8(node->op->opts.activation, so, p->output_zp, &p->act_min, &p->act_max);
+  tl_activation_range_int8(act, so, p->output_zp, &p->act_min, &p->act_max);
   if (mul) {
     TL_ENSURE_OK(tl_op_multiplier(ctx, (double)sa * (double)sb / (double)so, -31, 31, "output", &p->out_multiplier,
                                   &p->out_shift));

@@ -76,7 +76,7 @@ tl_status tl_op_requantize_params(tl_op_ctx *ctx, float in_scale, int32_t in_zp,
  * shift >= -31. Per-channel multipliers and shifts go to per-node memory (tl_op_persistent, multipliers
  * first): requested in the size pass, written in the place pass. */
 tl_status tl_op_prepare_channel_requant(tl_op_ctx *ctx, tl_node *node, int32_t axis, int32_t channels,
-                                        int32_t *input_zp, tl_requant_int8 *q) {
+                                        int32_t act, int32_t *input_zp, tl_requant_int8 *q) {
   const tl_tensor_desc *x = tl_op_input(ctx, node, 0), *w = tl_op_input(ctx, node, 1);
   const tl_tensor_desc *y = tl_op_output(ctx, node, 0);
   const tl_tensor_desc *b = node->op->input_count == 3 ? tl_op_input(ctx, node, 2) : NULL;
@@ -113,7 +113,7 @@ tl_status tl_op_prepare_channel_requant(tl_op_ctx *ctx, tl_node *node, int32_t a
   memset(q, 0, sizeof *q);
   q->channels = n;
   q->output_zp = zp_out;
-  tl_activation_range_int8(node->op->opts.activation, s_out, zp_out, &q->act_min, &q->act_max);
+  tl_activation_range_int8(act, s_out, zp_out, &q->act_min, &q->act_max);
   if (n > 1) {
     shifts = multipliers != NULL ? multipliers + n : NULL; /* size pass: checked, not written */
     q->multipliers = multipliers;

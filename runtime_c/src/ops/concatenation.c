@@ -4,19 +4,26 @@
 #include "fb_schema.h"
 #include "ops/ops_int8.h"
 
+/* ConcatenationOptions, decoded */
+typedef struct tl_concat_options {
+  int32_t axis;       /* negative: from the end; normalized at prepare */
+  int32_t activation; /* TL_ACT_* */
+} tl_concat_options;
+
 typedef struct tl_concat_state {
   tl_concat_params p;
   int32_t act; /* TL_ACT_*: float32's fused clamp */
 } tl_concat_state;
 
-static tl_status tl_decode_concatenation_options(tl_options_reader *r, tl_op_options *o) {
+static tl_status tl_decode_concatenation_options(tl_options_reader *r, void *options) {
+  tl_concat_options *o = (tl_concat_options *)options;
   o->axis = tl_fb_get_i32(r->fb, r->table, TL_F_CONCAT_AXIS, 0);
   o->activation = (int8_t)tl_fb_get_u8(r->fb, r->table, TL_F_CONCAT_ACTIVATION, 0);
   return tl_options_check_activation(r, o->activation);
 }
 
 TL_OP_ENTRY tl_status tl_prepare_concatenation(tl_op_ctx *ctx, tl_node *node) {
-  const tl_op_options *o = &node->op->opts;
+  const tl_concat_options *o = (const tl_concat_options *)node->op->options;
   const tl_tensor_desc *x0, *y;
   tl_concat_params p;
   tl_concat_state *s;
@@ -62,7 +69,7 @@ TL_OP_ENTRY tl_status tl_prepare_concatenation(tl_op_ctx *ctx, tl_node *node) {
                  tl_shape_str(y->dims, y->rank, sa, sizeof sa), tl_shape_str(x0->dims, x0->rank, sb, sizeof sb),
                  (long long)sum, axis);
   }
-  if (int8) return tl_prepare_concatenation_int8(ctx, node, &p);
+  if (int8) return tl_prepare_concatenation_int8(ctx, node, &p, o->activation);
   s = (tl_concat_state *)tl_op_persistent(ctx, sizeof *s);
   if (s == NULL) return tl_op_unplaced(ctx);
   s->p = p;
@@ -100,4 +107,4 @@ TL_OP_ENTRY uint64_t tl_work_concatenation(const tl_model *m, const tl_op_desc *
 const tl_op_descriptor tl_op_concatenation = {
     "Concatenation", tl_decode_concatenation_options, TL_OP_FN(CONCATENATION, tl_prepare_concatenation),
     TL_OP_FN(CONCATENATION, tl_eval_concatenation), TL_OP_FN(CONCATENATION, tl_work_concatenation),
-    TL_OPT_CONCATENATION, 1, 0};
+    TL_OPT_CONCATENATION, 1, 0, sizeof(tl_concat_options)};

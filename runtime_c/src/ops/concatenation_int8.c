@@ -10,7 +10,7 @@
 #include "ops/ops_int8.h"
 #include "quant.h"
 
-tl_status tl_prepare_concatenation_int8(tl_op_ctx *ctx, tl_node *node, const tl_concat_params *g) {
+tl_status tl_prepare_concatenation_int8(tl_op_ctx *ctx, tl_node *node, const tl_concat_params *g, int32_t act) {
   tl_concat_int8_params *s = (tl_concat_int8_params *)tl_op_persistent(ctx, sizeof *s);
   tl_requantize_int8_params *q =
       (tl_requantize_int8_params *)tl_op_persistent(ctx, (size_t)g->num_inputs * sizeof(tl_requantize_int8_params));
@@ -18,7 +18,7 @@ tl_status tl_prepare_concatenation_int8(tl_op_ctx *ctx, tl_node *node, const tl_
   int32_t zo, lo, hi, i;
   char what[32];
   TL_ENSURE_OK(tl_op_int8_params(ctx, tl_op_output(ctx, node, 0), "output", &so, &zo));
-  tl_activation_range_int8(node->op->opts.activation, so, zo, &lo, &hi);
+  tl_activation_range_int8(act, so, zo, &lo, &hi);
   for (i = 0; i < g->num_inputs; i++) {
     tl_requantize_int8_params qi;
     float si;

@@ -9,6 +9,7 @@
  */
 #include "fb_schema.h"
 #include "kernels/opt/opt_kernels.h"
+#include "ops/conv_options.h"
 #include "ops/ops_int8.h"
 
 typedef struct tl_conv2d_state {
@@ -19,7 +20,9 @@ typedef struct tl_conv2d_state {
   size_t scratch_floats;  /* per thread */
 } tl_conv2d_state;
 
-static tl_status tl_decode_conv2d_options(tl_options_reader *r, tl_op_options *o) {
+static tl_status tl_decode_conv2d_options(tl_options_reader *r, void *options) {
+  tl_conv_options *o = (tl_conv_options *)options;
+  o->depth_multiplier = 1; /* r->table 0 (no table): the fields read as their defaults */
   o->padding = (int8_t)tl_fb_get_u8(r->fb, r->table, TL_F_CONV_PADDING, TL_PADDING_SAME);
   o->stride_h = tl_fb_get_i32(r->fb, r->table, TL_F_CONV_STRIDE_H, 1);
   o->stride_w = tl_fb_get_i32(r->fb, r->table, TL_F_CONV_STRIDE_W, 1);
@@ -27,13 +30,13 @@ static tl_status tl_decode_conv2d_options(tl_options_reader *r, tl_op_options *o
   o->dilation_w = tl_fb_get_i32(r->fb, r->table, TL_F_CONV_DILATION_W, 1);
   o->activation = (int8_t)tl_fb_get_u8(r->fb, r->table, TL_F_CONV_ACTIVATION, 0);
   TL_ENSURE_OK(tl_options_check_activation(r, o->activation));
-  TL_ENSURE_OK(tl_options_check_window(r, o));
+  TL_ENSURE_OK(tl_options_check_window(r, o->padding, o->stride_h, o->stride_w));
   TL_ENSURE_OK(tl_options_check_positive(r, "dilation_h", o->dilation_h));
   return tl_options_check_positive(r, "dilation_w", o->dilation_w);
 }
 
 tl_status tl_op_conv_geometry(tl_op_ctx *ctx, tl_node *node, int depthwise, tl_conv_params *p) {
-  const tl_op_options *o = &node->op->opts;
+  const tl_conv_options *o = (const tl_conv_options *)node->op->options;
   const tl_tensor_desc *x, *w, *y;
   int32_t oh, ow, pad_top, pad_left, total, oc;
   char sx[96], sw[96], sy[96];
@@ -98,7 +101,9 @@ TL_OP_ENTRY tl_status tl_prepare_conv2d(tl_op_ctx *ctx, tl_node *node) {
   int32_t scratch = -1;
   size_t scratch_floats = 0;
   TL_ENSURE_OK(tl_op_conv_geometry(ctx, node, 0, &p));
-  if (tl_op_is_int8(ctx, node)) return tl_prepare_conv2d_int8(ctx, node, &p);
+  if (tl_op_is_int8(ctx, node)) {
+    return tl_prepare_conv2d_int8(ctx, node, &p, ((const tl_conv_options *)node->op->options)->activation);
+  }
   TL_ENSURE_OK(tl_op_expand_float16(ctx, node));
   s = (tl_conv2d_state *)tl_op_persistent(ctx, sizeof *s);
   /* constant weights and bias: packed weights, and im2col scratch unless pointwise */
@@ -213,4 +218,4 @@ TL_OP_ENTRY uint64_t tl_work_conv2d(const tl_model *m, const tl_op_desc *op) {
 
 const tl_op_descriptor tl_op_conv2d = {"Conv2D", tl_decode_conv2d_options, TL_OP_FN(CONV2D, tl_prepare_conv2d),
                                        TL_OP_FN(CONV2D, tl_eval_conv2d), TL_OP_FN(CONV2D, tl_work_conv2d),
-                                       TL_OPT_CONV2D, 1, TL_OP_FLAG_WEIGHTS};
+                                       TL_OPT_CONV2D, 1, TL_OP_FLAG_WEIGHTS, sizeof(tl_conv_options)};

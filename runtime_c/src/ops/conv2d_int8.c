@@ -19,7 +19,7 @@ typedef struct tl_conv8_state {
   size_t scratch_bytes; /* per thread */
 } tl_conv8_state;
 
-tl_status tl_prepare_conv2d_int8(tl_op_ctx *ctx, tl_node *node, const tl_conv_params *g) {
+tl_status tl_prepare_conv2d_int8(tl_op_ctx *ctx, tl_node *node, const tl_conv_params *g, int32_t act) {
   tl_conv_int8_params p;
   tl_conv8_state *s;
   void *packed = NULL;
@@ -27,7 +27,7 @@ tl_status tl_prepare_conv2d_int8(tl_op_ctx *ctx, tl_node *node, const tl_conv_pa
   size_t scratch_bytes = 0;
   memset(&p, 0, sizeof p);
   p.geom = *g;
-  TL_ENSURE_OK(tl_op_prepare_channel_requant(ctx, node, 0, g->out_c, &p.input_zp, &p.out));
+  TL_ENSURE_OK(tl_op_prepare_channel_requant(ctx, node, 0, g->out_c, act, &p.input_zp, &p.out));
   s = (tl_conv8_state *)tl_op_persistent(ctx, sizeof *s);
 #if !defined(TL_FREESTANDING) /* microcontrollers: the reference kernel (keeps the core small) */
   {

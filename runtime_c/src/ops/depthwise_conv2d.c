@@ -7,6 +7,7 @@
 #include "fb_schema.h"
 #include "kernels/opt/opt_kernels.h"
 #include "kernels/opt/opt_kernels_elementwise.h"
+#include "ops/conv_options.h"
 #include "ops/ops_int8.h"
 
 typedef struct tl_dw_state {
@@ -15,7 +16,8 @@ typedef struct tl_dw_state {
   int32_t isa;
 } tl_dw_state;
 
-static tl_status tl_decode_depthwise_conv2d_options(tl_options_reader *r, tl_op_options *o) {
+static tl_status tl_decode_depthwise_conv2d_options(tl_options_reader *r, void *options) {
+  tl_conv_options *o = (tl_conv_options *)options; /* r->table 0 (no table): the fields read as their defaults */
   o->padding = (int8_t)tl_fb_get_u8(r->fb, r->table, TL_F_DW_PADDING, TL_PADDING_SAME);
   o->stride_h = tl_fb_get_i32(r->fb, r->table, TL_F_DW_STRIDE_H, 1);
   o->stride_w = tl_fb_get_i32(r->fb, r->table, TL_F_DW_STRIDE_W, 1);
@@ -24,7 +26,7 @@ static tl_status tl_decode_depthwise_conv2d_options(tl_options_reader *r, tl_op_
   o->depth_multiplier = tl_fb_get_i32(r->fb, r->table, TL_F_DW_DEPTH_MULTIPLIER, 1);
   o->activation = (int8_t)tl_fb_get_u8(r->fb, r->table, TL_F_DW_ACTIVATION, 0);
   TL_ENSURE_OK(tl_options_check_activation(r, o->activation));
-  TL_ENSURE_OK(tl_options_check_window(r, o));
+  TL_ENSURE_OK(tl_options_check_window(r, o->padding, o->stride_h, o->stride_w));
   TL_ENSURE_OK(tl_options_check_positive(r, "dilation_h", o->dilation_h));
   TL_ENSURE_OK(tl_options_check_positive(r, "dilation_w", o->dilation_w));
   return tl_options_check_positive(r, "depth_multiplier", o->depth_multiplier);
@@ -35,7 +37,10 @@ TL_OP_ENTRY tl_status tl_prepare_depthwise_conv2d(tl_op_ctx *ctx, tl_node *node)
   tl_dw_state *s;
   float *packed = NULL;
   TL_ENSURE_OK(tl_op_conv_geometry(ctx, node, 1, &p));
-  if (tl_op_is_int8(ctx, node)) return tl_prepare_depthwise_conv2d_int8(ctx, node, &p);
+  if (tl_op_is_int8(ctx, node)) {
+    return tl_prepare_depthwise_conv2d_int8(ctx, node, &p,
+                                            ((const tl_conv_options *)node->op->options)->activation);
+  }
   TL_ENSURE_OK(tl_op_expand_float16(ctx, node));
   s = (tl_dw_state *)tl_op_persistent(ctx, sizeof *s);
   if (tl_op_opt_isa(ctx) != TL_ISA_REFERENCE && tl_op_constant_or_absent(ctx, node, 1) &&
@@ -133,4 +138,4 @@ TL_OP_ENTRY uint64_t tl_work_depthwise_conv2d(const tl_model *m, const tl_op_des
 const tl_op_descriptor tl_op_depthwise_conv2d = {
     "DepthwiseConv2D", tl_decode_depthwise_conv2d_options, TL_OP_FN(DEPTHWISE_CONV2D, tl_prepare_depthwise_conv2d),
     TL_OP_FN(DEPTHWISE_CONV2D, tl_eval_depthwise_conv2d), TL_OP_FN(DEPTHWISE_CONV2D, tl_work_depthwise_conv2d),
-    TL_OPT_DEPTHWISE_CONV2D, 1, TL_OP_FLAG_WEIGHTS};
+    TL_OPT_DEPTHWISE_CONV2D, 1, TL_OP_FLAG_WEIGHTS, sizeof(tl_conv_options)};

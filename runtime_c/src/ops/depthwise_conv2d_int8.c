@@ -16,14 +16,15 @@ typedef struct tl_dw8_state {
   int32_t level; /* tl_i8_level */
 } tl_dw8_state;
 
-tl_status tl_prepare_depthwise_conv2d_int8(tl_op_ctx *ctx, tl_node *node, const tl_conv_params *g) {
+tl_status tl_prepare_depthwise_conv2d_int8(tl_op_ctx *ctx, tl_node *node, const tl_conv_params *g,
+                                           int32_t act) {
   tl_conv_int8_params p;
   tl_dw8_state *s;
   void *packed = NULL;
   int32_t level = 0;
   memset(&p, 0, sizeof p);
   p.geom = *g;
-  TL_ENSURE_OK(tl_op_prepare_channel_requant(ctx, node, 3, g->out_c, &p.input_zp, &p.out));
+  TL_ENSURE_OK(tl_op_prepare_channel_requant(ctx, node, 3, g->out_c, act, &p.input_zp, &p.out));
   s = (tl_dw8_state *)tl_op_persistent(ctx, sizeof *s);
 #if !defined(TL_FREESTANDING) /* microcontrollers: the reference kernel (keeps the core small) */
   if (tl_op_opt_isa(ctx) != TL_ISA_REFERENCE && tl_op_constant_or_absent(ctx, node, 1) &&

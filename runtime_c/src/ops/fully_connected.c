@@ -8,6 +8,11 @@
 #include "kernels/opt/opt_kernels.h"
 #include "ops/ops_int8.h"
 
+/* FullyConnectedOptions, decoded */
+typedef struct tl_fc_options {
+  int32_t activation; /* TL_ACT_* */
+} tl_fc_options;
+
 typedef struct tl_fc_state {
   tl_fc_params p;
   float *packed;   /* tl_fc_f32_opt_packed_floats(p, isa) floats, or NULL: the reference kernel */
@@ -15,7 +20,8 @@ typedef struct tl_fc_state {
   int32_t invokes; /* evals so far, mod 2 (the panel order alternates) */
 } tl_fc_state;
 
-static tl_status tl_decode_fully_connected_options(tl_options_reader *r, tl_op_options *o) {
+static tl_status tl_decode_fully_connected_options(tl_options_reader *r, void *options) {
+  tl_fc_options *o = (tl_fc_options *)options;
   o->activation = (int8_t)tl_fb_get_u8(r->fb, r->table, TL_F_ACT_ACTIVATION, 0);
   return tl_options_check_activation(r, o->activation);
 }
@@ -27,6 +33,7 @@ TL_OP_ENTRY tl_status tl_prepare_fully_connected(tl_op_ctx *ctx, tl_node *node) 
   float *packed = NULL;
   int32_t in, out, k;
   tl_isa isa = TL_ISA_REFERENCE;
+  const int32_t act = ((const tl_fc_options *)node->op->options)->activation;
   char sx[96], sw[96], sy[96];
 
   TL_ENSURE_OK(tl_op_check_counts(ctx, node, 2, 3, 1));
@@ -53,8 +60,8 @@ TL_OP_ENTRY tl_status tl_prepare_fully_connected(tl_op_ctx *ctx, tl_node *node) 
   p.batch = (int32_t)(x->elems / in);
   p.in_depth = in;
   p.out_depth = out;
-  p.act = tl_op_activation(node->op->opts.activation);
-  if (tl_op_is_int8(ctx, node)) return tl_prepare_fully_connected_int8(ctx, node, &p);
+  p.act = tl_op_activation(act);
+  if (tl_op_is_int8(ctx, node)) return tl_prepare_fully_connected_int8(ctx, node, &p, act);
   TL_ENSURE_OK(tl_op_expand_float16(ctx, node));
   s = (tl_fc_state *)tl_op_persistent(ctx, sizeof *s);
   /* constant weights and bias: the packed GEMM at the interpreter's level */
@@ -172,4 +179,4 @@ TL_OP_ENTRY uint64_t tl_work_fully_connected(const tl_model *m, const tl_op_desc
 const tl_op_descriptor tl_op_fully_connected = {
     "FullyConnected", tl_decode_fully_connected_options, TL_OP_FN(FULLY_CONNECTED, tl_prepare_fully_connected),
     TL_OP_FN(FULLY_CONNECTED, tl_eval_fully_connected), TL_OP_FN(FULLY_CONNECTED, tl_work_fully_connected),
-    TL_OPT_FULLY_CONNECTED, 1, TL_OP_FLAG_WEIGHTS};
+    TL_OPT_FULLY_CONNECTED, 1, TL_OP_FLAG_WEIGHTS, sizeof(tl_fc_options)};

@@ -16,7 +16,7 @@ typedef struct tl_fc8_state {
   int32_t level; /* tl_i8_level of packed */
 } tl_fc8_state;
 
-tl_status tl_prepare_fully_connected_int8(tl_op_ctx *ctx, tl_node *node, const tl_fc_params *g) {
+tl_status tl_prepare_fully_connected_int8(tl_op_ctx *ctx, tl_node *node, const tl_fc_params *g, int32_t act) {
   tl_fc_int8_params p;
   tl_fc8_state *s;
   void *packed = NULL;
@@ -25,7 +25,7 @@ tl_status tl_prepare_fully_connected_int8(tl_op_ctx *ctx, tl_node *node, const t
   p.batch = g->batch;
   p.in_depth = g->in_depth;
   p.out_depth = g->out_depth;
-  TL_ENSURE_OK(tl_op_prepare_channel_requant(ctx, node, 0, g->out_depth, &p.input_zp, &p.out));
+  TL_ENSURE_OK(tl_op_prepare_channel_requant(ctx, node, 0, g->out_depth, act, &p.input_zp, &p.out));
   s = (tl_fc8_state *)tl_op_persistent(ctx, sizeof *s);
 #if !defined(TL_FREESTANDING) /* microcontrollers: the reference kernel (keeps the core small) */
   if (tl_op_opt_isa(ctx) != TL_ISA_REFERENCE && tl_op_constant_or_absent(ctx, node, 1) &&

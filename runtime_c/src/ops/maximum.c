@@ -58,4 +58,4 @@ TL_OP_ENTRY uint64_t tl_work_maximum(const tl_model *m, const tl_op_desc *op) {
 
 const tl_op_descriptor tl_op_maximum = {"Maximum", NULL, TL_OP_FN(MAXIMUM, tl_prepare_maximum),
                                         TL_OP_FN(MAXIMUM, tl_eval_maximum), TL_OP_FN(MAXIMUM, tl_work_maximum),
-                                        TL_OPT_NONE, 0, 0};
+                                        TL_OPT_NONE, 0, 0, 0};

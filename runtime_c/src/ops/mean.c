@@ -19,14 +19,23 @@ typedef struct tl_mean_state {
   int32_t isa;
 } tl_mean_state;
 
-static tl_status tl_decode_mean_options(tl_options_reader *r, tl_op_options *o) {
+/* MeanOptions, decoded */
+typedef struct tl_mean_options {
+  int32_t keep_dims;   /* 0 or 1 */
+  int32_t int_count;   /* axes (0: absent; rejected at prepare) */
+  const int32_t *ints; /* in the model's pool */
+} tl_mean_options;
+
+static tl_status tl_decode_mean_options(tl_options_reader *r, void *options) {
+  tl_mean_options *o = (tl_mean_options *)options;
   o->keep_dims = tl_fb_get_u8(r->fb, r->table, TL_F_MEAN_KEEP_DIMS, 0) != 0;
-  TL_ENSURE_OK(tl_options_ints(r, TL_F_MEAN_AXES, "axes", o));
-  return tl_options_check_activation(r, o->activation);
+  o->int_count = 0;
+  o->ints = NULL;
+  return tl_options_ints(r, TL_F_MEAN_AXES, "axes", &o->int_count, &o->ints);
 }
 
 TL_OP_ENTRY tl_status tl_prepare_mean(tl_op_ctx *ctx, tl_node *node) {
-  const tl_op_options *o = &node->op->opts;
+  const tl_mean_options *o = (const tl_mean_options *)node->op->options;
   const tl_tensor_desc *x, *y;
   tl_mean_params p;
   tl_mean_state *s;
@@ -86,4 +95,5 @@ TL_OP_ENTRY void tl_eval_mean(tl_op_ctx *ctx, tl_node *node) {
 TL_OP_ENTRY uint64_t tl_work_mean(const tl_model *m, const tl_op_desc *op) { return tl_op_work_inputs(m, op, 64, 48); }
 
 const tl_op_descriptor tl_op_mean = {"Mean", tl_decode_mean_options, TL_OP_FN(MEAN, tl_prepare_mean),
-                                     TL_OP_FN(MEAN, tl_eval_mean), TL_OP_FN(MEAN, tl_work_mean), TL_OPT_MEAN, 1, 0};
+                                     TL_OP_FN(MEAN, tl_eval_mean), TL_OP_FN(MEAN, tl_work_mean), TL_OPT_MEAN, 1, 0,
+                                     sizeof(tl_mean_options)};

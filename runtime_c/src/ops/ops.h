@@ -64,8 +64,12 @@ typedef tl_status (*tl_op_prepare_fn)(tl_op_ctx *ctx, tl_node *node);
 typedef void (*tl_op_eval_fn)(tl_op_ctx *ctx, tl_node *node);
 /* Work units of op `op` whose prepare succeeded (interpreter.h: the work budget); saturates at UINT64_MAX. */
 typedef uint64_t (*tl_op_work_fn)(const tl_model *model, const tl_op_desc *op);
-/* Decodes and range-checks a present options table into o (defaults already set; verify.c). */
-typedef tl_status (*tl_op_options_fn)(tl_options_reader *r, tl_op_options *o);
+/* Writes the op's own options struct `options` (options_bytes of it, 16-byte aligned, in the model's tables;
+ * verify.c): its defaults, then, when the file has the table (r->table != 0), the table's fields, range-checked
+ * (TL_ERROR_BAD_OPTIONS through the tl_options_* helpers). Prepare, eval and work read it back as
+ * node->op->options (tl_op_desc.options). The struct is the op's: defined in its file (or a small header when
+ * two op files share it, ops/conv_options.h), so an op with options edits no shared file for them. */
+typedef tl_status (*tl_op_options_fn)(tl_options_reader *r, void *options);
 
 /* flags */
 #define TL_OP_FLAG_WEIGHTS 1u /* inputs 1 (weights) and 2 (bias): an int8 op takes an int32 bias as input 2, a
@@ -73,13 +77,14 @@ typedef tl_status (*tl_op_options_fn)(tl_options_reader *r, tl_op_options *o);
 
 typedef struct tl_op_descriptor {
   const char *name;                /* "Conv2D" */
-  tl_op_options_fn decode_options; /* NULL: no options table */
+  tl_op_options_fn decode_options; /* NULL: no options table (options_bytes 0) */
   tl_op_prepare_fn prepare;        /* NULL: compiled out of this build (prepare fails naming it) */
   tl_op_eval_fn eval;
   tl_op_work_fn work;
   uint8_t options_type;            /* expected OpOptions tag (TL_OPT_NONE: no options allowed) */
   uint8_t options_required;        /* 1: the options table must be present */
   uint8_t flags;                   /* TL_OP_FLAG_* */
+  uint16_t options_bytes;          /* sizeof the op's options struct that decode_options writes; 0: none */
 } tl_op_descriptor;
 
 /* The op's descriptor (ops/op_table.c), NULL for an unknown op code. */
@@ -114,11 +119,13 @@ void tl_op_error_terse(tl_op_ctx *ctx);
   } while (0)
 
 /* ---- options helpers (verify.c): "op N (Name): ..." errors, TL_ERROR_BAD_OPTIONS ---- */
-tl_status tl_options_ints(tl_options_reader *r, int32_t field, const char *what, tl_op_options *o);
+/* Int vector `field` into the model's pool: *count and *ints set when the table has it, untouched otherwise. */
+tl_status tl_options_ints(tl_options_reader *r, int32_t field, const char *what, int32_t *count,
+                          const int32_t **ints);
 tl_status tl_options_check_activation(tl_options_reader *r, int32_t act);
 tl_status tl_options_check_positive(tl_options_reader *r, const char *what, int32_t v);
 /* padding known, strides positive (Conv2D, DepthwiseConv2D, pools) */
-tl_status tl_options_check_window(tl_options_reader *r, const tl_op_options *o);
+tl_status tl_options_check_window(tl_options_reader *r, int32_t padding, int32_t stride_h, int32_t stride_w);
 
 /* ---- work (interpreter.h): TL_WORK_PER_OP + count x weight / 16, rounded up; saturates ---- */
 uint64_t tl_op_work_units(uint64_t count, uint32_t weight);
@@ -206,7 +213,7 @@ static inline int tl_op_constant_or_absent(const tl_op_ctx *ctx, const tl_node *
  * element strides (0 on a broadcast dim); p->act is no activation. */
 tl_status tl_op_broadcast(tl_op_ctx *ctx, tl_node *node, tl_binary_params *p);
 
-/* ---- the geometry Conv2D and DepthwiseConv2D share (ops/conv2d.c) ---- */
+/* ---- the geometry Conv2D and DepthwiseConv2D share (ops/conv2d.c; their options: ops/conv_options.h) ---- */
 tl_status tl_op_conv_geometry(tl_op_ctx *ctx, tl_node *node, int depthwise, tl_conv_params *p);
 /* 1 when the op runs int8: it has an input 0 and that input is int8. */
 int tl_op_is_int8(const tl_op_ctx *ctx, const tl_node *node);

@@ -27,9 +27,10 @@ tl_status tl_op_multiplier(tl_op_ctx *ctx, double real, int32_t min_shift, int32
                            int32_t *multiplier, int32_t *shift);
 /* Weights, bias and per-channel (or per-tensor) requantization of FullyConnected / Conv2D / DepthwiseConv2D:
  * input 0 activations, input 1 weights quantized on `axis` with `channels` output channels, input 2 bias.
+ * `act` is the op's fused activation (TL_ACT_*, from its options) that the output range clamps to.
  * Per-channel multipliers are per-node memory (tl_op_persistent): in the size pass q->multipliers is NULL. */
 tl_status tl_op_prepare_channel_requant(tl_op_ctx *ctx, tl_node *node, int32_t axis, int32_t channels,
-                                        int32_t *input_zp, tl_requant_int8 *q);
+                                        int32_t act, int32_t *input_zp, tl_requant_int8 *q);
 /* Elementwise requantization from (in_scale, in_zp) to (out_scale, out_zp), clamped to [lo, hi]. */
 tl_status tl_op_requantize_params(tl_op_ctx *ctx, float in_scale, int32_t in_zp, float out_scale, int32_t out_zp,
                                   int32_t lo, int32_t hi, const char *what, tl_requantize_int8_params *p);
@@ -50,18 +51,20 @@ static inline void tl_op_unit_range(const tl_op_units *u, int32_t task, int32_t 
 }
 int tl_op_run_units(tl_op_ctx *ctx, int64_t macs, int32_t units, tl_op_units *u, tl_threadpool_fn fn, void *job);
 
-/* ---- the int8 halves (ops/<op>_int8.c), called by the op's prepare and eval when input 0 is int8 ---- */
-tl_status tl_prepare_fully_connected_int8(tl_op_ctx *ctx, tl_node *node, const tl_fc_params *g);
+/* ---- the int8 halves (ops/<op>_int8.c), called by the op's prepare and eval when input 0 is int8; `act`:
+ * the op's fused activation (TL_ACT_*, from its options struct) ---- */
+tl_status tl_prepare_fully_connected_int8(tl_op_ctx *ctx, tl_node *node, const tl_fc_params *g, int32_t act);
 void tl_eval_fully_connected_int8(tl_op_ctx *ctx, tl_node *node);
-tl_status tl_prepare_conv2d_int8(tl_op_ctx *ctx, tl_node *node, const tl_conv_params *g);
+tl_status tl_prepare_conv2d_int8(tl_op_ctx *ctx, tl_node *node, const tl_conv_params *g, int32_t act);
 void tl_eval_conv2d_int8(tl_op_ctx *ctx, tl_node *node);
-tl_status tl_prepare_depthwise_conv2d_int8(tl_op_ctx *ctx, tl_node *node, const tl_conv_params *g);
+tl_status tl_prepare_depthwise_conv2d_int8(tl_op_ctx *ctx, tl_node *node, const tl_conv_params *g,
+                                           int32_t act);
 void tl_eval_depthwise_conv2d_int8(tl_op_ctx *ctx, tl_node *node);
-tl_status tl_prepare_binary_int8(tl_op_ctx *ctx, tl_node *node, const tl_binary_params *g, int mul);
+tl_status tl_prepare_binary_int8(tl_op_ctx *ctx, tl_node *node, const tl_binary_params *g, int mul, int32_t act);
 void tl_eval_add_int8(tl_op_ctx *ctx, tl_node *node);
 void tl_eval_sub_int8(tl_op_ctx *ctx, tl_node *node);
 void tl_eval_mul_int8(tl_op_ctx *ctx, tl_node *node);
-tl_status tl_prepare_pool2d_int8(tl_op_ctx *ctx, tl_node *node, const tl_pool_params *g, int max);
+tl_status tl_prepare_pool2d_int8(tl_op_ctx *ctx, tl_node *node, const tl_pool_params *g, int max, int32_t act);
 void tl_eval_max_pool2d_int8(tl_op_ctx *ctx, tl_node *node);
 void tl_eval_average_pool2d_int8(tl_op_ctx *ctx, tl_node *node);
 tl_status tl_prepare_mean_int8(tl_op_ctx *ctx, tl_node *node, const tl_mean_params *g);
@@ -74,7 +77,7 @@ void tl_eval_sigmoid_int8(tl_op_ctx *ctx, tl_node *node);
 void tl_eval_tanh_int8(tl_op_ctx *ctx, tl_node *node);
 tl_status tl_prepare_softmax_int8(tl_op_ctx *ctx, tl_node *node, const tl_softmax_params *g);
 void tl_eval_softmax_int8(tl_op_ctx *ctx, tl_node *node);
-tl_status tl_prepare_concatenation_int8(tl_op_ctx *ctx, tl_node *node, const tl_concat_params *g);
+tl_status tl_prepare_concatenation_int8(tl_op_ctx *ctx, tl_node *node, const tl_concat_params *g, int32_t act);
 void tl_eval_concatenation_int8(tl_op_ctx *ctx, tl_node *node);
 
 #endif /* TL_OPS_INT8_H */

@@ -10,13 +10,21 @@ typedef struct tl_pad_state {
   uint8_t pad_value[8]; /* the value written into the border (p.pad_value points here) */
 } tl_pad_state;
 
-static tl_status tl_decode_pad_options(tl_options_reader *r, tl_op_options *o) {
-  TL_ENSURE_OK(tl_options_ints(r, TL_F_PAD_PADDINGS, "paddings", o));
-  return tl_options_check_activation(r, o->activation);
+/* PadOptions, decoded */
+typedef struct tl_pad_options {
+  int32_t int_count;   /* paddings: (before, after) per dim (0: absent) */
+  const int32_t *ints; /* in the model's pool */
+} tl_pad_options;
+
+static tl_status tl_decode_pad_options(tl_options_reader *r, void *options) {
+  tl_pad_options *o = (tl_pad_options *)options;
+  o->int_count = 0;
+  o->ints = NULL;
+  return tl_options_ints(r, TL_F_PAD_PADDINGS, "paddings", &o->int_count, &o->ints);
 }
 
 TL_OP_ENTRY tl_status tl_prepare_pad(tl_op_ctx *ctx, tl_node *node) {
-  const tl_op_options *o = &node->op->opts;
+  const tl_pad_options *o = (const tl_pad_options *)node->op->options;
   const tl_tensor_desc *x, *y;
   tl_pad_state st, *s;
   int32_t k;
@@ -67,4 +75,4 @@ TL_OP_ENTRY void tl_eval_pad(tl_op_ctx *ctx, tl_node *node) {
 TL_OP_ENTRY uint64_t tl_work_pad(const tl_model *m, const tl_op_desc *op) { return tl_op_work_outputs(m, op, 96, 256); }
 
 const tl_op_descriptor tl_op_pad = {"Pad", tl_decode_pad_options, TL_OP_FN(PAD, tl_prepare_pad), TL_OP_FN(PAD, tl_eval_pad),
-                                    TL_OP_FN(PAD, tl_work_pad), TL_OPT_PAD, 1, 0};
+                                    TL_OP_FN(PAD, tl_work_pad), TL_OPT_PAD, 1, 0, sizeof(tl_pad_options)};

@@ -13,12 +13,21 @@
 #define TL_AVGPOOL_OPT 1
 #endif
 
+/* Pool2DOptions, decoded (both pools); range-checked at load */
+typedef struct tl_pool_options {
+  int32_t padding; /* TL_PADDING_* */
+  int32_t stride_h, stride_w;
+  int32_t filter_h, filter_w;
+  int32_t activation; /* TL_ACT_* */
+} tl_pool_options;
+
 typedef struct tl_pool_state {
   tl_pool_params p;
   int32_t isa;
 } tl_pool_state;
 
-static tl_status tl_decode_pool2d_options(tl_options_reader *r, tl_op_options *o) {
+static tl_status tl_decode_pool2d_options(tl_options_reader *r, void *options) {
+  tl_pool_options *o = (tl_pool_options *)options; /* r->table 0 (no table): the fields read as their defaults */
   o->padding = (int8_t)tl_fb_get_u8(r->fb, r->table, TL_F_POOL_PADDING, TL_PADDING_VALID);
   o->stride_h = tl_fb_get_i32(r->fb, r->table, TL_F_POOL_STRIDE_H, 1);
   o->stride_w = tl_fb_get_i32(r->fb, r->table, TL_F_POOL_STRIDE_W, 1);
@@ -26,13 +35,13 @@ static tl_status tl_decode_pool2d_options(tl_options_reader *r, tl_op_options *o
   o->filter_w = tl_fb_get_i32(r->fb, r->table, TL_F_POOL_FILTER_W, 1);
   o->activation = (int8_t)tl_fb_get_u8(r->fb, r->table, TL_F_POOL_ACTIVATION, 0);
   TL_ENSURE_OK(tl_options_check_activation(r, o->activation));
-  TL_ENSURE_OK(tl_options_check_window(r, o));
+  TL_ENSURE_OK(tl_options_check_window(r, o->padding, o->stride_h, o->stride_w));
   TL_ENSURE_OK(tl_options_check_positive(r, "filter_h", o->filter_h));
   return tl_options_check_positive(r, "filter_w", o->filter_w);
 }
 
 static tl_status tl_prepare_pool2d(tl_op_ctx *ctx, tl_node *node, int max) {
-  const tl_op_options *o = &node->op->opts;
+  const tl_pool_options *o = (const tl_pool_options *)node->op->options;
   const tl_tensor_desc *x, *y;
   tl_pool_params p;
   tl_pool_state *s;
@@ -63,7 +72,7 @@ static tl_status tl_prepare_pool2d(tl_op_ctx *ctx, tl_node *node, int max) {
   p.pad_top = pad_top;
   p.pad_left = pad_left;
   p.act = tl_op_activation(o->activation);
-  if (tl_op_is_int8(ctx, node)) return tl_prepare_pool2d_int8(ctx, node, &p, max);
+  if (tl_op_is_int8(ctx, node)) return tl_prepare_pool2d_int8(ctx, node, &p, max, o->activation);
   s = (tl_pool_state *)tl_op_persistent(ctx, sizeof *s);
   if (s == NULL) return tl_op_unplaced(ctx);
   s->p = p;
@@ -114,8 +123,9 @@ TL_OP_ENTRY void tl_eval_average_pool2d(tl_op_ctx *ctx, tl_node *node) {
 static uint64_t tl_work_pool2d(const tl_model *m, const tl_op_desc *op, uint32_t w_f32, uint32_t w_i8) {
   const int int8 = op->input_count > 0 && m->tensors[op->inputs[0]].dtype == TL_INT8;
   const uint64_t out = op->output_count > 0 ? (uint64_t)m->tensors[op->outputs[0]].elems : 0;
-  return tl_op_work_units(tl_work_mul(out, tl_work_mul((uint64_t)(uint32_t)op->opts.filter_h,
-                                                       (uint64_t)(uint32_t)op->opts.filter_w)),
+  const tl_pool_options *o = (const tl_pool_options *)op->options;
+  return tl_op_work_units(tl_work_mul(out, tl_work_mul((uint64_t)(uint32_t)o->filter_h,
+                                                       (uint64_t)(uint32_t)o->filter_w)),
                           int8 ? w_i8 : w_f32);
 }
 TL_OP_ENTRY uint64_t tl_work_max_pool2d(const tl_model *m, const tl_op_desc *op) {
@@ -127,8 +137,9 @@ TL_OP_ENTRY uint64_t tl_work_average_pool2d(const tl_model *m, const tl_op_desc 
 
 const tl_op_descriptor tl_op_max_pool2d = {
     "MaxPool2D", tl_decode_pool2d_options, TL_OP_FN(MAX_POOL2D, tl_prepare_max_pool2d),
-    TL_OP_FN(MAX_POOL2D, tl_eval_max_pool2d), TL_OP_FN(MAX_POOL2D, tl_work_max_pool2d), TL_OPT_POOL2D, 1, 0};
+    TL_OP_FN(MAX_POOL2D, tl_eval_max_pool2d), TL_OP_FN(MAX_POOL2D, tl_work_max_pool2d), TL_OPT_POOL2D, 1, 0,
+    sizeof(tl_pool_options)};
 const tl_op_descriptor tl_op_average_pool2d = {
     "AveragePool2D", tl_decode_pool2d_options, TL_OP_FN(AVERAGE_POOL2D, tl_prepare_average_pool2d),
     TL_OP_FN(AVERAGE_POOL2D, tl_eval_average_pool2d), TL_OP_FN(AVERAGE_POOL2D, tl_work_average_pool2d),
-    TL_OPT_POOL2D, 1, 0};
+    TL_OPT_POOL2D, 1, 0, sizeof(tl_pool_options)};

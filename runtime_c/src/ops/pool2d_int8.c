@@ -17,7 +17,7 @@ typedef struct tl_pool8_state {
   int32_t level; /* tl_i8_level */
 } tl_pool8_state;
 
-tl_status tl_prepare_pool2d_int8(tl_op_ctx *ctx, tl_node *node, const tl_pool_params *g, int max) {
+tl_status tl_prepare_pool2d_int8(tl_op_ctx *ctx, tl_node *node, const tl_pool_params *g, int max, int32_t act) {
   tl_pool_int8_params p;
   tl_pool8_state *s;
   float si, so;
@@ -29,7 +29,7 @@ tl_status tl_prepare_pool2d_int8(tl_op_ctx *ctx, tl_node *node, const tl_pool_pa
                (double)si, zi, (double)so, zo);
   memset(&p, 0, sizeof p);
   p.geom = *g;
-  tl_activation_range_int8(node->op->opts.activation, so, zo, &lo, &hi);
+  tl_activation_range_int8(act, so, zo, &lo, &hi);
   TL_ENSURE_OK(tl_op_requantize_params(ctx, si, zi, so, zo, lo, hi, "input to output", &p.q));
   s = (tl_pool8_state *)tl_op_persistent(ctx, sizeof *s);
   if (s == NULL) return tl_op_unplaced(ctx);

@@ -84,7 +84,7 @@ TL_OP_ENTRY uint64_t tl_work_dequantize(const tl_model *m, const tl_op_desc *op)
 
 const tl_op_descriptor tl_op_quantize = {"Quantize", NULL, TL_OP_FN(QUANTIZE, tl_prepare_quantize),
                                          TL_OP_FN(QUANTIZE, tl_eval_quantize), TL_OP_FN(QUANTIZE, tl_work_quantize),
-                                         TL_OPT_NONE, 0, 0};
+                                         TL_OPT_NONE, 0, 0, 0};
 const tl_op_descriptor tl_op_dequantize = {"Dequantize", NULL, TL_OP_FN(DEQUANTIZE, tl_prepare_dequantize),
                                            TL_OP_FN(DEQUANTIZE, tl_eval_dequantize),
-                                           TL_OP_FN(DEQUANTIZE, tl_work_dequantize), TL_OPT_NONE, 0, 0};
+                                           TL_OP_FN(DEQUANTIZE, tl_work_dequantize), TL_OPT_NONE, 0, 0, 0};

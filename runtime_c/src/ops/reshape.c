@@ -6,14 +6,21 @@
 #include "fb_schema.h"
 #include "ops/ops.h"
 
-static tl_status tl_decode_reshape_options(tl_options_reader *r, tl_op_options *o) {
+/* ReshapeOptions (optional), decoded */
+typedef struct tl_reshape_options {
+  int32_t int_count;   /* new_shape's length; -1: no table or no new_shape */
+  const int32_t *ints; /* in the model's pool */
+} tl_reshape_options;
+
+static tl_status tl_decode_reshape_options(tl_options_reader *r, void *options) {
+  tl_reshape_options *o = (tl_reshape_options *)options;
   o->int_count = -1; /* no new_shape: the output shape alone is authoritative */
-  TL_ENSURE_OK(tl_options_ints(r, TL_F_RESHAPE_NEW_SHAPE, "new_shape", o));
-  return tl_options_check_activation(r, o->activation);
+  o->ints = NULL;
+  return tl_options_ints(r, TL_F_RESHAPE_NEW_SHAPE, "new_shape", &o->int_count, &o->ints);
 }
 
 TL_OP_ENTRY tl_status tl_prepare_reshape(tl_op_ctx *ctx, tl_node *node) {
-  const tl_op_options *o = &node->op->opts;
+  const tl_reshape_options *o = (const tl_reshape_options *)node->op->options;
   const tl_tensor_desc *x, *y;
   size_t *s;
   char sx[96], sy[96];
@@ -23,7 +30,7 @@ TL_OP_ENTRY tl_status tl_prepare_reshape(tl_op_ctx *ctx, tl_node *node) {
   TL_ENSURE_OK(tl_op_check_same_dtype(ctx, x, "input", y, "output"));
   TL_OP_ENSURE(ctx, x->elems == y->elems, TL_ERROR_BAD_SHAPE, "input %s and output %s differ in element count",
                tl_shape_str(x->dims, x->rank, sx, sizeof sx), tl_shape_str(y->dims, y->rank, sy, sizeof sy));
-  if (o->int_count >= 0 && o->present && o->ints != NULL) {
+  if (o->int_count >= 0 && o->ints != NULL) {
     int32_t k, infer = -1, shape[TL_MAX_OPTION_INTS];
     int64_t known = 1;
     int same;
@@ -73,4 +80,4 @@ TL_OP_ENTRY uint64_t tl_work_reshape(const tl_model *m, const tl_op_desc *op) { 
 
 const tl_op_descriptor tl_op_reshape = {"Reshape", tl_decode_reshape_options, TL_OP_FN(RESHAPE, tl_prepare_reshape),
                                         TL_OP_FN(RESHAPE, tl_eval_reshape), TL_OP_FN(RESHAPE, tl_work_reshape),
-                                        TL_OPT_RESHAPE, 0, 0};
+                                        TL_OPT_RESHAPE, 0, 0, sizeof(tl_reshape_options)};

@@ -5,17 +5,23 @@
 #include "fb_schema.h"
 #include "ops/ops_int8.h"
 
-static tl_status tl_decode_softmax_options(tl_options_reader *r, tl_op_options *o) {
+/* SoftmaxOptions, decoded */
+typedef struct tl_softmax_options {
+  float beta; /* finite, > 0 */
+} tl_softmax_options;
+
+static tl_status tl_decode_softmax_options(tl_options_reader *r, void *options) {
+  tl_softmax_options *o = (tl_softmax_options *)options;
   o->beta = tl_fb_get_f32(r->fb, r->table, TL_F_SOFTMAX_BETA, 1.0f);
   TL_ENSURE(r->err, isfinite(o->beta) && o->beta > 0.0f, TL_ERROR_BAD_OPTIONS, "op %d (%s): beta is %g", r->op,
             r->name, (double)o->beta);
-  return tl_options_check_activation(r, o->activation);
+  return TL_OK;
 }
 
 TL_OP_ENTRY tl_status tl_prepare_softmax(tl_op_ctx *ctx, tl_node *node) {
   const tl_tensor_desc *x;
   tl_softmax_params p, *s;
-  float beta = node->op->opts.beta;
+  float beta = ((const tl_softmax_options *)node->op->options)->beta;
   TL_ENSURE_OK(tl_op_check_counts(ctx, node, 1, 1, 1));
   TL_ENSURE_OK(tl_op_check_float(ctx, node));
   x = tl_op_input(ctx, node, 0);
@@ -50,4 +56,4 @@ TL_OP_ENTRY uint64_t tl_work_softmax(const tl_model *m, const tl_op_desc *op) {
 
 const tl_op_descriptor tl_op_softmax = {"Softmax", tl_decode_softmax_options, TL_OP_FN(SOFTMAX, tl_prepare_softmax),
                                         TL_OP_FN(SOFTMAX, tl_eval_softmax), TL_OP_FN(SOFTMAX, tl_work_softmax),
-                                        TL_OPT_SOFTMAX, 1, 0};
+                                        TL_OPT_SOFTMAX, 1, 0, sizeof(tl_softmax_options)};

@@ -5,13 +5,21 @@
 #include "fb_schema.h"
 #include "ops/ops.h"
 
-static tl_status tl_decode_transpose_options(tl_options_reader *r, tl_op_options *o) {
-  TL_ENSURE_OK(tl_options_ints(r, TL_F_TRANSPOSE_PERM, "perm", o));
-  return tl_options_check_activation(r, o->activation);
+/* TransposeOptions, decoded */
+typedef struct tl_transpose_options {
+  int32_t int_count;   /* perm (0: absent) */
+  const int32_t *ints; /* in the model's pool */
+} tl_transpose_options;
+
+static tl_status tl_decode_transpose_options(tl_options_reader *r, void *options) {
+  tl_transpose_options *o = (tl_transpose_options *)options;
+  o->int_count = 0;
+  o->ints = NULL;
+  return tl_options_ints(r, TL_F_TRANSPOSE_PERM, "perm", &o->int_count, &o->ints);
 }
 
 TL_OP_ENTRY tl_status tl_prepare_transpose(tl_op_ctx *ctx, tl_node *node) {
-  const tl_op_options *o = &node->op->opts;
+  const tl_transpose_options *o = (const tl_transpose_options *)node->op->options;
   const tl_tensor_desc *x, *y;
   tl_transpose_params p, *s;
   uint8_t seen[TL_MAX_RANK] = {0};
@@ -59,4 +67,5 @@ TL_OP_ENTRY uint64_t tl_work_transpose(const tl_model *m, const tl_op_desc *op) 
 
 const tl_op_descriptor tl_op_transpose = {
     "Transpose", tl_decode_transpose_options, TL_OP_FN(TRANSPOSE, tl_prepare_transpose),
-    TL_OP_FN(TRANSPOSE, tl_eval_transpose), TL_OP_FN(TRANSPOSE, tl_work_transpose), TL_OPT_TRANSPOSE, 1, 0};
+    TL_OP_FN(TRANSPOSE, tl_eval_transpose), TL_OP_FN(TRANSPOSE, tl_work_transpose), TL_OPT_TRANSPOSE, 1, 0,
+    sizeof(tl_transpose_options)};
