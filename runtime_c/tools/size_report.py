@@ -29,12 +29,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "runtime_c"
-# schema op codes in order, as in runtime_c/src/fb_schema.h (TL_OP_<NAME>)
-OPS = [
-    "ADD", "SUB", "MUL", "FULLY_CONNECTED", "CONV2D", "DEPTHWISE_CONV2D", "MAX_POOL2D", "AVERAGE_POOL2D",
-    "MEAN", "RELU", "RELU6", "SIGMOID", "TANH", "SOFTMAX", "RESHAPE", "CONCATENATION", "PAD", "TRANSPOSE",
-    "QUANTIZE", "DEQUANTIZE",
-]  # fmt: skip
+
+
+def schema_ops() -> list[str]:
+    """The schema's op codes in order, read from the generated runtime_c/src/fb_schema.h (TL_OP_<NAME>)."""
+    text = (SRC / "src" / "fb_schema.h").read_text()
+    names = re.findall(r"\bTL_OP_([A-Z0-9_]+)\b", text[: text.index("TL_OP_COUNT") + len("TL_OP_COUNT")])
+    return [n for n in names if n != "COUNT"]
+
+
+OPS = schema_ops()
 MNIST_OPS = ["FULLY_CONNECTED"]  # the int8-in/int8-out MNIST MLP of the Cortex-M4 firmware
 
 
