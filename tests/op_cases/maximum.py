@@ -5,7 +5,7 @@ post-training quantization case."""
 from __future__ import annotations
 
 import numpy as np
-from int8_op_cases import QT, Int8Case, act_q, i8, log_scale, zp_of
+from int8_op_cases import BROADCASTS, QT, Int8Case, act_q, i8, log_scale, zp_of
 from int8_op_cases import _case as int8_case
 from runtime_op_cases import BROADCAST_SHAPES, Const, OpCase, _case, _rand
 
@@ -28,15 +28,6 @@ def float_cases(rng: np.random.Generator) -> list[OpCase]:
         _case("Maximum_with_itself_shifted", "Maximum", [a, a + np.float32(0.5)], maximum(a, a + 0.5))
     )
     return cases
-
-
-BROADCASTS = [
-    ((2, 3, 4), (2, 3, 4)),
-    ((2, 1, 4), (3, 1)),
-    ((4,), (2, 3, 4)),
-    ((1, 2, 3, 4), (1,)),
-    ((5,), ()),
-]
 
 
 def int8_cases(rng: np.random.Generator) -> list[Int8Case]:
