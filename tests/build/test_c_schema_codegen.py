@@ -1,7 +1,7 @@
 """The committed C schema code (runtime_c/src/fb_schema.h/.c) must equal a fresh scripts/gen_c_schema.py run.
 
-Like tests/lite/test_tlm_codegen.py for the Python side: the .fbs is the one source of truth, and a stale mirror
-fails here with the command that refreshes it.
+Like tests/lite/test_tlm_codegen.py for the Python side: the .fbs is the one source of truth, and a stale
+mirror fails here with the command that refreshes it.
 """
 
 from __future__ import annotations
