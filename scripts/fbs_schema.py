@@ -25,7 +25,10 @@ The generators import it by putting this directory on sys.path (scripts/ is not 
 
 from __future__ import annotations
 
+import argparse
 import re
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -313,3 +316,38 @@ def parse(text: str) -> Schema:
 def load(path: Path = SCHEMA_PATH) -> Schema:
     """Parses the schema file at ``path`` (default: schema/tensorlet.fbs)."""
     return parse(path.read_text())
+
+
+def generator_main(
+    argv: list[str] | None,
+    description: str | None,
+    generate: Callable[[Path], dict[Path, str]],
+    outputs: str,
+    command: str,
+) -> int:
+    """The command line the schema generators share: write the files ``generate(schema)`` returns, or with
+    ``--check`` only report the stale ones (exit 1, naming ``command``); ``--out-dir`` writes them elsewhere
+    (``outputs``: their names, for the help text)."""
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--check", action="store_true", help=f"only check that the committed {outputs} are fresh"
+    )
+    parser.add_argument(
+        "--schema", type=Path, default=SCHEMA_PATH, help="the .fbs file (default: schema/tensorlet.fbs)"
+    )
+    parser.add_argument("--out-dir", type=Path, default=None, help=f"write {outputs} here instead")
+    args = parser.parse_args(argv)
+    files = generate(args.schema)
+    if args.out_dir is not None:
+        files = {args.out_dir / path.name: text for path, text in files.items()}
+    if args.check:
+        stale = [path for path, text in files.items() if not path.is_file() or path.read_text() != text]
+        for path in stale:
+            print(f"{path} is stale: run {command}", file=sys.stderr)
+        return 1 if stale else 0
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return 0

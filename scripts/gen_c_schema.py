@@ -27,7 +27,6 @@ Names (every C name is derived from the .fbs by these rules; NAME_OVERRIDES list
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from pathlib import Path
@@ -311,32 +310,9 @@ def generate(schema_path: Path = fbs_schema.SCHEMA_PATH) -> dict[Path, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    return fbs_schema.generator_main(
+        argv, __doc__, generate, "runtime_c/src/fb_schema.h/.c", "python scripts/gen_c_schema.py"
     )
-    parser.add_argument("--check", action="store_true", help="only check that the committed files are fresh")
-    parser.add_argument(
-        "--schema",
-        type=Path,
-        default=fbs_schema.SCHEMA_PATH,
-        help="the .fbs file (default: schema/tensorlet.fbs)",
-    )
-    parser.add_argument(
-        "--out-dir", type=Path, default=None, help="write fb_schema.h/.c here instead of runtime_c/src"
-    )
-    args = parser.parse_args(argv)
-    files = generate(args.schema)
-    if args.out_dir is not None:
-        files = {args.out_dir / path.name: text for path, text in files.items()}
-    if args.check:
-        stale = [path for path, text in files.items() if not path.is_file() or path.read_text() != text]
-        for path in stale:
-            print(f"{path} is stale: run python scripts/gen_c_schema.py", file=sys.stderr)
-        return 1 if stale else 0
-    for path, text in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return 0
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ Adding an op code that takes options is thus: annotate it in the .fbs, run this 
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import Any
@@ -175,32 +174,7 @@ def generate(schema_path: Path = fbs_schema.SCHEMA_PATH) -> dict[Path, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--check", action="store_true", help="only check that the committed file is fresh")
-    parser.add_argument(
-        "--schema",
-        type=Path,
-        default=fbs_schema.SCHEMA_PATH,
-        help="the .fbs file (default: schema/tensorlet.fbs)",
-    )
-    parser.add_argument(
-        "--out-dir", type=Path, default=None, help="write schema_tables.py here instead of trainer/tlm"
-    )
-    args = parser.parse_args(argv)
-    files = generate(args.schema)
-    if args.out_dir is not None:
-        files = {args.out_dir / path.name: text for path, text in files.items()}
-    if args.check:
-        stale = [path for path, text in files.items() if not path.is_file() or path.read_text() != text]
-        for path in stale:
-            print(f"{path} is stale: run {COMMAND}", file=sys.stderr)
-        return 1 if stale else 0
-    for path, text in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return 0
+    return fbs_schema.generator_main(argv, __doc__, generate, "trainer/tlm/schema_tables.py", COMMAND)
 
 
 if __name__ == "__main__":
