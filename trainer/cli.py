@@ -525,6 +525,25 @@ def cmd_export_c(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- import-tflite --------------------------------------------------------------------------------
+def cmd_import_tflite(args: argparse.Namespace) -> int:
+    """Convert a ``.tflite`` file to ``.tlm`` (docs/tflite.md); nothing is written on error."""
+    from trainer.lite.tflite import TFLiteImportError, from_tflite
+
+    data = _read_bytes(args.model, "TFLite model")
+    try:
+        out = from_tflite(data)
+    except TFLiteImportError as e:
+        raise CliError(f"{args.model!r}: {e}") from None
+    try:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_bytes(out)
+    except OSError as e:
+        raise CliError(f"cannot write {args.out!r}: {e.strerror}") from None
+    print(f"wrote {args.out} ({len(out)} bytes) from {args.model} ({len(data)} bytes)")
+    return 0
+
+
 def _write_text(path: str, text: str) -> None:
     try:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -654,6 +673,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--name", help="C identifier of the array (default: the file's stem)")
     s.add_argument("--out-dir", default=".", help="directory for NAME.c and NAME.h (default: .)")
     s.set_defaults(func=cmd_export_c)
+
+    s = sub.add_parser(
+        "import-tflite",
+        help="convert a TFLite model (.tflite) to a .tlm model (docs/tflite.md)",
+        description="Convert a .tflite FlatBuffer (float32, int8, float16 weights, dynamic range) to .tlm. "
+        "A model with anything tensorlet cannot represent is refused with one line naming every op and "
+        "feature at fault; no file is written then.",
+    )
+    s.add_argument("model", help="the .tflite file")
+    s.add_argument("out", help="the .tlm file to write")
+    s.set_defaults(func=cmd_import_tflite)
     return p
 
 
