@@ -63,8 +63,17 @@ def _decode(ptr: Any) -> str:
     return ffi.string(ptr).decode("utf-8", "replace") if ptr != ffi.NULL else ""
 
 
+def _import_tflite(data: bytes) -> bytes:
+    """``.tflite`` bytes -> ``.tlm`` bytes through tensorlet's importer (pure Python, imported only here)."""
+    try:
+        from trainer.lite.tflite import from_tflite
+    except ImportError as e:
+        raise ImportError(f"loading a .tflite model needs the importer trainer.lite.tflite: {e}") from e
+    return from_tflite(data)  # a model it cannot represent raises TFLiteImportError (a ValueError), one line
+
+
 class Interpreter:
-    """Runs a ``.tlm`` model on the C runtime.
+    """Runs a ``.tlm`` model on the C runtime (a ``.tflite`` one is imported first: docs/tflite.md).
 
     Exactly one of ``model_path`` and ``model_content`` (bytes) must be given. The model is copied by the C
     runtime and verified completely at construction; an invalid model raises :class:`TensorletRuntimeError`.
@@ -129,6 +138,9 @@ class Interpreter:
                 raise TypeError(
                     f"model_content must be bytes-like, got {type(model_content).__name__}"
                 ) from e
+
+        if len(data) >= 8 and data[4:8] == b"TFL3":  # a TFLite FlatBuffer: import it on load (docs/tflite.md)
+            data = _import_tflite(data)
 
         err = ffi.new("char[]", _ERR_SIZE)
         model_out = ffi.new("tl_model **")
