@@ -188,6 +188,7 @@ class Operation:
         "control_inputs",
         "colocate",
         "_id",
+        "_cf",
         "__weakref__",
     )
 
@@ -211,6 +212,9 @@ class Operation:
         self.outputs: tuple[Tensor, ...] = ()
         self.colocate: tuple[Operation, ...] = ()  # ops this one must share a device with (tf.colocate_with)
         self._id = len(graph._ops)
+        # The control-flow body (a cond branch, a while body) this op was built in, None at the top level:
+        # such an op runs only inside its control-flow op's kernel (trainer/ops/control_flow.py).
+        self._cf: Any = graph._cf_stack[-1] if graph._cf_stack else None
 
     @property
     def node_def(self) -> dict[str, Any]:
@@ -253,6 +257,7 @@ class Graph:
         self.seed: int | None = None
         self._var_scope = VariableScope("")
         self._var_store: dict[str, Any] = {}
+        self._cf_stack: list[Any] = []  # control-flow bodies being built (innermost last); None escapes
 
     # ---- building ------------------------------------------------------------------------------------
     def create_op(
@@ -387,6 +392,16 @@ class Graph:
             yield
         finally:
             self._control_stack.pop()
+
+    @contextlib.contextmanager
+    def _control_flow_body(self, body: Any) -> Iterator[None]:
+        """Ops created inside belong to ``body`` (a cond branch or while body); ``None`` builds top-level
+        ops again (a variable created in a loop body lives outside it, as in TF1)."""
+        self._cf_stack.append(body)
+        try:
+            yield
+        finally:
+            self._cf_stack.pop()
 
     @contextlib.contextmanager
     def as_default(self) -> Iterator[Graph]:

@@ -471,6 +471,11 @@ def _needed(targets: list[Tensor | Operation], fed: set[Tensor]) -> dict[Operati
         op = stack.pop()
         if op in needed:
             continue
+        if op._cf is not None:
+            raise InvalidArgumentError(
+                f"operation '{op.name}' is inside the {op._cf.kind} body {op._cf.name} of a cond or "
+                f"while_loop and runs only there; fetch (or depend on) the cond's or loop's outputs instead"
+            )
         needed[op] = None
         for t in op.inputs:
             if t not in fed:

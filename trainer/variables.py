@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -53,6 +54,23 @@ class Variable(_OperatorsMixin):
             raise InvalidArgumentError("Variable needs an initial_value")
         g = get_default_graph()
         self.graph = g
+        # Built inside a cond branch or while body, a variable (and its initializer) still lives at the top
+        # level, outside the body's control dependencies (TF1's init_scope).
+        in_body = bool(g._cf_stack) and g._cf_stack[-1] is not None
+        with contextlib.ExitStack() as escape:
+            if in_body:
+                escape.enter_context(g._control_flow_body(None))
+                escape.enter_context(g.control_dependencies(None))
+            self._build(g, initial_value, validate_shape, name, dtype)
+        self.trainable = bool(trainable)
+        if collections is None:
+            collections = [GraphKeys.GLOBAL_VARIABLES]
+        collections = list(collections)
+        if self.trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
+            collections.append(GraphKeys.TRAINABLE_VARIABLES)
+        g.add_to_collections(collections, self)
+
+    def _build(self, g: Any, initial_value: Any, validate_shape: bool, name: str | None, dtype: Any) -> None:
         with g.name_scope(name or "Variable") as scope:
             if callable(initial_value):
                 initial_value = initial_value()
@@ -70,13 +88,6 @@ class Variable(_OperatorsMixin):
                 self, init, validate_shape=validate_shape, name="Assign"
             ).op
             self._snapshot: Tensor | None = None
-        self.trainable = bool(trainable)
-        if collections is None:
-            collections = [GraphKeys.GLOBAL_VARIABLES]
-        collections = list(collections)
-        if self.trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
-            collections.append(GraphKeys.TRAINABLE_VARIABLES)
-        g.add_to_collections(collections, self)
 
     # ---- tensor-like ---------------------------------------------------------------------------------
     def _as_tensor(self) -> Tensor:
