@@ -92,6 +92,7 @@ from trainer.ops.array_ops import (
     zeros,
     zeros_like,
 )
+from trainer.ops.control_flow import case, cond, while_loop
 from trainer.ops.control_ops import group, no_op, tuple  # noqa: A004
 from trainer.ops.math_ops import (
     abs,  # noqa: A004
