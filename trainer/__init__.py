@@ -10,7 +10,7 @@
 [[6.]]
 
 Sub-packages: ``tf.nn``, ``tf.losses``, ``tf.train`` (optimizers, Saver), ``tf.layers``, ``tf.datasets``,
-``tf.errors``.
+``tf.errors``, ``tf.summary``, ``tf.contrib``, ``tf.app``, ``tf.flags`` (docs/tf1_compat.md has the list).
 The model-file package ``trainer.tlm`` is not imported here.
 """
 
@@ -164,15 +164,31 @@ newaxis = None
 sub = subtract
 mul = multiply
 
-# The optimizer, layer, dataset and initializer packages build on the core above, so they come last.
-from trainer import datasets, initializers, layers, regularizers, train  # noqa: E402
+# The optimizer, layer, dataset and initializer packages build on the core above, so they come last; with
+# them the TF1 programs' tools: summaries for TensorBoard, contrib (submodules load on first use), app, flags.
+from trainer import (  # noqa: E402
+    app,
+    contrib,
+    datasets,
+    flags,
+    initializers,
+    layers,
+    regularizers,
+    summary,
+    train,
+)
 from trainer.initializers import (  # noqa: E402
     constant_initializer,
     glorot_normal_initializer,
     glorot_uniform_initializer,
     ones_initializer,
+    random_normal_initializer,
     random_uniform_initializer,
     truncated_normal_initializer,
     variance_scaling_initializer,
     zeros_initializer,
 )
+
+# Deprecated spellings TF 1.15 still had.
+arg_max = argmax
+arg_min = argmin

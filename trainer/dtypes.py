@@ -77,10 +77,18 @@ int64 = DType("int64", np.int64)
 bool = DType("bool", np.bool_)  # noqa: A001 - the TensorFlow name
 half = float16
 double = float64
+# Serialized protos (a summary op's value) are bytes: a string tensor holds Python objects. It is not in ALL
+# (no arithmetic op accepts it), and only summary ops produce it.
+string = DType("string", np.object_)
 
 ALL = (float16, float32, float64, int8, uint8, int16, int32, int64, bool)
 _BY_NP = {d.np: d for d in ALL}
-_BY_NAME = {d.name: d for d in ALL} | {"half": float16, "double": float64, "float": float32}
+_BY_NAME = {d.name: d for d in ALL} | {
+    "half": float16,
+    "double": float64,
+    "float": float32,
+    "string": string,
+}
 
 
 def as_dtype(value: Any) -> DType:

@@ -52,27 +52,38 @@ class Initializer:
         return f"{type(self).__name__}({args})"
 
 
-def _dtype(dtype: Any) -> Any:
-    return float32 if dtype is None else dtype
+def _dtype(dtype: Any, default: Any = None) -> Any:
+    """The dtype given at call time, else the one given to the constructor (TF1 allows both), else float32."""
+    if dtype is not None:
+        return dtype
+    return float32 if default is None else default
 
 
 class Zeros(Initializer):
-    def __call__(self, shape: Sequence[int], dtype: Any = None) -> Any:
-        return array_ops.zeros(list(shape), dtype=_dtype(dtype))
+    def __init__(self, dtype: Any = None) -> None:
+        self.dtype = dtype
+
+    def __call__(self, shape: Sequence[int], dtype: Any = None, partition_info: Any = None) -> Any:
+        return array_ops.zeros(list(shape), dtype=_dtype(dtype, self.dtype))
 
 
 class Ones(Initializer):
-    def __call__(self, shape: Sequence[int], dtype: Any = None) -> Any:
-        return array_ops.ones(list(shape), dtype=_dtype(dtype))
+    def __init__(self, dtype: Any = None) -> None:
+        self.dtype = dtype
+
+    def __call__(self, shape: Sequence[int], dtype: Any = None, partition_info: Any = None) -> Any:
+        return array_ops.ones(list(shape), dtype=_dtype(dtype, self.dtype))
 
 
 class Constant(Initializer):
     """Every element ``value`` (a scalar), or ``value`` itself when it is an array of the right shape."""
 
-    def __init__(self, value: Any = 0.0) -> None:
+    def __init__(self, value: Any = 0.0, dtype: Any = None, verify_shape: bool = False) -> None:
         self.value = value
+        self.dtype = dtype
 
-    def __call__(self, shape: Sequence[int], dtype: Any = None) -> Any:
+    def __call__(self, shape: Sequence[int], dtype: Any = None, partition_info: Any = None) -> Any:
+        dtype = _dtype(dtype, self.dtype)
         v = np.asarray(self.value)
         if v.ndim == 0:
             return array_ops.fill(list(shape), array_ops.constant(v.item(), dtype=_dtype(dtype)))
@@ -86,34 +97,61 @@ class Constant(Initializer):
 class TruncatedNormal(Initializer):
     """Normal(mean, stddev) with draws beyond two stddevs redrawn (TF1 ``truncated_normal_initializer``)."""
 
-    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None) -> None:
+    def __init__(
+        self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None, dtype: Any = None
+    ) -> None:
         self.mean = mean
         self.stddev = stddev
         self.seed = seed
+        self.dtype = dtype
 
-    def __call__(self, shape: Sequence[int], dtype: Any = None) -> Any:
+    def __call__(self, shape: Sequence[int], dtype: Any = None, partition_info: Any = None) -> Any:
         return random_ops.truncated_normal(
-            list(shape), mean=self.mean, stddev=self.stddev, dtype=_dtype(dtype), seed=self.seed
+            list(shape), mean=self.mean, stddev=self.stddev, dtype=_dtype(dtype, self.dtype), seed=self.seed
+        )
+
+
+class RandomNormal(Initializer):
+    """Normal(mean, stddev) (TF1 ``random_normal_initializer``; its defaults are mean 0, stddev 1)."""
+
+    def __init__(
+        self, mean: float = 0.0, stddev: float = 1.0, seed: int | None = None, dtype: Any = None
+    ) -> None:
+        self.mean = mean
+        self.stddev = stddev
+        self.seed = seed
+        self.dtype = dtype
+
+    def __call__(self, shape: Sequence[int], dtype: Any = None, partition_info: Any = None) -> Any:
+        return random_ops.random_normal(
+            list(shape), mean=self.mean, stddev=self.stddev, dtype=_dtype(dtype, self.dtype), seed=self.seed
         )
 
 
 class RandomUniform(Initializer):
-    def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None) -> None:
+    def __init__(
+        self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None, dtype: Any = None
+    ) -> None:
         self.minval = minval
         self.maxval = maxval
         self.seed = seed
+        self.dtype = dtype
 
-    def __call__(self, shape: Sequence[int], dtype: Any = None) -> Any:
+    def __call__(self, shape: Sequence[int], dtype: Any = None, partition_info: Any = None) -> Any:
         return random_ops.random_uniform(
-            list(shape), minval=self.minval, maxval=self.maxval, dtype=_dtype(dtype), seed=self.seed
+            list(shape),
+            minval=self.minval,
+            maxval=self.maxval,
+            dtype=_dtype(dtype, self.dtype),
+            seed=self.seed,
         )
 
 
 class VarianceScaling(Initializer):
     """Variance ``scale / n`` with ``n`` = fan_in, fan_out or their mean (``mode``).
 
-    ``distribution``: ``"truncated_normal"`` (stddev corrected for the truncation) or ``"uniform"``
-    (limit ``sqrt(3 * scale / n)``).
+    ``distribution``: ``"truncated_normal"`` (stddev corrected for the truncation; TF1's ``"normal"`` means
+    the same), ``"untruncated_normal"`` or ``"uniform"`` (limit ``sqrt(3 * scale / n)``).
     """
 
     def __init__(
@@ -122,23 +160,30 @@ class VarianceScaling(Initializer):
         mode: str = "fan_in",
         distribution: str = "truncated_normal",
         seed: int | None = None,
+        dtype: Any = None,
     ) -> None:
         if mode not in ("fan_in", "fan_out", "fan_avg"):
             raise InvalidArgumentError(f"VarianceScaling: unknown mode {mode!r}")
-        if distribution not in ("truncated_normal", "uniform"):
+        if distribution == "normal":
+            distribution = "truncated_normal"
+        if distribution not in ("truncated_normal", "untruncated_normal", "uniform"):
             raise InvalidArgumentError(f"VarianceScaling: unknown distribution {distribution!r}")
         self.scale = scale
         self.mode = mode
         self.distribution = distribution
         self.seed = seed
+        self.dtype = dtype
 
-    def __call__(self, shape: Sequence[int], dtype: Any = None) -> Any:
+    def __call__(self, shape: Sequence[int], dtype: Any = None, partition_info: Any = None) -> Any:
+        dtype = _dtype(dtype, self.dtype)
         fan_in, fan_out = compute_fans(shape)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         variance = self.scale / max(1.0, n)
         if self.distribution == "uniform":
             limit = math.sqrt(3.0 * variance)
             return RandomUniform(-limit, limit, self.seed)(shape, dtype)
+        if self.distribution == "untruncated_normal":
+            return RandomNormal(0.0, math.sqrt(variance), self.seed)(shape, dtype)
         return TruncatedNormal(0.0, math.sqrt(variance) / _TRUNC_STD, self.seed)(shape, dtype)
 
 
@@ -162,13 +207,17 @@ def random_uniform(minval: float = -0.05, maxval: float = 0.05, seed: int | None
     return RandomUniform(minval, maxval, seed)
 
 
-def glorot_uniform(seed: int | None = None) -> Initializer:
+def glorot_uniform(seed: int | None = None, dtype: Any = None) -> Initializer:
     """Uniform in ``[-l, l]``, ``l = sqrt(6 / (fan_in + fan_out))`` (Xavier/Glorot)."""
-    return VarianceScaling(1.0, "fan_avg", "uniform", seed)
+    return VarianceScaling(1.0, "fan_avg", "uniform", seed, dtype)
 
 
-def glorot_normal(seed: int | None = None) -> Initializer:
-    return VarianceScaling(1.0, "fan_avg", "truncated_normal", seed)
+def glorot_normal(seed: int | None = None, dtype: Any = None) -> Initializer:
+    return VarianceScaling(1.0, "fan_avg", "truncated_normal", seed, dtype)
+
+
+def random_normal(mean: float = 0.0, stddev: float = 0.05, seed: int | None = None) -> Initializer:
+    return RandomNormal(mean, stddev, seed)
 
 
 def he_normal(seed: int | None = None) -> Initializer:
@@ -189,6 +238,7 @@ _BY_NAME = {
     "he_uniform": he_uniform,
     "truncated_normal": truncated_normal,
     "random_uniform": random_uniform,
+    "random_normal": random_normal,
 }
 
 
@@ -211,6 +261,7 @@ ones_initializer = Ones
 constant_initializer = Constant
 truncated_normal_initializer = TruncatedNormal
 random_uniform_initializer = RandomUniform
+random_normal_initializer = RandomNormal
 variance_scaling_initializer = VarianceScaling
 glorot_uniform_initializer = glorot_uniform
 glorot_normal_initializer = glorot_normal

@@ -18,6 +18,7 @@ from trainer.dtypes import float32
 from trainer.errors import InvalidArgumentError
 from trainer.graph import GraphKeys, add_to_collection, get_collection, name_scope
 from trainer.ops.array_ops import constant
+from trainer.ops.math_ops import abs as abs_
 from trainer.ops.math_ops import add_n, multiply, reduce_sum, square
 
 Regularizer = Callable[[Any], Any]
@@ -36,6 +37,30 @@ class L2:
 
     def __repr__(self) -> str:
         return f"L2(scale={self.scale})"
+
+
+class L1:
+    """``scale * sum(|w|)`` (TF1 ``tf.contrib.layers.l1_regularizer``, Keras ``l1``)."""
+
+    def __init__(self, scale: float = 0.01) -> None:
+        if scale < 0:
+            raise InvalidArgumentError(f"L1 regularizer: scale must be >= 0, got {scale}")
+        self.scale = float(scale)
+
+    def __call__(self, weights: Any) -> Any:
+        return multiply(constant(self.scale, dtype=weights.dtype), reduce_sum(abs_(weights)))
+
+    def __repr__(self) -> str:
+        return f"L1(scale={self.scale})"
+
+
+def l1(scale: float = 0.01) -> L1:
+    return L1(scale)
+
+
+def l1_regularizer(scale: float) -> Regularizer:
+    """TF1 ``tf.contrib.layers.l1_regularizer``: ``scale * sum(|w|)``."""
+    return L1(scale)
 
 
 def l2(scale: float = 0.01) -> L2:

@@ -1,4 +1,5 @@
-"""Keras-style layers over the TF1 graph API (``tf.layers``).
+"""Keras-style layers over the TF1 graph API (``tf.layers``): the classes, and the TF1 functions
+(``tf.layers.dense(x, 10)``, ``conv2d``, ``max_pooling2d``, ``dropout``...) in :mod:`trainer.layers.functional`.
 
 >>> import trainer as tf
 >>> x = tf.placeholder(tf.float32, [None, 28, 28, 1])
@@ -18,6 +19,16 @@
 from trainer.layers.base import Layer, get_activation
 from trainer.layers.convolutional import Conv2D, DepthwiseConv2D
 from trainer.layers.core import Dense, Dropout, Flatten, Sequential
+from trainer.layers.functional import (
+    average_pooling2d,
+    batch_normalization,
+    conv2d,
+    dense,
+    dropout,
+    flatten,
+    max_pooling2d,
+    separable_conv2d,
+)
 from trainer.layers.normalization import BatchNormalization
 from trainer.layers.pooling import (
     AveragePool2D,
@@ -43,5 +54,13 @@ __all__ = [
     "MaxPool2D",
     "MaxPooling2D",
     "Sequential",
+    "average_pooling2d",
+    "batch_normalization",
+    "conv2d",
+    "dense",
+    "dropout",
+    "flatten",
     "get_activation",
+    "max_pooling2d",
+    "separable_conv2d",
 ]

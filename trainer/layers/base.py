@@ -14,10 +14,10 @@ from typing import Any
 from trainer import dtypes, initializers, regularizers
 from trainer.dtypes import as_dtype, float32
 from trainer.errors import InvalidArgumentError
-from trainer.graph import GraphKeys, control_dependencies, convert_to_tensor, name_scope
+from trainer.graph import GraphKeys, control_dependencies, convert_to_tensor, get_default_graph, name_scope
 from trainer.ops.math_ops import cast
 from trainer.ops.nn_ops import relu, relu6, sigmoid, softmax, tanh
-from trainer.variables import Variable
+from trainer.variables import Variable, get_variable
 
 _ACTIVATIONS: dict[str, Callable[[Any], Any]] = {
     "relu": relu,
@@ -80,6 +80,7 @@ class Layer:
         self._trainable: list[Any] = []
         self.updates: list[Any] = []
         self.losses: list[Any] = []
+        self._use_get_variable = False  # set by the tf.layers functions (trainer/layers/functional.py)
 
     # ---------------------------------------------------------------- variables
     def add_weight(
@@ -96,14 +97,22 @@ class Layer:
         dtype = as_dtype(dtype) if dtype is not None else self.dtype
         trainable = trainable and self.trainable
         collections = [GraphKeys.GLOBAL_VARIABLES]
-        with control_dependencies(None):
-            var = Variable(
-                lambda: init([int(d) for d in shape], dtype),
-                trainable=trainable,
-                name=name,
-                dtype=dtype,
-                collections=collections,
-            )
+        if self._use_get_variable:  # the functional API (tf.layers.dense): variable-scope names and reuse
+            store = get_default_graph()._var_store
+            before = len(store)
+            with control_dependencies(None):
+                var = get_variable(name, [int(d) for d in shape], dtype, init, trainable=trainable)
+            if len(store) == before:  # reused: its regularization loss was added when it was created
+                regularizer = None
+        else:
+            with control_dependencies(None):
+                var = Variable(
+                    lambda: init([int(d) for d in shape], dtype),
+                    trainable=trainable,
+                    name=name,
+                    dtype=dtype,
+                    collections=collections,
+                )
         self._weights.append(var)
         if trainable:
             self._trainable.append(var)

@@ -1,0 +1,148 @@
+"""``tf.contrib.layers``: the initializers, regularizers and layers TF1 tutorials take from contrib.
+
+>>> import trainer as tf
+>>> x = tf.placeholder(tf.float32, [None, 4, 4, 2])
+>>> h = tf.contrib.layers.fully_connected(tf.contrib.layers.flatten(x), 8)
+>>> [v.name for v in tf.trainable_variables()]
+['fully_connected/weights:0', 'fully_connected/biases:0']
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from trainer import initializers
+from trainer.errors import InvalidArgumentError
+from trainer.graph import add_to_collections, convert_to_tensor, name_scope, variable_scope
+from trainer.initializers import Initializer, RandomUniform, TruncatedNormal, compute_fans
+from trainer.layers.core import Flatten
+from trainer.ops.math_ops import matmul
+from trainer.ops.nn_ops import bias_add, relu
+from trainer.regularizers import l1_regularizer, l2_regularizer
+from trainer.variables import get_variable
+
+__all__ = [
+    "flatten",
+    "fully_connected",
+    "l1_regularizer",
+    "l2_regularizer",
+    "variance_scaling_initializer",
+    "xavier_initializer",
+    "xavier_initializer_conv2d",
+]
+
+
+class _ContribVarianceScaling(Initializer):
+    """contrib's variance scaling: ``n`` = fan_in, fan_out or their mean (``mode``); uniform in
+    ``+-sqrt(3 * factor / n)`` or a truncated normal with stddev ``sqrt(1.3 * factor / n)``."""
+
+    def __init__(self, factor: float, mode: str, uniform: bool, seed: int | None, dtype: Any) -> None:
+        if mode not in ("FAN_IN", "FAN_OUT", "FAN_AVG"):
+            raise InvalidArgumentError(
+                f"variance_scaling_initializer: mode must be FAN_IN, FAN_OUT or FAN_AVG, got {mode!r}"
+            )
+        self.factor, self.mode, self.uniform, self.seed, self.dtype = (
+            float(factor),
+            mode,
+            uniform,
+            seed,
+            dtype,
+        )
+
+    def __call__(self, shape: Sequence[int], dtype: Any = None, partition_info: Any = None) -> Any:
+        dtype = dtype if dtype is not None else self.dtype
+        fan_in, fan_out = compute_fans(shape)
+        n = {"FAN_IN": fan_in, "FAN_OUT": fan_out, "FAN_AVG": (fan_in + fan_out) / 2.0}[self.mode]
+        if self.uniform:
+            limit = math.sqrt(3.0 * self.factor / max(n, 1.0))
+            return RandomUniform(-limit, limit, self.seed)(shape, dtype)
+        return TruncatedNormal(0.0, math.sqrt(1.3 * self.factor / max(n, 1.0)), self.seed)(shape, dtype)
+
+
+def variance_scaling_initializer(
+    factor: float = 2.0,
+    mode: str = "FAN_IN",
+    uniform: bool = False,
+    seed: int | None = None,
+    dtype: Any = None,
+) -> Initializer:
+    """He initialization by default (``factor=2``, ``FAN_IN``, truncated normal)."""
+    return _ContribVarianceScaling(factor, mode, uniform, seed, dtype)
+
+
+def xavier_initializer(uniform: bool = True, seed: int | None = None, dtype: Any = None) -> Initializer:
+    """Glorot/Xavier: uniform in ``+-sqrt(6 / (fan_in + fan_out))``, or the truncated-normal variant."""
+    return _ContribVarianceScaling(1.0, "FAN_AVG", uniform, seed, dtype)
+
+
+xavier_initializer_conv2d = xavier_initializer
+
+
+def flatten(inputs: Any, outputs_collections: Any = None, scope: str | None = None) -> Any:
+    """``[N, d1, d2, ...] -> [N, d1 * d2 * ...]`` (ops under the name scope ``Flatten``)."""
+    x = convert_to_tensor(inputs)
+    with name_scope(scope or "Flatten"):
+        out = Flatten().call(x)
+    if outputs_collections:
+        add_to_collections(list(outputs_collections), out)
+    return out
+
+
+def fully_connected(
+    inputs: Any,
+    num_outputs: int,
+    activation_fn: Any = relu,
+    normalizer_fn: Any = None,
+    normalizer_params: dict | None = None,
+    weights_initializer: Any = None,
+    weights_regularizer: Any = None,
+    biases_initializer: Any = "zeros",
+    biases_regularizer: Any = None,
+    reuse: Any = None,
+    variables_collections: Any = None,
+    outputs_collections: Any = None,
+    trainable: bool = True,
+    scope: str | None = None,
+) -> Any:
+    """``activation_fn(inputs @ weights + biases)`` (ReLU by default, as in contrib) with variables
+    ``<scope>/weights`` and ``<scope>/biases`` (default scope ``fully_connected``, then ``_1`` ...).
+    ``normalizer_fn`` replaces the biases; ``biases_initializer=None`` drops them."""
+    x = convert_to_tensor(inputs)
+    if x.shape.ndims is None or x.shape.ndims != 2 or x.shape.dims[-1] is None:
+        raise InvalidArgumentError(
+            f"fully_connected: needs [batch, features] with known features, got {x.shape}"
+        )
+    n_in = int(x.shape.dims[-1])
+    w_init = weights_initializer if weights_initializer is not None else xavier_initializer()
+    with x.graph.as_default(), variable_scope(scope, default_name="fully_connected", reuse=reuse):
+        w = get_variable(
+            "weights",
+            [n_in, int(num_outputs)],
+            x.dtype,
+            initializers.get(w_init),
+            regularizer=weights_regularizer,
+            trainable=trainable,
+        )
+        y = matmul(x, w)
+        if normalizer_fn is not None:
+            y = normalizer_fn(y, **(normalizer_params or {}))
+        elif biases_initializer is not None:
+            b = get_variable(
+                "biases",
+                [int(num_outputs)],
+                x.dtype,
+                initializers.get(biases_initializer),
+                regularizer=biases_regularizer,
+                trainable=trainable,
+            )
+            y = bias_add(y, b)
+        if variables_collections:
+            for v in [w] + ([b] if normalizer_fn is None and biases_initializer is not None else []):
+                add_to_collections(list(variables_collections), v)
+        if activation_fn is not None:
+            y = activation_fn(y)
+    if outputs_collections:
+        add_to_collections(list(outputs_collections), y)
+    return y
