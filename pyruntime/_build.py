@@ -124,6 +124,7 @@ typedef struct tl_options {
   int32_t num_threads;
   int32_t kernels;
   uint64_t max_work;
+  int32_t preserve_all_tensors;
 } tl_options;
 int32_t tl_kernels_from_name(const char *name);
 
@@ -160,6 +161,11 @@ tl_status tl_interpreter_input_info(const tl_interpreter *interp, int32_t index,
 tl_status tl_interpreter_output_info(const tl_interpreter *interp, int32_t index, tl_tensor_info *info);
 tl_status tl_interpreter_input_index(const tl_interpreter *interp, const char *name, int32_t *index);
 tl_status tl_interpreter_output_index(const tl_interpreter *interp, const char *name, int32_t *index);
+tl_status tl_interpreter_resize_input(tl_interpreter *interp, int32_t index, const int32_t *dims, int32_t rank);
+int32_t tl_interpreter_input_tensor(const tl_interpreter *interp, int32_t index);
+int32_t tl_interpreter_output_tensor(const tl_interpreter *interp, int32_t index);
+tl_status tl_interpreter_tensor_info(const tl_interpreter *interp, int32_t tensor, tl_tensor_info *info);
+tl_status tl_interpreter_tensor_data(tl_interpreter *interp, int32_t tensor, void **data);
 tl_status tl_interpreter_set_input(tl_interpreter *interp, int32_t index, const void *data, size_t bytes,
                                    tl_dtype dtype);
 tl_status tl_interpreter_get_output(tl_interpreter *interp, int32_t index, void *data, size_t bytes,

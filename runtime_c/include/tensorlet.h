@@ -142,6 +142,9 @@ typedef struct tl_options {
   int32_t num_threads;      /* threads of one invoke, the caller's included (0 or 1: single thread; see above) */
   int32_t kernels;          /* tl_kernels (0: AUTO); create fails with TL_ERROR_INVALID_ARGUMENT outside it */
   uint64_t max_work;        /* refuse models above this work budget at prepare (0: TL_DEFAULT_MAX_WORK) */
+  int32_t preserve_all_tensors; /* 1: every tensor keeps its own arena bytes, so intermediate values stay
+                                   readable after invoke (tl_interpreter_tensor_data); the arena grows to the
+                                   sum of all activations (TFLite's experimental_preserve_all_tensors) */
 } tl_options;
 
 /* ---- status ---- */
@@ -212,6 +215,36 @@ tl_status tl_interpreter_input_info(const tl_interpreter *interp, int32_t index,
 tl_status tl_interpreter_output_info(const tl_interpreter *interp, int32_t index, tl_tensor_info *info);
 tl_status tl_interpreter_input_index(const tl_interpreter *interp, const char *name, int32_t *index);
 tl_status tl_interpreter_output_index(const tl_interpreter *interp, const char *name, int32_t *index);
+
+/* ---- resizing (a batch other than the model's) ----
+ * Gives input `index` the shape dims[0..rank): only dims[0] (the batch) may differ from the model's input
+ * (TL_ERROR_UNSUPPORTED_FEATURE otherwise). The batch is the interpreter's: every graph input whose leading
+ * dim is the model's batch takes it. The next tl_interpreter_prepare re-plans with it: it is carried along
+ * the graph (an op's output whose leading dim is the model's batch, computed from a tensor that has the new
+ * batch, takes it too) and each op's
+ * prepare checks the shapes, so an op that cannot take another batch fails the prepare with
+ * TL_ERROR_BAD_SHAPE or TL_ERROR_BAD_OPTIONS naming it. Until that prepare the interpreter is not prepared
+ * (invoke fails with TL_ERROR_BAD_STATE). Resizing back to the model's shape undoes it. The shapes are the
+ * interpreter's (tl_interpreter_input_info and tl_interpreter_tensor_info report them); the model is not
+ * changed. A create_with_arena interpreter keeps the rule "no malloc": the resized tensor table lives in its
+ * memory, and a memory that is now too small fails the prepare with TL_ERROR_ARENA_TOO_SMALL, naming the bytes
+ * needed (tl_interpreter_required_memory_bytes). */
+tl_status tl_interpreter_resize_input(tl_interpreter *interp, int32_t index, const int32_t *dims, int32_t rank);
+
+/* ---- every tensor (TFLite's tensor indices: the model's) ----
+ * The model's tensor index of input/output `index` (-1 when out of range). */
+int32_t tl_interpreter_input_tensor(const tl_interpreter *interp, int32_t index);
+int32_t tl_interpreter_output_tensor(const tl_interpreter *interp, int32_t index);
+/* Name, dtype, shape (the interpreter's, after tl_interpreter_resize_input) and quantization of model tensor
+ * `tensor` in [0, tl_model_tensor_count). */
+tl_status tl_interpreter_tensor_info(const tl_interpreter *interp, int32_t tensor, tl_tensor_info *info);
+/* Where the value of model tensor `tensor` lives, valid until the next prepare or destroy (after a successful
+ * prepare): constants point into the model (never write them), graph inputs and outputs and, with
+ * tl_options.preserve_all_tensors, every other tensor into the arena. Without preserve_all_tensors an
+ * intermediate tensor's bytes are reused by later ops: TL_ERROR_BAD_STATE, naming the option. *data is NULL
+ * for a tensor no op reads or writes. Prepare zeroes the arena, so an output read before the first invoke is
+ * all zeros. */
+tl_status tl_interpreter_tensor_data(tl_interpreter *interp, int32_t tensor, void **data);
 
 /* Copies bytes in/out; dtype and byte length must match exactly. Valid after a successful prepare.
  * Graph inputs and outputs keep their own arena memory for the whole invoke: an input set once stays valid

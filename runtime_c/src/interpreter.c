@@ -69,6 +69,8 @@ static void tl_interp_init(tl_interpreter *it, const tl_model *model, const tl_o
   memset(it, 0, sizeof *it);
   it->magic = TL_INTERP_MAGIC;
   it->model = model;
+  it->source = model;
+  it->preserve_all = options && options->preserve_all_tensors ? 1 : 0;
   it->max_arena_bytes = options && options->max_arena_bytes ? options->max_arena_bytes : TL_DEFAULT_MAX_ARENA;
   it->num_threads = options && options->num_threads > 0 ? options->num_threads : 1;
   it->max_work = options && options->max_work ? options->max_work : (uint64_t)TL_DEFAULT_MAX_WORK;
@@ -145,8 +147,12 @@ tl_status tl_interpreter_create_with_arena(const tl_model *model, const tl_optio
 static void tl_release_blocks(tl_interpreter *it) {
   tl_free(it->tables_block);
   tl_free(it->arena_block);
+  tl_free(it->shapes_block);
   it->tables_block = NULL;
   it->arena_block = NULL;
+  it->shapes_block = NULL;
+  it->shapes = NULL;
+  it->model = it->source;
   it->data = NULL;
   it->nodes = NULL;
   it->arena = NULL;
@@ -176,6 +182,56 @@ static size_t tl_arena_upper_bound(const tl_model *m) {
     if (!tl_align_size(m->tensors[i].bytes, TL_ARENA_ALIGNMENT, &a) || !tl_add_size(sum, a, &sum)) return (size_t)-1;
   }
   return sum;
+}
+
+/* Gives tensor t the interpreter's batch in place of the model's (elems and bytes scaled, within the caps). */
+static tl_status tl_set_batch(tl_interpreter *it, tl_tensor_desc *t) {
+  int64_t elems = t->elems / it->model_batch * it->batch;
+  size_t size = tl_dtype_size(t->dtype);
+  TL_ENSURE(&it->err, elems / it->batch == t->elems / it->model_batch &&
+                          (uint64_t)elems <= TL_MAX_TENSOR_BYTES / (size ? size : 1u),
+            TL_ERROR_LIMIT_EXCEEDED, "resize: tensor %s with batch %d is above the cap of %llu bytes", t->name,
+            it->batch, (unsigned long long)TL_MAX_TENSOR_BYTES);
+  t->dims[0] = it->batch;
+  t->elems = elems;
+  t->bytes = (size_t)elems * size;
+  return TL_OK;
+}
+
+/* 1 when t (non-constant, leading dim the model's batch) can take the interpreter's batch. */
+static int tl_batched_dim(const tl_interpreter *it, int32_t tensor) {
+  const tl_tensor_desc *t = &it->source->tensors[tensor];
+  return !it->source->is_constant[tensor] && t->rank > 0 && t->dims[0] == it->model_batch;
+}
+
+/* The resized tensor table (tl_interpreter_resize_input): the model's, then the batch carried from the graph
+ * inputs along the ops in order (an output takes it when an input of its op has it); the ops' prepares check
+ * the result. */
+static tl_status tl_resize_shapes(tl_interpreter *it, tl_tensor_desc *shapes) {
+  const tl_model *m = it->source;
+  uint8_t changed;
+  int32_t i, k;
+  memcpy(shapes, m->tensors, (size_t)m->tensor_count * sizeof *shapes);
+  for (k = 0; k < m->input_count; k++) {
+    if (tl_batched_dim(it, m->inputs[k]) && shapes[m->inputs[k]].dims[0] != it->batch)
+      TL_ENSURE_OK(tl_set_batch(it, &shapes[m->inputs[k]]));
+  }
+  for (i = 0; i < m->op_count; i++) {
+    const tl_op_desc *op = &m->ops[i];
+    changed = 0;
+    for (k = 0; k < op->input_count; k++) {
+      int32_t t = op->inputs[k];
+      if (tl_batched_dim(it, t) && shapes[t].dims[0] == it->batch) changed = 1;
+    }
+    for (k = 0; changed && k < op->output_count; k++) {
+      int32_t t = op->outputs[k];
+      if (tl_batched_dim(it, t) && shapes[t].dims[0] != it->batch) TL_ENSURE_OK(tl_set_batch(it, &shapes[t]));
+    }
+  }
+  it->view = *m;
+  it->view.tensors = shapes;
+  it->model = &it->view;
+  return TL_OK;
 }
 
 static void tl_ctx_init(tl_op_ctx *ctx, tl_interpreter *it, int32_t i, const tl_op_descriptor *d, tl_node *node,
@@ -255,8 +311,8 @@ static tl_status tl_check_work(tl_interpreter *it) {
 }
 
 static tl_status tl_prepare_impl(tl_interpreter *it) {
-  const tl_model *m = it->model;
-  size_t data_bytes, nodes_bytes, scratch_bytes, persist_bytes = 0, scratch_sum = 0, tables_bytes, head, required;
+  const tl_model *m = it->source;
+  size_t shapes_bytes = 0, used0, data_bytes, nodes_bytes, scratch_bytes, persist_bytes = 0, scratch_sum = 0, tables_bytes, head, required;
   uint8_t *tables;
   tl_plan_item *items;
   int32_t *order;
@@ -266,6 +322,23 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
 
   tl_release_blocks(it);
   it->required_bytes = 0;
+  if (it->batch > 0) { /* resized: the interpreter's tensor table, before anything reads a shape */
+    shapes_bytes = TL_A16((size_t)(it->source->tensor_count > 0 ? it->source->tensor_count : 1) * sizeof(tl_tensor_desc));
+    if (it->caller_mem) {
+      TL_ENSURE(&it->err, it->caller_mem_bytes - it->caller_used >= shapes_bytes, TL_ERROR_ARENA_TOO_SMALL,
+                "prepare: caller memory of %llu bytes is too small for the resized tensor table (%llu bytes more)",
+                (unsigned long long)it->caller_mem_bytes, (unsigned long long)shapes_bytes);
+      it->shapes = (tl_tensor_desc *)(void *)(it->caller_mem + it->caller_used);
+    } else {
+      it->shapes_block = tl_malloc(shapes_bytes);
+      TL_ENSURE(&it->err, it->shapes_block != NULL, TL_ERROR_OUT_OF_MEMORY, "prepare: out of memory (%llu bytes)",
+                (unsigned long long)shapes_bytes);
+      it->shapes = (tl_tensor_desc *)it->shapes_block;
+    }
+    TL_ENSURE_OK(tl_resize_shapes(it, it->shapes));
+    m = it->model;
+  }
+  used0 = it->caller_used + shapes_bytes;
   TL_ENSURE_OK(tl_size_ops(it, &persist_bytes, &scratch_items, &scratch_sum));
   /* counts are capped at load (TL_MAX_TENSORS, TL_MAX_OPS; at most TL_OP_MAX_SCRATCH per op), so these cannot
    * overflow */
@@ -275,11 +348,11 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
   scratch_bytes = TL_A16(tl_plan_scratch_bytes(item_cap));
   tables_bytes = data_bytes + nodes_bytes + scratch_bytes;
   TL_ENSURE(&it->err, tl_add_size(tables_bytes, persist_bytes, &tables_bytes) &&
-                          tl_add_size(TL_A16(sizeof(tl_interpreter)) + it->pool_bytes, tables_bytes, &head),
+                          tl_add_size(TL_A16(sizeof(tl_interpreter)) + it->pool_bytes + shapes_bytes, tables_bytes, &head),
             TL_ERROR_LIMIT_EXCEEDED, "prepare: interpreter tables overflow size_t");
 
   if (it->caller_mem) {
-    if (it->caller_mem_bytes - it->caller_used < tables_bytes) {
+    if (it->caller_mem_bytes - used0 < tables_bytes) {
       size_t ub = tl_arena_upper_bound(m);
       if (!tl_add_size(ub, scratch_sum, &ub) || !tl_add_size(head, ub, &required) ||
           !tl_add_size(required, 15u, &required))
@@ -289,7 +362,7 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
                    (unsigned long long)it->caller_mem_bytes, (unsigned long long)required);
       return TL_ERROR_ARENA_TOO_SMALL;
     }
-    tables = it->caller_mem + it->caller_used;
+    tables = it->caller_mem + used0;
   } else {
     it->tables_block = tl_malloc(tables_bytes + 15u);
     TL_ENSURE(&it->err, it->tables_block != NULL, TL_ERROR_OUT_OF_MEMORY, "prepare: out of memory (%llu bytes)",
@@ -306,6 +379,12 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
   TL_ENSURE_OK(tl_place_ops(it, tables + data_bytes + nodes_bytes + scratch_bytes, persist_bytes));
   TL_ENSURE_OK(tl_plan_collect(m, items, &n, &it->err));
   n_tensors = n;
+  if (it->preserve_all) { /* tl_options.preserve_all_tensors: every tensor alive from the first op to the last */
+    for (i = 0; i < n_tensors; i++) {
+      items[i].first = 0;
+      items[i].last = m->op_count > 0 ? m->op_count - 1 : 0;
+    }
+  }
   /* scratch: one item per block, alive during its op only (tensor index past the tensors: the planner's ties) */
   for (i = 0; i < m->op_count; i++) {
     for (k = 0; k < it->nodes[i].scratch_count; k++) {
@@ -340,7 +419,7 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
             "prepare: planned arena of %llu bytes is above the cap of %llu bytes", (unsigned long long)arena_bytes,
             (unsigned long long)it->max_arena_bytes);
   if (it->caller_mem) {
-    size_t used = it->caller_used + tables_bytes;
+    size_t used = used0 + tables_bytes;
     TL_ENSURE(&it->err, it->caller_mem_bytes - used >= arena_bytes, TL_ERROR_ARENA_TOO_SMALL,
               "prepare: caller memory of %llu bytes is too small: needs %llu bytes (arena %llu)",
               (unsigned long long)it->caller_mem_bytes, (unsigned long long)required,
@@ -353,10 +432,14 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
     it->arena = (uint8_t *)it->arena_block + (16u - ((uintptr_t)it->arena_block % 16u)) % 16u;
   }
   it->arena_bytes = arena_bytes;
+  if (arena_bytes > 0) memset(it->arena, 0, arena_bytes); /* outputs read before the first invoke are zeros */
   for (i = 0; i < n_tensors; i++) it->data[items[i].tensor] = it->arena + items[i].offset;
   n = n_tensors;
   for (i = 0; i < m->op_count; i++) {
-    for (k = 0; k < it->nodes[i].scratch_count; k++) it->nodes[i].scratch[k] = it->arena + items[n++].offset;
+    for (k = 0; k < it->nodes[i].scratch_count; k++, n++) {
+      it->nodes[i].scratch[k] = it->arena + items[n].offset;
+      it->nodes[i].scratch_bytes[k] = items[n].size; /* at least the request: step 7 only grows it */
+    }
   }
   return TL_OK;
 }
@@ -554,5 +637,105 @@ tl_status tl_interpreter_output_data(tl_interpreter *interp, int32_t index, cons
   *data = NULL;
   TL_ENSURE_OK(tl_io_begin(interp, 0, index, &t));
   *data = interp->data[t];
+  return TL_OK;
+}
+
+/* ---- resizing and every tensor ---- */
+
+tl_status tl_interpreter_resize_input(tl_interpreter *interp, int32_t index, const int32_t *dims, int32_t rank) {
+  const tl_tensor_desc *t;
+  int32_t tensor = 0, k, batch;
+  char want[96], got[96];
+  if (dims == NULL && rank > 0) return TL_ERROR_NULL_ARGUMENT;
+  TL_ENSURE_OK(tl_io_tensor(interp, 1, index, &tensor));
+  TL_ENSURE(&interp->err, !interp->busy, TL_ERROR_BUSY, "resize: the interpreter is running");
+  t = &interp->source->tensors[tensor];
+  TL_ENSURE(&interp->err, rank == t->rank && rank > 0 && rank <= TL_MAX_RANK, TL_ERROR_UNSUPPORTED_FEATURE,
+            "resize: input %d (%s) has rank %d; only its batch (dim 0) can change, got rank %d", index, t->name,
+            t->rank, rank);
+  for (k = 1; k < rank; k++) {
+    TL_ENSURE(&interp->err, dims[k] == t->dims[k], TL_ERROR_UNSUPPORTED_FEATURE,
+              "resize: input %d (%s) is %s; only its batch (dim 0) can change, got %s", index, t->name,
+              tl_shape_str(t->dims, t->rank, want, sizeof want), tl_shape_str(dims, rank, got, sizeof got));
+  }
+  batch = dims[0];
+  TL_ENSURE(&interp->err, batch >= 1, TL_ERROR_INVALID_ARGUMENT, "resize: input %d (%s): batch %d is not positive",
+            index, t->name, batch);
+  TL_ENSURE(&interp->err, interp->batch == 0 || interp->model_batch == t->dims[0], TL_ERROR_UNSUPPORTED_FEATURE,
+            "resize: input %d (%s) has batch %d in the model, another resized input %d", index, t->name, t->dims[0],
+            interp->model_batch);
+  if (interp->batch == (batch == t->dims[0] ? 0 : batch)) return TL_OK; /* no change: the plan stands */
+  tl_release_blocks(interp);
+  interp->state = TL_STATE_CREATED;
+  interp->model_batch = t->dims[0];
+  interp->batch = batch == t->dims[0] ? 0 : batch;
+  return TL_OK;
+}
+
+int32_t tl_interpreter_input_tensor(const tl_interpreter *interp, int32_t index) {
+  if (!tl_alive(interp) || index < 0 || index >= interp->source->input_count) return -1;
+  return interp->source->inputs[index];
+}
+
+int32_t tl_interpreter_output_tensor(const tl_interpreter *interp, int32_t index) {
+  if (!tl_alive(interp) || index < 0 || index >= interp->source->output_count) return -1;
+  return interp->source->outputs[index];
+}
+
+static tl_status tl_tensor_check(const tl_interpreter *it, int32_t tensor) {
+  if (it == NULL) return TL_ERROR_NULL_ARGUMENT;
+  if (!tl_alive(it)) return TL_ERROR_BAD_STATE;
+  TL_ENSURE((tl_errbuf *)&it->err, tensor >= 0 && tensor < it->source->tensor_count, TL_ERROR_INVALID_ARGUMENT,
+            "tensor index %d is out of range [0, %d)", tensor, it->source->tensor_count);
+  return TL_OK;
+}
+
+tl_status tl_interpreter_tensor_info(const tl_interpreter *interp, int32_t tensor, tl_tensor_info *info) {
+  const tl_tensor_desc *t;
+  int32_t k;
+  if (info == NULL) return TL_ERROR_NULL_ARGUMENT;
+  TL_ENSURE_OK(tl_tensor_check(interp, tensor));
+  t = &interp->model->tensors[tensor];
+  memset(info, 0, sizeof *info);
+  info->name = t->name;
+  info->dtype = t->dtype;
+  info->rank = t->rank;
+  for (k = 0; k < t->rank; k++) info->dims[k] = t->dims[k];
+  info->bytes = t->bytes;
+  info->quant_count = t->quant_count;
+  info->quant_axis = t->quant_axis;
+  info->scales = t->scales;
+  info->zero_points = t->zero_points;
+  return TL_OK;
+}
+
+/* 1 when tensor is a graph input or output (its arena bytes are its own for the whole invoke). */
+static int tl_is_graph_io(const tl_model *m, int32_t tensor) {
+  int32_t k;
+  for (k = 0; k < m->input_count; k++) {
+    if (m->inputs[k] == tensor) return 1;
+  }
+  for (k = 0; k < m->output_count; k++) {
+    if (m->outputs[k] == tensor) return 1;
+  }
+  return 0;
+}
+
+tl_status tl_interpreter_tensor_data(tl_interpreter *interp, int32_t tensor, void **data) {
+  const tl_model *m;
+  if (data == NULL) return TL_ERROR_NULL_ARGUMENT;
+  *data = NULL;
+  TL_ENSURE_OK(tl_tensor_check(interp, tensor));
+  m = interp->model;
+  TL_ENSURE(&interp->err, interp->state == TL_STATE_PREPARED, TL_ERROR_BAD_STATE,
+            "tensor %d (%s): the interpreter is not prepared", tensor, m->tensors[tensor].name);
+  TL_ENSURE(&interp->err, !interp->busy, TL_ERROR_BUSY, "tensor %d (%s): the interpreter is running", tensor,
+            m->tensors[tensor].name);
+  TL_ENSURE(&interp->err, interp->preserve_all || m->is_constant[tensor] || tl_is_graph_io(m, tensor),
+            TL_ERROR_BAD_STATE,
+            "tensor %d (%s) is an intermediate whose memory later ops reuse; create the interpreter with "
+            "tl_options.preserve_all_tensors = 1 to read it",
+            tensor, m->tensors[tensor].name);
+  *data = interp->data[tensor];
   return TL_OK;
 }

@@ -28,7 +28,17 @@ enum { TL_STATE_CREATED = 0, TL_STATE_PREPARED = 1, TL_STATE_FAILED = 2 };
 
 struct tl_interpreter {
   uint32_t magic;          /* TL_INTERP_MAGIC while alive; cleared by destroy */
-  const tl_model *model;
+  const tl_model *model;   /* what prepare, the ops and the accessors read: source, or &view when resized */
+  const tl_model *source;  /* the model of tl_interpreter_create */
+  /* tl_interpreter_resize_input: batch 0 runs the model's shapes; otherwise prepare copies the tensor table
+   * into `shapes` (caller memory, or shapes_block), gives inputs and the tensors computed from them `batch`
+   * in place of model_batch, and points `model` at `view`, a copy of *source with those tensors */
+  int32_t batch;
+  int32_t model_batch;
+  tl_model view;
+  tl_tensor_desc *shapes;
+  void *shapes_block;
+  int32_t preserve_all;    /* tl_options.preserve_all_tensors */
   size_t max_arena_bytes;
   int32_t num_threads;     /* tl_options.num_threads, at least 1 */
   tl_threadpool *pool;     /* started at create (NULL: one thread), joined at destroy */

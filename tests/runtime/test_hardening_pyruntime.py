@@ -60,7 +60,7 @@ _HAMMER = textwrap.dedent(
             try:
                 for _ in range(3):
                     it.invoke()
-                    it.get_tensor(1)
+                    it.get_tensor(2)  # y (x 0, w 1)
             except ValueError as e:  # "interpreter is closed": the one allowed error
                 assert "closed" in str(e), e
             except BaseException as e:
@@ -121,7 +121,7 @@ def test_collected_interpreter_in_a_thread_is_safe(pyrt) -> None:
     it.allocate_tensors()
     it.set_tensor(0, np.ones((1, 48, 48, 16), np.float32))
     done: list[np.ndarray] = []
-    t = threading.Thread(target=lambda f=it.invoke, g=it.get_tensor: (f(), done.append(g(1))))
+    t = threading.Thread(target=lambda f=it.invoke, g=it.get_tensor: (f(), done.append(g(2))))
     del it
     t.start()
     t.join(60)

@@ -56,7 +56,7 @@ def test_details(pyrt) -> None:
     ins, outs = interp.get_input_details(), interp.get_output_details()
     assert [d["name"] for d in ins] == ["features", "shift"]
     assert [d["name"] for d in outs] == ["out", "hidden"]
-    assert [d["index"] for d in ins + outs] == [0, 1, 2, 3]
+    assert [d["index"] for d in ins + outs] == [0, 4, 5, 1]  # the model's tensor indices, as TFLite
     assert ins[0]["shape"].dtype == np.int32 and list(ins[0]["shape"]) == [2, 4]
     assert list(outs[0]["shape"]) == [2, 3]
     assert ins[0]["dtype"] is np.float32
@@ -95,14 +95,14 @@ def test_run_and_invoke_agree_with_numpy(pyrt) -> None:
     # The explicit tflite-style sequence gives the same result.
     interp2 = pyrt.Interpreter(model_content=model)
     interp2.allocate_tensors()
-    interp2.set_tensor(0, x)
-    interp2.set_tensor(1, s)
+    interp2.set_tensor(0, x)  # tensor indices are the model's: features 0, shift 4, out 5
+    interp2.set_tensor(4, s)
     np.testing.assert_array_equal(interp2.get_tensor(0), x)  # inputs read back until invoke reuses them
     interp2.invoke()
-    np.testing.assert_array_equal(interp2.get_tensor(2), out)
-    got = interp2.get_tensor(2)
+    np.testing.assert_array_equal(interp2.get_tensor(5), out)
+    got = interp2.get_tensor(5)
     got[:] = 0  # a copy
-    np.testing.assert_array_equal(interp2.get_tensor(2), out)
+    np.testing.assert_array_equal(interp2.get_tensor(5), out)
 
 
 def test_model_path_and_constructor_errors(pyrt, tmp_path) -> None:
@@ -140,11 +140,13 @@ def test_set_tensor_errors(pyrt) -> None:
     with pytest.raises(ValueError, match=r"shape \(8,\)"):
         interp.set_tensor(0, x.reshape(8))
     with pytest.raises(ValueError, match="out of range"):
-        interp.set_tensor(4, x)
+        interp.set_tensor(6, x)
     with pytest.raises(ValueError, match="out of range"):
         interp.set_tensor(-1, x)
     with pytest.raises(ValueError, match="is an output"):
-        interp.set_tensor(2, np.zeros((2, 3), np.float32))
+        interp.set_tensor(5, np.zeros((2, 3), np.float32))
+    with pytest.raises(ValueError, match="not an input"):
+        interp.set_tensor(2, np.zeros((3, 4), np.float32))
     with pytest.raises(ValueError, match="numpy array"):
         interp.set_tensor(0, x.tolist())
     with pytest.raises(ValueError, match="out of range"):
@@ -191,7 +193,7 @@ def test_invoke_before_allocate(pyrt) -> None:
     assert interp.arena_bytes == 0
     interp.allocate_tensors()
     interp.set_tensor(0, np.zeros((2, 4), np.float32))
-    interp.set_tensor(1, np.zeros(3, np.float32))
+    interp.set_tensor(4, np.zeros(3, np.float32))
     interp.invoke()
 
 

@@ -10,6 +10,7 @@ included), which this file also builds with ThreadSanitizer.
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 from functools import cache
@@ -95,11 +96,12 @@ def test_num_threads_range_and_many_interpreters() -> None:
     from pyruntime import Interpreter
 
     model, shape = _models()["cnn"]
-    for bad in (0, -1, 65, 2.0, True, "2"):
+    for bad in (0, -2, 65, 2.0, True, "2"):  # -1 is tflite's "auto" (one thread per CPU)
         with pytest.raises(ValueError, match="num_threads"):
             Interpreter(model_content=model, num_threads=bad)  # type: ignore[arg-type]
     assert Interpreter(model_content=model).num_threads == 1  # None (tflite_runtime's default): 1
     assert Interpreter(model_content=model, num_threads=None).num_threads == 1
+    assert Interpreter(model_content=model, num_threads=-1).num_threads == min(os.cpu_count() or 1, 64)
     x = _input("cnn", shape)
     want = _run(model, x, 1, "auto", invokes=1)[0]
     for i in range(40):  # workers start with the interpreter and are joined by close()

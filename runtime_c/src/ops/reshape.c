@@ -1,6 +1,7 @@
 /* reshape.c: Reshape (ReshapeOptions, optional): a copy of the bytes into the output shape; dtype-agnostic, so
  * it runs on float32 and int8 alike (input and output must share the dtype and quantization). The output
- * shape is authoritative; new_shape, when given, must resolve to it (one -1 entry may be inferred). */
+ * shape is authoritative; new_shape, when given, must resolve to it (one -1 entry may be inferred; in a
+ * resized interpreter a leading entry equal to the model's batch stands for the new batch). */
 #include <string.h>
 
 #include "fb_schema.h"
@@ -38,6 +39,10 @@ TL_OP_ENTRY tl_status tl_prepare_reshape(tl_op_ctx *ctx, tl_node *node) {
                  TL_MAX_RANK);
     for (k = 0; k < o->int_count; k++) {
       int32_t d = o->ints[k];
+      /* a resized interpreter (tl_interpreter_resize_input): the model's batch in new_shape is the new batch */
+      if (k == 0 && ctx->interp->batch > 0 && d == ctx->interp->model_batch && x->rank > 0 &&
+          x->dims[0] == ctx->interp->batch)
+        d = ctx->interp->batch;
       shape[k] = d;
       if (d == -1) {
         TL_OP_ENSURE(ctx, infer < 0, TL_ERROR_BAD_OPTIONS, "new_shape has two -1 entries (%d and %d)", infer, k);
