@@ -38,11 +38,13 @@ from trainer.ops.nn_ops import (
     sparse_softmax_cross_entropy_with_logits,
     tanh,
 )
+from trainer.rnn import bidirectional_dynamic_rnn, dynamic_rnn, rnn_cell, static_bidirectional_rnn, static_rnn
 
 __all__ = [
     "add_n",
     "avg_pool",
     "avg_pool2d",
+    "bidirectional_dynamic_rnn",
     "batch_normalization",
     "bias_add",
     "conv2d",
@@ -51,6 +53,7 @@ __all__ = [
     "depthwise_conv2d",
     "depthwise_conv2d_native",
     "dropout",
+    "dynamic_rnn",
     "fused_batch_norm",
     "l2_loss",
     "log_softmax",
@@ -59,11 +62,14 @@ __all__ = [
     "moments",
     "relu",
     "relu6",
+    "rnn_cell",
     "sigmoid",
     "sigmoid_cross_entropy_with_logits",
     "softmax",
     "softmax_cross_entropy_with_logits",
     "softmax_cross_entropy_with_logits_v2",
     "sparse_softmax_cross_entropy_with_logits",
+    "static_bidirectional_rnn",
+    "static_rnn",
     "tanh",
 ]

@@ -14,5 +14,6 @@ from trainer.ops import (  # noqa: F401 - imported for their registrations
     math_ops,
     nn_ops,
     random_ops,
+    sequence_ops,
     state_ops,
 )
