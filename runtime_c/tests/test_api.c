@@ -361,6 +361,142 @@ TL_TEST(test_model_without_ops) {
   tl_model_destroy(m);
 }
 
+/* tl_interpreter_resize_input: the MLP at batch 4 (its two rows twice) gives its outputs twice; in caller
+ * memory the bigger plan fails with TL_ERROR_ARENA_TOO_SMALL naming the bytes, and that many work with no
+ * malloc; only the batch may change. */
+TL_TEST(test_resize_batch) {
+  tl_model *m = load(tm_mlp, sizeof tm_mlp);
+  tl_interpreter *it = NULL;
+  float x4[32], probs[16], logits[16];
+  const int32_t dims4[2] = {4, 8}, dims2[2] = {2, 8}, wide[2] = {4, 9};
+  tl_tensor_info info;
+  unsigned char *mem;
+  size_t need1, need4;
+  long calls;
+  char msg[64];
+  if (m == NULL) return;
+  memcpy(x4, tm_mlp_x, sizeof tm_mlp_x);
+  memcpy(x4 + 16, tm_mlp_x, sizeof tm_mlp_x);
+  TL_EXPECT_EQ(tl_interpreter_create(m, NULL, &it), TL_OK);
+  TL_EXPECT_EQ(tl_interpreter_prepare(it), TL_OK);
+  TL_EXPECT_EQ(tl_interpreter_resize_input(it, 0, wide, 2), TL_ERROR_UNSUPPORTED_FEATURE);
+  TL_EXPECT_TRUE(strstr(tl_interpreter_error(it), "only its batch") != NULL);
+  TL_EXPECT_EQ(tl_interpreter_resize_input(it, 0, dims4, 1), TL_ERROR_UNSUPPORTED_FEATURE);
+  TL_EXPECT_EQ(tl_interpreter_resize_input(it, 1, dims4, 2), TL_ERROR_INVALID_ARGUMENT);
+  TL_EXPECT_EQ(tl_interpreter_resize_input(it, 0, dims4, 2), TL_OK);
+  TL_EXPECT_EQ(tl_interpreter_invoke(it), TL_ERROR_BAD_STATE); /* prepare again first */
+  TL_EXPECT_EQ(tl_interpreter_prepare(it), TL_OK);
+  TL_EXPECT_EQ(tl_interpreter_input_info(it, 0, &info), TL_OK);
+  TL_EXPECT_EQ(info.dims[0], 4);
+  TL_EXPECT_EQ(info.bytes, sizeof x4);
+  TL_EXPECT_EQ(tl_interpreter_output_info(it, 1, &info), TL_OK);
+  TL_EXPECT_EQ(info.dims[0], 4);
+  TL_EXPECT_EQ(tl_interpreter_set_input(it, 0, tm_mlp_x, sizeof tm_mlp_x, TL_FLOAT32), TL_ERROR_SIZE_MISMATCH);
+  TL_EXPECT_EQ(tl_interpreter_set_input(it, 0, x4, sizeof x4, TL_FLOAT32), TL_OK);
+  TL_EXPECT_EQ(tl_interpreter_invoke(it), TL_OK);
+  TL_EXPECT_EQ(tl_interpreter_get_output(it, 0, probs, sizeof probs, TL_FLOAT32), TL_OK);
+  TL_EXPECT_EQ(tl_interpreter_get_output(it, 1, logits, sizeof logits, TL_FLOAT32), TL_OK);
+  TL_EXPECT_ARRAY_NEAR(probs, tm_mlp_probs, 8, 1e-6);
+  TL_EXPECT_ARRAY_NEAR(probs + 8, tm_mlp_probs, 8, 1e-6);
+  TL_EXPECT_ARRAY_NEAR(logits + 8, tm_mlp_logits, 8, 1e-5);
+  /* back to the model's batch: the model's plan */
+  TL_EXPECT_EQ(tl_interpreter_resize_input(it, 0, dims2, 2), TL_OK);
+  TL_EXPECT_EQ(tl_interpreter_prepare(it), TL_OK);
+  TL_EXPECT_EQ(tl_interpreter_arena_bytes(it), TM_MLP_ARENA_BYTES);
+  tl_interpreter_destroy(it);
+
+  /* caller memory: exactly enough for batch 2, too small for batch 4 */
+  mem = (unsigned char *)malloc(1u << 16);
+  TL_EXPECT_EQ(tl_interpreter_create_with_arena(m, NULL, mem, 1u << 16, &it), TL_OK);
+  TL_EXPECT_EQ(tl_interpreter_prepare(it), TL_OK);
+  need1 = tl_interpreter_required_memory_bytes(it);
+  tl_interpreter_destroy(it);
+  calls = g_alloc_calls;
+  TL_EXPECT_EQ(tl_interpreter_create_with_arena(m, NULL, mem, need1, &it), TL_OK);
+  TL_EXPECT_EQ(tl_interpreter_resize_input(it, 0, dims4, 2), TL_OK);
+  TL_EXPECT_EQ(tl_interpreter_prepare(it), TL_ERROR_ARENA_TOO_SMALL);
+  need4 = tl_interpreter_required_memory_bytes(it);
+  TL_EXPECT_TRUE(need4 > need1);
+  snprintf(msg, sizeof msg, "%u", (unsigned)need4);
+  TL_EXPECT_TRUE(strstr(tl_interpreter_error(it), msg) != NULL);
+  tl_interpreter_destroy(it);
+  TL_EXPECT_EQ(tl_interpreter_create_with_arena(m, NULL, mem, need4, &it), TL_OK);
+  TL_EXPECT_EQ(tl_interpreter_resize_input(it, 0, dims4, 2), TL_OK);
+  TL_EXPECT_EQ(tl_interpreter_prepare(it), TL_OK);
+  TL_EXPECT_EQ(tl_interpreter_set_input(it, 0, x4, sizeof x4, TL_FLOAT32), TL_OK);
+  TL_EXPECT_EQ(tl_interpreter_invoke(it), TL_OK);
+  TL_EXPECT_EQ(tl_interpreter_get_output(it, 0, probs, sizeof probs, TL_FLOAT32), TL_OK);
+  TL_EXPECT_ARRAY_NEAR(probs + 8, tm_mlp_probs, 8, 1e-6);
+  tl_interpreter_destroy(it);
+  TL_EXPECT_EQ(g_alloc_calls - calls, 0); /* no malloc with caller memory, resized or not */
+  free(mem);
+  tl_model_destroy(m);
+}
+
+/* tl_interpreter_tensor_data: outputs are zeros before the first invoke; an intermediate is refused unless
+ * tl_options.preserve_all_tensors, and then holds its value (relu = max(logits' input, 0) >= 0, and its
+ * FullyConnected with the logits' weights gives the logits). */
+TL_TEST(test_tensor_data_and_preserve) {
+  tl_model *m = load(tm_mlp, sizeof tm_mlp);
+  tl_interpreter *it = NULL;
+  tl_options opt;
+  tl_tensor_info info;
+  void *data = NULL;
+  int32_t k, j, relu = -1, logits_w = -1, logits_b = -1;
+  if (m == NULL) return;
+  for (k = 0; k < tl_model_tensor_count(m); k++) {
+    TL_EXPECT_EQ(tl_interpreter_create(m, NULL, &it), TL_OK);
+    TL_EXPECT_EQ(tl_interpreter_tensor_info(it, k, &info), TL_OK);
+    if (strcmp(info.name, "relu") == 0) relu = k;
+    if (strcmp(info.name, "logits/w") == 0) logits_w = k;
+    if (strcmp(info.name, "logits/b") == 0) logits_b = k;
+    tl_interpreter_destroy(it);
+  }
+  TL_EXPECT_TRUE(relu >= 0 && logits_w >= 0 && logits_b >= 0);
+  if (relu < 0 || logits_w < 0 || logits_b < 0) return;
+  TL_EXPECT_EQ(tl_interpreter_create(m, NULL, &it), TL_OK);
+  TL_EXPECT_EQ(tl_interpreter_tensor_data(it, 0, &data), TL_ERROR_BAD_STATE); /* not prepared */
+  TL_EXPECT_EQ(tl_interpreter_prepare(it), TL_OK);
+  TL_EXPECT_EQ(tl_interpreter_tensor_info(it, tl_model_tensor_count(m), &info), TL_ERROR_INVALID_ARGUMENT);
+  TL_EXPECT_EQ(tl_interpreter_output_tensor(it, 0), 8);
+  TL_EXPECT_EQ(tl_interpreter_output_tensor(it, 2), -1);
+  TL_EXPECT_EQ(tl_interpreter_tensor_data(it, tl_interpreter_output_tensor(it, 0), &data), TL_OK);
+  for (k = 0; k < 8; k++) TL_EXPECT_EQ(((const float *)data)[k], 0.0f);
+  TL_EXPECT_EQ(tl_interpreter_tensor_data(it, relu, &data), TL_ERROR_BAD_STATE);
+  TL_EXPECT_TRUE(strstr(tl_interpreter_error(it), "preserve_all_tensors") != NULL);
+  TL_EXPECT_EQ(tl_interpreter_tensor_data(it, logits_w, &data), TL_OK); /* constants: the model's bytes */
+  tl_interpreter_destroy(it);
+
+  memset(&opt, 0, sizeof opt);
+  opt.preserve_all_tensors = 1;
+  TL_EXPECT_EQ(tl_interpreter_create(m, &opt, &it), TL_OK);
+  TL_EXPECT_EQ(tl_interpreter_prepare(it), TL_OK);
+  TL_EXPECT_TRUE(tl_interpreter_arena_bytes(it) > TM_MLP_ARENA_BYTES); /* nothing shares bytes now */
+  TL_EXPECT_EQ(tl_interpreter_set_input(it, 0, tm_mlp_x, sizeof tm_mlp_x, TL_FLOAT32), TL_OK);
+  TL_EXPECT_EQ(tl_interpreter_invoke(it), TL_OK);
+  expect_mlp_outputs(it);
+  TL_EXPECT_EQ(tl_interpreter_tensor_data(it, relu, &data), TL_OK);
+  {
+    const float *h = (const float *)data; /* h[2, 16] */
+    const float *w = NULL, *b = NULL;     /* w[4, 16], b[4] */
+    void *p = NULL;
+    float got[8];
+    TL_EXPECT_EQ(tl_interpreter_tensor_data(it, logits_w, &p), TL_OK);
+    w = (const float *)p;
+    TL_EXPECT_EQ(tl_interpreter_tensor_data(it, logits_b, &p), TL_OK);
+    b = (const float *)p;
+    for (k = 0; k < 8; k++) {
+      float sum = b[k % 4];
+      for (j = 0; j < 16; j++) sum += h[(k / 4) * 16 + j] * w[(k % 4) * 16 + j];
+      got[k] = sum;
+    }
+    for (k = 0; k < 32; k++) TL_EXPECT_TRUE(h[k] >= 0.0f);
+    TL_EXPECT_ARRAY_NEAR(got, tm_mlp_logits, 8, 1e-4);
+  }
+  tl_interpreter_destroy(it);
+  tl_model_destroy(m);
+}
+
 int main(void) {
   TL_RUN(test_mlp_end_to_end);
   TL_RUN(test_tensor_info_and_names);
@@ -373,5 +509,7 @@ int main(void) {
   TL_RUN(test_two_interpreters_share_a_model);
   TL_RUN(test_quantize_dequantize);
   TL_RUN(test_model_without_ops);
+  TL_RUN(test_resize_batch);
+  TL_RUN(test_tensor_data_and_preserve);
   return tl_test_summary();
 }
