@@ -144,6 +144,7 @@ from trainer.ops.math_ops import (
 )
 from trainer.ops.nn_ops import sigmoid, tanh
 from trainer.ops.random_ops import random_normal, random_uniform, truncated_normal
+from trainer.ops.sequence_ops import reverse_sequence
 from trainer.ops.state_ops import assign, assign_add, assign_sub
 from trainer.random_seed import set_random_seed
 from trainer.session import InteractiveSession, Session, get_default_session
