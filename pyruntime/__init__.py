@@ -271,6 +271,7 @@ class Interpreter:
                 "scales": scales,
                 "zero_points": zero_points,
                 "quantized_dimension": int(info.quant_axis) if n else 0,
+                "block_size": 0,  # LiteRT's key for blockwise quantization, which the format has not
             },
             "sparsity_parameters": {},
             "_tl_dtype": int(info.dtype),
