@@ -607,3 +607,9 @@ CASES += [
         _bn_grad_ref,
     ),
 ]
+
+# Control flow (If/While, their gradient ops, _Arg) and ReverseSequence: cases in their own file.
+from control_flow_op_cases import control_flow_cases  # noqa: E402
+
+CASES += control_flow_cases(OpCase)
+CORE_MODULES += ("trainer.ops.control_flow", "trainer.ops._body", "trainer.ops.sequence_ops")
