@@ -92,8 +92,18 @@ from trainer.ops.array_ops import (
     zeros,
     zeros_like,
 )
+from trainer.ops.clip_ops import clip_by_global_norm, clip_by_norm, clip_by_value, global_norm
 from trainer.ops.control_flow import case, cond, while_loop
 from trainer.ops.control_ops import group, no_op, tuple  # noqa: A004
+from trainer.ops.index_ops import gather_nd, range, scatter_nd, sequence_mask, unique  # noqa: A004
+from trainer.ops.linalg_ops import (
+    diag,
+    diag_part,
+    matrix_determinant,
+    matrix_diag,
+    matrix_diag_part,
+    matrix_inverse,
+)
 from trainer.ops.math_ops import (
     abs,  # noqa: A004
     add,
@@ -145,12 +155,13 @@ from trainer.ops.math_ops import (
 from trainer.ops.nn_ops import sigmoid, tanh
 from trainer.ops.random_ops import random_normal, random_uniform, truncated_normal
 from trainer.ops.sequence_ops import reverse_sequence
-from trainer.ops.state_ops import assign, assign_add, assign_sub
+from trainer.ops.state_ops import assign, assign_add, assign_sub, scatter_add, scatter_sub, scatter_update
 from trainer.random_seed import set_random_seed
 from trainer.session import InteractiveSession, Session, get_default_session
 from trainer.tensor_shape import Dimension, TensorShape
 from trainer.variables import (
     Variable,
+    all_variables,
     get_variable,
     global_variables,
     global_variables_initializer,
@@ -193,3 +204,4 @@ from trainer.initializers import (  # noqa: E402
 # Deprecated spellings TF 1.15 still had.
 arg_max = argmax
 arg_min = argmin
+initialize_local_variables = local_variables_initializer

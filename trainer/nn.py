@@ -19,13 +19,17 @@ from trainer.ops.conv_ops import (
     max_pool,
     max_pool2d,
 )
+from trainer.ops.index_ops import top_k
 from trainer.ops.math_ops import add_n
 from trainer.ops.nn_ops import (
     batch_normalization,
     bias_add,
     dropout,
+    elu,
     fused_batch_norm,
     l2_loss,
+    l2_normalize,
+    leaky_relu,
     log_softmax,
     moments,
     relu,
@@ -35,6 +39,7 @@ from trainer.ops.nn_ops import (
     softmax,
     softmax_cross_entropy_with_logits,
     softmax_cross_entropy_with_logits_v2,
+    softplus,
     sparse_softmax_cross_entropy_with_logits,
     tanh,
 )
@@ -54,8 +59,11 @@ __all__ = [
     "depthwise_conv2d_native",
     "dropout",
     "dynamic_rnn",
+    "elu",
     "fused_batch_norm",
     "l2_loss",
+    "l2_normalize",
+    "leaky_relu",
     "log_softmax",
     "max_pool",
     "max_pool2d",
@@ -68,8 +76,10 @@ __all__ = [
     "softmax",
     "softmax_cross_entropy_with_logits",
     "softmax_cross_entropy_with_logits_v2",
+    "softplus",
     "sparse_softmax_cross_entropy_with_logits",
     "static_bidirectional_rnn",
     "static_rnn",
     "tanh",
+    "top_k",
 ]

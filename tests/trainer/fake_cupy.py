@@ -327,7 +327,8 @@ _FUNCS = (
     "zeros ones empty full zeros_like ones_like empty_like full_like arange concatenate stack split moveaxis "
     "pad clip where tile take broadcast_to expand_dims argwhere matmul dot transpose reshape swapaxes "
     "squeeze "
-    "ravel sum mean amax amin argmax argmin isfinite isnan any all"
+    "ravel sum mean amax amin argmax argmin isfinite isnan any all "
+    "eye diagonal argsort take_along_axis unique"
 ).split()
 _UFUNCS = (
     "add subtract multiply divide true_divide floor_divide remainder mod power maximum minimum sqrt exp log "
@@ -343,6 +344,11 @@ del _n
 float16, float32, float64 = np.float16, np.float32, np.float64
 int8, int16, int32, int64, uint8 = np.int8, np.int16, np.int32, np.int64, np.uint8
 bool_, dtype, newaxis, inf, nan, pi = np.bool_, np.dtype, None, np.inf, np.nan, np.pi
+
+linalg = types.SimpleNamespace(
+    det=lambda a: _call(np.linalg.det, (a,), {}),
+    inv=lambda a: _call(np.linalg.inv, (a,), {}),
+)
 
 lib = types.SimpleNamespace(
     stride_tricks=types.SimpleNamespace(

@@ -191,11 +191,31 @@ def _state_parity() -> None:
             np.testing.assert_array_equal(a, b)
 
 
+def _scatter_parity() -> None:
+    want = [[[30, 40], [3, 4], [10, 20]], [[30, 40], [6, 7], [10, 20]], [[29.5, 39.5], [6, 7], [10, 20]]]
+    for dev in ("/cpu:0", "/gpu:0"):
+        g = tf.Graph()
+        with g.as_default(), tf.device(dev):
+            v = tf.Variable(np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), name="v")
+            ups = [
+                tf.scatter_update(v, [2, 0], [[10.0, 20.0], [30.0, 40.0]]),
+                tf.scatter_add(v, [1, 1], [[1.0, 1.0], [2.0, 2.0]]),
+                tf.scatter_sub(v, [0], [[0.5, 0.5]]),
+            ]
+            with tf.Session() as sess:
+                sess.run(v.initializer)
+                for up, w in zip(ups, want, strict=True):
+                    got = sess.run(up)
+                    assert type(got) is np.ndarray
+                    np.testing.assert_array_equal(got, w)
+
+
 CUSTOM_PARITY = {
     **dict.fromkeys(
         ["RandomStandardNormal", "TruncatedNormal", "RandomUniform", "RandomUniformInt"], _random_parity
     ),
     **dict.fromkeys(["VariableV2", "Assign", "AssignAdd", "AssignSub", "NoOp"], _state_parity),
+    **dict.fromkeys(["ScatterUpdate", "ScatterAdd", "ScatterSub"], _scatter_parity),
 }
 
 

@@ -553,7 +553,17 @@ CASES: list[OpCase] = [
 # of trainer.freeze) are covered by their own modules' tests.
 CORE_MODULES = tuple(
     f"trainer.ops.{m}"
-    for m in ("array_ops", "math_ops", "nn_ops", "conv_ops", "random_ops", "state_ops", "control_ops")
+    for m in (
+        "array_ops",
+        "math_ops",
+        "nn_ops",
+        "conv_ops",
+        "random_ops",
+        "state_ops",
+        "control_ops",
+        "index_ops",
+        "linalg_ops",
+    )
 )
 
 
@@ -607,6 +617,11 @@ CASES += [
         _bn_grad_ref,
     ),
 ]
+
+# The TF1-compatibility ops (linear algebra, index ops, scatter updates, composites) live in their own file.
+from tf1_op_cases import TF1_CASES  # noqa: E402
+
+CASES += TF1_CASES
 
 # Control flow (If/While, their gradient ops, _Arg) and ReverseSequence: cases in their own file.
 from control_flow_op_cases import control_flow_cases  # noqa: E402

@@ -8,9 +8,12 @@ here imports anything above the graph: the op modules install what the graph cor
 
 from trainer.ops import (  # noqa: F401 - imported for their registrations
     array_ops,
+    clip_ops,
     control_flow,
     control_ops,
     conv_ops,
+    index_ops,
+    linalg_ops,
     math_ops,
     nn_ops,
     random_ops,

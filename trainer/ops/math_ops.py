@@ -647,17 +647,17 @@ def _reduce(
         axis = reduction_indices
     keep = bool(keep_dims if keep_dims is not None else (keepdims or False))
     r = x.shape.ndims
-    if axis is None:
+    if axis is None:  # all axes; attr axis None when the rank is unknown until run time (a shapeless input)
         axes = None if r is None else tuple(range(r))
     else:
         axes = tuple(sorted({norm_axis(a, r) for a in static_ints(axis, "axis")}))
-    if axes is None:
-        raise InvalidArgumentError(f"reduce over all axes of {x.name} needs a known rank")
     return apply_op(op_type, [x], {"axis": axes, "keepdims": keep}, name or op_type)
 
 
 def _reduce_shape(inputs: list[Tensor], attrs: dict) -> Any:
     x, axes, keep = inputs[0], attrs["axis"], attrs["keepdims"]
+    if axes is None:  # all axes of an input of unknown rank
+        return (TensorShape(None) if keep else TensorShape([])), x.dtype
     if x.shape.dims is None:
         return TensorShape(None), x.dtype
     for a in axes:
@@ -670,7 +670,7 @@ def _reduce_shape(inputs: list[Tensor], attrs: dict) -> Any:
 
 def _grad_to_input(op: Any, g: Tensor) -> Tensor:
     """g (of the reduced shape) broadcast back to the shape of the reduction's input."""
-    if not op.attrs["keepdims"]:
+    if not op.attrs["keepdims"] and op.attrs["axis"] is not None:  # axis None: g is a scalar
         for a in op.attrs["axis"]:
             g = expand_dims(g, a)
     return broadcast_to(g, _shape_of(op.inputs[0]))
@@ -750,7 +750,8 @@ def _extremum_grad(op: Any, g: Tensor) -> list[Any]:
     """g split evenly among the elements equal to the extremum."""
     x, y = op.inputs[0], op.outputs[0]
     hit = cast(equal(x, _grad_to_input(op, y)), x.dtype)
-    n = _grad_to_input(op, reduce_sum(hit, axis=list(op.attrs["axis"]), keepdims=op.attrs["keepdims"]))
+    axes = None if op.attrs["axis"] is None else list(op.attrs["axis"])
+    n = _grad_to_input(op, reduce_sum(hit, axis=axes, keepdims=op.attrs["keepdims"]))
     return [multiply(truediv(hit, n), _grad_to_input(op, g))]
 
 

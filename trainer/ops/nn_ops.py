@@ -563,3 +563,40 @@ def _fbn_grad_kernel(
 
 
 register("FusedBatchNormGrad", shape=_fbn_grad_shape, kernel=_fbn_grad_kernel, not_differentiable=True)
+
+
+# ---- composites: leaky_relu, elu, softplus, l2_normalize ---------------------------------------------
+# Built from core ops, so their gradients are those ops' gradients.
+def leaky_relu(features: Any, alpha: float = 0.2, name: str | None = None) -> Tensor:
+    """``max(x, alpha * x)`` for ``0 <= alpha <= 1``: slope ``alpha`` below zero."""
+    if not 0.0 <= float(alpha) <= 1.0:
+        raise InvalidArgumentError(f"tf.nn.leaky_relu: alpha must be in [0, 1], got {alpha}")
+    x = convert_to_tensor(features)
+    with name_scope(name or "LeakyRelu"):
+        return maximum(x, multiply(x, convert_to_tensor(float(alpha), dtype=x.dtype)))
+
+
+def elu(features: Any, name: str | None = None) -> Tensor:
+    """``x`` for ``x > 0``, ``exp(x) - 1`` otherwise."""
+    x = convert_to_tensor(features)
+    with name_scope(name or "Elu"):
+        neg = subtract(exp(where(greater(x, 0), zeros_like(x), x)), 1)
+        return where(greater(x, 0), x, neg)
+
+
+def softplus(features: Any, name: str | None = None) -> Tensor:
+    """``log(1 + exp(x))`` as ``max(x, 0) + log(1 + exp(-|x|))``, so that large ``|x|`` do not overflow."""
+    x = convert_to_tensor(features)
+    with name_scope(name or "Softplus"):
+        return add(maximum(x, zeros_like(x)), log(add(exp(-_abs(x)), 1)))
+
+
+def l2_normalize(
+    x: Any, axis: Any = None, epsilon: float = 1e-12, name: str | None = None, dim: Any = None
+) -> Tensor:
+    """``x / sqrt(max(sum(x ** 2, axis), epsilon))`` (``dim`` is the old name of ``axis``)."""
+    t = convert_to_tensor(x)
+    ax = axis if axis is not None else dim
+    with name_scope(name or "l2_normalize"):
+        sq = reduce_sum(square(t), axis=ax, keepdims=True)
+        return multiply(t, rsqrt(maximum(sq, convert_to_tensor(float(epsilon), dtype=t.dtype))))

@@ -15,7 +15,8 @@ from trainer.errors import InvalidArgumentError
 from trainer.graph import Tensor, apply_op, convert_to_tensor
 from trainer.registry import register
 from trainer.tensor_shape import TensorShape
-from trainer.xp_compat import read_variable
+from trainer.xp_compat import any_true, read_variable
+from trainer.xp_compat import scatter_add as _add_at
 
 
 def _var_name(ref: Any) -> tuple[str, Tensor]:
@@ -147,3 +148,70 @@ register(
 register(
     "AssignSub", shape=_assign_update_shape, kernel=_assign_sub_kernel, not_differentiable=True, stateful=True
 )
+
+
+# ---- ScatterUpdate / ScatterAdd / ScatterSub --------------------------------------------------------
+def _scatter(op_type: str, ref: Any, indices: Any, updates: Any, name: str | None) -> Tensor:
+    var, t = _var_name(ref)
+    i = convert_to_tensor(indices)
+    u = convert_to_tensor(updates, dtype=t.dtype)
+    return apply_op(op_type, [i, u], {"var": var, "shape": t.shape}, name or op_type)
+
+
+def scatter_update(
+    ref: Any, indices: Any, updates: Any, use_locking: Any = None, name: str | None = None
+) -> Tensor:
+    """``ref[indices] = updates`` along the first axis; the output is the updated variable."""
+    return _scatter("ScatterUpdate", ref, indices, updates, name)
+
+
+def scatter_add(
+    ref: Any, indices: Any, updates: Any, use_locking: Any = None, name: str | None = None
+) -> Tensor:
+    """``ref[indices] += updates`` (repeated indices add up)."""
+    return _scatter("ScatterAdd", ref, indices, updates, name)
+
+
+def scatter_sub(
+    ref: Any, indices: Any, updates: Any, use_locking: Any = None, name: str | None = None
+) -> Tensor:
+    """``ref[indices] -= updates`` (repeated indices add up)."""
+    return _scatter("ScatterSub", ref, indices, updates, name)
+
+
+def _scatter_shape(inputs: list[Tensor], attrs: dict) -> Any:
+    i, u = inputs
+    s = attrs["shape"]
+    if not i.dtype.is_integer:
+        raise InvalidArgumentError(
+            f"scatter into {attrs['var']}: indices must be integers, got {i.dtype.name}"
+        )
+    if s.dims is not None and i.shape.dims is not None and u.shape.dims is not None:
+        want = TensorShape(i.shape.dims + s.dims[1:])
+        if not want.is_compatible_with(u.shape):
+            raise InvalidArgumentError(
+                f"scatter into {attrs['var']} {s}: updates of shape {u.shape} do not match indices "
+                f"{i.shape} (want {want})"
+            )
+    return s, u.dtype
+
+
+def _scatter_kernel(kind: str) -> Any:
+    def kernel(ctx: Any, i: Any, u: Any) -> Any:
+        arr = read_variable(ctx, ctx.attrs["var"])
+        n = arr.shape[0]
+        if i.size and any_true((i < 0) | (i >= n)):
+            raise InvalidArgumentError(f"{ctx.op.name}: indices out of range [0, {n})")
+        if kind == "update":
+            arr[i] = u
+        else:
+            _add_at(ctx.xp, arr, i, u if kind == "add" else -u)
+        return arr
+
+    return kernel
+
+
+for _type, _kind in (("ScatterUpdate", "update"), ("ScatterAdd", "add"), ("ScatterSub", "sub")):
+    register(
+        _type, shape=_scatter_shape, kernel=_scatter_kernel(_kind), not_differentiable=True, stateful=True
+    )
