@@ -111,15 +111,16 @@ class Body:
 
             sess = ctx.session
             placed = getattr(sess, "_placement", {})
+            device = placed.get(ctx.op, ctx.device)
             steps = []
             for op in self.order:
-                if op.device and placed.get(op, ctx.device) != ctx.device:
+                if op.device and placed.get(op, device) != device:
                     raise InvalidArgumentError(
                         f"operation '{op.name}' ({op.type}) is pinned to {placed[op]} but it is inside "
-                        f"'{ctx.op.name}' ({ctx.op.type}), which runs on {ctx.device}: a control-flow op "
+                        f"'{ctx.op.name}' ({ctx.op.type}), which runs on {device}: a control-flow op "
                         f"and its branches or body must sit on one device"
                     )
-                kctx = sess._context(op, ctx.device)
+                kctx = sess._context(op, device)
                 steps.append((op, _kernel(get_op_def(op.type), kctx), kctx))
             ctx.cache[self] = steps
         return steps
