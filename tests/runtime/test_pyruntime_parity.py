@@ -3,7 +3,11 @@ get_tensor_details, experimental_preserve_all_tensors, the signature runner, and
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import io
+import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -163,3 +167,28 @@ def test_signature_runner(pyrt) -> None:
         runner(image=x, shift=shift)
     with pytest.raises(ValueError, match="no signature 'train'"):
         it.get_signature_runner("train")
+
+
+# ---- docs/runtime.md section 9 runs as written ----
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _blocks(text: str, lang: str) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", text, flags=re.S)
+
+
+def test_runtime_doc_section_9_runs_and_prints_what_it_says(pyrt, tmp_path: Path, monkeypatch) -> None:
+    doc = (ROOT / "docs" / "runtime.md").read_text()
+    section = doc[doc.index("## 9. Python") : doc.index("## 10. ")]
+    code, printed = _blocks(section, "python"), re.findall(r"\nprints\n\n```\n(.*?)```", section, flags=re.S)
+    assert len(code) == len(printed) == 2
+    monkeypatch.chdir(tmp_path)
+    scope: dict[str, Any] = {}
+    with contextlib.redirect_stdout(io.StringIO()):  # docs/format.md's tiny CNN writes tiny.tlm
+        exec(_blocks((ROOT / "docs" / "format.md").read_text(), "python")[0], {})
+    for block, want in zip(code, printed, strict=True):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(block, scope)
+        assert out.getvalue() == want
