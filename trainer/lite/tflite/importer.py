@@ -1,0 +1,342 @@
+"""``.tflite`` -> ``.tlm``: walk the TFLite graph in its execution order and write the same graph with
+:class:`~trainer.tlm.ModelBuilder`, one entry of the op mapping table (:mod:`trainer.lite.tflite.ops`) per op.
+
+Steps: read and check the file (:mod:`~trainer.lite.tflite.reader`); refuse model-level features tensorlet
+has no counterpart for (more than one subgraph, sparse or variable tensors); fold the DEQUANTIZE ops of
+constants (float16 weights, int8 constants) into constants; convert every other op, collecting every
+refusal instead of stopping at the first; then either raise one :class:`TFLiteImportError` naming them all,
+or finish the file and load it once in the C runtime (when ``pyruntime`` is installed), so a file that
+would not load is never returned.
+
+Hybrid (dynamic-range) models, whose FullyConnected / Conv2D / DepthwiseConv2D take float32 activations and
+int8 constant weights, become float32 models: the weights are dequantized once (``scale * (q - zero_point)``
+in float32, per channel where the file is), and the ops compute in float32. TFLite's hybrid kernels instead
+quantize each activation on the fly, so their outputs differ from ours by that quantization error.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+import numpy as np
+
+from trainer.lite.tflite import ops as op_table
+from trainer.lite.tflite.errors import TFLiteImportError
+from trainer.lite.tflite.ops import Refusal
+from trainer.lite.tflite.reader import Operator, Quant, TFLiteModel, read_tflite
+from trainer.tlm import ModelBuilder, Quantization
+
+NUMPY_TYPES = {
+    "FLOAT32": np.dtype("<f4"),
+    "FLOAT16": np.dtype("<f2"),
+    "INT32": np.dtype("<i4"),
+    "UINT8": np.dtype("u1"),
+    "INT64": np.dtype("<i8"),
+    "BOOL": np.dtype("?"),
+    "INT16": np.dtype("<i2"),
+    "INT8": np.dtype("i1"),
+}
+ACTIVATION_TYPES = ("FLOAT32", "INT8")  # what tensorlet's compute ops take as activations
+MAX_PROBLEMS_LISTED = 24
+
+
+class ImportContext:
+    """What a converter of the op table uses: the TFLite model's tensors and a builder to emit into."""
+
+    def __init__(self, model: TFLiteModel) -> None:
+        self.model = model
+        self.builder = ModelBuilder(description=model.description[:4096])
+        self.tlm: dict[tuple[int, str], int] = {}  # (tflite tensor, form) -> tlm tensor
+        self.folded: dict[int, np.ndarray] = {}  # tflite tensor -> value of a folded DEQUANTIZE
+        self.produced: set[int] = set(model.inputs)
+        self.origin: list[int] = []  # tlm op -> TFLite operator index
+        self.writing: set[int] = set()  # the outputs of the op being converted
+
+    # ---- tensors ----
+
+    def shape(self, i: int) -> list[int]:
+        self._check_index(i)
+        return list(self.model.tensors[i].shape)
+
+    def dtype(self, i: int) -> str:
+        self._check_index(i)
+        if i in self.folded:
+            return "FLOAT32"
+        return self.model.tensors[i].type
+
+    def quant(self, i: int) -> Quant | None:
+        self._check_index(i)
+        return self.model.tensors[i].quant
+
+    def _check_index(self, i: int) -> None:
+        if not 0 <= i < len(self.model.tensors):
+            raise Refusal(f"an optional input ({i}) left out where tensorlet needs it")
+
+    def is_const(self, i: int) -> bool:
+        t = self.model.tensors[i]
+        return i in self.folded or (t.buffer != 0 and self.model.buffers[t.buffer] is not None)
+
+    def const(self, i: int, what: str) -> np.ndarray:
+        """The value of a constant tensor (folded or from its buffer); refused when it is not constant."""
+        self._check_index(i)
+        if i in self.folded:
+            return self.folded[i]
+        t = self.model.tensors[i]
+        if not self.is_const(i):
+            raise Refusal(f"{what} (tensor {i}) is not a constant")
+        if t.type not in NUMPY_TYPES:
+            raise Refusal(f"tensor {i} ({short(t.name)}) of type {t.type}")
+        raw = self.model.buffer_bytes(t.buffer)
+        need = math.prod(t.shape) * NUMPY_TYPES[t.type].itemsize
+        if len(raw) != need:
+            raise Refusal(
+                f"tensor {i} ({short(t.name)}): buffer holds {len(raw)} bytes, shape {t.shape} needs {need}"
+            )
+        return np.frombuffer(raw, NUMPY_TYPES[t.type]).reshape(t.shape)
+
+    def _quantization(self, i: int) -> Quantization | None:
+        t = self.model.tensors[i]
+        if t.quant is None or t.type in ("FLOAT32", "FLOAT16") or i in self.folded:
+            return None
+        return Quantization(t.quant.scale, t.quant.zero_point, t.quant.axis)
+
+    def _name(self, i: int, suffix: str = "") -> str | None:
+        name = self.model.tensors[i].name
+        return (name + suffix) if name else None
+
+    def t(self, i: int) -> int:
+        """The tlm tensor of TFLite tensor ``i``, created on first use (constant, graph input, activation)."""
+        return self._form(i, "plain")
+
+    def _form(self, i: int, form: str) -> int:
+        self._check_index(i)
+        key = (i, form)
+        if key in self.tlm:
+            return self.tlm[key]
+        t = self.model.tensors[i]
+        b = self.builder
+        if form == "float16":
+            idx = b.add_constant(self._name(i), self.folded[i].astype(np.float16))
+        elif form == "dequantized":
+            idx = b.add_constant(self._name(i), dequantize(self.const(i, "weights"), t.quant))
+        elif i in self.folded:
+            idx = b.add_constant(self._name(i), self.folded[i].astype(np.float32))
+        elif self.is_const(i):
+            if t.type not in NUMPY_TYPES:
+                raise Refusal(f"constant tensor {i} ({short(t.name)}) of type {t.type}")
+            idx = b.add_constant(self._name(i), self.const(i, "constant"), self._quantization(i))
+        else:
+            if t.type not in ACTIVATION_TYPES:
+                what = "int16 activations" if t.type == "INT16" else f"{t.type} activations"
+                raise Refusal(f"tensor {i} ({short(t.name)}): {what} (tensorlet computes float32 and int8)")
+            if i not in self.produced and i not in self.writing:
+                raise Refusal(f"tensor {i} ({short(t.name)}) is read before any op writes it")
+            idx = b.add_tensor(self._name(i), NUMPY_TYPES[t.type], t.shape, self._quantization(i))
+        self.tlm[key] = idx
+        return idx
+
+    def weight(self, op: Operator, slot: int) -> int:
+        """A weights/bias input: float16 folded weights stay FLOAT16; int8 weights of a float op (hybrid
+        models) are dequantized to float32; anything else as it is."""
+        i = op.inputs[slot]
+        self._check_index(i)
+        x = op.inputs[0]
+        if i in self.folded and self.model.tensors[i].type == "FLOAT16":
+            return self._form(i, "float16")
+        t = self.model.tensors[i]
+        if (
+            0 <= x < len(self.model.tensors)
+            and self.dtype(x) == "FLOAT32"
+            and t.type == "INT8"
+            and self.is_const(i)
+            and i not in self.folded
+        ):
+            if t.quant is None:
+                raise Refusal(f"int8 weights (tensor {i}) without quantization parameters")
+            return self._form(i, "dequantized")
+        return self.t(i)
+
+    def optional_bias(self, op: Operator, slot: int) -> list[int]:
+        if len(op.inputs) <= slot or op.inputs[slot] < 0:
+            return []
+        return [self.weight(op, slot)]
+
+    def reshaped(self, i: int, shape: list[int], op: Operator) -> int:
+        """A new tensor holding TFLite tensor ``i`` reshaped (emits a Reshape)."""
+        src = self.t(i)
+        name = self._name(i, f"/reshaped_{'x'.join(map(str, shape))}")
+        t = self.model.tensors[i]
+        dst = self.builder.add_tensor(name, NUMPY_TYPES[t.type], shape, self._quantization(i))
+        self.emit("Reshape", op, [src], [dst], new_shape=shape)
+        return dst
+
+    # ---- ops ----
+
+    def emit(self, opcode: str, op: Operator, inputs: list[int], outputs: list[int], **options: Any) -> None:
+        self.builder.add_op(opcode, inputs, outputs, **options)
+        self.origin.append(op.index)
+
+    def mark_produced(self, op: Operator) -> None:
+        self.produced.update(i for i in op.outputs if i >= 0)
+
+
+def short(name: str, limit: int = 48) -> str:
+    """A tensor name for a message: quoted, at most ``limit`` characters (converter names can be long)."""
+    return repr(name if len(name) <= limit else name[: limit - 3] + "...")
+
+
+def dequantize(q: np.ndarray, quant: Quant | None) -> np.ndarray:
+    """``scale * (q - zero_point)`` in float32 (one rounding, as TFLite's Dequantize), per axis if need be."""
+    if quant is None:
+        raise Refusal("int8 constant without quantization parameters")
+    scale = np.asarray(quant.scale, np.float32)
+    zp = np.asarray(quant.zero_point, np.int64)
+    if scale.size > 1:
+        shape = [1] * q.ndim
+        shape[quant.axis] = scale.size
+        scale, zp = scale.reshape(shape), zp.reshape(shape)
+    return (scale.astype(np.float64) * (q.astype(np.int64) - zp)).astype(np.float32)
+
+
+def _model_problems(model: TFLiteModel) -> list[str]:
+    problems = []
+    if model.subgraph_count > 1:
+        problems.append(f"{model.subgraph_count} subgraphs (tensorlet runs one)")
+    sparse = [t.index for t in model.tensors if t.sparse]
+    if sparse:
+        problems.append(f"sparse tensors {sparse[:8]}")
+    variables = [t.index for t in model.tensors if t.variable]
+    if variables:
+        problems.append(f"variable tensors {variables[:8]}")
+    for i in model.inputs:
+        if model.tensors[i].buffer and model.buffers[model.tensors[i].buffer] is not None:
+            problems.append(f"graph input tensor {i} is a constant")
+    return problems
+
+
+def _fold_constants(ctx: ImportContext) -> set[int]:
+    """DEQUANTIZE ops of constants become constants; returns the indices of the ops folded away."""
+    folded_ops = set()
+    for op in ctx.model.operators:
+        if op.name != "DEQUANTIZE" or len(op.inputs) != 1 or len(op.outputs) != 1 or op.inputs[0] < 0:
+            continue
+        src, dst = op.inputs[0], op.outputs[0]
+        t = ctx.model.tensors[src]
+        if not ctx.is_const(src) or ctx.model.tensors[dst].type != "FLOAT32":
+            continue
+        try:
+            value = ctx.const(src, "DEQUANTIZE input")
+            if t.type == "FLOAT16":
+                ctx.folded[dst] = value
+            elif t.type in ("INT8", "INT16", "UINT8"):
+                ctx.folded[dst] = dequantize(value, t.quant)
+            else:
+                continue
+        except Refusal:
+            continue  # the op is converted (and refused) as it is
+        folded_ops.add(op.index)
+        ctx.produced.add(dst)
+    return folded_ops
+
+
+def convert(model: TFLiteModel) -> bytes:
+    """The ``.tlm`` bytes of a parsed TFLite model, or one TFLiteImportError naming every problem."""
+    ctx = ImportContext(model)
+    problems = _model_problems(model)
+    folded_ops = _fold_constants(ctx)
+    for i in model.inputs:
+        t = model.tensors[i]
+        if t.type not in ACTIVATION_TYPES:
+            problems.append(f"graph input tensor {i} ({short(t.name)}) of type {t.type}")
+            continue
+        try:
+            ctx.tlm[(i, "plain")] = ctx.builder.add_input(
+                ctx._name(i), NUMPY_TYPES[t.type], t.shape, ctx._quantization(i)
+            )
+        except ValueError as e:
+            problems.append(f"graph input tensor {i}: {e}")
+    for op in model.operators:
+        if op.index in folded_ops:
+            continue
+        mapping = op_table.TABLE.get(op.name)
+        label = f"operator {op.index} ({op.name})"
+        if mapping is None or not mapping.supported:
+            why = mapping.how if mapping else "custom op: its code is not in the file"
+            problems.append(f"{label}: {why}")
+            ctx.mark_produced(op)
+            continue
+        if op.intermediates:
+            problems.append(f"{label}: intermediate tensors (int16 / LSTM-style quantization)")
+        ctx.writing = {i for i in op.outputs if i >= 0}
+        try:
+            mapping.convert(ctx, op)
+        except (Refusal, ValueError) as e:
+            problems.append(f"{label}: {e}")
+        ctx.mark_produced(op)
+    for i in model.outputs:
+        key = (i, "plain")
+        if key not in ctx.tlm or ctx.is_const(i):
+            if not any(str(p).startswith("operator") for p in problems):
+                problems.append(f"graph output tensor {i} is not computed by any op")
+            continue
+        ctx.builder.mark_output(ctx.tlm[key])
+    if problems:
+        shown = problems[:MAX_PROBLEMS_LISTED]
+        more = f"; and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
+        raise TFLiteImportError("cannot import: " + "; ".join(shown) + more)
+    for sig in model.signatures:
+        entry = {
+            side: {name: model.tensors[i].name for name, i in getattr(sig, side).items()}
+            for side in ("inputs", "outputs")
+        }
+        ctx.builder.add_metadata(f"tflite.signature.{sig.key}", json.dumps(entry, sort_keys=True))
+    ctx.builder.add_metadata("source", "tflite")
+    data = ctx.builder.finish()
+    _verify(data, ctx.origin)
+    return data
+
+
+def _verify(data: bytes, origin: list[int]) -> None:
+    """Load the result in the C runtime (when installed): a file that would not load is never returned."""
+    try:
+        import pyruntime
+    except ImportError:
+        return
+    try:
+        pyruntime.Interpreter(model_content=data).close()
+    except pyruntime.TensorletRuntimeError as e:
+        text = str(e).replace("\n", " ")
+        m = re.search(r"\bop (\d+)\b", text)
+        where = ""
+        if m and int(m.group(1)) < len(origin):
+            where = f" (TFLite operator {origin[int(m.group(1))]})"
+        raise TFLiteImportError(f"cannot import: the converted model does not load{where}: {text}") from None
+
+
+def from_tflite(path_or_bytes: str | bytes | bytearray | memoryview | Any) -> bytes:
+    """Convert a ``.tflite`` model (a path or its bytes) to ``.tlm`` bytes.
+
+    Raises :class:`TFLiteImportError` (one line) for a malformed file or anything tensorlet cannot represent.
+    """
+    if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
+        data = bytes(path_or_bytes)
+    else:
+        try:
+            with open(path_or_bytes, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            raise TFLiteImportError(f"cannot read {str(path_or_bytes)!r}: {e.strerror}") from None
+    try:
+        return convert(read_tflite(data))
+    except TFLiteImportError:
+        raise
+    except RecursionError:
+        raise TFLiteImportError("cannot import: the file nests too deeply") from None
+    except Exception as e:  # a bug of the importer on a hostile file: still one line, never a traceback
+        msg = str(e).replace("\n", " ")[:300]
+        raise TFLiteImportError(
+            f"cannot import (importer error, please report): {type(e).__name__}: {msg}"
+        ) from e
