@@ -10,6 +10,7 @@ import pytest
 
 import trainer as tf
 from trainer.errors import DataLossError, InvalidArgumentError, NotFoundError
+from trainer.train.saver import parse_checkpoint_state
 
 
 def _model(shape=(3, 4), dtype=tf.float32):
@@ -87,7 +88,7 @@ def test_files_index_and_latest_checkpoint(tmp_path):
         {"name": "w", "shape": [3, 4], "dtype": "float32"},
         {"name": "b", "shape": [4], "dtype": "float32"},
     ]
-    state = json.loads((tmp_path / "checkpoint").read_text())
+    state = parse_checkpoint_state((tmp_path / "checkpoint").read_text())
     assert state["model_checkpoint_path"] == "plain"
     assert state["all_model_checkpoint_paths"] == ["m-10", "m-20", "plain"]
     assert tf.train.list_variables(p1) == [("w", [3, 4]), ("b", [4])]
@@ -103,7 +104,8 @@ def test_max_to_keep_deletes_oldest(tmp_path):
             paths = [saver.save(sess, str(tmp_path / "m"), global_step=i) for i in range(4)]
     assert not os.path.exists(paths[0] + ".npz") and not os.path.exists(paths[1] + ".index.json")
     assert os.path.exists(paths[2] + ".npz") and os.path.exists(paths[3] + ".npz")
-    assert json.loads((tmp_path / "checkpoint").read_text())["all_model_checkpoint_paths"] == ["m-2", "m-3"]
+    state = parse_checkpoint_state((tmp_path / "checkpoint").read_text())
+    assert state["all_model_checkpoint_paths"] == ["m-2", "m-3"]
     assert tf.train.latest_checkpoint(str(tmp_path)) == paths[3]
     assert saver.last_checkpoints == paths[2:]
 

@@ -20,21 +20,34 @@ from trainer.train.optimizer import (
     Optimizer,
     RMSPropOptimizer,
 )
-from trainer.train.saver import Saver, latest_checkpoint, list_variables, load_checkpoint
+from trainer.train.saver import (
+    CheckpointState,
+    Saver,
+    checkpoint_exists,
+    get_checkpoint_state,
+    latest_checkpoint,
+    list_variables,
+    load_checkpoint,
+    update_checkpoint_state,
+)
 
 __all__ = [
     "AdamOptimizer",
+    "CheckpointState",
     "GradientDescentOptimizer",
     "MomentumOptimizer",
     "Optimizer",
     "RMSPropOptimizer",
     "Saver",
+    "checkpoint_exists",
     "create_global_step",
     "exponential_decay",
+    "get_checkpoint_state",
     "get_global_step",
     "get_or_create_global_step",
     "increment_global_step",
     "latest_checkpoint",
     "list_variables",
     "load_checkpoint",
+    "update_checkpoint_state",
 ]

@@ -5,7 +5,9 @@ Files for ``saver.save(sess, "ckpt/model", global_step=100)``::
     ckpt/model-100.npz          the arrays, one entry per variable, keyed by variable name ("dense/kernel")
     ckpt/model-100.index.json   format, step, data file name and its sha256, and each variable's name,
                                 shape and dtype
-    ckpt/checkpoint             JSON state: the latest prefix and the ones kept (for latest_checkpoint)
+    ckpt/checkpoint             the state: the latest prefix and the ones kept (for latest_checkpoint), in
+                                TensorFlow's text format (``model_checkpoint_path: "model-100"`` lines);
+                                the JSON state files of earlier tensorlet versions are still read
 
 Every file is written to a temporary file in the same folder and renamed over the old one, so a crash never
 leaves a half-written checkpoint behind a valid name. ``restore`` verifies the checksum before trusting the
@@ -15,9 +17,11 @@ Checkpoint files are untrusted input. The index is type-checked field by field; 
 checked against the index (zip member sizes and each ``.npy`` header's shape and dtype) before a byte of it
 is inflated, and ``restore`` compares the index with the graph's variables before reading any data, so a
 small file cannot make the loader allocate more than the variables it restores. Names in the ``checkpoint``
-state file are confined to its folder: an entry with a path separator, ``..`` or an absolute path is never
-followed (``latest_checkpoint`` refuses it) and never deleted. Every failure is a ``TensorletError``:
-``NotFoundError``, ``DataLossError`` (corrupt or inconsistent files) or ``InvalidArgumentError``.
+state file are confined to its folder: an entry with ``..`` or a path to another folder is never followed
+(``latest_checkpoint`` refuses it) and never deleted; an absolute path into the state file's own folder (what
+TensorFlow writes for an absolute ``save_path``) counts as the plain name. Every failure is a
+``TensorletError``: ``NotFoundError``, ``DataLossError`` (corrupt or inconsistent files) or
+``InvalidArgumentError``.
 
     >>> saver = tf.train.Saver(max_to_keep=3)                    # doctest: +SKIP
     >>> path = saver.save(sess, "/tmp/ckpt/model", global_step=step)   # doctest: +SKIP
@@ -31,6 +35,7 @@ import io
 import json
 import lzma
 import os
+import string
 import struct
 import tempfile
 import zipfile
@@ -180,7 +185,8 @@ class Saver:
         if not self._kept:  # continue the list an earlier Saver left in this folder (its own files only)
             listed = _read_state(folder).get("all_model_checkpoint_paths", [])
             listed = listed if isinstance(listed, list) else []
-            self._kept = [str(folder / p) for p in listed if _in_folder(p)]
+            names = [_local_name(p, folder) for p in listed]
+            self._kept = [str(folder / n) for n in names if n is not None]
         if prefix in self._kept:
             self._kept.remove(prefix)
         self._kept.append(prefix)
@@ -190,13 +196,10 @@ class Saver:
                 for suffix in (DATA_SUFFIX, INDEX_SUFFIX):
                     if os.path.exists(old + suffix):
                         os.unlink(old + suffix)
-        state = {  # only names in this folder: the state file never points elsewhere
-            "model_checkpoint_path": os.path.basename(prefix),
-            "all_model_checkpoint_paths": [
-                os.path.basename(p) for p in self._kept if Path(p).parent == folder
-            ],
-        }
-        _atomic_write(folder / STATE_FILE, (json.dumps(state, indent=1) + "\n").encode())
+        # only names in this folder: the state file never points elsewhere
+        kept = [os.path.basename(p) for p in self._kept if Path(p).parent == folder]
+        text = format_checkpoint_state(os.path.basename(prefix), kept)
+        _atomic_write(folder / STATE_FILE, text.encode("utf-8"))
 
     # ------------------------------------------------------------------ restore
     def restore(self, sess: Any, save_path: str | os.PathLike[str] | None) -> None:
@@ -397,17 +400,111 @@ def load_checkpoint(
     return index, arrays
 
 
+def _unescape(text: str, where: str) -> str:
+    """A protobuf text-format string body (C escapes: ``\\"``, ``\\\\``, ``\\n``, octal ``\\NNN``)."""
+    raw = bytearray()
+    i = 0
+    simple = {"n": 10, "t": 9, "r": 13, '"': 34, "'": 39, "\\": 92, "a": 7, "b": 8, "f": 12, "v": 11}
+    while i < len(text):
+        c = text[i]
+        if c != "\\":
+            raw += c.encode("utf-8")
+            i += 1
+            continue
+        if i + 1 >= len(text):
+            raise DataLossError(f"{where}: a string ends in a backslash")
+        e = text[i + 1]
+        if e in simple:
+            raw.append(simple[e])
+            i += 2
+        elif e in "01234567":
+            j = i + 1
+            while j < min(i + 4, len(text)) and text[j] in "01234567":
+                j += 1
+            raw.append(int(text[i + 1 : j], 8) & 0xFF)
+            i = j
+        elif e == "x" and len(hx := text[i + 2 : i + 4]) == 2 and all(h in string.hexdigits for h in hx):
+            raw.append(int(hx, 16))
+            i += 4
+        else:
+            raise DataLossError(f"{where}: unknown escape \\{e}")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise DataLossError(f"{where}: a name is not UTF-8 ({err})") from err
+
+
+def _escape(name: str) -> str:
+    """The text-format string body of ``name``: quotes and backslashes escaped, other bytes outside
+    printable ASCII as octal escapes (as protobuf's C-escaping writes them)."""
+    out = []
+    for b in name.encode("utf-8"):
+        if b in (0x22, 0x5C):
+            out.append("\\" + chr(b))
+        elif b == 0x0A:
+            out.append("\\n")
+        elif b < 0x20 or b >= 0x7F:
+            out.append(f"\\{b:03o}")
+        else:
+            out.append(chr(b))
+    return "".join(out)
+
+
+_REPEATED = ("all_model_checkpoint_paths", "all_model_checkpoint_timestamps")
+
+
+def parse_checkpoint_state(text: str, where: str = "checkpoint state") -> dict[str, Any]:
+    """The fields of a ``checkpoint`` state file: TensorFlow's text format (``key: "value"`` lines, repeated
+    keys gathered into lists) or the JSON of earlier tensorlet versions."""
+    if text.lstrip().startswith("{"):
+        try:
+            state = json.loads(text)
+        except (ValueError, RecursionError) as e:
+            raise DataLossError(f"{where} is corrupt ({e})") from e
+        return state if isinstance(state, dict) else {}
+    state: dict[str, Any] = {k: [] for k in _REPEATED}
+    for n, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, colon, value = line.partition(":")
+        key, value = key.strip(), value.strip()
+        if not colon or not key.isidentifier():
+            raise DataLossError(f"{where}: line {n} is not 'key: value': {line[:80]!r}")
+        if value.startswith('"'):
+            if len(value) < 2 or not value.endswith('"'):
+                raise DataLossError(f"{where}: line {n}: unterminated string")
+            parsed: Any = _unescape(value[1:-1], f"{where}: line {n}")
+        else:
+            try:
+                parsed = float(value)
+            except ValueError:
+                raise DataLossError(f"{where}: line {n}: {key} has value {value[:40]!r}") from None
+        if key in _REPEATED:
+            state[key].append(parsed)
+        else:
+            state[key] = parsed
+    return state
+
+
+def format_checkpoint_state(latest: str, kept: list[str]) -> str:
+    """A ``checkpoint`` state file as TensorFlow writes it."""
+    lines = [f'model_checkpoint_path: "{_escape(latest)}"']
+    lines += [f'all_model_checkpoint_paths: "{_escape(p)}"' for p in kept]
+    return "\n".join(lines) + "\n"
+
+
 def _read_state(folder: Path) -> dict[str, Any]:
     path = folder / STATE_FILE
     if not path.is_file():
         return {}
     try:
-        state = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
         raise DataLossError(f"checkpoint state file {str(path)!r} is corrupt ({e})") from e
     except OSError as e:
         raise DataLossError(f"cannot read checkpoint state file {str(path)!r}: {e.strerror}") from e
-    return state if isinstance(state, dict) else {}
+    return parse_checkpoint_state(text, f"checkpoint state file {str(path)!r}")
 
 
 def _in_folder(name: Any) -> bool:
@@ -421,21 +518,112 @@ def _in_folder(name: Any) -> bool:
     )
 
 
+def _local_name(entry: Any, folder: Path) -> str | None:
+    """The plain name of a state-file entry in ``folder``: the entry itself, or the last part of an
+    absolute path whose folder is ``folder`` (TensorFlow writes those); None for anything else."""
+    if _in_folder(entry):
+        return entry
+    if isinstance(entry, str) and os.path.isabs(entry) and "\0" not in entry:
+        head, tail = os.path.split(os.path.normpath(entry))
+        if _in_folder(tail) and os.path.normcase(head) == os.path.normcase(os.path.abspath(folder)):
+            return tail
+    return None
+
+
 def latest_checkpoint(checkpoint_dir: str | os.PathLike[str]) -> str | None:
     """The prefix of the newest checkpoint recorded in ``checkpoint_dir``'s state file, or None.
 
     Raises ``DataLossError`` when the state file names something outside ``checkpoint_dir``."""
     folder = Path(checkpoint_dir)
-    name = _read_state(folder).get("model_checkpoint_path")
-    if name is None or name == "":
+    entry = _read_state(folder).get("model_checkpoint_path")
+    if entry is None or entry == "":
         return None
-    if not _in_folder(name):
+    name = _local_name(entry, folder)
+    if name is None:
         raise DataLossError(
-            f"checkpoint state file {str(folder / STATE_FILE)!r}: {name!r} is not a checkpoint name in "
+            f"checkpoint state file {str(folder / STATE_FILE)!r}: {entry!r} is not a checkpoint name in "
             "its folder"
         )
     prefix = str(folder / name)
     return prefix if os.path.exists(prefix + INDEX_SUFFIX) else None
+
+
+class CheckpointState:
+    """What ``tf.train.get_checkpoint_state`` returns: the newest checkpoint and the ones kept, as paths
+    (relative names joined to the folder, as TensorFlow does)."""
+
+    def __init__(self, model_checkpoint_path: str, all_model_checkpoint_paths: list[str]) -> None:
+        self.model_checkpoint_path = model_checkpoint_path
+        self.all_model_checkpoint_paths = list(all_model_checkpoint_paths)
+
+    def __str__(self) -> str:
+        return format_checkpoint_state(self.model_checkpoint_path, self.all_model_checkpoint_paths)
+
+    def __repr__(self) -> str:
+        return f"CheckpointState({self.model_checkpoint_path!r}, {self.all_model_checkpoint_paths!r})"
+
+
+def get_checkpoint_state(
+    checkpoint_dir: str | os.PathLike[str], latest_filename: str | None = None
+) -> CheckpointState | None:
+    """The state file of ``checkpoint_dir`` (TensorFlow's text format or our older JSON), or None when
+    there is none. Raises ``DataLossError`` for a corrupt file."""
+    folder = Path(checkpoint_dir)
+    if latest_filename not in (None, STATE_FILE):
+        if not _in_folder(latest_filename):
+            raise InvalidArgumentError(f"latest_filename must be a plain file name, got {latest_filename!r}")
+        path = folder / str(latest_filename)
+        if not path.is_file():
+            return None
+        state = parse_checkpoint_state(
+            path.read_text(encoding="utf-8"), f"checkpoint state file {str(path)!r}"
+        )
+    else:
+        if not (folder / STATE_FILE).is_file():
+            return None
+        state = _read_state(folder)
+    latest = state.get("model_checkpoint_path")
+    if not isinstance(latest, str) or not latest:
+        return None
+
+    def full(p: str) -> str:
+        return p if os.path.isabs(p) else os.path.join(os.fspath(checkpoint_dir), p)
+
+    listed = [full(p) for p in state.get("all_model_checkpoint_paths", []) if isinstance(p, str) and p]
+    return CheckpointState(full(latest), listed)
+
+
+def checkpoint_exists(checkpoint_prefix: str | os.PathLike[str]) -> bool:
+    """True when a checkpoint with this prefix exists: ours (``<prefix>.index.json``) or one TensorFlow
+    wrote (``<prefix>.index``, which tensorlet cannot restore)."""
+    p = os.fspath(checkpoint_prefix)
+    return os.path.exists(p + INDEX_SUFFIX) or os.path.exists(p + ".index")
+
+
+def update_checkpoint_state(
+    save_dir: str | os.PathLike[str],
+    model_checkpoint_path: str,
+    all_model_checkpoint_paths: list[str] | None = None,
+    latest_filename: str | None = None,
+) -> None:
+    """Write ``save_dir``'s state file. Every path must name a checkpoint in ``save_dir`` (the state file
+    never points elsewhere); the newest is appended to the list when missing, as TensorFlow does."""
+    folder = Path(save_dir)
+    paths = list(all_model_checkpoint_paths or [])
+    if model_checkpoint_path not in paths:
+        paths.append(model_checkpoint_path)
+    names = []
+    for p in [model_checkpoint_path, *paths]:
+        n = _local_name(p, folder) or _local_name(os.path.abspath(p), folder)
+        if n is None:
+            raise InvalidArgumentError(
+                f"update_checkpoint_state: {p!r} is not a checkpoint in {str(folder)!r}"
+            )
+        names.append(n)
+    name = latest_filename if latest_filename not in (None, "") else STATE_FILE
+    if not _in_folder(name):
+        raise InvalidArgumentError(f"latest_filename must be a plain file name, got {latest_filename!r}")
+    _atomic_write(folder / str(name), format_checkpoint_state(names[0], names[1:]).encode("utf-8"))
 
 
 def list_variables(save_path: str | os.PathLike[str]) -> list[tuple[str, list[int]]]:
