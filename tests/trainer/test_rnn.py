@@ -9,6 +9,8 @@ match TF's and every number must agree to 1e-5.
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -108,3 +110,32 @@ def test_dropout_wrapper_drops_outputs_in_training_only():
     zero = dropped == 0
     assert 0.3 < zero.mean() < 0.7
     np.testing.assert_allclose(dropped[~zero], 2 * full[~zero], rtol=1e-5)
+
+
+def _lstm_example():
+    spec = importlib.util.spec_from_file_location("example_lstm", ROOT / "examples" / "mnist" / "lstm.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_lstm_example_help():
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "mnist" / "lstm.py"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "--epochs" in out.stdout and "LSTM" in out.stdout
+
+
+def test_lstm_example_learns_mnist_rows_quickly(capsys):
+    """60 steps of the dynamic_rnn LSTM on MNIST rows: well above chance (the full run reaches >= 95%)."""
+    res = _lstm_example().main(["--epochs", "1", "--max-steps", "60", "--no-progress"])
+    assert res["test_accuracy"] > 0.5
+    first, last = sum(res["losses"][:5]) / 5, sum(res["losses"][-5:]) / 5
+    assert last < 0.6 * first
+    assert "test accuracy" in capsys.readouterr().out
