@@ -38,6 +38,7 @@ from trainer.dtypes import (
     int16,
     int32,
     int64,
+    string,
     uint8,
 )
 from trainer.gradients import gradients
