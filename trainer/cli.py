@@ -1,15 +1,18 @@
 """The ``tensorlet`` command: look into, run and time ``.tlm`` models.
 
-    tensorlet inspect model.tlm [--dot graph.dot]     ops, tensors, shapes, dtypes, quantization, bytes
+    tensorlet inspect model.tlm [--dot graph.dot] [--json]   ops, tensors, quantization, memory figures
     tensorlet run model.tlm --input x.npy [--output y.npy] [--reference]
-    tensorlet bench model.tlm [--runs 200] [--warmup 20]
-    tensorlet compare float.tlm int8.tlm --data x.npy     per-layer error of an int8 model (C runtime)
+    tensorlet bench model.tlm [--runs 200] [--warmup 20] [--threads T] [--kernels K] [--json]
+    tensorlet compare float.tlm int8.tlm --data x.npy [--json]   per-layer error of an int8 model
     tensorlet ops model.tlm [--header ops.h]          the ops a model uses (header: selective C builds)
     tensorlet export-c model.tlm [--name N] [--out-dir D]  N.c/N.h: the model as an aligned const array
 
 ``run`` and ``bench`` use the C runtime through pyruntime (``run --reference`` uses the numpy reference
-interpreter instead). Exit codes: 0 success, 1 a model or data error (the message says which file and why),
-2 a usage error, 141 (128 + SIGPIPE) when the reader of the output went away (``tensorlet inspect m | head``).
+interpreter instead). Exit codes, shared with the C tools (tl_run, tl_bench, classify): 0 success, 1 an error
+(a model, data, runtime or environment error; one line on stderr saying which file and why), 2 a usage error,
+130 interrupted (Ctrl-C), 141 (128 + SIGPIPE) when the reader of the output went away (``tensorlet inspect m |
+head``). Every failure is one line (``TENSORLET_TRACEBACK=1`` shows the traceback of an unexpected one). Files
+written (``--output``, ``--dot``, ``--header``, ``--out-dir``) get their missing parent directories created.
 Every file is untrusted input: ``.npy`` files are parsed without pickle and their header checked against
 their size; names and metadata from a model are printed with non-printable characters escaped.
 """
@@ -18,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
+import math
 import os
 import re
 import sys
@@ -30,7 +35,10 @@ from typing import Any
 import numpy as np
 
 EXIT_ERROR = 1
+EXIT_USAGE = 2  # argparse's
+EXIT_INTERRUPTED = 128 + 2  # what a shell reports for a tool killed by SIGINT
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a tool killed by SIGPIPE
+KERNEL_NAMES = ("auto", "reference", "portable", "neon", "avx2", "avx512")  # tl_kernels_from_name
 
 
 class CliError(Exception):
@@ -44,9 +52,27 @@ def _read_bytes(path: str, what: str = "model") -> bytes:
     if not p.is_file():
         raise CliError(f"{what} path {path!r} is not a file")
     try:
-        return p.read_bytes()
+        data = p.read_bytes()
     except OSError as e:
         raise CliError(f"cannot read {what} file {path!r}: {e.strerror}") from None
+    if not data:
+        raise CliError(f"{what} file {path!r} is an empty file")
+    return data
+
+
+def _plural(n: int, word: str) -> str:
+    """``1 input``, ``2 inputs``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _output_path(path: str) -> Path:
+    """A file the CLI writes: its missing parent directories are created (the same for every option)."""
+    p = Path(path)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise CliError(f"cannot create the directory of {path!r}: {e.strerror}") from None
+    return p
 
 
 def _verify_with_runtime(data: bytes, path: str) -> Any:
@@ -197,8 +223,11 @@ def to_dot(info: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _work_line(data: bytes, max_work: int) -> str | None:
-    """The C runtime's cost of the model (tl_interpreter_work) against the budget; None without pyruntime."""
+def runtime_figures(data: bytes, max_work: int) -> dict[str, Any] | None:
+    """What the C runtime's prepare says of the model (default kernels): its arena, the memory it needs in
+    all (``tl_interpreter_required_memory_bytes``: arena, tables and per-op memory such as the optimized
+    kernels' packed weights, what a device needs besides the model bytes) and its work against the budget;
+    ``{"refused": message}`` when prepare refuses it; None without pyruntime."""
     try:
         import pyruntime
     except ImportError:
@@ -207,24 +236,111 @@ def _work_line(data: bytes, max_work: int) -> str | None:
     try:
         interp.allocate_tensors()
     except pyruntime.TensorletRuntimeError as e:
-        return f"work             refused by prepare: {printable(e)}"
-    work = interp.work
+        return {"refused": printable(e)}
+    figures = {
+        "runtime_arena_bytes": interp.arena_bytes,
+        "required_memory_bytes": interp.required_memory_bytes,
+        "work": interp.work,
+    }
     interp.close()
+    return figures
+
+
+def _runtime_lines(figures: dict[str, Any] | None, max_work: int) -> list[str]:
+    if figures is None:
+        return []
+    if "refused" in figures:
+        return [f"work             refused by prepare: {figures['refused']}"]
     budget = f"{max_work:,}" if max_work else "the default"
-    return f"work             {work:,} units of about 1 ns (budget {budget})"
+    return [
+        f"runtime arena    {figures['runtime_arena_bytes']:,} bytes (C runtime, default kernels)",
+        f"required memory  {figures['required_memory_bytes']:,} bytes (arena + tables + per-op memory such "
+        "as packed weights; tl_interpreter_required_memory_bytes)",
+        f"work             {figures['work']:,} units of about 1 ns (budget {budget})",
+    ]
+
+
+def inspect_json(info: Any, figures: dict[str, Any] | None) -> dict[str, Any]:
+    """``inspect --json``: the model's figures, inputs, outputs, operators and tensors."""
+    from trainer.tlm import plan_model
+
+    md = info.metadata
+
+    def tensor(t: Any) -> dict[str, Any]:
+        q = t.quantization
+        return {
+            "index": t.index,
+            "name": t.name,
+            "dtype": t.dtype_name,
+            "shape": list(t.shape),
+            "kind": _kind(info, t),
+            "bytes": t.nbytes,
+            "quantization": None
+            if q is None or not q.scale
+            else {"scales": [float(v) for v in q.scale], "zero_points": [int(v) for v in q.zero_point],
+                  "axis": q.axis},
+        }  # fmt: skip
+
+    return {
+        "model_bytes": info.size_bytes,
+        "schema_version": info.version,
+        "producer": md.producer,
+        "description": md.description,
+        "constant_bytes": sum(t.nbytes for t in info.tensors if t.buffer),
+        "arena_bytes_metadata": md.arena_bytes,
+        "arena_bytes_planned": plan_model(info).arena_bytes,
+        "runtime": figures,
+        "metadata": dict(md.entries),
+        "inputs": [tensor(info.tensors[i]) for i in info.inputs],
+        "outputs": [tensor(info.tensors[i]) for i in info.outputs],
+        "operators": [
+            {
+                "index": op.index,
+                "opcode": op.opcode,
+                "inputs": list(op.inputs),
+                "outputs": list(op.outputs),
+                "options": {k: v for k, v in op.options.items() if v is not None},
+            }
+            for op in info.ops
+        ],
+        "tensors": [tensor(t) for t in info.tensors],
+    }
+
+
+def _print_json(value: Any) -> None:
+    """JSON on stdout; inf and nan (SQNR of identical tensors, argmax of feature maps) become null."""
+
+    def clean(v: Any) -> Any:
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, dict):
+            return {str(k): clean(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [clean(x) for x in v]
+        if isinstance(v, np.generic):
+            return clean(v.item())
+        return v
+
+    print(json.dumps(clean(value), indent=2, default=str))
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     data, info = _load_info(args.model)
-    inspect_model(info)
-    line = _work_line(data, args.max_work)
-    if line:
-        print(f"\n{line}")
+    figures = runtime_figures(data, args.max_work)
     if args.dot:
+        dot = _output_path(args.dot)
         try:
-            Path(args.dot).write_text(to_dot(info))
+            dot.write_text(to_dot(info))
         except OSError as e:
             raise CliError(f"cannot write {args.dot!r}: {e.strerror}") from None
+    if args.json:
+        _print_json(inspect_json(info, figures))
+        return 0
+    inspect_model(info)
+    lines = _runtime_lines(figures, args.max_work)
+    if lines:
+        print("\n" + "\n".join(lines))
+    if args.dot:
         print(f"\nwrote {args.dot}")
     return 0
 
@@ -274,15 +390,30 @@ def _load_npy(path: str) -> np.ndarray:
     return parse_npy(_read_bytes(path, "input"), path)
 
 
+def _dtype_hint(t: Any) -> str:
+    """How to make an array of the input tensor t's dtype: a cast for float inputs, the tensor's own
+    quantization for int8 ones (a cast of floats to int8 would be wrong)."""
+    q = t.quantization
+    if np.dtype(t.dtype) == np.int8 and q is not None and len(q.scale) == 1:
+        scale, zp = float(q.scale[0]), int(q.zero_point[0])
+        return (
+            f" (quantize floats with its scale {scale:.6g} and zero point {zp}: "
+            f"np.clip(np.round(x / {scale:.6g}) + {zp}, -128, 127).astype(np.int8))"
+        )
+    return f" (convert with .astype(np.{np.dtype(t.dtype).name}))"
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     data, info = _load_info(args.model)
     arrays = [_load_npy(p) for p in args.input]
     if len(arrays) != len(info.inputs):
-        raise CliError(f"the model has {len(info.inputs)} inputs, got {len(arrays)} --input files")
+        raise CliError(
+            f"the model has {_plural(len(info.inputs), 'input')}, got {_plural(len(arrays), '--input file')}"
+        )
     for a, i, p in zip(arrays, info.inputs, args.input, strict=True):
         t = info.tensors[i]
         if a.dtype != t.dtype or a.shape != t.shape:
-            hint = " (convert with .astype(np.float32))" if a.shape == t.shape else ""
+            hint = _dtype_hint(t) if a.shape == t.shape else ""
             raise CliError(
                 f"input {t.name!r} needs {t.dtype_name} {_fmt_shape(t.shape)}, {p!r} holds "
                 f"{a.dtype} {_fmt_shape(a.shape)}{hint}"
@@ -306,12 +437,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         except pyruntime.TensorletRuntimeError as e:
             raise CliError(f"the C runtime failed: {e}") from None
     if args.output and len(args.output) != len(outputs):
-        raise CliError(f"the model has {len(outputs)} outputs, got {len(args.output)} --output files")
+        raise CliError(
+            f"the model has {_plural(len(outputs), 'output')}, "
+            f"got {_plural(len(args.output), '--output file')}"
+        )
     for k, (i, y) in enumerate(zip(info.outputs, outputs, strict=True)):
         name = printable(info.tensors[i].name)
         if args.output:
             try:
-                np.save(args.output[k], y, allow_pickle=False)
+                np.save(_output_path(args.output[k]), y, allow_pickle=False)
             except OSError as e:
                 raise CliError(f"cannot write {args.output[k]!r}: {e.strerror}") from None
             print(f"{name}: {y.dtype} {_fmt_shape(y.shape)} -> {args.output[k]}")
@@ -328,7 +462,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     data, info = _load_info(args.model)
     pyruntime = _require_pyruntime()
-    interp = pyruntime.Interpreter(model_content=data, max_work=args.max_work)
+    kernels = args.kernels or os.environ.get("TENSORLET_KERNELS") or "auto"
+    interp = pyruntime.Interpreter(
+        model_content=data, max_work=args.max_work, num_threads=args.threads, kernels=kernels
+    )
     try:
         interp.allocate_tensors()
     except pyruntime.TensorletRuntimeError as e:
@@ -344,9 +481,31 @@ def cmd_bench(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         interp.invoke()
         times[k] = (time.perf_counter() - t0) * 1e6
+    if args.json:
+        _print_json(
+            {
+                "model": args.model,
+                "model_bytes": len(data),
+                "arena_bytes": interp.arena_bytes,
+                "required_memory_bytes": interp.required_memory_bytes,
+                "runs": args.runs,
+                "warmup": args.warmup,
+                "threads": interp.num_threads,
+                "kernels": kernels,
+                "latency_us": {
+                    "min": float(times.min()),
+                    "median": float(np.median(times)),
+                    "p90": float(np.percentile(times, 90)),
+                    "mean": float(times.mean()),
+                },
+            }
+        )
+        return 0
     print(f"model            {args.model}")
     print(f"model bytes      {len(data):,}")
     print(f"arena bytes      {interp.arena_bytes:,}")
+    print(f"required memory  {interp.required_memory_bytes:,} bytes (arena + tables + per-op memory)")
+    print(f"threads          {interp.num_threads}, kernels {kernels}")
     print(f"runs             {args.runs} (after {args.warmup} warm-up), C runtime via pyruntime")
     print(f"latency min      {times.min():.1f} us")
     print(f"latency median   {np.median(times):.1f} us")
@@ -375,6 +534,8 @@ def _samples(arrays: list[np.ndarray], info: Any, paths: list[str]) -> list[list
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
     from trainer.quantize import compare_models, format_report
 
     float_data, float_info = _load_info(args.float_model)
@@ -382,12 +543,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
     _require_pyruntime()
     arrays = [_load_npy(p) for p in args.data]
     if len(arrays) != len(float_info.inputs):
-        raise CliError(f"the float model has {len(float_info.inputs)} inputs, got {len(arrays)} --data files")
+        raise CliError(
+            f"the float model has {_plural(len(float_info.inputs), 'input')}, got "
+            f"{_plural(len(arrays), '--data file')}"
+        )
     try:
         reports = compare_models(float_data, int8_data, _samples(arrays, float_info, args.data))
     except Exception as e:  # a mismatch between the two models (inputs, shapes) or a runtime error
         raise CliError(f"cannot compare the models: {e}") from None
-    print(format_report(reports))
+    if args.json:
+        _print_json([asdict(r) for r in reports])
+    else:
+        print(format_report(reports))
     return 0
 
 
@@ -428,6 +595,7 @@ def cmd_ops(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     else:
         _write_text(args.header, text)
+        print(f"wrote {args.header}")
     return 0
 
 
@@ -536,8 +704,7 @@ def cmd_import_tflite(args: argparse.Namespace) -> int:
     except TFLiteImportError as e:
         raise CliError(f"{args.model!r}: {e}") from None
     try:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_bytes(out)
+        _output_path(args.out).write_bytes(out)
     except OSError as e:
         raise CliError(f"cannot write {args.out!r}: {e.strerror}") from None
     print(f"wrote {args.out} ({len(out)} bytes) from {args.model} ({len(data)} bytes)")
@@ -546,8 +713,7 @@ def cmd_import_tflite(args: argparse.Namespace) -> int:
 
 def _write_text(path: str, text: str) -> None:
     try:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(text)
+        _output_path(path).write_text(text)
     except OSError as e:
         raise CliError(f"cannot write {path!r}: {e.strerror}") from None
 
@@ -584,12 +750,44 @@ def _positive(text: str) -> int:
     return value
 
 
+def _threads(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value != -1 and not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"must be -1 (one per CPU) or in [1, 64], got {value}")
+    return value
+
+
+def _add_json(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
+
+
+def version_text() -> str:
+    """``tensorlet 0.1.0 (C runtime: tensorlet 0.1.0 (schema 1))``; the C part only with pyruntime."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        ours = version("tensorlet")
+    except PackageNotFoundError:
+        ours = "(not installed)"
+    try:
+        import pyruntime
+
+        runtime = f" (C runtime: {pyruntime.version()})"
+    except ImportError:
+        runtime = " (C runtime: pyruntime not installed)"
+    return f"tensorlet {ours}{runtime}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tensorlet",
         description="Inspect, run, benchmark and compare tensorlet .tlm models (run, bench and compare "
-        "use the C runtime).",
+        "use the C runtime). Exit codes: 0 ok, 1 error, 2 usage, 130 interrupted.",
     )
+    p.add_argument("--version", action="version", version=version_text())
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -600,6 +798,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("model", help="the .tlm file")
     s.add_argument("--dot", metavar="FILE", help="also write the graph as Graphviz DOT to FILE")
+    _add_json(s)
     _add_max_work(s)
     s.set_defaults(func=cmd_inspect)
 
@@ -633,6 +832,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--runs", type=_positive, default=200, help="timed invokes (default 200)")
     s.add_argument("--warmup", type=int, default=20, help="untimed invokes first (default 20)")
     s.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
+    s.add_argument(
+        "--threads",
+        type=_threads,
+        default=1,
+        metavar="T",
+        help="threads per invoke, the caller's included: 1 to 64, or -1 for one per CPU (default 1)",
+    )
+    s.add_argument(
+        "--kernels",
+        choices=KERNEL_NAMES,
+        help="kernel level (default: $TENSORLET_KERNELS, else auto: the fastest this CPU runs)",
+    )
+    _add_json(s)
     _add_max_work(s)
     s.set_defaults(func=cmd_bench)
 
@@ -651,6 +863,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="X.npy",
         help="inputs: one sample or a stack of samples; once per model input",
     )
+    _add_json(s)
     s.set_defaults(func=cmd_compare)
 
     s = sub.add_parser(
@@ -687,15 +900,34 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _check_environment() -> None:
+    """The environment the C runtime reads through pyruntime, checked before any work (one line)."""
+    kernels = os.environ.get("TENSORLET_KERNELS", "")
+    if kernels and kernels not in KERNEL_NAMES:
+        raise CliError(
+            f"TENSORLET_KERNELS={printable(kernels)!r} is not a kernel level: use one of "
+            f"{', '.join(KERNEL_NAMES)}"
+        )
+
+
+def _one_line(text: object) -> str:
+    return " ".join(printable(line) for line in str(text).splitlines() if line.strip())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """The console script: one handler for every failure (one line on stderr, the exit codes above)."""
     try:
+        args = build_parser().parse_args(argv)
+        _check_environment()
         code = int(args.func(args))
         sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at interpreter exit
         return code
     except CliError as e:
-        print(f"tensorlet: error: {e}", file=sys.stderr)
+        print(f"tensorlet: error: {_one_line(e)}", file=sys.stderr)
         return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("tensorlet: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # `tensorlet inspect m | head`: the reader left; stop quietly like cat or grep
         try:
             devnull = os.open(os.devnull, os.O_WRONLY)
@@ -703,6 +935,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (OSError, ValueError, io.UnsupportedOperation):
             pass
         return EXIT_BROKEN_PIPE
+    except (SystemExit, GeneratorExit):
+        raise
+    except Exception as e:  # anything else is still one line (a bug in tensorlet, or an unusual OS error)
+        if os.environ.get("TENSORLET_TRACEBACK"):
+            raise
+        print(f"tensorlet: error: {type(e).__name__}: {_one_line(e)}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

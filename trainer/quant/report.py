@@ -1,5 +1,6 @@
 """The per-layer error report of an int8 model against its float original, both run on the C runtime
-(``tensorlet compare``): every tensor the two share by name, with max abs error, SQNR and argmax agreement.
+(``tensorlet compare``): every tensor the two share by name, with max abs error, SQNR and, for class vectors
+(``[batch, classes]``), argmax agreement; a summary line ends the table.
 
 The only quantization module that needs the C runtime (``pyruntime``); it is imported when a report runs.
 """
@@ -25,7 +26,8 @@ class LayerReport:
     shape: tuple[int, ...]
     max_abs_error: float
     sqnr_db: float  # 10 log10(sum f^2 / sum (f - q)^2); inf when identical
-    argmax_agreement: float  # fraction of rows (last axis) whose argmax agrees; nan for scalars
+    argmax_agreement: float  # rows whose argmax agrees; nan unless a class vector [batch, classes]
+    is_output: bool = False  # a graph output of the float model
 
 
 def _runtime_values(model: bytes, samples) -> tuple[list[int], list[list[np.ndarray]]]:
@@ -65,8 +67,11 @@ def compare_models(float_model: bytes, int8_model: bytes, samples) -> list[Layer
         err = f - q
         noise, signal = float(np.sum(err**2)), float(np.sum(f**2))
         sqnr = math.inf if noise == 0 else (10 * math.log10(signal / noise) if signal > 0 else -math.inf)
-        agree = float(np.mean(f.argmax(-1) == q.argmax(-1))) if f.ndim >= 2 and f.shape[-1] > 1 else math.nan
-        reports.append(LayerReport(name, tuple(fm.tensors[i].shape), float(np.max(np.abs(err))), sqnr, agree))
+        shape = tuple(fm.tensors[i].shape)
+        classes = len(shape) in (1, 2) and shape[-1] > 1  # a class vector (a feature map's argmax is noise)
+        agree = float(np.mean(f.argmax(-1) == q.argmax(-1))) if classes else math.nan
+        max_err = float(np.max(np.abs(err)))
+        reports.append(LayerReport(name, shape, max_err, sqnr, agree, is_output=i in fm.outputs))
     return sorted(reports, key=lambda r: r.sqnr_db)
 
 
@@ -74,8 +79,23 @@ def format_report(reports: list[LayerReport]) -> str:
     """A fixed-width table of :func:`compare_models` results."""
     lines = [f"{'tensor':40s} {'shape':>18s} {'max|err|':>10s} {'SQNR dB':>8s} {'argmax':>7s}"]
     for r in reports:
+        agree = "-" if math.isnan(r.argmax_agreement) else f"{r.argmax_agreement:.3f}"
         lines.append(
             f"{r.name[:40]:40s} {str(list(r.shape)):>18s} {r.max_abs_error:10.4g} {r.sqnr_db:8.2f} "
-            f"{r.argmax_agreement:7.3f}"
+            f"{agree:>7s}"
         )
-    return "\n".join(lines)
+    return "\n".join([*lines, summary_line(reports)])
+
+
+def summary_line(reports: list[LayerReport]) -> str:
+    """One line: how many tensors, the worst SQNR and, per graph output, its SQNR and argmax agreement."""
+    if not reports:
+        return "summary: the models share no tensor by name"
+    worst = min(reports, key=lambda r: r.sqnr_db)
+    noun = "tensor" if len(reports) == 1 else "tensors"
+    parts = [f"summary: {len(reports)} {noun} compared, worst SQNR {worst.sqnr_db:.2f} dB ({worst.name})"]
+    for r in reports:
+        if r.is_output:
+            agree = "" if math.isnan(r.argmax_agreement) else f", argmax agreement {r.argmax_agreement:.3f}"
+            parts.append(f"output {r.name}: SQNR {r.sqnr_db:.2f} dB{agree}")
+    return "; ".join(parts)
