@@ -284,6 +284,10 @@ def _import_rule(values: dict[str, np.ndarray], fed: dict[str, np.ndarray]) -> R
             folded = _dropout_keep(c, op, ins)
             if folded is not None:
                 return folded
+        if t == "If":
+            return _fold_cond(c, op, ins, rule)
+        if t == "While":
+            return _unroll_loop(c, op, ins, rule)
         opdef = get_op_def(t)
         if opdef.stateful:
             if t in _RANDOM:
@@ -305,6 +309,81 @@ def _import_rule(values: dict[str, np.ndarray], fed: dict[str, np.ndarray]) -> R
         return _simplify(c, op, ins)
 
     return rule
+
+
+# ---- control flow decided at freeze time: a cond folds to its taken branch, a loop unrolls -------------
+MAX_UNROLL = 10_000  # iterations; a longer loop is refused rather than written out
+
+
+def _inline(c: _Copier, body: Any, env: dict[Tensor, Tensor], rule: Rule) -> list[Tensor]:
+    """Copy a cond branch or loop body into the new graph, its args and captures mapped by ``env``, each op
+    through ``rule`` (so constants fold and nested control flow folds or unrolls too)."""
+    local = dict(env)
+    for op in body.order:
+        ins = [local[t] for t in op.inputs]
+        outs = rule(c, op, ins)
+        if outs is None:
+            outs = list(c.graph.create_op(op.type, ins, dict(op.attrs), c.fresh(op.name) + "/").outputs)
+        for t, n in zip(op.outputs, outs, strict=True):
+            local[t] = n
+    return [local[t] for t in body.outputs]
+
+
+def _decided(op: Operation, t: Tensor, what: str) -> np.ndarray:
+    v = const_value(t)
+    if v is None:
+        raise InvalidArgumentError(
+            f"op {op.name} ({op.type}): {what} is not known at freeze time, so the op cannot be exported; "
+            "only control flow decided at freeze time folds (a cond on a constant or on a placeholder "
+            "given in constants=, e.g. {is_training: False}; a while loop with a static trip count)"
+        )
+    return v
+
+
+def _fold_cond(c: _Copier, op: Operation, ins: list[Tensor], rule: Rule) -> list[Any]:
+    """``If`` with a constant predicate: the taken branch, inlined (the trace output is dropped)."""
+    key = "then" if bool(_decided(op, ins[0], f"its predicate {op.inputs[0].name}")) else "else"
+    body = op.attrs[key]
+    env = {t: ins[1 + i] for t, i in zip(body.captures, op.attrs[key + "_caps"], strict=True)}
+    return [*_inline(c, body, env, rule), None]
+
+
+def _unroll_loop(c: _Copier, op: Operation, ins: list[Tensor], rule: Rule) -> list[Any]:
+    """``While`` whose condition folds to a constant in every iteration: the body copied once per
+    iteration; per-iteration values (dynamic_rnn's outputs) are stacked with ``Pack``."""
+    from trainer.ops.array_ops import stack
+
+    a = op.attrs
+    n = a["n_vars"]
+    vals = list(ins[:n])
+    limit = int(_decided(op, ins[n], "maximum_iterations")) if a["has_max"] else None
+    caps = ins[n + a["has_max"] :]
+    cb, bb = a["cond"], a["body"]
+    accs: list[list[Tensor]] = [[] for _ in a["acc_elems"]]
+    i = 0
+    while limit is None or i < limit:
+        env = {t: caps[k] for t, k in zip(cb.captures, a["cond_caps"], strict=True)}
+        env.update(zip(cb.args, vals, strict=True))
+        (go,) = _inline(c, cb, env, rule)
+        if not bool(_decided(op, go, "its trip count (the loop condition)")):
+            break
+        if i == MAX_UNROLL:
+            raise InvalidArgumentError(f"op {op.name} (While): more than {MAX_UNROLL} iterations to unroll")
+        env = {t: caps[k] for t, k in zip(bb.captures, a["body_caps"], strict=True)}
+        env.update(zip(bb.args, vals, strict=True))
+        outs = _inline(c, bb, env, rule)
+        vals = outs[:n]
+        for acc, v in zip(accs, outs[n:], strict=True):
+            acc.append(v)
+        i += 1
+    stacked: list[Tensor] = []
+    for acc, (shape, dtype) in zip(accs, a["acc_elems"], strict=True):
+        if acc:
+            with c.graph.as_default():
+                stacked.append(stack(acc, name=c.fresh(op.name + "/stacked")))
+        else:
+            stacked.append(c.const(op.name + "/stacked", np.zeros([0, *shape.as_list()], dtype.np)))
+    return [*vals, *stacked, None]
 
 
 # ---- pass 2: fusion (bias, batch-norm scale and shift, activation) ------------------------------------
@@ -354,8 +433,74 @@ def _rebuild(
     return [c.op(fused.type, ins, attrs, src.name)]
 
 
+def _split_fused(c: _Copier, op: Operation, ins: list[Tensor]) -> list[Tensor] | None:
+    """Split of a fused MatMul's last axis (an LSTM's gates): one fused MatMul per part, each with its
+    columns of the constant filter and bias (the runtime has FullyConnected but no Split)."""
+    parts = _fused_parts(ins[0])
+    if parts is None or parts[0].type != "_FusedMatMul" or not c.single_use(op.inputs[0]):
+        return None
+    fused, x, _, wv, bv = parts
+    if op.attrs["axis"] != 1:
+        return None
+    tb = bool(fused.attrs.get("transpose_b"))
+    outs, lo = [], 0
+    for k, size in enumerate(op.attrs["sizes"]):
+        cols = slice(lo, lo + size)
+        w = wv[cols, :] if tb else wv[:, cols]
+        b = None if bv is None else bv[cols]
+        outs.append(_rebuild(c, op, fused, np.ascontiguousarray(w), b, "NONE", f"{op.name}_{k}")[0])
+        lo += size
+    return outs
+
+
+MAX_SELECTION = 1 << 22  # elements of the 0/1 matrix that replaces a Gather
+
+
+def _gather_as_matmul(c: _Copier, op: Operation, ins: list[Tensor]) -> list[Tensor] | None:
+    """``Gather`` of one constant index along a non-batch axis (a time step of ``dynamic_rnn``'s input,
+    seen through its time-major Transpose) as ``reshape(x, [B, M]) @ S``, S a constant 0/1 selection
+    matrix: exact, and the runtime has FullyConnected but no Gather or Slice."""
+    from trainer.ops.array_ops import reshape
+
+    k = const_value(ins[1])
+    p, ax = ins[0], op.attrs["axis"]
+    if k is None or k.ndim != 0 or not p.shape.is_fully_defined():
+        return None
+    x = p
+    if p.op.type == "Transpose":
+        perm = [int(v) for v in p.op.attrs["perm"]]
+        rest = perm[:ax] + perm[ax + 1 :]
+        if rest == sorted(rest):  # the other axes keep their order: gather from the transpose's input
+            x, ax = p.op.inputs[0], perm[ax]
+    dims = x.shape.as_list()
+    if ax == 0 or len(dims) < 2:
+        return None
+    m = int(np.prod(dims[1:]))
+    positions = np.take(np.arange(m).reshape(dims[1:]), int(k), axis=ax - 1).ravel()
+    if m * positions.size > MAX_SELECTION:
+        return None
+    sel = np.zeros((m, positions.size), x.dtype.np)
+    sel[positions, np.arange(positions.size)] = 1
+    with c.graph.as_default():
+        flat = reshape(x, [dims[0], m], name=c.fresh(op.name + "/flat"))
+        picked = c.op("_FusedMatMul", [flat, c.const(op.name + "/select", sel)], _MATMUL_ATTRS, op.name)
+        return [reshape(picked, op.outputs[0].shape.as_list(), name=c.fresh(op.name + "/shape"))]
+
+
+_MATMUL_ATTRS = {
+    "transpose_a": False,
+    "transpose_b": False,
+    "activation": "NONE",
+    "_fused_type": "_FusedMatMul",
+}
+
+
 def _fuse_rule(c: _Copier, op: Operation, ins: list[Tensor]) -> list[Tensor] | None:
     t = op.type
+    if t == "Split":
+        return _split_fused(c, op, ins)
+    if t == "Gather":
+        return _gather_as_matmul(c, op, ins)
     if t in FUSED:
         if const_value(ins[1]) is None or (t == "MatMul" and op.attrs["transpose_a"]):
             return None
