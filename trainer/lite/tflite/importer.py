@@ -104,8 +104,11 @@ class ImportContext:
         return Quantization(t.quant.scale, t.quant.zero_point, t.quant.axis)
 
     def _name(self, i: int, suffix: str = "") -> str | None:
+        """The tensor's name (utf-8 at most 1024 bytes, the .tlm cap; a longer one is cut)."""
         name = self.model.tensors[i].name
-        return (name + suffix) if name else None
+        if not name:
+            return None
+        return (name + suffix).encode()[:1024].decode("utf-8", "ignore")
 
     def t(self, i: int) -> int:
         """The tlm tensor of TFLite tensor ``i``, created on first use (constant, graph input, activation)."""
@@ -300,14 +303,21 @@ def convert(model: TFLiteModel) -> bytes:
 
 
 def _verify(data: bytes, origin: list[int]) -> None:
-    """Load the result in the C runtime (when installed): a file that would not load is never returned."""
+    """Load and prepare the result in the C runtime (when installed): a file that would not load is never
+    returned. Only a model beyond the default work budget (``TL_ERROR_LIMIT_EXCEEDED``) passes unprepared."""
     try:
         import pyruntime
     except ImportError:
         return
     try:
-        pyruntime.Interpreter(model_content=data).close()
+        interp = pyruntime.Interpreter(model_content=data)
+        try:
+            interp.allocate_tensors()  # prepare: every op's shapes, options and quantization checked
+        finally:
+            interp.close()
     except pyruntime.TensorletRuntimeError as e:
+        if e.status_name == "TL_ERROR_LIMIT_EXCEEDED" and "work" in str(e):  # the budget, not the file
+            return
         text = str(e).replace("\n", " ")
         m = re.search(r"\bop (\d+)\b", text)
         where = ""
