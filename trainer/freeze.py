@@ -434,59 +434,29 @@ def _rebuild(
 
 
 def _split_fused(c: _Copier, op: Operation, ins: list[Tensor]) -> list[Tensor] | None:
-    """Split of a fused MatMul's last axis (an LSTM's gates): one fused MatMul per part, each with its
-    columns of the constant filter and bias (the runtime has FullyConnected but no Split)."""
-    parts = _fused_parts(ins[0])
-    if parts is None or parts[0].type != "_FusedMatMul" or not c.single_use(op.inputs[0]):
+    """Split of a fused MatMul's last axis (an LSTM's gates), or of an activation of one (a GRU's gates):
+    one fused MatMul per part, each with its columns of the constant filter and bias, then the activation
+    per part (the runtime has FullyConnected but no Split)."""
+    src, act = op.inputs[0], None
+    if src.op.type in ("Sigmoid", "Tanh") and c.single_use(src):
+        act, src = src.op.type, src.op.inputs[0]
+    parts = _fused_parts(c.map[src])
+    if parts is None or parts[0].type != "_FusedMatMul" or not c.single_use(src) or op.attrs["axis"] != 1:
         return None
     fused, x, _, wv, bv = parts
-    if op.attrs["axis"] != 1:
-        return None
     tb = bool(fused.attrs.get("transpose_b"))
     outs, lo = [], 0
     for k, size in enumerate(op.attrs["sizes"]):
         cols = slice(lo, lo + size)
         w = wv[cols, :] if tb else wv[:, cols]
         b = None if bv is None else bv[cols]
-        outs.append(_rebuild(c, op, fused, np.ascontiguousarray(w), b, "NONE", f"{op.name}_{k}")[0])
+        part = _rebuild(c, op, fused, np.ascontiguousarray(w), b, "NONE", f"{op.name}_{k}")[0]
+        outs.append(part if act is None else c.op(act, [part], {}, f"{op.name}_{k}/{act}"))
         lo += size
     return outs
 
 
-MAX_SELECTION = 1 << 22  # elements of the 0/1 matrix that replaces a Gather
-
-
-def _gather_as_matmul(c: _Copier, op: Operation, ins: list[Tensor]) -> list[Tensor] | None:
-    """``Gather`` of one constant index along a non-batch axis (a time step of ``dynamic_rnn``'s input,
-    seen through its time-major Transpose) as ``reshape(x, [B, M]) @ S``, S a constant 0/1 selection
-    matrix: exact, and the runtime has FullyConnected but no Gather or Slice."""
-    from trainer.ops.array_ops import reshape
-
-    k = const_value(ins[1])
-    p, ax = ins[0], op.attrs["axis"]
-    if k is None or k.ndim != 0 or not p.shape.is_fully_defined():
-        return None
-    x = p
-    if p.op.type == "Transpose":
-        perm = [int(v) for v in p.op.attrs["perm"]]
-        rest = perm[:ax] + perm[ax + 1 :]
-        if rest == sorted(rest):  # the other axes keep their order: gather from the transpose's input
-            x, ax = p.op.inputs[0], perm[ax]
-    dims = x.shape.as_list()
-    if ax == 0 or len(dims) < 2:
-        return None
-    m = int(np.prod(dims[1:]))
-    positions = np.take(np.arange(m).reshape(dims[1:]), int(k), axis=ax - 1).ravel()
-    if m * positions.size > MAX_SELECTION:
-        return None
-    sel = np.zeros((m, positions.size), x.dtype.np)
-    sel[positions, np.arange(positions.size)] = 1
-    with c.graph.as_default():
-        flat = reshape(x, [dims[0], m], name=c.fresh(op.name + "/flat"))
-        picked = c.op("_FusedMatMul", [flat, c.const(op.name + "/select", sel)], _MATMUL_ATTRS, op.name)
-        return [reshape(picked, op.outputs[0].shape.as_list(), name=c.fresh(op.name + "/shape"))]
-
-
+MAX_SELECTION = 1 << 22  # elements of the 0/1 matrix that replaces a Gather or Unpack output
 _MATMUL_ATTRS = {
     "transpose_a": False,
     "transpose_b": False,
@@ -495,12 +465,62 @@ _MATMUL_ATTRS = {
 }
 
 
+def _select(c: _Copier, x: Tensor, ax: int, k: int, out_shape: list[int], name: str) -> Tensor | None:
+    """``take(x, k, axis=ax)`` (ax >= 1) as ``reshape(x, [B, M]) @ S`` with S a constant 0/1 selection
+    matrix: exact, and the runtime has FullyConnected but no Gather, Slice or Unpack."""
+    from trainer.ops.array_ops import reshape
+
+    dims = x.shape.as_list()
+    if ax == 0 or len(dims) < 2 or not x.shape.is_fully_defined():
+        return None
+    m = int(np.prod(dims[1:]))
+    positions = np.take(np.arange(m).reshape(dims[1:]), k, axis=ax - 1).ravel()
+    if m * positions.size > MAX_SELECTION:
+        return None
+    sel = np.zeros((m, positions.size), x.dtype.np)
+    sel[positions, np.arange(positions.size)] = 1
+    with c.graph.as_default():
+        flat = reshape(x, [dims[0], m], name=c.fresh(name + "/flat"))
+        picked = c.op("_FusedMatMul", [flat, c.const(name + "/select", sel)], _MATMUL_ATTRS, name)
+        return reshape(picked, out_shape, name=c.fresh(name + "/shape"))
+
+
+def _gather_as_matmul(c: _Copier, op: Operation, ins: list[Tensor]) -> list[Tensor] | None:
+    """``Gather`` of one constant index (a time step of ``dynamic_rnn``'s input, seen through its
+    time-major Transpose when the other axes keep their order)."""
+    k = const_value(ins[1])
+    p, ax = ins[0], op.attrs["axis"]
+    if k is None or k.ndim != 0 or not p.shape.is_fully_defined():
+        return None
+    x = p
+    if p.op.type == "Transpose":
+        perm = [int(v) for v in p.op.attrs["perm"]]
+        rest = perm[:ax] + perm[ax + 1 :]
+        if rest == sorted(rest):
+            x, ax = p.op.inputs[0], perm[ax]
+    out = _select(c, x, ax, int(k), op.outputs[0].shape.as_list(), op.name)
+    return None if out is None else [out]
+
+
+def _unpack_as_matmul(c: _Copier, op: Operation, ins: list[Tensor]) -> list[Tensor] | None:
+    """``Unpack`` along a non-batch axis (``static_rnn``'s ``tf.unstack(x, axis=1)``): one selection each."""
+    outs = []
+    for k, t in enumerate(op.outputs):
+        out = _select(c, ins[0], op.attrs["axis"], k, t.shape.as_list(), f"{op.name}_{k}")
+        if out is None:
+            return None
+        outs.append(out)
+    return outs
+
+
 def _fuse_rule(c: _Copier, op: Operation, ins: list[Tensor]) -> list[Tensor] | None:
     t = op.type
     if t == "Split":
         return _split_fused(c, op, ins)
     if t == "Gather":
         return _gather_as_matmul(c, op, ins)
+    if t == "Unpack":
+        return _unpack_as_matmul(c, op, ins)
     if t in FUSED:
         if const_value(ins[1]) is None or (t == "MatMul" and op.attrs["transpose_a"]):
             return None

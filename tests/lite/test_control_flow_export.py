@@ -49,19 +49,28 @@ def test_is_training_cond_exports_and_matches_the_runtime(flag: str):
     _close(pyruntime.Interpreter(model_content=model).run(xv)[0], want)
 
 
-def test_static_length_lstm_unrolls_and_matches_the_runtime():
-    """dynamic_rnn over 5 steps: the loop unrolls, the time-step Gather becomes a 0/1 FullyConnected and the
-    gate Split one FullyConnected per gate (the runtime has neither Gather nor Split)."""
+def _rnn(kind: str, x: tf.Tensor) -> tf.Tensor:
+    if kind == "static_rnn_lstm":
+        outs, _ = tf.nn.static_rnn(tf.nn.rnn_cell.BasicLSTMCell(6), tf.unstack(x, axis=1), dtype=tf.float32)
+        return outs[-1]
+    if kind == "dynamic_rnn_gru":
+        return tf.nn.dynamic_rnn(tf.nn.rnn_cell.GRUCell(5), x, dtype=tf.float32)[1]
+    cell = tf.nn.rnn_cell.MultiRNNCell([tf.nn.rnn_cell.BasicLSTMCell(6), tf.nn.rnn_cell.BasicLSTMCell(4)])
+    return tf.nn.dynamic_rnn(cell, x, dtype=tf.float32)[1][-1].h
+
+
+@pytest.mark.parametrize("kind", ["dynamic_rnn_stacked_lstm", "dynamic_rnn_gru", "static_rnn_lstm"])
+def test_static_length_rnn_unrolls_and_matches_the_runtime(kind: str):
+    """5 time steps: the loop unrolls, the time step's Gather (or Unpack) becomes a 0/1 FullyConnected and
+    the gate Split one FullyConnected per gate (the runtime has none of Gather, Unpack, Split)."""
     with tf.Graph().as_default():
         tf.set_random_seed(5)
         x = tf.placeholder(tf.float32, [None, 5, 3], name="x")
-        cell = tf.nn.rnn_cell.MultiRNNCell([tf.nn.rnn_cell.BasicLSTMCell(6), tf.nn.rnn_cell.BasicLSTMCell(4)])
-        outputs, state = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32)
-        y = tf.layers.Dense(2)(state[-1].h)
+        y = tf.layers.Dense(2)(_rnn(kind, x))
         with tf.Session() as sess:
             _init(sess)
             types = {op.type for op in freeze(sess, [x], [y], batch_size=2).graph.get_operations()}
-            assert not types & {"While", "Gather", "Split"}
+            assert not types & {"While", "Gather", "Split", "Unpack"}
             model = Converter.from_session(sess, [x], [y], batch_size=2).convert()
             xv = RNG.uniform(-1, 1, (2, 5, 3)).astype(np.float32)
             want = sess.run(y, {x: xv})
