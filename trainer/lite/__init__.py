@@ -1,9 +1,19 @@
 """Export to the C runtime, the ``tf.lite`` counterpart: :class:`Converter` (session or frozen graph to
 ``.tlm`` bytes), the lowering (:mod:`trainer.lite.lowering`, through the op stanzas of
 :mod:`trainer.runtime_ops`) and a numpy reference interpreter of ``.tlm`` files
-(:mod:`trainer.lite.reference`)."""
+(:mod:`trainer.lite.reference`); and the other way in, :func:`from_tflite` (``.tflite`` to ``.tlm`` bytes,
+:mod:`trainer.lite.tflite`, docs/tflite.md)."""
 
 from trainer.lite.converter import Converter, Optimize, TargetSpec
 from trainer.lite.lowering import UnsupportedError, supported_op_types
+from trainer.lite.tflite import TFLiteImportError, from_tflite
 
-__all__ = ["Converter", "Optimize", "TargetSpec", "UnsupportedError", "supported_op_types"]
+__all__ = [
+    "Converter",
+    "Optimize",
+    "TargetSpec",
+    "TFLiteImportError",
+    "UnsupportedError",
+    "from_tflite",
+    "supported_op_types",
+]
