@@ -25,13 +25,17 @@ three passes (each pass is a copy in creation order, so ops a pass made dead van
    becomes a constant zero when its shape is static. With the training flag folded to False, the train-time
    branches of Dropout and BatchNormalization fold away this way. Placeholders given in ``constants`` become
    constants too (TF1 code that feeds ``keep_prob: 1.0``), and ``floor(k + uniform[0, 1))`` with an integer
-   constant ``k`` (dropout's keep mask) folds to ``k``.
+   constant ``k`` (dropout's keep mask) folds to ``k``. Control flow decided here is removed: an ``If`` with a
+   constant predicate becomes its taken branch, a ``While`` whose condition folds in every iteration is
+   unrolled; any other ``If``/``While`` is refused naming the op (docs/control_flow.md).
 2. **fuse**: MatMul / Conv2D / DepthwiseConv2D with a constant filter become ``_FusedMatMul`` /
    ``_FusedConv2D`` / ``_FusedDepthwiseConv2D`` (inputs ``x, w[, bias]``, attr ``activation``), and the ops
    that follow are absorbed while the intermediate result has no other consumer: ``BiasAdd`` or ``Add``/
    ``Sub`` of a per-channel constant into the bias, ``Mul`` by a per-channel constant into the filter and the
    bias (this is batch-norm folding: inference batch norm is ``x * inv + shift`` after step 1), then ``Relu``
-   or ``Relu6`` into the activation.
+   or ``Relu6`` into the activation. For unrolled RNNs: a ``Gather`` of one constant index or an ``Unpack``
+   along a non-batch axis becomes a fused MatMul with a 0/1 selection matrix, and a ``Split`` of a fused
+   MatMul's columns (through a Sigmoid/Tanh) one fused MatMul per part (the runtime has no Gather or Split).
 3. **prune**: a plain copy that drops what the fusion left unused.
 
 The fused op types are registered below (inference only, not differentiable), so a frozen graph runs in a
