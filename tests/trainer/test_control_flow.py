@@ -167,3 +167,14 @@ def test_control_flow_with_devices():
         with tf.Session(config=config) as sess:
             with pytest.raises(InvalidArgumentError, match="must sit on one device"):
                 sess.run(out)
+
+
+@pytest.mark.parametrize(
+    "module", ["trainer.ops.control_flow", "trainer.nest", "trainer.rnn.cells", "trainer.rnn.rnn"]
+)
+def test_docstring_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.failed == 0 and result.attempted > 0

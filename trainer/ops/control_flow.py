@@ -12,10 +12,11 @@ gradient graph (``tf.gradients`` of the body outputs w.r.t. its args and capture
 values from the trace.
 
 >>> import trainer as tf
->>> i, s = tf.while_loop(lambda i, s: i < 4, lambda i, s: (i + 1, s * 2.0), [tf.constant(0), 1.0])
->>> with tf.Session() as sess:
-...     print(sess.run([i, s]), sess.run(tf.cond(s > 10.0, lambda: s, lambda: -s)))
-[4, 16.0] 16.0
+>>> with tf.Graph().as_default():
+...     i, s = tf.while_loop(lambda i, s: i < 4, lambda i, s: (i + 1, s * 2.0), [tf.constant(0), 1.0])
+...     with tf.Session() as sess:
+...         print(*sess.run([i, s]), sess.run(tf.cond(s > 10.0, lambda: s, lambda: -s)))
+4 16.0 16.0
 """
 
 from __future__ import annotations
@@ -310,7 +311,7 @@ def while_loop(
     single = not isinstance(loop_vars, (list, tuple))
     lv = [loop_vars] if single else loop_vars
     inv = [shape_invariants] if single and shape_invariants is not None else shape_invariants
-    final, _ = _while(cond, body, lv, inv, back_prop, name, maximum_iterations, None)
+    final, _ = _while(cond, body, lv, inv, back_prop, name, maximum_iterations, False)
     if single or (len(lv) == 1 and not return_same_structure):
         return nest.flatten(final)[0] if single else final[0]
     return final
@@ -324,9 +325,9 @@ def _while(
     back_prop: bool,
     name: str | None,
     maximum_iterations: Any,
-    accumulate: list[tuple[TensorShape, _dt.DType]] | None,
+    accumulate: bool,
 ) -> tuple[Any, list[Tensor]]:
-    """The While op behind ``while_loop``. With ``accumulate`` (specs of per-iteration values), ``body_fn``
+    """The While op behind ``while_loop``. With ``accumulate``, ``body_fn``
     returns ``(new_loop_vars, values)`` and the values come back stacked along a new first axis (the
     outputs of ``dynamic_rnn`` are built this way)."""
     g = get_default_graph()
@@ -364,7 +365,7 @@ def _while(
             ]
             res = body_fn(*nest.pack_sequence_as(loop_vars, body_b.args))
             accs: list[Any] = []
-            if accumulate is not None:
+            if accumulate:
                 res, accs = res
             flat_out = [convert_to_tensor(x) for x in nest.flatten(res)]
             flat_acc = [convert_to_tensor(x) for x in accs]

@@ -15,10 +15,12 @@ trained by TensorFlow means the same here:
   1), ``c = tanh([x, r * h] @ candidate/kernel + candidate/bias)``, ``h' = u * h + (1 - u) * c``.
 
 >>> import trainer as tf
->>> cell = tf.nn.rnn_cell.BasicLSTMCell(8)
->>> out, state = cell(tf.zeros([2, 3]), cell.zero_state(2, tf.float32))
->>> [v.name for v in tf.trainable_variables()]
-['basic_lstm_cell/kernel:0', 'basic_lstm_cell/bias:0']
+>>> with tf.Graph().as_default():
+...     cell = tf.nn.rnn_cell.BasicLSTMCell(8)
+...     out, state = cell(tf.zeros([2, 3]), cell.zero_state(2, tf.float32))
+...     names = [v.name for v in tf.trainable_variables()]
+>>> names, state.h.shape.as_list()
+(['basic_lstm_cell/kernel:0', 'basic_lstm_cell/bias:0'], [2, 8])
 """
 
 from __future__ import annotations

@@ -5,12 +5,13 @@ unchanged, so the final state is the state at the row's last valid step.
 
 >>> import numpy as np
 >>> import trainer as tf
->>> x = tf.placeholder(tf.float32, [None, 5, 3])
->>> cell = tf.nn.rnn_cell.GRUCell(4)
->>> outputs, state = tf.nn.dynamic_rnn(cell, x, sequence_length=[5, 2], dtype=tf.float32)
->>> with tf.Session() as sess:
-...     sess.run(tf.global_variables_initializer())
-...     o, s = sess.run([outputs, state], {x: np.ones((2, 5, 3))})
+>>> with tf.Graph().as_default():
+...     x = tf.placeholder(tf.float32, [None, 5, 3])
+...     cell = tf.nn.rnn_cell.GRUCell(4)
+...     outputs, state = tf.nn.dynamic_rnn(cell, x, sequence_length=[5, 2], dtype=tf.float32)
+...     with tf.Session() as sess:
+...         sess.run(tf.global_variables_initializer())
+...         o, s = sess.run([outputs, state], {x: np.ones((2, 5, 3))})
 >>> o.shape, bool(np.all(o[1, 2:] == 0)), bool(np.allclose(s[1], o[1, 1]))
 ((2, 5, 4), True, True)
 """
