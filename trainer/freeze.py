@@ -59,6 +59,7 @@ from trainer import dtypes as _dt
 from trainer.backend import get_backend
 from trainer.errors import FailedPreconditionError, InvalidArgumentError
 from trainer.graph import Graph, Operation, Tensor, as_graph_element
+from trainer.ops.array_ops import reshape, stack
 from trainer.registry import get_op_def, register
 from trainer.tensor_shape import TensorShape, as_shape, broadcast_shapes
 
@@ -355,8 +356,6 @@ def _fold_cond(c: _Copier, op: Operation, ins: list[Tensor], rule: Rule) -> list
 def _unroll_loop(c: _Copier, op: Operation, ins: list[Tensor], rule: Rule) -> list[Any]:
     """``While`` whose condition folds to a constant in every iteration: the body copied once per
     iteration; per-iteration values (dynamic_rnn's outputs) are stacked with ``Pack``."""
-    from trainer.ops.array_ops import stack
-
     a = op.attrs
     n = a["n_vars"]
     vals = list(ins[:n])
@@ -472,8 +471,6 @@ _MATMUL_ATTRS = {
 def _select(c: _Copier, x: Tensor, ax: int, k: int, out_shape: list[int], name: str) -> Tensor | None:
     """``take(x, k, axis=ax)`` (ax >= 1) as ``reshape(x, [B, M]) @ S`` with S a constant 0/1 selection
     matrix: exact, and the runtime has FullyConnected but no Gather, Slice or Unpack."""
-    from trainer.ops.array_ops import reshape
-
     dims = x.shape.as_list()
     if ax == 0 or len(dims) < 2 or not x.shape.is_fully_defined():
         return None

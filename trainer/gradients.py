@@ -22,7 +22,7 @@ import numpy as np
 
 from trainer.errors import GradientLookupError, InternalError, InvalidArgumentError
 from trainer.graph import Operation, Tensor, convert_to_tensor, get_default_graph
-from trainer.ops import array_ops, math_ops
+from trainer.ops import array_ops, control_flow, math_ops
 from trainer.registry import get_op_def
 
 
@@ -157,6 +157,10 @@ def gradients(
                 grads[x] = [s]
                 result.append(s)
     return result
+
+
+# The gradient rules of tf.cond and tf.while_loop differentiate their bodies with this engine.
+control_flow.install_gradients(gradients)
 
 
 def _unbroadcast(g: Tensor, x: Tensor, shape_cache: dict[Tensor, Tensor]) -> Tensor:

@@ -428,6 +428,11 @@ class Session:
             ctx = self._contexts[op] = KernelContext(op, backend, self._variables, self)
         return ctx
 
+    def _bind_kernel(self, op: Operation, ctx: KernelContext) -> Any:
+        """``op``'s kernel as a plan step calls it (on a GPU wrapped to run with its device current): what a
+        control-flow op's kernel uses to run the ops of its branches or body (trainer/ops/_body.py)."""
+        return _kernel(get_op_def(op.type), ctx)
+
     def _rng_for(self, op: Operation) -> np.random.Generator:
         seed, seed2 = op.attrs.get("seed"), op.attrs.get("seed2")
         if seed is None and seed2 is None:

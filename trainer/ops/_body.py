@@ -106,10 +106,7 @@ class Body:
         """(op, kernel, kernel context) per op, made once per session (kept in the owner's ctx.cache)."""
         steps = ctx.cache.get(self)
         if steps is None:
-            from trainer.registry import get_op_def
-            from trainer.session import _kernel  # the session layer sits above the ops
-
-            sess = ctx.session
+            sess = ctx.session  # the session layer sits above the ops: reached through the context
             placed = getattr(sess, "_placement", {})
             device = placed.get(ctx.op, ctx.device)
             steps = []
@@ -121,7 +118,7 @@ class Body:
                         f"and its branches or body must sit on one device"
                     )
                 kctx = sess._context(op, device)
-                steps.append((op, _kernel(get_op_def(op.type), kctx), kctx))
+                steps.append((op, sess._bind_kernel(op, kctx), kctx))
             ctx.cache[self] = steps
         return steps
 

@@ -28,12 +28,20 @@ import numpy as np
 
 from trainer import dtypes as _dt
 from trainer import nest
-from trainer.errors import InvalidArgumentError
+from trainer.errors import InternalError, InvalidArgumentError
 from trainer.graph import Operation, Tensor, convert_to_tensor, get_default_graph
 from trainer.ops._body import Body, body_arg, merge_shapes, variant
 from trainer.ops.array_ops import zeros_like
 from trainer.registry import register
 from trainer.tensor_shape import TensorShape, as_shape
+
+# The gradient engine sits above the op families: trainer.gradients installs its ``gradients`` here at
+# import (TF1's pattern), and the gradient rules of If and While build backward bodies with it.
+_GRADIENTS: dict[str, Callable[..., Any]] = {}
+
+
+def install_gradients(fn: Callable[..., Any]) -> None:
+    _GRADIENTS["gradients"] = fn
 
 
 # ---- building bodies --------------------------------------------------------------------------------
@@ -74,8 +82,9 @@ def _grad_body(
 ) -> tuple[Body, list[Tensor]]:
     """A backward body: args ``g_y`` shaped like ``seed_specs``, outputs ``d(sum g_y * ys)/d xs`` (zeros
     where a y does not depend on an x), built from the forward body's own gradient graph."""
-    from trainer.gradients import gradients  # the gradient engine sits above the op families
-
+    gradients = _GRADIENTS.get("gradients")
+    if gradients is None:
+        raise InternalError("the gradient engine (trainer.gradients) is not imported")
     g = get_default_graph()
     gb = Body("grad", name)
     with g.name_scope(name), g._control_flow_body(gb):
