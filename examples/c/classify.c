@@ -9,7 +9,8 @@
  * float32 pixels are used as they are). LABELS (optional) is an IDX or .npy file of N integer labels; with
  * it the accuracy is printed. Prints one line per image: "image <i>: <class> (score <s>)[ label <l>]".
  *
- * Exit codes: 0 ok, 1 usage, 2 a model, file or runtime error (with a message on stderr).
+ * Exit codes, as every tensorlet tool: 0 ok, 1 a model, file or runtime error (with a message on stderr),
+ * 2 usage.
  *
  * The program shows the whole embedding API: load (verify) -> create -> prepare (plan the arena) ->
  * set_input -> invoke -> get_output, with every tl_status checked and the runtime's message printed.
@@ -22,7 +23,7 @@
 #include "npy.h"
 #include "tensorlet.h"
 
-enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_FAIL = 2 };
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 /* A set of images or labels, as floats (pixels) or ints (labels), `count` items of `item_size` each. */
 typedef struct dataset {
@@ -40,7 +41,7 @@ static void usage(FILE *out) {
           "  LABELS  optional IDX (idx1-ubyte) or .npy integer labels: prints the accuracy\n"
           "  --first K  start at image K (default 0); --count N  classify N images (default: all)\n"
           "  --quiet    only the summary line\n"
-          "  Exit codes: 0 ok, 1 usage, 2 model/file/runtime error.\n");
+          "  Exit codes: 0 ok, 1 model/file/runtime error, 2 usage.\n");
 }
 
 static int ends_with(const char *s, const char *suffix) {

@@ -6,8 +6,8 @@
  * dtype, bools 0/1) or zeros (--zero), runs W untimed and N timed invokes, and prints one "key: value" line
  * each for the model size, arena bytes, caller memory needed, and min/median/p90/mean latency in
  * microseconds, plus the load + prepare time and the model's work units (tl_interpreter_work). --threads T
- * sets tl_options.num_threads (default 1), --max-work N tl_options.max_work (default 0: the default budget). Exit codes: 0 ok, 1 usage, 2 model or
- * data error.
+ * sets tl_options.num_threads (default 1), --max-work N tl_options.max_work (default 0: the default budget).
+ * Exit codes, as every tensorlet tool: 0 ok, 1 model or data error, 2 usage.
  */
 #if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 199309L
 #undef _POSIX_C_SOURCE
@@ -30,7 +30,7 @@ static void usage(FILE *out) {
           "  --max-work N: the work budget (tl_options.max_work; 0: the default).\n"
           "  Defaults: --runs 100 --warmup 10 --seed 1 --threads 1. Prints model/arena bytes and\n"
           "  min/median/p90/mean latency in microseconds.\n"
-          "  Exit codes: 0 ok, 1 usage, 2 model or data error.\n");
+          "  Exit codes: 0 ok, 1 model or data error, 2 usage.\n");
 }
 
 static int parse_count(const char *text, long min, long max, long *value) {

@@ -5,9 +5,8 @@
  * I is a graph input/output index (0, 1, ...) or its name. Inputs must match the model's dtype and shape
  * exactly (no casts); inputs that are not given are zero-filled. Without --output, every output is printed;
  * --print prints them as well when --output is used. --threads T sets tl_options.num_threads, --max-work N
- * tl_options.max_work (the work budget; 0: the default). Exit codes:
- * 0 ok, 1 usage, 2 model or data error (with
- * the runtime's message on stderr).
+ * tl_options.max_work (the work budget; 0: the default). Exit codes, as every tensorlet tool: 0 ok, 1 a model
+ * or data error (with the runtime's message on stderr), 2 usage.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +32,7 @@ static void usage(FILE *out) {
           "  Inputs not given are zero-filled. Without --output, all outputs are printed.\n"
           "  --threads T: threads per invoke (tl_options.num_threads, 1..64; default 1).\n"
           "  --max-work N: the work budget (tl_options.max_work; default 0: the default budget).\n"
-          "  Exit codes: 0 ok, 1 usage, 2 model or data error.\n");
+          "  Exit codes: 0 ok, 1 model or data error, 2 usage.\n");
 }
 
 /* Splits "I=path" at the first '='; the key is the text before it (see key_length). */

@@ -7,7 +7,9 @@
 
 #include "tensorlet.h"
 
-enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_DATA = 2 };
+/* The exit codes of every tensorlet tool (tensorlet, tl_run, tl_bench, examples/c/classify): 0 ok, 1 an
+ * error (model, file, data or runtime), 2 a usage error (docs/runtime.md section 8). */
+enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2 };
 
 /* Loads the model at `path`, creates an interpreter for it and prepares it. On failure prints
  * "<tool>: ..." with the runtime's status and message to stderr, frees what it made and returns -1 with

@@ -248,10 +248,10 @@ def test_tl_bench_reports(tools: str, tmp_path: Path) -> None:
     lo, med, p90 = (float(report[k]) for k in ("min_us", "median_us", "p90_us"))
     assert 0 <= lo <= med <= p90
     assert run_tool(tools, "tl_bench", ["--help"]).returncode == 0
-    assert run_tool(tools, "tl_bench", [str(model), "--runs", "0"]).returncode == 1
+    assert run_tool(tools, "tl_bench", [str(model), "--runs", "0"]).returncode == 2  # usage
     assert run_tool(tools, "tl_bench", [str(model), "--zero", "--runs", "1"]).returncode == 0
     bad = run_tool(tools, "tl_bench", [str(tmp_path / "missing.tlm")])
-    assert bad.returncode == 2 and "TL_ERROR_IO" in bad.stderr
+    assert bad.returncode == 1 and "TL_ERROR_IO" in bad.stderr
 
 
 def test_tl_run_int8_output(tools: str, tmp_path: Path) -> None:

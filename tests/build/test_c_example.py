@@ -102,11 +102,11 @@ def test_classify_errors(files) -> None:
     d, _, _ = files
     exe = _build("native")
     bad = subprocess.run([*exe, str(d / "images.npy"), str(d / "images.npy")], capture_output=True, text=True)
-    assert bad.returncode == 2 and "TLM1" in bad.stderr
+    assert bad.returncode == 1 and "TLM1" in bad.stderr  # exit codes of every tool: 1 error, 2 usage
     usage = subprocess.run([*exe, str(d / "cnn_b1.tlm")], capture_output=True, text=True)
-    assert usage.returncode == 1 and "usage:" in usage.stderr
+    assert usage.returncode == 2 and "usage:" in usage.stderr
     missing = subprocess.run([*exe, str(d / "cnn_b1.tlm"), str(d / "nope")], capture_output=True, text=True)
-    assert missing.returncode == 2 and "cannot open" in missing.stderr
+    assert missing.returncode == 1 and "cannot open" in missing.stderr
     subset = subprocess.run(
         [*exe, str(d / "cnn_b1.tlm"), str(d / "images-idx3-ubyte"), "--first", "28", "--count", "5"],
         capture_output=True,

@@ -131,7 +131,7 @@ def test_tools_take_threads(tools: Path, tmp_path: Path) -> None:
         assert "--threads" in help_text, help_text
         for bad in ("0", "65", "x", "-2"):
             result = run_tool("native", tool, [str(path), "--threads", bad])
-            assert result.returncode == 1, (tool, bad, result.stdout, result.stderr)
+            assert result.returncode == 2, (tool, bad, result.stdout, result.stderr)  # usage
             assert "--threads needs an integer in [1, 64]" in result.stderr
     out1 = run_tool("native", "tl_run", [str(path), "--threads", "1"])
     out3 = run_tool("native", "tl_run", [str(path), "--threads", "3"])
