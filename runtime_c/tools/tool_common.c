@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int tl_tool_parse_threads(const char *tool, const char *text, int32_t *num_threads) {
   char *end = NULL;
@@ -48,7 +49,7 @@ int tl_tool_open(const char *tool, const char *path, int32_t num_threads, uint64
     fprintf(stderr, "%s: cannot load %s: %s: %s\n", tool, path, tl_status_name(status), err);
     return -1;
   }
-  options.max_arena_bytes = 0;
+  memset(&options, 0, sizeof options); /* fields a tool does not set keep their defaults */
   options.max_work = max_work;
   options.num_threads = num_threads;
   options.kernels = tl_kernels_from_name(getenv("TENSORLET_KERNELS"));
