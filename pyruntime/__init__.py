@@ -199,6 +199,10 @@ class Interpreter:
         if lock is None:  # __init__ failed before the lock existed: nothing was allocated
             return
         with lock:
+            if len(getattr(self, "_views", ())) > 0:  # an array from tensor() still points into the arena
+                raise RuntimeError(
+                    "cannot close the interpreter while an array from tensor() is alive; delete it first"
+                )
             if self._interp != ffi.NULL:
                 lib.tl_interpreter_destroy(self._interp)
                 self._interp = ffi.NULL

@@ -99,9 +99,12 @@ def test_tensor_returns_views_valid_until_allocate(pyrt) -> None:
         it.allocate_tensors()  # would move the arena under the view
     with pytest.raises(RuntimeError, match="reference to internal data"):
         it.resize_tensor_input(0, [4, 4])
+    with pytest.raises(RuntimeError, match="tensor\\(\\) is alive"):
+        it.close()  # would free the memory under the view
     del view
     gc.collect()
     it.allocate_tensors()
+    it.close()
 
 
 def test_resize_input_to_a_batch(pyrt) -> None:
