@@ -34,6 +34,7 @@ from trainer.ops._body import Body, body_arg, merge_shapes, variant
 from trainer.ops.array_ops import zeros_like
 from trainer.registry import register
 from trainer.tensor_shape import TensorShape, as_shape
+from trainer.xp_compat import any_true, host_ints
 
 # The gradient engine sits above the op families: trainer.gradients installs its ``gradients`` here at
 # import (TF1's pattern), and the gradient rules of If and While build backward bodies with it.
@@ -194,7 +195,7 @@ def _if_shape(inputs: list[Tensor], attrs: dict) -> Any:
 
 
 def _if_kernel(ctx: Any, pred: Any, *caps: Any) -> Any:
-    taken = bool(pred)
+    taken = any_true(pred)  # the branch to run is decided on the host (one read on a GPU)
     a = ctx.attrs
     body, idx = (a["then"], a["then_caps"]) if taken else (a["else"], a["else_caps"])
     env = {t: caps[i] for t, i in zip(body.captures, idx, strict=True)}
@@ -447,7 +448,7 @@ def _while_kernel(ctx: Any, *ins: Any) -> Any:
     a = ctx.attrs
     n = a["n_vars"]
     vals = list(ins[:n])
-    limit = int(ins[n]) if a["has_max"] else None
+    limit = host_ints(ins[n])[0] if a["has_max"] else None
     caps = ins[n + a["has_max"] :]
     cb, bb = a["cond"], a["body"]
     ccaps = [caps[i] for i in a["cond_caps"]]
@@ -459,7 +460,7 @@ def _while_kernel(ctx: Any, *ins: Any) -> Any:
     while limit is None or i < limit:
         env = dict(zip(cb.captures, ccaps, strict=True))
         env.update(zip(cb.args, vals, strict=True))
-        if not bool(cb.run(ctx, env)[0]):
+        if not any_true(cb.run(ctx, env)[0]):
             break
         env = dict(zip(bb.captures, bcaps, strict=True))
         env.update(zip(bb.args, vals, strict=True))

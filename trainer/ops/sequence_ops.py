@@ -8,6 +8,7 @@ from trainer.errors import InvalidArgumentError
 from trainer.graph import Tensor, apply_op, convert_to_tensor
 from trainer.ops._common import norm_axis
 from trainer.registry import register
+from trainer.xp_compat import host_ints
 
 
 # ---- ReverseSequence ------------------------------------------------------------------------------------
@@ -46,19 +47,18 @@ def _reverse_sequence_shape(inputs: list[Tensor], attrs: dict) -> Any:
 
 def _reverse_sequence_kernel(ctx: Any, x: Any, lens: Any) -> Any:
     sa, ba = ctx.attrs["seq_axis"], ctx.attrs["batch_axis"]
-    xp = ctx.xp
-    if len(lens) != x.shape[ba] or (len(lens) and (int(lens.max()) > x.shape[sa] or int(lens.min()) < 0)):
+    n_rows = host_ints(lens)  # the lengths steer the indexing: read to the host once
+    if len(n_rows) != x.shape[ba] or any(n < 0 or n > x.shape[sa] for n in n_rows):
         raise InvalidArgumentError(
-            f"{ctx.op.name}: seq_lengths {lens.tolist()} do not fit {x.shape[ba]} rows of {x.shape[sa]}"
+            f"{ctx.op.name}: seq_lengths {list(n_rows)} do not fit {x.shape[ba]} rows of {x.shape[sa]}"
         )
-    out = xp.array(x, copy=True)
-    xb, ob = xp.moveaxis(x, ba, 0), xp.moveaxis(out, ba, 0)  # views: writing ob writes out
-    s = sa - (sa > ba)
-    for b, n in enumerate(lens.tolist()):
+    out = x.copy()
+    for b, n in enumerate(n_rows):
         if n > 1:
-            idx = [slice(None)] * (x.ndim - 1)
-            idx[s] = slice(0, n)
-            ob[b][tuple(idx)] = xp.flip(xb[b][tuple(idx)], axis=s)
+            dst, src = [slice(None)] * x.ndim, [slice(None)] * x.ndim
+            dst[ba] = src[ba] = b
+            dst[sa], src[sa] = slice(0, n), slice(n - 1, None, -1)
+            out[tuple(dst)] = x[tuple(src)]
     return out
 
 
