@@ -139,3 +139,19 @@ def test_lstm_example_learns_mnist_rows_quickly(capsys):
     first, last = sum(res["losses"][:5]) / 5, sum(res["losses"][-5:]) / 5
     assert last < 0.6 * first
     assert "test accuracy" in capsys.readouterr().out
+
+
+def test_a_cell_with_reuse_shares_the_variables_of_an_earlier_rnn():
+    """TF1's train/inference pattern: a second dynamic_rnn under the same scope with reuse=True."""
+    with tf.Graph().as_default():
+        x = tf.ones([2, 3, 4])
+        a, _ = tf.nn.dynamic_rnn(tf.nn.rnn_cell.GRUCell(5), x, dtype=tf.float32)
+        with tf.variable_scope(tf.get_variable_scope(), reuse=True):
+            b, _ = tf.nn.dynamic_rnn(tf.nn.rnn_cell.GRUCell(5), x, dtype=tf.float32)
+        c, _ = tf.nn.dynamic_rnn(tf.nn.rnn_cell.GRUCell(5, reuse=True), x, dtype=tf.float32)
+        assert len(tf.global_variables()) == 4
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            va, vb, vc = sess.run([a, b, c])
+    np.testing.assert_array_equal(va, vb)
+    np.testing.assert_array_equal(va, vc)

@@ -59,6 +59,7 @@ class RNNCell:
     def __init__(self, name: str | None = None, dtype: Any = None, reuse: Any = None) -> None:
         self._name = name
         self._dtype = _dt.as_dtype(dtype) if dtype is not None else None
+        self._reuse = reuse
         self._scope: Any = None
         self._built = False
 
@@ -82,16 +83,16 @@ class RNNCell:
         g = get_default_graph()
         if not self._built:
             base = scope if isinstance(scope, str) else self._name or _snake(type(self).__name__)
-            vs = g._var_scope.name
+            reuse = self._reuse or g._var_scope.reuse
             name = base
-            if scope is None and self._name is None:
-                taken = g._collections.setdefault("_rnn_cell_names", [])
+            if scope is None and self._name is None and not reuse:  # a default name is made unique
+                taken = g.__dict__.setdefault("_rnn_cell_names", set())
                 k = 0
-                while f"{vs}/{name}" in taken:
+                while f"{g._var_scope.name}/{name}" in taken:
                     k += 1
                     name = f"{base}_{k}"
-                taken.append(f"{vs}/{name}")
-            with variable_scope(name) as s:
+                taken.add(f"{g._var_scope.name}/{name}")
+            with variable_scope(name, reuse=reuse or None) as s:
                 self._scope = s
                 inputs = _as_tensors(inputs)
                 self.build(inputs)
