@@ -257,6 +257,8 @@ class Graph:
         self.seed: int | None = None
         self._var_scope = VariableScope("")
         self._var_store: dict[str, Any] = {}
+        # how often each variable scope was opened: a default_name scope takes the first unused name
+        self._var_scope_counts: dict[str, int] = {}
         self._cf_stack: list[Any] = []  # control-flow bodies being built (innermost last); None escapes
 
     # ---- building ------------------------------------------------------------------------------------
@@ -585,9 +587,14 @@ def variable_scope(
     **_kwargs: Any,
 ) -> Iterator[VariableScope]:
     """Prefix for ``get_variable`` names plus a name scope of the same name. Re-opening a scope with
-    ``reuse=True`` (or ``tf.AUTO_REUSE``) lets ``get_variable`` return the existing variables."""
+    ``reuse=True`` (or ``tf.AUTO_REUSE``) lets ``get_variable`` return the existing variables.
+
+    ``default_name`` scopes (what ``tf.layers.dense`` opens) are numbered within their variable scope like
+    TF1: ``dense``, ``dense_1`` ...; leaving a named scope forgets the numbers used inside it, so a function
+    that builds auto-named layers inside ``variable_scope("net", reuse=True)`` finds the same names again."""
     g = get_default_graph()
     parent = g._var_scope
+    counts = g._var_scope_counts
     if isinstance(name_or_scope, VariableScope):
         var_name = name_or_scope.name
         ns_ctx = g.name_scope(name_or_scope.original_name_scope or None)
@@ -599,14 +606,18 @@ def variable_scope(
         ns_ctx = g.name_scope(name_or_scope)
     elif default_name is not None:
         ns_ctx = g.name_scope(default_name)
-        var_name = ""  # set from the unique name scope below
+        base = f"{parent.name}/{default_name}" if parent.name else default_name
+        var_name, idx = base, 0
+        while counts.get(var_name, 0) > 0:
+            idx += 1
+            var_name = f"{base}_{idx}"
     else:
         raise InvalidArgumentError("variable_scope needs name_or_scope or default_name")
     if reuse is None or reuse is False:
         reuse = parent.reuse  # reuse is inherited by inner scopes
+    saved_counts = dict(counts) if isinstance(name_or_scope, VariableScope) else None
+    counts[var_name] = counts.get(var_name, 0) + 1
     with ns_ctx as ns:
-        if not var_name:
-            var_name = ns[:-1]
         g._var_scope = VariableScope(
             var_name, reuse, initializer or parent.initializer, regularizer or parent.regularizer, ns
         )
@@ -614,6 +625,13 @@ def variable_scope(
             yield g._var_scope
         finally:
             g._var_scope = parent
+            if saved_counts is not None:
+                counts.clear()
+                counts.update(saved_counts)
+                counts[var_name] = saved_counts.get(var_name, 0) + 1
+            elif name_or_scope is not None:  # TF1 closes the sub-scopes of a named scope on exit
+                for k in [k for k in counts if k.startswith(var_name + "/")]:
+                    counts[k] = 0
 
 
 def get_variable_scope() -> VariableScope:
