@@ -170,7 +170,14 @@ def test_control_flow_with_devices():
 
 
 @pytest.mark.parametrize(
-    "module", ["trainer.ops.control_flow", "trainer.nest", "trainer.rnn.cells", "trainer.rnn.rnn"]
+    "module",
+    [
+        "trainer.ops.control_flow",
+        "trainer.nest",
+        "trainer.rnn.cells",
+        "trainer.rnn.rnn",
+        "trainer.train.moving_averages",
+    ],
 )
 def test_docstring_examples_run(module: str) -> None:
     import doctest
@@ -178,3 +185,29 @@ def test_docstring_examples_run(module: str) -> None:
 
     result = doctest.testmod(importlib.import_module(module))
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_classic_batch_norm_with_cond_and_moving_averages():
+    """The TF1 idiom: the moving averages update only in the training branch; inference reads them."""
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 3])
+        is_training = tf.placeholder(tf.bool)
+        batch_mean, batch_var = tf.nn.moments(x, [0])
+        ema = tf.train.ExponentialMovingAverage(decay=0.5)
+
+        def mean_var_with_update():
+            with tf.control_dependencies([ema.apply([batch_mean, batch_var])]):
+                return tf.identity(batch_mean), tf.identity(batch_var)
+
+        mean, var = tf.cond(
+            is_training, mean_var_with_update, lambda: (ema.average(batch_mean), ema.average(batch_var))
+        )
+        assert len(tf.get_collection(tf.GraphKeys.MOVING_AVERAGE_VARIABLES)) == 2
+        xv = np.arange(12, dtype=np.float32).reshape(4, 3)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            np.testing.assert_allclose(sess.run(mean, {x: xv, is_training: False}), 0)
+            np.testing.assert_allclose(sess.run(mean, {x: xv, is_training: True}), xv.mean(0))
+            np.testing.assert_allclose(sess.run(mean, {x: xv, is_training: False}), 0.5 * xv.mean(0))
+            sess.run(mean, {x: xv, is_training: True})
+            np.testing.assert_allclose(sess.run(var, {x: xv, is_training: False}), 0.75 * xv.var(0))

@@ -13,6 +13,7 @@ from trainer.train.global_step import (
     increment_global_step,
 )
 from trainer.train.learning_rate_decay import exponential_decay
+from trainer.train.moving_averages import ExponentialMovingAverage
 from trainer.train.optimizer import (
     AdamOptimizer,
     GradientDescentOptimizer,
@@ -34,6 +35,7 @@ from trainer.train.saver import (
 __all__ = [
     "AdamOptimizer",
     "CheckpointState",
+    "ExponentialMovingAverage",
     "GradientDescentOptimizer",
     "MomentumOptimizer",
     "Optimizer",
