@@ -37,6 +37,8 @@ _HOST_INTS_MAX = 1024
 
 def host_ints(x: Any) -> tuple[int, ...]:
     """The values of an integer array (any rank, flattened) as Python ints, read to the host once."""
+    if isinstance(x, np.generic):  # a numpy scalar (what indexing a shape gives on the CPU)
+        x = np.asarray(x)
     if not isinstance(x, np.ndarray):
         hit = _HOST_INTS.get(id(x))
         if hit is not None and hit[0] is x:

@@ -211,3 +211,15 @@ def test_classic_batch_norm_with_cond_and_moving_averages():
             np.testing.assert_allclose(sess.run(mean, {x: xv, is_training: False}), 0.5 * xv.mean(0))
             sess.run(mean, {x: xv, is_training: True})
             np.testing.assert_allclose(sess.run(var, {x: xv, is_training: False}), 0.75 * xv.var(0))
+
+
+def test_maximum_iterations_from_a_dynamic_shape():
+    """A trip count read from tf.shape(x)[0] (a numpy scalar on the CPU) and tf.range of it."""
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 3])
+        n = tf.shape(x)[0]
+        count = tf.while_loop(lambda i: True, lambda i: i + 1, [0], maximum_iterations=n)
+        with tf.Session() as sess:
+            c, r = sess.run([count, tf.range(0, n) * 3], {x: np.ones((4, 3))})
+    assert c == 4
+    np.testing.assert_array_equal(r, [0, 3, 6, 9])
