@@ -161,7 +161,8 @@ tl_status tl_interpreter_input_info(const tl_interpreter *interp, int32_t index,
 tl_status tl_interpreter_output_info(const tl_interpreter *interp, int32_t index, tl_tensor_info *info);
 tl_status tl_interpreter_input_index(const tl_interpreter *interp, const char *name, int32_t *index);
 tl_status tl_interpreter_output_index(const tl_interpreter *interp, const char *name, int32_t *index);
-tl_status tl_interpreter_resize_input(tl_interpreter *interp, int32_t index, const int32_t *dims, int32_t rank);
+tl_status tl_interpreter_resize_input(tl_interpreter *interp, int32_t index, const int32_t *dims,
+                                      int32_t rank);
 int32_t tl_interpreter_input_tensor(const tl_interpreter *interp, int32_t index);
 int32_t tl_interpreter_output_tensor(const tl_interpreter *interp, int32_t index);
 tl_status tl_interpreter_tensor_info(const tl_interpreter *interp, int32_t tensor, tl_tensor_info *info);
