@@ -155,3 +155,32 @@ def test_a_cell_with_reuse_shares_the_variables_of_an_earlier_rnn():
             va, vb, vc = sess.run([a, b, c])
     np.testing.assert_array_equal(va, vb)
     np.testing.assert_array_equal(va, vc)
+
+
+def test_static_bidirectional_rnn_equals_the_dynamic_one():
+    """Same TF1 variable names in both; with the same weights the per-step outputs agree."""
+    rng = np.random.default_rng(2)
+    xv = rng.uniform(-1, 1, (3, 4, 2)).astype(np.float32)
+    lens = np.array([4, 2, 3])
+    results, names = [], []
+    for static in (True, False):
+        with tf.Graph().as_default():
+            x = tf.placeholder(tf.float32, [3, 4, 2])
+            fw, bw = tf.nn.rnn_cell.BasicLSTMCell(3), tf.nn.rnn_cell.GRUCell(2)
+            if static:
+                outs, _, _ = tf.nn.static_bidirectional_rnn(
+                    fw, bw, tf.unstack(x, axis=1), dtype=tf.float32, sequence_length=lens
+                )
+                out = tf.stack(outs, axis=1)
+            else:
+                (o_fw, o_bw), _ = tf.nn.bidirectional_dynamic_rnn(
+                    fw, bw, x, sequence_length=lens, dtype=tf.float32
+                )
+                out = tf.concat([o_fw, o_bw], 2)
+            names.append([v.name for v in tf.global_variables()])
+            with tf.Session() as sess:
+                for v in tf.global_variables():
+                    v.load(np.linspace(-0.5, 0.5, v.shape.num_elements()).reshape(v.shape.as_list()), sess)
+                results.append(sess.run(out, {x: xv}))
+    assert names[0] == names[1] and names[0][0] == "bidirectional_rnn/fw/basic_lstm_cell/kernel:0"
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6, atol=1e-7)
