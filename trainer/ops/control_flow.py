@@ -110,6 +110,17 @@ def _sources(gb: Body, fwd: Body) -> tuple[list[int], list[Tensor]]:
     return src, extra
 
 
+def _keep_for_gradient(op: Operation, key: str, gb: Body, src: list[int]) -> None:
+    """Record on forward ``op`` which of its body's values backward body ``gb`` replays: its kernel then
+    traces only those (nothing at all while no gradient has been built, as in inference)."""
+    need = {t for t, s in zip(gb.captures, src, strict=True) if s < 0}
+    op.attrs[key] = frozenset(op.attrs.get(key, frozenset()) | need)
+
+
+def _traced(env: dict[Tensor, Any], keep: frozenset[Tensor]) -> dict[Tensor, Any]:
+    return {t: env[t] for t in keep if t in env}
+
+
 def _seeded_env(gb: Body, src: list[int], trace_env: dict[Tensor, Any], extra: Sequence[Any]) -> dict:
     return {t: (trace_env[t] if s < 0 else extra[s]) for t, s in zip(gb.captures, src, strict=True)}
 
@@ -200,7 +211,8 @@ def _if_kernel(ctx: Any, pred: Any, *caps: Any) -> Any:
     body, idx = (a["then"], a["then_caps"]) if taken else (a["else"], a["else_caps"])
     env = {t: caps[i] for t, i in zip(body.captures, idx, strict=True)}
     outs = body.run(ctx, env)
-    return _single_or_tuple([*outs, (taken, env)])
+    keep = a.get(("then" if taken else "else") + "_keep")
+    return _single_or_tuple([*outs, (taken, None if keep is None else _traced(env, keep))])
 
 
 def _if_grad(op: Operation, *grads: Any) -> list[Any]:
@@ -227,6 +239,7 @@ def _if_grad(op: Operation, *grads: Any) -> list[Any]:
                 outs = [by_x[x] if x in by_x else zeros_like(x) for x in xs]
             gb.seal(outs)
         src, extra = _sources(gb, fwd)
+        _keep_for_gradient(op, key + "_keep", gb, src)
         bodies.append(gb)
         srcs.append(src)
         extras.append(extra)
@@ -456,6 +469,7 @@ def _while_kernel(ctx: Any, *ins: Any) -> Any:
     elems = a["acc_elems"]
     accs: list[list[Any]] = [[] for _ in elems]
     trace: list[dict] = []
+    keep = a.get("keep") if a["back_prop"] else None  # set once a gradient of the loop is built
     i = 0
     while limit is None or i < limit:
         env = dict(zip(cb.captures, ccaps, strict=True))
@@ -465,8 +479,8 @@ def _while_kernel(ctx: Any, *ins: Any) -> Any:
         env = dict(zip(bb.captures, bcaps, strict=True))
         env.update(zip(bb.args, vals, strict=True))
         outs = bb.run(ctx, env)
-        if a["back_prop"]:
-            trace.append(env)
+        if keep is not None:
+            trace.append(_traced(env, keep))
         vals = outs[:n]
         for acc, v in zip(accs, outs[n:], strict=True):
             acc.append(v)
@@ -499,6 +513,7 @@ def _while_grad(op: Operation, *grads: Any) -> list[Any]:
     seeds = [bb.args[k] for k in fv] + [bb.outputs[n + k] for k in fa]
     gb, _ = _grad_body(bb, "body_grad", ys, xs, seeds)
     src, extra = _sources(gb, bb)
+    _keep_for_gradient(op, "keep", gb, src)
     gs = [grads[k] for k in fv] + [grads[n + k] for k in fa]
     fcaps = [bb.captures[j] for j in fc]
     attrs = {
