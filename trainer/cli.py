@@ -1,7 +1,7 @@
 """The ``tensorlet`` command: look into, run and time ``.tlm`` models.
 
     tensorlet inspect model.tlm [--dot graph.dot] [--json]   ops, tensors, quantization, memory figures
-    tensorlet run model.tlm --input x.npy [--output y.npy] [--reference]
+    tensorlet run model.tlm --input x.npy [--output y.npy] [--reference]   (any batch on the C runtime)
     tensorlet bench model.tlm [--runs 200] [--warmup 20] [--threads T] [--kernels K] [--json]
     tensorlet compare float.tlm int8.tlm --data x.npy [--json]   per-layer error of an int8 model
     tensorlet ops model.tlm [--header ops.h]          the ops a model uses (header: selective C builds)
@@ -410,14 +410,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise CliError(
             f"the model has {_plural(len(info.inputs), 'input')}, got {_plural(len(arrays), '--input file')}"
         )
+    batch = None  # the C runtime runs another batch (resize_tensor_input); the reference does not
     for a, i, p in zip(arrays, info.inputs, args.input, strict=True):
         t = info.tensors[i]
-        if a.dtype != t.dtype or a.shape != t.shape:
-            hint = _dtype_hint(t) if a.shape == t.shape else ""
+        other_batch = (
+            not args.reference and t.shape and a.ndim == len(t.shape) and a.shape[1:] == tuple(t.shape[1:])
+        )
+        if a.dtype != t.dtype or (a.shape != tuple(t.shape) and not other_batch):
+            same_rows = a.ndim == len(t.shape) and a.shape[1:] == tuple(t.shape[1:])
+            hint = _dtype_hint(t) if a.dtype != t.dtype and same_rows else ""
+            if a.dtype == t.dtype and same_rows and args.reference:
+                hint = " (the reference interpreter runs the model's batch only, the C runtime any batch)"
             raise CliError(
                 f"input {t.name!r} needs {t.dtype_name} {_fmt_shape(t.shape)}, {p!r} holds "
                 f"{a.dtype} {_fmt_shape(a.shape)}{hint}"
             )
+        if a.shape != tuple(t.shape):
+            batch = a.shape[0]
     if args.reference:
         try:
             if any(t.dtype == np.int8 for t in info.tensors):
@@ -433,7 +442,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         pyruntime = _require_pyruntime()
         try:
-            outputs = pyruntime.Interpreter(model_content=data, max_work=args.max_work).run(*arrays)
+            interp = pyruntime.Interpreter(model_content=data, max_work=args.max_work)
+            if batch is not None:  # a batch other than the model's: re-planned by the C runtime
+                for d, a in zip(interp.get_input_details(), arrays, strict=True):
+                    interp.resize_tensor_input(d["index"], a.shape)
+            outputs = interp.run(*arrays)
         except pyruntime.TensorletRuntimeError as e:
             raise CliError(f"the C runtime failed: {e}") from None
     if args.output and len(args.output) != len(outputs):
@@ -805,8 +818,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser(
         "run",
         help="run a model on .npy inputs",
-        description="Run a model once on .npy inputs (exact dtype and shape, no casting) and print or save "
-        "the outputs.",
+        description="Run a model once on .npy inputs (exact dtype, no casting; the model's shape, or another "
+        "batch on the C runtime) and print or save the outputs.",
     )
     s.add_argument("model", help="the .tlm file")
     s.add_argument(

@@ -246,3 +246,18 @@ def test_compare_argmax_only_for_class_vectors_and_a_summary(pyrt, tmp_path: Pat
     report = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
     assert report["features"]["argmax_agreement"] is None and report["logits"]["is_output"] is True
     assert report["logits"]["sqnr_db"] == pytest.approx(float(rows["logits"][-2]), abs=0.01)
+
+
+def test_run_takes_another_batch_on_the_c_runtime(pyrt, tmp_path: Path, capsys) -> None:
+    data = _conv_classifier()  # batch 1
+    (tmp_path / "m.tlm").write_bytes(data)
+    xs = np.random.default_rng(2).random((5, 6, 6, 1), dtype=np.float32)
+    np.save(tmp_path / "x.npy", xs)
+    args = ["run", str(tmp_path / "m.tlm"), "--input", str(tmp_path / "x.npy")]
+    assert main([*args, "--output", str(tmp_path / "y.npy")]) == 0
+    one = pyrt.Interpreter(model_content=data)
+    want = np.concatenate([one.run(x[None])[0] for x in xs])
+    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), want, rtol=1e-5, atol=1e-5)
+    assert "logits: float32 [5, 3]" in capsys.readouterr().out
+    assert main([*args, "--reference"]) == 1
+    assert "runs the model's batch only" in capsys.readouterr().err
