@@ -242,10 +242,13 @@ def max_pool2d_int8(x: np.ndarray, pg: PoolGeom, p: RequantizeInt8Params) -> np.
 
 
 def average_pool2d_int8(x: np.ndarray, pg: PoolGeom, p: RequantizeInt8Params) -> np.ndarray:
+    """Shared parameters: the rounded average of the raw values (TFLite's int8 AveragePool; a tie between 0
+    and the zero point rounds the other way when centered first); else of the centered values, requantized."""
     avg = np.zeros((x.shape[0], pg.g.out_h, pg.g.out_w, x.shape[3]), np.int64)
-    for oy, ox, win in _pool_windows(_i64(x) - p.input_zp, pg):
+    shift = 0 if p.requant else p.input_zp  # average x (shared parameters) or x - input_zp
+    for oy, ox, win in _pool_windows(_i64(x) - p.input_zp + shift, pg):
         avg[:, oy, ox, :] = _rounded_average(win.sum(axis=(1, 2)), win.shape[1] * win.shape[2])
-    return requantize_centered_int8(avg, p)
+    return requantize_centered_int8(avg - shift, p)
 
 
 def mean_int8(x: np.ndarray, axes, keep_dims: bool, p: RequantizeInt8Params) -> np.ndarray:

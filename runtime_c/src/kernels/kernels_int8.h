@@ -88,7 +88,8 @@ int8_t tl_requantize_centered_int8(int32_t centered, const tl_requantize_int8_pa
 
 /* ---- MaxPool2D and AveragePool2D (windows clipped to the input, as the float kernels) ----
  * Max: clamp(max over the window, act_min, act_max) (input and output parameters are equal).
- * Average: avg = round_half_away(sum (x - input_zp) / count); then as tl_requantize_int8 on avg. */
+ * Average: shared parameters (requant == 0): clamp(round_half_away(sum x / count)) (TFLite's rule);
+ * else avg = round_half_away(sum (x - input_zp) / count), then as tl_requantize_int8 on avg. */
 typedef struct tl_pool_int8_params {
   tl_pool_params geom;
   tl_requantize_int8_params q;

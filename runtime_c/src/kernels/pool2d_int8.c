@@ -14,8 +14,9 @@ static int32_t tl_rounded_average(int64_t sum, int64_t count) {
 }
 
 /* Algorithm: for each output (b, oy, ox, c) the window rows [iy0, iy0 + filter_h) and columns are clipped to
- * the input, then max (raw values; input and output share their parameters) or the rounded average of the
- * centered values, requantized. */
+ * the input, then max (raw values; input and output share their parameters) or the rounded average: of the
+ * raw values when input and output share their parameters (TFLite's int8 AveragePool), else of the centered
+ * values, requantized. */
 static void tl_pool_int8(int8_t *y, const int8_t *x, const tl_pool_int8_params *p, int is_max) {
   const tl_pool_params *g = &p->geom;
   for (int32_t b = 0; b < g->batch; b++) {
@@ -40,6 +41,11 @@ static void tl_pool_int8(int8_t *y, const int8_t *x, const tl_pool_int8_params *
           if (is_max) {
             int32_t v = best < p->q.act_min ? p->q.act_min : (best > p->q.act_max ? p->q.act_max : best);
             yp[c] = (int8_t)v;
+          } else if (!p->q.requant) {
+            /* shared parameters: TFLite's rule, the rounded average of the raw values (a tie between 0 and
+             * the zero point rounds the other way when the values are centered first) */
+            int32_t avg = count > 0 ? tl_rounded_average(sum + count * p->q.input_zp, count) : p->q.input_zp;
+            yp[c] = tl_requantize_centered_int8(avg - p->q.input_zp, &p->q);
           } else {
             yp[c] = tl_requantize_centered_int8(count > 0 ? tl_rounded_average(sum, count) : 0, &p->q);
           }
