@@ -1,13 +1,14 @@
-/* gemm.c: packing of GEMM weight panels and dispatch to the level's driver (see opt_kernels.h).
+/* gemm.c: packing of GEMM weight panels, the loop over tiles and dispatch to the level's driver (see
+ * opt_kernels.h).
  *
  * What this is: the level-independent half of the packed GEMM. What this is not: a micro-kernel (those are
  * gemm_portable.c, gemm_avx2.c, gemm_avx512.c, gemm_neon.c).
  */
-#include "opt_kernels.h"
+#include "opt_f32_internal.h"
 
 #include <string.h>
 
-/* The one place that maps a float level to code (REFERENCE and AUTO: the portable set). */
+/* The GEMM's set of each float level (REFERENCE and AUTO: the portable set), in tl_f32_level_index's order. */
 const tl_f32_kernels *tl_f32_kernels_for(tl_isa isa) {
   static const tl_f32_kernels sets[] = {
       {TL_ISA_PORTABLE, 8, tl_gemm_f32_portable, NULL, 0, 0},
@@ -15,7 +16,7 @@ const tl_f32_kernels *tl_f32_kernels_for(tl_isa isa) {
       {TL_ISA_AVX2, 16, tl_gemm_f32_avx2, tl_conv_tile_f32_avx2, 6, 6},
       {TL_ISA_AVX512, 32, tl_gemm_f32_avx512, tl_conv_tile_f32_avx512, 8, 12},
   };
-  return isa >= TL_ISA_NEON && isa <= TL_ISA_AVX512 ? &sets[isa - TL_ISA_NEON + 1] : &sets[0];
+  return &sets[tl_f32_level_index(isa)];
 }
 
 int32_t tl_gemm_nr(tl_isa isa) { return tl_f32_kernels_for(isa)->nr; }
@@ -41,6 +42,25 @@ void tl_gemm_pack_f32(float *packed, const float *w, const float *bias, int32_t 
       panel[j] = bias ? bias[j0 + j] : 0.0f;
       for (int32_t i = 0; i < k; i++) panel[(int64_t)(i + 1) * nr + j] = wj[i];
     }
+  }
+}
+
+void tl_gemm_f32_tiles(const tl_gemm_f32_args *g, int32_t mr, int32_t nr, tl_gemm_tile_fn tile) {
+  const int64_t panel_floats = ((int64_t)g->k + 1) * nr;
+  for (int32_t n0 = 0; n0 < g->n; n0 += nr) {
+    const float *panel = g->b_packed + (int64_t)(n0 / nr) * panel_floats; /* [k + 1, nr] */
+    const int32_t cols = g->n - n0 < nr ? g->n - n0 : nr;
+    for (int32_t m0 = 0; m0 < g->m; m0 += mr) {
+      const int32_t rows = g->m - m0 < mr ? g->m - m0 : mr;
+      tile(rows, cols, g->k, g->a + (int64_t)m0 * g->lda, g->lda, panel, g->c + (int64_t)m0 * g->ldc + n0, g->ldc,
+           g->act);
+    }
+  }
+}
+
+void tl_gemm_copy_cols(float *c, int64_t ldc, const float *part, int32_t ld_part, int32_t rows, int32_t cols) {
+  for (int32_t r = 0; r < rows; r++) {
+    memcpy(c + (int64_t)r * ldc, part + (int64_t)r * ld_part, (size_t)cols * sizeof(float));
   }
 }
 

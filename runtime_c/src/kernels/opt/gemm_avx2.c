@@ -4,12 +4,10 @@
  * baseline x86 and this runs only where tl_cpu_features_detect found both. What this is not: used on other
  * architectures or compilers (there tl_gemm_f32_avx2 falls back to the portable driver).
  */
-#include "opt_kernels.h"
+#include "opt_f32_internal.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
-
-#include "gemm_driver.h"
 
 #define TL_AVX2_ __attribute__((target("avx2,fma")))
 #define TL_ROWS6_(X) X(0) X(1) X(2) X(3) X(4) X(5)
@@ -79,7 +77,24 @@ TL_AVX2_ static inline __attribute__((always_inline)) void tl_avx2_tile(const in
 #undef TL_STORE_
 }
 
-TL_GEMM_DRIVER(tl_gemm_f32_avx2, TL_AVX2_, 6, 16, tl_avx2_tile)
+/* rows (1..6) a constant per case, so each case keeps only its rows' registers; partial tiles go through part */
+TL_AVX2_ static void tl_avx2_tiles(int32_t rows, int32_t cols, int32_t k, const float *a, int64_t lda, const float *b,
+                                   float *c, int64_t ldc, tl_act_f32 act) {
+  float part[6 * 16]; /* [rows, 16] when cols < 16 */
+  float *dst = cols == 16 ? c : part;
+  const int64_t ld = cols == 16 ? ldc : 16;
+  switch (rows) {
+    case 1: tl_avx2_tile(1, k, a, lda, b, dst, ld, act); break;
+    case 2: tl_avx2_tile(2, k, a, lda, b, dst, ld, act); break;
+    case 3: tl_avx2_tile(3, k, a, lda, b, dst, ld, act); break;
+    case 4: tl_avx2_tile(4, k, a, lda, b, dst, ld, act); break;
+    case 5: tl_avx2_tile(5, k, a, lda, b, dst, ld, act); break;
+    default: tl_avx2_tile(6, k, a, lda, b, dst, ld, act); break;
+  }
+  if (cols < 16) tl_gemm_copy_cols(c, ldc, part, 16, rows, cols);
+}
+
+void tl_gemm_f32_avx2(const tl_gemm_f32_args *g) { tl_gemm_f32_tiles(g, 6, 16, tl_avx2_tiles); }
 
 /* The same tile (rows >= 1 all take the multi-row path) with row i's k values at a[i][off[0 .. k-1]] (the
  * direct convolution of conv_opt.c). */
@@ -116,7 +131,21 @@ TL_AVX2_ static inline __attribute__((always_inline)) void tl_avx2_itile(const i
 #undef TL_STORE_
 }
 
-TL_CONV_TILE_DRIVER(tl_conv_tile_f32_avx2, TL_AVX2_, 6, 16, tl_avx2_itile)
+TL_AVX2_ void tl_conv_tile_f32_avx2(const float *const *a, const int32_t *off, int32_t rows, int32_t k,
+                                    const float *panel, float *c, int64_t ldc, int32_t cols, tl_act_f32 act) {
+  float part[6 * 16]; /* [rows, 16] when cols < 16 */
+  float *dst = cols == 16 ? c : part;
+  const int64_t ld = cols == 16 ? ldc : 16;
+  switch (rows) {
+    case 1: tl_avx2_itile(1, k, a, off, panel, dst, ld, act); break;
+    case 2: tl_avx2_itile(2, k, a, off, panel, dst, ld, act); break;
+    case 3: tl_avx2_itile(3, k, a, off, panel, dst, ld, act); break;
+    case 4: tl_avx2_itile(4, k, a, off, panel, dst, ld, act); break;
+    case 5: tl_avx2_itile(5, k, a, off, panel, dst, ld, act); break;
+    default: tl_avx2_itile(6, k, a, off, panel, dst, ld, act); break;
+  }
+  if (cols < 16) tl_gemm_copy_cols(c, ldc, part, 16, rows, cols);
+}
 
 #else
 

@@ -5,12 +5,10 @@
  * baseline x86 and this runs only where tl_cpu_features_detect found AVX-512F. What this is not: used on
  * other architectures or compilers (there tl_gemm_f32_avx512 falls back to the portable driver).
  */
-#include "opt_kernels.h"
+#include "opt_f32_internal.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
-
-#include "gemm_driver.h"
 
 #define TL_AVX512_ __attribute__((target("avx512f,avx2,fma")))
 #define TL_ROWS8_(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
@@ -80,7 +78,26 @@ TL_AVX512_ static inline __attribute__((always_inline)) void tl_avx512_tile(
 #undef TL_STORE_
 }
 
-TL_GEMM_DRIVER(tl_gemm_f32_avx512_wide, TL_AVX512_, 8, 32, tl_avx512_tile)
+/* rows (1..8) a constant per case, so each case keeps only its rows' registers; partial tiles go through part */
+TL_AVX512_ static void tl_avx512_tiles(int32_t rows, int32_t cols, int32_t k, const float *a, int64_t lda,
+                                       const float *b, float *c, int64_t ldc, tl_act_f32 act) {
+  float part[8 * 32]; /* [rows, 32] when cols < 32 */
+  float *dst = cols == 32 ? c : part;
+  const int64_t ld = cols == 32 ? ldc : 32;
+  switch (rows) {
+    case 1: tl_avx512_tile(1, k, a, lda, b, dst, ld, act); break;
+    case 2: tl_avx512_tile(2, k, a, lda, b, dst, ld, act); break;
+    case 3: tl_avx512_tile(3, k, a, lda, b, dst, ld, act); break;
+    case 4: tl_avx512_tile(4, k, a, lda, b, dst, ld, act); break;
+    case 5: tl_avx512_tile(5, k, a, lda, b, dst, ld, act); break;
+    case 6: tl_avx512_tile(6, k, a, lda, b, dst, ld, act); break;
+    case 7: tl_avx512_tile(7, k, a, lda, b, dst, ld, act); break;
+    default: tl_avx512_tile(8, k, a, lda, b, dst, ld, act); break;
+  }
+  if (cols < 32) tl_gemm_copy_cols(c, ldc, part, 32, rows, cols);
+}
+
+void tl_gemm_f32_avx512_wide(const tl_gemm_f32_args *g) { tl_gemm_f32_tiles(g, 8, 32, tl_avx512_tiles); }
 
 #define TL_ROWS12_(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 
@@ -192,7 +209,24 @@ TL_AVX512_ static inline __attribute__((always_inline)) void tl_avx512_itile(
 #undef TL_STORE_
 }
 
-TL_CONV_TILE_DRIVER(tl_conv_tile_f32_avx512_wide, TL_AVX512_, 8, 32, tl_avx512_itile)
+TL_AVX512_ void tl_conv_tile_f32_avx512_wide(const float *const *a, const int32_t *off, int32_t rows, int32_t k,
+                                             const float *panel, float *c, int64_t ldc, int32_t cols,
+                                             tl_act_f32 act) {
+  float part[8 * 32]; /* [rows, 32] when cols < 32 */
+  float *dst = cols == 32 ? c : part;
+  const int64_t ld = cols == 32 ? ldc : 32;
+  switch (rows) {
+    case 1: tl_avx512_itile(1, k, a, off, panel, dst, ld, act); break;
+    case 2: tl_avx512_itile(2, k, a, off, panel, dst, ld, act); break;
+    case 3: tl_avx512_itile(3, k, a, off, panel, dst, ld, act); break;
+    case 4: tl_avx512_itile(4, k, a, off, panel, dst, ld, act); break;
+    case 5: tl_avx512_itile(5, k, a, off, panel, dst, ld, act); break;
+    case 6: tl_avx512_itile(6, k, a, off, panel, dst, ld, act); break;
+    case 7: tl_avx512_itile(7, k, a, off, panel, dst, ld, act); break;
+    default: tl_avx512_itile(8, k, a, off, panel, dst, ld, act); break;
+  }
+  if (cols < 32) tl_gemm_copy_cols(c, ldc, part, 32, rows, cols);
+}
 
 /* tl_avx512_tile16's rows >= 2 path with row i's k values at a[i][off[0 .. k-1]] */
 TL_AVX512_ static inline __attribute__((always_inline)) void tl_avx512_itile16(

@@ -4,12 +4,10 @@
  * -mfpu=neon*; fused multiply-add where the target has it). What this is not: used elsewhere (there
  * tl_gemm_f32_neon falls back to the portable driver).
  */
-#include "opt_kernels.h"
+#include "opt_f32_internal.h"
 
 #if defined(__aarch64__) || (defined(__arm__) && defined(__ARM_NEON))
 #include <arm_neon.h>
-
-#include "gemm_driver.h"
 
 #if defined(__aarch64__)
 #define TL_NEON_MR_ 6
@@ -65,7 +63,26 @@ static inline __attribute__((always_inline)) void tl_neon_tile(const int32_t row
 #undef TL_STORE_
 }
 
-TL_GEMM_DRIVER(tl_gemm_f32_neon, , TL_NEON_MR_, 8, tl_neon_tile)
+/* rows (1..MR) a constant per case, so each case keeps only its rows' registers; partial tiles go through part */
+static void tl_neon_tiles(int32_t rows, int32_t cols, int32_t k, const float *a, int64_t lda, const float *b,
+                          float *c, int64_t ldc, tl_act_f32 act) {
+  float part[TL_NEON_MR_ * 8]; /* [rows, 8] when cols < 8 */
+  float *dst = cols == 8 ? c : part;
+  const int64_t ld = cols == 8 ? ldc : 8;
+  switch (rows) {
+    case 1: tl_neon_tile(1, k, a, lda, b, dst, ld, act); break;
+    case 2: tl_neon_tile(2, k, a, lda, b, dst, ld, act); break;
+    case 3: tl_neon_tile(3, k, a, lda, b, dst, ld, act); break;
+#if TL_NEON_MR_ > 4
+    case 4: tl_neon_tile(4, k, a, lda, b, dst, ld, act); break;
+    case 5: tl_neon_tile(5, k, a, lda, b, dst, ld, act); break;
+#endif
+    default: tl_neon_tile(TL_NEON_MR_, k, a, lda, b, dst, ld, act); break;
+  }
+  if (cols < 8) tl_gemm_copy_cols(c, ldc, part, 8, rows, cols);
+}
+
+void tl_gemm_f32_neon(const tl_gemm_f32_args *g) { tl_gemm_f32_tiles(g, TL_NEON_MR_, 8, tl_neon_tiles); }
 
 #else
 

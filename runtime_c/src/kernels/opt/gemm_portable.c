@@ -4,7 +4,7 @@
  * lack them); the compiler may vectorise the inner column loop. What this is not: the specification (the
  * reference kernels are).
  */
-#include "gemm_driver.h"
+#include "opt_f32_internal.h"
 
 #define TL_PORTABLE_NR_ 8
 
@@ -31,4 +31,19 @@ static inline void tl_portable_tile(const int32_t rows, int32_t k, const float *
   }
 }
 
-TL_GEMM_DRIVER(tl_gemm_f32_portable, , 4, TL_PORTABLE_NR_, tl_portable_tile)
+/* rows (1..4) a constant per case, so each case's loops are specialised; partial tiles go through part */
+static void tl_portable_tiles(int32_t rows, int32_t cols, int32_t k, const float *a, int64_t lda, const float *b,
+                              float *c, int64_t ldc, tl_act_f32 act) {
+  float part[4 * TL_PORTABLE_NR_]; /* [rows, NR] when cols < NR */
+  float *dst = cols == TL_PORTABLE_NR_ ? c : part;
+  const int64_t ld = cols == TL_PORTABLE_NR_ ? ldc : TL_PORTABLE_NR_;
+  switch (rows) {
+    case 1: tl_portable_tile(1, k, a, lda, b, dst, ld, act); break;
+    case 2: tl_portable_tile(2, k, a, lda, b, dst, ld, act); break;
+    case 3: tl_portable_tile(3, k, a, lda, b, dst, ld, act); break;
+    default: tl_portable_tile(4, k, a, lda, b, dst, ld, act); break;
+  }
+  if (cols < TL_PORTABLE_NR_) tl_gemm_copy_cols(c, ldc, part, TL_PORTABLE_NR_, rows, cols);
+}
+
+void tl_gemm_f32_portable(const tl_gemm_f32_args *g) { tl_gemm_f32_tiles(g, 4, TL_PORTABLE_NR_, tl_portable_tiles); }

@@ -1,0 +1,199 @@
+/* depthwise_body.h: the float32 DepthwiseConv2D kernels on one level's vectors (included once by each
+ * f32_<level>.c; no include guard): tl_dw_run (depth multiplier 1) and tl_dw_mult_run (> 1), written on that
+ * file's tl_vf (opt_f32_internal.h). Algorithm: depthwise_opt.c. Not the entry point or the packing. */
+
+/* Depth multiplier 1: the weights [k_h, k_w, c] in place, the bias [c] packed (zeros without one). */
+TL_VF_FN static void tl_dw_run(float *y, const float *x, const float *w, const float *bias, const tl_conv_params *p) {
+  const int64_t ch = p->in_c;
+  const int64_t x_row = (int64_t)p->in_w * ch;
+  const int64_t vec_end = (ch / TL_VF_W) * TL_VF_W;
+  const tl_vf lo = tl_vf_set1(p->act.min), hi = tl_vf_set1(p->act.max);
+  for (int32_t b = 0; b < p->batch; b++) {
+    const float *xb = x + (int64_t)b * p->in_h * x_row;
+    for (int32_t oy = 0; oy < p->out_h; oy++) {
+      const int64_t iy0 = tl_geo_start(oy, p->stride_h, p->pad_top);
+      int32_t ky0, ky1;
+      tl_geo_taps(iy0, p->dilation_h, p->k_h, p->in_h, &ky0, &ky1);
+      /* 3x3 kernels on rows with all three kernel rows inside: the pixels whose three columns are inside too
+       * run with the nine weight vectors of a channel block held in registers */
+      int32_t in_lo = 0, in_hi = 0; /* those pixels: [in_lo, in_hi) */
+      if (p->k_h == 3 && p->k_w == 3 && ky0 == 0 && ky1 == 3) {
+        tl_geo_inside(p->out_w, p->in_w, p->stride_w, p->pad_left, 2 * (int64_t)p->dilation_w, &in_lo, &in_hi);
+        const int64_t x_dy = (int64_t)p->dilation_h * x_row, x_dx = (int64_t)p->dilation_w * ch;
+        const float *xrow = xb + (int64_t)iy0 * x_row;
+        float *yrow = y + ((int64_t)b * p->out_h + oy) * p->out_w * ch;
+        for (int64_t c = 0; c < vec_end; c += TL_VF_W) {
+          const tl_vf w00 = tl_vf_load(w + c), w01 = tl_vf_load(w + ch + c), w02 = tl_vf_load(w + 2 * ch + c);
+          const tl_vf w10 = tl_vf_load(w + 3 * ch + c), w11 = tl_vf_load(w + 4 * ch + c);
+          const tl_vf w12 = tl_vf_load(w + 5 * ch + c), w20 = tl_vf_load(w + 6 * ch + c);
+          const tl_vf w21 = tl_vf_load(w + 7 * ch + c), w22 = tl_vf_load(w + 8 * ch + c);
+          const tl_vf bv = tl_vf_load(bias + c);
+          for (int32_t ox = in_lo; ox < in_hi; ox++) {
+            const float *r0 = xrow + tl_geo_start(ox, p->stride_w, p->pad_left) * ch + c;
+            const float *r1 = r0 + x_dy, *r2 = r1 + x_dy;
+            tl_vf a0 = tl_vf_fma(tl_vf_load(r0), w00, bv), a1 = tl_vf_fma(tl_vf_load(r1), w10, tl_vf_set1(0.0f));
+            tl_vf a2 = tl_vf_fma(tl_vf_load(r2), w20, tl_vf_set1(0.0f));
+            a0 = tl_vf_fma(tl_vf_load(r0 + x_dx), w01, a0);
+            a1 = tl_vf_fma(tl_vf_load(r1 + x_dx), w11, a1);
+            a2 = tl_vf_fma(tl_vf_load(r2 + x_dx), w21, a2);
+            a0 = tl_vf_fma(tl_vf_load(r0 + 2 * x_dx), w02, a0);
+            a1 = tl_vf_fma(tl_vf_load(r1 + 2 * x_dx), w12, a1);
+            a2 = tl_vf_fma(tl_vf_load(r2 + 2 * x_dx), w22, a2);
+            tl_vf_store(yrow + (int64_t)ox * ch + c, tl_vf_min(hi, tl_vf_max(lo, tl_vf_add(a0, tl_vf_add(a1, a2)))));
+          }
+        }
+        for (int32_t ox = in_lo; ox < in_hi; ox++) {
+          const float *r0 = xrow + tl_geo_start(ox, p->stride_w, p->pad_left) * ch;
+          for (int64_t c = vec_end; c < ch; c++) {
+            float acc = bias[c];
+            for (int32_t t = 0; t < 9; t++) acc += r0[(t / 3) * x_dy + (t % 3) * x_dx + c] * w[t * ch + c];
+            yrow[(int64_t)ox * ch + c] = acc < p->act.min ? p->act.min : (acc > p->act.max ? p->act.max : acc);
+          }
+        }
+      }
+      for (int32_t ox = 0; ox < p->out_w; ox++) {
+        if (ox == in_lo && in_hi > in_lo) ox = in_hi; /* done above */
+        if (ox >= p->out_w) break;
+        const int64_t ix0 = tl_geo_start(ox, p->stride_w, p->pad_left);
+        float *yp = y + (((int64_t)b * p->out_h + oy) * p->out_w + ox) * ch;
+        int32_t kx0, kx1;
+        tl_geo_taps(ix0, p->dilation_w, p->k_w, p->in_w, &kx0, &kx1);
+        /* x and w at tap (ky0, kx0), and the strides between taps */
+        const int any_tap = ky1 > ky0 && kx1 > kx0; /* else x0 is never read: keep it inside x */
+        const float *x0 =
+            any_tap ? xb + (iy0 + (int64_t)ky0 * p->dilation_h) * x_row + (ix0 + (int64_t)kx0 * p->dilation_w) * ch
+                    : xb;
+        const float *w0 = w + ((int64_t)ky0 * p->k_w + kx0) * ch;
+        const int64_t x_dy = (int64_t)p->dilation_h * x_row, x_dx = (int64_t)p->dilation_w * ch;
+        const int64_t w_dy = (int64_t)p->k_w * ch;
+        int64_t c = 0;
+        /* four channel blocks at once: four independent FMA chains */
+        for (; c + 4 * TL_VF_W <= vec_end; c += 4 * TL_VF_W) {
+          tl_vf a0 = tl_vf_load(bias + c), a1 = tl_vf_load(bias + c + TL_VF_W);
+          tl_vf a2 = tl_vf_load(bias + c + 2 * TL_VF_W), a3 = tl_vf_load(bias + c + 3 * TL_VF_W);
+          for (int32_t ky = ky0; ky < ky1; ky++) {
+            const float *xr = x0 + (ky - ky0) * x_dy + c, *wr = w0 + (ky - ky0) * w_dy + c;
+            for (int32_t kx = kx0; kx < kx1; kx++, xr += x_dx, wr += ch) {
+              a0 = tl_vf_fma(tl_vf_load(xr), tl_vf_load(wr), a0);
+              a1 = tl_vf_fma(tl_vf_load(xr + TL_VF_W), tl_vf_load(wr + TL_VF_W), a1);
+              a2 = tl_vf_fma(tl_vf_load(xr + 2 * TL_VF_W), tl_vf_load(wr + 2 * TL_VF_W), a2);
+              a3 = tl_vf_fma(tl_vf_load(xr + 3 * TL_VF_W), tl_vf_load(wr + 3 * TL_VF_W), a3);
+            }
+          }
+          tl_vf_store(yp + c, tl_vf_min(hi, tl_vf_max(lo, a0)));
+          tl_vf_store(yp + c + TL_VF_W, tl_vf_min(hi, tl_vf_max(lo, a1)));
+          tl_vf_store(yp + c + 2 * TL_VF_W, tl_vf_min(hi, tl_vf_max(lo, a2)));
+          tl_vf_store(yp + c + 3 * TL_VF_W, tl_vf_min(hi, tl_vf_max(lo, a3)));
+        }
+        /* one block: three accumulators take the kernel columns in turn (three chains, summed at the end) */
+        for (; c < vec_end; c += TL_VF_W) {
+          tl_vf acc = tl_vf_load(bias + c), acc1 = tl_vf_set1(0.0f), acc2 = tl_vf_set1(0.0f);
+          for (int32_t ky = ky0; ky < ky1; ky++) {
+            const float *xr = x0 + (ky - ky0) * x_dy + c, *wr = w0 + (ky - ky0) * w_dy + c;
+            int32_t kx = kx0;
+            for (; kx + 3 <= kx1; kx += 3, xr += 3 * x_dx, wr += 3 * ch) {
+              acc = tl_vf_fma(tl_vf_load(xr), tl_vf_load(wr), acc);
+              acc1 = tl_vf_fma(tl_vf_load(xr + x_dx), tl_vf_load(wr + ch), acc1);
+              acc2 = tl_vf_fma(tl_vf_load(xr + 2 * x_dx), tl_vf_load(wr + 2 * ch), acc2);
+            }
+            for (; kx < kx1; kx++, xr += x_dx, wr += ch) acc = tl_vf_fma(tl_vf_load(xr), tl_vf_load(wr), acc);
+          }
+          acc = tl_vf_add(acc, tl_vf_add(acc1, acc2));
+          tl_vf_store(yp + c, tl_vf_min(hi, tl_vf_max(lo, acc)));
+        }
+        for (; c < ch; c++) {
+          float acc = bias[c];
+          for (int32_t ky = ky0; ky < ky1; ky++) {
+            const float *xr = x0 + (ky - ky0) * x_dy + c, *wr = w0 + (ky - ky0) * w_dy + c;
+            for (int32_t kx = kx0; kx < kx1; kx++, xr += x_dx, wr += ch) acc += *xr * *wr;
+          }
+          yp[c] = acc < p->act.min ? p->act.min : (acc > p->act.max ? p->act.max : acc);
+        }
+      }
+    }
+  }
+}
+
+/* Depth multiplier > 1: packed = bias'[dm][in_c] then w'[dm][taps][in_c]. */
+TL_VF_FN static void tl_dw_mult_run(float *y, const float *x, const float *packed, const tl_conv_params *p) {
+  const int32_t dm = p->depth_multiplier;
+  const int64_t in_c = p->in_c, out_c = p->out_c, taps = (int64_t)p->k_h * p->k_w;
+  const int64_t x_row = (int64_t)p->in_w * in_c;
+  const int64_t vec_end = (in_c / TL_VF_W) * TL_VF_W;
+  const float *bias = packed, *wp = packed + out_c;
+  const tl_vf lo = tl_vf_set1(p->act.min), hi = tl_vf_set1(p->act.max);
+  float tmp0[TL_VF_W], tmp1[TL_VF_W];
+  for (int32_t b = 0; b < p->batch; b++) {
+    const float *xb = x + (int64_t)b * p->in_h * x_row;
+    for (int32_t oy = 0; oy < p->out_h; oy++) {
+      const int64_t iy0 = tl_geo_start(oy, p->stride_h, p->pad_top);
+      int32_t ky0, ky1;
+      tl_geo_taps(iy0, p->dilation_h, p->k_h, p->in_h, &ky0, &ky1);
+      for (int32_t ox = 0; ox < p->out_w; ox++) {
+        const int64_t ix0 = tl_geo_start(ox, p->stride_w, p->pad_left);
+        float *yp = y + (((int64_t)b * p->out_h + oy) * p->out_w + ox) * out_c;
+        int32_t kx0, kx1;
+        tl_geo_taps(ix0, p->dilation_w, p->k_w, p->in_w, &kx0, &kx1);
+        const int any_tap = ky1 > ky0 && kx1 > kx0; /* else x0 is never read: keep it inside x */
+        const float *x0 =
+            any_tap ? xb + (iy0 + (int64_t)ky0 * p->dilation_h) * x_row + (ix0 + (int64_t)kx0 * p->dilation_w) * in_c
+                    : xb;
+        const int64_t x_dy = (int64_t)p->dilation_h * x_row, x_dx = (int64_t)p->dilation_w * in_c;
+        const int64_t w0 = ((int64_t)ky0 * p->k_w + kx0) * in_c; /* tap (ky0, kx0) in one w'[m] */
+        const int64_t w_dy = (int64_t)p->k_w * in_c;
+        int64_t c = 0;
+        for (; c < vec_end; c += TL_VF_W) {
+          int32_t m = 0;
+          for (; m + 2 <= dm; m += 2) { /* two multipliers: two independent chains */
+            const float *wm0 = wp + (int64_t)m * taps * in_c + w0 + c, *wm1 = wm0 + taps * in_c;
+            tl_vf a0 = tl_vf_load(bias + (int64_t)m * in_c + c), a1 = tl_vf_load(bias + (int64_t)(m + 1) * in_c + c);
+            for (int32_t ky = ky0; ky < ky1; ky++) {
+              const float *xr = x0 + (ky - ky0) * x_dy + c;
+              const float *wr0 = wm0 + (ky - ky0) * w_dy, *wr1 = wm1 + (ky - ky0) * w_dy;
+              for (int32_t kx = kx0; kx < kx1; kx++, xr += x_dx, wr0 += in_c, wr1 += in_c) {
+                const tl_vf xv = tl_vf_load(xr);
+                a0 = tl_vf_fma(xv, tl_vf_load(wr0), a0);
+                a1 = tl_vf_fma(xv, tl_vf_load(wr1), a1);
+              }
+            }
+            a0 = tl_vf_min(hi, tl_vf_max(lo, a0));
+            a1 = tl_vf_min(hi, tl_vf_max(lo, a1));
+            if (dm == 2) { /* the block's outputs are contiguous: two interleaved vector stores */
+              tl_vf_zip2(yp + c * 2, a0, a1);
+              continue;
+            }
+            tl_vf_store(tmp0, a0);
+            tl_vf_store(tmp1, a1);
+            for (int32_t j = 0; j < TL_VF_W; j++) {
+              yp[(c + j) * dm + m] = tmp0[j];
+              yp[(c + j) * dm + m + 1] = tmp1[j];
+            }
+          }
+          for (; m < dm; m++) {
+            const float *wm = wp + (int64_t)m * taps * in_c + w0 + c;
+            tl_vf acc = tl_vf_load(bias + (int64_t)m * in_c + c);
+            for (int32_t ky = ky0; ky < ky1; ky++) {
+              const float *xr = x0 + (ky - ky0) * x_dy + c, *wr = wm + (ky - ky0) * w_dy;
+              for (int32_t kx = kx0; kx < kx1; kx++, xr += x_dx, wr += in_c) {
+                acc = tl_vf_fma(tl_vf_load(xr), tl_vf_load(wr), acc);
+              }
+            }
+            tl_vf_store(tmp0, tl_vf_min(hi, tl_vf_max(lo, acc)));
+            for (int32_t j = 0; j < TL_VF_W; j++) yp[(c + j) * dm + m] = tmp0[j];
+          }
+        }
+        for (; c < in_c; c++) {
+          for (int32_t m = 0; m < dm; m++) {
+            const float *wm = wp + (int64_t)m * taps * in_c + w0 + c;
+            float acc = bias[(int64_t)m * in_c + c];
+            for (int32_t ky = ky0; ky < ky1; ky++) {
+              const float *xr = x0 + (ky - ky0) * x_dy + c, *wr = wm + (ky - ky0) * w_dy;
+              for (int32_t kx = kx0; kx < kx1; kx++, xr += x_dx, wr += in_c) acc += *xr * *wr;
+            }
+            yp[c * dm + m] = acc < p->act.min ? p->act.min : (acc > p->act.max ? p->act.max : acc);
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,39 @@
+/* mean_body.h: the float32 Mean kernel on one level's double vectors (included once by f32_portable.c,
+ * f32_avx2.c, f32_avx512.c, AArch64's f32_neon.c; no include guard): tl_mean_run, written on that file's tl_vd
+ * (opt_f32_internal.h). Algorithm: pool_opt.c. Not the entry point or the view of the axes. */
+
+/* y[outer, inner] = the mean of x[outer, reduced, inner] over reduced (>= 1), summed in double. */
+TL_VF_FN static void tl_mean_run(float *y, const float *x, int64_t outer, int64_t reduced, int64_t inner) {
+  const tl_vd count_v = tl_vd_set1((double)reduced);
+  for (int64_t o = 0; o < outer; o++) {
+    const float *xo = x + o * reduced * inner;
+    float *yo = y + o * inner;
+    int64_t c = 0;
+    for (; c + 4 * TL_VD_W <= inner; c += 4 * TL_VD_W) {
+      tl_vd s0 = tl_vd_set1(0.0), s1 = tl_vd_set1(0.0), s2 = tl_vd_set1(0.0), s3 = tl_vd_set1(0.0);
+      const float *xr = xo + c;
+      for (int64_t r = 0; r < reduced; r++, xr += inner) {
+        s0 = tl_vd_add(s0, tl_vd_loadf(xr));
+        s1 = tl_vd_add(s1, tl_vd_loadf(xr + TL_VD_W));
+        s2 = tl_vd_add(s2, tl_vd_loadf(xr + 2 * TL_VD_W));
+        s3 = tl_vd_add(s3, tl_vd_loadf(xr + 3 * TL_VD_W));
+      }
+      tl_vd_storef(yo + c, tl_vd_div(s0, count_v));
+      tl_vd_storef(yo + c + TL_VD_W, tl_vd_div(s1, count_v));
+      tl_vd_storef(yo + c + 2 * TL_VD_W, tl_vd_div(s2, count_v));
+      tl_vd_storef(yo + c + 3 * TL_VD_W, tl_vd_div(s3, count_v));
+    }
+    for (; c + TL_VD_W <= inner; c += TL_VD_W) {
+      tl_vd s = tl_vd_set1(0.0);
+      const float *xr = xo + c;
+      for (int64_t r = 0; r < reduced; r++, xr += inner) s = tl_vd_add(s, tl_vd_loadf(xr));
+      tl_vd_storef(yo + c, tl_vd_div(s, count_v));
+    }
+    for (; c < inner; c++) {
+      double s = 0.0;
+      const float *xr = xo + c;
+      for (int64_t r = 0; r < reduced; r++, xr += inner) s += (double)*xr;
+      yo[c] = (float)(s / (double)reduced);
+    }
+  }
+}

@@ -1,0 +1,108 @@
+/* opt_f32_internal.h: what the float32 files of kernels/opt/ share (private to them): the kernel sets of the
+ * non-GEMM ops, the index that maps a level to them, and the GEMM's level-independent loop.
+ *
+ * What this is: one kernel set per op family (depthwise, pools, Mean, Add/Sub/Mul, Relu/Relu6, Sigmoid/Tanh),
+ * defined by each level's file (f32_portable.c, f32_pool_portable.c, f32_avx2.c, f32_avx512.c, f32_neon.c)
+ * and picked by the op driver once per call from the level chosen at prepare: the family's table of four sets
+ * indexed by tl_f32_level_index. A family is its own set so that a build with one op links that op's
+ * kernels only. What this is not: an API for the op glue (opt_kernels.h and opt_kernels_elementwise.h are).
+ *
+ * Layout of a level's file: its vector type and operations (`tl_vf`: TL_VF_W floats; `tl_vd`: TL_VD_W
+ * doubles) as always-inline functions compiled for its instruction set, then the kernel bodies written once
+ * on them (depthwise_body.h, pool_body.h, mean_body.h, elementwise_body.h, transcendental_body.h), each a
+ * plain static function whose vector width is that file's compile-time constant.
+ */
+#ifndef TL_OPT_F32_INTERNAL_H
+#define TL_OPT_F32_INTERNAL_H
+
+#include "opt_kernels.h"
+#include "opt_kernels_elementwise.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#define TL_F32_X86 1
+#endif
+#if defined(__aarch64__) || (defined(__arm__) && defined(__ARM_NEON))
+#define TL_F32_NEON 1
+#endif
+
+/* Index of a level's set in every family's table: 0 portable (and REFERENCE, AUTO), 1 NEON, 2 AVX2, 3 AVX-512. */
+#define TL_F32_LEVELS 4
+static inline int tl_f32_level_index(tl_isa isa) {
+  return isa >= TL_ISA_NEON && isa <= TL_ISA_AVX512 ? (int)isa - (int)TL_ISA_NEON + 1 : 0;
+}
+
+/* Add/Sub/Mul (op) and the broadcast form of the operands (form; the scalar side is a[0] or b[0]). */
+enum { TL_EW_ADD = 0, TL_EW_SUB = 1, TL_EW_MUL = 2 };
+enum { TL_EW_VV = 0, TL_EW_VS = 1, TL_EW_SV = 2 }; /* vector-vector, vector-scalar, scalar-vector */
+
+typedef struct tl_f32_dw_kernels {
+  /* depth multiplier 1: weights [1, k_h, k_w, c] in place, bias [c] */
+  void (*dw)(float *y, const float *x, const float *w, const float *bias, const tl_conv_params *p);
+  /* depth multiplier > 1: packed = bias' then w' (opt_kernels_elementwise.h) */
+  void (*dw_mult)(float *y, const float *x, const float *packed, const tl_conv_params *p);
+} tl_f32_dw_kernels;
+typedef struct tl_f32_pool_kernels {
+  void (*max_pool)(float *y, const float *x, const tl_pool_params *p);
+  void (*avg_pool)(float *y, const float *x, const tl_pool_params *p);
+} tl_f32_pool_kernels;
+typedef struct tl_f32_mean_kernels { /* y[outer, inner] = mean of x[outer, reduced, inner] over reduced (>= 1) */
+  void (*mean)(float *y, const float *x, int64_t outer, int64_t reduced, int64_t inner);
+} tl_f32_mean_kernels;
+typedef struct tl_f32_binary_kernels { /* y[0..n) = clamp(a op b, lo, hi) in the given form */
+  void (*binary)(int op, int form, float *y, const float *a, const float *b, int64_t n, float lo, float hi);
+} tl_f32_binary_kernels;
+typedef struct tl_f32_clamp_kernels { /* y[0..n) = clamp(x, lo, hi) */
+  void (*clamp)(float *y, const float *x, int64_t n, float lo, float hi);
+} tl_f32_clamp_kernels;
+typedef struct tl_f32_tr_kernels {
+  void (*sigmoid)(float *y, const float *x, int64_t n);
+  void (*tanh)(float *y, const float *x, int64_t n);
+} tl_f32_tr_kernels;
+
+/* each level's sets (f32_<level>.c; the portable pools' in f32_pool_portable.c) */
+extern const tl_f32_dw_kernels tl_f32_dw_portable, tl_f32_dw_neon, tl_f32_dw_avx2, tl_f32_dw_avx512;
+extern const tl_f32_pool_kernels tl_f32_pool_portable, tl_f32_pool_neon, tl_f32_pool_avx2, tl_f32_pool_avx512;
+extern const tl_f32_mean_kernels tl_f32_mean_portable, tl_f32_mean_neon, tl_f32_mean_avx2, tl_f32_mean_avx512;
+extern const tl_f32_binary_kernels tl_f32_binary_portable, tl_f32_binary_neon, tl_f32_binary_avx2,
+    tl_f32_binary_avx512;
+extern const tl_f32_clamp_kernels tl_f32_clamp_portable, tl_f32_clamp_neon, tl_f32_clamp_avx2, tl_f32_clamp_avx512;
+extern const tl_f32_tr_kernels tl_f32_tr_portable, tl_f32_tr_neon, tl_f32_tr_avx2, tl_f32_tr_avx512;
+
+/* A level this build has no code for runs the portable set (ARMv7 NEON, without double lanes: the portable
+ * Mean and the reference Sigmoid and Tanh), so every table entry exists on every build. */
+#if !defined(TL_F32_X86)
+#define tl_f32_dw_avx2 tl_f32_dw_portable
+#define tl_f32_dw_avx512 tl_f32_dw_portable
+#define tl_f32_pool_avx2 tl_f32_pool_portable
+#define tl_f32_pool_avx512 tl_f32_pool_portable
+#define tl_f32_mean_avx2 tl_f32_mean_portable
+#define tl_f32_mean_avx512 tl_f32_mean_portable
+#define tl_f32_binary_avx2 tl_f32_binary_portable
+#define tl_f32_binary_avx512 tl_f32_binary_portable
+#define tl_f32_clamp_avx2 tl_f32_clamp_portable
+#define tl_f32_clamp_avx512 tl_f32_clamp_portable
+#define tl_f32_tr_avx2 tl_f32_tr_portable
+#define tl_f32_tr_avx512 tl_f32_tr_portable
+#endif
+#if !defined(TL_F32_NEON)
+#define tl_f32_dw_neon tl_f32_dw_portable
+#define tl_f32_pool_neon tl_f32_pool_portable
+#define tl_f32_binary_neon tl_f32_binary_portable
+#define tl_f32_clamp_neon tl_f32_clamp_portable
+#endif
+#if !defined(TL_F32_NEON) || !defined(__aarch64__)
+#define tl_f32_mean_neon tl_f32_mean_portable
+#define tl_f32_tr_neon tl_f32_tr_portable
+#endif
+
+/* ---- the GEMM's loop (gemm.c) ----
+ * A level's tiles: rows (1..its MR) rows of A by one panel, of which the first cols (1..its NR) columns are
+ * stored. tl_gemm_f32_tiles walks C panel by panel (one panel, (k + 1) * nr floats, stays hot in cache while
+ * every row block of A streams past it), then in row blocks of mr. */
+typedef void (*tl_gemm_tile_fn)(int32_t rows, int32_t cols, int32_t k, const float *a, int64_t lda, const float *b,
+                                float *c, int64_t ldc, tl_act_f32 act);
+void tl_gemm_f32_tiles(const tl_gemm_f32_args *g, int32_t mr, int32_t nr, tl_gemm_tile_fn tile);
+/* c[r][0..cols) = part[r][0..cols) for rows r (part rows ld_part apart): the kept columns of a partial tile. */
+void tl_gemm_copy_cols(float *c, int64_t ldc, const float *part, int32_t ld_part, int32_t rows, int32_t cols);
+
+#endif /* TL_OPT_F32_INTERNAL_H */
