@@ -3,7 +3,8 @@
  *   tl_run MODEL [--input I=in.npy ...] [--output I=out.npy ...] [--print] [--threads T] [--max-work N]
  *
  * I is a graph input/output index (0, 1, ...) or its name. Inputs must match the model's dtype and shape
- * exactly (no casts); inputs that are not given are zero-filled. Without --output, every output is printed;
+ * exactly (no casts), but for the batch: a file holding another dims[0] runs at that batch
+ * (tl_interpreter_resize_input, then prepare again); inputs that are not given are zero-filled. Without --output, every output is printed;
  * --print prints them as well when --output is used. --threads T sets tl_options.num_threads, --max-work N
  * tl_options.max_work (the work budget; 0: the default). Exit codes, as every tensorlet tool: 0 ok, 1 a model
  * or data error (with the runtime's message on stderr), 2 usage.
@@ -30,6 +31,7 @@ static void usage(FILE *out) {
           "  Loads, verifies and prepares MODEL (.tlm), sets inputs from .npy files, invokes once,\n"
           "  and prints or saves the outputs. I is an index (0, 1, ...) or a tensor name.\n"
           "  Inputs not given are zero-filled. Without --output, all outputs are printed.\n"
+          "  An input file holding another batch (dim 0) runs the model at that batch.\n"
           "  --threads T: threads per invoke (tl_options.num_threads, 1..64; default 1).\n"
           "  --max-work N: the work budget (tl_options.max_work; default 0: the default budget).\n"
           "  Exit codes: 0 ok, 1 model or data error, 2 usage.\n");
@@ -147,6 +149,9 @@ static void print_values(FILE *out, tl_dtype dtype, const void *data, size_t byt
   if (n == 0) fputc('\n', out);
 }
 
+/* Sets an input from its .npy file: 0 when set; 1 when the file holds another batch (dims[0]) of the
+ * input, which was then resized and the interpreter prepared again (every input must be set anew); -1 on
+ * an error (message printed). */
 static int set_input_from_file(tl_interpreter *interp, const io_arg *io) {
   int32_t index, i;
   tl_tensor_info info;
@@ -169,8 +174,21 @@ static int set_input_from_file(tl_interpreter *interp, const io_arg *io) {
     return -1;
   }
   {
-    int same = array.rank == info.rank;
+    int same = array.rank == info.rank, rows = array.rank == info.rank && info.rank > 0;
     for (i = 0; same && i < info.rank; i++) same = array.dims[i] == info.dims[i];
+    for (i = 1; rows && i < info.rank; i++) rows = array.dims[i] == info.dims[i];
+    if (!same && rows) { /* another batch: re-plan for it (tl_interpreter_resize_input) */
+      const int32_t batch = array.dims[0];
+      status = tl_interpreter_resize_input(interp, index, array.dims, array.rank);
+      if (status == TL_OK) status = tl_interpreter_prepare(interp);
+      tl_npy_free(&array);
+      if (status != TL_OK) {
+        fprintf(stderr, "tl_run: input %d '%s': batch %d: %s: %s\n", (int)index, info.name, (int)batch,
+                tl_status_name(status), tl_interpreter_error(interp));
+        return -1;
+      }
+      return 1;
+    }
     if (!same) {
       fprintf(stderr, "tl_run: input %d '%s' has shape ", (int)index, info.name);
       print_shape(stderr, info.dims, info.rank);
@@ -194,7 +212,7 @@ static int set_input_from_file(tl_interpreter *interp, const io_arg *io) {
 int main(int argc, char **argv) {
   const char *model_path = NULL;
   io_arg inputs[TL_RUN_MAX_ARGS], outputs[TL_RUN_MAX_ARGS];
-  int n_inputs = 0, n_outputs = 0, print = 0, i, rc = EXIT_OK;
+  int n_inputs = 0, n_outputs = 0, print = 0, i, rc = EXIT_OK, pass, resized;
   char err[512];
   tl_model *model = NULL;
   tl_interpreter *interp = NULL;
@@ -260,8 +278,20 @@ int main(int argc, char **argv) {
       memset(data, 0, info.bytes);
     }
   }
-  for (i = 0; i < n_inputs; i++) {
-    if (set_input_from_file(interp, &inputs[i]) != 0) {
+  /* a file holding another batch re-prepares the interpreter, which zeroes the arena: set every input again
+   * (a second pass sets them all at the new batch; one that still differs takes another batch) */
+  for (pass = 0, resized = 1; resized; pass++) {
+    resized = 0;
+    for (i = 0; i < n_inputs; i++) {
+      int r = set_input_from_file(interp, &inputs[i]);
+      if (r < 0) {
+        rc = EXIT_DATA;
+        goto done;
+      }
+      resized |= r;
+    }
+    if (resized && pass == 1) {
+      fprintf(stderr, "tl_run: the input files hold different batches (an interpreter runs one batch)\n");
       rc = EXIT_DATA;
       goto done;
     }

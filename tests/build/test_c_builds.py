@@ -213,28 +213,28 @@ def test_tl_run_errors(tools: str, tmp_path: Path) -> None:
         return r.returncode, r.stderr
 
     assert tl_run("--help")[0] == 0
-    assert tl_run()[0] == 1
-    assert tl_run(str(model), "--bogus")[0] == 1
-    assert tl_run(str(model), "--input", "noequals")[0] == 1
-    assert tl_run(str(model), str(model))[0] == 1
+    assert tl_run()[0] == 2  # usage; errors below exit 1 (the exit codes of every tool)
+    assert tl_run(str(model), "--bogus")[0] == 2
+    assert tl_run(str(model), "--input", "noequals")[0] == 2
+    assert tl_run(str(model), str(model))[0] == 2
     code, err = tl_run(str(tmp_path / "missing.tlm"))
-    assert code == 2 and "TL_ERROR_IO" in err
+    assert code == 1 and "TL_ERROR_IO" in err
     code, err = tl_run(str(tmp_path / "junk.tlm"))
-    assert code == 2 and "TL_ERROR_BAD_IDENTIFIER" in err
+    assert code == 1 and "TL_ERROR_BAD_IDENTIFIER" in err
     code, err = tl_run(str(model), "--input", f"a={tmp_path / 'int.npy'}")
-    assert code == 2 and "float32" in err and "int32" in err, err
+    assert code == 1 and "float32" in err and "int32" in err, err
     code, err = tl_run(str(model), "--input", f"a={tmp_path / 'shape.npy'}")
-    assert code == 2 and "[2, 3]" in err and "[3, 2]" in err, err
+    assert code == 1 and "[2, 3]" in err and "[3, 2]" in err, err
     code, err = tl_run(str(model), "--input", f"a={tmp_path / 'f64.npy'}")
-    assert code == 2 and "<f8" in err, err
+    assert code == 1 and "<f8" in err, err
     code, err = tl_run(str(model), "--input", f"a={tmp_path / 'junk.npy'}")
-    assert code == 2 and "not a .npy" in err, err
+    assert code == 1 and "not a .npy" in err, err
     code, err = tl_run(str(model), "--input", f"nosuch={tmp_path / 'shape.npy'}")
-    assert code == 2 and "nosuch" in err, err
+    assert code == 1 and "nosuch" in err, err
     code, err = tl_run(str(model), "--input", f"7={tmp_path / 'shape.npy'}")
-    assert code == 2 and "out of range" in err, err
+    assert code == 1 and "out of range" in err, err
     code, err = tl_run(str(model), "--output", f"9={tmp_path / 'o.npy'}")
-    assert code == 2 and "out of range" in err, err
+    assert code == 1 and "out of range" in err, err
 
 
 def test_tl_bench_reports(tools: str, tmp_path: Path) -> None:
@@ -279,3 +279,27 @@ def test_tl_run_int8_output(tools: str, tmp_path: Path) -> None:
     lines = result.stdout.strip().splitlines()
     assert lines[0] == "output 0 'q' int8 [2, 4]:"
     assert [int(t) for t in " ".join(lines[1:]).split()] == want.ravel().tolist()
+
+
+def test_tl_run_takes_another_batch(tools: str, tmp_path: Path) -> None:
+    """A file with another dims[0] runs at that batch (tl_interpreter_resize_input); files of two batches
+    are refused."""
+    model, w, bias, _ = _fc_model(tmp_path)  # x[2, 12]
+    x = np.random.default_rng(4).standard_normal((5, 12)).astype(np.float32)
+    np.save(tmp_path / "x5.npy", x)
+    args = [str(model), "--input", f"x={tmp_path / 'x5.npy'}", "--output", f"0={tmp_path / 'y.npy'}"]
+    result = run_tool(tools, "tl_run", args)
+    assert result.returncode == 0, result.stderr
+    want = np.maximum(x.astype(np.float64) @ w.T.astype(np.float64) + bias, 0)
+    got = np.load(tmp_path / "y.npy")
+    assert got.shape == (5, 5)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * np.abs(want).max())
+    add = _add_model(tmp_path)  # a[2, 3] + c[3]: c keeps its shape
+    np.save(tmp_path / "a4.npy", np.ones((4, 3), np.float32))
+    np.save(tmp_path / "c.npy", np.array([1, 2, 3], np.float32))
+    result = run_tool(tools, "tl_run", [str(add), "--input", f"c={tmp_path / 'c.npy'}", "--input",
+                                        f"a={tmp_path / 'a4.npy'}", "--print"])  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "output 0 'sum' float32 [4, 3]:"
+    values = np.array(" ".join(result.stdout.strip().splitlines()[1:]).split(), np.float32)
+    np.testing.assert_array_equal(values, np.tile([2, 3, 4], 4))
