@@ -189,7 +189,7 @@ def cond(
         }
         op = _make_op("If", [pred, *caps], attrs, "If", then_b.control_captures + else_b.control_captures)
     it = iter(op.outputs[:-1])
-    leaves = [op if o else next(it) for o in is_op]
+    leaves = [(None if x is None else op) if o else next(it) for x, o in zip(flat_t, is_op, strict=True)]
     result = nest.pack_sequence_as(res_t, leaves)
     if (
         not strict
