@@ -279,3 +279,31 @@ def test_deprecated_aliases_and_tensor_variable_methods() -> None:
                     after = tf.identity(v)
                 np.testing.assert_array_equal(after.eval(), [0, 0, 9])
                 np.testing.assert_array_equal(v.eval(), [0, 0, 9])
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "trainer.app",
+        "trainer.contrib",
+        "trainer.contrib.layers",
+        "trainer.flags",
+        "trainer.layers.functional",
+        "trainer.ops.index_ops",
+        "trainer.ops.linalg_ops",
+        "trainer.summary",
+        "trainer.summary.summary_ops",
+        "trainer.summary.writer",
+    ],
+)
+def test_module_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    tf.flags.FLAGS._reset()
+    try:
+        with tf.Graph().as_default():
+            result = doctest.testmod(importlib.import_module(module))
+    finally:
+        tf.flags.FLAGS._reset()
+    assert result.attempted > 0 and result.failed == 0, result

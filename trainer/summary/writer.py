@@ -6,9 +6,10 @@ TensorBoard and its ``EventAccumulator`` read what we write. Without the package
 >>> import tempfile, trainer as tf
 >>> x = tf.placeholder(tf.float32, [])
 >>> merged = tf.summary.merge([tf.summary.scalar("x", x)])
->>> with tf.Session() as sess, tf.summary.FileWriter(tempfile.mkdtemp(), sess.graph) as writer:
-...     for step in range(3):
-...         writer.add_summary(sess.run(merged, {x: step * 0.5}), global_step=step)
+>>> with tempfile.TemporaryDirectory() as logdir, tf.Session() as sess:
+...     with tf.summary.FileWriter(logdir, sess.graph) as writer:
+...         for step in range(3):
+...             writer.add_summary(sess.run(merged, {x: step * 0.5}), global_step=step)
 """
 
 from __future__ import annotations
