@@ -100,6 +100,7 @@ from trainer.ops.index_ops import gather_nd, range, scatter_nd, sequence_mask, u
 from trainer.ops.linalg_ops import (
     diag,
     diag_part,
+    eye,
     matrix_determinant,
     matrix_diag,
     matrix_diag_part,

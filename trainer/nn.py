@@ -19,7 +19,7 @@ from trainer.ops.conv_ops import (
     max_pool,
     max_pool2d,
 )
-from trainer.ops.index_ops import top_k
+from trainer.ops.index_ops import embedding_lookup, in_top_k, top_k
 from trainer.ops.math_ops import add_n
 from trainer.ops.nn_ops import (
     batch_normalization,
@@ -60,7 +60,9 @@ __all__ = [
     "dropout",
     "dynamic_rnn",
     "elu",
+    "embedding_lookup",
     "fused_batch_norm",
+    "in_top_k",
     "l2_loss",
     "l2_normalize",
     "leaky_relu",

@@ -181,6 +181,21 @@ TF1_CASES: list[OpCase] = [
         lambda n: np.arange(5)[None, :] < n[:, None],
         name="sequence_mask",
     ),
+    OpCase(
+        "Gather",
+        lambda p: tf.nn.embedding_lookup(p, tf.constant(np.array([[2, 0], [2, 1]], np.int32))),
+        [r(3, 4)],
+        lambda p: p[np.array([[2, 0], [2, 1]])],
+        name="embedding_lookup",
+    ),
+    OpCase(
+        "TopKV2",
+        lambda x: tf.nn.in_top_k(x, tf.constant(np.array([4, 1], np.int32)), 2),
+        [TOPK_X],
+        lambda x: np.array([x[i, t] >= np.sort(x[i])[-2] for i, t in enumerate([4, 1])]),  # [True, False]
+        grad=False,
+        name="in_top_k",
+    ),
     # full reductions of tensors of unknown rank (TF1's tf.placeholder("float") without a shape)
     OpCase(
         "Sum",

@@ -18,8 +18,8 @@ import numpy as np
 from trainer import dtypes as _dt
 from trainer.errors import InvalidArgumentError
 from trainer.graph import Tensor, apply_op, constant_value, constant_value_as_shape, convert_to_tensor
-from trainer.ops.array_ops import cast, expand_dims, one_hot, shape
-from trainer.ops.math_ops import less, multiply, reduce_max, reduce_sum
+from trainer.ops.array_ops import cast, expand_dims, gather, one_hot, reshape, shape
+from trainer.ops.math_ops import greater_equal, less, multiply, reduce_max, reduce_sum
 from trainer.registry import register
 from trainer.tensor_shape import TensorShape
 from trainer.xp_compat import any_true, host_ints, scatter_add
@@ -217,3 +217,31 @@ def sequence_mask(lengths: Any, maxlen: Any = None, dtype: Any = _dt.bool, name:
     steps = range(0, maxlen, 1, dtype=lens.dtype)
     mask = less(steps, expand_dims(lens, -1))
     return mask if _dt.as_dtype(dtype) is _dt.bool else cast(mask, dtype)
+
+
+# ---- embedding_lookup, in_top_k (composites) ---------------------------------------------------------
+def embedding_lookup(
+    params: Any, ids: Any, partition_strategy: str = "mod", name: str | None = None, **_: Any
+) -> Tensor:
+    """Rows ``ids`` of the embedding table ``params`` (``tf.gather`` on axis 0). A list of tables is the
+    one table split in TF1's ``"mod"`` or ``"div"`` way; a one-element list is that table."""
+    tables = list(params) if isinstance(params, (list, tuple)) else [params]
+    if len(tables) != 1:
+        raise InvalidArgumentError(
+            "tf.nn.embedding_lookup: partitioned tables (a list of several) are not supported; concat them"
+        )
+    return gather(tables[0], ids, name=name or "embedding_lookup")
+
+
+def in_top_k(predictions: Any, targets: Any, k: int, name: str | None = None) -> Tensor:
+    """``out[i]``: whether ``predictions[i, targets[i]]`` is among the ``k`` largest of row ``i`` (ties with
+    the k-th value count as in, as in TF1)."""
+    p = convert_to_tensor(predictions)
+    t = convert_to_tensor(targets)
+    values, _ = top_k(p, int(k))
+    kth = values[:, int(k) - 1]
+    n_cols = shape(p, out_type=t.dtype)[1]
+    flat = reshape(p, [-1])
+    rows = range(0, shape(p, out_type=t.dtype)[0], 1, dtype=t.dtype)
+    target_score = gather(flat, rows * n_cols + t)
+    return greater_equal(target_score, kth, name=name)

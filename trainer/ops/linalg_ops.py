@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from trainer import dtypes as _dt
 from trainer.errors import InvalidArgumentError
 from trainer.graph import Tensor, apply_op, convert_to_tensor
-from trainer.ops.array_ops import expand_dims, transpose
+from trainer.ops.array_ops import constant, expand_dims, transpose
 from trainer.ops.math_ops import matmul, multiply, negative
 from trainer.registry import register
 from trainer.tensor_shape import TensorShape
@@ -219,3 +220,21 @@ register(
     kernel=_inverse_kernel,
     grad=_inverse_grad,
 )
+
+
+# ---- eye (composite) ---------------------------------------------------------------------------------
+def eye(
+    num_rows: int,
+    num_columns: int | None = None,
+    batch_shape: Any = None,
+    dtype: Any = None,
+    name: str | None = None,
+) -> Tensor:
+    """The ``[num_rows, num_columns]`` identity matrix (a batch of them with ``batch_shape``): a constant."""
+    m = int(num_columns) if num_columns is not None else int(num_rows)
+    value = np.eye(int(num_rows), m)
+    if batch_shape is not None:
+        value = np.broadcast_to(value, [*(int(d) for d in batch_shape), int(num_rows), m])
+    return constant(
+        value, dtype=_dt.as_dtype(dtype) if dtype is not None else _dt.float32, name=name or "eye"
+    )
