@@ -11,8 +11,7 @@
  * Prepare runs each op's prepare twice (ops/ops.h): a size pass that sums the per-node memory and counts the
  * scratch blocks (nothing written), then, with the tables laid out, a place pass that fills the per-node
  * memory. The arena holds the activations and the ops' scratch blocks (tl_op_request_scratch: im2col, one
- * block per thread), each planned as an item alive during its op only (planner.h); a block asked for as a
- * range grows into the room the activations leave at that op (planner step 7), never growing the arena.
+ * block per thread), each planned as an item alive during its op only (planner.h).
  * create_with_arena carves all of it from the caller's memory and never calls tl_malloc; create mallocs the
  * struct, the pool, one block for the tables and one for the arena (aligned by over-allocating 15 bytes). The
  * pool's worker threads (threadpool.h) start at create and are joined at destroy; their stacks are the OS's,
@@ -185,17 +184,17 @@ static size_t tl_arena_upper_bound(const tl_model *m) {
   return sum;
 }
 
-/* Gives tensor t the interpreter's batch in place of the model's (elems and bytes scaled, within the caps). */
+/* Gives tensor t the interpreter's batch in place of the model's (elems and bytes scaled, within the caps;
+ * size_t arithmetic: elems <= TL_MAX_TENSOR_BYTES fits it, and dims[0] == model_batch divides it). */
 static tl_status tl_set_batch(tl_interpreter *it, tl_tensor_desc *t) {
-  int64_t elems = t->elems / it->model_batch * it->batch;
-  size_t size = tl_dtype_size(t->dtype);
-  TL_ENSURE(&it->err, elems / it->batch == t->elems / it->model_batch &&
-                          (uint64_t)elems <= TL_MAX_TENSOR_BYTES / (size ? size : 1u),
+  size_t elems, bytes;
+  TL_ENSURE(&it->err, tl_mul_size((size_t)t->elems / (size_t)it->model_batch, (size_t)it->batch, &elems) &&
+                          tl_mul_size(elems, tl_dtype_size(t->dtype), &bytes) && bytes <= TL_MAX_TENSOR_BYTES,
             TL_ERROR_LIMIT_EXCEEDED, "resize: tensor %s with batch %d is above the cap of %llu bytes", t->name,
             it->batch, (unsigned long long)TL_MAX_TENSOR_BYTES);
   t->dims[0] = it->batch;
-  t->elems = elems;
-  t->bytes = (size_t)elems * size;
+  t->elems = (int64_t)elems;
+  t->bytes = bytes;
   return TL_OK;
 }
 
@@ -394,7 +393,6 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
       sc->first = sc->last = i;
       sc->offset = 0;
       (void)tl_align_size(it->nodes[i].scratch_bytes[k], TL_ARENA_ALIGNMENT, &sc->size); /* checked: size pass */
-      sc->max_size = it->nodes[i].scratch_max[k] / TL_ARENA_ALIGNMENT * TL_ARENA_ALIGNMENT;
       n++;
     }
   }
@@ -532,12 +530,9 @@ static tl_status tl_io_tensor(const tl_interpreter *it, int is_input, int32_t in
   return TL_OK;
 }
 
-static tl_status tl_info(const tl_interpreter *it, int is_input, int32_t index, tl_tensor_info *info) {
-  const tl_tensor_desc *t;
-  int32_t k, tensor = 0;
-  if (info == NULL) return TL_ERROR_NULL_ARGUMENT;
-  TL_ENSURE_OK(tl_io_tensor(it, is_input, index, &tensor));
-  t = &it->model->tensors[tensor];
+/* The public description of tensor t (the interpreter's shapes). */
+static tl_status tl_fill_info(const tl_tensor_desc *t, tl_tensor_info *info) {
+  int32_t k;
   memset(info, 0, sizeof *info);
   info->name = t->name;
   info->dtype = t->dtype;
@@ -549,6 +544,13 @@ static tl_status tl_info(const tl_interpreter *it, int is_input, int32_t index, 
   info->scales = t->scales;
   info->zero_points = t->zero_points;
   return TL_OK;
+}
+
+static tl_status tl_info(const tl_interpreter *it, int is_input, int32_t index, tl_tensor_info *info) {
+  int32_t tensor = 0;
+  if (info == NULL) return TL_ERROR_NULL_ARGUMENT;
+  TL_ENSURE_OK(tl_io_tensor(it, is_input, index, &tensor));
+  return tl_fill_info(&it->model->tensors[tensor], info);
 }
 
 tl_status tl_interpreter_input_info(const tl_interpreter *interp, int32_t index, tl_tensor_info *info) {
@@ -693,22 +695,9 @@ static tl_status tl_tensor_check(const tl_interpreter *it, int32_t tensor) {
 }
 
 tl_status tl_interpreter_tensor_info(const tl_interpreter *interp, int32_t tensor, tl_tensor_info *info) {
-  const tl_tensor_desc *t;
-  int32_t k;
   if (info == NULL) return TL_ERROR_NULL_ARGUMENT;
   TL_ENSURE_OK(tl_tensor_check(interp, tensor));
-  t = &interp->model->tensors[tensor];
-  memset(info, 0, sizeof *info);
-  info->name = t->name;
-  info->dtype = t->dtype;
-  info->rank = t->rank;
-  for (k = 0; k < t->rank; k++) info->dims[k] = t->dims[k];
-  info->bytes = t->bytes;
-  info->quant_count = t->quant_count;
-  info->quant_axis = t->quant_axis;
-  info->scales = t->scales;
-  info->zero_points = t->zero_points;
-  return TL_OK;
+  return tl_fill_info(&interp->model->tensors[tensor], info);
 }
 
 /* 1 when tensor is a graph input or output (its arena bytes are its own for the whole invoke). */
