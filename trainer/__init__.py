@@ -10,7 +10,8 @@
 [[6.]]
 
 Sub-packages: ``tf.nn``, ``tf.losses``, ``tf.train`` (optimizers, Saver), ``tf.layers``, ``tf.datasets``,
-``tf.errors``, ``tf.summary``, ``tf.contrib``, ``tf.app``, ``tf.flags`` (docs/tf1_compat.md has the list).
+``tf.errors``, ``tf.summary``, ``tf.contrib``, ``tf.app``, ``tf.flags``, ``tf.gfile``, ``tf.logging``
+(docs/tf1_compat.md has the list).
 The model-file package ``trainer.tlm`` is not imported here.
 """
 
@@ -185,12 +186,14 @@ from trainer import (  # noqa: E402
     contrib,
     datasets,
     flags,
+    gfile,
     initializers,
     layers,
     regularizers,
     summary,
     train,
 )
+from trainer import tf_logging as logging  # noqa: E402 - tf.logging (trainer/logging.py would shadow the stdlib)
 from trainer.initializers import (  # noqa: E402
     constant_initializer,
     glorot_normal_initializer,

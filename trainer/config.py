@@ -37,7 +37,9 @@ class ConfigProto(_Fields):
 
 
 class RunOptions(_Fields):
-    pass
+    # TF1's trace levels (accepted; the trainer records no step stats)
+    NO_TRACE, SOFTWARE_TRACE, HARDWARE_TRACE, FULL_TRACE = 0, 1, 2, 3
+    _defaults = {"trace_level": 0}
 
 
 class RunMetadata(_Fields):

@@ -1,4 +1,4 @@
-"""The TF1 compatibility suite: 22 short TensorFlow-1-style programs (tests/trainer/tf1_programs/, our own)
+"""The TF1 compatibility suite: 23 short TensorFlow-1-style programs (tests/trainer/tf1_programs/, our own)
 run unchanged with ``import trainer as tf``; each must reach the metric TensorFlow reaches.
 
 Every program is plain TF1 code; only ``input_data`` (bundled MNIST digits, synthetic sets) stands in for
@@ -113,6 +113,25 @@ def _summaries(r: dict) -> None:
         assert any(n.startswith("SGD/GradientDescent") for n in nodes)
 
 
+def _feed_with_summaries(r: dict) -> None:
+    assert r["accuracy"] >= 0.85 and r["checkpoint"] == "model.ckpt-150", r
+    assert r["log_dirs"] == [
+        "checkpoint",
+        *(f"model.ckpt-{s}.{ext}" for s in (100, 150, 50) for ext in ("index.json", "npz")),
+        "test",
+        "train",
+    ]
+    if _protos.available():
+        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+        train = EventAccumulator(r["log_dir"] + "/train", size_guidance={"images": 0})
+        train.Reload()
+        tags = train.Tags()
+        assert "layer1/weights/summaries/histogram" in tags["histograms"]
+        assert "cross_entropy_1" in tags["scalars"] and len(tags["images"]) == 4
+        assert len(train.Scalars("cross_entropy_1")) == 150
+
+
 def _layers_cnn(r: dict) -> None:
     assert r["accuracy"] >= 0.75, r["accuracy"]
     assert r["variables"] == [
@@ -176,6 +195,7 @@ CHECKS: dict[str, Callable[[dict], None]] = {
     "layers_cnn": _layers_cnn,
     "variable_scopes": _scopes,
     "flags_app": _accuracy(0.85),
+    "feed_with_summaries": _feed_with_summaries,
     "initializer_aliases": _both(_accuracy(0.95), _true("out_w_zero_at_start")),
     "clip_gradients": _clip,
     "contrib_fully_connected": _contrib,
