@@ -288,12 +288,14 @@ def test_deprecated_aliases_and_tensor_variable_methods() -> None:
         "trainer.contrib",
         "trainer.contrib.layers",
         "trainer.flags",
+        "trainer.gfile",
         "trainer.layers.functional",
         "trainer.ops.index_ops",
         "trainer.ops.linalg_ops",
         "trainer.summary",
         "trainer.summary.summary_ops",
         "trainer.summary.writer",
+        "trainer.tf_logging",
     ],
 )
 def test_module_examples_run(module: str) -> None:
@@ -307,3 +309,30 @@ def test_module_examples_run(module: str) -> None:
     finally:
         tf.flags.FLAGS._reset()
     assert result.attempted > 0 and result.failed == 0, result
+
+
+def test_gfile_and_logging(tmp_path, caplog) -> None:
+    from trainer.errors import NotFoundError
+
+    d = tmp_path / "logs" / "train"
+    tf.gfile.MakeDirs(str(d))
+    tf.gfile.MakeDirs(str(d))  # existing: fine
+    with tf.gfile.GFile(str(d / "a.txt"), "w") as f:
+        f.write("x")
+    assert tf.gfile.ListDirectory(str(d)) == ["a.txt"]
+    assert tf.gfile.Glob(str(d / "*.txt")) == [str(d / "a.txt")]
+    tf.gfile.DeleteRecursively(str(tmp_path / "logs"))
+    assert not tf.gfile.Exists(str(d))
+    with pytest.raises(NotFoundError):
+        tf.gfile.DeleteRecursively(str(tmp_path / "logs"))
+    old = tf.logging.get_verbosity()
+    try:
+        tf.logging.set_verbosity(tf.logging.INFO)
+        with caplog.at_level(tf.logging.INFO, logger="tensorlet"):
+            tf.logging.info("step %d", 3)
+            tf.logging.debug("hidden")
+            for _ in range(5):
+                tf.logging.log_first_n(tf.logging.WARN, "only twice", 2)
+        assert [r.getMessage() for r in caplog.records] == ["step 3", "only twice", "only twice"]
+    finally:
+        tf.logging.set_verbosity(old)
