@@ -724,6 +724,24 @@ def cmd_import_tflite(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_tflite(args: argparse.Namespace) -> int:
+    """Write a ``.tlm`` model as ``.tflite`` (docs/tflite.md section 7)."""
+    from trainer.lite.tflite import TFLiteImportError, to_tflite
+
+    data, _ = _load_info(args.model)
+    try:
+        out = to_tflite(data)
+    except TFLiteImportError as e:
+        raise CliError(f"{args.model!r}: {e}") from None
+    try:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_bytes(out)
+    except OSError as e:
+        raise CliError(f"cannot write {args.out!r}: {e.strerror}") from None
+    print(f"wrote {args.out} ({len(out)} bytes) from {args.model} ({len(data)} bytes)")
+    return 0
+
+
 def _write_text(path: str, text: str) -> None:
     try:
         _output_path(path).write_text(text)
@@ -910,6 +928,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("model", help="the .tflite file")
     s.add_argument("out", help="the .tlm file to write")
     s.set_defaults(func=cmd_import_tflite)
+
+    s = sub.add_parser(
+        "export-tflite",
+        help="write a .tlm model as a TFLite model (.tflite) for LiteRT, TFLite Micro, Netron",
+        description="Write the model as a .tflite FlatBuffer (schema 3, one subgraph); import-tflite gives "
+        "the .tlm back byte for byte.",
+    )
+    s.add_argument("model", help="the .tlm file")
+    s.add_argument("out", help="the .tflite file to write")
+    s.set_defaults(func=cmd_export_tflite)
     return p
 
 
