@@ -188,6 +188,17 @@ def test_hybrid_model_becomes_float_with_dequantized_weights():
         assert np.abs(ref[0] - ours[0]).max() <= 0.05 * np.abs(ref[0]).max()
 
 
+def test_float16_weights_stay_float16():
+    """TFLite's float16 weights + DEQUANTIZE become FLOAT16 constants of the weighted ops (as in tensorlet,
+    docs/quantization.md), other float16 constants float32; no Dequantize op is left."""
+    info = read_model(from_tflite(fixture("ops_f16")))
+    assert "Dequantize" not in [op.opcode for op in info.ops]
+    weighted = [op for op in info.ops if op.opcode in ("Conv2D", "DepthwiseConv2D", "FullyConnected")]
+    assert weighted and all(info.tensors[i].dtype == np.float16 for op in weighted for i in op.inputs[1:])
+    float16 = {i for op in weighted for i in op.inputs[1:]}
+    assert all(t.dtype == np.float32 for t in info.tensors if t.index not in float16)
+
+
 def test_reader_agrees_with_litert_on_every_tensor():
     """The schema's field slots, checked against LiteRT's reading of the same files."""
     lr = litert()

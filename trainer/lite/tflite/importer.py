@@ -41,6 +41,7 @@ NUMPY_TYPES = {
 }
 ACTIVATION_TYPES = ("FLOAT32", "INT8")  # what tensorlet's compute ops take as activations
 MAX_PROBLEMS_LISTED = 24
+NO_BIAS = "/tensorlet_no_bias"  # name suffix of the zero bias the exporter adds where TFLite needs one
 
 
 class ImportContext:
@@ -54,6 +55,9 @@ class ImportContext:
         self.produced: set[int] = set(model.inputs)
         self.origin: list[int] = []  # tlm op -> TFLite operator index
         self.writing: set[int] = set()  # the outputs of the op being converted
+        self.folded_from: dict[int, int] = {}  # folded DEQUANTIZE output -> its constant input
+        self.alias: dict[int, int] = {}  # output of an absorbed requantization -> its input
+        self.sort_keys: list[tuple[int, int]] = []  # tlm tensor -> (TFLite tensor it stands for, rank)
 
     # ---- tensors ----
 
@@ -116,6 +120,7 @@ class ImportContext:
 
     def _form(self, i: int, form: str) -> int:
         self._check_index(i)
+        i = self.alias.get(i, i)
         key = (i, form)
         if key in self.tlm:
             return self.tlm[key]
@@ -139,6 +144,7 @@ class ImportContext:
                 raise Refusal(f"tensor {i} ({short(t.name)}) is read before any op writes it")
             idx = b.add_tensor(self._name(i), NUMPY_TYPES[t.type], t.shape, self._quantization(i))
         self.tlm[key] = idx
+        self.sort_keys.append((self.folded_from.get(i, i), 0))
         return idx
 
     def weight(self, op: Operator, slot: int) -> int:
@@ -147,7 +153,7 @@ class ImportContext:
         i = op.inputs[slot]
         self._check_index(i)
         x = op.inputs[0]
-        if i in self.folded and self.model.tensors[i].type == "FLOAT16":
+        if i in self.folded and self.folded[i].dtype == np.float16:
             return self._form(i, "float16")
         t = self.model.tensors[i]
         if (
@@ -165,6 +171,9 @@ class ImportContext:
     def optional_bias(self, op: Operator, slot: int) -> list[int]:
         if len(op.inputs) <= slot or op.inputs[slot] < 0:
             return []
+        i = op.inputs[slot]
+        if self.model.tensors[i].name.endswith(NO_BIAS) and not self.const(i, "bias").any():
+            return []  # the zeros tensorlet's exporter writes where TFLite needs a bias and the .tlm has none
         return [self.weight(op, slot)]
 
     def reshaped(self, i: int, shape: list[int], op: Operator) -> int:
@@ -173,6 +182,7 @@ class ImportContext:
         name = self._name(i, f"/reshaped_{'x'.join(map(str, shape))}")
         t = self.model.tensors[i]
         dst = self.builder.add_tensor(name, NUMPY_TYPES[t.type], shape, self._quantization(i))
+        self.sort_keys.append((i, 1))
         self.emit("Reshape", op, [src], [dst], new_shape=shape)
         return dst
 
@@ -234,8 +244,10 @@ def _fold_constants(ctx: ImportContext) -> set[int]:
             value = ctx.const(src, "DEQUANTIZE input")
             if t.type == "FLOAT16":
                 ctx.folded[dst] = value
+                ctx.folded_from[dst] = src
             elif t.type in ("INT8", "INT16", "UINT8"):
                 ctx.folded[dst] = dequantize(value, t.quant)
+                ctx.folded_from[dst] = src
             else:
                 continue
         except Refusal:
@@ -245,11 +257,52 @@ def _fold_constants(ctx: ImportContext) -> set[int]:
     return folded_ops
 
 
+def _absorb_requantizations(ctx: ImportContext) -> set[int]:
+    """QUANTIZE int8 -> int8 ops read only by Concatenations: tensorlet's int8 Concatenation requantizes each
+    input to its output's parameters (which TFLite's requires the QUANTIZE output to have already), so the
+    QUANTIZE is dropped and the Concatenation reads its input (the same bytes, one op less)."""
+    absorbed = set()
+    readers: dict[int, list[Operator]] = {}
+    for op in ctx.model.operators:
+        for i in op.inputs:
+            readers.setdefault(i, []).append(op)
+    for op in ctx.model.operators:
+        if (
+            op.name != "QUANTIZE"
+            or len(op.inputs) != 1
+            or len(op.outputs) != 1
+            or min(op.inputs + op.outputs) < 0
+        ):
+            continue
+        src, dst = op.inputs[0], op.outputs[0]
+        ts, td = ctx.model.tensors[src], ctx.model.tensors[dst]
+        users = readers.get(dst, [])
+        if (
+            ts.type == td.type == "INT8"
+            and ts.quant is not None
+            and td.quant is not None
+            and len(td.quant.scale) == 1
+            and users
+            and all(u.name == "CONCATENATION" and u.index > op.index for u in users)
+            and all(_concat_params(ctx, u) == (td.quant.scale, td.quant.zero_point) for u in users)
+            and dst not in ctx.model.outputs
+            and not ctx.is_const(src)
+        ):
+            ctx.alias[dst] = src
+            absorbed.add(op.index)
+    return absorbed
+
+
+def _concat_params(ctx: ImportContext, op: Operator) -> tuple[list, list] | None:
+    q = ctx.model.tensors[op.outputs[0]].quant if op.outputs and op.outputs[0] >= 0 else None
+    return None if q is None else (q.scale, q.zero_point)
+
+
 def convert(model: TFLiteModel) -> bytes:
     """The ``.tlm`` bytes of a parsed TFLite model, or one TFLiteImportError naming every problem."""
     ctx = ImportContext(model)
     problems = _model_problems(model)
-    folded_ops = _fold_constants(ctx)
+    folded_ops = _fold_constants(ctx) | _absorb_requantizations(ctx)
     for i in model.inputs:
         t = model.tensors[i]
         if t.type not in ACTIVATION_TYPES:
@@ -259,6 +312,7 @@ def convert(model: TFLiteModel) -> bytes:
             ctx.tlm[(i, "plain")] = ctx.builder.add_input(
                 ctx._name(i), NUMPY_TYPES[t.type], t.shape, ctx._quantization(i)
             )
+            ctx.sort_keys.append((i, 0))
         except ValueError as e:
             problems.append(f"graph input tensor {i}: {e}")
     for op in model.operators:
@@ -290,16 +344,57 @@ def convert(model: TFLiteModel) -> bytes:
         shown = problems[:MAX_PROBLEMS_LISTED]
         more = f"; and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
         raise TFLiteImportError("cannot import: " + "; ".join(shown) + more)
-    for sig in model.signatures:
+    restored = _restore_tensorlet_metadata(ctx)  # a file tensorlet exported: its .tlm metadata as it was
+    if not restored:
+        ctx.builder.add_metadata("source", "tflite")
+    for sig in [] if restored else model.signatures:
         entry = {
             side: {name: model.tensors[i].name for name, i in getattr(sig, side).items()}
             for side in ("inputs", "outputs")
         }
         ctx.builder.add_metadata(f"tflite.signature.{sig.key}", json.dumps(entry, sort_keys=True))
-    ctx.builder.add_metadata("source", "tflite")
+    _renumber(ctx.builder, ctx.sort_keys)
     data = ctx.builder.finish()
     _verify(data, ctx.origin)
     return data
+
+
+def _renumber(b: ModelBuilder, keys: list[tuple[int, int]]) -> None:
+    """Number the .tlm tensors (and their buffers) in the order of the TFLite tensors they stand for, so a
+    file that tensorlet exported comes back with its own numbering, whatever order the ops use them in."""
+    order = sorted(range(len(b.tensors)), key=lambda k: keys[k])
+    new = {old: k for k, old in enumerate(order)}
+    tensors = [b.tensors[old] for old in order]
+    buffers: list[bytes | None] = [None]
+    for t in tensors:
+        if t.buffer:
+            buffers.append(b.buffers[t.buffer])
+            t.buffer = len(buffers) - 1
+    b.tensors, b.buffers = tensors, buffers
+    for op in b.ops:
+        op.inputs = [new[i] for i in op.inputs or []]
+        op.outputs = [new[i] for i in op.outputs or []]
+    b.inputs = [new[i] for i in b.inputs]
+    b.outputs = [new[i] for i in b.outputs]
+
+
+def _restore_tensorlet_metadata(ctx: ImportContext) -> bool:
+    """The producer and entries of a .tlm that tensorlet exported (``to_tflite``); False when absent."""
+    index = ctx.model.metadata.get("tensorlet_metadata")
+    if index is None:
+        return False
+    try:
+        meta = json.loads(ctx.model.buffer_bytes(index).decode())
+        producer, entries = str(meta["producer"]), [(str(k), str(v)) for k, v in meta["entries"]]
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise TFLiteImportError("cannot import: metadata 'tensorlet_metadata' is not valid") from None
+    ctx.builder.producer = producer
+    try:
+        for k, v in entries:
+            ctx.builder.add_metadata(k, v)
+    except ValueError as e:
+        raise TFLiteImportError(f"cannot import: metadata 'tensorlet_metadata': {e}") from None
+    return True
 
 
 def _verify(data: bytes, origin: list[int]) -> None:

@@ -92,6 +92,7 @@ class TFLiteModel:
     buffers: list[tuple[int, int] | None]  # (absolute start, length) of each buffer's data
     signatures: list[Signature] = field(default_factory=list)
     data: bytes = b""
+    metadata: dict[str, int] = field(default_factory=dict)  # Model.metadata: name -> buffer index
 
     def buffer_bytes(self, index: int) -> bytes:
         loc = self.buffers[index]
@@ -252,7 +253,15 @@ def read_tflite(data: bytes) -> TFLiteModel:
                 intermediates=bool(t.vector_len(schema.OPERATOR["intermediates"], "intermediates")),
             )
         )
+    metadata = {}
+    for t in root.tables(schema.MODEL["metadata"], "metadata"):
+        key = t.string(schema.METADATA["name"], "name", limit=1024) or ""
+        index = int(t.scalar(schema.METADATA["buffer"], "I", 0, "buffer"))
+        if index >= len(buffers):
+            raise TFLiteImportError(f"metadata {key!r}: buffer {index} out of range (have {len(buffers)})")
+        metadata[key] = index
     return TFLiteModel(
+        metadata=metadata,
         version=version,
         description=description,
         subgraph_count=len(subgraphs),

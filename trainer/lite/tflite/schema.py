@@ -18,6 +18,7 @@ MODEL = {
     "subgraphs": 2,
     "description": 3,
     "buffers": 4,
+    "metadata": 6,
     "signature_defs": 7,
 }
 OPERATOR_CODE = {"deprecated_builtin_code": 0, "custom_code": 1, "version": 2, "builtin_code": 3}
@@ -47,6 +48,7 @@ OPERATOR = {
 }
 BUFFER = {"data": 0, "offset": 1, "size": 2}
 SIGNATURE_DEF = {"inputs": 0, "outputs": 1, "signature_key": 2, "subgraph_index": 4}
+METADATA = {"name": 0, "buffer": 1}
 TENSOR_MAP = {"name": 0, "tensor_index": 1}
 
 # options tables: field -> (slot, struct format, default)

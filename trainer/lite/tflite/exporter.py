@@ -1,0 +1,341 @@
+"""``.tlm`` -> ``.tflite``: the same graph written as a TFLite FlatBuffer (schema version 3, one subgraph),
+for LiteRT, TFLite Micro, Netron and the rest of that ecosystem.
+
+Tensors keep their ``.tlm`` indices, names, shapes and quantization; constants get one TFLite buffer each
+(buffer 0 is TFLite's empty sentinel). What TFLite takes as input tensors but tensorlet as options (Mean's
+axes, Pad's paddings, Transpose's perm, Reshape's shape) and the float32 outputs of the DEQUANTIZE ops TFLite
+needs before float16 weights are appended after the ``.tlm`` tensors. The ``.tlm`` metadata (producer,
+entries) travels in a TFLite metadata buffer named ``tensorlet_metadata``, so importing the file again gives
+the original ``.tlm`` byte for byte (for files whose tensors are numbered in order of first use, as
+tensorlet's converter and builder write them).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import flatbuffers
+import numpy as np
+
+from trainer.lite.tflite import schema
+from trainer.lite.tflite.errors import TFLiteImportError
+from trainer.lite.tflite.importer import NO_BIAS
+from trainer.tlm import read_model
+
+METADATA_NAME = "tensorlet_metadata"
+_TYPES = {
+    np.dtype("float32"): 0, np.dtype("float16"): 1, np.dtype("int32"): 2, np.dtype("uint8"): 3,
+    np.dtype("int64"): 4, np.dtype("bool"): 6, np.dtype("int16"): 7, np.dtype("int8"): 9,
+}  # fmt: skip
+_ACT = {"NONE": 0, "RELU": 1, "RELU6": 3}
+_PAD = {"SAME": 0, "VALID": 1}
+_OPS = {
+    "Add": "ADD", "Sub": "SUB", "Mul": "MUL", "FullyConnected": "FULLY_CONNECTED", "Conv2D": "CONV_2D",
+    "DepthwiseConv2D": "DEPTHWISE_CONV_2D", "MaxPool2D": "MAX_POOL_2D", "AveragePool2D": "AVERAGE_POOL_2D",
+    "Mean": "MEAN", "Relu": "RELU", "Relu6": "RELU6", "Sigmoid": "LOGISTIC", "Tanh": "TANH",
+    "Softmax": "SOFTMAX", "Reshape": "RESHAPE", "Concatenation": "CONCATENATION", "Pad": "PAD",
+    "Transpose": "TRANSPOSE", "Quantize": "QUANTIZE", "Dequantize": "DEQUANTIZE", "Maximum": "MAXIMUM",
+}  # fmt: skip
+_WEIGHTED = ("FullyConnected", "Conv2D", "DepthwiseConv2D")
+
+
+def _vector(b: flatbuffers.Builder, values: list, width: int, prepend: Any) -> int:
+    b.StartVector(width, len(values), width)
+    for v in reversed(values):
+        prepend(v)
+    return b.EndVector()
+
+
+def _ints(b: flatbuffers.Builder, values) -> int:
+    return _vector(b, [int(v) for v in values], 4, b.PrependInt32)
+
+
+def _offsets(b: flatbuffers.Builder, offsets: list[int]) -> int:
+    return _vector(b, offsets, 4, b.PrependUOffsetTRelative)
+
+
+def _bytes(b: flatbuffers.Builder, data: bytes) -> int:
+    b.StartVector(1, len(data), 16)  # 16-byte aligned, as TFLite's own writer does
+    b.head = b.head - len(data)
+    b.Bytes[b.head : b.head + len(data)] = data
+    return b.EndVector()
+
+
+def _table(b: flatbuffers.Builder, n_slots: int, fields: list[tuple[int, str, Any]]) -> int:
+    """A table of scalars: (slot, kind, value) with kind b (int8), i (int32), f (float32), ? (bool)."""
+    b.StartObject(n_slots)
+    for slot, kind, value in fields:
+        add = {
+            "b": b.PrependInt8Slot,
+            "i": b.PrependInt32Slot,
+            "f": b.PrependFloat32Slot,
+            "?": b.PrependBoolSlot,
+        }
+        add[kind](slot, value, 0 if kind != "f" else 0.0)
+    return b.EndObject()
+
+
+class _Graph:
+    """The TFLite tensors, buffers and operators, filled from a .tlm model."""
+
+    def __init__(self, info) -> None:
+        self.info = info
+        self.tensors: list[dict] = []  # name, type, shape, data (bytes or None), quant
+        self.ops: list[tuple[str, list[int], list[int], str | None, list]] = []
+        for t in info.tensors:
+            if t.dtype not in _TYPES:
+                raise TFLiteImportError(f"tensor {t.index} ({t.name!r}): dtype {t.dtype} has no TFLite type")
+            q = t.quantization
+            self.tensors.append(
+                {
+                    "name": t.name,
+                    "type": _TYPES[t.dtype],
+                    "shape": list(t.shape),
+                    "data": None
+                    if t.data is None
+                    else np.ascontiguousarray(t.data).astype(t.dtype.newbyteorder("<")).tobytes(),
+                    "quant": None
+                    if q is None or not q.scale
+                    else (list(q.scale), list(q.zero_point), q.axis),
+                }
+            )
+        self.dequantized: dict[int, int] = {}
+
+    def const(self, name: str, array: np.ndarray) -> int:
+        a = np.ascontiguousarray(array, dtype=np.int32)
+        self.tensors.append(
+            {
+                "name": name,
+                "type": 2,
+                "shape": list(a.shape),
+                "data": a.astype("<i4").tobytes(),
+                "quant": None,
+            }
+        )
+        return len(self.tensors) - 1
+
+    def requantized(self, i: int, like: int) -> int:
+        """Tensor ``i`` requantized (a QUANTIZE op) to the parameters of tensor ``like`` when they differ."""
+        if self.tensors[i]["quant"] == self.tensors[like]["quant"]:
+            return i
+        t = self.tensors[i]
+        self.tensors.append(
+            {**t, "name": f"{t['name']}/requantized", "data": None, "quant": self.tensors[like]["quant"]}
+        )
+        self.ops.append(("QUANTIZE", [i], [len(self.tensors) - 1], None, []))
+        return len(self.tensors) - 1
+
+    def zero_bias(self, op) -> int:
+        x, w = (self.info.tensors[i] for i in op.inputs[:2])
+        y = self.info.tensors[op.outputs[0]]
+        channels = w.shape[0] if op.opcode == "Conv2D" else w.shape[3]
+        name = f"{y.name}{NO_BIAS}"
+        if x.quantization is None or not x.quantization.scale:  # float
+            self.tensors.append({"name": name, "type": 0, "shape": [channels], "quant": None,
+                                 "data": np.zeros(channels, "<f4").tobytes()})  # fmt: skip
+        else:
+            ws = np.broadcast_to(np.asarray(w.quantization.scale, np.float64), [channels])
+            scale = [float(np.float32(x.quantization.scale[0] * s)) for s in ws]
+            quant = (scale, [0] * channels, 0)
+            self.tensors.append({"name": name, "type": 2, "shape": [channels], "quant": quant,
+                                 "data": np.zeros(channels, "<i4").tobytes()})  # fmt: skip
+        return len(self.tensors) - 1
+
+    def weight(self, i: int) -> int:
+        """A float16 constant goes through a DEQUANTIZE op (TFLite kernels take float32 weights)."""
+        t = self.info.tensors[i]
+        if t.data is None or t.dtype != np.float16:
+            return i
+        if i not in self.dequantized:
+            self.tensors.append(
+                {"name": t.name, "type": 0, "shape": list(t.shape), "data": None, "quant": None}
+            )
+            out = len(self.tensors) - 1
+            self.ops.insert(0, ("DEQUANTIZE", [i], [out], None, []))
+            self.dequantized[i] = out
+        return self.dequantized[i]
+
+
+def _requantizes(g: _Graph, ins: list[int], out: int) -> bool:
+    q = g.tensors[out]["quant"]
+    return q is not None and any(
+        g.tensors[i]["quant"] is not None and g.tensors[i]["quant"] != q for i in ins
+    )
+
+
+def _convert_op(g: _Graph, op) -> None:
+    o = op.options
+    ins, outs = list(op.inputs), list(op.outputs)
+    x_shape = g.info.tensors[ins[0]].shape if ins else ()
+    name = _OPS.get(op.opcode)
+    if name is None:
+        raise TFLiteImportError(f"op {op.index} ({op.opcode}) has no TFLite export")
+    if op.opcode in _WEIGHTED:
+        ins = [ins[0], *[g.weight(i) for i in ins[1:]]]
+        if len(ins) == 2 and op.opcode == "FullyConnected":
+            ins.append(-1)
+        elif len(ins) == 2:  # LiteRT's convolutions need a bias: zeros, which the importer drops again
+            ins.append(g.zero_bias(op))
+    opts: tuple[str, list] | None = None
+    if op.opcode in ("Add", "Sub", "Mul"):
+        opts = (f"{op.opcode}Options", [(0, "b", _ACT[o["activation"]])])
+    elif op.opcode == "FullyConnected":
+        opts = ("FullyConnectedOptions", [(0, "b", _ACT[o["activation"]]), (2, "?", len(x_shape) != 2)])
+    elif op.opcode in ("Conv2D", "DepthwiseConv2D"):
+        common = [(0, "b", _PAD[o["padding"]]), (1, "i", o["stride_w"]), (2, "i", o["stride_h"])]
+        if op.opcode == "Conv2D":
+            extra = [(3, "b", _ACT[o["activation"]]), (4, "i", o["dilation_w"]), (5, "i", o["dilation_h"])]
+        else:
+            extra = [
+                (3, "i", o["depth_multiplier"]), (4, "b", _ACT[o["activation"]]),
+                (5, "i", o["dilation_w"]), (6, "i", o["dilation_h"]),
+            ]  # fmt: skip
+        opts = (f"{op.opcode}Options", common + extra)
+    elif op.opcode in ("MaxPool2D", "AveragePool2D"):
+        opts = (
+            "Pool2DOptions",
+            [
+                (0, "b", _PAD[o["padding"]]), (1, "i", o["stride_w"]), (2, "i", o["stride_h"]),
+                (3, "i", o["filter_w"]), (4, "i", o["filter_h"]), (5, "b", _ACT[o["activation"]]),
+            ],
+        )  # fmt: skip
+    elif op.opcode == "Mean":
+        ins.append(g.const(f"{g.info.tensors[outs[0]].name}/axes", np.asarray(o["axes"])))
+        opts = ("ReducerOptions", [(0, "?", bool(o["keep_dims"]))])
+    elif op.opcode == "Softmax":
+        opts = ("SoftmaxOptions", [(0, "f", float(o["beta"]))])
+    elif op.opcode == "Reshape":
+        shape = list(g.info.tensors[outs[0]].shape)
+        ins.append(g.const(f"{g.info.tensors[outs[0]].name}/shape", np.asarray(shape)))
+        opts = ("ReshapeOptions", [("new_shape", "[i]", shape)])
+    elif op.opcode == "Concatenation" and _requantizes(g, ins, outs[0]):
+        # TFLite's int8 Concatenation needs equal parameters: requantize with QUANTIZE ops (int8 -> int8)
+        if len(ins) == 1 and o["activation"] == "NONE":
+            g.ops.append(("QUANTIZE", ins, outs, None, []))
+            return
+        ins = [g.requantized(i, outs[0]) for i in ins]
+        opts = ("ConcatenationOptions", [(0, "i", o["axis"]), (1, "b", _ACT[o["activation"]])])
+    elif op.opcode == "Concatenation":
+        opts = ("ConcatenationOptions", [(0, "i", o["axis"]), (1, "b", _ACT[o["activation"]])])
+    elif op.opcode == "Pad":
+        pads = np.asarray(o["paddings"]).reshape(-1, 2)
+        ins.append(g.const(f"{g.info.tensors[outs[0]].name}/paddings", pads))
+        opts = ("PadOptions", [])
+    elif op.opcode == "Transpose":
+        ins.append(g.const(f"{g.info.tensors[outs[0]].name}/perm", np.asarray(o["perm"])))
+        opts = ("TransposeOptions", [])
+    g.ops.append((name, ins, outs, opts[0] if opts else None, opts[1] if opts else []))
+
+
+def to_tflite(tlm: bytes) -> bytes:
+    """The ``.tflite`` bytes of a ``.tlm`` model (one line TFLiteImportError for what TFLite cannot hold)."""
+    info = read_model(bytes(tlm))
+    g = _Graph(info)
+    for op in info.ops:
+        _convert_op(g, op)
+    b = flatbuffers.Builder(1024)
+    # buffers: 0 empty; then one per constant tensor, in tensor order
+    buffer_of: dict[int, int] = {}
+    datas: list[bytes] = []
+    for i, t in enumerate(g.tensors):
+        if t["data"] is not None:
+            datas.append(t["data"])
+            buffer_of[i] = len(datas)
+    meta = json.dumps(
+        {"producer": info.metadata.producer, "entries": list(info.metadata.entries.items())}, sort_keys=True
+    ).encode()
+    datas.append(meta)
+    meta_buffer = len(datas)
+    buffer_offsets = []
+    for data in [b"", *datas]:
+        off = _bytes(b, data) if data else None
+        b.StartObject(3)
+        if off is not None:
+            b.PrependUOffsetTRelativeSlot(schema.BUFFER["data"], off, 0)
+        buffer_offsets.append(b.EndObject())
+    tensor_offsets = []
+    for i, t in enumerate(g.tensors):
+        name = b.CreateString(t["name"]) if t["name"] else None
+        shape = _ints(b, t["shape"])
+        quant = None
+        if t["quant"] is not None:
+            scale, zp, axis = t["quant"]
+            s_off = _vector(b, [float(s) for s in scale], 4, b.PrependFloat32)
+            z_off = _vector(b, [int(z) for z in zp], 8, b.PrependInt64)
+            b.StartObject(7)
+            b.PrependUOffsetTRelativeSlot(schema.QUANTIZATION["scale"], s_off, 0)
+            b.PrependUOffsetTRelativeSlot(schema.QUANTIZATION["zero_point"], z_off, 0)
+            b.PrependInt32Slot(schema.QUANTIZATION["quantized_dimension"], int(axis), 0)
+            quant = b.EndObject()
+        b.StartObject(11)
+        b.PrependUOffsetTRelativeSlot(schema.TENSOR["shape"], shape, 0)
+        b.PrependInt8Slot(schema.TENSOR["type"], t["type"], 0)
+        b.PrependUint32Slot(schema.TENSOR["buffer"], buffer_of.get(i, 0), 0)
+        if name is not None:
+            b.PrependUOffsetTRelativeSlot(schema.TENSOR["name"], name, 0)
+        if quant is not None:
+            b.PrependUOffsetTRelativeSlot(schema.TENSOR["quantization"], quant, 0)
+        tensor_offsets.append(b.EndObject())
+    codes: list[int] = []
+    op_offsets = []
+    for name, ins, outs, opt_table, fields in g.ops:
+        code = schema.BUILTIN_OPERATORS.index(name)
+        if code not in codes:
+            codes.append(code)
+        options = None
+        if opt_table is not None:
+            if fields and fields[0][0] == "new_shape":  # ReshapeOptions: its one field is a vector
+                shape_off = _ints(b, fields[0][2])
+                b.StartObject(1)
+                b.PrependUOffsetTRelativeSlot(schema.RESHAPE_OPTIONS_NEW_SHAPE, shape_off, 0)
+                options = b.EndObject()
+            else:
+                options = _table(b, 8, fields)
+        i_off, o_off = _ints(b, ins), _ints(b, outs)
+        b.StartObject(14)
+        b.PrependUint32Slot(schema.OPERATOR["opcode_index"], codes.index(code), 0)
+        b.PrependUOffsetTRelativeSlot(schema.OPERATOR["inputs"], i_off, 0)
+        b.PrependUOffsetTRelativeSlot(schema.OPERATOR["outputs"], o_off, 0)
+        if options is not None:
+            b.PrependUint8Slot(schema.OPERATOR["builtin_options_type"], schema.BUILTIN_OPTIONS[opt_table], 0)
+            b.PrependUOffsetTRelativeSlot(schema.OPERATOR["builtin_options"], options, 0)
+        op_offsets.append(b.EndObject())
+    code_offsets = []
+    for code in codes:
+        b.StartObject(4)
+        b.PrependInt8Slot(schema.OPERATOR_CODE["deprecated_builtin_code"], min(code, 127), 0)
+        b.PrependInt32Slot(schema.OPERATOR_CODE["version"], 1, 1)
+        b.PrependInt32Slot(schema.OPERATOR_CODE["builtin_code"], code, 0)
+        code_offsets.append(b.EndObject())
+    sg_vectors = (
+        _offsets(b, tensor_offsets), _ints(b, info.inputs), _ints(b, info.outputs), _offsets(b, op_offsets),
+    )  # fmt: skip
+    sg_name = b.CreateString("main")
+    b.StartObject(6)
+    for slot, off in zip((0, 1, 2, 3), sg_vectors, strict=True):
+        b.PrependUOffsetTRelativeSlot(slot, off, 0)
+    b.PrependUOffsetTRelativeSlot(schema.SUBGRAPH["name"], sg_name, 0)
+    subgraph = b.EndObject()
+    meta_name = b.CreateString(METADATA_NAME)
+    b.StartObject(2)
+    b.PrependUOffsetTRelativeSlot(0, meta_name, 0)
+    b.PrependUint32Slot(1, meta_buffer, 0)
+    metadata = b.EndObject()
+    model_vectors = {
+        "operator_codes": _offsets(b, code_offsets),
+        "subgraphs": _offsets(b, [subgraph]),
+        "buffers": _offsets(b, buffer_offsets),
+        "metadata": _offsets(b, [metadata]),
+    }
+    description = b.CreateString(info.metadata.description)
+    b.StartObject(10)
+    b.PrependUint32Slot(schema.MODEL["version"], 3, 0)
+    b.PrependUOffsetTRelativeSlot(schema.MODEL["operator_codes"], model_vectors["operator_codes"], 0)
+    b.PrependUOffsetTRelativeSlot(schema.MODEL["subgraphs"], model_vectors["subgraphs"], 0)
+    b.PrependUOffsetTRelativeSlot(schema.MODEL["description"], description, 0)
+    b.PrependUOffsetTRelativeSlot(schema.MODEL["buffers"], model_vectors["buffers"], 0)
+    b.PrependUOffsetTRelativeSlot(schema.MODEL["metadata"], model_vectors["metadata"], 0)
+    model = b.EndObject()
+    b.Finish(model, file_identifier=schema.FILE_IDENTIFIER)
+    return bytes(b.Output())
