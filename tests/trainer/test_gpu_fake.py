@@ -26,6 +26,7 @@ import trainer as tf
 from trainer import backend, session
 from trainer.errors import UnimplementedError
 from trainer.ops import training
+from trainer.summary import _protos as _summary_protos
 
 # Where a transfer may happen: the innermost of these functions on the stack names the reason. A transfer
 # whose innermost trainer frame is any other kernel is a bug (a hidden copy inside a kernel).
@@ -735,3 +736,24 @@ def test_cuda_failures_in_a_kernel_name_the_op_and_device(fake_gpu: Any, monkeyp
                 InternalError, match=r"big_exp \(Exp\) on /gpu:0: OutOfMemoryError: Out of mem"
             ):
                 sess.run(y, {x: np.ones((2, 2), np.float32)})
+
+
+def test_summaries_of_gpu_tensors_run_on_the_host(fake_gpu: Any):
+    need(_summary_protos.available(), "the tensorboard package is not installed")
+    from tensorboard.compat.proto import summary_pb2
+
+    g = tf.Graph()
+    with g.as_default(), tf.device("/gpu:0"):
+        w = tf.Variable([1.0, 2.0, 3.0])
+        loss = tf.reduce_sum(tf.square(w))
+        tf.summary.scalar("loss", loss)
+        tf.summary.histogram("w", w)
+        merged = tf.summary.merge_all()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            blob = sess.run(merged)
+    values = summary_pb2.Summary.FromString(blob).value
+    assert [(v.tag, v.simple_value) for v in values][:1] == [("loss", 14.0)] and values[1].histo.num == 3
+    assert fake_gpu.RAN["Sum"] >= 1  # the loss ran on the (emulated) GPU, the summaries on the host
+    reasons = transfer_reasons()
+    assert not [r for r in reasons if r.startswith("VIOLATION")], reasons

@@ -176,3 +176,13 @@ def test_without_tensorboard_summaries_are_no_ops_with_one_warning(tmp_path: Pat
         assert not (tmp_path / "logs").exists()
     finally:
         _protos._restore_for_tests(state)
+
+
+def test_summary_ops_are_pinned_to_the_host() -> None:
+    g = tf.Graph()
+    with g.as_default(), tf.device("/gpu:0"):
+        x = tf.constant([1.0, 2.0])
+        ops = [tf.summary.scalar("s", x[0]), tf.summary.histogram("h", x), tf.summary.text("t", "a")]
+        ops.append(tf.summary.merge_all())
+    assert x.op.device == "/gpu:0"
+    assert [o.op.device for o in ops] == ["/device:CPU:0"] * 4

@@ -26,7 +26,15 @@ import numpy as np
 
 from trainer import dtypes as _dt
 from trainer.errors import InvalidArgumentError
-from trainer.graph import GraphKeys, Tensor, apply_op, convert_to_tensor, get_collection, name_scope
+from trainer.graph import (
+    GraphKeys,
+    Tensor,
+    apply_op,
+    convert_to_tensor,
+    get_collection,
+    get_default_graph,
+    name_scope,
+)
 from trainer.registry import register
 from trainer.summary._protos import protos
 from trainer.tensor_shape import TensorShape
@@ -36,6 +44,12 @@ def _scalar_string(inputs: list[Tensor], attrs: dict) -> Any:
     return TensorShape([]), _dt.string
 
 
+def _on_host() -> Any:
+    """Summary kernels are host code (protobufs, PNG): pin them to the CPU of the current job and task, as
+    TensorFlow does (it has no GPU kernel for them); their inputs reach them through _Send/_Recv."""
+    return get_default_graph().device("/device:CPU:0")
+
+
 def _summary_op(
     op_type: str, name: str, inputs: list[Any], attrs: dict, collections: Any, family: str | None
 ) -> Tensor:
@@ -43,7 +57,7 @@ def _summary_op(
     if family:
         name = f"{family}/{name}"
     tensors = [convert_to_tensor(x) for x in inputs]
-    with name_scope(name) as scope:
+    with name_scope(name) as scope, _on_host():
         tag = scope[:-1]
         out = apply_op(op_type, tensors, {**attrs, "tag": tag}, scope)
     for key in collections if collections is not None else [GraphKeys.SUMMARIES]:
@@ -225,7 +239,7 @@ def text(name: str, tensor: Any, collections: Sequence[str] | None = None) -> Te
     items = [tensor] if isinstance(tensor, (str, bytes)) else list(tensor)
     data = tuple(s.encode("utf-8") if isinstance(s, str) else bytes(s) for s in items)
     scalar_text = isinstance(tensor, (str, bytes))
-    with name_scope(name) as scope:
+    with name_scope(name) as scope, _on_host():
         out = apply_op("TensorSummaryV2", [], {"tag": scope[:-1], "text": data, "scalar": scalar_text}, scope)
     for key in collections if collections is not None else [GraphKeys.SUMMARIES]:
         out.graph.add_to_collection(key, out)
@@ -260,7 +274,8 @@ def merge(inputs: Sequence[Any], collections: Sequence[str] | None = None, name:
     for t in tensors:
         if t.dtype is not _dt.string:
             raise InvalidArgumentError(f"tf.summary.merge: {t.name} is not a summary (dtype {t.dtype.name})")
-    out = apply_op("MergeSummary", tensors, {}, name or "Merge/MergeSummary")
+    with _on_host():
+        out = apply_op("MergeSummary", tensors, {}, name or "Merge/MergeSummary")
     for key in collections or []:
         out.graph.add_to_collection(key, out)
     return out
