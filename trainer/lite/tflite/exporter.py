@@ -230,7 +230,10 @@ def _convert_op(g: _Graph, op) -> None:
 
 def to_tflite(tlm: bytes) -> bytes:
     """The ``.tflite`` bytes of a ``.tlm`` model (one line TFLiteImportError for what TFLite cannot hold)."""
-    info = read_model(bytes(tlm))
+    try:
+        info = read_model(bytes(tlm))
+    except Exception as e:  # read_model trusts the structure: verify untrusted files with pyruntime first
+        raise TFLiteImportError(f"not a valid .tlm model: {type(e).__name__}: {e}") from None
     g = _Graph(info)
     for op in info.ops:
         _convert_op(g, op)

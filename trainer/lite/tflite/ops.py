@@ -347,8 +347,8 @@ def _transpose(ctx: ImportContext, op: Operator) -> None:
 @_register(
     "QUANTIZE",
     "Quantize, or Concatenation",
-    "float32 -> int8: Quantize (per tensor); int8 -> int8 (a requantization): a one-input Concatenation, "
-    "which requantizes to its output's parameters",
+    "float32 -> int8: Quantize (per tensor); int8 -> int8 (a requantization): dropped when only "
+    "Concatenations read it (they requantize their inputs themselves), else a one-input Concatenation",
 )
 def _quantize(ctx: ImportContext, op: Operator) -> None:
     arity(op, (1,))
