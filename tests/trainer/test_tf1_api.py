@@ -336,3 +336,40 @@ def test_gfile_and_logging(tmp_path, caplog) -> None:
         assert [r.getMessage() for r in caplog.records] == ["step 3", "only twice", "only twice"]
     finally:
         tf.logging.set_verbosity(old)
+
+
+def test_learning_rate_schedules_match_their_formulas() -> None:
+    """Each schedule against its formula in numpy (TensorFlow 2.21's compat.v1 gives the same numbers at
+    these steps; checked once by hand, not needed here)."""
+    steps = [0, 10, 11, 20, 50, 150]
+
+    def poly(s: int, cycle: bool, power: float) -> float:
+        n = 100.0
+        if cycle:
+            n *= max(np.ceil(s / 100.0), 1.0)
+        else:
+            s = min(s, 100)
+        return (0.1 - 0.01) * (1 - s / n) ** power + 0.01
+
+    want = [
+        [1.0 if s <= 10 else 0.5 if s <= 20 else 0.1 for s in steps],
+        [poly(s, False, 2.0) for s in steps],
+        [poly(s, True, 1.0) for s in steps],
+        [0.1 / (1 + 0.5 * s / 10) for s in steps],
+        [0.1 * np.exp(-0.5 * np.floor(s / 10)) for s in steps],
+    ]
+    g = tf.Graph()
+    with g.as_default():
+        st = tf.placeholder(tf.int64, [])
+        lrs = [
+            tf.train.piecewise_constant(st, [10, 20], [1.0, 0.5, 0.1]),
+            tf.train.polynomial_decay(0.1, st, 100, 0.01, power=2.0),
+            tf.train.polynomial_decay(0.1, st, 100, 0.01, cycle=True),
+            tf.train.inverse_time_decay(0.1, st, 10, 0.5),
+            tf.train.natural_exp_decay(0.1, st, 10, 0.5, staircase=True),
+        ]
+        with tf.Session() as sess:
+            got = [[float(v) for v in sess.run(lrs, {st: s})] for s in steps]
+    np.testing.assert_allclose(np.array(got).T, want, rtol=1e-6)
+    with pytest.raises(InvalidArgumentError, match="len"):
+        tf.train.piecewise_constant(tf.constant(1), [1, 2], [1.0])

@@ -12,7 +12,13 @@ from trainer.train.global_step import (
     get_or_create_global_step,
     increment_global_step,
 )
-from trainer.train.learning_rate_decay import exponential_decay
+from trainer.train.learning_rate_decay import (
+    exponential_decay,
+    inverse_time_decay,
+    natural_exp_decay,
+    piecewise_constant,
+    polynomial_decay,
+)
 from trainer.train.moving_averages import ExponentialMovingAverage
 from trainer.train.optimizer import (
     AdamOptimizer,
@@ -48,8 +54,12 @@ __all__ = [
     "get_global_step",
     "get_or_create_global_step",
     "increment_global_step",
+    "inverse_time_decay",
     "latest_checkpoint",
     "list_variables",
     "load_checkpoint",
+    "natural_exp_decay",
+    "piecewise_constant",
+    "polynomial_decay",
     "update_checkpoint_state",
 ]
