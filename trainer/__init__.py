@@ -114,6 +114,7 @@ from trainer.ops.math_ops import (
     argmax,
     argmin,
     cast,
+    count_nonzero,
     div,
     divide,
     equal,
@@ -139,6 +140,8 @@ from trainer.ops.math_ops import (
     not_equal,
     pow,  # noqa: A004
     reciprocal,
+    reduce_all,
+    reduce_any,
     reduce_max,
     reduce_mean,
     reduce_min,

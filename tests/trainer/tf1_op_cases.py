@@ -196,6 +196,22 @@ TF1_CASES: list[OpCase] = [
         grad=False,
         name="in_top_k",
     ),
+    OpCase(
+        "Max",
+        lambda b: [tf.reduce_any(b, axis=1), tf.reduce_all(b, 0), tf.reduce_any(b, keepdims=True)],
+        [np.array([[True, False, False], [False, False, False]])],
+        lambda b: [b.any(1), b.all(0), b.any(keepdims=True)],
+        grad=False,
+        name="reduce_any_all",
+    ),
+    OpCase(
+        "Sum",
+        lambda x: [tf.count_nonzero(x), tf.count_nonzero(x, axis=0, dtype=tf.int32)],
+        [np.array([[0.0, 1.5, 0.0], [2.0, -1.0, 0.0]])],
+        lambda x: [np.asarray(np.count_nonzero(x)), np.count_nonzero(x, axis=0).astype(np.int32)],
+        grad=False,
+        name="count_nonzero",
+    ),
     # full reductions of tensors of unknown rank (TF1's tf.placeholder("float") without a shape)
     OpCase(
         "Sum",

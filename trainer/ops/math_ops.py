@@ -13,7 +13,7 @@ import numpy as np
 
 from trainer import dtypes as _dt
 from trainer.errors import InvalidArgumentError, UnimplementedError
-from trainer.graph import Tensor, apply_op, convert_to_tensor, override_operator
+from trainer.graph import Tensor, apply_op, convert_to_tensor, name_scope, override_operator
 from trainer.ops._common import (
     bool_broadcast_shape,
     broadcast_shape,
@@ -779,6 +779,57 @@ register("Min", shape=_reduce_shape, kernel=_min_kernel, grad=_extremum_grad)
 
 def reduce_prod(*args: Any, **kwargs: Any) -> Tensor:
     raise UnimplementedError("reduce_prod is not implemented")
+
+
+# ---- composites: reduce_any, reduce_all, count_nonzero ----------------------------------------------
+def _bool_reduce(what: str, reduce: Any, x: Any, axis: Any, keep: Any, name: str | None) -> Tensor:
+    t = convert_to_tensor(x)
+    if t.dtype is not _dt.bool:
+        raise InvalidArgumentError(f"tf.{what} needs a bool tensor, got {t.dtype.name} {t.name}")
+    with name_scope(name or what):
+        return greater(reduce(cast(t, _dt.int32), axis, keep), 0)
+
+
+def reduce_any(
+    input_tensor: Any,
+    axis: Any = None,
+    keepdims: Any = None,
+    name: str | None = None,
+    reduction_indices: Any = None,
+    keep_dims: Any = None,
+) -> Tensor:
+    """Logical or over ``axis`` (all axes by default): the maximum of the bools as 0/1."""
+    axis = axis if axis is not None else reduction_indices
+    return _bool_reduce("reduce_any", reduce_max, input_tensor, axis, keep_dims or keepdims, name)
+
+
+def reduce_all(
+    input_tensor: Any,
+    axis: Any = None,
+    keepdims: Any = None,
+    name: str | None = None,
+    reduction_indices: Any = None,
+    keep_dims: Any = None,
+) -> Tensor:
+    """Logical and over ``axis`` (all axes by default): the minimum of the bools as 0/1."""
+    axis = axis if axis is not None else reduction_indices
+    return _bool_reduce("reduce_all", reduce_min, input_tensor, axis, keep_dims or keepdims, name)
+
+
+def count_nonzero(
+    input_tensor: Any,
+    axis: Any = None,
+    keepdims: Any = None,
+    dtype: Any = _dt.int64,
+    name: str | None = None,
+    reduction_indices: Any = None,
+    keep_dims: Any = None,
+) -> Tensor:
+    """The number of non-zero (or True) elements over ``axis`` (all axes by default), as ``dtype``."""
+    t = convert_to_tensor(input_tensor)
+    with name_scope(name or "count_nonzero"):
+        nonzero = t if t.dtype is _dt.bool else not_equal(t, zeros_like(t))
+        return reduce_sum(cast(nonzero, dtype), axis, keepdims, None, reduction_indices, keep_dims)
 
 
 # ---- ArgMax / ArgMin --------------------------------------------------------------------------------
