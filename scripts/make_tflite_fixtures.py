@@ -1,5 +1,5 @@
-"""Write the ``.tflite`` fixtures of the TFLite importer's tests (tests/fixtures/tflite/) with TensorFlow's own
-converter. Needs TensorFlow (``tensorflow-cpu``); the tests that read the files do not.
+"""Write the ``.tflite`` fixtures of the TFLite importer's tests (tests/fixtures/tflite/) with TensorFlow's
+own converter. Needs TensorFlow (``tensorflow-cpu``); the tests that read the files do not.
 
     python scripts/make_tflite_fixtures.py [--out tests/fixtures/tflite] [--only NAME ...]
 
@@ -145,7 +145,7 @@ def from_function(fn_and_shapes, mode: str, io_int8: bool = False, buffer_offset
 
 
 def ds_cnn() -> tf.keras.Model:
-    """Keyword spotting DS-CNN (small): conv 10x4 stride 2, four depthwise-separable blocks, pool, dense 12."""
+    """Keyword spotting DS-CNN (small): conv 10x4 stride 2, four depthwise-separable blocks, pool, dense."""
     layers = tf.keras.layers
     x = inp = tf.keras.Input([49, 10, 1], batch_size=1)
     x = layers.Conv2D(64, (10, 4), strides=2, padding="same", use_bias=False)(x)
@@ -205,8 +205,8 @@ def mobilenet_025() -> tf.keras.Model:
 
 
 def autoencoder() -> tf.keras.Model:
-    """Anomaly detection FC autoencoder: 640 -> 64 x4 -> 8 -> 64 x4 -> 640 (MLPerf: 128 wide; half keeps the file
-    under 100 KB)."""
+    """Anomaly detection FC autoencoder: 640 -> 64 x4 -> 8 -> 64 x4 -> 640 (MLPerf's is 128 wide; half
+    keeps the file at 136 KB)."""
     layers = tf.keras.layers
     x = inp = tf.keras.Input([640], batch_size=1)
     for units in (64, 64, 64, 64, 8, 64, 64, 64, 64):
