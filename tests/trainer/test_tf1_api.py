@@ -373,3 +373,34 @@ def test_learning_rate_schedules_match_their_formulas() -> None:
     np.testing.assert_allclose(np.array(got).T, want, rtol=1e-6)
     with pytest.raises(InvalidArgumentError, match="len"):
         tf.train.piecewise_constant(tf.constant(1), [1, 2], [1.0])
+
+
+def test_contrib_conv2d_and_pools() -> None:
+    rng = np.random.default_rng(5)
+    xv = rng.normal(size=(2, 6, 6, 3)).astype(np.float32)
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 6, 6, 3])
+        c = tf.contrib.layers.conv2d(x, 4, 3)
+        c2 = tf.contrib.layers.conv2d(c, 2, [3, 3], stride=2, padding="VALID", activation_fn=None)
+        mp = tf.contrib.layers.max_pool2d(c, [2, 2])
+        ap = tf.contrib.layers.avg_pool2d(c, 3, stride=3)
+        assert _names(tf.trainable_variables()) == [
+            "Conv/weights:0",
+            "Conv/biases:0",
+            "Conv_1/weights:0",
+            "Conv_1/biases:0",
+        ]
+        assert [t.shape.as_list() for t in (c, c2, mp, ap)] == [
+            [None, 6, 6, 4],
+            [None, 2, 2, 2],
+            [None, 3, 3, 4],
+            [None, 2, 2, 4],
+        ]
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            cv, mpv, apv, w = sess.run([c, mp, ap, "Conv/weights:0"], {x: xv})
+            want = sess.run(tf.nn.relu(tf.nn.conv2d(xv, w, [1, 1, 1, 1], "SAME")))
+    np.testing.assert_allclose(cv, want, rtol=1e-5, atol=1e-6)  # ReLU by default, biases start at 0
+    np.testing.assert_allclose(mpv, cv.reshape(2, 3, 2, 3, 2, 4).max(axis=(2, 4)), rtol=1e-6)
+    np.testing.assert_allclose(apv, cv.reshape(2, 2, 3, 2, 3, 4).mean(axis=(2, 4)), rtol=1e-5)

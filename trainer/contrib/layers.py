@@ -17,17 +17,23 @@ from trainer import initializers
 from trainer.errors import InvalidArgumentError
 from trainer.graph import add_to_collections, convert_to_tensor, name_scope, variable_scope
 from trainer.initializers import Initializer, RandomUniform, TruncatedNormal, compute_fans
+from trainer.layers.base import normalize_tuple
 from trainer.layers.core import Flatten
+from trainer.ops.conv_ops import avg_pool, max_pool
+from trainer.ops.conv_ops import conv2d as nn_conv2d
 from trainer.ops.math_ops import matmul
 from trainer.ops.nn_ops import bias_add, relu
 from trainer.regularizers import l1_regularizer, l2_regularizer
 from trainer.variables import get_variable
 
 __all__ = [
+    "avg_pool2d",
+    "conv2d",
     "flatten",
     "fully_connected",
     "l1_regularizer",
     "l2_regularizer",
+    "max_pool2d",
     "variance_scaling_initializer",
     "xavier_initializer",
     "xavier_initializer_conv2d",
@@ -146,3 +152,104 @@ def fully_connected(
     if outputs_collections:
         add_to_collections(list(outputs_collections), y)
     return y
+
+
+def conv2d(
+    inputs: Any,
+    num_outputs: int,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] = 1,
+    padding: str = "SAME",
+    data_format: str | None = None,
+    rate: int = 1,
+    activation_fn: Any = relu,
+    normalizer_fn: Any = None,
+    normalizer_params: dict | None = None,
+    weights_initializer: Any = None,
+    weights_regularizer: Any = None,
+    biases_initializer: Any = "zeros",
+    biases_regularizer: Any = None,
+    reuse: Any = None,
+    variables_collections: Any = None,
+    outputs_collections: Any = None,
+    trainable: bool = True,
+    scope: str | None = None,
+) -> Any:
+    """contrib's 2-D convolution (NHWC, ReLU and SAME padding by default) with variables
+    ``<scope>/weights`` ``[kh, kw, in, num_outputs]`` and ``<scope>/biases`` (default scope ``Conv``)."""
+    if data_format not in (None, "NHWC"):
+        raise InvalidArgumentError("tf.contrib.layers.conv2d: only data_format='NHWC' is supported")
+    x = convert_to_tensor(inputs)
+    if x.shape.ndims != 4 or x.shape.dims[-1] is None:
+        raise InvalidArgumentError(
+            f"tf.contrib.layers.conv2d: needs NHWC input with known channels, got {x.shape}"
+        )
+    kh, kw = normalize_tuple(kernel_size, 2, "kernel_size")
+    sh, sw = normalize_tuple(stride, 2, "stride")
+    w_init = weights_initializer if weights_initializer is not None else xavier_initializer()
+    with x.graph.as_default(), variable_scope(scope, default_name="Conv", reuse=reuse):
+        w = get_variable(
+            "weights",
+            [kh, kw, int(x.shape.dims[-1]), int(num_outputs)],
+            x.dtype,
+            initializers.get(w_init),
+            regularizer=weights_regularizer,
+            trainable=trainable,
+        )
+        y = nn_conv2d(x, w, [1, sh, sw, 1], padding.upper(), dilations=[1, int(rate), int(rate), 1])
+        made = [w]
+        if normalizer_fn is not None:
+            y = normalizer_fn(y, **(normalizer_params or {}))
+        elif biases_initializer is not None:
+            b = get_variable(
+                "biases",
+                [int(num_outputs)],
+                x.dtype,
+                initializers.get(biases_initializer),
+                regularizer=biases_regularizer,
+                trainable=trainable,
+            )
+            y = bias_add(y, b)
+            made.append(b)
+        if variables_collections:
+            for v in made:
+                add_to_collections(list(variables_collections), v)
+        if activation_fn is not None:
+            y = activation_fn(y)
+    if outputs_collections:
+        add_to_collections(list(outputs_collections), y)
+    return y
+
+
+def _pool(kind: str, inputs: Any, kernel_size: Any, stride: Any, padding: str, scope: str | None) -> Any:
+    kh, kw = normalize_tuple(kernel_size, 2, "kernel_size")
+    sh, sw = normalize_tuple(stride, 2, "stride")
+    pool = max_pool if kind == "MaxPool2D" else avg_pool
+    with name_scope(scope or kind):
+        return pool(convert_to_tensor(inputs), [1, kh, kw, 1], [1, sh, sw, 1], padding.upper())
+
+
+def max_pool2d(
+    inputs: Any,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] = 2,
+    padding: str = "VALID",
+    data_format: str = "NHWC",
+    outputs_collections: Any = None,
+    scope: str | None = None,
+) -> Any:
+    """Max pooling over NHWC inputs (contrib's defaults: stride 2, VALID)."""
+    return _pool("MaxPool2D", inputs, kernel_size, stride, padding, scope)
+
+
+def avg_pool2d(
+    inputs: Any,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] = 2,
+    padding: str = "VALID",
+    data_format: str = "NHWC",
+    outputs_collections: Any = None,
+    scope: str | None = None,
+) -> Any:
+    """Average pooling over NHWC inputs (contrib's defaults: stride 2, VALID)."""
+    return _pool("AvgPool2D", inputs, kernel_size, stride, padding, scope)
