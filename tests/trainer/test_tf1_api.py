@@ -404,3 +404,25 @@ def test_contrib_conv2d_and_pools() -> None:
     np.testing.assert_allclose(cv, want, rtol=1e-5, atol=1e-6)  # ReLU by default, biases start at 0
     np.testing.assert_allclose(mpv, cv.reshape(2, 3, 2, 3, 2, 4).max(axis=(2, 4)), rtol=1e-6)
     np.testing.assert_allclose(apv, cv.reshape(2, 2, 3, 2, 3, 4).mean(axis=(2, 4)), rtol=1e-5)
+
+
+def test_adagrad_follows_its_update_rule() -> None:
+    w0, x = np.array([1.0, -2.0, 0.5]), np.array([0.3, 0.1, -0.4])
+    g = tf.Graph()
+    with g.as_default():
+        w = tf.Variable(w0, name="w")
+        loss = tf.reduce_sum(tf.square(w - x))
+        opt = tf.train.AdagradOptimizer(0.5)
+        train = opt.minimize(loss)
+        assert opt.get_slot(w, "accumulator").op.name == "w/Adagrad"
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            for _ in range(3):
+                sess.run(train)
+            got = sess.run(w)
+    want, accum = w0.copy(), np.full(3, 0.1)
+    for _ in range(3):
+        grad = 2 * (want - x)
+        accum += grad**2
+        want -= 0.5 * grad / np.sqrt(accum)
+    np.testing.assert_allclose(got, want, rtol=1e-12)

@@ -21,6 +21,7 @@ from trainer.train.learning_rate_decay import (
 )
 from trainer.train.moving_averages import ExponentialMovingAverage
 from trainer.train.optimizer import (
+    AdagradOptimizer,
     AdamOptimizer,
     GradientDescentOptimizer,
     MomentumOptimizer,
@@ -39,6 +40,7 @@ from trainer.train.saver import (
 )
 
 __all__ = [
+    "AdagradOptimizer",
     "AdamOptimizer",
     "CheckpointState",
     "ExponentialMovingAverage",

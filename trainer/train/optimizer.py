@@ -28,11 +28,11 @@ from trainer.dtypes import float32
 from trainer.errors import InvalidArgumentError
 from trainer.gradients import gradients
 from trainer.graph import control_dependencies, convert_to_tensor, name_scope
-from trainer.initializers import ones, zeros
+from trainer.initializers import Constant, ones, zeros
 from trainer.ops import training as training_ops
 from trainer.ops.array_ops import constant
 from trainer.ops.control_ops import group
-from trainer.ops.math_ops import cast
+from trainer.ops.math_ops import cast, rsqrt, square
 from trainer.train.global_step import increment_global_step
 from trainer.variables import Variable, trainable_variables
 
@@ -343,3 +343,36 @@ class RMSPropOptimizer(Optimizer):
             grad,
             mg=self.get_slot(var, "mg") if self._centered else None,
         )
+
+
+class AdagradOptimizer(Optimizer):
+    """Adagrad as in TF1: ``accum += g^2``; ``var -= lr * g / sqrt(accum)``. The ``accumulator`` slot
+    starts at ``initial_accumulator_value`` (0.1, TF1's default), which keeps the first steps finite.
+    Built from graph ops (an AssignAdd and an AssignSub per variable), so it runs wherever they do."""
+
+    def __init__(
+        self,
+        learning_rate: Any,
+        initial_accumulator_value: float = 0.1,
+        use_locking: bool = False,
+        name: str = "Adagrad",
+    ) -> None:
+        super().__init__(use_locking, name)
+        if float(initial_accumulator_value) <= 0:
+            raise InvalidArgumentError(
+                f"AdagradOptimizer: initial_accumulator_value must be > 0, got {initial_accumulator_value}"
+            )
+        self._learning_rate = learning_rate
+        self._initial = float(initial_accumulator_value)
+
+    def _create_slots(self, var_list: list[Any]) -> None:
+        for v in var_list:
+            self._slot_with_init(v, "accumulator", self._name, Constant(self._initial))
+
+    def _prepare(self) -> None:
+        self._lr_t = self._hyper(self._learning_rate, "learning_rate")
+
+    def _apply_dense(self, grad: Any, var: Any) -> Any:
+        accum = self.get_slot(var, "accumulator").assign_add(square(grad))
+        lr = self._lr_t if self._lr_t.dtype is var.dtype else cast(self._lr_t, var.dtype)
+        return var.assign_sub(lr * grad * rsqrt(accum))
