@@ -4,7 +4,11 @@ own converter. Needs TensorFlow (``tensorflow-cpu``); the tests that read the fi
     python scripts/make_tflite_fixtures.py [--out tests/fixtures/tflite] [--only NAME ...]
 
 Weights come from fixed seeds and are not trained: the tests compare tensorlet with LiteRT's reference
-kernels, not accuracy. Models (each float32 unless the name says otherwise):
+kernels, not accuracy. Rerunning the script (TensorFlow 2.21) gives the committed files byte for byte, except
+that the Keras models' tensor names depend on the Keras layers the process built before (the committed
+``ad_autoencoder_int8`` was written by ``--only ops ops_int8 ops_f16 hybrid ad_autoencoder_int8``).
+
+Models (each float32 unless the name says otherwise):
 
 - ``ops``: every op tensorlet shares with TFLite (Conv2D with stride and dilation, DepthwiseConv2D with a
   depth multiplier and dilation, both pools, Add/Sub/Mul with fused activations, Maximum, the activations,
