@@ -20,6 +20,7 @@ from trainer.runtime_ops import (  # noqa: F401  (each registers its ops)
     conv,
     fully_connected,
     maximum,
+    minimum,
     mean,
     movement,
     pool,

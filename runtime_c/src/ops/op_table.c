@@ -12,7 +12,8 @@
 extern const tl_op_descriptor tl_op_add, tl_op_sub, tl_op_mul, tl_op_fully_connected, tl_op_conv2d,
     tl_op_depthwise_conv2d, tl_op_max_pool2d, tl_op_average_pool2d, tl_op_mean, tl_op_relu, tl_op_relu6,
     tl_op_sigmoid, tl_op_tanh, tl_op_softmax, tl_op_reshape, tl_op_concatenation, tl_op_pad, tl_op_transpose,
-    tl_op_quantize, tl_op_dequantize, tl_op_maximum;
+    tl_op_quantize, tl_op_dequantize, tl_op_maximum,
+    tl_op_minimum;
 
 static const tl_op_descriptor *const tl_ops[TL_OP_COUNT] = {
     &tl_op_add,
@@ -36,6 +37,7 @@ static const tl_op_descriptor *const tl_ops[TL_OP_COUNT] = {
     &tl_op_quantize,
     &tl_op_dequantize,
     &tl_op_maximum,
+    &tl_op_minimum,
 };
 
 const tl_op_descriptor *tl_op_lookup(int32_t opcode) {

@@ -24,3 +24,4 @@ class OpCode(object):
     Quantize = 18
     Dequantize = 19
     Maximum = 20
+    Minimum = 21
