@@ -11,7 +11,8 @@
  * Prepare runs each op's prepare twice (ops/ops.h): a size pass that sums the per-node memory and counts the
  * scratch blocks (nothing written), then, with the tables laid out, a place pass that fills the per-node
  * memory. The arena holds the activations and the ops' scratch blocks (tl_op_request_scratch: im2col, one
- * block per thread), each planned as an item alive during its op only (planner.h).
+ * block per thread), each planned as an item alive during its op only (planner.h); a block asked for as a
+ * range grows into the room the activations leave at that op (planner step 7), never growing the arena.
  * create_with_arena carves all of it from the caller's memory and never calls tl_malloc; create mallocs the
  * struct, the pool, one block for the tables and one for the arena (aligned by over-allocating 15 bytes). The
  * pool's worker threads (threadpool.h) start at create and are joined at destroy; their stacks are the OS's,
@@ -393,6 +394,7 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
       sc->first = sc->last = i;
       sc->offset = 0;
       (void)tl_align_size(it->nodes[i].scratch_bytes[k], TL_ARENA_ALIGNMENT, &sc->size); /* checked: size pass */
+      sc->max_size = it->nodes[i].scratch_max[k] / TL_ARENA_ALIGNMENT * TL_ARENA_ALIGNMENT;
       n++;
     }
   }

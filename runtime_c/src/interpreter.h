@@ -19,7 +19,8 @@ typedef struct tl_node {
   const struct tl_op_descriptor *desc;
   void *state;                             /* its op-private struct (a tl_op_persistent block), or NULL */
   void *scratch[TL_OP_MAX_SCRATCH];        /* in the arena, valid during this op's eval */
-  size_t scratch_bytes[TL_OP_MAX_SCRATCH]; /* requested */
+  size_t scratch_bytes[TL_OP_MAX_SCRATCH]; /* requested (the minimum), then granted by the plan */
+  size_t scratch_max[TL_OP_MAX_SCRATCH];   /* the most the op can use (planner step 7) */
   int32_t scratch_count;
   uint64_t work;                           /* this op's share of the work budget (tl_options.max_work) */
 } tl_node;

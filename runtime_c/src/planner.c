@@ -16,6 +16,7 @@ tl_status tl_plan_collect(const tl_model *m, tl_plan_item *items, int32_t *count
     items[i].first = -1;
     items[i].last = -1;
     items[i].size = 0;
+    items[i].max_size = 0;
     items[i].offset = 0;
   }
   for (k = 0; k < m->input_count; k++) {
@@ -129,6 +130,41 @@ uint64_t tl_plan_overlap_pairs(const tl_plan_item *items, int32_t n, int32_t *sc
   return all - disjoint;
 }
 
+/* The placed items (tree: a max-tree of `last` over the by_first positions, -1 where not placed) whose
+ * lifetimes intersect it's, except items[skip], into found sorted by offset; returns their count. The placed
+ * items with first <= it.last are a prefix of by_first; the tree reports those with last >= it.first,
+ * depth-first, so the stack holds at most two entries per tree level. */
+static int32_t tl_plan_overlapping(const tl_plan_item *items, int32_t n, const int32_t *by_first, const int32_t *tree,
+                                   int32_t leaves, const tl_plan_item *it, int32_t skip, int32_t *found) {
+  int32_t lo = 0, hi = n, k = 0, sp = 0;
+  int32_t stack[3 * 64];
+  while (lo < hi) {
+    int32_t mid = lo + (hi - lo) / 2;
+    if (items[by_first[mid]].first <= it->last) lo = mid + 1;
+    else hi = mid;
+  }
+  hi = lo;
+  stack[sp++] = 1;
+  stack[sp++] = 0;
+  stack[sp++] = leaves;
+  while (sp > 0) {
+    int32_t width = stack[--sp], start = stack[--sp], node = stack[--sp];
+    if (tree[node] < it->first || start >= hi) continue;
+    if (width == 1) {
+      if (by_first[start] != skip) found[k++] = by_first[start];
+      continue;
+    }
+    stack[sp++] = 2 * node + 1;
+    stack[sp++] = start + width / 2;
+    stack[sp++] = width / 2;
+    stack[sp++] = 2 * node;
+    stack[sp++] = start;
+    stack[sp++] = width / 2;
+  }
+  tl_plan_sort(items, found, k, TL_PLAN_BY_OFFSET);
+  return k;
+}
+
 tl_status tl_plan_place(tl_plan_item *items, int32_t n, int32_t *scratch, uint64_t max_pairs, uint64_t *pairs,
                         size_t *arena_bytes, tl_errbuf *err) {
   int32_t *order, *by_first, *pos, *found, *tree;
@@ -161,36 +197,7 @@ tl_status tl_plan_place(tl_plan_item *items, int32_t n, int32_t *scratch, uint64
   for (i = 0; i < n; i++) {
     tl_plan_item *it = &items[order[i]];
     size_t candidate = 0, end;
-    int32_t lo = 0, hi = n, k = 0, j, sp = 0, node;
-    int32_t stack[3 * 64];
-    /* hi = the count of items with first <= it->last (a prefix of by_first) */
-    while (lo < hi) {
-      int32_t mid = lo + (hi - lo) / 2;
-      if (items[by_first[mid]].first <= it->last) lo = mid + 1;
-      else hi = mid;
-    }
-    hi = lo;
-    /* report the placed items in that prefix with last >= it->first: exactly the placed ones whose lifetimes
-     * intersect it. Depth-first, so the stack holds at most two entries per tree level. */
-    stack[sp++] = 1;
-    stack[sp++] = 0;
-    stack[sp++] = leaves;
-    while (sp > 0) {
-      int32_t width = stack[--sp], start = stack[--sp];
-      node = stack[--sp];
-      if (tree[node] < it->first || start >= hi) continue;
-      if (width == 1) {
-        found[k++] = by_first[start];
-        continue;
-      }
-      stack[sp++] = 2 * node + 1;
-      stack[sp++] = start + width / 2;
-      stack[sp++] = width / 2;
-      stack[sp++] = 2 * node;
-      stack[sp++] = start;
-      stack[sp++] = width / 2;
-    }
-    tl_plan_sort(items, found, k, TL_PLAN_BY_OFFSET);
+    int32_t k = tl_plan_overlapping(items, n, by_first, tree, leaves, it, -1, found), j, node;
     /* the scan of step 5 over them, in offset order: the first gap of at least `size` wins */
     for (j = 0; j < k; j++) {
       const tl_plan_item *q = &items[found[j]];
@@ -211,6 +218,33 @@ tl_status tl_plan_place(tl_plan_item *items, int32_t n, int32_t *scratch, uint64
       if (tree[node] >= it->last) break;
       tree[node] = it->last;
     }
+  }
+  /* Step 7: items that may grow take the roomiest gap below the arena's end */
+  for (i = 0; i < n; i++) {
+    tl_plan_item *it = &items[i];
+    size_t candidate = 0, best = it->offset, best_room = it->size;
+    int32_t k, j;
+    if (it->max_size <= it->size) continue;
+    k = tl_plan_overlapping(items, n, by_first, tree, leaves, it, i, found);
+    for (j = 0; j <= k; j++) {
+      const size_t gap_end = j < k ? items[found[j]].offset : arena;
+      if (gap_end > candidate) {
+        const size_t room = (gap_end - candidate) / TL_ARENA_ALIGNMENT * TL_ARENA_ALIGNMENT;
+        if (room >= it->max_size) {
+          best = candidate;
+          best_room = it->max_size;
+          break;
+        }
+        if (room > best_room || (room == best_room && candidate < best)) {
+          best = candidate;
+          best_room = room;
+        }
+      }
+      if (j < k && items[found[j]].offset + items[found[j]].size > candidate)
+        candidate = items[found[j]].offset + items[found[j]].size;
+    }
+    it->offset = best;
+    it->size = best_room < it->max_size ? best_room : it->max_size;
   }
   *arena_bytes = arena;
   return TL_OK;

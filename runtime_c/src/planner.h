@@ -15,6 +15,13 @@
  *      else place it at candidate (after the highest end). (Tensors placed at the same offset may be scanned
  *      in any order: the result is the same.)
  *   6. arena_bytes = max(offset + size) over planned tensors (0 if nothing is planned).
+ *   7. Items that may grow (max_size > size: an op's scratch asked for as a range, tl_op_request_scratch_range)
+ *      then move, in index order, into the gap that gives them the most room without growing the arena:
+ *      over the other time-overlapping items sorted by offset, the gaps between them and the one from the
+ *      highest end up to arena_bytes; the first gap of at least max_size wins (size = max_size), else the
+ *      largest gap (the lowest one of equal width), rounded down to TL_ARENA_ALIGNMENT. The item's own spot
+ *      lies in one of those gaps, so it never shrinks; arena_bytes and every other offset stay as step 6 left
+ *      them, which is why the Python mirror plans the minimum sizes and skips this step.
  * Finding the placed, time-overlapping tensors (step 5) does not change the result, only the cost. Here: the
  * items sorted by (first, index) carry a max-tree of `last` over the placed ones; the placed items with
  * first <= it.last (a prefix of that order) and last >= it.first are exactly the overlapping ones, and the
@@ -39,7 +46,8 @@ typedef struct tl_plan_item {
   int32_t tensor;  /* tensor index (ties in size are broken by it) */
   int32_t first;   /* lifetime, inclusive op indices */
   int32_t last;
-  size_t size;     /* bytes, a multiple of TL_ARENA_ALIGNMENT */
+  size_t size;     /* bytes, a multiple of TL_ARENA_ALIGNMENT; step 7 may raise it (result) */
+  size_t max_size; /* step 7: above size, the item may grow up to this (an op's scratch); else 0 */
   size_t offset;   /* result */
 } tl_plan_item;
 

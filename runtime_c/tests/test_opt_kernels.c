@@ -161,16 +161,23 @@ static int conv_case_pads(int32_t batch, int32_t in_h, int32_t in_w, int32_t in_
   float *xa = abs_copy(x, nx), *wa = abs_copy(w, nw), *ba = bias ? abs_copy(bias, out_c) : NULL;
   float *want = out_array(n_out), *got = out_array(n_out), *scale = out_array(n_out);
   float *packed = (float *)malloc(tl_conv2d_f32_opt_packed_floats(&p, g_isa) * sizeof(float));
-  const size_t scratch_floats = tl_conv2d_f32_opt_scratch_floats(&p);
+  const size_t scratch_floats = tl_conv2d_f32_opt_scratch_floats(&p, TL_CONV_BLOCK_ROWS);
+  const size_t least_floats = tl_conv2d_f32_opt_scratch_floats(&p, TL_CONV_MIN_BLOCK_ROWS);
   float *scratch = scratch_floats ? (float *)malloc(scratch_floats * sizeof(float)) : NULL;
+  float *small = out_array(n_out);
   tl_conv2d_f32(want, x, w, bias, &p);
   tl_conv2d_f32(scale, xa, wa, ba, &p_abs);
   tl_conv2d_f32_opt_pack(packed, w, bias, &p, g_isa);
-  tl_conv2d_f32_opt(got, x, packed, scratch, &p, g_isa);
+  tl_conv2d_f32_opt(got, x, packed, scratch, scratch_floats, &p, g_isa);
+  /* the smallest scratch the op asks for (im2col blocks of TL_CONV_MIN_BLOCK_ROWS): the same bits */
+  tl_conv2d_f32_opt(small, x, packed, scratch, least_floats, &p, g_isa);
+  const int same_small = memcmp(small, got, (size_t)n_out * sizeof(float)) == 0;
+  if (!same_small) printf("  conv with the smallest scratch differs\n");
+  free(small);
   char what[160];
   snprintf(what, sizeof what, "conv b=%d %dx%dx%d->%d k=%dx%d s=%d d=%d pad=%d/%d bias=%d act=%d", batch, in_h,
            in_w, in_c, out_c, k_h, k_w, stride, dilation, pad, pad_total, with_bias, act);
-  const int ok = check_close(got, want, scale, n_out, what);
+  const int ok = check_close(got, want, scale, n_out, what) && same_small;
   free(x), free(w), free(bias), free(xa), free(wa), free(ba), free(want), free(got), free(scale);
   free(packed), free(scratch);
   return ok;
@@ -578,18 +585,26 @@ static int conv8_case(int32_t batch, int32_t in_h, int32_t in_w, int32_t in_c, i
   int32_t *bias = bias_kind ? rand_bias(out_c, bias_kind == 2) : NULL;
   int8_t *want = i8_out(n_out), *got = i8_out(n_out);
   void *packed = malloc(tl_conv2d_int8_opt_packed_bytes(&p, g_i8));
-  const size_t scratch_bytes = tl_conv2d_int8_opt_scratch_bytes(g);
+  const size_t scratch_bytes = tl_conv2d_int8_opt_scratch_bytes(g, TL_CONV_INT8_BLOCK_ROWS);
   int8_t *scratch = scratch_bytes ? (int8_t *)malloc(scratch_bytes) : NULL;
   tl_conv2d_int8(want, x, w, bias, &p);
   tl_conv2d_int8_opt_pack(packed, w, bias, &p, g_i8);
   tl_conv2d_int8_opt(got, x, packed, scratch, &p, g_i8);
   int split_ok = 1;
+  { /* the smallest scratch the op asks for (im2col blocks of TL_CONV_INT8_MIN_BLOCK_ROWS): the same bytes */
+    int8_t *small = i8_out(n_out);
+    tl_conv_int8_params q = p;
+    q.block_rows = tl_conv2d_int8_opt_block_rows(g, tl_conv2d_int8_opt_scratch_bytes(g, TL_CONV_INT8_MIN_BLOCK_ROWS));
+    tl_conv2d_int8_opt(small, x, packed, scratch, &q, g_i8);
+    split_ok = check_same_bytes(small, want, n_out, "conv8 with the smallest scratch");
+    free(small);
+  }
   if (tl_conv2d_int8_opt_splittable(&p)) { /* again, in ranges of output rows (a thread split) */
     int8_t *parts = i8_out(n_out);
     for (int32_t b = 0; b < batch; b++)
       for (int32_t oy = 0; oy < g->out_h; oy += 3)
         tl_conv2d_int8_opt_rows(parts, x, packed, scratch, &p, g_i8, b, oy, oy + 3 < g->out_h ? oy + 3 : g->out_h);
-    split_ok = check_same_bytes(parts, want, n_out, "conv8 by row ranges");
+    split_ok = check_same_bytes(parts, want, n_out, "conv8 by row ranges") && split_ok;
     free(parts);
   }
   char what[160];

@@ -29,6 +29,7 @@ static size_t plan(const spec *s, int32_t n, tl_plan_item *items) {
     items[i].first = s[i].first;
     items[i].last = s[i].last;
     items[i].size = s[i].size;
+    items[i].max_size = 0;
     items[i].offset = (size_t)-1;
   }
   TL_EXPECT_EQ(tl_plan_place(items, n, order, UINT64_MAX, NULL, &arena, &err), TL_OK);
@@ -324,6 +325,7 @@ TL_TEST(test_matches_the_quadratic_reference) {
       fast[i].first = a;
       fast[i].last = round % 5 == 0 ? steps - 1 : (a + span / 4 < steps ? a + span / 4 : steps - 1);
       fast[i].size = 16u * (lcg(&seed) % sizes);
+      fast[i].max_size = 0;
       fast[i].offset = 0;
       ref[i] = fast[i];
     }
@@ -356,6 +358,7 @@ TL_TEST(test_pair_limit) {
     it[i].first = all[i].first;
     it[i].last = all[i].last;
     it[i].size = all[i].size;
+    it[i].max_size = 0;
     it[i].offset = 0;
   }
   TL_EXPECT_EQ(tl_plan_overlap_pairs(it, 3, scratch), 3);
@@ -389,6 +392,7 @@ TL_TEST(test_long_chain) {
     it[k].first = k == 0 ? 0 : k - 1;
     it[k].last = k == N - 1 ? N - 2 : k;
     it[k].size = 16;
+    it[k].max_size = 0;
     it[k].offset = 0;
   }
   TL_EXPECT_EQ(tl_plan_place(it, N, scratch, UINT64_MAX, &pairs, &arena, NULL), TL_OK);
@@ -398,6 +402,78 @@ TL_TEST(test_long_chain) {
   TL_EXPECT_EQ(bad, 0);
   free(it);
   free(scratch);
+}
+
+TL_TEST(test_growing_items) {
+  /* op0: t0 (256) -> t1 (64); op1: t1 -> t2 (64); op1's scratch t3 asks for 32 bytes and could use 512 */
+  const spec s[] = {{0, 0, 256}, {0, 1, 64}, {1, 1, 64}, {1, 1, 32}};
+  tl_plan_item it[4];
+  int32_t order[SCRATCH(4)];
+  size_t arena = 0;
+  tl_errbuf err = {NULL, 0};
+  int32_t i;
+  for (i = 0; i < 4; i++) {
+    it[i].tensor = i;
+    it[i].first = s[i].first;
+    it[i].last = s[i].last;
+    it[i].size = s[i].size;
+    it[i].max_size = i == 3 ? 512u : 0u;
+    it[i].offset = (size_t)-1;
+  }
+  TL_EXPECT_EQ(tl_plan_place(it, 4, order, UINT64_MAX, NULL, &arena, &err), TL_OK);
+  /* steps 4-6 with the 32-byte request: t0 at 0, t1 at 256, t2 at 0, t3 at 64; arena 320 */
+  TL_EXPECT_EQ(arena, 320u);
+  TL_EXPECT_EQ(it[1].offset, 256u);
+  TL_EXPECT_EQ(it[2].offset, 0u);
+  /* step 7: the roomiest gap at op1 is [64, 256): t3 takes all 192 bytes, the arena stays */
+  TL_EXPECT_EQ(it[3].offset, 64u);
+  TL_EXPECT_EQ(it[3].size, 192u);
+  /* room for all of it: max_size, in the first gap that holds it */
+  for (i = 0; i < 4; i++) it[i].offset = (size_t)-1;
+  it[3].size = 32;
+  it[3].max_size = 128;
+  TL_EXPECT_EQ(tl_plan_place(it, 4, order, UINT64_MAX, NULL, &arena, &err), TL_OK);
+  TL_EXPECT_EQ(arena, 320u);
+  TL_EXPECT_EQ(it[3].offset, 64u);
+  TL_EXPECT_EQ(it[3].size, 128u);
+}
+
+TL_TEST(test_random_growing_items_never_overlap) {
+  /* seeded random plans where some items may grow: no two time-overlapping items overlap in space, no item
+   * shrinks or passes its max_size, and the arena equals the plan without growth */
+  uint32_t seed = 20261207u;
+  int round;
+  for (round = 0; round < 200; round++) {
+    spec s[MAXN];
+    tl_plan_item it[MAXN], fixed[MAXN];
+    int32_t n = 2 + (int32_t)(lcg(&seed) % (MAXN - 2)), i, j, order[SCRATCH(MAXN)];
+    size_t arena = 0, arena_fixed = 0;
+    tl_errbuf err = {NULL, 0};
+    for (i = 0; i < n; i++) {
+      s[i].first = (int32_t)(lcg(&seed) % 10u);
+      s[i].last = s[i].first + (int32_t)(lcg(&seed) % 4u);
+      s[i].size = 16u * (1u + lcg(&seed) % 8u);
+    }
+    arena_fixed = plan(s, n, fixed);
+    for (i = 0; i < n; i++) {
+      it[i] = fixed[i];
+      it[i].offset = (size_t)-1;
+      /* a third of the one-step items may grow up to 8 times their size */
+      it[i].max_size = s[i].first == s[i].last && lcg(&seed) % 3u == 0 ? s[i].size * 8u : 0u;
+    }
+    TL_EXPECT_EQ(tl_plan_place(it, n, order, UINT64_MAX, NULL, &arena, &err), TL_OK);
+    TL_EXPECT_EQ(arena, arena_fixed);
+    for (i = 0; i < n; i++) {
+      TL_EXPECT_TRUE(it[i].size >= s[i].size);
+      TL_EXPECT_TRUE(it[i].max_size == 0 ? it[i].size == s[i].size : it[i].size <= it[i].max_size);
+      TL_EXPECT_TRUE(it[i].offset + it[i].size <= arena);
+      for (j = 0; j < i; j++) {
+        const int time = it[i].first <= it[j].last && it[j].first <= it[i].last;
+        const int space = it[i].offset < it[j].offset + it[j].size && it[j].offset < it[i].offset + it[i].size;
+        TL_EXPECT_TRUE(!(time && space));
+      }
+    }
+  }
 }
 
 int main(void) {
@@ -414,5 +490,7 @@ int main(void) {
   TL_RUN(test_matches_the_quadratic_reference);
   TL_RUN(test_pair_limit);
   TL_RUN(test_long_chain);
+  TL_RUN(test_growing_items);
+  TL_RUN(test_random_growing_items_never_overlap);
   return tl_test_summary();
 }

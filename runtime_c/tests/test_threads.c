@@ -239,12 +239,12 @@ static void check_conv_split(int32_t batch, int32_t in_hw, int32_t in_c, int32_t
     const int pointwise = tl_conv2d_f32_opt_is_pointwise(&p);
     float *x = rand_array(xn), *w = rand_array((int64_t)out_c * k * k * in_c), *bias = rand_array(out_c);
     float *packed = (float *)malloc(tl_conv2d_f32_opt_packed_floats(&p, g_isa) * sizeof(float));
-    const size_t sf = tl_conv2d_f32_opt_scratch_floats(&p);
+    const size_t sf = tl_conv2d_f32_opt_scratch_floats(&p, TL_CONV_BLOCK_ROWS);
     float *scratch = (float *)malloc((sf * (size_t)threads + 1) * sizeof(float));
     float *whole = (float *)calloc((size_t)yn, sizeof(float)), *split = (float *)calloc((size_t)yn, sizeof(float));
     conv_job j;
     tl_conv2d_f32_opt_pack(packed, w, bias, &p, g_isa);
-    tl_conv2d_f32_opt(whole, x, packed, scratch, &p, g_isa);
+    tl_conv2d_f32_opt(whole, x, packed, scratch, sf, &p, g_isa);
     j.y = split;
     j.x = x;
     j.packed = packed;
@@ -253,7 +253,7 @@ static void check_conv_split(int32_t batch, int32_t in_hw, int32_t in_c, int32_t
     j.p = &p;
     j.rows = (int64_t)p.out_h * p.out_w * (pointwise ? batch : 1);
     tl_gemm_split_plan(&j.split, j.rows, pointwise ? (out_c + nr - 1) / nr : 1, threads,
-                       pointwise ? INT32_MAX : TL_CONV_BLOCK_ROWS);
+                       pointwise ? INT32_MAX : (int32_t)tl_conv2d_f32_opt_block_rows(&p, sf));
     if (!pointwise) j.split.chunk_panels = (out_c + nr - 1) / nr;
     tl_threadpool_run(g_pool, (pointwise ? 1 : batch) * j.split.row_tasks * j.split.col_tasks, conv_task, &j);
     if (memcmp(whole, split, (size_t)yn * sizeof(float)) != 0) {

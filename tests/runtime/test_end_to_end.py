@@ -8,6 +8,8 @@ the whole MNIST-10k test split (2,000 images).
 from __future__ import annotations
 
 import functools
+import importlib.util
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -148,9 +150,13 @@ def test_whole_test_split_under_qemu_agrees(tmp_path, target: str, name: str) ->
     import re
     import subprocess
 
-    from test_c_example import _build
-
-    exe = _build(target)
+    # tests/build/test_c_example.py by path: a sibling folder is on sys.path only when pytest collected it
+    spec = importlib.util.spec_from_file_location(
+        "test_c_example", Path(__file__).resolve().parents[1] / "build" / "test_c_example.py"
+    )
+    c_example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(c_example)
+    exe = c_example._build(target)
     model = tmp_path / f"{name}.tlm"
     model.write_bytes(exported(name, 100))
     np.save(tmp_path / "images.npy", mnist()[2])

@@ -1,5 +1,5 @@
 """Keras-style layers over the TF1 graph API (``tf.layers``): the classes, and the TF1 functions
-(``tf.layers.dense(x, 10)``, ``conv2d``, ``max_pooling2d``, ``dropout``...) in :mod:`trainer.layers.functional`.
+(``tf.layers.dense(x, 10)``, ``conv2d``, ``max_pooling2d``...) in :mod:`trainer.layers.functional`.
 
 >>> import trainer as tf
 >>> x = tf.placeholder(tf.float32, [None, 28, 28, 1])

@@ -17,10 +17,12 @@ The exporter writes ``arena_bytes`` into the model's metadata and the runtime mu
 6. ``arena_bytes`` = max(offset + size), 0 if nothing is planned.
 
 Op scratch (``scratch``: bytes per op, 0 for none): the runtime places an op's temporary memory (the im2col
-blocks of Conv2D on the optimized kernels, :func:`conv2d_scratch_bytes`) in the same arena, as one more
-item with the lifetime of that op only, key ``tensor_count + k`` (k-th scratch block in op order: ties in
-size are broken after the tensors), planned with the tensors by steps 4-6. Only tensor pairs count toward
-``max_pairs`` (the runtime's work budget counts tensor pairs).
+blocks of Conv2D on the optimized kernels, at their minimum size, :func:`conv2d_scratch_bytes`) in the same
+arena, as one more item with the lifetime of that op only, key ``tensor_count + k`` (k-th scratch block in op
+order: ties in size are broken after the tensors), planned with the tensors by steps 4-6. The runtime's step 7
+then lets such a block grow into the room left at its op without moving anything else or growing the arena,
+so the mirror stops at step 6. Only tensor pairs count toward ``max_pairs`` (the runtime's work budget counts
+tensor pairs).
 
 Which placed tensors overlap in time does not change the result, only the cost. The C planner finds them
 with a max-tree over the tensors sorted by first step; this mirror builds every tensor's overlap list with
@@ -192,10 +194,10 @@ def plan(
     return result
 
 
-# runtime_c kernels/opt: TL_CONV_BLOCK_ROWS (opt_kernels.h), TL_CONV_INT8_BLOCK_ROWS,
+# runtime_c kernels/opt: TL_CONV_MIN_BLOCK_ROWS (opt_kernels.h), TL_CONV_INT8_MIN_BLOCK_ROWS,
 # TL_CONV_INT8_SCRATCH_SLACK, TL_GEMM_INT8_MAX_K (opt_kernels_int8.h)
-CONV_BLOCK_ROWS = 96
-CONV_INT8_BLOCK_ROWS = 128
+CONV_MIN_BLOCK_ROWS = 24
+CONV_INT8_MIN_BLOCK_ROWS = 24
 CONV_INT8_SCRATCH_SLACK = 64
 GEMM_INT8_MAX_K = 65535
 
@@ -203,10 +205,15 @@ GEMM_INT8_MAX_K = 65535
 def conv2d_scratch_bytes(
     dtype: str, weight_shape: Sequence[int], output_shape: Sequence[int], stride_h: int = 1, stride_w: int = 1
 ) -> int:
-    """Bytes of the im2col scratch a Conv2D requests on the runtime's optimized kernels with one thread
-    (runtime_c ops/conv2d.c, conv2d_int8.c; the reference kernels and freestanding builds request none):
-    ``dtype`` "FLOAT32" or "INT8" (input 0), weights ``[oc, kh, kw, c]`` constant, output ``[n, oh, ow,
-    oc]``. 0 for a pointwise (1x1, stride 1) convolution or shapes the optimized kernels do not take."""
+    """Bytes of the im2col scratch a Conv2D asks for at least on the runtime's optimized kernels with one
+    thread (runtime_c ops/conv2d.c, conv2d_int8.c; the reference kernels and freestanding builds ask for
+    none): ``dtype`` "FLOAT32" or "INT8" (input 0), weights ``[oc, kh, kw, c]`` constant, output ``[n, oh, ow,
+    oc]``. 0 for a pointwise (1x1, stride 1) convolution or shapes the optimized kernels do not take.
+
+    The op asks for a range: blocks of the minimum rows here, and up to the full block where the
+    activations leave room at that op. The plan is made with the minimum, and the runtime's step 7 (growing
+    into the free room) moves nothing else and never grows the arena, so this minimum is all the mirror needs.
+    """
     if len(weight_shape) != 4 or len(output_shape) != 4:
         return 0
     _, kh, kw, c = (int(d) for d in weight_shape)
@@ -215,12 +222,12 @@ def conv2d_scratch_bytes(
     positions = int(output_shape[1]) * int(output_shape[2])
     depth = kh * kw * c
     if dtype == "FLOAT32":
-        return (min(positions, CONV_BLOCK_ROWS) + 2) * depth * 4 if 0 < depth < 2**31 - 1 else 0
+        return (min(positions, CONV_MIN_BLOCK_ROWS) + 2) * depth * 4 if 0 < depth < 2**31 - 1 else 0
     if dtype == "INT8":
         bound = kh * ((kw * c + 3) // 4 * 4)
         if not (0 < depth <= GEMM_INT8_MAX_K and bound <= GEMM_INT8_MAX_K):
             return 0
-        return min(positions, CONV_INT8_BLOCK_ROWS) * bound + CONV_INT8_SCRATCH_SLACK
+        return min(positions, CONV_INT8_MIN_BLOCK_ROWS) * bound + CONV_INT8_SCRATCH_SLACK
     return 0
 
 

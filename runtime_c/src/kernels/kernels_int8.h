@@ -59,6 +59,7 @@ typedef struct tl_conv_int8_params {
   tl_conv_params geom;
   int32_t input_zp;
   tl_requant_int8 out;
+  int32_t block_rows; /* optimized kernels only: output positions per im2col block (0: TL_CONV_INT8_BLOCK_ROWS) */
 } tl_conv_int8_params;
 void tl_conv2d_int8(int8_t *y,           /* [batch, out_h, out_w, out_c] */
                     const int8_t *x,     /* [batch, in_h, in_w, in_c] */

@@ -212,9 +212,14 @@ void *tl_op_persistent(tl_op_ctx *ctx, size_t bytes) {
 }
 
 tl_status tl_op_request_scratch(tl_op_ctx *ctx, size_t bytes, int32_t *index) {
+  return tl_op_request_scratch_range(ctx, bytes, bytes, index);
+}
+
+tl_status tl_op_request_scratch_range(tl_op_ctx *ctx, size_t min_bytes, size_t max_bytes, int32_t *index) {
   tl_node *node = ctx->node;
   TL_OP_ENSURE(ctx, node->scratch_count < TL_OP_MAX_SCRATCH, TL_ERROR_LIMIT_EXCEEDED, "too many scratch requests");
-  node->scratch_bytes[node->scratch_count] = bytes;
+  node->scratch_bytes[node->scratch_count] = min_bytes;
+  node->scratch_max[node->scratch_count] = max_bytes > min_bytes ? max_bytes : min_bytes;
   node->scratch[node->scratch_count] = NULL;
   *index = node->scratch_count++;
   return TL_OK;

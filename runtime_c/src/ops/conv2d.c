@@ -16,8 +16,7 @@ typedef struct tl_conv2d_state {
   tl_conv_params p;
   float *packed;          /* tl_conv2d_f32_opt_packed_floats, or NULL: the reference kernel */
   int32_t isa;            /* the GEMM level of packed */
-  int32_t scratch;        /* scratch index of the im2col blocks, -1: none (pointwise) */
-  size_t scratch_floats;  /* per thread */
+  int32_t scratch;        /* scratch index of the im2col blocks (one per thread), -1: none (pointwise) */
 } tl_conv2d_state;
 
 static tl_status tl_decode_conv2d_options(tl_options_reader *r, void *options) {
@@ -99,7 +98,6 @@ TL_OP_ENTRY tl_status tl_prepare_conv2d(tl_op_ctx *ctx, tl_node *node) {
   float *packed = NULL;
   tl_isa isa = TL_ISA_REFERENCE;
   int32_t scratch = -1;
-  size_t scratch_floats = 0;
   TL_ENSURE_OK(tl_op_conv_geometry(ctx, node, 0, &p));
   if (tl_op_is_int8(ctx, node)) {
     return tl_prepare_conv2d_int8(ctx, node, &p, ((const tl_conv_options *)node->op->options)->activation);
@@ -113,11 +111,14 @@ TL_OP_ENTRY tl_status tl_prepare_conv2d(tl_op_ctx *ctx, tl_node *node) {
     size_t floats, bytes, sbytes = 0;
     isa = tl_gemm_level_for((tl_isa)tl_op_opt_isa(ctx), (int64_t)p.batch * p.out_h * p.out_w, p.out_c);
     floats = tl_conv2d_f32_opt_packed_floats(&p, isa);
-    scratch_floats = tl_conv2d_f32_opt_scratch_floats(&p);
+    /* im2col blocks: at least TL_CONV_MIN_BLOCK_ROWS rows, more where the arena has room */
+    const size_t least = tl_conv2d_f32_opt_scratch_floats(&p, TL_CONV_MIN_BLOCK_ROWS);
+    size_t most_bytes = 0;
     if (floats > 0 && tl_mul_size(floats, sizeof(float), &bytes) &&
-        tl_mul_size(scratch_floats, threads * sizeof(float), &sbytes)) {
+        tl_mul_size(least, threads * sizeof(float), &sbytes) &&
+        tl_mul_size(tl_conv2d_f32_opt_scratch_floats(&p, TL_CONV_BLOCK_ROWS), threads * sizeof(float), &most_bytes)) {
       packed = (float *)tl_op_persistent(ctx, bytes);
-      if (sbytes > 0) TL_ENSURE_OK(tl_op_request_scratch(ctx, sbytes, &scratch));
+      if (sbytes > 0) TL_ENSURE_OK(tl_op_request_scratch_range(ctx, sbytes, most_bytes, &scratch));
     } else {
       isa = TL_ISA_REFERENCE;
     }
@@ -127,7 +128,6 @@ TL_OP_ENTRY tl_status tl_prepare_conv2d(tl_op_ctx *ctx, tl_node *node) {
   s->packed = packed;
   s->isa = (int32_t)isa;
   s->scratch = scratch;
-  s->scratch_floats = scratch_floats;
   if (packed != NULL) {
     const float *bias = node->op->input_count == 3 ? (const float *)tl_op_input_data(ctx, node, 2) : NULL;
     tl_conv2d_f32_opt_pack(packed, (const float *)tl_op_input_data(ctx, node, 1), bias, &p, isa);
@@ -163,7 +163,7 @@ static void tl_conv_task(void *arg, int32_t task, int32_t thread) {
 }
 
 static void tl_conv2d_f32_opt_threaded(tl_op_ctx *ctx, tl_node *node, const tl_conv2d_state *s, float *scratch,
-                                       int32_t threads) {
+                                       size_t scratch_floats, int32_t threads) {
   const tl_conv_params *p = &s->p;
   const int pointwise = tl_conv2d_f32_opt_is_pointwise(p);
   const int32_t nr = tl_gemm_nr((tl_isa)s->isa);
@@ -173,13 +173,13 @@ static void tl_conv2d_f32_opt_threaded(tl_op_ctx *ctx, tl_node *node, const tl_c
   j.x = (const float *)tl_op_input_data(ctx, node, 0);
   j.packed = s->packed;
   j.scratch = scratch;
-  j.scratch_floats = s->scratch_floats;
+  j.scratch_floats = scratch_floats;
   j.p = p;
   j.isa = (tl_isa)s->isa;
   j.rows = (int64_t)p->out_h * p->out_w * (pointwise ? p->batch : 1);
   /* im2col convolutions cut rows only (a column chunk would copy its patches again) */
   tl_gemm_split_plan(&j.split, j.rows, pointwise ? (p->out_c + nr - 1) / nr : 1, threads,
-                     pointwise ? INT32_MAX : TL_CONV_BLOCK_ROWS);
+                     pointwise ? INT32_MAX : (int32_t)tl_conv2d_f32_opt_block_rows(p, scratch_floats));
   if (!pointwise) j.split.chunk_panels = (p->out_c + nr - 1) / nr;
   tl_threadpool_run(ctx->interp->pool, images * j.split.row_tasks * j.split.col_tasks, tl_conv_task, &j);
 }
@@ -193,14 +193,18 @@ TL_OP_ENTRY void tl_eval_conv2d(tl_op_ctx *ctx, tl_node *node) {
   if (s->isa != TL_ISA_REFERENCE) {
     const tl_conv_params *p = &s->p;
     float *scratch = s->scratch >= 0 ? (float *)tl_op_scratch(node, s->scratch) : NULL;
+    /* what the plan gave (>= the request), per pool thread: blocks as large as that holds */
+    const size_t scratch_floats =
+        scratch ? tl_op_scratch_bytes(node, s->scratch) / sizeof(float) / (size_t)tl_threadpool_threads(ctx->interp->pool)
+                : 0;
     const int32_t threads = tl_op_threads(ctx, (int64_t)p->batch * p->out_h * p->out_w * p->out_c * p->k_h *
                                                    p->k_w * p->in_c);
     if (threads > 1) {
-      tl_conv2d_f32_opt_threaded(ctx, node, s, scratch, threads);
+      tl_conv2d_f32_opt_threaded(ctx, node, s, scratch, scratch_floats, threads);
       return;
     }
     tl_conv2d_f32_opt((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),
-                      s->packed, scratch, p, (tl_isa)s->isa);
+                      s->packed, scratch, scratch_floats, p, (tl_isa)s->isa);
     return;
   }
   tl_conv2d_f32((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),

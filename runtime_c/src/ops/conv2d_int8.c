@@ -15,8 +15,7 @@ typedef struct tl_conv8_state {
   tl_conv_int8_params p;
   void *packed;         /* tl_conv2d_int8_opt_packed_bytes, or NULL: the reference kernel */
   int32_t level;        /* tl_i8_level of packed */
-  int32_t scratch;      /* scratch index of the im2col blocks, -1: none */
-  size_t scratch_bytes; /* per thread */
+  int32_t scratch;      /* scratch index of the im2col blocks (one per thread), -1: none */
 } tl_conv8_state;
 
 tl_status tl_prepare_conv2d_int8(tl_op_ctx *ctx, tl_node *node, const tl_conv_params *g, int32_t act) {
@@ -24,7 +23,6 @@ tl_status tl_prepare_conv2d_int8(tl_op_ctx *ctx, tl_node *node, const tl_conv_pa
   tl_conv8_state *s;
   void *packed = NULL;
   int32_t level = 0, scratch = -1;
-  size_t scratch_bytes = 0;
   memset(&p, 0, sizeof p);
   p.geom = *g;
   TL_ENSURE_OK(tl_op_prepare_channel_requant(ctx, node, 0, g->out_c, act, &p.input_zp, &p.out));
@@ -38,11 +36,13 @@ tl_status tl_prepare_conv2d_int8(tl_op_ctx *ctx, tl_node *node, const tl_conv_pa
       const tl_cpu_features f = tl_cpu_features_detect();
       const size_t threads = (size_t)tl_threadpool_threads(ctx->interp->pool); /* one scratch block each */
       level = (int32_t)tl_i8_level_for((tl_isa)tl_op_opt_isa(ctx), &f);
-      scratch_bytes = tl_conv2d_int8_opt_scratch_bytes(g);
-      TL_OP_ENSURE(ctx, scratch_bytes <= SIZE_MAX / threads, TL_ERROR_LIMIT_EXCEEDED, "im2col scratch overflows");
+      /* im2col blocks: at least TL_CONV_INT8_MIN_BLOCK_ROWS rows, more where the arena has room */
+      const size_t least = tl_conv2d_int8_opt_scratch_bytes(g, TL_CONV_INT8_MIN_BLOCK_ROWS);
+      const size_t most = tl_conv2d_int8_opt_scratch_bytes(g, TL_CONV_INT8_BLOCK_ROWS);
+      TL_OP_ENSURE(ctx, most <= SIZE_MAX / threads, TL_ERROR_LIMIT_EXCEEDED, "im2col scratch overflows");
       packed = tl_op_persistent(ctx, tl_conv2d_int8_opt_packed_bytes(&p, (tl_i8_level)level));
       if (packed == NULL && !ctx->sizing) return tl_op_unplaced(ctx);
-      if (scratch_bytes > 0) TL_ENSURE_OK(tl_op_request_scratch(ctx, scratch_bytes * threads, &scratch));
+      if (least > 0) TL_ENSURE_OK(tl_op_request_scratch_range(ctx, least * threads, most * threads, &scratch));
     }
   }
 #endif
@@ -51,7 +51,6 @@ tl_status tl_prepare_conv2d_int8(tl_op_ctx *ctx, tl_node *node, const tl_conv_pa
   s->packed = packed;
   s->level = level;
   s->scratch = scratch;
-  s->scratch_bytes = scratch_bytes;
   if (packed != NULL) {
     const int32_t *bias = node->op->input_count == 3 ? (const int32_t *)tl_op_input_data(ctx, node, 2) : NULL;
     tl_conv2d_int8_opt_pack(packed, (const int8_t *)tl_op_input_data(ctx, node, 1), bias, &s->p, (tl_i8_level)level);
@@ -65,6 +64,8 @@ tl_status tl_prepare_conv2d_int8(tl_op_ctx *ctx, tl_node *node, const tl_conv_pa
 typedef struct tl_conv8_job {
   tl_op_units u;
   const tl_conv8_state *s;
+  tl_conv_int8_params p; /* s->p with the block rows of this plan's scratch */
+  size_t scratch_bytes;  /* per thread */
   int8_t *y;
   const int8_t *x;
   int8_t *scratch;
@@ -72,13 +73,13 @@ typedef struct tl_conv8_job {
 
 static void tl_conv8_task(void *arg, int32_t task, int32_t thread) {
   const tl_conv8_job *j = (const tl_conv8_job *)arg;
-  const tl_conv_int8_params *p = &j->s->p;
+  const tl_conv_int8_params *p = &j->p;
   const int32_t out_h = p->geom.out_h;
   int32_t u0, u1;
   tl_op_unit_range(&j->u, task, &u0, &u1);
   while (u0 < u1) {
     const int32_t b = u0 / out_h, oy0 = u0 % out_h, oy1 = u1 - b * out_h < out_h ? u1 - b * out_h : out_h;
-    tl_conv2d_int8_opt_rows(j->y, j->x, j->s->packed, j->scratch ? j->scratch + (size_t)thread * j->s->scratch_bytes : NULL,
+    tl_conv2d_int8_opt_rows(j->y, j->x, j->s->packed, j->scratch ? j->scratch + (size_t)thread * j->scratch_bytes : NULL,
                             p, (tl_i8_level)j->s->level, b, oy0, oy1);
     u0 += oy1 - oy0;
   }
@@ -98,11 +99,15 @@ void tl_eval_conv2d_int8(tl_op_ctx *ctx, tl_node *node) {
     j.y = y;
     j.x = x;
     j.scratch = scratch;
+    j.p = s->p;
+    /* what the plan gave (>= the request): blocks as large as each thread's share holds */
+    j.scratch_bytes = scratch ? tl_op_scratch_bytes(node, s->scratch) / (size_t)tl_threadpool_threads(ctx->interp->pool) : 0;
+    j.p.block_rows = scratch ? tl_conv2d_int8_opt_block_rows(g, j.scratch_bytes) : 0;
     if (tl_conv2d_int8_opt_splittable(&s->p) &&
         tl_op_run_units(ctx, (int64_t)g->batch * g->out_h * g->out_w * g->out_c * g->k_h * g->k_w * g->in_c,
                         g->batch * g->out_h, &j.u, tl_conv8_task, &j))
       return;
-    tl_conv2d_int8_opt(y, x, s->packed, scratch, &s->p, (tl_i8_level)s->level);
+    tl_conv2d_int8_opt(y, x, s->packed, scratch, &j.p, (tl_i8_level)s->level);
     return;
   }
 #endif

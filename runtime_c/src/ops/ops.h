@@ -97,10 +97,16 @@ const tl_op_descriptor *tl_op_lookup(int32_t opcode);
  * size pass (a bug; tl_op_unplaced then fails the prepare).
  * tl_op_request_scratch: `bytes` of temporary memory valid during this op's eval only (im2col blocks): the
  * planner places it in the arena with the lifetime of this op, so ops that do not run at the same time share
- * it. *index is what eval passes to tl_op_scratch. At most TL_OP_MAX_SCRATCH per op. */
+ * it. *index is what eval passes to tl_op_scratch. At most TL_OP_MAX_SCRATCH per op.
+ * tl_op_request_scratch_range: at least min_bytes, and up to max_bytes where the activations leave room at this
+ * op (planner.h step 7: the arena is planned with min_bytes and never grows for the rest); eval reads what it
+ * got with tl_op_scratch_bytes (>= min_bytes, <= max_bytes, 16-byte multiples but for min_bytes itself) and
+ * sizes its blocks by it (im2col rows). */
 void *tl_op_persistent(tl_op_ctx *ctx, size_t bytes);
 tl_status tl_op_request_scratch(tl_op_ctx *ctx, size_t bytes, int32_t *index);
+tl_status tl_op_request_scratch_range(tl_op_ctx *ctx, size_t min_bytes, size_t max_bytes, int32_t *index);
 static inline void *tl_op_scratch(const tl_node *node, int32_t index) { return node->scratch[index]; }
+static inline size_t tl_op_scratch_bytes(const tl_node *node, int32_t index) { return node->scratch_bytes[index]; }
 /* After the requests: TL_OK in the size pass (prepare returns there), else an internal error. */
 tl_status tl_op_unplaced(tl_op_ctx *ctx);
 

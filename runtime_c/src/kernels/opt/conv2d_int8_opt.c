@@ -1,6 +1,6 @@
 /* conv2d_int8_opt.c: Conv2D on the packed int8 GEMM (see opt_kernels_int8.h).
  *
- * What this is: the op driver: im2col in blocks of TL_CONV_INT8_BLOCK_ROWS output positions (padded taps are
+ * What this is: the op driver: im2col in blocks of p->block_rows output positions (padded taps are
  * input_zp, so they add nothing, as in the reference), 1x1 stride-1 unpadded convolutions multiplying the
  * input directly, and the segmented packing of levels that read the input in place (struct
  * tl_i8_kernels.conv_seg). What this is not: a micro-kernel (gemm_int8_<level>.c, conv_int8_avx512.c).
@@ -30,12 +30,23 @@ size_t tl_conv2d_int8_opt_packed_bytes(const tl_conv_int8_params *p, tl_i8_level
   return tl_gemm_int8_packed_bytes(level, p->geom.out_c, tl_conv_int8_depth_bound(p->geom.k_h, p->geom.k_w, p->geom.in_c));
 }
 
-size_t tl_conv2d_int8_opt_scratch_bytes(const tl_conv_params *g) {
+size_t tl_conv2d_int8_opt_scratch_bytes(const tl_conv_params *g, int32_t rows) {
   const int64_t positions = (int64_t)g->out_h * g->out_w;
   if (tl_conv_int8_pointwise(g)) return 0;
-  return (size_t)(positions < TL_CONV_INT8_BLOCK_ROWS ? positions : TL_CONV_INT8_BLOCK_ROWS) *
-             (size_t)tl_conv_int8_depth_bound(g->k_h, g->k_w, g->in_c) +
+  if (rows > TL_CONV_INT8_BLOCK_ROWS) rows = TL_CONV_INT8_BLOCK_ROWS;
+  return (size_t)(positions < rows ? positions : rows) * (size_t)tl_conv_int8_depth_bound(g->k_h, g->k_w, g->in_c) +
          TL_CONV_INT8_SCRATCH_SLACK;
+}
+
+int32_t tl_conv2d_int8_opt_block_rows(const tl_conv_params *g, size_t bytes) {
+  const size_t row = (size_t)tl_conv_int8_depth_bound(g->k_h, g->k_w, g->in_c);
+  const size_t rows = bytes > TL_CONV_INT8_SCRATCH_SLACK && row > 0 ? (bytes - TL_CONV_INT8_SCRATCH_SLACK) / row : 0;
+  return rows < TL_CONV_INT8_BLOCK_ROWS ? (int32_t)rows : TL_CONV_INT8_BLOCK_ROWS;
+}
+
+/* Output positions per im2col block (p->block_rows, 0: the most). */
+static int32_t tl_conv_int8_rows(const tl_conv_int8_params *p) {
+  return p->block_rows > 0 && p->block_rows < TL_CONV_INT8_BLOCK_ROWS ? p->block_rows : TL_CONV_INT8_BLOCK_ROWS;
 }
 
 void tl_conv2d_int8_opt_pack(void *packed, const int8_t *w, const int32_t *bias, const tl_conv_int8_params *p,
@@ -99,13 +110,12 @@ static void tl_conv_int8_seg_general(int8_t *y, const int8_t *x, const void *pac
                                      const tl_conv_int8_params *p, const tl_i8_kernels *ks) {
   const tl_conv_params *g = &p->geom;
   const int32_t kpk = tl_conv_int8_depth_bound(g->k_h, g->k_w, g->in_c);
-  const int64_t positions = (int64_t)g->out_h * g->out_w;
+  const int64_t positions = (int64_t)g->out_h * g->out_w, block = tl_conv_int8_rows(p);
   for (int32_t b = 0; b < g->batch; b++) {
     const int8_t *xb = x + (int64_t)b * g->in_h * g->in_w * g->in_c;
     int8_t *yb = y + (int64_t)b * positions * g->out_c;
-    for (int64_t pos0 = 0; pos0 < positions; pos0 += TL_CONV_INT8_BLOCK_ROWS) {
-      const int32_t rows =
-          (int32_t)(positions - pos0 < TL_CONV_INT8_BLOCK_ROWS ? positions - pos0 : TL_CONV_INT8_BLOCK_ROWS);
+    for (int64_t pos0 = 0; pos0 < positions; pos0 += block) {
+      const int32_t rows = (int32_t)(positions - pos0 < block ? positions - pos0 : block);
       for (int32_t r = 0; r < rows; r++) {
         const int32_t oy = (int32_t)((pos0 + r) / g->out_w), ox = (int32_t)((pos0 + r) % g->out_w);
         tl_conv_int8_seg_row(scratch + (int64_t)r * kpk, xb, tl_geo_start(oy, g->stride_h, g->pad_top),
@@ -122,7 +132,7 @@ void tl_conv2d_int8_opt(int8_t *y, const int8_t *x, const void *packed, int8_t *
   const tl_i8_kernels *ks = tl_i8_kernels_for(level);
   const tl_conv_params *g = &p->geom;
   const int32_t depth = tl_conv_int8_depth(g), n = g->out_c;
-  const int64_t positions = (int64_t)g->out_h * g->out_w;
+  const int64_t positions = (int64_t)g->out_h * g->out_w, block = tl_conv_int8_rows(p);
   if (tl_conv_int8_pointwise(g)) {
     tl_gemm_int8_run(y, n, x, g->in_c, (int32_t)(positions * g->batch), packed, n, depth, &p->out, ks, 0, n);
     return;
@@ -135,9 +145,8 @@ void tl_conv2d_int8_opt(int8_t *y, const int8_t *x, const void *packed, int8_t *
   for (int32_t b = 0; b < g->batch; b++) {
     const int8_t *xb = x + (int64_t)b * g->in_h * g->in_w * g->in_c;
     int8_t *yb = y + (int64_t)b * positions * n;
-    for (int64_t pos0 = 0; pos0 < positions; pos0 += TL_CONV_INT8_BLOCK_ROWS) {
-      const int32_t rows =
-          (int32_t)(positions - pos0 < TL_CONV_INT8_BLOCK_ROWS ? positions - pos0 : TL_CONV_INT8_BLOCK_ROWS);
+    for (int64_t pos0 = 0; pos0 < positions; pos0 += block) {
+      const int32_t rows = (int32_t)(positions - pos0 < block ? positions - pos0 : block);
       if (ks->im2col != NULL) { /* rows kp apart: whole depth groups, the bytes past depth meet zero weights */
         const int32_t kp = (int32_t)tl_i8_kp(depth);
         ks->im2col(scratch, kp, xb, xb + (int64_t)g->in_h * g->in_w * g->in_c, pos0, rows, (int8_t)p->input_zp, g);

@@ -159,6 +159,8 @@ TL_I8_VNNIBW_ int tl_conv_int8_seg_run(int8_t *y, const int8_t *x, const void *p
   const int32_t kpk = kh * segp; /* packed depth */
   const int64_t in_c = g->in_c, x_row = (int64_t)g->in_w * in_c, ks_in = (int64_t)g->dilation_h * x_row;
   const int64_t positions = (int64_t)g->out_h * g->out_w, span_h = (int64_t)(kh - 1) * g->dilation_h;
+  const int64_t block = p->block_rows > 0 && p->block_rows < TL_CONV_INT8_BLOCK_ROWS ? p->block_rows
+                                                                                     : TL_CONV_INT8_BLOCK_ROWS;
   const uint8_t *base = tl_i8_base(packed);
   const int64_t *corr = (const int64_t *)(const void *)(base + TL_I8_HEADER);
   const int8_t *panels = (const int8_t *)(corr + tl_i8_npad(&tl_i8_kernels_vnni_bw, n));
@@ -174,9 +176,8 @@ TL_I8_VNNIBW_ int tl_conv_int8_seg_run(int8_t *y, const int8_t *x, const void *p
   for (int32_t b = 0; b < g->batch; b++) {
     const int8_t *xb = x + (int64_t)b * g->in_h * x_row, *x_end = xb + (int64_t)g->in_h * x_row;
     int8_t *yb = y + (int64_t)b * positions * n;
-    for (int64_t pos0 = 0; pos0 < positions; pos0 += TL_CONV_INT8_BLOCK_ROWS) {
-      const int32_t rows =
-          (int32_t)(positions - pos0 < TL_CONV_INT8_BLOCK_ROWS ? positions - pos0 : TL_CONV_INT8_BLOCK_ROWS);
+    for (int64_t pos0 = 0; pos0 < positions; pos0 += block) {
+      const int32_t rows = (int32_t)(positions - pos0 < block ? positions - pos0 : block);
       int32_t oy = (int32_t)(pos0 / g->out_w), ox = (int32_t)(pos0 % g->out_w);
       for (int32_t r = 0; r < rows; r++) {
         const int64_t iy0 = tl_geo_start(oy, g->stride_h, g->pad_top), ix0 = tl_geo_start(ox, g->stride_w, g->pad_left);

@@ -2,7 +2,7 @@
  *
  * What this is: the convolution as C[positions, out_c] = patches[positions, k_h*k_w*in_c] * w^T, with the
  * OHWI weights (already [out_c, k_h*k_w*in_c]) packed once. A 1x1 stride-1 unpadded convolution's patches
- * are the input itself; otherwise blocks of TL_CONV_BLOCK_ROWS output positions are copied (im2col, zeros
+ * are the input itself; otherwise blocks of output positions (as many as the scratch holds) are copied (im2col, zeros
  * where a tap falls outside the input) into the caller's scratch and multiplied. What this is not: the
  * specification (tl_conv2d_f32) or depthwise convolution.
  */
@@ -23,11 +23,20 @@ size_t tl_conv2d_f32_opt_packed_floats(const tl_conv_params *p, tl_isa isa) {
   return tl_gemm_packed_floats(isa, p->out_c, (int32_t)tl_conv_depth(p));
 }
 
-size_t tl_conv2d_f32_opt_scratch_floats(const tl_conv_params *p) {
+size_t tl_conv2d_f32_opt_scratch_floats(const tl_conv_params *p, int64_t rows) {
   if (tl_conv2d_f32_opt_is_pointwise(p)) return 0;
   const int64_t positions = (int64_t)p->out_h * p->out_w;
-  const int64_t rows = positions < TL_CONV_BLOCK_ROWS ? positions : TL_CONV_BLOCK_ROWS;
+  if (rows > TL_CONV_BLOCK_ROWS) rows = TL_CONV_BLOCK_ROWS;
+  if (rows > positions) rows = positions;
   return (size_t)(rows + 2) * (size_t)tl_conv_depth(p); /* + 2: the direct path's offset tables */
+}
+
+int64_t tl_conv2d_f32_opt_block_rows(const tl_conv_params *p, size_t floats) {
+  const int64_t positions = (int64_t)p->out_h * p->out_w, depth = tl_conv_depth(p);
+  int64_t rows = depth > 0 ? (int64_t)(floats / (size_t)depth) - 2 : 0;
+  if (rows > TL_CONV_BLOCK_ROWS) rows = TL_CONV_BLOCK_ROWS;
+  if (rows >= positions) return positions;
+  return rows >= TL_GEMM_ROW_ALIGN ? rows / TL_GEMM_ROW_ALIGN * TL_GEMM_ROW_ALIGN : (rows > 0 ? rows : 1);
 }
 
 void tl_conv2d_f32_opt_pack(float *packed, const float *w, const float *bias, const tl_conv_params *p,
@@ -170,7 +179,7 @@ static int tl_conv_is_direct(const tl_conv_params *p, const tl_f32_kernels *ks) 
 }
 
 /* Output positions [pos0, pos0 + rows) of one image (xb [in_h, in_w, in_c] -> yb [out_h * out_w, out_c]),
- * panels [panel0, panel1), by the direct path; scratch: tl_conv2d_f32_opt_scratch_floats(p) floats.
+ * panels [panel0, panel1), by the direct path; scratch: tl_conv2d_f32_opt_scratch_floats(p, 1) floats at least.
  * Algorithm: groups of MR consecutive positions (a group may span two output rows), cut into runs of
  * positions whose windows all lie inside the input or all do not. An inside run's row r of A is the input
  * at the window's corner, read at the k offsets of the taps (ky, kx, ci) in the weights' order (a table at
@@ -268,10 +277,10 @@ static void tl_conv_direct_rows(float *yb, const float *xb, const float *packed,
   }
 }
 
-void tl_conv2d_f32_opt(float *y, const float *x, const float *packed, float *scratch, const tl_conv_params *p,
-                       tl_isa isa) {
+void tl_conv2d_f32_opt(float *y, const float *x, const float *packed, float *scratch, size_t scratch_floats,
+                       const tl_conv_params *p, tl_isa isa) {
   const int64_t depth = tl_conv_depth(p);
-  const int64_t positions = (int64_t)p->out_h * p->out_w;
+  const int64_t positions = (int64_t)p->out_h * p->out_w, block = tl_conv2d_f32_opt_block_rows(p, scratch_floats);
   const tl_f32_kernels *ks = tl_f32_kernels_for(isa);
   tl_gemm_f32_args g;
   if (tl_conv_is_direct(p, ks)) {
@@ -300,8 +309,8 @@ void tl_conv2d_f32_opt(float *y, const float *x, const float *packed, float *scr
   for (int32_t b = 0; b < p->batch; b++) {
     const float *xb = x + (int64_t)b * p->in_h * p->in_w * p->in_c; /* [in_h, in_w, in_c] */
     float *yb = y + (int64_t)b * positions * p->out_c;               /* [out_h * out_w, out_c] */
-    for (int64_t pos0 = 0; pos0 < positions; pos0 += TL_CONV_BLOCK_ROWS) {
-      const int64_t rows = positions - pos0 < TL_CONV_BLOCK_ROWS ? positions - pos0 : TL_CONV_BLOCK_ROWS;
+    for (int64_t pos0 = 0; pos0 < positions; pos0 += block) {
+      const int64_t rows = positions - pos0 < block ? positions - pos0 : block;
       tl_conv_im2col(scratch, xb, pos0, rows, p);
       g.m = (int32_t)rows;
       g.c = yb + pos0 * p->out_c;

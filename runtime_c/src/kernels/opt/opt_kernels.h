@@ -122,12 +122,19 @@ void tl_fc_f32_opt(float *y,              /* [batch, out_depth] */
  * lie inside the input; the other positions' patches, padding zeros included, are copied into the scratch
  * and go through the same tile). Otherwise, blocks of output positions' receptive fields are copied (im2col)
  * into the scratch and multiplied. */
-/* Output positions per im2col block: a multiple of TL_GEMM_ROW_ALIGN, and small enough that a block of
- * patches stays in L2 for typical k_h*k_w*in_c. The scratch is (min(out_h * out_w, TL_CONV_BLOCK_ROWS) + 2) *
- * k_h * k_w * in_c floats unless the convolution is pointwise (the extra rows: the direct path's offsets). */
+/* Output positions per im2col block: at most TL_CONV_BLOCK_ROWS, small enough that a block of patches stays in
+ * L2 for typical k_h*k_w*in_c, and a multiple of TL_GEMM_ROW_ALIGN unless it covers the image. The scratch
+ * for blocks of `rows` positions is (min(out_h * out_w, rows) + 2) * k_h * k_w * in_c floats unless the
+ * convolution is pointwise (the extra rows: the direct path's offsets; the direct path's tile rows, at most
+ * 12, fit in any block). The op asks for it as a range (ops.h, tl_op_request_scratch_range): blocks of
+ * TL_CONV_MIN_BLOCK_ROWS at least, TL_CONV_BLOCK_ROWS where the activations leave room. */
 #define TL_CONV_BLOCK_ROWS 96
+#define TL_CONV_MIN_BLOCK_ROWS 24
 size_t tl_conv2d_f32_opt_packed_floats(const tl_conv_params *p, tl_isa isa);
-size_t tl_conv2d_f32_opt_scratch_floats(const tl_conv_params *p); /* 0 when no scratch is needed */
+size_t tl_conv2d_f32_opt_scratch_floats(const tl_conv_params *p, int64_t rows); /* 0: no scratch needed */
+/* The block rows `floats` of scratch hold (at most TL_CONV_BLOCK_ROWS, a multiple of TL_GEMM_ROW_ALIGN below
+ * the image's positions; >= 1 when floats >= the scratch for TL_CONV_MIN_BLOCK_ROWS). */
+int64_t tl_conv2d_f32_opt_block_rows(const tl_conv_params *p, size_t floats);
 void tl_conv2d_f32_opt_pack(float *packed,     /* tl_conv2d_f32_opt_packed_floats(p, isa) floats */
                             const float *w,    /* [out_c, k_h, k_w, in_c] */
                             const float *bias, /* [out_c] or NULL */
@@ -135,16 +142,16 @@ void tl_conv2d_f32_opt_pack(float *packed,     /* tl_conv2d_f32_opt_packed_float
 void tl_conv2d_f32_opt(float *y,            /* [batch, out_h, out_w, out_c] */
                        const float *x,      /* [batch, in_h, in_w, in_c] */
                        const float *packed, /* from tl_conv2d_f32_opt_pack with the same p and isa */
-                       float *scratch,      /* tl_conv2d_f32_opt_scratch_floats(p) floats, or NULL if 0 */
-                       const tl_conv_params *p, tl_isa isa);
+                       float *scratch,      /* scratch_floats floats (tl_conv2d_f32_opt_scratch_floats), or NULL */
+                       size_t scratch_floats, const tl_conv_params *p, tl_isa isa);
 
 /* 1 when tl_conv2d_f32_opt multiplies the input directly (1x1, stride 1, no padding: no scratch). */
 int tl_conv2d_f32_opt_is_pointwise(const tl_conv_params *p);
 /* One part of tl_conv2d_f32_opt, with the same results as the whole call, for threads (see
  * tl_gemm_f32_part): output rows [row0, row0 + rows) by panels [panel0, panel1). Pointwise: rows of the
  * whole [batch * out_h * out_w, out_c] output (b is ignored). Otherwise: output positions of image b, at most
- * TL_CONV_BLOCK_ROWS of them, copied into `scratch` (tl_conv2d_f32_opt_scratch_floats(p) floats of the
- * calling thread's own). row0 is a multiple of TL_GEMM_ROW_ALIGN. */
+ * tl_conv2d_f32_opt_block_rows of them, copied into `scratch` (the calling thread's own). row0 is a multiple of
+ * TL_GEMM_ROW_ALIGN. */
 void tl_conv2d_f32_opt_part(float *y, const float *x, const float *packed, float *scratch, const tl_conv_params *p,
                             tl_isa isa, int32_t b, int64_t row0, int64_t rows, int32_t panel0, int32_t panel1);
 

@@ -76,21 +76,27 @@ void tl_fc_int8_opt(int8_t *y,                  /* [batch, out_depth] */
 void tl_fc_int8_opt_cols(int8_t *y, const int8_t *x, const void *packed, const tl_fc_int8_params *p,
                          tl_i8_level level, int32_t j_begin, int32_t j_end);
 
-/* ---- Conv2D (im2col in blocks of TL_CONV_INT8_BLOCK_ROWS output positions; padded taps are input_zp, so
- * they add nothing, as in the reference; 1x1 stride-1 unpadded convolutions multiply the input directly) */
+/* ---- Conv2D (im2col in blocks of p->block_rows output positions, at most TL_CONV_INT8_BLOCK_ROWS; padded
+ * taps are input_zp, so they add nothing, as in the reference; 1x1 stride-1 unpadded convolutions multiply the
+ * input directly). The scratch is asked for as a range (ops.h, tl_op_request_scratch_range): blocks of
+ * TL_CONV_INT8_MIN_BLOCK_ROWS rows at least, TL_CONV_INT8_BLOCK_ROWS where the activations leave room. */
 #define TL_CONV_INT8_BLOCK_ROWS 128
+#define TL_CONV_INT8_MIN_BLOCK_ROWS 24
 #define TL_CONV_INT8_SCRATCH_SLACK 64 /* bytes after the im2col block: the tail of its last 64-byte store */
 /* Packed depth upper bound of a Conv2D (kernel rows of k_w * in_c values padded to multiples of 4, as the VNNI
  * level packs them); the packed bytes and the scratch rows are counted with it. */
 int32_t tl_conv_int8_depth_bound(int32_t k_h, int32_t k_w, int32_t in_c);
 size_t tl_conv2d_int8_opt_packed_bytes(const tl_conv_int8_params *p, tl_i8_level level);
-size_t tl_conv2d_int8_opt_scratch_bytes(const tl_conv_params *g); /* 0 when no scratch is needed */
+/* Scratch bytes for blocks of at most `rows` positions (0 when no scratch is needed), and the block rows that
+ * `bytes` of scratch hold (at most TL_CONV_INT8_BLOCK_ROWS; at least 1 when bytes >= the 1-row size). */
+size_t tl_conv2d_int8_opt_scratch_bytes(const tl_conv_params *g, int32_t rows);
+int32_t tl_conv2d_int8_opt_block_rows(const tl_conv_params *g, size_t bytes);
 void tl_conv2d_int8_opt_pack(void *packed, const int8_t *w, const int32_t *bias, const tl_conv_int8_params *p,
                              tl_i8_level level);
 void tl_conv2d_int8_opt(int8_t *y,               /* [batch, out_h, out_w, out_c] */
                         const int8_t *x,         /* [batch, in_h, in_w, in_c] */
                         const void *packed,      /* from tl_conv2d_int8_opt_pack */
-                        int8_t *scratch,         /* tl_conv2d_int8_opt_scratch_bytes(&p->geom) or NULL if 0 */
+                        int8_t *scratch,         /* tl_conv2d_int8_opt_scratch_bytes(&p->geom, p->block_rows), or NULL */
                         const tl_conv_int8_params *p, tl_i8_level level);
 
 /* Output rows [oy0, oy1) of image b only, each output computed as by tl_conv2d_int8_opt (a split over
