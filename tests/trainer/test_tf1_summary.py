@@ -186,3 +186,16 @@ def test_summary_ops_are_pinned_to_the_host() -> None:
         ops.append(tf.summary.merge_all())
     assert x.op.device == "/gpu:0"
     assert [o.op.device for o in ops] == ["/device:CPU:0"] * 4
+
+
+def test_file_writer_takes_session_graph_def(tmp_path: Path) -> None:
+    need(_protos.available(), "the tensorboard package is not installed")
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [2], name="x")
+        y = tf.reduce_sum(tf.square(x), name="y")
+        with tf.Session() as sess:
+            tf.summary.FileWriter(str(tmp_path), sess.graph_def).close()  # the older TF1 spelling
+    nodes = {n.name: n for n in _reader(tmp_path).Graph().node}
+    assert set(nodes) == {op.name for op in g.get_operations()}
+    assert nodes["y"].op == "Sum" and list(nodes["y"].input) == [y.op.inputs[0].op.name]

@@ -75,3 +75,18 @@ def to_graph_def(graph: Graph, pb: Any) -> Any:
             shapes = [_shape_proto(pb, t.shape) for t in op.outputs]
             node.attr["_output_shapes"].list.shape.extend(shapes)
     return gd
+
+
+def node_defs_to_graph_def(nodes: list[dict[str, Any]], pb: Any) -> Any:
+    """A ``GraphDef`` from ``Session.graph_def`` (a list of node dicts: name, op, input, attr, device), what
+    older TF1 programs hand to ``FileWriter(logdir, sess.graph_def)``. Output shapes are not in the dicts."""
+    gd = pb.graph_pb2.GraphDef()
+    for nd in nodes:
+        node = gd.node.add()
+        node.name, node.op, node.device = str(nd["name"]), str(nd["op"]), str(nd.get("device") or "")
+        node.input.extend(n[: -len(":0")] if str(n).endswith(":0") else str(n) for n in nd.get("input", []))
+        for k, v in sorted(dict(nd.get("attr", {})).items()):
+            a = _attr_value(pb, v)
+            if a is not None:
+                node.attr[k].CopyFrom(a)
+    return gd

@@ -23,7 +23,7 @@ import numpy as np
 from trainer.errors import InvalidArgumentError
 from trainer.graph import Graph
 from trainer.summary._protos import protos
-from trainer.summary.graph_def import to_graph_def
+from trainer.summary.graph_def import node_defs_to_graph_def, to_graph_def
 
 
 class FileWriter:
@@ -84,9 +84,14 @@ class FileWriter:
         self._add_event(pb.event_pb2.Event(summary=summary), global_step)
 
     def add_graph(self, graph: Graph | None = None, global_step: Any = None, graph_def: Any = None) -> None:
-        """Write ``graph`` (our Graph) or a ready ``GraphDef`` for TensorBoard's graph tab."""
+        """Write ``graph`` (our Graph), a ready ``GraphDef``, or ``Session.graph_def`` (node dicts) for
+        TensorBoard's graph tab."""
         if self._writer is None:
             return
+        if isinstance(graph, list):  # Session.graph_def passed where TF1 takes a graph (older programs)
+            graph, graph_def = None, graph
+        if isinstance(graph_def, list):
+            graph_def = node_defs_to_graph_def(graph_def, self._pb)
         if graph_def is None:
             if graph is None:
                 raise InvalidArgumentError("add_graph needs a graph or a graph_def")
