@@ -42,6 +42,7 @@ from trainer.ops.nn_ops import (
     softplus,
     sparse_softmax_cross_entropy_with_logits,
     tanh,
+    xw_plus_b,
 )
 from trainer.rnn import bidirectional_dynamic_rnn, dynamic_rnn, rnn_cell, static_bidirectional_rnn, static_rnn
 
@@ -84,4 +85,5 @@ __all__ = [
     "static_rnn",
     "tanh",
     "top_k",
+    "xw_plus_b",
 ]

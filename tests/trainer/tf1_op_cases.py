@@ -212,6 +212,13 @@ TF1_CASES: list[OpCase] = [
         grad=False,
         name="count_nonzero",
     ),
+    OpCase(
+        "BiasAdd",
+        lambda x, w, b: tf.nn.xw_plus_b(x, w, b),
+        [r(3, 4), r(4, 2), r(2)],
+        lambda x, w, b: x @ w + b,
+        name="xw_plus_b",
+    ),
     # full reductions of tensors of unknown rank (TF1's tf.placeholder("float") without a shape)
     OpCase(
         "Sum",

@@ -20,6 +20,7 @@ from trainer.ops.math_ops import (
     less,
     log,
     logical_and,
+    matmul,
     maximum,
     multiply,
     reduce_mean,
@@ -600,3 +601,9 @@ def l2_normalize(
     with name_scope(name or "l2_normalize"):
         sq = reduce_sum(square(t), axis=ax, keepdims=True)
         return multiply(t, rsqrt(maximum(sq, convert_to_tensor(float(epsilon), dtype=t.dtype))))
+
+
+def xw_plus_b(x: Any, weights: Any, biases: Any, name: str | None = None) -> Tensor:
+    """``matmul(x, weights) + biases`` (with ``bias_add``), TF1's one-line dense layer."""
+    with name_scope(name or "xw_plus_b"):
+        return bias_add(matmul(x, weights), biases)
