@@ -23,10 +23,10 @@ TL_VF_FN static void tl_dw_run(float *y, const float *x, const float *w, const f
         const float *xrow = xb + (int64_t)iy0 * x_row;
         float *yrow = y + ((int64_t)b * p->out_h + oy) * p->out_w * ch;
         for (int64_t c = 0; c < vec_end; c += TL_VF_W) {
-          const tl_vf w00 = tl_vf_load(w + c), w01 = tl_vf_load(w + ch + c), w02 = tl_vf_load(w + 2 * ch + c);
-          const tl_vf w10 = tl_vf_load(w + 3 * ch + c), w11 = tl_vf_load(w + 4 * ch + c);
-          const tl_vf w12 = tl_vf_load(w + 5 * ch + c), w20 = tl_vf_load(w + 6 * ch + c);
-          const tl_vf w21 = tl_vf_load(w + 7 * ch + c), w22 = tl_vf_load(w + 8 * ch + c);
+          const float *wc = w + c; /* tap t's weights at wc + t * ch */
+          const tl_vf w00 = tl_vf_load(wc), w01 = tl_vf_load(wc + ch), w02 = tl_vf_load(wc + 2 * ch);
+          const tl_vf w10 = tl_vf_load(wc + 3 * ch), w11 = tl_vf_load(wc + 4 * ch), w12 = tl_vf_load(wc + 5 * ch);
+          const tl_vf w20 = tl_vf_load(wc + 6 * ch), w21 = tl_vf_load(wc + 7 * ch), w22 = tl_vf_load(wc + 8 * ch);
           const tl_vf bv = tl_vf_load(bias + c);
           for (int32_t ox = in_lo; ox < in_hi; ox++) {
             const float *r0 = xrow + tl_geo_start(ox, p->stride_w, p->pad_left) * ch + c;

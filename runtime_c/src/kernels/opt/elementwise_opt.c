@@ -4,11 +4,11 @@
  * What this is: the broadcast analysis and the entry points, which run the level's loops (elementwise_body.h
  * and transcendental_body.h, compiled once per level in f32_<level>.c): the reference formulas over flat runs
  * of memory, 16 (AVX-512), 8 (AVX2) or 4 (NEON) floats per vector, four vectors per iteration; the portable
- * level is the same loop one float at a time, written so that the compiler can vectorise it. Each element is one IEEE operation then the clamp
- * (max(lo, v) then min(hi, .), which is the reference's `v < lo ? lo : (v > hi ? hi : v)`, NaN and signed
- * zeros included), so the results are the reference's bits. Sigmoid and Tanh (algorithm at the end) are
- * evaluated in double instead, within 2 ulp of the reference. What this is not: the specification
- * (binary.c, unary.c).
+ * level is the same loop one float at a time, written so that the compiler can vectorise it. Each element is
+ * one IEEE operation then the clamp (max(lo, v) then min(hi, .), the reference's `v < lo ? lo : (v > hi ? hi :
+ * v)`, NaN and signed zeros included), so the results are the reference's bits. Sigmoid and Tanh (algorithm
+ * at the end) are evaluated in double instead, within 2 ulp of the reference. What this is not: the
+ * specification (binary.c, unary.c).
  *
  * Algorithm (binary ops): each input, read in y's order, is classified by its period L: element i of y
  * reads input element i % L. L is the product of the trailing dims on which the input is contiguous, and

@@ -56,10 +56,13 @@ TL_V_INLINE tl_vd tl_vd_abs(tl_vd x) { return _mm256_andnot_pd(_mm256_set1_pd(-0
 TL_V_INLINE tl_vd tl_vd_sel_lt(tl_vd a, tl_vd b, tl_vd p, tl_vd q) { /* a < b ? p : q */
   return _mm256_blendv_pd(q, p, _mm256_cmp_pd(a, b, _CMP_LT_OQ));
 }
-TL_V_INLINE tl_vd tl_vd_sel_nan(tl_vd x, tl_vd v) { return _mm256_blendv_pd(v, x, _mm256_cmp_pd(x, x, _CMP_UNORD_Q)); }
+TL_V_INLINE tl_vd tl_vd_sel_nan(tl_vd x, tl_vd v) { /* x where x is NaN, else v */
+  return _mm256_blendv_pd(v, x, _mm256_cmp_pd(x, x, _CMP_UNORD_Q));
+}
 TL_V_INLINE tl_vd tl_vd_copysign(tl_vd v, tl_vd x) { return _mm256_or_pd(v, _mm256_and_pd(x, _mm256_set1_pd(-0.0))); }
 TL_V_INLINE tl_vd tl_vd_scale(tl_vd k) { /* 2^n for k = n + 1.5 * 2^52 (n in the low bits) */
-  return _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(_mm256_castpd_si256(k), _mm256_set1_epi64x(1023)), 52));
+  const __m256i e = _mm256_add_epi64(_mm256_castpd_si256(k), _mm256_set1_epi64x(1023));
+  return _mm256_castsi256_pd(_mm256_slli_epi64(e, 52));
 }
 
 #include "depthwise_body.h"
@@ -69,7 +72,8 @@ TL_V_INLINE tl_vd tl_vd_scale(tl_vd k) { /* 2^n for k = n + 1.5 * 2^52 (n in the
 #include "transcendental_body.h"
 
 const tl_f32_dw_kernels tl_f32_dw_avx2 = {tl_dw_run, tl_dw_mult_run};
-const tl_f32_pool_kernels tl_f32_pool_avx2 = {tl_max_pool_run, tl_avg_pool_run};
+const tl_f32_pool_kernels tl_f32_max_pool_avx2 = {tl_max_pool_run};
+const tl_f32_pool_kernels tl_f32_avg_pool_avx2 = {tl_avg_pool_run};
 const tl_f32_mean_kernels tl_f32_mean_avx2 = {tl_mean_run};
 const tl_f32_binary_kernels tl_f32_binary_avx2 = {tl_binary_run};
 const tl_f32_clamp_kernels tl_f32_clamp_avx2 = {tl_clamp_run};

@@ -1,5 +1,4 @@
-/* f32_avx512.c: the AVX-512F float32 kernels of the non-GEMM ops (16 floats, 8 doubles per vector) and their
- * sets.
+/* f32_avx512.c: the AVX-512F float32 kernels of the non-GEMM ops (16 floats, 8 doubles per vector) and sets.
  *
  * What this is: the AVX-512 vector operations as always-inline functions compiled with a function attribute
  * (the rest of the binary stays baseline x86), the kernel bodies written on them (depthwise_body.h,
@@ -61,13 +60,16 @@ TL_V_INLINE tl_vd tl_vd_abs(tl_vd x) {
 TL_V_INLINE tl_vd tl_vd_sel_lt(tl_vd a, tl_vd b, tl_vd p, tl_vd q) { /* a < b ? p : q */
   return _mm512_mask_blend_pd(_mm512_cmp_pd_mask(a, b, _CMP_LT_OQ), q, p);
 }
-TL_V_INLINE tl_vd tl_vd_sel_nan(tl_vd x, tl_vd v) { return _mm512_mask_blend_pd(_mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q), v, x); }
+TL_V_INLINE tl_vd tl_vd_sel_nan(tl_vd x, tl_vd v) { /* x where x is NaN, else v */
+  return _mm512_mask_blend_pd(_mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q), v, x);
+}
 TL_V_INLINE tl_vd tl_vd_copysign(tl_vd v, tl_vd x) {
   const __m512i sign = _mm512_and_epi64(_mm512_castpd_si512(x), _mm512_set1_epi64(INT64_MIN));
   return _mm512_castsi512_pd(_mm512_or_epi64(_mm512_castpd_si512(v), sign));
 }
 TL_V_INLINE tl_vd tl_vd_scale(tl_vd k) { /* 2^n for k = n + 1.5 * 2^52 (n in the low bits) */
-  return _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_add_epi64(_mm512_castpd_si512(k), _mm512_set1_epi64(1023)), 52));
+  const __m512i e = _mm512_add_epi64(_mm512_castpd_si512(k), _mm512_set1_epi64(1023));
+  return _mm512_castsi512_pd(_mm512_slli_epi64(e, 52));
 }
 
 #include "depthwise_body.h"
@@ -77,7 +79,8 @@ TL_V_INLINE tl_vd tl_vd_scale(tl_vd k) { /* 2^n for k = n + 1.5 * 2^52 (n in the
 #include "transcendental_body.h"
 
 const tl_f32_dw_kernels tl_f32_dw_avx512 = {tl_dw_run, tl_dw_mult_run};
-const tl_f32_pool_kernels tl_f32_pool_avx512 = {tl_max_pool_run, tl_avg_pool_run};
+const tl_f32_pool_kernels tl_f32_max_pool_avx512 = {tl_max_pool_run};
+const tl_f32_pool_kernels tl_f32_avg_pool_avx512 = {tl_avg_pool_run};
 const tl_f32_mean_kernels tl_f32_mean_avx512 = {tl_mean_run};
 const tl_f32_binary_kernels tl_f32_binary_avx512 = {tl_binary_run};
 const tl_f32_clamp_kernels tl_f32_clamp_avx512 = {tl_clamp_run};

@@ -1,12 +1,9 @@
 /* f32_neon.c: the NEON float32 kernels of the non-GEMM ops (4 floats per vector; on AArch64 also 2 doubles for
- * Mean, Sigmoid and Tanh) and their sets.
- *
- * What this is: the NEON vector operations as always-inline functions (fused multiply-add where the target
- * has it; clamps as compare-and-select so that a NaN passes through), the kernel bodies written on them
- * (depthwise_body.h, pool_body.h, elementwise_body.h; on AArch64 mean_body.h and transcendental_body.h) and
- * this level's kernel sets (opt_f32_internal.h). ARMv7 NEON has no double lanes: its Mean is the portable
- * kernel, its Sigmoid and Tanh the reference. What this is not: used off ARM (the file is empty there;
- * opt_f32_internal.h names the portable sets).
+ * Mean, Sigmoid and Tanh) and their sets: the NEON vector operations as always-inline functions (fused
+ * multiply-add where the target has it; clamps as compare-and-select so that a NaN passes through), the kernel
+ * bodies written on them (depthwise, pool, elementwise; on AArch64 mean and transcendental _body.h) and this
+ * level's kernel sets (opt_f32_internal.h). ARMv7 NEON has no double lanes: its Mean is the portable kernel,
+ * its Sigmoid and Tanh the reference. Not used off ARM (empty there; opt_f32_internal.h names the portable sets).
  */
 #include "../geometry.h"
 #include "opt_f32_internal.h"
@@ -90,7 +87,8 @@ const tl_f32_tr_kernels tl_f32_tr_neon = {tl_sigmoid_run, tl_tanh_run};
 #endif
 
 const tl_f32_dw_kernels tl_f32_dw_neon = {tl_dw_run, tl_dw_mult_run};
-const tl_f32_pool_kernels tl_f32_pool_neon = {tl_max_pool_run, tl_avg_pool_run};
+const tl_f32_pool_kernels tl_f32_max_pool_neon = {tl_max_pool_run};
+const tl_f32_pool_kernels tl_f32_avg_pool_neon = {tl_avg_pool_run};
 const tl_f32_binary_kernels tl_f32_binary_neon = {tl_binary_run};
 const tl_f32_clamp_kernels tl_f32_clamp_neon = {tl_clamp_run};
 

@@ -59,9 +59,7 @@ void tl_gemm_f32_tiles(const tl_gemm_f32_args *g, int32_t mr, int32_t nr, tl_gem
 }
 
 void tl_gemm_copy_cols(float *c, int64_t ldc, const float *part, int32_t ld_part, int32_t rows, int32_t cols) {
-  for (int32_t r = 0; r < rows; r++) {
-    memcpy(c + (int64_t)r * ldc, part + (int64_t)r * ld_part, (size_t)cols * sizeof(float));
-  }
+  for (int32_t r = 0; r < rows; r++) memcpy(c + (int64_t)r * ldc, part + (int64_t)r * ld_part, cols * sizeof(float));
 }
 
 void tl_gemm_f32(const tl_gemm_f32_args *g, tl_isa isa) { tl_f32_kernels_for(isa)->gemm(g); }

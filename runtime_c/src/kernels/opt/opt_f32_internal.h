@@ -1,16 +1,13 @@
-/* opt_f32_internal.h: what the float32 files of kernels/opt/ share (private to them): the kernel sets of the
- * non-GEMM ops, the index that maps a level to them, and the GEMM's level-independent loop.
+/* opt_f32_internal.h: what the float32 files of kernels/opt/ share (private to them; not an API for the op glue).
  *
- * What this is: one kernel set per op family (depthwise, pools, Mean, Add/Sub/Mul, Relu/Relu6, Sigmoid/Tanh),
- * defined by each level's file (f32_portable.c, f32_pool_portable.c, f32_avx2.c, f32_avx512.c, f32_neon.c)
- * and picked by the op driver once per call from the level chosen at prepare: the family's table of four sets
- * indexed by tl_f32_level_index. A family is its own set so that a build with one op links that op's
- * kernels only. What this is not: an API for the op glue (opt_kernels.h and opt_kernels_elementwise.h are).
- *
- * Layout of a level's file: its vector type and operations (`tl_vf`: TL_VF_W floats; `tl_vd`: TL_VD_W
- * doubles) as always-inline functions compiled for its instruction set, then the kernel bodies written once
- * on them (depthwise_body.h, pool_body.h, mean_body.h, elementwise_body.h, transcendental_body.h), each a
- * plain static function whose vector width is that file's compile-time constant.
+ * One kernel set per op family (depthwise, MaxPool, AveragePool, Mean, Add/Sub/Mul, Relu/Relu6, Sigmoid/Tanh;
+ * a build with one op links that op's kernels only), defined by each level's file (f32_portable.c,
+ * f32_avx2.c, f32_avx512.c, f32_neon.c) and picked by the op driver once per call from the level chosen at
+ * prepare: the family's table of four sets indexed by tl_f32_level_index. A level's file holds its vector
+ * type and operations (`tl_vf`: TL_VF_W floats; `tl_vd`: TL_VD_W doubles) as always-inline functions, then
+ * the kernel bodies written once on them as plain static functions (depthwise_body.h, pool_body.h,
+ * mean_body.h, elementwise_body.h, transcendental_body.h), the vector width a compile-time constant of each
+ * file. Also here: the GEMM's level-independent loop (gemm.c).
  */
 #ifndef TL_OPT_F32_INTERNAL_H
 #define TL_OPT_F32_INTERNAL_H
@@ -41,9 +38,8 @@ typedef struct tl_f32_dw_kernels {
   /* depth multiplier > 1: packed = bias' then w' (opt_kernels_elementwise.h) */
   void (*dw_mult)(float *y, const float *x, const float *packed, const tl_conv_params *p);
 } tl_f32_dw_kernels;
-typedef struct tl_f32_pool_kernels {
-  void (*max_pool)(float *y, const float *x, const tl_pool_params *p);
-  void (*avg_pool)(float *y, const float *x, const tl_pool_params *p);
+typedef struct tl_f32_pool_kernels { /* MaxPool2D, and AveragePool2D with the same signature */
+  void (*pool)(float *y, const float *x, const tl_pool_params *p);
 } tl_f32_pool_kernels;
 typedef struct tl_f32_mean_kernels { /* y[outer, inner] = mean of x[outer, reduced, inner] over reduced (>= 1) */
   void (*mean)(float *y, const float *x, int64_t outer, int64_t reduced, int64_t inner);
@@ -59,9 +55,11 @@ typedef struct tl_f32_tr_kernels {
   void (*tanh)(float *y, const float *x, int64_t n);
 } tl_f32_tr_kernels;
 
-/* each level's sets (f32_<level>.c; the portable pools' in f32_pool_portable.c) */
+/* each level's sets (f32_<level>.c) */
 extern const tl_f32_dw_kernels tl_f32_dw_portable, tl_f32_dw_neon, tl_f32_dw_avx2, tl_f32_dw_avx512;
-extern const tl_f32_pool_kernels tl_f32_pool_portable, tl_f32_pool_neon, tl_f32_pool_avx2, tl_f32_pool_avx512;
+extern const tl_f32_pool_kernels tl_f32_max_pool_portable, tl_f32_max_pool_neon, tl_f32_max_pool_avx2,
+    tl_f32_max_pool_avx512, tl_f32_avg_pool_portable, tl_f32_avg_pool_neon, tl_f32_avg_pool_avx2,
+    tl_f32_avg_pool_avx512;
 extern const tl_f32_mean_kernels tl_f32_mean_portable, tl_f32_mean_neon, tl_f32_mean_avx2, tl_f32_mean_avx512;
 extern const tl_f32_binary_kernels tl_f32_binary_portable, tl_f32_binary_neon, tl_f32_binary_avx2,
     tl_f32_binary_avx512;
@@ -73,8 +71,10 @@ extern const tl_f32_tr_kernels tl_f32_tr_portable, tl_f32_tr_neon, tl_f32_tr_avx
 #if !defined(TL_F32_X86)
 #define tl_f32_dw_avx2 tl_f32_dw_portable
 #define tl_f32_dw_avx512 tl_f32_dw_portable
-#define tl_f32_pool_avx2 tl_f32_pool_portable
-#define tl_f32_pool_avx512 tl_f32_pool_portable
+#define tl_f32_max_pool_avx2 tl_f32_max_pool_portable
+#define tl_f32_max_pool_avx512 tl_f32_max_pool_portable
+#define tl_f32_avg_pool_avx2 tl_f32_avg_pool_portable
+#define tl_f32_avg_pool_avx512 tl_f32_avg_pool_portable
 #define tl_f32_mean_avx2 tl_f32_mean_portable
 #define tl_f32_mean_avx512 tl_f32_mean_portable
 #define tl_f32_binary_avx2 tl_f32_binary_portable
@@ -86,7 +86,8 @@ extern const tl_f32_tr_kernels tl_f32_tr_portable, tl_f32_tr_neon, tl_f32_tr_avx
 #endif
 #if !defined(TL_F32_NEON)
 #define tl_f32_dw_neon tl_f32_dw_portable
-#define tl_f32_pool_neon tl_f32_pool_portable
+#define tl_f32_max_pool_neon tl_f32_max_pool_portable
+#define tl_f32_avg_pool_neon tl_f32_avg_pool_portable
 #define tl_f32_binary_neon tl_f32_binary_portable
 #define tl_f32_clamp_neon tl_f32_clamp_portable
 #endif

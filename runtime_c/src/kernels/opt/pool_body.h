@@ -1,7 +1,6 @@
-/* pool_body.h: the float32 MaxPool2D and AveragePool2D kernels on one level's vectors (included once by
- * f32_avx2.c, f32_avx512.c, f32_neon.c, f32_pool_portable.c; no include guard): tl_max_pool_run and
- * tl_avg_pool_run, written on that file's tl_vf (opt_f32_internal.h). Algorithm: pool_opt.c. Not the entry
- * points. */
+/* pool_body.h: the float32 MaxPool2D and AveragePool2D kernels on one level's vectors (included once by each
+ * f32_<level>.c; no include guard): tl_max_pool_run and tl_avg_pool_run, written on that file's tl_vf
+ * (opt_f32_internal.h). Algorithm: pool_opt.c. Not the entry points. */
 
 /* A window outside the input gives 0, then the activation. */
 static inline void tl_pool_empty(float *yp, int64_t ch, tl_act_f32 act) {

@@ -3,8 +3,8 @@
  *
  * What this is: the entry points, which run the level's kernels (pool_body.h and mean_body.h, compiled once
  * per level in f32_<level>.c): the reference formulas with the channels vectorised (AVX-512: 16, AVX2: 8,
- * NEON: 4 per vector; the channels past the last full vector go one at a time; the portable pools work on
- * blocks of 8 channels and the portable Mean on 4, in plain C arrays that the compiler can vectorise). Max is
+ * NEON: 4 per vector; the portable pools and the channels past the last full vector go one at a time, the
+ * portable Mean works on blocks of 4 in a plain C array that the compiler can vectorise). Max is
  * exact, so MaxPool's results are bit-identical to tl_max_pool2d_f32, NaNs included; AveragePool adds the
  * window's pixels in the reference's order and divides once, and Mean sums in double in the reference's
  * order, so they are bit-identical too (but see opt_kernels_elementwise.h for ARMv7 NEON and subnormals).
@@ -24,17 +24,19 @@
 #include <math.h>
 
 /* The pools' and Mean's kernels of each level (opt_f32_internal.h), in tl_f32_level_index's order. */
-static const tl_f32_pool_kernels *const k_pool_sets[TL_F32_LEVELS] = {&tl_f32_pool_portable, &tl_f32_pool_neon,
-                                                                       &tl_f32_pool_avx2, &tl_f32_pool_avx512};
+static const tl_f32_pool_kernels *const k_max_pool_sets[TL_F32_LEVELS] = {
+    &tl_f32_max_pool_portable, &tl_f32_max_pool_neon, &tl_f32_max_pool_avx2, &tl_f32_max_pool_avx512};
+static const tl_f32_pool_kernels *const k_avg_pool_sets[TL_F32_LEVELS] = {
+    &tl_f32_avg_pool_portable, &tl_f32_avg_pool_neon, &tl_f32_avg_pool_avx2, &tl_f32_avg_pool_avx512};
 static const tl_f32_mean_kernels *const k_mean_sets[TL_F32_LEVELS] = {&tl_f32_mean_portable, &tl_f32_mean_neon,
                                                                        &tl_f32_mean_avx2, &tl_f32_mean_avx512};
 
 void tl_max_pool2d_f32_opt(float *y, const float *x, const tl_pool_params *p, tl_isa isa) {
-  k_pool_sets[tl_f32_level_index(isa)]->max_pool(y, x, p);
+  k_max_pool_sets[tl_f32_level_index(isa)]->pool(y, x, p);
 }
 
 void tl_average_pool2d_f32_opt(float *y, const float *x, const tl_pool_params *p, tl_isa isa) {
-  k_pool_sets[tl_f32_level_index(isa)]->avg_pool(y, x, p);
+  k_avg_pool_sets[tl_f32_level_index(isa)]->pool(y, x, p);
 }
 
 /* ---- Mean over consecutive axes ---- */
