@@ -111,4 +111,4 @@ def test_each_float_family_table_lists_the_four_levels() -> None:
                 "avx512",
             ], (path.name, sets)
             tables += 1
-    assert tables == 6  # depthwise, pools, Mean, Add/Sub/Mul, Relu/Relu6, Sigmoid/Tanh
+    assert tables == 7  # depthwise, MaxPool, AveragePool, Mean, Add/Sub/Mul, Relu/Relu6, Sigmoid/Tanh
