@@ -426,3 +426,37 @@ def test_adagrad_follows_its_update_rule() -> None:
         accum += grad**2
         want -= 0.5 * grad / np.sqrt(accum)
     np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_contrib_batch_norm_updates_where_told() -> None:
+    xv = np.random.default_rng(6).normal(2.0, 3.0, size=(16, 4)).astype(np.float32)
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 4])
+        training = tf.placeholder(tf.bool, [])
+        y = tf.contrib.layers.batch_norm(x, is_training=training, decay=0.9)
+        y_inline = tf.contrib.layers.batch_norm(x, decay=0.5, scale=True, updates_collections=None)
+        assert _names(tf.global_variables()) == [
+            "BatchNorm/beta:0",
+            "BatchNorm/moving_mean:0",
+            "BatchNorm/moving_variance:0",
+            "BatchNorm_1/gamma:0",
+            "BatchNorm_1/beta:0",
+            "BatchNorm_1/moving_mean:0",
+            "BatchNorm_1/moving_variance:0",
+        ]
+        updates = tf.get_collection(tf.GraphKeys.UPDATE_OPS)
+        assert len(updates) == 2  # only the first layer's: the second updates with its output
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            yv = sess.run(y, {x: xv, training: True})
+            sess.run(updates, {x: xv, training: True})
+            sess.run(y_inline, {x: xv})
+            mm, mm_inline = sess.run(["BatchNorm/moving_mean:0", "BatchNorm_1/moving_mean:0"])
+            y_eval = sess.run(y, {x: xv, training: False})
+    mu, var = xv.mean(0), xv.var(0)
+    np.testing.assert_allclose(yv, (xv - mu) / np.sqrt(var + 1e-3), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(mm, 0.1 * mu, rtol=1e-5)
+    np.testing.assert_allclose(mm_inline, 0.5 * mu, rtol=1e-5)
+    mv = 0.9 + 0.1 * var  # moving variance after one update from its start at 1
+    np.testing.assert_allclose(y_eval, (xv - mm) / np.sqrt(mv + 1e-3), rtol=1e-4, atol=1e-4)

@@ -15,10 +15,20 @@ from typing import Any
 
 from trainer import initializers
 from trainer.errors import InvalidArgumentError
-from trainer.graph import add_to_collections, convert_to_tensor, name_scope, variable_scope
+from trainer.graph import (
+    GraphKeys,
+    add_to_collections,
+    control_dependencies,
+    convert_to_tensor,
+    name_scope,
+    variable_scope,
+)
 from trainer.initializers import Initializer, RandomUniform, TruncatedNormal, compute_fans
 from trainer.layers.base import normalize_tuple
 from trainer.layers.core import Flatten
+from trainer.layers.functional import apply_layer
+from trainer.layers.normalization import BatchNormalization
+from trainer.ops.array_ops import identity
 from trainer.ops.conv_ops import avg_pool, max_pool
 from trainer.ops.conv_ops import conv2d as nn_conv2d
 from trainer.ops.math_ops import matmul
@@ -28,6 +38,7 @@ from trainer.variables import get_variable
 
 __all__ = [
     "avg_pool2d",
+    "batch_norm",
     "conv2d",
     "flatten",
     "fully_connected",
@@ -253,3 +264,70 @@ def avg_pool2d(
 ) -> Any:
     """Average pooling over NHWC inputs (contrib's defaults: stride 2, VALID)."""
     return _pool("AvgPool2D", inputs, kernel_size, stride, padding, scope)
+
+
+def batch_norm(
+    inputs: Any,
+    decay: float = 0.999,
+    center: bool = True,
+    scale: bool = False,
+    epsilon: float = 0.001,
+    activation_fn: Any = None,
+    param_initializers: dict | None = None,
+    param_regularizers: dict | None = None,
+    updates_collections: Any = GraphKeys.UPDATE_OPS,
+    is_training: Any = True,
+    reuse: Any = None,
+    variables_collections: Any = None,
+    outputs_collections: Any = None,
+    trainable: bool = True,
+    data_format: str = "NHWC",
+    scope: str | None = None,
+    **_ignored: Any,
+) -> Any:
+    """contrib's batch normalization over the last axis: variables ``<scope>/beta`` (and ``gamma`` with
+    ``scale=True``), ``moving_mean``, ``moving_variance`` (default scope ``BatchNorm``). The moving-average
+    updates go to ``updates_collections`` (``UPDATE_OPS``), or with ``updates_collections=None`` run with
+    the output itself, as in TF1."""
+    if data_format != "NHWC":
+        raise InvalidArgumentError("tf.contrib.layers.batch_norm: only data_format='NHWC' is supported")
+    inits, regs = dict(param_initializers or {}), dict(param_regularizers or {})
+    layer = BatchNormalization(
+        momentum=decay,
+        epsilon=epsilon,
+        center=center,
+        scale=scale,
+        beta_initializer=inits.get("beta", "zeros"),
+        gamma_initializer=inits.get("gamma", "ones"),
+        moving_mean_initializer=inits.get("moving_mean", "zeros"),
+        moving_variance_initializer=inits.get("moving_variance", "ones"),
+        beta_regularizer=regs.get("beta"),
+        gamma_regularizer=regs.get("gamma"),
+        trainable=trainable,
+        name=scope,
+    )
+    layer._base_name = "BatchNorm"  # contrib's default scope name
+    x = convert_to_tensor(inputs)
+    y = apply_layer(layer, x, reuse, training=is_training)
+    if layer.updates:
+        updates = x.graph.get_collection_ref(GraphKeys.UPDATE_OPS)
+        for u in layer.updates:  # the layer put them in UPDATE_OPS; move them where contrib is told to
+            if u in updates:
+                updates.remove(u)
+        if updates_collections is None:
+            with control_dependencies(layer.updates):
+                y = identity(y)
+        else:
+            keys = (
+                [updates_collections] if isinstance(updates_collections, str) else list(updates_collections)
+            )
+            for u in layer.updates:
+                add_to_collections(keys, u)
+    if variables_collections:
+        for v in layer.weights:
+            add_to_collections(list(variables_collections), v)
+    if activation_fn is not None:
+        y = activation_fn(y)
+    if outputs_collections:
+        add_to_collections(list(outputs_collections), y)
+    return y
