@@ -192,6 +192,7 @@ from trainer import (  # noqa: E402
     gfile,
     initializers,
     layers,
+    metrics,
     regularizers,
     summary,
     train,

@@ -290,6 +290,7 @@ def test_deprecated_aliases_and_tensor_variable_methods() -> None:
         "trainer.flags",
         "trainer.gfile",
         "trainer.layers.functional",
+        "trainer.metrics",
         "trainer.ops.index_ops",
         "trainer.ops.linalg_ops",
         "trainer.summary",
@@ -460,3 +461,37 @@ def test_contrib_batch_norm_updates_where_told() -> None:
     np.testing.assert_allclose(mm_inline, 0.5 * mu, rtol=1e-5)
     mv = 0.9 + 0.1 * var  # moving variance after one update from its start at 1
     np.testing.assert_allclose(y_eval, (xv - mm) / np.sqrt(mv + 1e-3), rtol=1e-4, atol=1e-4)
+
+
+def test_metrics_stream_over_update_runs_and_reset() -> None:
+    g = tf.Graph()
+    with g.as_default():
+        labels = tf.placeholder(tf.int32, [None])
+        logits = tf.placeholder(tf.float32, [None, 3])
+        acc, acc_op = tf.metrics.accuracy(labels=labels, predictions=tf.argmax(logits, 1))
+        m, m_op = tf.metrics.mean(tf.reduce_max(logits, 1), weights=tf.cast(labels, tf.float32))
+        assert _names(tf.local_variables()) == [
+            "accuracy/total:0",
+            "accuracy/count:0",
+            "mean/total:0",
+            "mean/count:0",
+        ]
+        assert tf.trainable_variables() == [] and tf.global_variables() == []
+        batches = [
+            (np.array([0, 2]), np.array([[3.0, 1, 0], [0, 1, 2]])),
+            (np.array([1, 1, 0]), np.array([[0.0, 1, 5], [0, 4, 1], [2, 0, 1]])),
+        ]
+        with tf.Session() as sess:
+            sess.run(tf.local_variables_initializer())
+            assert sess.run(acc) == 0.0
+            for lb, lg in batches:
+                sess.run([acc_op, m_op], {labels: lb, logits: lg})
+            got = sess.run([acc, m])
+            sess.run(tf.local_variables_initializer())  # reset
+            after_reset = sess.run(acc)
+    lb = np.concatenate([b[0] for b in batches])
+    lg = np.concatenate([b[1] for b in batches])
+    want_acc = np.mean(lg.argmax(1) == lb)
+    want_mean = (lg.max(1) * lb).sum() / lb.sum()
+    np.testing.assert_allclose(got, [want_acc, want_mean], rtol=1e-6)
+    assert after_reset == 0.0
