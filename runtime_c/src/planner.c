@@ -219,6 +219,7 @@ tl_status tl_plan_place(tl_plan_item *items, int32_t n, int32_t *scratch, uint64
       tree[node] = it->last;
     }
   }
+#if !defined(TL_FREESTANDING) /* only the optimized kernels ask for scratch ranges; freestanding builds have none */
   /* Step 7: items that may grow take the roomiest gap below the arena's end */
   for (i = 0; i < n; i++) {
     tl_plan_item *it = &items[i];
@@ -246,6 +247,7 @@ tl_status tl_plan_place(tl_plan_item *items, int32_t n, int32_t *scratch, uint64
     it->offset = best;
     it->size = best_room < it->max_size ? best_room : it->max_size;
   }
+#endif
   *arena_bytes = arena;
   return TL_OK;
 }

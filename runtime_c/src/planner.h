@@ -21,7 +21,8 @@
  *      highest end up to arena_bytes; the first gap of at least max_size wins (size = max_size), else the
  *      largest gap (the lowest one of equal width), rounded down to TL_ARENA_ALIGNMENT. The item's own spot
  *      lies in one of those gaps, so it never shrinks; arena_bytes and every other offset stay as step 6 left
- *      them, which is why the Python mirror plans the minimum sizes and skips this step.
+ *      them, which is why the Python mirror plans the minimum sizes and skips this step. (Freestanding builds,
+ *      whose reference kernels ask for no ranges, compile this step out.)
  * Finding the placed, time-overlapping tensors (step 5) does not change the result, only the cost. Here: the
  * items sorted by (first, index) carry a max-tree of `last` over the placed ones; the placed items with
  * first <= it.last (a prefix of that order) and last >= it.first are exactly the overlapping ones, and the
