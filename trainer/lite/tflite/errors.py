@@ -1,4 +1,4 @@
-"""The importer's one error type."""
+"""The importer's error type, and the refusal an op converter raises."""
 
 from __future__ import annotations
 
@@ -10,3 +10,7 @@ class TFLiteImportError(InvalidArgumentError):
 
     The message is one line naming every offending op (with its index) or feature; no file is written.
     """
+
+
+class Refusal(Exception):
+    """An op (or option value) the importer cannot represent; the message is the reason, without the op."""

@@ -19,8 +19,8 @@ import flatbuffers
 import numpy as np
 
 from trainer.lite.tflite import schema
+from trainer.lite.tflite.context import NO_BIAS
 from trainer.lite.tflite.errors import TFLiteImportError
-from trainer.lite.tflite.importer import NO_BIAS
 from trainer.tlm import read_model
 
 METADATA_NAME = "tensorlet_metadata"
