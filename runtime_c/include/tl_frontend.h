@@ -5,14 +5,15 @@
  * Cortex-M4 and on a host, and its numpy twin (trainer/audio/fixed_frontend.py) reproduces every output bit.
  *
  * Per frame of `window_samples` int16 samples (one hop is `stride_samples`):
- *   1. window: x[n] * hann[n] (periodic Hann in Q15, from an integer sine), rounded to int32
+ *   1. window: x[n] * hann[n] (periodic Hann in Q15, from an integer sine), rounded to 4 fraction bits
  *   2. FFT: radix-2 complex FFT of fft_size points in int32 with Q15 twiddles, no scaling (int32 has room for
- *      the growth of fft_size <= 2048 points of 16-bit samples)
+ *      the growth of fft_size <= 2048 points of 20-bit samples)
  *   3. power: P[k] = re^2 + im^2 (uint64) for k = 0..fft_size/2
- *   4. mel filterbank: E[m] = sum_k w[m][k] * (P[k] >> 16), triangular weights in Q15 on the HTK mel scale
+ *   4. mel filterbank: E[m] = floor(sum_k w[m][k] * P[k] / 2^15) exactly (P split in 32-bit halves), with
+ *      triangular weights w in Q15 on the HTK mel scale
  *      (the weights of TensorFlow's linear_to_mel_weight_matrix), the mel scale taken from an integer log2
  *   5. log: out[m] = round(256 * log2(E[m] + 1)) from an integer log2 with 16 fraction bits (Q8 output)
- * so out[m] / 256 approximates log2(1 + 0.5 * sum_k W[m][k] |FFT(x * hann)[k]|^2) of float arithmetic.
+ * so out[m] / 256 approximates log2(1 + 256 * sum_k W[m][k] |FFT(x * hann)[k]|^2) of float arithmetic.
  *
  * Usage (no allocation: the caller owns the memory):
  *
@@ -83,7 +84,7 @@ tl_status tl_frontend_init(const tl_frontend_config *config, void *memory, size_
  * 1 + (num_samples - window_samples) / stride_samples (no padding at the end, as tf.signal.frame). */
 tl_status tl_frontend_num_frames(const tl_frontend *fe, int32_t num_samples, int32_t *num_frames);
 
-/* The features of one frame: window [window_samples] -> features [num_mel_bins] (Q8 log2, 0..16383). */
+/* The features of one frame: window [window_samples] -> features [num_mel_bins] (Q8 log2, 0..15360). */
 tl_status tl_frontend_compute_frame(tl_frontend *fe, const int16_t *window, int16_t *features);
 
 /* All frames of `audio` [num_samples] -> features [num_frames][num_mel_bins], row-major; `capacity` is the

@@ -8,7 +8,7 @@ integer steps, vectorized over frames, so its int16 features equal the C code's 
 >>> feats.shape, feats.dtype, int(feats.max())     # silence: log2(0 + 1) = 0
 ((49, 40), dtype('int16'), 0)
 
-``features / 256`` approximates ``log2(1 + 0.5 * mel_power)`` of the float pipeline
+``features / 256`` approximates ``log2(1 + 256 * mel_power)`` of the float pipeline
 (:func:`trainer.audio.float_frontend.log_mel`), see docs/audio.md.
 """
 
@@ -23,7 +23,7 @@ import numpy as np
 from trainer.errors import InvalidArgumentError
 
 Q30_ONE = 1 << 30
-POWER_SHIFT = 16
+GUARD_BITS = 4  # fraction bits kept in the windowed samples (the bounds are in frontend.c)
 MAX_FFT_SIZE = 2048
 MAX_MEL_BINS = 128
 # (pi / 2)^n / n! in Q30, n = 1, 3, ..., 11 (the C table)
@@ -212,12 +212,17 @@ def _mel_matrix(t: Tables, cfg: FrontendConfig) -> np.ndarray:
     return w[:, 1 : cfg.num_mel_bins + 1]
 
 
-def _exact_matmul(p: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """p @ w in uint64 for p < 2^37 and w <= 2^15 (at most 1025 rows), through float64 BLAS: p splits into
-    26 low and 11 high bits, so every partial sum is an integer below 2^53 and exact in any order."""
-    lo = (p & np.uint64((1 << 26) - 1)).astype(np.float64) @ w.astype(np.float64)
-    hi = (p >> np.uint64(26)).astype(np.float64) @ w.astype(np.float64)
-    return (hi.astype(np.uint64) << np.uint64(26)) + lo.astype(np.uint64)
+def _band_energy(p: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """floor(p @ w / 2^15) exactly, as tl_frontend_compute_frame: acc_hi = hi32(p) @ w, acc_lo = lo32(p) @ w,
+    E = acc_hi * 2^17 + acc_lo // 2^15. The products go through float64 BLAS in 16-bit pieces of p: each
+    partial sum is an integer below 2^53 (Parseval keeps sum(hi32(p)) below 2^28), so exact in any order."""
+    wf = w.astype(np.float64)
+    mask = np.uint64(0xFFFF)
+    acc_hi = ((p >> np.uint64(32)).astype(np.float64) @ wf).astype(np.uint64)
+    mid = (((p >> np.uint64(16)) & mask).astype(np.float64) @ wf).astype(np.uint64)
+    low = ((p & mask).astype(np.float64) @ wf).astype(np.uint64)
+    acc_lo = (mid << np.uint64(16)) + low
+    return (acc_hi << np.uint64(17)) + (acc_lo >> np.uint64(15))
 
 
 def compute_frames(windows: np.ndarray, cfg: FrontendConfig, chunk: int = 1024) -> np.ndarray:
@@ -230,10 +235,10 @@ def compute_frames(windows: np.ndarray, cfg: FrontendConfig, chunk: int = 1024) 
     for start in range(0, len(windows), chunk):
         w = np.asarray(windows[start : start + chunk], np.int64)
         re = np.zeros((len(w), n), np.int64)
-        re[:, : cfg.window_samples] = round_shift(w * t.window[None, :], 15)
+        re[:, : cfg.window_samples] = round_shift(w * t.window[None, :], 15 - GUARD_BITS)
         re, im = _fft(re, np.zeros_like(re), t, n)
         power = (re[:, :bins] * re[:, :bins] + im[:, :bins] * im[:, :bins]).astype(np.uint64)
-        energy = _exact_matmul(power >> np.uint64(POWER_SHIFT), mel)
+        energy = _band_energy(power, mel)
         out[start : start + chunk] = (log2_q16(energy + np.uint64(1)) + 128) >> 8
     return out
 

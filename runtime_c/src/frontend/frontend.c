@@ -14,7 +14,12 @@
 
 #define TL_FE_Q15_ONE 32768
 #define TL_FE_Q30_ONE (1LL << 30)
-#define TL_FE_POWER_SHIFT 16 /* P >> 16 before the filterbank: keeps sum w * P below 2^63 (see check) */
+/* The windowed samples keep 4 fraction bits (|x| <= 2^19), so the FFT outputs stay below N * 2^19 <= 2^30
+ * and P = re^2 + im^2 below 2^61. The band energy E[m] = floor(sum_k P[k] w[m][k] / 2^15) is exact: P splits
+ * into its high and low 32 bits, summed apart (see tl_frontend_compute_frame). Parseval bounds the sum over
+ * all bins, sum_k P[k] = N sum_n x[n]^2 <= N * N * 2^38 <= 2^60 (N <= 2048), and a bin's weights add to 2^15,
+ * so E[m] <= 2^60 and no sum overflows uint64. */
+#define TL_FE_GUARD_BITS 4
 #define TL_FE_ALIGN 8u
 
 struct tl_frontend {
@@ -28,6 +33,8 @@ struct tl_frontend {
   uint16_t *mel_rise; /* [num_bins] Q15 weight of band j (rising side); band j-1 gets 32768 - rise */
   int32_t *re;        /* [fft_size] FFT scratch */
   int32_t *im;        /* [fft_size] FFT scratch */
+  uint64_t *acc_hi;   /* [num_mel_bins] filterbank sums of P's high 32 bits times Q15 weights */
+  uint64_t *acc_lo;   /* [num_mel_bins] the same for P's low 32 bits */
 };
 
 /* ---- integer math ---- */
@@ -144,14 +151,16 @@ static size_t tl_fe_round_up(size_t n) { return (n + TL_FE_ALIGN - 1) / TL_FE_AL
 
 /* Byte offsets of each table in the caller's memory, in the order of struct tl_frontend. The limits keep
  * every size far below 2^31, so no sum overflows. */
-static size_t tl_fe_layout(const tl_frontend_config *c, size_t offsets[7]) {
-  const size_t n = (size_t)c->fft_size, bins = n / 2 + 1;
-  const size_t sizes[7] = {
+#define TL_FE_TABLES 9
+static size_t tl_fe_layout(const tl_frontend_config *c, size_t offsets[TL_FE_TABLES]) {
+  const size_t n = (size_t)c->fft_size, bins = n / 2 + 1, mels = (size_t)c->num_mel_bins;
+  const size_t sizes[TL_FE_TABLES] = {
       (size_t)c->window_samples * sizeof(int32_t), n / 2 * sizeof(int16_t), n / 2 * sizeof(int16_t),
-      bins * sizeof(int16_t), bins * sizeof(uint16_t), n * sizeof(int32_t), n * sizeof(int32_t)};
+      bins * sizeof(int16_t), bins * sizeof(uint16_t), n * sizeof(int32_t), n * sizeof(int32_t),
+      mels * sizeof(uint64_t), mels * sizeof(uint64_t)};
   size_t at = tl_fe_round_up(sizeof(struct tl_frontend));
   int i;
-  for (i = 0; i < 7; ++i) {
+  for (i = 0; i < TL_FE_TABLES; ++i) {
     offsets[i] = at;
     at += tl_fe_round_up(sizes[i]);
   }
@@ -159,7 +168,7 @@ static size_t tl_fe_layout(const tl_frontend_config *c, size_t offsets[7]) {
 }
 
 tl_status tl_frontend_required_bytes(const tl_frontend_config *config, size_t *bytes) {
-  size_t offsets[7];
+  size_t offsets[TL_FE_TABLES];
   if (config == NULL || bytes == NULL) return TL_ERROR_NULL_ARGUMENT;
   *bytes = 0;
   if (tl_fe_check(config) != NULL) return TL_ERROR_INVALID_ARGUMENT;
@@ -169,7 +178,7 @@ tl_status tl_frontend_required_bytes(const tl_frontend_config *config, size_t *b
 
 tl_status tl_frontend_init(const tl_frontend_config *config, void *memory, size_t bytes, tl_frontend **out) {
   int64_t edges[TL_FRONTEND_MAX_MEL_BINS + 2];
-  size_t offsets[7], need;
+  size_t offsets[TL_FE_TABLES], need;
   unsigned char *base = (unsigned char *)memory;
   tl_frontend *fe;
   int32_t n, k, half, band;
@@ -194,6 +203,8 @@ tl_status tl_frontend_init(const tl_frontend_config *config, void *memory, size_
   fe->mel_rise = (uint16_t *)(void *)(base + offsets[4]);
   fe->re = (int32_t *)(void *)(base + offsets[5]);
   fe->im = (int32_t *)(void *)(base + offsets[6]);
+  fe->acc_hi = (uint64_t *)(void *)(base + offsets[7]);
+  fe->acc_lo = (uint64_t *)(void *)(base + offsets[8]);
 
   /* periodic Hann: 0.5 - 0.5 cos(2 pi i / W) = (2^30 - cos_q30) / 2^31, to Q15 */
   for (k = 0; k < config->window_samples; ++k) {
@@ -246,7 +257,7 @@ tl_status tl_frontend_num_frames(const tl_frontend *fe, int32_t num_samples, int
 
 /* In-place radix-2 decimation-in-time FFT of re/im [N]: bit-reversal permutation, then log2(N) stages of
  * butterflies a +- w b with w from the Q15 twiddle table (index k * N / size). No per-stage scaling: with
- * |x| <= 2^15 every value stays below N * 2^15 <= 2^26. */
+ * |x| <= 2^19 every value stays below N * 2^19 <= 2^30. */
 static void tl_fe_fft(tl_frontend *fe) {
   const int32_t n = fe->config.fft_size;
   int32_t *re = fe->re, *im = fe->im;
@@ -282,28 +293,31 @@ static void tl_fe_fft(tl_frontend *fe) {
 }
 
 tl_status tl_frontend_compute_frame(tl_frontend *fe, const int16_t *window, int16_t *features) {
-  uint64_t energy[TL_FRONTEND_MAX_MEL_BINS];
   int32_t k, m;
   const int32_t n = fe == NULL ? 0 : fe->config.fft_size;
   if (fe == NULL || window == NULL || features == NULL) return TL_ERROR_NULL_ARGUMENT;
   for (k = 0; k < n; ++k) {
     fe->re[k] = k < fe->config.window_samples
-                    ? (int32_t)tl_fe_round_shift((int64_t)window[k] * fe->window[k], 15)
+                    ? (int32_t)tl_fe_round_shift((int64_t)window[k] * fe->window[k], 15 - TL_FE_GUARD_BITS)
                     : 0;
     fe->im[k] = 0;
   }
   tl_fe_fft(fe);
-  for (m = 0; m < fe->config.num_mel_bins; ++m) energy[m] = 0;
+  for (m = 0; m < fe->config.num_mel_bins; ++m) fe->acc_hi[m] = fe->acc_lo[m] = 0;
   for (k = 1; k < fe->num_bins; ++k) {
     const int32_t band = fe->mel_band[k];
     const int64_t r = fe->re[k], i = fe->im[k];
-    const uint64_t p = (uint64_t)(r * r + i * i) >> TL_FE_POWER_SHIFT;
+    const uint64_t p = (uint64_t)(r * r + i * i), hi = p >> 32, lo = p & 0xFFFFFFFFu;
+    const uint64_t rise = fe->mel_rise[k], fall = (uint64_t)TL_FE_Q15_ONE - rise;
     if (band < 0) continue;
-    if (band < fe->config.num_mel_bins) energy[band] += p * fe->mel_rise[k];
-    if (band > 0) energy[band - 1] += p * (uint64_t)(TL_FE_Q15_ONE - fe->mel_rise[k]);
+    if (band < fe->config.num_mel_bins) fe->acc_hi[band] += hi * rise, fe->acc_lo[band] += lo * rise;
+    if (band > 0) fe->acc_hi[band - 1] += hi * fall, fe->acc_lo[band - 1] += lo * fall;
   }
-  for (m = 0; m < fe->config.num_mel_bins; ++m)
-    features[m] = (int16_t)((tl_fe_log2_q16(energy[m] + 1) + 128) >> 8);
+  /* E = floor((acc_hi 2^32 + acc_lo) / 2^15), exactly; out = round(256 log2(E + 1)) */
+  for (m = 0; m < fe->config.num_mel_bins; ++m) {
+    const uint64_t energy = (fe->acc_hi[m] << 17) + (fe->acc_lo[m] >> 15);
+    features[m] = (int16_t)((tl_fe_log2_q16(energy + 1) + 128) >> 8);
+  }
   return TL_OK;
 }
 

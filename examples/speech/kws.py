@@ -1,0 +1,215 @@
+"""Keyword spotting from scratch: a DS-CNN on log-mel features of the bundled SYNTHESIZED spoken_words set,
+trained in the trainer, exported float and int8, and run on pyruntime (the C runtime).
+
+    .venv/bin/python examples/speech/kws.py                       # ~ a few minutes on 2 cores
+    .venv/bin/python examples/speech/kws.py --epochs 2 --max-per-class 20 --out /tmp/kws   # a quick look
+
+Features: the fixed-point front-end (runtime_c's tl_frontend, through its bit-exact numpy twin
+trainer.audio.fixed_frontend): 30 ms Hann window, 20 ms hop, 512-point FFT, 40 log-mel bins over 125-7500 Hz,
+so one second is 49 x 40 int16 values (Q8 log2 energies); the model sees them as ``q / 2048``. Classes follow
+TensorFlow's speech_commands example: ``_silence_``, ``_unknown_`` (the ten digits) and the ten keywords
+yes no up down left right on off stop go. The split is the data set's speaker-held-out one (test voices never
+train). Training adds augmented copies (time shift, white/pink noise, gain; trainer.datasets.speech_commands).
+
+Model (DS-CNN, MLPerf Tiny style, small): Conv2D 10x4 stride 2 -> N x (DepthwiseConv2D 3x3 -> Conv2D 1x1),
+ReLU after each -> AveragePool over the whole map -> FullyConnected. Everything is a runtime op.
+
+Outputs in --out: kws_float.tlm, kws_int8.tlm, summary.json. Prints float accuracy (trainer, and pyruntime),
+int8 accuracy on pyruntime, and the accuracy of the same float model fed by the float front-end
+(trainer.audio.float_frontend, tf.signal ops) instead of the fixed-point one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+try:
+    import trainer as tf
+except ImportError:  # a source checkout without `pip install -e .`
+    sys.path.insert(0, str(ROOT))
+    import trainer as tf
+from trainer.audio import fixed_frontend as ff  # noqa: E402
+from trainer.datasets import speech_commands as sc  # noqa: E402
+from trainer.lite import Converter, Optimize  # noqa: E402
+from trainer.quant.kernels_int8 import quantize  # noqa: E402
+
+KEYWORDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
+FEATURE_SCALE = 1.0 / 2048.0  # model input = Q8 log2 feature / 2048 (0 .. ~7)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--epochs", type=int, default=20, help="passes over the training features (default 20)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate (default 3e-3, cosine decay)")
+    p.add_argument("--width", type=int, default=32, help="channels of every DS-CNN layer (default 32)")
+    p.add_argument("--blocks", type=int, default=2, help="depthwise-separable blocks (default 2)")
+    p.add_argument(
+        "--augment", type=int, default=2, help="augmented copies of each training clip (default 2)"
+    )
+    p.add_argument("--max-per-class", type=int, default=0, help="cap training clips per class (0: all)")
+    p.add_argument("--calibration", type=int, default=100, help="training clips for int8 calibration")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data", default=None, help="a Speech Commands folder or archive (default: bundled set)")
+    p.add_argument("--out", default="out/kws", help="output folder (default out/kws)")
+    p.add_argument("--quiet", action="store_true", help="no per-epoch progress lines")
+    return p.parse_args(argv)
+
+
+def features(audio: np.ndarray) -> np.ndarray:
+    """Model input float32 [n, 49, 40, 1] from int16 clips, through the fixed-point front-end."""
+    return (ff.compute_batch(audio).astype(np.float32) * FEATURE_SCALE)[..., None]
+
+
+def cap_per_class(split: sc.SpeechSplit, limit: int, rng: np.random.Generator) -> sc.SpeechSplit:
+    if limit <= 0:
+        return split
+    keep = np.concatenate(
+        [rng.permutation(np.nonzero(split.labels == c)[0])[:limit] for c in np.unique(split.labels)]
+    )
+    keep.sort()
+    return sc.SpeechSplit(split.audio[keep], split.labels[keep], [split.files[i] for i in keep])
+
+
+def build(x: Any, num_classes: int, width: int, blocks: int) -> Any:
+    """DS-CNN logits for features ``x`` [N, 49, 40, 1]."""
+    layers = [tf.layers.Conv2D(width, (10, 4), strides=(2, 2), padding="same", activation=tf.nn.relu)]
+    for _ in range(blocks):
+        layers += [
+            tf.layers.DepthwiseConv2D(3, padding="same", activation=tf.nn.relu),
+            tf.layers.Conv2D(width, 1, activation=tf.nn.relu),
+        ]
+    layers += [tf.layers.AveragePooling2D((25, 20), 1), tf.layers.Flatten(), tf.layers.Dense(num_classes)]
+    return tf.layers.Sequential(layers)(x)
+
+
+def accuracy(pred: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.mean(np.asarray(pred) == np.asarray(labels)))
+
+
+def run_tlm(model: bytes, x: np.ndarray) -> np.ndarray:
+    """Outputs of ``model`` (batch 1) on pyruntime for every row of ``x``."""
+    import pyruntime
+
+    interp = pyruntime.Interpreter(model_content=model)
+    return np.stack([interp.run(x[i : i + 1])[0][0] for i in range(len(x))])
+
+
+def input_quantization(model: bytes) -> tuple[float, int]:
+    from trainer.tlm import read_model
+
+    info = read_model(model)
+    q = info.tensors[info.inputs[0]].quantization
+    return float(q.scale[0]), int(q.zero_point[0])
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(args.seed)
+    t0 = time.time()
+    data = sc.load(args.data, wanted_words=list(KEYWORDS), seed=args.seed)
+    train = cap_per_class(data.train, args.max_per_class, rng)
+    audio, labels = [train.audio], [train.labels]
+    for _ in range(args.augment):
+        audio.append(sc.augment(train.audio, train.labels, rng, background=data.background))
+        labels.append(train.labels)
+    xtr, ytr = features(np.concatenate(audio)), np.concatenate(labels)
+    xte, yte = features(data.test.audio), data.test.labels
+    print(
+        f"data (synthesized): {len(data.classes)} classes, {len(train)} training clips x {1 + args.augment} "
+        f"(augmented), {len(yte)} test clips; features {xtr.shape[1:]} in {time.time() - t0:.1f} s",
+        flush=True,
+    )
+
+    tf.reset_default_graph()
+    tf.set_random_seed(args.seed)
+    x = tf.placeholder(tf.float32, [None, *xtr.shape[1:]], name="features")
+    y = tf.placeholder(tf.int64, [None], name="labels")
+    logits = build(x, len(data.classes), args.width, args.blocks)
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+    step = tf.train.get_or_create_global_step()
+    steps = args.epochs * -(-len(ytr) // args.batch_size)
+    lr = tf.train.cosine_decay(args.lr, step, max(steps, 1))
+    train_op = tf.train.AdamOptimizer(lr).minimize(loss, global_step=step)
+    sess = tf.Session()
+    sess.run(tf.global_variables_initializer())
+    for epoch in range(args.epochs):
+        t1, losses = time.time(), []
+        for xb, yb in tf.datasets.batches(xtr, ytr, args.batch_size, seed=args.seed * 1000 + epoch):
+            losses.append(sess.run([train_op, loss], {x: xb, y: yb})[1])
+        if not args.quiet:
+            acc = accuracy(sess.run(logits, {x: xte}).argmax(1), yte)
+            print(
+                f"epoch {epoch + 1}/{args.epochs}: loss {np.mean(losses):.3f}, test accuracy {acc:.3f} "
+                f"(synthesized), {time.time() - t1:.1f} s",
+                flush=True,
+            )
+    float_acc = accuracy(sess.run(logits, {x: xte}).argmax(1), yte)
+
+    # the float front-end (tf.signal ops) feeding the same model
+    from trainer.audio import float_frontend
+
+    xte_float = float_frontend.features_like_fixed(data.test.audio)[..., None] * np.float32(FEATURE_SCALE)
+    float_frontend_acc = accuracy(sess.run(logits, {x: xte_float}).argmax(1), yte)
+
+    conv = Converter.from_session(sess, [x], [logits], batch_size=1)
+    float_tlm = conv.convert()
+    conv = Converter.from_session(sess, [x], [logits], batch_size=1)
+    conv.optimizations = [Optimize.DEFAULT]
+    calib = xtr[rng.permutation(len(train))[: args.calibration]]  # un-augmented clips come first in xtr
+    conv.representative_dataset = lambda: ([calib[i : i + 1]] for i in range(len(calib)))
+    conv.inference_input_type = conv.inference_output_type = tf.int8
+    int8_tlm = conv.convert()
+    (out / "kws_float.tlm").write_bytes(float_tlm)
+    (out / "kws_int8.tlm").write_bytes(int8_tlm)
+
+    float_rt_acc = accuracy(run_tlm(float_tlm, xte).argmax(1), yte)
+    scale, zp = input_quantization(int8_tlm)
+    q_in = quantize(xte, scale, zp)
+    int8_out = run_tlm(int8_tlm, q_in)
+    int8_acc = accuracy(int8_out.argmax(1), yte)
+    summary = {
+        "dataset": "spoken_words (SYNTHESIZED speech), speaker-held-out test split",
+        "classes": data.classes,
+        "train_clips": len(train),
+        "test_clips": len(yte),
+        "float_accuracy_trainer": float_acc,
+        "float_accuracy_pyruntime": float_rt_acc,
+        "int8_accuracy_pyruntime": int8_acc,
+        "float_model_float_frontend_accuracy": float_frontend_acc,
+        "float_tlm_bytes": len(float_tlm),
+        "int8_tlm_bytes": len(int8_tlm),
+        "input_scale": scale,
+        "input_zero_point": zp,
+        "seconds": time.time() - t0,
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(
+        f"test accuracy (synthesized, speaker-held-out, {len(yte)} clips): float {float_acc:.4f} (trainer), "
+        f"{float_rt_acc:.4f} (pyruntime); int8 {int8_acc:.4f} (pyruntime); float model on the float "
+        f"front-end {float_frontend_acc:.4f}; models {len(float_tlm)} / {len(int8_tlm)} bytes in {out}",
+        flush=True,
+    )
+    summary["int8_tlm"] = int8_tlm
+    summary["int8_inputs"] = q_in
+    summary["int8_outputs"] = int8_out
+    return summary
+
+
+if __name__ == "__main__":
+    main()
