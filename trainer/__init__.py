@@ -214,3 +214,12 @@ from trainer.initializers import (  # noqa: E402
 arg_max = argmax
 arg_min = argmin
 initialize_local_variables = local_variables_initializer
+
+
+def __getattr__(name: str):
+    """``tf.lite`` (the converter package, imported on first use: it costs a fifth of a second)."""
+    if name == "lite":
+        import importlib
+
+        return importlib.import_module("trainer.lite")
+    raise AttributeError(f"module 'trainer' has no attribute {name!r}")

@@ -8,10 +8,13 @@ from trainer.lite.converter import Converter, Optimize, TargetSpec
 from trainer.lite.lowering import UnsupportedError, supported_op_types
 from trainer.lite.tflite import TFLiteImportError, from_tflite
 
+TFLiteConverter = Converter  # TF1's name: tf.lite.TFLiteConverter.from_session(sess, inputs, outputs)
+
 __all__ = [
     "Converter",
     "Optimize",
     "TargetSpec",
+    "TFLiteConverter",
     "TFLiteImportError",
     "UnsupportedError",
     "from_tflite",

@@ -37,7 +37,7 @@ from trainer.freeze import FrozenGraph, freeze, optimize
 from trainer.graph import Graph
 from trainer.lite.lowering import lower
 from trainer.quant.float16 import float16_weights
-from trainer.quant.ptq import quantize_model
+from trainer.quant.ptq import quantize_model, type_name
 
 
 class Optimize:
@@ -129,7 +129,7 @@ class Converter:
         return cls(graph, input_tensors, output_tensors, False)._with(batch_size, input_shapes, constants)
 
     def _float16_requested(self) -> bool:
-        return any(getattr(t, "name", t) == "float16" for t in self.target_spec.supported_types)
+        return any(type_name(t) == "float16" for t in self.target_spec.supported_types)
 
     def _check_quantization_options(self) -> bool:
         """True when the options ask for int8 post-training quantization (trainer.quantize)."""
@@ -137,19 +137,24 @@ class Converter:
             return True
         if self.optimizations and self._float16_requested():
             return False  # float16 weights (convert() applies them)
-        unsupported = []
         if self.optimizations:
-            unsupported.append(f"optimizations={self.optimizations!r} without a representative_dataset")
+            # TensorFlow would fall back to dynamic-range quantization here, which the runtime lacks.
+            raise UnimplementedError(
+                f"optimizations={self.optimizations!r} needs one of the two implemented quantizations: "
+                "full-integer int8 (also set representative_dataset) or float16 weights (also set "
+                "target_spec.supported_types = [tf.float16]); dynamic-range quantization is not implemented"
+            )
+        unsupported = []
         if self.representative_dataset is not None:
-            unsupported.append("representative_dataset without optimizations")
+            unsupported.append("representative_dataset")
         for name in ("inference_input_type", "inference_output_type"):
             value = getattr(self, name)
-            if value is not None and getattr(value, "name", value) != "float32":
-                unsupported.append(f"{name}={value!r} without optimizations")
+            if value is not None and type_name(value) != "float32":
+                unsupported.append(f"{name}={value!r}")
         if unsupported:
             raise UnimplementedError(
-                f"only full-integer quantization is implemented ({', '.join(unsupported)}): set both "
-                "optimizations = [Optimize.DEFAULT] and a representative_dataset, or neither."
+                f"{', '.join(unsupported)} without optimizations: int8 quantization needs both "
+                "optimizations = [Optimize.DEFAULT] and a representative_dataset"
             )
         return False
 

@@ -10,6 +10,8 @@ output channel; int32 bias with scale ``input_scale * weight_scale[c]``.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -21,11 +23,40 @@ from trainer.runtime_ops.interpreter import ReferenceInterpreter
 from trainer.tlm import read_model
 
 
+def representative_samples(representative_dataset: Any) -> Iterable[Any]:
+    """The samples of a representative dataset given as TensorFlow accepts it: a generator function (or any
+    callable returning an iterable), a generator, or an iterable such as a list of samples."""
+    source = representative_dataset
+    if callable(source) and not hasattr(source, "__iter__"):
+        source = source()
+    if not hasattr(source, "__iter__"):
+        raise TypeError(
+            "representative_dataset must be a generator function, a generator or an iterable of samples "
+            f"(each a list with one array per model input), got {type(representative_dataset).__name__}"
+        )
+    return source
+
+
+def type_name(value: Any) -> str:
+    """``"int8"`` for ``"int8"``, ``tf.int8``, ``np.int8`` or ``np.dtype("int8")``: the inference types
+    of :func:`quantize_model` and the Converter spelled any of these ways."""
+    if isinstance(value, str):
+        return value
+    name = getattr(value, "name", None)
+    if isinstance(name, str):
+        return name
+    try:
+        return np.dtype(value).name
+    except TypeError:
+        return repr(value)
+
+
 def calibrate(model: bytes, representative_dataset, percentile: float | None = None) -> dict[int, tuple]:
     """Activation ranges of a float model: {tensor index: (min, max)} over every non-constant tensor.
 
-    ``representative_dataset`` is TFLite's: a callable returning an iterable of samples, each a list with one
-    array per graph input (shaped like the model's inputs). With ``percentile`` (e.g. 99.99) the range is the
+    ``representative_dataset`` is TFLite's: a callable returning an iterable of samples (or, as TensorFlow
+    also accepts, a generator or an iterable), each sample a list with one array per graph input (shaped like
+    the model's inputs). With ``percentile`` (e.g. 99.99) the range is the
     [100 - p, p] percentiles of all values seen instead of the min/max.
     """
     interp = ReferenceInterpreter(model_content=model)
@@ -35,7 +66,7 @@ def calibrate(model: bytes, representative_dataset, percentile: float | None = N
     lo = {i: math.inf for i in live}
     hi = {i: -math.inf for i in live}
     n = 0
-    for sample in representative_dataset():
+    for sample in representative_samples(representative_dataset):
         arrays = [np.asarray(a, m.tensors[i].dtype) for a, i in zip(sample, m.inputs, strict=True)]
         for a, i in zip(arrays, m.inputs, strict=True):
             if a.shape != tuple(m.tensors[i].shape):
@@ -114,10 +145,10 @@ def quantize_model(
         ("inference_input_type", inference_input_type),
         ("inference_output_type", inference_output_type),
     ):
-        if getattr(v, "name", v) not in ("float32", "int8"):
-            raise ValueError(f"{what} must be float32 or int8, got {v!r}")
-    in_float = getattr(inference_input_type, "name", inference_input_type) == "float32"
-    out_float = getattr(inference_output_type, "name", inference_output_type) == "float32"
+        if type_name(v) not in ("float32", "int8"):
+            raise ValueError(f"{what} must be float32 or int8 (a string, tf.int8 or np.int8), got {v!r}")
+    in_float = type_name(inference_input_type) == "float32"
+    out_float = type_name(inference_output_type) == "float32"
     m = read_model(model)
     for op in m.ops:
         if OPS[op.opcode].reference is None or any(  # Quantize / Dequantize: already an int8 model
