@@ -3,12 +3,13 @@
     .venv/bin/python examples/mnist/deploy.py                 # what `make demo` runs (~1 minute, 2 cores)
     .venv/bin/python examples/mnist/deploy.py --epochs 1 --out /tmp/demo
 
-Steps: train (tqdm progress bar; bundled MNIST-10k, first 8,000 images train, last 2,000 test) -> save a
-checkpoint -> rebuild the inference graph and restore the checkpoint into it -> freeze (variables to
-constants, batch norm / bias / ReLU fused) -> export ``OUT/mnist_cnn.tlm`` -> run the whole test split through
-pyruntime (the C runtime) -> print trainer and C-runtime accuracy, their max abs difference, model and arena
-bytes and latency (pyruntime, and ``tl_bench`` when it is built) -> plot the training curve to
-``OUT/training_curve.png``. A machine-readable summary goes to ``OUT/summary.json``.
+Steps: train (a tqdm progress bar on a terminal, one line per epoch otherwise; bundled MNIST-10k, first
+8,000 images train, last 2,000 test) -> save a checkpoint -> rebuild the inference graph and restore the
+checkpoint into it -> freeze (variables to constants, batch norm / bias / ReLU fused) -> export
+``OUT/mnist_cnn.tlm`` -> run the whole test split through pyruntime (the C runtime) -> print trainer and
+C-runtime accuracy, their max abs difference, model bytes, arena bytes, required memory and latency
+(pyruntime, and ``tl_bench`` when it is built) -> plot the training curve to ``OUT/training_curve.png``. A
+machine-readable summary goes to ``OUT/summary.json``.
 """
 
 from __future__ import annotations
@@ -131,7 +132,8 @@ def train(args: argparse.Namespace, data: tuple[np.ndarray, ...], ckpt_dir: Path
         sess.run(init)
         for epoch in range(args.epochs):
             bar = None
-            if tqdm is not None and not args.no_progress:
+            # a bar only on a terminal: in a log file, tqdm's carriage-return redraws would be one long line
+            if tqdm is not None and not args.no_progress and sys.stderr.isatty():
                 bar = tqdm(
                     total=steps, desc=f"epoch {epoch + 1}/{args.epochs}", unit="step", dynamic_ncols=True
                 )
@@ -174,8 +176,10 @@ def export(checkpoint: str, model_path: Path) -> tuple[Any, Any, Any, Any, int]:
     return sess, x, probs, conv, size
 
 
-def run_c_runtime(model_path: Path, xs: np.ndarray) -> tuple[np.ndarray, list[float], int]:
-    """Every image through pyruntime, one invoke each; returns probabilities, per-invoke µs, arena bytes."""
+def run_c_runtime(model_path: Path, xs: np.ndarray) -> tuple[np.ndarray, list[float], int, int]:
+    """Every image through pyruntime, one invoke each; returns probabilities, per-invoke µs, arena bytes and
+    the interpreter's required memory (arena, tables and the optimized kernels' packed weights: what a
+    device must have free, ``tl_interpreter_required_memory_bytes``)."""
     import pyruntime
 
     interp = pyruntime.Interpreter(model_path=str(model_path))
@@ -189,7 +193,7 @@ def run_c_runtime(model_path: Path, xs: np.ndarray) -> tuple[np.ndarray, list[fl
         interp.invoke()
         micros.append((time.perf_counter() - t0) * 1e6)
         probs.append(interp.get_tensor(out)[0])
-    return np.stack(probs), micros, interp.arena_bytes
+    return np.stack(probs), micros, interp.arena_bytes, interp.required_memory_bytes
 
 
 def find_tl_bench() -> Path | None:
@@ -267,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     model_path = out / MODEL_FILE
     sess, x, probs, _, model_bytes = export(curve["checkpoint"], model_path)
     trainer_probs = predict(sess, probs, x, xte)
-    c_probs, micros, arena = run_c_runtime(model_path, xte)
+    c_probs, micros, arena, required = run_c_runtime(model_path, xte)
     bench = run_tl_bench(model_path)
 
     summary = {
@@ -281,6 +285,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "max_abs_difference": float(np.abs(c_probs - trainer_probs).max()),
         "model_bytes": model_bytes,
         "arena_bytes": arena,
+        "required_memory_bytes": required,
         "pyruntime_median_us": float(np.median(micros)),
         "tl_bench": bench,
     }
@@ -296,7 +301,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     print(f"argmax agreement            {summary['argmax_agreement']:.4f}")
     print(f"max abs difference          {summary['max_abs_difference']:.3g}  (probabilities)")
     print(f"model bytes                 {model_bytes:,}  ({model_path})")
-    print(f"arena bytes                 {arena:,}")
+    print(f"arena bytes                 {arena:,}  (activations)")
+    print(f"required memory             {required:,} bytes  (arena + tables + packed weights)")
     print(f"latency, pyruntime          {summary['pyruntime_median_us']:.1f} µs median per image")
     if bench is not None and "median" in bench:
         print(

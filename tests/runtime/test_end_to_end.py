@@ -99,8 +99,10 @@ def test_tl_run_under_qemu_matches_trainer(tmp_path, target: str, name: str) -> 
     assert np.array_equal(got.argmax(1), want.argmax(1))
 
 
-def test_main_job_runs_end_to_end(tmp_path) -> None:
-    """examples/mnist/deploy.py (the main job), shortened: every step runs and the C runtime agrees."""
+def test_main_job_runs_end_to_end(tmp_path, capfd) -> None:
+    """examples/mnist/deploy.py (the main job), shortened: every step runs and the C runtime agrees; the
+    required memory is reported next to the arena; off a terminal, progress is one line per epoch (no tqdm
+    carriage returns flooding a log)."""
     import importlib.util
     import json
     from pathlib import Path
@@ -110,7 +112,10 @@ def test_main_job_runs_end_to_end(tmp_path) -> None:
     deploy = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(deploy)
     out = tmp_path / "out"
-    summary = deploy.main(["--epochs", "1", "--max-steps", "25", "--out", str(out), "--no-progress"])
+    summary = deploy.main(["--epochs", "1", "--max-steps", "25", "--out", str(out)])
+    printed = capfd.readouterr()
+    assert "\r" not in printed.out + printed.err
+    assert "epoch 1/1: loss" in printed.out
     assert json.loads((out / "summary.json").read_text()) == json.loads(json.dumps(summary))
     assert summary["trainer_accuracy"] > 0.5  # 25 steps already learn something
     assert summary["c_runtime_accuracy"] == summary["trainer_accuracy"]
@@ -119,6 +124,10 @@ def test_main_job_runs_end_to_end(tmp_path) -> None:
     model = out / "mnist_cnn.tlm"
     assert summary["model_bytes"] == model.stat().st_size
     assert summary["arena_bytes"] == pyruntime.Interpreter(model_path=str(model)).planned_arena_bytes
+    it = pyruntime.Interpreter(model_path=str(model))
+    it.allocate_tensors()
+    assert summary["required_memory_bytes"] == it.required_memory_bytes > summary["arena_bytes"]
+    assert f"required memory             {it.required_memory_bytes:,} bytes" in printed.out
     assert summary["pyruntime_median_us"] > 0
     assert (out / "training_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert Path(summary["checkpoint"] + ".index.json").is_file()
