@@ -29,7 +29,7 @@ from trainer import datasets
 
 try:
     from tqdm import tqdm
-except ImportError:  # tqdm is in the `demo` extra; fall back to a silent loop
+except ImportError:  # tqdm is in the `demo` extra; fall back to one line per epoch
     tqdm = None
 
 
@@ -136,7 +136,8 @@ def train(
         sess.run(init)
         for epoch in range(args.epochs):
             bar = None
-            if tqdm is not None and not args.no_progress:
+            # a bar only on a terminal: in a log file its carriage-return redraws would flood one line
+            if tqdm is not None and not args.no_progress and sys.stderr.isatty():
                 bar = tqdm(
                     total=steps_per_epoch,
                     desc=f"epoch {epoch + 1}/{args.epochs}",
