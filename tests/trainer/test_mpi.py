@@ -73,7 +73,11 @@ def test_data_parallel_two_ranks_match_one_process_on_the_whole_batch(tmp_path):
     for name, ref in ref_vars.items():
         np.testing.assert_allclose(got[name], ref, rtol=1e-5, atol=1e-6, err_msg=name)
     # Rank 0 alone wrote the checkpoint and the log.
-    assert sorted(p.name for p in tmp_path.glob("ckpt_rank*")) == ["ckpt_rank0.index.json", "ckpt_rank0.npz"]
+    assert sorted(p.name for p in tmp_path.glob("ckpt_rank*")) == [
+        "ckpt_rank0.index.json",
+        "ckpt_rank0.meta",
+        "ckpt_rank0.npz",
+    ]
     assert out.count("step 19 loss") == 1
 
 

@@ -200,6 +200,6 @@ def test_failed_write_keeps_previous_checkpoint(tmp_path, monkeypatch):
         saver.save(sess, path)
     monkeypatch.undo()
     assert (tmp_path / "m.npz").read_bytes() == before
-    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m.index.json", "m.npz"]
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m.index.json", "m.meta", "m.npz"]
     saver.restore(sess, path)
     assert np.abs(sess.run(w)).sum() > 0

@@ -117,7 +117,7 @@ def _feed_with_summaries(r: dict) -> None:
     assert r["accuracy"] >= 0.85 and r["checkpoint"] == "model.ckpt-150", r
     assert r["log_dirs"] == [
         "checkpoint",
-        *(f"model.ckpt-{s}.{ext}" for s in (100, 150, 50) for ext in ("index.json", "npz")),
+        *(f"model.ckpt-{s}.{ext}" for s in (100, 150, 50) for ext in ("index.json", "meta", "npz")),
         "test",
         "train",
     ]

@@ -6,6 +6,12 @@
 >>> saver = tf.train.Saver()
 """
 
+from trainer.train.checkpoint_utils import (
+    CheckpointReader,
+    NewCheckpointReader,
+    init_from_checkpoint,
+    load_variable,
+)
 from trainer.train.global_step import (
     create_global_step,
     get_global_step,
@@ -19,6 +25,7 @@ from trainer.train.learning_rate_decay import (
     piecewise_constant,
     polynomial_decay,
 )
+from trainer.train.meta_graph import export_meta_graph, import_meta_graph
 from trainer.train.moving_averages import ExponentialMovingAverage
 from trainer.train.optimizer import (
     AdagradOptimizer,
@@ -42,24 +49,30 @@ from trainer.train.saver import (
 __all__ = [
     "AdagradOptimizer",
     "AdamOptimizer",
+    "CheckpointReader",
     "CheckpointState",
     "ExponentialMovingAverage",
     "GradientDescentOptimizer",
     "MomentumOptimizer",
+    "NewCheckpointReader",
     "Optimizer",
     "RMSPropOptimizer",
     "Saver",
     "checkpoint_exists",
     "create_global_step",
+    "export_meta_graph",
     "exponential_decay",
     "get_checkpoint_state",
     "get_global_step",
     "get_or_create_global_step",
+    "import_meta_graph",
     "increment_global_step",
+    "init_from_checkpoint",
     "inverse_time_decay",
     "latest_checkpoint",
     "list_variables",
     "load_checkpoint",
+    "load_variable",
     "natural_exp_decay",
     "piecewise_constant",
     "polynomial_decay",

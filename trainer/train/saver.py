@@ -5,6 +5,9 @@ Files for ``saver.save(sess, "ckpt/model", global_step=100)``::
     ckpt/model-100.npz          the arrays, one entry per variable, keyed by variable name ("dense/kernel")
     ckpt/model-100.index.json   format, step, data file name and its sha256, and each variable's name,
                                 shape and dtype
+    ckpt/model-100.meta         the graph (``write_meta_graph=True``, the default): ops, attrs,
+                                collections and variables, for ``tf.train.import_meta_graph``
+                                (trainer/train/meta_graph.py)
     ckpt/checkpoint             the state: the latest prefix and the ones kept (for latest_checkpoint), in
                                 TensorFlow's text format (``model_checkpoint_path: "model-100"`` lines);
                                 the JSON state files of earlier tensorlet versions are still read
@@ -38,6 +41,7 @@ import os
 import string
 import struct
 import tempfile
+import warnings
 import zipfile
 import zlib
 from collections.abc import Iterable, Mapping
@@ -54,6 +58,7 @@ VERSION = 1
 STATE_FILE = "checkpoint"
 INDEX_SUFFIX = ".index.json"
 DATA_SUFFIX = ".npz"
+META_SUFFIX = ".meta"  # the graph, written by Saver.save (trainer/train/meta_graph.py)
 # dtypes a checkpoint may hold (plain numbers: nothing numpy would need pickle or a structured dtype for)
 DTYPES = frozenset(
     np.dtype(t).name
@@ -101,7 +106,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
 def _strip(path: str | os.PathLike[str]) -> str:
     """Accept the prefix, or either of its files, and return the prefix."""
     p = os.fspath(path)
-    for suffix in (INDEX_SUFFIX, DATA_SUFFIX):
+    for suffix in (INDEX_SUFFIX, DATA_SUFFIX, META_SUFFIX):
         if p.endswith(suffix):
             return p[: -len(suffix)]
     return p
@@ -150,8 +155,16 @@ class Saver:
         save_path: str | os.PathLike[str],
         global_step: Any = None,
         write_state: bool = True,
+        write_meta_graph: bool = True,
+        latest_filename: str | None = None,
+        meta_graph_suffix: str = "meta",
+        **_ignored: Any,
     ) -> str:
-        """Write a checkpoint and return its prefix (``save_path`` or ``save_path-<step>``)."""
+        """Write a checkpoint and return its prefix (``save_path`` or ``save_path-<step>``).
+
+        With ``write_meta_graph`` (the default, as in TF1) the session's graph is also written to
+        ``<prefix>.meta`` (see :mod:`trainer.train.meta_graph`), so ``tf.train.import_meta_graph`` can
+        rebuild the model without its code."""
         prefix = os.fspath(save_path)
         step = None
         if global_step is not None:
@@ -176,9 +189,25 @@ class Saver:
         }
         _atomic_write(Path(prefix + DATA_SUFFIX), data)
         _atomic_write(Path(prefix + INDEX_SUFFIX), (json.dumps(index, indent=1) + "\n").encode())
+        if write_meta_graph:
+            self._write_meta_graph(sess.graph, Path(f"{prefix}.{meta_graph_suffix}"))
         if write_state:
             self._update_state(prefix)
         return prefix
+
+    def _write_meta_graph(self, graph: Any, path: Path) -> None:
+        """``<prefix>.meta``; a graph that a meta graph cannot hold (control-flow bodies, Python objects in
+        attrs) gets a warning and no file: the checkpoint itself is still written."""
+        from trainer.train.meta_graph import meta_graph_bytes
+
+        try:
+            data = meta_graph_bytes(graph, self._vars)
+        except InvalidArgumentError as e:
+            warnings.warn(f"Saver.save: no meta graph written to {str(path)!r}: {e}", stacklevel=3)
+            if path.exists():  # never leave an older graph beside the new variables
+                path.unlink()
+            return
+        _atomic_write(path, data)
 
     def _update_state(self, prefix: str) -> None:
         folder = Path(prefix).parent
@@ -193,7 +222,7 @@ class Saver:
         if self.max_to_keep:
             while len(self._kept) > self.max_to_keep:
                 old = self._kept.pop(0)
-                for suffix in (DATA_SUFFIX, INDEX_SUFFIX):
+                for suffix in (DATA_SUFFIX, INDEX_SUFFIX, META_SUFFIX):
                     if os.path.exists(old + suffix):
                         os.unlink(old + suffix)
         # only names in this folder: the state file never points elsewhere
