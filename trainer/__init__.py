@@ -194,6 +194,7 @@ from trainer import (  # noqa: E402
     layers,
     metrics,
     regularizers,
+    signal,
     summary,
     train,
 )

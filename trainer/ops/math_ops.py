@@ -338,6 +338,8 @@ register("Log", shape=float_same_shape, kernel=_log_kernel, grad=_log_grad)
 
 
 def abs(x: Any, name: str | None = None) -> Tensor:  # noqa: A001 - TF name
+    if hasattr(x, "__tensorlet_abs__"):  # tf.signal.stft's ComplexTensor: the magnitude
+        return x.__tensorlet_abs__(name)
     return _unary("Abs", x, name)
 
 
