@@ -81,7 +81,8 @@ def frame(
 
 
 def hann_window(window_length: int, periodic: bool = True, dtype: Any = _dt.float32, name: str | None = None):
-    """``tf.signal.hann_window``: ``0.5 - 0.5 cos(2 pi n / N)``, N = length (periodic) or length - 1."""
+    """``tf.signal.hann_window``: ``0.5 - 0.5 cos(2 pi n / N)``, N = length - 1, or length when ``periodic``
+    and the length is even (TensorFlow's rule)."""
     return _raised_cosine(window_length, periodic, dtype, 0.5, 0.5, name or "hann_window")
 
 
@@ -99,8 +100,8 @@ def _raised_cosine(length: int, periodic: bool, dtype: Any, a: float, b: float, 
     if length == 1:
         w = np.ones(1)
     else:
-        n = length if periodic else length - 1
-        w = a - b * np.cos(2.0 * np.pi * np.arange(length) / max(n, 1))
+        n = length - 1 + (1 if periodic and length % 2 == 0 else 0)  # TF: periodic changes even lengths only
+        w = a - b * np.cos(2.0 * np.pi * np.arange(length) / n)
     return array_ops.constant(w.astype(_np_dtype(dtype)), name=name)
 
 

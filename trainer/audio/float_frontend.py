@@ -19,10 +19,11 @@ from trainer.audio.fixed_frontend import FrontendConfig
 
 
 def hann_window(length: int, periodic: bool = True) -> np.ndarray:
-    """``tf.signal.hann_window``: 0.5 - 0.5 cos(2 pi n / N), N = length (periodic) or length - 1."""
+    """``tf.signal.hann_window``: 0.5 - 0.5 cos(2 pi n / N), N = length - 1, or length when periodic and
+    the length is even (TensorFlow's rule)."""
     if length == 1:
         return np.ones(1)
-    n = length if periodic else length - 1
+    n = length - 1 + (1 if periodic and length % 2 == 0 else 0)
     return 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(length) / n)
 
 
