@@ -97,3 +97,10 @@ def test_float_frontend_from_tf_signal_matches_numpy() -> None:
     feats = 256.0 * tf.log(1.0 + 256.0 * mel) / np.log(2.0)
     got = run(feats, {pcm: audio.astype(np.float64)})
     close(got, float_frontend.features_like_fixed(audio).astype(np.float64), 1e-6)
+
+
+def test_log_mel_graph_matches_numpy() -> None:
+    audio = (np.random.default_rng(6).standard_normal((1, 4000)) * 2000).astype(np.int16)
+    pcm = tf.placeholder(tf.float64, [None, 4000])
+    got = run(float_frontend.log_mel_graph(pcm), {pcm: audio.astype(np.float64)})
+    close(got, float_frontend.features_like_fixed(audio).astype(np.float64), 1e-6)

@@ -13,6 +13,8 @@ power spectrum, ``tf.signal.linear_to_mel_weight_matrix`` (HTK mel scale), then 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from trainer.audio.fixed_frontend import FrontendConfig
@@ -63,3 +65,25 @@ def features_like_fixed(audio: np.ndarray, cfg: FrontendConfig | None = None) ->
         cfg.num_mel_bins, cfg.fft_size // 2 + 1, cfg.sample_rate, cfg.lower_hz, cfg.upper_hz
     )
     return (256.0 * np.log2(1.0 + 256.0 * mel)).astype(np.float32)
+
+
+def log_mel_graph(pcm: Any, cfg: FrontendConfig | None = None) -> Any:
+    """The same features as :func:`features_like_fixed`, built from ``tf.signal`` ops in the current graph:
+    ``pcm`` float [n, samples] (int16-valued) -> [n, frames, num_mel_bins], differentiable in ``pcm``."""
+    import trainer as tf
+
+    cfg = cfg or FrontendConfig()
+    pcm = tf.convert_to_tensor(pcm)
+    spec = tf.abs(tf.signal.stft(pcm, cfg.window_samples, cfg.stride_samples, cfg.fft_size))
+    mel = tf.matmul(
+        tf.square(spec),
+        tf.signal.linear_to_mel_weight_matrix(
+            cfg.num_mel_bins,
+            cfg.fft_size // 2 + 1,
+            cfg.sample_rate,
+            cfg.lower_hz,
+            cfg.upper_hz,
+            dtype=pcm.dtype,
+        ),
+    )
+    return tf.log(1.0 + 256.0 * mel) * np.asarray(256.0 / np.log(2.0), pcm.dtype.as_numpy_dtype)
