@@ -370,12 +370,19 @@ def pool_cases(rng: np.random.Generator) -> list[Int8Case]:
         ((3, 5, 7), [-1], False, False),
         ((2, 3, 4), [0, 2], True, False),
         ((4, 9), [1], False, True),
+        ((1, 6, 6, 5), [1, 2], True, False),  # s_in / s_out ~ 2^-30.5: 1 / count only partly folded in
+        ((1, 6, 6, 5), [1, 2], True, False),  # s_in / s_out ~ 2^-33: QuantizeMultiplier's zero multiplier
+        ((1, 3, 40), [2], False, False),  # s_in / s_out ~ 2^40: a shift above 30, the largest multiplier
     ]
+    extreme = {5: (1e-3, 1e-3 * 2**30.5), 6: (1e-3, 1e-3 * 2**33), 7: (2.0**20, 2.0**-20)}
     for k, (shape, axes, keep, same) in enumerate(mean_specs):
         si, zi = log_scale(rng, 1e-2, 1.0), zp_of(rng, k)
         so, zo = (si, zi) if same else (log_scale(rng, 1e-3, 1.0), zp_of(rng, k + 1))
+        if k in extreme:
+            si, so = extreme[k]
         x = i8(rng, *shape)
-        expected = q.mean_int8(x, axes, keep, q.prepare_requantize(si, zi, so, zo))
+        count = int(np.prod([shape[a] for a in axes]))
+        expected = q.mean_int8(x, axes, keep, q.prepare_mean(si, zi, so, zo, count))
         cases.append(
             _case(
                 f"mean8_{k}",

@@ -431,6 +431,7 @@ static int fc8_case(int32_t batch, int32_t in_depth, int32_t out_depth, int32_t 
   p.batch = batch, p.in_depth = in_depth, p.out_depth = out_depth, p.input_zp = zp;
   rand_requant(&p.out, mult, shift, per_channel ? out_depth : 1, (int64_t)(sqrt((double)in_depth) * 5000.0) + 1,
                zp / 3, clamp ? -20 : -128, clamp ? 30 : 127);
+  p.out.single_rounding = per_channel; /* as the op prepares it */
   int8_t *x = rand_i8_array((int64_t)batch * in_depth), *w = rand_i8_array((int64_t)out_depth * in_depth);
   int32_t *bias = bias_kind ? rand_bias(out_depth, bias_kind == 2) : NULL;
   int8_t *want = i8_out((int64_t)batch * out_depth), *got = i8_out((int64_t)batch * out_depth);
@@ -522,7 +523,7 @@ TL_TEST(fc_int8_one_row_every_width) {
 /* The vector requantization at every right shift 0..31: per-channel shifts around r, biases of about
  * 2^(r + 8) (so the outputs spread over the int8 range at every shift, accumulators up to near +-2^31), depth
  * 3 (a masked tail group), 9 rows (an 8-row tile and a 1-row one) and 1 row (the matrix-vector path). */
-static int requant_shift_case(int32_t r, int32_t batch) {
+static int requant_shift_case(int32_t r, int32_t batch, int32_t single) {
   enum { K = 3, N = 37 };
   tl_fc_int8_params p;
   int32_t mult[N], shift[N], bias[N];
@@ -541,6 +542,7 @@ static int requant_shift_case(int32_t r, int32_t batch) {
   }
   p.out.channels = N, p.out.multipliers = mult, p.out.shifts = shift, p.out.multiplier = mult[0];
   p.out.shift = shift[0], p.out.output_zp = (r * 37) % 200 - 100, p.out.act_min = -128, p.out.act_max = 127;
+  p.out.single_rounding = single;
   int8_t *x = rand_i8_array((int64_t)batch * K), *w = rand_i8_array((int64_t)N * K);
   int8_t *want = i8_out((int64_t)batch * N), *got = i8_out((int64_t)batch * N);
   void *packed = malloc(tl_fc_int8_opt_packed_bytes(&p, g_i8));
@@ -549,7 +551,7 @@ static int requant_shift_case(int32_t r, int32_t batch) {
   tl_fc_int8_opt_pack(packed, w, bias, &p, g_i8);
   tl_fc_int8_opt(got, x, packed, &p, g_i8);
   char what[80];
-  snprintf(what, sizeof what, "requant r=%d batch=%d", r, batch);
+  snprintf(what, sizeof what, "requant r=%d batch=%d single=%d", r, batch, single);
   const int ok = check_same_bytes(got, want, (int64_t)batch * N, what);
   free(x), free(w), free(want), free(got), free(packed);
   return ok;
@@ -558,7 +560,7 @@ static int requant_shift_case(int32_t r, int32_t batch) {
 TL_TEST(requant_int8_every_shift) {
   int failures = 0;
   for (int32_t r = 0; r < 32; r++)
-    for (int rep = 0; rep < 6; rep++) failures += !requant_shift_case(r, rep % 2 ? 1 : 17);
+    for (int rep = 0; rep < 6; rep++) failures += !requant_shift_case(r, rep % 2 ? 1 : 17, rep >= 3);
   TL_EXPECT_EQ(failures, 0);
 }
 

@@ -154,10 +154,27 @@ TL_TEST(test_fc_int8_small) {
   const int8_t x[2] = {-128, 127}, w[4] = {1, 2, -3, 4};
   const int32_t bias[2] = {10, -20};
   int8_t y[2];
-  tl_fc_int8_params p = {1, 2, 2, -128, {1, 1 << 30, -1, 0, 0, -100, -128, 127}};
+  tl_fc_int8_params p = {1, 2, 2, -128, {1, 1 << 30, -1, 0, 0, -100, -128, 127, 0}};
   tl_fc_int8(y, x, w, bias, &p);
   TL_EXPECT_EQ(y[0], 30);
   TL_EXPECT_EQ(y[1], 127);
+  { /* one rounding vs two: acc +-1 times 0.375 (m 0.75, shift -1) is +-0.375 -> 0, where srdhm's +-0.75 -> +-1
+     * then halves to +-0.5 -> +-1; acc +-2 times 0.25 is a tie: away from zero in both */
+    const int8_t x1[1] = {1}, w2[4] = {1, -1, 2, -2};
+    int8_t y4[4];
+    tl_fc_int8_params q = {1, 1, 4, 0, {1, 3 << 29, -1, 0, 0, 0, -128, 127, 1}};
+    tl_fc_int8(y4, x1, w2, NULL, &q);
+    TL_EXPECT_EQ(y4[0], 0);
+    TL_EXPECT_EQ(y4[1], 0);
+    q.out.single_rounding = 0;
+    tl_fc_int8(y4, x1, w2, NULL, &q);
+    TL_EXPECT_EQ(y4[0], 1);
+    TL_EXPECT_EQ(y4[1], -1);
+    q.out.multiplier = 1 << 30, q.out.single_rounding = 1;
+    tl_fc_int8(y4, x1, w2, NULL, &q);
+    TL_EXPECT_EQ(y4[2], 1);
+    TL_EXPECT_EQ(y4[3], -1);
+  }
   p.out.act_max = 50; /* a fused clamp */
   tl_fc_int8(y, x, w, bias, &p);
   TL_EXPECT_EQ(y[1], 50);

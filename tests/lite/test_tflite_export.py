@@ -94,7 +94,6 @@ MODELS = {
     "int8_io": lambda: quantize_model(every_op_model(), _dataset, inference_input_type="int8",
                                       inference_output_type="int8"),
 }  # fmt: skip
-FC_PER_CHANNEL = "Mean int8 rescaling and per-channel FullyConnected rounding (docs/tflite.md section 5)"
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -109,13 +108,7 @@ def test_imported_fixtures_round_trip(name):
     assert from_tflite(to_tflite(tlm)) == tlm
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(reason=FC_PER_CHANNEL, strict=True)) if "int8" in n else n
-        for n in sorted(MODELS)
-    ],
-)
+@pytest.mark.parametrize("name", sorted(MODELS))
 def test_exported_models_run_on_litert_with_our_outputs(name):
     try:
         from ai_edge_litert import interpreter as lr

@@ -3,9 +3,9 @@
 Every committed fixture (tests/fixtures/tflite/, made by TensorFlow's converter) is imported, run on the C
 runtime and on LiteRT with ``OpResolverType.BUILTIN_REF`` on 100 seeded random inputs. The rules:
 
-- int8 outputs: byte-identical; where tensorlet's int8 arithmetic differs from TFLite's reference (named in
-  ``INT8_KNOWN``, explained in docs/tflite.md section 5) the exact comparison is a strict xfail and a
-  second test bounds the difference in output steps;
+- int8 outputs: byte-identical, every output of every int8 fixture (per-channel FullyConnected rounds once,
+  Mean requantizes the centered sum: TFLite's reference rules, docs/tflite.md section 5); for the fixtures
+  with those ops every intermediate tensor is compared too;
 - float32 outputs: for each output tensor, ``max |ours - litert| <= 1e-5 * max(1, max |litert|)``: relative
   to the tensor's largest magnitude (float32 sums in another order differ by a few ulps of the largest terms;
   an element near 0 has no meaningful relative error of its own).
@@ -36,22 +36,8 @@ INT8_FIXTURES = [
     "vww_mobilenet_025_int8",
     "ad_autoencoder_int8",
 ]
-_FC = (
-    "FullyConnected with per-channel int8 weights: LiteRT requantizes with one rounding "
-    "((acc * M + 2^(30-s)) >> (31-s) in 64 bits), tensorlet with gemmlowp's two (rounding doubling high "
-    "multiply, then rounding right shift)"
-)
-INT8_KNOWN = {
-    "ops_int8": f"{_FC}; Mean int8 rescaling (docs/tflite.md section 5)",
-    "multi_io_int8": _FC,
-    "ad_autoencoder_int8": _FC,
-}
-# the ops where the differences start (measured over the 100 inputs; every other op agrees byte for byte)
-INT8_DIFF_OPS = {
-    "ops_int8": {"FULLY_CONNECTED", "MEAN"},
-    "multi_io_int8": {"FULLY_CONNECTED"},
-    "ad_autoencoder_int8": {"FULLY_CONNECTED"},
-}
+# the fixtures with per-channel FullyConnected or Mean (the two rules tensorlet changed to TFLite's)
+INT8_FC_MEAN = ["ops_int8", "multi_io_int8", "ad_autoencoder_int8"]
 
 
 def litert():
@@ -99,13 +85,7 @@ def test_float_outputs_match_litert_reference(name):
             assert float(np.abs(a - b).max()) <= bound, (name, float(np.abs(a - b).max()), bound)
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(reason=INT8_KNOWN[n], strict=True)) if n in INT8_KNOWN else n
-        for n in INT8_FIXTURES
-    ],
-)
+@pytest.mark.parametrize("name", INT8_FIXTURES)
 def test_int8_outputs_byte_identical_to_litert_reference(name):
     for ref, ours in run_both(name):
         for a, b in zip(ref, ours, strict=True):
@@ -115,10 +95,10 @@ def test_int8_outputs_byte_identical_to_litert_reference(name):
             np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("name", sorted(INT8_KNOWN))
-def test_int8_differences_start_only_in_the_known_ops(name):
-    """Every intermediate int8 tensor compared: an op whose inputs agree byte for byte but whose output
-    differs is where a difference starts; it must be one of the fixture's known ops."""
+@pytest.mark.parametrize("name", INT8_FC_MEAN)
+def test_int8_every_intermediate_tensor_byte_identical(name):
+    """Every intermediate int8 tensor compared (not only the outputs, where a Softmax or a clamp could hide a
+    difference): per-channel FullyConnected and Mean give LiteRT's reference bytes."""
     lr = litert()
     data = fixture(name)
     m = read_tflite(data)
@@ -132,8 +112,8 @@ def test_int8_differences_start_only_in_the_known_ops(name):
     ours.allocate_tensors()
     by_name = {d["name"]: d["index"] for d in ours.get_tensor_details()}
     rng = np.random.default_rng(0)
-    starts: set[str] = set()
-    for _ in range(N_INPUTS):
+    compared = 0
+    for _ in range(30):
         xs = [random_input(d, rng) for d in ref.get_input_details()]
         for d, x in zip(ref.get_input_details(), xs, strict=True):
             ref.set_tensor(d["index"], x)
@@ -141,25 +121,23 @@ def test_int8_differences_start_only_in_the_known_ops(name):
             ours.set_tensor(d["index"], x)
         ref.invoke()
         ours.invoke()
-        same: dict[int, bool] = {i: True for i in m.inputs}
         for op in m.operators:
             for o in op.outputs:
                 t = m.tensors[o]
-                if t.name not in by_name:
-                    continue
-                same[o] = bool(np.array_equal(ref.get_tensor(o), ours.get_tensor(by_name[t.name])))
-                inputs_same = all(same.get(i, True) for i in op.inputs if i >= 0)
-                if not same[o] and inputs_same:
-                    starts.add(op.name)
-    assert starts and starts <= INT8_DIFF_OPS[name], starts
+                if t.name in by_name:
+                    got = ours.get_tensor(by_name[t.name])
+                    np.testing.assert_array_equal(ref.get_tensor(o), got, op.name)
+                    compared += 1
+    assert compared >= 30 * len(m.operators) // 2
 
 
 def test_numpy_reference_gives_the_runtime_bytes_on_imported_int8_models():
     """The imported int8 models through trainer's numpy reference interpreter: the same bytes as the C runtime
-    (AveragePool2D with shared parameters included: ResNet-8's global pool, zero point -128)."""
+    (AveragePool2D with shared parameters included: ResNet-8's global pool, zero point -128; per-channel
+    FullyConnected's single rounding and Mean's summed requantization: ops_int8, ad_autoencoder_int8)."""
     from trainer.runtime_ops.interpreter import reference_run
 
-    for name in ("ic_resnet8_int8", "multi_io_int8"):
+    for name in ("ic_resnet8_int8", "multi_io_int8", "ops_int8", "ad_autoencoder_int8"):
         tlm = from_tflite(fixture(name))
         interp = pyruntime.Interpreter(model_content=tlm)
         rng = np.random.default_rng(7)

@@ -73,6 +73,14 @@ def multiply_by_quantized_multiplier(x, multiplier, shift) -> np.ndarray:
     return rounding_divide_by_pot(srdhm(saturating_left_shift(x, left), multiplier), right)
 
 
+def single_rounding_multiply(x, multiplier, shift) -> np.ndarray:
+    """``round(x * multiplier / 2^(31 - shift))``, ties away from zero, in one rounding of the exact 64-bit
+    product (shift in [-31, 30]): TFLite's per-channel FullyConnected requantization."""
+    total = 31 - _i64(shift)
+    p = _i64(x) * _i64(multiplier)
+    return (p + (np.int64(1) << (total - 1)) - (p < 0)) >> total
+
+
 def round_half_away(x: float) -> float:
     """C's round(): nearest integer, ties away from zero."""
     if not math.isfinite(x):

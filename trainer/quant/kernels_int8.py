@@ -8,7 +8,7 @@ arithmetic).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from trainer.quant.fixed_point import (
     quantize_multiplier,
     requant_ratio,
     rounding_divide_by_pot,
+    single_rounding_multiply,
     srdhm,
     tanh,
 )
@@ -33,13 +34,16 @@ from trainer.window import window as _window
 
 @dataclass
 class RequantInt8:
-    """tl_requant_int8: multipliers/shifts have one entry (per tensor) or one per output channel."""
+    """tl_requant_int8: multipliers/shifts have one entry (per tensor) or one per output channel;
+    ``single_rounding``: one rounding of the 64-bit product (``single_rounding_multiply``) instead of
+    ``multiply_by_quantized_multiplier``'s two (TFLite's per-channel FullyConnected)."""
 
     multipliers: np.ndarray
     shifts: np.ndarray
     output_zp: int
     act_min: int = -128
     act_max: int = 127
+    single_rounding: bool = False
 
 
 def prepare_channel_requant(
@@ -69,18 +73,20 @@ def _clamp(v: np.ndarray, lo: int, hi: int) -> np.ndarray:
 
 def requantize_channel_int8(acc: np.ndarray, q: RequantInt8) -> np.ndarray:
     """Requantize int64 accumulators whose last axis is the output channel."""
-    v = multiply_by_quantized_multiplier(_clamp_i32(_i64(acc)), q.multipliers, q.shifts) + q.output_zp
+    mul = single_rounding_multiply if q.single_rounding else multiply_by_quantized_multiplier
+    v = mul(_clamp_i32(_i64(acc)), q.multipliers, q.shifts) + q.output_zp
     return _clamp(v, q.act_min, q.act_max).astype(np.int8)
 
 
 def fc_int8(
     x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, input_zp: int, q: RequantInt8
 ) -> np.ndarray:
-    """y[..., o] = requant_o(bias[o] + sum_i (x[..., i] - input_zp) * w[o, i])."""
+    """y[..., o] = requant_o(bias[o] + sum_i (x[..., i] - input_zp) * w[o, i]); per-channel weights round
+    once (``single_rounding``, as ``ops/fully_connected_int8.c`` prepares it: TFLite's reference)."""
     acc = (_i64(x) - input_zp) @ _i64(w).T
     if bias is not None:
         acc = acc + _i64(bias)
-    return requantize_channel_int8(acc, q)
+    return requantize_channel_int8(acc, replace(q, single_rounding=len(np.atleast_1d(q.multipliers)) > 1))
 
 
 @dataclass
@@ -251,12 +257,27 @@ def average_pool2d_int8(x: np.ndarray, pg: PoolGeom, p: RequantizeInt8Params) ->
     return requantize_centered_int8(avg - shift, p)
 
 
+def prepare_mean(
+    input_scale: float, input_zp: int, output_scale: float, output_zp: int, count: int
+) -> RequantizeInt8Params:
+    """TFLite's int8 Mean multiplier (``reference_ops::QuantizedMeanOrSum``): M0, s0 of s_in / s_out (a shift
+    below -31 gives 0, above 30 the largest multiplier, as QuantizeMultiplier), then 1 / count folded in:
+    k = min(floor(log2 count), 32, 31 + s0), M = (M0 << k) // count, shift s0 - k (always >= -31)."""
+    q = quantize_multiplier(requant_ratio(input_scale, output_scale))
+    m0, s0 = q if q is not None and q[1] >= -31 else (0, 0)
+    if s0 > 30:
+        m0, s0 = 2**31 - 1, 30
+    k = min(max(int(count).bit_length() - 1, 0), 32, 31 + s0)
+    m = (m0 << k) // count if count > 0 else 0
+    return RequantizeInt8Params(True, int(input_zp), int(m), s0 - k, int(output_zp))
+
+
 def mean_int8(x: np.ndarray, axes, keep_dims: bool, p: RequantizeInt8Params) -> np.ndarray:
+    """clamp(mbqm(sat_int32(sum (x - input_zp)), M, shift) + output_zp) with ``prepare_mean``'s M and shift:
+    the centered sum requantized once (no rounded average first)."""
     xc = _i64(x) - p.input_zp
     axes = tuple(sorted({a % x.ndim for a in np.atleast_1d(axes).tolist()}))
-    count = int(np.prod([x.shape[a] for a in axes]))
-    avg = _rounded_average(xc.sum(axis=axes, keepdims=keep_dims), count)
-    return requantize_centered_int8(avg, p)
+    return requantize_centered_int8(_clamp_i32(xc.sum(axis=axes, keepdims=keep_dims)), p)
 
 
 @dataclass

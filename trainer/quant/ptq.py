@@ -136,10 +136,10 @@ def quantize_model(
 
     Activations int8 per tensor from calibrated ranges (:func:`calibrate`); weights of FullyConnected /
     Conv2D / DepthwiseConv2D symmetric int8 per output channel; biases int32 with scale input_scale x
-    weight_scale[c]; Softmax / Sigmoid outputs (1/256, -128), Tanh (1/128, 0); MaxPool2D / Reshape /
-    Transpose / Pad keep their input's parameters. With float32 inference types the graph inputs get a
-    Quantize op and the outputs a Dequantize op (graph I/O names are kept; the int8 tensors inside are named
-    ``<name>_int8``); with "int8" the graph I/O themselves are int8.
+    weight_scale[c]; Softmax / Sigmoid outputs (1/256, -128), Tanh (1/128, 0); MaxPool2D / AveragePool2D /
+    Reshape / Transpose / Pad keep their input's parameters (TFLite's rule). With float32 inference types the
+    graph inputs get a Quantize op and the outputs a Dequantize op (graph I/O names are kept; the int8
+    tensors inside are named ``<name>_int8``); with "int8" the graph I/O themselves are int8.
     """
     for what, v in (
         ("inference_input_type", inference_input_type),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from trainer.quant.kernels_int8 import mean_int8, prepare_requantize
+from trainer.quant.kernels_int8 import mean_int8, prepare_mean
 from trainer.runtime_ops._common import f64, qparams, unsupported
 from trainer.runtime_ops._table import RuntimeOp, lowers, register
 from trainer.tlm import ModelInfo, OpInfo
@@ -31,7 +31,9 @@ def _reference(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> np.
 
 def _int8(op: OpInfo, ins: list[np.ndarray], m: ModelInfo) -> np.ndarray:
     (si, zi), (so, zo) = qparams(m, op.inputs[0]), qparams(m, op.outputs[0])
-    return mean_int8(ins[0], op.options["axes"], op.options["keep_dims"], prepare_requantize(si, zi, so, zo))
+    x = ins[0]
+    count = int(np.prod([x.shape[a] for a in {int(a) % x.ndim for a in op.options["axes"]}]))
+    return mean_int8(x, op.options["axes"], op.options["keep_dims"], prepare_mean(si, zi, so, zo, count))
 
 
 register(RuntimeOp("Mean", _reference, _int8))

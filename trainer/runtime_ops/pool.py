@@ -81,4 +81,4 @@ def _average_pool(op: OpInfo, ins: list[np.ndarray], shape: tuple[int, ...]) -> 
     return average_pool2d(ins[0], _filter(op), strides(op), op.options["padding"], op.options["activation"])
 
 
-register(RuntimeOp("AveragePool2D", _average_pool, _int8(average_pool2d_int8)))
+register(RuntimeOp("AveragePool2D", _average_pool, _int8(average_pool2d_int8), keeps_input_quant=True))

@@ -6,11 +6,21 @@
 #include "kernels_int8.h"
 #include "quant.h"
 
+/* round(a * m / 2^(31 - s)), ties away from zero, for s in [-31, 30]: |a * m| < 2^62, and the floor shift
+ * of a negative value is written without a right shift of a negative number. */
+static int64_t tl_single_rounding_multiply(int32_t a, int32_t m, int32_t s) {
+  const int32_t total = 31 - s;
+  const int64_t p = (int64_t)a * m;
+  const int64_t t = p + ((int64_t)1 << (total - 1)) - (p < 0 ? 1 : 0);
+  return t >= 0 ? t >> total : -((-(t + 1)) >> total) - 1;
+}
+
 int8_t tl_requantize_channel_int8(int64_t acc, int32_t c, const tl_requant_int8 *q) {
   int32_t m = q->channels > 1 ? q->multipliers[c] : q->multiplier;
   int32_t s = q->channels > 1 ? q->shifts[c] : q->shift;
   int32_t a = acc > INT32_MAX ? INT32_MAX : (acc < INT32_MIN ? INT32_MIN : (int32_t)acc);
-  int64_t v = (int64_t)tl_multiply_by_quantized_multiplier(a, m, s) + q->output_zp;
+  int64_t v = (q->single_rounding ? tl_single_rounding_multiply(a, m, s)
+                                  : (int64_t)tl_multiply_by_quantized_multiplier(a, m, s)) + q->output_zp;
   if (v < q->act_min) v = q->act_min;
   if (v > q->act_max) v = q->act_max;
   return (int8_t)v;

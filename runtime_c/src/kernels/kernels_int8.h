@@ -29,10 +29,12 @@ typedef struct tl_requant_int8 {
   const int32_t *shifts;      /* [channels] when channels > 1 */
   int32_t output_zp;
   int32_t act_min, act_max;   /* fused activation as a clamp, within [-128, 127] */
+  int32_t single_rounding;    /* 1: one rounding of the 64-bit product (TFLite's per-channel FullyConnected) */
 } tl_requant_int8;
 
 /* clamp(multiply_by_quantized_multiplier(sat_int32(acc), m, shift) + output_zp, act_min, act_max) with the
- * multiplier of channel c. */
+ * multiplier of channel c; with single_rounding, the product a * m rounded once to the nearest multiple of
+ * 2^(31 - shift), ties away from zero: (a * m + 2^(30 - shift) - [a * m < 0]) >> (31 - shift). */
 int8_t tl_requantize_channel_int8(int64_t acc, int32_t c, const tl_requant_int8 *q);
 
 /* sum over i < n of (x[i] - zp) * w[i], exactly. Each term is at most 255 * 128 in magnitude, so for
@@ -98,10 +100,11 @@ typedef struct tl_pool_int8_params {
 void tl_max_pool2d_int8(int8_t *y, const int8_t *x, const tl_pool_int8_params *p);     /* NHWC both */
 void tl_average_pool2d_int8(int8_t *y, const int8_t *x, const tl_pool_int8_params *p); /* NHWC both */
 
-/* ---- Mean over axes: avg as in AveragePool (count = product of the reduced dims), then requantized ---- */
+/* ---- Mean over axes: clamp(mbqm(sat_int32(sum (x - input_zp)), multiplier, shift) + output_zp), the
+ * multiplier that of s_in / (count * s_out) (TFLite's rule; count = product of the reduced dims) ---- */
 typedef struct tl_mean_int8_params {
   tl_mean_params geom;
-  tl_requantize_int8_params q; /* act_min/act_max are -128/127 */
+  tl_requantize_int8_params q; /* requant 1; act_min/act_max are -128/127 */
 } tl_mean_int8_params;
 void tl_mean_int8(int8_t *y, const int8_t *x, const tl_mean_int8_params *p);
 

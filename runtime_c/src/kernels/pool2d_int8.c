@@ -71,7 +71,8 @@ static void tl_odometer_next(int32_t *idx, const int32_t *dims, const int64_t *s
 }
 
 /* Algorithm: as tl_mean_f32 (an odometer over the kept axes for the output, one over the reduced axes for
- * the terms), summing x - input_zp in int64; then the rounded average, requantized. */
+ * the terms), summing x - input_zp in int64; the sum (saturated to int32) requantized once by the multiplier
+ * that has 1 / count in it (ops/mean_int8.c). */
 void tl_mean_int8(int8_t *y, const int8_t *x, const tl_mean_int8_params *p) {
   const tl_mean_params *g = &p->geom;
   int32_t kept_dims[TL_KMAX_RANK], red_dims[TL_KMAX_RANK];
@@ -105,7 +106,7 @@ void tl_mean_int8(int8_t *y, const int8_t *x, const tl_mean_int8_params *p) {
       sum += (int64_t)x[base + off] - p->q.input_zp;
       tl_odometer_next(red_idx, red_dims, red_strides, n_red, &off);
     }
-    y[o] = tl_requantize_centered_int8(count > 0 ? tl_rounded_average(sum, count) : 0, &p->q);
+    y[o] = tl_requantize_centered_int8(sum > INT32_MAX ? INT32_MAX : (sum < INT32_MIN ? INT32_MIN : (int32_t)sum), &p->q);
     tl_odometer_next(kept_idx, kept_dims, kept_strides, n_kept, &base);
   }
 }

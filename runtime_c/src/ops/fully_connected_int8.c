@@ -26,6 +26,7 @@ tl_status tl_prepare_fully_connected_int8(tl_op_ctx *ctx, tl_node *node, const t
   p.in_depth = g->in_depth;
   p.out_depth = g->out_depth;
   TL_ENSURE_OK(tl_op_prepare_channel_requant(ctx, node, 0, g->out_depth, act, &p.input_zp, &p.out));
+  p.out.single_rounding = p.out.channels > 1; /* TFLite's per-channel FullyConnected rounds once */
   s = (tl_fc8_state *)tl_op_persistent(ctx, sizeof *s);
 #if !defined(TL_FREESTANDING) /* microcontrollers: the reference kernel (keeps the core small) */
   if (tl_op_opt_isa(ctx) != TL_ISA_REFERENCE && tl_op_constant_or_absent(ctx, node, 1) &&

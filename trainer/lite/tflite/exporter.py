@@ -218,6 +218,9 @@ def _convert_op(g: _Graph, op) -> None:
         opts = ("ConcatenationOptions", [(0, "i", o["axis"]), (1, "b", _ACT[o["activation"]])])
     elif op.opcode == "Concatenation":
         opts = ("ConcatenationOptions", [(0, "i", o["axis"]), (1, "b", _ACT[o["activation"]])])
+    elif op.opcode in ("Maximum", "Minimum") and _requantizes(g, ins, outs[0]):
+        # TFLite's int8 MAXIMUM / MINIMUM compare raw values: requantize the inputs to the output (QUANTIZE)
+        ins = [g.requantized(i, outs[0]) for i in ins]
     elif op.opcode == "Pad":
         pads = np.asarray(o["paddings"]).reshape(-1, 2)
         ins.append(g.const(f"{g.info.tensors[outs[0]].name}/paddings", pads))

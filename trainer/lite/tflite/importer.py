@@ -79,10 +79,15 @@ def _fold_constants(ctx: ImportContext) -> set[int]:
     return folded_ops
 
 
+# ops whose int8 kernels requantize every input to the output's parameters in tensorlet (TFLite's require
+# the inputs to have them already)
+_REQUANTIZING_READERS = ("CONCATENATION", "MAXIMUM", "MINIMUM")
+
+
 def _absorb_requantizations(ctx: ImportContext) -> set[int]:
-    """QUANTIZE int8 -> int8 ops read only by Concatenations: tensorlet's int8 Concatenation requantizes each
-    input to its output's parameters (which TFLite's requires the QUANTIZE output to have already), so the
-    QUANTIZE is dropped and the Concatenation reads its input (the same bytes, one op less)."""
+    """QUANTIZE int8 -> int8 ops read only by Concatenations (or Maximum / Minimum): tensorlet's int8 kernels
+    of those requantize each input to its output's parameters (which TFLite's require the QUANTIZE output to
+    have already), so the QUANTIZE is dropped and the op reads its input (the same bytes, one op less)."""
     absorbed = set()
     readers: dict[int, list[Operator]] = {}
     for op in ctx.model.operators:
@@ -105,7 +110,7 @@ def _absorb_requantizations(ctx: ImportContext) -> set[int]:
             and td.quant is not None
             and len(td.quant.scale) == 1
             and users
-            and all(u.name == "CONCATENATION" and u.index > op.index for u in users)
+            and all(u.name in _REQUANTIZING_READERS and u.index > op.index for u in users)
             and all(_concat_params(ctx, u) == (td.quant.scale, td.quant.zero_point) for u in users)
             and dst not in ctx.model.outputs
             and not ctx.is_const(src)

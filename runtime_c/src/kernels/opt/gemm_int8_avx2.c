@@ -97,20 +97,26 @@ TL_I8_AVX2_ static void tl_i8_tile_avx2(const int8_t *a, int64_t lda, int32_t ro
 
 /* tl_i8_requant of 4 outputs in the 64-bit lanes of AVX2 (acc = raw + corr saturated to int32, then the
  * single rounding shift of the VNNI level's tl_rq16; AVX2 has no 64-bit arithmetic shift: ((t ^ s) >> n) ^ s
- * with s the sign mask). Returns the 4 values (in [lo, hi]) in the low 32 bits of each lane. */
+ * with s the sign mask). single: the reference's one rounding (nudge 2^(30+r) less 1 when a * m < 0).
+ * Returns the 4 values (in [lo, hi]) in the low 32 bits of each lane. */
 TL_I8_AVX2_ TL_I8_INLINE __m256i tl_i8_requant4_avx2(__m256i acc, __m256i m, __m256i right, __m256i zp, __m256i lo,
-                                                    __m256i hi) {
+                                                    __m256i hi, int single) {
   const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi64x(1);
   const __m256i i32min = _mm256_set1_epi64x(INT32_MIN), i32max = _mm256_set1_epi64x(INT32_MAX);
   const __m256i pos = _mm256_cmpgt_epi64(right, zero);
-  const __m256i k = _mm256_add_epi64(_mm256_set1_epi64x((int64_t)1 << 30),
-                                     _mm256_and_si256(pos, _mm256_sllv_epi64(one, _mm256_add_epi64(right, _mm256_set1_epi64x(30)))));
+  const __m256i up = _mm256_sllv_epi64(one, _mm256_add_epi64(right, _mm256_set1_epi64x(30)));
   __m256i a = _mm256_blendv_epi8(acc, i32max, _mm256_cmpgt_epi64(acc, i32max));
   a = _mm256_blendv_epi8(a, i32min, _mm256_cmpgt_epi64(i32min, a));
   const __m256i ab = _mm256_mul_epi32(a, m);
-  const __m256i below = _mm256_cmpgt_epi64(_mm256_set1_epi64x(-((int64_t)1 << 30)), ab); /* a * m < -2^30 */
-  const __m256i t = _mm256_sub_epi64(_mm256_add_epi64(ab, k),
-                                     _mm256_and_si256(_mm256_and_si256(below, pos), _mm256_set1_epi64x((int64_t)1 << 31)));
+  __m256i t;
+  if (single) {
+    t = _mm256_sub_epi64(_mm256_add_epi64(ab, up), _mm256_and_si256(_mm256_cmpgt_epi64(zero, ab), one));
+  } else {
+    const __m256i k = _mm256_add_epi64(_mm256_set1_epi64x((int64_t)1 << 30), _mm256_and_si256(pos, up));
+    const __m256i below = _mm256_cmpgt_epi64(_mm256_set1_epi64x(-((int64_t)1 << 30)), ab); /* a * m < -2^30 */
+    t = _mm256_sub_epi64(_mm256_add_epi64(ab, k),
+                         _mm256_and_si256(_mm256_and_si256(below, pos), _mm256_set1_epi64x((int64_t)1 << 31)));
+  }
   const __m256i sign = _mm256_cmpgt_epi64(zero, t);
   const __m256i sh = _mm256_add_epi64(right, _mm256_set1_epi64x(31));
   __m256i v = _mm256_xor_si256(_mm256_srlv_epi64(_mm256_xor_si256(t, sign), sh), sign);
@@ -140,7 +146,7 @@ TL_I8_AVX2_ static void tl_i8_requant_rows_avx2(int8_t *y, int64_t ldy, const in
       }
       const __m256i acc = _mm256_add_epi64(_mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(const void *)(raw + j))),
                                            _mm256_loadu_si256((const __m256i *)(const void *)(corr + j)));
-      const __m128i v32 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(tl_i8_requant4_avx2(acc, m, right, zp, lo, hi), gather));
+      const __m128i v32 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(tl_i8_requant4_avx2(acc, m, right, zp, lo, hi, q->single_rounding), gather));
       const int32_t bytes = _mm_cvtsi128_si32(_mm_packs_epi16(_mm_packs_epi32(v32, v32), _mm_setzero_si128()));
       memcpy(y + j, &bytes, 4);
     }

@@ -41,11 +41,19 @@ TL_I8_VNNI_ TL_I8_INLINE void tl_i8_vnni_rows(const int32_t rows, const int8_t *
 /* 8 columns of tl_i8_requant in int64 lanes (the same steps; arithmetic shifts are the reference's floor
  * shifts, |t| >> 31 negated is its truncation). */
 TL_I8_VNNI_ TL_I8_INLINE __m512i tl_i8_requant8_avx512(__m512i acc, __m512i m, __m512i right, __m512i zp,
-                                                       __m512i lo, __m512i hi) {
+                                                       __m512i lo, __m512i hi, int single) {
   const __m512i zero = _mm512_setzero_si512();
   const __m512i a = _mm512_min_epi64(_mm512_max_epi64(acc, _mm512_set1_epi64(INT32_MIN)),
                                      _mm512_set1_epi64(INT32_MAX));
   const __m512i ab = _mm512_mul_epi32(a, m);
+  if (single) { /* the reference's one rounding: (a * m + 2^(30+r) - [a * m < 0]) >> (31 + r) */
+    const __m512i one = _mm512_set1_epi64(1);
+    const __m512i up = _mm512_sllv_epi64(one, _mm512_add_epi64(right, _mm512_set1_epi64(30)));
+    const __m512i u = _mm512_mask_sub_epi64(_mm512_add_epi64(ab, up), _mm512_cmplt_epi64_mask(ab, zero),
+                                            _mm512_add_epi64(ab, up), one);
+    const __m512i w = _mm512_add_epi64(_mm512_srav_epi64(u, _mm512_add_epi64(right, _mm512_set1_epi64(31))), zp);
+    return _mm512_min_epi64(_mm512_max_epi64(w, lo), hi);
+  }
   const __mmask8 neg_ab = _mm512_cmplt_epi64_mask(ab, zero);
   const __m512i nudge_pos = _mm512_set1_epi64((int64_t)1 << 30), nudge_neg = _mm512_set1_epi64(1 - ((int64_t)1 << 30));
   const __m512i t = _mm512_add_epi64(ab, _mm512_mask_blend_epi64(neg_ab, nudge_pos, nudge_neg));
@@ -85,7 +93,8 @@ TL_I8_VNNI_ static void tl_i8_requant_rows_avx512(int8_t *y, int64_t ldy, const 
       const __m256i m_h = h ? _mm512_extracti64x4_epi64(m32, 1) : _mm512_castsi512_si256(m32);
       const __m256i s_h = h ? _mm512_extracti64x4_epi64(s32, 1) : _mm512_castsi512_si256(s32);
       const __m512i acc = _mm512_add_epi64(_mm512_cvtepi32_epi64(r_h), _mm512_loadu_si512((const void *)(corr + 8 * h)));
-      const __m512i v = tl_i8_requant8_avx512(acc, _mm512_cvtepi32_epi64(m_h), _mm512_cvtepi32_epi64(s_h), zp, lo, hi);
+      const __m512i v = tl_i8_requant8_avx512(acc, _mm512_cvtepi32_epi64(m_h), _mm512_cvtepi32_epi64(s_h), zp, lo, hi,
+                                                   q->single_rounding);
       _mm512_mask_cvtepi64_storeu_epi8(y + 8 * h, (__mmask8)(live >> (8 * h)), v);
     }
   }

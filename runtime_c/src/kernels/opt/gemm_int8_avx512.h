@@ -18,7 +18,8 @@
 
 
 /* Requantization of 16 int32 lanes (accumulators within int32 already) with per-lane parameters, exactly
- * tl_i8_requant, in one rounding shift of the 64-bit product per lane. With m > 0 and right = r in [0, 31]:
+ * tl_i8_requant, in one rounding shift of the 64-bit product per lane (single rounding: that is the rule
+ * itself, (a * m + 2^(30+r) - [a * m < 0]) >> (31 + r)). With m > 0 and right = r in [0, 31]:
  * srdhm(a, m) = floor(P / 2^31), P = a * m + 2^30 (the reference's nudge 1 - 2^30 and truncation toward zero
  * give the same for a * m < 0), and the rounding divide of x by 2^r (floor q, up when the remainder exceeds
  * (2^r - 1) / 2 plus 1 for x < 0) is floor((x + 2^(r-1) - [x < 0]) / 2^r) for r >= 1 (x itself for r = 0).
@@ -31,6 +32,7 @@ typedef struct tl_rq16 {
   __m512i k_even, k_odd;   /* 2^30 + [r >= 1] 2^(30+r) */
   __m512i n_even, n_odd;   /* [r >= 1] 2^31, taken off when a * m < -2^30 */
   __m512i sh_even, sh_odd; /* 31 + r */
+  __m512i limit;           /* n is taken off below it: -2^30; single rounding: 0 */
   __m512i zp, lo, hi;
 } tl_rq16;
 
@@ -43,10 +45,18 @@ TL_I8_VNNI_ TL_I8_INLINE void tl_rq16_init_ms(tl_rq16 *r, __m512i m, __m512i s, 
   const __mmask8 pos_even = _mm512_cmpgt_epi64_mask(r_even, zero), pos_odd = _mm512_cmpgt_epi64_mask(r_odd, zero);
   r->m_even = m;
   r->m_odd = _mm512_srli_epi64(m, 32);
-  r->k_even = _mm512_add_epi64(k30, _mm512_maskz_sllv_epi64(pos_even, one, _mm512_add_epi64(r_even, _mm512_set1_epi64(30))));
-  r->k_odd = _mm512_add_epi64(k30, _mm512_maskz_sllv_epi64(pos_odd, one, _mm512_add_epi64(r_odd, _mm512_set1_epi64(30))));
-  r->n_even = _mm512_maskz_mov_epi64(pos_even, n31);
-  r->n_odd = _mm512_maskz_mov_epi64(pos_odd, n31);
+  if (q->single_rounding) { /* the reference's one rounding: 2^(30+r), less 1 when a * m < 0 */
+    r->k_even = _mm512_sllv_epi64(one, _mm512_add_epi64(r_even, _mm512_set1_epi64(30)));
+    r->k_odd = _mm512_sllv_epi64(one, _mm512_add_epi64(r_odd, _mm512_set1_epi64(30)));
+    r->n_even = r->n_odd = one;
+    r->limit = zero;
+  } else {
+    r->k_even = _mm512_add_epi64(k30, _mm512_maskz_sllv_epi64(pos_even, one, _mm512_add_epi64(r_even, _mm512_set1_epi64(30))));
+    r->k_odd = _mm512_add_epi64(k30, _mm512_maskz_sllv_epi64(pos_odd, one, _mm512_add_epi64(r_odd, _mm512_set1_epi64(30))));
+    r->n_even = _mm512_maskz_mov_epi64(pos_even, n31);
+    r->n_odd = _mm512_maskz_mov_epi64(pos_odd, n31);
+    r->limit = _mm512_set1_epi64(-((int64_t)1 << 30));
+  }
   r->sh_even = _mm512_add_epi64(r_even, _mm512_set1_epi64(31));
   r->sh_odd = _mm512_add_epi64(r_odd, _mm512_set1_epi64(31));
   r->zp = _mm512_set1_epi32(q->output_zp);
@@ -63,7 +73,7 @@ TL_I8_VNNI_ TL_I8_INLINE void tl_rq16_init(tl_rq16 *r, const tl_requant_int8 *q,
 }
 
 TL_I8_VNNI_ TL_I8_INLINE __m512i tl_rq16_apply(__m512i acc, const tl_rq16 *r) {
-  const __m512i limit = _mm512_set1_epi64(-((int64_t)1 << 30));
+  const __m512i limit = r->limit;
   const __m512i ab_e = _mm512_mul_epi32(acc, r->m_even);
   const __m512i ab_o = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), r->m_odd);
   const __m512i t_e = _mm512_add_epi64(ab_e, r->k_even), t_o = _mm512_add_epi64(ab_o, r->k_odd);

@@ -113,12 +113,19 @@ TL_I8_INLINE uint32_t tl_i8_load4(const int8_t *x, int32_t avail) {
 }
 
 /* tl_requantize_channel_int8 for shift <= 0 (every multiplier in (0, 1) that prepare accepts, but the
- * rounding edge), as inline code: the same steps as quant.c (saturate to int32; srdhm, where a == b ==
+ * rounding edge), as inline code: single: the reference's one rounding; else the same steps as quant.c (saturate to int32; srdhm, where a == b ==
  * INT32_MIN cannot happen since m > 0; rounding divide by 2^right with the same floor, remainder and
  * threshold), so the result is identical. */
-TL_I8_INLINE int8_t tl_i8_requant(int64_t acc, int32_t m, int32_t right, int32_t zp, int32_t lo, int32_t hi) {
+TL_I8_INLINE int8_t tl_i8_requant(int64_t acc, int32_t m, int32_t right, int32_t zp, int32_t lo, int32_t hi,
+                                  int32_t single) {
   const int64_t a = acc > INT32_MAX ? INT32_MAX : (acc < INT32_MIN ? INT32_MIN : acc);
   const int64_t ab = a * m;
+  if (single) { /* the reference's single rounding: ties away from zero, shift 31 + right */
+    const int64_t u = ab + ((int64_t)1 << (30 + right)) - (ab < 0 ? 1 : 0);
+    int64_t w = (u >= 0 ? u >> (31 + right) : -((-(u + 1)) >> (31 + right)) - 1) + zp;
+    w = w < lo ? lo : w;
+    return (int8_t)(w > hi ? hi : w);
+  }
   const int64_t t = ab + (ab >= 0 ? ((int64_t)1 << 30) : 1 - ((int64_t)1 << 30));
   const int64_t x = t >= 0 ? t >> 31 : -((-t) >> 31); /* srdhm, in int32 range */
   const int64_t q = x >= 0 ? x >> right : -((-(x + 1)) >> right) - 1;
@@ -135,7 +142,8 @@ static inline void tl_i8_requant_tail(int8_t *y, const int32_t *raw, const int64
   for (int32_t j = from; j < cols; j++) {
     const int32_t m = q->channels > 1 ? q->multipliers[j0 + j] : q->multiplier;
     const int32_t sh = q->channels > 1 ? q->shifts[j0 + j] : q->shift;
-    y[j] = tl_i8_requant((int64_t)raw[j] + corr[j], m, -sh, q->output_zp, q->act_min, q->act_max);
+    y[j] = tl_i8_requant((int64_t)raw[j] + corr[j], m, -sh, q->output_zp, q->act_min, q->act_max,
+                         q->single_rounding);
   }
 }
 

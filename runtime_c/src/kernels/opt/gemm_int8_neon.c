@@ -44,10 +44,15 @@ static void tl_i8_tile_neon(const int8_t *a, int64_t lda, int32_t rows, int32_t 
 #if defined(__aarch64__)
 /* Two outputs of the one-shift requantization (see tl_rq16) in AArch64 NEON 64-bit lanes: a (int32, already
  * saturated), multiplier m and right shift r per lane; SSHL by a negative count is the arithmetic right shift. */
-static int32x2_t tl_i8_requant2_a64(int32x2_t a, int32x2_t m, int32x2_t r) {
+static int32x2_t tl_i8_requant2_a64(int32x2_t a, int32x2_t m, int32x2_t r, int single) {
   const int64x2_t ab = vmull_s32(a, m), r64 = vmovl_s32(r);
   const uint64x2_t pos = vcgtq_s64(r64, vdupq_n_s64(0));
   const int64x2_t up = vshlq_s64(vdupq_n_s64(1), vaddq_s64(r64, vdupq_n_s64(30)));
+  if (single) { /* the reference's one rounding: 2^(30+r) less 1 when a * m < 0 */
+    const int64x2_t neg = vreinterpretq_s64_u64(vandq_u64(vcltq_s64(ab, vdupq_n_s64(0)), vdupq_n_u64(1)));
+    const int64x2_t u = vsubq_s64(vaddq_s64(ab, up), neg);
+    return vmovn_s64(vshlq_s64(u, vnegq_s64(vaddq_s64(r64, vdupq_n_s64(31)))));
+  }
   const int64x2_t k = vaddq_s64(vdupq_n_s64((int64_t)1 << 30), vreinterpretq_s64_u64(vandq_u64(pos, vreinterpretq_u64_s64(up))));
   const uint64x2_t below = vandq_u64(vcltq_s64(ab, vdupq_n_s64(-((int64_t)1 << 30))), pos);
   const int64x2_t n = vreinterpretq_s64_u64(vandq_u64(below, vdupq_n_u64((uint64_t)1 << 31)));
@@ -74,8 +79,8 @@ static void tl_i8_requant_rows_a64(int8_t *y, int64_t ldy, const int32_t *raw, i
       const int32x4_t r32 = vld1q_s32(raw + j);
       const int32x2_t a_lo = vqmovn_s64(vaddw_s32(vld1q_s64(corr + j), vget_low_s32(r32)));
       const int32x2_t a_hi = vqmovn_s64(vaddw_s32(vld1q_s64(corr + j + 2), vget_high_s32(r32)));
-      int32x4_t v = vcombine_s32(tl_i8_requant2_a64(a_lo, vget_low_s32(m), vget_low_s32(r)),
-                                 tl_i8_requant2_a64(a_hi, vget_high_s32(m), vget_high_s32(r)));
+      int32x4_t v = vcombine_s32(tl_i8_requant2_a64(a_lo, vget_low_s32(m), vget_low_s32(r), q->single_rounding),
+                                 tl_i8_requant2_a64(a_hi, vget_high_s32(m), vget_high_s32(r), q->single_rounding));
       v = vminq_s32(vmaxq_s32(vaddq_s32(v, zp), lo), hi);
       const int16x4_t v16 = vmovn_s32(v);
       const int8x8_t v8 = vmovn_s16(vcombine_s16(v16, v16));
