@@ -25,3 +25,10 @@ class OpCode(object):
     Dequantize = 19
     Maximum = 20
     Minimum = 21
+    Abs = 22
+    Neg = 23
+    Square = 24
+    Sqrt = 25
+    Rsqrt = 26
+    Exp = 27
+    Log = 28
