@@ -1,0 +1,88 @@
+"""Write one-op ``.tflite`` fixtures for the runtime ops added by issue #15
+(tests/fixtures/tflite/ops_<name>.tflite and ops_<name>_int8.tflite) with TensorFlow's own converter. Needs
+TensorFlow (``tensorflow-cpu``); the test that reads the files (tests/lite/test_tflite_new_ops.py)
+needs LiteRT only.
+
+    python scripts/make_op_fixtures.py [--out tests/fixtures/tflite] [--only NAME ...]
+
+Each model is one ``tf.function`` applying the op to a [1, 64] input (two inputs for binary ops), converted
+to float32 and to full-integer int8 with int8 inputs and outputs (a representative dataset of 64 seeded
+samples drawn from the op's domain), so the int8 file holds the op alone. An op TFLite has no int8 kernel
+for (SQUARE) gets no int8 file: the converter refuses it, and the script says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import tensorflow as tf  # noqa: E402
+
+SAMPLES = 64
+SHAPE = [1, 64]
+
+# name: (the op on its inputs, number of inputs, the representative range (low, high))
+OPS: dict[str, tuple[Callable[..., tf.Tensor], int, tuple[float, float]]] = {
+    "minimum": (tf.minimum, 2, (-2.0, 2.0)),
+    "abs": (tf.abs, 1, (-2.0, 1.0)),
+    "neg": (tf.negative, 1, (-2.0, 1.0)),
+    "square": (tf.square, 1, (-2.0, 2.0)),
+    "sqrt": (tf.sqrt, 1, (0.0, 4.0)),
+    "rsqrt": (tf.math.rsqrt, 1, (0.05, 4.0)),
+    "exp": (tf.exp, 1, (-3.0, 1.0)),
+    "log": (tf.math.log, 1, (0.05, 4.0)),
+    "div": (tf.math.divide, 2, (0.25, 2.0)),
+    "squared_difference": (tf.math.squared_difference, 2, (-2.0, 2.0)),
+}
+
+
+def _dataset(n_inputs: int, low: float, high: float, seed: int) -> Callable:
+    def gen():
+        rng = np.random.default_rng(seed)
+        for _ in range(SAMPLES):
+            yield [rng.uniform(low, high, size=SHAPE).astype(np.float32) for _ in range(n_inputs)]
+
+    return gen
+
+
+def convert(name: str, int8: bool) -> bytes:
+    """The float32 or full-integer int8 ``.tflite`` bytes of op ``name``."""
+    fn, n_inputs, (low, high) = OPS[name]
+    spec = [tf.TensorSpec(SHAPE, tf.float32, name=f"x{i}") for i in range(n_inputs)]
+    model = tf.function(lambda *xs: fn(*xs), input_signature=spec)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([model.get_concrete_function()], model)
+    if int8:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = _dataset(n_inputs, low, high, 7)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+    return converter.convert()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default="tests/fixtures/tflite")
+    parser.add_argument("--only", nargs="*", default=None, help="op names (default: all)")
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in args.only or list(OPS):
+        for int8 in (False, True):
+            path = out / f"ops_{name}{'_int8' if int8 else ''}.tflite"
+            try:
+                data = convert(name, int8)
+            except Exception as e:  # the converter's refusal (no int8 kernel) is reported, not fatal
+                print(f"{path}: not written ({type(e).__name__}: {str(e).splitlines()[0][:100]})")
+                continue
+            path.write_bytes(data)
+            print(f"{path}: {len(data)} bytes")
+
+
+if __name__ == "__main__":
+    main()
