@@ -112,36 +112,37 @@ def pad_or_trim(samples: np.ndarray, length: int) -> np.ndarray:
 
 
 class _Source:
-    """Uniform access to a Speech Commands directory or a ``.tar``/``.tar.xz`` archive of one."""
+    """Uniform access to a Speech Commands directory or a ``.tar``/``.tar.xz`` archive of one (read in one
+    sequential pass: seeking back in a compressed stream would decompress it again)."""
 
     def __init__(self, path: Path):
         self.path = path
-        self._tar: tarfile.TarFile | None = None
+        self._data: dict[str, bytes] | None = None
         if path.is_dir():
             self.files = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
         elif path.is_file():
+            data: dict[str, bytes] = {}
             try:
-                self._tar = tarfile.open(path)
-                members = [m for m in self._tar.getmembers() if m.isfile()]
+                with tarfile.open(path, "r|*") as tar:
+                    for m in tar:
+                        f = tar.extractfile(m) if m.isfile() else None
+                        if f is not None:
+                            data[m.name] = f.read()
             except (tarfile.TarError, OSError, EOFError) as e:
                 raise DataLossError(f"speech_commands: {path} is not a readable tar archive ({e})") from e
-            # the archive holds one top folder (spoken_words/): paths are taken relative to it
-            tops = {m.name.split("/", 1)[0] for m in members}
-            self._prefix = tops.pop() + "/" if len(tops) == 1 and all("/" in m.name for m in members) else ""
-            self._members = {m.name[len(self._prefix) :]: m for m in members}
-            self.files = sorted(self._members)
+            # the archive may hold one top folder (spoken_words/): paths are taken relative to it
+            tops = {name.split("/", 1)[0] for name in data}
+            prefix = tops.pop() + "/" if len(tops) == 1 and all("/" in n for n in data) else ""
+            self._data = {name[len(prefix) :]: b for name, b in data.items()}
+            self.files = sorted(self._data)
         else:
             raise NotFoundError(f"speech_commands: {path} is neither a directory nor an archive")
 
     def read(self, rel: str) -> bytes:
-        if self._tar is None:
-            return (self.path / rel).read_bytes()
-        f = self._tar.extractfile(self._members[rel])
-        assert f is not None
-        return f.read()
+        return (self.path / rel).read_bytes() if self._data is None else self._data[rel]
 
     def has(self, rel: str) -> bool:
-        return rel in set(self.files)
+        return (self.path / rel).is_file() if self._data is None else rel in self._data
 
 
 def _speaker(rel: str) -> str:
@@ -159,9 +160,22 @@ def which_set(rel: str, validation_percentage: float, testing_percentage: float)
     return "train"
 
 
-@functools.lru_cache(maxsize=4)
 def _read_all(path: str, sample_rate: int, clip_samples: int) -> tuple[dict[str, np.ndarray], dict, list]:
-    """Every word clip (padded), the split of each, and the background recordings of one source."""
+    """Every word clip (padded), the split lists and the background recordings of one source; an archive's
+    decoded clips are kept for the process (keyed by its size and mtime), a directory is read each time."""
+    p = Path(path)
+    if p.is_file():
+        st = p.stat()
+        return _read_archive(path, st.st_size, st.st_mtime_ns, sample_rate, clip_samples)
+    return _read_source(path, sample_rate, clip_samples)
+
+
+@functools.lru_cache(maxsize=2)
+def _read_archive(path: str, size: int, mtime_ns: int, sample_rate: int, clip_samples: int):
+    return _read_source(path, sample_rate, clip_samples)
+
+
+def _read_source(path: str, sample_rate: int, clip_samples: int) -> tuple[dict[str, np.ndarray], dict, list]:
     src = _Source(Path(path))
     lists: dict[str, set[str]] = {}
     for split, name in (("validation", "validation_list.txt"), ("test", "testing_list.txt")):
