@@ -154,6 +154,15 @@ size_t tl_interpreter_arena_bytes(const tl_interpreter *interp);
 size_t tl_interpreter_required_memory_bytes(const tl_interpreter *interp);
 uint64_t tl_interpreter_work(const tl_interpreter *interp);
 tl_status tl_interpreter_invoke(tl_interpreter *interp);
+typedef uint64_t (*tl_clock_fn)(void *user);
+typedef struct tl_op_profile {
+  const char *type;
+  int32_t output;
+  uint64_t ticks;
+} tl_op_profile;
+tl_status tl_interpreter_invoke_profiled(tl_interpreter *interp, tl_clock_fn clock, void *clock_user,
+                                         tl_op_profile *ops, int32_t op_count);
+uint64_t tl_clock_monotonic_ns(void *user);
 const char *tl_interpreter_error(const tl_interpreter *interp);
 int32_t tl_interpreter_input_count(const tl_interpreter *interp);
 int32_t tl_interpreter_output_count(const tl_interpreter *interp);

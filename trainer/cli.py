@@ -2,7 +2,7 @@
 
     tensorlet inspect model.tlm [--dot graph.dot] [--json]   ops, tensors, quantization, memory figures
     tensorlet run model.tlm --input x.npy [--output y.npy] [--reference]   (any batch on the C runtime)
-    tensorlet bench model.tlm [--runs 200] [--warmup 20] [--threads T] [--kernels K] [--json]
+    tensorlet bench model.tlm [--runs 200] [--warmup 20] [--threads T] [--kernels K] [--profile] [--json]
     tensorlet compare float.tlm int8.tlm --data x.npy [--json]   per-layer error of an int8 model
     tensorlet ops model.tlm [--header ops.h]          the ops a model uses (header: selective C builds)
     tensorlet export-c model.tlm [--name N] [--out-dir D]  N.c/N.h: the model as an aligned const array
@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from trainer import op_profile
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2  # argparse's
@@ -494,6 +496,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         interp.invoke()
         times[k] = (time.perf_counter() - t0) * 1e6
+    profile = op_profile.summarize(interp.profile(args.runs)) if args.profile else None
     if args.json:
         _print_json(
             {
@@ -511,6 +514,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
                     "p90": float(np.percentile(times, 90)),
                     "mean": float(times.mean()),
                 },
+                **({"profile": profile} if profile else {}),
             }
         )
         return 0
@@ -523,6 +527,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     print(f"latency min      {times.min():.1f} us")
     print(f"latency median   {np.median(times):.1f} us")
     print(f"latency p90      {np.percentile(times, 90):.1f} us")
+    if profile:
+        print(op_profile.format_profile(profile))
     return 0
 
 
@@ -874,6 +880,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--kernels",
         choices=KERNEL_NAMES,
         help="kernel level (default: $TENSORLET_KERNELS, else auto: the fastest this CPU runs)",
+    )
+    s.add_argument(
+        "--profile",
+        action="store_true",
+        help="then time each op over --runs more invokes: per-op and per-op-type tables (in --json too)",
     )
     _add_json(s)
     _add_max_work(s)

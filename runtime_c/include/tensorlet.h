@@ -206,6 +206,24 @@ size_t tl_interpreter_required_memory_bytes(const tl_interpreter *interp);
 /* Work units of the prepared model, counted against tl_options.max_work (0 before a successful prepare). */
 uint64_t tl_interpreter_work(const tl_interpreter *interp);
 tl_status tl_interpreter_invoke(tl_interpreter *interp);
+
+/* ---- per-op profiling (tl_bench --profile, tensorlet bench --profile) ----
+ * tl_interpreter_invoke_profiled runs one invoke like tl_interpreter_invoke and adds each op's time to
+ * ops[i].ticks (so a caller sums many invokes into one table; zero the array first); it also sets ops[i].type
+ * (the op type name, static storage: "Conv2D") and ops[i].output (the op's first output tensor, for
+ * tl_interpreter_tensor_info; -1 when none). The clock is the caller's (any monotonic unit; the library itself
+ * reads no clock, which keeps it freestanding); the clock is read once between ops, so an op's time includes
+ * one clock call and the ticks add up to the invoke. op_count must be tl_model_op_count. Hosted builds (not
+ * TL_FREESTANDING) have tl_clock_monotonic_ns (CLOCK_MONOTONIC in nanoseconds, `user` unused) to pass. */
+typedef uint64_t (*tl_clock_fn)(void *user);
+typedef struct tl_op_profile {
+  const char *type; /* op type name, as the schema's */
+  int32_t output;   /* first output tensor, -1 if none */
+  uint64_t ticks;   /* summed over the profiled invokes, in the clock's unit */
+} tl_op_profile;
+tl_status tl_interpreter_invoke_profiled(tl_interpreter *interp, tl_clock_fn clock, void *clock_user,
+                                         tl_op_profile *ops, int32_t op_count);
+uint64_t tl_clock_monotonic_ns(void *user);
 /* Message of the last error on this interpreter ("" if none). */
 const char *tl_interpreter_error(const tl_interpreter *interp);
 

@@ -476,6 +476,38 @@ uint64_t tl_interpreter_work(const tl_interpreter *interp) {
 
 const char *tl_interpreter_error(const tl_interpreter *interp) { return tl_alive(interp) ? interp->error : ""; }
 
+/* Invoke's entry checks: takes the busy flag and returns TL_OK, or an error with the flag released. */
+static tl_status tl_invoke_begin(tl_interpreter *interp) {
+  if (!tl_alive(interp)) return interp ? TL_ERROR_BAD_STATE : TL_ERROR_NULL_ARGUMENT;
+  if (!tl_busy_acquire(interp)) {
+    tl_error_set(&interp->err, "invoke: the interpreter is already running");
+    return TL_ERROR_BUSY;
+  }
+  if (interp->state != TL_STATE_PREPARED) {
+    tl_error_set(&interp->err, "invoke: %s", interp->state == TL_STATE_FAILED ? "the last prepare failed"
+                                                                              : "call tl_interpreter_prepare first");
+    tl_busy_release(interp);
+    return TL_ERROR_BAD_STATE;
+  }
+  return TL_OK;
+}
+
+static void tl_eval_node(tl_interpreter *interp, int32_t i) {
+  tl_node *node = &interp->nodes[i];
+  const tl_op_descriptor *d = node->desc; /* prepare proved the op code */
+  tl_op_ctx ctx;
+  ctx.interp = interp;
+  ctx.model = interp->model;
+  ctx.desc = d;
+  ctx.op_index = i;
+  ctx.op_name = d->name;
+  ctx.sizing = 0;
+  ctx.node = node;
+  d->eval(&ctx, node);
+}
+
+/* invoke spells out tl_invoke_begin and tl_eval_node rather than calling them: calls would cost the Cortex-M4
+ * core 24 bytes (tests/build/test_size.py), and only the profiled twin below needs them as functions. */
 tl_status tl_interpreter_invoke(tl_interpreter *interp) {
   const tl_model *m;
   int32_t i;
@@ -503,6 +535,35 @@ tl_status tl_interpreter_invoke(tl_interpreter *interp) {
     ctx.sizing = 0;
     ctx.node = node;
     d->eval(&ctx, node);
+  }
+  tl_busy_release(interp);
+  return TL_OK;
+}
+
+/* The profiled twin of invoke: one clock read between ops (the op's time includes one clock call), so the
+ * per-op ticks add up to the time of the loop. A separate function, so that invoke itself reads no clock and
+ * a program that never profiles links none of this (--gc-sections). */
+tl_status tl_interpreter_invoke_profiled(tl_interpreter *interp, tl_clock_fn clock, void *clock_user,
+                                         tl_op_profile *ops, int32_t op_count) {
+  int32_t i;
+  uint64_t t0, t1;
+  if (clock == NULL || (ops == NULL && op_count != 0)) return TL_ERROR_NULL_ARGUMENT;
+  TL_ENSURE_OK(tl_invoke_begin(interp));
+  if (op_count != interp->model->op_count) {
+    tl_error_set(&interp->err, "invoke_profiled: %d profile entries given, the model has %d ops", (int)op_count,
+                 (int)interp->model->op_count);
+    tl_busy_release(interp);
+    return TL_ERROR_INVALID_ARGUMENT;
+  }
+  t0 = clock(clock_user);
+  for (i = 0; i < op_count; i++) {
+    const tl_op_desc *op = interp->nodes[i].op;
+    tl_eval_node(interp, i);
+    t1 = clock(clock_user);
+    ops[i].type = interp->nodes[i].desc->name;
+    ops[i].output = op->output_count > 0 ? op->outputs[0] : -1;
+    ops[i].ticks += t1 - t0;
+    t0 = t1;
   }
   tl_busy_release(interp);
   return TL_OK;

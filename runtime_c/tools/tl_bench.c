@@ -1,12 +1,15 @@
 /* tl_bench: latency and memory of one .tlm model on this device (no Python needed).
  *
- *   tl_bench MODEL [--runs N] [--warmup W] [--zero] [--seed S] [--threads T] [--max-work N]
+ *   tl_bench MODEL [--runs N] [--warmup W] [--zero] [--seed S] [--threads T] [--max-work N] [--profile]
  *
  * Fills every input with seeded pseudo-random values (floats uniform in [-1, 1), integers uniform over the
  * dtype, bools 0/1) or zeros (--zero), runs W untimed and N timed invokes, and prints one "key: value" line
  * each for the model size, arena bytes, caller memory needed, and min/median/p90/mean latency in
  * microseconds, plus the load + prepare time and the model's work units (tl_interpreter_work). --threads T
  * sets tl_options.num_threads (default 1), --max-work N tl_options.max_work (default 0: the default budget).
+ * --profile then runs N more invokes through tl_interpreter_invoke_profiled and prints two tables, as TFLite's
+ * benchmark_model --enable_op_profiling: every op (index, type, output shape, average microseconds, % of the
+ * total) and every op type (ops, total microseconds, %), each sorted by time, slowest first.
  * Exit codes, as every tensorlet tool: 0 ok, 1 model or data error, 2 usage.
  */
 #if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 199309L
@@ -25,9 +28,11 @@
 static void usage(FILE *out) {
   fprintf(out,
           "usage: tl_bench MODEL [--runs N] [--warmup W] [--zero] [--seed S] [--threads T] [--max-work N]\n"
+          "                [--profile]\n"
           "  Times tl_interpreter_invoke on MODEL (.tlm) with random (or --zero) inputs.\n"
           "  --threads T: threads per invoke (tl_options.num_threads, 1..64).\n"
           "  --max-work N: the work budget (tl_options.max_work; 0: the default).\n"
+          "  --profile: N more invokes timed per op; prints time per op and per op type.\n"
           "  Defaults: --runs 100 --warmup 10 --seed 1 --threads 1. Prints model/arena bytes and\n"
           "  min/median/p90/mean latency in microseconds.\n"
           "  Exit codes: 0 ok, 1 model or data error, 2 usage.\n");
@@ -82,6 +87,91 @@ static double now_us(void) {
   return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec * 1e-3;
 }
 
+/* Rows of the profile tables: an op (index >= 0) or an op type (index -1, count ops). */
+typedef struct bench_row {
+  const char *type;
+  int32_t index, output, count;
+  uint64_t ns;
+} bench_row;
+
+static int compare_row(const void *a, const void *b) {
+  const bench_row *x = (const bench_row *)a, *y = (const bench_row *)b;
+  if (x->ns != y->ns) return x->ns < y->ns ? 1 : -1; /* slowest first */
+  return (x->index > y->index) - (x->index < y->index);
+}
+
+/* Runs `runs` profiled invokes and prints the per-op and per-op-type tables; 0 or an exit code. */
+static int print_profile(tl_interpreter *interp, int32_t op_count, long runs) {
+  tl_op_profile *ops = (tl_op_profile *)calloc((size_t)op_count + 1, sizeof *ops);
+  bench_row *rows = (bench_row *)calloc((size_t)op_count + 1, sizeof *rows);
+  bench_row *types = (bench_row *)calloc((size_t)op_count + 1, sizeof *types);
+  int32_t i, k, ntypes = 0;
+  uint64_t total = 0;
+  long r;
+  int rc = 0;
+  if (ops == NULL || rows == NULL || types == NULL) {
+    fprintf(stderr, "tl_bench: out of memory\n");
+    rc = EXIT_DATA;
+    goto done;
+  }
+  for (r = 0; r < runs; r++) {
+    tl_status status = tl_interpreter_invoke_profiled(interp, tl_clock_monotonic_ns, NULL, ops, op_count);
+    if (status != TL_OK) {
+      fprintf(stderr, "tl_bench: profiled invoke failed: %s: %s\n", tl_status_name(status),
+              tl_interpreter_error(interp));
+      rc = EXIT_DATA;
+      goto done;
+    }
+  }
+  for (i = 0; i < op_count; i++) {
+    rows[i].type = ops[i].type;
+    rows[i].index = i;
+    rows[i].output = ops[i].output;
+    rows[i].count = 1;
+    rows[i].ns = ops[i].ticks;
+    total += ops[i].ticks;
+    for (k = 0; k < ntypes && strcmp(types[k].type, ops[i].type) != 0; k++) {
+    }
+    if (k == ntypes) {
+      types[ntypes].type = ops[i].type;
+      types[ntypes].index = ntypes;
+      ntypes++;
+    }
+    types[k].count++;
+    types[k].ns += ops[i].ticks;
+  }
+  if (total == 0) total = 1;
+  qsort(rows, (size_t)op_count, sizeof *rows, compare_row);
+  qsort(types, (size_t)ntypes, sizeof *types, compare_row);
+  printf("profile_runs: %ld\n", runs);
+  printf("profile_total_us: %.2f\n", (double)total / 1e3 / (double)runs);
+  printf("profile per op (slowest first):\n");
+  printf("  %5s  %-22s  %-20s  %10s  %6s\n", "index", "type", "output shape", "avg_us", "%");
+  for (i = 0; i < op_count; i++) {
+    char shape[64] = "-";
+    tl_tensor_info info;
+    if (rows[i].output >= 0 && tl_interpreter_tensor_info(interp, rows[i].output, &info) == TL_OK) {
+      size_t used = 0;
+      shape[used++] = '[';
+      for (k = 0; k < info.rank && used + 13 < sizeof shape; k++)
+        used += (size_t)snprintf(shape + used, sizeof shape - used, k ? ",%d" : "%d", (int)info.dims[k]);
+      snprintf(shape + used, sizeof shape - used, "]");
+    }
+    printf("  %5d  %-22s  %-20s  %10.2f  %6.2f\n", (int)rows[i].index, rows[i].type, shape,
+           (double)rows[i].ns / 1e3 / (double)runs, 100.0 * (double)rows[i].ns / (double)total);
+  }
+  printf("profile per op type (slowest first):\n");
+  printf("  %-22s  %5s  %10s  %6s\n", "type", "count", "total_us", "%");
+  for (k = 0; k < ntypes; k++)
+    printf("  %-22s  %5d  %10.2f  %6.2f\n", types[k].type, (int)types[k].count,
+           (double)types[k].ns / 1e3 / (double)runs, 100.0 * (double)types[k].ns / (double)total);
+done:
+  free(ops);
+  free(rows);
+  free(types);
+  return rc;
+}
+
 static int compare_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -90,7 +180,7 @@ static int compare_double(const void *a, const void *b) {
 int main(int argc, char **argv) {
   const char *model_path = NULL;
   long runs = 100, warmup = 10, seed = 1;
-  int zero = 0, i, rc = EXIT_OK;
+  int zero = 0, profile = 0, i, rc = EXIT_OK;
   tl_model *model = NULL;
   tl_interpreter *interp = NULL;
   tl_status status;
@@ -106,6 +196,8 @@ int main(int argc, char **argv) {
       return EXIT_OK;
     } else if (strcmp(arg, "--zero") == 0) {
       zero = 1;
+    } else if (strcmp(arg, "--profile") == 0) {
+      profile = 1;
     } else if (strcmp(arg, "--threads") == 0) {
       if (i + 1 >= argc || tl_tool_parse_threads("tl_bench", argv[i + 1], &threads) != 0) {
         usage(stderr);
@@ -199,6 +291,7 @@ int main(int argc, char **argv) {
   /* p90: nearest-rank definition, the smallest sample with at least 90% of samples at or below it */
   printf("p90_us: %.2f\n", times[(runs * 9 + 9) / 10 - 1]);
   printf("mean_us: %.2f\n", sum / (double)runs);
+  if (profile) rc = print_profile(interp, tl_model_op_count(model), runs);
 done:
   free(times);
   tl_interpreter_destroy(interp);
