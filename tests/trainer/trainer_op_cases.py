@@ -224,6 +224,7 @@ CASES: list[OpCase] = [
     OpCase("Pow", lambda a, b: a**b, [r(3, 4, **POS), r(4, **POS)], np.power),
     OpCase("Maximum", tf.maximum, [r(3, 4), r(4)], np.maximum),
     OpCase("Minimum", tf.minimum, [r(3, 4), r(3, 1)], np.minimum),
+    OpCase("SquaredDifference", tf.squared_difference, [r(3, 4), r(4)], lambda a, b: (a - b) ** 2),
     # elementwise unary
     OpCase("Neg", lambda a: -a, [r(3, 4)], np.negative),
     OpCase("Square", tf.square, [r(3, 4)], np.square),

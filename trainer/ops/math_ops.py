@@ -232,8 +232,28 @@ register("Minimum", shape=broadcast_shape, kernel=_minimum_kernel, grad=_minimum
 
 
 def squared_difference(x: Any, y: Any, name: str | None = None) -> Tensor:
-    d = subtract(x, y)
-    return multiply(d, d, name=name or "SquaredDifference")
+    return _binary("SquaredDifference", x, y, name)
+
+
+def _squared_difference_kernel(ctx: Any, x: Any, y: Any) -> Any:
+    d = x - y
+    return d * d
+
+
+def _squared_difference_grad(op: Any, g: Tensor) -> list[Any]:
+    """d((x - y)^2) = 2*(x - y)*g for x, its negation for y."""
+    x, y = op.inputs
+    gx = multiply(g, multiply(subtract(x, y), 2))
+    return [gx, negative(gx)]
+
+
+register(
+    "SquaredDifference",
+    shape=broadcast_shape,
+    kernel=_squared_difference_kernel,
+    grad=_squared_difference_grad,
+    broadcasting=True,
+)
 
 
 # ---- unary ------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from trainer.runtime_ops import (  # noqa: F401  (each registers its ops)
     pool,
     quantize,
     softmax,
+    squared_difference,
     unary_math,
 )
 from trainer.runtime_ops._table import LOWERINGS, OPS, RuntimeOp

@@ -32,3 +32,4 @@ class OpCode(object):
     Rsqrt = 26
     Exp = 27
     Log = 28
+    SquaredDifference = 29

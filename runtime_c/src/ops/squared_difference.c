@@ -1,0 +1,70 @@
+/* squared_difference.c: SquaredDifference, y = (a - b)^2 with numpy broadcasting (rank <= 4), float32 and
+ * int8; no options.
+ *
+ * prepare: the broadcast of Add (tl_op_broadcast). int8: TFLite's SQUARED_DIFFERENCE parameters: input
+ * multipliers s_a / (2 max(s_a, s_b)) and s_b / (2 max), output multiplier (2 max)^2 / (2^14 s_out), each
+ * below 1 (TL_ERROR_BAD_QUANTIZATION otherwise: an output scale under (2 max)^2 / 2^14 cannot be represented,
+ * as in TFLite). The op-private state is the kernel's params (kernels/squared_difference.h). Reference kernels
+ * at every kernel level.
+ */
+#include "fb_schema.h"
+#include "kernels/squared_difference.h"
+#include "ops/ops_int8.h"
+
+static tl_status tl_prepare_squared_difference_int8(tl_op_ctx *ctx, tl_node *node, const tl_binary_params *g) {
+  tl_squared_difference_int8_params p, *s;
+  float sa, sb, so;
+  double twice_max;
+  p.geom = *g;
+  TL_ENSURE_OK(tl_op_int8_params(ctx, tl_op_input(ctx, node, 0), "input 0", &sa, &p.a_zp));
+  TL_ENSURE_OK(tl_op_int8_params(ctx, tl_op_input(ctx, node, 1), "input 1", &sb, &p.b_zp));
+  TL_ENSURE_OK(tl_op_int8_params(ctx, tl_op_output(ctx, node, 0), "output", &so, &p.out_zp));
+  twice_max = 2.0 * (double)(sa > sb ? sa : sb);
+  TL_ENSURE_OK(tl_op_multiplier(ctx, (double)sa / twice_max, -31, 0, "input 0", &p.a_multiplier, &p.a_shift));
+  TL_ENSURE_OK(tl_op_multiplier(ctx, (double)sb / twice_max, -31, 0, "input 1", &p.b_multiplier, &p.b_shift));
+  TL_OP_ENSURE(ctx, twice_max * twice_max / (16384.0 * (double)so) < 1.0, TL_ERROR_BAD_QUANTIZATION,
+               "output scale %g is below (2 max(input scales))^2 / 2^14 = %g", (double)so,
+               twice_max * twice_max / 16384.0);
+  TL_ENSURE_OK(tl_op_multiplier(ctx, twice_max * twice_max / (16384.0 * (double)so), -31, 0, "output",
+                                &p.out_multiplier, &p.out_shift));
+  s = (tl_squared_difference_int8_params *)tl_op_persistent(ctx, sizeof *s);
+  if (s == NULL) return tl_op_unplaced(ctx);
+  *s = p;
+  node->state = s;
+  return TL_OK;
+}
+
+TL_OP_ENTRY tl_status tl_prepare_squared_difference(tl_op_ctx *ctx, tl_node *node) {
+  tl_binary_params p, *s;
+  TL_ENSURE_OK(tl_op_broadcast(ctx, node, &p));
+  if (tl_op_is_int8(ctx, node)) return tl_prepare_squared_difference_int8(ctx, node, &p);
+  s = (tl_binary_params *)tl_op_persistent(ctx, sizeof *s);
+  if (s == NULL) return tl_op_unplaced(ctx);
+  *s = p;
+  node->state = s;
+  return TL_OK;
+}
+
+TL_OP_ENTRY void tl_eval_squared_difference(tl_op_ctx *ctx, tl_node *node) {
+  if (tl_op_is_int8(ctx, node)) {
+    tl_squared_difference_int8((int8_t *)tl_op_output_data(ctx, node, 0),
+                               (const int8_t *)tl_op_input_data(ctx, node, 0),
+                               (const int8_t *)tl_op_input_data(ctx, node, 1),
+                               (const tl_squared_difference_int8_params *)node->state);
+  } else {
+    tl_squared_difference_f32((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),
+                              (const float *)tl_op_input_data(ctx, node, 1), (const tl_binary_params *)node->state);
+  }
+}
+
+/* Work: output elements x weight / 16, the weights of Maximum (the same 4-D loop; the int8 arithmetic is
+ * three multiplications by quantized multipliers per element, as Maximum's two requantizations plus one):
+ * float32 224, int8 1024. */
+TL_OP_ENTRY uint64_t tl_work_squared_difference(const tl_model *m, const tl_op_desc *op) {
+  return tl_op_work_outputs(m, op, 224, 1024);
+}
+
+const tl_op_descriptor tl_op_squared_difference = {
+    "SquaredDifference", NULL, TL_OP_FN(SQUARED_DIFFERENCE, tl_prepare_squared_difference),
+    TL_OP_FN(SQUARED_DIFFERENCE, tl_eval_squared_difference), TL_OP_FN(SQUARED_DIFFERENCE, tl_work_squared_difference),
+    TL_OPT_NONE, 0, 0, 0};
