@@ -5,7 +5,8 @@
     tensorlet bench model.tlm [--runs 200] [--warmup 20] [--threads T] [--kernels K] [--profile] [--json]
     tensorlet compare float.tlm int8.tlm --data x.npy [--json]   per-layer error of an int8 model
     tensorlet ops model.tlm [--header ops.h]          the ops a model uses (header: selective C builds)
-    tensorlet export-c model.tlm [--name N] [--out-dir D]  N.c/N.h: the model as an aligned const array
+    tensorlet export-c model.tlm [--name N] [--out-dir D] [--samples K]   N.c/N.h: the model as an aligned
+                                                      const array (+ fw_data.c/.h: K test inputs, firmware)
 
 ``run`` and ``bench`` use the C runtime through pyruntime (``run --reference`` uses the numpy reference
 interpreter instead). Exit codes, shared with the C tools (tl_run, tl_bench, classify): 0 success, 1 an error
@@ -709,7 +710,25 @@ def cmd_export_c(args: argparse.Namespace) -> int:
     _write_text(str(out / f"{name}.c"), source)
     _write_text(str(out / f"{name}.h"), header)
     print(f"wrote {out / (name + '.c')} and {out / (name + '.h')} ({len(data)} bytes of model)")
+    if args.samples is not None:
+        _export_fw_data(args, data, out)
     return 0
+
+
+def _export_fw_data(args: argparse.Namespace, data: bytes, out: Path) -> None:
+    """fw_data.c/.h: ``--samples`` test inputs, labels and host-runtime outputs (trainer/lite/fw_data.py)."""
+    from trainer.lite.fw_data import firmware_data_c, firmware_samples
+
+    inputs = _load_npy(args.inputs) if args.inputs else None
+    labels = _load_npy(args.labels) if args.labels else None
+    try:
+        xs, ys, expected = firmware_samples(data, args.samples, inputs, labels)
+    except ValueError as e:
+        raise CliError(f"--samples: {e}") from None
+    source, header = firmware_data_c(xs, ys, expected)
+    _write_text(str(out / "fw_data.c"), source)
+    _write_text(str(out / "fw_data.h"), header)
+    print(f"wrote {out / 'fw_data.c'} and {out / 'fw_data.h'} ({len(xs)} samples)")
 
 
 # ---- import-tflite --------------------------------------------------------------------------------
@@ -927,6 +946,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("model", help="the .tlm file")
     s.add_argument("--name", help="C identifier of the array (default: the file's stem)")
     s.add_argument("--out-dir", default=".", help="directory for NAME.c and NAME.h (default: .)")
+    s.add_argument(
+        "--samples",
+        type=int,
+        metavar="N",
+        help="also write fw_data.c/.h: N test inputs, labels and the host runtime's outputs for a firmware "
+        "to check itself (int8 models; docs/embedded.md)",
+    )
+    s.add_argument(
+        "--inputs", metavar="NPY", help="inputs for --samples (default: the bundled MNIST test digits)"
+    )
+    s.add_argument("--labels", metavar="NPY", help="labels for --samples (default: MNIST's, or the argmax)")
     s.set_defaults(func=cmd_export_c)
 
     s = sub.add_parser(
