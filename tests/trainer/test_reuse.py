@@ -326,3 +326,33 @@ def test_corrupt_meta_graph_is_a_data_loss_error(tmp_path):
         tf.train.import_meta_graph(str(tmp_path / "bad.meta"))
     with tf.Graph().as_default(), pytest.raises(NotFoundError):
         tf.train.import_meta_graph(str(tmp_path / "missing.meta"))
+
+
+def test_export_meta_graph_round_trip_and_malformed_documents(tmp_path):
+    import zipfile
+
+    from trainer.errors import DataLossError
+
+    with tf.Graph().as_default():
+        v = tf.get_variable("v", initializer=np.array([1.0, 2.0], np.float32))
+        tf.add_to_collection("mine", tf.multiply(v, 2.0, name="double"))
+        data = tf.train.export_meta_graph(str(tmp_path / "g.meta"))
+    assert (tmp_path / "g.meta").read_bytes() == data
+    with tf.Graph().as_default():
+        saver = tf.train.import_meta_graph(data)  # bytes work too; no Saver saved: every variable
+        assert list(saver.var_list) == ["v"]
+        with tf.variable_scope("", reuse=True):
+            assert tf.get_variable("v") is saver.var_list["v"]  # get_variable's store is rebuilt
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())  # the saved initializer
+            np.testing.assert_array_equal(sess.run(tf.get_collection("mine")[0]), [2.0, 4.0])
+    with zipfile.ZipFile(tmp_path / "g.meta") as zf:
+        doc = json.loads(zf.read("meta_graph.json"))
+        members = {n: zf.read(n) for n in zf.namelist() if n != "meta_graph.json"}
+    del doc["ops"][-1]["type"]
+    with zipfile.ZipFile(tmp_path / "bad.meta", "w") as zf:
+        zf.writestr("meta_graph.json", json.dumps(doc))
+        for n, b in members.items():
+            zf.writestr(n, b)
+    with tf.Graph().as_default(), pytest.raises(DataLossError, match="malformed"):
+        tf.train.import_meta_graph(str(tmp_path / "bad.meta"))

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from trainer import dtypes as _dt
-from trainer.errors import DataLossError, InvalidArgumentError, NotFoundError
+from trainer.errors import DataLossError, InvalidArgumentError, NotFoundError, TensorletError
 from trainer.graph import Graph, Operation, Tensor, get_default_graph
 from trainer.tensor_shape import TensorShape
 from trainer.variables import Variable
@@ -240,8 +240,15 @@ def _read(source: Any, where: str) -> tuple[dict[str, Any], list[np.ndarray]]:
             names = [i.filename for i in zf.infolist() if i.filename != _JSON_MEMBER]
             arrays = []
             for i in range(len(names)):
-                with zf.open(f"a{i}.npy") as f:
+                info = zf.getinfo(f"a{i}.npy")
+                if info.file_size > 1032 * info.compress_size + 4096:  # deflate's ratio limit: a zip bomb
+                    raise DataLossError(
+                        f"meta graph {where}: member {info.filename} claims {info.file_size} bytes"
+                    )
+                with zf.open(info) as f:
                     arrays.append(np.load(io.BytesIO(f.read()), allow_pickle=False))
+    except TensorletError:
+        raise
     except (KeyError, ValueError, zipfile.BadZipFile, OSError, EOFError, RecursionError) as e:
         raise DataLossError(f"meta graph {where} is corrupt or truncated ({e})") from e
     for key in ("ops", "variables", "collections"):
@@ -327,8 +334,6 @@ def import_meta_graph(
     prefixes every imported name (``"scope/dense/kernel"``); the checkpoint names stay the saved ones, so
     the returned Saver restores the original checkpoint. ``clear_devices`` drops device placements.
     """
-    from trainer.train.saver import Saver
-
     if isinstance(meta_graph_or_file, bytes):
         doc, arrays = _read(io.BytesIO(meta_graph_or_file), "<bytes>")
     else:
@@ -339,6 +344,22 @@ def import_meta_graph(
             raise NotFoundError(f"import_meta_graph: no meta graph file {path!r}")
         doc, arrays = _read(path, repr(path))
     g = _graph_of(graph)
+    try:
+        return _rebuild(doc, arrays, g, clear_devices, import_scope)
+    except (KeyError, TypeError, IndexError, AttributeError, ValueError) as e:
+        if isinstance(e, TensorletError):
+            raise
+        raise DataLossError(
+            f"import_meta_graph: the meta graph is malformed ({type(e).__name__}: {e})"
+        ) from e
+
+
+def _rebuild(
+    doc: dict[str, Any], arrays: list[np.ndarray], g: Graph, clear_devices: bool, import_scope: str | None
+) -> Any:
+    """The ops, variables, collections and Saver of a parsed meta graph, built in ``g``."""
+    from trainer.train.saver import Saver
+
     rename = _Rename(import_scope, {op["name"] for op in doc["ops"]})
     dec = _Decoder(g, arrays, rename)
     if doc.get("seed") is not None and g.seed is None:
