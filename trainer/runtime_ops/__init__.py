@@ -18,6 +18,7 @@ from trainer.runtime_ops import (  # noqa: F401  (each registers its ops)
     activation,
     binary,
     conv,
+    div,
     fully_connected,
     maximum,
     minimum,

@@ -1,5 +1,5 @@
 """Add, Sub, Mul: numpy broadcasting (rank <= 4) with a fused activation. Trainer BiasAdd lowers to Add and
-RealDiv by a constant to Mul by its reciprocal."""
+RealDiv by a constant to Mul by its reciprocal (RealDiv by a tensor: Div, trainer/runtime_ops/div.py)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,9 @@ def _lower(ctx, op) -> None:
 @lowers("RealDiv")
 def _lower_real_div(ctx, op) -> None:
     _check_ranks(op)
+    if op.inputs[1].op.type != "Const":
+        ctx.emit("Div", op, [ctx.input(op, t) for t in op.inputs])
+        return
     d = const(op, 1, "divisor").astype(np.float32)
     ins = [ctx.input(op, op.inputs[0]), ctx.constant(f"{op.name}/reciprocal", np.float32(1) / d)]
     ctx.emit("Mul", op, ins)

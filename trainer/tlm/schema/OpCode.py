@@ -33,3 +33,4 @@ class OpCode(object):
     Exp = 27
     Log = 28
     SquaredDifference = 29
+    Div = 30
