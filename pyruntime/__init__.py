@@ -75,7 +75,11 @@ def _import_tflite(data: bytes) -> bytes:
     try:
         from trainer.lite.tflite import from_tflite
     except ImportError as e:
-        raise ImportError(f"loading a .tflite model needs the importer trainer.lite.tflite: {e}") from e
+        raise ImportError(
+            "loading a .tflite model needs the full tensorlet package (its importer, trainer.lite.tflite, is "
+            "not part of tensorlet-runtime): pip install tensorlet, or convert once elsewhere with "
+            f"`tensorlet import-tflite model.tflite model.tlm` ({e})"
+        ) from e
     return from_tflite(data)  # a model it cannot represent raises TFLiteImportError (a ValueError), one line
 
 

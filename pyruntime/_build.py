@@ -185,6 +185,26 @@ tl_status tl_interpreter_output_data(tl_interpreter *interp, int32_t index, cons
 """
 
 
+def check_build_tools() -> None:
+    """Exit with one line, before any compiler output, when the Python headers or a C compiler are missing
+    (setup.py of both distributions calls it)."""
+    import shutil
+    import sysconfig
+
+    include = sysconfig.get_paths().get("include") or ""
+    if not (Path(include) / "Python.h").is_file():
+        raise SystemExit(
+            f"error: Python.h not found in {include!r}: pyruntime compiles a C extension, install the Python "
+            "headers (Debian, Ubuntu, Raspberry Pi OS: sudo apt install python3-dev)"
+        )
+    cc = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(cc) is None:
+        raise SystemExit(
+            f"error: no C compiler ({cc!r} not found): pyruntime compiles the C runtime at install time, "
+            "install one (Debian, Ubuntu, Raspberry Pi OS: sudo apt install gcc) or set CC"
+        )
+
+
 def make_ffibuilder(absolute: bool = False) -> FFI:
     builder = FFI()
     builder.cdef(CDEF)
