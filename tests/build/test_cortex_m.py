@@ -124,10 +124,10 @@ def write_sources(
     )
 
 
-def build_library(ops_header: Path | None = None) -> Path:
+def build_library(ops_header: Path | None = None, name: str = "m4-selective") -> Path:
     """libtensorlet.a for Cortex-M4 (-Os, freestanding) through runtime_c/cmake/cortex-m4.cmake: every op, or
-    the selective build of ``ops_header``."""
-    d = BUILD / ("m4" if ops_header is None else "m4-selective")
+    the selective build of ``ops_header`` (in build-embedded/``name``)."""
+    d = BUILD / ("m4" if ops_header is None else name)
     configure = [
         "cmake", "-S", str(REPO / "runtime_c"), "-B", str(d), "-DCMAKE_BUILD_TYPE=MinSizeRel",
         f"-DCMAKE_TOOLCHAIN_FILE={REPO / 'runtime_c' / 'cmake' / 'cortex-m4.cmake'}",
@@ -140,7 +140,7 @@ def build_library(ops_header: Path | None = None) -> Path:
     return d / "libtensorlet.a"
 
 
-def link_firmware(out: Path, lib: Path, elf: Path) -> None:
+def link_firmware(out: Path, lib: Path, elf: Path, defines: tuple[str, ...] = ()) -> None:
     crt0 = subprocess.run(
         ["arm-none-eabi-gcc", *M4_FLAGS, "-print-file-name=rdimon-crt0.o"],
         capture_output=True,
@@ -154,6 +154,7 @@ def link_firmware(out: Path, lib: Path, elf: Path) -> None:
         *c_flags("std", "warnings"),
         "-ffunction-sections",
         "-fdata-sections",
+        *defines,
         f"-I{out}",
         f"-I{REPO / 'runtime_c' / 'include'}",
         "--specs=nano.specs",
@@ -254,6 +255,46 @@ def test_firmware_matches_host_runtime_under_qemu(firmware_inputs, tmp_path: Pat
     link_firmware(out / "bad", lib, out / "bad.elf")
     r = subprocess.run([*QEMU, str(out / "bad.elf")], capture_output=True, text=True, timeout=300)
     assert r.returncode == 1 and "mismatches with the host runtime 1" in r.stdout + r.stderr
+
+
+KWS_INPUTS = 4
+
+
+def test_imported_tflite_model_matches_host_runtime_under_qemu() -> None:
+    """One imported int8 .tflite model (the DS-CNN keyword-spotting fixture made by TensorFlow's converter:
+    Conv2D, DepthwiseConv2D, AveragePool2D, FullyConnected, Softmax) in the same firmware, its selective
+    build, on a few seeded inputs: byte-identical with the host runtime (checked in the firmware and here)."""
+    for tool in ("arm-none-eabi-gcc", "qemu-system-arm", "cmake"):
+        need_tool(tool)
+    ensure_pyruntime()
+    import pyruntime
+    from trainer.lite.tflite import from_tflite
+
+    model = from_tflite((REPO / "tests" / "fixtures" / "tflite" / "kws_ds_cnn_int8.tflite").read_bytes())
+    interp = pyruntime.Interpreter(model_content=model)
+    (d_in,), (d_out,) = interp.get_input_details(), interp.get_output_details()
+    assert d_in["dtype"] == d_out["dtype"] == np.int8
+    rng = np.random.default_rng(3)
+    xs = rng.integers(-128, 128, size=(KWS_INPUTS, int(np.prod(d_in["shape"]))), dtype=np.int8)
+    expected = np.stack([interp.run(x.reshape(d_in["shape"]))[0].reshape(-1) for x in xs])
+    labels = expected.argmax(1).astype(np.uint8)  # the firmware's "accuracy" is then agreement of argmax
+    out = BUILD / "fw-kws"
+    write_sources(out, model, xs, labels, expected)
+    ops_h = (out / "ops.h").read_text()
+    for op in ("CONV2D", "DEPTHWISE_CONV2D", "AVERAGE_POOL2D", "FULLY_CONNECTED", "SOFTMAX"):
+        assert re.search(rf"#define TL_WITH_OP_{op} 1", ops_h), (op, ops_h)
+    lib = build_library(out / "ops.h", "m4-selective-kws")
+    elf = out / "kws_fw.elf"
+    link_firmware(out, lib, elf, ("-DTL_FW_MODEL_MEMORY=65536",))
+    r = subprocess.run([*QEMU, str(elf)], capture_output=True, text=True, timeout=300)
+    log = r.stdout + r.stderr
+    assert r.returncode == 0, log[-4000:]
+    got = {int(m[1]): bytes.fromhex(m[2]) for m in re.finditer(r"^out (\d+) ([0-9a-f]+)$", log, re.M)}
+    assert sorted(got) == list(range(KWS_INPUTS)), log[-2000:]
+    for i in range(KWS_INPUTS):
+        assert got[i] == expected[i].tobytes(), (i, got[i].hex(), expected[i].tobytes().hex())
+    acc = re.search(r"accuracy (\d+)/(\d+), mismatches with the host runtime (\d+)", log)
+    assert acc and int(acc[1]) == int(acc[2]) == KWS_INPUTS and int(acc[3]) == 0, log[-2000:]
 
 
 def test_static_load_and_formatter_on_host(tmp_path: Path) -> None:
