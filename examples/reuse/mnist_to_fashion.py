@@ -8,11 +8,13 @@
    ``minimize(var_list=head)``; frozen features are computed once and fed into the flatten tensor).
    **scratch**: the same imported network, conv weights redrawn from Glorot-uniform (TF1's default
    initializer, the run's seed) and trained together with the head.
-4. Both train with Adam on k labelled Fashion images per class (same images, same steps), for several seeds;
-   accuracy on a fixed Fashion test subset. Prints the table (mean ± sample standard deviation over seeds)
-   and writes a PNG of accuracy against examples per class.
+   **last block** (``--last-block``): MNIST weights restored, the second conv block fine-tuned with the head,
+   the first one frozen.
+4. All arms train with Adam on k labelled Fashion images per class (same images, same steps), for several
+   seeds; accuracy on a fixed Fashion test subset. Prints the table (mean ± sample standard deviation over
+   seeds) and writes a PNG of accuracy against examples per class.
 
-    python examples/reuse/mnist_to_fashion.py                      # about 10 minutes on one core
+    python examples/reuse/mnist_to_fashion.py --last-block         # about 15 minutes on one core
     python examples/reuse/mnist_to_fashion.py --sizes 10,50,100,all --test 10000    # the full version
 """
 
@@ -72,6 +74,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--plot", default="reuse_runs/mnist_to_fashion.png", help="PNG to write ('' = none)")
     p.add_argument("--data", default=None, help="folder with the Fashion-MNIST files (default: system/cache)")
+    p.add_argument("--last-block", action="store_true", help="also fine-tune the last conv block (3rd arm)")
     p.add_argument("--no-progress", action="store_true", help="no per-run lines")
     return p.parse_args(argv)
 
@@ -136,6 +139,10 @@ class Network:
             self.train_all = tf.train.AdamOptimizer(lr, name="AdamAll").minimize(
                 self.loss, var_list=head + self.conv
             )
+            last = [v for v in self.conv if v.op.name.startswith("conv2d_1/")]  # the second conv block
+            self.train_last = tf.train.AdamOptimizer(lr, name="AdamLast").minimize(
+                self.loss, var_list=head + last
+            )
             fresh = [v for v in tf.global_variables() if v not in before] + head
             self.init_fresh = tf.variables_initializer(fresh)
         self.sess = tf.Session(graph=self.graph)
@@ -163,12 +170,13 @@ class Network:
         )
 
     def fit(
-        self, inputs: np.ndarray, labels: np.ndarray, steps: int, batch: int, seed: int, feed_features: bool
+        self, inputs: np.ndarray, labels: np.ndarray, steps: int, batch: int, seed: int, arm: str
     ) -> float:
-        """Adam steps on (inputs, labels); inputs are images, or frozen features when ``feed_features``."""
+        """Adam steps of ``arm`` on (inputs, labels): frozen features for "transfer", images otherwise."""
         rng = np.random.default_rng(seed)
+        feed_features = arm == "transfer"
         source = self.features if feed_features else self.x
-        op = self.train_head if feed_features else self.train_all
+        op = {"transfer": self.train_head, "scratch": self.train_all, "last_block": self.train_last}[arm]
         order: np.ndarray = np.array([], dtype=np.int64)
         loss = float("nan")
         for _ in range(steps):
@@ -213,10 +221,8 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     xte = datasets.normalize(xte[: args.test]).reshape(-1, 28, 28, 1)
     ytr, yte = ytr.astype(np.int32), yte[: args.test].astype(np.int32)
     print(f"Fashion-MNIST: {len(xtr)} train, {len(xte)} test images used; sizes {args.sizes}, seeds {seeds}")
-    results: dict[str, dict[int | None, list[float]]] = {
-        "scratch": {k: [] for k in sizes},
-        "transfer": {k: [] for k in sizes},
-    }
+    arms = ["transfer", "scratch"] + (["last_block"] if args.last_block else [])
+    results: dict[str, dict[int | None, list[float]]] = {arm: {k: [] for k in sizes} for arm in arms}
     start = time.perf_counter()
     for seed in seeds:
         picks = subsets(ytr, sizes, seed)
@@ -230,17 +236,17 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
             for k in sizes:
                 idx = picks[k]
                 steps = max(args.min_steps, -(-args.epochs * len(idx) // args.batch_size))
-                for arm in ("transfer", "scratch"):
+                for arm in arms:
                     t0 = time.perf_counter()
-                    net.start(prefix if arm == "transfer" else None, seed)
+                    net.start(None if arm == "scratch" else prefix, seed)
                     frozen = arm == "transfer"
                     inputs = feats[idx] if frozen else xtr[idx]
-                    loss = net.fit(inputs, ytr[idx], steps, args.batch_size, seed, frozen)
+                    loss = net.fit(inputs, ytr[idx], steps, args.batch_size, seed, arm)
                     acc = net.accuracy(test_feats if frozen else xte, yte, frozen)
                     results[arm][k].append(acc)
                     if not args.no_progress:
                         print(
-                            f"seed {seed} {'all' if k is None else k:>4}/class {arm:8s}: {steps} steps, "
+                            f"seed {seed} {'all' if k is None else k:>4}/class {arm:10s}: {steps} steps, "
                             f"loss {loss:.3f}, test acc {acc:.4f} ({time.perf_counter() - t0:.0f} s)",
                             flush=True,
                         )
@@ -261,19 +267,30 @@ def _stats(values: list[float]) -> tuple[float, float]:
 
 
 def format_table(results: dict[str, dict[Any, list[float]]], sizes: list[int | None], n_seeds: int) -> str:
-    """A Markdown table: accuracy mean ± sample standard deviation over the seeds, and the gain."""
-    lines = [
-        "| examples per class | from scratch | MNIST features (head only) | gain |",
-        "|---:|---:|---:|---:|",
-    ]
+    """A Markdown table: accuracy mean ± sample standard deviation over the seeds, and each reuse arm's
+    gain over training from scratch."""
+    reuse = [a for a in ("transfer", "last_block") if a in results]
+    head = ["from scratch"] + [TITLES[a] for a in reuse] + [f"gain ({SHORT[a]})" for a in reuse]
+    lines = ["| examples per class | " + " | ".join(head) + " |", "|---:" * (len(head) + 1) + "|"]
     for k in sizes:
-        (ms, ss), (mt, st) = _stats(results["scratch"][k]), _stats(results["transfer"][k])
-        lines.append(
-            f"| {'all' if k is None else k} | {100 * ms:.1f} ± {100 * ss:.1f} % | "
-            f"{100 * mt:.1f} ± {100 * st:.1f} % | {100 * (mt - ms):+.1f} pp |"
-        )
+        ms, ss = _stats(results["scratch"][k])
+        cells = [f"{100 * ms:.1f} ± {100 * ss:.1f} %"]
+        gains = []
+        for a in reuse:
+            m, sd = _stats(results[a][k])
+            cells.append(f"{100 * m:.1f} ± {100 * sd:.1f} %")
+            gains.append(f"{100 * (m - ms):+.1f} pp")
+        lines.append(f"| {'all' if k is None else k} | " + " | ".join(cells + gains) + " |")
     lines.append(f"(test accuracy on Fashion-MNIST, {n_seeds} seeds per cell)")
     return "\n".join(lines)
+
+
+TITLES = {
+    "scratch": "from scratch",
+    "transfer": "MNIST features (head only)",
+    "last_block": "MNIST features (last block + head)",
+}
+SHORT = {"transfer": "head only", "last_block": "last block"}
 
 
 def plot(results: dict[str, dict[Any, list[float]]], sizes: list[int | None], all_k: int, path: str) -> None:
@@ -284,7 +301,8 @@ def plot(results: dict[str, dict[Any, list[float]]], sizes: list[int | None], al
 
     xs = [all_k if k is None else k for k in sizes]
     fig, ax = plt.subplots(figsize=(6, 4))
-    for arm, label in (("scratch", "from scratch"), ("transfer", "MNIST conv features, head retrained")):
+    for arm in results:
+        label = TITLES[arm]
         stats = [_stats(results[arm][k]) for k in sizes]
         ax.errorbar(
             xs,
