@@ -1,6 +1,6 @@
-"""Abs, Neg, Square, Sqrt, Rsqrt, Exp, Log: float parity (positive inputs for Sqrt, Rsqrt, Log), int8
+"""Abs, Neg, Square, Sqrt, Rsqrt, Exp, Log, Elu: float parity (positive inputs for Sqrt, Rsqrt, Log), int8
 bit-exactness (every int8 value through each op's table, at zero points -128 / 127 / random, scales far apart
-so outputs saturate), and one post-training quantization model using all seven."""
+so outputs saturate), and one post-training quantization model using all eight."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def int8_cases(rng: np.random.Generator) -> list[Int8Case]:
 
 
 def quantize_case() -> QuantizeCase:
-    """The seven ops side by side: Abs, Neg, Square, Exp of x (any sign); Sqrt, Rsqrt, Log of p (> 0)."""
+    """The eight ops side by side: Abs, Neg, Square, Exp, Elu of x (any sign); Sqrt, Rsqrt, Log of p (> 0)."""
     rng = np.random.default_rng(47)
     b = ModelBuilder(description="unary_math")
     x = b.add_input("x", np.float32, [1, 4, 4, 3])

@@ -1,7 +1,7 @@
-"""Abs, Neg, Square, Sqrt, Rsqrt, Exp, Log beyond the registry-driven cases (tests/op_cases/unary_math.py):
-IEEE edge values on the C runtime, the int8 inputs TFLite refuses at invoke (negatives of Sqrt / Rsqrt), the
-rejections of prepare with their statuses, the work charged, and a TF1 graph using all seven exported and run
-on the C runtime against the session."""
+"""Abs, Neg, Square, Sqrt, Rsqrt, Exp, Log, Elu beyond the registry-driven cases
+(tests/op_cases/unary_math.py): IEEE edge values on the C runtime, the int8 inputs TFLite refuses at invoke
+(negatives of Sqrt / Rsqrt), the rejections of prepare with their statuses, the work charged, and a TF1 graph
+using all eight exported and run on the C runtime against the session."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ def test_ieee_edge_values_follow_numpy_float32(pyrt, op) -> None:
         "Rsqrt": lambda x: np.float32(1) / np.sqrt(x),
         "Exp": np.exp,
         "Log": np.log,
+        "Elu": lambda x: np.where(x > 0, x, np.expm1(x)),
     }[op]
     interp = pyrt.Interpreter(model_content=_model(op, [12], [12]))
     interp.allocate_tensors()
@@ -122,22 +123,23 @@ def test_int8_tables_at_extreme_scales_match_numpy(pyrt) -> None:
 
 
 def test_work_is_charged_per_output_element(pyrt) -> None:
-    # TL_WORK_PER_OP + ceil(elements x weight / 16): Exp 160 (float32), 96 (int8: a table lookup)
+    # TL_WORK_PER_OP + ceil(elements x weight / 16): Exp 192 (float32), 96 (int8: a table lookup)
     f = pyrt.Interpreter(model_content=_model("Exp", [8, 100], [8, 100]))
     f.allocate_tensors()
     q = Quantization(0.1, 0)
     i = pyrt.Interpreter(model_content=_model("Exp", [8, 100], [8, 100], np.int8, (q, q)))
     i.allocate_tensors()
-    assert f.work - i.work == 800 * 160 // 16 - 800 * 96 // 16
+    assert f.work - i.work == 800 * 192 // 16 - 800 * 96 // 16
 
 
-def test_tf1_graph_with_all_seven_exports_and_runs_like_the_session(pyrt) -> None:
+def test_tf1_graph_with_all_eight_exports_and_runs_like_the_session(pyrt) -> None:
     g = tf.Graph()
     rng = np.random.default_rng(9)
     with g.as_default():
         x = tf.placeholder(tf.float32, [None, 6], name="x")
         p = tf.abs(x) + 0.5
-        out = tf.exp(-tf.square(x) * 0.1) + tf.sqrt(p) - tf.rsqrt(p) + tf.log(p) + tf.negative(x)
+        out = tf.exp(-tf.square(x) * 0.1) + tf.sqrt(p) - tf.rsqrt(p) + tf.log(p)
+        out = out + tf.negative(x) + tf.nn.elu(x)
     xs = rng.standard_normal((3, 6)).astype(np.float32)
     with tf.Session(graph=g) as sess:
         want = sess.run(out, {x: xs})

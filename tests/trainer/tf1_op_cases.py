@@ -156,7 +156,7 @@ TF1_CASES: list[OpCase] = [
         name="l2_normalize",
     ),
     OpCase(
-        "Select", lambda x: tf.nn.elu(x), [away(3, 4)], lambda x: np.where(x > 0, x, np.expm1(x)), name="elu"
+        "Elu", lambda x: tf.nn.elu(x), [away(3, 4)], lambda x: np.where(x > 0, x, np.expm1(x)), name="elu"
     ),
     OpCase("Log", lambda x: tf.nn.softplus(x), [r(3, 4) * 4], lambda x: np.log1p(np.exp(x)), name="softplus"),
     OpCase(

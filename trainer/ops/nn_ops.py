@@ -566,7 +566,25 @@ def _fbn_grad_kernel(
 register("FusedBatchNormGrad", shape=_fbn_grad_shape, kernel=_fbn_grad_kernel, not_differentiable=True)
 
 
-# ---- composites: leaky_relu, elu, softplus, l2_normalize ---------------------------------------------
+def elu(features: Any, name: str | None = None) -> Tensor:
+    """``x`` for ``x > 0``, ``exp(x) - 1`` otherwise."""
+    return apply_op("Elu", [convert_to_tensor(features)], {}, name or "Elu")
+
+
+def _elu_kernel(ctx: Any, x: Any) -> Any:
+    return ctx.xp.where(x > 0, x, ctx.xp.exp(ctx.xp.minimum(x, 0)) - 1)
+
+
+def _elu_grad(op: Any, g: Tensor) -> list[Any]:
+    """d elu(x) = g for x > 0, g * exp(x) = g * (y + 1) otherwise."""
+    x, y = op.inputs[0], op.outputs[0]
+    return [where(greater(x, 0), g, multiply(g, add(y, 1)))]
+
+
+register("Elu", shape=float_same_shape, kernel=_elu_kernel, grad=_elu_grad)
+
+
+# ---- composites: leaky_relu, softplus, l2_normalize ---------------------------------------------------
 # Built from core ops, so their gradients are those ops' gradients.
 def leaky_relu(features: Any, alpha: float = 0.2, name: str | None = None) -> Tensor:
     """``max(x, alpha * x)`` for ``0 <= alpha <= 1``: slope ``alpha`` below zero."""
@@ -575,14 +593,6 @@ def leaky_relu(features: Any, alpha: float = 0.2, name: str | None = None) -> Te
     x = convert_to_tensor(features)
     with name_scope(name or "LeakyRelu"):
         return maximum(x, multiply(x, convert_to_tensor(float(alpha), dtype=x.dtype)))
-
-
-def elu(features: Any, name: str | None = None) -> Tensor:
-    """``x`` for ``x > 0``, ``exp(x) - 1`` otherwise."""
-    x = convert_to_tensor(features)
-    with name_scope(name or "Elu"):
-        neg = subtract(exp(where(greater(x, 0), zeros_like(x), x)), 1)
-        return where(greater(x, 0), x, neg)
 
 
 def softplus(features: Any, name: str | None = None) -> Tensor:

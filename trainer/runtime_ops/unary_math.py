@@ -1,5 +1,6 @@
-"""Abs, Neg, Square, Sqrt, Rsqrt, Exp, Log: elementwise unary math, lowered from the trainer ops of the same
-names (``tf.abs``, ``tf.negative``, ``tf.square``, ``tf.sqrt``, ``tf.rsqrt``, ``tf.exp``, ``tf.log``).
+"""Abs, Neg, Square, Sqrt, Rsqrt, Exp, Log, Elu: elementwise unary math, lowered from the trainer ops of the
+same names (``tf.abs``, ``tf.negative``, ``tf.square``, ``tf.sqrt``, ``tf.rsqrt``, ``tf.exp``, ``tf.log``,
+``tf.nn.elu``).
 
 int8: an int8 input has 256 values, so each op's int8 kernel is a 256-entry table computed at prepare from the
 input and output parameters and looked up per element (``lut_int8``). The table builders below are the rules,
@@ -11,13 +12,14 @@ each TFLite's reference arithmetic for the op, so the table gives LiteRT's bytes
   is an error at invoke; we cannot fail at eval, so negatives read as 0);
 - Sqrt: float32 ``sqrt(s_in (q - zp_in)) / s_out`` truncated toward zero (TFLite's rule, no rounding); a
   negative input reads as 0 (TFLite: an error at invoke);
-- Exp, Log: TFLite's ``LUTPopulate``: dequantize in float32, the function, times ``1 / s_out`` (float32),
+- Exp, Log, Elu: TFLite's ``LUTPopulate``: dequantize in float32, the function, times ``1 / s_out`` (float32),
   rounded half away from zero, plus ``zp_out``, clamped; Log of ``x <= 0`` is the output's lowest value;
+  Elu is ``expm1(x)`` below 0, ``x`` above;
 - Neg, Square: TFLite has no int8 kernel (its converter keeps DEQUANTIZE, the float op, QUANTIZE); ours is the
   table of exactly that chain: ``quantize(f(dequantize(q)))``, so it gives the same bytes.
 
-The function inside a float table (exp, log) is computed in float64 and rounded to float32, in numpy and in C
-alike, so both give the same table on every platform.
+The function inside a float table (exp, log, expm1) is computed in float64 and rounded to float32, in numpy
+and in C alike, so both give the same table on every platform.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from trainer.runtime_ops._common import f64, qparams
 from trainer.runtime_ops._table import RuntimeOp, lowers, register
 from trainer.tlm import ModelInfo, OpInfo
 
-UNARY_OPS = ("Abs", "Neg", "Square", "Sqrt", "Rsqrt", "Exp", "Log")
+UNARY_OPS = ("Abs", "Neg", "Square", "Sqrt", "Rsqrt", "Exp", "Log", "Elu")
 _Q = np.arange(-128, 128, dtype=np.int64)  # the 256 int8 values, in table order
 _F32 = np.float32
 
@@ -66,6 +68,7 @@ FLOAT_FNS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "Rsqrt": _quiet(lambda x: 1.0 / np.sqrt(x)),
     "Exp": _quiet(np.exp),
     "Log": _quiet(np.log),
+    "Elu": _quiet(lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0)))),
 }
 
 
@@ -183,6 +186,13 @@ def exp_table(s_in: float, zp_in: int, s_out: float, zp_out: int) -> np.ndarray:
     return lut_populate(np.exp, s_in, zp_in, s_out, zp_out)
 
 
+def elu_table(s_in: float, zp_in: int, s_out: float, zp_out: int) -> np.ndarray:
+    """TFLite's int8 Elu: LUTPopulate of x < 0 ? expm1(x) : x (expm1 as exp(x) - 1 in float64)."""
+    return lut_populate(
+        lambda x: np.where(x < 0, np.exp(np.minimum(x, 0)) - 1.0, x), s_in, zp_in, s_out, zp_out
+    )
+
+
 def neg_table(s_in: float, zp_in: int, s_out: float, zp_out: int) -> np.ndarray:
     """int8 Neg: quantize(-dequantize(q)) (TFLite's DEQUANTIZE, NEG, QUANTIZE)."""
     return _quantize_chain(np.negative, s_in, zp_in, s_out, zp_out)
@@ -201,6 +211,7 @@ TABLES: dict[str, Callable[[float, int, float, int], np.ndarray]] = {
     "Rsqrt": rsqrt_table,
     "Exp": exp_table,
     "Log": log_table,
+    "Elu": elu_table,
 }
 
 

@@ -1,4 +1,4 @@
-/* unary_math.c: reference kernels of Abs, Neg, Square, Sqrt, Rsqrt, Exp, Log (unary_math.h).
+/* unary_math.c: reference kernels of Abs, Neg, Square, Sqrt, Rsqrt, Exp, Log, Elu (unary_math.h).
  *
  * The int8 tables run once per node at prepare; the rules are TFLite's reference arithmetic for each op, in
  * the same float32 / integer operations in the same order (trainer/runtime_ops/unary_math.py is the mirror).
@@ -29,6 +29,10 @@ void tl_exp_f32(float *y, const float *x, int64_t n) {
 }
 void tl_log_f32(float *y, const float *x, int64_t n) {
   for (int64_t i = 0; i < n; i++) y[i] = logf(x[i]);
+}
+
+void tl_elu_f32(float *y, const float *x, int64_t n) {
+  for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : expm1f(x[i]);
 }
 
 void tl_lut_int8(int8_t *y, const int8_t *x, int64_t n, const int8_t *table) {
@@ -142,3 +146,7 @@ static void tl_lut_populate(int8_t *table, const tl_unary_quant *p, double (*fn)
 }
 void tl_exp_table_int8(int8_t *table, const tl_unary_quant *p) { tl_lut_populate(table, p, exp, 0); }
 void tl_log_table_int8(int8_t *table, const tl_unary_quant *p) { tl_lut_populate(table, p, log, 1); }
+
+/* x < 0 ? exp(x) - 1 : x in double (exp(x) - 1 loses no float32 bit: |x| >= the input scale) */
+static double tl_elu_double(double x) { return x < 0.0 ? exp(x) - 1.0 : x; }
+void tl_elu_table_int8(int8_t *table, const tl_unary_quant *p) { tl_lut_populate(table, p, tl_elu_double, 0); }

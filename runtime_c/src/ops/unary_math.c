@@ -1,4 +1,4 @@
-/* unary_math.c: Abs, Neg, Square, Sqrt, Rsqrt, Exp, Log: y = f(x) elementwise, same shape, no options;
+/* unary_math.c: Abs, Neg, Square, Sqrt, Rsqrt, Exp, Log, Elu: y = f(x) elementwise, same shape, no options;
  * float32 and int8.
  *
  * prepare: one input, one output of its shape (float32, or int8 with per-tensor parameters). int8: the op's
@@ -65,9 +65,10 @@ static void tl_eval_unary_math(tl_op_ctx *ctx, tl_node *node, tl_unary_kernel_fn
 /* The entry points of each op (one descriptor per op, so a selective build keeps only the ops it lists).
  * Work: output elements x weight / 16. Measured ns per element (pyruntime, median of 5 invokes on 4M
  * elements, x86_64, reference kernels), float32 / int8: Abs 0.60 / 1.63, Neg 0.40 / 1.70, Square 0.81 / 1.68,
- * Sqrt 4.45 / 1.63, Rsqrt 7.04 / 1.59, Exp 7.36 / 3.54, Log 6.98 / 1.62 (int8 is the same table lookup for
- * every op). Weights: float32 32 (Abs, Neg, Square), 160 (Sqrt, Rsqrt, Exp, Log); int8 96: >= 1.36x over the
- * slowest. */
+ * Sqrt 4.45 / 1.63, Rsqrt 7.04 / 1.59, Exp 7.36-9.0 / 2.5-3.5, Log 6.98 / 1.62, Elu (inputs uniform in
+ * [-3, 3]: expm1f and a mispredicted branch) 35.9 / 2.7; int8 is the same table lookup for every op.
+ * Weights: float32 32 (Abs, Neg, Square), 192 (Sqrt, Rsqrt, Exp, Log), 768 (Elu); int8 96: >= 1.3x over
+ * the slowest. */
 
 TL_OP_ENTRY tl_status tl_prepare_abs(tl_op_ctx *ctx, tl_node *node) {
   return tl_prepare_unary_math(ctx, node, tl_abs_table_int8, TL_UNARY_ABS_MULTIPLIER);
@@ -104,7 +105,7 @@ TL_OP_ENTRY tl_status tl_prepare_sqrt(tl_op_ctx *ctx, tl_node *node) {
 }
 TL_OP_ENTRY void tl_eval_sqrt(tl_op_ctx *ctx, tl_node *node) { tl_eval_unary_math(ctx, node, tl_sqrt_f32); }
 TL_OP_ENTRY uint64_t tl_work_sqrt(const tl_model *m, const tl_op_desc *op) {
-  return tl_op_work_outputs(m, op, 160, 96);
+  return tl_op_work_outputs(m, op, 192, 96);
 }
 const tl_op_descriptor tl_op_sqrt = {"Sqrt", NULL, TL_OP_FN(SQRT, tl_prepare_sqrt),
   TL_OP_FN(SQRT, tl_eval_sqrt), TL_OP_FN(SQRT, tl_work_sqrt), TL_OPT_NONE, 0, 0, 0};
@@ -114,7 +115,7 @@ TL_OP_ENTRY tl_status tl_prepare_rsqrt(tl_op_ctx *ctx, tl_node *node) {
 }
 TL_OP_ENTRY void tl_eval_rsqrt(tl_op_ctx *ctx, tl_node *node) { tl_eval_unary_math(ctx, node, tl_rsqrt_f32); }
 TL_OP_ENTRY uint64_t tl_work_rsqrt(const tl_model *m, const tl_op_desc *op) {
-  return tl_op_work_outputs(m, op, 160, 96);
+  return tl_op_work_outputs(m, op, 192, 96);
 }
 const tl_op_descriptor tl_op_rsqrt = {"Rsqrt", NULL, TL_OP_FN(RSQRT, tl_prepare_rsqrt),
   TL_OP_FN(RSQRT, tl_eval_rsqrt), TL_OP_FN(RSQRT, tl_work_rsqrt), TL_OPT_NONE, 0, 0, 0};
@@ -124,7 +125,7 @@ TL_OP_ENTRY tl_status tl_prepare_exp(tl_op_ctx *ctx, tl_node *node) {
 }
 TL_OP_ENTRY void tl_eval_exp(tl_op_ctx *ctx, tl_node *node) { tl_eval_unary_math(ctx, node, tl_exp_f32); }
 TL_OP_ENTRY uint64_t tl_work_exp(const tl_model *m, const tl_op_desc *op) {
-  return tl_op_work_outputs(m, op, 160, 96);
+  return tl_op_work_outputs(m, op, 192, 96);
 }
 const tl_op_descriptor tl_op_exp = {"Exp", NULL, TL_OP_FN(EXP, tl_prepare_exp),
   TL_OP_FN(EXP, tl_eval_exp), TL_OP_FN(EXP, tl_work_exp), TL_OPT_NONE, 0, 0, 0};
@@ -134,7 +135,17 @@ TL_OP_ENTRY tl_status tl_prepare_log(tl_op_ctx *ctx, tl_node *node) {
 }
 TL_OP_ENTRY void tl_eval_log(tl_op_ctx *ctx, tl_node *node) { tl_eval_unary_math(ctx, node, tl_log_f32); }
 TL_OP_ENTRY uint64_t tl_work_log(const tl_model *m, const tl_op_desc *op) {
-  return tl_op_work_outputs(m, op, 160, 96);
+  return tl_op_work_outputs(m, op, 192, 96);
 }
 const tl_op_descriptor tl_op_log = {"Log", NULL, TL_OP_FN(LOG, tl_prepare_log),
   TL_OP_FN(LOG, tl_eval_log), TL_OP_FN(LOG, tl_work_log), TL_OPT_NONE, 0, 0, 0};
+
+TL_OP_ENTRY tl_status tl_prepare_elu(tl_op_ctx *ctx, tl_node *node) {
+  return tl_prepare_unary_math(ctx, node, tl_elu_table_int8, TL_UNARY_NO_MULTIPLIER);
+}
+TL_OP_ENTRY void tl_eval_elu(tl_op_ctx *ctx, tl_node *node) { tl_eval_unary_math(ctx, node, tl_elu_f32); }
+TL_OP_ENTRY uint64_t tl_work_elu(const tl_model *m, const tl_op_desc *op) {
+  return tl_op_work_outputs(m, op, 768, 96);
+}
+const tl_op_descriptor tl_op_elu = {"Elu", NULL, TL_OP_FN(ELU, tl_prepare_elu),
+  TL_OP_FN(ELU, tl_eval_elu), TL_OP_FN(ELU, tl_work_elu), TL_OPT_NONE, 0, 0, 0};

@@ -34,3 +34,4 @@ class OpCode(object):
     Log = 28
     SquaredDifference = 29
     Div = 30
+    Elu = 31
