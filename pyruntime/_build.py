@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from pathlib import Path
 
 from cffi import FFI
@@ -205,6 +206,48 @@ def check_build_tools() -> None:
         )
 
 
+def arm32_neon_flags(machine: str, compiler_macros: str, cpu_features: str, setting: str | None) -> list[str]:
+    """``["-mfpu=neon"]`` when a 32-bit ARM build would otherwise lack the NEON kernels.
+
+    32-bit Raspberry Pi OS compiles for ARMv6 with VFP only (Debian's armhf for ARMv7 with VFPv3-D16), so a
+    plain build defines no ``__ARM_NEON`` and keeps only the portable kernels. The extension is compiled on
+    the machine that runs it (``pip install`` of the sdist), so when that CPU has NEON (``neon`` among the
+    features of /proc/cpuinfo: every Pi from the Pi 2 on) the whole runtime is compiled with ``-mfpu=neon``;
+    a Pi Zero / Pi 1 gets none. ``TENSORLET_NEON=1`` / ``0`` (``setting``) overrides the detection (cross or
+    emulated builds). A wheel built this way needs a NEON CPU.
+    """
+    if not re.fullmatch(r"armv[6-8].*|arm", machine) or "__ARM_NEON " in compiler_macros:
+        return []
+    if setting is not None:
+        return ["-mfpu=neon"] if setting == "1" else []
+    features = re.findall(r"^Features\s*:(.*)$", cpu_features, re.M)
+    return ["-mfpu=neon"] if any("neon" in line.split() for line in features) else []
+
+
+def _is_arm32() -> bool:
+    import platform
+
+    return re.fullmatch(r"armv[6-8].*|arm", platform.machine().lower()) is not None
+
+
+def _neon_flags() -> list[str]:
+    """:func:`arm32_neon_flags` for this machine and compiler (nothing to ask off 32-bit ARM)."""
+    import platform
+    import subprocess
+    import sysconfig
+
+    machine = platform.machine().lower()
+    if not _is_arm32():
+        return []
+    cc = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()
+    try:
+        macros = subprocess.run([*cc, "-dM", "-E", "-"], input="", capture_output=True, text=True).stdout
+        cpuinfo = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return []
+    return arm32_neon_flags(machine, macros, cpuinfo, os.environ.get("TENSORLET_NEON"))
+
+
 def make_ffibuilder(absolute: bool = False) -> FFI:
     builder = FFI()
     builder.cdef(CDEF)
@@ -214,10 +257,13 @@ def make_ffibuilder(absolute: bool = False) -> FFI:
         sources=c_sources(absolute),
         include_dirs=[_rel(INCLUDE_DIR, absolute), _rel(SRC_DIR, absolute)],
         # the language standard of runtime_c/cmake/flags.txt (not its -Werror: users' compilers vary)
-        extra_compile_args=[*c_flags.flags("std"), "-O2"],
+        # (+ -mfpu=neon on a 32-bit ARM whose compiler targets no NEON but whose CPU has it)
+        extra_compile_args=[*c_flags.flags("std"), "-O2", *_neon_flags()],
         # the thread pool (runtime_c/src/threadpool.c) uses pthreads; glibc < 2.34 keeps them in libpthread
         extra_link_args=[] if os.name == "nt" else ["-pthread"],
-        libraries=["m"],
+        # 32-bit ARM before ARMv7 (Raspberry Pi OS's default target) has no inline 64-bit atomics: the thread
+        # pool's come from libatomic, without which the extension fails to load (undefined __atomic_store_8)
+        libraries=["m", *(["atomic"] if _is_arm32() else [])],
     )
     return builder
 

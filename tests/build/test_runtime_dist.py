@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import need_tool
 
 import trainer as tf
 from trainer.lite import Converter, Optimize
@@ -128,3 +129,48 @@ def test_sdist_installs_into_a_fresh_venv_and_runs_a_model(sdist: Path, tmp_path
     assert got["file"].startswith(str(venv)) and not got["trainer"]
     assert np.array_equal(np.array(got["out"], np.int8), reference_run(model, x)[0])
     assert "needs the full tensorlet package" in got["msg"]
+
+
+PI_OS_MACROS = "#define __ARM_ARCH 6\n#define __ARM_FP 12\n"  # Raspberry Pi OS gcc: ARMv6, VFP, no NEON
+PI3_CPUINFO = "processor\t: 0\nFeatures\t: half thumb fastmult vfp edsp neon vfpv3 tls vfpv4 idiva idivt\n"
+PI_ZERO_CPUINFO = "processor\t: 0\nFeatures\t: half thumb fastmult vfp edsp java tls\n"
+
+
+@pytest.mark.parametrize(
+    ("machine", "macros", "cpuinfo", "setting", "want"),
+    [
+        ("armv7l", PI_OS_MACROS, PI3_CPUINFO, None, ["-mfpu=neon"]),  # Pi 3 on 32-bit Pi OS: NEON kernels
+        ("armv6l", PI_OS_MACROS, PI_ZERO_CPUINFO, None, []),  # Pi Zero: no NEON, portable kernels
+        ("armv7l", PI_OS_MACROS + "#define __ARM_NEON 1\n", PI3_CPUINFO, None, []),  # already NEON
+        ("aarch64", "", "", None, []),  # NEON is part of AArch64
+        ("x86_64", "", "", "1", []),
+        ("armv7l", PI_OS_MACROS, PI_ZERO_CPUINFO, "1", ["-mfpu=neon"]),  # TENSORLET_NEON=1 (cross builds)
+        ("armv7l", PI_OS_MACROS, PI3_CPUINFO, "0", []),
+    ],
+)
+def test_neon_on_32_bit_arm(machine: str, macros: str, cpuinfo: str, setting: str | None, want) -> None:
+    spec = importlib.util.spec_from_file_location("pyruntime_build", REPO / "pyruntime" / "_build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    assert build.arm32_neon_flags(machine, macros, cpuinfo, setting) == want
+
+
+def test_pi_os_flags_get_the_neon_kernels(tmp_path: Path) -> None:
+    """Compiled with Raspberry Pi OS's default target (ARMv6, VFP), the NEON GEMM is the portable fallback;
+    with the flags pyruntime's build adds on a NEON CPU it is NEON code. (A whole runtime built so and run
+    under qemu-arm -cpu cortex-a7 gave TENSORLET_KERNELS=neon outputs equal to the portable ones.)"""
+    gcc = need_tool("arm-linux-gnueabihf-gcc")
+    objdump = need_tool("arm-linux-gnueabihf-objdump")
+    spec = importlib.util.spec_from_file_location("pyruntime_build", REPO / "pyruntime" / "_build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    pi_os = ["-marm", "-march=armv6+fp", "-mfpu=vfp", "-mfloat-abi=hard", "-std=c99", "-O2"]
+    counts = []
+    for extra in ([], build.arm32_neon_flags("armv7l", PI_OS_MACROS, PI3_CPUINFO, None)):
+        obj = tmp_path / f"gemm{len(extra)}.o"
+        src = REPO / "runtime_c" / "src" / "kernels" / "opt" / "gemm_neon.c"
+        inc = [f"-I{REPO / 'runtime_c' / 'include'}", f"-I{REPO / 'runtime_c' / 'src'}"]
+        subprocess.run([gcc, *pi_os, *extra, *inc, "-c", str(src), "-o", str(obj)], check=True)
+        text = subprocess.run([objdump, "-d", str(obj)], capture_output=True, text=True, check=True).stdout
+        counts.append(len(re.findall(r"\tv(?:mla|fma)\.f32|\tvld1\.", text)))
+    assert counts[0] == 0 and counts[1] > 0
