@@ -111,4 +111,5 @@ def test_each_float_family_table_lists_the_four_levels() -> None:
                 "avx512",
             ], (path.name, sets)
             tables += 1
-    assert tables == 7  # depthwise, MaxPool, AveragePool, Mean, Add/Sub/Mul, Relu/Relu6, Sigmoid/Tanh
+    # depthwise, MaxPool, AveragePool, Mean, Add/Sub/Mul, Relu/Relu6, Sigmoid/Tanh, Quantize/Dequantize
+    assert tables == 8
