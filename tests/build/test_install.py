@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cbuild import build
+from cbuild import build, c_flags
 from conftest import need_tool
 
 import trainer as tf
@@ -107,7 +107,7 @@ def test_pkg_config_compiles_the_c_example(installed: Path, model, tmp_path: Pat
     exe = tmp_path / "classify"
     cmd = [
         "gcc",
-        "-std=c99",
+        *c_flags("std"),
         str(REPO / "examples" / "c" / "classify.c"),
         "-o",
         str(exe),

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cbuild import c_flags
 from conftest import need_tool
 
 import trainer as tf
@@ -164,7 +165,7 @@ def test_pi_os_flags_get_the_neon_kernels(tmp_path: Path) -> None:
     spec = importlib.util.spec_from_file_location("pyruntime_build", REPO / "pyruntime" / "_build.py")
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
-    pi_os = ["-marm", "-march=armv6+fp", "-mfpu=vfp", "-mfloat-abi=hard", "-std=c99", "-O2"]
+    pi_os = ["-marm", "-march=armv6+fp", "-mfpu=vfp", "-mfloat-abi=hard", *c_flags("std"), "-O2"]
     counts = []
     for extra in ([], build.arm32_neon_flags("armv7l", PI_OS_MACROS, PI3_CPUINFO, None)):
         obj = tmp_path / f"gemm{len(extra)}.o"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cbuild import build
+from cbuild import build, c_flags
 from conftest import need_tool
 
 import trainer as tf
@@ -77,7 +77,7 @@ def test_firmware_checks_itself_with_the_samples(int8_model: Path, tmp_path: Pat
                  "--samples", str(N)]) == 0  # fmt: skip
     exe = tmp_path / "fw"
     port = REPO / "runtime_c" / "port" / "mps2-an386"
-    cmd = ["gcc", "-std=c99", "-O1", f"-I{tmp_path}", f"-I{REPO / 'runtime_c' / 'include'}",
+    cmd = ["gcc", *c_flags("std"), "-O1", f"-I{tmp_path}", f"-I{REPO / 'runtime_c' / 'include'}",
            str(port / "firmware.c"), str(tmp_path / "fw_data.c"), str(tmp_path / "tl_fw_model.c"), str(lib),
            "-pthread", "-lm", "-o", str(exe)]  # fmt: skip
     result = subprocess.run(cmd, capture_output=True, text=True)
