@@ -32,6 +32,11 @@ onnxruntime.quantization.quantize_static (QDQ, or QOperator with --ort-format; u
 per-channel weights, MinMax; the input QuantizeLinear and output DequantizeLinear removed so that it too
 takes and returns quantized tensors). The calibrations differ, so their outputs agree only approximately
 (printed, also against the float model); tensorlet's optimized and reference kernels must agree exactly.
+With --int8 --float-io the models keep float32 inputs and outputs (int8 inside, a Quantize first and a
+Dequantize last): the default of trainer.lite.Converter, which calls quantize_model with float32 I/O, as
+TFLiteConverter does when inference_input_type/output_type are left unset (LiteRT's twin is converted so).
+
+The first line printed names the CPU, its cache sizes (sysfs), the core count and the load average.
 """
 
 from __future__ import annotations
@@ -270,19 +275,21 @@ def _calibration(net: Net, n: int = 16) -> list[np.ndarray]:
     return [rng.uniform(-1, 1, net.input_shape).astype(np.float32) for _ in range(n)]
 
 
-def to_tlm_int8(net: Net) -> bytes:
+def to_tlm_int8(net: Net, float_io: bool = False) -> bytes:
+    """int8 inside; int8 inputs and outputs, or with float_io the Converter's default float32 ones."""
     from trainer.quantize import quantize_model
 
     samples = _calibration(net)
+    io = "float32" if float_io else "int8"
     return quantize_model(
         to_tlm(net),
         lambda: ([x] for x in samples),
-        inference_input_type="int8",
-        inference_output_type="int8",
+        inference_input_type=io,
+        inference_output_type=io,
     )
 
 
-def to_tflite_int8(net: Net) -> bytes:
+def to_tflite_int8(net: Net, float_io: bool = False) -> bytes:
     import tensorflow as tf
 
     samples = _calibration(net)
@@ -290,8 +297,9 @@ def to_tflite_int8(net: Net) -> bytes:
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = lambda: ([x] for x in samples)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
+    if not float_io:  # unset, TFLiteConverter keeps float32 inputs and outputs
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
     return converter.convert()
 
 
@@ -667,6 +675,7 @@ class Options:
     per_round: int = 40
     threads: tuple[int, ...] = (1, 2)
     int8: bool = False
+    float_io: bool = False  # with int8: float32 inputs and outputs (the Converter's default)
     rss_runs: int = 20  # invokes in each peak RSS worker; 0 skips the workers
     ort_format: str = "qdq"
     tl_bench: tuple[Path, bool] | None = None  # (executable, takes --threads)
@@ -706,12 +715,16 @@ def bench(net: Net, opts: Options) -> Result:
     x = rng.uniform(-1, 1, net.input_shape).astype(np.float32)
     float_tlm = to_tlm(net)
     models: dict[str, bytes] = {}
-    models["tensorlet-reference"] = models["tensorlet"] = to_tlm_int8(net) if opts.int8 else float_tlm
+    models["tensorlet-reference"] = models["tensorlet"] = (
+        to_tlm_int8(net, opts.float_io) if opts.int8 else float_tlm
+    )
     if have("ai_edge_litert") and have("tensorflow"):
-        models["litert"] = to_tflite_int8(net) if opts.int8 else to_tflite(net)
+        models["litert"] = to_tflite_int8(net, opts.float_io) if opts.int8 else to_tflite(net)
     else:
         print("  (LiteRT left out: ai-edge-litert and tensorflow-cpu are not installed)")
-    if have("onnxruntime") and have("onnx"):
+    if opts.float_io:
+        print("  (ONNX Runtime left out: its int8 graph here takes and returns quantized tensors)")
+    elif have("onnxruntime") and have("onnx"):
         models["ort"] = to_onnx_int8(net, opts.ort_format) if opts.int8 else to_onnx(net)
     else:
         print("  (ONNX Runtime left out: onnx and onnxruntime are not installed)")
@@ -799,7 +812,7 @@ def _relerr(got: np.ndarray, want: np.ndarray) -> float:
 def markdown(results: list[Result], opts: Options) -> str:
     """The tables of benchmarks/README.md: latency and ratios, then peak RSS growth."""
     cols = [r for r in RUNTIMES if any(k[0] == r for res in results for k in res.median_us)]
-    suffix = " int8" if opts.int8 else ""
+    suffix = (" int8" + (" float I/O" if opts.float_io else "")) if opts.int8 else ""
     head = ["model", "threads", *(LABELS[c] + (suffix if c in ("litert", "ort") else "") for c in cols)]
     head += [f"{LABELS[c]} / LiteRT" for c in cols if c in ("tensorlet", "ort")]
     head += ["`tl_bench` ref / opt"]
@@ -854,8 +867,22 @@ def markdown(results: list[Result], opts: Options) -> str:
     return "\n".join(lines + [""] + memo)
 
 
+def cache_sizes(root: Path = Path("/sys/devices/system/cpu/cpu0/cache")) -> str:
+    """The CPU's caches as Linux's sysfs lists them ("L1d 32K, L1i 32K, L2 1024K, L3 32768K"), "" when
+    unknown (another OS)."""
+    names = {"Data": "d", "Instruction": "i", "Unified": ""}
+    out = []
+    for index in sorted(root.glob("index*")):
+        try:
+            level, kind, size = ((index / f).read_text().strip() for f in ("level", "type", "size"))
+        except OSError:
+            continue
+        out.append(f"L{level}{names.get(kind, '')} {size}")
+    return ", ".join(out)
+
+
 def machine() -> str:
-    """One line on the CPU, the cores, the load and the versions of the runtimes."""
+    """One line on the CPU, its caches, the cores, the load and the versions of the runtimes."""
     import platform
     from importlib import metadata
 
@@ -873,6 +900,8 @@ def machine() -> str:
             pass
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
     system = f"{platform.system()} {platform.machine()}"
+    caches = cache_sizes()
+    cpu += f" ({caches})" if caches else ""
     return f"{cpu}, {os.cpu_count()} CPUs, {system}; {', '.join(versions)}; load average {load}"
 
 
@@ -883,6 +912,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--per-round", type=int, default=40, help="invokes per runtime per round (default 40)")
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="thread counts (default 1 2)")
     p.add_argument("--int8", action="store_true", help="int8-quantized models")
+    p.add_argument(
+        "--float-io",
+        action="store_true",
+        help="with --int8: float32 inputs and outputs (the Converter's default; LiteRT's twin alike)",
+    )
     p.add_argument(
         "--ort-format",
         choices=["qdq", "qoperator"],
@@ -912,6 +946,8 @@ def main(argv: list[str] | None = None) -> None:
         runtime, model, inputs = args.rss_worker
         print(json.dumps(rss_worker(runtime, Path(model), Path(inputs), args.threads[0], args.rss_runs)))
         return
+    if args.float_io and not args.int8:
+        p.error("--float-io needs --int8 (float models have float inputs and outputs already)")
     if args.rounds * args.per_round < 300:
         p.error("medians need at least 300 runs: raise --rounds or --per-round")
     sys.path.insert(0, str(ROOT / "tests"))
@@ -923,6 +959,7 @@ def main(argv: list[str] | None = None) -> None:
         per_round=args.per_round,
         threads=tuple(dict.fromkeys(args.threads)),
         int8=args.int8,
+        float_io=args.float_io,
         rss_runs=args.rss_runs,
         ort_format=args.ort_format,
         tl_bench=None if args.no_tl_bench else build_tl_bench(args.build_dir.resolve()),
@@ -932,7 +969,7 @@ def main(argv: list[str] | None = None) -> None:
     results = []
     for key in args.models:
         net = MODELS[key]()
-        kind = "int8" if args.int8 else "float32"
+        kind = ("int8, float32 I/O" if args.float_io else "int8") if args.int8 else "float32"
         threads = ", ".join(map(str, opts.threads))
         print(f"{net.name} ({kind}): {net.flops / 1e6:.2f} MFLOP, batch 1, threads {threads}", flush=True)
         results.append(bench(net, opts))

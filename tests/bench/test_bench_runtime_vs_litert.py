@@ -108,3 +108,50 @@ def test_tensorlet_without_benchmark_packages(tmp_path: Path) -> None:
     held = model.stat().st_size // 1024  # the C runtime's copy of the model stays resident
     assert rss["peak_growth_kib"] >= held and rss["now_growth_kib"] >= held
     assert rss["baseline_kib"] > 0
+
+
+def test_float_io_int8_model_is_the_converters_default(bench) -> None:
+    """--int8 --float-io: the int8 model keeps float32 I/O (Quantize first, Dequantize last), as
+    trainer.lite.Converter makes it; its optimized and reference kernels agree exactly, and with the int8-I/O
+    twin's dequantized output."""
+    from trainer.tlm import read_model
+
+    ensure_pyruntime()
+    net = bench.mlp()
+    model = bench.to_tlm_int8(net, float_io=True)
+    info = read_model(model)
+    assert info.ops[0].opcode == "Quantize" and info.ops[-1].opcode == "Dequantize"
+    assert (
+        info.tensors[info.inputs[0]].dtype == np.float32 and info.tensors[info.outputs[0]].dtype == np.float32
+    )
+    x = np.random.default_rng(0).uniform(-1, 1, net.input_shape).astype(np.float32)
+    outs = {}
+    for runtime in ("tensorlet-reference", "tensorlet"):
+        for n in (1, 2):
+            invoke, output = bench.open_runner(runtime, model, x, n)
+            invoke()
+            outs[runtime, n] = output()
+    for got in outs.values():
+        np.testing.assert_array_equal(got, outs["tensorlet-reference", 1])
+    # the same int8 graph inside: the int8-I/O twin's output, dequantized, is the same value
+    invoke, output = bench.open_runner("tensorlet", bench.to_tlm_int8(net), x, 1)
+    invoke()
+    want = output()
+    np.testing.assert_allclose(outs["tensorlet", 1], want, rtol=1e-6, atol=1e-6 * np.abs(want).max())
+
+
+def test_machine_line_names_the_caches(bench, tmp_path: Path) -> None:
+    for i, (level, kind, size) in enumerate(
+        [(1, "Data", "48K"), (1, "Instruction", "32K"), (2, "Unified", "2048K")]
+    ):
+        d = tmp_path / f"index{i}"
+        d.mkdir()
+        for name, value in (("level", level), ("type", kind), ("size", size)):
+            (d / name).write_text(f"{value}\n")
+    assert bench.cache_sizes(tmp_path) == "L1d 48K, L1i 32K, L2 2048K"
+    assert bench.cache_sizes(tmp_path / "missing") == ""
+    line = bench.machine()
+    assert "CPUs" in line and "load average" in line
+    real = bench.cache_sizes()
+    if real:
+        assert f"({real})" in line
