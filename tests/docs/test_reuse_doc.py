@@ -43,5 +43,5 @@ def test_the_page_is_linked_and_holds_the_experiment_table():
     text = DOC.read_text()
     assert "RESULTS_" not in text
     table = [line for line in text.splitlines() if re.match(r"\| (\d+|all) \| ", line)]
-    assert len(table) >= 4 and all(line.count("±") == 2 for line in table)
+    assert len(table) >= 4 and all(line.count("±") >= 2 for line in table)
     assert (ROOT / "docs" / "reuse_mnist_to_fashion.png").is_file()
