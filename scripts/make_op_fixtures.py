@@ -37,6 +37,7 @@ OPS: dict[str, tuple[Callable[..., tf.Tensor], int, tuple[float, float]]] = {
     "exp": (tf.exp, 1, (-3.0, 1.0)),
     "log": (tf.math.log, 1, (0.05, 4.0)),
     "elu": (tf.nn.elu, 1, (-3.0, 2.0)),
+    "leaky_relu": (lambda x: tf.nn.leaky_relu(x, 0.15), 1, (-3.0, 2.0)),
     "div": (tf.math.divide, 2, (0.25, 2.0)),
     "squared_difference": (tf.math.squared_difference, 2, (-2.0, 2.0)),
 }

@@ -46,14 +46,15 @@ typedef struct fz_union_desc {
 #define FZ_TABLE_Pool2DOptions 7
 #define FZ_TABLE_MeanOptions 8
 #define FZ_TABLE_SoftmaxOptions 9
-#define FZ_TABLE_ReshapeOptions 10
-#define FZ_TABLE_ConcatenationOptions 11
-#define FZ_TABLE_PadOptions 12
-#define FZ_TABLE_TransposeOptions 13
-#define FZ_TABLE_Operator 14
-#define FZ_TABLE_KeyValue 15
-#define FZ_TABLE_Metadata 16
-#define FZ_TABLE_Model 17
+#define FZ_TABLE_LeakyReluOptions 10
+#define FZ_TABLE_ReshapeOptions 11
+#define FZ_TABLE_ConcatenationOptions 12
+#define FZ_TABLE_PadOptions 13
+#define FZ_TABLE_TransposeOptions 14
+#define FZ_TABLE_Operator 15
+#define FZ_TABLE_KeyValue 16
+#define FZ_TABLE_Metadata 17
+#define FZ_TABLE_Model 18
 #define FZ_ENUM_DType 0
 #define FZ_ENUM_OpCode 1
 #define FZ_ENUM_Activation 2
@@ -92,6 +93,7 @@ typedef struct fz_union_desc {
 #define FZ_F_MeanOptions_axes 0
 #define FZ_F_MeanOptions_keep_dims 1
 #define FZ_F_SoftmaxOptions_beta 0
+#define FZ_F_LeakyReluOptions_alpha 0
 #define FZ_F_ReshapeOptions_new_shape 0
 #define FZ_F_ConcatenationOptions_axis 0
 #define FZ_F_ConcatenationOptions_activation 1
@@ -118,7 +120,7 @@ typedef struct fz_union_desc {
 
 static const fz_enum_desc fz_enums[] = {
   {"DType", 0, 7},
-  {"OpCode", 0, 31},
+  {"OpCode", 0, 32},
   {"Activation", 0, 2},
   {"Padding", 0, 1},
 };
@@ -176,6 +178,9 @@ static const fz_field_desc fz_fields_MeanOptions[] = {
 static const fz_field_desc fz_fields_SoftmaxOptions[] = {
   {"beta", FZ_SCALAR, FZ_F32, -1, 0, 0, 1.0},
 };
+static const fz_field_desc fz_fields_LeakyReluOptions[] = {
+  {"alpha", FZ_SCALAR, FZ_F32, -1, 0, 0, 0.2},
+};
 static const fz_field_desc fz_fields_ReshapeOptions[] = {
   {"new_shape", FZ_VEC_SCALAR, FZ_I32, -1, 0, 0, 0},
 };
@@ -204,16 +209,16 @@ static const fz_field_desc fz_fields_Metadata[] = {
   {"producer", FZ_STRING, FZ_NOSCALAR, -1, 0, 0, 0},
   {"description", FZ_STRING, FZ_NOSCALAR, -1, 1, 0, 0},
   {"arena_bytes", FZ_SCALAR, FZ_U64, -1, 2, 0, 0},
-  {"entries", FZ_VEC_TABLE, FZ_NOSCALAR, 15, 3, 0, 0},
+  {"entries", FZ_VEC_TABLE, FZ_NOSCALAR, 16, 3, 0, 0},
 };
 static const fz_field_desc fz_fields_Model[] = {
   {"version", FZ_SCALAR, FZ_U32, -1, 0, 0, 0},
   {"tensors", FZ_VEC_TABLE, FZ_NOSCALAR, 1, 1, 0, 0},
-  {"operators", FZ_VEC_TABLE, FZ_NOSCALAR, 14, 2, 0, 0},
+  {"operators", FZ_VEC_TABLE, FZ_NOSCALAR, 15, 2, 0, 0},
   {"inputs", FZ_VEC_SCALAR, FZ_I32, -1, 3, 0, 0},
   {"outputs", FZ_VEC_SCALAR, FZ_I32, -1, 4, 0, 0},
   {"buffers", FZ_VEC_TABLE, FZ_NOSCALAR, 2, 5, 0, 0},
-  {"metadata", FZ_TABLE, FZ_NOSCALAR, 16, 6, 0, 0},
+  {"metadata", FZ_TABLE, FZ_NOSCALAR, 17, 6, 0, 0},
 };
 
 static const fz_table_desc fz_tables[] = {
@@ -227,6 +232,7 @@ static const fz_table_desc fz_tables[] = {
   {"Pool2DOptions", 6, fz_fields_Pool2DOptions},
   {"MeanOptions", 2, fz_fields_MeanOptions},
   {"SoftmaxOptions", 1, fz_fields_SoftmaxOptions},
+  {"LeakyReluOptions", 1, fz_fields_LeakyReluOptions},
   {"ReshapeOptions", 1, fz_fields_ReshapeOptions},
   {"ConcatenationOptions", 2, fz_fields_ConcatenationOptions},
   {"PadOptions", 1, fz_fields_PadOptions},
@@ -237,13 +243,13 @@ static const fz_table_desc fz_tables[] = {
   {"Model", 7, fz_fields_Model},
 };
 
-static const int16_t fz_union_members_OpOptions[] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};
+static const int16_t fz_union_members_OpOptions[] = {3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 10};
 static const fz_union_desc fz_unions[] = {
-  {"OpOptions", 11, fz_union_members_OpOptions},
+  {"OpOptions", 12, fz_union_members_OpOptions},
 };
 
-#define FZ_TABLE_COUNT 18
-#define FZ_ROOT_TABLE 17
+#define FZ_TABLE_COUNT 19
+#define FZ_ROOT_TABLE 18
 #define FZ_FILE_IDENTIFIER "TLM1"
 
 #endif /* TL_FUZZ_SCHEMA_H */

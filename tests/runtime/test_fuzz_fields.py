@@ -55,11 +55,12 @@ def test_fuzz_schema_parser_sees_every_field() -> None:
     assert [dw[n].default for n in ("dilation_h", "dilation_w", "depth_multiplier")] == ["1", "1", "1"]
     assert dw["padding"].kind == "FZ_SCALAR" and dw["padding"].scalar == "FZ_I8"
     assert {f.name: f.default for f in tables["SoftmaxOptions"]} == {"beta": "1.0"}
+    assert {f.name: f.default for f in tables["LeakyReluOptions"]} == {"alpha": "0.2"}
     assert {f.name: f.default for f in tables["Pool2DOptions"]}["padding"] == "1"  # VALID
     op = [(f.name, f.kind, f.slot) for f in tables["Operator"]]
     assert op[-2:] == [("options_type", "FZ_UTYPE", 3), ("options", "FZ_UNION", 4)]
     assert [f.align for f in tables["Buffer"]] == [16]
-    assert len(schema.unions[0][1]) == 11 and schema.root == "Model" and schema.identifier == "TLM1"
+    assert len(schema.unions[0][1]) == 12 and schema.root == "Model" and schema.identifier == "TLM1"
 
 
 @pytest.fixture(scope="module")

@@ -142,7 +142,7 @@ TF1_CASES: list[OpCase] = [
     OpCase("TopKV2", lambda x: list(tf.nn.top_k(x, 3)), [TOPK_X], _topk_ref),
     # composites: the case names the op they are built around; forward and gradient are checked
     OpCase(
-        "Maximum",
+        "LeakyRelu",
         lambda x: tf.nn.leaky_relu(x, 0.1),
         [away(3, 4)],
         lambda x: np.where(x > 0, x, 0.1 * x),

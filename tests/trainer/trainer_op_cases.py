@@ -396,6 +396,9 @@ CASES: list[OpCase] = [
     OpCase("OneHot", lambda i: tf.one_hot(i, 4), [np.array([0, 3, 1])], lambda i: np.eye(4)[i]),
     # nn
     OpCase("Relu", tf.nn.relu, [away(3, 4)], lambda a: np.maximum(a, 0)),
+    OpCase(
+        "LeakyRelu", lambda x: tf.nn.leaky_relu(x, 0.3), [away(3, 4)], lambda a: np.where(a > 0, a, 0.3 * a)
+    ),
     OpCase("Elu", tf.nn.elu, [away(3, 4)], lambda a: np.where(a > 0, a, np.expm1(a))),
     OpCase(
         "ReluGrad",

@@ -584,15 +584,27 @@ def _elu_grad(op: Any, g: Tensor) -> list[Any]:
 register("Elu", shape=float_same_shape, kernel=_elu_kernel, grad=_elu_grad)
 
 
-# ---- composites: leaky_relu, softplus, l2_normalize ---------------------------------------------------
-# Built from core ops, so their gradients are those ops' gradients.
 def leaky_relu(features: Any, alpha: float = 0.2, name: str | None = None) -> Tensor:
-    """``max(x, alpha * x)`` for ``0 <= alpha <= 1``: slope ``alpha`` below zero."""
+    """``x`` for ``x > 0``, ``alpha * x`` otherwise, for ``0 <= alpha <= 1`` (``max(x, alpha * x)``)."""
     if not 0.0 <= float(alpha) <= 1.0:
         raise InvalidArgumentError(f"tf.nn.leaky_relu: alpha must be in [0, 1], got {alpha}")
-    x = convert_to_tensor(features)
-    with name_scope(name or "LeakyRelu"):
-        return maximum(x, multiply(x, convert_to_tensor(float(alpha), dtype=x.dtype)))
+    return apply_op("LeakyRelu", [convert_to_tensor(features)], {"alpha": float(alpha)}, name or "LeakyRelu")
+
+
+def _leaky_relu_kernel(ctx: Any, x: Any) -> Any:
+    return ctx.xp.where(x > 0, x, x * x.dtype.type(ctx.attrs["alpha"]))
+
+
+def _leaky_relu_grad(op: Any, g: Tensor) -> list[Any]:
+    """d leaky_relu(x) = g for x > 0, alpha * g otherwise."""
+    return [where(greater(op.inputs[0], 0), g, multiply(g, op.attrs["alpha"]))]
+
+
+register("LeakyRelu", shape=same_shape, kernel=_leaky_relu_kernel, grad=_leaky_relu_grad)
+
+
+# ---- composites: softplus, l2_normalize --------------------------------------------------------------
+# Built from core ops, so their gradients are those ops' gradients.
 
 
 def softplus(features: Any, name: str | None = None) -> Tensor:

@@ -20,6 +20,7 @@ from trainer.runtime_ops import (  # noqa: F401  (each registers its ops)
     conv,
     div,
     fully_connected,
+    leaky_relu,
     maximum,
     minimum,
     mean,

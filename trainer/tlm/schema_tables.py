@@ -45,6 +45,7 @@ OPTION_FIELDS: dict[str, list[tuple[str, str, Any]]] = {
     "ConcatenationOptions": [("axis", "int", 0), ("activation", "Activation", 0)],
     "PadOptions": [("paddings", "[int]", None)],
     "TransposeOptions": [("perm", "[int]", None)],
+    "LeakyReluOptions": [("alpha", "float", 0.2)],
 }
 
 # The options table each op code takes (`options: "<Table>"` on the OpCode value); ops
@@ -64,6 +65,7 @@ OP_OPTIONS: dict[str, str] = {
     "Concatenation": "ConcatenationOptions",
     "Pad": "PadOptions",
     "Transpose": "TransposeOptions",
+    "LeakyRelu": "LeakyReluOptions",
 }
 
 # Op codes whose options may be left out (`options_optional`).

@@ -14,7 +14,7 @@ extern const tl_op_descriptor tl_op_add, tl_op_sub, tl_op_mul, tl_op_fully_conne
     tl_op_sigmoid, tl_op_tanh, tl_op_softmax, tl_op_reshape, tl_op_concatenation, tl_op_pad, tl_op_transpose,
     tl_op_quantize, tl_op_dequantize, tl_op_maximum,
     tl_op_minimum, tl_op_abs, tl_op_neg, tl_op_square, tl_op_sqrt, tl_op_rsqrt, tl_op_exp, tl_op_log,
-    tl_op_squared_difference, tl_op_div, tl_op_elu;
+    tl_op_squared_difference, tl_op_div, tl_op_elu, tl_op_leaky_relu;
 
 static const tl_op_descriptor *const tl_ops[TL_OP_COUNT] = {
     &tl_op_add,
@@ -49,6 +49,7 @@ static const tl_op_descriptor *const tl_ops[TL_OP_COUNT] = {
     &tl_op_squared_difference,
     &tl_op_div,
     &tl_op_elu,
+    &tl_op_leaky_relu,
 };
 
 const tl_op_descriptor *tl_op_lookup(int32_t opcode) {

@@ -35,3 +35,4 @@ class OpCode(object):
     SquaredDifference = 29
     Div = 30
     Elu = 31
+    LeakyRelu = 32

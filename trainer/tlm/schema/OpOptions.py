@@ -15,3 +15,4 @@ class OpOptions(object):
     ConcatenationOptions = 9
     PadOptions = 10
     TransposeOptions = 11
+    LeakyReluOptions = 12
