@@ -219,6 +219,7 @@ tl_status tl_frontend_init(const tl_frontend_config *config, void *memory, size_
     int64_t c = tl_fe_round_shift(tl_fe_sin_q30(turn + 0x40000000u), 15);
     int64_t s = -tl_fe_round_shift(tl_fe_sin_q30(turn), 15);
     if (c > 32767) c = 32767;
+    if (c < -32767) c = -32767;
     if (s < -32767) s = -32767;
     if (s > 32767) s = 32767;
     fe->tw_re[k] = (int16_t)c;
