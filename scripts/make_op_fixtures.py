@@ -7,8 +7,9 @@ needs LiteRT only.
 
 Each model is one ``tf.function`` applying the op to a [1, 64] input (two inputs for binary ops), converted
 to float32 and to full-integer int8 with int8 inputs and outputs (a representative dataset of 64 seeded
-samples drawn from the op's domain), so the int8 file holds the op alone. An op TFLite has no int8 kernel
-for (SQUARE) gets no int8 file: the converter refuses it, and the script says so.
+samples drawn from the op's domain), so the int8 file holds the op alone, except for the ops the converter
+keeps in float (NEG, SQUARE, ELU: DEQUANTIZE, the float op, QUANTIZE). A conversion that fails is reported
+and the script goes on.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ and in C alike, so both give the same table on every platform.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -227,10 +228,18 @@ def _reference(name: str):
     return run
 
 
+@functools.lru_cache(maxsize=256)
+def cached_table(name: str, s_in: float, zp_in: int, s_out: float, zp_out: int) -> np.ndarray:
+    """``TABLES[name]`` for these parameters, built once (the reference interpreter reruns nodes)."""
+    table = TABLES[name](s_in, zp_in, s_out, zp_out)
+    table.setflags(write=False)
+    return table
+
+
 def _int8(name: str):
     def run(op: OpInfo, ins: list[np.ndarray], m: ModelInfo) -> np.ndarray:
-        table = TABLES[name](*qparams(m, op.inputs[0]), *qparams(m, op.outputs[0]))
-        return lut_int8(ins[0], table)
+        (s_in, zp_in), (s_out, zp_out) = qparams(m, op.inputs[0]), qparams(m, op.outputs[0])
+        return lut_int8(ins[0], cached_table(name, float(s_in), int(zp_in), float(s_out), int(zp_out)))
 
     return run
 
