@@ -118,3 +118,30 @@ def test_memory_against_tflite_micro_arena(name):
         assert ours <= theirs, (name, ours, theirs)
     else:
         assert ours <= MEMORY_RATIO_BOUND * theirs, (name, ours, theirs)
+
+
+@pytest.mark.parametrize("name", ["float32", "int8", "int8_io"])
+def test_exported_models_run_on_tflite_micro(name):
+    """tensorlet -> .tflite (every op) -> TFLite Micro: the files load, allocate and run; float32 outputs are
+    ours within 1e-5. int8 outputs are only checked for dtype and shape: they differ from ours (and from
+    LiteRT's reference, which equals ours byte for byte), by up to ~100 steps with int8 I/O, in an op not
+    identified yet (docs/tflite.md section 8). The float16 model is not run: TFLite Micro's DEQUANTIZE takes
+    no float16 input."""
+    from test_tflite_export import MODELS
+
+    from trainer.lite.tflite import to_tflite
+
+    tlm = MODELS[name]()
+    micro = tflm().Interpreter.from_bytes(to_tflite(tlm))
+    ours = pyruntime.Interpreter(model_content=tlm, kernels="reference")
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        xs = [random_input(d, rng) for d in ours.get_input_details()]
+        for k, x in enumerate(xs):
+            micro.set_input(x, k)
+        micro.invoke()
+        for k, b in enumerate(ours.run(*xs)):
+            a = micro.get_output(k)
+            assert a.dtype == b.dtype and a.shape == b.shape
+            if name == "float32":
+                assert float(np.abs(a - b).max()) <= 1e-5 * max(1.0, float(np.abs(a).max()))
