@@ -30,6 +30,7 @@ from trainer.tlm.builder import OPCODES
 from trainer.tlm.schema import Model as _Model
 from trainer.tlm.schema import Quantization as _Quantization
 from trainer.tlm.schema import Tensor as _Tensor
+from trainer.tlm.schema_tables import OPTION_FIELDS
 
 # Manifest modes understood by test_malformed.c.
 COPY = "copy"  # tl_model_load
@@ -438,7 +439,12 @@ def _options_union_cases() -> list[Case]:
     return [
         _c("union_tag_without_value", fc(write_options_value=False), STRUCT),
         _c("union_value_without_tag", fc(options_type=None, options_table="FullyConnectedOptions"), STRUCT),
-        _c("union_unknown_tag_12", fc(options_type=12, options_table="FullyConnectedOptions"), STRUCT),
+        # the first tag past the OpOptions union (tags are 1-based: NONE is 0)
+        _c(
+            "union_first_unknown_tag",
+            fc(options_type=len(OPTION_FIELDS) + 1, options_table="FullyConnectedOptions"),
+            STRUCT,
+        ),
         _c("union_unknown_tag_255", fc(options_type=255, options_table="FullyConnectedOptions"), STRUCT),
         _c("options_of_another_op", fc(options_type="Conv2DOptions"), OPTIONS),
         _c("missing_options", fc(options_type=None, options_table=None), OPTIONS),
@@ -1157,6 +1163,126 @@ def _resources() -> list[Case]:
     ops = v.sub(v.root(), MODEL_OPERATORS)
     v.put_u32(ops, 3_000_000)
     cases.append(_c("operator_count_millions", v.bytes(), TRUNC))
+    return cases
+
+
+# ---- the ops of issue #15: counts, shapes, dtypes, quantization and options, five or more per op ----
+
+UNARY_MATH_OPS = ("Abs", "Neg", "Square", "Sqrt", "Rsqrt", "Exp", "Log", "Elu")
+BROADCAST_MATH_OPS = ("Minimum", "SquaredDifference", "Div")
+
+
+def _one_op(op: str, ins: list[tuple], outs: list[tuple], **options: object) -> bytes:
+    """One op over (dtype, shape, quantization) inputs and outputs, built without the builder's checks."""
+    b = ModelBuilder(check=False)
+    xs = [b.add_input(f"x{i}", dt, sh, quantization=q) for i, (dt, sh, q) in enumerate(ins)]
+    ys = [b.add_tensor(f"y{i}", dt, sh, quantization=q) for i, (dt, sh, q) in enumerate(outs)]
+    b.add_op(op, xs, ys, **options)
+    for y in ys:
+        b.mark_output(y)
+    return b.finish(arena_bytes=0)
+
+
+@_group
+def _new_math_ops() -> list[Case]:
+    f, i8, q = np.float32, np.int8, Quantization(0.1, 0)
+    per_axis = Quantization([0.1, 0.2], [0, 0], axis=1)
+    cases = []
+    for op in UNARY_MATH_OPS:
+        n = op.lower()
+        cases += [
+            _c(f"{n}_two_inputs", _one_op(op, [(f, [2], None), (f, [2], None)], [(f, [2], None)]), COUNT),
+            _c(f"{n}_output_shape", _one_op(op, [(f, [2, 3], None)], [(f, [3, 2], None)]), SHAPE),
+            _c(f"{n}_int8_output_unquantized", _one_op(op, [(i8, [4], q)], [(i8, [4], None)]), QUANT),
+            _c(f"{n}_int8_in_float_out", _one_op(op, [(i8, [4], q)], [(f, [4], None)]), UNS_DTYPE),
+            _c(f"{n}_int32", _one_op(op, [(np.int32, [4], None)], [(np.int32, [4], None)]), UNS_DTYPE),
+            _c(f"{n}_int8_per_axis", _one_op(op, [(i8, [2, 2], per_axis)], [(i8, [2, 2], q)]), QUANT),
+        ]
+    for op in BROADCAST_MATH_OPS:
+        n = op.lower()
+        cases += [
+            _c(f"{n}_one_input", _one_op(op, [(f, [2], None)], [(f, [2], None)]), COUNT),
+            _c(
+                f"{n}_no_broadcast",
+                _one_op(op, [(f, [2, 3], None), (f, [2], None)], [(f, [2, 3], None)]),
+                SHAPE,
+            ),
+            _c(
+                f"{n}_output_not_broadcast",
+                _one_op(op, [(f, [2, 3], None), (f, [3], None)], [(f, [2, 4], None)]),
+                SHAPE,
+            ),
+            _c(
+                f"{n}_rank5",
+                _one_op(op, [(f, [1, 1, 1, 1, 2], None), (f, [2], None)], [(f, [1, 1, 1, 1, 2], None)]),
+                SHAPE,
+            ),
+            _c(
+                f"{n}_int8_output_unquantized",
+                _one_op(op, [(i8, [4], q), (i8, [4], q)], [(i8, [4], None)]),
+                QUANT,
+            ),
+            _c(f"{n}_mixed_dtypes", _one_op(op, [(f, [4], None), (i8, [4], q)], [(f, [4], None)]), UNS_DTYPE),
+        ]
+    # the multipliers TFLite's int8 rules cannot represent
+    big = Quantization(1e5, 0)
+    cases.append(
+        _c(
+            "rsqrt_int8_multiplier_shift",
+            _one_op("Rsqrt", [(i8, [4], Quantization(1.0, 0))], [(i8, [4], big)]),
+            QUANT,
+        )
+    )
+    tiny = Quantization(5e-5, 0)
+    sq = _one_op(
+        "SquaredDifference",
+        [(i8, [4], Quantization(0.5, 0)), (i8, [4], Quantization(0.25, 0))],
+        [(i8, [4], tiny)],
+    )
+    cases.append(_c("squared_difference_int8_output_scale_too_small", sq, QUANT))
+    div = _one_op(
+        "Div",
+        [(i8, [4], Quantization(1e-6, 0)), (i8, [4], Quantization(1e3, 0))],
+        [(i8, [4], Quantization(1e6, 0))],
+    )
+    cases.append(_c("div_int8_multiplier_unrepresentable", div, QUANT))
+    # LeakyRelu's alpha
+    for name, alpha in (("nan", float("nan")), ("inf", float("inf"))):
+        cases.append(
+            _c(
+                f"leaky_relu_alpha_{name}",
+                _one_op("LeakyRelu", [(f, [4], None)], [(f, [4], None)], alpha=alpha),
+                OPTIONS,
+            )
+        )
+    cases += [
+        _c(
+            "leaky_relu_int8_negative_alpha",
+            _one_op("LeakyRelu", [(i8, [4], q)], [(i8, [4], q)], alpha=-1.0),
+            OPTIONS,
+        ),
+        _c(
+            "leaky_relu_output_shape",
+            _one_op("LeakyRelu", [(f, [4], None)], [(f, [5], None)], alpha=0.2),
+            SHAPE,
+        ),
+        _c(
+            "leaky_relu_int8_output_unquantized",
+            _one_op("LeakyRelu", [(i8, [4], q)], [(i8, [4], None)], alpha=0.2),
+            QUANT,
+        ),
+        _c(
+            "leaky_relu_two_inputs",
+            _one_op("LeakyRelu", [(f, [2], None), (f, [2], None)], [(f, [2], None)], alpha=0.2),
+            COUNT,
+        ),
+        _c("valid_leaky_relu_int8", _one_op("LeakyRelu", [(i8, [4], q)], [(i8, [4], q)], alpha=0.2), OK),
+        _c(
+            "valid_div_broadcast",
+            _one_op("Div", [(f, [2, 1, 3], None), (f, [4, 1], None)], [(f, [2, 4, 3], None)]),
+            OK,
+        ),
+    ]
     return cases
 
 
