@@ -14,10 +14,11 @@ The semantics are the schema's (``schema/tensorlet.fbs``): NHWC images; SAME pad
 ``ceil(input / stride)`` outputs with the smaller half of the padding before, VALID gives
 ``ceil((input - effective_kernel + 1) / stride)``; average pooling divides by the number of real (unpadded)
 elements of each window (TensorFlow's rule); max pooling never picks a padded position; fused activations
-clamp the op's result. Each op computes in float64 and stores its result as float32, as the runtime stores
-every tensor in float32. This interpreter trusts the file (it is for models our exporter wrote); the C
-runtime is what verifies untrusted files. int8 models run with :func:`reference_run` (the int8 kernels of
-:mod:`trainer.quant.kernels_int8`).
+clamp the op's result. Each float op computes in float64 and stores its result as float32, as the runtime
+stores every tensor in float32; int8 ops (and Quantize) run the int8 references of the op stanzas, the
+runtime's integer arithmetic, bit for bit. This interpreter trusts the file (it is for models our exporter
+wrote); the C runtime is what verifies untrusted files. :func:`reference_run` is the same without the
+interpreter object.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ class ReferenceInterpreter:
                 model_content = f.read()
         self.model: ModelInfo = read_model(model_content)  # type: ignore[arg-type]
         for op in self.model.ops:
-            if op.opcode not in KERNELS:
+            spec = OPS.get(op.opcode)
+            if spec is None or (spec.reference is None and spec.int8 is None):
                 raise NotImplementedError(
                     f"op {op.index} ({op.opcode}) is not supported by the reference interpreter yet"
                 )
@@ -89,12 +91,7 @@ class ReferenceInterpreter:
                     "(no casting)"
                 )
             values[idx] = value
-        for op in m.ops:
-            out = m.tensors[op.outputs[0]]
-            args = [values[i].astype(np.float64) for i in op.inputs]
-            y = KERNELS[op.opcode](op, args, out.shape)
-            values[out.index] = np.asarray(y, dtype=np.float64).reshape(out.shape).astype(out.dtype)
-        return values
+        return _run_ops(m, values)
 
     def run(self, *inputs: np.ndarray) -> list[np.ndarray]:
         """Outputs (float32 copies) for one array per graph input."""
@@ -112,6 +109,12 @@ def reference_run_all(model: bytes, *inputs: np.ndarray) -> dict[int, np.ndarray
     values: dict[int, np.ndarray] = {t.index: t.data for t in m.tensors if t.data is not None}
     for idx, value in zip(m.inputs, inputs, strict=True):
         values[idx] = np.asarray(value)
+    return _run_ops(m, values)
+
+
+def _run_ops(m: ModelInfo, values: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
+    """Runs every op of ``m`` on ``values`` (constants and inputs, by tensor index): float32 ops with their
+    float reference (float64 inside, stored as float32), int8 ops with the runtime's integer arithmetic."""
     for op in m.ops:
         out = m.tensors[op.outputs[0]]
         spec = OPS[op.opcode]
