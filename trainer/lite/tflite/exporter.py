@@ -36,6 +36,9 @@ _OPS = {
     "Mean": "MEAN", "Relu": "RELU", "Relu6": "RELU6", "Sigmoid": "LOGISTIC", "Tanh": "TANH",
     "Softmax": "SOFTMAX", "Reshape": "RESHAPE", "Concatenation": "CONCATENATION", "Pad": "PAD",
     "Transpose": "TRANSPOSE", "Quantize": "QUANTIZE", "Dequantize": "DEQUANTIZE", "Maximum": "MAXIMUM",
+    "Minimum": "MINIMUM", "Abs": "ABS", "Neg": "NEG", "Square": "SQUARE", "Sqrt": "SQRT", "Rsqrt": "RSQRT",
+    "Exp": "EXP", "Log": "LOG", "Elu": "ELU", "LeakyRelu": "LEAKY_RELU", "Div": "DIV",
+    "SquaredDifference": "SQUARED_DIFFERENCE",
 }  # fmt: skip
 _WEIGHTED = ("FullyConnected", "Conv2D", "DepthwiseConv2D")
 
@@ -225,6 +228,10 @@ def _convert_op(g: _Graph, op) -> None:
         pads = np.asarray(o["paddings"]).reshape(-1, 2)
         ins.append(g.const(f"{g.info.tensors[outs[0]].name}/paddings", pads))
         opts = ("PadOptions", [])
+    elif op.opcode == "Div":
+        opts = ("DivOptions", [(0, "b", 0)])
+    elif op.opcode == "LeakyRelu":
+        opts = ("LeakyReluOptions", [(0, "f", float(o["alpha"]))])
     elif op.opcode == "Transpose":
         ins.append(g.const(f"{g.info.tensors[outs[0]].name}/perm", np.asarray(o["perm"])))
         opts = ("TransposeOptions", [])

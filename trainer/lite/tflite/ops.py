@@ -121,6 +121,27 @@ def _maximum(ctx: ImportContext, op: Operator) -> None:
     ctx.emit("Maximum", op, [ctx.t(op.inputs[0]), ctx.t(op.inputs[1])], [ctx.t(op.outputs[0])])
 
 
+def _plain_binary(tensorlet_op: str) -> Callable:
+    def convert(ctx: ImportContext, op: Operator) -> None:
+        arity(op, (2,))
+        ctx.emit(tensorlet_op, op, [ctx.t(op.inputs[0]), ctx.t(op.inputs[1])], [ctx.t(op.outputs[0])])
+
+    return convert
+
+
+_register("MINIMUM", "Minimum", "")(_plain_binary("Minimum"))
+_register("SQUARED_DIFFERENCE", "SquaredDifference", "")(_plain_binary("SquaredDifference"))
+
+
+@_register("DIV", "Div", "no fused activation")
+def _div(ctx: ImportContext, op: Operator) -> None:
+    arity(op, (2,))
+    act = int(options(ctx, op, "DivOptions", schema.ACTIVATION_OPTIONS)["fused_activation_function"])
+    if act != 0:
+        raise Refusal(f"fused activation {activation(act)} (tensorlet's Div has none)")
+    ctx.emit("Div", op, [ctx.t(op.inputs[0]), ctx.t(op.inputs[1])], [ctx.t(op.outputs[0])])
+
+
 def _unary(tensorlet_op: str) -> Callable:
     def convert(ctx: ImportContext, op: Operator) -> None:
         arity(op, (1,))
@@ -133,6 +154,20 @@ _register("RELU", "Relu", "")(_unary("Relu"))
 _register("RELU6", "Relu6", "")(_unary("Relu6"))
 _register("LOGISTIC", "Sigmoid", "")(_unary("Sigmoid"))
 _register("TANH", "Tanh", "")(_unary("Tanh"))
+_register("ELU", "Elu", "")(_unary("Elu"))
+for _tflite, _op in (("ABS", "Abs"), ("NEG", "Neg"), ("SQUARE", "Square"), ("SQRT", "Sqrt")):
+    _register(_tflite, _op, "")(_unary(_op))
+for _tflite, _op in (("RSQRT", "Rsqrt"), ("EXP", "Exp"), ("LOG", "Log")):
+    _register(_tflite, _op, "")(_unary(_op))
+
+
+@_register("LEAKY_RELU", "LeakyRelu", "alpha")
+def _leaky_relu(ctx: ImportContext, op: Operator) -> None:
+    arity(op, (1,))
+    alpha = float(options(ctx, op, "LeakyReluOptions", schema.LEAKY_RELU_OPTIONS)["alpha"])
+    if not np.isfinite(alpha):
+        raise Refusal(f"alpha {alpha}")
+    ctx.emit("LeakyRelu", op, [ctx.t(op.inputs[0])], [ctx.t(op.outputs[0])], alpha=alpha)
 
 
 @_register("SOFTMAX", "Softmax", "beta")
@@ -388,7 +423,7 @@ _RECURRENT = {
     "BIDIRECTIONAL_SEQUENCE_RNN",
     "BIDIRECTIONAL_SEQUENCE_LSTM",
 }
-_ACTIVATIONS_MISSING = {"RELU_N1_TO_1", "RELU_0_TO_1", "LEAKY_RELU", "PRELU", "HARD_SWISH", "ELU", "GELU"}
+_ACTIVATIONS_MISSING = {"RELU_N1_TO_1", "RELU_0_TO_1", "PRELU", "HARD_SWISH", "GELU"}
 
 
 def _why_not(name: str) -> str:
@@ -405,7 +440,7 @@ def _why_not(name: str) -> str:
     if name.startswith("STABLEHLO_"):
         return "StableHLO op; no tensorlet op"
     if name in _ACTIVATIONS_MISSING:
-        return "activation tensorlet lacks (Relu, Relu6, Sigmoid, Tanh only)"
+        return "activation tensorlet lacks (Relu, Relu6, Sigmoid, Tanh, Elu, LeakyRelu only)"
     return "no tensorlet op"
 
 

@@ -88,6 +88,7 @@ FULLY_CONNECTED_OPTIONS = {
 ACTIVATION_OPTIONS = {"fused_activation_function": (0, "b", 0)}  # AddOptions, SubOptions, MulOptions
 ADD_SUB_OPTIONS = {"fused_activation_function": (0, "b", 0), "pot_scale_int16": (1, "?", True)}
 SOFTMAX_OPTIONS = {"beta": (0, "f", 0.0)}
+LEAKY_RELU_OPTIONS = {"alpha": (0, "f", 0.0)}
 CONCATENATION_OPTIONS = {"axis": (0, "i", 0), "fused_activation_function": (1, "b", 0)}
 REDUCER_OPTIONS = {"keep_dims": (0, "?", False)}
 RESHAPE_OPTIONS_NEW_SHAPE = 0  # slot of ReshapeOptions.new_shape: [int]
@@ -107,11 +108,13 @@ BUILTIN_OPTIONS = {
     "TransposeOptions": 26,
     "ReducerOptions": 27,
     "SubOptions": 28,
+    "DivOptions": 29,
     "SqueezeOptions": 30,
     "DequantizeOptions": 38,
     "MaximumMinimumOptions": 39,
     "PadV2Options": 43,
     "ExpandDimsOptions": 52,
+    "LeakyReluOptions": 75,
     "QuantizeOptions": 89,
 }
 
