@@ -275,7 +275,12 @@ static tl_status tl_decode_op(tl_decoder *d, int32_t i, size_t ot) {
 
   op->opcode = tl_fb_get_i32(fb, ot, TL_F_OP_OPCODE, 0);
   reg = tl_op_lookup(op->opcode);
-  TL_ENSURE(d->err, reg != NULL, TL_ERROR_UNSUPPORTED_OP, "op %d: unknown op code %d", i, op->opcode);
+  /* a known code without a descriptor: a selective build without that op (ops/op_table.c, TL_OP_REF) */
+  TL_ENSURE(d->err, reg != NULL, TL_ERROR_UNSUPPORTED_OP,
+            op->opcode >= 0 && op->opcode < TL_OP_COUNT ? "op %d: op code %d is not in this build (a selective "
+                                                          "build without it)"
+                                                        : "op %d: unknown op code %d",
+            i, op->opcode);
   tl_fb_get_vector(fb, ot, TL_F_OP_INPUTS, &ie, &in_n);
   tl_fb_get_vector(fb, ot, TL_F_OP_OUTPUTS, &oe, &out_n);
   TL_ENSURE(d->err, in_n <= TL_MAX_OP_INPUTS, TL_ERROR_LIMIT_EXCEEDED, "op %d (%s): %u inputs (cap %d)", i,

@@ -7,7 +7,8 @@ selective build (the MNIST model's ops), as text/data/bss in bytes.
 
 Method: every library source is compiled with -Os -ffunction-sections -fdata-sections for the target
 (Cortex-M4 freestanding: -DTL_FREESTANDING; cortex-m4-terse adds -DTL_TERSE_ERRORS), the files holding op
-descriptors (ops/*.c naming TL_OP_FN, ops/ops.h) once per selection (-DTL_OPS_HEADER), then linked with
+descriptors and the op table (ops/*.c naming TL_OP_FN or TL_OP_REF, ops/ops.h) once per selection
+(-DTL_OPS_HEADER), then linked with
 --gc-sections from runtime_c/tools/size_root.c (which calls the whole public API) as the only root, without
 the C library (its memcpy/expf/... stay unresolved and are not counted; libgcc's helpers are). "core"
 registers no op at all; an op's size is its selective build minus the core. Objects are cached in the build
@@ -127,8 +128,10 @@ def report(target: str, build: Path, selective: list[str], jobs: int = 2) -> dic
     """{"core": (text, data, bss), "op:<NAME>": ..., "all ops": ..., "selective": ...} for one target."""
     t = TARGETS[target]
     d = build / target
-    # the op files whose descriptors a selection changes (ops/ops.h: TL_OP_FN) are compiled per selection
-    selected = sorted(p for p in (SRC / "src" / "ops").glob("*.c") if "TL_OP_FN(" in p.read_text())
+    # the op files a selection changes (descriptors: TL_OP_FN; the table: TL_OP_REF) compile per selection
+    selected = sorted(
+        p for p in (SRC / "src" / "ops").glob("*.c") if re.search(r"TL_OP_(FN|REF)\(", p.read_text())
+    )
     sources = sorted(p for p in (SRC / "src").rglob("*.c") if p not in selected)
     with ThreadPoolExecutor(jobs) as pool:
         objs = list(

@@ -1,7 +1,7 @@
-"""Size budgets and the build options that meet them: Cortex-M4 -Os text of the core (no kernels) and of the
-MNIST int8 selective build (runtime_c/tools/size_report.py), the selective build itself (other ops fail at
-prepare as compiled out) and TL_TERSE_ERRORS (message text compiled out, statuses unchanged), both built
-natively and run with tl_run.
+"""Size budgets and the build options that meet them: Cortex-M4 -Os text of the core (no kernels) and of
+the MNIST int8 selective build (runtime_c/tools/size_report.py), the selective build itself (a model with
+another op is refused at load: not in this build) and TL_TERSE_ERRORS (message text compiled out, statuses
+unchanged), both built natively and run with tl_run.
 """
 
 from __future__ import annotations
@@ -87,10 +87,10 @@ def test_selective_and_terse_builds(tmp_path: Path) -> None:
         r = _run(exe, mlp, x, tmp_path)
         assert r.returncode == 0, r.stderr
         assert np.load(tmp_path / "y.npy").tobytes() == want.tobytes()
-    # the selective build has only FullyConnected: the CNN's first op (Quantize) is refused at prepare
+    # the selective build has only FullyConnected: the CNN's first op (Quantize, code 18) is refused at load
     r = _run(selective, cnn, xc, tmp_path)
     assert r.returncode == 1 and "TL_ERROR_UNSUPPORTED_OP" in r.stderr, r.stderr
-    assert "op 0 (Quantize): compiled out" in r.stderr, r.stderr
+    assert "op 0: op code 18 is not in this build" in r.stderr, r.stderr
     # the terse build runs every op, and its errors keep their status with the text compiled out
     r = _run(terse, cnn, xc, tmp_path)
     assert r.returncode == 0 and np.load(tmp_path / "y.npy").tobytes() == want_cnn.tobytes(), r.stderr

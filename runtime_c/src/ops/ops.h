@@ -22,9 +22,10 @@
 
 /* ---- selective builds ----
  * Compiled with -DTL_OPS_HEADER='"ops.h"' (written by `tensorlet ops MODEL --header`: `#define TL_WITH_OP_<NAME>
- * 1` for each op the model uses), TL_OP_FN(NAME, fn) is fn for a listed op and NULL for the others, so an op
- * left out keeps its name and options decoder (it still verifies at load) and its prepare, eval and work are
- * not referenced: the linker drops them with the kernels. Without a header every op is built. */
+ * 1` for each op the model uses), TL_OP_FN(NAME, fn) is fn for a listed op and NULL for the others, and the
+ * op table leaves the others out (ops/op_table.c, TL_OP_REF): the verifier refuses a model that uses one, and
+ * nothing of it is referenced, so the linker drops its descriptor with its kernels. Without a header every op
+ * is built. */
 #ifdef TL_OPS_HEADER
 #include TL_OPS_HEADER
 #define TL_OP_BUILT(NAME) TL_OP_IS_ONE_(TL_WITH_OP_##NAME)
@@ -78,7 +79,7 @@ typedef tl_status (*tl_op_options_fn)(tl_options_reader *r, void *options);
 typedef struct tl_op_descriptor {
   const char *name;                /* "Conv2D" */
   tl_op_options_fn decode_options; /* NULL: no options table (options_bytes 0) */
-  tl_op_prepare_fn prepare;        /* NULL: compiled out of this build (prepare fails naming it) */
+  tl_op_prepare_fn prepare;        /* never NULL in the table (a left-out op has no entry) */
   tl_op_eval_fn eval;
   tl_op_work_fn work;
   uint8_t options_type;            /* expected OpOptions tag (TL_OPT_NONE: no options allowed) */
