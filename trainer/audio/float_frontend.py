@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+import trainer as tf
 from trainer.audio.fixed_frontend import FrontendConfig
 
 
@@ -70,8 +71,6 @@ def features_like_fixed(audio: np.ndarray, cfg: FrontendConfig | None = None) ->
 def log_mel_graph(pcm: Any, cfg: FrontendConfig | None = None) -> Any:
     """The same features as :func:`features_like_fixed`, built from ``tf.signal`` ops in the current graph:
     ``pcm`` float [n, samples] (int16-valued) -> [n, frames, num_mel_bins], differentiable in ``pcm``."""
-    import trainer as tf
-
     cfg = cfg or FrontendConfig()
     pcm = tf.convert_to_tensor(pcm)
     spec = tf.abs(tf.signal.stft(pcm, cfg.window_samples, cfg.stride_samples, cfg.fft_size))

@@ -43,6 +43,7 @@ from trainer import dtypes as _dt
 from trainer.errors import DataLossError, InvalidArgumentError, NotFoundError, TensorletError
 from trainer.graph import Graph, Operation, Tensor, get_default_graph
 from trainer.tensor_shape import TensorShape
+from trainer.train.atomic_file import atomic_write
 from trainer.variables import Variable
 
 FORMAT = "tensorlet-meta-graph"
@@ -96,6 +97,23 @@ class _Encoder:
             "(control-flow ops keep Python sub-graph bodies; save with write_meta_graph=False and rebuild "
             "such models in code)"
         )
+
+
+# The Saver class import_meta_graph returns. trainer.train.saver installs it when imported (TF1's pattern of
+# the owner installing itself): the saver depends on this module for Saver.save's meta graph, and this module
+# never imports the saver back.
+_SAVER_CLASS: list[type] = []
+
+
+def install_saver(cls: type) -> None:
+    """Called once by trainer.train.saver with its Saver class."""
+    _SAVER_CLASS[:] = [cls]
+
+
+def _installed_saver() -> type:
+    if not _SAVER_CLASS:
+        raise TensorletError("import_meta_graph needs trainer.train (import trainer, or trainer.train)")
+    return _SAVER_CLASS[0]
 
 
 def _graph_of(graph: Graph | None) -> Graph:
@@ -204,9 +222,7 @@ def export_meta_graph(
     if clear_devices:
         data = _rewrite_devices(data)
     if filename is not None:
-        from trainer.train.saver import _atomic_write
-
-        _atomic_write(Path(os.fspath(filename)), data)
+        atomic_write(Path(os.fspath(filename)), data)
     return data
 
 
@@ -358,8 +374,7 @@ def _rebuild(
     doc: dict[str, Any], arrays: list[np.ndarray], g: Graph, clear_devices: bool, import_scope: str | None
 ) -> Any:
     """The ops, variables, collections and Saver of a parsed meta graph, built in ``g``."""
-    from trainer.train.saver import Saver
-
+    saver_class = _installed_saver()
     rename = _Rename(import_scope, {op["name"] for op in doc["ops"]})
     dec = _Decoder(g, arrays, rename)
     if doc.get("seed") is not None and g.seed is None:
@@ -413,8 +428,8 @@ def _rebuild(
         return None
     saver_map = doc.get("saver")
     if saver_map:
-        return Saver({ckpt: by_op[op_name] for ckpt, op_name in saver_map.items()})
-    return Saver({op_name: v for op_name, v in by_op.items()})
+        return saver_class({ckpt: by_op[op_name] for ckpt, op_name in saver_map.items()})
+    return saver_class({op_name: v for op_name, v in by_op.items()})
 
 
 def _rebuild_variable(g: Graph, rename: _Rename, rec: Mapping[str, Any]) -> Variable:

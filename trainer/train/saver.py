@@ -40,7 +40,6 @@ import lzma
 import os
 import string
 import struct
-import tempfile
 import warnings
 import zipfile
 import zlib
@@ -51,6 +50,8 @@ from typing import Any
 import numpy as np
 
 from trainer.errors import DataLossError, InvalidArgumentError, NotFoundError
+from trainer.train import meta_graph
+from trainer.train.atomic_file import atomic_write as _atomic_write
 from trainer.variables import global_variables
 
 FORMAT = "tensorlet-checkpoint"
@@ -86,21 +87,6 @@ _ZIP_ERRORS = (
 
 def _var_name(v: Any) -> str:
     return v.op.name
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _strip(path: str | os.PathLike[str]) -> str:
@@ -198,10 +184,8 @@ class Saver:
     def _write_meta_graph(self, graph: Any, path: Path) -> None:
         """``<prefix>.meta``; a graph that a meta graph cannot hold (control-flow bodies, Python objects in
         attrs) gets a warning and no file: the checkpoint itself is still written."""
-        from trainer.train.meta_graph import meta_graph_bytes
-
         try:
-            data = meta_graph_bytes(graph, self._vars)
+            data = meta_graph.meta_graph_bytes(graph, self._vars)
         except InvalidArgumentError as e:
             warnings.warn(f"Saver.save: no meta graph written to {str(path)!r}: {e}", stacklevel=3)
             if path.exists():  # never leave an older graph beside the new variables
@@ -264,6 +248,10 @@ class Saver:
         # Only after every check passed: a failed restore leaves the session as it was.
         for name, v in self._vars.items():
             v.load(arrays[name], sess)
+
+
+
+meta_graph.install_saver(Saver)
 
 
 def _fail(path: Path | str, what: str) -> DataLossError:
