@@ -469,6 +469,15 @@ CASES: list[OpCase] = [
         lambda w, dy: _numeric_vjp(lambda x: ref_conv2d(x, w), CONV_X * 0, dy),
     ),
     OpCase(
+        "Conv2DBackpropInput",
+        lambda x, w: tf.nn.conv2d_transpose(x, w, [2, 7, 7, 2], [1, 2, 2, 1], "VALID"),
+        [r(2, 3, 3, 3), r(3, 3, 2, 3)],
+        lambda x, w: _numeric_vjp(
+            lambda y: ref_conv2d(y, w, (2, 2), "VALID"), np.zeros((2, 7, 7, 2)), x
+        ),
+        name="Conv2DTranspose_valid_s2",
+    ),
+    OpCase(
         "Conv2DBackpropFilter",
         lambda x, dy: tf.nn.conv2d_backprop_filter(x, [3, 3, 3, 4], dy, [1, 2, 2, 1], "VALID"),
         [CONV_X, CONV_DY_S2],

@@ -17,12 +17,13 @@
 """
 
 from trainer.layers.base import Layer, get_activation
-from trainer.layers.convolutional import Conv2D, DepthwiseConv2D
+from trainer.layers.convolutional import Conv2D, Conv2DTranspose, DepthwiseConv2D
 from trainer.layers.core import Dense, Dropout, Flatten, Sequential
 from trainer.layers.functional import (
     average_pooling2d,
     batch_normalization,
     conv2d,
+    conv2d_transpose,
     dense,
     dropout,
     flatten,
@@ -45,6 +46,7 @@ __all__ = [
     "AvgPool2D",
     "BatchNormalization",
     "Conv2D",
+    "Conv2DTranspose",
     "Dense",
     "DepthwiseConv2D",
     "Dropout",
@@ -57,6 +59,7 @@ __all__ = [
     "average_pooling2d",
     "batch_normalization",
     "conv2d",
+    "conv2d_transpose",
     "dense",
     "dropout",
     "flatten",

@@ -1,4 +1,4 @@
-"""Conv2D and DepthwiseConv2D (NHWC inputs, HWIO / HWCM kernels, like TensorFlow)."""
+"""Conv2D, Conv2DTranspose and DepthwiseConv2D (NHWC inputs, HWIO / HWOI / HWCM kernels, like TensorFlow)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 
 from trainer.errors import InvalidArgumentError
 from trainer.layers.base import Layer, get_activation, normalize_padding, normalize_tuple
-from trainer.ops.conv_ops import conv2d, depthwise_conv2d
+from trainer.ops.array_ops import shape, stack
+from trainer.ops.conv_ops import conv2d, conv2d_transpose, depthwise_conv2d
 from trainer.ops.nn_ops import bias_add
 
 
@@ -126,6 +127,43 @@ class Conv2D(_Conv):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "filters": self.filters}
+
+
+class Conv2DTranspose(Conv2D):
+    """The transpose of Conv2D (TF1's ``tf.layers.Conv2DTranspose``): kernel ``[kh, kw, filters,
+    in_channels]``; output ``[N, H * stride, W * stride, filters]`` with "same" padding, ``(H - 1) *
+    stride + kh`` with "valid"."""
+
+    _base_name = "conv2d_transpose"
+
+    def build(self, input_shape: Any) -> None:
+        if self.dilation_rate != (1, 1):
+            raise InvalidArgumentError("Conv2DTranspose: dilation_rate > 1 is not supported")
+        cin = self._in_channels(input_shape)
+        shape = [*self.kernel_size, self.filters, cin]
+        self.kernel = self.add_weight("kernel", shape, self.kernel_initializer, self.kernel_regularizer)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", [self.filters], self.bias_initializer, self.bias_regularizer)
+
+    def _out_size(self, n: int | None, k: int, s: int) -> int | None:
+        if n is None:
+            return None
+        return n * s if self.padding == "same" else (n - 1) * s + k
+
+    def call(self, inputs: Any, training: Any = False) -> Any:
+        dims = inputs.shape.dims
+        (kh, kw), (sh, sw) = self.kernel_size, self.strides
+        oh, ow = self._out_size(dims[1], kh, sh), self._out_size(dims[2], kw, sw)
+        if oh is None or ow is None:
+            raise InvalidArgumentError(
+                f"Conv2DTranspose {self.name}: needs a static height and width, got {dims}"
+            )
+        batch = shape(inputs)[0] if dims[0] is None else int(dims[0])
+        out_shape = stack([batch, oh, ow, self.filters]) if dims[0] is None else [batch, oh, ow, self.filters]
+        y = conv2d_transpose(
+            inputs, self.kernel.value(), out_shape, strides=[1, sh, sw, 1], padding=self.padding.upper()
+        )
+        return self._finish(y)
 
 
 class DepthwiseConv2D(_Conv):

@@ -25,7 +25,7 @@ from trainer import initializers
 from trainer.errors import InvalidArgumentError
 from trainer.graph import convert_to_tensor, variable_scope
 from trainer.layers.base import Layer, get_activation, normalize_padding, normalize_tuple
-from trainer.layers.convolutional import Conv2D
+from trainer.layers.convolutional import Conv2D, Conv2DTranspose
 from trainer.layers.core import Dense, Dropout, Flatten
 from trainer.layers.normalization import BatchNormalization
 from trainer.layers.pooling import AveragePooling2D, MaxPooling2D
@@ -115,6 +115,47 @@ def conv2d(
         strides,
         padding,
         dilation_rate,
+        activation,
+        use_bias,
+        _or(kernel_initializer, "glorot_uniform"),
+        _or(bias_initializer, "zeros"),
+        kernel_regularizer,
+        bias_regularizer,
+        trainable=trainable,
+        name=name,
+    )
+    return apply_layer(layer, inputs, reuse)
+
+
+def conv2d_transpose(
+    inputs: Any,
+    filters: int,
+    kernel_size: int | Sequence[int],
+    strides: int | Sequence[int] = (1, 1),
+    padding: str = "valid",
+    data_format: str = "channels_last",
+    activation: Any = None,
+    use_bias: bool = True,
+    kernel_initializer: Any = None,
+    bias_initializer: Any = None,
+    kernel_regularizer: Any = None,
+    bias_regularizer: Any = None,
+    activity_regularizer: Any = None,
+    kernel_constraint: Any = None,
+    bias_constraint: Any = None,
+    trainable: bool = True,
+    name: str | None = None,
+    reuse: Any = None,
+) -> Any:
+    """Transposed 2-D convolution of NHWC inputs; variables ``<name>/kernel`` ``[kh, kw, filters, in]``,
+    ``bias``; the output is ``stride`` times larger ("same") or ``(n - 1) * stride + k`` ("valid")."""
+    _channels_last(data_format, "conv2d_transpose")
+    layer = Conv2DTranspose(
+        filters,
+        kernel_size,
+        strides,
+        padding,
+        (1, 1),
         activation,
         use_bias,
         _or(kernel_initializer, "glorot_uniform"),

@@ -238,6 +238,11 @@ def _conv2d_bi_kernel(ctx: Any, sizes: Any, w: Any, dy: Any) -> Any:
     kh, kw, c, o = w.shape
     n, h, wd, _ = host_ints(sizes)
     oh, ow, (pt, pb), (pl, pr) = _geometry(h, wd, kh, kw, ctx.attrs)
+    if tuple(dy.shape) != (n, oh, ow, o):
+        raise InvalidArgumentError(
+            f"{ctx.op.name}: input sizes {[n, h, wd, c]} with filter {list(w.shape)} give a forward output "
+            f"of {[n, oh, ow, o]}, but the backprop (the transposed convolution's input) is {list(dy.shape)}"
+        )
     (sh, sw), (dh, dw) = ctx.attrs["strides"], ctx.attrs["dilations"]
     dy2 = dy.reshape(-1, o)
     dxp = ctx.xp.zeros((n, h + pt + pb, wd + pl + pr, c), dtype=dy.dtype)
@@ -250,7 +255,42 @@ def _conv2d_bi_kernel(ctx: Any, sizes: Any, w: Any, dy: Any) -> Any:
     return dxp[:, pt : pt + h, pl : pl + wd, :]
 
 
-register("Conv2DBackpropInput", shape=_conv2d_bi_shape, kernel=_conv2d_bi_kernel, not_differentiable=True)
+def _conv2d_bi_grad(op: Any, g: Tensor) -> list[Any]:
+    """Conv2DBackpropInput is linear in the filter and in dy (the transposed convolution): d/d dy is the
+    convolution of g with the same filter, d/d filter is Conv2DBackpropFilter(g, filter shape, dy)."""
+    _, w, dy = op.inputs
+    return [
+        None,
+        apply_op("Conv2DBackpropFilter", [g, _shape_of(w), dy], op.attrs),
+        apply_op("Conv2D", [g, w], op.attrs),
+    ]
+
+
+register("Conv2DBackpropInput", shape=_conv2d_bi_shape, kernel=_conv2d_bi_kernel, grad=_conv2d_bi_grad)
+
+
+def conv2d_transpose(
+    value: Any = None,
+    filter: Any = None,
+    output_shape: Any = None,
+    strides: Any = None,
+    padding: str = "SAME",
+    data_format: str = "NHWC",
+    name: str | None = None,
+    input: Any = None,
+    filters: Any = None,
+    dilations: Any = None,
+) -> Tensor:
+    """The transpose of ``conv2d`` (TF1's ``tf.nn.conv2d_transpose``): ``value`` ``[N, H, W, in]``, ``filter``
+    ``[KH, KW, out, in]``, ``output_shape`` ``[N, OH, OW, out]`` such that ``conv2d`` of that shape with
+    ``strides`` and ``padding`` gives ``value``'s shape. Computed as ``Conv2DBackpropInput``."""
+    x = value if value is not None else input
+    w = filter if filter is not None else filters
+    if x is None or w is None or output_shape is None or strides is None:
+        raise InvalidArgumentError("conv2d_transpose needs value, filter, output_shape and strides")
+    return conv2d_backprop_input(
+        output_shape, w, x, strides, padding, data_format, dilations, name or "conv2d_transpose"
+    )
 
 
 def conv2d_backprop_filter(
