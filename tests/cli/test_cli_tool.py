@@ -119,12 +119,15 @@ def test_unexpected_errors_are_one_line(monkeypatch, tmp_path: Path, capsys) -> 
 
 def test_ctrl_c_exits_130_with_one_line(pyrt, tmp_path: Path) -> None:
     (tmp_path / "m.tlm").write_bytes(_relu((64, 64)))
+    # SIGINT back to its default in the child, as under a terminal: a test runner started in the background
+    # by a non-interactive shell ignores SIGINT, children inherit that, and Python then keeps ignoring it
     p = subprocess.Popen(
         [*CLI, "bench", str(tmp_path / "m.tlm"), "--runs", "100000000", "--warmup", "0"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     time.sleep(3)  # importing and the first invokes
     p.send_signal(signal.SIGINT)

@@ -54,8 +54,15 @@ def test_mlp_learns_mnist10k_quickly():
     assert last < 0.5 * first
 
 
-def test_progress_bar_shows_loss_and_accuracy(capfd):
+def test_progress_bar_shows_loss_and_accuracy(capfd, monkeypatch):
+    """On a terminal a tqdm bar (stderr) with loss and accuracy; elsewhere (a log file, CI) one plain line
+    per epoch on stdout, never carriage-return redraws."""
     pytest.importorskip("tqdm")
-    _load("mlp").main(["--epochs", "1", "--max-steps", "12"])
+    mlp = _load("mlp")
+    mlp.main(["--epochs", "1", "--max-steps", "12"])
+    out, err = capfd.readouterr()
+    assert "epoch 1/1: loss " in out and "train acc" in out and "\r" not in err
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    mlp.main(["--epochs", "1", "--max-steps", "12"])
     err = capfd.readouterr().err
     assert "epoch 1/1" in err and "loss=" in err and "acc=" in err
