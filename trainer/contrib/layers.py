@@ -25,6 +25,7 @@ from trainer.graph import (
 )
 from trainer.initializers import Initializer, RandomUniform, TruncatedNormal, compute_fans
 from trainer.layers.base import normalize_tuple
+from trainer.layers.blocks import layer_norm
 from trainer.layers.core import Flatten
 from trainer.layers.functional import apply_layer
 from trainer.layers.normalization import BatchNormalization
@@ -44,6 +45,7 @@ __all__ = [
     "fully_connected",
     "l1_regularizer",
     "l2_regularizer",
+    "layer_norm",
     "max_pool2d",
     "variance_scaling_initializer",
     "xavier_initializer",

@@ -16,6 +16,7 @@
 ['conv2d/kernel', 'conv2d/bias', 'dense/kernel', 'dense/bias']
 """
 
+from trainer.layers import blocks
 from trainer.layers.base import Layer, get_activation
 from trainer.layers.convolutional import Conv2D, Conv2DTranspose, DepthwiseConv2D
 from trainer.layers.core import Dense, Dropout, Flatten, Sequential
@@ -58,6 +59,7 @@ __all__ = [
     "Sequential",
     "average_pooling2d",
     "batch_normalization",
+    "blocks",
     "conv2d",
     "conv2d_transpose",
     "dense",
