@@ -1,4 +1,5 @@
-/* tl_frontend.h: the fixed-point audio front-end of tensorlet (int16 PCM in, int16 log-mel features out).
+/* tl_frontend.h: the fixed-point audio front-end of tensorlet (int16 PCM in, int16 log-mel features out, or
+ * int8 features quantized for a model's input).
  *
  * A small C module beside the interpreter, not ops inside a model: it runs before the model, on raw
  * microphone samples, in integer arithmetic only (no float, no libm, no malloc), so the same code runs on a
@@ -91,6 +92,34 @@ tl_status tl_frontend_compute_frame(tl_frontend *fe, const int16_t *window, int1
  * length of `features` in elements and must hold every frame. *num_frames gets the frame count. */
 tl_status tl_frontend_compute(tl_frontend *fe, const int16_t *audio, int32_t num_samples, int16_t *features,
                               size_t capacity, int32_t *num_frames);
+
+/* ---- int8 output: the model's quantized input straight from the front-end ----
+ *
+ * A keyword model trained on these features sees real = (feature - feature_offset) * feature_scale and its
+ * int8 input is q = round(real / input_scale) + zero_point. In integers, with
+ * multiplier / 2^shift = feature_scale / input_scale:
+ *   q = clamp(zero_point + round((feature - feature_offset) * multiplier / 2^shift), -128, 127)
+ * rounding halves away from zero. |feature - feature_offset| < 2^16 and multiplier < 2^31, so the product
+ * fits int64 exactly. The parameters come from the model's input quantization (float scale, zero point);
+ * trainer.audio.fixed_frontend.int8_params computes them, so this module needs no float. */
+typedef struct tl_frontend_int8_params {
+  int32_t feature_offset; /* the feature value that means real 0, -32768..32767 (4096 for kws.py) */
+  int32_t multiplier;     /* 1..2^31 - 1 */
+  int32_t shift;          /* 1..62 */
+  int32_t zero_point;     /* the model input's zero point, -128..127 */
+} tl_frontend_int8_params;
+
+/* TL_OK, or TL_ERROR_INVALID_ARGUMENT when a field is outside its range (NULL: TL_ERROR_NULL_ARGUMENT). */
+tl_status tl_frontend_int8_params_check(const tl_frontend_int8_params *params);
+
+/* features [count] (int16, any values) -> out [count] int8 with `params` (see above). */
+tl_status tl_frontend_quantize_int8(const tl_frontend_int8_params *params, const int16_t *features, size_t count,
+                                    int8_t *out);
+
+/* tl_frontend_compute, then tl_frontend_quantize_int8 frame by frame: features [num_frames][num_mel_bins]
+ * int8, the model's input. `capacity` is the length of `features` in elements. */
+tl_status tl_frontend_compute_int8(tl_frontend *fe, const tl_frontend_int8_params *params, const int16_t *audio,
+                                   int32_t num_samples, int8_t *features, size_t capacity, int32_t *num_frames);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,10 @@
  *   test_frontend --batch IN.raw OUT.raw CLIP_SAMPLES [sample_rate window stride fft mels lower upper]
  *       IN: n clips of CLIP_SAMPLES int16 (native byte order); OUT: their features, int16 [n][frames][mels]
  *   test_frontend --check IN.txt      one config (7 integers) a line -> "status message" a line
+ *   test_frontend --quantize IN.raw OUT.raw OFFSET MULTIPLIER SHIFT ZERO_POINT
+ *       int16 features -> int8 (tl_frontend_quantize_int8)
+ *   test_frontend --batch-int8 IN.raw OUT.raw CLIP_SAMPLES OFFSET MULTIPLIER SHIFT ZERO_POINT
+ *       clips -> int8 features [n][frames][mels] of the default config (tl_frontend_compute_int8)
  */
 #include <math.h>
 #include <stdio.h>
@@ -162,6 +166,46 @@ TL_TEST(test_silence_and_tone) {
   TL_EXPECT_TRUE(feats[10 * 40 + best] > 256 * 20);
 }
 
+TL_TEST(test_int8_params_and_rounding) {
+  tl_frontend_int8_params p = {4096, 1 << 30, 31, -5}; /* (f - 4096) / 2 + (-5) */
+  const int16_t f[6] = {4096, 4097, 4095, 4099, 32767, -32768};
+  int8_t q[6];
+  int16_t audio[480] = {0};
+  int8_t feats[40];
+  int32_t frames = -1;
+  tl_frontend_config cfg;
+  tl_frontend *fe;
+  TL_EXPECT_EQ(tl_frontend_int8_params_check(NULL), TL_ERROR_NULL_ARGUMENT);
+  TL_EXPECT_EQ(tl_frontend_int8_params_check(&p), TL_OK);
+  TL_EXPECT_EQ(tl_frontend_quantize_int8(&p, f, 6, q), TL_OK);
+  TL_EXPECT_EQ(q[0], -5);
+  TL_EXPECT_EQ(q[1], -4); /* 0.5 rounds away from zero */
+  TL_EXPECT_EQ(q[2], -6); /* -0.5 too */
+  TL_EXPECT_EQ(q[3], -3); /* 1.5 -> 2 */
+  TL_EXPECT_EQ(q[4], 127);
+  TL_EXPECT_EQ(q[5], -128);
+  TL_EXPECT_EQ(tl_frontend_quantize_int8(&p, NULL, 0, NULL), TL_OK);
+  TL_EXPECT_EQ(tl_frontend_quantize_int8(&p, NULL, 1, q), TL_ERROR_NULL_ARGUMENT);
+  p.shift = 0;
+  TL_EXPECT_EQ(tl_frontend_quantize_int8(&p, f, 6, q), TL_ERROR_INVALID_ARGUMENT);
+  p.shift = 63;
+  TL_EXPECT_EQ(tl_frontend_int8_params_check(&p), TL_ERROR_INVALID_ARGUMENT);
+  p.shift = 62, p.multiplier = 0;
+  TL_EXPECT_EQ(tl_frontend_int8_params_check(&p), TL_ERROR_INVALID_ARGUMENT);
+  p.multiplier = 1, p.zero_point = 128;
+  TL_EXPECT_EQ(tl_frontend_int8_params_check(&p), TL_ERROR_INVALID_ARGUMENT);
+  p.zero_point = -128, p.feature_offset = 32768;
+  TL_EXPECT_EQ(tl_frontend_int8_params_check(&p), TL_ERROR_INVALID_ARGUMENT);
+  p.feature_offset = 0;
+  tl_frontend_config_default(&cfg);
+  TL_EXPECT_EQ(tl_frontend_init(&cfg, memory_, sizeof memory_, &fe), TL_OK);
+  TL_EXPECT_EQ(tl_frontend_compute_int8(fe, &p, audio, 480, feats, 39, &frames), TL_ERROR_SIZE_MISMATCH);
+  TL_EXPECT_EQ(tl_frontend_compute_int8(fe, NULL, audio, 480, feats, 40, &frames), TL_ERROR_NULL_ARGUMENT);
+  TL_EXPECT_EQ(tl_frontend_compute_int8(fe, &p, audio, 480, feats, 40, &frames), TL_OK);
+  TL_EXPECT_EQ(frames, 1);
+  TL_EXPECT_EQ(feats[0], -128); /* silence: feature 0, offset 0, zero point -128 */
+}
+
 /* ---- driver modes ---- */
 
 static int parse_config(char **argv, int argc, tl_frontend_config *cfg) {
@@ -215,6 +259,60 @@ static int run_batch(int argc, char **argv) {
   return 0;
 }
 
+/* --quantize IN.raw OUT.raw OFFSET MULTIPLIER SHIFT ZERO_POINT: int16 features -> int8;
+ * --batch-int8 IN.raw OUT.raw CLIP_SAMPLES OFFSET MULTIPLIER SHIFT ZERO_POINT: clips -> int8 features
+ * (default config). */
+static int run_int8(int argc, char **argv) {
+  tl_frontend_int8_params p;
+  tl_frontend_config cfg;
+  tl_frontend *fe = NULL;
+  FILE *in, *out;
+  const int batch = strcmp(argv[1], "--batch-int8") == 0;
+  const int first = batch ? 5 : 4;
+  long clip = 0;
+  int16_t *buf;
+  int8_t *q;
+  int32_t frames = 0;
+  size_t n, cap;
+  if (argc != first + 4) {
+    fprintf(stderr, "usage: test_frontend --quantize IN OUT OFFSET MULT SHIFT ZP | --batch-int8 IN OUT CLIP ...\n");
+    return 2;
+  }
+  p.feature_offset = (int32_t)strtol(argv[first], NULL, 10), p.multiplier = (int32_t)strtol(argv[first + 1], NULL, 10);
+  p.shift = (int32_t)strtol(argv[first + 2], NULL, 10), p.zero_point = (int32_t)strtol(argv[first + 3], NULL, 10);
+  if (tl_frontend_int8_params_check(&p) != TL_OK) return 4;
+  n = 4096, cap = 4096;
+  if (batch) {
+    clip = strtol(argv[4], NULL, 10);
+    tl_frontend_config_default(&cfg);
+    if (tl_frontend_init(&cfg, memory_, sizeof memory_, &fe) != TL_OK || clip <= 0 || clip > (1L << 24)) return 2;
+    tl_frontend_num_frames(fe, (int32_t)clip, &frames);
+    n = (size_t)clip, cap = (size_t)frames * (size_t)cfg.num_mel_bins;
+  }
+  buf = (int16_t *)malloc(n * sizeof(int16_t));
+  q = (int8_t *)malloc(cap + 1);
+  in = fopen(argv[2], "rb");
+  out = fopen(argv[3], "wb");
+  if (buf == NULL || q == NULL || in == NULL || out == NULL) return 2;
+  for (;;) {
+    const size_t got = fread(buf, sizeof(int16_t), n, in);
+    size_t made = got;
+    if (got == 0 || (batch && got != n)) break;
+    if (batch) {
+      if (tl_frontend_compute_int8(fe, &p, buf, (int32_t)clip, q, cap, &frames) != TL_OK) return 3;
+      made = cap;
+    } else if (tl_frontend_quantize_int8(&p, buf, got, q) != TL_OK) {
+      return 3;
+    }
+    if (fwrite(q, 1, made, out) != made) return 3;
+  }
+  fclose(in);
+  fclose(out);
+  free(buf);
+  free(q);
+  return 0;
+}
+
 static int run_check(const char *path) {
   FILE *in = fopen(path, "r");
   long v[7];
@@ -233,9 +331,13 @@ static int run_check(const char *path) {
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "--batch") == 0) return run_batch(argc, argv);
   if (argc == 3 && strcmp(argv[1], "--check") == 0) return run_check(argv[2]);
+  if (argc >= 2 && (strcmp(argv[1], "--quantize") == 0 || strcmp(argv[1], "--batch-int8") == 0)) {
+    return run_int8(argc, argv);
+  }
   TL_RUN(test_default_config_and_api_contract);
   TL_RUN(test_hostile_configs_are_refused);
   TL_RUN(test_random_configs_never_crash);
   TL_RUN(test_silence_and_tone);
+  TL_RUN(test_int8_params_and_rounding);
   return tl_test_summary();
 }

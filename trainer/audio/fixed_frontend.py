@@ -267,8 +267,74 @@ def compute_batch(audio: np.ndarray, cfg: FrontendConfig = FrontendConfig()) -> 
     return compute_frames(windows, cfg).reshape(len(audio), nf, cfg.num_mel_bins)
 
 
+# ---- int8 output: a model's quantized input (tl_frontend_int8_params, tl_frontend_quantize_int8) ----
+
+
+@dataclass(frozen=True)
+class Int8Params:
+    """``tl_frontend_int8_params``: q = clamp(zero_point + round((feature - feature_offset) * multiplier /
+    2^shift), -128, 127), rounding halves away from zero. Make them with :func:`int8_params`."""
+
+    feature_offset: int
+    multiplier: int
+    shift: int
+    zero_point: int
+
+    def check(self) -> None:
+        """Raises InvalidArgumentError when ``tl_frontend_int8_params_check`` refuses these parameters."""
+        ok = (
+            -32768 <= self.feature_offset <= 32767
+            and 1 <= self.multiplier <= 2**31 - 1
+            and 1 <= self.shift <= 62
+            and -128 <= self.zero_point <= 127
+        )
+        if not ok:
+            raise InvalidArgumentError(f"fixed_frontend: int8 parameters out of range: {self}")
+
+
+def int8_params(
+    input_scale: float, zero_point: int, feature_offset: int = 4096, feature_scale: float = 1.0 / 4096
+) -> Int8Params:
+    """The integer parameters for a model whose float input is ``(feature - feature_offset) *
+    feature_scale`` and whose int8 input has ``input_scale`` and ``zero_point`` (its input tensor's
+    quantization): ``multiplier / 2^shift`` is ``feature_scale / input_scale`` with a 31-bit multiplier
+    (TFLite's normalized form, rounded to nearest)."""
+    if not (input_scale > 0 and feature_scale > 0 and math.isfinite(input_scale / feature_scale)):
+        raise InvalidArgumentError(
+            f"fixed_frontend: scales must be positive and finite, got input_scale={input_scale}, "
+            f"feature_scale={feature_scale}"
+        )
+    mantissa, exponent = math.frexp(float(feature_scale) / float(input_scale))  # r = m 2^e, m in [0.5, 1)
+    multiplier = math.floor(mantissa * 2.0**31 + 0.5)
+    if multiplier == 2**31:
+        multiplier, exponent = 2**30, exponent + 1
+    params = Int8Params(int(feature_offset), multiplier, 31 - exponent, int(zero_point))
+    params.check()
+    return params
+
+
+def quantize_int8(features: np.ndarray, params: Int8Params) -> np.ndarray:
+    """tl_frontend_quantize_int8: int16 features (any shape) -> int8 of the same shape."""
+    params.check()
+    v = np.asarray(features, np.int16).astype(np.int64) - params.feature_offset
+    q = params.zero_point + round_shift(v * params.multiplier, params.shift)
+    return np.clip(q, -128, 127).astype(np.int8)
+
+
+def compute_int8(audio: np.ndarray, params: Int8Params, cfg: FrontendConfig = FrontendConfig()) -> np.ndarray:
+    """tl_frontend_compute_int8: int16 audio [samples] or [n, samples] -> int8 features
+    [frames, num_mel_bins] or [n, frames, num_mel_bins]."""
+    audio = np.asarray(audio)
+    feats = compute(audio, cfg) if audio.ndim == 1 else compute_batch(audio, cfg)
+    return quantize_int8(feats, params)
+
+
 __all__ = [
     "FrontendConfig",
+    "Int8Params",
+    "compute_int8",
+    "int8_params",
+    "quantize_int8",
     "Tables",
     "compute",
     "compute_batch",

@@ -340,3 +340,55 @@ tl_status tl_frontend_compute(tl_frontend *fe, const int16_t *audio, int32_t num
   *num_frames = frames;
   return TL_OK;
 }
+
+/* ---- int8 output (tl_frontend.h: q = clamp(zp + round((f - offset) * multiplier / 2^shift))) ---- */
+
+tl_status tl_frontend_int8_params_check(const tl_frontend_int8_params *params) {
+  if (params == NULL) return TL_ERROR_NULL_ARGUMENT;
+  if (params->feature_offset < -32768 || params->feature_offset > 32767 || params->multiplier < 1 ||
+      params->shift < 1 || params->shift > 62 || params->zero_point < -128 || params->zero_point > 127) {
+    return TL_ERROR_INVALID_ARGUMENT;
+  }
+  return TL_OK;
+}
+
+tl_status tl_frontend_quantize_int8(const tl_frontend_int8_params *params, const int16_t *features, size_t count,
+                                    int8_t *out) {
+  size_t i;
+  const tl_status st = tl_frontend_int8_params_check(params);
+  if (st != TL_OK) return st;
+  if (count > 0 && (features == NULL || out == NULL)) return TL_ERROR_NULL_ARGUMENT;
+  for (i = 0; i < count; ++i) {
+    /* |v| <= 65535 and multiplier < 2^31: the product is below 2^47 */
+    const int64_t v = (int64_t)features[i] - params->feature_offset;
+    int64_t q = params->zero_point + tl_fe_round_shift(v * params->multiplier, (int)params->shift);
+    q = q < -128 ? -128 : q > 127 ? 127 : q;
+    out[i] = (int8_t)q;
+  }
+  return TL_OK;
+}
+
+tl_status tl_frontend_compute_int8(tl_frontend *fe, const tl_frontend_int8_params *params, const int16_t *audio,
+                                   int32_t num_samples, int8_t *features, size_t capacity, int32_t *num_frames) {
+  int16_t row[TL_FRONTEND_MAX_MEL_BINS]; /* one frame's int16 features */
+  int32_t frames, f;
+  size_t bins;
+  tl_status st;
+  if (num_frames != NULL) *num_frames = 0;
+  if (fe == NULL || num_frames == NULL || (audio == NULL && num_samples > 0)) return TL_ERROR_NULL_ARGUMENT;
+  st = tl_frontend_int8_params_check(params);
+  if (st != TL_OK) return st;
+  st = tl_frontend_num_frames(fe, num_samples, &frames);
+  if (st != TL_OK) return st;
+  bins = (size_t)fe->config.num_mel_bins;
+  if (frames > 0 && features == NULL) return TL_ERROR_NULL_ARGUMENT;
+  if ((size_t)frames > capacity / bins) return TL_ERROR_SIZE_MISMATCH;
+  for (f = 0; f < frames; ++f) {
+    st = tl_frontend_compute_frame(fe, audio + (size_t)f * (size_t)fe->config.stride_samples, row);
+    if (st != TL_OK) return st;
+    st = tl_frontend_quantize_int8(params, row, bins, features + (size_t)f * bins);
+    if (st != TL_OK) return st;
+  }
+  *num_frames = frames;
+  return TL_OK;
+}
