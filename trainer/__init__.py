@@ -97,6 +97,7 @@ from trainer.ops.array_ops import (
 from trainer.ops.clip_ops import clip_by_global_norm, clip_by_norm, clip_by_value, global_norm
 from trainer.ops.control_flow import case, cond, while_loop
 from trainer.ops.control_ops import group, no_op, tuple  # noqa: A004
+from trainer.ops.einsum_ops import einsum
 from trainer.ops.index_ops import gather_nd, range, scatter_nd, sequence_mask, unique  # noqa: A004
 from trainer.ops.linalg_ops import (
     diag,
@@ -107,6 +108,7 @@ from trainer.ops.linalg_ops import (
     matrix_diag_part,
     matrix_inverse,
 )
+from trainer.ops.logging_ops import Print, print  # noqa: A004
 from trainer.ops.math_ops import (
     abs,  # noqa: A004
     add,
@@ -160,8 +162,10 @@ from trainer.ops.math_ops import (
 )
 from trainer.ops.nn_ops import sigmoid, tanh
 from trainer.ops.random_ops import random_normal, random_uniform, truncated_normal
+from trainer.ops.scan_ops import cumprod, cumsum, reduce_prod
 from trainer.ops.sequence_ops import reverse_sequence
 from trainer.ops.state_ops import assign, assign_add, assign_sub, scatter_add, scatter_sub, scatter_update
+from trainer.ops.tensor_array import TensorArray
 from trainer.random_seed import set_random_seed
 from trainer.session import InteractiveSession, Session, get_default_session
 from trainer.tensor_shape import Dimension, TensorShape

@@ -25,6 +25,12 @@ from trainer.graph import Operation, Tensor, convert_to_tensor, get_default_grap
 from trainer.ops import array_ops, control_flow, math_ops
 from trainer.registry import get_op_def
 
+# The gradient ops of tf.cond and tf.while_loop replay traced forward values; they have no gradient.
+_NO_SECOND_ORDER = dict.fromkeys(
+    ("IfGrad", "WhileGrad"),
+    ": second derivatives through tf.cond and tf.while_loop are not supported (docs/control_flow.md)",
+)
+
 
 def _as_list(x: Any) -> list[Any]:
     if x is None:
@@ -114,7 +120,7 @@ def gradients(
                         if nd:
                             raise GradientLookupError(
                                 f"No gradient defined for operation '{op.name}' (op type: {op.type}), "
-                                f"needed on the path to {t.name}"
+                                f"needed on the path to {t.name}{_NO_SECOND_ORDER.get(op.type, '')}"
                             )
                     continue
                 if not any(need):

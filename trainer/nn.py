@@ -21,6 +21,7 @@ from trainer.ops.conv_ops import (
     max_pool2d,
 )
 from trainer.ops.index_ops import embedding_lookup, in_top_k, top_k
+from trainer.ops.lrn_ops import local_response_normalization, lrn
 from trainer.ops.math_ops import add_n
 from trainer.ops.nn_ops import (
     batch_normalization,
@@ -69,7 +70,9 @@ __all__ = [
     "l2_loss",
     "l2_normalize",
     "leaky_relu",
+    "local_response_normalization",
     "log_softmax",
+    "lrn",
     "max_pool",
     "max_pool2d",
     "moments",

@@ -328,7 +328,7 @@ _FUNCS = (
     "pad clip where tile take broadcast_to expand_dims argwhere matmul dot transpose reshape swapaxes "
     "squeeze "
     "ravel sum mean amax amin argmax argmin isfinite isnan any all "
-    "eye diagonal argsort take_along_axis unique"
+    "eye diagonal argsort take_along_axis unique flip cumsum cumprod einsum"
 ).split()
 _UFUNCS = (
     "add subtract multiply divide true_divide floor_divide remainder mod power maximum minimum sqrt exp log "

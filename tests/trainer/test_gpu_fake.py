@@ -11,6 +11,7 @@ the fused optimizer kernels agree with the xp-generic reference. They prove noth
 from __future__ import annotations
 
 import inspect
+import io
 import subprocess
 import sys
 from collections import Counter
@@ -38,6 +39,7 @@ MARKERS = {
     "cached_upload": "constant",
     "read_variable": "variable load",
     "host_ints": "shape metadata",
+    "host_copy_to_print": "printing",
     "any_true": "validity check",
     "upload": "upload",
 }
@@ -231,7 +233,23 @@ def _control_flow_parity() -> None:
     np.testing.assert_array_equal(vals[0][1], vals[1][1])
 
 
+def _print_v2_parity() -> None:
+    """tf.print on the GPU: the same text as on the CPU, the one read to the host marked as printing."""
+    texts = []
+    for dev in ("/cpu:0", "/gpu:0"):
+        buf = io.StringIO()
+        with tf.Graph().as_default(), tf.device(dev):
+            x = tf.placeholder(tf.float32, [2, 3])
+            op = tf.print("x:", x * 2.0, output_stream=buf)
+            with tf.Session() as sess:
+                sess.run(op, {x: np.arange(6).reshape(2, 3)})
+        texts.append(buf.getvalue())
+    assert texts[0] == texts[1] == "x: [[0 2 4]\n [6 8 10]]\n", texts
+    assert "printing" in transfer_reasons()
+
+
 CUSTOM_PARITY = {
+    "PrintV2": _print_v2_parity,
     **dict.fromkeys(
         ["RandomStandardNormal", "TruncatedNormal", "RandomUniform", "RandomUniformInt"], _random_parity
     ),

@@ -642,3 +642,9 @@ from control_flow_op_cases import control_flow_cases  # noqa: E402
 
 CASES += control_flow_cases(OpCase)
 CORE_MODULES += ("trainer.ops.control_flow", "trainer.ops._body", "trainer.ops.sequence_ops")
+
+# TensorArray, scans and products, einsum, Print, lrn, partitioned embedding_lookup: their own file.
+from compat_op_cases import COMPAT_CASES, COMPAT_MODULES  # noqa: E402
+
+CASES += COMPAT_CASES
+CORE_MODULES += tuple(f"trainer.ops.{m}" for m in COMPAT_MODULES)

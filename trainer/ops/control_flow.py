@@ -32,6 +32,7 @@ from trainer.errors import InternalError, InvalidArgumentError
 from trainer.graph import Operation, Tensor, convert_to_tensor, get_default_graph
 from trainer.ops._body import Body, body_arg, merge_shapes, variant
 from trainer.ops.array_ops import zeros_like
+from trainer.ops.tensor_array import TensorArray
 from trainer.registry import register
 from trainer.tensor_shape import TensorShape, as_shape
 from trainer.xp_compat import any_true, host_ints
@@ -53,9 +54,23 @@ def _call_in_body(body: Body, scope: str, fn: Callable[[], Any]) -> tuple[Any, l
     with g.name_scope(scope), g._control_flow_body(body):
         res = fn()
         flat = [
-            x if isinstance(x, Operation) or x is None else convert_to_tensor(x) for x in nest.flatten(res)
+            x if isinstance(x, Operation) or x is None else convert_to_tensor(_flow(x))
+            for x in nest.flatten(res)
         ]
     return res, flat
+
+
+def _flow(x: Any) -> Any:
+    """A TensorArray travels through control flow as its buffer (its flow tensor)."""
+    return x.flow if isinstance(x, TensorArray) else x
+
+
+def _rewrap(templates: list[Any], tensors: list[Any]) -> list[Any]:
+    """``tensors`` with each one whose template is a TensorArray wrapped back into a TensorArray."""
+    return [
+        t._with_flow(x) if isinstance(t, TensorArray) and isinstance(x, Tensor) else x
+        for t, x in zip(templates, tensors, strict=True)
+    ]
 
 
 def _make_op(
@@ -190,7 +205,7 @@ def cond(
         op = _make_op("If", [pred, *caps], attrs, "If", then_b.control_captures + else_b.control_captures)
     it = iter(op.outputs[:-1])
     leaves = [(None if x is None else op) if o else next(it) for x, o in zip(flat_t, is_op, strict=True)]
-    result = nest.pack_sequence_as(res_t, leaves)
+    result = nest.pack_sequence_as(res_t, _rewrap(nest.flatten(res_t), leaves))
     if (
         not strict
         and isinstance(result, (list, tuple))
@@ -255,7 +270,9 @@ def _if_grad(op: Operation, *grads: Any) -> list[Any]:
         "n_g": len(gs),
         "specs": tuple((caps[i].shape, caps[i].dtype) for i in fcap),
     }
-    gop = _make_op("IfGrad", [op.inputs[0], op.outputs[-1], *gs, *extra_all], attrs, "IfGrad", [])
+    deps = _dependencies([caps[i] for i in fcap], extra_all)
+    attrs["n_dep"] = len(deps)
+    gop = _make_op("IfGrad", [op.inputs[0], op.outputs[-1], *gs, *extra_all, *deps], attrs, "IfGrad", [])
     result: list[Any] = [None] * len(op.inputs)
     for j, i in enumerate(fcap):
         result[1 + i] = gop.outputs[j]
@@ -269,8 +286,18 @@ def _if_grad_shape(inputs: list[Tensor], attrs: dict) -> Any:
     return list(attrs["specs"])
 
 
+def _dependencies(xs: list[Tensor], used: list[Tensor]) -> list[Tensor]:
+    """The float inputs of a forward control-flow op that its gradient op does not already take. The
+    gradient op takes them too, unused, so that a second derivative through it finds the path and
+    reports that IfGrad/WhileGrad have no gradient, instead of a silent None (the forward values the
+    backward body replays come from the trace, which carries no gradient)."""
+    seen = set(used)
+    return [x for x in dict.fromkeys(xs) if x.dtype.is_floating and x not in seen]
+
+
 def _if_grad_kernel(ctx: Any, pred: Any, trace: Any, *rest: Any) -> Any:
     a = ctx.attrs
+    rest = rest[: len(rest) - a["n_dep"]]
     taken, env_f = trace
     key = "then" if taken else "else"
     gb: Body = a[key]
@@ -355,7 +382,8 @@ def _while(
     outputs of ``dynamic_rnn`` are built this way)."""
     g = get_default_graph()
     with g.name_scope(name or "while") as scope:
-        flat_in = [convert_to_tensor(x) for x in nest.flatten(loop_vars)]
+        leaves = nest.flatten(loop_vars)
+        flat_in = [convert_to_tensor(_flow(x)) for x in leaves]
         if shape_invariants is None:
             invariants = [t.shape for t in flat_in]
         else:
@@ -364,6 +392,11 @@ def _while(
                 raise InvalidArgumentError(
                     f"while_loop {scope[:-1]}: {len(invariants)} shape invariants, {len(flat_in)} loop vars"
                 )
+        # A TensorArray's buffer may be allocated or grown by the body: its invariant is left open.
+        invariants = [
+            _ta_invariant(x, t) if isinstance(x, TensorArray) else s
+            for x, t, s in zip(leaves, flat_in, invariants, strict=True)
+        ]
         for t, s in zip(flat_in, invariants, strict=True):
             if not t.shape.is_compatible_with(s):
                 raise InvalidArgumentError(
@@ -378,7 +411,7 @@ def _while(
             cond_b.args = [
                 body_arg(s, t.dtype, name="loop_var") for t, s in zip(flat_in, invariants, strict=True)
             ]
-            c = convert_to_tensor(cond_fn(*nest.pack_sequence_as(loop_vars, cond_b.args)))
+            c = convert_to_tensor(cond_fn(*nest.pack_sequence_as(loop_vars, _rewrap(leaves, cond_b.args))))
         if c.dtype is not _dt.bool or c.shape.ndims not in (0, None):
             raise InvalidArgumentError(f"while_loop {scope[:-1]}: cond must return a bool scalar, got {c}")
         cond_b.seal([c])
@@ -386,11 +419,12 @@ def _while(
             body_b.args = [
                 body_arg(s, t.dtype, name="loop_var") for t, s in zip(flat_in, invariants, strict=True)
             ]
-            res = body_fn(*nest.pack_sequence_as(loop_vars, body_b.args))
+            res = body_fn(*nest.pack_sequence_as(loop_vars, _rewrap(leaves, body_b.args)))
             accs: list[Any] = []
             if accumulate:
                 res, accs = res
-            flat_out = [convert_to_tensor(x) for x in nest.flatten(res)]
+            res_leaves = nest.flatten(res)
+            flat_out = [convert_to_tensor(_flow(x)) for x in res_leaves]
             flat_acc = [convert_to_tensor(x) for x in accs]
         if len(flat_out) != len(flat_in):
             raise InvalidArgumentError(
@@ -433,7 +467,19 @@ def _while(
         op = _make_op("While", ins, attrs, "While", cond_b.control_captures + body_b.control_captures)
     n = len(flat_in)
     outs = list(op.outputs[:n])
-    return nest.pack_sequence_as(loop_vars, outs), list(op.outputs[n:-1])
+    for x, y, t in zip(res_leaves, flat_out, outs, strict=True):
+        if isinstance(x, TensorArray) and t.shape.dims is None:  # the elements' shape the body wrote
+            t.set_shape(TensorShape(None) if y.shape.dims is None else [None, *y.shape.dims[1:]])
+    templates = [y if isinstance(y, TensorArray) else x for x, y in zip(leaves, res_leaves, strict=True)]
+    return nest.pack_sequence_as(loop_vars, _rewrap(templates, outs)), list(op.outputs[n:-1])
+
+
+def _ta_invariant(ta: TensorArray, flow: Tensor) -> TensorShape:
+    """A TensorArray loop var's shape invariant: unknown until its elements' shape is known; a dynamic
+    array's length may change."""
+    if flow.shape.dims is None:
+        return TensorShape(None)
+    return TensorShape([None if ta.dynamic_size else flow.shape.dims[0], *flow.shape.dims[1:]])
 
 
 def _shape_leaves(s: Any) -> Any:
@@ -525,7 +571,9 @@ def _while_grad(op: Operation, *grads: Any) -> list[Any]:
         "specs": tuple((op.inputs[k].shape, op.inputs[k].dtype) for k in fv)
         + tuple((t.shape, t.dtype) for t in fcaps),
     }
-    gop = _make_op("WhileGrad", [op.outputs[-1], *gs, *fcaps, *extra], attrs, "WhileGrad", [])
+    deps = _dependencies([op.inputs[k] for k in fv] + list(op.inputs[n + a["has_max"] :]), fcaps + extra)
+    attrs["n_dep"] = len(deps)
+    gop = _make_op("WhileGrad", [op.outputs[-1], *gs, *fcaps, *extra, *deps], attrs, "WhileGrad", [])
     for j, k in enumerate(fv):
         result[k] = gop.outputs[j]
     first_cap = n + a["has_max"]
@@ -543,6 +591,7 @@ def _while_grad_shape(inputs: list[Tensor], attrs: dict) -> Any:
 
 def _while_grad_kernel(ctx: Any, trace: Any, *rest: Any) -> Any:
     a = ctx.attrs
+    rest = rest[: len(rest) - a["n_dep"]]
     nv, na, nc = a["n_v"], a["n_a"], a["n_c"]
     gv = list(rest[:nv])
     gacc = rest[nv : nv + na]

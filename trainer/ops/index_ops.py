@@ -17,7 +17,14 @@ import numpy as np
 
 from trainer import dtypes as _dt
 from trainer.errors import InvalidArgumentError
-from trainer.graph import Tensor, apply_op, constant_value, constant_value_as_shape, convert_to_tensor
+from trainer.graph import (
+    Tensor,
+    apply_op,
+    constant_value,
+    constant_value_as_shape,
+    convert_to_tensor,
+    name_scope,
+)
 from trainer.ops.array_ops import cast, expand_dims, gather, one_hot, reshape, shape
 from trainer.ops.math_ops import greater_equal, less, multiply, reduce_max, reduce_sum
 from trainer.registry import register
@@ -221,16 +228,51 @@ def sequence_mask(lengths: Any, maxlen: Any = None, dtype: Any = _dt.bool, name:
 
 # ---- embedding_lookup, in_top_k (composites) ---------------------------------------------------------
 def embedding_lookup(
-    params: Any, ids: Any, partition_strategy: str = "mod", name: str | None = None, **_: Any
+    params: Any,
+    ids: Any,
+    partition_strategy: str = "mod",
+    name: str | None = None,
+    validate_indices: bool = True,
+    max_norm: Any = None,
 ) -> Tensor:
-    """Rows ``ids`` of the embedding table ``params`` (``tf.gather`` on axis 0). A list of tables is the
-    one table split in TF1's ``"mod"`` or ``"div"`` way; a one-element list is that table."""
+    """Rows ``ids`` of the embedding table ``params`` (``tf.gather`` on axis 0). A list of tables is one
+    table split row-wise as TF1 splits it: ``"mod"`` puts row ``i`` in table ``i % n`` at ``i // n``;
+    ``"div"`` gives each table a contiguous block (the first ``rows % n`` tables one row more).
+    ``max_norm``: each looked-up row whose L2 norm exceeds it is scaled down to it."""
+    from trainer.ops.array_ops import concat, stack
+    from trainer.ops.math_ops import floordiv, floormod, maximum, minimum, sqrt, truediv, where
+    from trainer.ops.scan_ops import cumsum
+
     tables = list(params) if isinstance(params, (list, tuple)) else [params]
-    if len(tables) != 1:
+    if not tables:
+        raise InvalidArgumentError("tf.nn.embedding_lookup: params is an empty list")
+    if partition_strategy not in ("mod", "div"):
         raise InvalidArgumentError(
-            "tf.nn.embedding_lookup: partitioned tables (a list of several) are not supported; concat them"
+            f"tf.nn.embedding_lookup: partition_strategy must be 'mod' or 'div', got {partition_strategy!r}"
         )
-    return gather(tables[0], ids, name=name or "embedding_lookup")
+    with name_scope(name or "embedding_lookup"):
+        if len(tables) == 1:
+            out = gather(tables[0], ids)
+        else:
+            i = convert_to_tensor(ids)
+            n = len(tables)
+            sizes = stack([shape(t, out_type=i.dtype)[0] for t in tables])
+            offsets = cumsum(sizes, exclusive=True)
+            if partition_strategy == "mod":
+                part, row = floormod(i, n), floordiv(i, n)
+            else:  # div: rows // n per table, the first rows % n tables one more
+                total = reduce_sum(sizes)
+                per, extras = floordiv(total, n), floormod(total, n)
+                big = floordiv(i, per + 1)  # tables with one extra row come first
+                part = where(less(i, extras * (per + 1)), big, floordiv(i - extras, maximum(per, 1)))
+                part = minimum(part, n - 1)
+                row = i - gather(offsets, part)
+                row = where(less(i, extras * (per + 1)), i - big * (per + 1), row)
+            out = gather(concat(tables, 0), gather(offsets, part) + row)
+        if max_norm is not None:
+            norm = sqrt(reduce_sum(out * out, axis=-1, keepdims=True))
+            out = out * truediv(max_norm, maximum(norm, max_norm))
+        return out
 
 
 def in_top_k(predictions: Any, targets: Any, k: int, name: str | None = None) -> Tensor:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from trainer import dtypes as _dt
-from trainer.errors import InvalidArgumentError, UnimplementedError
+from trainer.errors import InvalidArgumentError
 from trainer.graph import Tensor, apply_op, convert_to_tensor, name_scope, override_operator
 from trainer.ops._common import (
     bool_broadcast_shape,
@@ -797,10 +797,6 @@ def _min_kernel(ctx: Any, x: Any) -> Any:
 
 
 register("Min", shape=_reduce_shape, kernel=_min_kernel, grad=_extremum_grad)
-
-
-def reduce_prod(*args: Any, **kwargs: Any) -> Tensor:
-    raise UnimplementedError("reduce_prod is not implemented")
 
 
 # ---- composites: reduce_any, reduce_all, count_nonzero ----------------------------------------------

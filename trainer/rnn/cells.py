@@ -34,7 +34,7 @@ from trainer import dtypes as _dt
 from trainer import initializers, nest
 from trainer.errors import InvalidArgumentError, UnimplementedError
 from trainer.graph import Tensor, convert_to_tensor, get_default_graph, name_scope, variable_scope
-from trainer.ops import array_ops, math_ops, nn_ops
+from trainer.ops import array_ops, math_ops, nn_ops, random_ops
 from trainer.variables import get_variable
 
 
@@ -375,7 +375,13 @@ class MultiRNNCell(RNNCell):
 
 
 class DropoutWrapper(RNNCell):
-    """Dropout on a cell's inputs, outputs and (new) state, each kept with its ``*_keep_prob``."""
+    """Dropout on a cell's inputs, outputs and (new) state, each kept with its ``*_keep_prob``.
+
+    ``variational_recurrent=True`` (Gal and Ghahramani's variational dropout, as TF1 does it): one mask per
+    ``Session.run`` for each of inputs, state and outputs, drawn with shape ``[1, size]`` when the wrapper
+    is built and reused at every time step (and by every row of the batch). It needs ``dtype``, and
+    ``input_size`` when the inputs are dropped.
+    """
 
     def __init__(
         self,
@@ -390,11 +396,28 @@ class DropoutWrapper(RNNCell):
         dropout_state_filter_visitor: Any = None,
     ) -> None:
         super().__init__()
-        if variational_recurrent:
-            raise UnimplementedError("DropoutWrapper(variational_recurrent=True) is not supported")
         self._cell = cell
         self._in, self._out, self._st = input_keep_prob, output_keep_prob, state_keep_prob
         self._seed = seed
+        self._variational = bool(variational_recurrent)
+        if self._variational:
+            if dtype is None:
+                raise InvalidArgumentError("DropoutWrapper: variational_recurrent=True needs dtype")
+            if not _is_one(input_keep_prob) and input_size is None:
+                raise InvalidArgumentError(
+                    "DropoutWrapper: variational_recurrent=True with input_keep_prob < 1 needs input_size"
+                )
+            dt = _dt.as_dtype(dtype)
+            salt = iter(range(1, 1 << 20))
+
+            def noise(size: Any) -> Tensor:
+                s = seed if seed is None else seed + next(salt)
+                dims = [1, *(size.as_list() if hasattr(size, "as_list") else [int(size)])]
+                return random_ops.random_uniform(dims, seed=s, dtype=dt)
+
+            self._in_noise = None if _is_one(input_keep_prob) else nest.map_structure(noise, input_size)
+            self._st_noise = nest.map_structure(noise, cell.state_size)
+            self._out_noise = nest.map_structure(noise, cell.output_size)
 
     @property
     def state_size(self) -> Any:
@@ -407,15 +430,32 @@ class DropoutWrapper(RNNCell):
     def zero_state(self, batch_size: Any, dtype: Any) -> Any:
         return self._cell.zero_state(batch_size, dtype)
 
+    def _drop(self, x: Any, keep_prob: Any, noise: Any) -> Any:
+        if _is_one(keep_prob):
+            return x
+        if not self._variational:
+            return nest.map_structure(lambda t: _dropout(convert_to_tensor(t), keep_prob, self._seed), x)
+        return nest.map_structure(lambda t, n: _variational(convert_to_tensor(t), keep_prob, n), x, noise)
+
     def __call__(self, inputs: Any, state: Any, scope: Any = None) -> tuple[Any, Any]:
-        inputs = _dropout(convert_to_tensor(inputs), self._in, self._seed)
+        inputs = self._drop(inputs, self._in, self._in_noise if self._variational else None)
         out, new_state = self._cell(inputs, state, scope)
         if not _is_one(self._st):  # TF1 leaves an LSTM's c unchanged; dropout on the h part only
+            st_noise = self._st_noise if self._variational else None
             if isinstance(new_state, LSTMStateTuple):
-                new_state = LSTMStateTuple(new_state.c, _dropout(new_state.h, self._st, self._seed))
+                h_noise = st_noise.h if st_noise is not None else None
+                new_state = LSTMStateTuple(new_state.c, self._drop(new_state.h, self._st, h_noise))
             else:
-                new_state = nest.map_structure(lambda s: _dropout(s, self._st, self._seed), new_state)
-        return _dropout(out, self._out, self._seed), new_state
+                new_state = self._drop(new_state, self._st, st_noise)
+        return self._drop(out, self._out, self._out_noise if self._variational else None), new_state
+
+
+def _variational(x: Tensor, keep_prob: Any, noise: Tensor) -> Tensor:
+    """x / keep_prob * floor(keep_prob + noise): the mask ``noise`` was drawn once for all time steps."""
+    kp = convert_to_tensor(keep_prob, dtype=x.dtype)
+    out = math_ops.multiply(math_ops.truediv(x, kp), math_ops.floor(math_ops.add(kp, noise)))
+    out.set_shape(x.shape)
+    return out
 
 
 def _is_one(p: Any) -> bool:

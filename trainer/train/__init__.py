@@ -12,6 +12,7 @@ from trainer.train.checkpoint_utils import (
     init_from_checkpoint,
     load_variable,
 )
+from trainer.train.checkpoint_utils import load_checkpoint_reader as load_checkpoint
 from trainer.train.global_step import (
     create_global_step,
     get_global_step,
@@ -42,7 +43,6 @@ from trainer.train.saver import (
     get_checkpoint_state,
     latest_checkpoint,
     list_variables,
-    load_checkpoint,
     update_checkpoint_state,
 )
 

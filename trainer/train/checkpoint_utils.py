@@ -42,11 +42,41 @@ def _prefix(ckpt_dir_or_file: str | os.PathLike[str]) -> str:
 
 
 class CheckpointReader:
-    """``tf.train.NewCheckpointReader``: the names, shapes and values of a checkpoint."""
+    """``tf.train.NewCheckpointReader`` / ``tf.train.load_checkpoint``: the names, shapes and values of a
+    checkpoint (``get_tensor``, ``get_variable_to_shape_map``, ``get_variable_to_dtype_map``,
+    ``has_tensor``).
 
-    def __init__(self, ckpt_dir_or_file: str | os.PathLike[str]) -> None:
+    It also unpacks as the ``(index, {name: array})`` pair that ``tf.train.load_checkpoint`` returned in
+    earlier tensorlet versions (``index, arrays = tf.train.load_checkpoint(path)``); ``names`` and
+    ``max_bytes`` restrict and bound that pair as before, checked when the reader is made.
+    """
+
+    def __init__(
+        self,
+        ckpt_dir_or_file: str | os.PathLike[str],
+        names: Any = None,
+        max_bytes: int | None = None,
+    ) -> None:
         self.prefix = _prefix(ckpt_dir_or_file)
         self._entries = {e["name"]: e for e in _read_index(self.prefix)["variables"]}
+        self._pair: tuple[dict[str, Any], dict[str, np.ndarray]] | None = None
+        self._names = None if names is None else list(names)
+        if names is not None or max_bytes is not None:
+            self._pair = load_checkpoint(self.prefix, names=self._names, max_bytes=max_bytes)
+
+    def _as_pair(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        if self._pair is None:
+            self._pair = load_checkpoint(self.prefix)
+        return self._pair
+
+    def __iter__(self) -> Any:
+        return iter(self._as_pair())
+
+    def __getitem__(self, i: int) -> Any:
+        return self._as_pair()[i]
+
+    def __len__(self) -> int:
+        return 2
 
     def get_variable_to_shape_map(self) -> dict[str, list[int]]:
         return {n: list(e["shape"]) for n, e in self._entries.items()}
@@ -58,6 +88,11 @@ class CheckpointReader:
         return name in self._entries
 
     def get_tensor(self, name: str) -> np.ndarray:
+        """The value of ``name`` (NotFoundError when the checkpoint has no such tensor)."""
+        if name.endswith(":0"):
+            name = name[:-2]
+        if self._pair is not None and name in self._pair[1]:
+            return self._pair[1][name]
         return load_checkpoint(self.prefix, names=[name])[1][name]
 
 
@@ -65,9 +100,12 @@ def NewCheckpointReader(ckpt_dir_or_file: str | os.PathLike[str]) -> CheckpointR
     return CheckpointReader(ckpt_dir_or_file)
 
 
-def load_checkpoint_reader(ckpt_dir_or_file: str | os.PathLike[str]) -> CheckpointReader:
-    """``tf.train.load_checkpoint``: a reader for a checkpoint prefix or folder."""
-    return CheckpointReader(ckpt_dir_or_file)
+def load_checkpoint_reader(
+    ckpt_dir_or_file: str | os.PathLike[str], names: Any = None, max_bytes: int | None = None
+) -> CheckpointReader:
+    """``tf.train.load_checkpoint``: a reader for a checkpoint prefix, one of its files or a folder (its
+    latest checkpoint); it also unpacks as the older ``(index, arrays)`` pair (see CheckpointReader)."""
+    return CheckpointReader(ckpt_dir_or_file, names=names, max_bytes=max_bytes)
 
 
 def load_variable(ckpt_dir_or_file: str | os.PathLike[str], name: str) -> np.ndarray:

@@ -1,0 +1,158 @@
+"""The second round of TF1 names beyond the op cases (compat_op_cases.py): TensorArray in while loops
+(a hand-written RNN equals ``dynamic_rnn``), ``tf.train.load_checkpoint``'s reader, variational
+recurrent dropout, einsum's errors, partitioned embedding lookups' errors, and second derivatives
+through control flow refused by name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import trainer as tf
+from trainer.errors import InvalidArgumentError, UnimplementedError
+
+
+def test_hand_written_lstm_loop_equals_dynamic_rnn():
+    """The TensorArray idiom of hand-written RNN loops gives dynamic_rnn's outputs and gradients."""
+    rng = np.random.default_rng(3)
+    xv = rng.normal(size=(3, 5, 4)).astype(np.float32)
+    weights = [rng.normal(size=(10, 24)).astype(np.float32) * 0.4, rng.normal(size=24).astype(np.float32)]
+    results = []
+    for manual in (False, True):
+        with tf.Graph().as_default():
+            x = tf.placeholder(tf.float32, [None, 5, 4])
+            cell = tf.nn.rnn_cell.BasicLSTMCell(6)
+            if manual:
+                inputs = tf.TensorArray(tf.float32, size=5).unstack(tf.transpose(x, [1, 0, 2]))
+                outputs = tf.TensorArray(tf.float32, size=5)
+                state0 = cell.zero_state(tf.shape(x)[0], tf.float32)
+
+                def body(t, state, outputs, cell=cell, inputs=inputs):
+                    with tf.variable_scope("rnn"):
+                        out, state = cell(inputs.read(t), state)
+                    return t + 1, state, outputs.write(t, out)
+
+                _, _, outputs = tf.while_loop(lambda t, *_: t < 5, body, [0, state0, outputs])
+                out = tf.transpose(outputs.stack(), [1, 0, 2])
+            else:
+                out, _ = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32)
+            assert out.shape.as_list() == [None, 5, 6]
+            loss = tf.reduce_sum(tf.square(out))
+            grads = tf.gradients(loss, [x, *tf.trainable_variables()])
+            assert [v.name for v in tf.trainable_variables()] == [
+                "rnn/basic_lstm_cell/kernel:0",
+                "rnn/basic_lstm_cell/bias:0",
+            ]
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                for v, value in zip(tf.trainable_variables(), weights, strict=True):
+                    v.load(value, sess)
+                results.append(sess.run([out, *grads], {x: xv}))
+    for a, b in zip(*results, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_tensor_array_in_cond_and_after_zero_iterations():
+    with tf.Graph().as_default():
+        flag = tf.placeholder(tf.bool, [])
+        ta = tf.TensorArray(tf.float32, size=2, element_shape=[2])
+        ta = tf.cond(flag, lambda: ta.write(0, [1.0, 2.0]), lambda: ta.write(1, [3.0, 4.0]))
+        assert isinstance(ta, tf.TensorArray)
+        n = tf.placeholder(tf.int32, [])
+        _, tb = tf.while_loop(lambda i, tb: i < n, lambda i, tb: (i + 1, tb.write(i, [5.0, 6.0])), [0, ta])
+        with tf.Session() as sess:
+            np.testing.assert_array_equal(sess.run(ta.stack(), {flag: True}), [[1, 2], [0, 0]])
+            np.testing.assert_array_equal(sess.run(ta.stack(), {flag: False}), [[0, 0], [3, 4]])
+            np.testing.assert_array_equal(sess.run(ta.read(1), {flag: False}), [3, 4])
+            np.testing.assert_array_equal(sess.run(tb.stack(), {flag: True, n: 0}), [[1, 2], [0, 0]])
+            np.testing.assert_array_equal(sess.run(tb.stack(), {flag: True, n: 1}), [[5, 6], [0, 0]])
+
+
+def test_load_checkpoint_reader_and_the_old_pair(tmp_path: Path):
+    with tf.Graph().as_default():
+        w = tf.Variable(np.arange(6, dtype=np.float32).reshape(2, 3), name="dense/kernel")
+        b = tf.Variable(np.ones(3, np.float64), name="dense/bias")
+        saver = tf.train.Saver()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            path = saver.save(sess, str(tmp_path / "model"), global_step=7)
+    for where in (path, str(tmp_path)):  # a prefix or its folder, as TF1 accepts
+        reader = tf.train.load_checkpoint(where)
+        assert reader.get_variable_to_shape_map() == {"dense/kernel": [2, 3], "dense/bias": [3]}
+        assert reader.get_variable_to_dtype_map()["dense/bias"] == np.float64
+        assert reader.has_tensor("dense/kernel") and not reader.has_tensor("dense/other")
+        np.testing.assert_array_equal(reader.get_tensor("dense/kernel"), np.arange(6).reshape(2, 3))
+        with pytest.raises(tf.errors.NotFoundError):
+            reader.get_tensor("dense/other")
+    index, arrays = tf.train.load_checkpoint(path)  # what earlier tensorlet versions returned
+    assert sorted(arrays) == ["dense/bias", "dense/kernel"] and "variables" in index
+    _, some = tf.train.load_checkpoint(path, names=["dense/bias"])
+    assert list(some) == ["dense/bias"]
+    with pytest.raises(InvalidArgumentError):
+        tf.train.load_checkpoint(path, max_bytes=8)
+    assert b.dtype == tf.float64 and w.shape.as_list() == [2, 3]
+
+
+def test_variational_dropout_keeps_one_mask_per_run():
+    with tf.Graph().as_default():
+        tf.set_random_seed(5)
+        x = tf.placeholder(tf.float32, [None, 6, 3])
+        identity_cell = tf.nn.rnn_cell.BasicRNNCell(8, activation=tf.identity)
+        cell = tf.nn.rnn_cell.DropoutWrapper(
+            identity_cell,
+            input_keep_prob=0.5,
+            output_keep_prob=0.5,
+            variational_recurrent=True,
+            input_size=3,
+            dtype=tf.float32,
+        )
+        out, _ = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            o1 = sess.run(out, {x: np.ones((4, 6, 3))})
+            o2 = sess.run(out, {x: np.ones((4, 6, 3))})
+    dropped = o1 == 0
+    # the same output units are dropped at every step and for every row of the batch
+    assert np.all(dropped == dropped[:1, :1]) and 0 < dropped[0, 0].sum() < 8
+    kept = ~dropped[0, 0]
+    assert not np.array_equal(dropped, o2 == 0) or not np.allclose(o1, o2)  # a new mask per run
+    assert np.all(np.abs(o1[..., kept]) > 0)
+    with pytest.raises(InvalidArgumentError, match="needs dtype"):
+        tf.nn.rnn_cell.DropoutWrapper(identity_cell, state_keep_prob=0.5, variational_recurrent=True)
+    with pytest.raises(InvalidArgumentError, match="needs input_size"):
+        tf.nn.rnn_cell.DropoutWrapper(
+            identity_cell, input_keep_prob=0.5, variational_recurrent=True, dtype=tf.float32
+        )
+
+
+def test_einsum_and_embedding_lookup_errors():
+    a, b = tf.ones([2, 3]), tf.ones([3, 4])
+    with pytest.raises(UnimplementedError, match="diagonal or trace"):
+        tf.einsum("ii->i", tf.ones([3, 3]))
+    with pytest.raises(UnimplementedError, match="only one or two"):
+        tf.einsum("ij,jk,kl->il", a, b, tf.ones([4, 2]))
+    with pytest.raises(InvalidArgumentError, match="rank 2 but 'ijk'"):
+        tf.einsum("ijk,jk->i", a, b)
+    with pytest.raises(InvalidArgumentError, match="axis 'j' is 3 in one operand and 4"):
+        tf.einsum("ij,kj->ik", a, b)
+    with pytest.raises(InvalidArgumentError, match="'mod' or 'div'"):
+        tf.nn.embedding_lookup([a, a], [0], partition_strategy="hash")
+
+
+def test_second_derivatives_through_cond_and_while_loop_are_refused_by_name():
+    """First derivatives are right; a second derivative through a cond or loop raises a clear error
+    (it used to come back None for a cond: the replayed forward values carried no gradient path)."""
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float64, [])
+        y = tf.cond(x > 0, lambda: tf.square(tf.identity(x)) * x, lambda: -x)  # x^3 for x > 0
+        _, z = tf.while_loop(lambda i, z: i < 2, lambda i, z: (i + 1, z * x), [0, x])  # x^3
+        (dy,) = tf.gradients(y, x)
+        (dz,) = tf.gradients(z, x)
+        with tf.Session() as sess:
+            assert sess.run([dy, dz], {x: 2.0}) == [12.0, 12.0]
+        for d, op_type in ((dy, "IfGrad"), (dz, "WhileGrad")):
+            with pytest.raises(tf.errors.GradientLookupError, match=f"{op_type}.*second derivatives"):
+                tf.gradients(d, x)
