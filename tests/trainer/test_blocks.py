@@ -87,6 +87,7 @@ def test_multi_head_attention_matches_numpy() -> None:
         p = np.exp(s - s.max(-1, keepdims=True))
         out[..., sl] = (p / p.sum(-1, keepdims=True)) @ val[..., sl]
     np.testing.assert_allclose(got, out @ wo + bo, rtol=1e-4, atol=1e-5)
+    assert y.shape.as_list() == [None, t, d]  # tf.layers.dense on rank 3 keeps the static shape
     with pytest.raises(InvalidArgumentError, match="heads"):
         blocks.multi_head_attention(x, 3)
 

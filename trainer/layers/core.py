@@ -65,6 +65,8 @@ class Dense(Layer):
             flat = reshape(inputs, [-1, self.kernel.shape.as_list()[0]])
             out_shape = concat([shape(inputs)[:-1], constant([self.units])], axis=0)
             y = reshape(matmul(flat, self.kernel.value()), out_shape)
+            if inputs.shape.ndims is not None:  # the runtime shape above hides the static one
+                y.set_shape([*inputs.shape.as_list()[:-1], self.units])
         if self.use_bias:
             y = bias_add(y, self.bias.value())
         return self.activation(y) if self.activation is not None else y
