@@ -8,6 +8,12 @@
 [None, 14, 14, 8]
 """
 
+from trainer.ops.candidate_sampling import (
+    log_uniform_candidate_sampler,
+    nce_loss,
+    sampled_softmax_loss,
+    uniform_candidate_sampler,
+)
 from trainer.ops.conv_ops import (
     avg_pool,
     avg_pool2d,
@@ -72,12 +78,15 @@ __all__ = [
     "leaky_relu",
     "local_response_normalization",
     "log_softmax",
+    "log_uniform_candidate_sampler",
     "lrn",
     "max_pool",
     "max_pool2d",
     "moments",
+    "nce_loss",
     "relu",
     "relu6",
+    "sampled_softmax_loss",
     "rnn_cell",
     "sigmoid",
     "sigmoid_cross_entropy_with_logits",
@@ -90,5 +99,6 @@ __all__ = [
     "static_rnn",
     "tanh",
     "top_k",
+    "uniform_candidate_sampler",
     "xw_plus_b",
 ]

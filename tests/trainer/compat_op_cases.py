@@ -150,6 +150,21 @@ def _print_check() -> None:
     ]
 
 
+def _sampler_check() -> None:
+    """Seeded sampling repeats across sessions; distinct classes in range; nce_loss trains an embedding."""
+    runs = []
+    for _ in range(2):
+        with tf.Graph().as_default():
+            tf.set_random_seed(3)
+            s, t, e = tf.nn.log_uniform_candidate_sampler(tf.constant([[1], [4]]), 1, 8, True, 30)
+            with tf.Session() as sess:
+                runs.append([sess.run(s) for _ in range(3)])
+    for a, b in zip(*runs, strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert len(set(a.tolist())) == 8 and 0 <= a.min() and a.max() < 30
+    assert not np.array_equal(runs[0][0], runs[0][1])  # a new sample each run
+
+
 def _lrn_ref(x, r=2, bias=1.5, alpha=0.3, beta=0.75):
     c = x.shape[-1]
     s = np.stack([(x[..., max(0, d - r) : d + r + 1] ** 2).sum(-1) for d in range(c)], -1)
@@ -253,6 +268,7 @@ COMPAT_CASES: list[OpCase] = [
         lambda a: np.einsum("ijk->kj", a),
         name="Einsum_unary",
     ),
+    OpCase("CandidateSampler", lambda: None, custom=_sampler_check),
     OpCase("Print", lambda x: tf.Print(x, [x], "x=") * 2.0, [r(3)], lambda x: 2 * x),
     OpCase("Print", lambda: None, custom=_print_check, name="Print_format"),
     OpCase("PrintV2", lambda: None, custom=_print_v2_check),
@@ -286,4 +302,4 @@ COMPAT_CASES: list[OpCase] = [
     ),
 ]
 
-COMPAT_MODULES = ("tensor_array", "scan_ops", "einsum_ops", "logging_ops", "lrn_ops")
+COMPAT_MODULES = ("candidate_sampling", "tensor_array", "scan_ops", "einsum_ops", "logging_ops", "lrn_ops")

@@ -53,6 +53,7 @@ UPLOADERS = {
     "_truncated_kernel",
     "_uniform_kernel",
     "_uniform_int_kernel",
+    "_sampler_kernel",
 }
 
 
@@ -248,8 +249,21 @@ def _print_v2_parity() -> None:
     assert "printing" in transfer_reasons()
 
 
+def _candidate_sampler_parity() -> None:
+    """The sampled classes and expected counts are drawn on the host: the same on the CPU and the GPU."""
+    vals = []
+    for dev in ("/cpu:0", "/gpu:0"):
+        with tf.Graph().as_default(), tf.device(dev):
+            out = tf.nn.log_uniform_candidate_sampler(tf.constant([[1], [4]]), 1, 6, True, 30, seed=5)
+            with tf.Session() as sess:
+                vals.append(sess.run(list(out)))
+    for a, b in zip(*vals, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 CUSTOM_PARITY = {
     "PrintV2": _print_v2_parity,
+    "CandidateSampler": _candidate_sampler_parity,
     **dict.fromkeys(
         ["RandomStandardNormal", "TruncatedNormal", "RandomUniform", "RandomUniformInt"], _random_parity
     ),

@@ -156,3 +156,57 @@ def test_second_derivatives_through_cond_and_while_loop_are_refused_by_name():
         for d, op_type in ((dy, "IfGrad"), (dz, "WhileGrad")):
             with pytest.raises(tf.errors.GradientLookupError, match=f"{op_type}.*second derivatives"):
                 tf.gradients(d, x)
+
+
+FIXTURE = Path(__file__).parent / "tf1_fixtures" / "sampled_losses.npz"
+
+
+@pytest.mark.parametrize("num_true", [1, 2])
+@pytest.mark.parametrize("fn", ["nce", "ssm"])
+@pytest.mark.parametrize("hits", [False, True])
+def test_sampled_losses_match_tensorflow(fn: str, num_true: int, hits: bool):
+    """With the same sample (sampled_values=), nce_loss and sampled_softmax_loss and their gradients
+    equal TensorFlow's (scripts/make_sampled_loss_fixtures.py)."""
+    d = np.load(FIXTURE)
+    key = f"{fn}_t{num_true}_{'hits' if hits else 'nohits'}"
+    loss_fn = tf.nn.nce_loss if fn == "nce" else tf.nn.sampled_softmax_loss
+    with tf.Graph().as_default():
+        w, b, x = tf.constant(d["weights"]), tf.constant(d["biases"]), tf.constant(d["inputs"])
+        sv = (tf.constant(d["sampled"]), tf.constant(d[f"true_exp{num_true}"]), tf.constant(d["sampled_exp"]))
+        loss = loss_fn(
+            w,
+            b,
+            tf.constant(d[f"labels{num_true}"]),
+            x,
+            5,
+            20,
+            num_true=num_true,
+            sampled_values=sv,
+            remove_accidental_hits=hits,
+        )
+        gw, gx = tf.gradients(tf.reduce_sum(loss * np.arange(1, 4, dtype=np.float32)), [w, x])
+        with tf.Session() as sess:
+            got = sess.run([loss, gw, gx])
+    for a, k in zip(got, [key, key + "_dw", key + "_dx"], strict=True):
+        np.testing.assert_allclose(a, d[k], rtol=1e-5, atol=1e-5)
+
+
+def test_candidate_samplers_draw_distinct_classes_with_tf1_expected_counts():
+    d = np.load(FIXTURE)
+    with tf.Graph().as_default():
+        labels = tf.constant(d["labels2"])
+        for kind in ("log_uniform", "uniform"):
+            fn = getattr(tf.nn, f"{kind}_candidate_sampler")
+            _, true_exp, _ = fn(labels, 2, 6, False, 20, seed=1)  # independent draws: p * num_sampled
+            s, _, s_exp = fn(labels, 2, 6, True, 20, seed=1)
+            with tf.Session() as sess:
+                np.testing.assert_allclose(sess.run(true_exp), d[f"{kind}_true_exp"], rtol=1e-6)
+                for _ in range(3):
+                    sv, ev = sess.run([s, s_exp])
+                    assert (
+                        sv.dtype == np.int64
+                        and len(set(sv.tolist())) == 6
+                        and sv.min() >= 0
+                        and sv.max() < 20
+                    )
+                    assert np.all((ev > 0) & (ev <= 1))  # distinct draws: 1 - (1 - p)^tries

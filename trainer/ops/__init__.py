@@ -8,6 +8,7 @@ here imports anything above the graph: the op modules install what the graph cor
 
 from trainer.ops import (  # noqa: F401 - imported for their registrations
     array_ops,
+    candidate_sampling,
     clip_ops,
     control_flow,
     control_ops,
