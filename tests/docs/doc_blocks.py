@@ -159,7 +159,7 @@ def parse(path: Path, root: Path = ROOT) -> list[Block]:
         if end == len(lines):
             raise DocFormatError(f"{rel}:{i + 1}: unclosed ``` fence")
         body = "\n".join(
-            line[indent:] if line[:indent].isspace() else line.lstrip() for line in lines[i + 1 : end]
+            line[indent:] if not line[:indent].strip() else line.lstrip() for line in lines[i + 1 : end]
         )
         block = Block(rel, i + 1, m.group("lang"), body + "\n")
         k = i - 1
