@@ -105,7 +105,7 @@ def pretrained_prefix(args: argparse.Namespace) -> str:
 def subsets(labels: np.ndarray, sizes: list[int | None], seed: int) -> dict[int | None, np.ndarray]:
     """Nested subsets with ``k`` examples of each class (``None``: all), drawn with ``seed``."""
     rng = np.random.default_rng(seed)
-    order = [rng.permutation(np.flatnonzero(labels == c)) for c in range(10)]
+    order = [rng.permutation(np.flatnonzero(labels == c)) for c in np.unique(labels)]
     out = {}
     for k in sizes:
         idx = np.concatenate([o if k is None else o[:k] for o in order])
@@ -114,9 +114,12 @@ def subsets(labels: np.ndarray, sizes: list[int | None], seed: int) -> dict[int 
 
 
 class Network:
-    """The imported MNIST graph with a new head on its flatten features, for one seed."""
+    """The imported MNIST graph with a new head (``num_classes`` outputs, in ``head_scope``) on its flatten
+    features, for one seed."""
 
-    def __init__(self, prefix: str, seed: int, lr: float) -> None:
+    def __init__(
+        self, prefix: str, seed: int, lr: float, num_classes: int = 10, head_scope: str = "fashion_head"
+    ) -> None:
         self.graph = tf.Graph()
         with self.graph.as_default():
             tf.set_random_seed(1000 + seed)  # before the import: the head's initializers follow the run seed
@@ -125,14 +128,14 @@ class Network:
             self.x = g.get_tensor_by_name(INPUT)
             self.features = g.get_tensor_by_name(FEATURES)
             self.labels = tf.placeholder(tf.int32, [None], name="fashion_labels")
-            with tf.variable_scope("fashion_head"):
+            with tf.variable_scope(head_scope):
                 h = tf.layers.dense(self.features, 128, activation=tf.nn.relu, name="hidden")
-                self.logits = tf.layers.dense(h, 10, name="logits")
+                self.logits = tf.layers.dense(h, num_classes, name="logits")
             xent = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=self.labels, logits=self.logits)
             self.loss = tf.reduce_mean(xent)
             hit = tf.equal(tf.cast(tf.argmax(self.logits, 1), tf.int32), self.labels)
             self.correct = tf.reduce_sum(tf.cast(hit, tf.float32))
-            head = tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope="fashion_head")
+            head = tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope=head_scope)
             self.conv = [v for v in tf.trainable_variables() if v.op.name.startswith("conv2d")]
             before = set(tf.global_variables())
             self.train_head = tf.train.AdamOptimizer(lr, name="AdamHead").minimize(self.loss, var_list=head)
@@ -266,12 +269,18 @@ def _stats(values: list[float]) -> tuple[float, float]:
     return float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0
 
 
-def format_table(results: dict[str, dict[Any, list[float]]], sizes: list[int | None], n_seeds: int) -> str:
+def format_table(
+    results: dict[str, dict[Any, list[float]]],
+    sizes: list[int | None],
+    n_seeds: int,
+    target: str = "Fashion-MNIST",
+    unit: str = "class",
+) -> str:
     """A Markdown table: accuracy mean ± sample standard deviation over the seeds, and each reuse arm's
-    gain over training from scratch."""
+    gain over training from scratch (rows: examples per ``unit``; accuracy on ``target``)."""
     reuse = [a for a in ("transfer", "last_block") if a in results]
     head = ["from scratch"] + [TITLES[a] for a in reuse] + [f"gain ({SHORT[a]})" for a in reuse]
-    lines = ["| examples per class | " + " | ".join(head) + " |", "|---:" * (len(head) + 1) + "|"]
+    lines = [f"| examples per {unit} | " + " | ".join(head) + " |", "|---:" * (len(head) + 1) + "|"]
     for k in sizes:
         ms, ss = _stats(results["scratch"][k])
         cells = [f"{100 * ms:.1f} ± {100 * ss:.1f} %"]
@@ -281,7 +290,7 @@ def format_table(results: dict[str, dict[Any, list[float]]], sizes: list[int | N
             cells.append(f"{100 * m:.1f} ± {100 * sd:.1f} %")
             gains.append(f"{100 * (m - ms):+.1f} pp")
         lines.append(f"| {'all' if k is None else k} | " + " | ".join(cells + gains) + " |")
-    lines.append(f"(test accuracy on Fashion-MNIST, {n_seeds} seeds per cell)")
+    lines.append(f"(test accuracy on {target}, {n_seeds} seeds per cell)")
     return "\n".join(lines)
 
 
@@ -293,7 +302,14 @@ TITLES = {
 SHORT = {"transfer": "head only", "last_block": "last block"}
 
 
-def plot(results: dict[str, dict[Any, list[float]]], sizes: list[int | None], all_k: int, path: str) -> None:
+def plot(
+    results: dict[str, dict[Any, list[float]]],
+    sizes: list[int | None],
+    all_k: int,
+    path: str,
+    xlabel: str = "labelled Fashion-MNIST examples per class",
+    title: str = "MNIST -> Fashion-MNIST (mean ± sd over seeds)",
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -313,9 +329,9 @@ def plot(results: dict[str, dict[Any, list[float]]], sizes: list[int | None], al
             label=label,
         )
     ax.set_xscale("log")
-    ax.set_xlabel("labelled Fashion-MNIST examples per class")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title("MNIST -> Fashion-MNIST (mean ± sd over seeds)")
+    ax.set_title(title)
     ax.grid(True, alpha=0.3)
     ax.legend()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
