@@ -7,6 +7,7 @@ A deliberately broken snippet in a synthetic doc fails the runner."""
 from __future__ import annotations
 
 import contextlib
+import doctest
 import io
 import os
 import subprocess
@@ -101,6 +102,14 @@ def write_stand_in(name: str, folder: Path) -> None:
 
 
 def _python(block: Block, namespace: dict, folder: Path) -> tuple[str, str | None]:
+    if block.text.lstrip().startswith(">>> "):  # an interactive session: each result is checked by doctest
+        test = doctest.DocTestParser().get_doctest(block.text, namespace, block.where, block.doc, block.line)
+        report = io.StringIO()
+        runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+        with contextlib.chdir(folder):
+            runner.run(test, out=report.write, clear_globs=False)
+        namespace.update(test.globs)
+        return "", report.getvalue() if runner.failures else None
     out = io.StringIO()
     try:
         with contextlib.chdir(folder), contextlib.redirect_stdout(out):
@@ -202,23 +211,20 @@ def test_a_broken_snippet_fails_the_runner(tmp_path: Path) -> None:
         "A failing command:\n\n```sh\necho made > made.txt\nfalse\n```\n\n"
         "A Python error:\n\n```python\nundefined_name\n```\n\n"
         "```console\n$ echo hello\nhello\n$ echo bye\nhi\n```\n\n"
+        "```python\n>>> 1 + 1\n3\n```\n\n"
         "```c\nint main(void) { return 0; }\n```\n"
     )
     blocks = parse(doc, tmp_path)
-    assert [b.kind for b in blocks] == [
-        "python",
-        "output",
-        "python",
-        "output",
-        "shell",
-        "python",
-        "shell",
-        "unmarked",
-    ]
+    kinds = ["python", "output", "python", "output", "shell", "python", "shell", "python", "unmarked"]
+    assert [b.kind for b in blocks] == kinds
     failures = run_doc(blocks, tmp_path)
-    assert len(failures) == 4, failures
+    assert len(failures) == 5, failures
     assert failures[0].startswith("broken.md:16: printed\n43\n")
     assert failures[1].startswith("broken.md:28 (sh) failed: exit status 1")
     assert (tmp_path / "made.txt").read_text() == "made\n"  # the block ran in the scratch folder
     assert failures[2].startswith("broken.md:35 (python) failed:") and "NameError" in failures[2]
     assert failures[3].startswith("broken.md:39: printed\nbye\n")
+    assert (
+        failures[4].startswith("broken.md:46 (python) failed:")
+        and "Expected:\n    3\nGot:\n    2" in failures[4]
+    )
