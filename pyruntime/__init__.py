@@ -104,6 +104,10 @@ class Interpreter:
     so :meth:`get_tensor` and :meth:`tensor` can read intermediate values after :meth:`invoke`; the arena
     grows to the sum of all activations. Without it, reading an intermediate tensor raises ``ValueError``.
 
+    ``release_inputs`` (``tl_options.release_inputs``): an input's arena bytes are reused once the last
+    operator reading it has run, as TFLite Micro plans them: a smaller arena, but the input's value is not
+    kept through :meth:`invoke`, so set every input before each invoke (:meth:`run` does).
+
     Python threads: one object may be shared by several threads. Every method that touches the C interpreter
     holds the object's lock for the length of its C call, and the C call of :meth:`invoke` runs with the GIL
     released. So calls on one interpreter run one at a time: a second :meth:`invoke`, :meth:`set_tensor`,
@@ -121,6 +125,7 @@ class Interpreter:
         kernels: str | None = None,
         max_work: int | None = None,
         experimental_preserve_all_tensors: bool = False,
+        release_inputs: bool = False,
     ) -> None:
         self._model = ffi.NULL
         self._interp = ffi.NULL
@@ -174,6 +179,7 @@ class Interpreter:
         options.num_threads = num_threads
         options.max_work = max_work
         options.preserve_all_tensors = 1 if experimental_preserve_all_tensors else 0
+        options.release_inputs = 1 if release_inputs else 0
         # kernels: "auto" (fastest for this CPU), "reference", or one level ("portable", "neon", "avx2",
         # "avx512"); default: the environment variable TENSORLET_KERNELS, else "auto"
         name = os.environ.get("TENSORLET_KERNELS", "") if kernels is None else kernels
@@ -528,7 +534,8 @@ class Interpreter:
             return out
 
     def get_tensor(self, tensor_index: int) -> np.ndarray:
-        """A copy of a tensor's current value: graph inputs (they keep their value across invokes), outputs
+        """A copy of a tensor's current value: graph inputs (they keep their value across invokes, unless
+        ``release_inputs``), outputs
         (zeros before the first invoke), constants, and with experimental_preserve_all_tensors every
         intermediate tensor."""
         with self._lock:  # the copy out of the arena included: close() must not free it meanwhile

@@ -126,6 +126,7 @@ typedef struct tl_options {
   int32_t kernels;
   uint64_t max_work;
   int32_t preserve_all_tensors;
+  int32_t release_inputs;
 } tl_options;
 int32_t tl_kernels_from_name(const char *name);
 

@@ -145,6 +145,10 @@ typedef struct tl_options {
   int32_t preserve_all_tensors; /* 1: every tensor keeps its own arena bytes, so intermediate values stay
                                    readable after invoke (tl_interpreter_tensor_data); the arena grows to the
                                    sum of all activations (TFLite's experimental_preserve_all_tensors) */
+  int32_t release_inputs; /* 1: a graph input's arena bytes are reused once the last op reading it has run
+                             (TFLite Micro's plan): a smaller arena, but set every input again before each
+                             invoke (its value is not kept). 0: inputs live through the whole invoke
+                             (TFLite's). preserve_all_tensors keeps them regardless */
 } tl_options;
 
 /* ---- status ---- */
@@ -266,7 +270,8 @@ tl_status tl_interpreter_tensor_data(tl_interpreter *interp, int32_t tensor, voi
 
 /* Copies bytes in/out; dtype and byte length must match exactly. Valid after a successful prepare.
  * Graph inputs and outputs keep their own arena memory for the whole invoke: an input set once stays valid
- * across invokes, and outputs stay intact until the next invoke. */
+ * across invokes (not with tl_options.release_inputs: then set every input before each invoke), and outputs
+ * stay intact until the next invoke. */
 tl_status tl_interpreter_set_input(tl_interpreter *interp, int32_t index, const void *data, size_t bytes,
                                    tl_dtype dtype);
 tl_status tl_interpreter_get_output(tl_interpreter *interp, int32_t index, void *data, size_t bytes,

@@ -4,17 +4,22 @@
  * layout, and the public accessors. What this is not: op semantics (ops/), the plan (planner.c).
  *
  * Memory layout, from a 16-byte aligned base (each block rounded up to 16 bytes):
- *   [tl_interpreter] [thread pool, when num_threads > 1] [data: tensor_count pointers]
- *   [nodes: op_count tl_node] [planner scratch: the tensors and the ops' scratch blocks]
+ *   [tl_interpreter] [thread pool, when num_threads > 1] [resized only: model view and tensor table]
+ *   [data: tensor_count pointers] [nodes: op_count tl_node]
  *   [per-node memory: what each op's prepare requested with tl_op_persistent (its op-private struct, int8
- *    per-channel multipliers, float16 weights as float32, packed weights, tables)] [arena]
+ *    per-channel multipliers, float16 weights as float32, packed weights, tables)]
+ *   [arena; during prepare, the planner's scratch (the items: the tensors and the ops' scratch blocks, and
+ *    their orders) in its place, so the caller memory is the rest plus max(arena, planner scratch)]
  * Prepare runs each op's prepare twice (ops/ops.h): a size pass that sums the per-node memory and counts the
- * scratch blocks (nothing written), then, with the tables laid out, a place pass that fills the per-node
- * memory. The arena holds the activations and the ops' scratch blocks (tl_op_request_scratch: im2col, one
- * block per thread), each planned as an item alive during its op only (planner.h); a block asked for as a
- * range grows into the room the activations leave at that op (planner step 7), never growing the arena.
+ * scratch blocks (nothing written), then, with the tables laid out and the tensors collected for the plan, a
+ * place pass that fills the per-node memory and adds the scratch blocks to the plan. The arena holds the
+ * activations and the ops' scratch blocks (tl_op_request_scratch: im2col, one block per thread), each planned
+ * as an item alive during its op only (planner.h); a block asked for as a range grows into the room the
+ * activations leave at that op (planner step 7), never growing the arena. Once placed, the items' offsets
+ * become the tensors' data pointers and the ops' scratch pointers, and the arena is zeroed over them.
  * create_with_arena carves all of it from the caller's memory and never calls tl_malloc; create mallocs the
- * struct, the pool, one block for the tables and one for the arena (aligned by over-allocating 15 bytes). The
+ * struct, the pool, one block for the tables (with the planner's scratch after them) and one for the arena
+ * (aligned by over-allocating 15 bytes). The
  * pool's worker threads (threadpool.h) start at create and are joined at destroy; their stacks are the OS's,
  * also with create_with_arena.
  * tl_interpreter_required_memory_bytes() is the caller memory this layout needs, plus 15 bytes so that any
@@ -76,6 +81,7 @@ static void tl_interp_init(tl_interpreter *it, const tl_model *model, const tl_o
   it->model = model;
   it->source = model;
   it->preserve_all = options && options->preserve_all_tensors ? 1 : 0;
+  it->release_inputs = options && options->release_inputs ? 1 : 0;
   it->max_arena_bytes = options && options->max_arena_bytes ? options->max_arena_bytes : TL_DEFAULT_MAX_ARENA;
   it->num_threads = options && options->num_threads > 0 ? options->num_threads : 1;
   it->max_work = options && options->max_work ? options->max_work : (uint64_t)TL_DEFAULT_MAX_WORK;
@@ -157,6 +163,7 @@ static void tl_release_blocks(tl_interpreter *it) {
   it->arena_block = NULL;
   it->shapes_block = NULL;
   it->shapes = NULL;
+  it->view = NULL;
   it->model = it->source;
   it->data = NULL;
   it->nodes = NULL;
@@ -233,9 +240,9 @@ static tl_status tl_resize_shapes(tl_interpreter *it, tl_tensor_desc *shapes) {
       if (tl_batched_dim(it, t) && shapes[t].dims[0] != it->batch) TL_ENSURE_OK(tl_set_batch(it, &shapes[t]));
     }
   }
-  it->view = *m;
-  it->view.tensors = shapes;
-  it->model = &it->view;
+  *it->view = *m;
+  it->view->tensors = shapes;
+  it->model = it->view;
   return TL_OK;
 }
 
@@ -282,42 +289,49 @@ static tl_status tl_size_ops(tl_interpreter *it, size_t *persist, int32_t *scrat
   return TL_OK;
 }
 
-/* The place pass: the same prepares again, now given the per-node memory [persist, persist + bytes) to fill;
- * each op's work is counted. */
-static tl_status tl_place_ops(tl_interpreter *it, uint8_t *persist, size_t bytes) {
+/* The place pass: the same prepares again, now given the per-node memory [persist, persist + bytes) to fill.
+ * Each op's scratch blocks are appended to the plan items from *n on (one item each, alive during its op only;
+ * tensor index past the tensors: the planner's ties), and the ops' work is counted, then checked against the
+ * budget (interpreter.h) before the plan, naming the costliest op. */
+static tl_status tl_place_ops(tl_interpreter *it, uint8_t *persist, size_t bytes, tl_plan_item *items, int32_t *n) {
   const tl_model *m = it->model;
-  int32_t i;
+  const int32_t n_tensors = *n;
+  int32_t i, k, top = 0;
+  uint64_t top_work = 0;
   it->persist_next = persist;
   it->persist_end = persist + bytes;
   for (i = 0; i < m->op_count; i++) {
     const tl_op_descriptor *d = tl_op_lookup(m->ops[i].opcode); /* the size pass proved it and its prepare */
     tl_op_ctx ctx;
     tl_node *node = &it->nodes[i];
+    uint64_t work;
     tl_ctx_init(&ctx, it, i, d, node, 0);
     TL_ENSURE_OK(d->prepare(&ctx, node));
-    node->work = d->work(m, node->op);
-    it->work = it->work > UINT64_MAX - node->work ? UINT64_MAX : it->work + node->work;
-  }
-  return TL_OK;
-}
-
-/* The work budget (interpreter.h): the ops' total, checked before the plan; names the costliest op. */
-static tl_status tl_check_work(tl_interpreter *it) {
-  const tl_model *m = it->model;
-  int32_t i, top = 0;
-  for (i = 1; i < m->op_count; i++) {
-    if (it->nodes[i].work > it->nodes[top].work) top = i;
+    for (k = 0; k < node->scratch_count; k++, (*n)++) {
+      tl_plan_item *sc = &items[*n];
+      sc->tensor = m->tensor_count + (*n - n_tensors);
+      sc->first = sc->last = i;
+      sc->offset = 0;
+      (void)tl_align_size(node->scratch_bytes[k], TL_ARENA_ALIGNMENT, &sc->size); /* checked: size pass */
+      sc->max_size = it->scratch_max[k] / TL_ARENA_ALIGNMENT * TL_ARENA_ALIGNMENT;
+    }
+    work = d->work(m, node->op);
+    if (i == 0 || work > top_work) {
+      top = i;
+      top_work = work;
+    }
+    it->work = it->work > UINT64_MAX - work ? UINT64_MAX : it->work + work;
   }
   TL_ENSURE(&it->err, it->work <= it->max_work, TL_ERROR_LIMIT_EXCEEDED,
             "model work %g exceeds the budget %g (op %d (%s): %g); raise tl_options.max_work",
-            (double)it->work, (double)it->max_work, top, tl_op_name(m->ops[top].opcode),
-            (double)it->nodes[top].work);
+            (double)it->work, (double)it->max_work, top, m->op_count > 0 ? tl_op_name(m->ops[top].opcode) : "",
+            (double)top_work);
   return TL_OK;
 }
 
 static tl_status tl_prepare_impl(tl_interpreter *it) {
   const tl_model *m = it->source;
-  size_t shapes_bytes = 0, used0, data_bytes, nodes_bytes, scratch_bytes, persist_bytes = 0, scratch_sum = 0, tables_bytes, head, required;
+  size_t shapes_bytes = 0, used0, data_bytes, nodes_bytes, plan_bytes, persist_bytes = 0, scratch_sum = 0, tables_bytes, head, required;
   uint8_t *tables;
   tl_plan_item *items;
   int32_t *order;
@@ -327,19 +341,21 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
 
   tl_release_blocks(it);
   it->required_bytes = 0;
-  if (it->batch > 0) { /* resized: the interpreter's tensor table, before anything reads a shape */
-    shapes_bytes = TL_A16((size_t)(it->source->tensor_count > 0 ? it->source->tensor_count : 1) * sizeof(tl_tensor_desc));
+  if (it->batch > 0) { /* resized: the interpreter's model view and tensor table, before anything reads a shape */
+    shapes_bytes = TL_A16(sizeof(tl_model)) +
+                   TL_A16((size_t)(it->source->tensor_count > 0 ? it->source->tensor_count : 1) * sizeof(tl_tensor_desc));
     if (it->caller_mem) {
       TL_ENSURE(&it->err, it->caller_mem_bytes - it->caller_used >= shapes_bytes, TL_ERROR_ARENA_TOO_SMALL,
                 "prepare: caller memory of %llu bytes is too small for the resized tensor table (%llu bytes more)",
                 (unsigned long long)it->caller_mem_bytes, (unsigned long long)shapes_bytes);
-      it->shapes = (tl_tensor_desc *)(void *)(it->caller_mem + it->caller_used);
+      it->view = (tl_model *)(void *)(it->caller_mem + it->caller_used);
     } else {
       it->shapes_block = tl_malloc(shapes_bytes);
       TL_ENSURE(&it->err, it->shapes_block != NULL, TL_ERROR_OUT_OF_MEMORY, "prepare: out of memory (%llu bytes)",
                 (unsigned long long)shapes_bytes);
-      it->shapes = (tl_tensor_desc *)it->shapes_block;
+      it->view = (tl_model *)it->shapes_block;
     }
+    it->shapes = (tl_tensor_desc *)(void *)((uint8_t *)it->view + TL_A16(sizeof(tl_model)));
     TL_ENSURE_OK(tl_resize_shapes(it, it->shapes));
     m = it->model;
   }
@@ -347,19 +363,22 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
   TL_ENSURE_OK(tl_size_ops(it, &persist_bytes, &scratch_items, &scratch_sum));
   /* counts are capped at load (TL_MAX_TENSORS, TL_MAX_OPS; at most TL_OP_MAX_SCRATCH per op), so these cannot
    * overflow */
-  item_cap = m->tensor_count + scratch_items;
+  item_cap = scratch_items; /* the items the plan may hold: non-constant tensors and scratch blocks */
+  for (i = 0; i < m->tensor_count; i++) item_cap += m->is_constant[i] ? 0 : 1;
   data_bytes = TL_A16((size_t)(m->tensor_count > 0 ? m->tensor_count : 1) * sizeof(void *));
   nodes_bytes = TL_A16((size_t)(m->op_count > 0 ? m->op_count : 1) * sizeof(tl_node));
-  scratch_bytes = TL_A16(tl_plan_scratch_bytes(item_cap));
-  tables_bytes = data_bytes + nodes_bytes + scratch_bytes;
+  plan_bytes = TL_A16(tl_plan_scratch_bytes(m->tensor_count, item_cap));
+  tables_bytes = data_bytes + nodes_bytes;
   TL_ENSURE(&it->err, tl_add_size(tables_bytes, persist_bytes, &tables_bytes) &&
                           tl_add_size(TL_A16(sizeof(tl_interpreter)) + it->pool_bytes + shapes_bytes, tables_bytes, &head),
             TL_ERROR_LIMIT_EXCEEDED, "prepare: interpreter tables overflow size_t");
 
+  /* The planner's scratch (plan_bytes: the items and their orders) is needed during prepare only: it lies
+   * where the arena will be, so the caller memory needs head + max(arena, plan_bytes). */
   if (it->caller_mem) {
-    if (it->caller_mem_bytes - used0 < tables_bytes) {
+    if (it->caller_mem_bytes - used0 < tables_bytes || it->caller_mem_bytes - used0 - tables_bytes < plan_bytes) {
       size_t ub = tl_arena_upper_bound(m);
-      if (!tl_add_size(ub, scratch_sum, &ub) || !tl_add_size(head, ub, &required) ||
+      if (!tl_add_size(ub, scratch_sum, &ub) || !tl_add_size(head, ub > plan_bytes ? ub : plan_bytes, &required) ||
           !tl_add_size(required, 15u, &required))
         required = (size_t)-1;
       it->required_bytes = required;
@@ -369,20 +388,22 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
     }
     tables = it->caller_mem + used0;
   } else {
-    it->tables_block = tl_malloc(tables_bytes + 15u);
+    size_t block;
+    TL_ENSURE(&it->err, tl_add_size(tables_bytes, plan_bytes + 15u, &block), TL_ERROR_LIMIT_EXCEEDED,
+              "prepare: interpreter tables overflow size_t");
+    it->tables_block = tl_malloc(block); /* the planner's scratch after the tables: unused once prepared */
     TL_ENSURE(&it->err, it->tables_block != NULL, TL_ERROR_OUT_OF_MEMORY, "prepare: out of memory (%llu bytes)",
-              (unsigned long long)tables_bytes);
+              (unsigned long long)block);
     tables = (uint8_t *)it->tables_block;
     tables += (16u - ((uintptr_t)tables % 16u)) % 16u;
   }
   it->data = (void **)(void *)tables;
   it->nodes = (tl_node *)(void *)(tables + data_bytes);
-  items = (tl_plan_item *)(void *)(tables + data_bytes + nodes_bytes);
+  items = (tl_plan_item *)(void *)(tables + tables_bytes);
   order = (int32_t *)(void *)((uint8_t *)items + (size_t)(item_cap > 0 ? item_cap : 1) * sizeof(tl_plan_item));
   for (i = 0; i < m->tensor_count; i++) it->data[i] = (void *)(uintptr_t)m->tensors[i].data;
 
-  TL_ENSURE_OK(tl_place_ops(it, tables + data_bytes + nodes_bytes + scratch_bytes, persist_bytes));
-  TL_ENSURE_OK(tl_plan_collect(m, items, &n, &it->err));
+  TL_ENSURE_OK(tl_plan_collect(m, it->release_inputs, items, &n, &it->err));
   n_tensors = n;
   if (it->preserve_all) { /* tl_options.preserve_all_tensors: every tensor alive from the first op to the last */
     for (i = 0; i < n_tensors; i++) {
@@ -390,19 +411,8 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
       items[i].last = m->op_count > 0 ? m->op_count - 1 : 0;
     }
   }
-  /* scratch: one item per block, alive during its op only (tensor index past the tensors: the planner's ties) */
-  for (i = 0; i < m->op_count; i++) {
-    for (k = 0; k < it->nodes[i].scratch_count; k++) {
-      tl_plan_item *sc = &items[n];
-      sc->tensor = m->tensor_count + (n - n_tensors);
-      sc->first = sc->last = i;
-      sc->offset = 0;
-      (void)tl_align_size(it->nodes[i].scratch_bytes[k], TL_ARENA_ALIGNMENT, &sc->size); /* checked: size pass */
-      sc->max_size = it->nodes[i].scratch_max[k] / TL_ARENA_ALIGNMENT * TL_ARENA_ALIGNMENT;
-      n++;
-    }
-  }
-  TL_ENSURE_OK(tl_check_work(it));
+  /* fills the per-node memory, appends the scratch items, checks the ops' work */
+  TL_ENSURE_OK(tl_place_ops(it, tables + data_bytes + nodes_bytes, persist_bytes, items, &n));
   /* the plan's share: what the ops left of the budget (planner.h counts the pairs before any placement); the
    * budget counts pairs of tensors; the scratch blocks add at most one pair per item each */
   max_pairs = (it->max_work - it->work) / TL_WORK_PER_PLAN_PAIR;
@@ -418,7 +428,8 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
   TL_ENSURE_OK(tl_plan_place(items, n, order, tensor_pairs + (uint64_t)(n - n_tensors) * (uint64_t)n, &pairs,
                              &arena_bytes, &it->err));
   it->work += tensor_pairs * TL_WORK_PER_PLAN_PAIR; /* <= max_work: checked above */
-  TL_ENSURE(&it->err, tl_add_size(head, arena_bytes, &required) && tl_add_size(required, 15u, &required),
+  TL_ENSURE(&it->err, tl_add_size(head, arena_bytes > plan_bytes ? arena_bytes : plan_bytes, &required) &&
+                          tl_add_size(required, 15u, &required),
             TL_ERROR_LIMIT_EXCEEDED, "prepare: planned arena of %llu bytes overflows", (unsigned long long)arena_bytes);
   it->required_bytes = required;
   TL_ENSURE(&it->err, arena_bytes <= it->max_arena_bytes, TL_ERROR_LIMIT_EXCEEDED,
@@ -430,7 +441,7 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
               "prepare: caller memory of %llu bytes is too small: needs %llu bytes (arena %llu)",
               (unsigned long long)it->caller_mem_bytes, (unsigned long long)required,
               (unsigned long long)arena_bytes);
-    it->arena = arena_bytes ? it->caller_mem + used : NULL;
+    it->arena = arena_bytes ? it->caller_mem + used : NULL; /* where the items are: read them before zeroing */
   } else if (arena_bytes > 0) {
     it->arena_block = tl_malloc(arena_bytes + 15u);
     TL_ENSURE(&it->err, it->arena_block != NULL, TL_ERROR_OUT_OF_MEMORY, "prepare: out of memory for a %llu-byte arena",
@@ -438,7 +449,6 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
     it->arena = (uint8_t *)it->arena_block + (16u - ((uintptr_t)it->arena_block % 16u)) % 16u;
   }
   it->arena_bytes = arena_bytes;
-  if (arena_bytes > 0) memset(it->arena, 0, arena_bytes); /* outputs read before the first invoke are zeros */
   for (i = 0; i < n_tensors; i++) it->data[items[i].tensor] = it->arena + items[i].offset;
   n = n_tensors;
   for (i = 0; i < m->op_count; i++) {
@@ -447,6 +457,7 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
       it->nodes[i].scratch_bytes[k] = items[n].size; /* at least the request: step 7 only grows it */
     }
   }
+  if (arena_bytes > 0) memset(it->arena, 0, arena_bytes); /* outputs read before the first invoke are zeros */
   return TL_OK;
 }
 

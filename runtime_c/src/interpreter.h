@@ -20,10 +20,8 @@ typedef struct tl_node {
   void *state;                             /* its op-private struct (a tl_op_persistent block), or NULL */
   void *scratch[TL_OP_MAX_SCRATCH];        /* in the arena, valid during this op's eval */
   size_t scratch_bytes[TL_OP_MAX_SCRATCH]; /* requested (the minimum), then granted by the plan */
-  size_t scratch_max[TL_OP_MAX_SCRATCH];   /* the most the op can use (planner step 7) */
   int32_t scratch_count;
-  uint64_t work;                           /* this op's share of the work budget (tl_options.max_work) */
-} tl_node;
+} tl_node; /* prepare-only values (the most each scratch block can use, the op's work) are not kept here */
 
 enum { TL_STATE_CREATED = 0, TL_STATE_PREPARED = 1, TL_STATE_FAILED = 2 };
 
@@ -32,14 +30,16 @@ struct tl_interpreter {
   const tl_model *model;   /* what prepare, the ops and the accessors read: source, or &view when resized */
   const tl_model *source;  /* the model of tl_interpreter_create */
   /* tl_interpreter_resize_input: batch 0 runs the model's shapes; otherwise prepare copies the tensor table
-   * into `shapes` (caller memory, or shapes_block), gives inputs and the tensors computed from them `batch`
-   * in place of model_batch, and points `model` at `view`, a copy of *source with those tensors */
+   * into `shapes` (caller memory, or shapes_block, after `view` there), gives inputs and the tensors
+   * computed from them `batch` in place of model_batch, and points `model` at `view`, a copy of *source with
+   * those tensors (kept out of this struct: it costs memory only when resized) */
   int32_t batch;
   int32_t model_batch;
-  tl_model view;
+  tl_model *view;
   tl_tensor_desc *shapes;
   void *shapes_block;
   int32_t preserve_all;    /* tl_options.preserve_all_tensors */
+  int32_t release_inputs;  /* tl_options.release_inputs (planner.h step 2) */
   size_t max_arena_bytes;
   int32_t num_threads;     /* tl_options.num_threads, at least 1 */
   tl_threadpool *pool;     /* started at create (NULL: one thread), joined at destroy */
@@ -62,6 +62,7 @@ struct tl_interpreter {
   uint8_t *persist_next;   /* place pass: the next free byte of the per-node memory */
   uint8_t *persist_end;
   size_t persist_need;     /* size pass: bytes requested so far (SIZE_MAX: overflow) */
+  size_t scratch_max[TL_OP_MAX_SCRATCH]; /* the op being prepared: the most each scratch block can use */
   uint8_t *arena;
   size_t arena_bytes;
   size_t required_bytes;

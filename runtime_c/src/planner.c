@@ -1,13 +1,15 @@
 /* planner.c: the greedy arena planner (algorithm and its contract in planner.h). */
 #include "planner.h"
 
-size_t tl_plan_scratch_bytes(int32_t items) {
-  size_t n = items > 0 ? (size_t)items : 1u;
+size_t tl_plan_scratch_bytes(int32_t tensors, int32_t items) {
+  size_t n = items > 0 ? (size_t)items : 1u, table = tensors > 0 ? (size_t)tensors * sizeof(tl_plan_item) : 0u;
   /* counts are capped (TL_MAX_TENSORS), so these products cannot overflow */
-  return n * sizeof(tl_plan_item) + TL_PLAN_SCRATCH_INTS(items) * sizeof(int32_t);
+  size_t need = n * sizeof(tl_plan_item) + TL_PLAN_SCRATCH_INTS(items) * sizeof(int32_t);
+  return need > table ? need : table;
 }
 
-tl_status tl_plan_collect(const tl_model *m, tl_plan_item *items, int32_t *count, tl_errbuf *err) {
+tl_status tl_plan_collect(const tl_model *m, int32_t release_inputs, tl_plan_item *items, int32_t *count,
+                          tl_errbuf *err) {
   int32_t i, k, n = 0;
   int32_t last_op = m->op_count > 0 ? m->op_count - 1 : 0;
   /* items[t] is used as a per-tensor table first (first = -1: not planned), then compacted */
@@ -38,8 +40,8 @@ tl_status tl_plan_collect(const tl_model *m, tl_plan_item *items, int32_t *count
     }
   }
   /* graph inputs and outputs live through the whole invoke: the caller sets inputs once and may invoke
-   * again (or read them back) without setting them anew */
-  for (k = 0; k < m->input_count; k++) {
+   * again (or read them back) without setting them anew; released inputs end at their last reader */
+  for (k = 0; k < m->input_count && !release_inputs; k++) {
     tl_plan_item *it = &items[m->inputs[k]];
     if (it->last < last_op) it->last = last_op;
   }

@@ -6,7 +6,8 @@
  *   2. Lifetime over op indices, inclusive: first = index of the op that writes it (graph inputs: 0);
  *      last = index of the last op that reads it; graph inputs and graph outputs live to the last op
  *      (op_count - 1), so inputs survive invoke; a tensor nobody reads ends where it starts; last >= first.
- *      With op_count == 0 every lifetime is [0, 0].
+ *      With op_count == 0 every lifetime is [0, 0]. With release_inputs (tl_options.release_inputs, TFLite
+ *      Micro's rule) graph inputs that are not graph outputs end at their last reader like any tensor.
  *   3. size = bytes rounded up to TL_ARENA_ALIGNMENT (16).
  *   4. Order: size descending, ties by tensor index ascending.
  *   5. Each tensor goes to the lowest offset (a multiple of 16) where it overlaps no already-placed tensor
@@ -56,13 +57,17 @@ typedef struct tl_plan_item {
  * (n each) and a max-tree over a power of two >= n leaves (at most 4n). */
 #define TL_PLAN_SCRATCH_INTS(n) ((size_t)8 * (size_t)((n) > 0 ? (n) : 1))
 
-/* Scratch the planner needs for n items (the tensors, plus the ops' scratch blocks the interpreter appends
- * after tl_plan_collect): the items themselves plus TL_PLAN_SCRATCH_INTS int32 entries. */
-size_t tl_plan_scratch_bytes(int32_t items);
+/* Scratch the planner needs for a model of `tensors` tensors of which at most `items` are planned (its
+ * non-constant tensors plus the ops' scratch blocks the interpreter appends after tl_plan_collect): `items`
+ * tl_plan_items followed by their TL_PLAN_SCRATCH_INTS(items) int32 entries, or, if larger, the `tensors`
+ * tl_plan_items tl_plan_collect uses as its per-tensor table (it is done before the int32 entries are used,
+ * so they may overlap its tail). */
+size_t tl_plan_scratch_bytes(int32_t tensors, int32_t items);
 
-/* Steps 1-3 for a model: fills items (capacity tensor_count) and *count. is_planned (tensor_count bytes,
- * may be NULL) receives 1 for planned tensors. Fails only with TL_ERROR_LIMIT_EXCEEDED on size overflow. */
-tl_status tl_plan_collect(const tl_model *model, tl_plan_item *items, int32_t *count, tl_errbuf *err);
+/* Steps 1-3 for a model: fills items (capacity tensor_count) and *count; release_inputs: step 2's rule for
+ * graph inputs. Fails only with TL_ERROR_LIMIT_EXCEEDED on size overflow. */
+tl_status tl_plan_collect(const tl_model *model, int32_t release_inputs, tl_plan_item *items, int32_t *count,
+                          tl_errbuf *err);
 
 /* Number of pairs of items[0..n) whose lifetimes intersect (O(n log n)); scratch: TL_PLAN_SCRATCH_INTS(n). */
 uint64_t tl_plan_overlap_pairs(const tl_plan_item *items, int32_t n, int32_t *scratch);

@@ -223,14 +223,17 @@ TL_TEST(test_caller_arena_too_small_then_exact) {
   tl_interpreter_destroy(it);
   TL_EXPECT_EQ(g_alloc_calls - calls, 0); /* zero malloc calls from create through invoke */
 
-  /* one byte short of the exact requirement fails at prepare with the exact number (at a base 1 byte past
-   * alignment, which uses all 15 bytes of alignment slack); the exact size works at any base alignment */
+  /* one byte short of the exact requirement fails at prepare (at a base 1 byte past alignment, which uses all
+   * 15 bytes of alignment slack) with the exact number, or, as here, where the planner's scratch (which lies
+   * where the arena will be) is larger than this model's arena and so no longer fits, with the upper bound;
+   * the exact size works at any base alignment */
   free(mem); /* malloc may align to 8 only (32-bit ARM): place the base 1 byte past a 16-byte boundary */
   mem = (unsigned char *)malloc(need_exact + 16);
   TL_EXPECT_EQ(tl_interpreter_create_with_arena(m, NULL, mem + (17u - (uintptr_t)mem % 16u) % 16u, need_exact - 1, &it),
                TL_OK);
   TL_EXPECT_EQ(tl_interpreter_prepare(it), TL_ERROR_ARENA_TOO_SMALL);
-  TL_EXPECT_EQ(tl_interpreter_required_memory_bytes(it), need_exact);
+  TL_EXPECT_TRUE(tl_interpreter_required_memory_bytes(it) >= need_exact);
+  TL_EXPECT_TRUE(tl_interpreter_required_memory_bytes(it) <= need);
   tl_interpreter_destroy(it);
   free(mem);
   {

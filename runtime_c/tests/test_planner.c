@@ -173,7 +173,7 @@ TL_TEST(test_collect_from_model) {
   TL_EXPECT_EQ(tl_model_load(tm_mlp, sizeof tm_mlp, &m, NULL, 0), TL_OK);
   if (m == NULL) return;
   TL_EXPECT_EQ(tl_model_tensor_count(m), 9);
-  TL_EXPECT_EQ(tl_plan_collect(m, it, &n, &err), TL_OK);
+  TL_EXPECT_EQ(tl_plan_collect(m, 0, it, &n, &err), TL_OK);
   /* planned: x(0) [0,3] (a graph input), dense/out(3) [0,1], relu(4) [1,2], logits(7) [2,3] (a graph output),
    * probs(8) [3,3] */
   TL_EXPECT_EQ(n, 5);
@@ -191,11 +191,17 @@ TL_TEST(test_collect_from_model) {
   TL_EXPECT_EQ(tl_plan_place(it, n, order, UINT64_MAX, NULL, &arena, &err), TL_OK);
   TL_EXPECT_EQ(arena, TM_MLP_ARENA_BYTES); /* the exporter's Python planner agrees */
   TL_EXPECT_EQ(arena, tl_plan_lower_bound(it, n, 4));
+  /* release_inputs: x ends at its only reader, op 0; the rest is unchanged */
+  TL_EXPECT_EQ(tl_plan_collect(m, 1, it, &n, &err), TL_OK);
+  TL_EXPECT_EQ(n, 5);
+  TL_EXPECT_EQ(it[0].tensor, 0);
+  TL_EXPECT_EQ(it[0].last, 0);
+  TL_EXPECT_EQ(it[3].last, 3);
   tl_model_destroy(m);
 
   TL_EXPECT_EQ(tl_model_load(tm_identity, sizeof tm_identity, &m, NULL, 0), TL_OK);
   if (m == NULL) return;
-  TL_EXPECT_EQ(tl_plan_collect(m, it, &n, &err), TL_OK);
+  TL_EXPECT_EQ(tl_plan_collect(m, 0, it, &n, &err), TL_OK);
   TL_EXPECT_EQ(n, 1);
   TL_EXPECT_EQ(it[0].first, 0);
   TL_EXPECT_EQ(it[0].last, 0);
@@ -240,7 +246,7 @@ TL_TEST(test_random_graphs_match_the_python_planner) {
     m.tensors = tensors;
     m.ops = ops;
     m.is_constant = is_constant;
-    TL_EXPECT_EQ(tl_plan_collect(&m, it, &n, &err), TL_OK);
+    TL_EXPECT_EQ(tl_plan_collect(&m, 0, it, &n, &err), TL_OK);
     TL_EXPECT_EQ(tl_plan_place(it, n, order, UINT64_MAX, NULL, &arena, &err), TL_OK);
     TL_EXPECT_EQ(arena, G->arena);
     for (k = 0; k < n; k++) {

@@ -6,7 +6,9 @@ The exporter writes ``arena_bytes`` into the model's metadata and the runtime mu
 1. Plan every non-constant tensor that is a graph input, a graph output, or an op input/output.
 2. Lifetime over op indices, inclusive: ``first`` = index of the op that writes it (graph inputs: 0);
    ``last`` = index of the last op that reads it (graph inputs and graph outputs: op_count - 1, so inputs
-   survive invoke; never before ``first``). If op_count is 0, all lifetimes are [0, 0].
+   survive invoke; never before ``first``). If op_count is 0, all lifetimes are [0, 0]. With
+   ``release_inputs`` (the runtime's ``tl_options.release_inputs``, TFLite Micro's rule) graph inputs that are
+   not graph outputs end at their last reader like any tensor.
 3. ``size`` = bytes rounded up to 16 (``ARENA_ALIGNMENT``).
 4. Order: size descending, ties by tensor index ascending.
 5. Each tensor goes to the lowest 16-aligned offset where it overlaps no already-placed tensor whose
@@ -106,6 +108,7 @@ def plan(
     outputs: Sequence[int],
     max_pairs: int | None = DEFAULT_MAX_PAIRS,
     scratch: Sequence[int] = (),
+    release_inputs: bool = False,
 ) -> Plan:
     """Plan the arena.
 
@@ -114,6 +117,7 @@ def plan(
     Indices outside ``range(len(tensor_bytes))`` are ignored (the runtime rejects such models anyway).
     Raises ``ValueError`` when more than ``max_pairs`` pairs of planned tensors are alive at the same time
     (``None``: no limit). ``scratch[i]`` (optional): bytes of op i's scratch block, 0 for none.
+    ``release_inputs``: step 2's rule for graph inputs (the runtime's option of that name).
     """
     count = len(tensor_bytes)
     op_count = len(ops)
@@ -146,7 +150,7 @@ def plan(
     for t in sorted(used):
         first = writer.get(t, 0) if op_count else 0
         last = last_read.get(t, 0) if op_count else 0
-        if (t in graph_outputs or t in graph_inputs) and op_count:
+        if (t in graph_outputs or (t in graph_inputs and not release_inputs)) and op_count:
             last = op_count - 1
         result.first[t] = first
         result.last[t] = max(first, last)

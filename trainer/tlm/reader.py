@@ -231,8 +231,9 @@ def _check_references(info: ModelInfo) -> None:
             )
 
 
-def plan_model(info: ModelInfo) -> Any:
-    """The arena plan (:class:`trainer.tlm.planner.Plan`) of a parsed model."""
+def plan_model(info: ModelInfo, release_inputs: bool = False) -> Any:
+    """The arena plan (:class:`trainer.tlm.planner.Plan`) of a parsed model (``release_inputs``: the
+    runtime's option of that name, :func:`trainer.tlm.planner.plan`)."""
     from trainer.tlm import planner
 
     n = len(info.tensors)
@@ -257,4 +258,5 @@ def plan_model(info: ModelInfo) -> Any:
         info.inputs,
         info.outputs,
         scratch=[scratch(op) for op in info.ops],
+        release_inputs=release_inputs,
     )

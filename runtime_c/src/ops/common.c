@@ -219,7 +219,7 @@ tl_status tl_op_request_scratch_range(tl_op_ctx *ctx, size_t min_bytes, size_t m
   tl_node *node = ctx->node;
   TL_OP_ENSURE(ctx, node->scratch_count < TL_OP_MAX_SCRATCH, TL_ERROR_LIMIT_EXCEEDED, "too many scratch requests");
   node->scratch_bytes[node->scratch_count] = min_bytes;
-  node->scratch_max[node->scratch_count] = max_bytes > min_bytes ? max_bytes : min_bytes;
+  ctx->interp->scratch_max[node->scratch_count] = max_bytes > min_bytes ? max_bytes : min_bytes;
   node->scratch[node->scratch_count] = NULL;
   *index = node->scratch_count++;
   return TL_OK;
