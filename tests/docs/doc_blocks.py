@@ -5,9 +5,10 @@ Every fenced block is one of:
 - ``python``: run by the runner, each doc's blocks in order in one namespace, in a scratch folder;
 - shell (``sh``, ``bash``, ``shell``, ``console``, or a bare block of commands): run with bash in a scratch
   folder, with the repository's ``.venv/bin`` first on PATH;
-- the documented output of the runnable block before it: a ``text`` block, or a bare block after a line
-  "prints" (``...`` on a line of its own stands for any lines); a ``console`` block's ``$ cmd`` lines are
-  commands and the lines after each are its output;
+- the documented output of the runnable block before it: a ``text`` block, or a bare block after a
+  paragraph that starts or ends with "prints" (``...`` on a line of its own stands for any lines, ``<...>``
+  in a line for any text); a
+  ``console`` block's ``$ cmd`` lines are commands and the lines after each are its output;
 - marked, on the line right before the fence (a blank line between is allowed), by one or more of
 
   ``<!-- docs-test: skip (REASON) -->``            not runnable here (the reason is required);
@@ -168,12 +169,16 @@ def parse(path: Path, root: Path = ROOT) -> list[Block]:
         while k >= 0 and MARKER.match(lines[k]):
             block.markers.insert(0, parse_marker(MARKER.match(lines[k]).group("body"), f"{rel}:{k + 1}"))
             k -= 1
-        block.after_prints = k >= 0 and lines[k].strip().rstrip(":").lower().endswith("prints")
+        start = k
+        while start > 0 and lines[start - 1].strip():
+            start -= 1
+        paragraph = " ".join(line.strip() for line in lines[start : k + 1]).lower()
+        block.after_prints = paragraph.startswith("prints") or paragraph.rstrip(":").endswith("prints")
         blocks.append(block)
         i = end + 1
     for before, block in zip(blocks, blocks[1:], strict=False):
         if block.kind == "output":
-            if before.kind not in ("python", "shell"):
+            if before.kind not in ("python", "shell", "covered-by"):
                 raise DocFormatError(f"{block.where}: an output block follows no runnable block")
             before.expected = block.text
     return blocks
@@ -205,8 +210,22 @@ def console_steps(text: str) -> list[tuple[str, str]]:
     return [(cmd, "\n".join(out) + ("\n" if out else "")) for cmd, out in steps]
 
 
+def line_matches(want: str, have: str) -> bool:
+    """One documented output line against one printed line; ``<...>`` in it stands for any text."""
+    if "<...>" not in want:
+        return want == have
+    return re.fullmatch(".*".join(re.escape(part) for part in want.split("<...>")), have) is not None
+
+
+def _chunk_at(chunk: list[str], have: list[str], pos: int) -> bool:
+    return pos + len(chunk) <= len(have) and all(
+        line_matches(w, h) for w, h in zip(chunk, have[pos : pos + len(chunk)], strict=True)
+    )
+
+
 def output_matches(expected: str, got: str) -> bool:
-    """Line-by-line equality, trailing spaces ignored; a line ``...`` matches any number of lines."""
+    """Line-by-line equality, trailing spaces ignored; a line ``...`` matches any number of lines and
+    ``<...>`` within a line any text."""
     want = [line.rstrip() for line in expected.strip("\n").splitlines()]
     have = [line.rstrip() for line in got.strip("\n").splitlines()]
     chunks: list[list[str]] = [[]]
@@ -216,18 +235,19 @@ def output_matches(expected: str, got: str) -> bool:
         else:
             chunks[-1].append(line)
     if len(chunks) == 1:
-        return have == want
+        return len(have) == len(want) and _chunk_at(want, have, 0)
     first, *middle, last = chunks
-    if have[: len(first)] != first or (last and have[-len(last) :] != last):
+    stop = len(have) - len(last)
+    if stop < len(first) or not _chunk_at(first, have, 0) or not _chunk_at(last, have, stop):
         return False
-    pos, stop = len(first), len(have) - len(last)
+    pos = len(first)
     for chunk in middle:
-        while pos + len(chunk) <= stop and have[pos : pos + len(chunk)] != chunk:
+        while pos + len(chunk) <= stop and not _chunk_at(chunk, have[:stop], pos):
             pos += 1
         if pos + len(chunk) > stop:
             return False
         pos += len(chunk)
-    return pos <= stop
+    return True
 
 
 def covered_by_problems(block: Block, root: Path = ROOT) -> list[str]:
