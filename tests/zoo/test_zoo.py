@@ -105,3 +105,23 @@ def test_docs_zoo_python_blocks_run(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.syspath_prepend(str(ROOT / "examples" / "zoo"))
     for block in code:
         exec(compile(block, "docs/zoo.md", "exec"), {})
+
+
+def test_litert_benchmark_cases_are_the_zoo_models(tmp_path: Path) -> None:
+    """benchmarks/zoo_litert.py exports the zoo's models to .tflite; imported back, the int8 DS-CNN gives the
+    .tlm's bytes on pyruntime (timings are not asserted anywhere)."""
+    spec = importlib.util.spec_from_file_location("zoo_litert", ROOT / "benchmarks" / "zoo_litert.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    models = _row("ds_cnn")["_models"]
+    (tmp_path / "ds_cnn_float.tlm").write_bytes(models["float"])
+    (tmp_path / "ds_cnn_int8.tlm").write_bytes(models["int8"])
+    cases = bench.zoo_cases(tmp_path, ["ds_cnn"])
+    assert [c.dtype for c in cases] == ["float32", "int8"] and all(c.tflite[4:8] == b"TFL3" for c in cases)
+    import pyruntime
+    from trainer.lite.tflite import from_tflite
+
+    x = models["int8_inputs"][:1]
+    via_tflite = pyruntime.Interpreter(model_content=from_tflite(cases[1].tflite)).run(x)[0]
+    assert np.array_equal(via_tflite, models["int8_reference"][0][:1])

@@ -1,0 +1,78 @@
+"""Single-thread latency of the model zoo's MobileNetV2, MobileNetV3, ResNet-8, DS-CNN and transformer
+(examples/zoo/zoo.py, full sizes), float32 and int8: tensorlet against LiteRT (default resolver: XNNPACK),
+side by side, as ratios.
+
+The models are the zoo's ``.tlm`` files (written by ``examples/zoo/zoo.py --out DIR``, or made here when
+missing); each is exported to ``.tflite`` by tensorlet's TFLite exporter (``trainer.lite.tflite.to_tflite``),
+and both runtimes run that same file (tensorlet imports it back), with the same seeded input, timed in
+interleaved rounds (benchmarks/mlperf_tiny.py's ``make_runners`` and ``interleaved``). ``ai-edge-litert`` is
+benchmark-only; without it only tensorlet's column is filled. No test asserts these timings.
+
+    PYTHONPATH=. python benchmarks/zoo_litert.py --zoo out/zoo --rounds 10 --per-round 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FAMILIES = ("mobilenet_v2", "mobilenet_v3", "resnet8", "ds_cnn", "transformer")
+
+
+def _load(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def zoo_cases(zoo_dir: Path, families: list[str], size: str = "full") -> list:
+    """mlperf_tiny.Case per family and precision, from the zoo's models in ``zoo_dir`` (made when missing);
+    families whose runtime ops have not landed are left out."""
+    sys.path.insert(0, str(ROOT / "examples" / "zoo"))
+    zoo = _load(ROOT / "examples" / "zoo" / "zoo.py", "zoo")
+    bench = _load(ROOT / "benchmarks" / "mlperf_tiny.py", "mlperf_tiny")
+    from trainer.lite.tflite import to_tflite
+
+    cases = []
+    for name in families:
+        family = zoo.FAMILIES[name][0]
+        if zoo.missing_ops(family):
+            print(f"{name}: left out, the runtime has no {', '.join(zoo.missing_ops(family))}", flush=True)
+            continue
+        if not (zoo_dir / f"{name}_int8.tlm").is_file():
+            zoo.run_family(name, size, out=zoo_dir)
+        for dtype, stem in (("float32", "float"), ("int8", "int8")):
+            tlm = (zoo_dir / f"{name}_{stem}.tlm").read_bytes()
+            cases.append(bench.Case(f"{family.title} {family.shape}", dtype, to_tflite(tlm)))
+    return cases
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--zoo", default="out/zoo", help="folder of the zoo's models (default out/zoo)")
+    ap.add_argument("--family", action="append", choices=FAMILIES, help="repeatable (default: all five)")
+    ap.add_argument("--rounds", type=int, default=10, help="interleaved rounds (default 10)")
+    ap.add_argument("--per-round", type=int, default=20, help="invokes per runtime per round (default 20)")
+    args = ap.parse_args(argv)
+    bench = _load(ROOT / "benchmarks" / "mlperf_tiny.py", "mlperf_tiny")
+    available = bench.available_runtimes() - {"tflm"}
+    cases = zoo_cases(Path(args.zoo), list(args.family or FAMILIES))
+    for c in cases:
+        runners = bench.make_runners(c.tflite, available)
+        for run in runners.values():  # warm-up
+            run()
+        c.median_us = bench.interleaved(runners, args.rounds, args.per_round)
+        got = ", ".join(f"{k} {v:.1f} µs" for k, v in c.median_us.items())
+        print(f"{c.label} {c.dtype}: {got}", flush=True)
+    print(bench.markdown(cases))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
