@@ -65,6 +65,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--max-per-class", type=int, default=0, help="cap training clips per class (0: all)")
     p.add_argument("--calibration", type=int, default=400, help="training clips for int8 calibration")
+    p.add_argument(
+        "--calibration-study",
+        action="store_true",
+        help="also quantize with other calibration sets and ranges; report validation and test accuracy",
+    )
     p.add_argument("--words", default=",".join(KEYWORDS), help="comma-separated keywords (default: the ten)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", default=None, help="a Speech Commands folder or archive (default: bundled set)")
@@ -122,6 +127,52 @@ def input_quantization(model: bytes) -> tuple[float, int]:
     info = read_model(model)
     q = info.tensors[info.inputs[0]].quantization
     return float(q.scale[0]), int(q.zero_point[0])
+
+
+def int8_features(model: bytes, audio: np.ndarray) -> np.ndarray:
+    """The int8 model's input [n, 49, 40, 1] straight from the fixed-point front-end
+    (``tl_frontend_compute_int8`` through its numpy twin), with the model's input quantization."""
+    scale, zp = input_quantization(model)
+    params = ff.int8_params(scale, zp, int(FEATURE_OFFSET), FEATURE_SCALE)
+    return ff.compute_int8(audio, params)[..., None]
+
+
+def quantize_variant(float_tlm: bytes, calib: np.ndarray, percentile: float | None) -> bytes:
+    """int8 (int8 I/O) from ``float_tlm`` calibrated on ``calib`` [n, 49, 40, 1] (min/max or percentile)."""
+    from trainer.quant.ptq import quantize_model
+
+    data = [[calib[i : i + 1]] for i in range(len(calib))]
+    return quantize_model(
+        float_tlm, data, inference_input_type="int8", inference_output_type="int8", percentile=percentile
+    )
+
+
+def calibration_study(
+    float_tlm: bytes, xtr: np.ndarray, n_clean: int, data: sc.SpeechCommands, rng: np.random.Generator
+) -> list[dict[str, Any]]:
+    """int8 accuracy (validation and test) of several calibrations of the same float model: how many clips,
+    clean or clean + augmented, min/max or percentile ranges. Choose on validation, report test."""
+    clean = np.arange(n_clean)
+    mixed = np.arange(len(xtr))
+    variants = [
+        ("400 clean+augmented, min/max", mixed, 400, None),
+        ("100 clean+augmented, min/max", mixed, 100, None),
+        ("1000 clean+augmented, min/max", mixed, 1000, None),
+        ("400 clean, min/max", clean, 400, None),
+        ("400 clean+augmented, 99.99 pct", mixed, 400, 99.99),
+        ("400 clean+augmented, 99.9 pct", mixed, 400, 99.9),
+    ]
+    rows = []
+    for name, pool, n, pct in variants:
+        pick = xtr[rng.permutation(pool)[:n]]
+        model = quantize_variant(float_tlm, pick, pct)
+        acc = {}
+        for split in ("validation", "test"):
+            part = getattr(data, split)
+            acc[split] = accuracy(run_tlm(model, int8_features(model, part.audio)).argmax(1), part.labels)
+        rows.append({"calibration": name, **acc})
+        print(f"  int8, calibration {name}: validation {acc['validation']:.4f}, test {acc['test']:.4f}")
+    return rows
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
@@ -192,9 +243,17 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
 
     float_rt_acc = accuracy(run_tlm(float_tlm, xte).argmax(1), yte)
     scale, zp = input_quantization(int8_tlm)
-    q_in = quantize(xte, scale, zp)
+    q_in = int8_features(int8_tlm, data.test.audio)  # what the C front-end gives the device
     int8_out = run_tlm(int8_tlm, q_in)
     int8_acc = accuracy(int8_out.argmax(1), yte)
+    float_quantized_acc = accuracy(run_tlm(int8_tlm, quantize(xte, scale, zp)).argmax(1), yte)
+    study = []
+    if args.calibration_study:
+        xval, yval = features(data.validation.audio), data.validation.labels
+        float_val_acc = accuracy(run_tlm(float_tlm, xval).argmax(1), yval)
+        print(f"calibration study: float validation {float_val_acc:.4f}, test {float_rt_acc:.4f}", flush=True)
+        study = calibration_study(float_tlm, xtr, len(train), data, np.random.default_rng(args.seed + 77))
+        study.insert(0, {"calibration": "float model", "validation": float_val_acc, "test": float_rt_acc})
     summary = {
         "dataset": "spoken_words (SYNTHESIZED speech), speaker-held-out test split",
         "classes": data.classes,
@@ -203,6 +262,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "float_accuracy_trainer": float_acc,
         "float_accuracy_pyruntime": float_rt_acc,
         "int8_accuracy_pyruntime": int8_acc,
+        "int8_accuracy_float_quantized_input": float_quantized_acc,
+        "calibration_study": study,
         "float_model_float_frontend_accuracy": float_frontend_acc,
         "float_tlm_bytes": len(float_tlm),
         "int8_tlm_bytes": len(int8_tlm),
