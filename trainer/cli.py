@@ -755,7 +755,7 @@ def cmd_export_tflite(args: argparse.Namespace) -> int:
 
     data, _ = _load_info(args.model)
     try:
-        out = to_tflite(data)
+        out = to_tflite(data, micro=args.micro)
     except TFLiteImportError as e:
         raise CliError(f"{args.model!r}: {e}") from None
     try:
@@ -978,6 +978,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("model", help="the .tlm file")
     s.add_argument("out", help="the .tflite file to write")
+    s.add_argument(
+        "--micro",
+        action="store_true",
+        help="write it for TFLite Micro: float16 weights as float32, Relu6 and fused Concatenation "
+        "activations in ops its kernels compute as LiteRT does (docs/tflite.md section 8)",
+    )
     s.set_defaults(func=cmd_export_tflite)
     return p
 

@@ -8,10 +8,20 @@ needs before float16 weights are appended after the ``.tlm`` tensors. The ``.tlm
 entries) travels in a TFLite metadata buffer named ``tensorlet_metadata``, so importing the file again gives
 the original ``.tlm`` byte for byte (for files whose tensors are numbered in order of first use, as
 tensorlet's converter and builder write them).
+
+``micro=True`` writes the file for TFLite Micro, whose kernels take less than LiteRT's (docs/tflite.md
+section 8): float16 weights become float32 constants (its DEQUANTIZE takes no float16); an int8 Relu6 whose
+output parameters differ from its input's becomes RELU, plus a MINIMUM with the quantized 6 where that bound
+is inside int8 (TFLite Micro's RELU6 clamps in the input's parameters and never requantizes); a
+Concatenation with a fused activation becomes CONCATENATION then RELU or RELU6 (TFLite Micro refuses the
+fused one); an int8 AveragePool2D with differing input and output parameters, which TFLite Micro refuses
+and no exact rewrite exists for, is refused by name. The outputs stay the same on LiteRT; importing such a
+file gives an equivalent model, not the original bytes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -21,6 +31,7 @@ import numpy as np
 from trainer.lite.tflite import schema
 from trainer.lite.tflite.context import NO_BIAS
 from trainer.lite.tflite.errors import TFLiteImportError
+from trainer.quant.fixed_point import activation_range_int8
 from trainer.tlm import read_model
 
 METADATA_NAME = "tensorlet_metadata"
@@ -80,10 +91,11 @@ def _table(b: flatbuffers.Builder, n_slots: int, fields: list[tuple[int, str, An
 
 
 class _Graph:
-    """The TFLite tensors, buffers and operators, filled from a .tlm model."""
+    """The TFLite tensors, buffers and operators, filled from a .tlm model (``micro``: for TFLite Micro)."""
 
-    def __init__(self, info) -> None:
+    def __init__(self, info, micro: bool = False) -> None:
         self.info = info
+        self.micro = micro
         self.tensors: list[dict] = []  # name, type, shape, data (bytes or None), quant
         self.ops: list[tuple[str, list[int], list[int], str | None, list]] = []
         for t in info.tensors:
@@ -146,9 +158,13 @@ class _Graph:
         return len(self.tensors) - 1
 
     def weight(self, i: int) -> int:
-        """A float16 constant goes through a DEQUANTIZE op (TFLite kernels take float32 weights)."""
+        """A float16 constant goes through a DEQUANTIZE op (TFLite kernels take float32 weights); for TFLite
+        Micro, whose DEQUANTIZE takes no float16, it becomes a float32 constant (the same values)."""
         t = self.info.tensors[i]
         if t.data is None or t.dtype != np.float16:
+            return i
+        if self.micro:
+            self.tensors[i] = {**self.tensors[i], "type": 0, "data": np.asarray(t.data, "<f4").tobytes()}
             return i
         if i not in self.dequantized:
             self.tensors.append(
@@ -158,6 +174,39 @@ class _Graph:
             self.ops.insert(0, ("DEQUANTIZE", [i], [out], None, []))
             self.dequantized[i] = out
         return self.dequantized[i]
+
+    def intermediate(self, like: int, suffix: str) -> int:
+        """A new non-constant tensor with the type, shape and quantization of tensor ``like``."""
+        t = self.tensors[like]
+        self.tensors.append({**t, "name": f"{t['name']}{suffix}", "data": None})
+        return len(self.tensors) - 1
+
+    def int8_scalar(self, value: int, like: int, suffix: str) -> int:
+        """A constant int8 [1] holding ``value``, quantized as tensor ``like``."""
+        t = self.tensors[like]
+        self.tensors.append(
+            {**t, "name": f"{t['name']}{suffix}", "shape": [1], "data": np.int8(value).tobytes()}
+        )
+        return len(self.tensors) - 1
+
+
+def _micro_relu6(g: _Graph, op) -> bool:
+    """TFLite Micro's int8 RELU6 clamps to [zp, zp + round(6 / scale)] of its input and never requantizes,
+    so a Relu6 with other output parameters is written as RELU (requantize, clamp below at the output zero
+    point) and, where the output's quantized 6 is below 127, a MINIMUM with it: the same numbers on both
+    runtimes."""
+    x, y = op.inputs[0], op.outputs[0]
+    qx, qy = g.tensors[x]["quant"], g.tensors[y]["quant"]
+    if qy is None or qx == qy or len(qy[0]) != 1:
+        return False
+    _, six = activation_range_int8(2, float(qy[0][0]), int(qy[1][0]))  # the runtime's clamp
+    if six >= 127:
+        g.ops.append(("RELU", [x], [y], None, []))
+        return True
+    relu = g.intermediate(y, "/relu")
+    g.ops.append(("RELU", [x], [relu], None, []))
+    g.ops.append(("MINIMUM", [relu, g.int8_scalar(six, y, "/six")], [y], None, []))
+    return True
 
 
 def _requantizes(g: _Graph, ins: list[int], out: int) -> bool:
@@ -174,6 +223,20 @@ def _convert_op(g: _Graph, op) -> None:
     name = _OPS.get(op.opcode)
     if name is None:
         raise TFLiteImportError(f"op {op.index} ({op.opcode}) has no TFLite export")
+    if g.micro and op.opcode == "Relu6" and _micro_relu6(g, op):
+        return
+    if g.micro and op.opcode == "AveragePool2D" and _requantizes(g, ins, outs[0]):
+        raise TFLiteImportError(
+            f"op {op.index} (AveragePool2D): TFLite Micro needs equal input and output parameters for int8 "
+            "AVERAGE_POOL_2D, and no exact rewrite exists (export without micro for LiteRT)"
+        )
+    if g.micro and op.opcode == "Concatenation" and o["activation"] != "NONE":
+        # TFLite Micro refuses CONCATENATION with a fused activation: concatenate, then RELU / RELU6 on
+        # equal parameters (a clamp, what the fused activation does after the inputs' requantization)
+        joined = g.intermediate(outs[0], "/concat")
+        _convert_op(g, dataclasses.replace(op, outputs=[joined], options={**o, "activation": "NONE"}))
+        g.ops.append((o["activation"], [joined], outs, None, []))
+        return
     if op.opcode in _WEIGHTED:
         ins = [ins[0], *[g.weight(i) for i in ins[1:]]]
         if len(ins) == 2 and op.opcode == "FullyConnected":
@@ -238,13 +301,14 @@ def _convert_op(g: _Graph, op) -> None:
     g.ops.append((name, ins, outs, opts[0] if opts else None, opts[1] if opts else []))
 
 
-def to_tflite(tlm: bytes) -> bytes:
-    """The ``.tflite`` bytes of a ``.tlm`` model (one line TFLiteImportError for what TFLite cannot hold)."""
+def to_tflite(tlm: bytes, micro: bool = False) -> bytes:
+    """The ``.tflite`` bytes of a ``.tlm`` model (one line TFLiteImportError for what TFLite cannot hold);
+    ``micro``: written for TFLite Micro's kernels (the module's docstring)."""
     try:
         info = read_model(bytes(tlm))
     except Exception as e:  # read_model trusts the structure: verify untrusted files with pyruntime first
         raise TFLiteImportError(f"not a valid .tlm model: {type(e).__name__}: {e}") from None
-    g = _Graph(info)
+    g = _Graph(info, micro)
     for op in info.ops:
         _convert_op(g, op)
     b = flatbuffers.Builder(1024)
