@@ -120,3 +120,90 @@ def test_pkg_config_compiles_the_c_example(installed: Path, model, tmp_path: Pat
     result = subprocess.run(cmd, capture_output=True, text=True)
     assert result.returncode == 0, " ".join(cmd) + "\n" + result.stderr
     _classify(exe, model)
+
+
+# Raspberry Pi OS's default 32-bit target: ARMv6 with VFP, no inline 64-bit atomics (the thread pool's come
+# from libatomic there)
+ARMV6_FLAGS = "-marm -march=armv6+fp -mfpu=vfp"
+
+
+@pytest.fixture(scope="module")
+def armv6_installed(tmp_path_factory) -> Path:
+    """runtime_c built for ARMv6 with the armhf cross compiler and installed into a fresh prefix."""
+    need_tool("cmake")
+    need_tool("arm-linux-gnueabihf-gcc")
+    build_dir = tmp_path_factory.mktemp("armv6-build")
+    prefix = tmp_path_factory.mktemp("armv6-prefix")
+    configure = [
+        "cmake", "-S", str(REPO / "runtime_c"), "-B", str(build_dir), "-DCMAKE_BUILD_TYPE=Release",
+        f"-DCMAKE_TOOLCHAIN_FILE={REPO / 'runtime_c' / 'cmake' / 'arm-linux-gnueabihf.cmake'}",
+        f"-DCMAKE_C_FLAGS={ARMV6_FLAGS}", "-DTL_BUILD_TESTS=OFF",
+    ]  # fmt: skip
+    for cmd in (
+        configure,
+        [
+            "cmake",
+            "--build",
+            str(build_dir),
+            "-j",
+            "2",
+            "--target",
+            "tensorlet",
+            "tl_npy",
+            "tl_run",
+            "tl_bench",
+        ],
+        ["cmake", "--install", str(build_dir), "--prefix", str(prefix)],
+    ):
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        assert result.returncode == 0, " ".join(cmd) + "\n" + result.stdout[-3000:] + result.stderr[-3000:]
+    return prefix
+
+
+def test_libatomic_only_where_the_target_needs_it(installed: Path) -> None:
+    """x86_64 has inline 64-bit atomics: neither the .pc file nor the exported target names libatomic."""
+    pc = next(installed.glob("lib*/pkgconfig/tensorlet.pc")).read_text()
+    assert "-latomic" not in pc and "-pthread" in pc
+    targets = next(installed.glob("lib*/cmake/tensorlet/tensorletTargets.cmake")).read_text()
+    assert not re.search(r"INTERFACE_LINK_LIBRARIES \"[^\"]*\batomic\b", targets)
+
+
+def test_armv6_pkg_config_links_libatomic_and_classifies(
+    armv6_installed: Path, model, tmp_path: Path
+) -> None:
+    """An ARMv6 build of classify through pkg-config links (its link line carries -latomic, without which the
+    link fails on __atomic_*_8) and classifies under qemu-arm like the trainer; the exported CMake target
+    names libatomic too."""
+    gcc = need_tool("arm-linux-gnueabihf-gcc")
+    qemu = need_tool("qemu-arm")
+    pc = need_tool("pkg-config")
+    pcdir = next(armv6_installed.glob("lib*/pkgconfig"))
+    env = {"PKG_CONFIG_PATH": str(pcdir), "PATH": "/usr/bin:/bin"}
+    flags = subprocess.run([pc, "--cflags", "--libs", "tensorlet"], capture_output=True, text=True, env=env)
+    assert flags.returncode == 0, flags.stderr
+    libs = flags.stdout.split()
+    assert "-latomic" in libs and "-pthread" in libs
+    targets = next(armv6_installed.glob("lib*/cmake/tensorlet/tensorletTargets.cmake")).read_text()
+    assert re.search(r"INTERFACE_LINK_LIBRARIES \"[^\"]*\batomic\b", targets)
+
+    def link(link_flags: list[str]) -> subprocess.CompletedProcess:
+        cmd = [
+            gcc, *ARMV6_FLAGS.split(), *c_flags("std"), str(REPO / "examples" / "c" / "classify.c"),
+            "-o", str(tmp_path / "classify"), f"-I{armv6_installed / 'include' / 'tensorlet'}",
+            f"-L{pcdir.parent}", "-ltl_npy", *link_flags,
+        ]  # fmt: skip
+        return subprocess.run(cmd, capture_output=True, text=True)
+
+    without = link([f for f in libs if f != "-latomic"])
+    assert without.returncode != 0 and "__atomic_" in without.stderr
+    result = link(libs)
+    assert result.returncode == 0, result.stderr
+    _classify_under(qemu, tmp_path / "classify", model)
+
+
+def _classify_under(qemu: str, exe: Path, model: tuple[Path, Path, list[int]]) -> None:
+    path, images, want = model
+    cmd = [qemu, "-L", "/usr/arm-linux-gnueabihf", str(exe), str(path), str(images)]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert [int(p) for p in re.findall(r"^image \d+: (\d+) ", result.stdout, flags=re.M)] == want
