@@ -23,7 +23,7 @@ def blocks(lang: str) -> list[str]:
 
 def test_python_blocks_run() -> None:
     code = blocks("python")
-    assert len(code) == 2
+    assert len(code) == 3
     for block in code:
         exec(compile(block, str(DOC), "exec"), {})
 
