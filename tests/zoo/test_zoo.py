@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 import pytest
 from cbuild import build, run_tool
+from conftest import need_tool
 from runtime_op_cases import ensure_pyruntime
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,3 +127,35 @@ def test_litert_benchmark_cases_are_the_zoo_models(tmp_path: Path) -> None:
     x = models["int8_inputs"][:1]
     via_tflite = pyruntime.Interpreter(model_content=from_tflite(cases[1].tflite)).run(x)[0]
     assert np.array_equal(via_tflite, models["int8_reference"][0][:1])
+
+
+CORTEX_M4_FAMILIES = ("ds_cnn", "resnet8", "mobilenet_v3")
+
+
+def test_zoo_int8_models_in_cortex_m4_firmware() -> None:
+    """The int8 DS-CNN, ResNet-8 and MobileNetV3 (tiny) in tests/build/test_cortex_m.py's firmware for QEMU's
+    mps2-an386 (the all-ops freestanding library, static memory): the numpy reference's bytes on every input,
+    checked by the firmware and here."""
+    for tool in ("arm-none-eabi-gcc", "qemu-system-arm", "cmake"):
+        need_tool(tool)
+    path = ROOT / "tests" / "build" / "test_cortex_m.py"
+    spec = importlib.util.spec_from_file_location("zoo_cortex_m", path)
+    assert spec is not None and spec.loader is not None
+    cm = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cm)
+    lib = cm.build_library()  # the all-ops library test_cortex_m.py builds too
+    for name in CORTEX_M4_FAMILIES:
+        models = _row(name)["_models"]
+        xs = models["int8_inputs"].reshape(EXACT_ROWS, -1)
+        expected = models["int8_reference"][0].reshape(EXACT_ROWS, -1)
+        out = cm.BUILD / "fw-zoo" / name
+        cm.write_sources(out, models["int8"], xs, expected.argmax(1).astype(np.uint8), expected)
+        elf = out / "zoo_fw.elf"
+        cm.link_firmware(out, lib, elf, ("-DTL_FW_MODEL_MEMORY=131072",))
+        r = subprocess.run([*cm.QEMU, str(elf)], capture_output=True, text=True, timeout=300)
+        log = r.stdout + r.stderr
+        assert r.returncode == 0, f"{name}: {log[-3000:]}"
+        got = {int(m[1]): bytes.fromhex(m[2]) for m in re.finditer(r"^out (\d+) ([0-9a-f]+)$", log, re.M)}
+        assert sorted(got) == list(range(EXACT_ROWS)), log[-2000:]
+        for i in range(EXACT_ROWS):
+            assert got[i] == expected[i].tobytes(), (name, i)
