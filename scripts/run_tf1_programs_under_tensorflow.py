@@ -22,9 +22,23 @@ PROGRAMS = ROOT / "tests" / "trainer" / "tf1_programs"
 TF_IMPORT = "import tensorflow.compat.v1 as tf\n\ntf.disable_v2_behavior()\n"
 
 
+def _legacy_rnn(tf) -> None:
+    """TensorFlow 2.21's ``compat.v1.nn.rnn_cell`` cells need Keras 2 (tf_keras); TF1's own cells and rnn
+    functions still ship in ``tensorflow.python.ops``: put them where TF1 programs look."""
+    try:
+        tf.nn.rnn_cell.GRUCell  # noqa: B018 - raises AttributeError under Keras 3
+    except AttributeError:
+        from tensorflow.python.ops import rnn, rnn_cell_impl
+
+        tf.nn.rnn_cell = rnn_cell_impl
+        tf.nn.dynamic_rnn = rnn.dynamic_rnn
+
+
 def main(names: list[str]) -> None:
     sys.path[:0] = [str(PROGRAMS), str(ROOT)]  # input_data reads the digits bundled with tensorlet
     import tensorflow.compat.v1 as tf  # noqa: F401 - fail early without TensorFlow
+
+    _legacy_rnn(tf)
 
     paths = [PROGRAMS / f"{n}.py" for n in names] or sorted(
         p for p in PROGRAMS.glob("*.py") if p.stem != "input_data"

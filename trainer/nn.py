@@ -29,6 +29,7 @@ from trainer.ops.conv_ops import (
 from trainer.ops.index_ops import embedding_lookup, in_top_k, top_k
 from trainer.ops.lrn_ops import local_response_normalization, lrn
 from trainer.ops.math_ops import add_n
+from trainer.ops.nn_composites import crelu, log_sigmoid, selu, softsign, swish, zero_fraction
 from trainer.ops.nn_ops import (
     batch_normalization,
     bias_add,
@@ -62,6 +63,7 @@ __all__ = [
     "batch_normalization",
     "bias_add",
     "conv2d",
+    "crelu",
     "conv2d_backprop_filter",
     "conv2d_backprop_input",
     "conv2d_transpose",
@@ -77,6 +79,7 @@ __all__ = [
     "l2_normalize",
     "leaky_relu",
     "local_response_normalization",
+    "log_sigmoid",
     "log_softmax",
     "log_uniform_candidate_sampler",
     "lrn",
@@ -87,6 +90,7 @@ __all__ = [
     "relu",
     "relu6",
     "sampled_softmax_loss",
+    "selu",
     "rnn_cell",
     "sigmoid",
     "sigmoid_cross_entropy_with_logits",
@@ -94,11 +98,14 @@ __all__ = [
     "softmax_cross_entropy_with_logits",
     "softmax_cross_entropy_with_logits_v2",
     "softplus",
+    "softsign",
     "sparse_softmax_cross_entropy_with_logits",
     "static_bidirectional_rnn",
     "static_rnn",
+    "swish",
     "tanh",
     "top_k",
     "uniform_candidate_sampler",
     "xw_plus_b",
+    "zero_fraction",
 ]

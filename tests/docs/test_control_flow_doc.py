@@ -16,6 +16,7 @@ BLOCKS = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)
 PRINTED = [
     ["2.0 1"],
     ["10 45.0 (8, 2) 4.86"],
+    ["(?, 4, 2) (2, 4, 2) (3, 2)"],
     [
         "['rnn/multi_rnn_cell/cell_0/basic_lstm_cell/kernel:0', "
         "'rnn/multi_rnn_cell/cell_0/basic_lstm_cell/bias:0']",

@@ -134,12 +134,17 @@ def _print_check() -> None:
             tf.Print(x, [tf.constant(5)], "C: "),
             tf.Print(x, [tf.constant(np.arange(24).reshape(2, 3, 4))], "D: ", summarize=7),
             tf.Print(x, [x], "E: ", first_n=1),
+            tf.Print(
+                x,
+                [tf.constant([0.683316, 1 / 3, 1e-7, 123456789.0]), tf.constant([1 / 3], tf.float64)],
+                "F: ",
+            ),
         ]
         err = io.StringIO()
         with tf.Session() as sess, contextlib.redirect_stderr(err):
             for o in outs:
                 np.testing.assert_array_equal(sess.run(o), np.arange(12).reshape(3, 4) / 2)
-            sess.run(outs[-1])  # first_n=1: printed once
+            sess.run(outs[4])  # first_n=1: printed once
     # TensorFlow 2.21's tf.compat.v1 prints exactly these lines for the same program
     assert err.getvalue().splitlines() == [
         "A: [[0 0.5 1...]...]",
@@ -147,6 +152,7 @@ def _print_check() -> None:
         "C: [5]",
         "D: [[[0 1 2 3][4 5 6...]]...]",
         "E: [[0 0.5 1...]...]",
+        "F: [0.683316 0.333333343 1e-07...][0.33333333333333331]",
     ]
 
 
@@ -272,6 +278,27 @@ COMPAT_CASES: list[OpCase] = [
     OpCase("Print", lambda x: tf.Print(x, [x], "x=") * 2.0, [r(3)], lambda x: 2 * x),
     OpCase("Print", lambda: None, custom=_print_check, name="Print_format"),
     OpCase("PrintV2", lambda: None, custom=_print_v2_check),
+    OpCase(
+        "Elu",
+        lambda x: [tf.nn.selu(x), tf.nn.softsign(x), tf.nn.log_sigmoid(x), tf.nn.swish(x), tf.nn.crelu(x)],
+        [r(2, 3) * 3],
+        lambda x: [
+            np.where(x > 0, x, 1.6732632423543772 * np.expm1(x)) * 1.0507009873554805,
+            x / (1 + np.abs(x)),
+            -np.log1p(np.exp(-x)),
+            x / (1 + np.exp(-x)),
+            np.concatenate([np.maximum(x, 0), np.maximum(-x, 0)], -1),
+        ],
+        name="nn_composites",
+    ),
+    OpCase(
+        "Equal",
+        lambda x: tf.nn.zero_fraction(tf.nn.relu(x)),
+        [np.array([[-1.0, 2.0, 0.5], [-0.2, -3.0, 1.0]])],
+        lambda x: np.asarray(0.5, np.float32),
+        grad=False,
+        name="zero_fraction",
+    ),
     OpCase(
         "MatMul",
         lambda x: tf.nn.lrn(x, depth_radius=2, bias=1.5, alpha=0.3, beta=0.75),

@@ -210,3 +210,45 @@ def test_candidate_samplers_draw_distinct_classes_with_tf1_expected_counts():
                         and sv.max() < 20
                     )
                     assert np.all((ev > 0) & (ev <= 1))  # distinct draws: 1 - (1 - p)^tries
+
+
+def test_ema_variables_to_restore_as_tensorflow_maps_them(tmp_path: Path):
+    """TF1's mapping (checked against TensorFlow 2.21): each averaged variable under its shadow's name,
+    tensors' shadows and other variables under their own; MOVING_AVERAGE_VARIABLES lists variables only."""
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 3])
+        mean, _ = tf.nn.moments(x, [0])
+        w = tf.Variable(1.0, name="w")
+        step = tf.train.get_or_create_global_step()
+        ema = tf.train.ExponentialMovingAverage(0.5, step)
+        update = ema.apply([w, mean])
+        assert tf.get_collection(tf.GraphKeys.MOVING_AVERAGE_VARIABLES) == [w]
+        names = ema.variables_to_restore()
+        assert names["w/ExponentialMovingAverage"] is w and names["global_step"] is step
+        shadow = ema.average(mean)
+        assert names[shadow.op.name] is shadow and len(names) == 3
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(w.assign(3.0))
+            sess.run(update, {x: np.ones((2, 3))})
+            path = tf.train.Saver().save(sess, str(tmp_path / "m"))
+            tf.train.Saver(names).restore(sess, path)
+            assert sess.run(w) == pytest.approx(1.0 + (3.0 - 1.0) * 0.9)  # decay min(0.5, 1/10) = 0.1
+
+
+def test_sparse_softmax_cross_entropy_over_time_steps():
+    """TF1 accepts labels [batch, time] with logits [batch, time, classes]."""
+    rng = np.random.default_rng(2)
+    lg, lb = rng.normal(size=(2, 3, 4)), rng.integers(0, 4, size=(2, 3))
+    with tf.Graph().as_default():
+        logits = tf.placeholder(tf.float64, [None, 3, 4])
+        loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.constant(lb), logits=logits)
+        assert loss.shape.as_list() == [2, 3]
+        (g,) = tf.gradients(tf.reduce_sum(loss), logits)
+        with tf.Session() as sess:
+            got, dg = sess.run([loss, g], {logits: lg})
+    p = np.exp(lg) / np.exp(lg).sum(-1, keepdims=True)
+    np.testing.assert_allclose(got, -np.log(np.take_along_axis(p, lb[..., None], -1)[..., 0]), rtol=1e-12)
+    np.testing.assert_allclose(dg, p - np.eye(4)[lb], rtol=1e-12, atol=1e-12)
+    with pytest.raises(InvalidArgumentError, match="must have rank 2"):
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.constant([1, 2]), logits=tf.ones([2, 3, 4]))

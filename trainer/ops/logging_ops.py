@@ -39,8 +39,12 @@ def host_copy_to_print(v: Any) -> np.ndarray:
 def _item(v: Any) -> str:
     if isinstance(v, bytes):
         return v.decode("utf-8", "replace")
-    if isinstance(v, (float, np.floating)):
-        return f"{v:g}"
+    if isinstance(v, (np.float32, np.float16)):  # TF: FLT_DIG digits, or 9 where they do not round-trip
+        text = f"{float(v):.6g}"
+        return text if np.float32(text) == v else f"{float(v):.9g}"
+    if isinstance(v, (float, np.floating)):  # doubles: DBL_DIG digits, or 17
+        text = f"{float(v):.15g}"
+        return text if float(text) == float(v) else f"{float(v):.17g}"
     return str(v.item() if hasattr(v, "item") else v)
 
 

@@ -223,6 +223,19 @@ def sparse_softmax_cross_entropy_with_logits(
         )
     lg = convert_to_tensor(logits)
     lb = convert_to_tensor(labels)
+    if lg.shape.ndims is not None and lg.shape.ndims > 2:  # TF1: labels [d0, ..., dn], logits [..., classes]
+        if lb.shape.ndims is not None and lb.shape.ndims != lg.shape.ndims - 1:
+            raise InvalidArgumentError(
+                f"sparse_softmax_cross_entropy_with_logits: labels {lb.shape} must have rank "
+                f"{lg.shape.ndims - 1} for logits {lg.shape}"
+            )
+        with name_scope(name, "SparseSoftmaxCrossEntropyWithLogits"):
+            flat = sparse_softmax_cross_entropy_with_logits(
+                labels=reshape(lb, [-1]), logits=reshape(lg, [-1, shape(lg)[-1]])
+            )
+            out = reshape(flat, shape(lb))
+            out.set_shape(lg.shape.dims[:-1])
+            return out
     op = apply_op(
         "SparseSoftmaxCrossEntropyWithLogits", [lg, lb], {}, name or "SparseSoftmaxCrossEntropyWithLogits"
     )

@@ -1,12 +1,13 @@
 """``tf.train.ExponentialMovingAverage``: shadow variables that track variables or tensors (TF1).
 
 ``apply(var_list)`` creates, once per tracked value, a non-trainable shadow variable named
-``<value's op name>/ExponentialMovingAverage`` (in ``MOVING_AVERAGE_VARIABLES``; a variable's shadow starts
-at the variable's initial value, a tensor's at zero) and returns one op that moves every shadow towards its
-value: ``shadow -= (1 - decay) * (shadow - value)``. With ``num_updates`` the decay is
-``min(decay, (1 + num_updates) / (10 + num_updates))``. ``average(v)`` is the shadow variable. The classic
-TF1 batch norm calls ``apply`` inside a ``tf.cond`` branch: the shadows are created at the top level (as
-every variable built in a branch is) and updated only when that branch runs.
+``<value's op name>/ExponentialMovingAverage`` (a variable's shadow starts at the variable's initial value,
+a tensor's at zero; averaged variables, not tensors, are listed in ``MOVING_AVERAGE_VARIABLES``) and
+returns one op that moves every shadow towards its value: ``shadow -= (1 - decay) * (shadow - value)``.
+With ``num_updates`` the decay is ``min(decay, (1 + num_updates) / (10 + num_updates))``. ``average(v)``
+is the shadow variable. The classic TF1 batch norm calls ``apply`` inside a ``tf.cond`` branch: the
+shadows are created at the top level (as every variable built in a branch is) and updated only when that
+branch runs.
 
 >>> import trainer as tf
 >>> with tf.Graph().as_default():
@@ -27,7 +28,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from trainer.errors import InvalidArgumentError
-from trainer.graph import GraphKeys, control_dependencies, convert_to_tensor, name_scope
+from trainer.graph import (
+    GraphKeys,
+    control_dependencies,
+    convert_to_tensor,
+    get_collection,
+    get_default_graph,
+    name_scope,
+)
 from trainer.ops import array_ops, control_ops, math_ops, state_ops
 from trainer.variables import Variable, global_variables, trainable_variables
 
@@ -79,8 +87,10 @@ class ExponentialMovingAverage:
                         init,
                         trainable=False,
                         name=self.average_name(v) + "/",
-                        collections=[GraphKeys.GLOBAL_VARIABLES, GraphKeys.MOVING_AVERAGE_VARIABLES],
+                        collections=[GraphKeys.GLOBAL_VARIABLES],
                     )
+                if isinstance(v, Variable):  # TF1 lists the averaged variables (not tensors, not shadows)
+                    get_default_graph().add_to_collection(GraphKeys.MOVING_AVERAGE_VARIABLES, v)
         with name_scope(self._name):
             decay: Any = convert_to_tensor(self._decay, name="decay")
             if self._num_updates is not None:
@@ -101,8 +111,13 @@ class ExponentialMovingAverage:
 
     def variables_to_restore(self, moving_avg_variables: Sequence[Any] | None = None) -> dict[str, Any]:
         """``{name: variable}`` for a Saver that restores the averages into the variables themselves."""
-        result: dict[str, Any] = {}
-        for v in global_variables():
-            shadow = self._averages.get(v)
-            result[self.average_name(v) if shadow is not None else v.op.name] = v
+        shadows = set(self._averages.values())
+        if moving_avg_variables is None:  # TF1: the trainable ones and the MOVING_AVERAGE_VARIABLES
+            listed = get_collection(GraphKeys.MOVING_AVERAGE_VARIABLES)
+            moving_avg_variables = [*trainable_variables(), *(v for v in listed if v not in shadows)]
+        averaged = list(dict.fromkeys(moving_avg_variables))
+        result: dict[str, Any] = {self.average_name(v): v for v in averaged}
+        for v in global_variables():  # the rest under their own names (a shadow's name is taken above)
+            if v not in averaged and v.op.name not in result:
+                result[v.op.name] = v
         return result
