@@ -5,7 +5,8 @@ needs LiteRT only.
 
     python scripts/make_op_fixtures.py [--out tests/fixtures/tflite] [--only NAME ...]
 
-Each model is one ``tf.function`` applying the op to a [1, 64] input (two inputs for binary ops), converted
+Each model is one ``tf.function`` applying the op to a [1, 64] input (two inputs for binary ops; the shapes
+of ``SHAPES`` for the others), converted
 to float32 and to full-integer int8 with int8 inputs and outputs (a representative dataset of 64 seeded
 samples drawn from the op's domain), so the int8 file holds the op alone, except for the ops the converter
 keeps in float (NEG, SQUARE, ELU: DEQUANTIZE, the float op, QUANTIZE). A conversion that fails is reported
@@ -41,14 +42,21 @@ OPS: dict[str, tuple[Callable[..., tf.Tensor], int, tuple[float, float]]] = {
     "leaky_relu": (lambda x: tf.nn.leaky_relu(x, 0.15), 1, (-3.0, 2.0)),
     "div": (tf.math.divide, 2, (0.25, 2.0)),
     "squared_difference": (tf.math.squared_difference, 2, (-2.0, 2.0)),
+    "batch_matmul": (lambda a, b: tf.matmul(a, b, transpose_b=True), 2, (-2.0, 2.0)),
+    "batch_matmul_adj_x": (lambda a, b: tf.matmul(a, b, transpose_a=True), 2, (-2.0, 2.0)),
+}
+# input shapes of the ops that do not take [1, 64] inputs
+SHAPES: dict[str, list[list[int]]] = {
+    "batch_matmul": [[2, 3, 6, 8], [1, 3, 5, 8]],  # a batch dim broadcast, adj_y
+    "batch_matmul_adj_x": [[3, 8, 6], [3, 8, 5]],
 }
 
 
-def _dataset(n_inputs: int, low: float, high: float, seed: int) -> Callable:
+def _dataset(shapes: list[list[int]], low: float, high: float, seed: int) -> Callable:
     def gen():
         rng = np.random.default_rng(seed)
         for _ in range(SAMPLES):
-            yield [rng.uniform(low, high, size=SHAPE).astype(np.float32) for _ in range(n_inputs)]
+            yield [rng.uniform(low, high, size=shape).astype(np.float32) for shape in shapes]
 
     return gen
 
@@ -56,12 +64,13 @@ def _dataset(n_inputs: int, low: float, high: float, seed: int) -> Callable:
 def convert(name: str, int8: bool) -> bytes:
     """The float32 or full-integer int8 ``.tflite`` bytes of op ``name``."""
     fn, n_inputs, (low, high) = OPS[name]
-    spec = [tf.TensorSpec(SHAPE, tf.float32, name=f"x{i}") for i in range(n_inputs)]
+    shapes = SHAPES.get(name, [SHAPE] * n_inputs)
+    spec = [tf.TensorSpec(shape, tf.float32, name=f"x{i}") for i, shape in enumerate(shapes)]
     model = tf.function(lambda *xs: fn(*xs), input_signature=spec)
     converter = tf.lite.TFLiteConverter.from_concrete_functions([model.get_concrete_function()], model)
     if int8:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = _dataset(n_inputs, low, high, 7)
+        converter.representative_dataset = _dataset(shapes, low, high, 7)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8

@@ -1286,6 +1286,94 @@ def _new_math_ops() -> list[Case]:
     return cases
 
 
+@_group
+def _gemm_ops() -> list[Case]:
+    """BatchMatMul: counts, ranks, inner dims, batch broadcasts, dtypes and int8 multipliers."""
+    f, i8, q = np.float32, np.int8, Quantization(0.1, 0)
+    adj = {"adj_x": False, "adj_y": False}
+    return [
+        _c(
+            "batch_matmul_one_input",
+            _one_op("BatchMatMul", [(f, [2, 3], None)], [(f, [2, 3], None)], **adj),
+            COUNT,
+        ),
+        _c(
+            "batch_matmul_inner_dims_differ",
+            _one_op("BatchMatMul", [(f, [2, 3], None), (f, [4, 5], None)], [(f, [2, 5], None)], **adj),
+            SHAPE,
+        ),
+        _c(
+            "batch_matmul_adj_y_inner_dims_differ",
+            _one_op(
+                "BatchMatMul",
+                [(f, [2, 3], None), (f, [3, 5], None)],
+                [(f, [2, 3], None)],
+                adj_x=False,
+                adj_y=True,
+            ),
+            SHAPE,
+        ),
+        _c(
+            "batch_matmul_rank1",
+            _one_op("BatchMatMul", [(f, [3], None), (f, [3, 5], None)], [(f, [5], None)], **adj),
+            SHAPE,
+        ),
+        _c(
+            "batch_matmul_rank5",
+            _one_op(
+                "BatchMatMul",
+                [(f, [1, 1, 1, 2, 3], None), (f, [3, 4], None)],
+                [(f, [1, 1, 1, 2, 4], None)],
+                **adj,
+            ),
+            SHAPE,
+        ),
+        _c(
+            "batch_matmul_batch_no_broadcast",
+            _one_op(
+                "BatchMatMul", [(f, [2, 2, 3], None), (f, [3, 3, 4], None)], [(f, [3, 2, 4], None)], **adj
+            ),
+            SHAPE,
+        ),
+        _c(
+            "batch_matmul_output_shape",
+            _one_op("BatchMatMul", [(f, [2, 2, 3], None), (f, [3, 4], None)], [(f, [2, 2, 5], None)], **adj),
+            SHAPE,
+        ),
+        _c(
+            "batch_matmul_mixed_dtypes",
+            _one_op("BatchMatMul", [(i8, [2, 3], q), (f, [3, 4], None)], [(i8, [2, 4], q)], **adj),
+            UNS_DTYPE,
+        ),
+        _c(
+            "batch_matmul_int8_output_unquantized",
+            _one_op("BatchMatMul", [(i8, [2, 3], q), (i8, [3, 4], q)], [(i8, [2, 4], None)], **adj),
+            QUANT,
+        ),
+        _c(
+            "batch_matmul_int8_multiplier_unrepresentable",
+            _one_op(
+                "BatchMatMul",
+                [(i8, [2, 3], Quantization(1e-20, 0)), (i8, [3, 4], Quantization(1e-20, 0))],
+                [(i8, [2, 4], Quantization(1.0, 0))],
+                **adj,
+            ),
+            QUANT,
+        ),
+        _c(
+            "valid_batch_matmul_broadcast",
+            _one_op(
+                "BatchMatMul",
+                [(f, [2, 1, 2, 3], None), (f, [4, 3, 5], None)],
+                [(f, [2, 4, 2, 5], None)],
+                adj_x=False,
+                adj_y=False,
+            ),
+            OK,
+        ),
+    ]
+
+
 def cases() -> list[Case]:
     """Every malformed-model case (plus valid controls), names unique; see ``Case.requires``."""
     out: list[Case] = []

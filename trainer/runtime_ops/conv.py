@@ -21,6 +21,7 @@ from trainer.runtime_ops._common import (
     window_options,
 )
 from trainer.runtime_ops._table import RuntimeOp, lowers, register
+from trainer.runtime_ops.batch_matmul import lower_matmul
 from trainer.tlm import ModelInfo, OpInfo
 
 # ---- Conv2D ----
@@ -116,7 +117,8 @@ register(RuntimeOp("DepthwiseConv2D", _depthwise_conv2d, _depthwise_conv2d_int8,
 
 @lowers("MatMul", "Conv2D", "DepthwiseConv2D")
 def _lower_unfused(ctx, op) -> None:
-    if op.type == "MatMul" and op.attrs["transpose_a"]:
-        raise unsupported(op, "transpose_a=True")
+    if op.type == "MatMul" and (op.attrs["transpose_a"] or op.inputs[1].op.type != "Const"):
+        # freeze fuses a MatMul by a constant into FullyConnected: the others are BatchMatMuls of rank 2
+        return lower_matmul(ctx, op, op.attrs["transpose_a"], op.attrs["transpose_b"])
     const(op, 1, "filter" if op.type != "MatMul" else "weight matrix")
     raise unsupported(op, "not frozen: run it through trainer.freeze first")

@@ -46,6 +46,7 @@ OPTION_FIELDS: dict[str, list[tuple[str, str, Any]]] = {
     "PadOptions": [("paddings", "[int]", None)],
     "TransposeOptions": [("perm", "[int]", None)],
     "LeakyReluOptions": [("alpha", "float", 0.2)],
+    "BatchMatMulOptions": [("adj_x", "bool", False), ("adj_y", "bool", False)],
 }
 
 # The options table each op code takes (`options: "<Table>"` on the OpCode value); ops
@@ -66,6 +67,7 @@ OP_OPTIONS: dict[str, str] = {
     "Pad": "PadOptions",
     "Transpose": "TransposeOptions",
     "LeakyRelu": "LeakyReluOptions",
+    "BatchMatMul": "BatchMatMulOptions",
 }
 
 # Op codes whose options may be left out (`options_optional`).

@@ -49,7 +49,7 @@ _OPS = {
     "Transpose": "TRANSPOSE", "Quantize": "QUANTIZE", "Dequantize": "DEQUANTIZE", "Maximum": "MAXIMUM",
     "Minimum": "MINIMUM", "Abs": "ABS", "Neg": "NEG", "Square": "SQUARE", "Sqrt": "SQRT", "Rsqrt": "RSQRT",
     "Exp": "EXP", "Log": "LOG", "Elu": "ELU", "LeakyRelu": "LEAKY_RELU", "Div": "DIV",
-    "SquaredDifference": "SQUARED_DIFFERENCE",
+    "SquaredDifference": "SQUARED_DIFFERENCE", "BatchMatMul": "BATCH_MATMUL",
 }  # fmt: skip
 _WEIGHTED = ("FullyConnected", "Conv2D", "DepthwiseConv2D")
 
@@ -295,6 +295,8 @@ def _convert_op(g: _Graph, op) -> None:
         opts = ("DivOptions", [(0, "b", 0)])
     elif op.opcode == "LeakyRelu":
         opts = ("LeakyReluOptions", [(0, "f", float(o["alpha"]))])
+    elif op.opcode == "BatchMatMul":
+        opts = ("BatchMatMulOptions", [(0, "?", bool(o["adj_x"])), (1, "?", bool(o["adj_y"]))])
     elif op.opcode == "Transpose":
         ins.append(g.const(f"{g.info.tensors[outs[0]].name}/perm", np.asarray(o["perm"])))
         opts = ("TransposeOptions", [])

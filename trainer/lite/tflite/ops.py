@@ -170,6 +170,17 @@ def _leaky_relu(ctx: ImportContext, op: Operator) -> None:
     ctx.emit("LeakyRelu", op, [ctx.t(op.inputs[0])], [ctx.t(op.outputs[0])], alpha=alpha)
 
 
+@_register("BATCH_MATMUL", "BatchMatMul", "adj_x, adj_y; ranks 2 to 4, batch dimensions broadcast")
+def _batch_matmul(ctx: ImportContext, op: Operator) -> None:
+    arity(op, (2,))
+    o = options(ctx, op, "BatchMatMulOptions", schema.BATCH_MATMUL_OPTIONS)
+    ranks = [len(ctx.shape(i)) for i in op.inputs]
+    if any(not 2 <= r <= 4 for r in ranks):
+        raise Refusal(f"operands of ranks {ranks} (tensorlet takes 2 to 4)")
+    ins = [ctx.t(op.inputs[0]), ctx.t(op.inputs[1])]
+    ctx.emit("BatchMatMul", op, ins, [ctx.t(op.outputs[0])], adj_x=bool(o["adj_x"]), adj_y=bool(o["adj_y"]))
+
+
 @_register("SOFTMAX", "Softmax", "beta")
 def _softmax(ctx: ImportContext, op: Operator) -> None:
     arity(op, (1,))

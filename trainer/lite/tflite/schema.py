@@ -89,6 +89,7 @@ ACTIVATION_OPTIONS = {"fused_activation_function": (0, "b", 0)}  # AddOptions, S
 ADD_SUB_OPTIONS = {"fused_activation_function": (0, "b", 0), "pot_scale_int16": (1, "?", True)}
 SOFTMAX_OPTIONS = {"beta": (0, "f", 0.0)}
 LEAKY_RELU_OPTIONS = {"alpha": (0, "f", 0.0)}
+BATCH_MATMUL_OPTIONS = {"adj_x": (0, "?", False), "adj_y": (1, "?", False)}
 CONCATENATION_OPTIONS = {"axis": (0, "i", 0), "fused_activation_function": (1, "b", 0)}
 REDUCER_OPTIONS = {"keep_dims": (0, "?", False)}
 RESHAPE_OPTIONS_NEW_SHAPE = 0  # slot of ReshapeOptions.new_shape: [int]
@@ -115,6 +116,7 @@ BUILTIN_OPTIONS = {
     "PadV2Options": 43,
     "ExpandDimsOptions": 52,
     "LeakyReluOptions": 75,
+    "BatchMatMulOptions": 101,
     "QuantizeOptions": 89,
 }
 

@@ -36,3 +36,4 @@ class OpCode(object):
     Div = 30
     Elu = 31
     LeakyRelu = 32
+    BatchMatMul = 33

@@ -16,3 +16,4 @@ class OpOptions(object):
     PadOptions = 10
     TransposeOptions = 11
     LeakyReluOptions = 12
+    BatchMatMulOptions = 13

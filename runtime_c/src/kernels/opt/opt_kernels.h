@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "../../cpu_features.h"
+#include "../batch_matmul.h"
 #include "../kernels.h"
 
 /* C[m, n] = act(A[m, k] * B + bias) with B packed as above. */
@@ -166,6 +167,17 @@ void tl_depthwise_conv2d_f32_opt(float *y,            /* [batch, out_h, out_w, o
                                  const float *w,      /* [1, k_h, k_w, out_c] */
                                  const float *packed, /* from tl_depthwise_conv2d_f32_opt_pack */
                                  const tl_conv_params *p, tl_isa isa);
+
+/* ---- BatchMatMul: tl_batch_matmul_f32 with each batch's B packed into the scratch (batch_matmul_opt.c) ----
+ * The scratch of one batch: tl_batch_matmul_f32_opt_scratch_floats floats (B's panels at the widest level, so
+ * the same on every CPU, and the transposed A with adj_x); a thread running batches of its own needs one each. */
+size_t tl_batch_matmul_f32_opt_scratch_floats(const tl_batch_matmul_params *p);
+/* Output batch `index` (row-major over p->batch) of y. */
+void tl_batch_matmul_f32_opt_batch(float *y, const float *a, const float *b, float *scratch,
+                                   const tl_batch_matmul_params *p, tl_isa isa, int64_t index);
+void tl_batch_matmul_f32_opt(float *y,       /* [batches, m, n] */
+                             const float *a, /* as tl_batch_matmul_f32 */
+                             const float *b, float *scratch, const tl_batch_matmul_params *p, tl_isa isa);
 
 /* ---- MaxPool2D: tl_max_pool2d_f32 at a level (bit-identical to it) ---- */
 void tl_max_pool2d_f32_opt(float *y, const float *x, const tl_pool_params *p, tl_isa isa); /* NHWC both */
