@@ -203,9 +203,11 @@ tl_status tl_interpreter_prepare(tl_interpreter *interp);
  * weights) is outside it; tl_interpreter_required_memory_bytes counts both. */
 size_t tl_interpreter_arena_bytes(const tl_interpreter *interp);
 /* Sum of bytes of caller memory a create_with_arena interpreter of this model needs (valid after prepare,
- * or after a prepare that failed with TL_ERROR_ARENA_TOO_SMALL). Includes 15 bytes so that any base address
- * works. Exact after a successful prepare; when the memory could not even hold the interpreter's tables, the
- * plan could not run and the number is a safe upper bound (retrying with it succeeds). */
+ * or after a prepare that failed with TL_ERROR_ARENA_TOO_SMALL): the interpreter's state plus the larger of
+ * the arena and the planner's scratch (used during prepare only, where the arena will be). Includes 15 bytes
+ * so that any base address works. Exact after a successful prepare; when the memory could not even hold the
+ * interpreter's tables and the planner's scratch, the plan could not run and the number is a safe upper
+ * bound (retrying with it succeeds). */
 size_t tl_interpreter_required_memory_bytes(const tl_interpreter *interp);
 /* Work units of the prepared model, counted against tl_options.max_work (0 before a successful prepare). */
 uint64_t tl_interpreter_work(const tl_interpreter *interp);
