@@ -61,3 +61,14 @@ def test_tiny_mnist_to_words(tmp_path, capsys) -> None:
         for cell, acc in zip(row[1:4], stats, strict=True):
             mean, sd = re.fullmatch(r" ([\d.]+) ± ([\d.]+) % ", cell).groups()
             assert float(mean) == round(acc.mean(), 1) and float(sd) == round(acc.std(ddof=1), 1)
+
+
+def test_docs_report_the_experiment() -> None:
+    """docs/reuse.md has the command, a row per size of the table, 'synthesized' beside the numbers, and
+    the plot."""
+    doc = (ROOT / "docs" / "reuse.md").read_text()
+    section = doc[doc.index("## 7. Experiment: MNIST features on spoken words") :]
+    assert "python examples/speech/mnist_to_words.py --last-block" in section
+    rows = re.findall(r"^\| (5|10|20|all \(58-68\)) \| [\d.]+ ± [\d.]+ % \|", section, re.M)
+    assert rows == ["5", "10", "20", "all (58-68)"] and section.count("**synthesized**") >= 2
+    assert (ROOT / "docs" / "reuse_mnist_to_words.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
