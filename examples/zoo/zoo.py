@@ -347,7 +347,9 @@ def transformer(x: Any, training: Any, size: str) -> tuple[list[Any], Any, Any]:
     pos = tf.get_variable("position", [tokens, width], initializer=tf.random_normal_initializer(0, 0.1))
     h = tf.layers.dense(x, width, name="embed") + pos
     for i in range(layers):
-        h = blocks.transformer_encoder_layer(h, heads, 2 * width, name=f"layer{i}")
+        # layer norm epsilon 1e-3 (Keras's), not BERT's 1e-12: the int8 Add of 1e-12 to the variance would
+        # need a requantization shift below -31, which the int8 kernels (TFLite's) refuse
+        h = blocks.transformer_encoder_layer(h, heads, 2 * width, norm_epsilon=1e-3, name=f"layer{i}")
     logits = tf.layers.dense(tf.reduce_mean(h, axis=1), 4, name="logits")
     loss, y = _xent(logits)
     return [logits], loss, y

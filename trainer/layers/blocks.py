@@ -368,15 +368,17 @@ def transformer_encoder_layer(
     num_heads: int,
     ff_units: int,
     activation: Activation = gelu,
+    norm_epsilon: float = 1e-12,
     name: str | None = None,
     reuse: Any = None,
 ) -> Tensor:
     """One post-norm encoder layer (BERT's): ``h = layer_norm(x + attention(x))``,
-    ``layer_norm(h + dense(activation(dense(h, ff_units)), D))``."""
+    ``layer_norm(h + dense(activation(dense(h, ff_units)), D))``. ``norm_epsilon``: the layer norms' (BERT's
+    1e-12; an int8 export needs one the variance's int8 scale can represent, e.g. Keras's 1e-3)."""
     x = convert_to_tensor(inputs)
     d = x.shape.as_list()[-1]
     with variable_scope(name, default_name="encoder", reuse=reuse):
         h = layer_norm(add(x, multi_head_attention(x, num_heads, name="attention")), begin_norm_axis=-1,
-                       scope="attention_norm")  # fmt: skip
+                       scope="attention_norm", epsilon=norm_epsilon)  # fmt: skip
         f = dense(activation(dense(h, int(ff_units), name="intermediate")), int(d), name="output")
-        return layer_norm(add(h, f), begin_norm_axis=-1, scope="output_norm")
+        return layer_norm(add(h, f), begin_norm_axis=-1, scope="output_norm", epsilon=norm_epsilon)
