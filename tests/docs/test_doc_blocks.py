@@ -10,6 +10,7 @@ import contextlib
 import doctest
 import io
 import os
+import re
 import subprocess
 import sys
 import traceback
@@ -228,3 +229,22 @@ def test_a_broken_snippet_fails_the_runner(tmp_path: Path) -> None:
         failures[4].startswith("broken.md:46 (python) failed:")
         and "Expected:\n    3\nGot:\n    2" in failures[4]
     )
+
+
+REPO_PATH = re.compile(
+    r"(?<![\w$/.-])((?:runtime_c|trainer|tests|examples|scripts|packaging|benchmarks|schema|pyruntime|docs)"
+    r"/[\w.*/-]*[\w*])"
+)
+
+
+def test_repository_paths_in_blocks_exist() -> None:
+    """Every repository path a block names (also in blocks that do not run here) exists; a glob matches."""
+    missing = []
+    for blocks in DOCS.values():
+        for block in blocks:
+            if block.kind in ("not-code", "output"):
+                continue
+            for path in REPO_PATH.findall(block.text):
+                if not (any(ROOT.glob(path)) if "*" in path else (ROOT / path).exists()):
+                    missing.append(f"{block.where}: {path}")
+    assert not missing, "blocks name paths that do not exist: " + ", ".join(missing)
