@@ -7,8 +7,8 @@ Every fenced block is one of:
   folder, with the repository's ``.venv/bin`` first on PATH;
 - the documented output of the runnable block before it: a ``text`` block, or a bare block after a
   paragraph that starts or ends with "prints" (``...`` on a line of its own stands for any lines, ``<...>``
-  in a line for any text); a
-  ``console`` block's ``$ cmd`` lines are commands and the lines after each are its output;
+  in a line for any text); a ``console`` block's ``$ cmd`` lines are commands and the lines after each are
+  its output; a Python block that starts with ``>>>`` is run as a doctest;
 - marked, on the line right before the fence (a blank line between is allowed), by one or more of
 
   ``<!-- docs-test: skip (REASON) -->``            not runnable here (the reason is required);
