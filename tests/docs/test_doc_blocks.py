@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,17 @@ def scratch_folder(base: Path) -> Path:
         if not link.exists():
             link.symlink_to(entry)
     return base
+
+
+@contextlib.contextmanager
+def _cwd(folder: Path) -> Iterator[None]:
+    """contextlib.chdir of Python 3.11, for 3.10."""
+    before = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(before)
 
 
 # ---- stand-in files (doc_blocks.STAND_INS) ----
@@ -87,7 +99,7 @@ def write_stand_in(name: str, folder: Path) -> None:
         np.save(path, _digits(1 if maker == "digit" else 8))
     elif maker == "tiny":  # docs/format.md's example writes tiny.tlm into the current folder
         (code,) = [b.text for b in DOCS["docs/format.md"] if b.kind == "python"]
-        with contextlib.chdir(folder), contextlib.redirect_stdout(io.StringIO()):
+        with _cwd(folder), contextlib.redirect_stdout(io.StringIO()):
             exec(compile(code, "docs/format.md", "exec"), {"__name__": "__doc__"})
     elif maker == "kws_tflite":
         path.write_bytes((ROOT / "tests" / "fixtures" / "tflite" / "kws_ds_cnn_int8.tflite").read_bytes())
@@ -107,13 +119,13 @@ def _python(block: Block, namespace: dict, folder: Path) -> tuple[str, str | Non
         test = doctest.DocTestParser().get_doctest(block.text, namespace, block.where, block.doc, block.line)
         report = io.StringIO()
         runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
-        with contextlib.chdir(folder):
+        with _cwd(folder):
             runner.run(test, out=report.write, clear_globs=False)
         namespace.update(test.globs)
         return "", report.getvalue() if runner.failures else None
     out = io.StringIO()
     try:
-        with contextlib.chdir(folder), contextlib.redirect_stdout(out):
+        with _cwd(folder), contextlib.redirect_stdout(out):
             exec(compile(block.text, block.where, "exec"), namespace)
     except BaseException:  # noqa: BLE001 - any failure of a doc block is reported as the runner's failure
         return out.getvalue(), traceback.format_exc(limit=-3)
