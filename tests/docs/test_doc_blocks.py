@@ -260,3 +260,20 @@ def test_repository_paths_in_blocks_exist() -> None:
                 if not (any(ROOT.glob(path)) if "*" in path else (ROOT / path).exists()):
                     missing.append(f"{block.where}: {path}")
     assert not missing, "blocks name paths that do not exist: " + ", ".join(missing)
+
+
+LATENCY = re.compile(r"\d[\d,.]*\s?µs\b")
+PROVENANCE = re.compile(r"\b20\d\d-\d\d-\d\d\b|\b(?:produced|generated) by\b", re.I)
+
+
+def test_latencies_carry_the_date_they_were_measured() -> None:
+    """A section (heading of level 1-3) of README.md or docs/*.md that gives latencies in µs says when they
+    were measured (YYYY-MM-DD) or which script produces them: timings from another machine or day are not
+    comparable, and an undated one cannot be rechecked."""
+    undated = []
+    for path in doc_paths():
+        text = path.read_text()
+        for section in re.split(r"(?m)^(?=#{1,3} )", text):
+            if LATENCY.search(section) and not PROVENANCE.search(section):
+                undated.append(f"{path.relative_to(ROOT)}: {section.splitlines()[0]}")
+    assert not undated, "µs figures without a date or the script producing them: " + "; ".join(undated)
