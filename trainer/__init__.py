@@ -94,10 +94,22 @@ from trainer.ops.array_ops import (
     zeros,
     zeros_like,
 )
+from trainer.ops.check_ops import (
+    Assert,
+    assert_equal,
+    assert_greater,
+    assert_greater_equal,
+    assert_less,
+    assert_less_equal,
+    assert_negative,
+    assert_non_negative,
+    assert_positive,
+)
 from trainer.ops.clip_ops import clip_by_global_norm, clip_by_norm, clip_by_value, global_norm
 from trainer.ops.control_flow import case, cond, while_loop
 from trainer.ops.control_ops import group, no_op, tuple  # noqa: A004
 from trainer.ops.einsum_ops import einsum
+from trainer.ops.functional_ops import foldl, foldr, map_fn, scan
 from trainer.ops.index_ops import gather_nd, range, scatter_nd, sequence_mask, unique  # noqa: A004
 from trainer.ops.linalg_ops import (
     diag,
@@ -109,6 +121,20 @@ from trainer.ops.linalg_ops import (
     matrix_inverse,
 )
 from trainer.ops.logging_ops import Print, print  # noqa: A004
+from trainer.ops.math_composites import (
+    argsort,
+    boolean_mask,
+    lin_space,
+    linspace,
+    logical_xor,
+    matrix_transpose,
+    meshgrid,
+    norm,
+    reduce_logsumexp,
+    sort,
+    to_double,
+    trace,
+)
 from trainer.ops.math_ops import (
     abs,  # noqa: A004
     add,
@@ -162,10 +188,32 @@ from trainer.ops.math_ops import (
 )
 from trainer.ops.nn_ops import sigmoid, tanh
 from trainer.ops.random_ops import random_normal, random_uniform, truncated_normal
+from trainer.ops.sampling_ops import multinomial, random_shuffle
 from trainer.ops.scan_ops import cumprod, cumsum, reduce_prod
+from trainer.ops.script_ops import py_func
+from trainer.ops.segment_ops import segment_mean, segment_sum, unsorted_segment_mean, unsorted_segment_sum
 from trainer.ops.sequence_ops import reverse_sequence
 from trainer.ops.state_ops import assign, assign_add, assign_sub, scatter_add, scatter_sub, scatter_update
 from trainer.ops.tensor_array import TensorArray
+from trainer.ops.unary_math_ops import (
+    acos,
+    asin,
+    atan,
+    atan2,
+    ceil,
+    cos,
+    cosh,
+    expm1,
+    is_finite,
+    is_inf,
+    is_nan,
+    log1p,
+    rint,
+    round,  # noqa: A004
+    sin,
+    sinh,
+    tan,
+)
 from trainer.random_seed import set_random_seed
 from trainer.session import InteractiveSession, Session, get_default_session
 from trainer.tensor_shape import Dimension, TensorShape
@@ -214,6 +262,12 @@ from trainer.initializers import (  # noqa: E402
     variance_scaling_initializer,
     zeros_initializer,
 )
+
+# tf.math, tf.random, tf.debugging, tf.linalg: TF 1.13+ aliases of the names above.
+from trainer.namespaces import build as _build_namespaces  # noqa: E402
+
+globals().update(_build_namespaces(__import__("trainer")))
+del _build_namespaces
 
 # Deprecated spellings TF 1.15 still had.
 arg_max = argmax

@@ -12,11 +12,12 @@ import contextlib
 import io
 
 import numpy as np
-from trainer_op_cases import OpCase, r
+from trainer_op_cases import OpCase, away, r
 
 import trainer as tf
 
 X34 = r(3, 4)
+TOPK_SORT = np.array([[0.3, -0.9, 0.8, 0.1, 0.5], [0.7, 0.2, -0.4, 0.9, -0.1]])  # distinct: no ties
 WITH_ZERO = np.array([[0.5, -1.2, 0.0], [0.7, 0.9, -0.4]])  # reduce_prod's gradient must be exact at the 0
 
 
@@ -329,4 +330,205 @@ COMPAT_CASES: list[OpCase] = [
     ),
 ]
 
-COMPAT_MODULES = ("candidate_sampling", "tensor_array", "scan_ops", "einsum_ops", "logging_ops", "lrn_ops")
+COMPAT_MODULES: tuple[str, ...] = (
+    "candidate_sampling",
+    "tensor_array",
+    "scan_ops",
+    "einsum_ops",
+    "logging_ops",
+    "lrn_ops",
+)
+
+
+# ---- third round: elementwise math, segments, sampling, py_func, assertions, functional loops ----------
+def _assert_check() -> None:
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None])
+        with tf.control_dependencies([tf.assert_positive(x, message="x must be > 0")]):
+            y = tf.identity(x)
+        eq = tf.debugging.assert_equal(x, tf.ones_like(x))
+        with tf.Session() as sess:
+            np.testing.assert_array_equal(sess.run(y, {x: [1.0, 2.0]}), [1.0, 2.0])
+            sess.run(eq, {x: [1.0, 1.0]})
+            for op, v, words in ((y, [1.0, -2.0], "x must be > 0"), (eq, [1.0, 2.0], "assert_equal failed")):
+                try:
+                    sess.run(op, {x: v})
+                    raise AssertionError("the assertion must fail")
+                except tf.errors.InvalidArgumentError as e:
+                    assert words in str(e) and "assertion failed" in str(e), str(e)
+
+
+def _sampling_check() -> None:
+    runs = []
+    for _ in range(2):
+        with tf.Graph().as_default():
+            tf.set_random_seed(7)
+            ids = tf.multinomial(tf.log([[0.1, 1e-30, 0.9], [1.0, 1e-30, 1e-30]]), 2000)
+            perm = tf.random_shuffle(tf.range(10))
+            with tf.Session() as sess:
+                runs.append(sess.run([ids, perm]))
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])  # seeded: the same draws in every session
+    ids, perm = runs[0]
+    assert ids.dtype == np.int64 and ids.shape == (2, 2000) and not np.any(ids == 1)
+    assert abs(np.mean(ids[0] == 2) - 0.9) < 0.03 and np.all(ids[1] == 0)
+    assert sorted(perm.tolist()) == list(range(10)) and perm.tolist() != list(range(10))
+
+
+def _np_logsumexp(x, axis=None, keepdims=False):
+    m = x.max(axis=axis, keepdims=True)
+    out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
+    return out if keepdims else (out.reshape(()) if axis is None else np.squeeze(out, axis))
+
+
+SEG_IDS = np.array([0, 2, 0, -1, 2], np.int32)
+
+
+def _seg_ref(d):
+    out = np.zeros((3, 2))
+    for i, s in enumerate(SEG_IDS):
+        if s >= 0:
+            out[s] += d[i]
+    return out
+
+
+MASK = np.array([[True, False, True], [False, True, True]])
+
+COMPAT_CASES += [
+    OpCase("Sin", lambda x: tf.sin(x), [r(3, 2) * 3], np.sin),
+    OpCase("Cos", lambda x: tf.cos(x), [r(3, 2) * 3], np.cos),
+    OpCase("Tan", lambda x: tf.tan(x), [r(3, 2)], np.tan),
+    OpCase("Asin", lambda x: tf.asin(x), [r(3, 2) * 0.8], np.arcsin),
+    OpCase("Acos", lambda x: tf.math.acos(x), [r(3, 2) * 0.8], np.arccos),
+    OpCase("Atan", lambda x: tf.atan(x), [r(3, 2) * 3], np.arctan),
+    OpCase("Sinh", lambda x: tf.sinh(x), [r(3, 2)], np.sinh),
+    OpCase("Cosh", lambda x: tf.cosh(x), [r(3, 2)], np.cosh),
+    OpCase("Log1p", lambda x: tf.log1p(x), [r(3, 2) * 0.5], np.log1p),
+    OpCase("Expm1", lambda x: tf.expm1(x), [r(3, 2)], np.expm1),
+    OpCase("Ceil", lambda x: tf.ceil(x), [np.array([-1.7, -0.2, 0.3, 2.6])], np.ceil),
+    OpCase("Round", lambda x: tf.round(x), [np.array([0.5, 1.5, -2.5, 0.4, 2.6])], np.round, grad=False),
+    OpCase("Round", lambda x: tf.round(x), [np.array([0.2, 1.7, -2.3])], np.round, name="Round_grad"),
+    OpCase("Rint", lambda x: tf.rint(x), [np.array([0.5, 1.5, -2.5, 0.4, 2.6])], np.rint, grad=False),
+    OpCase("Rint", lambda x: tf.rint(x), [np.array([0.2, 1.7, -2.3])], np.rint, name="Rint_grad"),
+    OpCase("IsNan", lambda x: tf.is_nan(x), [np.array([1.0, np.nan, np.inf])], np.isnan),
+    OpCase("IsInf", lambda x: tf.is_inf(x), [np.array([1.0, np.nan, -np.inf])], np.isinf),
+    OpCase("IsFinite", lambda x: tf.is_finite(x), [np.array([1.0, np.nan, np.inf])], np.isfinite),
+    OpCase("Atan2", lambda y, x: tf.atan2(y, x), [r(3, 2), away(2)], np.arctan2),
+    OpCase(
+        "UnsortedSegmentSum",
+        lambda d: tf.unsorted_segment_sum(d, tf.constant(SEG_IDS), 3),
+        [r(5, 2)],
+        _seg_ref,
+    ),
+    OpCase(
+        "UnsortedSegmentSum",
+        lambda d: [
+            tf.reshape(tf.segment_sum(d, tf.constant([0, 0, 1])), [2, 2]),  # static shapes for the harness
+            tf.reshape(tf.segment_mean(d, tf.constant([0, 0, 1])), [2, 2]),
+        ],
+        [r(3, 2)],
+        lambda d: [np.stack([d[0] + d[1], d[2]]), np.stack([(d[0] + d[1]) / 2, d[2]])],
+        name="segment_sum_mean",
+    ),
+    OpCase("Multinomial", lambda: None, custom=_sampling_check),
+    OpCase("RandomShuffle", lambda: None, custom=_sampling_check),
+    OpCase(
+        "PyFunc",
+        lambda x: tf.py_func(lambda a: (np.sort(a)[::-1] * 2).astype(np.float32), [x], tf.float32),
+        [np.array([3.0, 1.0, 2.0], np.float32)],
+        lambda x: np.array([6.0, 4.0, 2.0], np.float32),
+    ),
+    OpCase("Assert", lambda: None, custom=_assert_check),
+    OpCase(
+        "Max",
+        lambda x: [
+            tf.reduce_logsumexp(x),
+            tf.reduce_logsumexp(x, 1),
+            tf.reduce_logsumexp(x, 0, keepdims=True),
+        ],
+        [r(3, 4) * 5],
+        lambda x: [_np_logsumexp(x), _np_logsumexp(x, 1), _np_logsumexp(x, 0, True)],
+        name="reduce_logsumexp",
+    ),
+    OpCase(
+        "Sqrt",
+        lambda x: [tf.norm(x), tf.norm(x, axis=1), tf.norm(x, ord=1, axis=0), tf.norm(x, ord=np.inf, axis=1)],
+        [away(3, 4)],
+        lambda x: [
+            np.asarray(np.linalg.norm(x)),
+            np.linalg.norm(x, axis=1),
+            np.abs(x).sum(0),
+            np.abs(x).max(1),
+        ],
+        name="norm",
+    ),
+    OpCase(
+        "MatrixDiagPart",
+        lambda x: tf.trace(x),
+        [r(2, 3, 3)],
+        lambda x: np.trace(x, axis1=1, axis2=2),
+        name="trace",
+    ),
+    OpCase(
+        "Range",
+        lambda: [tf.linspace(0.0, 1.0, 5), tf.linspace(2.0, -1.0, 4)],
+        [],
+        lambda: [np.linspace(0, 1, 5, dtype=np.float32), np.linspace(2, -1, 4, dtype=np.float32)],
+        name="linspace",
+    ),
+    OpCase(
+        "Mul",
+        lambda a, b: [*tf.meshgrid(a, b), *tf.meshgrid(a, b, indexing="ij")],
+        [r(3), r(2)],
+        lambda a, b: [*np.meshgrid(a, b), *np.meshgrid(a, b, indexing="ij")],
+        name="meshgrid",
+    ),
+    OpCase(
+        "Where",
+        lambda x: [tf.boolean_mask(x, tf.constant(MASK)), tf.boolean_mask(x, tf.constant(MASK[0]), axis=1)],
+        [r(2, 3, 2)],
+        lambda x: [x[MASK], x[:, MASK[0]]],
+        name="boolean_mask",
+    ),
+    OpCase(
+        "TopKV2",
+        lambda x: [tf.sort(x), tf.argsort(x), tf.sort(x, direction="DESCENDING")],
+        [TOPK_SORT],
+        lambda x: [np.sort(x, -1), np.argsort(x, -1, kind="stable").astype(np.int32), -np.sort(-x, -1)],
+        name="sort_argsort",
+    ),
+    OpCase(
+        "While",
+        lambda x, w: [
+            tf.map_fn(lambda row: tf.reduce_sum(row * w), x),
+            tf.map_fn(lambda a: (a[0] * 2.0, a[1] + w[0]), (x, x), dtype=(tf.float64, tf.float64))[1],
+            tf.scan(lambda acc, row: acc * 0.5 + row, x),
+            tf.scan(lambda acc, row: acc + row * w, x, initializer=tf.zeros([3], tf.float64), reverse=True),
+            tf.foldl(lambda acc, row: acc * row, x),
+            tf.foldr(lambda acc, row: acc - row * w, x, initializer=tf.ones([3], tf.float64)),
+        ],
+        [r(4, 3), r(3)],
+        lambda x, w: [
+            x @ w,
+            x + w[0],
+            np.stack([_scan_half(x, k) for k in range(4)]),
+            np.stack([(x[k:] * w).sum(0) for k in range(4)]),
+            np.prod(x, 0),
+            1.0 - (x * w).sum(0),
+        ],
+        name="map_fn_scan_fold",
+    ),
+]
+COMPAT_MODULES += (
+    "unary_math_ops",
+    "segment_ops",
+    "sampling_ops",
+    "script_ops",
+    "check_ops",
+)
+
+
+def _scan_half(x, k):
+    acc = x[0]
+    for j in range(1, k + 1):
+        acc = acc * 0.5 + x[j]
+    return acc

@@ -328,12 +328,13 @@ _FUNCS = (
     "pad clip where tile take broadcast_to expand_dims argwhere matmul dot transpose reshape swapaxes "
     "squeeze "
     "ravel sum mean amax amin argmax argmin isfinite isnan any all "
-    "eye diagonal argsort take_along_axis unique flip cumsum cumprod einsum"
+    "eye diagonal argsort take_along_axis unique flip cumsum cumprod einsum round isinf"
 ).split()
 _UFUNCS = (
     "add subtract multiply divide true_divide floor_divide remainder mod power maximum minimum sqrt exp log "
     "tanh abs absolute sign floor negative square equal not_equal less less_equal greater greater_equal "
-    "logical_and logical_or logical_not logical_xor invert bitwise_and bitwise_or"
+    "logical_and logical_or logical_not logical_xor invert bitwise_and bitwise_or sin cos tan arcsin arccos "
+    "arctan sinh cosh log1p expm1 ceil rint arctan2"
 ).split()
 for _n in _FUNCS:
     globals()[_n] = _fn(_n)

@@ -39,7 +39,7 @@ MARKERS = {
     "cached_upload": "constant",
     "read_variable": "variable load",
     "host_ints": "shape metadata",
-    "host_copy_to_print": "printing",
+    "host_copy": "host-side kernel",
     "any_true": "validity check",
     "upload": "upload",
 }
@@ -54,6 +54,9 @@ UPLOADERS = {
     "_uniform_kernel",
     "_uniform_int_kernel",
     "_sampler_kernel",
+    "_multinomial_kernel",
+    "_shuffle_kernel",
+    "_py_func_kernel",
 }
 
 
@@ -235,7 +238,7 @@ def _control_flow_parity() -> None:
 
 
 def _print_v2_parity() -> None:
-    """tf.print on the GPU: the same text as on the CPU, the one read to the host marked as printing."""
+    """tf.print on the GPU: the same text as on the CPU, the one read to the host marked as sanctioned."""
     texts = []
     for dev in ("/cpu:0", "/gpu:0"):
         buf = io.StringIO()
@@ -246,7 +249,7 @@ def _print_v2_parity() -> None:
                 sess.run(op, {x: np.arange(6).reshape(2, 3)})
         texts.append(buf.getvalue())
     assert texts[0] == texts[1] == "x: [[0 2 4]\n [6 8 10]]\n", texts
-    assert "printing" in transfer_reasons()
+    assert "host-side kernel" in transfer_reasons()
 
 
 def _candidate_sampler_parity() -> None:
@@ -261,7 +264,25 @@ def _candidate_sampler_parity() -> None:
         np.testing.assert_array_equal(a, b)
 
 
+def _sampling_parity() -> None:
+    """multinomial and random_shuffle draw on the host: the same on the CPU and the GPU; a failing
+    Assert raises there too."""
+    vals = []
+    for dev in ("/cpu:0", "/gpu:0"):
+        with tf.Graph().as_default(), tf.device(dev):
+            x = tf.constant(np.arange(12.0).reshape(6, 2))
+            out = [tf.multinomial(tf.log([[0.2, 0.8], [0.5, 0.5]]), 5, seed=2), tf.random_shuffle(x, seed=3)]
+            check = tf.assert_positive(x - 1.0)
+            with tf.Session() as sess:
+                vals.append(sess.run(out))
+                with pytest.raises(tf.errors.InvalidArgumentError, match="assert_positive failed"):
+                    sess.run(check)
+    for a, b in zip(*vals, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 CUSTOM_PARITY = {
+    **dict.fromkeys(["Multinomial", "RandomShuffle", "Assert"], _sampling_parity),
     "PrintV2": _print_v2_parity,
     "CandidateSampler": _candidate_sampler_parity,
     **dict.fromkeys(

@@ -252,3 +252,29 @@ def test_sparse_softmax_cross_entropy_over_time_steps():
     np.testing.assert_allclose(dg, p - np.eye(4)[lb], rtol=1e-12, atol=1e-12)
     with pytest.raises(InvalidArgumentError, match="must have rank 2"):
         tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.constant([1, 2]), logits=tf.ones([2, 3, 4]))
+
+
+def test_tf_math_random_debugging_linalg_namespaces():
+    assert tf.math.log is tf.log and tf.math.reduce_logsumexp is tf.reduce_logsumexp
+    assert tf.math.top_k is tf.nn.top_k and tf.math.floormod is tf.floormod and tf.math.mod is tf.floormod
+    assert tf.random.normal is tf.random_normal and tf.random.shuffle is tf.random_shuffle
+    assert tf.random.categorical is tf.multinomial and tf.random.set_seed is tf.set_random_seed
+    assert tf.debugging.assert_equal is tf.assert_equal and tf.linalg.det is tf.matrix_determinant
+    assert tf.linalg.inv is tf.matrix_inverse and tf.linalg.transpose is tf.matrix_transpose
+    with pytest.raises(AttributeError, match="no_such_name"):
+        tf.math.no_such_name  # noqa: B018
+
+
+def test_py_func_several_outputs_and_map_fn_structure_error():
+    with tf.Graph().as_default():
+        a, b = tf.py_func(lambda x: (x + 1, x * 2), [tf.constant([1, 2])], [tf.int64, tf.float32])
+        with tf.Session() as sess:
+            va, vb = sess.run([a, b])
+        assert (
+            va.dtype == np.int64
+            and va.tolist() == [2, 3]
+            and vb.dtype == np.float32
+            and vb.tolist() == [2, 4]
+        )
+        with pytest.raises(InvalidArgumentError, match="give dtype="):
+            tf.map_fn(lambda x: (x, x), tf.ones([3, 2]))

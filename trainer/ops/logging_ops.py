@@ -31,8 +31,9 @@ from trainer.registry import register
 _STREAMS = {"stderr": sys.stderr, "stdout": sys.stdout}
 
 
-def host_copy_to_print(v: Any) -> np.ndarray:
-    """The value on the host (one device-to-host copy for a GPU array): printing is a sanctioned read."""
+def host_copy(v: Any) -> np.ndarray:
+    """The value on the host: one device-to-host copy of a GPU array, the sanctioned read of the kernels
+    that work on the host (printing, ``tf.py_func``, ``tf.multinomial``, a failing ``tf.Assert``)."""
     return np.asarray(v.get() if hasattr(v, "get") else v)
 
 
@@ -120,7 +121,7 @@ def _print_kernel(ctx: Any, x: Any, *data: Any) -> Any:
     count = ctx.cache.get("count", 0)
     if a["first_n"] < 0 or count < a["first_n"]:
         ctx.cache["count"] = count + 1
-        parts = "".join(_tf1_summary(host_copy_to_print(d), a["summarize"]) for d in data)
+        parts = "".join(_tf1_summary(host_copy(d), a["summarize"]) for d in data)
         sys.stderr.write(a["message"] + parts + "\n")
         sys.stderr.flush()
     return x
@@ -176,7 +177,7 @@ def _print_v2_shape(inputs: list[Tensor], attrs: dict) -> Any:
 def _print_v2_kernel(ctx: Any, *xs: Any) -> None:
     a = ctx.attrs
     parts = [
-        p if isinstance(p, str) else _v2_summary(host_copy_to_print(xs[p]), a["summarize"])
+        p if isinstance(p, str) else _v2_summary(host_copy(xs[p]), a["summarize"])
         for p in a["template"]
     ]
     a["stream"].write(a["sep"].join(parts) + a["end"])
