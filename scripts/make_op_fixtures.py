@@ -44,6 +44,11 @@ OPS: dict[str, tuple[Callable[..., tf.Tensor], int, tuple[float, float]]] = {
     "squared_difference": (tf.math.squared_difference, 2, (-2.0, 2.0)),
     "batch_matmul": (lambda a, b: tf.matmul(a, b, transpose_b=True), 2, (-2.0, 2.0)),
     "batch_matmul_adj_x": (lambda a, b: tf.matmul(a, b, transpose_a=True), 2, (-2.0, 2.0)),
+    "hard_swish": (lambda x: x * tf.nn.relu6(x + 3.0) * (1.0 / 6.0), 1, (-5.0, 5.0)),
+    "hard_swish_wide": (lambda x: x * tf.nn.relu6(x + 3.0) * (1.0 / 6.0), 1, (-60.0, 40.0)),
+    "hard_swish_narrow": (lambda x: x * tf.nn.relu6(x + 3.0) * (1.0 / 6.0), 1, (-0.05, 0.08)),
+    "gelu": (lambda x: tf.nn.gelu(x, approximate=False), 1, (-4.0, 3.0)),
+    "gelu_tanh": (lambda x: tf.nn.gelu(x, approximate=True), 1, (-4.0, 3.0)),
 }
 # input shapes of the ops that do not take [1, 64] inputs
 SHAPES: dict[str, list[list[int]]] = {

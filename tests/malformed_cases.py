@@ -1374,6 +1374,35 @@ def _gemm_ops() -> list[Case]:
     ]
 
 
+@_group
+def _activation_ops() -> list[Case]:
+    """HardSwish, ...: counts, shapes, dtypes and the int8 multipliers TFLite's kernels cannot take."""
+    f, i8, q = np.float32, np.int8, Quantization(0.1, 0)
+    per_axis = Quantization([0.1, 0.2], [0, 0], axis=1)
+    return [
+        _c("hard_swish_two_inputs", _one_op("HardSwish", [(f, [2], None)] * 2, [(f, [2], None)]), COUNT),
+        _c("hard_swish_no_output", _one_op("HardSwish", [(f, [2], None)], []), COUNT),
+        _c("hard_swish_output_shape", _one_op("HardSwish", [(f, [2, 3], None)], [(f, [6], None)]), SHAPE),
+        _c("hard_swish_int8_in_float_out", _one_op("HardSwish", [(i8, [4], q)], [(f, [4], None)]), UNS_DTYPE),
+        _c(
+            "hard_swish_int8_per_axis",
+            _one_op("HardSwish", [(i8, [2, 2], per_axis)], [(i8, [2, 2], q)]),
+            QUANT,
+        ),
+        _c(  # (s_in / 128) / s_out = 2: TFLite requires the output multiplier's exponent <= 0
+            "hard_swish_int8_output_multiplier_above_one",
+            _one_op("HardSwish", [(i8, [4], Quantization(25.6, 0))], [(i8, [4], q)]),
+            QUANT,
+        ),
+        _c(  # the reluish multiplier s_in * 256 / 3 ~ 2^-40 cannot be shifted that far
+            "hard_swish_int8_input_scale_tiny",
+            _one_op("HardSwish", [(i8, [4], Quantization(1e-14, 0))], [(i8, [4], Quantization(1e-14, 0))]),
+            QUANT,
+        ),
+        _c("valid_hard_swish_int8", _one_op("HardSwish", [(i8, [4], q)], [(i8, [4], q)]), OK),
+    ]
+
+
 def cases() -> list[Case]:
     """Every malformed-model case (plus valid controls), names unique; see ``Case.requires``."""
     out: list[Case] = []

@@ -8,6 +8,7 @@
 [None, 14, 14, 8]
 """
 
+from trainer.ops.activation_ops import gelu, hard_swish
 from trainer.ops.candidate_sampling import (
     log_uniform_candidate_sampler,
     nce_loss,
@@ -74,6 +75,8 @@ __all__ = [
     "elu",
     "embedding_lookup",
     "fused_batch_norm",
+    "gelu",
+    "hard_swish",
     "in_top_k",
     "l2_loss",
     "l2_normalize",

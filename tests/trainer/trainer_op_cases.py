@@ -8,6 +8,7 @@ valid. Random and stateful ops get a ``custom`` check instead of a reference.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from trainer.graph import apply_op
 from trainer.ops.math_ops import sum_to_shape
 
 RNG = np.random.default_rng(1234)
+_erf = np.vectorize(math.erf)
 
 
 def r(*shape: int, lo: float = -1.0, hi: float = 1.0) -> np.ndarray:
@@ -400,6 +402,26 @@ CASES: list[OpCase] = [
         "LeakyRelu", lambda x: tf.nn.leaky_relu(x, 0.3), [away(3, 4)], lambda a: np.where(a > 0, a, 0.3 * a)
     ),
     OpCase("Elu", tf.nn.elu, [away(3, 4)], lambda a: np.where(a > 0, a, np.expm1(a))),
+    OpCase(
+        "HardSwish",
+        tf.nn.hard_swish,
+        [np.array([[-4.5, -2.5, -1.0, 0.5], [1.5, 2.7, 3.5, 5.0]])],
+        lambda a: a * np.clip(a + 3, 0, 6) / 6,
+    ),
+    OpCase("Gelu", tf.nn.gelu, [r(3, 4, lo=-3, hi=3)], lambda a: a * (1 + _erf(a / np.sqrt(2))) / 2),
+    OpCase(
+        "Gelu",
+        lambda x: tf.nn.gelu(x, approximate=True),
+        [r(3, 4, lo=-3, hi=3)],
+        lambda a: a * (1 + np.tanh(np.sqrt(2 / np.pi) * (a + 0.044715 * a**3))) / 2,
+        name="Gelu_tanh",
+    ),
+    OpCase(
+        "GeluCdf",
+        lambda x: apply_op("GeluCdf", [x], {}),
+        [r(3, 4, lo=-3, hi=3)],
+        lambda a: (1 + _erf(a / np.sqrt(2))) / 2,
+    ),
     OpCase(
         "ReluGrad",
         lambda g, y: apply_op("ReluGrad", [g, y], {}),

@@ -7,6 +7,7 @@ here imports anything above the graph: the op modules install what the graph cor
 """
 
 from trainer.ops import (  # noqa: F401 - imported for their registrations
+    activation_ops,
     array_ops,
     candidate_sampling,
     check_ops,

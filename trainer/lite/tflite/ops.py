@@ -159,6 +159,7 @@ for _tflite, _op in (("ABS", "Abs"), ("NEG", "Neg"), ("SQUARE", "Square"), ("SQR
     _register(_tflite, _op, "")(_unary(_op))
 for _tflite, _op in (("RSQRT", "Rsqrt"), ("EXP", "Exp"), ("LOG", "Log")):
     _register(_tflite, _op, "")(_unary(_op))
+_register("HARD_SWISH", "HardSwish", "")(_unary("HardSwish"))
 
 
 @_register("LEAKY_RELU", "LeakyRelu", "alpha")
@@ -434,7 +435,7 @@ _RECURRENT = {
     "BIDIRECTIONAL_SEQUENCE_RNN",
     "BIDIRECTIONAL_SEQUENCE_LSTM",
 }
-_ACTIVATIONS_MISSING = {"RELU_N1_TO_1", "RELU_0_TO_1", "PRELU", "HARD_SWISH", "GELU"}
+_ACTIVATIONS_MISSING = {"RELU_N1_TO_1", "RELU_0_TO_1", "PRELU", "GELU"}
 
 
 def _why_not(name: str) -> str:
@@ -451,7 +452,7 @@ def _why_not(name: str) -> str:
     if name.startswith("STABLEHLO_"):
         return "StableHLO op; no tensorlet op"
     if name in _ACTIVATIONS_MISSING:
-        return "activation tensorlet lacks (Relu, Relu6, Sigmoid, Tanh, Elu, LeakyRelu only)"
+        return "activation tensorlet lacks (Relu, Relu6, Sigmoid, Tanh, Elu, LeakyRelu, HardSwish only)"
     return "no tensorlet op"
 
 

@@ -37,3 +37,4 @@ class OpCode(object):
     Elu = 31
     LeakyRelu = 32
     BatchMatMul = 33
+    HardSwish = 34

@@ -1,0 +1,125 @@
+"""The activation ops of issue #15 added with HardSwish (HardSwish, ...) against LiteRT's reference kernels
+(``OpResolverType.BUILTIN_REF``).
+
+Two oracles per op:
+
+- TensorFlow-converted one-op fixtures (tests/fixtures/tflite/ops_<name>[_int8].tflite, written by
+  scripts/make_op_fixtures.py; for HardSwish the converter fuses ``x * relu6(x + 3) * (1/6)`` into
+  HARD_SWISH): imported, they must give one tensorlet op; float32 within ``1e-5 * max(1, max |litert|)`` on
+  100 seeded inputs, int8 byte-identical on every int8 input value;
+- tensorlet's own int8 one-op models at the extreme parameters of tests/op_cases/<op>.py, exported with
+  ``to_tflite``: LiteRT's bytes on every int8 value equal tensorlet's (this also checks the export mapping).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import need
+from tflite_fixtures import fixture
+
+from trainer.lite.tflite import from_tflite, to_tflite
+from trainer.tlm import ModelBuilder, read_model
+from trainer.tlm.builder import Quantization
+
+pyruntime = pytest.importorskip("pyruntime")
+
+# fixture name: (the tensorlet op it imports as, low and high end of the float inputs)
+FIXTURES = {
+    "hard_swish": ("HardSwish", -6.0, 6.0),
+    "hard_swish_wide": ("HardSwish", -60.0, 40.0),
+    "hard_swish_narrow": ("HardSwish", -0.05, 0.08),
+}
+# op: (input scale, zero point, output scale, zero point) of the exported models
+EXTREMES = {
+    "HardSwish": [
+        (0.2, -128, 0.025, 127),  # saturating
+        (3.0, 127, 2.0, -128),  # reluish multiplier shifted left by 9
+        (2e-3, 0, 1.5, 5),  # output shift -16: gemmlowp's 16-bit rounding shift with a wrapped mask
+        (1e-8, 17, 1e-8, -3),  # reluish shift -20
+        (0.5, -7, 0.0040, 30),  # output multiplier just below one
+    ],
+}
+EVERY = np.arange(-128, 128, dtype=np.int8)
+
+
+def litert():
+    try:
+        from ai_edge_litert import interpreter as litert_interpreter
+    except ImportError:
+        litert_interpreter = None
+    need(
+        litert_interpreter is not None,
+        "ai-edge-litert (LiteRT) is not installed (pip install ai-edge-litert)",
+    )
+    return litert_interpreter
+
+
+def _ref(data: bytes):
+    lr = litert()
+    ref = lr.Interpreter(model_content=data, experimental_op_resolver_type=lr.OpResolverType.BUILTIN_REF)
+    ref.allocate_tensors()
+    return ref
+
+
+def _litert_run(ref, x: np.ndarray) -> np.ndarray:
+    (i,), (o,) = ref.get_input_details(), ref.get_output_details()
+    ref.set_tensor(i["index"], x.reshape(i["shape"]))
+    ref.invoke()
+    return ref.get_tensor(o["index"])
+
+
+def _every_value(shape) -> list[np.ndarray]:
+    """Every int8 value, in rows of the model's input shape."""
+    n = int(np.prod(shape))
+    reps = -(-256 // n)
+    flat = np.tile(EVERY, reps * n // 256 + 1)[: reps * n]
+    return [row.reshape(shape) for row in flat.reshape(reps, n)]
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURES))
+def test_float_fixture_matches_litert_reference(name: str) -> None:
+    op, lo, hi = FIXTURES[name]
+    data = fixture(f"ops_{name}")
+    assert [o.opcode for o in read_model(from_tflite(data)).ops] == [op]
+    ref = _ref(data)
+    ours = pyruntime.Interpreter(model_content=from_tflite(data))
+    rng = np.random.default_rng(15)
+    shape = ref.get_input_details()[0]["shape"]
+    for _ in range(100):
+        x = rng.uniform(lo, hi, shape).astype(np.float32)
+        want, got = _litert_run(ref, x), ours.run(x)[0]
+        bound = 1e-5 * max(1.0, float(np.abs(want).max()))
+        assert float(np.abs(want - got).max()) <= bound, name
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURES))
+def test_int8_fixture_byte_identical_to_litert_reference(name: str) -> None:
+    op = FIXTURES[name][0]
+    data = fixture(f"ops_{name}_int8")
+    assert [o.opcode for o in read_model(from_tflite(data)).ops] == [op]
+    ref = _ref(data)
+    ours = pyruntime.Interpreter(model_content=from_tflite(data))
+    for x in _every_value(ref.get_input_details()[0]["shape"]):
+        np.testing.assert_array_equal(ours.run(x)[0], _litert_run(ref, x), name)
+
+
+def _one_op(op: str, q_in: Quantization, q_out: Quantization, **options) -> bytes:
+    b = ModelBuilder()
+    x = b.add_input("x", np.int8, [1, 64], quantization=q_in)
+    y = b.add_tensor("y", np.int8, [1, 64], quantization=q_out)
+    b.add_op(op, [x], [y], **options)
+    b.mark_output(y)
+    return b.finish()
+
+
+@pytest.mark.parametrize(
+    "op,params", [(op, p) for op, ps in sorted(EXTREMES.items()) for p in ps], ids=lambda v: str(v)
+)
+def test_int8_extreme_parameters_exported_match_litert(op: str, params: tuple) -> None:
+    si, zi, so, zo = params
+    tlm = _one_op(op, Quantization(float(np.float32(si)), zi), Quantization(float(np.float32(so)), zo))
+    ref = _ref(to_tflite(tlm))
+    ours = pyruntime.Interpreter(model_content=tlm)
+    for x in _every_value([1, 64]):
+        np.testing.assert_array_equal(ours.run(x)[0], _litert_run(ref, x), str(params))
