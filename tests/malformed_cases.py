@@ -1376,10 +1376,18 @@ def _gemm_ops() -> list[Case]:
 
 @_group
 def _activation_ops() -> list[Case]:
-    """HardSwish, ...: counts, shapes, dtypes and the int8 multipliers TFLite's kernels cannot take."""
+    """HardSwish, Gelu: counts, shapes, dtypes and the int8 multipliers TFLite's kernels cannot take."""
     f, i8, q = np.float32, np.int8, Quantization(0.1, 0)
     per_axis = Quantization([0.1, 0.2], [0, 0], axis=1)
+    gelu = {"approximate": True}
     return [
+        _c("gelu_two_inputs", _one_op("Gelu", [(f, [2], None)] * 2, [(f, [2], None)], **gelu), COUNT),
+        _c("gelu_output_shape", _one_op("Gelu", [(f, [2, 3], None)], [(f, [3, 2], None)], **gelu), SHAPE),
+        _c("gelu_int8_output_unquantized", _one_op("Gelu", [(i8, [4], q)], [(i8, [4], None)], **gelu), QUANT),
+        _c("gelu_float_in_int8_out", _one_op("Gelu", [(f, [4], None)], [(i8, [4], q)], **gelu), UNS_DTYPE),
+        _c("gelu_int32", _one_op("Gelu", [(np.int32, [4], None)], [(np.int32, [4], None)]), UNS_DTYPE),
+        _c("gelu_int8_per_axis", _one_op("Gelu", [(i8, [2, 2], per_axis)], [(i8, [2, 2], q)], **gelu), QUANT),
+        _c("valid_gelu_int8", _one_op("Gelu", [(i8, [4], q)], [(i8, [4], q)], **gelu), OK),
         _c("hard_swish_two_inputs", _one_op("HardSwish", [(f, [2], None)] * 2, [(f, [2], None)]), COUNT),
         _c("hard_swish_no_output", _one_op("HardSwish", [(f, [2], None)], []), COUNT),
         _c("hard_swish_output_shape", _one_op("HardSwish", [(f, [2, 3], None)], [(f, [6], None)]), SHAPE),

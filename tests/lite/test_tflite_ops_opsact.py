@@ -1,12 +1,13 @@
-"""The activation ops of issue #15 added with HardSwish (HardSwish, ...) against LiteRT's reference kernels
+"""The activation ops of issue #15 added with HardSwish (HardSwish, Gelu) against LiteRT's reference kernels
 (``OpResolverType.BUILTIN_REF``).
 
 Two oracles per op:
 
 - TensorFlow-converted one-op fixtures (tests/fixtures/tflite/ops_<name>[_int8].tflite, written by
   scripts/make_op_fixtures.py; for HardSwish the converter fuses ``x * relu6(x + 3) * (1/6)`` into
-  HARD_SWISH): imported, they must give one tensorlet op; float32 within ``1e-5 * max(1, max |litert|)`` on
-  100 seeded inputs, int8 byte-identical on every int8 input value;
+  HARD_SWISH; ``tf.nn.gelu`` converts to GELU with its ``approximate`` option): imported, they must give
+  one tensorlet op; float32 within ``1e-5 * max(1, max |litert|)`` on 100 seeded inputs, int8
+  byte-identical on every int8 input value;
 - tensorlet's own int8 one-op models at the extreme parameters of tests/op_cases/<op>.py, exported with
   ``to_tflite``: LiteRT's bytes on every int8 value equal tensorlet's (this also checks the export mapping).
 """
@@ -29,6 +30,8 @@ FIXTURES = {
     "hard_swish": ("HardSwish", -6.0, 6.0),
     "hard_swish_wide": ("HardSwish", -60.0, 40.0),
     "hard_swish_narrow": ("HardSwish", -0.05, 0.08),
+    "gelu": ("Gelu", -5.0, 4.0),
+    "gelu_tanh": ("Gelu", -5.0, 4.0),
 }
 # op: (input scale, zero point, output scale, zero point) of the exported models
 EXTREMES = {
@@ -38,6 +41,12 @@ EXTREMES = {
         (2e-3, 0, 1.5, 5),  # output shift -16: gemmlowp's 16-bit rounding shift with a wrapped mask
         (1e-8, 17, 1e-8, -3),  # reluish shift -20
         (0.5, -7, 0.0040, 30),  # output multiplier just below one
+    ],
+    "Gelu": [  # (approximate is a fifth field)
+        (0.2, -128, 0.01, 127, False),  # saturating
+        (0.05, 127, 0.03, -128, True),
+        (1e-3, 0, 2.0, 5, False),  # tiny input steps: output near the zero point
+        (2.0, 3, 2.0, -3, True),  # coarse steps: the tails
     ],
 }
 EVERY = np.arange(-128, 128, dtype=np.int8)
@@ -117,8 +126,10 @@ def _one_op(op: str, q_in: Quantization, q_out: Quantization, **options) -> byte
     "op,params", [(op, p) for op, ps in sorted(EXTREMES.items()) for p in ps], ids=lambda v: str(v)
 )
 def test_int8_extreme_parameters_exported_match_litert(op: str, params: tuple) -> None:
-    si, zi, so, zo = params
-    tlm = _one_op(op, Quantization(float(np.float32(si)), zi), Quantization(float(np.float32(so)), zo))
+    si, zi, so, zo = params[:4]
+    options = {"approximate": params[4]} if op == "Gelu" else {}
+    q_in, q_out = Quantization(float(np.float32(si)), zi), Quantization(float(np.float32(so)), zo)
+    tlm = _one_op(op, q_in, q_out, **options)
     ref = _ref(to_tflite(tlm))
     ours = pyruntime.Interpreter(model_content=tlm)
     for x in _every_value([1, 64]):

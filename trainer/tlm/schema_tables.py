@@ -47,6 +47,7 @@ OPTION_FIELDS: dict[str, list[tuple[str, str, Any]]] = {
     "TransposeOptions": [("perm", "[int]", None)],
     "LeakyReluOptions": [("alpha", "float", 0.2)],
     "BatchMatMulOptions": [("adj_x", "bool", False), ("adj_y", "bool", False)],
+    "GeluOptions": [("approximate", "bool", False)],
 }
 
 # The options table each op code takes (`options: "<Table>"` on the OpCode value); ops
@@ -68,6 +69,7 @@ OP_OPTIONS: dict[str, str] = {
     "Transpose": "TransposeOptions",
     "LeakyRelu": "LeakyReluOptions",
     "BatchMatMul": "BatchMatMulOptions",
+    "Gelu": "GeluOptions",
 }
 
 # Op codes whose options may be left out (`options_optional`).

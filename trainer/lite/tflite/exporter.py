@@ -50,6 +50,7 @@ _OPS = {
     "Minimum": "MINIMUM", "Abs": "ABS", "Neg": "NEG", "Square": "SQUARE", "Sqrt": "SQRT", "Rsqrt": "RSQRT",
     "Exp": "EXP", "Log": "LOG", "Elu": "ELU", "LeakyRelu": "LEAKY_RELU", "Div": "DIV",
     "SquaredDifference": "SQUARED_DIFFERENCE", "BatchMatMul": "BATCH_MATMUL", "HardSwish": "HARD_SWISH",
+    "Gelu": "GELU",
 }  # fmt: skip
 _WEIGHTED = ("FullyConnected", "Conv2D", "DepthwiseConv2D")
 
@@ -297,6 +298,8 @@ def _convert_op(g: _Graph, op) -> None:
         opts = ("LeakyReluOptions", [(0, "f", float(o["alpha"]))])
     elif op.opcode == "BatchMatMul":
         opts = ("BatchMatMulOptions", [(0, "?", bool(o["adj_x"])), (1, "?", bool(o["adj_y"]))])
+    elif op.opcode == "Gelu":
+        opts = ("GeluOptions", [(0, "?", bool(o["approximate"]))])
     elif op.opcode == "Transpose":
         ins.append(g.const(f"{g.info.tensors[outs[0]].name}/perm", np.asarray(o["perm"])))
         opts = ("TransposeOptions", [])

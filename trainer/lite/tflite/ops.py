@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     from trainer.lite.tflite.reader import Operator
 
 
-
-
 @dataclass(frozen=True)
 class Mapping:
     tflite: str  # the BuiltinOperator name
@@ -180,6 +178,13 @@ def _batch_matmul(ctx: ImportContext, op: Operator) -> None:
         raise Refusal(f"operands of ranks {ranks} (tensorlet takes 2 to 4)")
     ins = [ctx.t(op.inputs[0]), ctx.t(op.inputs[1])]
     ctx.emit("BatchMatMul", op, ins, [ctx.t(op.outputs[0])], adj_x=bool(o["adj_x"]), adj_y=bool(o["adj_y"]))
+
+
+@_register("GELU", "Gelu", "approximate")
+def _gelu(ctx: ImportContext, op: Operator) -> None:
+    arity(op, (1,))
+    approximate = bool(options(ctx, op, "GeluOptions", schema.GELU_OPTIONS)["approximate"])
+    ctx.emit("Gelu", op, [ctx.t(op.inputs[0])], [ctx.t(op.outputs[0])], approximate=approximate)
 
 
 @_register("SOFTMAX", "Softmax", "beta")
@@ -435,7 +440,7 @@ _RECURRENT = {
     "BIDIRECTIONAL_SEQUENCE_RNN",
     "BIDIRECTIONAL_SEQUENCE_LSTM",
 }
-_ACTIVATIONS_MISSING = {"RELU_N1_TO_1", "RELU_0_TO_1", "PRELU", "GELU"}
+_ACTIVATIONS_MISSING = {"RELU_N1_TO_1", "RELU_0_TO_1", "PRELU"}
 
 
 def _why_not(name: str) -> str:
@@ -452,7 +457,7 @@ def _why_not(name: str) -> str:
     if name.startswith("STABLEHLO_"):
         return "StableHLO op; no tensorlet op"
     if name in _ACTIVATIONS_MISSING:
-        return "activation tensorlet lacks (Relu, Relu6, Sigmoid, Tanh, Elu, LeakyRelu, HardSwish only)"
+        return "activation tensorlet lacks (Relu, Relu6, Sigmoid, Tanh, Elu, LeakyRelu, HardSwish, Gelu only)"
     return "no tensorlet op"
 
 

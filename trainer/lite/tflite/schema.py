@@ -90,6 +90,7 @@ ADD_SUB_OPTIONS = {"fused_activation_function": (0, "b", 0), "pot_scale_int16": 
 SOFTMAX_OPTIONS = {"beta": (0, "f", 0.0)}
 LEAKY_RELU_OPTIONS = {"alpha": (0, "f", 0.0)}
 BATCH_MATMUL_OPTIONS = {"adj_x": (0, "?", False), "adj_y": (1, "?", False)}
+GELU_OPTIONS = {"approximate": (0, "?", False)}
 CONCATENATION_OPTIONS = {"axis": (0, "i", 0), "fused_activation_function": (1, "b", 0)}
 REDUCER_OPTIONS = {"keep_dims": (0, "?", False)}
 RESHAPE_OPTIONS_NEW_SHAPE = 0  # slot of ReshapeOptions.new_shape: [int]
@@ -118,6 +119,7 @@ BUILTIN_OPTIONS = {
     "LeakyReluOptions": 75,
     "BatchMatMulOptions": 101,
     "QuantizeOptions": 89,
+    "GeluOptions": 116,
 }
 
 # enum TensorType

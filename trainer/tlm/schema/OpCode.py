@@ -38,3 +38,4 @@ class OpCode(object):
     LeakyRelu = 32
     BatchMatMul = 33
     HardSwish = 34
+    Gelu = 35

@@ -17,3 +17,4 @@ class OpOptions(object):
     TransposeOptions = 11
     LeakyReluOptions = 12
     BatchMatMulOptions = 13
+    GeluOptions = 14
