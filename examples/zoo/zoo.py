@@ -391,7 +391,7 @@ def _families() -> dict[str, tuple[Family, Callable[[str], tuple[int, ...]]]]:
                 float_tolerance=1e-4), _sizes((50, 16), (10, 16))),
         (Family("transformer", "tiny transformer encoder", "32x64 (2 layers, 4 heads)", ("BatchMatMul",),
                 "classify", lambda r, n, s: wave_classes(32 if s == FULL else 8, 16, 4)(r, n, s), transformer,
-                float_tolerance=1e-4), _sizes((32, 16), (8, 16))),
+                lr=1e-2, float_tolerance=1e-4), _sizes((32, 16), (8, 16))),
     ]  # fmt: skip
     return {f.name: (f, shape) for f, shape in fams}
 

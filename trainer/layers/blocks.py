@@ -39,9 +39,11 @@ from trainer.errors import InvalidArgumentError
 from trainer.graph import Tensor, convert_to_tensor, name_scope, variable_scope
 from trainer.layers.convolutional import DepthwiseConv2D
 from trainer.layers.functional import apply_layer, batch_normalization, conv2d, conv2d_transpose, dense
+from trainer.ops.activation_ops import gelu as nn_gelu
+from trainer.ops.activation_ops import hard_swish as nn_hard_swish
 from trainer.ops.array_ops import concat, reshape, transpose
 from trainer.ops.math_ops import add, matmul, multiply, reduce_mean, rsqrt, square, subtract
-from trainer.ops.nn_ops import relu, relu6, softmax, tanh
+from trainer.ops.nn_ops import relu, relu6, softmax
 from trainer.variables import get_variable
 
 __all__ = [
@@ -76,18 +78,14 @@ def hard_sigmoid(x: Any, name: str | None = None) -> Tensor:
 
 
 def hard_swish(x: Any, name: str | None = None) -> Tensor:
-    """``x * relu6(x + 3) / 6`` (MobileNetV3)."""
-    with name_scope(name or "hard_swish"):
-        x = convert_to_tensor(x)
-        return multiply(x, hard_sigmoid(x))
+    """``x * relu6(x + 3) / 6`` (MobileNetV3): ``tf.nn.hard_swish``, one HardSwish op (one runtime op)."""
+    return nn_hard_swish(x, name=name)
 
 
 def gelu(x: Any, name: str | None = None) -> Tensor:
-    """``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``: BERT's TF1 GELU (the tanh approximation)."""
-    with name_scope(name or "gelu"):
-        x = convert_to_tensor(x)
-        inner = multiply(add(x, multiply(multiply(square(x), x), 0.044715)), math.sqrt(2.0 / math.pi))
-        return multiply(multiply(x, 0.5), add(tanh(inner), 1.0))
+    """``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``: BERT's TF1 GELU (the tanh approximation), as
+    ``tf.nn.gelu(x, approximate=True)``, one Gelu op (one runtime op)."""
+    return nn_gelu(x, approximate=True, name=name)
 
 
 # ---- convolutional blocks ------------------------------------------------------------------------------
