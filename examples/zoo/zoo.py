@@ -366,7 +366,7 @@ def _families() -> dict[str, tuple[Family, Callable[[str], tuple[int, ...]]]]:
     fams = [
         (Family("mobilenet_v2", "MobileNetV2-0.35", "96x96x3", (), "classify",
                 lambda r, n, s: image_classes(img96(s), 4)(r, n, s), mobilenet_v2), img96),
-        (Family("mobilenet_v3", "MobileNetV3-Small-0.5", "96x96x3", (), "classify",
+        (Family("mobilenet_v3", "MobileNetV3-Small-0.5", "96x96x3", ("HardSwish",), "classify",
                 lambda r, n, s: image_classes(img96(s), 4)(r, n, s), mobilenet_v3_small), img96),
         (Family("resnet8", "ResNet-8", "32x32x3", (), "classify",
                 lambda r, n, s: image_classes(img32(s), 10 if s == FULL else 4)(r, n, s), resnet8), img32),
@@ -389,7 +389,8 @@ def _families() -> dict[str, tuple[Family, Callable[[str], tuple[int, ...]]]]:
         (Family("gru", "GRU sequence classifier", "50x16", (), "classify",
                 lambda r, n, s: wave_classes(50 if s == FULL else 10, 16, 4)(r, n, s), gru, lr=1e-2,
                 float_tolerance=1e-4), _sizes((50, 16), (10, 16))),
-        (Family("transformer", "tiny transformer encoder", "32x64 (2 layers, 4 heads)", ("BatchMatMul",),
+        (Family("transformer", "tiny transformer encoder", "32x64, 2 layers, 4 heads",
+                ("BatchMatMul", "Gelu"),
                 "classify", lambda r, n, s: wave_classes(32 if s == FULL else 8, 16, 4)(r, n, s), transformer,
                 lr=1e-2, float_tolerance=1e-4), _sizes((32, 16), (8, 16))),
     ]  # fmt: skip
