@@ -251,6 +251,26 @@ def test_compare_argmax_only_for_class_vectors_and_a_summary(pyrt, tmp_path: Pat
     assert report["logits"]["sqnr_db"] == pytest.approx(float(rows["logits"][-2]), abs=0.01)
 
 
+def test_compare_refuses_tensors_named_alike_with_other_shapes(pyrt, tmp_path: Path, capsys) -> None:
+    """Two unrelated models sharing a tensor name: one line naming the tensor and both shapes (was numpy's raw
+    'operands could not be broadcast')."""
+    b = ModelBuilder()
+    x = b.add_input("image", np.float32, [1, 6, 6, 1])
+    f = b.add_tensor("flat", np.float32, [1, 36])
+    b.add_op("Reshape", [x], [f], new_shape=[1, 36])
+    y = b.add_tensor("logits", np.float32, [1, 5])
+    b.add_op("FullyConnected", [f, b.add_constant("w", np.ones((5, 36), np.float32))], [y])
+    b.mark_output(y)
+    (tmp_path / "f.tlm").write_bytes(_conv_classifier())
+    (tmp_path / "other.tlm").write_bytes(b.finish())
+    np.save(tmp_path / "x.npy", np.zeros((1, 6, 6, 1), np.float32))
+    other = str(tmp_path / "other.tlm")
+    assert main(["compare", str(tmp_path / "f.tlm"), other, "--data", str(tmp_path / "x.npy")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "broadcast" not in err
+    assert "tensor 'logits' is [1, 3] in the float model and [1, 5] in the int8 model" in err
+
+
 def test_run_takes_another_batch_on_the_c_runtime(pyrt, tmp_path: Path, capsys) -> None:
     data = _conv_classifier()  # batch 1
     (tmp_path / "m.tlm").write_bytes(data)

@@ -42,7 +42,8 @@ def _runtime_values(model: bytes, samples) -> tuple[list[int], list[list[np.ndar
 def compare_models(float_model: bytes, int8_model: bytes, samples) -> list[LayerReport]:
     """Run both models on the C runtime (pyruntime) for every sample (one array per float-model input;
     int8-model inputs get them quantized when the int8 model takes int8) and report each tensor they share
-    by name, worst SQNR first."""
+    by name, worst SQNR first. A tensor named alike with another shape in the two models is a ValueError (the
+    two files are not one model's float and int8 versions)."""
     fm, qm = read_model(float_model), read_model(int8_model)
     samples = [list(s) for s in samples]
     q_samples = []
@@ -61,6 +62,12 @@ def compare_models(float_model: bytes, int8_model: bytes, samples) -> list[Layer
         if not name or name not in q_by_name or i in fm.inputs:
             continue
         qk, qt = q_by_name[name]
+        if tuple(qt.shape) != tuple(fm.tensors[i].shape):
+            fshape, qshape = list(fm.tensors[i].shape), list(qt.shape)
+            raise ValueError(
+                f"tensor {name!r} is {fshape} in the float model and {qshape} in the int8 model: are they "
+                "two versions of the same model?"
+            )
         f = np.stack([v[k] for v in f_vals]).astype(np.float64)
         q = np.stack([v[qk] for v in q_vals])
         q = dequantize(q, *_tq(qt)).astype(np.float64) if qt.dtype == np.int8 else q.astype(np.float64)
