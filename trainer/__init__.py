@@ -64,6 +64,15 @@ from trainer.graph import (
     reset_default_graph,
     variable_scope,
 )
+from trainer.ops.array_extras import (
+    bincount,
+    check_numerics,
+    confusion_matrix,
+    matrix_band_part,
+    reverse,
+    reverse_v2,
+    verify_tensor_all_finite,
+)
 from trainer.ops.array_ops import (
     broadcast_to,
     concat,
@@ -216,6 +225,7 @@ from trainer.ops.unary_math_ops import (
 )
 from trainer.random_seed import set_random_seed
 from trainer.session import InteractiveSession, Session, get_default_session
+from trainer.templates import make_template
 from trainer.tensor_shape import Dimension, TensorShape
 from trainer.variables import (
     Variable,
@@ -256,6 +266,7 @@ from trainer.initializers import (  # noqa: E402
     glorot_normal_initializer,
     glorot_uniform_initializer,
     ones_initializer,
+    orthogonal_initializer,
     random_normal_initializer,
     random_uniform_initializer,
     truncated_normal_initializer,

@@ -22,6 +22,7 @@ import numpy as np
 from trainer.dtypes import float32
 from trainer.errors import InvalidArgumentError
 from trainer.ops import array_ops, random_ops
+from trainer.ops.sampling_ops import random_orthogonal
 
 # stddev of a standard normal truncated to [-2, 2]: dividing by it gives truncated_normal the wanted variance
 _TRUNC_STD = 0.87962566103423978
@@ -187,6 +188,19 @@ class VarianceScaling(Initializer):
         return TruncatedNormal(0.0, math.sqrt(variance) / _TRUNC_STD, self.seed)(shape, dtype)
 
 
+class Orthogonal(Initializer):
+    """A random orthogonal matrix (rows or columns orthonormal) times ``gain``; rank >= 2 shapes are
+    flattened to ``[prod(shape[:-1]), shape[-1]]`` (TF1's ``orthogonal_initializer``)."""
+
+    def __init__(self, gain: float = 1.0, seed: int | None = None, dtype: Any = None) -> None:
+        self.gain = gain
+        self.seed = seed
+        self.dtype = dtype
+
+    def __call__(self, shape: Sequence[int], dtype: Any = None, partition_info: Any = None) -> Any:
+        return random_orthogonal(list(shape), self.gain, _dtype(dtype, self.dtype), self.seed)
+
+
 def zeros() -> Initializer:
     return Zeros()
 
@@ -239,6 +253,7 @@ _BY_NAME = {
     "truncated_normal": truncated_normal,
     "random_uniform": random_uniform,
     "random_normal": random_normal,
+    "orthogonal": Orthogonal,
 }
 
 
@@ -257,6 +272,7 @@ def get(identifier: str | Initializer | Any) -> Any:
 
 # TF1 spellings (tf.zeros_initializer() ...), re-exported by trainer/__init__.py if it wishes.
 zeros_initializer = Zeros
+orthogonal_initializer = Orthogonal
 ones_initializer = Ones
 constant_initializer = Constant
 truncated_normal_initializer = TruncatedNormal

@@ -138,3 +138,134 @@ def get_total_loss(
     if not losses:
         raise InvalidArgumentError("no losses in the LOSSES / REGULARIZATION_LOSSES collections")
     return math_ops.add_n(losses, name=name)
+
+
+class Reduction:
+    """How ``compute_weighted_loss`` and the losses below reduce the weighted per-element losses (TF1)."""
+
+    NONE = "none"
+    SUM = "weighted_sum"
+    MEAN = "weighted_mean"
+    SUM_OVER_BATCH_SIZE = "weighted_sum_over_batch_size"
+    SUM_OVER_NONZERO_WEIGHTS = "weighted_sum_by_nonzero_weights"
+    SUM_BY_NONZERO_WEIGHTS = SUM_OVER_NONZERO_WEIGHTS
+
+    @classmethod
+    def all(cls) -> tuple[str, ...]:
+        return (cls.NONE, cls.SUM, cls.MEAN, cls.SUM_OVER_BATCH_SIZE, cls.SUM_OVER_NONZERO_WEIGHTS)
+
+
+def compute_weighted_loss(
+    losses: Any,
+    weights: Any = 1.0,
+    scope: str | None = None,
+    loss_collection: str | None = GraphKeys.LOSSES,
+    reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS,
+) -> Tensor:
+    """``losses * weights`` reduced as ``reduction`` says (default: the sum over the number of non-zero
+    weights, as TF1)."""
+    if reduction not in Reduction.all():
+        raise InvalidArgumentError(f"unknown reduction {reduction!r}; use tf.losses.Reduction.*")
+    with name_scope(scope, "weighted_loss"):
+        per = convert_to_tensor(losses)
+        w = math_ops.multiply(math_ops.cast(convert_to_tensor(weights), per.dtype), ones_like(per))
+        weighted = math_ops.multiply(per, w)
+        if reduction == Reduction.NONE:
+            loss = weighted
+        elif reduction == Reduction.SUM:
+            loss = math_ops.reduce_sum(weighted)
+        elif reduction == Reduction.MEAN:
+            loss = math_ops.truediv(
+                math_ops.reduce_sum(weighted), math_ops.maximum(math_ops.reduce_sum(w), 1e-12)
+            )
+        elif reduction == Reduction.SUM_OVER_BATCH_SIZE:
+            loss = math_ops.reduce_mean(weighted)
+        else:
+            count = math_ops.reduce_sum(math_ops.cast(math_ops.not_equal(w, 0.0), per.dtype))
+            loss = math_ops.truediv(math_ops.reduce_sum(weighted), math_ops.maximum(count, 1.0), name="value")
+        if loss_collection:
+            add_to_collection(loss_collection, loss)
+        return loss
+
+
+def _pair(labels: Any, predictions: Any) -> tuple[Tensor, Tensor]:
+    predictions = convert_to_tensor(predictions)
+    return math_ops.cast(convert_to_tensor(labels), predictions.dtype), predictions
+
+
+def huber_loss(
+    labels: Any,
+    predictions: Any,
+    weights: Any = 1.0,
+    delta: float = 1.0,
+    scope: str | None = None,
+    loss_collection: str | None = GraphKeys.LOSSES,
+    reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS,
+) -> Tensor:
+    """``0.5 e^2`` where ``|e| <= delta``, else ``delta (|e| - 0.5 delta)``; ``e = predictions - labels``."""
+    with name_scope(scope, "huber_loss"):
+        labels, predictions = _pair(labels, predictions)
+        err = math_ops.abs(math_ops.subtract(predictions, labels))
+        quadratic = math_ops.minimum(err, delta)
+        linear = math_ops.subtract(err, quadratic)
+        per = math_ops.add(
+            math_ops.multiply(0.5, math_ops.square(quadratic)), math_ops.multiply(delta, linear)
+        )
+        return compute_weighted_loss(per, weights, None, loss_collection, reduction)
+
+
+def log_loss(
+    labels: Any,
+    predictions: Any,
+    weights: Any = 1.0,
+    epsilon: float = 1e-7,
+    scope: str | None = None,
+    loss_collection: str | None = GraphKeys.LOSSES,
+    reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS,
+) -> Tensor:
+    """``-y log(p + eps) - (1 - y) log(1 - p + eps)`` for probabilities ``p``."""
+    with name_scope(scope, "log_loss"):
+        y, p = _pair(labels, predictions)
+        per = math_ops.subtract(
+            math_ops.negative(math_ops.multiply(y, math_ops.log(math_ops.add(p, epsilon)))),
+            math_ops.multiply(
+                math_ops.subtract(1.0, y), math_ops.log(math_ops.add(math_ops.subtract(1.0, p), epsilon))
+            ),
+        )
+        return compute_weighted_loss(per, weights, None, loss_collection, reduction)
+
+
+def hinge_loss(
+    labels: Any,
+    logits: Any,
+    weights: Any = 1.0,
+    scope: str | None = None,
+    loss_collection: str | None = GraphKeys.LOSSES,
+    reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS,
+) -> Tensor:
+    """``max(0, 1 - (2y - 1) logits)`` for labels ``y`` in {0, 1}."""
+    with name_scope(scope, "hinge_loss"):
+        y, lg = _pair(labels, logits)
+        signs = math_ops.subtract(math_ops.multiply(2.0, y), 1.0)
+        per = nn_ops.relu(math_ops.subtract(1.0, math_ops.multiply(signs, lg)))
+        return compute_weighted_loss(per, weights, None, loss_collection, reduction)
+
+
+def cosine_distance(
+    labels: Any,
+    predictions: Any,
+    axis: int | None = None,
+    weights: Any = 1.0,
+    scope: str | None = None,
+    loss_collection: str | None = GraphKeys.LOSSES,
+    reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS,
+    dim: int | None = None,
+) -> Tensor:
+    """``1 - sum(labels * predictions, axis)`` for unit-normalized inputs."""
+    axis = axis if axis is not None else dim
+    if axis is None:
+        raise InvalidArgumentError("tf.losses.cosine_distance: give axis")
+    with name_scope(scope, "cosine_distance_loss"):
+        y, p = _pair(labels, predictions)
+        per = math_ops.subtract(1.0, math_ops.reduce_sum(math_ops.multiply(y, p), axis=axis, keepdims=True))
+        return compute_weighted_loss(per, weights, None, loss_collection, reduction)

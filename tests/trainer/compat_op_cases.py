@@ -12,7 +12,7 @@ import contextlib
 import io
 
 import numpy as np
-from trainer_op_cases import OpCase, away, r
+from trainer_op_cases import OpCase, away, r, ref_conv2d, ref_pool
 
 import trainer as tf
 
@@ -532,3 +532,101 @@ def _scan_half(x, k):
     for j in range(1, k + 1):
         acc = acc * 0.5 + x[j]
     return acc
+
+
+# ---- fourth round: reverse, check_numerics, band parts, counts, 1-D convolutions, orthogonal init -----
+def _check_numerics_check() -> None:
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None])
+        y = tf.check_numerics(tf.log(x), "log of x")
+        with tf.Session() as sess:
+            np.testing.assert_allclose(sess.run(y, {x: [1.0, np.e]}), [0.0, 1.0], rtol=1e-6)
+            for bad, kind in (([0.0], "Inf"), ([-1.0], "NaN")):
+                try:
+                    with np.errstate(all="ignore"):
+                        sess.run(y, {x: bad})
+                    raise AssertionError("check_numerics must fail")
+                except tf.errors.InvalidArgumentError as e:
+                    assert f"log of x : Tensor had {kind} values" in str(e), str(e)
+
+
+def _orthogonal_check() -> None:
+    for shape in ([4, 6], [6, 4], [2, 3, 5]):
+        with tf.Graph().as_default():
+            w = tf.get_variable("w", shape, initializer=tf.orthogonal_initializer(gain=2.0, seed=3))
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                m = sess.run(w).reshape(-1, shape[-1])
+        small = min(m.shape)
+        gram = m.T @ m if m.shape[0] >= m.shape[1] else m @ m.T
+        np.testing.assert_allclose(gram, 4.0 * np.eye(small), atol=1e-5)
+
+
+def _band_ref(x, lower, upper):
+    n, m = x.shape[-2:]
+    i, j = np.arange(n)[:, None], np.arange(m)[None, :]
+    keep = ((lower < 0) | (i - j <= lower)) & ((upper < 0) | (j - i <= upper))
+    return np.where(keep, x, 0.0)
+
+
+def _conv1d_ref(x, w, stride, padding):
+    return ref_conv2d(x[:, None], w[None], (1, stride), padding)[:, 0]
+
+
+COMPAT_CASES += [
+    OpCase("ReverseV2", lambda x: tf.reverse(x, [0, -1]), [r(2, 3, 4)], lambda x: x[::-1, :, ::-1]),
+    OpCase("CheckNumerics", lambda x: tf.check_numerics(x * 2.0, "x"), [r(3)], lambda x: 2 * x),
+    OpCase("CheckNumerics", lambda: None, custom=_check_numerics_check, name="CheckNumerics_fails"),
+    OpCase("RandomOrthogonal", lambda: None, custom=_orthogonal_check),
+    OpCase(
+        "Select",
+        lambda x: [
+            tf.matrix_band_part(x, -1, 0),
+            tf.matrix_band_part(x, 1, 2),
+            tf.matrix_band_part(x, 0, -1),
+        ],
+        [r(2, 4, 5)],
+        lambda x: [_band_ref(x, -1, 0), _band_ref(x, 1, 2), _band_ref(x, 0, -1)],
+        name="matrix_band_part",
+    ),
+    OpCase(
+        "UnsortedSegmentSum",
+        lambda: [tf.confusion_matrix([0, 1, 2, 1, 1], [0, 2, 2, 1, 1]), tf.bincount([1, 1, 3], minlength=5)],
+        [],
+        lambda: [np.array([[1, 0, 0], [0, 2, 1], [0, 0, 1]], np.int32), np.array([0, 2, 0, 1, 0], np.int32)],
+        grad=False,
+        name="confusion_matrix_bincount",
+    ),
+    OpCase(
+        "Conv2D",
+        lambda x, w: [tf.nn.conv1d(x, w, 2, "SAME"), tf.nn.conv1d(x, w, 1, "VALID")],
+        [r(2, 7, 3), r(3, 3, 2)],
+        lambda x, w: [_conv1d_ref(x, w, 2, "SAME"), _conv1d_ref(x, w, 1, "VALID")],
+        name="conv1d",
+    ),
+    OpCase(
+        "MaxPool2D",
+        lambda x: [tf.nn.max_pool1d(x, 2, 2, "VALID"), tf.nn.avg_pool1d(x, 3, 1, "SAME")],
+        [r(2, 6, 3)],
+        lambda x: [
+            ref_pool(x[:, None], (1, 2), (1, 2), "VALID", "max")[:, 0],
+            ref_pool(x[:, None], (1, 3), (1, 1), "SAME", "avg")[:, 0],
+        ],
+        name="pool1d",
+    ),
+    OpCase(
+        "Conv2D",
+        lambda x, w: tf.nn.atrous_conv2d(x, w, 2, "SAME"),
+        [r(1, 5, 5, 2), r(2, 2, 2, 3)],
+        lambda x, w: ref_conv2d(x, w, (1, 1), "SAME", (2, 2)),
+        name="atrous_conv2d",
+    ),
+    OpCase(
+        "Log",
+        lambda z, x: tf.nn.weighted_cross_entropy_with_logits(targets=z, logits=x, pos_weight=3.0),
+        [np.array([1.0, 0.0, 1.0, 0.3]), away(4) * 3],
+        lambda z, x: (1 - z) * x + (1 + 2 * z) * (np.log1p(np.exp(-np.abs(x))) + np.maximum(-x, 0)),
+        name="weighted_cross_entropy",
+    ),
+]
+COMPAT_MODULES += ("array_extras",)

@@ -57,6 +57,7 @@ UPLOADERS = {
     "_multinomial_kernel",
     "_shuffle_kernel",
     "_py_func_kernel",
+    "_orthogonal_kernel",
 }
 
 
@@ -265,13 +266,17 @@ def _candidate_sampler_parity() -> None:
 
 
 def _sampling_parity() -> None:
-    """multinomial and random_shuffle draw on the host: the same on the CPU and the GPU; a failing
-    Assert raises there too."""
+    """multinomial, random_shuffle and the orthogonal initializer draw on the host: the same on the CPU
+    and the GPU; a failing Assert raises there too."""
     vals = []
     for dev in ("/cpu:0", "/gpu:0"):
         with tf.Graph().as_default(), tf.device(dev):
             x = tf.constant(np.arange(12.0).reshape(6, 2))
-            out = [tf.multinomial(tf.log([[0.2, 0.8], [0.5, 0.5]]), 5, seed=2), tf.random_shuffle(x, seed=3)]
+            out = [
+                tf.multinomial(tf.log([[0.2, 0.8], [0.5, 0.5]]), 5, seed=2),
+                tf.random_shuffle(x, seed=3),
+                tf.orthogonal_initializer(seed=4)([3, 2]),
+            ]
             check = tf.assert_positive(x - 1.0)
             with tf.Session() as sess:
                 vals.append(sess.run(out))
@@ -282,7 +287,7 @@ def _sampling_parity() -> None:
 
 
 CUSTOM_PARITY = {
-    **dict.fromkeys(["Multinomial", "RandomShuffle", "Assert"], _sampling_parity),
+    **dict.fromkeys(["Multinomial", "RandomShuffle", "Assert", "RandomOrthogonal"], _sampling_parity),
     "PrintV2": _print_v2_parity,
     "CandidateSampler": _candidate_sampler_parity,
     **dict.fromkeys(

@@ -278,3 +278,70 @@ def test_py_func_several_outputs_and_map_fn_structure_error():
         )
         with pytest.raises(InvalidArgumentError, match="give dtype="):
             tf.map_fn(lambda x: (x, x), tf.ones([3, 2]))
+
+
+def test_more_losses_match_tensorflow():
+    """huber/log/hinge/cosine losses and Reduction.NONE: the values TensorFlow 2.21 (compat.v1) gives for
+    the same inputs."""
+    y = np.array([[0.0, 1.0], [1.0, 0.0]], np.float32)
+    p = np.array([[0.2, 2.5], [1.1, -0.3]], np.float32)
+    with tf.Graph().as_default():
+        outs = [
+            tf.losses.huber_loss(y, p),
+            tf.losses.log_loss(y, tf.sigmoid(p)),
+            tf.losses.hinge_loss(y, p),
+            tf.losses.cosine_distance(tf.nn.l2_normalize(y, 1), tf.nn.l2_normalize(p, 1), axis=1),
+            tf.losses.huber_loss(y, p, reduction=tf.losses.Reduction.NONE),
+            tf.losses.compute_weighted_loss([1.0, 3.0], [0.0, 2.0], reduction=tf.losses.Reduction.MEAN),
+        ]
+        assert len(tf.losses.get_losses()) == 6
+        with tf.Session() as sess:
+            got = sess.run(outs)
+    want = [0.26749998, 0.42967963, 0.47500002, 0.019210488, [[0.02, 1.0], [0.005, 0.045]], 3.0]
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    with pytest.raises(InvalidArgumentError, match="unknown reduction"):
+        tf.losses.compute_weighted_loss([1.0], reduction="sum_everything")
+
+
+def test_conv1d_layers_and_cosine_decay():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 20, 8])
+        h = tf.layers.conv1d(x, 16, 3, padding="same", activation=tf.nn.relu)
+        h = tf.layers.max_pooling1d(tf.layers.conv1d(h, 4, 5, strides=2), 2, 2)
+        with tf.variable_scope("tower", reuse=tf.AUTO_REUSE):
+            tf.layers.conv1d(x, 2, 3, name="c")
+            tf.layers.conv1d(x, 2, 3, name="c")  # reused
+        assert h.shape.as_list() == [None, 4, 4]
+        assert [v.name for v in tf.trainable_variables()] == [
+            "conv1d/kernel:0",
+            "conv1d/bias:0",
+            "conv1d_1/kernel:0",
+            "conv1d_1/bias:0",
+            "tower/c/kernel:0",
+            "tower/c/bias:0",
+        ]
+        assert tf.trainable_variables()[2].shape.as_list() == [5, 16, 4]
+        lr = [tf.train.cosine_decay(0.1, s, 100, alpha=0.1) for s in (0, 50, 100, 150)]
+        with tf.Session() as sess:
+            np.testing.assert_allclose(
+                sess.run(lr), [0.1, 0.055, 0.01, 0.01], rtol=1e-6
+            )  # TF: 0.054999996 at 50
+
+
+def test_make_template_shares_variables_after_the_first_call():
+    with tf.Graph().as_default():
+
+        def dense(x, units=2):
+            w = tf.get_variable("w", [3, units], initializer=tf.ones_initializer())
+            return tf.matmul(x, w)
+
+        layer = tf.make_template("layer", dense)
+        a, b = layer(tf.ones([1, 3])), layer(2 * tf.ones([1, 3]))
+        wide = tf.make_template("layer", dense, units=4)  # a second template: its own scope, layer_1
+        c = wide(tf.ones([1, 3]))
+        assert [v.name for v in tf.trainable_variables()] == ["layer/w:0", "layer_1/w:0"]
+        assert [v.name for v in layer.trainable_variables] == ["layer/w:0"] and c.shape.as_list() == [1, 4]
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            assert sess.run(b).tolist() == [[6.0, 6.0]] and sess.run(a).tolist() == [[3.0, 3.0]]

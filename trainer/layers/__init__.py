@@ -18,6 +18,7 @@
 
 from trainer.layers import blocks
 from trainer.layers.base import Layer, get_activation
+from trainer.layers.conv1d import Conv1D, average_pooling1d, conv1d, max_pooling1d
 from trainer.layers.convolutional import Conv2D, Conv2DTranspose, DepthwiseConv2D
 from trainer.layers.core import Dense, Dropout, Flatten, Sequential
 from trainer.layers.functional import (
@@ -46,6 +47,7 @@ __all__ = [
     "AveragePooling2D",
     "AvgPool2D",
     "BatchNormalization",
+    "Conv1D",
     "Conv2D",
     "Conv2DTranspose",
     "Dense",
@@ -57,15 +59,18 @@ __all__ = [
     "MaxPool2D",
     "MaxPooling2D",
     "Sequential",
+    "average_pooling1d",
     "average_pooling2d",
     "batch_normalization",
     "blocks",
+    "conv1d",
     "conv2d",
     "conv2d_transpose",
     "dense",
     "dropout",
     "flatten",
     "get_activation",
+    "max_pooling1d",
     "max_pooling2d",
     "separable_conv2d",
 ]

@@ -8,12 +8,14 @@ here imports anything above the graph: the op modules install what the graph cor
 
 from trainer.ops import (  # noqa: F401 - imported for their registrations
     activation_ops,
+    array_extras,
     array_ops,
     candidate_sampling,
     check_ops,
     clip_ops,
     control_flow,
     control_ops,
+    conv1d_ops,
     conv_ops,
     einsum_ops,
     functional_ops,

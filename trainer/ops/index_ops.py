@@ -25,8 +25,22 @@ from trainer.graph import (
     convert_to_tensor,
     name_scope,
 )
-from trainer.ops.array_ops import cast, expand_dims, gather, one_hot, reshape, shape
-from trainer.ops.math_ops import greater_equal, less, multiply, reduce_max, reduce_sum
+from trainer.ops.array_ops import cast, concat, expand_dims, gather, one_hot, reshape, shape, stack
+from trainer.ops.math_ops import (
+    floordiv,
+    floormod,
+    greater_equal,
+    less,
+    maximum,
+    minimum,
+    multiply,
+    reduce_max,
+    reduce_sum,
+    sqrt,
+    truediv,
+    where,
+)
+from trainer.ops.scan_ops import cumsum
 from trainer.registry import register
 from trainer.tensor_shape import TensorShape
 from trainer.xp_compat import any_true, host_ints, scatter_add
@@ -239,10 +253,6 @@ def embedding_lookup(
     table split row-wise as TF1 splits it: ``"mod"`` puts row ``i`` in table ``i % n`` at ``i // n``;
     ``"div"`` gives each table a contiguous block (the first ``rows % n`` tables one row more).
     ``max_norm``: each looked-up row whose L2 norm exceeds it is scaled down to it."""
-    from trainer.ops.array_ops import concat, stack
-    from trainer.ops.math_ops import floordiv, floormod, maximum, minimum, sqrt, truediv, where
-    from trainer.ops.scan_ops import cumsum
-
     tables = list(params) if isinstance(params, (list, tuple)) else [params]
     if not tables:
         raise InvalidArgumentError("tf.nn.embedding_lookup: params is an empty list")

@@ -52,7 +52,10 @@ from trainer.ops.math_ops import (
     square,
     subtract,
     truediv,
+    where,
 )
+from trainer.ops.math_ops import pow as _pow
+from trainer.ops.unary_math_ops import is_finite
 
 
 def reduce_logsumexp(
@@ -75,9 +78,6 @@ def reduce_logsumexp(
 
 def where_finite(m: Tensor) -> Tensor:
     """``m`` with infinities replaced by 0 (an all ``-inf`` row must not give ``inf - inf``)."""
-    from trainer.ops.math_ops import where
-    from trainer.ops.unary_math_ops import is_finite
-
     return where(is_finite(m), m, m * 0.0)
 
 
@@ -110,8 +110,6 @@ def norm(
         p = float(ord)
         if p <= 0:
             raise InvalidArgumentError(f"tf.norm: ord must be > 0, got {ord!r}")
-        from trainer.ops.math_ops import pow as _pow
-
         return _pow(reduce_sum(_pow(_abs(x), p), axes, keepdims=keep), 1.0 / p)
 
 

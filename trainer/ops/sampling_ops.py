@@ -92,3 +92,42 @@ def _shuffle_kernel(ctx: Any, x: Any) -> Any:
 register(
     "RandomShuffle", shape=_shuffle_shape, kernel=_shuffle_kernel, not_differentiable=True, stateful=True
 )
+
+
+# ---- RandomOrthogonal (tf.orthogonal_initializer) -----------------------------------------------------
+def random_orthogonal(
+    shape: Any, gain: float = 1.0, dtype: Any = _dt.float32, seed: int | None = None
+) -> Tensor:
+    """A random orthogonal matrix reshaped to ``shape`` (TF1's ``orthogonal_initializer``): the Q of the QR
+    decomposition of a normal ``[prod(shape[:-1]), shape[-1]]`` matrix (transposed when wide), its columns
+    signed by R's diagonal so that the distribution is uniform, times ``gain``."""
+    dims = [int(d) for d in shape]
+    if len(dims) < 2:
+        raise InvalidArgumentError(f"orthogonal_initializer needs a shape of rank >= 2, got {dims}")
+    s1, s2 = get_seed(seed)
+    attrs = {"shape": tuple(dims), "gain": float(gain), "dtype": _dt.as_dtype(dtype), "seed": s1, "seed2": s2}
+    return apply_op("RandomOrthogonal", [], attrs, "RandomOrthogonal")
+
+
+def _orthogonal_shape(inputs: list[Tensor], attrs: dict) -> Any:
+    return TensorShape(list(attrs["shape"])), attrs["dtype"]
+
+
+def _orthogonal_kernel(ctx: Any) -> Any:
+    a = ctx.attrs
+    rows, cols = int(np.prod(a["shape"][:-1])), a["shape"][-1]
+    m = ctx.rng.standard_normal((max(rows, cols), min(rows, cols)))
+    q, r = np.linalg.qr(m)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return upload(ctx, (a["gain"] * q).reshape(a["shape"]).astype(a["dtype"].np))
+
+
+register(
+    "RandomOrthogonal",
+    shape=_orthogonal_shape,
+    kernel=_orthogonal_kernel,
+    not_differentiable=True,
+    stateful=True,
+)

@@ -38,6 +38,7 @@ from trainer import dtypes as _dt
 from trainer.errors import InvalidArgumentError, UnimplementedError
 from trainer.graph import Tensor, apply_op, constant_value, convert_to_tensor, name_scope
 from trainer.ops.array_ops import concat, gather, identity, reshape, shape
+from trainer.ops.control_ops import no_op
 from trainer.registry import register
 from trainer.tensor_shape import TensorShape, as_shape
 from trainer.xp_compat import host_ints
@@ -341,8 +342,6 @@ class TensorArray:
 
     def close(self, name: str | None = None) -> Any:
         """Nothing to release here (TF1 frees the resource)."""
-        from trainer.ops.control_ops import no_op
-
         return no_op(name=name or "TensorArrayClose")
 
     def grad(self, source: Any, flow: Any = None, name: str | None = None) -> Any:

@@ -20,6 +20,7 @@ from trainer.train.global_step import (
     increment_global_step,
 )
 from trainer.train.learning_rate_decay import (
+    cosine_decay,
     exponential_decay,
     inverse_time_decay,
     natural_exp_decay,
@@ -59,6 +60,7 @@ __all__ = [
     "RMSPropOptimizer",
     "Saver",
     "checkpoint_exists",
+    "cosine_decay",
     "create_global_step",
     "export_meta_graph",
     "exponential_decay",

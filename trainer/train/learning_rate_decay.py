@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from trainer.dtypes import float32
@@ -15,6 +16,7 @@ from trainer.graph import convert_to_tensor, name_scope
 from trainer.ops import math_ops
 from trainer.ops.array_ops import constant
 from trainer.ops.math_ops import cast, floor
+from trainer.ops.unary_math_ops import cos
 
 
 def exponential_decay(
@@ -129,3 +131,17 @@ def natural_exp_decay(
         if staircase:
             p = floor(p)
         return lr * math_ops.exp(-constant(float(decay_rate), dtype=float32) * p)
+
+
+def cosine_decay(
+    learning_rate: Any, global_step: Any, decay_steps: int, alpha: float = 0.0, name: str | None = None
+) -> Any:
+    """``lr * ((1 - alpha) * 0.5 * (1 + cos(pi * min(step, decay_steps) / decay_steps)) + alpha)``."""
+    if decay_steps <= 0:
+        raise InvalidArgumentError(f"cosine_decay: decay_steps must be positive, got {decay_steps}")
+    with name_scope(name or "CosineDecay"):
+        lr = convert_to_tensor(learning_rate, dtype=float32)
+        steps = constant(float(decay_steps), dtype=float32)
+        step = math_ops.minimum(_step(global_step, "cosine_decay"), steps)
+        cosine = 0.5 * (1.0 + cos(constant(math.pi, dtype=float32) * step / steps))
+        return lr * ((1.0 - alpha) * cosine + alpha)
