@@ -109,8 +109,9 @@ def table(rows: list[dict[str, Any]]) -> str:
         )
         fit = "fits" if r["cortex_m4_fits"] else "does not fit"
         fit += f" ({_kb(r['cortex_m4_flash_bytes'])} flash, {_kb(r['required_memory_int8'])} RAM)"
+        title = zoo.FAMILIES[r["family"]][0].title
         lines.append(
-            f"| {r['title']} | {r['input']} | {r['params']:,} | {_kb(r['float_bytes'])} | "
+            f"| {title} | {r['input']} | {r['params']:,} | {_kb(r['float_bytes'])} | "
             f"{_kb(r['int8_bytes'])} | {_kb(r['arena_bytes_int8'])} / {_kb(r['required_memory_int8'])} | "
             f"{agree} | {r['latency_us_float']:,.0f} / {r['latency_us_int8']:,.0f} µs | {fit} |"
         )

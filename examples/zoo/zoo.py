@@ -389,7 +389,7 @@ def _families() -> dict[str, tuple[Family, Callable[[str], tuple[int, ...]]]]:
         (Family("gru", "GRU sequence classifier", "50x16", (), "classify",
                 lambda r, n, s: wave_classes(50 if s == FULL else 10, 16, 4)(r, n, s), gru, lr=1e-2,
                 float_tolerance=1e-4), _sizes((50, 16), (10, 16))),
-        (Family("transformer", "tiny transformer encoder", "32x64, 2 layers, 4 heads",
+        (Family("transformer", "tiny transformer encoder (2 layers, 4 heads, 64 wide)", "32 tokens",
                 ("BatchMatMul", "Gelu"),
                 "classify", lambda r, n, s: wave_classes(32 if s == FULL else 8, 16, 4)(r, n, s), transformer,
                 lr=1e-2, float_tolerance=1e-4), _sizes((32, 16), (8, 16))),
