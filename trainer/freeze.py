@@ -283,7 +283,7 @@ def _import_rule(values: dict[str, np.ndarray], fed: dict[str, np.ndarray]) -> R
                 f"placeholder {op.name} is needed by the outputs but is not one of the input tensors "
                 "(give its inference value in constants=, e.g. a keep_prob of 1.0)"
             )
-        if t in ("Identity", "StopGradient", "PlaceholderWithDefault"):
+        if t in ("Identity", "StopGradient", "PlaceholderWithDefault", "Print", "CheckNumerics"):
             return [ins[0]]
         if t == "Floor":
             folded = _dropout_keep(c, op, ins)

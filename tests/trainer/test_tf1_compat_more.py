@@ -345,3 +345,19 @@ def test_make_template_shares_variables_after_the_first_call():
         with tf.Session() as sess:
             sess.run(tf.global_variables_initializer())
             assert sess.run(b).tolist() == [[6.0, 6.0]] and sess.run(a).tolist() == [[3.0, 3.0]]
+
+
+def test_freeze_drops_print_and_check_numerics():
+    """Debugging pass-throughs vanish when a model is frozen for export, as Identity does."""
+    from trainer.freeze import freeze
+
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 3])
+        w = tf.Variable(np.arange(6, dtype=np.float32).reshape(3, 2))
+        h = tf.Print(tf.matmul(x, w), [x], "x: ", first_n=1)
+        y = tf.check_numerics(tf.nn.relu(h), "relu")
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            frozen = freeze(sess, [x], [y])
+    types = {op.type for op in frozen.graph.get_operations()}
+    assert "Print" not in types and "CheckNumerics" not in types, types
