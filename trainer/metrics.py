@@ -26,11 +26,39 @@ from trainer.graph import (
     variable_scope,
 )
 from trainer.ops.array_ops import cast, ones_like, zeros
-from trainer.ops.math_ops import equal, maximum, multiply, reduce_sum, truediv
+from trainer.ops.math_ops import (
+    abs as _abs,
+)
+from trainer.ops.math_ops import (
+    add,
+    equal,
+    greater,
+    logical_and,
+    logical_not,
+    maximum,
+    multiply,
+    reduce_sum,
+    sqrt,
+    squared_difference,
+    subtract,
+    truediv,
+    where,
+)
 from trainer.ops.state_ops import assign_add
 from trainer.variables import Variable
 
-__all__ = ["accuracy", "mean"]
+__all__ = [
+    "accuracy",
+    "false_negatives",
+    "false_positives",
+    "mean",
+    "mean_absolute_error",
+    "mean_squared_error",
+    "precision",
+    "recall",
+    "root_mean_squared_error",
+    "true_positives",
+]
 
 METRIC_VARIABLES = "metric_variables"
 
@@ -96,4 +124,143 @@ def accuracy(
         if lab.dtype is not p.dtype:
             lab = cast(lab, p.dtype)
         value, update_op = _running_mean(cast(equal(p, lab), float32), weights)
+    return _collect(value, update_op, metrics_collections, updates_collections)
+
+
+def mean_squared_error(
+    labels: Any,
+    predictions: Any,
+    weights: Any = None,
+    metrics_collections: Any = None,
+    updates_collections: Any = None,
+    name: str | None = None,
+) -> tuple[Any, Any]:
+    """The running mean of ``(predictions - labels)^2``."""
+    with variable_scope(name, default_name="mean_squared_error"):
+        p = cast(convert_to_tensor(predictions), float32)
+        value, update_op = _running_mean(
+            squared_difference(p, cast(convert_to_tensor(labels), float32)), weights
+        )
+    return _collect(value, update_op, metrics_collections, updates_collections)
+
+
+def mean_absolute_error(
+    labels: Any,
+    predictions: Any,
+    weights: Any = None,
+    metrics_collections: Any = None,
+    updates_collections: Any = None,
+    name: str | None = None,
+) -> tuple[Any, Any]:
+    """The running mean of ``|predictions - labels|``."""
+    with variable_scope(name, default_name="mean_absolute_error"):
+        p = cast(convert_to_tensor(predictions), float32)
+        err = _abs(subtract(p, cast(convert_to_tensor(labels), float32)))
+        value, update_op = _running_mean(err, weights)
+    return _collect(value, update_op, metrics_collections, updates_collections)
+
+
+def root_mean_squared_error(
+    labels: Any,
+    predictions: Any,
+    weights: Any = None,
+    metrics_collections: Any = None,
+    updates_collections: Any = None,
+    name: str | None = None,
+) -> tuple[Any, Any]:
+    """The square root of the running mean squared error."""
+    mse, update = mean_squared_error(labels, predictions, weights, name=name or "root_mean_squared_error")
+    value, update_op = sqrt(mse), sqrt(update)
+    return _collect(value, update_op, metrics_collections, updates_collections)
+
+
+def _count(kind: str, labels: Any, predictions: Any, weights: Any) -> tuple[Any, Any]:
+    """A running weighted count of true/false positives/negatives of boolean-like labels and predictions."""
+    lab = greater(cast(convert_to_tensor(labels), float32), 0.5)
+    pred = greater(cast(convert_to_tensor(predictions), float32), 0.5)
+    hit = {
+        "tp": logical_and(lab, pred),
+        "fp": logical_and(logical_not(lab), pred),
+        "fn": logical_and(lab, logical_not(pred)),
+    }[kind]
+    v = cast(hit, float32)
+    w = ones_like(v) if weights is None else multiply(ones_like(v), cast(convert_to_tensor(weights), float32))
+    total = _local("count")
+    update = assign_add(total, reduce_sum(multiply(v, w)))
+    return total.value(), update
+
+
+def true_positives(
+    labels: Any,
+    predictions: Any,
+    weights: Any = None,
+    metrics_collections: Any = None,
+    updates_collections: Any = None,
+    name: str | None = None,
+) -> tuple[Any, Any]:
+    with variable_scope(name, default_name="true_positives"):
+        value, update_op = _count("tp", labels, predictions, weights)
+    return _collect(value, update_op, metrics_collections, updates_collections)
+
+
+def false_positives(
+    labels: Any,
+    predictions: Any,
+    weights: Any = None,
+    metrics_collections: Any = None,
+    updates_collections: Any = None,
+    name: str | None = None,
+) -> tuple[Any, Any]:
+    with variable_scope(name, default_name="false_positives"):
+        value, update_op = _count("fp", labels, predictions, weights)
+    return _collect(value, update_op, metrics_collections, updates_collections)
+
+
+def false_negatives(
+    labels: Any,
+    predictions: Any,
+    weights: Any = None,
+    metrics_collections: Any = None,
+    updates_collections: Any = None,
+    name: str | None = None,
+) -> tuple[Any, Any]:
+    with variable_scope(name, default_name="false_negatives"):
+        value, update_op = _count("fn", labels, predictions, weights)
+    return _collect(value, update_op, metrics_collections, updates_collections)
+
+
+def _ratio(tp: Any, other: Any) -> Any:
+    denom = add(tp, other)
+    return where(greater(denom, 0.0), truediv(tp, maximum(denom, 1e-12)), multiply(denom, 0.0))
+
+
+def precision(
+    labels: Any,
+    predictions: Any,
+    weights: Any = None,
+    metrics_collections: Any = None,
+    updates_collections: Any = None,
+    name: str | None = None,
+) -> tuple[Any, Any]:
+    """The running ``tp / (tp + fp)`` of boolean labels and predictions (0 before any positive)."""
+    with variable_scope(name, default_name="precision"):
+        tp, tp_up = true_positives(labels, predictions, weights)
+        fp, fp_up = false_positives(labels, predictions, weights)
+        value, update_op = _ratio(tp, fp), _ratio(tp_up, fp_up)
+    return _collect(value, update_op, metrics_collections, updates_collections)
+
+
+def recall(
+    labels: Any,
+    predictions: Any,
+    weights: Any = None,
+    metrics_collections: Any = None,
+    updates_collections: Any = None,
+    name: str | None = None,
+) -> tuple[Any, Any]:
+    """The running ``tp / (tp + fn)`` of boolean labels and predictions (0 before any positive label)."""
+    with variable_scope(name, default_name="recall"):
+        tp, tp_up = true_positives(labels, predictions, weights)
+        fn, fn_up = false_negatives(labels, predictions, weights)
+        value, update_op = _ratio(tp, fn), _ratio(tp_up, fn_up)
     return _collect(value, update_op, metrics_collections, updates_collections)

@@ -361,3 +361,31 @@ def test_freeze_drops_print_and_check_numerics():
             frozen = freeze(sess, [x], [y])
     types = {op.type for op in frozen.graph.get_operations()}
     assert "Print" not in types and "CheckNumerics" not in types, types
+
+
+def test_streaming_precision_recall_and_errors():
+    """Values by hand; variable names as TF1 makes them."""
+    with tf.Graph().as_default():
+        lab, pred = tf.placeholder(tf.int64, [None]), tf.placeholder(tf.int64, [None])
+        y, q = tf.placeholder(tf.float32, [None]), tf.placeholder(tf.float32, [None])
+        pr, pr_up = tf.metrics.precision(lab, pred)
+        rc, rc_up = tf.metrics.recall(lab, pred)
+        mse, mse_up = tf.metrics.mean_squared_error(y, q)
+        rmse, rmse_up = tf.metrics.root_mean_squared_error(y, q)
+        mae, mae_up = tf.metrics.mean_absolute_error(y, q)
+        assert [v.name for v in tf.local_variables()][:4] == [
+            "precision/true_positives/count:0",
+            "precision/false_positives/count:0",
+            "recall/true_positives/count:0",
+            "recall/false_negatives/count:0",
+        ]
+        assert "root_mean_squared_error/total:0" in [v.name for v in tf.local_variables()]
+        with tf.Session() as sess:
+            sess.run(tf.local_variables_initializer())
+            assert sess.run([pr, rc]) == [0.0, 0.0]  # no positives yet
+            sess.run([pr_up, rc_up], {lab: [1, 0, 1, 1], pred: [1, 1, 0, 1]})
+            sess.run([pr_up, rc_up], {lab: [0, 1, 0], pred: [0, 1, 0]})
+            sess.run([mse_up, rmse_up, mae_up], {y: [1.0, 2.0], q: [1.0, 4.0]})
+            sess.run([mse_up, rmse_up, mae_up], {y: [0.0], q: [1.0]})
+            got = sess.run([pr, rc, mse, rmse, mae])
+    np.testing.assert_allclose(got, [0.75, 0.75, 5 / 3, np.sqrt(5 / 3), 1.0], rtol=1e-6)
