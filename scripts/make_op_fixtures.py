@@ -49,6 +49,8 @@ OPS: dict[str, tuple[Callable[..., tf.Tensor], int, tuple[float, float]]] = {
     "hard_swish_narrow": (lambda x: x * tf.nn.relu6(x + 3.0) * (1.0 / 6.0), 1, (-0.05, 0.08)),
     "gelu": (lambda x: tf.nn.gelu(x, approximate=False), 1, (-4.0, 3.0)),
     "gelu_tanh": (lambda x: tf.nn.gelu(x, approximate=True), 1, (-4.0, 3.0)),
+    "split": (lambda x: tf.split(x, 4, axis=1), 1, (-2.0, 2.0)),
+    "split_v": (lambda x: tf.split(x, [16, 8, 40], axis=-1), 1, (-2.0, 2.0)),
 }
 # input shapes of the ops that do not take [1, 64] inputs
 SHAPES: dict[str, list[list[int]]] = {

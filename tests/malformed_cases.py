@@ -1411,6 +1411,32 @@ def _activation_ops() -> list[Case]:
     ]
 
 
+@_group
+def _split_op() -> list[Case]:
+    f, i8, q = np.float32, np.int8, Quantization(0.1, 0)
+
+    def split(ins: list[tuple], outs: list[tuple], axis: int = 1) -> bytes:
+        return _one_op("Split", ins, outs, axis=axis)
+
+    x = (f, [4, 6], None)
+    return [
+        _c("split_no_outputs", split([x], []), COUNT),
+        _c("split_two_inputs", split([x, x], [(f, [4, 6], None)]), COUNT),
+        _c("split_axis_out_of_range", split([x], [(f, [4, 6], None)], axis=2), OPTIONS),
+        _c("split_pieces_short", split([x], [(f, [4, 2], None), (f, [4, 3], None)]), SHAPE),
+        _c("split_piece_other_dim", split([x], [(f, [4, 3], None), (f, [2, 3], None)]), SHAPE),
+        _c("split_piece_rank", split([x], [(f, [4, 6, 1], None)]), SHAPE),
+        _c("split_dtype_change", split([x], [(np.int32, [4, 6], None)]), SHAPE),
+        _c(
+            "split_int8_output_requantized",
+            split([(i8, [4, 6], q)], [(i8, [4, 3], q), (i8, [4, 3], Quantization(0.2, 0))]),
+            QUANT,
+        ),
+        _c("split_17_outputs", split([(f, [17], None)], [(f, [1], None)] * 17, axis=0), LIMIT),
+        _c("valid_split_int8", split([(i8, [4, 6], q)], [(i8, [4, 1], q), (i8, [4, 5], q)], axis=-1), OK),
+    ]
+
+
 def cases() -> list[Case]:
     """Every malformed-model case (plus valid controls), names unique; see ``Case.requires``."""
     out: list[Case] = []

@@ -18,7 +18,7 @@
 #define TL_MAX_BUFFERS 65537        /* constant buffers per model */
 #define TL_MAX_GRAPH_IO 4096        /* graph inputs, and graph outputs */
 #define TL_MAX_OP_INPUTS 64         /* inputs of one op (Concatenation refuses more than 16 at prepare) */
-#define TL_MAX_OP_OUTPUTS 4         /* outputs of one op */
+#define TL_MAX_OP_OUTPUTS 16        /* outputs of one op (Split's pieces) */
 #define TL_MAX_OPTION_INTS 64       /* entries of one option vector (axes, new_shape, paddings, perm) */
 #define TL_MAX_NAME_LEN 1024        /* bytes of one tensor name */
 #define TL_MAX_META_STRING_LEN 65536 /* bytes of one metadata string */

@@ -96,6 +96,13 @@ class LoweringContext:
                 self._check_float(op, t, "input")
         self.b.add_op(opcode, inputs, [self.output(op, op.outputs[0])], **options)
 
+    def emit_all(self, opcode: str, op: Operation, inputs: list[int], **options: Any) -> None:
+        """As :meth:`emit` for runtime ops with several outputs (Split): every output of ``op``, in order."""
+        for t in op.inputs:
+            if t.op.type != "Const":
+                self._check_float(op, t, "input")
+        self.b.add_op(opcode, inputs, [self.output(op, t) for t in op.outputs], **options)
+
 
 def supported_op_types() -> list[str]:
     """Trainer op types the exporter can lower (after freezing)."""

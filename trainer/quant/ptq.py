@@ -172,12 +172,13 @@ def quantize_model(
                 s, z = params[i]
                 tensors[i]["data"] = quantize(t.data, s, z)
         y = op.outputs[0]
-        if spec.fixed_output_quant is not None:
-            params[y] = spec.fixed_output_quant
-        elif spec.keeps_input_quant:
-            params[y] = params[x]
-        else:
-            params[y] = choose_params(*ranges[y])
+        for out in op.outputs:
+            if spec.fixed_output_quant is not None:
+                params[out] = spec.fixed_output_quant
+            elif spec.keeps_input_quant:
+                params[out] = params[x]
+            else:
+                params[out] = choose_params(*ranges[out])
         if spec.weight_axis is not None:
             w = m.tensors[op.inputs[1]]
             axis = spec.weight_axis

@@ -31,6 +31,7 @@ from trainer.runtime_ops import (  # noqa: F401  (each registers its ops)
     pool,
     quantize,
     softmax,
+    split,
     squared_difference,
     unary_math,
 )

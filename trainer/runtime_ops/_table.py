@@ -15,9 +15,11 @@ import numpy as np
 
 from trainer.tlm import ModelInfo, OpInfo
 
-# (op, float64 inputs, output shape) -> output; computes in float64 like the schema's definition.
+# (op, float64 inputs, output shape) -> output; computes in float64 like the schema's definition. An op with
+# several outputs (Split) gets the tuple of their shapes and returns a list of arrays, one per output.
 FloatReference = Callable[[OpInfo, list[np.ndarray], tuple[int, ...]], np.ndarray]
-# (op, inputs as stored, the model) -> output: the op's int8 prepare rules, then the int8 kernel.
+# (op, inputs as stored, the model) -> output (a list, one per output, for ops with several outputs): the op's
+# int8 prepare rules, then the int8 kernel.
 Int8Reference = Callable[[OpInfo, list[np.ndarray], ModelInfo], np.ndarray]
 # (trainer.lite.lowering.LoweringContext, trainer Operation) -> None: emits the runtime op.
 Lowering = Callable[[Any, Any], None]

@@ -116,7 +116,7 @@ def _run_ops(m: ModelInfo, values: dict[int, np.ndarray]) -> dict[int, np.ndarra
     """Runs every op of ``m`` on ``values`` (constants and inputs, by tensor index): float32 ops with their
     float reference (float64 inside, stored as float32), int8 ops with the runtime's integer arithmetic."""
     for op in m.ops:
-        out = m.tensors[op.outputs[0]]
+        outs = [m.tensors[i] for i in op.outputs]
         spec = OPS[op.opcode]
         # int8 ops: those reading int8, and Quantize (float32 in, int8 out), which has no float reference
         if m.tensors[op.inputs[0]].dtype == np.int8 or spec.reference is None:
@@ -125,8 +125,11 @@ def _run_ops(m: ModelInfo, values: dict[int, np.ndarray]) -> dict[int, np.ndarra
             y = spec.int8(op, [values[i] for i in op.inputs], m)
         else:
             args = [values[i].astype(np.float64) for i in op.inputs]
-            y = spec.reference(op, args, out.shape)
-        values[out.index] = np.asarray(y).reshape(out.shape).astype(out.dtype)
+            shape = outs[0].shape if len(outs) == 1 else tuple(t.shape for t in outs)
+            y = spec.reference(op, args, shape)
+        ys = [y] if len(outs) == 1 else list(y)  # an op with several outputs returns one array per output
+        for out, v in zip(outs, ys, strict=True):
+            values[out.index] = np.asarray(v).reshape(out.shape).astype(out.dtype)
     return values
 
 

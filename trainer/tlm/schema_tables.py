@@ -48,6 +48,7 @@ OPTION_FIELDS: dict[str, list[tuple[str, str, Any]]] = {
     "LeakyReluOptions": [("alpha", "float", 0.2)],
     "BatchMatMulOptions": [("adj_x", "bool", False), ("adj_y", "bool", False)],
     "GeluOptions": [("approximate", "bool", False)],
+    "SplitOptions": [("axis", "int", 0)],
 }
 
 # The options table each op code takes (`options: "<Table>"` on the OpCode value); ops
@@ -70,6 +71,7 @@ OP_OPTIONS: dict[str, str] = {
     "LeakyRelu": "LeakyReluOptions",
     "BatchMatMul": "BatchMatMulOptions",
     "Gelu": "GeluOptions",
+    "Split": "SplitOptions",
 }
 
 # Op codes whose options may be left out (`options_optional`).

@@ -50,7 +50,7 @@ _OPS = {
     "Minimum": "MINIMUM", "Abs": "ABS", "Neg": "NEG", "Square": "SQUARE", "Sqrt": "SQRT", "Rsqrt": "RSQRT",
     "Exp": "EXP", "Log": "LOG", "Elu": "ELU", "LeakyRelu": "LEAKY_RELU", "Div": "DIV",
     "SquaredDifference": "SQUARED_DIFFERENCE", "BatchMatMul": "BATCH_MATMUL", "HardSwish": "HARD_SWISH",
-    "Gelu": "GELU",
+    "Gelu": "GELU", "Split": "SPLIT",
 }  # fmt: skip
 _WEIGHTED = ("FullyConnected", "Conv2D", "DepthwiseConv2D")
 
@@ -303,6 +303,18 @@ def _convert_op(g: _Graph, op) -> None:
     elif op.opcode == "Transpose":
         ins.append(g.const(f"{g.info.tensors[outs[0]].name}/perm", np.asarray(o["perm"])))
         opts = ("TransposeOptions", [])
+    elif op.opcode == "Split":  # SPLIT for equal pieces, SPLIT_V for any; the axis as a constant input
+        axis = o["axis"] % len(x_shape)
+        sizes = [g.info.tensors[i].shape[axis] for i in outs]
+        axis_t = g.const(f"{g.info.tensors[outs[0]].name}/axis", np.asarray(axis, np.int32))
+        if len(set(sizes)) == 1:
+            ins = [axis_t, ins[0]]
+            opts = ("SplitOptions", [(0, "i", len(outs))])
+        else:
+            name = "SPLIT_V"
+            sizes_t = g.const(f"{g.info.tensors[outs[0]].name}/size_splits", np.asarray(sizes, np.int32))
+            ins = [ins[0], sizes_t, axis_t]
+            opts = ("SplitVOptions", [(0, "i", len(outs))])
     g.ops.append((name, ins, outs, opts[0] if opts else None, opts[1] if opts else []))
 
 

@@ -357,6 +357,61 @@ def _concatenation(ctx: ImportContext, op: Operator) -> None:
     )
 
 
+def _split_into(
+    ctx: ImportContext,
+    op: Operator,
+    x: int,
+    axis_input: int,
+    table: str,
+    size_splits: list[int] | None = None,
+) -> None:
+    """SPLIT / SPLIT_V: the constant axis, ``num_splits`` equal to the outputs, each output the input's shape
+    outside the axis (the outputs' sizes along it are what tensorlet's Split reads; SPLIT_V's constant
+    ``size_splits`` must agree with them, -1 standing for the rest)."""
+    if not 1 <= len(op.outputs) <= 16:
+        raise Refusal(f"{len(op.outputs)} outputs (tensorlet's Split has 1 to 16)")
+    axis_value = ctx.const(axis_input, "axis").reshape(-1)
+    x_shape = ctx.shape(x)
+    rank = len(x_shape)
+    if axis_value.size != 1 or not -rank <= int(axis_value[0]) < rank:
+        raise Refusal(f"axis {axis_value.tolist()[:4]} for rank {rank}")
+    axis = int(axis_value[0]) % rank
+    num = int(options(ctx, op, table, schema.SPLIT_OPTIONS)["num_splits"])
+    if num not in (0, len(op.outputs)):
+        raise Refusal(f"num_splits {num} with {len(op.outputs)} outputs")
+    sizes = []
+    for i in op.outputs:
+        y = ctx.shape(i)
+        if len(y) != rank or any(y[k] != x_shape[k] for k in range(rank) if k != axis):
+            raise Refusal(f"output of shape {y} is not a piece of {x_shape} along axis {axis}")
+        sizes.append(y[axis])
+    if sum(sizes) != x_shape[axis]:
+        raise Refusal(f"outputs of {sizes} along axis {axis} do not add up to {x_shape[axis]}")
+    if size_splits is not None and (
+        len(size_splits) != len(sizes)
+        or any(s not in (-1, g) for s, g in zip(size_splits, sizes, strict=True))
+    ):
+        raise Refusal(f"size_splits {size_splits[:16]} but the outputs have {sizes}")
+    ctx.emit("Split", op, [ctx.t(x)], [ctx.t(i) for i in op.outputs], axis=axis)
+
+
+@_register("SPLIT", "Split", "axis from the constant input 0, num_splits equal pieces (the outputs' shapes)")
+def _split(ctx: ImportContext, op: Operator) -> None:
+    if len(op.inputs) != 2:
+        raise Refusal(f"{len(op.inputs)} inputs")
+    _split_into(ctx, op, op.inputs[1], op.inputs[0], "SplitOptions")
+
+
+@_register(
+    "SPLIT_V", "Split", "axis from the constant input 2; constant size_splits equal to the outputs' sizes"
+)
+def _split_v(ctx: ImportContext, op: Operator) -> None:
+    if len(op.inputs) != 3:
+        raise Refusal(f"{len(op.inputs)} inputs")
+    sizes = [int(v) for v in ctx.const(op.inputs[1], "size_splits").reshape(-1)]
+    _split_into(ctx, op, op.inputs[0], op.inputs[2], "SplitVOptions", sizes)
+
+
 def _paddings(ctx: ImportContext, op: Operator) -> list[int]:
     pads = ctx.const(op.inputs[1], "paddings")
     rank = len(ctx.shape(op.inputs[0]))

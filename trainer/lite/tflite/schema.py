@@ -93,6 +93,7 @@ BATCH_MATMUL_OPTIONS = {"adj_x": (0, "?", False), "adj_y": (1, "?", False)}
 GELU_OPTIONS = {"approximate": (0, "?", False)}
 CONCATENATION_OPTIONS = {"axis": (0, "i", 0), "fused_activation_function": (1, "b", 0)}
 REDUCER_OPTIONS = {"keep_dims": (0, "?", False)}
+SPLIT_OPTIONS = {"num_splits": (0, "i", 0)}  # SplitOptions and SplitVOptions
 RESHAPE_OPTIONS_NEW_SHAPE = 0  # slot of ReshapeOptions.new_shape: [int]
 
 # union BuiltinOptions: the member each mapped op's options must be (0: none)
@@ -112,12 +113,14 @@ BUILTIN_OPTIONS = {
     "SubOptions": 28,
     "DivOptions": 29,
     "SqueezeOptions": 30,
+    "SplitOptions": 35,
     "DequantizeOptions": 38,
     "MaximumMinimumOptions": 39,
     "PadV2Options": 43,
     "ExpandDimsOptions": 52,
     "LeakyReluOptions": 75,
     "BatchMatMulOptions": 101,
+    "SplitVOptions": 79,
     "QuantizeOptions": 89,
     "GeluOptions": 116,
 }

@@ -39,3 +39,4 @@ class OpCode(object):
     BatchMatMul = 33
     HardSwish = 34
     Gelu = 35
+    Split = 36

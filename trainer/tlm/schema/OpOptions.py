@@ -18,3 +18,4 @@ class OpOptions(object):
     LeakyReluOptions = 12
     BatchMatMulOptions = 13
     GeluOptions = 14
+    SplitOptions = 15

@@ -1,0 +1,117 @@
+"""The movement ops of issue #15 (Split, ...) imported from TensorFlow-converted one-op models and compared
+with LiteRT's reference kernels (``OpResolverType.BUILTIN_REF``) on 100 seeded inputs each, and exported
+back to TFLite (``to_tflite``) and run on LiteRT against tensorlet's own kernels.
+
+The fixtures (tests/fixtures/tflite/ops_<name>.tflite and ops_<name>_int8.tflite, written by
+scripts/make_op_fixtures.py) hold the op alone: float32, and full-integer int8 with int8 inputs and outputs.
+These ops move values: int8 outputs byte-identical, float32 outputs identical (no arithmetic). TensorFlow's
+converter gives SPLIT's and SPLIT_V's outputs the input's parameters, the rule tensorlet's int8 Split keeps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import need
+from tflite_fixtures import fixture
+
+from trainer.lite.tflite import from_tflite, to_tflite
+from trainer.tlm import ModelBuilder, Quantization, read_model
+
+pyruntime = pytest.importorskip("pyruntime")
+
+N_INPUTS = 100
+# fixture name: the tensorlet op it must import as
+OPS = {"split": "Split", "split_v": "Split"}
+
+
+def litert():
+    try:
+        from ai_edge_litert import interpreter as litert_interpreter
+    except ImportError:
+        litert_interpreter = None
+    need(
+        litert_interpreter is not None,
+        "ai-edge-litert (LiteRT) is not installed (pip install ai-edge-litert)",
+    )
+    return litert_interpreter
+
+
+def _inputs(details: list[dict], rng: np.random.Generator) -> list[np.ndarray]:
+    out = []
+    for d in details:
+        shape = tuple(d["shape"])
+        if d["dtype"] == np.int8:
+            out.append(rng.integers(-128, 128, shape).astype(np.int8))
+        else:
+            out.append(rng.uniform(-3.0, 3.0, shape).astype(np.float32))
+    return out
+
+
+def _compare(tflite_model: bytes, tlm_model: bytes, n: int = N_INPUTS) -> int:
+    """Runs both on ``n`` seeded inputs; every output identical. Returns the number of outputs compared."""
+    lr = litert()
+    ref = lr.Interpreter(
+        model_content=tflite_model, experimental_op_resolver_type=lr.OpResolverType.BUILTIN_REF
+    )
+    ref.allocate_tensors()
+    ours = pyruntime.Interpreter(model_content=tlm_model)
+    ours.allocate_tensors()
+    rng = np.random.default_rng(15)
+    compared = 0
+    for _ in range(n):
+        xs = _inputs(ref.get_input_details(), rng)
+        for d, x in zip(ref.get_input_details(), xs, strict=True):
+            ref.set_tensor(d["index"], x)
+        ref.invoke()
+        got = ours.run(*xs)
+        want = [ref.get_tensor(d["index"]) for d in ref.get_output_details()]
+        assert len(got) == len(want)
+        for a, b in zip(want, got, strict=True):
+            assert a.dtype == b.dtype and a.shape == b.shape
+            assert a.tobytes() == b.tobytes()
+            compared += 1
+    return compared
+
+
+@pytest.mark.parametrize("int8", [False, True], ids=["float32", "int8"])
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_fixture_matches_litert_reference(name: str, int8: bool) -> None:
+    data = fixture(f"ops_{name}{'_int8' if int8 else ''}")
+    tlm = from_tflite(data)
+    assert [op.opcode for op in read_model(tlm).ops] == [OPS[name]]
+    assert _compare(data, tlm) >= N_INPUTS
+
+
+def _split_model(shape, axis: int, sizes, int8: bool) -> bytes:
+    q = Quantization(0.037, -7) if int8 else None
+    dtype = np.int8 if int8 else np.float32
+    b = ModelBuilder(description="split")
+    x = b.add_input("x", dtype, list(shape), quantization=q)
+    ys = []
+    for k, s in enumerate(sizes):
+        out = list(shape)
+        out[axis] = s
+        ys.append(b.add_tensor(f"y{k}", dtype, out, quantization=q))
+    b.add_op("Split", [x], ys, axis=axis)
+    for y in ys:
+        b.mark_output(y)
+    return b.finish()
+
+
+@pytest.mark.parametrize("int8", [False, True], ids=["float32", "int8"])
+@pytest.mark.parametrize(
+    "shape,axis,sizes,tflite_op",
+    [((2, 6, 3), 1, (2, 2, 2), "SPLIT"), ((2, 6, 3), -2, (1, 3, 2), "SPLIT_V"), ((4, 8), 1, (8,), "SPLIT")],
+)
+def test_split_exports_to_split_or_split_v(shape, axis: int, sizes, tflite_op: str, int8: bool) -> None:
+    tlm = _split_model(shape, axis, sizes, int8)
+    data = to_tflite(tlm)
+    lr = litert()
+    ops = lr.Interpreter(model_content=data)._get_ops_details()  # noqa: SLF001 (LiteRT's op list)
+    assert [d["op_name"] for d in ops] == [tflite_op]
+    back = from_tflite(data)
+    assert read_model(back).ops[0].options["axis"] == axis % len(shape)  # the importer writes it >= 0
+    if axis >= 0:
+        assert back == tlm  # the round trip gives the same .tlm
+    assert _compare(data, tlm, n=5) == 5 * len(sizes)
