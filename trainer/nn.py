@@ -8,7 +8,7 @@
 [None, 14, 14, 8]
 """
 
-from trainer.ops.activation_ops import gelu, hard_swish
+from trainer.ops.activation_ops import gelu, hard_swish, prelu
 from trainer.ops.candidate_sampling import (
     log_uniform_candidate_sampler,
     nce_loss,
@@ -100,6 +100,7 @@ __all__ = [
     "max_pool1d",
     "max_pool2d",
     "moments",
+    "prelu",
     "nce_loss",
     "relu",
     "relu6",

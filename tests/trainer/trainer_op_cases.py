@@ -417,6 +417,12 @@ CASES: list[OpCase] = [
         name="Gelu_tanh",
     ),
     OpCase(
+        "PRelu",
+        tf.nn.prelu,
+        [away(2, 3, 4), r(4, lo=-0.5, hi=1.5)],
+        lambda x, a: np.where(x >= 0, x, a * x),
+    ),
+    OpCase(
         "GeluCdf",
         lambda x: apply_op("GeluCdf", [x], {}),
         [r(3, 4, lo=-3, hi=3)],

@@ -1,6 +1,7 @@
 """Activations of the small-model zoo that the runtime runs as one op each: ``HardSwish``
-(``tf.nn.hard_swish``, MobileNetV3's ``x * relu6(x + 3) / 6``) and ``Gelu`` (``tf.nn.gelu``, exact or
-with the tanh approximation). Each stanza: the public function, the kernel, the gradient, ``register``.
+(``tf.nn.hard_swish``, MobileNetV3's ``x * relu6(x + 3) / 6``), ``Gelu`` (``tf.nn.gelu``, exact or
+with the tanh approximation) and ``PRelu`` (``tf.nn.prelu``: Keras' PReLU, ``alpha`` broadcast over
+``x``). Each stanza: the public function, the kernel, the gradient, ``register``.
 """
 
 from __future__ import annotations
@@ -8,15 +9,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
 from trainer.graph import Tensor, apply_op, convert_to_tensor
-from trainer.ops._common import float_same_shape
+from trainer.ops._common import broadcast_shape, float_same_shape
 from trainer.ops.array_ops import ones_like, zeros_like
-from trainer.ops.math_ops import add, exp, greater, less, logical_and, multiply, square, where
+from trainer.ops.math_ops import add, exp, greater, greater_equal, less, logical_and, multiply, square, where
 from trainer.ops.nn_ops import tanh
 from trainer.registry import register
-from trainer.xp_compat import to_host, upload
 
 
 # ---- HardSwish ----------------------------------------------------------------------------------------
@@ -53,12 +51,22 @@ def gelu(features: Any, approximate: bool = False, name: str | None = None) -> T
     return apply_op("Gelu", [convert_to_tensor(features)], {"approximate": bool(approximate)}, name or "Gelu")
 
 
-_ERF = np.vectorize(math.erf, otypes=[np.float64])
+_ERF_TERMS = 160  # enough for |x| <= 6 (the largest term is near n = x^2)
 
 
 def _erf(ctx: Any, x: Any) -> Any:
-    """erf elementwise through math.erf on the host (numpy has no erf), in the input's dtype."""
-    return upload(ctx, _ERF(to_host(x)).astype(x.dtype))
+    """erf on the kernel's device (numpy has none): erf(z) = 2/sqrt(pi) exp(-z^2) sum_n 2^n z^(2n+1) /
+    (1 3 5 ... (2n+1)), all terms of one sign (no cancellation), in float64; |z| > 6 gives +-1 (erfc(6) is
+    below float64's epsilon). Relative error ~1e-14."""
+    xp = ctx.xp
+    z = xp.clip(x.astype(xp.float64), -6.0, 6.0)
+    z2 = z * z
+    term = z
+    total = z
+    for n in range(_ERF_TERMS):
+        term = term * (2.0 / (2 * n + 3)) * z2
+        total = total + term
+    return (xp.exp(-z2) * total * (2.0 / math.sqrt(math.pi))).astype(x.dtype)
 
 
 def _gelu_kernel(ctx: Any, x: Any) -> Any:
@@ -101,3 +109,29 @@ def _gelu_cdf_grad(op: Any, g: Tensor) -> list[Any]:
 
 # Phi(x), the standard normal CDF: Gelu's gradient (an internal op, not a tf.* name)
 register("GeluCdf", shape=float_same_shape, kernel=_gelu_cdf_kernel, grad=_gelu_cdf_grad)
+
+
+# ---- PRelu -------------------------------------------------------------------------------------------
+def prelu(features: Any, alpha: Any, name: str | None = None) -> Tensor:
+    """``x`` for ``x >= 0``, ``alpha * x`` otherwise, ``alpha`` broadcast against ``x`` (numpy rules; Keras'
+    PReLU learns one per channel: ``alpha`` of shape ``[C]``). Not a TensorFlow name: TF1 code writes
+    ``relu(x) - alpha * relu(-x)``, which this op equals."""
+    x = convert_to_tensor(features)
+    a = convert_to_tensor(alpha, dtype=x.dtype)
+    return apply_op("PRelu", [x, a], {}, name or "PRelu")
+
+
+def _prelu_kernel(ctx: Any, x: Any, alpha: Any) -> Any:
+    return ctx.xp.where(x >= 0, x, x * alpha)
+
+
+def _prelu_grad(op: Any, g: Tensor) -> list[Any]:
+    """d/dx = g where x >= 0, g alpha elsewhere; d/dalpha = g x where x < 0 (summed over broadcast dims by
+    the registry)."""
+    x, alpha = op.inputs
+    up = greater_equal(x, zeros_like(x))
+    gx = multiply(g, where(up, ones_like(x), multiply(ones_like(x), alpha)))
+    return [gx, multiply(g, where(up, zeros_like(x), x))]
+
+
+register("PRelu", shape=broadcast_shape, kernel=_prelu_kernel, grad=_prelu_grad, broadcasting=True)
