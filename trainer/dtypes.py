@@ -111,5 +111,7 @@ def as_dtype(value: Any) -> DType:
 
 
 def from_numpy(npd: np.dtype) -> DType:
-    """The DType of a numpy dtype (float64, int64 and friends map one to one)."""
+    """The DType of a numpy dtype (float64, int64 and friends map one to one; objects hold ``string``s)."""
+    if np.dtype(npd) == np.object_:
+        return string
     return as_dtype(npd)

@@ -670,7 +670,11 @@ def get_collection_ref(name: str) -> list[Any]:
 # ---- conversion -------------------------------------------------------------------------------------
 def _infer_numpy(value: Any, dtype: _dt.DType | None) -> np.ndarray:
     """numpy value of a Python/numpy constant. Python floats become float32 and ints int32 (TensorFlow's
-    defaults) unless ``dtype`` is given; a requested dtype must hold the value without loss."""
+    defaults) unless ``dtype`` is given; a requested dtype must hold the value without loss. Text (str or
+    bytes, or arrays of them) becomes a ``string`` tensor of bytes objects, as TF holds it."""
+    text = _as_text(value)
+    if text is not None and (dtype is None or dtype is _dt.string):
+        return text
     if dtype is not None:
         arr = np.asarray(value)
         if arr.dtype == dtype.np:
@@ -680,8 +684,8 @@ def _infer_numpy(value: Any, dtype: _dt.DType | None) -> np.ndarray:
             if not np.array_equal(conv, arr):
                 raise InvalidArgumentError(f"cannot convert {value!r} to {dtype.name} without loss")
             return conv
-        if arr.dtype.kind == "O":
-            raise InvalidArgumentError(f"cannot convert {value!r} to a tensor")
+        if arr.dtype.kind in "OUS":  # text only converts to a string tensor
+            raise InvalidArgumentError(f"cannot convert {value!r} to a tensor of {dtype.name}")
         return arr.astype(dtype.np)
     if isinstance(value, np.ndarray | np.generic):
         arr = np.asarray(value)
@@ -695,6 +699,18 @@ def _infer_numpy(value: Any, dtype: _dt.DType | None) -> np.ndarray:
         raise InvalidArgumentError(f"cannot convert {value!r} to a tensor")
     _dt.from_numpy(arr.dtype)
     return arr
+
+
+def _as_text(value: Any) -> np.ndarray | None:
+    """``value`` as an object array of bytes when it is text (str/bytes, nested lists of them), else None."""
+    if isinstance(value, (str, bytes)):
+        return np.array(value.encode() if isinstance(value, str) else value, dtype=object)
+    if isinstance(value, (list, tuple, np.ndarray)):
+        arr = np.asarray(value)
+        if arr.dtype.kind in "US":
+            encode = np.vectorize(lambda v: v.encode() if isinstance(v, str) else bytes(v), otypes=[object])
+            return encode(arr)
+    return None
 
 
 def _contains_tensor(value: Any) -> bool:

@@ -534,9 +534,16 @@ def _unfed(op: Operation) -> None:
     )
 
 
+def _bytes_array(arr: np.ndarray) -> np.ndarray:
+    encode = np.vectorize(lambda v: v.encode() if isinstance(v, str) else v, otypes=[object])
+    return encode(arr) if arr.size else arr.astype(object)
+
+
 def _check_feed(t: Tensor, npd: np.dtype, dims: tuple[int | None, ...] | None, v: Any) -> Any:
     if type(v) is not np.ndarray or v.dtype != npd:
         arr = np.asarray(v)
+        if npd.kind == "O" and arr.dtype.kind in "OUS":  # a string tensor holds bytes, as TF's does
+            arr = _bytes_array(arr)
         if arr.dtype != npd:
             if arr.dtype.kind in "OUSV":
                 raise InvalidArgumentError(f"cannot feed {type(v).__name__} to tensor {t.name}")

@@ -389,3 +389,18 @@ def test_streaming_precision_recall_and_errors():
             sess.run([mse_up, rmse_up, mae_up], {y: [0.0], q: [1.0]})
             got = sess.run([pr, rc, mse, rmse, mae])
     np.testing.assert_allclose(got, [0.75, 0.75, 5 / 3, np.sqrt(5 / 3), 1.0], rtol=1e-6)
+
+
+def test_string_constants_and_feeds_hold_bytes():
+    """TensorFlow-Examples' hello world: a string constant runs to bytes; string placeholders take str."""
+    with tf.Graph().as_default():
+        hello = tf.constant("Hello, TensorFlow!")
+        names = tf.constant([["a", "bc"]])
+        p = tf.placeholder(tf.string, [None])
+        assert hello.dtype == tf.string and names.shape.as_list() == [1, 2]
+        with tf.Session() as sess:
+            assert sess.run(hello) == b"Hello, TensorFlow!"
+            assert sess.run(names).tolist() == [[b"a", b"bc"]]
+            assert sess.run(tf.identity(p), {p: ["x", b"yz"]}).tolist() == [b"x", b"yz"]
+        with pytest.raises(InvalidArgumentError, match="cannot convert"):
+            tf.constant("1.5", dtype=tf.float32)
