@@ -249,6 +249,7 @@ mul = multiply
 from trainer import (  # noqa: E402
     app,
     contrib,
+    data,
     datasets,
     flags,
     gfile,

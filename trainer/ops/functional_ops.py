@@ -9,7 +9,7 @@ slice of each. ``map_fn``'s ``dtype`` gives the output structure when it differs
 ...     print(sess.run([tf.map_fn(lambda x: x * x, tf.constant([1, 2, 3])),
 ...                     tf.scan(lambda a, x: a + x, tf.constant([1, 2, 3])),
 ...                     tf.foldl(lambda a, x: a * x, tf.constant([1, 2, 3, 4]))]))
-[array([1, 4, 9], dtype=int32), array([1, 3, 6], dtype=int32), 24]
+[array([1, 4, 9], dtype=int32), array([1, 3, 6], dtype=int32), array(24, dtype=int32)]
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ from unnormalized log-probabilities, ``tf.random_shuffle`` permutes the first ax
 seeded generator (TF1's graph and op seeds), on the host, so a seed gives the same draws on every device.
 
 >>> import trainer as tf
->>> ids = tf.multinomial(tf.log([[0.0, 1.0]]), 4, seed=1)
+>>> ids = tf.multinomial([[-50.0, 0.0]], 4, seed=1)
 >>> with tf.Session() as sess:
 ...     print(sess.run(ids))
 [[1 1 1 1]]

@@ -21,7 +21,7 @@ buffer. Reads of elements never written give zeros (TF1 raises an error there).
 ...                           [0, ta])
 ...     with tf.Session() as sess:
 ...         print(sess.run(ta.stack()).tolist(), sess.run(ta.size()))
-[[0.0, 2.0], [1.0, 2.0], [2.0, 4.0]] 3
+[[0.0, 0.0], [1.0, 2.0], [2.0, 4.0]] 3
 
 The op stanzas: ``TensorArrayZeros`` (the empty buffer), ``TensorArrayWrite`` / ``TensorArrayScatter``
 (rows replaced), ``TensorArrayWriteGrad`` (the gradient of both for the buffer: rows zeroed). Reads and
