@@ -404,3 +404,19 @@ def test_string_constants_and_feeds_hold_bytes():
             assert sess.run(tf.identity(p), {p: ["x", b"yz"]}).tolist() == [b"x", b"yz"]
         with pytest.raises(InvalidArgumentError, match="cannot convert"):
             tf.constant("1.5", dtype=tf.float32)
+
+
+def test_adadelta_matches_tensorflow():
+    """Five Adadelta steps give TensorFlow 2.21's (compat.v1) weights; slots named as TF names them."""
+    with tf.Graph().as_default():
+        w = tf.Variable(np.array([[1.0, -2.0], [0.5, 3.0]], np.float32), name="w")
+        x = tf.constant(np.array([[1.0, 2.0], [-1.0, 0.5]], np.float32))
+        loss = tf.reduce_sum(tf.square(tf.matmul(x, w) - 1.0))
+        train = tf.train.AdadeltaOptimizer(1.0, rho=0.9, epsilon=1e-6).minimize(loss)
+        assert sorted(v.name for v in tf.global_variables()) == ["w/Adadelta:0", "w/Adadelta_1:0", "w:0"]
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            for _ in range(5):
+                sess.run(train)
+            got = sess.run(w)
+    np.testing.assert_allclose(got, [[0.98364866, -2.0159733], [0.48389962, 2.9836178]], rtol=1e-6)

@@ -30,6 +30,7 @@ from trainer.train.learning_rate_decay import (
 from trainer.train.meta_graph import export_meta_graph, import_meta_graph
 from trainer.train.moving_averages import ExponentialMovingAverage
 from trainer.train.optimizer import (
+    AdadeltaOptimizer,
     AdagradOptimizer,
     AdamOptimizer,
     GradientDescentOptimizer,
@@ -48,6 +49,7 @@ from trainer.train.saver import (
 )
 
 __all__ = [
+    "AdadeltaOptimizer",
     "AdagradOptimizer",
     "AdamOptimizer",
     "CheckpointReader",

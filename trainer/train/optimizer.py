@@ -32,7 +32,7 @@ from trainer.initializers import Constant, ones, zeros
 from trainer.ops import training as training_ops
 from trainer.ops.array_ops import constant
 from trainer.ops.control_ops import group
-from trainer.ops.math_ops import cast, rsqrt, square
+from trainer.ops.math_ops import cast, rsqrt, sqrt, square
 from trainer.train.global_step import increment_global_step
 from trainer.variables import Variable, trainable_variables
 
@@ -376,3 +376,42 @@ class AdagradOptimizer(Optimizer):
         accum = self.get_slot(var, "accumulator").assign_add(square(grad))
         lr = self._lr_t if self._lr_t.dtype is var.dtype else cast(self._lr_t, var.dtype)
         return var.assign_sub(lr * grad * rsqrt(accum))
+
+
+class AdadeltaOptimizer(Optimizer):
+    """Adadelta as in TF1: ``accum = rho accum + (1 - rho) g^2``;
+    ``update = sqrt(accum_update + eps) / sqrt(accum + eps) * g``;
+    ``accum_update = rho accum_update + (1 - rho) update^2``; ``var -= lr * update``. Slots ``accum`` and
+    ``accum_update`` start at 0. Built from graph ops (assigns per variable), so it runs wherever they do."""
+
+    def __init__(
+        self,
+        learning_rate: Any = 0.001,
+        rho: Any = 0.95,
+        epsilon: Any = 1e-8,
+        use_locking: bool = False,
+        name: str = "Adadelta",
+    ) -> None:
+        super().__init__(use_locking, name)
+        self._learning_rate, self._rho, self._epsilon = learning_rate, rho, epsilon
+
+    def _create_slots(self, var_list: list[Any]) -> None:
+        for v in var_list:
+            self._zeros_slot(v, "accum", self._name)
+            self._zeros_slot(v, "accum_update", self._name + "_1")
+
+    def _prepare(self) -> None:
+        self._lr_t = self._hyper(self._learning_rate, "learning_rate")
+        self._rho_t = self._hyper(self._rho, "rho")
+        self._eps_t = self._hyper(self._epsilon, "epsilon")
+
+    def _apply_dense(self, grad: Any, var: Any) -> Any:
+        lr, rho, eps = (
+            t if t.dtype is var.dtype else cast(t, var.dtype) for t in (self._lr_t, self._rho_t, self._eps_t)
+        )
+        accum, accum_update = self.get_slot(var, "accum"), self.get_slot(var, "accum_update")
+        new_accum = accum.assign(rho * accum.value() + (1.0 - rho) * square(grad))
+        update = sqrt(accum_update.value() + eps) * rsqrt(new_accum + eps) * grad
+        new_update = accum_update.assign(rho * accum_update.value() + (1.0 - rho) * square(update))
+        with control_dependencies([new_update]):
+            return var.assign_sub(lr * update)
