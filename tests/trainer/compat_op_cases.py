@@ -68,6 +68,25 @@ def _dynamic_loop_ref(x):
     return [s, s.reshape(-1, *x.shape[1:]), s[[2, 0]], np.asarray(3.0)]
 
 
+def _read_back(x):
+    """Each step reads the element the previous step wrote into the same (loop variable) array."""
+    ta = tf.TensorArray(tf.float64, size=4).write(0, x)
+
+    def body(t, ta):
+        prev = ta.read(t - 1)
+        return t + 1, ta.write(t, tf.tanh(prev) * x + prev)
+
+    _, ta = tf.while_loop(lambda t, ta: t < 4, body, [1, ta])
+    return tf.reshape(ta.stack(), [4, 3])
+
+
+def _read_back_ref(x):
+    rows = [x]
+    for _ in range(3):
+        rows.append(np.tanh(rows[-1]) * x + rows[-1])
+    return np.stack(rows)
+
+
 def _scatter(v):
     ta = tf.TensorArray(tf.float64, size=4, element_shape=[3]).scatter([3, 1], v)
     return ta.stack()
@@ -199,6 +218,7 @@ def _emb_ref(full):
 COMPAT_CASES: list[OpCase] = [
     OpCase("TensorArrayWrite", _rnn_loop, [r(4, 2, 3), r(3, 2)], _rnn_loop_ref, name="TensorArray_rnn_loop"),
     OpCase("TensorArrayWrite", _dynamic_loop, [r(2, 3)], _dynamic_loop_ref, name="TensorArray_dynamic"),
+    OpCase("TensorArrayWrite", _read_back, [r(3)], _read_back_ref, name="TensorArray_read_back"),
     OpCase("TensorArrayScatter", _scatter, [r(2, 3)], _scatter_ref),
     OpCase("TensorArrayZeros", lambda: None, custom=_tensor_array_errors, name="TensorArray_errors"),
     OpCase(

@@ -337,6 +337,9 @@ class TensorArray:
         """The number of elements (int32 scalar)."""
         return shape(self._flow, name=name or "TensorArraySize")[0]
 
+    def mark_used(self) -> None:
+        """TF1 warns about unused TensorArray writes; nothing to track here."""
+
     def identity(self) -> TensorArray:
         return self._with_flow(identity(self._flow))
 
