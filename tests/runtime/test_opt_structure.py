@@ -98,11 +98,11 @@ def test_known_exceptions_still_need_their_place() -> None:
 
 
 def test_each_float_family_table_lists_the_four_levels() -> None:
-    """Every table a float driver indexes with tl_f32_level_index names one set per level, in its order."""
+    """Every table a driver indexes with tl_f32_level_index names one set per level, in its order."""
     tables = 0
     for path in sorted(OPT.glob("*_opt.c")):
         for m in re.finditer(r"\*const \w+\[TL_F32_LEVELS\] = \{(.*?)\};", path.read_text(), re.S):
-            sets = re.findall(r"&(tl_f32_\w+)", m.group(1))
+            sets = re.findall(r"&(tl_(?:f32|i8)_\w+)", m.group(1))
             family = {s.rsplit("_", 1)[0] for s in sets}
             assert len(family) == 1 and [s.rsplit("_", 1)[1] for s in sets] == [
                 "portable",
@@ -111,5 +111,6 @@ def test_each_float_family_table_lists_the_four_levels() -> None:
                 "avx512",
             ], (path.name, sets)
             tables += 1
-    # depthwise, MaxPool, AveragePool, Mean, Add/Sub/Mul, Relu/Relu6, Sigmoid/Tanh, Quantize/Dequantize
-    assert tables == 8
+    # depthwise, MaxPool, AveragePool, Mean, Add/Sub/Mul, Relu/Relu6, Sigmoid/Tanh, Quantize/Dequantize,
+    # int8 Add/Sub/Mul
+    assert tables == 9

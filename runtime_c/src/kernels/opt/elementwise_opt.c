@@ -27,8 +27,9 @@
 static const tl_f32_binary_kernels *const k_binary_sets[TL_F32_LEVELS] = {
     &tl_f32_binary_portable, &tl_f32_binary_neon, &tl_f32_binary_avx2, &tl_f32_binary_avx512};
 
-/* The period L of an input with strides s over y's dims d (see the algorithm above), or 0 when it has none. */
-static int64_t tl_ew_period(const int32_t *d, const int64_t *s) {
+/* The period L of an input with strides s over y's dims d (see the algorithm above), or 0 when it has none;
+ * the int8 Add/Sub/Mul driver (binary_int8_opt.c) uses it too. */
+int64_t tl_ew_period(const int32_t *d, const int64_t *s) {
   int64_t contiguous = 1;
   int k = 3;
   for (; k >= 0; k--) {
