@@ -46,6 +46,7 @@ from trainer.quant.kernels_int8 import quantize  # noqa: E402
 FULL, TINY = "full", "tiny"
 # batch norm's moving-average momentum: the tiny runs train a few steps, so their averages must move fast
 MOMENTUM = {FULL: 0.8, TINY: 0.6}
+CALIBRATION_TINY = 32  # representative inputs of the tiny runs (the full ones use 100)
 
 
 @dataclass
@@ -279,6 +280,7 @@ def conv_autoencoder(x: Any, training: Any, size: str) -> tuple[list[Any], Any, 
 
 
 DETECT_CLASSES = 3
+BOX_VARIANCE = 0.2
 
 
 def detection_head(x: Any, training: Any, size: str) -> tuple[list[Any], Any, Any]:
@@ -296,7 +298,10 @@ def detection_head(x: Any, training: Any, size: str) -> tuple[list[Any], Any, An
         n = f.shape.as_list()[1] * f.shape.as_list()[2]
         levels.append(tf.reshape(tf.layers.conv2d(f, per, 1, name=name), [-1, n, per]))
     pred = tf.concat(levels, axis=1)  # [N, 80, 4 + classes]
-    boxes, class_logits = tf.split(pred, [4, DETECT_CLASSES], axis=2)
+    encoded, class_logits = tf.split(pred, [4, DETECT_CLASSES], axis=2)
+    # SSD's box variance: the head predicts boxes / BOX_VARIANCE, so boxes and class logits have closer ranges
+    # in the one int8 scale they share before the Split
+    boxes = encoded * BOX_VARIANCE
     scores = tf.sigmoid(class_logits)
     y = tf.placeholder(tf.float32, [None, per], name="target")
     target = tf.expand_dims(y, 1)
@@ -378,7 +383,8 @@ def _families() -> dict[str, tuple[Family, Callable[[str], tuple[int, ...]]]]:
         (Family("autoencoder", "conv autoencoder (TransposeConv)", "32x32x1", ("TransposeConv",), "regress",
                 lambda r, n, s: blob_images(gray32(s))(r, n, s), conv_autoencoder, lr=1e-2), gray32),
         (Family("detection", "SSD-lite-style detection head", "32x32x3", ("Split",), "regress",
-                lambda r, n, s: square_scenes((32, 32, 3), DETECT_CLASSES)(r, n, s), detection_head),
+                lambda r, n, s: square_scenes((32, 32, 3), DETECT_CLASSES)(r, n, s), detection_head,
+                lr=1e-2),
          _sizes((32, 32, 3), (32, 32, 3))),
         (Family("text", "text classifier (embedding, pooling, dense)", f"{TEXT_TOKENS} token ids",
                 ("Gather",), "classify", lambda r, n, s: token_classes(TEXT_TOKENS, TEXT_VOCAB, 4)(r, n, s),
@@ -463,7 +469,7 @@ def run_family(
     rng = np.random.default_rng(seed)
     batch = 32 if size == FULL else 16
     steps = family.steps[size] if steps is None else steps
-    n_calib = 100 if size == FULL else 32
+    n_calib = 100 if size == FULL else CALIBRATION_TINY
     xs, ys = family.data(rng, steps * batch + held_out + n_calib, size)
     n_train = steps * batch
     x_train, y_train = xs[:n_train], ys[:n_train]
