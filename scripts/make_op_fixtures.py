@@ -51,11 +51,32 @@ OPS: dict[str, tuple[Callable[..., tf.Tensor], int, tuple[float, float]]] = {
     "gelu_tanh": (lambda x: tf.nn.gelu(x, approximate=True), 1, (-4.0, 3.0)),
     "split": (lambda x: tf.split(x, 4, axis=1), 1, (-2.0, 2.0)),
     "split_v": (lambda x: tf.split(x, [16, 8, 40], axis=-1), 1, (-2.0, 2.0)),
+    "transpose_conv": (
+        lambda x: _transpose_conv(x, 6, 3, 2, "SAME", (10, 10), bias=True, relu=True),
+        1,
+        (-2, 2),
+    ),
+    "transpose_conv_valid": (lambda x: _transpose_conv(x, 5, 2, 2, "VALID", (8, 8)), 1, (-2.0, 2.0)),
 }
+
+
+def _transpose_conv(x, out_c: int, k: int, stride: int, padding: str, out_hw, bias=False, relu=False):
+    """tf.nn.conv2d_transpose by a seeded constant filter [k, k, out_c, in_c] (and bias, Relu: the converter
+    fuses them into TRANSPOSE_CONV)."""
+    rng = np.random.default_rng(11)
+    w = tf.constant((0.4 * rng.standard_normal((k, k, out_c, x.shape[-1]))).astype(np.float32))
+    y = tf.nn.conv2d_transpose(x, w, [x.shape[0], *out_hw, out_c], [1, stride, stride, 1], padding)
+    if bias:
+        y = tf.nn.bias_add(y, tf.constant((0.3 * rng.standard_normal(out_c)).astype(np.float32)))
+    return tf.nn.relu(y) if relu else y
+
+
 # input shapes of the ops that do not take [1, 64] inputs
 SHAPES: dict[str, list[list[int]]] = {
     "batch_matmul": [[2, 3, 6, 8], [1, 3, 5, 8]],  # a batch dim broadcast, adj_y
     "batch_matmul_adj_x": [[3, 8, 6], [3, 8, 5]],
+    "transpose_conv": [[1, 5, 5, 4]],
+    "transpose_conv_valid": [[1, 4, 4, 3]],
 }
 
 

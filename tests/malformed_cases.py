@@ -1437,6 +1437,45 @@ def _split_op() -> list[Case]:
     ]
 
 
+def _tconv(
+    x: list[int], w: list[int], y: list[int], dtype=np.float32, quant=(None, None, None), **options
+) -> bytes:
+    """TransposeConv over input x, constant weights w and output y (stride 2, SAME unless given)."""
+    opts = {"padding": "SAME", "stride_h": 2, "stride_w": 2, "activation": "NONE", **options}
+    b = ModelBuilder(check=False)
+    xi = b.add_input("x", dtype, x, quantization=quant[0])
+    wi = b.add_constant("w", np.ones(w, dtype), quantization=quant[1])
+    yi = b.add_tensor("y", dtype, y, quantization=quant[2])
+    b.add_op("TransposeConv", [xi, wi], [yi], **opts)
+    b.mark_output(yi)
+    return b.finish(arena_bytes=0)
+
+
+@_group
+def _transpose_conv_cases() -> list[Case]:
+    """TransposeConv: ranks, channels, output sizes its Conv2D does not map back, options, int8 weights."""
+    q, wq = Quantization(0.1, 0), Quantization(0.05, 0)
+    i8q = (q, wq, q)
+    return [
+        _c("transpose_conv_rank3", _tconv([3, 3, 4], [2, 3, 3, 4], [6, 6, 2]), SHAPE),
+        _c("transpose_conv_channels", _tconv([1, 3, 3, 5], [2, 3, 3, 4], [1, 6, 6, 2]), SHAPE),
+        _c("transpose_conv_output_channels", _tconv([1, 3, 3, 4], [2, 3, 3, 4], [1, 6, 6, 3]), SHAPE),
+        _c("transpose_conv_output_size", _tconv([1, 3, 3, 4], [2, 3, 3, 4], [1, 9, 6, 2]), SHAPE),
+        _c("transpose_conv_stride_0", _tconv([1, 3, 3, 4], [2, 3, 3, 4], [1, 6, 6, 2], stride_h=0), OPTIONS),
+        _c(
+            "transpose_conv_int8_output_unquantized",
+            _tconv([1, 3, 3, 4], [2, 3, 3, 4], [1, 6, 6, 2], np.int8, (q, wq, None)),
+            QUANT,
+        ),
+        _c(
+            "transpose_conv_int8_weight_zero_point",
+            _tconv([1, 3, 3, 4], [2, 3, 3, 4], [1, 6, 6, 2], np.int8, (q, Quantization(0.05, 2), q)),
+            QUANT,
+        ),
+        _c("valid_transpose_conv_int8", _tconv([1, 3, 3, 4], [2, 3, 3, 4], [1, 6, 6, 2], np.int8, i8q), OK),
+    ]
+
+
 def cases() -> list[Case]:
     """Every malformed-model case (plus valid controls), names unique; see ``Case.requires``."""
     out: list[Case] = []

@@ -79,6 +79,12 @@ static const tl_fb_field_desc gelu_fields[] = {
 static const tl_fb_field_desc split_fields[] = {
     {"axis", TL_FB_SCALAR, 4, 0, 0},
 };
+static const tl_fb_field_desc transposeconv_fields[] = {
+    {"padding", TL_FB_SCALAR, 1, 0, 0},
+    {"stride_h", TL_FB_SCALAR, 4, 0, 0},
+    {"stride_w", TL_FB_SCALAR, 4, 0, 0},
+    {"activation", TL_FB_SCALAR, 1, 0, 0},
+};
 static const tl_fb_field_desc reshape_fields[] = {
     {"new_shape", TL_FB_VEC_SCALAR, 4, 0, 0},
 };
@@ -135,6 +141,7 @@ static const tl_fb_table_desc tables[TL_T_COUNT] = {
     {"BatchMatMulOptions", N(batchmatmul_fields), batchmatmul_fields},
     {"GeluOptions", N(gelu_fields), gelu_fields},
     {"SplitOptions", N(split_fields), split_fields},
+    {"TransposeConvOptions", N(transposeconv_fields), transposeconv_fields},
     {"ReshapeOptions", N(reshape_fields), reshape_fields},
     {"ConcatenationOptions", N(concat_fields), concat_fields},
     {"PadOptions", N(pad_fields), pad_fields},
@@ -148,7 +155,7 @@ static const tl_fb_table_desc tables[TL_T_COUNT] = {
 static const uint8_t op_options_members[TL_OPT_COUNT - 1] = {
     TL_T_ARITH_OPT, TL_T_FC_OPT, TL_T_CONV_OPT, TL_T_DWCONV_OPT, TL_T_POOL_OPT, TL_T_MEAN_OPT, TL_T_SOFTMAX_OPT,
     TL_T_RESHAPE_OPT, TL_T_CONCAT_OPT, TL_T_PAD_OPT, TL_T_TRANSPOSE_OPT, TL_T_LEAKYRELU_OPT, TL_T_BATCHMATMUL_OPT,
-    TL_T_GELU_OPT, TL_T_SPLIT_OPT
+    TL_T_GELU_OPT, TL_T_SPLIT_OPT, TL_T_TRANSPOSECONV_OPT
 };
 
 static const tl_fb_union_desc unions[] = {

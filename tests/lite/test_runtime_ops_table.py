@@ -40,6 +40,7 @@ def test_quantization_rules_are_consistent() -> None:
         "FullyConnected": 0,
         "Conv2D": 0,
         "DepthwiseConv2D": 3,
+        "TransposeConv": 0,
     }
 
 

@@ -1,11 +1,12 @@
-"""BatchMatMul (and TransposeConv, when present) against LiteRT's reference kernels
+"""BatchMatMul and TransposeConv against LiteRT's reference kernels
 (``OpResolverType.BUILTIN_REF``): TensorFlow-converted one-op fixtures
 (tests/fixtures/tflite/ops_<name>.tflite and ops_<name>_int8.tflite, written by scripts/make_op_fixtures.py)
 imported and run on seeded inputs, and tensorlet's own int8 op cases exported to ``.tflite`` and run on
 LiteRT.
 
 The rules: int8 outputs byte-identical; float32 outputs within ``1e-5 * max(1, max |litert|)``. TFLite's
-converter quantizes BATCH_MATMUL fully (int8 in and out, per-tensor), so the int8 fixtures hold the op alone.
+converter quantizes BATCH_MATMUL (per-tensor) and TRANSPOSE_CONV (per-channel weights, int32 bias, the bias
+and Relu fused) fully, so the int8 fixtures hold the op alone.
 """
 
 from __future__ import annotations
@@ -27,6 +28,14 @@ N_INPUTS = 30
 OPS = {
     "batch_matmul": ("BatchMatMul", {"adj_x": False, "adj_y": True}),
     "batch_matmul_adj_x": ("BatchMatMul", {"adj_x": True, "adj_y": False}),
+    "transpose_conv": (
+        "TransposeConv",
+        {"padding": "SAME", "stride_h": 2, "stride_w": 2, "activation": "RELU"},
+    ),
+    "transpose_conv_valid": (
+        "TransposeConv",
+        {"padding": "VALID", "stride_h": 2, "stride_w": 2, "activation": "NONE"},
+    ),
 }
 
 
@@ -100,7 +109,7 @@ def test_int8_byte_identical_to_litert_reference(name: str) -> None:
             np.testing.assert_array_equal(a, b, name)
 
 
-@pytest.mark.parametrize("module", ["batch_matmul"])
+@pytest.mark.parametrize("module", ["batch_matmul", "transpose_conv"])
 def test_own_int8_cases_exported_run_byte_identical_on_litert(module: str) -> None:
     """tensorlet's int8 cases (zero points -128 and 127, scales far apart, saturation, broadcast batch dims)
     written as .tflite: LiteRT's reference kernel gives the bytes of tensorlet's int8 reference."""

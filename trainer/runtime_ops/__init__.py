@@ -33,6 +33,7 @@ from trainer.runtime_ops import (  # noqa: F401  (each registers its ops)
     softmax,
     split,
     squared_difference,
+    transpose_conv,
     unary_math,
 )
 from trainer.runtime_ops._table import LOWERINGS, OPS, RuntimeOp

@@ -253,6 +253,32 @@ def batch_matmul_scratch_bytes(
     return (panels * (k + 1) * GEMM_MAX_NR + (m * k if adj_x else 0)) * 4
 
 
+TCONV_BLOCK_ROWS = 96  # runtime_c kernels/opt/opt_kernels.h: TL_TCONV_BLOCK_ROWS
+
+
+def transpose_conv_scratch_bytes(
+    dtypes: Sequence[str],
+    constant: Sequence[bool],
+    shapes: Sequence[Sequence[int]],
+    output_shape: Sequence[int],
+) -> int:
+    """Bytes of the column block a float32 TransposeConv with constant weights asks for on the optimized
+    kernels (runtime_c kernels/opt/transpose_conv_opt.c): min(input pixels, ``TCONV_BLOCK_ROWS``) rows of
+    ``k_h k_w out_c`` floats."""
+    if (
+        len(dtypes) < 2
+        or dtypes[0] != "FLOAT32"
+        or dtypes[1] not in ("FLOAT32", "FLOAT16")
+        or not constant[1]
+    ):
+        return 0
+    if (len(dtypes) > 2 and not constant[2]) or len(shapes[0]) != 4 or len(shapes[1]) != 4:
+        return 0
+    n, h, w, _ = (int(d) for d in shapes[0])
+    _, kh, kw, _ = (int(d) for d in shapes[1])
+    return min(n * h * w, TCONV_BLOCK_ROWS) * kh * kw * int(output_shape[-1]) * 4
+
+
 def op_scratch_bytes(
     opcode: str,
     dtypes: Sequence[str],
@@ -261,10 +287,12 @@ def op_scratch_bytes(
     output_shape: Sequence[int],
     options: dict,
 ) -> int:
-    """The scratch bytes of one op (0 for every op but Conv2D and float32 BatchMatMul): ``dtypes``,
-    ``constant`` and ``shapes`` of its inputs (DType names)."""
+    """The scratch bytes of one op (0 for every op but Conv2D, TransposeConv and float32 BatchMatMul):
+    ``dtypes``, ``constant`` and ``shapes`` of its inputs (DType names)."""
     if opcode == "BatchMatMul":
         return batch_matmul_scratch_bytes(dtypes[0], shapes[0], shapes[1], options) if len(shapes) == 2 else 0
+    if opcode == "TransposeConv":
+        return transpose_conv_scratch_bytes(dtypes, constant, shapes, output_shape)
     if opcode != "Conv2D" or len(dtypes) < 2 or not constant[1] or (len(dtypes) > 2 and not constant[2]):
         return 0
     x, w = dtypes[0], dtypes[1]

@@ -49,6 +49,12 @@ OPTION_FIELDS: dict[str, list[tuple[str, str, Any]]] = {
     "BatchMatMulOptions": [("adj_x", "bool", False), ("adj_y", "bool", False)],
     "GeluOptions": [("approximate", "bool", False)],
     "SplitOptions": [("axis", "int", 0)],
+    "TransposeConvOptions": [
+        ("padding", "Padding", 0),
+        ("stride_h", "int", 1),
+        ("stride_w", "int", 1),
+        ("activation", "Activation", 0),
+    ],
 }
 
 # The options table each op code takes (`options: "<Table>"` on the OpCode value); ops
@@ -72,6 +78,7 @@ OP_OPTIONS: dict[str, str] = {
     "BatchMatMul": "BatchMatMulOptions",
     "Gelu": "GeluOptions",
     "Split": "SplitOptions",
+    "TransposeConv": "TransposeConvOptions",
 }
 
 # Op codes whose options may be left out (`options_optional`).

@@ -50,7 +50,7 @@ _OPS = {
     "Minimum": "MINIMUM", "Abs": "ABS", "Neg": "NEG", "Square": "SQUARE", "Sqrt": "SQRT", "Rsqrt": "RSQRT",
     "Exp": "EXP", "Log": "LOG", "Elu": "ELU", "LeakyRelu": "LEAKY_RELU", "Div": "DIV",
     "SquaredDifference": "SQUARED_DIFFERENCE", "BatchMatMul": "BATCH_MATMUL", "HardSwish": "HARD_SWISH",
-    "Gelu": "GELU", "Split": "SPLIT",
+    "Gelu": "GELU", "Split": "SPLIT", "TransposeConv": "TRANSPOSE_CONV",
 }  # fmt: skip
 _WEIGHTED = ("FullyConnected", "Conv2D", "DepthwiseConv2D")
 
@@ -296,6 +296,16 @@ def _convert_op(g: _Graph, op) -> None:
         opts = ("DivOptions", [(0, "b", 0)])
     elif op.opcode == "LeakyRelu":
         opts = ("LeakyReluOptions", [(0, "f", float(o["alpha"]))])
+    elif op.opcode == "TransposeConv":  # TFLite's inputs: output_shape, weights, input, bias
+        out_shape = g.const(
+            f"{g.info.tensors[outs[0]].name}/output_shape", np.asarray(g.info.tensors[outs[0]].shape)
+        )
+        ins = [out_shape, g.weight(ins[1]), ins[0], *[g.weight(i) for i in ins[2:]]]
+        opts = (
+            "TransposeConvOptions",
+            [(0, "b", _PAD[o["padding"]]), (1, "i", o["stride_w"]), (2, "i", o["stride_h"]),
+             (3, "b", _ACT[o["activation"]])],
+        )  # fmt: skip
     elif op.opcode == "BatchMatMul":
         opts = ("BatchMatMulOptions", [(0, "?", bool(o["adj_x"])), (1, "?", bool(o["adj_y"]))])
     elif op.opcode == "Gelu":

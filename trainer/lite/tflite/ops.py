@@ -252,6 +252,34 @@ def _conv2d(ctx: ImportContext, op: Operator) -> None:
 
 
 @_register(
+    "TRANSPOSE_CONV",
+    "TransposeConv",
+    "padding, strides, fused activation; weights OHWI as they are, optional bias; the constant output_shape "
+    "must equal the output tensor's shape",
+)
+def _transpose_conv(ctx: ImportContext, op: Operator) -> None:
+    arity(op, (3, 4))
+    o = options(ctx, op, "TransposeConvOptions", schema.TRANSPOSE_CONV_OPTIONS)
+    if int(o["quantized_bias_type"]) != 0:
+        raise Refusal("quantized_bias_type set (int16 models)")
+    out_shape = [int(d) for d in ctx.const(op.inputs[0], "output_shape").reshape(-1)]
+    y_shape = list(ctx.shape(op.outputs[0]))
+    if out_shape != y_shape:
+        raise Refusal(f"output_shape {out_shape} differs from the output tensor's {y_shape}")
+    ins = [ctx.t(op.inputs[2]), ctx.weight(op, 1), *ctx.optional_bias(op, 3)]
+    ctx.emit(
+        "TransposeConv",
+        op,
+        ins,
+        [ctx.t(op.outputs[0])],
+        padding=padding(int(o["padding"])),
+        stride_h=positive(int(o["stride_h"]), "stride_h"),
+        stride_w=positive(int(o["stride_w"]), "stride_w"),
+        activation=activation(int(o["fused_activation_function"])),
+    )
+
+
+@_register(
     "DEPTHWISE_CONV_2D",
     "DepthwiseConv2D",
     "padding, strides, dilations, depth multiplier (from the weights' shape; an option that disagrees is "

@@ -91,6 +91,13 @@ SOFTMAX_OPTIONS = {"beta": (0, "f", 0.0)}
 LEAKY_RELU_OPTIONS = {"alpha": (0, "f", 0.0)}
 BATCH_MATMUL_OPTIONS = {"adj_x": (0, "?", False), "adj_y": (1, "?", False)}
 GELU_OPTIONS = {"approximate": (0, "?", False)}
+TRANSPOSE_CONV_OPTIONS = {
+    "padding": (0, "b", 0),
+    "stride_w": (1, "i", 0),
+    "stride_h": (2, "i", 0),
+    "fused_activation_function": (3, "b", 0),
+    "quantized_bias_type": (4, "b", 0),
+}
 CONCATENATION_OPTIONS = {"axis": (0, "i", 0), "fused_activation_function": (1, "b", 0)}
 REDUCER_OPTIONS = {"keep_dims": (0, "?", False)}
 SPLIT_OPTIONS = {"num_splits": (0, "i", 0)}  # SplitOptions and SplitVOptions
@@ -110,6 +117,7 @@ BUILTIN_OPTIONS = {
     "PadOptions": 22,
     "TransposeOptions": 26,
     "ReducerOptions": 27,
+    "TransposeConvOptions": 49,
     "SubOptions": 28,
     "DivOptions": 29,
     "SqueezeOptions": 30,

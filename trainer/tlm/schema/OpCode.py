@@ -40,3 +40,4 @@ class OpCode(object):
     HardSwish = 34
     Gelu = 35
     Split = 36
+    TransposeConv = 37

@@ -19,3 +19,4 @@ class OpOptions(object):
     BatchMatMulOptions = 13
     GeluOptions = 14
     SplitOptions = 15
+    TransposeConvOptions = 16

@@ -179,6 +179,23 @@ void tl_batch_matmul_f32_opt(float *y,       /* [batches, m, n] */
                              const float *a, /* as tl_batch_matmul_f32 */
                              const float *b, float *scratch, const tl_batch_matmul_params *p, tl_isa isa);
 
+/* ---- TransposeConv: GEMM into columns, then col2im (transpose_conv_opt.c) ----
+ * The weights [out_c, k_h, k_w, in_c] are packed once as the [k_h k_w out_c, in_c] matrix (rows in (ky, kx, oc)
+ * order); blocks of TL_TCONV_BLOCK_ROWS input pixels go through the GEMM into the scratch (the column block:
+ * tl_transpose_conv_f32_opt_scratch_floats, the same on every CPU; trainer/tlm/planner.py mirrors it). */
+#define TL_TCONV_BLOCK_ROWS 96
+size_t tl_transpose_conv_f32_opt_packed_floats(const tl_conv_params *p, tl_isa isa);
+size_t tl_transpose_conv_f32_opt_scratch_floats(const tl_conv_params *p);
+void tl_transpose_conv_f32_opt_pack(float *packed,  /* tl_transpose_conv_f32_opt_packed_floats(p, isa) floats */
+                                    const float *w, /* [out_c, k_h, k_w, in_c] */
+                                    const tl_conv_params *p, tl_isa isa);
+void tl_transpose_conv_f32_opt(float *y,            /* [batch, out_h, out_w, out_c] */
+                               const float *x,      /* [batch, in_h, in_w, in_c] */
+                               const float *packed, /* from tl_transpose_conv_f32_opt_pack with the same p and isa */
+                               const float *bias,   /* [out_c] or NULL */
+                               float *cols,         /* tl_transpose_conv_f32_opt_scratch_floats(p) floats */
+                               const tl_conv_params *p, tl_isa isa);
+
 /* ---- MaxPool2D: tl_max_pool2d_f32 at a level (bit-identical to it) ---- */
 void tl_max_pool2d_f32_opt(float *y, const float *x, const tl_pool_params *p, tl_isa isa); /* NHWC both */
 
