@@ -8,6 +8,8 @@
  * never calls malloc; printf here is the firmware's (newlib), not the library's.
  * Generated inputs: tl_fw_model.h/.c (`tensorlet export-c MODEL --name tl_fw_model`) and fw_data.h/.c
  * (digits, labels, expected outputs). The library is the model's selective build (`tensorlet ops --header`).
+ * On the Cortex-M4 it also counts each tl_interpreter_invoke with SysTick: under `qemu-system-arm -icount
+ * shift=0` the count is proportional to instructions, and a known loop gives the ratio (scripts/m4_speed.py).
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +27,24 @@
 
 static uint8_t tl_fw_model_memory[TL_FW_MODEL_MEMORY];
 static uint8_t tl_fw_interp_memory[TL_FW_INTERP_MEMORY];
+
+#if defined(__ARM_ARCH_7EM__)
+#define TL_SYST_CSR (*(volatile uint32_t *)0xE000E010u)
+#define TL_SYST_RVR (*(volatile uint32_t *)0xE000E014u)
+#define TL_SYST_CVR (*(volatile uint32_t *)0xE000E018u)
+static void tl_fw_counter_start(void) {
+  TL_SYST_RVR = 0xFFFFFFu;
+  TL_SYST_CVR = 0;    /* any write clears it; it reloads on the next tick */
+  TL_SYST_CSR = 0x5u; /* enable, processor clock, no interrupt */
+  (void)TL_SYST_CSR;  /* reading clears COUNTFLAG */
+}
+/* ticks since tl_fw_counter_start; 0xFFFFFFFF when the 24-bit counter wrapped (COUNTFLAG) */
+static uint32_t tl_fw_counter_read(void) {
+  const uint32_t now = TL_SYST_CVR;
+  if (TL_SYST_CSR & (1u << 16)) return 0xFFFFFFFFu;
+  return (0xFFFFFFu - now) & 0xFFFFFFu;
+}
+#endif
 
 static int tl_fw_fail(const char *what, tl_status s, const char *msg) {
   printf("tl_fw: %s failed: %s: %s\n", what, tl_status_name(s), msg);
@@ -47,6 +67,15 @@ int main(void) {
   int i, k, correct = 0, mismatches = 0;
   int8_t out[TL_FW_OUT_BYTES];
   size_t arena, required;
+#if defined(__ARM_ARCH_7EM__)
+  uint32_t ticks, loop_ticks, most = 0, least = 0xFFFFFFFFu;
+  {
+    uint32_t n = 1000000u; /* 2 x 1,000,000 instructions (subs + bne), to turn ticks into instructions */
+    tl_fw_counter_start();
+    __asm__ volatile("1: subs %0, %0, #1\n\tbne 1b" : "+r"(n) : : "cc");
+    loop_ticks = tl_fw_counter_read();
+  }
+#endif
 
   /* two refusals first: their messages come from the library's own formatter (%llu, %lu on this ABI) */
   s = tl_model_load_nocopy(tl_fw_model, 4, &model, err, sizeof err);
@@ -68,7 +97,15 @@ int main(void) {
   for (i = 0; i < TL_FW_DIGITS; i++) {
     s = tl_interpreter_set_input(interp, 0, tl_fw_digits[i], TL_FW_IN_BYTES, TL_INT8);
     if (s != TL_OK) return tl_fw_fail("tl_interpreter_set_input", s, tl_interpreter_error(interp));
+#if defined(__ARM_ARCH_7EM__)
+    tl_fw_counter_start();
+#endif
     s = tl_interpreter_invoke(interp);
+#if defined(__ARM_ARCH_7EM__)
+    ticks = tl_fw_counter_read();
+    if (ticks > most) most = ticks;
+    if (ticks < least) least = ticks;
+#endif
     if (s != TL_OK) return tl_fw_fail("tl_interpreter_invoke", s, tl_interpreter_error(interp));
     s = tl_interpreter_get_output(interp, 0, out, sizeof out, TL_INT8);
     if (s != TL_OK) return tl_fw_fail("tl_interpreter_get_output", s, tl_interpreter_error(interp));
@@ -78,6 +115,10 @@ int main(void) {
     if (tl_fw_argmax(out, TL_FW_OUT_BYTES) == (int)tl_fw_labels[i]) correct++;
     if (memcmp(out, tl_fw_expected[i], sizeof out) != 0) mismatches++;
   }
+#if defined(__ARM_ARCH_7EM__)
+  printf("tl_fw: invoke systick ticks min %lu max %lu, known loop of 2000000 instructions: %lu ticks\n",
+         (unsigned long)least, (unsigned long)most, (unsigned long)loop_ticks);
+#endif
   printf("tl_fw: accuracy %d/%d, mismatches with the host runtime %d\n", correct, TL_FW_DIGITS, mismatches);
   tl_interpreter_destroy(interp);
   tl_model_destroy(model);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fb_schema.h"
+#include "kernels/dsp_int8.h"
 #include "kernels/opt/opt_kernels_int8.h"
 #include "ops/ops_int8.h"
 
@@ -92,6 +93,11 @@ void tl_eval_depthwise_conv2d_int8(tl_op_ctx *ctx, tl_node *node) {
     return;
   }
 #endif
+#if TL_INT8_DSP /* Cortex-M4/M7: dual 16-bit multiply-accumulates, the reference results */
+  tl_depthwise_conv2d_int8_dsp(y, x, w, node->op->input_count == 3 ? (const int32_t *)tl_op_input_data(ctx, node, 2) : NULL,
+                               &s->p);
+#else
   tl_depthwise_conv2d_int8(y, x, w, node->op->input_count == 3 ? (const int32_t *)tl_op_input_data(ctx, node, 2) : NULL,
                            &s->p);
+#endif
 }
