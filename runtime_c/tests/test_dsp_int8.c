@@ -6,7 +6,7 @@
  * themselves (inline asm), so the cross builds' ctest under qemu checks the assembly too. The helpers are
  * checked on hand-worked values first, then 600 seeded random layers per kernel: shapes with channel counts
  * off multiples of 4, strides, dilations and paddings that clip windows, input zero points across
- * [-128, 127], per-tensor and per-channel multipliers (shifts below and above 0), single rounding for
+ * [-128, 127], Conv2D layers with more and fewer taps than the column path holds, per-tensor and per-channel multipliers (shifts below and above 0), single rounding for
  * FullyConnected, clamps, no bias and biases near the int32 limits (the saturating path). Prints the path.
  */
 #include <stdint.h>
@@ -79,7 +79,8 @@ static void random_geometry(tl_conv_params *g, int depthwise) {
   g->batch = rnd_in(1, 2);
   g->in_h = rnd_in(1, 9);
   g->in_w = rnd_in(1, 9);
-  g->in_c = depthwise ? rnd_in(1, 19) : rnd_in(1, 21);
+  /* Conv2D: some layers past the 512 taps of the column path, so both paths run */
+  g->in_c = depthwise ? rnd_in(1, 19) : (rnd() % 6 == 0 ? rnd_in(57, 70) : rnd_in(1, 21));
   g->k_h = rnd_in(1, 4);
   g->k_w = rnd_in(1, 4);
   g->stride_h = rnd_in(1, 3);

@@ -95,8 +95,69 @@ TL_DSP_INLINE int32_t tl_dsp_dot1(const int8_t *x, const int8_t *w, int32_t n, i
   return a;
 }
 
+/* Taps per output at most this many take the column path of tl_conv2d_int8_dsp (a stack buffer of int16). */
+#define TL_DSP_COL_MAX 512
+
+/* acc[j] += sum over i < n of col[i] * w[j * n + i], j < 4: col holds x - zp as int16 with each whole group
+ * of four taps stored in the order 0, 2, 1, 3, so its words are the halfword pairs that SXTB16 makes of
+ * the weights (bytes 0, 2 and 1, 3); the last n % 4 taps are in order. */
+TL_DSP_INLINE void tl_dsp_col_dot4(int32_t acc[4], const int16_t *col, const int8_t *w, int32_t n) {
+  const int8_t *w0 = w, *w1 = w + n, *w2 = w1 + n, *w3 = w2 + n;
+  const int32_t n4 = n & ~3;
+  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, i;
+  for (i = 0; i < n4; i += 4) {
+    uint32_t xe, xo, wv;
+    memcpy(&xe, col + i, 4);
+    memcpy(&xo, col + i + 2, 4);
+    wv = tl_dsp_load32(w0 + i);
+    a0 = tl_dsp_smlad(tl_dsp_sxtb16(wv), xe, a0);
+    a0 = tl_dsp_smlad(tl_dsp_sxtb16_ror8(wv), xo, a0);
+    wv = tl_dsp_load32(w1 + i);
+    a1 = tl_dsp_smlad(tl_dsp_sxtb16(wv), xe, a1);
+    a1 = tl_dsp_smlad(tl_dsp_sxtb16_ror8(wv), xo, a1);
+    wv = tl_dsp_load32(w2 + i);
+    a2 = tl_dsp_smlad(tl_dsp_sxtb16(wv), xe, a2);
+    a2 = tl_dsp_smlad(tl_dsp_sxtb16_ror8(wv), xo, a2);
+    wv = tl_dsp_load32(w3 + i);
+    a3 = tl_dsp_smlad(tl_dsp_sxtb16(wv), xe, a3);
+    a3 = tl_dsp_smlad(tl_dsp_sxtb16_ror8(wv), xo, a3);
+  }
+  for (; i < n; i++) {
+    a0 += col[i] * w0[i];
+    a1 += col[i] * w1[i];
+    a2 += col[i] * w2[i];
+    a3 += col[i] * w3[i];
+  }
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = a2;
+  acc[3] = a3;
+}
+
+/* The column of output position (iy0, ix0): col[t] = x[iy, ix, ic] - zp for tap t = (ky * k_w + kx) * in_c
+ * + ic, 0 for taps outside the input (as the reference skips them), groups of four reordered 0, 2, 1, 3. */
+static void tl_dsp_column(int16_t *col, const int8_t *xb, const tl_conv_params *g, int64_t iy0, int64_t ix0,
+                          int32_t zp) {
+  const int32_t in_c = g->in_c, n = g->k_h * g->k_w * in_c, n4 = n & ~3;
+  int32_t t = 0;
+  for (int32_t ky = 0; ky < g->k_h; ky++) {
+    const int64_t iy = iy0 + (int64_t)ky * g->dilation_h;
+    for (int32_t kx = 0; kx < g->k_w; kx++) {
+      const int64_t ix = ix0 + (int64_t)kx * g->dilation_w;
+      const int inside = iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w;
+      const int8_t *xp = inside ? xb + ((ptrdiff_t)iy * g->in_w + (ptrdiff_t)ix) * in_c : NULL;
+      for (int32_t ic = 0; ic < in_c; ic++, t++) {
+        const int32_t slot = t < n4 ? ((t & ~3) | ((t & 1) << 1) | ((t >> 1) & 1)) : t;
+        col[slot] = (int16_t)(inside ? (int32_t)xp[ic] - zp : 0);
+      }
+    }
+  }
+}
+
 /* Algorithm: as tl_conv2d_int8 (direct convolution, taps outside the input skipped), output channels four
- * at a time. For one output position and kernel row, the taps inside the input are contiguous in memory when
+ * at a time. Up to TL_DSP_COL_MAX taps (DS-CNN's and MobileNet's layers), an output position's taps are first
+ * expanded to int16 (x - zp, 0 outside the input) and every weight row runs over that column. Else, for one
+ * output position and kernel row, the taps inside the input are contiguous in memory when
  * dilation_w is 1 (kernel columns kx0..kx1 times in_c), one run for the input and one per weight row. */
 void tl_conv2d_int8_dsp(int8_t *y,           /* [batch, out_h, out_w, out_c] */
                         const int8_t *x,     /* [batch, in_h, in_w, in_c] */
@@ -108,6 +169,37 @@ void tl_conv2d_int8_dsp(int8_t *y,           /* [batch, out_h, out_w, out_c] */
   const uint32_t off = tl_dsp_offset_pair(zp);
   if ((int64_t)g->k_h * g->k_w * g->in_c > TL_DSP_INT8_MAX_TAPS) {
     tl_conv2d_int8(y, x, w, bias, p);
+    return;
+  }
+  if ((int64_t)g->k_h * g->k_w * g->in_c <= TL_DSP_COL_MAX) {
+    /* the column path: each output position's taps expanded once, then four output channels at a time */
+    int16_t col[TL_DSP_COL_MAX];
+    const int32_t n = g->k_h * g->k_w * g->in_c;
+    for (int32_t b = 0; b < g->batch; b++) {
+      const int8_t *xb = x + (ptrdiff_t)b * g->in_h * g->in_w * g->in_c; /* [in_h, in_w, in_c] */
+      for (int32_t oy = 0; oy < g->out_h; oy++) {
+        for (int32_t ox = 0; ox < g->out_w; ox++) {
+          int8_t *yp = y + (((ptrdiff_t)b * g->out_h + oy) * g->out_w + ox) * g->out_c; /* [out_c] */
+          int32_t oc = 0;
+          tl_dsp_column(col, xb, g, tl_geo_start(oy, g->stride_h, g->pad_top),
+                        tl_geo_start(ox, g->stride_w, g->pad_left), zp);
+          for (; oc + 4 <= g->out_c; oc += 4) {
+            int32_t acc[4];
+            tl_dsp_col_dot4(acc, col, w + (ptrdiff_t)oc * n, n);
+            for (int32_t j = 0; j < 4; j++) yp[oc + j] = tl_dsp_requantize(acc[j], bias, oc + j, &p->out);
+          }
+          for (; oc < g->out_c; oc++) { /* the last out_c % 4 channels (the column's order is immaterial) */
+            const int8_t *wo = w + (ptrdiff_t)oc * n;
+            int32_t a = 0;
+            for (int32_t t = 0; t < n; t++) {
+              const int32_t slot = t < (n & ~3) ? ((t & ~3) | ((t & 1) << 1) | ((t >> 1) & 1)) : t;
+              a += col[slot] * wo[t];
+            }
+            yp[oc] = tl_dsp_requantize(a, bias, oc, &p->out);
+          }
+        }
+      }
+    }
     return;
   }
   {
