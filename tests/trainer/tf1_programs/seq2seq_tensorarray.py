@@ -77,7 +77,7 @@ with tf.Session() as sess:
     sess.run(tf.global_variables_initializer())
     src, tgt = make_batch(batch_size)
     initial_loss = sess.run(loss, {source: src, target: tgt})
-    for step in range(200):
+    for step in range(150):
         src, tgt = make_batch(batch_size)
         _, loss_val = sess.run([train_op, loss], {source: src, target: tgt})
     src, tgt = make_batch(500)
