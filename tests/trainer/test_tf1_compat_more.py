@@ -420,3 +420,36 @@ def test_adadelta_matches_tensorflow():
                 sess.run(train)
             got = sess.run(w)
     np.testing.assert_allclose(got, [[0.98364866, -2.0159733], [0.48389962, 2.9836178]], rtol=1e-6)
+
+
+def test_contrib_seq2seq_sequence_loss_reductions():
+    rng = np.random.default_rng(0)
+    lg = rng.normal(size=(2, 3, 4)).astype(np.float32)
+    t = np.array([[1, 2, 0], [3, 3, 1]])
+    w = np.array([[1, 1, 0], [1, 0.5, 1]], np.float32)
+    p = np.exp(lg) / np.exp(lg).sum(-1, keepdims=True)
+    xent = -np.log(np.take_along_axis(p, t[..., None], -1)[..., 0]) * w
+    want = [
+        xent.sum() / w.sum(),
+        xent.sum(0) / w.sum(0),
+        xent.sum(1) / w.sum(1),
+        xent,
+        xent.sum() / np.count_nonzero(w),
+        xent.sum(1) / np.count_nonzero(w, axis=1),
+    ]
+    seq_loss = tf.contrib.seq2seq.sequence_loss
+    with tf.Graph().as_default():
+        outs = [
+            seq_loss(lg, t, w),
+            seq_loss(lg, t, w, average_across_timesteps=False),
+            seq_loss(lg, t, w, average_across_batch=False),
+            seq_loss(lg, t, w, False, False),
+            seq_loss(lg, t, w, False, False, sum_over_timesteps=True, sum_over_batch=True),
+            seq_loss(lg, t, w, False, False, sum_over_timesteps=True),
+        ]
+        with tf.Session() as sess:
+            got = sess.run(outs)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5)
+    with pytest.raises(InvalidArgumentError, match="cannot both be set"):
+        seq_loss(lg, t, w, sum_over_timesteps=True)

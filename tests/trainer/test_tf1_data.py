@@ -148,6 +148,7 @@ def test_map_function_errors_name_the_problem():
         "trainer.layers.conv1d",
         "trainer.namespaces",
         "trainer.templates",
+        "trainer.contrib.seq2seq",
     ],
 )
 def test_docstring_examples_run(module: str) -> None:
