@@ -453,3 +453,23 @@ def test_contrib_seq2seq_sequence_loss_reductions():
         np.testing.assert_allclose(a, b, rtol=1e-5)
     with pytest.raises(InvalidArgumentError, match="cannot both be set"):
         seq_loss(lg, t, w, sum_over_timesteps=True)
+
+
+def test_contrib_legacy_seq2seq_losses():
+    rng = np.random.default_rng(1)
+    lg = rng.normal(size=(3, 2, 4)).astype(np.float32)  # time, batch, classes
+    t = np.array([[1, 2], [0, 3], [3, 3]])
+    w = np.array([[1, 1], [1, 0], [0.5, 1]], np.float32)
+    p = np.exp(lg) / np.exp(lg).sum(-1, keepdims=True)
+    xent = -np.log(np.take_along_axis(p, t[..., None], -1)[..., 0]) * w  # [time, batch]
+    by_example = xent.sum(0) / (w.sum(0) + 1e-12)
+    with tf.Graph().as_default():
+        legacy = tf.contrib.legacy_seq2seq
+        a = legacy.sequence_loss_by_example(list(lg), list(t), list(w))
+        b = legacy.sequence_loss(list(lg), list(t), list(w))
+        c = legacy.sequence_loss(list(lg), list(t), list(w), average_across_timesteps=False)
+        with tf.Session() as sess:
+            got = sess.run([a, b, c])
+    np.testing.assert_allclose(got[0], by_example, rtol=1e-5)
+    np.testing.assert_allclose(got[1], by_example.sum() / 2, rtol=1e-5)
+    np.testing.assert_allclose(got[2], xent.sum() / 2, rtol=1e-5)

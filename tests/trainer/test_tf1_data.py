@@ -149,6 +149,7 @@ def test_map_function_errors_name_the_problem():
         "trainer.namespaces",
         "trainer.templates",
         "trainer.contrib.seq2seq",
+        "trainer.contrib.legacy_seq2seq",
     ],
 )
 def test_docstring_examples_run(module: str) -> None:
