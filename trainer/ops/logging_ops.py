@@ -177,8 +177,7 @@ def _print_v2_shape(inputs: list[Tensor], attrs: dict) -> Any:
 def _print_v2_kernel(ctx: Any, *xs: Any) -> None:
     a = ctx.attrs
     parts = [
-        p if isinstance(p, str) else _v2_summary(host_copy(xs[p]), a["summarize"])
-        for p in a["template"]
+        p if isinstance(p, str) else _v2_summary(host_copy(xs[p]), a["summarize"]) for p in a["template"]
     ]
     a["stream"].write(a["sep"].join(parts) + a["end"])
     a["stream"].flush()
