@@ -223,6 +223,13 @@ from trainer.ops.unary_math_ops import (
     sinh,
     tan,
 )
+from trainer.ops.variable_checks import (
+    assert_variables_initialized,
+    is_variable_initialized,
+    model_variables,
+    moving_average_variables,
+    report_uninitialized_variables,
+)
 from trainer.random_seed import set_random_seed
 from trainer.session import InteractiveSession, Session, get_default_session
 from trainer.templates import make_template

@@ -473,3 +473,28 @@ def test_contrib_legacy_seq2seq_losses():
     np.testing.assert_allclose(got[0], by_example, rtol=1e-5)
     np.testing.assert_allclose(got[1], by_example.sum() / 2, rtol=1e-5)
     np.testing.assert_allclose(got[2], xent.sum() / 2, rtol=1e-5)
+
+
+def test_report_uninitialized_variables_initializes_only_new_ones(tmp_path: Path):
+    """The restore-then-initialize-the-rest idiom."""
+    with tf.Graph().as_default():
+        old = tf.Variable([1.0, 2.0], name="old")
+        with tf.Session() as sess:
+            sess.run(old.initializer)
+            path = tf.train.Saver([old]).save(sess, str(tmp_path / "m"))
+    with tf.Graph().as_default():
+        old = tf.Variable([0.0, 0.0], name="old")
+        new = tf.Variable(5.0, name="new")
+        tf.add_to_collection(tf.GraphKeys.MODEL_VARIABLES, new)
+        check = tf.assert_variables_initialized()
+        with tf.Session() as sess:
+            tf.train.Saver([old]).restore(sess, path)
+            names = sess.run(tf.report_uninitialized_variables())
+            assert names.tolist() == [b"new"] and not sess.run(tf.is_variable_initialized(new))
+            with pytest.raises(tf.errors.FailedPreconditionError, match="not initialized: new"):
+                sess.run(check)
+            pending = [v for v in tf.global_variables() if v.op.name.encode() in set(names.tolist())]
+            sess.run(tf.variables_initializer(pending))
+            assert sess.run(old).tolist() == [1.0, 2.0] and sess.run(new) == 5.0
+            assert sess.run(tf.report_uninitialized_variables()).tolist() == []
+        assert tf.model_variables() == [new] and tf.moving_average_variables() == []

@@ -150,6 +150,7 @@ def test_map_function_errors_name_the_problem():
         "trainer.templates",
         "trainer.contrib.seq2seq",
         "trainer.contrib.legacy_seq2seq",
+        "trainer.ops.variable_checks",
     ],
 )
 def test_docstring_examples_run(module: str) -> None:

@@ -34,4 +34,5 @@ from trainer.ops import (  # noqa: F401 - imported for their registrations
     state_ops,
     tensor_array,
     unary_math_ops,
+    variable_checks,
 )
