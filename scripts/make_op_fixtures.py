@@ -27,6 +27,7 @@ import tensorflow as tf  # noqa: E402
 
 SAMPLES = 64
 SHAPE = [1, 64]
+PRELU_ALPHA = tf.constant(np.random.default_rng(54).uniform(-0.5, 1.5, 64).astype(np.float32))
 
 # name: (the op on its inputs, number of inputs, the representative range (low, high))
 OPS: dict[str, tuple[Callable[..., tf.Tensor], int, tuple[float, float]]] = {
@@ -49,6 +50,8 @@ OPS: dict[str, tuple[Callable[..., tf.Tensor], int, tuple[float, float]]] = {
     "hard_swish_narrow": (lambda x: x * tf.nn.relu6(x + 3.0) * (1.0 / 6.0), 1, (-0.05, 0.08)),
     "gelu": (lambda x: tf.nn.gelu(x, approximate=False), 1, (-4.0, 3.0)),
     "gelu_tanh": (lambda x: tf.nn.gelu(x, approximate=True), 1, (-4.0, 3.0)),
+    # relu(x) + relu(-x) (-alpha), which the converter fuses into PRELU; one alpha per channel
+    "prelu": (lambda x: tf.nn.relu(x) + tf.nn.relu(-x) * (-PRELU_ALPHA), 1, (-3.0, 2.0)),
     "split": (lambda x: tf.split(x, 4, axis=1), 1, (-2.0, 2.0)),
     "split_v": (lambda x: tf.split(x, [16, 8, 40], axis=-1), 1, (-2.0, 2.0)),
     "transpose_conv": (

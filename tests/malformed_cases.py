@@ -1376,7 +1376,7 @@ def _gemm_ops() -> list[Case]:
 
 @_group
 def _activation_ops() -> list[Case]:
-    """HardSwish, Gelu: counts, shapes, dtypes and the int8 multipliers TFLite's kernels cannot take."""
+    """HardSwish, Gelu, PRelu: counts, shapes, dtypes and int8 multipliers TFLite's kernels cannot take."""
     f, i8, q = np.float32, np.int8, Quantization(0.1, 0)
     per_axis = Quantization([0.1, 0.2], [0, 0], axis=1)
     gelu = {"approximate": True}
@@ -1388,6 +1388,34 @@ def _activation_ops() -> list[Case]:
         _c("gelu_int32", _one_op("Gelu", [(np.int32, [4], None)], [(np.int32, [4], None)]), UNS_DTYPE),
         _c("gelu_int8_per_axis", _one_op("Gelu", [(i8, [2, 2], per_axis)], [(i8, [2, 2], q)], **gelu), QUANT),
         _c("valid_gelu_int8", _one_op("Gelu", [(i8, [4], q)], [(i8, [4], q)], **gelu), OK),
+        _c("prelu_one_input", _one_op("PRelu", [(f, [2, 3], None)], [(f, [2, 3], None)]), COUNT),
+        _c(
+            "prelu_alpha_not_broadcast",
+            _one_op("PRelu", [(f, [2, 3], None), (f, [2], None)], [(f, [2, 3], None)]),
+            SHAPE,
+        ),
+        _c(  # alpha may broadcast into x, not widen it: the output must have x's shape
+            "prelu_alpha_widens_input",
+            _one_op("PRelu", [(f, [2, 1], None), (f, [3], None)], [(f, [2, 3], None)]),
+            SHAPE,
+        ),
+        _c(
+            "prelu_rank5",
+            _one_op("PRelu", [(f, [1, 1, 1, 2, 3], None), (f, [3], None)], [(f, [1, 1, 1, 2, 3], None)]),
+            SHAPE,
+        ),
+        _c("prelu_mixed_dtypes", _one_op("PRelu", [(i8, [4], q), (f, [4], None)], [(i8, [4], q)]), UNS_DTYPE),
+        _c(
+            "prelu_int8_alpha_per_axis",
+            _one_op("PRelu", [(i8, [2, 2], q), (i8, [2, 2], per_axis)], [(i8, [2, 2], q)]),
+            QUANT,
+        ),
+        _c(  # s_x s_alpha / s_out = 1e-32: below 2^-31
+            "prelu_int8_alpha_multiplier_unrepresentable",
+            _one_op("PRelu", [(i8, [4], q), (i8, [4], Quantization(1e-30, 0))], [(i8, [4], q)]),
+            QUANT,
+        ),
+        _c("valid_prelu_int8", _one_op("PRelu", [(i8, [2, 3], q), (i8, [3], q)], [(i8, [2, 3], q)]), OK),
         _c("hard_swish_two_inputs", _one_op("HardSwish", [(f, [2], None)] * 2, [(f, [2], None)]), COUNT),
         _c("hard_swish_no_output", _one_op("HardSwish", [(f, [2], None)], []), COUNT),
         _c("hard_swish_output_shape", _one_op("HardSwish", [(f, [2, 3], None)], [(f, [6], None)]), SHAPE),

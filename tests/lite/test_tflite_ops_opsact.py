@@ -1,13 +1,14 @@
-"""The activation ops of issue #15 added with HardSwish (HardSwish, Gelu) against LiteRT's reference kernels
-(``OpResolverType.BUILTIN_REF``).
+"""The activation ops of issue #15 added with HardSwish (HardSwish, Gelu, PRelu) against LiteRT's reference
+kernels (``OpResolverType.BUILTIN_REF``).
 
 Two oracles per op:
 
 - TensorFlow-converted one-op fixtures (tests/fixtures/tflite/ops_<name>[_int8].tflite, written by
   scripts/make_op_fixtures.py; for HardSwish the converter fuses ``x * relu6(x + 3) * (1/6)`` into
-  HARD_SWISH; ``tf.nn.gelu`` converts to GELU with its ``approximate`` option): imported, they must give
-  one tensorlet op; float32 within ``1e-5 * max(1, max |litert|)`` on 100 seeded inputs, int8
-  byte-identical on every int8 input value;
+  HARD_SWISH; ``tf.nn.gelu`` converts to GELU with its ``approximate`` option; ``relu(x) + relu(-x) *
+  -alpha`` with a constant per-channel alpha fuses into PRELU): imported, they must give one tensorlet
+  op; float32 within ``1e-5 * max(1, max |litert|)`` on 100 seeded inputs, int8 byte-identical on every
+  int8 input value;
 - tensorlet's own int8 one-op models at the extreme parameters of tests/op_cases/<op>.py, exported with
   ``to_tflite``: LiteRT's bytes on every int8 value equal tensorlet's (this also checks the export mapping).
 """
@@ -32,6 +33,7 @@ FIXTURES = {
     "hard_swish_narrow": ("HardSwish", -0.05, 0.08),
     "gelu": ("Gelu", -5.0, 4.0),
     "gelu_tanh": ("Gelu", -5.0, 4.0),
+    "prelu": ("PRelu", -4.0, 3.0),
 }
 # op: (input scale, zero point, output scale, zero point) of the exported models
 EXTREMES = {
@@ -120,6 +122,39 @@ def _one_op(op: str, q_in: Quantization, q_out: Quantization, **options) -> byte
     b.add_op(op, [x], [y], **options)
     b.mark_output(y)
     return b.finish()
+
+
+def _prelu_model(q_in: Quantization, q_alpha: Quantization, q_out: Quantization, alpha: np.ndarray) -> bytes:
+    b = ModelBuilder()
+    x = b.add_input("x", np.int8, [1, 256, alpha.shape[-1]], quantization=q_in)
+    a = b.add_constant("alpha", alpha, quantization=q_alpha)
+    y = b.add_tensor("y", np.int8, [1, 256, alpha.shape[-1]], quantization=q_out)
+    b.add_op("PRelu", [x, a], [y])
+    b.mark_output(y)
+    return b.finish()
+
+
+# (x scale, zero point, alpha scale, zero point, output scale, zero point)
+PRELU_EXTREMES = [
+    (0.05, -128, 0.01, 127, 0.002, 127),  # saturating
+    (0.5, 127, 0.004, -128, 0.7, -128),
+    (1e-3, 0, 0.03, 5, 2e-4, -3),
+]
+
+
+@pytest.mark.parametrize("params", PRELU_EXTREMES, ids=str)
+def test_int8_prelu_extreme_parameters_exported_match_litert(params: tuple) -> None:
+    """Every int8 x value against 8 constant alphas, both alpha extremes among them (TFLite's int8 PRELU
+    wants the output shape of x: alpha broadcasts into x)."""
+    sx, zx, sa, za, so, zo = params
+    alpha = np.random.default_rng(3).integers(-128, 128, (1, 1, 8)).astype(np.int8)
+    alpha[0, 0, :2] = (-128, 127)
+    q = [Quantization(float(np.float32(s)), z) for s, z in ((sx, zx), (sa, za), (so, zo))]
+    tlm = _prelu_model(*q, alpha)
+    ref = _ref(to_tflite(tlm))
+    ours = pyruntime.Interpreter(model_content=tlm)
+    x = np.repeat(EVERY, 8).reshape(1, 256, 8)
+    np.testing.assert_array_equal(ours.run(x)[0], _litert_run(ref, x), str(params))
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ from trainer.runtime_ops import (  # noqa: F401  (each registers its ops)
     minimum,
     movement,
     pool,
+    prelu,
     quantize,
     softmax,
     split,

@@ -50,7 +50,7 @@ _OPS = {
     "Minimum": "MINIMUM", "Abs": "ABS", "Neg": "NEG", "Square": "SQUARE", "Sqrt": "SQRT", "Rsqrt": "RSQRT",
     "Exp": "EXP", "Log": "LOG", "Elu": "ELU", "LeakyRelu": "LEAKY_RELU", "Div": "DIV",
     "SquaredDifference": "SQUARED_DIFFERENCE", "BatchMatMul": "BATCH_MATMUL", "HardSwish": "HARD_SWISH",
-    "Gelu": "GELU", "Split": "SPLIT", "TransposeConv": "TRANSPOSE_CONV",
+    "Gelu": "GELU", "Split": "SPLIT", "TransposeConv": "TRANSPOSE_CONV", "PRelu": "PRELU",
 }  # fmt: skip
 _WEIGHTED = ("FullyConnected", "Conv2D", "DepthwiseConv2D")
 

@@ -180,6 +180,12 @@ def _batch_matmul(ctx: ImportContext, op: Operator) -> None:
     ctx.emit("BatchMatMul", op, ins, [ctx.t(op.outputs[0])], adj_x=bool(o["adj_x"]), adj_y=bool(o["adj_y"]))
 
 
+@_register("PRELU", "PRelu", "alpha broadcast into the input's shape (rank <= 4)")
+def _prelu(ctx: ImportContext, op: Operator) -> None:
+    arity(op, (2,))
+    ctx.emit("PRelu", op, [ctx.t(op.inputs[0]), ctx.t(op.inputs[1])], [ctx.t(op.outputs[0])])
+
+
 @_register("GELU", "Gelu", "approximate")
 def _gelu(ctx: ImportContext, op: Operator) -> None:
     arity(op, (1,))
@@ -523,7 +529,7 @@ _RECURRENT = {
     "BIDIRECTIONAL_SEQUENCE_RNN",
     "BIDIRECTIONAL_SEQUENCE_LSTM",
 }
-_ACTIVATIONS_MISSING = {"RELU_N1_TO_1", "RELU_0_TO_1", "PRELU"}
+_ACTIVATIONS_MISSING = {"RELU_N1_TO_1", "RELU_0_TO_1"}
 
 
 def _why_not(name: str) -> str:
@@ -540,7 +546,7 @@ def _why_not(name: str) -> str:
     if name.startswith("STABLEHLO_"):
         return "StableHLO op; no tensorlet op"
     if name in _ACTIVATIONS_MISSING:
-        return "activation tensorlet lacks (Relu, Relu6, Sigmoid, Tanh, Elu, LeakyRelu, HardSwish, Gelu only)"
+        return "activation tensorlet lacks (it has Relu, Relu6, Sigmoid, Tanh, Elu, LeakyRelu and others)"
     return "no tensorlet op"
 
 

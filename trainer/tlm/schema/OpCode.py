@@ -41,3 +41,4 @@ class OpCode(object):
     Gelu = 35
     Split = 36
     TransposeConv = 37
+    PRelu = 38
