@@ -67,11 +67,21 @@ from trainer.graph import (
 from trainer.ops.array_extras import (
     bincount,
     check_numerics,
+    clip_by_average_norm,
     confusion_matrix,
+    depth_to_space,
+    dynamic_partition,
+    dynamic_stitch,
+    identity_n,
+    invert_permutation,
     matrix_band_part,
     reverse,
     reverse_v2,
+    setdiff1d,
+    shape_n,
+    space_to_depth,
     verify_tensor_all_finite,
+    where_v2,
 )
 from trainer.ops.array_ops import (
     broadcast_to,

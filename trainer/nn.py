@@ -9,6 +9,7 @@
 """
 
 from trainer.ops.activation_ops import gelu, hard_swish, prelu
+from trainer.ops.array_extras import depth_to_space, space_to_depth
 from trainer.ops.candidate_sampling import (
     log_uniform_candidate_sampler,
     nce_loss,
@@ -78,6 +79,7 @@ __all__ = [
     "conv2d_backprop_input",
     "conv2d_transpose",
     "crelu",
+    "depth_to_space",
     "depthwise_conv2d",
     "depthwise_conv2d_native",
     "dropout",
@@ -100,8 +102,8 @@ __all__ = [
     "max_pool1d",
     "max_pool2d",
     "moments",
-    "prelu",
     "nce_loss",
+    "prelu",
     "relu",
     "relu6",
     "rnn_cell",
@@ -114,6 +116,7 @@ __all__ = [
     "softmax_cross_entropy_with_logits_v2",
     "softplus",
     "softsign",
+    "space_to_depth",
     "sparse_softmax_cross_entropy_with_logits",
     "static_bidirectional_rnn",
     "static_rnn",

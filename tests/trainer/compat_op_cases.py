@@ -650,3 +650,69 @@ COMPAT_CASES += [
     ),
 ]
 COMPAT_MODULES += ("array_extras",)
+
+
+# ---- fifth round: array composites (values checked against TensorFlow 2.21 while writing them) -------
+def _s2d_ref(x, b=2):
+    n, h, w, c = x.shape
+    return (
+        x.reshape(n, h // b, b, w // b, b, c)
+        .transpose(0, 1, 3, 2, 4, 5)
+        .reshape(n, h // b, w // b, b * b * c)
+    )
+
+
+def _d2s_ref(x, b=2):
+    n, h, w, c = x.shape
+    return (
+        x.reshape(n, h, w, b, b, c // (b * b))
+        .transpose(0, 1, 3, 2, 4, 5)
+        .reshape(n, h * b, w * b, c // (b * b))
+    )
+
+
+COMPAT_CASES += [
+    OpCase(
+        "Transpose",
+        lambda x, y: [tf.space_to_depth(x, 2), tf.depth_to_space(y, 2)],
+        [r(1, 4, 4, 2), r(1, 2, 2, 8)],
+        lambda x, y: [_s2d_ref(x), _d2s_ref(y)],
+        name="space_depth",
+    ),
+    OpCase(
+        "Gather",
+        lambda d: [  # static shapes for the gradient harness
+            tf.reshape(p, s)
+            for p, s in zip(tf.dynamic_partition(d, tf.constant([1, 0, 1]), 2), [[1, 2], [2, 2]], strict=True)
+        ],
+        [r(3, 2)],
+        lambda d: [d[[1]], d[[0, 2]]],
+        name="dynamic_partition",
+    ),
+    OpCase(
+        "UnsortedSegmentSum",
+        lambda a, b: tf.reshape(tf.dynamic_stitch([tf.constant([0, 2]), tf.constant([1])], [a, b]), [3, 2]),
+        [r(2, 2), r(1, 2)],
+        lambda a, b: np.stack([a[0], b[0], a[1]]),
+        name="dynamic_stitch",
+    ),
+    OpCase(
+        "Rsqrt",
+        lambda x: [tf.clip_by_average_norm(x, 0.05), tf.clip_by_average_norm(x, 5.0)],
+        [r(2, 3)],
+        lambda x: [x * min(0.05 * x.size / np.sqrt((x**2).sum()), 1.0), x],
+        name="clip_by_average_norm",
+    ),
+    OpCase(
+        "Where",
+        lambda: [*tf.setdiff1d([1, 2, 3, 4, 6], [1, 3, 5]), tf.invert_permutation([3, 4, 0, 2, 1])],
+        [],
+        lambda: [
+            np.array([2, 4, 6], np.int32),
+            np.array([1, 3, 4], np.int32),
+            np.array([2, 4, 3, 0, 1], np.int32),
+        ],
+        grad=False,
+        name="setdiff1d_invert_permutation",
+    ),
+]

@@ -18,17 +18,39 @@ from trainer import dtypes as _dt
 from trainer.errors import InvalidArgumentError
 from trainer.graph import Tensor, apply_op, convert_to_tensor, name_scope
 from trainer.ops._common import norm_axis, same_shape, static_ints
-from trainer.ops.array_ops import cast, expand_dims, ones_like, reshape, shape, stack, zeros_like
+from trainer.ops.array_ops import (
+    cast,
+    concat,
+    expand_dims,
+    gather,
+    identity,
+    ones_like,
+    reshape,
+    shape,
+    size,
+    squeeze,
+    stack,
+    transpose,
+    where_indices,
+    zeros_like,
+)
 from trainer.ops.index_ops import range as _range
 from trainer.ops.math_ops import (
+    equal,
     less,
     less_equal,
     logical_and,
+    logical_not,
     logical_or,
     maximum,
     minimum,
+    multiply,
+    reduce_any,
     reduce_max,
+    reduce_sum,
+    rsqrt,
     subtract,
+    truediv,
     where,
 )
 from trainer.ops.segment_ops import unsorted_segment_sum
@@ -150,3 +172,108 @@ def bincount(
         dt = _dt.as_dtype(dtype) if weights is None else convert_to_tensor(weights).dtype
         w = ones_like(a, dtype=dt) if weights is None else reshape(convert_to_tensor(weights), [-1])
         return unsorted_segment_sum(w, a, n)
+
+
+def where_v2(condition: Any, x: Any = None, y: Any = None, name: str | None = None) -> Tensor:
+    """``where`` with numpy broadcasting of all three arguments (ours always broadcasts)."""
+    return where(condition, x, y, name=name)
+
+
+def shape_n(input: Any, out_type: Any = _dt.int32, name: str | None = None) -> list[Tensor]:  # noqa: A002
+    return [shape(t, out_type=out_type) for t in input]
+
+
+def identity_n(input: Any, name: str | None = None) -> list[Tensor]:  # noqa: A002
+    return [identity(t) for t in input]
+
+
+def clip_by_average_norm(t: Any, clip_norm: Any, name: str | None = None) -> Tensor:
+    """``t * clip_norm / max(avg_norm, clip_norm)`` with ``avg_norm = l2norm(t) / size(t)`` (TF1)."""
+    with name_scope(name or "clip_by_average_norm"):
+        x = convert_to_tensor(t)
+        c = cast(convert_to_tensor(clip_norm), x.dtype)
+        n = cast(size(x), x.dtype)
+        inv = rsqrt(reduce_sum(multiply(x, x)))
+        return multiply(multiply(x, c), minimum(multiply(inv, n), truediv(1.0, c)))
+
+
+def invert_permutation(x: Any, name: str | None = None) -> Tensor:
+    """``y[x[i]] = i`` for a permutation ``x`` of ``0..n-1``."""
+    with name_scope(name or "InvertPermutation"):
+        p = convert_to_tensor(x)
+        n = shape(p)[0]
+        return unsorted_segment_sum(_range(0, n, 1, dtype=p.dtype), p, n)
+
+
+def setdiff1d(x: Any, y: Any, index_dtype: Any = _dt.int32, name: str | None = None) -> tuple[Tensor, Tensor]:
+    """``(out, idx)``: the values of vector ``x`` not in ``y``, in order, and their positions in ``x``."""
+    with name_scope(name or "ListDiff"):
+        a, b = convert_to_tensor(x), convert_to_tensor(y)
+        keep = logical_not(reduce_any(equal(expand_dims(a, 1), expand_dims(b, 0)), axis=1))
+        idx = cast(squeeze(where_indices(keep), [1]), index_dtype)
+        return gather(a, idx), idx
+
+
+def dynamic_partition(
+    data: Any, partitions: Any, num_partitions: int, name: str | None = None
+) -> list[Tensor]:
+    """``num_partitions`` tensors: the rows (over ``partitions``' axes) of ``data`` whose partition is p."""
+    with name_scope(name or "DynamicPartition"):
+        d, p = convert_to_tensor(data), convert_to_tensor(partitions)
+        k = p.shape.ndims
+        if k is None:
+            raise InvalidArgumentError("tf.dynamic_partition: partitions must have a known rank")
+        rows = reshape(d, concat([[-1], shape(d)[k:]], 0)) if k != 1 else d
+        flat = reshape(p, [-1])
+        return [gather(rows, squeeze(where_indices(equal(flat, i)), [1])) for i in range(int(num_partitions))]
+
+
+def dynamic_stitch(indices: Any, data: Any, name: str | None = None) -> Tensor:
+    """``out[indices[m][i]] = data[m][i]`` (the inverse of ``dynamic_partition``; indices must not repeat)."""
+    with name_scope(name or "DynamicStitch"):
+        idx = [convert_to_tensor(i) for i in indices]
+        vals = [convert_to_tensor(v) for v in data]
+        rest = [
+            v.shape.dims[i.shape.ndims :] if v.shape.dims is not None else None
+            for i, v in zip(idx, vals, strict=True)
+        ]
+        if any(r is None or any(d is None for d in r) for r in rest):
+            raise InvalidArgumentError("tf.dynamic_stitch: the data's element shape must be known")
+        flat_i = concat([reshape(i, [-1]) for i in idx], 0)
+        flat_v = concat([reshape(v, [-1, *rest[0]]) for v in vals], 0)
+        return unsorted_segment_sum(flat_v, flat_i, reduce_max(flat_i) + 1)
+
+
+def space_to_depth(input: Any, block_size: int, name: str | None = None, data_format: str = "NHWC") -> Tensor:  # noqa: A002
+    """Blocks of ``block_size x block_size`` pixels moved into the channels (NHWC)."""
+    b = int(block_size)
+    with name_scope(name or "SpaceToDepth"):
+        x = convert_to_tensor(input)
+        s = shape(x)
+        y = reshape(x, stack([s[0], s[1] // b, b, s[2] // b, b, s[3]]))
+        y = transpose(y, [0, 1, 3, 2, 4, 5])
+        out = reshape(y, stack([s[0], s[1] // b, s[2] // b, s[3] * b * b]))
+        out.set_shape(_scaled(x, 1 / b, b * b))
+        return out
+
+
+def depth_to_space(input: Any, block_size: int, name: str | None = None, data_format: str = "NHWC") -> Tensor:  # noqa: A002
+    """The inverse of :func:`space_to_depth`: channels spread into ``block_size x block_size`` pixels."""
+    b = int(block_size)
+    with name_scope(name or "DepthToSpace"):
+        x = convert_to_tensor(input)
+        s = shape(x)
+        y = reshape(x, stack([s[0], s[1], s[2], b, b, s[3] // (b * b)]))
+        y = transpose(y, [0, 1, 3, 2, 4, 5])
+        out = reshape(y, stack([s[0], s[1] * b, s[2] * b, s[3] // (b * b)]))
+        out.set_shape(_scaled(x, b, 1 / (b * b)))
+        return out
+
+
+def _scaled(x: Tensor, spatial: float, channels: float) -> list[int | None]:
+    """The static NHWC shape of ``x`` with height and width times ``spatial``, channels times ``channels``."""
+    if x.shape.ndims != 4:
+        return [None] * 4
+    n, h, w, c = x.shape.dims
+    scale = [None if d is None else int(round(d * f)) for d, f in ((h, spatial), (w, spatial), (c, channels))]
+    return [n, *scale]
