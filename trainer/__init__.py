@@ -42,7 +42,7 @@ from trainer.dtypes import (
     string,
     uint8,
 )
-from trainer.gradients import gradients
+from trainer.gradients import AggregationMethod, gradients
 from trainer.graph import (
     AUTO_REUSE,
     Graph,
@@ -75,11 +75,14 @@ from trainer.ops.array_extras import (
     identity_n,
     invert_permutation,
     matrix_band_part,
+    random_crop,
     reverse,
     reverse_v2,
+    scatter_nd_update,
     setdiff1d,
     shape_n,
     space_to_depth,
+    sparse_to_dense,
     verify_tensor_all_finite,
     where_v2,
 )
@@ -151,6 +154,7 @@ from trainer.ops.math_composites import (
     norm,
     reduce_logsumexp,
     sort,
+    tensordot,
     to_double,
     trace,
 )

@@ -32,6 +32,16 @@ _NO_SECOND_ORDER = dict.fromkeys(
 )
 
 
+class AggregationMethod:
+    """``tf.AggregationMethod``: how gradients reaching one tensor are summed. Accepted for TF1 code;
+    tensorlet always sums with one ``AddN``."""
+
+    ADD_N = 0
+    DEFAULT = ADD_N
+    EXPERIMENTAL_TREE = 1
+    EXPERIMENTAL_ACCUMULATE_N = 2
+
+
 def _as_list(x: Any) -> list[Any]:
     if x is None:
         return []

@@ -21,6 +21,8 @@ from trainer.ops.conv1d_ops import (
     avg_pool1d,
     conv1d,
     max_pool1d,
+    relu_layer,
+    separable_conv2d,
     weighted_cross_entropy_with_logits,
 )
 from trainer.ops.conv_ops import (
@@ -106,9 +108,11 @@ __all__ = [
     "prelu",
     "relu",
     "relu6",
+    "relu_layer",
     "rnn_cell",
     "sampled_softmax_loss",
     "selu",
+    "separable_conv2d",
     "sigmoid",
     "sigmoid_cross_entropy_with_logits",
     "softmax",

@@ -716,3 +716,79 @@ COMPAT_CASES += [
         name="setdiff1d_invert_permutation",
     ),
 ]
+
+
+# ---- sixth round: mirror padding, tensordot, sparse_to_dense, separable convolutions ------------------
+def _random_crop_check() -> None:
+    with tf.Graph().as_default():
+        x = tf.constant(np.arange(48.0).reshape(6, 8))
+        crop = tf.random_crop(x, [2, 3])
+        assert crop.shape.as_list() == [2, 3]
+        with tf.Session() as sess:
+            seen = set()
+            for _ in range(40):
+                c = sess.run(crop)
+                r0, c0 = int(c[0, 0]) // 8, int(c[0, 0]) % 8
+                np.testing.assert_array_equal(c, np.arange(48.0).reshape(6, 8)[r0 : r0 + 2, c0 : c0 + 3])
+                seen.add((r0, c0))
+    assert len(seen) > 10 and max(r for r, _ in seen) <= 4 and max(c for _, c in seen) <= 5
+
+
+def _scatter_nd_update_check() -> None:
+    with tf.Graph().as_default():
+        v = tf.Variable(np.zeros((4, 2)))
+        up = tf.scatter_nd_update(v, [[1], [3]], [[1.0, 2.0], [3.0, 4.0]])
+        with tf.Session() as sess:
+            sess.run(v.initializer)
+            np.testing.assert_array_equal(sess.run(up), [[0, 0], [1, 2], [0, 0], [3, 4]])
+            np.testing.assert_array_equal(sess.run(v), [[0, 0], [1, 2], [0, 0], [3, 4]])
+
+
+def _sep_conv_ref(x, dw, pw):
+    return ref_conv2d(ref_conv2d(x, dw, (1, 1), "SAME", depthwise=True), pw, (1, 1), "VALID")
+
+
+COMPAT_CASES += [
+    OpCase(
+        "MirrorPad",
+        lambda x: [tf.pad(x, [[1, 1], [2, 2]], "REFLECT"), tf.pad(x, [[0, 2], [1, 0]], mode="SYMMETRIC")],
+        [r(3, 4)],
+        lambda x: [np.pad(x, [[1, 1], [2, 2]], "reflect"), np.pad(x, [[0, 2], [1, 0]], "symmetric")],
+    ),
+    OpCase(
+        "MirrorPadGrad",
+        lambda x: tf.gradients(tf.reduce_sum(tf.pad(x, [[1, 2]], "REFLECT") * np.arange(1.0, 7.0)), x)[0],
+        [r(3)],
+        lambda x: np.array([2 + 6, 1 + 3 + 5, 4.0]),  # padded [x1 x0 x1 x2 x1 x0] weighted 1..6
+    ),
+    OpCase(
+        "Einsum",
+        lambda a, b: [tf.tensordot(a, b, 1), tf.tensordot(a, b, [[0, 2], [2, 0]])],
+        [r(2, 3, 4), r(4, 3, 2)],
+        lambda a, b: [np.tensordot(a, b, 1), np.tensordot(a, b, [[0, 2], [2, 0]])],
+        name="tensordot",
+    ),
+    OpCase(
+        "ScatterNd",
+        lambda v: tf.sparse_to_dense(tf.constant([[0, 1], [1, 0]]), [2, 3], v, -1.0),
+        [r(2)],
+        lambda v: np.array([[-1.0, v[0], -1.0], [v[1], -1.0, -1.0]]),
+        name="sparse_to_dense",
+    ),
+    OpCase("RandomUniform", lambda: None, custom=_random_crop_check, name="random_crop"),
+    OpCase("ScatterNd", lambda: None, custom=_scatter_nd_update_check, name="scatter_nd_update"),
+    OpCase(
+        "DepthwiseConv2D",
+        lambda x, dw, pw: tf.nn.separable_conv2d(x, dw, pw, [1, 1, 1, 1], "SAME"),
+        [r(1, 4, 4, 2), r(3, 3, 2, 2), r(1, 1, 4, 3)],
+        _sep_conv_ref,
+        name="separable_conv2d",
+    ),
+    OpCase(
+        "Relu",
+        lambda x, w, b: tf.nn.relu_layer(x, w, b),
+        [r(3, 4), r(4, 2), r(2)],
+        lambda x, w, b: np.maximum(x @ w + b, 0),
+        name="relu_layer",
+    ),
+]

@@ -35,8 +35,11 @@ from trainer.ops.array_ops import (
     zeros_like,
 )
 from trainer.ops.index_ops import range as _range
+from trainer.ops.index_ops import scatter_nd
 from trainer.ops.math_ops import (
+    add,
     equal,
+    greater,
     less,
     less_equal,
     logical_and,
@@ -53,6 +56,7 @@ from trainer.ops.math_ops import (
     truediv,
     where,
 )
+from trainer.ops.random_ops import random_uniform
 from trainer.ops.segment_ops import unsorted_segment_sum
 from trainer.registry import register
 from trainer.xp_compat import any_true
@@ -277,3 +281,59 @@ def _scaled(x: Tensor, spatial: float, channels: float) -> list[int | None]:
     n, h, w, c = x.shape.dims
     scale = [None if d is None else int(round(d * f)) for d, f in ((h, spatial), (w, spatial), (c, channels))]
     return [n, *scale]
+
+
+def sparse_to_dense(
+    sparse_indices: Any,
+    output_shape: Any,
+    sparse_values: Any,
+    default_value: Any = 0,
+    validate_indices: bool = True,
+    name: str | None = None,
+) -> Tensor:
+    """A dense tensor of ``output_shape`` holding ``sparse_values`` (one value or one per index) at
+    ``sparse_indices`` (a vector of positions or rows of coordinates) and ``default_value`` elsewhere."""
+    with name_scope(name or "SparseToDense"):
+        idx = convert_to_tensor(sparse_indices)
+        if idx.shape.ndims in (0, 1):
+            idx = reshape(idx, [-1, 1])
+        vals = convert_to_tensor(sparse_values)
+        dense_shape = cast(convert_to_tensor(output_shape), idx.dtype)
+        n = shape(idx)[0:1]
+        vals = vals * ones_like(cast(reshape(idx[:, 0], [-1]), vals.dtype)) if vals.shape.ndims == 0 else vals
+        hits = scatter_nd(idx, cast(ones_like(reshape(idx[:, 0], n)), vals.dtype), dense_shape)
+        dense = scatter_nd(idx, vals, dense_shape)
+        default = cast(convert_to_tensor(default_value), vals.dtype)
+        return where(greater(hits, 0), dense, default * ones_like(dense))
+
+
+def scatter_nd_update(
+    ref: Any, indices: Any, updates: Any, use_locking: bool = True, name: str | None = None
+):
+    """``ref[indices[i]] = updates[i]`` (rows of coordinates): assigns the variable and returns its value."""
+    with name_scope(name or "ScatterNdUpdate"):
+        value = ref.value()
+        idx = convert_to_tensor(indices)
+        upd = cast(convert_to_tensor(updates), value.dtype)
+        full = shape(value, out_type=idx.dtype)
+        mask = scatter_nd(idx, ones_like(upd), full)
+        new = add(multiply(value, subtract(1.0, minimum(mask, 1.0))), scatter_nd(idx, upd, full))
+        return ref.assign(new)
+
+
+def random_crop(value: Any, size: Any, seed: int | None = None, name: str | None = None) -> Tensor:
+    """A window of ``size`` at a uniformly random offset of ``value`` (every axis; a new one per run)."""
+    with name_scope(name or "random_crop"):
+        x = convert_to_tensor(value)
+        dims = static_ints(size, "size")
+        if x.shape.ndims is not None and len(dims) != x.shape.ndims:
+            raise InvalidArgumentError(f"tf.random_crop: size {list(dims)} does not match shape {x.shape}")
+        s = shape(x)
+        out = x
+        for ax, d in enumerate(dims):
+            limit = s[ax] - d + 1
+            u = random_uniform([], seed=None if seed is None else seed + ax)  # the limit is a run-time value
+            offset = minimum(cast(multiply(u, cast(limit, u.dtype)), _dt.int32), limit - 1)
+            out = gather(out, _range(0, d, 1) + offset, axis=ax)
+        out.set_shape(list(dims))
+        return out

@@ -361,9 +361,11 @@ register("Cast", shape=_cast_shape, kernel=_cast_kernel, grad=_cast_grad)
 
 
 # ---- ExpandDims / Squeeze ---------------------------------------------------------------------------
-def expand_dims(input: Any, axis: int, name: str = "ExpandDims", dim: int | None = None) -> Tensor:
+def expand_dims(input: Any, axis: Any = None, name: str = "ExpandDims", dim: int | None = None) -> Tensor:
     x = convert_to_tensor(input)
     axis = dim if dim is not None else axis
+    if axis is None:
+        raise InvalidArgumentError("expand_dims needs axis (or the old dim)")
     r = x.shape.ndims
     return apply_op("ExpandDims", [x], {"axis": norm_axis(axis, None if r is None else r + 1)}, name)
 
@@ -830,10 +832,12 @@ def pad(
     tensor: Any, paddings: Any, mode: str = "CONSTANT", name: str = "Pad", constant_values: Any = 0
 ) -> Tensor:
     x = convert_to_tensor(tensor)
-    if mode.upper() != "CONSTANT":
-        raise UnimplementedError(f"pad mode {mode!r}: only CONSTANT is supported")
     p = static_ints(paddings, "paddings")
     pairs = tuple((p[i], p[i + 1]) for i in range(0, len(p), 2))
+    if mode.upper() in ("REFLECT", "SYMMETRIC"):
+        return apply_op("MirrorPad", [x], {"paddings": pairs, "mode": mode.upper()}, name or "MirrorPad")
+    if mode.upper() != "CONSTANT":
+        raise UnimplementedError(f"pad mode {mode!r}: CONSTANT, REFLECT or SYMMETRIC")
     return apply_op("Pad", [x], {"paddings": pairs, "constant_values": float(constant_values)}, name)
 
 
@@ -861,6 +865,67 @@ def _pad_grad(op: Any, g: Tensor) -> list[Any]:
 
 
 register("Pad", shape=_pad_shape, kernel=_pad_kernel, grad=_pad_grad)
+
+
+# ---- MirrorPad (tf.pad mode REFLECT / SYMMETRIC) ---------------------------------------------------------
+def _mirror_pad_shape(inputs: list[Tensor], attrs: dict) -> Any:
+    x, pp = inputs[0], attrs["paddings"]
+    limit = 1 if attrs["mode"] == "REFLECT" else 0  # REFLECT leaves the edge out: at most n - 1 per side
+    if x.shape.dims is not None:
+        for d, (a, b) in zip(x.shape.dims, pp, strict=False):
+            if d is not None and max(a, b) > d - limit:
+                raise InvalidArgumentError(f"{attrs['mode']} paddings {pp} are too large for shape {x.shape}")
+    return _pad_shape(inputs, attrs)
+
+
+def _mirror_source(n: int, a: int, b: int, mode: str) -> np.ndarray:
+    """For each position of a padded axis, the input index it copies."""
+    shift = 0 if mode == "REFLECT" else 1
+    left = [a - i - shift for i in builtins.range(a)]
+    right = [n - 2 + shift - j for j in builtins.range(b)]
+    return np.array([*left, *builtins.range(n), *right], np.int64)
+
+
+def _mirror_pad_kernel(ctx: Any, x: Any) -> Any:
+    return ctx.xp.pad(
+        x, ctx.attrs["paddings"], mode="reflect" if ctx.attrs["mode"] == "REFLECT" else "symmetric"
+    )
+
+
+def _mirror_pad_grad(op: Any, g: Tensor) -> list[Any]:
+    """dx = g folded back: each padded position adds into the input position it copied."""
+    attrs = {"paddings": op.attrs["paddings"], "mode": op.attrs["mode"]}
+    return [apply_op("MirrorPadGrad", [g, _shape_of(op.inputs[0])], attrs, "MirrorPadGrad")]
+
+
+register("MirrorPad", shape=_mirror_pad_shape, kernel=_mirror_pad_kernel, grad=_mirror_pad_grad)
+
+
+def _mirror_pad_grad_shape(inputs: list[Tensor], attrs: dict) -> Any:
+    return constant_value_as_shape(inputs[1]), inputs[0].dtype
+
+
+def _mirror_pad_grad_kernel(ctx: Any, g: Any, in_shape: Any) -> Any:
+    xp, out = ctx.xp, g
+    dims = host_ints(in_shape)
+    for ax, ((a, b), n) in enumerate(zip(ctx.attrs["paddings"], dims, strict=True)):
+        src = _mirror_source(n, a, b, ctx.attrs["mode"])
+        folded = xp.zeros((*out.shape[:ax], n, *out.shape[ax + 1 :]), dtype=out.dtype)
+        index = cached_upload(ctx, ("source", ax, n), src)  # the same for every run of this shape
+        scatter_add(xp, xp.moveaxis(folded, ax, 0), index, xp.moveaxis(out, ax, 0))
+        out = folded
+    return out
+
+
+def _mirror_pad_grad_grad(op: Any, gg: Tensor) -> list[Any]:
+    """The fold's adjoint is the mirror padding itself."""
+    attrs = {"paddings": op.attrs["paddings"], "mode": op.attrs["mode"]}
+    return [apply_op("MirrorPad", [gg], attrs, "MirrorPad"), None]
+
+
+register(
+    "MirrorPadGrad", shape=_mirror_pad_grad_shape, kernel=_mirror_pad_grad_kernel, grad=_mirror_pad_grad_grad
+)
 
 
 # ---- Gather -----------------------------------------------------------------------------------------

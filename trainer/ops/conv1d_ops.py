@@ -1,7 +1,7 @@
-"""``tf.nn.conv1d``, ``tf.nn.max_pool1d``/``avg_pool1d``, ``tf.nn.atrous_conv2d`` and
-``tf.nn.weighted_cross_entropy_with_logits``: composites over the 2-D ops, as TF1 builds them (a 1-D
-convolution is a 2-D one over a height of 1: ``[N, W, C]`` becomes ``[N, 1, W, C]``, the filter
-``[K, C, O]`` becomes ``[1, K, C, O]``).
+"""``tf.nn.conv1d``, ``tf.nn.max_pool1d``/``avg_pool1d``, ``tf.nn.atrous_conv2d``,
+``tf.nn.separable_conv2d``, ``tf.nn.relu_layer`` and ``tf.nn.weighted_cross_entropy_with_logits``:
+composites over the 2-D ops, as TF1 builds them (a 1-D convolution is a 2-D one over a height of 1:
+``[N, W, C]`` becomes ``[N, 1, W, C]``, the filter ``[K, C, O]`` becomes ``[1, K, C, O]``).
 
 >>> import trainer as tf
 >>> y = tf.nn.conv1d(tf.ones([2, 10, 3]), tf.ones([3, 3, 4]), stride=2, padding="SAME")
@@ -16,9 +16,10 @@ from typing import Any
 from trainer.errors import InvalidArgumentError
 from trainer.graph import Tensor, convert_to_tensor, name_scope
 from trainer.ops.array_ops import expand_dims, squeeze
-from trainer.ops.conv_ops import avg_pool, conv2d, max_pool
+from trainer.ops.conv_ops import avg_pool, conv2d, depthwise_conv2d, max_pool
 from trainer.ops.math_ops import abs as _abs
 from trainer.ops.math_ops import add, exp, log, maximum, multiply, negative, subtract
+from trainer.ops.nn_ops import relu, xw_plus_b
 
 
 def _one(v: Any, what: str) -> int:
@@ -104,3 +105,30 @@ def weighted_cross_entropy_with_logits(
         log_weight = add(1.0, multiply(subtract(q, 1.0), z))
         soft = add(log(add(1.0, exp(negative(_abs(x))))), maximum(negative(x), 0.0))
         return add(multiply(subtract(1.0, z), x), multiply(log_weight, soft))
+
+
+def separable_conv2d(
+    input: Any,  # noqa: A002 - the TensorFlow name
+    depthwise_filter: Any,
+    pointwise_filter: Any,
+    strides: Any,
+    padding: str,
+    rate: Any = None,
+    name: str | None = None,
+    data_format: Any = None,
+    dilations: Any = None,
+) -> Tensor:
+    """A depthwise convolution ``[kh, kw, in, m]`` followed by a 1x1 ``[1, 1, in * m, out]`` one."""
+    if data_format not in (None, "NHWC"):
+        raise InvalidArgumentError(f"tf.nn.separable_conv2d: only NHWC is supported, got {data_format!r}")
+    with name_scope(name or "separable_conv2d"):
+        d = rate if rate is not None else dilations
+        r = None if d is None else [int(v) for v in (d if isinstance(d, (list, tuple)) else [d, d])][-2:]
+        h = depthwise_conv2d(input, depthwise_filter, strides, padding, rate=r)
+        return conv2d(h, pointwise_filter, [1, 1, 1, 1], "VALID")
+
+
+def relu_layer(x: Any, weights: Any, biases: Any, name: str | None = None) -> Tensor:
+    """``relu(x @ weights + biases)``."""
+    with name_scope(name or "relu_layer"):
+        return relu(xw_plus_b(x, weights, biases))

@@ -1,6 +1,6 @@
 """TF1 math and array functions built from registered ops (their gradients come from those ops):
 ``reduce_logsumexp``, ``norm``, ``trace``, ``linspace``, ``meshgrid``, ``boolean_mask``, ``sort``/``argsort``,
-``logical_xor``, ``to_double``, ``matrix_transpose``.
+``logical_xor``, ``to_double``, ``matrix_transpose``, ``tensordot``.
 
 >>> import trainer as tf
 >>> with tf.Session() as sess:
@@ -31,6 +31,7 @@ from trainer.ops.array_ops import (
     transpose,
     where_indices,
 )
+from trainer.ops.einsum_ops import einsum
 from trainer.ops.index_ops import range as _range
 from trainer.ops.index_ops import top_k
 from trainer.ops.linalg_ops import matrix_diag_part
@@ -236,3 +237,28 @@ def matrix_transpose(a: Any, name: str = "matrix_transpose", conjugate: bool = F
     if r is None or r < 2:
         raise InvalidArgumentError(f"tf.matrix_transpose needs rank >= 2 of known rank, got {x.shape}")
     return transpose(x, [*range(r - 2), r - 1, r - 2], name=name)
+
+
+def tensordot(a: Any, b: Any, axes: Any, name: str | None = None) -> Tensor:
+    """Sum over the last ``axes`` axes of ``a`` and the first ``axes`` of ``b`` (an int), or over the axis
+    lists ``axes = [a_axes, b_axes]``; built as an ``einsum`` (ranks must be known)."""
+    x, y = convert_to_tensor(a), convert_to_tensor(b)
+    ra, rb = x.shape.ndims, y.shape.ndims
+    if ra is None or rb is None:
+        raise InvalidArgumentError("tf.tensordot needs operands of known rank")
+    if isinstance(axes, (int, np.integer)) or (isinstance(axes, Tensor) and axes.shape.ndims == 0):
+        k = int(static_ints(axes, "axes")[0])
+        a_axes, b_axes = list(range(ra - k, ra)), list(range(k))
+    else:
+        a_axes, b_axes = ([int(v) for v in static_ints(ax, "axes")] for ax in axes)
+    a_axes = [norm_axis(v, ra) for v in a_axes]
+    b_axes = [norm_axis(v, rb) for v in b_axes]
+    if len(a_axes) != len(b_axes):
+        raise InvalidArgumentError(f"tf.tensordot: {len(a_axes)} axes of a against {len(b_axes)} of b")
+    letters = iter("abcdefghijklmnopqrstuvwxyz")
+    sa = [next(letters) for _ in range(ra)]
+    sb = [next(letters) for _ in range(rb)]
+    for i, j in zip(a_axes, b_axes, strict=True):
+        sb[j] = sa[i]
+    out = [c for i, c in enumerate(sa) if i not in a_axes] + [c for j, c in enumerate(sb) if j not in b_axes]
+    return einsum(f"{''.join(sa)},{''.join(sb)}->{''.join(out)}", x, y, name=name or "Tensordot")
