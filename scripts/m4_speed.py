@@ -10,7 +10,9 @@ twice for the Cortex-M4 (-Os, freestanding): as is (TL_INT8_DSP: the DSP kernels
 (the reference kernels). runtime_c/port/mps2-an386/firmware.c runs every input, checks each output against the
 host's byte for byte (non-zero exit otherwise) and counts each invoke with SysTick; a known loop of 2,000,000
 instructions gives instructions per tick (40 at the board's 25 MHz). Prints a markdown table: the most
-instructions over the inputs, for both builds, and the text size of each library.
+instructions over the inputs, for both builds, the instructions per op type (the firmware's profiled invoke,
+tl_interpreter_invoke_profiled with SysTick as the clock) and the text of dsp_int8.c's object (before the
+link drops what a model does not call).
 
 Models: ``ds_cnn`` is tests/fixtures/tflite/kws_ds_cnn_int8.tflite (MLPerf Tiny's DS-CNN shape, 49x10x1 input,
 made by TensorFlow's converter, imported); ``kws`` tests/fixtures/kws/kws_int8.tlm (examples/speech, 49x40x1);
@@ -154,11 +156,13 @@ def link_firmware(out: Path, lib: Path, elf: Path) -> None:
 
 @dataclass
 class Count:
-    """One firmware run: the most and fewest instructions of an invoke over the inputs."""
+    """One firmware run: the most and fewest instructions of an invoke over the inputs, and instructions per
+    op type in one profiled invoke of the first input."""
 
     most: int
     least: int
     per_tick: float
+    by_type: dict[str, int]
 
 
 def parse_counts(log: str) -> Count:
@@ -171,7 +175,10 @@ def parse_counts(log: str) -> Count:
     if most >= 0xFFFFFFFF or loop == 0:
         raise RuntimeError("the SysTick counter wrapped")
     per_tick = LOOP_INSTRUCTIONS / loop
-    return Count(round(most * per_tick), round(least * per_tick), per_tick)
+    by_type: dict[str, int] = {}
+    for op in re.finditer(r"^tl_fw: op \d+ (\w+) systick ticks (\d+)$", log, re.M):
+        by_type[op[1]] = by_type.get(op[1], 0) + round(int(op[2]) * per_tick)
+    return Count(round(most * per_tick), round(least * per_tick), per_tick, by_type)
 
 
 def run_firmware(elf: Path) -> str:
@@ -222,8 +229,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         assert isinstance(ref, Count) and isinstance(dsp, Count)
         speedup = ref.most / dsp.most
         print(f"| {r['model']} | {ref.most / 1e6:.2f}M | {dsp.most / 1e6:.2f}M | {speedup:.1f}x |")
+    print("\ninstructions per op type (one invoke; reference / DSP):")
+    for r in rows:
+        ref, dsp = r["reference"], r["dsp"]
+        assert isinstance(ref, Count) and isinstance(dsp, Count)
+        parts = [f"{t} {ref.by_type[t] / 1e6:.2f}M / {dsp.by_type.get(t, 0) / 1e6:.2f}M" for t in ref.by_type]
+        print(f"  {r['model']}: " + ", ".join(parts))
     sizes = ", ".join(f"{r['model']} {r['dsp_text']}" for r in rows)
-    print(f"dsp_int8.c text in the DSP libraries: {sizes} bytes")
+    print(f"dsp_int8.c object text (before --gc-sections): {sizes} bytes")
     return 0
 
 

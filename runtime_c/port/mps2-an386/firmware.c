@@ -44,6 +44,15 @@ static uint32_t tl_fw_counter_read(void) {
   if (TL_SYST_CSR & (1u << 16)) return 0xFFFFFFFFu;
   return (0xFFFFFFu - now) & 0xFFFFFFu;
 }
+/* the clock of tl_interpreter_invoke_profiled: SysTick ticks since tl_fw_counter_start */
+static uint64_t tl_fw_clock(void *user) {
+  (void)user;
+  return (0xFFFFFFu - TL_SYST_CVR) & 0xFFFFFFu;
+}
+#ifndef TL_FW_MAX_OPS
+#define TL_FW_MAX_OPS 64
+#endif
+static tl_op_profile tl_fw_ops[TL_FW_MAX_OPS];
 #endif
 
 static int tl_fw_fail(const char *what, tl_status s, const char *msg) {
@@ -118,6 +127,16 @@ int main(void) {
 #if defined(__ARM_ARCH_7EM__)
   printf("tl_fw: invoke systick ticks min %lu max %lu, known loop of 2000000 instructions: %lu ticks\n",
          (unsigned long)least, (unsigned long)most, (unsigned long)loop_ticks);
+  if (tl_model_op_count(model) <= TL_FW_MAX_OPS) { /* per op, one more invoke of the first input */
+    const int32_t n_ops = (int32_t)tl_model_op_count(model);
+    memset(tl_fw_ops, 0, sizeof tl_fw_ops);
+    s = tl_interpreter_set_input(interp, 0, tl_fw_digits[0], TL_FW_IN_BYTES, TL_INT8);
+    tl_fw_counter_start();
+    if (s == TL_OK) s = tl_interpreter_invoke_profiled(interp, tl_fw_clock, NULL, tl_fw_ops, n_ops);
+    if (s != TL_OK) return tl_fw_fail("tl_interpreter_invoke_profiled", s, tl_interpreter_error(interp));
+    for (k = 0; k < n_ops; k++)
+      printf("tl_fw: op %d %s systick ticks %lu\n", k, tl_fw_ops[k].type, (unsigned long)tl_fw_ops[k].ticks);
+  }
 #endif
   printf("tl_fw: accuracy %d/%d, mismatches with the host runtime %d\n", correct, TL_FW_DIGITS, mismatches);
   tl_interpreter_destroy(interp);

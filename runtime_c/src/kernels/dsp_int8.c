@@ -25,25 +25,31 @@ TL_DSP_INLINE int32_t tl_dsp_rounding_divide_by_pot(int32_t x, int32_t e) {
   return q + (((uint32_t)x & mask) > threshold ? 1 : 0);
 }
 
-/* tl_requantize_channel_int8(bias + dot, c, q): the common case (one rounding after the doubling high
- * multiply, shift <= 0, the sum within int32) in 32-bit steps with one 64-bit product; else the reference. */
-static int8_t tl_dsp_requantize(int32_t dot, const int32_t *bias, int32_t c, const tl_requant_int8 *q) {
-  const int64_t acc = (int64_t)(bias ? bias[c] : 0) + dot;
-  const int32_t m = q->channels > 1 ? q->multipliers[c] : q->multiplier;
-  const int32_t s = q->channels > 1 ? q->shifts[c] : q->shift;
-  int32_t v;
-  if (q->single_rounding || s > 0 || s < -31 || acc > INT32_MAX || acc < INT32_MIN || m == INT32_MIN)
-    return tl_requantize_channel_int8(acc, c, q);
-  {
-    /* tl_srdhm(a, m): (a * m + nudge) / 2^31 truncated toward zero (a * m = INT32_MIN^2 is excluded above) */
-    const int64_t ab = (int64_t)(int32_t)acc * m;
-    const int64_t t = ab + (ab >= 0 ? ((int64_t)1 << 30) : 1 - ((int64_t)1 << 30));
-    v = (int32_t)(t >= 0 ? t >> 31 : -((-t) >> 31));
+/* y[j] = tl_requantize_channel_int8(bias[c + j] + acc[j], c + j, q) for j < count. The common case (one
+ * rounding after the doubling high multiply, shift <= 0, bias + acc within int32) runs in 32-bit steps and
+ * one 32 x 32 -> 64-bit product (SMULL); anything else through the reference. tl_srdhm's quotient
+ * (a m + nudge) / 2^31 truncated toward zero equals floor((a m + 2^30) / 2^31) for both signs of a m (for
+ * a m < 0, truncating (a m + 1 - 2^30) / 2^31 is flooring (a m + 1 - 2^30 + 2^31 - 1) / 2^31). */
+TL_DSP_NOINLINE void tl_dsp_requantize(int8_t *y, const int32_t *acc, int32_t count, const int32_t *bias,
+                                       int32_t c, const tl_requant_int8 *q) {
+  const int per_channel = q->channels > 1, simple = !q->single_rounding;
+  const int32_t zp = q->output_zp, lo = q->act_min, hi = q->act_max;
+  for (int32_t j = 0; j < count; j++) {
+    const int32_t b = bias ? bias[c + j] : 0, dot = acc[j];
+    const int32_t m = per_channel ? q->multipliers[c + j] : q->multiplier;
+    const int32_t e = -(per_channel ? q->shifts[c + j] : q->shift); /* right shift */
+    int32_t v;
+    if (!simple || e < 0 || e > 31 || m == INT32_MIN || (b >= 0 ? dot > INT32_MAX - b : dot < INT32_MIN - b)) {
+      y[j] = tl_requantize_channel_int8((int64_t)b + dot, c + j, q);
+      continue;
+    }
+    {
+      const int64_t t = (int64_t)(b + dot) * (int64_t)m + ((int64_t)1 << 30);
+      v = (int32_t)(t >= 0 ? t >> 31 : ~((~t) >> 31)); /* floor(t / 2^31), in int32 range */
+    }
+    v = tl_dsp_rounding_divide_by_pot(v, e) + zp; /* |v| <= 2^31 / 2 + 128: no overflow */
+    y[j] = (int8_t)(v < lo ? lo : (v > hi ? hi : v));
   }
-  v = tl_dsp_rounding_divide_by_pot(v, -s) + q->output_zp; /* |v| <= 2^31 / 2 + 128: no overflow */
-  if (v < q->act_min) v = q->act_min;
-  if (v > q->act_max) v = q->act_max;
-  return (int8_t)v;
 }
 
 /* acc[j] += sum over i < n of (x[i] - zp) * w[j * ws + i], j < 4, with off = tl_dsp_offset_pair(zp).
@@ -101,32 +107,32 @@ TL_DSP_INLINE int32_t tl_dsp_dot1(const int8_t *x, const int8_t *w, int32_t n, i
 /* acc[j] += sum over i < n of col[i] * w[j * n + i], j < 4: col holds x - zp as int16 with each whole group
  * of four taps stored in the order 0, 2, 1, 3, so its words are the halfword pairs that SXTB16 makes of
  * the weights (bytes 0, 2 and 1, 3); the last n % 4 taps are in order. */
-TL_DSP_INLINE void tl_dsp_col_dot4(int32_t acc[4], const int16_t *col, const int8_t *w, int32_t n) {
+TL_DSP_NOINLINE void tl_dsp_col_dot4(int32_t acc[4], const int16_t *col, const int8_t *w, int32_t n) {
   const int8_t *w0 = w, *w1 = w + n, *w2 = w1 + n, *w3 = w2 + n;
-  const int32_t n4 = n & ~3;
+  const int16_t *cp = col, *const c_end = col + (n & ~3);
   int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, i;
-  for (i = 0; i < n4; i += 4) {
+  for (; cp < c_end; cp += 4, w0 += 4, w1 += 4, w2 += 4, w3 += 4) {
     uint32_t xe, xo, wv;
-    memcpy(&xe, col + i, 4);
-    memcpy(&xo, col + i + 2, 4);
-    wv = tl_dsp_load32(w0 + i);
+    memcpy(&xe, cp, 4);
+    memcpy(&xo, cp + 2, 4);
+    wv = tl_dsp_load32(w0);
     a0 = tl_dsp_smlad(tl_dsp_sxtb16(wv), xe, a0);
     a0 = tl_dsp_smlad(tl_dsp_sxtb16_ror8(wv), xo, a0);
-    wv = tl_dsp_load32(w1 + i);
+    wv = tl_dsp_load32(w1);
     a1 = tl_dsp_smlad(tl_dsp_sxtb16(wv), xe, a1);
     a1 = tl_dsp_smlad(tl_dsp_sxtb16_ror8(wv), xo, a1);
-    wv = tl_dsp_load32(w2 + i);
+    wv = tl_dsp_load32(w2);
     a2 = tl_dsp_smlad(tl_dsp_sxtb16(wv), xe, a2);
     a2 = tl_dsp_smlad(tl_dsp_sxtb16_ror8(wv), xo, a2);
-    wv = tl_dsp_load32(w3 + i);
+    wv = tl_dsp_load32(w3);
     a3 = tl_dsp_smlad(tl_dsp_sxtb16(wv), xe, a3);
     a3 = tl_dsp_smlad(tl_dsp_sxtb16_ror8(wv), xo, a3);
   }
-  for (; i < n; i++) {
-    a0 += col[i] * w0[i];
-    a1 += col[i] * w1[i];
-    a2 += col[i] * w2[i];
-    a3 += col[i] * w3[i];
+  for (i = 0; i < (n & 3); i++) { /* the last n % 4 taps, in order */
+    a0 += cp[i] * w0[i];
+    a1 += cp[i] * w1[i];
+    a2 += cp[i] * w2[i];
+    a3 += cp[i] * w3[i];
   }
   acc[0] = a0;
   acc[1] = a1;
@@ -135,20 +141,33 @@ TL_DSP_INLINE void tl_dsp_col_dot4(int32_t acc[4], const int16_t *col, const int
 }
 
 /* The column of output position (iy0, ix0): col[t] = x[iy, ix, ic] - zp for tap t = (ky * k_w + kx) * in_c
- * + ic, 0 for taps outside the input (as the reference skips them), groups of four reordered 0, 2, 1, 3. */
-static void tl_dsp_column(int16_t *col, const int8_t *xb, const tl_conv_params *g, int64_t iy0, int64_t ix0,
-                          int32_t zp) {
-  const int32_t in_c = g->in_c, n = g->k_h * g->k_w * in_c, n4 = n & ~3;
+ * + ic, 0 for taps outside the input (as the reference skips them), whole groups of four taps reordered
+ * 0, 2, 1, 3 (n4 = n & ~3 taps). Four input bytes of one group become its two words with two SXTAB16s. */
+static void tl_dsp_column(int16_t *col, const int8_t *xb, const tl_conv_params *g, int32_t iy0, int32_t ix0,
+                          int32_t n4, uint32_t off) {
+  const int32_t in_c = g->in_c, zp = -(int32_t)(int16_t)(off & 0xFFFFu);
   int32_t t = 0;
-  for (int32_t ky = 0; ky < g->k_h; ky++) {
-    const int64_t iy = iy0 + (int64_t)ky * g->dilation_h;
-    for (int32_t kx = 0; kx < g->k_w; kx++) {
-      const int64_t ix = ix0 + (int64_t)kx * g->dilation_w;
+  for (int32_t ky = 0, iy = iy0; ky < g->k_h; ky++, iy += g->dilation_h) {
+    for (int32_t kx = 0, ix = ix0; kx < g->k_w; kx++, ix += g->dilation_w) {
       const int inside = iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w;
-      const int8_t *xp = inside ? xb + ((ptrdiff_t)iy * g->in_w + (ptrdiff_t)ix) * in_c : NULL;
-      for (int32_t ic = 0; ic < in_c; ic++, t++) {
-        const int32_t slot = t < n4 ? ((t & ~3) | ((t & 1) << 1) | ((t >> 1) & 1)) : t;
-        col[slot] = (int16_t)(inside ? (int32_t)xp[ic] - zp : 0);
+      const int8_t *xp = inside ? xb + ((ptrdiff_t)iy * g->in_w + ix) * in_c : xb;
+      const int32_t start = t, end = t + in_c;
+      while (t < end) {
+        if ((t & 3) == 0 && t + 4 <= end && t + 4 <= n4) { /* a whole group inside this run */
+          uint32_t e = 0, o = 0;
+          if (inside) {
+            const uint32_t xv = tl_dsp_load32(xp + (t - start));
+            e = tl_dsp_sxtab16(off, xv);
+            o = tl_dsp_sxtab16_ror8(off, xv);
+          }
+          memcpy(col + t, &e, 4);
+          memcpy(col + t + 2, &o, 4);
+          t += 4;
+        } else {
+          const int32_t slot = t < n4 ? ((t & ~3) | ((t & 1) << 1) | ((t >> 1) & 1)) : t;
+          col[slot] = (int16_t)(inside ? (int32_t)xp[t - start] - zp : 0);
+          t++;
+        }
       }
     }
   }
@@ -181,12 +200,13 @@ void tl_conv2d_int8_dsp(int8_t *y,           /* [batch, out_h, out_w, out_c] */
         for (int32_t ox = 0; ox < g->out_w; ox++) {
           int8_t *yp = y + (((ptrdiff_t)b * g->out_h + oy) * g->out_w + ox) * g->out_c; /* [out_c] */
           int32_t oc = 0;
-          tl_dsp_column(col, xb, g, tl_geo_start(oy, g->stride_h, g->pad_top),
-                        tl_geo_start(ox, g->stride_w, g->pad_left), zp);
+          /* window starts lie in (-eff, in): int32 (geometry.h) */
+          tl_dsp_column(col, xb, g, (int32_t)tl_geo_start(oy, g->stride_h, g->pad_top),
+                        (int32_t)tl_geo_start(ox, g->stride_w, g->pad_left), n & ~3, off);
           for (; oc + 4 <= g->out_c; oc += 4) {
             int32_t acc[4];
             tl_dsp_col_dot4(acc, col, w + (ptrdiff_t)oc * n, n);
-            for (int32_t j = 0; j < 4; j++) yp[oc + j] = tl_dsp_requantize(acc[j], bias, oc + j, &p->out);
+            tl_dsp_requantize(yp + oc, acc, 4, bias, oc, &p->out);
           }
           for (; oc < g->out_c; oc++) { /* the last out_c % 4 channels (the column's order is immaterial) */
             const int8_t *wo = w + (ptrdiff_t)oc * n;
@@ -195,7 +215,7 @@ void tl_conv2d_int8_dsp(int8_t *y,           /* [batch, out_h, out_w, out_c] */
               const int32_t slot = t < (n & ~3) ? ((t & ~3) | ((t & 1) << 1) | ((t >> 1) & 1)) : t;
               a += col[slot] * wo[t];
             }
-            yp[oc] = tl_dsp_requantize(a, bias, oc, &p->out);
+            tl_dsp_requantize(yp + oc, &a, 1, bias, oc, &p->out);
           }
         }
       }
@@ -235,7 +255,7 @@ void tl_conv2d_int8_dsp(int8_t *y,           /* [batch, out_h, out_w, out_c] */
                   acc[0] += tl_dsp_dot1(xp, wp, n, zp, off);
               }
             }
-            for (int32_t j = 0; j < count; j++) yp[oc + j] = tl_dsp_requantize(acc[j], bias, oc + j, &p->out);
+            tl_dsp_requantize(yp + oc, acc, count, bias, oc, &p->out);
             if (count == 1) oc -= 3; /* the last out_c % 4 channels, one at a time */
           }
         }
@@ -244,9 +264,35 @@ void tl_conv2d_int8_dsp(int8_t *y,           /* [batch, out_h, out_w, out_c] */
   }
 }
 
-/* Algorithm: as tl_depthwise_conv2d_int8 with depth multiplier 1 (output channel c reads input channel c),
- * four channels at a time: their four input bytes and four weight bytes of a tap become halfword pairs
- * (channels 0, 2 and 1, 3) and SMLABB / SMLATT add one product per channel. */
+/* Kernel windows of at most this many taps take tl_depthwise_conv2d_int8_dsp (a stack list of their offsets). */
+#define TL_DSP_DW_MAX_TAPS 64
+
+/* acc[j] = sum over the taps t of (x[offsets[2t] + j] - zp) * w[offsets[2t + 1] + j], j < 4: four channels'
+ * input bytes and weight bytes of a tap become halfword pairs (channels 0, 2 and 1, 3; SXTAB16 subtracts the
+ * zero point) and SMLABB / SMLATT add one product per channel. */
+TL_DSP_NOINLINE void tl_dsp_dw4(int32_t acc[4], const int8_t *x, const int8_t *w, const int32_t *offsets,
+                                int32_t taps, uint32_t off) {
+  const int32_t *o = offsets, *const end = offsets + 2 * taps;
+  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  for (; o < end; o += 2) {
+    const uint32_t xv = tl_dsp_load32(x + o[0]), wv = tl_dsp_load32(w + o[1]);
+    const uint32_t xe = tl_dsp_sxtab16(off, xv), xo = tl_dsp_sxtab16_ror8(off, xv);
+    const uint32_t we = tl_dsp_sxtb16(wv), wo = tl_dsp_sxtb16_ror8(wv);
+    a0 = tl_dsp_smlabb(xe, we, a0);
+    a2 = tl_dsp_smlatt(xe, we, a2);
+    a1 = tl_dsp_smlabb(xo, wo, a1);
+    a3 = tl_dsp_smlatt(xo, wo, a3);
+  }
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = a2;
+  acc[3] = a3;
+}
+
+/* Algorithm: as tl_depthwise_conv2d_int8 with depth multiplier 1 (output channel c reads input channel c):
+ * per output position, the list of its taps inside the input, then four channels at a time over it
+ * (tl_dsp_dw4). Windows of more than TL_DSP_DW_MAX_TAPS taps, other depth multipliers and inputs of 2^31
+ * bytes or more run the reference kernel. */
 void tl_depthwise_conv2d_int8_dsp(int8_t *y,           /* [batch, out_h, out_w, out_c] */
                                   const int8_t *x,     /* [batch, in_h, in_w, in_c] */
                                   const int8_t *w,     /* [1, k_h, k_w, out_c] */
@@ -255,12 +301,14 @@ void tl_depthwise_conv2d_int8_dsp(int8_t *y,           /* [batch, out_h, out_w, 
   const tl_conv_params *g = &p->geom;
   const int32_t zp = p->input_zp, c_n = g->in_c;
   const uint32_t off = tl_dsp_offset_pair(zp);
-  if (g->depth_multiplier != 1 || (int64_t)g->k_h * g->k_w > TL_DSP_INT8_MAX_TAPS) {
+  if (g->depth_multiplier != 1 || (int64_t)g->k_h * g->k_w > TL_DSP_DW_MAX_TAPS ||
+      (int64_t)g->in_h * g->in_w * c_n > INT32_MAX) {
     tl_depthwise_conv2d_int8(y, x, w, bias, p);
     return;
   }
   {
-    const ptrdiff_t x_row = (ptrdiff_t)g->in_w * c_n, w_row = (ptrdiff_t)g->k_w * c_n;
+    const ptrdiff_t x_row = (ptrdiff_t)g->in_w * c_n;
+    int32_t offsets[2 * TL_DSP_DW_MAX_TAPS];
     for (int32_t b = 0; b < g->batch; b++) {
       const int8_t *xb = x + (ptrdiff_t)b * g->in_h * x_row; /* [in_h, in_w, in_c] */
       for (int32_t oy = 0; oy < g->out_h; oy++) {
@@ -272,37 +320,26 @@ void tl_depthwise_conv2d_int8_dsp(int8_t *y,           /* [batch, out_h, out_w, 
           int32_t kx0, kx1;
           tl_geo_taps(ix0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
           int8_t *yp = y + (((ptrdiff_t)b * g->out_h + oy) * g->out_w + ox) * c_n; /* [out_c] */
-          int32_t c = 0;
-          for (; c + 4 <= c_n; c += 4) {
-            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-            for (int32_t ky = ky0; ky < ky1; ky++) {
-              const int8_t *xr = xb + (ptrdiff_t)(iy0 + (int64_t)ky * g->dilation_h) * x_row + c;
-              const int8_t *wr = w + ky * w_row + c;
-              for (int32_t kx = kx0; kx < kx1; kx++) {
-                const uint32_t xv = tl_dsp_load32(xr + (ptrdiff_t)(ix0 + (int64_t)kx * g->dilation_w) * c_n);
-                const uint32_t wv = tl_dsp_load32(wr + (ptrdiff_t)kx * c_n);
-                const uint32_t xe = tl_dsp_sxtab16(off, xv), xo = tl_dsp_sxtab16_ror8(off, xv);
-                const uint32_t we = tl_dsp_sxtb16(wv), wo = tl_dsp_sxtb16_ror8(wv);
-                a0 = tl_dsp_smlabb(xe, we, a0);
-                a2 = tl_dsp_smlatt(xe, we, a2);
-                a1 = tl_dsp_smlabb(xo, wo, a1);
-                a3 = tl_dsp_smlatt(xo, wo, a3);
-              }
+          /* the taps inside the input as (input offset, weight offset) pairs from channel 0 of this position's
+           * window and of the weights (tap positions fit in int32: geometry.h) */
+          int32_t taps = 0, c = 0;
+          for (int32_t ky = ky0; ky < ky1; ky++) {
+            for (int32_t kx = kx0; kx < kx1; kx++, taps++) {
+              const int32_t iy = (int32_t)iy0 + ky * g->dilation_h, ix = (int32_t)ix0 + kx * g->dilation_w;
+              offsets[2 * taps] = (iy * g->in_w + ix) * c_n;
+              offsets[2 * taps + 1] = (ky * g->k_w + kx) * c_n;
             }
-            yp[c] = tl_dsp_requantize(a0, bias, c, &p->out);
-            yp[c + 1] = tl_dsp_requantize(a1, bias, c + 1, &p->out);
-            yp[c + 2] = tl_dsp_requantize(a2, bias, c + 2, &p->out);
-            yp[c + 3] = tl_dsp_requantize(a3, bias, c + 3, &p->out);
+          }
+          for (; c + 4 <= c_n; c += 4) {
+            int32_t acc[4];
+            tl_dsp_dw4(acc, xb + c, w + c, offsets, taps, off);
+            tl_dsp_requantize(yp + c, acc, 4, bias, c, &p->out);
           }
           for (; c < c_n; c++) { /* the last in_c % 4 channels */
             int32_t a = 0;
-            for (int32_t ky = ky0; ky < ky1; ky++) {
-              const int8_t *xr = xb + (ptrdiff_t)(iy0 + (int64_t)ky * g->dilation_h) * x_row + c;
-              for (int32_t kx = kx0; kx < kx1; kx++)
-                a += ((int32_t)xr[(ptrdiff_t)(ix0 + (int64_t)kx * g->dilation_w) * c_n] - zp) *
-                     w[ky * w_row + (ptrdiff_t)kx * c_n + c];
-            }
-            yp[c] = tl_dsp_requantize(a, bias, c, &p->out);
+            for (int32_t t = 0; t < taps; t++)
+              a += ((int32_t)xb[offsets[2 * t] + c] - zp) * w[offsets[2 * t + 1] + c];
+            tl_dsp_requantize(yp + c, &a, 1, bias, c, &p->out);
           }
         }
       }
@@ -329,9 +366,11 @@ void tl_fc_int8_dsp(int8_t *y,           /* [batch, out_depth] */
     for (; o + 4 <= p->out_depth; o += 4) {
       int32_t acc[4] = {0, 0, 0, 0};
       tl_dsp_dot4(acc, xb, w + (ptrdiff_t)o * n, n, n, zp, off);
-      for (int32_t j = 0; j < 4; j++) yb[o + j] = tl_dsp_requantize(acc[j], bias, o + j, &p->out);
+      tl_dsp_requantize(yb + o, acc, 4, bias, o, &p->out);
     }
-    for (; o < p->out_depth; o++)
-      yb[o] = tl_dsp_requantize(tl_dsp_dot1(xb, w + (ptrdiff_t)o * n, n, zp, off), bias, o, &p->out);
+    for (; o < p->out_depth; o++) {
+      const int32_t a = tl_dsp_dot1(xb, w + (ptrdiff_t)o * n, n, zp, off);
+      tl_dsp_requantize(yb + o, &a, 1, bias, o, &p->out);
+    }
   }
 }

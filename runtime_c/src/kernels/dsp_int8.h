@@ -34,8 +34,10 @@
 
 #if defined(__GNUC__)
 #define TL_DSP_INLINE __attribute__((always_inline)) static inline /* -Os would keep calls in inner loops */
+#define TL_DSP_NOINLINE __attribute__((noinline)) static /* an inner loop with all registers to itself */
 #else
 #define TL_DSP_INLINE static inline
+#define TL_DSP_NOINLINE static
 #endif
 
 /* 4 bytes from any address (one LDR on Cortex-M4/M7, which allow unaligned word loads). */
