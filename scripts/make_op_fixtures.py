@@ -60,6 +60,9 @@ OPS: dict[str, tuple[Callable[..., tf.Tensor], int, tuple[float, float]]] = {
         (-2, 2),
     ),
     "transpose_conv_valid": (lambda x: _transpose_conv(x, 5, 2, 2, "VALID", (8, 8)), 1, (-2.0, 2.0)),
+    "strided_slice": (lambda x: x[:, 60:3:-2], 1, (-2.0, 2.0)),
+    "strided_slice_shrink": (lambda x: x[0, 1::3], 1, (-2.0, 2.0)),
+    "slice": (lambda x: tf.slice(x, [0, 5], [1, 40]), 1, (-2.0, 2.0)),
 }
 
 

@@ -1504,6 +1504,45 @@ def _transpose_conv_cases() -> list[Case]:
     ]
 
 
+def _strided_slice(
+    x: tuple, vectors: Sequence[Sequence[int]], y: tuple, dtype: object = np.int32, **masks: object
+) -> bytes:
+    """One StridedSlice of input x with constant begin, end, strides (``dtype``) and output y."""
+    b = ModelBuilder(check=False)
+    xi = b.add_input("x", x[0], x[1], quantization=x[2])
+    consts = [b.add_constant(n, np.asarray(v, dtype)) for n, v in zip("bes", vectors, strict=True)]
+    yi = b.add_tensor("y", y[0], y[1], quantization=y[2])
+    b.add_op("StridedSlice", [xi, *consts], [yi], **masks)
+    b.mark_output(yi)
+    return b.finish(arena_bytes=0)
+
+
+@_group
+def _strided_slice_op() -> list[Case]:
+    f, i8, q = np.float32, np.int8, Quantization(0.1, 0)
+    x, y = (f, [4, 6], None), (f, [4, 2], None)
+    v = ([0, 1], [4, 5], [1, 2])  # x[0:4, 1:5:2]: [4, 2]
+    one_input = _one_op("StridedSlice", [x], [y])
+    return [
+        _c("strided_slice_one_input", one_input, COUNT),
+        _c("strided_slice_output_shape", _strided_slice(x, v, (f, [4, 3], None)), SHAPE),
+        _c("strided_slice_zero_stride", _strided_slice(x, (v[0], v[1], [1, 0]), y), OPTIONS),
+        _c("strided_slice_empty", _strided_slice(x, (v[0], [0, 5], v[2]), y), SHAPE),
+        _c("strided_slice_mask_above_rank", _strided_slice(x, v, y, end_mask=8), OPTIONS),
+        _c("strided_slice_shrink_out_of_range", _strided_slice(x, ([4, 1], v[1], v[2]), (f, [2], None),
+                                                               shrink_axis_mask=1), OPTIONS),  # fmt: skip
+        _c("strided_slice_begin_length", _strided_slice(x, ([0], [4], [1]), y), SHAPE),
+        _c("strided_slice_float_bounds", _strided_slice(x, v, y, np.float32), UNS_DTYPE),
+        _c("strided_slice_dtype_change", _strided_slice(x, v, (np.int32, [4, 2], None)), SHAPE),
+        _c(
+            "strided_slice_int8_requantized",
+            _strided_slice((i8, [4, 6], q), v, (i8, [4, 2], Quantization(0.2, 0))),
+            QUANT,
+        ),
+        _c("valid_strided_slice_int8", _strided_slice((i8, [4, 6], q), v, (i8, [4, 2], q)), OK),
+    ]
+
+
 def cases() -> list[Case]:
     """Every malformed-model case (plus valid controls), names unique; see ``Case.requires``."""
     out: list[Case] = []

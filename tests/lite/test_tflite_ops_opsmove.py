@@ -5,7 +5,9 @@ back to TFLite (``to_tflite``) and run on LiteRT against tensorlet's own kernels
 The fixtures (tests/fixtures/tflite/ops_<name>.tflite and ops_<name>_int8.tflite, written by
 scripts/make_op_fixtures.py) hold the op alone: float32, and full-integer int8 with int8 inputs and outputs.
 These ops move values: int8 outputs byte-identical, float32 outputs identical (no arithmetic). TensorFlow's
-converter gives SPLIT's and SPLIT_V's outputs the input's parameters, the rule tensorlet's int8 Split keeps.
+converter gives the outputs of SPLIT, SPLIT_V, STRIDED_SLICE and SLICE the input's parameters, the rule
+tensorlet's int8 Split and StridedSlice keep. SLICE imports as StridedSlice (its end and strides become
+constants).
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ pyruntime = pytest.importorskip("pyruntime")
 
 N_INPUTS = 100
 # fixture name: the tensorlet op it must import as
-OPS = {"split": "Split", "split_v": "Split"}
+OPS = {
+    "split": "Split",
+    "split_v": "Split",
+    "strided_slice": "StridedSlice",  # x[:, 60:3:-2]: begin and end masks on axis 0, a negative stride
+    "strided_slice_shrink": "StridedSlice",  # x[0, 1::3]: axis 0 shrunk
+    "slice": "StridedSlice",  # SLICE: begin and size
+}
 
 
 def litert():
@@ -115,3 +123,19 @@ def test_split_exports_to_split_or_split_v(shape, axis: int, sizes, tflite_op: s
     if axis >= 0:
         assert back == tlm  # the round trip gives the same .tlm
     assert _compare(data, tlm, n=5) == 5 * len(sizes)
+
+
+@pytest.mark.parametrize("int8", [False, True], ids=["float32", "int8"])
+@pytest.mark.parametrize("k", range(8))
+def test_strided_slice_exports_to_strided_slice(k: int, int8: bool) -> None:
+    from op_cases.strided_slice import SLICES, _model
+
+    shape, *args = SLICES[k]
+    q = Quantization(0.037, -7) if int8 else None
+    tlm, _ = _model(shape, *args, dtype=np.int8 if int8 else np.float32, quant=q)
+    data = to_tflite(tlm)
+    lr = litert()
+    ops = lr.Interpreter(model_content=data)._get_ops_details()  # noqa: SLF001 (LiteRT's op list)
+    assert [d["op_name"] for d in ops] == ["STRIDED_SLICE"]
+    assert from_tflite(data) == tlm  # the round trip gives the same .tlm
+    assert _compare(data, tlm, n=5) == 5

@@ -124,6 +124,12 @@ def quantize_weights(w: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
     return qw, scales
 
 
+def _index_constant(t) -> bool:
+    """An int32 constant of a float model: indices or bounds (StridedSlice's begin, end, strides), not
+    values; quantization leaves it as it is."""
+    return t.data is not None and t.dtype == np.int32
+
+
 def quantize_model(
     model: bytes,
     representative_dataset,
@@ -152,7 +158,7 @@ def quantize_model(
     m = read_model(model)
     for op in m.ops:
         if OPS[op.opcode].reference is None or any(  # Quantize / Dequantize: already an int8 model
-            m.tensors[i].dtype != np.float32 for i in op.inputs
+            m.tensors[i].dtype != np.float32 and not _index_constant(m.tensors[i]) for i in op.inputs
         ):
             raise ValueError(f"op {op.index} ({op.opcode}): quantize_model takes a float32 model")
     ranges = calibrate(model, representative_dataset, percentile)
@@ -160,13 +166,18 @@ def quantize_model(
     for i in m.inputs:
         params[i] = choose_params(*ranges[i])
     tensors: list[dict] = [
-        dict(name=t.name, dtype=np.int8, shape=t.shape, data=None, quant=None) for t in m.tensors
+        dict(name=t.name, dtype=np.int8, shape=t.shape, data=None, quant=None)
+        if not _index_constant(t)
+        else dict(name=t.name, dtype=np.int32, shape=t.shape, data=t.data, quant=None)  # kept as they are
+        for t in m.tensors
     ]
     for op in m.ops:
         spec = OPS[op.opcode]
         x = op.inputs[0]
         for k, i in enumerate(op.inputs):  # constants that are not weights or biases: per-tensor int8
             t = m.tensors[i]
+            if _index_constant(t):
+                continue
             if t.data is not None and not (spec.weight_axis is not None and k >= 1) and i not in params:
                 params[i] = choose_params(float(t.data.min()), float(t.data.max()))
                 s, z = params[i]

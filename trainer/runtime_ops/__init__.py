@@ -34,6 +34,7 @@ from trainer.runtime_ops import (  # noqa: F401  (each registers its ops)
     softmax,
     split,
     squared_difference,
+    strided_slice,
     transpose_conv,
     unary_math,
 )

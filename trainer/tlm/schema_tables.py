@@ -55,6 +55,7 @@ OPTION_FIELDS: dict[str, list[tuple[str, str, Any]]] = {
         ("stride_w", "int", 1),
         ("activation", "Activation", 0),
     ],
+    "StridedSliceOptions": [("begin_mask", "int", 0), ("end_mask", "int", 0), ("shrink_axis_mask", "int", 0)],
 }
 
 # The options table each op code takes (`options: "<Table>"` on the OpCode value); ops
@@ -79,6 +80,7 @@ OP_OPTIONS: dict[str, str] = {
     "Gelu": "GeluOptions",
     "Split": "SplitOptions",
     "TransposeConv": "TransposeConvOptions",
+    "StridedSlice": "StridedSliceOptions",
 }
 
 # Op codes whose options may be left out (`options_optional`).

@@ -51,6 +51,7 @@ _OPS = {
     "Exp": "EXP", "Log": "LOG", "Elu": "ELU", "LeakyRelu": "LEAKY_RELU", "Div": "DIV",
     "SquaredDifference": "SQUARED_DIFFERENCE", "BatchMatMul": "BATCH_MATMUL", "HardSwish": "HARD_SWISH",
     "Gelu": "GELU", "Split": "SPLIT", "TransposeConv": "TRANSPOSE_CONV", "PRelu": "PRELU",
+    "StridedSlice": "STRIDED_SLICE",
 }  # fmt: skip
 _WEIGHTED = ("FullyConnected", "Conv2D", "DepthwiseConv2D")
 
@@ -313,6 +314,11 @@ def _convert_op(g: _Graph, op) -> None:
     elif op.opcode == "Transpose":
         ins.append(g.const(f"{g.info.tensors[outs[0]].name}/perm", np.asarray(o["perm"])))
         opts = ("TransposeOptions", [])
+    elif op.opcode == "StridedSlice":  # begin, end, strides stay the int32 input tensors they are
+        opts = (
+            "StridedSliceOptions",
+            [(0, "i", o["begin_mask"]), (1, "i", o["end_mask"]), (4, "i", o["shrink_axis_mask"])],
+        )
     elif op.opcode == "Split":  # SPLIT for equal pieces, SPLIT_V for any; the axis as a constant input
         axis = o["axis"] % len(x_shape)
         sizes = [g.info.tensors[i].shape[axis] for i in outs]

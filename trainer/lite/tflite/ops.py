@@ -446,6 +446,58 @@ def _split_v(ctx: ImportContext, op: Operator) -> None:
     _split_into(ctx, op, op.inputs[0], op.inputs[2], "SplitVOptions", sizes)
 
 
+def _slice_bounds(ctx: ImportContext, op: Operator, names: tuple[str, ...]) -> list[np.ndarray]:
+    """The constant int32 vectors of inputs 1.. (one entry per axis of input 0)."""
+    rank = len(ctx.shape(op.inputs[0]))
+    out = []
+    for k, name in enumerate(names, start=1):
+        v = ctx.const(op.inputs[k], name)
+        if v.dtype != np.int32 or v.shape != (rank,):
+            raise Refusal(f"{name} of type {v.dtype} and shape {list(v.shape)} for an input of rank {rank}")
+        out.append(v)
+    return out
+
+
+@_register(
+    "STRIDED_SLICE",
+    "StridedSlice",
+    "begin, end, strides (constant, one entry per axis), begin/end/shrink-axis masks; ellipsis and new-axis "
+    "masks and offset refused",
+)
+def _strided_slice(ctx: ImportContext, op: Operator) -> None:
+    arity(op, (4,))
+    o = options(ctx, op, "StridedSliceOptions", schema.STRIDED_SLICE_OPTIONS)
+    rank = len(ctx.shape(op.inputs[0]))
+    if o["ellipsis_mask"] or o["new_axis_mask"] or o["offset"]:
+        raise Refusal(
+            f"ellipsis_mask {o['ellipsis_mask']}, new_axis_mask {o['new_axis_mask']}, offset {o['offset']} "
+            "(tensorlet's StridedSlice takes neither)"
+        )
+    masks = {k: int(o[k]) for k in ("begin_mask", "end_mask", "shrink_axis_mask")}
+    if any(m >> rank for m in masks.values()) or not 1 <= rank <= 6:
+        raise Refusal(f"masks {list(masks.values())} for rank {rank}")
+    _slice_bounds(ctx, op, ("begin", "end", "strides"))
+    ins = [ctx.t(i) for i in op.inputs]
+    ctx.emit("StridedSlice", op, ins, [ctx.t(op.outputs[0])], **masks)
+
+
+@_register("SLICE", "StridedSlice", "begin and size (constant; size -1: to the end) as begin, end, strides 1")
+def _slice(ctx: ImportContext, op: Operator) -> None:
+    arity(op, (3,))
+    rank = len(ctx.shape(op.inputs[0]))
+    begin, size = _slice_bounds(ctx, op, ("begin", "size"))
+    if not 1 <= rank <= 6 or (size < -1).any():
+        raise Refusal(f"size {size.tolist()} for rank {rank}")
+    end = np.where(size == -1, 0, begin.astype(np.int64) + size).astype(np.int32)
+    end_mask = sum(1 << k for k in range(rank) if size[k] == -1)
+    extra = []
+    for k, (suffix, value) in enumerate((("end", end), ("strides", np.ones(rank, np.int32))), start=1):
+        extra.append(ctx.builder.add_constant(ctx._name(op.inputs[2], f"/{suffix}"), value))
+        ctx.sort_keys.append((op.inputs[2], k))  # numbered right after the size tensor
+    ins = [ctx.t(op.inputs[0]), ctx.t(op.inputs[1]), *extra]
+    ctx.emit("StridedSlice", op, ins, [ctx.t(op.outputs[0])], end_mask=end_mask)
+
+
 def _paddings(ctx: ImportContext, op: Operator) -> list[int]:
     pads = ctx.const(op.inputs[1], "paddings")
     rank = len(ctx.shape(op.inputs[0]))

@@ -101,6 +101,14 @@ TRANSPOSE_CONV_OPTIONS = {
 CONCATENATION_OPTIONS = {"axis": (0, "i", 0), "fused_activation_function": (1, "b", 0)}
 REDUCER_OPTIONS = {"keep_dims": (0, "?", False)}
 SPLIT_OPTIONS = {"num_splits": (0, "i", 0)}  # SplitOptions and SplitVOptions
+STRIDED_SLICE_OPTIONS = {
+    "begin_mask": (0, "i", 0),
+    "end_mask": (1, "i", 0),
+    "ellipsis_mask": (2, "i", 0),
+    "new_axis_mask": (3, "i", 0),
+    "shrink_axis_mask": (4, "i", 0),
+    "offset": (5, "?", False),
+}
 RESHAPE_OPTIONS_NEW_SHAPE = 0  # slot of ReshapeOptions.new_shape: [int]
 
 # union BuiltinOptions: the member each mapped op's options must be (0: none)
@@ -121,6 +129,7 @@ BUILTIN_OPTIONS = {
     "SubOptions": 28,
     "DivOptions": 29,
     "SqueezeOptions": 30,
+    "StridedSliceOptions": 32,
     "SplitOptions": 35,
     "DequantizeOptions": 38,
     "MaximumMinimumOptions": 39,

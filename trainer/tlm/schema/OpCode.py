@@ -42,3 +42,4 @@ class OpCode(object):
     Split = 36
     TransposeConv = 37
     PRelu = 38
+    StridedSlice = 39

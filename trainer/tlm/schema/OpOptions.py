@@ -20,3 +20,4 @@ class OpOptions(object):
     GeluOptions = 14
     SplitOptions = 15
     TransposeConvOptions = 16
+    StridedSliceOptions = 17
