@@ -145,3 +145,23 @@ def test_tf_matmul_of_activations_exports_as_batch_matmul(pyrt) -> None:
         for a, b in zip(got, want, strict=True):
             assert a.shape == b.shape
             assert float(np.abs(a - b).max()) <= 1e-5 * float(np.abs(b).max())
+
+
+@pytest.mark.parametrize("adj_x, adj_y", [(False, False), (False, True), (True, False), (True, True)])
+def test_int8_dot_product_path_gives_the_reference_kernels_bytes(pyrt, adj_x, adj_y) -> None:
+    """The optimized levels' int8 kernel (rows of A and of B^T through contiguous dot products) against the
+    reference kernel and the numpy reference: the same exact sums, so the same bytes."""
+    from trainer.runtime_ops.batch_matmul import batch_matmul_int8, prepare_batch_matmul
+
+    rng = np.random.default_rng(13)
+    a_shape = (2, 1, 19, 37) if adj_x else (2, 1, 37, 19)  # logical [2, 1, 37, 19]
+    b_shape = (3, 23, 19) if adj_y else (3, 19, 23)  # logical [3, 19, 23]
+    a = rng.integers(-128, 128, a_shape, dtype=np.int8)
+    b = rng.integers(-128, 128, b_shape, dtype=np.int8)
+    q = (Quantization(0.02, -128), Quantization(0.05, 0), Quantization(0.8, 5))
+    want = batch_matmul_int8(a, b, prepare_batch_matmul(0.02, -128, 0.05, 0, 0.8, 5), adj_x, adj_y)
+    data = _model(a_shape, b_shape, want.shape, adj_x, adj_y, np.int8, q)
+    assert pyrt.Interpreter(model_content=data, kernels="reference").run(a, b)[0].tobytes() == want.tobytes()
+    for level, interp in _levels(pyrt, data).items():
+        assert interp.run(a, b)[0].tobytes() == want.tobytes(), level
+    assert 0 < np.count_nonzero((want == 127) | (want == -128)) < want.size // 4  # some saturate, most do not

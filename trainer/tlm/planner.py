@@ -241,14 +241,17 @@ GEMM_MAX_NR = 32  # the widest GEMM panel (AVX-512), which BatchMatMul's scratch
 def batch_matmul_scratch_bytes(
     dtype: str, a_shape: Sequence[int], b_shape: Sequence[int], options: dict
 ) -> int:
-    """Bytes of the scratch a float32 BatchMatMul asks for on the optimized kernels with one thread (runtime_c
-    kernels/opt/batch_matmul_opt.c): one batch of ``b`` packed into GEMM panels of the widest level (a zero
-    bias row, then k rows of ``GEMM_MAX_NR`` floats per panel), and the transposed ``a`` with ``adj_x``."""
-    if dtype != "FLOAT32" or len(a_shape) < 2 or len(b_shape) < 2:
+    """Bytes of the scratch a BatchMatMul asks for on the optimized kernels with one thread (runtime_c
+    kernels/opt/batch_matmul_opt.c). float32: one batch of ``b`` packed into GEMM panels of the widest level
+    (a zero bias row, then k rows of ``GEMM_MAX_NR`` floats per panel), and the transposed ``a`` with
+    ``adj_x``; int8: ``b`` transposed unless ``adj_y``, ``a`` transposed with ``adj_x``."""
+    if dtype not in ("FLOAT32", "INT8") or len(a_shape) < 2 or len(b_shape) < 2:
         return 0
     adj_x, adj_y = bool(options.get("adj_x", False)), bool(options.get("adj_y", False))
     m, k = (int(a_shape[-1]), int(a_shape[-2])) if adj_x else (int(a_shape[-2]), int(a_shape[-1]))
     n = int(b_shape[-2]) if adj_y else int(b_shape[-1])
+    if dtype == "INT8":  # b transposed (unless adj_y) and a transposed (with adj_x), int8
+        return (0 if adj_y else n * k) + (m * k if adj_x else 0)
     panels = -(-n // GEMM_MAX_NR)
     return (panels * (k + 1) * GEMM_MAX_NR + (m * k if adj_x else 0)) * 4
 
@@ -287,7 +290,7 @@ def op_scratch_bytes(
     output_shape: Sequence[int],
     options: dict,
 ) -> int:
-    """The scratch bytes of one op (0 for every op but Conv2D, TransposeConv and float32 BatchMatMul):
+    """The scratch bytes of one op (0 for every op but Conv2D, TransposeConv and BatchMatMul):
     ``dtypes``, ``constant`` and ``shapes`` of its inputs (DType names)."""
     if opcode == "BatchMatMul":
         return batch_matmul_scratch_bytes(dtypes[0], shapes[0], shapes[1], options) if len(shapes) == 2 else 0

@@ -7,7 +7,8 @@
  * float32 at an optimized level: each batch's b is packed into GEMM panels in the scratch (one block per pool
  * thread, batches split over the threads; kernels/opt/batch_matmul_opt.c); the reference kernel otherwise.
  * int8: TFLite's reference BATCH_MATMUL: per-tensor inputs and output, one multiplier
- * (double)(float)(s_a s_b) / s_out (kernels/batch_matmul.h).
+ * (double)(float)(s_a s_b) / s_out (kernels/batch_matmul.h); at an optimized level the same sums as contiguous
+ * dot products (B^T, and A with adj_x, copied into the scratch), one thread.
  */
 #include <string.h>
 
@@ -23,8 +24,8 @@ typedef struct tl_batch_matmul_options {
 
 typedef struct tl_batch_matmul_state {
   tl_batch_matmul_int8_params q; /* q.geom: the geometry (float32 too) */
-  int32_t isa;                   /* float32: the GEMM level, TL_ISA_REFERENCE: the reference kernel */
-  int32_t scratch;               /* float32 at a level: scratch index (per thread: scratch_floats) */
+  int32_t isa;                   /* the level (float32: of the GEMM); TL_ISA_REFERENCE: the reference kernel */
+  int32_t scratch;               /* at a level: scratch index (float32: per thread, scratch_floats), -1: none */
   size_t scratch_floats;
 } tl_batch_matmul_state;
 
@@ -95,6 +96,11 @@ TL_OP_ENTRY tl_status tl_prepare_batch_matmul(tl_op_ctx *ctx, tl_node *node) {
   st.scratch = -1;
   if (tl_op_is_int8(ctx, node)) {
     TL_ENSURE_OK(tl_prepare_batch_matmul_int8(ctx, node, &st.q));
+    if (tl_op_opt_isa(ctx) != TL_ISA_REFERENCE) { /* contiguous dot products (kernels/opt/batch_matmul_opt.c) */
+      const size_t bytes = tl_batch_matmul_int8_opt_scratch_bytes(&st.q.geom);
+      if (bytes > 0) TL_ENSURE_OK(tl_op_request_scratch(ctx, bytes, &st.scratch));
+      st.isa = tl_op_opt_isa(ctx);
+    }
   } else if (tl_op_opt_isa(ctx) != TL_ISA_REFERENCE) {
     const tl_isa isa = tl_gemm_level_for((tl_isa)tl_op_opt_isa(ctx), st.q.geom.m, st.q.geom.n);
     const size_t threads = (size_t)tl_threadpool_threads(ctx->interp->pool); /* one scratch block each */
@@ -133,8 +139,10 @@ TL_OP_ENTRY void tl_eval_batch_matmul(tl_op_ctx *ctx, tl_node *node) {
   const int64_t batches = (int64_t)p->batch[0] * p->batch[1] * p->batch[2];
   tl_batch_matmul_job j;
   if (tl_op_is_int8(ctx, node)) {
-    tl_batch_matmul_int8((int8_t *)tl_op_output_data(ctx, node, 0), (const int8_t *)tl_op_input_data(ctx, node, 0),
-                         (const int8_t *)tl_op_input_data(ctx, node, 1), &s->q);
+    int8_t *y = (int8_t *)tl_op_output_data(ctx, node, 0);
+    const int8_t *a = (const int8_t *)tl_op_input_data(ctx, node, 0), *b = (const int8_t *)tl_op_input_data(ctx, node, 1);
+    if (s->isa == TL_ISA_REFERENCE) tl_batch_matmul_int8(y, a, b, &s->q);
+    else tl_batch_matmul_int8_opt(y, a, b, s->scratch >= 0 ? (int8_t *)tl_op_scratch(node, s->scratch) : NULL, &s->q);
     return;
   }
   j.y = (float *)tl_op_output_data(ctx, node, 0);

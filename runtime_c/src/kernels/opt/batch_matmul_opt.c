@@ -69,3 +69,56 @@ void tl_batch_matmul_f32_opt(float *y, const float *a, const float *b, float *sc
   const int64_t batches = (int64_t)p->batch[0] * p->batch[1] * p->batch[2];
   for (int64_t index = 0; index < batches; index++) tl_batch_matmul_f32_opt_batch(y, a, b, scratch, p, isa, index);
 }
+
+/* ---- int8: contiguous dot products ----
+ * sum_l (a - a_zp)(b - b_zp) = sum_l (a - a_zp) b - b_zp sum_l (a - a_zp): a row of A and a row of B^T (both
+ * contiguous: adj_x's A and a plain B are transposed into the scratch first) go through tl_dot_int8 (exact,
+ * vectorized by the compiler), the second sum once per row of A. Every output is the reference's exact sum, so
+ * the bytes are the reference's. */
+size_t tl_batch_matmul_int8_opt_scratch_bytes(const tl_batch_matmul_params *p) {
+  return (p->adj_y ? 0 : (size_t)p->n * (size_t)p->k) + (p->adj_x ? (size_t)p->m * (size_t)p->k : 0);
+}
+
+void tl_batch_matmul_int8_opt(int8_t *y, const int8_t *a, const int8_t *b, int8_t *scratch,
+                              const tl_batch_matmul_int8_params *q) {
+  const tl_batch_matmul_params *p = &q->geom;
+  const int64_t batches = (int64_t)p->batch[0] * p->batch[1] * p->batch[2];
+  tl_requant_int8 rq;
+  memset(&rq, 0, sizeof rq);
+  rq.channels = 1;
+  rq.multiplier = q->multiplier;
+  rq.shift = q->shift;
+  rq.output_zp = q->out_zp;
+  rq.act_min = -128;
+  rq.act_max = 127;
+  for (int64_t index = 0; index < batches; index++) {
+    const int32_t i2 = (int32_t)(index % p->batch[2]);
+    const int32_t i1 = (int32_t)(index / p->batch[2] % p->batch[1]);
+    const int32_t i0 = (int32_t)(index / p->batch[2] / p->batch[1]);
+    const int8_t *ab = a + i0 * p->a_stride[0] + i1 * p->a_stride[1] + i2 * p->a_stride[2]; /* [m, k] or [k, m] */
+    const int8_t *bt = b + i0 * p->b_stride[0] + i1 * p->b_stride[1] + i2 * p->b_stride[2]; /* [k, n] or [n, k] */
+    int8_t *rows = scratch; /* B^T [n, k] unless adj_y, then A [m, k] if adj_x */
+    if (!p->adj_y) {
+      for (int32_t l = 0; l < p->k; l++) {
+        for (int32_t j = 0; j < p->n; j++) rows[(int64_t)j * p->k + l] = bt[(int64_t)l * p->n + j];
+      }
+      bt = rows;
+      rows += (int64_t)p->n * p->k;
+    }
+    if (p->adj_x) {
+      for (int32_t l = 0; l < p->k; l++) {
+        for (int32_t i = 0; i < p->m; i++) rows[(int64_t)i * p->k + l] = ab[(int64_t)l * p->m + i];
+      }
+      ab = rows;
+    }
+    for (int32_t i = 0; i < p->m; i++) {
+      const int8_t *ai = ab + (int64_t)i * p->k; /* [k] */
+      int64_t centered = 0;
+      for (int32_t l = 0; l < p->k; l++) centered += ai[l] - q->a_zp;
+      for (int32_t j = 0; j < p->n; j++) {
+        const int64_t acc = tl_dot_int8(ai, bt + (int64_t)j * p->k, p->k, q->a_zp) - (int64_t)q->b_zp * centered;
+        *y++ = tl_requantize_channel_int8(acc, 0, &rq);
+      }
+    }
+  }
+}
