@@ -4,6 +4,7 @@
  * (kernels/opt/opt_kernels.h) at the interpreter's level on weights packed once at prepare into the op's
  * per-node memory; otherwise the reference kernel. int8: fully_connected_int8.c.
  */
+#include "cpu_caches.h"
 #include "fb_schema.h"
 #include "kernels/opt/opt_kernels.h"
 #include "ops/ops_int8.h"
@@ -18,6 +19,7 @@ typedef struct tl_fc_state {
   float *packed;   /* tl_fc_f32_opt_packed_floats(p, isa) floats, or NULL: the reference kernel */
   int32_t isa;     /* the GEMM level of packed */
   int32_t invokes; /* evals so far, mod 2 (the panel order alternates) */
+  int32_t alternate; /* 1: the panel order alternates between evals (tl_fc_f32_alternate), 0: always ascending */
 } tl_fc_state;
 
 static tl_status tl_decode_fully_connected_options(tl_options_reader *r, void *options) {
@@ -78,7 +80,10 @@ TL_OP_ENTRY tl_status tl_prepare_fully_connected(tl_op_ctx *ctx, tl_node *node) 
   s->packed = packed;
   s->isa = (int32_t)isa;
   s->invokes = 0;
+  s->alternate = 1;
   if (packed != NULL) {
+    const tl_cpu_caches caches = tl_cpu_caches_detect(); /* cpuid or sysfs: once per node, at prepare */
+    s->alternate = tl_fc_f32_alternate(tl_fc_f32_opt_packed_floats(&p, isa) * sizeof(float), &caches);
     const float *bias = node->op->input_count == 3 ? (const float *)tl_op_input_data(ctx, node, 2) : NULL;
     tl_fc_f32_opt_pack(packed, (const float *)tl_op_input_data(ctx, node, 1), bias, &p, isa);
   }
@@ -129,21 +134,23 @@ static void tl_fc_f32_opt_threaded(tl_op_ctx *ctx, tl_node *node, tl_fc_state *s
   j.isa = (tl_isa)s->isa;
   tl_gemm_split_plan(&j.split, s->p.batch, (s->p.out_depth + nr - 1) / nr, threads, INT32_MAX);
   s->invokes ^= 1;
-  j.descending = !s->invokes; /* tasks are taken in order: a thread left alone alternates too */
+  j.descending = s->alternate && !s->invokes; /* tasks are taken in order: a thread left alone alternates too */
   tl_threadpool_run(ctx->interp->pool, j.split.row_tasks * j.split.col_tasks, tl_fc_task, &j);
 }
 
-/* One thread: the weight panels in ascending order on one eval, descending on the next. Every output's
+/* One thread: the weight panels in ascending order on one eval, descending on the next, unless they fit in the
+ * L1 data cache (s->alternate, chosen at prepare from the CPU's cache sizes: cpu_caches.h). Every output's
  * arithmetic is the same either way; the order matters for the cache: a model whose weights and activations
- * just exceed L2 evicts the panels read first, and streaming them in the same order every time would
- * miss on all of them (LRU), while alternating finds the last ones read still there. */
+ * just exceed a cache level evicts the panels read first, and streaming them in the same order every time would
+ * miss on all of them (LRU), while alternating finds the last ones read still there. Weights in L1 stay there
+ * either way, and the descending pass's per-panel calls only cost. */
 static void tl_fc_f32_opt_serpentine(tl_op_ctx *ctx, tl_node *node, tl_fc_state *s) {
   const tl_isa isa = (tl_isa)s->isa;
   const int32_t nr = tl_gemm_nr(isa), panels = (s->p.out_depth + nr - 1) / nr;
   tl_gemm_f32_args g;
   tl_fc_gemm_args(ctx, node, s, &g);
   s->invokes ^= 1;
-  if (s->invokes || panels == 1) {
+  if (!s->alternate || s->invokes || panels == 1) {
     tl_gemm_f32(&g, isa);
     return;
   }
