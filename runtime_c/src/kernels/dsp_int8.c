@@ -101,50 +101,49 @@ TL_DSP_INLINE int32_t tl_dsp_dot1(const int8_t *x, const int8_t *w, int32_t n, i
   return a;
 }
 
-/* Taps per output at most this many take the column path of tl_conv2d_int8_dsp (a stack buffer of int16). */
-#define TL_DSP_COL_MAX 512
+/* Taps per output at most this many take the column path of tl_conv2d_int8_dsp (a 1 KB stack buffer). */
+#define TL_DSP_COL_MAX 256
 
-/* acc[j] += sum over i < n of col[i] * w[j * n + i], j < 4: col holds x - zp as int16 with each whole group
- * of four taps stored in the order 0, 2, 1, 3, so its words are the halfword pairs that SXTB16 makes of
- * the weights (bytes 0, 2 and 1, 3); the last n % 4 taps are in order. */
-TL_DSP_NOINLINE void tl_dsp_col_dot4(int32_t acc[4], const int16_t *col, const int8_t *w, int32_t n) {
-  const int8_t *w0 = w, *w1 = w + n, *w2 = w1 + n, *w3 = w2 + n;
-  const int16_t *cp = col, *const c_end = col + (n & ~3);
-  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, i;
-  for (; cp < c_end; cp += 4, w0 += 4, w1 += 4, w2 += 4, w3 += 4) {
-    uint32_t xe, xo, wv;
-    memcpy(&xe, cp, 4);
-    memcpy(&xo, cp + 2, 4);
-    wv = tl_dsp_load32(w0);
-    a0 = tl_dsp_smlad(tl_dsp_sxtb16(wv), xe, a0);
-    a0 = tl_dsp_smlad(tl_dsp_sxtb16_ror8(wv), xo, a0);
+/* Columns of two output positions A and B, interleaved by groups of four taps: words 4g and 4g + 1 hold A's
+ * taps 4g..4g+3 minus the zero point as halfword pairs (taps 0, 2) and (1, 3), the pairs SXTB16 makes of four
+ * weight bytes; words 4g + 2 and 4g + 3 hold B's. The last n % 4 taps are in tail_a / tail_b.
+ * acc = {A . w0, A . w1, B . w0, B . w1}: each weight word serves two positions, each column word two rows. */
+TL_DSP_NOINLINE void tl_dsp_col_dot2x2(int32_t acc[4], const uint32_t *cw, const int16_t *tail_a,
+                                       const int16_t *tail_b, const int8_t *w0, const int8_t *w1, int32_t n) {
+  const uint32_t *const end = cw + 4 * (n >> 2);
+  int32_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+  for (; cw < end; cw += 4, w0 += 4, w1 += 4) {
+    const uint32_t ae = cw[0], ao = cw[1], be = cw[2], bo = cw[3];
+    uint32_t wv = tl_dsp_load32(w0), we = tl_dsp_sxtb16(wv), wo = tl_dsp_sxtb16_ror8(wv);
+    a0 = tl_dsp_smlad(we, ae, a0);
+    a0 = tl_dsp_smlad(wo, ao, a0);
+    b0 = tl_dsp_smlad(we, be, b0);
+    b0 = tl_dsp_smlad(wo, bo, b0);
     wv = tl_dsp_load32(w1);
-    a1 = tl_dsp_smlad(tl_dsp_sxtb16(wv), xe, a1);
-    a1 = tl_dsp_smlad(tl_dsp_sxtb16_ror8(wv), xo, a1);
-    wv = tl_dsp_load32(w2);
-    a2 = tl_dsp_smlad(tl_dsp_sxtb16(wv), xe, a2);
-    a2 = tl_dsp_smlad(tl_dsp_sxtb16_ror8(wv), xo, a2);
-    wv = tl_dsp_load32(w3);
-    a3 = tl_dsp_smlad(tl_dsp_sxtb16(wv), xe, a3);
-    a3 = tl_dsp_smlad(tl_dsp_sxtb16_ror8(wv), xo, a3);
+    we = tl_dsp_sxtb16(wv);
+    wo = tl_dsp_sxtb16_ror8(wv);
+    a1 = tl_dsp_smlad(we, ae, a1);
+    a1 = tl_dsp_smlad(wo, ao, a1);
+    b1 = tl_dsp_smlad(we, be, b1);
+    b1 = tl_dsp_smlad(wo, bo, b1);
   }
-  for (i = 0; i < (n & 3); i++) { /* the last n % 4 taps, in order */
-    a0 += cp[i] * w0[i];
-    a1 += cp[i] * w1[i];
-    a2 += cp[i] * w2[i];
-    a3 += cp[i] * w3[i];
+  for (int32_t i = 0; i < (n & 3); i++) {
+    a0 += tail_a[i] * w0[i];
+    a1 += tail_a[i] * w1[i];
+    b0 += tail_b[i] * w0[i];
+    b1 += tail_b[i] * w1[i];
   }
   acc[0] = a0;
   acc[1] = a1;
-  acc[2] = a2;
-  acc[3] = a3;
+  acc[2] = b0;
+  acc[3] = b1;
 }
 
-/* The column of output position (iy0, ix0): col[t] = x[iy, ix, ic] - zp for tap t = (ky * k_w + kx) * in_c
- * + ic, 0 for taps outside the input (as the reference skips them), whole groups of four taps reordered
- * 0, 2, 1, 3 (n4 = n & ~3 taps). Four input bytes of one group become its two words with two SXTAB16s. */
-static void tl_dsp_column(int16_t *col, const int8_t *xb, const tl_conv_params *g, int32_t iy0, int32_t ix0,
-                          int32_t n4, uint32_t off) {
+/* One position's column (layout above: cw is A's or B's first word, groups 4 words apart): tap t = (ky * k_w
+ * + kx) * in_c + ic holds x[iy, ix, ic] - zp, 0 outside the input (as the reference skips it). A whole group
+ * inside one run of input bytes is one load and two SXTAB16s; other taps go one by one. */
+static void tl_dsp_column(uint32_t *cw, int16_t *tail, const int8_t *xb, const tl_conv_params *g, int32_t iy0,
+                          int32_t ix0, int32_t n4, uint32_t off) {
   const int32_t in_c = g->in_c, zp = -(int32_t)(int16_t)(off & 0xFFFFu);
   int32_t t = 0;
   for (int32_t ky = 0, iy = iy0; ky < g->k_h; ky++, iy += g->dilation_h) {
@@ -153,19 +152,20 @@ static void tl_dsp_column(int16_t *col, const int8_t *xb, const tl_conv_params *
       const int8_t *xp = inside ? xb + ((ptrdiff_t)iy * g->in_w + ix) * in_c : xb;
       const int32_t start = t, end = t + in_c;
       while (t < end) {
-        if ((t & 3) == 0 && t + 4 <= end && t + 4 <= n4) { /* a whole group inside this run */
-          uint32_t e = 0, o = 0;
-          if (inside) {
-            const uint32_t xv = tl_dsp_load32(xp + (t - start));
-            e = tl_dsp_sxtab16(off, xv);
-            o = tl_dsp_sxtab16_ror8(off, xv);
-          }
-          memcpy(col + t, &e, 4);
-          memcpy(col + t + 2, &o, 4);
+        if ((t & 3) == 0 && t + 4 <= end && t + 4 <= n4) {
+          const uint32_t xv = inside ? tl_dsp_load32(xp + (t - start)) : 0;
+          cw[t] = inside ? tl_dsp_sxtab16(off, xv) : 0; /* word 4g: t = 4g */
+          cw[t + 1] = inside ? tl_dsp_sxtab16_ror8(off, xv) : 0;
           t += 4;
         } else {
-          const int32_t slot = t < n4 ? ((t & ~3) | ((t & 1) << 1) | ((t >> 1) & 1)) : t;
-          col[slot] = (int16_t)(inside ? (int32_t)xp[t - start] - zp : 0);
+          const int32_t v = inside ? (int32_t)xp[t - start] - zp : 0;
+          if (t < n4) { /* tap j of its group: word j & 1, halfword j >> 1 */
+            uint32_t *word = cw + (t & ~3) + (t & 1);
+            const int32_t sh = (t & 2) ? 16 : 0;
+            *word = (*word & ~(0xFFFFu << sh)) | (((uint32_t)v & 0xFFFFu) << sh);
+          } else {
+            tail[t - n4] = (int16_t)v;
+          }
           t++;
         }
       }
@@ -173,10 +173,10 @@ static void tl_dsp_column(int16_t *col, const int8_t *xb, const tl_conv_params *
   }
 }
 
-/* Algorithm: as tl_conv2d_int8 (direct convolution, taps outside the input skipped), output channels four
- * at a time. Up to TL_DSP_COL_MAX taps (DS-CNN's and MobileNet's layers), an output position's taps are first
- * expanded to int16 (x - zp, 0 outside the input) and every weight row runs over that column. Else, for one
- * output position and kernel row, the taps inside the input are contiguous in memory when
+/* Algorithm: as tl_conv2d_int8 (direct convolution, taps outside the input skipped). Up to TL_DSP_COL_MAX
+ * taps (DS-CNN's layers), two output positions' taps are first expanded to halfwords (x - zp, 0 outside the
+ * input) and two weight rows at a time run over both columns (tl_dsp_col_dot2x2). Else output channels four at
+ * a time: for one output position and kernel row, the taps inside the input are contiguous in memory when
  * dilation_w is 1 (kernel columns kx0..kx1 times in_c), one run for the input and one per weight row. */
 void tl_conv2d_int8_dsp(int8_t *y,           /* [batch, out_h, out_w, out_c] */
                         const int8_t *x,     /* [batch, in_h, in_w, in_c] */
@@ -191,32 +191,27 @@ void tl_conv2d_int8_dsp(int8_t *y,           /* [batch, out_h, out_w, out_c] */
     return;
   }
   if ((int64_t)g->k_h * g->k_w * g->in_c <= TL_DSP_COL_MAX) {
-    /* the column path: each output position's taps expanded once, then four output channels at a time */
-    int16_t col[TL_DSP_COL_MAX];
-    const int32_t n = g->k_h * g->k_w * g->in_c;
+    /* the column path: two output positions' taps expanded once, then two output channels at a time */
+    uint32_t cw[TL_DSP_COL_MAX];
+    int16_t tail_a[3], tail_b[3];
+    const int32_t n = g->k_h * g->k_w * g->in_c, n4 = n & ~3, positions = g->out_h * g->out_w;
     for (int32_t b = 0; b < g->batch; b++) {
       const int8_t *xb = x + (ptrdiff_t)b * g->in_h * g->in_w * g->in_c; /* [in_h, in_w, in_c] */
-      for (int32_t oy = 0; oy < g->out_h; oy++) {
-        for (int32_t ox = 0; ox < g->out_w; ox++) {
-          int8_t *yp = y + (((ptrdiff_t)b * g->out_h + oy) * g->out_w + ox) * g->out_c; /* [out_c] */
-          int32_t oc = 0;
-          /* window starts lie in (-eff, in): int32 (geometry.h) */
-          tl_dsp_column(col, xb, g, (int32_t)tl_geo_start(oy, g->stride_h, g->pad_top),
-                        (int32_t)tl_geo_start(ox, g->stride_w, g->pad_left), n & ~3, off);
-          for (; oc + 4 <= g->out_c; oc += 4) {
-            int32_t acc[4];
-            tl_dsp_col_dot4(acc, col, w + (ptrdiff_t)oc * n, n);
-            tl_dsp_requantize(yp + oc, acc, 4, bias, oc, &p->out);
-          }
-          for (; oc < g->out_c; oc++) { /* the last out_c % 4 channels (the column's order is immaterial) */
-            const int8_t *wo = w + (ptrdiff_t)oc * n;
-            int32_t a = 0;
-            for (int32_t t = 0; t < n; t++) {
-              const int32_t slot = t < (n & ~3) ? ((t & ~3) | ((t & 1) << 1) | ((t >> 1) & 1)) : t;
-              a += col[slot] * wo[t];
-            }
-            tl_dsp_requantize(yp + oc, &a, 1, bias, oc, &p->out);
-          }
+      int8_t *ybat = y + (ptrdiff_t)b * positions * g->out_c;           /* [out_h * out_w, out_c] */
+      for (int32_t pa = 0; pa < positions; pa += 2) {
+        const int32_t pb = pa + 1 < positions ? pa + 1 : pa; /* an odd last position pairs with itself */
+        int8_t *ya = ybat + (ptrdiff_t)pa * g->out_c, *yb = ybat + (ptrdiff_t)pb * g->out_c; /* [out_c] */
+        /* window starts lie in (-eff, in): int32 (geometry.h) */
+        tl_dsp_column(cw, tail_a, xb, g, (int32_t)tl_geo_start(pa / g->out_w, g->stride_h, g->pad_top),
+                      (int32_t)tl_geo_start(pa % g->out_w, g->stride_w, g->pad_left), n4, off);
+        tl_dsp_column(cw + 2, tail_b, xb, g, (int32_t)tl_geo_start(pb / g->out_w, g->stride_h, g->pad_top),
+                      (int32_t)tl_geo_start(pb % g->out_w, g->stride_w, g->pad_left), n4, off);
+        for (int32_t oc = 0; oc < g->out_c; oc += 2) {
+          const int32_t count = oc + 1 < g->out_c ? 2 : 1; /* an odd last channel pairs with itself */
+          int32_t acc[4];
+          tl_dsp_col_dot2x2(acc, cw, tail_a, tail_b, w + (ptrdiff_t)oc * n, w + (ptrdiff_t)(oc + count - 1) * n, n);
+          tl_dsp_requantize(ya + oc, acc, count, bias, oc, &p->out);
+          if (pb != pa) tl_dsp_requantize(yb + oc, acc + 2, count, bias, oc, &p->out);
         }
       }
     }

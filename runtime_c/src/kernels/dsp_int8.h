@@ -32,9 +32,14 @@
 /* Taps (k_h * k_w * in_c, or in_depth) at most this many: |sum| <= taps * 255 * 128 < 2^31 in int32. */
 #define TL_DSP_INT8_MAX_TAPS 65535
 
-#if defined(__GNUC__)
+#if defined(__GNUC__) && !defined(__clang__)
 #define TL_DSP_INLINE __attribute__((always_inline)) static inline /* -Os would keep calls in inner loops */
-#define TL_DSP_NOINLINE __attribute__((noinline)) static /* an inner loop with all registers to itself */
+/* an inner loop with all registers to itself, register-allocated at -O2 even in a -Os build (gcc 12 at -Os
+ * reloads operands inside the loop: 27 instead of 20 instructions per 16 multiply-accumulates) */
+#define TL_DSP_NOINLINE __attribute__((noinline, optimize("O2"))) static
+#elif defined(__GNUC__)
+#define TL_DSP_INLINE __attribute__((always_inline)) static inline
+#define TL_DSP_NOINLINE __attribute__((noinline)) static
 #else
 #define TL_DSP_INLINE static inline
 #define TL_DSP_NOINLINE static
