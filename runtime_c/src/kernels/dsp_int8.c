@@ -32,14 +32,20 @@ TL_DSP_INLINE int32_t tl_dsp_rounding_divide_by_pot(int32_t x, int32_t e) {
  * a m < 0, truncating (a m + 1 - 2^30) / 2^31 is flooring (a m + 1 - 2^30 + 2^31 - 1) / 2^31). */
 TL_DSP_NOINLINE void tl_dsp_requantize(int8_t *y, const int32_t *acc, int32_t count, const int32_t *bias,
                                        int32_t c, const tl_requant_int8 *q) {
-  const int per_channel = q->channels > 1, simple = !q->single_rounding;
-  const int32_t zp = q->output_zp, lo = q->act_min, hi = q->act_max;
-  for (int32_t j = 0; j < count; j++) {
-    const int32_t b = bias ? bias[c + j] : 0, dot = acc[j];
-    const int32_t m = per_channel ? q->multipliers[c + j] : q->multiplier;
-    const int32_t e = -(per_channel ? q->shifts[c + j] : q->shift); /* right shift */
+  const int per_channel = q->channels > 1;
+  const int32_t *mp = per_channel ? q->multipliers + c : &q->multiplier; /* [count] or one for all */
+  const int32_t *sp = per_channel ? q->shifts + c : &q->shift;
+  const int32_t step = per_channel ? 1 : 0, zp = q->output_zp, lo = q->act_min, hi = q->act_max;
+  if (q->single_rounding) {
+    for (int32_t j = 0; j < count; j++)
+      y[j] = tl_requantize_channel_int8((int64_t)(bias ? bias[c + j] : 0) + acc[j], c + j, q);
+    return;
+  }
+  for (int32_t j = 0; j < count; j++, mp += step, sp += step) {
+    const int32_t b = bias ? bias[c + j] : 0, dot = acc[j], m = *mp;
+    const uint32_t e = (uint32_t)(-*sp); /* right shift; a left shift (shift > 0) wraps to a large value */
     int32_t v;
-    if (!simple || e < 0 || e > 31 || m == INT32_MIN || (b >= 0 ? dot > INT32_MAX - b : dot < INT32_MIN - b)) {
+    if (e > 31u || m == INT32_MIN || (b >= 0 ? dot > INT32_MAX - b : dot < INT32_MIN - b)) {
       y[j] = tl_requantize_channel_int8((int64_t)b + dot, c + j, q);
       continue;
     }
@@ -47,7 +53,7 @@ TL_DSP_NOINLINE void tl_dsp_requantize(int8_t *y, const int32_t *acc, int32_t co
       const int64_t t = (int64_t)(b + dot) * (int64_t)m + ((int64_t)1 << 30);
       v = (int32_t)(t >= 0 ? t >> 31 : ~((~t) >> 31)); /* floor(t / 2^31), in int32 range */
     }
-    v = tl_dsp_rounding_divide_by_pot(v, e) + zp; /* |v| <= 2^31 / 2 + 128: no overflow */
+    v = tl_dsp_rounding_divide_by_pot(v, (int32_t)e) + zp; /* |v| <= 2^31 / 2 + 128: no overflow */
     y[j] = (int8_t)(v < lo ? lo : (v > hi ? hi : v));
   }
 }
@@ -100,6 +106,9 @@ TL_DSP_INLINE int32_t tl_dsp_dot1(const int8_t *x, const int8_t *w, int32_t n, i
   for (; i < n; i++) a += ((int32_t)x[i] - zp) * w[i];
   return a;
 }
+
+/* Outputs requantized per call (a stack block of int32 sums). */
+#define TL_DSP_BLOCK 16
 
 /* Taps per output at most this many take the column path of tl_conv2d_int8_dsp (a 1 KB stack buffer). */
 #define TL_DSP_COL_MAX 256
@@ -206,12 +215,22 @@ void tl_conv2d_int8_dsp(int8_t *y,           /* [batch, out_h, out_w, out_c] */
                       (int32_t)tl_geo_start(pa % g->out_w, g->stride_w, g->pad_left), n4, off);
         tl_dsp_column(cw + 2, tail_b, xb, g, (int32_t)tl_geo_start(pb / g->out_w, g->stride_h, g->pad_top),
                       (int32_t)tl_geo_start(pb % g->out_w, g->stride_w, g->pad_left), n4, off);
-        for (int32_t oc = 0; oc < g->out_c; oc += 2) {
-          const int32_t count = oc + 1 < g->out_c ? 2 : 1; /* an odd last channel pairs with itself */
-          int32_t acc[4];
-          tl_dsp_col_dot2x2(acc, cw, tail_a, tail_b, w + (ptrdiff_t)oc * n, w + (ptrdiff_t)(oc + count - 1) * n, n);
-          tl_dsp_requantize(ya + oc, acc, count, bias, oc, &p->out);
-          if (pb != pa) tl_dsp_requantize(yb + oc, acc + 2, count, bias, oc, &p->out);
+        for (int32_t oc0 = 0; oc0 < g->out_c; oc0 += TL_DSP_BLOCK) { /* requantized a block at a time */
+          const int32_t block = g->out_c - oc0 < TL_DSP_BLOCK ? g->out_c - oc0 : TL_DSP_BLOCK;
+          int32_t acc_a[TL_DSP_BLOCK], acc_b[TL_DSP_BLOCK];
+          for (int32_t k = 0; k < block; k += 2) {
+            const int32_t oc = oc0 + k, two = k + 1 < block; /* an odd last channel pairs with itself */
+            int32_t acc[4];
+            tl_dsp_col_dot2x2(acc, cw, tail_a, tail_b, w + (ptrdiff_t)oc * n, w + (ptrdiff_t)(oc + two) * n, n);
+            acc_a[k] = acc[0];
+            acc_b[k] = acc[2];
+            if (two) {
+              acc_a[k + 1] = acc[1];
+              acc_b[k + 1] = acc[3];
+            }
+          }
+          tl_dsp_requantize(ya + oc0, acc_a, block, bias, oc0, &p->out);
+          if (pb != pa) tl_dsp_requantize(yb + oc0, acc_b, block, bias, oc0, &p->out);
         }
       }
     }
@@ -325,10 +344,15 @@ void tl_depthwise_conv2d_int8_dsp(int8_t *y,           /* [batch, out_h, out_w, 
               offsets[2 * taps + 1] = (ky * g->k_w + kx) * c_n;
             }
           }
-          for (; c + 4 <= c_n; c += 4) {
-            int32_t acc[4];
-            tl_dsp_dw4(acc, xb + c, w + c, offsets, taps, off);
-            tl_dsp_requantize(yp + c, acc, 4, bias, c, &p->out);
+          for (; c + 4 <= c_n; c += TL_DSP_BLOCK) { /* requantized a block at a time */
+            const int32_t block = (c_n - c < TL_DSP_BLOCK ? c_n - c : TL_DSP_BLOCK) & ~3;
+            int32_t acc[TL_DSP_BLOCK];
+            for (int32_t k = 0; k < block; k += 4) tl_dsp_dw4(acc + k, xb + c + k, w + c + k, offsets, taps, off);
+            tl_dsp_requantize(yp + c, acc, block, bias, c, &p->out);
+            if (block < TL_DSP_BLOCK) {
+              c += block;
+              break;
+            }
           }
           for (; c < c_n; c++) { /* the last in_c % 4 channels */
             int32_t a = 0;
