@@ -407,10 +407,29 @@ FAMILIES = _families()
 
 
 def missing_ops(family: Family) -> list[str]:
-    """The runtime ops ``family`` needs that this tree does not have (empty: it runs)."""
+    """The runtime ops ``family`` needs that this tree does not have (empty: it runs); for the text classifier
+    also the converter's support of int32 model inputs (token ids), probed on a one-Gather graph."""
     from trainer.runtime_ops import OPS
 
-    return [op for op in family.needs if op not in OPS]
+    missing = [op for op in family.needs if op not in OPS]
+    if not missing and family.name == "text" and not _int32_inputs_export():
+        missing.append("int32 model inputs (trainer.lite refuses them)")
+    return missing
+
+
+def _int32_inputs_export() -> bool:
+    """Whether trainer.lite converts a graph whose input is int32 ids (an embedding lookup)."""
+    from trainer.lite import UnsupportedError
+
+    g = tf.Graph()
+    with g.as_default():
+        ids = tf.placeholder(tf.int32, [None, 4])
+        y = tf.nn.embedding_lookup(tf.constant(np.ones((8, 2), np.float32)), ids)
+    try:
+        Converter.from_frozen_graph(g, [ids], [y]).convert()
+    except UnsupportedError:
+        return False
+    return True
 
 
 # ---- the pipeline ---------------------------------------------------------------------------------------
