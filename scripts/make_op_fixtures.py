@@ -52,6 +52,7 @@ OPS: dict[str, tuple[Callable[..., tf.Tensor], int, tuple[float, float]]] = {
     "gelu_tanh": (lambda x: tf.nn.gelu(x, approximate=True), 1, (-4.0, 3.0)),
     # relu(x) + relu(-x) (-alpha), which the converter fuses into PRELU; one alpha per channel
     "prelu": (lambda x: tf.nn.relu(x) + tf.nn.relu(-x) * (-PRELU_ALPHA), 1, (-3.0, 2.0)),
+    "l2_normalization": (lambda x: tf.math.l2_normalize(x, axis=-1), 1, (-2.0, 3.0)),
     "split": (lambda x: tf.split(x, 4, axis=1), 1, (-2.0, 2.0)),
     "split_v": (lambda x: tf.split(x, [16, 8, 40], axis=-1), 1, (-2.0, 2.0)),
     "transpose_conv": (

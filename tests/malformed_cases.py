@@ -1376,7 +1376,8 @@ def _gemm_ops() -> list[Case]:
 
 @_group
 def _activation_ops() -> list[Case]:
-    """HardSwish, Gelu, PRelu: counts, shapes, dtypes and int8 multipliers TFLite's kernels cannot take."""
+    """HardSwish, Gelu, PRelu, L2Normalization: counts, shapes, dtypes and int8 parameters TFLite's kernels
+    cannot take."""
     f, i8, q = np.float32, np.int8, Quantization(0.1, 0)
     per_axis = Quantization([0.1, 0.2], [0, 0], axis=1)
     gelu = {"approximate": True}
@@ -1414,6 +1415,46 @@ def _activation_ops() -> list[Case]:
             "prelu_int8_alpha_multiplier_unrepresentable",
             _one_op("PRelu", [(i8, [4], q), (i8, [4], Quantization(1e-30, 0))], [(i8, [4], q)]),
             QUANT,
+        ),
+        _c(
+            "l2_normalization_two_inputs",
+            _one_op("L2Normalization", [(f, [2], None)] * 2, [(f, [2], None)]),
+            COUNT,
+        ),
+        _c(
+            "l2_normalization_output_shape",
+            _one_op("L2Normalization", [(f, [2, 3], None)], [(f, [3, 2], None)]),
+            SHAPE,
+        ),
+        _c(
+            "l2_normalization_rank5",
+            _one_op("L2Normalization", [(f, [1, 1, 1, 2, 3], None)], [(f, [1, 1, 1, 2, 3], None)]),
+            SHAPE,
+        ),
+        _c(  # TFLite's int8 output is fixed: scale 1/128, zero point 0
+            "l2_normalization_int8_output_scale",
+            _one_op("L2Normalization", [(i8, [2, 4], q)], [(i8, [2, 4], q)]),
+            QUANT,
+        ),
+        _c(
+            "l2_normalization_int8_output_zero_point",
+            _one_op("L2Normalization", [(i8, [2, 4], q)], [(i8, [2, 4], Quantization(1 / 128, 3))]),
+            QUANT,
+        ),
+        _c(  # 255^2 x 33026 overflows TFLite's int32 sum of squares
+            "l2_normalization_int8_row_too_long",
+            _one_op("L2Normalization", [(i8, [1, 33026], q)], [(i8, [1, 33026], Quantization(1 / 128, 0))]),
+            SHAPE,
+        ),
+        _c(
+            "l2_normalization_int8_in_float_out",
+            _one_op("L2Normalization", [(i8, [4], q)], [(f, [4], None)]),
+            UNS_DTYPE,
+        ),
+        _c(
+            "valid_l2_normalization_int8",
+            _one_op("L2Normalization", [(i8, [2, 4], q)], [(i8, [2, 4], Quantization(1 / 128, 0))]),
+            OK,
         ),
         _c("valid_prelu_int8", _one_op("PRelu", [(i8, [2, 3], q), (i8, [3], q)], [(i8, [2, 3], q)]), OK),
         _c("hard_swish_two_inputs", _one_op("HardSwish", [(f, [2], None)] * 2, [(f, [2], None)]), COUNT),

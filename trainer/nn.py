@@ -8,7 +8,7 @@
 [None, 14, 14, 8]
 """
 
-from trainer.ops.activation_ops import gelu, hard_swish, prelu
+from trainer.ops.activation_ops import gelu, hard_swish, l2_normalize, prelu
 from trainer.ops.array_extras import depth_to_space, space_to_depth
 from trainer.ops.candidate_sampling import (
     log_uniform_candidate_sampler,
@@ -48,7 +48,6 @@ from trainer.ops.nn_ops import (
     elu,
     fused_batch_norm,
     l2_loss,
-    l2_normalize,
     leaky_relu,
     log_softmax,
     moments,

@@ -136,7 +136,7 @@ typedef struct fz_union_desc {
 
 static const fz_enum_desc fz_enums[] = {
   {"DType", 0, 7},
-  {"OpCode", 0, 39},
+  {"OpCode", 0, 40},
   {"Activation", 0, 2},
   {"Padding", 0, 1},
 };

@@ -1,4 +1,5 @@
-"""The activation ops of issue #15 added with HardSwish (HardSwish, Gelu, PRelu) against LiteRT's reference
+"""The activation ops of issue #15 added with HardSwish (HardSwish, Gelu, PRelu,
+L2Normalization) against LiteRT's reference
 kernels (``OpResolverType.BUILTIN_REF``).
 
 Two oracles per op:
@@ -34,6 +35,7 @@ FIXTURES = {
     "gelu": ("Gelu", -5.0, 4.0),
     "gelu_tanh": ("Gelu", -5.0, 4.0),
     "prelu": ("PRelu", -4.0, 3.0),
+    "l2_normalization": ("L2Normalization", -3.0, 3.0),
 }
 # op: (input scale, zero point, output scale, zero point) of the exported models
 EXTREMES = {
@@ -155,6 +157,30 @@ def test_int8_prelu_extreme_parameters_exported_match_litert(params: tuple) -> N
     ours = pyruntime.Interpreter(model_content=tlm)
     x = np.repeat(EVERY, 8).reshape(1, 256, 8)
     np.testing.assert_array_equal(ours.run(x)[0], _litert_run(ref, x), str(params))
+
+
+@pytest.mark.parametrize("zp", [-128, 127, 0, 41])
+def test_int8_l2_normalization_exported_matches_litert(zp: int) -> None:
+    """Rows of 1, 3, 64 and 500 values: random, at the zero point, one nonzero value, small values, the
+    extremes; the output at TFLite's fixed 1/128, 0."""
+    rng = np.random.default_rng(zp + 128)
+    for depth in (1, 3, 64, 500):
+        b = ModelBuilder()
+        x = b.add_input("x", np.int8, [8, depth], quantization=Quantization(0.05, zp))
+        y = b.add_tensor("y", np.int8, [8, depth], quantization=Quantization(1 / 128, 0))
+        b.add_op("L2Normalization", [x], [y])
+        b.mark_output(y)
+        tlm = b.finish()
+        ref, ours = _ref(to_tflite(tlm)), pyruntime.Interpreter(model_content=tlm)
+        for _ in range(5):
+            xs = rng.integers(-128, 128, (8, depth)).astype(np.int8)
+            xs[1] = zp
+            xs[2] = zp
+            xs[2, 0] = -128 if zp > 0 else 127
+            xs[3] = np.clip(zp + rng.integers(-2, 3, depth), -128, 127)
+            xs[4] = 127
+            xs[5] = -128
+            np.testing.assert_array_equal(ours.run(xs)[0], _litert_run(ref, xs), f"{zp} {depth}")
 
 
 @pytest.mark.parametrize(

@@ -149,7 +149,7 @@ TF1_CASES: list[OpCase] = [
         name="leaky_relu",
     ),
     OpCase(
-        "Rsqrt",
+        "L2Normalize",
         lambda x: tf.nn.l2_normalize(x, axis=1),
         [r(3, 4)],
         lambda x: x / np.sqrt((x**2).sum(1, keepdims=True)),

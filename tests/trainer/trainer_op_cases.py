@@ -423,6 +423,19 @@ CASES: list[OpCase] = [
         lambda x, a: np.where(x >= 0, x, a * x),
     ),
     OpCase(
+        "L2Normalize",
+        lambda x: tf.nn.l2_normalize(x, axis=-1),
+        [r(2, 3, 4)],
+        lambda x: x / np.sqrt((x**2).sum(-1, keepdims=True)),
+    ),
+    OpCase(
+        "L2Normalize",
+        lambda x: tf.nn.l2_normalize(x, axis=[0, 2], epsilon=0.5),
+        [r(2, 3, 4, lo=-0.3, hi=0.3)],
+        lambda x: x / np.sqrt(np.maximum((x**2).sum((0, 2), keepdims=True), 0.5)),
+        name="L2Normalize_eps",
+    ),
+    OpCase(
         "GeluCdf",
         lambda x: apply_op("GeluCdf", [x], {}),
         [r(3, 4, lo=-3, hi=3)],

@@ -1,7 +1,8 @@
 """Activations of the small-model zoo that the runtime runs as one op each: ``HardSwish``
 (``tf.nn.hard_swish``, MobileNetV3's ``x * relu6(x + 3) / 6``), ``Gelu`` (``tf.nn.gelu``, exact or
-with the tanh approximation) and ``PRelu`` (``tf.nn.prelu``: Keras' PReLU, ``alpha`` broadcast over
-``x``). Each stanza: the public function, the kernel, the gradient, ``register``.
+with the tanh approximation), ``PRelu`` (``tf.nn.prelu``: Keras' PReLU, ``alpha`` broadcast over
+``x``) and ``L2Normalize`` (``tf.nn.l2_normalize``). Each stanza: the public function, the kernel, the
+gradient, ``register``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,21 @@ from typing import Any
 from trainer.graph import Tensor, apply_op, convert_to_tensor
 from trainer.ops._common import broadcast_shape, float_same_shape
 from trainer.ops.array_ops import ones_like, zeros_like
-from trainer.ops.math_ops import add, exp, greater, greater_equal, less, logical_and, multiply, square, where
+from trainer.ops.math_ops import (
+    add,
+    exp,
+    greater,
+    greater_equal,
+    less,
+    logical_and,
+    maximum,
+    multiply,
+    reduce_sum,
+    rsqrt,
+    square,
+    subtract,
+    where,
+)
 from trainer.ops.nn_ops import tanh
 from trainer.registry import register
 
@@ -135,3 +150,40 @@ def _prelu_grad(op: Any, g: Tensor) -> list[Any]:
 
 
 register("PRelu", shape=broadcast_shape, kernel=_prelu_kernel, grad=_prelu_grad, broadcasting=True)
+
+
+# ---- L2Normalize ---------------------------------------------------------------------------------------
+def l2_normalize(
+    x: Any, axis: Any = None, epsilon: float = 1e-12, name: str | None = None, dim: Any = None
+) -> Tensor:
+    """``x / sqrt(max(sum(x ** 2, axis), epsilon))`` (``dim`` is the old name of ``axis``; None: all axes),
+    one op (``L2Normalize``), so that the exporter sees it whole."""
+    t = convert_to_tensor(x)
+    ax = axis if axis is not None else dim
+    axes = None if ax is None else [int(a) for a in (ax if isinstance(ax, (list, tuple)) else [ax])]
+    return apply_op("L2Normalize", [t], {"axis": axes, "epsilon": float(epsilon)}, name or "l2_normalize")
+
+
+def _l2_axes(attrs: dict, rank: int) -> tuple[int, ...]:
+    return tuple(range(rank)) if attrs["axis"] is None else tuple(a % rank for a in attrs["axis"])
+
+
+def _l2_normalize_kernel(ctx: Any, x: Any) -> Any:
+    xp = ctx.xp
+    sq = xp.sum(x * x, axis=_l2_axes(ctx.attrs, x.ndim), keepdims=True)
+    return x / xp.sqrt(xp.maximum(sq, x.dtype.type(ctx.attrs["epsilon"])))
+
+
+def _l2_normalize_grad(op: Any, g: Tensor) -> list[Any]:
+    """y = x r, r = max(s, eps)^-1/2, s = sum(x^2): dx = g r - x r^3 sum(g x) where s > eps, g r elsewhere."""
+    x = op.inputs[0]
+    axes = list(_l2_axes(op.attrs, x.shape.ndims))
+    sq = reduce_sum(square(x), axis=axes, keepdims=True)
+    r = rsqrt(maximum(sq, op.attrs["epsilon"]))
+    gx_sum = reduce_sum(multiply(g, x), axis=axes, keepdims=True)
+    inner = multiply(multiply(x, multiply(square(r), r)), gx_sum)
+    active = where(greater(sq, op.attrs["epsilon"]), ones_like(sq), zeros_like(sq))
+    return [subtract(multiply(g, r), multiply(inner, active))]
+
+
+register("L2Normalize", shape=float_same_shape, kernel=_l2_normalize_kernel, grad=_l2_normalize_grad)

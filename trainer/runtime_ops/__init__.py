@@ -23,6 +23,7 @@ from trainer.runtime_ops import (  # noqa: F401  (each registers its ops)
     fully_connected,
     gelu,
     hard_swish,
+    l2_normalization,
     leaky_relu,
     maximum,
     mean,

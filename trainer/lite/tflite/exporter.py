@@ -52,6 +52,7 @@ _OPS = {
     "SquaredDifference": "SQUARED_DIFFERENCE", "BatchMatMul": "BATCH_MATMUL", "HardSwish": "HARD_SWISH",
     "Gelu": "GELU", "Split": "SPLIT", "TransposeConv": "TRANSPOSE_CONV", "PRelu": "PRELU",
     "StridedSlice": "STRIDED_SLICE",
+    "L2Normalization": "L2_NORMALIZATION",
 }  # fmt: skip
 _WEIGHTED = ("FullyConnected", "Conv2D", "DepthwiseConv2D")
 
@@ -309,6 +310,8 @@ def _convert_op(g: _Graph, op) -> None:
         )  # fmt: skip
     elif op.opcode == "BatchMatMul":
         opts = ("BatchMatMulOptions", [(0, "?", bool(o["adj_x"])), (1, "?", bool(o["adj_y"]))])
+    elif op.opcode == "L2Normalization":
+        opts = ("L2NormOptions", [(0, "b", 0)])
     elif op.opcode == "Gelu":
         opts = ("GeluOptions", [(0, "?", bool(o["approximate"]))])
     elif op.opcode == "Transpose":

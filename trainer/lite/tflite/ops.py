@@ -186,6 +186,15 @@ def _prelu(ctx: ImportContext, op: Operator) -> None:
     ctx.emit("PRelu", op, [ctx.t(op.inputs[0]), ctx.t(op.inputs[1])], [ctx.t(op.outputs[0])])
 
 
+@_register("L2_NORMALIZATION", "L2Normalization", "last axis, no fused activation")
+def _l2_normalization(ctx: ImportContext, op: Operator) -> None:
+    arity(op, (1,))
+    act = options(ctx, op, "L2NormOptions", schema.L2_NORM_OPTIONS)["fused_activation_function"]
+    if act != 0:
+        raise Refusal(f"fused activation {activation(act)} (tensorlet's L2Normalization has none)")
+    ctx.emit("L2Normalization", op, [ctx.t(op.inputs[0])], [ctx.t(op.outputs[0])])
+
+
 @_register("GELU", "Gelu", "approximate")
 def _gelu(ctx: ImportContext, op: Operator) -> None:
     arity(op, (1,))

@@ -91,6 +91,7 @@ SOFTMAX_OPTIONS = {"beta": (0, "f", 0.0)}
 LEAKY_RELU_OPTIONS = {"alpha": (0, "f", 0.0)}
 BATCH_MATMUL_OPTIONS = {"adj_x": (0, "?", False), "adj_y": (1, "?", False)}
 GELU_OPTIONS = {"approximate": (0, "?", False)}
+L2_NORM_OPTIONS = {"fused_activation_function": (0, "b", 0)}
 TRANSPOSE_CONV_OPTIONS = {
     "padding": (0, "b", 0),
     "stride_w": (1, "i", 0),
@@ -140,6 +141,7 @@ BUILTIN_OPTIONS = {
     "SplitVOptions": 79,
     "QuantizeOptions": 89,
     "GeluOptions": 116,
+    "L2NormOptions": 12,
 }
 
 # enum TensorType

@@ -43,3 +43,4 @@ class OpCode(object):
     TransposeConv = 37
     PRelu = 38
     StridedSlice = 39
+    L2Normalization = 40
