@@ -61,7 +61,7 @@ TL_OP_ENTRY uint64_t tl_work_l2_normalization(const tl_model *m, const tl_op_des
   return tl_op_work_outputs(m, op, 64, 128);
 }
 
-const tl_op_descriptor tl_op_l2_normalization = {
+const tl_op_descriptor tl_op_l2normalization = {
     "L2Normalization", NULL, TL_OP_FN(L2NORMALIZATION, tl_prepare_l2_normalization),
     TL_OP_FN(L2NORMALIZATION, tl_eval_l2_normalization), TL_OP_FN(L2NORMALIZATION, tl_work_l2_normalization),
     TL_OPT_NONE, 0, 0, 0};
