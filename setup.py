@@ -18,4 +18,5 @@ _spec.loader.exec_module(_build)
 if not {"sdist", "egg_info", "dist_info"} & set(sys.argv):  # building the extension: say what is missing
     _build.check_build_tools()  # one line when python3-dev or a C compiler is missing
 
-setup(cffi_modules=["pyruntime/_build.py:ffibuilder"])
+# the C sources compile concurrently, one compiler per core (TENSORLET_BUILD_JOBS to choose)
+setup(cffi_modules=["pyruntime/_build.py:ffibuilder"], cmdclass={"build_ext": _build.parallel_build_ext()})
