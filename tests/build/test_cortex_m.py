@@ -263,7 +263,8 @@ KWS_INPUTS = 4
 def test_imported_tflite_model_matches_host_runtime_under_qemu() -> None:
     """One imported int8 .tflite model (the DS-CNN keyword-spotting fixture made by TensorFlow's converter:
     Conv2D, DepthwiseConv2D, AveragePool2D, FullyConnected, Softmax) in the same firmware, its selective
-    build, on a few seeded inputs: byte-identical with the host runtime (checked in the firmware and here)."""
+    build, on a few seeded inputs: byte-identical with the host runtime (checked in the firmware and here), in
+    at most 10M instructions per inference with the DSP-extension kernels (QEMU with -icount shift=0)."""
     for tool in ("arm-none-eabi-gcc", "qemu-system-arm", "cmake"):
         need_tool(tool)
     ensure_pyruntime()
@@ -286,7 +287,8 @@ def test_imported_tflite_model_matches_host_runtime_under_qemu() -> None:
     lib = build_library(out / "ops.h", "m4-selective-kws")
     elf = out / "kws_fw.elf"
     link_firmware(out, lib, elf, ("-DTL_FW_MODEL_MEMORY=65536",))
-    r = subprocess.run([*QEMU, str(elf)], capture_output=True, text=True, timeout=300)
+    icount = [*QEMU[:-1], "-icount", "shift=0", "-kernel"]  # one instruction per virtual ns
+    r = subprocess.run([*icount, str(elf)], capture_output=True, text=True, timeout=300)
     log = r.stdout + r.stderr
     assert r.returncode == 0, log[-4000:]
     got = {int(m[1]): bytes.fromhex(m[2]) for m in re.finditer(r"^out (\d+) ([0-9a-f]+)$", log, re.M)}
@@ -295,6 +297,13 @@ def test_imported_tflite_model_matches_host_runtime_under_qemu() -> None:
         assert got[i] == expected[i].tobytes(), (i, got[i].hex(), expected[i].tobytes().hex())
     acc = re.search(r"accuracy (\d+)/(\d+), mismatches with the host runtime (\d+)", log)
     assert acc and int(acc[1]) == int(acc[2]) == KWS_INPUTS and int(acc[3]) == 0, log[-2000:]
+    # issue 19: with the DSP-extension kernels (dsp_int8.c) at most 10M instructions per inference (the
+    # reference kernels take 54M); SysTick ticks every 40 instructions, measured on the known loop
+    ticks = re.search(r"ticks min (\d+) max (\d+), known loop of 2000000 instructions: (\d+) ticks", log)
+    assert ticks, log[-2000:]
+    per_tick = 2_000_000 / int(ticks[3])
+    assert per_tick == pytest.approx(40, rel=1e-3), ticks[0]
+    assert 1e6 < int(ticks[2]) * per_tick <= 10e6, ticks[0]
 
 
 def test_static_load_and_formatter_on_host(tmp_path: Path) -> None:
