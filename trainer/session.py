@@ -33,6 +33,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from trainer.allocator import tune_allocator
 from trainer.backend import get_backend
 from trainer.distributed import cluster
 from trainer.errors import InternalError, InvalidArgumentError, TensorletError
@@ -159,6 +160,7 @@ class Session:
     """Runs ops of ``graph`` (the default graph when None). ``config`` is a ``ConfigProto`` (stored)."""
 
     def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None) -> None:
+        tune_allocator()  # large per-step temporaries stay in the heap (trainer/allocator.py)
         self.graph = graph if graph is not None else get_default_graph()
         self.target = target
         self.config = config
