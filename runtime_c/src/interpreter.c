@@ -18,8 +18,9 @@
  * activations leave at that op (planner step 7), never growing the arena. Once placed, the items' offsets
  * become the tensors' data pointers and the ops' scratch pointers, and the arena is zeroed over them.
  * create_with_arena carves all of it from the caller's memory and never calls tl_malloc; create mallocs the
- * struct, the pool, one block for the tables (with the planner's scratch after them) and one for the arena
- * (aligned by over-allocating 15 bytes). The
+ * struct, the pool, one block for the tables and one for the planner's scratch, which stays as the arena
+ * where that fits in it, else is freed once a block for the arena is allocated (each aligned by
+ * over-allocating 15 bytes). The
  * pool's worker threads (threadpool.h) start at create and are joined at destroy; their stacks are the OS's,
  * also with create_with_arena.
  * tl_interpreter_required_memory_bytes() is the caller memory this layout needs, plus 15 bytes so that any
@@ -332,7 +333,8 @@ static tl_status tl_place_ops(tl_interpreter *it, uint8_t *persist, size_t bytes
 static tl_status tl_prepare_impl(tl_interpreter *it) {
   const tl_model *m = it->source;
   size_t shapes_bytes = 0, used0, data_bytes, nodes_bytes, plan_bytes, persist_bytes = 0, scratch_sum = 0, tables_bytes, head, required;
-  uint8_t *tables;
+  uint8_t *tables, *plan_mem;
+  void *spare = NULL;
   tl_plan_item *items;
   int32_t *order;
   int32_t n = 0, n_tensors, scratch_items = 0, item_cap, i, k;
@@ -387,19 +389,23 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
       return TL_ERROR_ARENA_TOO_SMALL;
     }
     tables = it->caller_mem + used0;
+    plan_mem = tables + tables_bytes;
   } else {
-    size_t block;
-    TL_ENSURE(&it->err, tl_add_size(tables_bytes, plan_bytes + 15u, &block), TL_ERROR_LIMIT_EXCEEDED,
-              "prepare: interpreter tables overflow size_t");
-    it->tables_block = tl_malloc(block); /* the planner's scratch after the tables: unused once prepared */
+    it->tables_block = tl_malloc(tables_bytes + 15u);
     TL_ENSURE(&it->err, it->tables_block != NULL, TL_ERROR_OUT_OF_MEMORY, "prepare: out of memory (%llu bytes)",
-              (unsigned long long)block);
+              (unsigned long long)tables_bytes);
     tables = (uint8_t *)it->tables_block;
     tables += (16u - ((uintptr_t)tables % 16u)) % 16u;
+    /* the planner's scratch: a block that becomes the arena where that is no larger (else replaced below),
+     * so the malloc'd memory stays within the caller-memory layout's requirement */
+    it->arena_block = tl_malloc(plan_bytes + 15u);
+    TL_ENSURE(&it->err, it->arena_block != NULL, TL_ERROR_OUT_OF_MEMORY, "prepare: out of memory (%llu bytes)",
+              (unsigned long long)plan_bytes);
+    plan_mem = (uint8_t *)it->arena_block + (16u - ((uintptr_t)it->arena_block % 16u)) % 16u;
   }
   it->data = (void **)(void *)tables;
   it->nodes = (tl_node *)(void *)(tables + data_bytes);
-  items = (tl_plan_item *)(void *)(tables + tables_bytes);
+  items = (tl_plan_item *)(void *)plan_mem;
   order = (int32_t *)(void *)((uint8_t *)items + (size_t)(item_cap > 0 ? item_cap : 1) * sizeof(tl_plan_item));
   for (i = 0; i < m->tensor_count; i++) it->data[i] = (void *)(uintptr_t)m->tensors[i].data;
 
@@ -442,11 +448,19 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
               (unsigned long long)it->caller_mem_bytes, (unsigned long long)required,
               (unsigned long long)arena_bytes);
     it->arena = arena_bytes ? it->caller_mem + used : NULL; /* where the items are: read them before zeroing */
-  } else if (arena_bytes > 0) {
-    it->arena_block = tl_malloc(arena_bytes + 15u);
-    TL_ENSURE(&it->err, it->arena_block != NULL, TL_ERROR_OUT_OF_MEMORY, "prepare: out of memory for a %llu-byte arena",
-              (unsigned long long)arena_bytes);
-    it->arena = (uint8_t *)it->arena_block + (16u - ((uintptr_t)it->arena_block % 16u)) % 16u;
+  } else {
+    if (arena_bytes == 0 || arena_bytes > plan_bytes) { /* the planner's block is not the arena: freed below */
+      void *block = NULL;
+      if (arena_bytes > 0) {
+        block = tl_malloc(arena_bytes + 15u);
+        TL_ENSURE(&it->err, block != NULL, TL_ERROR_OUT_OF_MEMORY, "prepare: out of memory for a %llu-byte arena",
+                  (unsigned long long)arena_bytes);
+      }
+      spare = it->arena_block;
+      it->arena_block = block;
+    }
+    it->arena = it->arena_block ? (uint8_t *)it->arena_block + (16u - ((uintptr_t)it->arena_block % 16u)) % 16u
+                                : NULL; /* possibly where the items are: read them before zeroing */
   }
   it->arena_bytes = arena_bytes;
   for (i = 0; i < n_tensors; i++) it->data[items[i].tensor] = it->arena + items[i].offset;
@@ -457,6 +471,7 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
       it->nodes[i].scratch_bytes[k] = items[n].size; /* at least the request: step 7 only grows it */
     }
   }
+  tl_free(spare);
   if (arena_bytes > 0) memset(it->arena, 0, arena_bytes); /* outputs read before the first invoke are zeros */
   return TL_OK;
 }
