@@ -83,6 +83,39 @@ def _windows(xp: Any, x: Any, kh: int, kw: int, a: dict, fill: float = 0.0) -> t
     return win.transpose(0, 1, 2, 4, 5, 3), oh, ow
 
 
+SMALL_C = 2  # im2col by direct strided copies up to this many input channels (tests lower it to 0)
+
+
+def _valid(n_out: int, n_in: int, s: int, off: int) -> tuple[int, int]:
+    """The outputs ``[o0, o1)`` whose input index ``o * s + off`` lies inside ``[0, n_in)``."""
+    return max(0, (-off + s - 1) // s), max(0, min(n_out, (n_in - 1 - off) // s + 1))
+
+
+def _cols_direct(x: Any, kh: int, kw: int, a: dict) -> tuple[Any, int, int]:
+    """im2col without padding the input: one strided copy per kernel position into ``[N, OH, OW, KH, KW,
+    C]``, zeros where the window hangs over the border. For a single input channel (the first layer of a
+    CNN) this is ~4x faster than copying the padded sliding-window view; from ~32 channels it is slower."""
+    n, h, w, c = x.shape
+    oh, ow, (pt, _), (pl, _) = _geometry(h, w, kh, kw, a)
+    (sh, sw), (dh, dw) = a["strides"], a["dilations"]
+    cols = np.empty((n, oh, ow, kh, kw, c), dtype=x.dtype)
+    for i in range(kh):
+        a0, a1 = _valid(oh, h, sh, i * dh - pt)
+        for j in range(kw):
+            b0, b1 = _valid(ow, w, sw, j * dw - pl)
+            dst = cols[:, :, :, i, j, :]
+            dst[:, :a0] = 0
+            dst[:, a1:] = 0
+            dst[:, a0:a1, :b0] = 0
+            dst[:, a0:a1, b1:] = 0
+            if a1 > a0 and b1 > b0:
+                hs, ws = a0 * sh + i * dh - pt, b0 * sw + j * dw - pl
+                dst[:, a0:a1, b0:b1] = x[
+                    :, hs : hs + (a1 - a0 - 1) * sh + 1 : sh, ws : ws + (b1 - b0 - 1) * sw + 1 : sw
+                ]
+    return cols.reshape(n * oh * ow, kh * kw * c), oh, ow
+
+
 def _cols(ctx: Any, x: Any, kh: int, kw: int) -> tuple[Any, int, int]:
     """im2col of ``x`` as ``[N*OH*OW, KH*KW*C]``, shared within one run by the forward op and the filter
     gradient (keyed by the input array and the geometry)."""
@@ -91,8 +124,11 @@ def _cols(ctx: Any, x: Any, kh: int, kw: int) -> tuple[Any, int, int]:
     hit = step.get(key) if step is not None else None
     if hit is not None and hit[0] is x:
         return hit[1], hit[2], hit[3]
-    win, oh, ow = _windows(ctx.xp, x, kh, kw, ctx.attrs)
-    cols = win.reshape(-1, kh * kw * x.shape[3])
+    if x.shape[3] <= SMALL_C and ctx.xp is np:
+        cols, oh, ow = _cols_direct(x, kh, kw, ctx.attrs)
+    else:
+        win, oh, ow = _windows(ctx.xp, x, kh, kw, ctx.attrs)
+        cols = win.reshape(-1, kh * kw * x.shape[3])
     if step is not None:
         step[key] = (x, cols, oh, ow)
     return cols, oh, ow
