@@ -64,6 +64,8 @@ OPS: dict[str, tuple[Callable[..., tf.Tensor], int, tuple[float, float]]] = {
     "strided_slice": (lambda x: x[:, 60:3:-2], 1, (-2.0, 2.0)),
     "strided_slice_shrink": (lambda x: x[0, 1::3], 1, (-2.0, 2.0)),
     "slice": (lambda x: tf.slice(x, [0, 5], [1, 40]), 1, (-2.0, 2.0)),
+    "pack": (lambda a, b, c: tf.stack([a, b, c], axis=1), 3, (-2.0, 2.0)),
+    "unpack": (lambda x: tf.unstack(x, axis=1), 1, (-2.0, 2.0)),
 }
 
 
@@ -82,6 +84,7 @@ def _transpose_conv(x, out_c: int, k: int, stride: int, padding: str, out_hw, bi
 SHAPES: dict[str, list[list[int]]] = {
     "batch_matmul": [[2, 3, 6, 8], [1, 3, 5, 8]],  # a batch dim broadcast, adj_y
     "batch_matmul_adj_x": [[3, 8, 6], [3, 8, 5]],
+    "unpack": [[2, 4, 8]],
     "transpose_conv": [[1, 5, 5, 4]],
     "transpose_conv_valid": [[1, 4, 4, 3]],
 }

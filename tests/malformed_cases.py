@@ -1584,6 +1584,33 @@ def _strided_slice_op() -> list[Case]:
     ]
 
 
+@_group
+def _pack_ops() -> list[Case]:
+    f, i8, q, q2 = np.float32, np.int8, Quantization(0.1, 0), Quantization(0.2, 0)
+    x, s3 = (f, [2, 3], None), (f, [3], None)
+
+    def pack(ins: list[tuple], y: tuple, axis: int = 0) -> bytes:
+        return _one_op("Pack", ins, [y], axis=axis)
+
+    def unpack(x_: tuple, ys: list[tuple], axis: int = 0) -> bytes:
+        return _one_op("Unpack", [x_], ys, axis=axis)
+
+    return [
+        _c("pack_no_inputs", pack([], (f, [1, 2, 3], None)), COUNT),
+        _c("pack_17_inputs", pack([(f, [1], None)] * 17, (f, [17, 1], None)), COUNT),
+        _c("pack_output_count", pack([x, x], (f, [3, 2, 3], None)), SHAPE),
+        _c("pack_input_shapes", pack([x, (f, [2, 4], None)], (f, [2, 2, 3], None)), SHAPE),
+        _c("pack_axis_out_of_range", pack([x, x], (f, [2, 2, 3], None), axis=3), OPTIONS),
+        _c("pack_mixed_dtypes", pack([x, (i8, [2, 3], q)], (f, [2, 2, 3], None)), SHAPE),  # as Concatenation
+        _c("unpack_two_inputs", _one_op("Unpack", [x, x], [s3] * 2, axis=0), COUNT),
+        _c("unpack_output_count", unpack(x, [s3] * 3), SHAPE),
+        _c("unpack_output_shape", unpack(x, [(f, [2], None)] * 2), SHAPE),
+        _c("unpack_axis_out_of_range", unpack(x, [s3] * 2, axis=2), OPTIONS),
+        _c("unpack_int8_requantized", unpack((i8, [2, 3], q), [(i8, [3], q), (i8, [3], q2)]), QUANT),
+        _c("valid_pack_int8_requantizing", pack([(i8, [3], q), (i8, [3], q2)], (i8, [2, 3], q)), OK),
+    ]
+
+
 def cases() -> list[Case]:
     """Every malformed-model case (plus valid controls), names unique; see ``Case.requires``."""
     out: list[Case] = []

@@ -5,8 +5,10 @@ back to TFLite (``to_tflite``) and run on LiteRT against tensorlet's own kernels
 The fixtures (tests/fixtures/tflite/ops_<name>.tflite and ops_<name>_int8.tflite, written by
 scripts/make_op_fixtures.py) hold the op alone: float32, and full-integer int8 with int8 inputs and outputs.
 These ops move values: int8 outputs byte-identical, float32 outputs identical (no arithmetic). TensorFlow's
-converter gives the outputs of SPLIT, SPLIT_V, STRIDED_SLICE and SLICE the input's parameters, the rule
-tensorlet's int8 Split and StridedSlice keep. SLICE imports as StridedSlice (its end and strides become
+converter gives the outputs of SPLIT, SPLIT_V, STRIDED_SLICE, SLICE and UNPACK the input's parameters, the
+rule tensorlet's int8 Split, StridedSlice and Unpack keep, and PACK's inputs and output equal parameters
+(tensorlet's int8 Pack requantizes inputs whose parameters differ, Concatenation's rule; exported to TFLite,
+those inputs get a QUANTIZE first). SLICE imports as StridedSlice (its end and strides become
 constants).
 """
 
@@ -30,6 +32,8 @@ OPS = {
     "strided_slice": "StridedSlice",  # x[:, 60:3:-2]: begin and end masks on axis 0, a negative stride
     "strided_slice_shrink": "StridedSlice",  # x[0, 1::3]: axis 0 shrunk
     "slice": "StridedSlice",  # SLICE: begin and size
+    "pack": "Pack",  # three [1, 64] inputs along axis 1
+    "unpack": "Unpack",  # [2, 4, 8] along axis 1
 }
 
 
@@ -139,3 +143,26 @@ def test_strided_slice_exports_to_strided_slice(k: int, int8: bool) -> None:
     assert [d["op_name"] for d in ops] == ["STRIDED_SLICE"]
     assert from_tflite(data) == tlm  # the round trip gives the same .tlm
     assert _compare(data, tlm, n=5) == 5
+
+
+@pytest.mark.parametrize("int8", [False, True], ids=["float32", "int8"])
+@pytest.mark.parametrize("k", range(6))
+def test_pack_and_unpack_export_to_pack_and_unpack(k: int, int8: bool) -> None:
+    from op_cases.pack import PACKS, _pack_model, _unpack_model
+
+    shape, n, axis = PACKS[k]
+    big = (*shape[: axis % (len(shape) + 1)], n, *shape[axis % (len(shape) + 1) :])
+    q = Quantization(0.037, -7) if int8 else None
+    in_q = [Quantization(0.037 * (1 + j % 3), j - 7) for j in range(n)] if int8 else None  # differ: QUANTIZE
+    dtype = np.int8 if int8 else np.float32
+    for tlm, name, count in (
+        (_pack_model(shape, n, axis, dtype, in_q, q), "PACK", 1),
+        (_unpack_model(big, axis, dtype, q), "UNPACK", n),
+    ):
+        data = to_tflite(tlm)
+        lr = litert()
+        ops = [d["op_name"] for d in lr.Interpreter(model_content=data)._get_ops_details()]  # noqa: SLF001
+        assert ops[-1] == name and set(ops[:-1]) <= {"QUANTIZE"}
+        if axis >= 0 and (name == "UNPACK" or not int8):  # QUANTIZE ops, a negative axis: not the same
+            assert from_tflite(data) == tlm  # the round trip gives the same .tlm
+        assert _compare(data, tlm, n=5) == 5 * count

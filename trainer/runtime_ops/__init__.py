@@ -29,6 +29,7 @@ from trainer.runtime_ops import (  # noqa: F401  (each registers its ops)
     mean,
     minimum,
     movement,
+    pack,
     pool,
     prelu,
     quantize,

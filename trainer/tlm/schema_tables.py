@@ -56,6 +56,7 @@ OPTION_FIELDS: dict[str, list[tuple[str, str, Any]]] = {
         ("activation", "Activation", 0),
     ],
     "StridedSliceOptions": [("begin_mask", "int", 0), ("end_mask", "int", 0), ("shrink_axis_mask", "int", 0)],
+    "PackOptions": [("axis", "int", 0)],
 }
 
 # The options table each op code takes (`options: "<Table>"` on the OpCode value); ops
@@ -81,6 +82,8 @@ OP_OPTIONS: dict[str, str] = {
     "Split": "SplitOptions",
     "TransposeConv": "TransposeConvOptions",
     "StridedSlice": "StridedSliceOptions",
+    "Pack": "PackOptions",
+    "Unpack": "PackOptions",
 }
 
 # Op codes whose options may be left out (`options_optional`).

@@ -52,7 +52,7 @@ _OPS = {
     "SquaredDifference": "SQUARED_DIFFERENCE", "BatchMatMul": "BATCH_MATMUL", "HardSwish": "HARD_SWISH",
     "Gelu": "GELU", "Split": "SPLIT", "TransposeConv": "TRANSPOSE_CONV", "PRelu": "PRELU",
     "StridedSlice": "STRIDED_SLICE",
-    "L2Normalization": "L2_NORMALIZATION",
+    "L2Normalization": "L2_NORMALIZATION", "Pack": "PACK", "Unpack": "UNPACK",
 }  # fmt: skip
 _WEIGHTED = ("FullyConnected", "Conv2D", "DepthwiseConv2D")
 
@@ -317,6 +317,11 @@ def _convert_op(g: _Graph, op) -> None:
     elif op.opcode == "Transpose":
         ins.append(g.const(f"{g.info.tensors[outs[0]].name}/perm", np.asarray(o["perm"])))
         opts = ("TransposeOptions", [])
+    elif op.opcode == "Pack":  # TFLite's int8 PACK needs equal parameters: requantize (QUANTIZE) the others
+        ins = [g.requantized(i, outs[0]) for i in ins]
+        opts = ("PackOptions", [(0, "i", len(ins)), (1, "i", o["axis"])])
+    elif op.opcode == "Unpack":
+        opts = ("UnpackOptions", [(0, "i", len(outs)), (1, "i", o["axis"])])
     elif op.opcode == "StridedSlice":  # begin, end, strides stay the int32 input tensors they are
         opts = (
             "StridedSliceOptions",

@@ -507,6 +507,32 @@ def _slice(ctx: ImportContext, op: Operator) -> None:
     ctx.emit("StridedSlice", op, ins, [ctx.t(op.outputs[0])], end_mask=end_mask)
 
 
+@_register("PACK", "Pack", "axis; 1 to 16 inputs (values_count equal to them)")
+def _pack(ctx: ImportContext, op: Operator) -> None:
+    if not 1 <= len(op.inputs) <= 16 or len(op.outputs) != 1:
+        raise Refusal(f"{len(op.inputs)} inputs (tensorlet's Pack takes 1 to 16)")
+    o = options(ctx, op, "PackOptions", schema.PACK_OPTIONS)
+    if int(o["values_count"]) not in (0, len(op.inputs)):
+        raise Refusal(f"values_count {o['values_count']} with {len(op.inputs)} inputs")
+    rank = len(ctx.shape(op.outputs[0]))
+    if not -rank <= int(o["axis"]) < rank:
+        raise Refusal(f"axis {o['axis']} for an output of rank {rank}")
+    ins = [ctx.t(i) for i in op.inputs]
+    ctx.emit("Pack", op, ins, [ctx.t(op.outputs[0])], axis=int(o["axis"]) % rank)
+
+
+@_register("UNPACK", "Unpack", "axis; 1 to 16 outputs (num equal to them)")
+def _unpack(ctx: ImportContext, op: Operator) -> None:
+    if len(op.inputs) != 1 or not 1 <= len(op.outputs) <= 16:
+        raise Refusal(f"{len(op.outputs)} outputs (tensorlet's Unpack gives 1 to 16)")
+    o = options(ctx, op, "UnpackOptions", schema.UNPACK_OPTIONS)
+    rank = len(ctx.shape(op.inputs[0]))
+    if int(o["num"]) not in (0, len(op.outputs)) or not -rank <= int(o["axis"]) < rank:
+        raise Refusal(f"num {o['num']}, axis {o['axis']} with {len(op.outputs)} outputs, rank {rank}")
+    x = ctx.t(op.inputs[0])
+    ctx.emit("Unpack", op, [x], [ctx.t(i) for i in op.outputs], axis=int(o["axis"]) % rank)
+
+
 def _paddings(ctx: ImportContext, op: Operator) -> list[int]:
     pads = ctx.const(op.inputs[1], "paddings")
     rank = len(ctx.shape(op.inputs[0]))

@@ -102,6 +102,8 @@ TRANSPOSE_CONV_OPTIONS = {
 CONCATENATION_OPTIONS = {"axis": (0, "i", 0), "fused_activation_function": (1, "b", 0)}
 REDUCER_OPTIONS = {"keep_dims": (0, "?", False)}
 SPLIT_OPTIONS = {"num_splits": (0, "i", 0)}  # SplitOptions and SplitVOptions
+PACK_OPTIONS = {"values_count": (0, "i", 0), "axis": (1, "i", 0)}
+UNPACK_OPTIONS = {"num": (0, "i", 0), "axis": (1, "i", 0)}
 STRIDED_SLICE_OPTIONS = {
     "begin_mask": (0, "i", 0),
     "end_mask": (1, "i", 0),
@@ -136,6 +138,8 @@ BUILTIN_OPTIONS = {
     "MaximumMinimumOptions": 39,
     "PadV2Options": 43,
     "ExpandDimsOptions": 52,
+    "PackOptions": 59,
+    "UnpackOptions": 64,
     "LeakyReluOptions": 75,
     "BatchMatMulOptions": 101,
     "SplitVOptions": 79,

@@ -44,3 +44,5 @@ class OpCode(object):
     PRelu = 38
     StridedSlice = 39
     L2Normalization = 40
+    Pack = 41
+    Unpack = 42

@@ -21,3 +21,4 @@ class OpOptions(object):
     SplitOptions = 15
     TransposeConvOptions = 16
     StridedSliceOptions = 17
+    PackOptions = 18
