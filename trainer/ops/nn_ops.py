@@ -616,7 +616,7 @@ def _leaky_relu_grad(op: Any, g: Tensor) -> list[Any]:
 register("LeakyRelu", shape=same_shape, kernel=_leaky_relu_kernel, grad=_leaky_relu_grad)
 
 
-# ---- composites: softplus, l2_normalize --------------------------------------------------------------
+# ---- composites: softplus -------------------------------------------------------------------------
 # Built from core ops, so their gradients are those ops' gradients.
 
 
@@ -625,17 +625,6 @@ def softplus(features: Any, name: str | None = None) -> Tensor:
     x = convert_to_tensor(features)
     with name_scope(name or "Softplus"):
         return add(maximum(x, zeros_like(x)), log(add(exp(-_abs(x)), 1)))
-
-
-def l2_normalize(
-    x: Any, axis: Any = None, epsilon: float = 1e-12, name: str | None = None, dim: Any = None
-) -> Tensor:
-    """``x / sqrt(max(sum(x ** 2, axis), epsilon))`` (``dim`` is the old name of ``axis``)."""
-    t = convert_to_tensor(x)
-    ax = axis if axis is not None else dim
-    with name_scope(name or "l2_normalize"):
-        sq = reduce_sum(square(t), axis=ax, keepdims=True)
-        return multiply(t, rsqrt(maximum(sq, convert_to_tensor(float(epsilon), dtype=t.dtype))))
 
 
 def xw_plus_b(x: Any, weights: Any, biases: Any, name: str | None = None) -> Tensor:
