@@ -1,5 +1,6 @@
 """Conv2D's two im2col constructions (direct strided copies for few input channels, the padded
-sliding-window view otherwise) give identical matrices, and so identical outputs and filter gradients."""
+sliding-window view otherwise) give identical matrices, and so identical outputs and filter gradients;
+MaxPoolGrad (tiled and general paths) against a loop oracle on inputs full of ties."""
 
 from __future__ import annotations
 
@@ -53,3 +54,31 @@ def test_session_results_do_not_depend_on_the_construction(monkeypatch: pytest.M
     view = _conv_and_grads(0, monkeypatch)
     for a, b in zip(direct, view, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def _max_pool_grad_oracle(x: np.ndarray, dy: np.ndarray, k: int) -> np.ndarray:
+    """VALID k x k / stride k MaxPoolGrad by loops: each window's dy goes to its first maximal element."""
+    dx = np.zeros_like(x)
+    n, oh, ow, c = dy.shape
+    for b, i, j, ch in itertools.product(range(n), range(oh), range(ow), range(c)):
+        win = x[b, i * k : i * k + k, j * k : j * k + k, ch]
+        p, q = np.unravel_index(np.argmax(win), win.shape)  # argmax: the first maximum, row-major
+        dx[b, i * k + p, j * k + q, ch] = dy[b, i, j, ch]
+    return dx
+
+
+@pytest.mark.parametrize(("h", "w", "k"), [(6, 8, 2), (7, 8, 2), (9, 6, 3)])
+def test_max_pool_grad_with_ties_matches_loops(h: int, w: int, k: int) -> None:
+    """Tiled (6x8, 9x6) and general (7x8 leaves a row out) MaxPoolGrad paths; small integers and ReLU
+    zeros make many windows hold their maximum more than once."""
+    rng = np.random.default_rng(h * w + k)
+    xv = np.maximum(rng.integers(-3, 3, (2, h, w, 3)), 0).astype(np.float32)
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.constant(xv)
+        y = tf.nn.max_pool(x, ksize=k, strides=k, padding="VALID")
+        dyv = rng.standard_normal(tuple(y.shape.as_list())).astype(np.float32)
+        (dx,) = tf.gradients(y, [x], grad_ys=[tf.constant(dyv)])
+        with tf.Session() as sess:
+            got = sess.run(dx)
+    np.testing.assert_array_equal(got, _max_pool_grad_oracle(xv, dyv, k))
