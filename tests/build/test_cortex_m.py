@@ -38,6 +38,7 @@ MATH = {
     "sqrt",
     "tanhf",
     "tanh",
+    "erfc",  # Gelu (exact form), C99 <math.h>: newlib has it
     "floorf",
     "floor",
     "roundf",
