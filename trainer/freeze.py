@@ -33,9 +33,14 @@ three passes (each pass is a copy in creation order, so ops a pass made dead van
    that follow are absorbed while the intermediate result has no other consumer: ``BiasAdd`` or ``Add``/
    ``Sub`` of a per-channel constant into the bias, ``Mul`` by a per-channel constant into the filter and the
    bias (this is batch-norm folding: inference batch norm is ``x * inv + shift`` after step 1), then ``Relu``
-   or ``Relu6`` into the activation. For unrolled RNNs: a ``Gather`` of one constant index or an ``Unpack``
-   along a non-batch axis becomes a fused MatMul with a 0/1 selection matrix, and a ``Split`` of a fused
-   MatMul's columns (through a Sigmoid/Tanh) one fused MatMul per part (the runtime has no Gather or Split).
+   or ``Relu6`` into the activation. For unrolled RNNs: a ``Gather`` of one constant index (``dynamic_rnn``'s
+   time step) becomes a ``StridedSlice`` that takes that index (the runtime has no Gather), read through the
+   time-major ``Transpose`` when the other axes keep their order; an ``Unpack`` (``static_rnn``) of more
+   steps than the runtime's Unpack gives (16) one such slice per step, a ``Pack`` of more than 16 (the stacked
+   outputs) Packs of 16 joined by Concatenation, and a slice taking one stacked tensor (``outputs[:, -1]``)
+   that tensor; a ``ReverseSequence`` of whole sequences (``bidirectional_dynamic_rnn``) a slice with
+   stride -1. The gates' ``Split`` stays (a runtime op), so the cell's weights are one constant that every
+   step shares.
 3. **prune**: a plain copy that drops what the fusion left unused.
 
 The fused op types are registered below (inference only, not differentiable), so a frozen graph runs in a
@@ -59,7 +64,7 @@ from trainer import dtypes as _dt
 from trainer.backend import get_backend
 from trainer.errors import FailedPreconditionError, InvalidArgumentError
 from trainer.graph import Graph, Operation, Tensor, as_graph_element
-from trainer.ops.array_ops import reshape, stack
+from trainer.ops.array_ops import stack
 from trainer.registry import get_op_def, register
 from trainer.tensor_shape import TensorShape, as_shape, broadcast_shapes
 
@@ -436,62 +441,21 @@ def _rebuild(
     return [c.op(fused.type, ins, attrs, src.name)]
 
 
-def _split_fused(c: _Copier, op: Operation, ins: list[Tensor]) -> list[Tensor] | None:
-    """Split of a fused MatMul's last axis (an LSTM's gates), or of an activation of one (a GRU's gates):
-    one fused MatMul per part, each with its columns of the constant filter and bias, then the activation
-    per part (the runtime has FullyConnected but no Split)."""
-    src, act = op.inputs[0], None
-    if src.op.type in ("Sigmoid", "Tanh") and c.single_use(src):
-        act, src = src.op.type, src.op.inputs[0]
-    parts = _fused_parts(c.map[src])
-    if parts is None or parts[0].type != "_FusedMatMul" or not c.single_use(src) or op.attrs["axis"] != 1:
-        return None
-    fused, x, _, wv, bv = parts
-    tb = bool(fused.attrs.get("transpose_b"))
-    outs, lo = [], 0
-    for k, size in enumerate(op.attrs["sizes"]):
-        cols = slice(lo, lo + size)
-        w = wv[cols, :] if tb else wv[:, cols]
-        b = None if bv is None else bv[cols]
-        part = _rebuild(c, op, fused, np.ascontiguousarray(w), b, "NONE", f"{op.name}_{k}")[0]
-        outs.append(part if act is None else c.op(act, [part], {}, f"{op.name}_{k}/{act}"))
-        lo += size
-    return outs
+UNPACK_MAX = 16  # pieces of the runtime's Pack and Unpack (trainer/runtime_ops/pack.py: MAX_TENSORS)
 
 
-MAX_SELECTION = 1 << 22  # elements of the 0/1 matrix that replaces a Gather or Unpack output
-_MATMUL_ATTRS = {
-    "transpose_a": False,
-    "transpose_b": False,
-    "activation": "NONE",
-    "_fused_type": "_FusedMatMul",
-}
+def _take(c: _Copier, x: Tensor, ax: int, k: int, name: str) -> Tensor:
+    """``x`` at index ``k`` of axis ``ax``, the axis dropped: a StridedSlice with that axis shrunk."""
+    spec = tuple(("s", None, None, 1) for _ in range(ax)) + (("i", int(k)),)
+    return c.op("StridedSlice", [x], {"spec": spec}, name)
 
 
-def _select(c: _Copier, x: Tensor, ax: int, k: int, out_shape: list[int], name: str) -> Tensor | None:
-    """``take(x, k, axis=ax)`` (ax >= 1) as ``reshape(x, [B, M]) @ S`` with S a constant 0/1 selection
-    matrix: exact, and the runtime has FullyConnected but no Gather, Slice or Unpack."""
-    dims = x.shape.as_list()
-    if ax == 0 or len(dims) < 2 or not x.shape.is_fully_defined():
-        return None
-    m = int(np.prod(dims[1:]))
-    positions = np.take(np.arange(m).reshape(dims[1:]), k, axis=ax - 1).ravel()
-    if m * positions.size > MAX_SELECTION:
-        return None
-    sel = np.zeros((m, positions.size), x.dtype.np)
-    sel[positions, np.arange(positions.size)] = 1
-    with c.graph.as_default():
-        flat = reshape(x, [dims[0], m], name=c.fresh(name + "/flat"))
-        picked = c.op("_FusedMatMul", [flat, c.const(name + "/select", sel)], _MATMUL_ATTRS, name)
-        return reshape(picked, out_shape, name=c.fresh(name + "/shape"))
-
-
-def _gather_as_matmul(c: _Copier, op: Operation, ins: list[Tensor]) -> list[Tensor] | None:
-    """``Gather`` of one constant index (a time step of ``dynamic_rnn``'s input, seen through its
-    time-major Transpose when the other axes keep their order)."""
+def _gather_as_slice(c: _Copier, op: Operation, ins: list[Tensor]) -> list[Tensor] | None:
+    """``Gather`` of one constant index (a time step of ``dynamic_rnn``'s input, seen through its time-major
+    Transpose when the other axes keep their order) as a ``StridedSlice`` taking that index on its axis."""
     k = const_value(ins[1])
     p, ax = ins[0], op.attrs["axis"]
-    if k is None or k.ndim != 0 or not p.shape.is_fully_defined():
+    if k is None or k.ndim != 0 or p.shape.ndims is None:
         return None
     x = p
     if p.op.type == "Transpose":
@@ -499,29 +463,85 @@ def _gather_as_matmul(c: _Copier, op: Operation, ins: list[Tensor]) -> list[Tens
         rest = perm[:ax] + perm[ax + 1 :]
         if rest == sorted(rest):
             x, ax = p.op.inputs[0], perm[ax]
-    out = _select(c, x, ax, int(k), op.outputs[0].shape.as_list(), op.name)
-    return None if out is None else [out]
+    return [_take(c, x, ax, int(k), op.name)]
 
 
-def _unpack_as_matmul(c: _Copier, op: Operation, ins: list[Tensor]) -> list[Tensor] | None:
-    """``Unpack`` along a non-batch axis (``static_rnn``'s ``tf.unstack(x, axis=1)``): one selection each."""
-    outs = []
-    for k, t in enumerate(op.outputs):
-        out = _select(c, ins[0], op.attrs["axis"], k, t.shape.as_list(), f"{op.name}_{k}")
-        if out is None:
+def _unpack_as_slices(c: _Copier, op: Operation, ins: list[Tensor]) -> list[Tensor] | None:
+    """An ``Unpack`` of more pieces than the runtime's Unpack gives: one StridedSlice per piece."""
+    if len(op.outputs) <= UNPACK_MAX or ins[0].shape.ndims is None:
+        return None
+    ax = op.attrs["axis"] % ins[0].shape.ndims
+    return [_take(c, ins[0], ax, k, f"{op.name}_{k}") for k in range(len(op.outputs))]
+
+
+def _slice_of_pack(c: _Copier, op: Operation, ins: list[Tensor]) -> list[Tensor] | None:
+    """``stack(xs, axis)[..., k]`` with every other axis whole (``dynamic_rnn``'s ``outputs[:, -1]``): the
+    ``k``-th stacked tensor itself; the Pack is then left unused unless something else reads it."""
+    pack, perm = op.inputs[0].op, None
+    if pack.type == "Transpose":  # dynamic_rnn's batch-major outputs: a Transpose of the time-major stack
+        perm, pack = [int(v) for v in pack.attrs["perm"]], pack.inputs[0].op
+    if pack.type != "Pack":
+        return None
+    spec, n = op.attrs["spec"], len(pack.inputs)
+    taken = [k for k, e in enumerate(spec) if e[0] == "i"]
+    if len(taken) != 1 or any(e != ("s", None, None, 1) for e in spec if e[0] != "i"):
+        return None
+    ax = taken[0]
+    if perm is not None:
+        rest = perm[:ax] + perm[ax + 1 :]
+        if ax >= len(perm) or rest != sorted(rest):
             return None
-        outs.append(out)
-    return outs
+        ax = perm[ax]
+    k = spec[taken[0]][1]
+    if ax != pack.attrs["axis"] or not -n <= k < n:
+        return None
+    return [c.map[pack.inputs[k % n]]]
+
+
+def _pack_tree(c: _Copier, op: Operation, ins: list[Tensor]) -> list[Tensor] | None:
+    """A ``Pack`` of more tensors than the runtime's 16 (``dynamic_rnn``'s stacked outputs): Packs of up to
+    16, then Concatenations of up to 16 of those along the packed axis."""
+    if len(ins) <= UNPACK_MAX:
+        return None
+    ax = op.attrs["axis"]
+    parts = [
+        c.op("Pack", ins[k : k + UNPACK_MAX], {"axis": ax}, f"{op.name}_{k // UNPACK_MAX}")
+        for k in range(0, len(ins), UNPACK_MAX)
+    ]
+    level = 0
+    while len(parts) > 1:
+        parts = [
+            group[0] if len(group) == 1 else c.op("Concatenation", group, {"axis": ax}, f"{op.name}_c{level}")
+            for group in (parts[k : k + UNPACK_MAX] for k in range(0, len(parts), UNPACK_MAX))
+        ]
+        level += 1
+    return parts
+
+
+def _reverse_whole_sequences(c: _Copier, op: Operation, ins: list[Tensor]) -> list[Tensor] | None:
+    """``ReverseSequence`` whose lengths are all the whole time axis (``bidirectional_dynamic_rnn`` without
+    ``sequence_length``): a StridedSlice with stride -1 on that axis."""
+    lens, x, ax = const_value(ins[1]), ins[0], op.attrs["seq_axis"]
+    if lens is None or x.shape.ndims is None or x.shape.as_list()[ax] is None:
+        return None
+    if not np.all(np.asarray(lens) == x.shape.as_list()[ax]):
+        return None
+    spec = tuple(("s", None, None, -1 if k == ax else 1) for k in range(x.shape.ndims))
+    return [c.op("StridedSlice", [x], {"spec": spec}, op.name)]
 
 
 def _fuse_rule(c: _Copier, op: Operation, ins: list[Tensor]) -> list[Tensor] | None:
     t = op.type
-    if t == "Split":
-        return _split_fused(c, op, ins)
+    if t == "ReverseSequence":
+        return _reverse_whole_sequences(c, op, ins)
     if t == "Gather":
-        return _gather_as_matmul(c, op, ins)
+        return _gather_as_slice(c, op, ins)
     if t == "Unpack":
-        return _unpack_as_matmul(c, op, ins)
+        return _unpack_as_slices(c, op, ins)
+    if t == "Pack":
+        return _pack_tree(c, op, ins)
+    if t == "StridedSlice":
+        return _slice_of_pack(c, op, ins)
     if t in FUSED:
         if const_value(ins[1]) is None or (t == "MatMul" and op.attrs["transpose_a"]):
             return None

@@ -61,16 +61,22 @@ def _rnn(kind: str, x: tf.Tensor) -> tf.Tensor:
 
 @pytest.mark.parametrize("kind", ["dynamic_rnn_stacked_lstm", "dynamic_rnn_gru", "static_rnn_lstm"])
 def test_static_length_rnn_unrolls_and_matches_the_runtime(kind: str):
-    """5 time steps: the loop unrolls, the time step's Gather (or Unpack) becomes a 0/1 FullyConnected and
-    the gate Split one FullyConnected per gate (the runtime has none of Gather, Unpack, Split)."""
+    """5 time steps: the loop unrolls, the time step's Gather becomes a StridedSlice (the runtime has no
+    Gather); static_rnn's Unpack and the gates' Split stay runtime ops, and every step reads the one weight
+    constant of each layer (no per-step copies)."""
     with tf.Graph().as_default():
         tf.set_random_seed(5)
         x = tf.placeholder(tf.float32, [None, 5, 3], name="x")
         y = tf.layers.Dense(2)(_rnn(kind, x))
         with tf.Session() as sess:
             _init(sess)
-            types = {op.type for op in freeze(sess, [x], [y], batch_size=2).graph.get_operations()}
-            assert not types & {"While", "Gather", "Split", "Unpack"}
+            ops = freeze(sess, [x], [y], batch_size=2).graph.get_operations()
+            types = {op.type for op in ops}
+            assert not types & {"While", "Gather"} and "Split" in types
+            assert ("Unpack" in types) == (kind == "static_rnn_lstm")
+            weights = {op.inputs[1].name for op in ops if op.type == "_FusedMatMul"}
+            kernels = {"dynamic_rnn_stacked_lstm": 2, "dynamic_rnn_gru": 2, "static_rnn_lstm": 1}[kind]
+            assert len(weights) == kernels + 1  # the cells' kernels (GRU: gates, candidate) + the Dense
             model = Converter.from_session(sess, [x], [y], batch_size=2).convert()
             xv = RNG.uniform(-1, 1, (2, 5, 3)).astype(np.float32)
             want = sess.run(y, {x: xv})
@@ -106,3 +112,52 @@ def test_control_flow_decided_by_the_input_is_refused_naming_the_op():
                 freeze(sess, [x], [z], batch_size=1)
             with pytest.raises(InvalidArgumentError, match=r"capped/While \(While\): maximum_iterations"):
                 freeze(sess, [x, n], [capped], batch_size=1)
+
+
+def test_static_rnn_longer_than_the_runtime_unpack_slices_each_step():
+    """static_rnn over 20 steps: more pieces than the runtime's Unpack gives, so freezing takes each step
+    with a StridedSlice; the model matches the session."""
+    from trainer.freeze import UNPACK_MAX
+    from trainer.runtime_ops.pack import MAX_TENSORS
+
+    assert UNPACK_MAX == MAX_TENSORS
+    with tf.Graph().as_default():
+        tf.set_random_seed(6)
+        x = tf.placeholder(tf.float32, [None, 20, 3], name="x")
+        y = tf.layers.Dense(2)(_rnn("static_rnn_lstm", x))
+        with tf.Session() as sess:
+            _init(sess)
+            types = [op.type for op in freeze(sess, [x], [y], batch_size=2).graph.get_operations()]
+            assert "Unpack" not in types and types.count("StridedSlice") == 20
+            model = Converter.from_session(sess, [x], [y], batch_size=2).convert()
+            xv = RNG.uniform(-1, 1, (2, 20, 3)).astype(np.float32)
+            want = sess.run(y, {x: xv})
+    _close(pyruntime.Interpreter(model_content=model).run(xv)[0], want)
+
+
+@pytest.mark.parametrize("what", ["outputs", "last_output", "bidirectional"])
+def test_dynamic_rnn_outputs_and_bidirectional_export_over_20_steps(what: str):
+    """20 steps: dynamic_rnn's stacked outputs (a Pack of 20 > the runtime's 16: Packs joined by a
+    Concatenation), outputs[:, -1] (the slice of the transposed Pack is the last step itself) and
+    bidirectional_dynamic_rnn (ReverseSequence of whole sequences: a stride -1 StridedSlice) match the
+    session."""
+    with tf.Graph().as_default():
+        tf.set_random_seed(7)
+        x = tf.placeholder(tf.float32, [None, 20, 3], name="x")
+        if what == "bidirectional":
+            cells = (tf.nn.rnn_cell.GRUCell(4), tf.nn.rnn_cell.GRUCell(4))
+            (fw, bw), _ = tf.nn.bidirectional_dynamic_rnn(*cells, x, dtype=tf.float32)
+            y = tf.concat([fw[:, -1], bw[:, 0]], 1)
+        else:
+            outs, _ = tf.nn.dynamic_rnn(tf.nn.rnn_cell.GRUCell(4), x, dtype=tf.float32)
+            y = outs if what == "outputs" else outs[:, -1]
+        with tf.Session() as sess:
+            _init(sess)
+            types = [op.type for op in freeze(sess, [x], [y], batch_size=2).graph.get_operations()]
+            assert "ReverseSequence" not in types
+            if what != "bidirectional":  # (its backward outputs are read reversed: their stack stays)
+                assert ("Pack" in types) == (what == "outputs")
+            model = Converter.from_session(sess, [x], [y], batch_size=2).convert()
+            xv = RNG.uniform(-1, 1, (2, 20, 3)).astype(np.float32)
+            want = sess.run(y, {x: xv})
+    _close(pyruntime.Interpreter(model_content=model).run(xv)[0], want)

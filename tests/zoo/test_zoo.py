@@ -72,7 +72,11 @@ def test_family_float_int8_and_agreement(name: str) -> None:
         assert r["int8_argmax_agreement"] >= 0.99, r
     else:
         assert r["int8_sqnr_db"] >= 30.0, r
-    assert 0 < r["int8_bytes"] < r["float_bytes"] and r["arena_bytes_int8"] > 0
+    assert r["int8_bytes"] > 0 and r["arena_bytes_int8"] > 0
+    # an unrolled RNN's steps share its few weights, so its file is mostly per-step structure, and int8 adds
+    # each activation's quantization: only the other families' int8 files are smaller than their float ones
+    if name not in ("lstm", "gru"):
+        assert r["int8_bytes"] < r["float_bytes"], r
 
 
 @pytest.mark.parametrize("variant", ["aarch64", "armhf"])

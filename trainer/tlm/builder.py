@@ -134,6 +134,7 @@ class ModelBuilder:
         self.version = version
         self.tensors: list[_TensorEntry] = []
         self.buffers: list[bytes | None] = [None]  # buffer 0: the empty buffer
+        self._constant_buffers: dict[bytes, int] = {}  # add_constant's data -> its buffer (shared)
         self.ops: list[_OpEntry] = []
         self.inputs: list[int] = []
         self.outputs: list[int] = []
@@ -220,13 +221,16 @@ class ModelBuilder:
         return len(self.buffers) - 1
 
     def add_constant(self, name: str | None, array: Any, quantization: Quantization | None = None) -> int:
-        """Add a constant tensor holding ``array`` (dtype from the array, stored little-endian, C order)."""
+        """Add a constant tensor holding ``array`` (dtype from the array, stored little-endian, C order).
+        Constants with the same bytes share one buffer (an unrolled RNN's steps read one weight matrix)."""
         arr = np.asarray(array)
         dt = dtypes.to_schema(arr.dtype)
         dims = self._shape(arr.shape, f"constant {name!r}")
         self._check_quantization(quantization, dt, dims, f"constant {name!r}")
-        le = np.ascontiguousarray(arr, dtype=dtypes.to_numpy(dt).newbyteorder("<"))
-        buf = self.add_buffer(le.tobytes(order="C"))
+        data = np.ascontiguousarray(arr, dtype=dtypes.to_numpy(dt).newbyteorder("<")).tobytes(order="C")
+        buf = self._constant_buffers.get(data)
+        if buf is None:
+            buf = self._constant_buffers[data] = self.add_buffer(data)
         return self._new_tensor(name, dt, dims, buf, quantization)
 
     def mark_input(self, idx: int) -> None:
@@ -422,7 +426,8 @@ class ModelBuilder:
                 _Buffer.AddData(b, data_off)
             buffer_offsets.append(_Buffer.End(b))
 
-        tensor_offsets = [self._write_tensor(b, t) for t in self.tensors]
+        shared_quant: dict[tuple, int] = {}  # equal Quantization tables written once (RNN steps)
+        tensor_offsets = [self._write_tensor(b, t, shared_quant) for t in self.tensors]
         op_offsets = [self._write_op(b, op) for op in self.ops]
 
         producer = b.CreateString(self.producer) if self.producer is not None else None
@@ -472,12 +477,19 @@ class ModelBuilder:
         return bytes(b.Output())
 
     @staticmethod
-    def _write_tensor(b: flatbuffers.Builder, t: _TensorEntry) -> int:
+    def _write_tensor(b: flatbuffers.Builder, t: _TensorEntry, shared_quant: dict[tuple, int]) -> int:
         name = b.CreateString(t.name) if t.name is not None else None
         shape = _int_vector(b, t.shape) if t.shape is not None else None
         quant = None
         if t.quantization is not None:
             q = t.quantization
+            key = (
+                None if q.scale is None else np.asarray(q.scale, "<f4").tobytes(),
+                None if q.zero_point is None else np.asarray(q.zero_point, "<i8").tobytes(),
+                int(q.axis),
+            )
+            quant = shared_quant.get(key)
+        if t.quantization is not None and quant is None:
             scale = _vector(b, q.scale, 4, b.PrependFloat32) if q.scale is not None else None
             zp = _vector(b, q.zero_point, 8, b.PrependInt64) if q.zero_point is not None else None
             _Quantization.Start(b)
@@ -486,7 +498,7 @@ class ModelBuilder:
             if zp is not None:
                 _Quantization.AddZeroPoint(b, zp)
             _Quantization.AddQuantizedDimension(b, q.axis)
-            quant = _Quantization.End(b)
+            quant = shared_quant[key] = _Quantization.End(b)
         _Tensor.Start(b)
         if name is not None:
             _Tensor.AddName(b, name)
