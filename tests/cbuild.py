@@ -15,6 +15,7 @@ import fcntl
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator, Sequence
@@ -237,6 +238,26 @@ def executable(name: str, target: str) -> list[str]:
     path = build_dir(name) / target
     assert path.is_file(), f"{path} was not built"
     return [*VARIANTS[name].emulator, str(path)]
+
+
+def kernel_levels(
+    variant: str, target: str, tag: str, emulator_args: Sequence[str] = ()
+) -> tuple[dict[str, int], list[str]]:
+    """Build and run the C test ``target`` (one that compares an optimized kernel set with the reference at
+    every level the CPU has) for ``variant``; it must pass. Returns the CPU features it printed
+    (``features: avx2_fma=1 ...``) and the levels it tested (lines ``<tag> level <name>``). ``emulator_args``
+    go right after the emulator (``-cpu cortex-a53``)."""
+    build(variant, targets=(target,))
+    command = executable(variant, target)
+    if emulator_args:
+        command = [command[0], *emulator_args, *command[1:]]
+    result = subprocess.run(command, env=run_env(variant), capture_output=True, text=True, timeout=600)
+    out = result.stdout
+    assert result.returncode == 0 and re.search(r"\b[1-9]\d* passed, 0 failed", out), out[-6000:]
+    line = re.search(r"features: (.*)", out)
+    assert line, out
+    features = {k: int(v) for k, v in (item.split("=") for item in line.group(1).split())}
+    return features, re.findall(rf"^{re.escape(tag)} level (\w+)$", out, flags=re.MULTILINE)
 
 
 def run_tool(

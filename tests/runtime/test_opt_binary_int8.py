@@ -9,12 +9,9 @@ and must give the reference kernels' bytes.
 
 from __future__ import annotations
 
-import re
-import subprocess
-
 import numpy as np
 import pytest
-from cbuild import build, executable, run_env
+from cbuild import kernel_levels
 from runtime_op_cases import ensure_pyruntime
 
 from trainer.tlm import ModelBuilder, Quantization
@@ -23,17 +20,7 @@ TARGET = "test_opt_binary_int8"
 
 
 def _levels(variant: str, prefix_args: tuple[str, ...] = ()) -> tuple[dict[str, int], list[str]]:
-    build(variant, targets=(TARGET,))
-    command = executable(variant, TARGET)
-    if prefix_args:  # emulator options go right after the emulator
-        command = [command[0], *prefix_args, *command[1:]]
-    result = subprocess.run(command, env=run_env(variant), capture_output=True, text=True, timeout=600)
-    out = result.stdout
-    assert result.returncode == 0 and re.search(r"\b[1-9]\d* passed, 0 failed", out), out[-6000:]
-    line = re.search(r"features: (.*)", out)
-    assert line, out
-    features = {k: int(v) for k, v in (item.split("=") for item in line.group(1).split())}
-    return features, re.findall(r"^binary8 level (\w+)$", out, flags=re.MULTILINE)
+    return kernel_levels(variant, TARGET, "binary8", prefix_args)
 
 
 def test_native_every_level() -> None:
