@@ -27,6 +27,42 @@ def random_input(detail: dict, rng: np.random.Generator) -> np.ndarray:
     return rng.uniform(-2, 2, size=shape).astype(np.float32)
 
 
+def litert():
+    """LiteRT's interpreter module (``ai-edge-litert``, a test-only oracle): a skip here, a failure under
+    TENSORLET_REQUIRE_ALL when it is missing."""
+    from conftest import need  # here: scripts/fuzz_tflite_import.py imports this module without pytest
+
+    try:
+        from ai_edge_litert import interpreter as litert_interpreter
+    except ImportError:
+        litert_interpreter = None
+    need(
+        litert_interpreter is not None,
+        "ai-edge-litert (LiteRT) is not installed (pip install ai-edge-litert)",
+    )
+    return litert_interpreter
+
+
+def litert_reference(data: bytes):
+    """A LiteRT interpreter of ``data`` on TFLite's reference kernels (``BUILTIN_REF``), tensors allocated."""
+    lr = litert()
+    ref = lr.Interpreter(model_content=data, experimental_op_resolver_type=lr.OpResolverType.BUILTIN_REF)
+    ref.allocate_tensors()
+    return ref
+
+
+def full_range_inputs(details: list[dict], rng: np.random.Generator) -> list[np.ndarray]:
+    """One input per detail: every int8 value, or float32 uniform in [-3, 3)."""
+    out = []
+    for d in details:
+        shape = tuple(d["shape"])
+        if d["dtype"] == np.int8:
+            out.append(rng.integers(-128, 128, shape).astype(np.int8))
+        else:
+            out.append(rng.uniform(-3.0, 3.0, shape).astype(np.float32))
+    return out
+
+
 # ---- patching one field of a fixture ----
 
 

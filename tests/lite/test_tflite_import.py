@@ -17,8 +17,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import need
-from tflite_fixtures import fixture, opcode_index_of, patch_scalar, random_input, set_opcode
+from tflite_fixtures import fixture, litert, opcode_index_of, patch_scalar, random_input, set_opcode
 
 from trainer.lite.tflite import TFLiteImportError, from_tflite, schema
 from trainer.lite.tflite.reader import read_tflite
@@ -38,18 +37,6 @@ INT8_FIXTURES = [
 ]
 # the fixtures with per-channel FullyConnected or Mean (the two rules tensorlet changed to TFLite's)
 INT8_FC_MEAN = ["ops_int8", "multi_io_int8", "ad_autoencoder_int8"]
-
-
-def litert():
-    try:
-        from ai_edge_litert import interpreter as litert_interpreter
-    except ImportError:
-        litert_interpreter = None
-    need(
-        litert_interpreter is not None,
-        "ai-edge-litert (LiteRT) is not installed (pip install ai-edge-litert)",
-    )
-    return litert_interpreter
 
 
 def run_both(name: str, n: int = N_INPUTS, seed: int = 0):

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import need
-from tflite_fixtures import fixture
+from tflite_fixtures import fixture, litert
 
 from trainer.lite.tflite import from_tflite
 from trainer.quant.fixed_point import get_reciprocal
@@ -48,18 +47,6 @@ CHAIN_TABLES = {"neg", "square"}  # tensorlet's int8 op is that chain as one tab
 NOT_IN_REF = {"elu"}  # LiteRT 2.3's BUILTIN_REF resolver has no ELU: compared with BUILTIN's kernel
 NON_NEGATIVE_INT8 = {"sqrt", "rsqrt"}
 NONZERO_INT8 = {"div"}  # input 1 (the divisor) != its zero point: LiteRT's DIV is undefined there
-
-
-def litert():
-    try:
-        from ai_edge_litert import interpreter as litert_interpreter
-    except ImportError:
-        litert_interpreter = None
-    need(
-        litert_interpreter is not None,
-        "ai-edge-litert (LiteRT) is not installed (pip install ai-edge-litert)",
-    )
-    return litert_interpreter
 
 
 def _inputs(name: str, details: list[dict], rng: np.random.Generator) -> list[np.ndarray]:

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import need
-from tflite_fixtures import fixture
+from tflite_fixtures import fixture, litert_reference
 
 from trainer.lite.tflite import from_tflite, to_tflite
 from trainer.tlm import ModelBuilder, read_model
@@ -56,25 +55,6 @@ EXTREMES = {
 EVERY = np.arange(-128, 128, dtype=np.int8)
 
 
-def litert():
-    try:
-        from ai_edge_litert import interpreter as litert_interpreter
-    except ImportError:
-        litert_interpreter = None
-    need(
-        litert_interpreter is not None,
-        "ai-edge-litert (LiteRT) is not installed (pip install ai-edge-litert)",
-    )
-    return litert_interpreter
-
-
-def _ref(data: bytes):
-    lr = litert()
-    ref = lr.Interpreter(model_content=data, experimental_op_resolver_type=lr.OpResolverType.BUILTIN_REF)
-    ref.allocate_tensors()
-    return ref
-
-
 def _litert_run(ref, x: np.ndarray) -> np.ndarray:
     (i,), (o,) = ref.get_input_details(), ref.get_output_details()
     ref.set_tensor(i["index"], x.reshape(i["shape"]))
@@ -95,7 +75,7 @@ def test_float_fixture_matches_litert_reference(name: str) -> None:
     op, lo, hi = FIXTURES[name]
     data = fixture(f"ops_{name}")
     assert [o.opcode for o in read_model(from_tflite(data)).ops] == [op]
-    ref = _ref(data)
+    ref = litert_reference(data)
     ours = pyruntime.Interpreter(model_content=from_tflite(data))
     rng = np.random.default_rng(15)
     shape = ref.get_input_details()[0]["shape"]
@@ -111,7 +91,7 @@ def test_int8_fixture_byte_identical_to_litert_reference(name: str) -> None:
     op = FIXTURES[name][0]
     data = fixture(f"ops_{name}_int8")
     assert [o.opcode for o in read_model(from_tflite(data)).ops] == [op]
-    ref = _ref(data)
+    ref = litert_reference(data)
     ours = pyruntime.Interpreter(model_content=from_tflite(data))
     for x in _every_value(ref.get_input_details()[0]["shape"]):
         np.testing.assert_array_equal(ours.run(x)[0], _litert_run(ref, x), name)
@@ -153,7 +133,7 @@ def test_int8_prelu_extreme_parameters_exported_match_litert(params: tuple) -> N
     alpha[0, 0, :2] = (-128, 127)
     q = [Quantization(float(np.float32(s)), z) for s, z in ((sx, zx), (sa, za), (so, zo))]
     tlm = _prelu_model(*q, alpha)
-    ref = _ref(to_tflite(tlm))
+    ref = litert_reference(to_tflite(tlm))
     ours = pyruntime.Interpreter(model_content=tlm)
     x = np.repeat(EVERY, 8).reshape(1, 256, 8)
     np.testing.assert_array_equal(ours.run(x)[0], _litert_run(ref, x), str(params))
@@ -171,7 +151,7 @@ def test_int8_l2_normalization_exported_matches_litert(zp: int) -> None:
         b.add_op("L2Normalization", [x], [y])
         b.mark_output(y)
         tlm = b.finish()
-        ref, ours = _ref(to_tflite(tlm)), pyruntime.Interpreter(model_content=tlm)
+        ref, ours = litert_reference(to_tflite(tlm)), pyruntime.Interpreter(model_content=tlm)
         for _ in range(5):
             xs = rng.integers(-128, 128, (8, depth)).astype(np.int8)
             xs[1] = zp
@@ -191,7 +171,7 @@ def test_int8_extreme_parameters_exported_match_litert(op: str, params: tuple) -
     options = {"approximate": params[4]} if op == "Gelu" else {}
     q_in, q_out = Quantization(float(np.float32(si)), zi), Quantization(float(np.float32(so)), zo)
     tlm = _one_op(op, q_in, q_out, **options)
-    ref = _ref(to_tflite(tlm))
+    ref = litert_reference(to_tflite(tlm))
     ours = pyruntime.Interpreter(model_content=tlm)
     for x in _every_value([1, 64]):
         np.testing.assert_array_equal(ours.run(x)[0], _litert_run(ref, x), str(params))

@@ -15,8 +15,7 @@ import importlib
 
 import numpy as np
 import pytest
-from conftest import need
-from tflite_fixtures import fixture
+from tflite_fixtures import fixture, full_range_inputs, litert_reference
 
 from trainer.lite.tflite import from_tflite, to_tflite
 from trainer.tlm import read_model
@@ -39,36 +38,6 @@ OPS = {
 }
 
 
-def litert():
-    try:
-        from ai_edge_litert import interpreter as litert_interpreter
-    except ImportError:
-        litert_interpreter = None
-    need(
-        litert_interpreter is not None,
-        "ai-edge-litert (LiteRT) is not installed (pip install ai-edge-litert)",
-    )
-    return litert_interpreter
-
-
-def _inputs(details: list[dict], rng: np.random.Generator) -> list[np.ndarray]:
-    out = []
-    for d in details:
-        shape = tuple(d["shape"])
-        if d["dtype"] == np.int8:
-            out.append(rng.integers(-128, 128, shape).astype(np.int8))
-        else:
-            out.append(rng.uniform(-3.0, 3.0, shape).astype(np.float32))
-    return out
-
-
-def _reference(data: bytes):
-    lr = litert()
-    ref = lr.Interpreter(model_content=data, experimental_op_resolver_type=lr.OpResolverType.BUILTIN_REF)
-    ref.allocate_tensors()
-    return ref
-
-
 def _run_litert(ref, xs: list[np.ndarray]) -> list[np.ndarray]:
     for d, x in zip(ref.get_input_details(), xs, strict=True):
         ref.set_tensor(d["index"], x)
@@ -87,10 +56,10 @@ def _imported(name: str) -> tuple[bytes, bytes]:
 @pytest.mark.parametrize("name", sorted(OPS))
 def test_float_matches_litert_reference(name: str) -> None:
     data, tlm = _imported(name)
-    ref, ours = _reference(data), pyruntime.Interpreter(model_content=tlm)
+    ref, ours = litert_reference(data), pyruntime.Interpreter(model_content=tlm)
     rng = np.random.default_rng(15)
     for _ in range(N_INPUTS):
-        xs = _inputs(ref.get_input_details(), rng)
+        xs = full_range_inputs(ref.get_input_details(), rng)
         for a, b in zip(_run_litert(ref, xs), ours.run(*xs), strict=True):
             assert a.dtype == b.dtype == np.float32 and a.shape == b.shape
             bound = 1e-5 * max(1.0, float(np.abs(a).max()))
@@ -100,10 +69,10 @@ def test_float_matches_litert_reference(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(OPS))
 def test_int8_byte_identical_to_litert_reference(name: str) -> None:
     data, tlm = _imported(f"{name}_int8")
-    ref, ours = _reference(data), pyruntime.Interpreter(model_content=tlm)
+    ref, ours = litert_reference(data), pyruntime.Interpreter(model_content=tlm)
     rng = np.random.default_rng(16)
     for _ in range(N_INPUTS):
-        xs = _inputs(ref.get_input_details(), rng)
+        xs = full_range_inputs(ref.get_input_details(), rng)
         for a, b in zip(_run_litert(ref, xs), ours.run(*xs), strict=True):
             assert a.dtype == b.dtype == np.int8
             np.testing.assert_array_equal(a, b, name)
@@ -116,7 +85,7 @@ def test_own_int8_cases_exported_run_byte_identical_on_litert(module: str) -> No
     cases = importlib.import_module(f"op_cases.{module}").int8_cases(np.random.default_rng(3))
     assert len(cases) >= 5
     for case in cases:
-        ref = _reference(to_tflite(case.model))
+        ref = litert_reference(to_tflite(case.model))
         got = _run_litert(ref, case.inputs)
         for a, b in zip(got, case.expected, strict=True):
             np.testing.assert_array_equal(a.reshape(b.shape), b, case.name)

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import need
-from tflite_fixtures import fixture
+from tflite_fixtures import fixture, full_range_inputs, litert
 
 from trainer.lite.tflite import from_tflite, to_tflite
 from trainer.tlm import ModelBuilder, Quantization, read_model
@@ -37,29 +36,6 @@ OPS = {
 }
 
 
-def litert():
-    try:
-        from ai_edge_litert import interpreter as litert_interpreter
-    except ImportError:
-        litert_interpreter = None
-    need(
-        litert_interpreter is not None,
-        "ai-edge-litert (LiteRT) is not installed (pip install ai-edge-litert)",
-    )
-    return litert_interpreter
-
-
-def _inputs(details: list[dict], rng: np.random.Generator) -> list[np.ndarray]:
-    out = []
-    for d in details:
-        shape = tuple(d["shape"])
-        if d["dtype"] == np.int8:
-            out.append(rng.integers(-128, 128, shape).astype(np.int8))
-        else:
-            out.append(rng.uniform(-3.0, 3.0, shape).astype(np.float32))
-    return out
-
-
 def _compare(tflite_model: bytes, tlm_model: bytes, n: int = N_INPUTS) -> int:
     """Runs both on ``n`` seeded inputs; every output identical. Returns the number of outputs compared."""
     lr = litert()
@@ -72,7 +48,7 @@ def _compare(tflite_model: bytes, tlm_model: bytes, n: int = N_INPUTS) -> int:
     rng = np.random.default_rng(15)
     compared = 0
     for _ in range(n):
-        xs = _inputs(ref.get_input_details(), rng)
+        xs = full_range_inputs(ref.get_input_details(), rng)
         for d, x in zip(ref.get_input_details(), xs, strict=True):
             ref.set_tensor(d["index"], x)
         ref.invoke()

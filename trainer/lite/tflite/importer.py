@@ -193,10 +193,13 @@ def _renumber(b: ModelBuilder, keys: list[tuple[int, int]]) -> None:
     new = {old: k for k, old in enumerate(order)}
     tensors = [b.tensors[old] for old in order]
     buffers: list[bytes | None] = [None]
+    renumbered: dict[int, int] = {}  # tensors sharing a buffer (equal constants) keep sharing it
     for t in tensors:
         if t.buffer:
-            buffers.append(b.buffers[t.buffer])
-            t.buffer = len(buffers) - 1
+            if t.buffer not in renumbered:
+                buffers.append(b.buffers[t.buffer])
+                renumbered[t.buffer] = len(buffers) - 1
+            t.buffer = renumbered[t.buffer]
     b.tensors, b.buffers = tensors, buffers
     for op in b.ops:
         op.inputs = [new[i] for i in op.inputs or []]
