@@ -105,6 +105,14 @@ def quantize_multiplier(real: float) -> tuple[int, int] | None:
     return int(q_fixed), int(e)
 
 
+def input_multiplier(real: float) -> tuple[int, int] | None:
+    """An Add/Sub/SquaredDifference input's multiplier (real = scale / (2 max scale)): as
+    :func:`quantize_multiplier`, with one needing a shift below -31 flushed to (0, 0) as TFLite's
+    QuantizeMultiplier does (runtime_c/src/ops/common_int8.c: tl_op_input_multiplier)."""
+    q = quantize_multiplier(real)
+    return (0, 0) if q is not None and q[1] < -31 else q
+
+
 def activation_range_int8(activation: int, scale: float, zero_point: int) -> tuple[int, int]:
     """Quantized clamp of a fused activation (0 none, 1 relu, 2 relu6) for an int8 output."""
     lo, hi = -128, 127

@@ -19,6 +19,7 @@ from trainer.quant.fixed_point import (
     conv_multiplier,
     exp_on_negative_values,
     get_reciprocal,
+    input_multiplier,
     input_radius,
     logistic,
     multiply_by_quantized_multiplier,
@@ -305,12 +306,19 @@ def _checked_multiplier(real: float, lo: int, hi: int, what: str) -> tuple[int, 
     return r
 
 
+def _checked_input_multiplier(real: float, what: str) -> tuple[int, int]:
+    r = input_multiplier(real)
+    if r is None or r[1] > 0:
+        raise ValueError(f"{what} multiplier {real} out of range")
+    return r
+
+
 def prepare_add_sub(s_a, zp_a, s_b, zp_b, s_out, zp_out, activation: int = 0) -> BinaryInt8Params:
     """TFLite's Add/Sub parameters: left shift 20, inputs to 2 * max(scale), then to the output."""
     sa, sb, so = (float(np.float32(v)) for v in (s_a, s_b, s_out))
     twice_max = 2.0 * max(sa, sb)
-    am, ash = _checked_multiplier(sa / twice_max, -31, 0, "input 0")
-    bm, bsh = _checked_multiplier(sb / twice_max, -31, 0, "input 1")
+    am, ash = _checked_input_multiplier(sa / twice_max, "input 0")
+    bm, bsh = _checked_input_multiplier(sb / twice_max, "input 1")
     om, osh = _checked_multiplier(twice_max / (float(1 << 20) * so), -31, 31, "output")
     lo, hi = activation_range_int8(activation, s_out, zp_out)
     return BinaryInt8Params(int(zp_a), int(zp_b), 20, am, ash, bm, bsh, om, osh, int(zp_out), lo, hi)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from trainer.errors import InvalidArgumentError
-from trainer.quant.fixed_point import multiply_by_quantized_multiplier, quantize_multiplier
+from trainer.quant.fixed_point import input_multiplier, multiply_by_quantized_multiplier, quantize_multiplier
 from trainer.runtime_ops._common import f64, qparams, unsupported
 from trainer.runtime_ops._table import RuntimeOp, lowers, register
 from trainer.tlm import ModelInfo, OpInfo
@@ -54,7 +54,7 @@ class SquaredDifferenceInt8Params:
 
 
 def _below_one(real: float, what: str) -> tuple[int, int]:
-    q = quantize_multiplier(real)
+    q = input_multiplier(real) if what.startswith("input") else quantize_multiplier(real)
     if q is None or not real < 1.0:
         raise InvalidArgumentError(f"SquaredDifference: {what} multiplier {real:g} must be in (0, 1)")
     return q

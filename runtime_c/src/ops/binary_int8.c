@@ -39,8 +39,8 @@ tl_status tl_prepare_binary_int8(tl_op_ctx *ctx, tl_node *node, const tl_binary_
   } else {
     double twice_max = 2.0 * ((double)sa > (double)sb ? (double)sa : (double)sb);
     p->left_shift = 20;
-    TL_ENSURE_OK(tl_op_multiplier(ctx, (double)sa / twice_max, -31, 0, "input 0", &p->a_multiplier, &p->a_shift));
-    TL_ENSURE_OK(tl_op_multiplier(ctx, (double)sb / twice_max, -31, 0, "input 1", &p->b_multiplier, &p->b_shift));
+    TL_ENSURE_OK(tl_op_input_multiplier(ctx, (double)sa / twice_max, "input 0", &p->a_multiplier, &p->a_shift));
+    TL_ENSURE_OK(tl_op_input_multiplier(ctx, (double)sb / twice_max, "input 1", &p->b_multiplier, &p->b_shift));
     TL_ENSURE_OK(tl_op_multiplier(ctx, twice_max / ((double)(1 << 20) * (double)so), -31, 31, "output",
                                   &p->out_multiplier, &p->out_shift));
   }

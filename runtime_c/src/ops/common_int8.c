@@ -57,6 +57,19 @@ tl_status tl_op_multiplier(tl_op_ctx *ctx, double real, int32_t min_shift, int32
   return TL_OK;
 }
 
+tl_status tl_op_input_multiplier(tl_op_ctx *ctx, double real, const char *what, int32_t *multiplier,
+                                 int32_t *shift) {
+  int32_t m = 0, s = 0;
+  TL_OP_ENSURE(ctx, tl_quantize_multiplier(real, &m, &s), TL_ERROR_BAD_QUANTIZATION,
+               "%s multiplier %g is not finite and positive", what, real);
+  if (s < -31) m = s = 0; /* TFLite's flush to zero */
+  TL_OP_ENSURE(ctx, s <= 0, TL_ERROR_BAD_QUANTIZATION, "%s multiplier %g needs shift %d, outside [-31, 0]", what,
+               real, s);
+  *multiplier = m;
+  *shift = s;
+  return TL_OK;
+}
+
 tl_status tl_op_requantize_params(tl_op_ctx *ctx, float in_scale, int32_t in_zp, float out_scale, int32_t out_zp,
                                   int32_t lo, int32_t hi, const char *what, tl_requantize_int8_params *p) {
   memset(p, 0, sizeof *p);

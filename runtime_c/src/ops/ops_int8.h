@@ -25,6 +25,11 @@ tl_status tl_op_int8_params(tl_op_ctx *ctx, const tl_tensor_desc *t, const char 
  * finite and positive, else BAD_QUANTIZATION naming `what`. */
 tl_status tl_op_multiplier(tl_op_ctx *ctx, double real, int32_t min_shift, int32_t max_shift, const char *what,
                            int32_t *multiplier, int32_t *shift);
+/* An Add/Sub/SquaredDifference input's multiplier real = scale / (2 max scale), in (0, 1/2]: shift within
+ * [-31, 0]; one needing a shift below -31 is flushed to (0, 0), as TFLite's QuantizeMultiplier does (that input
+ * is then below the output's resolution: a layer norm's epsilon 1e-12 added to a variance). */
+tl_status tl_op_input_multiplier(tl_op_ctx *ctx, double real, const char *what, int32_t *multiplier,
+                                 int32_t *shift);
 /* Weights, bias and per-channel (or per-tensor) requantization of FullyConnected / Conv2D / DepthwiseConv2D:
  * input 0 activations, input 1 weights quantized on `axis` with `channels` output channels, input 2 bias.
  * `act` is the op's fused activation (TL_ACT_*, from its options) that the output range clamps to.

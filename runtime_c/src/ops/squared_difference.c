@@ -20,8 +20,8 @@ static tl_status tl_prepare_squared_difference_int8(tl_op_ctx *ctx, tl_node *nod
   TL_ENSURE_OK(tl_op_int8_params(ctx, tl_op_input(ctx, node, 1), "input 1", &sb, &p.b_zp));
   TL_ENSURE_OK(tl_op_int8_params(ctx, tl_op_output(ctx, node, 0), "output", &so, &p.out_zp));
   twice_max = 2.0 * (double)(sa > sb ? sa : sb);
-  TL_ENSURE_OK(tl_op_multiplier(ctx, (double)sa / twice_max, -31, 0, "input 0", &p.a_multiplier, &p.a_shift));
-  TL_ENSURE_OK(tl_op_multiplier(ctx, (double)sb / twice_max, -31, 0, "input 1", &p.b_multiplier, &p.b_shift));
+  TL_ENSURE_OK(tl_op_input_multiplier(ctx, (double)sa / twice_max, "input 0", &p.a_multiplier, &p.a_shift));
+  TL_ENSURE_OK(tl_op_input_multiplier(ctx, (double)sb / twice_max, "input 1", &p.b_multiplier, &p.b_shift));
   TL_OP_ENSURE(ctx, twice_max * twice_max / (16384.0 * (double)so) < 1.0, TL_ERROR_BAD_QUANTIZATION,
                "output scale %g is below (2 max(input scales))^2 / 2^14 = %g", (double)so,
                twice_max * twice_max / 16384.0);
