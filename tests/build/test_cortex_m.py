@@ -325,7 +325,8 @@ def test_static_load_and_formatter_on_host(tmp_path: Path) -> None:
 
 
 FREESTANDING_HEADERS = {"stdint.h", "stddef.h", "string.h", "math.h", "stdarg.h", "float.h", "limits.h"}
-INTRINSIC_HEADERS = {"immintrin.h", "arm_neon.h"}  # compiler-provided, inside per-ISA kernels only
+# compiler-provided, no libc: SIMD intrinsics inside per-ISA kernels, cpuid in cpu_caches.c (x86 only)
+INTRINSIC_HEADERS = {"immintrin.h", "arm_neon.h", "cpuid.h"}
 
 
 def test_core_includes_only_freestanding_headers() -> None:
