@@ -131,6 +131,11 @@ from trainer.ops.clip_ops import clip_by_global_norm, clip_by_norm, clip_by_valu
 from trainer.ops.control_flow import case, cond, while_loop
 from trainer.ops.control_ops import group, no_op, tuple  # noqa: A004
 from trainer.ops.einsum_ops import einsum
+from trainer.ops.fake_quant_ops import (
+    fake_quant_with_min_max_args,
+    fake_quant_with_min_max_vars,
+    fake_quant_with_min_max_vars_per_channel,
+)
 from trainer.ops.functional_ops import foldl, foldr, map_fn, scan
 from trainer.ops.index_ops import gather_nd, range, scatter_nd, sequence_mask, unique  # noqa: A004
 from trainer.ops.linalg_ops import (
@@ -296,7 +301,7 @@ from trainer.initializers import (  # noqa: E402
     zeros_initializer,
 )
 
-# tf.math, tf.random, tf.debugging, tf.linalg: TF 1.13+ aliases of the names above.
+# tf.math, tf.random, tf.debugging, tf.linalg, tf.quantization: TF 1.13+ aliases of the names above.
 from trainer.namespaces import build as _build_namespaces  # noqa: E402
 
 globals().update(_build_namespaces(__import__("trainer")))

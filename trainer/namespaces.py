@@ -1,6 +1,7 @@
-"""The TF 1.13+ sub-namespaces that alias top-level names: ``tf.math``, ``tf.random``, ``tf.debugging`` and
-``tf.linalg`` (``tf.math.log`` is ``tf.log``, ``tf.random.normal`` is ``tf.random_normal``, ...). Each is a
-module object holding the same functions; a name it lacks raises ``AttributeError`` naming the namespace.
+"""The TF 1.13+ sub-namespaces that alias top-level names: ``tf.math``, ``tf.random``, ``tf.debugging``,
+``tf.linalg`` and ``tf.quantization`` (``tf.math.log`` is ``tf.log``, ``tf.random.normal`` is
+``tf.random_normal``, ...). Each is a module object holding the same functions; a name it lacks raises
+``AttributeError`` naming the namespace.
 
 >>> import trainer as tf
 >>> tf.math.log is tf.log and tf.random.uniform is tf.random_uniform
@@ -146,9 +147,17 @@ def build(tf: Any) -> dict[str, types.ModuleType]:
         transpose="matrix_transpose",
     )
     linalg["l2_normalize"] = tf.nn.l2_normalize
+    quantization = pick(
+        "fake_quant_with_min_max_args",
+        "fake_quant_with_min_max_vars",
+        "fake_quant_with_min_max_vars_per_channel",
+    )
     return {
         "math": _namespace("math", "tf.math: math functions (aliases of the top-level names).", math),
         "random": _namespace("random", "tf.random: random ops (aliases of the top-level names).", random),
         "debugging": _namespace("debugging", "tf.debugging: run-time assertions.", debugging),
         "linalg": _namespace("linalg", "tf.linalg: linear algebra (aliases of the top-level names).", linalg),
+        "quantization": _namespace(
+            "quantization", "tf.quantization: fake quantization (top-level names).", quantization
+        ),
     }

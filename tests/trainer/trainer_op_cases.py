@@ -689,3 +689,9 @@ from compat_op_cases import COMPAT_CASES, COMPAT_MODULES  # noqa: E402
 
 CASES += COMPAT_CASES
 CORE_MODULES += tuple(f"trainer.ops.{m}" for m in COMPAT_MODULES)
+
+# Fake quantization (straight-through gradients, checked against TensorFlow in test_fake_quant.py).
+from fake_quant_op_cases import FAKE_QUANT_MODULES, fake_quant_cases  # noqa: E402
+
+CASES += fake_quant_cases(OpCase)
+CORE_MODULES += tuple(f"trainer.ops.{m}" for m in FAKE_QUANT_MODULES)

@@ -18,6 +18,7 @@ from trainer.ops import (  # noqa: F401 - imported for their registrations
     conv1d_ops,
     conv_ops,
     einsum_ops,
+    fake_quant_ops,
     functional_ops,
     index_ops,
     linalg_ops,
