@@ -279,6 +279,7 @@ from trainer import (  # noqa: E402
     datasets,
     flags,
     gfile,
+    image,
     initializers,
     layers,
     metrics,

@@ -695,3 +695,9 @@ from fake_quant_op_cases import FAKE_QUANT_MODULES, fake_quant_cases  # noqa: E4
 
 CASES += fake_quant_cases(OpCase)
 CORE_MODULES += tuple(f"trainer.ops.{m}" for m in FAKE_QUANT_MODULES)
+
+# Image resizing (ResizeBilinear, ResizeNearestNeighbor and their gradient ops): their own file.
+from image_op_cases import IMAGE_CASES, IMAGE_MODULES  # noqa: E402
+
+CASES += IMAGE_CASES
+CORE_MODULES += tuple(f"trainer.ops.{m}" for m in IMAGE_MODULES)

@@ -20,6 +20,7 @@ from trainer.ops import (  # noqa: F401 - imported for their registrations
     einsum_ops,
     fake_quant_ops,
     functional_ops,
+    image_ops,
     index_ops,
     linalg_ops,
     logging_ops,
