@@ -23,7 +23,9 @@ Quantization options, as in TFLite: ``optimizations = [Optimize.DEFAULT]`` toget
 float32 (default) or int8 ``inference_input_type`` / ``inference_output_type``; ``optimizations`` with
 ``target_spec.supported_types = [tf.float16]`` (and no dataset) stores the weights as float16
 (:func:`trainer.quant.float16.float16_weights`). Any other combination of non-default values makes
-``convert()`` raise ``UnimplementedError``.
+``convert()`` raise ``UnimplementedError``. A graph rewritten for quantization-aware training
+(:mod:`trainer.contrib.quantize`) gives int8 models whose fake-quantized activations keep the ranges learned
+in training; the representative dataset calibrates the rest (the model input at least).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from typing import Any
 from trainer.errors import UnimplementedError
 from trainer.freeze import FrozenGraph, freeze, optimize
 from trainer.graph import Graph
-from trainer.lite.lowering import lower
+from trainer.lite.lowering import lower_with_ranges
 from trainer.quant.float16 import float16_weights
 from trainer.quant.ptq import quantize_model, type_name
 
@@ -168,7 +170,8 @@ class Converter:
     def convert(self) -> bytes:
         """The ``.tlm`` model as bytes."""
         quantize = self._check_quantization_options()
-        data = lower(self.freeze(), description=self.description).finish()
+        builder, qat_ranges = lower_with_ranges(self.freeze(), description=self.description)
+        data = builder.finish()
         if self.optimizations and not quantize and self._float16_requested():
             return float16_weights(data)
         if quantize:
@@ -177,6 +180,7 @@ class Converter:
                 self.representative_dataset,
                 inference_input_type=self.inference_input_type or "float32",
                 inference_output_type=self.inference_output_type or "float32",
+                ranges=qat_ranges,
             )
         return data
 

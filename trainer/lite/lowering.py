@@ -36,6 +36,7 @@ import numpy as np
 
 from trainer.freeze import FrozenGraph
 from trainer.graph import Operation, Tensor
+from trainer.lite import fake_quant  # noqa: F401 - registers the lowering of the fake-quant ops
 from trainer.runtime_ops import LOWERINGS
 from trainer.runtime_ops._common import UnsupportedError, unsupported
 from trainer.runtime_ops.binary import MAX_BINARY_RANK
@@ -49,6 +50,7 @@ __all__ = [
     "LoweringContext",
     "UnsupportedError",
     "lower",
+    "lower_with_ranges",
     "supported_op_types",
 ]
 
@@ -61,6 +63,8 @@ class LoweringContext:
     def __init__(self, builder: ModelBuilder) -> None:
         self.b = builder
         self.index: dict[Tensor, int] = {}
+        # model tensor -> (min, max) learned in quantization-aware training (trainer/lite/fake_quant.py)
+        self.ranges: dict[int, tuple[float, float]] = {}
 
     def _check_float(self, op: Operation, t: Tensor, what: str) -> None:
         if t.dtype.name != "float32":
@@ -116,6 +120,14 @@ def lower(
 
     Raises :class:`UnsupportedError` for anything the runtime cannot run.
     """
+    return lower_with_ranges(frozen, description=description, metadata=metadata)[0]
+
+
+def lower_with_ranges(
+    frozen: FrozenGraph, *, description: str = "", metadata: dict[str, str] | None = None
+) -> tuple[ModelBuilder, dict[str, tuple[float, float]]]:
+    """As :func:`lower`, plus the activation ranges of the graph's fake-quant nodes by model tensor name
+    (empty unless the graph was rewritten for quantization-aware training)."""
     b = ModelBuilder(producer=PRODUCER, description=description)
     ctx = LoweringContext(b)
     for t in frozen.inputs:
@@ -146,4 +158,4 @@ def lower(
         b.mark_output(ctx.index[t])
     for key, value in (metadata or {}).items():
         b.add_metadata(key, value)
-    return b
+    return b, {b.tensors[i].name: r for i, r in ctx.ranges.items()}

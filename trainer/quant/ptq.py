@@ -130,6 +130,31 @@ def _index_constant(t) -> bool:
     return t.data is not None and t.dtype == np.int32
 
 
+def _ranges(
+    m: Any, model: bytes, representative_dataset: Any, percentile: float | None, given: dict[str, tuple]
+) -> dict[int, tuple]:
+    """Calibrated ranges by tensor index, overridden by the ``given`` ranges (by tensor name)."""
+    by_name = {t.name: t.index for t in m.tensors}
+    unknown = sorted(set(given) - set(by_name))
+    if unknown:
+        raise ValueError(f"ranges name tensors the model does not have: {unknown}")
+    fixed = {by_name[k]: (float(lo), float(hi)) for k, (lo, hi) in given.items()}
+    if representative_dataset is None:
+        needed = list(m.inputs)  # outputs of ops with fixed or inherited parameters need no range
+        for op in m.ops:
+            spec = OPS[op.opcode]
+            if spec.fixed_output_quant is None and not spec.keeps_input_quant:
+                needed.extend(op.outputs)
+        missing = [m.tensors[i].name for i in needed if i not in fixed]
+        if missing:
+            raise ValueError(
+                f"quantize_model needs a representative_dataset: no range for {len(missing)} tensors "
+                f"({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''})"
+            )
+        return fixed
+    return {**calibrate(model, representative_dataset, percentile), **fixed}
+
+
 def quantize_model(
     model: bytes,
     representative_dataset,
@@ -137,8 +162,13 @@ def quantize_model(
     inference_input_type: str = "float32",
     inference_output_type: str = "float32",
     percentile: float | None = None,
+    ranges: dict[str, tuple[float, float]] | None = None,
 ) -> bytes:
     """Post-training int8 quantization of a float ``.tlm`` (the TFLite int8 scheme).
+
+    ``ranges`` ({tensor name: (min, max)}, e.g. learned by quantization-aware training and collected by
+    the Converter from the fake-quant nodes) replace the calibrated ranges of those tensors;
+    ``representative_dataset`` may be None when they cover every activation.
 
     Activations int8 per tensor from calibrated ranges (:func:`calibrate`); weights of FullyConnected /
     Conv2D / DepthwiseConv2D symmetric int8 per output channel; biases int32 with scale input_scale x
@@ -161,7 +191,7 @@ def quantize_model(
             m.tensors[i].dtype != np.float32 and not _index_constant(m.tensors[i]) for i in op.inputs
         ):
             raise ValueError(f"op {op.index} ({op.opcode}): quantize_model takes a float32 model")
-    ranges = calibrate(model, representative_dataset, percentile)
+    ranges = _ranges(m, model, representative_dataset, percentile, ranges or {})
     params: dict[int, tuple[float, int]] = {}
     for i in m.inputs:
         params[i] = choose_params(*ranges[i])
