@@ -15,9 +15,15 @@ Model (DS-CNN, MLPerf Tiny style, small): Conv2D 10x4 stride 2 -> N x (Depthwise
 the first depthwise with stride 2), batch norm + ReLU after each -> AveragePool over the whole map ->
 FullyConnected. Everything is a runtime op (batch norm folds into the convolutions on export).
 
-Outputs in --out: kws_float.tlm, kws_int8.tlm, summary.json. Prints float accuracy (trainer, and pyruntime),
-int8 accuracy on pyruntime, and the accuracy of the same float model fed by the float front-end
-(trainer.audio.float_frontend, tf.signal ops) instead of the fixed-point one.
+With ``--qat`` the trained float model is then fine-tuned for ``--qat-epochs`` with fake quantization
+(``tf.contrib.quantize.create_training_graph``: int8 weights per channel, activation ranges learned by moving
+averages), rebuilt as an eval graph (``create_eval_graph``) and exported to int8 again with the learned
+ranges (kws_int8_qat.tlm); it reports the fine-tuned model's accuracy in the trainer (with fake quant) and
+its int8 accuracy on pyruntime next to the post-training numbers.
+
+Outputs in --out: kws_float.tlm, kws_int8.tlm (kws_int8_qat.tlm with --qat), summary.json. Prints float
+accuracy (trainer, and pyruntime), int8 accuracy on pyruntime, and the accuracy of the same float model fed by
+the float front-end (trainer.audio.float_frontend, tf.signal ops) instead of the fixed-point one.
 """
 
 from __future__ import annotations
@@ -70,6 +76,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="also quantize with other calibration sets and ranges; report validation and test accuracy",
     )
+    p.add_argument(
+        "--qat",
+        action="store_true",
+        help="also fine-tune the model with fake quantization (tf.contrib.quantize) and export int8 again",
+    )
+    p.add_argument(
+        "--qat-epochs", type=int, default=3, help="quantization-aware fine-tuning epochs (default 3)"
+    )
+    p.add_argument("--qat-lr", type=float, default=5e-4, help="Adam learning rate of the fine-tuning (5e-4)")
     p.add_argument("--words", default=",".join(KEYWORDS), help="comma-separated keywords (default: the ten)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", default=None, help="a Speech Commands folder or archive (default: bundled set)")
@@ -175,6 +190,99 @@ def calibration_study(
     return rows
 
 
+def model_graph(
+    shape: Sequence[int], num_classes: int, args: argparse.Namespace
+) -> tuple[Any, Any, Any, Any, Any, Any]:
+    """A fresh default graph with the DS-CNN: (graph, features, labels, training flag, logits, loss)."""
+    tf.reset_default_graph()
+    tf.set_random_seed(args.seed)
+    x = tf.placeholder(tf.float32, [None, *shape], name="features")
+    y = tf.placeholder(tf.int64, [None], name="labels")
+    training = tf.placeholder_with_default(False, [], name="training")
+    logits = build(x, training, num_classes, args.width, args.blocks)
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+    return tf.get_default_graph(), x, y, training, logits, loss
+
+
+def load_values(sess: Any, values: dict[str, np.ndarray]) -> int:
+    """Set every variable of ``sess``'s graph that ``values`` names (by op name); returns how many."""
+    n = 0
+    for v in tf.global_variables():
+        if v.op.name in values:
+            v.load(values[v.op.name], sess)
+            n += 1
+    return n
+
+
+def model_values(sess: Any) -> dict[str, np.ndarray]:
+    """The model's variables (not the optimizer's slots or step) by op name."""
+    keep = [v for v in tf.global_variables() if "Adam" not in v.op.name and "global_step" not in v.op.name]
+    return dict(zip([v.op.name for v in keep], sess.run(keep), strict=True))
+
+
+def quantization_aware(
+    args: argparse.Namespace,
+    float_values: dict[str, np.ndarray],
+    xtr: np.ndarray,
+    ytr: np.ndarray,
+    xte: np.ndarray,
+    test: sc.SpeechSplit,
+    calib: np.ndarray,
+    num_classes: int,
+) -> tuple[dict[str, Any], tuple[bytes, np.ndarray, np.ndarray]]:
+    """Fine-tune the trained float model with fake quantization, then export int8 with the learned ranges.
+
+    TF1's recipe: a training graph rewritten by ``tf.contrib.quantize.create_training_graph`` starts from
+    the float variables; an eval graph rewritten by ``create_eval_graph`` takes the fine-tuned variables
+    (the learned activation ranges included) and is what the Converter freezes. Returns the summary entries
+    and (the int8 model, its int8 test inputs from the front-end, its int8 outputs on pyruntime)."""
+    t0 = time.time()
+    _, x, y, training, logits, loss = model_graph(xtr.shape[1:], num_classes, args)
+    tf.contrib.quantize.create_training_graph(quant_delay=0)
+    step = tf.train.get_or_create_global_step()
+    with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
+        train_op = tf.train.AdamOptimizer(args.qat_lr).minimize(loss, global_step=step)
+    sess = tf.Session()
+    sess.run(tf.global_variables_initializer())
+    load_values(sess, float_values)
+    for epoch in range(args.qat_epochs):
+        t1, losses = time.time(), []
+        for xb, yb in tf.datasets.batches(xtr, ytr, args.batch_size, seed=args.seed * 1000 + 500 + epoch):
+            losses.append(sess.run([train_op, loss], {x: xb, y: yb, training: True})[1])
+        if not args.quiet:
+            print(
+                f"QAT epoch {epoch + 1}/{args.qat_epochs}: loss {np.mean(losses):.3f}, "
+                f"{time.time() - t1:.1f} s",
+                flush=True,
+            )
+    values = model_values(sess)
+    sess.close()
+
+    _, x, _, _, logits, _ = model_graph(xtr.shape[1:], num_classes, args)
+    tf.contrib.quantize.create_eval_graph()
+    output = tf.contrib.quantize.quantized_tensor(logits)
+    sess = tf.Session()
+    sess.run(tf.global_variables_initializer())
+    load_values(sess, values)
+    qat_acc = accuracy(sess.run(output, {x: xte}).argmax(1), test.labels)
+    float_tlm = Converter.from_session(sess, [x], [output], batch_size=1).convert()
+    conv = Converter.from_session(sess, [x], [output], batch_size=1)
+    conv.optimizations = [Optimize.DEFAULT]
+    conv.representative_dataset = lambda: ([calib[i : i + 1]] for i in range(len(calib)))
+    conv.inference_input_type = conv.inference_output_type = tf.int8
+    int8_tlm = conv.convert()
+    q_in = int8_features(int8_tlm, test.audio)
+    q_out = run_tlm(int8_tlm, q_in)
+    return {
+        "qat_epochs": args.qat_epochs,
+        "qat_float_accuracy_trainer": qat_acc,
+        "qat_float_accuracy_pyruntime": accuracy(run_tlm(float_tlm, xte).argmax(1), test.labels),
+        "qat_int8_accuracy_pyruntime": accuracy(q_out.argmax(1), test.labels),
+        "qat_activation_ranges": {k: float(v) for k, v in values.items() if "act_quant" in k},
+        "qat_seconds": time.time() - t0,
+    }, (int8_tlm, q_in, q_out)
+
+
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     out = Path(args.out)
@@ -254,6 +362,20 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         print(f"calibration study: float validation {float_val_acc:.4f}, test {float_rt_acc:.4f}", flush=True)
         study = calibration_study(float_tlm, xtr, len(train), data, np.random.default_rng(args.seed + 77))
         study.insert(0, {"calibration": "float model", "validation": float_val_acc, "test": float_rt_acc})
+    qat: dict[str, Any] = {}
+    if args.qat:
+        float_values = model_values(sess)
+        qat, qat_run = quantization_aware(
+            args, float_values, xtr, ytr, xte, data.test, calib, len(data.classes)
+        )
+        (out / "kws_int8_qat.tlm").write_bytes(qat_run[0])
+        print(
+            f"quantization-aware fine-tuning ({args.qat_epochs} epochs): test accuracy (synthesized) "
+            f"{qat['qat_float_accuracy_trainer']:.4f} in the trainer with fake quant, "
+            f"{qat['qat_float_accuracy_pyruntime']:.4f} float export, "
+            f"int8 {qat['qat_int8_accuracy_pyruntime']:.4f} (pyruntime); post-training int8 {int8_acc:.4f}",
+            flush=True,
+        )
     summary = {
         "dataset": "spoken_words (SYNTHESIZED speech), speaker-held-out test split",
         "classes": data.classes,
@@ -265,6 +387,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "int8_accuracy_float_quantized_input": float_quantized_acc,
         "calibration_study": study,
         "float_model_float_frontend_accuracy": float_frontend_acc,
+        **qat,
         "float_tlm_bytes": len(float_tlm),
         "int8_tlm_bytes": len(int8_tlm),
         "input_scale": scale,
@@ -281,6 +404,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     summary["int8_tlm"] = int8_tlm
     summary["int8_inputs"] = q_in
     summary["int8_outputs"] = int8_out
+    if args.qat:
+        summary["qat_int8_tlm"], summary["qat_int8_inputs"], summary["qat_int8_outputs"] = qat_run
     return summary
 
 

@@ -1,7 +1,8 @@
 """examples/speech/kws.py, small and fast: three keywords (+ _silence_ and _unknown_) on a subset of the
 bundled SYNTHESIZED clips, a narrow DS-CNN, a few epochs. It must learn well above chance (20%), and its int8
 export run on pyruntime (features from the fixed-point front-end's numpy twin) must give the same bytes as the
-numpy reference of the runtime's integer arithmetic (trainer.quantize.reference_run)."""
+numpy reference of the runtime's integer arithmetic (trainer.quantize.reference_run); so must the int8 model
+of one epoch of quantization-aware fine-tuning (--qat)."""
 
 from __future__ import annotations
 
