@@ -83,3 +83,13 @@ def test_bad_arguments_raise() -> None:
             tf.quantization.fake_quant_with_min_max_vars(x, tf.zeros([3]), tf.ones([3]))
         with pytest.raises(InvalidArgumentError, match="float32"):
             tf.quantization.fake_quant_with_min_max_args(tf.zeros([2], tf.float64))
+
+
+def test_docstring_example_runs() -> None:
+    import doctest
+
+    from trainer.ops import fake_quant_ops
+
+    with tf.Graph().as_default():
+        result = doctest.testmod(fake_quant_ops, optionflags=doctest.ELLIPSIS)
+    assert result.attempted and not result.failed
