@@ -116,9 +116,8 @@ void tl_gemm_int8_pack(void *packed, const int8_t *w, const int32_t *bias, int32
   uint8_t *base = (uint8_t *)packed + (tl_i8_base(packed) - (const uint8_t *)packed);
   int64_t *corr = (int64_t *)(void *)(base + TL_I8_HEADER);
   int8_t *panels = (int8_t *)(corr + npad);
-  const int32_t header[3] = {tl_i8_inline_ok(q), segp, il};
+  int32_t header[4] = {tl_i8_inline_ok(q), segp, il, 0};
   memset(packed, 0, tl_gemm_int8_packed_bytes_k(ks, n, kpk));
-  memcpy(base, header, sizeof header);
   for (int32_t j = 0; j < n; j++) {
     const int8_t *wj = w + (int64_t)j * k; /* [k] */
     const int64_t pj = j / nr, blk = pj / 4, bp = npanels - 4 * blk < 4 ? npanels - 4 * blk : 4;
@@ -134,11 +133,19 @@ void tl_gemm_int8_pack(void *packed, const int8_t *w, const int32_t *bias, int32
     }
     corr[j] = (bias ? (int64_t)bias[j] : 0) - ((int64_t)input_zp + ks->offset) * sum;
   }
+  /* fits32: each raw sum is at most kp * 255 * 128 in magnitude (activation plus offset in [-128, 255]), so
+   * with |corr| <= INT32_MAX - that, raw + corr is exact in int32 and never saturates */
+  const int64_t bound = (int64_t)INT32_MAX - kp * 255 * 128;
+  header[3] = header[0] && bound >= 0;
+  for (int32_t j = 0; j < n && header[3]; j++) header[3] = corr[j] <= bound && corr[j] >= -bound;
+  memcpy(base, header, sizeof header);
 }
 
 /* Algorithm: y[r, j] = requant_j(raw[r, j] + corr[j]) for m rows of a (lda apart) and the packed columns
- * [jb, je) of n; the level's register-requantized paths first where it has them, else tiles of 4 rows x NR
- * columns, the rows innermost so a panel stays in L1 across the rows. */
+ * [jb, je) of n; the level's register-requantized paths first where it has them (rows_q: each 4 rows across a
+ * block of panels of at most TL_I8_ROWS_Q_BYTES, which stays in L2), else tiles of 4 rows x NR columns, the
+ * rows innermost so a panel stays in L1 across the rows. */
+#define TL_I8_ROWS_Q_BYTES (128 * 1024)
 void tl_gemm_int8_run(int8_t *y, int64_t ldy, const int8_t *a, int64_t lda, int32_t m, const void *packed,
                       int32_t n, int32_t k, const tl_requant_int8 *q, const tl_i8_kernels *ks, int32_t jb, int32_t je) {
   const int32_t nr = ks->nr;
@@ -146,10 +153,20 @@ void tl_gemm_int8_run(int8_t *y, int64_t ldy, const int8_t *a, int64_t lda, int3
   const int64_t *corr = tl_i8_corr(packed);
   const int8_t *panels = (const int8_t *)(corr + tl_i8_npad(ks, n));
   const int32_t inline_requant = tl_i8_header(packed, 0); /* tl_i8_inline_ok(q), from the pack */
+  const int32_t fits32 = tl_i8_header(packed, 3);
   int32_t acc[TL_I8_MR * 16];
   if (inline_requant && m == 1 && ks->gemv_q != NULL &&
       ks->gemv_q(y, a, n, k, panels, corr, q, jb, je, tl_i8_header(packed, 2)))
     return;
+  if (fits32 && ks->rows_q != NULL) { /* blocks of panels within TL_I8_ROWS_Q_BYTES, rows of 4 across each */
+    const int32_t per = (int32_t)(TL_I8_ROWS_Q_BYTES / (nr * kp) > 0 ? TL_I8_ROWS_Q_BYTES / (nr * kp) : 1) * nr;
+    int ok = 1;
+    for (int32_t c0 = jb; c0 < je && ok; c0 += per)
+      for (int32_t r0 = 0; r0 < m && ok; r0 += TL_I8_MR)
+        ok = ks->rows_q(y + r0 * ldy, ldy, a + r0 * lda, lda, m - r0 < TL_I8_MR ? m - r0 : TL_I8_MR, k, panels,
+                        nr * kp, corr, c0, je - c0 < per ? je : c0 + per, n, q);
+    if (ok) return;
+  }
   for (int32_t j0 = jb; j0 < je; j0 += nr) {
     const int8_t *panel = panels + (int64_t)(j0 / nr) * nr * kp;
     const int32_t cols = n - j0 < nr ? n - j0 : nr;

@@ -6,6 +6,7 @@
  * (x0, x1) with vpmaddwd: x0*w0 + x1*w1 per column, exact in int32. What this is not: used off x86 (the file
  * is empty there).
  */
+#include "../geometry.h"
 #include "gemm_int8_internal.h"
 
 #if defined(TL_I8_X86)
@@ -39,10 +40,10 @@ static inline int32_t tl_i8_pair(const int8_t *x, int one) {
   return (int32_t)((uint32_t)(uint16_t)(int16_t)x[0] | (one ? 0u : (uint32_t)(uint16_t)(int16_t)x[1] << 16));
 }
 
-/* rows (1..4) is a constant in every instance: the accumulators are plain variables. */
+/* rows (1..4) is a constant in every instance: the accumulators are plain variables, starting at init. */
 TL_I8_AVX2_ TL_I8_INLINE void tl_i8_avx2_rows(const int32_t rows, const int8_t *a, int64_t lda, int32_t k,
-                                              const int8_t *b, int32_t *acc) {
-  __m256i c0 = _mm256_setzero_si256(), c1 = c0, c2 = c0, c3 = c0;
+                                              const int8_t *b, int32_t *acc, __m256i init) {
+  __m256i c0 = init, c1 = c0, c2 = c0, c3 = c0;
   const int32_t pairs = k / 2, blocks = k / 16;
   const int8_t *a0 = a, *a1 = a + (rows > 1 ? lda : 0), *a2 = a + (rows > 2 ? 2 * lda : 0);
   const int8_t *a3 = a + (rows > 3 ? 3 * lda : 0);
@@ -89,10 +90,168 @@ TL_I8_AVX2_ TL_I8_INLINE void tl_i8_avx2_rows(const int32_t rows, const int8_t *
 
 TL_I8_AVX2_ static void tl_i8_tile_avx2(const int8_t *a, int64_t lda, int32_t rows, int32_t k, const int8_t *b,
                                         int32_t *acc) {
-  if (rows >= 4) tl_i8_avx2_rows(4, a, lda, k, b, acc); /* rows: a constant in each instance */
-  if (rows == 3) tl_i8_avx2_rows(3, a, lda, k, b, acc);
-  if (rows == 2) tl_i8_avx2_rows(2, a, lda, k, b, acc);
-  if (rows <= 1) tl_i8_avx2_rows(1, a, lda, k, b, acc);
+  const __m256i zero = _mm256_setzero_si256();
+  if (rows >= 4) tl_i8_avx2_rows(4, a, lda, k, b, acc, zero); /* rows: a constant in each instance */
+  if (rows == 3) tl_i8_avx2_rows(3, a, lda, k, b, acc, zero);
+  if (rows == 2) tl_i8_avx2_rows(2, a, lda, k, b, acc, zero);
+  if (rows <= 1) tl_i8_avx2_rows(1, a, lda, k, b, acc, zero);
+}
+
+/* ---- requantization of 8 int32 sums in 32-bit lanes (acc = raw + corr, exact: no saturation needed) ----
+ * Same value as tl_i8_requant for shift in [-31, 0], m > 0. The reference's rounding doubling high multiply
+ * (nudge 2^30, or 1 - 2^30 for a negative product, then division by 2^31 toward zero) equals
+ * floor((a * m + 2^30) / 2^31) for every product (for a negative t = a * m + 1 - 2^30, toward zero is
+ * ceil(t / 2^31) = floor((t + 2^31 - 1) / 2^31)), a value within int32: bits 31..62 of a * m + 2^30,
+ * taken by a logical 64-bit shift of the even and the odd lanes' products. Then the rounding divide by
+ * 2^right: floor shift, plus one where the remainder x & mask exceeds mask / 2 + [x < 0]. Single rounding:
+ * (a * m + 2^(30 + right) - [a * m < 0]) >> (31 + right), again a value within int32 (an arithmetic 64-bit
+ * shift, which AVX2 lacks: ((t ^ s) >> n) ^ s with s the sign mask). */
+typedef struct tl_i8_rq8c {
+  __m256i m, m_odd, right, mask, half, s_even, s_odd, up_even, up_odd, zp, lo, hi;
+  int single;
+} tl_i8_rq8c;
+
+/* The constants of columns j0.. (cols <= 8; missing columns get multiplier 0). */
+TL_I8_AVX2_ TL_I8_INLINE void tl_i8_rq8_init(tl_i8_rq8c *c, const tl_requant_int8 *q, int32_t j0, int32_t cols) {
+  const __m256i one = _mm256_set1_epi32(1), low32 = _mm256_set1_epi64x(0xFFFFFFFF);
+  if (q->channels > 1) {
+    int32_t mb[8] = {0, 0, 0, 0, 0, 0, 0, 0}, sb[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    if (cols >= 8) {
+      c->m = _mm256_loadu_si256((const __m256i *)(const void *)(q->multipliers + j0));
+      c->right = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_loadu_si256((const __m256i *)(const void *)(q->shifts + j0)));
+    } else {
+      memcpy(mb, q->multipliers + j0, (size_t)cols * sizeof(int32_t));
+      memcpy(sb, q->shifts + j0, (size_t)cols * sizeof(int32_t));
+      c->m = _mm256_loadu_si256((const __m256i *)(const void *)mb);
+      c->right = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_loadu_si256((const __m256i *)(const void *)sb));
+    }
+  } else {
+    c->m = _mm256_set1_epi32(q->multiplier);
+    c->right = _mm256_set1_epi32(-q->shift);
+  }
+  c->m_odd = _mm256_srli_epi64(c->m, 32);
+  c->mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, c->right), one);
+  c->half = _mm256_srli_epi32(c->mask, 1);
+  c->single = q->single_rounding;
+  c->s_even = _mm256_add_epi64(_mm256_and_si256(c->right, low32), _mm256_set1_epi64x(31));
+  c->s_odd = _mm256_add_epi64(_mm256_srli_epi64(c->right, 32), _mm256_set1_epi64x(31));
+  c->up_even = _mm256_sllv_epi64(_mm256_set1_epi64x(1), _mm256_sub_epi64(c->s_even, _mm256_set1_epi64x(1)));
+  c->up_odd = _mm256_sllv_epi64(_mm256_set1_epi64x(1), _mm256_sub_epi64(c->s_odd, _mm256_set1_epi64x(1)));
+  c->zp = _mm256_set1_epi32(q->output_zp);
+  c->lo = _mm256_set1_epi32(q->act_min);
+  c->hi = _mm256_set1_epi32(q->act_max);
+}
+
+/* The 8 outputs (in [act_min, act_max]) of the exact int32 sums a. */
+TL_I8_AVX2_ TL_I8_INLINE __m256i tl_i8_rq8(__m256i a, const tl_i8_rq8c *c) {
+  const __m256i pe = _mm256_mul_epi32(a, c->m), po = _mm256_mul_epi32(_mm256_srli_epi64(a, 32), c->m_odd);
+  __m256i v;
+  if (c->single) {
+    const __m256i zero = _mm256_setzero_si256();
+    const __m256i te = _mm256_add_epi64(_mm256_add_epi64(pe, c->up_even), _mm256_cmpgt_epi64(zero, pe));
+    const __m256i to = _mm256_add_epi64(_mm256_add_epi64(po, c->up_odd), _mm256_cmpgt_epi64(zero, po));
+    const __m256i se = _mm256_cmpgt_epi64(zero, te), so = _mm256_cmpgt_epi64(zero, to); /* sign masks */
+    const __m256i ve = _mm256_xor_si256(_mm256_srlv_epi64(_mm256_xor_si256(te, se), c->s_even), se);
+    const __m256i vo = _mm256_xor_si256(_mm256_srlv_epi64(_mm256_xor_si256(to, so), c->s_odd), so);
+    v = _mm256_blend_epi32(ve, _mm256_slli_epi64(vo, 32), 0xAA);
+  } else {
+    const __m256i nudge = _mm256_set1_epi64x((int64_t)1 << 30);
+    const __m256i x = _mm256_blend_epi32(_mm256_srli_epi64(_mm256_add_epi64(pe, nudge), 31),
+                                         _mm256_slli_epi64(_mm256_add_epi64(po, nudge), 1), 0xAA);
+    const __m256i threshold = _mm256_sub_epi32(c->half, _mm256_srai_epi32(x, 31));
+    v = _mm256_sub_epi32(_mm256_srav_epi32(x, c->right),
+                         _mm256_cmpgt_epi32(_mm256_and_si256(x, c->mask), threshold));
+  }
+  v = _mm256_add_epi32(v, c->zp);
+  return _mm256_min_epi32(_mm256_max_epi32(v, c->lo), c->hi);
+}
+
+/* The 8 int32 values (within int8) as bytes at y (cols <= 8 of them). */
+TL_I8_AVX2_ TL_I8_INLINE void tl_i8_store8(int8_t *y, __m256i v, int32_t cols) {
+  const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  const __m128i b = _mm_packs_epi16(w, w);
+  if (cols >= 8) {
+    _mm_storel_epi64((__m128i *)(void *)y, b);
+  } else {
+    int8_t tmp[16];
+    _mm_storeu_si128((__m128i *)(void *)tmp, b);
+    memcpy(y, tmp, (size_t)cols);
+  }
+}
+
+/* corr[0..8) (int64 within int32) as 8 int32. */
+TL_I8_AVX2_ TL_I8_INLINE __m256i tl_i8_corr8(const int64_t *corr) {
+  const __m256i idx = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+  const __m256i c0 = _mm256_permutevar8x32_epi32(_mm256_loadu_si256((const __m256i *)(const void *)corr), idx);
+  const __m256i c1 = _mm256_permutevar8x32_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(corr + 4)), idx);
+  return _mm256_blend_epi32(c0, c1, 0xF0);
+}
+
+/* ---- rows_q: up to 4 rows against every panel in [jb, je), requantized in registers ----
+ * The rows are widened to int16 once (a16, zero-padded to whole pairs) and reused by every panel: each depth
+ * pair is then one vpbroadcastd load per row instead of an in-register shuffle (the shuffle ports were the
+ * bottleneck of tl_i8_avx2_rows on Zen 3). The sums start at the panel's corrections (fits32: exact). */
+#define TL_I8_AVX2_ROWS_Q_MAX_K 2048 /* int16 copy of 4 rows on the stack: 16 KiB */
+
+TL_I8_AVX2_ TL_I8_INLINE __m256i tl_i8_bcast_pair(const int16_t *p) {
+  int32_t v;
+  memcpy(&v, p, sizeof v);
+  return _mm256_set1_epi32(v);
+}
+
+/* One panel: rows (1..4, a constant in each instance) of a16 (ld16 apart, pairs pairs). */
+TL_I8_AVX2_ TL_I8_INLINE void tl_i8_avx2_panel_q(const int32_t rows, int8_t *y, int64_t ldy, const int16_t *a16,
+                                                 int64_t ld16, int32_t pairs, const int8_t *b, const int64_t *corr,
+                                                 int32_t j0, int32_t cols, const tl_requant_int8 *q) {
+  __m256i c0 = tl_i8_corr8(corr), c1 = c0, c2 = c0, c3 = c0;
+  const int16_t *r0 = a16, *r1 = a16 + (rows > 1 ? ld16 : 0), *r2 = a16 + (rows > 2 ? 2 * ld16 : 0);
+  const int16_t *r3 = a16 + (rows > 3 ? 3 * ld16 : 0);
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 4
+#endif
+  for (int32_t g = 0; g < pairs; g++) {
+    const __m256i bv = tl_i8_avx2_w16(b + (int64_t)g * 16);
+    c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(tl_i8_bcast_pair(r0 + 2 * g), bv));
+    if (rows > 1) c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(tl_i8_bcast_pair(r1 + 2 * g), bv));
+    if (rows > 2) c2 = _mm256_add_epi32(c2, _mm256_madd_epi16(tl_i8_bcast_pair(r2 + 2 * g), bv));
+    if (rows > 3) c3 = _mm256_add_epi32(c3, _mm256_madd_epi16(tl_i8_bcast_pair(r3 + 2 * g), bv));
+  }
+  tl_i8_rq8c c;
+  tl_i8_rq8_init(&c, q, j0, cols);
+  tl_i8_store8(y, tl_i8_rq8(c0, &c), cols);
+  if (rows > 1) tl_i8_store8(y + ldy, tl_i8_rq8(c1, &c), cols);
+  if (rows > 2) tl_i8_store8(y + 2 * ldy, tl_i8_rq8(c2, &c), cols);
+  if (rows > 3) tl_i8_store8(y + 3 * ldy, tl_i8_rq8(c3, &c), cols);
+}
+
+TL_I8_AVX2_ static int tl_i8_rows_q_avx2(int8_t *y, int64_t ldy, const int8_t *a, int64_t lda, int32_t rows, int32_t k,
+                                         const int8_t *panels, int64_t panel_bytes, const int64_t *corr, int32_t jb,
+                                         int32_t je, int32_t n, const tl_requant_int8 *q) {
+  int16_t a16[TL_I8_MR * TL_I8_AVX2_ROWS_Q_MAX_K];
+  const int32_t pairs = (k + 1) / 2;
+  const int64_t ld16 = 2 * (int64_t)pairs;
+  if (k > TL_I8_AVX2_ROWS_Q_MAX_K || rows < 1 || rows > TL_I8_MR) return 0;
+  for (int32_t r = 0; r < rows; r++) {
+    const int8_t *x = a + r * lda;
+    int16_t *d = a16 + r * ld16;
+    int32_t i = 0;
+    for (; i + 16 <= k; i += 16) _mm256_storeu_si256((__m256i *)(void *)(d + i), tl_i8_avx2_w16(x + i));
+    for (; i < k; i++) d[i] = x[i];
+    if (k & 1) d[k] = 0;
+  }
+  for (int32_t j0 = jb; j0 < je; j0 += 8) {
+    const int8_t *b = panels + (int64_t)(j0 / 8) * panel_bytes;
+    const int32_t cols = n - j0 < 8 ? n - j0 : 8;
+    if (rows >= 4)
+      tl_i8_avx2_panel_q(4, y + j0, ldy, a16, ld16, pairs, b, corr + j0, j0, cols, q);
+    else if (rows == 3)
+      tl_i8_avx2_panel_q(3, y + j0, ldy, a16, ld16, pairs, b, corr + j0, j0, cols, q);
+    else if (rows == 2)
+      tl_i8_avx2_panel_q(2, y + j0, ldy, a16, ld16, pairs, b, corr + j0, j0, cols, q);
+    else
+      tl_i8_avx2_panel_q(1, y + j0, ldy, a16, ld16, pairs, b, corr + j0, j0, cols, q);
+  }
+  return 1;
 }
 
 /* tl_i8_requant of 4 outputs in the 64-bit lanes of AVX2 (acc = raw + corr saturated to int32, then the
@@ -170,6 +329,101 @@ TL_I8_AVX2_ void tl_dw8_sums16_avx2(int32_t *sums, const tl_dw8_pixel *t) {
   _mm256_storeu_si256((__m256i *)(void *)(sums + 8), hi);
 }
 
+/* ---- depthwise (dw_q): blocks of 16 channels over every output pixel, requantized in registers ----
+ * Per pair of taps (a, b): the inputs x - input_zp as int16 (zero for a tap outside the input, so it adds
+ * nothing, as the reference's skipped tap), interleaved (vpunpcklwd / vpunpckhwd) and multiplied by the packed
+ * VNNI section's weight pairs, whose first (channels c0 % 32 == 0) or second 32 bytes hold exactly this lane
+ * order for 16 channels (see depthwise_conv2d_int8_opt.c); an odd last tap meets zero weights. The sums start
+ * at the bias (in int32 when |bias| + taps * 255 * 128 fits, else the level does nothing). The channel block
+ * is the outer loop, so its weights, bias and requantization constants are set up once. */
+#define TL_DW8_AVX2_MAX_TAPS 64
+
+TL_I8_AVX2_ TL_I8_INLINE void tl_dw8_avx2_pair(__m256i *lo, __m256i *hi, __m256i va, __m256i vb, const uint8_t *wq) {
+  *lo = _mm256_add_epi32(*lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(va, vb),
+                                                _mm256_loadu_si256((const __m256i *)(const void *)wq)));
+  *hi = _mm256_add_epi32(*hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(va, vb),
+                                                _mm256_loadu_si256((const __m256i *)(const void *)(wq + 64))));
+}
+
+/* 16 requantized channels (lo: channels 0-3 and 8-11, hi: 4-7 and 12-15) stored at y. */
+TL_I8_AVX2_ TL_I8_INLINE void tl_dw8_avx2_store(int8_t *y, __m256i lo, __m256i hi, const tl_i8_rq8c *c0,
+                                                const tl_i8_rq8c *c1) {
+  const __m256i r0 = tl_i8_rq8(_mm256_permute2x128_si256(lo, hi, 0x20), c0);
+  const __m256i r1 = tl_i8_rq8(_mm256_permute2x128_si256(lo, hi, 0x31), c1);
+  const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(r0, r1), 0xD8); /* r0 as int16, then r1 */
+  _mm_storeu_si128((__m128i *)(void *)y,
+                   _mm_packs_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1)));
+}
+
+TL_I8_AVX2_ static int32_t tl_dw8_q_avx2(int8_t *y, const int8_t *x, const int8_t *w, const int64_t *bias,
+                                         const tl_conv_int8_params *p) {
+  const tl_conv_params *g = &p->geom;
+  const int32_t ch = g->in_c, taps = g->k_h * g->k_w, pairs = (taps + 1) / 2, c_end = ch / 16 * 16;
+  const int64_t x_row = (int64_t)g->in_w * ch, lim = (int64_t)INT32_MAX - (int64_t)taps * 255 * 128;
+  const size_t bias_bytes = (size_t)(((int64_t)ch + 15) / 16 * 16) * sizeof(int64_t);
+  const uint8_t *blocks = (const uint8_t *)(const void *)bias + bias_bytes;
+  const size_t block_bytes = tl_dw8_vnni_block_bytes(taps);
+  const __m256i zp = _mm256_set1_epi16((int16_t)p->input_zp), zero = _mm256_setzero_si256();
+  int64_t off[TL_DW8_AVX2_MAX_TAPS + 1];
+  (void)w;
+  if (c_end == 0 || taps > TL_DW8_AVX2_MAX_TAPS || lim < 0) return 0;
+  for (int32_t c = 0; c < ch; c++)
+    if (bias[c] > lim || bias[c] < -lim) return 0;
+  for (int32_t t = 0; t < taps; t++)
+    off[t] = (int64_t)(t / g->k_w) * g->dilation_h * x_row + (int64_t)(t % g->k_w) * g->dilation_w * ch;
+  off[taps] = off[taps - 1]; /* the odd last tap's partner: any input, its weights are zero */
+  for (int32_t c0 = 0; c0 < c_end; c0 += 16) {
+    const uint8_t *wq = blocks + (size_t)(c0 / TL_DW8_VB) * block_bytes + 192 + (c0 % TL_DW8_VB ? 32 : 0);
+    int32_t bl[8], bh[8];
+    tl_i8_rq8c rq0, rq1;
+    for (int32_t l = 0; l < 8; l++) {
+      bl[l] = (int32_t)bias[c0 + 8 * (l / 4) + l % 4];
+      bh[l] = (int32_t)bias[c0 + 8 * (l / 4) + 4 + l % 4];
+    }
+    const __m256i blv = _mm256_loadu_si256((const __m256i *)(const void *)bl);
+    const __m256i bhv = _mm256_loadu_si256((const __m256i *)(const void *)bh);
+    tl_i8_rq8_init(&rq0, &p->out, c0, 8);
+    tl_i8_rq8_init(&rq1, &p->out, c0 + 8, 8);
+    for (int32_t b = 0; b < g->batch; b++) {
+      const int8_t *xb = x + (int64_t)b * g->in_h * x_row + c0;
+      for (int32_t oy = 0; oy < g->out_h; oy++) {
+        const int64_t iy0 = tl_geo_start(oy, g->stride_h, g->pad_top);
+        int32_t ky0, ky1;
+        tl_geo_taps(iy0, g->dilation_h, g->k_h, g->in_h, &ky0, &ky1);
+        int8_t *yrow = y + (((int64_t)b * g->out_h + oy) * g->out_w) * ch + c0;
+        for (int32_t ox = 0; ox < g->out_w; ox++) {
+          const int64_t ix0 = tl_geo_start(ox, g->stride_w, g->pad_left);
+          int32_t kx0, kx1;
+          tl_geo_taps(ix0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
+          __m256i lo = blv, hi = bhv;
+          if (ky0 == 0 && ky1 == g->k_h && kx0 == 0 && kx1 == g->k_w) { /* every tap inside */
+            const int8_t *xp = xb + iy0 * x_row + ix0 * ch;
+            for (int32_t q = 0; q < pairs; q++)
+              tl_dw8_avx2_pair(&lo, &hi, _mm256_sub_epi16(tl_i8_avx2_w16(xp + off[2 * q]), zp),
+                               _mm256_sub_epi16(tl_i8_avx2_w16(xp + off[2 * q + 1]), zp), wq + (size_t)q * 128);
+          } else {
+            __m256i v[2];
+            for (int32_t q = 0; q < pairs; q++) {
+              for (int32_t e = 0; e < 2; e++) {
+                const int32_t t = 2 * q + e, ky = t / g->k_w, kx = t % g->k_w;
+                v[e] = t < taps && ky >= ky0 && ky < ky1 && kx >= kx0 && kx < kx1
+                           ? _mm256_sub_epi16(tl_i8_avx2_w16(xb + (iy0 + (int64_t)ky * g->dilation_h) * x_row +
+                                                             (ix0 + (int64_t)kx * g->dilation_w) * ch),
+                                              zp)
+                           : zero;
+              }
+              tl_dw8_avx2_pair(&lo, &hi, v[0], v[1], wq + (size_t)q * 128);
+            }
+          }
+          tl_dw8_avx2_store(yrow + (int64_t)ox * ch, lo, hi, &rq0, &rq1);
+        }
+      }
+    }
+  }
+  return c_end;
+}
+
 const tl_i8_kernels tl_i8_kernels_avx2 = {
-    TL_I8_AVX2, 8, 2, 0, tl_i8_tile_avx2, tl_i8_requant_rows_avx2, tl_dw8_sums16_avx2, NULL, NULL, NULL, NULL, NULL};
+    TL_I8_AVX2, 8,    2,    0,    tl_i8_tile_avx2, tl_i8_requant_rows_avx2, tl_dw8_sums16_avx2,
+    NULL,       NULL, NULL, NULL, tl_dw8_q_avx2,   tl_i8_rows_q_avx2};
 #endif

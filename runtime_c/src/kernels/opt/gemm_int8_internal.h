@@ -68,6 +68,11 @@ struct tl_i8_kernels {
   int (*conv_seg)(int8_t *y, const int8_t *x, const void *packed, int8_t *scratch, const tl_conv_int8_params *p);
   /* depthwise: the leading channels done in registers (returns how many: a multiple of 16, or all) */
   int32_t (*dw_q)(int8_t *y, const int8_t *x, const int8_t *w, const int64_t *bias, const tl_conv_int8_params *p);
+  /* products and requantization in one (AVX2): rows (1..TL_I8_MR) rows of a against the panels of columns
+   * [jb, je) (panel_bytes apart), corr the whole correction array, only for packs whose header word 3 (fits32)
+   * is set: returns 0 (nothing written) where it does not apply */
+  int (*rows_q)(int8_t *y, int64_t ldy, const int8_t *a, int64_t lda, int32_t rows, int32_t k, const int8_t *panels,
+                int64_t panel_bytes, const int64_t *corr, int32_t jb, int32_t je, int32_t n, const tl_requant_int8 *q);
 };
 
 extern const tl_i8_kernels tl_i8_kernels_portable;
@@ -85,7 +90,8 @@ extern const tl_i8_kernels tl_i8_kernels_sdot;
 
 /* ---- packed layout: from the first 64-byte boundary of the caller's buffer (which has 64 bytes more, so
  * every 64-byte panel load stays within one cache line), a 64-byte header (int32 words: 0 inline
- * requantization ok, 1 segment stride, 2 interleaved), the corrections (int64 [npad]), the panels ---- */
+ * requantization ok, 1 segment stride, 2 interleaved, 3 fits32: inline requantization ok and every
+ * raw + corr within int32, see tl_gemm_int8_pack), the corrections (int64 [npad]), the panels ---- */
 #define TL_I8_ALIGN 64
 #define TL_I8_HEADER 64
 static inline const uint8_t *tl_i8_base(const void *packed) {
