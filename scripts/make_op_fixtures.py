@@ -66,6 +66,28 @@ OPS: dict[str, tuple[Callable[..., tf.Tensor], int, tuple[float, float]]] = {
     "slice": (lambda x: tf.slice(x, [0, 5], [1, 40]), 1, (-2.0, 2.0)),
     "pack": (lambda a, b, c: tf.stack([a, b, c], axis=1), 3, (-2.0, 2.0)),
     "unpack": (lambda x: tf.unstack(x, axis=1), 1, (-2.0, 2.0)),
+    "resize_bilinear": (lambda x: tf.compat.v1.image.resize_bilinear(x, [11, 7]), 1, (-2.0, 2.0)),
+    "resize_bilinear_align": (
+        lambda x: tf.compat.v1.image.resize_bilinear(x, [3, 9], align_corners=True),
+        1,
+        (-2.0, 2.0),
+    ),
+    "resize_bilinear_half": (
+        lambda x: tf.compat.v1.image.resize_bilinear(x, [13, 4], half_pixel_centers=True),
+        1,
+        (-2.0, 2.0),
+    ),
+    "resize_nearest": (lambda x: tf.compat.v1.image.resize_nearest_neighbor(x, [11, 7]), 1, (-2.0, 2.0)),
+    "resize_nearest_align": (
+        lambda x: tf.compat.v1.image.resize_nearest_neighbor(x, [3, 9], align_corners=True),
+        1,
+        (-2.0, 2.0),
+    ),
+    "resize_nearest_half": (
+        lambda x: tf.compat.v1.image.resize_nearest_neighbor(x, [13, 4], half_pixel_centers=True),
+        1,
+        (-2.0, 2.0),
+    ),
 }
 
 
@@ -87,6 +109,7 @@ SHAPES: dict[str, list[list[int]]] = {
     "unpack": [[2, 4, 8]],
     "transpose_conv": [[1, 5, 5, 4]],
     "transpose_conv_valid": [[1, 4, 4, 3]],
+    **{f"resize_{m}{v}": [[2, 5, 6, 3]] for m in ("bilinear", "nearest") for v in ("", "_align", "_half")},
 }
 
 

@@ -1611,6 +1611,48 @@ def _pack_ops() -> list[Case]:
     ]
 
 
+def _resize(
+    op: str, x: tuple, size: Sequence[int] | None, y: tuple, dtype: object = np.int32, **options: object
+) -> bytes:
+    """One resize op of input x with a constant ``size`` (of ``dtype``; None: size is a graph input)."""
+    b = ModelBuilder(check=False)
+    xi = b.add_input("x", x[0], x[1], quantization=x[2])
+    if size is None:
+        si = b.add_input("size", np.int32, [2])
+    else:
+        si = b.add_constant("size", np.asarray(size, dtype))
+    yi = b.add_tensor("y", y[0], y[1], quantization=y[2])
+    b.add_op(op, [xi, si], [yi], **options)
+    b.mark_output(yi)
+    return b.finish(arena_bytes=0)
+
+
+@_group
+def _resize_ops() -> list[Case]:
+    f, i8, i32, q = np.float32, np.int8, np.int32, Quantization(0.1, 0)
+    x, y, x8 = (f, [1, 4, 4, 2], None), (f, [1, 8, 6, 2], None), (i8, [1, 4, 4, 2], q)
+    both = {"align_corners": True, "half_pixel_centers": True}
+    cases = []
+    for op in ("ResizeBilinear", "ResizeNearestNeighbor"):
+        n = "resize_bilinear" if op == "ResizeBilinear" else "resize_nearest"
+        cases += [
+            _c(f"{n}_one_input", _one_op(op, [x], [y]), COUNT),
+            _c(f"{n}_align_and_half_pixel", _resize(op, x, [8, 6], y, **both), OPTIONS),
+            _c(f"{n}_output_shape", _resize(op, x, [8, 6], (f, [1, 6, 8, 2], None)), SHAPE),
+            _c(f"{n}_channels_change", _resize(op, x, [8, 6], (f, [1, 8, 6, 3], None)), SHAPE),
+            _c(f"{n}_size_length", _resize(op, x, [8, 6, 1], y), SHAPE),
+            _c(f"{n}_size_zero", _resize(op, x, [0, 6], (f, [1, 1, 6, 2], None)), SHAPE),
+            _c(f"{n}_size_huge", _resize(op, x, [65537, 1], (f, [1, 65537, 1, 2], None)), SHAPE),
+            _c(f"{n}_size_float", _resize(op, x, [8, 6], y, np.float32), UNS_DTYPE),
+            _c(f"{n}_size_not_constant", _resize(op, x, None, y), "ERROR_UNSUPPORTED_FEATURE"),
+            _c(f"{n}_rank_3", _resize(op, (f, [4, 4, 2], None), [8, 6], (f, [8, 6, 2], None)), SHAPE),
+            _c(f"{n}_int32", _resize(op, (i32, [1, 4, 4, 2], None), [8, 6], (i32, y[1], None)), UNS_DTYPE),
+            _c(f"{n}_int8_requantized", _resize(op, x8, [8, 6], (i8, y[1], Quantization(0.2, 0))), QUANT),
+            _c(f"valid_{n}_int8", _resize(op, x8, [8, 6], (i8, [1, 8, 6, 2], q)), OK),
+        ]
+    return cases
+
+
 def cases() -> list[Case]:
     """Every malformed-model case (plus valid controls), names unique; see ``Case.requires``."""
     out: list[Case] = []

@@ -19,7 +19,7 @@
 
 #include "tensorlet.h"
 
-#define MAX_MODELS 64
+#define MAX_MODELS 256 /* the seeds of tests/runtime/test_malformed.py: one valid model per op family and more */
 #define MUTATION_ARENA_CAP ((size_t)8 << 20) /* keep mutated models from planning huge arenas */
 
 typedef struct blob {

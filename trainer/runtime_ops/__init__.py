@@ -33,6 +33,7 @@ from trainer.runtime_ops import (  # noqa: F401  (each registers its ops)
     pool,
     prelu,
     quantize,
+    resize,
     softmax,
     split,
     squared_difference,

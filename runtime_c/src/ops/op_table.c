@@ -19,7 +19,8 @@ extern const tl_op_descriptor tl_op_add, tl_op_sub, tl_op_mul, tl_op_fully_conne
     tl_op_minimum, tl_op_abs, tl_op_neg, tl_op_square, tl_op_sqrt, tl_op_rsqrt, tl_op_exp, tl_op_log,
     tl_op_squared_difference, tl_op_div, tl_op_elu, tl_op_leaky_relu,
     tl_op_batch_mat_mul, tl_op_hard_swish, tl_op_gelu, tl_op_split, tl_op_transpose_conv, tl_op_prelu,
-    tl_op_strided_slice, tl_op_l2normalization, tl_op_pack, tl_op_unpack;
+    tl_op_strided_slice, tl_op_l2normalization, tl_op_pack, tl_op_unpack,
+    tl_op_resize_bilinear, tl_op_resize_nearest_neighbor;
 
 static const tl_op_descriptor *const tl_ops[TL_OP_COUNT] = {
     TL_OP_REF(ADD, tl_op_add),
@@ -65,6 +66,8 @@ static const tl_op_descriptor *const tl_ops[TL_OP_COUNT] = {
     TL_OP_REF(L2NORMALIZATION, tl_op_l2normalization),
     TL_OP_REF(PACK, tl_op_pack),
     TL_OP_REF(UNPACK, tl_op_unpack),
+    TL_OP_REF(RESIZE_BILINEAR, tl_op_resize_bilinear),
+    TL_OP_REF(RESIZE_NEAREST_NEIGHBOR, tl_op_resize_nearest_neighbor),
 };
 
 const tl_op_descriptor *tl_op_lookup(int32_t opcode) {

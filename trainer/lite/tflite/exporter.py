@@ -53,6 +53,7 @@ _OPS = {
     "Gelu": "GELU", "Split": "SPLIT", "TransposeConv": "TRANSPOSE_CONV", "PRelu": "PRELU",
     "StridedSlice": "STRIDED_SLICE",
     "L2Normalization": "L2_NORMALIZATION", "Pack": "PACK", "Unpack": "UNPACK",
+    "ResizeBilinear": "RESIZE_BILINEAR", "ResizeNearestNeighbor": "RESIZE_NEAREST_NEIGHBOR",
 }  # fmt: skip
 _WEIGHTED = ("FullyConnected", "Conv2D", "DepthwiseConv2D")
 
@@ -322,6 +323,10 @@ def _convert_op(g: _Graph, op) -> None:
         opts = ("PackOptions", [(0, "i", len(ins)), (1, "i", o["axis"])])
     elif op.opcode == "Unpack":
         opts = ("UnpackOptions", [(0, "i", len(outs)), (1, "i", o["axis"])])
+    elif op.opcode in ("ResizeBilinear", "ResizeNearestNeighbor"):  # size stays the int32 input it is
+        first = 2 if op.opcode == "ResizeBilinear" else 0  # ResizeBilinearOptions' fields 0, 1 are deprecated
+        flags = [(first, "?", bool(o["align_corners"])), (first + 1, "?", bool(o["half_pixel_centers"]))]
+        opts = (f"{op.opcode}Options", flags)
     elif op.opcode == "StridedSlice":  # begin, end, strides stay the int32 input tensors they are
         opts = (
             "StridedSliceOptions",

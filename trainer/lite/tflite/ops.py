@@ -533,6 +533,37 @@ def _unpack(ctx: ImportContext, op: Operator) -> None:
     ctx.emit("Unpack", op, [x], [ctx.t(i) for i in op.outputs], axis=int(o["axis"]) % rank)
 
 
+def _resize(ctx: ImportContext, op: Operator, opcode: str, table: str, fields: dict) -> None:
+    arity(op, (2,))
+    o = options(ctx, op, table, fields)
+    size = ctx.const(op.inputs[1], "size")
+    x_shape, y_shape = ctx.shape(op.inputs[0]), ctx.shape(op.outputs[0])
+    if size.dtype != np.int32 or size.shape != (2,) or len(x_shape) != 4:
+        raise Refusal(f"size of type {size.dtype} and shape {list(size.shape)}, input of rank {len(x_shape)}")
+    in_range = all(1 <= int(v) <= 65536 for v in (*size, x_shape[1], x_shape[2]))
+    if not in_range or list(y_shape[1:3]) != size.tolist():
+        raise Refusal(f"size {size.tolist()} for input {list(x_shape)} and output {list(y_shape)}")
+    ac, hp = bool(o["align_corners"]), bool(o["half_pixel_centers"])
+    if ac and hp:
+        raise Refusal("align_corners and half_pixel_centers both set")
+    ins = [ctx.t(op.inputs[0]), ctx.t(op.inputs[1])]
+    ctx.emit(opcode, op, ins, [ctx.t(op.outputs[0])], align_corners=ac, half_pixel_centers=hp)
+
+
+_RESIZE_NOTE = "size (constant [height, width]), align_corners, half_pixel_centers"
+
+
+@_register("RESIZE_BILINEAR", "ResizeBilinear", _RESIZE_NOTE)
+def _resize_bilinear(ctx: ImportContext, op: Operator) -> None:
+    _resize(ctx, op, "ResizeBilinear", "ResizeBilinearOptions", schema.RESIZE_BILINEAR_OPTIONS)
+
+
+@_register("RESIZE_NEAREST_NEIGHBOR", "ResizeNearestNeighbor", _RESIZE_NOTE)
+def _resize_nearest(ctx: ImportContext, op: Operator) -> None:
+    fields = schema.RESIZE_NEAREST_NEIGHBOR_OPTIONS
+    _resize(ctx, op, "ResizeNearestNeighbor", "ResizeNearestNeighborOptions", fields)
+
+
 def _paddings(ctx: ImportContext, op: Operator) -> list[int]:
     pads = ctx.const(op.inputs[1], "paddings")
     rank = len(ctx.shape(op.inputs[0]))

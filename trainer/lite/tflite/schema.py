@@ -104,6 +104,8 @@ REDUCER_OPTIONS = {"keep_dims": (0, "?", False)}
 SPLIT_OPTIONS = {"num_splits": (0, "i", 0)}  # SplitOptions and SplitVOptions
 PACK_OPTIONS = {"values_count": (0, "i", 0), "axis": (1, "i", 0)}
 UNPACK_OPTIONS = {"num": (0, "i", 0), "axis": (1, "i", 0)}
+RESIZE_BILINEAR_OPTIONS = {"align_corners": (2, "?", False), "half_pixel_centers": (3, "?", False)}
+RESIZE_NEAREST_NEIGHBOR_OPTIONS = {"align_corners": (0, "?", False), "half_pixel_centers": (1, "?", False)}
 STRIDED_SLICE_OPTIONS = {
     "begin_mask": (0, "i", 0),
     "end_mask": (1, "i", 0),
@@ -140,6 +142,8 @@ BUILTIN_OPTIONS = {
     "ExpandDimsOptions": 52,
     "PackOptions": 59,
     "UnpackOptions": 64,
+    "ResizeBilinearOptions": 15,
+    "ResizeNearestNeighborOptions": 74,
     "LeakyReluOptions": 75,
     "BatchMatMulOptions": 101,
     "SplitVOptions": 79,

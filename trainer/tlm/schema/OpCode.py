@@ -46,3 +46,5 @@ class OpCode(object):
     L2Normalization = 40
     Pack = 41
     Unpack = 42
+    ResizeBilinear = 43
+    ResizeNearestNeighbor = 44

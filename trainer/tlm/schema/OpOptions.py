@@ -22,3 +22,4 @@ class OpOptions(object):
     TransposeConvOptions = 16
     StridedSliceOptions = 17
     PackOptions = 18
+    ResizeOptions = 19
