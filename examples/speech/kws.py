@@ -227,6 +227,7 @@ def quantization_aware(
     ytr: np.ndarray,
     xte: np.ndarray,
     test: sc.SpeechSplit,
+    validation: sc.SpeechSplit,
     calib: np.ndarray,
     num_classes: int,
 ) -> tuple[dict[str, Any], tuple[bytes, np.ndarray, np.ndarray]]:
@@ -273,7 +274,10 @@ def quantization_aware(
     int8_tlm = conv.convert()
     q_in = int8_features(int8_tlm, test.audio)
     q_out = run_tlm(int8_tlm, q_in)
+    q_val = run_tlm(int8_tlm, int8_features(int8_tlm, validation.audio))
     return {
+        "qat_lr": args.qat_lr,
+        "qat_int8_validation_accuracy": accuracy(q_val.argmax(1), validation.labels),
         "qat_epochs": args.qat_epochs,
         "qat_float_accuracy_trainer": qat_acc,
         "qat_float_accuracy_pyruntime": accuracy(run_tlm(float_tlm, xte).argmax(1), test.labels),
@@ -366,9 +370,20 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     if args.qat:
         float_values = model_values(sess)
         qat, qat_run = quantization_aware(
-            args, float_values, xtr, ytr, xte, data.test, calib, len(data.classes)
+            args, float_values, xtr, ytr, xte, data.test, data.validation, calib, len(data.classes)
         )
         (out / "kws_int8_qat.tlm").write_bytes(qat_run[0])
+        val = data.validation
+        qat["float_validation_accuracy"] = accuracy(
+            run_tlm(float_tlm, features(val.audio)).argmax(1), val.labels
+        )
+        ptq_val = run_tlm(int8_tlm, int8_features(int8_tlm, val.audio))
+        qat["int8_validation_accuracy"] = accuracy(ptq_val.argmax(1), val.labels)
+        print(
+            f"validation accuracy (synthesized): float {qat['float_validation_accuracy']:.4f}, post-training "
+            f"int8 {qat['int8_validation_accuracy']:.4f}, QAT int8 {qat['qat_int8_validation_accuracy']:.4f}",
+            flush=True,
+        )
         print(
             f"quantization-aware fine-tuning ({args.qat_epochs} epochs): test accuracy (synthesized) "
             f"{qat['qat_float_accuracy_trainer']:.4f} in the trainer with fake quant, "
