@@ -282,7 +282,9 @@ def quantization_aware(
         "qat_float_accuracy_trainer": qat_acc,
         "qat_float_accuracy_pyruntime": accuracy(run_tlm(float_tlm, xte).argmax(1), test.labels),
         "qat_int8_accuracy_pyruntime": accuracy(q_out.argmax(1), test.labels),
-        "qat_activation_ranges": {k: float(v) for k, v in values.items() if "act_quant" in k},
+        "qat_activation_ranges": {
+            k: float(v) for k, v in values.items() if k.endswith(("_quant/min", "_quant/max"))
+        },
         "qat_seconds": time.time() - t0,
     }, (int8_tlm, q_in, q_out)
 
