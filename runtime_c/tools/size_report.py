@@ -7,8 +7,10 @@ selective build (the MNIST model's ops), as text/data/bss in bytes.
 
 Method: every library source is compiled with -Os -ffunction-sections -fdata-sections for the target
 (Cortex-M4 freestanding: -DTL_FREESTANDING; cortex-m4-terse adds -DTL_TERSE_ERRORS), the files holding op
-descriptors and the op table (ops/*.c naming TL_OP_FN or TL_OP_REF, ops/ops.h) once per selection
-(-DTL_OPS_HEADER), then linked with
+descriptors and the op table (ops/*.c naming TL_OP_FN or TL_OP_REF, ops/ops.h) once per distinct subset of
+their own ops that a selection builds (-DTL_OPS_HEADER naming just that subset: a file's object depends only
+on the TL_WITH_OP_ macros of the ops it names, so most files compile twice, with and without their ops, and
+only the op table once per selection), then linked with
 --gc-sections from runtime_c/tools/size_root.c (which calls the whole public API) as the only root, without
 the C library (its memcpy/expf/... stay unresolved and are not counted; libgcc's helpers are). "core"
 registers no op at all; an op's size is its selective build minus the core. Objects are cached in the build
@@ -140,18 +142,31 @@ def report(target: str, build: Path, selective: list[str], jobs: int = 2) -> dic
     objs.append(_compile(t, SRC / "tools" / "size_root.c", d / "obj" / "size_root.o"))
     selections = {"core": [], **{f"op:{op}": [op] for op in OPS}, "selective": selective}
 
+    names = {p: sorted(set(re.findall(r"TL_OP_(?:FN|REF)\((\w+)", p.read_text()))) for p in selected}
+    items: list[tuple[str, list[str] | None]] = [*selections.items(), ("all ops", None)]
+
+    def variant(p: Path, ops: list[str] | None) -> tuple[str, ...] | None:
+        """The ops of file ``p`` that selection ``ops`` builds (None: the build without TL_OPS_HEADER)."""
+        return None if ops is None else tuple(n for n in names[p] if n in ops)
+
+    def compile_variant(job: tuple[Path, tuple[str, ...] | None]) -> Path:
+        p, chosen = job
+        if chosen is None:
+            return _compile(t, p, d / "sel" / "all" / f"{p.name}.o")
+        slug = "-".join(chosen) or "none"
+        header = _header(d / "sel" / p.stem / f"{slug}.h", list(chosen))
+        return _compile(t, p, d / "sel" / p.stem / f"{slug}.o", (f'-DTL_OPS_HEADER="{header}"',), (header,))
+
+    jobs_needed = sorted({(p, variant(p, ops)) for _, ops in items for p in selected}, key=str)
+    with ThreadPoolExecutor(jobs) as pool:
+        built = dict(zip(jobs_needed, pool.map(compile_variant, jobs_needed), strict=True))
+
     def one(item: tuple[str, list[str] | None]) -> tuple[str, tuple[int, int, int]]:
         key, ops = item
         slug = re.sub(r"\W", "_", key)
-        extra: tuple[str, ...] = ()
-        deps: tuple[Path, ...] = ()
-        if ops is not None:
-            header = _header(d / "sel" / f"{slug}.h", ops)
-            extra, deps = (f'-DTL_OPS_HEADER="{header}"',), (header,)
-        ops_objs = [_compile(t, p, d / "sel" / slug / f"{p.name}.o", extra, deps) for p in selected]
+        ops_objs = [built[(p, variant(p, ops))] for p in selected]
         return key, _size(t, [*objs, *ops_objs], d / "sel" / f"{slug}.elf")
 
-    items: list[tuple[str, list[str] | None]] = [*selections.items(), ("all ops", None)]
     with ThreadPoolExecutor(jobs) as pool:
         sizes = dict(pool.map(one, items))
     core = sizes["core"]
