@@ -254,8 +254,9 @@ def ds_cnn(x: Any, training: Any, size: str) -> tuple[list[Any], Any, Any]:
 
 
 def unet(x: Any, training: Any, size: str) -> tuple[list[Any], Any, Any]:
-    """A tiny U-Net autoencoder: two stride-2 encoder convolutions, nearest-neighbour upsampling
-    (Concatenation + Reshape) with the skip connections concatenated, a linear 1-channel output."""
+    """A tiny U-Net autoencoder: two stride-2 encoder convolutions, x2 nearest-neighbour upsampling
+    (``upsample2d``'s default: one ResizeNearestNeighbor) with the skip connections concatenated, a linear
+    1-channel output."""
     w = 16 if size == FULL else 8
     e1 = _conv_bn_relu(x, w, 3, 1, training, size)  # 32x32
     e2 = _conv_bn_relu(e1, 2 * w, 3, 2, training, size)  # 16x16

@@ -59,13 +59,26 @@ def test_layer_norm_is_tf1_contrib_layer_norm() -> None:
 def test_upsample_nearest_repeats_pixels() -> None:
     v = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
     x = tf.placeholder(tf.float32, [None, 3, 4, 5])
-    (up2, up3), _ = _run([blocks.upsample2d(x), blocks.upsample2d(x, 3)], {x: v})
+    ups = [blocks.upsample2d(x), blocks.upsample2d(x, 3), blocks.upsample2d(x, 2, "nearest_concat")]
+    (up2, up3, up2c), _ = _run(ups, {x: v})
+    assert ups[0].op.type == "ResizeNearestNeighbor" and ups[2].op.type == "Reshape"
     np.testing.assert_array_equal(up2, v.repeat(2, axis=1).repeat(2, axis=2))
     np.testing.assert_array_equal(up3, v.repeat(3, axis=1).repeat(3, axis=2))
+    np.testing.assert_array_equal(up2c, up2)
     t = blocks.upsample2d(x, 2, "transpose", filters=7)
     assert t.shape.as_list() == [None, 6, 8, 7]
     with pytest.raises(InvalidArgumentError, match="method"):
-        blocks.upsample2d(x, 2, "bilinear")
+        blocks.upsample2d(x, 2, "cubic")
+
+
+def test_upsample_bilinear_is_tf_half_pixel_resize() -> None:
+    """Bilinear x2, half-pixel centers: [0, 4] -> [0, 1, 3, 4] (samples at -0.25, 0.25, 0.75, 1.25)."""
+    x = tf.placeholder(tf.float32, [1, 1, 2, 1])
+    up = blocks.upsample2d(x, 2, "bilinear")
+    (got,), _ = _run([up], {x: np.array([0.0, 4.0], np.float32).reshape(1, 1, 2, 1)})
+    assert up.op.type == "ResizeBilinear" and up.op.attrs["half_pixel_centers"]
+    np.testing.assert_allclose(got[0, 0, :, 0], [0.0, 1.0, 3.0, 4.0])
+    np.testing.assert_allclose(got[0, 1, :, 0], [0.0, 1.0, 3.0, 4.0])
 
 
 def test_multi_head_attention_matches_numpy() -> None:
