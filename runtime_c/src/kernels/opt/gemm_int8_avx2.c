@@ -130,13 +130,18 @@ TL_I8_AVX2_ TL_I8_INLINE void tl_i8_rq8_init(tl_i8_rq8c *c, const tl_requant_int
     c->right = _mm256_set1_epi32(-q->shift);
   }
   c->m_odd = _mm256_srli_epi64(c->m, 32);
-  c->mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, c->right), one);
-  c->half = _mm256_srli_epi32(c->mask, 1);
   c->single = q->single_rounding;
-  c->s_even = _mm256_add_epi64(_mm256_and_si256(c->right, low32), _mm256_set1_epi64x(31));
-  c->s_odd = _mm256_add_epi64(_mm256_srli_epi64(c->right, 32), _mm256_set1_epi64x(31));
-  c->up_even = _mm256_sllv_epi64(_mm256_set1_epi64x(1), _mm256_sub_epi64(c->s_even, _mm256_set1_epi64x(1)));
-  c->up_odd = _mm256_sllv_epi64(_mm256_set1_epi64x(1), _mm256_sub_epi64(c->s_odd, _mm256_set1_epi64x(1)));
+  if (c->single) {
+    c->s_even = _mm256_add_epi64(_mm256_and_si256(c->right, low32), _mm256_set1_epi64x(31));
+    c->s_odd = _mm256_add_epi64(_mm256_srli_epi64(c->right, 32), _mm256_set1_epi64x(31));
+    c->up_even = _mm256_sllv_epi64(_mm256_set1_epi64x(1), _mm256_sub_epi64(c->s_even, _mm256_set1_epi64x(1)));
+    c->up_odd = _mm256_sllv_epi64(_mm256_set1_epi64x(1), _mm256_sub_epi64(c->s_odd, _mm256_set1_epi64x(1)));
+    c->mask = c->half = _mm256_setzero_si256();
+  } else {
+    c->mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, c->right), one);
+    c->half = _mm256_srli_epi32(c->mask, 1);
+    c->s_even = c->s_odd = c->up_even = c->up_odd = _mm256_setzero_si256();
+  }
   c->zp = _mm256_set1_epi32(q->output_zp);
   c->lo = _mm256_set1_epi32(q->act_min);
   c->hi = _mm256_set1_epi32(q->act_max);
@@ -345,6 +350,14 @@ TL_I8_AVX2_ TL_I8_INLINE void tl_dw8_avx2_pair(__m256i *lo, __m256i *hi, __m256i
                                                 _mm256_loadu_si256((const __m256i *)(const void *)(wq + 64))));
 }
 
+/* The taps of a pixel whose taps are all inside (pairs: a constant where the caller makes it one). */
+TL_I8_AVX2_ TL_I8_INLINE void tl_dw8_avx2_inside(const int32_t pairs, __m256i *lo, __m256i *hi, const int8_t *xp,
+                                                 const int64_t *off, __m256i zp, const uint8_t *wq) {
+  for (int32_t q = 0; q < pairs; q++)
+    tl_dw8_avx2_pair(lo, hi, _mm256_sub_epi16(tl_i8_avx2_w16(xp + off[2 * q]), zp),
+                     _mm256_sub_epi16(tl_i8_avx2_w16(xp + off[2 * q + 1]), zp), wq + (size_t)q * 128);
+}
+
 /* 16 requantized channels (lo: channels 0-3 and 8-11, hi: 4-7 and 12-15) stored at y. */
 TL_I8_AVX2_ TL_I8_INLINE void tl_dw8_avx2_store(int8_t *y, __m256i lo, __m256i hi, const tl_i8_rq8c *c0,
                                                 const tl_i8_rq8c *c1) {
@@ -398,9 +411,10 @@ TL_I8_AVX2_ static int32_t tl_dw8_q_avx2(int8_t *y, const int8_t *x, const int8_
           __m256i lo = blv, hi = bhv;
           if (ky0 == 0 && ky1 == g->k_h && kx0 == 0 && kx1 == g->k_w) { /* every tap inside */
             const int8_t *xp = xb + iy0 * x_row + ix0 * ch;
-            for (int32_t q = 0; q < pairs; q++)
-              tl_dw8_avx2_pair(&lo, &hi, _mm256_sub_epi16(tl_i8_avx2_w16(xp + off[2 * q]), zp),
-                               _mm256_sub_epi16(tl_i8_avx2_w16(xp + off[2 * q + 1]), zp), wq + (size_t)q * 128);
+            if (pairs == 5) /* 3x3: the pair count a constant, the loop unrolled */
+              tl_dw8_avx2_inside(5, &lo, &hi, xp, off, zp, wq);
+            else
+              tl_dw8_avx2_inside(pairs, &lo, &hi, xp, off, zp, wq);
           } else {
             __m256i v[2];
             for (int32_t q = 0; q < pairs; q++) {
