@@ -7,6 +7,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,24 @@ def test_interleaved_rounds(bench) -> None:
     medians = bench.interleaved(runners, rounds=2, per_round=3)
     assert calls == list("aaabbbaaabbb")
     assert set(medians) == {("a", 1), ("b", 1)} and all(m >= 0 for m in medians.values())
+
+
+def test_interleaved_cpu_clock(bench) -> None:
+    """--clock cpu: the medians come from the clock it passes (time.process_time_ns), here a fake one that
+    advances 1 µs across runner a's invoke and 5 µs across b's."""
+    step = {"now": 0, "inc": 0}
+
+    def clock() -> int:
+        step["now"] += step["inc"]
+        return step["now"]
+
+    runners = {
+        (name, 1): (lambda inc=inc: step.update(inc=inc), lambda: np.zeros(1))
+        for name, inc in (("a", 1000), ("b", 5000))
+    }
+    medians = bench.interleaved(runners, rounds=2, per_round=3, clock=clock)
+    assert medians == {("a", 1): 1.0, ("b", 1): 5.0}
+    assert bench.CLOCKS["cpu"] is time.process_time_ns and bench.CLOCKS["wall"] is time.perf_counter_ns
 
 
 def test_tables(bench) -> None:
