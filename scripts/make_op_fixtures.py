@@ -6,7 +6,7 @@ needs LiteRT only.
     python scripts/make_op_fixtures.py [--out tests/fixtures/tflite] [--only NAME ...]
 
 Each model is one ``tf.function`` applying the op to a [1, 64] input (two inputs for binary ops; the shapes
-of ``SHAPES`` for the others), converted
+of ``SHAPES`` for the others; ``INT_INPUTS`` are int32 ids, GATHER's indices), converted
 to float32 and to full-integer int8 with int8 inputs and outputs (a representative dataset of 64 seeded
 samples drawn from the op's domain), so the int8 file holds the op alone, except for the ops the converter
 keeps in float (NEG, SQUARE, ELU: DEQUANTIZE, the float op, QUANTIZE). A conversion that fails is reported
@@ -27,6 +27,7 @@ import tensorflow as tf  # noqa: E402
 
 SAMPLES = 64
 SHAPE = [1, 64]
+EMBEDDING = tf.constant((0.8 * np.random.default_rng(55).standard_normal((32, 8))).astype(np.float32))
 PRELU_ALPHA = tf.constant(np.random.default_rng(54).uniform(-0.5, 1.5, 64).astype(np.float32))
 
 # name: (the op on its inputs, number of inputs, the representative range (low, high))
@@ -88,6 +89,16 @@ OPS: dict[str, tuple[Callable[..., tf.Tensor], int, tuple[float, float]]] = {
         1,
         (-2.0, 2.0),
     ),
+    # params and int32 ids both inputs; a negative axis; a constant table looked up by ids (embedding)
+    "gather": (lambda p, i: tf.gather(p, i), 2, (-2.0, 2.0)),
+    "gather_axis": (lambda p, i: tf.gather(p, i, axis=-2), 2, (-2.0, 2.0)),
+    "gather_embedding": (lambda i: tf.nn.embedding_lookup(EMBEDDING, i), 1, (-2.0, 2.0)),
+}
+# int32 inputs (ids): op name -> {input position: ids drawn from [0, bound)}
+INT_INPUTS: dict[str, dict[int, int]] = {
+    "gather": {1: 16},
+    "gather_axis": {1: 6},
+    "gather_embedding": {0: 32},
 }
 
 
@@ -110,14 +121,22 @@ SHAPES: dict[str, list[list[int]]] = {
     "transpose_conv": [[1, 5, 5, 4]],
     "transpose_conv_valid": [[1, 4, 4, 3]],
     **{f"resize_{m}{v}": [[2, 5, 6, 3]] for m in ("bilinear", "nearest") for v in ("", "_align", "_half")},
+    "gather": [[16, 8], [1, 5]],
+    "gather_axis": [[2, 6, 4], [3]],
+    "gather_embedding": [[1, 6]],
 }
 
 
-def _dataset(shapes: list[list[int]], low: float, high: float, seed: int) -> Callable:
+def _dataset(shapes: list[list[int]], low: float, high: float, seed: int, ints: dict[int, int]) -> Callable:
     def gen():
         rng = np.random.default_rng(seed)
         for _ in range(SAMPLES):
-            yield [rng.uniform(low, high, size=shape).astype(np.float32) for shape in shapes]
+            yield [
+                rng.integers(0, ints[k], size=shape).astype(np.int32)
+                if k in ints
+                else rng.uniform(low, high, size=shape).astype(np.float32)
+                for k, shape in enumerate(shapes)
+            ]
 
     return gen
 
@@ -126,12 +145,16 @@ def convert(name: str, int8: bool) -> bytes:
     """The float32 or full-integer int8 ``.tflite`` bytes of op ``name``."""
     fn, n_inputs, (low, high) = OPS[name]
     shapes = SHAPES.get(name, [SHAPE] * n_inputs)
-    spec = [tf.TensorSpec(shape, tf.float32, name=f"x{i}") for i, shape in enumerate(shapes)]
+    ints = INT_INPUTS.get(name, {})
+    spec = [
+        tf.TensorSpec(shape, tf.int32 if i in ints else tf.float32, name=f"x{i}")
+        for i, shape in enumerate(shapes)
+    ]
     model = tf.function(lambda *xs: fn(*xs), input_signature=spec)
     converter = tf.lite.TFLiteConverter.from_concrete_functions([model.get_concrete_function()], model)
     if int8:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = _dataset(shapes, low, high, 7)
+        converter.representative_dataset = _dataset(shapes, low, high, 7, ints)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8

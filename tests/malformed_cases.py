@@ -39,7 +39,7 @@ CAP_4096 = "cap4096"  # tl_options.max_arena_bytes = 4096
 
 NOT_EXPRESSIBLE = {
     "deep nesting": "the schema has no recursive tables: nesting depth is fixed at 4 by the types",
-    "argmax/gather axis": "the schema has no ArgMax or Gather op",
+    "argmax axis": "the schema has no ArgMax op (Gather's axis: the gather_* cases)",
     "im2col scratch overflow": "the reference Conv2D uses no scratch buffer (no im2col)",
 }
 
@@ -1627,6 +1627,20 @@ def _resize(
     return b.finish(arena_bytes=0)
 
 
+def _gather(x: tuple, ids: tuple, y: tuple, axis: int = 0, const_ids: Sequence[int] | None = None) -> bytes:
+    """One Gather of input x by indices ``ids`` (a graph input, or a constant with values ``const_ids``)."""
+    b = ModelBuilder(check=False)
+    xi = b.add_input("x", x[0], x[1], quantization=x[2])
+    if const_ids is None:
+        ii = b.add_input("ids", ids[0], ids[1], quantization=ids[2])
+    else:
+        ii = b.add_constant("ids", np.asarray(const_ids, ids[0]).reshape(ids[1]))
+    yi = b.add_tensor("y", y[0], y[1], quantization=y[2])
+    b.add_op("Gather", [xi, ii], [yi], axis=axis)
+    b.mark_output(yi)
+    return b.finish(arena_bytes=0)
+
+
 @_group
 def _resize_ops() -> list[Case]:
     f, i8, i32, q = np.float32, np.int8, np.int32, Quantization(0.1, 0)
@@ -1651,6 +1665,32 @@ def _resize_ops() -> list[Case]:
             _c(f"valid_{n}_int8", _resize(op, x8, [8, 6], (i8, [1, 8, 6, 2], q)), OK),
         ]
     return cases
+
+
+@_group
+def _gather_op() -> list[Case]:
+    f, i8, i32, q, q2 = np.float32, np.int8, np.int32, Quantization(0.1, 0), Quantization(0.2, 0)
+    x, ids, y = (f, [5, 3], None), (i32, [2], None), (f, [2, 3], None)
+    return [
+        _c("gather_one_input", _one_op("Gather", [x], [y], axis=0), COUNT),
+        _c("gather_axis_out_of_range", _gather(x, ids, y, axis=2), OPTIONS),
+        _c("gather_axis_negative_out_of_range", _gather(x, ids, y, axis=-3), OPTIONS),
+        _c("gather_output_shape", _gather(x, ids, (f, [3, 3], None)), SHAPE),
+        _c("gather_float_indices", _gather(x, (f, [2], None), y), UNS_DTYPE),
+        _c("gather_int64_indices", _gather(x, (np.int64, [2], None), y), UNS_DTYPE),
+        _c("gather_int32_params", _gather((i32, [5, 3], None), ids, (i32, [2, 3], None)), UNS_DTYPE),
+        _c("gather_params_rank_5",
+           _gather((f, [1, 1, 1, 5, 3], None), ids, (f, [1, 1, 1, 2, 3], None), axis=3), SHAPE),  # fmt: skip
+        _c("gather_output_rank_7", _gather((f, [1, 1, 5, 3], None), (i32, [1, 1, 1, 2], None),
+                                           (f, [1, 1, 1, 1, 1, 2], None), axis=2), SHAPE),  # fmt: skip
+        _c("gather_constant_index_out_of_range", _gather(x, ids, y, const_ids=[1, 5]), OPTIONS),
+        _c("gather_constant_index_negative", _gather(x, ids, y, const_ids=[-1, 0]), OPTIONS),
+        _c("gather_quantized_indices", _gather(x, (i32, [2], q), y), QUANT),
+        _c("gather_int8_requantized", _gather((i8, [5, 3], q), ids, (i8, [2, 3], q2)), QUANT),
+        _c("gather_dtype_change", _gather(x, ids, (i8, [2, 3], q)), SHAPE),
+        _c("valid_gather_int8_constant_indices",
+           _gather((i8, [5, 3], q), ids, (i8, [2, 3], q), const_ids=[4, 0]), OK),  # fmt: skip
+    ]
 
 
 def cases() -> list[Case]:

@@ -34,7 +34,7 @@ three passes (each pass is a copy in creation order, so ops a pass made dead van
    ``Sub`` of a per-channel constant into the bias, ``Mul`` by a per-channel constant into the filter and the
    bias (this is batch-norm folding: inference batch norm is ``x * inv + shift`` after step 1), then ``Relu``
    or ``Relu6`` into the activation. For unrolled RNNs: a ``Gather`` of one constant index (``dynamic_rnn``'s
-   time step) becomes a ``StridedSlice`` that takes that index (the runtime has no Gather), read through the
+   time step) becomes a ``StridedSlice`` that takes that index (cheaper than a Gather op), read through the
    time-major ``Transpose`` when the other axes keep their order; an ``Unpack`` (``static_rnn``) of more
    steps than the runtime's Unpack gives (16) one such slice per step, a ``Pack`` of more than 16 (the stacked
    outputs) Packs of 16 joined by Concatenation, and a slice taking one stacked tensor (``outputs[:, -1]``)

@@ -53,15 +53,16 @@ typedef struct fz_union_desc {
 #define FZ_TABLE_TransposeConvOptions 14
 #define FZ_TABLE_PackOptions 15
 #define FZ_TABLE_ResizeOptions 16
-#define FZ_TABLE_StridedSliceOptions 17
-#define FZ_TABLE_ReshapeOptions 18
-#define FZ_TABLE_ConcatenationOptions 19
-#define FZ_TABLE_PadOptions 20
-#define FZ_TABLE_TransposeOptions 21
-#define FZ_TABLE_Operator 22
-#define FZ_TABLE_KeyValue 23
-#define FZ_TABLE_Metadata 24
-#define FZ_TABLE_Model 25
+#define FZ_TABLE_GatherOptions 17
+#define FZ_TABLE_StridedSliceOptions 18
+#define FZ_TABLE_ReshapeOptions 19
+#define FZ_TABLE_ConcatenationOptions 20
+#define FZ_TABLE_PadOptions 21
+#define FZ_TABLE_TransposeOptions 22
+#define FZ_TABLE_Operator 23
+#define FZ_TABLE_KeyValue 24
+#define FZ_TABLE_Metadata 25
+#define FZ_TABLE_Model 26
 #define FZ_ENUM_DType 0
 #define FZ_ENUM_OpCode 1
 #define FZ_ENUM_Activation 2
@@ -112,6 +113,7 @@ typedef struct fz_union_desc {
 #define FZ_F_PackOptions_axis 0
 #define FZ_F_ResizeOptions_align_corners 0
 #define FZ_F_ResizeOptions_half_pixel_centers 1
+#define FZ_F_GatherOptions_axis 0
 #define FZ_F_StridedSliceOptions_begin_mask 0
 #define FZ_F_StridedSliceOptions_end_mask 1
 #define FZ_F_StridedSliceOptions_shrink_axis_mask 2
@@ -141,7 +143,7 @@ typedef struct fz_union_desc {
 
 static const fz_enum_desc fz_enums[] = {
   {"DType", 0, 7},
-  {"OpCode", 0, 44},
+  {"OpCode", 0, 45},
   {"Activation", 0, 2},
   {"Padding", 0, 1},
 };
@@ -225,6 +227,9 @@ static const fz_field_desc fz_fields_ResizeOptions[] = {
   {"align_corners", FZ_SCALAR, FZ_BOOL, -1, 0, 0, 0},
   {"half_pixel_centers", FZ_SCALAR, FZ_BOOL, -1, 1, 0, 0},
 };
+static const fz_field_desc fz_fields_GatherOptions[] = {
+  {"axis", FZ_SCALAR, FZ_I32, -1, 0, 0, 0},
+};
 static const fz_field_desc fz_fields_StridedSliceOptions[] = {
   {"begin_mask", FZ_SCALAR, FZ_I32, -1, 0, 0, 0},
   {"end_mask", FZ_SCALAR, FZ_I32, -1, 1, 0, 0},
@@ -258,16 +263,16 @@ static const fz_field_desc fz_fields_Metadata[] = {
   {"producer", FZ_STRING, FZ_NOSCALAR, -1, 0, 0, 0},
   {"description", FZ_STRING, FZ_NOSCALAR, -1, 1, 0, 0},
   {"arena_bytes", FZ_SCALAR, FZ_U64, -1, 2, 0, 0},
-  {"entries", FZ_VEC_TABLE, FZ_NOSCALAR, 23, 3, 0, 0},
+  {"entries", FZ_VEC_TABLE, FZ_NOSCALAR, 24, 3, 0, 0},
 };
 static const fz_field_desc fz_fields_Model[] = {
   {"version", FZ_SCALAR, FZ_U32, -1, 0, 0, 0},
   {"tensors", FZ_VEC_TABLE, FZ_NOSCALAR, 1, 1, 0, 0},
-  {"operators", FZ_VEC_TABLE, FZ_NOSCALAR, 22, 2, 0, 0},
+  {"operators", FZ_VEC_TABLE, FZ_NOSCALAR, 23, 2, 0, 0},
   {"inputs", FZ_VEC_SCALAR, FZ_I32, -1, 3, 0, 0},
   {"outputs", FZ_VEC_SCALAR, FZ_I32, -1, 4, 0, 0},
   {"buffers", FZ_VEC_TABLE, FZ_NOSCALAR, 2, 5, 0, 0},
-  {"metadata", FZ_TABLE, FZ_NOSCALAR, 24, 6, 0, 0},
+  {"metadata", FZ_TABLE, FZ_NOSCALAR, 25, 6, 0, 0},
 };
 
 static const fz_table_desc fz_tables[] = {
@@ -288,6 +293,7 @@ static const fz_table_desc fz_tables[] = {
   {"TransposeConvOptions", 4, fz_fields_TransposeConvOptions},
   {"PackOptions", 1, fz_fields_PackOptions},
   {"ResizeOptions", 2, fz_fields_ResizeOptions},
+  {"GatherOptions", 1, fz_fields_GatherOptions},
   {"StridedSliceOptions", 3, fz_fields_StridedSliceOptions},
   {"ReshapeOptions", 1, fz_fields_ReshapeOptions},
   {"ConcatenationOptions", 2, fz_fields_ConcatenationOptions},
@@ -299,13 +305,13 @@ static const fz_table_desc fz_tables[] = {
   {"Model", 7, fz_fields_Model},
 };
 
-static const int16_t fz_union_members_OpOptions[] = {3, 4, 5, 6, 7, 8, 9, 18, 19, 20, 21, 10, 11, 12, 13, 14, 17, 15, 16};
+static const int16_t fz_union_members_OpOptions[] = {3, 4, 5, 6, 7, 8, 9, 19, 20, 21, 22, 10, 11, 12, 13, 14, 18, 15, 16, 17};
 static const fz_union_desc fz_unions[] = {
-  {"OpOptions", 19, fz_union_members_OpOptions},
+  {"OpOptions", 20, fz_union_members_OpOptions},
 };
 
-#define FZ_TABLE_COUNT 26
-#define FZ_ROOT_TABLE 25
+#define FZ_TABLE_COUNT 27
+#define FZ_ROOT_TABLE 26
 #define FZ_FILE_IDENTIFIER "TLM1"
 
 #endif /* TL_FUZZ_SCHEMA_H */

@@ -92,6 +92,9 @@ static const tl_fb_field_desc resize_fields[] = {
     {"align_corners", TL_FB_SCALAR, 1, 0, 0},
     {"half_pixel_centers", TL_FB_SCALAR, 1, 0, 0},
 };
+static const tl_fb_field_desc gather_fields[] = {
+    {"axis", TL_FB_SCALAR, 4, 0, 0},
+};
 static const tl_fb_field_desc stridedslice_fields[] = {
     {"begin_mask", TL_FB_SCALAR, 4, 0, 0},
     {"end_mask", TL_FB_SCALAR, 4, 0, 0},
@@ -156,6 +159,7 @@ static const tl_fb_table_desc tables[TL_T_COUNT] = {
     {"TransposeConvOptions", N(transposeconv_fields), transposeconv_fields},
     {"PackOptions", N(pack_fields), pack_fields},
     {"ResizeOptions", N(resize_fields), resize_fields},
+    {"GatherOptions", N(gather_fields), gather_fields},
     {"StridedSliceOptions", N(stridedslice_fields), stridedslice_fields},
     {"ReshapeOptions", N(reshape_fields), reshape_fields},
     {"ConcatenationOptions", N(concat_fields), concat_fields},
@@ -170,7 +174,8 @@ static const tl_fb_table_desc tables[TL_T_COUNT] = {
 static const uint8_t op_options_members[TL_OPT_COUNT - 1] = {
     TL_T_ARITH_OPT, TL_T_FC_OPT, TL_T_CONV_OPT, TL_T_DWCONV_OPT, TL_T_POOL_OPT, TL_T_MEAN_OPT, TL_T_SOFTMAX_OPT,
     TL_T_RESHAPE_OPT, TL_T_CONCAT_OPT, TL_T_PAD_OPT, TL_T_TRANSPOSE_OPT, TL_T_LEAKYRELU_OPT, TL_T_BATCHMATMUL_OPT,
-    TL_T_GELU_OPT, TL_T_SPLIT_OPT, TL_T_TRANSPOSECONV_OPT, TL_T_STRIDEDSLICE_OPT, TL_T_PACK_OPT, TL_T_RESIZE_OPT
+    TL_T_GELU_OPT, TL_T_SPLIT_OPT, TL_T_TRANSPOSECONV_OPT, TL_T_STRIDEDSLICE_OPT, TL_T_PACK_OPT, TL_T_RESIZE_OPT,
+    TL_T_GATHER_OPT
 };
 
 static const tl_fb_union_desc unions[] = {

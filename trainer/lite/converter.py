@@ -25,7 +25,9 @@ float32 (default) or int8 ``inference_input_type`` / ``inference_output_type``; 
 (:func:`trainer.quant.float16.float16_weights`). Any other combination of non-default values makes
 ``convert()`` raise ``UnimplementedError``. A graph rewritten for quantization-aware training
 (:mod:`trainer.contrib.quantize`) gives int8 models whose fake-quantized activations keep the ranges learned
-in training; the representative dataset calibrates the rest (the model input at least).
+in training; the representative dataset calibrates the rest (the model input at least). Graph inputs are
+float32, or int32 indices (the token ids of ``tf.nn.embedding_lookup``), which stay int32 in the float32 and
+the int8 model alike (TFLite's rule): the representative dataset then yields int32 ids for them.
 """
 
 from __future__ import annotations

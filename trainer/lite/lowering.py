@@ -22,8 +22,10 @@ Pad                           Pad                     constant zero padding only
 Transpose                     Transpose               -
 ============================  ======================  ==================================================
 
-Everything else is refused with :class:`UnsupportedError`, naming the op, its type and what is unsupported
-(also dtypes other than float32 and shapes that are not static); nothing is written then. Constants are
+Gather (``tf.gather``, ``tf.nn.embedding_lookup``) takes int32 indices: a constant or an int32 graph input
+(token ids). Everything else is refused with :class:`UnsupportedError`, naming the op, its type and what is
+unsupported (also dtypes other than float32 and shapes that are not static); nothing is written then.
+Constants are
 only written where an op reads them, and ops are written in the frozen graph's (topological) order, so the
 same frozen graph always gives the same bytes.
 """
@@ -55,6 +57,9 @@ __all__ = [
 ]
 
 PRODUCER = "tensorlet trainer.lite"
+# graph input dtypes: float32 values, int32 indices (token ids of an embedding lookup: only an op that takes
+# int32 indices, Gather, may read them; every other op refuses a non-float32 input)
+INPUT_DTYPES = {"float32": np.float32, "int32": np.int32}
 
 
 class LoweringContext:
@@ -133,14 +138,16 @@ def lower_with_ranges(
     for t in frozen.inputs:
         if t.op.type != "Placeholder":
             raise UnsupportedError(f"input {t.name} is not a placeholder of the frozen graph")
-        if t.dtype.name != "float32":
-            raise UnsupportedError(f"input {t.name} has dtype {t.dtype.name} (only float32 is supported)")
+        if t.dtype.name not in INPUT_DTYPES:
+            raise UnsupportedError(
+                f"input {t.name} has dtype {t.dtype.name} (float32, or int32 indices such as token ids)"
+            )
         if not t.shape.is_fully_defined():
             raise UnsupportedError(
                 f"input {t.name} has shape {t.shape}: give every input a static shape (batch_size= or "
                 "input_shapes=)"
             )
-        ctx.index[t] = b.add_input(t.op.name, np.float32, t.shape.as_list())
+        ctx.index[t] = b.add_input(t.op.name, INPUT_DTYPES[t.dtype.name], t.shape.as_list())
     for op in frozen.graph.get_operations():
         if op.type in ("Placeholder", "Const"):
             continue

@@ -124,10 +124,10 @@ def quantize_weights(w: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
     return qw, scales
 
 
-def _index_constant(t) -> bool:
-    """An int32 constant of a float model: indices or bounds (StridedSlice's begin, end, strides), not
-    values; quantization leaves it as it is."""
-    return t.data is not None and t.dtype == np.int32
+def _index_tensor(t) -> bool:
+    """An int32 tensor of a float model: indices or bounds (StridedSlice's begin, end, strides, Gather's
+    indices), a constant or a graph input (token ids), not values; quantization leaves it as it is."""
+    return t.dtype == np.int32
 
 
 def _ranges(
@@ -175,7 +175,8 @@ def quantize_model(
     weight_scale[c]; Softmax / Sigmoid outputs (1/256, -128), Tanh (1/128, 0); MaxPool2D / AveragePool2D /
     Reshape / Transpose / Pad keep their input's parameters (TFLite's rule). With float32 inference types the
     graph inputs get a Quantize op and the outputs a Dequantize op (graph I/O names are kept; the int8
-    tensors inside are named ``<name>_int8``); with "int8" the graph I/O themselves are int8.
+    tensors inside are named ``<name>_int8``); with "int8" the graph I/O themselves are int8. int32 inputs
+    (token ids, as TFLite keeps them) and int32 constants stay int32 either way.
     """
     for what, v in (
         ("inference_input_type", inference_input_type),
@@ -188,16 +189,17 @@ def quantize_model(
     m = read_model(model)
     for op in m.ops:
         if OPS[op.opcode].reference is None or any(  # Quantize / Dequantize: already an int8 model
-            m.tensors[i].dtype != np.float32 and not _index_constant(m.tensors[i]) for i in op.inputs
+            m.tensors[i].dtype != np.float32 and not _index_tensor(m.tensors[i]) for i in op.inputs
         ):
             raise ValueError(f"op {op.index} ({op.opcode}): quantize_model takes a float32 model")
     ranges = _ranges(m, model, representative_dataset, percentile, ranges or {})
     params: dict[int, tuple[float, int]] = {}
     for i in m.inputs:
-        params[i] = choose_params(*ranges[i])
+        if not _index_tensor(m.tensors[i]):
+            params[i] = choose_params(*ranges[i])
     tensors: list[dict] = [
         dict(name=t.name, dtype=np.int8, shape=t.shape, data=None, quant=None)
-        if not _index_constant(t)
+        if not _index_tensor(t)
         else dict(name=t.name, dtype=np.int32, shape=t.shape, data=t.data, quant=None)  # kept as they are
         for t in m.tensors
     ]
@@ -206,7 +208,7 @@ def quantize_model(
         x = op.inputs[0]
         for k, i in enumerate(op.inputs):  # constants that are not weights or biases: per-tensor int8
             t = m.tensors[i]
-            if _index_constant(t):
+            if _index_tensor(t):
                 continue
             if t.data is not None and not (spec.weight_axis is not None and k >= 1) and i not in params:
                 params[i] = choose_params(float(t.data.min()), float(t.data.max()))
@@ -247,7 +249,7 @@ def quantize_model(
     for k, i in enumerate(m.inputs):
         t = m.tensors[i]
         tensors[i]["name"] = t.name
-        if in_float:
+        if in_float and not _index_tensor(t):  # int32 ids stay the int32 input they are
             tensors.append(dict(name=t.name, dtype=np.float32, shape=t.shape, data=None, quant=None))
             tensors[i]["name"] = f"{t.name}_int8"
             inputs[k] = len(tensors) - 1

@@ -21,6 +21,7 @@ from trainer.runtime_ops import (  # noqa: F401  (each registers its ops)
     conv,
     div,
     fully_connected,
+    gather,
     gelu,
     hard_swish,
     l2_normalization,

@@ -58,6 +58,7 @@ OPTION_FIELDS: dict[str, list[tuple[str, str, Any]]] = {
     "StridedSliceOptions": [("begin_mask", "int", 0), ("end_mask", "int", 0), ("shrink_axis_mask", "int", 0)],
     "PackOptions": [("axis", "int", 0)],
     "ResizeOptions": [("align_corners", "bool", False), ("half_pixel_centers", "bool", False)],
+    "GatherOptions": [("axis", "int", 0)],
 }
 
 # The options table each op code takes (`options: "<Table>"` on the OpCode value); ops
@@ -87,6 +88,7 @@ OP_OPTIONS: dict[str, str] = {
     "Unpack": "PackOptions",
     "ResizeBilinear": "ResizeOptions",
     "ResizeNearestNeighbor": "ResizeOptions",
+    "Gather": "GatherOptions",
 }
 
 # Op codes whose options may be left out (`options_optional`).

@@ -54,6 +54,7 @@ _OPS = {
     "StridedSlice": "STRIDED_SLICE",
     "L2Normalization": "L2_NORMALIZATION", "Pack": "PACK", "Unpack": "UNPACK",
     "ResizeBilinear": "RESIZE_BILINEAR", "ResizeNearestNeighbor": "RESIZE_NEAREST_NEIGHBOR",
+    "Gather": "GATHER",
 }  # fmt: skip
 _WEIGHTED = ("FullyConnected", "Conv2D", "DepthwiseConv2D")
 
@@ -321,6 +322,8 @@ def _convert_op(g: _Graph, op) -> None:
     elif op.opcode == "Pack":  # TFLite's int8 PACK needs equal parameters: requantize (QUANTIZE) the others
         ins = [g.requantized(i, outs[0]) for i in ins]
         opts = ("PackOptions", [(0, "i", len(ins)), (1, "i", o["axis"])])
+    elif op.opcode == "Gather":  # the indices stay the int32 tensor they are; batch_dims 0
+        opts = ("GatherOptions", [(0, "i", o["axis"]), (1, "i", 0)])
     elif op.opcode == "Unpack":
         opts = ("UnpackOptions", [(0, "i", len(outs)), (1, "i", o["axis"])])
     elif op.opcode in ("ResizeBilinear", "ResizeNearestNeighbor"):  # size stays the int32 input it is

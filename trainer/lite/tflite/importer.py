@@ -125,6 +125,10 @@ def _concat_params(ctx: ImportContext, op: Operator) -> tuple[list, list] | None
     return None if q is None else (q.scale, q.zero_point)
 
 
+# graph input types: the activations', and int32 indices (token ids; only Gather reads them)
+INPUT_TYPES = (*ACTIVATION_TYPES, "INT32")
+
+
 def convert(model: TFLiteModel) -> bytes:
     """The ``.tlm`` bytes of a parsed TFLite model, or one TFLiteImportError naming every problem."""
     ctx = ImportContext(model)
@@ -132,7 +136,7 @@ def convert(model: TFLiteModel) -> bytes:
     folded_ops = _fold_constants(ctx) | _absorb_requantizations(ctx)
     for i in model.inputs:
         t = model.tensors[i]
-        if t.type not in ACTIVATION_TYPES:
+        if t.type not in INPUT_TYPES:
             problems.append(f"graph input tensor {i} ({short(t.name)}) of type {t.type}")
             continue
         try:

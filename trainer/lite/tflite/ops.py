@@ -564,6 +564,26 @@ def _resize_nearest(ctx: ImportContext, op: Operator) -> None:
     _resize(ctx, op, "ResizeNearestNeighbor", "ResizeNearestNeighborOptions", fields)
 
 
+@_register(
+    "GATHER",
+    "Gather",
+    "axis (negative allowed); params float32 or int8 of rank 1 to 4, int32 indices (a constant or a graph "
+    "input); batch_dims other than 0 and int64 indices refused",
+)
+def _gather(ctx: ImportContext, op: Operator) -> None:
+    arity(op, (2,))
+    o = options(ctx, op, "GatherOptions", schema.GATHER_OPTIONS)
+    rank = len(ctx.shape(op.inputs[0]))
+    if int(o["batch_dims"]) != 0:
+        raise Refusal(f"batch_dims {o['batch_dims']} (tensorlet's Gather has batch_dims 0)")
+    if not 1 <= rank <= 4 or not -rank <= int(o["axis"]) < rank:
+        raise Refusal(f"axis {o['axis']} for params of rank {rank} (rank 1 to 4)")
+    if ctx.dtype(op.inputs[1]) != "INT32":
+        raise Refusal(f"{ctx.dtype(op.inputs[1])} indices (tensorlet's Gather takes int32)")
+    ins = [ctx.t(op.inputs[0]), ctx.t(op.inputs[1])]
+    ctx.emit("Gather", op, ins, [ctx.t(op.outputs[0])], axis=int(o["axis"]) % rank)
+
+
 def _paddings(ctx: ImportContext, op: Operator) -> list[int]:
     pads = ctx.const(op.inputs[1], "paddings")
     rank = len(ctx.shape(op.inputs[0]))

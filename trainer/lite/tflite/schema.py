@@ -103,6 +103,7 @@ CONCATENATION_OPTIONS = {"axis": (0, "i", 0), "fused_activation_function": (1, "
 REDUCER_OPTIONS = {"keep_dims": (0, "?", False)}
 SPLIT_OPTIONS = {"num_splits": (0, "i", 0)}  # SplitOptions and SplitVOptions
 PACK_OPTIONS = {"values_count": (0, "i", 0), "axis": (1, "i", 0)}
+GATHER_OPTIONS = {"axis": (0, "i", 0), "batch_dims": (1, "i", 0)}
 UNPACK_OPTIONS = {"num": (0, "i", 0), "axis": (1, "i", 0)}
 RESIZE_BILINEAR_OPTIONS = {"align_corners": (2, "?", False), "half_pixel_centers": (3, "?", False)}
 RESIZE_NEAREST_NEIGHBOR_OPTIONS = {"align_corners": (0, "?", False), "half_pixel_centers": (1, "?", False)}
@@ -128,6 +129,7 @@ BUILTIN_OPTIONS = {
     "ReshapeOptions": 17,
     "MulOptions": 21,
     "PadOptions": 22,
+    "GatherOptions": 23,
     "TransposeOptions": 26,
     "ReducerOptions": 27,
     "TransposeConvOptions": 49,

@@ -48,3 +48,4 @@ class OpCode(object):
     Unpack = 42
     ResizeBilinear = 43
     ResizeNearestNeighbor = 44
+    Gather = 45

@@ -23,3 +23,4 @@ class OpOptions(object):
     StridedSliceOptions = 17
     PackOptions = 18
     ResizeOptions = 19
+    GatherOptions = 20
