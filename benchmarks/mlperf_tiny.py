@@ -76,6 +76,8 @@ def load_cases(builders: object | None) -> list[Case]:
 def _input(detail_shape, dtype, rng: np.random.Generator) -> np.ndarray:
     if np.dtype(dtype) == np.int8:
         return rng.integers(-128, 128, size=detail_shape, dtype=np.int8)
+    if np.dtype(dtype) == np.int32:  # token ids: 0 and 1, rows of any embedding table
+        return rng.integers(0, 2, size=detail_shape, dtype=np.int32)
     return rng.uniform(-2, 2, size=detail_shape).astype(np.float32)
 
 

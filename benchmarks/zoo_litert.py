@@ -1,6 +1,6 @@
-"""Single-thread latency of the model zoo's MobileNetV2, MobileNetV3, ResNet-8, DS-CNN and transformer
-(examples/zoo/zoo.py, full sizes), float32 and int8: tensorlet against LiteRT (default resolver: XNNPACK),
-side by side, as ratios.
+"""Single-thread latency of the model zoo's MobileNetV2, MobileNetV3, ResNet-8, DS-CNN, transformer and text
+classifier (examples/zoo/zoo.py, full sizes), float32 and int8: tensorlet against LiteRT (default resolver:
+XNNPACK), side by side, as ratios.
 
 The models are the zoo's ``.tlm`` files (written by ``examples/zoo/zoo.py --out DIR``, or made here when
 missing); each is exported to ``.tflite`` by tensorlet's TFLite exporter (``trainer.lite.tflite.to_tflite``),
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FAMILIES = ("mobilenet_v2", "mobilenet_v3", "resnet8", "ds_cnn", "transformer")
+FAMILIES = ("mobilenet_v2", "mobilenet_v3", "resnet8", "ds_cnn", "transformer", "text")
 
 
 def _load(path: Path, name: str):
@@ -56,7 +56,7 @@ def zoo_cases(zoo_dir: Path, families: list[str], size: str = "full") -> list:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--zoo", default="out/zoo", help="folder of the zoo's models (default out/zoo)")
-    ap.add_argument("--family", action="append", choices=FAMILIES, help="repeatable (default: all five)")
+    ap.add_argument("--family", action="append", choices=FAMILIES, help="repeatable (default: all six)")
     ap.add_argument("--rounds", type=int, default=10, help="interleaved rounds (default 10)")
     ap.add_argument("--per-round", type=int, default=20, help="invokes per runtime per round (default 20)")
     args = ap.parse_args(argv)
