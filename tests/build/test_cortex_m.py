@@ -96,10 +96,11 @@ def mnist_int8() -> bytes:
 
 
 def write_sources(
-    out: Path, model: bytes, digits: np.ndarray, labels: np.ndarray, expected: np.ndarray
+    out: Path, model: bytes, digits: np.ndarray, labels: np.ndarray, expected: np.ndarray, in_dtype: str = ""
 ) -> None:
     """tl_fw_model.c/.h through `tensorlet export-c`, the op header through `tensorlet ops --header`, and
-    fw_data.c/.h with the digits, labels and the host runtime's outputs."""
+    fw_data.c/.h with the digits, labels and the host runtime's outputs. ``in_dtype`` (``"TL_INT32"``): the
+    input's dtype when it is not int8, the digits then holding its values' little-endian bytes."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "model.tlm").write_bytes(model)
     assert cli.main(["export-c", str(out / "model.tlm"), "--name", "tl_fw_model", "--out-dir", str(out)]) == 0
@@ -109,7 +110,8 @@ def write_sources(
     (out / "fw_data.h").write_text(
         f"#include <stdint.h>\n#define TL_FW_DIGITS {n}\n"
         f"#define TL_FW_IN_BYTES {nin}\n#define TL_FW_OUT_BYTES {nout}\n"
-        "extern const int8_t tl_fw_digits[TL_FW_DIGITS][TL_FW_IN_BYTES];\n"
+        + (f"#define TL_FW_IN_DTYPE {in_dtype}\n" if in_dtype else "")
+        + "extern const int8_t tl_fw_digits[TL_FW_DIGITS][TL_FW_IN_BYTES];\n"
         "extern const uint8_t tl_fw_labels[TL_FW_DIGITS];\n"
         "extern const int8_t tl_fw_expected[TL_FW_DIGITS][TL_FW_OUT_BYTES];\n"
     )

@@ -133,13 +133,14 @@ def test_litert_benchmark_cases_are_the_zoo_models(tmp_path: Path) -> None:
     assert np.array_equal(via_tflite, models["int8_reference"][0][:1])
 
 
-CORTEX_M4_FAMILIES = ("ds_cnn", "resnet8", "mobilenet_v3")
+CORTEX_M4_FAMILIES = ("ds_cnn", "resnet8", "mobilenet_v3", "text")
 
 
 def test_zoo_int8_models_in_cortex_m4_firmware() -> None:
-    """The int8 DS-CNN, ResNet-8 and MobileNetV3 (tiny) in tests/build/test_cortex_m.py's firmware for QEMU's
-    mps2-an386 (the all-ops freestanding library, static memory): the numpy reference's bytes on every input,
-    checked by the firmware and here."""
+    """The int8 DS-CNN, ResNet-8, MobileNetV3 and text classifier (tiny) in tests/build/test_cortex_m.py's
+    firmware for QEMU's mps2-an386 (the all-ops freestanding library, static memory): the numpy reference's
+    bytes on every input, checked by the firmware and here. The text classifier's input is int32 token ids
+    (their little-endian bytes in the firmware's input array)."""
     for tool in ("arm-none-eabi-gcc", "qemu-system-arm", "cmake"):
         need_tool(tool)
     path = ROOT / "tests" / "build" / "test_cortex_m.py"
@@ -151,9 +152,12 @@ def test_zoo_int8_models_in_cortex_m4_firmware() -> None:
     for name in CORTEX_M4_FAMILIES:
         models = _row(name)["_models"]
         xs = models["int8_inputs"].reshape(EXACT_ROWS, -1)
+        in_dtype = ""
+        if xs.dtype == np.int32:  # token ids
+            xs, in_dtype = xs.astype("<i4").view(np.int8), "TL_INT32"
         expected = models["int8_reference"][0].reshape(EXACT_ROWS, -1)
         out = cm.BUILD / "fw-zoo" / name
-        cm.write_sources(out, models["int8"], xs, expected.argmax(1).astype(np.uint8), expected)
+        cm.write_sources(out, models["int8"], xs, expected.argmax(1).astype(np.uint8), expected, in_dtype)
         elf = out / "zoo_fw.elf"
         cm.link_firmware(out, lib, elf, ("-DTL_FW_MODEL_MEMORY=131072",))
         r = subprocess.run([*cm.QEMU, str(elf)], capture_output=True, text=True, timeout=300)

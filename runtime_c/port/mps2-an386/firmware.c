@@ -24,6 +24,11 @@
 #ifndef TL_FW_INTERP_MEMORY
 #define TL_FW_INTERP_MEMORY 131072
 #endif
+/* The input's dtype: fw_data.h may define it as TL_INT32 (token ids), the digits then holding the ids'
+ * little-endian bytes (set_input copies them, so their alignment does not matter). */
+#ifndef TL_FW_IN_DTYPE
+#define TL_FW_IN_DTYPE TL_INT8
+#endif
 
 static uint8_t tl_fw_model_memory[TL_FW_MODEL_MEMORY];
 static uint8_t tl_fw_interp_memory[TL_FW_INTERP_MEMORY];
@@ -104,7 +109,7 @@ int main(void) {
          (unsigned long)tl_fw_model_len, (long)tl_model_op_count(model), (unsigned long)tl_model_memory_bytes(model),
          (unsigned long)(required - arena), (unsigned long)arena);
   for (i = 0; i < TL_FW_DIGITS; i++) {
-    s = tl_interpreter_set_input(interp, 0, tl_fw_digits[i], TL_FW_IN_BYTES, TL_INT8);
+    s = tl_interpreter_set_input(interp, 0, tl_fw_digits[i], TL_FW_IN_BYTES, TL_FW_IN_DTYPE);
     if (s != TL_OK) return tl_fw_fail("tl_interpreter_set_input", s, tl_interpreter_error(interp));
 #if defined(__ARM_ARCH_7EM__)
     tl_fw_counter_start();
@@ -130,7 +135,7 @@ int main(void) {
   if (tl_model_op_count(model) <= TL_FW_MAX_OPS) { /* per op, one more invoke of the first input */
     const int32_t n_ops = (int32_t)tl_model_op_count(model);
     memset(tl_fw_ops, 0, sizeof tl_fw_ops);
-    s = tl_interpreter_set_input(interp, 0, tl_fw_digits[0], TL_FW_IN_BYTES, TL_INT8);
+    s = tl_interpreter_set_input(interp, 0, tl_fw_digits[0], TL_FW_IN_BYTES, TL_FW_IN_DTYPE);
     tl_fw_counter_start();
     if (s == TL_OK) s = tl_interpreter_invoke_profiled(interp, tl_fw_clock, NULL, tl_fw_ops, n_ops);
     if (s != TL_OK) return tl_fw_fail("tl_interpreter_invoke_profiled", s, tl_interpreter_error(interp));
