@@ -84,7 +84,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--qat-epochs", type=int, default=3, help="quantization-aware fine-tuning epochs (default 3)"
     )
-    p.add_argument("--qat-lr", type=float, default=5e-4, help="Adam learning rate of the fine-tuning (5e-4)")
+    p.add_argument(
+        "--qat-lr", type=float, default=1e-4, help="Adam learning rate of the fine-tuning (default 1e-4)"
+    )
     p.add_argument("--words", default=",".join(KEYWORDS), help="comma-separated keywords (default: the ten)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", default=None, help="a Speech Commands folder or archive (default: bundled set)")
