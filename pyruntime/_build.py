@@ -3,7 +3,8 @@
 Used by setup.py (``cffi_modules=["pyruntime/_build.py:ffibuilder"]``), so ``pip install`` compiles the C99
 runtime on the target machine (a Raspberry Pi needs only a C compiler). After changing the C sources, rebuild
 with ``.venv/bin/pip install -e . --no-build-isolation`` (or ``python pyruntime/_build.py`` for an in-place
-build). The cdef below mirrors ``runtime_c/include/tensorlet.h``; API mode makes the C compiler check it.
+build). The cdef below mirrors ``runtime_c/include/tensorlet.h`` (CDEF) and the trainer's convolution entry
+points of ``runtime_c/src/conv_train.h`` (CONV_TRAIN_CDEF); API mode makes the C compiler check it.
 """
 
 from __future__ import annotations
@@ -186,6 +187,31 @@ tl_status tl_interpreter_input_data(tl_interpreter *interp, int32_t index, void 
 tl_status tl_interpreter_output_data(tl_interpreter *interp, int32_t index, const void **data);
 """
 
+# The trainer's convolutions (runtime_c/src/conv_train.h, trainer/ops/conv_runtime.py) and the thread pool
+# they run on (runtime_c/src/threadpool.h): internal headers, not tensorlet.h's public API.
+CONV_TRAIN_CDEF = """
+typedef struct tl_threadpool tl_threadpool;
+size_t tl_threadpool_bytes(int32_t num_threads);
+tl_status tl_threadpool_create(void *memory, int32_t num_threads, tl_threadpool **out);
+void tl_threadpool_destroy(tl_threadpool *pool);
+int32_t tl_threadpool_threads(const tl_threadpool *pool);
+
+typedef struct tl_conv2d_geometry {
+  int32_t batch, in_h, in_w, in_c;
+  int32_t out_h, out_w, out_c;
+  int32_t k_h, k_w;
+  int32_t stride_h, stride_w;
+  int32_t dilation_h, dilation_w;
+  int32_t pad_top, pad_left;
+} tl_conv2d_geometry;
+size_t tl_conv2d_f32_nhwc_scratch_floats(const tl_conv2d_geometry *g, int32_t threads);
+tl_status tl_conv2d_f32_nhwc(float *y, const float *x, const float *w, float *scratch, size_t scratch_floats,
+                             const tl_conv2d_geometry *g, tl_threadpool *pool);
+size_t tl_conv2d_f32_filter_grad_scratch_floats(const tl_conv2d_geometry *g, int32_t threads);
+tl_status tl_conv2d_f32_filter_grad(float *dw, const float *x, const float *dy, float *scratch,
+                                    size_t scratch_floats, const tl_conv2d_geometry *g, tl_threadpool *pool);
+"""
+
 
 def check_build_tools() -> None:
     """Exit with one line, before any compiler output, when the Python headers or a C compiler are missing
@@ -251,10 +277,11 @@ def _neon_flags() -> list[str]:
 
 def make_ffibuilder(absolute: bool = False) -> FFI:
     builder = FFI()
-    builder.cdef(CDEF)
+    builder.cdef(CDEF + CONV_TRAIN_CDEF)
     builder.set_source(
         "pyruntime._tensorlet",
-        '#include "tensorlet.h"',
+        # conv_train.h (runtime_c/src): the trainer's convolutions and the thread pool they run on
+        '#include "tensorlet.h"\n#include "conv_train.h"',
         sources=c_sources(absolute),
         include_dirs=[_rel(INCLUDE_DIR, absolute), _rel(SRC_DIR, absolute)],
         # the language standard of runtime_c/cmake/flags.txt (not its -Werror: users' compilers vary)

@@ -90,12 +90,12 @@ def parse_api(text: str) -> Api:
     return api
 
 
-def cdef_text() -> str:
+def cdef_text(name: str = "CDEF") -> str:
     """The CDEF string of pyruntime/_build.py, read without importing it (no cffi, no extension)."""
     for node in ast.walk(ast.parse(BUILD.read_text())):
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "CDEF" for t in node.targets):
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
             return ast.literal_eval(node.value)
-    raise AssertionError(f"no CDEF string in {BUILD}")
+    raise AssertionError(f"no {name} string in {BUILD}")
 
 
 def drift(header: Api, cdef: Api) -> list[str]:
@@ -198,3 +198,15 @@ def test_drift_is_reported_precisely() -> None:
     assert "tl_model_load_file: prototypes differ" in report
     assert "TL_ERROR_IO is 403 in tensorlet.h, 404 in the cdef" in report
     assert "function tl_model_destroy: in tensorlet.h, not in the cdef" in report
+
+
+def test_conv_train_cdef_matches_its_headers() -> None:
+    """CONV_TRAIN_CDEF (the trainer's convolutions and the thread pool they run on) against the internal
+    headers it copies; only what it declares is compared (the rest of threadpool.h is C-only)."""
+    src = ROOT / "runtime_c" / "src"
+    text = (src / "threadpool.h").read_text() + (src / "conv_train.h").read_text()
+    header = parse_api(re.sub(r"\\\n", " ", text))  # one line per #if
+    cdef = parse_api(cdef_text("CONV_TRAIN_CDEF"))
+    assert "tl_conv2d_f32_filter_grad" in cdef.functions and "tl_conv2d_geometry" in cdef.structs
+    found = drift(header, cdef)
+    assert not found, "CONV_TRAIN_CDEF differs from conv_train.h/threadpool.h:\n" + "\n".join(found)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import trainer as tf
-from trainer.ops import conv_ops
+from trainer.ops import conv_ops, conv_runtime
 
 GEOMETRIES = [
     # (h, w, kh, kw, strides, dilations, padding)
@@ -37,6 +37,7 @@ def test_direct_im2col_equals_the_sliding_window_view(geom: tuple, c: int) -> No
 
 def _conv_and_grads(small_c: int, monkeypatch: pytest.MonkeyPatch) -> list[np.ndarray]:
     monkeypatch.setattr(conv_ops, "SMALL_C", small_c)
+    monkeypatch.setenv(conv_runtime.ENV_VAR, "numpy")  # the numpy kernels' two im2col constructions
     rng = np.random.default_rng(3)
     g = tf.Graph()
     with g.as_default():

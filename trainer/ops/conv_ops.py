@@ -6,6 +6,10 @@ it by stride and dilation, lay the windows out as rows of an ``[N*OH*OW, KH*KW*C
 copy), and multiply once by the ``[KH*KW*C, O]`` filter matrix. The filter gradient is ``cols^T @ dy``; the
 input gradient is ``dy @ W^T`` scattered back (col2im) with one strided add per kernel position. Pooling
 loops over kernel positions too (never over batch or pixels).
+
+For float32 arrays on the CPU, Conv2D, Conv2DBackpropFilter and unit-stride Conv2DBackpropInput run on the C
+runtime's packed GEMM and thread pool when pyruntime's extension is built (:mod:`trainer.ops.conv_runtime`;
+``TENSORLET_TRAINER_KERNELS=numpy`` keeps these numpy kernels, the specification).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import numpy as np
 
 from trainer.errors import InvalidArgumentError
 from trainer.graph import Tensor, apply_op, constant_value_as_shape, convert_to_tensor
+from trainer.ops import conv_runtime
 from trainer.ops._common import static_ints, to_tensors
 from trainer.ops.array_ops import _shape_of
 from trainer.registry import register
@@ -226,6 +231,11 @@ def _conv2d_kernel(ctx: Any, x: Any, w: Any) -> Any:
             f"{ctx.op.name}: input shape {x.shape} does not match filter shape {w.shape}"
         )
     a = ctx.attrs
+    if ctx.xp is np:
+        oh, ow, (pt, _), (pl, _) = _geometry(x.shape[1], x.shape[2], kh, kw, a)
+        y = conv_runtime.conv2d(x, w, (oh, ow), a["strides"], a["dilations"], (pt, pl))
+        if y is not None:
+            return y
     if kh == kw == 1 and a["strides"] == (1, 1):
         return (x.reshape(-1, c) @ w.reshape(c, o)).reshape(x.shape[:3] + (o,))
     cols, oh, ow = _cols(ctx, x, kh, kw)
@@ -280,6 +290,10 @@ def _conv2d_bi_kernel(ctx: Any, sizes: Any, w: Any, dy: Any) -> Any:
             f"of {[n, oh, ow, o]}, but the backprop (the transposed convolution's input) is {list(dy.shape)}"
         )
     (sh, sw), (dh, dw) = ctx.attrs["strides"], ctx.attrs["dilations"]
+    if ctx.xp is np:
+        dx = conv_runtime.conv2d_input_grad(dy, w, (n, h, wd, c), (sh, sw), (dh, dw), (pt, pl))
+        if dx is not None:
+            return dx
     dy2 = dy.reshape(-1, o)
     dxp = ctx.xp.zeros((n, h + pt + pb, wd + pl + pr, c), dtype=dy.dtype)
     for i in range(kh):
@@ -355,6 +369,12 @@ def _conv2d_bf_shape(inputs: list[Tensor], attrs: dict) -> Any:
 
 def _conv2d_bf_kernel(ctx: Any, x: Any, sizes: Any, dy: Any) -> Any:
     kh, kw, c, o = host_ints(sizes)
+    a = ctx.attrs
+    if ctx.xp is np:
+        _, _, (pt, _), (pl, _) = _geometry(x.shape[1], x.shape[2], kh, kw, a)
+        dw = conv_runtime.conv2d_filter_grad(x, dy, (kh, kw), a["strides"], a["dilations"], (pt, pl))
+        if dw is not None:
+            return dw
     cols, _, _ = _cols(ctx, x, kh, kw)
     return (cols.T @ dy.reshape(-1, o)).reshape(kh, kw, c, o)
 

@@ -123,8 +123,7 @@ static void tl_copy_runs(float *dst, int64_t depth, const float *src, int64_t st
  * [rows, k_h * k_w * in_c]. Positions go by runs within one output row; a run whose every kernel row is
  * inside the input horizontally (no column dilation) is copied kernel row by kernel row across the run,
  * the others position by position (tl_conv_patch). */
-static void tl_conv_im2col(float *patches, const float *xb, int64_t pos0, int64_t rows,
-                           const tl_conv_params *p) {
+void tl_conv2d_f32_opt_im2col(float *patches, const float *xb, int64_t pos0, int64_t rows, const tl_conv_params *p) {
   const int64_t in_c = p->in_c, depth = tl_conv_depth(p);
   const int64_t row_floats = (int64_t)p->k_w * in_c;
   int32_t oy = (int32_t)(pos0 / p->out_w), ox = (int32_t)(pos0 % p->out_w);
@@ -311,7 +310,7 @@ void tl_conv2d_f32_opt(float *y, const float *x, const float *packed, float *scr
     float *yb = y + (int64_t)b * positions * p->out_c;               /* [out_h * out_w, out_c] */
     for (int64_t pos0 = 0; pos0 < positions; pos0 += block) {
       const int64_t rows = positions - pos0 < block ? positions - pos0 : block;
-      tl_conv_im2col(scratch, xb, pos0, rows, p);
+      tl_conv2d_f32_opt_im2col(scratch, xb, pos0, rows, p);
       g.m = (int32_t)rows;
       g.c = yb + pos0 * p->out_c;
       ks->gemm(&g);
@@ -342,7 +341,7 @@ void tl_conv2d_f32_opt_part(float *y, const float *x, const float *packed, float
                           panel1);
       return;
     }
-    tl_conv_im2col(scratch, xb, row0, rows, p);
+    tl_conv2d_f32_opt_im2col(scratch, xb, row0, rows, p);
     g.a = scratch;
     g.lda = depth;
     g.c = y + ((int64_t)b * positions + row0) * p->out_c;

@@ -146,6 +146,11 @@ void tl_conv2d_f32_opt(float *y,            /* [batch, out_h, out_w, out_c] */
                        float *scratch,      /* scratch_floats floats (tl_conv2d_f32_opt_scratch_floats), or NULL */
                        size_t scratch_floats, const tl_conv_params *p, tl_isa isa);
 
+/* The patches of output positions [pos0, pos0 + rows) of one image xb [in_h, in_w, in_c] (positions counted
+ * row-major over out_h x out_w) into patches [rows, k_h * k_w * in_c] (taps in the weights' order, zeros
+ * where a tap falls outside the input): the im2col copy of tl_conv2d_f32_opt (also used by the trainer's
+ * filter gradient, conv_train.c). */
+void tl_conv2d_f32_opt_im2col(float *patches, const float *xb, int64_t pos0, int64_t rows, const tl_conv_params *p);
 /* 1 when tl_conv2d_f32_opt multiplies the input directly (1x1, stride 1, no padding: no scratch). */
 int tl_conv2d_f32_opt_is_pointwise(const tl_conv_params *p);
 /* One part of tl_conv2d_f32_opt, with the same results as the whole call, for threads (see

@@ -1,0 +1,201 @@
+"""Conv2D and its two gradients on the C runtime's packed GEMM and thread pool (pyruntime's extension).
+
+The numpy kernels of :mod:`trainer.ops.conv_ops` are the specification; for float32 arrays on the CPU they
+hand the work to ``tl_conv2d_f32_nhwc`` / ``tl_conv2d_f32_filter_grad`` (``runtime_c/src/conv_train.h``):
+blocks of im2col patches that stay in cache, multiplied by the runtime's AVX2/AVX-512/NEON micro-kernels,
+split over the runtime's thread pool, instead of one im2col matrix of the whole batch (29 MB for the
+benchmark CNN's second layer) through numpy's BLAS. Results equal the numpy path's within float32 rounding
+(the additions run in another order).
+
+* Conv2D: the forward convolution (any strides, dilations, padding).
+* Conv2DBackpropInput with unit strides: the forward convolution of dy with the filter flipped in both
+  spatial axes and its channel axes swapped, padded by ``(k - 1) * dilation - pad`` on the top and left.
+  Strided ones keep the numpy kernel.
+* Conv2DBackpropFilter: ``im2col(x)^T dy`` summed block by block into the filter gradient.
+
+``TENSORLET_TRAINER_KERNELS`` picks the path, read at every call: ``auto`` (the default: the runtime when
+pyruntime's extension imports, numpy otherwise), ``numpy`` (always the numpy kernels) or ``runtime`` (the
+runtime, an error when the extension is missing). Threads: ``OMP_NUM_THREADS``, else
+``OPENBLAS_NUM_THREADS`` (the variables that also size numpy's BLAS), else every CPU this process may use.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from typing import Any
+
+import numpy as np
+
+from trainer.errors import FailedPreconditionError, InternalError, InvalidArgumentError
+
+ENV_VAR = "TENSORLET_TRAINER_KERNELS"
+MODES = ("auto", "numpy", "runtime")
+
+_lock = threading.Lock()  # one call at a time: a pool runs one job at a time, the scratch is shared
+_ext: list[Any] = []  # [(ffi, lib)] once imported, [None] when the import failed
+_pools: dict[int, Any] = {}  # threads -> (tl_threadpool *, its memory)
+_scratch: dict[str, np.ndarray] = {}
+
+
+def _extension() -> Any:
+    """(ffi, lib) of pyruntime's extension, or None when it is not built."""
+    if not _ext:
+        try:
+            from pyruntime._tensorlet import ffi, lib
+
+            _ext.append((ffi, lib) if hasattr(lib, "tl_conv2d_f32_nhwc") else None)
+        except ImportError:
+            _ext.append(None)
+    return _ext[0]
+
+
+def mode() -> str:
+    """The path ``TENSORLET_TRAINER_KERNELS`` asks for (``auto`` when unset)."""
+    value = os.environ.get(ENV_VAR, "auto").strip().lower() or "auto"
+    if value not in MODES:
+        raise InvalidArgumentError(f"{ENV_VAR}={value!r}: expected one of {', '.join(MODES)}")
+    return value
+
+
+def available() -> bool:
+    """True when the convolutions run on the runtime (the switch allows it and the extension imports)."""
+    m = mode()
+    if m == "numpy":
+        return False
+    if _extension() is None:
+        if m == "runtime":
+            raise FailedPreconditionError(
+                f"{ENV_VAR}=runtime but pyruntime's C extension is not built (pip install -e . compiles it)"
+            )
+        return False
+    return True
+
+
+def threads() -> int:
+    """Threads of the runtime's pool: OMP_NUM_THREADS, else OPENBLAS_NUM_THREADS, else the usable CPUs."""
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        value = os.environ.get(var, "").strip()
+        if value.isdigit() and int(value) >= 1:
+            return min(int(value), 64)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cpus, 64))
+
+
+def _pool(ffi: Any, lib: Any, n: int) -> Any:
+    """The runtime's thread pool of n threads (created once per count; NULL for one thread)."""
+    n = min(n, int(lib.TL_MAX_THREADS))
+    if n not in _pools:
+        size = int(lib.tl_threadpool_bytes(n))
+        memory = ffi.new("char[]", size + 64) if size else ffi.NULL
+        aligned = ffi.cast("void *", (int(ffi.cast("uintptr_t", memory)) + 63) & ~63) if size else ffi.NULL
+        out = ffi.new("tl_threadpool **")
+        _check(lib, lib.tl_threadpool_create(aligned, n, out), "tl_threadpool_create")
+        _pools[n] = (out[0], memory)
+    return _pools[n][0]
+
+
+@atexit.register
+def _destroy_pools() -> None:
+    ext = _ext[0] if _ext else None
+    for pool, _memory in _pools.values():
+        if ext is not None and pool:
+            ext[1].tl_threadpool_destroy(pool)
+    _pools.clear()
+
+
+def _check(lib: Any, status: int, what: str) -> None:
+    if status != lib.TL_OK:
+        raise InternalError(f"{what} failed: status {status}")
+
+
+def _buffer(name: str, floats: int) -> np.ndarray:
+    buf = _scratch.get(name)
+    if buf is None or buf.size < floats:
+        buf = _scratch[name] = np.empty(max(floats, 1), np.float32)
+    return buf
+
+
+def _ptr(ffi: Any, a: np.ndarray) -> Any:
+    return ffi.cast("float *", a.ctypes.data)
+
+
+def _geometry(
+    ffi: Any, x_shape: tuple, y_shape: tuple, k: tuple, strides: tuple, dilations: tuple, pads: tuple
+):
+    g = ffi.new("tl_conv2d_geometry *")
+    g.batch, g.in_h, g.in_w, g.in_c = x_shape
+    _, g.out_h, g.out_w, g.out_c = y_shape
+    g.k_h, g.k_w = k
+    g.stride_h, g.stride_w = strides
+    g.dilation_h, g.dilation_w = dilations
+    g.pad_top, g.pad_left = pads
+    return g
+
+
+def _usable(*arrays: np.ndarray) -> bool:
+    return (
+        all(isinstance(a, np.ndarray) and a.dtype == np.float32 and a.size > 0 for a in arrays)
+        and available()
+    )
+
+
+def conv2d(x: np.ndarray, w: np.ndarray, out_hw: tuple, strides: tuple, dilations: tuple, pads: tuple):
+    """The convolution of x ``[N, H, W, C]`` with w ``[KH, KW, C, O]`` as ``[N, OH, OW, O]``, ``pads`` the
+    (top, left) padding; None when the runtime path does not apply (then the caller runs numpy)."""
+    if not _usable(x, w):
+        return None
+    ffi, lib = _extension()
+    x = np.ascontiguousarray(x)
+    w_ohwi = np.ascontiguousarray(w.transpose(3, 0, 1, 2))
+    y = np.empty((x.shape[0], *out_hw, w.shape[3]), np.float32)
+    g = _geometry(ffi, x.shape, y.shape, w.shape[:2], strides, dilations, pads)
+    with _lock:
+        pool = _pool(ffi, lib, threads())
+        floats = int(lib.tl_conv2d_f32_nhwc_scratch_floats(g, lib.tl_threadpool_threads(pool)))
+        if floats == 0:
+            return None
+        scratch = _buffer("conv", floats)
+        status = lib.tl_conv2d_f32_nhwc(_ptr(ffi, y), _ptr(ffi, x), _ptr(ffi, w_ohwi), _ptr(ffi, scratch),
+                                        scratch.size, g, pool)  # fmt: skip
+    _check(lib, status, "tl_conv2d_f32_nhwc")
+    return y
+
+
+def conv2d_input_grad(dy: np.ndarray, w: np.ndarray, in_shape: tuple, strides: tuple, dilations: tuple,
+                      pads: tuple):  # fmt: skip
+    """dx ``in_shape`` of a convolution with filter w ``[KH, KW, C, O]`` and output gradient dy, for unit
+    strides: conv(dy, w flipped, channels swapped) with (top, left) padding ``(k - 1) * dilation - pads``;
+    None for strided convolutions or when the runtime path does not apply."""
+    if tuple(strides) != (1, 1):
+        return None
+    kh, kw = w.shape[:2]
+    (dh, dw), (pt, pl) = dilations, pads
+    flipped = w[::-1, ::-1].transpose(0, 1, 3, 2)  # [KH, KW, O, C]: the transposed convolution's filter
+    return conv2d(
+        dy, flipped, tuple(in_shape[1:3]), (1, 1), dilations, ((kh - 1) * dh - pt, (kw - 1) * dw - pl)
+    )
+
+
+def conv2d_filter_grad(
+    x: np.ndarray, dy: np.ndarray, k: tuple, strides: tuple, dilations: tuple, pads: tuple
+):
+    """dw ``[KH, KW, C, O]`` of a convolution of x with output gradient dy ``[N, OH, OW, O]``; None when the
+    runtime path does not apply."""
+    if not _usable(x, dy):
+        return None
+    ffi, lib = _extension()
+    x, dy = np.ascontiguousarray(x), np.ascontiguousarray(dy)
+    dw = np.empty((*k, x.shape[3], dy.shape[3]), np.float32)
+    g = _geometry(ffi, x.shape, dy.shape, k, strides, dilations, pads)
+    with _lock:
+        pool = _pool(ffi, lib, threads())
+        floats = int(lib.tl_conv2d_f32_filter_grad_scratch_floats(g, lib.tl_threadpool_threads(pool)))
+        if floats == 0:
+            return None
+        scratch = _buffer("filter_grad", floats)
+        status = lib.tl_conv2d_f32_filter_grad(_ptr(ffi, dw), _ptr(ffi, x), _ptr(ffi, dy), _ptr(ffi, scratch),
+                                               scratch.size, g, pool)  # fmt: skip
+    _check(lib, status, "tl_conv2d_f32_filter_grad")
+    return dw
