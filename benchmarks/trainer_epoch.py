@@ -12,6 +12,7 @@ so); ``--full-epoch`` times whole epochs instead.
     .venv/bin/pip install torch==2.13.0          # benchmark-only dependency (CPU build)
     .venv/bin/python benchmarks/trainer_epoch.py --steps 60 --threads 1
     .venv/bin/python benchmarks/trainer_epoch.py --profile cnn   # cProfile of tensorlet's step, by op kernel
+    .venv/bin/python benchmarks/trainer_epoch.py --models cnn --kernels numpy,runtime   # before/after
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ def _parse() -> argparse.Namespace:
     p.add_argument("--full-epoch", action="store_true", help="time whole epochs (slow)")
     p.add_argument("--profile", choices=["mlp", "cnn"], help="cProfile tensorlet's training step instead")
     p.add_argument("--data", default=None, help="Fashion-MNIST folder (default: system copy or cache)")
+    p.add_argument(
+        "--kernels",
+        default="auto",
+        help="comma-separated TENSORLET_TRAINER_KERNELS values (auto, numpy, runtime), one model each, "
+        "interleaved with PyTorch in the same rounds (e.g. numpy,runtime: before/after side by side)",
+    )
     return p.parse_args()
 
 
@@ -149,12 +156,11 @@ def bench(model: str, args: argparse.Namespace) -> dict:
     torch.set_num_threads(args.threads)
     x, y = _data(model, args.data)
     steps_per_epoch = -(-len(x) // BATCH)
-    steps = {
-        "tensorlet": build_tensorlet(model),
-        "pytorch": build_torch(model),
-    }
+    steps = {_tensorlet_name(k): _with_kernels(k, build_tensorlet(model)) for k in args.kernels.split(",")}
+    steps["pytorch"] = build_torch(model)
     total = steps_per_epoch if args.full_epoch else args.steps
     times = {k: 0.0 for k in steps}
+    cpu = {k: 0.0 for k in steps}
     losses: dict[str, list[float]] = {k: [] for k in steps}
     streams = {k: _batch_stream(x, y, 1) for k in steps}  # same batches for both
     for name, step in steps.items():
@@ -165,10 +171,11 @@ def bench(model: str, args: argparse.Namespace) -> dict:
         n = min(args.round, total - done)
         for name, step in steps.items():
             stream = streams[name]
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             for _ in range(n):
                 losses[name].append(step(*next(stream)))
             times[name] += time.perf_counter() - t0
+            cpu[name] += time.process_time() - c0  # every thread of the process (spinning pool threads too)
         done += n
     per_step = {k: v / total for k, v in times.items()}
     return {
@@ -176,9 +183,25 @@ def bench(model: str, args: argparse.Namespace) -> dict:
         "timed_steps": total,
         "steps_per_epoch": steps_per_epoch,
         "epoch_s": {k: v * steps_per_epoch for k, v in per_step.items()},
-        "ratio": per_step["tensorlet"] / per_step["pytorch"],
+        "cpu_ms_per_step": {k: v / total * 1e3 for k, v in cpu.items()},
+        "ratio": {k: per_step[k] / per_step["pytorch"] for k in steps if k != "pytorch"},
+        "cpu_ratio": {k: cpu[k] / cpu["pytorch"] for k in steps if k != "pytorch"},
         "last_loss": {k: float(np.mean(v[-10:])) for k, v in losses.items()},
     }
+
+
+def _tensorlet_name(kernels: str) -> str:
+    return "tensorlet" if kernels == "auto" else f"tensorlet[{kernels}]"
+
+
+def _with_kernels(kernels: str, step):
+    """step run with TENSORLET_TRAINER_KERNELS=kernels (read by the convolution kernels at every call)."""
+
+    def run(xb: np.ndarray, yb: np.ndarray) -> float:
+        os.environ["TENSORLET_TRAINER_KERNELS"] = kernels
+        return step(xb, yb)
+
+    return run
 
 
 def profile(model: str, args: argparse.Namespace) -> None:
@@ -209,15 +232,20 @@ def main(args: argparse.Namespace) -> None:
         f"batch {BATCH}, Adam lr {LR}, Fashion-MNIST 60k train, {os.cpu_count()} CPUs visible"
     )
     kind = "full epoch" if args.full_epoch else f"{args.steps} steps timed, extrapolated to an epoch"
-    print(f"{'model':5} {'tensorlet s/epoch':>18} {'pytorch s/epoch':>16} {'ratio':>7}  ({kind})")
+    print(f"load average {os.getloadavg()[0]:.2f} before")
+    print(
+        f"{'model':5} {'framework':20} {'s/epoch':>9} {'CPU ms/step':>12} {'ratio':>7} {'CPU ratio':>9}  "
+        f"(wall clock, {kind}; CPU time of all threads)"
+    )
     for model in args.models.split(","):
         r = bench(model.strip(), args)
-        e = r["epoch_s"]
-        print(
-            f"{r['model']:5} {e['tensorlet']:18.2f} {e['pytorch']:16.2f} {r['ratio']:6.2f}x"
-            f"  loss after {r['timed_steps']} steps: tensorlet {r['last_loss']['tensorlet']:.3f}, "
-            f"pytorch {r['last_loss']['pytorch']:.3f}"
-        )
+        for name, e in r["epoch_s"].items():
+            ratio = f"{r['ratio'][name]:6.2f}x {r['cpu_ratio'][name]:8.2f}x" if name != "pytorch" else ""
+            print(
+                f"{r['model']:5} {name:20} {e:9.2f} {r['cpu_ms_per_step'][name]:12.1f} {ratio:>17}"
+                f"  loss after {r['timed_steps']} steps {r['last_loss'][name]:.3f}"
+            )
+    print(f"load average {os.getloadavg()[0]:.2f} after")
 
 
 if __name__ == "__main__":

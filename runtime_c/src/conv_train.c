@@ -3,7 +3,8 @@
  * What this is: argument checks, the scratch layout and the split over threads around the optimized Conv2D
  * (kernels/opt/conv_opt.c: im2col blocks through the packed GEMM), and the filter gradient: im2col blocks
  * (the same copy) times dy, summed into dw by an accumulating tile (AVX2+FMA where the CPU has it, plain C
- * otherwise). What this is not: a kernel the interpreter runs.
+ * otherwise); MaxPool2D's input gradient (plain C over channel runs). What this is not: a kernel the
+ * interpreter runs.
  */
 #include "conv_train.h"
 
@@ -274,5 +275,77 @@ tl_status tl_conv2d_f32_filter_grad(float *dw, const float *x, const float *dy, 
     const float *part = scratch + (size_t)t * j.thread_floats;
     for (size_t i = 0; i < size; i++) dw[i] += part[i];
   }
+  return TL_OK;
+}
+
+/* ---- MaxPool2D's input gradient ---------------------------------------------------------------------- */
+typedef struct tl_max_pool_grad_job {
+  float *dx;
+  const float *x, *y, *dy;
+  const tl_conv2d_geometry *g;
+  int32_t tasks;
+} tl_max_pool_grad_job;
+
+/* Algorithm: per output position and chunk of up to 64 channels, the window's taps in row-major order, each
+ * channel taking the first tap equal to the max (taken[] flags); every tap inside the input adds hit * dy
+ * (0 * dy where it missed, as the numpy kernel's multiply), so each window's dy lands once. */
+static void tl_max_pool_grad_task(void *arg, int32_t task, int32_t thread) {
+  const tl_max_pool_grad_job *j = (const tl_max_pool_grad_job *)arg;
+  const tl_conv2d_geometry *g = j->g;
+  const int64_t in_c = g->in_c, in_image = (int64_t)g->in_h * g->in_w * in_c;
+  const int64_t out_image = (int64_t)g->out_h * g->out_w * in_c;
+  const int32_t b0 = (int32_t)((int64_t)task * g->batch / j->tasks);
+  const int32_t b1 = (int32_t)((int64_t)(task + 1) * g->batch / j->tasks);
+  unsigned char taken[64];
+  (void)thread;
+  for (int32_t b = b0; b < b1; b++) {
+    float *dxb = j->dx + b * in_image;
+    const float *xb = j->x + b * in_image, *yb = j->y + b * out_image, *dyb = j->dy + b * out_image;
+    memset(dxb, 0, (size_t)in_image * sizeof(float));
+    for (int32_t oy = 0; oy < g->out_h; oy++) {
+      for (int32_t ox = 0; ox < g->out_w; ox++) {
+        const float *yv = yb + ((int64_t)oy * g->out_w + ox) * in_c;  /* [in_c] */
+        const float *dyv = dyb + ((int64_t)oy * g->out_w + ox) * in_c; /* [in_c] */
+        const int64_t iy0 = (int64_t)oy * g->stride_h - g->pad_top, ix0 = (int64_t)ox * g->stride_w - g->pad_left;
+        for (int64_t c0 = 0; c0 < in_c; c0 += 64) {
+          const int32_t cn = (int32_t)(in_c - c0 < 64 ? in_c - c0 : 64);
+          memset(taken, 0, sizeof taken);
+          for (int32_t ky = 0; ky < g->k_h; ky++) {
+            const int64_t iy = iy0 + ky;
+            for (int32_t kx = 0; kx < g->k_w; kx++) {
+              const int64_t ix = ix0 + kx;
+              if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w) { /* padding: -inf, never stored */
+                for (int32_t c = 0; c < cn; c++) taken[c] |= (unsigned char)(yv[c0 + c] == -INFINITY);
+                continue;
+              }
+              const float *xv = xb + (iy * g->in_w + ix) * in_c + c0; /* [cn] */
+              float *dxv = dxb + (iy * g->in_w + ix) * in_c + c0;     /* [cn] */
+              for (int32_t c = 0; c < cn; c++) {
+                const unsigned char hit = (unsigned char)(!taken[c] & (xv[c] == yv[c0 + c]));
+                dxv[c] += (float)hit * dyv[c0 + c];
+                taken[c] |= hit;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+tl_status tl_max_pool2d_f32_grad(float *dx, const float *x, const float *y, const float *dy,
+                                 const tl_conv2d_geometry *g, tl_threadpool *pool) {
+  tl_max_pool_grad_job j;
+  if (dx == NULL || x == NULL || y == NULL || dy == NULL || g == NULL) return TL_ERROR_NULL_ARGUMENT;
+  if (!tl_train_geometry_ok(g) || g->out_c != g->in_c || g->dilation_h != 1 || g->dilation_w != 1) {
+    return TL_ERROR_INVALID_ARGUMENT;
+  }
+  j.dx = dx;
+  j.x = x;
+  j.y = y;
+  j.dy = dy;
+  j.g = g;
+  j.tasks = tl_train_threads(pool) < g->batch ? tl_train_threads(pool) : g->batch;
+  tl_threadpool_run(pool, j.tasks, tl_max_pool_grad_task, &j);
   return TL_OK;
 }

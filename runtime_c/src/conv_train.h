@@ -3,8 +3,8 @@
  *
  * What this is: the runtime's packed GEMM (kernels/opt/) and thread pool behind two plain functions over
  * caller-owned arrays, with no model, interpreter or allocation: the forward convolution (which the trainer
- * also runs, on dy and the flipped filter, as the input gradient of a stride-1 convolution) and the filter
- * gradient. The caller passes a scratch buffer sized by the *_scratch_floats functions and a thread pool
+ * also runs, on dy and the flipped filter, as the input gradient of a stride-1 convolution), the filter
+ * gradient, and MaxPool2D's input gradient. The caller passes a scratch buffer sized by the *_scratch_floats functions and a thread pool
  * (threadpool.h; NULL runs on the calling thread). What this is not: the interpreter's Conv2D op (ops/conv2d.c
  * packs its constant weights once at prepare; here the weights change every training step and are packed on
  * every call, a few microseconds) or the specification (trainer/ops/conv_ops.py's numpy kernels are: results
@@ -61,5 +61,14 @@ size_t tl_conv2d_f32_filter_grad_scratch_floats(const tl_conv2d_geometry *g, int
  * tl_conv2d_f32_nhwc. */
 tl_status tl_conv2d_f32_filter_grad(float *dw, const float *x, const float *dy, float *scratch,
                                     size_t scratch_floats, const tl_conv2d_geometry *g, tl_threadpool *pool);
+
+/* The input gradient of MaxPool2D, y = max_pool(x): each window's dy goes to the first input element (in
+ * row-major window order) equal to the window's max y; a tap in the padding (value -inf) can take it and
+ * drop it. dx and x [batch, in_h, in_w, in_c], y and dy [batch, out_h, out_w, in_c]; g is the window's
+ * geometry as a convolution's (k_h x k_w window, out_c == in_c, dilations 1). Overlapping windows add their
+ * shares. Threads take whole images (the same bits for any thread count). Statuses as tl_conv2d_f32_nhwc
+ * (no scratch). */
+tl_status tl_max_pool2d_f32_grad(float *dx, const float *x, const float *y, const float *dy,
+                                 const tl_conv2d_geometry *g, tl_threadpool *pool);
 
 #endif /* TL_CONV_TRAIN_H */

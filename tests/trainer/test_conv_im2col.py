@@ -12,6 +12,13 @@ import pytest
 import trainer as tf
 from trainer.ops import conv_ops, conv_runtime
 
+
+@pytest.fixture(autouse=True)
+def _numpy_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These are the numpy kernels' tests (tests/trainer/test_conv_runtime.py covers the C runtime's)."""
+    monkeypatch.setenv(conv_runtime.ENV_VAR, "numpy")
+
+
 GEOMETRIES = [
     # (h, w, kh, kw, strides, dilations, padding)
     (7, 9, 3, 3, (1, 1), (1, 1), "SAME"),
@@ -37,7 +44,6 @@ def test_direct_im2col_equals_the_sliding_window_view(geom: tuple, c: int) -> No
 
 def _conv_and_grads(small_c: int, monkeypatch: pytest.MonkeyPatch) -> list[np.ndarray]:
     monkeypatch.setattr(conv_ops, "SMALL_C", small_c)
-    monkeypatch.setenv(conv_runtime.ENV_VAR, "numpy")  # the numpy kernels' two im2col constructions
     rng = np.random.default_rng(3)
     g = tf.Graph()
     with g.as_default():

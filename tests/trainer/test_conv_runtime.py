@@ -5,6 +5,7 @@ and the C entry points' refusals."""
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 import pytest
@@ -80,6 +81,37 @@ def test_runtime_kernels_match_the_numpy_kernels_in_float64(geom: tuple, c: int,
     assert (dx is None) == (strides != (1, 1))
     if dx is not None:
         np.testing.assert_array_equal(got[1], dx)
+
+
+def _max_pool_grad_oracle(x: np.ndarray, y: np.ndarray, dy: np.ndarray, k: int, s: int, pad: tuple) -> Any:
+    """Loops: each window's dy to its first element (row-major, inside the input) equal to its max."""
+    dx = np.zeros(x.shape, np.float64)
+    n, oh, ow, c = y.shape
+    for b, i, j, ch in itertools.product(range(n), range(oh), range(ow), range(c)):
+        taps = [(i * s - pad[0] + p, j * s - pad[1] + q) for p in range(k) for q in range(k)]
+        inside = [(r, t) for r, t in taps if 0 <= r < x.shape[1] and 0 <= t < x.shape[2]]
+        first = next(rt for rt in inside if x[b, rt[0], rt[1], ch] == y[b, i, j, ch])
+        dx[b, first[0], first[1], ch] += dy[b, i, j, ch]
+    return dx
+
+
+@pytest.mark.parametrize(
+    ("h", "w", "k", "s", "padding", "c"),
+    [(6, 8, 2, 2, "VALID", 3), (7, 8, 2, 2, "SAME", 3), (9, 6, 3, 2, "SAME", 70), (5, 5, 3, 1, "SAME", 2)],
+)
+def test_max_pool_grad_with_ties_matches_loops(h: int, w: int, k: int, s: int, padding: str, c: int) -> None:
+    """Tiling, padded, overlapping windows and more than one 64-channel chunk; small integers and ReLU zeros
+    make many windows hold their maximum more than once."""
+    rng = np.random.default_rng(h * w + k + c)
+    x = np.maximum(rng.integers(-3, 3, (2, h, w, c)), 0).astype(np.float32)
+    a = {"ksize": (k, k), "strides": (s, s), "padding": padding}
+    y = conv_ops._max_pool_kernel(_ctx(a), x)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    pad = (conv_ops.pads(h, k, s, 1, padding)[0], conv_ops.pads(w, k, s, 1, padding)[0])
+    dx = conv_runtime.max_pool_grad(x, y, dy, (k, k), (s, s), pad)
+    assert dx is not None
+    np.testing.assert_allclose(dx, _max_pool_grad_oracle(x, y, dy, k, s, pad), rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(dx, conv_ops._max_pool_grad_kernel(_ctx(a), x, y, dy))  # the kernel's
 
 
 def test_the_switch(monkeypatch: pytest.MonkeyPatch) -> None:

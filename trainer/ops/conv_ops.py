@@ -7,9 +7,10 @@ copy), and multiply once by the ``[KH*KW*C, O]`` filter matrix. The filter gradi
 input gradient is ``dy @ W^T`` scattered back (col2im) with one strided add per kernel position. Pooling
 loops over kernel positions too (never over batch or pixels).
 
-For float32 arrays on the CPU, Conv2D, Conv2DBackpropFilter and unit-stride Conv2DBackpropInput run on the C
-runtime's packed GEMM and thread pool when pyruntime's extension is built (:mod:`trainer.ops.conv_runtime`;
-``TENSORLET_TRAINER_KERNELS=numpy`` keeps these numpy kernels, the specification).
+For float32 arrays on the CPU, Conv2D, Conv2DBackpropFilter, unit-stride Conv2DBackpropInput and MaxPoolGrad
+run on the C runtime's packed GEMM and thread pool when pyruntime's extension is built
+(:mod:`trainer.ops.conv_runtime`; ``TENSORLET_TRAINER_KERNELS=numpy`` keeps these numpy kernels, the
+specification).
 """
 
 from __future__ import annotations
@@ -572,6 +573,12 @@ def _max_pool_grad_kernel(ctx: Any, x: Any, y: Any, dy: Any) -> Any:
     # the max that no earlier position claimed. Non-overlapping windows write dx directly (no zero fill).
     xp = ctx.xp
     a = ctx.attrs
+    if xp is np:
+        (kh, kw), (sh, sw), p = a["ksize"], a["strides"], a["padding"]
+        pt, pl = pads(x.shape[1], kh, sh, 1, p)[0], pads(x.shape[2], kw, sw, 1, p)[0]
+        dx = conv_runtime.max_pool_grad(x, y, dy, (kh, kw), (sh, sw), (pt, pl))
+        if dx is not None:
+            return dx
     xp_, oh, ow, ph, pw = _padded(xp, x, a, _lowest(x.dtype))
     disjoint = (
         a["ksize"] == a["strides"]

@@ -1,4 +1,4 @@
-"""Conv2D and its two gradients on the C runtime's packed GEMM and thread pool (pyruntime's extension).
+"""Conv2D, its two gradients and MaxPoolGrad on the C runtime's packed GEMM and thread pool (pyruntime).
 
 The numpy kernels of :mod:`trainer.ops.conv_ops` are the specification; for float32 arrays on the CPU they
 hand the work to ``tl_conv2d_f32_nhwc`` / ``tl_conv2d_f32_filter_grad`` (``runtime_c/src/conv_train.h``):
@@ -12,6 +12,8 @@ benchmark CNN's second layer) through numpy's BLAS. Results equal the numpy path
   spatial axes and its channel axes swapped, padded by ``(k - 1) * dilation - pad`` on the top and left.
   Strided ones keep the numpy kernel.
 * Conv2DBackpropFilter: ``im2col(x)^T dy`` summed block by block into the filter gradient.
+* MaxPoolGrad: one pass over the windows in C (each window's dy to its first maximal element), threads
+  taking whole images, instead of numpy's compare, first-claim and multiply passes.
 
 ``TENSORLET_TRAINER_KERNELS`` picks the path, read at every call: ``auto`` (the default: the runtime when
 pyruntime's extension imports, numpy otherwise), ``numpy`` (always the numpy kernels) or ``runtime`` (the
@@ -199,3 +201,21 @@ def conv2d_filter_grad(
                                                scratch.size, g, pool)  # fmt: skip
     _check(lib, status, "tl_conv2d_f32_filter_grad")
     return dw
+
+
+def max_pool_grad(x: np.ndarray, y: np.ndarray, dy: np.ndarray, k: tuple, strides: tuple, pads: tuple):
+    """MaxPoolGrad: dx ``x.shape``, each window's dy on its first maximal element (as conv_ops's numpy
+    kernel); ``pads`` the (top, left) padding. None when the runtime path does not apply."""
+    if not _usable(x, y, dy):
+        return None
+    ffi, lib = _extension()
+    x, y, dy = np.ascontiguousarray(x), np.ascontiguousarray(y), np.ascontiguousarray(dy)
+    dx = np.empty(x.shape, np.float32)
+    g = _geometry(ffi, x.shape, y.shape, k, strides, (1, 1), pads)
+    with _lock:
+        pool = _pool(ffi, lib, threads())
+        status = lib.tl_max_pool2d_f32_grad(_ptr(ffi, dx), _ptr(ffi, x), _ptr(ffi, y), _ptr(ffi, dy), g, pool)
+    if status == lib.TL_ERROR_INVALID_ARGUMENT:
+        return None  # a geometry the C kernel does not take (a window wholly in the padding)
+    _check(lib, status, "tl_max_pool2d_f32_grad")
+    return dx
