@@ -286,45 +286,62 @@ typedef struct tl_max_pool_grad_job {
   int32_t tasks;
 } tl_max_pool_grad_job;
 
-/* Algorithm: per output position and chunk of up to 64 channels, the window's taps in row-major order, each
- * channel taking the first tap equal to the max (taken[] flags); every tap inside the input adds hit * dy
- * (0 * dy where it missed, as the numpy kernel's multiply), so each window's dy lands once. */
+/* One tap of a window for n channels: the channels still missing their max (rem 1, else 0) that find it
+ * here take it: dx = (or +=) h * dy with h the hit (0 * dy where it missed, as the numpy kernel's multiply).
+ * Called with n a constant 8 (the compiler turns the loop into vector code) or the tail. */
+static inline void tl_pool_grad_tap(float *restrict dxv, const float *restrict xv, const float *restrict yv,
+                                    const float *restrict dyv, float *restrict rem, int32_t n, int assign) {
+  float h[8];
+  for (int32_t c = 0; c < n; c++) {
+    h[c] = (float)(xv[c] == yv[c]) * rem[c];
+    rem[c] -= h[c];
+  }
+  if (assign) {
+    for (int32_t c = 0; c < n; c++) dxv[c] = h[c] * dyv[c];
+  } else {
+    for (int32_t c = 0; c < n; c++) dxv[c] += h[c] * dyv[c];
+  }
+}
+
+/* Algorithm: per output position and run of 8 channels (then the tail), the window's taps in row-major
+ * order, each channel taking the first tap equal to its max (rem[] flags; a tap in the padding, value -inf,
+ * can take it and drops it). Windows that tile the input (stride == size, no padding, covering it) write dx
+ * once; otherwise dx starts at zero and windows add. */
 static void tl_max_pool_grad_task(void *arg, int32_t task, int32_t thread) {
   const tl_max_pool_grad_job *j = (const tl_max_pool_grad_job *)arg;
   const tl_conv2d_geometry *g = j->g;
-  const int64_t in_c = g->in_c, in_image = (int64_t)g->in_h * g->in_w * in_c;
-  const int64_t out_image = (int64_t)g->out_h * g->out_w * in_c;
+  const int32_t in_c = g->in_c;
+  const int64_t in_image = (int64_t)g->in_h * g->in_w * in_c, out_image = (int64_t)g->out_h * g->out_w * in_c;
   const int32_t b0 = (int32_t)((int64_t)task * g->batch / j->tasks);
   const int32_t b1 = (int32_t)((int64_t)(task + 1) * g->batch / j->tasks);
-  unsigned char taken[64];
+  const int tiled = g->stride_h == g->k_h && g->stride_w == g->k_w && g->pad_top == 0 && g->pad_left == 0 &&
+                    (int64_t)g->out_h * g->k_h == g->in_h && (int64_t)g->out_w * g->k_w == g->in_w;
+  float rem[8];
   (void)thread;
   for (int32_t b = b0; b < b1; b++) {
     float *dxb = j->dx + b * in_image;
     const float *xb = j->x + b * in_image, *yb = j->y + b * out_image, *dyb = j->dy + b * out_image;
-    memset(dxb, 0, (size_t)in_image * sizeof(float));
+    if (!tiled) memset(dxb, 0, (size_t)in_image * sizeof(float));
     for (int32_t oy = 0; oy < g->out_h; oy++) {
       for (int32_t ox = 0; ox < g->out_w; ox++) {
-        const float *yv = yb + ((int64_t)oy * g->out_w + ox) * in_c;  /* [in_c] */
-        const float *dyv = dyb + ((int64_t)oy * g->out_w + ox) * in_c; /* [in_c] */
+        const int64_t at = ((int64_t)oy * g->out_w + ox) * in_c;
         const int64_t iy0 = (int64_t)oy * g->stride_h - g->pad_top, ix0 = (int64_t)ox * g->stride_w - g->pad_left;
-        for (int64_t c0 = 0; c0 < in_c; c0 += 64) {
-          const int32_t cn = (int32_t)(in_c - c0 < 64 ? in_c - c0 : 64);
-          memset(taken, 0, sizeof taken);
+        for (int32_t c0 = 0; c0 < in_c; c0 += 8) {
+          const int32_t n = in_c - c0 < 8 ? in_c - c0 : 8;
+          const float *yv = yb + at + c0, *dyv = dyb + at + c0; /* [n] */
+          for (int32_t c = 0; c < 8; c++) rem[c] = 1.0f;
           for (int32_t ky = 0; ky < g->k_h; ky++) {
             const int64_t iy = iy0 + ky;
             for (int32_t kx = 0; kx < g->k_w; kx++) {
               const int64_t ix = ix0 + kx;
-              if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w) { /* padding: -inf, never stored */
-                for (int32_t c = 0; c < cn; c++) taken[c] |= (unsigned char)(yv[c0 + c] == -INFINITY);
+              if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w) {
+                for (int32_t c = 0; c < n; c++) rem[c] = yv[c] == -INFINITY ? 0.0f : rem[c];
                 continue;
               }
-              const float *xv = xb + (iy * g->in_w + ix) * in_c + c0; /* [cn] */
-              float *dxv = dxb + (iy * g->in_w + ix) * in_c + c0;     /* [cn] */
-              for (int32_t c = 0; c < cn; c++) {
-                const unsigned char hit = (unsigned char)(!taken[c] & (xv[c] == yv[c0 + c]));
-                dxv[c] += (float)hit * dyv[c0 + c];
-                taken[c] |= hit;
-              }
+              const int64_t off = (iy * g->in_w + ix) * in_c + c0;
+              if (n == 8 && tiled) tl_pool_grad_tap(dxb + off, xb + off, yv, dyv, rem, 8, 1);
+              else if (n == 8) tl_pool_grad_tap(dxb + off, xb + off, yv, dyv, rem, 8, 0);
+              else tl_pool_grad_tap(dxb + off, xb + off, yv, dyv, rem, n, tiled);
             }
           }
         }
