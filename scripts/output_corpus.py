@@ -117,9 +117,6 @@ def run(directory: Path, tools: Path, emulator: str, kernels: list[str], threads
             for level in kernels:
                 env = dict(os.environ, TENSORLET_KERNELS=level)
                 for t in threads:
-                    outs = [Path(tmp) / f"out{k}.npy" for k in range(8)]
-                    for p in outs:
-                        p.unlink(missing_ok=True)
                     cmd = [*prefix, str(tools / "tl_run"), str(model), "--threads", str(t)]
                     for i, p in enumerate(inputs):
                         cmd += ["--input", f"{i}={p}"]
@@ -129,9 +126,10 @@ def run(directory: Path, tools: Path, emulator: str, kernels: list[str], threads
                     if probe.returncode != 0:
                         entry[f"{level}/{t}"] = f"error {probe.returncode}: {probe.stderr.strip()[-200:]}"
                         continue
-                    count = probe.stdout.count("output ")
-                    for k in range(max(count, 1)):
-                        cmd += ["--output", f"{k}={outs[k]}"]
+                    outs = [Path(tmp) / f"out{k}.npy" for k in range(max(probe.stdout.count("output "), 1))]
+                    for k, p in enumerate(outs):  # as many as the model has (a Split may have more than 8)
+                        p.unlink(missing_ok=True)
+                        cmd += ["--output", f"{k}={p}"]
                     subprocess.run(cmd, check=True, capture_output=True, env=env, timeout=600)
                     entry[f"{level}/{t}"] = [_sha(p) for p in outs if p.exists()]
                 if level == kernels[-1]:
