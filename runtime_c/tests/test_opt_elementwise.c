@@ -1,5 +1,6 @@
-/* test_opt_elementwise.c: the optimized float32 Add / Sub / Mul, Relu / Relu6, AveragePool2D, Mean and
- * DepthwiseConv2D with depth_multiplier > 1 (kernels/opt/opt_kernels_elementwise.h) against their reference
+/* test_opt_elementwise.c: the optimized float32 Add / Sub / Mul, Relu / Relu6, HardSwish, Sigmoid / Tanh, Gelu
+ * (tanh form), Softmax, AveragePool2D, Mean and DepthwiseConv2D with depth_multiplier > 1
+ * (kernels/opt/opt_kernels_elementwise.h), and Transpose (kernels/opt/transpose_opt.h), against their reference
  * kernels, at every kernel level this CPU supports (portable, then NEON / AVX2 / AVX-512 where present).
  *
  * Lengths and channel counts run 1..70 / 1..33 so that every path of every level is taken: the four-vector
@@ -9,7 +10,9 @@
  * of NHWC (global average pooling), the last axis, the first axis, a kept size-1 axis inside the run, an
  * empty reduction (NaN) and a non-consecutive set (reference fallback).
  *
- * Exactness: everything but the depthwise convolution must give the reference's bits (NaN compared as NaN:
+ * Exactness: everything but the depthwise convolution and the transcendental functions (Sigmoid, Tanh,
+ * Softmax: within 2 ulp; Gelu: within |x| 2^-24 + 2 ulp, and in at most 1 of 1000 inputs) must give the
+ * reference's bits (NaN compared as NaN:
  * ARMv7 NEON returns the default NaN), with NaN, signed zeros and values past the clamps in the inputs, and
  * subnormals too except at the NEON level on ARMv7 (which flushes them). DepthwiseConv2D: |opt - ref| <=
  * 1e-5 * s per element, s the reference run on |x|, |w|, |bias|, as in test_opt_kernels.c.
@@ -22,9 +25,12 @@
 #include <string.h>
 
 #include "cpu_features.h"
+#include "kernels/gelu.h"
+#include "kernels/hard_swish.h"
 #include "kernels/kernels.h"
 #include "kernels/opt/opt_kernels.h"
 #include "kernels/opt/opt_kernels_elementwise.h"
+#include "kernels/opt/transpose_opt.h"
 #include "tl_test.h"
 
 static tl_isa g_isa = TL_ISA_PORTABLE; /* the level under test (test-only state) */
@@ -226,6 +232,22 @@ TL_TEST(relu_relu6_bit_exact) {
   TL_EXPECT_EQ(failed, 0);
 }
 
+TL_TEST(hard_swish_bit_exact) {
+  int failed = 0;
+  for (int64_t n = 0; n <= 70; n++) {
+    float *x = array(n, 1);
+    float *want = out_array(n), *got = out_array(n);
+    char what[64];
+    for (int64_t i = 0; i < n; i += 7) x[i] = (float)(i % 13) * 0.5f - 3.0f; /* the kinks -3 and 3 exactly */
+    snprintf(what, sizeof what, "hard_swish n=%lld", (long long)n);
+    tl_hard_swish_f32(want, x, n);
+    tl_hard_swish_f32_opt(got, x, n, g_isa);
+    failed += !check_bits(got, want, n, what);
+    free(x), free(want), free(got);
+  }
+  TL_EXPECT_EQ(failed, 0);
+}
+
 /* ---- Sigmoid, Tanh: within 2 ulp of libm ---- */
 
 /* Distance in units in the last place between two floats (0 for two NaNs, huge for NaN against a number). */
@@ -304,6 +326,137 @@ static int transcendental_case(const char *name, void (*ref)(float *, const floa
 TL_TEST(sigmoid_tanh_within_2_ulp) {
   TL_EXPECT_TRUE(transcendental_case("sigmoid", tl_sigmoid_f32, tl_sigmoid_f32_opt, sigmoid_exact));
   TL_EXPECT_TRUE(transcendental_case("tanh", tl_tanh_f32, tl_tanh_f32_opt, tanh_exact));
+}
+
+/* ---- Gelu (tanh form): the reference's bits but where its tanh rounds the other way ---- */
+
+/* ulp of a finite float's magnitude (the gap to the next float away from zero) */
+static double ulp_of(float v) {
+  const float a = fabsf(v);
+  return (double)nextafterf(a, INFINITY) - (double)a;
+}
+
+static void gelu_tanh_ref(float *y, const float *x, int64_t n) { tl_gelu_f32(y, x, n, 1); }
+
+TL_TEST(gelu_tanh_within_bound) {
+  int64_t n;
+  float *x = transcendental_inputs(&n);
+  float *want = out_array(n), *got = out_array(n);
+  int64_t differ = 0, bad = 0;
+  gelu_tanh_ref(want, x, n);
+  tl_gelu_tanh_f32_opt(got, x, n, g_isa);
+  for (int64_t i = 0; i < n; i++) {
+    if (ulp_distance(got[i], want[i]) == 0) continue;
+    differ++;
+    /* a tanh one float off moves 1 + t by at most 2^-23, y by |x| 2^-24, then one rounding */
+    const double bound = (double)fabsf(x[i]) * 0x1p-24 + 2.0 * ulp_of(want[i]);
+    if (!(want[i] == want[i]) || !(got[i] == got[i]) || !(fabs((double)got[i] - (double)want[i]) <= bound)) {
+      if (bad < 5)
+        printf("  gelu [%s] x = %.9g: got %.9g want %.9g\n", tl_isa_name(g_isa), (double)x[i], (double)got[i],
+               (double)want[i]);
+      bad++;
+    }
+  }
+  printf("  gelu tanh [%s]: %lld of %lld differ from the reference (all within |x| 2^-24 + 2 ulp: %s)\n",
+         tl_isa_name(g_isa), (long long)differ, (long long)n, bad ? "no" : "yes");
+  TL_EXPECT_EQ(bad, 0);
+  TL_EXPECT_TRUE(differ * 1000 <= n); /* rare: only near-halfway tanh values */
+  TL_EXPECT_TRUE(canary_intact(got, n, "gelu"));
+  for (int64_t m = 0; m <= 40; m++) { /* every tail length, against the same kernel on a longer run */
+    float *part = out_array(m);
+    tl_gelu_tanh_f32_opt(part, x + 1000, m, g_isa);
+    tl_gelu_tanh_f32_opt(got, x + 1000, 40, g_isa);
+    TL_EXPECT_TRUE(memcmp(part, got, (size_t)m * sizeof(float)) == 0 && canary_intact(part, m, "gelu tail"));
+    free(part);
+  }
+  free(x), free(want), free(got);
+}
+
+/* ---- Softmax: the reference's bits but where an exponential rounds the other way, within 2 ulp ---- */
+
+static int softmax_case(int64_t outer, int64_t depth, float beta, float spread, int special) {
+  const int64_t n = outer * depth;
+  float *x = array(n, special);
+  for (int64_t i = 0; i < n; i++) x[i] *= spread;
+  float *want = out_array(n), *got = out_array(n);
+  tl_softmax_params p;
+  p.outer = outer, p.depth = depth, p.beta = beta;
+  tl_softmax_f32(want, x, &p);
+  tl_softmax_f32_opt(got, x, &p, g_isa);
+  int64_t worst = 0, worst_at = 0;
+  for (int64_t i = 0; i < n; i++) {
+    const int64_t d = ulp_distance(got[i], want[i]);
+    if (d > worst) worst = d, worst_at = i;
+  }
+  const int ok = worst <= 2 && canary_intact(got, n, "softmax");
+  if (!ok)
+    printf("  softmax %lldx%lld beta %g spread %g [%s]: %lld ulp at %lld (got %.9g want %.9g)\n", (long long)outer,
+           (long long)depth, (double)beta, (double)spread, tl_isa_name(g_isa), (long long)worst, (long long)worst_at,
+           (double)got[worst_at], (double)want[worst_at]);
+  free(x), free(want), free(got);
+  return ok;
+}
+
+TL_TEST(softmax_within_2_ulp) {
+  int failed = 0;
+  for (int64_t depth = 1; depth <= 70; depth++) {
+    failed += !softmax_case(3, depth, 1.0f, 1.0f, 0);
+    failed += !softmax_case(2, depth, 0.5f, 20.0f, 0); /* wide range: underflowing exponentials */
+    failed += !softmax_case(2, depth, 1.0f, 1.0f, 1);  /* NaN, infinities, zeros, subnormals */
+  }
+  failed += !softmax_case(128, 32, 1.0f, 4.0f, 0); /* the attention's shape */
+  failed += !softmax_case(1, 1000, 2.0f, 30.0f, 0);
+  TL_EXPECT_EQ(failed, 0);
+}
+
+/* ---- Transpose: the reference's bytes for every rank, permutation and element size ---- */
+
+static int transpose_case(int32_t rank, const int32_t *dims, const int32_t *perm, int32_t es) {
+  tl_transpose_params p;
+  memset(&p, 0, sizeof p);
+  p.rank = rank, p.elem_size = es;
+  int64_t n = 1;
+  for (int32_t d = 0; d < rank; d++) p.in_dims[d] = dims[d], p.perm[d] = perm[d], n *= dims[d];
+  const size_t bytes = (size_t)n * (size_t)es;
+  unsigned char *x = (unsigned char *)malloc(bytes + 1), *want = (unsigned char *)malloc(bytes + 16);
+  unsigned char *got = (unsigned char *)malloc(bytes + 16);
+  for (size_t i = 0; i < bytes; i++) x[i] = (unsigned char)rand_u32();
+  memset(want, 0xA5, bytes + 16);
+  memset(got, 0xA5, bytes + 16);
+  tl_transpose(want, x, &p);
+  tl_transpose_opt(got, x, &p);
+  const int ok = memcmp(got, want, bytes + 16) == 0;
+  if (!ok) {
+    printf("  transpose rank %d es %d dims", rank, es);
+    for (int32_t d = 0; d < rank; d++) printf(" %d", dims[d]);
+    printf(" perm");
+    for (int32_t d = 0; d < rank; d++) printf(" %d", perm[d]);
+    printf(": bytes differ\n");
+  }
+  free(x), free(want), free(got);
+  return ok;
+}
+
+TL_TEST(transpose_bit_exact) {
+  int failed = 0;
+  static const int32_t sizes[4] = {1, 2, 4, 8};
+  for (int trial = 0; trial < 600; trial++) {
+    const int32_t rank = 1 + trial % 6;
+    int32_t dims[6], perm[6];
+    for (int32_t d = 0; d < rank; d++) dims[d] = 1 + (int32_t)(rand_u32() % 5u), perm[d] = d;
+    for (int32_t d = rank - 1; d > 0; d--) { /* a random permutation */
+      const int32_t j = (int32_t)(rand_u32() % (uint32_t)(d + 1)), t = perm[d];
+      perm[d] = perm[j], perm[j] = t;
+    }
+    failed += !transpose_case(rank, dims, perm, sizes[trial % 4]);
+  }
+  static const int32_t heads[4] = {1, 32, 4, 16}, swap[4] = {0, 2, 1, 3}; /* attention's head split */
+  static const int32_t wide[3] = {3, 70, 9}, rev[3] = {2, 1, 0};
+  for (int i = 0; i < 4; i++) {
+    failed += !transpose_case(4, heads, swap, sizes[i]);
+    failed += !transpose_case(3, wide, rev, sizes[i]);
+  }
+  TL_EXPECT_EQ(failed, 0);
 }
 
 /* ---- AveragePool2D ---- */
@@ -402,6 +555,8 @@ TL_TEST(mean_bit_exact_on_every_path) {
     failed += !mean_case(4, d3, r3, 1);
     failed += !mean_case(3, d4, r4, 1);
     failed += !mean_case(4, d5, r5, 0);
+    const int32_t d6[3] = {1, 7, 64}; /* a layer norm's last axis: rows by four, then three */
+    failed += !mean_case(3, d6, last, 1);
   }
   TL_EXPECT_EQ(failed, 0);
 }
@@ -478,7 +633,11 @@ int main(void) {
     printf("level %s\n", tl_isa_name(g_isa));
     TL_RUN(binary_bit_exact_on_every_pattern);
     TL_RUN(relu_relu6_bit_exact);
+    TL_RUN(hard_swish_bit_exact);
     TL_RUN(sigmoid_tanh_within_2_ulp);
+    TL_RUN(gelu_tanh_within_bound);
+    TL_RUN(softmax_within_2_ulp);
+    TL_RUN(transpose_bit_exact);
     TL_RUN(average_pool_bit_exact_on_every_path);
     TL_RUN(mean_bit_exact_on_every_path);
     TL_RUN(depthwise_multiplier_matches_reference);

@@ -3,10 +3,12 @@
  *
  * prepare: one input, one output of its shape. int8: TFLite's 256-entry table (LUTPopulate of the float32
  * transform, kernels/gelu.h) built here into per-node memory and looked up per element (tl_lut_int8).
- * Reference kernels at every kernel level.
+ * float32: the tanh form runs the optimized kernel (kernels/opt/gelu_opt.c: the reference's bits but where its
+ * tanh rounds the other way) at the interpreter's level; the erf form and int8 run the reference kernels.
  */
 #include "fb_schema.h"
 #include "kernels/gelu.h"
+#include "kernels/opt/opt_kernels_elementwise.h"
 #include "kernels/unary_math.h"
 #include "ops/ops_int8.h"
 
@@ -15,8 +17,15 @@ typedef struct tl_gelu_options {
   int32_t approximate; /* 0 or 1 */
 } tl_gelu_options;
 
+#if defined(TL_FREESTANDING)
+#define TL_GELU_OPT 0 /* microcontrollers: the reference kernels (the optimized ones are not linked) */
+#else
+#define TL_GELU_OPT 1
+#endif
+
 typedef struct tl_gelu_state {
   int64_t n;         /* elements */
+  int32_t isa;       /* float32 tanh form: the optimized kernel's level (TL_ISA_REFERENCE: the reference) */
   int8_t table[256]; /* int8 only */
 } tl_gelu_state;
 
@@ -42,6 +51,7 @@ TL_OP_ENTRY tl_status tl_prepare_gelu(tl_op_ctx *ctx, tl_node *node) {
   s = (tl_gelu_state *)tl_op_persistent(ctx, sizeof *s);
   if (s == NULL) return tl_op_unplaced(ctx);
   s->n = tl_op_input(ctx, node, 0)->elems;
+  s->isa = TL_GELU_OPT && !int8 && o->approximate ? ctx->interp->isa : TL_ISA_REFERENCE;
   if (int8) tl_gelu_table_int8(s->table, o->approximate, si, zi, so, zo);
   node->state = s;
   return TL_OK;
@@ -52,6 +62,9 @@ TL_OP_ENTRY void tl_eval_gelu(tl_op_ctx *ctx, tl_node *node) {
   if (tl_op_is_int8(ctx, node))
     tl_lut_int8((int8_t *)tl_op_output_data(ctx, node, 0), (const int8_t *)tl_op_input_data(ctx, node, 0), s->n,
                 s->table);
+  else if (TL_GELU_OPT && s->isa != TL_ISA_REFERENCE)
+    tl_gelu_tanh_f32_opt((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),
+                         s->n, (tl_isa)s->isa);
   else
     tl_gelu_f32((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0), s->n,
                 ((const tl_gelu_options *)node->op->options)->approximate);

@@ -4,15 +4,24 @@
  * (s_in / 128) / s_out, with its exponent <= 0 as TFLite requires, and the "reluish" one, (s_in / 128) /
  * (3 / 32768); products in float32 as TFLite) give a 256-entry table (kernels/hard_swish.h) built here into
  * per-node memory and looked up per element (tl_lut_int8). Out-of-range multipliers are
- * TL_ERROR_BAD_QUANTIZATION. Reference kernels at every kernel level.
+ * TL_ERROR_BAD_QUANTIZATION. float32 runs the optimized kernel (kernels/opt/elementwise_body.h: the reference's
+ * bits) at the interpreter's level, the reference kernel at the reference level.
  */
 #include "fb_schema.h"
 #include "kernels/hard_swish.h"
+#include "kernels/opt/opt_kernels_elementwise.h"
 #include "kernels/unary_math.h"
 #include "ops/ops_int8.h"
 
+#if defined(TL_FREESTANDING)
+#define TL_HARD_SWISH_OPT 0 /* microcontrollers: the reference kernels (the optimized ones are not linked) */
+#else
+#define TL_HARD_SWISH_OPT 1
+#endif
+
 typedef struct tl_hard_swish_state {
   int64_t n;         /* elements */
+  int32_t isa;       /* float32: the optimized kernel's level (TL_ISA_REFERENCE: the reference) */
   int8_t table[256]; /* int8 only */
 } tl_hard_swish_state;
 
@@ -42,6 +51,7 @@ TL_OP_ENTRY tl_status tl_prepare_hard_swish(tl_op_ctx *ctx, tl_node *node) {
   s = (tl_hard_swish_state *)tl_op_persistent(ctx, sizeof *s);
   if (s == NULL) return tl_op_unplaced(ctx);
   s->n = tl_op_input(ctx, node, 0)->elems;
+  s->isa = TL_HARD_SWISH_OPT && !int8 ? ctx->interp->isa : TL_ISA_REFERENCE;
   if (int8) tl_hard_swish_table_int8(s->table, &q);
   node->state = s;
   return TL_OK;
@@ -52,6 +62,9 @@ TL_OP_ENTRY void tl_eval_hard_swish(tl_op_ctx *ctx, tl_node *node) {
   if (tl_op_is_int8(ctx, node))
     tl_lut_int8((int8_t *)tl_op_output_data(ctx, node, 0), (const int8_t *)tl_op_input_data(ctx, node, 0), s->n,
                 s->table);
+  else if (TL_HARD_SWISH_OPT && s->isa != TL_ISA_REFERENCE)
+    tl_hard_swish_f32_opt((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),
+                          s->n, (tl_isa)s->isa);
   else
     tl_hard_swish_f32((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0), s->n);
 }

@@ -1,9 +1,22 @@
-/* softmax.c: Softmax over the last axis (SoftmaxOptions.beta). float32 runs the reference kernel; int8:
- * softmax_int8.c. */
+/* softmax.c: Softmax over the last axis (SoftmaxOptions.beta). float32 runs the optimized kernel
+ * (kernels/opt/softmax_opt.c: the reference's bits but where an exponential rounds the other way) at the
+ * interpreter's level, the reference kernel at the reference level; int8: softmax_int8.c. */
 #include <math.h>
 
 #include "fb_schema.h"
+#include "kernels/opt/opt_kernels_elementwise.h"
 #include "ops/ops_int8.h"
+
+#if defined(TL_FREESTANDING)
+#define TL_SOFTMAX_OPT 0 /* microcontrollers: the reference kernel (the optimized ones are not linked) */
+#else
+#define TL_SOFTMAX_OPT 1
+#endif
+
+typedef struct tl_softmax_state {
+  tl_softmax_params p;
+  int32_t isa; /* float32: the optimized kernel's level (TL_ISA_REFERENCE: the reference) */
+} tl_softmax_state;
 
 /* SoftmaxOptions, decoded */
 typedef struct tl_softmax_options {
@@ -20,7 +33,8 @@ static tl_status tl_decode_softmax_options(tl_options_reader *r, void *options) 
 
 TL_OP_ENTRY tl_status tl_prepare_softmax(tl_op_ctx *ctx, tl_node *node) {
   const tl_tensor_desc *x;
-  tl_softmax_params p, *s;
+  tl_softmax_params p;
+  tl_softmax_state *s;
   float beta = ((const tl_softmax_options *)node->op->options)->beta;
   TL_ENSURE_OK(tl_op_check_counts(ctx, node, 1, 1, 1));
   TL_ENSURE_OK(tl_op_check_float(ctx, node));
@@ -32,9 +46,10 @@ TL_OP_ENTRY tl_status tl_prepare_softmax(tl_op_ctx *ctx, tl_node *node) {
   p.outer = x->elems / p.depth;
   p.beta = beta;
   if (tl_op_is_int8(ctx, node)) return tl_prepare_softmax_int8(ctx, node, &p);
-  s = (tl_softmax_params *)tl_op_persistent(ctx, sizeof *s);
+  s = (tl_softmax_state *)tl_op_persistent(ctx, sizeof *s);
   if (s == NULL) return tl_op_unplaced(ctx);
-  *s = p;
+  s->p = p;
+  s->isa = TL_SOFTMAX_OPT ? ctx->interp->isa : TL_ISA_REFERENCE;
   node->state = s;
   return TL_OK;
 }
@@ -44,8 +59,13 @@ TL_OP_ENTRY void tl_eval_softmax(tl_op_ctx *ctx, tl_node *node) {
     tl_eval_softmax_int8(ctx, node);
     return;
   }
-  tl_softmax_f32((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),
-                 (const tl_softmax_params *)node->state);
+  const tl_softmax_state *s = (const tl_softmax_state *)node->state;
+  float *y = (float *)tl_op_output_data(ctx, node, 0);
+  const float *x = (const float *)tl_op_input_data(ctx, node, 0);
+  if (TL_SOFTMAX_OPT && s->isa != TL_ISA_REFERENCE)
+    tl_softmax_f32_opt(y, x, &s->p, (tl_isa)s->isa);
+  else
+    tl_softmax_f32(y, x, &s->p);
 }
 
 /* Work: input elements x 256 / 16 (float32), 768 / 16 (int8). Measured ns per input element (tl_bench, see

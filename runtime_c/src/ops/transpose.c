@@ -1,9 +1,22 @@
 /* transpose.c: Transpose by TransposeOptions.perm (output dim k is input dim perm[k]). Dtype-agnostic: input
- * and output share the dtype and quantization. */
+ * and output share the dtype and quantization. Above the reference level it runs the optimized kernel
+ * (kernels/opt/transpose_opt.h: runs of the input copied whole, the reference's bytes). */
 #include <string.h>
 
 #include "fb_schema.h"
+#include "kernels/opt/transpose_opt.h"
 #include "ops/ops.h"
+
+#if defined(TL_FREESTANDING)
+#define TL_TRANSPOSE_OPT 0 /* microcontrollers: the reference kernel (the optimized one is not linked) */
+#else
+#define TL_TRANSPOSE_OPT 1
+#endif
+
+typedef struct tl_transpose_state {
+  tl_transpose_params p;
+  int32_t opt; /* 1: the optimized kernel */
+} tl_transpose_state;
 
 /* TransposeOptions, decoded */
 typedef struct tl_transpose_options {
@@ -21,7 +34,8 @@ static tl_status tl_decode_transpose_options(tl_options_reader *r, void *options
 TL_OP_ENTRY tl_status tl_prepare_transpose(tl_op_ctx *ctx, tl_node *node) {
   const tl_transpose_options *o = (const tl_transpose_options *)node->op->options;
   const tl_tensor_desc *x, *y;
-  tl_transpose_params p, *s;
+  tl_transpose_params p;
+  tl_transpose_state *s;
   uint8_t seen[TL_MAX_RANK] = {0};
   int32_t k;
   char sx[96], sy[96];
@@ -47,16 +61,20 @@ TL_OP_ENTRY tl_status tl_prepare_transpose(tl_op_ctx *ctx, tl_node *node) {
     p.perm[k] = d;
   }
   p.elem_size = (int32_t)tl_dtype_size(x->dtype);
-  s = (tl_transpose_params *)tl_op_persistent(ctx, sizeof *s);
+  s = (tl_transpose_state *)tl_op_persistent(ctx, sizeof *s);
   if (s == NULL) return tl_op_unplaced(ctx);
-  *s = p;
+  s->p = p;
+  s->opt = TL_TRANSPOSE_OPT && ctx->interp->isa != TL_ISA_REFERENCE;
   node->state = s;
   return TL_OK;
 }
 
 TL_OP_ENTRY void tl_eval_transpose(tl_op_ctx *ctx, tl_node *node) {
-  tl_transpose(tl_op_output_data(ctx, node, 0), tl_op_input_data(ctx, node, 0),
-               (const tl_transpose_params *)node->state);
+  const tl_transpose_state *s = (const tl_transpose_state *)node->state;
+  if (TL_TRANSPOSE_OPT && s->opt)
+    tl_transpose_opt(tl_op_output_data(ctx, node, 0), tl_op_input_data(ctx, node, 0), &s->p);
+  else
+    tl_transpose(tl_op_output_data(ctx, node, 0), tl_op_input_data(ctx, node, 0), &s->p);
 }
 
 /* Work: output elements x 384 / 16. Measured ns per element (tl_bench, see interpreter.h), float32 / int8:

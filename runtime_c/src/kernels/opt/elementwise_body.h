@@ -1,6 +1,6 @@
-/* elementwise_body.h: the float32 Add/Sub/Mul and clamp (Relu, Relu6) loops on one level's vectors (included
- * once by f32_portable.c, f32_avx2.c, f32_avx512.c, f32_neon.c; no include guard): tl_binary_run and
- * tl_clamp_run, written on that file's tl_vf (opt_f32_internal.h): four vectors per iteration, then one, then
+/* elementwise_body.h: the float32 Add/Sub/Mul, clamp (Relu, Relu6) and HardSwish loops on one level's vectors
+ * (included once by f32_portable.c, f32_avx2.c, f32_avx512.c, f32_neon.c; no include guard): tl_binary_run,
+ * tl_clamp_run and tl_hard_swish_run, written on that file's tl_vf (opt_f32_internal.h): four vectors per iteration, then one, then
  * one float at a time (TL_VF_W == 1, the portable level: plain loops for the compiler's vectoriser). Not the
  * broadcast analysis or the entry points (elementwise_opt.c). */
 
@@ -81,4 +81,26 @@ TL_VF_FN static void tl_clamp_run(float *y, const float *x, int64_t n, float lo_
   }
   for (; i + TL_VF_W <= n; i += TL_VF_W) tl_vf_store(y + i, tl_vf_min(hi, tl_vf_max(lo, tl_vf_load(x + i))));
   for (; i < n; i++) y[i] = tl_ew_clamp1(x[i], lo_s, hi_s);
+}
+
+/* HardSwish, the reference's operations (kernels/hard_swish.c): r = x + 3, c = r > 0 ? min(r, 6) : 0 (a NaN r
+ * gives 0), y = x c / 6 (a division, as the reference). tl_vf_max(r, 0) is 0 for a NaN r and +0 for r = -0 at
+ * every level, as the reference's r > 0 test. */
+TL_V_INLINE tl_vf tl_hard_swish1(tl_vf v) {
+  const tl_vf c = tl_vf_min(tl_vf_set1(6.0f), tl_vf_max(tl_vf_add(v, tl_vf_set1(3.0f)), tl_vf_set1(0.0f)));
+  return tl_vf_div(tl_vf_mul(v, c), tl_vf_set1(6.0f));
+}
+
+TL_VF_FN static void tl_hard_swish_run(float *y, const float *x, int64_t n) {
+  int64_t i = 0;
+  for (; TL_VF_W > 1 && i + 2 * TL_VF_W <= n; i += 2 * TL_VF_W) {
+    const tl_vf v0 = tl_vf_load(x + i), v1 = tl_vf_load(x + i + TL_VF_W);
+    tl_vf_store(y + i, tl_hard_swish1(v0));
+    tl_vf_store(y + i + TL_VF_W, tl_hard_swish1(v1));
+  }
+  for (; i + TL_VF_W <= n; i += TL_VF_W) tl_vf_store(y + i, tl_hard_swish1(tl_vf_load(x + i)));
+  for (; i < n; i++) {
+    const float r = x[i] + 3.0f, c = r > 0.0f ? (r < 6.0f ? r : 6.0f) : 0.0f;
+    y[i] = x[i] * c / 6.0f;
+  }
 }

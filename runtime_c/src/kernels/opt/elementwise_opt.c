@@ -1,5 +1,5 @@
-/* elementwise_opt.c: optimized float32 Add, Sub, Mul (with fused activation), Relu, Relu6, Sigmoid and Tanh
- * (see opt_kernels_elementwise.h).
+/* elementwise_opt.c: optimized float32 Add, Sub, Mul (with fused activation), Relu, Relu6, HardSwish, Sigmoid
+ * and Tanh (see opt_kernels_elementwise.h).
  *
  * What this is: the broadcast analysis and the entry points, which run the level's loops (elementwise_body.h
  * and transcendental_body.h, compiled once per level in f32_<level>.c): the reference formulas over flat runs
@@ -125,6 +125,15 @@ void tl_relu_f32_opt(float *y, const float *x, int64_t n, tl_isa isa) {
 
 void tl_relu6_f32_opt(float *y, const float *x, int64_t n, tl_isa isa) {
   k_clamp_sets[tl_f32_level_index(isa)]->clamp(y, x, n, 0.0f, 6.0f);
+}
+
+/* The HardSwish kernels of each level, in tl_f32_level_index's order. */
+static const tl_f32_hard_swish_kernels *const k_hard_swish_sets[TL_F32_LEVELS] = {
+    &tl_f32_hard_swish_portable, &tl_f32_hard_swish_neon, &tl_f32_hard_swish_avx2, &tl_f32_hard_swish_avx512};
+
+/* HardSwish: the reference's add, clamp, multiply and division per element (elementwise_body.h). */
+void tl_hard_swish_f32_opt(float *y, const float *x, int64_t n, tl_isa isa) {
+  k_hard_swish_sets[tl_f32_level_index(isa)]->hard_swish(y, x, n);
 }
 
 /* ---- Sigmoid and Tanh ----

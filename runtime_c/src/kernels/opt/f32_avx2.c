@@ -77,6 +77,9 @@ const tl_f32_pool_kernels tl_f32_avg_pool_avx2 = {tl_avg_pool_run};
 const tl_f32_mean_kernels tl_f32_mean_avx2 = {tl_mean_run};
 const tl_f32_binary_kernels tl_f32_binary_avx2 = {tl_binary_run};
 const tl_f32_clamp_kernels tl_f32_clamp_avx2 = {tl_clamp_run};
+const tl_f32_hard_swish_kernels tl_f32_hard_swish_avx2 = {tl_hard_swish_run};
 const tl_f32_tr_kernels tl_f32_tr_avx2 = {tl_sigmoid_run, tl_tanh_run};
+const tl_f32_gelu_kernels tl_f32_gelu_avx2 = {tl_gelu_tanh_run};
+const tl_f32_softmax_kernels tl_f32_softmax_avx2 = {tl_softmax_run};
 
 #endif

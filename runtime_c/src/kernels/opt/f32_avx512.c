@@ -84,6 +84,9 @@ const tl_f32_pool_kernels tl_f32_avg_pool_avx512 = {tl_avg_pool_run};
 const tl_f32_mean_kernels tl_f32_mean_avx512 = {tl_mean_run};
 const tl_f32_binary_kernels tl_f32_binary_avx512 = {tl_binary_run};
 const tl_f32_clamp_kernels tl_f32_clamp_avx512 = {tl_clamp_run};
+const tl_f32_hard_swish_kernels tl_f32_hard_swish_avx512 = {tl_hard_swish_run};
 const tl_f32_tr_kernels tl_f32_tr_avx512 = {tl_sigmoid_run, tl_tanh_run};
+const tl_f32_gelu_kernels tl_f32_gelu_avx512 = {tl_gelu_tanh_run};
+const tl_f32_softmax_kernels tl_f32_softmax_avx512 = {tl_softmax_run};
 
 #endif

@@ -84,6 +84,8 @@ TL_V_INLINE tl_vd tl_vd_scale(tl_vd k) { /* 2^n for k = n + 1.5 * 2^52 (n in the
 
 const tl_f32_mean_kernels tl_f32_mean_neon = {tl_mean_run};
 const tl_f32_tr_kernels tl_f32_tr_neon = {tl_sigmoid_run, tl_tanh_run};
+const tl_f32_gelu_kernels tl_f32_gelu_neon = {tl_gelu_tanh_run};
+const tl_f32_softmax_kernels tl_f32_softmax_neon = {tl_softmax_run};
 #endif
 
 const tl_f32_dw_kernels tl_f32_dw_neon = {tl_dw_run, tl_dw_mult_run};
@@ -91,5 +93,6 @@ const tl_f32_pool_kernels tl_f32_max_pool_neon = {tl_max_pool_run};
 const tl_f32_pool_kernels tl_f32_avg_pool_neon = {tl_avg_pool_run};
 const tl_f32_binary_kernels tl_f32_binary_neon = {tl_binary_run};
 const tl_f32_clamp_kernels tl_f32_clamp_neon = {tl_clamp_run};
+const tl_f32_hard_swish_kernels tl_f32_hard_swish_neon = {tl_hard_swish_run};
 
 #endif

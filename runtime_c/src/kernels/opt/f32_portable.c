@@ -1,8 +1,10 @@
 /* f32_portable.c: the portable kernel sets: the bodies (depthwise, pool, elementwise, mean _body.h) on one
- * float per "vector" (left to the compiler's vectoriser) and, for Mean, 4 doubles in a plain array; Sigmoid
- * and Tanh are the reference kernels here. Also the sets of levels a build has no code for (opt_f32_internal.h).
+ * float per "vector" (left to the compiler's vectoriser) and, for Mean, 4 doubles in a plain array; Sigmoid,
+ * Tanh, Gelu and Softmax are the reference kernels here. Also the sets of levels a build has no code for
+ * (opt_f32_internal.h).
  * What this is not: the specification (kernels.h). */
 #include "../geometry.h"
+#include "../gelu.h"
 #include "opt_f32_internal.h"
 
 #include <math.h>
@@ -47,4 +49,10 @@ const tl_f32_pool_kernels tl_f32_avg_pool_portable = {tl_avg_pool_run};
 const tl_f32_mean_kernels tl_f32_mean_portable = {tl_mean_run};
 const tl_f32_binary_kernels tl_f32_binary_portable = {tl_binary_run};
 const tl_f32_clamp_kernels tl_f32_clamp_portable = {tl_clamp_run};
+const tl_f32_hard_swish_kernels tl_f32_hard_swish_portable = {tl_hard_swish_run};
 const tl_f32_tr_kernels tl_f32_tr_portable = {tl_sigmoid_f32, tl_tanh_f32};
+
+/* Gelu's tanh form: the reference kernel */
+static void tl_gelu_tanh_reference(float *y, const float *x, int64_t n) { tl_gelu_f32(y, x, n, 1); }
+const tl_f32_gelu_kernels tl_f32_gelu_portable = {tl_gelu_tanh_reference};
+const tl_f32_softmax_kernels tl_f32_softmax_portable = {tl_softmax_f32};

@@ -2,10 +2,31 @@
  * f32_avx2.c, f32_avx512.c, AArch64's f32_neon.c; no include guard): tl_mean_run, written on that file's tl_vd
  * (opt_f32_internal.h). Algorithm: pool_opt.c. Not the entry point or the view of the axes. */
 
+/* inner == 1 (a mean over the last axis, e.g. a layer norm's): four rows at a time, each row's double sum in
+ * the reference's order, the four chains interleaved so that their latencies overlap; then the rest. */
+TL_V_INLINE int64_t tl_mean_rows4(float *y, const float *x, int64_t outer, int64_t reduced) {
+  int64_t o = 0;
+  for (; o + 4 <= outer; o += 4) {
+    const float *x0 = x + o * reduced;
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    for (int64_t r = 0; r < reduced; r++) {
+      s0 += (double)x0[r];
+      s1 += (double)x0[reduced + r];
+      s2 += (double)x0[2 * reduced + r];
+      s3 += (double)x0[3 * reduced + r];
+    }
+    y[o] = (float)(s0 / (double)reduced);
+    y[o + 1] = (float)(s1 / (double)reduced);
+    y[o + 2] = (float)(s2 / (double)reduced);
+    y[o + 3] = (float)(s3 / (double)reduced);
+  }
+  return o;
+}
+
 /* y[outer, inner] = the mean of x[outer, reduced, inner] over reduced (>= 1), summed in double. */
 TL_VF_FN static void tl_mean_run(float *y, const float *x, int64_t outer, int64_t reduced, int64_t inner) {
   const tl_vd count_v = tl_vd_set1((double)reduced);
-  for (int64_t o = 0; o < outer; o++) {
+  for (int64_t o = inner == 1 ? tl_mean_rows4(y, x, outer, reduced) : 0; o < outer; o++) {
     const float *xo = x + o * reduced * inner;
     float *yo = y + o * inner;
     int64_t c = 0;

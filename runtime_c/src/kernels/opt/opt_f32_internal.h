@@ -1,7 +1,7 @@
 /* opt_f32_internal.h: what the float32 files of kernels/opt/ share (private to them; not an API for the op glue).
  *
- * One kernel set per op family (depthwise, MaxPool, AveragePool, Mean, Add/Sub/Mul, Relu/Relu6, Sigmoid/Tanh;
- * a build with one op links that op's kernels only), defined by each level's file (f32_portable.c,
+ * One kernel set per op family (depthwise, MaxPool, AveragePool, Mean, Add/Sub/Mul, Relu/Relu6, HardSwish,
+ * Sigmoid/Tanh, Gelu, Softmax; a build with one op links that op's kernels only), defined by each level's file (f32_portable.c,
  * f32_avx2.c, f32_avx512.c, f32_neon.c) and picked by the op driver once per call from the level chosen at
  * prepare: the family's table of four sets indexed by tl_f32_level_index. A level's file holds its vector
  * type and operations (`tl_vf`: TL_VF_W floats; `tl_vd`: TL_VD_W doubles) as always-inline functions, then
@@ -53,10 +53,19 @@ typedef struct tl_f32_binary_kernels { /* y[0..n) = clamp(a op b, lo, hi) in the
 typedef struct tl_f32_clamp_kernels { /* y[0..n) = clamp(x, lo, hi) */
   void (*clamp)(float *y, const float *x, int64_t n, float lo, float hi);
 } tl_f32_clamp_kernels;
+typedef struct tl_f32_hard_swish_kernels { /* y[0..n) = HardSwish(x[0..n)), the reference's bits */
+  void (*hard_swish)(float *y, const float *x, int64_t n);
+} tl_f32_hard_swish_kernels;
 typedef struct tl_f32_tr_kernels {
   void (*sigmoid)(float *y, const float *x, int64_t n);
   void (*tanh)(float *y, const float *x, int64_t n);
 } tl_f32_tr_kernels;
+typedef struct tl_f32_gelu_kernels { /* y[0..n) = Gelu's tanh form of x[0..n) (gelu_opt.c) */
+  void (*gelu_tanh)(float *y, const float *x, int64_t n);
+} tl_f32_gelu_kernels;
+typedef struct tl_f32_softmax_kernels { /* tl_softmax_f32's contract (softmax_opt.c) */
+  void (*softmax)(float *y, const float *x, const tl_softmax_params *p);
+} tl_f32_softmax_kernels;
 
 /* each level's sets (f32_<level>.c) */
 extern const tl_f32_dw_kernels tl_f32_dw_portable, tl_f32_dw_neon, tl_f32_dw_avx2, tl_f32_dw_avx512;
@@ -67,7 +76,12 @@ extern const tl_f32_mean_kernels tl_f32_mean_portable, tl_f32_mean_neon, tl_f32_
 extern const tl_f32_binary_kernels tl_f32_binary_portable, tl_f32_binary_neon, tl_f32_binary_avx2,
     tl_f32_binary_avx512;
 extern const tl_f32_clamp_kernels tl_f32_clamp_portable, tl_f32_clamp_neon, tl_f32_clamp_avx2, tl_f32_clamp_avx512;
+extern const tl_f32_hard_swish_kernels tl_f32_hard_swish_portable, tl_f32_hard_swish_neon, tl_f32_hard_swish_avx2,
+    tl_f32_hard_swish_avx512;
 extern const tl_f32_tr_kernels tl_f32_tr_portable, tl_f32_tr_neon, tl_f32_tr_avx2, tl_f32_tr_avx512;
+extern const tl_f32_gelu_kernels tl_f32_gelu_portable, tl_f32_gelu_neon, tl_f32_gelu_avx2, tl_f32_gelu_avx512;
+extern const tl_f32_softmax_kernels tl_f32_softmax_portable, tl_f32_softmax_neon, tl_f32_softmax_avx2,
+    tl_f32_softmax_avx512;
 
 /* A level this build has no code for runs the portable set (ARMv7 NEON, without double lanes: the portable
  * Mean and the reference Sigmoid and Tanh), so every table entry exists on every build. */
@@ -84,8 +98,14 @@ extern const tl_f32_tr_kernels tl_f32_tr_portable, tl_f32_tr_neon, tl_f32_tr_avx
 #define tl_f32_binary_avx512 tl_f32_binary_portable
 #define tl_f32_clamp_avx2 tl_f32_clamp_portable
 #define tl_f32_clamp_avx512 tl_f32_clamp_portable
+#define tl_f32_hard_swish_avx2 tl_f32_hard_swish_portable
+#define tl_f32_hard_swish_avx512 tl_f32_hard_swish_portable
 #define tl_f32_tr_avx2 tl_f32_tr_portable
 #define tl_f32_tr_avx512 tl_f32_tr_portable
+#define tl_f32_gelu_avx2 tl_f32_gelu_portable
+#define tl_f32_gelu_avx512 tl_f32_gelu_portable
+#define tl_f32_softmax_avx2 tl_f32_softmax_portable
+#define tl_f32_softmax_avx512 tl_f32_softmax_portable
 #endif
 #if !defined(TL_F32_NEON)
 #define tl_f32_dw_neon tl_f32_dw_portable
@@ -93,10 +113,13 @@ extern const tl_f32_tr_kernels tl_f32_tr_portable, tl_f32_tr_neon, tl_f32_tr_avx
 #define tl_f32_avg_pool_neon tl_f32_avg_pool_portable
 #define tl_f32_binary_neon tl_f32_binary_portable
 #define tl_f32_clamp_neon tl_f32_clamp_portable
+#define tl_f32_hard_swish_neon tl_f32_hard_swish_portable
 #endif
 #if !defined(TL_F32_NEON) || !defined(__aarch64__)
 #define tl_f32_mean_neon tl_f32_mean_portable
 #define tl_f32_tr_neon tl_f32_tr_portable
+#define tl_f32_gelu_neon tl_f32_gelu_portable
+#define tl_f32_softmax_neon tl_f32_softmax_portable
 #endif
 
 /* ---- the GEMM's loop (gemm.c) ----

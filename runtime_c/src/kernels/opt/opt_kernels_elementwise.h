@@ -2,14 +2,17 @@
  * depth-multiplier weights.
  *
  * What this is: the fast counterparts of tl_add_f32 / tl_sub_f32 / tl_mul_f32, tl_relu_f32 / tl_relu6_f32,
- * tl_sigmoid_f32 / tl_tanh_f32, tl_average_pool2d_f32 and tl_mean_f32 (kernels.h), each with the reference
- * kernel's arguments plus the kernel level (tl_isa) chosen at prepare. Like the reference kernels they do
- * not allocate, fail or keep state. All but Sigmoid and Tanh give the reference kernel's bits (one IEEE
- * operation per element, the same summation order; Mean sums in double like the reference) with one
- * exception: ARMv7 NEON flushes subnormal inputs and results to zero (AArch64 and x86 do not), so on armv7
- * the NEON level differs from the reference where a subnormal is involved. Sigmoid and Tanh are evaluated
- * in double and rounded once: within 1 ulp of the exact value, within 2 ulp of the reference (libm's float
- * functions, themselves up to 2 ulp off).
+ * tl_hard_swish_f32, tl_sigmoid_f32 / tl_tanh_f32, tl_gelu_f32 (tanh form), tl_softmax_f32,
+ * tl_average_pool2d_f32 and tl_mean_f32 (kernels.h, hard_swish.h, gelu.h), each with the reference kernel's
+ * arguments plus the kernel level (tl_isa)
+ * chosen at prepare. Like the reference kernels they do not allocate, fail or keep state. All but Sigmoid,
+ * Tanh, Gelu and Softmax give the reference kernel's bits (one IEEE operation per element, the same summation
+ * order; Mean sums in double like the reference) with one exception: ARMv7 NEON flushes subnormal inputs and
+ * results to zero (AArch64 and x86 do not), so on armv7 the NEON level differs from the reference where a
+ * subnormal is involved. Sigmoid and Tanh are evaluated in double and rounded once: within 1 ulp of the exact
+ * value, within 2 ulp of the reference (libm's float functions, themselves up to 2 ulp off). Gelu and Softmax
+ * repeat the reference's float operations exactly and evaluate only its tanh / exp in double: their bits but
+ * where that one value rounds the other way (see each).
  * What this is not: the specification (kernels.h).
  */
 #ifndef TL_OPT_KERNELS_ELEMENTWISE_H
@@ -36,10 +39,23 @@ void tl_mul_f32_opt(float *y, const float *a, const float *b, const tl_binary_pa
 void tl_relu_f32_opt(float *y, const float *x, int64_t n, tl_isa isa);
 void tl_relu6_f32_opt(float *y, const float *x, int64_t n, tl_isa isa);
 
+/* ---- HardSwish over n elements (the reference's bits) ---- */
+void tl_hard_swish_f32_opt(float *y, const float *x, int64_t n, tl_isa isa);
+
 /* ---- Sigmoid, Tanh over n elements: evaluated in double, within 2 ulp of the reference (libm), not
  * bit-identical; AVX-512, AVX2 and AArch64 NEON (other levels run the reference kernels) ---- */
 void tl_sigmoid_f32_opt(float *y, const float *x, int64_t n, tl_isa isa);
 void tl_tanh_f32_opt(float *y, const float *x, int64_t n, tl_isa isa);
+
+/* ---- Gelu, tanh form (approximate), over n elements: the reference's float32 steps with a tanh in double
+ * (gelu_opt.c): the reference's bits but where t = tanh(.) rounds the other way (rarely), then within
+ * |x| 2^-24 plus 1 ulp; AVX-512, AVX2 and AArch64 NEON (other levels run the reference kernel) ---- */
+void tl_gelu_tanh_f32_opt(float *y, const float *x, int64_t n, tl_isa isa);
+
+/* ---- Softmax over the last axis (beta > 0): the reference's steps with exp in double (softmax_opt.c): the
+ * reference's bits but where an exponential rounds the other way (rarely), then within 2 ulp; AVX-512, AVX2
+ * and AArch64 NEON (other levels run the reference kernel) ---- */
+void tl_softmax_f32_opt(float *y, const float *x, const tl_softmax_params *p, tl_isa isa);
 
 /* ---- AveragePool2D (NHWC both), channels vectorised ---- */
 void tl_average_pool2d_f32_opt(float *y, const float *x, const tl_pool_params *p, tl_isa isa);

@@ -17,7 +17,8 @@
  * through).
  * Algorithm (Mean): with the reduced axes consecutive, x is [outer, reduced, inner] and y [outer, inner];
  * per block of inner values, each is summed over the reduced index in double (four blocks at once: four
- * independent chains), divided by the count in double and rounded to float once, as the reference does.
+ * independent chains), divided by the count in double and rounded to float once, as the reference does. With
+ * inner == 1 (the last axis reduced) four rows are summed at once instead, each in its order (mean_body.h).
  */
 #include "opt_f32_internal.h"
 

@@ -1,6 +1,8 @@
-/* transcendental_body.h: the float32 Sigmoid and Tanh kernels on one level's double vectors (included once by
- * f32_avx2.c, f32_avx512.c and AArch64's f32_neon.c; no include guard): tl_sigmoid_run and tl_tanh_run,
- * written on that file's tl_vd (opt_f32_internal.h). Algorithm: elementwise_opt.c. Not the entry points. */
+/* transcendental_body.h: the float32 Sigmoid, Tanh, Gelu (tanh form) and Softmax kernels on one level's double
+ * vectors (included once by f32_avx2.c, f32_avx512.c and AArch64's f32_neon.c; no include guard):
+ * tl_sigmoid_run, tl_tanh_run, tl_gelu_tanh_run and tl_softmax_run, written on that file's tl_vd and tl_vf
+ * (opt_f32_internal.h). Algorithm: elementwise_opt.c (Sigmoid, Tanh), gelu_opt.c (Gelu) and softmax_opt.c
+ * (Softmax). Not the entry points. */
 
 #define TL_TR_MAGIC 6755399441055744.0 /* 1.5 * 2^52: adding it rounds a double to an integer in the low bits */
 
@@ -42,23 +44,138 @@ TL_V_INLINE tl_vd tl_tr_tanh1(tl_vd x) {
   return tl_vd_sel_nan(x, tl_vd_sel_lt(a, tl_vd_set1(0.1), s, big));
 }
 
-/* y[0..n) = f(x[0..n)) (f: 0 Sigmoid, 1 Tanh, a constant in each caller), TL_VD_W floats at a time; the last
+/* f(v) for f 0 Sigmoid, 1 Tanh */
+TL_V_INLINE tl_vd tl_tr_one(const int f, tl_vd v) { return f ? tl_tr_tanh1(v) : tl_tr_sigmoid1(v); }
+
+/* y[0..n) = f(x[0..n)) (f as tl_tr_one's, a constant in each caller), TL_VD_W floats at a time; the last
  * partial vector goes through a zero-padded copy */
 TL_V_INLINE void tl_tr_loop(const int f, float *y, const float *x, int64_t n) {
   int64_t i = 0;
   for (; i + 2 * TL_VD_W <= n; i += 2 * TL_VD_W) {
     const tl_vd v0 = tl_vd_loadf(x + i), v1 = tl_vd_loadf(x + i + TL_VD_W);
-    tl_vd_storef(y + i, f ? tl_tr_tanh1(v0) : tl_tr_sigmoid1(v0));
-    tl_vd_storef(y + i + TL_VD_W, f ? tl_tr_tanh1(v1) : tl_tr_sigmoid1(v1));
+    tl_vd_storef(y + i, tl_tr_one(f, v0));
+    tl_vd_storef(y + i + TL_VD_W, tl_tr_one(f, v1));
   }
   for (; i < n; i += TL_VD_W) {
     float in[TL_VD_W], out[TL_VD_W];
     const int64_t m = n - i < TL_VD_W ? n - i : TL_VD_W;
     for (int64_t j = 0; j < TL_VD_W; j++) in[j] = j < m ? x[i + j] : 0.0f;
-    tl_vd_storef(out, f ? tl_tr_tanh1(tl_vd_loadf(in)) : tl_tr_sigmoid1(tl_vd_loadf(in)));
+    tl_vd_storef(out, tl_tr_one(f, tl_vd_loadf(in)));
     for (int64_t j = 0; j < m; j++) y[i + j] = out[j];
   }
 }
 
 TL_VF_FN static void tl_sigmoid_run(float *y, const float *x, int64_t n) { tl_tr_loop(0, y, x, n); }
 TL_VF_FN static void tl_tanh_run(float *y, const float *x, int64_t n) { tl_tr_loop(1, y, x, n); }
+
+/* Gelu's tanh form on TL_VF_W floats (TL_VF_W is 2 TL_VD_W at every level): the reference's float32 steps on
+ * float vectors (each one IEEE operation, as kernels/gelu.c writes them), the tanh in double (tl_tr_tanh1)
+ * rounded to float, through small arrays on the stack */
+TL_V_INLINE void tl_tr_gelu_tanh_block(float *y, const float *x) {
+  float inner[TL_VF_W], t[TL_VF_W];
+  const tl_vf v = tl_vf_load(x);
+  const tl_vf cube = tl_vf_mul(tl_vf_mul(tl_vf_mul(tl_vf_set1(0.044715f), v), v), v);
+  const float sqrt_2_over_pi = (float)(1.1283791670955126 * 0.7071067811865476); /* M_2_SQRTPI M_SQRT1_2 */
+  tl_vf_store(inner, tl_vf_mul(tl_vf_set1(sqrt_2_over_pi), tl_vf_add(v, cube)));
+  tl_vd_storef(t, tl_tr_tanh1(tl_vd_loadf(inner)));
+  tl_vd_storef(t + TL_VD_W, tl_tr_tanh1(tl_vd_loadf(inner + TL_VD_W)));
+  tl_vf_store(y, tl_vf_mul(tl_vf_mul(tl_vf_set1(0.5f), v), tl_vf_add(tl_vf_set1(1.0f), tl_vf_load(t))));
+}
+
+/* y[0..n) = Gelu (tanh form) of x[0..n); the last partial block goes through a zero-padded copy */
+TL_VF_FN static void tl_gelu_tanh_run(float *y, const float *x, int64_t n) {
+  int64_t i = 0;
+  for (; i + TL_VF_W <= n; i += TL_VF_W) tl_tr_gelu_tanh_block(y + i, x + i);
+  if (i < n) {
+    float in[TL_VF_W], out[TL_VF_W];
+    const int64_t m = n - i;
+    for (int64_t j = 0; j < TL_VF_W; j++) in[j] = j < m ? x[i + j] : 0.0f;
+    tl_tr_gelu_tanh_block(out, in);
+    for (int64_t j = 0; j < m; j++) y[i + j] = out[j];
+  }
+}
+
+/* Softmax's exponentials of TL_VF_W floats: e = exp(t), t = beta (x - ref) by the reference's float32 steps on
+ * float vectors, the exponential in double (t clamped to [-700, 0]; a NaN stays NaN) rounded to float */
+TL_V_INLINE void tl_tr_softmax_exp_block(float *e, const float *x, tl_vf ref, tl_vf beta) {
+  float t[TL_VF_W];
+  tl_vf_store(t, tl_vf_mul(beta, tl_vf_sub(tl_vf_load(x), ref)));
+  for (int j = 0; j < TL_VF_W; j += TL_VD_W) {
+    const tl_vd v = tl_vd_loadf(t + j);
+    tl_vd_storef(e + j, tl_vd_sel_nan(v, tl_tr_exp(tl_vd_max(v, tl_vd_set1(-700.0)))));
+  }
+}
+
+/* Four rows' running float sums in the reference's order, interleaved (the additions of one row stay in order;
+ * the four chains overlap in the pipeline) */
+TL_V_INLINE void tl_tr_sum4(float *sums, const float *y, int64_t depth) {
+  float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+  for (int64_t i = 0; i < depth; i++) {
+    s0 += y[i];
+    s1 += y[depth + i];
+    s2 += y[2 * depth + i];
+    s3 += y[3 * depth + i];
+  }
+  sums[0] = s0, sums[1] = s1, sums[2] = s2, sums[3] = s3;
+}
+
+/* The maximum of x[0..n) (n >= 1), TL_VF_W lanes at a time. With a NaN in x the result may or may not be NaN
+ * (the reference skips a NaN after x[0]), which changes nothing: that NaN's term makes the row's sum and so the
+ * whole row NaN either way. Without NaN it is the reference's maximum (a zero's sign may differ, which no
+ * x - max sees). */
+TL_V_INLINE float tl_tr_row_max(const float *x, int64_t n) {
+  float lanes[TL_VF_W], m = x[0];
+  int64_t i = 0;
+  if (n >= TL_VF_W) {
+    tl_vf acc = tl_vf_load(x);
+    for (i = TL_VF_W; i + TL_VF_W <= n; i += TL_VF_W) acc = tl_vf_max(acc, tl_vf_load(x + i));
+    tl_vf_store(lanes, acc);
+    for (int j = 0; j < TL_VF_W; j++) m = lanes[j] > m ? lanes[j] : m;
+  }
+  for (; i < n; i++) m = x[i] > m ? x[i] : m;
+  return m;
+}
+
+/* Softmax over rows of depth floats (tl_softmax_params; beta > 0), in groups of up to four rows: per row the
+ * maximum (tl_tr_row_max) and the exponentials TL_VF_W at a time (a copy padded with the
+ * maximum for the last partial block); the rows' float sums in the reference's order (tl_tr_sum4); then
+ * y / sum TL_VF_W at a time (the same IEEE division). */
+TL_VF_FN static void tl_softmax_run(float *y, const float *x, const tl_softmax_params *p) {
+  const int64_t depth = p->depth;
+  const tl_vf beta = tl_vf_set1(p->beta);
+  if (depth <= 0) return;
+  for (int64_t r0 = 0; r0 < p->outer; r0 += 4) {
+    const int64_t rows = p->outer - r0 < 4 ? p->outer - r0 : 4;
+    float sums[4];
+    for (int64_t r = r0; r < r0 + rows; r++) {
+      const float *xr = x + r * depth; /* [depth] */
+      float *yr = y + r * depth;       /* [depth] */
+      const float ref = tl_tr_row_max(xr, depth);
+      const tl_vf vref = tl_vf_set1(ref);
+      int64_t i = 0;
+      for (; i + TL_VF_W <= depth; i += TL_VF_W) tl_tr_softmax_exp_block(yr + i, xr + i, vref, beta);
+      if (i < depth) {
+        float in[TL_VF_W], out[TL_VF_W];
+        for (int64_t j = 0; j < TL_VF_W; j++) in[j] = i + j < depth ? xr[i + j] : ref;
+        tl_tr_softmax_exp_block(out, in, vref, beta);
+        for (int64_t j = 0; i + j < depth; j++) yr[i + j] = out[j];
+      }
+    }
+    if (rows == 4) {
+      tl_tr_sum4(sums, y + r0 * depth, depth);
+    } else {
+      for (int64_t r = 0; r < rows; r++) {
+        const float *yr = y + (r0 + r) * depth;
+        sums[r] = 0.0f;
+        for (int64_t i = 0; i < depth; i++) sums[r] += yr[i];
+      }
+    }
+    for (int64_t r = 0; r < rows; r++) {
+      float *yr = y + (r0 + r) * depth;
+      const tl_vf vsum = tl_vf_set1(sums[r]);
+      int64_t i = 0;
+      for (; i + TL_VF_W <= depth; i += TL_VF_W) tl_vf_store(yr + i, tl_vf_div(tl_vf_load(yr + i), vsum));
+      for (; i < depth; i++) yr[i] /= sums[r];
+    }
+  }
+}

@@ -1,0 +1,87 @@
+/* transpose_opt.c: the optimized Transpose (transpose_opt.h).
+ *
+ * Algorithm: output axis d walks the input with step s[d] elements (the input stride of axis perm[d]). Axes of
+ * size 1 are dropped, and output axes d, d + 1 with s[d] == s[d + 1] * dims[d + 1] are merged (they are one run
+ * in the input too), which leaves r <= rank axes. If the last one has step 1, y is a sequence of runs of
+ * dims[r - 1] elements each contiguous in x: an odometer over the other axes keeps each run's input offset and
+ * memcpy copies it. Otherwise the last axis is copied element by element (a strided read, a contiguous write)
+ * with a fixed-width copy of 1, 2, 4 or 8 bytes, the odometer over the axes before it. The reference
+ * (kernels/movement.c) walks every element with a memcpy of a run-time width and an odometer step each.
+ */
+#include "transpose_opt.h"
+
+#include <string.h>
+
+/* y[i] = x[i * step] for i < n, elements of es bytes */
+static void tl_transpose_strided_row(unsigned char *y, const unsigned char *x, int64_t n, int64_t step, size_t es) {
+  switch (es) {
+    case 4: {
+      uint32_t v;
+      for (int64_t i = 0; i < n; i++, x += (size_t)step * 4) {
+        memcpy(&v, x, 4);
+        memcpy(y + (size_t)i * 4, &v, 4);
+      }
+      return;
+    }
+    case 1:
+      for (int64_t i = 0; i < n; i++) y[i] = x[(size_t)(i * step)];
+      return;
+    case 2: {
+      uint16_t v;
+      for (int64_t i = 0; i < n; i++, x += (size_t)step * 2) {
+        memcpy(&v, x, 2);
+        memcpy(y + (size_t)i * 2, &v, 2);
+      }
+      return;
+    }
+    default:
+      for (int64_t i = 0; i < n; i++) memcpy(y + (size_t)i * es, x + (size_t)(i * step) * es, es);
+  }
+}
+
+void tl_transpose_opt(void *y, const void *x, const tl_transpose_params *p) {
+  const size_t es = (size_t)p->elem_size;
+  int64_t x_strides[TL_KMAX_RANK]; /* element strides of x */
+  int64_t n = 1;
+  for (int32_t d = p->rank - 1; d >= 0; d--) {
+    x_strides[d] = n;
+    n *= p->in_dims[d];
+  }
+  if (n == 0) return;
+  int64_t dims[TL_KMAX_RANK], steps[TL_KMAX_RANK]; /* the merged output axes and their input steps */
+  int32_t r = 0;
+  for (int32_t d = 0; d < p->rank; d++) {
+    const int64_t size = p->in_dims[p->perm[d]], step = x_strides[p->perm[d]];
+    if (size == 1) continue;
+    if (r > 0 && steps[r - 1] == step * size) { /* one run with the previous axis */
+      dims[r - 1] *= size;
+      steps[r - 1] = step;
+    } else {
+      dims[r] = size;
+      steps[r] = step;
+      r++;
+    }
+  }
+  if (r == 0) { /* a single element */
+    memcpy(y, x, es);
+    return;
+  }
+  const int64_t row = dims[r - 1], step = steps[r - 1];
+  unsigned char *yb = (unsigned char *)y;
+  const unsigned char *xb = (const unsigned char *)x;
+  int64_t idx[TL_KMAX_RANK] = {0};
+  int64_t x_off = 0;
+  for (int64_t done = 0; done < n; done += row, yb += (size_t)row * es) {
+    if (step == 1)
+      memcpy(yb, xb + (size_t)x_off * es, (size_t)row * es);
+    else
+      tl_transpose_strided_row(yb, xb + (size_t)x_off * es, row, step, es);
+    for (int32_t d = r - 2; d >= 0; d--) { /* the odometer over the axes before the last */
+      idx[d]++;
+      x_off += steps[d];
+      if (idx[d] < dims[d]) break;
+      x_off -= dims[d] * steps[d];
+      idx[d] = 0;
+    }
+  }
+}
