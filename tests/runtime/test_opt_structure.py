@@ -111,6 +111,6 @@ def test_each_float_family_table_lists_the_four_levels() -> None:
                 "avx512",
             ], (path.name, sets)
             tables += 1
-    # depthwise, MaxPool, AveragePool, Mean, Add/Sub/Mul, Relu/Relu6, Sigmoid/Tanh, Quantize/Dequantize,
-    # int8 Add/Sub/Mul
-    assert tables == 9
+    # depthwise, MaxPool, AveragePool, Mean, Add/Sub/Mul, Relu/Relu6, HardSwish, Sigmoid/Tanh, Gelu, Softmax,
+    # Quantize/Dequantize, int8 Add/Sub/Mul
+    assert tables == 12
