@@ -125,3 +125,20 @@ def test_lowering_refusals() -> None:
         Converter.from_frozen_graph(g, [x], [bad]).convert()
     with pytest.raises(UnsupportedError, match=re.escape("input wide:0 has dtype int64 (float32, or int32")):
         Converter.from_frozen_graph(g, [x, wide], [by_int64]).convert()
+
+
+def test_int32_input_details_and_clear_errors(pyrt) -> None:
+    """pyruntime describes an int32 ids input as such and refuses other dtypes and shapes by name."""
+    b = ModelBuilder()
+    t = b.add_constant("table", np.ones((8, 2), np.float32))
+    y = b.add_tensor("y", np.float32, [1, 4, 2])
+    b.add_op("Gather", [t, b.add_input("ids", np.int32, [1, 4])], [y], axis=0)
+    b.mark_output(y)
+    interp = pyrt.Interpreter(model_content=b.finish())
+    d = interp.get_input_details()[0]
+    assert d["dtype"] == np.int32 and d["shape"].tolist() == [1, 4] and d["quantization"] == (0.0, 0)
+    for bad, what in ((np.zeros((1, 4), np.float32), "got dtype float32, expected int32"),
+                      (np.zeros((1, 4), np.int64), "got dtype int64, expected int32"),
+                      (np.zeros((1, 3), np.int32), "got shape (1, 3), expected (1, 4)")):  # fmt: skip
+        with pytest.raises(ValueError, match=re.escape(f"input 'ids': {what}")):
+            interp.set_tensor(d["index"], bad)
