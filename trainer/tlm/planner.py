@@ -236,22 +236,34 @@ def conv2d_scratch_bytes(
 
 
 GEMM_MAX_NR = 32  # the widest GEMM panel (AVX-512), which BatchMatMul's scratch is sized for on every CPU
+# runtime_c kernels/opt: the widest int8 panel (AVX-512 VNNI), TL_I8_ALIGN (gemm_int8_internal.h),
+# TL_BMM_INT8_MAX_K and TL_TCONV_INT8_BLOCK (int8_gemm_ops.h)
+GEMM_INT8_MAX_NR = 16
+GEMM_INT8_ALIGN = 64
+BMM_INT8_MAX_K = 32767
+TCONV_INT8_BLOCK = 16
 
 
 def batch_matmul_scratch_bytes(
     dtype: str, a_shape: Sequence[int], b_shape: Sequence[int], options: dict
 ) -> int:
     """Bytes of the scratch a BatchMatMul asks for on the optimized kernels with one thread (runtime_c
-    kernels/opt/batch_matmul_opt.c). float32: one batch of ``b`` packed into GEMM panels of the widest level
-    (a zero bias row, then k rows of ``GEMM_MAX_NR`` floats per panel), and the transposed ``a`` with
-    ``adj_x``; int8: ``b`` transposed unless ``adj_y``, ``a`` transposed with ``adj_x``."""
+    kernels/opt/batch_matmul_opt.c, batch_matmul_int8_opt.c). float32: one batch of ``b`` packed into GEMM
+    panels of the widest level (a zero bias row, then k rows of ``GEMM_MAX_NR`` floats per panel), and the
+    transposed ``a`` with ``adj_x``; int8 (depth up to ``BMM_INT8_MAX_K``): 64 bytes of alignment, ``b``
+    packed into int8 panels of the widest level (``GEMM_INT8_MAX_NR`` columns, the depth rounded up to 4),
+    an int64 correction per padded column, an int32 one per row of ``a``, and the transposed ``a`` with
+    ``adj_x``."""
     if dtype not in ("FLOAT32", "INT8") or len(a_shape) < 2 or len(b_shape) < 2:
         return 0
     adj_x, adj_y = bool(options.get("adj_x", False)), bool(options.get("adj_y", False))
     m, k = (int(a_shape[-1]), int(a_shape[-2])) if adj_x else (int(a_shape[-2]), int(a_shape[-1]))
     n = int(b_shape[-2]) if adj_y else int(b_shape[-1])
-    if dtype == "INT8":  # b transposed (unless adj_y) and a transposed (with adj_x), int8
-        return (0 if adj_y else n * k) + (m * k if adj_x else 0)
+    if dtype == "INT8":
+        if not (m > 0 and n > 0 and 0 < k <= BMM_INT8_MAX_K):
+            return 0  # the reference kernel
+        npad = -(-n // GEMM_INT8_MAX_NR) * GEMM_INT8_MAX_NR
+        return GEMM_INT8_ALIGN + npad * (-(-k // 4) * 4) + npad * 8 + m * 4 + (m * k if adj_x else 0)
     panels = -(-n // GEMM_MAX_NR)
     return (panels * (k + 1) * GEMM_MAX_NR + (m * k if adj_x else 0)) * 4
 
@@ -265,21 +277,27 @@ def transpose_conv_scratch_bytes(
     shapes: Sequence[Sequence[int]],
     output_shape: Sequence[int],
 ) -> int:
-    """Bytes of the column block a float32 TransposeConv with constant weights asks for on the optimized
-    kernels (runtime_c kernels/opt/transpose_conv_opt.c): min(input pixels, ``TCONV_BLOCK_ROWS``) rows of
-    ``k_h k_w out_c`` floats."""
-    if (
-        len(dtypes) < 2
-        or dtypes[0] != "FLOAT32"
-        or dtypes[1] not in ("FLOAT32", "FLOAT16")
-        or not constant[1]
-    ):
+    """Bytes of the scratch a TransposeConv with constant weights (and bias) asks for on the optimized kernels
+    with one thread. float32 (runtime_c kernels/opt/transpose_conv_opt.c): the column block,
+    min(input pixels, ``TCONV_BLOCK_ROWS``) rows of ``k_h k_w out_c`` floats. int8 (transpose_conv_int8_opt.c,
+    when ``k_h k_w in_c <= GEMM_INT8_MAX_K``): int32 words, a ring of ``k_h`` output rows and 16 more, then
+    the columns of min(``in_w``, ``TCONV_INT8_BLOCK``) input pixels."""
+    if len(dtypes) < 2 or not constant[1] or (len(dtypes) > 2 and not constant[2]):
         return 0
-    if (len(dtypes) > 2 and not constant[2]) or len(shapes[0]) != 4 or len(shapes[1]) != 4:
+    if len(shapes[0]) != 4 or len(shapes[1]) != 4 or len(output_shape) != 4:
         return 0
-    n, h, w, _ = (int(d) for d in shapes[0])
+    n, h, w, c_in = (int(d) for d in shapes[0])
     _, kh, kw, _ = (int(d) for d in shapes[1])
-    return min(n * h * w, TCONV_BLOCK_ROWS) * kh * kw * int(output_shape[-1]) * 4
+    _, _, out_w, oc = (int(d) for d in output_shape)
+    if dtypes[0] == "INT8" and dtypes[1] == "INT8":
+        if not (c_in > 0 and oc > 0 and w > 0 and out_w > 0 and kh * kw * c_in <= GEMM_INT8_MAX_K):
+            return 0
+        if kh * kw * oc > (2**31 - 1) // 16:
+            return 0
+        return (kh * out_w * oc + 16 + min(w, TCONV_INT8_BLOCK) * kh * kw * oc) * 4
+    if dtypes[0] != "FLOAT32" or dtypes[1] not in ("FLOAT32", "FLOAT16"):
+        return 0
+    return min(n * h * w, TCONV_BLOCK_ROWS) * kh * kw * oc * 4
 
 
 def op_scratch_bytes(

@@ -7,13 +7,15 @@
  * float32 at an optimized level: each batch's b is packed into GEMM panels in the scratch (one block per pool
  * thread, batches split over the threads; kernels/opt/batch_matmul_opt.c); the reference kernel otherwise.
  * int8: TFLite's reference BATCH_MATMUL: per-tensor inputs and output, one multiplier
- * (double)(float)(s_a s_b) / s_out (kernels/batch_matmul.h); at an optimized level the same sums as contiguous
- * dot products (B^T, and A with adj_x, copied into the scratch), one thread.
+ * (double)(float)(s_a s_b) / s_out (kernels/batch_matmul.h); at an optimized level each batch's B packed into
+ * the int8 GEMM's panels in the scratch, its tiles and both zero points' corrections (kernels/opt/
+ * batch_matmul_int8_opt.c: the reference's bytes), batches split over the threads as in float32.
  */
 #include <string.h>
 
 #include "fb_schema.h"
 #include "kernels/batch_matmul.h"
+#include "kernels/opt/int8_gemm_ops.h"
 #include "kernels/opt/opt_kernels.h"
 #include "ops/ops_int8.h"
 
@@ -25,8 +27,9 @@ typedef struct tl_batch_matmul_options {
 typedef struct tl_batch_matmul_state {
   tl_batch_matmul_int8_params q; /* q.geom: the geometry (float32 too) */
   int32_t isa;                   /* the level (float32: of the GEMM); TL_ISA_REFERENCE: the reference kernel */
-  int32_t scratch;               /* at a level: scratch index (float32: per thread, scratch_floats), -1: none */
-  size_t scratch_floats;
+  int32_t level;                 /* int8 at a level: the tl_i8_level */
+  int32_t scratch;               /* at a level: scratch index (per thread: scratch_floats, int8 scratch_bytes), -1: none */
+  size_t scratch_floats, scratch_bytes;
 } tl_batch_matmul_state;
 
 static tl_status tl_decode_batch_matmul_options(tl_options_reader *r, void *options) {
@@ -96,11 +99,17 @@ TL_OP_ENTRY tl_status tl_prepare_batch_matmul(tl_op_ctx *ctx, tl_node *node) {
   st.scratch = -1;
   if (tl_op_is_int8(ctx, node)) {
     TL_ENSURE_OK(tl_prepare_batch_matmul_int8(ctx, node, &st.q));
-    if (tl_op_opt_isa(ctx) != TL_ISA_REFERENCE) { /* contiguous dot products (kernels/opt/batch_matmul_opt.c) */
-      const size_t bytes = tl_batch_matmul_int8_opt_scratch_bytes(&st.q.geom);
-      if (bytes > 0) TL_ENSURE_OK(tl_op_request_scratch(ctx, bytes, &st.scratch));
+#if !defined(TL_FREESTANDING) /* microcontrollers: the reference kernel, as Conv2D */
+    if (tl_op_opt_isa(ctx) != TL_ISA_REFERENCE && tl_batch_matmul_int8_opt_ok(&st.q.geom)) {
+      const tl_cpu_features f = tl_cpu_features_detect();
+      const size_t threads = (size_t)tl_threadpool_threads(ctx->interp->pool); /* one scratch block each */
+      st.scratch_bytes = tl_batch_matmul_int8_opt_scratch_bytes(&st.q.geom);
+      TL_OP_ENSURE(ctx, st.scratch_bytes <= SIZE_MAX / threads, TL_ERROR_LIMIT_EXCEEDED, "scratch overflows");
+      TL_ENSURE_OK(tl_op_request_scratch(ctx, st.scratch_bytes * threads, &st.scratch));
+      st.level = (int32_t)tl_i8_level_for((tl_isa)tl_op_opt_isa(ctx), &f);
       st.isa = tl_op_opt_isa(ctx);
     }
+#endif
   } else if (tl_op_opt_isa(ctx) != TL_ISA_REFERENCE) {
     const tl_isa isa = tl_gemm_level_for((tl_isa)tl_op_opt_isa(ctx), st.q.geom.m, st.q.geom.n);
     const size_t threads = (size_t)tl_threadpool_threads(ctx->interp->pool); /* one scratch block each */
@@ -124,11 +133,18 @@ typedef struct tl_batch_matmul_job {
   float *y;
   const float *a, *b;
   float *scratch;
+  int8_t *y8, *scratch8; /* int8: y8 non-NULL */
+  const int8_t *a8, *b8;
   const tl_batch_matmul_state *s;
 } tl_batch_matmul_job;
 
 static void tl_batch_matmul_task(void *arg, int32_t task, int32_t thread) {
   const tl_batch_matmul_job *j = (const tl_batch_matmul_job *)arg;
+  if (j->y8 != NULL) {
+    tl_batch_matmul_int8_opt_batch(j->y8, j->a8, j->b8, j->scratch8 + (size_t)thread * j->s->scratch_bytes, &j->s->q,
+                                   (tl_i8_level)j->s->level, task);
+    return;
+  }
   tl_batch_matmul_f32_opt_batch(j->y, j->a, j->b, j->scratch + (size_t)thread * j->s->scratch_floats, &j->s->q.geom,
                                 (tl_isa)j->s->isa, task);
 }
@@ -138,11 +154,23 @@ TL_OP_ENTRY void tl_eval_batch_matmul(tl_op_ctx *ctx, tl_node *node) {
   const tl_batch_matmul_params *p = &s->q.geom;
   const int64_t batches = (int64_t)p->batch[0] * p->batch[1] * p->batch[2];
   tl_batch_matmul_job j;
+  j.s = s;
+  j.y8 = NULL;
   if (tl_op_is_int8(ctx, node)) {
-    int8_t *y = (int8_t *)tl_op_output_data(ctx, node, 0);
-    const int8_t *a = (const int8_t *)tl_op_input_data(ctx, node, 0), *b = (const int8_t *)tl_op_input_data(ctx, node, 1);
-    if (s->isa == TL_ISA_REFERENCE) tl_batch_matmul_int8(y, a, b, &s->q);
-    else tl_batch_matmul_int8_opt(y, a, b, s->scratch >= 0 ? (int8_t *)tl_op_scratch(node, s->scratch) : NULL, &s->q);
+    j.y8 = (int8_t *)tl_op_output_data(ctx, node, 0);
+    j.a8 = (const int8_t *)tl_op_input_data(ctx, node, 0);
+    j.b8 = (const int8_t *)tl_op_input_data(ctx, node, 1);
+    if (s->isa == TL_ISA_REFERENCE) {
+      tl_batch_matmul_int8(j.y8, j.a8, j.b8, &s->q);
+      return;
+    }
+    j.scratch8 = (int8_t *)tl_op_scratch(node, s->scratch);
+    if (batches > 1 && tl_op_threads(ctx, batches * p->m * p->n * p->k) > 1) {
+      tl_threadpool_run(ctx->interp->pool, (int32_t)batches, tl_batch_matmul_task, &j);
+      return;
+    }
+    for (int64_t index = 0; index < batches; index++)
+      tl_batch_matmul_int8_opt_batch(j.y8, j.a8, j.b8, j.scratch8, &s->q, (tl_i8_level)s->level, index);
     return;
   }
   j.y = (float *)tl_op_output_data(ctx, node, 0);
@@ -153,7 +181,6 @@ TL_OP_ENTRY void tl_eval_batch_matmul(tl_op_ctx *ctx, tl_node *node) {
     return;
   }
   j.scratch = (float *)tl_op_scratch(node, s->scratch);
-  j.s = s;
   if (batches > 1 && tl_op_threads(ctx, batches * p->m * p->n * p->k) > 1) {
     tl_threadpool_run(ctx->interp->pool, (int32_t)batches, tl_batch_matmul_task, &j);
     return;

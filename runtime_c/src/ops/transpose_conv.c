@@ -7,11 +7,15 @@
  * (tl_op_window), as TFLite computes it. float32 with constant weights at an optimized level: GEMM then
  * col2im (kernels/opt/transpose_conv_opt.c) on weights packed at prepare, blocks of input pixels in the
  * scratch; otherwise the reference kernel. int8: TFLite's reference (per-channel weights, int32 bias; the
- * requantization of Conv2D, tl_op_prepare_channel_requant).
+ * requantization of Conv2D, tl_op_prepare_channel_requant); with constant weights and bias at an optimized
+ * level, int32 GEMM columns of the int8 GEMM's tiles, col2im in int32 and the requantization
+ * (kernels/opt/transpose_conv_int8_opt.c: the reference's bytes), output rows split over threads, one scratch
+ * block each.
  */
 #include <string.h>
 
 #include "fb_schema.h"
+#include "kernels/opt/int8_gemm_ops.h"
 #include "kernels/opt/opt_kernels.h"
 #include "kernels/transpose_conv.h"
 #include "ops/ops_int8.h"
@@ -26,8 +30,11 @@ typedef struct tl_transpose_conv_options {
 typedef struct tl_transpose_conv_state {
   tl_conv_int8_params q; /* q.geom: the geometry (float32 too) */
   float *packed;         /* float32 at a level: tl_transpose_conv_f32_opt_packed_floats, else NULL */
+  void *packed8;         /* int8 at a level: tl_transpose_conv_int8_opt_packed_bytes, else NULL */
   int32_t isa;
-  int32_t scratch; /* float32 at a level: the scratch index of the column block */
+  int32_t level;   /* int8: the tl_i8_level of packed8 */
+  int32_t scratch; /* at a level: the scratch index of the column block (int8: one block per thread) */
+  size_t scratch_bytes; /* int8: per thread */
 } tl_transpose_conv_state;
 
 static tl_status tl_decode_transpose_conv_options(tl_options_reader *r, void *options) {
@@ -97,6 +104,19 @@ TL_OP_ENTRY tl_status tl_prepare_transpose_conv(tl_op_ctx *ctx, tl_node *node) {
   st.scratch = -1;
   if (tl_op_is_int8(ctx, node)) {
     TL_ENSURE_OK(tl_op_prepare_channel_requant(ctx, node, 0, st.q.geom.out_c, act, &st.q.input_zp, &st.q.out));
+#if !defined(TL_FREESTANDING) /* microcontrollers: the reference kernel, as Conv2D */
+    if (tl_op_opt_isa(ctx) != TL_ISA_REFERENCE && tl_op_constant_or_absent(ctx, node, 1) &&
+        tl_op_constant_or_absent(ctx, node, 2) && tl_transpose_conv_int8_opt_ok(&st.q.geom)) {
+      const tl_cpu_features f = tl_cpu_features_detect();
+      const size_t threads = (size_t)tl_threadpool_threads(ctx->interp->pool);
+      st.level = (int32_t)tl_i8_level_for((tl_isa)tl_op_opt_isa(ctx), &f);
+      st.scratch_bytes = tl_transpose_conv_int8_opt_scratch_bytes(&st.q.geom);
+      TL_OP_ENSURE(ctx, st.scratch_bytes <= SIZE_MAX / threads, TL_ERROR_LIMIT_EXCEEDED, "column scratch overflows");
+      TL_ENSURE_OK(tl_op_request_scratch(ctx, st.scratch_bytes * threads, &st.scratch));
+      st.packed8 = tl_op_persistent(ctx, tl_transpose_conv_int8_opt_packed_bytes(&st.q.geom, (tl_i8_level)st.level));
+      st.isa = tl_op_opt_isa(ctx);
+    }
+#endif
   } else {
     TL_ENSURE_OK(tl_op_expand_float16(ctx, node));
     if (tl_op_opt_isa(ctx) != TL_ISA_REFERENCE && tl_op_constant_or_absent(ctx, node, 1) &&
@@ -115,8 +135,13 @@ TL_OP_ENTRY tl_status tl_prepare_transpose_conv(tl_op_ctx *ctx, tl_node *node) {
     }
   }
   s = (tl_transpose_conv_state *)tl_op_persistent(ctx, sizeof *s);
-  if (s == NULL || (st.isa != TL_ISA_REFERENCE && st.packed == NULL)) return tl_op_unplaced(ctx);
+  if (s == NULL || (st.isa != TL_ISA_REFERENCE && st.packed == NULL && st.packed8 == NULL)) return tl_op_unplaced(ctx);
   *s = st;
+  if (s->packed8 != NULL) {
+    tl_transpose_conv_int8_opt_pack(s->packed8, (const int8_t *)tl_op_input_data(ctx, node, 1),
+                                    node->op->input_count == 3 ? (const int32_t *)tl_op_input_data(ctx, node, 2) : NULL,
+                                    &s->q, (tl_i8_level)s->level);
+  }
   if (s->packed != NULL) {
     tl_transpose_conv_f32_opt_pack(s->packed, (const float *)tl_op_input_data(ctx, node, 1), &s->q.geom,
                                    (tl_isa)s->isa);
@@ -125,10 +150,47 @@ TL_OP_ENTRY tl_status tl_prepare_transpose_conv(tl_op_ctx *ctx, tl_node *node) {
   return TL_OK;
 }
 
+/* int8 at a level: units are output rows over the batch (image u / out_h, row u % out_h). */
+typedef struct tl_tconv8_job {
+  tl_op_units u;
+  const tl_transpose_conv_state *s;
+  int8_t *y, *scratch;
+  const int8_t *x;
+} tl_tconv8_job;
+
+static void tl_tconv8_task(void *arg, int32_t task, int32_t thread) {
+  const tl_tconv8_job *j = (const tl_tconv8_job *)arg;
+  const int32_t out_h = j->s->q.geom.out_h;
+  int32_t u0, u1;
+  tl_op_unit_range(&j->u, task, &u0, &u1);
+  while (u0 < u1) {
+    const int32_t b = u0 / out_h, oy0 = u0 % out_h, oy1 = u1 - b * out_h < out_h ? u1 - b * out_h : out_h;
+    tl_transpose_conv_int8_opt_rows(j->y, j->x, j->s->packed8, j->scratch + (size_t)thread * j->s->scratch_bytes,
+                                    &j->s->q, (tl_i8_level)j->s->level, b, oy0, oy1);
+    u0 += oy1 - oy0;
+  }
+}
+
+static void tl_eval_transpose_conv_int8_opt(tl_op_ctx *ctx, tl_node *node, const tl_transpose_conv_state *s) {
+  const tl_conv_params *g = &s->q.geom;
+  tl_tconv8_job j;
+  j.s = s;
+  j.y = (int8_t *)tl_op_output_data(ctx, node, 0);
+  j.x = (const int8_t *)tl_op_input_data(ctx, node, 0);
+  j.scratch = (int8_t *)tl_op_scratch(node, s->scratch);
+  if (tl_op_run_units(ctx, (int64_t)g->batch * g->in_h * g->in_w * g->k_h * g->k_w * g->in_c * g->out_c,
+                      g->batch * g->out_h, &j.u, tl_tconv8_task, &j))
+    return;
+  for (int32_t b = 0; b < g->batch; b++)
+    tl_transpose_conv_int8_opt_rows(j.y, j.x, s->packed8, j.scratch, &s->q, (tl_i8_level)s->level, b, 0, g->out_h);
+}
+
 TL_OP_ENTRY void tl_eval_transpose_conv(tl_op_ctx *ctx, tl_node *node) {
   const tl_transpose_conv_state *s = (const tl_transpose_conv_state *)node->state;
   const int has_bias = node->op->input_count == 3;
-  if (tl_op_is_int8(ctx, node)) {
+  if (tl_op_is_int8(ctx, node) && s->packed8 != NULL) {
+    tl_eval_transpose_conv_int8_opt(ctx, node, s);
+  } else if (tl_op_is_int8(ctx, node)) {
     tl_transpose_conv_int8((int8_t *)tl_op_output_data(ctx, node, 0), (const int8_t *)tl_op_input_data(ctx, node, 0),
                            (const int8_t *)tl_op_input_data(ctx, node, 1),
                            has_bias ? (const int32_t *)tl_op_input_data(ctx, node, 2) : NULL, &s->q);

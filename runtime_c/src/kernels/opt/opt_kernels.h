@@ -183,12 +183,7 @@ void tl_batch_matmul_f32_opt_batch(float *y, const float *a, const float *b, flo
 void tl_batch_matmul_f32_opt(float *y,       /* [batches, m, n] */
                              const float *a, /* as tl_batch_matmul_f32 */
                              const float *b, float *scratch, const tl_batch_matmul_params *p, tl_isa isa);
-/* int8: tl_batch_matmul_int8's bytes through contiguous dot products (tl_dot_int8) of rows of A and of B^T;
- * the scratch holds B^T ([n, k], unless adj_y) and A ([m, k], with adj_x): tl_batch_matmul_int8_opt_scratch_bytes
- * (0: none; trainer/tlm/planner.py mirrors it). */
-size_t tl_batch_matmul_int8_opt_scratch_bytes(const tl_batch_matmul_params *p);
-void tl_batch_matmul_int8_opt(int8_t *y, const int8_t *a, const int8_t *b, int8_t *scratch,
-                              const tl_batch_matmul_int8_params *q);
+/* int8: int8_gemm_ops.h */
 
 /* ---- TransposeConv: GEMM into columns, then col2im (transpose_conv_opt.c) ----
  * The weights [out_c, k_h, k_w, in_c] are packed once as the [k_h k_w out_c, in_c] matrix (rows in (ky, kx, oc)
