@@ -1,5 +1,10 @@
 """int8 TransposeConv and BatchMatMul on the int8 GEMM (runtime_c kernels/opt/transpose_conv_int8_opt.c,
-batch_matmul_int8_opt.c, int8_panels.c): at every kernel level this CPU has, with 1 and 2 threads, the bytes
+batch_matmul_int8_opt.c, int8_panels.c).
+
+runtime_c/tests/test_opt_gemm_ops_int8.c compares both drivers with the reference kernels byte for byte at
+every int8 level the CPU has; here it runs natively, under qemu-aarch64 (NEON on a Cortex-A53, dotprod on
+qemu's max CPU) and under qemu-arm (ARMv7 NEON), and the levels it reports are checked against the CPU's.
+Then the interpreter (pyruntime): at every kernel level this CPU has, with 1 and 2 threads, the bytes
 of the reference kernel and of the numpy reference, over the geometries that reach each branch of the drivers
 (column tails, the periodic-bias requantization, rows no tap reaches, several pixel blocks, tap rows cut by
 the thread split, adj_x/adj_y, broadcast batches), extreme zero points and scales (positive shifts take the
@@ -9,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from cbuild import kernel_levels
 from int8_op_cases import QT, _bias, _out_scale, _weights, act_q, i8, log_scale, one_op
 from runtime_op_cases import ensure_pyruntime
 
@@ -21,6 +27,30 @@ from trainer.tlm.reader import plan_model
 
 LEVELS = ("portable", "neon", "avx2", "avx512")
 ACT_CODES = {"NONE": 0, "RELU": 1, "RELU6": 2}
+TARGET = "test_opt_gemm_ops_int8"
+
+
+def test_c_kernels_native_every_level() -> None:
+    features, levels = kernel_levels("native", TARGET, "gemm8ops")
+    expected = (
+        ["portable"]
+        + (["avx2"] if features["avx2_fma"] else [])
+        + (["vnni"] if features["avx512f"] and features["avx512vnni"] else [])
+    )
+    assert levels == expected
+
+
+@pytest.mark.parametrize(
+    "variant, cpu, expected",
+    [
+        ("aarch64", ("-cpu", "cortex-a53"), ["portable", "neon"]),
+        ("aarch64", ("-cpu", "max"), ["portable", "neon", "sdot"]),
+        ("armhf", (), ["portable", "neon"]),
+    ],
+)
+def test_c_kernels_arm_under_qemu(variant: str, cpu: tuple[str, ...], expected: list[str]) -> None:
+    features, levels = kernel_levels(variant, TARGET, "gemm8ops", cpu)
+    assert features["neon"] == 1 and levels == expected
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +94,8 @@ TCONV = [
 ]
 
 
-@pytest.mark.parametrize("case", range(len(TCONV)))
-def test_transpose_conv_int8_gives_the_reference_bytes(pyrt, case: int) -> None:
+def tconv_case(case: int) -> tuple[bytes, list[np.ndarray], np.ndarray]:
+    """Model, inputs and the numpy reference's output of TCONV[case]."""
     xs, (kh, kw), oc, st, pad, (oh, ow), act, has_bias, per_channel, squeeze = TCONV[case]
     rng = np.random.default_rng(100 + case)
     s_in, zp_in = log_scale(rng, 1e-3, 1.0), (-128, 127, 5, 0, -3, 77)[case]
@@ -82,8 +112,14 @@ def test_transpose_conv_int8_gives_the_reference_bytes(pyrt, case: int) -> None:
     want = transpose_conv_int8(x, w, b, zp_in, rq, (xs[0], oh, ow, oc), st, pad)
     model, feeds = one_op("TransposeConv", operands, want.shape, act_q(s_out, zp_out), padding=pad,
                           stride_h=st[0], stride_w=st[1], activation=act)  # fmt: skip
+    return model, feeds, want
+
+
+@pytest.mark.parametrize("case", range(len(TCONV)))
+def test_transpose_conv_int8_gives_the_reference_bytes(pyrt, case: int) -> None:
+    model, feeds, want = tconv_case(case)
     assert _check_levels(pyrt, model, feeds, want) >= 1
-    if squeeze < 1.0:
+    if TCONV[case][-1] < 1.0:
         assert np.count_nonzero((want == 127) | (want == -128)) > want.size // 20
 
 
@@ -123,8 +159,8 @@ BMM = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("case", range(len(BMM)))
-def test_batch_matmul_int8_gives_the_reference_bytes(pyrt, case: int) -> None:
+def bmm_case(case: int) -> tuple[bytes, list[np.ndarray], np.ndarray]:
+    """Model, inputs and the numpy reference's output of BMM[case]."""
     a_shape, b_shape, adj_x, adj_y, (za, zb, zo), (sa, sb, so), r = BMM[case]
     rng = np.random.default_rng(200 + case)
     a = i8(rng, *a_shape, lo=-r, hi=r - 1)
@@ -135,9 +171,15 @@ def test_batch_matmul_int8_gives_the_reference_bytes(pyrt, case: int) -> None:
     want = batch_matmul_int8(a, b, prepare_batch_matmul(sa, za, sb, zb, so, zo), adj_x, adj_y)
     model, feeds = one_op("BatchMatMul", [QT(a, act_q(sa, za)), QT(b, act_q(sb, zb))], want.shape,
                           act_q(so, zo), adj_x=adj_x, adj_y=adj_y)  # fmt: skip
+    return model, feeds, want
+
+
+@pytest.mark.parametrize("case", range(len(BMM)))
+def test_batch_matmul_int8_gives_the_reference_bytes(pyrt, case: int) -> None:
+    model, feeds, want = bmm_case(case)
     assert _check_levels(pyrt, model, feeds, want) >= 1
     assert len(np.unique(want)) > 8  # a spread of values
-    if r < 128:  # the multiplier above 1: some saturate, most do not
+    if BMM[case][-1] < 128:  # the multiplier above 1: some saturate, most do not
         assert 0 < np.count_nonzero((want == 127) | (want == -128)) < want.size // 4
 
 
