@@ -148,9 +148,10 @@ def test_tf_matmul_of_activations_exports_as_batch_matmul(pyrt) -> None:
 
 
 @pytest.mark.parametrize("adj_x, adj_y", [(False, False), (False, True), (True, False), (True, True)])
-def test_int8_dot_product_path_gives_the_reference_kernels_bytes(pyrt, adj_x, adj_y) -> None:
-    """The optimized levels' int8 kernel (rows of A and of B^T through contiguous dot products) against the
-    reference kernel and the numpy reference: the same exact sums, so the same bytes."""
+def test_int8_gemm_path_gives_the_reference_kernels_bytes(pyrt, adj_x, adj_y) -> None:
+    """The optimized levels' int8 kernel (B packed per batch into the int8 GEMM's panels, the zero points as
+    column and row corrections) against the reference kernel and the numpy reference: the same exact sums,
+    so the same bytes."""
     from trainer.runtime_ops.batch_matmul import batch_matmul_int8, prepare_batch_matmul
 
     rng = np.random.default_rng(13)
