@@ -93,6 +93,12 @@ OPS: dict[str, tuple[Callable[..., tf.Tensor], int, tuple[float, float]]] = {
     "gather": (lambda p, i: tf.gather(p, i), 2, (-2.0, 2.0)),
     "gather_axis": (lambda p, i: tf.gather(p, i, axis=-2), 2, (-2.0, 2.0)),
     "gather_embedding": (lambda i: tf.nn.embedding_lookup(EMBEDDING, i), 1, (-2.0, 2.0)),
+    "sum": (lambda x: tf.reduce_sum(x, axis=[1, 2]), 1, (-2.0, 2.0)),
+    "sum_keep_dims": (lambda x: tf.reduce_sum(x, axis=-1, keepdims=True), 1, (-2.0, 2.0)),
+    "reduce_max": (lambda x: tf.reduce_max(x, axis=[0, 2]), 1, (-2.0, 2.0)),
+    "reduce_max_keep_dims": (lambda x: tf.reduce_max(x, axis=-1, keepdims=True), 1, (-2.0, 2.0)),
+    "arg_max": (lambda x: tf.argmax(x, axis=1, output_type=tf.int32), 1, (-2.0, 2.0)),
+    "arg_min": (lambda x: tf.argmin(x, axis=-1, output_type=tf.int32), 1, (-2.0, 2.0)),
 }
 # int32 inputs (ids): op name -> {input position: ids drawn from [0, bound)}
 INT_INPUTS: dict[str, dict[int, int]] = {
@@ -118,6 +124,12 @@ SHAPES: dict[str, list[list[int]]] = {
     "batch_matmul": [[2, 3, 6, 8], [1, 3, 5, 8]],  # a batch dim broadcast, adj_y
     "batch_matmul_adj_x": [[3, 8, 6], [3, 8, 5]],
     "unpack": [[2, 4, 8]],
+    "sum": [[2, 3, 4, 5]],
+    "sum_keep_dims": [[3, 64]],
+    "reduce_max": [[2, 3, 4, 5]],
+    "reduce_max_keep_dims": [[3, 64]],
+    "arg_max": [[3, 64]],
+    "arg_min": [[2, 5, 7]],
     "transpose_conv": [[1, 5, 5, 4]],
     "transpose_conv_valid": [[1, 4, 4, 3]],
     **{f"resize_{m}{v}": [[2, 5, 6, 3]] for m in ("bilinear", "nearest") for v in ("", "_align", "_half")},

@@ -1693,6 +1693,56 @@ def _gather_op() -> list[Case]:
     ]
 
 
+@_group
+def _reduce_ops() -> list[Case]:
+    f, i8, q, q2 = np.float32, np.int8, Quantization(0.1, 0), Quantization(0.2, 3)
+    x = (f, [2, 3], None)
+    cases = []
+    for op in ("Sum", "ReduceMax"):
+        n = "sum" if op == "Sum" else "reduce_max"
+        cases += [
+            _c(f"{n}_two_inputs", _one_op(op, [x, x], [(f, [2], None)], axes=[1]), COUNT),
+            _c(f"{n}_no_axes", _one_op(op, [x], [(f, [2, 3], None)], axes=[]), OPTIONS),
+            _c(f"{n}_axis_out_of_range", _one_op(op, [x], [(f, [2], None)], axes=[2]), OPTIONS),
+            _c(f"{n}_axis_twice", _one_op(op, [x], [(f, [2], None)], axes=[1, -1]), OPTIONS),
+            _c(f"{n}_output_shape", _one_op(op, [x], [(f, [3], None)], axes=[1]), SHAPE),
+            _c(f"{n}_keep_dims_shape", _one_op(op, [x], [(f, [2], None)], axes=[1], keep_dims=True), SHAPE),
+            _c(
+                f"{n}_int32",
+                _one_op(op, [(np.int32, [2, 3], None)], [(np.int32, [2], None)], axes=[1]),
+                UNS_DTYPE,
+            ),
+            _c(
+                f"{n}_int8_output_unquantized",
+                _one_op(op, [(i8, [2, 3], q)], [(i8, [2], None)], axes=[1]),
+                QUANT,
+            ),
+        ]
+    cases += [
+        _c(
+            "reduce_max_int8_requantized",
+            _one_op("ReduceMax", [(i8, [2, 3], q)], [(i8, [2], q2)], axes=[1]),
+            QUANT,
+        ),
+        _c(
+            "sum_int8_scale_ratio_inf",
+            _one_op(
+                "Sum", [(i8, [2, 3], Quantization(1e30, 0))], [(i8, [2], Quantization(1e-30, 0))], axes=[1]
+            ),
+            QUANT,
+        ),
+        _c(
+            "sum_int8_zero_point_share_inf",
+            _one_op(
+                "Sum", [(i8, [2, 3], Quantization(1e30, 127))], [(i8, [2], Quantization(1e-7, 0))], axes=[1]
+            ),
+            QUANT,
+        ),
+        _c("valid_sum_int8_requantizing", _one_op("Sum", [(i8, [2, 3], q)], [(i8, [2], q2)], axes=[1]), OK),
+    ]
+    return cases
+
+
 def cases() -> list[Case]:
     """Every malformed-model case (plus valid controls), names unique; see ``Case.requires``."""
     out: list[Case] = []

@@ -34,6 +34,7 @@ from trainer.runtime_ops import (  # noqa: F401  (each registers its ops)
     pool,
     prelu,
     quantize,
+    reduce,
     resize,
     softmax,
     split,

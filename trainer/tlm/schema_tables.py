@@ -89,6 +89,8 @@ OP_OPTIONS: dict[str, str] = {
     "ResizeBilinear": "ResizeOptions",
     "ResizeNearestNeighbor": "ResizeOptions",
     "Gather": "GatherOptions",
+    "Sum": "MeanOptions",
+    "ReduceMax": "MeanOptions",
 }
 
 # Op codes whose options may be left out (`options_optional`).

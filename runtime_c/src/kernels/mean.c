@@ -6,62 +6,26 @@
  */
 #include <math.h>
 
-#include "kernels.h"
+#include "reduce_walk.h"
 
-/* Steps a row-major odometer over dims[0..n) by one, keeping *offset = sum idx[d] * strides[d]. */
-static void odometer_next(int32_t *idx, const int32_t *dims, const int64_t *strides, int32_t n,
-                          int64_t *offset) {
-  for (int32_t d = n - 1; d >= 0; d--) {
-    idx[d]++;
-    *offset += strides[d];
-    if (idx[d] < dims[d]) return;
-    *offset -= strides[d] * dims[d];
-    idx[d] = 0;
-  }
-}
-
-/* Algorithm: split the input's axes into kept ones (they index y, in order) and reduced ones. For each output
- * element, in y's order, an odometer over the kept axes gives the input offset of its first term; a second
- * odometer over the reduced axes visits its terms, summed in double and divided by their count. An empty
- * reduction (a reduced dim of 0) gives NaN, like numpy's mean of nothing. */
+/* Algorithm: the walk of reduce_walk.h; each output element's terms summed in double and divided by their
+ * count. An empty reduction (a reduced dim of 0) gives NaN, like numpy's mean of nothing. */
 void tl_mean_f32(float *y,       /* [the kept dims of in_dims, in order] */
                  const float *x, /* [in_dims[0], ..., in_dims[rank - 1]] */
                  const tl_mean_params *p) {
-  int32_t kept_dims[TL_KMAX_RANK], red_dims[TL_KMAX_RANK];     /* sizes of the kept / reduced axes */
-  int64_t kept_strides[TL_KMAX_RANK], red_strides[TL_KMAX_RANK]; /* their element strides in x */
-  int32_t n_kept = 0, n_red = 0;
-  for (int32_t d = 0; d < p->rank; d++) {
-    if (p->reduce[d]) n_red++; else n_kept++;
-  }
-  /* Walk the axes from the last (stride 1) to the first, filling both lists back to front. */
-  int32_t ki = n_kept, ri = n_red;
-  int64_t n_out = 1, count = 1, stride = 1;
-  for (int32_t d = p->rank - 1; d >= 0; d--) {
-    if (p->reduce[d]) {
-      ri--;
-      red_dims[ri] = p->in_dims[d];
-      red_strides[ri] = stride;
-      count *= p->in_dims[d];
-    } else {
-      ki--;
-      kept_dims[ki] = p->in_dims[d];
-      kept_strides[ki] = stride;
-      n_out *= p->in_dims[d];
-    }
-    stride *= p->in_dims[d];
-  }
-
+  tl_reduce_walk w;
+  tl_reduce_walk_init(&w, p);
   int32_t kept_idx[TL_KMAX_RANK] = {0};
   int64_t base = 0; /* input offset of y[o]'s first term */
-  for (int64_t o = 0; o < n_out; o++) {
+  for (int64_t o = 0; o < w.n_out; o++) {
     int32_t red_idx[TL_KMAX_RANK] = {0};
     int64_t off = 0; /* offset of the current term from base */
     double sum = 0.0;
-    for (int64_t r = 0; r < count; r++) {
+    for (int64_t r = 0; r < w.count; r++) {
       sum += (double)x[base + off];
-      odometer_next(red_idx, red_dims, red_strides, n_red, &off);
+      tl_reduce_next(red_idx, w.red_dims, w.red_strides, w.n_red, &off);
     }
-    y[o] = count > 0 ? (float)(sum / (double)count) : NAN;
-    odometer_next(kept_idx, kept_dims, kept_strides, n_kept, &base);
+    y[o] = w.count > 0 ? (float)(sum / (double)w.count) : NAN;
+    tl_reduce_next(kept_idx, w.kept_dims, w.kept_strides, w.n_kept, &base);
   }
 }

@@ -6,6 +6,7 @@
  */
 #include "geometry.h"
 #include "kernels_int8.h"
+#include "reduce_walk.h"
 
 /* round(sum / count) with ties away from zero; count >= 1. */
 static int32_t tl_rounded_average(int64_t sum, int64_t count) {
@@ -59,54 +60,21 @@ void tl_max_pool2d_int8(int8_t *y, const int8_t *x, const tl_pool_int8_params *p
 
 void tl_average_pool2d_int8(int8_t *y, const int8_t *x, const tl_pool_int8_params *p) { tl_pool_int8(y, x, p, 0); }
 
-/* Steps a row-major odometer over dims[0..n) by one, keeping *offset = sum idx[d] * strides[d]. */
-static void tl_odometer_next(int32_t *idx, const int32_t *dims, const int64_t *strides, int32_t n, int64_t *offset) {
-  for (int32_t d = n - 1; d >= 0; d--) {
-    idx[d]++;
-    *offset += strides[d];
-    if (idx[d] < dims[d]) return;
-    *offset -= strides[d] * dims[d];
-    idx[d] = 0;
-  }
-}
-
-/* Algorithm: as tl_mean_f32 (an odometer over the kept axes for the output, one over the reduced axes for
- * the terms), summing x - input_zp in int64; the sum (saturated to int32) requantized once by the multiplier
- * that has 1 / count in it (ops/mean_int8.c). */
+/* Algorithm: the walk of reduce_walk.h (as tl_mean_f32), summing x - input_zp in int64; the sum (saturated to
+ * int32) requantized once by the multiplier that has 1 / count in it (ops/mean_int8.c). */
 void tl_mean_int8(int8_t *y, const int8_t *x, const tl_mean_int8_params *p) {
-  const tl_mean_params *g = &p->geom;
-  int32_t kept_dims[TL_KMAX_RANK], red_dims[TL_KMAX_RANK];
-  int64_t kept_strides[TL_KMAX_RANK], red_strides[TL_KMAX_RANK];
-  int32_t n_kept = 0, n_red = 0;
-  for (int32_t d = 0; d < g->rank; d++) {
-    if (g->reduce[d]) n_red++; else n_kept++;
-  }
-  int32_t ki = n_kept, ri = n_red;
-  int64_t n_out = 1, count = 1, stride = 1;
-  for (int32_t d = g->rank - 1; d >= 0; d--) {
-    if (g->reduce[d]) {
-      ri--;
-      red_dims[ri] = g->in_dims[d];
-      red_strides[ri] = stride;
-      count *= g->in_dims[d];
-    } else {
-      ki--;
-      kept_dims[ki] = g->in_dims[d];
-      kept_strides[ki] = stride;
-      n_out *= g->in_dims[d];
-    }
-    stride *= g->in_dims[d];
-  }
+  tl_reduce_walk w;
+  tl_reduce_walk_init(&w, &p->geom);
   int32_t kept_idx[TL_KMAX_RANK] = {0};
   int64_t base = 0;
-  for (int64_t o = 0; o < n_out; o++) {
+  for (int64_t o = 0; o < w.n_out; o++) {
     int32_t red_idx[TL_KMAX_RANK] = {0};
     int64_t off = 0, sum = 0;
-    for (int64_t r = 0; r < count; r++) {
+    for (int64_t r = 0; r < w.count; r++) {
       sum += (int64_t)x[base + off] - p->q.input_zp;
-      tl_odometer_next(red_idx, red_dims, red_strides, n_red, &off);
+      tl_reduce_next(red_idx, w.red_dims, w.red_strides, w.n_red, &off);
     }
     y[o] = tl_requantize_centered_int8(sum > INT32_MAX ? INT32_MAX : (sum < INT32_MIN ? INT32_MIN : (int32_t)sum), &p->q);
-    tl_odometer_next(kept_idx, kept_dims, kept_strides, n_kept, &base);
+    tl_reduce_next(kept_idx, w.kept_dims, w.kept_strides, w.n_kept, &base);
   }
 }

@@ -2,12 +2,12 @@
 for LiteRT, TFLite Micro, Netron and the rest of that ecosystem.
 
 Tensors keep their ``.tlm`` indices, names, shapes and quantization; constants get one TFLite buffer each
-(buffer 0 is TFLite's empty sentinel). What TFLite takes as input tensors but tensorlet as options (Mean's
-axes, Pad's paddings, Transpose's perm, Reshape's shape) and the float32 outputs of the DEQUANTIZE ops TFLite
-needs before float16 weights are appended after the ``.tlm`` tensors. The ``.tlm`` metadata (producer,
-entries) travels in a TFLite metadata buffer named ``tensorlet_metadata``, so importing the file again gives
-the original ``.tlm`` byte for byte (for files whose tensors are numbered in order of first use, as
-tensorlet's converter and builder write them).
+(buffer 0 is TFLite's empty sentinel). What TFLite takes as input tensors but tensorlet as options (the axes
+of Mean, Sum and ReduceMax, Pad's paddings, Transpose's perm, Reshape's shape) and the float32 outputs of
+the DEQUANTIZE ops TFLite needs before float16 weights are appended after the ``.tlm`` tensors. The ``.tlm``
+metadata (producer, entries) travels in a TFLite metadata buffer named ``tensorlet_metadata``, so importing
+the file again gives the original ``.tlm`` byte for byte (for files whose tensors are numbered in order of
+first use, as tensorlet's converter and builder write them).
 
 ``micro=True`` writes the file for TFLite Micro, whose kernels take less than LiteRT's (docs/tflite.md
 section 8): float16 weights become float32 constants (its DEQUANTIZE takes no float16); an int8 Relu6 whose
@@ -54,7 +54,7 @@ _OPS = {
     "StridedSlice": "STRIDED_SLICE",
     "L2Normalization": "L2_NORMALIZATION", "Pack": "PACK", "Unpack": "UNPACK",
     "ResizeBilinear": "RESIZE_BILINEAR", "ResizeNearestNeighbor": "RESIZE_NEAREST_NEIGHBOR",
-    "Gather": "GATHER",
+    "Gather": "GATHER", "Sum": "SUM", "ReduceMax": "REDUCE_MAX",
 }  # fmt: skip
 _WEIGHTED = ("FullyConnected", "Conv2D", "DepthwiseConv2D")
 
@@ -230,6 +230,11 @@ def _convert_op(g: _Graph, op) -> None:
         raise TFLiteImportError(f"op {op.index} ({op.opcode}) has no TFLite export")
     if g.micro and op.opcode == "Relu6" and _micro_relu6(g, op):
         return
+    if op.opcode == "Sum" and g.tensors[ins[0]]["quant"] and not _requantizes(g, ins, outs[0]):
+        raise TFLiteImportError(
+            f"op {op.index} (Sum): TFLite's int8 SUM with equal input and output parameters adds the raw "
+            "values in int8 (wrapping) instead of rescaling; give the output its own parameters"
+        )
     if g.micro and op.opcode == "AveragePool2D" and _requantizes(g, ins, outs[0]):
         raise TFLiteImportError(
             f"op {op.index} (AveragePool2D): TFLite Micro needs equal input and output parameters for int8 "
@@ -271,7 +276,7 @@ def _convert_op(g: _Graph, op) -> None:
                 (3, "i", o["filter_w"]), (4, "i", o["filter_h"]), (5, "b", _ACT[o["activation"]]),
             ],
         )  # fmt: skip
-    elif op.opcode == "Mean":
+    elif op.opcode in ("Mean", "Sum", "ReduceMax"):
         ins.append(g.const(f"{g.info.tensors[outs[0]].name}/axes", np.asarray(o["axes"])))
         opts = ("ReducerOptions", [(0, "?", bool(o["keep_dims"]))])
     elif op.opcode == "Softmax":

@@ -351,15 +351,23 @@ _register("AVERAGE_POOL_2D", "AveragePool2D", "padding, strides, filter size, fu
 )
 
 
-@_register("MEAN", "Mean", "axes from the constant axis tensor (scalar or vector), keep_dims")
-def _mean(ctx: ImportContext, op: Operator) -> None:
-    arity(op, (2,))
-    axes = [int(a) for a in ctx.const(op.inputs[1], "axis").reshape(-1)]
-    keep = bool(options(ctx, op, "ReducerOptions", schema.REDUCER_OPTIONS)["keep_dims"])
-    rank = len(ctx.shape(op.inputs[0]))
-    if not axes or any(not -rank <= a < rank for a in axes) or len({a % rank for a in axes}) != len(axes):
-        raise Refusal(f"axes {axes} for rank {rank}")
-    ctx.emit("Mean", op, [ctx.t(op.inputs[0])], [ctx.t(op.outputs[0])], axes=axes, keep_dims=keep)
+def _reducer(tensorlet_op: str) -> Callable:
+    def convert(ctx: ImportContext, op: Operator) -> None:
+        arity(op, (2,))
+        axes = [int(a) for a in ctx.const(op.inputs[1], "axis").reshape(-1)]
+        keep = bool(options(ctx, op, "ReducerOptions", schema.REDUCER_OPTIONS)["keep_dims"])
+        rank = len(ctx.shape(op.inputs[0]))
+        if not axes or any(not -rank <= a < rank for a in axes) or len({a % rank for a in axes}) != len(axes):
+            raise Refusal(f"axes {axes} for rank {rank}")
+        ctx.emit(tensorlet_op, op, [ctx.t(op.inputs[0])], [ctx.t(op.outputs[0])], axes=axes, keep_dims=keep)
+
+    return convert
+
+
+_AXES = "axes from the constant axis tensor (scalar or vector), keep_dims"
+_register("MEAN", "Mean", _AXES)(_reducer("Mean"))
+_register("SUM", "Sum", _AXES)(_reducer("Sum"))
+_register("REDUCE_MAX", "ReduceMax", _AXES)(_reducer("ReduceMax"))
 
 
 # ---- data movement ----

@@ -49,3 +49,5 @@ class OpCode(object):
     ResizeBilinear = 43
     ResizeNearestNeighbor = 44
     Gather = 45
+    Sum = 46
+    ReduceMax = 47
