@@ -99,6 +99,7 @@ OPS: dict[str, tuple[Callable[..., tf.Tensor], int, tuple[float, float]]] = {
     "reduce_max_keep_dims": (lambda x: tf.reduce_max(x, axis=-1, keepdims=True), 1, (-2.0, 2.0)),
     "arg_max": (lambda x: tf.argmax(x, axis=1, output_type=tf.int32), 1, (-2.0, 2.0)),
     "arg_min": (lambda x: tf.argmin(x, axis=-1, output_type=tf.int32), 1, (-2.0, 2.0)),
+    "arg_max_int64": (lambda x: tf.argmax(x, axis=0), 1, (-2.0, 2.0)),  # TF's default output_type
 }
 # int32 inputs (ids): op name -> {input position: ids drawn from [0, bound)}
 INT_INPUTS: dict[str, dict[int, int]] = {
@@ -130,6 +131,7 @@ SHAPES: dict[str, list[list[int]]] = {
     "reduce_max_keep_dims": [[3, 64]],
     "arg_max": [[3, 64]],
     "arg_min": [[2, 5, 7]],
+    "arg_max_int64": [[6, 10]],
     "transpose_conv": [[1, 5, 5, 4]],
     "transpose_conv_valid": [[1, 4, 4, 3]],
     **{f"resize_{m}{v}": [[2, 5, 6, 3]] for m in ("bilinear", "nearest") for v in ("", "_align", "_half")},

@@ -39,7 +39,6 @@ CAP_4096 = "cap4096"  # tl_options.max_arena_bytes = 4096
 
 NOT_EXPRESSIBLE = {
     "deep nesting": "the schema has no recursive tables: nesting depth is fixed at 4 by the types",
-    "argmax axis": "the schema has no ArgMax op (Gather's axis: the gather_* cases)",
     "im2col scratch overflow": "the reference Conv2D uses no scratch buffer (no im2col)",
 }
 
@@ -1740,6 +1739,29 @@ def _reduce_ops() -> list[Case]:
         ),
         _c("valid_sum_int8_requantizing", _one_op("Sum", [(i8, [2, 3], q)], [(i8, [2], q2)], axes=[1]), OK),
     ]
+    return cases
+
+
+@_group
+def _arg_ops() -> list[Case]:
+    f, i8, i32, q = np.float32, np.int8, np.int32, Quantization(0.1, 0)
+    x = (f, [2, 3], None)
+    cases = []
+    for op in ("ArgMax", "ArgMin"):
+        n = "arg_max" if op == "ArgMax" else "arg_min"
+        cases += [
+            _c(f"{n}_two_inputs", _one_op(op, [x, x], [(i32, [2], None)], axis=1), COUNT),
+            _c(f"{n}_two_outputs", _one_op(op, [x], [(i32, [2], None)] * 2, axis=1), COUNT),
+            _c(f"{n}_axis_out_of_range", _one_op(op, [x], [(i32, [2], None)], axis=2), OPTIONS),
+            _c(f"{n}_axis_int32_min", _one_op(op, [x], [(i32, [2], None)], axis=-(2**31)), OPTIONS),
+            _c(f"{n}_output_shape", _one_op(op, [x], [(i32, [3], None)], axis=1), SHAPE),
+            _c(f"{n}_scalar_input", _one_op(op, [(f, [], None)], [(i32, [], None)], axis=0), SHAPE),
+            _c(f"{n}_float_output", _one_op(op, [x], [(f, [2], None)], axis=1), UNS_DTYPE),
+            _c(f"{n}_int8_output", _one_op(op, [(i8, [2, 3], q)], [(i8, [2], q)], axis=1), UNS_DTYPE),
+            _c(f"{n}_int32_input", _one_op(op, [(i32, [2, 3], None)], [(i32, [2], None)], axis=1), UNS_DTYPE),
+            _c(f"{n}_quantized_indices", _one_op(op, [(i8, [2, 3], q)], [(i32, [2], q)], axis=1), QUANT),
+            _c(f"valid_{n}_int8_int64", _one_op(op, [(i8, [2, 3], q)], [(np.int64, [3], None)], axis=0), OK),
+        ]
     return cases
 
 

@@ -481,11 +481,19 @@ def max_error(outputs: Sequence[np.ndarray], expected: Sequence[np.ndarray]) -> 
 
 
 def check_outputs(case: OpCase, outputs: Sequence[np.ndarray]) -> None:
-    """Assert the parity criterion: max abs error <= TOLERANCE * max|expected|, for every output."""
+    """Assert the parity criterion: max abs error <= TOLERANCE * max|expected|, for every float32 output;
+    integer outputs (the indices of ArgMax / ArgMin) equal, dtype and shape included."""
     assert len(outputs) == len(case.expected), f"{case.name}: {len(outputs)} outputs"
-    for out in outputs:
+    values = []
+    for out, exp in zip(outputs, case.expected, strict=True):
+        exp = np.asarray(exp)
+        if np.issubdtype(exp.dtype, np.integer):
+            assert out.dtype == exp.dtype, f"{case.name}: output dtype {out.dtype}, expected {exp.dtype}"
+            assert out.shape == exp.shape and np.array_equal(out, exp), f"{case.name}: {out} != {exp}"
+            continue
         assert out.dtype == np.float32, f"{case.name}: output dtype {out.dtype}"
-    err = max_error(outputs, case.expected)
+        values.append((out, exp))
+    err = max_error([o for o, _ in values], [e for _, e in values]) if values else 0.0
     assert err <= TOLERANCE, f"{case.name}: relative max error {err:.3g} > {TOLERANCE}"
 
 

@@ -143,7 +143,7 @@ typedef struct fz_union_desc {
 
 static const fz_enum_desc fz_enums[] = {
   {"DType", 0, 7},
-  {"OpCode", 0, 47},
+  {"OpCode", 0, 49},
   {"Activation", 0, 2},
   {"Padding", 0, 1},
 };

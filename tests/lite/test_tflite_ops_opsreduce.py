@@ -1,6 +1,6 @@
-"""The reductions of issue #15 (Sum, ReduceMax) imported from TensorFlow-converted one-op models and compared
-with LiteRT on 100 seeded inputs each, and exported back to TFLite (``to_tflite``) and run on LiteRT against
-tensorlet's own kernels.
+"""The reductions of issue #15 (Sum, ReduceMax, ArgMax, ArgMin) imported from TensorFlow-converted one-op
+models and compared with LiteRT on 100 seeded inputs each, and exported back to TFLite (``to_tflite``) and
+run on LiteRT against tensorlet's own kernels.
 
 The fixtures (tests/fixtures/tflite/ops_<name>.tflite and ops_<name>_int8.tflite, written by
 scripts/make_op_fixtures.py) hold the op alone: float32, and full-integer int8 with int8 inputs and outputs.
@@ -11,6 +11,9 @@ reference kernel of int8 SUM with differing parameters (``BUILTIN_REF``) returns
 whose rescaled value is -25, on the converter's own fixture), so int8 Sum is compared with its builtin kernel
 (``BUILTIN_WITHOUT_DEFAULT_DELEGATES``), which follows TFLite's formula (reduce.h, QuantizedMeanOrSum:
 the raw sum rescaled in float32, rounded half away from zero, clamped); the other ops with BUILTIN_REF.
+ARG_MAX and ARG_MIN keep their int32 or int64 output in an int8 model (the converter's int8 output type
+applies to values, not indices) and compare raw int8 values: indices identical. The float32 inputs of the
+fixtures are uniform (no ties); the exported int8 models have ties, the first index winning in both.
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ OPS = {
     "sum_keep_dims": "Sum",  # [3, 64] over -1, keep_dims
     "reduce_max": "ReduceMax",  # [2, 3, 4, 5] over axes 0, 2
     "reduce_max_keep_dims": "ReduceMax",  # [3, 64] over -1, keep_dims
+    "arg_max": "ArgMax",  # [3, 64] along axis 1, int32
+    "arg_min": "ArgMin",  # [2, 5, 7] along -1, int32
+    "arg_max_int64": "ArgMax",  # [6, 10] along axis 0, int64 (tf.argmax's default)
 }
 
 
@@ -106,6 +112,23 @@ def test_export_runs_on_litert_like_tensorlet(k: int) -> None:
     if all(a >= 0 for a in axes):
         assert from_tflite(data) == tlm  # the round trip gives the same .tlm
     assert _compare(data, tlm, _resolver(lr, op, in_q is not None), n=20) == 20
+
+
+@pytest.mark.parametrize("op", ["ArgMax", "ArgMin"])
+@pytest.mark.parametrize("int8", [False, True], ids=["float32", "int8"])
+def test_arg_export_runs_on_litert_like_tensorlet(op: str, int8: bool) -> None:
+    from op_cases.arg_max import _model
+
+    for shape, axis, out in (((3, 9), 1, np.int32), ((4, 2, 5), 0, np.int64), ((2, 3, 4, 5), -2, np.int32)):
+        q = Quantization(0.5, -3) if int8 else None
+        tlm = _model(op, shape, axis, out, np.int8 if int8 else np.float32, q)
+        data = to_tflite(tlm)
+        lr = litert()
+        ops = [d["op_name"] for d in lr.Interpreter(model_content=data)._get_ops_details()]  # noqa: SLF001
+        assert ops == [{"ArgMax": "ARG_MAX", "ArgMin": "ARG_MIN"}[op]]
+        if axis >= 0:
+            assert from_tflite(data) == tlm  # the round trip gives the same .tlm
+        assert _compare(data, tlm, lr.OpResolverType.BUILTIN_REF, n=10) == 10
 
 
 def test_int8_sum_with_equal_parameters_is_not_exported() -> None:

@@ -112,6 +112,21 @@ class LoweringContext:
                 self._check_float(op, t, "input")
         self.b.add_op(opcode, inputs, [self.output(op, t) for t in op.outputs], **options)
 
+    def emit_indices(self, opcode: str, op: Operation, inputs: list[int], **options: Any) -> None:
+        """As :meth:`emit` for runtime ops whose output holds indices (ArgMax, ArgMin): an int32 or int64
+        output, kept as it is by post-training quantization."""
+        for t in op.inputs:
+            if t.op.type != "Const":
+                self._check_float(op, t, "input")
+        t = op.outputs[0]
+        if t.dtype.name not in ("int32", "int64"):
+            raise unsupported(op, f"output {t.name} has dtype {t.dtype.name} (indices are int32 or int64)")
+        if not t.shape.is_fully_defined():
+            raise unsupported(op, f"output {t.name} has shape {t.shape}, which is not static")
+        idx = self.b.add_tensor(t.op.name, np.dtype(t.dtype.name), t.shape.as_list())
+        self.index[t] = idx
+        self.b.add_op(opcode, inputs, [idx], **options)
+
 
 def supported_op_types() -> list[str]:
     """Trainer op types the exporter can lower (after freezing)."""

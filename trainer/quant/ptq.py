@@ -125,9 +125,10 @@ def quantize_weights(w: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _index_tensor(t) -> bool:
-    """An int32 tensor of a float model: indices or bounds (StridedSlice's begin, end, strides, Gather's
-    indices), a constant or a graph input (token ids), not values; quantization leaves it as it is."""
-    return t.dtype == np.int32
+    """An int32 or int64 tensor of a float model: indices or bounds (StridedSlice's begin, end, strides,
+    Gather's indices; the output of ArgMax / ArgMin), a constant, a graph input (token ids) or an op's output,
+    not values; quantization leaves it as it is, without parameters."""
+    return t.dtype in (np.int32, np.int64)
 
 
 def _ranges(
@@ -200,7 +201,7 @@ def quantize_model(
     tensors: list[dict] = [
         dict(name=t.name, dtype=np.int8, shape=t.shape, data=None, quant=None)
         if not _index_tensor(t)
-        else dict(name=t.name, dtype=np.int32, shape=t.shape, data=t.data, quant=None)  # kept as they are
+        else dict(name=t.name, dtype=t.dtype, shape=t.shape, data=t.data, quant=None)  # kept as they are
         for t in m.tensors
     ]
     for op in m.ops:
@@ -216,6 +217,8 @@ def quantize_model(
                 tensors[i]["data"] = quantize(t.data, s, z)
         y = op.outputs[0]
         for out in op.outputs:
+            if _index_tensor(m.tensors[out]):
+                continue
             if spec.fixed_output_quant is not None:
                 params[out] = spec.fixed_output_quant
             elif spec.keeps_input_quant:
@@ -256,7 +259,7 @@ def quantize_model(
             pre.append(("Quantize", [inputs[k]], [i], {}))
     for k, i in enumerate(m.outputs):
         t = m.tensors[i]
-        if out_float:
+        if out_float and not _index_tensor(t):
             tensors.append(dict(name=t.name, dtype=np.float32, shape=t.shape, data=None, quant=None))
             tensors[i]["name"] = f"{t.name}_int8"
             outputs[k] = len(tensors) - 1

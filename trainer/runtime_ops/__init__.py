@@ -16,6 +16,7 @@ Adding an op on the Python side: a stanza (lowering, float formula, int8 referen
 
 from trainer.runtime_ops import (  # noqa: F401  (each registers its ops)
     activation,
+    arg_max,
     batch_matmul,
     binary,
     conv,

@@ -91,6 +91,8 @@ OP_OPTIONS: dict[str, str] = {
     "Gather": "GatherOptions",
     "Sum": "MeanOptions",
     "ReduceMax": "MeanOptions",
+    "ArgMax": "SplitOptions",
+    "ArgMin": "SplitOptions",
 }
 
 # Op codes whose options may be left out (`options_optional`).

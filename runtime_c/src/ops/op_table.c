@@ -21,7 +21,7 @@ extern const tl_op_descriptor tl_op_add, tl_op_sub, tl_op_mul, tl_op_fully_conne
     tl_op_batch_mat_mul, tl_op_hard_swish, tl_op_gelu, tl_op_split, tl_op_transpose_conv, tl_op_prelu,
     tl_op_strided_slice, tl_op_l2normalization, tl_op_pack, tl_op_unpack,
     tl_op_resize_bilinear, tl_op_resize_nearest_neighbor, tl_op_gather,
-    tl_op_sum, tl_op_reduce_max;
+    tl_op_sum, tl_op_reduce_max, tl_op_arg_max, tl_op_arg_min;
 
 static const tl_op_descriptor *const tl_ops[TL_OP_COUNT] = {
     TL_OP_REF(ADD, tl_op_add),
@@ -72,6 +72,8 @@ static const tl_op_descriptor *const tl_ops[TL_OP_COUNT] = {
     TL_OP_REF(GATHER, tl_op_gather),
     TL_OP_REF(SUM, tl_op_sum),
     TL_OP_REF(REDUCE_MAX, tl_op_reduce_max),
+    TL_OP_REF(ARG_MAX, tl_op_arg_max),
+    TL_OP_REF(ARG_MIN, tl_op_arg_min),
 };
 
 const tl_op_descriptor *tl_op_lookup(int32_t opcode) {

@@ -39,6 +39,7 @@ class ImportContext:
         self.produced: set[int] = set(model.inputs)
         self.origin: list[int] = []  # tlm op -> TFLite operator index
         self.writing: set[int] = set()  # the outputs of the op being converted
+        self.indices: set[int] = set()  # int32 / int64 outputs of ARG_MAX / ARG_MIN (indices, not values)
         self.folded_from: dict[int, int] = {}  # folded DEQUANTIZE output -> its constant input
         self.alias: dict[int, int] = {}  # output of an absorbed requantization -> its input
         self.sort_keys: list[tuple[int, int]] = []  # tlm tensor -> (TFLite tensor it stands for, rank)
@@ -121,7 +122,7 @@ class ImportContext:
                 raise Refusal(f"constant tensor {i} ({short(t.name)}) of type {t.type}")
             idx = b.add_constant(self._name(i), self.const(i, "constant"), self._quantization(i))
         else:
-            if t.type not in ACTIVATION_TYPES:
+            if t.type not in ACTIVATION_TYPES and not (i in self.indices and t.type in ("INT32", "INT64")):
                 what = "int16 activations" if t.type == "INT16" else f"{t.type} activations"
                 raise Refusal(f"tensor {i} ({short(t.name)}): {what} (tensorlet computes float32 and int8)")
             if i not in self.produced and i not in self.writing:

@@ -55,6 +55,7 @@ _OPS = {
     "L2Normalization": "L2_NORMALIZATION", "Pack": "PACK", "Unpack": "UNPACK",
     "ResizeBilinear": "RESIZE_BILINEAR", "ResizeNearestNeighbor": "RESIZE_NEAREST_NEIGHBOR",
     "Gather": "GATHER", "Sum": "SUM", "ReduceMax": "REDUCE_MAX",
+    "ArgMax": "ARG_MAX", "ArgMin": "ARG_MIN",
 }  # fmt: skip
 _WEIGHTED = ("FullyConnected", "Conv2D", "DepthwiseConv2D")
 
@@ -279,6 +280,9 @@ def _convert_op(g: _Graph, op) -> None:
     elif op.opcode in ("Mean", "Sum", "ReduceMax"):
         ins.append(g.const(f"{g.info.tensors[outs[0]].name}/axes", np.asarray(o["axes"])))
         opts = ("ReducerOptions", [(0, "?", bool(o["keep_dims"]))])
+    elif op.opcode in ("ArgMax", "ArgMin"):  # the axis as an int32 constant input, output_type the output's
+        ins.append(g.const(f"{g.info.tensors[outs[0]].name}/axis", np.asarray([o["axis"]], np.int32)))
+        opts = (f"{op.opcode}Options", [(0, "b", g.tensors[outs[0]]["type"])])
     elif op.opcode == "Softmax":
         opts = ("SoftmaxOptions", [(0, "f", float(o["beta"]))])
     elif op.opcode == "Reshape":

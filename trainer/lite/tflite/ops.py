@@ -370,6 +370,27 @@ _register("SUM", "Sum", _AXES)(_reducer("Sum"))
 _register("REDUCE_MAX", "ReduceMax", _AXES)(_reducer("ReduceMax"))
 
 
+def _arg(tensorlet_op: str, table: str) -> Callable:
+    def convert(ctx: ImportContext, op: Operator) -> None:
+        arity(op, (2,))
+        axis = ctx.const(op.inputs[1], "axis").reshape(-1)
+        rank = len(ctx.shape(op.inputs[0]))
+        if axis.size != 1 or not -rank <= int(axis[0]) < rank:
+            raise Refusal(f"axis {axis.tolist()} for rank {rank}")
+        out_type = schema.TENSOR_TYPES[int(options(ctx, op, table, schema.ARG_OPTIONS)["output_type"])]
+        if out_type != ctx.dtype(op.outputs[0]) or out_type not in ("INT32", "INT64"):
+            raise Refusal(f"output_type {out_type} for an output of {ctx.dtype(op.outputs[0])}")
+        ctx.indices.add(op.outputs[0])
+        ctx.emit(tensorlet_op, op, [ctx.t(op.inputs[0])], [ctx.t(op.outputs[0])], axis=int(axis[0]))
+
+    return convert
+
+
+_ARG = "axis from the constant axis tensor (one value), output_type int32 or int64"
+_register("ARG_MAX", "ArgMax", _ARG)(_arg("ArgMax", "ArgMaxOptions"))
+_register("ARG_MIN", "ArgMin", _ARG)(_arg("ArgMin", "ArgMinOptions"))
+
+
 # ---- data movement ----
 
 

@@ -101,6 +101,7 @@ TRANSPOSE_CONV_OPTIONS = {
 }
 CONCATENATION_OPTIONS = {"axis": (0, "i", 0), "fused_activation_function": (1, "b", 0)}
 REDUCER_OPTIONS = {"keep_dims": (0, "?", False)}
+ARG_OPTIONS = {"output_type": (0, "b", 0)}  # ArgMaxOptions and ArgMinOptions: a TensorType
 SPLIT_OPTIONS = {"num_splits": (0, "i", 0)}  # SplitOptions and SplitVOptions
 PACK_OPTIONS = {"values_count": (0, "i", 0), "axis": (1, "i", 0)}
 GATHER_OPTIONS = {"axis": (0, "i", 0), "batch_dims": (1, "i", 0)}
@@ -152,6 +153,8 @@ BUILTIN_OPTIONS = {
     "QuantizeOptions": 89,
     "GeluOptions": 116,
     "L2NormOptions": 12,
+    "ArgMaxOptions": 40,
+    "ArgMinOptions": 57,
 }
 
 # enum TensorType

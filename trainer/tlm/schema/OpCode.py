@@ -51,3 +51,5 @@ class OpCode(object):
     Gather = 45
     Sum = 46
     ReduceMax = 47
+    ArgMax = 48
+    ArgMin = 49
