@@ -48,7 +48,7 @@ demo: $(DEMO_STAMP)
 # One BLAS thread: on a 2-core machine the tests themselves run processes side by side, and OpenBLAS
 # threads fighting over the cores made training steps several times slower.
 test: $(STAMP)
-	OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q -ra
+	OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q -ra --durations=25
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check trainer pyruntime tests examples benchmarks
