@@ -210,6 +210,7 @@ tl_status tl_conv2d_f32_nhwc(float *y, const float *x, const float *w, float *sc
 size_t tl_conv2d_f32_filter_grad_scratch_floats(const tl_conv2d_geometry *g, int32_t threads);
 tl_status tl_conv2d_f32_filter_grad(float *dw, const float *x, const float *dy, float *scratch,
                                     size_t scratch_floats, const tl_conv2d_geometry *g, tl_threadpool *pool);
+tl_status tl_max_pool2d_f32_nhwc(float *y, const float *x, const tl_conv2d_geometry *g, tl_threadpool *pool);
 tl_status tl_max_pool2d_f32_grad(float *dx, const float *x, const float *y, const float *dy,
                                  const tl_conv2d_geometry *g, tl_threadpool *pool);
 """

@@ -278,6 +278,49 @@ tl_status tl_conv2d_f32_filter_grad(float *dw, const float *x, const float *dy, 
   return TL_OK;
 }
 
+/* ---- MaxPool2D ----------------------------------------------------------------------------------------- */
+typedef struct tl_max_pool_job {
+  float *y;
+  const float *x;
+  const tl_conv2d_geometry *g;
+  tl_isa isa;
+  int32_t tasks;
+} tl_max_pool_job;
+
+static void tl_max_pool_task(void *arg, int32_t task, int32_t thread) {
+  const tl_max_pool_job *j = (const tl_max_pool_job *)arg;
+  const tl_conv2d_geometry *g = j->g;
+  const int32_t b0 = (int32_t)((int64_t)task * g->batch / j->tasks);
+  const int32_t b1 = (int32_t)((int64_t)(task + 1) * g->batch / j->tasks);
+  tl_pool_params p;
+  (void)thread;
+  if (b1 <= b0) return;
+  memset(&p, 0, sizeof p);
+  p.batch = b1 - b0, p.in_h = g->in_h, p.in_w = g->in_w, p.channels = g->in_c;
+  p.out_h = g->out_h, p.out_w = g->out_w, p.filter_h = g->k_h, p.filter_w = g->k_w;
+  p.stride_h = g->stride_h, p.stride_w = g->stride_w, p.pad_top = g->pad_top, p.pad_left = g->pad_left;
+  p.act.min = -INFINITY;
+  p.act.max = INFINITY;
+  tl_max_pool2d_f32_opt(j->y + (int64_t)b0 * g->out_h * g->out_w * g->in_c,
+                        j->x + (int64_t)b0 * g->in_h * g->in_w * g->in_c, &p, j->isa);
+}
+
+tl_status tl_max_pool2d_f32_nhwc(float *y, const float *x, const tl_conv2d_geometry *g, tl_threadpool *pool) {
+  tl_max_pool_job j;
+  const tl_cpu_features f = tl_cpu_features_detect();
+  if (y == NULL || x == NULL || g == NULL) return TL_ERROR_NULL_ARGUMENT;
+  if (!tl_train_geometry_ok(g) || g->out_c != g->in_c || g->dilation_h != 1 || g->dilation_w != 1) {
+    return TL_ERROR_INVALID_ARGUMENT;
+  }
+  j.y = y;
+  j.x = x;
+  j.g = g;
+  j.isa = tl_isa_resolve(TL_ISA_AUTO, &f);
+  j.tasks = tl_train_threads(pool) < g->batch ? tl_train_threads(pool) : g->batch;
+  tl_threadpool_run(pool, j.tasks, tl_max_pool_task, &j);
+  return TL_OK;
+}
+
 /* ---- MaxPool2D's input gradient ---------------------------------------------------------------------- */
 typedef struct tl_max_pool_grad_job {
   float *dx;

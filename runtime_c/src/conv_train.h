@@ -4,7 +4,7 @@
  * What this is: the runtime's packed GEMM (kernels/opt/) and thread pool behind two plain functions over
  * caller-owned arrays, with no model, interpreter or allocation: the forward convolution (which the trainer
  * also runs, on dy and the flipped filter, as the input gradient of a stride-1 convolution), the filter
- * gradient, and MaxPool2D's input gradient. The caller passes a scratch buffer sized by the *_scratch_floats functions and a thread pool
+ * gradient, MaxPool2D and its input gradient. The caller passes a scratch buffer sized by the *_scratch_floats functions and a thread pool
  * (threadpool.h; NULL runs on the calling thread). What this is not: the interpreter's Conv2D op (ops/conv2d.c
  * packs its constant weights once at prepare; here the weights change every training step and are packed on
  * every call, a few microseconds) or the specification (trainer/ops/conv_ops.py's numpy kernels are: results
@@ -61,6 +61,11 @@ size_t tl_conv2d_f32_filter_grad_scratch_floats(const tl_conv2d_geometry *g, int
  * tl_conv2d_f32_nhwc. */
 tl_status tl_conv2d_f32_filter_grad(float *dw, const float *x, const float *dy, float *scratch,
                                     size_t scratch_floats, const tl_conv2d_geometry *g, tl_threadpool *pool);
+
+/* MaxPool2D: y [batch, out_h, out_w, in_c] = the max of each window of x [batch, in_h, in_w, in_c] clipped to
+ * the input (the padding never wins); g as for tl_max_pool2d_f32_grad. The runtime's MaxPool2D kernel at the
+ * CPU's level, threads taking whole images. Statuses as tl_conv2d_f32_nhwc (no scratch). */
+tl_status tl_max_pool2d_f32_nhwc(float *y, const float *x, const tl_conv2d_geometry *g, tl_threadpool *pool);
 
 /* The input gradient of MaxPool2D, y = max_pool(x): each window's dy goes to the first input element (in
  * row-major window order) equal to the window's max y; a tap in the padding (value -inf) can take it and

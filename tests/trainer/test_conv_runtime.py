@@ -83,6 +83,22 @@ def test_runtime_kernels_match_the_numpy_kernels_in_float64(geom: tuple, c: int,
         np.testing.assert_array_equal(got[1], dx)
 
 
+@pytest.mark.parametrize(
+    ("h", "w", "k", "s", "padding", "c"),
+    [(6, 8, 2, 2, "VALID", 3), (7, 8, 2, 2, "SAME", 3), (9, 6, 3, 2, "SAME", 70), (5, 5, 3, 1, "SAME", 2)],
+)
+def test_max_pool_equals_the_numpy_kernel(
+    h: int, w: int, k: int, s: int, padding: str, c: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x = np.random.default_rng(h + w + c).standard_normal((2, h, w, c)).astype(np.float32) - 2.0  # < 0 mostly
+    a = {"ksize": (k, k), "strides": (s, s), "padding": padding}
+    pad = (conv_ops.pads(h, k, s, 1, padding)[0], conv_ops.pads(w, k, s, 1, padding)[0])
+    out_hw = (conv_ops.out_size(h, k, s, 1, padding), conv_ops.out_size(w, k, s, 1, padding))
+    y = conv_runtime.max_pool(x, out_hw, (k, k), (s, s), pad)
+    monkeypatch.setenv(conv_runtime.ENV_VAR, "numpy")
+    np.testing.assert_array_equal(y, conv_ops._max_pool_kernel(_ctx(a), x))  # (x mostly < 0: a 0 fill would win)
+
+
 def _max_pool_grad_oracle(x: np.ndarray, y: np.ndarray, dy: np.ndarray, k: int, s: int, pad: tuple) -> Any:
     """Loops: each window's dy to its first element (row-major, inside the input) equal to its max."""
     dx = np.zeros(x.shape, np.float64)

@@ -7,8 +7,8 @@ copy), and multiply once by the ``[KH*KW*C, O]`` filter matrix. The filter gradi
 input gradient is ``dy @ W^T`` scattered back (col2im) with one strided add per kernel position. Pooling
 loops over kernel positions too (never over batch or pixels).
 
-For float32 arrays on the CPU, Conv2D, Conv2DBackpropFilter, unit-stride Conv2DBackpropInput and MaxPoolGrad
-run on the C runtime's packed GEMM and thread pool when pyruntime's extension is built
+For float32 arrays on the CPU, Conv2D, Conv2DBackpropFilter, unit-stride Conv2DBackpropInput, MaxPool2D and
+MaxPoolGrad run on the C runtime's packed GEMM and thread pool when pyruntime's extension is built
 (:mod:`trainer.ops.conv_runtime`; ``TENSORLET_TRAINER_KERNELS=numpy`` keeps these numpy kernels, the
 specification).
 """
@@ -549,6 +549,14 @@ def _lowest(dtype: np.dtype) -> Any:
 
 
 def _max_pool_kernel(ctx: Any, x: Any) -> Any:
+    if ctx.xp is np:
+        (kh, kw), (sh, sw), p = ctx.attrs["ksize"], ctx.attrs["strides"], ctx.attrs["padding"]
+        h, w = x.shape[1], x.shape[2]
+        out_hw = (out_size(h, kh, sh, 1, p), out_size(w, kw, sw, 1, p))
+        top_left = (pads(h, kh, sh, 1, p)[0], pads(w, kw, sw, 1, p)[0])
+        y = conv_runtime.max_pool(x, out_hw, (kh, kw), (sh, sw), top_left)
+        if y is not None:
+            return y
     xp_, oh, ow, _, _ = _padded(ctx.xp, x, ctx.attrs, _lowest(x.dtype))
     out = None
     for sl in _positions(ctx.attrs, oh, ow):

@@ -1,4 +1,4 @@
-"""Conv2D, its two gradients and MaxPoolGrad on the C runtime's packed GEMM and thread pool (pyruntime).
+"""Conv2D, its two gradients, MaxPool2D and MaxPoolGrad on the C runtime's GEMM and thread pool (pyruntime).
 
 The numpy kernels of :mod:`trainer.ops.conv_ops` are the specification; for float32 arrays on the CPU they
 hand the work to ``tl_conv2d_f32_nhwc`` / ``tl_conv2d_f32_filter_grad`` (``runtime_c/src/conv_train.h``):
@@ -12,6 +12,7 @@ benchmark CNN's second layer) through numpy's BLAS. Results equal the numpy path
   spatial axes and its channel axes swapped, padded by ``(k - 1) * dilation - pad`` on the top and left.
   Strided ones keep the numpy kernel.
 * Conv2DBackpropFilter: ``im2col(x)^T dy`` summed block by block into the filter gradient.
+* MaxPool2D: the runtime's MaxPool2D kernel (one pass, vectorized over channels), threads by image.
 * MaxPoolGrad: one pass over the windows in C (each window's dy to its first maximal element), threads
   taking whole images, instead of numpy's compare, first-claim and multiply passes.
 
@@ -201,6 +202,23 @@ def conv2d_filter_grad(
                                                scratch.size, g, pool)  # fmt: skip
     _check(lib, status, "tl_conv2d_f32_filter_grad")
     return dw
+
+
+def max_pool(x: np.ndarray, out_hw: tuple, k: tuple, strides: tuple, pads: tuple):
+    """MaxPool2D of x ``[N, H, W, C]`` as ``[N, OH, OW, C]`` (windows clipped to the input: the padding never
+    wins, as the numpy kernel's -inf fill); None when the runtime path does not apply."""
+    if not _usable(x):
+        return None
+    ffi, lib = _extension()
+    x = np.ascontiguousarray(x)
+    y = np.empty((x.shape[0], *out_hw, x.shape[3]), np.float32)
+    g = _geometry(ffi, x.shape, y.shape, k, strides, (1, 1), pads)
+    with _lock:
+        status = lib.tl_max_pool2d_f32_nhwc(_ptr(ffi, y), _ptr(ffi, x), g, _pool(ffi, lib, threads()))
+    if status == lib.TL_ERROR_INVALID_ARGUMENT:
+        return None
+    _check(lib, status, "tl_max_pool2d_f32_nhwc")
+    return y
 
 
 def max_pool_grad(x: np.ndarray, y: np.ndarray, dy: np.ndarray, k: tuple, strides: tuple, pads: tuple):
