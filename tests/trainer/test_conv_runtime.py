@@ -96,7 +96,7 @@ def test_max_pool_equals_the_numpy_kernel(
     out_hw = (conv_ops.out_size(h, k, s, 1, padding), conv_ops.out_size(w, k, s, 1, padding))
     y = conv_runtime.max_pool(x, out_hw, (k, k), (s, s), pad)
     monkeypatch.setenv(conv_runtime.ENV_VAR, "numpy")
-    np.testing.assert_array_equal(y, conv_ops._max_pool_kernel(_ctx(a), x))  # (x mostly < 0: a 0 fill would win)
+    np.testing.assert_array_equal(y, conv_ops._max_pool_kernel(_ctx(a), x))  # x mostly < 0: a 0 fill wins
 
 
 def _max_pool_grad_oracle(x: np.ndarray, y: np.ndarray, dy: np.ndarray, k: int, s: int, pad: tuple) -> Any:
