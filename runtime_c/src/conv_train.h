@@ -1,10 +1,11 @@
-/* conv_train.h: float32 NHWC convolution entry points for the Python trainer (trainer/ops/conv_kernels.py,
- * through pyruntime's cffi extension).
+/* conv_train.h: float32 NHWC convolution and pooling entry points for the Python trainer
+ * (trainer/ops/conv_runtime.py, through pyruntime's cffi extension).
  *
- * What this is: the runtime's packed GEMM (kernels/opt/) and thread pool behind two plain functions over
- * caller-owned arrays, with no model, interpreter or allocation: the forward convolution (which the trainer
- * also runs, on dy and the flipped filter, as the input gradient of a stride-1 convolution), the filter
- * gradient, MaxPool2D and its input gradient. The caller passes a scratch buffer sized by the *_scratch_floats functions and a thread pool
+ * What this is: the runtime's packed GEMM and MaxPool2D kernel (kernels/opt/) and thread pool behind plain
+ * functions over caller-owned arrays, with no model, interpreter or allocation: the forward convolution
+ * (which the trainer also runs, on dy and the flipped filter, as the input gradient of a stride-1
+ * convolution), the filter gradient, MaxPool2D and its input gradient. The caller passes a scratch buffer
+ * sized by the *_scratch_floats functions where one is needed, and a thread pool
  * (threadpool.h; NULL runs on the calling thread). What this is not: the interpreter's Conv2D op (ops/conv2d.c
  * packs its constant weights once at prepare; here the weights change every training step and are packed on
  * every call, a few microseconds) or the specification (trainer/ops/conv_ops.py's numpy kernels are: results
