@@ -681,6 +681,9 @@ TL_TEST(depthwise_int8_bit_exact_on_every_path) {
   failures += !dw8_case(1, 6, 10, 16, 3, 3, 1, 1, 1, 7, 0, 1);   /* 16 channels: pixel pairs, per-tensor */
   failures += !dw8_case(2, 5, 9, 16, 3, 3, 1, 1, 0, -9, 1, 2);   /* 16 channels, valid padding, odd width */
   failures += !dw8_case(1, 9, 8, 16, 3, 3, 2, 1, 1, 3, 1, 1);    /* 16 channels, stride 2 (no pairs) */
+  failures += !dw8_case(2, 7, 6, 24, 3, 3, 1, 1, 1, -7, 1, 1);    /* a block of 16 and one of 8 (AVX2 tail8) */
+  failures += !dw8_case(1, 8, 9, 45, 3, 3, 2, 1, 1, 9, 1, 2);     /* 32 + 8 + 5: both tails, saturation */
+  failures += !dw8_case(1, 6, 7, 8, 5, 5, 1, 2, 4, -2, 0, 1);     /* 8 channels only, dilation, 25 taps */
   TL_EXPECT_EQ(failures, 0);
 }
 

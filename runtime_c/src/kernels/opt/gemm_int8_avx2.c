@@ -368,6 +368,55 @@ TL_I8_AVX2_ TL_I8_INLINE void tl_dw8_avx2_store(int8_t *y, __m256i lo, __m256i h
                    _mm_packs_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1)));
 }
 
+/* 8 channels from c0 (a multiple of 16, at least 8 before the end) in 128-bit halves: the low 128-bit lane
+ * of each packed weight vector holds channels c0 + 0..3 (vpunpcklwd order) and c0 + 4..7 (vpunpckhwd). */
+TL_I8_AVX2_ static void tl_dw8_avx2_tail8(int8_t *y, const int8_t *x, const int64_t *bias, const uint8_t *wq,
+                                          const int64_t *off, const tl_conv_int8_params *p, int32_t c0) {
+  const tl_conv_params *g = &p->geom;
+  const int32_t ch = g->in_c, taps = g->k_h * g->k_w, pairs = (taps + 1) / 2;
+  const int64_t x_row = (int64_t)g->in_w * ch;
+  const __m128i zp = _mm_set1_epi16((int16_t)p->input_zp), zero = _mm_setzero_si128();
+  int32_t bl[4], bh[4];
+  tl_i8_rq8c rq;
+  for (int32_t l = 0; l < 4; l++) bl[l] = (int32_t)bias[c0 + l], bh[l] = (int32_t)bias[c0 + 4 + l];
+  tl_i8_rq8_init(&rq, &p->out, c0, 8);
+  for (int32_t b = 0; b < g->batch; b++) {
+    const int8_t *xb = x + (int64_t)b * g->in_h * x_row + c0;
+    for (int32_t oy = 0; oy < g->out_h; oy++) {
+      const int64_t iy0 = tl_geo_start(oy, g->stride_h, g->pad_top);
+      int32_t ky0, ky1;
+      tl_geo_taps(iy0, g->dilation_h, g->k_h, g->in_h, &ky0, &ky1);
+      int8_t *yrow = y + (((int64_t)b * g->out_h + oy) * g->out_w) * ch + c0;
+      for (int32_t ox = 0; ox < g->out_w; ox++) {
+        const int64_t ix0 = tl_geo_start(ox, g->stride_w, g->pad_left);
+        int32_t kx0, kx1;
+        tl_geo_taps(ix0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
+        __m128i lo = _mm_loadu_si128((const __m128i *)(const void *)bl);
+        __m128i hi = _mm_loadu_si128((const __m128i *)(const void *)bh);
+        for (int32_t q = 0; q < pairs; q++) {
+          __m128i v[2];
+          for (int32_t e = 0; e < 2; e++) {
+            const int32_t t = 2 * q + e, ky = t / g->k_w, kx = t % g->k_w;
+            v[e] = zero;
+            if (t < taps && ky >= ky0 && ky < ky1 && kx >= kx0 && kx < kx1)
+              v[e] = _mm_sub_epi16(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(const void *)(
+                                       xb + (iy0 + (int64_t)ky * g->dilation_h) * x_row +
+                                       (ix0 + (int64_t)kx * g->dilation_w) * ch))),
+                                   zp);
+          }
+          const uint8_t *wp = wq + (size_t)q * 128;
+          lo = _mm_add_epi32(lo, _mm_madd_epi16(_mm_unpacklo_epi16(v[0], v[1]),
+                                                _mm_loadu_si128((const __m128i *)(const void *)wp)));
+          hi = _mm_add_epi32(hi, _mm_madd_epi16(_mm_unpackhi_epi16(v[0], v[1]),
+                                                _mm_loadu_si128((const __m128i *)(const void *)(wp + 64))));
+        }
+        tl_i8_store8(yrow + (int64_t)ox * ch, tl_i8_rq8(_mm256_set_m128i(hi, lo), &rq), 8);
+      }
+    }
+  }
+  (void)off;
+}
+
 TL_I8_AVX2_ static int32_t tl_dw8_q_avx2(int8_t *y, const int8_t *x, const int8_t *w, const int64_t *bias,
                                          const tl_conv_int8_params *p) {
   const tl_conv_params *g = &p->geom;
@@ -379,7 +428,7 @@ TL_I8_AVX2_ static int32_t tl_dw8_q_avx2(int8_t *y, const int8_t *x, const int8_
   const __m256i zp = _mm256_set1_epi16((int16_t)p->input_zp), zero = _mm256_setzero_si256();
   int64_t off[TL_DW8_AVX2_MAX_TAPS + 1];
   (void)w;
-  if (c_end == 0 || taps > TL_DW8_AVX2_MAX_TAPS || lim < 0) return 0;
+  if (ch < 8 || taps > TL_DW8_AVX2_MAX_TAPS || lim < 0) return 0;
   for (int32_t c = 0; c < ch; c++)
     if (bias[c] > lim || bias[c] < -lim) return 0;
   for (int32_t t = 0; t < taps; t++)
@@ -434,7 +483,9 @@ TL_I8_AVX2_ static int32_t tl_dw8_q_avx2(int8_t *y, const int8_t *x, const int8_
       }
     }
   }
-  return c_end;
+  if (ch - c_end >= 8) tl_dw8_avx2_tail8(y, x, bias, blocks + (size_t)(c_end / TL_DW8_VB) * block_bytes + 192 +
+                                         (c_end % TL_DW8_VB ? 32 : 0), off, p, c_end);
+  return ch - c_end >= 8 ? c_end + 8 : c_end;
 }
 
 const tl_i8_kernels tl_i8_kernels_avx2 = {

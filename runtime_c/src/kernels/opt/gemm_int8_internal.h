@@ -66,7 +66,7 @@ struct tl_i8_kernels {
                  int8_t zp, const tl_conv_params *g);
   /* Conv2D packed in kernel-row segments (conv2d_int8_opt.c): non-NULL means the level packs that way */
   int (*conv_seg)(int8_t *y, const int8_t *x, const void *packed, int8_t *scratch, const tl_conv_int8_params *p);
-  /* depthwise: the leading channels done in registers (returns how many: a multiple of 16, or all) */
+  /* depthwise: the leading channels done in registers (returns how many: a multiple of 8, or all) */
   int32_t (*dw_q)(int8_t *y, const int8_t *x, const int8_t *w, const int64_t *bias, const tl_conv_int8_params *p);
   /* products and requantization in one (AVX2): rows (1..TL_I8_MR) rows of a against the panels of columns
    * [jb, je) (panel_bytes apart), corr the whole correction array, only for packs whose header word 3 (fits32)
