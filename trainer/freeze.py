@@ -33,14 +33,15 @@ three passes (each pass is a copy in creation order, so ops a pass made dead van
    that follow are absorbed while the intermediate result has no other consumer: ``BiasAdd`` or ``Add``/
    ``Sub`` of a per-channel constant into the bias, ``Mul`` by a per-channel constant into the filter and the
    bias (this is batch-norm folding: inference batch norm is ``x * inv + shift`` after step 1), then ``Relu``
-   or ``Relu6`` into the activation. For unrolled RNNs: a ``Gather`` of one constant index (``dynamic_rnn``'s
-   time step) becomes a ``StridedSlice`` that takes that index (cheaper than a Gather op), read through the
-   time-major ``Transpose`` when the other axes keep their order; an ``Unpack`` (``static_rnn``) of more
-   steps than the runtime's Unpack gives (16) one such slice per step, a ``Pack`` of more than 16 (the stacked
-   outputs) Packs of 16 joined by Concatenation, and a slice taking one stacked tensor (``outputs[:, -1]``)
-   that tensor; a ``ReverseSequence`` of whole sequences (``bidirectional_dynamic_rnn``) a slice with
-   stride -1. The gates' ``Split`` stays (a runtime op), so the cell's weights are one constant that every
-   step shares.
+   or ``Relu6`` into the activation. A dense layer on a rank > 2 input (``Reshape`` to ``[M, K]``, MatMul,
+   ``Reshape`` back) becomes one ``_FusedMatMul`` over the last axis (attr ``keep_dims``). For unrolled RNNs:
+   a ``Gather`` of one constant index (``dynamic_rnn``'s time step) becomes a ``StridedSlice`` that takes that
+   index (cheaper than a Gather op), read through the time-major ``Transpose`` when the other axes keep their
+   order; an ``Unpack`` (``static_rnn``) of more steps than the runtime's Unpack gives (16) one such slice per
+   step, a ``Pack`` of more than 16 (the stacked outputs) Packs of 16 joined by Concatenation, and a slice
+   taking one stacked tensor (``outputs[:, -1]``) that tensor; a ``ReverseSequence`` of whole sequences
+   (``bidirectional_dynamic_rnn``) a slice with stride -1. The gates' ``Split`` stays (a runtime op), so the
+   cell's weights are one constant that every step shares.
 3. **prune**: a plain copy that drops what the fusion left unused.
 
 The fused op types are registered below (inference only, not differentiable), so a frozen graph runs in a
@@ -85,7 +86,12 @@ def _fused_shape(inputs: list[Tensor], attrs: dict) -> Any:
         raise InvalidArgumentError(f"takes (x, w) or (x, w, bias), got {len(inputs)} inputs")
     if attrs["activation"] not in ACTIVATIONS:
         raise InvalidArgumentError(f"activation {attrs['activation']!r} is not one of {ACTIVATIONS}")
-    shape, dtype = get_op_def(base).shape_fn(inputs[:2], attrs)
+    if attrs.get("keep_dims"):  # a dense layer over the last axis of a rank > 2 input (_dense_on_last_axis)
+        x, w = inputs[0], inputs[1]
+        n = w.shape.dims[0] if attrs["transpose_b"] else w.shape.dims[1]
+        shape, dtype = TensorShape([*x.shape.dims[:-1], n]), x.dtype
+    else:
+        shape, dtype = get_op_def(base).shape_fn(inputs[:2], attrs)
     if len(inputs) == 3:
         b = inputs[2]
         c = shape.dims[-1] if shape.dims else None
@@ -96,7 +102,11 @@ def _fused_shape(inputs: list[Tensor], attrs: dict) -> Any:
 
 def _fused_kernel(ctx: Any, x: Any, w: Any, b: Any = None) -> Any:
     """``activation(base(x, w) + b)`` with the base op's own kernel."""
-    y = get_op_def(_BASE[ctx.attrs["_fused_type"]]).kernel(ctx, x, w)
+    if ctx.attrs.get("keep_dims"):
+        flat = get_op_def("MatMul").kernel(ctx, x.reshape(-1, x.shape[-1]), w)
+        y = flat.reshape(*x.shape[:-1], flat.shape[-1])
+    else:
+        y = get_op_def(_BASE[ctx.attrs["_fused_type"]]).kernel(ctx, x, w)
     if b is not None:
         y = y + b
     act = ctx.attrs["activation"]
@@ -530,8 +540,31 @@ def _reverse_whole_sequences(c: _Copier, op: Operation, ins: list[Tensor]) -> li
     return [c.op("StridedSlice", [x], {"spec": spec}, op.name)]
 
 
+def _dense_on_last_axis(c: _Copier, op: Operation, ins: list[Tensor]) -> list[Tensor] | None:
+    """``Reshape([..., K] -> [M, K])``, ``_FusedMatMul``, ``Reshape(-> [..., N])`` (``tf.layers.dense`` or
+    ``tensordot`` on a rank > 2 input) as one ``_FusedMatMul`` over the last axis (attr ``keep_dims``), so
+    that the bias and activation after it fuse too and the runtime's FullyConnected takes the input as is."""
+    mm = ins[0].op
+    if mm.type != "_FusedMatMul" or mm.attrs.get("keep_dims") or mm.attrs["activation"] != "NONE":
+        return None
+    inner = mm.inputs[0].op
+    src_mm = op.inputs[0].op
+    if inner.type != "Reshape" or not (c.single_use(op.inputs[0]) and c.single_use(src_mm.inputs[0])):
+        return None
+    x = inner.inputs[0]
+    xs, flat, out = x.shape, inner.outputs[0].shape, op.outputs[0].shape
+    if not (xs.is_fully_defined() and flat.is_fully_defined() and out.is_fully_defined()) or xs.ndims < 3:
+        return None
+    xd, od = xs.as_list(), out.as_list()
+    if flat.as_list() != [int(np.prod(xd[:-1])), xd[-1]] or od[:-1] != xd[:-1]:
+        return None
+    return [c.op("_FusedMatMul", [x, *mm.inputs[1:]], {**mm.attrs, "keep_dims": True}, op.name)]
+
+
 def _fuse_rule(c: _Copier, op: Operation, ins: list[Tensor]) -> list[Tensor] | None:
     t = op.type
+    if t == "Reshape":
+        return _dense_on_last_axis(c, op, ins)
     if t == "ReverseSequence":
         return _reverse_whole_sequences(c, op, ins)
     if t == "Gather":

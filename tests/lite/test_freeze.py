@@ -46,6 +46,40 @@ def test_mlp_becomes_three_fused_matmuls() -> None:
     assert all(len(op.inputs) == 3 for op in compute)  # bias folded in
 
 
+def test_dense_on_a_rank3_input_is_one_fused_matmul_over_the_last_axis() -> None:
+    """tf.layers.dense on [batch, tokens, features] is Reshape, MatMul, Reshape, BiasAdd (+ Relu) in the
+    trainer; frozen it is one _FusedMatMul over the last axis with bias and activation, exported as one
+    FullyConnected on the rank-3 input (the transformer's dense layers), with the same outputs; a flatten to
+    another shape (here [batch, tokens * features]) keeps its Reshape."""
+    from trainer.lite import Converter
+    from trainer.tlm import read_model
+
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(3)
+        x = tf.placeholder(tf.float32, [None, 8, 16])
+        h = tf.layers.dense(x, 32, activation=tf.nn.relu)
+        y = tf.layers.dense(h, 4)
+        z = tf.layers.dense(tf.reshape(y, [-1, 32]), 3)
+        with tf.Session(graph=g) as sess:
+            sess.run(tf.global_variables_initializer())
+            xs = np.random.default_rng(0).standard_normal((2, 8, 16)).astype(np.float32)
+            want = sess.run([y, z], {x: xs})
+            frozen = freeze(sess, [x], [y, z], batch_size=2)
+            model = Converter.from_session(sess, [x], [y, z]).convert()
+    compute = [op for op in frozen.graph.get_operations() if op.type not in ("Const", "Placeholder")]
+    assert [op.type for op in compute] == ["_FusedMatMul", "_FusedMatMul", "Reshape", "_FusedMatMul"]
+    mms = [op for op in compute if op.type == "_FusedMatMul"]
+    assert [op.attrs.get("keep_dims", False) for op in mms] == [True, True, False]
+    assert [op.attrs["activation"] for op in mms] == ["RELU", "NONE", "NONE"]
+    assert compute[0].outputs[0].shape.as_list() == [2, 8, 32]
+    for a, b in zip(frozen.run(xs), want, strict=True):
+        assert _rel_err(a, b) < 1e-6
+    ops = read_model(model).ops
+    assert [op.opcode for op in ops] == ["FullyConnected", "FullyConnected", "Reshape", "FullyConnected"]
+    assert [len(op.inputs) for op in ops if op.opcode == "FullyConnected"] == [3, 3, 3]  # biases folded
+
+
 def test_batch_norm_is_folded_into_the_preceding_conv() -> None:
     m = trained("mobilenet")
     frozen = freeze(m.sess, [m.x], [m.logits], batch_size=2)
