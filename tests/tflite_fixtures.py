@@ -63,6 +63,48 @@ def full_range_inputs(details: list[dict], rng: np.random.Generator) -> list[np.
     return out
 
 
+
+def compare_with_litert(
+    tflite_model: bytes,
+    tlm_model: bytes,
+    n: int,
+    *,
+    seed: int,
+    float_rtol: float | None = 1e-5,
+    resolver=None,
+    inputs=full_range_inputs,
+) -> int:
+    """Runs LiteRT (its reference kernels, or ``resolver``) on ``tflite_model`` and pyruntime on ``tlm_model``
+    over ``n`` inputs made by ``inputs(details, rng)`` from ``seed``: integer outputs byte-identical, float32
+    within ``float_rtol`` of the largest |output| (at least 1), or byte-identical when it is None. Returns the
+    number of outputs compared."""
+    import pyruntime
+
+    lr = litert()
+    kind = lr.OpResolverType.BUILTIN_REF if resolver is None else resolver
+    ref = lr.Interpreter(model_content=tflite_model, experimental_op_resolver_type=kind)
+    ref.allocate_tensors()
+    ours = pyruntime.Interpreter(model_content=tlm_model)
+    ours.allocate_tensors()
+    rng = np.random.default_rng(seed)
+    compared = 0
+    for _ in range(n):
+        xs = inputs(ref.get_input_details(), rng)
+        for d, x in zip(ref.get_input_details(), xs, strict=True):
+            ref.set_tensor(d["index"], x)
+        ref.invoke()
+        got = ours.run(*xs)
+        want = [ref.get_tensor(d["index"]) for d in ref.get_output_details()]
+        assert len(got) == len(want)
+        for a, b in zip(want, got, strict=True):
+            assert a.dtype == b.dtype and a.shape == b.shape
+            if a.dtype == np.float32 and float_rtol is not None:
+                np.testing.assert_allclose(b, a, rtol=0, atol=float_rtol * max(1.0, float(np.abs(a).max())))
+            else:
+                assert a.tobytes() == b.tobytes(), np.argwhere(a != b)[:5]
+            compared += 1
+    return compared
+
 # ---- patching one field of a fixture ----
 
 

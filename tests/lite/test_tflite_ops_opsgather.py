@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tflite_fixtures import fixture, litert, litert_reference
+from tflite_fixtures import compare_with_litert, fixture, litert, litert_reference
 
 import trainer as tf
 from trainer.lite import Converter, Optimize
@@ -45,20 +45,12 @@ def _inputs(details: list[dict], ids: dict[int, int], rng: np.random.Generator) 
 
 def _compare(tflite_model: bytes, tlm_model: bytes, ids: dict[int, int], n: int = N_INPUTS) -> None:
     """Both on ``n`` seeded inputs (ids in range); every output byte-identical."""
-    ref = litert_reference(tflite_model)
     ours = pyruntime.Interpreter(model_content=tlm_model)
+    ref = litert_reference(tflite_model)
     assert [d["dtype"] for d in ours.get_input_details()] == [d["dtype"] for d in ref.get_input_details()]
-    rng = np.random.default_rng(16)
-    for _ in range(n):
-        xs = _inputs(ref.get_input_details(), ids, rng)
-        for d, x in zip(ref.get_input_details(), xs, strict=True):
-            ref.set_tensor(d["index"], x)
-        ref.invoke()
-        got = ours.run(*xs)
-        want = [ref.get_tensor(d["index"]) for d in ref.get_output_details()]
-        for a, b in zip(want, got, strict=True):
-            assert a.dtype == b.dtype and a.shape == b.shape
-            assert a.tobytes() == b.tobytes()
+    compare_with_litert(
+        tflite_model, tlm_model, n, seed=16, float_rtol=None, inputs=lambda d, rng: _inputs(d, ids, rng)
+    )
 
 
 @pytest.mark.parametrize("int8", [False, True], ids=["float32", "int8"])

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tflite_fixtures import fixture, full_range_inputs, litert
+from tflite_fixtures import compare_with_litert, fixture, litert
 
 from trainer.lite.tflite import from_tflite, to_tflite
 from trainer.lite.tflite.errors import TFLiteImportError
@@ -50,28 +50,7 @@ def _resolver(lr, opcode: str, int8: bool):
 def _compare(tflite_model: bytes, tlm_model: bytes, resolver, n: int = N_INPUTS) -> int:
     """Runs both on ``n`` seeded inputs: int8 and int32 outputs identical, float32 within 1e-5 of the largest
     |output| (at least 1). Returns the number of outputs compared."""
-    lr = litert()
-    ref = lr.Interpreter(model_content=tflite_model, experimental_op_resolver_type=resolver)
-    ref.allocate_tensors()
-    ours = pyruntime.Interpreter(model_content=tlm_model)
-    ours.allocate_tensors()
-    rng = np.random.default_rng(15)
-    compared = 0
-    for _ in range(n):
-        xs = full_range_inputs(ref.get_input_details(), rng)
-        for d, x in zip(ref.get_input_details(), xs, strict=True):
-            ref.set_tensor(d["index"], x)
-        ref.invoke()
-        got = ours.run(*xs)
-        want = [ref.get_tensor(d["index"]) for d in ref.get_output_details()]
-        for a, b in zip(want, got, strict=True):
-            assert a.dtype == b.dtype and a.shape == b.shape
-            if a.dtype == np.float32:
-                np.testing.assert_allclose(b, a, rtol=0, atol=1e-5 * max(1.0, float(np.abs(a).max())))
-            else:
-                assert a.tobytes() == b.tobytes()
-            compared += 1
-    return compared
+    return compare_with_litert(tflite_model, tlm_model, n, seed=15, resolver=resolver)
 
 
 @pytest.mark.parametrize("int8", [False, True], ids=["float32", "int8"])

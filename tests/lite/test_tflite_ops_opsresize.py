@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tflite_fixtures import fixture, full_range_inputs, litert, litert_reference
+from tflite_fixtures import compare_with_litert, fixture, litert
 
 from trainer.lite.tflite import from_tflite, to_tflite
 from trainer.tlm import Quantization, read_model
@@ -34,27 +34,7 @@ MODES = [(False, False), (True, False), (False, True)]
 
 def _compare(tflite_model: bytes, tlm_model: bytes, n: int, exact: bool) -> int:
     """Runs LiteRT's reference kernels and tensorlet on ``n`` seeded inputs; returns the outputs compared."""
-    ref = litert_reference(tflite_model)
-    ours = pyruntime.Interpreter(model_content=tlm_model)
-    ours.allocate_tensors()
-    rng = np.random.default_rng(23)
-    compared = 0
-    for _ in range(n):
-        xs = full_range_inputs(ref.get_input_details(), rng)
-        for d, x in zip(ref.get_input_details(), xs, strict=True):
-            ref.set_tensor(d["index"], x)
-        ref.invoke()
-        got = ours.run(*xs)
-        want = [ref.get_tensor(d["index"]) for d in ref.get_output_details()]
-        for a, b in zip(want, got, strict=True):
-            assert a.dtype == b.dtype and a.shape == b.shape
-            if exact or a.dtype == np.int8:
-                assert a.tobytes() == b.tobytes(), np.argwhere(a != b)[:5]
-            else:
-                bound = 1e-5 * max(1.0, float(np.abs(a).max()))
-                assert float(np.abs(a - b).max()) <= bound
-            compared += 1
-    return compared
+    return compare_with_litert(tflite_model, tlm_model, n, seed=23, float_rtol=None if exact else 1e-5)
 
 
 @pytest.mark.parametrize("int8", [False, True], ids=["float32", "int8"])
