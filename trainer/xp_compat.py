@@ -30,7 +30,9 @@ import numpy as np
 
 # Small integer device arrays made by upload()/cached_upload() (shapes from Shape ops and constants), by
 # id, with their host values: host_ints() then needs no device-to-host copy. Each entry holds the device
-# array itself, so its id cannot be reused while the entry lives; the table is emptied when it grows large.
+# array itself, so its id cannot be reused while the entry lives. Least recently used first (a hit moves its
+# entry to the end): when the table is full, its oldest quarter goes, so what every step reads (a constant's
+# cached upload) stays, where emptying the whole table made a steady-state step read a shape back again.
 _HOST_INTS: dict[int, tuple[Any, tuple[int, ...]]] = {}
 _HOST_INTS_MAX = 1024
 
@@ -40,9 +42,11 @@ def host_ints(x: Any) -> tuple[int, ...]:
     if isinstance(x, np.generic):  # a numpy scalar (what indexing a shape gives on the CPU)
         x = np.asarray(x)
     if not isinstance(x, np.ndarray):
-        hit = _HOST_INTS.get(id(x))
-        if hit is not None and hit[0] is x:
-            return hit[1]
+        hit = _HOST_INTS.pop(id(x), None)
+        if hit is not None:
+            _HOST_INTS[id(x)] = hit  # most recently used: last
+            if hit[0] is x:
+                return hit[1]
         x = x.get()  # CuPy: one device-to-host copy of the whole (small) array
     return tuple(int(d) for d in x.reshape(-1))
 
@@ -50,7 +54,8 @@ def host_ints(x: Any) -> tuple[int, ...]:
 def _remember(dev: Any, host: np.ndarray) -> None:
     if host.dtype.kind in "iu" and host.size <= 16:
         if len(_HOST_INTS) >= _HOST_INTS_MAX:
-            _HOST_INTS.clear()
+            for key in list(_HOST_INTS)[: _HOST_INTS_MAX // 4]:
+                del _HOST_INTS[key]
         _HOST_INTS[id(dev)] = (dev, tuple(int(d) for d in host.reshape(-1)))
 
 

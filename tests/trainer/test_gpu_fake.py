@@ -653,6 +653,29 @@ def test_steady_state_step_reads_no_shapes_and_uploads_no_constants(fake_gpu: An
     assert reasons["feed/fetch"] == 3 and not [r for r in reasons if r.startswith("VIOLATION")], reasons
 
 
+def test_remembered_shapes_survive_a_full_table(fake_gpu: Any):
+    """The table of remembered small device arrays (xp_compat._HOST_INTS) drops its least recently used
+    quarter when full: a steady-state step whose uploads fill it keeps reading its own shapes from the table
+    (emptying it all made the step read a shape back from the device)."""
+    from trainer import xp_compat
+
+    g = tf.Graph()
+    with g.as_default(), tf.device("/gpu:0"):
+        x = tf.placeholder(tf.float32, [None, 6])
+        y = tf.reshape(tf.reshape(x, [-1, 2, 3]) * 2.0, tf.shape(x))
+        with tf.Session() as sess:
+            xv = np.ones((4, 6), np.float32)
+            sess.run(y, {x: xv})
+            ctx = type("Ctx", (), {"xp": fake_gpu, "backend": backend.get_backend("/gpu:0")})()
+            for step in range(3):
+                # others' uploads bring the table to one entry short of full, then past it
+                while len(xp_compat._HOST_INTS) < xp_compat._HOST_INTS_MAX - 1:
+                    xp_compat.upload(ctx, np.array([step], np.int32))
+                fake_gpu.LOG.clear()
+                sess.run(y, {x: xv})
+                assert transfer_reasons()["shape metadata"] == 0, (step, transfer_reasons())
+
+
 def test_strided_windows_fallback_equals_sliding_window_view():
     from trainer.xp_compat import strided_windows
 

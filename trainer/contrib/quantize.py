@@ -45,6 +45,9 @@ from typing import Any
 
 from trainer.errors import FailedPreconditionError, InvalidArgumentError
 from trainer.graph import GraphKeys, Operation, Tensor, control_dependencies, get_default_graph, name_scope
+from trainer.ops import array_ops, control_flow, fake_quant_ops, math_ops, state_ops
+from trainer.train.global_step import get_or_create_global_step
+from trainer.variables import Variable
 
 __all__ = ["create_eval_graph", "create_training_graph", "quantized_tensor"]
 
@@ -150,15 +153,15 @@ def _weight_variable(op: Operation) -> Operation | None:
 def _quantize_weights(op: Operation, w: Tensor) -> Tensor:
     """Symmetric per-output-channel fake quant of weights ``w`` (the last axis; a depthwise filter
     [kh, kw, c, m] has c * m output channels)."""
-    import trainer as tf
-
     shape = w.shape.as_list()
     with name_scope(f"{op.name}/weights_quant"):
-        flat = tf.reshape(w, [*shape[:-2], shape[-2] * shape[-1]]) if op.type == "DepthwiseConv2D" else w
+        depthwise = op.type == "DepthwiseConv2D"
+        flat = array_ops.reshape(w, [*shape[:-2], shape[-2] * shape[-1]]) if depthwise else w
         axes = list(range(len(flat.shape.as_list()) - 1))
-        m = tf.stop_gradient(tf.maximum(tf.reduce_max(tf.abs(flat), axis=axes), 1e-12))
-        q = tf.quantization.fake_quant_with_min_max_vars_per_channel(flat, -m, m, narrow_range=True)
-        return tf.reshape(q, shape) if op.type == "DepthwiseConv2D" else q
+        peak = math_ops.reduce_max(math_ops.abs(flat), axis=axes)
+        m = array_ops.stop_gradient(math_ops.maximum(peak, 1e-12))
+        q = fake_quant_ops.fake_quant_with_min_max_vars_per_channel(flat, -m, m, narrow_range=True)
+        return array_ops.reshape(q, shape) if depthwise else q
 
 
 def _activation_targets(ops: list[Operation], consumers: dict[Tensor, list[Operation]]) -> list[Tensor]:
@@ -193,32 +196,30 @@ def _from_weights(op: Operation) -> bool:
 
 
 def _quantize_activation(t: Tensor, is_training: bool, quant_delay: int, ema_decay: float) -> Tensor:
-    import trainer as tf
-
     scope = f"{t.op.name}/act_quant"
     with name_scope(scope + "/"):
         collections = [GraphKeys.GLOBAL_VARIABLES, QUANTIZATION_VARIABLES]
-        lo = tf.Variable(0.0, trainable=False, collections=collections, name="min")
-        hi = tf.Variable(0.0, trainable=False, collections=collections, name="max")
+        lo = Variable(0.0, trainable=False, collections=collections, name="min")
+        hi = Variable(0.0, trainable=False, collections=collections, name="max")
         if not is_training:
-            return tf.quantization.fake_quant_with_min_max_vars(t, lo, hi, name="FakeQuantWithMinMaxVars")
-        n = tf.Variable(0.0, trainable=False, collections=collections, name="updates")
-        decay = tf.minimum(ema_decay, n / (n + 1.0))
-        batch_lo = tf.stop_gradient(tf.minimum(tf.reduce_min(t), 0.0))
-        batch_hi = tf.stop_gradient(tf.maximum(tf.reduce_max(t), 0.0))
-        new_lo = tf.assign(lo, lo * decay + batch_lo * (1.0 - decay))
-        new_hi = tf.assign(hi, hi * decay + batch_hi * (1.0 - decay))
+            return fake_quant_ops.fake_quant_with_min_max_vars(t, lo, hi, name="FakeQuantWithMinMaxVars")
+        n = Variable(0.0, trainable=False, collections=collections, name="updates")
+        decay = math_ops.minimum(ema_decay, n / (n + 1.0))
+        batch_lo = array_ops.stop_gradient(math_ops.minimum(math_ops.reduce_min(t), 0.0))
+        batch_hi = array_ops.stop_gradient(math_ops.maximum(math_ops.reduce_max(t), 0.0))
+        new_lo = state_ops.assign(lo, lo * decay + batch_lo * (1.0 - decay))
+        new_hi = state_ops.assign(hi, hi * decay + batch_hi * (1.0 - decay))
         with control_dependencies([new_lo, new_hi]):
-            counted = tf.assign_add(n, 1.0)
+            counted = state_ops.assign_add(n, 1.0)
         with control_dependencies([counted]):
             # the ranges are statistics, not parameters: no gradient flows into their updates
-            q_lo, q_hi = tf.stop_gradient(new_lo), tf.stop_gradient(new_hi)
+            q_lo, q_hi = array_ops.stop_gradient(new_lo), array_ops.stop_gradient(new_hi)
         if quant_delay == 0:
-            return tf.quantization.fake_quant_with_min_max_vars(t, q_lo, q_hi, name="FakeQuantWithMinMaxVars")
-        step = tf.train.get_or_create_global_step()
-        return tf.cond(
-            tf.greater_equal(step, quant_delay),
-            lambda: tf.quantization.fake_quant_with_min_max_vars(t, q_lo, q_hi),
-            lambda: tf.identity(t),
+            return fake_quant_ops.fake_quant_with_min_max_vars(t, q_lo, q_hi, name="FakeQuantWithMinMaxVars")
+        step = get_or_create_global_step()
+        return control_flow.cond(
+            math_ops.greater_equal(step, quant_delay),
+            lambda: fake_quant_ops.fake_quant_with_min_max_vars(t, q_lo, q_hi),
+            lambda: array_ops.identity(t),
             name="delayed",
         )

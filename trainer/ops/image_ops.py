@@ -30,6 +30,7 @@ import numpy as np
 from trainer import dtypes as _dt
 from trainer.errors import InvalidArgumentError
 from trainer.graph import Tensor, apply_op, constant_value, convert_to_tensor
+from trainer.ops import array_ops
 from trainer.registry import register
 from trainer.tensor_shape import TensorShape
 from trainer.xp_compat import cached_upload, host_ints
@@ -243,9 +244,7 @@ def constant_value_of_hw(t: Tensor) -> Tensor:
     dims = t.shape.dims
     if dims is not None and dims[1] is not None and dims[2] is not None:
         return convert_to_tensor(np.array(dims[1:3], np.int32))
-    from trainer.ops.array_ops import shape, strided_slice
-
-    return strided_slice(shape(t), [1], [3], [1])
+    return array_ops.strided_slice(array_ops.shape(t), [1], [3], [1])
 
 
 register(
