@@ -11,6 +11,7 @@ import glob
 import importlib.util
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -35,20 +36,35 @@ TARGETS = {
 TOOLS = ("tl_run", "tl_bench")
 
 
-def zig_cc(target: str, tool: str) -> Path:
-    """Build ``tool`` statically for ``target`` with zig cc (zig caches objects between builds)."""
+def _zig(target: str, args: list[str]) -> None:
     flags, _ = TARGETS[target]
-    exe = OUT / target / tool
-    exe.parent.mkdir(parents=True, exist_ok=True)
     src = REPO / "runtime_c"
-    sources = sorted(str(p) for p in (src / "src").rglob("*.c"))
-    cmd = [sys.executable, "-m", "ziglang", "cc", *flags, "-static", "-O2", *c_flags("std", "warnings"),
-           f"-I{src / 'include'}", f"-I{src / 'src'}", f"-I{src / 'tools'}",
-           str(src / "tools" / f"{tool}.c"), str(src / "tools" / "tool_common.c"),
-           str(src / "tools" / "npy.c"),
-           *sources, "-lm", "-o", str(exe)]  # fmt: skip
+    cmd = [sys.executable, "-m", "ziglang", "cc", *flags, "-O2", *c_flags("std", "warnings"),
+           f"-I{src / 'include'}", f"-I{src / 'src'}", f"-I{src / 'tools'}", *args]  # fmt: skip
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-6000:]
+
+
+@functools.cache
+def _library_objects(target: str) -> tuple[Path, ...]:
+    """Every runtime source and the tools' common files compiled for ``target``, two at a time (one zig cc
+    call for everything compiles them one by one); tl_run and tl_bench link the same objects."""
+    src = REPO / "runtime_c"
+    sources = [*sorted((src / "src").rglob("*.c")), src / "tools" / "tool_common.c", src / "tools" / "npy.c"]
+    objs = [OUT / target / "obj" / (p.relative_to(src).as_posix().replace("/", "__") + ".o") for p in sources]
+    objs[0].parent.mkdir(parents=True, exist_ok=True)
+    jobs = [["-c", str(s), "-o", str(o)] for s, o in zip(sources, objs, strict=True)]
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda args: _zig(target, args), jobs))
+    return tuple(objs)
+
+
+def zig_cc(target: str, tool: str) -> Path:
+    """Build ``tool`` statically for ``target`` with zig cc (musl, no dynamic loader)."""
+    exe = OUT / target / tool
+    objs = _library_objects(target)
+    main = REPO / "runtime_c" / "tools" / f"{tool}.c"
+    _zig(target, ["-static", str(main), *map(str, objs), "-lm", "-o", str(exe)])
     return exe
 
 
