@@ -5,10 +5,10 @@
  * Sigmoid: output scale exactly 1/256, zero point -128; Tanh: 1/128, 0 (other outputs are rejected). Both
  * rescale the input to Q4 (real multiplier input_scale * 2^27); the radius comes from the unclamped shift, as in
  * trainer/quantize.py prepare_activation. Unless the interpreter runs the reference kernels or the build is
- * freestanding, prepare also tabulates the kernel's answer for each of the 256 input bytes (256 bytes of node
- * state) and eval looks the outputs up: the same bytes, about 60 times faster than the per-element fixed-point
- * arithmetic that dominated the int8 LSTM and GRU. Microcontroller builds have no table (no extra state) and
- * run the kernel.
+ * freestanding, prepare also tabulates the kernel's answer for each of the 256 input bytes (a 256-byte block of
+ * node memory) and eval looks the outputs up: the same bytes, tens of times faster than the per-element
+ * fixed-point arithmetic that dominated the int8 LSTM and GRU. The reference level and microcontroller builds
+ * have no table (the node memory of before) and run the kernel.
  */
 #include <string.h>
 
@@ -24,22 +24,17 @@ typedef struct tl_clamp8_state {
 typedef struct tl_logistic8_state {
   int64_t n; /* elements */
   tl_activation_int8_params act;
-  int has_table; /* table holds the kernel's output for every input byte */
-#if !defined(TL_FREESTANDING)
-  int8_t table[256]; /* indexed by the input byte as uint8_t */
-#endif
+  const int8_t *table; /* NULL, or the kernel's output for each input byte (256 bytes, index: the byte as uint8_t) */
 } tl_logistic8_state;
 
 typedef void (*tl_logistic8_kernel)(int8_t *y, const int8_t *x, int64_t n, const tl_activation_int8_params *p);
 
 static void tl_logistic8_run(const tl_logistic8_state *s, int8_t *y, const int8_t *x, tl_logistic8_kernel kernel) {
-#if !defined(TL_FREESTANDING)
-  if (s->has_table) {
+  if (s->table != NULL) {
     for (int64_t i = 0; i < s->n; i++) y[i] = s->table[(uint8_t)x[i]];
-    return;
+  } else {
+    kernel(y, x, s->n, &s->act);
   }
-#endif
-  kernel(y, x, s->n, &s->act);
 }
 
 /* Also used by Softmax (softmax_int8.c). */
@@ -76,6 +71,8 @@ tl_status tl_prepare_logistic_int8(tl_op_ctx *ctx, tl_node *node, int64_t n, flo
   tl_logistic8_state st, *s;
   float si, so;
   int32_t zi, zo, m = 0, sh = 0, r;
+  int8_t *table = NULL;
+  int want_table = 0;
   TL_ENSURE_OK(tl_op_int8_params(ctx, tl_op_input(ctx, node, 0), "input", &si, &zi));
   TL_ENSURE_OK(tl_op_int8_params(ctx, tl_op_output(ctx, node, 0), "output", &so, &zo));
   TL_ENSURE_OK(tl_op_check_fixed_output(ctx, so, zo, out_scale, out_zp));
@@ -89,16 +86,18 @@ tl_status tl_prepare_logistic_int8(tl_op_ctx *ctx, tl_node *node, int64_t n, flo
   st.act.input_shift = sh < -31 ? -31 : (sh > 31 ? 31 : sh);
   st.act.input_radius = r < 1 ? 1 : r;
 #if !defined(TL_FREESTANDING)
-  if (tl_op_opt_isa(ctx) != TL_ISA_REFERENCE) {
+  want_table = tl_op_opt_isa(ctx) != TL_ISA_REFERENCE;
+  if (want_table) table = (int8_t *)tl_op_persistent(ctx, 256);
+#endif
+  s = (tl_logistic8_state *)tl_op_persistent(ctx, sizeof *s);
+  if (s == NULL || (want_table && table == NULL)) return tl_op_unplaced(ctx);
+  if (table != NULL) {
     int8_t bytes[256];
     for (int i = 0; i < 256; i++) bytes[i] = (int8_t)(i < 128 ? i : i - 256); /* bytes[i] = (int8_t)(uint8_t)i */
     /* Sigmoid's output is (1/256, -128), Tanh's (1/128, 0): the caller checked out_zp above */
-    (out_zp == -128 ? tl_logistic_int8 : tl_tanh_int8)(st.table, bytes, 256, &st.act);
-    st.has_table = 1;
+    (out_zp == -128 ? tl_logistic_int8 : tl_tanh_int8)(table, bytes, 256, &st.act);
+    st.table = table;
   }
-#endif
-  s = (tl_logistic8_state *)tl_op_persistent(ctx, sizeof *s);
-  if (s == NULL) return tl_op_unplaced(ctx);
   *s = st;
   node->state = s;
   return TL_OK;
