@@ -43,17 +43,26 @@ def test_cortex_m4_size_budgets() -> None:
     assert full["core"][0] > terse["core"][0] + 4 * KB  # what the message text costs
 
 
-def _tl_run(tmp: Path, name: str, defines: list[str]) -> Path:
-    cc = need_tool("gcc")
-    src = REPO / "runtime_c"
-    exe = tmp / name
-    cmd = [cc, *c_flags("std"), "-O1", *c_flags("warnings"), *defines,
-           f"-I{src / 'include'}", f"-I{src / 'src'}", f"-I{src / 'tools'}", str(src / "tools" / "tl_run.c"),
-           str(src / "tools" / "tool_common.c"), str(src / "tools" / "npy.c"),
-           *sorted(str(p) for p in (src / "src").rglob("*.c")), "-lm", "-o", str(exe)]  # fmt: skip
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr[-4000:]
-    return exe
+class _TlRunBuild:
+    """tl_run compiled from every runtime source in one gcc call with ``defines``, started at once: the
+    selective and the terse build compile side by side (one core each) while the test prepares its models."""
+
+    def __init__(self, tmp: Path, name: str, defines: list[str]) -> None:
+        cc = need_tool("gcc")
+        src = REPO / "runtime_c"
+        tools = src / "tools"
+        self.exe = tmp / name
+        cmd = [cc, *c_flags("std"), "-O1", *c_flags("warnings"), *defines,
+               f"-I{src / 'include'}", f"-I{src / 'src'}", f"-I{tools}", str(tools / "tl_run.c"),
+               str(tools / "tool_common.c"), str(tools / "npy.c"),
+               *sorted(str(p) for p in (src / "src").rglob("*.c")), "-lm", "-o", str(self.exe)]  # fmt: skip
+        self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    def wait(self) -> Path:
+        """The executable, once the compiler has finished (its errors fail the test)."""
+        _, stderr = self.process.communicate(timeout=900)
+        assert self.process.returncode == 0, stderr[-4000:]
+        return self.exe
 
 
 def _run(exe: Path, model: Path, x: np.ndarray, tmp: Path) -> subprocess.CompletedProcess:
@@ -75,14 +84,15 @@ def test_selective_and_terse_builds(tmp_path: Path) -> None:
     assert cli.main(["ops", str(mlp), "--header", str(header)]) == 0
     text = header.read_text()
     assert "TL_WITH_OP_FULLY_CONNECTED" in text and "TL_WITH_OP_CONV2D" not in text
-    selective = _tl_run(tmp_path, "tl_run_mlp", [f'-DTL_OPS_HEADER="{header}"'])
-    terse = _tl_run(tmp_path, "tl_run_terse", ["-DTL_TERSE_ERRORS"])
+    builds = [_TlRunBuild(tmp_path, "tl_run_mlp", [f'-DTL_OPS_HEADER="{header}"'])]
+    builds.append(_TlRunBuild(tmp_path, "tl_run_terse", ["-DTL_TERSE_ERRORS"]))
     info = read_model(mlp.read_bytes())
     xq = info.tensors[info.inputs[0]].quantization
     x = q.quantize(np.linspace(0, 1, 784, dtype=np.float32).reshape(1, 784), xq.scale[0], xq.zero_point[0])
     want = pyruntime.Interpreter(model_content=mlp.read_bytes()).run(x)[0]
     xc = np.linspace(0, 1, 2 * 784, dtype=np.float32).reshape(2, 28, 28, 1)
     want_cnn = pyruntime.Interpreter(model_content=cnn.read_bytes()).run(xc)[0]
+    selective, terse = (b.wait() for b in builds)
     for exe in (selective, terse):
         r = _run(exe, mlp, x, tmp_path)
         assert r.returncode == 0, r.stderr
