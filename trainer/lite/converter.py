@@ -28,6 +28,12 @@ float32 (default) or int8 ``inference_input_type`` / ``inference_output_type``; 
 in training; the representative dataset calibrates the rest (the model input at least). Graph inputs are
 float32, or int32 indices (the token ids of ``tf.nn.embedding_lookup``), which stay int32 in the float32 and
 the int8 model alike (TFLite's rule): the representative dataset then yields int32 ids for them.
+
+Two options of our own for int8 post-training quantization (TFLite has neither): ``calibration``
+("minmax", the default, or "mse": activation ranges that minimize the int8 quantization error, see
+:func:`trainer.quant.ptq.calibrate`) and ``bias_correction`` (False by default: True subtracts from every
+bias the mean error the int8 weights cause on the representative dataset, see
+:func:`trainer.quant.ptq.weight_error_bias`).
 """
 
 from __future__ import annotations
@@ -88,6 +94,9 @@ class Converter:
         self.inference_input_type: Any = None
         self.inference_output_type: Any = None
         self.target_spec = TargetSpec()
+        # Our own int8 options (TFLite has neither): see the module docstring.
+        self.calibration: str = "minmax"
+        self.bias_correction: bool = False
 
     @classmethod
     def from_session(
@@ -183,6 +192,8 @@ class Converter:
                 inference_input_type=self.inference_input_type or "float32",
                 inference_output_type=self.inference_output_type or "float32",
                 ranges=qat_ranges,
+                calibration=self.calibration,
+                bias_correction=self.bias_correction,
             )
         return data
 

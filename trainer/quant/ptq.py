@@ -10,6 +10,7 @@ output channel; int32 bias with scale ``input_scale * weight_scale[c]``.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,7 +21,7 @@ from trainer.quant.kernels_int8 import quantize
 from trainer.quant.rewrite import write_model
 from trainer.runtime_ops import OPS
 from trainer.runtime_ops.interpreter import ReferenceInterpreter
-from trainer.tlm import read_model
+from trainer.tlm import OpInfo, read_model
 
 
 def representative_samples(representative_dataset: Any) -> Iterable[Any]:
@@ -51,20 +52,67 @@ def type_name(value: Any) -> str:
         return repr(value)
 
 
-def calibrate(model: bytes, representative_dataset, percentile: float | None = None) -> dict[int, tuple]:
+CALIBRATIONS = ("minmax", "mse")
+MSE_VALUES_PER_SAMPLE = 1024  # values of each tensor per sample kept for the MSE search (a fixed random draw)
+
+
+def calibrate(
+    model: bytes, representative_dataset, percentile: float | None = None, calibration: str = "minmax"
+) -> dict[int, tuple]:
     """Activation ranges of a float model: {tensor index: (min, max)} over every non-constant tensor.
 
     ``representative_dataset`` is TFLite's: a callable returning an iterable of samples (or, as TensorFlow
     also accepts, a generator or an iterable), each sample a list with one array per graph input (shaped like
     the model's inputs). With ``percentile`` (e.g. 99.99) the range is the
-    [100 - p, p] percentiles of all values seen instead of the min/max.
+    [100 - p, p] percentiles of all values seen instead of the min/max. With ``calibration="mse"`` the range
+    of every tensor but the graph outputs is the min/max scaled by the factor (1/100 .. 1) whose int8 grid
+    gives the least mean squared error (clipping included) on the values seen (:func:`mse_range`); the
+    outputs keep their min/max, so a classifier's top logits are never clipped into ties.
     """
+    return _calibration_pass(model, representative_dataset, percentile, (), calibration)[0]
+
+
+def quantization_mse(values: np.ndarray, rmin: float, rmax: float) -> float:
+    """Mean squared error of ``values`` quantized to int8 with the parameters of :func:`choose_params`."""
+    scale, zp = choose_params(rmin, rmax)
+    q = quantize(values, scale, zp).astype(np.float64)  # the runtime's Quantize, in float32
+    return float(np.mean((values - (q - zp) * scale) ** 2))
+
+
+def mse_range(values: np.ndarray, rmin: float, rmax: float, steps: int = 100) -> tuple[float, float]:
+    """The range ``(a rmin, a rmax)``, ``a`` in {1/steps, 2/steps, .., 1}, whose int8 grid quantizes
+    ``values`` with the least mean squared error (the widest of equals): it trades the clipping of rare
+    large values against a finer step for the common ones."""
+    best, best_err = (rmin, rmax), math.inf
+    for k in range(steps, 0, -1):
+        a = k / steps
+        err = quantization_mse(values, a * rmin, a * rmax)
+        if err < best_err:
+            best, best_err = (a * rmin, a * rmax), err
+    return best
+
+
+def _calibration_pass(
+    model: bytes,
+    representative_dataset: Any,
+    percentile: float | None,
+    mean_of: Iterable[int],
+    calibration: str = "minmax",
+) -> tuple[dict[int, tuple], dict[int, np.ndarray]]:
+    """One pass of the float model over the representative dataset: the ranges of :func:`calibrate` and the
+    element-wise mean over the samples of each tensor in ``mean_of`` (what bias correction needs)."""
+    if calibration not in CALIBRATIONS:
+        raise ValueError(f"calibration must be one of {', '.join(CALIBRATIONS)}, got {calibration!r}")
+    if calibration == "mse" and percentile is not None:
+        raise ValueError("calibration='mse' chooses the ranges itself: pass no percentile with it")
+    draw = np.random.default_rng(0)
     interp = ReferenceInterpreter(model_content=model)
     m = interp.model
     live = [t.index for t in m.tensors if t.data is None]
     seen: dict[int, list[np.ndarray]] = {i: [] for i in live}
     lo = {i: math.inf for i in live}
     hi = {i: -math.inf for i in live}
+    sums: dict[int, np.ndarray] = {i: np.zeros(m.tensors[i].shape) for i in mean_of}
     n = 0
     for sample in representative_samples(representative_dataset):
         arrays = [np.asarray(a, m.tensors[i].dtype) for a, i in zip(sample, m.inputs, strict=True)]
@@ -84,6 +132,11 @@ def calibrate(model: bytes, representative_dataset, percentile: float | None = N
                 lo[i], hi[i] = min(lo[i], float(v.min())), max(hi[i], float(v.max()))
             else:
                 seen[i].append(v)
+            if calibration == "mse":
+                keep = v if v.size <= MSE_VALUES_PER_SAMPLE else draw.choice(v, MSE_VALUES_PER_SAMPLE, False)
+                seen[i].append(keep)
+        for i in sums:
+            sums[i] += np.nan_to_num(values[i].astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
         n += 1
     if n == 0:
         raise ValueError("representative_dataset yielded no samples")
@@ -93,8 +146,13 @@ def calibrate(model: bytes, representative_dataset, percentile: float | None = N
                 allv = np.concatenate(seen[i])
                 lo[i] = float(np.percentile(allv, 100 - percentile))
                 hi[i] = float(np.percentile(allv, percentile))
+    if calibration == "mse":
+        for i in live:
+            if seen[i] and i not in m.outputs:
+                lo[i], hi[i] = mse_range(np.concatenate(seen[i]), lo[i], hi[i])
     # a tensor never finite: (0, 0), which choose_params turns into scale 1
-    return {i: (lo[i], hi[i]) if lo[i] <= hi[i] else (0.0, 0.0) for i in live}
+    ranges = {i: (lo[i], hi[i]) if lo[i] <= hi[i] else (0.0, 0.0) for i in live}
+    return ranges, {i: s / n for i, s in sums.items()}
 
 
 def choose_params(rmin: float, rmax: float) -> tuple[float, int]:
@@ -132,9 +190,16 @@ def _index_tensor(t) -> bool:
 
 
 def _ranges(
-    m: Any, model: bytes, representative_dataset: Any, percentile: float | None, given: dict[str, tuple]
-) -> dict[int, tuple]:
-    """Calibrated ranges by tensor index, overridden by the ``given`` ranges (by tensor name)."""
+    m: Any,
+    model: bytes,
+    representative_dataset: Any,
+    percentile: float | None,
+    given: dict[str, tuple],
+    mean_of: Iterable[int] = (),
+    calibration: str = "minmax",
+) -> tuple[dict[int, tuple], dict[int, np.ndarray]]:
+    """Calibrated ranges by tensor index, overridden by the ``given`` ranges (by tensor name), and the mean
+    of each tensor of ``mean_of`` over the representative dataset."""
     by_name = {t.name: t.index for t in m.tensors}
     unknown = sorted(set(given) - set(by_name))
     if unknown:
@@ -152,8 +217,33 @@ def _ranges(
                 f"quantize_model needs a representative_dataset: no range for {len(missing)} tensors "
                 f"({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''})"
             )
-        return fixed
-    return {**calibrate(model, representative_dataset, percentile), **fixed}
+        return fixed, {}
+    ranges, means = _calibration_pass(model, representative_dataset, percentile, mean_of, calibration)
+    return {**ranges, **fixed}, means
+
+
+# the ops bias correction adjusts: input 0 the activation, 1 the weights, 2 the bias; output channel last
+BIAS_CORRECTED_OPS = ("Conv2D", "DepthwiseConv2D", "FullyConnected")
+
+
+def weight_error_bias(
+    op: Any, mean_input: np.ndarray, w: np.ndarray, qw: np.ndarray, scales: np.ndarray, out_shape: tuple
+) -> np.ndarray:
+    """The mean error per output channel that quantizing ``op``'s weights causes, ``E[(W_q - W) x]`` over the
+    representative dataset (Nagel et al. 2019, "Data-free quantization through weight equalization and bias
+    correction", section 4.2, with the expectation taken on calibration data, not batch-norm statistics).
+
+    The op is linear in its input, so the mean of ``(W_q - W) x`` over the samples is the op applied to the
+    mean input ``mean_input`` with the weights ``W_q - W`` (no bias, no activation), averaged over every
+    output position (the channel is the last axis)."""
+    spec = OPS[op.opcode]
+    shape = [1] * w.ndim
+    shape[spec.weight_axis] = -1
+    dw = qw.astype(np.float64) * scales.astype(np.float64).reshape(shape) - w.astype(np.float64)
+    options = {**op.options, "activation": "NONE"}
+    linear = OpInfo(op.index, op.opcode, list(op.inputs), list(op.outputs), op.options_type, options)
+    y = spec.reference(linear, [mean_input.astype(np.float64), dw, np.zeros(len(scales))], out_shape)
+    return np.asarray(y, np.float64).reshape(-1, len(scales)).mean(axis=0)
 
 
 def quantize_model(
@@ -164,6 +254,8 @@ def quantize_model(
     inference_output_type: str = "float32",
     percentile: float | None = None,
     ranges: dict[str, tuple[float, float]] | None = None,
+    bias_correction: bool = False,
+    calibration: str = "minmax",
 ) -> bytes:
     """Post-training int8 quantization of a float ``.tlm`` (the TFLite int8 scheme).
 
@@ -178,6 +270,12 @@ def quantize_model(
     graph inputs get a Quantize op and the outputs a Dequantize op (graph I/O names are kept; the int8
     tensors inside are named ``<name>_int8``); with "int8" the graph I/O themselves are int8. int32 inputs
     (token ids, as TFLite keeps them) and int32 constants stay int32 either way.
+
+    ``bias_correction`` (needs a representative dataset) subtracts from the float bias of every Conv2D,
+    DepthwiseConv2D and FullyConnected with a bias the mean error its int8 weights cause on the
+    representative dataset (:func:`weight_error_bias`) before the bias is quantized, so the int8 op's
+    output is unbiased per channel; ops without a bias are left as they are. ``calibration`` ("minmax" or
+    "mse") is how the activation ranges are chosen (:func:`calibrate`).
     """
     for what, v in (
         ("inference_input_type", inference_input_type),
@@ -193,7 +291,23 @@ def quantize_model(
             m.tensors[i].dtype != np.float32 and not _index_tensor(m.tensors[i]) for i in op.inputs
         ):
             raise ValueError(f"op {op.index} ({op.opcode}): quantize_model takes a float32 model")
-    ranges = _ranges(m, model, representative_dataset, percentile, ranges or {})
+    if bias_correction and representative_dataset is None:
+        raise ValueError("bias_correction needs a representative_dataset (the mean input of every layer)")
+    corrected = [
+        op for op in m.ops if bias_correction and op.opcode in BIAS_CORRECTED_OPS and len(op.inputs) == 3
+    ]
+    ranges, means = _ranges(
+        m,
+        model,
+        representative_dataset,
+        percentile,
+        ranges or {},
+        {op.inputs[0] for op in corrected},
+        calibration,
+    )
+    op_inputs = {op.index: list(op.inputs) for op in m.ops}
+    corrected = {op.index for op in corrected}
+    readers = Counter(i for op in m.ops for i in set(op.inputs))
     params: dict[int, tuple[float, int]] = {}
     for i in m.inputs:
         if not _index_tensor(m.tensors[i]):
@@ -238,15 +352,26 @@ def quantize_model(
                 params[y] = (s_out, zp_out)
             if len(op.inputs) == 3:
                 bt = m.tensors[op.inputs[2]]
+                bias = bt.data.astype(np.float64)
+                b_index = bt.index
+                if op.index in corrected:
+                    out_shape = tuple(m.tensors[y].shape)
+                    bias = bias - weight_error_bias(op, means[x], w.data, qw, ws, out_shape)
+                    if readers[b_index] > 1:  # the exporter shares equal constants: this op gets its own
+                        readers[b_index] -= 1
+                        tensors.append(dict(tensors[b_index]))
+                        b_index = len(tensors) - 1
+                        tensors[b_index]["name"] = f"{bt.name}_corrected_{op.index}"
+                        op_inputs[op.index][2] = b_index
                 bs = (np.float64(s_in) * ws.astype(np.float64)).astype(np.float32)
-                qb = np.clip(np.rint(bt.data.astype(np.float64) / bs.astype(np.float64)), -(2**31), 2**31 - 1)
-                tensors[bt.index].update(
+                qb = np.clip(np.rint(bias / bs.astype(np.float64)), -(2**31), 2**31 - 1)
+                tensors[b_index].update(
                     dtype=np.int32, data=qb.astype(np.int32), quant=(bs, [0] * len(bs), 0)
                 )
     for i, (s, z) in params.items():
         if tensors[i]["quant"] is None:
             tensors[i]["quant"] = ([s], [z], 0)
-    ops = [(op.opcode, op.inputs, op.outputs, op.options) for op in m.ops]
+    ops = [(op.opcode, op_inputs[op.index], op.outputs, op.options) for op in m.ops]
     inputs, outputs = list(m.inputs), list(m.outputs)
     pre, post = [], []
     for k, i in enumerate(m.inputs):
