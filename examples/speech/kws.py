@@ -70,7 +70,31 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--augment", type=int, default=1, help="augmented copies of each training clip (default 1)"
     )
     p.add_argument("--max-per-class", type=int, default=0, help="cap training clips per class (0: all)")
+    p.add_argument(
+        "--activation",
+        choices=("relu", "relu6"),
+        default="relu",
+        help="activation after every batch norm (default relu; relu6 bounds every range to [0, 6])",
+    )
     p.add_argument("--calibration", type=int, default=400, help="training clips for int8 calibration")
+    p.add_argument(
+        "--calibration-method",
+        choices=("minmax", "mse"),
+        default="minmax",
+        help="int8 activation ranges: min/max or least quantization error (default minmax)",
+    )
+    p.add_argument(
+        "--bias-correction",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="subtract the mean error of the int8 weights from every bias (default off)",
+    )
+    p.add_argument(
+        "--ptq-study",
+        action="store_true",
+        help="also quantize the float model with min/max or MSE ranges, with and without bias correction; "
+        "report int8-vs-float agreement and logit SQNR on validation and training clips, and test accuracy",
+    )
     p.add_argument(
         "--calibration-study",
         action="store_true",
@@ -110,12 +134,13 @@ def cap_per_class(split: sc.SpeechSplit, limit: int, rng: np.random.Generator) -
     return sc.SpeechSplit(split.audio[keep], split.labels[keep], [split.files[i] for i in keep])
 
 
-def build(x: Any, training: Any, num_classes: int, width: int, blocks: int) -> Any:
+def build(x: Any, training: Any, num_classes: int, width: int, blocks: int, activation: str = "relu") -> Any:
     """DS-CNN logits for features ``x`` [N, 49, 40, 1]; batch norm after every convolution (folded into it
-    when frozen for export)."""
+    when frozen for export), then ``activation`` ("relu" or "relu6", fused into the convolution)."""
+    act = {"relu": tf.nn.relu, "relu6": tf.nn.relu6}[activation]
 
     def bn_relu(h: Any) -> Any:
-        return tf.nn.relu(tf.layers.BatchNormalization(momentum=0.9)(h, training=training))
+        return act(tf.layers.BatchNormalization(momentum=0.9)(h, training=training))
 
     h = bn_relu(tf.layers.Conv2D(width, (10, 4), strides=(2, 2), padding="same", use_bias=False)(x))
     for block in range(blocks):
@@ -192,6 +217,73 @@ def calibration_study(
     return rows
 
 
+def logit_sqnr_db(reference: np.ndarray, approx: np.ndarray) -> float:
+    """Signal-to-quantization-noise ratio of ``approx`` against ``reference``, in dB."""
+    noise = float(np.sum((np.asarray(reference, np.float64) - approx) ** 2))
+    return 10 * float(np.log10(float(np.sum(np.asarray(reference, np.float64) ** 2)) / max(noise, 1e-30)))
+
+
+def ptq_study(
+    float_tlm: bytes,
+    calib: np.ndarray,
+    xclean: np.ndarray,
+    yclean: np.ndarray,
+    data: sc.SpeechCommands,
+) -> list[dict[str, Any]]:
+    """The same float model quantized four ways (min/max or MSE ranges, without or with bias correction) on
+    the same calibration clips. For each: on the validation clips and the clean training clips, how many
+    int8 predictions differ from the float model's, the logit SQNR (dequantized int8 logits against float)
+    and the accuracy; on the test clips, accuracy and differing predictions. Choose on validation and
+    training clips, report test."""
+    from trainer.quant.ptq import quantize_model
+    from trainer.tlm import read_model
+
+    splits = {
+        "validation": (features(data.validation.audio), data.validation.labels),
+        "train": (xclean, yclean),
+        "test": (features(data.test.audio), data.test.labels),
+    }
+    float_logits = {k: run_tlm(float_tlm, x) for k, (x, _) in splits.items()}
+    rows = []
+    for method in ("minmax", "mse"):
+        for corrected in (False, True):
+            model = quantize_model(
+                float_tlm,
+                [[calib[i : i + 1]] for i in range(len(calib))],
+                inference_input_type="int8",
+                inference_output_type="int8",
+                calibration=method,
+                bias_correction=corrected,
+            )
+            scale, zp = input_quantization(model)
+            params = ff.int8_params(scale, zp, int(FEATURE_OFFSET), FEATURE_SCALE)
+            info = read_model(model)
+            oq = info.tensors[info.outputs[0]].quantization
+            row: dict[str, Any] = {"calibration": method, "bias_correction": corrected}
+            for split, (x, y) in splits.items():
+                q16 = np.rint(x[..., 0] / FEATURE_SCALE + FEATURE_OFFSET).astype(np.int16)
+                out8 = run_tlm(model, ff.quantize_int8(q16, params)[..., None])
+                deq = (out8.astype(np.float64) - int(oq.zero_point[0])) * float(oq.scale[0])
+                ref = float_logits[split]
+                row[split] = {
+                    "int8_accuracy": accuracy(out8.argmax(1), y),
+                    "float_accuracy": accuracy(ref.argmax(1), y),
+                    "differ_from_float": int(np.sum(out8.argmax(1) != ref.argmax(1))),
+                    "logit_sqnr_db": logit_sqnr_db(ref, deq),
+                    "clips": len(y),
+                }
+            rows.append(row)
+            v, t, te = row["validation"], row["train"], row["test"]
+            print(
+                f"  int8 {method}{' + bias correction' if corrected else ''}: validation differs on "
+                f"{v['differ_from_float']}/{v['clips']}, SQNR {v['logit_sqnr_db']:.1f} dB; training clips "
+                f"differ on {t['differ_from_float']}/{t['clips']}, SQNR {t['logit_sqnr_db']:.1f} dB; "
+                f"test accuracy {te['int8_accuracy']:.4f} (float {te['float_accuracy']:.4f})",
+                flush=True,
+            )
+    return rows
+
+
 def model_graph(
     shape: Sequence[int], num_classes: int, args: argparse.Namespace
 ) -> tuple[Any, Any, Any, Any, Any, Any]:
@@ -201,7 +293,7 @@ def model_graph(
     x = tf.placeholder(tf.float32, [None, *shape], name="features")
     y = tf.placeholder(tf.int64, [None], name="labels")
     training = tf.placeholder_with_default(False, [], name="training")
-    logits = build(x, training, num_classes, args.width, args.blocks)
+    logits = build(x, training, num_classes, args.width, args.blocks, args.activation)
     loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
     return tf.get_default_graph(), x, y, training, logits, loss
 
@@ -316,7 +408,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     x = tf.placeholder(tf.float32, [None, *xtr.shape[1:]], name="features")
     y = tf.placeholder(tf.int64, [None], name="labels")
     training = tf.placeholder_with_default(False, [], name="training")
-    logits = build(x, training, len(data.classes), args.width, args.blocks)
+    logits = build(x, training, len(data.classes), args.width, args.blocks, args.activation)
     loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
     step = tf.train.get_or_create_global_step()
     steps = args.epochs * -(-len(ytr) // args.batch_size)
@@ -353,6 +445,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     calib = xtr[rng.permutation(len(xtr))[: args.calibration]]  # clean and augmented clips
     conv.representative_dataset = lambda: ([calib[i : i + 1]] for i in range(len(calib)))
     conv.inference_input_type = conv.inference_output_type = tf.int8
+    conv.calibration, conv.bias_correction = args.calibration_method, args.bias_correction
     int8_tlm = conv.convert()
     (out / "kws_float.tlm").write_bytes(float_tlm)
     (out / "kws_int8.tlm").write_bytes(int8_tlm)
@@ -370,6 +463,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         print(f"calibration study: float validation {float_val_acc:.4f}, test {float_rt_acc:.4f}", flush=True)
         study = calibration_study(float_tlm, xtr, len(train), data, np.random.default_rng(args.seed + 77))
         study.insert(0, {"calibration": "float model", "validation": float_val_acc, "test": float_rt_acc})
+    ptq_rows = []
+    if args.ptq_study:
+        ptq_rows = ptq_study(float_tlm, calib, xtr[: len(train)], train.labels, data)
     qat: dict[str, Any] = {}
     if args.qat:
         float_values = model_values(sess)
@@ -405,6 +501,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "int8_accuracy_pyruntime": int8_acc,
         "int8_accuracy_float_quantized_input": float_quantized_acc,
         "calibration_study": study,
+        "activation": args.activation,
+        "calibration_method": args.calibration_method,
+        "bias_correction": args.bias_correction,
+        "ptq_study": ptq_rows,
         "float_model_float_frontend_accuracy": float_frontend_acc,
         **qat,
         "float_tlm_bytes": len(float_tlm),
