@@ -213,6 +213,11 @@ tl_status tl_conv2d_f32_filter_grad(float *dw, const float *x, const float *dy, 
 tl_status tl_max_pool2d_f32_nhwc(float *y, const float *x, const tl_conv2d_geometry *g, tl_threadpool *pool);
 tl_status tl_max_pool2d_f32_grad(float *dx, const float *x, const float *y, const float *dy,
                                  const tl_conv2d_geometry *g, tl_threadpool *pool);
+tl_status tl_conv2d_f32_nhwc_fused(float *y, const float *x, const float *w, const float *bias, int32_t relu,
+                                   float *scratch, size_t scratch_floats, const tl_conv2d_geometry *g,
+                                   tl_threadpool *pool);
+tl_status tl_max_pool2d_f32_grad_relu(float *dx, float *db, const float *x, const float *y, const float *dy,
+                                      int32_t relu, const tl_conv2d_geometry *g, tl_threadpool *pool);
 """
 
 

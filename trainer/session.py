@@ -46,6 +46,7 @@ from trainer.graph import (
     get_default_graph,
     get_default_session,  # noqa: F401 - the session API re-exports it
 )
+from trainer.ops.fusion import fuse_steps
 from trainer.partition import PartitionSet, partition
 from trainer.placement import DeviceSet, log_placement, place
 from trainer.registry import KernelContext, get_op_def
@@ -362,7 +363,8 @@ class Session:
                 p, t = index[src], x
             opdef = get_op_def(x.op.type)
             plan.fetches.append(Fetch(p, slot(p, t), opdef.stateful or x.op.type in _MAY_ALIAS_STATE))
-        plan.steps = _with_frees(steps, plan.fetches)
+        keep = {(f.partition, f.slot) for f in plan.fetches if f.partition >= 0}
+        plan.steps = _with_frees(fuse_steps(steps, keep), plan.fetches)  # trainer/ops/fusion.py
         return plan
 
     def _run_steps(self, steps: list[Step], valss: list[list[Any]]) -> None:

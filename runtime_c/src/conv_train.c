@@ -16,6 +16,8 @@
 
 /* Output positions per block of patches of the filter gradient (rows of the accumulating GEMM). */
 #define TL_FILTER_GRAD_BLOCK_ROWS 256
+/* Positions per call of the accumulating tile (see tl_filter_grad_task). */
+#define TL_FILTER_GRAD_K_CHUNK 64
 
 static tl_conv_params tl_train_params(const tl_conv2d_geometry *g) {
   tl_conv_params p;
@@ -88,19 +90,28 @@ static void tl_train_conv_task(void *arg, int32_t task, int32_t thread) {
 
 tl_status tl_conv2d_f32_nhwc(float *y, const float *x, const float *w, float *scratch, size_t scratch_floats,
                              const tl_conv2d_geometry *g, tl_threadpool *pool) {
+  return tl_conv2d_f32_nhwc_fused(y, x, w, NULL, 0, scratch, scratch_floats, g, pool);
+}
+
+/* The bias goes into the packed weights (the GEMM tile starts its sums from it) and ReLU is the tile's
+ * activation clamp at the store: no extra pass over y. */
+tl_status tl_conv2d_f32_nhwc_fused(float *y, const float *x, const float *w, const float *bias, int32_t relu,
+                                   float *scratch, size_t scratch_floats, const tl_conv2d_geometry *g,
+                                   tl_threadpool *pool) {
   if (y == NULL || x == NULL || w == NULL || g == NULL) return TL_ERROR_NULL_ARGUMENT;
   if (!tl_train_geometry_ok(g)) return TL_ERROR_INVALID_ARGUMENT;
   const int32_t threads = tl_train_threads(pool);
   if (scratch == NULL || scratch_floats < tl_conv2d_f32_nhwc_scratch_floats(g, threads)) {
     return TL_ERROR_ARENA_TOO_SMALL;
   }
-  const tl_conv_params p = tl_train_params(g);
+  tl_conv_params p = tl_train_params(g);
   const tl_isa isa = tl_train_isa(g);
+  if (relu) p.act.min = 0.0f;
   const int pointwise = tl_conv2d_f32_opt_is_pointwise(&p);
   const int32_t nr = tl_gemm_nr(isa);
   const size_t packed_floats = tl_conv2d_f32_opt_packed_floats(&p, isa);
   tl_train_conv_job j;
-  tl_conv2d_f32_opt_pack(scratch, w, NULL, &p, isa);
+  tl_conv2d_f32_opt_pack(scratch, w, bias, &p, isa);
   j.y = y;
   j.x = x;
   j.packed = scratch;
@@ -240,11 +251,17 @@ static void tl_filter_grad_task(void *arg, int32_t task, int32_t thread) {
     for (int64_t pos0 = 0; pos0 < positions; pos0 += block) {
       const int32_t rows = (int32_t)(positions - pos0 < block ? positions - pos0 : block);
       tl_conv2d_f32_opt_im2col(patches, xb, pos0, rows, p);
-      for (int32_t n0 = 0; n0 < oc; n0 += 16) { /* a 16-column stripe of dy stays in L1 across the taps */
-        const int32_t cols = oc - n0 < 16 ? oc - n0 : 16;
-        for (int32_t m0 = 0; m0 < depth; m0 += 6) {
-          const int32_t mrows = depth - m0 < 6 ? depth - m0 : 6;
-          j->tile(mrows, cols, rows, patches + m0, depth, dyb + pos0 * oc + n0, oc, dw + (int64_t)m0 * oc + n0, oc);
+      /* k (positions) in chunks of TL_FILTER_GRAD_K_CHUNK: a chunk's 16-column stripe of dy and the cache
+       * lines of the patches' columns a strip of 6 taps reads stay in L1 for the next strips */
+      for (int32_t k0 = 0; k0 < rows; k0 += TL_FILTER_GRAD_K_CHUNK) {
+        const int32_t kc = rows - k0 < TL_FILTER_GRAD_K_CHUNK ? rows - k0 : TL_FILTER_GRAD_K_CHUNK;
+        const float *a = patches + (int64_t)k0 * depth, *bk = dyb + (pos0 + k0) * oc;
+        for (int32_t n0 = 0; n0 < oc; n0 += 16) {
+          const int32_t cols = oc - n0 < 16 ? oc - n0 : 16;
+          for (int32_t m0 = 0; m0 < depth; m0 += 6) {
+            const int32_t mrows = depth - m0 < 6 ? depth - m0 : 6;
+            j->tile(mrows, cols, kc, a + m0, depth, bk + n0, oc, dw + (int64_t)m0 * oc + n0, oc);
+          }
         }
       }
     }
@@ -327,6 +344,7 @@ typedef struct tl_max_pool_grad_job {
   const float *x, *y, *dy;
   const tl_conv2d_geometry *g;
   int32_t tasks;
+  int32_t relu; /* mask each window's dy by its max > 0 (ReluGrad of the pooled ReLU output) */
 } tl_max_pool_grad_job;
 
 /* One tap of a window for n channels: the channels still missing their max (rem 1, else 0) that find it
@@ -359,7 +377,7 @@ static void tl_max_pool_grad_task(void *arg, int32_t task, int32_t thread) {
   const int32_t b1 = (int32_t)((int64_t)(task + 1) * g->batch / j->tasks);
   const int tiled = g->stride_h == g->k_h && g->stride_w == g->k_w && g->pad_top == 0 && g->pad_left == 0 &&
                     (int64_t)g->out_h * g->k_h == g->in_h && (int64_t)g->out_w * g->k_w == g->in_w;
-  float rem[8];
+  float rem[8], masked[8];
   (void)thread;
   for (int32_t b = b0; b < b1; b++) {
     float *dxb = j->dx + b * in_image;
@@ -373,6 +391,16 @@ static void tl_max_pool_grad_task(void *arg, int32_t task, int32_t thread) {
           const int32_t n = in_c - c0 < 8 ? in_c - c0 : 8;
           const float *yv = yb + at + c0, *dyv = dyb + at + c0; /* [n] */
           for (int32_t c = 0; c < 8; c++) rem[c] = 1.0f;
+          if (j->relu && n == 8) { /* dy where max > 0, else 0: ReluGrad's g * (x > 0) on the element taking dy */
+            for (int32_t c = 0; c < 8; c++) { /* (the load outside the select lets the compiler vectorize) */
+              const float d = dyv[c];
+              masked[c] = yv[c] > 0.0f ? d : 0.0f;
+            }
+            dyv = masked;
+          } else if (j->relu) {
+            for (int32_t c = 0; c < n; c++) masked[c] = yv[c] > 0.0f ? dyv[c] : 0.0f;
+            dyv = masked;
+          }
           for (int32_t ky = 0; ky < g->k_h; ky++) {
             const int64_t iy = iy0 + ky;
             for (int32_t kx = 0; kx < g->k_w; kx++) {
@@ -395,17 +423,55 @@ static void tl_max_pool_grad_task(void *arg, int32_t task, int32_t thread) {
 
 tl_status tl_max_pool2d_f32_grad(float *dx, const float *x, const float *y, const float *dy,
                                  const tl_conv2d_geometry *g, tl_threadpool *pool) {
+  return tl_max_pool2d_f32_grad_relu(dx, NULL, x, y, dy, 0, g, pool);
+}
+
+/* db[c] = the sum over every window of dy * (max > 0): each window's (masked) dy lands on one element of dx
+ * (or, from a tap in the padding, on none: the max is then -inf and masked), so this is dx's channel sum
+ * read from the 1/(k_h k_w) smaller pooled arrays. Blocks of 64 positions sum in float, the blocks in double. */
+static void tl_pool_grad_bias(float *db, const float *y, const float *dy, int64_t positions, int32_t channels) {
+  for (int32_t c0 = 0; c0 < channels; c0 += 8) {
+    const int32_t n = channels - c0 < 8 ? channels - c0 : 8;
+    double total[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int64_t r0 = 0; r0 < positions; r0 += 64) {
+      const int64_t r1 = positions - r0 < 64 ? positions : r0 + 64;
+      float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      if (n == 8) { /* a constant trip count and an unconditional load: vector code */
+        for (int64_t r = r0; r < r1; r++) {
+          const float *yv = y + r * channels + c0, *dyv = dy + r * channels + c0; /* [8] */
+          for (int32_t c = 0; c < 8; c++) {
+            const float d = dyv[c];
+            part[c] += yv[c] > 0.0f ? d : 0.0f;
+          }
+        }
+      } else {
+        for (int64_t r = r0; r < r1; r++) {
+          const float *yv = y + r * channels + c0, *dyv = dy + r * channels + c0; /* [n] */
+          for (int32_t c = 0; c < n; c++) part[c] += yv[c] > 0.0f ? dyv[c] : 0.0f;
+        }
+      }
+      for (int32_t c = 0; c < 8; c++) total[c] += part[c];
+    }
+    for (int32_t c = 0; c < n; c++) db[c0 + c] = (float)total[c];
+  }
+}
+
+tl_status tl_max_pool2d_f32_grad_relu(float *dx, float *db, const float *x, const float *y, const float *dy,
+                                      int32_t relu, const tl_conv2d_geometry *g, tl_threadpool *pool) {
   tl_max_pool_grad_job j;
   if (dx == NULL || x == NULL || y == NULL || dy == NULL || g == NULL) return TL_ERROR_NULL_ARGUMENT;
   if (!tl_train_geometry_ok(g) || g->out_c != g->in_c || g->dilation_h != 1 || g->dilation_w != 1) {
     return TL_ERROR_INVALID_ARGUMENT;
   }
+  if (db != NULL && !relu) return TL_ERROR_INVALID_ARGUMENT;
   j.dx = dx;
   j.x = x;
   j.y = y;
   j.dy = dy;
   j.g = g;
+  j.relu = relu != 0;
   j.tasks = tl_train_threads(pool) < g->batch ? tl_train_threads(pool) : g->batch;
   tl_threadpool_run(pool, j.tasks, tl_max_pool_grad_task, &j);
+  if (db != NULL) tl_pool_grad_bias(db, y, dy, (int64_t)g->batch * g->out_h * g->out_w, g->in_c);
   return TL_OK;
 }

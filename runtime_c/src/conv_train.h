@@ -51,6 +51,13 @@ size_t tl_conv2d_f32_nhwc_scratch_floats(const tl_conv2d_geometry *g, int32_t th
 tl_status tl_conv2d_f32_nhwc(float *y, const float *x, const float *w, float *scratch, size_t scratch_floats,
                              const tl_conv2d_geometry *g, tl_threadpool *pool);
 
+/* y = relu?(conv(x, w) + bias): tl_conv2d_f32_nhwc with a bias [out_c] (NULL: none) added by the GEMM (its sums
+ * start from it) and, when relu is nonzero, max(., 0) applied as each tile is stored; one pass over y
+ * instead of the trainer's Conv2D, BiasAdd and Relu. Same scratch and statuses as tl_conv2d_f32_nhwc. */
+tl_status tl_conv2d_f32_nhwc_fused(float *y, const float *x, const float *w, const float *bias, int32_t relu,
+                                   float *scratch, size_t scratch_floats, const tl_conv2d_geometry *g,
+                                   tl_threadpool *pool);
+
 /* Floats of scratch tl_conv2d_f32_filter_grad needs with `threads` threads (per thread: a block of patches and
  * a partial gradient); 0 for a geometry it refuses. */
 size_t tl_conv2d_f32_filter_grad_scratch_floats(const tl_conv2d_geometry *g, int32_t threads);
@@ -76,5 +83,14 @@ tl_status tl_max_pool2d_f32_nhwc(float *y, const float *x, const tl_conv2d_geome
  * (no scratch). */
 tl_status tl_max_pool2d_f32_grad(float *dx, const float *x, const float *y, const float *dy,
                                  const tl_conv2d_geometry *g, tl_threadpool *pool);
+
+/* tl_max_pool2d_f32_grad followed by ReluGrad and the bias gradient, when x = relu(z) + ... is a ReLU's
+ * output (relu nonzero): dx = max_pool_grad(x, y, dy) * (x > 0), which is each window's dy * (y > 0) on its
+ * first maximal element, and, when db [in_c] is not NULL, db = dx summed over batch and positions (read from
+ * the pooled dy and y: each window's masked dy lands on one element of dx). relu == 0 is
+ * tl_max_pool2d_f32_grad (db must then be NULL). Statuses as tl_max_pool2d_f32_grad, and
+ * TL_ERROR_INVALID_ARGUMENT for a db without relu. */
+tl_status tl_max_pool2d_f32_grad_relu(float *dx, float *db, const float *x, const float *y, const float *dy,
+                                      int32_t relu, const tl_conv2d_geometry *g, tl_threadpool *pool);
 
 #endif /* TL_CONV_TRAIN_H */

@@ -15,6 +15,9 @@ benchmark CNN's second layer) through numpy's BLAS. Results equal the numpy path
 * MaxPool2D: the runtime's MaxPool2D kernel (one pass, vectorized over channels), threads by image.
 * MaxPoolGrad: one pass over the windows in C (each window's dy to its first maximal element), threads
   taking whole images, instead of numpy's compare, first-claim and multiply passes.
+* Fused steps (:mod:`trainer.ops.fusion`): Conv2D + BiasAdd [+ Relu] in the convolution's GEMM
+  (:func:`conv2d_bias_relu`), MaxPoolGrad + ReluGrad [+ the bias gradient's Sum] in the pooling gradient's
+  pass (:func:`max_pool_relu_grad`).
 
 ``TENSORLET_TRAINER_KERNELS`` picks the path, read at every call: ``auto`` (the default: the runtime when
 pyruntime's extension imports, numpy otherwise), ``numpy`` (always the numpy kernels) or ``runtime`` (the
@@ -166,6 +169,33 @@ def conv2d(x: np.ndarray, w: np.ndarray, out_hw: tuple, strides: tuple, dilation
     return y
 
 
+def conv2d_bias_relu(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray, relu: bool, out_hw: tuple, strides: tuple, dilations: tuple,
+    pads: tuple,
+):  # fmt: skip
+    """``relu?(conv2d(x, w) + b)`` in one pass (``tl_conv2d_f32_nhwc_fused``: the bias starts the GEMM's sums,
+    ReLU clamps the stored tile), b ``[O]``; None when the runtime path does not apply."""
+    if not _usable(x, w, b) or b.shape != (w.shape[3],):
+        return None
+    ffi, lib = _extension()
+    if not hasattr(lib, "tl_conv2d_f32_nhwc_fused"):
+        return None
+    x, b = np.ascontiguousarray(x), np.ascontiguousarray(b)
+    w_ohwi = np.ascontiguousarray(w.transpose(3, 0, 1, 2))
+    y = np.empty((x.shape[0], *out_hw, w.shape[3]), np.float32)
+    g = _geometry(ffi, x.shape, y.shape, w.shape[:2], strides, dilations, pads)
+    with _lock:
+        pool = _pool(ffi, lib, threads())
+        floats = int(lib.tl_conv2d_f32_nhwc_scratch_floats(g, lib.tl_threadpool_threads(pool)))
+        if floats == 0:
+            return None
+        scratch = _buffer("conv", floats)
+        ptrs = [_ptr(ffi, a) for a in (y, x, w_ohwi, b)]
+        status = lib.tl_conv2d_f32_nhwc_fused(*ptrs, int(relu), _ptr(ffi, scratch), scratch.size, g, pool)
+    _check(lib, status, "tl_conv2d_f32_nhwc_fused")
+    return y
+
+
 def conv2d_input_grad(dy: np.ndarray, w: np.ndarray, in_shape: tuple, strides: tuple, dilations: tuple,
                       pads: tuple):  # fmt: skip
     """dx ``in_shape`` of a convolution with filter w ``[KH, KW, C, O]`` and output gradient dy, for unit
@@ -237,3 +267,29 @@ def max_pool_grad(x: np.ndarray, y: np.ndarray, dy: np.ndarray, k: tuple, stride
         return None  # a geometry the C kernel does not take (a window wholly in the padding)
     _check(lib, status, "tl_max_pool2d_f32_grad")
     return dx
+
+
+def max_pool_relu_grad(
+    x: np.ndarray, y: np.ndarray, dy: np.ndarray, k: tuple, strides: tuple, pads: tuple, bias: bool
+):
+    """MaxPoolGrad, then ReluGrad by x (x the pooled ReLU's output): ``(dx, db)`` with dx
+    ``max_pool_grad(x, y, dy) * (x > 0)`` and db its sum over all but the channel axis (None unless
+    ``bias``), from ``tl_max_pool2d_f32_grad_relu`` in one pass; None when the runtime path does not apply."""
+    if not _usable(x, y, dy):
+        return None
+    ffi, lib = _extension()
+    if not hasattr(lib, "tl_max_pool2d_f32_grad_relu"):
+        return None
+    x, y, dy = np.ascontiguousarray(x), np.ascontiguousarray(y), np.ascontiguousarray(dy)
+    dx = np.empty(x.shape, np.float32)
+    db = np.empty(x.shape[3], np.float32) if bias else None
+    g = _geometry(ffi, x.shape, y.shape, k, strides, (1, 1), pads)
+    with _lock:
+        pool = _pool(ffi, lib, threads())
+        db_ptr = _ptr(ffi, db) if db is not None else ffi.NULL
+        ptrs = [_ptr(ffi, a) for a in (x, y, dy)]
+        status = lib.tl_max_pool2d_f32_grad_relu(_ptr(ffi, dx), db_ptr, *ptrs, 1, g, pool)
+    if status == lib.TL_ERROR_INVALID_ARGUMENT:
+        return None
+    _check(lib, status, "tl_max_pool2d_f32_grad_relu")
+    return dx, db
