@@ -221,3 +221,13 @@ def test_training_a_cnn_gives_the_numpy_paths_losses(monkeypatch: pytest.MonkeyP
     numpy = _train_cnn(6)
     assert runtime[-1] < 0.5 * runtime[0]
     np.testing.assert_allclose(runtime, numpy, rtol=1e-4)
+
+
+def test_thin_inputs_are_padded_so_every_window_lies_inside() -> None:
+    x = np.arange(2 * 5 * 6 * 1, dtype=np.float32).reshape(2, 5, 6, 1)
+    padded, pads = conv_runtime._pad_thin(x, (3, 3), (3, 3), (2, 2), (1, 1), (1, 1))
+    assert pads == (0, 0) and padded.shape == (2, 7, 7, 1)  # bottom: 5 rows + 1 + 1; right: 6 + 1 + 0
+    np.testing.assert_array_equal(padded[:, 1:6, 1:7], x)
+    assert padded[:, 0].max() == padded[:, :, 0].max() == padded[:, 6].max() == 0
+    wide = np.zeros((1, 4, 4, conv_runtime.THIN_CHANNELS + 1), np.float32)
+    assert conv_runtime._pad_thin(wide, (4, 4), (3, 3), (1, 1), (1, 1), (1, 1))[0] is wide

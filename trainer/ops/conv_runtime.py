@@ -140,6 +140,26 @@ def _geometry(
     return g
 
 
+# Inputs with at most this many channels are zero-padded before a padded convolution (see _pad_thin).
+THIN_CHANNELS = 4
+
+
+def _pad_thin(x: np.ndarray, out_hw: tuple, k: tuple, strides: tuple, dilations: tuple, pads: tuple):
+    """``(x, pads)`` ready for the C kernels: contiguous, and for a padded convolution of an input of at most
+    THIN_CHANNELS channels, x zero-padded with pads ``(0, 0)``. Such an input's patches are a few floats
+    per kernel row, and the windows that touch the padding (every output row's ends) are copied position by
+    position; padded, every window lies inside the input: runs of positions are copied at once (filter
+    gradient) or read in place (the forward convolution's direct path). The first layer of the benchmark
+    CNN (28x28x1): forward 3.3 -> 1.6 ms, filter gradient 3.2 -> 2.3 ms, the copy included."""
+    if x.shape[3] > THIN_CHANNELS or tuple(pads) == (0, 0):
+        return np.ascontiguousarray(x), pads
+    extra = []
+    for axis in (0, 1):
+        span = (out_hw[axis] - 1) * strides[axis] + (k[axis] - 1) * dilations[axis] + 1
+        extra.append((pads[axis], max(0, span - pads[axis] - x.shape[1 + axis])))
+    return np.pad(x, ((0, 0), extra[0], extra[1], (0, 0))), (0, 0)
+
+
 def _usable(*arrays: np.ndarray) -> bool:
     return (
         all(isinstance(a, np.ndarray) and a.dtype == np.float32 and a.size > 0 for a in arrays)
@@ -153,7 +173,7 @@ def conv2d(x: np.ndarray, w: np.ndarray, out_hw: tuple, strides: tuple, dilation
     if not _usable(x, w):
         return None
     ffi, lib = _extension()
-    x = np.ascontiguousarray(x)
+    x, pads = _pad_thin(x, out_hw, w.shape[:2], strides, dilations, pads)
     w_ohwi = np.ascontiguousarray(w.transpose(3, 0, 1, 2))
     y = np.empty((x.shape[0], *out_hw, w.shape[3]), np.float32)
     g = _geometry(ffi, x.shape, y.shape, w.shape[:2], strides, dilations, pads)
@@ -180,7 +200,8 @@ def conv2d_bias_relu(
     ffi, lib = _extension()
     if not hasattr(lib, "tl_conv2d_f32_nhwc_fused"):
         return None
-    x, b = np.ascontiguousarray(x), np.ascontiguousarray(b)
+    x, pads = _pad_thin(x, out_hw, w.shape[:2], strides, dilations, pads)
+    b = np.ascontiguousarray(b)
     w_ohwi = np.ascontiguousarray(w.transpose(3, 0, 1, 2))
     y = np.empty((x.shape[0], *out_hw, w.shape[3]), np.float32)
     g = _geometry(ffi, x.shape, y.shape, w.shape[:2], strides, dilations, pads)
@@ -219,7 +240,8 @@ def conv2d_filter_grad(
     if not _usable(x, dy):
         return None
     ffi, lib = _extension()
-    x, dy = np.ascontiguousarray(x), np.ascontiguousarray(dy)
+    x, pads = _pad_thin(x, dy.shape[1:3], k, strides, dilations, pads)
+    dy = np.ascontiguousarray(dy)
     dw = np.empty((*k, x.shape[3], dy.shape[3]), np.float32)
     g = _geometry(ffi, x.shape, dy.shape, k, strides, dilations, pads)
     with _lock:
