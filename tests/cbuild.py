@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -280,3 +281,34 @@ def run_tool(
         errors="replace",
         timeout=timeout,
     )
+
+
+def compile_program(
+    compiler: Sequence[str],
+    sources: Sequence[str | Path],
+    output: Path,
+    libs: Sequence[str] = ("-lm",),
+    jobs: int = int(JOBS),
+    timeout: float = 600,
+) -> subprocess.CompletedProcess:
+    """``compiler`` (the compiler and its flags, no files) over ``sources`` into ``output``, like one
+    ``compiler sources libs -o output`` call, but each source compiled to its own object, ``jobs`` at a time
+    (one gcc call compiles its files one after another, on one core), then linked with the same flags.
+
+    Returns the first failing step's result (captured output, for the caller's assertion), else the link's.
+    """
+    objects_dir = output.parent / f"{output.name}.objects"
+    objects_dir.mkdir(parents=True, exist_ok=True)
+    objects = [objects_dir / f"{i:03d}_{Path(src).stem}.o" for i, src in enumerate(sources)]
+
+    def run(cmd: list[str]) -> subprocess.CompletedProcess:
+        return subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=timeout)
+
+    pairs = zip(sources, objects, strict=True)
+    compiles = [[*compiler, "-c", str(src), "-o", str(obj)] for src, obj in pairs]
+    with ThreadPoolExecutor(max(1, jobs)) as pool:
+        steps = list(pool.map(run, compiles))
+    failed = [step for step in steps if step.returncode != 0]
+    if failed:
+        return failed[0]
+    return run([*compiler, *map(str, objects), *libs, "-o", str(output)])

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cbuild import c_flags
+from cbuild import c_flags, compile_program
 from conftest import need_tool
 from export_models import mnist, trained
 from runtime_op_cases import ensure_pyruntime
@@ -316,9 +316,8 @@ def test_static_load_and_formatter_on_host(tmp_path: Path) -> None:
     sources = sorted(str(p) for p in (REPO / "runtime_c" / "src").rglob("*.c"))
     exe = tmp_path / "static_load_check"
     cmd = [cc, *c_flags("std"), "-O1", *c_flags("warnings"), "-DTL_FREESTANDING",
-           f"-I{REPO / 'runtime_c' / 'include'}", f"-I{REPO / 'runtime_c' / 'src'}",
-           str(PORT.parent / "static_load_check.c"), *sources, "-lm", "-o", str(exe)]  # fmt: skip
-    r = subprocess.run(cmd, capture_output=True, text=True)
+           f"-I{REPO / 'runtime_c' / 'include'}", f"-I{REPO / 'runtime_c' / 'src'}"]  # fmt: skip
+    r = compile_program(cmd, [str(PORT.parent / "static_load_check.c"), *sources], exe)
     assert r.returncode == 0, r.stderr[-6000:]
     model = tmp_path / "mnist_int8.tlm"
     model.write_bytes(mnist_int8())

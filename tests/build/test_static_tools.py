@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cbuild import c_flags
+from cbuild import c_flags, compile_program
 from conftest import need, need_tool
 from export_models import mnist, trained
 from runtime_op_cases import ensure_pyruntime
@@ -166,10 +166,9 @@ def test_jni_bridge_round_trip(tmp_path: Path) -> None:
     lib = tmp_path / "libtensorlet_jni.so"
     cmd = ["gcc", *c_flags("std"), "-O1", "-shared", "-fPIC", *c_flags("warnings"),
            f"-I{jdk / 'include'}", f"-I{jdk / 'include' / 'linux'}", f"-I{src / 'include'}",
-           f"-I{src / 'src'}",
-           str(src / "android" / "jni_bridge.c"), *sorted(str(p) for p in (src / "src").rglob("*.c")),
-           "-lm", "-o", str(lib)]  # fmt: skip
-    r = subprocess.run(cmd, capture_output=True, text=True)
+           f"-I{src / 'src'}"]  # fmt: skip
+    sources = [str(src / "android" / "jni_bridge.c"), *sorted(str(p) for p in (src / "src").rglob("*.c"))]
+    r = compile_program(cmd, sources, lib)
     assert r.returncode == 0, r.stderr[-4000:]
     (tmp_path / "Main.java").write_text(
         "import java.nio.file.*;\n"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cbuild import build, c_flags, run_tool
+from cbuild import build, c_flags, compile_program, run_tool
 from conftest import need_tool
 from runtime_op_cases import ensure_pyruntime
 
@@ -147,8 +147,7 @@ def test_pool_under_thread_sanitizer(tmp_path: Path) -> None:
     sources = sorted(str(p) for p in (src / "src").rglob("*.c"))
     cmd = [clang, *c_flags("std"), "-O1", "-g", *c_flags("tsan", "warnings")]
     cmd += ["-Wno-unused-function", f"-I{src / 'include'}", f"-I{src / 'src'}", f"-I{src / 'tests'}"]
-    cmd += [*sources, str(src / "tests" / "test_threads.c"), "-lm", "-o", str(exe)]
-    compiled = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    compiled = compile_program(cmd, [*sources, str(src / "tests" / "test_threads.c")], exe)
     assert compiled.returncode == 0, compiled.stderr[-4000:]
     env = {"TSAN_OPTIONS": "halt_on_error=1:exitcode=66"}
     result = subprocess.run([str(exe)], capture_output=True, text=True, timeout=600, env=env)
@@ -166,8 +165,7 @@ def test_no_threads_build_runs_single_threaded(tmp_path: Path) -> None:
     sources = sorted(str(p) for p in (src / "src").rglob("*.c"))
     cmd = [cc, *c_flags("std"), "-O1", "-DTL_NO_THREADS", *c_flags("warnings")]
     cmd += ["-Wno-unused-function", f"-I{src / 'include'}", f"-I{src / 'src'}", f"-I{src / 'tests'}"]
-    cmd += [*sources, str(src / "tests" / "test_threads.c"), "-lm", "-o", str(exe)]
-    compiled = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    compiled = compile_program(cmd, [*sources, str(src / "tests" / "test_threads.c")], exe)
     assert compiled.returncode == 0, compiled.stderr[-4000:]
     result = subprocess.run([str(exe)], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0 and "threads: no" in result.stdout and ", 0 failed" in result.stdout, (
