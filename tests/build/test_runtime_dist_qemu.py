@@ -136,7 +136,7 @@ def _install_and_run(arch: str, root: Path, sdist: Path, work: Path) -> dict:
     install = subprocess.run(
         [str(python), str(pip / "pip"), "install", "--no-cache-dir", "--no-index", "--no-build-isolation",
          str(sdist)],
-        capture_output=True, text=True, cwd=work, env=env, timeout=900,
+        capture_output=True, text=True, cwd=work, env=env, timeout=1800,  # a hang guard (.ci/run: nice 19)
     )  # fmt: skip
     assert install.returncode == 0, f"{arch}: " + install.stdout[-3000:] + install.stderr[-3000:]
     run = subprocess.run(
