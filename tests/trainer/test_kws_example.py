@@ -38,7 +38,7 @@ def test_kws_small_learns_and_int8_matches_reference(tmp_path: Path, capsys) -> 
     s = kws.main([
         "--words", "yes,no,stop", "--max-per-class", "40", "--augment", "0", "--epochs", "8", "--width", "16",
         "--blocks", "2", "--batch-size", "16", "--lr", "1e-2", "--calibration", "32", "--quiet",
-        "--out", str(tmp_path), "--qat", "--qat-epochs", "1",
+        "--out", str(tmp_path), "--qat", "--qat-epochs", "1", "--ptq-study",
     ])  # fmt: skip
     out = capsys.readouterr().out
     assert "synthesized" in out and (tmp_path / "kws_int8.tlm").is_file()
@@ -49,6 +49,16 @@ def test_kws_small_learns_and_int8_matches_reference(tmp_path: Path, capsys) -> 
     q = s["int8_inputs"]
     want = np.stack([reference_run(s["int8_tlm"], q[i : i + 1])[0][0] for i in range(len(q))])
     assert want.dtype == np.int8 and np.array_equal(s["int8_outputs"], want)
+    # the default int8 recipe: MSE ranges and bias correction; --ptq-study: four recipes, one float model
+    assert (s["calibration_method"], s["bias_correction"]) == ("mse", True)
+    study = s["ptq_study"]
+    assert [(r["calibration"], r["bias_correction"]) for r in study] == [
+        ("minmax", False), ("minmax", True), ("mse", False), ("mse", True)
+    ]  # fmt: skip
+    assert study[3]["test"]["int8_accuracy"] == s["int8_accuracy_pyruntime"]  # the same model as the default
+    for r in study:
+        assert r["validation"]["logit_sqnr_db"] > 15, r
+        assert r["train"]["differ_from_float"] <= 0.1 * r["train"]["clips"], r
     # --qat: one epoch of quantization-aware fine-tuning, exported with the learned ranges
     assert (tmp_path / "kws_int8_qat.tlm").is_file() and "quantization-aware" in out
     assert s["qat_int8_accuracy_pyruntime"] >= 0.55 and s["qat_float_accuracy_trainer"] >= 0.55, s
