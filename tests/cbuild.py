@@ -155,6 +155,23 @@ def _generator() -> str:
     return "Ninja" if shutil.which("ninja") else "Unix Makefiles"
 
 
+def ccache_args() -> list[str]:
+    """CMake arguments that compile through ccache when it is installed (.ci/run installs it), else none.
+
+    Its cache lives in the build root (``build/.ccache``: a fresh clone starts empty), so it only reuses
+    objects between identical configurations of one checkout: the CMake variants here and the builds of
+    examples/c that embed the runtime with the same compiler and flags (tests/build/test_c_example.py)."""
+    return ["-DCMAKE_C_COMPILER_LAUNCHER=ccache"] if shutil.which("ccache") else []
+
+
+def ccache_env() -> dict[str, str]:
+    """The environment for ``cmake --build`` of a configuration made with :func:`ccache_args`: the cache
+    folder, and depend mode (the compiler's own -MD dependency file, no separate preprocessor run)."""
+    env = dict(os.environ)
+    env.update(CCACHE_DIR=str(BUILD_ROOT / ".ccache"), CCACHE_DEPEND="1")
+    return env
+
+
 @contextmanager
 def _locked(name: str) -> Iterator[None]:
     BUILD_ROOT.mkdir(exist_ok=True)
@@ -184,6 +201,7 @@ def build(name: str, targets: Sequence[str] = ()) -> Path:
         generator,
         f"-DCMAKE_C_COMPILER={variant.compiler}",
         *variant.args,
+        *ccache_args(),
     ]
     stamp_text = "\n".join(configure)
     stamp = directory / ".tl_configure_stamp"
@@ -204,7 +222,7 @@ def build(name: str, targets: Sequence[str] = ()) -> Path:
         cmd = ["cmake", "--build", str(directory), "-j", JOBS]
         for target in targets:
             cmd += ["--target", target]
-        result = _run(cmd)
+        result = _run(cmd, env=ccache_env())
         if result.returncode != 0:
             pytest.fail(f"build of {name} failed:\n$ {' '.join(cmd)}\n{_tail(result.stdout)}")
     return directory

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cbuild import VARIANTS, require
+from cbuild import VARIANTS, ccache_args, ccache_env, require
 from conftest import need_tool
 from export_models import mnist, trained
 
@@ -37,6 +37,7 @@ def _build(variant: str) -> list[str]:
         str(directory),
         f"-DCMAKE_C_COMPILER={v.compiler}",
         *v.args,
+        *ccache_args(),  # the runtime's objects are those of the same cbuild variant's build
     ]
     if shutil.which("ninja"):
         configure += ["-G", "Ninja"]
@@ -51,6 +52,7 @@ def _build(variant: str) -> list[str]:
         ["cmake", "--build", str(directory), "-j", "2", "--target", "classify"],
         capture_output=True,
         text=True,
+        env=ccache_env(),
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     return [*v.emulator, str(directory / "classify")]
