@@ -4,11 +4,11 @@
  * count and the 65535-task job size, over many back-to-back jobs (the spin / sleep hand-offs), with pools of
  * 1, 2, 3 and 8 threads, and create / destroy in a loop; bad arguments are refused. Splits: at every kernel
  * level this CPU has, a GEMM cut by tl_gemm_split_plan into row blocks and panel chunks and run on a pool
- * (tl_gemm_f32_part), and a Conv2D cut into position blocks with one scratch block per thread
- * (tl_conv2d_f32_opt_part: im2col, or the direct path at AVX2 / AVX-512), give exactly the bits of the
- * one-call kernels (memcmp), over shapes with partial tiles, partial panels, 16-column GEMMs, pointwise and
- * padded convolutions and several images. The interpreter's
- * num_threads is checked for its range. Prints "threads: yes" when the build has threads (pytest reads it).
+ * (tl_gemm_f32_part), and a Conv2D cut into position blocks (and panel chunks where pointwise or direct) with
+ * one scratch block per thread (tl_conv2d_f32_opt_part: im2col, or the direct path at AVX2 / AVX-512), give
+ * exactly the bits of the one-call kernels (memcmp), over shapes with partial tiles, partial panels,
+ * 16-column GEMMs, pointwise and padded convolutions and several images; the plan spreads the work evenly.
+ * The interpreter's num_threads is checked for its range. Prints "threads: yes" when the build has threads (pytest reads it).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -195,6 +195,53 @@ TL_TEST(gemm_splits_are_bit_exact) {
         for (int32_t t = 2; t <= 4; t++) check_gemm_split(ms[a], ns[b], ks[c], t, t == 3 ? 48 : INT32_MAX);
 }
 
+/* Finish time of a plan's tasks (rows x panels each) claimed in task order by whichever of `threads` equal
+ * threads is free first: the pool's schedule on an idle machine. */
+static int64_t plan_finish(const tl_gemm_split *s, int64_t rows, int32_t panels, int32_t threads) {
+  int64_t free_at[8] = {0}, finish = 0;
+  for (int32_t t = 0; t < s->row_tasks * s->col_tasks; t++) {
+    const int64_t r0 = (int64_t)(t / s->col_tasks) * s->block_rows, p0 = (int64_t)(t % s->col_tasks) * s->chunk_panels;
+    const int64_t r = rows - r0 < s->block_rows ? rows - r0 : s->block_rows;
+    const int64_t p = panels - p0 < s->chunk_panels ? panels - p0 : s->chunk_panels;
+    int32_t first = 0;
+    for (int32_t th = 1; th < threads; th++)
+      if (free_at[th] < free_at[first]) first = th;
+    free_at[first] += r * p;
+    if (free_at[first] > finish) finish = free_at[first];
+  }
+  return finish;
+}
+
+/* The plan deals the work out evenly: the GEMMs of the benchmark models (MobileNetV1-0.5 at 128: pointwise
+ * 64..4096 rows by 4..32 AVX2 panels; the CNN; a batch-1 FullyConnected of 1000 outputs) finish within 3%
+ * of total / threads on 2 and 4 threads (the old plan's row blocks of 24, 24 and 16 rows for 64 rows left
+ * one of 2 threads 40 rows: 80%), and an im2col GEMM (whole rows, blocks of at most 192 rows) within 6%. */
+TL_TEST(gemm_split_plan_balances_the_work) {
+  static const int64_t rows[] = {1, 16, 64, 256, 1024, 4096, 196, 784};
+  static const int32_t panels[] = {4, 8, 16, 32, 63};
+  for (int32_t threads = 2; threads <= 4; threads += 2) {
+    for (size_t a = 0; a < sizeof rows / sizeof rows[0]; a++) {
+      for (size_t b = 0; b < sizeof panels / sizeof panels[0]; b++) {
+        tl_gemm_split s;
+        const int64_t total = rows[a] * panels[b];
+        tl_gemm_split_plan(&s, rows[a], panels[b], threads, INT32_MAX);
+        TL_EXPECT_TRUE(s.row_tasks * s.col_tasks >= threads && s.row_tasks * s.col_tasks <= 4 * threads);
+        if ((double)plan_finish(&s, rows[a], panels[b], threads) > 1.03 * (double)total / threads) {
+          printf("plan uneven: rows %lld panels %d threads %d: %d x %d rows, %d x %d panels\n", (long long)rows[a],
+                 panels[b], threads, s.row_tasks, s.block_rows, s.col_tasks, s.chunk_panels);
+          TL_EXPECT_TRUE(0);
+        }
+      }
+    }
+    {
+      tl_gemm_split s; /* im2col: one panel range (whole rows), blocks of at most 192 rows */
+      tl_gemm_split_plan(&s, 4096, 1, threads, 192);
+      TL_EXPECT_TRUE(s.col_tasks == 1 && s.block_rows <= 192 && s.block_rows % TL_GEMM_ROW_ALIGN == 0);
+      TL_EXPECT_TRUE((double)plan_finish(&s, 4096, 1, threads) <= 1.06 * 4096.0 / threads);
+    }
+  }
+}
+
 typedef struct conv_job {
   float *y;
   const float *x;
@@ -252,9 +299,11 @@ static void check_conv_split(int32_t batch, int32_t in_hw, int32_t in_c, int32_t
     j.scratch_floats = sf;
     j.p = &p;
     j.rows = (int64_t)p.out_h * p.out_w * (pointwise ? batch : 1);
-    tl_gemm_split_plan(&j.split, j.rows, pointwise ? (out_c + nr - 1) / nr : 1, threads,
+    /* as ops/conv2d.c: im2col whole rows; pointwise and direct also panel chunks */
+    const int whole_rows = !pointwise && !tl_conv2d_f32_opt_is_direct(&p, g_isa);
+    tl_gemm_split_plan(&j.split, j.rows, whole_rows ? 1 : (out_c + nr - 1) / nr, threads,
                        pointwise ? INT32_MAX : (int32_t)tl_conv2d_f32_opt_block_rows(&p, sf));
-    if (!pointwise) j.split.chunk_panels = (out_c + nr - 1) / nr;
+    if (whole_rows) j.split.chunk_panels = (out_c + nr - 1) / nr;
     tl_threadpool_run(g_pool, (pointwise ? 1 : batch) * j.split.row_tasks * j.split.col_tasks, conv_task, &j);
     if (memcmp(whole, split, (size_t)yn * sizeof(float)) != 0) {
       printf("conv split differs: batch %d in %d c %d out_c %d k %d stride %d pad %d level %s\n", batch, in_hw,
@@ -281,6 +330,7 @@ TL_TEST(conv_splits_are_bit_exact) {
   check_conv_split(1, 20, 5, 9, 5, 1, 2);   /* 5x5 SAME */
   check_conv_split(1, 16, 3, 16, 3, 2, 1);  /* a MobileNet-like first layer: 16 columns, padded edges */
   check_conv_split(1, 9, 2, 40, 3, 1, 1);   /* a full and a 8-column panel, padded edges */
+  check_conv_split(2, 10, 8, 72, 3, 1, 0);  /* VALID (direct on x86) over images: 64 rows, panel chunks */
 }
 
 /* ---- the interpreter's num_threads ---- */
@@ -358,6 +408,7 @@ int main(void) {
   printf("threads: %s\n", TL_HAVE_THREADS ? "yes" : "no");
   TL_RUN(pool_runs_every_task_once);
   TL_RUN(pool_create_destroy_loop_and_bad_arguments);
+  TL_RUN(gemm_split_plan_balances_the_work);
   TL_EXPECT_EQ(tl_threadpool_create(memory, 3, &g_pool), TL_OK);
   for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
     if (!tl_isa_supported(levels[i], &f)) continue;

@@ -167,7 +167,8 @@ static void tl_conv2d_f32_opt_threaded(tl_op_ctx *ctx, tl_node *node, const tl_c
   const tl_conv_params *p = &s->p;
   const int pointwise = tl_conv2d_f32_opt_is_pointwise(p);
   const int32_t nr = tl_gemm_nr((tl_isa)s->isa);
-  const int32_t images = pointwise ? 1 : p->batch;
+  const int32_t images = pointwise ? 1 : p->batch, panels = (p->out_c + nr - 1) / nr;
+  const int whole_rows = !pointwise && !tl_conv2d_f32_opt_is_direct(p, (tl_isa)s->isa);
   tl_conv_job j;
   j.y = (float *)tl_op_output_data(ctx, node, 0);
   j.x = (const float *)tl_op_input_data(ctx, node, 0);
@@ -177,10 +178,11 @@ static void tl_conv2d_f32_opt_threaded(tl_op_ctx *ctx, tl_node *node, const tl_c
   j.p = p;
   j.isa = (tl_isa)s->isa;
   j.rows = (int64_t)p->out_h * p->out_w * (pointwise ? p->batch : 1);
-  /* im2col convolutions cut rows only (a column chunk would copy its patches again) */
-  tl_gemm_split_plan(&j.split, j.rows, pointwise ? (p->out_c + nr - 1) / nr : 1, threads,
+  /* im2col convolutions cut rows only (a column chunk would copy its patches again); pointwise and direct
+   * ones read their input in place, so rows and panels */
+  tl_gemm_split_plan(&j.split, j.rows, whole_rows ? 1 : panels, threads,
                      pointwise ? INT32_MAX : (int32_t)tl_conv2d_f32_opt_block_rows(p, scratch_floats));
-  if (!pointwise) j.split.chunk_panels = (p->out_c + nr - 1) / nr;
+  if (whole_rows) j.split.chunk_panels = panels;
   tl_threadpool_run(ctx->interp->pool, images * j.split.row_tasks * j.split.col_tasks, tl_conv_task, &j);
 }
 

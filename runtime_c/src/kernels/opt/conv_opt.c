@@ -177,6 +177,10 @@ static int tl_conv_is_direct(const tl_conv_params *p, const tl_f32_kernels *ks) 
   return (positions - inside) * 10 <= positions;
 }
 
+int tl_conv2d_f32_opt_is_direct(const tl_conv_params *p, tl_isa isa) {
+  return tl_conv_is_direct(p, tl_f32_kernels_for(isa));
+}
+
 /* Output positions [pos0, pos0 + rows) of one image (xb [in_h, in_w, in_c] -> yb [out_h * out_w, out_c]),
  * panels [panel0, panel1), by the direct path; scratch: tl_conv2d_f32_opt_scratch_floats(p, 1) floats at least.
  * Algorithm: groups of MR consecutive positions (a group may span two output rows), cut into runs of

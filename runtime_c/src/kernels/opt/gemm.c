@@ -79,24 +79,69 @@ void tl_gemm_f32_part(const tl_gemm_f32_args *g, tl_isa isa, int32_t row0, int32
   tl_gemm_f32(&part, isa);
 }
 
-/* Algorithm: row blocks of about rows / (2 * threads) (two per thread, so the slowest thread waits less),
- * rounded up to TL_GEMM_ROW_ALIGN and capped at max_block. When that gives fewer row tasks than threads (a
- * short GEMM: batch-1 FullyConnected, the last layers of a CNN), the panels are cut into chunks as well, so
- * there are about `threads` tasks in all. */
-void tl_gemm_split_plan(tl_gemm_split *s, int64_t rows, int32_t panels, int32_t threads, int32_t max_block) {
-  int64_t block = (rows + 2 * (int64_t)threads - 1) / (2 * (int64_t)threads);
-  int32_t chunks = 1;
-  block = (block + TL_GEMM_ROW_ALIGN - 1) / TL_GEMM_ROW_ALIGN * TL_GEMM_ROW_ALIGN;
-  if (block > max_block) block = max_block / TL_GEMM_ROW_ALIGN * TL_GEMM_ROW_ALIGN;
-  if (block < TL_GEMM_ROW_ALIGN) block = TL_GEMM_ROW_ALIGN;
-  s->block_rows = (int32_t)block;
-  s->row_tasks = rows > 0 ? (int32_t)((rows + block - 1) / block) : 0;
-  if (s->row_tasks < threads && panels > 1) {
-    chunks = (threads + s->row_tasks - 1) / (s->row_tasks > 0 ? s->row_tasks : 1);
-    if (chunks > panels) chunks = panels;
+/* Algorithm: a task is a block of row tiles (TL_GEMM_ROW_ALIGN rows each, capped at max_block) by a chunk of
+ * panels; threads claim the tasks in order (row block-major). The plan tries row block counts and panel chunk
+ * counts that give between `threads` and 4 x `threads` tasks (more only where max_block forces them) and keeps
+ * the one whose estimated finish is earliest: tasks dealt round-robin to the threads (what in-order claiming
+ * does with equal tasks), each costing its rows x panels plus a fixed overhead (TL_SPLIT_TASK_COST, the
+ * hand-off and the re-read of a block's rows per chunk). So the last tile is not left to one thread: 64 rows
+ * by 16 panels on 2 threads become 2 chunks of 8 panels (each thread half the work) rather than row blocks of
+ * 24, 24 and 16 rows (one thread 40 rows). Ties keep fewer tasks. Cost: O(candidates x tasks), a few hundred
+ * steps at 2 threads; the candidate counts are thinned geometrically past 16 so many threads stay cheap. */
+#define TL_SPLIT_TASK_COST 6 /* rows x panels */
+
+/* Next candidate count after v (every count up to 16, then about 1/8 more each step). */
+static int64_t tl_split_next(int64_t v) { return v < 16 ? v + 1 : v + v / 8; }
+
+/* Round-robin finish estimate of the row-block-major grid: nb blocks (the last last_rows rows, the others
+ * block rows) by nc chunks (the last last_panels panels, the others chunk panels). */
+static int64_t tl_split_estimate(int64_t nb, int64_t block, int64_t last_rows, int64_t nc, int64_t chunk,
+                                 int64_t last_panels, int32_t threads) {
+  int64_t worst = 0, t;
+  const int64_t n = nb * nc;
+  for (int32_t th = 0; th < threads && th < n; th++) {
+    int64_t sum = 0;
+    for (t = th; t < n; t += threads) {
+      const int64_t r = t / nc == nb - 1 ? last_rows : block, c = t % nc == nc - 1 ? last_panels : chunk;
+      sum += r * c + TL_SPLIT_TASK_COST;
+    }
+    if (sum > worst) worst = sum;
   }
-  s->chunk_panels = panels > 0 ? (panels + chunks - 1) / chunks : 1;
-  s->col_tasks = panels > 0 ? (panels + s->chunk_panels - 1) / s->chunk_panels : 1;
+  return worst;
+}
+
+void tl_gemm_split_plan(tl_gemm_split *s, int64_t rows, int32_t panels, int32_t threads, int32_t max_block) {
+  const int64_t tiles = rows > 0 ? (rows + TL_GEMM_ROW_ALIGN - 1) / TL_GEMM_ROW_ALIGN : 0;
+  const int64_t max_tiles = max_block / TL_GEMM_ROW_ALIGN > 0 ? max_block / TL_GEMM_ROW_ALIGN : 1;
+  const int64_t most = 4 * (int64_t)(threads > 1 ? threads : 1);
+  const int64_t least_blocks = tiles > 0 ? (tiles + max_tiles - 1) / max_tiles : 0;
+  const int64_t p = panels > 0 ? panels : 1;
+  int64_t best = -1, best_tasks = 0, best_block = 1, best_chunk = p;
+  if (tiles == 0 || threads <= 1) {
+    best_block = tiles < max_tiles ? (tiles > 0 ? tiles : 1) : max_tiles;
+  } else {
+    for (int64_t want_nb = least_blocks; want_nb <= tiles; want_nb = tl_split_next(want_nb)) {
+      const int64_t bt = (tiles + want_nb - 1) / want_nb, nb = (tiles + bt - 1) / bt;
+      const int64_t block = bt * TL_GEMM_ROW_ALIGN, last_rows = rows - (nb - 1) * block;
+      if (nb > most && nb >= least_blocks + threads) break;
+      for (int64_t want_nc = 1; want_nc <= p; want_nc = tl_split_next(want_nc)) {
+        const int64_t chunk = (p + want_nc - 1) / want_nc, nc = (p + chunk - 1) / chunk, tasks = nb * nc;
+        int64_t est;
+        if (tasks > most && nc > 1) break;
+        est = tl_split_estimate(nb, block, last_rows, nc, chunk, p - (nc - 1) * chunk, threads);
+        if (best < 0 || est < best || (est == best && tasks < best_tasks)) {
+          best = est;
+          best_tasks = tasks;
+          best_block = bt;
+          best_chunk = chunk;
+        }
+      }
+    }
+  }
+  s->block_rows = (int32_t)(best_block * TL_GEMM_ROW_ALIGN);
+  s->row_tasks = (int32_t)(tiles > 0 ? (tiles + best_block - 1) / best_block : 0);
+  s->chunk_panels = (int32_t)best_chunk;
+  s->col_tasks = (int32_t)((p + best_chunk - 1) / best_chunk);
 }
 
 void tl_conv_tile_f32_scalar(const float *const *a, const int32_t *off, int32_t rows, int32_t k, const float *panel,

@@ -57,8 +57,9 @@ void tl_gemm_f32(const tl_gemm_f32_args *g, tl_isa isa);
 void tl_gemm_f32_part(const tl_gemm_f32_args *g, tl_isa isa, int32_t row0, int32_t row1, int32_t panel0,
                       int32_t panel1);
 /* How to cut `rows` rows (blocks of at most max_block rows, a multiple of TL_GEMM_ROW_ALIGN) by `panels`
- * panels into tasks for `threads` threads: row blocks first (when they give every thread work), else column
- * chunks of panels as well. */
+ * panels into tasks for `threads` threads (task t: panel chunk t % col_tasks of row block t / col_tasks):
+ * the 2-D grid of row blocks x panel chunks, `threads` to 4 x `threads` tasks, whose work is dealt out most
+ * evenly (gemm.c). panels = 1 keeps whole rows (im2col blocks are not copied twice). */
 typedef struct tl_gemm_split {
   int32_t block_rows;  /* rows per row task (a multiple of TL_GEMM_ROW_ALIGN) */
   int32_t row_tasks;   /* ceil(rows / block_rows) */
@@ -153,6 +154,9 @@ void tl_conv2d_f32_opt(float *y,            /* [batch, out_h, out_w, out_c] */
 void tl_conv2d_f32_opt_im2col(float *patches, const float *xb, int64_t pos0, int64_t rows, const tl_conv_params *p);
 /* 1 when tl_conv2d_f32_opt multiplies the input directly (1x1, stride 1, no padding: no scratch). */
 int tl_conv2d_f32_opt_is_pointwise(const tl_conv_params *p);
+/* Whether `isa` runs this (not pointwise) convolution by the direct path, which reads the patches in place:
+ * a thread's part may then take a chunk of panels without copying its patches again. */
+int tl_conv2d_f32_opt_is_direct(const tl_conv_params *p, tl_isa isa);
 /* One part of tl_conv2d_f32_opt, with the same results as the whole call, for threads (see
  * tl_gemm_f32_part): output rows [row0, row0 + rows) by panels [panel0, panel1). Pointwise: rows of the
  * whole [batch * out_h * out_w, out_c] output (b is ignored). Otherwise: output positions of image b, at most
