@@ -13,7 +13,7 @@
 
 typedef struct tl_pool8_state {
   tl_pool_int8_params p;
-  int32_t isa;   /* MaxPool2D: the optimized kernel's level, or TL_ISA_REFERENCE */
+  int32_t isa;   /* the optimized kernel's level, or TL_ISA_REFERENCE */
   int32_t level; /* tl_i8_level */
 } tl_pool8_state;
 
@@ -37,7 +37,8 @@ tl_status tl_prepare_pool2d_int8(tl_op_ctx *ctx, tl_node *node, const tl_pool_pa
   s->isa = TL_ISA_REFERENCE;
   s->level = 0;
 #if !defined(TL_FREESTANDING) /* microcontrollers: the reference kernel (as the GEMM ops) */
-  if (max && ctx->interp->isa != TL_ISA_REFERENCE) { /* no memory needed */
+  if (ctx->interp->isa != TL_ISA_REFERENCE &&
+      (max || (int64_t)g->filter_h * g->filter_w <= TL_AVERAGE_POOL_INT8_MAX_WINDOW)) { /* no memory needed */
     const tl_cpu_features f = tl_cpu_features_detect();
     s->level = (int32_t)tl_i8_level_for((tl_isa)ctx->interp->isa, &f);
     s->isa = ctx->interp->isa;
@@ -62,6 +63,13 @@ void tl_eval_max_pool2d_int8(tl_op_ctx *ctx, tl_node *node) {
 
 void tl_eval_average_pool2d_int8(tl_op_ctx *ctx, tl_node *node) {
   const tl_pool8_state *s = (const tl_pool8_state *)node->state;
-  tl_average_pool2d_int8((int8_t *)tl_op_output_data(ctx, node, 0), (const int8_t *)tl_op_input_data(ctx, node, 0),
-                         &s->p);
+  int8_t *y = (int8_t *)tl_op_output_data(ctx, node, 0);
+  const int8_t *x = (const int8_t *)tl_op_input_data(ctx, node, 0);
+#if !defined(TL_FREESTANDING)
+  if (s->isa != TL_ISA_REFERENCE) {
+    tl_average_pool2d_int8_opt(y, x, &s->p, (tl_i8_level)s->level);
+    return;
+  }
+#endif
+  tl_average_pool2d_int8(y, x, &s->p);
 }

@@ -133,6 +133,11 @@ void tl_depthwise_conv2d_int8_opt_rows(int8_t *y, const int8_t *x, const int8_t 
 /* ---- MaxPool2D: tl_max_pool2d_int8 with the channels vectorized (identical bytes) ---- */
 void tl_max_pool2d_int8_opt(int8_t *y, const int8_t *x, const tl_pool_int8_params *p, tl_i8_level level);
 
+/* ---- AveragePool2D: tl_average_pool2d_int8 with the window summed per block of contiguous channels
+ * (identical bytes) for windows of at most TL_AVERAGE_POOL_INT8_MAX_WINDOW elements (int32 sums) ---- */
+#define TL_AVERAGE_POOL_INT8_MAX_WINDOW (1 << 22)
+void tl_average_pool2d_int8_opt(int8_t *y, const int8_t *x, const tl_pool_int8_params *p, tl_i8_level level);
+
 /* ---- Softmax: tl_softmax_int8 with the exponentials of the 256 possible x - max tabulated at prepare
  * (softmax_int8_opt.c; identical bytes) ---- */
 size_t tl_softmax_int8_opt_bytes(void); /* the table */

@@ -1,4 +1,5 @@
-/* pool_int8_opt.c: optimized int8 MaxPool2D (see opt_kernels_int8.h).
+/* pool_int8_opt.c: optimized int8 MaxPool2D and AveragePool2D (see opt_kernels_int8.h; AveragePool2D at the
+ * end of the file).
  *
  * What this is: tl_max_pool2d_int8 with the channels vectorized (AVX2: 32, NEON: 16 per vector; the portable
  * level and the channels past the last full vector one at a time). A max is exact, so the bytes are the
@@ -115,6 +116,82 @@ void tl_max_pool2d_int8_opt(int8_t *y, const int8_t *x, const tl_pool_int8_param
         if (level == TL_I8_NEON || level == TL_I8_SDOT) c = tl_mp8_neon(yp, xb, x_row, ch, y0, y1, x0, x1, p);
 #endif
         tl_mp8_scalar(yp, xb, x_row, ch, c, y0, y1, x0, x1, p);
+      }
+    }
+  }
+}
+
+/* ---- AveragePool2D ----
+ * Algorithm: per output pixel and block of TL_AP8_BLOCK channels, the raw values of the clipped window are
+ * summed in int32 per channel (contiguous channels: AVX2 widens 8 at a time; exact, as
+ * |sum| <= 128 x TL_AVERAGE_POOL_INT8_MAX_WINDOW < 2^31), then each channel finishes as the reference does:
+ * the centered sum is raw - count x input_zp, rounded to the average (ties away from zero) and requantized.
+ * The reference walks the window once per channel with a stride of `channels` bytes. */
+#define TL_AP8_BLOCK 64
+
+/* round(sum / count) with ties away from zero, count >= 1 (the reference's rule). */
+static int32_t tl_ap8_rounded_average(int64_t sum, int64_t count) {
+  const int64_t q = sum >= 0 ? (sum + count / 2) / count : -((-sum + count / 2) / count);
+  return (int32_t)q;
+}
+
+/* Channels [c0, c0 + n) of one output pixel from their raw window sums acc[0 .. n - 1]. */
+static void tl_ap8_finish(int8_t *yp, const int32_t *acc, int64_t n, int64_t count, const tl_pool_int8_params *p) {
+  const int32_t zp = p->q.input_zp;
+  for (int64_t c = 0; c < n; c++) {
+    const int64_t centered = (int64_t)acc[c] - count * zp;
+    if (count == 0) {
+      yp[c] = tl_requantize_centered_int8(0, &p->q);
+    } else if (!p->q.requant) {
+      yp[c] = tl_requantize_centered_int8(tl_ap8_rounded_average(centered + count * zp, count) - zp, &p->q);
+    } else {
+      yp[c] = tl_requantize_centered_int8(tl_ap8_rounded_average(centered, count), &p->q);
+    }
+  }
+}
+
+static void tl_ap8_sum_scalar(int32_t *acc, const int8_t *xr, int64_t n) {
+  for (int64_t c = 0; c < n; c++) acc[c] += xr[c];
+}
+
+#if defined(TL_MP8_X86)
+TL_MP8_AVX2_ static void tl_ap8_sum_avx2(int32_t *acc, const int8_t *xr, int64_t n) {
+  int64_t c = 0;
+  for (; c + 8 <= n; c += 8) {
+    const __m256i v = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(xr + c)));
+    _mm256_storeu_si256((__m256i *)(void *)(acc + c),
+                        _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(acc + c)), v));
+  }
+  tl_ap8_sum_scalar(acc + c, xr + c, n - c);
+}
+#endif
+
+void tl_average_pool2d_int8_opt(int8_t *y, const int8_t *x, const tl_pool_int8_params *p, tl_i8_level level) {
+  const tl_pool_params *g = &p->geom;
+  const int64_t ch = g->channels, x_row = (int64_t)g->in_w * ch;
+  void (*sum)(int32_t *, const int8_t *, int64_t) = tl_ap8_sum_scalar;
+#if defined(TL_MP8_X86)
+  if (level == TL_I8_AVX2 || level == TL_I8_VNNI) sum = tl_ap8_sum_avx2;
+#endif
+  (void)level;
+  for (int32_t b = 0; b < g->batch; b++) {
+    const int8_t *xb = x + (int64_t)b * g->in_h * x_row;
+    for (int32_t oy = 0; oy < g->out_h; oy++) {
+      int32_t y0, y1;
+      tl_geo_clip(tl_geo_start(oy, g->stride_h, g->pad_top), g->filter_h, g->in_h, &y0, &y1);
+      for (int32_t ox = 0; ox < g->out_w; ox++) {
+        int32_t x0, x1;
+        int8_t *yp = y + (((int64_t)b * g->out_h + oy) * g->out_w + ox) * ch; /* [channels] */
+        tl_geo_clip(tl_geo_start(ox, g->stride_w, g->pad_left), g->filter_w, g->in_w, &x0, &x1);
+        for (int64_t c0 = 0; c0 < ch; c0 += TL_AP8_BLOCK) {
+          const int64_t n = ch - c0 < TL_AP8_BLOCK ? ch - c0 : TL_AP8_BLOCK;
+          int32_t acc[TL_AP8_BLOCK] = {0};
+          for (int32_t iy = y0; iy < y1; iy++) {
+            const int8_t *xr = xb + (int64_t)iy * x_row + (int64_t)x0 * ch + c0;
+            for (int32_t ix = x0; ix < x1; ix++, xr += ch) sum(acc, xr, n);
+          }
+          tl_ap8_finish(yp + c0, acc, n, (int64_t)(y1 > y0 ? y1 - y0 : 0) * (x1 > x0 ? x1 - x0 : 0), p);
+        }
       }
     }
   }
