@@ -218,6 +218,8 @@ tl_status tl_conv2d_f32_nhwc_fused(float *y, const float *x, const float *w, con
                                    tl_threadpool *pool);
 tl_status tl_max_pool2d_f32_grad_relu(float *dx, float *db, const float *x, const float *y, const float *dy,
                                       int32_t relu, const tl_conv2d_geometry *g, tl_threadpool *pool);
+tl_status tl_train_adam_f32(float *var, float *m, float *v, const float *g, int64_t n, float one_minus_beta1,
+                            float one_minus_beta2, float epsilon, float lr_t, tl_threadpool *pool);
 """
 
 

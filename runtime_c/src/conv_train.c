@@ -475,3 +475,75 @@ tl_status tl_max_pool2d_f32_grad_relu(float *dx, float *db, const float *x, cons
   if (db != NULL) tl_pool_grad_bias(db, y, dy, (int64_t)g->batch * g->out_h * g->out_w, g->in_c);
   return TL_OK;
 }
+
+/* ---- Adam's update --------------------------------------------------------------------------------- */
+typedef struct tl_adam_job {
+  float *var, *m, *v;
+  const float *g;
+  int64_t n;
+  float c1, c2, eps, lr; /* 1 - beta1, 1 - beta2, epsilon, lr_t */
+  int32_t tasks;
+} tl_adam_job;
+
+/* One element, in the numpy kernel's order and float32 roundings (each operation its own statement, so no
+ * compiler contracts a multiply and an add into an FMA). */
+static inline void tl_adam_one(float *var, float *m, float *v, float g, float c1, float c2, float eps, float lr) {
+  const float dm = (g - *m) * c1;
+  *m += dm;
+  const float sq = g * g;
+  const float dv = (sq - *v) * c2;
+  *v += dv;
+  const float den = sqrtf(*v) + eps;
+  const float q = *m / den;
+  *var -= q * lr;
+}
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+/* 8 elements at a time with the same operations (IEEE mul, sub, add, sqrt and div: the same bits). */
+TL_TRAIN_AVX2_ static int64_t tl_adam_avx2(float *var, float *m, float *v, const float *g, int64_t n, float c1,
+                                           float c2, float eps, float lr) {
+  const __m256 vc1 = _mm256_set1_ps(c1), vc2 = _mm256_set1_ps(c2), veps = _mm256_set1_ps(eps);
+  const __m256 vlr = _mm256_set1_ps(lr);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 gi = _mm256_loadu_ps(g + i);
+    __m256 mi = _mm256_loadu_ps(m + i), vi = _mm256_loadu_ps(v + i);
+    mi = _mm256_add_ps(mi, _mm256_mul_ps(_mm256_sub_ps(gi, mi), vc1));
+    vi = _mm256_add_ps(vi, _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(gi, gi), vi), vc2));
+    const __m256 q = _mm256_div_ps(mi, _mm256_add_ps(_mm256_sqrt_ps(vi), veps));
+    _mm256_storeu_ps(m + i, mi);
+    _mm256_storeu_ps(v + i, vi);
+    _mm256_storeu_ps(var + i, _mm256_sub_ps(_mm256_loadu_ps(var + i), _mm256_mul_ps(q, vlr)));
+  }
+  return i;
+}
+#endif
+
+static void tl_adam_task(void *arg, int32_t task, int32_t thread) {
+  const tl_adam_job *j = (const tl_adam_job *)arg;
+  const int64_t i0 = j->n * task / j->tasks / 16 * 16;
+  const int64_t i1 = task + 1 == j->tasks ? j->n : j->n * (task + 1) / j->tasks / 16 * 16;
+  int64_t i = 0;
+  (void)thread;
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+  const tl_cpu_features f = tl_cpu_features_detect();
+  if (tl_isa_resolve(TL_ISA_AUTO, &f) >= TL_ISA_AVX2) {
+    i = tl_adam_avx2(j->var + i0, j->m + i0, j->v + i0, j->g + i0, i1 - i0, j->c1, j->c2, j->eps, j->lr);
+  }
+#endif
+  for (i += i0; i < i1; i++) tl_adam_one(j->var + i, j->m + i, j->v + i, j->g[i], j->c1, j->c2, j->eps, j->lr);
+}
+
+tl_status tl_train_adam_f32(float *var, float *m, float *v, const float *g, int64_t n, float one_minus_beta1,
+                            float one_minus_beta2, float epsilon, float lr_t, tl_threadpool *pool) {
+  tl_adam_job j;
+  if (var == NULL || m == NULL || v == NULL || g == NULL) return TL_ERROR_NULL_ARGUMENT;
+  if (n < 0) return TL_ERROR_INVALID_ARGUMENT;
+  j.var = var, j.m = m, j.v = v, j.g = g, j.n = n;
+  j.c1 = one_minus_beta1, j.c2 = one_minus_beta2, j.eps = epsilon, j.lr = lr_t;
+  /* threads for arrays of 64k floats and more (a smaller update is cheaper than waking a thread) */
+  j.tasks = n >= 65536 ? tl_train_threads(pool) : 1;
+  if (j.tasks > 1) tl_threadpool_run(pool, j.tasks, tl_adam_task, &j);
+  else tl_adam_task(&j, 0, 0);
+  return TL_OK;
+}

@@ -93,4 +93,12 @@ tl_status tl_max_pool2d_f32_grad(float *dx, const float *x, const float *y, cons
 tl_status tl_max_pool2d_f32_grad_relu(float *dx, float *db, const float *x, const float *y, const float *dy,
                                       int32_t relu, const tl_conv2d_geometry *g, tl_threadpool *pool);
 
+/* Adam's update of n floats in place, the trainer's ApplyAdam (trainer/ops/training.py) in one pass:
+ * m += (g - m) * one_minus_beta1; v += (g * g - v) * one_minus_beta2; var -= m / (sqrt(v) + epsilon) * lr_t,
+ * each operation rounded to float32 in that order (the numpy kernel's bits). Threads take contiguous chunks
+ * (the same bits for any thread count). Returns TL_OK, TL_ERROR_NULL_ARGUMENT, TL_ERROR_INVALID_ARGUMENT
+ * for n < 0. */
+tl_status tl_train_adam_f32(float *var, float *m, float *v, const float *g, int64_t n, float one_minus_beta1,
+                            float one_minus_beta2, float epsilon, float lr_t, tl_threadpool *pool);
+
 #endif /* TL_CONV_TRAIN_H */

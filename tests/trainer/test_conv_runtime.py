@@ -231,3 +231,34 @@ def test_thin_inputs_are_padded_so_every_window_lies_inside() -> None:
     assert padded[:, 0].max() == padded[:, :, 0].max() == padded[:, 6].max() == 0
     wide = np.zeros((1, 4, 4, conv_runtime.THIN_CHANNELS + 1), np.float32)
     assert conv_runtime._pad_thin(wide, (4, 4), (3, 3), (1, 1), (1, 1), (1, 1))[0] is wide
+
+
+def _adam_variables(n_threads: str, monkeypatch: pytest.MonkeyPatch) -> list[np.ndarray]:
+    """Variables (70,001 floats: threads and a tail; 4,099: one thread) after three Adam steps."""
+    monkeypatch.setenv("OMP_NUM_THREADS", n_threads)
+    rng = np.random.default_rng(8)
+    g = tf.Graph()
+    with g.as_default():
+        big = tf.Variable(rng.standard_normal(70001).astype(np.float32))
+        small = tf.Variable(rng.standard_normal(4099).astype(np.float32))
+        target = rng.standard_normal(70001).astype(np.float32)
+        loss = tf.reduce_sum(tf.square(big - target)) + tf.reduce_sum(tf.abs(small))
+        train = tf.train.AdamOptimizer(0.05).minimize(loss)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            for _ in range(3):
+                sess.run(train)
+            return sess.run([big, small])
+
+
+def test_adam_in_one_c_pass_gives_the_numpy_kernels_bits(monkeypatch: pytest.MonkeyPatch) -> None:
+    runtime = _adam_variables("2", monkeypatch)
+    one_thread = _adam_variables("1", monkeypatch)
+    monkeypatch.setenv(conv_runtime.ENV_VAR, "numpy")
+    numpy = _adam_variables("1", monkeypatch)
+    for got, single, want in zip(runtime, one_thread, numpy, strict=True):
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(single, want)
+    monkeypatch.setenv(conv_runtime.ENV_VAR, "runtime")
+    assert not conv_runtime.adam(*(np.zeros(4096, np.float64) for _ in range(4)), 0.1, 0.001, 1e-8, 0.01)
+    assert not conv_runtime.adam(*(np.zeros(4095, np.float32) for _ in range(4)), 0.1, 0.001, 1e-8, 0.01)

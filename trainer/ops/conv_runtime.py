@@ -15,6 +15,7 @@ benchmark CNN's second layer) through numpy's BLAS. Results equal the numpy path
 * MaxPool2D: the runtime's MaxPool2D kernel (one pass, vectorized over channels), threads by image.
 * MaxPoolGrad: one pass over the windows in C (each window's dy to its first maximal element), threads
   taking whole images, instead of numpy's compare, first-claim and multiply passes.
+* ApplyAdam: the update in one pass over the four arrays (:func:`adam`), the same bits as numpy's passes.
 * Fused steps (:mod:`trainer.ops.fusion`): Conv2D + BiasAdd [+ Relu] in the convolution's GEMM
   (:func:`conv2d_bias_relu`), MaxPoolGrad + ReluGrad [+ the bias gradient's Sum] in the pooling gradient's
   pass (:func:`max_pool_relu_grad`).
@@ -315,3 +316,29 @@ def max_pool_relu_grad(
         return None
     _check(lib, status, "tl_max_pool2d_f32_grad_relu")
     return dx, db
+
+
+# Smaller updates stay on numpy's passes (the same bits): the call's Python overhead would exceed them.
+ADAM_MIN_FLOATS = 4096
+
+
+def adam(var: np.ndarray, m: np.ndarray, v: np.ndarray, g: np.ndarray, c1: float, c2: float, eps: float,
+         lr_t: float) -> bool:  # fmt: skip
+    """ApplyAdam's update in place in one pass (``tl_train_adam_f32``: the numpy kernel's operations and
+    float32 roundings, so the same bits): ``m += (g - m) * c1; v += (g * g - v) * c2; var -= m / (sqrt(v) +
+    eps) * lr_t``. False (nothing done) when the runtime path does not apply."""
+    arrays = (var, m, v)
+    if getattr(g, "size", 0) < ADAM_MIN_FLOATS or not _usable(*arrays, g):
+        return False
+    if any(a.shape != g.shape or not a.flags.c_contiguous for a in arrays):
+        return False
+    ffi, lib = _extension()
+    if not hasattr(lib, "tl_train_adam_f32"):
+        return False
+    g = np.ascontiguousarray(g)
+    with _lock:
+        pool = _pool(ffi, lib, threads())
+        ptrs = [_ptr(ffi, a) for a in (var, m, v, g)]
+        status = lib.tl_train_adam_f32(*ptrs, g.size, c1, c2, eps, lr_t, pool)
+    _check(lib, status, "tl_train_adam_f32")
+    return True

@@ -37,6 +37,7 @@ import numpy as np
 
 from trainer.errors import InvalidArgumentError
 from trainer.graph import apply_op
+from trainer.ops import conv_runtime
 from trainer.registry import register
 from trainer.xp_compat import read_variable
 
@@ -310,6 +311,8 @@ def _adam_kernel(ctx: Any, beta1_power: Any, beta2_power: Any, lr: Any, g: np.nd
         k(g, lr, beta1_power, beta2_power, a["beta1"], a["beta2"], a["epsilon"], var, m, v)
         return var
     lr_t = float(lr) * math.sqrt(1.0 - float(beta2_power)) / (1.0 - float(beta1_power))
+    if xp is np and conv_runtime.adam(var, m, v, g, 1.0 - a["beta1"], 1.0 - a["beta2"], a["epsilon"], lr_t):
+        return var  # the passes below in one C loop (same bits; TENSORLET_TRAINER_KERNELS=numpy skips it)
     tmp = _scratch(ctx, var)
     xp.subtract(g, m, out=tmp, casting="same_kind")  # m += (g - m) * (1 - beta1)
     tmp *= 1.0 - a["beta1"]
