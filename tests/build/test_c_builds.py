@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -34,12 +35,18 @@ def test_aarch64_cpu_models(cpu: str) -> None:
     emulator = VARIANTS["aarch64"].emulator
     commands = ctest_commands("aarch64")
     assert commands
-    for name, command in commands:
+    for _name, command in commands:
         assert Path(command[0]).name == emulator[0] and tuple(command[1 : len(emulator)]) == emulator[1:], (
             command
         )
+
+    def run(command: list[str]) -> subprocess.CompletedProcess:
         full = [command[0], "-cpu", cpu, *command[1:]]
-        result = subprocess.run(full, capture_output=True, text=True, timeout=600)
+        return subprocess.run(full, capture_output=True, text=True, timeout=600)
+
+    with ThreadPoolExecutor(2) as pool:  # the emulated tests two at a time, as ctest -j2 runs them
+        results = list(pool.map(run, [command for _, command in commands]))
+    for (name, _), result in zip(commands, results, strict=True):
         assert result.returncode == 0, (
             f"{name} under -cpu {cpu}:\n{result.stdout[-8000:]}\n{result.stderr[-4000:]}"
         )
