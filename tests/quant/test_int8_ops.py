@@ -6,6 +6,7 @@ of docs/security.md that only an int8 op's prepare can see are checked here with
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -87,20 +88,28 @@ def test_int8_tl_run_cross_and_sanitized(variant: str, tmp_path: Path) -> None:
     rejection with its status and no sanitizer report."""
     build(variant, targets=("tl_run",))
     failures = []
-    for case in CASES:
-        d = tmp_path / case.name
-        result = _tl_run_case(variant, case.model, case.inputs, len(case.expected), d)
+    # Two tl_run processes at a time (2 cores; qemu and ASan runs are single-threaded): the same runs.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        ran = [pool.submit(_tl_run_case, variant, c.model, c.inputs, len(c.expected), tmp_path / c.name)
+               for c in CASES]
+        rejected = []
+        for rej in REJECTIONS:
+            m = read_model(rej.model)
+            inputs = [np.zeros(t.shape, t.dtype) for t in (m.tensors[i] for i in m.inputs)]
+            d = tmp_path / f"reject_{rej.name}"
+            rejected.append(pool.submit(_tl_run_case, variant, rej.model, inputs, 1, d))
+    for case, future in zip(CASES, ran, strict=True):
+        result = future.result()
         if result.returncode != 0:
             failures.append(f"{case.name}: tl_run exit {result.returncode}: {result.stderr[-500:]}")
             continue
         try:
-            check_exact(case, [np.load(d / f"out{i}.npy") for i in range(len(case.expected))])
+            outs = [np.load(tmp_path / case.name / f"out{i}.npy") for i in range(len(case.expected))]
+            check_exact(case, outs)
         except AssertionError as e:
             failures.append(str(e))
-    for rej in REJECTIONS:
-        m = read_model(rej.model)
-        inputs = [np.zeros(t.shape, t.dtype) for t in (m.tensors[i] for i in m.inputs)]
-        result = _tl_run_case(variant, rej.model, inputs, 1, tmp_path / f"reject_{rej.name}")
+    for rej, future in zip(REJECTIONS, rejected, strict=True):
+        result = future.result()
         if result.returncode == 0 or rej.status not in result.stderr or "Sanitizer" in result.stderr:
             failures.append(f"{rej.name}: exit {result.returncode}, stderr {result.stderr[-500:]}")
     assert not failures, f"{len(failures)} failures on {variant}:\n" + "\n".join(failures[:20])
