@@ -1,12 +1,13 @@
 /* transpose_opt.c: the optimized Transpose (transpose_opt.h).
  *
- * Algorithm: output axis d walks the input with step s[d] elements (the input stride of axis perm[d]). Axes of
- * size 1 are dropped, and output axes d, d + 1 with s[d] == s[d + 1] * dims[d + 1] are merged (they are one run
- * in the input too), which leaves r <= rank axes. If the last one has step 1, y is a sequence of runs of
- * dims[r - 1] elements each contiguous in x: an odometer over the other axes keeps each run's input offset and
- * memcpy copies it. Otherwise the last axis is copied element by element (a strided read, a contiguous write)
- * with a fixed-width copy of 1, 2, 4 or 8 bytes, the odometer over the axes before it. The reference
- * (kernels/movement.c) walks every element with a memcpy of a run-time width and an odometer step each.
+ * Algorithm: output axis d walks the input with step s[d] elements (the input stride of axis perm[d]). Axes of size
+ * 1 are dropped, and output axes d, d + 1 with s[d] == s[d + 1] * dims[d + 1] are merged (they are one run in the
+ * input too), which leaves r <= rank axes. If the last one has step 1, y is a sequence of runs of dims[r - 1]
+ * elements each contiguous in x: an odometer over the other axes keeps each run's input offset and the run is
+ * copied whole (short runs of 16-byte multiples by inlined fixed-size copies, others by memcpy). Otherwise the last
+ * axis is copied element by element (a strided read, a contiguous write) with a fixed-width copy of 1, 2, 4 or 8
+ * bytes, the odometer over the axes before it. The reference (kernels/movement.c) walks every element with a memcpy
+ * of a run-time width and an odometer step each.
  */
 #include "transpose_opt.h"
 
@@ -37,6 +38,18 @@ static void tl_transpose_strided_row(unsigned char *y, const unsigned char *x, i
     default:
       for (int64_t i = 0; i < n; i++) memcpy(y + (size_t)i * es, x + (size_t)(i * step) * es, es);
   }
+}
+
+/* y[0..bytes) = x[0..bytes): runs of a multiple of 16 bytes up to 256 (attention's heads: 64 bytes) as
+ * fixed-size copies, which the compiler inlines as vector moves (memcpy's call and size dispatch cost more
+ * than the copy at these sizes); other runs through memcpy */
+static void tl_transpose_run(unsigned char *y, const unsigned char *x, size_t bytes) {
+  if (bytes % 16 != 0 || bytes > 256) {
+    memcpy(y, x, bytes);
+    return;
+  }
+  for (; bytes >= 64; bytes -= 64, y += 64, x += 64) memcpy(y, x, 64);
+  for (; bytes > 0; bytes -= 16, y += 16, x += 16) memcpy(y, x, 16);
 }
 
 void tl_transpose_opt(void *y, const void *x, const tl_transpose_params *p) {
@@ -73,7 +86,7 @@ void tl_transpose_opt(void *y, const void *x, const tl_transpose_params *p) {
   int64_t x_off = 0;
   for (int64_t done = 0; done < n; done += row, yb += (size_t)row * es) {
     if (step == 1)
-      memcpy(yb, xb + (size_t)x_off * es, (size_t)row * es);
+      tl_transpose_run(yb, xb + (size_t)x_off * es, (size_t)row * es);
     else
       tl_transpose_strided_row(yb, xb + (size_t)x_off * es, row, step, es);
     for (int32_t d = r - 2; d >= 0; d--) { /* the odometer over the axes before the last */
