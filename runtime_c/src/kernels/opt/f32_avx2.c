@@ -64,6 +64,21 @@ TL_V_INLINE tl_vd tl_vd_scale(tl_vd k) { /* 2^n for k = n + 1.5 * 2^52 (n in the
   const __m256i e = _mm256_add_epi64(_mm256_castpd_si256(k), _mm256_set1_epi64x(1023));
   return _mm256_castsi256_pd(_mm256_slli_epi64(e, 52));
 }
+/* float lanes as above, for transcendental_body.h's float tanh and exponential */
+TL_V_INLINE tl_vf tl_vf_abs(tl_vf x) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x); }
+TL_V_INLINE tl_vf tl_vf_sel_lt(tl_vf a, tl_vf b, tl_vf p, tl_vf q) { /* a < b ? p : q */
+  return _mm256_blendv_ps(q, p, _mm256_cmp_ps(a, b, _CMP_LT_OQ));
+}
+TL_V_INLINE tl_vf tl_vf_sel_nan(tl_vf x, tl_vf v) { /* x where x is NaN, else v */
+  return _mm256_blendv_ps(v, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+}
+TL_V_INLINE tl_vf tl_vf_copysign(tl_vf v, tl_vf x) { /* |v| with x's sign, for v >= 0 */
+  return _mm256_or_ps(v, _mm256_and_ps(x, _mm256_set1_ps(-0.0f)));
+}
+TL_V_INLINE tl_vf tl_vf_scale(tl_vf k) { /* 2^n for k = n + 1.5 * 2^23 (n in the low bits, -126..127) */
+  const __m256i e = _mm256_add_epi32(_mm256_castps_si256(k), _mm256_set1_epi32(127));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
+}
 
 #include "depthwise_body.h"
 #include "elementwise_body.h"
@@ -79,7 +94,7 @@ const tl_f32_binary_kernels tl_f32_binary_avx2 = {tl_binary_run};
 const tl_f32_clamp_kernels tl_f32_clamp_avx2 = {tl_clamp_run};
 const tl_f32_hard_swish_kernels tl_f32_hard_swish_avx2 = {tl_hard_swish_run};
 const tl_f32_tr_kernels tl_f32_tr_avx2 = {tl_sigmoid_run, tl_tanh_run};
-const tl_f32_gelu_kernels tl_f32_gelu_avx2 = {tl_gelu_tanh_run};
+const tl_f32_gelu_kernels tl_f32_gelu_avx2 = {tl_gelu_tanh_run, tl_trf_tanh_run};
 const tl_f32_softmax_kernels tl_f32_softmax_avx2 = {tl_softmax_run};
 
 #endif

@@ -71,6 +71,24 @@ TL_V_INLINE tl_vd tl_vd_scale(tl_vd k) { /* 2^n for k = n + 1.5 * 2^52 (n in the
   const __m512i e = _mm512_add_epi64(_mm512_castpd_si512(k), _mm512_set1_epi64(1023));
   return _mm512_castsi512_pd(_mm512_slli_epi64(e, 52));
 }
+/* float lanes as above, for transcendental_body.h's float tanh and exponential (AVX-512F integer logic) */
+TL_V_INLINE tl_vf tl_vf_abs(tl_vf x) {
+  return _mm512_castsi512_ps(_mm512_and_epi32(_mm512_castps_si512(x), _mm512_set1_epi32(INT32_MAX)));
+}
+TL_V_INLINE tl_vf tl_vf_sel_lt(tl_vf a, tl_vf b, tl_vf p, tl_vf q) { /* a < b ? p : q */
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_LT_OQ), q, p);
+}
+TL_V_INLINE tl_vf tl_vf_sel_nan(tl_vf x, tl_vf v) { /* x where x is NaN, else v */
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), v, x);
+}
+TL_V_INLINE tl_vf tl_vf_copysign(tl_vf v, tl_vf x) {
+  const __m512i sign = _mm512_and_epi32(_mm512_castps_si512(x), _mm512_set1_epi32(INT32_MIN));
+  return _mm512_castsi512_ps(_mm512_or_epi32(_mm512_castps_si512(v), sign));
+}
+TL_V_INLINE tl_vf tl_vf_scale(tl_vf k) { /* 2^n for k = n + 1.5 * 2^23 (n in the low bits, -126..127) */
+  const __m512i e = _mm512_add_epi32(_mm512_castps_si512(k), _mm512_set1_epi32(127));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(e, 23));
+}
 
 #include "depthwise_body.h"
 #include "elementwise_body.h"
@@ -86,7 +104,7 @@ const tl_f32_binary_kernels tl_f32_binary_avx512 = {tl_binary_run};
 const tl_f32_clamp_kernels tl_f32_clamp_avx512 = {tl_clamp_run};
 const tl_f32_hard_swish_kernels tl_f32_hard_swish_avx512 = {tl_hard_swish_run};
 const tl_f32_tr_kernels tl_f32_tr_avx512 = {tl_sigmoid_run, tl_tanh_run};
-const tl_f32_gelu_kernels tl_f32_gelu_avx512 = {tl_gelu_tanh_run};
+const tl_f32_gelu_kernels tl_f32_gelu_avx512 = {tl_gelu_tanh_run, tl_trf_tanh_run};
 const tl_f32_softmax_kernels tl_f32_softmax_avx512 = {tl_softmax_run};
 
 #endif

@@ -78,13 +78,21 @@ TL_V_INLINE tl_vd tl_vd_copysign(tl_vd v, tl_vd x) { return vbslq_f64(vdupq_n_u6
 TL_V_INLINE tl_vd tl_vd_scale(tl_vd k) { /* 2^n for k = n + 1.5 * 2^52 (n in the low bits) */
   return vreinterpretq_f64_s64(vshlq_n_s64(vaddq_s64(vreinterpretq_s64_f64(k), vdupq_n_s64(1023)), 52));
 }
+/* float lanes as above, for transcendental_body.h's float tanh and exponential */
+TL_V_INLINE tl_vf tl_vf_abs(tl_vf x) { return vabsq_f32(x); }
+TL_V_INLINE tl_vf tl_vf_sel_lt(tl_vf a, tl_vf b, tl_vf p, tl_vf q) { return vbslq_f32(vcltq_f32(a, b), p, q); }
+TL_V_INLINE tl_vf tl_vf_sel_nan(tl_vf x, tl_vf v) { return vbslq_f32(vceqq_f32(x, x), v, x); }
+TL_V_INLINE tl_vf tl_vf_copysign(tl_vf v, tl_vf x) { return vbslq_f32(vdupq_n_u32(UINT32_C(1) << 31), x, v); }
+TL_V_INLINE tl_vf tl_vf_scale(tl_vf k) { /* 2^n for k = n + 1.5 * 2^23 (n in the low bits, -126..127) */
+  return vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(vreinterpretq_s32_f32(k), vdupq_n_s32(127)), 23));
+}
 
 #include "mean_body.h"
 #include "transcendental_body.h"
 
 const tl_f32_mean_kernels tl_f32_mean_neon = {tl_mean_run};
 const tl_f32_tr_kernels tl_f32_tr_neon = {tl_sigmoid_run, tl_tanh_run};
-const tl_f32_gelu_kernels tl_f32_gelu_neon = {tl_gelu_tanh_run};
+const tl_f32_gelu_kernels tl_f32_gelu_neon = {tl_gelu_tanh_run, tl_trf_tanh_run};
 const tl_f32_softmax_kernels tl_f32_softmax_neon = {tl_softmax_run};
 #endif
 

@@ -54,5 +54,9 @@ const tl_f32_tr_kernels tl_f32_tr_portable = {tl_sigmoid_f32, tl_tanh_f32};
 
 /* Gelu's tanh form: the reference kernel */
 static void tl_gelu_tanh_reference(float *y, const float *x, int64_t n) { tl_gelu_f32(y, x, n, 1); }
-const tl_f32_gelu_kernels tl_f32_gelu_portable = {tl_gelu_tanh_reference};
+/* the reference Gelu's tanh (libm's, in double, rounded) */
+static void tl_tanh_reference(float *y, const float *x, int64_t n) {
+  for (int64_t i = 0; i < n; i++) y[i] = (float)tanh((double)x[i]);
+}
+const tl_f32_gelu_kernels tl_f32_gelu_portable = {tl_gelu_tanh_reference, tl_tanh_reference};
 const tl_f32_softmax_kernels tl_f32_softmax_portable = {tl_softmax_f32};

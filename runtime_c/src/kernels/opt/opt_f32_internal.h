@@ -62,6 +62,7 @@ typedef struct tl_f32_tr_kernels {
 } tl_f32_tr_kernels;
 typedef struct tl_f32_gelu_kernels { /* y[0..n) = Gelu's tanh form of x[0..n) (gelu_opt.c) */
   void (*gelu_tanh)(float *y, const float *x, int64_t n);
+  void (*tanh)(float *y, const float *x, int64_t n); /* the tanh gelu_tanh uses (for the tests) */
 } tl_f32_gelu_kernels;
 typedef struct tl_f32_softmax_kernels { /* tl_softmax_f32's contract (softmax_opt.c) */
   void (*softmax)(float *y, const float *x, const tl_softmax_params *p);

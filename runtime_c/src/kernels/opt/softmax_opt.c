@@ -9,7 +9,7 @@
  * without extensions), e^t is computed in double (transcendental_body.h's 2^n p(r), t clamped to [-700, 0];
  * within about 1e-12 of the exact value) and rounded to float: the correctly rounded float but in rare
  * near-halfway cases, where libm's expf (the reference, itself within 1 ulp) may round the other way. The sums
- * are the reference's additions in its order, four rows at a time (interleaved so that their latencies
+ * are the reference's additions in its order, eight rows at a time (interleaved so that their latencies
  * overlap), and the division the same IEEE division, so y is the reference's bits but where an e differs
  * (test_opt_elementwise.c measures it: within 2 ulp). A NaN input makes its row NaN as in the reference.
  * Levels: AVX-512, AVX2 and AArch64 NEON; the portable level and ARMv7 NEON run the reference kernel.

@@ -1,8 +1,8 @@
-/* transcendental_body.h: the float32 Sigmoid, Tanh, Gelu (tanh form) and Softmax kernels on one level's double
- * vectors (included once by f32_avx2.c, f32_avx512.c and AArch64's f32_neon.c; no include guard):
- * tl_sigmoid_run, tl_tanh_run, tl_gelu_tanh_run and tl_softmax_run, written on that file's tl_vd and tl_vf
- * (opt_f32_internal.h). Algorithm: elementwise_opt.c (Sigmoid, Tanh), gelu_opt.c (Gelu) and softmax_opt.c
- * (Softmax). Not the entry points. */
+/* transcendental_body.h: the float32 Sigmoid, Tanh, Gelu (tanh form) and Softmax kernels on one level's vectors
+ * (included once by f32_avx2.c, f32_avx512.c and AArch64's f32_neon.c; no include guard): tl_sigmoid_run and
+ * tl_tanh_run and Softmax's exponential on double vectors (tl_vd), Gelu (tl_gelu_tanh_run) on float vectors (tl_vf;
+ * opt_f32_internal.h), and Gelu's float tanh as an array loop for the tests. Algorithm: elementwise_opt.c (Sigmoid,
+ * Tanh), gelu_opt.c (Gelu) and softmax_opt.c (Softmax). Not the entry points. */
 
 #define TL_TR_MAGIC 6755399441055744.0 /* 1.5 * 2^52: adding it rounds a double to an integer in the low bits */
 
@@ -68,35 +68,94 @@ TL_V_INLINE void tl_tr_loop(const int f, float *y, const float *x, int64_t n) {
 TL_VF_FN static void tl_sigmoid_run(float *y, const float *x, int64_t n) { tl_tr_loop(0, y, x, n); }
 TL_VF_FN static void tl_tanh_run(float *y, const float *x, int64_t n) { tl_tr_loop(1, y, x, n); }
 
-/* Gelu's tanh form on TL_VF_W floats (TL_VF_W is 2 TL_VD_W at every level): the reference's float32 steps on
- * float vectors (each one IEEE operation, as kernels/gelu.c writes them), the tanh in double (tl_tr_tanh1)
- * rounded to float, through small arrays on the stack */
-TL_V_INLINE void tl_tr_gelu_tanh_block(float *y, const float *x) {
-  float inner[TL_VF_W], t[TL_VF_W];
-  const tl_vf v = tl_vf_load(x);
-  const tl_vf cube = tl_vf_mul(tl_vf_mul(tl_vf_mul(tl_vf_set1(0.044715f), v), v), v);
-  const float sqrt_2_over_pi = (float)(1.1283791670955126 * 0.7071067811865476); /* M_2_SQRTPI M_SQRT1_2 */
-  tl_vf_store(inner, tl_vf_mul(tl_vf_set1(sqrt_2_over_pi), tl_vf_add(v, cube)));
-  tl_vd_storef(t, tl_tr_tanh1(tl_vd_loadf(inner)));
-  tl_vd_storef(t + TL_VD_W, tl_tr_tanh1(tl_vd_loadf(inner + TL_VD_W)));
-  tl_vf_store(y, tl_vf_mul(tl_vf_mul(tl_vf_set1(0.5f), v), tl_vf_add(tl_vf_set1(1.0f), tl_vf_load(t))));
+/* ---- Gelu's tanh in float32 (TL_VF_W lanes), with a measured error bound ----
+ *
+ * Its e^t: n = round(t / ln 2) (the 1.5 * 2^23 trick), r = t - n ln 2 in two steps (ln 2 = hi + lo; t - n hi is
+ * exact under the fused multiply-add: for |t| >= 0.5 t and n hi are multiples of 2^-24 and |r| < 0.36, for smaller
+ * t n is 0 or +-1 and the result a multiple of 2^-25, so it has at most 24 bits), then e^r = 1 + r + r^2 Q(r), Q of
+ * degree 4 fitted for relative error (3e-9 on |r| <= ln 2 / 2); the caller applies 2^n by the exponent bits. */
+
+#define TL_TRF_MAGIC 12582912.0f /* 1.5 * 2^23: adding it rounds a float to an integer in the low bits */
+
+/* e^r for t = n ln 2 + r: returns the polynomial's e^r and sets *k to n + TL_TRF_MAGIC (t within +-127 ln 2) */
+TL_V_INLINE tl_vf tl_trf_exp_core(tl_vf t, tl_vf *k) {
+  const tl_vf kk = tl_vf_fma(t, tl_vf_set1(1.44269502f), tl_vf_set1(TL_TRF_MAGIC));
+  const tl_vf n = tl_vf_sub(kk, tl_vf_set1(TL_TRF_MAGIC));
+  tl_vf r = tl_vf_fma(n, tl_vf_set1(-0.693147182f), t); /* exact: ln 2's float, 0x1.62e430p-1 */
+  r = tl_vf_fma(n, tl_vf_set1(1.90465430e-9f), r);       /* ln 2 - that float, negated */
+  tl_vf q = tl_vf_set1(0.00138145930f);
+  q = tl_vf_fma(q, r, tl_vf_set1(0.00836870819f));
+  q = tl_vf_fma(q, r, tl_vf_set1(0.0416683890f));
+  q = tl_vf_fma(q, r, tl_vf_set1(0.166665211f));
+  q = tl_vf_fma(q, r, tl_vf_set1(0.499999940f));
+  *k = kk;
+  return tl_vf_add(tl_vf_set1(1.0f), tl_vf_fma(tl_vf_mul(r, r), q, r));
 }
 
-/* y[0..n) = Gelu (tanh form) of x[0..n); the last partial block goes through a zero-padded copy */
+/* tanh(x) in float32: |x| < 0.75: |x| + |x|^3 P(x^2), P of degree 6 fitted for relative error (8e-11); above,
+ * 1 - 2 / (e^(2|x|) + 1) with 2|x| clamped to 20 (tanh rounds to 1 from |x| = 9.01); the sign of x; NaN stays
+ * NaN. Over every float (checked once, exhaustively, against libm's double tanh) it is within 1.07 ulp of the
+ * exact value and the correctly rounded float for 99.8% of those in [0, 12]; test_opt_elementwise.c checks
+ * 1.1 ulp on a dense sweep. So it is within two floats of the reference Gelu's correctly rounded tanh, which
+ * is what gelu_opt.c's bound needs, and usually the same float. */
+TL_V_INLINE tl_vf tl_trf_tanh(tl_vf x) {
+  const tl_vf one = tl_vf_set1(1.0f), a = tl_vf_abs(x), a2 = tl_vf_mul(a, a);
+  tl_vf s = tl_vf_set1(-0.000632812385f);
+  s = tl_vf_fma(s, a2, tl_vf_set1(0.00296972319f));
+  s = tl_vf_fma(s, a2, tl_vf_set1(-0.00859667175f));
+  s = tl_vf_fma(s, a2, tl_vf_set1(0.0218043663f));
+  s = tl_vf_fma(s, a2, tl_vf_set1(-0.0539595820f));
+  s = tl_vf_fma(s, a2, tl_vf_set1(0.133332774f));
+  s = tl_vf_fma(s, a2, tl_vf_set1(-0.333333313f));
+  s = tl_vf_fma(tl_vf_mul(a2, a), s, a);
+  tl_vf k;
+  const tl_vf e = tl_trf_exp_core(tl_vf_min(tl_vf_set1(20.0f), tl_vf_add(a, a)), &k); /* e^(2|x|) / 2^n */
+  const tl_vf big = tl_vf_sub(one, tl_vf_div(tl_vf_set1(2.0f), tl_vf_add(tl_vf_mul(e, tl_vf_scale(k)), one)));
+  return tl_vf_sel_nan(x, tl_vf_copysign(tl_vf_sel_lt(a, tl_vf_set1(0.75f), s, big), x));
+}
+
+/* Gelu's tanh form: the reference's float32 steps (each one IEEE operation, as kernels/gelu.c writes them) on
+ * float vectors, with tl_trf_tanh for the reference's correctly rounded tanh */
+TL_V_INLINE tl_vf tl_trf_gelu_tanh(tl_vf v) {
+  const float sqrt_2_over_pi = (float)(1.1283791670955126 * 0.7071067811865476); /* M_2_SQRTPI M_SQRT1_2 */
+  const tl_vf cube = tl_vf_mul(tl_vf_mul(tl_vf_mul(tl_vf_set1(0.044715f), v), v), v);
+  const tl_vf inner = tl_vf_mul(tl_vf_set1(sqrt_2_over_pi), tl_vf_add(v, cube));
+  return tl_vf_mul(tl_vf_mul(tl_vf_set1(0.5f), v), tl_vf_add(tl_vf_set1(1.0f), tl_trf_tanh(inner)));
+}
+
+/* y[0..n) = Gelu (tanh form) of x[0..n); the last partial vector goes through a zero-padded copy */
 TL_VF_FN static void tl_gelu_tanh_run(float *y, const float *x, int64_t n) {
   int64_t i = 0;
-  for (; i + TL_VF_W <= n; i += TL_VF_W) tl_tr_gelu_tanh_block(y + i, x + i);
-  if (i < n) {
+  for (; i + 2 * TL_VF_W <= n; i += 2 * TL_VF_W) {
+    const tl_vf v0 = tl_vf_load(x + i), v1 = tl_vf_load(x + i + TL_VF_W);
+    tl_vf_store(y + i, tl_trf_gelu_tanh(v0));
+    tl_vf_store(y + i + TL_VF_W, tl_trf_gelu_tanh(v1));
+  }
+  for (; i < n; i += TL_VF_W) {
     float in[TL_VF_W], out[TL_VF_W];
-    const int64_t m = n - i;
+    const int64_t m = n - i < TL_VF_W ? n - i : TL_VF_W;
     for (int64_t j = 0; j < TL_VF_W; j++) in[j] = j < m ? x[i + j] : 0.0f;
-    tl_tr_gelu_tanh_block(out, in);
+    tl_vf_store(out, tl_trf_gelu_tanh(tl_vf_load(in)));
+    for (int64_t j = 0; j < m; j++) y[i + j] = out[j];
+  }
+}
+
+/* The float32 tanh of Gelu on an array, for test_opt_elementwise.c's sweep; the last partial vector through a
+ * zero-padded copy */
+TL_VF_FN static void tl_trf_tanh_run(float *y, const float *x, int64_t n) {
+  for (int64_t i = 0; i < n; i += TL_VF_W) {
+    float in[TL_VF_W], out[TL_VF_W];
+    const int64_t m = n - i < TL_VF_W ? n - i : TL_VF_W;
+    for (int64_t j = 0; j < TL_VF_W; j++) in[j] = j < m ? x[i + j] : 0.0f;
+    tl_vf_store(out, tl_trf_tanh(tl_vf_load(in)));
     for (int64_t j = 0; j < m; j++) y[i + j] = out[j];
   }
 }
 
 /* Softmax's exponentials of TL_VF_W floats: e = exp(t), t = beta (x - ref) by the reference's float32 steps on
- * float vectors, the exponential in double (t clamped to [-700, 0]; a NaN stays NaN) rounded to float */
+ * float vectors, the exponential in double (t clamped to [-700, 0]; a NaN stays NaN) rounded to float: the
+ * correctly rounded float but in rare near-halfway cases (a float32 exponential, within 1 ulp, differs from
+ * expf in a few percent of its inputs, which can move y by 3 ulp: beyond test_opt_elementwise.c's 2) */
 TL_V_INLINE void tl_tr_softmax_exp_block(float *e, const float *x, tl_vf ref, tl_vf beta) {
   float t[TL_VF_W];
   tl_vf_store(t, tl_vf_mul(beta, tl_vf_sub(tl_vf_load(x), ref)));
@@ -106,17 +165,22 @@ TL_V_INLINE void tl_tr_softmax_exp_block(float *e, const float *x, tl_vf ref, tl
   }
 }
 
-/* Four rows' running float sums in the reference's order, interleaved (the additions of one row stay in order;
- * the four chains overlap in the pipeline) */
-TL_V_INLINE void tl_tr_sum4(float *sums, const float *y, int64_t depth) {
-  float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+/* Eight rows' running float sums in the reference's order, interleaved (the additions of one row stay in order;
+ * the eight chains overlap in the pipeline: an addition's latency is 3-4 cycles, so four chains left the adder
+ * idle half the time) */
+TL_V_INLINE void tl_tr_sum8(float *sums, const float *y, int64_t depth) {
+  float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f, s4 = 0.0f, s5 = 0.0f, s6 = 0.0f, s7 = 0.0f;
   for (int64_t i = 0; i < depth; i++) {
     s0 += y[i];
     s1 += y[depth + i];
     s2 += y[2 * depth + i];
     s3 += y[3 * depth + i];
+    s4 += y[4 * depth + i];
+    s5 += y[5 * depth + i];
+    s6 += y[6 * depth + i];
+    s7 += y[7 * depth + i];
   }
-  sums[0] = s0, sums[1] = s1, sums[2] = s2, sums[3] = s3;
+  sums[0] = s0, sums[1] = s1, sums[2] = s2, sums[3] = s3, sums[4] = s4, sums[5] = s5, sums[6] = s6, sums[7] = s7;
 }
 
 /* The maximum of x[0..n) (n >= 1), TL_VF_W lanes at a time. With a NaN in x the result may or may not be NaN
@@ -136,17 +200,17 @@ TL_V_INLINE float tl_tr_row_max(const float *x, int64_t n) {
   return m;
 }
 
-/* Softmax over rows of depth floats (tl_softmax_params; beta > 0), in groups of up to four rows: per row the
+/* Softmax over rows of depth floats (tl_softmax_params; beta > 0), in groups of up to eight rows: per row the
  * maximum (tl_tr_row_max) and the exponentials TL_VF_W at a time (a copy padded with the
- * maximum for the last partial block); the rows' float sums in the reference's order (tl_tr_sum4); then
+ * maximum for the last partial block); the rows' float sums in the reference's order (tl_tr_sum8); then
  * y / sum TL_VF_W at a time (the same IEEE division). */
 TL_VF_FN static void tl_softmax_run(float *y, const float *x, const tl_softmax_params *p) {
   const int64_t depth = p->depth;
   const tl_vf beta = tl_vf_set1(p->beta);
   if (depth <= 0) return;
-  for (int64_t r0 = 0; r0 < p->outer; r0 += 4) {
-    const int64_t rows = p->outer - r0 < 4 ? p->outer - r0 : 4;
-    float sums[4];
+  for (int64_t r0 = 0; r0 < p->outer; r0 += 8) {
+    const int64_t rows = p->outer - r0 < 8 ? p->outer - r0 : 8;
+    float sums[8];
     for (int64_t r = r0; r < r0 + rows; r++) {
       const float *xr = x + r * depth; /* [depth] */
       float *yr = y + r * depth;       /* [depth] */
@@ -161,8 +225,8 @@ TL_VF_FN static void tl_softmax_run(float *y, const float *x, const tl_softmax_p
         for (int64_t j = 0; i + j < depth; j++) yr[i + j] = out[j];
       }
     }
-    if (rows == 4) {
-      tl_tr_sum4(sums, y + r0 * depth, depth);
+    if (rows == 8) {
+      tl_tr_sum8(sums, y + r0 * depth, depth);
     } else {
       for (int64_t r = 0; r < rows; r++) {
         const float *yr = y + (r0 + r) * depth;
