@@ -135,6 +135,53 @@ def test_bias_correction_gives_shared_biases_their_own_copies(runtime) -> None:
     _int8_outputs(q8, [c[0] for c in calib[:3]])
 
 
+def test_a_bias_shared_by_layers_of_different_input_scales_gets_a_copy_per_scale(runtime) -> None:
+    """One bias tensor read by two FullyConnected ops whose inputs have scales 20x apart (a layer applied
+    twice, or an imported model's shared constant): each op's int32 bias has its own input x weight scale, so
+    the int8 model loads (it was refused with TL_ERROR_BAD_QUANTIZATION) and follows the float model."""
+    rng = np.random.default_rng(0)
+    b = ModelBuilder()
+    x = b.add_input("x", np.float32, [1, 4])
+    bias = b.add_constant("b", np.array([1.0, -2.0, 0.5, 3.0], np.float32))
+    h = b.add_tensor("h", np.float32, [1, 4])
+    b.add_op(
+        "FullyConnected",
+        [x, b.add_constant("w1", (10 * rng.normal(0, 1, (4, 4))).astype(np.float32)), bias],
+        [h],
+    )
+    y = b.add_tensor("y", np.float32, [1, 4])
+    b.add_op(
+        "FullyConnected", [h, b.add_constant("w2", rng.normal(0, 0.3, (4, 4)).astype(np.float32)), bias], [y]
+    )
+    b.mark_output(y)
+    model = b.finish()
+    calib = [[rng.uniform(-1, 1, (1, 4)).astype(np.float32)] for _ in range(50)]
+    info = read_model(ptq.quantize_model(model, calib))
+    fcs = [op for op in info.ops if op.opcode == "FullyConnected"]
+    assert fcs[0].inputs[2] != fcs[1].inputs[2]
+    for op in fcs:  # each bias scale = that op's input scale x weight scale
+        want = np.float32(info.tensors[op.inputs[0]].quantization.scale[0]) * np.asarray(
+            info.tensors[op.inputs[1]].quantization.scale, np.float32
+        )
+        np.testing.assert_allclose(info.tensors[op.inputs[2]].quantization.scale, want, rtol=1e-6)
+    xs = [c[0] for c in calib[:10]]
+    got = _int8_outputs(ptq.quantize_model(model, calib), xs)
+    want = np.array([reference_run(model, xi)[0][0] for xi in xs], np.float64)
+    assert np.abs(got - want).max() < 0.05 * np.abs(want).max()
+    same = ModelBuilder()  # ops whose bias comes out the same keep sharing one tensor
+    x = same.add_input("x", np.float32, [1, 4])
+    bias = same.add_constant("b", np.zeros(4, np.float32))
+    w = same.add_constant("w", np.eye(4, dtype=np.float32))
+    h = same.add_tensor("h", np.float32, [1, 4])
+    same.add_op("FullyConnected", [x, w, bias], [h])
+    y = same.add_tensor("y", np.float32, [1, 4])
+    same.add_op("FullyConnected", [x, w, bias], [y])
+    same.mark_output(h)
+    same.mark_output(y)
+    info = read_model(ptq.quantize_model(same.finish(), calib))
+    assert len({op.inputs[2] for op in info.ops if op.opcode == "FullyConnected"}) == 1
+
+
 def test_mse_range_is_the_least_error_range_of_its_candidates() -> None:
     rng = np.random.default_rng(0)
     v = rng.laplace(0, 1, 20000)  # a long tail, as activations have: clipping a little pays

@@ -10,7 +10,6 @@ output channel; int32 bias with scale ``input_scale * weight_scale[c]``.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -307,7 +306,7 @@ def quantize_model(
     )
     op_inputs = {op.index: list(op.inputs) for op in m.ops}
     corrected = {op.index for op in corrected}
-    readers = Counter(i for op in m.ops for i in set(op.inputs))
+    quantized_biases: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # tensor -> (scales, int32 values)
     params: dict[int, tuple[float, int]] = {}
     for i in m.inputs:
         if not _index_tensor(m.tensors[i]):
@@ -353,21 +352,23 @@ def quantize_model(
             if len(op.inputs) == 3:
                 bt = m.tensors[op.inputs[2]]
                 bias = bt.data.astype(np.float64)
-                b_index = bt.index
                 if op.index in corrected:
                     out_shape = tuple(m.tensors[y].shape)
                     bias = bias - weight_error_bias(op, means[x], w.data, qw, ws, out_shape)
-                    if readers[b_index] > 1:  # the exporter shares equal constants: this op gets its own
-                        readers[b_index] -= 1
-                        tensors.append(dict(tensors[b_index]))
-                        b_index = len(tensors) - 1
-                        tensors[b_index]["name"] = f"{bt.name}_corrected_{op.index}"
-                        op_inputs[op.index][2] = b_index
                 bs = (np.float64(s_in) * ws.astype(np.float64)).astype(np.float32)
-                qb = np.clip(np.rint(bias / bs.astype(np.float64)), -(2**31), 2**31 - 1)
-                tensors[b_index].update(
-                    dtype=np.int32, data=qb.astype(np.int32), quant=(bs, [0] * len(bs), 0)
-                )
+                qb = np.clip(np.rint(bias / bs.astype(np.float64)), -(2**31), 2**31 - 1).astype(np.int32)
+                b_index = bt.index
+                # A bias read by several ops (a layer applied twice shares its variables; the exporter
+                # shares equal constants) is int32 at one scale: an op that needs other values (another
+                # input scale, its own correction) gets its own copy, ops that agree keep sharing it.
+                earlier = quantized_biases.get(b_index)
+                if earlier is not None and not all(map(np.array_equal, earlier, (bs, qb))):
+                    tensors.append(dict(tensors[b_index]))
+                    b_index = len(tensors) - 1
+                    tensors[b_index]["name"] = f"{bt.name}_op{op.index}"
+                    op_inputs[op.index][2] = b_index
+                quantized_biases[b_index] = (bs, qb)
+                tensors[b_index].update(dtype=np.int32, data=qb, quant=(bs, [0] * len(bs), 0))
     for i, (s, z) in params.items():
         if tensors[i]["quant"] is None:
             tensors[i]["quant"] = ([s], [z], 0)
