@@ -221,10 +221,6 @@ def _ranges(
     return {**ranges, **fixed}, means
 
 
-# the ops bias correction adjusts: input 0 the activation, 1 the weights, 2 the bias; output channel last
-BIAS_CORRECTED_OPS = ("Conv2D", "DepthwiseConv2D", "FullyConnected")
-
-
 def weight_error_bias(
     op: Any, mean_input: np.ndarray, w: np.ndarray, qw: np.ndarray, scales: np.ndarray, out_shape: tuple
 ) -> np.ndarray:
@@ -293,7 +289,7 @@ def quantize_model(
     if bias_correction and representative_dataset is None:
         raise ValueError("bias_correction needs a representative_dataset (the mean input of every layer)")
     corrected = [
-        op for op in m.ops if bias_correction and op.opcode in BIAS_CORRECTED_OPS and len(op.inputs) == 3
+        op for op in m.ops if bias_correction and OPS[op.opcode].bias_correctable and len(op.inputs) == 3
     ]
     ranges, means = _ranges(
         m,

@@ -33,6 +33,8 @@ class RuntimeOp:
     post-training quantization makes symmetric int8 per channel (and float16 weights halve).
     ``fixed_output_quant``: the (scale, zero point) the int8 kernel assumes for the output, if any.
     ``keeps_input_quant``: the output keeps the input's parameters (the op only moves or selects values).
+    ``bias_correctable``: input 0 is the activation, 1 the weights, 2 the bias, the op is linear in input 0
+    and the output channel is the last axis, so post-training bias correction can adjust its bias.
     Outputs of the other ops are quantized from their calibrated range.
     """
 
@@ -42,6 +44,7 @@ class RuntimeOp:
     weight_axis: int | None = None
     fixed_output_quant: tuple[float, int] | None = None
     keeps_input_quant: bool = False
+    bias_correctable: bool = False
 
 
 OPS: dict[str, RuntimeOp] = {}

@@ -57,7 +57,7 @@ def _conv2d_int8(op: OpInfo, ins: list[np.ndarray], m: ModelInfo) -> np.ndarray:
     return conv2d_int8(ins[0], ins[1], b, g, qparams(m, op.inputs[0])[1], rq)
 
 
-register(RuntimeOp("Conv2D", _conv2d, _conv2d_int8, weight_axis=0))
+register(RuntimeOp("Conv2D", _conv2d, _conv2d_int8, weight_axis=0, bias_correctable=True))
 
 # ---- DepthwiseConv2D ----
 
@@ -110,7 +110,11 @@ def _depthwise_conv2d_int8(op: OpInfo, ins: list[np.ndarray], m: ModelInfo) -> n
     return depthwise_conv2d_int8(ins[0], ins[1], b, g, op.options["depth_multiplier"], zp_in, rq)
 
 
-register(RuntimeOp("DepthwiseConv2D", _depthwise_conv2d, _depthwise_conv2d_int8, weight_axis=3))
+register(
+    RuntimeOp(
+        "DepthwiseConv2D", _depthwise_conv2d, _depthwise_conv2d_int8, weight_axis=3, bias_correctable=True
+    )
+)
 
 # ---- the unfused trainer ops: freeze() fuses them whenever their filter is constant ----
 

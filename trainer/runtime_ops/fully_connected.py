@@ -48,4 +48,4 @@ def _int8(op: OpInfo, ins: list[np.ndarray], m: ModelInfo) -> np.ndarray:
     return fc_int8(x, ins[1], b, qparams(m, op.inputs[0])[1], rq).reshape(m.tensors[op.outputs[0]].shape)
 
 
-register(RuntimeOp("FullyConnected", _reference, _int8, weight_axis=0))
+register(RuntimeOp("FullyConnected", _reference, _int8, weight_axis=0, bias_correctable=True))
