@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "../geometry.h"
-#include "opt_kernels.h"
+#include "opt_f32_internal.h"
 
 int tl_conv2d_f32_opt_is_pointwise(const tl_conv_params *p) {
   return p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
@@ -280,12 +280,94 @@ static void tl_conv_direct_rows(float *yb, const float *xb, const float *packed,
   }
 }
 
+/* The indirect path (AVX2): every convolution but the pointwise one, with at most TL_CONV_IND_MAX_TAPS taps. */
+#define TL_CONV_IND_MAX_TAPS 49
+static int tl_conv_is_indirect(const tl_conv_params *p, const tl_f32_kernels *ks) {
+  return ks->isa == TL_ISA_AVX2 && !tl_conv2d_f32_opt_is_pointwise(p) && (int64_t)p->k_h * p->k_w <= TL_CONV_IND_MAX_TAPS;
+}
+
+/* Output positions [pos0, pos0 + rows) of one image, panels [panel0, panel1), by the indirect path; scratch:
+ * in_c + k_h * k_w * in_c floats at least. Algorithm (XNNPACK's indirect convolution, with the indirection
+ * built per group instead of at prepare, so the input may move between invokes): groups of TL_CONV_IND_MR
+ * consecutive positions (a group may span output rows); for each, a table of one pointer per (tap, row):
+ * the input at that tap, or a row of in_c zeros (the start of scratch) where it falls in the padding; the
+ * tile reads each tap's in_c channels there. No patch is copied. Same bits as the im2col and direct paths it
+ * replaces: the tile's per-output arithmetic is theirs (bias, one FMA per k in the weights' order, the clamp),
+ * a zero tap adds 0 * w as the copied zeros did, and the groups start where their tiles started (pos0 and
+ * every block start are multiples of TL_CONV_IND_MR); a one-position group of a convolution that went through
+ * im2col (not direct) still does so, because the GEMM's one-row tile sums k in four partial chains. */
+static void tl_conv_ind_rows(float *yb, const float *xb, const float *packed, float *scratch, const tl_conv_params *p,
+                             const tl_f32_kernels *ks, int64_t pos0, int64_t rows, int32_t panel0, int32_t panel1,
+                             int direct) {
+  const int32_t taps = p->k_h * p->k_w, in_c = p->in_c, k = taps * in_c, nr = ks->nr;
+  const int32_t panels = (p->out_c + nr - 1) / nr, last = panel1 < panels ? panel1 : panels;
+  const float *ind[TL_CONV_IND_MAX_TAPS * TL_CONV_IND_MR];
+  float *zero = scratch, *patch = scratch + in_c; /* [in_c] zeros, then one patch [k] */
+  int32_t oy = (int32_t)(pos0 / p->out_w), ox = (int32_t)(pos0 % p->out_w);
+  if (last <= panel0) return;
+  memset(zero, 0, (size_t)in_c * sizeof(float));
+  for (int64_t r = 0; r < rows; r += TL_CONV_IND_MR) {
+    const int32_t n = (int32_t)(rows - r < TL_CONV_IND_MR ? rows - r : TL_CONV_IND_MR);
+    float *c0 = yb + (pos0 + r) * p->out_c;
+    if (n == 1 && !direct) {
+      tl_gemm_f32_args g;
+      tl_conv_patch(patch, xb, oy, ox, p);
+      g.m = 1;
+      g.n = p->out_c;
+      g.k = k;
+      g.a = patch;
+      g.lda = k;
+      g.b_packed = packed;
+      g.c = c0;
+      g.ldc = p->out_c;
+      g.act = p->act;
+      tl_gemm_f32_part(&g, ks->isa, 0, 1, panel0, panel1);
+      break; /* the last group */
+    }
+    for (int32_t i = 0; i < n; i++) {
+      const int64_t iy0 = tl_geo_start(oy, p->stride_h, p->pad_top), ix0 = tl_geo_start(ox, p->stride_w, p->pad_left);
+      const float **slot = ind + i;
+      for (int32_t ky = 0; ky < p->k_h; ky++) {
+        const int64_t iy = iy0 + (int64_t)ky * p->dilation_h;
+        const int row_in = iy >= 0 && iy < p->in_h;
+        const float *xr = xb + (row_in ? iy : 0) * p->in_w * in_c;
+        for (int32_t kx = 0; kx < p->k_w; kx++, slot += TL_CONV_IND_MR) {
+          const int64_t ix = ix0 + (int64_t)kx * p->dilation_w;
+          *slot = row_in && ix >= 0 && ix < p->in_w ? xr + ix * in_c : zero;
+        }
+      }
+      if (++ox == p->out_w) {
+        ox = 0;
+        oy++;
+      }
+    }
+    for (int32_t jp = panel0; jp < last; jp++) {
+      const int32_t cols = p->out_c - jp * nr < nr ? p->out_c - jp * nr : nr;
+      tl_conv_ind_tile_f32_avx2(ind, n, taps, in_c, packed + (int64_t)jp * (k + 1) * nr, c0 + (int64_t)jp * nr,
+                                p->out_c, cols, p->act);
+    }
+  }
+}
+
 void tl_conv2d_f32_opt(float *y, const float *x, const float *packed, float *scratch, size_t scratch_floats,
                        const tl_conv_params *p, tl_isa isa) {
   const int64_t depth = tl_conv_depth(p);
   const int64_t positions = (int64_t)p->out_h * p->out_w, block = tl_conv2d_f32_opt_block_rows(p, scratch_floats);
   const tl_f32_kernels *ks = tl_f32_kernels_for(isa);
   tl_gemm_f32_args g;
+  if (tl_conv_is_indirect(p, ks)) {
+    /* the blocks of the path it replaces, so that its tiles start where theirs did */
+    const int direct = tl_conv_is_direct(p, ks);
+    const int64_t step = direct ? positions : block;
+    for (int32_t b = 0; b < p->batch; b++) {
+      for (int64_t pos0 = 0; pos0 < positions; pos0 += step) {
+        tl_conv_ind_rows(y + (int64_t)b * positions * p->out_c, x + (int64_t)b * p->in_h * p->in_w * p->in_c,
+                         packed, scratch, p, ks, pos0, positions - pos0 < step ? positions - pos0 : step, 0,
+                         INT32_MAX, direct);
+      }
+    }
+    return;
+  }
   if (tl_conv_is_direct(p, ks)) {
     for (int32_t b = 0; b < p->batch; b++) {
       tl_conv_direct_rows(y + (int64_t)b * positions * p->out_c, x + (int64_t)b * p->in_h * p->in_w * p->in_c,
@@ -340,6 +422,11 @@ void tl_conv2d_f32_opt_part(float *y, const float *x, const float *packed, float
     const int64_t positions = (int64_t)p->out_h * p->out_w;
     const float *xb = x + (int64_t)b * p->in_h * p->in_w * p->in_c; /* [in_h, in_w, in_c] */
     const tl_f32_kernels *ks = tl_f32_kernels_for(isa);
+    if (tl_conv_is_indirect(p, ks)) {
+      tl_conv_ind_rows(y + (int64_t)b * positions * p->out_c, xb, packed, scratch, p, ks, row0, rows, panel0, panel1,
+                       tl_conv_is_direct(p, ks));
+      return;
+    }
     if (tl_conv_is_direct(p, ks)) {
       tl_conv_direct_rows(y + (int64_t)b * positions * p->out_c, xb, packed, scratch, p, ks, row0, rows, panel0,
                           panel1);

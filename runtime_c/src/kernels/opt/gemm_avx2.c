@@ -147,6 +147,71 @@ TL_AVX2_ void tl_conv_tile_f32_avx2(const float *const *a, const int32_t *off, i
   if (cols < 16) tl_gemm_copy_cols(c, ldc, part, 16, rows, cols);
 }
 
+/* The indirect tile: row i (of rows, 1..6) reads tap t's in_c input channels at ind[t * TL_CONV_IND_MR + i]
+ * (the input at the tap, or a row of zeros where the tap falls in the padding); k = taps * in_c in the
+ * weights' order (ky, kx, ci), each output one chain (bias, one FMA per k in order, the clamp): the
+ * arithmetic of the tiles above with rows >= 2, for every rows. cin > 0: in_c as a compile-time constant. */
+TL_AVX2_ static inline __attribute__((always_inline)) void tl_avx2_ind_tile(const int32_t rows, const int32_t cin,
+                                                                             int32_t taps, int32_t in_c_any,
+                                                                             const float *const *ind,
+                                                                             const float *b, float *c, int64_t ldc,
+                                                                             tl_act_f32 act) {
+  const int32_t in_c = cin > 0 ? cin : in_c_any;
+  const __m256 bias0 = _mm256_loadu_ps(b), bias1 = _mm256_loadu_ps(b + 8);
+#define TL_DECL_(i) __m256 c##i##0 = bias0, c##i##1 = bias1;
+  TL_ROWS6_(TL_DECL_)
+#undef TL_DECL_
+  b += 16;
+  for (int32_t t = 0; t < taps; t++, ind += TL_CONV_IND_MR) {
+#define TL_PTR_(i) const float *a##i = ind[rows > i ? i : 0];
+    TL_ROWS6_(TL_PTR_)
+#undef TL_PTR_
+    for (int32_t ci = 0; ci < in_c; ci++, b += 16) {
+      const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+#define TL_STEP_(i)                                   \
+  if (rows > i) {                                     \
+    const __m256 av = _mm256_broadcast_ss(a##i + ci); \
+    c##i##0 = _mm256_fmadd_ps(av, b0, c##i##0);       \
+    c##i##1 = _mm256_fmadd_ps(av, b1, c##i##1);       \
+  }
+      TL_ROWS6_(TL_STEP_)
+#undef TL_STEP_
+    }
+  }
+  const __m256 lo = _mm256_set1_ps(act.min), hi = _mm256_set1_ps(act.max);
+#define TL_STORE_(i)                                                                 \
+  if (rows > i) {                                                                    \
+    _mm256_storeu_ps(c + i * ldc, _mm256_min_ps(hi, _mm256_max_ps(lo, c##i##0)));     \
+    _mm256_storeu_ps(c + i * ldc + 8, _mm256_min_ps(hi, _mm256_max_ps(lo, c##i##1))); \
+  }
+  TL_ROWS6_(TL_STORE_)
+#undef TL_STORE_
+}
+
+#define TL_IND_ROWS_(CIN)                                                          \
+  switch (rows) {                                                                  \
+    case 1: tl_avx2_ind_tile(1, CIN, taps, in_c, ind, panel, dst, ld, act); break; \
+    case 2: tl_avx2_ind_tile(2, CIN, taps, in_c, ind, panel, dst, ld, act); break; \
+    case 3: tl_avx2_ind_tile(3, CIN, taps, in_c, ind, panel, dst, ld, act); break; \
+    case 4: tl_avx2_ind_tile(4, CIN, taps, in_c, ind, panel, dst, ld, act); break; \
+    case 5: tl_avx2_ind_tile(5, CIN, taps, in_c, ind, panel, dst, ld, act); break; \
+    default: tl_avx2_ind_tile(6, CIN, taps, in_c, ind, panel, dst, ld, act); break; \
+  }
+
+TL_AVX2_ void tl_conv_ind_tile_f32_avx2(const float *const *ind, int32_t rows, int32_t taps, int32_t in_c,
+                                        const float *panel, float *c, int64_t ldc, int32_t cols, tl_act_f32 act) {
+  float part[6 * 16]; /* [rows, 16] when cols < 16 */
+  float *dst = cols == 16 ? c : part;
+  const int64_t ld = cols == 16 ? ldc : 16;
+  if (in_c == 3) { /* RGB first convolutions: the channel loop unrolled */
+    TL_IND_ROWS_(3)
+  } else {
+    TL_IND_ROWS_(0)
+  }
+  if (cols < 16) tl_gemm_copy_cols(c, ldc, part, 16, rows, cols);
+}
+#undef TL_IND_ROWS_
+
 #else
 
 void tl_gemm_f32_avx2(const tl_gemm_f32_args *g) { tl_gemm_f32_portable(g); }
@@ -155,6 +220,22 @@ void tl_gemm_f32_avx2(const tl_gemm_f32_args *g) { tl_gemm_f32_portable(g); }
 void tl_conv_tile_f32_avx2(const float *const *a, const int32_t *off, int32_t rows, int32_t k, const float *panel,
                            float *c, int64_t ldc, int32_t cols, tl_act_f32 act) {
   tl_conv_tile_f32_scalar(a, off, rows, k, panel, 16, c, ldc, cols, act);
+}
+
+/* off x86 the indirect convolution is not used either */
+void tl_conv_ind_tile_f32_avx2(const float *const *ind, int32_t rows, int32_t taps, int32_t in_c, const float *panel,
+                               float *c, int64_t ldc, int32_t cols, tl_act_f32 act) {
+  for (int32_t r = 0; r < rows; r++) {
+    for (int32_t j = 0; j < cols; j++) {
+      float acc = panel[j];
+      for (int32_t t = 0; t < taps; t++) {
+        const float *a = ind[t * TL_CONV_IND_MR + r];
+        for (int32_t ci = 0; ci < in_c; ci++) acc += a[ci] * panel[((int64_t)t * in_c + ci + 1) * 16 + j];
+      }
+      acc = act.min > acc ? act.min : acc;
+      c[(int64_t)r * ldc + j] = act.max < acc ? act.max : acc;
+    }
+  }
 }
 
 #endif
