@@ -302,13 +302,26 @@ static void tl_conv_ind_rows(float *yb, const float *xb, const float *packed, fl
   const int32_t taps = p->k_h * p->k_w, in_c = p->in_c, k = taps * in_c, nr = ks->nr;
   const int32_t panels = (p->out_c + nr - 1) / nr, last = panel1 < panels ? panel1 : panels;
   const float *ind[TL_CONV_IND_MAX_TAPS * TL_CONV_IND_MR];
+  const float *a[TL_CONV_IND_MR];
   float *zero = scratch, *patch = scratch + in_c; /* [in_c] zeros, then one patch [k] */
+  int32_t *off = (int32_t *)(void *)(scratch + in_c + k); /* [k]: the taps' offsets in the input */
+  int32_t oy_lo, oy_hi, ox_lo, ox_hi; /* output rows and columns whose windows are inside the input */
   int32_t oy = (int32_t)(pos0 / p->out_w), ox = (int32_t)(pos0 % p->out_w);
   if (last <= panel0) return;
   memset(zero, 0, (size_t)in_c * sizeof(float));
+  tl_geo_inside(p->out_h, p->in_h, p->stride_h, p->pad_top, (int64_t)(p->k_h - 1) * p->dilation_h, &oy_lo, &oy_hi);
+  tl_geo_inside(p->out_w, p->in_w, p->stride_w, p->pad_left, (int64_t)(p->k_w - 1) * p->dilation_w, &ox_lo, &ox_hi);
+  for (int32_t ky = 0, kk = 0; ky < p->k_h; ky++)
+    for (int32_t kx = 0; kx < p->k_w; kx++)
+      for (int32_t ci = 0; ci < in_c; ci++, kk++) {
+        /* below the input's element count whenever some window lies inside; unused (0) otherwise */
+        const int64_t o = ((int64_t)ky * p->dilation_h * p->in_w + (int64_t)kx * p->dilation_w) * in_c + ci;
+        off[kk] = o <= INT32_MAX ? (int32_t)o : 0;
+      }
   for (int64_t r = 0; r < rows; r += TL_CONV_IND_MR) {
     const int32_t n = (int32_t)(rows - r < TL_CONV_IND_MR ? rows - r : TL_CONV_IND_MR);
     float *c0 = yb + (pos0 + r) * p->out_c;
+    int32_t all_in = 1;
     if (n == 1 && !direct) {
       tl_gemm_f32_args g;
       tl_conv_patch(patch, xb, oy, ox, p);
@@ -324,9 +337,41 @@ static void tl_conv_ind_rows(float *yb, const float *xb, const float *packed, fl
       tl_gemm_f32_part(&g, ks->isa, 0, 1, panel0, panel1);
       break; /* the last group */
     }
+    {
+      int32_t qy = oy, qx = ox;
+      for (int32_t i = 0; i < n; i++) {
+        all_in &= (qy >= oy_lo) & (qy < oy_hi) & (qx >= ox_lo) & (qx < ox_hi);
+        a[i] = xb + (tl_geo_start(qy, p->stride_h, p->pad_top) * p->in_w + tl_geo_start(qx, p->stride_w, p->pad_left)) * in_c;
+        if (++qx == p->out_w) {
+          qx = 0;
+          qy++;
+        }
+      }
+    }
+    if (all_in && in_c < 8) { /* every window inside, few channels per tap: one offset table for all rows */
+      for (int32_t jp = panel0; jp < last; jp++) {
+        const int32_t cols = p->out_c - jp * nr < nr ? p->out_c - jp * nr : nr;
+        ks->conv_tile(a, off, n, k, packed + (int64_t)jp * (k + 1) * nr, c0 + (int64_t)jp * nr, p->out_c, cols,
+                      p->act);
+      }
+      ox += n;
+      while (ox >= p->out_w) {
+        ox -= p->out_w;
+        oy++;
+      }
+      continue;
+    }
     for (int32_t i = 0; i < n; i++) {
       const int64_t iy0 = tl_geo_start(oy, p->stride_h, p->pad_top), ix0 = tl_geo_start(ox, p->stride_w, p->pad_left);
       const float **slot = ind + i;
+      if (all_in || ((oy >= oy_lo) & (oy < oy_hi) & (ox >= ox_lo) & (ox < ox_hi))) { /* no tap in the padding */
+        for (int32_t t = 0; t < taps; t++) slot[t * TL_CONV_IND_MR] = a[i] + off[t * in_c];
+        if (++ox == p->out_w) {
+          ox = 0;
+          oy++;
+        }
+        continue;
+      }
       for (int32_t ky = 0; ky < p->k_h; ky++) {
         const int64_t iy = iy0 + (int64_t)ky * p->dilation_h;
         const int row_in = iy >= 0 && iy < p->in_h;
