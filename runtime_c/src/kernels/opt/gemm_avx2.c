@@ -11,6 +11,105 @@
 
 #define TL_AVX2_ __attribute__((target("avx2,fma")))
 #define TL_ROWS6_(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#define TL_ROWS8_(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+
+/* ---- narrow tiles: at most 8 columns of a panel (one vector per row), up to 8 rows ----
+ * The same per-output arithmetic as the 16-column tiles with rows >= 2 (bias, one FMA per k in order, the
+ * clamp) without computing the panel's other 8 columns; a partial tile stores its cols columns masked. */
+static const int32_t tl_avx2_mask_src_[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+#define TL_N_DECL_(i) __m256 c##i = bias;
+#define TL_N_STORE_(i)                                                \
+  if (rows > i) {                                                     \
+    const __m256 v = _mm256_min_ps(hi, _mm256_max_ps(lo, c##i));      \
+    if (cols == 8) {                                                  \
+      _mm256_storeu_ps(c + i * ldc, v);                               \
+    } else {                                                          \
+      _mm256_maskstore_ps(c + i * ldc, mask, v);                      \
+    }                                                                 \
+  }
+#define TL_N_STORE_ALL_(ROWS)                                                        \
+  const __m256 lo = _mm256_set1_ps(act.min), hi = _mm256_set1_ps(act.max);         \
+  const __m256i mask = _mm256_loadu_si256((const __m256i *)(tl_avx2_mask_src_ + 8 - cols)); \
+  ROWS(TL_N_STORE_)
+
+/* GEMM rows: row i's k values at a + i * lda */
+TL_AVX2_ static inline __attribute__((always_inline)) void tl_avx2_ntile(const int32_t rows, int32_t k,
+                                                                          const float *a, int64_t lda,
+                                                                          const float *b, float *c, int64_t ldc,
+                                                                          int32_t cols, tl_act_f32 act) {
+  const __m256 bias = _mm256_loadu_ps(b);
+  TL_ROWS8_(TL_N_DECL_)
+#define TL_PTR_(i) const float *a##i = a + (rows > i ? i : 0) * lda;
+  TL_ROWS8_(TL_PTR_)
+#undef TL_PTR_
+  b += 16;
+  for (int32_t kk = 0; kk < k; kk++, b += 16) {
+    const __m256 bv = _mm256_loadu_ps(b);
+#define TL_STEP_(i) \
+  if (rows > i) c##i = _mm256_fmadd_ps(_mm256_broadcast_ss(a##i + kk), bv, c##i);
+    TL_ROWS8_(TL_STEP_)
+#undef TL_STEP_
+  }
+  TL_N_STORE_ALL_(TL_ROWS8_)
+}
+
+/* the direct convolution's rows (at most 6): row i's k values at a[i][off[0 .. k-1]] */
+TL_AVX2_ static inline __attribute__((always_inline)) void tl_avx2_ntile_off(const int32_t rows, int32_t k,
+                                                                              const float *const *a,
+                                                                              const int32_t *off, const float *b,
+                                                                              float *c, int64_t ldc, int32_t cols,
+                                                                              tl_act_f32 act) {
+  const __m256 bias = _mm256_loadu_ps(b);
+  TL_ROWS6_(TL_N_DECL_)
+#define TL_PTR_(i) const float *a##i = a[rows > i ? i : 0];
+  TL_ROWS6_(TL_PTR_)
+#undef TL_PTR_
+  b += 16;
+  for (int32_t kk = 0; kk < k; kk++, b += 16) {
+    const __m256 bv = _mm256_loadu_ps(b);
+    const int32_t o = off[kk];
+#define TL_STEP_(i) \
+  if (rows > i) c##i = _mm256_fmadd_ps(_mm256_broadcast_ss(a##i + o), bv, c##i);
+    TL_ROWS6_(TL_STEP_)
+#undef TL_STEP_
+  }
+  TL_N_STORE_ALL_(TL_ROWS6_)
+}
+
+/* the indirect convolution's rows (at most 6): row i's tap t at ind[t * TL_CONV_IND_MR + i] */
+TL_AVX2_ static inline __attribute__((always_inline)) void tl_avx2_ntile_ind(const int32_t rows, int32_t taps,
+                                                                              int32_t in_c,
+                                                                              const float *const *ind,
+                                                                              const float *b, float *c, int64_t ldc,
+                                                                              int32_t cols, tl_act_f32 act) {
+  const __m256 bias = _mm256_loadu_ps(b);
+  TL_ROWS6_(TL_N_DECL_)
+  b += 16;
+  for (int32_t t = 0; t < taps; t++, ind += TL_CONV_IND_MR) {
+#define TL_PTR_(i) const float *a##i = ind[rows > i ? i : 0];
+    TL_ROWS6_(TL_PTR_)
+#undef TL_PTR_
+    for (int32_t ci = 0; ci < in_c; ci++, b += 16) {
+      const __m256 bv = _mm256_loadu_ps(b);
+#define TL_STEP_(i) \
+  if (rows > i) c##i = _mm256_fmadd_ps(_mm256_broadcast_ss(a##i + ci), bv, c##i);
+      TL_ROWS6_(TL_STEP_)
+#undef TL_STEP_
+    }
+  }
+  TL_N_STORE_ALL_(TL_ROWS6_)
+}
+
+#define TL_N_SWITCH6_(CALL) \
+  switch (rows) {           \
+    case 1: CALL(1); break; \
+    case 2: CALL(2); break; \
+    case 3: CALL(3); break; \
+    case 4: CALL(4); break; \
+    case 5: CALL(5); break; \
+    default: CALL(6); break; \
+  }
+
 
 /* Algorithm: 12 ymm accumulators (6 rows x 2 vectors of 8 columns) start at the bias row; each step of k
  * loads one panel row (16 weights) and, per row, broadcasts one x value into two FMAs (12 + 2 + 1 of the
@@ -83,6 +182,12 @@ TL_AVX2_ static void tl_avx2_tiles(int32_t rows, int32_t cols, int32_t k, const 
   float part[6 * 16]; /* [rows, 16] when cols < 16 */
   float *dst = cols == 16 ? c : part;
   const int64_t ld = cols == 16 ? ldc : 16;
+  if (cols <= 8 && rows >= 2) { /* (one row keeps its own tile: its four partial sums) */
+#define TL_CALL_(r) tl_avx2_ntile(r, k, a, lda, b, c, ldc, cols, act)
+    TL_N_SWITCH6_(TL_CALL_)
+#undef TL_CALL_
+    return;
+  }
   switch (rows) {
     case 1: tl_avx2_tile(1, k, a, lda, b, dst, ld, act); break;
     case 2: tl_avx2_tile(2, k, a, lda, b, dst, ld, act); break;
@@ -94,7 +199,39 @@ TL_AVX2_ static void tl_avx2_tiles(int32_t rows, int32_t cols, int32_t k, const 
   if (cols < 16) tl_gemm_copy_cols(c, ldc, part, 16, rows, cols);
 }
 
-void tl_gemm_f32_avx2(const tl_gemm_f32_args *g) { tl_gemm_f32_tiles(g, 6, 16, tl_avx2_tiles); }
+/* At most 8 columns (one panel, half of it used): 8-row narrow tiles. Same bits as the 6-row tiles: every
+ * row's arithmetic is the same single chain, except a one-row tail of the 6-row walk (m % 6 == 1), which
+ * keeps the one-row tile. */
+TL_AVX2_ static void tl_avx2_gemm_narrow(const tl_gemm_f32_args *g) {
+  const int32_t tail1 = g->m % 6 == 1, body = g->m - tail1, cols = g->n, k = g->k;
+  const int64_t lda = g->lda, ldc = g->ldc;
+  const float *b = g->b_packed;
+  const tl_act_f32 act = g->act;
+  for (int32_t m0 = 0; m0 < body; m0 += 8) {
+    const int32_t rows = body - m0 < 8 ? body - m0 : 8;
+    const float *a = g->a + (int64_t)m0 * lda;
+    float *c = g->c + (int64_t)m0 * ldc;
+    switch (rows) {
+      case 1: tl_avx2_ntile(1, k, a, lda, b, c, ldc, cols, act); break;
+      case 2: tl_avx2_ntile(2, k, a, lda, b, c, ldc, cols, act); break;
+      case 3: tl_avx2_ntile(3, k, a, lda, b, c, ldc, cols, act); break;
+      case 4: tl_avx2_ntile(4, k, a, lda, b, c, ldc, cols, act); break;
+      case 5: tl_avx2_ntile(5, k, a, lda, b, c, ldc, cols, act); break;
+      case 6: tl_avx2_ntile(6, k, a, lda, b, c, ldc, cols, act); break;
+      case 7: tl_avx2_ntile(7, k, a, lda, b, c, ldc, cols, act); break;
+      default: tl_avx2_ntile(8, k, a, lda, b, c, ldc, cols, act); break;
+    }
+  }
+  if (tail1) tl_avx2_tiles(1, cols, k, g->a + (int64_t)body * lda, lda, b, g->c + (int64_t)body * ldc, ldc, act);
+}
+
+void tl_gemm_f32_avx2(const tl_gemm_f32_args *g) {
+  if (g->n <= 8) {
+    tl_avx2_gemm_narrow(g);
+    return;
+  }
+  tl_gemm_f32_tiles(g, 6, 16, tl_avx2_tiles);
+}
 
 /* The same tile (rows >= 1 all take the multi-row path) with row i's k values at a[i][off[0 .. k-1]] (the
  * direct convolution of conv_opt.c). */
@@ -136,6 +273,12 @@ TL_AVX2_ void tl_conv_tile_f32_avx2(const float *const *a, const int32_t *off, i
   float part[6 * 16]; /* [rows, 16] when cols < 16 */
   float *dst = cols == 16 ? c : part;
   const int64_t ld = cols == 16 ? ldc : 16;
+  if (cols <= 8) {
+#define TL_CALL_(r) tl_avx2_ntile_off(r, k, a, off, panel, c, ldc, cols, act)
+    TL_N_SWITCH6_(TL_CALL_)
+#undef TL_CALL_
+    return;
+  }
   switch (rows) {
     case 1: tl_avx2_itile(1, k, a, off, panel, dst, ld, act); break;
     case 2: tl_avx2_itile(2, k, a, off, panel, dst, ld, act); break;
@@ -203,6 +346,12 @@ TL_AVX2_ void tl_conv_ind_tile_f32_avx2(const float *const *ind, int32_t rows, i
   float part[6 * 16]; /* [rows, 16] when cols < 16 */
   float *dst = cols == 16 ? c : part;
   const int64_t ld = cols == 16 ? ldc : 16;
+  if (cols <= 8) {
+#define TL_CALL_(r) tl_avx2_ntile_ind(r, taps, in_c, ind, panel, c, ldc, cols, act)
+    TL_N_SWITCH6_(TL_CALL_)
+#undef TL_CALL_
+    return;
+  }
   if (in_c == 3) { /* RGB first convolutions: the channel loop unrolled */
     TL_IND_ROWS_(3)
   } else {
