@@ -1,5 +1,8 @@
 /* conv_opt.c: optimized float32 Conv2D on the packed GEMM (see opt_kernels.h).
  *
+ * At the AVX2 level every convolution but the pointwise one takes the indirect path (tl_conv_ind_rows, no
+ * copies); the description below is that of the other levels.
+ *
  * What this is: the convolution as C[positions, out_c] = patches[positions, k_h*k_w*in_c] * w^T, with the
  * OHWI weights (already [out_c, k_h*k_w*in_c]) packed once. A 1x1 stride-1 unpadded convolution's patches
  * are the input itself; otherwise blocks of output positions (as many as the scratch holds) are copied (im2col, zeros
@@ -287,11 +290,14 @@ static int tl_conv_is_indirect(const tl_conv_params *p, const tl_f32_kernels *ks
 }
 
 /* Output positions [pos0, pos0 + rows) of one image, panels [panel0, panel1), by the indirect path; scratch:
- * in_c + k_h * k_w * in_c floats at least. Algorithm (XNNPACK's indirect convolution, with the indirection
- * built per group instead of at prepare, so the input may move between invokes): groups of TL_CONV_IND_MR
- * consecutive positions (a group may span output rows); for each, a table of one pointer per (tap, row):
- * the input at that tap, or a row of in_c zeros (the start of scratch) where it falls in the padding; the
- * tile reads each tap's in_c channels there. No patch is copied. Same bits as the im2col and direct paths it
+ * in_c + 2 * k_h * k_w * in_c floats at least (zeros, one patch, the offset table). Algorithm (XNNPACK's
+ * indirect convolution, with the indirection built per group instead of at prepare, so the input may move
+ * between invokes): groups of TL_CONV_IND_MR consecutive positions (a group may span output rows). A group
+ * whose windows all lie inside the input reads each row in place at one table of the k taps' offsets (the
+ * direct tile: a flat loop over k, measured faster than the tap-pointer tile on such groups); any other group
+ * gets a table of one pointer per (tap, row): the input at that tap, or a row of in_c zeros (the start of
+ * scratch) where it falls in the padding, and the tile reads each tap's in_c channels there. No patch is
+ * copied (so SAME convolutions no longer go through im2col). Same bits as the im2col and direct paths it
  * replaces: the tile's per-output arithmetic is theirs (bias, one FMA per k in the weights' order, the clamp),
  * a zero tap adds 0 * w as the copied zeros did, and the groups start where their tiles started (pos0 and
  * every block start are multiples of TL_CONV_IND_MR); a one-position group of a convolution that went through
@@ -348,7 +354,7 @@ static void tl_conv_ind_rows(float *yb, const float *xb, const float *packed, fl
         }
       }
     }
-    if (all_in && in_c < 8) { /* every window inside, few channels per tap: one offset table for all rows */
+    if (all_in) { /* every window inside: the rows read in place at one table of the taps' offsets */
       for (int32_t jp = panel0; jp < last; jp++) {
         const int32_t cols = p->out_c - jp * nr < nr ? p->out_c - jp * nr : nr;
         ks->conv_tile(a, off, n, k, packed + (int64_t)jp * (k + 1) * nr, c0 + (int64_t)jp * nr, p->out_c, cols,

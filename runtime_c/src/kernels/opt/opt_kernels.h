@@ -118,8 +118,9 @@ void tl_fc_f32_opt(float *y,              /* [batch, out_depth] */
                    const tl_fc_params *p, tl_isa isa);
 
 /* ---- Conv2D: tl_conv2d_f32 with packed weights and bias, and im2col scratch ----
- * 1x1 stride-1 unpadded convolutions multiply the input directly (no scratch). At the AVX2 and AVX-512
- * levels, the other convolutions with at most a tenth of their positions touching the padding read each
+ * 1x1 stride-1 unpadded convolutions multiply the input directly (no scratch). At the AVX2 level, the others
+ * read the input in place through per-group tap pointers (conv_opt.c, the indirect path). At the AVX-512
+ * level, the other convolutions with at most a tenth of their positions touching the padding read each
  * position's patch in place through a table of k offsets (the direct path: runs of positions whose windows
  * lie inside the input; the other positions' patches, padding zeros included, are copied into the scratch
  * and go through the same tile). Otherwise, blocks of output positions' receptive fields are copied (im2col)
