@@ -289,31 +289,89 @@ static int tl_conv_is_indirect(const tl_conv_params *p, const tl_f32_kernels *ks
   return ks->isa == TL_ISA_AVX2 && !tl_conv2d_f32_opt_is_pointwise(p) && (int64_t)p->k_h * p->k_w <= TL_CONV_IND_MAX_TAPS;
 }
 
+/* What the groups of the indirect path share (tl_conv_ind_rows). */
+typedef struct tl_conv_ind {
+  const tl_conv_params *p;
+  const tl_f32_kernels *ks;
+  const float *xb, *packed, *zero;
+  const int32_t *off; /* [k]: the taps' offsets in the input (the direct tile's table) */
+  float *yb;
+  int32_t taps, k, panel0, last;
+} tl_conv_ind;
+
+/* Output positions (oy[i], ox[i]) for i < n (at most TL_CONV_IND_MR), all with their windows inside the
+ * input (inside) or all touching the padding: each panel's tile, stored in place when the positions are
+ * consecutive, else through a [n, 16] buffer copied to each position's row. */
+static void tl_conv_ind_group(const tl_conv_ind *g, int inside, const int32_t *oy, const int32_t *ox, int32_t n) {
+  const tl_conv_params *p = g->p;
+  const int32_t in_c = p->in_c, nr = g->ks->nr;
+  const float *ind[TL_CONV_IND_MAX_TAPS * TL_CONV_IND_MR];
+  const float *a[TL_CONV_IND_MR];
+  float part[TL_CONV_IND_MR * 16];
+  const int64_t first = (int64_t)oy[0] * p->out_w + ox[0];
+  const int consecutive = (int64_t)oy[n - 1] * p->out_w + ox[n - 1] - first == n - 1;
+  for (int32_t i = 0; i < n; i++) {
+    const int64_t iy0 = tl_geo_start(oy[i], p->stride_h, p->pad_top), ix0 = tl_geo_start(ox[i], p->stride_w, p->pad_left);
+    if (inside) {
+      a[i] = g->xb + (iy0 * p->in_w + ix0) * in_c;
+      continue;
+    }
+    const float **slot = ind + i;
+    for (int32_t ky = 0; ky < p->k_h; ky++) {
+      const int64_t iy = iy0 + (int64_t)ky * p->dilation_h;
+      const int row_in = iy >= 0 && iy < p->in_h;
+      const float *xr = g->xb + (row_in ? iy : 0) * p->in_w * in_c;
+      for (int32_t kx = 0; kx < p->k_w; kx++, slot += TL_CONV_IND_MR) {
+        const int64_t ix = ix0 + (int64_t)kx * p->dilation_w;
+        *slot = row_in && ix >= 0 && ix < p->in_w ? xr + ix * in_c : g->zero;
+      }
+    }
+  }
+  for (int32_t jp = g->panel0; jp < g->last; jp++) {
+    const int32_t cols = p->out_c - jp * nr < nr ? p->out_c - jp * nr : nr;
+    const float *panel = g->packed + (int64_t)jp * (g->k + 1) * nr;
+    float *c = consecutive ? g->yb + first * p->out_c + (int64_t)jp * nr : part;
+    const int64_t ldc = consecutive ? p->out_c : 16;
+    if (inside) {
+      g->ks->conv_tile(a, g->off, n, g->k, panel, c, ldc, cols, p->act);
+    } else {
+      tl_conv_ind_tile_f32_avx2(ind, n, g->taps, in_c, panel, c, ldc, cols, p->act);
+    }
+    if (!consecutive) {
+      for (int32_t i = 0; i < n; i++) {
+        memcpy(g->yb + ((int64_t)oy[i] * p->out_w + ox[i]) * p->out_c + (int64_t)jp * nr, part + i * 16,
+               (size_t)cols * sizeof(float));
+      }
+    }
+  }
+}
+
 /* Output positions [pos0, pos0 + rows) of one image, panels [panel0, panel1), by the indirect path; scratch:
  * in_c + 2 * k_h * k_w * in_c floats at least (zeros, one patch, the offset table). Algorithm (XNNPACK's
  * indirect convolution, with the indirection built per group instead of at prepare, so the input may move
- * between invokes): groups of TL_CONV_IND_MR consecutive positions (a group may span output rows). A group
- * whose windows all lie inside the input reads each row in place at one table of the k taps' offsets (the
- * direct tile: a flat loop over k, measured faster than the tap-pointer tile on such groups); any other group
- * gets a table of one pointer per (tap, row): the input at that tap, or a row of in_c zeros (the start of
- * scratch) where it falls in the padding, and the tile reads each tap's in_c channels there. No patch is
- * copied (so SAME convolutions no longer go through im2col). Same bits as the im2col and direct paths it
- * replaces: the tile's per-output arithmetic is theirs (bias, one FMA per k in the weights' order, the clamp),
- * a zero tap adds 0 * w as the copied zeros did, and the groups start where their tiles started (pos0 and
- * every block start are multiples of TL_CONV_IND_MR); a one-position group of a convolution that went through
- * im2col (not direct) still does so, because the GEMM's one-row tile sums k in four partial chains. */
+ * between invokes): the positions are sorted, in order, into two queues of up to TL_CONV_IND_MR: those whose
+ * windows lie inside the input and those touching the padding. A full queue (and, at the end, each rest)
+ * is one tile's rows. Inside rows read the input in place at one table of the k taps' offsets (the direct
+ * tile: a flat loop over k); padding rows get a table of one pointer per (tap, row): the input at that tap,
+ * or a row of in_c zeros (the start of scratch) where it falls in the padding, and the tile reads each tap's
+ * in_c channels there. No patch is copied (SAME convolutions no longer go through im2col), and the edge
+ * positions of every output row no longer slow the inside ones down. Same bits as the im2col and direct
+ * paths it replaces: each output's arithmetic in these tiles (bias, one FMA per k in the weights' order, the
+ * clamp) does not depend on the tile's other rows, a zero tap adds 0 * w as the copied zeros did, and the
+ * one exception keeps its path: when a convolution that went through im2col (not direct) had a one-row last
+ * tile (rows % 6 == 1), that position still goes through the GEMM's one-row tile (k in four partial chains). */
 static void tl_conv_ind_rows(float *yb, const float *xb, const float *packed, float *scratch, const tl_conv_params *p,
                              const tl_f32_kernels *ks, int64_t pos0, int64_t rows, int32_t panel0, int32_t panel1,
                              int direct) {
   const int32_t taps = p->k_h * p->k_w, in_c = p->in_c, k = taps * in_c, nr = ks->nr;
   const int32_t panels = (p->out_c + nr - 1) / nr, last = panel1 < panels ? panel1 : panels;
-  const float *ind[TL_CONV_IND_MAX_TAPS * TL_CONV_IND_MR];
-  const float *a[TL_CONV_IND_MR];
   float *zero = scratch, *patch = scratch + in_c; /* [in_c] zeros, then one patch [k] */
-  int32_t *off = (int32_t *)(void *)(scratch + in_c + k); /* [k]: the taps' offsets in the input */
+  int32_t *off = (int32_t *)(void *)(scratch + in_c + k);
+  int32_t qy[2][TL_CONV_IND_MR], qx[2][TL_CONV_IND_MR], qn[2] = {0, 0}; /* the queues: [0] inside, [1] not */
   int32_t oy_lo, oy_hi, ox_lo, ox_hi; /* output rows and columns whose windows are inside the input */
   int32_t oy = (int32_t)(pos0 / p->out_w), ox = (int32_t)(pos0 % p->out_w);
-  if (last <= panel0) return;
+  tl_conv_ind g;
+  if (last <= panel0 || rows <= 0) return;
   memset(zero, 0, (size_t)in_c * sizeof(float));
   tl_geo_inside(p->out_h, p->in_h, p->stride_h, p->pad_top, (int64_t)(p->k_h - 1) * p->dilation_h, &oy_lo, &oy_hi);
   tl_geo_inside(p->out_w, p->in_w, p->stride_w, p->pad_left, (int64_t)(p->k_w - 1) * p->dilation_w, &ox_lo, &ox_hi);
@@ -324,79 +382,48 @@ static void tl_conv_ind_rows(float *yb, const float *xb, const float *packed, fl
         const int64_t o = ((int64_t)ky * p->dilation_h * p->in_w + (int64_t)kx * p->dilation_w) * in_c + ci;
         off[kk] = o <= INT32_MAX ? (int32_t)o : 0;
       }
-  for (int64_t r = 0; r < rows; r += TL_CONV_IND_MR) {
-    const int32_t n = (int32_t)(rows - r < TL_CONV_IND_MR ? rows - r : TL_CONV_IND_MR);
-    float *c0 = yb + (pos0 + r) * p->out_c;
-    int32_t all_in = 1;
-    if (n == 1 && !direct) {
-      tl_gemm_f32_args g;
-      tl_conv_patch(patch, xb, oy, ox, p);
-      g.m = 1;
-      g.n = p->out_c;
-      g.k = k;
-      g.a = patch;
-      g.lda = k;
-      g.b_packed = packed;
-      g.c = c0;
-      g.ldc = p->out_c;
-      g.act = p->act;
-      tl_gemm_f32_part(&g, ks->isa, 0, 1, panel0, panel1);
-      break; /* the last group */
+  if (!direct && rows % TL_CONV_IND_MR == 1) { /* the im2col path's one-row last tile */
+    const int64_t pos = pos0 + rows - 1;
+    tl_gemm_f32_args one;
+    tl_conv_patch(patch, xb, (int32_t)(pos / p->out_w), (int32_t)(pos % p->out_w), p);
+    one.m = 1;
+    one.n = p->out_c;
+    one.k = k;
+    one.a = patch;
+    one.lda = k;
+    one.b_packed = packed;
+    one.c = yb + pos * p->out_c;
+    one.ldc = p->out_c;
+    one.act = p->act;
+    tl_gemm_f32_part(&one, ks->isa, 0, 1, panel0, panel1);
+    rows--;
+  }
+  g.p = p;
+  g.ks = ks;
+  g.xb = xb;
+  g.packed = packed;
+  g.zero = zero;
+  g.off = off;
+  g.yb = yb;
+  g.taps = taps;
+  g.k = k;
+  g.panel0 = panel0;
+  g.last = last;
+  for (int64_t r = 0; r < rows; r++) {
+    const int q = !((oy >= oy_lo) & (oy < oy_hi) & (ox >= ox_lo) & (ox < ox_hi));
+    qy[q][qn[q]] = oy;
+    qx[q][qn[q]] = ox;
+    if (++qn[q] == TL_CONV_IND_MR) {
+      tl_conv_ind_group(&g, !q, qy[q], qx[q], TL_CONV_IND_MR);
+      qn[q] = 0;
     }
-    {
-      int32_t qy = oy, qx = ox;
-      for (int32_t i = 0; i < n; i++) {
-        all_in &= (qy >= oy_lo) & (qy < oy_hi) & (qx >= ox_lo) & (qx < ox_hi);
-        a[i] = xb + (tl_geo_start(qy, p->stride_h, p->pad_top) * p->in_w + tl_geo_start(qx, p->stride_w, p->pad_left)) * in_c;
-        if (++qx == p->out_w) {
-          qx = 0;
-          qy++;
-        }
-      }
+    if (++ox == p->out_w) {
+      ox = 0;
+      oy++;
     }
-    if (all_in) { /* every window inside: the rows read in place at one table of the taps' offsets */
-      for (int32_t jp = panel0; jp < last; jp++) {
-        const int32_t cols = p->out_c - jp * nr < nr ? p->out_c - jp * nr : nr;
-        ks->conv_tile(a, off, n, k, packed + (int64_t)jp * (k + 1) * nr, c0 + (int64_t)jp * nr, p->out_c, cols,
-                      p->act);
-      }
-      ox += n;
-      while (ox >= p->out_w) {
-        ox -= p->out_w;
-        oy++;
-      }
-      continue;
-    }
-    for (int32_t i = 0; i < n; i++) {
-      const int64_t iy0 = tl_geo_start(oy, p->stride_h, p->pad_top), ix0 = tl_geo_start(ox, p->stride_w, p->pad_left);
-      const float **slot = ind + i;
-      if (all_in || ((oy >= oy_lo) & (oy < oy_hi) & (ox >= ox_lo) & (ox < ox_hi))) { /* no tap in the padding */
-        for (int32_t t = 0; t < taps; t++) slot[t * TL_CONV_IND_MR] = a[i] + off[t * in_c];
-        if (++ox == p->out_w) {
-          ox = 0;
-          oy++;
-        }
-        continue;
-      }
-      for (int32_t ky = 0; ky < p->k_h; ky++) {
-        const int64_t iy = iy0 + (int64_t)ky * p->dilation_h;
-        const int row_in = iy >= 0 && iy < p->in_h;
-        const float *xr = xb + (row_in ? iy : 0) * p->in_w * in_c;
-        for (int32_t kx = 0; kx < p->k_w; kx++, slot += TL_CONV_IND_MR) {
-          const int64_t ix = ix0 + (int64_t)kx * p->dilation_w;
-          *slot = row_in && ix >= 0 && ix < p->in_w ? xr + ix * in_c : zero;
-        }
-      }
-      if (++ox == p->out_w) {
-        ox = 0;
-        oy++;
-      }
-    }
-    for (int32_t jp = panel0; jp < last; jp++) {
-      const int32_t cols = p->out_c - jp * nr < nr ? p->out_c - jp * nr : nr;
-      tl_conv_ind_tile_f32_avx2(ind, n, taps, in_c, packed + (int64_t)jp * (k + 1) * nr, c0 + (int64_t)jp * nr,
-                                p->out_c, cols, p->act);
-    }
+  }
+  for (int q = 0; q < 2; q++) {
+    if (qn[q] > 0) tl_conv_ind_group(&g, !q, qy[q], qx[q], qn[q]);
   }
 }
 
@@ -407,9 +434,9 @@ void tl_conv2d_f32_opt(float *y, const float *x, const float *packed, float *scr
   const tl_f32_kernels *ks = tl_f32_kernels_for(isa);
   tl_gemm_f32_args g;
   if (tl_conv_is_indirect(p, ks)) {
-    /* the blocks of the path it replaces, so that its tiles start where theirs did */
+    /* one call per image, unless the im2col blocks it replaces had a one-row tail before the last block */
     const int direct = tl_conv_is_direct(p, ks);
-    const int64_t step = direct ? positions : block;
+    const int64_t step = direct || block % TL_CONV_IND_MR == 0 ? positions : block;
     for (int32_t b = 0; b < p->batch; b++) {
       for (int64_t pos0 = 0; pos0 < positions; pos0 += step) {
         tl_conv_ind_rows(y + (int64_t)b * positions * p->out_c, x + (int64_t)b * p->in_h * p->in_w * p->in_c,
