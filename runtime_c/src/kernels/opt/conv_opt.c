@@ -283,10 +283,12 @@ static void tl_conv_direct_rows(float *yb, const float *xb, const float *packed,
   }
 }
 
-/* The indirect path (AVX2): every convolution but the pointwise one, with at most TL_CONV_IND_MAX_TAPS taps. */
+/* The indirect path (levels with its tile: AVX2): every convolution but the pointwise one, with at most
+ * TL_CONV_IND_MAX_TAPS taps. */
 #define TL_CONV_IND_MAX_TAPS 49
 static int tl_conv_is_indirect(const tl_conv_params *p, const tl_f32_kernels *ks) {
-  return ks->isa == TL_ISA_AVX2 && !tl_conv2d_f32_opt_is_pointwise(p) && (int64_t)p->k_h * p->k_w <= TL_CONV_IND_MAX_TAPS;
+  return ks->conv_ind_tile != NULL && ks->conv_tile != NULL && ks->nr == 16 &&
+         !tl_conv2d_f32_opt_is_pointwise(p) && (int64_t)p->k_h * p->k_w <= TL_CONV_IND_MAX_TAPS;
 }
 
 /* What the groups of the indirect path share (tl_conv_ind_rows). */
@@ -311,7 +313,8 @@ static void tl_conv_ind_group(const tl_conv_ind *g, int inside, const int32_t *o
   const int64_t first = (int64_t)oy[0] * p->out_w + ox[0];
   const int consecutive = (int64_t)oy[n - 1] * p->out_w + ox[n - 1] - first == n - 1;
   for (int32_t i = 0; i < n; i++) {
-    const int64_t iy0 = tl_geo_start(oy[i], p->stride_h, p->pad_top), ix0 = tl_geo_start(ox[i], p->stride_w, p->pad_left);
+    const int64_t iy0 = tl_geo_start(oy[i], p->stride_h, p->pad_top);
+    const int64_t ix0 = tl_geo_start(ox[i], p->stride_w, p->pad_left);
     if (inside) {
       a[i] = g->xb + (iy0 * p->in_w + ix0) * in_c;
       continue;
@@ -335,7 +338,7 @@ static void tl_conv_ind_group(const tl_conv_ind *g, int inside, const int32_t *o
     if (inside) {
       g->ks->conv_tile(a, g->off, n, g->k, panel, c, ldc, cols, p->act);
     } else {
-      tl_conv_ind_tile_f32_avx2(ind, n, g->taps, in_c, panel, c, ldc, cols, p->act);
+      g->ks->conv_ind_tile(ind, n, g->taps, in_c, panel, c, ldc, cols, p->act);
     }
     if (!consecutive) {
       for (int32_t i = 0; i < n; i++) {

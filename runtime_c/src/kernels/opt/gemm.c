@@ -11,10 +11,10 @@
 /* The GEMM's set of each float level (REFERENCE and AUTO: the portable set), in tl_f32_level_index's order. */
 const tl_f32_kernels *tl_f32_kernels_for(tl_isa isa) {
   static const tl_f32_kernels sets[] = {
-      {TL_ISA_PORTABLE, 8, tl_gemm_f32_portable, NULL, 0, 0},
-      {TL_ISA_NEON, 8, tl_gemm_f32_neon, NULL, 0, 0},
-      {TL_ISA_AVX2, 16, tl_gemm_f32_avx2, tl_conv_tile_f32_avx2, 6, 6},
-      {TL_ISA_AVX512, 32, tl_gemm_f32_avx512, tl_conv_tile_f32_avx512, 8, 12},
+      {TL_ISA_PORTABLE, 8, tl_gemm_f32_portable, NULL, 0, 0, NULL},
+      {TL_ISA_NEON, 8, tl_gemm_f32_neon, NULL, 0, 0, NULL},
+      {TL_ISA_AVX2, 16, tl_gemm_f32_avx2, tl_conv_tile_f32_avx2, 6, 6, tl_conv_ind_tile_f32_avx2},
+      {TL_ISA_AVX512, 32, tl_gemm_f32_avx512, tl_conv_tile_f32_avx512, 8, 12, NULL},
   };
   return &sets[tl_f32_level_index(isa)];
 }

@@ -133,8 +133,8 @@ void tl_gemm_f32_tiles(const tl_gemm_f32_args *g, int32_t mr, int32_t nr, tl_gem
 /* c[r][0..cols) = part[r][0..cols) for rows r (part rows ld_part apart): the kept columns of a partial tile. */
 void tl_gemm_copy_cols(float *c, int64_t ldc, const float *part, int32_t ld_part, int32_t rows, int32_t cols);
 
-/* The indirect convolution tile (AVX2; conv_opt.c): rows (1..TL_CONV_IND_MR) output positions by one panel
- * of 16 columns (cols kept), row i's tap t read at ind[t * TL_CONV_IND_MR + i] (in_c floats each). */
+/* The indirect convolution tile (AVX2: tl_f32_kernels.conv_ind_tile; conv_opt.c): rows (1..TL_CONV_IND_MR)
+ * output positions by one panel of 16 columns (cols kept), row i's tap t at ind[t * TL_CONV_IND_MR + i]. */
 #define TL_CONV_IND_MR 6
 void tl_conv_ind_tile_f32_avx2(const float *const *ind, int32_t rows, int32_t taps, int32_t in_c, const float *panel,
                                float *c, int64_t ldc, int32_t cols, tl_act_f32 act);

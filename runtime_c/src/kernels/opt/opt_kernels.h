@@ -103,6 +103,9 @@ typedef struct tl_f32_kernels {
   void (*conv_tile)(const float *const *a, const int32_t *off, int32_t rows, int32_t k, const float *panel,
                     float *c, int64_t ldc, int32_t cols, tl_act_f32 act);
   int32_t conv_mr, conv_mr_narrow;
+  /* the indirect convolution's tile (AVX2; conv_opt.c), NULL: none */
+  void (*conv_ind_tile)(const float *const *ind, int32_t rows, int32_t taps, int32_t in_c, const float *panel,
+                        float *c, int64_t ldc, int32_t cols, tl_act_f32 act);
 } tl_f32_kernels;
 const tl_f32_kernels *tl_f32_kernels_for(tl_isa isa);
 
