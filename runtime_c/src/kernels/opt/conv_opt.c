@@ -401,6 +401,30 @@ static void tl_conv_ind_rows(float *yb, const float *xb, const float *packed, fl
     tl_gemm_f32_part(&one, ks->isa, 0, 1, panel0, panel1);
     rows--;
   }
+  if (oy_lo == 0 && ox_lo == 0 && oy_hi >= p->out_h && ox_hi >= p->out_w) {
+    /* every window inside (VALID padding): consecutive groups, no per-position test */
+    const int64_t step = (int64_t)p->stride_w * in_c; /* input floats between neighbouring positions */
+    const float *a[TL_CONV_IND_MR];
+    int64_t at = ((int64_t)oy * p->stride_h * p->in_w + (int64_t)ox * p->stride_w) * in_c;
+    for (int64_t r = 0; r < rows; r += TL_CONV_IND_MR) {
+      const int32_t n = (int32_t)(rows - r < TL_CONV_IND_MR ? rows - r : TL_CONV_IND_MR);
+      for (int32_t i = 0; i < n; i++) {
+        a[i] = xb + at;
+        at += step;
+        if (++ox == p->out_w) {
+          ox = 0;
+          oy++;
+          at = (int64_t)oy * p->stride_h * p->in_w * in_c;
+        }
+      }
+      for (int32_t jp = panel0; jp < last; jp++) {
+        const int32_t cols = p->out_c - jp * nr < nr ? p->out_c - jp * nr : nr;
+        ks->conv_tile(a, off, n, k, packed + (int64_t)jp * (k + 1) * nr, yb + (pos0 + r) * p->out_c + (int64_t)jp * nr,
+                      p->out_c, cols, p->act);
+      }
+    }
+    return;
+  }
   g.p = p;
   g.ks = ks;
   g.xb = xb;
