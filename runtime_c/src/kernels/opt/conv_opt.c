@@ -342,8 +342,8 @@ static void tl_conv_ind_group(const tl_conv_ind *g, int inside, const int32_t *o
     }
     if (!consecutive) {
       for (int32_t i = 0; i < n; i++) {
-        memcpy(g->yb + ((int64_t)oy[i] * p->out_w + ox[i]) * p->out_c + (int64_t)jp * nr, part + i * 16,
-               (size_t)cols * sizeof(float));
+        tl_copy_floats(g->yb + ((int64_t)oy[i] * p->out_w + ox[i]) * p->out_c + (int64_t)jp * nr, part + i * 16,
+                       cols);
       }
     }
   }
