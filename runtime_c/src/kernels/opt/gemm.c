@@ -76,6 +76,15 @@ void tl_gemm_f32_part(const tl_gemm_f32_args *g, tl_isa isa, int32_t row0, int32
   part.a = g->a + (int64_t)row0 * g->lda;
   part.b_packed = g->b_packed + (int64_t)panel0 * ((int64_t)g->k + 1) * nr;
   part.c = g->c + (int64_t)row0 * g->ldc + col0;
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+  /* AVX-512 picks its 12-row kernel for at most 16 columns: a last chunk of <= 16 columns of a wider GEMM
+   * keeps the whole GEMM's 8-row tiles (else its one-row tail, summed in four partial sums, could fall on
+   * other rows than in the whole GEMM) */
+  if (isa == TL_ISA_AVX512 && g->n > 16 && part.n <= 16) {
+    tl_gemm_f32_avx512_wide(&part);
+    return;
+  }
+#endif
   tl_gemm_f32(&part, isa);
 }
 
