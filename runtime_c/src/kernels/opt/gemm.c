@@ -93,10 +93,12 @@ void tl_gemm_f32_part(const tl_gemm_f32_args *g, tl_isa isa, int32_t row0, int32
  * counts that give between `threads` and 4 x `threads` tasks (more only where max_block forces them) and keeps
  * the one whose estimated finish is earliest: tasks dealt round-robin to the threads (what in-order claiming
  * does with equal tasks), each costing its rows x panels plus a fixed overhead (TL_SPLIT_TASK_COST, the
- * hand-off and the re-read of a block's rows per chunk). So the last tile is not left to one thread: 64 rows
- * by 16 panels on 2 threads become 2 chunks of 8 panels (each thread half the work) rather than row blocks of
- * 24, 24 and 16 rows (one thread 40 rows). Ties keep fewer tasks. Cost: O(candidates x tasks), a few hundred
- * steps at 2 threads; the candidate counts are thinned geometrically past 16 so many threads stay cheap. */
+ * hand-off and the re-read of a block's rows per chunk), plus 1/32 of a thread's share when a thread gets
+ * fewer than two tasks (a thread descheduled in the middle of its only task holds the op up; with two, the
+ * others can take its second). So the last tile is not left to one thread: 64 rows by 16 panels on 2 threads
+ * become 4 chunks of 4 panels (each thread half the work) rather than row blocks of 24, 24 and 16 rows (one
+ * thread 40 rows). Ties keep fewer tasks. Cost: O(candidates x tasks), a few hundred steps at 2 threads; the
+ * candidate counts are thinned geometrically past 16 so many threads stay cheap. */
 #define TL_SPLIT_TASK_COST 6 /* rows x panels */
 
 /* Next candidate count after v (every count up to 16, then about 1/8 more each step). */
@@ -138,6 +140,7 @@ void tl_gemm_split_plan(tl_gemm_split *s, int64_t rows, int32_t panels, int32_t 
         int64_t est;
         if (tasks > most && nc > 1) break;
         est = tl_split_estimate(nb, block, last_rows, nc, chunk, p - (nc - 1) * chunk, threads);
+        if (tasks < 2 * (int64_t)threads) est += rows * p / threads / 32;
         if (best < 0 || est < best || (est == best && tasks < best_tasks)) {
           best = est;
           best_tasks = tasks;
