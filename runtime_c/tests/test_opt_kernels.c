@@ -628,6 +628,11 @@ TL_TEST(conv_int8_bit_exact_on_every_path) {
   failures += !conv8_case(1, 6, 6, 1, 32, 5, 5, 1, 1, 2, 0, 1, 1);     /* in_c 1: depth 25 */
   failures += !conv8_case(1, 3, 3, 3, 5, 3, 3, 1, 1, 3, 9, 0, 1);      /* pad wider than the input */
   failures += !conv8_case(1, 8, 8, 32, 64, 3, 3, 1, 1, 1, -3, 1, 1);   /* CNN-like */
+  failures += !conv8_case(1, 11, 10, 3, 8, 3, 3, 2, 1, 0, 5, 1, 1);   /* first conv of 3 channels: short runs at x_end */
+  failures += !conv8_case(1, 7, 9, 8, 48, 1, 1, 1, 1, 0, -9, 1, 1);    /* pointwise depth 8: 16-row groups, a tail of 15 */
+  failures += !conv8_case(1, 5, 7, 12, 13, 1, 1, 1, 1, 0, 4, 0, 1);    /* pointwise depth 12: 8 + 4 widened */
+  failures += !conv8_case(1, 3, 6, 21, 24, 1, 1, 1, 1, 0, -1, 1, 2);   /* pointwise depth 21: the overlapping last 16 */
+  failures += !conv8_case(1, 3, 3, 600, 9, 1, 1, 1, 1, 0, 2, 1, 1);    /* depth 600: 4-row groups */
   TL_EXPECT_EQ(failures, 0);
 }
 
@@ -684,6 +689,9 @@ TL_TEST(depthwise_int8_bit_exact_on_every_path) {
   failures += !dw8_case(2, 7, 6, 24, 3, 3, 1, 1, 1, -7, 1, 1);    /* a block of 16 and one of 8 (AVX2 tail8) */
   failures += !dw8_case(1, 8, 9, 45, 3, 3, 2, 1, 1, 9, 1, 2);     /* 32 + 8 + 5: both tails, saturation */
   failures += !dw8_case(1, 6, 7, 8, 5, 5, 1, 2, 4, -2, 0, 1);     /* 8 channels only, dilation, 25 taps */
+  failures += !dw8_case(1, 10, 11, 8, 3, 3, 1, 1, 1, -3, 1, 1);  /* 8 channels: tail8 pixel pairs, odd row */
+  failures += !dw8_case(2, 9, 12, 40, 3, 3, 2, 1, 1, 5, 0, 1);    /* 32 + 8, stride 2: pairs of strided pixels */
+  failures += !dw8_case(1, 8, 9, 8, 3, 3, 1, 1, 0, 11, 1, 2);    /* 8 channels, valid padding, saturation */
   TL_EXPECT_EQ(failures, 0);
 }
 

@@ -1,8 +1,11 @@
 /* mean_int8.c: int8 half of Mean: TFLite's reference rule (reference_ops::QuantizedMeanOrSum): the centered
- * sum requantized once, with the multiplier of s_in / s_out with 1 / count folded in (tl_mean_multiplier). */
+ * sum requantized once, with the multiplier of s_in / s_out with 1 / count folded in (tl_mean_multiplier).
+ * Above the reference level, a Mean over consecutive axes runs the optimized kernel (pool_int8_opt.c, the
+ * same bytes; no memory). */
 #include <string.h>
 
 #include "fb_schema.h"
+#include "kernels/opt/opt_kernels_int8.h"
 #include "ops/ops_int8.h"
 #include "quant.h"
 
@@ -43,6 +46,14 @@ tl_status tl_prepare_mean_int8(tl_op_ctx *ctx, tl_node *node, const tl_mean_para
 }
 
 void tl_eval_mean_int8(tl_op_ctx *ctx, tl_node *node) {
-  tl_mean_int8((int8_t *)tl_op_output_data(ctx, node, 0), (const int8_t *)tl_op_input_data(ctx, node, 0),
-               (const tl_mean_int8_params *)node->state);
+  int8_t *y = (int8_t *)tl_op_output_data(ctx, node, 0);
+  const int8_t *x = (const int8_t *)tl_op_input_data(ctx, node, 0);
+  const tl_mean_int8_params *p = (const tl_mean_int8_params *)node->state;
+#if !defined(TL_FREESTANDING) /* microcontrollers: the reference kernel (the optimized ones are not linked) */
+  const tl_isa isa = (tl_isa)ctx->interp->isa; /* resolved against the CPU at create */
+  if (isa != TL_ISA_REFERENCE &&
+      tl_mean_int8_opt(y, x, p, isa == TL_ISA_AVX2 || isa == TL_ISA_AVX512 ? TL_I8_AVX2 : TL_I8_PORTABLE))
+    return;
+#endif
+  tl_mean_int8(y, x, p);
 }

@@ -142,8 +142,8 @@ void tl_gemm_int8_pack(void *packed, const int8_t *w, const int32_t *bias, int32
 }
 
 /* Algorithm: y[r, j] = requant_j(raw[r, j] + corr[j]) for m rows of a (lda apart) and the packed columns
- * [jb, je) of n; the level's register-requantized paths first where it has them (rows_q: each 4 rows across a
- * block of panels of at most TL_I8_ROWS_Q_BYTES, which stays in L2), else tiles of 4 rows x NR columns, the
+ * [jb, je) of n; the level's register-requantized paths first where it has them (rows_q: each 16 rows (4 for
+ * depths over 512) across a block of panels of at most TL_I8_ROWS_Q_BYTES, which stays in L2), else tiles of 4 rows x NR columns, the
  * rows innermost so a panel stays in L1 across the rows. */
 #define TL_I8_ROWS_Q_BYTES (128 * 1024)
 void tl_gemm_int8_run(int8_t *y, int64_t ldy, const int8_t *a, int64_t lda, int32_t m, const void *packed,
@@ -158,12 +158,13 @@ void tl_gemm_int8_run(int8_t *y, int64_t ldy, const int8_t *a, int64_t lda, int3
   if (inline_requant && m == 1 && ks->gemv_q != NULL &&
       ks->gemv_q(y, a, n, k, panels, corr, q, jb, je, tl_i8_header(packed, 2)))
     return;
-  if (fits32 && ks->rows_q != NULL) { /* blocks of panels within TL_I8_ROWS_Q_BYTES, rows of 4 across each */
+  if (fits32 && ks->rows_q != NULL) { /* blocks of panels within TL_I8_ROWS_Q_BYTES, groups of rows across each */
     const int32_t per = (int32_t)(TL_I8_ROWS_Q_BYTES / (nr * kp) > 0 ? TL_I8_ROWS_Q_BYTES / (nr * kp) : 1) * nr;
+    const int32_t step = kp <= 512 ? TL_I8_ROWS_Q_ROWS : TL_I8_MR; /* short rows: more of them per call */
     int ok = 1;
     for (int32_t c0 = jb; c0 < je && ok; c0 += per)
-      for (int32_t r0 = 0; r0 < m && ok; r0 += TL_I8_MR)
-        ok = ks->rows_q(y + r0 * ldy, ldy, a + r0 * lda, lda, m - r0 < TL_I8_MR ? m - r0 : TL_I8_MR, k, panels,
+      for (int32_t r0 = 0; r0 < m && ok; r0 += step)
+        ok = ks->rows_q(y + r0 * ldy, ldy, a + r0 * lda, lda, m - r0 < step ? m - r0 : step, k, panels,
                         nr * kp, corr, c0, je - c0 < per ? je : c0 + per, n, q);
     if (ok) return;
   }

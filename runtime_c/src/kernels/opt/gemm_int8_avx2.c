@@ -108,6 +108,7 @@ TL_I8_AVX2_ static void tl_i8_tile_avx2(const int8_t *a, int64_t lda, int32_t ro
  * shift, which AVX2 lacks: ((t ^ s) >> n) ^ s with s the sign mask). */
 typedef struct tl_i8_rq8c {
   __m256i m, m_odd, right, mask, half, s_even, s_odd, up_even, up_odd, zp, lo, hi;
+  __m256i zp16, lo8, hi8; /* the zero point as 16 int16, the clamp as 32 int8 (tl_i8_rq8_4rows) */
   int single;
 } tl_i8_rq8c;
 
@@ -145,10 +146,13 @@ TL_I8_AVX2_ TL_I8_INLINE void tl_i8_rq8_init(tl_i8_rq8c *c, const tl_requant_int
   c->zp = _mm256_set1_epi32(q->output_zp);
   c->lo = _mm256_set1_epi32(q->act_min);
   c->hi = _mm256_set1_epi32(q->act_max);
+  c->zp16 = _mm256_set1_epi16((int16_t)q->output_zp);
+  c->lo8 = _mm256_set1_epi8((char)q->act_min);
+  c->hi8 = _mm256_set1_epi8((char)q->act_max);
 }
 
-/* The 8 outputs (in [act_min, act_max]) of the exact int32 sums a. */
-TL_I8_AVX2_ TL_I8_INLINE __m256i tl_i8_rq8(__m256i a, const tl_i8_rq8c *c) {
+/* The 8 rescaled values of the exact int32 sums a, before the zero point and the clamp. */
+TL_I8_AVX2_ TL_I8_INLINE __m256i tl_i8_rq8_raw(__m256i a, const tl_i8_rq8c *c) {
   const __m256i pe = _mm256_mul_epi32(a, c->m), po = _mm256_mul_epi32(_mm256_srli_epi64(a, 32), c->m_odd);
   __m256i v;
   if (c->single) {
@@ -167,8 +171,23 @@ TL_I8_AVX2_ TL_I8_INLINE __m256i tl_i8_rq8(__m256i a, const tl_i8_rq8c *c) {
     v = _mm256_sub_epi32(_mm256_srav_epi32(x, c->right),
                          _mm256_cmpgt_epi32(_mm256_and_si256(x, c->mask), threshold));
   }
-  v = _mm256_add_epi32(v, c->zp);
+  return v;
+}
+
+/* The 8 outputs (in [act_min, act_max]) of the exact int32 sums a. */
+TL_I8_AVX2_ TL_I8_INLINE __m256i tl_i8_rq8(__m256i a, const tl_i8_rq8c *c) {
+  const __m256i v = _mm256_add_epi32(tl_i8_rq8_raw(a, c), c->zp);
   return _mm256_min_epi32(_mm256_max_epi32(v, c->lo), c->hi);
+}
+
+/* The outputs of four vectors of sums as 32 bytes in the order [r0 0-3, r1 0-3, r2 0-3, r3 0-3 | r0 4-7, ...]:
+ * the zero point and the clamp applied after the saturating packs. Exact: where v + zp is within int8 |v| <=
+ * 255 packs unchanged; elsewhere every saturation keeps v + zp beyond the same int8 end, and act_min >= -128,
+ * act_max <= 127 clamp it as clamp(v + zp, act_min, act_max) does. */
+TL_I8_AVX2_ TL_I8_INLINE __m256i tl_i8_rq8_4rows(__m256i a0, __m256i a1, __m256i a2, __m256i a3, const tl_i8_rq8c *c) {
+  const __m256i w01 = _mm256_adds_epi16(_mm256_packs_epi32(tl_i8_rq8_raw(a0, c), tl_i8_rq8_raw(a1, c)), c->zp16);
+  const __m256i w23 = _mm256_adds_epi16(_mm256_packs_epi32(tl_i8_rq8_raw(a2, c), tl_i8_rq8_raw(a3, c)), c->zp16);
+  return _mm256_min_epi8(_mm256_max_epi8(_mm256_packs_epi16(w01, w23), c->lo8), c->hi8);
 }
 
 /* The 8 int32 values (within int8) as bytes at y (cols <= 8 of them). */
@@ -196,7 +215,7 @@ TL_I8_AVX2_ TL_I8_INLINE __m256i tl_i8_corr8(const int64_t *corr) {
  * The rows are widened to int16 once (a16, zero-padded to whole pairs) and reused by every panel: each depth
  * pair is then one vpbroadcastd load per row instead of an in-register shuffle (the shuffle ports were the
  * bottleneck of tl_i8_avx2_rows on Zen 3). The sums start at the panel's corrections (fits32: exact). */
-#define TL_I8_AVX2_ROWS_Q_MAX_K 2048 /* int16 copy of 4 rows on the stack: 16 KiB */
+#define TL_I8_AVX2_ROWS_Q_A16 8192 /* int16 copy of the rows on the stack: 16 KiB (4 rows of k <= 2048) */
 
 TL_I8_AVX2_ TL_I8_INLINE __m256i tl_i8_bcast_pair(const int16_t *p) {
   int32_t v;
@@ -204,11 +223,12 @@ TL_I8_AVX2_ TL_I8_INLINE __m256i tl_i8_bcast_pair(const int16_t *p) {
   return _mm256_set1_epi32(v);
 }
 
-/* One panel: rows (1..4, a constant in each instance) of a16 (ld16 apart, pairs pairs). */
+/* One panel: rows (1..4, a constant in each instance) of a16 (ld16 apart, pairs pairs), the sums starting at
+ * the panel's corrections cv, requantized with c. */
 TL_I8_AVX2_ TL_I8_INLINE void tl_i8_avx2_panel_q(const int32_t rows, int8_t *y, int64_t ldy, const int16_t *a16,
-                                                 int64_t ld16, int32_t pairs, const int8_t *b, const int64_t *corr,
-                                                 int32_t j0, int32_t cols, const tl_requant_int8 *q) {
-  __m256i c0 = tl_i8_corr8(corr), c1 = c0, c2 = c0, c3 = c0;
+                                                 int64_t ld16, int32_t pairs, const int8_t *b, __m256i cv,
+                                                 int32_t cols, const tl_i8_rq8c *c) {
+  __m256i c0 = cv, c1 = c0, c2 = c0, c3 = c0;
   const int16_t *r0 = a16, *r1 = a16 + (rows > 1 ? ld16 : 0), *r2 = a16 + (rows > 2 ? 2 * ld16 : 0);
   const int16_t *r3 = a16 + (rows > 3 ? 3 * ld16 : 0);
 #if defined(__GNUC__) && !defined(__clang__)
@@ -221,40 +241,60 @@ TL_I8_AVX2_ TL_I8_INLINE void tl_i8_avx2_panel_q(const int32_t rows, int8_t *y, 
     if (rows > 2) c2 = _mm256_add_epi32(c2, _mm256_madd_epi16(tl_i8_bcast_pair(r2 + 2 * g), bv));
     if (rows > 3) c3 = _mm256_add_epi32(c3, _mm256_madd_epi16(tl_i8_bcast_pair(r3 + 2 * g), bv));
   }
-  tl_i8_rq8c c;
-  tl_i8_rq8_init(&c, q, j0, cols);
-  tl_i8_store8(y, tl_i8_rq8(c0, &c), cols);
-  if (rows > 1) tl_i8_store8(y + ldy, tl_i8_rq8(c1, &c), cols);
-  if (rows > 2) tl_i8_store8(y + 2 * ldy, tl_i8_rq8(c2, &c), cols);
-  if (rows > 3) tl_i8_store8(y + 3 * ldy, tl_i8_rq8(c3, &c), cols);
+  if (rows == 4 && cols == 8) { /* the four rows' bytes packed together, then one 8-byte store per row */
+    const __m256i bytes = _mm256_permutevar8x32_epi32(tl_i8_rq8_4rows(c0, c1, c2, c3, c),
+                                                      _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    const __m128i lo = _mm256_castsi256_si128(bytes), hi = _mm256_extracti128_si256(bytes, 1);
+    _mm_storel_epi64((__m128i *)(void *)y, lo);
+    _mm_storel_epi64((__m128i *)(void *)(y + ldy), _mm_unpackhi_epi64(lo, lo));
+    _mm_storel_epi64((__m128i *)(void *)(y + 2 * ldy), hi);
+    _mm_storel_epi64((__m128i *)(void *)(y + 3 * ldy), _mm_unpackhi_epi64(hi, hi));
+    return;
+  }
+  tl_i8_store8(y, tl_i8_rq8(c0, c), cols);
+  if (rows > 1) tl_i8_store8(y + ldy, tl_i8_rq8(c1, c), cols);
+  if (rows > 2) tl_i8_store8(y + 2 * ldy, tl_i8_rq8(c2, c), cols);
+  if (rows > 3) tl_i8_store8(y + 3 * ldy, tl_i8_rq8(c3, c), cols);
 }
 
+/* rows (1..TL_I8_ROWS_Q_ROWS) rows, widened into a16 when rows * k fits it (else 0: nothing written); per
+ * panel the requantization constants and corrections once, then the rows 4 at a time. */
 TL_I8_AVX2_ static int tl_i8_rows_q_avx2(int8_t *y, int64_t ldy, const int8_t *a, int64_t lda, int32_t rows, int32_t k,
                                          const int8_t *panels, int64_t panel_bytes, const int64_t *corr, int32_t jb,
                                          int32_t je, int32_t n, const tl_requant_int8 *q) {
-  int16_t a16[TL_I8_MR * TL_I8_AVX2_ROWS_Q_MAX_K];
+  int16_t a16[TL_I8_AVX2_ROWS_Q_A16];
   const int32_t pairs = (k + 1) / 2;
   const int64_t ld16 = 2 * (int64_t)pairs;
-  if (k > TL_I8_AVX2_ROWS_Q_MAX_K || rows < 1 || rows > TL_I8_MR) return 0;
+  if (rows < 1 || rows > TL_I8_ROWS_Q_ROWS || (int64_t)rows * ld16 > TL_I8_AVX2_ROWS_Q_A16) return 0;
   for (int32_t r = 0; r < rows; r++) {
     const int8_t *x = a + r * lda;
     int16_t *d = a16 + r * ld16;
     int32_t i = 0;
     for (; i + 16 <= k; i += 16) _mm256_storeu_si256((__m256i *)(void *)(d + i), tl_i8_avx2_w16(x + i));
-    for (; i < k; i++) d[i] = x[i];
+    if (i < k && k >= 16) /* the last 16, overlapping what is done: the same values again */
+      _mm256_storeu_si256((__m256i *)(void *)(d + k - 16), tl_i8_avx2_w16(x + k - 16));
+    else if (i < k && i + 8 <= k) { /* 8..15 left of a short row: 8 at once, then the rest */
+      _mm_storeu_si128((__m128i *)(void *)(d + i), _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(const void *)(x + i))));
+      for (i += 8; i < k; i++) d[i] = x[i];
+    } else
+      for (; i < k; i++) d[i] = x[i];
     if (k & 1) d[k] = 0;
   }
   for (int32_t j0 = jb; j0 < je; j0 += 8) {
     const int8_t *b = panels + (int64_t)(j0 / 8) * panel_bytes;
     const int32_t cols = n - j0 < 8 ? n - j0 : 8;
-    if (rows >= 4)
-      tl_i8_avx2_panel_q(4, y + j0, ldy, a16, ld16, pairs, b, corr + j0, j0, cols, q);
-    else if (rows == 3)
-      tl_i8_avx2_panel_q(3, y + j0, ldy, a16, ld16, pairs, b, corr + j0, j0, cols, q);
-    else if (rows == 2)
-      tl_i8_avx2_panel_q(2, y + j0, ldy, a16, ld16, pairs, b, corr + j0, j0, cols, q);
-    else
-      tl_i8_avx2_panel_q(1, y + j0, ldy, a16, ld16, pairs, b, corr + j0, j0, cols, q);
+    const __m256i cv = tl_i8_corr8(corr + j0);
+    tl_i8_rq8c c;
+    tl_i8_rq8_init(&c, q, j0, cols);
+    int32_t r0 = 0;
+    for (; r0 + 4 <= rows; r0 += 4)
+      tl_i8_avx2_panel_q(4, y + r0 * ldy + j0, ldy, a16 + r0 * ld16, ld16, pairs, b, cv, cols, &c);
+    if (rows - r0 == 3)
+      tl_i8_avx2_panel_q(3, y + r0 * ldy + j0, ldy, a16 + r0 * ld16, ld16, pairs, b, cv, cols, &c);
+    else if (rows - r0 == 2)
+      tl_i8_avx2_panel_q(2, y + r0 * ldy + j0, ldy, a16 + r0 * ld16, ld16, pairs, b, cv, cols, &c);
+    else if (rows - r0 == 1)
+      tl_i8_avx2_panel_q(1, y + r0 * ldy + j0, ldy, a16 + r0 * ld16, ld16, pairs, b, cv, cols, &c);
   }
   return 1;
 }
@@ -358,27 +398,66 @@ TL_I8_AVX2_ TL_I8_INLINE void tl_dw8_avx2_inside(const int32_t pairs, __m256i *l
                      _mm256_sub_epi16(tl_i8_avx2_w16(xp + off[2 * q + 1]), zp), wq + (size_t)q * 128);
 }
 
+/* The same sums without the zero point, for sums that start at the folded bias (bias - input_zp * sum(w),
+ * see depthwise_conv2d_int8_opt.c): the same integers, a subtraction per tap fewer. */
+TL_I8_AVX2_ TL_I8_INLINE void tl_dw8_avx2_inside_f(const int32_t pairs, __m256i *lo, __m256i *hi, const int8_t *xp,
+                                                   const int64_t *off, const uint8_t *wq) {
+  for (int32_t q = 0; q < pairs; q++)
+    tl_dw8_avx2_pair(lo, hi, tl_i8_avx2_w16(xp + off[2 * q]), tl_i8_avx2_w16(xp + off[2 * q + 1]), wq + (size_t)q * 128);
+}
+
 /* 16 requantized channels (lo: channels 0-3 and 8-11, hi: 4-7 and 12-15) stored at y. */
 TL_I8_AVX2_ TL_I8_INLINE void tl_dw8_avx2_store(int8_t *y, __m256i lo, __m256i hi, const tl_i8_rq8c *c0,
                                                 const tl_i8_rq8c *c1) {
-  const __m256i r0 = tl_i8_rq8(_mm256_permute2x128_si256(lo, hi, 0x20), c0);
-  const __m256i r1 = tl_i8_rq8(_mm256_permute2x128_si256(lo, hi, 0x31), c1);
-  const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(r0, r1), 0xD8); /* r0 as int16, then r1 */
-  _mm_storeu_si128((__m128i *)(void *)y,
-                   _mm_packs_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1)));
+  const __m256i r0 = tl_i8_rq8_raw(_mm256_permute2x128_si256(lo, hi, 0x20), c0);
+  const __m256i r1 = tl_i8_rq8_raw(_mm256_permute2x128_si256(lo, hi, 0x31), c1);
+  /* r0 as int16, then r1, plus the zero point; the clamp on the bytes (exact, as in tl_i8_rq8_4rows) */
+  const __m256i w = _mm256_permute4x64_epi64(_mm256_adds_epi16(_mm256_packs_epi32(r0, r1), c0->zp16), 0xD8);
+  const __m128i b = _mm_packs_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+  _mm_storeu_si128((__m128i *)(void *)y, _mm_min_epi8(_mm_max_epi8(b, _mm256_castsi256_si128(c0->lo8)),
+                                                      _mm256_castsi256_si128(c0->hi8)));
+}
+
+/* Two pixels of 8 channels whose taps are all inside (tap (0, 0) at xa and xb): pixel a in the low 128-bit
+ * lane of each vector, b in the high one, so the weights are the 128-bit halves below (channels 0..3 for
+ * vpunpcklwd, 4..7 for vpunpckhwd) broadcast to both lanes. */
+TL_I8_AVX2_ TL_I8_INLINE void tl_dw8_avx2_two8(const int32_t pairs, __m256i *lo, __m256i *hi, const int8_t *xa,
+                                               const int8_t *xb, const int64_t *off, __m256i zp, const uint8_t *wq) {
+  for (int32_t q = 0; q < pairs; q++) {
+    const int64_t oa = off[2 * q], ob = off[2 * q + 1];
+    const __m256i va = _mm256_sub_epi16(
+        _mm256_cvtepi8_epi16(_mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)(xa + oa)),
+                                                _mm_loadl_epi64((const __m128i *)(const void *)(xb + oa)))),
+        zp);
+    const __m256i vb = _mm256_sub_epi16(
+        _mm256_cvtepi8_epi16(_mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)(xa + ob)),
+                                                _mm_loadl_epi64((const __m128i *)(const void *)(xb + ob)))),
+        zp);
+    const uint8_t *wp = wq + (size_t)q * 128;
+    const __m256i wl = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)wp));
+    const __m256i wh = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(wp + 64)));
+    *lo = _mm256_add_epi32(*lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(va, vb), wl));
+    *hi = _mm256_add_epi32(*hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(va, vb), wh));
+  }
 }
 
 /* 8 channels from c0 (a multiple of 16, at least 8 before the end) in 128-bit halves: the low 128-bit lane
- * of each packed weight vector holds channels c0 + 0..3 (vpunpcklwd order) and c0 + 4..7 (vpunpckhwd). */
+ * of each packed weight vector holds channels c0 + 0..3 (vpunpcklwd order) and c0 + 4..7 (vpunpckhwd). Two
+ * horizontally adjacent pixels whose taps are all inside share one 256-bit pass (tl_dw8_avx2_two8); the
+ * others take the per-tap checks below. */
 TL_I8_AVX2_ static void tl_dw8_avx2_tail8(int8_t *y, const int8_t *x, const int64_t *bias, const uint8_t *wq,
                                           const int64_t *off, const tl_conv_int8_params *p, int32_t c0) {
   const tl_conv_params *g = &p->geom;
   const int32_t ch = g->in_c, taps = g->k_h * g->k_w, pairs = (taps + 1) / 2;
-  const int64_t x_row = (int64_t)g->in_w * ch;
+  const int64_t x_row = (int64_t)g->in_w * ch, x_step = (int64_t)g->stride_w * ch;
   const __m128i zp = _mm_set1_epi16((int16_t)p->input_zp), zero = _mm_setzero_si128();
+  const __m256i zp2 = _mm256_set1_epi16((int16_t)p->input_zp);
   int32_t bl[4], bh[4];
   tl_i8_rq8c rq;
   for (int32_t l = 0; l < 4; l++) bl[l] = (int32_t)bias[c0 + l], bh[l] = (int32_t)bias[c0 + 4 + l];
+  const __m128i bl1 = _mm_loadu_si128((const __m128i *)(const void *)bl);
+  const __m128i bh1 = _mm_loadu_si128((const __m128i *)(const void *)bh);
+  const __m256i bl2 = _mm256_broadcastsi128_si256(bl1), bh2 = _mm256_broadcastsi128_si256(bh1);
   tl_i8_rq8_init(&rq, &p->out, c0, 8);
   for (int32_t b = 0; b < g->batch; b++) {
     const int8_t *xb = x + (int64_t)b * g->in_h * x_row + c0;
@@ -389,10 +468,22 @@ TL_I8_AVX2_ static void tl_dw8_avx2_tail8(int8_t *y, const int8_t *x, const int6
       int8_t *yrow = y + (((int64_t)b * g->out_h + oy) * g->out_w) * ch + c0;
       for (int32_t ox = 0; ox < g->out_w; ox++) {
         const int64_t ix0 = tl_geo_start(ox, g->stride_w, g->pad_left);
-        int32_t kx0, kx1;
+        int32_t kx0, kx1, nx0 = 0, nx1 = 0;
         tl_geo_taps(ix0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
-        __m128i lo = _mm_loadu_si128((const __m128i *)(const void *)bl);
-        __m128i hi = _mm_loadu_si128((const __m128i *)(const void *)bh);
+        if (ox + 1 < g->out_w) tl_geo_taps(ix0 + g->stride_w, g->dilation_w, g->k_w, g->in_w, &nx0, &nx1);
+        if (ky0 == 0 && ky1 == g->k_h && kx0 == 0 && kx1 == g->k_w && nx0 == 0 && nx1 == g->k_w) {
+          const int8_t *xa = xb + iy0 * x_row + ix0 * ch;
+          __m256i lo = bl2, hi = bh2;
+          if (pairs == 5) /* 3x3: the pair count a constant, the loop unrolled */
+            tl_dw8_avx2_two8(5, &lo, &hi, xa, xa + x_step, off, zp2, wq);
+          else
+            tl_dw8_avx2_two8(pairs, &lo, &hi, xa, xa + x_step, off, zp2, wq);
+          tl_i8_store8(yrow + (int64_t)ox * ch, tl_i8_rq8(_mm256_permute2x128_si256(lo, hi, 0x20), &rq), 8);
+          tl_i8_store8(yrow + (int64_t)(ox + 1) * ch, tl_i8_rq8(_mm256_permute2x128_si256(lo, hi, 0x31), &rq), 8);
+          ox++;
+          continue;
+        }
+        __m128i lo = bl1, hi = bh1;
         for (int32_t q = 0; q < pairs; q++) {
           __m128i v[2];
           for (int32_t e = 0; e < 2; e++) {
@@ -414,7 +505,6 @@ TL_I8_AVX2_ static void tl_dw8_avx2_tail8(int8_t *y, const int8_t *x, const int6
       }
     }
   }
-  (void)off;
 }
 
 TL_I8_AVX2_ static int32_t tl_dw8_q_avx2(int8_t *y, const int8_t *x, const int8_t *w, const int64_t *bias,
@@ -425,7 +515,7 @@ TL_I8_AVX2_ static int32_t tl_dw8_q_avx2(int8_t *y, const int8_t *x, const int8_
   const size_t bias_bytes = (size_t)(((int64_t)ch + 15) / 16 * 16) * sizeof(int64_t);
   const uint8_t *blocks = (const uint8_t *)(const void *)bias + bias_bytes;
   const size_t block_bytes = tl_dw8_vnni_block_bytes(taps);
-  const __m256i zp = _mm256_set1_epi16((int16_t)p->input_zp), zero = _mm256_setzero_si256();
+  const __m256i zp = _mm256_set1_epi16((int16_t)p->input_zp);
   int64_t off[TL_DW8_AVX2_MAX_TAPS + 1];
   (void)w;
   if (ch < 8 || taps > TL_DW8_AVX2_MAX_TAPS || lim < 0) return 0;
@@ -434,6 +524,11 @@ TL_I8_AVX2_ static int32_t tl_dw8_q_avx2(int8_t *y, const int8_t *x, const int8_
   for (int32_t t = 0; t < taps; t++)
     off[t] = (int64_t)(t / g->k_w) * g->dilation_h * x_row + (int64_t)(t % g->k_w) * g->dilation_w * ch;
   off[taps] = off[taps - 1]; /* the odd last tap's partner: any input, its weights are zero */
+  int32_t tky[TL_DW8_AVX2_MAX_TAPS + 1], tkx[TL_DW8_AVX2_MAX_TAPS + 1]; /* each tap's (ky, kx); the partner never inside */
+  int8_t zbuf[16];
+  for (int32_t t = 0; t < taps; t++) tky[t] = t / g->k_w, tkx[t] = t % g->k_w;
+  tky[taps] = tkx[taps] = -1;
+  memset(zbuf, (int8_t)p->input_zp, sizeof zbuf);
   for (int32_t c0 = 0; c0 < c_end; c0 += 16) {
     const uint8_t *wq = blocks + (size_t)(c0 / TL_DW8_VB) * block_bytes + 192 + (c0 % TL_DW8_VB ? 32 : 0);
     int32_t bl[8], bh[8];
@@ -444,6 +539,13 @@ TL_I8_AVX2_ static int32_t tl_dw8_q_avx2(int8_t *y, const int8_t *x, const int8_
     }
     const __m256i blv = _mm256_loadu_si256((const __m256i *)(const void *)bl);
     const __m256i bhv = _mm256_loadu_si256((const __m256i *)(const void *)bh);
+    /* the block's folded bias in the same lane orders, where its header says it fits (see tl_dw8_vnni_pack) */
+    const uint8_t *vblock = blocks + (size_t)(c0 / TL_DW8_VB) * block_bytes;
+    const int32_t *folded = (const int32_t *)(const void *)(vblock + 64) + (c0 % TL_DW8_VB ? 8 : 0);
+    int32_t fold_ok;
+    memcpy(&fold_ok, vblock, sizeof fold_ok);
+    const __m256i flv = _mm256_loadu_si256((const __m256i *)(const void *)folded);
+    const __m256i fhv = _mm256_loadu_si256((const __m256i *)(const void *)(folded + 16));
     tl_i8_rq8_init(&rq0, &p->out, c0, 8);
     tl_i8_rq8_init(&rq1, &p->out, c0 + 8, 8);
     for (int32_t b = 0; b < g->batch; b++) {
@@ -460,22 +562,31 @@ TL_I8_AVX2_ static int32_t tl_dw8_q_avx2(int8_t *y, const int8_t *x, const int8_
           __m256i lo = blv, hi = bhv;
           if (ky0 == 0 && ky1 == g->k_h && kx0 == 0 && kx1 == g->k_w) { /* every tap inside */
             const int8_t *xp = xb + iy0 * x_row + ix0 * ch;
-            if (pairs == 5) /* 3x3: the pair count a constant, the loop unrolled */
-              tl_dw8_avx2_inside(5, &lo, &hi, xp, off, zp, wq);
-            else
+            if (fold_ok && pairs == 5) { /* 3x3: the pair count a constant, the loop unrolled */
+              lo = flv, hi = fhv;
+              tl_dw8_avx2_inside_f(5, &lo, &hi, xp, off, wq);
+            } else if (fold_ok) {
+              lo = flv, hi = fhv;
+              tl_dw8_avx2_inside_f(pairs, &lo, &hi, xp, off, wq);
+            } else {
               tl_dw8_avx2_inside(pairs, &lo, &hi, xp, off, zp, wq);
-          } else {
-            __m256i v[2];
-            for (int32_t q = 0; q < pairs; q++) {
-              for (int32_t e = 0; e < 2; e++) {
-                const int32_t t = 2 * q + e, ky = t / g->k_w, kx = t % g->k_w;
-                v[e] = t < taps && ky >= ky0 && ky < ky1 && kx >= kx0 && kx < kx1
-                           ? _mm256_sub_epi16(tl_i8_avx2_w16(xb + (iy0 + (int64_t)ky * g->dilation_h) * x_row +
-                                                             (ix0 + (int64_t)kx * g->dilation_w) * ch),
-                                              zp)
-                           : zero;
-              }
-              tl_dw8_avx2_pair(&lo, &hi, v[0], v[1], wq + (size_t)q * 128);
+            }
+          } else { /* taps outside read the zero point (zbuf): (zp - zp) * w = 0, or zp * w of the folded bias */
+            const int8_t *src[TL_DW8_AVX2_MAX_TAPS + 1];
+            for (int32_t t = 0; t < 2 * pairs; t++)
+              src[t] = tky[t] >= ky0 && tky[t] < ky1 && tkx[t] >= kx0 && tkx[t] < kx1
+                           ? xb + (iy0 + (int64_t)tky[t] * g->dilation_h) * x_row +
+                                 (ix0 + (int64_t)tkx[t] * g->dilation_w) * ch
+                           : zbuf;
+            if (fold_ok) {
+              lo = flv, hi = fhv;
+              for (int32_t q = 0; q < pairs; q++)
+                tl_dw8_avx2_pair(&lo, &hi, tl_i8_avx2_w16(src[2 * q]), tl_i8_avx2_w16(src[2 * q + 1]),
+                                 wq + (size_t)q * 128);
+            } else {
+              for (int32_t q = 0; q < pairs; q++)
+                tl_dw8_avx2_pair(&lo, &hi, _mm256_sub_epi16(tl_i8_avx2_w16(src[2 * q]), zp),
+                                 _mm256_sub_epi16(tl_i8_avx2_w16(src[2 * q + 1]), zp), wq + (size_t)q * 128);
             }
           }
           tl_dw8_avx2_store(yrow + (int64_t)ox * ch, lo, hi, &rq0, &rq1);
@@ -488,7 +599,115 @@ TL_I8_AVX2_ static int32_t tl_dw8_q_avx2(int8_t *y, const int8_t *x, const int8_
   return ch - c_end >= 8 ? c_end + 8 : c_end;
 }
 
+/* ---- im2col: tl_conv_int8_patch of `rows` consecutive output positions from pos0, rows ld >= depth bytes
+ * apart ----
+ * Copies go in increasing address order, so the garbage tail of a 16-byte store is overwritten by the next
+ * copy, or lies in [depth, ld) where the packed weights are zero, or in the scratch's slack (at most 15 bytes
+ * past the row). Loads never pass x_end (the end of the image): a run of n bytes is 16-byte loads, the last
+ * one ending at the run's end (n >= 16) or, for a short run near x_end, a memcpy. */
+TL_I8_AVX2_ TL_I8_INLINE void tl_i8_copy_avx2(int8_t *dst, const int8_t *src, int64_t n, const int8_t *x_end) {
+  if (n < 16) {
+    if (src + 16 <= x_end)
+      _mm_storeu_si128((__m128i *)(void *)dst, _mm_loadu_si128((const __m128i *)(const void *)src));
+    else
+      memcpy(dst, src, (size_t)n);
+    return;
+  }
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm_storeu_si128((__m128i *)(void *)(dst + i), _mm_loadu_si128((const __m128i *)(const void *)(src + i)));
+  if (i < n)
+    _mm_storeu_si128((__m128i *)(void *)(dst + n - 16), _mm_loadu_si128((const __m128i *)(const void *)(src + n - 16)));
+}
+
+TL_I8_AVX2_ static void tl_conv_int8_im2col_avx2(int8_t *dst, int64_t ld, const int8_t *xb, const int8_t *x_end,
+                                                 int64_t pos0, int32_t rows, int8_t zp, const tl_conv_params *g) {
+  const int64_t in_c = g->in_c, row = (int64_t)g->k_w * in_c, x_row = (int64_t)g->in_w * in_c;
+  const int32_t k_h = g->k_h, k_w = g->k_w, in_h = g->in_h, in_w = g->in_w, out_w = g->out_w;
+  const int32_t dil_h = g->dilation_h, dil_w = g->dilation_w, s_h = g->stride_h, s_w = g->stride_w;
+  const int64_t span_h = (int64_t)(k_h - 1) * dil_h; /* rows below iy0 that the taps reach */
+  int32_t oy = (int32_t)(pos0 / out_w), ox = (int32_t)(pos0 % out_w);
+  for (int32_t r = 0; r < rows; r++, dst += ld) {
+    const int64_t iy0 = tl_geo_start(oy, s_h, g->pad_top), ix0 = tl_geo_start(ox, s_w, g->pad_left);
+    const int full_w = dil_w == 1 && ix0 >= 0 && ix0 + k_w <= in_w;
+    if (++ox == out_w) ox = 0, oy++;
+    if (full_w && iy0 >= 0 && iy0 + span_h < in_h) { /* every tap inside */
+      const int8_t *src = xb + (int64_t)iy0 * x_row + (int64_t)ix0 * in_c;
+      const int64_t step = (int64_t)dil_h * x_row;
+      for (int32_t ky = 0; ky < k_h; ky++, src += step) tl_i8_copy_avx2(dst + ky * row, src, row, x_end);
+      continue;
+    }
+    int8_t *d = dst;
+    for (int32_t ky = 0; ky < k_h; ky++, d += row) {
+      const int64_t iy = iy0 + (int64_t)ky * dil_h;
+      if (iy < 0 || iy >= in_h) {
+        memset(d, zp, (size_t)row);
+        continue;
+      }
+      const int8_t *src = xb + (int64_t)iy * x_row; /* input row iy */
+      if (full_w) {
+        tl_i8_copy_avx2(d, src + (int64_t)ix0 * in_c, row, x_end);
+        continue;
+      }
+      for (int32_t kx = 0; kx < k_w; kx++) {
+        const int64_t ix = ix0 + (int64_t)kx * dil_w;
+        if (ix < 0 || ix >= in_w)
+          memset(d + kx * in_c, zp, (size_t)in_c);
+        else
+          tl_i8_copy_avx2(d + kx * in_c, src + (int64_t)ix * in_c, in_c, x_end);
+      }
+    }
+  }
+}
+
+/* ---- int8 Mean over the middle axis of [outer, reduced, inner] (pool_int8_opt.c's tl_mean_int8_opt) ----
+ * Per 8 channels: the sum of x over the reduced rows in int32 (exact: reduced <= 2^23), less reduced *
+ * input_zp (the reference's centered sum, exact in int32), requantized by tl_i8_rq8 with the one multiplier
+ * (the caller checked that shift is in [-31, 0] and the multiplier positive); the channels past the last 8
+ * by the reference's scalar requantization. */
+TL_I8_AVX2_ void tl_mean_int8_avx2(int8_t *y, const int8_t *x, int64_t outer, int64_t reduced, int64_t inner,
+                                   const tl_requantize_int8_params *q) {
+  tl_requant_int8 rq;
+  tl_i8_rq8c c;
+  memset(&rq, 0, sizeof rq);
+  rq.channels = 1, rq.multiplier = q->multiplier, rq.shift = q->shift, rq.output_zp = q->output_zp;
+  rq.act_min = q->act_min, rq.act_max = q->act_max;
+  tl_i8_rq8_init(&c, &rq, 0, 8);
+  const __m256i zsum = _mm256_set1_epi32((int32_t)(reduced * q->input_zp));
+  for (int64_t o = 0; o < outer; o++) {
+    const int8_t *xo = x + o * reduced * inner;
+    int8_t *yo = y + o * inner;
+    int64_t ch = 0;
+    for (; ch + 32 <= inner; ch += 32) {
+      __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+      const int8_t *xr = xo + ch;
+      for (int64_t r = 0; r < reduced; r++, xr += inner) {
+        s0 = _mm256_add_epi32(s0, _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)xr)));
+        s1 = _mm256_add_epi32(s1, _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(xr + 8))));
+        s2 = _mm256_add_epi32(s2, _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(xr + 16))));
+        s3 = _mm256_add_epi32(s3, _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(xr + 24))));
+      }
+      tl_i8_store8(yo + ch, tl_i8_rq8(_mm256_sub_epi32(s0, zsum), &c), 8);
+      tl_i8_store8(yo + ch + 8, tl_i8_rq8(_mm256_sub_epi32(s1, zsum), &c), 8);
+      tl_i8_store8(yo + ch + 16, tl_i8_rq8(_mm256_sub_epi32(s2, zsum), &c), 8);
+      tl_i8_store8(yo + ch + 24, tl_i8_rq8(_mm256_sub_epi32(s3, zsum), &c), 8);
+    }
+    for (; ch + 8 <= inner; ch += 8) {
+      __m256i s0 = _mm256_setzero_si256();
+      const int8_t *xr = xo + ch;
+      for (int64_t r = 0; r < reduced; r++, xr += inner)
+        s0 = _mm256_add_epi32(s0, _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)xr)));
+      tl_i8_store8(yo + ch, tl_i8_rq8(_mm256_sub_epi32(s0, zsum), &c), 8);
+    }
+    for (; ch < inner; ch++) {
+      int32_t sum = 0;
+      for (int64_t r = 0; r < reduced; r++) sum += (int32_t)xo[r * inner + ch] - q->input_zp;
+      yo[ch] = tl_requantize_centered_int8(sum, q);
+    }
+  }
+}
+
 const tl_i8_kernels tl_i8_kernels_avx2 = {
     TL_I8_AVX2, 8,    2,    0,    tl_i8_tile_avx2, tl_i8_requant_rows_avx2, tl_dw8_sums16_avx2,
-    NULL,       NULL, NULL, NULL, tl_dw8_q_avx2,   tl_i8_rows_q_avx2};
+    NULL,       NULL, tl_conv_int8_im2col_avx2, NULL, tl_dw8_q_avx2,   tl_i8_rows_q_avx2};
 #endif

@@ -24,6 +24,7 @@
 
 #define TL_I8_INLINE static inline __attribute__((always_inline))
 #define TL_I8_MR 4 /* rows per micro-tile of tl_i8_kernels.tile */
+#define TL_I8_ROWS_Q_ROWS 16 /* rows per call of tl_i8_kernels.rows_q, at most */
 
 /* sums[0..cols) for channels c0.. of one depthwise output pixel: taps (ky, kx) in [ky0, ky1) x [kx0, kx1). */
 typedef struct tl_dw8_pixel {
@@ -68,7 +69,7 @@ struct tl_i8_kernels {
   int (*conv_seg)(int8_t *y, const int8_t *x, const void *packed, int8_t *scratch, const tl_conv_int8_params *p);
   /* depthwise: the leading channels done in registers (returns how many: a multiple of 8, or all) */
   int32_t (*dw_q)(int8_t *y, const int8_t *x, const int8_t *w, const int64_t *bias, const tl_conv_int8_params *p);
-  /* products and requantization in one (AVX2): rows (1..TL_I8_MR) rows of a against the panels of columns
+  /* products and requantization in one (AVX2): rows (1..TL_I8_ROWS_Q_ROWS) rows of a against the panels of columns
    * [jb, je) (panel_bytes apart), corr the whole correction array, only for packs whose header word 3 (fits32)
    * is set: returns 0 (nothing written) where it does not apply */
   int (*rows_q)(int8_t *y, int64_t ldy, const int8_t *a, int64_t lda, int32_t rows, int32_t k, const int8_t *panels,

@@ -132,6 +132,13 @@ void tl_depthwise_conv2d_int8_opt_rows(int8_t *y, const int8_t *x, const int8_t 
 
 /* ---- MaxPool2D: tl_max_pool2d_int8 with the channels vectorized (identical bytes) ---- */
 void tl_max_pool2d_int8_opt(int8_t *y, const int8_t *x, const tl_pool_int8_params *p, tl_i8_level level);
+/* Mean over consecutive axes (pool_int8_opt.c), the reference's bytes: returns 0 (nothing written) for other
+ * axes, and then the caller runs tl_mean_int8. */
+int tl_mean_int8_opt(int8_t *y, const int8_t *x, const tl_mean_int8_params *p, tl_i8_level level);
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+void tl_mean_int8_avx2(int8_t *y, const int8_t *x, int64_t outer, int64_t reduced, int64_t inner,
+                       const tl_requantize_int8_params *q); /* gemm_int8_avx2.c; shift in [-31, 0], m > 0 */
+#endif
 
 /* ---- AveragePool2D: tl_average_pool2d_int8 with the window summed per block of contiguous channels
  * (identical bytes) for windows of at most TL_AVERAGE_POOL_INT8_MAX_WINDOW elements (int32 sums) ---- */

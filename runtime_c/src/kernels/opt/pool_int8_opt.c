@@ -195,4 +195,53 @@ void tl_average_pool2d_int8_opt(int8_t *y, const int8_t *x, const tl_pool_int8_p
       }
     }
   }
+/* ---- Mean over consecutive axes (the global average pooling of NHWC) ----
+ * [outer, reduced, inner] of the reduced run (kept axes of size 1 inside it allowed), as the float kernel's
+ * view (pool_opt.c). The reference sums x - input_zp in int64 and saturates to int32 before the one
+ * requantization; with reduced <= 2^23 every such sum is exact in int32 (|x - zp| <= 255), so summing in
+ * int32 gives the same value. */
+static int tl_mean8_view(const tl_mean_params *p, int64_t *outer, int64_t *reduced, int64_t *inner) {
+  int32_t first = -1, last = -1;
+  *outer = *reduced = *inner = 1;
+  for (int32_t d = 0; d < p->rank; d++) {
+    if (!p->reduce[d]) continue;
+    if (first < 0) first = d;
+    last = d;
+  }
+  if (first < 0) return 0;
+  for (int32_t d = 0; d < p->rank; d++) {
+    if (d < first) *outer *= p->in_dims[d];
+    else if (d > last) *inner *= p->in_dims[d];
+    else if (p->reduce[d]) *reduced *= p->in_dims[d];
+    else if (p->in_dims[d] != 1) return 0;
+  }
+  return 1;
+}
+
+int tl_mean_int8_opt(int8_t *y, const int8_t *x, const tl_mean_int8_params *p, tl_i8_level level) {
+  int64_t outer, reduced, inner;
+  const tl_requantize_int8_params *q = &p->q;
+  if (!tl_mean8_view(&p->geom, &outer, &reduced, &inner) || reduced < 1 || reduced > ((int64_t)1 << 23))
+    return 0;
+#if defined(TL_MP8_X86)
+  if ((level == TL_I8_AVX2 || level == TL_I8_VNNI) && q->requant && q->multiplier > 0 && q->shift <= 0 &&
+      q->shift >= -31) {
+    tl_mean_int8_avx2(y, x, outer, reduced, inner, q);
+    return 1;
+  }
+#endif
+  (void)level;
+  for (int64_t o = 0; o < outer; o++) { /* channels innermost: each row read in order */
+    const int8_t *xo = x + o * reduced * inner;
+    for (int64_t c0 = 0; c0 < inner; c0 += 64) {
+      int32_t sums[64];
+      const int64_t n = inner - c0 < 64 ? inner - c0 : 64;
+      for (int64_t c = 0; c < n; c++) sums[c] = 0;
+      for (int64_t r = 0; r < reduced; r++)
+        for (int64_t c = 0; c < n; c++) sums[c] += xo[r * inner + c0 + c];
+      for (int64_t c = 0; c < n; c++)
+        y[o * inner + c0 + c] = tl_requantize_centered_int8(sums[c] - (int32_t)reduced * q->input_zp, q);
+    }
+  }
+  return 1;
 }
