@@ -420,19 +420,18 @@ TL_I8_AVX2_ TL_I8_INLINE void tl_dw8_avx2_store(int8_t *y, __m256i lo, __m256i h
 
 /* Two pixels of 8 channels whose taps are all inside (tap (0, 0) at xa and xb): pixel a in the low 128-bit
  * lane of each vector, b in the high one, so the weights are the 128-bit halves below (channels 0..3 for
- * vpunpcklwd, 4..7 for vpunpckhwd) broadcast to both lanes. */
-TL_I8_AVX2_ TL_I8_INLINE void tl_dw8_avx2_two8(const int32_t pairs, __m256i *lo, __m256i *hi, const int8_t *xa,
-                                               const int8_t *xb, const int64_t *off, __m256i zp, const uint8_t *wq) {
+ * vpunpcklwd, 4..7 for vpunpckhwd) broadcast to both lanes. fold (a constant): the sums start at the folded
+ * bias and take x as it is, else x - zp. */
+TL_I8_AVX2_ TL_I8_INLINE void tl_dw8_avx2_two8(const int32_t pairs, const int fold, __m256i *lo, __m256i *hi,
+                                               const int8_t *xa, const int8_t *xb, const int64_t *off, __m256i zp,
+                                               const uint8_t *wq) {
   for (int32_t q = 0; q < pairs; q++) {
     const int64_t oa = off[2 * q], ob = off[2 * q + 1];
-    const __m256i va = _mm256_sub_epi16(
-        _mm256_cvtepi8_epi16(_mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)(xa + oa)),
-                                                _mm_loadl_epi64((const __m128i *)(const void *)(xb + oa)))),
-        zp);
-    const __m256i vb = _mm256_sub_epi16(
-        _mm256_cvtepi8_epi16(_mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)(xa + ob)),
-                                                _mm_loadl_epi64((const __m128i *)(const void *)(xb + ob)))),
-        zp);
+    __m256i va = _mm256_cvtepi8_epi16(_mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)(xa + oa)),
+                                                         _mm_loadl_epi64((const __m128i *)(const void *)(xb + oa))));
+    __m256i vb = _mm256_cvtepi8_epi16(_mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)(xa + ob)),
+                                                         _mm_loadl_epi64((const __m128i *)(const void *)(xb + ob))));
+    if (!fold) va = _mm256_sub_epi16(va, zp), vb = _mm256_sub_epi16(vb, zp);
     const uint8_t *wp = wq + (size_t)q * 128;
     const __m256i wl = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)wp));
     const __m256i wh = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(wp + 64)));
@@ -443,21 +442,27 @@ TL_I8_AVX2_ TL_I8_INLINE void tl_dw8_avx2_two8(const int32_t pairs, __m256i *lo,
 
 /* 8 channels from c0 (a multiple of 16, at least 8 before the end) in 128-bit halves: the low 128-bit lane
  * of each packed weight vector holds channels c0 + 0..3 (vpunpcklwd order) and c0 + 4..7 (vpunpckhwd). Two
- * horizontally adjacent pixels whose taps are all inside share one 256-bit pass (tl_dw8_avx2_two8); the
- * others take the per-tap checks below. */
-TL_I8_AVX2_ static void tl_dw8_avx2_tail8(int8_t *y, const int8_t *x, const int64_t *bias, const uint8_t *wq,
-                                          const int64_t *off, const tl_conv_int8_params *p, int32_t c0) {
+ * horizontally adjacent pixels whose taps are all inside share one 256-bit pass (tl_dw8_avx2_two8, from the
+ * folded bias where the block's flag allows); the others read the zero point for the taps outside (src). */
+TL_I8_AVX2_ static void tl_dw8_avx2_tail8(int8_t *y, const int8_t *x, const int64_t *bias, const uint8_t *vblock,
+                                          const int64_t *off, const int32_t *tky, const int32_t *tkx,
+                                          const int8_t *zbuf, const tl_conv_int8_params *p, int32_t c0) {
   const tl_conv_params *g = &p->geom;
   const int32_t ch = g->in_c, taps = g->k_h * g->k_w, pairs = (taps + 1) / 2;
   const int64_t x_row = (int64_t)g->in_w * ch, x_step = (int64_t)g->stride_w * ch;
-  const __m128i zp = _mm_set1_epi16((int16_t)p->input_zp), zero = _mm_setzero_si128();
+  const uint8_t *wq = vblock + 192 + (c0 % TL_DW8_VB ? 32 : 0);
+  const int32_t *folded = (const int32_t *)(const void *)(vblock + 64) + (c0 % TL_DW8_VB ? 8 : 0);
+  const __m128i zp = _mm_set1_epi16((int16_t)p->input_zp);
   const __m256i zp2 = _mm256_set1_epi16((int16_t)p->input_zp);
-  int32_t bl[4], bh[4];
+  int32_t bl[4], bh[4], fold_ok;
   tl_i8_rq8c rq;
+  memcpy(&fold_ok, vblock, sizeof fold_ok);
   for (int32_t l = 0; l < 4; l++) bl[l] = (int32_t)bias[c0 + l], bh[l] = (int32_t)bias[c0 + 4 + l];
   const __m128i bl1 = _mm_loadu_si128((const __m128i *)(const void *)bl);
   const __m128i bh1 = _mm_loadu_si128((const __m128i *)(const void *)bh);
   const __m256i bl2 = _mm256_broadcastsi128_si256(bl1), bh2 = _mm256_broadcastsi128_si256(bh1);
+  const __m256i fl2 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)folded));
+  const __m256i fh2 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(folded + 16)));
   tl_i8_rq8_init(&rq, &p->out, c0, 8);
   for (int32_t b = 0; b < g->batch; b++) {
     const int8_t *xb = x + (int64_t)b * g->in_h * x_row + c0;
@@ -473,11 +478,17 @@ TL_I8_AVX2_ static void tl_dw8_avx2_tail8(int8_t *y, const int8_t *x, const int6
         if (ox + 1 < g->out_w) tl_geo_taps(ix0 + g->stride_w, g->dilation_w, g->k_w, g->in_w, &nx0, &nx1);
         if (ky0 == 0 && ky1 == g->k_h && kx0 == 0 && kx1 == g->k_w && nx0 == 0 && nx1 == g->k_w) {
           const int8_t *xa = xb + iy0 * x_row + ix0 * ch;
-          __m256i lo = bl2, hi = bh2;
-          if (pairs == 5) /* 3x3: the pair count a constant, the loop unrolled */
-            tl_dw8_avx2_two8(5, &lo, &hi, xa, xa + x_step, off, zp2, wq);
-          else
-            tl_dw8_avx2_two8(pairs, &lo, &hi, xa, xa + x_step, off, zp2, wq);
+          __m256i lo, hi;
+          if (fold_ok && pairs == 5) { /* 3x3: the pair count a constant, the loop unrolled */
+            lo = fl2, hi = fh2;
+            tl_dw8_avx2_two8(5, 1, &lo, &hi, xa, xa + x_step, off, zp2, wq);
+          } else if (fold_ok) {
+            lo = fl2, hi = fh2;
+            tl_dw8_avx2_two8(pairs, 1, &lo, &hi, xa, xa + x_step, off, zp2, wq);
+          } else {
+            lo = bl2, hi = bh2;
+            tl_dw8_avx2_two8(pairs, 0, &lo, &hi, xa, xa + x_step, off, zp2, wq);
+          }
           tl_i8_store8(yrow + (int64_t)ox * ch, tl_i8_rq8(_mm256_permute2x128_si256(lo, hi, 0x20), &rq), 8);
           tl_i8_store8(yrow + (int64_t)(ox + 1) * ch, tl_i8_rq8(_mm256_permute2x128_si256(lo, hi, 0x31), &rq), 8);
           ox++;
@@ -487,13 +498,12 @@ TL_I8_AVX2_ static void tl_dw8_avx2_tail8(int8_t *y, const int8_t *x, const int6
         for (int32_t q = 0; q < pairs; q++) {
           __m128i v[2];
           for (int32_t e = 0; e < 2; e++) {
-            const int32_t t = 2 * q + e, ky = t / g->k_w, kx = t % g->k_w;
-            v[e] = zero;
-            if (t < taps && ky >= ky0 && ky < ky1 && kx >= kx0 && kx < kx1)
-              v[e] = _mm_sub_epi16(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(const void *)(
-                                       xb + (iy0 + (int64_t)ky * g->dilation_h) * x_row +
-                                       (ix0 + (int64_t)kx * g->dilation_w) * ch))),
-                                   zp);
+            const int32_t t = 2 * q + e;
+            const int8_t *src = tky[t] >= ky0 && tky[t] < ky1 && tkx[t] >= kx0 && tkx[t] < kx1
+                                    ? xb + (iy0 + (int64_t)tky[t] * g->dilation_h) * x_row +
+                                          (ix0 + (int64_t)tkx[t] * g->dilation_w) * ch
+                                    : zbuf; /* outside: (zp - zp) * w = 0 */
+            v[e] = _mm_sub_epi16(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(const void *)src)), zp);
           }
           const uint8_t *wp = wq + (size_t)q * 128;
           lo = _mm_add_epi32(lo, _mm_madd_epi16(_mm_unpacklo_epi16(v[0], v[1]),
@@ -594,8 +604,8 @@ TL_I8_AVX2_ static int32_t tl_dw8_q_avx2(int8_t *y, const int8_t *x, const int8_
       }
     }
   }
-  if (ch - c_end >= 8) tl_dw8_avx2_tail8(y, x, bias, blocks + (size_t)(c_end / TL_DW8_VB) * block_bytes + 192 +
-                                         (c_end % TL_DW8_VB ? 32 : 0), off, p, c_end);
+  if (ch - c_end >= 8)
+    tl_dw8_avx2_tail8(y, x, bias, blocks + (size_t)(c_end / TL_DW8_VB) * block_bytes, off, tky, tkx, zbuf, p, c_end);
   return ch - c_end >= 8 ? c_end + 8 : c_end;
 }
 
