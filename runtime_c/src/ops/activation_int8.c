@@ -61,10 +61,25 @@ tl_status tl_prepare_clamp_int8(tl_op_ctx *ctx, tl_node *node, int64_t n, int32_
   return TL_OK;
 }
 
+/* Above the reference level (hosted builds), a tensor of at least TL_CLAMP8_TABLE_MIN elements is looked up in
+ * the kernel's answers for the 256 input bytes, tabulated on the stack at each eval (no node memory): the same
+ * bytes, a load per element instead of the per-element 64-bit requantization (ResNet-8's Relu after Add). */
+#define TL_CLAMP8_TABLE_MIN 1024
+
 void tl_eval_clamp_int8(tl_op_ctx *ctx, tl_node *node) {
   const tl_clamp8_state *s = (const tl_clamp8_state *)node->state;
-  tl_requantize_int8((int8_t *)tl_op_output_data(ctx, node, 0), (const int8_t *)tl_op_input_data(ctx, node, 0), s->n,
-                     &s->q);
+  int8_t *y = (int8_t *)tl_op_output_data(ctx, node, 0);
+  const int8_t *x = (const int8_t *)tl_op_input_data(ctx, node, 0);
+#if !defined(TL_FREESTANDING)
+  if (s->n >= TL_CLAMP8_TABLE_MIN && tl_op_opt_isa(ctx) != TL_ISA_REFERENCE) {
+    int8_t bytes[256], table[256];
+    for (int i = 0; i < 256; i++) bytes[i] = (int8_t)(i < 128 ? i : i - 256); /* bytes[i] = (int8_t)(uint8_t)i */
+    tl_requantize_int8(table, bytes, 256, &s->q);
+    for (int64_t i = 0; i < s->n; i++) y[i] = table[(uint8_t)x[i]];
+    return;
+  }
+#endif
+  tl_requantize_int8(y, x, s->n, &s->q);
 }
 
 tl_status tl_prepare_logistic_int8(tl_op_ctx *ctx, tl_node *node, int64_t n, float out_scale, int32_t out_zp) {
