@@ -373,14 +373,28 @@ def pool_cases(rng: np.random.Generator) -> list[Int8Case]:
         ((1, 6, 6, 5), [1, 2], True, False),  # s_in / s_out ~ 2^-30.5: 1 / count only partly folded in
         ((1, 6, 6, 5), [1, 2], True, False),  # s_in / s_out ~ 2^-33: QuantizeMultiplier's zero multiplier
         ((1, 3, 40), [2], False, False),  # s_in / s_out ~ 2^40: a shift above 30, the largest multiplier
+        ((1, 3, 3, 83), [1, 2], False, False),  # global pooling, 83 channels: 2 x 32, 2 x 8, 3 alone
+        ((2, 7, 5, 40), [1, 2], True, False),  # 35 terms, two images, 32 + 8 channels
+        ((1, 3, 3, 24), [1, 2], False, False),  # s_in / s_out = 16: a left shift (scalar), saturating
     ]
-    extreme = {5: (1e-3, 1e-3 * 2**30.5), 6: (1e-3, 1e-3 * 2**33), 7: (2.0**20, 2.0**-20)}
+    extreme = {
+        5: (1e-3, 1e-3 * 2**30.5),
+        6: (1e-3, 1e-3 * 2**33),
+        7: (2.0**20, 2.0**-20),
+        8: (0.02, 0.01),
+        9: (0.01, 0.05),
+        10: (1.0, 2.0**-4),
+    }
+    pinned_zps = {8: (-2, 3), 9: (0, -5), 10: (2, 0)}  # near the data's mean: outputs spread, not saturated
+    later = np.random.default_rng(20261207)  # the cases from 8 on: the shared stream stays as it was
     for k, (shape, axes, keep, same) in enumerate(mean_specs):
-        si, zi = log_scale(rng, 1e-2, 1.0), zp_of(rng, k)
-        so, zo = (si, zi) if same else (log_scale(rng, 1e-3, 1.0), zp_of(rng, k + 1))
+        r = rng if k < 8 else later
+        si, zi = log_scale(r, 1e-2, 1.0), zp_of(r, k)
+        so, zo = (si, zi) if same else (log_scale(r, 1e-3, 1.0), zp_of(r, k + 1))
         if k in extreme:
             si, so = extreme[k]
-        x = i8(rng, *shape)
+        zi, zo = pinned_zps.get(k, (zi, zo))
+        x = i8(r, *shape)
         count = int(np.prod([shape[a] for a in axes]))
         expected = q.mean_int8(x, axes, keep, q.prepare_mean(si, zi, so, zo, count))
         cases.append(
