@@ -195,6 +195,8 @@ void tl_average_pool2d_int8_opt(int8_t *y, const int8_t *x, const tl_pool_int8_p
       }
     }
   }
+}
+
 /* ---- Mean over consecutive axes (the global average pooling of NHWC) ----
  * [outer, reduced, inner] of the reduced run (kept axes of size 1 inside it allowed), as the float kernel's
  * view (pool_opt.c). The reference sums x - input_zp in int64 and saturates to int32 before the one
