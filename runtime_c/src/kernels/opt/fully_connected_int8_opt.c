@@ -1,18 +1,114 @@
 /* fully_connected_int8_opt.c: FullyConnected on the packed int8 GEMM (see opt_kernels_int8.h).
  *
  * What this is: the op driver: y [batch, out_depth] = requant(x [batch, in_depth] . w^T + bias) as one GEMM of
- * batch rows. What this is not: a micro-kernel (gemm_int8_<level>.c) or validation (ops/fully_connected_int8.c).
+ * batch rows, and the AVX2 level's one-row product (below). What this is not: the GEMM's micro-kernels
+ * (gemm_int8_<level>.c) or validation (ops/fully_connected_int8.c).
+ *
+ * The AVX2 one-row product (batch 1, every weight in [-127, 127], as TFLite's quantization spec makes them):
+ * the weights are packed in the portable level's layout (panels of 8 columns, groups of 4 depth values per
+ * column: 32 bytes per panel and group, offset 0), and each group of 4 activations x is broadcast and
+ * multiplied by the panels with vpmaddubsw(|x|, sign(w, x)) (unsigned |x| <= 128 times the signed w with x's
+ * sign: exactly x * w, each pair of products within +-2 * 128 * 127 = 32,512, so the int16 sums never
+ * saturate), then vpmaddwd by ones into int32 lanes: 32 multiply-adds per two multiplies, no widening of the
+ * weights (the generic AVX2 tile widens every weight byte to int16, which bounds a one-row product where
+ * each weight is used once). The raw sums are exact, so the outputs are the generic path's bytes. Header word
+ * TL_FC8_HEADER_SIGN of the pack (gemm_int8_internal.h's header has 16 words, 0..3 used) marks this layout.
  */
 #include "gemm_int8_internal.h"
+
+#define TL_FC8_HEADER_SIGN 4 /* 1: the AVX2 one-row layout (portable panels), see above */
 
 size_t tl_fc_int8_opt_packed_bytes(const tl_fc_int8_params *p, tl_i8_level level) {
   return tl_gemm_int8_packed_bytes(level, p->out_depth, p->in_depth);
 }
 
+#if defined(TL_I8_X86)
+#include <immintrin.h>
+
+#define TL_FC8_AVX2_ __attribute__((target("avx2")))
+
+/* 1 when the AVX2 one-row product applies (decided at prepare, by the pack): the AVX2 kernel set, batch 1,
+ * every weight of w above -128, and the portable layout of the AVX2 one's size (both 8 columns per panel). */
+static int tl_fc8_sign_ok(const int8_t *w, const tl_fc_int8_params *p, const tl_i8_kernels *ks) {
+  const int64_t count = (int64_t)p->out_depth * p->in_depth;
+  if (ks != &tl_i8_kernels_avx2 || p->batch != 1 ||
+      tl_gemm_int8_packed_bytes_k(&tl_i8_kernels_portable, p->out_depth, p->in_depth) !=
+          tl_gemm_int8_packed_bytes_k(ks, p->out_depth, p->in_depth))
+    return 0;
+  for (int64_t i = 0; i < count; i++)
+    if (w[i] == -128) return 0;
+  return 1;
+}
+
+/* acc[p] += the products of the 4 activations xw (one little-endian word) with group g of panel p (np panels,
+ * np a constant 1..4 in every instance: the accumulators stay in registers). */
+TL_FC8_AVX2_ TL_I8_INLINE void tl_fc8_avx2_group(const int32_t np, __m256i *acc, uint32_t xw, const int8_t *b,
+                                                  int64_t panel_bytes) {
+  const __m256i xv = _mm256_set1_epi32((int32_t)xw), ax = _mm256_abs_epi8(xv), ones = _mm256_set1_epi16(1);
+  for (int32_t p = 0; p < np; p++) {
+    const __m256i w = _mm256_load_si256((const __m256i *)(const void *)(b + p * panel_bytes));
+    acc[p] = _mm256_add_epi32(acc[p], _mm256_madd_epi16(_mm256_maddubs_epi16(ax, _mm256_sign_epi8(w, xv)), ones));
+  }
+}
+
+/* raw[0..8 * np) = the sums of x [k] with the np panels from b (panel_bytes apart). */
+TL_FC8_AVX2_ TL_I8_INLINE void tl_fc8_avx2_block(const int32_t np, int32_t *raw, const int8_t *x, int32_t k,
+                                                  const int8_t *b, int64_t panel_bytes) {
+  __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                    _mm256_setzero_si256()};
+  const int32_t full = k / 4;
+  int32_t g = 0;
+  for (; g + 2 <= full; g += 2) { /* two groups per step: the loads of the second overlap the first's sums */
+    uint32_t x0, x1;
+    memcpy(&x0, x + g * 4, 4);
+    memcpy(&x1, x + g * 4 + 4, 4);
+    tl_fc8_avx2_group(np, acc, x0, b + (int64_t)g * 32, panel_bytes);
+    tl_fc8_avx2_group(np, acc, x1, b + (int64_t)g * 32 + 32, panel_bytes);
+  }
+  for (; g < full; g++) {
+    uint32_t x0;
+    memcpy(&x0, x + g * 4, 4);
+    tl_fc8_avx2_group(np, acc, x0, b + (int64_t)g * 32, panel_bytes);
+  }
+  if (k % 4) tl_fc8_avx2_group(np, acc, tl_i8_load4(x + full * 4, k % 4), b + (int64_t)full * 32, panel_bytes);
+  for (int32_t p = 0; p < np; p++) _mm256_storeu_si256((__m256i *)(void *)(raw + 8 * p), acc[p]);
+}
+
+/* y[jb..je) of the one-row product, in blocks of 4 panels (32 columns), requantized by the AVX2 set's rows. */
+TL_FC8_AVX2_ static void tl_fc8_gemv_avx2(int8_t *y, const int8_t *x, const void *packed, const tl_fc_int8_params *p,
+                                          int32_t jb, int32_t je) {
+  const tl_i8_kernels *ks = &tl_i8_kernels_portable; /* the layout */
+  const int64_t kp = tl_i8_kp(p->in_depth), panel_bytes = 8 * kp;
+  const int64_t *corr = tl_i8_corr(packed);
+  const int8_t *panels = (const int8_t *)(corr + tl_i8_npad(ks, p->out_depth));
+  const int32_t inline_requant = tl_i8_header(packed, 0);
+  int32_t raw[32];
+  for (int32_t j0 = jb; j0 < je; j0 += 32) {
+    const int32_t cols = je - j0 < 32 ? je - j0 : 32;
+    const int8_t *b = panels + (int64_t)(j0 / 8) * panel_bytes;
+    switch ((cols + 7) / 8) {
+      case 1: tl_fc8_avx2_block(1, raw, x, p->in_depth, b, panel_bytes); break;
+      case 2: tl_fc8_avx2_block(2, raw, x, p->in_depth, b, panel_bytes); break;
+      case 3: tl_fc8_avx2_block(3, raw, x, p->in_depth, b, panel_bytes); break;
+      default: tl_fc8_avx2_block(4, raw, x, p->in_depth, b, panel_bytes); break;
+    }
+    tl_i8_requant_rows(&tl_i8_kernels_avx2, y + j0, 0, raw, 1, corr + j0, j0, cols, &p->out, inline_requant);
+  }
+}
+#endif
+
 void tl_fc_int8_opt_pack(void *packed, const int8_t *w, const int32_t *bias, const tl_fc_int8_params *p,
                          tl_i8_level level) {
   const tl_i8_kernels *ks = tl_i8_kernels_for(level);
   const int32_t n = p->out_depth, k = p->in_depth;
+#if defined(TL_I8_X86)
+  if (tl_fc8_sign_ok(w, p, ks)) {
+    const int32_t one = 1;
+    tl_gemm_int8_pack(packed, w, bias, n, k, k, k, p->input_zp, &p->out, &tl_i8_kernels_portable, 0);
+    memcpy((uint8_t *)packed + (tl_i8_base(packed) - (const uint8_t *)packed) + TL_FC8_HEADER_SIGN * 4, &one, 4);
+    return;
+  }
+#endif
   tl_gemm_int8_pack(packed, w, bias, n, k, k, k, p->input_zp, &p->out, ks, 0);
   /* One row on a level with a one-row product in registers (VNNI): when every correction fits its int32
    * lanes, that product always applies, so its interleaved layout can replace the plain one. */
@@ -25,13 +121,19 @@ void tl_fc_int8_opt_pack(void *packed, const int8_t *w, const int32_t *bias, con
   }
 }
 
-void tl_fc_int8_opt(int8_t *y, const int8_t *x, const void *packed, const tl_fc_int8_params *p, tl_i8_level level) {
-  tl_gemm_int8_run(y, p->out_depth, x, p->in_depth, p->batch, packed, p->out_depth, p->in_depth, &p->out,
-                   tl_i8_kernels_for(level), 0, p->out_depth);
-}
-
 void tl_fc_int8_opt_cols(int8_t *y, const int8_t *x, const void *packed, const tl_fc_int8_params *p,
                          tl_i8_level level, int32_t j_begin, int32_t j_end) {
+  const int32_t je = j_end < p->out_depth ? j_end : p->out_depth;
+#if defined(TL_I8_X86) /* the pack set the mark only at the AVX2 level */
+  if (tl_i8_header(packed, TL_FC8_HEADER_SIGN)) {
+    tl_fc8_gemv_avx2(y, x, packed, p, j_begin, je);
+    return;
+  }
+#endif
   tl_gemm_int8_run(y, p->out_depth, x, p->in_depth, p->batch, packed, p->out_depth, p->in_depth, &p->out,
-                   tl_i8_kernels_for(level), j_begin, j_end < p->out_depth ? j_end : p->out_depth);
+                   tl_i8_kernels_for(level), j_begin, je);
+}
+
+void tl_fc_int8_opt(int8_t *y, const int8_t *x, const void *packed, const tl_fc_int8_params *p, tl_i8_level level) {
+  tl_fc_int8_opt_cols(y, x, packed, p, level, 0, p->out_depth);
 }
