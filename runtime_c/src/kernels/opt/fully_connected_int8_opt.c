@@ -40,38 +40,48 @@ static int tl_fc8_sign_ok(const int8_t *w, const tl_fc_int8_params *p, const tl_
   return 1;
 }
 
-/* acc[p] += the products of the 4 activations xw (one little-endian word) with group g of panel p (np panels,
- * np a constant 1..4 in every instance: the accumulators stay in registers). */
-TL_FC8_AVX2_ TL_I8_INLINE void tl_fc8_avx2_group(const int32_t np, __m256i *acc, uint32_t xw, const int8_t *b,
-                                                  int64_t panel_bytes) {
-  const __m256i xv = _mm256_set1_epi32((int32_t)xw), ax = _mm256_abs_epi8(xv), ones = _mm256_set1_epi16(1);
-  for (int32_t p = 0; p < np; p++) {
-    const __m256i w = _mm256_load_si256((const __m256i *)(const void *)(b + p * panel_bytes));
-    acc[p] = _mm256_add_epi32(acc[p], _mm256_madd_epi16(_mm256_maddubs_epi16(ax, _mm256_sign_epi8(w, xv)), ones));
-  }
+/* One panel's group (32 bytes at w): acc += x * w for the broadcast word xv (ax = |xv|), in int32 lanes. */
+TL_FC8_AVX2_ TL_I8_INLINE __m256i tl_fc8_avx2_mac(__m256i acc, __m256i ax, __m256i xv, const int8_t *w) {
+  const __m256i wv = _mm256_load_si256((const __m256i *)(const void *)w);
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(ax, _mm256_sign_epi8(wv, xv)),
+                                                 _mm256_set1_epi16(1)));
 }
 
-/* raw[0..8 * np) = the sums of x [k] with the np panels from b (panel_bytes apart). */
+/* The accumulators of the live panels (np: a constant 1..4 in every instance) += the products of the 4
+ * activations xw (one little-endian word) with their group at b (panels pb bytes apart). Spelled out, not a
+ * loop over an array: at -O2 (pyruntime's build) gcc kept such a loop rolled, with the sums on the stack. */
+TL_FC8_AVX2_ TL_I8_INLINE void tl_fc8_avx2_group(const int32_t np, __m256i *a0, __m256i *a1, __m256i *a2,
+                                                  __m256i *a3, uint32_t xw, const int8_t *b, int64_t pb) {
+  const __m256i xv = _mm256_set1_epi32((int32_t)xw), ax = _mm256_abs_epi8(xv);
+  *a0 = tl_fc8_avx2_mac(*a0, ax, xv, b);
+  if (np > 1) *a1 = tl_fc8_avx2_mac(*a1, ax, xv, b + pb);
+  if (np > 2) *a2 = tl_fc8_avx2_mac(*a2, ax, xv, b + 2 * pb);
+  if (np > 3) *a3 = tl_fc8_avx2_mac(*a3, ax, xv, b + 3 * pb);
+}
+
+/* raw[0..8 * np) = the sums of x [k] with the np panels from b (pb bytes apart). */
 TL_FC8_AVX2_ TL_I8_INLINE void tl_fc8_avx2_block(const int32_t np, int32_t *raw, const int8_t *x, int32_t k,
-                                                  const int8_t *b, int64_t panel_bytes) {
-  __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
-                    _mm256_setzero_si256()};
+                                                  const int8_t *b, int64_t pb) {
+  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
   const int32_t full = k / 4;
   int32_t g = 0;
   for (; g + 2 <= full; g += 2) { /* two groups per step: the loads of the second overlap the first's sums */
     uint32_t x0, x1;
     memcpy(&x0, x + g * 4, 4);
     memcpy(&x1, x + g * 4 + 4, 4);
-    tl_fc8_avx2_group(np, acc, x0, b + (int64_t)g * 32, panel_bytes);
-    tl_fc8_avx2_group(np, acc, x1, b + (int64_t)g * 32 + 32, panel_bytes);
+    tl_fc8_avx2_group(np, &a0, &a1, &a2, &a3, x0, b + (int64_t)g * 32, pb);
+    tl_fc8_avx2_group(np, &a0, &a1, &a2, &a3, x1, b + (int64_t)g * 32 + 32, pb);
   }
   for (; g < full; g++) {
     uint32_t x0;
     memcpy(&x0, x + g * 4, 4);
-    tl_fc8_avx2_group(np, acc, x0, b + (int64_t)g * 32, panel_bytes);
+    tl_fc8_avx2_group(np, &a0, &a1, &a2, &a3, x0, b + (int64_t)g * 32, pb);
   }
-  if (k % 4) tl_fc8_avx2_group(np, acc, tl_i8_load4(x + full * 4, k % 4), b + (int64_t)full * 32, panel_bytes);
-  for (int32_t p = 0; p < np; p++) _mm256_storeu_si256((__m256i *)(void *)(raw + 8 * p), acc[p]);
+  if (k % 4) tl_fc8_avx2_group(np, &a0, &a1, &a2, &a3, tl_i8_load4(x + full * 4, k % 4), b + (int64_t)full * 32, pb);
+  _mm256_storeu_si256((__m256i *)(void *)raw, a0);
+  if (np > 1) _mm256_storeu_si256((__m256i *)(void *)(raw + 8), a1);
+  if (np > 2) _mm256_storeu_si256((__m256i *)(void *)(raw + 16), a2);
+  if (np > 3) _mm256_storeu_si256((__m256i *)(void *)(raw + 24), a3);
 }
 
 /* y[jb..je) of the one-row product, in blocks of 4 panels (32 columns), requantized by the AVX2 set's rows. */
