@@ -171,23 +171,7 @@ def _usable(*arrays: np.ndarray) -> bool:
 def conv2d(x: np.ndarray, w: np.ndarray, out_hw: tuple, strides: tuple, dilations: tuple, pads: tuple):
     """The convolution of x ``[N, H, W, C]`` with w ``[KH, KW, C, O]`` as ``[N, OH, OW, O]``, ``pads`` the
     (top, left) padding; None when the runtime path does not apply (then the caller runs numpy)."""
-    if not _usable(x, w):
-        return None
-    ffi, lib = _extension()
-    x, pads = _pad_thin(x, out_hw, w.shape[:2], strides, dilations, pads)
-    w_ohwi = np.ascontiguousarray(w.transpose(3, 0, 1, 2))
-    y = np.empty((x.shape[0], *out_hw, w.shape[3]), np.float32)
-    g = _geometry(ffi, x.shape, y.shape, w.shape[:2], strides, dilations, pads)
-    with _lock:
-        pool = _pool(ffi, lib, threads())
-        floats = int(lib.tl_conv2d_f32_nhwc_scratch_floats(g, lib.tl_threadpool_threads(pool)))
-        if floats == 0:
-            return None
-        scratch = _buffer("conv", floats)
-        status = lib.tl_conv2d_f32_nhwc(_ptr(ffi, y), _ptr(ffi, x), _ptr(ffi, w_ohwi), _ptr(ffi, scratch),
-                                        scratch.size, g, pool)  # fmt: skip
-    _check(lib, status, "tl_conv2d_f32_nhwc")
-    return y
+    return _conv_forward(x, w, None, False, out_hw, strides, dilations, pads)
 
 
 def conv2d_bias_relu(
@@ -198,11 +182,21 @@ def conv2d_bias_relu(
     ReLU clamps the stored tile), b ``[O]``; None when the runtime path does not apply."""
     if not _usable(x, w, b) or b.shape != (w.shape[3],):
         return None
+    return _conv_forward(x, w, np.ascontiguousarray(b), relu, out_hw, strides, dilations, pads)
+
+
+def _conv_forward(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray | None, relu: bool, out_hw: tuple, strides: tuple,
+    dilations: tuple, pads: tuple,
+):  # fmt: skip
+    """conv2d (b None) or conv2d_bias_relu on the runtime; None when its path does not apply."""
+    if not _usable(x, w):
+        return None
     ffi, lib = _extension()
-    if not hasattr(lib, "tl_conv2d_f32_nhwc_fused"):
+    name = "tl_conv2d_f32_nhwc" if b is None else "tl_conv2d_f32_nhwc_fused"
+    if not hasattr(lib, name):  # an extension built before the fused entry point
         return None
     x, pads = _pad_thin(x, out_hw, w.shape[:2], strides, dilations, pads)
-    b = np.ascontiguousarray(b)
     w_ohwi = np.ascontiguousarray(w.transpose(3, 0, 1, 2))
     y = np.empty((x.shape[0], *out_hw, w.shape[3]), np.float32)
     g = _geometry(ffi, x.shape, y.shape, w.shape[:2], strides, dilations, pads)
@@ -212,9 +206,13 @@ def conv2d_bias_relu(
         if floats == 0:
             return None
         scratch = _buffer("conv", floats)
-        ptrs = [_ptr(ffi, a) for a in (y, x, w_ohwi, b)]
-        status = lib.tl_conv2d_f32_nhwc_fused(*ptrs, int(relu), _ptr(ffi, scratch), scratch.size, g, pool)
-    _check(lib, status, "tl_conv2d_f32_nhwc_fused")
+        ptrs = [_ptr(ffi, a) for a in (y, x, w_ohwi)]
+        if b is None:
+            status = lib.tl_conv2d_f32_nhwc(*ptrs, _ptr(ffi, scratch), scratch.size, g, pool)
+        else:
+            status = lib.tl_conv2d_f32_nhwc_fused(*ptrs, _ptr(ffi, b), int(relu), _ptr(ffi, scratch),
+                                                  scratch.size, g, pool)  # fmt: skip
+    _check(lib, status, name)
     return y
 
 
