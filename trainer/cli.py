@@ -640,7 +640,7 @@ CORE_WORDS = frozenset(
     """activation align arena avg binary busy clamp clock concat conv cpu decode dot downscale dtype dw dw8
     error eval ew exp f32 fb fc free frontend gemm get half i8 i8p input interpreter inv isa kernels l2
     logistic lut malloc model multiply one op ops opt options output plan prepare requantize round rounding
-    rq16 saturating shape snprintf srdhm status tensor terse threadpool tr verify version vsnprintf
+    rq16 saturating shape snprintf srdhm status tensor terse threadpool tr train trf verify version vsnprintf
     work""".split()
 )
 
