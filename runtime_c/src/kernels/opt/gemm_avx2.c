@@ -13,6 +13,24 @@
 #define TL_ROWS6_(X) X(0) X(1) X(2) X(3) X(4) X(5)
 #define TL_ROWS8_(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 
+/* ---- wide tiles (16 columns, up to 6 rows): the steps the GEMM, offset and indirect tiles share ----
+ * Row i's two accumulators c<i>0, c<i>1 take one FMA per k of row i's value at a<i> + o with the panel's b0, b1;
+ * then every kept row is clamped to act and stored at c + i * ldc. Rows i >= rows are skipped. */
+#define TL_W_STEP_(i)                                \
+  if (rows > i) {                                    \
+    const __m256 av = _mm256_broadcast_ss(a##i + o); \
+    c##i##0 = _mm256_fmadd_ps(av, b0, c##i##0);      \
+    c##i##1 = _mm256_fmadd_ps(av, b1, c##i##1);      \
+  }
+#define TL_W_STORE_(i)                                                               \
+  if (rows > i) {                                                                    \
+    _mm256_storeu_ps(c + i * ldc, _mm256_min_ps(hi, _mm256_max_ps(lo, c##i##0)));     \
+    _mm256_storeu_ps(c + i * ldc + 8, _mm256_min_ps(hi, _mm256_max_ps(lo, c##i##1))); \
+  }
+#define TL_W_STORE_ALL_                                                      \
+  const __m256 lo = _mm256_set1_ps(act.min), hi = _mm256_set1_ps(act.max); \
+  TL_ROWS6_(TL_W_STORE_)
+
 /* ---- narrow tiles: at most 8 columns of a panel (one vector per row), up to 8 rows ----
  * The same per-output arithmetic as the 16-column tiles with rows >= 2 (bias, one FMA per k in order, the
  * clamp) without computing the panel's other 8 columns; a partial tile stores its cols columns masked. */
@@ -155,25 +173,11 @@ TL_AVX2_ static inline __attribute__((always_inline)) void tl_avx2_tile(const in
   TL_ROWS6_(TL_DECL_)
 #undef TL_DECL_
   b += 16;
-  for (int32_t kk = 0; kk < k; kk++, b += 16) {
+  for (int32_t o = 0; o < k; o++, b += 16) {
     const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-#define TL_STEP_(i)                               \
-  if (rows > i) {                                 \
-    const __m256 av = _mm256_broadcast_ss(a##i + kk); \
-    c##i##0 = _mm256_fmadd_ps(av, b0, c##i##0);   \
-    c##i##1 = _mm256_fmadd_ps(av, b1, c##i##1);   \
+    TL_ROWS6_(TL_W_STEP_)
   }
-    TL_ROWS6_(TL_STEP_)
-#undef TL_STEP_
-  }
-  const __m256 lo = _mm256_set1_ps(act.min), hi = _mm256_set1_ps(act.max);
-#define TL_STORE_(i)                                                                 \
-  if (rows > i) {                                                                    \
-    _mm256_storeu_ps(c + i * ldc, _mm256_min_ps(hi, _mm256_max_ps(lo, c##i##0)));     \
-    _mm256_storeu_ps(c + i * ldc + 8, _mm256_min_ps(hi, _mm256_max_ps(lo, c##i##1))); \
-  }
-  TL_ROWS6_(TL_STORE_)
-#undef TL_STORE_
+  TL_W_STORE_ALL_
 }
 
 /* rows (1..6) a constant per case, so each case keeps only its rows' registers; partial tiles go through part */
@@ -249,23 +253,9 @@ TL_AVX2_ static inline __attribute__((always_inline)) void tl_avx2_itile(const i
   for (int32_t kk = 0; kk < k; kk++, b += 16) {
     const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
     const int32_t o = off[kk];
-#define TL_STEP_(i)                                  \
-  if (rows > i) {                                    \
-    const __m256 av = _mm256_broadcast_ss(a##i + o); \
-    c##i##0 = _mm256_fmadd_ps(av, b0, c##i##0);      \
-    c##i##1 = _mm256_fmadd_ps(av, b1, c##i##1);      \
+    TL_ROWS6_(TL_W_STEP_)
   }
-    TL_ROWS6_(TL_STEP_)
-#undef TL_STEP_
-  }
-  const __m256 lo = _mm256_set1_ps(act.min), hi = _mm256_set1_ps(act.max);
-#define TL_STORE_(i)                                                                 \
-  if (rows > i) {                                                                    \
-    _mm256_storeu_ps(c + i * ldc, _mm256_min_ps(hi, _mm256_max_ps(lo, c##i##0)));     \
-    _mm256_storeu_ps(c + i * ldc + 8, _mm256_min_ps(hi, _mm256_max_ps(lo, c##i##1))); \
-  }
-  TL_ROWS6_(TL_STORE_)
-#undef TL_STORE_
+  TL_W_STORE_ALL_
 }
 
 TL_AVX2_ void tl_conv_tile_f32_avx2(const float *const *a, const int32_t *off, int32_t rows, int32_t k,
@@ -309,26 +299,12 @@ TL_AVX2_ static inline __attribute__((always_inline)) void tl_avx2_ind_tile(cons
 #define TL_PTR_(i) const float *a##i = ind[rows > i ? i : 0];
     TL_ROWS6_(TL_PTR_)
 #undef TL_PTR_
-    for (int32_t ci = 0; ci < in_c; ci++, b += 16) {
+    for (int32_t o = 0; o < in_c; o++, b += 16) {
       const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-#define TL_STEP_(i)                                   \
-  if (rows > i) {                                     \
-    const __m256 av = _mm256_broadcast_ss(a##i + ci); \
-    c##i##0 = _mm256_fmadd_ps(av, b0, c##i##0);       \
-    c##i##1 = _mm256_fmadd_ps(av, b1, c##i##1);       \
-  }
-      TL_ROWS6_(TL_STEP_)
-#undef TL_STEP_
+      TL_ROWS6_(TL_W_STEP_)
     }
   }
-  const __m256 lo = _mm256_set1_ps(act.min), hi = _mm256_set1_ps(act.max);
-#define TL_STORE_(i)                                                                 \
-  if (rows > i) {                                                                    \
-    _mm256_storeu_ps(c + i * ldc, _mm256_min_ps(hi, _mm256_max_ps(lo, c##i##0)));     \
-    _mm256_storeu_ps(c + i * ldc + 8, _mm256_min_ps(hi, _mm256_max_ps(lo, c##i##1))); \
-  }
-  TL_ROWS6_(TL_STORE_)
-#undef TL_STORE_
+  TL_W_STORE_ALL_
 }
 
 #define TL_IND_ROWS_(CIN)                                                          \
