@@ -173,9 +173,12 @@ def ccache_env() -> dict[str, str]:
 
 
 @contextmanager
-def _locked(name: str) -> Iterator[None]:
-    BUILD_ROOT.mkdir(exist_ok=True)
-    with open(BUILD_ROOT / f".{name}.lock", "w") as lock:
+def build_lock(directory: Path) -> Iterator[None]:
+    """Hold an exclusive lock on build folder ``directory`` (a file ``.<name>.lock`` beside it) while
+    configuring and building into it: pytest-xdist workers (``make test`` runs two) and other pytest
+    processes that build into the same folder wait for each other instead of racing."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    with open(directory.parent / f".{directory.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
@@ -205,7 +208,7 @@ def build(name: str, targets: Sequence[str] = ()) -> Path:
     ]
     stamp_text = "\n".join(configure)
     stamp = directory / ".tl_configure_stamp"
-    with _locked(name):
+    with build_lock(directory):
         fresh = (
             (directory / "CMakeCache.txt").is_file() and stamp.is_file() and stamp.read_text() == stamp_text
         )

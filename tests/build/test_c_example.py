@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cbuild import VARIANTS, ccache_args, ccache_env, require
+from cbuild import VARIANTS, build_lock, ccache_args, ccache_env, require
 from conftest import need_tool
 from export_models import mnist, trained
 
@@ -42,18 +42,19 @@ def _build(variant: str) -> list[str]:
     if shutil.which("ninja"):
         configure += ["-G", "Ninja"]
     stamp = directory / ".tl_configure_stamp"
-    if not (stamp.is_file() and stamp.read_text() == "\n".join(configure)):
-        if directory.exists():
-            shutil.rmtree(directory)
-        result = subprocess.run(configure, capture_output=True, text=True)
-        assert result.returncode == 0, result.stdout + result.stderr
-        stamp.write_text("\n".join(configure))
-    result = subprocess.run(
-        ["cmake", "--build", str(directory), "-j", "2", "--target", "classify"],
-        capture_output=True,
-        text=True,
-        env=ccache_env(),
-    )
+    with build_lock(directory):  # tests/runtime/test_end_to_end.py builds here too
+        if not (stamp.is_file() and stamp.read_text() == "\n".join(configure)):
+            if directory.exists():
+                shutil.rmtree(directory)
+            result = subprocess.run(configure, capture_output=True, text=True)
+            assert result.returncode == 0, result.stdout + result.stderr
+            stamp.write_text("\n".join(configure))
+        result = subprocess.run(
+            ["cmake", "--build", str(directory), "-j", "2", "--target", "classify"],
+            capture_output=True,
+            text=True,
+            env=ccache_env(),
+        )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     return [*v.emulator, str(directory / "classify")]
 

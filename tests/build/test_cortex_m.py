@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cbuild import c_flags, compile_program
+from cbuild import build_lock, c_flags, compile_program
 from conftest import need_tool
 from export_models import mnist, trained
 from runtime_op_cases import ensure_pyruntime
@@ -136,9 +136,10 @@ def build_library(ops_header: Path | None = None, name: str = "m4-selective") ->
         f"-DCMAKE_TOOLCHAIN_FILE={REPO / 'runtime_c' / 'cmake' / 'cortex-m4.cmake'}",
         f"-DTL_OPS_HEADER={ops_header or ''}",
     ]  # fmt: skip
-    r = subprocess.run(configure, capture_output=True, text=True)
-    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
-    r = subprocess.run(["cmake", "--build", str(d), "-j2"], capture_output=True, text=True)
+    with build_lock(d):  # build-embedded/m4 is built by test_kws_firmware.py and tests/zoo too
+        r = subprocess.run(configure, capture_output=True, text=True)
+        assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
+        r = subprocess.run(["cmake", "--build", str(d), "-j2"], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-6000:]
     return d / "libtensorlet.a"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cbuild import build
+from cbuild import build, build_lock
 from conftest import need_tool
 from runtime_op_cases import ensure_pyruntime
 
@@ -47,7 +47,9 @@ def built():
     assert clips.shape == (CLIPS, 16000) and clips.dtype == np.int16
     # the full Cortex-M4 library of tests/build/test_cortex_m.py (same folder and options: no rebuild in a
     # full run) and the host library of the native test build
-    m4_lib = kf.build_library(REPO / "build-embedded" / "m4", None, cortex_m4=True)
+    m4_dir = REPO / "build-embedded" / "m4"
+    with build_lock(m4_dir):  # test_cortex_m.build_library's lock on the same folder
+        m4_lib = kf.build_library(m4_dir, None, cortex_m4=True)
     host_lib = build("native", ["tensorlet"]) / "libtensorlet.a"
     out = REPO / "build-embedded" / "kws-firmware-test"
     elf, exe, expected = kf.build_all(model, clips, labels, classes, out, m4_lib, host_lib)
