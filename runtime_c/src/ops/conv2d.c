@@ -8,6 +8,7 @@
  * (tl_op_request_scratch). int8: conv2d_int8.c.
  */
 #include "fb_schema.h"
+#include "kernels/opt/conv_winograd.h"
 #include "kernels/opt/opt_kernels.h"
 #include "ops/conv_options.h"
 #include "ops/ops_int8.h"
@@ -17,6 +18,7 @@ typedef struct tl_conv2d_state {
   float *packed;          /* tl_conv2d_f32_opt_packed_floats, or NULL: the reference kernel */
   int32_t isa;            /* the GEMM level of packed */
   int32_t scratch;        /* scratch index of the im2col blocks (one per thread), -1: none (pointwise) */
+  int32_t winograd;       /* 1: packed and scratch are Winograd F(2x2, 3x3)'s (kernels/opt/conv_winograd.h) */
 } tl_conv2d_state;
 
 static tl_status tl_decode_conv2d_options(tl_options_reader *r, void *options) {
@@ -97,7 +99,7 @@ TL_OP_ENTRY tl_status tl_prepare_conv2d(tl_op_ctx *ctx, tl_node *node) {
   tl_conv2d_state *s;
   float *packed = NULL;
   tl_isa isa = TL_ISA_REFERENCE;
-  int32_t scratch = -1;
+  int32_t scratch = -1, winograd = 0;
   TL_ENSURE_OK(tl_op_conv_geometry(ctx, node, 0, &p));
   if (tl_op_is_int8(ctx, node)) {
     return tl_prepare_conv2d_int8(ctx, node, &p, ((const tl_conv_options *)node->op->options)->activation);
@@ -110,11 +112,21 @@ TL_OP_ENTRY tl_status tl_prepare_conv2d(tl_op_ctx *ctx, tl_node *node) {
     const size_t threads = (size_t)tl_threadpool_threads(ctx->interp->pool); /* one scratch block each */
     size_t floats, bytes, sbytes = 0;
     isa = tl_gemm_level_for((tl_isa)tl_op_opt_isa(ctx), (int64_t)p.batch * p.out_h * p.out_w, p.out_c);
-    floats = tl_conv2d_f32_opt_packed_floats(&p, isa);
+    winograd = tl_conv_winograd_selected(&p, isa);
+    floats = winograd ? tl_conv_winograd_packed_floats(&p, isa) : tl_conv2d_f32_opt_packed_floats(&p, isa);
     /* im2col blocks: at least TL_CONV_MIN_BLOCK_ROWS rows, more where the arena has room */
     const size_t least = tl_conv2d_f32_opt_scratch_floats(&p, TL_CONV_MIN_BLOCK_ROWS);
     size_t most_bytes = 0;
-    if (floats > 0 && tl_mul_size(floats, sizeof(float), &bytes) &&
+    if (winograd) { /* a fixed block of tiles per thread */
+      if (tl_mul_size(floats, sizeof(float), &bytes) &&
+          tl_mul_size(tl_conv_winograd_scratch_floats(&p), threads * sizeof(float), &sbytes)) {
+        packed = (float *)tl_op_persistent(ctx, bytes);
+        TL_ENSURE_OK(tl_op_request_scratch(ctx, sbytes, &scratch));
+      } else {
+        isa = TL_ISA_REFERENCE;
+        winograd = 0;
+      }
+    } else if (floats > 0 && tl_mul_size(floats, sizeof(float), &bytes) &&
         tl_mul_size(least, threads * sizeof(float), &sbytes) &&
         tl_mul_size(tl_conv2d_f32_opt_scratch_floats(&p, TL_CONV_BLOCK_ROWS), threads * sizeof(float), &most_bytes)) {
       packed = (float *)tl_op_persistent(ctx, bytes);
@@ -128,9 +140,14 @@ TL_OP_ENTRY tl_status tl_prepare_conv2d(tl_op_ctx *ctx, tl_node *node) {
   s->packed = packed;
   s->isa = (int32_t)isa;
   s->scratch = scratch;
+  s->winograd = winograd;
   if (packed != NULL) {
     const float *bias = node->op->input_count == 3 ? (const float *)tl_op_input_data(ctx, node, 2) : NULL;
-    tl_conv2d_f32_opt_pack(packed, (const float *)tl_op_input_data(ctx, node, 1), bias, &p, isa);
+    if (winograd) {
+      tl_conv_winograd_pack(packed, (const float *)tl_op_input_data(ctx, node, 1), bias, &p, isa);
+    } else {
+      tl_conv2d_f32_opt_pack(packed, (const float *)tl_op_input_data(ctx, node, 1), bias, &p, isa);
+    }
   }
   node->state = s;
   return TL_OK;
@@ -186,10 +203,48 @@ static void tl_conv2d_f32_opt_threaded(tl_op_ctx *ctx, tl_node *node, const tl_c
   tl_threadpool_run(ctx->interp->pool, images * j.split.row_tasks * j.split.col_tasks, tl_conv_task, &j);
 }
 
+/* Winograd over threads: task t is block t % blocks of image t / blocks, in the thread's own scratch. The
+ * blocks are fixed at prepare (conv_winograd.h), so any thread count gives the same bits. */
+typedef struct tl_wino_job {
+  float *y;
+  const float *x;
+  const tl_conv2d_state *s;
+  float *scratch;
+  size_t scratch_floats; /* per thread */
+  int32_t blocks;        /* per image */
+} tl_wino_job;
+
+static void tl_wino_task(void *arg, int32_t task, int32_t thread) {
+  const tl_wino_job *j = (const tl_wino_job *)arg;
+  tl_conv_winograd_f32_block(j->y, j->x, j->s->packed, j->scratch + (size_t)thread * j->scratch_floats, &j->s->p,
+                             (tl_isa)j->s->isa, task / j->blocks, task % j->blocks);
+}
+
+static void tl_eval_conv2d_winograd(tl_op_ctx *ctx, tl_node *node, const tl_conv2d_state *s) {
+  const tl_conv_params *p = &s->p;
+  tl_wino_job j;
+  j.y = (float *)tl_op_output_data(ctx, node, 0);
+  j.x = (const float *)tl_op_input_data(ctx, node, 0);
+  j.s = s;
+  j.scratch = (float *)tl_op_scratch(node, s->scratch);
+  j.scratch_floats = tl_conv_winograd_scratch_floats(p);
+  j.blocks = tl_conv_winograd_blocks(p);
+  if (tl_op_threads(ctx, (int64_t)p->batch * p->out_h * p->out_w * p->out_c * 9 * p->in_c) > 1 &&
+      (int64_t)p->batch * j.blocks > 1) {
+    tl_threadpool_run(ctx->interp->pool, p->batch * j.blocks, tl_wino_task, &j);
+    return;
+  }
+  tl_conv_winograd_f32(j.y, j.x, s->packed, j.scratch, p, (tl_isa)s->isa);
+}
+
 TL_OP_ENTRY void tl_eval_conv2d(tl_op_ctx *ctx, tl_node *node) {
   const tl_conv2d_state *s = (const tl_conv2d_state *)node->state;
   if (tl_op_is_int8(ctx, node)) {
     tl_eval_conv2d_int8(ctx, node);
+    return;
+  }
+  if (s->winograd) {
+    tl_eval_conv2d_winograd(ctx, node, s);
     return;
   }
   if (s->isa != TL_ISA_REFERENCE) {
