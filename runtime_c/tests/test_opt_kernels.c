@@ -636,6 +636,69 @@ TL_TEST(conv_int8_bit_exact_on_every_path) {
   TL_EXPECT_EQ(failures, 0);
 }
 
+/* A pointwise (1x1, stride 1) Conv2D of m positions, depth k, n output channels: the input is the GEMM's
+ * matrix (at the AVX2 level the dense rows are widened as one run and the columns go by two panels, a last
+ * partial pair or single panel). Per-channel shifts spread over [shift_lo, shift_hi] with the multipliers'
+ * ends 2^30 and 2^31 - 1 on some channels; bias_mag scales the biases (up to the int32 ends: saturation and
+ * packs whose corrections leave the int32 lanes). */
+static int pw8_case(int32_t m, int32_t k, int32_t n, int32_t zp, int32_t shift_lo, int32_t shift_hi,
+                    int64_t bias_mag, int32_t out_zp, int32_t lo, int32_t hi) {
+  tl_conv_int8_params p;
+  tl_conv_params *g = &p.geom;
+  int32_t *mult = (int32_t *)malloc((size_t)n * sizeof(int32_t));
+  int32_t *shift = (int32_t *)malloc((size_t)n * sizeof(int32_t));
+  int32_t *bias = (int32_t *)malloc((size_t)n * sizeof(int32_t));
+  memset(&p, 0, sizeof p);
+  g->batch = 1, g->in_h = 1, g->in_w = m, g->in_c = k, g->out_c = n, g->out_h = 1, g->out_w = m;
+  g->k_h = g->k_w = g->stride_h = g->stride_w = g->dilation_h = g->dilation_w = g->depth_multiplier = 1;
+  p.input_zp = zp;
+  for (int32_t c = 0; c < n; c++) {
+    g_rng = g_rng * 1664525u + 1013904223u;
+    mult[c] = c % 7 == 3 ? 0x40000000 : (c % 7 == 5 ? INT32_MAX : (int32_t)(0x40000000u + (g_rng >> 2) % 0x3FFFFFFFu));
+    shift[c] = shift_lo + (int32_t)((uint32_t)(c * 13 + k) % (uint32_t)(shift_hi - shift_lo + 1));
+    g_rng = g_rng * 1664525u + 1013904223u;
+    bias[c] = (int32_t)((int64_t)(g_rng % (2 * (uint64_t)bias_mag + 1)) - bias_mag);
+  }
+  p.out.channels = n, p.out.multipliers = n > 1 ? mult : NULL, p.out.shifts = n > 1 ? shift : NULL;
+  p.out.multiplier = mult[0], p.out.shift = shift[0], p.out.output_zp = out_zp;
+  p.out.act_min = lo, p.out.act_max = hi;
+  int8_t *x = rand_i8_array((int64_t)m * k), *w = rand_i8_array((int64_t)n * k);
+  int8_t *want = i8_out((int64_t)m * n), *got = i8_out((int64_t)m * n);
+  void *packed = malloc(tl_conv2d_int8_opt_packed_bytes(&p, g_i8));
+  tl_conv2d_int8(want, x, w, bias, &p);
+  tl_conv2d_int8_opt_pack(packed, w, bias, &p, g_i8);
+  tl_conv2d_int8_opt(got, x, packed, NULL, &p, g_i8);
+  char what[160];
+  snprintf(what, sizeof what, "pw8 m=%d k=%d n=%d zp=%d shifts [%d, %d] bias %lld out_zp=%d clamp [%d, %d]", m, k, n,
+           zp, shift_lo, shift_hi, (long long)bias_mag, out_zp, lo, hi);
+  const int ok = check_same_bytes(got, want, (int64_t)m * n, what);
+  free(mult), free(shift), free(bias), free(x), free(w), free(want), free(got), free(packed);
+  return ok;
+}
+
+TL_TEST(pointwise_int8_every_depth) {
+  static const int32_t ns[] = {1, 8, 9, 15, 16, 17, 24, 40};
+  static const int32_t ms[] = {1, 3, 4, 6, 16, 97, 190};
+  int failures = 0, cases = 0;
+  for (int32_t k = 1; k <= 70; k++)
+    for (size_t j = 0; j < sizeof ns / sizeof ns[0]; j++) {
+      const int v = (int)(k + j);
+      const int32_t zp = v % 3 == 0 ? -128 : (v % 3 == 1 ? 127 : v % 19 - 9);
+      failures += !pw8_case(ms[v % 7], k, ns[j], zp, -(int32_t)(6 + k / 10), -(int32_t)(4 + k / 10), 20000,
+                            v % 5 - 2, v % 4 == 0 ? -10 : -128, 127);
+      cases++;
+    }
+  /* every right shift 0..31 (the inline requantization), left shifts too (the reference's), the int32 ends */
+  for (int32_t t = 0; t < 8; t++) {
+    failures += !pw8_case(37 + t, 8 + 9 * t, 17 + t, t % 2 ? 127 : -128, -31, 0, (int64_t)1 << (8 + 3 * t), 0, -128,
+                          127);
+    failures += !pw8_case(21, 5 + 7 * t, 33, t % 2 ? -128 : 127, -31, 30, 1000, -3, -128, 127);
+    failures += !pw8_case(19, 3 + 11 * t, 18, 7, -12, -1, INT32_MAX, 5, -128, 127); /* saturating biases */
+  }
+  TL_EXPECT_EQ(failures, 0);
+  TL_EXPECT_EQ(cases, 70 * 8);
+}
+
 static int dw8_case(int32_t batch, int32_t in_h, int32_t in_w, int32_t ch, int32_t k_h, int32_t k_w, int32_t stride,
                     int32_t dilation, int32_t pad, int32_t zp, int per_channel, int bias_kind) {
   tl_conv_int8_params p;
@@ -839,6 +902,7 @@ int main(void) {
     TL_RUN(fc_int8_bit_exact_on_every_remainder);
     TL_RUN(fc_int8_one_row_every_width);
     TL_RUN(conv_int8_bit_exact_on_every_path);
+    TL_RUN(pointwise_int8_every_depth);
     TL_RUN(depthwise_int8_bit_exact_on_every_path);
     TL_RUN(max_pool_int8_bit_exact);
     TL_RUN(softmax_int8_bit_exact);

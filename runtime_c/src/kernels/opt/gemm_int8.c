@@ -142,9 +142,10 @@ void tl_gemm_int8_pack(void *packed, const int8_t *w, const int32_t *bias, int32
 }
 
 /* Algorithm: y[r, j] = requant_j(raw[r, j] + corr[j]) for m rows of a (lda apart) and the packed columns
- * [jb, je) of n; the level's register-requantized paths first where it has them (rows_q: each 16 rows (4 for
- * depths over 512) across a block of panels of at most TL_I8_ROWS_Q_BYTES, which stays in L2), else tiles of 4 rows x NR columns, the
- * rows innermost so a panel stays in L1 across the rows. */
+ * [jb, je) of n; the level's register-requantized paths first where it has them (rows_q: as many rows as
+ * TL_I8_ROWS_Q_A16 int16 hold, by 4, at most TL_I8_ROWS_Q_ROWS, across a block of panels of at most
+ * TL_I8_ROWS_Q_BYTES, which stays in L2), else tiles of 4 rows x NR columns, the rows innermost so a panel
+ * stays in L1 across the rows. */
 #define TL_I8_ROWS_Q_BYTES (128 * 1024)
 void tl_gemm_int8_run(int8_t *y, int64_t ldy, const int8_t *a, int64_t lda, int32_t m, const void *packed,
                       int32_t n, int32_t k, const tl_requant_int8 *q, const tl_i8_kernels *ks, int32_t jb, int32_t je) {
@@ -160,7 +161,8 @@ void tl_gemm_int8_run(int8_t *y, int64_t ldy, const int8_t *a, int64_t lda, int3
     return;
   if (fits32 && ks->rows_q != NULL) { /* blocks of panels within TL_I8_ROWS_Q_BYTES, groups of rows across each */
     const int32_t per = (int32_t)(TL_I8_ROWS_Q_BYTES / (nr * kp) > 0 ? TL_I8_ROWS_Q_BYTES / (nr * kp) : 1) * nr;
-    const int32_t step = kp <= 512 ? TL_I8_ROWS_Q_ROWS : TL_I8_MR; /* short rows: more of them per call */
+    const int64_t ld16 = k < 1 ? 2 : ((int64_t)k + 1) / 2 * 2, fit = TL_I8_ROWS_Q_A16 / ld16 / 4 * 4; /* by 4 */
+    const int32_t step = fit < TL_I8_MR ? TL_I8_MR : (fit > TL_I8_ROWS_Q_ROWS ? TL_I8_ROWS_Q_ROWS : (int32_t)fit);
     int ok = 1;
     for (int32_t c0 = jb; c0 < je && ok; c0 += per)
       for (int32_t r0 = 0; r0 < m && ok; r0 += step)

@@ -215,12 +215,18 @@ TL_I8_AVX2_ TL_I8_INLINE __m256i tl_i8_corr8(const int64_t *corr) {
  * The rows are widened to int16 once (a16, zero-padded to whole pairs) and reused by every panel: each depth
  * pair is then one vpbroadcastd load per row instead of an in-register shuffle (the shuffle ports were the
  * bottleneck of tl_i8_avx2_rows on Zen 3). The sums start at the panel's corrections (fits32: exact). */
-#define TL_I8_AVX2_ROWS_Q_A16 8192 /* int16 copy of the rows on the stack: 16 KiB (4 rows of k <= 2048) */
 
 TL_I8_AVX2_ TL_I8_INLINE __m256i tl_i8_bcast_pair(const int16_t *p) {
   int32_t v;
   memcpy(&v, p, sizeof v);
   return _mm256_set1_epi32(v);
+}
+
+/* s + p with s's register as the destination: gcc otherwise added into p's register and copied it back, one
+ * vmovdqa per accumulator and step (dispatch slots the loop is bound by) */
+TL_I8_AVX2_ TL_I8_INLINE __m256i tl_i8_acc(__m256i s, __m256i p) {
+  __asm__("vpaddd %1, %0, %0" : "+x"(s) : "x"(p));
+  return s;
 }
 
 /* One panel: rows (1..4, a constant in each instance) of a16 (ld16 apart, pairs pairs), the sums starting at
@@ -236,10 +242,10 @@ TL_I8_AVX2_ TL_I8_INLINE void tl_i8_avx2_panel_q(const int32_t rows, int8_t *y, 
 #endif
   for (int32_t g = 0; g < pairs; g++) {
     const __m256i bv = tl_i8_avx2_w16(b + (int64_t)g * 16);
-    c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(tl_i8_bcast_pair(r0 + 2 * g), bv));
-    if (rows > 1) c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(tl_i8_bcast_pair(r1 + 2 * g), bv));
-    if (rows > 2) c2 = _mm256_add_epi32(c2, _mm256_madd_epi16(tl_i8_bcast_pair(r2 + 2 * g), bv));
-    if (rows > 3) c3 = _mm256_add_epi32(c3, _mm256_madd_epi16(tl_i8_bcast_pair(r3 + 2 * g), bv));
+    c0 = tl_i8_acc(c0, _mm256_madd_epi16(tl_i8_bcast_pair(r0 + 2 * g), bv));
+    if (rows > 1) c1 = tl_i8_acc(c1, _mm256_madd_epi16(tl_i8_bcast_pair(r1 + 2 * g), bv));
+    if (rows > 2) c2 = tl_i8_acc(c2, _mm256_madd_epi16(tl_i8_bcast_pair(r2 + 2 * g), bv));
+    if (rows > 3) c3 = tl_i8_acc(c3, _mm256_madd_epi16(tl_i8_bcast_pair(r3 + 2 * g), bv));
   }
   if (rows == 4 && cols == 8) { /* the four rows' bytes packed together, then one 8-byte store per row */
     const __m256i bytes = _mm256_permutevar8x32_epi32(tl_i8_rq8_4rows(c0, c1, c2, c3, c),
@@ -257,16 +263,79 @@ TL_I8_AVX2_ TL_I8_INLINE void tl_i8_avx2_panel_q(const int32_t rows, int8_t *y, 
   if (rows > 3) tl_i8_store8(y + 3 * ldy, tl_i8_rq8(c3, c), cols);
 }
 
-/* rows (1..TL_I8_ROWS_Q_ROWS) rows, widened into a16 when rows * k fits it (else 0: nothing written); per
- * panel the requantization constants and corrections once, then the rows 4 at a time. */
+/* Two panels (16 columns, cols of them live, 9..16): rows (1..4, a constant in each instance) of a16, two
+ * accumulators per row (8 + 2 weight vectors + the broadcast and a product: no spills; six rows spilled under
+ * gcc), so each broadcast pair feeds two vpmaddwd and each widened weight vector four: the loop is bound by
+ * dispatch on Zen 3, and this is 22 instructions per 128 products where one panel took 13-14 per 64. The sums
+ * start at the corrections cv0, cv1; per row the two vectors are requantized (c0, c1), packed to 16 int16
+ * [0-3, 8-11, 4-7, 12-15] plus the zero point, two rows packed to bytes and a dword permute puts each row's 16
+ * bytes in order. */
+#define TL_I8_PAIR_ACC_(r, ra)                                                          \
+  if (rows > (r)) {                                                                     \
+    const __m256i x_ = tl_i8_bcast_pair((ra) + 2 * g);                                  \
+    s##r = tl_i8_acc(s##r, _mm256_madd_epi16(x_, b0));                                  \
+    t##r = tl_i8_acc(t##r, _mm256_madd_epi16(x_, b1));                                  \
+  }
+TL_I8_AVX2_ TL_I8_INLINE __m256i tl_i8_pair_w16(__m256i s, __m256i t, const tl_i8_rq8c *c0, const tl_i8_rq8c *c1) {
+  return _mm256_adds_epi16(_mm256_packs_epi32(tl_i8_rq8_raw(s, c0), tl_i8_rq8_raw(t, c1)), c0->zp16);
+}
+TL_I8_AVX2_ TL_I8_INLINE void tl_i8_pair_store(int8_t *y, int64_t ldy, int two, __m256i w0, __m256i w1, int32_t cols,
+                                               const tl_i8_rq8c *c) {
+  const __m256i b = _mm256_min_epi8(_mm256_max_epi8(_mm256_packs_epi16(w0, w1), c->lo8), c->hi8);
+  const __m256i v = _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+  if (cols == 16) {
+    _mm_storeu_si128((__m128i *)(void *)y, _mm256_castsi256_si128(v));
+    if (two) _mm_storeu_si128((__m128i *)(void *)(y + ldy), _mm256_extracti128_si256(v, 1));
+  } else {
+    int8_t tmp[32];
+    _mm256_storeu_si256((__m256i *)(void *)tmp, v);
+    memcpy(y, tmp, (size_t)cols);
+    if (two) memcpy(y + ldy, tmp + 16, (size_t)cols);
+  }
+}
+TL_I8_AVX2_ TL_I8_INLINE void tl_i8_avx2_pair_q(const int32_t rows, int8_t *y, int64_t ldy, const int16_t *a16,
+                                                int64_t ld16, int32_t pairs, const int8_t *bp0, const int8_t *bp1,
+                                                __m256i cv0, __m256i cv1, int32_t cols, const tl_i8_rq8c *c0,
+                                                const tl_i8_rq8c *c1) {
+  __m256i s0 = cv0, s1 = cv0, s2 = cv0, s3 = cv0, t0 = cv1, t1 = cv1, t2 = cv1, t3 = cv1;
+  const int16_t *r0 = a16, *r1 = a16 + (rows > 1 ? ld16 : 0), *r2 = a16 + (rows > 2 ? 2 * ld16 : 0);
+  const int16_t *r3 = a16 + (rows > 3 ? 3 * ld16 : 0);
+  for (int32_t g = 0; g < pairs; g++) {
+    const __m256i b0 = tl_i8_avx2_w16(bp0 + (int64_t)g * 16), b1 = tl_i8_avx2_w16(bp1 + (int64_t)g * 16);
+    TL_I8_PAIR_ACC_(0, r0)
+    TL_I8_PAIR_ACC_(1, r1)
+    TL_I8_PAIR_ACC_(2, r2)
+    TL_I8_PAIR_ACC_(3, r3)
+  }
+  const __m256i w0 = tl_i8_pair_w16(s0, t0, c0, c1);
+  const __m256i w1 = rows > 1 ? tl_i8_pair_w16(s1, t1, c0, c1) : w0;
+  tl_i8_pair_store(y, ldy, rows > 1, w0, w1, cols, c0);
+  if (rows > 2) {
+    const __m256i w2 = tl_i8_pair_w16(s2, t2, c0, c1);
+    const __m256i w3 = rows > 3 ? tl_i8_pair_w16(s3, t3, c0, c1) : w2;
+    tl_i8_pair_store(y + 2 * ldy, ldy, rows > 3, w2, w3, cols, c0);
+  }
+}
+#undef TL_I8_PAIR_ACC_
+
+/* rows (1..TL_I8_ROWS_Q_ROWS) rows, widened into a16 when rows * k fits it (else 0: nothing written); per two
+ * panels the requantization constants and corrections once, then the rows 4 at a time (a last single panel
+ * likewise). */
 TL_I8_AVX2_ static int tl_i8_rows_q_avx2(int8_t *y, int64_t ldy, const int8_t *a, int64_t lda, int32_t rows, int32_t k,
                                          const int8_t *panels, int64_t panel_bytes, const int64_t *corr, int32_t jb,
                                          int32_t je, int32_t n, const tl_requant_int8 *q) {
-  int16_t a16[TL_I8_AVX2_ROWS_Q_A16];
+  int16_t a16[TL_I8_ROWS_Q_A16];
   const int32_t pairs = (k + 1) / 2;
   const int64_t ld16 = 2 * (int64_t)pairs;
-  if (rows < 1 || rows > TL_I8_ROWS_Q_ROWS || (int64_t)rows * ld16 > TL_I8_AVX2_ROWS_Q_A16) return 0;
-  for (int32_t r = 0; r < rows; r++) {
+  if (rows < 1 || rows > TL_I8_ROWS_Q_ROWS || (int64_t)rows * ld16 > TL_I8_ROWS_Q_A16) return 0;
+  int32_t r = 0;
+  if (lda == k && ld16 == k) { /* dense rows of even depth: one run of rows * k values */
+    const int64_t total = (int64_t)rows * k;
+    int64_t i = 0;
+    for (; i + 16 <= total; i += 16) _mm256_storeu_si256((__m256i *)(void *)(a16 + i), tl_i8_avx2_w16(a + i));
+    r = (int32_t)(i / k); /* the rows not wholly done go below */
+  }
+  for (; r < rows; r++) {
     const int8_t *x = a + r * lda;
     int16_t *d = a16 + r * ld16;
     int32_t i = 0;
@@ -280,7 +349,36 @@ TL_I8_AVX2_ static int tl_i8_rows_q_avx2(int8_t *y, int64_t ldy, const int8_t *a
       for (; i < k; i++) d[i] = x[i];
     if (k & 1) d[k] = 0;
   }
-  for (int32_t j0 = jb; j0 < je; j0 += 8) {
+  int32_t j0 = jb;
+  for (; j0 + 8 < je && j0 + 8 < n; j0 += 16) { /* two panels, the second with at least one live column */
+    const int8_t *b = panels + (int64_t)(j0 / 8) * panel_bytes;
+    const int32_t cols = n - j0 < 16 ? n - j0 : 16;
+    const __m256i cv0 = tl_i8_corr8(corr + j0), cv1 = tl_i8_corr8(corr + j0 + 8);
+    tl_i8_rq8c c0, c1;
+    tl_i8_rq8_init(&c0, q, j0, 8);
+    tl_i8_rq8_init(&c1, q, j0 + 8, cols - 8);
+    int32_t r0 = 0;
+    for (; r0 + 4 <= rows; r0 += 4)
+      tl_i8_avx2_pair_q(4, y + r0 * ldy + j0, ldy, a16 + r0 * ld16, ld16, pairs, b, b + panel_bytes, cv0, cv1, cols,
+                        &c0, &c1);
+    switch (rows - r0) {
+      case 3:
+        tl_i8_avx2_pair_q(3, y + r0 * ldy + j0, ldy, a16 + r0 * ld16, ld16, pairs, b, b + panel_bytes, cv0, cv1,
+                          cols, &c0, &c1);
+        break;
+      case 2:
+        tl_i8_avx2_pair_q(2, y + r0 * ldy + j0, ldy, a16 + r0 * ld16, ld16, pairs, b, b + panel_bytes, cv0, cv1,
+                          cols, &c0, &c1);
+        break;
+      case 1:
+        tl_i8_avx2_pair_q(1, y + r0 * ldy + j0, ldy, a16 + r0 * ld16, ld16, pairs, b, b + panel_bytes, cv0, cv1,
+                          cols, &c0, &c1);
+        break;
+      default:
+        break;
+    }
+  }
+  for (; j0 < je; j0 += 8) { /* a last single panel */
     const int8_t *b = panels + (int64_t)(j0 / 8) * panel_bytes;
     const int32_t cols = n - j0 < 8 ? n - j0 : 8;
     const __m256i cv = tl_i8_corr8(corr + j0);

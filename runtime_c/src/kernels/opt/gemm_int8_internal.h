@@ -24,7 +24,8 @@
 
 #define TL_I8_INLINE static inline __attribute__((always_inline))
 #define TL_I8_MR 4 /* rows per micro-tile of tl_i8_kernels.tile */
-#define TL_I8_ROWS_Q_ROWS 16 /* rows per call of tl_i8_kernels.rows_q, at most */
+#define TL_I8_ROWS_Q_ROWS 96 /* rows per call of tl_i8_kernels.rows_q, at most */
+#define TL_I8_ROWS_Q_A16 8192 /* and at most this many int16 of rows * depth (rounded up to pairs) */
 
 /* sums[0..cols) for channels c0.. of one depthwise output pixel: taps (ky, kx) in [ky0, ky1) x [kx0, kx1). */
 typedef struct tl_dw8_pixel {
