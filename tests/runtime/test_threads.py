@@ -91,6 +91,52 @@ def test_thread_counts_give_identical_bits(name: str) -> None:
         np.testing.assert_allclose(want[0], ref, rtol=1e-4, atol=1e-4 * float(np.abs(ref).max()))
 
 
+def _pool_model() -> bytes:
+    """MaxPool2D (3x3 stride 2 SAME) and AveragePool2D (2x2 stride 1 VALID, RELU6) on two odd-sized images:
+    enough window items that the float32 pools split their output rows over 2 and 3 threads."""
+    from trainer.tlm import ModelBuilder
+
+    b = ModelBuilder(description="pools split by rows")
+    x = b.add_input("x", np.float32, [2, 37, 29, 24])
+    mp = b.add_tensor("mp", np.float32, [2, 19, 15, 24])
+    b.add_op("MaxPool2D", [x], [mp], padding="SAME", filter_h=3, filter_w=3, stride_h=2, stride_w=2)
+    ap = b.add_tensor("ap", np.float32, [2, 36, 28, 24])
+    b.add_op("AveragePool2D", [x], [ap], padding="VALID", filter_h=2, filter_w=2, activation="RELU6")
+    b.mark_output(mp)
+    b.mark_output(ap)
+    return b.finish()
+
+
+def test_pools_split_by_rows_give_identical_bits() -> None:
+    ensure_pyruntime()
+    from pyruntime import Interpreter
+
+    model = _pool_model()
+    x = np.random.default_rng(9).uniform(-8, 8, size=(2, 37, 29, 24)).astype(np.float32)
+
+    def outputs(threads: int, kernels: str) -> list[np.ndarray]:
+        it = Interpreter(model_content=model, num_threads=threads, kernels=kernels)
+        it.allocate_tensors()
+        it.set_tensor(it.get_input_details()[0]["index"], x)
+        it.invoke()
+        outs = [it.get_tensor(d["index"]).copy() for d in it.get_output_details()]
+        it.close()
+        return outs
+
+    ref = outputs(1, "reference")
+    windows = np.lib.stride_tricks.sliding_window_view(
+        np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), constant_values=-np.inf), (3, 3), axis=(1, 2)
+    )
+    np.testing.assert_array_equal(ref[0], windows[:, ::2, ::2].max(axis=(-2, -1)))  # the reference is right
+    for kernels in ("auto", "portable"):
+        for threads in (1, 2, 3):
+            got = outputs(threads, kernels)
+            np.testing.assert_array_equal(got[0], ref[0], err_msg=f"MaxPool2D {kernels} threads={threads}")
+            np.testing.assert_array_equal(
+                got[1], ref[1], err_msg=f"AveragePool2D {kernels} threads={threads}"
+            )
+
+
 def test_num_threads_range_and_many_interpreters() -> None:
     ensure_pyruntime()
     from pyruntime import Interpreter

@@ -1,6 +1,6 @@
 /* pool2d.c: MaxPool2D and AveragePool2D (x[n,h,w,c]) -> y[n,oh,ow,c] (Pool2DOptions, shared). float32 pools run
- * the optimized kernels (kernels/opt/, bit-identical) at the interpreter's level; freestanding builds keep the
- * reference AveragePool. int8: pool2d_int8.c.
+ * the optimized kernels (kernels/opt/, bit-identical) at the interpreter's level, split by output rows over
+ * the threads when large enough; freestanding builds keep the reference AveragePool. int8: pool2d_int8.c.
  */
 #include "fb_schema.h"
 #include "kernels/opt/opt_kernels.h"
@@ -86,6 +86,76 @@ TL_OP_ENTRY tl_status tl_prepare_average_pool2d(tl_op_ctx *ctx, tl_node *node) {
   return tl_prepare_pool2d(ctx, node, 0);
 }
 
+#if !defined(TL_FREESTANDING)
+/* Threads: a float32 pool splits its output rows (over the batch) into one contiguous block per thread,
+ * block u on thread u when none is late (threadpool.h), so each thread reads the rows the op before (split
+ * by rows the same way) wrote on its core. Each output is the same max or sum-then-divide whatever the
+ * split (bit-identical). Only pools of TL_POOL_THREAD_MIN_ITEMS window items per thread or more are split:
+ * a 13x13x32 2x2 MaxPool (21632 items, ~3 us on one AVX2 core) is worth two; 5x5x64 (6400) is not. */
+#define TL_POOL_THREAD_MIN_ITEMS 8192
+typedef struct tl_pool_job {
+  float *y;
+  const float *x;
+  const tl_pool_params *p;
+  tl_isa isa;
+  int max;
+  int32_t parts, units; /* units: batch * out_h output rows */
+} tl_pool_job;
+
+static void tl_pool_task(void *arg, int32_t task, int32_t thread) {
+  const tl_pool_job *j = (const tl_pool_job *)arg;
+  const tl_pool_params *p = j->p;
+  int32_t u0 = (int32_t)((int64_t)j->units * task / j->parts);
+  const int32_t u1 = (int32_t)((int64_t)j->units * (task + 1) / j->parts);
+  (void)thread;
+  while (u0 < u1) { /* image u0 / out_h, rows [oy0, oy1) of it (kernels/geometry.h: a negative pad_top) */
+    const int32_t b = u0 / p->out_h, oy0 = u0 % p->out_h;
+    const int32_t oy1 = u1 - b * p->out_h < p->out_h ? u1 - b * p->out_h : p->out_h;
+    tl_pool_params part = *p;
+    float *y = j->y + ((int64_t)b * p->out_h + oy0) * p->out_w * p->channels;
+    const float *x = j->x + (int64_t)b * p->in_h * p->in_w * p->channels;
+    part.batch = 1;
+    part.out_h = oy1 - oy0;
+    part.pad_top = p->pad_top - oy0 * p->stride_h;
+    if (j->max) {
+      tl_max_pool2d_f32_opt(y, x, &part, j->isa);
+    } else {
+      tl_average_pool2d_f32_opt(y, x, &part, j->isa);
+    }
+    u0 += oy1 - oy0;
+  }
+}
+
+/* Runs the optimized pool split over the pool's threads; 0 when it is too small to split (nothing done). */
+static int tl_pool_threaded(tl_op_ctx *ctx, tl_node *node, const tl_pool_state *s, int max) {
+  const tl_pool_params *p = &s->p;
+  const int64_t units = (int64_t)p->batch * p->out_h;
+  const int64_t items = units * p->out_w * p->channels * p->filter_h * p->filter_w;
+  int64_t threads = tl_threadpool_threads(ctx->interp->pool);
+  tl_pool_job j;
+  if (threads > items / TL_POOL_THREAD_MIN_ITEMS) threads = items / TL_POOL_THREAD_MIN_ITEMS;
+  if (threads > units) threads = units;
+  if (threads <= 1 || units > INT32_MAX) return 0;
+  j.y = (float *)tl_op_output_data(ctx, node, 0);
+  j.x = (const float *)tl_op_input_data(ctx, node, 0);
+  j.p = p;
+  j.isa = (tl_isa)s->isa;
+  j.max = max;
+  j.parts = (int32_t)threads;
+  j.units = (int32_t)units;
+  tl_threadpool_run(ctx->interp->pool, j.parts, tl_pool_task, &j);
+  return 1;
+}
+#else
+static int tl_pool_threaded(tl_op_ctx *ctx, tl_node *node, const tl_pool_state *s, int max) {
+  (void)ctx;
+  (void)node;
+  (void)s;
+  (void)max;
+  return 0;
+}
+#endif
+
 TL_OP_ENTRY void tl_eval_max_pool2d(tl_op_ctx *ctx, tl_node *node) {
   const tl_pool_state *s = (const tl_pool_state *)node->state;
   if (tl_op_is_int8(ctx, node)) {
@@ -93,6 +163,7 @@ TL_OP_ENTRY void tl_eval_max_pool2d(tl_op_ctx *ctx, tl_node *node) {
     return;
   }
   if (s->isa != TL_ISA_REFERENCE) {
+    if (tl_pool_threaded(ctx, node, s, 1)) return;
     tl_max_pool2d_f32_opt((float *)tl_op_output_data(ctx, node, 0), (const float *)tl_op_input_data(ctx, node, 0),
                           &s->p, (tl_isa)s->isa);
     return;
@@ -107,6 +178,7 @@ TL_OP_ENTRY void tl_eval_average_pool2d(tl_op_ctx *ctx, tl_node *node) {
     return;
   }
   if (TL_AVGPOOL_OPT && s->isa != TL_ISA_REFERENCE) {
+    if (tl_pool_threaded(ctx, node, s, 0)) return;
     tl_average_pool2d_f32_opt((float *)tl_op_output_data(ctx, node, 0),
                               (const float *)tl_op_input_data(ctx, node, 0), &s->p, (tl_isa)s->isa);
     return;
