@@ -8,33 +8,18 @@
  * The packed data: the bias as int64 (padded to 16 channels), then per block of 32 channels the VNNI section:
  * a 64-byte header (int32 1 when the folded bias fits, see tl_dw8_vnni_pack), the folded bias in the two lane
  * orders (2 x 16 int32), then per pair of taps two vectors of 16 (w_a, w_b) int16 pairs in the lane orders of
- * vpunpcklwd / vpunpckhwd; then the AVX2 section (tl_dw8_avx2_pack): per block of 16 channels, and one of 8
- * where at least 8 remain past the last 16, the folded bias and the bias in the even / odd lane orders and per
- * tap the weights in the even and in the odd int16 lanes (see depthwise_int8_avx2.c). What this is not: a
- * micro-kernel (gemm_int8_<level>.c, conv_int8_avx512.c, depthwise_int8_avx2.c).
+ * vpunpcklwd / vpunpckhwd (the AVX2 level reads the folded bias and its flag from there and the weights in
+ * place). What this is not: a micro-kernel (gemm_int8_<level>.c, conv_int8_avx512.c, depthwise_int8_avx2.c).
  */
 #include "../geometry.h"
 #include "gemm_int8_internal.h"
 
 size_t tl_dw8_vnni_block_bytes(int32_t taps) { return 64 + 128 + (size_t)((taps + 1) / 2) * 128; }
 
-size_t tl_dw8_avx2_block_bytes(int32_t taps) { return 160 + (size_t)taps * 64; }
-
-/* The AVX2 section's blocks: ch / 16, and one more where ch % 16 >= 8. */
-static size_t tl_dw8_avx2_blocks(int32_t ch) { return (size_t)(ch / 16 + (ch % 16 >= 8)); }
-
-/* Bytes from the packed base to the AVX2 section: the bias, the VNNI blocks. */
-static size_t tl_dw8_avx2_offset(int32_t taps, int32_t ch) {
-  const size_t blocks = (size_t)(((int64_t)ch + TL_DW8_VB - 1) / TL_DW8_VB);
-  return (size_t)(((int64_t)ch + 15) / 16 * 16) * sizeof(int64_t) + blocks * tl_dw8_vnni_block_bytes(taps);
-}
-
-const uint8_t *tl_dw8_avx2_section(const int64_t *bias, const tl_conv_params *g) {
-  return (const uint8_t *)(const void *)bias + tl_dw8_avx2_offset(g->k_h * g->k_w, g->in_c);
-}
-
 size_t tl_depthwise_int8_opt_bytes(int32_t k_h, int32_t k_w, int32_t ch) {
-  return TL_I8_ALIGN + tl_dw8_avx2_offset(k_h * k_w, ch) + tl_dw8_avx2_blocks(ch) * tl_dw8_avx2_block_bytes(k_h * k_w);
+  const size_t blocks = (size_t)(((int64_t)ch + TL_DW8_VB - 1) / TL_DW8_VB);
+  return TL_I8_ALIGN + (size_t)(((int64_t)ch + 15) / 16 * 16) * sizeof(int64_t) +
+         blocks * tl_dw8_vnni_block_bytes(k_h * k_w);
 }
 
 size_t tl_depthwise_conv2d_int8_opt_packed_bytes(const tl_conv_params *g) {
@@ -77,33 +62,6 @@ static void tl_dw8_vnni_pack(uint8_t *dst, const int8_t *w, const int32_t *bias,
   }
 }
 
-/* The AVX2 section (layout in gemm_int8_internal.h). Block lane l (0..15) is channel c0 + l, or c0 + l % 8 in
- * the 8-channel block (two pixels); the even lanes' sums are E, the odd ones' O (lane 2i and 2i + 1 in int32
- * lane i). The fold flag as in tl_dw8_vnni_pack, with at most 128 * 128 per product (x as it is). */
-static void tl_dw8_avx2_pack(uint8_t *dst, const int8_t *w, const int32_t *bias, const tl_conv_int8_params *p) {
-  const int32_t ch = p->geom.out_c, taps = p->geom.k_h * p->geom.k_w;
-  const size_t block_bytes = tl_dw8_avx2_block_bytes(taps);
-  for (int32_t c0 = 0; c0 + 8 <= ch; c0 += 16, dst += block_bytes) {
-    const int pair = c0 + 16 > ch;
-    int32_t ok = 1, *folded = (int32_t *)(void *)(dst + 32), *raw = (int32_t *)(void *)(dst + 96);
-    int16_t *wv = (int16_t *)(void *)(dst + 160);
-    for (int32_t lane = 0; lane < 16; lane++) {
-      const int32_t c = c0 + (pair ? lane % 8 : lane), slot = (lane % 2) * 8 + lane / 2; /* E then O */
-      int64_t sum = 0;
-      for (int32_t t = 0; t < taps; t++) sum += w[(int64_t)t * ch + c];
-      const int64_t f = (bias ? (int64_t)bias[c] : 0) - (int64_t)p->input_zp * sum;
-      if ((f < 0 ? -f : f) > (int64_t)INT32_MAX - (int64_t)taps * 16384) ok = 0;
-      folded[slot] = (int32_t)(f < INT32_MIN ? INT32_MIN : (f > INT32_MAX ? INT32_MAX : f)); /* used only when ok */
-      raw[slot] = bias ? bias[c] : 0;
-      for (int32_t t = 0; t < taps; t++) { /* even-lane vector: lane 2i holds w, 2i + 1 zero; odd: the reverse */
-        wv[(int64_t)t * 32 + lane] = (int16_t)(lane % 2 ? 0 : w[(int64_t)t * ch + c]);
-        wv[(int64_t)t * 32 + 16 + lane] = (int16_t)(lane % 2 ? w[(int64_t)t * ch + c] : 0);
-      }
-    }
-    memcpy(dst, &ok, sizeof ok);
-  }
-}
-
 void tl_depthwise_conv2d_int8_opt_pack(void *packed, const int8_t *w, const int32_t *bias,
                                        const tl_conv_int8_params *p) {
   const tl_conv_params *g = &p->geom;
@@ -113,7 +71,6 @@ void tl_depthwise_conv2d_int8_opt_pack(void *packed, const int8_t *w, const int3
   memset(packed, 0, tl_depthwise_conv2d_int8_opt_packed_bytes(g));
   for (int32_t c = 0; c < g->out_c; c++) b[c] = bias ? bias[c] : 0;
   tl_dw8_vnni_pack(base + bias_bytes, w, bias, p);
-  tl_dw8_avx2_pack(base + tl_dw8_avx2_offset(g->k_h * g->k_w, g->out_c), w, bias, p);
 }
 
 /* The sums of cols (< 16, or a level without dw_sums16) channels. */

@@ -1,23 +1,23 @@
 /* depthwise_int8_avx2.c: the AVX2 int8 DepthwiseConv2D bodies (depth multiplier 1): tl_dw8_q_avx2, the
  * kernel set's dw_q, and tl_dw8_sums16_avx2, the 16-channel sums the AVX2 and VNNI sets share.
  *
- * What this is: code compiled for AVX2 with a function attribute, over the AVX2 section of the packed data
- * (tl_dw8_avx2_pack in depthwise_conv2d_int8_opt.c). What this is not: the op driver or the packing
- * (depthwise_conv2d_int8_opt.c), the GEMM micro-kernels (gemm_int8_avx2.c), used off x86 (empty there).
+ * What this is: code compiled for AVX2 with a function attribute; it reads the weights in place and the
+ * biases from the packed data (depthwise_conv2d_int8_opt.c), so the AVX2 level packs nothing of its own.
+ * What this is not: the op driver or the packing (depthwise_conv2d_int8_opt.c), the GEMM micro-kernels
+ * (gemm_int8_avx2.c), used off x86 (empty there).
  *
  * Algorithm (dw_q). A block is 16 int16 lanes: 16 channels of one pixel, or (the 8-channel block past the
  * last 16) 8 channels of two horizontally adjacent pixels. Per tap, the lanes' 16 input bytes are widened
  * once (vpmovsxbw) and multiplied with vpmaddwd by two weight vectors, one holding the tap's weights in the
  * even int16 lanes and zeros in the odd ones, the other the reverse: each int32 of the products is one exact
  * x * w (the zero partner adds nothing), so the even lanes' sums (E) and the odd lanes' (O) are 8 int32 each,
- * with no shuffle to pair taps. The sums start at the folded bias bias - input_zp * sum(w) and take x as it
- * is (taps outside the input read the zero point, whose products the fold removes), or, where the block's
- * folded bias might leave int32, at the bias with x - input_zp (taps outside then add nothing). Both give
- * the reference's integer bias + sum over the taps inside of (x - zp) * w. The requantization is the
+ * with no shuffle to pair taps. A pixel whose taps are all inside starts at the folded bias
+ * bias - input_zp * sum(w) and takes x as it is, or, where the block's folded bias might leave int32, at the
+ * bias with x - input_zp; a border pixel starts at the bias and takes x - input_zp over the taps inside only.
+ * Each gives the reference's integer bias + sum over the taps inside of (x - zp) * w. The requantization is the
  * reference's (rounding doubling high multiply, rounding divide by 2^-shift, zero point, clamp) on E and O
  * with per-lane constants set up once per block; vpunpckl/hdq of the two results restore the channel order.
- * Pixels whose taps are all inside take the offsets of the taps from one pointer (3x3: unrolled); the border
- * pixels build a pointer per tap. */
+ * Pixels whose taps are all inside take the offsets of the taps from one pointer (3x3: unrolled). */
 #include "../geometry.h"
 #include "gemm_int8_internal.h"
 
@@ -52,10 +52,12 @@ typedef struct tl_dw8x_rq {
 
 typedef struct tl_dw8x_block {
   tl_dw8x_rq e, o;
-  __m256i start_e, start_o; /* the sums' start: folded bias or bias */
+  __m256i start_e, start_o; /* the interior sums' start: folded bias or bias */
+  __m256i bias_e, bias_o;   /* the bias (the border pixels' start) */
   __m256i zp16, lo8, hi8;   /* output zero point as int16, the clamp as int8 */
   __m256i in_zp16;          /* the input zero point (unfolded sums) */
-  const int16_t *w;         /* per tap: 16 int16 even-lane weights, then 16 odd-lane ones */
+  const int16_t *w;         /* per tap: the 16 lanes' weights in the even int16 lanes (odd ones zero), then in
+                               the odd lanes (even ones zero) */
 } tl_dw8x_block;
 
 /* The reference's requantization before the zero point: floor((a * m + 2^30) / 2^31) (the rounding doubling
@@ -133,27 +135,25 @@ typedef struct tl_dw8x_geo {
   int64_t x_row, x_step;             /* bytes per input row, per output column step */
   int32_t taps, ox_lo, ox_hi;        /* output columns [ox_lo, ox_hi) have every column tap inside */
   int64_t off[TL_DW8X_MAX_TAPS];     /* tap t's offset from tap (0, 0) */
-  int8_t zbuf[16];                   /* the input zero point: what a tap outside reads */
 } tl_dw8x_geo;
 
-/* A border pixel: each tap's pointer, or zbuf where it is outside. */
-TL_DW8X_AVX2_ static inline __attribute__((always_inline)) __m128i tl_dw8x_border(const int fold, const int pair,
-                                                                                  const int8_t *xb, int64_t iy0,
-                                                                                  int32_t ky0, int32_t ky1,
-                                                                                  int64_t ix0, const tl_dw8x_geo *d,
+/* A border pixel: the taps inside only, as x - input_zp from the bias (the unfolded sums, whose bias the entry
+ * checked: the taps outside add nothing, as in the reference). */
+TL_DW8X_AVX2_ static inline __attribute__((always_inline)) __m128i tl_dw8x_border(const int pair, const int8_t *xb,
+                                                                                  int64_t iy0, int32_t ky0,
+                                                                                  int32_t ky1, int64_t ix0,
+                                                                                  const tl_dw8x_geo *d,
                                                                                   const tl_dw8x_block *k) {
   const tl_conv_params *g = d->g;
   int32_t kx0, kx1;
   tl_geo_taps(ix0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
-  __m256i e = k->start_e, o = k->start_o;
-  for (int32_t ky = 0; ky < g->k_h; ky++)
-    for (int32_t kx = 0; kx < g->k_w; kx++) {
-      const int in = ky >= ky0 && ky < ky1 && kx >= kx0 && kx < kx1;
-      const int8_t *src = in ? xb + (iy0 + (int64_t)ky * g->dilation_h) * d->x_row +
-                                   (ix0 + (int64_t)kx * g->dilation_w) * g->in_c
-                             : d->zbuf;
-      tl_dw8x_tap(fold, &e, &o, tl_dw8x_load(pair, src, src), k->w + (size_t)(ky * g->k_w + kx) * 32, k->in_zp16);
-    }
+  __m256i e = k->bias_e, o = k->bias_o;
+  for (int32_t ky = ky0; ky < ky1; ky++) {
+    const int8_t *src = xb + (iy0 + (int64_t)ky * g->dilation_h) * d->x_row + (ix0 + (int64_t)kx0 * g->dilation_w) * g->in_c;
+    const int16_t *wt = k->w + (size_t)(ky * g->k_w + kx0) * 32;
+    for (int32_t kx = kx0; kx < kx1; kx++, src += (int64_t)g->dilation_w * g->in_c, wt += 32)
+      tl_dw8x_tap(0, &e, &o, tl_dw8x_load(pair, src, src), wt, k->in_zp16);
+  }
   return tl_dw8x_out(e, o, k);
 }
 
@@ -177,7 +177,7 @@ TL_DW8X_AVX2_ static inline __attribute__((always_inline)) void tl_dw8x_run(cons
       int32_t ox = 0;
       for (; ox < lo; ox++) { /* left border (or a whole row with taps outside) */
         const int64_t ix0 = tl_geo_start(ox, g->stride_w, g->pad_left);
-        tl_dw8x_store(pair, 0, yrow + ox * ch, NULL, tl_dw8x_border(fold, pair, xb, iy0, ky0, ky1, ix0, d, k));
+        tl_dw8x_store(pair, 0, yrow + ox * ch, NULL, tl_dw8x_border(pair, xb, iy0, ky0, ky1, ix0, d, k));
       }
       if (ox < hi) {
         const int8_t *xp = xb + iy0 * d->x_row + tl_geo_start(ox, g->stride_w, g->pad_left) * ch;
@@ -203,7 +203,7 @@ TL_DW8X_AVX2_ static inline __attribute__((always_inline)) void tl_dw8x_run(cons
       }
       for (; ox < g->out_w; ox++) { /* right border, or the rest of a row with taps outside */
         const int64_t ix0 = tl_geo_start(ox, g->stride_w, g->pad_left);
-        tl_dw8x_store(pair, 0, yrow + ox * ch, NULL, tl_dw8x_border(fold, pair, xb, iy0, ky0, ky1, ix0, d, k));
+        tl_dw8x_store(pair, 0, yrow + ox * ch, NULL, tl_dw8x_border(pair, xb, iy0, ky0, ky1, ix0, d, k));
       }
     }
   }
@@ -226,18 +226,39 @@ TL_DW8X_AVX2_ static void tl_dw8x_rq_init(tl_dw8x_rq *r, const tl_requant_int8 *
   r->half = _mm256_srli_epi32(r->mask, 1);
 }
 
+/* The block's weights as tl_dw8x_block.w wants them (wv: taps * 32 int16), from the weights in place. */
+TL_DW8X_AVX2_ static void tl_dw8x_weights(int16_t *wv, const int8_t *w, int32_t taps, int32_t ch, int32_t c0,
+                                          int pair) {
+  const __m256i zero = _mm256_setzero_si256();
+  for (int32_t t = 0; t < taps; t++) {
+    const int8_t *src = w + (int64_t)t * ch + c0;
+    __m128i b;
+    if (pair) { /* 8 channels in both halves */
+      b = _mm_loadl_epi64((const __m128i *)(const void *)src);
+      b = _mm_unpacklo_epi64(b, b);
+    } else {
+      b = _mm_loadu_si128((const __m128i *)(const void *)src);
+    }
+    const __m256i v = _mm256_cvtepi8_epi16(b);
+    _mm256_storeu_si256((__m256i *)(void *)(wv + (size_t)t * 32), _mm256_blend_epi16(v, zero, 0xAA));
+    _mm256_storeu_si256((__m256i *)(void *)(wv + (size_t)t * 32 + 16), _mm256_blend_epi16(zero, v, 0xAA));
+  }
+}
+
 /* struct tl_i8_kernels.dw_q: the blocks of 16 channels, then one of 8 where at least 8 remain; returns the
- * channels done (the driver's generic path does the rest). Nothing for the single rounding, kernels of more
- * than TL_DW8X_MAX_TAPS taps, or a bias that the unfolded sums could carry out of int32. */
+ * channels done (the driver's generic path does the rest). The folded bias and its flag come from the
+ * packed VNNI section (see depthwise_conv2d_int8_opt.c: lane l of half h is channel 8 (l / 4) + 4 h + l % 4
+ * of its 32-channel block), the bias from the packed int64 bias. Nothing for the single rounding, kernels of
+ * more than TL_DW8X_MAX_TAPS taps, or a bias that the unfolded sums could carry out of int32. */
 TL_DW8X_AVX2_ int32_t tl_dw8_q_avx2(int8_t *y, const int8_t *x, const int8_t *w, const int64_t *bias,
                                     const tl_conv_int8_params *p) {
   const tl_conv_params *g = &p->geom;
   const int32_t ch = g->in_c, taps = g->k_h * g->k_w, c16 = ch / 16 * 16;
   const int64_t lim = (int64_t)INT32_MAX - (int64_t)taps * 255 * 128;
-  const uint8_t *sec = tl_dw8_avx2_section(bias, g);
-  const size_t block_bytes = tl_dw8_avx2_block_bytes(taps);
+  const uint8_t *vnni = (const uint8_t *)(const void *)bias + (size_t)(((int64_t)ch + 15) / 16 * 16) * sizeof(int64_t);
+  const size_t vnni_bytes = tl_dw8_vnni_block_bytes(taps);
   tl_dw8x_geo d;
-  (void)w;
+  int16_t wv[TL_DW8X_MAX_TAPS * 32];
   if (ch < 8 || taps > TL_DW8X_MAX_TAPS || lim < 0 || p->out.single_rounding) return 0;
   for (int32_t c = 0; c < ch; c++)
     if (bias[c] > lim || bias[c] < -lim) return 0;
@@ -247,7 +268,6 @@ TL_DW8X_AVX2_ int32_t tl_dw8_q_avx2(int8_t *y, const int8_t *x, const int8_t *w,
   d.taps = taps;
   for (int32_t t = 0; t < taps; t++)
     d.off[t] = (int64_t)(t / g->k_w) * g->dilation_h * d.x_row + (int64_t)(t % g->k_w) * g->dilation_w * ch;
-  memset(d.zbuf, (int8_t)p->input_zp, sizeof d.zbuf);
   d.ox_lo = 0;
   while (d.ox_lo < g->out_w && tl_geo_start(d.ox_lo, g->stride_w, g->pad_left) < 0) d.ox_lo++;
   d.ox_hi = d.ox_lo;
@@ -256,20 +276,29 @@ TL_DW8X_AVX2_ int32_t tl_dw8_q_avx2(int8_t *y, const int8_t *x, const int8_t *w,
     d.ox_hi++;
   const int32_t c_end = ch - c16 >= 8 ? c16 + 8 : c16;
   for (int32_t c0 = 0; c0 < c_end; c0 += 16) {
-    const uint8_t *blk = sec + (size_t)(c0 / 16) * block_bytes;
+    const uint8_t *vb = vnni + (size_t)(c0 / TL_DW8_VB) * vnni_bytes;
+    const int32_t *vfold = (const int32_t *)(const void *)(vb + 64);
     const int pair = c0 + 16 > ch;
+    int32_t fold, start[16], raw[16];
     tl_dw8x_block k;
-    int32_t fold;
-    memcpy(&fold, blk, sizeof fold);
+    memcpy(&fold, vb, sizeof fold);
+    for (int32_t lane = 0; lane < 16; lane++) { /* E (even lanes) in slots 0..7, O in 8..15 */
+      const int32_t j = c0 % TL_DW8_VB + (pair ? lane % 8 : lane), slot = (lane % 2) * 8 + lane / 2;
+      start[slot] = vfold[((j % 8) / 4) * 16 + 4 * (j / 8) + j % 4];
+      raw[slot] = (int32_t)bias[c0 + (pair ? lane % 8 : lane)];
+    }
     tl_dw8x_rq_init(&k.e, &p->out, c0, pair, 0);
     tl_dw8x_rq_init(&k.o, &p->out, c0, pair, 1);
-    k.start_e = _mm256_loadu_si256((const __m256i *)(const void *)(blk + (fold ? 32 : 96)));
-    k.start_o = _mm256_loadu_si256((const __m256i *)(const void *)(blk + (fold ? 64 : 128)));
+    k.bias_e = _mm256_loadu_si256((const __m256i *)(const void *)raw);
+    k.bias_o = _mm256_loadu_si256((const __m256i *)(const void *)(raw + 8));
+    k.start_e = fold ? _mm256_loadu_si256((const __m256i *)(const void *)start) : k.bias_e;
+    k.start_o = fold ? _mm256_loadu_si256((const __m256i *)(const void *)(start + 8)) : k.bias_o;
     k.zp16 = _mm256_set1_epi16((int16_t)p->out.output_zp);
     k.lo8 = _mm256_set1_epi8((char)p->out.act_min);
     k.hi8 = _mm256_set1_epi8((char)p->out.act_max);
     k.in_zp16 = _mm256_set1_epi16((int16_t)p->input_zp);
-    k.w = (const int16_t *)(const void *)(blk + 160);
+    tl_dw8x_weights(wv, w, taps, ch, c0, pair);
+    k.w = wv;
     if (fold && !pair) tl_dw8x_run(1, 0, y, x, c0, &d, &k);
     if (fold && pair) tl_dw8x_run(1, 1, y, x, c0, &d, &k);
     if (!fold && !pair) tl_dw8x_run(0, 0, y, x, c0, &d, &k);

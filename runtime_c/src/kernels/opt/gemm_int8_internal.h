@@ -184,11 +184,5 @@ void tl_conv_int8_seg_row(int8_t *d, const int8_t *xb, int64_t iy0, int64_t ix0,
 /* depthwise_conv2d_int8_opt.c: bytes of one VNNI block of 32 channels */
 #define TL_DW8_VB 32
 size_t tl_dw8_vnni_block_bytes(int32_t taps);
-/* The AVX2 section (depthwise_int8_avx2.c), after the VNNI blocks: per block of 16 channels, then one of 8
- * (two pixels) where at least 8 remain, tl_dw8_avx2_block_bytes: int32 fold flag (+0), the folded bias in the
- * even lanes' then the odd lanes' order (+32, +64: 8 int32 each), the bias likewise (+96, +128), per tap 16
- * int16 weights in the even lanes (odd lanes zero) and 16 in the odd lanes (+160, 64 bytes a tap). */
-size_t tl_dw8_avx2_block_bytes(int32_t taps);
-const uint8_t *tl_dw8_avx2_section(const int64_t *bias, const tl_conv_params *g); /* bias: the packed base */
 
 #endif /* TL_GEMM_INT8_INTERNAL_H */
