@@ -21,6 +21,11 @@ size_t tl_batch_matmul_f32_opt_scratch_floats(const tl_batch_matmul_params *p) {
 
 /* B [k, n] (row-major) into panels of nr columns: row 0 of each panel (the bias) is zeros. */
 static void tl_bmm_pack_kn(float *packed, const float *b, int32_t n, int32_t k, int32_t nr) {
+  if (n == nr) { /* one full panel: the bias row, then B's rows as they are */
+    memset(packed, 0, (size_t)nr * sizeof(float));
+    memcpy(packed + nr, b, (size_t)k * (size_t)n * sizeof(float));
+    return;
+  }
   for (int32_t j0 = 0; j0 < n; j0 += nr) {
     float *panel = packed + ((int64_t)j0 / nr) * ((int64_t)k + 1) * nr; /* [k + 1, nr] */
     const int32_t cols = n - j0 < nr ? n - j0 : nr;
@@ -29,6 +34,34 @@ static void tl_bmm_pack_kn(float *packed, const float *b, int32_t n, int32_t k, 
       float *row = panel + (int64_t)(i + 1) * nr;
       memcpy(row, b + (int64_t)i * n + j0, (size_t)cols * sizeof(float));
       if (cols < nr) memset(row + cols, 0, (size_t)(nr - cols) * sizeof(float));
+    }
+  }
+}
+
+/* B [n, k] (adj_y, row-major) into panels of nr columns: B transposed, row 0 of each panel (the bias) zeros. Row
+ * j of B is column j of its panel: four of its floats at a time go to four panel rows, so the reads are
+ * sequential and each panel row is written left to right (tl_gemm_pack_f32, a weight matrix's packing at
+ * prepare, writes one float per panel row per step after clearing the whole block: several times slower at
+ * attention's 32 x 16 per batch and head). */
+static void tl_bmm_pack_nk(float *packed, const float *b, int32_t n, int32_t k, int32_t nr) {
+  for (int32_t j0 = 0; j0 < n; j0 += nr) {
+    float *panel = packed + ((int64_t)j0 / nr) * ((int64_t)k + 1) * nr; /* [k + 1, nr] */
+    const int32_t cols = n - j0 < nr ? n - j0 : nr;
+    int32_t i = 0;
+    memset(panel, 0, (size_t)nr * sizeof(float));
+    for (; i + 4 <= k; i += 4) {
+      float *r0 = panel + (int64_t)(i + 1) * nr, *r1 = r0 + nr, *r2 = r1 + nr, *r3 = r2 + nr;
+      for (int32_t j = 0; j < cols; j++) {
+        const float *bj = b + (int64_t)(j0 + j) * k + i; /* [4] */
+        r0[j] = bj[0], r1[j] = bj[1], r2[j] = bj[2], r3[j] = bj[3];
+      }
+    }
+    for (; i < k; i++) {
+      float *row = panel + (int64_t)(i + 1) * nr;
+      for (int32_t j = 0; j < cols; j++) row[j] = b[(int64_t)(j0 + j) * k + i];
+    }
+    if (cols < nr) {
+      for (i = 0; i < k; i++) memset(panel + (int64_t)(i + 1) * nr + cols, 0, (size_t)(nr - cols) * sizeof(float));
     }
   }
 }
@@ -42,7 +75,7 @@ void tl_batch_matmul_f32_opt_batch(float *y, const float *a, const float *b, flo
   const float *bb = b + i0 * p->b_stride[0] + i1 * p->b_stride[1] + i2 * p->b_stride[2]; /* [k, n] or [n, k] */
   float *packed = scratch; /* tl_gemm_packed_floats(isa, n, k) */
   tl_gemm_f32_args g;
-  if (p->adj_y) tl_gemm_pack_f32(packed, bb, NULL, p->n, p->k, isa);
+  if (p->adj_y) tl_bmm_pack_nk(packed, bb, p->n, p->k, tl_gemm_nr(isa));
   else tl_bmm_pack_kn(packed, bb, p->n, p->k, tl_gemm_nr(isa));
   if (p->adj_x) {
     float *at = scratch + tl_gemm_packed_floats(TL_ISA_AVX512, p->n, p->k); /* [m, k] */

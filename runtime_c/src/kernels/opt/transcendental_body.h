@@ -126,10 +126,13 @@ TL_V_INLINE tl_vf tl_trf_gelu_tanh(tl_vf v) {
 /* y[0..n) = Gelu (tanh form) of x[0..n); the last partial vector goes through a zero-padded copy */
 TL_VF_FN static void tl_gelu_tanh_run(float *y, const float *x, int64_t n) {
   int64_t i = 0;
-  for (; i + 2 * TL_VF_W <= n; i += 2 * TL_VF_W) {
+  for (; i + 4 * TL_VF_W <= n; i += 4 * TL_VF_W) { /* four independent chains (a division and two polynomials) */
     const tl_vf v0 = tl_vf_load(x + i), v1 = tl_vf_load(x + i + TL_VF_W);
+    const tl_vf v2 = tl_vf_load(x + i + 2 * TL_VF_W), v3 = tl_vf_load(x + i + 3 * TL_VF_W);
     tl_vf_store(y + i, tl_trf_gelu_tanh(v0));
     tl_vf_store(y + i + TL_VF_W, tl_trf_gelu_tanh(v1));
+    tl_vf_store(y + i + 2 * TL_VF_W, tl_trf_gelu_tanh(v2));
+    tl_vf_store(y + i + 3 * TL_VF_W, tl_trf_gelu_tanh(v3));
   }
   for (; i < n; i += TL_VF_W) {
     float in[TL_VF_W], out[TL_VF_W];
@@ -152,16 +155,48 @@ TL_VF_FN static void tl_trf_tanh_run(float *y, const float *x, int64_t n) {
   }
 }
 
-/* Softmax's exponentials of TL_VF_W floats: e = exp(t), t = beta (x - ref) by the reference's float32 steps on
- * float vectors, the exponential in double (t clamped to [-700, 0]; a NaN stays NaN) rounded to float: the
- * correctly rounded float but in rare near-halfway cases (a float32 exponential, within 1 ulp, differs from
- * expf in a few percent of its inputs, which can move y by 3 ulp: beyond test_opt_elementwise.c's 2) */
-TL_V_INLINE void tl_tr_softmax_exp_block(float *e, const float *x, tl_vf ref, tl_vf beta) {
-  float t[TL_VF_W];
-  tl_vf_store(t, tl_vf_mul(beta, tl_vf_sub(tl_vf_load(x), ref)));
-  for (int j = 0; j < TL_VF_W; j += TL_VD_W) {
-    const tl_vd v = tl_vd_loadf(t + j);
-    tl_vd_storef(e + j, tl_vd_sel_nan(v, tl_tr_exp(tl_vd_max(v, tl_vd_set1(-700.0)))));
+/* Softmax's exponent t = beta (x - ref) of a row by the reference's float32 steps (two IEEE operations on float
+ * vectors), clamped to [-700, 0] for tl_tr_exp (t <= 0 already; max(-700, t) keeps a NaN, see tl_vf_max) and
+ * stored in t[0..n); the last partial vector through a copy padded with ref (t = 0) */
+TL_V_INLINE tl_vf tl_tr_softmax_t1(tl_vf x, tl_vf ref, tl_vf beta) {
+  return tl_vf_max(tl_vf_set1(-700.0f), tl_vf_mul(beta, tl_vf_sub(x, ref)));
+}
+TL_V_INLINE void tl_tr_softmax_t(float *t, const float *x, int64_t n, float ref_s, float beta_s) {
+  const tl_vf ref = tl_vf_set1(ref_s), beta = tl_vf_set1(beta_s);
+  int64_t i = 0;
+  for (; i + TL_VF_W <= n; i += TL_VF_W) tl_vf_store(t + i, tl_tr_softmax_t1(tl_vf_load(x + i), ref, beta));
+  if (i < n) {
+    float in[TL_VF_W], out[TL_VF_W];
+    for (int64_t j = 0; j < TL_VF_W; j++) in[j] = i + j < n ? x[i + j] : ref_s;
+    tl_vf_store(out, tl_tr_softmax_t1(tl_vf_load(in), ref, beta));
+    for (int64_t j = 0; i + j < n; j++) t[i + j] = out[j];
+  }
+}
+
+/* e = exp(t) of one double vector, t in [-700, 0] or NaN (which the polynomial carries through) */
+#define tl_tr_softmax_exp1 tl_tr_exp
+
+/* e[0..n) = exp(e[0..n)) in place, each exponential in double (tl_tr_exp) rounded to float: the correctly
+ * rounded float but in rare near-halfway cases (a float32 exponential, within 1 ulp, differs from expf in a few
+ * percent of its inputs, which can move y by 3 ulp: beyond test_opt_elementwise.c's 2). Four double vectors per
+ * iteration: each is a chain of a dozen dependent multiply-adds, so one alone leaves the FMA units idle most of
+ * the time; the last partial vector goes through a zero-padded copy. */
+TL_V_INLINE void tl_tr_softmax_exp(float *e, int64_t n) {
+  int64_t i = 0;
+  for (; i + 4 * TL_VD_W <= n; i += 4 * TL_VD_W) {
+    const tl_vd v0 = tl_vd_loadf(e + i), v1 = tl_vd_loadf(e + i + TL_VD_W);
+    const tl_vd v2 = tl_vd_loadf(e + i + 2 * TL_VD_W), v3 = tl_vd_loadf(e + i + 3 * TL_VD_W);
+    tl_vd_storef(e + i, tl_tr_softmax_exp1(v0));
+    tl_vd_storef(e + i + TL_VD_W, tl_tr_softmax_exp1(v1));
+    tl_vd_storef(e + i + 2 * TL_VD_W, tl_tr_softmax_exp1(v2));
+    tl_vd_storef(e + i + 3 * TL_VD_W, tl_tr_softmax_exp1(v3));
+  }
+  for (; i < n; i += TL_VD_W) {
+    float buf[TL_VD_W];
+    const int64_t m = n - i < TL_VD_W ? n - i : TL_VD_W;
+    for (int64_t j = 0; j < TL_VD_W; j++) buf[j] = j < m ? e[i + j] : 0.0f;
+    tl_vd_storef(buf, tl_tr_softmax_exp1(tl_vd_loadf(buf)));
+    for (int64_t j = 0; j < m; j++) e[i + j] = buf[j];
   }
 }
 
@@ -201,12 +236,11 @@ TL_V_INLINE float tl_tr_row_max(const float *x, int64_t n) {
 }
 
 /* Softmax over rows of depth floats (tl_softmax_params; beta > 0), in groups of up to eight rows: per row the
- * maximum (tl_tr_row_max) and the exponentials TL_VF_W at a time (a copy padded with the
- * maximum for the last partial block); the rows' float sums in the reference's order (tl_tr_sum8); then
- * y / sum TL_VF_W at a time (the same IEEE division). */
+ * maximum (tl_tr_row_max) and t (tl_tr_softmax_t) into y; the exponentials of the whole group in place
+ * (tl_tr_softmax_exp: the group's rows are contiguous, so short rows still fill four-vector iterations); the rows'
+ * float sums in the reference's order (tl_tr_sum8); then y / sum TL_VF_W at a time (the same IEEE division). */
 TL_VF_FN static void tl_softmax_run(float *y, const float *x, const tl_softmax_params *p) {
   const int64_t depth = p->depth;
-  const tl_vf beta = tl_vf_set1(p->beta);
   if (depth <= 0) return;
   for (int64_t r0 = 0; r0 < p->outer; r0 += 8) {
     const int64_t rows = p->outer - r0 < 8 ? p->outer - r0 : 8;
@@ -214,17 +248,9 @@ TL_VF_FN static void tl_softmax_run(float *y, const float *x, const tl_softmax_p
     for (int64_t r = r0; r < r0 + rows; r++) {
       const float *xr = x + r * depth; /* [depth] */
       float *yr = y + r * depth;       /* [depth] */
-      const float ref = tl_tr_row_max(xr, depth);
-      const tl_vf vref = tl_vf_set1(ref);
-      int64_t i = 0;
-      for (; i + TL_VF_W <= depth; i += TL_VF_W) tl_tr_softmax_exp_block(yr + i, xr + i, vref, beta);
-      if (i < depth) {
-        float in[TL_VF_W], out[TL_VF_W];
-        for (int64_t j = 0; j < TL_VF_W; j++) in[j] = i + j < depth ? xr[i + j] : ref;
-        tl_tr_softmax_exp_block(out, in, vref, beta);
-        for (int64_t j = 0; i + j < depth; j++) yr[i + j] = out[j];
-      }
+      tl_tr_softmax_t(yr, xr, depth, tl_tr_row_max(xr, depth), p->beta);
     }
+    tl_tr_softmax_exp(y + r0 * depth, rows * depth); /* the group's rows are contiguous */
     if (rows == 8) {
       tl_tr_sum8(sums, y + r0 * depth, depth);
     } else {
