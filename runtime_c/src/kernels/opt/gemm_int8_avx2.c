@@ -18,14 +18,22 @@ TL_I8_AVX2_ TL_I8_INLINE __m256i tl_i8_avx2_w16(const int8_t *p) { /* 16 bytes a
   return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)p));
 }
 
+/* s + p with s's register as the destination: gcc otherwise added into p's register and copied it back (one
+ * vmovdqa per accumulator and step: dispatch slots the GEMM loops are bound by) or, in tl_i8_avx2_rows, formed
+ * all the products of a block first and spilled them */
+TL_I8_AVX2_ TL_I8_INLINE __m256i tl_i8_acc(__m256i s, __m256i p) {
+  __asm__("vpaddd %1, %0, %0" : "+x"(s) : "x"(p));
+  return s;
+}
+
 /* The sums of the live rows (rows: a constant 1..4) += their broadcast pair times the weights w16(wp). */
 TL_I8_AVX2_ TL_I8_INLINE void tl_i8_avx2_step(const int32_t rows, __m256i *c0, __m256i *c1, __m256i *c2, __m256i *c3,
                                               __m256i x0, __m256i x1, __m256i x2, __m256i x3, const int8_t *wp) {
   const __m256i bv = tl_i8_avx2_w16(wp);
-  *c0 = _mm256_add_epi32(*c0, _mm256_madd_epi16(x0, bv));
-  if (rows > 1) *c1 = _mm256_add_epi32(*c1, _mm256_madd_epi16(x1, bv));
-  if (rows > 2) *c2 = _mm256_add_epi32(*c2, _mm256_madd_epi16(x2, bv));
-  if (rows > 3) *c3 = _mm256_add_epi32(*c3, _mm256_madd_epi16(x3, bv));
+  *c0 = tl_i8_acc(*c0, _mm256_madd_epi16(x0, bv));
+  if (rows > 1) *c1 = tl_i8_acc(*c1, _mm256_madd_epi16(x1, bv));
+  if (rows > 2) *c2 = tl_i8_acc(*c2, _mm256_madd_epi16(x2, bv));
+  if (rows > 3) *c3 = tl_i8_acc(*c3, _mm256_madd_epi16(x3, bv));
 }
 
 /* Row x's 16 bytes from i as int16: the low 8 in both 128-bit lanes (*lo), the high 8 likewise (*hi). */
@@ -220,13 +228,6 @@ TL_I8_AVX2_ TL_I8_INLINE __m256i tl_i8_bcast_pair(const int16_t *p) {
   int32_t v;
   memcpy(&v, p, sizeof v);
   return _mm256_set1_epi32(v);
-}
-
-/* s + p with s's register as the destination: gcc otherwise added into p's register and copied it back, one
- * vmovdqa per accumulator and step (dispatch slots the loop is bound by) */
-TL_I8_AVX2_ TL_I8_INLINE __m256i tl_i8_acc(__m256i s, __m256i p) {
-  __asm__("vpaddd %1, %0, %0" : "+x"(s) : "x"(p));
-  return s;
 }
 
 /* One panel: rows (1..4, a constant in each instance) of a16 (ld16 apart, pairs pairs), the sums starting at
