@@ -137,6 +137,40 @@ def test_pools_split_by_rows_give_identical_bits() -> None:
             )
 
 
+def test_winograd_image_cut_at_tile_rows_gives_identical_bits() -> None:
+    """A 3x3 SAME Conv2D of one image in one Winograd block (11 x 12 = 132 tiles) is cut at tile rows whose
+    first tile is a multiple of 24 (72 + 60 tiles on 2 threads, 48 + 48 + 36 on 3; the parts after the first
+    read their windows with a negative pad_top): the same bits as one thread, and the convolution's values."""
+    ensure_pyruntime()
+    from pyruntime import Interpreter
+    from trainer.tlm import ModelBuilder
+
+    rng = np.random.default_rng(21)
+    w = (rng.standard_normal((16, 3, 3, 16)) * 0.3).astype(np.float32)
+    bias = rng.standard_normal(16).astype(np.float32)
+    b = ModelBuilder(description="winograd cut")
+    x_t = b.add_input("x", np.float32, [1, 21, 23, 16])
+    y_t = b.add_tensor("y", np.float32, [1, 21, 23, 16])
+    b.add_op("Conv2D", [x_t, b.add_constant("w", w), b.add_constant("b", bias)], [y_t], padding="SAME")
+    b.mark_output(y_t)
+    model = b.finish()
+    x = rng.uniform(-1, 1, size=(1, 21, 23, 16)).astype(np.float32)
+    xp = np.pad(x.astype(np.float64), ((0, 0), (1, 1), (1, 1), (0, 0)))
+    want = np.zeros((1, 21, 23, 16)) + bias
+    for ky in range(3):
+        for kx in range(3):
+            want += xp[:, ky : ky + 21, kx : kx + 23, :] @ w[:, ky, kx, :].astype(np.float64).T
+    for kernels in ("auto", "avx2"):
+        try:
+            one = Interpreter(model_content=model, kernels=kernels).run(x)[0]
+        except ValueError:  # no AVX2 on this CPU: auto already covered the level it has
+            continue
+        np.testing.assert_allclose(one, want, rtol=0, atol=1e-4 * float(np.abs(want).max()))
+        for threads in (2, 3):
+            got = Interpreter(model_content=model, kernels=kernels, num_threads=threads).run(x)[0]
+            np.testing.assert_array_equal(got, one, err_msg=f"{kernels} threads={threads}")
+
+
 def test_num_threads_range_and_many_interpreters() -> None:
     ensure_pyruntime()
     from pyruntime import Interpreter

@@ -102,7 +102,11 @@ typedef struct tl_fc_job {
 
 static void tl_fc_task(void *arg, int32_t task, int32_t thread) {
   const tl_fc_job *j = (const tl_fc_job *)arg;
-  const int32_t col = j->descending ? j->split.col_tasks - 1 - task % j->split.col_tasks : task % j->split.col_tasks;
+  /* a task keeps its panel chunk on every invoke (only the walk inside it alternates): the pool runs task t
+   * on the same thread each time when none is late (threadpool.h), so each core keeps rereading its own
+   * chunk of the weights from its own cache (the 28x28 CNN's 1600x128 FullyConnected: 410 KB each on 2
+   * threads, in a 512 KB L2) instead of the chunk the other core read last time */
+  const int32_t col = task % j->split.col_tasks;
   const int32_t row0 = task / j->split.col_tasks * j->split.block_rows;
   const int32_t row1 = j->g.m - row0 < j->split.block_rows ? j->g.m : row0 + j->split.block_rows;
   (void)thread;
@@ -134,7 +138,7 @@ static void tl_fc_f32_opt_threaded(tl_op_ctx *ctx, tl_node *node, tl_fc_state *s
   j.isa = (tl_isa)s->isa;
   tl_gemm_split_plan(&j.split, s->p.batch, (s->p.out_depth + nr - 1) / nr, threads, INT32_MAX);
   s->invokes ^= 1;
-  j.descending = s->alternate && !s->invokes; /* tasks are taken in order: a thread left alone alternates too */
+  j.descending = s->alternate && !s->invokes;
   tl_threadpool_run(ctx->interp->pool, j.split.row_tasks * j.split.col_tasks, tl_fc_task, &j);
 }
 
