@@ -205,83 +205,45 @@ static void tl_conv2d_f32_opt_threaded(tl_op_ctx *ctx, tl_node *node, const tl_c
   tl_threadpool_run(ctx->interp->pool, images * j.split.row_tasks * j.split.col_tasks, tl_conv_task, &j);
 }
 
-/* Winograd over threads: task t is block t % blocks of image t / blocks, in the thread's own scratch. The
- * blocks are fixed at prepare (conv_winograd.h), so any thread count gives the same bits.
- * Fewer blocks than threads (the 28x28 CNN's 11x11x64 convolution: 36 tiles, one block): the image's tiles
- * are cut instead, at tile rows whose first tile is a multiple of TL_GEMM_ROW_ALIGN, into parts that each
- * run as the one block of a sub-image (out_h of its rows, pad_top - first output row: kernels/geometry.h's
- * negative padding; the same input windows). Each part's 16 GEMMs then see the whole block's rows from a
- * TL_GEMM_ROW_ALIGN multiple on, so every output keeps its arithmetic (opt_kernels.h): the same bits. */
+/* Winograd over threads: task t is tile chunk t % chunks of image t / chunks, in the thread's own scratch.
+ * Chunks are multiples of TL_GEMM_ROW_ALIGN tiles, so any thread count gives the same bits
+ * (conv_winograd.h). This split is Winograd's own; the im2col/direct split below is unchanged. */
 typedef struct tl_wino_job {
   float *y;
   const float *x;
   const tl_conv2d_state *s;
   float *scratch;
   size_t scratch_floats; /* per thread */
-  int32_t blocks;        /* per image */
-  int32_t cuts[TL_MAX_THREADS + 1]; /* parts: output rows [cuts[i], cuts[i + 1]) of each image */
+  int32_t chunk, chunks; /* tiles per task, tasks per image */
 } tl_wino_job;
 
 static void tl_wino_task(void *arg, int32_t task, int32_t thread) {
   const tl_wino_job *j = (const tl_wino_job *)arg;
-  tl_conv_winograd_f32_block(j->y, j->x, j->s->packed, j->scratch + (size_t)thread * j->scratch_floats, &j->s->p,
-                             (tl_isa)j->s->isa, task / j->blocks, task % j->blocks);
-}
-
-static void tl_wino_part_task(void *arg, int32_t task, int32_t thread) {
-  const tl_wino_job *j = (const tl_wino_job *)arg;
-  const tl_conv_params *p = &j->s->p;
-  const int32_t parts = j->blocks, b = task / parts, oy0 = j->cuts[task % parts], oy1 = j->cuts[task % parts + 1];
-  tl_conv_params part = *p;
-  part.batch = 1;
-  part.out_h = oy1 - oy0;
-  part.pad_top = p->pad_top - oy0;
-  tl_conv_winograd_f32_block(j->y + ((int64_t)b * p->out_h + oy0) * p->out_w * p->out_c,
-                             j->x + (int64_t)b * p->in_h * p->in_w * p->in_c, j->s->packed,
-                             j->scratch + (size_t)thread * j->scratch_floats, &part, (tl_isa)j->s->isa, 0, 0);
-}
-
-/* Cuts one image's tile rows into at most `threads` parts (j->cuts, in output rows) at tile rows whose first
- * tile is a multiple of TL_GEMM_ROW_ALIGN, each as near an even share as those allow; returns the count of
- * parts (1: no cut helps, the largest part would keep more than 3/4 of the tiles). */
-static int32_t tl_wino_cut(tl_wino_job *j, const tl_conv_params *p, int32_t threads) {
-  const int32_t tiles_w = (p->out_w + 1) / 2, tiles_h = (p->out_h + 1) / 2, tiles = tiles_w * tiles_h;
-  int32_t parts = 0, ty = 0, largest = 0;
-  j->cuts[0] = 0;
-  for (int32_t i = 1; i < threads; i++) {
-    const int64_t want = (int64_t)tiles * i / threads; /* an even share's first tile */
-    int32_t best = -1;
-    for (int32_t r = ty + 1; r < tiles_h; r++) {
-      if ((int64_t)r * tiles_w % TL_GEMM_ROW_ALIGN != 0) continue;
-      if (best < 0 || llabs((int64_t)r * tiles_w - want) < llabs((int64_t)best * tiles_w - want)) best = r;
-    }
-    if (best < 0) break;
-    if ((best - ty) * tiles_w > largest) largest = (best - ty) * tiles_w;
-    ty = best;
-    j->cuts[++parts] = 2 * ty;
-  }
-  if ((tiles_h - ty) * tiles_w > largest) largest = (tiles_h - ty) * tiles_w;
-  j->cuts[++parts] = p->out_h;
-  return parts > 1 && (int64_t)largest * 4 <= (int64_t)tiles * 3 ? parts : 1;
+  tl_conv_winograd_f32_tiles(j->y, j->x, j->s->packed, j->scratch + (size_t)thread * j->scratch_floats, &j->s->p,
+                             (tl_isa)j->s->isa, task / j->chunks, task % j->chunks * j->chunk, j->chunk);
 }
 
 static void tl_eval_conv2d_winograd(tl_op_ctx *ctx, tl_node *node, const tl_conv2d_state *s) {
   const tl_conv_params *p = &s->p;
   const int32_t threads = tl_op_threads(ctx, (int64_t)p->batch * p->out_h * p->out_w * p->out_c * 9 * p->in_c);
+  const int32_t tiles = tl_conv_winograd_tiles(p), most = tl_conv_winograd_block_tiles(p);
   tl_wino_job j;
   j.y = (float *)tl_op_output_data(ctx, node, 0);
   j.x = (const float *)tl_op_input_data(ctx, node, 0);
   j.s = s;
   j.scratch = (float *)tl_op_scratch(node, s->scratch);
   j.scratch_floats = tl_conv_winograd_scratch_floats(p);
-  j.blocks = tl_conv_winograd_blocks(p);
-  if (threads > 1 && (int64_t)p->batch * j.blocks >= threads) {
-    tl_threadpool_run(ctx->interp->pool, p->batch * j.blocks, tl_wino_task, &j);
-    return;
-  }
-  if (threads > 1 && j.blocks == 1 && (j.blocks = tl_wino_cut(&j, p, threads)) > 1) {
-    tl_threadpool_run(ctx->interp->pool, p->batch * j.blocks, tl_wino_part_task, &j);
-    return;
+  if (threads > 1) {
+    /* an image's tiles in about `threads` chunks (more when a block holds fewer), TL_GEMM_ROW_ALIGN-aligned */
+    int32_t chunk = (tiles + threads - 1) / threads;
+    chunk = (chunk + TL_GEMM_ROW_ALIGN - 1) / TL_GEMM_ROW_ALIGN * TL_GEMM_ROW_ALIGN;
+    if (chunk > most) chunk = most / TL_GEMM_ROW_ALIGN * TL_GEMM_ROW_ALIGN;
+    j.chunk = chunk > 0 ? chunk : most;
+    j.chunks = (tiles + j.chunk - 1) / j.chunk;
+    if ((int64_t)p->batch * j.chunks > 1) {
+      tl_threadpool_run(ctx->interp->pool, p->batch * j.chunks, tl_wino_task, &j);
+      return;
+    }
   }
   tl_conv_winograd_f32(j.y, j.x, s->packed, j.scratch, p, (tl_isa)s->isa);
 }

@@ -204,29 +204,39 @@ static void tl_wino_out(float *const *y, const int *ok, const float *m, const fl
   if (c0 < out_c) tl_wino_out_scalar(y, ok, m, bias, out_c, c0, act);
 }
 
-void tl_conv_winograd_f32_block(float *y, const float *x, const float *packed, float *scratch,
-                                const tl_conv_params *p, tl_isa isa, int32_t b, int32_t block) {
+int32_t tl_conv_winograd_tiles(const tl_conv_params *p) { return tl_wino_tiles(p); }
+
+void tl_conv_winograd_f32_tiles(float *y, const float *x, const float *packed, float *scratch,
+                                const tl_conv_params *p, tl_isa isa, int32_t b, int32_t t0, int32_t count) {
   const int64_t in_c = p->in_c, out_c = p->out_c;
   const int32_t tiles_w = (p->out_w + 1) / 2, tiles = tl_wino_tiles(p);
-  const int32_t per = tl_conv_winograd_block_tiles(p), t0 = block * per;
-  const int32_t n = tiles - t0 < per ? tiles - t0 : per;
+  const int32_t per = tl_conv_winograd_block_tiles(p);
+  int32_t n = tiles - t0 < count ? tiles - t0 : count;
   const size_t one = tl_gemm_packed_floats(isa, p->out_c, p->in_c);
   const float *xb = x + (int64_t)b * p->in_h * p->in_w * in_c;
   float *yb = y + (int64_t)b * p->out_h * p->out_w * out_c;
   float *zero = scratch, *v = scratch + (in_c + 15) / 16 * 16, *m = v + (int64_t)per * 16 * in_c;
   const tl_f32_kernels *ks = tl_f32_kernels_for(isa);
   tl_gemm_f32_args g;
+  if (n > per) n = per;
   if (n <= 0) return;
   memset(zero, 0, (size_t)in_c * sizeof(float));
   for (int32_t t = 0; t < n; t++) { /* input transform */
     const int32_t ty = (t0 + t) / tiles_w, tx = (t0 + t) % tiles_w;
     const int64_t iy0 = 2 * (int64_t)ty - p->pad_top, ix0 = 2 * (int64_t)tx - p->pad_left;
     const float *d[16];
-    for (int i = 0; i < 4; i++) {
-      const int64_t iy = iy0 + i;
-      for (int j = 0; j < 4; j++) {
-        const int64_t ix = ix0 + j;
-        d[4 * i + j] = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w ? xb + (iy * p->in_w + ix) * in_c : zero;
+    if (iy0 >= 0 && iy0 + 4 <= p->in_h && ix0 >= 0 && ix0 + 4 <= p->in_w) { /* the window inside the input */
+      const float *at = xb + (iy0 * p->in_w + ix0) * in_c;
+      for (int i = 0; i < 4; i++, at += (int64_t)p->in_w * in_c)
+        for (int j = 0; j < 4; j++) d[4 * i + j] = at + j * in_c;
+    } else {
+      for (int i = 0; i < 4; i++) {
+        const int64_t iy = iy0 + i;
+        for (int j = 0; j < 4; j++) {
+          const int64_t ix = ix0 + j;
+          d[4 * i + j] =
+              iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w ? xb + (iy * p->in_w + ix) * in_c : zero;
+        }
       }
     }
     tl_wino_in(v + (int64_t)t * 16 * in_c, d, in_c, isa);
@@ -260,7 +270,7 @@ void tl_conv_winograd_f32_block(float *y, const float *x, const float *packed, f
 
 void tl_conv_winograd_f32(float *y, const float *x, const float *packed, float *scratch, const tl_conv_params *p,
                           tl_isa isa) {
-  const int32_t blocks = tl_conv_winograd_blocks(p);
+  const int32_t per = tl_conv_winograd_block_tiles(p), tiles = tl_wino_tiles(p);
   for (int32_t b = 0; b < p->batch; b++)
-    for (int32_t k = 0; k < blocks; k++) tl_conv_winograd_f32_block(y, x, packed, scratch, p, isa, b, k);
+    for (int32_t t0 = 0; t0 < tiles; t0 += per) tl_conv_winograd_f32_tiles(y, x, packed, scratch, p, isa, b, t0, per);
 }

@@ -18,9 +18,10 @@
  * kernels, stride 1, dilation 1, SAME or VALID, at least TL_WINO_MIN_CHANNELS input and output channels, and
  * at least TL_WINO_MIN_TILES tiles per image.
  *
- * Threads: tl_conv_winograd_f32_block runs one block of TL_WINO_BLOCK_TILES-aligned tiles; blocks are
- * independent and each output's arithmetic does not depend on which thread or block runs it (the blocks
- * are fixed at prepare, not by the thread count), so 1 and N threads give identical bits.
+ * Threads: tl_conv_winograd_f32_tiles runs any range of tiles that starts at a multiple of
+ * TL_GEMM_ROW_ALIGN (and holds at most tl_conv_winograd_block_tiles): each tile's transforms are its own,
+ * and the GEMMs cut at such rows run the same row tiles as uncut (opt_kernels.h), so every split of the
+ * tiles over threads gives the bits of one thread.
  */
 #ifndef TL_CONV_WINOGRAD_H
 #define TL_CONV_WINOGRAD_H
@@ -39,15 +40,19 @@ int tl_conv_winograd_selected(const tl_conv_params *p, tl_isa isa);
 size_t tl_conv_winograd_packed_floats(const tl_conv_params *p, tl_isa isa);
 /* Transforms w [out_c, 3, 3, in_c] and packs it with bias [out_c] (or NULL). */
 void tl_conv_winograd_pack(float *packed, const float *w, const float *bias, const tl_conv_params *p, tl_isa isa);
-/* Tiles per block (a multiple of TL_GEMM_ROW_ALIGN, or every tile of an image when fewer). */
+/* Tiles (2x2 output blocks, row-major over the image) per image. */
+int32_t tl_conv_winograd_tiles(const tl_conv_params *p);
+/* Most tiles per call (a multiple of TL_GEMM_ROW_ALIGN, or every tile of an image when not many more). */
 int32_t tl_conv_winograd_block_tiles(const tl_conv_params *p);
-/* Blocks per image. */
+/* Blocks of tl_conv_winograd_block_tiles per image. */
 int32_t tl_conv_winograd_blocks(const tl_conv_params *p);
-/* Scratch floats one block needs (one such buffer per thread). */
+/* Scratch floats one call needs (one such buffer per thread). */
 size_t tl_conv_winograd_scratch_floats(const tl_conv_params *p);
-/* Block `block` of image `b`: its outputs of y [batch, out_h, out_w, out_c] from x [batch, in_h, in_w, in_c]. */
-void tl_conv_winograd_f32_block(float *y, const float *x, const float *packed, float *scratch,
-                                const tl_conv_params *p, tl_isa isa, int32_t b, int32_t block);
+/* Tiles [t0, t0 + count) of image b (count at most the block tiles, t0 a multiple of TL_GEMM_ROW_ALIGN or 0;
+ * tiles past the image are ignored): their outputs of y [batch, out_h, out_w, out_c] from x [batch, in_h,
+ * in_w, in_c]. */
+void tl_conv_winograd_f32_tiles(float *y, const float *x, const float *packed, float *scratch,
+                                const tl_conv_params *p, tl_isa isa, int32_t b, int32_t t0, int32_t count);
 /* Every block of every image, in order. */
 void tl_conv_winograd_f32(float *y, const float *x, const float *packed, float *scratch, const tl_conv_params *p,
                           tl_isa isa);
