@@ -6,7 +6,7 @@ Winograd. Checked here: outputs against a float64 convolution on shapes across t
 2e-6 of the sum of |x| |w| + |bias| (measured worst about 3e-7; runtime_c/tests/test_conv_winograd.c runs
 the kernel itself on channels 1..70), 1 and 2 threads give identical bits, and the selection: the packed
 weights the interpreter keeps have Winograd's size (16 transformed [out_c, in_c] matrices) exactly where
-the rule picks it.
+the rule picks it (with its block buffers: per-node memory, so the arena stays the planner mirror's).
 """
 
 from __future__ import annotations
@@ -98,10 +98,14 @@ def _persistent(data: bytes, kernels: str) -> int:
     return interp.required_memory_bytes - interp.arena_bytes
 
 
-def _packed_bytes(in_c: int, out_c: int, winograd: bool, nr: int) -> int:
+def _packed_bytes(in_c: int, out_c: int, winograd: bool, nr: int, tiles: int) -> int:
+    """Per-node bytes of one Conv2D at one thread: packed weights (Winograd: bias, 16 transformed matrices,
+    then its block buffer of zeros [in_c], V [block, 16, in_c] and M [block, 16, out_c])."""
     panels = -(-out_c // nr)
     if winograd:
-        return 4 * (-(-out_c // 16) * 16 + 16 * panels * (in_c + 1) * nr)
+        block = min(tiles, min(max(2048 // (in_c + out_c) // 24 * 24, 24), 96))
+        buffer = -(-in_c // 16) * 16 + block * 16 * (in_c + out_c)
+        return 4 * (-(-out_c // 16) * 16 + 16 * panels * (in_c + 1) * nr + buffer)
     return 4 * panels * (9 * in_c + 1) * nr
 
 
@@ -117,12 +121,19 @@ def _packed_bytes(in_c: int, out_c: int, winograd: bool, nr: int) -> int:
     ],
 )
 def test_selection_rule(shape: tuple[int, int, int, int], out_c: int, padding: str, winograd: bool) -> None:
-    """The per-op memory at AVX2 minus that at the portable level (8-wide panels, no Winograd) is the
-    difference of the packed weights: Winograd's where the rule picks it, the direct 16-wide panels else."""
+    """The per-node memory at AVX2 minus that at the portable level (8-wide panels, no Winograd) is the
+    difference of the packed weights: Winograd's where the rule picks it, the direct 16-wide panels else;
+    and the arena is the same at both levels and the planner mirror's (tests/lite/test_export.py)."""
     if not _has_avx2():
         pytest.skip("the CPU has no AVX2+FMA: Winograd is not used")
     data, _, _ = _model(shape, out_c, padding, "RELU", True, 1.0)
     in_c = shape[3]
+    out_h, out_w = (shape[1], shape[2]) if padding == "SAME" else (shape[1] - 2, shape[2] - 2)
+    tiles = ((out_h + 1) // 2) * ((out_w + 1) // 2)
     got = _persistent(data, "avx2") - _persistent(data, "portable")
-    want = _packed_bytes(in_c, out_c, winograd, 16) - _packed_bytes(in_c, out_c, False, 8)
+    want = _packed_bytes(in_c, out_c, winograd, 16, tiles) - _packed_bytes(in_c, out_c, False, 8, tiles)
     assert got == want
+    arenas = {k: pyruntime.Interpreter(model_content=data, kernels=k) for k in ("avx2", "portable")}
+    for interp in arenas.values():
+        interp.allocate_tensors()
+    assert arenas["avx2"].arena_bytes == arenas["portable"].arena_bytes == arenas["avx2"].planned_arena_bytes

@@ -20,7 +20,9 @@ typedef struct tl_conv2d_state {
   float *packed;          /* tl_conv2d_f32_opt_packed_floats, or NULL: the reference kernel */
   int32_t isa;            /* the GEMM level of packed */
   int32_t scratch;        /* scratch index of the im2col blocks (one per thread), -1: none (pointwise) */
-  int32_t winograd;       /* 1: packed and scratch are Winograd F(2x2, 3x3)'s (kernels/opt/conv_winograd.h) */
+  int32_t winograd;       /* 1: packed is Winograd F(2x2, 3x3)'s (kernels/opt/conv_winograd.h), then its
+                           * per-thread buffers (per-node memory: the arena stays the one trainer/tlm/planner.py
+                           * mirrors on every CPU, scratch unused) */
 } tl_conv2d_state;
 
 static tl_status tl_decode_conv2d_options(tl_options_reader *r, void *options) {
@@ -119,11 +121,15 @@ TL_OP_ENTRY tl_status tl_prepare_conv2d(tl_op_ctx *ctx, tl_node *node) {
     /* im2col blocks: at least TL_CONV_MIN_BLOCK_ROWS rows, more where the arena has room */
     const size_t least = tl_conv2d_f32_opt_scratch_floats(&p, TL_CONV_MIN_BLOCK_ROWS);
     size_t most_bytes = 0;
-    if (winograd) { /* a fixed block of tiles per thread */
-      if (tl_mul_size(floats, sizeof(float), &bytes) &&
-          tl_mul_size(tl_conv_winograd_scratch_floats(&p), threads * sizeof(float), &sbytes)) {
-        packed = (float *)tl_op_persistent(ctx, bytes);
-        TL_ENSURE_OK(tl_op_request_scratch(ctx, sbytes, &scratch));
+    if (winograd) {
+      /* packed weights, then a block of tiles per thread (floats is a multiple of 16); and the im2col block it
+       * does not use, planned as on the other levels so the arena is the one trainer/tlm/planner.py writes */
+      size_t wbytes = 0;
+      if (tl_mul_size(tl_conv_winograd_scratch_floats(&p), threads * sizeof(float), &wbytes) &&
+          tl_mul_size(floats, sizeof(float), &bytes) && bytes <= SIZE_MAX - wbytes &&
+          tl_mul_size(least, threads * sizeof(float), &sbytes)) {
+        packed = (float *)tl_op_persistent(ctx, bytes + wbytes);
+        if (sbytes > 0) TL_ENSURE_OK(tl_op_request_scratch(ctx, sbytes, &scratch));
       } else {
         isa = TL_ISA_REFERENCE;
         winograd = 0;
@@ -231,7 +237,7 @@ static void tl_eval_conv2d_winograd(tl_op_ctx *ctx, tl_node *node, const tl_conv
   j.y = (float *)tl_op_output_data(ctx, node, 0);
   j.x = (const float *)tl_op_input_data(ctx, node, 0);
   j.s = s;
-  j.scratch = (float *)tl_op_scratch(node, s->scratch);
+  j.scratch = s->packed + tl_conv_winograd_packed_floats(p, (tl_isa)s->isa);
   j.scratch_floats = tl_conv_winograd_scratch_floats(p);
   if (threads > 1) {
     /* an image's tiles in about `threads` chunks (more when a block holds fewer), TL_GEMM_ROW_ALIGN-aligned */

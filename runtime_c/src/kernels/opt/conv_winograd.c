@@ -23,7 +23,7 @@
 
 #include "opt_f32_internal.h"
 
-#define TL_WINO_L2_FLOATS 4096 /* tiles per block: about this many floats per (in_c + out_c) channel pair */
+#define TL_WINO_BLOCK_FLOATS 2048 /* tiles per block: about this many floats per (in_c + out_c) channel pair */
 #define TL_WINO_MAX_BLOCK 96
 
 int tl_conv_winograd_selected(const tl_conv_params *p, tl_isa isa) {
@@ -71,10 +71,10 @@ static int32_t tl_wino_tiles(const tl_conv_params *p) { return ((p->out_h + 1) /
 
 int32_t tl_conv_winograd_block_tiles(const tl_conv_params *p) {
   const int32_t tiles = tl_wino_tiles(p);
-  int32_t n = TL_WINO_L2_FLOATS / (p->in_c + p->out_c) / TL_GEMM_ROW_ALIGN * TL_GEMM_ROW_ALIGN;
+  int32_t n = TL_WINO_BLOCK_FLOATS / (p->in_c + p->out_c) / TL_GEMM_ROW_ALIGN * TL_GEMM_ROW_ALIGN;
   if (n < TL_GEMM_ROW_ALIGN) n = TL_GEMM_ROW_ALIGN;
   if (n > TL_WINO_MAX_BLOCK) n = TL_WINO_MAX_BLOCK;
-  return tiles <= n + n / 2 ? tiles : n; /* a short last block would reread every U_e for few tiles */
+  return tiles < n ? tiles : n;
 }
 
 int32_t tl_conv_winograd_blocks(const tl_conv_params *p) {
