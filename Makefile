@@ -47,8 +47,12 @@ demo: $(DEMO_STAMP)
 
 # One BLAS thread: on a 2-core machine the tests themselves run processes side by side, and OpenBLAS
 # threads fighting over the cores made training steps several times slower.
+# Two pytest-xdist workers (TEST_WORKERS=N to choose, 0 for one process): most tests are single-threaded
+# Python, so one pytest process left a core idle; each test file runs whole on one worker, the long ones
+# first (tests/conftest.py), and shared build folders are locked (tests/cbuild.py).
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q -ra --durations=25
+	OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q -ra --durations=25 -n $(TEST_WORKERS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check trainer pyruntime tests examples benchmarks

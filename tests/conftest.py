@@ -54,3 +54,58 @@ def need_gpu() -> object:
     if n < 1:
         pytest.skip("gpu: CuPy finds no CUDA device")
     return cupy
+
+
+# ---- pytest-xdist: `make test` runs the suite on two workers (-n 2) ----
+
+# Files that start first under pytest-xdist, longest first (about their seconds on a 2-core CI machine):
+# a long file handed out last would leave one worker running it while the other idles. Every other file
+# follows in collection order. A rough order is enough: it only has to keep the long files off the end.
+LONG_FILES = {
+    "tests/build/test_c_builds.py": 240,
+    "tests/zoo/test_zoo.py": 150,
+    "tests/build/test_static_tools.py": 135,
+    "tests/runtime/test_fuzz_fields.py": 115,
+    "tests/docs/test_doc_blocks.py": 75,
+    "tests/build/test_runtime_dist_qemu.py": 60,
+    "tests/build/test_size.py": 50,
+    "tests/build/test_c_example.py": 50,
+    "tests/quant/test_int8_ops.py": 45,
+    "tests/runtime/test_end_to_end.py": 45,
+    "tests/build/test_runtime_dist.py": 40,
+    "tests/runtime/test_threads.py": 40,
+    "tests/build/test_cross.py": 40,
+    "tests/build/test_cortex_m.py": 40,
+    "tests/runtime/test_malformed.py": 30,
+    "tests/build/test_install.py": 25,
+}
+
+
+def _file_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """Under ``-n N`` with the default ``--dist load``: each test file runs whole on one worker, so its
+    module-scoped fixtures (trained models, C builds) are made once, as in a serial run; the files of
+    LONG_FILES are handed out first. Build folders that several files build into are locked
+    (cbuild.build_lock), so the files are independent. Another ``--dist`` mode is left to pytest-xdist."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class LongFirstFileScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _file_of(nodeid)
+
+        def _assign_work_unit(self, node) -> None:  # noqa: ANN001 - xdist's WorkerController
+            """LoadScopeScheduling's, but the next file is the longest left of LONG_FILES, else the first."""
+            scope = min(self.workqueue, key=lambda f: -LONG_FILES.get(f, 0))  # first of equals: in order
+            work_unit = self.workqueue.pop(scope)
+            self.assigned_work.setdefault(node, {})[scope] = work_unit
+            collection = self.registered_collections[node]
+            node.send_runtest_some([collection.index(i) for i, done in work_unit.items() if not done])
+
+    config.option.loadscopereorder = False  # collection order after LONG_FILES (xdist sorts by test count)
+    return LongFirstFileScheduling(config, log)
