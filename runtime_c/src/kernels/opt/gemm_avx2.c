@@ -9,6 +9,11 @@
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 
+
+
+
+#define TL_GEMV_PF 1024
+#define TL_GEMV_PF2 16384
 #define TL_AVX2_ __attribute__((target("avx2,fma")))
 #define TL_ROWS6_(X) X(0) X(1) X(2) X(3) X(4) X(5)
 #define TL_ROWS8_(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
@@ -144,6 +149,12 @@ TL_AVX2_ static inline __attribute__((always_inline)) void tl_avx2_tile(const in
     const float *bk = b + 16;
     int32_t kk = 0;
     for (; kk + 4 <= k; kk += 4, bk += 4 * 16) {
+      /* the panel 1 KB ahead (16 k later, or the next panel's start) into L1: with the weights in L3 (a
+       * batch-1 FullyConnected too big for L2) the hardware prefetcher alone keeps too few lines in flight */
+      _mm_prefetch((const char *)((uintptr_t)bk + 1024), _MM_HINT_T0);
+      _mm_prefetch((const char *)((uintptr_t)bk + 1024 + 4 * 16), _MM_HINT_T0);
+      _mm_prefetch((const char *)((uintptr_t)bk + 1024 + 4 * 32), _MM_HINT_T0);
+      _mm_prefetch((const char *)((uintptr_t)bk + 1024 + 4 * 48), _MM_HINT_T0);
       s00 = _mm256_fmadd_ps(_mm256_set1_ps(a[kk]), _mm256_loadu_ps(bk), s00);
       s01 = _mm256_fmadd_ps(_mm256_set1_ps(a[kk]), _mm256_loadu_ps(bk + 8), s01);
       s10 = _mm256_fmadd_ps(_mm256_set1_ps(a[kk + 1]), _mm256_loadu_ps(bk + 16), s10);
@@ -229,12 +240,47 @@ TL_AVX2_ static void tl_avx2_gemm_narrow(const tl_gemm_f32_args *g) {
   if (tail1) tl_avx2_tiles(1, cols, k, g->a + (int64_t)body * lda, lda, b, g->c + (int64_t)body * ldc, ldc, act);
 }
 
+/* Rows of the next tile when `left` rows remain: 6, but a last 8 or 9 rows are cut 4 + 4 or 5 + 4 rather than
+ * 6 + 2 or 6 + 3 (a tile of 2 or 3 rows has 4 or 6 FMA chains, too few to hide the FMA latency: it takes as
+ * long per k as a tile of 4 or 5). Every tile of 2 or more rows sums each output the same way, and a one-row
+ * tile falls on the same rows as with plain 6-row tiles (the last row when m % 6 == 1): the same bits as the
+ * 6-row walk, and a part of the GEMM from a multiple of TL_GEMM_ROW_ALIGN rows gets the same as the whole. */
+static inline int32_t tl_avx2_tile_rows(int32_t left) {
+  if (left == 8) return 4;
+  if (left == 9) return 5;
+  return left < 6 ? left : 6;
+}
+
+/* Panels of one block together take at most this many bytes (kept in L1d while the row tiles pass). */
+#ifndef TL_AVX2_BLOCK_BYTES
+#define TL_AVX2_BLOCK_BYTES (16 * 1024)
+#endif
+
+/* Algorithm: the panels in blocks of about TL_AVX2_BLOCK_BYTES; for each block, every row tile of A runs
+ * over every panel of the block before the next row tile. With k >= ~250 a block is one panel (the panel
+ * stays in L1 while A streams past it); with small k a block holds several panels, so A's rows are read once
+ * per block rather than once per panel (a 1x1 convolution with k = 16 and 32 outputs reads its input once). */
 void tl_gemm_f32_avx2(const tl_gemm_f32_args *g) {
+  const int64_t panel_floats = ((int64_t)g->k + 1) * 16;
+  const int32_t panels = (g->n + 15) / 16;
+  const int64_t fit = TL_AVX2_BLOCK_BYTES / (panel_floats * (int64_t)sizeof(float));
+  const int32_t block = fit < 1 ? 1 : (fit > panels ? panels : (int32_t)fit);
   if (g->n <= 8) {
     tl_avx2_gemm_narrow(g);
     return;
   }
-  tl_gemm_f32_tiles(g, 6, 16, tl_avx2_tiles);
+  for (int32_t p0 = 0; p0 < panels; p0 += block) {
+    const int32_t p1 = panels - p0 < block ? panels : p0 + block;
+    for (int32_t m0 = 0, rows; m0 < g->m; m0 += rows) {
+      const float *a = g->a + (int64_t)m0 * g->lda;
+      float *c = g->c + (int64_t)m0 * g->ldc;
+      rows = tl_avx2_tile_rows(g->m - m0);
+      for (int32_t p = p0; p < p1; p++) {
+        const int32_t n0 = p * 16, cols = g->n - n0 < 16 ? g->n - n0 : 16;
+        tl_avx2_tiles(rows, cols, g->k, a, g->lda, g->b_packed + p * panel_floats, c + n0, g->ldc, g->act);
+      }
+    }
+  }
 }
 
 /* The same tile (rows >= 1 all take the multi-row path) with row i's k values at a[i][off[0 .. k-1]] (the
