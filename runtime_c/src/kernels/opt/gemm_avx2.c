@@ -8,6 +8,7 @@
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
+#include <math.h>
 
 
 
@@ -32,9 +33,20 @@
     _mm256_storeu_ps(c + i * ldc, _mm256_min_ps(hi, _mm256_max_ps(lo, c##i##0)));     \
     _mm256_storeu_ps(c + i * ldc + 8, _mm256_min_ps(hi, _mm256_max_ps(lo, c##i##1))); \
   }
-#define TL_W_STORE_ALL_                                                      \
-  const __m256 lo = _mm256_set1_ps(act.min), hi = _mm256_set1_ps(act.max); \
-  TL_ROWS6_(TL_W_STORE_)
+#define TL_W_STORE_RAW_(i)                     \
+  if (rows > i) {                              \
+    _mm256_storeu_ps(c + i * ldc, c##i##0);     \
+    _mm256_storeu_ps(c + i * ldc + 8, c##i##1); \
+  }
+/* Without an activation (the clamp to [-inf, inf], the identity on every value, NaN included) the stores
+ * skip the clamp: the transformer's projections, MobileNetV2's linear bottlenecks. */
+#define TL_W_STORE_ALL_                                                        \
+  if (act.min == -INFINITY && act.max == INFINITY) {                           \
+    TL_ROWS6_(TL_W_STORE_RAW_)                                                 \
+  } else {                                                                     \
+    const __m256 lo = _mm256_set1_ps(act.min), hi = _mm256_set1_ps(act.max); \
+    TL_ROWS6_(TL_W_STORE_)                                                     \
+  }
 
 /* ---- narrow tiles: at most 8 columns of a panel (one vector per row), up to 8 rows ----
  * The same per-output arithmetic as the 16-column tiles with rows >= 2 (bias, one FMA per k in order, the
