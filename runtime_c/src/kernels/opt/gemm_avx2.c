@@ -388,6 +388,8 @@ TL_AVX2_ void tl_conv_ind_tile_f32_avx2(const float *const *ind, int32_t rows, i
   }
   if (in_c == 3) { /* RGB first convolutions: the channel loop unrolled */
     TL_IND_ROWS_(3)
+  } else if (in_c == 1) { /* one-channel inputs (a spectrogram, a grey image): no channel loop */
+    TL_IND_ROWS_(1)
   } else {
     TL_IND_ROWS_(0)
   }
