@@ -68,6 +68,7 @@ LONG_FILES = {
     "tests/runtime/test_fuzz_fields.py": 115,
     "tests/docs/test_doc_blocks.py": 75,
     "tests/build/test_runtime_dist_qemu.py": 60,
+    "tests/trainer/test_mpi.py": 60,
     "tests/build/test_size.py": 50,
     "tests/build/test_c_example.py": 50,
     "tests/quant/test_int8_ops.py": 45,
@@ -76,7 +77,13 @@ LONG_FILES = {
     "tests/runtime/test_threads.py": 40,
     "tests/build/test_cross.py": 40,
     "tests/build/test_cortex_m.py": 40,
+    "tests/quant/test_quantize_models.py": 40,
+    "tests/trainer/test_tf1_programs.py": 40,
+    "tests/trainer/test_kws_example.py": 30,
     "tests/runtime/test_malformed.py": 30,
+    "tests/runtime/test_opt_kernels.py": 30,
+    "tests/trainer/test_rnn.py": 25,
+    "tests/runtime/test_work_budget.py": 25,
     "tests/build/test_install.py": 25,
 }
 
