@@ -12,7 +12,11 @@
  * acc += x[iy, ix, c..] * w[ky, kx, c..] over those taps, is clamped (max(lo, v) then min(hi, .), so a NaN
  * passes through) and stored. 3x3 kernels (MobileNet's) take a faster path on output rows whose three kernel
  * rows are inside the input: per block of channels the nine weight vectors stay in registers while the
- * pixels whose three columns are inside go by; the edge pixels take the general path.
+ * pixels whose three columns are inside go by; the edge pixels take the general path. At the AVX2 level
+ * (TL_DW_3X3_ROWS in f32_avx2.c) every 3x3 kernel with dm == 1 takes tl_dw3x3_run instead (depthwise_body.h):
+ * per output row, groups of four pixels, per channel vector all nine taps FMA'd into one accumulator per
+ * pixel (bias first, taps in order, the padded rows and columns skipped), the shared input columns loaded
+ * once, the clamp once at the store.
  * With dm > 1, output channel ic * dm + m reads input channel ic: per output pixel, per block of input
  * channels and per m, the block's accumulators run over the taps with the packed weights w'[m][tap][ic..]
  * (contiguous, like dm == 1), and the block's results go to y[(ic + j) * dm + m] (a stride-dm scatter,

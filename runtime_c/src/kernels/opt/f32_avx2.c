@@ -80,6 +80,7 @@ TL_V_INLINE tl_vf tl_vf_scale(tl_vf k) { /* 2^n for k = n + 1.5 * 2^23 (n in the
   return _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
 }
 
+#define TL_DW_3X3_ROWS 1 /* depthwise_body.h: the 3x3 kernel with row pointers */
 #include "depthwise_body.h"
 #include "elementwise_body.h"
 #include "mean_body.h"

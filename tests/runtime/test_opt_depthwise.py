@@ -1,0 +1,97 @@
+"""The optimized float32 DepthwiseConv2D (runtime_c/src/kernels/opt/depthwise_body.h) against the reference.
+
+runtime_c/tests/test_opt_depthwise.c sweeps channels 1..70, depth multipliers 1..3, 3x3 and other kernels,
+strides 1..3, SAME and VALID, dilation 1 and 2, activations, batches and NaN inputs at every level the CPU
+has (within 1e-5 of the magnitude of the sum; the threads' row blocks give the bytes of one call). Here it
+runs natively and under qemu-aarch64 (NEON), and the levels it reports are checked. Then the interpreter runs
+MobileNet-style depthwise layers (3x3, stride 1 and 2, SAME, ReLU6) at every level against the reference
+level, and at 2 and 3 threads against one.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import numpy as np
+import pytest
+from cbuild import build, executable, run_env
+from runtime_op_cases import ensure_pyruntime
+
+from trainer.tlm import ModelBuilder
+
+TARGET = "test_opt_depthwise"
+LEVELS = ("portable", "neon", "avx2", "avx512", "auto")
+
+
+def _run(variant: str, prefix_args: tuple[str, ...] = ()) -> str:
+    command = executable(variant, TARGET)
+    if prefix_args:  # emulator options go right after the emulator
+        command = [command[0], *prefix_args, *command[1:]]
+    result = subprocess.run(
+        command, env=run_env(variant), capture_output=True, text=True, errors="replace", timeout=600
+    )
+    assert result.returncode == 0, f"{' '.join(command)}:\n{result.stdout[-8000:]}\n{result.stderr[-4000:]}"
+    assert re.search(r"\b[1-9]\d* passed, 0 failed", result.stdout), result.stdout[-4000:]
+    return result.stdout
+
+
+def _levels(output: str) -> list[str]:
+    return re.findall(r"^level (\w+)$", output, flags=re.MULTILINE)
+
+
+def test_native_every_level() -> None:
+    build("native", targets=(TARGET,))
+    output = _run("native")
+    levels = _levels(output)
+    assert levels[0] == "portable" and set(levels) <= {"portable", "avx2", "avx512"}, output
+    assert output.count("3x3 channel sweep: 280 cases") == len(levels), output
+
+
+def test_aarch64_qemu() -> None:
+    build("aarch64", targets=(TARGET,))
+    output = _run("aarch64", ("-cpu", "cortex-a53"))
+    assert _levels(output) == ["portable", "neon"], output
+
+
+def _depthwise_model(rng: np.random.Generator) -> tuple[bytes, np.ndarray]:
+    """Two MobileNet-style depthwise layers (3x3 SAME ReLU6, stride 1 then 2) and a DS-CNN-like one without
+    bias on a narrow image."""
+    b = ModelBuilder(description="depthwise 3x3 layers")
+    x = b.add_input("x", np.float32, [1, 17, 13, 24])
+
+    def dw(name: str, inp: int, out_shape: list[int], stride: int, with_bias: bool = True) -> int:
+        c = out_shape[-1]
+        y = b.add_tensor(name, np.float32, out_shape)
+        w = b.add_constant(name + "_w", (rng.standard_normal((1, 3, 3, c)) * 0.5).astype(np.float32))
+        inputs = [inp, w]
+        if with_bias:
+            inputs.append(b.add_constant(name + "_b", rng.standard_normal(c).astype(np.float32)))
+        attrs = {"padding": "SAME", "stride_h": stride, "stride_w": stride, "activation": "RELU6"}
+        b.add_op("DepthwiseConv2D", inputs, [y], **attrs)
+        return y
+
+    y1 = dw("dw1", x, [1, 17, 13, 24], 1)
+    y2 = dw("dw2", y1, [1, 9, 7, 24], 2)
+    y3 = dw("dw3", x, [1, 17, 13, 24], 1, with_bias=False)
+    for y in (y2, y3):
+        b.mark_output(y)
+    xs = rng.standard_normal((1, 17, 13, 24)).astype(np.float32) * 2
+    return b.finish(), xs
+
+
+def test_interpreter_levels_and_threads() -> None:
+    ensure_pyruntime()
+    pyruntime = pytest.importorskip("pyruntime")
+    data, xs = _depthwise_model(np.random.default_rng(11))
+    want = pyruntime.Interpreter(model_content=data, kernels="reference").run(xs)
+    for level in LEVELS:
+        got = pyruntime.Interpreter(model_content=data, kernels=level).run(xs)
+        for i, (g, w) in enumerate(zip(got, want, strict=True)):
+            err = float(np.max(np.abs(g.astype(np.float64) - w)))
+            assert err <= 1e-5 * float(np.max(np.abs(w))), f"{level} output {i}: {err}"
+    one = pyruntime.Interpreter(model_content=data).run(xs)
+    for threads in (2, 3):
+        got = pyruntime.Interpreter(model_content=data, num_threads=threads).run(xs)
+        for g, o in zip(got, one, strict=True):
+            assert g.tobytes() == o.tobytes(), f"{threads} threads"
