@@ -1,9 +1,12 @@
-"""The optimized float32 DepthwiseConv2D (runtime_c/src/kernels/opt/depthwise_body.h) against the reference.
+"""The optimized float32 DepthwiseConv2D (runtime_c/src/kernels/opt/depthwise_body.h) and first convolution
+(Conv2D with 1..4 input channels, runtime_c/src/kernels/opt/conv_rows_opt.c) against the reference kernels.
 
 runtime_c/tests/test_opt_depthwise.c sweeps channels 1..70, depth multipliers 1..3, 3x3 and other kernels,
 strides 1..3, SAME and VALID, dilation 1 and 2, activations, batches and NaN inputs at every level the CPU
-has (within 1e-5 of the magnitude of the sum; the threads' row blocks give the bytes of one call). Here it
-runs natively and under qemu-aarch64 (NEON), and the levels it reports are checked. Then the interpreter runs
+has (within 1e-5 of the magnitude of the sum; the threads' row blocks give the bytes of one call), and
+runtime_c/tests/test_opt_conv_rows.c does the same for convolutions with few input channels (3x3 strides
+1..3, 10x4, 5x5, SAME/VALID, dilation, 1..70 output channels; the threads' parts byte-identical). Here both
+run natively and under qemu-aarch64 (NEON), and the levels they report are checked. Then the interpreter runs
 MobileNet-style depthwise layers (3x3, stride 1 and 2, SAME, ReLU6) at every level against the reference
 level, and at 2 and 3 threads against one.
 """
@@ -21,11 +24,12 @@ from runtime_op_cases import ensure_pyruntime
 from trainer.tlm import ModelBuilder
 
 TARGET = "test_opt_depthwise"
+CONV_TARGET = "test_opt_conv_rows"
 LEVELS = ("portable", "neon", "avx2", "avx512", "auto")
 
 
-def _run(variant: str, prefix_args: tuple[str, ...] = ()) -> str:
-    command = executable(variant, TARGET)
+def _run(variant: str, prefix_args: tuple[str, ...] = (), target: str = TARGET) -> str:
+    command = executable(variant, target)
     if prefix_args:  # emulator options go right after the emulator
         command = [command[0], *prefix_args, *command[1:]]
     result = subprocess.run(
@@ -41,17 +45,21 @@ def _levels(output: str) -> list[str]:
 
 
 def test_native_every_level() -> None:
-    build("native", targets=(TARGET,))
+    build("native", targets=(TARGET, CONV_TARGET))
     output = _run("native")
     levels = _levels(output)
     assert levels[0] == "portable" and set(levels) <= {"portable", "avx2", "avx512"}, output
     assert output.count("3x3 channel sweep: 280 cases") == len(levels), output
+    conv = _run("native", target=CONV_TARGET)
+    assert _levels(conv) == levels, conv
+    assert conv.count("few input channels: 426 cases") == len(levels), conv
 
 
 def test_aarch64_qemu() -> None:
-    build("aarch64", targets=(TARGET,))
-    output = _run("aarch64", ("-cpu", "cortex-a53"))
-    assert _levels(output) == ["portable", "neon"], output
+    build("aarch64", targets=(TARGET, CONV_TARGET))
+    for target in (TARGET, CONV_TARGET):
+        output = _run("aarch64", ("-cpu", "cortex-a53"), target=target)
+        assert _levels(output) == ["portable", "neon"], output
 
 
 def _depthwise_model(rng: np.random.Generator) -> tuple[bytes, np.ndarray]:

@@ -291,6 +291,13 @@ static int tl_conv_is_indirect(const tl_conv_params *p, const tl_f32_kernels *ks
          !tl_conv2d_f32_opt_is_pointwise(p) && (int64_t)p->k_h * p->k_w <= TL_CONV_IND_MAX_TAPS;
 }
 
+/* The indirect path's convolutions with few input channels (the first convolution of a model) take the
+ * output-row walk over the same tiles (conv_rows_opt.c). */
+static int tl_conv_is_rows(const tl_conv_params *p, const tl_f32_kernels *ks) {
+  return tl_conv_is_indirect(p, ks) && p->in_c <= TL_CONV_ROWS_MAX_IN_C &&
+         (int64_t)p->k_h * p->k_w <= TL_CONV_ROWS_MAX_TAPS;
+}
+
 /* What the groups of the indirect path share (tl_conv_ind_rows). */
 typedef struct tl_conv_ind {
   const tl_conv_params *p;
@@ -460,6 +467,13 @@ void tl_conv2d_f32_opt(float *y, const float *x, const float *packed, float *scr
   const int64_t positions = (int64_t)p->out_h * p->out_w, block = tl_conv2d_f32_opt_block_rows(p, scratch_floats);
   const tl_f32_kernels *ks = tl_f32_kernels_for(isa);
   tl_gemm_f32_args g;
+  if (tl_conv_is_rows(p, ks)) {
+    for (int32_t b = 0; b < p->batch; b++) {
+      tl_conv_rows_f32(y + (int64_t)b * positions * p->out_c, x + (int64_t)b * p->in_h * p->in_w * p->in_c, packed,
+                       scratch, p, ks, 0, positions, 0, INT32_MAX);
+    }
+    return;
+  }
   if (tl_conv_is_indirect(p, ks)) {
     /* one call per image, unless the im2col blocks it replaces had a one-row tail before the last block */
     const int direct = tl_conv_is_direct(p, ks);
@@ -527,6 +541,10 @@ void tl_conv2d_f32_opt_part(float *y, const float *x, const float *packed, float
     const int64_t positions = (int64_t)p->out_h * p->out_w;
     const float *xb = x + (int64_t)b * p->in_h * p->in_w * p->in_c; /* [in_h, in_w, in_c] */
     const tl_f32_kernels *ks = tl_f32_kernels_for(isa);
+    if (tl_conv_is_rows(p, ks)) {
+      tl_conv_rows_f32(y + (int64_t)b * positions * p->out_c, xb, packed, scratch, p, ks, row0, rows, panel0, panel1);
+      return;
+    }
     if (tl_conv_is_indirect(p, ks)) {
       tl_conv_ind_rows(y + (int64_t)b * positions * p->out_c, xb, packed, scratch, p, ks, row0, rows, panel0, panel1,
                        tl_conv_is_direct(p, ks));

@@ -139,4 +139,12 @@ void tl_gemm_copy_cols(float *c, int64_t ldc, const float *part, int32_t ld_part
 void tl_conv_ind_tile_f32_avx2(const float *const *ind, int32_t rows, int32_t taps, int32_t in_c, const float *panel,
                                float *c, int64_t ldc, int32_t cols, tl_act_f32 act);
 
+/* Conv2D with few input channels (at most TL_CONV_ROWS_MAX_IN_C, at most TL_CONV_ROWS_MAX_TAPS taps) on the
+ * level's direct and indirect tiles (AVX2), output row by output row (conv_rows_opt.c): positions [pos0,
+ * pos0 + rows) of one image, panels [panel0, panel1); scratch: in_c + k_h * k_w * in_c floats at least. */
+#define TL_CONV_ROWS_MAX_IN_C 4
+#define TL_CONV_ROWS_MAX_TAPS 49
+void tl_conv_rows_f32(float *yb, const float *xb, const float *packed, float *scratch, const tl_conv_params *p,
+                      const tl_f32_kernels *ks, int64_t pos0, int64_t rows, int32_t panel0, int32_t panel1);
+
 #endif /* TL_OPT_F32_INTERNAL_H */
