@@ -5,6 +5,8 @@
  * than the kernel, and MobileNet's (128x128x3 -> 16, 3x3 stride 2 SAME) and DS-CNN's (49x10x1 -> 64, 10x4
  * stride 2 SAME) first layers.
  *
+ * At the AVX2 level, the images with at least 12 output columns inside take the row walk, the narrower ones the
+ * indirect path's queues (conv_opt.c, tl_conv_is_rows); the sweep has both.
  * Tolerance: |opt - ref| <= 1e-5 * s + 1e-30 per element, s the reference kernel run on |x|, |w|, |bias|.
  * Also checked: nothing written past the output, and the threads' parts (tl_conv2d_f32_opt_part over row
  * blocks of TL_GEMM_ROW_ALIGN positions, one panel at a time) give the same bytes as one call.
@@ -147,7 +149,9 @@ TL_TEST(conv_few_input_channels_every_path) {
       for (size_t oi = 0; oi < sizeof outs / sizeof outs[0]; oi++)
         for (int32_t same = 0; same <= 1; same++) {
           const int v = in_c + (int)ki + (int)oi + same;
-          const conv_shape s = {1 + v % 2,      7 + (v * 5) % 13, 6 + (v * 3) % 11, in_c, outs[oi],
+          /* odd v: wide enough for the AVX2 row walk (two tiles of inside columns), even: the queues */
+          const int32_t in_w = v % 2 ? 27 + (v * 7) % 13 : 6 + (v * 3) % 11;
+          const conv_shape s = {1 + v % 2,      7 + (v * 5) % 13, in_w,             in_c, outs[oi],
                                 kernels[ki][0], kernels[ki][1],   kernels[ki][2],   1 + (v % 4 == 0),
                                 same,           v % 2,            v % 3};
           failed += !conv_case(&s);
