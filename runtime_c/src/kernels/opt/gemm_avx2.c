@@ -252,6 +252,25 @@ TL_AVX2_ static void tl_avx2_gemm_narrow(const tl_gemm_f32_args *g) {
   if (tail1) tl_avx2_tiles(1, cols, k, g->a + (int64_t)body * lda, lda, b, g->c + (int64_t)body * ldc, ldc, act);
 }
 
+/* One row tile (rows 1..6, a constant per case) by `panels` whole 16-column panels, panel_floats apart: the
+ * tile of tl_avx2_tiles without its per-panel call and dispatch (with k = 8 or 16 those were a sizeable part
+ * of each panel's work). */
+TL_AVX2_ static void tl_avx2_row_block(int32_t rows, int32_t panels, int32_t k, const float *a, int64_t lda,
+                                       const float *b, int64_t panel_floats, float *c, int64_t ldc,
+                                       tl_act_f32 act) {
+#define TL_CASE_(r) \
+  for (int32_t p = 0; p < panels; p++) tl_avx2_tile(r, k, a, lda, b + p * panel_floats, c + p * 16, ldc, act);
+  switch (rows) {
+    case 1: TL_CASE_(1) break;
+    case 2: TL_CASE_(2) break;
+    case 3: TL_CASE_(3) break;
+    case 4: TL_CASE_(4) break;
+    case 5: TL_CASE_(5) break;
+    default: TL_CASE_(6) break;
+  }
+#undef TL_CASE_
+}
+
 /* Rows of the next tile when `left` rows remain: 6, but a last 8 or 9 rows are cut 4 + 4 or 5 + 4 rather than
  * 6 + 2 or 6 + 3 (a tile of 2 or 3 rows has 4 or 6 FMA chains, too few to hide the FMA latency: it takes as
  * long per k as a tile of 4 or 5). Every tile of 2 or more rows sums each output the same way, and a one-row
@@ -287,9 +306,13 @@ void tl_gemm_f32_avx2(const tl_gemm_f32_args *g) {
       const float *a = g->a + (int64_t)m0 * g->lda;
       float *c = g->c + (int64_t)m0 * g->ldc;
       rows = tl_avx2_tile_rows(g->m - m0);
-      for (int32_t p = p0; p < p1; p++) {
-        const int32_t n0 = p * 16, cols = g->n - n0 < 16 ? g->n - n0 : 16;
-        tl_avx2_tiles(rows, cols, g->k, a, g->lda, g->b_packed + p * panel_floats, c + n0, g->ldc, g->act);
+      const int32_t full = p1 == panels && g->n % 16 != 0 ? p1 - 1 - p0 : p1 - p0; /* whole panels */
+      tl_avx2_row_block(rows, full, g->k, a, g->lda, g->b_packed + p0 * panel_floats, panel_floats,
+                        c + p0 * 16, g->ldc, g->act);
+      if (p0 + full < p1) { /* the last, partial panel */
+        const int32_t n0 = (p1 - 1) * 16;
+        tl_avx2_tiles(rows, g->n - n0, g->k, a, g->lda, g->b_packed + (p1 - 1) * panel_floats, c + n0, g->ldc,
+                      g->act);
       }
     }
   }
