@@ -101,8 +101,8 @@ TL_DW8X_AVX2_ static inline __attribute__((always_inline)) void tl_dw8x_tap(cons
 TL_DW8X_AVX2_ static inline __attribute__((always_inline)) __m128i tl_dw8x_load(const int pair, const int8_t *xa,
                                                                                 const int8_t *xb) {
   if (!pair) return _mm_loadu_si128((const __m128i *)(const void *)xa);
-  return _mm_castpd_si128(_mm_loadh_pd(_mm_castsi128_pd(_mm_loadl_epi64((const __m128i *)(const void *)xa)),
-                                       (const double *)(const void *)xb));
+  return _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)xa),
+                            _mm_loadl_epi64((const __m128i *)(const void *)xb));
 }
 
 /* Output bytes: 16 channels at ya, or 8 at ya and (two) 8 at yb. */
@@ -113,7 +113,7 @@ TL_DW8X_AVX2_ static inline __attribute__((always_inline)) void tl_dw8x_store(co
     return;
   }
   _mm_storel_epi64((__m128i *)(void *)ya, v);
-  if (two) _mm_storeh_pd((double *)(void *)yb, _mm_castsi128_pd(v));
+  if (two) _mm_storel_epi64((__m128i *)(void *)yb, _mm_unpackhi_epi64(v, v));
 }
 
 /* A pixel (or pair) whose taps are all inside: tap t at xa + off[t] (nt: a constant where the caller makes
