@@ -25,7 +25,7 @@
 #include <immintrin.h>
 
 #define TL_DW8X_AVX2_ __attribute__((target("avx2")))
-#define TL_DW8X_MAX_TAPS 64 /* the border path's pointer array; larger kernels take the generic path */
+#define TL_DW8X_MAX_TAPS 64 /* the tap offsets and the weight vectors on the stack; larger kernels: the generic path */
 
 /* Depthwise (the generic path's 16 channels): (x - zp) * w as int16 products (exact), widened into two int32
  * vectors. */
