@@ -57,7 +57,8 @@ static int run_case(const dw_case *c, tl_i8_level level) {
   g->out_w = out_size(c->in_w, c->k_w, c->stride, c->dilation, c->same, &g->pad_left);
   if (g->out_h <= 0 || g->out_w <= 0) return 1;
   const int32_t taps = c->k_h * c->k_w, ch = c->ch;
-  int32_t *mult = (int32_t *)malloc((size_t)ch * sizeof(int32_t)), *shift = (int32_t *)malloc((size_t)ch * sizeof(int32_t));
+  int32_t *mult = (int32_t *)malloc((size_t)ch * sizeof(int32_t));
+  int32_t *shift = (int32_t *)malloc((size_t)ch * sizeof(int32_t));
   for (int32_t k = 0; k < ch; k++) {
     mult[k] = (int32_t)(0x40000000u + (next_u32() >> 2) % 0x3FFFFFFFu);
     shift[k] = -6 - (int32_t)(next_u32() % 5u) - (taps > 9 ? 1 : 0);
@@ -146,7 +147,8 @@ static int sweep(tl_i8_level level) {
 
 /* Larger MobileNet-like shapes: the interior paths over many pixels. */
 static int mobilenet_shapes(tl_i8_level level) {
-  static const int32_t shapes[][4] = {{20, 20, 16, 1}, {17, 19, 48, 1}, {12, 13, 64, 2}, {21, 22, 8, 2}, {9, 9, 144, 1}};
+  static const int32_t shapes[][4] = {
+      {20, 20, 16, 1}, {17, 19, 48, 1}, {12, 13, 64, 2}, {21, 22, 8, 2}, {9, 9, 144, 1}};
   int failures = 0;
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
     for (int v = 0; v < 2; v++) {

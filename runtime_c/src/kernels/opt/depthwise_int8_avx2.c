@@ -36,7 +36,8 @@ TL_DW8X_AVX2_ void tl_dw8_sums16_avx2(int32_t *sums, const tl_dw8_pixel *t) {
     for (int32_t kx = t->kx0; kx < t->kx1; kx++) {
       const int8_t *xp = t->x + (t->x_off + ky * t->x_dy + kx * t->x_dx), *wp = t->w + ky * t->w_dy + kx * t->w_dx;
       const __m256i xv = _mm256_sub_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)xp)), zp);
-      const __m256i pr = _mm256_mullo_epi16(xv, _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)wp)));
+      const __m256i wv = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)wp));
+      const __m256i pr = _mm256_mullo_epi16(xv, wv);
       lo = _mm256_add_epi32(lo, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(pr)));
       hi = _mm256_add_epi32(hi, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(pr, 1)));
     }
@@ -149,7 +150,8 @@ TL_DW8X_AVX2_ static inline __attribute__((always_inline)) __m128i tl_dw8x_borde
   tl_geo_taps(ix0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
   __m256i e = k->bias_e, o = k->bias_o;
   for (int32_t ky = ky0; ky < ky1; ky++) {
-    const int8_t *src = xb + (iy0 + (int64_t)ky * g->dilation_h) * d->x_row + (ix0 + (int64_t)kx0 * g->dilation_w) * g->in_c;
+    const int8_t *src = xb + (iy0 + (int64_t)ky * g->dilation_h) * d->x_row +
+                        (ix0 + (int64_t)kx0 * g->dilation_w) * g->in_c;
     const int16_t *wt = k->w + (size_t)(ky * g->k_w + kx0) * 32;
     for (int32_t kx = kx0; kx < kx1; kx++, src += (int64_t)g->dilation_w * g->in_c, wt += 32)
       tl_dw8x_tap(0, &e, &o, tl_dw8x_load(pair, src, src), wt, k->in_zp16);
