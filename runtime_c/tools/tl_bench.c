@@ -7,9 +7,10 @@
  * each for the model size, arena bytes, caller memory needed, and min/median/p90/mean latency in
  * microseconds, plus the load + prepare time and the model's work units (tl_interpreter_work). --threads T
  * sets tl_options.num_threads (default 1), --max-work N tl_options.max_work (default 0: the default budget).
- * --profile then runs N more invokes through tl_interpreter_invoke_profiled and prints two tables, as TFLite's
- * benchmark_model --enable_op_profiling: every op (index, type, output shape, average microseconds, % of the
- * total) and every op type (ops, total microseconds, %), each sorted by time, slowest first.
+ * --profile then runs N more invokes through tl_interpreter_invoke_profiled and prints two tables, as
+ * TFLite's benchmark_model --enable_op_profiling: every op (index, type, output shape, average microseconds,
+ * % of the total, fastest run's microseconds) and every op type (ops, total microseconds, %, the sum of its
+ * ops' fastest runs), each sorted by average time, slowest first.
  * Exit codes, as every tensorlet tool: 0 ok, 1 model or data error, 2 usage.
  */
 #if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 199309L
@@ -32,7 +33,7 @@ static void usage(FILE *out) {
           "  Times tl_interpreter_invoke on MODEL (.tlm) with random (or --zero) inputs.\n"
           "  --threads T: threads per invoke (tl_options.num_threads, 1..64).\n"
           "  --max-work N: the work budget (tl_options.max_work; 0: the default).\n"
-          "  --profile: N more invokes timed per op; prints time per op and per op type.\n"
+          "  --profile: N more invokes timed per op; prints mean and fastest time per op and per op type.\n"
           "  Defaults: --runs 100 --warmup 10 --seed 1 --threads 1. Prints model/arena bytes and\n"
           "  min/median/p90/mean latency in microseconds.\n"
           "  Exit codes: 0 ok, 1 model or data error, 2 usage.\n");
@@ -91,7 +92,8 @@ static double now_us(void) {
 typedef struct bench_row {
   const char *type;
   int32_t index, output, count;
-  uint64_t ns;
+  uint64_t ns;     /* summed over the runs */
+  uint64_t min_ns; /* the op's fastest run (an op type: the sum of its ops' fastest) */
 } bench_row;
 
 static int compare_row(const void *a, const void *b) {
@@ -100,13 +102,15 @@ static int compare_row(const void *a, const void *b) {
   return (x->index > y->index) - (x->index < y->index);
 }
 
-/* Runs `runs` profiled invokes and prints the per-op and per-op-type tables; 0 or an exit code. */
+/* Runs `runs` profiled invokes and prints the per-op and per-op-type tables; 0 or an exit code. Each run
+ * is profiled into a cleared table, so that besides the average every op also gets its fastest run: on a
+ * shared machine the minima show where the time goes when the averages are inflated by other load. */
 static int print_profile(tl_interpreter *interp, int32_t op_count, long runs) {
   tl_op_profile *ops = (tl_op_profile *)calloc((size_t)op_count + 1, sizeof *ops);
   bench_row *rows = (bench_row *)calloc((size_t)op_count + 1, sizeof *rows);
   bench_row *types = (bench_row *)calloc((size_t)op_count + 1, sizeof *types);
   int32_t i, k, ntypes = 0;
-  uint64_t total = 0;
+  uint64_t total = 0, total_min = 0;
   long r;
   int rc = 0;
   if (ops == NULL || rows == NULL || types == NULL) {
@@ -115,12 +119,18 @@ static int print_profile(tl_interpreter *interp, int32_t op_count, long runs) {
     goto done;
   }
   for (r = 0; r < runs; r++) {
-    tl_status status = tl_interpreter_invoke_profiled(interp, tl_clock_monotonic_ns, NULL, ops, op_count);
+    tl_status status;
+    for (i = 0; i < op_count; i++) ops[i].ticks = 0;
+    status = tl_interpreter_invoke_profiled(interp, tl_clock_monotonic_ns, NULL, ops, op_count);
     if (status != TL_OK) {
       fprintf(stderr, "tl_bench: profiled invoke failed: %s: %s\n", tl_status_name(status),
               tl_interpreter_error(interp));
       rc = EXIT_DATA;
       goto done;
+    }
+    for (i = 0; i < op_count; i++) {
+      rows[i].ns += ops[i].ticks;
+      if (r == 0 || ops[i].ticks < rows[i].min_ns) rows[i].min_ns = ops[i].ticks;
     }
   }
   for (i = 0; i < op_count; i++) {
@@ -128,8 +138,8 @@ static int print_profile(tl_interpreter *interp, int32_t op_count, long runs) {
     rows[i].index = i;
     rows[i].output = ops[i].output;
     rows[i].count = 1;
-    rows[i].ns = ops[i].ticks;
-    total += ops[i].ticks;
+    total += rows[i].ns;
+    total_min += rows[i].min_ns;
     for (k = 0; k < ntypes && strcmp(types[k].type, ops[i].type) != 0; k++) {
     }
     if (k == ntypes) {
@@ -138,15 +148,17 @@ static int print_profile(tl_interpreter *interp, int32_t op_count, long runs) {
       ntypes++;
     }
     types[k].count++;
-    types[k].ns += ops[i].ticks;
+    types[k].ns += rows[i].ns;
+    types[k].min_ns += rows[i].min_ns;
   }
   if (total == 0) total = 1;
   qsort(rows, (size_t)op_count, sizeof *rows, compare_row);
   qsort(types, (size_t)ntypes, sizeof *types, compare_row);
   printf("profile_runs: %ld\n", runs);
   printf("profile_total_us: %.2f\n", (double)total / 1e3 / (double)runs);
+  printf("profile_total_min_us: %.2f\n", (double)total_min / 1e3);
   printf("profile per op (slowest first):\n");
-  printf("  %5s  %-22s  %-20s  %10s  %6s\n", "index", "type", "output shape", "avg_us", "%");
+  printf("  %5s  %-22s  %-20s  %10s  %6s  %10s\n", "index", "type", "output shape", "avg_us", "%", "min_us");
   for (i = 0; i < op_count; i++) {
     char shape[64] = "-";
     tl_tensor_info info;
@@ -157,14 +169,16 @@ static int print_profile(tl_interpreter *interp, int32_t op_count, long runs) {
         used += (size_t)snprintf(shape + used, sizeof shape - used, k ? ",%d" : "%d", (int)info.dims[k]);
       snprintf(shape + used, sizeof shape - used, "]");
     }
-    printf("  %5d  %-22s  %-20s  %10.2f  %6.2f\n", (int)rows[i].index, rows[i].type, shape,
-           (double)rows[i].ns / 1e3 / (double)runs, 100.0 * (double)rows[i].ns / (double)total);
+    printf("  %5d  %-22s  %-20s  %10.2f  %6.2f  %10.2f\n", (int)rows[i].index, rows[i].type, shape,
+           (double)rows[i].ns / 1e3 / (double)runs, 100.0 * (double)rows[i].ns / (double)total,
+           (double)rows[i].min_ns / 1e3);
   }
   printf("profile per op type (slowest first):\n");
-  printf("  %-22s  %5s  %10s  %6s\n", "type", "count", "total_us", "%");
+  printf("  %-22s  %5s  %10s  %6s  %10s\n", "type", "count", "total_us", "%", "min_us");
   for (k = 0; k < ntypes; k++)
-    printf("  %-22s  %5d  %10.2f  %6.2f\n", types[k].type, (int)types[k].count,
-           (double)types[k].ns / 1e3 / (double)runs, 100.0 * (double)types[k].ns / (double)total);
+    printf("  %-22s  %5d  %10.2f  %6.2f  %10.2f\n", types[k].type, (int)types[k].count,
+           (double)types[k].ns / 1e3 / (double)runs, 100.0 * (double)types[k].ns / (double)total,
+           (double)types[k].min_ns / 1e3);
 done:
   free(ops);
   free(rows);

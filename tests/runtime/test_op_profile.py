@@ -79,6 +79,10 @@ def test_profile_covers_every_op_and_sums_to_the_invoke() -> None:
     assert [(op["type"], op["output_shape"]) for op in ops] == _expected_ops(model)
     assert {"Conv2D", "MaxPool2D", "FullyConnected"} <= {op["type"] for op in ops}
     assert all(op["avg_us"] > 0 for op in ops)
+    # each op's fastest run: positive, never above its mean, and a single run's minimum is its mean
+    assert all(0 < op["min_us"] <= op["avg_us"] * (1 + 1e-9) for op in ops)
+    one = it.profile(runs=1)
+    assert all(op["min_us"] == pytest.approx(op["avg_us"]) for op in one)
     with pytest.raises(ValueError, match="runs must be >= 1"):
         it.profile(runs=0)
 
@@ -131,6 +135,9 @@ def test_bench_profile_text_and_json(cnn_path: Path, capsys: pytest.CaptureFixtu
     assert counts == {k: [o[0] for o in ops].count(k) for k, _ in ops}
     for t in prof["types"]:
         assert t["total_us"] == pytest.approx(sum(r["avg_us"] for r in prof["ops"] if r["type"] == t["type"]))
+        assert t["min_us"] == pytest.approx(sum(r["min_us"] for r in prof["ops"] if r["type"] == t["type"]))
+    assert all(0 < r["min_us"] <= r["avg_us"] * (1 + 1e-9) for r in prof["ops"])
+    assert prof["total_min_us"] == pytest.approx(sum(r["min_us"] for r in prof["ops"]))
     assert main(["bench", str(cnn_path), "--runs", "5", "--warmup", "1", "--json"]) == 0
     assert "profile" not in json.loads(capsys.readouterr().out)
 
@@ -152,6 +159,10 @@ def test_tl_bench_profile(cnn_path: Path) -> None:
     total = float(next(line for line in lines if line.startswith("profile_total_us:")).split()[1])
     assert sum(times) == pytest.approx(total, abs=0.01 * len(ops))
     assert sum(float(r[4]) for r in rows) == pytest.approx(100.0, abs=0.01 * len(ops))
+    fastest = [float(r[5]) for r in rows]  # the min_us column: each op's fastest of the 10 runs
+    assert all(0 < m <= t + 0.01 for m, t in zip(fastest, times, strict=True))
+    total_min = float(next(line for line in lines if line.startswith("profile_total_min_us:")).split()[1])
+    assert sum(fastest) == pytest.approx(total_min, abs=0.01 * len(ops))
     types = lines[lines.index("profile per op type (slowest first):") + 2 :]
     counts = {t.split()[0]: int(t.split()[1]) for t in types}
     assert counts == {k: [o[0] for o in ops].count(k) for k, _ in ops}
