@@ -26,9 +26,18 @@
 #define TL_WINO_BLOCK_FLOATS 2048 /* tiles per block: about this many floats per (in_c + out_c) channel pair */
 #define TL_WINO_MAX_BLOCK 96
 
+/* A level's vector transforms (8 channels per step; each returns the first channel left for the scalar code)
+ * and whether the level runs Winograd at all, picked once per call by tl_f32_level_index. */
+typedef struct tl_wino_kernels {
+  int on;
+  int32_t (*in)(float *v, const float *const *d, int64_t in_c);
+  int32_t (*out)(float *const *y, const int *ok, const float *m, const float *bias, int64_t out_c, tl_act_f32 act);
+} tl_wino_kernels;
+static const tl_wino_kernels *tl_wino_kernels_for(tl_isa isa);
+
 int tl_conv_winograd_selected(const tl_conv_params *p, tl_isa isa) {
   const int64_t tiles = (int64_t)((p->out_h + 1) / 2) * ((p->out_w + 1) / 2);
-  return isa == TL_ISA_AVX2 && p->k_h == 3 && p->k_w == 3 && p->stride_h == 1 && p->stride_w == 1 &&
+  return tl_wino_kernels_for(isa)->on && p->k_h == 3 && p->k_w == 3 && p->stride_h == 1 && p->stride_w == 1 &&
          p->dilation_h == 1 && p->dilation_w == 1 && p->in_c >= TL_WINO_MIN_CHANNELS &&
          p->out_c >= TL_WINO_MIN_CHANNELS && tiles >= TL_WINO_MIN_TILES && p->in_c <= 65536 && p->out_c <= 65536;
 }
@@ -183,24 +192,30 @@ TL_WINO_AVX2 static int32_t tl_wino_out_avx2(float *const *y, const int *ok, con
 }
 #endif
 
-static void tl_wino_in(float *v, const float *const *d, int64_t in_c, tl_isa isa) {
-  int32_t c0 = 0;
+/* Winograd runs at the AVX2 level only; the other levels' entries keep their own convolution kernels (the
+ * scalar transforms still serve any level the kernel is called at directly, as in the tests). */
+static const tl_wino_kernels *tl_wino_kernels_for(tl_isa isa) {
+  static const tl_wino_kernels sets[TL_F32_LEVELS] = {
+      {0, NULL, NULL}, /* portable */
+      {0, NULL, NULL}, /* NEON */
 #if defined(TL_F32_X86)
-  if (isa == TL_ISA_AVX2) c0 = tl_wino_in_avx2(v, d, in_c);
+      {1, tl_wino_in_avx2, tl_wino_out_avx2},
 #else
-  (void)isa;
+      {0, NULL, NULL},
 #endif
+      {0, NULL, NULL}, /* AVX-512: its direct-convolution tiles */
+  };
+  return &sets[tl_f32_level_index(isa)];
+}
+
+static void tl_wino_in(float *v, const float *const *d, int64_t in_c, const tl_wino_kernels *k) {
+  const int32_t c0 = k->in ? k->in(v, d, in_c) : 0;
   if (c0 < in_c) tl_wino_in_scalar(v, d, in_c, c0);
 }
 
 static void tl_wino_out(float *const *y, const int *ok, const float *m, const float *bias, int64_t out_c,
-                        tl_act_f32 act, tl_isa isa) {
-  int32_t c0 = 0;
-#if defined(TL_F32_X86)
-  if (isa == TL_ISA_AVX2) c0 = tl_wino_out_avx2(y, ok, m, bias, out_c, act);
-#else
-  (void)isa;
-#endif
+                        tl_act_f32 act, const tl_wino_kernels *k) {
+  const int32_t c0 = k->out ? k->out(y, ok, m, bias, out_c, act) : 0;
   if (c0 < out_c) tl_wino_out_scalar(y, ok, m, bias, out_c, c0, act);
 }
 
@@ -217,6 +232,7 @@ void tl_conv_winograd_f32_tiles(float *y, const float *x, const float *packed, f
   float *yb = y + (int64_t)b * p->out_h * p->out_w * out_c;
   float *zero = scratch, *v = scratch + (in_c + 15) / 16 * 16, *m = v + (int64_t)per * 16 * in_c;
   const tl_f32_kernels *ks = tl_f32_kernels_for(isa);
+  const tl_wino_kernels *wk = tl_wino_kernels_for(isa);
   tl_gemm_f32_args g;
   if (n > per) n = per;
   if (n <= 0) return;
@@ -239,7 +255,7 @@ void tl_conv_winograd_f32_tiles(float *y, const float *x, const float *packed, f
         }
       }
     }
-    tl_wino_in(v + (int64_t)t * 16 * in_c, d, in_c, isa);
+    tl_wino_in(v + (int64_t)t * 16 * in_c, d, in_c, wk);
   }
   g.m = n; /* the 16 GEMMs */
   g.n = p->out_c;
@@ -264,7 +280,7 @@ void tl_conv_winograd_f32_tiles(float *y, const float *x, const float *packed, f
       ok[q] = yy < p->out_h && xx < p->out_w;
       yq[q] = yb + ((int64_t)(ok[q] ? yy : oy) * p->out_w + (ok[q] ? xx : ox)) * out_c;
     }
-    tl_wino_out(yq, ok, m + (int64_t)t * 16 * out_c, packed, out_c, p->act, isa);
+    tl_wino_out(yq, ok, m + (int64_t)t * 16 * out_c, packed, out_c, p->act, wk);
   }
 }
 
