@@ -13,7 +13,7 @@ is told the CPU has NEON with ``TENSORLET_NEON=1``, as a cross build would be.
 
 Installing compiles the whole C runtime under emulation's Python (the compiler itself runs natively): about a
 minute of CPU per architecture, both at once. Like test_runtime_dist.py's install it runs when
-``TENSORLET_DIST_INSTALL=1``, which .ci/run sets in a step of its own."""
+``TENSORLET_DIST_INSTALL=1``, which .ci/run sets for ``make test``."""
 
 from __future__ import annotations
 
@@ -136,7 +136,7 @@ def _install_and_run(arch: str, root: Path, sdist: Path, work: Path) -> dict:
     install = subprocess.run(
         [str(python), str(pip / "pip"), "install", "--no-cache-dir", "--no-index", "--no-build-isolation",
          str(sdist)],
-        capture_output=True, text=True, cwd=work, env=env, timeout=1800,  # a hang guard (.ci/run: nice 19)
+        capture_output=True, text=True, cwd=work, env=env, timeout=1800,  # a hang guard (a busy machine)
     )  # fmt: skip
     assert install.returncode == 0, f"{arch}: " + install.stdout[-3000:] + install.stderr[-3000:]
     run = subprocess.run(
