@@ -7,7 +7,6 @@
  * at prepare into the op's per-node memory; its im2col blocks (one per thread) are scratch in the arena
  * (tl_op_request_scratch). int8: conv2d_int8.c.
  */
-#include <stdlib.h> /* llabs */
 
 #include "fb_schema.h"
 #include "kernels/opt/conv_winograd.h"
