@@ -81,7 +81,7 @@ static void tl_i8_requant_rows_a64(int8_t *y, int64_t ldy, const int32_t *raw, i
       const int32x2_t a_hi = vqmovn_s64(vaddw_s32(vld1q_s64(corr + j + 2), vget_high_s32(r32)));
       int32x4_t v = vcombine_s32(tl_i8_requant2_a64(a_lo, vget_low_s32(m), vget_low_s32(r), q->single_rounding),
                                  tl_i8_requant2_a64(a_hi, vget_high_s32(m), vget_high_s32(r), q->single_rounding));
-      v = vminq_s32(vmaxq_s32(vaddq_s32(v, zp), lo), hi);
+      v = vminq_s32(vmaxq_s32(vqaddq_s32(v, zp), lo), hi); /* saturating: v may be INT32_MIN (extreme scales) */
       const int16x4_t v16 = vmovn_s32(v);
       const int8x8_t v8 = vmovn_s16(vcombine_s16(v16, v16));
       vst1_lane_s32((int32_t *)(void *)(y + j), vreinterpret_s32_s8(v8), 0);
