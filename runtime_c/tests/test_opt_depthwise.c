@@ -22,37 +22,12 @@
 #include "kernels/opt/opt_kernels.h"
 #include "kernels/opt/opt_kernels_elementwise.h"
 #include "tl_test.h"
+#define TL_TEST_RNG_SEED 2024u
+#include "tl_test_floats.h"
 
 #define REL_TOL 1e-5
-#define GUARD 16
 
 static tl_isa g_isa = TL_ISA_PORTABLE; /* the level under test (test-only state) */
-static uint32_t g_rng = 2024u;
-
-static float rand_float(void) {
-  g_rng = g_rng * 1664525u + 1013904223u;
-  return (float)((g_rng >> 8) & 0xFFFF) / 32768.0f - 1.0f; /* [-1, 1) */
-}
-
-static float *rand_array(int64_t n) {
-  float *a = (float *)malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
-  for (int64_t i = 0; i < n; i++) a[i] = rand_float();
-  return a;
-}
-
-static float *abs_copy(const float *a, int64_t n) {
-  float *b = (float *)malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
-  for (int64_t i = 0; i < n; i++) b[i] = fabsf(a[i]);
-  return b;
-}
-
-static float *out_array(int64_t n) { /* n floats, then a guard of canaries */
-  float *a = (float *)malloc((size_t)(n + GUARD) * sizeof(float));
-  for (int64_t i = 0; i < n + GUARD; i++) a[i] = -12345.0f;
-  return a;
-}
-
-static const tl_act_f32 k_acts[3] = {{-INFINITY, INFINITY}, {0.0f, INFINITY}, {-0.25f, 0.5f}};
 
 /* One case's geometry: SAME (TensorFlow's split, the extra row and column at the bottom and right) or VALID. */
 typedef struct dw_shape {
@@ -128,7 +103,7 @@ static int dw_case(const dw_shape *s) {
     }
     if (want[i] == want[i] && d > max_diff) max_diff = d;
   }
-  for (int64_t i = n_out; i < n_out + GUARD; i++) {
+  for (int64_t i = n_out; i < n_out + TL_TEST_GUARD; i++) {
     if (got[i] != -12345.0f || split[i] != -12345.0f) {
       printf("  wrote past the output at %lld\n", (long long)i);
       bad++;

@@ -27,36 +27,12 @@
 #include "kernels/opt/opt_kernels_int8.h"
 #include "quant.h"
 #include "tl_test.h"
+#define TL_TEST_RNG_SEED 12345u
+#include "tl_test_floats.h"
 
 #define REL_TOL 1e-5
 
 static tl_isa g_isa = TL_ISA_PORTABLE; /* the level under test (test-only state) */
-static uint32_t g_rng = 12345u;
-
-static float rand_float(void) {
-  g_rng = g_rng * 1664525u + 1013904223u;
-  return (float)((g_rng >> 8) & 0xFFFF) / 32768.0f - 1.0f; /* [-1, 1) */
-}
-
-static float *rand_array(int64_t n) {
-  float *a = (float *)malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
-  for (int64_t i = 0; i < n; i++) a[i] = rand_float();
-  return a;
-}
-
-static float *abs_copy(const float *a, int64_t n) {
-  float *b = (float *)malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
-  for (int64_t i = 0; i < n; i++) b[i] = fabsf(a[i]);
-  return b;
-}
-
-/* Fills the guard region after n floats with a canary, to catch writes past the output. */
-static float *out_array(int64_t n) {
-  float *a = (float *)malloc((size_t)(n + 16) * sizeof(float));
-  for (int64_t i = 0; i < n + 16; i++) a[i] = -12345.0f;
-  return a;
-}
-
 static int check_close(const float *got, const float *want, const float *scale, int64_t n, const char *what) {
   int64_t bad = 0;
   double max_diff = 0.0;
@@ -72,7 +48,7 @@ static int check_close(const float *got, const float *want, const float *scale, 
     }
     if (!both_nan && (d > max_diff || d != d)) max_diff = d;
   }
-  for (int64_t i = n; i < n + 16; i++) {
+  for (int64_t i = n; i < n + TL_TEST_GUARD; i++) {
     if (got[i] != -12345.0f) {
       printf("  %s [%s]: wrote past the output at %lld\n", what, tl_isa_name(g_isa), (long long)i);
       bad++;
@@ -86,7 +62,6 @@ static int check_close(const float *got, const float *want, const float *scale, 
   return bad == 0;
 }
 
-static const tl_act_f32 k_acts[3] = {{-INFINITY, INFINITY}, {0.0f, INFINITY}, {-0.25f, 0.5f}};
 
 /* One FullyConnected case at level g_isa; returns 1 when it matches. */
 static int fc_case(int32_t batch, int32_t in_depth, int32_t out_depth, int with_bias, int act, int nan_at) {
