@@ -262,6 +262,20 @@ def executable(name: str, target: str) -> list[str]:
     return [*VARIANTS[name].emulator, str(path)]
 
 
+def run_test_program(variant: str, target: str, emulator_args: Sequence[str] = ()) -> str:
+    """Run the built C test program ``target`` of ``variant`` (``emulator_args`` right after the emulator,
+    e.g. ``-cpu cortex-a53``); it must exit 0 and report ``N passed, 0 failed`` with N > 0. Returns stdout."""
+    command = executable(variant, target)
+    if emulator_args:
+        command = [command[0], *emulator_args, *command[1:]]
+    result = subprocess.run(
+        command, env=run_env(variant), capture_output=True, text=True, errors="replace", timeout=600
+    )
+    assert result.returncode == 0, f"{' '.join(command)}:\n{result.stdout[-8000:]}\n{result.stderr[-4000:]}"
+    assert re.search(r"\b[1-9]\d* passed, 0 failed", result.stdout), result.stdout[-4000:]
+    return result.stdout
+
+
 def kernel_levels(
     variant: str, target: str, tag: str, emulator_args: Sequence[str] = ()
 ) -> tuple[dict[str, int], list[str]]:

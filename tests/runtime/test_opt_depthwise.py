@@ -14,11 +14,10 @@ level, and at 2 and 3 threads against one.
 from __future__ import annotations
 
 import re
-import subprocess
 
 import numpy as np
 import pytest
-from cbuild import build, executable, run_env
+from cbuild import build, run_test_program
 from runtime_op_cases import ensure_pyruntime
 
 from trainer.tlm import ModelBuilder
@@ -29,15 +28,7 @@ LEVELS = ("portable", "neon", "avx2", "avx512", "auto")
 
 
 def _run(variant: str, prefix_args: tuple[str, ...] = (), target: str = TARGET) -> str:
-    command = executable(variant, target)
-    if prefix_args:  # emulator options go right after the emulator
-        command = [command[0], *prefix_args, *command[1:]]
-    result = subprocess.run(
-        command, env=run_env(variant), capture_output=True, text=True, errors="replace", timeout=600
-    )
-    assert result.returncode == 0, f"{' '.join(command)}:\n{result.stdout[-8000:]}\n{result.stderr[-4000:]}"
-    assert re.search(r"\b[1-9]\d* passed, 0 failed", result.stdout), result.stdout[-4000:]
-    return result.stdout
+    return run_test_program(variant, target, prefix_args)
 
 
 def _levels(output: str) -> list[str]:

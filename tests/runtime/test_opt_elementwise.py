@@ -12,11 +12,10 @@ ulp, the depthwise output within tolerance).
 from __future__ import annotations
 
 import re
-import subprocess
 
 import numpy as np
 import pytest
-from cbuild import build, executable, run_env
+from cbuild import build, run_test_program
 from runtime_op_cases import ensure_pyruntime
 
 from trainer.tlm import ModelBuilder
@@ -26,15 +25,7 @@ LEVELS = ("reference", "portable", "neon", "avx2", "avx512", "auto")
 
 
 def _run(variant: str, prefix_args: tuple[str, ...] = ()) -> str:
-    command = executable(variant, TARGET)
-    if prefix_args:  # emulator options go right after the emulator
-        command = [command[0], *prefix_args, *command[1:]]
-    result = subprocess.run(
-        command, env=run_env(variant), capture_output=True, text=True, errors="replace", timeout=600
-    )
-    assert result.returncode == 0, f"{' '.join(command)}:\n{result.stdout[-8000:]}\n{result.stderr[-4000:]}"
-    assert re.search(r"\b[1-9]\d* passed, 0 failed", result.stdout), result.stdout[-4000:]
-    return result.stdout
+    return run_test_program(variant, TARGET, prefix_args)
 
 
 def _levels(output: str) -> list[str]:

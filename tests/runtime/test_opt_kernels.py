@@ -12,12 +12,11 @@ byte for byte. Then the interpreter (pyruntime and tl_bench) at every level agai
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
-from cbuild import VARIANTS, build, executable, run_env, run_tool
+from cbuild import VARIANTS, build, run_test_program, run_tool
 
 from trainer.tlm import ModelBuilder
 
@@ -25,15 +24,7 @@ TARGET = "test_opt_kernels"
 
 
 def _run(variant: str, prefix_args: tuple[str, ...] = ()) -> str:
-    command = executable(variant, TARGET)
-    if prefix_args:  # emulator options go right after the emulator
-        command = [command[0], *prefix_args, *command[1:]]
-    result = subprocess.run(
-        command, env=run_env(variant), capture_output=True, text=True, errors="replace", timeout=600
-    )
-    assert result.returncode == 0, f"{' '.join(command)}:\n{result.stdout[-8000:]}\n{result.stderr[-4000:]}"
-    assert re.search(r"\b[1-9]\d* passed, 0 failed", result.stdout), result.stdout[-4000:]
-    return result.stdout
+    return run_test_program(variant, TARGET, prefix_args)
 
 
 def _features(output: str) -> dict[str, int]:
