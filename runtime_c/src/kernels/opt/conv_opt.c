@@ -193,6 +193,21 @@ int tl_conv2d_f32_opt_is_direct(const tl_conv_params *p, tl_isa isa) {
  * a tap falls outside) and read at offsets 0 .. k - 1. Both go through the same tile, whose arithmetic per
  * output (bias, one FMA per tap in order, the clamp) does not depend on the other rows of the tile: every
  * cut of the positions (threads' parts included) gives the same bits. */
+void tl_conv_tap_offsets(int32_t *off, const tl_conv_params *p) {
+  for (int32_t ky = 0, kk = 0; ky < p->k_h; ky++)
+    for (int32_t kx = 0; kx < p->k_w; kx++)
+      for (int32_t ci = 0; ci < p->in_c; ci++, kk++) {
+        /* below the input's element count whenever some window lies inside; unused (0) otherwise */
+        const int64_t o = ((int64_t)ky * p->dilation_h * p->in_w + (int64_t)kx * p->dilation_w) * p->in_c + ci;
+        off[kk] = o <= INT32_MAX ? (int32_t)o : 0;
+      }
+}
+
+void tl_conv_inside_ranges(const tl_conv_params *p, int32_t *oy_lo, int32_t *oy_hi, int32_t *ox_lo, int32_t *ox_hi) {
+  tl_geo_inside(p->out_h, p->in_h, p->stride_h, p->pad_top, (int64_t)(p->k_h - 1) * p->dilation_h, oy_lo, oy_hi);
+  tl_geo_inside(p->out_w, p->in_w, p->stride_w, p->pad_left, (int64_t)(p->k_w - 1) * p->dilation_w, ox_lo, ox_hi);
+}
+
 static void tl_conv_direct_rows(float *yb, const float *xb, const float *packed, float *scratch,
                                 const tl_conv_params *p, const tl_f32_kernels *ks, int64_t pos0, int64_t rows,
                                 int32_t panel0, int32_t panel1) {
@@ -201,23 +216,15 @@ static void tl_conv_direct_rows(float *yb, const float *xb, const float *packed,
   const int32_t panels = (p->out_c + nr - 1) / nr, last = panel1 < panels ? panel1 : panels;
   /* output rows [oy_lo, oy_hi) and columns [ox_lo, ox_hi) have their windows inside the input */
   int32_t oy_lo, oy_hi, ox_lo, ox_hi;
-  tl_geo_inside(p->out_h, p->in_h, p->stride_h, p->pad_top, (int64_t)(p->k_h - 1) * p->dilation_h, &oy_lo, &oy_hi);
-  tl_geo_inside(p->out_w, p->in_w, p->stride_w, p->pad_left, (int64_t)(p->k_w - 1) * p->dilation_w, &ox_lo, &ox_hi);
+  tl_conv_inside_ranges(p, &oy_lo, &oy_hi, &ox_lo, &ox_hi);
   const int64_t step = (int64_t)p->stride_w * p->in_c; /* input floats between neighbouring positions */
   int32_t *off = (int32_t *)(void *)scratch;        /* [k]: the taps' offsets in the input */
   int32_t *ident = (int32_t *)(void *)(scratch + k); /* [k]: 0 .. k - 1, for copied patches */
   float *patches = scratch + 2 * (int64_t)k;         /* [mr, k] */
   const float *a[12], *pa[12];
   int32_t in[12];
-  int32_t kk = 0;
-  for (int32_t ky = 0; ky < p->k_h; ky++)
-    for (int32_t kx = 0; kx < p->k_w; kx++)
-      for (int32_t ci = 0; ci < p->in_c; ci++, kk++) {
-        /* below the input's element count whenever some window lies inside; unused (0) otherwise */
-        const int64_t o = ((int64_t)ky * p->dilation_h * p->in_w + (int64_t)kx * p->dilation_w) * p->in_c + ci;
-        off[kk] = o <= INT32_MAX ? (int32_t)o : 0;
-        ident[kk] = kk;
-      }
+  tl_conv_tap_offsets(off, p);
+  for (int32_t kk = 0; kk < k; kk++) ident[kk] = kk;
   int32_t oy = (int32_t)(pos0 / p->out_w), ox = (int32_t)(pos0 % p->out_w); /* the group's first position */
   /* where position (oy, ox)'s window starts in xb; only dereferenced for positions inside */
   int64_t at =
@@ -387,15 +394,8 @@ static void tl_conv_ind_rows(float *yb, const float *xb, const float *packed, fl
   tl_conv_ind g;
   if (last <= panel0 || rows <= 0) return;
   memset(zero, 0, (size_t)in_c * sizeof(float));
-  tl_geo_inside(p->out_h, p->in_h, p->stride_h, p->pad_top, (int64_t)(p->k_h - 1) * p->dilation_h, &oy_lo, &oy_hi);
-  tl_geo_inside(p->out_w, p->in_w, p->stride_w, p->pad_left, (int64_t)(p->k_w - 1) * p->dilation_w, &ox_lo, &ox_hi);
-  for (int32_t ky = 0, kk = 0; ky < p->k_h; ky++)
-    for (int32_t kx = 0; kx < p->k_w; kx++)
-      for (int32_t ci = 0; ci < in_c; ci++, kk++) {
-        /* below the input's element count whenever some window lies inside; unused (0) otherwise */
-        const int64_t o = ((int64_t)ky * p->dilation_h * p->in_w + (int64_t)kx * p->dilation_w) * in_c + ci;
-        off[kk] = o <= INT32_MAX ? (int32_t)o : 0;
-      }
+  tl_conv_inside_ranges(p, &oy_lo, &oy_hi, &ox_lo, &ox_hi);
+  tl_conv_tap_offsets(off, p);
   if (!direct && rows % TL_CONV_IND_MR == 1) { /* the im2col path's one-row last tile */
     const int64_t pos = pos0 + rows - 1;
     tl_gemm_f32_args one;

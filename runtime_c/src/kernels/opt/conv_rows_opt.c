@@ -88,15 +88,8 @@ void tl_conv_rows_f32(float *yb, const float *xb, const float *packed, float *sc
   int32_t oy_lo, oy_hi, ox_lo, ox_hi; /* output rows and columns whose windows are inside the input */
   if (last <= panel0 || rows <= 0) return;
   memset(zero, 0, (size_t)in_c * sizeof(float));
-  tl_geo_inside(p->out_h, p->in_h, p->stride_h, p->pad_top, (int64_t)(p->k_h - 1) * p->dilation_h, &oy_lo, &oy_hi);
-  tl_geo_inside(p->out_w, p->in_w, p->stride_w, p->pad_left, (int64_t)(p->k_w - 1) * p->dilation_w, &ox_lo, &ox_hi);
-  for (int32_t ky = 0, kk = 0; ky < p->k_h; ky++)
-    for (int32_t kx = 0; kx < p->k_w; kx++)
-      for (int32_t ci = 0; ci < in_c; ci++, kk++) {
-        /* below the input's element count whenever some window lies inside; unused (0) otherwise */
-        const int64_t o = ((int64_t)ky * p->dilation_h * p->in_w + (int64_t)kx * p->dilation_w) * in_c + ci;
-        off[kk] = o <= INT32_MAX ? (int32_t)o : 0;
-      }
+  tl_conv_inside_ranges(p, &oy_lo, &oy_hi, &ox_lo, &ox_hi);
+  tl_conv_tap_offsets(off, p);
   int32_t oy = (int32_t)(pos0 / p->out_w), ox = (int32_t)(pos0 % p->out_w);
   for (int64_t left = rows; left > 0; oy++, ox = 0) {
     /* this output row's part: columns [ox, end) */

@@ -139,6 +139,12 @@ void tl_gemm_copy_cols(float *c, int64_t ldc, const float *part, int32_t ld_part
 void tl_conv_ind_tile_f32_avx2(const float *const *ind, int32_t rows, int32_t taps, int32_t in_c, const float *panel,
                                float *c, int64_t ldc, int32_t cols, tl_act_f32 act);
 
+/* What the direct, indirect and row paths share (conv_opt.c): off[k_h * k_w * in_c] gets each tap's offset
+ * in the input from its window's start (0 where it would leave int32: then no window lies inside); [*_lo,
+ * *_hi) are the output rows and columns whose windows lie inside the input. */
+void tl_conv_tap_offsets(int32_t *off, const tl_conv_params *p);
+void tl_conv_inside_ranges(const tl_conv_params *p, int32_t *oy_lo, int32_t *oy_hi, int32_t *ox_lo, int32_t *ox_hi);
+
 /* Conv2D with few input channels (at most TL_CONV_ROWS_MAX_IN_C, at most TL_CONV_ROWS_MAX_TAPS taps) on the
  * level's direct and indirect tiles (AVX2), output row by output row (conv_rows_opt.c): positions [pos0,
  * pos0 + rows) of one image, panels [panel0, panel1); scratch: in_c + k_h * k_w * in_c floats at least. */
