@@ -88,10 +88,6 @@ LONG_FILES = {
 }
 
 
-def _file_of(nodeid: str) -> str:
-    return nodeid.split("::", 1)[0]
-
-
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
     """Under ``-n N`` with the default ``--dist load``: each test file runs whole on one worker, so its
@@ -100,14 +96,11 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | 
     (cbuild.build_lock), so the files are independent. Another ``--dist`` mode is left to pytest-xdist."""
     if config.getvalue("dist") != "load":
         return None
-    from xdist.scheduler import LoadScopeScheduling
+    from xdist.scheduler import LoadFileScheduling
 
-    class LongFirstFileScheduling(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            return _file_of(nodeid)
-
+    class LongFirstFileScheduling(LoadFileScheduling):
         def _assign_work_unit(self, node) -> None:  # noqa: ANN001 - xdist's WorkerController
-            """LoadScopeScheduling's, but the next file is the longest left of LONG_FILES, else the first."""
+            """LoadFileScheduling's, but the next file is the longest left of LONG_FILES, else the first."""
             scope = min(self.workqueue, key=lambda f: -LONG_FILES.get(f, 0))  # first of equals: in order
             work_unit = self.workqueue.pop(scope)
             self.assigned_work.setdefault(node, {})[scope] = work_unit
