@@ -294,9 +294,10 @@ def make_ffibuilder(absolute: bool = False) -> FFI:
         '#include "tensorlet.h"\n#include "conv_train.h"',
         sources=c_sources(absolute),
         include_dirs=[_rel(INCLUDE_DIR, absolute), _rel(SRC_DIR, absolute)],
-        # the language standard of runtime_c/cmake/flags.txt (not its -Werror: users' compilers vary) and -O3, the
-        # level of CMake's Release build that tl_bench and the C tests time (strict ISO C keeps FMA contraction off, so
-        # the same bits as -O2; the loops around the intrinsics kernels vectorize: DS-CNN float 92 -> 79 µs)
+        # the language standard of runtime_c/cmake/flags.txt (not its -Werror: users' compilers vary) and -O3,
+        # the level of CMake's Release build that tl_bench and the C tests time (strict ISO C keeps FMA
+        # contraction off, so the bits are those of -O2; the plain loops around the intrinsics kernels
+        # vectorize: DS-CNN float 92 -> 79 µs)
         # (+ -mfpu=neon on a 32-bit ARM whose compiler targets no NEON but whose CPU has it)
         extra_compile_args=[*c_flags.flags("std"), "-O3", *_neon_flags()],
         # the thread pool (runtime_c/src/threadpool.c) uses pthreads; glibc < 2.34 keeps them in libpthread
