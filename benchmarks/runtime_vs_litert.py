@@ -13,7 +13,11 @@ ratios are to LiteRT at the same count.
 
 Timing: every runtime's invoke is timed from Python (inputs set once; ONNX Runtime's run() also binds the
 input, as its API needs), in interleaved rounds (each round times `--per-round` invokes of every runtime at
-every thread count in turn), and the medians over all rounds are printed with ratios to LiteRT. tensorlet is
+every thread count in turn), and the medians over all rounds are printed with ratios to LiteRT. With
+`--calls N` single invokes are timed instead, one thread count after the other: N times one invoke of every
+runtime at that count in turn, and the minimum and the median of each are printed with both ratios to LiteRT
+(on a machine whose load comes in phases, a phase then falls on every runtime alike, and the minimum is the
+least disturbed figure; interleaved rounds' medians move with it). tensorlet is
 also timed with `tl_bench` (C, no Python) at both kernel levels, which also reports the arena and the caller
 memory. Peak RSS: each runtime and thread count runs in its own worker process (`--rss-worker`) that imports
 only numpy and that runtime, reads the input, then loads the model from its file, allocates and invokes
@@ -24,6 +28,7 @@ is reported and its column left out.
     .venv/bin/python benchmarks/runtime_vs_litert.py                # 10 rounds x 40 invokes, 1 and 2 threads
     .venv/bin/python benchmarks/runtime_vs_litert.py --models mlp cnn --rounds 20 --threads 1
     .venv/bin/python benchmarks/runtime_vs_litert.py --int8              # int8 models
+    .venv/bin/python benchmarks/runtime_vs_litert.py --models mlp --calls 2000 --rss-runs 0   # single calls
 
 With --int8 the same float models are quantized (int8 inputs and outputs, per-channel weights) from 16
 random calibration inputs: tensorlet's by trainer.quantize.quantize_model, LiteRT's by TFLiteConverter with
@@ -680,14 +685,17 @@ class Options:
     ort_format: str = "qdq"
     tl_bench: tuple[Path, bool] | None = None  # (executable, takes --threads)
     clock: str = "wall"  # a key of CLOCKS
+    calls: int = 0  # > 0: single invokes alternating between the runners (per_call) instead of rounds
 
 
 @dataclass
 class Result:
-    """One model's numbers: median µs and peak / current RSS growth (KiB) per (runtime, threads)."""
+    """One model's numbers: median µs (and with --calls the minimum) and peak / current RSS growth (KiB) per
+    (runtime, threads)."""
 
     net: Net
     median_us: dict[tuple[str, int], float] = field(default_factory=dict)
+    min_us: dict[tuple[str, int], float] = field(default_factory=dict)  # --calls only
     rss_kib: dict[tuple[str, int], dict[str, int]] = field(default_factory=dict)
     tl_bench: dict[tuple[str, int], dict[str, str]] = field(default_factory=dict)
 
@@ -720,6 +728,22 @@ def interleaved(
                 invoke()
                 times[key].append((clock() - t0) / 1e3)
     return {key: statistics.median(ts) for key, ts in times.items()}
+
+
+def per_call(
+    runners: dict[tuple[str, int], Runner],
+    calls: int,
+    clock: Callable[[], int] = time.perf_counter_ns,
+) -> dict[tuple[str, int], tuple[float, float]]:
+    """(min, median) µs per runner (clock in ns) over `calls` single invokes each, one invoke of every runner
+    in turn: a burst of load falls on all of them alike instead of on one runner's whole round."""
+    times: dict[tuple[str, int], list[float]] = {key: [] for key in runners}
+    for _ in range(calls):
+        for key, (invoke, _) in runners.items():
+            t0 = clock()
+            invoke()
+            times[key].append((clock() - t0) / 1e3)
+    return {key: (min(ts), statistics.median(ts)) for key, ts in times.items()}
 
 
 def bench(net: Net, opts: Options) -> Result:
@@ -780,17 +804,30 @@ def bench(net: Net, opts: Options) -> Result:
         print(f"  (float model: top-1 {int(np.argmax(ref_float))}, largest output {np.max(ref_float):.4g})")
 
     result = Result(net)
-    result.median_us = interleaved(runners, opts.rounds, opts.per_round, CLOCKS[opts.clock])
-    runs = opts.rounds * opts.per_round
+    if opts.calls:  # one thread count at a time, as an application runs one
+        for n in opts.threads:
+            got = per_call({k: r for k, r in runners.items() if k[1] == n}, opts.calls, CLOCKS[opts.clock])
+            result.min_us.update({key: v[0] for key, v in got.items()})
+            result.median_us.update({key: v[1] for key, v in got.items()})
+        runs = opts.calls
+    else:
+        result.median_us = interleaved(runners, opts.rounds, opts.per_round, CLOCKS[opts.clock])
+        runs = opts.rounds * opts.per_round
     for n in opts.threads:
         base = result.median_us.get(("litert", n))
         head = f"{'runtime':20s} {'median us':>10s} {'GFLOP/s':>8s} {'/ LiteRT':>9s}"
-        print(f"  {n} thread(s): {head}   ({runs} runs)")
+        if opts.calls:
+            head += f" {'min us':>9s} {'/ LiteRT':>9s}"
+        print(f"  {n} thread(s): {head}   ({runs} {'single calls' if opts.calls else 'runs'})")
         for runtime in models:
             m = result.median_us[(runtime, n)]
-            print(
+            line = (
                 f"  {'':13s}{LABELS[runtime]:20s} {m:10.1f} {net.flops / m / 1e3:8.1f} {ratio(m, base):>9s}"
             )
+            if opts.calls:
+                lo = result.min_us[(runtime, n)]
+                line += f" {lo:9.1f} {ratio(lo, result.min_us.get(('litert', n))):>9s}"
+            print(line)
     del runners
     if opts.tl_bench is not None:
         exe, takes_threads = opts.tl_bench
@@ -822,21 +859,39 @@ def _relerr(got: np.ndarray, want: np.ndarray) -> float:
 
 
 def markdown(results: list[Result], opts: Options) -> str:
-    """The tables of benchmarks/README.md: latency and ratios, then peak RSS growth."""
+    """The tables of benchmarks/README.md: latency and ratios, then peak RSS growth. With --calls each
+    runtime's cell is "min / median" µs, and each ratio to LiteRT is given of the minima and of the
+    medians."""
     cols = [r for r in RUNTIMES if any(k[0] == r for res in results for k in res.median_us)]
     suffix = (" int8" + (" float I/O" if opts.float_io else "")) if opts.int8 else ""
-    head = ["model", "threads", *(LABELS[c] + (suffix if c in ("litert", "ort") else "") for c in cols)]
-    head += [f"{LABELS[c]} / LiteRT" for c in cols if c in ("tensorlet", "ort")]
+    unit = " min / median" if opts.calls else ""
+    head = [
+        "model",
+        "threads",
+        *(LABELS[c] + (suffix if c in ("litert", "ort") else "") + unit for c in cols),
+    ]
+    compared = [c for c in cols if c in ("tensorlet", "ort")]
+    if opts.calls:
+        head += [f"{LABELS[c]} / LiteRT, {kind}" for c in compared for kind in ("minima", "medians")]
+    else:
+        head += [f"{LABELS[c]} / LiteRT" for c in compared]
     head += ["`tl_bench` ref / opt"]
     lines = ["| " + " | ".join(head) + " |", "|---|---:|" + "---:|" * (len(head) - 2)]
     for res in results:
         for n in opts.threads:
             cells = [res.net.name, str(n)]
-            cells += [f"{res.median_us[(c, n)]:.1f}" if (c, n) in res.median_us else "-" for c in cols]
+            for c in cols:
+                if (c, n) not in res.median_us:
+                    cells.append("-")
+                elif opts.calls:
+                    cells.append(f"{res.min_us[(c, n)]:.1f} / {res.median_us[(c, n)]:.1f}")
+                else:
+                    cells.append(f"{res.median_us[(c, n)]:.1f}")
             base = res.median_us.get(("litert", n))
-            cells += [
-                f"**{ratio(res.median_us.get((c, n)), base)}**" for c in cols if c in ("tensorlet", "ort")
-            ]
+            for c in compared:
+                if opts.calls:
+                    cells.append(f"**{ratio(res.min_us.get((c, n)), res.min_us.get(('litert', n)))}**")
+                cells.append(f"**{ratio(res.median_us.get((c, n)), base)}**")
             tb = [res.tl_bench.get((k, n)) for k in ("reference", "auto")]
             cells.append(" / ".join(f"{float(t['median_us']):.1f}" for t in tb) if all(tb) else "-")
             lines.append("| " + " | ".join(cells) + " |")
@@ -922,6 +977,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--models", nargs="+", choices=sorted(MODELS), default=["mlp", "cnn", "mobilenet"])
     p.add_argument("--rounds", type=int, default=10, help="interleaved rounds (default 10)")
     p.add_argument("--per-round", type=int, default=40, help="invokes per runtime per round (default 40)")
+    p.add_argument(
+        "--calls",
+        type=int,
+        default=0,
+        help="time N single invokes of every runtime, alternating call by call, and report the minimum and "
+        "median of each (instead of --rounds x --per-round; at least 100)",
+    )
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="thread counts (default 1 2)")
     p.add_argument("--int8", action="store_true", help="int8-quantized models")
     p.add_argument(
@@ -967,7 +1029,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.float_io and not args.int8:
         p.error("--float-io needs --int8 (float models have float inputs and outputs already)")
-    if args.rounds * args.per_round < 300:
+    if args.calls < 0 or 0 < args.calls < 100:
+        p.error("--calls needs at least 100 calls (minima and medians of fewer mean little)")
+    if not args.calls and args.rounds * args.per_round < 300:
         p.error("medians need at least 300 runs: raise --rounds or --per-round")
     sys.path.insert(0, str(ROOT / "tests"))
     from runtime_op_cases import ensure_pyruntime
@@ -983,6 +1047,7 @@ def main(argv: list[str] | None = None) -> None:
         ort_format=args.ort_format,
         tl_bench=None if args.no_tl_bench else build_tl_bench(args.build_dir.resolve()),
         clock=args.clock,
+        calls=args.calls,
     )
     print(machine() + ("; times are CPU time per invoke (--clock cpu)" if args.clock == "cpu" else ""))
     start = time.monotonic()

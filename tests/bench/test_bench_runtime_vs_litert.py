@@ -79,6 +79,77 @@ def test_tables(bench) -> None:
     assert bench.ratio(3.0, None) == "-" and bench.ratio(None, 2.0) == "-"
 
 
+def test_per_call_alternates_single_calls(bench) -> None:
+    """--calls: one invoke of every runner in turn, `calls` times; (min, median) from the clock it passes,
+    here a fake one that advances by the next of a runner's listed durations across each of its invokes."""
+    calls: list[str] = []
+    durations = {"a": iter([3000, 1000, 2000]), "b": iter([5000, 9000, 4000])}
+    step = {"now": 0, "inc": 0}
+
+    def clock() -> int:
+        step["now"] += step["inc"]
+        step["inc"] = 0
+        return step["now"]
+
+    def invoke(name: str) -> None:
+        calls.append(name)
+        step["inc"] = next(durations[name])
+
+    runners = {(name, 1): (lambda name=name: invoke(name), lambda: np.zeros(1)) for name in "ab"}
+    got = bench.per_call(runners, calls=3, clock=clock)
+    assert calls == list("ababab")
+    assert got == {("a", 1): (1.0, 2.0), ("b", 1): (4.0, 5.0)}
+
+
+def test_calls_table(bench) -> None:
+    """With --calls each runtime's cell is "min / median" and both ratios to LiteRT are given."""
+    net = bench.mlp()
+    res = bench.Result(net)
+    res.min_us = {("tensorlet", 1): 6.0, ("litert", 1): 8.0, ("tensorlet", 2): 5.0, ("litert", 2): 4.0}
+    res.median_us = {("tensorlet", 1): 7.0, ("litert", 1): 10.0, ("tensorlet", 2): 6.0, ("litert", 2): 5.0}
+    text = bench.markdown([res], bench.Options(threads=(1, 2), calls=500))
+    head = text.splitlines()[0].split(" | ")
+    assert head[2:] == [
+        "tensorlet min / median",
+        "LiteRT min / median",
+        "tensorlet / LiteRT, minima",
+        "tensorlet / LiteRT, medians",
+        "`tl_bench` ref / opt |",
+    ]
+    rows = [line for line in text.splitlines() if line.startswith(f"| {net.name} |")]
+    assert rows[0].split(" | ")[1:] == ["1", "6.0 / 7.0", "8.0 / 10.0", "**0.75**", "**0.70**", "- |"]
+    assert rows[1].split(" | ")[1:] == ["2", "5.0 / 6.0", "4.0 / 5.0", "**1.25**", "**1.20**", "- |"]
+
+
+def test_calls_arguments(bench, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """--calls below 100 (or negative) is refused in one line; with --calls, rounds x per-round below 300 is
+    no error, and the options carry the count to bench()."""
+    for bad in ("50", "-1"):
+        with pytest.raises(SystemExit) as e:
+            bench.main(["--calls", bad])
+        assert e.value.code == 2
+        assert "--calls needs at least 100 calls" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        bench.main(["--rounds", "1", "--per-round", "1"])
+    assert "at least 300 runs" in capsys.readouterr().err
+
+    seen: list = []
+
+    def fake_bench(net, opts):
+        seen.append(opts)
+        res = bench.Result(net)
+        res.min_us = {("tensorlet", 1): 2.0, ("litert", 1): 4.0}
+        res.median_us = {("tensorlet", 1): 3.0, ("litert", 1): 4.0}
+        return res
+
+    monkeypatch.setattr(bench, "bench", fake_bench)
+    args = "--models mlp --calls 150 --rounds 1 --per-round 1 --threads 1 --no-tl-bench --rss-runs 0"
+    bench.main(args.split())
+    assert [o.calls for o in seen] == [150]
+    out = capsys.readouterr().out
+    assert "| MLP 784-256-256-10 | 1 | 2.0 / 3.0 | 4.0 / 4.0 | **0.50** | **0.75** | - |" in out
+
+
 def test_tensorlet_without_benchmark_packages(tmp_path: Path) -> None:
     """The float and int8 MLP build and run on tensorlet (1 and 2 threads) with every benchmark-only
     package blocked, and the peak RSS worker reports at least the model's copy held by the C runtime."""
