@@ -367,6 +367,59 @@ static void tl_conv_ind_group(const tl_conv_ind *g, int inside, const int32_t *o
   }
 }
 
+/* The indirect path's own scratch: in_c zeros, one patch and the offset table (tl_conv_ind_rows). */
+static int64_t tl_conv_ind_scratch_floats(const tl_conv_params *p) {
+  return (int64_t)p->in_c + 2 * tl_conv_depth(p);
+}
+
+/* The zero-padded image of a convolution on the indirect path: rows and columns as the output's windows
+ * span them, (out - 1) * stride + (k - 1) * dilation + 1 (the padding on both sides, less what no window
+ * reaches). */
+static int64_t tl_conv_padded_dim(int32_t out, int32_t k, int32_t stride, int32_t dilation) {
+  return (int64_t)(out - 1) * stride + (int64_t)(k - 1) * dilation + 1;
+}
+
+/* Thin inputs (DS-CNN's 49x10x1 under a 10x4 kernel) with windows in the padding take a zero-padded copy of
+ * the image, made per call after the indirect path's scratch, where it fits in the smallest scratch the op
+ * asks for (TL_CONV_MIN_BLOCK_ROWS positions: no other size is planned), and not on the row walk's
+ * convolutions (conv_rows_opt.c). On the copy every window lies inside: one tap table for all positions and
+ * tiles of consecutive positions (the VALID branch below), where the padded positions each took a table of
+ * k_h * k_w pointers built per call (45% of DS-CNN's first convolution). The same bits: the padded positions'
+ * tile (conv_ind_tile) read a row of zeros at each tap in the padding, the copy has the zeros in place, and
+ * both tiles compute bias, one FMA per k in the weights' order, the clamp. */
+static int tl_conv_is_padded(const tl_conv_params *p) {
+  int32_t oy_lo, oy_hi, ox_lo, ox_hi;
+  if (p->in_c > TL_CONV_ROWS_MAX_IN_C || p->pad_top < 0 || p->pad_left < 0 || p->out_h < 1 || p->out_w < 1) return 0;
+  tl_conv_inside_ranges(p, &oy_lo, &oy_hi, &ox_lo, &ox_hi);
+  if (oy_lo == 0 && ox_lo == 0 && oy_hi >= p->out_h && ox_hi >= p->out_w) return 0; /* nothing in the padding */
+  const int64_t h = tl_conv_padded_dim(p->out_h, p->k_h, p->stride_h, p->dilation_h);
+  const int64_t w = tl_conv_padded_dim(p->out_w, p->k_w, p->stride_w, p->dilation_w);
+  if (h > INT32_MAX / 2 || w > INT32_MAX / 2) return 0;
+  return tl_conv_ind_scratch_floats(p) + h * w * p->in_c <=
+         (int64_t)tl_conv2d_f32_opt_scratch_floats(p, TL_CONV_MIN_BLOCK_ROWS);
+}
+
+/* Writes the zero-padded copy of image xb (tl_conv_is_padded) to dst and *q = p on it (no padding). */
+static const float *tl_conv_pad_image(float *dst, const float *xb, const tl_conv_params *p, tl_conv_params *q) {
+  const int32_t h = (int32_t)tl_conv_padded_dim(p->out_h, p->k_h, p->stride_h, p->dilation_h);
+  const int32_t w = (int32_t)tl_conv_padded_dim(p->out_w, p->k_w, p->stride_w, p->dilation_w);
+  const int64_t in_c = p->in_c, row = (int64_t)w * in_c;
+  /* the input's first rows and columns that land in the copy (windows may stop short of the input's end) */
+  const int32_t rows = p->in_h < h - p->pad_top ? p->in_h : (h - p->pad_top > 0 ? h - p->pad_top : 0);
+  const int32_t cols = p->in_w < w - p->pad_left ? p->in_w : (w - p->pad_left > 0 ? w - p->pad_left : 0);
+  memset(dst, 0, (size_t)h * (size_t)row * sizeof(float));
+  for (int32_t iy = 0; iy < rows && cols > 0; iy++) {
+    memcpy(dst + ((int64_t)(iy + p->pad_top) * w + p->pad_left) * in_c, xb + (int64_t)iy * p->in_w * in_c,
+           (size_t)cols * (size_t)in_c * sizeof(float));
+  }
+  *q = *p;
+  q->in_h = h;
+  q->in_w = w;
+  q->pad_top = 0;
+  q->pad_left = 0;
+  return dst;
+}
+
 /* Output positions [pos0, pos0 + rows) of one image, panels [panel0, panel1), by the indirect path; scratch:
  * in_c + 2 * k_h * k_w * in_c floats at least (zeros, one patch, the offset table). Algorithm (XNNPACK's
  * indirect convolution, with the indirection built per group instead of at prepare, so the input may move
@@ -384,6 +437,11 @@ static void tl_conv_ind_group(const tl_conv_ind *g, int inside, const int32_t *o
 static void tl_conv_ind_rows(float *yb, const float *xb, const float *packed, float *scratch, const tl_conv_params *p,
                              const tl_f32_kernels *ks, int64_t pos0, int64_t rows, int32_t panel0, int32_t panel1,
                              int direct) {
+  tl_conv_params padded; /* p on the zero-padded copy of the image, where it is made (tl_conv_pad_image) */
+  if (tl_conv_is_padded(p)) {
+    xb = tl_conv_pad_image(scratch + tl_conv_ind_scratch_floats(p), xb, p, &padded);
+    p = &padded;
+  }
   const int32_t taps = p->k_h * p->k_w, in_c = p->in_c, k = taps * in_c, nr = ks->nr;
   const int32_t panels = (p->out_c + nr - 1) / nr, last = panel1 < panels ? panel1 : panels;
   float *zero = scratch, *patch = scratch + in_c; /* [in_c] zeros, then one patch [k] */

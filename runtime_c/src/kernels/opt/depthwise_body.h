@@ -95,6 +95,8 @@ TL_VF_FN static int tl_dw3_edge(float *yp, const float *x0, int64_t x_dy, const 
   }
 }
 
+#include "depthwise_narrow_body.h" /* tl_dw3_narrow: stride 1 on images at most 6 wide */
+
 /* 3x3 kernels, depth multiplier 1 (weights [3, 3, c] in place, bias [c]). XNNPACK's idea of the channel
  * vector as the unit, with every tap of a pixel FMA'd into one accumulator held in a register and the clamp
  * once at the store, written per output row: the pixels whose three columns are inside go by groups of four
@@ -114,6 +116,7 @@ TL_VF_FN static void tl_dw3x3_run(float *y, const float *x, const float *w, cons
   int32_t in_lo, in_hi; /* output columns whose three input columns are inside */
   tl_geo_inside(p->out_w, p->in_w, sw, p->pad_left, 2 * (int64_t)dil_w, &in_lo, &in_hi);
   const int grouped = dil_w == 1 && (sw == 1 || sw == 2); /* tl_dw3_inside and tl_dw3_edge */
+  if (tl_dw3_narrow(y, x, w, bias, p)) return;
   for (int32_t b = 0; b < p->batch; b++) {
     const float *xb = x + (int64_t)b * p->in_h * x_row;
     for (int32_t oy = 0; oy < p->out_h; oy++) {
