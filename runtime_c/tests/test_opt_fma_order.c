@@ -46,7 +46,8 @@ static int geometry(tl_conv_params *p, const shape *s, int depthwise) {
   if (s->same) {
     p->out_h = (s->in_h + s->stride - 1) / s->stride;
     p->out_w = (s->in_w + s->stride - 1) / s->stride;
-    const int32_t ph = (p->out_h - 1) * s->stride + s->k_h - s->in_h, pw = (p->out_w - 1) * s->stride + s->k_w - s->in_w;
+    const int32_t ph = (p->out_h - 1) * s->stride + s->k_h - s->in_h;
+    const int32_t pw = (p->out_w - 1) * s->stride + s->k_w - s->in_w;
     p->pad_top = ph > 0 ? ph / 2 : 0;
     p->pad_left = pw > 0 ? pw / 2 : 0;
     return 1;
@@ -97,8 +98,8 @@ static int dw_case(const shape *s) {
       part.batch = 1;
       part.out_h = p.out_h - oy0 < block ? p.out_h - oy0 : block;
       part.pad_top = p.pad_top - oy0 * p.stride_h;
-      tl_depthwise_conv2d_f32_opt(split + ((int64_t)b * p.out_h + oy0) * p.out_w * ch, x + (int64_t)b * p.in_h * p.in_w * ch,
-                                  w, packed, &part, TL_ISA_AVX2);
+      tl_depthwise_conv2d_f32_opt(split + ((int64_t)b * p.out_h + oy0) * p.out_w * ch,
+                                  x + (int64_t)b * p.in_h * p.in_w * ch, w, packed, &part, TL_ISA_AVX2);
     }
   }
   for (int32_t b = 0; b < p.batch; b++)
@@ -108,14 +109,16 @@ static int dw_case(const shape *s) {
           float fused = s->bias ? bias[c] : 0.0f, plain = fused;
           for (int32_t ky = 0; ky < 3; ky++)
             for (int32_t kx = 0; kx < 3; kx++) {
-              const int64_t iy = (int64_t)oy * p.stride_h - p.pad_top + ky, ix = (int64_t)ox * p.stride_w - p.pad_left + kx;
+              const int64_t iy = (int64_t)oy * p.stride_h - p.pad_top + ky;
+              const int64_t ix = (int64_t)ox * p.stride_w - p.pad_left + kx;
               if (iy < 0 || iy >= p.in_h || ix < 0 || ix >= p.in_w) continue;
               const float xv = x[(((int64_t)b * p.in_h + iy) * p.in_w + ix) * ch + c], wv = w[(3 * ky + kx) * ch + c];
               fused = fmaf(xv, wv, fused);
               plain = plain + xv * wv;
             }
           const int64_t i = (((int64_t)b * p.out_h + oy) * p.out_w + ox) * ch + c;
-          const int ok = same_bits(got[i], clamp(fused, p.act)) || (c >= vec_end && same_bits(got[i], clamp(plain, p.act)));
+          const int ok =
+              same_bits(got[i], clamp(fused, p.act)) || (c >= vec_end && same_bits(got[i], clamp(plain, p.act)));
           if (!ok && bad++ < 3) {
             printf("  element %lld: got %.9g want %.9g\n", (long long)i, (double)got[i], (double)clamp(fused, p.act));
           }
@@ -153,8 +156,8 @@ static int conv_case(const shape *s) {
   for (int32_t b = 0; b < p.batch; b++) { /* the threads' parts: the op's blocks, one panel of 16 at a time */
     for (int64_t r = 0; r < positions; r += block)
       for (int32_t panel = 0; panel * 16 < p.out_c; panel++) {
-        tl_conv2d_f32_opt_part(parts, x, packed, scratch, &p, TL_ISA_AVX2, b, r, positions - r < block ? positions - r : block,
-                               panel, panel + 1);
+        const int64_t rows = positions - r < block ? positions - r : block;
+        tl_conv2d_f32_opt_part(parts, x, packed, scratch, &p, TL_ISA_AVX2, b, r, rows, panel, panel + 1);
       }
   }
   for (int32_t b = 0; b < p.batch; b++)
@@ -166,7 +169,8 @@ static int conv_case(const shape *s) {
         for (int32_t ky = 0; ky < p.k_h; ky++)
           for (int32_t kx = 0; kx < p.k_w; kx++)
             for (int32_t ci = 0; ci < p.in_c; ci++) {
-              const int64_t iy = (int64_t)oy * p.stride_h - p.pad_top + ky, ix = (int64_t)ox * p.stride_w - p.pad_left + kx;
+              const int64_t iy = (int64_t)oy * p.stride_h - p.pad_top + ky;
+              const int64_t ix = (int64_t)ox * p.stride_w - p.pad_left + kx;
               const int in = iy >= 0 && iy < p.in_h && ix >= 0 && ix < p.in_w;
               const float xv = in ? x[(((int64_t)b * p.in_h + iy) * p.in_w + ix) * p.in_c + ci] : 0.0f;
               const float wv = w[((int64_t)oc * p.k_h * p.k_w + (int64_t)ky * p.k_w + kx) * p.in_c + ci];

@@ -4,29 +4,58 @@
  * images at most TL_DW3N_MAX_W wide: DS-CNN's [25, 5, 64], where 2 of every 5 pixels touch a column border
  * and the row kernel's per-pixel edge handling took most of the time. Not other shapes (tl_dw3x3_run).
  *
- * Algorithm: per output row and channel vector, the whole row at once: one accumulator per output pixel
- * (started at the bias), each input column of a kernel row loaded once and FMA'd into the (up to three)
- * outputs that read it, the kernel row's three weight vectors loaded once. The width is a compile-time
+ * Algorithm: per channel vector, the whole output row at once: one accumulator per output pixel (started at
+ * the bias); per kernel row, its three weight vectors loaded once and each input column loaded once and
+ * FMA'd into the (up to three) pixels that read it. Interior rows go two at a time (two sets of accumulators:
+ * twice the independent FMA chains to hide their latency, the weights shared). The width is a compile-time
  * constant in each of the TL_DW3N_MAX_W copies (tl_dw3n_width), so which taps each column has (the first
  * pixel has no left tap, the last no right tap) costs nothing at run time; the kernel rows in the padding
  * (top and bottom rows) are skipped per row. Every output is the bias plus the products of its taps inside
  * the input, in tap order (row by row, left to right), by fused multiply-adds, clamped once at the store:
- * the same arithmetic as tl_dw3x3_run's paths, so the same bits. Channels past the last full vector: one at
- * a time, the reference's order and roundings. */
+ * the same arithmetic as tl_dw3x3_run's paths, so the same bits (tests/test_opt_fma_order.c). Channels past
+ * the last full vector: one at a time, the reference's order and roundings. */
 
-#define TL_DW3N_MAX_W 6 /* 6 accumulators, 6 input columns and 3 weights: 15 of AVX2's 16 registers */
+#define TL_DW3N_MAX_W 6 /* wider images: the row kernel (8 wide: 20% slower here, measured on MobileNet's 8x8x256) */
 
-/* Output pixel o's taps in the current kernel row: columns o - 1, o, o + 1 (xm, xc, xp) where inside. */
-#define TL_DW3N_ACC(o, xm, xc, xp)                                   \
-  if (width > (o)) {                                                 \
-    if ((o) > 0) a##o = tl_vf_fma(xm, w0, a##o);                     \
-    a##o = tl_vf_fma(xc, w1, a##o);                                  \
-    if ((o) + 1 < width) a##o = tl_vf_fma(xp, w2, a##o);             \
+/* Input column ix of one kernel row (weights w0, w1, w2) into the accumulators of the set `a`: the pixel to
+ * its right takes it as its left tap (w0), its own pixel as the middle one, the pixel to its left as the right
+ * one; as ix ascends, each pixel gets its taps in order. */
+#define TL_DW3N_COL(a, ix, xr)                                                  \
+  if (width > (ix)) {                                                           \
+    const tl_vf xv_ = tl_vf_load((xr) + (ix) * ch);                             \
+    if ((ix) + 1 < width) TL_DW3N_A(a, (ix) + 1) = tl_vf_fma(xv_, w0, TL_DW3N_A(a, (ix) + 1)); \
+    TL_DW3N_A(a, ix) = tl_vf_fma(xv_, w1, TL_DW3N_A(a, ix));                    \
+    if ((ix) > 0) TL_DW3N_A(a, (ix) - 1) = tl_vf_fma(xv_, w2, TL_DW3N_A(a, (ix) - 1)); \
   }
-#define TL_DW3N_STORE(o) \
-  if (width > (o)) tl_vf_store(yp + (o) * ch, tl_vf_min(hi, tl_vf_max(lo, a##o)))
+/* accumulator i of a set: a[i] with a constant i (a local array the compiler keeps in registers) */
+#define TL_DW3N_A(a, i) a[(i) >= 0 && (i) < TL_DW3N_MAX_W ? (i) : 0]
+#define TL_DW3N_ROW(a, xr) \
+  TL_DW3N_COL(a, 0, xr) TL_DW3N_COL(a, 1, xr) TL_DW3N_COL(a, 2, xr) TL_DW3N_COL(a, 3, xr) \
+  TL_DW3N_COL(a, 4, xr) TL_DW3N_COL(a, 5, xr)
+#define TL_DW3N_STORE(a, yp)                                                               \
+  for (int o_ = 0; o_ < width; o_++) tl_vf_store((yp) + o_ * ch, tl_vf_min(hi, tl_vf_max(lo, a[o_])))
 
-/* The image at width `width` (a constant where inlined). */
+/* One channel vector of `pair` (1 or 2) neighbouring output rows with every kernel row inside when pair is 2
+ * (kernel rows [ky0, ky1) of the first otherwise); xr at the first row's kernel row 0 input row. */
+TL_V_INLINE void tl_dw3n_rows(float *yp, const float *xr, int64_t x_row, const float *w, const float *bias, int64_t ch,
+                              int32_t ky0, int32_t ky1, const int width, const int pair, tl_vf lo, tl_vf hi) {
+  tl_vf a[TL_DW3N_MAX_W], b[TL_DW3N_MAX_W];
+  for (int o = 0; o < width; o++) a[o] = b[o] = tl_vf_load(bias);
+  for (int32_t ky = ky0; ky < ky1; ky++) {
+    const float *wr = w + 3 * (int64_t)ky * ch, *x0 = xr + ky * x_row;
+    const tl_vf w0 = tl_vf_load(wr), w1 = tl_vf_load(wr + ch), w2 = tl_vf_load(wr + 2 * ch);
+    TL_DW3N_ROW(a, x0)
+    if (pair == 2) {
+      const float *x1 = x0 + x_row;
+      TL_DW3N_ROW(b, x1)
+    }
+  }
+  TL_DW3N_STORE(a, yp);
+  if (pair == 2) TL_DW3N_STORE(b, yp + x_row);
+}
+
+/* The image at width `width` (a constant where inlined): interior output rows two at a time (twice the
+ * independent FMA chains, the weights loaded once for both), the others one at a time. */
 TL_V_INLINE void tl_dw3n_width(float *y, const float *x, const float *w, const float *bias, const tl_conv_params *p,
                                const int width) {
   const int64_t ch = p->in_c, x_row = (int64_t)width * ch;
@@ -34,51 +63,43 @@ TL_V_INLINE void tl_dw3n_width(float *y, const float *x, const float *w, const f
   const tl_vf lo = tl_vf_set1(p->act.min), hi = tl_vf_set1(p->act.max);
   for (int32_t b = 0; b < p->batch; b++) {
     const float *xb = x + (int64_t)b * p->in_h * x_row;
-    for (int32_t oy = 0; oy < p->out_h; oy++) {
+    for (int32_t oy = 0, pair; oy < p->out_h; oy += pair) {
       const int64_t iy0 = tl_geo_start(oy, 1, p->pad_top);
       float *yrow = y + ((int64_t)b * p->out_h + oy) * x_row;
       int32_t ky0, ky1;
       tl_geo_taps(iy0, 1, 3, p->in_h, &ky0, &ky1);
+      /* two rows when this one and the next have all three kernel rows inside */
+      pair = oy + 1 < p->out_h && ky0 == 0 && ky1 == 3 && iy0 + 4 <= p->in_h ? 2 : 1;
+      const float *xr = xb + iy0 * x_row; /* kernel row 0's input row; only rows [ky0, ky1) are read */
       for (int64_t c = 0; c < vec_end; c += TL_VF_W) {
-        float *yp = yrow + c;
-        tl_vf a0 = tl_vf_load(bias + c), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
-        for (int32_t ky = ky0; ky < ky1; ky++) {
-          const float *xr = xb + (iy0 + ky) * x_row + c, *wr = w + 3 * (int64_t)ky * ch + c;
-          const tl_vf w0 = tl_vf_load(wr), w1 = tl_vf_load(wr + ch), w2 = tl_vf_load(wr + 2 * ch);
-          const tl_vf x0 = tl_vf_load(xr);
-          const tl_vf x1 = width > 1 ? tl_vf_load(xr + ch) : x0, x2 = width > 2 ? tl_vf_load(xr + 2 * ch) : x0;
-          const tl_vf x3 = width > 3 ? tl_vf_load(xr + 3 * ch) : x0, x4 = width > 4 ? tl_vf_load(xr + 4 * ch) : x0;
-          const tl_vf x5 = width > 5 ? tl_vf_load(xr + 5 * ch) : x0;
-          TL_DW3N_ACC(0, x0, x0, x1)
-          TL_DW3N_ACC(1, x0, x1, x2)
-          TL_DW3N_ACC(2, x1, x2, x3)
-          TL_DW3N_ACC(3, x2, x3, x4)
-          TL_DW3N_ACC(4, x3, x4, x5)
-          TL_DW3N_ACC(5, x4, x5, x5)
+        if (pair == 2) {
+          tl_dw3n_rows(yrow + c, xr + c, x_row, w + c, bias + c, ch, 0, 3, width, 2, lo, hi);
+        } else {
+          tl_dw3n_rows(yrow + c, xr + c, x_row, w + c, bias + c, ch, ky0, ky1, width, 1, lo, hi);
         }
-        TL_DW3N_STORE(0);
-        TL_DW3N_STORE(1);
-        TL_DW3N_STORE(2);
-        TL_DW3N_STORE(3);
-        TL_DW3N_STORE(4);
-        TL_DW3N_STORE(5);
       }
-      for (int32_t ox = 0; ox < width; ox++) { /* the last channels */
-        const int32_t kx0 = ox == 0, kx1 = ox + 1 < width ? 3 : 2;
-        float *yp = yrow + (int64_t)ox * ch;
-        for (int64_t c = vec_end; c < ch; c++) {
-          float acc = bias[c];
-          for (int32_t ky = ky0; ky < ky1; ky++) {
-            const float *xr = xb + (iy0 + ky) * x_row + (int64_t)(ox - 1) * ch + c;
-            for (int32_t kx = kx0; kx < kx1; kx++) acc += xr[kx * ch] * w[(3 * ky + kx) * ch + c];
+      for (int32_t r = 0; r < pair; r++) { /* the last channels */
+        for (int32_t ox = 0; ox < width; ox++) {
+          const int32_t kx0 = ox == 0, kx1 = ox + 1 < width ? 3 : 2;
+          float *yp = yrow + r * x_row + (int64_t)ox * ch;
+          int32_t r0, r1;
+          tl_geo_taps(iy0 + r, 1, 3, p->in_h, &r0, &r1);
+          for (int64_t c = vec_end; c < ch; c++) {
+            float acc = bias[c];
+            for (int32_t ky = r0; ky < r1; ky++) {
+              const float *xq = xb + (iy0 + r + ky) * x_row + (int64_t)(ox - 1) * ch + c;
+              for (int32_t kx = kx0; kx < kx1; kx++) acc += xq[kx * ch] * w[(3 * ky + kx) * ch + c];
+            }
+            yp[c] = acc < p->act.min ? p->act.min : (acc > p->act.max ? p->act.max : acc);
           }
-          yp[c] = acc < p->act.min ? p->act.min : (acc > p->act.max ? p->act.max : acc);
         }
       }
     }
   }
 }
-#undef TL_DW3N_ACC
+#undef TL_DW3N_COL
+#undef TL_DW3N_A
+#undef TL_DW3N_ROW
 #undef TL_DW3N_STORE
 
 /* Runs the narrow-image kernel where it applies (see the top); returns 0 (nothing done) otherwise. */
