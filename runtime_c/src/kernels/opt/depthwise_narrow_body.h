@@ -17,23 +17,23 @@
 
 #define TL_DW3N_MAX_W 6 /* wider images: the row kernel (8 wide: 20% slower here, measured on MobileNet's 8x8x256) */
 
-/* Input column ix of one kernel row (weights w0, w1, w2) into the accumulators of the set `a`: the pixel to
- * its right takes it as its left tap (w0), its own pixel as the middle one, the pixel to its left as the right
- * one; as ix ascends, each pixel gets its taps in order. */
-#define TL_DW3N_COL(a, ix, xr)                                                  \
-  if (width > (ix)) {                                                           \
-    const tl_vf xv_ = tl_vf_load((xr) + (ix) * ch);                             \
-    if ((ix) + 1 < width) TL_DW3N_A(a, (ix) + 1) = tl_vf_fma(xv_, w0, TL_DW3N_A(a, (ix) + 1)); \
-    TL_DW3N_A(a, ix) = tl_vf_fma(xv_, w1, TL_DW3N_A(a, ix));                    \
-    if ((ix) > 0) TL_DW3N_A(a, (ix) - 1) = tl_vf_fma(xv_, w2, TL_DW3N_A(a, (ix) - 1)); \
+/* One kernel row (weights w0, w1, w2; input row xr) into the accumulators a[0 .. width): input column ix
+ * goes to the pixel on its right as its left tap (w0), to its own pixel as the middle one, to the pixel on
+ * its left as the right one; as ix ascends, each pixel gets its taps in order. With width a constant the loop
+ * unrolls and a[] stays in registers. */
+TL_V_INLINE void tl_dw3n_krow(tl_vf *a, const float *xr, int64_t ch, const int width, tl_vf w0, tl_vf w1, tl_vf w2) {
+  for (int ix = 0; ix < width; ix++) {
+    const tl_vf xv = tl_vf_load(xr + ix * ch);
+    if (ix + 1 < width) a[ix + 1] = tl_vf_fma(xv, w0, a[ix + 1]);
+    a[ix] = tl_vf_fma(xv, w1, a[ix]);
+    if (ix > 0) a[ix - 1] = tl_vf_fma(xv, w2, a[ix - 1]);
   }
-/* accumulator i of a set: a[i] with a constant i (a local array the compiler keeps in registers) */
-#define TL_DW3N_A(a, i) a[(i) >= 0 && (i) < TL_DW3N_MAX_W ? (i) : 0]
-#define TL_DW3N_ROW(a, xr) \
-  TL_DW3N_COL(a, 0, xr) TL_DW3N_COL(a, 1, xr) TL_DW3N_COL(a, 2, xr) TL_DW3N_COL(a, 3, xr) \
-  TL_DW3N_COL(a, 4, xr) TL_DW3N_COL(a, 5, xr)
-#define TL_DW3N_STORE(a, yp)                                                               \
-  for (int o_ = 0; o_ < width; o_++) tl_vf_store((yp) + o_ * ch, tl_vf_min(hi, tl_vf_max(lo, a[o_])))
+}
+
+/* The accumulators a[0 .. width), clamped, to the pixels at yp (ch floats apart). */
+TL_V_INLINE void tl_dw3n_store(float *yp, const tl_vf *a, int64_t ch, const int width, tl_vf lo, tl_vf hi) {
+  for (int o = 0; o < width; o++) tl_vf_store(yp + o * ch, tl_vf_min(hi, tl_vf_max(lo, a[o])));
+}
 
 /* One channel vector of `pair` (1 or 2) neighbouring output rows with every kernel row inside when pair is 2
  * (kernel rows [ky0, ky1) of the first otherwise); xr at the first row's kernel row 0 input row. */
@@ -44,14 +44,11 @@ TL_V_INLINE void tl_dw3n_rows(float *yp, const float *xr, int64_t x_row, const f
   for (int32_t ky = ky0; ky < ky1; ky++) {
     const float *wr = w + 3 * (int64_t)ky * ch, *x0 = xr + ky * x_row;
     const tl_vf w0 = tl_vf_load(wr), w1 = tl_vf_load(wr + ch), w2 = tl_vf_load(wr + 2 * ch);
-    TL_DW3N_ROW(a, x0)
-    if (pair == 2) {
-      const float *x1 = x0 + x_row;
-      TL_DW3N_ROW(b, x1)
-    }
+    tl_dw3n_krow(a, x0, ch, width, w0, w1, w2);
+    if (pair == 2) tl_dw3n_krow(b, x0 + x_row, ch, width, w0, w1, w2);
   }
-  TL_DW3N_STORE(a, yp);
-  if (pair == 2) TL_DW3N_STORE(b, yp + x_row);
+  tl_dw3n_store(yp, a, ch, width, lo, hi);
+  if (pair == 2) tl_dw3n_store(yp + x_row, b, ch, width, lo, hi);
 }
 
 /* The image at width `width` (a constant where inlined): interior output rows two at a time (twice the
@@ -97,10 +94,6 @@ TL_V_INLINE void tl_dw3n_width(float *y, const float *x, const float *w, const f
     }
   }
 }
-#undef TL_DW3N_COL
-#undef TL_DW3N_A
-#undef TL_DW3N_ROW
-#undef TL_DW3N_STORE
 
 /* Runs the narrow-image kernel where it applies (see the top); returns 0 (nothing done) otherwise. */
 TL_VF_FN static int tl_dw3_narrow(float *y, const float *x, const float *w, const float *bias,
