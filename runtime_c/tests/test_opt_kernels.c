@@ -539,6 +539,8 @@ TL_TEST(requant_int8_every_shift) {
   TL_EXPECT_EQ(failures, 0);
 }
 
+static int g_conv8_extreme; /* 1: conv8_case sets per-channel scale ends (saturating, tiny, rounding ties) */
+
 static int conv8_case(int32_t batch, int32_t in_h, int32_t in_w, int32_t in_c, int32_t out_c, int32_t k_h,
                       int32_t k_w, int32_t stride, int32_t dilation, int32_t pad, int32_t zp, int per_channel,
                       int bias_kind) {
@@ -556,6 +558,11 @@ static int conv8_case(int32_t batch, int32_t in_h, int32_t in_w, int32_t in_c, i
   p.input_zp = zp;
   rand_requant(&p.out, mult, shift, per_channel ? out_c : 1, (int64_t)(sqrt((double)k_h * k_w * in_c) * 5000.0) + 1,
                -zp / 2, -128, 127);
+  for (int32_t c = 0; c < out_c && g_conv8_extreme && per_channel; c++) {
+    if (c % 4 == 0) mult[c] = INT32_MAX, shift[c] = 0;         /* outputs saturate */
+    if (c % 4 == 1) mult[c] = 0x40000000, shift[c] = -31;      /* outputs near the zero point */
+    if (c % 4 == 2) mult[c] = 0x40000000, shift[c] = -1 - c % 9; /* x / 4 ... x / 2^10: rounding ties */
+  }
   const int64_t nx = (int64_t)batch * in_h * in_w * in_c, nw = (int64_t)out_c * k_h * k_w * in_c;
   const int64_t n_out = (int64_t)batch * g->out_h * g->out_w * out_c;
   int8_t *x = rand_i8_array(nx), *w = rand_i8_array(nw);
@@ -609,6 +616,33 @@ TL_TEST(conv_int8_bit_exact_on_every_path) {
   failures += !conv8_case(1, 3, 6, 21, 24, 1, 1, 1, 1, 0, -1, 1, 2);   /* pointwise depth 21: the overlapping last 16 */
   failures += !conv8_case(1, 3, 3, 600, 9, 1, 1, 1, 1, 0, 2, 1, 1);    /* depth 600: 4-row groups */
   TL_EXPECT_EQ(failures, 0);
+}
+
+/* Convolutions with few values per kernel row (k_w * in_c <= 16: the AVX2 level's direct kernel, from the input
+ * rows widened per output row): in_c 1..5, 1x1 stride 2 up to 10x4 and 7x2 windows, strides 1..3, padding 0..3
+ * (wider than the kernel too), output columns 1..40 (one panel, two, a partial second), zero points at the int8
+ * ends, ReLU clamps, biases small, absent or saturating (then the im2col path runs), per-tensor and
+ * per-channel scales with their ends; the row-range split and the smallest scratch as in conv8_case. */
+TL_TEST(conv_int8_few_values_per_kernel_row) {
+  static const int32_t kernels[][2] = {{1, 1}, {3, 3}, {5, 5}, {10, 4}, {7, 2}, {2, 3}};
+  static const int32_t outs[] = {1, 5, 8, 9, 16, 24, 40};
+  int failures = 0, cases = 0;
+  for (int32_t in_c = 1; in_c <= 5; in_c++)
+    for (size_t kk = 0; kk < sizeof kernels / sizeof kernels[0]; kk++)
+      for (int32_t stride = 1; stride <= 3; stride++) {
+        const int32_t k_h = kernels[kk][0], k_w = kernels[kk][1], v = in_c * 7 + (int32_t)kk * 3 + stride;
+        if (k_w * in_c > 16 || (k_h == 1 && stride == 1)) continue; /* the other paths (other tests) */
+        const int32_t pad = v % 4, out_c = outs[v % 7], zp = v % 3 == 0 ? -128 : (v % 3 == 1 ? 127 : v % 11 - 5);
+        g_conv8_extreme = v % 2;
+        failures += !conv8_case(1 + v % 2, 10 + v % 13, 7 + v % 17, in_c, out_c, k_h, k_w, stride, 1, pad, zp,
+                                v % 5 != 0, v % 6 == 5 ? 2 : v % 3);
+        cases++;
+      }
+  g_conv8_extreme = 0;
+  failures += !conv8_case(1, 96, 96, 3, 8, 3, 3, 2, 1, 0, -128, 1, 1); /* MobileNetV2's first conv */
+  failures += !conv8_case(1, 49, 10, 1, 64, 10, 4, 2, 1, 1, 5, 1, 1);  /* DS-CNN's first conv */
+  TL_EXPECT_EQ(failures, 0);
+  TL_EXPECT_TRUE(cases > 60);
 }
 
 /* A pointwise (1x1, stride 1) Conv2D of m positions, depth k, n output channels: the input is the GEMM's
@@ -877,6 +911,7 @@ int main(void) {
     TL_RUN(fc_int8_bit_exact_on_every_remainder);
     TL_RUN(fc_int8_one_row_every_width);
     TL_RUN(conv_int8_bit_exact_on_every_path);
+    TL_RUN(conv_int8_few_values_per_kernel_row);
     TL_RUN(pointwise_int8_every_depth);
     TL_RUN(depthwise_int8_bit_exact_on_every_path);
     TL_RUN(max_pool_int8_bit_exact);

@@ -142,6 +142,7 @@ void tl_conv2d_int8_opt(int8_t *y, const int8_t *x, const void *packed, int8_t *
     tl_conv_int8_seg_general(y, x, packed, scratch, p, ks);
     return;
   }
+  if (ks->conv_small != NULL && ks->conv_small(y, x, packed, p)) return; /* few values per kernel row */
   for (int32_t b = 0; b < g->batch; b++) {
     const int8_t *xb = x + (int64_t)b * g->in_h * g->in_w * g->in_c;
     int8_t *yb = y + (int64_t)b * positions * n;

@@ -284,6 +284,13 @@ TL_DW8X_AVX2_ int32_t tl_dw8_q_avx2(int8_t *y, const int8_t *x, const int8_t *w,
     int32_t fold, start[16], raw[16];
     tl_dw8x_block k;
     memcpy(&fold, vb, sizeof fold);
+    if (fold && pair) { /* the 8-channel block by horizontal tap pairs (depthwise_int8_pairs_avx2.c) */
+      for (int32_t lane = 0; lane < 8; lane++) {
+        const int32_t j = c0 % TL_DW8_VB + lane;
+        start[lane] = vfold[((j % 8) / 4) * 16 + 4 * (j / 8) + j % 4];
+      }
+      if (tl_dw8_pairs_avx2(y, x, w, start, c0, p)) continue;
+    }
     for (int32_t lane = 0; lane < 16; lane++) { /* E (even lanes) in slots 0..7, O in 8..15 */
       const int32_t j = c0 % TL_DW8_VB + (pair ? lane % 8 : lane), slot = (lane % 2) * 8 + lane / 2;
       start[slot] = vfold[((j % 8) / 4) * 16 + 4 * (j / 8) + j % 4];

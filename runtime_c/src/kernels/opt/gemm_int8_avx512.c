@@ -380,8 +380,8 @@ TL_I8_VNNIBW_ static int32_t tl_i8_panels_vnni_bw(int8_t *y, int64_t ldy, const 
 
 const tl_i8_kernels tl_i8_kernels_vnni = {
     TL_I8_VNNI, 16, 4, 128, tl_i8_tile_vnni, tl_i8_requant_rows_avx512, tl_dw8_sums16_avx2, NULL, tl_i8_panels_vnni,
-    NULL,       NULL, tl_dw8_q_vnni, NULL};
+    NULL,       NULL, tl_dw8_q_vnni, NULL, NULL};
 const tl_i8_kernels tl_i8_kernels_vnni_bw = {
     TL_I8_VNNI,         16, 4, 128, tl_i8_tile_vnni, tl_i8_requant_rows_avx512, tl_dw8_sums16_avx2, tl_i8_gemv_vnni_q,
-    tl_i8_panels_vnni_bw, tl_conv_int8_im2col_avx512, tl_conv_int8_seg_run, tl_dw8_q_vnni_bw, NULL};
+    tl_i8_panels_vnni_bw, tl_conv_int8_im2col_avx512, tl_conv_int8_seg_run, tl_dw8_q_vnni_bw, NULL, NULL};
 #endif

@@ -75,6 +75,9 @@ struct tl_i8_kernels {
    * is set: returns 0 (nothing written) where it does not apply */
   int (*rows_q)(int8_t *y, int64_t ldy, const int8_t *a, int64_t lda, int32_t rows, int32_t k, const int8_t *panels,
                 int64_t panel_bytes, const int64_t *corr, int32_t jb, int32_t je, int32_t n, const tl_requant_int8 *q);
+  /* Conv2D (plain packing) with few values per kernel row, direct from the input (AVX2: conv_int8_small_avx2.c):
+   * returns 0 (nothing written) where it does not apply, and then the im2col path runs */
+  int (*conv_small)(int8_t *y, const int8_t *x, const void *packed, const tl_conv_int8_params *p);
 };
 
 extern const tl_i8_kernels tl_i8_kernels_portable;
@@ -83,6 +86,10 @@ extern const tl_i8_kernels tl_i8_kernels_avx2, tl_i8_kernels_vnni, tl_i8_kernels
 int tl_i8_x86_bwvl(void); /* AVX-512 BW and VL at run time (every CPU with AVX-512 VNNI has them) */
 void tl_dw8_sums16_avx2(int32_t *sums, const tl_dw8_pixel *t); /* also the VNNI levels' (depthwise_int8_avx2.c) */
 int32_t tl_dw8_q_avx2(int8_t *y, const int8_t *x, const int8_t *w, const int64_t *bias, const tl_conv_int8_params *p);
+int tl_conv_int8_small_avx2(int8_t *y, const int8_t *x, const void *packed, const tl_conv_int8_params *p);
+/* depthwise_int8_pairs_avx2.c: the 8 channels from c0, the folded bias start[0..8) fitting int32 (channel order) */
+int tl_dw8_pairs_avx2(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *start, int32_t c0,
+                      const tl_conv_int8_params *p);
 #endif
 #if defined(TL_I8_ARM)
 extern const tl_i8_kernels tl_i8_kernels_neon;

@@ -116,7 +116,7 @@ static void tl_dw8_sums16_neon(int32_t *sums, const tl_dw8_pixel *t) {
 }
 
 const tl_i8_kernels tl_i8_kernels_neon = {
-    TL_I8_NEON, 8, 2, 0, tl_i8_tile_neon, TL_I8_NEON_REQUANT_ROW, tl_dw8_sums16_neon, NULL, NULL, NULL, NULL, NULL, NULL};
+    TL_I8_NEON, 8, 2, 0, tl_i8_tile_neon, TL_I8_NEON_REQUANT_ROW, tl_dw8_sums16_neon, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
 
 #if defined(TL_I8_DOTPROD)
 #if defined(__clang__)
@@ -156,6 +156,6 @@ TL_I8_SDOT_ static void tl_i8_tile_sdot(const int8_t *a, int64_t lda, int32_t ro
 }
 
 const tl_i8_kernels tl_i8_kernels_sdot = {
-    TL_I8_SDOT, 8, 4, 0, tl_i8_tile_sdot, TL_I8_NEON_REQUANT_ROW, tl_dw8_sums16_neon, NULL, NULL, NULL, NULL, NULL, NULL};
+    TL_I8_SDOT, 8, 4, 0, tl_i8_tile_sdot, TL_I8_NEON_REQUANT_ROW, tl_dw8_sums16_neon, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
 #endif
 #endif

@@ -21,4 +21,4 @@ static void tl_i8_tile_portable(const int8_t *a, int64_t lda, int32_t rows, int3
 }
 
 const tl_i8_kernels tl_i8_kernels_portable = {
-    TL_I8_PORTABLE, 8, 4, 0, tl_i8_tile_portable, tl_i8_requant_rows_scalar, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    TL_I8_PORTABLE, 8, 4, 0, tl_i8_tile_portable, tl_i8_requant_rows_scalar, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
