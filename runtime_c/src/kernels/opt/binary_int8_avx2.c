@@ -75,34 +75,58 @@ static TL_BA_FN void tl_ba_consts_init(tl_ba_consts *k, const tl_binary_int8_par
   k->act_max = _mm256_set1_epi32(p->act_max);
 }
 
-/* 8 outputs of op (0 add, 1 sub, 2 mul) from 8 bytes of each input */
-TL_BA_INLINE __m256i tl_ba_8(const int op, const int8_t *a, const int8_t *b, const tl_ba_consts *k) {
+/* 8 outputs of op (0 add, 1 sub, 2 mul) from 8 bytes of each input. ah / bh (constants per instance): that
+ * input's multiplier is 2^30 with shift 0 (the real multiplier 1/2 that prepare gives the input of the larger
+ * scale, and both for equal scales), whose rescale is exactly c * 2^19: the rounding doubling high multiply of
+ * c * 2^20 by 2^30 is floor((c * 2^50 + 2^30) / 2^31) = c * 2^19 (c * 2^19 is an integer and the nudge adds
+ * less than one), and the rounding divide by 2^0 changes nothing. */
+TL_BA_INLINE __m256i tl_ba_8(const int op, const int ah, const int bh, const int8_t *a, const int8_t *b,
+                             const tl_ba_consts *k) {
   const __m256i ca = _mm256_sub_epi32(tl_ba_load(a), k->a_zp), cb = _mm256_sub_epi32(tl_ba_load(b), k->b_zp);
   __m256i x;
   if (op == TL_EW_MUL) {
     x = _mm256_mullo_epi32(ca, cb);
   } else {
-    const __m256i sa = tl_ba_rescale(ca, k->a_hi, k->a_lo, k->a_right, k->a_mask, k->round11);
-    const __m256i sb = tl_ba_rescale(cb, k->b_hi, k->b_lo, k->b_right, k->b_mask, k->round11);
+    const __m256i sa = ah ? _mm256_slli_epi32(ca, 19)
+                          : tl_ba_rescale(ca, k->a_hi, k->a_lo, k->a_right, k->a_mask, k->round11);
+    const __m256i sb = bh ? _mm256_slli_epi32(cb, 19)
+                          : tl_ba_rescale(cb, k->b_hi, k->b_lo, k->b_right, k->b_mask, k->round11);
     x = op == TL_EW_ADD ? _mm256_add_epi32(sa, sb) : _mm256_sub_epi32(sa, sb);
   }
   return tl_ba_output(x, k);
 }
 
-TL_BA_INLINE void tl_ba_run(const int op, int8_t *y, const int8_t *a, int64_t as, const int8_t *b, int64_t bs,
-                            int64_t n, const tl_binary_int8_params *p) {
+/* The whole vectors of 32 elements: returns the elements done. */
+TL_BA_INLINE int64_t tl_ba_loop(const int op, const int ah, const int bh, int8_t *y, const int8_t *a, int64_t as,
+                                const int8_t *b, int64_t bs, int64_t n, const tl_ba_consts *k) {
   const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-  tl_ba_consts k;
   int64_t i = 0;
-  tl_ba_consts_init(&k, p);
   for (; i + 32 <= n; i += 32) {
     const int8_t *ai = a + i * as, *bi = b + i * bs;
-    const __m256i v0 = tl_ba_8(op, ai, bi, &k), v1 = tl_ba_8(op, ai + 8 * as, bi + 8 * bs, &k);
-    const __m256i v2 = tl_ba_8(op, ai + 16 * as, bi + 16 * bs, &k);
-    const __m256i v3 = tl_ba_8(op, ai + 24 * as, bi + 24 * bs, &k);
+    const __m256i v0 = tl_ba_8(op, ah, bh, ai, bi, k), v1 = tl_ba_8(op, ah, bh, ai + 8 * as, bi + 8 * bs, k);
+    const __m256i v2 = tl_ba_8(op, ah, bh, ai + 16 * as, bi + 16 * bs, k);
+    const __m256i v3 = tl_ba_8(op, ah, bh, ai + 24 * as, bi + 24 * bs, k);
     const __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(v0, v1), _mm256_packs_epi32(v2, v3));
     _mm256_storeu_si256((__m256i *)(y + i), _mm256_permutevar8x32_epi32(bytes, order));
   }
+  return i;
+}
+
+TL_BA_INLINE void tl_ba_run(const int op, int8_t *y, const int8_t *a, int64_t as, const int8_t *b, int64_t bs,
+                            int64_t n, const tl_binary_int8_params *p) {
+  tl_ba_consts k;
+  int64_t i;
+  tl_ba_consts_init(&k, p);
+  const int ah = op != TL_EW_MUL && p->a_multiplier == (1 << 30) && p->a_shift == 0;
+  const int bh = op != TL_EW_MUL && p->b_multiplier == (1 << 30) && p->b_shift == 0;
+  if (ah && bh)
+    i = tl_ba_loop(op, 1, 1, y, a, as, b, bs, n, &k);
+  else if (ah)
+    i = tl_ba_loop(op, 1, 0, y, a, as, b, bs, n, &k);
+  else if (bh)
+    i = tl_ba_loop(op, 0, 1, y, a, as, b, bs, n, &k);
+  else
+    i = tl_ba_loop(op, 0, 0, y, a, as, b, bs, n, &k);
   if (i < n) {
     const tl_i8_binary_run_fn tail = op == TL_EW_ADD ? tl_i8_binary_portable.add
                                                      : (op == TL_EW_SUB ? tl_i8_binary_portable.sub
