@@ -4,9 +4,10 @@
  * r = t + (|v - t| >= 0.5 ? copysign(1, v) : 0), which is roundf(v) exactly (v - t is exact; for |v| >= 2^23
  * t = v; for +-inf v - t is NaN and compares false); r + zp; max/min to [-128, 127]; NaN lanes (v != v) take
  * zp. Four vectors are converted (exact: integral and in range) and packed with saturation to 32 bytes; the
- * packs work per 128-bit lane, so a final dword permute restores the order. The tail (< 32) goes through the
- * portable arithmetic of the reference. Dequantize: sign-extend 8 bytes, subtract zp, convert, multiply.
- * Not used off x86 (the file is empty there; quantize_opt.c names the portable set).
+ * packs work per 128-bit lane, so a final dword permute restores the order. The tail (< 32) goes by 8, the
+ * last 8 ending at n (recomputing up to 7 bytes already written: the same values); under 8 elements in all,
+ * the portable arithmetic of the reference. Dequantize: sign-extend 8 bytes, subtract zp, convert, multiply;
+ * its tail likewise. Not used off x86 (the file is empty there; quantize_opt.c names the portable set).
  */
 #include "opt_f32_internal.h"
 #include "quantize_opt.h"
@@ -38,7 +39,16 @@ static TL_QA_FN void tl_quantize_avx2(int8_t *y, const float *x, int64_t n, cons
     const __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(a, b), _mm256_packs_epi32(c, d));
     _mm256_storeu_si256((__m256i *)(y + i), _mm256_permutevar8x32_epi32(bytes, order));
   }
-  if (i < n) tl_f32_qdq_portable.quantize(y + i, x + i, n - i, p);
+  if (n >= 8) { /* the tail by 8, the last 8 ending at n (recomputing a few bytes already written, same values) */
+    for (; i < n; i += 8) {
+      const int64_t at = i + 8 <= n ? i : n - 8;
+      const __m256i v = tl_q8(x + at, scale, zp, zpi);
+      const __m128i h = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+      _mm_storel_epi64((__m128i *)(y + at), _mm_packs_epi16(h, h));
+    }
+  } else if (i < n) {
+    tl_f32_qdq_portable.quantize(y + i, x + i, n - i, p);
+  }
 }
 
 static TL_QA_FN void tl_dequantize_avx2(float *y, const int8_t *x, int64_t n, const tl_qdq_params *p) {
@@ -49,7 +59,12 @@ static TL_QA_FN void tl_dequantize_avx2(float *y, const int8_t *x, int64_t n, co
     const __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(x + i)));
     _mm256_storeu_ps(y + i, _mm256_mul_ps(scale, _mm256_cvtepi32_ps(_mm256_sub_epi32(q, zp))));
   }
-  if (i < n) tl_f32_qdq_portable.dequantize(y + i, x + i, n - i, p);
+  if (i < n && n >= 8) { /* the last 8 ending at n (a few recomputed, same values) */
+    const __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(x + n - 8)));
+    _mm256_storeu_ps(y + n - 8, _mm256_mul_ps(scale, _mm256_cvtepi32_ps(_mm256_sub_epi32(q, zp))));
+  } else if (i < n) {
+    tl_f32_qdq_portable.dequantize(y + i, x + i, n - i, p);
+  }
 }
 
 const tl_f32_qdq_kernels tl_f32_qdq_avx2 = {tl_quantize_avx2, tl_dequantize_avx2};
