@@ -421,7 +421,9 @@ static const float *tl_conv_pad_image(float *dst, const float *xb, const tl_conv
 }
 
 /* Output positions [pos0, pos0 + rows) of one image, panels [panel0, panel1), by the indirect path; scratch:
- * in_c + 2 * k_h * k_w * in_c floats at least (zeros, one patch, the offset table). Algorithm (XNNPACK's
+ * in_c + 2 * k_h * k_w * in_c floats at least (zeros, one patch, the offset table), then the zero-padded image
+ * where tl_conv_is_padded (which holds only when the smallest planned scratch has room for it). Thin images
+ * with the padded copy run all positions as the VALID branch below. Algorithm (XNNPACK's
  * indirect convolution, with the indirection built per group instead of at prepare, so the input may move
  * between invokes): the positions are sorted, in order, into two queues of up to TL_CONV_IND_MR: those whose
  * windows lie inside the input and those touching the padding. A full queue (and, at the end, each rest)
