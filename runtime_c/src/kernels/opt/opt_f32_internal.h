@@ -12,6 +12,8 @@
 #ifndef TL_OPT_F32_INTERNAL_H
 #define TL_OPT_F32_INTERNAL_H
 
+#include <string.h>
+
 #include "opt_kernels.h"
 #include "opt_kernels_elementwise.h"
 
@@ -144,6 +146,42 @@ void tl_conv_ind_tile_f32_avx2(const float *const *ind, int32_t rows, int32_t ta
  * *_hi) are the output rows and columns whose windows lie inside the input. */
 void tl_conv_tap_offsets(int32_t *off, const tl_conv_params *p);
 void tl_conv_inside_ranges(const tl_conv_params *p, int32_t *oy_lo, int32_t *oy_hi, int32_t *ox_lo, int32_t *ox_hi);
+
+/* Shared by conv_opt.c and conv_indirect_opt.c: the receptive field of output position (oy, ox) copied into
+ * dst [k_h, k_w, in_c] (zeros where a tap falls outside the input); how many output positions along one axis
+ * have their windows wholly inside the input. */
+void tl_conv_patch(float *dst, const float *xb, int32_t oy, int32_t ox, const tl_conv_params *p);
+int64_t tl_conv_inside_count(int32_t out, int32_t in, int32_t k, int32_t stride, int32_t dilation, int32_t pad);
+
+/* The indirect path (conv_indirect_opt.c): whether p takes it on kernel set ks, whether it takes the row walk
+ * instead (few input channels), and output positions [pos0, pos0 + rows) of one image, panels [panel0,
+ * panel1), scratch as tl_conv2d_f32_opt_scratch_floats plans it; direct: whether the convolution would be on
+ * the direct path without this one (it keeps that path's one-row tail, see the definition). */
+int tl_conv_is_indirect(const tl_conv_params *p, const tl_f32_kernels *ks);
+int tl_conv_is_rows(const tl_conv_params *p, const tl_f32_kernels *ks);
+void tl_conv_ind_rows(float *yb, const float *xb, const float *packed, float *scratch, const tl_conv_params *p,
+                      const tl_f32_kernels *ks, int64_t pos0, int64_t rows, int32_t panel0, int32_t panel1, int direct);
+
+/* Copies n floats; short runs (the taps of a few input channels) inline rather than through memcpy. */
+static inline void tl_copy_floats(float *dst, const float *src, int64_t n) {
+  switch (n) { /* constant sizes: the compiler turns each into one or two moves */
+    case 1: memcpy(dst, src, 1 * sizeof(float)); return;
+    case 2: memcpy(dst, src, 2 * sizeof(float)); return;
+    case 3: memcpy(dst, src, 3 * sizeof(float)); return;
+    case 4: memcpy(dst, src, 4 * sizeof(float)); return;
+    case 6: memcpy(dst, src, 6 * sizeof(float)); return;
+    case 8: memcpy(dst, src, 8 * sizeof(float)); return;
+    case 9: memcpy(dst, src, 9 * sizeof(float)); return;
+    case 12: memcpy(dst, src, 12 * sizeof(float)); return;
+    case 16: memcpy(dst, src, 16 * sizeof(float)); return;
+    default: break;
+  }
+  if (n >= 32) {
+    memcpy(dst, src, (size_t)n * sizeof(float));
+    return;
+  }
+  for (int64_t i = 0; i < n; i++) dst[i] = src[i];
+}
 
 /* Conv2D with few input channels (at most TL_CONV_ROWS_MAX_IN_C, at most TL_CONV_ROWS_MAX_TAPS taps) on the
  * level's direct and indirect tiles (AVX2), output row by output row (conv_rows_opt.c): positions [pos0,
