@@ -114,3 +114,15 @@ def test_each_float_family_table_lists_the_four_levels() -> None:
     # depthwise, MaxPool, AveragePool, Mean, Add/Sub/Mul, Relu/Relu6, HardSwish, Sigmoid/Tanh, Gelu, Softmax,
     # Quantize/Dequantize, int8 Add/Sub/Mul
     assert tables == 12
+
+
+# docs/runtime.md's line budget: "no file of `kernels/opt/` over 500 lines"
+MAX_LINES = 500
+
+
+def test_no_kernels_opt_file_over_the_line_budget() -> None:
+    sizes = {path.name: len(path.read_text(encoding="utf-8").splitlines()) for path in sorted(OPT.iterdir())
+             if path.suffix in (".c", ".h")}
+    assert len(sizes) > 40  # the folder was found and read
+    over = {name: n for name, n in sizes.items() if n > MAX_LINES}
+    assert not over, f"files of runtime_c/src/kernels/opt/ over {MAX_LINES} lines (split them): {over}"
