@@ -15,8 +15,10 @@
  * sign: exactly x * w, each pair of products within +-2 * 128 * 127 = 32,512, so the int16 sums never
  * saturate), then vpmaddwd by ones into int32 lanes: 32 multiply-adds per two multiplies, no widening of the
  * weights (the generic AVX2 tile widens every weight byte to int16, which bounds a one-row product where
- * each weight is used once). The raw sums are exact, so the outputs are the generic path's bytes. Header word
- * TL_FC8_HEADER_SIGN of the pack (gemm_int8_internal.h's header has 16 words, 0..3 used) marks this layout.
+ * each weight is used once). The raw sums are exact, so the outputs are the generic path's bytes. When the
+ * pack found every raw + correction exact in int32 (header word 3), the requantization takes 8 columns per
+ * step (tl_fc8_requant_avx2: no saturation, the clamp in 32-bit lanes; not inlined, which measured faster).
+ * Header word TL_FC8_HEADER_SIGN of the pack (gemm_int8_internal.h's header has 16 words, 0..3 used) marks this layout.
  */
 #include "gemm_int8_internal.h"
 
@@ -93,14 +95,85 @@ TL_FC8_AVX2_ TL_I8_INLINE void tl_fc8_avx2_block(const int32_t np, int32_t *raw,
   if (np > 3) _mm256_storeu_si256((__m256i *)(void *)(raw + 24), a3);
 }
 
-/* y[jb..je) of the one-row product, in blocks of 4 panels (32 columns), requantized by the AVX2 set's rows. */
+/* Four outputs' floor(t / 2^s) for t in (-2^62, 2^63) and s in [31, 62], as 64-bit lanes: AVX2 has no
+ * 64-bit arithmetic shift, so t + 2^62 (in [0, 2^64) as unsigned) is shifted logically and 2^62 >> s (an
+ * integer) taken back off. */
+TL_FC8_AVX2_ TL_I8_INLINE __m256i tl_fc8_floor_shift(__m256i t, __m256i s) {
+  const __m256i bias = _mm256_set1_epi64x((int64_t)1 << 62);
+  return _mm256_sub_epi64(_mm256_srlv_epi64(_mm256_add_epi64(t, bias), s), _mm256_srlv_epi64(bias, s));
+}
+
+/* tl_i8_requant's value before the zero point for 4 columns: a (in the low 32 bits of each 64-bit lane) times
+ * m, rounded as the reference (single: once, ties away from zero; else its saturating doubling high multiply
+ * and rounding divide as one rounding shift, tl_i8_requant4_avx2's identity), right = -shift in [0, 31]. The
+ * result lies within int32 (|a * m| < 2^62, shifted by at least 31). */
+TL_FC8_AVX2_ TL_I8_INLINE __m256i tl_fc8_rq4(__m256i a, __m256i m, __m256i right, int single) {
+  const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi64x(1);
+  const __m256i ab = _mm256_mul_epi32(a, m);
+  const __m256i up = _mm256_sllv_epi64(one, _mm256_add_epi64(right, _mm256_set1_epi64x(30))); /* 2^(30+r) */
+  const __m256i s = _mm256_add_epi64(right, _mm256_set1_epi64x(31));
+  __m256i t;
+  if (single) {
+    t = _mm256_add_epi64(_mm256_add_epi64(ab, up), _mm256_cmpgt_epi64(zero, ab)); /* - [ab < 0] */
+  } else {
+    const __m256i pos = _mm256_cmpgt_epi64(right, zero);
+    const __m256i k = _mm256_add_epi64(_mm256_set1_epi64x((int64_t)1 << 30), _mm256_and_si256(pos, up));
+    const __m256i below = _mm256_cmpgt_epi64(_mm256_set1_epi64x(-((int64_t)1 << 30)), ab);
+    t = _mm256_sub_epi64(_mm256_add_epi64(ab, k),
+                         _mm256_and_si256(_mm256_and_si256(below, pos), _mm256_set1_epi64x((int64_t)1 << 31)));
+  }
+  return tl_fc8_floor_shift(t, s);
+}
+
+/* y[0..cols) = requant(raw + corr) of columns j0.., 8 per step, when the pack found every raw + corr exact in
+ * int32 (header word 3): no saturation to int32, the 8 results gathered into 32-bit lanes (each within int32)
+ * and clamped there to [act_min - zp, act_max - zp] before the zero point is added. Same values as
+ * tl_i8_requant_rows_avx2, with half the instructions per output. */
+TL_FC8_AVX2_ __attribute__((noinline)) static void tl_fc8_requant_avx2(int8_t *y, const int32_t *raw,
+                                                                       const int64_t *corr, int32_t j0, int32_t cols,
+                                                                       const tl_requant_int8 *q) {
+  const int per_channel = q->channels > 1, single = q->single_rounding != 0;
+  const __m256i zp = _mm256_set1_epi32(q->output_zp), order = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+  const __m256i lo = _mm256_set1_epi32(q->act_min - q->output_zp), hi = _mm256_set1_epi32(q->act_max - q->output_zp);
+  int32_t j = 0;
+  for (; j + 8 <= cols; j += 8) {
+    const __m256i r8 = _mm256_loadu_si256((const __m256i *)(const void *)(raw + j));
+    const __m256i a0 = _mm256_add_epi64(_mm256_cvtepi32_epi64(_mm256_castsi256_si128(r8)),
+                                        _mm256_loadu_si256((const __m256i *)(const void *)(corr + j)));
+    const __m256i a1 = _mm256_add_epi64(_mm256_cvtepi32_epi64(_mm256_extracti128_si256(r8, 1)),
+                                        _mm256_loadu_si256((const __m256i *)(const void *)(corr + j + 4)));
+    __m256i m0, m1, r0, r1;
+    if (per_channel) {
+      const __m256i m8 = _mm256_loadu_si256((const __m256i *)(const void *)(q->multipliers + j0 + j));
+      const __m256i r8s = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                           _mm256_loadu_si256((const __m256i *)(const void *)(q->shifts + j0 + j)));
+      m0 = _mm256_cvtepi32_epi64(_mm256_castsi256_si128(m8));
+      m1 = _mm256_cvtepi32_epi64(_mm256_extracti128_si256(m8, 1));
+      r0 = _mm256_cvtepi32_epi64(_mm256_castsi256_si128(r8s));
+      r1 = _mm256_cvtepi32_epi64(_mm256_extracti128_si256(r8s, 1));
+    } else {
+      m0 = m1 = _mm256_set1_epi64x(q->multiplier);
+      r0 = r1 = _mm256_set1_epi64x(-(int64_t)q->shift);
+    }
+    const __m256i v0 = tl_fc8_rq4(a0, m0, r0, single), v1 = tl_fc8_rq4(a1, m1, r1, single);
+    /* the low dwords of v0's and v1's lanes, in column order */
+    __m256i v = _mm256_permutevar8x32_epi32(_mm256_blend_epi32(v0, _mm256_slli_epi64(v1, 32), 0xAA), order);
+    v = _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(v, lo), hi), zp);
+    const __m128i h = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    _mm_storel_epi64((__m128i *)(void *)(y + j), _mm_packs_epi16(h, h));
+  }
+  tl_i8_requant_tail(y, raw, corr, j0, j, cols, q);
+}
+
+/* y[jb..je) of the one-row product, in blocks of 4 panels (32 columns), requantized by tl_fc8_requant_avx2
+ * when the pack allows (fits32), else by the AVX2 set's rows. */
 TL_FC8_AVX2_ static void tl_fc8_gemv_avx2(int8_t *y, const int8_t *x, const void *packed, const tl_fc_int8_params *p,
                                           int32_t jb, int32_t je) {
   const tl_i8_kernels *ks = &tl_i8_kernels_portable; /* the layout */
   const int64_t kp = tl_i8_kp(p->in_depth), panel_bytes = 8 * kp;
   const int64_t *corr = tl_i8_corr(packed);
   const int8_t *panels = (const int8_t *)(corr + tl_i8_npad(ks, p->out_depth));
-  const int32_t inline_requant = tl_i8_header(packed, 0);
+  const int32_t inline_requant = tl_i8_header(packed, 0), fits32 = tl_i8_header(packed, 3);
   int32_t raw[32];
   for (int32_t j0 = jb; j0 < je; j0 += 32) {
     const int32_t cols = je - j0 < 32 ? je - j0 : 32;
@@ -111,7 +184,10 @@ TL_FC8_AVX2_ static void tl_fc8_gemv_avx2(int8_t *y, const int8_t *x, const void
       case 3: tl_fc8_avx2_block(3, raw, x, p->in_depth, b); break;
       default: tl_fc8_avx2_block(4, raw, x, p->in_depth, b); break;
     }
-    tl_i8_requant_rows(&tl_i8_kernels_avx2, y + j0, 0, raw, 1, corr + j0, j0, cols, &p->out, inline_requant);
+    if (fits32)
+      tl_fc8_requant_avx2(y + j0, raw, corr + j0, j0, cols, &p->out);
+    else
+      tl_i8_requant_rows(&tl_i8_kernels_avx2, y + j0, 0, raw, 1, corr + j0, j0, cols, &p->out, inline_requant);
   }
 }
 #endif
