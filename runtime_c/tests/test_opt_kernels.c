@@ -618,8 +618,9 @@ TL_TEST(conv_int8_bit_exact_on_every_path) {
   TL_EXPECT_EQ(failures, 0);
 }
 
-/* Convolutions with few values per kernel row (k_w * in_c <= 16: the AVX2 level's direct kernel, from the input
- * rows widened per output row): in_c 1..5, 1x1 stride 2 up to 10x4 and 7x2 windows, strides 1..3, padding 0..3
+/* Convolutions with few values per kernel row (k_w * in_c <= 16 and output rows of 16 pixels or more: the AVX2
+ * level's direct kernel, from the input rows widened per output row; images 44..80 wide, so every stride gives
+ * such rows): in_c 1..5, 1x1 stride 2 up to 10x4 and 7x2 windows, strides 1..3, padding 0..3
  * (wider than the kernel too), output columns 1..40 (one panel, two, a partial second), zero points at the int8
  * ends, ReLU clamps, biases small, absent or saturating (then the im2col path runs), per-tensor and
  * per-channel scales with their ends; the row-range split and the smallest scratch as in conv8_case. */
@@ -634,7 +635,8 @@ TL_TEST(conv_int8_few_values_per_kernel_row) {
         if (k_w * in_c > 16 || (k_h == 1 && stride == 1)) continue; /* the other paths (other tests) */
         const int32_t pad = v % 4, out_c = outs[v % 7], zp = v % 3 == 0 ? -128 : (v % 3 == 1 ? 127 : v % 11 - 5);
         g_conv8_extreme = v % 2;
-        failures += !conv8_case(1 + v % 2, 10 + v % 13, 7 + v % 17, in_c, out_c, k_h, k_w, stride, 1, pad, zp,
+        failures += !conv8_case(1 + v % 2, 10 + v % 13, 44 + v % 17 + (v % 4 == 0 ? 0 : 20), in_c, out_c, k_h, k_w,
+                                stride, 1, pad, zp,
                                 v % 5 != 0, v % 6 == 5 ? 2 : v % 3);
         cases++;
       }

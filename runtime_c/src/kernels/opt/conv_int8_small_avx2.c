@@ -141,25 +141,38 @@ TL_I8_AVX2_ static void tl_cs_widen(int16_t *rb, const int8_t *xb, int32_t oy, i
 
 /* The weights of columns j0.. (cols of them, up to 16) regrouped from the packed panels: per kernel row ky and
  * pair j, 16 int16 pairs (w[col][ky * run + 2j], w[col][ky * run + 2j + 1]) for columns j0..j0+7, then
- * j0+8..j0+15 (zeros past the run and past cols). */
-static void tl_cs_weights(int16_t *wv, const int8_t *panels, int64_t kp, int32_t j0, int32_t cols,
-                          const tl_cs_geo *d) {
+ * j0+8..j0+15 (zeros past the run and past cols). An even run starts every kernel row at an even depth, so a
+ * row's pairs are the panels' own depth pairs: one widening load per 8 columns (the panels hold zeros past n). */
+TL_I8_AVX2_ static void tl_cs_weights(int16_t *wv, const int8_t *panels, int64_t kp, int64_t npad, int32_t j0,
+                                      int32_t cols, const tl_cs_geo *d) {
   const int32_t run = d->run;
-  for (int32_t ky = 0; ky < d->g->k_h; ky++)
-    for (int32_t j = 0; j < d->pairs; j++)
-      for (int32_t c = 0; c < 16; c++)
-        for (int32_t e = 0; e < 2; e++) {
-          const int32_t col = j0 + c, v = 2 * j + e;
-          const int64_t i = (int64_t)ky * run + v; /* the plain packing's depth index */
-          const int8_t *panel = panels + (int64_t)(col / 8) * 8 * kp;
-          wv[(((int64_t)ky * d->pairs + j) * 2 + c / 8) * 16 + (c % 8) * 2 + e] =
-              (int16_t)(c < cols && v < run ? panel[((i / 2) * 8 + col % 8) * 2 + i % 2] : 0);
+  if (run % 2 == 0) {
+    for (int32_t ky = 0; ky < d->g->k_h; ky++)
+      for (int32_t j = 0; j < d->pairs; j++)
+        for (int32_t h = 0; h < 2; h++) {
+          const int64_t col = j0 + 8 * h, u = ((int64_t)ky * d->pairs + j) * 2 + h;
+          const __m256i v = col < npad ? tl_i8_avx2_w16(panels + (col / 8) * 8 * kp + ((int64_t)ky * d->pairs + j) * 16)
+                                       : _mm256_setzero_si256();
+          _mm256_storeu_si256((__m256i *)(void *)(wv + u * 16), v);
         }
+    return;
+  }
+  memset(wv, 0, (size_t)d->g->k_h * (size_t)d->pairs * 32 * sizeof(int16_t));
+  for (int32_t c = 0; c < cols; c++) {
+    const int8_t *panel = panels + (int64_t)((j0 + c) / 8) * 8 * kp + ((j0 + c) % 8) * 2;
+    int16_t *dst = wv + (c / 8) * 16 + (c % 8) * 2;
+    for (int32_t ky = 0; ky < d->g->k_h; ky++)
+      for (int32_t v = 0; v < run; v++) {
+        const int64_t i = (int64_t)ky * run + v; /* the plain packing's depth index */
+        dst[(((int64_t)ky * d->pairs + v / 2) * 2) * 16 + v % 2] = panel[(i / 2) * 16 + i % 2];
+      }
+  }
 }
 
 /* struct tl_i8_kernels.conv_small: 1 when done; 0 (nothing written) for dilation, more than TL_CS_MAX_RUN values
- * per kernel row or TL_CS_MAX_KH rows, widened rows beyond TL_CS_ROWS_INT16, or a pack whose sums might
- * leave int32 (fits32 unset). */
+ * per kernel row or TL_CS_MAX_KH rows, output rows narrower than 16 pixels (the im2col GEMM takes its 4-row
+ * tiles across output rows: DS-CNN's 5-pixel rows measured 13.2 us there against 14.2 here), widened rows beyond
+ * TL_CS_ROWS_INT16, or a pack whose sums might leave int32 (fits32 unset). */
 TL_I8_AVX2_ int tl_conv_int8_small_avx2(int8_t *y, const int8_t *x, const void *packed,
                                         const tl_conv_int8_params *p) {
   const tl_conv_params *g = &p->geom;
@@ -176,7 +189,7 @@ TL_I8_AVX2_ int tl_conv_int8_small_avx2(int8_t *y, const int8_t *x, const void *
   d.step = (int64_t)g->stride_w * g->in_c;
   /* columns -pad_left .. (out_w - 1) * stride_w - pad_left + k_w - 1, and the pair past an odd run */
   d.ld = (((int64_t)(g->out_w - 1) * g->stride_w + g->k_w) * g->in_c + 2) / 2 * 2;
-  if (g->dilation_h != 1 || g->dilation_w != 1 || d.run > TL_CS_MAX_RUN || g->k_h > TL_CS_MAX_KH ||
+  if (g->dilation_h != 1 || g->dilation_w != 1 || d.run > TL_CS_MAX_RUN || g->k_h > TL_CS_MAX_KH || g->out_w < 16 ||
       g->pad_left < 0 || (int64_t)g->pad_left * g->in_c >= d.ld || d.ld * g->k_h > TL_CS_ROWS_INT16 ||
       tl_i8_header(packed, 3) == 0 || tl_i8_header(packed, 1) != depth)
     return 0;
@@ -188,7 +201,7 @@ TL_I8_AVX2_ int tl_conv_int8_small_avx2(int8_t *y, const int8_t *x, const void *
     tl_i8_rq8c c0, c1;
     tl_i8_rq8_init(&c0, &p->out, j0, cols < 8 ? cols : 8);
     tl_i8_rq8_init(&c1, &p->out, cols > 8 ? j0 + 8 : j0, cols > 8 ? cols - 8 : 1);
-    tl_cs_weights(wv, panels, kp, j0, cols, &d);
+    tl_cs_weights(wv, panels, kp, npad, j0, cols, &d);
     for (int32_t b = 0; b < g->batch; b++) {
       const int8_t *xb = x + (int64_t)b * g->in_h * g->in_w * g->in_c;
       for (int32_t oy = 0; oy < g->out_h; oy++) {
