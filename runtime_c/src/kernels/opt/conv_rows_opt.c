@@ -58,6 +58,20 @@ static void tl_conv_rows_inside(float *yrow, const float *xb, const int32_t *off
   const float *at = xb + (tl_geo_start(oy, p->stride_h, p->pad_top) * p->in_w +
                           tl_geo_start(ox, p->stride_w, p->pad_left)) * p->in_c;
   const float *a[TL_CONV_IND_MR];
+  if (ks->conv_ind_tile == tl_conv_ind_tile_f32_avx2 && p->in_c == 3 && p->k_h == 3 && p->k_w == 3 &&
+      p->dilation_w == 1) { /* the RGB 3x3 convolution: the whole run per panel (conv_rows_avx2.c) */
+    const int64_t x_dy = (int64_t)p->dilation_h * p->in_w * p->in_c;
+    int32_t jp = panel0;
+    for (; jp < last; jp++) {
+      const int32_t cols = p->out_c - jp * nr < nr ? p->out_c - jp * nr : nr;
+      if (!tl_conv_rows_c3_avx2(yrow + (int64_t)ox * p->out_c + jp * nr, at, x_dy, p->stride_w, count,
+                                packed + (int64_t)jp * (k + 1) * nr, p->out_c, cols, p->act)) {
+        break;
+      }
+    }
+    if (jp == last) return;
+    panel0 = jp; /* the panels it does not take: the direct tile below */
+  }
   for (int32_t done = 0; done < count; done += TL_CONV_IND_MR) {
     const int32_t n = count - done < TL_CONV_IND_MR ? count - done : TL_CONV_IND_MR;
     for (int32_t i = 0; i < n; i++, at += step) a[i] = at;
