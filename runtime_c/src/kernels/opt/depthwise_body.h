@@ -64,11 +64,17 @@ TL_V_INLINE void tl_dw3_span(float *yp, const float *x0, int64_t x_dy, const flo
   if (count == 1) tl_dw3_block(yp, x0, x_dy, w, bias, ch, vec_end, 1, sw, rows, 7, lo, hi);
 }
 
+#include "depthwise_wide_body.h" /* tl_dw3_wide: the inside rows at stride 2, and at stride 1 with 8 channels */
+
 /* The inside pixels of one output row (stride 1 or 2, columns undilated) for the row sets of the image's
- * inside (7) and top and bottom borders (6, 3); returns 0 (nothing done) for other row sets. */
+ * inside (7) and top and bottom borders (6, 3); returns 0 (nothing done) for other row sets. Wide inside rows
+ * at stride 2, or at stride 1 with one channel vector, go to tl_dw3_wide. */
 TL_VF_FN static int tl_dw3_inside(float *yp, const float *x0, int64_t x_dy, const float *w, const float *bias,
                                   int64_t ch, int64_t vec_end, int32_t count, int32_t sw, int rows, tl_vf lo,
                                   tl_vf hi) {
+  if (rows == 7 && count >= TL_DW3_WIDE_MIN && (sw == 2 || vec_end == TL_VF_W)) {
+    return tl_dw3_wide(yp, x0, x_dy, w, bias, ch, vec_end, count, sw, rows, lo, hi);
+  }
   switch (rows * 4 + sw) {
     case 7 * 4 + 1: tl_dw3_span(yp, x0, x_dy, w, bias, ch, vec_end, count, 1, 7, lo, hi); return 1;
     case 7 * 4 + 2: tl_dw3_span(yp, x0, x_dy, w, bias, ch, vec_end, count, 2, 7, lo, hi); return 1;
@@ -96,7 +102,6 @@ TL_VF_FN static int tl_dw3_edge(float *yp, const float *x0, int64_t x_dy, const 
 }
 
 #include "depthwise_narrow_body.h" /* tl_dw3_narrow: stride 1 on images at most 6 wide */
-#include "depthwise_wide_body.h"   /* tl_dw3_wide: stride 2, and stride 1 with 8 channels, on wide rows */
 
 /* 3x3 kernels, depth multiplier 1 (weights [3, 3, c] in place, bias [c]). XNNPACK's idea of the channel
  * vector as the unit, with every tap of a pixel FMA'd into one accumulator held in a register and the clamp
@@ -130,9 +135,7 @@ TL_VF_FN static void tl_dw3x3_run(float *y, const float *x, const float *w, cons
       if (grouped && vec_end > 0 && in_hi > in_lo && ky1 > ky0) {
         /* row 0, column 0 of the first inside pixel's window; the rows outside are never read */
         const float *x0 = xb + (iy0 * p->in_w + tl_geo_start(in_lo, sw, p->pad_left)) * ch;
-        if (((sw == 2 || vec_end == TL_VF_W) &&
-             tl_dw3_wide(yrow + (int64_t)in_lo * ch, x0, x_dy, w, bias, ch, vec_end, in_hi - in_lo, sw, rows, lo, hi)) ||
-            tl_dw3_inside(yrow + (int64_t)in_lo * ch, x0, x_dy, w, bias, ch, vec_end, in_hi - in_lo, sw, rows, lo, hi)) {
+        if (tl_dw3_inside(yrow + (int64_t)in_lo * ch, x0, x_dy, w, bias, ch, vec_end, in_hi - in_lo, sw, rows, lo, hi)) {
           n_in = in_hi - in_lo;
         }
       }
