@@ -1,8 +1,8 @@
 /* depthwise_wide_body.h: the AVX2 level's 3x3 depthwise kernel for the inside of wide output rows
  * (tl_dw3_wide), included by depthwise_body.h inside its TL_DW_3X3_ROWS part (no include guard; written on
- * the including level's tl_vf). tl_dw3x3_run gives it the inside pixels of a row whose three kernel rows are
- * inside, at stride 2 (any channel count) or at stride 1 with one channel vector (8 channels); other rows
- * and the pixels it leaves go to tl_dw3_inside / tl_dw3_span as before. Not the narrow images
+ * the including level's tl_vf). tl_dw3_inside gives it the inside pixels of a row whose three kernel rows are
+ * inside, at least TL_DW3_WIDE_MIN of them, at stride 2 (any channel count) or at stride 1 with one channel
+ * vector (8 channels); other rows go to tl_dw3_span as before. Not the narrow images
  * (depthwise_narrow_body.h) or the borders.
  */
 
@@ -129,7 +129,7 @@ TL_V_INLINE void tl_dw3w_span_s2(float *yp, const float *x0, int64_t x_dy, const
  * Zen 3): stride 2 about 10% faster than tl_dw3_span, stride 1 with 8 channels about 15%; stride 1 with more
  * channels is slower this way (tl_dw3_span's four pixels share their columns' loads), so it keeps tl_dw3_span. */
 #define TL_DW3_WIDE_MIN 8
-/* (a call of its own: inlined, it made tl_dw3x3_run too large for tl_dw3_inside to be inlined) */
+/* (a call of its own: inlined, it made tl_dw3x3_run too large for tl_dw3_inside to be inlined there) */
 TL_VF_FN __attribute__((noinline)) static int tl_dw3_wide(float *yp, const float *x0, int64_t x_dy, const float *w,
                                                          const float *bias, int64_t ch, int64_t vec_end,
                                                          int32_t count, int32_t sw, int rows, tl_vf lo, tl_vf hi) {
