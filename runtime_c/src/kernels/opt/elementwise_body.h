@@ -49,19 +49,30 @@ TL_V_INLINE void tl_ew_loop(const int op, const int form, float *y, const float 
   for (; i < n; i++) y[i] = tl_ew_clamp1(tl_ew_op1(op, tl_ew_at(sa, a, i), tl_ew_at(sb, b, i)), lo_s, hi_s);
 }
 
-TL_VF_FN static void tl_binary_run(int op, int form, float *y, const float *a, const float *b, int64_t n, float lo,
-                                   float hi) {
+/* rows rows of n: y[r n + i] = clamp(a_r[i] op b_r[i]) with a_r = a + r a_step and b_r = b + r b_step (a
+ * broadcast side's step is 0, or 1 for a scalar per row in the forms SV and VS); op and form constants. One call
+ * runs a whole broadcast (a layer norm's x - mean[r] or x * gamma), not one per row. */
+TL_V_INLINE void tl_ew_rows_loop(const int op, const int form, float *y, const float *a, const float *b,
+                                 int64_t rows, int64_t n, int64_t a_step, int64_t b_step, float lo, float hi) {
+  for (int64_t r = 0; r < rows; r++, y += n, a += a_step, b += b_step) tl_ew_loop(op, form, y, a, b, n, lo, hi);
+}
+
+TL_VF_FN static void tl_binary_run(int op, int form, float *y, const float *a, const float *b, int64_t rows,
+                                   int64_t n, int64_t a_step, int64_t b_step, float lo, float hi) {
+#define TL_EW_CASE_(OP, FORM) \
+  case OP * 3 + FORM: tl_ew_rows_loop(OP, FORM, y, a, b, rows, n, a_step, b_step, lo, hi); return;
   switch (op * 3 + form) {
-    case TL_EW_ADD * 3 + TL_EW_VV: tl_ew_loop(TL_EW_ADD, TL_EW_VV, y, a, b, n, lo, hi); return;
-    case TL_EW_ADD * 3 + TL_EW_VS: tl_ew_loop(TL_EW_ADD, TL_EW_VS, y, a, b, n, lo, hi); return;
-    case TL_EW_ADD * 3 + TL_EW_SV: tl_ew_loop(TL_EW_ADD, TL_EW_SV, y, a, b, n, lo, hi); return;
-    case TL_EW_SUB * 3 + TL_EW_VV: tl_ew_loop(TL_EW_SUB, TL_EW_VV, y, a, b, n, lo, hi); return;
-    case TL_EW_SUB * 3 + TL_EW_VS: tl_ew_loop(TL_EW_SUB, TL_EW_VS, y, a, b, n, lo, hi); return;
-    case TL_EW_SUB * 3 + TL_EW_SV: tl_ew_loop(TL_EW_SUB, TL_EW_SV, y, a, b, n, lo, hi); return;
-    case TL_EW_MUL * 3 + TL_EW_VV: tl_ew_loop(TL_EW_MUL, TL_EW_VV, y, a, b, n, lo, hi); return;
-    case TL_EW_MUL * 3 + TL_EW_VS: tl_ew_loop(TL_EW_MUL, TL_EW_VS, y, a, b, n, lo, hi); return;
-    default: tl_ew_loop(TL_EW_MUL, TL_EW_SV, y, a, b, n, lo, hi); return;
+    TL_EW_CASE_(TL_EW_ADD, TL_EW_VV)
+    TL_EW_CASE_(TL_EW_ADD, TL_EW_VS)
+    TL_EW_CASE_(TL_EW_ADD, TL_EW_SV)
+    TL_EW_CASE_(TL_EW_SUB, TL_EW_VV)
+    TL_EW_CASE_(TL_EW_SUB, TL_EW_VS)
+    TL_EW_CASE_(TL_EW_SUB, TL_EW_SV)
+    TL_EW_CASE_(TL_EW_MUL, TL_EW_VV)
+    TL_EW_CASE_(TL_EW_MUL, TL_EW_VS)
+    default: tl_ew_rows_loop(TL_EW_MUL, TL_EW_SV, y, a, b, rows, n, a_step, b_step, lo, hi); return;
   }
+#undef TL_EW_CASE_
 }
 
 TL_VF_FN static void tl_clamp_run(float *y, const float *x, int64_t n, float lo_s, float hi_s) {

@@ -18,6 +18,9 @@
  * row runs the flat loop with that side's pointer back at its start. Any other broadcast whose last axis has
  * at least TL_EW_MIN_ROW elements runs the reference's loop over the three outer axes, each row of y a flat
  * loop (an input with stride 0 on the last axis is a scalar for that row); shorter rows run the reference.
+ * The rows of one broadcast are one call of the level's kernel (its row loop inside, the op and the operands'
+ * form constants there): a layer norm's [32, 64] - [32, 1] was 32 calls of 64 floats, each paying the
+ * dispatch and the loop's setup (0.27 -> 0.17 us at one AVX2 core).
  */
 #include "opt_f32_internal.h"
 
@@ -56,19 +59,18 @@ int tl_binary_f32_opt_supported(const tl_binary_params *p) {
   return (la == n && lb > 0) || (lb == n && la > 0);
 }
 
-/* A general broadcast, row by row along the last axis (its strides are 1 or 0: prepare's rule). */
+/* A general broadcast, row by row along the last axis (its strides are 1 or 0: prepare's rule): one kernel call
+ * per (i0, i1) runs the d[2] rows of d[3] floats. */
 static void tl_ew_rows(float *y, const float *a, const float *b, const tl_binary_params *p,
                        const tl_f32_binary_kernels *ks, int op) {
   const int32_t *d = p->out_dims;
   const int64_t *as = p->a_strides, *bs = p->b_strides;
   const int form = as[3] != 0 && bs[3] != 0 ? TL_EW_VV : (as[3] != 0 ? TL_EW_VS : TL_EW_SV);
   for (int32_t i0 = 0; i0 < d[0]; i0++) {
-    for (int32_t i1 = 0; i1 < d[1]; i1++) {
-      for (int32_t i2 = 0; i2 < d[2]; i2++, y += d[3]) {
-        const float *ar = a + i0 * as[0] + i1 * as[1] + i2 * as[2];
-        const float *br = b + i0 * bs[0] + i1 * bs[1] + i2 * bs[2];
-        ks->binary(op, form, y, ar, br, d[3], p->act.min, p->act.max);
-      }
+    for (int32_t i1 = 0; i1 < d[1]; i1++, y += (int64_t)d[2] * d[3]) {
+      const float *ar = a + i0 * as[0] + i1 * as[1];
+      const float *br = b + i0 * bs[0] + i1 * bs[1];
+      ks->binary(op, form, y, ar, br, d[2], d[3], as[2], bs[2], p->act.min, p->act.max);
     }
   }
 }
@@ -80,15 +82,15 @@ static void tl_ew_binary(float *y, const float *a, const float *b, const tl_bina
   const tl_f32_binary_kernels *ks = k_binary_sets[tl_f32_level_index(isa)];
   if (n <= 0) return;
   if (la == n && lb == n) {
-    ks->binary(op, TL_EW_VV, y, a, b, n, lo, hi);
+    ks->binary(op, TL_EW_VV, y, a, b, 1, n, 0, 0, lo, hi);
   } else if (la == n && lb == 1) {
-    ks->binary(op, TL_EW_VS, y, a, b, n, lo, hi);
+    ks->binary(op, TL_EW_VS, y, a, b, 1, n, 0, 0, lo, hi);
   } else if (la == 1 && lb == n) {
-    ks->binary(op, TL_EW_SV, y, a, b, n, lo, hi);
+    ks->binary(op, TL_EW_SV, y, a, b, 1, n, 0, 0, lo, hi);
   } else if (la == n && lb > 0) { /* b repeats every lb elements: rows of lb */
-    for (int64_t r = 0; r < n; r += lb) ks->binary(op, TL_EW_VV, y + r, a + r, b, lb, lo, hi);
+    ks->binary(op, TL_EW_VV, y, a, b, n / lb, lb, lb, 0, lo, hi);
   } else if (lb == n && la > 0) {
-    for (int64_t r = 0; r < n; r += la) ks->binary(op, TL_EW_VV, y + r, a, b + r, la, lo, hi);
+    ks->binary(op, TL_EW_VV, y, a, b, n / la, la, 0, la, lo, hi);
   } else if (p->out_dims[3] >= TL_EW_MIN_ROW) {
     tl_ew_rows(y, a, b, p, ks, op);
   } else if (op == TL_EW_ADD) {

@@ -12,7 +12,9 @@
  * again at most |x| 2^-24 in y. So y is within |x| 2^-24 + 2 ulp of the reference's (test_opt_elementwise.c checks
  * this bound on a dense sweep and random bit patterns, and measures the tanh's error from libm's double tanh). A
  * NaN gives a NaN, +inf gives +inf, -inf NaN (0.5 x times 0), as in the reference. Levels: AVX-512, AVX2 and
- * AArch64 NEON (TL_VF_W floats at a time, the same operations, so the same bits at every one of them); the portable
+ * AArch64 NEON (TL_VF_W floats at a time, four vectors in lock step, step by step: one vector's chain of some 40
+ * dependent operations after the other kept too little independent work in flight; the same operations, so the
+ * same bits at every one of them); the portable
  * level and ARMv7 NEON (no fused multiply-add guaranteed) run the reference kernel. The erf form has no optimized
  * kernel (the op runs the reference for it).
  */

@@ -49,8 +49,10 @@ typedef struct tl_f32_pool_kernels { /* MaxPool2D, and AveragePool2D with the sa
 typedef struct tl_f32_mean_kernels { /* y[outer, inner] = mean of x[outer, reduced, inner] over reduced (>= 1) */
   void (*mean)(float *y, const float *x, int64_t outer, int64_t reduced, int64_t inner);
 } tl_f32_mean_kernels;
-typedef struct tl_f32_binary_kernels { /* y[0..n) = clamp(a op b, lo, hi) in the given form */
-  void (*binary)(int op, int form, float *y, const float *a, const float *b, int64_t n, float lo, float hi);
+typedef struct tl_f32_binary_kernels { /* rows of y[0..n) = clamp(a op b, lo, hi) in the given form, y dense, a and
+                                        * b advancing a_step and b_step floats per row (elementwise_body.h) */
+  void (*binary)(int op, int form, float *y, const float *a, const float *b, int64_t rows, int64_t n, int64_t a_step,
+                 int64_t b_step, float lo, float hi);
 } tl_f32_binary_kernels;
 typedef struct tl_f32_clamp_kernels { /* y[0..n) = clamp(x, lo, hi) */
   void (*clamp)(float *y, const float *x, int64_t n, float lo, float hi);

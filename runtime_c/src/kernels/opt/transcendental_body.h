@@ -98,8 +98,10 @@ TL_V_INLINE tl_vf tl_trf_exp_core(tl_vf t, tl_vf *k) {
  * exact value and the correctly rounded float for 99.8% of those in [0, 12]; test_opt_elementwise.c checks
  * 1.1 ulp on a dense sweep. So it is within two floats of the reference Gelu's correctly rounded tanh, which
  * is what gelu_opt.c's bound needs, and usually the same float. */
-TL_V_INLINE tl_vf tl_trf_tanh(tl_vf x) {
-  const tl_vf one = tl_vf_set1(1.0f), a = tl_vf_abs(x), a2 = tl_vf_mul(a, a);
+/* tl_trf_tanh in two steps, so that a loop can run the first over a block before the second: the polynomial *s
+ * (for |x| < 0.75) and the denominator e^(2|x|) + 1 (above), then the division, the choice and the sign */
+TL_V_INLINE tl_vf tl_trf_tanh_parts(tl_vf x, tl_vf *s_out) {
+  const tl_vf a = tl_vf_abs(x), a2 = tl_vf_mul(a, a);
   tl_vf s = tl_vf_set1(-0.000632812385f);
   s = tl_vf_fma(s, a2, tl_vf_set1(0.00296972319f));
   s = tl_vf_fma(s, a2, tl_vf_set1(-0.00859667175f));
@@ -107,36 +109,86 @@ TL_V_INLINE tl_vf tl_trf_tanh(tl_vf x) {
   s = tl_vf_fma(s, a2, tl_vf_set1(-0.0539595820f));
   s = tl_vf_fma(s, a2, tl_vf_set1(0.133332774f));
   s = tl_vf_fma(s, a2, tl_vf_set1(-0.333333313f));
-  s = tl_vf_fma(tl_vf_mul(a2, a), s, a);
+  *s_out = tl_vf_fma(tl_vf_mul(a2, a), s, a);
   tl_vf k;
   const tl_vf e = tl_trf_exp_core(tl_vf_min(tl_vf_set1(20.0f), tl_vf_add(a, a)), &k); /* e^(2|x|) / 2^n */
-  const tl_vf big = tl_vf_sub(one, tl_vf_div(tl_vf_set1(2.0f), tl_vf_add(tl_vf_mul(e, tl_vf_scale(k)), one)));
-  return tl_vf_sel_nan(x, tl_vf_copysign(tl_vf_sel_lt(a, tl_vf_set1(0.75f), s, big), x));
+  return tl_vf_add(tl_vf_mul(e, tl_vf_scale(k)), tl_vf_set1(1.0f));
+}
+TL_V_INLINE tl_vf tl_trf_tanh_finish(tl_vf x, tl_vf s, tl_vf den) {
+  const tl_vf big = tl_vf_sub(tl_vf_set1(1.0f), tl_vf_div(tl_vf_set1(2.0f), den));
+  return tl_vf_sel_nan(x, tl_vf_copysign(tl_vf_sel_lt(tl_vf_abs(x), tl_vf_set1(0.75f), s, big), x));
+}
+TL_V_INLINE tl_vf tl_trf_tanh(tl_vf x) {
+  tl_vf s;
+  const tl_vf den = tl_trf_tanh_parts(x, &s);
+  return tl_trf_tanh_finish(x, s, den);
 }
 
 /* Gelu's tanh form: the reference's float32 steps (each one IEEE operation, as kernels/gelu.c writes them) on
- * float vectors, with tl_trf_tanh for the reference's correctly rounded tanh */
-TL_V_INLINE tl_vf tl_trf_gelu_tanh(tl_vf v) {
+ * float vectors, with tl_trf_tanh for the reference's correctly rounded tanh: inner, then y from inner's tanh */
+TL_V_INLINE tl_vf tl_trf_gelu_inner(tl_vf v) {
   const float sqrt_2_over_pi = (float)(1.1283791670955126 * 0.7071067811865476); /* M_2_SQRTPI M_SQRT1_2 */
   const tl_vf cube = tl_vf_mul(tl_vf_mul(tl_vf_mul(tl_vf_set1(0.044715f), v), v), v);
-  const tl_vf inner = tl_vf_mul(tl_vf_set1(sqrt_2_over_pi), tl_vf_add(v, cube));
-  return tl_vf_mul(tl_vf_mul(tl_vf_set1(0.5f), v), tl_vf_add(tl_vf_set1(1.0f), tl_trf_tanh(inner)));
+  return tl_vf_mul(tl_vf_set1(sqrt_2_over_pi), tl_vf_add(v, cube));
 }
+TL_V_INLINE tl_vf tl_trf_gelu_out(tl_vf v, tl_vf t) {
+  return tl_vf_mul(tl_vf_mul(tl_vf_set1(0.5f), v), tl_vf_add(tl_vf_set1(1.0f), t));
+}
+TL_V_INLINE tl_vf tl_trf_gelu_tanh(tl_vf v) { return tl_trf_gelu_out(v, tl_trf_tanh(tl_trf_gelu_inner(v))); }
 
-/* y[0..n) = Gelu (tanh form) of x[0..n); the last partial vector goes through a zero-padded copy */
+/* Gelu of four vectors in lock step: each step of tl_trf_gelu_tanh (the same operations, so the same bits) on
+ * the four before the next. Each vector is a chain of some 40 dependent operations; written one vector after
+ * the other, the out-of-order window held too little independent work to keep the units busy. */
+#define TL_G4_(S)                 \
+  for (int j = 0; j < 4; j++) { \
+    S;                            \
+  }
+TL_V_INLINE void tl_trf_gelu_tanh4(float *y, const float *x) {
+  const float sqrt_2_over_pi = (float)(1.1283791670955126 * 0.7071067811865476); /* M_2_SQRTPI M_SQRT1_2 */
+  tl_vf v[4], u[4], a[4], a2[4], s[4], e[4], k[4], r[4], q[4];
+  TL_G4_(v[j] = tl_vf_load(x + j * TL_VF_W))
+  TL_G4_(u[j] = tl_vf_mul(tl_vf_set1(0.044715f), v[j]))
+  TL_G4_(u[j] = tl_vf_mul(u[j], v[j]))
+  TL_G4_(u[j] = tl_vf_mul(u[j], v[j]))
+  TL_G4_(u[j] = tl_vf_add(v[j], u[j]))
+  TL_G4_(u[j] = tl_vf_mul(tl_vf_set1(sqrt_2_over_pi), u[j])) /* inner */
+  TL_G4_(a[j] = tl_vf_abs(u[j]))
+  TL_G4_(a2[j] = tl_vf_mul(a[j], a[j]))
+  /* e^(2|inner|) / 2^n (tl_trf_exp_core) */
+  TL_G4_(e[j] = tl_vf_min(tl_vf_set1(20.0f), tl_vf_add(a[j], a[j])))
+  TL_G4_(k[j] = tl_vf_fma(e[j], tl_vf_set1(1.44269502f), tl_vf_set1(TL_TRF_MAGIC)))
+  TL_G4_(r[j] = tl_vf_sub(k[j], tl_vf_set1(TL_TRF_MAGIC)))
+  TL_G4_(r[j] = tl_vf_fma(r[j], tl_vf_set1(-0.693147182f), e[j]))
+  TL_G4_(r[j] = tl_vf_fma(tl_vf_sub(k[j], tl_vf_set1(TL_TRF_MAGIC)), tl_vf_set1(1.90465430e-9f), r[j]))
+  TL_G4_(q[j] = tl_vf_fma(tl_vf_set1(0.00138145930f), r[j], tl_vf_set1(0.00836870819f)))
+  TL_G4_(s[j] = tl_vf_fma(tl_vf_set1(-0.000632812385f), a2[j], tl_vf_set1(0.00296972319f)))
+  TL_G4_(q[j] = tl_vf_fma(q[j], r[j], tl_vf_set1(0.0416683890f)))
+  TL_G4_(s[j] = tl_vf_fma(s[j], a2[j], tl_vf_set1(-0.00859667175f)))
+  TL_G4_(q[j] = tl_vf_fma(q[j], r[j], tl_vf_set1(0.166665211f)))
+  TL_G4_(s[j] = tl_vf_fma(s[j], a2[j], tl_vf_set1(0.0218043663f)))
+  TL_G4_(q[j] = tl_vf_fma(q[j], r[j], tl_vf_set1(0.499999940f)))
+  TL_G4_(s[j] = tl_vf_fma(s[j], a2[j], tl_vf_set1(-0.0539595820f)))
+  TL_G4_(e[j] = tl_vf_add(tl_vf_set1(1.0f), tl_vf_fma(tl_vf_mul(r[j], r[j]), q[j], r[j])))
+  TL_G4_(s[j] = tl_vf_fma(s[j], a2[j], tl_vf_set1(0.133332774f)))
+  TL_G4_(e[j] = tl_vf_add(tl_vf_mul(e[j], tl_vf_scale(k[j])), tl_vf_set1(1.0f)))
+  TL_G4_(s[j] = tl_vf_fma(s[j], a2[j], tl_vf_set1(-0.333333313f)))
+  TL_G4_(e[j] = tl_vf_sub(tl_vf_set1(1.0f), tl_vf_div(tl_vf_set1(2.0f), e[j]))) /* tanh for |inner| >= 0.75 */
+  TL_G4_(s[j] = tl_vf_fma(tl_vf_mul(a2[j], a[j]), s[j], a[j]))                 /* tanh for |inner| < 0.75 */
+  TL_G4_(s[j] = tl_vf_sel_nan(u[j], tl_vf_copysign(tl_vf_sel_lt(a[j], tl_vf_set1(0.75f), s[j], e[j]), u[j])))
+  TL_G4_(tl_vf_store(y + j * TL_VF_W, tl_trf_gelu_out(v[j], s[j])))
+}
+#undef TL_G4_
+
+/* y[0..n) = Gelu (tanh form) of x[0..n): four vectors at a time in lock step (tl_trf_gelu_tanh4: at one AVX2 core
+ * 4096 floats in 3.3 us where one vector after the other took 4.6), then one, the last partial vector through a
+ * zero-padded copy. */
 TL_VF_FN static void tl_gelu_tanh_run(float *y, const float *x, int64_t n) {
   int64_t i = 0;
-  for (; i + 4 * TL_VF_W <= n; i += 4 * TL_VF_W) { /* four independent chains (a division and two polynomials) */
-    const tl_vf v0 = tl_vf_load(x + i), v1 = tl_vf_load(x + i + TL_VF_W);
-    const tl_vf v2 = tl_vf_load(x + i + 2 * TL_VF_W), v3 = tl_vf_load(x + i + 3 * TL_VF_W);
-    tl_vf_store(y + i, tl_trf_gelu_tanh(v0));
-    tl_vf_store(y + i + TL_VF_W, tl_trf_gelu_tanh(v1));
-    tl_vf_store(y + i + 2 * TL_VF_W, tl_trf_gelu_tanh(v2));
-    tl_vf_store(y + i + 3 * TL_VF_W, tl_trf_gelu_tanh(v3));
-  }
-  for (; i < n; i += TL_VF_W) {
+  for (; i + 4 * TL_VF_W <= n; i += 4 * TL_VF_W) tl_trf_gelu_tanh4(y + i, x + i);
+  for (; i + TL_VF_W <= n; i += TL_VF_W) tl_vf_store(y + i, tl_trf_gelu_tanh(tl_vf_load(x + i)));
+  if (i < n) {
     float in[TL_VF_W], out[TL_VF_W];
-    const int64_t m = n - i < TL_VF_W ? n - i : TL_VF_W;
+    const int64_t m = n - i;
     for (int64_t j = 0; j < TL_VF_W; j++) in[j] = j < m ? x[i + j] : 0.0f;
     tl_vf_store(out, tl_trf_gelu_tanh(tl_vf_load(in)));
     for (int64_t j = 0; j < m; j++) y[i + j] = out[j];
@@ -173,24 +225,67 @@ TL_V_INLINE void tl_tr_softmax_t(float *t, const float *x, int64_t n, float ref_
   }
 }
 
-/* e = exp(t) of one double vector, t in [-700, 0] or NaN (which the polynomial carries through) */
-#define tl_tr_softmax_exp1 tl_tr_exp
+/* e = exp(t) of one double vector, t in [-700, 0] or NaN (which the polynomial carries through): tl_tr_exp's
+ * reduction (n = round(t / ln 2), r = t - n ln 2, |r| <= ln 2 / 2) with e^r = 1 + r + r^2 Q(r), Q of degree 6
+ * fitted for relative error (Lawson's iteration on Chebyshev nodes, checked on 2 million points of |r| <= ln 2 /
+ * 2 in long double: 1.36e-12 relative, about 2^-16 of a float's half ulp), eight multiply-adds where tl_tr_exp's
+ * Taylor polynomial of degree 10 takes ten; its error is two orders below libm's expf's own before its rounding
+ * (glibc: 1.69 * 2^-34), so the float it rounds to differs from the reference's about as often as before
+ * (measured on 3.1 million elements of [32]-rows: 2804 differ where 2779 did, the same 17 by 3 ulp and 3 by 4). */
+#define TL_TR_SE0 0.5000000000124344
+#define TL_TR_SE1 0.16666666784634485
+#define TL_TR_SE2 0.04166666572449507
+#define TL_TR_SE3 0.00833328173814331
+#define TL_TR_SE4 0.0013889024089001577
+#define TL_TR_SE5 0.00019908989985199755
+#define TL_TR_SE6 2.4778808956527022e-05
+TL_V_INLINE tl_vd tl_tr_softmax_exp1(tl_vd t) {
+  const tl_vd k = tl_vd_fma(t, tl_vd_set1(1.4426950408889634), tl_vd_set1(TL_TR_MAGIC)); /* n in the low bits */
+  const tl_vd n = tl_vd_sub(k, tl_vd_set1(TL_TR_MAGIC));
+  const tl_vd r = tl_vd_fma(n, tl_vd_set1(-0.6931471805599453), t);
+  tl_vd q = tl_vd_set1(TL_TR_SE6);
+  q = tl_vd_fma(q, r, tl_vd_set1(TL_TR_SE5));
+  q = tl_vd_fma(q, r, tl_vd_set1(TL_TR_SE4));
+  q = tl_vd_fma(q, r, tl_vd_set1(TL_TR_SE3));
+  q = tl_vd_fma(q, r, tl_vd_set1(TL_TR_SE2));
+  q = tl_vd_fma(q, r, tl_vd_set1(TL_TR_SE1));
+  q = tl_vd_fma(q, r, tl_vd_set1(TL_TR_SE0));
+  q = tl_vd_fma(q, r, tl_vd_set1(1.0));
+  q = tl_vd_fma(q, r, tl_vd_set1(1.0));
+  return tl_vd_mul(q, tl_vd_scale(k));
+}
 
-/* e[0..n) = exp(e[0..n)) in place, each exponential in double (tl_tr_exp) rounded to float: the correctly
- * rounded float but in rare near-halfway cases (a float32 exponential, within 1 ulp, differs from expf in a few
- * percent of its inputs, which can move y by 3 ulp: beyond test_opt_elementwise.c's 2). Four double vectors per
- * iteration: each is a chain of a dozen dependent multiply-adds, so one alone leaves the FMA units idle most of
- * the time; the last partial vector goes through a zero-padded copy. */
+/* e[0..4 TL_VD_W) = exp(e[...]) in place: tl_tr_softmax_exp1 on four vectors in lock step, each step on the four
+ * before the next (the same operations: the same bits), so that four independent chains reach the units */
+#define TL_E4_(S)                 \
+  for (int j = 0; j < 4; j++) { \
+    S;                            \
+  }
+TL_V_INLINE void tl_tr_softmax_exp4(float *e) {
+  tl_vd t[4], k[4], r[4], q[4];
+  TL_E4_(t[j] = tl_vd_loadf(e + j * TL_VD_W))
+  TL_E4_(k[j] = tl_vd_fma(t[j], tl_vd_set1(1.4426950408889634), tl_vd_set1(TL_TR_MAGIC)))
+  TL_E4_(r[j] = tl_vd_fma(tl_vd_sub(k[j], tl_vd_set1(TL_TR_MAGIC)), tl_vd_set1(-0.6931471805599453), t[j]))
+  TL_E4_(q[j] = tl_vd_fma(tl_vd_set1(TL_TR_SE6), r[j], tl_vd_set1(TL_TR_SE5)))
+  TL_E4_(q[j] = tl_vd_fma(q[j], r[j], tl_vd_set1(TL_TR_SE4)))
+  TL_E4_(q[j] = tl_vd_fma(q[j], r[j], tl_vd_set1(TL_TR_SE3)))
+  TL_E4_(q[j] = tl_vd_fma(q[j], r[j], tl_vd_set1(TL_TR_SE2)))
+  TL_E4_(q[j] = tl_vd_fma(q[j], r[j], tl_vd_set1(TL_TR_SE1)))
+  TL_E4_(q[j] = tl_vd_fma(q[j], r[j], tl_vd_set1(TL_TR_SE0)))
+  TL_E4_(q[j] = tl_vd_fma(q[j], r[j], tl_vd_set1(1.0)))
+  TL_E4_(q[j] = tl_vd_fma(q[j], r[j], tl_vd_set1(1.0)))
+  TL_E4_(tl_vd_storef(e + j * TL_VD_W, tl_vd_mul(q[j], tl_vd_scale(k[j]))))
+}
+#undef TL_E4_
+
+/* e[0..n) = exp(e[0..n)) in place, each exponential in double (tl_tr_softmax_exp1) rounded to float: the
+ * correctly rounded float but in rare near-halfway cases (a float32 exponential, within 1 ulp, differs from expf in
+ * a few percent of its inputs, which can move y by 3 ulp: beyond test_opt_elementwise.c's 2). Four double vectors
+ * per iteration in lock step (tl_tr_softmax_exp4): each is a chain of a dozen dependent multiply-adds, so one
+ * alone leaves the FMA units idle most of the time; the last partial vector goes through a zero-padded copy. */
 TL_V_INLINE void tl_tr_softmax_exp(float *e, int64_t n) {
   int64_t i = 0;
-  for (; i + 4 * TL_VD_W <= n; i += 4 * TL_VD_W) {
-    const tl_vd v0 = tl_vd_loadf(e + i), v1 = tl_vd_loadf(e + i + TL_VD_W);
-    const tl_vd v2 = tl_vd_loadf(e + i + 2 * TL_VD_W), v3 = tl_vd_loadf(e + i + 3 * TL_VD_W);
-    tl_vd_storef(e + i, tl_tr_softmax_exp1(v0));
-    tl_vd_storef(e + i + TL_VD_W, tl_tr_softmax_exp1(v1));
-    tl_vd_storef(e + i + 2 * TL_VD_W, tl_tr_softmax_exp1(v2));
-    tl_vd_storef(e + i + 3 * TL_VD_W, tl_tr_softmax_exp1(v3));
-  }
+  for (; i + 4 * TL_VD_W <= n; i += 4 * TL_VD_W) tl_tr_softmax_exp4(e + i);
   for (; i < n; i += TL_VD_W) {
     float buf[TL_VD_W];
     const int64_t m = n - i < TL_VD_W ? n - i : TL_VD_W;
