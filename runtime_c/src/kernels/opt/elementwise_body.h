@@ -22,8 +22,8 @@ TL_V_INLINE tl_vf tl_ew_opv(const int op, const int form, const float *a, const 
 /* y[0..n) = clamp(a[i] op b[i]), a[0] standing for every a[i] in the form SV and b[0] for b[i] in VS; op and
  * form are constants in each instance (tl_binary_run's cases), so the scalar side is one broadcast outside the
  * loop. */
-TL_V_INLINE void tl_ew_loop(const int op, const int form, float *y, const float *a, const float *b, int64_t n,
-                            float lo_s, float hi_s) {
+TL_V_INLINE void tl_ew_loop(const int op, const int form, const int clamp, float *y, const float *a, const float *b,
+                            int64_t n, float lo_s, float hi_s) {
   const tl_vf lo = tl_vf_set1(lo_s), hi = tl_vf_set1(hi_s);
   const int sa = form == TL_EW_SV, sb = form == TL_EW_VS;
   int64_t i = 0;
@@ -34,6 +34,16 @@ TL_V_INLINE void tl_ew_loop(const int op, const int form, float *y, const float 
       for (; i < n; i++) y[i] = tl_ew_max1(lo_s, tl_ew_op1(op, tl_ew_at(sa, a, i), tl_ew_at(sb, b, i)));
     }
     return;
+  }
+  if (TL_VF_W > 1 && !clamp) { /* no activation: the clamp to [-inf, inf] is the identity, NaN included */
+    for (; i + 4 * TL_VF_W <= n; i += 4 * TL_VF_W) {
+      const tl_vf v0 = tl_ew_opv(op, form, a, b, i), v1 = tl_ew_opv(op, form, a, b, i + TL_VF_W);
+      const tl_vf v2 = tl_ew_opv(op, form, a, b, i + 2 * TL_VF_W), v3 = tl_ew_opv(op, form, a, b, i + 3 * TL_VF_W);
+      tl_vf_store(y + i, v0);
+      tl_vf_store(y + i + TL_VF_W, v1);
+      tl_vf_store(y + i + 2 * TL_VF_W, v2);
+      tl_vf_store(y + i + 3 * TL_VF_W, v3);
+    }
   }
   for (; TL_VF_W > 1 && i + 4 * TL_VF_W <= n; i += 4 * TL_VF_W) { /* portable: the plain loop below vectorises */
     const tl_vf v0 = tl_ew_opv(op, form, a, b, i), v1 = tl_ew_opv(op, form, a, b, i + TL_VF_W);
@@ -54,7 +64,11 @@ TL_V_INLINE void tl_ew_loop(const int op, const int form, float *y, const float 
  * runs a whole broadcast (a layer norm's x - mean[r] or x * gamma), not one per row. */
 TL_V_INLINE void tl_ew_rows_loop(const int op, const int form, float *y, const float *a, const float *b,
                                  int64_t rows, int64_t n, int64_t a_step, int64_t b_step, float lo, float hi) {
-  for (int64_t r = 0; r < rows; r++, y += n, a += a_step, b += b_step) tl_ew_loop(op, form, y, a, b, n, lo, hi);
+  if (lo == -(float)INFINITY && hi == (float)INFINITY) { /* no activation (a residual Add, a layer norm's ops) */
+    for (int64_t r = 0; r < rows; r++, y += n, a += a_step, b += b_step) tl_ew_loop(op, form, 0, y, a, b, n, lo, hi);
+  } else {
+    for (int64_t r = 0; r < rows; r++, y += n, a += a_step, b += b_step) tl_ew_loop(op, form, 1, y, a, b, n, lo, hi);
+  }
 }
 
 TL_VF_FN static void tl_binary_run(int op, int form, float *y, const float *a, const float *b, int64_t rows,
