@@ -1,6 +1,7 @@
 /* mean_body.h: the float32 Mean kernel on one level's double vectors (included once by f32_portable.c,
  * f32_avx2.c, f32_avx512.c, AArch64's f32_neon.c; no include guard): tl_mean_run, written on that file's tl_vd
- * (opt_f32_internal.h). Algorithm: pool_opt.c. Not the entry point or the view of the axes. */
+ * (opt_f32_internal.h); at the AVX2 level the last-axis mean also has a 16-row block on SSE/AVX intrinsics
+ * (tl_mean_rows16_avx2). Algorithm: pool_opt.c. Not the entry point or the view of the axes. */
 
 /* inner == 1 (a mean over the last axis, e.g. a layer norm's): eight rows at a time, then four, each row's double
  * sum in the reference's order, the chains interleaved so that their latencies overlap (an addition's latency is 3
