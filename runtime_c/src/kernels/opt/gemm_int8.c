@@ -87,13 +87,14 @@ size_t tl_gemm_int8_packed_bytes(tl_i8_level level, int32_t n, int32_t k) {
   return tl_gemm_int8_packed_bytes_k(tl_i8_kernels_for(level), n, k);
 }
 
+/* A loop without an early exit, so that compilers vectorize it (the depthwise drivers call it per invoke). */
 int32_t tl_i8_inline_ok(const tl_requant_int8 *q) {
-  for (int32_t c = 0; c < q->channels; c++) {
-    const int32_t m = q->channels > 1 ? q->multipliers[c] : q->multiplier;
-    const int32_t sh = q->channels > 1 ? q->shifts[c] : q->shift;
-    if (sh > 0 || sh < -31 || m <= 0) return 0;
-  }
-  return 1;
+  if (q->channels < 1) return 1;
+  if (q->channels == 1) return q->shift <= 0 && q->shift >= -31 && q->multiplier > 0;
+  int32_t bad = 0;
+  for (int32_t c = 0; c < q->channels; c++)
+    bad |= (q->shifts[c] > 0) | (q->shifts[c] < -31) | (q->multipliers[c] <= 0);
+  return !bad;
 }
 
 void tl_i8_requant_rows_scalar(int8_t *y, int64_t ldy, const int32_t *raw, int32_t rows, const int64_t *corr,
