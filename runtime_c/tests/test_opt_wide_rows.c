@@ -5,7 +5,7 @@
  *   1 and 2, SAME and VALID, the three clamps, with and without bias, batches of 1 and 2, and the MobileNet
  *   V1/V2 layer shapes;
  * - Conv2D 3x3 over 3 input channels (conv_rows_avx2.c: tl_conv_rows_c3_avx2 under conv_rows_opt.c's row
- *   walk): 1..40 output channels (8 or fewer, 16, and the partial panels that keep the direct tile), strides
+ *   walk): 1..40 output channels (panels of 8 or fewer columns, and the wider ones that keep the direct tile), strides
  *   1..3, dilation 1 and 2, SAME and VALID, the clamps, with and without bias, and the MobileNet first layers.
  *
  * Checks: |opt - ref| <= 1e-5 * s + 1e-30 per element (s: the reference kernel on |x|, |w|, |bias|), nothing
@@ -231,8 +231,8 @@ TL_TEST(depthwise_wide_rows) {
   TL_EXPECT_EQ(failed, 0);
 }
 
-/* 3x3 over 3 channels: output channels 1..40 (the 8-column kernel for 1..8, 16 on the 16-column one, the
- * others partly on the direct tile), strides 1..3, dilation 1 and 2, SAME and VALID; then the model layers. */
+/* 3x3 over 3 channels: output channels 1..40 (the new kernel for panels of 1..8 columns, the direct tile for
+ * the wider ones), strides 1..3, dilation 1 and 2, SAME and VALID; then the model layers. */
 TL_TEST(conv_rgb_wide_rows) {
   int failed = 0, cases = 0;
   for (int32_t oc = 1; oc <= 40; oc++)

@@ -2,13 +2,13 @@
  * RGB first convolution of image models), AVX2+FMA (tl_conv_rows_c3_avx2; conv_rows_opt.c calls it for
  * the runs of inside positions it would otherwise give the direct tile six at a time).
  *
- * Why: the direct tile (gemm_avx2.c) reads each step's input offset from a table and is called per six
- * positions, and with 16 output channels or fewer that per-call and per-step work is a third of the tile's
- * time; with 8 output channels (MobileNetV2/V3 at 0.35-0.5 width) its six accumulators are too few to hide
- * the FMA latency. Here the 27 taps (ky, kx, ci) are unrolled with their offsets known at compile time
- * (three row pointers; column kx, channel ci at kx * 3 + ci), the stride between neighbouring positions
- * (1 or 2) is a constant, and a call covers the whole run: 16 channels go six positions at a time (12
- * accumulators), 8 or fewer go twelve at a time (12 accumulators).
+ * Why: with 8 output channels or fewer (MobileNetV2-0.35's 96x96x3 -> 8) the direct tile (gemm_avx2.c)
+ * has six accumulators, too few to hide the FMA latency, reads each step's input offset from a table and is
+ * called per six positions. Here the 27 taps (ky, kx, ci) are unrolled with their offsets known at compile
+ * time (three row pointers; column kx, channel ci at kx * 3 + ci), the stride between neighbouring
+ * positions (1 or 2) is a constant, a call covers the whole run, twelve positions at a time (12
+ * accumulators). Panels of more than 8 columns keep the direct tile: a 16-column version (six positions,
+ * 12 accumulators) measured no faster than it on MobileNetV1's and V3's first convolutions.
  *
  * Same bits as the direct tile for every output: the bias, then one FMA per tap in the packed weights'
  * order (ky, kx, ci), then the clamp (max with the low bound, min with the high one); nothing depends on
@@ -23,46 +23,9 @@
 #include <immintrin.h>
 
 #define TL_AVX2_ __attribute__((target("avx2,fma")))
-#define TL_R6_(X) X(0) X(1) X(2) X(3) X(4) X(5)
 #define TL_R12_(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 /* the nine (kx, ci) steps of one kernel row, in the weights' order */
 #define TL_K9_(S) S(0) S(1) S(2) S(3) S(4) S(5) S(6) S(7) S(8)
-
-/* n (1..6) positions by 16 output channels: position i's window row ky starts at xr[ky] + i * 3 * sw. */
-TL_AVX2_ static inline __attribute__((always_inline)) void tl_c3_w16(const int n, const int sw, const float *x0,
-                                                                      int64_t x_dy, const float *panel, float *y,
-                                                                      int64_t ldy, __m256 lo, __m256 hi) {
-  const __m256 bias0 = _mm256_loadu_ps(panel), bias1 = _mm256_loadu_ps(panel + 8);
-#define TL_DECL_(i) __m256 c##i##0 = bias0, c##i##1 = bias1;
-  TL_R6_(TL_DECL_)
-#undef TL_DECL_
-  const float *b = panel + 16;
-  for (int ky = 0; ky < 3; ky++, b += 9 * 16) {
-    const float *xr = x0 + ky * x_dy;
-#define TL_FMA_(i)                                                          \
-  if (n > i) {                                                              \
-    const __m256 av = _mm256_broadcast_ss(xr + i * 3 * sw + s);             \
-    c##i##0 = _mm256_fmadd_ps(av, b0, c##i##0);                             \
-    c##i##1 = _mm256_fmadd_ps(av, b1, c##i##1);                             \
-  }
-#define TL_STEP_(s_)                                                        \
-  {                                                                         \
-    const int s = s_;                                                       \
-    const __m256 b0 = _mm256_loadu_ps(b + s * 16), b1 = _mm256_loadu_ps(b + s * 16 + 8); \
-    TL_R6_(TL_FMA_)                                                         \
-  }
-    TL_K9_(TL_STEP_)
-#undef TL_STEP_
-#undef TL_FMA_
-  }
-#define TL_STORE_(i)                                                                  \
-  if (n > i) {                                                                        \
-    _mm256_storeu_ps(y + i * ldy, _mm256_min_ps(hi, _mm256_max_ps(lo, c##i##0)));     \
-    _mm256_storeu_ps(y + i * ldy + 8, _mm256_min_ps(hi, _mm256_max_ps(lo, c##i##1))); \
-  }
-  TL_R6_(TL_STORE_)
-#undef TL_STORE_
-}
 
 /* n (1..12) positions by the first 8 columns of the panel, the first cols (1..8) stored. */
 TL_AVX2_ static inline __attribute__((always_inline)) void tl_c3_w8(const int n, const int sw, const float *x0,
@@ -105,24 +68,12 @@ TL_AVX2_ static inline __attribute__((always_inline)) void tl_c3_w8(const int n,
   }
 }
 
-/* A run of count positions, stride sw (a constant), in groups of six (16 columns) or twelve (8 or fewer). */
+/* A run of count positions, stride sw (a constant), twelve at a time, then six, then the rest. */
 TL_AVX2_ static inline __attribute__((always_inline)) void tl_c3_run(const int sw, const float *x0, int64_t x_dy,
                                                                       int32_t count, const float *panel, float *y,
                                                                       int64_t ldy, int32_t cols, tl_act_f32 act) {
   const __m256 lo = _mm256_set1_ps(act.min), hi = _mm256_set1_ps(act.max);
   const int64_t step = 3 * (int64_t)sw; /* input floats between neighbouring positions */
-  if (cols == 16) {
-    for (; count >= 6; count -= 6, x0 += 6 * step, y += 6 * ldy) tl_c3_w16(6, sw, x0, x_dy, panel, y, ldy, lo, hi);
-    switch (count) {
-      case 5: tl_c3_w16(5, sw, x0, x_dy, panel, y, ldy, lo, hi); break;
-      case 4: tl_c3_w16(4, sw, x0, x_dy, panel, y, ldy, lo, hi); break;
-      case 3: tl_c3_w16(3, sw, x0, x_dy, panel, y, ldy, lo, hi); break;
-      case 2: tl_c3_w16(2, sw, x0, x_dy, panel, y, ldy, lo, hi); break;
-      case 1: tl_c3_w16(1, sw, x0, x_dy, panel, y, ldy, lo, hi); break;
-      default: break;
-    }
-    return;
-  }
   for (; count >= 12; count -= 12, x0 += 12 * step, y += 12 * ldy) {
     tl_c3_w8(12, sw, x0, x_dy, panel, y, ldy, cols, lo, hi);
   }
@@ -142,7 +93,7 @@ TL_AVX2_ static inline __attribute__((always_inline)) void tl_c3_run(const int s
 
 TL_AVX2_ int tl_conv_rows_c3_avx2(float *y, const float *x0, int64_t x_dy, int32_t sw, int32_t count,
                                   const float *panel, int64_t ldy, int32_t cols, tl_act_f32 act) {
-  if (cols != 16 && (cols < 1 || cols > 8)) return 0;
+  if (cols < 1 || cols > 8) return 0;
   if (sw == 2) {
     tl_c3_run(2, x0, x_dy, count, panel, y, ldy, cols, act);
   } else if (sw == 1) {

@@ -194,8 +194,8 @@ void tl_conv_rows_f32(float *yb, const float *xb, const float *packed, float *sc
                       const tl_f32_kernels *ks, int64_t pos0, int64_t rows, int32_t panel0, int32_t panel1);
 /* AVX2: count output positions of one row of a 3x3 kernel over 3 input channels (columns undilated), all with
  * their windows inside: x0 the first one's window start, rows x_dy floats apart, positions sw (1 or 2)
- * columns apart; the panel's first cols (16, or 1..8) columns stored at y, positions ldy floats apart. The
- * direct tile's bits (conv_rows_avx2.c); returns 0 (nothing done) for other sw or cols, and off x86. */
+ * columns apart; the panel's first cols (1..8) columns stored at y, positions ldy floats apart. The direct
+ * tile's bits (conv_rows_avx2.c); returns 0 (nothing done) for other sw or cols, and off x86. */
 int tl_conv_rows_c3_avx2(float *y, const float *x0, int64_t x_dy, int32_t sw, int32_t count, const float *panel,
                          int64_t ldy, int32_t cols, tl_act_f32 act);
 
