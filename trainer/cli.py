@@ -638,10 +638,10 @@ C_KEYWORDS = frozenset(
 # (tl_fw_model) are the user's.
 CORE_WORDS = frozenset(
     """activation align arena avg binary busy clamp clock concat conv cpu decode dot downscale dtype dw dw3
-    dw3x3 dw8 error eval ew exp f32 fb fc free frontend gemm get half i8 i8p input interpreter inv isa kernels
-    l2 logistic lut malloc model multiply one op ops opt options output plan prepare requantize round rounding
-    rq16 saturating shape snprintf srdhm status tensor terse threadpool tr train trf verify version vsnprintf
-    work""".split()
+    dw3n dw3w dw3x3 dw8 error eval ew exp f32 fb fc free frontend gemm get half i8 i8p input interpreter inv
+    isa kernels l2 logistic lut malloc model multiply one op ops opt options output plan prepare requantize
+    round rounding rq16 saturating shape snprintf srdhm status tensor terse threadpool tr train trf verify
+    version vsnprintf work""".split()
 )
 
 
