@@ -297,9 +297,13 @@ def make_ffibuilder(absolute: bool = False) -> FFI:
         # the language standard of runtime_c/cmake/flags.txt (not its -Werror: users' compilers vary) and -O3,
         # the level of CMake's Release build that tl_bench and the C tests time (strict ISO C keeps FMA
         # contraction off, so the bits are those of -O2; the plain loops around the intrinsics kernels
-        # vectorize: DS-CNN float 92 -> 79 µs)
+        # vectorize: DS-CNN float 92 -> 79 µs); no -fwrapv (Python's flags add it; the runtime never relies on
+        # signed overflow, UBSan checks that) and no interposition of the library's own functions, as in the
+        # static library tl_bench links: the transformer 84.8 -> 83.7 µs minimum, tl_bench 80.8
         # (+ -mfpu=neon on a 32-bit ARM whose compiler targets no NEON but whose CPU has it)
-        extra_compile_args=[*c_flags.flags("std"), "-O3", *_neon_flags()],
+        extra_compile_args=[
+            *c_flags.flags("std"), "-O3", "-fno-wrapv", "-fno-semantic-interposition", *_neon_flags()
+        ],
         # the thread pool (runtime_c/src/threadpool.c) uses pthreads; glibc < 2.34 keeps them in libpthread
         extra_link_args=[] if os.name == "nt" else ["-pthread"],
         # 32-bit ARM before ARMv7 (Raspberry Pi OS's default target) has no inline 64-bit atomics: the thread
