@@ -6,7 +6,7 @@
  * elements each contiguous in x: an odometer over the other axes keeps each run's input offset and the run is
  * copied whole (short runs of 16-byte multiples by inlined fixed-size copies, others by memcpy). Otherwise the last
  * axis is copied element by element (a strided read, a contiguous write) with a fixed-width copy of 1, 2, 4 or 8
- * bytes, the odometer over the axes before it. The reference (kernels/movement.c) walks every element with a memcpy
+ * bytes. The axis before the last is an inner loop over consecutive runs of y, the odometer covers the others. The reference (kernels/movement.c) walks every element with a memcpy
  * of a run-time width and an odometer step each.
  */
 #include "transpose_opt.h"
@@ -80,16 +80,28 @@ void tl_transpose_opt(void *y, const void *x, const tl_transpose_params *p) {
     return;
   }
   const int64_t row = dims[r - 1], step = steps[r - 1];
+  /* the axis before the last walked by an inner loop (its runs follow each other in y), the axes before it
+   * by the odometer */
+  const int64_t inner = r >= 2 ? dims[r - 2] : 1, inner_step = r >= 2 ? steps[r - 2] : 0;
+  const size_t row_bytes = (size_t)row * es;
   unsigned char *yb = (unsigned char *)y;
   const unsigned char *xb = (const unsigned char *)x;
   int64_t idx[TL_KMAX_RANK] = {0};
   int64_t x_off = 0;
-  for (int64_t done = 0; done < n; done += row, yb += (size_t)row * es) {
-    if (step == 1)
-      tl_transpose_run(yb, xb + (size_t)x_off * es, (size_t)row * es);
-    else
-      tl_transpose_strided_row(yb, xb + (size_t)x_off * es, row, step, es);
-    for (int32_t d = r - 2; d >= 0; d--) { /* the odometer over the axes before the last */
+  for (int64_t done = 0; done < n; done += row * inner) {
+    const unsigned char *xr = xb + (size_t)x_off * es;
+    if (step == 1 && row_bytes == 64) { /* attention's heads of 16 floats */
+      for (int64_t i = 0; i < inner; i++, yb += 64, xr += (size_t)inner_step * es) memcpy(yb, xr, 64);
+    } else if (step == 1) {
+      for (int64_t i = 0; i < inner; i++, yb += row_bytes, xr += (size_t)inner_step * es) {
+        tl_transpose_run(yb, xr, row_bytes);
+      }
+    } else {
+      for (int64_t i = 0; i < inner; i++, yb += row_bytes, xr += (size_t)inner_step * es) {
+        tl_transpose_strided_row(yb, xr, row, step, es);
+      }
+    }
+    for (int32_t d = r - 3; d >= 0; d--) { /* the odometer over the axes before those two */
       idx[d]++;
       x_off += steps[d];
       if (idx[d] < dims[d]) break;
