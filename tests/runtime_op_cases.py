@@ -528,6 +528,25 @@ def ensure_pyruntime() -> None:
     if proc.returncode != 0:
         raise RuntimeError(f"building pyruntime failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
 
+def check_float_levels_and_threads(data: bytes, xs: np.ndarray, levels: tuple[str, ...]) -> None:
+    """A float model at every kernel level in ``levels`` within 1e-5 of the largest reference output, and at 2
+    and 3 threads byte-identical to one thread (the optimized kernels' thread splits keep the bits)."""
+    ensure_pyruntime()
+    import pyruntime
+
+    want = pyruntime.Interpreter(model_content=data, kernels="reference").run(xs)
+    for level in levels:
+        got = pyruntime.Interpreter(model_content=data, kernels=level).run(xs)
+        for i, (g, w) in enumerate(zip(got, want, strict=True)):
+            err = float(np.max(np.abs(g.astype(np.float64) - w)))
+            assert err <= 1e-5 * float(np.max(np.abs(w))), f"{level} output {i}: {err}"
+    one = pyruntime.Interpreter(model_content=data).run(xs)
+    for threads in (2, 3):
+        got = pyruntime.Interpreter(model_content=data, num_threads=threads).run(xs)
+        for g, o in zip(got, one, strict=True):
+            assert g.tobytes() == o.tobytes(), f"{threads} threads"
+
+
 
 def run_model(model: bytes, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
     """Run a model on the C runtime through pyruntime."""

@@ -16,9 +16,8 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import pytest
 from cbuild import build, run_test_program
-from runtime_op_cases import ensure_pyruntime
+from runtime_op_cases import check_float_levels_and_threads
 
 from trainer.tlm import ModelBuilder
 
@@ -74,17 +73,4 @@ def _rgb_model(rng: np.random.Generator) -> tuple[bytes, np.ndarray]:
 
 
 def test_interpreter_levels_and_threads() -> None:
-    ensure_pyruntime()
-    pyruntime = pytest.importorskip("pyruntime")
-    data, xs = _rgb_model(np.random.default_rng(5))
-    want = pyruntime.Interpreter(model_content=data, kernels="reference").run(xs)
-    for level in LEVELS:
-        got = pyruntime.Interpreter(model_content=data, kernels=level).run(xs)
-        for i, (g, w) in enumerate(zip(got, want, strict=True)):
-            err = float(np.max(np.abs(g.astype(np.float64) - w)))
-            assert err <= 1e-5 * float(np.max(np.abs(w))), f"{level} output {i}: {err}"
-    one = pyruntime.Interpreter(model_content=data).run(xs)
-    for threads in (2, 3):
-        got = pyruntime.Interpreter(model_content=data, num_threads=threads).run(xs)
-        for g, o in zip(got, one, strict=True):
-            assert g.tobytes() == o.tobytes(), f"{threads} threads"
+    check_float_levels_and_threads(*_rgb_model(np.random.default_rng(5)), LEVELS)
