@@ -14,7 +14,7 @@
 
 /* x86-64 always has SSE: tl_bmm_pack_nk transposes 4 x 4 blocks in registers there (the same floats moved) */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <xmmintrin.h>
+#include <immintrin.h>
 #define TL_BMM_SSE 1
 #else
 #define TL_BMM_SSE 0
