@@ -77,20 +77,7 @@ TL_I8_AVX2_ TL_I8_INLINE void tl_cs_pixels(const int32_t rows, const int two, in
     }
     return;
   }
-  if (rows == 4 && cols == 8) { /* the four pixels' bytes packed together, one 8-byte store each */
-    const __m256i bytes = _mm256_permutevar8x32_epi32(tl_i8_rq8_4rows(s0, s1, s2, s3, c0),
-                                                      _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-    const __m128i lo = _mm256_castsi256_si128(bytes), hi = _mm256_extracti128_si256(bytes, 1);
-    _mm_storel_epi64((__m128i *)(void *)y, lo);
-    _mm_storel_epi64((__m128i *)(void *)(y + ldy), _mm_unpackhi_epi64(lo, lo));
-    _mm_storel_epi64((__m128i *)(void *)(y + 2 * ldy), hi);
-    _mm_storel_epi64((__m128i *)(void *)(y + 3 * ldy), _mm_unpackhi_epi64(hi, hi));
-    return;
-  }
-  tl_i8_store8(y, tl_i8_rq8(s0, c0), cols);
-  if (rows > 1) tl_i8_store8(y + ldy, tl_i8_rq8(s1, c0), cols);
-  if (rows > 2) tl_i8_store8(y + 2 * ldy, tl_i8_rq8(s2, c0), cols);
-  if (rows > 3) tl_i8_store8(y + 3 * ldy, tl_i8_rq8(s3, c0), cols);
+  tl_i8_rq8_store_rows(y, ldy, rows, cols, s0, s1, s2, s3, c0);
 }
 
 /* One output row's pixels, four per pass (two: a constant per instance). */

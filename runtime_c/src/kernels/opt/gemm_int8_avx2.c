@@ -113,20 +113,7 @@ TL_I8_AVX2_ TL_I8_INLINE void tl_i8_avx2_panel_q(const int32_t rows, int8_t *y, 
     if (rows > 2) c2 = tl_i8_acc(c2, _mm256_madd_epi16(tl_i8_bcast_pair(r2 + 2 * g), bv));
     if (rows > 3) c3 = tl_i8_acc(c3, _mm256_madd_epi16(tl_i8_bcast_pair(r3 + 2 * g), bv));
   }
-  if (rows == 4 && cols == 8) { /* the four rows' bytes packed together, then one 8-byte store per row */
-    const __m256i bytes = _mm256_permutevar8x32_epi32(tl_i8_rq8_4rows(c0, c1, c2, c3, c),
-                                                      _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-    const __m128i lo = _mm256_castsi256_si128(bytes), hi = _mm256_extracti128_si256(bytes, 1);
-    _mm_storel_epi64((__m128i *)(void *)y, lo);
-    _mm_storel_epi64((__m128i *)(void *)(y + ldy), _mm_unpackhi_epi64(lo, lo));
-    _mm_storel_epi64((__m128i *)(void *)(y + 2 * ldy), hi);
-    _mm_storel_epi64((__m128i *)(void *)(y + 3 * ldy), _mm_unpackhi_epi64(hi, hi));
-    return;
-  }
-  tl_i8_store8(y, tl_i8_rq8(c0, c), cols);
-  if (rows > 1) tl_i8_store8(y + ldy, tl_i8_rq8(c1, c), cols);
-  if (rows > 2) tl_i8_store8(y + 2 * ldy, tl_i8_rq8(c2, c), cols);
-  if (rows > 3) tl_i8_store8(y + 3 * ldy, tl_i8_rq8(c3, c), cols);
+  tl_i8_rq8_store_rows(y, ldy, rows, cols, c0, c1, c2, c3, c);
 }
 
 /* Two panels (16 columns, cols of them live, 9..16): rows (1..4, a constant in each instance) of a16, two

@@ -132,6 +132,26 @@ TL_I8_AVX2_ TL_I8_INLINE void tl_i8_store8(int8_t *y, __m256i v, int32_t cols) {
   }
 }
 
+/* Rows 1..4 of 8-column sums a0..a3 requantized and stored at y (rows ldy apart, cols <= 8 kept); four full rows
+ * packed together first, then one 8-byte store each. */
+TL_I8_AVX2_ TL_I8_INLINE void tl_i8_rq8_store_rows(int8_t *y, int64_t ldy, int32_t rows, int32_t cols, __m256i a0,
+                                                   __m256i a1, __m256i a2, __m256i a3, const tl_i8_rq8c *c) {
+  if (rows == 4 && cols == 8) {
+    const __m256i bytes = _mm256_permutevar8x32_epi32(tl_i8_rq8_4rows(a0, a1, a2, a3, c),
+                                                      _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    const __m128i lo = _mm256_castsi256_si128(bytes), hi = _mm256_extracti128_si256(bytes, 1);
+    _mm_storel_epi64((__m128i *)(void *)y, lo);
+    _mm_storel_epi64((__m128i *)(void *)(y + ldy), _mm_unpackhi_epi64(lo, lo));
+    _mm_storel_epi64((__m128i *)(void *)(y + 2 * ldy), hi);
+    _mm_storel_epi64((__m128i *)(void *)(y + 3 * ldy), _mm_unpackhi_epi64(hi, hi));
+    return;
+  }
+  tl_i8_store8(y, tl_i8_rq8(a0, c), cols);
+  if (rows > 1) tl_i8_store8(y + ldy, tl_i8_rq8(a1, c), cols);
+  if (rows > 2) tl_i8_store8(y + 2 * ldy, tl_i8_rq8(a2, c), cols);
+  if (rows > 3) tl_i8_store8(y + 3 * ldy, tl_i8_rq8(a3, c), cols);
+}
+
 /* corr[0..8) (int64 within int32) as 8 int32. */
 TL_I8_AVX2_ TL_I8_INLINE __m256i tl_i8_corr8(const int64_t *corr) {
   const __m256i idx = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
