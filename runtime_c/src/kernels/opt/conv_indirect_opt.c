@@ -197,15 +197,7 @@ void tl_conv_ind_rows(float *yb, const float *xb, const float *packed, float *sc
     int64_t at = ((int64_t)oy * p->stride_h * p->in_w + (int64_t)ox * p->stride_w) * in_c;
     for (int64_t r = 0; r < rows; r += TL_CONV_IND_MR) {
       const int32_t n = (int32_t)(rows - r < TL_CONV_IND_MR ? rows - r : TL_CONV_IND_MR);
-      for (int32_t i = 0; i < n; i++) {
-        a[i] = xb + at;
-        at += step;
-        if (++ox == p->out_w) {
-          ox = 0;
-          oy++;
-          at = (int64_t)oy * p->stride_h * p->in_w * in_c;
-        }
-      }
+      tl_conv_valid_windows(a, n, xb, &at, step, &oy, &ox, p);
       for (int32_t jp = panel0; jp < last; jp++) {
         const int32_t cols = p->out_c - jp * nr < nr ? p->out_c - jp * nr : nr;
         ks->conv_tile(a, off, n, k, packed + (int64_t)jp * (k + 1) * nr, yb + (pos0 + r) * p->out_c + (int64_t)jp * nr,

@@ -214,15 +214,7 @@ static void tl_conv_direct_rows(float *yb, const float *xb, const float *packed,
     const int32_t n = (int32_t)(rows - r < mr ? rows - r : mr);
     int32_t all_in = 1;
     if (image_in) {
-      for (int32_t i = 0; i < n; i++) {
-        a[i] = xb + at;
-        at += step;
-        if (++ox == p->out_w) {
-          ox = 0;
-          oy++;
-          at = (int64_t)oy * p->stride_h * p->in_w * p->in_c;
-        }
-      }
+      tl_conv_valid_windows(a, n, xb, &at, step, &oy, &ox, p);
       for (int32_t jp = panel0; jp < last; jp++) {
         const int32_t cols = p->out_c - jp * nr < nr ? p->out_c - jp * nr : nr;
         float *c = yb + (pos0 + r) * p->out_c + (int64_t)jp * nr;

@@ -155,6 +155,22 @@ void tl_conv_inside_ranges(const tl_conv_params *p, int32_t *oy_lo, int32_t *oy_
 void tl_conv_patch(float *dst, const float *xb, int32_t oy, int32_t ox, const tl_conv_params *p);
 int64_t tl_conv_inside_count(int32_t out, int32_t in, int32_t k, int32_t stride, int32_t dilation, int32_t pad);
 
+/* A VALID convolution's next n output positions from (*oy, *ox), whose window starts at xb + *at: a[i] gets
+ * each window's start; step is the input floats between neighbouring positions of a row (direct and indirect
+ * paths). */
+static inline void tl_conv_valid_windows(const float **a, int32_t n, const float *xb, int64_t *at, int64_t step,
+                                         int32_t *oy, int32_t *ox, const tl_conv_params *p) {
+  for (int32_t i = 0; i < n; i++) {
+    a[i] = xb + *at;
+    *at += step;
+    if (++*ox == p->out_w) {
+      *ox = 0;
+      ++*oy;
+      *at = (int64_t)*oy * p->stride_h * p->in_w * p->in_c;
+    }
+  }
+}
+
 /* The indirect path (conv_indirect_opt.c): whether p takes it on kernel set ks, whether it takes the row walk
  * instead (few input channels), and output positions [pos0, pos0 + rows) of one image, panels [panel0,
  * panel1), scratch as tl_conv2d_f32_opt_scratch_floats plans it; direct: whether the convolution would be on
