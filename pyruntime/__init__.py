@@ -132,7 +132,6 @@ class Interpreter:
         # Held around every C call that uses _interp/_model (invoke's included, which releases the GIL), so
         # close() can never free what a running call uses. Not reentrant: no method calls another under it.
         self._lock = threading.Lock()
-        self._acquire, self._release = self._lock.acquire, self._lock.release  # invoke's, bound once
         if (model_path is None) == (model_content is None):
             raise ValueError("pass exactly one of model_path and model_content")
         if num_threads is None:
@@ -500,19 +499,17 @@ class Interpreter:
     def invoke(self) -> None:
         """Run the model on the current inputs."""
         # hot path for small models (~2 us): no method call before the C call; a NULL cdata is falsy. The lock
-        # stays held while the C call runs without the GIL: close() in another thread waits for it. The bound
-        # acquire/release with try/finally cost ~85 ns less per call than `with self._lock` (its __exit__
-        # takes three arguments), about 1% of the int8 MLP's invoke.
-        self._acquire()
-        try:
+        # stays held while the C call runs without the GIL: close() in another thread waits for it. `with`,
+        # not acquire() + try/finally: CPython checks for signals after every call, so a Ctrl-C landing just
+        # after acquire() returned raised KeyboardInterrupt before the try and left the lock held for good
+        # (close() at exit then waited forever); the interpreter gives `with` no such gap.
+        with self._lock:
             interp = self._interp
             if not interp:
                 raise ValueError("interpreter is closed")
             status = _invoke(interp)
             if status:
                 self._raise(status, "tl_interpreter_invoke failed")
-        finally:
-            self._release()
 
     def profile(self, runs: int = 10) -> list[dict[str, Any]]:
         """Time each op over ``runs`` invokes on the current inputs (``tl_interpreter_invoke_profiled`` with

@@ -1,4 +1,5 @@
-"""pyruntime as a shared object and on odd models (issue #12): close() during invoke, huge zero points.
+"""pyruntime as a shared object and on odd models (issue #12): close() during invoke, Ctrl-C during invoke,
+huge zero points.
 
 The thread tests run in a child process: before the fix a close() racing a running invoke freed the arena
 under the kernels (SIGSEGV) and once deadlocked, which must fail the test, not kill or hang pytest.
@@ -105,6 +106,58 @@ def test_close_during_invoke_waits_for_it(pyrt, tmp_path: Path) -> None:
     )
     assert result.returncode == 0, f"rc={result.returncode}\n{result.stdout}\n{result.stderr[-3000:]}"
     assert "closed_errors 6" in result.stdout
+
+
+_CTRL_C = textwrap.dedent(
+    """
+    import random, signal, sys
+    import numpy as np
+    from pyruntime import Interpreter
+    from trainer.tlm import ModelBuilder
+
+    b = ModelBuilder()
+    x = b.add_input("x", np.float32, [2, 3])
+    y = b.add_tensor("y", np.float32, [2, 3])
+    b.add_op("Relu", [x], [y])
+    b.mark_output(y)
+    it = Interpreter(model_content=b.finish())
+    it.allocate_tensors()
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGALRM, interrupt)
+    random.seed(0)
+    rounds, held = int(sys.argv[1]), 0
+    for r in range(rounds):
+        try:
+            signal.setitimer(signal.ITIMER_REAL, random.uniform(2e-5, 5e-4))  # may fire before it returns
+            while True:
+                it.invoke()
+        except KeyboardInterrupt:
+            pass
+        held += it._lock.locked()  # then every later call, close() at exit included, waits forever
+        if it._lock.locked():
+            it._lock.release()
+    print("held", held, "of", rounds)
+    it.close()
+    """
+)
+
+
+def test_ctrl_c_during_invoke_never_leaves_the_interpreter_locked(pyrt, tmp_path: Path) -> None:
+    """A signal handler raising (Ctrl-C) at any point of a loop of invokes: the interpreter stays usable.
+
+    Before the fix, invoke() took its lock with acquire() and then entered try/finally; an interrupt raised
+    right after acquire() returned left the lock held, and `tensorlet bench` hung at exit after Ctrl-C (CI).
+    Timer interrupts at random moments of a tight loop over a tiny model hit that gap a few times in 2,000."""
+    script = tmp_path / "ctrl_c.py"
+    script.write_text(_CTRL_C)
+    result = subprocess.run(
+        [sys.executable, str(script), "2000"], cwd=ROOT, capture_output=True, text=True, timeout=240
+    )
+    assert result.returncode == 0, f"rc={result.returncode}\n{result.stdout}\n{result.stderr[-3000:]}"
+    assert "held 0 of 2000" in result.stdout, result.stdout
 
 
 def test_collected_interpreter_in_a_thread_is_safe(pyrt) -> None:
