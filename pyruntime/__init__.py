@@ -100,9 +100,10 @@ class Interpreter:
     model whose operators and arena plan would cost more is refused with ``TL_ERROR_LIMIT_EXCEEDED``, so no
     file can make an invoke run for hours. :attr:`work` is the prepared model's cost.
 
-    ``experimental_preserve_all_tensors`` (as in ``tflite_runtime``): every tensor keeps its own arena bytes,
-    so :meth:`get_tensor` and :meth:`tensor` can read intermediate values after :meth:`invoke`; the arena
-    grows to the sum of all activations. Without it, reading an intermediate tensor raises ``ValueError``.
+    ``experimental_preserve_all_tensors`` (as in ``tflite_runtime``): every tensor keeps its value in the
+    arena, so :meth:`get_tensor` and :meth:`tensor` can read intermediate values after :meth:`invoke`; the
+    arena grows to the sum of all activations (a Reshape's output shares its input's bytes, which hold the
+    same value). Without it, reading an intermediate tensor raises ``ValueError``.
 
     ``release_inputs`` (``tl_options.release_inputs``): an input's arena bytes are reused once the last
     operator reading it has run, as TFLite Micro plans them: a smaller arena, but the input's value is not

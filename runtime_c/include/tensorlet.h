@@ -142,9 +142,11 @@ typedef struct tl_options {
   int32_t num_threads;      /* threads of one invoke, the caller's included (0 or 1: single thread; see above) */
   int32_t kernels;          /* tl_kernels (0: AUTO); create fails with TL_ERROR_INVALID_ARGUMENT outside it */
   uint64_t max_work;        /* refuse models above this work budget at prepare (0: TL_DEFAULT_MAX_WORK) */
-  int32_t preserve_all_tensors; /* 1: every tensor keeps its own arena bytes, so intermediate values stay
+  int32_t preserve_all_tensors; /* 1: every tensor keeps its value in the arena, so intermediate values stay
                                    readable after invoke (tl_interpreter_tensor_data); the arena grows to the
-                                   sum of all activations (TFLite's experimental_preserve_all_tensors) */
+                                   sum of all activations, but a Reshape's output still shares its input's
+                                   bytes (the same value; planner step 2b) (TFLite's
+                                   experimental_preserve_all_tensors) */
   int32_t release_inputs; /* 1: a graph input's arena bytes are reused once the last op reading it has run
                              (TFLite Micro's plan): a smaller arena, but set every input again before each
                              invoke (its value is not kept). 0: inputs live through the whole invoke

@@ -464,6 +464,10 @@ static tl_status tl_prepare_impl(tl_interpreter *it) {
   }
   it->arena_bytes = arena_bytes;
   for (i = 0; i < n_tensors; i++) it->data[items[i].tensor] = it->arena + items[i].offset;
+  for (i = 0; i < m->op_count; i++) { /* views (planner.h step 2b), in op order: a chain's source is set first */
+    const int32_t src = tl_plan_view_source(m, i);
+    if (src >= 0) it->data[m->ops[i].outputs[0]] = it->data[src];
+  }
   n = n_tensors;
   for (i = 0; i < m->op_count; i++) {
     for (k = 0; k < it->nodes[i].scratch_count; k++, n++) {

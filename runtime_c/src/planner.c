@@ -1,6 +1,8 @@
 /* planner.c: the greedy arena planner (algorithm and its contract in planner.h). */
 #include "planner.h"
 
+#include "ops/ops.h"
+
 size_t tl_plan_scratch_bytes(int32_t tensors, int32_t items) {
   size_t n = items > 0 ? (size_t)items : 1u, table = tensors > 0 ? (size_t)tensors * sizeof(tl_plan_item) : 0u;
   /* counts are capped (TL_MAX_TENSORS), so these products cannot overflow */
@@ -8,11 +10,32 @@ size_t tl_plan_scratch_bytes(int32_t tensors, int32_t items) {
   return need > table ? need : table;
 }
 
+static int tl_plan_listed(const int32_t *list, int32_t count, int32_t t) {
+  int32_t k;
+  for (k = 0; k < count; k++) {
+    if (list[k] == t) return 1;
+  }
+  return 0;
+}
+
+int32_t tl_plan_view_source(const tl_model *m, int32_t op) {
+  const tl_op_desc *d = &m->ops[op];
+  const tl_op_descriptor *desc = tl_op_lookup(d->opcode);
+  int32_t a, b;
+  if (desc == NULL || (desc->flags & TL_OP_FLAG_VIEW) == 0 || d->input_count != 1 || d->output_count != 1) return -1;
+  a = d->inputs[0];
+  b = d->outputs[0];
+  if (a == b || m->is_constant[a] || m->is_constant[b] || m->tensors[a].bytes != m->tensors[b].bytes) return -1;
+  if (tl_plan_listed(m->inputs, m->input_count, a) || tl_plan_listed(m->outputs, m->output_count, b)) return -1;
+  return a;
+}
+
 tl_status tl_plan_collect(const tl_model *m, int32_t release_inputs, tl_plan_item *items, int32_t *count,
                           tl_errbuf *err) {
   int32_t i, k, n = 0;
   int32_t last_op = m->op_count > 0 ? m->op_count - 1 : 0;
-  /* items[t] is used as a per-tensor table first (first = -1: not planned), then compacted */
+  /* items[t] is used as a per-tensor table first (first = -1: not planned; -2: a view's output, step 2b, whose
+   * tensor field names the owner of its place), then compacted */
   for (i = 0; i < m->tensor_count; i++) {
     items[i].tensor = i;
     items[i].first = -1;
@@ -49,6 +72,20 @@ tl_status tl_plan_collect(const tl_model *m, int32_t release_inputs, tl_plan_ite
     tl_plan_item *it = &items[m->outputs[k]];
     if (it->first < 0) it->first = 0;
     if (it->last < last_op) it->last = last_op;
+  }
+  /* step 2b: a view's output joins the place of its source (a chain's first tensor: ops run in order, so the
+   * source of a view of a view already points at it); marked unplanned, its tensor field the place's owner */
+  for (i = 0; i < m->op_count; i++) {
+    int32_t a = tl_plan_view_source(m, i), b;
+    tl_plan_item *owner, *view;
+    if (a < 0) continue;
+    b = m->ops[i].outputs[0];
+    owner = &items[items[a].first == -2 ? items[a].tensor : a];
+    view = &items[b];
+    if (owner->first > view->first) owner->first = view->first;
+    if (owner->last < view->last) owner->last = view->last;
+    view->first = -2;
+    view->tensor = owner->tensor;
   }
   for (i = 0; i < m->tensor_count; i++) {
     tl_plan_item it = items[i];

@@ -8,6 +8,11 @@
  *      (op_count - 1), so inputs survive invoke; a tensor nobody reads ends where it starts; last >= first.
  *      With op_count == 0 every lifetime is [0, 0]. With release_inputs (tl_options.release_inputs, TFLite
  *      Micro's rule) graph inputs that are not graph outputs end at their last reader like any tensor.
+ *   2b. Views: the output b of a view op (TL_OP_FLAG_VIEW: Reshape) with one input a and one output is not
+ *      planned but shares a's place when a is neither constant nor a graph input, b is not a graph output, and
+ *      both have the same bytes; a's lifetime (or, along a chain of views, the first tensor's) then spans b's
+ *      too. Ops run in order, so a chain resolves to its first tensor. The runtime points b at that place
+ *      (tl_plan_view_source) and the view's eval finds nothing to copy.
  *   3. size = bytes rounded up to TL_ARENA_ALIGNMENT (16).
  *   4. Order: size descending, ties by tensor index ascending.
  *   5. Each tensor goes to the lowest offset (a multiple of 16) where it overlaps no already-placed tensor
@@ -68,6 +73,9 @@ size_t tl_plan_scratch_bytes(int32_t tensors, int32_t items);
  * graph inputs. Fails only with TL_ERROR_LIMIT_EXCEEDED on size overflow. */
 tl_status tl_plan_collect(const tl_model *model, int32_t release_inputs, tl_plan_item *items, int32_t *count,
                           tl_errbuf *err);
+
+/* Step 2b: the tensor whose bytes op `op`'s output shares (its input 0), or -1 when the op is not such a view. */
+int32_t tl_plan_view_source(const tl_model *model, int32_t op);
 
 /* Number of pairs of items[0..n) whose lifetimes intersect (O(n log n)); scratch: TL_PLAN_SCRATCH_INTS(n). */
 uint64_t tl_plan_overlap_pairs(const tl_plan_item *items, int32_t n, int32_t *scratch);

@@ -266,8 +266,9 @@ def test_builder_arena_matches_plan_of_read_model() -> None:
     assert info.metadata.arena_bytes == p.arena_bytes
     # The Conv2D's im2col scratch ((9 positions + 2) x 18 taps floats = 792B -> 800, key 6 = tensor_count)
     # lives at op 0 only, with x (200B->208, a graph input living through op 2) and y (108B->112): that is
-    # the peak; z reuses the scratch's slot at op 1 and p at op 2.
-    assert p.offsets == {6: 0, 0: 800, 3: 1008, 4: 0, 5: 112}
+    # the peak; z, the Reshape's output, is a view of y (step 2b: y's place, y now alive through op 2), and p
+    # reuses the scratch's slot at op 2.
+    assert p.offsets == {6: 0, 0: 800, 3: 1008, 5: 0} and p.views == {4: 3} and p.offset(4) == 1008
     assert p.arena_bytes == 800 + 208 + 112 == p.lower_bound()
     assert read_model(ModelBuilder().finish(arena_bytes=12345)).metadata.arena_bytes == 12345
 

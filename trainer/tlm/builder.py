@@ -399,6 +399,7 @@ class ModelBuilder:
             self.inputs,
             self.outputs,
             scratch=[scratch(op) for op in self.ops],
+            op_types=[OPCODE_NAMES.get(op.opcode, "") for op in self.ops],
         )
 
     def finish(self, arena_bytes: int | None = None, *, omit: Iterable[str] = ()) -> bytes:

@@ -9,6 +9,10 @@ The exporter writes ``arena_bytes`` into the model's metadata and the runtime mu
    survive invoke; never before ``first``). If op_count is 0, all lifetimes are [0, 0]. With
    ``release_inputs`` (the runtime's ``tl_options.release_inputs``, TFLite Micro's rule) graph inputs that are
    not graph outputs end at their last reader like any tensor.
+2b. Views: the output b of a view op (``VIEW_OPS``: Reshape, the runtime's ``TL_OP_FLAG_VIEW``) with one input
+   a and one output is not planned but shares a's place when a is neither constant nor a graph input, b is
+   not a graph output, and both have the same bytes; a's lifetime (along a chain of views, the first
+   tensor's) then spans b's too. Only with ``op_types`` given (the op names, as the model files spell them).
 3. ``size`` = bytes rounded up to 16 (``ARENA_ALIGNMENT``).
 4. Order: size descending, ties by tensor index ascending.
 5. Each tensor goes to the lowest 16-aligned offset where it overlaps no already-placed tensor whose
@@ -50,6 +54,8 @@ ARENA_ALIGNMENT = 16
 DEFAULT_MAX_WORK = 1_000_000_000
 WORK_PER_PLAN_PAIR = 512
 DEFAULT_MAX_PAIRS = DEFAULT_MAX_WORK // WORK_PER_PLAN_PAIR
+# ops whose output 0 holds input 0's bytes unchanged (runtime_c/src/ops/ops.h TL_OP_FLAG_VIEW): step 2b
+VIEW_OPS = frozenset({"Reshape"})
 
 
 def align_up(n: int, alignment: int = ARENA_ALIGNMENT) -> int:
@@ -58,13 +64,19 @@ def align_up(n: int, alignment: int = ARENA_ALIGNMENT) -> int:
 
 @dataclass
 class Plan:
-    """Result of :func:`plan`. All dicts are keyed by tensor index and hold only planned tensors."""
+    """Result of :func:`plan`. All dicts are keyed by tensor index and hold only planned tensors; ``views``
+    maps each view's output (step 2b) to the planned tensor whose place it shares."""
 
     offsets: dict[int, int] = field(default_factory=dict)
     sizes: dict[int, int] = field(default_factory=dict)  # aligned sizes
     first: dict[int, int] = field(default_factory=dict)
     last: dict[int, int] = field(default_factory=dict)
+    views: dict[int, int] = field(default_factory=dict)
     arena_bytes: int = 0
+
+    def offset(self, t: int) -> int:
+        """Arena offset of tensor t's bytes, a view's included (KeyError for a tensor not in the arena)."""
+        return self.offsets[self.views.get(t, t)]
 
     def lower_bound(self) -> int:
         """Max over op steps of the sum of aligned sizes alive at that step: no plan can use less."""
@@ -109,6 +121,7 @@ def plan(
     max_pairs: int | None = DEFAULT_MAX_PAIRS,
     scratch: Sequence[int] = (),
     release_inputs: bool = False,
+    op_types: Sequence[str] | None = None,
 ) -> Plan:
     """Plan the arena.
 
@@ -117,7 +130,8 @@ def plan(
     Indices outside ``range(len(tensor_bytes))`` are ignored (the runtime rejects such models anyway).
     Raises ``ValueError`` when more than ``max_pairs`` pairs of planned tensors are alive at the same time
     (``None``: no limit). ``scratch[i]`` (optional): bytes of op i's scratch block, 0 for none.
-    ``release_inputs``: step 2's rule for graph inputs (the runtime's option of that name).
+    ``release_inputs``: step 2's rule for graph inputs (the runtime's option of that name). ``op_types``: each
+    op's name, for step 2b (without it no tensor is a view).
     """
     count = len(tensor_bytes)
     op_count = len(ops)
@@ -155,6 +169,21 @@ def plan(
         result.first[t] = first
         result.last[t] = max(first, last)
         result.sizes[t] = align_up(int(tensor_bytes[t]))
+
+    for i, (op_in, op_out) in enumerate(ops if op_types is not None else ()):  # step 2b, in op order
+        if op_types[i] not in VIEW_OPS or len(op_in) != 1 or len(op_out) != 1:
+            continue
+        a, b = op_in[0], op_out[0]
+        if a == b or not ok(a) or not ok(b) or tensor_bytes[a] != tensor_bytes[b]:
+            continue
+        if a in graph_inputs or b in graph_outputs:
+            continue
+        owner = result.views.get(a, a)
+        result.first[owner] = min(result.first[owner], result.first.pop(b))
+        result.last[owner] = max(result.last[owner], result.last.pop(b))
+        del result.sizes[b]
+        used.discard(b)
+        result.views[b] = owner
 
     first, last, sizes, offsets = result.first, result.last, result.sizes, result.offsets
     planned = sorted(used)

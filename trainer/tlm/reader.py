@@ -259,4 +259,5 @@ def plan_model(info: ModelInfo, release_inputs: bool = False) -> Any:
         info.outputs,
         scratch=[scratch(op) for op in info.ops],
         release_inputs=release_inputs,
+        op_types=[op.opcode for op in info.ops],
     )

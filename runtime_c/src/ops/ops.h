@@ -75,6 +75,8 @@ typedef tl_status (*tl_op_options_fn)(tl_options_reader *r, void *options);
 /* flags */
 #define TL_OP_FLAG_WEIGHTS 1u /* inputs 1 (weights) and 2 (bias): an int8 op takes an int32 bias as input 2, a
                                  float op constant float16 weights and bias (expanded at prepare) */
+#define TL_OP_FLAG_VIEW 2u    /* output 0 holds input 0's bytes unchanged (Reshape): the planner may give both one
+                                 place in the arena (planner.h step 2b), and eval then finds them at one address */
 
 typedef struct tl_op_descriptor {
   const char *name;                /* "Conv2D" */
