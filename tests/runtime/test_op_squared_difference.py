@@ -88,3 +88,50 @@ def test_tf_squared_difference_exports_and_runs_like_the_session(pyrt) -> None:
     assert [op.opcode for op in read_model(data).ops] == ["SquaredDifference"]
     got = pyrt.Interpreter(model_content=data).run(xs)[0]
     assert got.tobytes() == want.astype(np.float32).tobytes()
+
+
+_BROADCASTS = [
+    ((1, 32, 64), (1, 32, 1)),  # a layer norm's x - mean: rows against a per-row scalar
+    ((2, 3, 5, 7), (2, 3, 5, 7)),  # same shapes
+    ((64,), (1,)),  # a scalar
+    ((1, 1, 1, 6), (2, 4, 4, 6)),  # a last-axis vector on the left
+    ((2, 1, 5, 1), (2, 3, 5, 9)),  # a general broadcast
+    ((3, 2), (3, 1)),  # rows too short for the float loops: the reference
+]
+
+
+@pytest.mark.parametrize("a_shape,b_shape", _BROADCASTS)
+def test_optimized_kernels_give_the_references_bits_and_bytes(pyrt, a_shape, b_shape) -> None:
+    """The optimized float32 loops and the int8 tables against the reference kernels, with random data and
+    int8 parameters from tiny to large scales and extreme zero points (outputs clamped at both ends)."""
+    rng = np.random.default_rng(sum(a_shape) * 31 + sum(b_shape))
+    y_shape = np.broadcast_shapes(a_shape, b_shape)
+    data = [
+        (rng.standard_normal(a_shape) * 3).astype(np.float32),
+        rng.standard_normal(b_shape).astype(np.float32),
+    ]
+    data[1][..., :1] = np.nan if data[1].size > 1 else data[1][..., :1]
+    runs = [("float", _model(a_shape, b_shape, y_shape), data)]
+    for k in range(6):
+        sa, sb = (float(s) for s in 10.0 ** rng.uniform(-3, 0, 2))
+        so = float((2 * max(sa, sb)) ** 2 / 16384 * 10.0 ** rng.uniform(3.5, 6.5))  # above TFLite's floor
+        # (a - b)^2 >= 0: an output zero point in the lower half leaves the outputs room to spread
+        zp = [*(int(z) for z in rng.integers(-128, 128, 2)), int(rng.integers(-128, -32))]
+        zp = zp if k else [-128, 127, 127]
+        quant = (Quantization(sa, zp[0]), Quantization(sb, zp[1]), Quantization(so, zp[2]))
+        ints = [rng.integers(-128, 128, s, dtype=np.int8) for s in (a_shape, b_shape)]
+        runs.append((f"int8 {k}", _model(a_shape, b_shape, y_shape, np.int8, quant), ints))
+    seen: set[int] = set()
+    for what, model, inputs in runs:
+        outs = {}
+        for kernels in ("reference", "auto"):
+            interp = pyrt.Interpreter(model_content=model, kernels=kernels)
+            interp.allocate_tensors()
+            for i, x in enumerate(inputs):
+                interp.set_tensor(i, x)
+            interp.invoke()
+            outs[kernels] = interp.get_tensor(2)
+        assert outs["auto"].tobytes() == outs["reference"].tobytes(), what
+        if what.startswith("int8") and what != "int8 0":  # "int8 0": zero points that clamp every output
+            seen.update(np.unique(outs["auto"]).tolist())
+    assert len(seen) > 4, seen  # the random parameter sets do not all clamp

@@ -43,7 +43,7 @@ from trainer.ops.activation_ops import gelu as nn_gelu
 from trainer.ops.activation_ops import hard_swish as nn_hard_swish
 from trainer.ops.array_ops import concat, reshape, transpose
 from trainer.ops.image_ops import resize
-from trainer.ops.math_ops import add, matmul, multiply, reduce_mean, rsqrt, square, subtract
+from trainer.ops.math_ops import add, matmul, multiply, reduce_mean, rsqrt, squared_difference, subtract
 from trainer.ops.nn_ops import relu, relu6, softmax
 from trainer.variables import get_variable
 
@@ -302,7 +302,9 @@ def layer_norm(
     """``tf.contrib.layers.layer_norm``: normalize over the axes from ``begin_norm_axis`` on (mean and
     variance of each example), then ``gamma * x_hat + beta`` with variables ``<scope>/gamma`` and
     ``<scope>/beta`` of shape ``inputs.shape[begin_params_axis:]`` (default scope ``LayerNorm``); TF1's
-    epsilon is 1e-12. Exported as Mean, Sub, Square, Rsqrt, Mul and Add."""
+    epsilon is 1e-12. The variance is the mean of ``tf.squared_difference(x, mean)``, as in ``tf.nn.moments``
+    (one op, which LiteRT also runs in int8: it has no int8 Square). Exported as Mean, SquaredDifference, Sub,
+    Rsqrt, Mul and Add."""
     x = convert_to_tensor(inputs)
     rank = x.shape.ndims
     if rank is None:
@@ -321,7 +323,7 @@ def layer_norm(
         axes = list(range(norm_axis, rank))
         mean = reduce_mean(x, axis=axes, keepdims=True)
         centered = subtract(x, mean)
-        variance = reduce_mean(square(centered), axis=axes, keepdims=True)
+        variance = reduce_mean(squared_difference(x, mean), axis=axes, keepdims=True)
         y = multiply(centered, rsqrt(add(variance, float(epsilon))))
         if scale:
             gamma = get_variable(

@@ -27,6 +27,7 @@ from trainer.ops.math_ops import (
     reduce_sum,
     rsqrt,
     square,
+    squared_difference,
     subtract,
     truediv,
     where,
@@ -433,13 +434,14 @@ def dropout(
 def moments(
     x: Any, axes: Any, shift: Any = None, name: str | None = None, keep_dims: Any = None, keepdims: Any = None
 ) -> tuple[Tensor, Tensor]:
-    """Mean and variance of ``x`` over ``axes``."""
+    """Mean and variance of ``x`` over ``axes``: the variance is the mean of ``squared_difference(x,
+    stop_gradient(mean))``, as TensorFlow computes it."""
     keep = bool(keep_dims if keep_dims is not None else (keepdims or False))
     with name_scope(name, "moments"):
         x = convert_to_tensor(x)
         mean = reduce_mean(x, axis=axes, keepdims=True, name="mean")
         variance = reduce_mean(
-            square(subtract(x, stop_gradient(mean))), axis=axes, keepdims=True, name="variance"
+            squared_difference(x, stop_gradient(mean)), axis=axes, keepdims=True, name="variance"
         )
         if not keep:
             r = x.shape.ndims

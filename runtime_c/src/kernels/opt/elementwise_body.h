@@ -1,11 +1,12 @@
-/* elementwise_body.h: the float32 Add/Sub/Mul, clamp (Relu, Relu6) and HardSwish loops on one level's vectors
+/* elementwise_body.h: the float32 Add/Sub/Mul/SquaredDifference, clamp (Relu, Relu6) and HardSwish loops on one level's vectors
  * (included once by f32_portable.c, f32_avx2.c, f32_avx512.c, f32_neon.c; no include guard): tl_binary_run,
  * tl_clamp_run and tl_hard_swish_run, written on that file's tl_vf (opt_f32_internal.h): four vectors per iteration, then one, then
  * one float at a time (TL_VF_W == 1, the portable level: plain loops for the compiler's vectoriser). Not the
  * broadcast analysis or the entry points (elementwise_opt.c). */
 
 static inline float tl_ew_op1(const int op, float a, float b) {
-  return op == TL_EW_ADD ? a + b : (op == TL_EW_SUB ? a - b : a * b);
+  const float d = a - b; /* SquaredDifference: the reference's two IEEE operations */
+  return op == TL_EW_ADD ? a + b : (op == TL_EW_SUB ? d : (op == TL_EW_MUL ? a * b : d * d));
 }
 static inline float tl_ew_clamp1(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
 static inline float tl_ew_max1(float lo, float v) { return v < lo ? lo : v; } /* the clamp when hi is +inf */
@@ -16,7 +17,8 @@ TL_V_INLINE tl_vf tl_ew_atv(const int scalar, const float *p, int64_t i) {
 }
 TL_V_INLINE tl_vf tl_ew_opv(const int op, const int form, const float *a, const float *b, int64_t i) {
   const tl_vf av = tl_ew_atv(form == TL_EW_SV, a, i), bv = tl_ew_atv(form == TL_EW_VS, b, i);
-  return op == TL_EW_ADD ? tl_vf_add(av, bv) : (op == TL_EW_SUB ? tl_vf_sub(av, bv) : tl_vf_mul(av, bv));
+  const tl_vf d = tl_vf_sub(av, bv);
+  return op == TL_EW_ADD ? tl_vf_add(av, bv) : (op == TL_EW_SUB ? d : (op == TL_EW_MUL ? tl_vf_mul(av, bv) : tl_vf_mul(d, d)));
 }
 
 /* y[0..n) = clamp(a[i] op b[i]), a[0] standing for every a[i] in the form SV and b[0] for b[i] in VS; op and
@@ -84,7 +86,10 @@ TL_VF_FN static void tl_binary_run(int op, int form, float *y, const float *a, c
     TL_EW_CASE_(TL_EW_SUB, TL_EW_SV)
     TL_EW_CASE_(TL_EW_MUL, TL_EW_VV)
     TL_EW_CASE_(TL_EW_MUL, TL_EW_VS)
-    default: tl_ew_rows_loop(TL_EW_MUL, TL_EW_SV, y, a, b, rows, n, a_step, b_step, lo, hi); return;
+    TL_EW_CASE_(TL_EW_MUL, TL_EW_SV)
+    TL_EW_CASE_(TL_EW_SQDIFF, TL_EW_VV)
+    TL_EW_CASE_(TL_EW_SQDIFF, TL_EW_VS)
+    default: tl_ew_rows_loop(TL_EW_SQDIFF, TL_EW_SV, y, a, b, rows, n, a_step, b_step, lo, hi); return;
   }
 #undef TL_EW_CASE_
 }

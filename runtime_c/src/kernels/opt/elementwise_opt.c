@@ -1,5 +1,5 @@
-/* elementwise_opt.c: optimized float32 Add, Sub, Mul (with fused activation), Relu, Relu6, HardSwish, Sigmoid
- * and Tanh (see opt_kernels_elementwise.h).
+/* elementwise_opt.c: optimized float32 Add, Sub, Mul (with fused activation), SquaredDifference, Relu, Relu6,
+ * HardSwish, Sigmoid and Tanh (see opt_kernels_elementwise.h).
  *
  * What this is: the broadcast analysis and the entry points, which run the level's loops (elementwise_body.h
  * and transcendental_body.h, compiled once per level in f32_<level>.c): the reference formulas over flat runs
@@ -25,6 +25,8 @@
 #include "opt_f32_internal.h"
 
 #include <math.h>
+
+#include "../squared_difference.h"
 
 /* The binary ops' kernels of each level (opt_f32_internal.h), in tl_f32_level_index's order. */
 static const tl_f32_binary_kernels *const k_binary_sets[TL_F32_LEVELS] = {
@@ -97,8 +99,10 @@ static void tl_ew_binary(float *y, const float *a, const float *b, const tl_bina
     tl_add_f32(y, a, b, p);
   } else if (op == TL_EW_SUB) {
     tl_sub_f32(y, a, b, p);
-  } else {
+  } else if (op == TL_EW_MUL) {
     tl_mul_f32(y, a, b, p);
+  } else {
+    tl_squared_difference_f32(y, a, b, p);
   }
 }
 
@@ -112,6 +116,10 @@ void tl_sub_f32_opt(float *y, const float *a, const float *b, const tl_binary_pa
 
 void tl_mul_f32_opt(float *y, const float *a, const float *b, const tl_binary_params *p, tl_isa isa) {
   tl_ew_binary(y, a, b, p, isa, TL_EW_MUL);
+}
+
+void tl_squared_difference_f32_opt(float *y, const float *a, const float *b, const tl_binary_params *p, tl_isa isa) {
+  tl_ew_binary(y, a, b, p, isa, TL_EW_SQDIFF); /* p->act: the identity clamp [-inf, inf] (prepare's) */
 }
 
 /* The clamp's (Relu, Relu6) and Sigmoid's and Tanh's kernels of each level, in tl_f32_level_index's order. */

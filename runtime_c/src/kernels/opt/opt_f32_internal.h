@@ -31,7 +31,7 @@ static inline int tl_f32_level_index(tl_isa isa) {
 }
 
 /* Add/Sub/Mul (op) and the broadcast form of the operands (form; the scalar side is a[0] or b[0]). */
-enum { TL_EW_ADD = 0, TL_EW_SUB = 1, TL_EW_MUL = 2 };
+enum { TL_EW_ADD = 0, TL_EW_SUB = 1, TL_EW_MUL = 2, TL_EW_SQDIFF = 3 }; /* SQDIFF: (a - b) * (a - b) */
 enum { TL_EW_VV = 0, TL_EW_VS = 1, TL_EW_SV = 2 }; /* vector-vector, vector-scalar, scalar-vector */
 /* The period of an input with element strides s over y's rank-4 dims d: element i of y reads element i % L
  * (elementwise_opt.c), or 0 when it has none. */

@@ -34,6 +34,8 @@ int tl_binary_f32_opt_supported(const tl_binary_params *p); /* non-zero: one of 
 void tl_add_f32_opt(float *y, const float *a, const float *b, const tl_binary_params *p, tl_isa isa);
 void tl_sub_f32_opt(float *y, const float *a, const float *b, const tl_binary_params *p, tl_isa isa);
 void tl_mul_f32_opt(float *y, const float *a, const float *b, const tl_binary_params *p, tl_isa isa);
+/* SquaredDifference (no activation), the same patterns: y = (a - b) * (a - b), the reference's bits */
+void tl_squared_difference_f32_opt(float *y, const float *a, const float *b, const tl_binary_params *p, tl_isa isa);
 
 /* ---- Relu, Relu6 over n elements ---- */
 void tl_relu_f32_opt(float *y, const float *x, int64_t n, tl_isa isa);

@@ -29,6 +29,7 @@
 
 #include "cpu_features.h"
 #include "kernels/kernels_int8.h"
+#include "kernels/squared_difference.h"
 
 typedef enum tl_i8_level {
   TL_I8_PORTABLE = 0,
@@ -150,5 +151,11 @@ void tl_average_pool2d_int8_opt(int8_t *y, const int8_t *x, const tl_pool_int8_p
 size_t tl_softmax_int8_opt_bytes(void); /* the table */
 void tl_softmax_int8_opt_prepare(void *table, const tl_softmax_int8_params *p); /* table: 4-aligned */
 void tl_softmax_int8_opt(int8_t *y, const int8_t *x, const void *table, const tl_softmax_int8_params *p);
+
+/* SquaredDifference (squared_difference_int8_opt.c), the reference's bytes: tables (512 int32: each input's
+ * rescale by int8 value) filled once at prepare, then any broadcast of p->geom. */
+void tl_squared_difference_int8_tables(int32_t *tables, const tl_squared_difference_int8_params *p);
+void tl_squared_difference_int8_opt(int8_t *y, const int8_t *a, const int8_t *b,
+                                    const tl_squared_difference_int8_params *p, const int32_t *tables);
 
 #endif /* TL_OPT_KERNELS_INT8_H */
