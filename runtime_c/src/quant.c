@@ -6,40 +6,19 @@
  * What this is not: kernels (kernels/<op>_int8.c). trainer/quantize.py mirrors every function here.
  */
 #include "quant.h"
+#include "quant_inline.h"
 
 #include <math.h>
 #include <string.h>
 
-/* floor(x / 2^e) for e in [0, 62], without shifting a negative value. */
-static int64_t tl_floor_shift(int64_t x, int32_t e) {
-  return x >= 0 ? x >> e : -((-(x + 1)) >> e) - 1;
-}
 
 static int32_t tl_clamp_i32(int64_t x) {
   return x > INT32_MAX ? INT32_MAX : (x < INT32_MIN ? INT32_MIN : (int32_t)x);
 }
 
-int32_t tl_srdhm(int32_t a, int32_t b) {
-  int64_t ab, nudge, q;
-  if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
-  ab = (int64_t)a * (int64_t)b;
-  nudge = ab >= 0 ? ((int64_t)1 << 30) : 1 - ((int64_t)1 << 30);
-  /* (ab + nudge) / 2^31 truncated toward zero, as C division does; |ab + nudge| < 2^62 */
-  q = ab + nudge;
-  q = q >= 0 ? q >> 31 : -((-q) >> 31);
-  return (int32_t)q;
-}
+int32_t tl_srdhm(int32_t a, int32_t b) { return tl_srdhm_inline(a, b); }
 
-int32_t tl_rounding_divide_by_pot(int32_t x, int32_t exponent) {
-  int64_t q, remainder, threshold, mask;
-  if (exponent <= 0) return x;
-  if (exponent > 62) exponent = 62;
-  mask = ((int64_t)1 << exponent) - 1;
-  q = tl_floor_shift(x, exponent);
-  remainder = (int64_t)x - q * ((int64_t)1 << exponent); /* in [0, 2^exponent) */
-  threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-  return (int32_t)(q + (remainder > threshold ? 1 : 0));
-}
+int32_t tl_rounding_divide_by_pot(int32_t x, int32_t exponent) { return tl_rounding_divide_by_pot_inline(x, exponent); }
 
 int32_t tl_saturating_left_shift(int32_t x, int32_t exponent) {
   if (exponent <= 0) return x;
