@@ -17,7 +17,9 @@ every thread count in turn), and the medians over all rounds are printed with ra
 `--calls N` single invokes are timed instead, one thread count after the other: N times one invoke of every
 runtime at that count in turn, and the minimum and the median of each are printed with both ratios to LiteRT
 (on a machine whose load comes in phases, a phase then falls on every runtime alike, and the minimum is the
-least disturbed figure; interleaved rounds' medians move with it). tensorlet is
+least disturbed figure; interleaved rounds' medians move with it). `--no-reference-timing` still checks the
+outputs against tensorlet's reference kernels but leaves them out of the timing: their invokes, 10-40x slower,
+otherwise run between the others' and evict their caches. tensorlet is
 also timed with `tl_bench` (C, no Python) at both kernel levels, which also reports the arena and the caller
 memory. Peak RSS: each runtime and thread count runs in its own worker process (`--rss-worker`) that imports
 only numpy and that runtime, reads the input, then loads the model from its file, allocates and invokes
@@ -29,6 +31,7 @@ is reported and its column left out.
     .venv/bin/python benchmarks/runtime_vs_litert.py --models mlp cnn --rounds 20 --threads 1
     .venv/bin/python benchmarks/runtime_vs_litert.py --int8              # int8 models
     .venv/bin/python benchmarks/runtime_vs_litert.py --models mlp --calls 2000 --rss-runs 0   # single calls
+    .venv/bin/python benchmarks/runtime_vs_litert.py --calls 300 --no-reference-timing --rss-runs 0
 
 With --int8 the same float models are quantized (int8 inputs and outputs, per-channel weights) from 16
 random calibration inputs: tensorlet's by trainer.quantize.quantize_model, LiteRT's by TFLiteConverter with
@@ -686,6 +689,7 @@ class Options:
     tl_bench: tuple[Path, bool] | None = None  # (executable, takes --threads)
     clock: str = "wall"  # a key of CLOCKS
     calls: int = 0  # > 0: single invokes alternating between the runners (per_call) instead of rounds
+    time_reference: bool = True  # False: the reference kernels check the outputs but are not timed
 
 
 @dataclass
@@ -804,6 +808,8 @@ def bench(net: Net, opts: Options) -> Result:
         print(f"  (float model: top-1 {int(np.argmax(ref_float))}, largest output {np.max(ref_float):.4g})")
 
     result = Result(net)
+    if not opts.time_reference:  # checked above; its slow invokes stay out of the alternation
+        runners = {key: r for key, r in runners.items() if key[0] != "tensorlet-reference"}
     if opts.calls:  # one thread count at a time, as an application runs one
         for n in opts.threads:
             got = per_call({k: r for k, r in runners.items() if k[1] == n}, opts.calls, CLOCKS[opts.clock])
@@ -820,6 +826,8 @@ def bench(net: Net, opts: Options) -> Result:
             head += f" {'min us':>9s} {'/ LiteRT':>9s}"
         print(f"  {n} thread(s): {head}   ({runs} {'single calls' if opts.calls else 'runs'})")
         for runtime in models:
+            if (runtime, n) not in result.median_us:
+                continue
             m = result.median_us[(runtime, n)]
             line = (
                 f"  {'':13s}{LABELS[runtime]:20s} {m:10.1f} {net.flops / m / 1e3:8.1f} {ratio(m, base):>9s}"
@@ -1002,6 +1010,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     p.add_argument("--no-tl-bench", action="store_true", help="skip tl_bench (C timings, arena bytes)")
     p.add_argument(
+        "--no-reference-timing",
+        action="store_true",
+        help="check outputs against tensorlet's reference kernels but leave them out of the timing (their "
+        "invokes, 10-40x slower, run between the others' and evict their caches)",
+    )
+    p.add_argument(
         "--clock",
         choices=sorted(CLOCKS),
         default="wall",
@@ -1048,6 +1062,7 @@ def main(argv: list[str] | None = None) -> None:
         tl_bench=None if args.no_tl_bench else build_tl_bench(args.build_dir.resolve()),
         clock=args.clock,
         calls=args.calls,
+        time_reference=not args.no_reference_timing,
     )
     print(machine() + ("; times are CPU time per invoke (--clock cpu)" if args.clock == "cpu" else ""))
     start = time.monotonic()

@@ -245,3 +245,16 @@ def test_machine_line_names_the_caches(bench, tmp_path: Path) -> None:
     real = bench.cache_sizes()
     if real:
         assert f"({real})" in line
+
+
+def test_no_reference_timing_checks_but_does_not_time_the_reference(bench) -> None:
+    """--no-reference-timing: the outputs are still checked against the reference kernels, whose slow invokes
+    stay out of the alternation (and their column out of the table)."""
+    ensure_pyruntime()
+    net = bench.mlp()
+    opts = bench.Options(threads=(1,), calls=100, rss_runs=0, time_reference=False)
+    res = bench.bench(net, opts)
+    assert ("tensorlet", 1) in res.min_us and ("tensorlet-reference", 1) not in res.median_us
+    table = bench.markdown([res], opts).splitlines()
+    assert bench.LABELS["tensorlet-reference"] not in table[0] and bench.LABELS["tensorlet"] in table[0]
+    assert bench.Options().time_reference  # timed by default, as before
