@@ -144,3 +144,25 @@ def test_views_make_the_transformer_block_arena_no_larger(pyrt) -> None:
     it.invoke()
     want = np.maximum(xv, 0).reshape(1, 8, 4, 4).transpose(0, 2, 1, 3).reshape(4, 8, 4)
     np.testing.assert_array_equal(it.get_tensor(y), want)
+
+
+def test_views_hold_in_a_resized_interpreter(pyrt) -> None:
+    """tl_interpreter_resize_input: the plan of the new batch still shares the Reshape's bytes (x, h = r, y:
+    three places of 3 x 96 bytes) and the outputs are numpy's."""
+    b = ModelBuilder()
+    x = b.add_input("x", np.float32, [1, 4, 6])
+    h = b.add_tensor("h", np.float32, [1, 4, 6])
+    b.add_op("Relu", [x], [h])
+    r = b.add_tensor("r", np.float32, [1, 24])
+    b.add_op("Reshape", [h], [r], new_shape=[1, 24])
+    y = b.add_tensor("y", np.float32, [1, 24])
+    b.add_op("Relu6", [r], [y])
+    b.mark_output(y)
+    it = pyrt.Interpreter(model_content=b.finish())
+    it.resize_tensor_input(x, [3, 4, 6])
+    it.allocate_tensors()
+    assert it.arena_bytes == 3 * 3 * 96
+    xv = np.random.default_rng(0).standard_normal((3, 4, 6)).astype(np.float32) * 4
+    it.set_tensor(x, xv)
+    it.invoke()
+    np.testing.assert_array_equal(it.get_tensor(y), np.clip(xv, 0, 6).reshape(3, 24))
