@@ -111,3 +111,18 @@ def test_each_op_has_one_descriptor_matching_the_schema() -> None:
         assert fields[5] == want_tag, (path.name, fields[5])
         assert fields[6] == ("0" if table is None or optional else "1"), (path.name, name, fields[6])
         assert (fields[1] == "NULL") == (table is None), (path.name, fields[1])
+
+
+def test_view_ops_agree_with_the_python_planner() -> None:
+    """The descriptors flagged TL_OP_FLAG_VIEW (planner step 2b) are exactly VIEW_OPS of
+    trainer/tlm/planner.py, so the arena the exporter writes is the one the runtime plans."""
+    from trainer.tlm.planner import VIEW_OPS
+
+    flagged = set()
+    for path in sorted(OPS.glob("*.c")):
+        text = _strip_comments(path.read_text())
+        for m in re.finditer(r"const\s+tl_op_descriptor\s+tl_op_\w+\s*=\s*\{(.*?)\};", text, re.S):
+            fields = [f.strip() for f in re.split(r",(?![^(]*\))", " ".join(m.group(1).split()))]
+            if "TL_OP_FLAG_VIEW" in fields[7]:
+                flagged.add(fields[0].strip('"'))
+    assert flagged == set(VIEW_OPS) == {"Reshape"}

@@ -9,6 +9,8 @@
  * the elementwise loops of Add/Sub/Mul (opt_kernels_elementwise.h, its broadcast patterns), int8 through
  * tables of the input rescales (opt_kernels_int8.h).
  */
+#include <string.h>
+
 #include "fb_schema.h"
 #include "kernels/squared_difference.h"
 #include "ops/ops_int8.h"
@@ -43,6 +45,7 @@ static tl_status tl_prepare_squared_difference_int8(tl_op_ctx *ctx, tl_node *nod
 TL_OP_ENTRY tl_status tl_prepare_squared_difference(tl_op_ctx *ctx, tl_node *node) {
   tl_sqdiff_state p, *s;
   const int int8 = tl_op_is_int8(ctx, node);
+  memset(&p, 0, sizeof p); /* float32 nodes leave the int8 fields unused */
   TL_ENSURE_OK(tl_op_broadcast(ctx, node, &p.q.geom));
   if (int8) TL_ENSURE_OK(tl_prepare_squared_difference_int8(ctx, node, &p.q));
   p.isa = TL_ISA_REFERENCE;
