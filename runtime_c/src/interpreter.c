@@ -799,14 +799,7 @@ tl_status tl_interpreter_tensor_info(const tl_interpreter *interp, int32_t tenso
 
 /* 1 when tensor is a graph input or output (its arena bytes are its own for the whole invoke). */
 static int tl_is_graph_io(const tl_model *m, int32_t tensor) {
-  int32_t k;
-  for (k = 0; k < m->input_count; k++) {
-    if (m->inputs[k] == tensor) return 1;
-  }
-  for (k = 0; k < m->output_count; k++) {
-    if (m->outputs[k] == tensor) return 1;
-  }
-  return 0;
+  return tl_model_is_input(m, tensor) || tl_model_is_output(m, tensor);
 }
 
 tl_status tl_interpreter_tensor_data(tl_interpreter *interp, int32_t tensor, void **data) {

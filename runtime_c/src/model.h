@@ -72,6 +72,22 @@ struct tl_model {
   size_t pool_need;        /* bytes requested, including requests that did not fit */
 };
 
+/* 1 when tensor t is one of the model's graph inputs (tl_model_is_output: outputs) */
+static inline int tl_model_is_input(const tl_model *m, int32_t t) {
+  int32_t k;
+  for (k = 0; k < m->input_count; k++) {
+    if (m->inputs[k] == t) return 1;
+  }
+  return 0;
+}
+static inline int tl_model_is_output(const tl_model *m, int32_t t) {
+  int32_t k;
+  for (k = 0; k < m->output_count; k++) {
+    if (m->outputs[k] == t) return 1;
+  }
+  return 0;
+}
+
 /* verify.c: decodes and checks everything (semantic rules, docs/security.md section 3). The model's bytes and fb must be
  * set and structurally verified (root = root table). Allocates the descriptor arrays into `model`;
  * tl_model_free_tables releases them. */

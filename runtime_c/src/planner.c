@@ -10,14 +10,6 @@ size_t tl_plan_scratch_bytes(int32_t tensors, int32_t items) {
   return need > table ? need : table;
 }
 
-static int tl_plan_listed(const int32_t *list, int32_t count, int32_t t) {
-  int32_t k;
-  for (k = 0; k < count; k++) {
-    if (list[k] == t) return 1;
-  }
-  return 0;
-}
-
 int32_t tl_plan_view_source(const tl_model *m, int32_t op) {
   const tl_op_desc *d = &m->ops[op];
   const tl_op_descriptor *desc = tl_op_lookup(d->opcode);
@@ -26,7 +18,7 @@ int32_t tl_plan_view_source(const tl_model *m, int32_t op) {
   a = d->inputs[0];
   b = d->outputs[0];
   if (a == b || m->is_constant[a] || m->is_constant[b] || m->tensors[a].bytes != m->tensors[b].bytes) return -1;
-  if (tl_plan_listed(m->inputs, m->input_count, a) || tl_plan_listed(m->outputs, m->output_count, b)) return -1;
+  if (tl_model_is_input(m, a) || tl_model_is_output(m, b)) return -1;
   return a;
 }
 

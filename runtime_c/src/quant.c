@@ -11,7 +11,6 @@
 #include <math.h>
 #include <string.h>
 
-
 static int32_t tl_clamp_i32(int64_t x) {
   return x > INT32_MAX ? INT32_MAX : (x < INT32_MIN ? INT32_MIN : (int32_t)x);
 }

@@ -26,7 +26,8 @@ typedef struct tl_sqdiff_state {
   int32_t *tables; /* int8 optimized: tl_squared_difference_int8_tables' 512 entries, else NULL */
 } tl_sqdiff_state;
 
-static tl_status tl_prepare_squared_difference_int8(tl_op_ctx *ctx, tl_node *node, tl_squared_difference_int8_params *p) {
+static tl_status tl_prepare_squared_difference_int8(tl_op_ctx *ctx, tl_node *node,
+                                                    tl_squared_difference_int8_params *p) {
   float sa, sb, so;
   double twice_max;
   TL_ENSURE_OK(tl_op_int8_params(ctx, tl_op_input(ctx, node, 0), "input 0", &sa, &p->a_zp));
@@ -48,8 +49,7 @@ TL_OP_ENTRY tl_status tl_prepare_squared_difference(tl_op_ctx *ctx, tl_node *nod
   memset(&p, 0, sizeof p); /* float32 nodes leave the int8 fields unused */
   TL_ENSURE_OK(tl_op_broadcast(ctx, node, &p.q.geom));
   if (int8) TL_ENSURE_OK(tl_prepare_squared_difference_int8(ctx, node, &p.q));
-  p.isa = TL_ISA_REFERENCE;
-  p.tables = NULL;
+  p.isa = TL_ISA_REFERENCE; /* p.tables: NULL (the reference kernels) unless set below */
   s = (tl_sqdiff_state *)tl_op_persistent(ctx, sizeof *s);
 #if !defined(TL_FREESTANDING)
   if (tl_op_opt_isa(ctx) != TL_ISA_REFERENCE) {
@@ -70,7 +70,8 @@ TL_OP_ENTRY void tl_eval_squared_difference(tl_op_ctx *ctx, tl_node *node) {
   const tl_sqdiff_state *s = (const tl_sqdiff_state *)node->state;
   if (tl_op_is_int8(ctx, node)) {
     int8_t *y = (int8_t *)tl_op_output_data(ctx, node, 0);
-    const int8_t *a = (const int8_t *)tl_op_input_data(ctx, node, 0), *b = (const int8_t *)tl_op_input_data(ctx, node, 1);
+    const int8_t *a = (const int8_t *)tl_op_input_data(ctx, node, 0);
+    const int8_t *b = (const int8_t *)tl_op_input_data(ctx, node, 1);
 #if !defined(TL_FREESTANDING)
     if (s->tables != NULL) {
       tl_squared_difference_int8_opt(y, a, b, &s->q, s->tables);
@@ -80,7 +81,8 @@ TL_OP_ENTRY void tl_eval_squared_difference(tl_op_ctx *ctx, tl_node *node) {
     tl_squared_difference_int8(y, a, b, &s->q);
   } else {
     float *y = (float *)tl_op_output_data(ctx, node, 0);
-    const float *a = (const float *)tl_op_input_data(ctx, node, 0), *b = (const float *)tl_op_input_data(ctx, node, 1);
+    const float *a = (const float *)tl_op_input_data(ctx, node, 0);
+    const float *b = (const float *)tl_op_input_data(ctx, node, 1);
 #if !defined(TL_FREESTANDING)
     if (s->isa != TL_ISA_REFERENCE) {
       tl_squared_difference_f32_opt(y, a, b, &s->q.geom, (tl_isa)s->isa);

@@ -1,8 +1,8 @@
-/* elementwise_body.h: the float32 Add/Sub/Mul/SquaredDifference, clamp (Relu, Relu6) and HardSwish loops on one level's vectors
- * (included once by f32_portable.c, f32_avx2.c, f32_avx512.c, f32_neon.c; no include guard): tl_binary_run,
- * tl_clamp_run and tl_hard_swish_run, written on that file's tl_vf (opt_f32_internal.h): four vectors per iteration, then one, then
- * one float at a time (TL_VF_W == 1, the portable level: plain loops for the compiler's vectoriser). Not the
- * broadcast analysis or the entry points (elementwise_opt.c). */
+/* elementwise_body.h: the float32 Add/Sub/Mul/SquaredDifference, clamp (Relu, Relu6) and HardSwish loops on one
+ * level's vectors (included once by f32_portable.c, f32_avx2.c, f32_avx512.c, f32_neon.c; no include guard):
+ * tl_binary_run, tl_clamp_run and tl_hard_swish_run, written on that file's tl_vf (opt_f32_internal.h): four
+ * vectors per iteration, then one, then one float at a time (TL_VF_W == 1, the portable level: plain loops for the
+ * compiler's vectoriser). Not the broadcast analysis or the entry points (elementwise_opt.c). */
 
 static inline float tl_ew_op1(const int op, float a, float b) {
   const float d = a - b; /* SquaredDifference: the reference's two IEEE operations */
@@ -18,7 +18,10 @@ TL_V_INLINE tl_vf tl_ew_atv(const int scalar, const float *p, int64_t i) {
 TL_V_INLINE tl_vf tl_ew_opv(const int op, const int form, const float *a, const float *b, int64_t i) {
   const tl_vf av = tl_ew_atv(form == TL_EW_SV, a, i), bv = tl_ew_atv(form == TL_EW_VS, b, i);
   const tl_vf d = tl_vf_sub(av, bv);
-  return op == TL_EW_ADD ? tl_vf_add(av, bv) : (op == TL_EW_SUB ? d : (op == TL_EW_MUL ? tl_vf_mul(av, bv) : tl_vf_mul(d, d)));
+  return op == TL_EW_ADD   ? tl_vf_add(av, bv)
+         : op == TL_EW_SUB ? d
+         : op == TL_EW_MUL ? tl_vf_mul(av, bv)
+                           : tl_vf_mul(d, d); /* SquaredDifference */
 }
 
 /* y[0..n) = clamp(a[i] op b[i]), a[0] standing for every a[i] in the form SV and b[0] for b[i] in VS; op and
